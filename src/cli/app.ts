@@ -1,0 +1,69 @@
+import yargs from 'yargs';
+import { backupCommand } from './backup.ts';
+import { completionCommand } from './completion.ts';
+import { planCommand } from './plan.ts';
+import { restartCommand } from './restart.ts';
+import { restoreCommand } from './restore.ts';
+import { statusCommand } from './status.ts';
+import { upgradeCommand } from './upgrade.ts';
+import { withGlobalOptions } from './options.ts';
+import { ExitCode, PreflightError, ToolError, UsageError } from '../errors.ts';
+import { toolVersion } from '../version.ts';
+
+export interface Io {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+const processIo: Io = {
+  out: (t) => process.stdout.write(t),
+  err: (t) => process.stderr.write(t),
+};
+
+export function buildCli(argv: string[]) {
+  return withGlobalOptions(yargs(argv))
+    .scriptName('kubectl nsm-upgrade')
+    .usage('$0 [command] [flags]\n\nUpgrades NGINX Service Mesh without losing a traffic policy: backs up the SMI and NGINX\ncustom resources, upgrades the control plane one minor version at a time (in place, or\nremove and redeploy), restores the resources, re-rolls injected workloads and verifies\nthat every sidecar runs the new version.')
+    .command(upgradeCommand)
+    .command(planCommand)
+    .command(backupCommand)
+    .command(restoreCommand)
+    .command(statusCommand)
+    .command(restartCommand)
+    .command(completionCommand)
+    .epilogue('Exit codes: 0 done; 1 failed; 2 bad usage or input; 3 refused by preflight (nothing changed); 4 finished but not converged.')
+    .version(toolVersion)
+    .strict()
+    .strictOptions()
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .help();
+}
+
+/** Runs the CLI and returns the exit code; one top-level catch maps errors to exit codes. */
+export async function runCli(argv: string[], io: Io = processIo): Promise<number> {
+  const cli = buildCli(argv).fail((msg, err) => {
+    if (err) throw err;
+    throw new UsageError(msg, 'Run with --help to see the commands and flags.');
+  });
+  try {
+    await cli.parseAsync();
+    return process.exitCode === undefined ? ExitCode.ok : Number(process.exitCode);
+  } catch (err) {
+    return reportError(err, io);
+  }
+}
+
+export function reportError(err: unknown, io: Io): number {
+  if (err instanceof PreflightError) {
+    io.err(`error: ${err.message}\n`);
+    for (const f of err.failures) io.err(`  - ${f.check}: ${f.message}\n    fix: ${f.fix}\n`);
+    return err.exitCode;
+  }
+  if (err instanceof ToolError) {
+    io.err(`error: ${err.message}\n`);
+    if (err.hint) io.err(`${err.hint}\n`);
+    return err.exitCode;
+  }
+  io.err(`error: ${(err as Error)?.stack ?? String(err)}\n`);
+  return ExitCode.failed;
+}

@@ -1,0 +1,16 @@
+import fs from 'node:fs/promises';
+import type { Deps } from '../deps.ts';
+import { realClock } from '../deps.ts';
+import { createKube } from '../kube/client.ts';
+import { loadKubeConfig } from '../kube/kubeconfig.ts';
+import { createLog } from '../log.ts';
+import { createRunner } from '../controlplane/runner.ts';
+import type { GlobalOptions } from './options.ts';
+
+/** Builds the real Deps from the global flags. Only called by commands that need a cluster. */
+export async function createDeps(opts: Pick<GlobalOptions, 'kubeconfig' | 'context' | 'dryRun' | 'verbose'>): Promise<Deps> {
+  const log = createLog({ verbose: opts.verbose });
+  const kc = loadKubeConfig(opts);
+  const kube = await createKube(kc, { log: (m) => log.debug(m) });
+  return { kube, exec: createRunner({ dryRun: opts.dryRun, log }), fs, clock: realClock, log };
+}

@@ -1,0 +1,213 @@
+import https from 'node:https';
+import http from 'node:http';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Clock } from '../deps.ts';
+import { realClock } from '../deps.ts';
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+export type Query = Record<string, string | number | boolean | undefined>;
+
+export interface KubeRequest {
+  method?: Method;
+  path: string;
+  query?: Query;
+  body?: unknown;
+  /** For PATCH: application/merge-patch+json (default), application/json-patch+json, application/apply-patch+yaml. */
+  contentType?: string;
+  /** Do not retry this request (the caller handles failures itself). */
+  noRetry?: boolean;
+}
+
+/** A non-2xx answer from the API server, with its Status reason (NotFound, AlreadyExists, ...). */
+export class KubeApiError extends Error {
+  readonly status: number;
+  readonly reason: string;
+  readonly body: unknown;
+  readonly path: string;
+  constructor(status: number, path: string, body: unknown) {
+    const st = body as { message?: string; reason?: string } | undefined;
+    super(`${status} ${st?.reason ?? ''} ${path}: ${st?.message ?? String(body).slice(0, 200)}`.replace(/\s+/g, ' '));
+    this.status = status;
+    this.reason = st?.reason ?? '';
+    this.body = body;
+    this.path = path;
+  }
+}
+
+export interface WatchEvent<T = KubeObject> {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  object: T;
+}
+
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: { name?: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string>; [k: string]: unknown };
+  [k: string]: unknown;
+}
+
+export interface KubeList<T = KubeObject> {
+  metadata?: { continue?: string; resourceVersion?: string };
+  items: T[];
+}
+
+/** What the rest of the tool needs from the API server. The only implementation talks HTTP. */
+export interface Kube {
+  readonly server: string;
+  readonly context: string;
+  request<T = unknown>(req: KubeRequest): Promise<T>;
+  /** Streams a watch; resolves when the server ends it or the signal aborts. */
+  watch<T = KubeObject>(path: string, query: Query, onEvent: (e: WatchEvent<T>) => void, signal?: AbortSignal): Promise<void>;
+  /** Retries performed so far (for reports and fault tests). */
+  readonly retries: number;
+}
+
+export interface RetryPolicy {
+  attempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export const defaultRetry: RetryPolicy = { attempts: 6, baseDelayMs: 200, maxDelayMs: 5_000 };
+
+const retryableStatus = new Set([429, 500, 502, 503, 504]);
+const retryableCodes = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'UND_ERR_SOCKET', 'EAI_AGAIN']);
+
+export function isRetryable(err: unknown): boolean {
+  if (err instanceof KubeApiError) return retryableStatus.has(err.status);
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code !== undefined && retryableCodes.has(code) || /socket hang up/.test(String((err as Error)?.message));
+}
+
+/** Backoff for attempt n (0-based): exponential with full jitter, or the server's Retry-After. */
+export function backoffMs(attempt: number, policy: RetryPolicy, retryAfterSeconds?: number, random = Math.random): number {
+  if (retryAfterSeconds !== undefined && Number.isFinite(retryAfterSeconds)) {
+    return Math.min(policy.maxDelayMs, Math.max(0, retryAfterSeconds * 1000));
+  }
+  const cap = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
+  return Math.round(cap / 2 + random() * (cap / 2));
+}
+
+export function buildPath(path: string, query?: Query): string {
+  if (!query) return path;
+  const qs = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') qs.set(k, String(v));
+  const s = qs.toString();
+  return s ? `${path}?${s}` : path;
+}
+
+interface RawResponse { status: number; headers: http.IncomingHttpHeaders; body: string }
+
+/**
+ * Creates the API client from a loaded kubeconfig: TLS and credentials come from
+ * client-node's KubeConfig (including exec plugins); requests go over one keep-alive agent.
+ */
+export async function createKube(kc: KubeConfig, opts: { clock?: Clock; retry?: RetryPolicy; log?: (m: string) => void; maxSockets?: number } = {}): Promise<Kube> {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new Error('kubeconfig has no current cluster');
+  const base = new URL(cluster.server);
+  const clock = opts.clock ?? realClock;
+  const policy = opts.retry ?? defaultRetry;
+  const isHttps = base.protocol === 'https:';
+  const tlsOpts: https.RequestOptions = {};
+  await kc.applyToHTTPSOptions(tlsOpts);
+  const agent = isHttps
+    ? new https.Agent({ keepAlive: true, maxSockets: opts.maxSockets ?? 32, ca: tlsOpts.ca, cert: tlsOpts.cert, key: tlsOpts.key, rejectUnauthorized: tlsOpts.rejectUnauthorized, servername: tlsOpts.servername })
+    : new http.Agent({ keepAlive: true, maxSockets: opts.maxSockets ?? 32 });
+  let retries = 0;
+
+  async function headers(): Promise<Record<string, string>> {
+    // Re-applied per request so expiring tokens (exec plugins) are refreshed by client-node.
+    const o: https.RequestOptions = { headers: {} };
+    await kc.applyToHTTPSOptions(o);
+    const h: Record<string, string> = {};
+    for (const [k, v] of Object.entries(o.headers ?? {})) if (typeof v === 'string') h[k] = v;
+    if (o.auth) h.Authorization = `Basic ${Buffer.from(o.auth).toString('base64')}`;
+    return h;
+  }
+
+  function send(method: Method, path: string, body: string | undefined, contentType: string | undefined, extra: Record<string, string>): Promise<RawResponse> {
+    return new Promise((resolve, reject) => {
+      const lib = isHttps ? https : http;
+      const req = lib.request({
+        protocol: base.protocol, hostname: base.hostname, port: base.port, method, agent,
+        path: (base.pathname.replace(/\/$/, '')) + path,
+        headers: { Accept: 'application/json', ...extra, ...(body !== undefined ? { 'Content-Type': contentType ?? 'application/json', 'Content-Length': Buffer.byteLength(body) } : {}) },
+        timeout: 60_000,
+      }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      });
+      req.on('timeout', () => req.destroy(Object.assign(new Error('request timed out'), { code: 'ETIMEDOUT' })));
+      req.on('error', reject);
+      if (body !== undefined) req.write(body);
+      req.end();
+    });
+  }
+
+  async function request<T>(r: KubeRequest): Promise<T> {
+    const method = r.method ?? 'GET';
+    const path = buildPath(r.path, r.query);
+    const contentType = r.contentType ?? (method === 'PATCH' ? 'application/merge-patch+json' : undefined);
+    const body = r.body === undefined ? undefined : typeof r.body === 'string' ? r.body : JSON.stringify(r.body);
+    for (let attempt = 0; ; attempt++) {
+      let retryAfter: number | undefined;
+      try {
+        const res = await send(method, path, body, contentType, await headers());
+        if (res.status >= 200 && res.status < 300) return (res.body ? JSON.parse(res.body) : undefined) as T;
+        let parsed: unknown = res.body;
+        try { parsed = JSON.parse(res.body); } catch { /* not JSON */ }
+        const ra = res.headers['retry-after'];
+        retryAfter = ra !== undefined ? Number(ra) : undefined;
+        throw new KubeApiError(res.status, `${method} ${r.path}`, parsed);
+      } catch (err) {
+        if (r.noRetry || !isRetryable(err) || attempt + 1 >= policy.attempts) throw err;
+        retries++;
+        const wait = backoffMs(attempt, policy, retryAfter);
+        opts.log?.(`retrying ${method} ${r.path} in ${wait}ms after: ${(err as Error).message}`);
+        await clock.sleep(wait);
+      }
+    }
+  }
+
+  async function watch<T>(path: string, query: Query, onEvent: (e: WatchEvent<T>) => void, signal?: AbortSignal): Promise<void> {
+    const full = buildPath(path, { ...query, watch: true, allowWatchBookmarks: true });
+    const extra = await headers();
+    await new Promise<void>((resolve, reject) => {
+      const lib = isHttps ? https : http;
+      const req = lib.request({ protocol: base.protocol, hostname: base.hostname, port: base.port, method: 'GET', agent, path: base.pathname.replace(/\/$/, '') + full, headers: { Accept: 'application/json', ...extra }, signal }, (res) => {
+        if ((res.statusCode ?? 0) >= 300) {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => { let b: unknown = Buffer.concat(chunks).toString(); try { b = JSON.parse(String(b)); } catch { /* keep text */ } reject(new KubeApiError(res.statusCode ?? 0, `WATCH ${path}`, b)); });
+          return;
+        }
+        let buf = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          buf += chunk;
+          let nl: number;
+          while ((nl = buf.indexOf('\n')) >= 0) {
+            const line = buf.slice(0, nl).trim();
+            buf = buf.slice(nl + 1);
+            if (line) onEvent(JSON.parse(line) as WatchEvent<T>);
+          }
+        });
+        res.on('end', () => resolve());
+        res.on('error', (e) => (signal?.aborted ? resolve() : reject(e)));
+      });
+      req.on('error', (e) => (signal?.aborted ? resolve() : reject(e)));
+      req.end();
+    });
+  }
+
+  return {
+    server: cluster.server,
+    context: kc.getCurrentContext(),
+    request,
+    watch,
+    get retries() { return retries; },
+  };
+}

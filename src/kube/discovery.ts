@@ -1,0 +1,47 @@
+import type { Kube } from './client.ts';
+import { KubeApiError } from './client.ts';
+
+export interface ServedResource {
+  group: string;
+  version: string;
+  plural: string;
+  kind: string;
+  namespaced: boolean;
+}
+
+export interface Discovery {
+  /** Every resource the server served, for the groups it could list. */
+  resources: ServedResource[];
+  /** Group versions whose discovery failed (e.g. an aggregated API whose pod is down). */
+  failed: { groupVersion: string; error: string }[];
+  /** Every group name the server listed, whether or not its versions answered. */
+  groups: string[];
+}
+
+interface ApiGroupList { groups: { name: string; versions: { groupVersion: string; version: string }[] }[] }
+interface ApiResourceList { resources: { name: string; kind: string; namespaced: boolean }[] }
+
+/**
+ * Discovers what the server serves, tolerating a partial result: a group version whose
+ * discovery fails (503 from an unavailable APIService) is recorded in `failed`, not thrown.
+ * `onlyGroups` limits the per-version requests to the groups the caller cares about.
+ */
+export async function discover(kube: Kube, onlyGroups?: ReadonlySet<string>): Promise<Discovery> {
+  const list = await kube.request<ApiGroupList>({ path: '/apis' });
+  const groups = list.groups.map((g) => g.name);
+  const wanted = list.groups.filter((g) => !onlyGroups || onlyGroups.has(g.name));
+  const resources: ServedResource[] = [];
+  const failed: Discovery['failed'] = [];
+  await Promise.all(wanted.flatMap((g) => g.versions.map(async (v) => {
+    try {
+      const rl = await kube.request<ApiResourceList>({ path: `/apis/${v.groupVersion}`, noRetry: true });
+      for (const r of rl.resources) {
+        if (r.name.includes('/')) continue; // subresources
+        resources.push({ group: g.name, version: v.version, plural: r.name, kind: r.kind, namespaced: r.namespaced });
+      }
+    } catch (err) {
+      if (err instanceof KubeApiError || (err as Error).message) failed.push({ groupVersion: v.groupVersion, error: (err as Error).message });
+    }
+  })));
+  return { resources, failed, groups };
+}

@@ -1,0 +1,44 @@
+/** A resource type as the API server names it: group ('' for core), version, plural. */
+export interface ResourceRef {
+  group: string;
+  version: string;
+  plural: string;
+  namespaced: boolean;
+}
+
+const segment = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+
+/** Rejects names that could change the URL path (slashes, dots-only, empty). */
+export function assertSafeName(value: string, what: string): string {
+  if (!segment.test(value) || value.length > 253 || value.includes('..')) {
+    throw new Error(`invalid ${what} ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/** The collection path: /api/v1/pods, /apis/g/v/namespaces/ns/plural, ... */
+export function collectionPath(ref: ResourceRef, namespace?: string): string {
+  const root = ref.group === '' ? `/api/${ref.version}` : `/apis/${ref.group}/${ref.version}`;
+  if (ref.namespaced && namespace) return `${root}/namespaces/${assertSafeName(namespace, 'namespace')}/${ref.plural}`;
+  return `${root}/${ref.plural}`;
+}
+
+export function objectPath(ref: ResourceRef, name: string, namespace?: string): string {
+  return `${collectionPath(ref, namespace)}/${assertSafeName(name, 'name')}`;
+}
+
+/** Well-known built-in resources the tool reads or writes. */
+export const core = {
+  namespaces: { group: '', version: 'v1', plural: 'namespaces', namespaced: false },
+  pods: { group: '', version: 'v1', plural: 'pods', namespaced: true },
+  secrets: { group: '', version: 'v1', plural: 'secrets', namespaced: true },
+  configmaps: { group: '', version: 'v1', plural: 'configmaps', namespaced: true },
+  deployments: { group: 'apps', version: 'v1', plural: 'deployments', namespaced: true },
+  statefulsets: { group: 'apps', version: 'v1', plural: 'statefulsets', namespaced: true },
+  daemonsets: { group: 'apps', version: 'v1', plural: 'daemonsets', namespaced: true },
+  replicasets: { group: 'apps', version: 'v1', plural: 'replicasets', namespaced: true },
+  jobs: { group: 'batch', version: 'v1', plural: 'jobs', namespaced: true },
+  crds: { group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions', namespaced: false },
+  leases: { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', namespaced: true },
+  selfSubjectAccessReviews: { group: 'authorization.k8s.io', version: 'v1', plural: 'selfsubjectaccessreviews', namespaced: false },
+} as const satisfies Record<string, ResourceRef>;

@@ -1,7 +1,30 @@
 import type { Argv, CommandModule } from 'yargs';
-import { notBuilt } from './not-built.ts';
+import { backupMesh, type BackupSummary } from '../backup/backup.ts';
+import { createDeps } from './context.ts';
+import { outputFormat, parseConcurrency, type GlobalOptions } from './options.ts';
 
-export const backupCommand: CommandModule = {
+interface BackupArgs extends GlobalOptions {
+  dir?: string | undefined;
+  allNamespaces: boolean;
+  namespace?: string | undefined;
+}
+
+/** ./nsm-backup-20260101T120000Z */
+export function defaultBackupDir(now: Date): string {
+  return `nsm-backup-${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
+}
+
+export function formatBackupSummary(s: BackupSummary): string {
+  const lines = [`backup written and verified: ${s.dir} (${s.objects} objects${s.meshVersion ? `, mesh ${s.meshVersion}` : ''})`];
+  for (const k of s.kinds) lines.push(`  ${k.kind.padEnd(15)} ${String(k.count).padStart(6)}  ${k.file}`);
+  for (const a of s.absent) lines.push(`  ${a.kind.padEnd(15)} absent: ${a.reason}`);
+  lines.push(`  ${s.crds} mesh CRD(s) in crds.yaml; install configuration in install.yaml`);
+  for (const f of s.discoveryFailures) lines.push(`  note: discovery of ${f.groupVersion} failed (${f.error})`);
+  for (const w of s.warnings) lines.push(`  note: ${w}`);
+  return lines.join('\n') + '\n';
+}
+
+export const backupCommand: CommandModule<object, BackupArgs> = {
   command: 'backup',
   describe: "Back up the mesh's SMI and NGINX custom resources, CRDs and install configuration to a verified directory",
   builder: (y: Argv) =>
@@ -10,6 +33,17 @@ export const backupCommand: CommandModule = {
       .option('all-namespaces', { alias: 'A', type: 'boolean', default: true, describe: 'All namespaces (the default)' })
       .option('namespace', { alias: 'n', type: 'string', describe: 'Only this namespace' })
       .example('$0 backup --dir ./nsm-backup', 'Back up every namespace into ./nsm-backup')
-      .example('$0 backup -n shop --dir ./shop-backup', 'Back up one namespace'),
-  handler: () => notBuilt('backup', 'issue 4'),
+      .example('$0 backup -n shop --dir ./shop-backup', 'Back up one namespace') as unknown as Argv<BackupArgs>,
+  handler: async (argv) => {
+    const format = outputFormat(argv.output, ['text', 'json'] as const, 'text');
+    const deps = await createDeps(argv);
+    const summary = await backupMesh(deps, {
+      dir: argv.dir ?? argv.backupDir ?? defaultBackupDir(new Date()),
+      namespace: argv.namespace,
+      concurrency: parseConcurrency(argv.concurrency),
+      meshNamespace: argv.meshNamespace,
+      release: argv.release,
+    });
+    process.stdout.write(format === 'json' ? JSON.stringify(summary, null, 2) + '\n' : formatBackupSummary(summary));
+  },
 };

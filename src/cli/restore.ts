@@ -1,14 +1,33 @@
 import type { Argv, CommandModule } from 'yargs';
-import { notBuilt } from './not-built.ts';
+import type { OnConflict } from '../backup/apply.ts';
+import { assertRestored, formatSummary } from '../backup/report.ts';
+import { restoreBackup } from '../backup/restore.ts';
+import { createDeps } from './context.ts';
+import { outputFormat, parseConcurrency, parseDuration, type GlobalOptions } from './options.ts';
 
-export const restoreCommand: CommandModule = {
+interface RestoreArgs extends GlobalOptions {
+  from: string;
+  onConflict: OnConflict;
+  toVersion?: string | undefined;
+}
+
+export const restoreCommand: CommandModule<object, RestoreArgs> = {
   command: 'restore',
   describe: 'Verify a backup directory and re-create its resources, then check every object against the backup',
   builder: (y: Argv) =>
     y
       .option('from', { type: 'string', demandOption: true, describe: 'Backup directory written by `backup` or an upgrade' })
       .option('on-conflict', { choices: ['skip', 'overwrite', 'fail'] as const, default: 'skip' as const, describe: 'When an object already exists: keep it (reporting differences), replace it, or stop' })
+      .option('to-version', { type: 'string', describe: 'Mesh version restored into (selects version transforms; default: decided by each object\'s shape)' })
       .example('$0 restore --from ./nsm-backup --dry-run', 'Server-side dry run: show schema rejections before writing')
-      .example('$0 restore --from ./nsm-backup --on-conflict overwrite', 'Make every object equal to the backup'),
-  handler: () => notBuilt('restore', 'issue 4'),
+      .example('$0 restore --from ./nsm-backup --on-conflict overwrite', 'Make every object equal to the backup') as unknown as Argv<RestoreArgs>,
+  handler: async (argv) => {
+    const format = outputFormat(argv.output, ['text', 'json'] as const, 'text');
+    const timeoutMs = parseDuration(argv.timeout);
+    const concurrency = parseConcurrency(argv.concurrency);
+    const deps = await createDeps(argv);
+    const report = await restoreBackup(deps, { dir: argv.from, onConflict: argv.onConflict, dryRun: argv.dryRun, timeoutMs, concurrency, targetMeshVersion: argv.toVersion });
+    process.stdout.write(format === 'json' ? JSON.stringify({ ...report, items: report.items.filter((i) => i.outcome !== 'created' || i.verified === false) }, null, 2) + '\n' : formatSummary(report));
+    assertRestored(report);
+  },
 };

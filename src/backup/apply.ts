@@ -1,0 +1,123 @@
+/**
+ * Re-creating one backed-up object, with the conflict policy. A create refused because the
+ * mesh's validating webhook does not answer yet ("failed calling webhook"), with 429/5xx, a
+ * connection error, or a 404 for a kind the server has not started serving yet, is retried with
+ * backoff until the deadline, and is never counted as a conflict.
+ */
+import type { Deps } from '../deps.ts';
+import type { KubeObject } from '../kube/client.ts';
+import { KubeApiError, backoffMs, isRetryable } from '../kube/client.ts';
+import { collectionPath, objectPath, type ResourceRef } from '../kube/paths.ts';
+import { jsonEqual, restorable } from './sanitize.ts';
+
+export type OnConflict = 'skip' | 'overwrite' | 'fail';
+
+export type Outcome =
+  | 'created' // did not exist; created (or would be, in dry-run)
+  | 'unchanged' // existed, equal to the backup
+  | 'overwritten' // existed, differed, replaced (--on-conflict overwrite)
+  | 'differs' // existed, differs, kept (--on-conflict skip): unresolved
+  | 'conflict' // existed, differs, --on-conflict fail: unresolved, the restore stops
+  | 'missing-namespace' // its namespace does not exist: unresolved
+  | 'failed' // refused (schema, RBAC, ...) or still failing at the deadline: unresolved
+  | 'not-attempted'; // the restore stopped first (--on-conflict fail): unresolved
+
+export interface ObjectResult {
+  kind: string;
+  namespace: string;
+  name: string;
+  outcome: Outcome;
+  detail?: string;
+  attempts: number;
+  transforms?: string[];
+  verified?: boolean;
+}
+
+export interface ApplyContext {
+  deps: Deps;
+  ref: ResourceRef;
+  onConflict: OnConflict;
+  dryRun: boolean;
+  deadline: number;
+}
+
+const retryPolicy = { attempts: Number.POSITIVE_INFINITY, baseDelayMs: 250, maxDelayMs: 4000 };
+
+/** Errors worth retrying until the deadline: the webhook not answering, 429/5xx, connection errors, kind not served yet. */
+export function isTransient(err: unknown): boolean {
+  if (isRetryable(err)) return true;
+  const msg = String((err as Error)?.message ?? '');
+  if (/failed calling webhook|no endpoints available for service|connection refused/i.test(msg)) return true;
+  return err instanceof KubeApiError && err.status === 404 && !isMissingNamespace(err);
+}
+
+/** A 404 whose Status details name a namespace: the object's namespace does not exist. */
+export function isMissingNamespace(err: unknown): boolean {
+  if (!(err instanceof KubeApiError) || err.status !== 404) return false;
+  const details = (err.body as { details?: { kind?: string } } | undefined)?.details;
+  return details?.kind === 'namespaces';
+}
+
+/** True when the live object's spec, labels and annotations equal the backup's. */
+export function sameAsBackup(live: KubeObject, backup: KubeObject): boolean {
+  const a = restorable(live);
+  const b = restorable(backup);
+  return jsonEqual(a.spec, b.spec) && jsonEqual(a.labels, b.labels) && jsonEqual(a.annotations, b.annotations);
+}
+
+function short(err: unknown): string {
+  return String((err as Error)?.message ?? err).slice(0, 300);
+}
+
+export async function restoreObject(ctx: ApplyContext, obj: KubeObject): Promise<ObjectResult> {
+  const ns = obj.metadata!.namespace!;
+  const name = obj.metadata!.name!;
+  const res: ObjectResult = { kind: obj.kind!, namespace: ns, name, outcome: 'failed', attempts: 0 };
+  const query = ctx.dryRun ? { dryRun: 'All' } : undefined;
+  const { kube, clock } = ctx.deps;
+  let lastErr: unknown;
+  for (let attempt = 0; ; attempt++) {
+    res.attempts++;
+    try {
+      await kube.request({ method: 'POST', path: collectionPath(ctx.ref, ns), query, body: obj, noRetry: true });
+      return { ...res, outcome: 'created' };
+    } catch (err) {
+      lastErr = err;
+      if (isMissingNamespace(err)) return { ...res, outcome: 'missing-namespace', detail: `namespace ${ns} does not exist; create it, then restore again` };
+      if (err instanceof KubeApiError && err.status === 409) {
+        const r = await onExisting(ctx, obj, res).catch((e: unknown) => (isTransient(e) ? undefined : { ...res, outcome: 'failed' as const, detail: short(e) }));
+        if (r) return r;
+        // The object vanished between create and get, or changed under us: try again.
+      } else if (!isTransient(err)) {
+        return { ...res, outcome: 'failed', detail: short(err) };
+      }
+    }
+    const wait = backoffMs(attempt, retryPolicy);
+    if (clock.now() + wait > ctx.deadline) return { ...res, outcome: 'failed', detail: `still failing at the --timeout deadline: ${short(lastErr)}` };
+    await clock.sleep(wait);
+  }
+}
+
+/** The object exists: compare, then apply the policy. Returns undefined to retry the create. */
+async function onExisting(ctx: ApplyContext, obj: KubeObject, res: ObjectResult): Promise<ObjectResult | undefined> {
+  const path = objectPath(ctx.ref, obj.metadata!.name!, obj.metadata!.namespace!);
+  let live: KubeObject;
+  try {
+    live = await ctx.deps.kube.request<KubeObject>({ path });
+  } catch (err) {
+    if (err instanceof KubeApiError && err.status === 404) return undefined;
+    throw err;
+  }
+  if (sameAsBackup(live, obj)) return { ...res, outcome: 'unchanged' };
+  if (ctx.onConflict === 'skip') return { ...res, outcome: 'differs', detail: 'exists and differs from the backup; kept (use --on-conflict overwrite to replace it)' };
+  if (ctx.onConflict === 'fail') return { ...res, outcome: 'conflict', detail: 'exists and differs from the backup (--on-conflict fail)' };
+  const body = { ...obj, metadata: { ...obj.metadata, resourceVersion: (live.metadata as { resourceVersion?: string }).resourceVersion } };
+  try {
+    await ctx.deps.kube.request({ method: 'PUT', path, body, query: ctx.dryRun ? { dryRun: 'All' } : undefined, noRetry: true });
+    return { ...res, outcome: 'overwritten' };
+  } catch (err) {
+    if (err instanceof KubeApiError && (err.status === 409 || err.status === 404)) return undefined; // changed or deleted meanwhile
+    if (isTransient(err)) return undefined;
+    return { ...res, outcome: 'failed', detail: `overwrite refused: ${short(err)}` };
+  }
+}

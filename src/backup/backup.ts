@@ -1,0 +1,126 @@
+/**
+ * Backing up the mesh's custom resources.
+ *
+ *   backupMesh(deps, { dir, namespace?, concurrency, meshNamespace?, release?, meshVersion? }): Promise<BackupSummary>
+ *
+ * Discovers what the server serves (a failing group, e.g. an aggregated API whose pod is down,
+ * is recorded, not fatal), lists every catalog kind concurrently page by page, cleans each
+ * object (sanitize.ts), and writes the directory of DESIGN.md (write.ts) with crds.yaml,
+ * install.yaml and manifest.json last; then re-reads and verifies it (verify.ts). A kind whose
+ * CRD is absent is recorded in manifest.absent.
+ */
+import type { Deps } from '../deps.ts';
+import type { KubeObject } from '../kube/client.ts';
+import { KubeApiError } from '../kube/client.ts';
+import { discover } from '../kube/discovery.ts';
+import { listAll, listPages } from '../kube/list.ts';
+import { collectionPath, core, objectPath } from '../kube/paths.ts';
+import { catalog, meshCrdSelector, pickVersion, resourceName, type CatalogKind } from '../mesh/catalog.ts';
+import { toolVersion } from '../version.ts';
+import { captureInstall } from './install.ts';
+import { manifestFormatVersion, resourceFilePath, sha256, type Manifest, type ManifestFile } from './manifest.ts';
+import { mapLimit } from './pool.ts';
+import { sanitizeForCreate } from './sanitize.ts';
+import { verifyBackup } from './verify.ts';
+import { prepareBackupDir, writeFileAtomic } from './write.ts';
+import { dumpDocuments } from './yaml.ts';
+
+export interface BackupOptions {
+  dir: string;
+  /** Only this namespace (-n); all namespaces when absent. */
+  namespace?: string | undefined;
+  concurrency: number;
+  /** Where the control plane lives (install config); default nginx-mesh. */
+  meshNamespace?: string | undefined;
+  /** Helm release name, when known (default: the newest release in the mesh namespace). */
+  release?: string | undefined;
+  /** The installed mesh version, when the caller knows it; else taken from the Helm release. */
+  meshVersion?: string | undefined;
+}
+
+export interface BackupSummary {
+  dir: string;
+  meshVersion: string | null;
+  kinds: { kind: string; version: string; file: string; count: number }[];
+  absent: { kind: string; reason: string }[];
+  crds: number;
+  discoveryFailures: { groupVersion: string; error: string }[];
+  warnings: string[];
+  objects: number;
+}
+
+interface Plan { row: CatalogKind; version?: string; absentReason?: string }
+
+/** Decides per kind which version to list with, from the CRDs found and what discovery served. */
+async function planKinds(deps: Deps, crds: KubeObject[]): Promise<{ plans: Plan[]; failures: { groupVersion: string; error: string }[] }> {
+  const disc = await discover(deps.kube, new Set(catalog.map((k) => k.group)));
+  const byName = new Map(crds.map((c) => [c.metadata?.name, c]));
+  const plans = await Promise.all(catalog.map(async (row): Promise<Plan> => {
+    let crd = byName.get(resourceName(row));
+    if (!crd) {
+      try { crd = await deps.kube.request<KubeObject>({ path: objectPath(core.crds, resourceName(row)) }); } catch (err) {
+        if (err instanceof KubeApiError && err.status === 404) return { row, absentReason: `CRD ${resourceName(row)} is not installed` };
+        throw err;
+      }
+    }
+    const served = disc.resources.filter((r) => r.group === row.group && r.plural === row.plural).map((r) => r.version);
+    // When the group's discovery failed, the CRD's own spec says what is served.
+    const fromCrd = ((crd.spec as { versions?: { name: string; served: boolean }[] } | undefined)?.versions ?? []).filter((v) => v.served).map((v) => v.name);
+    const version = pickVersion(row, served.length > 0 ? served : fromCrd);
+    return version ? { row, version } : { row, absentReason: `CRD ${resourceName(row)} serves none of ${row.versions.join(', ')}` };
+  }));
+  return { plans, failures: disc.failed };
+}
+
+async function listKind(deps: Deps, row: CatalogKind, version: string, namespace: string | undefined): Promise<KubeObject[]> {
+  const path = collectionPath({ group: row.group, version, plural: row.plural, namespaced: true }, namespace);
+  const out: KubeObject[] = [];
+  for await (const page of listPages(deps.kube, path, { limit: 500 })) {
+    for (const item of page) out.push(sanitizeForCreate({ ...item, apiVersion: `${row.group}/${version}`, kind: row.kind }));
+  }
+  const key = (o: KubeObject) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+  return out.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
+
+export async function backupMesh(deps: Deps, opts: BackupOptions): Promise<BackupSummary> {
+  const meshNamespace = opts.meshNamespace ?? 'nginx-mesh';
+  await prepareBackupDir(deps.fs, opts.dir);
+  const crds = await listAll(deps.kube, collectionPath(core.crds), { labelSelector: meshCrdSelector });
+  const [{ plans, failures }, install] = await Promise.all([planKinds(deps, crds), captureInstall(deps.kube, meshNamespace, opts.release)]);
+  for (const f of failures) deps.log.warn(`discovery of ${f.groupVersion} failed (${f.error}); continuing with what the server answered`);
+  const meshVersion = opts.meshVersion ?? install.helmRelease?.chart.appVersion?.replace(/^v/, '') ?? null;
+
+  const files: ManifestFile[] = [];
+  const kinds: BackupSummary['kinds'] = [];
+  const present = plans.filter((p) => p.version);
+  await mapLimit(present, opts.concurrency, async ({ row, version }) => {
+    const objects = await listKind(deps, row, version!, opts.namespace);
+    const text = dumpDocuments(objects);
+    const file = resourceFilePath(row);
+    await writeFileAtomic(deps.fs, opts.dir, file, text);
+    files.push({ path: file, kind: row.kind, group: row.group, version: version!, count: objects.length, sha256: sha256(text) });
+    kinds.push({ kind: row.kind, version: version!, file, count: objects.length });
+    deps.log.debug(`backed up ${objects.length} ${row.kind} (${row.group}/${version})`);
+  });
+  const crdText = dumpDocuments(crds.map((c) => sanitizeForCreate(c)));
+  await writeFileAtomic(deps.fs, opts.dir, 'crds.yaml', crdText);
+  files.push({ path: 'crds.yaml', kind: 'CustomResourceDefinition', count: crds.length, sha256: sha256(crdText) });
+  const installDoc = { helmRelease: install.helmRelease, meshConfigMap: install.meshConfigMap };
+  const installText = dumpDocuments([installDoc]);
+  await writeFileAtomic(deps.fs, opts.dir, 'install.yaml', installText);
+  files.push({ path: 'install.yaml', kind: 'InstallConfig', count: 1, sha256: sha256(installText) });
+
+  const order = (f: ManifestFile) => catalog.findIndex((k) => k.kind === f.kind);
+  files.sort((a, b) => order(a) - order(b));
+  const absent = plans.filter((p) => p.absentReason).map((p) => ({ kind: p.row.kind, reason: p.absentReason! }));
+  const manifest: Manifest = {
+    formatVersion: manifestFormatVersion, toolVersion, context: deps.kube.context, server: deps.kube.server, meshVersion,
+    createdAt: new Date(deps.clock.now()).toISOString(), namespace: opts.namespace ?? null, files, absent, discoveryFailures: failures,
+  };
+  await writeFileAtomic(deps.fs, opts.dir, 'manifest.json', JSON.stringify(manifest, null, 2) + '\n');
+
+  const verified = await verifyBackup(deps.fs, opts.dir);
+  const objects = verified.kinds.reduce((n, k) => n + k.objects.length, 0);
+  kinds.sort((a, b) => catalog.findIndex((k) => k.kind === a.kind) - catalog.findIndex((k) => k.kind === b.kind));
+  return { dir: opts.dir, meshVersion, kinds, absent, crds: crds.length, discoveryFailures: failures, warnings: install.warnings, objects };
+}

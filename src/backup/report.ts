@@ -1,0 +1,85 @@
+/**
+ * The restore report: per-object outcomes, counts, and what is left unresolved. Written as
+ * restore-report.json into the backup directory and summarized on the terminal. Pure except
+ * `writeRestoreReport`.
+ */
+import type { Deps } from '../deps.ts';
+import { NotConvergedError } from '../errors.ts';
+import type { ObjectResult, OnConflict, Outcome } from './apply.ts';
+import { writeFileAtomic } from './write.ts';
+
+export interface RestoreReport {
+  dir: string;
+  startedAt: string;
+  finishedAt: string;
+  seconds: number;
+  dryRun: boolean;
+  onConflict: OnConflict;
+  backupMeshVersion: string | null;
+  targetMeshVersion: string | null;
+  objects: number;
+  counts: Record<Outcome, number>;
+  /** Objects created/unchanged/overwritten whose live copy did not match the backup afterwards. */
+  verifyFailures: number;
+  /** Kinds whose CRD never became Established before the deadline. */
+  crdsNotEstablished: string[];
+  missingNamespaces: string[];
+  transformsApplied: Record<string, number>;
+  unresolved: number;
+  items: ObjectResult[];
+}
+
+const resolvedOutcomes: ReadonlySet<Outcome> = new Set(['created', 'unchanged', 'overwritten']);
+
+/** Is this object's result acceptable (restored and, unless dry-run, verified)? */
+export function isResolved(r: ObjectResult, dryRun: boolean): boolean {
+  return resolvedOutcomes.has(r.outcome) && (dryRun || r.verified === true);
+}
+
+export function summarize(items: ObjectResult[], base: Omit<RestoreReport, 'objects' | 'counts' | 'verifyFailures' | 'missingNamespaces' | 'transformsApplied' | 'unresolved' | 'items'>): RestoreReport {
+  const counts: Record<Outcome, number> = { created: 0, unchanged: 0, overwritten: 0, differs: 0, conflict: 0, 'missing-namespace': 0, failed: 0, 'not-attempted': 0 };
+  const missing = new Set<string>();
+  const transformsApplied: Record<string, number> = {};
+  let verifyFailures = 0;
+  let unresolved = 0;
+  for (const r of items) {
+    counts[r.outcome]++;
+    if (r.outcome === 'missing-namespace') missing.add(r.namespace);
+    if (resolvedOutcomes.has(r.outcome) && !base.dryRun && r.verified === false) verifyFailures++;
+    if (!isResolved(r, base.dryRun)) unresolved++;
+    for (const t of r.transforms ?? []) transformsApplied[t] = (transformsApplied[t] ?? 0) + 1;
+  }
+  return { ...base, objects: items.length, counts, verifyFailures, missingNamespaces: [...missing].sort(), transformsApplied, unresolved, items };
+}
+
+/** Human summary for the terminal: counts, then every unresolved object (at most `limit`). */
+export function formatSummary(r: RestoreReport, limit = 50): string {
+  const c = r.counts;
+  const lines = [
+    `${r.dryRun ? '[dry-run] ' : ''}restore from ${r.dir}: ${r.objects} objects in ${r.seconds.toFixed(1)}s`,
+    `  created ${c.created}, unchanged ${c.unchanged}, overwritten ${c.overwritten}, differs ${c.differs}, conflict ${c.conflict}, missing namespace ${c['missing-namespace']}, failed ${c.failed}, not attempted ${c['not-attempted']}` +
+      (r.dryRun ? '' : `, verify failures ${r.verifyFailures}`),
+  ];
+  for (const [id, n] of Object.entries(r.transformsApplied)) lines.push(`  transform ${id}: ${n} object(s)`);
+  if (r.missingNamespaces.length) lines.push(`  missing namespaces (not created by restore): ${r.missingNamespaces.join(', ')}`);
+  if (r.crdsNotEstablished.length) lines.push(`  CRDs not Established before --timeout: ${r.crdsNotEstablished.join(', ')}`);
+  const bad = r.items.filter((i) => !isResolved(i, r.dryRun));
+  for (const i of bad.slice(0, limit)) lines.push(`  ${i.outcome}: ${i.kind} ${i.namespace}/${i.name}${i.detail ? `: ${i.detail}` : ''}`);
+  if (bad.length > limit) lines.push(`  ... and ${bad.length - limit} more (see restore-report.json)`);
+  lines.push(r.unresolved === 0 ? '  all objects restored and verified' : `  ${r.unresolved} object(s) unresolved`);
+  return lines.join('\n') + '\n';
+}
+
+export const reportFile = 'restore-report.json';
+
+export async function writeRestoreReport(fs: Deps['fs'], r: RestoreReport): Promise<void> {
+  await writeFileAtomic(fs, r.dir, reportFile, JSON.stringify(r, null, 1) + '\n');
+}
+
+/** Throws NotConvergedError (exit 4) when anything is unresolved. */
+export function assertRestored(r: RestoreReport): void {
+  if (r.unresolved > 0) {
+    throw new NotConvergedError(`restore left ${r.unresolved} object(s) unresolved (details in ${r.dir}/${reportFile})`,
+      r.counts.differs > 0 ? 'Use --on-conflict overwrite to replace objects that differ from the backup.' : 'Fix the cause shown above, then run restore again: it is idempotent.');
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * Restoring a backup directory.
+ *
+ *   restoreBackup(deps, { dir, onConflict, dryRun, timeoutMs, concurrency, targetMeshVersion? }): Promise<RestoreReport>
+ *
+ * 1. verifyBackup: any hostile or damaged file -> UsageError (exit 2), nothing applied.
+ * 2. Version transforms (transforms.ts) from the backup's mesh version to the target's.
+ * 3. Per kind, concurrently: wait for its CRD to be Established (watch), then create its objects
+ *    through one shared limit of `concurrency` requests (apply.ts: retries, conflict policy;
+ *    dry-run = server-side dryRun=All). Objects in namespaces that do not exist are reported.
+ * 4. Unless dry-run, list every kind again and check each object's spec, labels, annotations.
+ * 5. Write restore-report.json into the backup directory and return the report. The caller
+ *    decides the exit: `assertRestored(report)` throws NotConvergedError (exit 4) when
+ *    `report.unresolved > 0`.
+ */
+import type { Deps } from '../deps.ts';
+import type { KubeObject } from '../kube/client.ts';
+import { listPages } from '../kube/list.ts';
+import { collectionPath, core, type ResourceRef } from '../kube/paths.ts';
+import { resourceName } from '../mesh/catalog.ts';
+import { restoreObject, sameAsBackup, type ObjectResult, type OnConflict } from './apply.ts';
+import { waitForCrdEstablished } from './crd-wait.ts';
+import { createLimiter } from './pool.ts';
+import { summarize, writeRestoreReport, type RestoreReport } from './report.ts';
+import { transformForRestore } from './transforms.ts';
+import { verifyBackup, type VerifiedKind } from './verify.ts';
+
+export interface RestoreOptions {
+  dir: string;
+  onConflict: OnConflict;
+  dryRun: boolean;
+  timeoutMs: number;
+  concurrency: number;
+  /** The mesh version restored into, when known (drives transforms; else the objects' shape does). */
+  targetMeshVersion?: string | undefined;
+}
+
+interface Prepared { vk: VerifiedKind; ref: ResourceRef; objects: { obj: KubeObject; transforms: string[] }[] }
+
+/** Names of existing namespaces, or undefined when they cannot be listed (then creates tell us). */
+async function existingNamespaces(deps: Deps): Promise<Set<string> | undefined> {
+  try {
+    const names = new Set<string>();
+    for await (const page of listPages(deps.kube, collectionPath(core.namespaces), { limit: 500 })) for (const n of page) names.add(n.metadata!.name!);
+    return names;
+  } catch (err) {
+    deps.log.debug(`cannot list namespaces (${(err as Error).message}); relying on create errors`);
+    return undefined;
+  }
+}
+
+/** Lists a kind and marks each result verified or not against the backed-up object. */
+async function verifyKind(deps: Deps, p: Prepared, results: Map<string, ObjectResult>, namespace: string | null): Promise<void> {
+  const live = new Map<string, KubeObject>();
+  for await (const page of listPages(deps.kube, collectionPath(p.ref, namespace ?? undefined), { limit: 500 })) {
+    for (const o of page) live.set(`${o.metadata?.namespace}/${o.metadata?.name}`, o);
+  }
+  for (const { obj } of p.objects) {
+    const key = `${obj.metadata!.namespace}/${obj.metadata!.name}`;
+    const r = results.get(`${p.vk.row.kind}/${key}`);
+    if (!r || !['created', 'unchanged', 'overwritten'].includes(r.outcome)) continue;
+    const l = live.get(key);
+    r.verified = l !== undefined && sameAsBackup(l, obj);
+    if (!r.verified) r.detail = l ? 'exists but its spec/labels/annotations differ from the backup after restore' : 'not found after restore';
+  }
+}
+
+export async function restoreBackup(deps: Deps, opts: RestoreOptions): Promise<RestoreReport> {
+  const started = deps.clock.now();
+  const deadline = started + opts.timeoutMs;
+  const backup = await verifyBackup(deps.fs, opts.dir);
+  const ctxVersions = { from: backup.manifest.meshVersion, to: opts.targetMeshVersion ?? null };
+  const prepared: Prepared[] = backup.kinds.map((vk) => ({
+    vk,
+    ref: { group: vk.row.group, version: vk.version, plural: vk.row.plural, namespaced: true },
+    objects: vk.objects.map((o) => { const t = transformForRestore(o, ctxVersions); return { obj: t.obj, transforms: t.applied }; }),
+  }));
+  const namespaces = await existingNamespaces(deps);
+  const limit = createLimiter(opts.concurrency);
+  const results = new Map<string, ObjectResult>();
+  const crdsNotEstablished: string[] = [];
+  let stop = false;
+
+  await Promise.all(prepared.filter((p) => p.objects.length > 0).map(async (p) => {
+    const ready = await waitForCrdEstablished(deps, resourceName(p.vk.row), p.vk.version, deadline);
+    if (!ready) crdsNotEstablished.push(resourceName(p.vk.row));
+    await Promise.all(p.objects.map(async ({ obj, transforms }) => {
+      const ns = obj.metadata!.namespace!;
+      const key = `${obj.kind}/${ns}/${obj.metadata!.name}`;
+      const base = { kind: obj.kind!, namespace: ns, name: obj.metadata!.name!, attempts: 0, ...(transforms.length ? { transforms } : {}) };
+      if (!ready) { results.set(key, { ...base, outcome: 'failed', detail: `CRD ${resourceName(p.vk.row)} was not Established (serving ${p.vk.version}) before --timeout` }); return; }
+      if (namespaces && !namespaces.has(ns)) { results.set(key, { ...base, outcome: 'missing-namespace', detail: `namespace ${ns} does not exist; create it, then restore again` }); return; }
+      const r = await limit(async () => (stop ? { ...base, outcome: 'not-attempted' as const, detail: 'the restore stopped at a conflict (--on-conflict fail)' }
+        : await restoreObject({ deps, ref: p.ref, onConflict: opts.onConflict, dryRun: opts.dryRun, deadline }, obj)));
+      if (r.outcome === 'conflict') stop = true;
+      results.set(key, { ...r, ...(transforms.length ? { transforms } : {}) });
+    }));
+  }));
+
+  if (!opts.dryRun) {
+    await Promise.all(prepared.filter((p) => p.objects.length > 0 && !crdsNotEstablished.includes(resourceName(p.vk.row)))
+      .map((p) => verifyKind(deps, p, results, backup.manifest.namespace)));
+  }
+  const items = prepared.flatMap((p) => p.objects.map(({ obj }) => results.get(`${obj.kind}/${obj.metadata!.namespace}/${obj.metadata!.name}`)!));
+  const finished = deps.clock.now();
+  const report = summarize(items, {
+    dir: opts.dir, startedAt: new Date(started).toISOString(), finishedAt: new Date(finished).toISOString(), seconds: (finished - started) / 1000,
+    dryRun: opts.dryRun, onConflict: opts.onConflict, backupMeshVersion: backup.manifest.meshVersion, targetMeshVersion: opts.targetMeshVersion ?? null, crdsNotEstablished,
+  });
+  await writeRestoreReport(deps.fs, report);
+  return report;
+}
+

@@ -1,0 +1,78 @@
+/**
+ * Cleaning objects for re-creation. `sanitizeForCreate(obj)` returns a copy that
+ * `kubectl create -f` (and a POST) accepts: the server-owned fields are dropped, the user's
+ * labels, annotations and spec are kept. Pure; never mutates its input.
+ */
+import type { KubeObject } from '../kube/client.ts';
+
+/** metadata fields the server owns, with the reason each one must go. */
+export const droppedMetadata: readonly { field: string; reason: string }[] = [
+  { field: 'uid', reason: 'assigned by the server; a create with one is rejected' },
+  { field: 'resourceVersion', reason: 'a create with a resourceVersion is rejected ("resourceVersion should not be set")' },
+  { field: 'generation', reason: 'server-managed counter' },
+  { field: 'creationTimestamp', reason: 'server-managed' },
+  { field: 'deletionTimestamp', reason: 'would describe an object being deleted' },
+  { field: 'deletionGracePeriodSeconds', reason: 'belongs with deletionTimestamp' },
+  { field: 'managedFields', reason: 'server-side apply bookkeeping of the old object' },
+  { field: 'selfLink', reason: 'deprecated, server-generated' },
+  { field: 'ownerReferences', reason: 'point at uids that will not exist after a redeploy' },
+  { field: 'finalizers', reason: 'controllers add their own; restored ones could block deletion forever' },
+];
+
+/** Annotations that are tool bookkeeping, not user data. */
+export const droppedAnnotations: readonly { key: string; reason: string }[] = [
+  { key: 'kubectl.kubernetes.io/last-applied-configuration', reason: 'a copy of the old object; kubectl apply would diff against stale data' },
+];
+
+/** Top-level fields dropped besides metadata's. */
+export const droppedTopLevel: readonly { field: string; reason: string }[] = [
+  { field: 'status', reason: 'written by controllers, not by users; a create ignores or rejects it' },
+];
+
+/** Returns a clean copy of `obj` for a create. */
+export function sanitizeForCreate<T extends KubeObject>(obj: T): T {
+  const out: Record<string, unknown> = {};
+  // apiVersion and kind first, then metadata, then the rest: stable, readable YAML.
+  if (obj.apiVersion !== undefined) out.apiVersion = obj.apiVersion;
+  if (obj.kind !== undefined) out.kind = obj.kind;
+  const meta = { ...(obj.metadata ?? {}) } as Record<string, unknown>;
+  for (const { field } of droppedMetadata) delete meta[field];
+  const ann = meta.annotations as Record<string, string> | undefined;
+  if (ann) {
+    const kept = { ...ann };
+    for (const { key } of droppedAnnotations) delete kept[key];
+    if (Object.keys(kept).length > 0) meta.annotations = kept;
+    else delete meta.annotations;
+  }
+  if (meta.labels && Object.keys(meta.labels as object).length === 0) delete meta.labels;
+  out.metadata = meta;
+  const skip = new Set(['apiVersion', 'kind', 'metadata', ...droppedTopLevel.map((d) => d.field)]);
+  for (const [k, v] of Object.entries(obj)) if (!skip.has(k)) out[k] = structuredClone(v);
+  return out as T;
+}
+
+/** Deep equality of JSON values (key order ignored), used to compare specs. */
+export function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const bb = b as unknown[];
+    return a.length === bb.length && a.every((x, i) => jsonEqual(x, bb[i]));
+  }
+  const ka = Object.keys(a as object);
+  const kb = Object.keys(b as object);
+  if (ka.length !== kb.length) return false;
+  return ka.every((k) => Object.hasOwn(b as object, k) && jsonEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
+/** The parts of an object a restore must reproduce: spec (or the whole body minus metadata), labels, annotations. */
+export function restorable(obj: KubeObject): { spec: unknown; labels: Record<string, string>; annotations: Record<string, string> } {
+  const clean = sanitizeForCreate(obj);
+  const { apiVersion: _a, kind: _k, metadata, ...body } = clean;
+  return {
+    spec: 'spec' in body ? body.spec : body,
+    labels: (metadata?.labels ?? {}) as Record<string, string>,
+    annotations: (metadata?.annotations ?? {}) as Record<string, string>,
+  };
+}

@@ -1,0 +1,121 @@
+/**
+ * Reading and verifying a backup directory, treating every byte as hostile.
+ *
+ *   verifyBackup(fs, dir): Promise<VerifiedBackup>
+ *
+ * Checks, before anything is applied: manifest shape and paths (manifest.ts); no symlinks, no
+ * file over 50 MB, no file in resources/ the manifest does not list; sha256 and object count of
+ * every file; UTF-8; YAML without anchors, aliases or tags (yaml.ts); every document an object
+ * of the file's catalog kind, with a valid name and namespace, no duplicates. Any problem is a
+ * UsageError (exit 2) naming the file and the problem.
+ */
+import path from 'node:path';
+import type { Deps } from '../deps.ts';
+import { UsageError } from '../errors.ts';
+import type { KubeObject } from '../kube/client.ts';
+import type { CatalogKind } from '../mesh/catalog.ts';
+import { kindForPath, parseManifest, sha256, type Manifest } from './manifest.ts';
+import { parseDocumentsSafe } from './yaml.ts';
+
+type Fs = Deps['fs'];
+
+export const maxFileBytes = 50 * 1024 * 1024;
+
+export interface VerifiedKind {
+  row: CatalogKind;
+  /** The version the objects were backed up with (their apiVersion). */
+  version: string;
+  path: string;
+  objects: KubeObject[];
+}
+
+export interface VerifiedBackup {
+  dir: string;
+  manifest: Manifest;
+  kinds: VerifiedKind[];
+  crds: KubeObject[];
+  install: unknown;
+}
+
+const nameRe = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+const hint = 'Nothing was applied. Restore from an intact backup directory (--from DIR), or re-run `backup`.';
+
+function refuse(dir: string, file: string, problem: string): never {
+  throw new UsageError(`backup ${dir}: ${file}: ${problem}`, hint);
+}
+
+/** Reads one file of the backup: regular file (not a symlink), at most 50 MB, valid UTF-8. */
+async function readChecked(fs: Fs, dir: string, rel: string): Promise<{ bytes: Buffer; text: string }> {
+  const full = path.join(dir, rel);
+  const st = await fs.lstat(full).catch((err: NodeJS.ErrnoException) => refuse(dir, rel, err.code === 'ENOENT' ? 'missing' : `unreadable (${err.code})`));
+  if (st.isSymbolicLink()) refuse(dir, rel, 'is a symbolic link; backup files must be regular files');
+  if (!st.isFile()) refuse(dir, rel, 'is not a regular file');
+  if (st.size > maxFileBytes) refuse(dir, rel, `is ${st.size} bytes, over the ${maxFileBytes}-byte limit`);
+  const bytes = await fs.readFile(full);
+  if (bytes.length > maxFileBytes) refuse(dir, rel, `grew over the ${maxFileBytes}-byte limit while being read`);
+  let text: string;
+  try { text = new TextDecoder('utf-8', { fatal: true }).decode(bytes); } catch { refuse(dir, rel, 'is not valid UTF-8'); }
+  return { bytes, text };
+}
+
+function parseYaml(dir: string, rel: string, text: string): unknown[] {
+  try { return parseDocumentsSafe(text, rel); } catch (err) { refuse(dir, rel, `refused YAML: ${(err as Error).message.split('\n')[0]}`); }
+}
+
+const isObj = (v: unknown): v is KubeObject => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Checks the documents of one resource file against its catalog kind. */
+export function checkResourceDocs(dir: string, rel: string, row: CatalogKind, version: string, docs: unknown[], namespace: string | null): KubeObject[] {
+  const seen = new Set<string>();
+  return docs.map((d, i) => {
+    const where = `document ${i + 1}`;
+    if (!isObj(d)) refuse(dir, rel, `${where} is not an object (${Array.isArray(d) ? 'a list' : typeof d})`);
+    if (d.apiVersion !== `${row.group}/${version}` || d.kind !== row.kind) {
+      refuse(dir, rel, `${where} is ${String(d.kind)} ${String(d.apiVersion)}; this file may only hold ${row.kind} ${row.group}/${version} (unknown kinds are never restored)`);
+    }
+    const meta = d.metadata;
+    if (!isObj(meta)) refuse(dir, rel, `${where} has no metadata`);
+    const { name, namespace: ns } = meta;
+    if (typeof name !== 'string' || name === '') refuse(dir, rel, `${where} has no metadata.name`);
+    if (!nameRe.test(name) || name.includes('..')) refuse(dir, rel, `${where} has an invalid name ${JSON.stringify(name)} (path separators and other characters are refused)`);
+    if (typeof ns !== 'string' || !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(ns)) refuse(dir, rel, `${where} (${name}) has a missing or invalid metadata.namespace ${JSON.stringify(ns)}`);
+    if (namespace !== null && ns !== namespace) refuse(dir, rel, `${where} (${name}) is in namespace ${ns}, outside the backup's scope ${namespace}`);
+    if (meta.generateName !== undefined) refuse(dir, rel, `${where} (${name}) uses generateName`);
+    const key = `${ns}/${name}`;
+    if (seen.has(key)) refuse(dir, rel, `${where}: ${key} appears twice`);
+    seen.add(key);
+    return d;
+  });
+}
+
+export async function verifyBackup(fs: Fs, dir: string): Promise<VerifiedBackup> {
+  const st = await fs.stat(dir).catch(() => undefined);
+  if (!st?.isDirectory()) throw new UsageError(`backup directory ${dir} does not exist or is not a directory`, 'Pass the directory written by `backup` with --from DIR.');
+  const manifest = parseManifest((await readChecked(fs, dir, 'manifest.json')).text);
+  const listed = new Set(manifest.files.map((f) => f.path));
+  const resDir = await fs.lstat(path.join(dir, 'resources')).catch(() => undefined);
+  if (resDir?.isSymbolicLink()) refuse(dir, 'resources', 'is a symbolic link');
+  if (resDir) {
+    for (const entry of await fs.readdir(path.join(dir, 'resources'))) {
+      if (!listed.has(`resources/${entry}`)) refuse(dir, `resources/${entry}`, 'is not listed in manifest.json (unknown files are refused)');
+    }
+  }
+  const out: VerifiedBackup = { dir, manifest, kinds: [], crds: [], install: undefined };
+  for (const f of manifest.files) {
+    const { bytes, text } = await readChecked(fs, dir, f.path);
+    const hash = sha256(bytes);
+    if (hash !== f.sha256) refuse(dir, f.path, `sha256 ${hash} does not match the manifest's ${f.sha256} (the file was changed or damaged)`);
+    const docs = parseYaml(dir, f.path, text);
+    if (docs.length !== f.count) refuse(dir, f.path, `holds ${docs.length} documents; the manifest says ${f.count}`);
+    if (f.path === 'crds.yaml') {
+      out.crds = docs.map((d, i) => (isObj(d) && d.kind === 'CustomResourceDefinition' ? d : refuse(dir, f.path, `document ${i + 1} is not a CustomResourceDefinition`)));
+    } else if (f.path === 'install.yaml') {
+      if (docs.length > 1 || (docs[0] !== undefined && !isObj(docs[0]))) refuse(dir, f.path, 'must hold one object');
+      out.install = docs[0];
+    } else {
+      const row = kindForPath(f.path)!; // parseManifest accepted only catalog paths
+      out.kinds.push({ row, version: f.version!, path: f.path, objects: checkResourceDocs(dir, f.path, row, f.version!, docs, manifest.namespace) });
+    }
+  }
+  return out;
+}

@@ -1,5 +1,14 @@
 import type { Argv, CommandModule } from 'yargs';
-import { notBuilt } from './not-built.ts';
+import { NotConvergedError, UsageError } from '../errors.ts';
+import { readControlPlane } from '../workloads/control-plane.ts';
+import { formatRestartPlanText, formatRestartText, planWorkloadRestart, restartWorkloads, type RestartMode } from '../workloads/index.ts';
+import { createDeps } from './context.ts';
+import { type GlobalOptions, outputFormat, parseConcurrency, parseDuration } from './options.ts';
+
+interface RestartArgs extends GlobalOptions {
+  restart: RestartMode;
+  deleteBarePods: boolean;
+}
 
 export const restartCommand: CommandModule = {
   command: 'restart',
@@ -8,6 +17,39 @@ export const restartCommand: CommandModule = {
     y
       .option('restart', { choices: ['behind', 'all'] as const, default: 'behind' as const, describe: 'Only workloads with old sidecars, or every injected workload' })
       .option('delete-bare-pods', { type: 'boolean', default: false, describe: 'Delete injected pods that have no controller (they are not re-created!)' })
-      .example('$0 restart --concurrency 4', 'Re-roll the workloads behind, four at a time'),
-  handler: () => notBuilt('restart', 'issue 6'),
+      .example('$0 restart --concurrency 4', 'Re-roll the workloads behind, four at a time')
+      .example('$0 restart --restart all --timeout 5m -o json', 'Re-roll every injected workload, 5 minutes per workload'),
+  handler: async (argv) => {
+    const opts = argv as unknown as RestartArgs;
+    const format = outputFormat(opts.output, ['text', 'json'] as const, 'text');
+    const timeoutMs = parseDuration(opts.timeout);
+    const concurrency = parseConcurrency(opts.concurrency);
+    const deps = await createDeps(opts);
+    const cp = await readControlPlane(deps, opts.meshNamespace);
+    if (cp.version === null) {
+      throw new UsageError(`no NGINX Service Mesh control plane (nginx-mesh-api or nginx-mesh-controller) found in namespace "${opts.meshNamespace}", so the target sidecar version is unknown`,
+        'Use --mesh-namespace NS to name the namespace the mesh is deployed in.');
+    }
+    if (opts.dryRun) {
+      const plan = await planWorkloadRestart(deps, { targetVersion: cp.version, mode: opts.restart, concurrency, deleteBarePods: opts.deleteBarePods });
+      process.stdout.write(format === 'json' ? `${JSON.stringify(plan, null, 2)}\n` : formatRestartPlanText(plan, cp.version));
+      return;
+    }
+    const result = await restartWorkloads(deps, {
+      targetVersion: cp.version, mode: opts.restart, concurrency, timeoutMs, deleteBarePods: opts.deleteBarePods,
+      onProgress: (p) => {
+        if (p.state !== 'waiting' || p.message !== 'restarted') deps.log.info(`[wave ${p.wave}/${p.waves}] ${p.kind.toLowerCase()} ${p.namespace}/${p.name}: ${p.message}`);
+      },
+    });
+    process.stdout.write(format === 'json' ? `${JSON.stringify(result, null, 2)}\n` : formatRestartText(result));
+    if (result.timedOut.length) {
+      throw new NotConvergedError(`timed out waiting for ${result.timedOut.map((t) => `${t.kind.toLowerCase()} ${t.namespace}/${t.name}`).join(', ')}`,
+        'Check why its pods do not become ready (kubectl describe), or raise --timeout.');
+    }
+    if (!result.final.converged) {
+      throw new NotConvergedError(`${result.final.behind.length} workload${result.final.behind.length === 1 ? '' : 's'} still run sidecars other than ${cp.version}`,
+        'See the skipped rows above for what to do, then run "kubectl nsm-upgrade status".');
+    }
+    if (result.failed.length) throw new NotConvergedError(`${result.failed.length} workload(s) could not be restarted`, 'See the FAILED rows above.');
+  },
 };

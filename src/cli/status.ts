@@ -1,9 +1,30 @@
 import type { Argv, CommandModule } from 'yargs';
-import { notBuilt } from './not-built.ts';
+import { NotConvergedError, UsageError } from '../errors.ts';
+import { formatSkewText, skewReport } from '../workloads/index.ts';
+import { createDeps } from './context.ts';
+import { type GlobalOptions, outputFormat } from './options.ts';
 
 export const statusCommand: CommandModule = {
   command: 'status',
   describe: 'Control-plane version and health, and every injected workload by sidecar version (exit 4 when behind)',
-  builder: (y: Argv) => y.example('$0 status -o json', 'The skew report as JSON'),
-  handler: () => notBuilt('status', 'issue 6'),
+  builder: (y: Argv) =>
+    y
+      .example('$0 status', 'Control plane and sidecar versions as a table')
+      .example('$0 status -o json', 'The skew report as JSON'),
+  handler: async (argv) => {
+    const opts = argv as unknown as GlobalOptions;
+    const format = outputFormat(opts.output, ['text', 'json'] as const, 'text');
+    const deps = await createDeps(opts);
+    const report = await skewReport(deps, { meshNamespace: opts.meshNamespace });
+    process.stdout.write(format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : formatSkewText(report));
+    if (report.controlPlane.version === null) {
+      throw new UsageError(`no NGINX Service Mesh control plane (nginx-mesh-api or nginx-mesh-controller) found in namespace "${opts.meshNamespace}"`,
+        'Use --mesh-namespace NS to name the namespace the mesh is deployed in.');
+    }
+    if (!report.converged) {
+      const behind = report.workloads.filter((w) => w.behind).length;
+      throw new NotConvergedError(`${behind} workload${behind === 1 ? '' : 's'} run sidecars other than ${report.targetVersion}`,
+        'Run "kubectl nsm-upgrade restart" to re-roll them.');
+    }
+  },
 };

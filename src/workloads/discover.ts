@@ -1,0 +1,47 @@
+/**
+ * Discovery of injected workloads: one paginated pod list filtered by the injector's label, then
+ * one list per intermediate kind (ReplicaSets, Jobs) only when some pod is owned by one, to
+ * resolve owners without a request per pod.
+ */
+import type { Deps } from '../deps.ts';
+import type { KubeObject } from '../kube/client.ts';
+import { listAll, listPages } from '../kube/list.ts';
+import { collectionPath, core, type ResourceRef } from '../kube/paths.ts';
+import { injectedPodSelector, isInjected, type PodLike } from './injection.ts';
+import { groupByWorkload, neededIntermediates, ownerIndex, type InjectedWorkload } from './owners.ts';
+
+/** Pages of 1000: fewer round trips for large meshes, still small enough to stream. */
+const podPageSize = 1000;
+
+const intermediateRefs: Record<string, ResourceRef> = {
+  ReplicaSet: core.replicasets,
+  Job: core.jobs,
+};
+
+/** Lists the pods the injector mutated (label selector on the server, annotation checked here). */
+export async function listInjectedPods(deps: Pick<Deps, 'kube'>, namespace?: string): Promise<PodLike[]> {
+  const pods: PodLike[] = [];
+  for await (const page of listPages<PodLike>(deps.kube, collectionPath(core.pods, namespace), { labelSelector: injectedPodSelector, limit: podPageSize })) {
+    for (const p of page) if (isInjected(p)) pods.push(p);
+  }
+  return pods;
+}
+
+export interface Discovery {
+  workloads: InjectedWorkload[];
+}
+
+/** Injected pods grouped by the Deployment/StatefulSet/DaemonSet/Job/CronJob/bare pod that owns them. */
+export async function discoverInjectedWorkloads(deps: Pick<Deps, 'kube'>, namespace?: string): Promise<Discovery> {
+  const pods = await listInjectedPods(deps, namespace);
+  const kinds = [...neededIntermediates(pods)];
+  const lists = await Promise.all(kinds.map((k) => listAll<KubeObject>(deps.kube, collectionPath(intermediateRefs[k]!, namespace), { limit: podPageSize })));
+  const index = ownerIndex(lists.flat() as Parameters<typeof ownerIndex>[0]);
+  return { workloads: groupByWorkload(pods, index) };
+}
+
+/** Labels of every namespace (one list): the 2.0 opt-in check reads them. */
+export async function namespaceLabels(deps: Pick<Deps, 'kube'>): Promise<Map<string, Record<string, string> | undefined>> {
+  const all = await listAll<KubeObject>(deps.kube, collectionPath(core.namespaces));
+  return new Map(all.map((n) => [n.metadata?.name ?? '', n.metadata?.labels]));
+}

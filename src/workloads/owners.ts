@@ -1,0 +1,95 @@
+/**
+ * Owner resolution: which workload a pod belongs to, from the pod's controller reference and,
+ * for ReplicaSets and Jobs, their own controller (one list of each, never a request per pod).
+ * Pure: the caller lists the pods, ReplicaSets and Jobs.
+ */
+import { type PodLike, isInjected, isLive, podOptedIn, sidecarVersion } from './injection.ts';
+
+export type WorkloadKind = 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'ReplicaSet' | 'Job' | 'CronJob' | 'Pod' | string;
+
+export interface WorkloadRef {
+  namespace: string;
+  kind: WorkloadKind;
+  name: string;
+}
+
+export interface InjectedPod {
+  name: string;
+  version: string;
+  optedIn: boolean;
+}
+
+export interface InjectedWorkload extends WorkloadRef {
+  pods: InjectedPod[];
+}
+
+interface OwnedLike {
+  metadata?: { name?: string; namespace?: string; ownerReferences?: { kind?: string; name?: string; controller?: boolean }[] };
+}
+
+/** `namespace/name` of a ReplicaSet or Job -> its controlling owner (Deployment, CronJob). */
+export type OwnerIndex = Map<string, { kind: string; name: string }>;
+
+export function workloadKey(w: WorkloadRef): string {
+  return `${w.namespace}/${w.kind}/${w.name}`;
+}
+
+function controllerOf(o: OwnedLike): { kind: string; name: string } | undefined {
+  const ref = o.metadata?.ownerReferences?.find((r) => r.controller) ?? undefined;
+  return ref?.kind && ref.name ? { kind: ref.kind, name: ref.name } : undefined;
+}
+
+/** Indexes ReplicaSets and Jobs by namespace/name to the object that controls them, if any. */
+export function ownerIndex(intermediates: readonly OwnedLike[]): OwnerIndex {
+  const index: OwnerIndex = new Map();
+  for (const o of intermediates) {
+    const owner = controllerOf(o);
+    if (owner && o.metadata?.name) index.set(`${o.metadata.namespace ?? ''}/${o.metadata.name}`, owner);
+  }
+  return index;
+}
+
+/** The kinds whose owner is looked up one level further (ReplicaSet -> Deployment, Job -> CronJob). */
+export const intermediateKinds: Record<string, string> = {
+  ReplicaSet: 'Deployment', // a Deployment's pods are owned by its ReplicaSets
+  Job: 'CronJob', // a CronJob's pods are owned by the Jobs it creates
+};
+
+/**
+ * The workload a pod belongs to. A ReplicaSet or Job missing from the index (not owned, or
+ * deleted meanwhile) is itself the workload; a pod with no controller is a bare pod.
+ */
+export function resolveOwner(pod: PodLike, index: OwnerIndex): WorkloadRef {
+  const namespace = pod.metadata?.namespace ?? '';
+  const direct = controllerOf(pod);
+  if (!direct) return { namespace, kind: 'Pod', name: pod.metadata?.name ?? '' };
+  if (direct.kind in intermediateKinds) {
+    const up = index.get(`${namespace}/${direct.name}`);
+    if (up && up.kind === intermediateKinds[direct.kind]) return { namespace, kind: up.kind, name: up.name };
+  }
+  return { namespace, kind: direct.kind, name: direct.name };
+}
+
+/** Which intermediate kinds (ReplicaSet, Job) the pods need resolved: list only those. */
+export function neededIntermediates(pods: readonly PodLike[]): Set<string> {
+  const kinds = new Set<string>();
+  for (const p of pods) {
+    const c = controllerOf(p);
+    if (c && c.kind in intermediateKinds) kinds.add(c.kind);
+  }
+  return kinds;
+}
+
+/** Groups the live injected pods by owning workload, sorted by namespace, kind, name. */
+export function groupByWorkload(pods: readonly PodLike[], index: OwnerIndex): InjectedWorkload[] {
+  const groups = new Map<string, InjectedWorkload>();
+  for (const pod of pods) {
+    if (!isInjected(pod) || !isLive(pod)) continue;
+    const ref = resolveOwner(pod, index);
+    const key = workloadKey(ref);
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { ...ref, pods: [] }));
+    g.pods.push({ name: pod.metadata?.name ?? '', version: sidecarVersion(pod), optedIn: podOptedIn(pod) });
+  }
+  return [...groups.values()].sort((a, b) => workloadKey(a).localeCompare(workloadKey(b)));
+}

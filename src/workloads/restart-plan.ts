@@ -1,0 +1,102 @@
+/**
+ * What a re-roll does to each injected workload, decided before anything is touched: restart it,
+ * delete it (bare pods, only when asked), or skip it with what the user must do. Then the waves:
+ * at most `concurrency` workloads rolling at once. Pure.
+ */
+import type { InjectedWorkload, WorkloadRef } from './owners.ts';
+import { workloadKey } from './owners.ts';
+
+export type RestartMode = 'behind' | 'all';
+
+export interface WorkloadObject {
+  metadata?: { name?: string; generation?: number };
+  spec?: { paused?: boolean; updateStrategy?: { type?: string } };
+}
+
+export interface RestartTarget extends WorkloadRef {
+  action: 'restart' | 'delete-pod';
+}
+
+export interface Skipped extends WorkloadRef {
+  reason: string;
+}
+
+export interface RestartPlan {
+  targets: RestartTarget[];
+  skipped: Skipped[];
+  /** Workloads left alone because every pod already runs the target version (mode behind). */
+  upToDate: number;
+}
+
+export interface PlanInput {
+  workloads: readonly InjectedWorkload[];
+  /** Deployment/StatefulSet/DaemonSet objects by workloadKey (missing: deleted meanwhile). */
+  objects: ReadonlyMap<string, WorkloadObject>;
+  mode: RestartMode;
+  targetVersion: string | null;
+  deleteBarePods: boolean;
+}
+
+const ref = (w: WorkloadRef): string => `${w.kind.toLowerCase()}/${w.name} -n ${w.namespace}`;
+
+/** Why a workload cannot be re-rolled by the restart annotation, and what to do instead; undefined if it can. */
+export function skipReason(w: WorkloadRef, obj: WorkloadObject | undefined, deleteBarePods: boolean): string | undefined {
+  switch (w.kind) {
+    case 'Deployment':
+    case 'StatefulSet':
+    case 'DaemonSet':
+      if (!obj) return `${w.kind} not found (deleted meanwhile?)`;
+      if (w.kind === 'Deployment' && obj.spec?.paused) {
+        // kubectl refuses too: "can't restart paused deployment (run rollout resume first)"
+        return `paused: run "kubectl rollout resume ${ref(w)}", then restart again`;
+      }
+      if (w.kind !== 'Deployment' && obj.spec?.updateStrategy?.type === 'OnDelete') {
+        // the controller re-creates pods only when they are deleted
+        return `updateStrategy OnDelete: delete its pods ("kubectl delete pod -n ${w.namespace} <pod>...") so they are re-created with the new sidecar`;
+      }
+      return undefined;
+    case 'Job':
+    case 'CronJob':
+      // a Job's pods run to completion; the next Job the CronJob creates gets the new sidecar
+      return 'Job pods are not re-rolled: let them finish (the next run gets the new sidecar) or delete them to re-run now';
+    case 'Pod':
+      if (deleteBarePods) return undefined;
+      return 'bare pod (no controller): re-create it yourself, or pass --delete-bare-pods to delete it (it is NOT re-created)';
+    default:
+      // e.g. a ReplicaSet without a Deployment, a ReplicationController, a custom controller
+      return `owned by a ${w.kind}, which the restart annotation does not reach: delete its pods so its controller re-creates them`;
+  }
+}
+
+export function planRestart(input: PlanInput): RestartPlan {
+  const plan: RestartPlan = { targets: [], skipped: [], upToDate: 0 };
+  for (const w of input.workloads) {
+    const behind = input.targetVersion === null || w.pods.some((p) => p.version !== input.targetVersion);
+    if (input.mode === 'behind' && !behind) { plan.upToDate++; continue; }
+    const base: WorkloadRef = { namespace: w.namespace, kind: w.kind, name: w.name };
+    const reason = skipReason(base, input.objects.get(workloadKey(base)), input.deleteBarePods);
+    if (reason) plan.skipped.push({ ...base, reason });
+    else plan.targets.push({ ...base, action: w.kind === 'Pod' ? 'delete-pod' : 'restart' });
+  }
+  return plan;
+}
+
+/** Splits the targets into waves of at most `concurrency`, in plan order. */
+export function planWaves<T>(targets: readonly T[], concurrency: number): T[][] {
+  const size = Math.max(1, Math.floor(concurrency));
+  const waves: T[][] = [];
+  for (let i = 0; i < targets.length; i += size) waves.push(targets.slice(i, i + size));
+  return waves;
+}
+
+export const restartedAtAnnotation = 'kubectl.kubernetes.io/restartedAt';
+
+/** RFC 3339 without fractional seconds, as kubectl's time.Now().Format(time.RFC3339) (in UTC). */
+export function rfc3339(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** The patch `kubectl rollout restart` sends: a new pod-template annotation, so the controller rolls. */
+export function restartPatch(nowMs: number): { spec: { template: { metadata: { annotations: Record<string, string> } } } } {
+  return { spec: { template: { metadata: { annotations: { [restartedAtAnnotation]: rfc3339(nowMs) } } } } };
+}

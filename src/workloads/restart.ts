@@ -1,0 +1,111 @@
+/**
+ * `restartWorkloads`: re-rolls injected workloads so their pods are re-created (and re-injected by
+ * the current control plane), in waves of `concurrency`, waiting for each rollout with kubectl's
+ * rules, then re-reads the pods to say whether the mesh converged.
+ */
+import type { Deps } from '../deps.ts';
+import { KubeApiError, type KubeObject } from '../kube/client.ts';
+import { listAll } from '../kube/list.ts';
+import { collectionPath, core, objectPath } from '../kube/paths.ts';
+import { discoverInjectedWorkloads } from './discover.ts';
+import { type InjectedWorkload, type WorkloadRef, workloadKey } from './owners.ts';
+import { planRestart, planWaves, restartPatch, type RestartMode, type RestartPlan, type RestartTarget, type Skipped, type WorkloadObject } from './restart-plan.ts';
+import { describe, waitForRollout, workloadRefs } from './rollout-wait.ts';
+import { isRollingKind } from './rollout-rules.ts';
+import { buildSkewReport, type WorkloadSkew } from './skew.ts';
+
+export interface RestartProgress extends WorkloadRef {
+  state: 'restarting' | 'waiting' | 'done' | 'deleted' | 'timeout' | 'failed';
+  message: string;
+  wave: number;
+  waves: number;
+}
+
+export interface RestartOptions {
+  targetVersion: string;
+  mode: RestartMode;
+  concurrency: number;
+  /** Per workload, from its restart until its rollout is complete. */
+  timeoutMs: number;
+  deleteBarePods: boolean;
+  onProgress?: ((p: RestartProgress) => void) | undefined;
+  /** Between two reads of a rolling workload (default 500 ms). */
+  pollMs?: number | undefined;
+}
+
+export interface Outcome extends WorkloadRef { message: string; seconds: number }
+
+export interface RestartResult {
+  targetVersion: string;
+  restarted: Outcome[];
+  deleted: Outcome[];
+  skipped: Skipped[];
+  timedOut: Outcome[];
+  failed: Outcome[];
+  upToDate: number;
+  waves: number;
+  /** Read after the last wave: every live injected pod's version. */
+  final: { converged: boolean; byVersion: Record<string, number>; behind: WorkloadSkew[] };
+}
+
+/** Reads the Deployments/StatefulSets/DaemonSets behind the workloads: one list per kind and namespace. */
+async function readObjects(deps: Pick<Deps, 'kube'>, workloads: readonly InjectedWorkload[]): Promise<Map<string, WorkloadObject>> {
+  const wanted = new Set<string>();
+  for (const w of workloads) if (isRollingKind(w.kind)) wanted.add(`${w.kind}\u0000${w.namespace}`);
+  const objects = new Map<string, WorkloadObject>();
+  await Promise.all([...wanted].map(async (key) => {
+    const [kind, namespace] = key.split('\u0000') as [keyof typeof workloadRefs, string];
+    for (const o of await listAll<KubeObject>(deps.kube, collectionPath(workloadRefs[kind], namespace))) {
+      objects.set(workloadKey({ namespace, kind, name: o.metadata?.name ?? '' }), o as WorkloadObject);
+    }
+  }));
+  return objects;
+}
+
+async function rollOne(deps: Deps, t: RestartTarget, opts: RestartOptions, report: (state: RestartProgress['state'], message: string) => void): Promise<{ state: 'done' | 'deleted' | 'timeout' | 'failed'; message: string; seconds: number }> {
+  const started = deps.clock.now();
+  try {
+    if (t.action === 'delete-pod') {
+      await deps.kube.request({ method: 'DELETE', path: objectPath(core.pods, t.name, t.namespace) });
+      return { state: 'deleted', message: `pod ${t.namespace}/${t.name} deleted (bare pod: not re-created)`, seconds: 0 };
+    }
+    const ref = workloadRefs[t.kind as keyof typeof workloadRefs];
+    await deps.kube.request({ method: 'PATCH', path: objectPath(ref, t.name, t.namespace), body: restartPatch(deps.clock.now()), contentType: 'application/strategic-merge-patch+json' });
+    report('waiting', 'restarted');
+    return await waitForRollout(deps, t, { timeoutMs: opts.timeoutMs, pollMs: opts.pollMs, onMessage: (m) => report('waiting', m) });
+  } catch (err) {
+    const why = err instanceof KubeApiError && err.status === 404 ? 'not found (deleted meanwhile?)' : (err as Error).message;
+    return { state: 'failed', message: `${describe(t)}: ${why}`, seconds: Math.round((deps.clock.now() - started) / 100) / 10 };
+  }
+}
+
+/** What a re-roll would do (read-only): the plan and its waves. `--dry-run` prints this. */
+export async function planWorkloadRestart(deps: Pick<Deps, 'kube'>, opts: Pick<RestartOptions, 'targetVersion' | 'mode' | 'deleteBarePods' | 'concurrency'>): Promise<RestartPlan & { waves: RestartTarget[][] }> {
+  const { workloads } = await discoverInjectedWorkloads(deps);
+  const objects = await readObjects(deps, workloads);
+  const plan = planRestart({ workloads, objects, mode: opts.mode, targetVersion: opts.targetVersion, deleteBarePods: opts.deleteBarePods });
+  return { ...plan, waves: planWaves(plan.targets, opts.concurrency) };
+}
+
+export async function restartWorkloads(deps: Deps, opts: RestartOptions): Promise<RestartResult> {
+  const { waves, ...plan } = await planWorkloadRestart(deps, opts);
+  const result: RestartResult = {
+    targetVersion: opts.targetVersion, restarted: [], deleted: [], skipped: plan.skipped, timedOut: [], failed: [],
+    upToDate: plan.upToDate, waves: waves.length, final: { converged: false, byVersion: {}, behind: [] },
+  };
+  for (const [i, wave] of waves.entries()) {
+    await Promise.all(wave.map(async (t) => {
+      const ref: WorkloadRef = { namespace: t.namespace, kind: t.kind, name: t.name };
+      const report = (state: RestartProgress['state'], message: string) => opts.onProgress?.({ ...ref, state, message, wave: i + 1, waves: waves.length });
+      report('restarting', t.action === 'delete-pod' ? 'deleting bare pod' : 'patching restartedAt');
+      const r = await rollOne(deps, t, opts, report);
+      report(r.state, r.message);
+      const outcome: Outcome = { ...ref, message: r.message, seconds: r.seconds };
+      ({ done: result.restarted, deleted: result.deleted, timeout: result.timedOut, failed: result.failed })[r.state].push(outcome);
+    }));
+  }
+  const after = await discoverInjectedWorkloads(deps);
+  const final = buildSkewReport({ meshNamespace: '', targetVersion: opts.targetVersion, controlPlane: { version: null, components: [] }, workloads: after.workloads, namespaceLabels: new Map() });
+  result.final = { converged: final.converged, byVersion: final.byVersion, behind: final.workloads.filter((w) => w.behind) };
+  return result;
+}

@@ -1,0 +1,201 @@
+/**
+ * Carrying an install's configuration across a manual (remove + deploy) upgrade: the release's
+ * values become `nginx-meshctl deploy` flags (meshctl path) or a values file (helm path),
+ * translated for the target version. Settings the target removed are dropped with a warning
+ * each. Pure.
+ *
+ * The table maps each chart value to its deploy flag (nginx-meshctl 1.5-2.0, chart values.yaml).
+ */
+
+type FlagType = 'string' | 'bool' | 'list' | 'number';
+
+export interface DeploySetting {
+  /** The nginx-meshctl deploy flag without dashes; undefined for values only Helm can set. */
+  flag: string | undefined;
+  /** The chart value, as a dotted path. */
+  path: string;
+  type: FlagType;
+  /** The chart default: a flag is passed only when the install differs from it. */
+  default: unknown;
+  /** First version that no longer has the setting (it is dropped with a warning). */
+  removedIn?: string;
+  /** Never carried over (reason says why). */
+  carry: boolean;
+  reason: string;
+}
+
+export const deploySettings: readonly DeploySetting[] = [
+  { flag: 'environment', path: 'environment', type: 'string', default: 'kubernetes', carry: true, reason: 'kubernetes or openshift; must match the cluster' },
+  { flag: 'registry-server', path: 'registry.server', type: 'string', default: 'docker-registry.nginx.com/nsm', carry: true, reason: 'private mirrors must keep working after a redeploy' },
+  { flag: 'image-tag', path: 'registry.imageTag', type: 'string', default: undefined, carry: false, reason: 'the target binary deploys its own version; carrying the old tag would redeploy the old images' },
+  { flag: 'disable-public-images', path: 'registry.disablePublicImages', type: 'bool', default: false, carry: true, reason: 'air-gapped installs pull from the mirror only' },
+  { flag: 'pull-policy', path: 'registry.imagePullPolicy', type: 'string', default: 'IfNotPresent', carry: true, reason: 'image pull policy of the control plane and sidecars' },
+  { flag: 'registry-username', path: 'registry.username', type: 'string', default: '', carry: false, reason: 'a credential: never put on a command line; pass it again with --deploy-flag registry-username=...' },
+  { flag: 'registry-password', path: 'registry.password', type: 'string', default: '', carry: false, reason: 'a credential: never put on a command line; pass it again with --deploy-flag registry-password=...' },
+  { flag: 'registry-key', path: 'registry.key', type: 'string', default: '', carry: false, reason: 'the flag takes a key file path, the value holds the key itself; pass --deploy-flag registry-key=FILE' },
+  { flag: 'access-control-mode', path: 'accessControlMode', type: 'string', default: 'allow', carry: true, reason: 'allow or deny: losing deny opens traffic' },
+  { flag: 'enable-udp', path: 'enableUDP', type: 'bool', default: false, carry: true, reason: 'UDP traffic proxying' },
+  { flag: 'nginx-error-log-level', path: 'nginxErrorLogLevel', type: 'string', default: 'warn', carry: true, reason: 'sidecar error log level' },
+  { flag: 'nginx-log-format', path: 'nginxLogFormat', type: 'string', default: 'default', carry: true, reason: 'sidecar access log format' },
+  { flag: 'nginx-lb-method', path: 'nginxLBMethod', type: 'string', default: 'least_time', carry: true, reason: 'load-balancing method of the sidecars' },
+  { flag: 'client-max-body-size', path: 'clientMaxBodySize', type: 'string', default: '1m', carry: true, reason: 'request body limit of the sidecars' },
+  { flag: 'prometheus-address', path: 'prometheusAddress', type: 'string', default: '', carry: true, reason: 'external Prometheus (the bundled one is gone since 1.5)' },
+  { flag: 'disable-auto-inject', path: 'disableAutoInjection', type: 'bool', default: false, removedIn: '2.0.0', carry: true, reason: '2.0 makes injection opt-in per namespace label' },
+  { flag: 'enabled-namespaces', path: 'enabledNamespaces', type: 'list', default: [], removedIn: '2.0.0', carry: true, reason: '2.0 uses the injector.nsm.nginx.com/auto-inject=enabled namespace label instead' },
+  { flag: undefined, path: 'autoInjection', type: 'string', default: undefined, removedIn: '2.0.0', carry: true, reason: 'helm-only 1.x injection settings; 2.0 removed them (opt-in labels instead)' },
+  { flag: 'telemetry-sampler-ratio', path: 'telemetry.samplerRatio', type: 'number', default: undefined, carry: true, reason: 'OpenTelemetry sampling' },
+  { flag: 'telemetry-exporters', path: 'telemetry.exporters.otlp', type: 'string', default: undefined, carry: true, reason: 'OpenTelemetry OTLP exporter, passed as type=otlp,host=H,port=P' },
+  { flag: 'tracing-address', path: 'tracing.address', type: 'string', default: undefined, removedIn: '1.7.0', carry: true, reason: '1.7 drops non-OpenTelemetry tracing; 2.0 removes the setting' },
+  { flag: 'tracing-backend', path: 'tracing.backend', type: 'string', default: undefined, removedIn: '1.7.0', carry: true, reason: '1.7 drops non-OpenTelemetry tracing; 2.0 removes the setting' },
+  { flag: 'tracing-sample-rate', path: 'tracing.sampleRate', type: 'number', default: undefined, removedIn: '1.7.0', carry: true, reason: '1.7 drops non-OpenTelemetry tracing; 2.0 removes the setting' },
+  { flag: 'mtls-mode', path: 'mtls.mode', type: 'string', default: 'permissive', carry: true, reason: 'off, permissive or strict' },
+  { flag: 'mtls-ca-ttl', path: 'mtls.caTTL', type: 'string', default: '720h', carry: true, reason: 'CA certificate lifetime' },
+  { flag: 'mtls-svid-ttl', path: 'mtls.svidTTL', type: 'string', default: '1h', carry: true, reason: 'workload certificate lifetime' },
+  { flag: 'mtls-trust-domain', path: 'mtls.trustDomain', type: 'string', default: 'example.org', carry: true, reason: 'SPIFFE trust domain: changing it re-issues every identity' },
+  { flag: 'persistent-storage', path: 'mtls.persistentStorage', type: 'string', default: 'on', carry: true, reason: 'SPIRE server storage' },
+  { flag: 'spire-server-key-manager', path: 'mtls.spireServerKeyManager', type: 'string', default: 'disk', carry: true, reason: 'where SPIRE keeps its keys' },
+  { flag: 'mtls-ca-key-type', path: 'mtls.caKeyType', type: 'string', default: 'ec-p256', carry: true, reason: 'CA key algorithm' },
+  { flag: 'mtls-upstream-ca-conf', path: 'mtls.upstreamAuthority', type: 'string', default: {}, carry: false, reason: 'the flag takes a file; pass --deploy-flag mtls-upstream-ca-conf=FILE again' },
+];
+
+/** "1.7.0" >= "1.7.0": a local comparison (controlplane/ does not import mesh/). */
+function atLeast(version: string, bound: string): boolean {
+  const a = version.replace(/^v/, '').split('.').map(Number);
+  const b = bound.split('.').map(Number);
+  for (let i = 0; i < 3; i++) if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) > (b[i] ?? 0);
+  return true;
+}
+
+function get(values: Record<string, unknown>, path: string): unknown {
+  let cur: unknown = values;
+  for (const k of path.split('.')) {
+    if (cur === null || typeof cur !== 'object' || Array.isArray(cur)) return undefined;
+    cur = (cur as Record<string, unknown>)[k];
+  }
+  return cur;
+}
+
+function isEmpty(v: unknown): boolean {
+  return v === undefined || v === null || v === '' || (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && v !== null && Object.keys(v).length === 0);
+}
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/** The deploy setting for a flag name ("mtls-mode" or "--mtls-mode"). */
+export function findDeploySetting(flag: string): DeploySetting | undefined {
+  const name = flag.replace(/^--/, '');
+  return deploySettings.find((s) => s.flag === name);
+}
+
+/** Flags in `changes` that nginx-meshctl deploy does not have (for the planner's refusals). */
+export function unknownDeployFlags(changes: Readonly<Record<string, string>>): string[] {
+  return Object.keys(changes).filter((f) => !findDeploySetting(f));
+}
+
+/** Flags in `changes` that the target version removed. */
+export function removedDeployFlags(changes: Readonly<Record<string, string>>, target: string): string[] {
+  return Object.keys(changes).filter((f) => {
+    const s = findDeploySetting(f);
+    return s?.removedIn !== undefined && atLeast(target, s.removedIn);
+  });
+}
+
+function flagValue(s: DeploySetting, v: unknown): string {
+  if (s.path === 'telemetry.exporters.otlp') {
+    const o = v as { host?: string; port?: number };
+    return `type=otlp,host=${o.host ?? ''},port=${o.port ?? 4317}`;
+  }
+  return Array.isArray(v) ? v.join(',') : String(v);
+}
+
+export interface Translation<T> {
+  result: T;
+  /** One line per setting dropped or not carried, naming it. */
+  warnings: string[];
+}
+
+function dropWarning(s: DeploySetting, v: unknown, target: string): string {
+  return `${s.path}=${JSON.stringify(v)}${s.flag ? ` (--${s.flag})` : ''} is dropped: ${target} removed it (${s.reason})`;
+}
+
+/**
+ * Rebuilds `nginx-meshctl deploy` flags from the release values for `target`: only settings
+ * that differ from the chart default, never the old image tag, never credentials; user
+ * `changes` (flag -> value) override. Settings the target removed are dropped with a warning.
+ */
+export function deployFlagsFromValues(values: Record<string, unknown>, target: string, changes: Readonly<Record<string, string>> = {}): Translation<string[]> {
+  const args: string[] = [];
+  const warnings: string[] = [];
+  for (const s of deploySettings) {
+    if (!s.flag) continue;
+    const changed = changes[s.flag] ?? changes[`--${s.flag}`];
+    const removed = s.removedIn !== undefined && atLeast(target, s.removedIn);
+    if (changed !== undefined) {
+      if (removed) { warnings.push(`--deploy-flag ${s.flag} is ignored: ${target} removed it (${s.reason})`); continue; }
+      if (s.type === 'bool') args.push(`--${s.flag}=${changed}`);
+      else args.push(`--${s.flag}`, changed);
+      continue;
+    }
+    const v = get(values, s.path);
+    if (isEmpty(v) || same(v, s.default)) continue;
+    if (removed) { warnings.push(dropWarning(s, v, target)); continue; }
+    if (!s.carry) { warnings.push(`${s.path} is not carried over: ${s.reason}`); continue; }
+    if (s.type === 'bool') { if (v === true) args.push(`--${s.flag}`); else args.push(`--${s.flag}=false`); continue; }
+    args.push(`--${s.flag}`, flagValue(s, v));
+  }
+  return { result: args, warnings };
+}
+
+function setPath(values: Record<string, unknown>, path: string, v: unknown): void {
+  const keys = path.split('.');
+  let cur = values;
+  for (const k of keys.slice(0, -1)) {
+    const next = cur[k];
+    if (next === null || typeof next !== 'object' || Array.isArray(next)) cur[k] = {};
+    cur = cur[k] as Record<string, unknown>;
+  }
+  cur[keys[keys.length - 1]!] = v;
+}
+
+function deletePath(values: Record<string, unknown>, path: string): void {
+  const keys = path.split('.');
+  const parent = get(values, keys.slice(0, -1).join('.')) ?? (keys.length === 1 ? values : undefined);
+  if (parent && typeof parent === 'object') delete (parent as Record<string, unknown>)[keys[keys.length - 1]!];
+}
+
+function parseTyped(s: DeploySetting, text: string): unknown {
+  if (s.path === 'telemetry.exporters.otlp') {
+    const kv = Object.fromEntries(text.split(',').map((p) => p.split('=') as [string, string]));
+    return { host: kv.host ?? '', port: Number(kv.port ?? 4317) };
+  }
+  if (s.type === 'bool') return text === 'true' || text === '';
+  if (s.type === 'number') return Number(text);
+  if (s.type === 'list') return text.split(',').map((x) => x.trim()).filter(Boolean);
+  return text;
+}
+
+/**
+ * Translates release values for `helm install` of `target` (the manual helm path): removed
+ * settings dropped with a warning, registry.imageTag set to the target, user `changes`
+ * (deploy flag names) applied to their value paths. Returns a new object.
+ */
+export function valuesForTarget(values: Record<string, unknown>, target: string, changes: Readonly<Record<string, string>> = {}): Translation<Record<string, unknown>> {
+  const out = structuredClone(values) as Record<string, unknown>;
+  const warnings: string[] = [];
+  for (const s of deploySettings) {
+    if (s.removedIn === undefined || !atLeast(target, s.removedIn)) continue;
+    const v = get(out, s.path);
+    if (v === undefined) continue;
+    if (!isEmpty(v) && !same(v, s.default)) warnings.push(dropWarning(s, v, target));
+    deletePath(out, s.path);
+  }
+  if (atLeast(target, '2.0.0') && isEmpty(get(out, 'tracing'))) delete out.tracing;
+  if (get(out, 'registry.imageTag') !== undefined) setPath(out, 'registry.imageTag', target.replace(/^v/, ''));
+  for (const [flag, text] of Object.entries(changes)) {
+    const s = findDeploySetting(flag);
+    if (!s) continue;
+    if (s.removedIn !== undefined && atLeast(target, s.removedIn)) { warnings.push(`--deploy-flag ${s.flag} is ignored: ${target} removed it (${s.reason})`); continue; }
+    setPath(out, s.path, parseTyped(s, text));
+  }
+  return { result: out, warnings };
+}

@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { isMissingNamespace, isTransient, sameAsBackup } from '../../../src/backup/apply.ts';
+import { crdReady } from '../../../src/backup/crd-wait.ts';
+import { createLimiter, mapLimit } from '../../../src/backup/pool.ts';
+import { formatSummary, isResolved, summarize } from '../../../src/backup/report.ts';
+import { KubeApiError } from '../../../src/kube/client.ts';
+
+const apiErr = (status: number, body: unknown) => new KubeApiError(status, 'POST /apis/x', body);
+
+describe('restore decisions', () => {
+  it('retries an unreachable webhook, 429 and 5xx, and a kind not served yet; not schema errors', () => {
+    expect(isTransient(apiErr(500, { message: 'Internal error occurred: failed calling webhook "v.nsm.nginx.com": connection refused', reason: 'InternalError' }))).toBe(true);
+    expect(isTransient(apiErr(429, { reason: 'TooManyRequests' }))).toBe(true);
+    expect(isTransient(apiErr(503, {}))).toBe(true);
+    expect(isTransient(apiErr(404, { reason: 'NotFound', message: 'the server could not find the requested resource' }))).toBe(true);
+    expect(isTransient(apiErr(422, { reason: 'Invalid', message: 'spec.weight: Invalid value' }))).toBe(false);
+    expect(isTransient(apiErr(409, { reason: 'AlreadyExists' }))).toBe(false);
+  });
+
+  it('tells a missing namespace from a missing kind', () => {
+    expect(isMissingNamespace(apiErr(404, { reason: 'NotFound', details: { name: 'shop', kind: 'namespaces' } }))).toBe(true);
+    expect(isMissingNamespace(apiErr(404, { reason: 'NotFound' }))).toBe(false);
+    expect(isTransient(apiErr(404, { reason: 'NotFound', details: { kind: 'namespaces' } }))).toBe(false);
+  });
+
+  it('compares live objects with the backup by spec, labels and annotations only', () => {
+    const backup = { kind: 'K', metadata: { name: 'a', namespace: 'n', labels: { x: '1' } }, spec: { w: 1 } };
+    const live = { ...backup, metadata: { ...backup.metadata, uid: 'u', resourceVersion: '5', annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{}' } }, status: { s: 1 } };
+    expect(sameAsBackup(live, backup)).toBe(true);
+    expect(sameAsBackup({ ...live, spec: { w: 2 } }, backup)).toBe(false);
+    expect(sameAsBackup({ ...live, metadata: { ...live.metadata, labels: {} } }, backup)).toBe(false);
+  });
+
+  it('knows when a CRD is Established and serving the version', () => {
+    const crd = (established: string, versions: { name: string; served: boolean }[]) => ({ spec: { versions }, status: { conditions: [{ type: 'Established', status: established }] } });
+    expect(crdReady(crd('True', [{ name: 'v1alpha2', served: true }]), 'v1alpha2')).toBe(true);
+    expect(crdReady(crd('False', [{ name: 'v1alpha2', served: true }]), 'v1alpha2')).toBe(false);
+    expect(crdReady(crd('True', [{ name: 'v1alpha2', served: false }]), 'v1alpha2')).toBe(false);
+    expect(crdReady(undefined, 'v1')).toBe(false);
+  });
+
+  it('counts unresolved objects: differs, missing namespace, failed, unverified', () => {
+    const item = (outcome: 'created' | 'differs' | 'missing-namespace' | 'unchanged', verified?: boolean) => ({ kind: 'TrafficSplit', namespace: 'n', name: outcome, outcome, attempts: 1, ...(verified === undefined ? {} : { verified }) });
+    const base = { dir: '/b', startedAt: '', finishedAt: '', seconds: 1.5, dryRun: false, onConflict: 'skip' as const, backupMeshVersion: null, targetMeshVersion: null, crdsNotEstablished: [] };
+    const r = summarize([item('created', true), item('unchanged', true), item('created', false), item('differs'), item('missing-namespace')], base);
+    expect(r.unresolved).toBe(3);
+    expect(r.verifyFailures).toBe(1);
+    expect(r.missingNamespaces).toEqual(['n']);
+    expect(formatSummary(r)).toMatch(/created 2, unchanged 1, overwritten 0, differs 1/);
+    expect(isResolved(item('created'), true)).toBe(true); // dry-run: nothing to verify
+  });
+});
+
+describe('bounded concurrency', () => {
+  it('never runs more than the limit at once and keeps result order', async () => {
+    let active = 0;
+    let peak = 0;
+    const out = await mapLimit([5, 1, 3, 2, 4], 2, async (n) => { active++; peak = Math.max(peak, active); await new Promise((r) => setTimeout(r, n)); active--; return n * 2; });
+    expect(out).toEqual([10, 2, 6, 4, 8]);
+    expect(peak).toBe(2);
+    const run = createLimiter(3);
+    active = 0; peak = 0;
+    await Promise.all(Array.from({ length: 10 }, () => run(async () => { active++; peak = Math.max(peak, active); await new Promise((r) => setTimeout(r, 2)); active--; })));
+    expect(peak).toBe(3);
+  });
+});

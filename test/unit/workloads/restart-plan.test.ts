@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import type { InjectedWorkload } from '../../../src/workloads/owners.ts';
+import { planRestart, planWaves, restartPatch, rfc3339, skipReason } from '../../../src/workloads/restart-plan.ts';
+
+const w = (kind: string, name: string, versions: string[]): InjectedWorkload =>
+  ({ namespace: 'shop', kind, name, pods: versions.map((version, i) => ({ name: `${name}-${i}`, version, optedIn: false })) });
+
+describe('skipReason', () => {
+  const ref = (kind: string) => ({ namespace: 'shop', kind, name: 'x' });
+  it.each([
+    ['Deployment', {}, false, undefined, 'a running Deployment is restarted'],
+    ['Deployment', { spec: { paused: true } }, false, 'kubectl rollout resume deployment/x -n shop', 'kubectl refuses to restart a paused Deployment'],
+    ['Deployment', undefined, false, 'not found', 'deleted between the pod list and the workload list'],
+    ['StatefulSet', { spec: { updateStrategy: { type: 'OnDelete' } } }, false, 'OnDelete: delete its pods', 'the controller only replaces deleted pods'],
+    ['StatefulSet', { spec: { updateStrategy: { type: 'RollingUpdate' } } }, false, undefined, 'RollingUpdate StatefulSets roll'],
+    ['DaemonSet', { spec: { updateStrategy: { type: 'OnDelete' } } }, false, 'OnDelete', 'same for DaemonSets'],
+    ['Job', undefined, false, 'Job pods are not re-rolled', 'a Job runs to completion'],
+    ['CronJob', undefined, false, 'next run', 'the next Job gets the new sidecar'],
+    ['Pod', undefined, false, '--delete-bare-pods', 'bare pods are never deleted unless asked'],
+    ['Pod', undefined, true, undefined, 'asked to delete bare pods'],
+    ['ReplicaSet', undefined, false, 'owned by a ReplicaSet', 'a ReplicaSet without a Deployment has no restart annotation'],
+  ])('%s %j deleteBarePods=%s -> %s (%s)', (kind, obj, del, want) => {
+    const r = skipReason(ref(kind), obj as never, del);
+    if (want === undefined) expect(r).toBeUndefined();
+    else expect(r).toContain(want);
+  });
+});
+
+describe('planRestart', () => {
+  const workloads = [
+    w('Deployment', 'old', ['1.6.0', '1.6.0']),
+    w('Deployment', 'mixed', ['1.6.0', '1.7.0']),
+    w('Deployment', 'new', ['1.7.0']),
+    w('Deployment', 'paused', ['1.6.0']),
+    w('StatefulSet', 'db', ['1.6.0']),
+    w('Pod', 'bare', ['1.6.0']),
+  ];
+  const objects = new Map<string, object>([
+    ['shop/Deployment/old', {}], ['shop/Deployment/mixed', {}], ['shop/Deployment/new', {}],
+    ['shop/Deployment/paused', { spec: { paused: true } }], ['shop/StatefulSet/db', { spec: { updateStrategy: { type: 'RollingUpdate' } } }],
+  ]);
+
+  it('mode behind restarts only workloads with a pod off the target, and reports the rest', () => {
+    const p = planRestart({ workloads, objects, mode: 'behind', targetVersion: '1.7.0', deleteBarePods: false });
+    expect(p.targets.map((t) => `${t.kind}/${t.name}:${t.action}`)).toEqual(['Deployment/old:restart', 'Deployment/mixed:restart', 'StatefulSet/db:restart']);
+    expect(p.skipped.map((s) => s.name)).toEqual(['paused', 'bare']);
+    expect(p.upToDate).toBe(1);
+  });
+
+  it('mode all restarts up-to-date workloads too, and deletes bare pods when asked', () => {
+    const p = planRestart({ workloads, objects, mode: 'all', targetVersion: '1.7.0', deleteBarePods: true });
+    expect(p.targets.map((t) => t.name)).toEqual(['old', 'mixed', 'new', 'db', 'bare']);
+    expect(p.targets.at(-1)!.action).toBe('delete-pod');
+    expect(p.upToDate).toBe(0);
+  });
+});
+
+describe('planWaves', () => {
+  it.each([
+    [5, 2, [2, 2, 1], 'the last wave takes the rest'],
+    [4, 4, [4], 'one wave when everything fits'],
+    [0, 3, [], 'nothing to do: no waves'],
+    [3, 0, [1, 1, 1], 'a concurrency below 1 is treated as 1'],
+  ])('%i targets, concurrency %i -> %j (%s)', (n, c, sizes) => {
+    expect(planWaves(Array.from({ length: n }, (_, i) => i), c).map((x) => x.length)).toEqual(sizes);
+  });
+});
+
+describe('restartPatch', () => {
+  it('sets kubectl.kubernetes.io/restartedAt in RFC 3339 without fractions, as kubectl does', () => {
+    const at = Date.UTC(2026, 10, 22, 1, 2, 3, 456);
+    expect(rfc3339(at)).toBe('2026-11-22T01:02:03Z');
+    expect(restartPatch(at)).toEqual({ spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': '2026-11-22T01:02:03Z' } } } } });
+  });
+});

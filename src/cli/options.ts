@@ -69,6 +69,6 @@ export function parseConcurrency(n: number): number {
 
 export function outputFormat<F extends string>(value: string | undefined, allowed: readonly F[], fallback: F): F {
   const v = (value ?? fallback) as F;
-  if (!allowed.includes(v)) throw new UsageError(`-o ${value} is not supported here`, `Use -o ${allowed.join('|')}.`);
+  if (!allowed.includes(v)) throw new UsageError(`-o ${value} is not supported by this command`, `Use -o ${allowed.join("|")}.`);
   return v;
 }

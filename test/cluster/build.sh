@@ -6,7 +6,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cache_root=${NSM_UPGRADE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/nsm-upgrade}
-key=$(cat "$here/go.mod" "$here/go.sum" "$here/etcd/main.go" "$here/build.sh" | sha256sum | cut -c1-16)
+key=$(cat "$here/go.mod" "$here/go.sum" "$here/etcd/main.go" | sha256sum | cut -c1-16)
 k8s_version=$(awk '$1=="k8s.io/kubernetes"{print $2}' "$here/go.mod")
 bin="$cache_root/cluster-$k8s_version-$key/bin"
 tools="kube-apiserver kube-controller-manager kube-scheduler kubectl kwok etcd"
@@ -30,7 +30,7 @@ go build -v -trimpath -tags selinux,notest,grpcnotrace -ldflags "$ldflags" -o "$
   k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl \
   sigs.k8s.io/kwok/cmd/kwok ./etcd 2>&1 |
   awk -v start="$start" '{ n++; if (n % 100 == 0) { printf "  %d packages compiled (%ds)\n", n, systime()-start > "/dev/stderr"; fflush("/dev/stderr") } }
-       /^[^ ]+\.go:|^#|error|cannot/ { print > "/dev/stderr" }'
+       /^[^ ]+\.go:[0-9]|^# |^go: / { print > "/dev/stderr" }'
 rc=${PIPESTATUS[0]}
 [ "$rc" = 0 ] || { echo "cluster binaries: go build failed (exit $rc)" >&2; exit "$rc"; }
 for t in $tools; do [ -x "$tmp/$t" ] || { echo "cluster binaries: $t missing after build" >&2; exit 1; }; done

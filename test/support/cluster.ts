@@ -25,7 +25,7 @@ export function clusterEnv(): Record<string, string> {
   if (fs.existsSync(file)) {
     for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
       const m = /^export (\w+)=(?:'([^']*)'|(.*))$/.exec(line.trim());
-      if (m) env[m[1]!] = m[2] ?? m[3] ?? '';
+      if (m && m[1] !== 'PATH') env[m[1]!] = m[2] ?? m[3] ?? '';
     }
   }
   env.KUBECONFIG = kubeconfigPath();

@@ -1,0 +1,42 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { repoRoot } from './tools.ts';
+
+/** What `cluster:up` leaves in .cluster/ for `cluster:down` and the tests. */
+export interface ClusterState {
+  server: string;
+  bin: string;
+  helm: Record<string, string>;
+  processes: { name: string; pid: number; log: string }[];
+  startedAt: string;
+}
+
+export const clusterDir = process.env.NSM_CLUSTER_DIR ?? path.join(repoRoot, '.cluster');
+export const statePath = path.join(clusterDir, 'state.json');
+
+export function readState(): ClusterState | undefined {
+  if (!fs.existsSync(statePath)) return undefined;
+  return JSON.parse(fs.readFileSync(statePath, 'utf8')) as ClusterState;
+}
+
+export function writeState(state: ClusterState): void {
+  fs.writeFileSync(statePath, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
+}
+
+/** .cluster/env: a shell file exporting KUBECONFIG and the tools' paths. */
+export function writeEnvFile(state: ClusterState): void {
+  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const lines = [
+    '# Written by npm run cluster:up. Use: source .cluster/env',
+    `export KUBECONFIG=${q(path.join(clusterDir, 'kubeconfig'))}`,
+    `export KUBECTL=${q(path.join(state.bin, 'kubectl'))}`,
+    `export KWOK=${q(path.join(state.bin, 'kwok'))}`,
+    `export ETCD=${q(path.join(state.bin, 'etcd'))}`,
+    `export KUBE_APISERVER=${q(path.join(state.bin, 'kube-apiserver'))}`,
+    ...Object.entries(state.helm).map(([k, v]) => `export ${k}=${q(v)}`),
+    `export NSM_CLUSTER_BIN=${q(state.bin)}`,
+    `export PATH=${q(path.join(repoRoot, 'bin'))}:${q(state.bin)}:"$PATH"`,
+    '',
+  ];
+  fs.writeFileSync(path.join(clusterDir, 'env'), lines.join('\n'), { mode: 0o600 });
+}

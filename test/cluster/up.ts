@@ -1,0 +1,87 @@
+// npm run cluster:up — starts a real local Kubernetes control plane (etcd, kube-apiserver with TLS,
+// controller-manager, scheduler) with KWOK playing two nodes, on loopback ports only, plus the
+// mesh emulator when present. Idempotent: a running cluster is reused.
+import fs from 'node:fs';
+import path from 'node:path';
+import https from 'node:https';
+import { execa } from 'execa';
+import { adminKubeconfig, createPki } from './pki.ts';
+import { componentSpecs, type Layout } from './components.ts';
+import { freePort, isAlive, startDetached, waitUntil } from './processes.ts';
+import { ensureClusterBinaries, ensureHelm, repoRoot } from './tools.ts';
+import { clusterDir, readState, writeEnvFile, writeState, type ClusterState } from './state.ts';
+import { startEmulator } from './emulator.ts';
+
+const say = (m: string) => process.stderr.write(`cluster: ${m}\n`);
+
+function get(url: string, pki: { ca: Buffer; cert: Buffer; key: Buffer }): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = https.get(url, { ca: pki.ca, cert: pki.cert, key: pki.key, timeout: 5000 }, (res) => {
+      let body = '';
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+  });
+}
+
+async function alreadyUp(): Promise<boolean> {
+  const st = readState();
+  if (!st) return false;
+  if (!st.processes.every((p) => isAlive(p.pid))) {
+    say('a previous cluster is partly dead; run `npm run cluster:down` first, then up again');
+    process.exit(1);
+  }
+  say(`already up at ${st.server} (KUBECONFIG=${path.join(clusterDir, 'kubeconfig')})`);
+  return true;
+}
+
+async function main(): Promise<void> {
+  const t0 = Date.now();
+  if (await alreadyUp()) return;
+  const bin = await ensureClusterBinaries();
+  const helm = await ensureHelm();
+  fs.mkdirSync(clusterDir, { recursive: true, mode: 0o700 });
+  const pki = await createPki(path.join(clusterDir, 'pki'));
+  const layout: Layout = { dir: clusterDir, bin, etcdPort: await freePort(), etcdPeerPort: await freePort(), apiPort: await freePort(), kwokPort: await freePort(), kubeconfig: path.join(clusterDir, 'kubeconfig') };
+  const server = `https://127.0.0.1:${layout.apiPort}`;
+  fs.writeFileSync(layout.kubeconfig, adminKubeconfig(pki, server), { mode: 0o600 });
+  const creds = { ca: fs.readFileSync(pki.caCert), cert: fs.readFileSync(pki.adminCert), key: fs.readFileSync(pki.adminKey) };
+  const state: ClusterState = { server, bin, helm, processes: [], startedAt: new Date().toISOString() };
+  const logs = path.join(clusterDir, 'logs');
+  fs.mkdirSync(logs, { recursive: true, mode: 0o700 });
+  const kubectl = (args: string[], input?: string) => execa(path.join(bin, 'kubectl'), ['--kubeconfig', layout.kubeconfig, ...args], { input });
+
+  for (const spec of componentSpecs(layout, pki)) {
+    const started = startDetached(spec.name, spec.bin, spec.args, path.join(logs, `${spec.name}.log`));
+    state.processes.push(started);
+    writeState(state); // record pids as we go, so cluster:down can stop a half-started cluster
+    say(`started ${spec.name} (pid ${started.pid})`);
+    if (spec.name === 'etcd') {
+      await waitUntil('etcd health', async () => (await fetch(`http://127.0.0.1:${layout.etcdPort}/health`)).ok, { timeoutMs: 30_000, log: started.log, pid: started.pid });
+    }
+    if (spec.name === 'kube-apiserver') {
+      await waitUntil('kube-apiserver /readyz', async () => (await get(`${server}/readyz`, creds)).status === 200, { timeoutMs: 120_000, log: started.log, pid: started.pid });
+      say(`API server ready at ${server}`);
+    }
+  }
+  writeEnvFile(state);
+  await kubectl(['apply', '-f', path.join(import.meta.dirname, 'manifests')]);
+  await waitUntil('the default ServiceAccount', async () => (await kubectl(['get', 'serviceaccount', 'default', '-n', 'default'])).exitCode === 0, { timeoutMs: 60_000 });
+  await waitUntil('two Ready KWOK nodes', async () => {
+    const out = (await kubectl(['get', 'nodes', '-o', 'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}'])).stdout;
+    return out.split('\n').filter((s) => s === 'True').length >= 2;
+  }, { timeoutMs: 60_000 });
+  const emulator = await startEmulator(layout.kubeconfig, clusterDir, logs);
+  if (emulator) { state.processes.push(emulator); writeState(state); say(`started mesh emulator (pid ${emulator.pid})`); }
+  writeState(state);
+  say(`up in ${((Date.now() - t0) / 1000).toFixed(1)}s. Use it with: source .cluster/env  (KUBECONFIG=${layout.kubeconfig})`);
+}
+
+main().catch((err: unknown) => {
+  say(`failed: ${(err as Error).message}`);
+  say('logs are in .cluster/logs; `npm run cluster:down` stops whatever was started');
+  process.exitCode = 1;
+});
+void repoRoot;

@@ -1,0 +1,47 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
+import type { TestProject } from 'vitest/node';
+
+/**
+ * Integration tests read only a kubeconfig, so they run on any cluster:
+ * - TEST_KUBECONFIG=path: use that cluster as it is;
+ * - TEST_CLUSTER=kind: create a kind cluster (needs Docker and the kind CLI), deleted afterwards;
+ * - otherwise: the local cluster (`npm run cluster:up`), reused when already running, and
+ *   stopped afterwards only if this run started it.
+ */
+const root = path.resolve(import.meta.dirname, '../..');
+const node = path.join(root, 'node_modules/node/bin/node');
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  if (process.env.TEST_KUBECONFIG) {
+    project.provide('kubeconfig', process.env.TEST_KUBECONFIG);
+    return async () => {};
+  }
+  if (process.env.TEST_CLUSTER === 'kind') {
+    const name = `nsm-upgrade-${process.pid}`;
+    const kubeconfig = path.join(root, `.kind-${name}.kubeconfig`);
+    await execa('kind', ['create', 'cluster', '--name', name, '--kubeconfig', kubeconfig, '--wait', '120s'], { stdio: 'inherit' });
+    process.env.TEST_KUBECONFIG = kubeconfig;
+    project.provide('kubeconfig', kubeconfig);
+    return async () => {
+      await execa('kind', ['delete', 'cluster', '--name', name], { stdio: 'inherit' });
+      fs.rmSync(kubeconfig, { force: true });
+    };
+  }
+  const wasUp = fs.existsSync(path.join(root, '.cluster/state.json'));
+  await execa(node, [path.join(root, 'test/cluster/up.ts')], { stdio: 'inherit', cwd: root });
+  const kubeconfig = path.join(root, '.cluster/kubeconfig');
+  project.provide('kubeconfig', kubeconfig);
+  return async () => {
+    if (!wasUp && process.env.KEEP_CLUSTER !== '1') {
+      await execa(node, [path.join(root, 'test/cluster/down.ts')], { stdio: 'inherit', cwd: root });
+    }
+  };
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    kubeconfig: string;
+  }
+}

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { answerReview, type MeshView } from '../../emulator/admission.ts';
+import { defaultInjectionConfig } from '../../emulator/inject.ts';
+import type { ControlPlane } from '../../emulator/control-plane.ts';
+
+const planes: ControlPlane[] = [
+  { namespace: 'mesh-a', deployment: 'nginx-mesh-api', registry: 'r', version: '1.6.0', major: 1 },
+  { namespace: 'mesh-b', deployment: 'nginx-mesh-controller', registry: 'r', version: '2.0.0', major: 2 },
+];
+const view: MeshView = {
+  controlPlane: (ns) => (ns ? planes.find((p) => p.namespace === ns) : planes[0]),
+  namespaceLabels: (ns) => (ns === 'opted-in' ? { 'injector.nsm.nginx.com/auto-inject': 'enabled' } : {}),
+  injectionConfig: () => defaultInjectionConfig,
+};
+const podReview = (namespace: string) => ({
+  apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview',
+  request: { uid: 'u-1', kind: { group: '', version: 'v1', kind: 'Pod' }, namespace, operation: 'CREATE', object: { metadata: { name: 'p' }, spec: { containers: [{ name: 'app' }] } } },
+});
+const patchOf = (r: { response?: Record<string, unknown> }) => JSON.parse(Buffer.from(String(r.response?.patch), 'base64').toString()) as { path: string; value: unknown }[];
+
+describe('answerReview', () => {
+  it('injects with the version of the mesh named in the path', () => {
+    const lines: string[] = [];
+    const r = answerReview('/mesh/mesh-a/inject', podReview('apps'), view, (l) => lines.push(l));
+    expect(r.response).toMatchObject({ uid: 'u-1', allowed: true, patchType: 'JSONPatch' });
+    expect(patchOf(r).find((o) => o.path === '/spec/containers/-')?.value).toMatchObject({ image: 'r/nginx-mesh-sidecar:1.6.0' });
+    expect(lines).toEqual(['injected pod apps/p with version 1.6.0 (mesh mesh-a; 1.x injects by default)']);
+  });
+  it('2.0 allows without a patch where the namespace did not opt in, and injects where it did', () => {
+    expect(answerReview('/mesh/mesh-b/inject', podReview('apps'), view, () => {}).response?.patch).toBeUndefined();
+    expect(patchOf(answerReview('/mesh/mesh-b/inject', podReview('opted-in'), view, () => {})).length).toBe(4);
+  });
+  it('refuses like a mesh that is down when its control plane is gone', () => {
+    const r = answerReview('/mesh/gone/inject', podReview('apps'), view, () => {});
+    expect(r.response).toMatchObject({ allowed: false, status: { code: 503 } });
+  });
+  it('validates policies and allows SPIFFE registrar calls', () => {
+    const ts = { uid: 'u-2', kind: { kind: 'TrafficSplit' }, operation: 'CREATE', object: { kind: 'TrafficSplit', metadata: { name: 't' }, spec: { backends: [] } } };
+    expect(answerReview('/mesh/mesh-a/validate', { apiVersion: 'admission.k8s.io/v1', request: ts }, view, () => {}).response).toMatchObject({ allowed: false, status: { code: 422 } });
+    expect(answerReview('/mesh/mesh-a/validate-spiffeid-spiffe-io-v1beta1-spiffeid', { request: { uid: 'u-3', operation: 'CREATE' } }, view, () => {}).response).toMatchObject({ allowed: true });
+  });
+  it('answers a malformed review with an error instead of throwing', () => {
+    expect(answerReview('/inject', {}, view, () => {}).response).toMatchObject({ allowed: false, status: { code: 400 } });
+    const broken: MeshView = { ...view, namespaceLabels: () => { throw new Error('boom'); } };
+    const lines: string[] = [];
+    expect(answerReview('/inject', podReview('apps'), broken, (l) => lines.push(l)).response).toMatchObject({ allowed: false, status: { code: 500, message: 'mesh emulator error: boom' } });
+    expect(lines[0]).toMatch(/^error: admission \/inject uid u-1 failed/);
+  });
+});

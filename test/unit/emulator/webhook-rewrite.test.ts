@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { belongsToMesh, parseRequestPath, rewriteWebhooks, routeOf, type WebhookConfiguration } from '../../emulator/webhook-rewrite.ts';
+
+const target = { baseUrl: 'https://127.0.0.1:4443', caBundle: 'Q0E=' };
+const chartConfig = (): WebhookConfiguration => ({
+  metadata: { name: 'sidecar-injector-webhook-cfg.internal.builtin.nsm.nginx', labels: { 'app.kubernetes.io/part-of': 'nginx-service-mesh' } },
+  webhooks: [
+    { name: 'nginx-mesh-api.sidecar.injector', failurePolicy: 'Fail', clientConfig: { service: { name: 'nginx-mesh-webhook', namespace: 'nginx-mesh', path: '/inject' } } },
+    { name: 'other', clientConfig: { service: { name: 'k8s-workload-registrar', namespace: 'nginx-mesh', path: '/validate-spiffeid-spiffe-io-v1beta1-spiffeid' } } },
+  ],
+});
+
+describe('rewriteWebhooks', () => {
+  it('points each Service clientConfig at the emulator, keeping the mesh namespace and path and everything else', () => {
+    const out = rewriteWebhooks(chartConfig(), target)!;
+    expect(out[0]).toEqual({ name: 'nginx-mesh-api.sidecar.injector', failurePolicy: 'Fail', clientConfig: { url: 'https://127.0.0.1:4443/mesh/nginx-mesh/inject', caBundle: 'Q0E=' } });
+    expect(out[1]!.clientConfig).toEqual({ url: 'https://127.0.0.1:4443/mesh/nginx-mesh/validate-spiffeid-spiffe-io-v1beta1-spiffeid', caBundle: 'Q0E=' });
+  });
+  it('is a no-op once rewritten, and re-points a URL left by an earlier emulator', () => {
+    const cfg = chartConfig();
+    cfg.webhooks = rewriteWebhooks(cfg, target);
+    expect(rewriteWebhooks(cfg, target)).toBeUndefined();
+    const moved = rewriteWebhooks(cfg, { baseUrl: 'https://127.0.0.1:5555', caBundle: 'TkVX' })!;
+    expect(moved[0]!.clientConfig).toEqual({ url: 'https://127.0.0.1:5555/mesh/nginx-mesh/inject', caBundle: 'TkVX' });
+  });
+  it('treats a wrong CA as needing a rewrite', () => {
+    const cfg = chartConfig();
+    cfg.webhooks = rewriteWebhooks(cfg, target)!.map((h) => ({ ...h, clientConfig: { ...h.clientConfig, caBundle: 'b2xk' } }));
+    expect(rewriteWebhooks(cfg, target)).toHaveLength(2);
+  });
+});
+
+describe('belongsToMesh', () => {
+  it('knows the charts names and the part-of label, and honours a scope', () => {
+    expect(belongsToMesh({ metadata: { name: 'validating-webhook-cfg.internal.builtin.nsm.nginx' } })).toBe(true);
+    expect(belongsToMesh({ metadata: { name: 'x', labels: { 'app.kubernetes.io/part-of': 'nginx-service-mesh' } } })).toBe(true);
+    expect(belongsToMesh({ metadata: { name: 'cert-manager-webhook' } })).toBe(false);
+    expect(belongsToMesh(chartConfig(), { 'test/id': 'a' })).toBe(false);
+  });
+});
+
+describe('routes', () => {
+  it('reads the mesh namespace from a Service or an emulator URL', () => {
+    expect(routeOf({ service: { namespace: 'm1', path: '/validate' } })).toEqual({ meshNamespace: 'm1', path: '/validate' });
+    expect(routeOf({ url: 'https://127.0.0.1:1/mesh/m2/inject' })).toEqual({ meshNamespace: 'm2', path: '/inject' });
+    expect(routeOf({ url: 'https://example/inject' })).toEqual({ path: '/inject' });
+    expect(parseRequestPath('/mesh/m3/validate')).toEqual({ meshNamespace: 'm3', path: '/validate' });
+    expect(parseRequestPath('/inject')).toEqual({ path: '/inject' });
+  });
+});

@@ -9,7 +9,7 @@ const planes: ControlPlane[] = [
 ];
 const view: MeshView = {
   controlPlane: (ns) => (ns ? planes.find((p) => p.namespace === ns) : planes[0]),
-  namespaceLabels: (ns) => (ns === 'opted-in' ? { 'injector.nsm.nginx.com/auto-inject': 'enabled' } : {}),
+  namespaceLabels: (ns): Record<string, string> => (ns === 'opted-in' ? { 'injector.nsm.nginx.com/auto-inject': 'enabled' } : {}),
   injectionConfig: () => defaultInjectionConfig,
 };
 const podReview = (namespace: string) => ({

@@ -8,6 +8,7 @@ import { type GlobalOptions, outputFormat, parseConcurrency, parseDuration } fro
 interface RestartArgs extends GlobalOptions {
   restart: RestartMode;
   deleteBarePods: boolean;
+  namespace?: string;
 }
 
 export const restartCommand: CommandModule = {
@@ -16,6 +17,7 @@ export const restartCommand: CommandModule = {
   builder: (y: Argv) =>
     y
       .option('restart', { choices: ['behind', 'all'] as const, default: 'behind' as const, describe: 'Only workloads with old sidecars, or every injected workload' })
+      .option('namespace', { alias: 'n', type: 'string', describe: 'Only injected workloads in this namespace (default: all namespaces)' })
       .option('delete-bare-pods', { type: 'boolean', default: false, describe: 'Delete injected pods that have no controller (they are not re-created!)' })
       .example('$0 restart --concurrency 4', 'Re-roll the workloads behind, four at a time')
       .example('$0 restart --restart all --timeout 5m -o json', 'Re-roll every injected workload, 5 minutes per workload'),
@@ -31,12 +33,12 @@ export const restartCommand: CommandModule = {
         'Use --mesh-namespace NS to name the namespace the mesh is deployed in.');
     }
     if (opts.dryRun) {
-      const plan = await planWorkloadRestart(deps, { targetVersion: cp.version, mode: opts.restart, concurrency, deleteBarePods: opts.deleteBarePods });
+      const plan = await planWorkloadRestart(deps, { targetVersion: cp.version, mode: opts.restart, concurrency, deleteBarePods: opts.deleteBarePods, namespace: opts.namespace });
       process.stdout.write(format === 'json' ? `${JSON.stringify(plan, null, 2)}\n` : formatRestartPlanText(plan, cp.version));
       return;
     }
     const result = await restartWorkloads(deps, {
-      targetVersion: cp.version, mode: opts.restart, concurrency, timeoutMs, deleteBarePods: opts.deleteBarePods,
+      targetVersion: cp.version, mode: opts.restart, concurrency, timeoutMs, deleteBarePods: opts.deleteBarePods, namespace: opts.namespace,
       onProgress: (p) => {
         if (p.state !== 'waiting' || p.message !== 'restarted') deps.log.info(`[wave ${p.wave}/${p.waves}] ${p.kind.toLowerCase()} ${p.namespace}/${p.name}: ${p.message}`);
       },

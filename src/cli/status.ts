@@ -9,13 +9,14 @@ export const statusCommand: CommandModule = {
   describe: 'Control-plane version and health, and every injected workload by sidecar version (exit 4 when behind)',
   builder: (y: Argv) =>
     y
+      .option('namespace', { alias: 'n', type: 'string', describe: 'Only injected workloads in this namespace (default: all namespaces)' })
       .example('$0 status', 'Control plane and sidecar versions as a table')
       .example('$0 status -o json', 'The skew report as JSON'),
   handler: async (argv) => {
-    const opts = argv as unknown as GlobalOptions;
+    const opts = argv as unknown as GlobalOptions & { namespace?: string };
     const format = outputFormat(opts.output, ['text', 'json'] as const, 'text');
     const deps = await createDeps(opts);
-    const report = await skewReport(deps, { meshNamespace: opts.meshNamespace });
+    const report = await skewReport(deps, { meshNamespace: opts.meshNamespace, namespace: opts.namespace });
     process.stdout.write(format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : formatSkewText(report));
     if (report.controlPlane.version === null) {
       throw new UsageError(`no NGINX Service Mesh control plane (nginx-mesh-api or nginx-mesh-controller) found in namespace "${opts.meshNamespace}"`,

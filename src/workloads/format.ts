@@ -20,7 +20,7 @@ export function formatSkewText(r: SkewReport): string {
   const cp = r.controlPlane;
   let out = `Control plane (namespace ${r.meshNamespace}): ${cp.version ? `version ${cp.version}` : 'not found'}\n`;
   if (cp.components.length) {
-    out += table([['COMPONENT', 'KIND', 'READY', ''], ...cp.components.map((c) => [c.name, c.kind, `${c.ready}/${c.desired}`, c.ready >= c.desired && c.desired > 0 ? 'ok' : 'NOT READY'])], '  ');
+    out += table([['COMPONENT', 'KIND', 'READY', 'HEALTH'], ...cp.components.map((c) => [c.name, c.kind, `${c.ready}/${c.desired}`, c.ready >= c.desired && c.desired > 0 ? 'ok' : 'NOT READY'])], '  ');
   }
   out += `\nSidecars: ${r.pods} injected pod${r.pods === 1 ? '' : 's'} in ${r.workloads.length} workload${r.workloads.length === 1 ? '' : 's'} (${versions(r.byVersion)}), target ${r.targetVersion ?? 'unknown'}\n`;
   if (r.workloads.length) {

@@ -31,6 +31,8 @@ export interface RestartOptions {
   onProgress?: ((p: RestartProgress) => void) | undefined;
   /** Between two reads of a rolling workload (default 500 ms). */
   pollMs?: number | undefined;
+  /** Only injected workloads in this namespace (default: every namespace). */
+  namespace?: string | undefined;
 }
 
 export interface Outcome extends WorkloadRef { message: string; seconds: number }
@@ -80,8 +82,8 @@ async function rollOne(deps: Deps, t: RestartTarget, opts: RestartOptions, repor
 }
 
 /** What a re-roll would do (read-only): the plan and its waves. `--dry-run` prints this. */
-export async function planWorkloadRestart(deps: Pick<Deps, 'kube'>, opts: Pick<RestartOptions, 'targetVersion' | 'mode' | 'deleteBarePods' | 'concurrency'>): Promise<RestartPlan & { waves: RestartTarget[][] }> {
-  const { workloads } = await discoverInjectedWorkloads(deps);
+export async function planWorkloadRestart(deps: Pick<Deps, 'kube'>, opts: Pick<RestartOptions, 'targetVersion' | 'mode' | 'deleteBarePods' | 'concurrency' | 'namespace'>): Promise<RestartPlan & { waves: RestartTarget[][] }> {
+  const { workloads } = await discoverInjectedWorkloads(deps, opts.namespace);
   const objects = await readObjects(deps, workloads);
   const plan = planRestart({ workloads, objects, mode: opts.mode, targetVersion: opts.targetVersion, deleteBarePods: opts.deleteBarePods });
   return { ...plan, waves: planWaves(plan.targets, opts.concurrency) };
@@ -104,7 +106,7 @@ export async function restartWorkloads(deps: Deps, opts: RestartOptions): Promis
       ({ done: result.restarted, deleted: result.deleted, timeout: result.timedOut, failed: result.failed })[r.state].push(outcome);
     }));
   }
-  const after = await discoverInjectedWorkloads(deps);
+  const after = await discoverInjectedWorkloads(deps, opts.namespace);
   const final = buildSkewReport({ meshNamespace: '', targetVersion: opts.targetVersion, controlPlane: { version: null, components: [] }, workloads: after.workloads, namespaceLabels: new Map() });
   result.final = { converged: final.converged, byVersion: final.byVersion, behind: final.workloads.filter((w) => w.behind) };
   return result;

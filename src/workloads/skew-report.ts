@@ -13,6 +13,8 @@ export interface SkewOptions {
   meshNamespace: string;
   /** The version sidecars should run (default: the control plane's). */
   targetVersion?: string | undefined;
+  /** Only injected workloads in this namespace (default: every namespace). */
+  namespace?: string | undefined;
 }
 
 export interface SkewDetail {
@@ -24,7 +26,7 @@ export interface SkewDetail {
 export async function skewDetail(deps: Pick<Deps, 'kube'>, opts: SkewOptions): Promise<SkewDetail> {
   const [controlPlane, discovery, labels] = await Promise.all([
     readControlPlane(deps, opts.meshNamespace),
-    discoverInjectedWorkloads(deps),
+    discoverInjectedWorkloads(deps, opts.namespace),
     namespaceLabels(deps),
   ]);
   const report = buildSkewReport({

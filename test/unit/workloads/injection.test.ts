@@ -12,7 +12,7 @@ describe('imageTag', () => {
     ['r.io/sidecar:1.7.0@sha256:abc', '1.7.0', 'tag and digest: the digest is ignored'],
     ['r.io/sidecar@sha256:abc', undefined, 'digest only: no readable version'],
     [undefined, undefined, 'no image'],
-  ])('%s -> %s (%s)', (image, tag) => {
+  ])('%s -> %s (%s)', (image, tag, _reason) => {
     expect(imageTag(image)).toBe(tag);
   });
 });

@@ -22,7 +22,7 @@ describe('resolveOwner', () => {
     [['StatefulSet', 'db'], 'shop', { kind: 'StatefulSet', name: 'db' }, 'StatefulSets own their pods directly'],
     [['DaemonSet', 'agent'], 'shop', { kind: 'DaemonSet', name: 'agent' }, 'DaemonSets own their pods directly'],
     [undefined, 'shop', { kind: 'Pod', name: 'p' }, 'no controller: a bare pod'],
-  ] as const)('%j in %s -> %j (%s)', (owner, ns, want) => {
+  ] as const)('%j in %s -> %j (%s)', (owner, ns, want, _reason) => {
     expect(resolveOwner(pod('p', { ns, owner: owner as [string, string] | undefined }), index)).toEqual({ namespace: ns, ...want });
   });
 

@@ -12,7 +12,7 @@ describe('controlPlaneFrom', () => {
     [[dep('nginx-mesh-api', 'r/nginx-mesh-api:1.7.0', 1)], '1.7.0', '1.x: the version is nginx-mesh-api\'s tag'],
     [[dep('nginx-mesh-controller', 'r/nginx-mesh-controller:2.0.0', 1)], '2.0.0', '2.0: nginx-mesh-controller\'s tag'],
     [[dep('nginx-mesh-metrics', 'r/metrics:1.7.0', 1)], null, 'no API/controller Deployment: no version'],
-  ])('%# -> %s (%s)', (deployments, version) => {
+  ])('%# -> %s (%s)', (deployments, version, _reason) => {
     expect(controlPlaneFrom(deployments, [], []).version).toBe(version);
   });
 

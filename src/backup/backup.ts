@@ -102,7 +102,7 @@ export async function backupMesh(deps: Deps, opts: BackupOptions): Promise<Backu
     kinds.push({ kind: row.kind, version: version!, file, count: objects.length });
     deps.log.debug(`backed up ${objects.length} ${row.kind} (${row.group}/${version})`);
   });
-  const crdText = dumpDocuments(crds.map((c) => sanitizeForCreate(c)));
+  const crdText = dumpDocuments(crds.map((c) => sanitizeForCreate({ ...c, apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition' })));
   await writeFileAtomic(deps.fs, opts.dir, 'crds.yaml', crdText);
   files.push({ path: 'crds.yaml', kind: 'CustomResourceDefinition', count: crds.length, sha256: sha256(crdText) });
   const installDoc = { helmRelease: install.helmRelease, meshConfigMap: install.meshConfigMap };

@@ -27,7 +27,7 @@ export interface PlanOptions {
   strategy: StrategyOption;
   /**
    * nginx-meshctl binaries by version ("1.7.0" -> path), resolved by the caller from --meshctl
-   * and --meshctl-current (see binaries.ts). Needed: each hop's target (upgrade/deploy) and, on
+   * and --meshctl-current (binaries.ts; --meshctl-current fills the installed version). Needed: each hop's target (upgrade/deploy) and, on
    * manual hops, each hop's source (remove).
    */
   meshctlBinaries: Readonly<Record<string, string>>;
@@ -71,6 +71,8 @@ export interface Step {
   title: string;
   /** Deletes or replaces something (the confirmation prompt comes before the first one). */
   destructive: boolean;
+  /** Changes the cluster (skipped in --dry-run); false for backup, wait and verify. */
+  writes: boolean;
   /** The external commands this step runs, exactly, in order (empty when it works through the API). */
   commands: Command[];
   /** Data the executor needs (directories, namespaces, versions, values...). JSON-serializable. */

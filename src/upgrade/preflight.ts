@@ -1,0 +1,178 @@
+/**
+ * Preflight: every check that must pass before the first change. Each failure names its fix.
+ * `preflightChecks` returns them all (checks run even after one fails, so the user sees every
+ * problem at once); `assertPreflight` throws PreflightError (exit 3, nothing changed).
+ *
+ * Checks: api (server reachable), permissions (SelfSubjectAccessReview per requiredPermissions),
+ * binaries (nginx-meshctl of each needed version; helm 3.14+ or 4), release (not stuck in
+ * pending-*), control-plane (no Deployment mid-rollout, every pod ready, in the mesh namespace),
+ * backup-dir (absent or empty, and writable).
+ */
+import path from 'node:path';
+import { constants } from 'node:fs';
+import type { Deps } from '../deps.ts';
+import { PreflightError } from '../errors.ts';
+import { helmVersion, parseHelmVersion } from '../controlplane/helm.ts';
+import { meshctlVersion, parseMeshctlVersion } from '../controlplane/meshctl.ts';
+import { collectionPath, core } from '../kube/paths.ts';
+import { describePermission, requiredPermissions } from './permissions.ts';
+import type { Install, Plan } from './types.ts';
+
+export interface PreflightFailure {
+  check: 'api' | 'permissions' | 'binaries' | 'release' | 'control-plane' | 'backup-dir';
+  message: string;
+  fix: string;
+}
+
+export interface PreflightInput {
+  plan: Plan;
+  install: Install;
+  backupDir: string;
+  /** A resumed run reuses its backup directory: skip the "free" check (it must still be writable). */
+  resume?: boolean;
+}
+
+type Check = (deps: Deps, input: PreflightInput) => Promise<PreflightFailure[]>;
+
+export const checkApi: Check = async (deps) => {
+  try {
+    await deps.kube.request({ path: '/version', noRetry: true });
+    return [];
+  } catch (err) {
+    return [{ check: 'api', message: `the API server ${deps.kube.server} does not answer: ${(err as Error).message}`, fix: 'check --kubeconfig and --context, and that the cluster is reachable (kubectl version)' }];
+  }
+};
+
+interface AccessReview { status?: { allowed?: boolean; reason?: string } }
+
+export const checkPermissions: Check = async (deps, { plan }) => {
+  const needed = requiredPermissions(plan);
+  const denied = await Promise.all(needed.map(async (p) => {
+    const review = await deps.kube.request<AccessReview>({
+      method: 'POST', path: collectionPath(core.selfSubjectAccessReviews),
+      body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { verb: p.verb, group: p.group, resource: p.resource, ...(p.namespace ? { namespace: p.namespace } : {}) } } },
+    });
+    return review.status?.allowed ? undefined : p;
+  }));
+  return denied.filter((p) => p !== undefined).map((p) => ({
+    check: 'permissions' as const,
+    message: `not allowed to ${describePermission(p)}: needed to ${p.why} (${p.steps.join(', ')})`,
+    fix: 'run as a user with that permission (upgrading NSM needs cluster-admin), or pass --context for one',
+  }));
+};
+
+/** Which binary each step's commands need, at which version. */
+function neededBinaries(plan: Plan): { bin: string; tool: 'nginx-meshctl' | 'helm'; version: string | undefined; steps: string[] }[] {
+  const out = new Map<string, { bin: string; tool: 'nginx-meshctl' | 'helm'; version: string | undefined; steps: string[] }>();
+  for (const hop of plan.hops) for (const step of hop.steps) for (const cmd of step.commands) {
+    const tool = hop.method === 'helm' ? 'helm' : 'nginx-meshctl';
+    const version = tool === 'helm' ? undefined : step.kind === 'remove' ? hop.from : hop.to;
+    const key = `${cmd.bin}\0${version ?? ''}`;
+    const cur = out.get(key) ?? { bin: cmd.bin, tool, version, steps: [] };
+    if (!cur.steps.includes(step.id)) cur.steps.push(step.id);
+    out.set(key, cur);
+  }
+  return [...out.values()];
+}
+
+export const checkBinaries: Check = async (deps, { plan }) => {
+  const failures: PreflightFailure[] = [];
+  for (const b of neededBinaries(plan)) {
+    const cmd = b.tool === 'helm' ? helmVersion(b.bin) : meshctlVersion(b.bin);
+    let out = '';
+    let problem: string | undefined;
+    try {
+      const res = await deps.exec.run(cmd);
+      out = res.stdout;
+      if (res.exitCode !== 0 && !out) problem = `exited ${res.exitCode}: ${res.stderr.split('\n')[0] ?? ''}`;
+    } catch (err) {
+      problem = (err as Error).message;
+    }
+    const flag = b.tool === 'helm' ? '--helm PATH' : b.steps.some((s) => s.endsWith('.remove')) ? '--meshctl-current PATH' : '--meshctl PATH';
+    if (problem) { failures.push({ check: 'binaries', message: `${b.bin} (needed by ${b.steps.join(', ')}) cannot run: ${problem}`, fix: `pass ${flag} to a working ${b.tool}${b.version ? ` ${b.version}` : ''}` }); continue; }
+    if (b.tool === 'helm') {
+      const v = parseHelmVersion(out);
+      const [maj, min] = (v ?? '0.0').split('.').map(Number);
+      if (!v || !((maj === 3 && (min ?? 0) >= 14) || maj === 4)) failures.push({ check: 'binaries', message: `${b.bin} is helm ${v ?? `of unknown version (${out.split('\n')[0]})`}; the upgrade needs Helm 3.14+ or Helm 4 (--reset-then-reuse-values)`, fix: 'pass --helm PATH to Helm 3.14 or later, or Helm 4' });
+      continue;
+    }
+    const v = parseMeshctlVersion(out);
+    if (v !== b.version) failures.push({ check: 'binaries', message: `${b.bin} is nginx-meshctl ${v ?? '(no version on its first line)'}, but ${b.steps.join(', ')} need ${b.version}`, fix: `pass ${flag} to nginx-meshctl ${b.version} (the docs: remove with the installed version's binary, deploy/upgrade with the target's)` });
+  }
+  return failures;
+};
+
+export const checkRelease: Check = async (_deps, { install }) => {
+  if (!install.releaseStuck) return [];
+  const rel = install.release ?? '';
+  return [{ check: 'release', message: `Helm release ${rel} in ${install.namespace} is ${install.releaseStatus} (revision ${install.releaseRevision}): Helm refuses to upgrade it`, fix: `inspect it with \`helm history ${rel} -n ${install.namespace}\` and roll back to the last deployed revision with \`helm rollback ${rel} -n ${install.namespace}\`, then run again` }];
+};
+
+interface Workload { metadata?: { name?: string; generation?: number }; spec?: { replicas?: number }; status?: { observedGeneration?: number; replicas?: number; updatedReplicas?: number; availableReplicas?: number } }
+interface Pod { metadata?: { name?: string; ownerReferences?: { kind?: string }[] }; status?: { phase?: string; conditions?: { type: string; status: string }[] } }
+
+/** Pure: Deployments still rolling out, and pods that are not ready (finished Job pods excepted). */
+export function unsettled(deployments: readonly Workload[], pods: readonly Pod[]): { rolling: string[]; notReady: string[] } {
+  const rolling = deployments.filter((d) => {
+    const want = d.spec?.replicas ?? 1;
+    const s = d.status ?? {};
+    return (s.observedGeneration ?? 0) < (d.metadata?.generation ?? 0) || (s.updatedReplicas ?? 0) < want || (s.availableReplicas ?? 0) < want || (s.replicas ?? 0) > want;
+  }).map((d) => d.metadata?.name ?? '?');
+  const notReady = pods.filter((p) => {
+    if (p.status?.phase === 'Succeeded') return false;
+    return !(p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+  }).map((p) => `${p.metadata?.name ?? '?'} (${p.status?.phase ?? 'unknown'})`);
+  return { rolling, notReady };
+}
+
+export const checkControlPlane: Check = async (deps, { install }) => {
+  const ns = install.namespace;
+  const [deployments, pods] = await Promise.all([
+    deps.kube.request<{ items: Workload[] }>({ path: collectionPath(core.deployments, ns) }),
+    deps.kube.request<{ items: Pod[] }>({ path: collectionPath(core.pods, ns) }),
+  ]);
+  const { rolling, notReady } = unsettled(deployments.items, pods.items);
+  const failures: PreflightFailure[] = [];
+  if (rolling.length) failures.push({ check: 'control-plane', message: `Deployments mid-rollout in ${ns}: ${rolling.join(', ')}`, fix: `wait for them (kubectl rollout status deployment/${rolling[0]} -n ${ns}) or fix what blocks them, then run again` });
+  if (notReady.length) failures.push({ check: 'control-plane', message: `pods not ready in ${ns}: ${notReady.join(', ')}`, fix: `find out why (kubectl describe pod -n ${ns} ...) and fix it, then run again: upgrading a broken control plane hides the cause` });
+  return failures;
+};
+
+export const checkBackupDir: Check = async (deps, { backupDir, resume }) => {
+  const fix = 'pass --backup-dir with a new or empty directory (or --resume DIR to continue the run that wrote it)';
+  try {
+    const st = await deps.fs.stat(backupDir);
+    if (!st.isDirectory()) return [{ check: 'backup-dir', message: `--backup-dir ${backupDir} exists and is not a directory`, fix }];
+    if (!resume && (await deps.fs.readdir(backupDir)).length > 0) return [{ check: 'backup-dir', message: `--backup-dir ${backupDir} is not empty`, fix }];
+    await deps.fs.access(backupDir, constants.W_OK);
+    return [];
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return [{ check: 'backup-dir', message: `--backup-dir ${backupDir} is not writable: ${(err as Error).message}`, fix: 'pass --backup-dir with a directory you can write to' }];
+  }
+  const parent = path.dirname(path.resolve(backupDir));
+  try {
+    await deps.fs.access(parent, constants.W_OK);
+    return [];
+  } catch (err) {
+    return [{ check: 'backup-dir', message: `cannot create --backup-dir ${backupDir}: ${parent} is missing or not writable (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, fix: 'pass --backup-dir under a directory you can write to' }];
+  }
+};
+
+/** Runs every check; when the API does not answer, the cluster checks are skipped (they would only repeat it). */
+export async function preflightChecks(deps: Deps, input: PreflightInput): Promise<PreflightFailure[]> {
+  const api = await checkApi(deps, input);
+  const local = [checkBinaries, checkBackupDir, checkRelease];
+  const cluster = api.length ? [] : [checkPermissions, checkControlPlane];
+  const results = await Promise.all([...local, ...cluster].map(async (c) => {
+    try { return await c(deps, input); } catch (err) {
+      return [{ check: 'api' as const, message: `a preflight check could not run: ${(err as Error).message}`, fix: 'check the connection to the cluster and run again' }];
+    }
+  }));
+  return [...api, ...results.flat()];
+}
+
+/** Throws PreflightError (exit 3) listing every failure with its fix; returns when all pass. */
+export async function assertPreflight(deps: Deps, input: PreflightInput): Promise<void> {
+  const failures = await preflightChecks(deps, input);
+  if (failures.length) throw new PreflightError(failures);
+}

@@ -43,8 +43,8 @@ export interface Deletion { kind: string; name: string }
 
 /**
  * The `kubectl delete KIND NAME` lines of a script, in order. Lines with unresolved template
- * text are skipped. For scripts that delete the 1.7+ CSI DaemonSet the CSIDriver object
- * csi.spiffe.io goes too (the release owned it; this keeps a half-removed mesh from leaving it).
+ * text are skipped. The real scripts do not delete the CSIDriver csi.spiffe.io: it has no
+ * keep policy, so `helm uninstall` already removed it with the release.
  */
 export function parseDeletions(script: string): Deletion[] {
   const out: Deletion[] = [];
@@ -52,11 +52,13 @@ export function parseDeletions(script: string): Deletion[] {
     const m = /^\s*kubectl\s+delete\s+([a-z]+)\s+([A-Za-z0-9:._-]+)/.exec(line);
     if (m && kubectlKinds[m[1]!] && !line.includes('{{')) out.push({ kind: m[1]!, name: m[2]! });
   }
-  if (out.some((d) => d.kind === 'daemonset' && d.name === 'spiffe-csi-driver')) out.push({ kind: 'csidriver', name: 'csi.spiffe.io' });
   return out;
 }
 
-/** What the sentinel deletes when a chart's script cannot be read (fixture charts may not carry one). */
+/**
+ * What the sentinel deletes when a chart's script cannot be read (fixture charts may not carry
+ * one): the 1.7+ CSI DaemonSet and CSIDriver, and the 1.6 spire-agent DaemonSet.
+ */
 export const fallbackDeletions: Deletion[] = [
   { kind: 'daemonset', name: 'spiffe-csi-driver' },
   { kind: 'csidriver', name: 'csi.spiffe.io' },

@@ -32,12 +32,11 @@ describe('parseDeletions', () => {
       { kind: 'clusterrolebinding', name: 'csi-driver-sentinel.builtin.nsm.nginx' },
     ]);
   });
-  it('reads 1.7+ deletes and adds the CSIDriver that goes with the CSI DaemonSet', () => {
+  it('reads 1.7+ deletes as written (the CSIDriver goes with the release, not the script)', () => {
     expect(parseDeletions(sentinel17)).toEqual([
       { kind: 'daemonset', name: 'spiffe-csi-driver' },
       { kind: 'rolebinding', name: 'system:openshift:scc:nginx-mesh-spiffe-csi-driver-permissions' },
       { kind: 'daemonset', name: 'spire-agent' },
-      { kind: 'csidriver', name: 'csi.spiffe.io' },
     ]);
   });
   it('skips unrendered templates and unknown kinds', () => {

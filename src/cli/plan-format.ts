@@ -1,0 +1,41 @@
+/**
+ * Renders a Plan for people (text) and programs (json, yaml). `plan` prints it; the upgrade
+ * command's --dry-run prints the same.
+ */
+import { dump } from 'js-yaml';
+import { formatCommand } from '../controlplane/runner.ts';
+import type { Plan } from '../upgrade/types.ts';
+
+export function formatPlanText(plan: Plan): string {
+  const lines: string[] = [];
+  const method = plan.method === 'meshctl' ? 'nginx-meshctl' : 'helm';
+  lines.push(`Upgrade plan: NGINX Service Mesh ${plan.from} -> ${plan.to}`);
+  lines.push(`  namespace ${plan.namespace}, installed with ${method}${plan.release ? ` (release ${plan.release})` : ''}, environment ${plan.environment}`);
+  for (const hop of plan.hops) {
+    lines.push('', `Hop ${hop.index}: ${hop.from} -> ${hop.to}, ${hop.strategy} (${hop.reason})`);
+    const width = Math.max(...hop.steps.map((s) => s.id.length));
+    for (const s of hop.steps) {
+      lines.push(`  ${s.id.padEnd(width)}  ${s.title}${s.destructive ? '  [changes the cluster]' : ''}`);
+      for (const c of s.commands) lines.push(`  ${' '.repeat(width)}    $ ${formatCommand(c)}`);
+    }
+  }
+  if (plan.hops.length === 0 && plan.refusals.length === 0) lines.push('', 'Nothing to do.');
+  if (plan.warnings.length) {
+    lines.push('', 'Warnings:');
+    for (const w of plan.warnings) {
+      lines.push(`  - ${w.hop ? `[hop ${w.hop}] ` : ''}${w.message}`);
+      for (const item of w.items) lines.push(`      ${item}`);
+    }
+  }
+  if (plan.refusals.length) {
+    lines.push('', 'Refused (nothing will run until these are fixed):');
+    for (const r of plan.refusals) lines.push(`  - ${r.message}`, `    fix: ${r.fix}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+export function formatPlan(plan: Plan, format: 'text' | 'json' | 'yaml'): string {
+  if (format === 'json') return JSON.stringify(plan, null, 2) + '\n';
+  if (format === 'yaml') return dump(plan, { noRefs: true, lineWidth: 120 });
+  return formatPlanText(plan);
+}

@@ -1,0 +1,103 @@
+import { Listr, type ListrTask } from 'listr2';
+import type { Deps } from '../deps.ts';
+import type { Plan, Step } from './types.ts';
+import { appendJournal, type JournalState } from './journal.ts';
+import { executorFor, type StepContext } from './steps.ts';
+import { StepError, ToolError } from '../errors.ts';
+import { toolVersion } from '../version.ts';
+
+export interface RunOptions {
+  backupDir: string;
+  timeoutMs: number;
+  concurrency: number;
+  restart: 'behind' | 'all' | 'none';
+  deleteBarePods: boolean;
+  /** text: a task list (listr2; plain lines when stdout is not a terminal); json: one event per line. */
+  output: 'text' | 'json';
+  argv: string[];
+  /** This run's id (the lease holder carries it too). */
+  runId: string;
+  /** The journal of the run being resumed. */
+  resume?: JournalState | undefined;
+  /** Emits a JSON event line (json output) — stdout in the CLI. */
+  emit: (line: string) => void;
+  signal: AbortSignal;
+}
+
+export interface RunResult {
+  runId: string;
+  unresolved: { step: string; items: string[] }[];
+  stepsRun: string[];
+  stepsSkipped: string[];
+}
+
+type Ctx = { result: RunResult };
+
+/** The command that continues this run. */
+export function resumeCommand(dir: string): string {
+  return `kubectl nsm-upgrade --resume ${dir}`;
+}
+
+function task(deps: Deps, plan: Plan, step: Step, opts: RunOptions, runId: string, done: ReadonlySet<string>): ListrTask<Ctx> {
+  const hop = plan.hops.find((h) => h.steps.includes(step))!;
+  const event = (e: Record<string, unknown>) => { if (opts.output === 'json') opts.emit(JSON.stringify({ at: new Date(deps.clock.now()).toISOString(), step: step.id, ...e })); };
+  return {
+    title: `[${step.id}] ${step.title}`,
+    skip: () => (done.has(step.id) ? 'done before (journal)' : false),
+    task: async (ctx, t) => {
+      if (opts.signal.aborted) throw new StepError(step.id, 'interrupted before this step started');
+      event({ event: 'start', title: step.title });
+      const sctx: StepContext = {
+        deps, plan, hop, step, timeoutMs: opts.timeoutMs, concurrency: opts.concurrency, restart: opts.restart, deleteBarePods: opts.deleteBarePods, signal: opts.signal,
+        progress: (m) => { t.output = m; event({ event: 'progress', message: m }); },
+      };
+      try {
+        const out = await executorFor(step.kind)(sctx);
+        if (out.unresolved?.length) ctx.result.unresolved.push({ step: step.id, items: out.unresolved });
+        await appendJournal(deps.fs, opts.backupDir, { type: 'step', runId, at: new Date(deps.clock.now()).toISOString(), step: step.id, status: 'done', ...(out.data ? { data: out.data } : {}) });
+        ctx.result.stepsRun.push(step.id);
+        event({ event: 'done', skipped: out.skipped, unresolved: out.unresolved ?? [], data: out.data });
+        if (out.skipped) t.title = `[${step.id}] ${step.title} (${out.skipped})`;
+      } catch (err) {
+        event({ event: 'failed', error: (err as Error).message });
+        throw err instanceof ToolError ? err : new StepError(step.id, (err as Error).message);
+      }
+    },
+  };
+}
+
+/**
+ * Walks the plan's steps in order as a listr2 task list. Each finished step is journaled in
+ * `<backupDir>/journal.ndjson`; a resumed run skips the steps its journal holds. Errors name the
+ * step and the command to resume.
+ */
+export async function runPlan(deps: Deps, plan: Plan, opts: RunOptions): Promise<RunResult> {
+  const runId = opts.runId;
+  const now = () => new Date(deps.clock.now()).toISOString();
+  if (opts.resume) {
+    await appendJournal(deps.fs, opts.backupDir, { type: 'resume', runId, at: now(), previousRunId: opts.resume.runId });
+  } else {
+    await appendJournal(deps.fs, opts.backupDir, { type: 'run', runId, at: now(), plan, toolVersion, argv: opts.argv });
+  }
+  const done = opts.resume?.done ?? new Set<string>();
+  const steps = plan.hops.flatMap((h) => h.steps);
+  const result: RunResult = { runId, unresolved: [], stepsRun: [], stepsSkipped: steps.filter((s) => done.has(s.id)).map((s) => s.id) };
+  const list = new Listr<Ctx>(steps.map((s) => task(deps, plan, s, opts, runId, done)), {
+    concurrent: false,
+    exitOnError: true,
+    registerSignalListeners: false,
+    renderer: 'default',
+    rendererOptions: { collapseSubtasks: false, showErrorMessage: false },
+    fallbackRenderer: 'simple',
+    fallbackRendererCondition: () => !process.stdout.isTTY,
+    silentRendererCondition: () => opts.output === 'json',
+  });
+  try {
+    await list.run({ result });
+  } catch (err) {
+    const e = err instanceof StepError ? err : new StepError('run', (err as Error).message);
+    throw new StepError(e.step, e.message.replace(/^step "[^"]*" failed: /, ''), `${e.hint ? e.hint + '\n' : ''}Everything up to the failed step is done and journaled in ${opts.backupDir}. Fix the cause, then continue with:\n  ${resumeCommand(opts.backupDir)}`);
+  }
+  await appendJournal(deps.fs, opts.backupDir, { type: 'finished', runId, at: now(), converged: result.unresolved.length === 0 });
+  return result;
+}

@@ -1,0 +1,55 @@
+import yaml from 'js-yaml';
+import type { Deps } from '../deps.ts';
+import { KubeApiError, type KubeObject } from '../kube/client.ts';
+import { collectionPath, core, objectPath } from '../kube/paths.ts';
+import { listAll } from '../kube/list.ts';
+import { StepError } from '../errors.ts';
+
+const fieldManager = 'kubectl-nsm-upgrade';
+
+/** The CustomResourceDefinitions in a multi-document YAML (`helm show crds` output). */
+export function crdsInYaml(text: string): KubeObject[] {
+  const docs = yaml.loadAll(text) as unknown[];
+  return docs.filter((d): d is KubeObject => typeof d === 'object' && d !== null && (d as KubeObject).kind === 'CustomResourceDefinition' && typeof (d as KubeObject).metadata?.name === 'string');
+}
+
+/**
+ * Applies CRDs server-side (as `kubectl apply --server-side --force-conflicts` would), because
+ * Helm never upgrades the CRDs in a chart's crds/ folder. Waits until each is Established.
+ */
+export async function applyCrdsFromYaml(deps: Deps, text: string, timeoutMs: number): Promise<string[]> {
+  const crds = crdsInYaml(text);
+  if (crds.length === 0) throw new StepError('apply-crds', 'the chart has no CRDs (helm show crds printed none)', 'Check --chart: it must be the nginx-service-mesh chart.');
+  for (const crd of crds) {
+    await deps.kube.request({ method: 'PATCH', path: objectPath(core.crds, crd.metadata!.name!), query: { fieldManager, force: true }, contentType: 'application/apply-patch+yaml', body: JSON.stringify(crd) });
+  }
+  const deadline = deps.clock.now() + timeoutMs;
+  for (const crd of crds) {
+    for (;;) {
+      const live = await deps.kube.request<KubeObject & { status?: { conditions?: { type: string; status: string }[] } }>({ path: objectPath(core.crds, crd.metadata!.name!) });
+      if (live.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) break;
+      if (deps.clock.now() > deadline) throw new StepError('apply-crds', `CRD ${crd.metadata!.name} is not Established after ${Math.round(timeoutMs / 1000)}s`);
+      await deps.clock.sleep(250);
+    }
+  }
+  return crds.map((c) => c.metadata!.name!);
+}
+
+/** Deletes the mesh CRDs (their objects go with them: they are in the backup) and waits until they are gone. */
+export async function deleteMeshCrds(deps: Deps, labelSelector: string, timeoutMs: number): Promise<string[]> {
+  const crds = await listAll(deps.kube, collectionPath(core.crds), { labelSelector });
+  const names = crds.map((c) => c.metadata!.name!);
+  for (const name of names) {
+    try {
+      await deps.kube.request({ method: 'DELETE', path: objectPath(core.crds, name) });
+    } catch (err) {
+      if (!(err instanceof KubeApiError && err.status === 404)) throw err;
+    }
+  }
+  const deadline = deps.clock.now() + timeoutMs;
+  while ((await listAll(deps.kube, collectionPath(core.crds), { labelSelector })).length > 0) {
+    if (deps.clock.now() > deadline) throw new StepError('delete-crds', `mesh CRDs still present after ${Math.round(timeoutMs / 1000)}s (objects with finalizers?)`);
+    await deps.clock.sleep(250);
+  }
+  return names;
+}

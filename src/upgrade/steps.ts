@@ -1,0 +1,146 @@
+import path from 'node:path';
+import yaml from 'js-yaml';
+import type { Deps } from '../deps.ts';
+import type { Hop, Plan, Step, StepKind } from './types.ts';
+import { StepError } from '../errors.ts';
+import { formatCommand } from '../controlplane/runner.ts';
+import { backupMesh } from '../backup/backup.ts';
+import { restoreBackup } from '../backup/restore.ts';
+import { restartWorkloads, skewReport } from '../workloads/index.ts';
+import { waitForSentinelGone } from '../controlplane/sentinel.ts';
+import { applyCrdsFromYaml, deleteMeshCrds } from './step-crds.ts';
+import { installedNow } from './live-state.ts';
+import { objectPath, core } from '../kube/paths.ts';
+
+/** What every step executor gets. */
+export interface StepContext {
+  deps: Deps;
+  plan: Plan;
+  hop: Hop;
+  step: Step;
+  timeoutMs: number;
+  concurrency: number;
+  restart: 'behind' | 'all' | 'none';
+  deleteBarePods: boolean;
+  /** A line of progress under the step's title. */
+  progress: (message: string) => void;
+  signal: AbortSignal;
+}
+
+/** Problems that do not stop the run but make it end "not converged" (exit 4). */
+export interface StepOutcome {
+  data?: Record<string, unknown>;
+  unresolved?: string[];
+  /** A note shown when the step was recognised as already done (resume). */
+  skipped?: string;
+}
+
+type Executor = (ctx: StepContext) => Promise<StepOutcome>;
+
+async function runCommands(ctx: StepContext): Promise<void> {
+  for (const cmd of ctx.step.commands) {
+    ctx.progress(formatCommand(cmd));
+    const res = await ctx.deps.exec.run({ ...cmd, timeoutMs: cmd.timeoutMs ?? ctx.timeoutMs + 60_000 });
+    if (res.exitCode !== 0) {
+      const tail = (res.stderr || res.stdout).split('\n').slice(-8).join('\n');
+      throw new StepError(ctx.step.id, `${formatCommand(cmd)} exited ${res.exitCode}:\n${tail}`);
+    }
+    for (const line of res.stdout.split('\n').filter(Boolean).slice(-3)) ctx.progress(line);
+  }
+}
+
+const p = <T>(ctx: StepContext, key: string) => ctx.step.params[key] as T;
+
+const executors: Record<StepKind, Executor> = {
+  async backup(ctx) {
+    const dir = p<string>(ctx, 'dir');
+    // A backup that was not journaled is incomplete (killed mid-write): start it again.
+    await ctx.deps.fs.rm(dir, { recursive: true, force: true });
+    const s = await backupMesh(ctx.deps, { dir, concurrency: ctx.concurrency, meshNamespace: p(ctx, 'namespace'), meshVersion: p(ctx, 'meshVersion'), release: ctx.plan.release });
+    ctx.progress(`${s.objects} objects in ${s.kinds.length} kinds, ${s.crds} CRDs; verified`);
+    return { data: { objects: s.objects, kinds: Object.fromEntries(s.kinds.map((k) => [k.kind, k.count])), absent: s.absent.map((a) => a.kind) } };
+  },
+  async 'label-namespaces'(ctx) {
+    const label = p<Record<string, string>>(ctx, 'label');
+    for (const ns of p<string[]>(ctx, 'namespaces')) {
+      await ctx.deps.kube.request({ method: 'PATCH', path: objectPath(core.namespaces, ns), body: { metadata: { labels: label } } });
+      ctx.progress(`labelled ${ns}`);
+    }
+    return {};
+  },
+  async 'apply-crds'(ctx) {
+    const cmd = ctx.step.commands[0]!;
+    const res = await ctx.deps.exec.run(cmd);
+    if (res.exitCode !== 0) throw new StepError(ctx.step.id, `${formatCommand(cmd)} exited ${res.exitCode}: ${res.stderr}`);
+    const names = await applyCrdsFromYaml(ctx.deps, res.stdout, ctx.timeoutMs);
+    ctx.progress(`applied ${names.length} CRDs`);
+    return { data: { crds: names } };
+  },
+  async upgrade(ctx) {
+    const now = await installedNow(ctx.deps, ctx.plan.namespace, ctx.plan.release);
+    if (now?.version === ctx.hop.to && now.releaseStatus === 'deployed') return { skipped: `already on ${ctx.hop.to}` };
+    await runCommands(ctx);
+    return {};
+  },
+  async remove(ctx) {
+    const now = await installedNow(ctx.deps, ctx.plan.namespace, ctx.plan.release);
+    if (!now) return { skipped: 'no mesh installed: already removed' };
+    await runCommands(ctx);
+    return {};
+  },
+  async 'delete-crds'(ctx) {
+    const names = await deleteMeshCrds(ctx.deps, p<string>(ctx, 'labelSelector'), ctx.timeoutMs);
+    ctx.progress(`deleted ${names.length} CRDs`);
+    return { data: { crds: names } };
+  },
+  async 'restart-unmeshed'(ctx) {
+    const r = await restartWorkloads(ctx.deps, { targetVersion: '(none: mesh removed)', mode: 'all', concurrency: ctx.concurrency, timeoutMs: ctx.timeoutMs, deleteBarePods: ctx.deleteBarePods,
+      onProgress: (pr) => ctx.progress(`${pr.kind}/${pr.namespace}/${pr.name}: ${pr.message}`) });
+    const left = [...r.skipped.map((s) => `${s.kind} ${s.namespace}/${s.name}: ${s.reason}`), ...r.timedOut.map((t) => `${t.kind} ${t.namespace}/${t.name}: ${t.message}`)];
+    return { data: { restarted: r.restarted.length }, unresolved: left };
+  },
+  async 'wait-sentinel'(ctx) {
+    const r = await waitForSentinelGone(ctx.deps, { namespace: p(ctx, 'namespace'), timeoutMs: ctx.timeoutMs, onProgress: ctx.progress, signal: ctx.signal });
+    return { data: r, skipped: r.existed ? undefined : 'no sentinel Job: no injected pod was left at removal' };
+  },
+  async deploy(ctx) {
+    const now = await installedNow(ctx.deps, ctx.plan.namespace, ctx.plan.release);
+    if (now?.version === ctx.hop.to) return { skipped: `NSM ${ctx.hop.to} is already deployed` };
+    const valuesFile = ctx.step.params.valuesFile as string | undefined;
+    if (valuesFile) {
+      await ctx.deps.fs.mkdir(path.dirname(valuesFile), { recursive: true, mode: 0o700 });
+      await ctx.deps.fs.writeFile(valuesFile, yaml.dump(ctx.step.params.values ?? {}), { mode: 0o600 });
+    }
+    await runCommands(ctx);
+    return {};
+  },
+  async restore(ctx) {
+    const r = await restoreBackup(ctx.deps, { dir: p(ctx, 'from'), onConflict: 'skip', dryRun: false, timeoutMs: ctx.timeoutMs, concurrency: ctx.concurrency, targetMeshVersion: p(ctx, 'targetVersion') });
+    ctx.progress(`${r.objects} objects: ${Object.entries(r.counts).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ')}`);
+    return { data: { objects: r.objects, counts: r.counts }, unresolved: r.items.filter((i) => !['created', 'unchanged', 'overwritten'].includes(i.outcome) || i.verified === false).map((i) => `${i.kind} ${i.namespace}/${i.name}: ${i.outcome}${i.detail ? ` (${i.detail})` : ''}`) };
+  },
+  async restart(ctx) {
+    if (ctx.restart === 'none') return { skipped: '--restart none' };
+    const target = p<string>(ctx, 'targetVersion');
+    const r = await restartWorkloads(ctx.deps, { targetVersion: target, mode: ctx.restart, concurrency: ctx.concurrency, timeoutMs: ctx.timeoutMs, deleteBarePods: ctx.deleteBarePods,
+      onProgress: (pr) => ctx.progress(`${pr.kind} ${pr.namespace}/${pr.name}: ${pr.message}`) });
+    const left = [...r.skipped.map((s) => `${s.kind} ${s.namespace}/${s.name}: ${s.reason}`), ...r.timedOut.map((t) => `${t.kind} ${t.namespace}/${t.name}: ${t.message}`), ...r.failed.map((t) => `${t.kind} ${t.namespace}/${t.name}: ${t.message}`)];
+    return { data: { restarted: r.restarted.length, converged: r.final.converged, byVersion: r.final.byVersion }, unresolved: left };
+  },
+  async verify(ctx) {
+    const version = p<string>(ctx, 'version');
+    const report = await skewReport(ctx.deps, { meshNamespace: p(ctx, 'namespace'), targetVersion: version });
+    const unresolved: string[] = [];
+    if (report.controlPlane.version !== version) unresolved.push(`control plane runs ${report.controlPlane.version ?? 'nothing'}, expected ${version}`);
+    for (const w of report.workloads.filter((x) => x.behind)) unresolved.push(`${w.kind} ${w.namespace}/${w.name} runs sidecars ${Object.keys(w.versions).join(', ')}`);
+    // The custom resources must equal the backup: restore with skip re-creates anything lost and checks every object.
+    const r = await restoreBackup(ctx.deps, { dir: p(ctx, 'backup'), onConflict: 'skip', dryRun: false, timeoutMs: ctx.timeoutMs, concurrency: ctx.concurrency, targetMeshVersion: version });
+    for (const i of r.items) if (i.verified === false || !['created', 'unchanged', 'overwritten'].includes(i.outcome)) unresolved.push(`${i.kind} ${i.namespace}/${i.name}: ${i.outcome}${i.detail ? ` (${i.detail})` : ''}`);
+    ctx.progress(`control plane ${report.controlPlane.version}; ${report.pods} injected pods ${JSON.stringify(report.byVersion)}; ${r.objects} custom resources checked`);
+    return { data: { controlPlane: report.controlPlane.version, byVersion: report.byVersion, objects: r.objects }, unresolved };
+  },
+};
+
+export function executorFor(kind: StepKind): Executor {
+  return executors[kind];
+}

@@ -136,16 +136,31 @@ describe('mesh emulator', () => {
     expect(ok.metadata.name).toBe('good');
   });
 
-  it('completes the csi-driver-sentinel Job only after the injected pods are gone', async (ctx) => {
+  it('csi-driver-cleanup hands over to the sentinel from its ConfigMap while injected pods remain', async () => {
     const ds = { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'spiffe-csi-driver', labels: partOf },
       spec: { selector: { matchLabels: { app: 'csi' } }, template: { metadata: { labels: { app: 'csi' } }, spec: { containers: [{ name: 'csi', image: 'csi:1' }], tolerations: [{ operator: 'Exists' }] } } } };
     await kube.request({ method: 'POST', path: collectionPath(core.daemonsets, meshNs), body: ds });
-    const script = 'while [ "$(kubectl get pods -A | grep -c injected)" -gt 0 ]; do sleep 5; done\nkubectl delete daemonset spiffe-csi-driver --ignore-not-found\n';
+    const deletes = 'kubectl delete daemonset spiffe-csi-driver --ignore-not-found\nkubectl delete serviceaccount csi-driver-sentinel --ignore-not-found\n';
+    const sentinelYaml = [
+      'apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: csi-driver-sentinel\n',
+      `apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: csi-driver-sentinel\nspec:\n  ttlSecondsAfterFinished: 0\n  template:\n    spec:\n      restartPolicy: Never\n      tolerations: [{operator: Exists}]\n      containers:\n      - name: csi-driver-sentinel\n        image: kubectl:1\n        command: ["/bin/sh", "-c", ${JSON.stringify(`while [ "$(kubectl get pods -A | grep -c injected)" -gt 0 ]; do sleep 5; done\n${deletes}`)}]\n`,
+    ].join('---\n');
+    await kube.request({ method: 'POST', path: collectionPath(core.configmaps, meshNs), body: { metadata: { name: 'csi-driver-cleanup', labels: partOf }, data: { 'sentinel.yaml': sentinelYaml } } });
+    const cleanupScript = `if [ "$(kubectl get pods -A | grep -c injected)" -eq 0 ]; then\n${deletes}else\n  kubectl create -f /tmp/config/sentinel.yaml\nfi\n`;
     await kube.request({
       method: 'POST', path: collectionPath(core.jobs, meshNs),
-      body: { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'csi-driver-sentinel', labels: partOf },
-        spec: { ttlSecondsAfterFinished: 0, template: { spec: { restartPolicy: 'Never', tolerations: [{ operator: 'Exists' }], containers: [{ name: 'csi-driver-sentinel', image: 'kubectl:1', command: ['/bin/sh', '-c', script] }] } } } },
+      body: { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'csi-driver-cleanup', labels: partOf },
+        spec: { template: { spec: { restartPolicy: 'Never', tolerations: [{ operator: 'Exists' }],
+          containers: [{ name: 'csi-driver-cleanup', image: 'kubectl:1', command: ['/bin/sh', '-c', cleanupScript], volumeMounts: [{ name: 'sentinel', mountPath: '/tmp/config' }] }],
+          volumes: [{ name: 'sentinel', configMap: { name: 'csi-driver-cleanup' } }] } } } },
     });
+    await eventually('csi-driver-cleanup to complete', async () => (await kube.request<{ status?: { succeeded?: number } }>({ path: objectPath(core.jobs, 'csi-driver-cleanup', meshNs) })).status?.succeeded === 1);
+    const sentinel = await kube.request<{ spec: { ttlSecondsAfterFinished?: number } }>({ path: objectPath(core.jobs, 'csi-driver-sentinel', meshNs) });
+    expect(sentinel.spec.ttlSecondsAfterFinished).toBe(0);
+    await kube.request({ path: objectPath(core.daemonsets, 'spiffe-csi-driver', meshNs) });
+  });
+
+  it('completes the csi-driver-sentinel Job only after the injected pods are gone', async (ctx) => {
     const podsOfJob = async () => (await kube.request<KubeList<{ status?: { phase?: string } }>>({ path: collectionPath(core.pods, meshNs), query: { labelSelector: 'job-name=csi-driver-sentinel' } })).items;
     await eventually('the sentinel pod Running', async () => (await podsOfJob()).some((p) => p.status?.phase === 'Running'));
     await new Promise((r) => setTimeout(r, 3000));

@@ -21,13 +21,15 @@ export interface DeploySetting {
   removedIn?: string;
   /** Never carried over (reason says why). */
   carry: boolean;
+  /** Not carrying it is the point: no warning. */
+  quiet?: boolean;
   reason: string;
 }
 
 export const deploySettings: readonly DeploySetting[] = [
   { flag: 'environment', path: 'environment', type: 'string', default: 'kubernetes', carry: true, reason: 'kubernetes or openshift; must match the cluster' },
   { flag: 'registry-server', path: 'registry.server', type: 'string', default: 'docker-registry.nginx.com/nsm', carry: true, reason: 'private mirrors must keep working after a redeploy' },
-  { flag: 'image-tag', path: 'registry.imageTag', type: 'string', default: undefined, carry: false, reason: 'the target binary deploys its own version; carrying the old tag would redeploy the old images' },
+  { flag: 'image-tag', path: 'registry.imageTag', type: 'string', default: undefined, carry: false, quiet: true, reason: 'the target binary deploys its own version; carrying the old tag would redeploy the old images' },
   { flag: 'disable-public-images', path: 'registry.disablePublicImages', type: 'bool', default: false, carry: true, reason: 'air-gapped installs pull from the mirror only' },
   { flag: 'pull-policy', path: 'registry.imagePullPolicy', type: 'string', default: 'IfNotPresent', carry: true, reason: 'image pull policy of the control plane and sidecars' },
   { flag: 'registry-username', path: 'registry.username', type: 'string', default: '', carry: false, reason: 'a credential: never put on a command line; pass it again with --deploy-flag registry-username=...' },
@@ -42,7 +44,7 @@ export const deploySettings: readonly DeploySetting[] = [
   { flag: 'prometheus-address', path: 'prometheusAddress', type: 'string', default: '', carry: true, reason: 'external Prometheus (the bundled one is gone since 1.5)' },
   { flag: 'disable-auto-inject', path: 'disableAutoInjection', type: 'bool', default: false, removedIn: '2.0.0', carry: true, reason: '2.0 makes injection opt-in per namespace label' },
   { flag: 'enabled-namespaces', path: 'enabledNamespaces', type: 'list', default: [], removedIn: '2.0.0', carry: true, reason: '2.0 uses the injector.nsm.nginx.com/auto-inject=enabled namespace label instead' },
-  { flag: undefined, path: 'autoInjection', type: 'string', default: undefined, removedIn: '2.0.0', carry: true, reason: 'helm-only 1.x injection settings; 2.0 removed them (opt-in labels instead)' },
+  { flag: undefined, path: 'autoInjection', type: 'string', default: { disable: false, disabledNamespaces: [], enabledNamespaces: [] }, removedIn: '2.0.0', carry: true, reason: 'helm-only 1.x injection settings; 2.0 removed them (opt-in labels instead)' },
   { flag: 'telemetry-sampler-ratio', path: 'telemetry.samplerRatio', type: 'number', default: undefined, carry: true, reason: 'OpenTelemetry sampling' },
   { flag: 'telemetry-exporters', path: 'telemetry.exporters.otlp', type: 'string', default: undefined, carry: true, reason: 'OpenTelemetry OTLP exporter, passed as type=otlp,host=H,port=P' },
   { flag: 'tracing-address', path: 'tracing.address', type: 'string', default: undefined, removedIn: '1.7.0', carry: true, reason: '1.7 drops non-OpenTelemetry tracing; 2.0 removes the setting' },
@@ -139,7 +141,7 @@ export function deployFlagsFromValues(values: Record<string, unknown>, target: s
     const v = get(values, s.path);
     if (isEmpty(v) || same(v, s.default)) continue;
     if (removed) { warnings.push(dropWarning(s, v, target)); continue; }
-    if (!s.carry) { warnings.push(`${s.path} is not carried over: ${s.reason}`); continue; }
+    if (!s.carry) { if (!s.quiet) warnings.push(`${s.path} is not carried over: ${s.reason}`); continue; }
     if (s.type === 'bool') { if (v === true) args.push(`--${s.flag}`); else args.push(`--${s.flag}=false`); continue; }
     args.push(`--${s.flag}`, flagValue(s, v));
   }

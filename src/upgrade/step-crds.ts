@@ -1,4 +1,4 @@
-import yaml from 'js-yaml';
+import { loadAll } from 'js-yaml';
 import type { Deps } from '../deps.ts';
 import { KubeApiError, type KubeObject } from '../kube/client.ts';
 import { collectionPath, core, objectPath } from '../kube/paths.ts';
@@ -9,7 +9,7 @@ const fieldManager = 'kubectl-nsm-upgrade';
 
 /** The CustomResourceDefinitions in a multi-document YAML (`helm show crds` output). */
 export function crdsInYaml(text: string): KubeObject[] {
-  const docs = yaml.loadAll(text) as unknown[];
+  const docs = loadAll(text) as unknown[];
   return docs.filter((d): d is KubeObject => typeof d === 'object' && d !== null && (d as KubeObject).kind === 'CustomResourceDefinition' && typeof (d as KubeObject).metadata?.name === 'string');
 }
 

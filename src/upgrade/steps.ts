@@ -1,5 +1,5 @@
 import path from 'node:path';
-import yaml from 'js-yaml';
+import { dump } from 'js-yaml';
 import type { Deps } from '../deps.ts';
 import type { Hop, Plan, Step, StepKind } from './types.ts';
 import { StepError } from '../errors.ts';
@@ -109,7 +109,7 @@ const executors: Record<StepKind, Executor> = {
     const valuesFile = ctx.step.params.valuesFile as string | undefined;
     if (valuesFile) {
       await ctx.deps.fs.mkdir(path.dirname(valuesFile), { recursive: true, mode: 0o700 });
-      await ctx.deps.fs.writeFile(valuesFile, yaml.dump(ctx.step.params.values ?? {}), { mode: 0o600 });
+      await ctx.deps.fs.writeFile(valuesFile, dump(ctx.step.params.values ?? {}), { mode: 0o600 });
     }
     await runCommands(ctx);
     return {};

@@ -92,6 +92,8 @@ export function hopSteps(h: HopInput, hopCount: number): HopOutput {
   } else if (opts.context) {
     notes.push(`nginx-meshctl has no --context flag: it uses the kubeconfig's current context, which must be "${opts.context}"`);
   }
+  // The environment detect settled on (values, or --method/hints) is what the redeploy must use.
+  const carried = install.values.environment === undefined && install.environment === 'kubernetes' ? install.values : { ...install.values, environment: install.environment };
   const crds = { labelSelector: 'app.kubernetes.io/part-of=nginx-service-mesh' };
 
   if (h.strategy === 'in-place') {
@@ -124,11 +126,11 @@ export function hopSteps(h: HopInput, hopCount: number): HopOutput {
       steps.push(step(n, 'wait-sentinel', `Wait until Job csi-driver-sentinel in ${ns} is deleted`, { writes: false }, [], { namespace: ns, job: 'csi-driver-sentinel' }));
     }
     if (install.method === 'meshctl') {
-      const flags = deployFlagsFromValues(install.values, to, h.deployFlagChanges);
+      const flags = deployFlagsFromValues(carried, to, h.deployFlagChanges);
       notes.push(...flags.warnings);
       steps.push(step(n, 'deploy', `nginx-meshctl ${to} deploy with the install's settings`, {}, [meshctlDeploy(meshctl(to, '--meshctl'), flags.result)], { version: to, flags: flags.result }));
     } else if (helm) {
-      const values = valuesForTarget(install.values, to, h.deployFlagChanges);
+      const values = valuesForTarget(carried, to, h.deployFlagChanges);
       notes.push(...values.warnings);
       const valuesFile = `${hopDir}/values-${to}.yaml`;
       steps.push(step(n, 'deploy', `helm install ${release} chart ${chart.version ?? chart.ref} (NSM ${to}) with the carried-over values`, {},

@@ -1,0 +1,104 @@
+/**
+ * The fault proxy's decisions, as pure functions: a seeded PRNG (so a failing run can be replayed
+ * with the same seed), which requests may be faulted (never watches unless asked), which fault a
+ * request gets, and the counters the proxy reports. No I/O here: fault-proxy.ts does the sockets.
+ */
+
+/** What the proxy can do instead of (or before) forwarding a request. */
+export type FaultKind = 'throttle' | 'error500' | 'unavailable' | 'reset' | 'delay';
+
+/** Every kind, with what the client sees and why it is worth injecting. */
+export const faultKinds: readonly { kind: FaultKind; effect: string; reason: string }[] = [
+  { kind: 'throttle', effect: '429 Too Many Requests, Retry-After: 1', reason: 'API priority and fairness throttles busy clients; the tool must honour Retry-After' },
+  { kind: 'error500', effect: '500 Internal Server Error', reason: 'an apiserver or etcd hiccup; transient, retryable' },
+  { kind: 'unavailable', effect: '503 Service Unavailable', reason: 'apiserver restarting or an aggregated API down; the classic flaky-VPN answer' },
+  { kind: 'reset', effect: 'TCP connection reset, no response', reason: 'a VPN or load balancer dropping the connection mid-request (ECONNRESET / socket hang up)' },
+  { kind: 'delay', effect: 'forwarded after a pause', reason: 'a slow link; the request still succeeds, only later' },
+];
+
+/** The HTTP answer for the kinds that answer (reset and delay do not). */
+export const faultStatus: Partial<Record<FaultKind, { status: number; reason: string; headers: Record<string, string> }>> = {
+  throttle: { status: 429, reason: 'TooManyRequests', headers: { 'Retry-After': '1' } },
+  error500: { status: 500, reason: 'InternalError', headers: {} },
+  unavailable: { status: 503, reason: 'ServiceUnavailable', headers: {} },
+};
+
+/** mulberry32: a tiny, well-distributed 32-bit PRNG; the same seed gives the same sequence. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A watch request: `?watch=true|1` or the legacy `/watch/` path prefix. */
+export function isWatchRequest(url: string): boolean {
+  const u = new URL(url, 'http://x');
+  const w = u.searchParams.get('watch');
+  return w === 'true' || w === '1' || /^\/api(s\/[^/]+)?\/[^/]+\/watch\//.test(u.pathname);
+}
+
+export interface FaultPolicy {
+  /** Probability (0..1) that an eligible request is faulted. */
+  rate: number;
+  /** Kinds to choose from, uniformly. */
+  kinds: readonly FaultKind[];
+  /** Fault watch requests too (default false: a faulted watch only tests reconnects). */
+  faultWatches?: boolean;
+  /** Only requests for which this returns true are eligible (default: all). */
+  match?: (method: string, url: string) => boolean;
+}
+
+/**
+ * The fault for one request, or undefined to forward it untouched. Draws from `random` only for
+ * eligible requests (one draw for the rate, one for the kind), so a seed replays the same faults
+ * for the same sequence of eligible requests.
+ */
+export function decideFault(policy: FaultPolicy, method: string, url: string, random: () => number): FaultKind | undefined {
+  if (policy.rate <= 0 || policy.kinds.length === 0) return undefined;
+  if (!policy.faultWatches && isWatchRequest(url)) return undefined;
+  if (policy.match && !policy.match(method, url)) return undefined;
+  if (random() >= policy.rate) return undefined;
+  const i = Math.min(policy.kinds.length - 1, Math.floor(random() * policy.kinds.length));
+  return policy.kinds[i];
+}
+
+/** What the proxy did, for the test's assertions and the report. */
+export interface FaultStats {
+  requests: number;
+  forwarded: number;
+  injected: Record<FaultKind, number>;
+  /** `METHOD path` of the last faulted requests (at most 50), to name them in a report. */
+  faulted: string[];
+}
+
+export function emptyStats(): FaultStats {
+  return { requests: 0, forwarded: 0, injected: { throttle: 0, error500: 0, unavailable: 0, reset: 0, delay: 0 }, faulted: [] };
+}
+
+/** Counts one decision into `stats` (mutates it; the proxy owns one stats object). */
+export function recordDecision(stats: FaultStats, method: string, url: string, fault: FaultKind | undefined): void {
+  stats.requests++;
+  if (fault === undefined || fault === 'delay') stats.forwarded++;
+  if (fault === undefined) return;
+  stats.injected[fault]++;
+  stats.faulted.push(`${method} ${url.split('?')[0]}`);
+  if (stats.faulted.length > 50) stats.faulted.shift();
+}
+
+/** Faults that stopped the request (everything but delay): what the client had to retry. */
+export function failedByFault(stats: FaultStats): number {
+  return stats.injected.throttle + stats.injected.error500 + stats.injected.unavailable + stats.injected.reset;
+}
+
+/** The Status body the API server would send for `kind` (so the client parses it as usual). */
+export function faultBody(kind: FaultKind, method: string, url: string): string {
+  const s = faultStatus[kind];
+  if (!s) return '';
+  return JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', reason: s.reason, code: s.status,
+    message: `fault-proxy injected ${s.status} for ${method} ${url.split('?')[0]}` });
+}

@@ -1,0 +1,109 @@
+/**
+ * Benchmark of issue 6: re-rolling 100 injected Deployments on the local cluster, ours
+ * (`kubectl nsm-upgrade restart --restart all`) against the baseline a user would run:
+ * `kubectl rollout restart` then `kubectl rollout status` for each Deployment, one after another.
+ *
+ *   node bench/restart.ts [--deployments 100] [--concurrency 8]
+ *
+ * Both re-roll the same Deployments (sidecars already on the control plane's 1.7.0, so both end
+ * converged); after each run every Deployment must carry a new restartedAt and be fully rolled out
+ * (same end state). The entry is merged into bench/results-restart.json.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { execa } from 'execa';
+import { createKube, type KubeObject } from '../src/kube/client.ts';
+import { loadKubeConfig } from '../src/kube/kubeconfig.ts';
+import { listAll } from '../src/kube/list.ts';
+import { collectionPath, core } from '../src/kube/paths.ts';
+import { deploymentStatus, type DeploymentLike } from '../src/workloads/rollout-rules.ts';
+import { create, createNamespace, deleteNamespace, deployment, fakeControlPlane } from '../test/integration/workloads-manifests.ts';
+
+const root = path.resolve(import.meta.dirname, '..');
+const { values: args } = parseArgs({ options: { deployments: { type: 'string', default: '100' }, concurrency: { type: 'string', default: '8' } } });
+const total = Number(args.deployments);
+const concurrency = args.concurrency;
+const kubeconfig = process.env.KUBECONFIG ?? path.join(root, '.cluster/kubeconfig');
+const env = Object.fromEntries((await fs.readFile(path.join(root, '.cluster/env'), 'utf8')).split('\n').flatMap((l) => { const m = /^export (\w+)='([^']*)'$/.exec(l.trim()); return m ? [[m[1]!, m[2]!]] : []; }));
+const kubectlBin = env.KUBECTL ?? 'kubectl';
+const prefix = `bench-rr-${Date.now().toString(36)}`;
+const mesh = `${prefix}-mesh`;
+const apps = `${prefix}-apps`;
+const names = Array.from({ length: total }, (_, i) => `app-${i}`);
+const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
+
+async function timed<T>(fn: () => Promise<T>): Promise<{ seconds: number; value: T }> {
+  const t0 = performance.now();
+  const value = await fn();
+  return { seconds: (performance.now() - t0) / 1000, value };
+}
+
+async function kubectl(argv: string[]): Promise<void> {
+  const res = await execa(kubectlBin, ['--kubeconfig', kubeconfig, ...argv], { reject: false });
+  if (res.exitCode !== 0) throw new Error(`kubectl ${argv.join(' ')} failed: ${String(res.stderr).slice(0, 2000)}`);
+}
+
+const kube = await createKube(loadKubeConfig({ kubeconfig }));
+type Dep = DeploymentLike & KubeObject & { spec: { template: { metadata: { annotations?: Record<string, string> } } } };
+
+/** Every Deployment rolled out (kubectl's rules) with a restartedAt newer than `since`. */
+async function endState(since: number): Promise<{ rolledOut: number; restarted: number }> {
+  const deps = await listAll<Dep>(kube, collectionPath(core.deployments, apps));
+  const at = (d: Dep) => Date.parse(d.spec.template.metadata.annotations?.['kubectl.kubernetes.io/restartedAt'] ?? '') || 0;
+  return {
+    rolledOut: deps.filter((d) => deploymentStatus(d).state === 'done').length,
+    restarted: deps.filter((d) => at(d) >= Math.floor(since / 1000) * 1000).length,
+  };
+}
+
+function check(what: string, s: { rolledOut: number; restarted: number }): void {
+  log(`${what}: ${s.restarted}/${total} restarted, ${s.rolledOut}/${total} rolled out`);
+  if (s.rolledOut !== total || s.restarted !== total) throw new Error(`${what}: end state differs from the goal (all ${total} restarted and rolled out)`);
+}
+
+try {
+  await createNamespace(kube, mesh);
+  await create(kube, mesh, fakeControlPlane('1.7.0'));
+  await createNamespace(kube, apps);
+  for (const name of names) await create(kube, apps, deployment(name, { version: '1.7.0' }));
+  const seeded = await timed(async () => {
+    for (;;) {
+      const deps = await listAll<Dep>(kube, collectionPath(core.deployments, apps));
+      const done = deps.filter((d) => deploymentStatus(d).state === 'done').length;
+      if (done >= total) return done;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  });
+  log(`${total} injected Deployments ready in ${seeded.seconds.toFixed(1)}s`);
+
+  const startOurs = Date.now();
+  const ours = await timed(() => execa('/usr/bin/time', ['-v', path.join(root, 'bin/kubectl-nsm_upgrade'), '--kubeconfig', kubeconfig, 'restart', '--mesh-namespace', mesh, '-n', apps, '--restart', 'all', '--concurrency', concurrency, '--timeout', '5m', '-o', 'json'], { reject: false }));
+  if (ours.value.exitCode !== 0) throw new Error(`restart failed (${ours.value.exitCode}): ${String(ours.value.stderr).slice(-3000)}`);
+  const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(String(ours.value.stderr));
+  const result = JSON.parse(String(ours.value.stdout)) as { restarted: unknown[]; waves: number; final: { converged: boolean } };
+  log(`ours: ${ours.seconds.toFixed(2)}s, ${result.restarted.length} restarted in ${result.waves} waves (concurrency ${concurrency}), converged ${result.final.converged}`);
+  check('after ours', await endState(startOurs));
+
+  await new Promise((r) => setTimeout(r, 1100)); // a later restartedAt second than ours, so the check below sees the baseline's
+  const startBase = Date.now();
+  const base = await timed(async () => {
+    for (const name of names) {
+      await kubectl(['rollout', 'restart', '-n', apps, `deployment/${name}`]);
+      await kubectl(['rollout', 'status', '-n', apps, `deployment/${name}`, '--timeout', '5m']);
+    }
+  });
+  log(`baseline (kubectl rollout restart + rollout status, sequential): ${base.seconds.toFixed(2)}s`);
+  check('after baseline', await endState(startBase));
+
+  const speedup = base.seconds / ours.seconds;
+  log(`speedup ${speedup.toFixed(1)}x`);
+  const entry = { name: `restart-${total}-deployments`, objects: total, ours_seconds: +ours.seconds.toFixed(2), baseline_seconds: +base.seconds.toFixed(2), speedup: +speedup.toFixed(2), peak_rss_mb: rss ? +(Number(rss[1]) / 1024).toFixed(1) : NaN };
+  const file = path.join(root, 'bench/results-restart.json');
+  const previous = await fs.readFile(file, 'utf8').then((t) => JSON.parse(t) as (typeof entry)[], () => []);
+  await fs.writeFile(file, `${JSON.stringify([...previous.filter((p) => p.name !== entry.name), entry], null, 2)}\n`);
+  log(`wrote ${path.relative(root, file)}`);
+} finally {
+  log('cleaning up...');
+  for (const ns of [mesh, apps]) await deleteNamespace(kube, ns);
+}

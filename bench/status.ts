@@ -1,0 +1,93 @@
+/**
+ * Benchmark of issue 6: `kubectl nsm-upgrade status` over 5,000 injected pods on the local cluster
+ * (issue goal: under 3 s), beside what a user would run to see sidecar versions without the tool
+ * (`kubectl get pods -A -l spiffe.io/spiffeid=true -o json`, which still leaves owners unresolved).
+ *
+ *   node bench/status.ts [--pods 5000] [--namespaces 5]
+ *
+ * Pods come from Deployments (so owners resolve through ReplicaSets) whose schedulerName names no
+ * scheduler: they stay Pending, which status reads the same way, and KWOK has nothing to run.
+ * The entry is merged into bench/results-restart.json as {name, objects, ours_seconds,
+ * baseline_seconds, speedup, peak_rss_mb}.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { execa } from 'execa';
+import { createKube } from '../src/kube/client.ts';
+import { loadKubeConfig } from '../src/kube/kubeconfig.ts';
+import { listPages } from '../src/kube/list.ts';
+import { collectionPath, core } from '../src/kube/paths.ts';
+import { create, createNamespace, deleteNamespace, deployment, fakeControlPlane } from '../test/integration/workloads-manifests.ts';
+
+const root = path.resolve(import.meta.dirname, '..');
+const { values: args } = parseArgs({ options: { pods: { type: 'string', default: '5000' }, namespaces: { type: 'string', default: '5' } } });
+const total = Number(args.pods);
+const nsCount = Number(args.namespaces);
+const kubeconfig = process.env.KUBECONFIG ?? path.join(root, '.cluster/kubeconfig');
+const env = Object.fromEntries((await fs.readFile(path.join(root, '.cluster/env'), 'utf8')).split('\n').flatMap((l) => { const m = /^export (\w+)='([^']*)'$/.exec(l.trim()); return m ? [[m[1]!, m[2]!]] : []; }));
+const prefix = `bench-st-${Date.now().toString(36)}`;
+const mesh = `${prefix}-mesh`;
+const namespaces = Array.from({ length: nsCount }, (_, i) => `${prefix}-${i}`);
+const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
+
+async function timed<T>(fn: () => Promise<T>): Promise<{ seconds: number; value: T }> {
+  const t0 = performance.now();
+  const value = await fn();
+  return { seconds: (performance.now() - t0) / 1000, value };
+}
+
+const kube = await createKube(loadKubeConfig({ kubeconfig }));
+
+async function countPods(): Promise<number> {
+  let n = 0;
+  for (const ns of namespaces) for await (const page of listPages(kube, collectionPath(core.pods, ns), { limit: 1000 })) n += page.length;
+  return n;
+}
+
+try {
+  await createNamespace(kube, mesh);
+  await create(kube, mesh, fakeControlPlane('1.7.0'));
+  const perNs = Math.ceil(total / nsCount);
+  for (const [i, ns] of namespaces.entries()) {
+    await createNamespace(kube, ns);
+    // two Deployments per namespace, one per sidecar version: a mixed mesh, as mid-upgrade
+    for (const [j, version] of ['1.6.0', '1.7.0'].entries()) {
+      const d = deployment(`app-${j}`, { version, replicas: Math.floor(perNs / 2) + (j === 0 ? perNs % 2 : 0) });
+      (d.spec.template.spec as { schedulerName?: string }).schedulerName = 'nsm-bench-unscheduled';
+      await create(kube, ns, d);
+    }
+    log(`namespace ${i + 1}/${nsCount} created`);
+  }
+  const seeded = await timed(async () => {
+    for (;;) {
+      const n = await countPods();
+      if (n >= total) return n;
+      log(`${n}/${total} pods created by the controllers...`);
+      await new Promise((r) => setTimeout(r, 3000));
+    }
+  });
+  log(`${seeded.value} pods in ${seeded.seconds.toFixed(1)}s`);
+
+  const runs: { seconds: number; rssMb: number; pods: number }[] = [];
+  for (let i = 0; i < 3; i++) {
+    const t = await timed(() => execa('/usr/bin/time', ['-v', path.join(root, 'bin/kubectl-nsm_upgrade'), '--kubeconfig', kubeconfig, 'status', '--mesh-namespace', mesh, '-o', 'json'], { reject: false }));
+    if (t.value.exitCode !== 4 && t.value.exitCode !== 0) throw new Error(`status failed (${t.value.exitCode}): ${String(t.value.stderr).slice(0, 2000)}`);
+    const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(String(t.value.stderr));
+    runs.push({ seconds: t.seconds, rssMb: rss ? Number(rss[1]) / 1024 : NaN, pods: (JSON.parse(String(t.value.stdout)) as { pods: number }).pods });
+    log(`status run ${i + 1}: ${t.seconds.toFixed(2)}s, ${runs.at(-1)!.pods} injected pods, peak RSS ${runs.at(-1)!.rssMb.toFixed(0)} MB`);
+  }
+  const base = await timed(() => execa(env.KUBECTL ?? 'kubectl', ['--kubeconfig', kubeconfig, 'get', 'pods', '-A', '-l', 'spiffe.io/spiffeid=true', '-o', 'json'], { stdout: 'ignore' }));
+  log(`baseline kubectl get pods -A -l spiffe.io/spiffeid=true -o json: ${base.seconds.toFixed(2)}s`);
+  const best = runs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+  const median = [...runs].sort((a, b) => a.seconds - b.seconds)[1]!;
+  log(`status: median ${median.seconds.toFixed(2)}s, best ${best.seconds.toFixed(2)}s over ${median.pods} pods (goal < 3 s)`);
+  const entry = { name: 'status', objects: median.pods, ours_seconds: +median.seconds.toFixed(2), baseline_seconds: +base.seconds.toFixed(2), speedup: +(base.seconds / median.seconds).toFixed(2), peak_rss_mb: +median.rssMb.toFixed(1) };
+  const file = path.join(root, 'bench/results-restart.json');
+  const previous = await fs.readFile(file, 'utf8').then((t) => JSON.parse(t) as (typeof entry)[], () => []);
+  await fs.writeFile(file, `${JSON.stringify([...previous.filter((p) => p.name !== entry.name), entry], null, 2)}\n`);
+  log(`wrote ${path.relative(root, file)}`);
+} finally {
+  log('cleaning up...');
+  for (const ns of [mesh, ...namespaces]) await deleteNamespace(kube, ns);
+}

@@ -51,8 +51,9 @@ export function isTransient(err: unknown): boolean {
   return err instanceof KubeApiError && err.status === 404 && !isMissingNamespace(err);
 }
 
-/** A 404 whose Status details name a namespace: the object's namespace does not exist. */
+/** A 404 whose Status details name a namespace, or a 403 for a namespace being deleted. */
 export function isMissingNamespace(err: unknown): boolean {
+  if (err instanceof KubeApiError && err.status === 403 && /because it is being terminated/.test(err.message)) return true;
   if (!(err instanceof KubeApiError) || err.status !== 404) return false;
   const details = (err.body as { details?: { kind?: string } } | undefined)?.details;
   return details?.kind === 'namespaces';
@@ -83,7 +84,7 @@ export async function restoreObject(ctx: ApplyContext, obj: KubeObject): Promise
       return { ...res, outcome: 'created' };
     } catch (err) {
       lastErr = err;
-      if (isMissingNamespace(err)) return { ...res, outcome: 'missing-namespace', detail: `namespace ${ns} does not exist; create it, then restore again` };
+      if (isMissingNamespace(err)) return { ...res, outcome: 'missing-namespace', detail: `namespace ${ns} does not exist or is being deleted; create it, then restore again` };
       if (err instanceof KubeApiError && err.status === 409) {
         const r = await onExisting(ctx, obj, res).catch((e: unknown) => (isTransient(e) ? undefined : { ...res, outcome: 'failed' as const, detail: short(e) }));
         if (r) return r;

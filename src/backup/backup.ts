@@ -22,7 +22,7 @@ import { manifestFormatVersion, resourceFilePath, sha256, type Manifest, type Ma
 import { mapLimit } from './pool.ts';
 import { sanitizeForCreate } from './sanitize.ts';
 import { verifyBackup } from './verify.ts';
-import { prepareBackupDir, writeFileAtomic } from './write.ts';
+import { openAtomic, prepareBackupDir, writeFileAtomic } from './write.ts';
 import { dumpDocuments } from './yaml.ts';
 
 export interface BackupOptions {
@@ -72,14 +72,25 @@ async function planKinds(deps: Deps, crds: KubeObject[]): Promise<{ plans: Plan[
   return { plans, failures: disc.failed };
 }
 
-async function listKind(deps: Deps, row: CatalogKind, version: string, namespace: string | undefined): Promise<KubeObject[]> {
-  const path = collectionPath({ group: row.group, version, plural: row.plural, namespaced: true }, namespace);
-  const out: KubeObject[] = [];
-  for await (const page of listPages(deps.kube, path, { limit: 500 })) {
-    for (const item of page) out.push(sanitizeForCreate({ ...item, apiVersion: `${row.group}/${version}`, kind: row.kind }));
+/**
+ * Lists one kind page by page and streams the cleaned objects into its file, so memory holds
+ * one page at a time. The server returns lists in namespace/name order, so files are stable.
+ */
+async function backupKind(deps: Deps, dir: string, row: CatalogKind, version: string, namespace: string | undefined): Promise<ManifestFile> {
+  const listPath = collectionPath({ group: row.group, version, plural: row.plural, namespaced: true }, namespace);
+  const file = resourceFilePath(row);
+  const out = await openAtomic(deps.fs, dir, file);
+  let count = 0;
+  try {
+    for await (const page of listPages(deps.kube, listPath, { limit: 500 })) {
+      await out.write(dumpDocuments(page.map((item) => sanitizeForCreate({ ...item, apiVersion: `${row.group}/${version}`, kind: row.kind }))));
+      count += page.length;
+    }
+  } catch (err) {
+    await out.abort();
+    throw err;
   }
-  const key = (o: KubeObject) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
-  return out.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+  return { path: file, kind: row.kind, group: row.group, version, count, sha256: await out.commit() };
 }
 
 export async function backupMesh(deps: Deps, opts: BackupOptions): Promise<BackupSummary> {
@@ -94,13 +105,10 @@ export async function backupMesh(deps: Deps, opts: BackupOptions): Promise<Backu
   const kinds: BackupSummary['kinds'] = [];
   const present = plans.filter((p) => p.version);
   await mapLimit(present, opts.concurrency, async ({ row, version }) => {
-    const objects = await listKind(deps, row, version!, opts.namespace);
-    const text = dumpDocuments(objects);
-    const file = resourceFilePath(row);
-    await writeFileAtomic(deps.fs, opts.dir, file, text);
-    files.push({ path: file, kind: row.kind, group: row.group, version: version!, count: objects.length, sha256: sha256(text) });
-    kinds.push({ kind: row.kind, version: version!, file, count: objects.length });
-    deps.log.debug(`backed up ${objects.length} ${row.kind} (${row.group}/${version})`);
+    const f = await backupKind(deps, opts.dir, row, version!, opts.namespace);
+    files.push(f);
+    kinds.push({ kind: row.kind, version: version!, file: f.path, count: f.count });
+    deps.log.debug(`backed up ${f.count} ${row.kind} (${row.group}/${version})`);
   });
   const crdText = dumpDocuments(crds.map((c) => sanitizeForCreate({ ...c, apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition' })));
   await writeFileAtomic(deps.fs, opts.dir, 'crds.yaml', crdText);
@@ -119,8 +127,9 @@ export async function backupMesh(deps: Deps, opts: BackupOptions): Promise<Backu
   };
   await writeFileAtomic(deps.fs, opts.dir, 'manifest.json', JSON.stringify(manifest, null, 2) + '\n');
 
-  const verified = await verifyBackup(deps.fs, opts.dir);
-  const objects = verified.kinds.reduce((n, k) => n + k.objects.length, 0);
+  // Read back what was written: hashes, counts, every document (without keeping the objects).
+  await verifyBackup(deps.fs, opts.dir, { keepObjects: false });
+  const objects = kinds.reduce((n, k) => n + k.count, 0);
   kinds.sort((a, b) => catalog.findIndex((k) => k.kind === a.kind) - catalog.findIndex((k) => k.kind === b.kind));
   return { dir: opts.dir, meshVersion, kinds, absent, crds: crds.length, discoveryFailures: failures, warnings: install.warnings, objects };
 }

@@ -37,11 +37,16 @@ export interface RestoreOptions {
 
 interface Prepared { vk: VerifiedKind; ref: ResourceRef; objects: { obj: KubeObject; transforms: string[] }[] }
 
-/** Names of existing namespaces, or undefined when they cannot be listed (then creates tell us). */
+/**
+ * Namespaces a create can go into (Active ones; a Terminating namespace refuses new objects),
+ * or undefined when they cannot be listed (then the creates' errors tell us).
+ */
 async function existingNamespaces(deps: Deps): Promise<Set<string> | undefined> {
   try {
     const names = new Set<string>();
-    for await (const page of listPages(deps.kube, collectionPath(core.namespaces), { limit: 500 })) for (const n of page) names.add(n.metadata!.name!);
+    for await (const page of listPages(deps.kube, collectionPath(core.namespaces), { limit: 500 })) {
+      for (const n of page) if ((n.status as { phase?: string } | undefined)?.phase !== 'Terminating') names.add(n.metadata!.name!);
+    }
     return names;
   } catch (err) {
     deps.log.debug(`cannot list namespaces (${(err as Error).message}); relying on create errors`);
@@ -89,7 +94,7 @@ export async function restoreBackup(deps: Deps, opts: RestoreOptions): Promise<R
       const key = `${obj.kind}/${ns}/${obj.metadata!.name}`;
       const base = { kind: obj.kind!, namespace: ns, name: obj.metadata!.name!, attempts: 0, ...(transforms.length ? { transforms } : {}) };
       if (!ready) { results.set(key, { ...base, outcome: 'failed', detail: `CRD ${resourceName(p.vk.row)} was not Established (serving ${p.vk.version}) before --timeout` }); return; }
-      if (namespaces && !namespaces.has(ns)) { results.set(key, { ...base, outcome: 'missing-namespace', detail: `namespace ${ns} does not exist; create it, then restore again` }); return; }
+      if (namespaces && !namespaces.has(ns)) { results.set(key, { ...base, outcome: 'missing-namespace', detail: `namespace ${ns} does not exist or is being deleted; create it, then restore again` }); return; }
       const r = await limit(async () => (stop ? { ...base, outcome: 'not-attempted' as const, detail: 'the restore stopped at a conflict (--on-conflict fail)' }
         : await restoreObject({ deps, ref: p.ref, onConflict: opts.onConflict, dryRun: opts.dryRun, deadline }, obj)));
       if (r.outcome === 'conflict') stop = true;

@@ -1,7 +1,7 @@
 /**
  * Reading and verifying a backup directory, treating every byte as hostile.
  *
- *   verifyBackup(fs, dir): Promise<VerifiedBackup>
+ *   verifyBackup(fs, dir, { keepObjects? }): Promise<VerifiedBackup>
  *
  * Checks, before anything is applied: manifest shape and paths (manifest.ts); no symlinks, no
  * file over 50 MB, no file in resources/ the manifest does not list; sha256 and object count of
@@ -88,7 +88,8 @@ export function checkResourceDocs(dir: string, rel: string, row: CatalogKind, ve
   });
 }
 
-export async function verifyBackup(fs: Fs, dir: string): Promise<VerifiedBackup> {
+/** `keepObjects: false` checks everything but returns no objects (backup's read-back, low memory). */
+export async function verifyBackup(fs: Fs, dir: string, opts: { keepObjects?: boolean } = {}): Promise<VerifiedBackup> {
   const st = await fs.stat(dir).catch(() => undefined);
   if (!st?.isDirectory()) throw new UsageError(`backup directory ${dir} does not exist or is not a directory`, 'Pass the directory written by `backup` with --from DIR.');
   const manifest = parseManifest((await readChecked(fs, dir, 'manifest.json')).text);
@@ -114,7 +115,8 @@ export async function verifyBackup(fs: Fs, dir: string): Promise<VerifiedBackup>
       out.install = docs[0];
     } else {
       const row = kindForPath(f.path)!; // parseManifest accepted only catalog paths
-      out.kinds.push({ row, version: f.version!, path: f.path, objects: checkResourceDocs(dir, f.path, row, f.version!, docs, manifest.namespace) });
+      const objects = checkResourceDocs(dir, f.path, row, f.version!, docs, manifest.namespace);
+      out.kinds.push({ row, version: f.version!, path: f.path, objects: opts.keepObjects === false ? [] : objects });
     }
   }
   return out;

@@ -5,7 +5,7 @@
  * written last: its presence marks a complete backup.
  */
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Deps } from '../deps.ts';
 import { UsageError } from '../errors.ts';
 
@@ -45,4 +45,36 @@ export async function writeFileAtomic(fs: Fs, dir: string, rel: string, data: st
     await fs.rm(tmp, { force: true });
     throw err;
   }
+}
+
+/** A file being written in pieces: appended to a temp name, hashed as it goes, renamed on commit. */
+export interface AtomicWriter {
+  write(text: string): Promise<void>;
+  /** Flushes, renames over the final name; returns the sha256 of everything written. */
+  commit(): Promise<string>;
+  abort(): Promise<void>;
+}
+
+export async function openAtomic(fs: Fs, dir: string, rel: string): Promise<AtomicWriter> {
+  const final = path.join(dir, rel);
+  const tmp = path.join(path.dirname(final), `.${path.basename(final)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const fh = await fs.open(tmp, 'wx', fileMode);
+  const hash = createHash('sha256');
+  return {
+    async write(text) {
+      const buf = Buffer.from(text, 'utf8');
+      hash.update(buf);
+      await fh.write(buf);
+    },
+    async commit() {
+      await fh.sync();
+      await fh.close();
+      await fs.rename(tmp, final);
+      return hash.digest('hex');
+    },
+    async abort() {
+      await fh.close().catch(() => undefined);
+      await fs.rm(tmp, { force: true });
+    },
+  };
 }

@@ -20,6 +20,8 @@ describe('restore decisions', () => {
   it('tells a missing namespace from a missing kind', () => {
     expect(isMissingNamespace(apiErr(404, { reason: 'NotFound', details: { name: 'shop', kind: 'namespaces' } }))).toBe(true);
     expect(isMissingNamespace(apiErr(404, { reason: 'NotFound' }))).toBe(false);
+    expect(isMissingNamespace(apiErr(403, { reason: 'Forbidden', message: 'unable to create new content in namespace shop because it is being terminated' }))).toBe(true);
+    expect(isMissingNamespace(apiErr(403, { reason: 'Forbidden', message: 'user cannot create' }))).toBe(false);
     expect(isTransient(apiErr(404, { reason: 'NotFound', details: { kind: 'namespaces' } }))).toBe(false);
   });
 

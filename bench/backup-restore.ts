@@ -1,0 +1,127 @@
+/**
+ * Benchmark of issue 4: backup and restore of 10,000 custom resources (six kinds over 100
+ * namespaces) on the local cluster, side by side with the documented kubectl commands.
+ *
+ *   node bench/backup-restore.ts [--objects 10000] [--namespaces 100] [--concurrency 32]
+ *
+ * backup:  ours (`kubectl nsm-upgrade backup`) vs the six `kubectl get <plural>.<group> -A -o yaml`
+ * restore: ours (`kubectl nsm-upgrade restore`) vs `kubectl create -f` of the same files
+ * Our runs are child processes under /usr/bin/time -v for their peak RSS. Results are merged
+ * into bench/results.json as {name, objects, ours_seconds, baseline_seconds, speedup, peak_rss_mb}.
+ */
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { execa } from 'execa';
+import { createKube, type Kube, type KubeObject } from '../src/kube/client.ts';
+import { loadKubeConfig } from '../src/kube/kubeconfig.ts';
+import { collectionPath, core } from '../src/kube/paths.ts';
+import { catalog } from '../src/mesh/catalog.ts';
+import { mapLimit } from '../src/backup/pool.ts';
+import { verifyBackup } from '../src/backup/verify.ts';
+import { sha256, type Manifest } from '../src/backup/manifest.ts';
+import { dumpDocuments } from '../src/backup/yaml.ts';
+import { ensureCatalogCrds, refOf, sampleObject } from '../test/fixtures/backups/cluster.ts';
+
+const root = path.resolve(import.meta.dirname, '..');
+const { values: args } = parseArgs({ options: { objects: { type: 'string', default: '10000' }, namespaces: { type: 'string', default: '100' }, concurrency: { type: 'string', default: '32' } } });
+const total = Number(args.objects);
+const nsCount = Number(args.namespaces);
+const concurrency = Number(args.concurrency);
+const kubeconfig = process.env.KUBECONFIG ?? path.join(root, '.cluster/kubeconfig');
+const env = Object.fromEntries((await fs.readFile(path.join(root, '.cluster/env'), 'utf8')).split('\n').flatMap((l) => { const m = /^export (\w+)='([^']*)'$/.exec(l.trim()); return m ? [[m[1]!, m[2]!]] : []; }));
+const kubectlBin = env.KUBECTL ?? 'kubectl';
+const kinds = catalog.filter((k) => k.kind !== 'MeshConfig'); // the six kinds of the documented backup
+const prefix = `bench-br-${Date.now().toString(36)}`;
+const namespaces = Array.from({ length: nsCount }, (_, i) => `${prefix}-${i}`);
+const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
+
+async function timed<T>(fn: () => Promise<T>): Promise<{ seconds: number; value: T }> {
+  const t0 = performance.now();
+  const value = await fn();
+  return { seconds: (performance.now() - t0) / 1000, value };
+}
+
+/** Runs our CLI under /usr/bin/time -v; returns its wall time and peak RSS. */
+async function ours(argv: string[]): Promise<{ seconds: number; rssMb: number; stdout: string }> {
+  const { seconds, value } = await timed(() => execa('/usr/bin/time', ['-v', path.join(root, 'bin/kubectl-nsm_upgrade'), '--kubeconfig', kubeconfig, ...argv], { reject: false }));
+  const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(String(value.stderr));
+  if (value.exitCode !== 0) throw new Error(`our run failed (${value.exitCode}): ${String(value.stderr).slice(0, 2000)}`);
+  return { seconds, rssMb: rss ? Number(rss[1]) / 1024 : NaN, stdout: String(value.stdout) };
+}
+
+async function kubectl(argv: string[], stdoutFile?: string): Promise<void> {
+  const res = await execa(kubectlBin, ['--kubeconfig', kubeconfig, ...argv], { reject: false, ...(stdoutFile ? { stdout: { file: stdoutFile } } : {}) });
+  if (res.exitCode !== 0) throw new Error(`kubectl ${argv.join(' ')} failed: ${String(res.stderr).slice(0, 2000)}`);
+}
+
+async function seed(kube: Kube): Promise<void> {
+  await mapLimit(namespaces, concurrency, (name) => kube.request({ method: 'POST', path: collectionPath(core.namespaces), body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } } }));
+  const work = Array.from({ length: total }, (_, i) => ({ k: kinds[i % kinds.length]!, ns: namespaces[Math.floor(i / kinds.length) % nsCount]!, i }));
+  await mapLimit(work, concurrency, ({ k, ns, i }) => kube.request({ method: 'POST', path: collectionPath(refOf(k), ns), body: sampleObject(k, ns, i) }));
+}
+
+async function clear(kube: Kube): Promise<void> {
+  await mapLimit(namespaces.flatMap((ns) => kinds.map((k) => ({ ns, k }))), concurrency, ({ ns, k }) => kube.request({ method: 'DELETE', path: collectionPath(refOf(k), ns) }));
+}
+
+async function countBench(kube: Kube): Promise<number> {
+  let n = 0;
+  for (const k of kinds) {
+    const list = await kube.request<{ items: KubeObject[] }>({ path: collectionPath(refOf(k)) });
+    n += list.items.filter((o) => o.metadata?.namespace?.startsWith(prefix)).length;
+  }
+  return n;
+}
+
+/** A copy of an all-namespaces backup holding only the bench namespaces (a restore must not touch other objects). */
+async function benchOnlyBackup(from: string, to: string): Promise<void> {
+  const b = await verifyBackup(fs, from);
+  await fs.mkdir(path.join(to, 'resources'), { recursive: true, mode: 0o700 });
+  const files: Manifest['files'] = [];
+  for (const k of b.kinds) {
+    const objs = k.objects.filter((o) => o.metadata?.namespace?.startsWith(prefix));
+    const text = dumpDocuments(objs);
+    await fs.writeFile(path.join(to, k.path), text, { mode: 0o600 });
+    files.push({ path: k.path, kind: k.row.kind, group: k.row.group, version: k.version, count: objs.length, sha256: sha256(text) });
+  }
+  await fs.writeFile(path.join(to, 'manifest.json'), JSON.stringify({ ...b.manifest, files }), { mode: 0o600 });
+}
+
+const kube = await createKube(loadKubeConfig({ kubeconfig }), { maxSockets: concurrency });
+const work = await fs.mkdtemp(path.join(os.tmpdir(), 'nsm-bench-'));
+const results: { name: string; objects: number; ours_seconds: number; baseline_seconds: number; speedup: number; peak_rss_mb: number }[] = [];
+try {
+  await ensureCatalogCrds(kube);
+  log(`seeding ${total} objects (${kinds.length} kinds) over ${nsCount} namespaces...`);
+  log(`seeded in ${(await timed(() => seed(kube))).seconds.toFixed(1)}s`);
+
+  const base = await timed(async () => { for (const k of kinds) await kubectl(['get', `${k.plural}.${k.group}`, '-A', '-o', 'yaml'], path.join(work, `kubectl-${k.plural}.yaml`)); });
+  const b = await ours(['backup', '--dir', path.join(work, 'ours'), '--concurrency', String(concurrency), '-o', 'json']);
+  const backedUp = (JSON.parse(b.stdout) as { objects: number }).objects;
+  log(`backup: ours ${b.seconds.toFixed(2)}s (${backedUp} objects, peak RSS ${b.rssMb.toFixed(0)} MB), kubectl get x6 ${base.seconds.toFixed(2)}s`);
+  results.push({ name: 'backup', objects: backedUp, ours_seconds: b.seconds, baseline_seconds: base.seconds, speedup: base.seconds / b.seconds, peak_rss_mb: b.rssMb });
+
+  const restoreDir = path.join(work, 'bench-only');
+  await benchOnlyBackup(path.join(work, 'ours'), restoreDir);
+  await clear(kube);
+  const r = await ours(['restore', '--from', restoreDir, '--concurrency', String(concurrency), '--timeout', '15m']);
+  const restored = await countBench(kube);
+  await clear(kube);
+  const baseR = await timed(() => kubectl(['create', '-f', path.join(restoreDir, 'resources')]));
+  const created = await countBench(kube);
+  log(`restore: ours ${r.seconds.toFixed(2)}s (${restored} objects, peak RSS ${r.rssMb.toFixed(0)} MB), kubectl create -f ${baseR.seconds.toFixed(2)}s (${created} objects)`);
+  if (restored !== total || created !== total) throw new Error(`expected ${total} objects after each restore, found ours=${restored} kubectl=${created}`);
+  results.push({ name: 'restore', objects: restored, ours_seconds: r.seconds, baseline_seconds: baseR.seconds, speedup: baseR.seconds / r.seconds, peak_rss_mb: r.rssMb });
+
+  const file = path.join(root, 'bench/results.json');
+  const previous = await fs.readFile(file, 'utf8').then((t) => JSON.parse(t) as typeof results, () => []);
+  const merged = [...previous.filter((p) => !results.some((x) => x.name === p.name)), ...results.map((x) => ({ ...x, ours_seconds: +x.ours_seconds.toFixed(2), baseline_seconds: +x.baseline_seconds.toFixed(2), speedup: +x.speedup.toFixed(2), peak_rss_mb: +x.peak_rss_mb.toFixed(1) }))];
+  await fs.writeFile(file, JSON.stringify(merged, null, 2) + '\n');
+  console.log(JSON.stringify(merged, null, 2));
+} finally {
+  log('cleaning up the bench namespaces');
+  await mapLimit(namespaces, concurrency, (name) => kube.request({ method: 'DELETE', path: `/api/v1/namespaces/${name}` }).catch(() => undefined));
+  await fs.rm(work, { recursive: true, force: true });
+}

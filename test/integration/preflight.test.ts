@@ -1,0 +1,127 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KubeConfig } from '@kubernetes/client-node';
+import { detectInstall } from '../../src/mesh/detect.ts';
+import { buildPlan } from '../../src/upgrade/plan.ts';
+import { assertPreflight, preflightChecks } from '../../src/upgrade/preflight.ts';
+import { PreflightError } from '../../src/errors.ts';
+import { createKube } from '../../src/kube/client.ts';
+import type { Deps } from '../../src/deps.ts';
+import type { PlanOptions } from '../../src/upgrade/types.ts';
+import { clusterEnv, kubeconfigPath, kubectl, testDeps, testKube, uniqueName } from '../support/cluster.ts';
+import { deploymentManifest, dropNamespace, plantMesh, waitAvailable } from './detect-plant.ts';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nsm-preflight-'));
+/** A stand-in that only answers `version`, as nginx-meshctl does on its first line. */
+function fakeMeshctl(name: string, says: string): string {
+  const p = path.join(tmp, name);
+  fs.writeFileSync(p, `#!/bin/sh\nif [ "$1" = version ]; then echo "nginx-meshctl - v${says}"; echo "nginx-mesh-api - unknown"; exit 0; fi\nexit 1\n`, { mode: 0o755 });
+  return p;
+}
+
+const good = uniqueName('pf-good');
+const bad = uniqueName('pf-bad');
+afterAll(async () => {
+  for (const ns of [good, bad]) await dropNamespace(ns);
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+beforeAll(async () => {
+  await plantMesh(good, { version: '1.6.0', releases: [{ revision: 1 }] });
+  await plantMesh(bad, { version: '1.6.0', releases: [{ revision: 2, status: 'pending-upgrade' }] });
+  // A second Deployment that never becomes available: its pod fits no node.
+  const stuck = deploymentManifest(bad, 'nginx-mesh-metrics', '1.6.0');
+  (stuck.spec.template.spec as Record<string, unknown>).nodeSelector = { 'nsm-upgrade-test/no-such-node': 'true' };
+  await (await testKube()).request({ method: 'POST', path: `/apis/apps/v1/namespaces/${bad}/deployments`, body: stuck });
+  await waitAvailable(good);
+});
+
+function opts(over: Partial<PlanOptions>): PlanOptions {
+  return { to: '1.7.0', strategy: 'auto', meshctlBinaries: {}, helm: undefined, chart: { kind: 'repo', ref: 'nginx-stable/nginx-service-mesh' }, deployFlagChanges: {},
+    labelNamespaces: false, unlabelledInjectedNamespaces: [], backupDir: path.join(tmp, 'backup'), timeout: '5m', ...over };
+}
+
+async function planFor(deps: Deps, ns: string, over: Partial<PlanOptions>) {
+  const install = await detectInstall(deps, { meshNamespace: ns });
+  return { install, plan: buildPlan(install, opts(over)) };
+}
+
+describe('preflight on the real API server', () => {
+  it('passes for a healthy mesh, the right binary, and a free backup directory', async () => {
+    const deps = await testDeps();
+    const { install, plan } = await planFor(deps, good, { meshctlBinaries: { '1.7.0': fakeMeshctl('ok-1.7.0', '1.7.0') } });
+    expect(plan.refusals).toEqual([]);
+    expect(await preflightChecks(deps, { plan, install, backupDir: path.join(tmp, 'fresh') })).toEqual([]);
+  });
+
+  it('lists every failure with its fix, and assertPreflight throws PreflightError (exit 3)', async () => {
+    const deps = await testDeps();
+    const used = path.join(tmp, 'used');
+    fs.mkdirSync(used);
+    fs.writeFileSync(path.join(used, 'manifest.json'), '{}');
+    const { install, plan } = await planFor(deps, bad, { strategy: 'manual', meshctlBinaries: { '1.6.0': path.join(tmp, 'missing-nginx-meshctl'), '1.7.0': fakeMeshctl('wrong', '1.6.0') } });
+    const failures = await preflightChecks(deps, { plan, install, backupDir: used });
+    const by = (check: string) => failures.filter((f) => f.check === check);
+    expect(by('binaries').map((f) => f.message)).toEqual([
+      expect.stringMatching(/missing-nginx-meshctl \(needed by hop1\.remove\) cannot run/),
+      expect.stringMatching(/wrong is nginx-meshctl 1\.6\.0, but hop1\.deploy need 1\.7\.0/),
+    ]);
+    expect(by('binaries').map((f) => f.fix)).toEqual([expect.stringMatching(/^pass --meshctl-current PATH/), expect.stringMatching(/^pass --meshctl PATH to nginx-meshctl 1\.7\.0/)]);
+    expect(by('release')).toEqual([{ check: 'release', message: expect.stringMatching(/nginx-service-mesh .* is pending-upgrade \(revision 2\)/), fix: expect.stringMatching(/helm rollback nginx-service-mesh -n /) }]);
+    expect(by('control-plane').map((f) => f.message)).toEqual(expect.arrayContaining([expect.stringMatching(/Deployments mid-rollout in .*nginx-mesh-metrics/), expect.stringMatching(/pods not ready in .*nginx-mesh-metrics-/)]));
+    expect(by('backup-dir')).toEqual([{ check: 'backup-dir', message: `--backup-dir ${used} is not empty`, fix: expect.stringMatching(/--backup-dir .*--resume DIR/) }]);
+    expect(by('permissions')).toEqual([]);
+    for (const f of failures) expect(f.fix.length).toBeGreaterThan(10);
+    const err = await assertPreflight(deps, { plan, install, backupDir: used }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PreflightError);
+    expect((err as PreflightError).exitCode).toBe(3);
+    expect((err as PreflightError).failures.length).toBe(failures.length);
+    // A resumed run may reuse its own backup directory.
+    expect((await preflightChecks(deps, { plan, install, backupDir: used, resume: true })).some((f) => f.check === 'backup-dir')).toBe(false);
+  });
+
+  it('checks the helm binary: Helm 4 passes, a missing one names --helm', async () => {
+    const deps = await testDeps();
+    const helm4 = clusterEnv().HELM4;
+    const ns = uniqueName('pf-helm');
+    await plantMesh(ns, { version: '1.6.0', releases: [{ name: 'nsm' }] });
+    try {
+      await waitAvailable(ns);
+      if (helm4) {
+        const ok = await planFor(deps, ns, { helm: { bin: helm4, major: 4 } });
+        expect(await preflightChecks(deps, { plan: ok.plan, install: ok.install, backupDir: path.join(tmp, 'h4') })).toEqual([]);
+      }
+      const missing = await planFor(deps, ns, { helm: { bin: path.join(tmp, 'no-helm'), major: 3 } });
+      const failures = await preflightChecks(deps, { plan: missing.plan, install: missing.install, backupDir: path.join(tmp, 'h3') });
+      expect(failures).toEqual([expect.objectContaining({ check: 'binaries', fix: 'pass --helm PATH to a working helm' })]);
+    } finally {
+      await dropNamespace(ns);
+    }
+  });
+
+  it('a user without the permissions gets one failure per missing permission, naming the steps', async () => {
+    const ns = good;
+    await kubectl(['create', 'serviceaccount', 'viewer', '-n', ns]);
+    await kubectl(['create', 'rolebinding', 'viewer-view', '--clusterrole=view', `--serviceaccount=${ns}:viewer`, '-n', ns]);
+    const token = (await kubectl(['create', 'token', 'viewer', '-n', ns, '--duration=10m'])).stdout.trim();
+    const admin = new KubeConfig();
+    admin.loadFromFile(kubeconfigPath());
+    const cluster = admin.getCurrentCluster()!;
+    const kc = new KubeConfig();
+    kc.loadFromOptions({ clusters: [cluster], users: [{ name: 'viewer', token }], contexts: [{ name: 'viewer', cluster: cluster.name, user: 'viewer' }], currentContext: 'viewer' });
+    const adminDeps = await testDeps();
+    const deps: Deps = { ...adminDeps, kube: await createKube(kc) };
+    const { install, plan } = await planFor(adminDeps, ns, { meshctlBinaries: { '1.7.0': fakeMeshctl('ok2-1.7.0', '1.7.0') } });
+    const failures = (await preflightChecks(deps, { plan, install, backupDir: path.join(tmp, 'perm') })).filter((f) => f.check === 'permissions');
+    expect(failures.length).toBeGreaterThan(5);
+    expect(failures.map((f) => f.message)).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^not allowed to update deployments\.apps in namespace .*: needed to helm\/nginx-meshctl upgrade the control plane \(hop1\.upgrade\)/),
+      expect.stringMatching(/^not allowed to patch customresourcedefinitions\.apiextensions\.k8s\.io/),
+    ]));
+    expect(failures.every((f) => /cluster-admin/.test(f.fix))).toBe(true);
+    // The view role may read the mesh namespace: those checks pass.
+    expect(failures.some((f) => /get configmaps in namespace/.test(f.message))).toBe(false);
+  });
+});

@@ -1,8 +1,36 @@
-import type { CommandModule } from 'yargs';
-import { notBuilt } from './not-built.ts';
+import type { Argv, CommandModule } from 'yargs';
+import { UsageError } from '../errors.ts';
+import { completeWords, formatCobra } from './completion-engine.ts';
+import { completionScript, detectShell, shells, type Shell } from './completion-scripts.ts';
+
+/**
+ * `completion [bash|zsh]` prints a script for the standalone kubectl-nsm_upgrade command.
+ * `completion __complete -- <words>` is the internal form the scripts and
+ * bin/kubectl_complete-nsm_upgrade call: it prints the candidates in kubectl's plugin format.
+ */
+export const completeMarker = '__complete';
 
 export const completionCommand: CommandModule = {
-  command: 'completion',
+  command: 'completion [shell]',
   describe: 'Print a bash or zsh completion script',
-  handler: () => notBuilt('completion', 'issue 8'),
+  builder: (y: Argv) =>
+    y
+      .positional('shell', { type: 'string', describe: `bash or zsh (default: the shell you run it from, by $ZSH_NAME/$SHELL)` })
+      .parserConfiguration({ 'populate--': true })
+      .example('$0 completion bash > ~/.local/share/bash-completion/completions/kubectl-nsm_upgrade', 'bash: install for kubectl-nsm_upgrade')
+      .example('source <($0 completion zsh)', 'zsh: load into the current shell (after compinit)')
+      .epilogue('For `kubectl nsm-upgrade <TAB>` (kubectl 1.26+), put kubectl_complete-nsm_upgrade (shipped next to kubectl-nsm_upgrade) on your PATH; kubectl runs it.'),
+  handler: async (argv) => {
+    const shell = argv.shell as string | undefined;
+    if (shell === completeMarker) {
+      const words = ((argv['--'] as unknown[] | undefined) ?? []).map(String);
+      const { buildCli } = await import('./app.ts');
+      process.stdout.write(formatCobra(await completeWords(buildCli, words)));
+      return;
+    }
+    if (shell !== undefined && !(shells as readonly string[]).includes(shell)) {
+      throw new UsageError(`unknown shell "${shell}" for completion`, `Use "completion bash" or "completion zsh".`);
+    }
+    process.stdout.write(completionScript((shell as Shell | undefined) ?? detectShell(process.env)));
+  },
 };

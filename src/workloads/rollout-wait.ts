@@ -15,9 +15,11 @@ export const workloadRefs = {
   DaemonSet: core.daemonsets,
 } as const;
 
+const maxPollMs = 1_000;
+
 export interface WaitOptions {
   timeoutMs: number;
-  /** Between two reads (default 500 ms). */
+  /** Between two reads: the first wait; it grows by half each read up to 1 s (default 200 ms). */
   pollMs?: number | undefined;
   /** Called when the status message changes (a progress line per workload). */
   onMessage?: ((message: string) => void) | undefined;
@@ -41,6 +43,8 @@ export async function waitForRollout(deps: Pick<Deps, 'kube' | 'clock'>, w: Work
   const seconds = () => Math.round((deps.clock.now() - start) / 100) / 10;
   let last: RolloutStatus = { state: 'waiting', message: 'not read yet' };
   let reported = '';
+  // Short rollouts (most of them) are seen as soon as they finish; long ones are not polled hard.
+  let delay = opts.pollMs ?? 200;
   for (;;) {
     try {
       last = rule(await deps.kube.request({ path }));
@@ -58,6 +62,7 @@ export async function waitForRollout(deps: Pick<Deps, 'kube' | 'clock'>, w: Work
         seconds: seconds(),
       };
     }
-    await deps.clock.sleep(Math.min(opts.pollMs ?? 500, left));
+    await deps.clock.sleep(Math.min(delay, left));
+    delay = Math.min(maxPollMs, Math.max(delay, Math.round(delay * 1.5)));
   }
 }

@@ -6,7 +6,7 @@ import path from 'node:path';
 import https from 'node:https';
 import { execa } from 'execa';
 import { adminKubeconfig, createPki } from './pki.ts';
-import { componentSpecs, type Layout } from './components.ts';
+import { componentSpecs, egressSelectorConfig, type Layout } from './components.ts';
 import { freePort, isAlive, startDetached, waitUntil } from './processes.ts';
 import { ensureClusterBinaries, ensureHelm, repoRoot } from './tools.ts';
 import { clusterDir, readState, writeEnvFile, writeState, type ClusterState } from './state.ts';
@@ -29,9 +29,16 @@ function get(url: string, pki: { ca: Buffer; cert: Buffer; key: Buffer }): Promi
 async function alreadyUp(): Promise<boolean> {
   const st = readState();
   if (!st) return false;
-  if (!st.processes.every((p) => isAlive(p.pid))) {
-    say('a previous cluster is partly dead; run `npm run cluster:down` first, then up again');
+  const dead = st.processes.filter((p) => !isAlive(p.pid));
+  if (dead.length) {
+    say(`a previous cluster is partly dead (${dead.map((p) => p.name).join(', ')}); run \`npm run cluster:down\` first, then up again`);
     process.exit(1);
+  }
+  if (!st.processes.some((p) => p.name === 'mesh-emulator')) {
+    // The cluster was started before the emulator existed (or with NSM_NO_EMULATOR=1): add it now.
+    const logs = path.join(clusterDir, 'logs');
+    const emulator = await startEmulator(path.join(clusterDir, 'kubeconfig'), clusterDir, logs);
+    if (emulator) { st.processes.push(emulator); writeState(st); say(`started mesh emulator (pid ${emulator.pid})`); }
   }
   say(`already up at ${st.server} (KUBECONFIG=${path.join(clusterDir, 'kubeconfig')})`);
   return true;
@@ -47,6 +54,7 @@ async function main(): Promise<void> {
   const layout: Layout = { dir: clusterDir, bin, etcdPort: await freePort(), etcdPeerPort: await freePort(), apiPort: await freePort(), kwokPort: await freePort(), kubeconfig: path.join(clusterDir, 'kubeconfig') };
   const server = `https://127.0.0.1:${layout.apiPort}`;
   fs.writeFileSync(layout.kubeconfig, adminKubeconfig(pki, server), { mode: 0o600 });
+  fs.writeFileSync(path.join(clusterDir, 'egress-selector.yaml'), egressSelectorConfig(path.join(clusterDir, 'egress.sock')), { mode: 0o600 });
   const creds = { ca: fs.readFileSync(pki.caCert), cert: fs.readFileSync(pki.adminCert), key: fs.readFileSync(pki.adminKey) };
   const state: ClusterState = { server, bin, helm, processes: [], startedAt: new Date().toISOString() };
   const logs = path.join(clusterDir, 'logs');

@@ -11,7 +11,7 @@ import { memoryLog } from '../../src/log.ts';
 /** The repository root. */
 export const repoRoot = path.resolve(import.meta.dirname, '../..');
 /** Where `npm run cluster:up` writes its state. */
-export const clusterDir = path.join(repoRoot, '.cluster');
+export const clusterDir = process.env.NSM_CLUSTER_DIR ?? path.join(repoRoot, '.cluster');
 
 /** The kubeconfig the integration tests use: TEST_KUBECONFIG, else the local cluster's. */
 export function kubeconfigPath(): string {

@@ -1,0 +1,135 @@
+/**
+ * A mesh to upgrade, on the test cluster: NSM deployed by the nginx-meshctl stand-in or by helm,
+ * namespaces of injected workloads (the emulator injects them), and SMI/NGINX resources in each.
+ * Shared by the upgrade integration tests and the demo.
+ */
+import path from 'node:path';
+import { execa } from 'execa';
+import type { Kube, KubeObject } from '../../src/kube/client.ts';
+import { KubeApiError } from '../../src/kube/client.ts';
+import { listAll } from '../../src/kube/list.ts';
+import { collectionPath, core, objectPath, type ResourceRef } from '../../src/kube/paths.ts';
+import { clusterEnv, kubeconfigPath, repoRoot } from './cluster.ts';
+
+export const chartsDir = process.env.NSM_CHARTS_DIR ?? path.join(repoRoot, 'test/fixtures/charts/nginx-service-mesh');
+export const meshctlBin = (version: string) => path.join(repoRoot, 'test/fixtures/meshctl', version, 'nginx-meshctl');
+
+/** The six user kinds the documented backup lists (storage versions). */
+export const userKinds: (ResourceRef & { kind: string; apiVersion: string })[] = [
+  { kind: 'TrafficSplit', group: 'split.smi-spec.io', version: 'v1alpha3', plural: 'trafficsplits', namespaced: true, apiVersion: 'split.smi-spec.io/v1alpha3' },
+  { kind: 'TrafficTarget', group: 'access.smi-spec.io', version: 'v1alpha2', plural: 'traffictargets', namespaced: true, apiVersion: 'access.smi-spec.io/v1alpha2' },
+  { kind: 'HTTPRouteGroup', group: 'specs.smi-spec.io', version: 'v1alpha3', plural: 'httproutegroups', namespaced: true, apiVersion: 'specs.smi-spec.io/v1alpha3' },
+  { kind: 'TCPRoute', group: 'specs.smi-spec.io', version: 'v1alpha3', plural: 'tcproutes', namespaced: true, apiVersion: 'specs.smi-spec.io/v1alpha3' },
+  { kind: 'RateLimit', group: 'specs.smi.nginx.com', version: 'v1alpha2', plural: 'ratelimits', namespaced: true, apiVersion: 'specs.smi.nginx.com/v1alpha2' },
+  { kind: 'CircuitBreaker', group: 'specs.smi.nginx.com', version: 'v1alpha1', plural: 'circuitbreakers', namespaced: true, apiVersion: 'specs.smi.nginx.com/v1alpha1' },
+];
+
+export async function run(bin: string, args: string[], input?: string): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  const env = { ...clusterEnv(), NSM_CHARTS_DIR: chartsDir };
+  const r = await execa(bin, args, { reject: false, env, input: input ?? '' });
+  return { exitCode: r.exitCode ?? 1, stdout: String(r.stdout), stderr: String(r.stderr) };
+}
+
+async function must(bin: string, args: string[]): Promise<string> {
+  const r = await run(bin, args);
+  if (r.exitCode !== 0) throw new Error(`${path.basename(bin)} ${args.join(' ')} exited ${r.exitCode}:\n${r.stderr || r.stdout}`);
+  return r.stdout;
+}
+
+export async function deployWithMeshctl(version: string, opts: { namespace: string; environment?: 'kubernetes' | 'openshift'; flags?: string[] }): Promise<void> {
+  await must(meshctlBin(version), ['-k', kubeconfigPath(), '-n', opts.namespace, 'deploy', '--environment', opts.environment ?? 'kubernetes', ...(opts.flags ?? [])]);
+}
+
+export async function deployWithHelm(helm: string, version: string, opts: { release: string; namespace: string; set?: Record<string, string> }): Promise<void> {
+  const sets = Object.entries(opts.set ?? {}).flatMap(([k, v]) => ['--set', `${k}=${v}`]);
+  await must(helm, ['--kubeconfig', kubeconfigPath(), 'install', opts.release, path.join(chartsDir, version), '-n', opts.namespace, '--create-namespace', ...sets, '--wait', '--timeout', '5m']);
+}
+
+/** Removes whatever mesh is in `namespace` (any release), its CRDs, webhooks and namespace. */
+export async function removeMesh(kube: Kube, namespace: string): Promise<void> {
+  const env = clusterEnv();
+  const helm = env.HELM3 ?? 'helm';
+  const list = await run(helm, ['--kubeconfig', kubeconfigPath(), 'list', '-n', namespace, '-q']);
+  for (const rel of list.stdout.split('\n').filter(Boolean)) await run(helm, ['--kubeconfig', kubeconfigPath(), 'uninstall', rel, '-n', namespace, '--no-hooks']);
+  for (const c of await listAll(kube, collectionPath(core.crds), { labelSelector: 'app.kubernetes.io/part-of=nginx-service-mesh' })) {
+    await kube.request({ method: 'DELETE', path: objectPath(core.crds, c.metadata!.name!) }).catch(() => undefined);
+  }
+  for (const kind of ['mutatingwebhookconfigurations', 'validatingwebhookconfigurations']) {
+    const ref = { group: 'admissionregistration.k8s.io', version: 'v1', plural: kind, namespaced: false };
+    for (const w of await listAll(kube, collectionPath(ref))) {
+      if (/nsm\.nginx$/.test(w.metadata?.name ?? '')) await kube.request({ method: 'DELETE', path: objectPath(ref, w.metadata!.name!) }).catch(() => undefined);
+    }
+  }
+  await kube.request({ method: 'DELETE', path: objectPath(core.namespaces, namespace) }).catch(() => undefined);
+}
+
+async function create(kube: Kube, ref: ResourceRef, ns: string | undefined, body: KubeObject): Promise<void> {
+  try {
+    await kube.request({ method: 'POST', path: collectionPath(ref, ns), body });
+  } catch (err) {
+    if (!(err instanceof KubeApiError && err.status === 409)) throw err;
+  }
+}
+
+/** One injected app per namespace plus one object of every user kind, with labels and annotations. */
+export async function populate(kube: Kube, namespaces: string[], opts: { optIn?: boolean; replicas?: number } = {}): Promise<void> {
+  for (const ns of namespaces) {
+    await create(kube, core.namespaces, undefined, { metadata: { name: ns, labels: opts.optIn ? { 'injector.nsm.nginx.com/auto-inject': 'enabled' } : {} } });
+    for (const app of ['frontend', 'backend']) {
+      await create(kube, core.deployments, ns, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: app, labels: { app } },
+        spec: { replicas: opts.replicas ?? 1, selector: { matchLabels: { app } }, template: { metadata: { labels: { app } }, spec: { containers: [{ name: app, image: `example/${app}:1` }] } } } });
+    }
+    const meta = (name: string) => ({ name, namespace: ns, labels: { team: ns }, annotations: { 'example.com/owner': 'platform' } });
+    const bodies: Record<string, Record<string, unknown>> = {
+      TrafficSplit: { spec: { service: 'backend', backends: [{ service: 'backend-v1', weight: 80 }, { service: 'backend-v2', weight: 20 }], matches: [{ kind: 'HTTPRouteGroup', name: 'routes' }] } },
+      TrafficTarget: { spec: { destination: { kind: 'ServiceAccount', name: 'backend', namespace: ns }, sources: [{ kind: 'ServiceAccount', name: 'frontend', namespace: ns }], rules: [{ kind: 'HTTPRouteGroup', name: 'routes', matches: ['api'] }] } },
+      HTTPRouteGroup: { spec: { matches: [{ name: 'api', pathRegex: '/api/.*', methods: ['GET', 'POST'], headers: { 'x-canary': 'true' } }] } },
+      TCPRoute: { spec: { matches: { ports: [5432] } } },
+      RateLimit: { spec: { destination: { kind: 'Service', name: 'backend', namespace: ns }, sources: [{ kind: 'Deployment', name: 'frontend', namespace: ns }], name: 'ten-per-second', rate: '10r/s', burst: 5, delay: 'nodelay' } },
+      CircuitBreaker: { spec: { destination: { kind: 'Service', name: 'backend', namespace: ns }, errors: 3, timeoutSeconds: 30, fallback: { service: 'backend-fallback', port: 8080 } } },
+    };
+    for (const k of userKinds) await create(kube, k, ns, { apiVersion: k.apiVersion, kind: k.kind, metadata: meta(k.kind === 'HTTPRouteGroup' ? 'routes' : `${k.kind.toLowerCase()}-1`), ...bodies[k.kind] });
+  }
+}
+
+export type Snapshot = Record<string, { spec: unknown; labels: unknown; annotations: unknown }>;
+
+/** Every user-kind object in the given namespaces, keyed by kind/namespace/name. */
+export async function snapshot(kube: Kube, namespaces: string[]): Promise<Snapshot> {
+  const out: Snapshot = {};
+  for (const k of userKinds) {
+    for (const ns of namespaces) {
+      let items: KubeObject[] = [];
+      try { items = await listAll(kube, collectionPath(k, ns)); } catch (err) { if (!(err instanceof KubeApiError && err.status === 404)) throw err; }
+      for (const o of items) {
+        const a = { ...(o.metadata?.annotations ?? {}) };
+        delete a['kubectl.kubernetes.io/last-applied-configuration'];
+        out[`${k.kind}/${ns}/${o.metadata?.name}`] = { spec: o.spec, labels: o.metadata?.labels ?? {}, annotations: a };
+      }
+    }
+  }
+  return out;
+}
+
+/** Sidecar version -> live injected pods, in the given namespaces. */
+export async function sidecarVersions(kube: Kube, namespaces: string[]): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const ns of namespaces) {
+    const pods = await listAll<KubeObject & { spec?: { containers?: { name: string; image?: string }[] }; status?: { phase?: string } }>(kube, collectionPath(core.pods, ns));
+    for (const p of pods) {
+      if ((p.metadata as { deletionTimestamp?: string }).deletionTimestamp || p.status?.phase === 'Succeeded') continue;
+      const sc = p.spec?.containers?.find((c) => c.name === 'nginx-mesh-sidecar');
+      const v = sc?.image ? sc.image.slice(sc.image.lastIndexOf(':') + 1) : 'none';
+      out[v] = (out[v] ?? 0) + 1;
+    }
+  }
+  return out;
+}
+
+/** Waits until the apps `populate` made are rolled out (kubectl rollout status). */
+export async function waitRolledOut(namespaces: string[]): Promise<void> {
+  const kubectl = clusterEnv().KUBECTL ?? 'kubectl';
+  for (const ns of namespaces) {
+    for (const app of ['frontend', 'backend']) await must(kubectl, ['--kubeconfig', kubeconfigPath(), 'rollout', 'status', `deployment/${app}`, '-n', ns, '--timeout=120s']);
+  }
+}

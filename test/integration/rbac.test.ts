@@ -1,0 +1,124 @@
+/**
+ * manifests/rbac on the real API server: the ServiceAccount and bindings from serviceaccount.yaml
+ * (renamed to be unique to this run), a token minted with TokenRequest, a kubeconfig holding only
+ * that token and the cluster CA, and SelfSubjectAccessReviews asked as that ServiceAccount: it may
+ * do every row of src/upgrade/permissions.ts and take the lease, and nothing beyond the role.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { dump } from 'js-yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKube, type Kube } from '../../src/kube/client.ts';
+import { loadKubeConfig } from '../../src/kube/kubeconfig.ts';
+import { stepPermissions } from '../../src/upgrade/permissions.ts';
+import { leaseNamespace } from '../../src/upgrade/lease.ts';
+import { clusterDir, kubectl, kubeconfigPath, testKube, uniqueName } from '../support/cluster.ts';
+import { loadDocs, type Doc } from '../unit/distribution/manifests.ts';
+
+const id = uniqueName('rbac');
+const meshNamespace = 'nginx-mesh';
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nsm-rbac-'));
+
+/** The manifests with every cluster-wide name made unique, so parallel runs and a real install do not collide. */
+function renamedManifests(): Doc[] {
+  const rename = (n: string) => `${n}-${id}`.slice(0, 63);
+  const docs = [...loadDocs('rbac/clusterrole.yaml'), ...loadDocs('rbac/serviceaccount.yaml')];
+  return docs.map((d) => {
+    const o = structuredClone(d) as Doc & { roleRef?: { name: string }; subjects?: { name: string; namespace: string }[] };
+    o.metadata.name = o.kind === 'RoleBinding' || o.kind === 'ServiceAccount' ? o.metadata.name : rename(o.metadata.name);
+    if (o.kind === 'ServiceAccount') o.metadata.namespace = rename('nsm-upgrade');
+    if (o.roleRef) o.roleRef.name = rename(o.roleRef.name);
+    if (o.kind === 'RoleBinding') o.metadata.name = rename(o.metadata.name);
+    for (const s of o.subjects ?? []) s.namespace = rename(s.namespace);
+    return o;
+  });
+}
+
+let saKube: Kube;
+let admin: Kube;
+const docs = renamedManifests();
+const saNamespace = docs.find((d) => d.kind === 'Namespace')!.metadata.name;
+const saName = docs.find((d) => d.kind === 'ServiceAccount')!.metadata.name;
+
+async function allowed(kube: Kube, verb: string, group: string, resource: string, namespace?: string): Promise<boolean> {
+  const review = await kube.request<{ status?: { allowed?: boolean } }>({
+    method: 'POST', path: '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
+    body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { verb, group, resource, ...(namespace ? { namespace } : {}) } } },
+  });
+  return review.status?.allowed === true;
+}
+
+beforeAll(async () => {
+  admin = await testKube();
+  await kubectl(['apply', '-f', '-'], { input: docs.map((d) => dump(d)).join('---\n') });
+  const token = await admin.request<{ status: { token: string } }>({
+    method: 'POST', path: `/api/v1/namespaces/${saNamespace}/serviceaccounts/${saName}/token`,
+    body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } },
+  });
+  // Server and CA from the test kubeconfig (the local cluster's CA is also .cluster/pki/ca.crt).
+  const cluster = loadKubeConfig({ kubeconfig: kubeconfigPath() }).getCurrentCluster()!;
+  const server = cluster.server;
+  const caData = cluster.caData ?? fs.readFileSync(cluster.caFile ?? path.join(clusterDir, 'pki/ca.crt')).toString('base64');
+  const file = path.join(tmp, 'kubeconfig');
+  fs.writeFileSync(file, dump({
+    apiVersion: 'v1', kind: 'Config', 'current-context': 'sa',
+    clusters: [{ name: 'test', cluster: { server, 'certificate-authority-data': caData } }],
+    users: [{ name: saName, user: { token: token.status.token } }],
+    contexts: [{ name: 'sa', context: { cluster: 'test', user: saName } }],
+  }), { mode: 0o600 });
+  saKube = await createKube(loadKubeConfig({ kubeconfig: file }));
+});
+
+afterAll(async () => {
+  for (const d of [...docs].reverse()) {
+    await kubectl(['delete', d.kind, d.metadata.name, ...(d.metadata.namespace ? ['-n', d.metadata.namespace] : []), '--ignore-not-found', '--wait=false'], { reject: false });
+  }
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('the ServiceAccount bound to manifests/rbac', () => {
+  it('is really that ServiceAccount (the token is not the admin\'s)', async () => {
+    const review = await saKube.request<{ status: { userInfo: { username: string } } }>({
+      method: 'POST', path: '/apis/authentication.k8s.io/v1/selfsubjectreviews', body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
+    });
+    expect(review.status.userInfo.username).toBe(`system:serviceaccount:${saNamespace}:${saName}`);
+  });
+
+  for (const [kind, perms] of Object.entries(stepPermissions)) {
+    it(`may do what the "${kind}" steps need`, async () => {
+      const denied = [];
+      for (const p of perms) {
+        const ns = p.namespace === '$mesh' ? meshNamespace : p.namespace || undefined;
+        if (!(await allowed(saKube, p.verb, p.group, p.resource, ns))) denied.push(`${p.verb} ${p.resource}.${p.group} ${ns ?? '(cluster)'}`);
+      }
+      expect(denied).toEqual([]);
+    });
+  }
+
+  it(`may take the run lease in namespace ${leaseNamespace}, and only there`, async () => {
+    for (const verb of ['get', 'create', 'update', 'patch', 'delete']) expect(await allowed(saKube, verb, 'coordination.k8s.io', 'leases', leaseNamespace), verb).toBe(true);
+    expect(await allowed(saKube, 'create', 'coordination.k8s.io', 'leases', 'kube-system')).toBe(false);
+  });
+
+  it('may not do what the tool never does', async () => {
+    const never: [string, string, string, string?][] = [
+      ['get', '', 'nodes'], ['delete', '', 'nodes'], ['create', '', 'pods', 'default'], ['create', '', 'pods/exec', 'default'],
+      ['impersonate', '', 'users'], ['create', '', 'serviceaccounts/token', 'kube-system'], ['create', '', 'persistentvolumes'],
+      ['create', 'certificates.k8s.io', 'certificatesigningrequests'], ['update', 'coordination.k8s.io', 'leases', 'kube-system'],
+    ];
+    for (const [verb, group, resource, ns] of never) expect(await allowed(saKube, verb, group, resource, ns), `${verb} ${resource}`).toBe(false);
+  });
+
+  it('can create and bind a cluster role with rules it does not hold (escalate/bind, as helm does for the chart)', async () => {
+    const name = `nsm-upgrade-escalate-${id}`.slice(0, 63);
+    try {
+      await saKube.request({ method: 'POST', path: '/apis/rbac.authorization.k8s.io/v1/clusterroles', body: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name }, rules: [{ apiGroups: [''], resources: ['nodes'], verbs: ['get'] }] } });
+      await saKube.request({ method: 'POST', path: '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', body: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name }, subjects: [{ kind: 'ServiceAccount', name: 'nobody', namespace: saNamespace }] } });
+      expect((await admin.request<{ roleRef: { name: string } }>({ path: `/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/${name}` })).roleRef.name).toBe(name);
+    } finally {
+      await admin.request({ method: 'DELETE', path: `/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/${name}` }).catch(() => undefined);
+      await admin.request({ method: 'DELETE', path: `/apis/rbac.authorization.k8s.io/v1/clusterroles/${name}` }).catch(() => undefined);
+    }
+  });
+});

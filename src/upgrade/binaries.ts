@@ -63,7 +63,8 @@ async function inspect(deps: Pick<Deps, 'fs' | 'exec'>, p: string, versions: rea
 /** Resolves --meshctl/--meshctl-current for the versions of a chain of hops (installed first). */
 export async function resolveMeshctlBinaries(deps: Pick<Deps, 'fs' | 'exec'>, given: readonly string[], current: string | undefined, installed: string, hopTargets: readonly string[]): Promise<Record<string, string>> {
   const versions = [installed, ...hopTargets];
-  const inspected = await Promise.all(given.map((g) => inspect(deps, g, versions)));
-  const cur = current ? await inspect(deps, current, [installed]) : undefined;
+  // Absolute paths: the plan is journaled, and a resumed run may start from another directory.
+  const inspected = await Promise.all(given.map((g) => inspect(deps, path.resolve(g), versions)));
+  const cur = current ? await inspect(deps, path.resolve(current), [installed]) : undefined;
   return matchMeshctlBinaries(inspected, cur, installed, hopTargets);
 }

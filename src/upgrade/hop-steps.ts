@@ -24,6 +24,8 @@ export interface HopInput {
   opts: PlanOptions;
   /** Namespaces to label before this hop (empty when none or not a hop to 2.0). */
   labelNamespaces: readonly string[];
+  /** The release values as they stand before this hop (earlier manual hops translate them). */
+  values: Record<string, unknown>;
   /** Deploy flag changes applied on this hop (only on the hop that carries them). */
   deployFlagChanges: Readonly<Record<string, string>>;
 }
@@ -93,7 +95,7 @@ export function hopSteps(h: HopInput, hopCount: number): HopOutput {
     notes.push(`nginx-meshctl has no --context flag: it uses the kubeconfig's current context, which must be "${opts.context}"`);
   }
   // The environment detect settled on (values, or --method/hints) is what the redeploy must use.
-  const carried = install.values.environment === undefined && install.environment === 'kubernetes' ? install.values : { ...install.values, environment: install.environment };
+  const carried = h.values.environment === undefined && install.environment === 'kubernetes' ? h.values : { ...h.values, environment: install.environment };
   const crds = { labelSelector: 'app.kubernetes.io/part-of=nginx-service-mesh' };
 
   if (h.strategy === 'in-place') {
@@ -104,7 +106,7 @@ export function hopSteps(h: HopInput, hopCount: number): HopOutput {
     } else if (helm) {
       steps.push(step(n, 'apply-crds', `Apply the NSM ${to} chart's CRDs (Helm does not upgrade CRDs)`, {}, [helmShowCrds(helm, chart)], { chart, version: to, ...crds }));
       const set: Record<string, string> = {};
-      const pinned = valueAt(install.values, 'registry.imageTag');
+      const pinned = valueAt(h.values, 'registry.imageTag');
       if (pinned !== undefined) {
         set['registry.imageTag'] = to;
         notes.push(`the release pins registry.imageTag=${String(pinned)}; the upgrade sets it to ${to}`);

@@ -81,7 +81,8 @@ export async function gatherPlanInputs(deps: Deps, install: Install, args: PlanA
     install.method === 'meshctl' ? resolveMeshctlBinaries(deps, args.meshctl ?? [], args.meshctlCurrent, install.version, hops.map((h) => h.to)) : Promise.resolve({}),
     install.method === 'helm' ? detectHelm(deps, args.helm ?? 'helm') : Promise.resolve(undefined),
     resolveChartSource(deps, args.chart),
-    toTwo ? findUnlabelledInjectedNamespaces(deps) : Promise.resolve([]),
+    // The mesh's own namespace is never injected by a real mesh: leave it out.
+    toTwo ? findUnlabelledInjectedNamespaces(deps).then((l) => l.filter((n) => n !== install.namespace)) : Promise.resolve([]),
   ]);
   return {
     to: args.to,

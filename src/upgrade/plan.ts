@@ -10,7 +10,7 @@
  *   where --strategy in-place is refused;
  * - warnings from the version notes, listing what this install has that is affected.
  */
-import { unknownDeployFlags } from '../controlplane/deploy-flags.ts';
+import { unknownDeployFlags, valuesForTarget } from '../controlplane/deploy-flags.ts';
 import { valueAt } from '../mesh/release.ts';
 import { legacyTracingPaths, notesForHop, type VersionNote } from '../mesh/version-notes.ts';
 import { compareVersions, findRelease, hopsBetween, normalizeVersion, oldestSupportedSource, releases } from '../mesh/versions.ts';
@@ -58,11 +58,11 @@ export function chooseStrategy(opts: Pick<PlanOptions, 'strategy'>, notes: reado
 }
 
 /** The install's settings a note affects (empty: the note needs no mention for this install). */
-function affected(note: VersionNote, install: Install, opts: PlanOptions): string[] | undefined {
+function affected(note: VersionNote, values: Record<string, unknown>, opts: PlanOptions): string[] | undefined {
   const present = (paths: readonly string[]) => paths.filter((p) => {
-    const v = valueAt(install.values, p);
+    const v = valueAt(values, p);
     return v !== undefined && v !== '' && v !== false && !(Array.isArray(v) && v.length === 0) && !(typeof v === 'object' && v !== null && Object.keys(v).length === 0);
-  }).map((p) => `${p}=${JSON.stringify(valueAt(install.values, p))}`);
+  }).map((p) => `${p}=${JSON.stringify(valueAt(values, p))}`);
   switch (note.id) {
     case 'tracing-dropped': { const items = present(legacyTracingPaths); return items.length ? items : undefined; }
     case 'deploy-flags-removed': { const items = present(['disableAutoInjection', 'enabledNamespaces', 'autoInjection.disable', 'autoInjection.disabledNamespaces', 'autoInjection.enabledNamespaces', ...legacyTracingPaths]); return items.length ? items : undefined; }
@@ -95,6 +95,7 @@ export function buildPlan(install: Install, opts: PlanOptions): Plan {
   const pairs = hopsBetween(from, to);
   if (pairs.length === 0) warnings.push({ id: 'already-at-target', hop: undefined, message: `the mesh already runs ${from}; nothing to upgrade`, items: [] });
   const hops: Hop[] = [];
+  let values = install.values;
   pairs.forEach((p, i) => {
     const index = i + 1;
     const isLast = index === pairs.length;
@@ -103,7 +104,7 @@ export function buildPlan(install: Install, opts: PlanOptions): Plan {
     if (choice.refusal) refusals.push({ ...choice.refusal, message: `hop ${index} (${p.from} -> ${p.to}): ${choice.refusal.message}` });
     const labels = notes.some((n) => n.id === 'auto-injection-opt-in') && opts.labelNamespaces ? opts.unlabelledInjectedNamespaces : [];
     const out = hopSteps({
-      index, from: p.from, to: p.to, strategy: choice.strategy, install, opts, labelNamespaces: labels,
+      index, from: p.from, to: p.to, strategy: choice.strategy, install, opts, labelNamespaces: labels, values,
       deployFlagChanges: isLast ? Object.fromEntries(changes.map((c) => [c, opts.deployFlagChanges[c]!])) : {},
     }, pairs.length);
     const hop: Hop = { index, from: p.from, to: p.to, strategy: choice.strategy, reason: choice.reason, method: install.method, steps: out.steps };
@@ -111,11 +112,13 @@ export function buildPlan(install: Install, opts: PlanOptions): Plan {
     for (const r of out.refusals) if (!refusals.some((x) => x.id === r.id && x.fix === r.fix)) refusals.push(r);
     for (const note of notes) {
       if (note.effect === 'manual') continue; // shown as the hop's strategy reason
-      const items = affected(note, install, opts);
+      const items = affected(note, values, opts);
       if (items === undefined) continue;
       warnings.push({ id: note.id, hop: index, message: noteMessage(note, hop, opts), items });
     }
     for (const line of out.notes) warnings.push({ id: 'carry-over', hop: index, message: line, items: [] });
+    // A redeploy carries only what the target keeps: later hops see the translated values.
+    if (choice.strategy === 'manual') values = valuesForTarget(values, p.to).result;
   });
   return { ...base, hops, warnings, refusals };
 }

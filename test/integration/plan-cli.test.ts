@@ -16,6 +16,8 @@ beforeAll(async () => {
   await plantMesh(helmMesh, { version: '1.6.0', releases: [{ name: 'nsm', config: { mtls: { mode: 'strict' } } }] });
   // An injected workload in a namespace without the 2.0 opt-in label.
   await kubectl(['create', 'namespace', app]);
+  // Pods need the namespace's default ServiceAccount, which the controller-manager creates shortly after.
+  for (let i = 0; i < 100 && (await kubectl(['get', 'serviceaccount', 'default', '-n', app], { reject: false })).exitCode !== 0; i++) await new Promise((r) => setTimeout(r, 200));
   await (await testKube()).request({ method: 'POST', path: `/api/v1/namespaces/${app}/pods`, body: {
     apiVersion: 'v1', kind: 'Pod',
     metadata: { name: 'web', labels: { 'spiffe.io/spiffeid': 'true' }, annotations: { 'injector.nsm.nginx.com/status': 'injected' } },

@@ -62,10 +62,8 @@ function inject(req: AdmissionRequest, meshNs: string | undefined, view: MeshVie
     config: view.injectionConfig(mesh.namespace), meshJobNames,
   });
   const name = `${namespace}/${podName(pod, req)}`;
-  if (!decision.inject) {
-    log(`not injecting pod ${name}: ${decision.reason}`);
-    return { allowed: true };
-  }
+  // Decisions not to inject are not logged: a busy cluster creates many pods that opt out.
+  if (!decision.inject) return { allowed: true };
   log(`injected pod ${name} with version ${mesh.version} (mesh ${mesh.namespace}; ${decision.reason})`);
   return { allowed: true, patch: buildInjectionPatch(pod, mesh) };
 }
@@ -80,7 +78,7 @@ export function answerReview(pathname: string, review: AdmissionReview, view: Me
     if (path === '/validate' || path.startsWith('/validate/')) {
       const v = validatePolicy(req.operation ?? '', req.object);
       const what = `${req.kind?.kind ?? '?'} ${req.namespace ?? ''}/${req.name ?? ''}`;
-      log(v.allowed ? `validated ${req.operation} ${what}` : `rejected ${req.operation} ${what}: ${v.message}`);
+      if (!v.allowed) log(`rejected ${req.operation} ${what}: ${v.message}`);
       return reviewResponse(review, { allowed: v.allowed, message: v.message, code: v.allowed ? 200 : 422 });
     }
     // The SPIRE workload registrar (validate-spiffeid-...) and anything else the charts add: allow.

@@ -18,6 +18,8 @@ export interface HookPlayerOptions {
   signal: AbortSignal;
   log: (line: string) => void;
   inScope: (namespace: string) => boolean;
+  /** Only the active emulator plays hook Jobs (see leader.ts). */
+  isLeader: () => boolean;
 }
 
 interface Pod extends KubeObject {
@@ -26,12 +28,13 @@ interface Pod extends KubeObject {
   status?: { phase?: string };
 }
 
-export function startHookPlayer(o: HookPlayerOptions): { synced: Promise<void>; injectedPods(): number } {
+export function startHookPlayer(o: HookPlayerOptions): { synced: Promise<void>; injectedPods(): number; tick(): void } {
   const handled = new Set<string>();
   const pods = startInformer<Pod>({ kube: o.kube, path: '/api/v1/pods', signal: o.signal, log: o.log, onChange: () => tick() });
   const injectedPods = () => [...pods.items.values()].filter((p) => p.metadata?.annotations?.[statusAnnotation] === 'injected').length;
 
   function tick(): void {
+    if (!o.isLeader()) return;
     for (const pod of pods.items.values()) {
       const job = pod.metadata?.labels?.['job-name'];
       const uid = pod.metadata?.uid ?? '';
@@ -119,5 +122,5 @@ export function startHookPlayer(o: HookPlayerOptions): { synced: Promise<void>; 
     o.log(`sentinel released: no injected pod left, ${playedJobs.sentinel} pod ${ns}/${pod.metadata?.name} succeeded`);
   }
 
-  return { synced: pods.synced, injectedPods };
+  return { synced: pods.synced, injectedPods, tick };
 }

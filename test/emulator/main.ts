@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createKube } from '../../src/kube/client.ts';
@@ -8,6 +9,7 @@ import { startWebhookServer } from './server.ts';
 import { startMeshState } from './mesh-state.ts';
 import { startWebhookSync } from './webhook-sync.ts';
 import { startHookPlayer } from './hook-player.ts';
+import { leaseNameFor, startLeaderElection } from './leader.ts';
 
 /**
  * The mesh emulator: plays NGINX Service Mesh's running containers on the local cluster (whose
@@ -55,8 +57,13 @@ async function main(): Promise<void> {
   const state = startMeshState(common);
   const server = await startWebhookServer(pki, state, log);
   const baseUrl = `https://127.0.0.1:${server.port}`;
-  const sync = startWebhookSync({ ...common, target: { baseUrl, caBundle: Buffer.from(pki.caPem).toString('base64') } });
-  const hooks = startHookPlayer({ ...common, inScope: (ns) => state.namespaceInScope(ns) });
+  const identity = `${os.hostname()}-${process.pid}-${server.port}`;
+  let onGain = () => {};
+  const leadership = startLeaderElection({ kube, identity, lease: leaseNameFor(scope), signal: controller.signal, log, onGain: () => onGain() });
+  const isLeader = () => leadership.isLeader();
+  const sync = startWebhookSync({ ...common, isLeader, target: { baseUrl, caBundle: Buffer.from(pki.caPem).toString('base64') } });
+  const hooks = startHookPlayer({ ...common, isLeader, inScope: (ns) => state.namespaceInScope(ns) });
+  onGain = () => { sync.resync(); hooks.tick(); };
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -65,7 +72,7 @@ async function main(): Promise<void> {
     log(`${signal}: stopping`);
     controller.abort();
     try { if (fs.readFileSync(portFile, 'utf8').trim() === String(server.port)) fs.rmSync(portFile, { force: true }); } catch { /* already gone */ }
-    void server.close().finally(() => process.exit(0));
+    void Promise.all([leadership.release(), server.close()]).finally(() => process.exit(0));
     setTimeout(() => process.exit(0), 2000).unref();
   };
   process.on('SIGTERM', () => stop('SIGTERM'));

@@ -14,6 +14,8 @@ export interface WebhookSyncOptions {
   signal: AbortSignal;
   log: (line: string) => void;
   scope: Record<string, string>;
+  /** Only the active emulator rewrites (see leader.ts). */
+  isLeader: () => boolean;
 }
 
 const kinds = [
@@ -21,8 +23,9 @@ const kinds = [
   { kind: 'ValidatingWebhookConfiguration', path: '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations' },
 ];
 
-export function startWebhookSync(o: WebhookSyncOptions): { synced: Promise<void> } {
+export function startWebhookSync(o: WebhookSyncOptions): { synced: Promise<void>; resync(): void } {
   const informers: Informer<WebhookConfiguration>[] = [];
+  const resyncs: (() => void)[] = [];
   for (const { kind, path } of kinds) {
     const busy = new Set<string>();
     const again = new Set<string>();
@@ -31,9 +34,10 @@ export function startWebhookSync(o: WebhookSyncOptions): { synced: Promise<void>
       onChange: (type, cfg) => { if (type !== 'DELETED') void reconcile(cfg.metadata?.name ?? ''); },
     });
     informers.push(informer);
+    resyncs.push(() => { for (const cfg of informer.items.values()) void reconcile(cfg.metadata?.name ?? ''); });
 
     async function reconcile(name: string): Promise<void> {
-      if (!name) return;
+      if (!name || !o.isLeader()) return;
       if (busy.has(name)) { again.add(name); return; }
       busy.add(name);
       try {
@@ -55,5 +59,5 @@ export function startWebhookSync(o: WebhookSyncOptions): { synced: Promise<void>
       }
     }
   }
-  return { synced: Promise.all(informers.map((i) => i.synced)).then(() => undefined) };
+  return { synced: Promise.all(informers.map((i) => i.synced)).then(() => undefined), resync: () => resyncs.forEach((r) => r()) };
 }

@@ -81,8 +81,10 @@ try {
   const ours = await timed(() => execa('/usr/bin/time', ['-v', path.join(root, 'bin/kubectl-nsm_upgrade'), '--kubeconfig', kubeconfig, 'restart', '--mesh-namespace', mesh, '-n', apps, '--restart', 'all', '--concurrency', concurrency, '--timeout', '5m', '-o', 'json'], { reject: false }));
   if (ours.value.exitCode !== 0) throw new Error(`restart failed (${ours.value.exitCode}): ${String(ours.value.stderr).slice(-3000)}`);
   const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(String(ours.value.stderr));
-  const result = JSON.parse(String(ours.value.stdout)) as { restarted: unknown[]; waves: number; final: { converged: boolean } };
-  log(`ours: ${ours.seconds.toFixed(2)}s, ${result.restarted.length} restarted in ${result.waves} waves (concurrency ${concurrency}), converged ${result.final.converged}`);
+  const result = JSON.parse(String(ours.value.stdout)) as { restarted: { seconds: number }[]; waves: number; final: { converged: boolean } };
+  const per = result.restarted.map((r) => r.seconds).sort((a, b) => a - b);
+  log(`ours: ${ours.seconds.toFixed(2)}s, ${result.restarted.length} restarted in ${result.waves} waves (concurrency ${concurrency}), converged ${result.final.converged}; `
+    + `per rollout min ${per[0]}s, median ${per[Math.floor(per.length / 2)]}s, max ${per.at(-1)}s`);
   check('after ours', await endState(startOurs));
 
   await new Promise((r) => setTimeout(r, 1100)); // a later restartedAt second than ours, so the check below sees the baseline's

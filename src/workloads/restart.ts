@@ -29,7 +29,7 @@ export interface RestartOptions {
   timeoutMs: number;
   deleteBarePods: boolean;
   onProgress?: ((p: RestartProgress) => void) | undefined;
-  /** First wait between two reads of a rolling workload (default 200 ms, growing to 1 s). */
+  /** First wait between two reads of a rolling workload (default 200 ms, growing to 500 ms). */
   pollMs?: number | undefined;
   /** Only injected workloads in this namespace (default: every namespace). */
   namespace?: string | undefined;

@@ -15,11 +15,11 @@ export const workloadRefs = {
   DaemonSet: core.daemonsets,
 } as const;
 
-const maxPollMs = 1_000;
+const maxPollMs = 500;
 
 export interface WaitOptions {
   timeoutMs: number;
-  /** Between two reads: the first wait; it grows by half each read up to 1 s (default 200 ms). */
+  /** Between two reads: the first wait; it grows by half each read up to 500 ms (default 200 ms). */
   pollMs?: number | undefined;
   /** Called when the status message changes (a progress line per workload). */
   onMessage?: ((message: string) => void) | undefined;
@@ -43,7 +43,7 @@ export async function waitForRollout(deps: Pick<Deps, 'kube' | 'clock'>, w: Work
   const seconds = () => Math.round((deps.clock.now() - start) / 100) / 10;
   let last: RolloutStatus = { state: 'waiting', message: 'not read yet' };
   let reported = '';
-  // Short rollouts (most of them) are seen as soon as they finish; long ones are not polled hard.
+  // Short rollouts (most of them) are seen as soon as they finish; long ones are read twice a second.
   let delay = opts.pollMs ?? 200;
   for (;;) {
     try {

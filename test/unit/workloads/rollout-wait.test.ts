@@ -29,7 +29,7 @@ describe('waitForRollout', () => {
     expect(paths[0]).toBe('/apis/apps/v1/namespaces/shop/deployments/web');
     expect(paths).toHaveLength(4);
     expect(messages).toEqual(['waiting for deployment spec update to be observed', '0 of 1 updated replicas are available']);
-    expect(r.seconds).toBe(2.3); // waits grow by half up to 1 s: 0.5 + 0.75 + 1
+    expect(r.seconds).toBe(1.5); // waits of 0.5 s (already at the 500 ms cap)
   });
 
   it('times out naming the workload, the flag and the last status', async () => {

@@ -27,7 +27,7 @@ export interface PlanOptions {
   strategy: StrategyOption;
   /**
    * nginx-meshctl binaries by version ("1.7.0" -> path), resolved by the caller from --meshctl
-   * and --meshctl-current (binaries.ts; --meshctl-current fills the installed version). Needed: each hop's target (upgrade/deploy) and, on
+   * and --meshctl-current (plan-inputs.ts; --meshctl-current fills the installed version). Needed: each hop's target (upgrade/deploy) and, on
    * manual hops, each hop's source (remove).
    */
   meshctlBinaries: Readonly<Record<string, string>>;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { candidateNames, matchMeshctlBinaries } from '../../src/upgrade/binaries.ts';
-import { unlabelledInjectedNamespaces } from '../../src/upgrade/opt-in.ts';
+import { candidateNames, matchMeshctlBinaries } from '../../src/upgrade/plan-inputs.ts';
+import { unlabelledInjectedNamespaces } from '../../src/upgrade/plan-inputs.ts';
 import { parseDeployFlags } from '../../src/upgrade/plan-inputs.ts';
 import { describePermission, requiredPermissions } from '../../src/upgrade/permissions.ts';
 import { unsettled } from '../../src/upgrade/preflight.ts';

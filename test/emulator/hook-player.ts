@@ -4,8 +4,7 @@ import { KubeApiError } from '../../src/kube/client.ts';
 import { collectionPath, objectPath } from '../../src/kube/paths.ts';
 import { statusAnnotation } from './inject.ts';
 import { startInformer } from './informer.ts';
-import { kubectlKinds, manifestKinds, parseDeletions, fallbackDeletions, planCleanup, playedJobs, scriptOf, type Deletion } from './hook-scripts.ts';
-import { succeededStatusPatch } from './pod-status.ts';
+import { kubectlKinds, manifestKinds, parseDeletions, fallbackDeletions, planCleanup, playedJobs, scriptOf, succeededStatusPatch, type Deletion } from './hook-scripts.ts';
 
 /**
  * Plays the two OpenShift hook Jobs KWOK leaves running: csi-driver-cleanup (hand over to the

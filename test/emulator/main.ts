@@ -4,8 +4,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createKube } from '../../src/kube/client.ts';
 import { loadKubeConfig } from '../../src/kube/kubeconfig.ts';
-import { createEmulatorPki } from './pki.ts';
-import { startWebhookServer } from './server.ts';
+import { createEmulatorPki, startWebhookServer } from './server.ts';
 import { startMeshState } from './mesh-state.ts';
 import { startWebhookSync } from './webhook-sync.ts';
 import { startHookPlayer } from './hook-player.ts';
@@ -50,35 +49,40 @@ async function main(): Promise<void> {
   fs.mkdirSync(stateDir, { recursive: true });
   const portFile = path.join(stateDir, 'emulator.port');
 
+  // Signal handlers first: a SIGTERM during start-up (certificates, first lists) also exits 0.
   const controller = new AbortController();
-  const kube = await createKube(loadKubeConfig({ kubeconfig: values.kubeconfig, context: values.context }), { log });
-  const pki = await createEmulatorPki(stateDir);
-  const common = { kube, signal: controller.signal, log, scope };
-  const state = startMeshState(common);
-  const server = await startWebhookServer(pki, state, log);
-  const baseUrl = `https://127.0.0.1:${server.port}`;
-  const identity = `${os.hostname()}-${process.pid}-${server.port}`;
-  let onGain = () => {};
-  const leadership = startLeaderElection({ kube, identity, lease: leaseNameFor(scope), signal: controller.signal, log, onGain: () => onGain() });
-  const isLeader = () => leadership.isLeader();
-  const sync = startWebhookSync({ ...common, isLeader, target: { baseUrl, caBundle: Buffer.from(pki.caPem).toString('base64') } });
-  const hooks = startHookPlayer({ ...common, isLeader, inScope: (ns) => state.namespaceInScope(ns) });
-  onGain = () => { sync.resync(); hooks.tick(); };
-
+  const onStop: (() => Promise<unknown>)[] = [];
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     log(`${signal}: stopping`);
     controller.abort();
-    try { if (fs.readFileSync(portFile, 'utf8').trim() === String(server.port)) fs.rmSync(portFile, { force: true }); } catch { /* already gone */ }
-    void Promise.all([leadership.release(), server.close()]).finally(() => process.exit(0));
+    void Promise.allSettled(onStop.map((f) => f())).finally(() => process.exit(0));
     setTimeout(() => process.exit(0), 2000).unref();
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('uncaughtException', (err) => log(`error: uncaught: ${err.stack ?? err.message}`));
   process.on('unhandledRejection', (err) => log(`error: unhandled rejection: ${(err as Error)?.stack ?? String(err)}`));
+
+  const kube = await createKube(loadKubeConfig({ kubeconfig: values.kubeconfig, context: values.context }), { log });
+  const pki = await createEmulatorPki(stateDir);
+  const common = { kube, signal: controller.signal, log, scope };
+  const state = startMeshState(common);
+  const server = await startWebhookServer(pki, state, log);
+  onStop.push(() => server.close(), async () => {
+    if (fs.readFileSync(portFile, 'utf8').trim() === String(server.port)) fs.rmSync(portFile, { force: true });
+  });
+  const baseUrl = `https://127.0.0.1:${server.port}`;
+  const identity = `${os.hostname()}-${process.pid}-${server.port}`;
+  let onGain = () => {};
+  const leadership = startLeaderElection({ kube, identity, lease: leaseNameFor(scope), signal: controller.signal, log, onGain: () => onGain() });
+  onStop.push(() => leadership.release());
+  const isLeader = () => leadership.isLeader();
+  const sync = startWebhookSync({ ...common, isLeader, target: { baseUrl, caBundle: Buffer.from(pki.caPem).toString('base64') } });
+  const hooks = startHookPlayer({ ...common, isLeader, inScope: (ns) => state.namespaceInScope(ns) });
+  onGain = () => { sync.resync(); hooks.tick(); };
 
   await Promise.all([state.synced, sync.synced, hooks.synced]);
   fs.writeFileSync(`${portFile}.tmp`, `${server.port}\n`);

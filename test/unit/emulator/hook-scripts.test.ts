@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fallbackDeletions, parseDeletions, planCleanup, scriptOf, stripsSpireAgent } from '../../emulator/hook-scripts.ts';
-import { succeededStatusPatch } from '../../emulator/pod-status.ts';
+import { fallbackDeletions, parseDeletions, planCleanup, scriptOf, stripsSpireAgent, succeededStatusPatch } from '../../emulator/hook-scripts.ts';
 
 // Scripts shaped like the charts' hook scripts (rendered), written for these tests.
 const sentinel16 = `while [ $(kubectl get pods -A | wc -w) -gt 0 ]; do

@@ -2,7 +2,7 @@
  * Benchmark of issue 4: backup and restore of 10,000 custom resources (six kinds over 100
  * namespaces) on the local cluster, side by side with the documented kubectl commands.
  *
- *   node bench/backup-restore.ts [--objects 10000] [--namespaces 100] [--concurrency 32]
+ *   node bench/backup-restore.ts [--objects 10000] [--namespaces 100] [--concurrency 32] [--phases backup,restore]
  *
  * backup:  ours (`kubectl nsm-upgrade backup`) vs the six `kubectl get <plural>.<group> -A -o yaml`
  * restore: ours (`kubectl nsm-upgrade restore`) vs `kubectl create -f` of the same files
@@ -25,7 +25,8 @@ import { dumpDocuments } from '../src/backup/yaml.ts';
 import { ensureCatalogCrds, refOf, sampleObject } from '../test/fixtures/backups/cluster.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
-const { values: args } = parseArgs({ options: { objects: { type: 'string', default: '10000' }, namespaces: { type: 'string', default: '100' }, concurrency: { type: 'string', default: '32' } } });
+const { values: args } = parseArgs({ options: { objects: { type: 'string', default: '10000' }, namespaces: { type: 'string', default: '100' }, concurrency: { type: 'string', default: '32' }, phases: { type: 'string', default: 'backup,restore' } } });
+const phases = new Set(args.phases.split(','));
 const total = Number(args.objects);
 const nsCount = Number(args.namespaces);
 const concurrency = Number(args.concurrency);
@@ -103,6 +104,7 @@ try {
   log(`backup: ours ${b.seconds.toFixed(2)}s (${backedUp} objects, peak RSS ${b.rssMb.toFixed(0)} MB), kubectl get x6 ${base.seconds.toFixed(2)}s`);
   results.push({ name: 'backup', objects: backedUp, ours_seconds: b.seconds, baseline_seconds: base.seconds, speedup: base.seconds / b.seconds, peak_rss_mb: b.rssMb });
 
+  if (phases.has('restore')) {
   const restoreDir = path.join(work, 'bench-only');
   await benchOnlyBackup(path.join(work, 'ours'), restoreDir);
   await clear(kube);
@@ -114,6 +116,7 @@ try {
   log(`restore: ours ${r.seconds.toFixed(2)}s (${restored} objects, peak RSS ${r.rssMb.toFixed(0)} MB), kubectl create -f ${baseR.seconds.toFixed(2)}s (${created} objects)`);
   if (restored !== total || created !== total) throw new Error(`expected ${total} objects after each restore, found ours=${restored} kubectl=${created}`);
   results.push({ name: 'restore', objects: restored, ours_seconds: r.seconds, baseline_seconds: baseR.seconds, speedup: baseR.seconds / r.seconds, peak_rss_mb: r.rssMb });
+  }
 
   const file = path.join(root, 'bench/results.json');
   const previous = await fs.readFile(file, 'utf8').then((t) => JSON.parse(t) as typeof results, () => []);

@@ -15,7 +15,7 @@ import { UsageError } from '../errors.ts';
 import type { KubeObject } from '../kube/client.ts';
 import type { CatalogKind } from '../mesh/catalog.ts';
 import { kindForPath, parseManifest, sha256, type Manifest } from './manifest.ts';
-import { parseDocumentsSafe } from './yaml.ts';
+import { documentParts, parseDocumentsSafe } from './yaml.ts';
 
 type Fs = Deps['fs'];
 
@@ -58,17 +58,24 @@ async function readChecked(fs: Fs, dir: string, rel: string): Promise<{ bytes: B
   return { bytes, text };
 }
 
-function parseYaml(dir: string, rel: string, text: string): unknown[] {
-  try { return parseDocumentsSafe(text, rel); } catch (err) { refuse(dir, rel, `refused YAML: ${(err as Error).message.split('\n')[0]}`); }
+/** Parses a file's documents a part at a time (bounded memory), handing each part to `each`. */
+function parseYaml(dir: string, rel: string, text: string, each: (docs: unknown[], index: number) => void): number {
+  let n = 0;
+  for (const part of documentParts(text, 200)) {
+    let docs: unknown[];
+    try { docs = parseDocumentsSafe(part.text, rel, part.firstLine); } catch (err) { refuse(dir, rel, `refused YAML: ${(err as Error).message.split('\n')[0]}`); }
+    each(docs, n);
+    n += docs.length;
+  }
+  return n;
 }
 
 const isObj = (v: unknown): v is KubeObject => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Checks the documents of one resource file against its catalog kind. */
-export function checkResourceDocs(dir: string, rel: string, row: CatalogKind, version: string, docs: unknown[], namespace: string | null): KubeObject[] {
-  const seen = new Set<string>();
+export function checkResourceDocs(dir: string, rel: string, row: CatalogKind, version: string, docs: unknown[], namespace: string | null, seen = new Set<string>(), first = 0): KubeObject[] {
   return docs.map((d, i) => {
-    const where = `document ${i + 1}`;
+    const where = `document ${first + i + 1}`;
     if (!isObj(d)) refuse(dir, rel, `${where} is not an object (${Array.isArray(d) ? 'a list' : typeof d})`);
     if (d.apiVersion !== `${row.group}/${version}` || d.kind !== row.kind) {
       refuse(dir, rel, `${where} is ${String(d.kind)} ${String(d.apiVersion)}; this file may only hold ${row.kind} ${row.group}/${version} (unknown kinds are never restored)`);
@@ -106,17 +113,22 @@ export async function verifyBackup(fs: Fs, dir: string, opts: { keepObjects?: bo
     const { bytes, text } = await readChecked(fs, dir, f.path);
     const hash = sha256(bytes);
     if (hash !== f.sha256) refuse(dir, f.path, `sha256 ${hash} does not match the manifest's ${f.sha256} (the file was changed or damaged)`);
-    const docs = parseYaml(dir, f.path, text);
-    if (docs.length !== f.count) refuse(dir, f.path, `holds ${docs.length} documents; the manifest says ${f.count}`);
+    const docs: unknown[] = [];
+    const row = kindForPath(f.path); // parseManifest accepted only catalog paths besides crds/install
+    const seen = new Set<string>();
+    const keep = opts.keepObjects !== false || !row;
+    const count = parseYaml(dir, f.path, text, (part, first) => {
+      const checked = row ? checkResourceDocs(dir, f.path, row, f.version!, part, manifest.namespace, seen, first) : part;
+      if (keep) for (const d of checked) docs.push(d);
+    });
+    if (count !== f.count) refuse(dir, f.path, `holds ${count} documents; the manifest says ${f.count}`);
     if (f.path === 'crds.yaml') {
       out.crds = docs.map((d, i) => (isObj(d) && d.kind === 'CustomResourceDefinition' ? d : refuse(dir, f.path, `document ${i + 1} is not a CustomResourceDefinition`)));
     } else if (f.path === 'install.yaml') {
       if (docs.length > 1 || (docs[0] !== undefined && !isObj(docs[0]))) refuse(dir, f.path, 'must hold one object');
       out.install = docs[0];
     } else {
-      const row = kindForPath(f.path)!; // parseManifest accepted only catalog paths
-      const objects = checkResourceDocs(dir, f.path, row, f.version!, docs, manifest.namespace);
-      out.kinds.push({ row, version: f.version!, path: f.path, objects: opts.keepObjects === false ? [] : objects });
+      out.kinds.push({ row: row!, version: f.version!, path: f.path, objects: docs as KubeObject[] });
     }
   }
   return out;

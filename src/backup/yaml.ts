@@ -19,8 +19,8 @@ export function dumpDocuments(docs: readonly unknown[]): string {
 export class YamlRefused extends Error {}
 
 /** 1-based line of a source offset, for error messages. */
-function lineOf(source: string, offset: number): number {
-  let line = 1;
+function lineOf(source: string, offset: number, firstLine = 1): number {
+  let line = firstLine;
   for (let i = 0; i < offset && i < source.length; i++) if (source.charCodeAt(i) === 10) line++;
   return line;
 }
@@ -30,15 +30,50 @@ function lineOf(source: string, offset: number): number {
  * an alias or an explicit tag; js-yaml's own errors (syntax, depth, duplicate keys) pass through.
  * Empty documents (a trailing `---`) are dropped.
  */
-export function parseDocumentsSafe(source: string, filename: string): unknown[] {
-  const events = parseEvents(source, { filename, maxDepth: maxYamlDepth });
+export function parseDocumentsSafe(source: string, filename: string, firstLine = 1): unknown[] {
+  let events: ReturnType<typeof parseEvents>;
+  try {
+    events = parseEvents(source, { filename, maxDepth: maxYamlDepth });
+  } catch (err) {
+    if (firstLine === 1) throw err;
+    throw new YamlRefused(`in the part starting at line ${firstLine}: ${(err as Error).message.split('\n')[0]}`);
+  }
   for (const e of events) {
-    if (e.type === EVENT_ID.ALIAS) throw new YamlRefused(`YAML alias at line ${lineOf(source, e.anchorStart)}: aliases are refused (alias bombs)`);
+    if (e.type === EVENT_ID.ALIAS) throw new YamlRefused(`YAML alias at line ${lineOf(source, e.anchorStart, firstLine)}: aliases are refused (alias bombs)`);
     if (e.type === EVENT_ID.SCALAR || e.type === EVENT_ID.MAPPING || e.type === EVENT_ID.SEQUENCE) {
-      if (e.anchorStart !== -1) throw new YamlRefused(`YAML anchor at line ${lineOf(source, e.anchorStart)}: anchors are refused`);
-      if (e.tagStart !== -1) throw new YamlRefused(`YAML tag ${source.slice(e.tagStart, e.tagEnd)} at line ${lineOf(source, e.tagStart)}: explicit tags are refused`);
+      if (e.anchorStart !== -1) throw new YamlRefused(`YAML anchor at line ${lineOf(source, e.anchorStart, firstLine)}: anchors are refused`);
+      if (e.tagStart !== -1) throw new YamlRefused(`YAML tag ${source.slice(e.tagStart, e.tagEnd)} at line ${lineOf(source, e.tagStart, firstLine)}: explicit tags are refused`);
     }
   }
   const docs = constructFromEvents(events, { source, filename, schema: CORE_SCHEMA, maxAliases: 0 });
   return docs.filter((d) => d !== null && d !== undefined);
+}
+
+/**
+ * Splits a multi-document source into parts of about `perPart` documents, at lines that start
+ * with a `---` marker (YAML forbids such a line inside any scalar, so this never cuts one), so a
+ * large file is parsed a part at a time with bounded memory. Yields each part and its first line.
+ */
+export function* documentParts(source: string, perPart: number): Generator<{ text: string; firstLine: number }> {
+  const marker = /^---(?=[ \t\r\n]|$)/gm;
+  let start = 0;
+  let startLine = 1;
+  let docs = 0;
+  let m: RegExpExecArray | null;
+  while ((m = marker.exec(source)) !== null) {
+    if (m.index > start && ++docs >= perPart) {
+      const text = source.slice(start, m.index);
+      yield { text, firstLine: startLine };
+      startLine += countLines(text);
+      start = m.index;
+      docs = 0;
+    }
+  }
+  if (start < source.length) yield { text: source.slice(start), firstLine: startLine };
+}
+
+function countLines(text: string): number {
+  let n = 0;
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) n++;
+  return n;
 }

@@ -103,3 +103,8 @@ export function helmInstall(t: HelmTarget, opts: { release: string; chart: Chart
 export function helmShowCrds(t: Pick<HelmTarget, 'bin'>, chart: ChartRef): Command {
   return { bin: t.bin, args: ['show', 'crds', ...chartArgs(chart)], writes: false };
 }
+
+/** `helm show chart CHART [--version V]`: read-only; preflight uses it to prove the chart can be fetched. */
+export function helmShowChart(t: Pick<HelmTarget, 'bin'>, chart: ChartRef): Command {
+  return { bin: t.bin, args: ['show', 'chart', ...chartArgs(chart)], writes: false, timeoutMs: 120_000 };
+}

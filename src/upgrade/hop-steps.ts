@@ -112,7 +112,7 @@ export function hopSteps(h: HopInput, hopCount: number): HopOutput {
         notes.push(`the release pins registry.imageTag=${String(pinned)}; the upgrade sets it to ${to}`);
       }
       steps.push(step(n, 'upgrade', `helm upgrade ${release} to chart ${chart.version ?? chart.ref} (NSM ${to})`, { destructive: true },
-        [helmUpgrade(helm, { release, chart, set, atomic: true })], { version: to, release }));
+        [helmUpgrade(helm, { release, chart, set, atomic: true })], { version: to, release, chart }));
     }
   } else {
     if (install.method === 'meshctl') {
@@ -136,7 +136,7 @@ export function hopSteps(h: HopInput, hopCount: number): HopOutput {
       notes.push(...values.warnings);
       const valuesFile = `${hopDir}/values-${to}.yaml`;
       steps.push(step(n, 'deploy', `helm install ${release} chart ${chart.version ?? chart.ref} (NSM ${to}) with the carried-over values`, {},
-        [helmInstall(helm, { release, chart, valuesFile })], { version: to, release, valuesFile, values: values.result }));
+        [helmInstall(helm, { release, chart, valuesFile })], { version: to, release, chart, valuesFile, values: values.result }));
     }
     steps.push(step(n, 'restore', `Restore the custom resources from ${hopDir}`, {}, [], { from: hopDir, targetVersion: to }));
   }

@@ -4,7 +4,8 @@
  * problem at once); `assertPreflight` throws PreflightError (exit 3, nothing changed).
  *
  * Checks: api (server reachable), permissions (SelfSubjectAccessReview per requiredPermissions),
- * binaries (nginx-meshctl of each needed version; helm 3.14+ or 4), release (not stuck in
+ * binaries (nginx-meshctl of each needed version; helm 3.14+ or 4), chart (helm path: every hop's
+ * chart can be fetched), release (not stuck in
  * pending-*), control-plane (no Deployment mid-rollout, every pod ready, in the mesh namespace),
  * backup-dir (absent or empty, and writable).
  */
@@ -12,14 +13,14 @@ import path from 'node:path';
 import { constants } from 'node:fs';
 import type { Deps } from '../deps.ts';
 import { PreflightError } from '../errors.ts';
-import { helmVersion, parseHelmVersion } from '../controlplane/helm.ts';
+import { helmShowChart, helmVersion, parseHelmVersion, type ChartRef } from '../controlplane/helm.ts';
 import { meshctlVersion, parseMeshctlVersion } from '../controlplane/meshctl.ts';
 import { collectionPath, core } from '../kube/paths.ts';
 import { describePermission, requiredPermissions } from './permissions.ts';
 import type { Install, Plan } from './types.ts';
 
 export interface PreflightFailure {
-  check: 'api' | 'permissions' | 'binaries' | 'release' | 'control-plane' | 'backup-dir';
+  check: 'api' | 'permissions' | 'binaries' | 'chart' | 'release' | 'control-plane' | 'backup-dir';
   message: string;
   fix: string;
 }
@@ -102,6 +103,27 @@ export const checkBinaries: Check = async (deps, { plan }) => {
   return failures;
 };
 
+/** Helm path: every hop's chart can be fetched (`helm show chart`), so no hop fails half-way for a missing repo. */
+export const checkCharts: Check = async (deps, { plan }) => {
+  const charts = new Map<string, { bin: string; chart: ChartRef; steps: string[] }>();
+  for (const hop of plan.hops) for (const step of hop.steps) {
+    const chart = step.params.chart as ChartRef | undefined;
+    const bin = step.commands[0]?.bin;
+    if (hop.method !== 'helm' || !chart?.ref || !bin || (step.kind !== 'upgrade' && step.kind !== 'deploy')) continue;
+    const key = `${chart.ref}@${chart.version ?? ''}`;
+    charts.set(key, { bin, chart, steps: [...(charts.get(key)?.steps ?? []), step.id] });
+  }
+  const failures: PreflightFailure[] = [];
+  for (const c of charts.values()) {
+    const res = await deps.exec.run(helmShowChart({ bin: c.bin }, c.chart)).catch((err: Error) => ({ exitCode: 1, stdout: '', stderr: err.message }));
+    if (res.exitCode === 0) continue;
+    const repo = c.chart.ref.split('/')[0];
+    failures.push({ check: 'chart', message: `chart ${c.chart.ref}${c.chart.version ? ` version ${c.chart.version}` : ''} (needed by ${c.steps.join(', ')}) cannot be fetched: ${res.stderr.split('\n').find(Boolean) ?? `exit ${res.exitCode}`}`,
+      fix: `add the repository (helm repo add ${repo === 'nginx-stable' ? 'nginx-stable https://helm.nginx.com/stable' : `${repo} URL`} && helm repo update), or pass --chart with a local chart directory (<dir>/<version>/Chart.yaml)` });
+  }
+  return failures;
+};
+
 export const checkRelease: Check = async (_deps, { install }) => {
   if (!install.releaseStuck) return [];
   const rel = install.release ?? '';
@@ -161,7 +183,7 @@ export const checkBackupDir: Check = async (deps, { backupDir, resume }) => {
 /** Runs every check; when the API does not answer, the cluster checks are skipped (they would only repeat it). */
 export async function preflightChecks(deps: Deps, input: PreflightInput): Promise<PreflightFailure[]> {
   const api = await checkApi(deps, input);
-  const local = [checkBinaries, checkBackupDir, checkRelease];
+  const local = [checkBinaries, checkCharts, checkBackupDir, checkRelease];
   const cluster = api.length ? [] : [checkPermissions, checkControlPlane];
   const results = await Promise.all([...local, ...cluster].map(async (c) => {
     try { return await c(deps, input); } catch (err) {

@@ -10,7 +10,7 @@ import { PreflightError } from '../../src/errors.ts';
 import { createKube } from '../../src/kube/client.ts';
 import type { Deps } from '../../src/deps.ts';
 import type { PlanOptions } from '../../src/upgrade/types.ts';
-import { clusterEnv, kubeconfigPath, kubectl, testDeps, testKube, uniqueName } from '../support/cluster.ts';
+import { clusterEnv, kubeconfigPath, kubectl, repoRoot, testDeps, testKube, uniqueName } from '../support/cluster.ts';
 import { deploymentManifest, dropNamespace, plantMesh, waitAvailable } from './detect-plant.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nsm-preflight-'));
@@ -90,12 +90,17 @@ describe('preflight on the real API server', () => {
     try {
       await waitAvailable(ns);
       if (helm4) {
-        const ok = await planFor(deps, ns, { helm: { bin: helm4, major: 4 } });
+        const ok = await planFor(deps, ns, { helm: { bin: helm4, major: 4 }, chart: { kind: 'versioned-dir', dir: path.join(repoRoot, 'test/fixtures/charts/nginx-service-mesh') } });
         expect(await preflightChecks(deps, { plan: ok.plan, install: ok.install, backupDir: path.join(tmp, 'h4') })).toEqual([]);
+      }
+      if (helm4) {
+        const norepo = await planFor(deps, ns, { helm: { bin: helm4, major: 4 }, chart: { kind: 'repo', ref: 'no-such-repo-xyz/nginx-service-mesh' } });
+        const f = await preflightChecks(deps, { plan: norepo.plan, install: norepo.install, backupDir: path.join(tmp, 'h4b') });
+        expect(f).toEqual([expect.objectContaining({ check: 'chart', message: expect.stringMatching(/chart no-such-repo-xyz\/nginx-service-mesh version 0\.7\.0 \(needed by hop1\.upgrade\) cannot be fetched/), fix: expect.stringMatching(/helm repo add no-such-repo-xyz URL/) })]);
       }
       const missing = await planFor(deps, ns, { helm: { bin: path.join(tmp, 'no-helm'), major: 3 } });
       const failures = await preflightChecks(deps, { plan: missing.plan, install: missing.install, backupDir: path.join(tmp, 'h3') });
-      expect(failures).toEqual([expect.objectContaining({ check: 'binaries', fix: 'pass --helm PATH to a working helm' })]);
+      expect(failures).toEqual([expect.objectContaining({ check: 'binaries', fix: 'pass --helm PATH to a working helm' }), expect.objectContaining({ check: 'chart' })]);
     } finally {
       await dropNamespace(ns);
     }

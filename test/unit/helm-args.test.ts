@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { helmInstall, helmShowCrds, helmUninstall, helmUpgrade, helmVersion, parseHelmMajor, parseHelmVersion, type HelmTarget } from '../../src/controlplane/helm.ts';
+import { helmInstall, helmShowChart, helmShowCrds, helmUninstall, helmUpgrade, helmVersion, parseHelmMajor, parseHelmVersion, type HelmTarget } from '../../src/controlplane/helm.ts';
 
 const h3: HelmTarget = { bin: 'helm', major: 3, namespace: 'nginx-mesh', timeout: '10m' };
 const h4: HelmTarget = { ...h3, major: 4 };
@@ -32,6 +32,9 @@ describe('helm argument builders (Helm 3 vs Helm 4)', () => {
   it('install passes carried-over values as a file', () => {
     expect(helmInstall(h4, { release: 'nsm', chart, valuesFile: '/b/hop1/values-1.7.0.yaml' }).args)
       .toEqual(['install', 'nsm', 'nginx-stable/nginx-service-mesh', '--version', '0.7.0', '-n', 'nginx-mesh', '--create-namespace', '-f', '/b/hop1/values-1.7.0.yaml', '--wait=watcher', '--timeout', '10m']);
+  });
+  it('show chart (preflight) is read-only', () => {
+    expect(helmShowChart(h3, { ref: '/charts/1.7.0' })).toMatchObject({ bin: 'helm', args: ['show', 'chart', '/charts/1.7.0'], writes: false });
   });
   it('show crds is read-only', () => {
     expect(helmShowCrds(h3, chart)).toEqual({ bin: 'helm', args: ['show', 'crds', 'nginx-stable/nginx-service-mesh', '--version', '0.7.0'], writes: false });

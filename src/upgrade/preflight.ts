@@ -183,7 +183,9 @@ export const checkBackupDir: Check = async (deps, { backupDir, resume }) => {
 /** Runs every check; when the API does not answer, the cluster checks are skipped (they would only repeat it). */
 export async function preflightChecks(deps: Deps, input: PreflightInput): Promise<PreflightFailure[]> {
   const api = await checkApi(deps, input);
-  const local = [checkBinaries, checkCharts, checkBackupDir, checkRelease];
+  // Charts are fetched with the helm binary: check them only once the binaries passed (no echo of the same problem).
+  const binariesThenCharts: Check = async (d, i) => { const b = await checkBinaries(d, i); return b.length ? b : checkCharts(d, i); };
+  const local = [binariesThenCharts, checkBackupDir, checkRelease];
   const cluster = api.length ? [] : [checkPermissions, checkControlPlane];
   const results = await Promise.all([...local, ...cluster].map(async (c) => {
     try { return await c(deps, input); } catch (err) {

@@ -38,7 +38,7 @@ export function resumeCommand(dir: string): string {
   return `kubectl nsm-upgrade --resume ${dir}`;
 }
 
-function task(deps: Deps, plan: Plan, step: Step, opts: RunOptions, runId: string, done: ReadonlySet<string>): ListrTask<Ctx> {
+function task(deps: Deps, plan: Plan, step: Step, opts: RunOptions, runId: string, done: ReadonlySet<string>, journalData: Map<string, Record<string, unknown>>): ListrTask<Ctx> {
   const hop = plan.hops.find((h) => h.steps.includes(step))!;
   const event = (e: Record<string, unknown>) => { if (opts.output === 'json') opts.emit(JSON.stringify({ at: new Date(deps.clock.now()).toISOString(), step: step.id, ...e })); };
   return {
@@ -48,12 +48,13 @@ function task(deps: Deps, plan: Plan, step: Step, opts: RunOptions, runId: strin
       if (opts.signal.aborted) throw new StepError(step.id, 'interrupted before this step started');
       event({ event: 'start', title: step.title });
       const sctx: StepContext = {
-        deps, plan, hop, step, timeoutMs: opts.timeoutMs, concurrency: opts.concurrency, restart: opts.restart, deleteBarePods: opts.deleteBarePods, signal: opts.signal,
+        deps, plan, hop, step, journalData, timeoutMs: opts.timeoutMs, concurrency: opts.concurrency, restart: opts.restart, deleteBarePods: opts.deleteBarePods, signal: opts.signal,
         progress: (m) => { t.output = m; event({ event: 'progress', message: m }); },
       };
       try {
         const out = await executorFor(step.kind)(sctx);
         if (out.unresolved?.length) ctx.result.unresolved.push({ step: step.id, items: out.unresolved });
+        if (out.data) journalData.set(step.id, out.data);
         await appendJournal(deps.fs, opts.backupDir, { type: 'step', runId, at: new Date(deps.clock.now()).toISOString(), step: step.id, status: 'done', ...(out.data ? { data: out.data } : {}) });
         ctx.result.stepsRun.push(step.id);
         event({ event: 'done', skipped: out.skipped, unresolved: out.unresolved ?? [], data: out.data });
@@ -82,7 +83,8 @@ export async function runPlan(deps: Deps, plan: Plan, opts: RunOptions): Promise
   const done = opts.resume?.done ?? new Set<string>();
   const steps = plan.hops.flatMap((h) => h.steps);
   const result: RunResult = { runId, unresolved: [], stepsRun: [], stepsSkipped: steps.filter((s) => done.has(s.id)).map((s) => s.id) };
-  const list = new Listr<Ctx>(steps.map((s) => task(deps, plan, s, opts, runId, done)), {
+  const journalData = new Map(opts.resume?.data ?? []);
+  const list = new Listr<Ctx>(steps.map((s) => task(deps, plan, s, opts, runId, done, journalData)), {
     concurrent: false,
     exitOnError: true,
     registerSignalListeners: false,

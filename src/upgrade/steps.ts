@@ -10,6 +10,8 @@ import { restartWorkloads, skewReport } from '../workloads/index.ts';
 import { waitForSentinelGone } from '../controlplane/sentinel.ts';
 import { applyCrdsFromYaml, deleteMeshCrds } from './step-crds.ts';
 import { installedNow } from './live-state.ts';
+import { reinjectWorkloads } from './reinject.ts';
+import type { WorkloadRef } from '../workloads/owners.ts';
 import { objectPath, core } from '../kube/paths.ts';
 
 /** What every step executor gets. */
@@ -22,6 +24,8 @@ export interface StepContext {
   concurrency: number;
   restart: 'behind' | 'all' | 'none';
   deleteBarePods: boolean;
+  /** Data journaled by the steps finished so far (this run and the runs it resumes). */
+  journalData: ReadonlyMap<string, Record<string, unknown>>;
   /** A line of progress under the step's title. */
   progress: (message: string) => void;
   signal: AbortSignal;
@@ -51,14 +55,23 @@ async function runCommands(ctx: StepContext): Promise<void> {
 
 const p = <T>(ctx: StepContext, key: string) => ctx.step.params[key] as T;
 
+/** The workloads that had sidecars when this hop's backup was taken (journaled by the backup step). */
+function injectedAtBackup(ctx: StepContext): WorkloadRef[] {
+  const backup = ctx.hop.steps.find((s) => s.kind === 'backup');
+  return (backup && (ctx.journalData.get(backup.id)?.injected as WorkloadRef[] | undefined)) ?? [];
+}
+
 const executors: Record<StepKind, Executor> = {
   async backup(ctx) {
     const dir = p<string>(ctx, 'dir');
     // A backup that was not journaled is incomplete (killed mid-write): start it again.
     await ctx.deps.fs.rm(dir, { recursive: true, force: true });
     const s = await backupMesh(ctx.deps, { dir, concurrency: ctx.concurrency, meshNamespace: p(ctx, 'namespace'), meshVersion: p(ctx, 'meshVersion'), release: ctx.plan.release });
-    ctx.progress(`${s.objects} objects in ${s.kinds.length} kinds, ${s.crds} CRDs; verified`);
-    return { data: { objects: s.objects, kinds: Object.fromEntries(s.kinds.map((k) => [k.kind, k.count])), absent: s.absent.map((a) => a.kind) } };
+    // Which workloads are in the mesh now: after the upgrade each of them must be again, on the new version.
+    const skew = await skewReport(ctx.deps, { meshNamespace: p(ctx, 'namespace') });
+    const injected = skew.workloads.map((w) => ({ namespace: w.namespace, kind: w.kind, name: w.name }));
+    ctx.progress(`${s.objects} objects in ${s.kinds.length} kinds, ${s.crds} CRDs; verified. ${injected.length} injected workloads recorded`);
+    return { data: { objects: s.objects, kinds: Object.fromEntries(s.kinds.map((k) => [k.kind, k.count])), absent: s.absent.map((a) => a.kind), injected } };
   },
   async 'label-namespaces'(ctx) {
     const label = p<Record<string, string>>(ctx, 'label');
@@ -122,6 +135,13 @@ const executors: Record<StepKind, Executor> = {
   async restart(ctx) {
     if (ctx.restart === 'none') return { skipped: '--restart none' };
     const target = p<string>(ctx, 'targetVersion');
+    const unmeshed = ctx.hop.steps.some((s) => s.kind === 'restart-unmeshed');
+    if (unmeshed) {
+      // Every injected workload was re-rolled without the mesh: bring back the ones recorded at backup.
+      const r = await reinjectWorkloads(ctx.deps, injectedAtBackup(ctx), { timeoutMs: ctx.timeoutMs, concurrency: ctx.concurrency, progress: ctx.progress });
+      ctx.progress(`re-rolled ${r.restarted.length} workloads back into the mesh`);
+      if (r.unresolved.length) return { data: { reinjected: r.restarted.length }, unresolved: r.unresolved };
+    }
     const r = await restartWorkloads(ctx.deps, { targetVersion: target, mode: ctx.restart, concurrency: ctx.concurrency, timeoutMs: ctx.timeoutMs, deleteBarePods: ctx.deleteBarePods,
       onProgress: (pr) => ctx.progress(`${pr.kind} ${pr.namespace}/${pr.name}: ${pr.message}`) });
     const left = [...r.skipped.map((s) => `${s.kind} ${s.namespace}/${s.name}: ${s.reason}`), ...r.timedOut.map((t) => `${t.kind} ${t.namespace}/${t.name}: ${t.message}`), ...r.failed.map((t) => `${t.kind} ${t.namespace}/${t.name}: ${t.message}`)];
@@ -133,6 +153,10 @@ const executors: Record<StepKind, Executor> = {
     const unresolved: string[] = [];
     if (report.controlPlane.version !== version) unresolved.push(`control plane runs ${report.controlPlane.version ?? 'nothing'}, expected ${version}`);
     for (const w of report.workloads.filter((x) => x.behind)) unresolved.push(`${w.kind} ${w.namespace}/${w.name} runs sidecars ${Object.keys(w.versions).join(', ')}`);
+    const meshedNow = new Set(report.workloads.map((w) => `${w.kind}/${w.namespace}/${w.name}`));
+    for (const w of injectedAtBackup(ctx)) {
+      if (!meshedNow.has(`${w.kind}/${w.namespace}/${w.name}`)) unresolved.push(`${w.kind} ${w.namespace}/${w.name} had a sidecar before the upgrade and has none now`);
+    }
     // The custom resources must equal the backup: restore with skip re-creates anything lost and checks every object.
     const r = await restoreBackup(ctx.deps, { dir: p(ctx, 'backup'), onConflict: 'skip', dryRun: false, timeoutMs: ctx.timeoutMs, concurrency: ctx.concurrency, targetMeshVersion: version });
     for (const i of r.items) if (i.verified === false || !['created', 'unchanged', 'overwritten'].includes(i.outcome)) unresolved.push(`${i.kind} ${i.namespace}/${i.name}: ${i.outcome}${i.detail ? ` (${i.detail})` : ''}`);

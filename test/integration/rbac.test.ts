@@ -13,7 +13,7 @@ import { createKube, type Kube } from '../../src/kube/client.ts';
 import { loadKubeConfig } from '../../src/kube/kubeconfig.ts';
 import { stepPermissions } from '../../src/upgrade/permissions.ts';
 import { leaseNamespace } from '../../src/upgrade/lease.ts';
-import { clusterDir, kubectl, kubeconfigPath, testKube, uniqueName } from '../support/cluster.ts';
+import { clusterDir, kubectl, kubeconfigPath, runTool, testKube, uniqueName } from '../support/cluster.ts';
 import { loadDocs, type Doc } from '../unit/distribution/manifests.ts';
 
 const id = uniqueName('rbac');
@@ -37,6 +37,8 @@ function renamedManifests(): Doc[] {
 
 let saKube: Kube;
 let admin: Kube;
+let saKubeconfig: string;
+let saToken: string;
 const docs = renamedManifests();
 const saNamespace = docs.find((d) => d.kind === 'Namespace')!.metadata.name;
 const saName = docs.find((d) => d.kind === 'ServiceAccount')!.metadata.name;
@@ -68,14 +70,19 @@ beforeAll(async () => {
     contexts: [{ name: 'sa', context: { cluster: 'test', user: saName } }],
   }), { mode: 0o600 });
   saKube = await createKube(loadKubeConfig({ kubeconfig: file }));
+  saKubeconfig = file;
+  saToken = token.status.token;
 });
 
 afterAll(async () => {
   for (const d of [...docs].reverse()) {
     await kubectl(['delete', d.kind, d.metadata.name, ...(d.metadata.namespace ? ['-n', d.metadata.namespace] : []), '--ignore-not-found', '--wait=false'], { reject: false });
   }
+  await kubectl(['delete', 'namespace', workNamespace, '--ignore-not-found', '--wait=false'], { reject: false });
   fs.rmSync(tmp, { recursive: true, force: true });
 });
+
+const workNamespace = `${id}-work`.slice(0, 63);
 
 describe('the ServiceAccount bound to manifests/rbac', () => {
   it('is really that ServiceAccount (the token is not the admin\'s)', async () => {
@@ -120,5 +127,21 @@ describe('the ServiceAccount bound to manifests/rbac', () => {
       await admin.request({ method: 'DELETE', path: `/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/${name}` }).catch(() => undefined);
       await admin.request({ method: 'DELETE', path: `/apis/rbac.authorization.k8s.io/v1/clusterroles/${name}` }).catch(() => undefined);
     }
+  });
+
+  it('runs backup and restore as the ServiceAccount, and never prints its token', async () => {
+    await kubectl(['create', 'namespace', workNamespace]);
+    const split = { apiVersion: 'split.smi-spec.io/v1alpha3', kind: 'TrafficSplit', metadata: { name: 'web', namespace: workNamespace }, spec: { service: 'web', backends: [{ service: 'web-v1', weight: 100 }] } };
+    await kubectl(['apply', '-f', '-'], { input: JSON.stringify(split) });
+    const env = { KUBECONFIG: saKubeconfig };
+    const dir = path.join(tmp, 'backup');
+    const backup = await runTool(['backup', '-n', workNamespace, '--dir', dir], { env });
+    expect(backup.exitCode, backup.stderr).toBe(0);
+    await kubectl(['delete', 'trafficsplit', 'web', '-n', workNamespace]);
+    const restore = await runTool(['restore', '--from', dir], { env });
+    expect(restore.exitCode, restore.stderr).toBe(0);
+    expect(restore.stdout).toMatch(/created 1\b/);
+    expect((await kubectl(['get', 'trafficsplit', 'web', '-n', workNamespace, '-o', 'jsonpath={.spec.backends[0].service}'])).stdout).toBe('web-v1');
+    for (const out of [backup.stdout, backup.stderr, restore.stdout, restore.stderr]) expect(out.includes(saToken)).toBe(false);
   });
 });

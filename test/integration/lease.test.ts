@@ -1,0 +1,142 @@
+/**
+ * One run at a time per mesh (src/upgrade/lease.ts) against the real API server: a second run is
+ * refused with exit 3 naming the holder; a stale lease from a killed run is refused without
+ * --resume and taken over with it; a lease whose holder was a process on this host that is gone
+ * is taken over at once by the run that resumes it.
+ */
+import os from 'node:os';
+import { execa } from 'execa';
+import { afterAll, describe, expect, it } from 'vitest';
+import { acquireLease, leaseDurationSeconds, leaseName, leaseNamespace } from '../../src/upgrade/lease.ts';
+import { PreflightError } from '../../src/errors.ts';
+import { KubeApiError } from '../../src/kube/client.ts';
+import { collectionPath, core, objectPath } from '../../src/kube/paths.ts';
+import { testDeps, testKube, uniqueName } from '../support/cluster.ts';
+
+const meshes: string[] = [];
+function newMesh(): string {
+  const ns = uniqueName('lease');
+  meshes.push(ns);
+  return ns;
+}
+
+const micro = (ms: number) => new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+
+interface Lease { spec: { holderIdentity?: string; acquireTime?: string; renewTime?: string } }
+
+async function getLease(mesh: string): Promise<Lease | undefined> {
+  try {
+    return await (await testKube()).request<Lease>({ path: objectPath(core.leases, leaseName(mesh), leaseNamespace) });
+  } catch (err) {
+    if (err instanceof KubeApiError && err.status === 404) return undefined;
+    throw err;
+  }
+}
+
+/** Plants a Lease as an earlier run would have left it. */
+async function plantLease(mesh: string, holder: string, renewedMsAgo: number): Promise<void> {
+  const t = Date.now() - renewedMsAgo;
+  await (await testKube()).request({ method: 'POST', path: collectionPath(core.leases, leaseNamespace), body: {
+    apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: leaseName(mesh) },
+    spec: { holderIdentity: holder, leaseDurationSeconds, acquireTime: micro(t), renewTime: micro(t) },
+  } });
+}
+
+/** The pid of a process that has exited (and so runs no more on this host). */
+async function deadPid(): Promise<number> {
+  const child = execa('true');
+  const pid = child.pid!;
+  await child;
+  expect(() => process.kill(pid, 0)).toThrow();
+  return pid;
+}
+
+async function refusal(p: Promise<unknown>): Promise<PreflightError> {
+  const err = await p.then(() => undefined, (e: unknown) => e);
+  expect(err).toBeInstanceOf(PreflightError);
+  return err as PreflightError;
+}
+
+afterAll(async () => {
+  const kube = await testKube();
+  for (const m of meshes) await kube.request({ method: 'DELETE', path: objectPath(core.leases, leaseName(m), leaseNamespace) }).catch(() => undefined);
+});
+
+describe('acquireLease on the real API server', () => {
+  it('a second run for the same mesh is refused with exit 3 naming the holder; it can run after release', async () => {
+    const mesh = newMesh();
+    const deps = await testDeps();
+    const first = await acquireLease(deps, { meshNamespace: mesh, runId: 'run-one' });
+    const holder = `${os.hostname()}/pid-${process.pid}/run-one`;
+    expect((await getLease(mesh))?.spec.holderIdentity).toBe(holder);
+
+    const err = await refusal(acquireLease(deps, { meshNamespace: mesh, runId: 'run-two' }));
+    expect(err.exitCode).toBe(3);
+    expect(err.failures[0]?.message).toContain(holder);
+    expect(err.failures[0]?.message).toContain(`${leaseNamespace}/${leaseName(mesh)}`);
+    expect(err.failures[0]?.fix).toMatch(/--resume DIR/);
+    // The live holder keeps its lease.
+    expect((await getLease(mesh))?.spec.holderIdentity).toBe(holder);
+
+    await first.release();
+    expect(await getLease(mesh)).toBeUndefined();
+    const second = await acquireLease(deps, { meshNamespace: mesh, runId: 'run-two' });
+    expect((await getLease(mesh))?.spec.holderIdentity).toMatch(/\/run-two$/);
+    await second.release();
+  });
+
+  it('--resume of a run whose holder is still alive and renewing is refused too', async () => {
+    const mesh = newMesh();
+    const deps = await testDeps();
+    const live = await acquireLease(deps, { meshNamespace: mesh, runId: 'run-live' });
+    const err = await refusal(acquireLease(deps, { meshNamespace: mesh, runId: 'run-again', resumeRunId: 'run-live' }));
+    expect(err.exitCode).toBe(3);
+    expect(err.failures[0]?.message).toContain('/run-live');
+    await live.release();
+  });
+
+  it('a stale lease (renewed 10 minutes ago, another host) is refused without resume and taken over with resumeRunId', async () => {
+    const mesh = newMesh();
+    const deps = await testDeps();
+    await plantLease(mesh, 'other-host/pid-4242/run-killed', 10 * 60_000);
+
+    const err = await refusal(acquireLease(deps, { meshNamespace: mesh, runId: 'run-new' }));
+    expect(err.exitCode).toBe(3);
+    expect(err.failures[0]?.message).toMatch(/stale lease .*other-host\/pid-4242\/run-killed/);
+    expect(err.failures[0]?.fix).toMatch(/--resume DIR/);
+    expect((await getLease(mesh))?.spec.holderIdentity).toBe('other-host/pid-4242/run-killed');
+
+    const held = await acquireLease(deps, { meshNamespace: mesh, runId: 'run-resumed', resumeRunId: 'run-killed' });
+    const now = await getLease(mesh);
+    expect(now?.spec.holderIdentity).toBe(`${os.hostname()}/pid-${process.pid}/run-resumed`);
+    expect(Date.parse(now!.spec.renewTime!)).toBeGreaterThan(Date.now() - 60_000);
+    await held.release();
+  });
+
+  it('a fresh lease held by a dead process on this host is taken over at once by resumeRunId = its run id', async () => {
+    const mesh = newMesh();
+    const deps = await testDeps();
+    const pid = await deadPid();
+    const holder = `${os.hostname()}/pid-${pid}/run-sigkilled`;
+    await plantLease(mesh, holder, 1_000); // renewed a second ago: fresh by time
+
+    // Without --resume, or resuming another run, the fresh lease still stands.
+    expect((await refusal(acquireLease(deps, { meshNamespace: mesh, runId: 'run-x' }))).failures[0]?.message).toContain(holder);
+    expect((await refusal(acquireLease(deps, { meshNamespace: mesh, runId: 'run-x', resumeRunId: 'run-other' }))).failures[0]?.message).toContain(holder);
+
+    const started = Date.now();
+    const held = await acquireLease(deps, { meshNamespace: mesh, runId: 'run-after-kill', resumeRunId: 'run-sigkilled' });
+    expect(Date.now() - started).toBeLessThan(5_000); // at once, not after the 60 s lease duration
+    expect((await getLease(mesh))?.spec.holderIdentity).toBe(`${os.hostname()}/pid-${process.pid}/run-after-kill`);
+    await held.release();
+  });
+
+  it('a fresh lease held by a dead pid on another host is not taken over (the pid says nothing there)', async () => {
+    const mesh = newMesh();
+    const deps = await testDeps();
+    const pid = await deadPid();
+    await plantLease(mesh, `not-${os.hostname()}/pid-${pid}/run-elsewhere`, 1_000);
+    const err = await refusal(acquireLease(deps, { meshNamespace: mesh, runId: 'run-y', resumeRunId: 'run-elsewhere' }));
+    expect(err.failures[0]?.message).toContain(`not-${os.hostname()}/pid-${pid}/run-elsewhere`);
+  });
+});

@@ -10,6 +10,7 @@
  * (same end state). The entry is merged into bench/results-restart.json.
  */
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { execa } from 'execa';
@@ -31,7 +32,8 @@ const prefix = `bench-rr-${Date.now().toString(36)}`;
 const mesh = `${prefix}-mesh`;
 const apps = `${prefix}-apps`;
 const names = Array.from({ length: total }, (_, i) => `app-${i}`);
-const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
+// The machine is shared: each line carries the 1-minute load average, to read the figures by.
+const log = (m: string) => process.stderr.write(`[bench] ${m} (load ${os.loadavg()[0]!.toFixed(1)})\n`);
 
 async function timed<T>(fn: () => Promise<T>): Promise<{ seconds: number; value: T }> {
   const t0 = performance.now();

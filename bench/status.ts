@@ -11,6 +11,7 @@
  * baseline_seconds, speedup, peak_rss_mb}.
  */
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { execa } from 'execa';
@@ -29,7 +30,8 @@ const env = Object.fromEntries((await fs.readFile(path.join(root, '.cluster/env'
 const prefix = `bench-st-${Date.now().toString(36)}`;
 const mesh = `${prefix}-mesh`;
 const namespaces = Array.from({ length: nsCount }, (_, i) => `${prefix}-${i}`);
-const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
+// The machine is shared: each line carries the 1-minute load average, to read the figures by.
+const log = (m: string) => process.stderr.write(`[bench] ${m} (load ${os.loadavg()[0]!.toFixed(1)})\n`);
 
 async function timed<T>(fn: () => Promise<T>): Promise<{ seconds: number; value: T }> {
   const t0 = performance.now();

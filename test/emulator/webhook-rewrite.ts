@@ -3,8 +3,15 @@ import type { KubeObject } from '../../src/kube/client.ts';
 /**
  * Pure rules for pointing the mesh's webhook configurations at the emulator. A chart registers
  * `clientConfig.service` (an in-cluster Service the fake pods cannot back); the emulator replaces
- * it with its own loopback URL and CA. The mesh namespace is kept in the URL path
- * (/mesh/<namespace>/<chart path>) so each installed mesh answers with its own version.
+ * each such webhook with a copy named `emulated.<name>` whose clientConfig is its own loopback
+ * URL and CA. The mesh namespace is kept in the URL path (/mesh/<namespace>/<chart path>) so each
+ * installed mesh answers with its own version.
+ *
+ * Why a renamed copy rather than an edited clientConfig: `helm upgrade` (Helm 3's three-way
+ * merge and Helm 4's server-side apply alike) re-adds `service` next to an edited `url`, and the
+ * API server refuses a clientConfig with both, so every upgrade of the release would fail. With
+ * the copy, an upgrade re-adds the chart's entry beside it, which is valid; the emulator then
+ * folds it into the copy again (taking any new rules from the new chart).
  */
 
 /** The configuration names the real charts (1.6.0, 1.7.0, 2.0.0) register. */
@@ -15,6 +22,9 @@ export const meshWebhookConfigNames: Record<string, string> = {
 };
 
 export const partOfLabel = 'app.kubernetes.io/part-of';
+/** Test fixtures that must stay out of other emulator instances' way carry this label instead of part-of. */
+export const testMeshLabel = 'nsm-upgrade.test/mesh-webhooks';
+export const emulatedPrefix = 'emulated.';
 
 export interface ClientConfig {
   url?: string;
@@ -31,7 +41,7 @@ export interface Target { baseUrl: string; caBundle: string }
 export function belongsToMesh(cfg: WebhookConfiguration, requiredLabels: Record<string, string> = {}): boolean {
   const labels = cfg.metadata?.labels ?? {};
   for (const [k, v] of Object.entries(requiredLabels)) if (labels[k] !== v) return false;
-  return (cfg.metadata?.name ?? '') in meshWebhookConfigNames || labels[partOfLabel] === 'nginx-service-mesh';
+  return (cfg.metadata?.name ?? '') in meshWebhookConfigNames || labels[partOfLabel] === 'nginx-service-mesh' || labels[testMeshLabel] === 'true';
 }
 
 /** Where a webhook's calls go now, as {meshNamespace, path}. */
@@ -59,17 +69,22 @@ export function parseRequestPath(pathname: string): { meshNamespace?: string; pa
 }
 
 /**
- * The webhooks with every clientConfig pointed at the emulator, or undefined when they already
- * are. Everything else (rules, selectors, failurePolicy, sideEffects) is kept as the chart set it.
+ * The webhooks with every chart entry replaced by its emulated copy (same position, rules,
+ * selectors and failurePolicy as the chart set them), or undefined when nothing needs to change.
  */
 export function rewriteWebhooks(cfg: WebhookConfiguration, target: Target): WebhookConfiguration['webhooks'] | undefined {
   const hooks = cfg.webhooks ?? [];
+  const chartNames = new Set(hooks.filter((h) => !h.name?.startsWith(emulatedPrefix)).map((h) => `${emulatedPrefix}${h.name ?? ''}`));
   let changed = false;
-  const out = hooks.map((h) => {
+  const out: NonNullable<WebhookConfiguration['webhooks']> = [];
+  for (const h of hooks) {
+    const emulated = h.name?.startsWith(emulatedPrefix) ?? false;
+    // A copy whose chart entry came back (an upgrade) is replaced by a fresh copy of that entry.
+    if (emulated && chartNames.has(h.name!)) { changed = true; continue; }
     const url = urlFor(target, h.clientConfig);
-    if (h.clientConfig?.url === url && h.clientConfig.caBundle === target.caBundle && !h.clientConfig.service) return h;
+    if (emulated && h.clientConfig?.url === url && h.clientConfig.caBundle === target.caBundle && !h.clientConfig.service) { out.push(h); continue; }
     changed = true;
-    return { ...h, clientConfig: { url, caBundle: target.caBundle } };
-  });
+    out.push({ ...h, name: emulated ? h.name : `${emulatedPrefix}${h.name ?? ''}`, clientConfig: { url, caBundle: target.caBundle } });
+  }
   return changed ? out : undefined;
 }

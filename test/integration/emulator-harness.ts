@@ -7,6 +7,8 @@ import { clusterDir, kubeconfigPath, repoRoot } from '../support/cluster.ts';
 /**
  * The mesh emulator the emulator tests talk to: the cluster's own instance when one is running
  * (.cluster/emulator.pid alive), else a private one started here and stopped afterwards.
+ * NSM_EMULATOR_TEST_PRIVATE=1 forces a private instance limited to the test's scope labels
+ * (to try emulator changes while the cluster's instance runs older code; the two never compete).
  */
 export interface EmulatorUnderTest {
   port: number;
@@ -35,8 +37,9 @@ async function waitForFile(file: string, timeoutMs: number, why: () => string): 
   throw new Error(`${file} did not appear within ${timeoutMs} ms: ${why()}`);
 }
 
-export async function useEmulator(): Promise<EmulatorUnderTest> {
-  const shared = !process.env.TEST_KUBECONFIG && alive(path.join(clusterDir, 'emulator.pid'));
+export async function useEmulator(scope: Record<string, string>): Promise<EmulatorUnderTest> {
+  const forcePrivate = process.env.NSM_EMULATOR_TEST_PRIVATE === '1';
+  const shared = !forcePrivate && !process.env.TEST_KUBECONFIG && alive(path.join(clusterDir, 'emulator.pid'));
   if (shared) {
     const port = Number(await waitForFile(path.join(clusterDir, 'emulator.port'), 60_000, () => 'the cluster emulator runs but wrote no port'));
     return { port, caPem: fs.readFileSync(path.join(clusterDir, 'emulator-pki/ca.crt'), 'utf8') };
@@ -44,7 +47,8 @@ export async function useEmulator(): Promise<EmulatorUnderTest> {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nsm-emulator-test-'));
   const node = path.join(repoRoot, 'node_modules/node/bin/node');
   const child = spawn(fs.existsSync(node) ? node : process.execPath,
-    [path.join(repoRoot, 'test/emulator/main.ts'), '--kubeconfig', kubeconfigPath(), '--state-dir', stateDir],
+    [path.join(repoRoot, 'test/emulator/main.ts'), '--kubeconfig', kubeconfigPath(), '--state-dir', stateDir,
+      ...(forcePrivate ? Object.entries(scope).flatMap(([k, v]) => ['--scope', `${k}=${v}`]) : [])],
     { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (c: Buffer) => { out += c.toString(); });

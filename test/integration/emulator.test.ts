@@ -17,6 +17,8 @@ const appNs = `${id}-app`;
 const scopeLabel = { 'nsm-upgrade.test/emulator': id };
 const group = `${id}.emulator.test`;
 const partOf = { 'app.kubernetes.io/part-of': 'nginx-service-mesh' };
+// The test's webhook configurations: managed like the mesh's, by this test's emulator only.
+const configLabels = { 'nsm-upgrade.test/mesh-webhooks': 'true', ...scopeLabel };
 const admission = '/apis/admissionregistration.k8s.io/v1';
 // Mutating configurations are called in name order: "a-" runs before any chart's injector.
 const mutatingName = `a-${id}-injector`;
@@ -28,7 +30,7 @@ let emu: EmulatorUnderTest;
 interface Pod { metadata: { name: string; annotations?: Record<string, string>; labels?: Record<string, string> }; spec: { containers: { name: string; image: string }[]; initContainers?: { name: string; image: string }[] } }
 
 const controlPlane = (tag: string) => ({
-  apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'nginx-mesh-api', labels: { ...partOf, 'app.kubernetes.io/name': 'nginx-mesh-api' } },
+  apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'nginx-mesh-api', labels: { ...partOf, ...scopeLabel, 'app.kubernetes.io/name': 'nginx-mesh-api' } },
   spec: {
     replicas: 1, selector: { matchLabels: { app: 'nginx-mesh-api' } },
     template: { metadata: { labels: { app: 'nginx-mesh-api' } }, spec: { containers: [{ name: 'nginx-mesh-api', image: `docker-registry.nginx.com/nsm/nginx-mesh-api:${tag}` }], tolerations: [{ operator: 'Exists' }] } },
@@ -50,18 +52,18 @@ const sidecarImage = (p: Pod) => p.spec.containers.find((c) => c.name === 'nginx
 
 beforeAll(async () => {
   kube = await testKube();
-  emu = await useEmulator();
+  emu = await useEmulator(scopeLabel);
   for (const [name, labels] of [[meshNs, scopeLabel], [appNs, { ...scopeLabel, 'injector.nsm.nginx.com/auto-inject': 'enabled' }]] as const) {
     await kube.request({ method: 'POST', path: collectionPath(core.namespaces), body: { metadata: { name, labels } } });
   }
   await kube.request({ method: 'POST', path: collectionPath(core.deployments, meshNs), body: controlPlane('1.6.0') });
   await kube.request({
     method: 'POST', path: `${admission}/mutatingwebhookconfigurations`,
-    body: { metadata: { name: mutatingName, labels: partOf }, webhooks: [{ name: 'nginx-mesh-api.sidecar.injector', ...webhookBase('/inject'), rules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'] }] }] },
+    body: { metadata: { name: mutatingName, labels: configLabels }, webhooks: [{ name: 'nginx-mesh-api.sidecar.injector', ...webhookBase('/inject'), rules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'] }] }] },
   });
   await kube.request({
     method: 'POST', path: `${admission}/validatingwebhookconfigurations`,
-    body: { metadata: { name: validatingName, labels: partOf }, webhooks: [{ name: 'nginx-mesh-api.policy.validator', ...webhookBase('/validate'), rules: [{ apiGroups: [group], apiVersions: ['*'], operations: ['CREATE', 'UPDATE', 'DELETE'], resources: ['trafficsplits'] }] }] },
+    body: { metadata: { name: validatingName, labels: configLabels }, webhooks: [{ name: 'nginx-mesh-api.policy.validator', ...webhookBase('/validate'), rules: [{ apiGroups: [group], apiVersions: ['*'], operations: ['CREATE', 'UPDATE', 'DELETE'], resources: ['trafficsplits'] }] }] },
   });
   // A TrafficSplit kind in a group of this test's own, so no shared SMI CRD is touched.
   await kube.request({
@@ -86,13 +88,14 @@ afterAll(async () => {
 });
 
 describe('mesh emulator', () => {
-  it('rewrites the webhook configurations to its own URL and CA, keeping failurePolicy', async () => {
+  it('replaces each webhook by an emulated copy with its own URL and CA, keeping failurePolicy', async () => {
     const caBundle = Buffer.from(emu.caPem).toString('base64');
     for (const [plural, name, path] of [['mutatingwebhookconfigurations', mutatingName, 'inject'], ['validatingwebhookconfigurations', validatingName, 'validate']]) {
       const hook = await eventually(`${name} rewritten`, async () => {
-        const cfg = await kube.request<{ webhooks: { clientConfig: { url?: string; caBundle?: string; service?: unknown }; failurePolicy: string }[] }>({ path: `${admission}/${plural}/${name}` });
-        return cfg.webhooks[0]?.clientConfig.url ? cfg.webhooks[0] : undefined;
+        const cfg = await kube.request<{ webhooks: { name: string; clientConfig: { url?: string; caBundle?: string; service?: unknown }; failurePolicy: string }[] }>({ path: `${admission}/${plural}/${name}` });
+        return cfg.webhooks.length === 1 && cfg.webhooks[0]?.clientConfig.url ? cfg.webhooks[0] : undefined;
       });
+      expect(hook.name).toMatch(/^emulated\.nginx-mesh-api\./);
       expect(hook.clientConfig).toEqual({ url: `https://127.0.0.1:${emu.port}/mesh/${meshNs}/${path}`, caBundle });
       expect(hook.failurePolicy).toBe('Fail');
     }

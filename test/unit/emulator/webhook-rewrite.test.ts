@@ -11,22 +11,34 @@ const chartConfig = (): WebhookConfiguration => ({
 });
 
 describe('rewriteWebhooks', () => {
-  it('points each Service clientConfig at the emulator, keeping the mesh namespace and path and everything else', () => {
+  it('replaces each chart webhook by an emulated copy pointed at the emulator, keeping the mesh namespace, path and everything else', () => {
     const out = rewriteWebhooks(chartConfig(), target)!;
-    expect(out[0]).toEqual({ name: 'nginx-mesh-api.sidecar.injector', failurePolicy: 'Fail', clientConfig: { url: 'https://127.0.0.1:4443/mesh/nginx-mesh/inject', caBundle: 'Q0E=' } });
-    expect(out[1]!.clientConfig).toEqual({ url: 'https://127.0.0.1:4443/mesh/nginx-mesh/validate-spiffeid-spiffe-io-v1beta1-spiffeid', caBundle: 'Q0E=' });
+    expect(out[0]).toEqual({ name: 'emulated.nginx-mesh-api.sidecar.injector', failurePolicy: 'Fail', clientConfig: { url: 'https://127.0.0.1:4443/mesh/nginx-mesh/inject', caBundle: 'Q0E=' } });
+    expect(out[1]).toEqual({ name: 'emulated.other', clientConfig: { url: 'https://127.0.0.1:4443/mesh/nginx-mesh/validate-spiffeid-spiffe-io-v1beta1-spiffeid', caBundle: 'Q0E=' } });
   });
-  it('is a no-op once rewritten, and re-points a URL left by an earlier emulator', () => {
+  it('is a no-op once rewritten, and re-points copies left by an earlier emulator', () => {
     const cfg = chartConfig();
     cfg.webhooks = rewriteWebhooks(cfg, target);
     expect(rewriteWebhooks(cfg, target)).toBeUndefined();
     const moved = rewriteWebhooks(cfg, { baseUrl: 'https://127.0.0.1:5555', caBundle: 'TkVX' })!;
-    expect(moved[0]!.clientConfig).toEqual({ url: 'https://127.0.0.1:5555/mesh/nginx-mesh/inject', caBundle: 'TkVX' });
+    expect(moved.map((h) => [h.name, h.clientConfig])).toEqual([
+      ['emulated.nginx-mesh-api.sidecar.injector', { url: 'https://127.0.0.1:5555/mesh/nginx-mesh/inject', caBundle: 'TkVX' }],
+      ['emulated.other', { url: 'https://127.0.0.1:5555/mesh/nginx-mesh/validate-spiffeid-spiffe-io-v1beta1-spiffeid', caBundle: 'TkVX' }],
+    ]);
+  });
+  it('folds a chart entry that an upgrade put back beside its copy into a fresh copy with the new rules', () => {
+    const cfg = chartConfig();
+    const copies = rewriteWebhooks(cfg, target)!;
+    // what `helm upgrade` leaves: the copies plus the chart's entry again, with changed rules
+    cfg.webhooks = [...copies, { name: 'nginx-mesh-api.sidecar.injector', rules: ['new'], failurePolicy: 'Fail', clientConfig: { service: { namespace: 'nginx-mesh', path: '/inject' } } }];
+    const out = rewriteWebhooks(cfg, target)!;
+    expect(out.map((h) => h.name)).toEqual(['emulated.other', 'emulated.nginx-mesh-api.sidecar.injector']);
+    expect(out[1]).toEqual({ name: 'emulated.nginx-mesh-api.sidecar.injector', rules: ['new'], failurePolicy: 'Fail', clientConfig: { url: 'https://127.0.0.1:4443/mesh/nginx-mesh/inject', caBundle: 'Q0E=' } });
   });
   it('treats a wrong CA as needing a rewrite', () => {
     const cfg = chartConfig();
     cfg.webhooks = rewriteWebhooks(cfg, target)!.map((h) => ({ ...h, clientConfig: { ...h.clientConfig, caBundle: 'b2xk' } }));
-    expect(rewriteWebhooks(cfg, target)).toHaveLength(2);
+    expect(rewriteWebhooks(cfg, target)?.map((h) => h.clientConfig?.caBundle)).toEqual(['Q0E=', 'Q0E=']);
   });
 });
 
@@ -36,6 +48,7 @@ describe('belongsToMesh', () => {
     expect(belongsToMesh({ metadata: { name: 'x', labels: { 'app.kubernetes.io/part-of': 'nginx-service-mesh' } } })).toBe(true);
     expect(belongsToMesh({ metadata: { name: 'cert-manager-webhook' } })).toBe(false);
     expect(belongsToMesh(chartConfig(), { 'test/id': 'a' })).toBe(false);
+    expect(belongsToMesh({ metadata: { name: 'fixture', labels: { 'nsm-upgrade.test/mesh-webhooks': 'true' } } })).toBe(true);
   });
 });
 

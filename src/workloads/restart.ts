@@ -106,6 +106,8 @@ export async function restartWorkloads(deps: Deps, opts: RestartOptions): Promis
       ({ done: result.restarted, deleted: result.deleted, timeout: result.timedOut, failed: result.failed })[r.state].push(outcome);
     }));
   }
+  // waves finish in any order: list outcomes in plan order (namespace, kind, name)
+  for (const list of [result.restarted, result.deleted, result.timedOut, result.failed]) list.sort((a, b) => workloadKey(a).localeCompare(workloadKey(b)));
   const after = await discoverInjectedWorkloads(deps, opts.namespace);
   const final = buildSkewReport({ meshNamespace: '', targetVersion: opts.targetVersion, controlPlane: { version: null, components: [] }, workloads: after.workloads, namespaceLabels: new Map() });
   result.final = { converged: final.converged, byVersion: final.byVersion, behind: final.workloads.filter((w) => w.behind) };

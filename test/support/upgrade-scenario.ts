@@ -1,0 +1,90 @@
+/**
+ * One upgrade scenario on the test cluster: a mesh at `from`, injected workloads and custom
+ * resources in a few namespaces, then the real CLI, then the end state checked against what
+ * was there before (custom resources equal, control plane and every sidecar on the target).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'vitest';
+import type { Kube } from '../../src/kube/client.ts';
+import { clusterEnv, runTool, testKube, uniqueName, type ToolResult } from './cluster.ts';
+import { deployWithHelm, deployWithMeshctl, meshctlBin, populate, removeMesh, sidecarVersions, snapshot, waitRolledOut, type Snapshot, chartsDir } from './mesh-scenario.ts';
+import { detectInstall } from '../../src/mesh/detect.ts';
+
+export interface Scenario {
+  kube: Kube;
+  meshNamespace: string;
+  appNamespaces: string[];
+  before: Snapshot;
+  backupDir: string;
+  cleanup(): Promise<void>;
+}
+
+export interface ScenarioOptions {
+  method: 'meshctl' | 'helm';
+  from: string;
+  environment?: 'kubernetes' | 'openshift';
+  /** Helm binary for the helm method (HELM3 or HELM4 from .cluster/env). */
+  helm?: 'HELM3' | 'HELM4';
+  /** Label the app namespaces for 2.0's opt-in injection up front. */
+  optIn?: boolean;
+  namespaces?: number;
+}
+
+async function waitGone(kube: Kube, namespace: string): Promise<void> {
+  for (let i = 0; i < 240; i++) {
+    try { await kube.request({ path: `/api/v1/namespaces/${namespace}` }); } catch { return; }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+export async function setUpMesh(opts: ScenarioOptions): Promise<Scenario> {
+  const kube = await testKube();
+  const meshNamespace = uniqueName('mesh');
+  const appNamespaces = Array.from({ length: opts.namespaces ?? 2 }, (_, i) => uniqueName(`app${i}`));
+  if (opts.method === 'meshctl') {
+    await deployWithMeshctl(opts.from, { namespace: meshNamespace, environment: opts.environment ?? 'kubernetes' });
+  } else {
+    await deployWithHelm(clusterEnv()[opts.helm ?? 'HELM3']!, opts.from, { release: 'nsm', namespace: meshNamespace, set: { environment: opts.environment ?? 'kubernetes' } });
+  }
+  await populate(kube, appNamespaces, { optIn: opts.optIn });
+  await waitRolledOut(appNamespaces);
+  const versions = await sidecarVersions(kube, appNamespaces);
+  expect(versions).toEqual({ [opts.from]: appNamespaces.length * 2 });
+  const before = await snapshot(kube, appNamespaces);
+  expect(Object.keys(before)).toHaveLength(appNamespaces.length * 6);
+  const backupDir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'nsm-upgrade-test-')), 'backup');
+  return {
+    kube, meshNamespace, appNamespaces, before, backupDir,
+    async cleanup() {
+      await removeMesh(kube, meshNamespace);
+      for (const ns of appNamespaces) await kube.request({ method: 'DELETE', path: `/api/v1/namespaces/${ns}` }).catch(() => undefined);
+      await waitGone(kube, meshNamespace);
+    },
+  };
+}
+
+/** The flags every scenario passes: its mesh namespace, its binaries, its backup directory. */
+export function toolArgs(s: Scenario, opts: ScenarioOptions & { to: string }, extra: string[] = []): string[] {
+  const args = ['--to', opts.to, '--mesh-namespace', s.meshNamespace, '--backup-dir', s.backupDir, '--yes', '--timeout', '3m'];
+  if (opts.method === 'meshctl') {
+    args.push('--meshctl-current', meshctlBin(opts.from));
+    for (const v of ['1.6.0', '1.7.0', '2.0.0']) if (v !== opts.from) args.push('--meshctl', meshctlBin(v));
+  } else {
+    args.push('--helm', clusterEnv()[opts.helm ?? 'HELM3']!, '--chart', chartsDir);
+  }
+  return [...args, ...extra];
+}
+
+export async function runUpgrade(s: Scenario, opts: ScenarioOptions & { to: string }, extra: string[] = []): Promise<ToolResult> {
+  return runTool(toolArgs(s, opts, extra), { env: { NSM_CHARTS_DIR: chartsDir, NSM_HELM: clusterEnv().HELM3 ?? 'helm' } });
+}
+
+/** The end state every successful upgrade must reach. */
+export async function expectConverged(s: Scenario, to: string): Promise<void> {
+  const install = await detectInstall({ kube: s.kube } as never, { meshNamespace: s.meshNamespace });
+  expect(install.version).toBe(to);
+  expect(await snapshot(s.kube, s.appNamespaces)).toEqual(s.before);
+  expect(await sidecarVersions(s.kube, s.appNamespaces)).toEqual({ [to]: s.appNamespaces.length * 2 });
+}

@@ -1,8 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { load } from 'js-yaml';
+import { archiveFiles, krewPlatform, withSha256 } from '../../../build/release.ts';
+import { manifestsDir } from './manifests.ts';
 import { repoRoot } from '../../support/cluster.ts';
-import { krewProblems, type KrewPlugin } from './krew-rules.ts';
+import { krewProblems, type KrewPlatform, type KrewPlugin } from './krew-rules.ts';
 import { loadDocs } from './manifests.ts';
 
 const file = 'nsm-upgrade.yaml';
@@ -46,5 +49,29 @@ describe('the krew rules themselves (so a pass means something)', () => {
     expect(broken((p) => { p.spec!.shortDescription = 'a '.repeat(40); })).toContainEqual(expect.stringMatching(/70 characters/));
     expect(broken((p) => { p.spec!.platforms![0]!.files = []; })).toContainEqual(expect.stringMatching(/file operations/));
     expect(broken((p) => { delete p.spec!.platforms![0]!.bin; })).toContainEqual(expect.stringMatching(/bin has to be set/));
+  });
+});
+
+describe('release: filling in an archive\'s sha256 (build/release.ts)', () => {
+  const text = fs.readFileSync(path.join(manifestsDir, 'krew', file), 'utf8');
+  const sha = 'ab'.repeat(32);
+  it('changes exactly that platform\'s sha256 and keeps the manifest valid and commented', () => {
+    const out = withSha256(text, 'linux', 'arm64', sha);
+    const p = load(out) as KrewPlugin;
+    const key = (x: KrewPlatform) => `${x.selector!.matchLabels!.os}/${x.selector!.matchLabels!.arch}`;
+    const before = new Map(plugin.spec!.platforms!.map((x) => [key(x), x.sha256]));
+    for (const x of p.spec!.platforms!) expect(x.sha256, key(x)).toBe(key(x) === 'linux/arm64' ? sha : before.get(key(x)));
+    expect(krewProblems(file, p)).toEqual([]);
+    expect(out.split('\n').slice(0, 3)).toEqual(text.split('\n').slice(0, 3));
+  });
+  it('refuses a platform the manifest lacks and a value that is not a sha256', () => {
+    expect(() => withSha256(text, 'windows', 'amd64', sha)).toThrow(/no platform with archive/);
+    expect(() => withSha256(text, 'linux', 'amd64', 'xyz')).toThrow(/not a sha256/);
+  });
+  it('names platforms as krew does and ships the files the manifest copies', () => {
+    expect(krewPlatform('linux', 'x64')).toEqual({ os: 'linux', arch: 'amd64' });
+    expect(krewPlatform('darwin', 'arm64')).toEqual({ os: 'darwin', arch: 'arm64' });
+    expect(() => krewPlatform('win32', 'x64')).toThrow(/no release archive/);
+    for (const pl of plugin.spec!.platforms!) expect(pl.files!.map((f) => f.from).sort()).toEqual([...archiveFiles].sort());
   });
 });

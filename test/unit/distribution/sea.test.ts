@@ -9,6 +9,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildSea, packageVersion, type SeaPaths } from '../../../build/sea.ts';
+import { archiveFiles, makeArchive, sha256File } from '../../../build/release.ts';
 import { repoRoot } from '../../support/cluster.ts';
 
 const require = createRequire(import.meta.url);
@@ -67,6 +68,15 @@ describe.skipIf(missing.length > 0)(`single executable (dist/kubectl-nsm_upgrade
     expect(r.exitCode, String(r.stderr)).toBe(0);
     expect(String(r.stdout)).toBe('overwrite\n:4');
   }, 60_000);
+
+  it('packs the release archive krew unpacks: both files, executable, at the top level', async () => {
+    const archive = await makeArchive(built.out, path.join(tmp, 'archives'), 'linux', 'amd64');
+    const list = await execa('tar', ['-tvzf', archive]);
+    const entries = String(list.stdout).split('\n').map((l) => ({ mode: l.split(/\s+/)[0]!, name: l.split(/\s+/).at(-1)! }));
+    expect(entries.map((e) => e.name).sort()).toEqual([...archiveFiles].sort());
+    for (const e of entries) expect(e.mode).toMatch(/^-rwx/);
+    expect(await sha256File(archive)).toMatch(/^[a-f0-9]{64}$/);
+  }, 120_000);
 });
 
 describe('npm package', () => {

@@ -14,23 +14,12 @@ export interface Layout {
 
 export interface ComponentSpec { name: string; bin: string; args: string[] }
 
-/** The API server sends "cluster" traffic (webhooks, aggregated APIs) through the egress proxy. */
-export function egressSelectorConfig(socket: string): string {
-  return [
-    'apiVersion: apiserver.k8s.io/v1beta1', 'kind: EgressSelectorConfiguration', 'egressSelections:',
-    '- name: cluster', '  connection:', '    proxyProtocol: HTTPConnect', '    transport:', '      uds:', `        udsName: ${socket}`, '',
-  ].join('\n');
-}
-
 /** The command lines of every component, as data (the order is the start order). */
 export function componentSpecs(l: Layout, pki: Pki): ComponentSpec[] {
   const b = (n: string) => path.join(l.bin, n);
   const etcdUrl = `http://127.0.0.1:${l.etcdPort}`;
   const peerUrl = `http://127.0.0.1:${l.etcdPeerPort}`;
   return [
-    { name: 'egress-proxy', bin: process.execPath, args: [
-      path.join(import.meta.dirname, 'egress-proxy.ts'), '--socket', path.join(l.dir, 'egress.sock'), '--emulator-port-file', path.join(l.dir, 'emulator.port'),
-    ] },
     { name: 'etcd', bin: b('etcd'), args: [
       '--name', 'local', '--data-dir', path.join(l.dir, 'etcd'),
       '--listen-client-urls', etcdUrl, '--advertise-client-urls', etcdUrl,
@@ -48,7 +37,6 @@ export function componentSpecs(l: Layout, pki: Pki): ComponentSpec[] {
       '--requestheader-username-headers', 'X-Remote-User', '--requestheader-group-headers', 'X-Remote-Group',
       '--requestheader-extra-headers-prefix', 'X-Remote-Extra-', '--proxy-client-cert-file', pki.frontProxyClientCert,
       '--proxy-client-key-file', pki.frontProxyClientKey, '--enable-aggregator-routing=true',
-      '--egress-selector-config-file', path.join(l.dir, 'egress-selector.yaml'),
       // Many objects are created and deleted quickly by tests and benchmarks; keep the server responsive.
       '--max-requests-inflight', '800', '--max-mutating-requests-inflight', '400', '--v', '1',
     ] },

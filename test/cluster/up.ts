@@ -6,7 +6,7 @@ import path from 'node:path';
 import https from 'node:https';
 import { execa } from 'execa';
 import { adminKubeconfig, createPki } from './pki.ts';
-import { componentSpecs, egressSelectorConfig, type Layout } from './components.ts';
+import { componentSpecs, type Layout } from './components.ts';
 import { freePort, isAlive, startDetached, waitUntil } from './processes.ts';
 import { ensureClusterBinaries, ensureHelm, repoRoot } from './tools.ts';
 import { clusterDir, readState, writeEnvFile, writeState, type ClusterState } from './state.ts';
@@ -54,7 +54,6 @@ async function main(): Promise<void> {
   const layout: Layout = { dir: clusterDir, bin, etcdPort: await freePort(), etcdPeerPort: await freePort(), apiPort: await freePort(), kwokPort: await freePort(), kubeconfig: path.join(clusterDir, 'kubeconfig') };
   const server = `https://127.0.0.1:${layout.apiPort}`;
   fs.writeFileSync(layout.kubeconfig, adminKubeconfig(pki, server), { mode: 0o600 });
-  fs.writeFileSync(path.join(clusterDir, 'egress-selector.yaml'), egressSelectorConfig(path.join(clusterDir, 'egress.sock')), { mode: 0o600 });
   const creds = { ca: fs.readFileSync(pki.caCert), cert: fs.readFileSync(pki.adminCert), key: fs.readFileSync(pki.adminKey) };
   const state: ClusterState = { server, bin, helm, processes: [], startedAt: new Date().toISOString() };
   const logs = path.join(clusterDir, 'logs');

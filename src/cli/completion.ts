@@ -17,8 +17,8 @@ export const completionCommand: CommandModule = {
     y
       .positional('shell', { type: 'string', describe: `bash or zsh (default: the shell you run it from, by $ZSH_NAME/$SHELL)` })
       .parserConfiguration({ 'populate--': true })
-      .example('$0 completion bash > ~/.local/share/bash-completion/completions/kubectl-nsm_upgrade', 'bash: install for kubectl-nsm_upgrade')
-      .example('source <($0 completion zsh)', 'zsh: load into the current shell (after compinit)')
+      .example('source <($0 completion bash)', 'bash: add to ~/.bashrc')
+      .example('source <($0 completion zsh)', 'zsh: add to ~/.zshrc, after compinit')
       .epilogue('For `kubectl nsm-upgrade <TAB>` (kubectl 1.26+), put kubectl_complete-nsm_upgrade (shipped next to kubectl-nsm_upgrade) on your PATH; kubectl runs it.'),
   handler: async (argv) => {
     const shell = argv.shell as string | undefined;

@@ -28,6 +28,12 @@ export function parseMeshConfigJson(text: string | undefined): InjectionConfig {
   };
 }
 
+/** The settings of a mesh-config ConfigMap: the charts write mesh-config.json as binaryData (base64), a hand-made one may use data. */
+export function injectionConfigOf(cm: { data?: Record<string, string>; binaryData?: Record<string, string> }): InjectionConfig {
+  const binary = cm.binaryData?.['mesh-config.json'];
+  return parseMeshConfigJson(cm.data?.['mesh-config.json'] ?? (binary ? Buffer.from(binary, 'base64').toString('utf8') : undefined));
+}
+
 export interface PodLike {
   metadata?: { name?: string; generateName?: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
   spec?: { containers?: { name?: string }[]; initContainers?: { name?: string }[] };

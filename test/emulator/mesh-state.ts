@@ -1,6 +1,6 @@
 import type { Kube, KubeObject } from '../../src/kube/client.ts';
 import { controlPlaneOf, type ControlPlane } from './control-plane.ts';
-import { defaultInjectionConfig, parseMeshConfigJson, type InjectionConfig } from './inject.ts';
+import { defaultInjectionConfig, injectionConfigOf, type InjectionConfig } from './inject.ts';
 import type { MeshView } from './admission.ts';
 import { startInformer, type Informer } from './informer.ts';
 
@@ -48,7 +48,8 @@ export function startMeshState(o: MeshStateOptions): MeshState {
     },
   });
   const namespaces = startInformer<KubeObject>({ ...common, path: '/api/v1/namespaces' });
-  const meshConfigs = startInformer<KubeObject & { data?: Record<string, string> }>({
+  // 1.x only: 2.0's MeshConfig carries no injection settings (2.0 injects by label alone).
+  const meshConfigs = startInformer<KubeObject & { data?: Record<string, string>; binaryData?: Record<string, string> }>({
     ...common, path: '/api/v1/configmaps', fieldSelector: 'metadata.name=mesh-config',
   });
 
@@ -62,7 +63,7 @@ export function startMeshState(o: MeshStateOptions): MeshState {
   }
   function injectionConfig(meshNamespace: string): InjectionConfig {
     const cm = meshConfigs.items.get(`${meshNamespace}/mesh-config`);
-    return cm ? parseMeshConfigJson(cm.data?.['mesh-config.json']) : defaultInjectionConfig;
+    return cm ? injectionConfigOf(cm) : defaultInjectionConfig;
   }
   function namespaceInScope(namespace: string): boolean {
     const labels = namespaceLabels(namespace);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildInjectionPatch, decideInjection, defaultInjectionConfig, parseMeshConfigJson, pointerKey, type InjectionInput } from '../../emulator/inject.ts';
+import { buildInjectionPatch, decideInjection, defaultInjectionConfig, injectionConfigOf, parseMeshConfigJson, pointerKey, type InjectionInput } from '../../emulator/inject.ts';
 import { meshJobNames } from '../../emulator/hook-scripts.ts';
 import type { ControlPlane } from '../../emulator/control-plane.ts';
 
@@ -44,6 +44,12 @@ describe('parseMeshConfigJson', () => {
   it('reads the 1.x injection block', () => {
     const text = JSON.stringify({ isAutoInjectEnabled: true, injection: { isAutoInjectEnabled: false, enabledNamespaces: ['a', ' '], disabledNamespaces: ['b'] } });
     expect(parseMeshConfigJson(text)).toEqual({ isAutoInjectEnabled: false, enabledNamespaces: ['a'], disabledNamespaces: ['b'] });
+  });
+  it('reads the ConfigMap as the charts write it (binaryData) or from data', () => {
+    const json = '{"injection": {"isAutoInjectEnabled": false, "enabledNamespaces": ["a"]}}';
+    expect(injectionConfigOf({ binaryData: { 'mesh-config.json': Buffer.from(json).toString('base64') } })).toEqual({ isAutoInjectEnabled: false, enabledNamespaces: ['a'], disabledNamespaces: [] });
+    expect(injectionConfigOf({ data: { 'mesh-config.json': json } }).isAutoInjectEnabled).toBe(false);
+    expect(injectionConfigOf({})).toEqual(defaultInjectionConfig);
   });
   it('falls back to the top-level fields and to defaults on bad JSON', () => {
     expect(parseMeshConfigJson('{"isAutoInjectEnabled": false, "enabledNamespaces": ["x"]}')).toEqual({ isAutoInjectEnabled: false, enabledNamespaces: ['x'], disabledNamespaces: [] });

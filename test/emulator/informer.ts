@@ -23,6 +23,8 @@ export interface InformerOptions<T> {
   retryMs?: number;
 }
 
+const silentMs = 300_000;
+
 export function keyOf(o: KubeObject): string {
   return `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
 }
@@ -57,15 +59,31 @@ export function startInformer<T extends KubeObject>(opts: InformerOptions<T>): I
         let rv = await relist();
         let expired = false;
         while (!opts.signal.aborted && !expired) {
-          await opts.kube.watch<T>(opts.path, { ...selectors, resourceVersion: rv, timeoutSeconds: 240 }, (e: WatchEvent<T>) => {
-            if (e.type === 'ERROR') { expired = true; return; }
-            const v = e.object?.metadata?.resourceVersion;
-            if (typeof v === 'string') rv = v;
-            if (e.type === 'BOOKMARK') return;
-            const k = keyOf(e.object);
-            if (e.type === 'DELETED') items.delete(k); else items.set(k, e.object);
-            emit(e.type, e.object);
-          }, opts.signal);
+          // A watchdog ends a watch that went silent (a half-open connection sends nothing, not
+          // even the bookmarks the server sends about once a minute); the loop then watches again.
+          const round = new AbortController();
+          const stopRound = () => round.abort();
+          opts.signal.addEventListener('abort', stopRound, { once: true });
+          let watchdog = setTimeout(stopRound, silentMs);
+          const started = Date.now();
+          try {
+            await opts.kube.watch<T>(opts.path, { ...selectors, resourceVersion: rv, timeoutSeconds: 240 }, (e: WatchEvent<T>) => {
+              clearTimeout(watchdog);
+              watchdog = setTimeout(stopRound, silentMs);
+              if (e.type === 'ERROR') { expired = true; return; }
+              const v = e.object?.metadata?.resourceVersion;
+              if (typeof v === 'string') rv = v;
+              if (e.type === 'BOOKMARK') return;
+              const k = keyOf(e.object);
+              if (e.type === 'DELETED') items.delete(k); else items.set(k, e.object);
+              emit(e.type, e.object);
+            }, round.signal);
+          } finally {
+            clearTimeout(watchdog);
+            opts.signal.removeEventListener('abort', stopRound);
+          }
+          // A server that closes watches at once must not turn this loop into a busy one.
+          if (Date.now() - started < 1000) await new Promise((r) => setTimeout(r, opts.retryMs ?? 1000));
         }
       } catch (err) {
         if (opts.signal.aborted) return;

@@ -5,9 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import type { KubeObject } from '../../src/kube/client.ts';
-import { listAll } from '../../src/kube/list.ts';
 import { collectionPath, core, objectPath } from '../../src/kube/paths.ts';
-import { cleanupMesh, controlPlane, deleteNewCrds, exists, helm, meshCrds, meshctl, partOf, releaseMeshLock, takeMesh, trafficTargets, waitGone } from '../fixtures/meshctl/testbed.ts';
+import { cleanupMesh, controlPlane, crdsStillAlive, deleteNewCrds, exists, helm, meshCrdUids, meshCrds, meshctl, releaseMeshLock, takeMesh, trafficTargets, waitGone } from '../fixtures/meshctl/testbed.ts';
 import { clusterEnv, testKube, uniqueName } from '../support/cluster.ts';
 
 const ns = uniqueName('tb-meshctl');
@@ -125,20 +124,13 @@ describe('nginx-meshctl stand-ins on the local cluster', () => {
   it('removes: release, every part-of CRD (with its objects) and the namespace', async (ctx) => {
     needMesh(ctx);
     const kube = await testKube();
-    const uids = async () => new Map((await listAll(kube, collectionPath(core.crds), { labelSelector: partOf })).map((c) => [c.metadata!.name!, c]));
-    const before = await uids();
+    const before = await meshCrdUids(kube);
     const r = await meshctl('1.7.0', ['-n', ns, 'remove', '-y', '-t', '3m']);
     expect(r.stderr).toBe('');
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toContain('NGINX Service Mesh removed successfully.');
-    // Each mesh CRD is gone or terminating (its objects are being deleted); other tests sharing the cluster
-    // may create a CRD of the same name again meanwhile (a new uid).
-    const after = await uids();
     expect(before.size).toBeGreaterThan(0);
-    for (const [name, crd] of before) {
-      const now = after.get(name);
-      expect(now === undefined || now.metadata?.uid !== crd.metadata?.uid || !!now.metadata?.deletionTimestamp, name).toBe(true);
-    }
+    expect(await crdsStillAlive(kube, before)).toEqual([]);
     expect(await waitGone(kube, objectPath(core.namespaces, ns), 60_000)).toBe(true);
     expect(await exists(kube, '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/sidecar-injector-webhook-cfg.internal.builtin.nsm.nginx')).toBe(false);
     const gone = await meshctl('1.7.0', ['-n', ns, 'remove', '-y']);

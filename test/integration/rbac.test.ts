@@ -8,12 +8,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { dump } from 'js-yaml';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKube, type Kube } from '../../src/kube/client.ts';
 import { loadKubeConfig } from '../../src/kube/kubeconfig.ts';
 import { stepPermissions } from '../../src/upgrade/permissions.ts';
 import { leaseNamespace } from '../../src/upgrade/lease.ts';
-import { clusterDir, kubectl, kubeconfigPath, runTool, testKube, uniqueName } from '../support/cluster.ts';
+import { clusterDir, clusterEnv, kubectl, kubeconfigPath, repoRoot, runTool, testKube, uniqueName } from '../support/cluster.ts';
 import { loadDocs, type Doc } from '../unit/distribution/manifests.ts';
 
 const id = uniqueName('rbac');
@@ -42,6 +43,21 @@ let saToken: string;
 const docs = renamedManifests();
 const saNamespace = docs.find((d) => d.kind === 'Namespace')!.metadata.name;
 const saName = docs.find((d) => d.kind === 'ServiceAccount')!.metadata.name;
+
+/**
+ * The TrafficSplit CRD, served: other test files delete and re-create the mesh CRDs, so wait out a
+ * deletion in progress and install manifests/crds' copy when it is gone.
+ */
+async function ensureTrafficSplitCrd(): Promise<void> {
+  const name = 'trafficsplits.split.smi-spec.io';
+  for (let i = 0; i < 60; i++) {
+    const got = await kubectl(['get', 'crd', name, '-o', 'jsonpath={.metadata.deletionTimestamp}'], { reject: false });
+    if (got.exitCode !== 0) await kubectl(['apply', '-f', path.join(repoRoot, `manifests/crds/${name}.yaml`)]);
+    else if (got.stdout === '') { await kubectl(['wait', '--for=condition=Established', `crd/${name}`, '--timeout=60s']); return; }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  throw new Error(`CRD ${name} stayed terminating for a minute`);
+}
 
 async function allowed(kube: Kube, verb: string, group: string, resource: string, namespace?: string): Promise<boolean> {
   const review = await kube.request<{ status?: { allowed?: boolean } }>({
@@ -130,7 +146,8 @@ describe('the ServiceAccount bound to manifests/rbac', () => {
   });
 
   it('runs backup and restore as the ServiceAccount, and never prints its token', async () => {
-    await kubectl(['create', 'namespace', workNamespace]);
+    await kubectl(['create', 'namespace', workNamespace], { reject: false });
+    await ensureTrafficSplitCrd();
     const split = { apiVersion: 'split.smi-spec.io/v1alpha3', kind: 'TrafficSplit', metadata: { name: 'web', namespace: workNamespace }, spec: { service: 'web', backends: [{ service: 'web-v1', weight: 100 }] } };
     await kubectl(['apply', '-f', '-'], { input: JSON.stringify(split) });
     const env = { KUBECONFIG: saKubeconfig };
@@ -144,4 +161,23 @@ describe('the ServiceAccount bound to manifests/rbac', () => {
     expect((await kubectl(['get', 'trafficsplit', 'web', '-n', workNamespace, '-o', 'jsonpath={.spec.backends[0].service}'])).stdout).toBe('web-v1');
     for (const out of [backup.stdout, backup.stderr, restore.stdout, restore.stderr]) expect(out.includes(saToken)).toBe(false);
   });
+
+  // helm and nginx-meshctl create the chart's objects with these credentials. A server-side dry
+  // run of `create` goes through authorization and the RBAC escalation checks and changes nothing.
+  // Objects other tests already created answer AlreadyExists (or "terminating" while a test
+  // removes CRDs): that is state, not permission, so only RBAC denials fail the test.
+  for (const version of ['1.6.0', '1.7.0', '2.0.0']) {
+    it(`may create every object of the NSM ${version} chart (kubectl create --dry-run=server as the ServiceAccount)`, async () => {
+      const env = clusterEnv();
+      const chart = path.join(repoRoot, 'test/fixtures/charts/nginx-service-mesh', version);
+      const rendered = await execa(env.HELM3 ?? 'helm', ['template', 'nsm', chart, '--namespace', workNamespace, '--include-crds']);
+      await kubectl(['create', 'namespace', workNamespace], { reject: false });
+      const res = await execa(env.KUBECTL!, ['--kubeconfig', saKubeconfig, 'create', '--dry-run=server', '-n', workNamespace, '-o', 'name', '-f', '-'], { input: String(rendered.stdout), reject: false });
+      const denied = String(res.stderr).split('\n').filter((l) => /forbidden: user "system:serviceaccount:|attempting to grant RBAC permissions/i.test(l));
+      expect(denied).toEqual([]);
+      const created = String(res.stdout).split('\n').filter(Boolean);
+      // The namespaced objects are new in this run's namespace, so they must have been created.
+      for (const kind of ['serviceaccount/', 'configmap/', 'deployment.apps/', 'service/']) expect(created.some((n) => n.startsWith(kind)), `${kind} in ${created.join(' ')}\n${String(res.stderr)}`).toBe(true);
+    });
+  }
 });

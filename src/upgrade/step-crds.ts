@@ -7,9 +7,19 @@ import { StepError } from '../errors.ts';
 
 const fieldManager = 'kubectl-nsm-upgrade';
 
-/** The CustomResourceDefinitions in a multi-document YAML (`helm show crds` output). */
+/**
+ * Splits `helm show crds` output into documents. Helm 3 prints the chart's CRD files one after
+ * the other without a `---` between them when a file does not start with one, so two top-level
+ * `apiVersion:` lines in one document mean a new object began there.
+ */
+export function splitCrdDocuments(text: string): string[] {
+  const hasContent = (part: string) => part.split('\n').some((line) => line.trim() !== '' && !line.trimStart().startsWith('#'));
+  return text.split(/^---[ \t]*$/m).flatMap((chunk) => chunk.split(/^(?=apiVersion:)/m)).filter(hasContent);
+}
+
+/** The CustomResourceDefinitions in `helm show crds` output. */
 export function crdsInYaml(text: string): KubeObject[] {
-  const docs = loadAll(text) as unknown[];
+  const docs = splitCrdDocuments(text).flatMap((d) => loadAll(d) as unknown[]);
   return docs.filter((d): d is KubeObject => typeof d === 'object' && d !== null && (d as KubeObject).kind === 'CustomResourceDefinition' && typeof (d as KubeObject).metadata?.name === 'string');
 }
 

@@ -11,3 +11,12 @@ describe('crdsInYaml', () => {
     expect(crdsInYaml(text).map((c) => c.metadata?.name)).toEqual(['trafficsplits.split.smi-spec.io']);
   });
 });
+
+describe('splitCrdDocuments', () => {
+  it('separates CRD files that Helm 3 printed back to back without ---', () => {
+    const a = '# first file\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: a.example.com\n';
+    const b = '\n# second file\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: b.example.com\n';
+    expect(crdsInYaml(a + b).map((c) => c.metadata?.name)).toEqual(['a.example.com', 'b.example.com']);
+    expect(crdsInYaml(`---\n${a}---\n${b}`).map((c) => c.metadata?.name)).toEqual(['a.example.com', 'b.example.com']);
+  });
+});

@@ -69,22 +69,18 @@ export function parseRequestPath(pathname: string): { meshNamespace?: string; pa
 }
 
 /**
- * The webhooks with every chart entry replaced by its emulated copy (same position, rules,
- * selectors and failurePolicy as the chart set them), or undefined when nothing needs to change.
+ * The webhooks pointed at the emulator, or undefined when nothing needs to change.
+ * - Chart entries present (an install, or an upgrade that re-added them all): the result is one
+ *   copy of each, with the chart's rules, selectors and failurePolicy; older copies are dropped,
+ *   so a webhook the new chart no longer has (1.x `nginx-mesh-api.*` after 2.0) goes too.
+ * - Only copies present: each is re-pointed if its URL or CA is not the emulator's.
  */
 export function rewriteWebhooks(cfg: WebhookConfiguration, target: Target): WebhookConfiguration['webhooks'] | undefined {
   const hooks = cfg.webhooks ?? [];
-  const chartNames = new Set(hooks.filter((h) => !h.name?.startsWith(emulatedPrefix)).map((h) => `${emulatedPrefix}${h.name ?? ''}`));
-  let changed = false;
-  const out: NonNullable<WebhookConfiguration['webhooks']> = [];
-  for (const h of hooks) {
-    const emulated = h.name?.startsWith(emulatedPrefix) ?? false;
-    // A copy whose chart entry came back (an upgrade) is replaced by a fresh copy of that entry.
-    if (emulated && chartNames.has(h.name!)) { changed = true; continue; }
-    const url = urlFor(target, h.clientConfig);
-    if (emulated && h.clientConfig?.url === url && h.clientConfig.caBundle === target.caBundle && !h.clientConfig.service) { out.push(h); continue; }
-    changed = true;
-    out.push({ ...h, name: emulated ? h.name : `${emulatedPrefix}${h.name ?? ''}`, clientConfig: { url, caBundle: target.caBundle } });
-  }
-  return changed ? out : undefined;
+  const isCopy = (h: { name?: string }) => h.name?.startsWith(emulatedPrefix) ?? false;
+  const point = (h: (typeof hooks)[number]) => ({ ...h, name: isCopy(h) ? h.name : `${emulatedPrefix}${h.name ?? ''}`, clientConfig: { url: urlFor(target, h.clientConfig), caBundle: target.caBundle } });
+  const chart = hooks.filter((h) => !isCopy(h));
+  if (chart.length) return chart.map(point);
+  const current = (h: (typeof hooks)[number]) => h.clientConfig?.url === urlFor(target, h.clientConfig) && h.clientConfig.caBundle === target.caBundle && !h.clientConfig.service;
+  return hooks.every(current) ? undefined : hooks.map((h) => (current(h) ? h : point(h)));
 }

@@ -21,7 +21,8 @@ let kube: Kube;
 let emu: EmulatorUnderTest;
 
 // A one-template chart written for this test: the injector configuration as the NSM charts
-// register it (Service clientConfig), with its rules taken from a value so an upgrade changes them.
+// register it (Service clientConfig), with its name and rules taken from values so an upgrade can
+// change them as 1.x -> 2.0 does (nginx-mesh-api.* webhooks became nginx-mesh-controller.*).
 function writeChart(): void {
   fs.mkdirSync(path.join(chartDir, 'templates'));
   fs.writeFileSync(path.join(chartDir, 'Chart.yaml'), 'apiVersion: v2\nname: emulator-helm-check\nversion: 0.1.0\n');
@@ -32,7 +33,7 @@ function writeChart(): void {
     '  name: a-{{ .Release.Name }}',
     `  labels: {nsm-upgrade.test/mesh-webhooks: "true", nsm-upgrade.test/emulator: ${id}}`,
     'webhooks:',
-    '- name: nginx-mesh-api.sidecar.injector',
+    '- name: {{ .Values.webhook }}',
     '  admissionReviewVersions: [v1]',
     '  sideEffects: None',
     '  failurePolicy: Fail',
@@ -64,19 +65,19 @@ describe('helm upgrade of a release whose webhooks the emulator re-pointed', () 
     ctx.skip(!helm || !fs.existsSync(helm), `${which} is not in .cluster/env (the cluster scripts fetch Helm 3 and 4)`);
     const release = `${id}-${which.toLowerCase()}`.slice(0, 53);
     const run = (args: string[]) => execa(helm!, [...args, '--kubeconfig', kubeconfigPath(), '-n', id], { reject: false });
-    const installed = await run(['install', release, chartDir, '--set', 'operations=CREATE']);
+    const installed = await run(['install', release, chartDir, '--set', 'operations=CREATE', '--set', 'webhook=nginx-mesh-api.sidecar.injector']);
     expect(installed.exitCode, installed.stderr).toBe(0);
     const cfgPath = `${admission}/a-${release}`;
     const hooks = async () => (await kube.request<{ webhooks: Hook[] }>({ path: cfgPath })).webhooks;
     try {
       await eventually('the emulated copy', async () => ((await hooks()).every((h) => h.clientConfig.url) ? true : undefined));
-      const upgraded = await run(['upgrade', release, chartDir, '--set', 'operations=CREATE\\,UPDATE']);
+      const upgraded = await run(['upgrade', release, chartDir, '--set', 'operations=CREATE\\,UPDATE', '--set', 'webhook=nginx-mesh-controller.sidecar.injector']);
       expect(upgraded.exitCode, upgraded.stderr).toBe(0);
       const after = await eventually('one emulated webhook with the new rules', async () => {
         const h = await hooks();
         return h.length === 1 && h[0]!.clientConfig.url && h[0]!.rules[0]!.operations.length === 2 ? h[0] : undefined;
       });
-      expect(after.name).toBe('emulated.nginx-mesh-api.sidecar.injector');
+      expect(after.name).toBe('emulated.nginx-mesh-controller.sidecar.injector');
       expect(after.clientConfig).toEqual({ url: `https://127.0.0.1:${emu.port}/mesh/${id}/inject`, caBundle: Buffer.from(emu.caPem).toString('base64') });
     } finally {
       await run(['uninstall', release]);

@@ -26,14 +26,14 @@ describe('rewriteWebhooks', () => {
       ['emulated.other', { url: 'https://127.0.0.1:5555/mesh/nginx-mesh/validate-spiffeid-spiffe-io-v1beta1-spiffeid', caBundle: 'TkVX' }],
     ]);
   });
-  it('folds a chart entry that an upgrade put back beside its copy into a fresh copy with the new rules', () => {
+  it('after an upgrade re-added the chart entries, keeps copies of exactly those (new rules; webhooks the new chart dropped go)', () => {
     const cfg = chartConfig();
     const copies = rewriteWebhooks(cfg, target)!;
-    // what `helm upgrade` leaves: the copies plus the chart's entry again, with changed rules
-    cfg.webhooks = [...copies, { name: 'nginx-mesh-api.sidecar.injector', rules: ['new'], failurePolicy: 'Fail', clientConfig: { service: { namespace: 'nginx-mesh', path: '/inject' } } }];
-    const out = rewriteWebhooks(cfg, target)!;
-    expect(out.map((h) => h.name)).toEqual(['emulated.other', 'emulated.nginx-mesh-api.sidecar.injector']);
-    expect(out[1]).toEqual({ name: 'emulated.nginx-mesh-api.sidecar.injector', rules: ['new'], failurePolicy: 'Fail', clientConfig: { url: 'https://127.0.0.1:4443/mesh/nginx-mesh/inject', caBundle: 'Q0E=' } });
+    // what `helm upgrade` to a chart with one webhook leaves: the old copies plus that entry
+    cfg.webhooks = [...copies, { name: 'nginx-mesh-controller.sidecar.injector', rules: ['new'], failurePolicy: 'Fail', clientConfig: { service: { namespace: 'nginx-mesh', path: '/inject' } } }];
+    expect(rewriteWebhooks(cfg, target)).toEqual([
+      { name: 'emulated.nginx-mesh-controller.sidecar.injector', rules: ['new'], failurePolicy: 'Fail', clientConfig: { url: 'https://127.0.0.1:4443/mesh/nginx-mesh/inject', caBundle: 'Q0E=' } },
+    ]);
   });
   it('treats a wrong CA as needing a rewrite', () => {
     const cfg = chartConfig();

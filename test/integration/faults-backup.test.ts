@@ -9,7 +9,8 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNamespace, deleteNamespace, ensureCatalogCrds, seed } from '../fixtures/backups/cluster.ts';
+import { createNamespace, deleteNamespace, seed } from '../fixtures/backups/cluster.ts';
+import { catalogCrdsReady } from '../support/crd-guard.ts';
 import { failedByFault, type FaultKind } from '../support/fault-decide.ts';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
 import { runTool, testKube, uniqueName } from '../support/cluster.ts';
@@ -37,7 +38,7 @@ function backupArgs(dir: string, extra: string[] = []): string[] {
 
 beforeAll(async () => {
   const kube = await testKube();
-  await ensureCatalogCrds(kube);
+  await catalogCrdsReady(kube);
   await createNamespace(kube, ns);
   seeded = (await seed(kube, ns, perKind)).length;
   tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'nsm-faults-'));

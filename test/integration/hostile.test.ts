@@ -8,7 +8,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostileCases, validFiles, writeFixture, type FixtureFile } from '../fixtures/backups/build.ts';
-import { createNamespace, deleteNamespace, ensureCatalogCrds, liveObjects } from '../fixtures/backups/cluster.ts';
+import { createNamespace, deleteNamespace, liveObjects } from '../fixtures/backups/cluster.ts';
+import { catalogCrdsReady } from '../support/crd-guard.ts';
 import { kubectl, runTool, testKube, uniqueName } from '../support/cluster.ts';
 
 const ns = uniqueName('hostile');
@@ -50,7 +51,7 @@ const corpus: { name: string; message: string; expect: RegExp; build: () => Prom
 
 beforeAll(async () => {
   const kube = await testKube();
-  await ensureCatalogCrds(kube);
+  await catalogCrdsReady(kube);
   await createNamespace(kube, ns);
 });
 

@@ -5,7 +5,7 @@
  */
 
 /** What the proxy can do instead of (or before) forwarding a request. */
-export type FaultKind = 'throttle' | 'error500' | 'unavailable' | 'reset' | 'delay';
+export type FaultKind = 'throttle' | 'error500' | 'unavailable' | 'reset' | 'delay' | 'lostResponse';
 
 /** Every kind, with what the client sees and why it is worth injecting. */
 export const faultKinds: readonly { kind: FaultKind; effect: string; reason: string }[] = [
@@ -14,7 +14,11 @@ export const faultKinds: readonly { kind: FaultKind; effect: string; reason: str
   { kind: 'unavailable', effect: '503 Service Unavailable', reason: 'apiserver restarting or an aggregated API down; the classic flaky-VPN answer' },
   { kind: 'reset', effect: 'TCP connection reset, no response', reason: 'a VPN or load balancer dropping the connection mid-request (ECONNRESET / socket hang up)' },
   { kind: 'delay', effect: 'forwarded after a pause', reason: 'a slow link; the request still succeeds, only later' },
+  { kind: 'lostResponse', effect: 'forwarded, then the connection is reset instead of answering', reason: 'the write happened but the client never heard: a retried POST meets AlreadyExists, a retried DELETE NotFound (opt-in: not in the default kinds)' },
 ];
+
+/** The kinds used when a test does not choose: the issue's list (429, 500, 503, reset, delay). */
+export const defaultFaultKinds: readonly FaultKind[] = ['throttle', 'error500', 'unavailable', 'reset', 'delay'];
 
 /** The HTTP answer for the kinds that answer (reset and delay do not). */
 export const faultStatus: Partial<Record<FaultKind, { status: number; reason: string; headers: Record<string, string> }>> = {
@@ -77,22 +81,22 @@ export interface FaultStats {
 }
 
 export function emptyStats(): FaultStats {
-  return { requests: 0, forwarded: 0, injected: { throttle: 0, error500: 0, unavailable: 0, reset: 0, delay: 0 }, faulted: [] };
+  return { requests: 0, forwarded: 0, injected: { throttle: 0, error500: 0, unavailable: 0, reset: 0, delay: 0, lostResponse: 0 }, faulted: [] };
 }
 
 /** Counts one decision into `stats` (mutates it; the proxy owns one stats object). */
 export function recordDecision(stats: FaultStats, method: string, url: string, fault: FaultKind | undefined): void {
   stats.requests++;
-  if (fault === undefined || fault === 'delay') stats.forwarded++;
+  if (fault === undefined || fault === 'delay' || fault === 'lostResponse') stats.forwarded++;
   if (fault === undefined) return;
   stats.injected[fault]++;
   stats.faulted.push(`${method} ${url.split('?')[0]}`);
   if (stats.faulted.length > 50) stats.faulted.shift();
 }
 
-/** Faults that stopped the request (everything but delay): what the client had to retry. */
+/** Faults the client saw as a failure (everything but delay): what it had to retry. */
 export function failedByFault(stats: FaultStats): number {
-  return stats.injected.throttle + stats.injected.error500 + stats.injected.unavailable + stats.injected.reset;
+  return stats.injected.throttle + stats.injected.error500 + stats.injected.unavailable + stats.injected.reset + stats.injected.lostResponse;
 }
 
 /** The Status body the API server would send for `kind` (so the client parses it as usual). */

@@ -9,13 +9,14 @@
  *   Authorization header, else with the client's Authorization header and no client certificate
  *   (a ServiceAccount token keeps its identity).
  * - Injects faults at `rate` from a seeded PRNG (fault-decide.ts): 429 + Retry-After: 1, 500, 503,
- *   connection reset, or a delay before forwarding; never on watches unless `faultWatches`.
+ *   connection reset, or a delay before forwarding; never on watches unless `faultWatches`. Opt-in:
+ *   `lostResponse` forwards the request and then resets instead of answering.
  */
 import fs from 'node:fs/promises';
 import https from 'node:https';
 import type http from 'node:http';
 import type net from 'node:net';
-import { decideFault, emptyStats, faultBody, faultStatus, recordDecision, seededRandom, type FaultKind, type FaultPolicy, type FaultStats } from './fault-decide.ts';
+import { decideFault, defaultFaultKinds, emptyStats, faultBody, faultStatus, recordDecision, seededRandom, type FaultKind, type FaultPolicy, type FaultStats } from './fault-decide.ts';
 import { loadUpstream, signServingCert, writeKubeconfig } from './fault-cert.ts';
 
 export interface FaultProxyOptions {
@@ -59,7 +60,7 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
   const up = await loadUpstream();
   const target = new URL(up.server);
   const serving = await signServingCert();
-  const policy: FaultPolicy = { rate: opts.rate, kinds: opts.kinds ?? ['throttle', 'error500', 'unavailable', 'reset', 'delay'], faultWatches: opts.faultWatches ?? false, match: opts.match };
+  const policy: FaultPolicy = { rate: opts.rate, kinds: opts.kinds ?? defaultFaultKinds, faultWatches: opts.faultWatches ?? false, match: opts.match };
   const random = seededRandom(opts.seed);
   const stats = emptyStats();
   const maxRequests = opts.maxRequests ?? 50_000;
@@ -67,12 +68,18 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
   const tokenAgent = new https.Agent({ keepAlive: true, ca: up.ca });
   const sockets = new Set<net.Socket>();
 
-  function forward(req: http.IncomingMessage, res: http.ServerResponse): void {
+  function forward(req: http.IncomingMessage, res: http.ServerResponse, loseResponse = false): void {
     const withToken = req.headers.authorization !== undefined;
     const upstream = https.request({
       protocol: 'https:', hostname: target.hostname, port: target.port, method: req.method, path: req.url,
       headers: { ...forwardHeaders(req.headers), host: target.host }, agent: withToken ? tokenAgent : adminAgent,
     }, (ures) => {
+      if (loseResponse) {
+        // The server did the work; the client never hears about it.
+        ures.resume();
+        ures.on('end', () => resetSocket(req.socket));
+        return;
+      }
       const headers = forwardHeaders(ures.headers);
       res.writeHead(ures.statusCode ?? 502, headers);
       res.flushHeaders();
@@ -101,6 +108,8 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
     } else if (fault === 'reset') {
       req.resume();
       resetSocket(req.socket);
+    } else if (fault === 'lostResponse') {
+      forward(req, res, true);
     } else if (fault === 'delay') {
       setTimeout(() => forward(req, res), opts.delayMs ?? 400);
     } else {

@@ -3,9 +3,9 @@
  * holds, watches are spared unless asked, every kind is reachable, and the counters add up.
  */
 import { describe, expect, it } from 'vitest';
-import { decideFault, emptyStats, failedByFault, faultBody, faultKinds, faultStatus, isWatchRequest, recordDecision, seededRandom, type FaultKind, type FaultPolicy } from '../../support/fault-decide.ts';
+import { decideFault, defaultFaultKinds, emptyStats, failedByFault, faultBody, faultKinds, faultStatus, isWatchRequest, recordDecision, seededRandom, type FaultKind, type FaultPolicy } from '../../support/fault-decide.ts';
 
-const all: FaultKind[] = ['throttle', 'error500', 'unavailable', 'reset', 'delay'];
+const all: FaultKind[] = ['throttle', 'error500', 'unavailable', 'reset', 'delay', 'lostResponse'];
 const list = '/apis/split.smi-spec.io/v1alpha3/namespaces/a/trafficsplits?limit=500';
 
 function run(policy: FaultPolicy, seed: number, n: number, url = list): (FaultKind | undefined)[] {
@@ -95,9 +95,20 @@ describe('stats and answers', () => {
     for (const f of seq) recordDecision(s, 'GET', `${list}&x=1`, f);
     expect(s.requests).toBe(7);
     expect(s.forwarded).toBe(3);
-    expect(s.injected).toEqual({ throttle: 1, error500: 1, unavailable: 1, reset: 1, delay: 1 });
+    expect(s.injected).toEqual({ throttle: 1, error500: 1, unavailable: 1, reset: 1, delay: 1, lostResponse: 0 });
     expect(failedByFault(s)).toBe(4);
     expect(s.faulted[0]).toBe('GET /apis/split.smi-spec.io/v1alpha3/namespaces/a/trafficsplits');
+  });
+
+  it('counts a lost response as forwarded (the server did the work) and as a failure the client retries', () => {
+    const s = emptyStats();
+    recordDecision(s, 'POST', '/api/v1/namespaces/a/configmaps', 'lostResponse');
+    expect(s).toMatchObject({ requests: 1, forwarded: 1 });
+    expect(failedByFault(s)).toBe(1);
+  });
+
+  it('the default kinds are the issue list; lostResponse is opt-in', () => {
+    expect([...defaultFaultKinds].sort()).toEqual(['delay', 'error500', 'reset', 'throttle', 'unavailable']);
   });
 
   it('keeps at most 50 faulted request names', () => {

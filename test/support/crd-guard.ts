@@ -1,0 +1,35 @@
+/**
+ * The cluster is shared: another test file may be deleting the mesh CRDs (a manual-path upgrade,
+ * a restore onto a cluster without CRDs) when ours starts. Before seeding, wait until no catalog
+ * CRD is terminating, then make sure they exist and are established (ensureCatalogCrds).
+ */
+import type { Kube, KubeObject } from '../../src/kube/client.ts';
+import { KubeApiError } from '../../src/kube/client.ts';
+import { core, objectPath } from '../../src/kube/paths.ts';
+import { catalog, resourceName } from '../../src/mesh/catalog.ts';
+import { ensureCatalogCrds } from '../fixtures/backups/cluster.ts';
+
+async function terminating(kube: Kube): Promise<string[]> {
+  const out: string[] = [];
+  for (const k of catalog) {
+    try {
+      const crd = await kube.request<KubeObject>({ path: objectPath(core.crds, resourceName(k)) });
+      if (crd.metadata?.deletionTimestamp) out.push(resourceName(k));
+    } catch (err) {
+      if (!(err instanceof KubeApiError && err.status === 404)) throw err;
+    }
+  }
+  return out;
+}
+
+/** Waits (up to `timeoutMs`) for terminating catalog CRDs to go, then creates the missing ones. */
+export async function catalogCrdsReady(kube: Kube, timeoutMs = 180_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const t = await terminating(kube);
+    if (t.length === 0) break;
+    if (Date.now() > deadline) throw new Error(`catalog CRDs still terminating after ${timeoutMs / 1000}s (another test deleting them?): ${t.join(', ')}`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  await ensureCatalogCrds(kube);
+}

@@ -104,7 +104,9 @@ export function startHookPlayer(o: HookPlayerOptions): { synced: Promise<void>; 
     const ii = (spec.initContainers ?? []).findIndex((c) => c.name === 'init');
     if (ii >= 0) ops.push({ op: 'remove', path: `/spec/template/spec/initContainers/${ii}` });
     // A pod template needs one container: the real patch would be refused too, and the script goes on.
-    if (ops.length) await ignoreMissing(o.kube.request({ method: 'PATCH', path, contentType: 'application/json-patch+json', body: ops }), [422]);
+    if (!ops.length) return;
+    await ignoreMissing(o.kube.request({ method: 'PATCH', path, contentType: 'application/json-patch+json', body: ops }), [422]);
+    o.log(`removed the spire-agent container and init container from DaemonSet ${namespace}/spire-agent (the CSI driver keeps running)`);
   }
 
   async function runCleanup(pod: Pod): Promise<void> {

@@ -90,11 +90,21 @@ async function benchOnlyBackup(from: string, to: string): Promise<void> {
   await fs.writeFile(path.join(to, 'manifest.json'), JSON.stringify({ ...b.manifest, files }), { mode: 0o600 });
 }
 
+/** The catalog CRDs' uids: another test removing the mesh (CRDs deleted) invalidates a run. */
+async function crdUids(kube: Kube): Promise<string> {
+  const list = await kube.request<{ items: KubeObject[] }>({ path: collectionPath(core.crds) });
+  return list.items.filter((c) => kinds.some((k) => `${k.plural}.${k.group}` === c.metadata?.name)).map((c) => `${c.metadata?.name}=${String(c.metadata?.uid)}`).sort().join(',');
+}
+
 const kube = await createKube(loadKubeConfig({ kubeconfig }), { maxSockets: concurrency });
 const work = await fs.mkdtemp(path.join(os.tmpdir(), 'nsm-bench-'));
 const results: { name: string; objects: number; ours_seconds: number; baseline_seconds: number; speedup: number; peak_rss_mb: number }[] = [];
 try {
   await ensureCatalogCrds(kube);
+  const uidsBefore = await crdUids(kube);
+  const undisturbed = async (phase: string) => {
+    if ((await crdUids(kube)) !== uidsBefore) throw new Error(`the catalog CRDs were deleted and re-created during the ${phase} (another test removed the mesh on this shared cluster): run the benchmark again`);
+  };
   log(`seeding ${total} objects (${kinds.length} kinds) over ${nsCount} namespaces...`);
   log(`seeded in ${(await timed(() => seed(kube))).seconds.toFixed(1)}s`);
 
@@ -102,18 +112,24 @@ try {
   const b = await ours(['backup', '--dir', path.join(work, 'ours'), '--concurrency', String(concurrency), '-o', 'json']);
   const backedUp = (JSON.parse(b.stdout) as { objects: number }).objects;
   log(`backup: ours ${b.seconds.toFixed(2)}s (${backedUp} objects, peak RSS ${b.rssMb.toFixed(0)} MB), kubectl get x6 ${base.seconds.toFixed(2)}s`);
+  await undisturbed('backup');
   results.push({ name: 'backup', objects: backedUp, ours_seconds: b.seconds, baseline_seconds: base.seconds, speedup: base.seconds / b.seconds, peak_rss_mb: b.rssMb });
 
   if (phases.has('restore')) {
   const restoreDir = path.join(work, 'bench-only');
   await benchOnlyBackup(path.join(work, 'ours'), restoreDir);
   await clear(kube);
-  const r = await ours(['restore', '--from', restoreDir, '--concurrency', String(concurrency), '--timeout', '15m']);
+  const r = await ours(['restore', '--from', restoreDir, '--concurrency', String(concurrency), '--timeout', '15m']).catch(async (err: unknown) => {
+    await undisturbed('restore');
+    await fs.copyFile(path.join(restoreDir, 'restore-report.json'), '/tmp/bench-restore-report.json').catch(() => undefined);
+    throw err;
+  });
   const restored = await countBench(kube);
   await clear(kube);
   const baseR = await timed(() => kubectl(['create', '-f', path.join(restoreDir, 'resources')]));
   const created = await countBench(kube);
   log(`restore: ours ${r.seconds.toFixed(2)}s (${restored} objects, peak RSS ${r.rssMb.toFixed(0)} MB), kubectl create -f ${baseR.seconds.toFixed(2)}s (${created} objects)`);
+  await undisturbed('restore');
   if (restored !== total || created !== total) throw new Error(`expected ${total} objects after each restore, found ours=${restored} kubectl=${created}`);
   results.push({ name: 'restore', objects: restored, ours_seconds: r.seconds, baseline_seconds: baseR.seconds, speedup: baseR.seconds / r.seconds, peak_rss_mb: r.rssMb });
   }

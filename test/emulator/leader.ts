@@ -45,12 +45,11 @@ export function leaseNameFor(scope: Record<string, string>): string {
 
 export function startLeaderElection(o: { kube: Kube; identity: string; lease: string; signal: AbortSignal; log: (l: string) => void; onGain: () => void }): Leadership {
   const path = objectPath(core.leases, o.lease, leaseNamespace);
-  const leaseName = o.lease;
   let leader: boolean | undefined;
   const set = (now: boolean, why: string) => {
     if (now === leader) return;
     leader = now;
-    o.log(now ? `became the active emulator (lease ${leaseNamespace}/${leaseName})` : `standing by: ${why}`);
+    o.log(now ? `became the active emulator (lease ${leaseNamespace}/${o.lease})` : `standing by: ${why}`);
     if (now) o.onGain();
   };
 
@@ -66,7 +65,7 @@ export function startLeaderElection(o: { kube: Kube; identity: string; lease: st
     };
     try {
       if (lease) await o.kube.request({ method: 'PUT', path, body: { ...lease, spec }, noRetry: true });
-      else await o.kube.request({ method: 'POST', path: collectionPath(core.leases, leaseNamespace), body: { metadata: { name: leaseName, namespace: leaseNamespace }, spec }, noRetry: true });
+      else await o.kube.request({ method: 'POST', path: collectionPath(core.leases, leaseNamespace), body: { metadata: { name: o.lease, namespace: leaseNamespace }, spec }, noRetry: true });
       set(true, '');
     } catch (err) {
       if (err instanceof KubeApiError && (err.status === 409)) return set(false, 'lost the race for the lease');
@@ -76,7 +75,7 @@ export function startLeaderElection(o: { kube: Kube; identity: string; lease: st
 
   async function loop(): Promise<void> {
     while (!o.signal.aborted) {
-      try { await round(); } catch (err) { o.log(`error: lease ${leaseNamespace}/${leaseName}: ${(err as Error).message}`); }
+      try { await round(); } catch (err) { o.log(`error: lease ${leaseNamespace}/${o.lease}: ${(err as Error).message}`); }
       await new Promise((r) => setTimeout(r, renewMs));
     }
   }
@@ -89,9 +88,10 @@ export function startLeaderElection(o: { kube: Kube; identity: string; lease: st
       leader = false;
       try {
         const lease = await o.kube.request<Lease>({ path, noRetry: true });
-        if (lease.spec?.holderIdentity === o.identity) {
-          await o.kube.request({ method: 'PUT', path, body: { ...lease, spec: { ...lease.spec, holderIdentity: '' } }, noRetry: true });
-        }
+        if (lease.spec?.holderIdentity !== o.identity) return;
+        // A scope's lease belongs to one test run: remove it. The cluster-wide one is handed over.
+        if (o.lease !== leaseName) await o.kube.request({ method: 'DELETE', path, noRetry: true });
+        else await o.kube.request({ method: 'PUT', path, body: { ...lease, spec: { ...lease.spec, holderIdentity: '' } }, noRetry: true });
       } catch { /* the lease expires by itself */ }
     },
   };

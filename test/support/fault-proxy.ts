@@ -97,9 +97,10 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
   const server = https.createServer({ cert: serving.cert, key: serving.key }, (req, res) => {
     const method = req.method ?? 'GET';
     const url = req.url ?? '/';
+    if (stats.requests >= maxRequests) { resetSocket(req.socket); return; } // over budget: closing
     const fault = decideFault(policy, method, url, random);
     recordDecision(stats, method, url, fault);
-    if (stats.requests >= maxRequests) setImmediate(() => void close());
+    if (stats.requests >= maxRequests) res.on('close', () => void close()); // the last one is answered first
     const answer = fault ? faultStatus[fault] : undefined;
     if (answer) {
       req.resume();

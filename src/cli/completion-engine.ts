@@ -45,26 +45,44 @@ export function parseYargsLine(line: string): Candidate | undefined {
   return m[2] ? { value, description: m[2] } : { value };
 }
 
+/** What the CLI declares, for telling a flag's value from a command name. */
+export interface CliShape {
+  /** Command names ('$0', the default command, excluded). */
+  commands: ReadonlySet<string>;
+  /** Flags that take no value (booleans and counts), without dashes, aliases included. */
+  switches: ReadonlySet<string>;
+}
+
+/** `--flag`/`-f` (no `=value`) whose value comes next: not a known switch. */
+function takesValue(word: string, shape: CliShape): boolean {
+  const m = /^--?([^=-][^=]*)$/.exec(word);
+  return m !== null && !shape.switches.has(m[1]!) && !/^no-/.test(m[1]!);
+}
+
 /**
  * Turns yargs's raw lines for `words` (the last one is the word being completed, possibly '')
  * into candidates: parsed, deduplicated, filtered by the typed prefix, and the directive that
- * says whether the shell may offer file names.
+ * says whether the shell may offer file names. A bare word is a command name only before any
+ * command (commands take no positional arguments); after a flag that takes a value it is that
+ * value: the flag's choices, file names for path flags, else nothing.
  */
-export function shapeCompletion(words: readonly string[], yargsLines: readonly string[]): Completion {
+export function shapeCompletion(words: readonly string[], yargsLines: readonly string[], shape: CliShape): Completion {
   const current = words.at(-1) ?? '';
   const previous = words.at(-2) ?? '';
-  if (!current.startsWith('-') && pathFlags.some((p) => p.flag === previous)) {
-    return { candidates: [], directive: directive.default };
+  const parsed = yargsLines.map(parseYargsLine).filter((c): c is Candidate => c !== undefined && c.value !== '--get-yargs-completions');
+  let pool: Candidate[];
+  if (current.startsWith('-')) {
+    pool = parsed.filter((c) => c.value.startsWith('-'));
+  } else if (takesValue(previous, shape)) {
+    if (pathFlags.some((p) => p.flag === previous)) return { candidates: [], directive: directive.default };
+    pool = parsed.filter((c) => !c.value.startsWith('-') && !shape.commands.has(c.value));
+  } else if (words.slice(0, -1).some((w) => shape.commands.has(w))) {
+    pool = [];
+  } else {
+    pool = parsed.filter((c) => shape.commands.has(c.value));
   }
   const seen = new Set<string>();
-  const candidates: Candidate[] = [];
-  for (const line of yargsLines) {
-    const c = parseYargsLine(line);
-    if (!c || seen.has(c.value) || !c.value.startsWith(current)) continue;
-    if (c.value === '--get-yargs-completions') continue;
-    seen.add(c.value);
-    candidates.push(c);
-  }
+  const candidates = pool.filter((c) => c.value.startsWith(current) && !seen.has(c.value) && seen.add(c.value));
   return { candidates, directive: directive.noFileComp };
 }
 
@@ -76,7 +94,21 @@ export function formatCobra(c: Completion): string {
 
 /** The yargs methods this needs beyond the typed public API (yargs 18: build/lib/yargs-factory.js). */
 interface YargsInternals {
-  getInternalMethods(): { getLoggerInstance(): { log: (...args: unknown[]) => void } };
+  getInternalMethods(): {
+    getLoggerInstance(): { log: (...args: unknown[]) => void };
+    getCommandInstance(): { getCommands(): string[] };
+  };
+  getOptions(): { boolean: string[]; count: string[]; alias: Record<string, string[]> };
+}
+
+/** Commands and value-less flags, read from a fresh CLI instance (its global options). */
+export function cliShape(build: (argv: string[]) => Argv): CliShape {
+  const cli = build([]) as unknown as YargsInternals;
+  const commands = new Set(cli.getInternalMethods().getCommandInstance().getCommands().filter((c) => c !== '$0'));
+  const o = cli.getOptions();
+  const switches = new Set<string>();
+  for (const k of [...o.boolean, ...o.count]) { switches.add(k); for (const a of o.alias[k] ?? []) switches.add(a); }
+  return { commands, switches };
 }
 
 /**
@@ -91,5 +123,5 @@ export async function completeWords(build: (argv: string[]) => Argv, words: read
   const lines: string[] = [];
   (cli as unknown as YargsInternals).getInternalMethods().getLoggerInstance().log = (...a: unknown[]) => { lines.push(a.join(' ')); };
   await cli.parseAsync();
-  return shapeCompletion(typed, lines);
+  return shapeCompletion(typed, lines, cliShape(build));
 }

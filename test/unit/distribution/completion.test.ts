@@ -66,6 +66,12 @@ describe('candidates (kubectl plugin format)', () => {
     expect(values((await run(['completion', '__complete', '--', '--strategy', 'm'])).out)).toEqual(['manual']);
     expect(values((await run(['completion', '__complete', '--', 'status', '--na'])).out)).toEqual(['--namespace']);
   });
+  it('offers no command names where a flag value or nothing belongs', async () => {
+    expect((await run(['completion', '__complete', '--', '--to', ''])).out).toBe(':4\n');
+    expect((await run(['completion', '__complete', '--', 'status', ''])).out).toBe(':4\n');
+    expect(values((await run(['completion', '__complete', '--', '--dry-run', 're'])).out)).toEqual(['restore', 'restart']);
+    expect(values((await run(['completion', '__complete', '--', '-v', 'st'])).out)).toEqual(['status']);
+  });
   it('leaves path-valued flags to file-name completion (directive 0)', async () => {
     const r = await run(['completion', '__complete', '--', 'restore', '--from', '']);
     expect(r.out).toBe(':0\n');
@@ -75,7 +81,7 @@ describe('candidates (kubectl plugin format)', () => {
     expect(parseYargsLine('a\\:b:desc')).toEqual({ value: 'a:b', description: 'desc' });
     expect(parseYargsLine('--y')).toEqual({ value: '-y' });
     expect(parseYargsLine('$0:Upgrade')).toBeUndefined();
-    const c = shapeCompletion(['--o'], ['--output:fmt', '--o:fmt', '--output:fmt']);
+    const c = shapeCompletion(['--o'], ['--output:fmt', '--o:fmt', '--output:fmt'], { commands: new Set(), switches: new Set() });
     expect(formatCobra(c)).toBe('--output\tfmt\n:4\n');
   });
 });

@@ -18,6 +18,7 @@ import { execa } from 'execa';
 import { createKube } from '../src/kube/client.ts';
 import { loadKubeConfig } from '../src/kube/kubeconfig.ts';
 import { listPages } from '../src/kube/list.ts';
+import { skewReport } from '../src/workloads/index.ts';
 import { collectionPath, core } from '../src/kube/paths.ts';
 import { create, createNamespace, deleteNamespace, deployment, fakeControlPlane } from '../test/integration/workloads-manifests.ts';
 
@@ -79,6 +80,10 @@ try {
     runs.push({ seconds: t.seconds, rssMb: rss ? Number(rss[1]) / 1024 : NaN, pods: (JSON.parse(String(t.value.stdout)) as { pods: number }).pods });
     log(`status run ${i + 1}: ${t.seconds.toFixed(2)}s, ${runs.at(-1)!.pods} injected pods, peak RSS ${runs.at(-1)!.rssMb.toFixed(0)} MB`);
   }
+  // the same report in-process: the list and the grouping alone, without the CLI's start-up
+  const inProcess: number[] = [];
+  for (let i = 0; i < 3; i++) inProcess.push((await timed(() => skewReport({ kube }, { meshNamespace: mesh }))).seconds);
+  log(`skewReport in-process: ${inProcess.map((x) => x.toFixed(2)).join('s, ')}s`);
   const base = await timed(() => execa(env.KUBECTL ?? 'kubectl', ['--kubeconfig', kubeconfig, 'get', 'pods', '-A', '-l', 'spiffe.io/spiffeid=true', '-o', 'json'], { stdout: 'ignore' }));
   log(`baseline kubectl get pods -A -l spiffe.io/spiffeid=true -o json: ${base.seconds.toFixed(2)}s`);
   const best = runs.reduce((a, b) => (b.seconds < a.seconds ? b : a));

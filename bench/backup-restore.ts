@@ -19,6 +19,7 @@ import { loadKubeConfig } from '../src/kube/kubeconfig.ts';
 import { collectionPath, core } from '../src/kube/paths.ts';
 import { catalog } from '../src/mesh/catalog.ts';
 import { mapLimit } from '../src/backup/pool.ts';
+import { isTransient } from '../src/backup/apply.ts';
 import { verifyBackup } from '../src/backup/verify.ts';
 import { sha256, type Manifest } from '../src/backup/manifest.ts';
 import { dumpDocuments } from '../src/backup/yaml.ts';
@@ -57,10 +58,37 @@ async function kubectl(argv: string[], stdoutFile?: string): Promise<void> {
   if (res.exitCode !== 0) throw new Error(`kubectl ${argv.join(' ')} failed: ${String(res.stderr).slice(0, 2000)}`);
 }
 
+/** Retries a request the way restore does (webhook not answering, 429/5xx) for up to a minute. */
+async function retrying<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try { return await fn(); } catch (err) {
+      if (!isTransient(err) || attempt > 30) throw err;
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  }
+}
+
+/**
+ * Waits until no validating webhook intercepts the catalog groups: other tests on the shared
+ * cluster install the real chart's cluster-wide webhook (failurePolicy Fail) with fake pods,
+ * which would make both sides of the comparison measure webhook timeouts.
+ */
+async function waitForQuietCluster(kube: Kube): Promise<void> {
+  const groups = new Set(kinds.map((k) => k.group));
+  for (let i = 0; ; i++) {
+    const list = await kube.request<{ items: { metadata: { name: string }; webhooks?: { rules?: { apiGroups?: string[] }[] }[] }[] }>({ path: '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations' });
+    const busy = list.items.filter((w) => (w.webhooks ?? []).some((h) => (h.rules ?? []).some((r) => (r.apiGroups ?? []).some((g) => g === '*' || groups.has(g)))));
+    if (busy.length === 0) return;
+    if (i === 0 || i % 6 === 0) log(`waiting for other tests' mesh webhooks to go: ${busy.map((w) => w.metadata.name).join(', ')}`);
+    if (i > 180) throw new Error('validating webhooks for the mesh groups stayed for 30 minutes; run the benchmark on a quiet cluster');
+    await new Promise((r) => setTimeout(r, 10_000));
+  }
+}
+
 async function seed(kube: Kube): Promise<void> {
   await mapLimit(namespaces, concurrency, (name) => kube.request({ method: 'POST', path: collectionPath(core.namespaces), body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } } }));
   const work = Array.from({ length: total }, (_, i) => ({ k: kinds[i % kinds.length]!, ns: namespaces[Math.floor(i / kinds.length) % nsCount]!, i }));
-  await mapLimit(work, concurrency, ({ k, ns, i }) => kube.request({ method: 'POST', path: collectionPath(refOf(k), ns), body: sampleObject(k, ns, i) }));
+  await mapLimit(work, concurrency, ({ k, ns, i }) => retrying(() => kube.request({ method: 'POST', path: collectionPath(refOf(k), ns), body: sampleObject(k, ns, i), noRetry: true })));
 }
 
 async function clear(kube: Kube): Promise<void> {
@@ -101,6 +129,7 @@ const work = await fs.mkdtemp(path.join(os.tmpdir(), 'nsm-bench-'));
 const results: { name: string; objects: number; ours_seconds: number; baseline_seconds: number; speedup: number; peak_rss_mb: number }[] = [];
 try {
   await ensureCatalogCrds(kube);
+  await waitForQuietCluster(kube);
   const uidsBefore = await crdUids(kube);
   const undisturbed = async (phase: string) => {
     if ((await crdUids(kube)) !== uidsBefore) throw new Error(`the catalog CRDs were deleted and re-created during the ${phase} (another test removed the mesh on this shared cluster): run the benchmark again`);
@@ -119,6 +148,7 @@ try {
   const restoreDir = path.join(work, 'bench-only');
   await benchOnlyBackup(path.join(work, 'ours'), restoreDir);
   await clear(kube);
+  await waitForQuietCluster(kube);
   const r = await ours(['restore', '--from', restoreDir, '--concurrency', String(concurrency), '--timeout', '15m']).catch(async (err: unknown) => {
     await undisturbed('restore');
     await fs.copyFile(path.join(restoreDir, 'restore-report.json'), '/tmp/bench-restore-report.json').catch(() => undefined);
@@ -126,6 +156,7 @@ try {
   });
   const restored = await countBench(kube);
   await clear(kube);
+  await waitForQuietCluster(kube);
   const baseR = await timed(() => kubectl(['create', '-f', path.join(restoreDir, 'resources')]));
   const created = await countBench(kube);
   log(`restore: ours ${r.seconds.toFixed(2)}s (${restored} objects, peak RSS ${r.rssMb.toFixed(0)} MB), kubectl create -f ${baseR.seconds.toFixed(2)}s (${created} objects)`);

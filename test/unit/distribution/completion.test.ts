@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -96,6 +97,23 @@ describe('shell integration', () => {
     const res = await execa('bash', ['-c', probe], { env, reject: false });
     expect(res.exitCode).toBe(0);
     expect(res.stdout.trim()).toBe('overwrite');
+  }, 60_000);
+
+  const zsh = ['/usr/bin/zsh', '/bin/zsh'].find((f) => fs.existsSync(f));
+  it.skipIf(!zsh)(`zsh: the printed script offers candidates with descriptions, and files for path flags${zsh ? '' : ' [skipped: zsh is not installed]'}`, async () => {
+    const script = path.join(os.tmpdir(), `nsm-completion-${process.pid}.zsh`);
+    fs.writeFileSync(script, (await run(['completion', 'zsh'])).out);
+    // compsys is not loaded in zsh -f: stand-ins print what _describe and _files would offer.
+    const probe = `compdef() { :; }\n_describe() { print -l -- "\${(@P)2}"; }\n_files() { print FILES; }\nsource ${script}\n`
+      + `words=(kubectl-nsm_upgrade re); CURRENT=2; _kubectl_nsm_upgrade_complete\n`
+      + `words=(kubectl-nsm_upgrade restore --from ''); CURRENT=4; _kubectl_nsm_upgrade_complete\n`;
+    try {
+      const res = await execa(zsh!, ['-f', '-c', probe], { env: { ...env, SHELL: zsh! }, reject: false });
+      expect(res.exitCode, String(res.stderr)).toBe(0);
+      const lines = String(res.stdout).split('\n');
+      expect(lines.map((l) => l.split(':')[0])).toEqual(['restore', 'restart', 'FILES']);
+      expect(lines[0]).toMatch(/^restore:Verify a backup/);
+    } finally { fs.rmSync(script, { force: true }); }
   }, 60_000);
 
   const kubectlBin = clusterEnv().KUBECTL!;

@@ -154,11 +154,11 @@ describe('the ServiceAccount bound to manifests/rbac', () => {
     const dir = path.join(tmp, 'backup');
     const backup = await runTool(['backup', '-n', workNamespace, '--dir', dir], { env });
     expect(backup.exitCode, backup.stderr).toBe(0);
-    await kubectl(['delete', 'trafficsplit', 'web', '-n', workNamespace]);
+    await kubectl(['delete', 'trafficsplits.split.smi-spec.io', 'web', '-n', workNamespace]);
     const restore = await runTool(['restore', '--from', dir], { env });
     expect(restore.exitCode, restore.stderr).toBe(0);
     expect(restore.stdout).toMatch(/created 1\b/);
-    expect((await kubectl(['get', 'trafficsplit', 'web', '-n', workNamespace, '-o', 'jsonpath={.spec.backends[0].service}'])).stdout).toBe('web-v1');
+    expect((await kubectl(['get', 'trafficsplits.split.smi-spec.io', 'web', '-n', workNamespace, '-o', 'jsonpath={.spec.backends[0].service}'])).stdout).toBe('web-v1');
     for (const out of [backup.stdout, backup.stderr, restore.stdout, restore.stderr]) expect(out.includes(saToken)).toBe(false);
   });
 

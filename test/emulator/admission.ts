@@ -48,13 +48,23 @@ function podName(pod: PodLike, req: AdmissionRequest): string {
   return pod.metadata?.name || req.name || `${pod.metadata?.generateName ?? 'pod-'}*`;
 }
 
+/**
+ * The refusal a webhook call gets while the mesh's control plane is gone or has no ready pod:
+ * in a real cluster the API server cannot reach the Service then, and failurePolicy Fail refuses.
+ */
+function meshDown(view: MeshView, meshNs: string | undefined): Answer | undefined {
+  const mesh = view.controlPlane(meshNs);
+  const where = meshNs ? ` in namespace ${meshNs}` : '';
+  if (!mesh) return { allowed: false, code: 503, message: `NGINX Service Mesh is not running: no nginx-mesh-api or nginx-mesh-controller Deployment${where}` };
+  if (!mesh.ready) return { allowed: false, code: 503, message: `NGINX Service Mesh is not ready: ${mesh.deployment}${where} has no ready pod` };
+  return undefined;
+}
+
 function inject(req: AdmissionRequest, meshNs: string | undefined, view: MeshView, log: (l: string) => void): Answer {
   if (req.operation !== 'CREATE' || req.kind?.kind !== 'Pod') return { allowed: true };
-  const mesh = view.controlPlane(meshNs);
-  if (!mesh) {
-    // As in a cluster whose control plane is gone: the injector is down, the call fails.
-    return { allowed: false, code: 503, message: `the NGINX Service Mesh injector is not running (no nginx-mesh-api or nginx-mesh-controller Deployment${meshNs ? ` in namespace ${meshNs}` : ''})` };
-  }
+  const down = meshDown(view, meshNs);
+  if (down) return down;
+  const mesh = view.controlPlane(meshNs)!;
   const pod = (req.object ?? {}) as PodLike;
   const namespace = req.namespace ?? pod.metadata?.namespace ?? 'default';
   const decision = decideInjection({
@@ -76,6 +86,8 @@ export function answerReview(pathname: string, review: AdmissionReview, view: Me
     const { meshNamespace, path } = parseRequestPath(pathname);
     if (path === '/inject' || path.startsWith('/inject/') || path === '/mutate') return reviewResponse(review, inject(req, meshNamespace, view, log));
     if (path === '/validate' || path.startsWith('/validate/')) {
+      const down = meshDown(view, meshNamespace);
+      if (down) return reviewResponse(review, down);
       const v = validatePolicy(req.operation ?? '', req.object);
       const what = `${req.kind?.kind ?? '?'} ${req.namespace ?? ''}/${req.name ?? ''}`;
       if (!v.allowed) log(`rejected ${req.operation} ${what}: ${v.message}`);

@@ -12,6 +12,8 @@ export interface ControlPlane {
   /** The version without a leading "v", e.g. "1.6.0". */
   version: string;
   major: number;
+  /** A pod of it is ready: the injector and validator answer only then, as in a real mesh. */
+  ready: boolean;
 }
 
 /** Deployment names that carry the mesh version, with the release line that uses each. */
@@ -45,6 +47,7 @@ export function versionOfTag(tag: string): { version: string; major: number } {
 
 interface DeploymentLike extends KubeObject {
   spec?: { template?: { spec?: { containers?: { name?: string; image?: string }[] } } };
+  status?: { readyReplicas?: number; availableReplicas?: number };
 }
 
 /**
@@ -62,5 +65,6 @@ export function controlPlaneOf(deploy: DeploymentLike): ControlPlane | undefined
   if (!container?.image) return undefined;
   const img = parseImage(container.image);
   const { version, major } = versionOfTag(img.tag);
-  return { namespace, deployment: name, registry: img.registry, version, major };
+  const ready = (deploy.status?.readyReplicas ?? 0) > 0 || (deploy.status?.availableReplicas ?? 0) > 0;
+  return { namespace, deployment: name, registry: img.registry, version, major, ready };
 }

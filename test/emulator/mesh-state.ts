@@ -41,9 +41,11 @@ export function startMeshState(o: MeshStateOptions): MeshState {
       if (type === 'DELETED') {
         planes.delete(key);
         o.log(`control plane ${key} gone`);
-      } else if (before?.version !== cp.version || before.registry !== cp.registry) {
+      } else {
         planes.set(key, cp);
-        o.log(`control plane ${key} is version ${cp.version} (registry ${cp.registry || '(none)'})`);
+        if (before?.version !== cp.version || before.registry !== cp.registry || before.ready !== cp.ready) {
+          o.log(`control plane ${key} is version ${cp.version} (registry ${cp.registry || '(none)'}), ${cp.ready ? 'ready' : 'not ready: its webhooks refuse calls'}`);
+        }
       }
     },
   });

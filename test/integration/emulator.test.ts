@@ -40,7 +40,8 @@ const controlPlane = (tag: string) => ({
 const webhookBase = (path: string) => ({
   admissionReviewVersions: ['v1'], sideEffects: 'None', failurePolicy: 'Fail',
   clientConfig: { service: { name: 'nginx-mesh-webhook', namespace: meshNs, path } },
-  namespaceSelector: { matchLabels: scopeLabel },
+  // As the charts do: never the mesh's own namespace (its pods must start while the mesh is not ready).
+  namespaceSelector: { matchLabels: scopeLabel, matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['kube-system', meshNs] }] },
 });
 
 async function createPod(name: string, labels: Record<string, string> = {}): Promise<Pod> {
@@ -126,6 +127,17 @@ describe('mesh emulator', () => {
       return sidecarImage(p)?.endsWith(':1.7.0') ? p : undefined;
     }, 30_000);
     expect(sidecarImage(pod)).toBe('docker-registry.nginx.com/nsm/nginx-mesh-sidecar:1.7.0');
+  });
+
+  it('refuses pod creates while the control plane has no ready pod, like a mesh that is down', async () => {
+    const scale = (replicas: number) => kube.request({ method: 'PATCH', path: objectPath(core.deployments, 'nginx-mesh-api', meshNs), body: { spec: { replicas } } });
+    await scale(0);
+    let n = 0;
+    const refusal = await eventually('a refused pod create', async () => createPod(`down-${n++}`).then(() => undefined, (e: unknown) => e as KubeApiError));
+    expect(refusal.message).toContain('NGINX Service Mesh is not ready: nginx-mesh-api');
+    await scale(1);
+    const pod = await eventually('the mesh back up', async () => createPod(`up-${n++}`).catch(() => undefined));
+    expect(sidecarImage(pod)).toMatch(/nginx-mesh-sidecar:1\.7\.0$/);
   });
 
   it('validates policies: an invalid TrafficSplit is refused with the reason, a valid one is created', async () => {

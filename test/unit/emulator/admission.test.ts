@@ -4,8 +4,8 @@ import { defaultInjectionConfig } from '../../emulator/inject.ts';
 import type { ControlPlane } from '../../emulator/control-plane.ts';
 
 const planes: ControlPlane[] = [
-  { namespace: 'mesh-a', deployment: 'nginx-mesh-api', registry: 'r', version: '1.6.0', major: 1 },
-  { namespace: 'mesh-b', deployment: 'nginx-mesh-controller', registry: 'r', version: '2.0.0', major: 2 },
+  { namespace: 'mesh-a', deployment: 'nginx-mesh-api', registry: 'r', version: '1.6.0', major: 1, ready: true },
+  { namespace: 'mesh-b', deployment: 'nginx-mesh-controller', registry: 'r', version: '2.0.0', major: 2, ready: true },
 ];
 const view: MeshView = {
   controlPlane: (ns) => (ns ? planes.find((p) => p.namespace === ns) : planes[0]),
@@ -30,9 +30,14 @@ describe('answerReview', () => {
     expect(answerReview('/mesh/mesh-b/inject', podReview('apps'), view, () => {}).response?.patch).toBeUndefined();
     expect(patchOf(answerReview('/mesh/mesh-b/inject', podReview('opted-in'), view, () => {})).length).toBe(4);
   });
-  it('refuses like a mesh that is down when its control plane is gone', () => {
+  it('refuses like a mesh that is down when its control plane is gone or not ready', () => {
     const r = answerReview('/mesh/gone/inject', podReview('apps'), view, () => {});
     expect(r.response).toMatchObject({ allowed: false, status: { code: 503 } });
+    const notReady: MeshView = { ...view, controlPlane: (ns) => ({ ...planes.find((p) => p.namespace === ns)!, ready: false }) };
+    expect(answerReview('/mesh/mesh-a/inject', podReview('apps'), notReady, () => {}).response).toMatchObject({ allowed: false, status: { code: 503, message: 'NGINX Service Mesh is not ready: nginx-mesh-api in namespace mesh-a has no ready pod' } });
+    const del = { uid: 'u-9', kind: { kind: 'TrafficSplit' }, operation: 'DELETE' };
+    expect(answerReview('/mesh/mesh-a/validate', { request: del }, notReady, () => {}).response).toMatchObject({ allowed: false, status: { code: 503 } });
+    expect(answerReview('/mesh/mesh-a/validate', { request: del }, view, () => {}).response).toMatchObject({ allowed: true });
   });
   it('validates policies and allows SPIFFE registrar calls', () => {
     const ts = { uid: 'u-2', kind: { kind: 'TrafficSplit' }, operation: 'CREATE', object: { kind: 'TrafficSplit', metadata: { name: 't' }, spec: { backends: [] } } };

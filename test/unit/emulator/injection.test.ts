@@ -3,8 +3,8 @@ import { buildInjectionPatch, decideInjection, defaultInjectionConfig, injection
 import { meshJobNames } from '../../emulator/hook-scripts.ts';
 import type { ControlPlane } from '../../emulator/control-plane.ts';
 
-const v1: ControlPlane = { namespace: 'nginx-mesh', deployment: 'nginx-mesh-api', registry: 'reg.example/nsm', version: '1.6.0', major: 1 };
-const v2: ControlPlane = { ...v1, deployment: 'nginx-mesh-controller', version: '2.0.0', major: 2 };
+const v1: ControlPlane = { namespace: 'nginx-mesh', deployment: 'nginx-mesh-api', registry: 'reg.example/nsm', version: '1.6.0', major: 1, ready: true };
+const v2: ControlPlane = { ...v1, deployment: 'nginx-mesh-controller', version: '2.0.0', major: 2, ready: true };
 
 function input(over: Partial<InjectionInput> & { podLabels?: Record<string, string>; podAnnotations?: Record<string, string> } = {}): InjectionInput {
   return {

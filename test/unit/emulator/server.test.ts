@@ -10,7 +10,7 @@ import type { MeshView } from '../../emulator/admission.ts';
 // The webhook server on loopback with a certificate made by openssl, as the API server sees it.
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'emu-server-test-'));
 const view: MeshView = {
-  controlPlane: () => ({ namespace: 'nginx-mesh', deployment: 'nginx-mesh-api', registry: 'r', version: '1.6.0', major: 1 }),
+  controlPlane: () => ({ namespace: 'nginx-mesh', deployment: 'nginx-mesh-api', registry: 'r', version: '1.6.0', major: 1, ready: true }),
   namespaceLabels: () => ({}),
   injectionConfig: () => defaultInjectionConfig,
 };

@@ -18,7 +18,7 @@ if (!state) throw new Error('cluster:up did not record its state');
 process.env.KUBECONFIG = path.join(clusterDir, 'kubeconfig');
 
 const { testKube, clusterEnv } = await import('../support/cluster.ts');
-const { deployWithMeshctl, meshctlBin, populate, removeMesh, waitRolledOut, snapshot } = await import('../support/mesh-scenario.ts');
+const { deployWithMeshctl, meshctlBin, populate, removeAllMeshes, waitRolledOut, snapshot } = await import('../support/mesh-scenario.ts');
 const env = { ...process.env, ...clusterEnv(), PATH: `${path.join(repoRoot, 'bin')}:${state.bin}:${process.env.PATH ?? ''}` };
 const kubectl = path.join(state.bin, 'kubectl');
 const kube = await testKube();
@@ -30,7 +30,7 @@ const show = async (args: string[], opts: { reject?: boolean } = {}) => {
 };
 
 say('Removing what an earlier demo left (if anything)');
-await removeMesh(kube, meshNs);
+await removeAllMeshes(kube);
 for (const ns of apps) await kube.request({ method: 'DELETE', path: `/api/v1/namespaces/${ns}` }).catch(() => undefined);
 for (let i = 0; i < 240; i++) {
   const left = await Promise.all([meshNs, ...apps].map((ns) => kube.request({ path: `/api/v1/namespaces/${ns}` }).then(() => 1, () => 0)));

@@ -7,7 +7,7 @@ export interface ClusterState {
   server: string;
   bin: string;
   helm: Record<string, string>;
-  processes: { name: string; pid: number; log: string }[];
+  processes: { name: string; pid: number; log: string; startedAt?: string }[];
   startedAt: string;
 }
 

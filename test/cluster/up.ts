@@ -7,7 +7,7 @@ import https from 'node:https';
 import { execa } from 'execa';
 import { adminKubeconfig, createPki } from './pki.ts';
 import { componentSpecs, type Layout } from './components.ts';
-import { freePort, isAlive, startDetached, waitUntil } from './processes.ts';
+import { freePort, isAlive, startDetached, stopAll, waitUntil } from './processes.ts';
 import { ensureClusterBinaries, ensureHelm, repoRoot } from './tools.ts';
 import { clusterDir, readState, writeEnvFile, writeState, type ClusterState } from './state.ts';
 import { startEmulator } from './emulator.ts';
@@ -26,19 +26,31 @@ function get(url: string, pki: { ca: Buffer; cert: Buffer; key: Buffer }): Promi
   });
 }
 
+/** The newest modification time of the emulator's sources: a running emulator older than that is restarted. */
+function emulatorSourcesMtime(): number {
+  const dir = path.join(repoRoot, 'test/emulator');
+  if (!fs.existsSync(dir)) return 0;
+  return Math.max(...fs.readdirSync(dir).map((f) => fs.statSync(path.join(dir, f)).mtimeMs));
+}
+
 async function alreadyUp(): Promise<boolean> {
   const st = readState();
   if (!st) return false;
-  const dead = st.processes.filter((p) => !isAlive(p.pid));
+  const isEmulator = (p: { name: string }) => p.name === 'mesh-emulator';
+  const dead = st.processes.filter((p) => !isAlive(p.pid) && !isEmulator(p));
   if (dead.length) {
     say(`a previous cluster is partly dead (${dead.map((p) => p.name).join(', ')}); run \`npm run cluster:down\` first, then up again`);
     process.exit(1);
   }
-  if (!st.processes.some((p) => p.name === 'mesh-emulator')) {
-    // The cluster was started before the emulator existed (or with NSM_NO_EMULATOR=1): add it now.
-    const logs = path.join(clusterDir, 'logs');
-    const emulator = await startEmulator(path.join(clusterDir, 'kubeconfig'), clusterDir, logs);
-    if (emulator) { st.processes.push(emulator); writeState(st); say(`started mesh emulator (pid ${emulator.pid})`); }
+  // The emulator is a test double under development: (re)start it when it is missing, dead, or older than its code.
+  const emu = st.processes.find(isEmulator);
+  const stale = emu !== undefined && isAlive(emu.pid) && Date.parse(emu.startedAt ?? st.startedAt) < emulatorSourcesMtime();
+  if (!emu || !isAlive(emu.pid) || stale) {
+    if (emu && isAlive(emu.pid)) { await stopAll([emu.pid]); say('stopped the mesh emulator: its code changed since it started'); }
+    st.processes = st.processes.filter((p) => !isEmulator(p));
+    const emulator = await startEmulator(path.join(clusterDir, 'kubeconfig'), clusterDir, path.join(clusterDir, 'logs'));
+    if (emulator) { st.processes.push({ ...emulator, startedAt: new Date().toISOString() }); say(`started mesh emulator (pid ${emulator.pid})`); }
+    writeState(st);
   }
   say(`already up at ${st.server} (KUBECONFIG=${path.join(clusterDir, 'kubeconfig')})`);
   return true;
@@ -81,7 +93,7 @@ async function main(): Promise<void> {
     return out.split('\n').filter((s) => s === 'True').length >= 2;
   }, { timeoutMs: 60_000 });
   const emulator = await startEmulator(layout.kubeconfig, clusterDir, logs);
-  if (emulator) { state.processes.push(emulator); writeState(state); say(`started mesh emulator (pid ${emulator.pid})`); }
+  if (emulator) { state.processes.push({ ...emulator, startedAt: new Date().toISOString() }); writeState(state); say(`started mesh emulator (pid ${emulator.pid})`); }
   writeState(state);
   say(`up in ${((Date.now() - t0) / 1000).toFixed(1)}s. Use it with: source .cluster/env  (KUBECONFIG=${layout.kubeconfig})`);
 }

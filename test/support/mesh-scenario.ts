@@ -10,6 +10,7 @@ import { KubeApiError } from '../../src/kube/client.ts';
 import { listAll } from '../../src/kube/list.ts';
 import { collectionPath, core, objectPath, type ResourceRef } from '../../src/kube/paths.ts';
 import { clusterEnv, kubeconfigPath, repoRoot } from './cluster.ts';
+import { decodeReleaseSecret, meshChartName } from '../../src/mesh/release.ts';
 
 export const chartsDir = process.env.NSM_CHARTS_DIR ?? path.join(repoRoot, 'test/fixtures/charts/nginx-service-mesh');
 export const meshctlBin = (version: string) => path.join(repoRoot, 'test/fixtures/meshctl', version, 'nginx-meshctl');
@@ -61,6 +62,28 @@ export async function removeMesh(kube: Kube, namespace: string): Promise<void> {
     }
   }
   await kube.request({ method: 'DELETE', path: objectPath(core.namespaces, namespace) }).catch(() => undefined);
+}
+
+/**
+ * NSM is one per cluster (cluster-scoped CRDs, webhooks and RBAC), so a scenario first removes any
+ * mesh an earlier test run or the demo left behind. The test cluster must be a throwaway one.
+ */
+export async function removeAllMeshes(kube: Kube): Promise<string[]> {
+  const secrets = await listAll(kube, collectionPath(core.secrets), { labelSelector: 'owner=helm' });
+  const namespaces = new Set<string>();
+  for (const s of secrets) {
+    try {
+      if (decodeReleaseSecret(s).chart.name === meshChartName) namespaces.add(s.metadata!.namespace!);
+    } catch { /* not a release we can read */ }
+  }
+  for (const ns of namespaces) await removeMesh(kube, ns);
+  for (const ns of namespaces) {
+    for (let i = 0; i < 240; i++) {
+      try { await kube.request({ path: objectPath(core.namespaces, ns) }); } catch { break; }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+  return [...namespaces];
 }
 
 async function create(kube: Kube, ref: ResourceRef, ns: string | undefined, body: KubeObject): Promise<void> {

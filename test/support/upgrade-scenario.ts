@@ -9,7 +9,7 @@ import path from 'node:path';
 import { expect } from 'vitest';
 import type { Kube } from '../../src/kube/client.ts';
 import { clusterEnv, runTool, testKube, uniqueName, type ToolResult } from './cluster.ts';
-import { deployWithHelm, deployWithMeshctl, meshctlBin, populate, removeMesh, sidecarVersions, snapshot, waitRolledOut, type Snapshot, chartsDir } from './mesh-scenario.ts';
+import { removeAllMeshes, deployWithHelm, deployWithMeshctl, meshctlBin, populate, removeMesh, sidecarVersions, snapshot, waitRolledOut, type Snapshot, chartsDir } from './mesh-scenario.ts';
 import { detectInstall } from '../../src/mesh/detect.ts';
 
 export interface Scenario {
@@ -41,6 +41,7 @@ async function waitGone(kube: Kube, namespace: string): Promise<void> {
 
 export async function setUpMesh(opts: ScenarioOptions): Promise<Scenario> {
   const kube = await testKube();
+  await removeAllMeshes(kube);
   const meshNamespace = uniqueName('mesh');
   const appNamespaces = Array.from({ length: opts.namespaces ?? 2 }, (_, i) => uniqueName(`app${i}`));
   if (opts.method === 'meshctl') {

@@ -42,7 +42,7 @@ const imageOf = async (name: string) => (await controlPlane(await testKube(), ns
 describe('nginx-meshctl stand-ins on the local cluster', () => {
   it('deploys 1.6.0: control plane with real names, labels and 1.6.0 images, CRDs, webhooks, APIService, release values', async (ctx) => {
     needMesh(ctx);
-    const r = await meshctl('1.6.0', ['-n', ns, 'deploy', '--mtls-mode', 'strict', '--enabled-namespaces', 'shop,cart', '--persistent-storage', 'off', '-t', '3m']);
+    const r = await meshctl('1.6.0', ['-n', ns, 'deploy', '--mtls-mode', 'strict', '--disable-auto-inject', '--enabled-namespaces', 'shop,cart', '--persistent-storage', 'off', '-t', '3m']);
     expect(r.stderr).toBe('');
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toContain(`Deploying NGINX Service Mesh Control Plane v1.6.0 in namespace "${ns}"`);
@@ -56,7 +56,7 @@ describe('nginx-meshctl stand-ins on the local cluster', () => {
     expect(await exists(kube, '/apis/apiregistration.k8s.io/v1/apiservices/v1alpha1.nsm.nginx.com')).toBe(true);
     expect(await exists(kube, objectPath(core.secrets, 'sh.helm.release.v1.nginx-service-mesh.v1', ns))).toBe(true);
     const values = JSON.parse((await helm(helm3, ['get', 'values', 'nginx-service-mesh', '-n', ns, '-o', 'json'])).stdout) as Record<string, unknown>;
-    expect(values).toMatchObject({ environment: 'kubernetes', mtls: { mode: 'strict' }, enabledNamespaces: ['shop', 'cart'], registry: { imageTag: '1.6.0' } });
+    expect(values).toMatchObject({ environment: 'kubernetes', mtls: { mode: 'strict' }, disableAutoInjection: true, enabledNamespaces: ['shop', 'cart'], registry: { imageTag: '1.6.0' } });
   });
 
   it('version prints its own version first, then the deployed components', async (ctx) => {

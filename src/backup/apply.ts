@@ -47,7 +47,7 @@ const retryPolicy = { attempts: Number.POSITIVE_INFINITY, baseDelayMs: 250, maxD
 export function isTransient(err: unknown): boolean {
   if (isRetryable(err)) return true;
   const msg = String((err as Error)?.message ?? '');
-  if (/failed calling webhook|no endpoints available for service|connection refused/i.test(msg)) return true;
+  if (/failed calling webhook|no endpoints available for service|connection refused|custom resource definition is terminating/i.test(msg)) return true;
   return err instanceof KubeApiError && err.status === 404 && !isMissingNamespace(err);
 }
 
@@ -74,7 +74,9 @@ export async function restoreObject(ctx: ApplyContext, obj: KubeObject): Promise
   const ns = obj.metadata!.namespace!;
   const name = obj.metadata!.name!;
   const res: ObjectResult = { kind: obj.kind!, namespace: ns, name, outcome: 'failed', attempts: 0 };
-  const query = ctx.dryRun ? { dryRun: 'All' } : undefined;
+  // fieldValidation=Ignore: the objects came from this API (already pruned to its schema), and
+  // the check after restore compares every spec; skipping the strict-decoding pass saves server CPU.
+  const query = { fieldValidation: 'Ignore', ...(ctx.dryRun ? { dryRun: 'All' } : {}) };
   const { kube, clock } = ctx.deps;
   let lastErr: unknown;
   for (let attempt = 0; ; attempt++) {

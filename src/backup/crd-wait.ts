@@ -13,9 +13,9 @@ interface CrdLike extends KubeObject {
   status?: { conditions?: { type: string; status: string }[] };
 }
 
-/** Is the CRD Established and serving `version`? Pure. */
+/** Is the CRD Established, serving `version`, and not being deleted? Pure. */
 export function crdReady(crd: CrdLike | undefined, version: string): boolean {
-  if (!crd) return false;
+  if (!crd || crd.metadata?.deletionTimestamp) return false; // a terminating CRD stays Established but refuses creates
   const established = crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ?? false;
   const served = crd.spec?.versions?.some((v) => v.name === version && v.served) ?? false;
   return established && served;

@@ -74,6 +74,8 @@ export async function restoreBackup(deps: Deps, opts: RestoreOptions): Promise<R
   const started = deps.clock.now();
   const deadline = started + opts.timeoutMs;
   const backup = await verifyBackup(deps.fs, opts.dir);
+  const since = () => `${((deps.clock.now() - started) / 1000).toFixed(2)}s`;
+  deps.log.debug(`restore: backup verified at ${since()}`);
   const ctxVersions = { from: backup.manifest.meshVersion, to: opts.targetMeshVersion ?? null };
   const prepared: Prepared[] = backup.kinds.map((vk) => ({
     vk,
@@ -89,6 +91,7 @@ export async function restoreBackup(deps: Deps, opts: RestoreOptions): Promise<R
   await Promise.all(prepared.filter((p) => p.objects.length > 0).map(async (p) => {
     const ready = await waitForCrdEstablished(deps, resourceName(p.vk.row), p.vk.version, deadline);
     if (!ready) crdsNotEstablished.push(resourceName(p.vk.row));
+    deps.log.debug(`restore: CRD ${resourceName(p.vk.row)} ${ready ? 'Established' : 'NOT Established'} at ${since()}`);
     await Promise.all(p.objects.map(async ({ obj, transforms }) => {
       const ns = obj.metadata!.namespace!;
       const key = `${obj.kind}/${ns}/${obj.metadata!.name}`;
@@ -102,10 +105,12 @@ export async function restoreBackup(deps: Deps, opts: RestoreOptions): Promise<R
     }));
   }));
 
+  deps.log.debug(`restore: all creates done at ${since()}`);
   if (!opts.dryRun) {
     await Promise.all(prepared.filter((p) => p.objects.length > 0 && !crdsNotEstablished.includes(resourceName(p.vk.row)))
       .map((p) => verifyKind(deps, p, results, backup.manifest.namespace)));
   }
+  deps.log.debug(`restore: verified against the cluster at ${since()}`);
   const items = prepared.flatMap((p) => p.objects.map(({ obj }) => results.get(`${obj.kind}/${obj.metadata!.namespace}/${obj.metadata!.name}`)!));
   const finished = deps.clock.now();
   const report = summarize(items, {

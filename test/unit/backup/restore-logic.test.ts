@@ -13,6 +13,7 @@ describe('restore decisions', () => {
     expect(isTransient(apiErr(429, { reason: 'TooManyRequests' }))).toBe(true);
     expect(isTransient(apiErr(503, {}))).toBe(true);
     expect(isTransient(apiErr(404, { reason: 'NotFound', message: 'the server could not find the requested resource' }))).toBe(true);
+    expect(isTransient(apiErr(403, { reason: 'Forbidden', message: 'create not allowed while custom resource definition is terminating' }))).toBe(true);
     expect(isTransient(apiErr(422, { reason: 'Invalid', message: 'spec.weight: Invalid value' }))).toBe(false);
     expect(isTransient(apiErr(409, { reason: 'AlreadyExists' }))).toBe(false);
   });
@@ -39,6 +40,8 @@ describe('restore decisions', () => {
     expect(crdReady(crd('False', [{ name: 'v1alpha2', served: true }]), 'v1alpha2')).toBe(false);
     expect(crdReady(crd('True', [{ name: 'v1alpha2', served: false }]), 'v1alpha2')).toBe(false);
     expect(crdReady(undefined, 'v1')).toBe(false);
+    const terminating = { ...crd('True', [{ name: 'v1alpha2', served: true }]), metadata: { deletionTimestamp: '2026-01-01T00:00:00Z' } };
+    expect(crdReady(terminating, 'v1alpha2')).toBe(false);
   });
 
   it('counts unresolved objects: differs, missing namespace, failed, unverified', () => {

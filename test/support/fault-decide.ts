@@ -39,6 +39,11 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
+/** Requests the tool itself sends: its Node HTTPS client sets no User-Agent (helm and client-go do). */
+export function isToolRequest(_method: string, _url: string, userAgent: string | undefined): boolean {
+  return userAgent === undefined || userAgent === '';
+}
+
 /** A watch request: `?watch=true|1` or the legacy `/watch/` path prefix. */
 export function isWatchRequest(url: string): boolean {
   const u = new URL(url, 'http://x');
@@ -53,8 +58,9 @@ export interface FaultPolicy {
   kinds: readonly FaultKind[];
   /** Fault watch requests too (default false: a faulted watch only tests reconnects). */
   faultWatches?: boolean;
-  /** Only requests for which this returns true are eligible (default: all). */
-  match?: (method: string, url: string) => boolean;
+  /** Only requests for which this returns true are eligible (default: all). `userAgent` tells the tool
+   *  (Node sends none) from the helm / nginx-meshctl it runs with the same kubeconfig. */
+  match?: (method: string, url: string, userAgent: string | undefined) => boolean;
 }
 
 /**
@@ -62,10 +68,10 @@ export interface FaultPolicy {
  * eligible requests (one draw for the rate, one for the kind), so a seed replays the same faults
  * for the same sequence of eligible requests.
  */
-export function decideFault(policy: FaultPolicy, method: string, url: string, random: () => number): FaultKind | undefined {
+export function decideFault(policy: FaultPolicy, method: string, url: string, random: () => number, userAgent?: string): FaultKind | undefined {
   if (policy.rate <= 0 || policy.kinds.length === 0) return undefined;
   if (!policy.faultWatches && isWatchRequest(url)) return undefined;
-  if (policy.match && !policy.match(method, url)) return undefined;
+  if (policy.match && !policy.match(method, url, userAgent)) return undefined;
   if (random() >= policy.rate) return undefined;
   const i = Math.min(policy.kinds.length - 1, Math.floor(random() * policy.kinds.length));
   return policy.kinds[i];

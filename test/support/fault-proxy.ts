@@ -98,7 +98,7 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
     const method = req.method ?? 'GET';
     const url = req.url ?? '/';
     if (stats.requests >= maxRequests) { resetSocket(req.socket); return; } // over budget: closing
-    const fault = decideFault(policy, method, url, random);
+    const fault = decideFault(policy, method, url, random, req.headers['user-agent']);
     recordDecision(stats, method, url, fault);
     if (stats.requests >= maxRequests) res.on('close', () => void close()); // the last one is answered first
     const answer = fault ? faultStatus[fault] : undefined;

@@ -3,7 +3,7 @@
  * holds, watches are spared unless asked, every kind is reachable, and the counters add up.
  */
 import { describe, expect, it } from 'vitest';
-import { decideFault, defaultFaultKinds, emptyStats, failedByFault, faultBody, faultKinds, faultStatus, isWatchRequest, recordDecision, seededRandom, type FaultKind, type FaultPolicy } from '../../support/fault-decide.ts';
+import { decideFault, defaultFaultKinds, emptyStats, isToolRequest, failedByFault, faultBody, faultKinds, faultStatus, isWatchRequest, recordDecision, seededRandom, type FaultKind, type FaultPolicy } from '../../support/fault-decide.ts';
 
 const all: FaultKind[] = ['throttle', 'error500', 'unavailable', 'reset', 'delay', 'lostResponse'];
 const list = '/apis/split.smi-spec.io/v1alpha3/namespaces/a/trafficsplits?limit=500';
@@ -81,6 +81,13 @@ describe('decideFault', () => {
     expect(decideFault(p, 'GET', list, r)).toBeUndefined();
     const next = seededRandom(5);
     expect(decideFault(p, 'POST', list, r)).toBe(decideFault(p, 'POST', list, next));
+  });
+
+  it('can target only the tool itself (no User-Agent), sparing helm and client-go', () => {
+    const p: FaultPolicy = { rate: 1, kinds: all, match: isToolRequest };
+    expect(decideFault(p, 'GET', list, seededRandom(1))).toBeDefined();
+    expect(decideFault(p, 'GET', list, seededRandom(1), 'Helm/3.17.3')).toBeUndefined();
+    expect(decideFault(p, 'GET', list, seededRandom(1), 'kubectl/v1.36.0 (linux/amd64) kubernetes/abc')).toBeUndefined();
   });
 
   it('does nothing with an empty kind list', () => {

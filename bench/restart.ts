@@ -83,9 +83,9 @@ try {
   const ours = await timed(() => execa('/usr/bin/time', ['-v', path.join(root, 'bin/kubectl-nsm_upgrade'), '--kubeconfig', kubeconfig, 'restart', '--mesh-namespace', mesh, '-n', apps, '--restart', 'all', '--concurrency', concurrency, '--timeout', '5m', '-o', 'json'], { reject: false }));
   if (ours.value.exitCode !== 0) throw new Error(`restart failed (${ours.value.exitCode}): ${String(ours.value.stderr).slice(-3000)}`);
   const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(String(ours.value.stderr));
-  const result = JSON.parse(String(ours.value.stdout)) as { restarted: { seconds: number }[]; waves: number; final: { converged: boolean } };
+  const result = JSON.parse(String(ours.value.stdout)) as { restarted: { seconds: number }[]; concurrency: number; final: { converged: boolean } };
   const per = result.restarted.map((r) => r.seconds).sort((a, b) => a - b);
-  log(`ours: ${ours.seconds.toFixed(2)}s, ${result.restarted.length} restarted in ${result.waves} waves (concurrency ${concurrency}), converged ${result.final.converged}; `
+  log(`ours: ${ours.seconds.toFixed(2)}s, ${result.restarted.length} restarted, at most ${result.concurrency} at once, converged ${result.final.converged}; `
     + `per rollout min ${per[0]}s, median ${per[Math.floor(per.length / 2)]}s, max ${per.at(-1)}s`);
   check('after ours', await endState(startOurs));
 
@@ -102,7 +102,7 @@ try {
 
   const speedup = base.seconds / ours.seconds;
   log(`speedup ${speedup.toFixed(1)}x`);
-  const entry = { name: `restart-${total}-deployments`, objects: total, ours_seconds: +ours.seconds.toFixed(2), baseline_seconds: +base.seconds.toFixed(2), speedup: +speedup.toFixed(2), peak_rss_mb: rss ? +(Number(rss[1]) / 1024).toFixed(1) : NaN };
+  const entry = { name: `restart-${total}-deployments-concurrency-${concurrency}`, objects: total, ours_seconds: +ours.seconds.toFixed(2), baseline_seconds: +base.seconds.toFixed(2), speedup: +speedup.toFixed(2), peak_rss_mb: rss ? +(Number(rss[1]) / 1024).toFixed(1) : NaN };
   const file = path.join(root, 'bench/results-restart.json');
   const previous = await fs.readFile(file, 'utf8').then((t) => JSON.parse(t) as (typeof entry)[], () => []);
   await fs.writeFile(file, `${JSON.stringify([...previous.filter((p) => p.name !== entry.name), entry], null, 2)}\n`);

@@ -33,14 +33,14 @@ export const restartCommand: CommandModule = {
         'Use --mesh-namespace NS to name the namespace the mesh is deployed in.');
     }
     if (opts.dryRun) {
-      const plan = await planWorkloadRestart(deps, { targetVersion: cp.version, mode: opts.restart, concurrency, deleteBarePods: opts.deleteBarePods, namespace: opts.namespace });
-      process.stdout.write(format === 'json' ? `${JSON.stringify(plan, null, 2)}\n` : formatRestartPlanText(plan, cp.version));
+      const plan = await planWorkloadRestart(deps, { targetVersion: cp.version, mode: opts.restart, deleteBarePods: opts.deleteBarePods, namespace: opts.namespace });
+      process.stdout.write(format === 'json' ? `${JSON.stringify({ ...plan, concurrency }, null, 2)}\n` : formatRestartPlanText(plan, cp.version, concurrency));
       return;
     }
     const result = await restartWorkloads(deps, {
       targetVersion: cp.version, mode: opts.restart, concurrency, timeoutMs, deleteBarePods: opts.deleteBarePods, namespace: opts.namespace,
       onProgress: (p) => {
-        if (p.state !== 'waiting' || p.message !== 'restarted') deps.log.info(`[wave ${p.wave}/${p.waves}] ${p.kind.toLowerCase()} ${p.namespace}/${p.name}: ${p.message}`);
+        if (p.state !== 'waiting' || p.message !== 'restarted') deps.log.info(`[${p.index}/${p.total}] ${p.kind.toLowerCase()} ${p.namespace}/${p.name}: ${p.message}`);
       },
     });
     process.stdout.write(format === 'json' ? `${JSON.stringify(result, null, 2)}\n` : formatRestartText(result));

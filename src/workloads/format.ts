@@ -2,7 +2,7 @@
  * Text output of `status` and `restart`: compact, aligned tables. Pure (strings in, string out).
  */
 import { autoInjectLabel } from './injection.ts';
-import type { RestartPlan, RestartTarget } from './restart-plan.ts';
+import type { RestartPlan } from './restart-plan.ts';
 import type { RestartResult } from './restart.ts';
 import type { SkewReport } from './skew.ts';
 
@@ -49,18 +49,18 @@ export function formatRestartText(r: RestartResult): string {
   add(r.failed, 'FAILED', (x: { message: string }) => x.message);
   add(r.skipped, 'skipped', (x: { reason: string }) => x.reason);
   let out = rows.length > 1 ? table(rows) : 'Nothing to re-roll.\n';
-  out += `\n${r.restarted.length} restarted in ${r.waves} wave${r.waves === 1 ? '' : 's'}, ${r.skipped.length} skipped, ${r.timedOut.length} timed out, ${r.failed.length} failed, ${r.upToDate} already on ${r.targetVersion}.\n`;
+  out += `\n${r.restarted.length} restarted (at most ${r.concurrency} at once), ${r.skipped.length} skipped, ${r.timedOut.length} timed out, ${r.failed.length} failed, ${r.upToDate} already on ${r.targetVersion}.\n`;
   out += r.final.converged
     ? `Converged: every sidecar runs ${r.targetVersion} (${versions(r.final.byVersion)}).\n`
     : `Not converged: ${r.final.behind.length} workload${r.final.behind.length === 1 ? '' : 's'} still behind ${r.targetVersion} (${versions(r.final.byVersion)}): ${r.final.behind.map((w) => `${w.namespace}/${w.kind.toLowerCase()}/${w.name}`).join(', ')}\n`;
   return out;
 }
 
-/** `restart --dry-run`: what would be re-rolled, wave by wave, and what would be skipped. */
-export function formatRestartPlanText(p: RestartPlan & { waves: RestartTarget[][] }, target: string): string {
-  const rows: string[][] = [['WAVE', 'NAMESPACE', 'WORKLOAD', 'ACTION']];
-  p.waves.forEach((wave, i) => { for (const t of wave) rows.push([String(i + 1), t.namespace, `${t.kind.toLowerCase()}/${t.name}`, t.action]); });
+/** `restart --dry-run`: what would be re-rolled, in start order, and what would be skipped. */
+export function formatRestartPlanText(p: RestartPlan, target: string, concurrency: number): string {
+  const rows: string[][] = [['ORDER', 'NAMESPACE', 'WORKLOAD', 'ACTION']];
+  p.targets.forEach((t, i) => rows.push([String(i + 1), t.namespace, `${t.kind.toLowerCase()}/${t.name}`, `${t.action} (${t.pods} pod${t.pods === 1 ? '' : 's'})`]));
   for (const s of p.skipped) rows.push(['-', s.namespace, `${s.kind.toLowerCase()}/${s.name}`, `skip: ${s.reason}`]);
   const head = rows.length > 1 ? table(rows) : 'Nothing to re-roll.\n';
-  return `${head}\n(dry run) would re-roll ${p.targets.length} workload(s) in ${p.waves.length} wave(s) to ${target}; ${p.skipped.length} skipped, ${p.upToDate} already on ${target}.\n`;
+  return `${head}\n(dry run) would re-roll ${p.targets.length} workload(s), at most ${concurrency} at once, to ${target}; ${p.skipped.length} skipped, ${p.upToDate} already on ${target}.\n`;
 }

@@ -1,7 +1,7 @@
 /**
  * What a re-roll does to each injected workload, decided before anything is touched: restart it,
- * delete it (bare pods, only when asked), or skip it with what the user must do. Then the waves:
- * at most `concurrency` workloads rolling at once. Pure.
+ * delete it (bare pods, only when asked), or skip it with what the user must do; then the order in
+ * which they start, longest rollout first, for an executor that keeps `concurrency` rolling. Pure.
  */
 import type { InjectedWorkload, WorkloadRef } from './owners.ts';
 import { workloadKey } from './owners.ts';
@@ -15,6 +15,8 @@ export interface WorkloadObject {
 
 export interface RestartTarget extends WorkloadRef {
   action: 'restart' | 'delete-pod';
+  /** Live injected pods it has now (what its rollout will replace). */
+  pods: number;
 }
 
 export interface Skipped extends WorkloadRef {
@@ -76,12 +78,33 @@ export function planRestart(input: PlanInput): RestartPlan {
     const base: WorkloadRef = { namespace: w.namespace, kind: w.kind, name: w.name };
     const reason = skipReason(base, input.objects.get(workloadKey(base)), input.deleteBarePods);
     if (reason) plan.skipped.push({ ...base, reason });
-    else plan.targets.push({ ...base, action: w.kind === 'Pod' ? 'delete-pod' : 'restart' });
+    else plan.targets.push({ ...base, action: w.kind === 'Pod' ? 'delete-pod' : 'restart', pods: w.pods.length });
   }
+  plan.targets = orderForRollout(plan.targets);
   return plan;
 }
 
-/** Splits the targets into waves of at most `concurrency`, in plan order. */
+/**
+ * How many pod replacements a rollout makes one after another (its length, in rounds), by kind,
+ * with the controllers' default update settings.
+ */
+export const rolloutRounds: Record<string, (pods: number) => number> = {
+  StatefulSet: (n) => n, // RollingUpdate replaces one pod at a time, each waiting for the previous to be Ready
+  DaemonSet: (n) => n, // maxUnavailable 1 by default: one node at a time
+  Deployment: (n) => Math.ceil(n / Math.max(1, Math.ceil(n * 0.25))), // maxSurge 25% (at least 1): up to four rounds
+  Pod: () => 0, // a bare pod is deleted: nothing to wait for
+};
+
+/**
+ * Longest rollout first (LPT scheduling): with a bounded number rolling at once, the long ones
+ * start early and the run does not end waiting on one late StatefulSet. Stable for equal lengths.
+ */
+export function orderForRollout<T extends WorkloadRef & { pods: number }>(targets: readonly T[]): T[] {
+  const rounds = (t: T) => (rolloutRounds[t.kind] ?? rolloutRounds.Deployment!)(t.pods);
+  return targets.map((t, i) => ({ t, i, r: rounds(t) })).sort((a, b) => b.r - a.r || a.i - b.i).map((x) => x.t);
+}
+
+/** Splits the targets into waves of at most `concurrency`, in plan order (the upgrade's re-inject step rolls in waves). */
 export function planWaves<T>(targets: readonly T[], concurrency: number): T[][] {
   const size = Math.max(1, Math.floor(concurrency));
   const waves: T[][] = [];

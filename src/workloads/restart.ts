@@ -1,7 +1,8 @@
 /**
  * `restartWorkloads`: re-rolls injected workloads so their pods are re-created (and re-injected by
- * the current control plane), in waves of `concurrency`, waiting for each rollout with kubectl's
- * rules, then re-reads the pods to say whether the mesh converged.
+ * the current control plane), keeping at most `concurrency` rolling at once (the next one starts
+ * as soon as one is done, longest first), waiting for each with kubectl's rules, then re-reads the
+ * pods to say whether the mesh converged.
  */
 import type { Deps } from '../deps.ts';
 import { KubeApiError, type KubeObject } from '../kube/client.ts';
@@ -9,7 +10,7 @@ import { listAll } from '../kube/list.ts';
 import { collectionPath, core, objectPath } from '../kube/paths.ts';
 import { discoverInjectedWorkloads } from './discover.ts';
 import { type InjectedWorkload, type WorkloadRef, workloadKey } from './owners.ts';
-import { planRestart, planWaves, restartPatch, type RestartMode, type RestartPlan, type RestartTarget, type Skipped, type WorkloadObject } from './restart-plan.ts';
+import { planRestart, restartPatch, type RestartMode, type RestartPlan, type RestartTarget, type Skipped, type WorkloadObject } from './restart-plan.ts';
 import { describe, waitForRollout, workloadRefs } from './rollout-wait.ts';
 import { isRollingKind } from './rollout-rules.ts';
 import { buildSkewReport, type WorkloadSkew } from './skew.ts';
@@ -17,8 +18,9 @@ import { buildSkewReport, type WorkloadSkew } from './skew.ts';
 export interface RestartProgress extends WorkloadRef {
   state: 'restarting' | 'waiting' | 'done' | 'deleted' | 'timeout' | 'failed';
   message: string;
-  wave: number;
-  waves: number;
+  /** This workload's place in the start order (1-based), of `total`. */
+  index: number;
+  total: number;
 }
 
 export interface RestartOptions {
@@ -45,8 +47,9 @@ export interface RestartResult {
   timedOut: Outcome[];
   failed: Outcome[];
   upToDate: number;
-  waves: number;
-  /** Read after the last wave: every live injected pod's version. */
+  /** Most rollouts in flight at once. */
+  concurrency: number;
+  /** Read after the last rollout: every live injected pod's version. */
   final: { converged: boolean; byVersion: Record<string, number>; behind: WorkloadSkew[] };
 }
 
@@ -81,32 +84,37 @@ async function rollOne(deps: Deps, t: RestartTarget, opts: RestartOptions, repor
   }
 }
 
-/** What a re-roll would do (read-only): the plan and its waves. `--dry-run` prints this. */
-export async function planWorkloadRestart(deps: Pick<Deps, 'kube'>, opts: Pick<RestartOptions, 'targetVersion' | 'mode' | 'deleteBarePods' | 'concurrency' | 'namespace'>): Promise<RestartPlan & { waves: RestartTarget[][] }> {
+/** What a re-roll would do (read-only): targets in start order, and what is skipped. `--dry-run` prints this. */
+export async function planWorkloadRestart(deps: Pick<Deps, 'kube'>, opts: Pick<RestartOptions, 'targetVersion' | 'mode' | 'deleteBarePods' | 'namespace'>): Promise<RestartPlan> {
   const { workloads } = await discoverInjectedWorkloads(deps, opts.namespace);
   const objects = await readObjects(deps, workloads);
-  const plan = planRestart({ workloads, objects, mode: opts.mode, targetVersion: opts.targetVersion, deleteBarePods: opts.deleteBarePods });
-  return { ...plan, waves: planWaves(plan.targets, opts.concurrency) };
+  return planRestart({ workloads, objects, mode: opts.mode, targetVersion: opts.targetVersion, deleteBarePods: opts.deleteBarePods });
+}
+
+/** Runs `fn` over `items` with at most `limit` running; the next starts as soon as one ends. */
+async function eachLimited<T>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => { while (next < items.length) { const i = next++; await fn(items[i]!, i); } };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(Math.floor(limit), items.length)) }, worker));
 }
 
 export async function restartWorkloads(deps: Deps, opts: RestartOptions): Promise<RestartResult> {
-  const { waves, ...plan } = await planWorkloadRestart(deps, opts);
+  const plan = await planWorkloadRestart(deps, opts);
+  const total = plan.targets.length;
   const result: RestartResult = {
     targetVersion: opts.targetVersion, restarted: [], deleted: [], skipped: plan.skipped, timedOut: [], failed: [],
-    upToDate: plan.upToDate, waves: waves.length, final: { converged: false, byVersion: {}, behind: [] },
+    upToDate: plan.upToDate, concurrency: Math.max(1, Math.min(Math.floor(opts.concurrency), total)), final: { converged: false, byVersion: {}, behind: [] },
   };
-  for (const [i, wave] of waves.entries()) {
-    await Promise.all(wave.map(async (t) => {
-      const ref: WorkloadRef = { namespace: t.namespace, kind: t.kind, name: t.name };
-      const report = (state: RestartProgress['state'], message: string) => opts.onProgress?.({ ...ref, state, message, wave: i + 1, waves: waves.length });
-      report('restarting', t.action === 'delete-pod' ? 'deleting bare pod' : 'patching restartedAt');
-      const r = await rollOne(deps, t, opts, report);
-      report(r.state, r.message);
-      const outcome: Outcome = { ...ref, message: r.message, seconds: r.seconds };
-      ({ done: result.restarted, deleted: result.deleted, timeout: result.timedOut, failed: result.failed })[r.state].push(outcome);
-    }));
-  }
-  // waves finish in any order: list outcomes in plan order (namespace, kind, name)
+  await eachLimited(plan.targets, opts.concurrency, async (t, i) => {
+    const ref: WorkloadRef = { namespace: t.namespace, kind: t.kind, name: t.name };
+    const report = (state: RestartProgress['state'], message: string) => opts.onProgress?.({ ...ref, state, message, index: i + 1, total });
+    report('restarting', t.action === 'delete-pod' ? 'deleting bare pod' : 'patching restartedAt');
+    const r = await rollOne(deps, t, opts, report);
+    report(r.state, r.message);
+    const outcome: Outcome = { ...ref, message: r.message, seconds: r.seconds };
+    ({ done: result.restarted, deleted: result.deleted, timeout: result.timedOut, failed: result.failed })[r.state].push(outcome);
+  });
+  // rollouts finish in any order: list outcomes in plan order (namespace, kind, name)
   for (const list of [result.restarted, result.deleted, result.timedOut, result.failed]) list.sort((a, b) => workloadKey(a).localeCompare(workloadKey(b)));
   const after = await discoverInjectedWorkloads(deps, opts.namespace);
   const final = buildSkewReport({ meshNamespace: '', targetVersion: opts.targetVersion, controlPlane: { version: null, components: [] }, workloads: after.workloads, namespaceLabels: new Map() });

@@ -1,7 +1,7 @@
 /**
  * Waits for one workload's rollout by polling it and applying the `kubectl rollout status` rules,
  * with a deadline that names the workload when it passes. Polling (not a watch per workload) keeps
- * sockets free for the other rollouts of a wave.
+ * sockets free for the other rollouts running at the same time.
  */
 import type { Deps } from '../deps.ts';
 import { KubeApiError } from '../kube/client.ts';

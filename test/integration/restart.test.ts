@@ -57,8 +57,8 @@ describe('restart', () => {
     expect(res.exitCode, res.stderr).toBe(0);
     const result = JSON.parse(res.stdout);
     expect(result.restarted.map((r: { kind: string; name: string }) => `${r.kind}/${r.name}`).sort()).toEqual(['DaemonSet/agent', 'Deployment/web', 'StatefulSet/db']);
-    expect(result).toMatchObject({ skipped: [], timedOut: [], failed: [], waves: 1, final: { converged: true, behind: [] } });
-    expect(res.stderr).toMatch(/\[wave 1\/1\] deployment .*\/web: deployment "web" successfully rolled out/);
+    expect(result).toMatchObject({ skipped: [], timedOut: [], failed: [], concurrency: 3, final: { converged: true, behind: [] } });
+    expect(res.stderr).toMatch(/\[\d\/3\] deployment .*\/web: deployment "web" successfully rolled out/);
 
     for (const [ref, name] of [[core.deployments, 'web'], [core.statefulsets, 'db'], [core.daemonsets, 'agent']] as const) {
       const obj = await kube.request<{ spec: { template: { metadata: { annotations?: Record<string, string> } } } }>({ path: objectPath(ref, name, rolling) });
@@ -108,10 +108,10 @@ describe('restart', () => {
     expect(res.stderr).toContain('raise --timeout');
   });
 
-  it('--dry-run prints the waves and changes nothing', async () => {
+  it('--dry-run prints the start order and changes nothing', async () => {
     const res = await runTool(['restart', '--mesh-namespace', mesh, '-n', never, '--dry-run', '--restart', 'all']);
     expect(res.exitCode, res.stderr).toBe(0);
-    expect(res.stdout).toMatch(new RegExp(`1\\s+${never}\\s+deployment/stuck\\s+restart`));
-    expect(res.stdout).toContain('(dry run) would re-roll 1 workload(s) in 1 wave(s) to 1.7.0');
+    expect(res.stdout).toMatch(new RegExp(`1\\s+${never}\\s+deployment/stuck\\s+restart \\(\\d pods?\\)`)); // old and new pods: neither ever became ready
+    expect(res.stdout).toContain('(dry run) would re-roll 1 workload(s), at most 8 at once, to 1.7.0');
   });
 });

@@ -61,8 +61,9 @@ describe('convergence after an upgrade', () => {
     expect(deps.patches).toBe(2);
     expect(result.restarted.map((r) => `${r.kind}/${r.name}`)).toEqual(['Deployment/web', 'StatefulSet/db']);
     expect(result.upToDate).toBe(1); // deployment/fresh was already on 1.7.0 and is left alone
-    expect(result.waves).toBe(2); // concurrency 1: one workload per wave
-    expect(progress.filter((p) => p.state === 'done').map((p) => `${p.wave}/${p.waves} ${p.name}`)).toEqual(['1/2 web', '2/2 db']);
+    expect(result.concurrency).toBe(1);
+    // concurrency 1: one after another, longest first (web: 3 pods with maxSurge 1 = 3 rounds; db: 2 pods, one at a time)
+    expect(progress.filter((p) => p.state === 'done').map((p) => `${p.index}/${p.total} ${p.name}`)).toEqual(['1/2 web', '2/2 db']);
     expect(result.final).toEqual({ converged: true, byVersion: { '1.7.0': 6 }, behind: [] });
 
     const after = await skewReport(deps, { meshNamespace: mesh, namespace: apps });

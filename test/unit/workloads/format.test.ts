@@ -17,7 +17,7 @@ const result: RestartResult = {
   timedOut: [{ ...ref('StatefulSet', 'db'), message: 'statefulset shop/db did not finish rolling out within 30s (--timeout): waiting for 1 pods to be ready', seconds: 30 }],
   failed: [],
   upToDate: 4,
-  waves: 1,
+  concurrency: 8,
   final: { converged: false, byVersion: { '1.6.0': 2, '1.7.0': 5 }, behind: [{ ...ref('Deployment', 'held'), versions: { '1.6.0': 1 }, behind: true }, { ...ref('StatefulSet', 'db'), versions: { '1.6.0': 1 }, behind: true }] },
 };
 
@@ -27,23 +27,23 @@ describe('formatRestartText', () => {
     expect(text).toMatch(/shop\s+deployment\/web\s+restarted\s+2\.5s/);
     expect(text).toMatch(/shop\s+statefulset\/db\s+TIMED OUT\s+statefulset shop\/db did not finish rolling out within 30s/);
     expect(text).toMatch(/shop\s+deployment\/held\s+skipped\s+paused: run "kubectl rollout resume/);
-    expect(text).toContain('1 restarted in 1 wave, 1 skipped, 1 timed out, 0 failed, 4 already on 1.7.0.');
+    expect(text).toContain('1 restarted (at most 8 at once), 1 skipped, 1 timed out, 0 failed, 4 already on 1.7.0.');
     expect(text).toContain('Not converged: 2 workloads still behind 1.7.0 (1.6.0=2 1.7.0=5): shop/deployment/held, shop/statefulset/db');
   });
 
   it('says when there was nothing to do and the mesh converged', () => {
-    const text = formatRestartText({ ...result, restarted: [], skipped: [], timedOut: [], waves: 0, final: { converged: true, byVersion: { '1.7.0': 5 }, behind: [] } });
+    const text = formatRestartText({ ...result, restarted: [], skipped: [], timedOut: [], final: { converged: true, byVersion: { '1.7.0': 5 }, behind: [] } });
     expect(text).toContain('Nothing to re-roll.');
     expect(text).toContain('Converged: every sidecar runs 1.7.0 (1.7.0=5).');
   });
 });
 
 describe('formatRestartPlanText', () => {
-  it('numbers the waves and marks the dry run', () => {
-    const plan = { targets: [{ ...ref('Deployment', 'a'), action: 'restart' as const }, { ...ref('Pod', 'p'), action: 'delete-pod' as const }], skipped: [], upToDate: 0 };
-    const text = formatRestartPlanText({ ...plan, waves: [[plan.targets[0]!], [plan.targets[1]!]] }, '1.7.0');
-    expect(text).toMatch(/1\s+shop\s+deployment\/a\s+restart/);
-    expect(text).toMatch(/2\s+shop\s+pod\/p\s+delete-pod/);
-    expect(text).toContain('(dry run) would re-roll 2 workload(s) in 2 wave(s) to 1.7.0');
+  it('numbers the start order and marks the dry run', () => {
+    const plan = { targets: [{ ...ref('Deployment', 'a'), action: 'restart' as const, pods: 3 }, { ...ref('Pod', 'p'), action: 'delete-pod' as const, pods: 1 }], skipped: [], upToDate: 0 };
+    const text = formatRestartPlanText(plan, '1.7.0', 4);
+    expect(text).toMatch(/1\s+shop\s+deployment\/a\s+restart \(3 pods\)/);
+    expect(text).toMatch(/2\s+shop\s+pod\/p\s+delete-pod \(1 pod\)/);
+    expect(text).toContain('(dry run) would re-roll 2 workload(s), at most 4 at once, to 1.7.0');
   });
 });

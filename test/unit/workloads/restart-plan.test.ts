@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { InjectedWorkload } from '../../../src/workloads/owners.ts';
-import { planRestart, planWaves, restartPatch, rfc3339, skipReason } from '../../../src/workloads/restart-plan.ts';
+import { orderForRollout, planRestart, planWaves, restartPatch, rfc3339, skipReason } from '../../../src/workloads/restart-plan.ts';
 
 const w = (kind: string, name: string, versions: string[]): InjectedWorkload =>
   ({ namespace: 'shop', kind, name, pods: versions.map((version, i) => ({ name: `${name}-${i}`, version, optedIn: false })) });
@@ -42,20 +42,36 @@ describe('planRestart', () => {
 
   it('mode behind restarts only workloads with a pod off the target, and reports the rest', () => {
     const p = planRestart({ workloads, objects, mode: 'behind', targetVersion: '1.7.0', deleteBarePods: false });
-    expect(p.targets.map((t) => `${t.kind}/${t.name}:${t.action}`)).toEqual(['Deployment/old:restart', 'Deployment/mixed:restart', 'StatefulSet/db:restart']);
+    // longest rollout first: old and mixed have 2 pods (2 rounds), the StatefulSet 1
+    expect(p.targets.map((t) => `${t.kind}/${t.name}:${t.action}:${t.pods}`)).toEqual(['Deployment/old:restart:2', 'Deployment/mixed:restart:2', 'StatefulSet/db:restart:1']);
     expect(p.skipped.map((s) => s.name)).toEqual(['paused', 'bare']);
     expect(p.upToDate).toBe(1);
   });
 
   it('mode all restarts up-to-date workloads too, and deletes bare pods when asked', () => {
     const p = planRestart({ workloads, objects, mode: 'all', targetVersion: '1.7.0', deleteBarePods: true });
-    expect(p.targets.map((t) => t.name)).toEqual(['old', 'mixed', 'new', 'db', 'bare']);
+    expect(p.targets.map((t) => t.name)).toEqual(['old', 'mixed', 'new', 'db', 'bare']); // bare pods last: a delete is instant
     expect(p.targets.at(-1)!.action).toBe('delete-pod');
     expect(p.upToDate).toBe(0);
   });
 });
 
-describe('planWaves', () => {
+describe('orderForRollout', () => {
+  const t = (kind: string, name: string, pods: number) => ({ namespace: 'shop', kind, name, pods });
+  it('starts the longest rollouts first and keeps plan order among equals', () => {
+    const order = orderForRollout([
+      t('Deployment', 'web-1', 1), // 1 round
+      t('Deployment', 'web-20', 20), // maxSurge 5: 4 rounds
+      t('StatefulSet', 'db', 5), // one pod at a time: 5 rounds
+      t('Pod', 'bare', 1), // a delete: 0 rounds
+      t('DaemonSet', 'agent', 2), // one node at a time: 2 rounds
+      t('Deployment', 'web-2', 1), // 1 round, after web-1 (stable)
+    ]);
+    expect(order.map((x) => x.name)).toEqual(['db', 'web-20', 'agent', 'web-1', 'web-2', 'bare']);
+  });
+});
+
+describe('planWaves (used by the upgrade re-inject step)', () => {
   it.each([
     [5, 2, [2, 2, 1], 'the last wave takes the rest'],
     [4, 4, [4], 'one wave when everything fits'],

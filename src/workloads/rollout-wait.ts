@@ -1,11 +1,13 @@
 /**
- * Waits for one workload's rollout by polling it and applying the `kubectl rollout status` rules,
- * with a deadline that names the workload when it passes. Polling (not a watch per workload) keeps
- * sockets free for the other rollouts running at the same time.
+ * Waits for one workload's rollout, applying the `kubectl rollout status` rules, with a deadline
+ * that names the workload when it passes. Like kubectl it reads the object, then watches it (one
+ * object, by field selector, from the resourceVersion read), so a rollout is seen the moment the
+ * controller reports it; when the watch ends early (server timeout, 410, a dropped connection) it
+ * reads again after a short pause and watches again.
  */
 import type { Deps } from '../deps.ts';
-import { KubeApiError } from '../kube/client.ts';
-import { core, objectPath } from '../kube/paths.ts';
+import { KubeApiError, type KubeObject } from '../kube/client.ts';
+import { collectionPath, core, objectPath } from '../kube/paths.ts';
 import type { WorkloadRef } from './owners.ts';
 import { isRollingKind, rolloutRules, type RolloutStatus } from './rollout-rules.ts';
 
@@ -15,11 +17,9 @@ export const workloadRefs = {
   DaemonSet: core.daemonsets,
 } as const;
 
-const maxPollMs = 500;
-
 export interface WaitOptions {
   timeoutMs: number;
-  /** Between two reads: the first wait; it grows by half each read up to 500 ms (default 200 ms). */
+  /** Pause before reading again when a watch ended early (default 200 ms). */
   pollMs?: number | undefined;
   /** Called when the status message changes (a progress line per workload). */
   onMessage?: ((message: string) => void) | undefined;
@@ -37,32 +37,51 @@ export function describe(w: WorkloadRef): string {
 
 export async function waitForRollout(deps: Pick<Deps, 'kube' | 'clock'>, w: WorkloadRef, opts: WaitOptions): Promise<WaitResult> {
   if (!isRollingKind(w.kind)) throw new Error(`no rollout rules for kind ${w.kind}`);
-  const path = objectPath(workloadRefs[w.kind], w.name, w.namespace);
+  const ref = workloadRefs[w.kind];
   const rule = rolloutRules[w.kind];
   const start = deps.clock.now();
   const seconds = () => Math.round((deps.clock.now() - start) / 100) / 10;
   let last: RolloutStatus = { state: 'waiting', message: 'not read yet' };
   let reported = '';
-  // Short rollouts (most of them) are seen as soon as they finish; long ones are read twice a second.
-  let delay = opts.pollMs ?? 200;
-  for (;;) {
-    try {
-      last = rule(await deps.kube.request({ path }));
-    } catch (err) {
-      if (err instanceof KubeApiError && err.status === 404) return { state: 'failed', message: `${describe(w)} was deleted while rolling out`, seconds: seconds() };
-      throw err;
-    }
+  let deleted = false;
+  const see = (obj: unknown) => {
+    last = rule(obj);
+    if (last.state === 'waiting' && last.message !== reported) opts.onMessage?.((reported = last.message));
+  };
+  const finished = (): WaitResult | undefined => {
+    if (deleted) return { state: 'failed', message: `${describe(w)} was deleted while rolling out`, seconds: seconds() };
     if (last.state !== 'waiting') return { state: last.state, message: last.state === 'done' ? last.message : `${describe(w)}: ${last.message}`, seconds: seconds() };
-    if (last.message !== reported) opts.onMessage?.((reported = last.message));
-    const left = start + opts.timeoutMs - deps.clock.now();
-    if (left <= 0) {
-      return {
-        state: 'timeout',
-        message: `${describe(w)} did not finish rolling out within ${Math.round(opts.timeoutMs / 1000)}s (--timeout): ${last.message}`,
-        seconds: seconds(),
-      };
+    if (deps.clock.now() - start >= opts.timeoutMs) {
+      return { state: 'timeout', message: `${describe(w)} did not finish rolling out within ${Math.round(opts.timeoutMs / 1000)}s (--timeout): ${last.message}`, seconds: seconds() };
     }
-    await deps.clock.sleep(Math.min(delay, left));
-    delay = Math.min(maxPollMs, Math.max(delay, Math.round(delay * 1.5)));
+    return undefined;
+  };
+  for (;;) {
+    let resourceVersion: string | undefined;
+    try {
+      const obj = await deps.kube.request<KubeObject & { metadata?: { resourceVersion?: string } }>({ path: objectPath(ref, w.name, w.namespace) });
+      resourceVersion = obj.metadata?.resourceVersion;
+      see(obj);
+    } catch (err) {
+      if (!(err instanceof KubeApiError && err.status === 404)) throw err;
+      deleted = true;
+    }
+    const early = finished();
+    if (early) return early;
+    const left = start + opts.timeoutMs - deps.clock.now();
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), left);
+    try {
+      await deps.kube.watch(collectionPath(ref, w.namespace), { fieldSelector: `metadata.name=${w.name}`, resourceVersion, timeoutSeconds: Math.max(1, Math.ceil(left / 1000)) }, (e) => {
+        if (e.type === 'DELETED') deleted = true;
+        else if (e.type === 'ADDED' || e.type === 'MODIFIED') see(e.object);
+        if (e.type === 'ERROR' || deleted || last.state !== 'waiting') abort.abort(); // ERROR: e.g. 410 Gone, read again
+      }, abort.signal);
+    } catch { /* a dropped watch: read again below */ } finally {
+      clearTimeout(timer);
+    }
+    const result = finished();
+    if (result) return result;
+    await deps.clock.sleep(Math.min(opts.pollMs ?? 200, Math.max(0, start + opts.timeoutMs - deps.clock.now())));
   }
 }

@@ -1,19 +1,26 @@
 import { describe, expect, it } from 'vitest';
 import type { Clock } from '../../../src/deps.ts';
-import type { Kube, KubeRequest } from '../../../src/kube/client.ts';
+import type { Kube, KubeRequest, Query, WatchEvent } from '../../../src/kube/client.ts';
 import { waitForRollout } from '../../../src/workloads/rollout-wait.ts';
 
-/** A clock whose sleep advances time at once, and a kube that answers GETs from a script of statuses. */
-function fakes(statuses: object[]) {
+/**
+ * A clock whose sleep advances time at once, and a kube that answers GETs from a script of
+ * statuses; its watch sends the given events, then ends as a server would.
+ */
+function fakes(statuses: object[], events: WatchEvent[] = []) {
   let now = 0;
   const clock: Clock = { now: () => now, sleep: async (ms) => { now += ms; } };
   const paths: string[] = [];
+  const watches: { path: string; query: Query }[] = [];
   const kube = {
     server: 'fake', context: 'fake', retries: 0,
     request: async (r: KubeRequest) => { paths.push(r.path); return statuses[Math.min(paths.length - 1, statuses.length - 1)]; },
-    watch: async () => {},
+    watch: async (path: string, query: Query, onEvent: (e: WatchEvent) => void, signal?: AbortSignal) => {
+      watches.push({ path, query });
+      for (const e of events) { if (signal?.aborted) return; onEvent(e); }
+    },
   } as unknown as Kube;
-  return { deps: { kube, clock }, paths };
+  return { deps: { kube, clock }, paths, watches };
 }
 
 const dep = (observed: number, available: number) =>
@@ -21,7 +28,7 @@ const dep = (observed: number, available: number) =>
 const ref = { namespace: 'shop', kind: 'Deployment', name: 'web' };
 
 describe('waitForRollout', () => {
-  it('polls the workload until the rollout rules say done, reporting each new message once', async () => {
+  it('reads again after a watch that ended early, until the rules say done, reporting each new message once', async () => {
     const { deps, paths } = fakes([dep(1, 0), dep(2, 0), dep(2, 0), dep(2, 1)]);
     const messages: string[] = [];
     const r = await waitForRollout(deps, ref, { timeoutMs: 60_000, pollMs: 500, onMessage: (m) => messages.push(m) });
@@ -29,7 +36,27 @@ describe('waitForRollout', () => {
     expect(paths[0]).toBe('/apis/apps/v1/namespaces/shop/deployments/web');
     expect(paths).toHaveLength(4);
     expect(messages).toEqual(['waiting for deployment spec update to be observed', '0 of 1 updated replicas are available']);
-    expect(r.seconds).toBe(1.5); // waits of 0.5 s (already at the 500 ms cap)
+    expect(r.seconds).toBe(1.5); // three pauses of pollMs between the four reads
+  });
+
+  it('watches the one object from the version it read, and is done on the event that completes the rollout', async () => {
+    const first = { ...dep(2, 0), metadata: { ...dep(2, 0).metadata, resourceVersion: '41' } };
+    const { deps, paths, watches } = fakes([first], [
+      { type: 'BOOKMARK', object: { metadata: { resourceVersion: '42' } } },
+      { type: 'MODIFIED', object: dep(2, 0) },
+      { type: 'MODIFIED', object: dep(2, 1) },
+      { type: 'MODIFIED', object: dep(2, 1) }, // not read: the watch was stopped at the previous event
+    ]);
+    const r = await waitForRollout(deps, ref, { timeoutMs: 60_000 });
+    expect(r).toEqual({ state: 'done', message: 'deployment "web" successfully rolled out', seconds: 0 });
+    expect(paths).toHaveLength(1);
+    expect(watches).toEqual([{ path: '/apis/apps/v1/namespaces/shop/deployments', query: { fieldSelector: 'metadata.name=web', resourceVersion: '41', timeoutSeconds: 60 } }]);
+  });
+
+  it('fails when the workload is deleted while rolling out', async () => {
+    const { deps } = fakes([dep(2, 0)], [{ type: 'DELETED', object: dep(2, 0) }]);
+    const r = await waitForRollout(deps, ref, { timeoutMs: 60_000 });
+    expect(r).toMatchObject({ state: 'failed', message: 'deployment shop/web was deleted while rolling out' });
   });
 
   it('times out naming the workload, the flag and the last status', async () => {

@@ -3,7 +3,12 @@
  * (`kubectl nsm-upgrade restart --restart all`) against the baseline a user would run:
  * `kubectl rollout restart` then `kubectl rollout status` for each Deployment, one after another.
  *
- *   node bench/restart.ts [--deployments 100] [--concurrency 8]
+ *   node bench/restart.ts [--deployments 100] [--concurrency 8] [--min-ready-seconds 0]
+ *
+ * KWOK makes pods Ready the instant they are scheduled, so a rollout here costs only the control
+ * plane's work; real pods take seconds (image pull, readiness probe). --min-ready-seconds models that
+ * with the Deployment's own minReadySeconds (a pod counts as available only after being Ready that
+ * long), for both runs alike.
  *
  * Both re-roll the same Deployments (sidecars already on the control plane's 1.7.0, so both end
  * converged); after each run every Deployment must carry a new restartedAt and be fully rolled out
@@ -22,7 +27,8 @@ import { deploymentStatus, type DeploymentLike } from '../src/workloads/rollout-
 import { create, createNamespace, deleteNamespace, deployment, fakeControlPlane } from '../test/integration/workloads-manifests.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
-const { values: args } = parseArgs({ options: { deployments: { type: 'string', default: '100' }, concurrency: { type: 'string', default: '8' } } });
+const { values: args } = parseArgs({ options: { deployments: { type: 'string', default: '100' }, concurrency: { type: 'string', default: '8' }, 'min-ready-seconds': { type: 'string', default: '0' } } });
+const minReadySeconds = Number(args['min-ready-seconds']);
 const total = Number(args.deployments);
 const concurrency = args.concurrency;
 const kubeconfig = process.env.KUBECONFIG ?? path.join(root, '.cluster/kubeconfig');
@@ -68,7 +74,10 @@ try {
   await createNamespace(kube, mesh);
   await create(kube, mesh, fakeControlPlane('1.7.0'));
   await createNamespace(kube, apps);
-  for (const name of names) await create(kube, apps, deployment(name, { version: '1.7.0' }));
+  for (const name of names) {
+    const d = deployment(name, { version: '1.7.0' });
+    await create(kube, apps, { ...d, spec: { ...d.spec, minReadySeconds } });
+  }
   const seeded = await timed(async () => {
     for (;;) {
       const deps = await listAll<Dep>(kube, collectionPath(core.deployments, apps));
@@ -77,6 +86,7 @@ try {
       await new Promise((r) => setTimeout(r, 1000));
     }
   });
+  log(`minReadySeconds ${minReadySeconds}`);
   log(`${total} injected Deployments ready in ${seeded.seconds.toFixed(1)}s`);
 
   const startOurs = Date.now();
@@ -102,7 +112,7 @@ try {
 
   const speedup = base.seconds / ours.seconds;
   log(`speedup ${speedup.toFixed(1)}x`);
-  const entry = { name: `restart-${total}-deployments-concurrency-${concurrency}`, objects: total, ours_seconds: +ours.seconds.toFixed(2), baseline_seconds: +base.seconds.toFixed(2), speedup: +speedup.toFixed(2), peak_rss_mb: rss ? +(Number(rss[1]) / 1024).toFixed(1) : NaN };
+  const entry = { name: `restart-${total}-deployments-concurrency-${concurrency}-min-ready-${minReadySeconds}s`, objects: total, ours_seconds: +ours.seconds.toFixed(2), baseline_seconds: +base.seconds.toFixed(2), speedup: +speedup.toFixed(2), peak_rss_mb: rss ? +(Number(rss[1]) / 1024).toFixed(1) : NaN };
   const file = path.join(root, 'bench/results-restart.json');
   const previous = await fs.readFile(file, 'utf8').then((t) => JSON.parse(t) as (typeof entry)[], () => []);
   await fs.writeFile(file, `${JSON.stringify([...previous.filter((p) => p.name !== entry.name), entry], null, 2)}\n`);

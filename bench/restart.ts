@@ -76,7 +76,8 @@ try {
   await createNamespace(kube, apps);
   for (const name of names) {
     const d = deployment(name, { version: '1.7.0' });
-    await create(kube, apps, { ...d, spec: { ...d.spec, minReadySeconds } });
+    const withMinReady = { ...d, spec: { ...d.spec, minReadySeconds } };
+    await create(kube, apps, withMinReady);
   }
   const seeded = await timed(async () => {
     for (;;) {

@@ -6,9 +6,11 @@ export interface ResourceRef {
   namespaced: boolean;
 }
 
-const segment = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+// DNS-1123 names, plus ':' and '@' which RBAC names use ("system:openshift:scc:..."): every
+// character is safe in a URL path segment; '/', '%', whitespace and '..' are not allowed.
+const segment = /^[A-Za-z0-9]([-A-Za-z0-9._:@]*[A-Za-z0-9])?$/;
 
-/** Rejects names that could change the URL path (slashes, dots-only, empty). */
+/** Rejects names that could change the URL path (slashes, percent escapes, dot segments, empty). */
 export function assertSafeName(value: string, what: string): string {
   if (!segment.test(value) || value.length > 253 || value.includes('..')) {
     throw new Error(`invalid ${what} ${JSON.stringify(value)}`);

@@ -46,6 +46,9 @@ export function componentSpecs(l: Layout, pki: Pki): ComponentSpec[] {
       '--service-account-private-key-file', pki.saKey, '--root-ca-file', pki.caCert,
       '--cluster-signing-cert-file', pki.caCert, '--cluster-signing-key-file', pki.caKey,
       '--use-service-account-credentials=false', '--controllers', '*,-nodeipam',
+      // A default StorageClass that provisions, as most users' clusters have (the real charts' SPIRE
+      // server asks for a PersistentVolumeClaim): the built-in hostPath provisioner, under the cluster dir.
+      '--enable-hostpath-provisioner=true',
       '--concurrent-deployment-syncs', '20', '--concurrent-replicaset-syncs', '20', '--concurrent-statefulset-syncs', '10',
       '--kube-api-qps', '200', '--kube-api-burst', '400', '--v', '1',
     ] },

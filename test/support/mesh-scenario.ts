@@ -55,13 +55,27 @@ export async function removeMesh(kube: Kube, namespace: string): Promise<void> {
   for (const c of await listAll(kube, collectionPath(core.crds), { labelSelector: 'app.kubernetes.io/part-of=nginx-service-mesh' })) {
     await kube.request({ method: 'DELETE', path: objectPath(core.crds, c.metadata!.name!) }).catch(() => undefined);
   }
-  for (const kind of ['mutatingwebhookconfigurations', 'validatingwebhookconfigurations']) {
-    const ref = { group: 'admissionregistration.k8s.io', version: 'v1', plural: kind, namespaced: false };
-    for (const w of await listAll(kube, collectionPath(ref))) {
-      if (/nsm\.nginx$/.test(w.metadata?.name ?? '')) await kube.request({ method: 'DELETE', path: objectPath(ref, w.metadata!.name!) }).catch(() => undefined);
+  await sweepClusterScoped(kube, namespace);
+  await kube.request({ method: 'DELETE', path: objectPath(core.namespaces, namespace) }).catch(() => undefined);
+}
+
+/** Cluster-scoped mesh pieces, including those the charts mark helm.sh/resource-policy: keep (OpenShift SCC roles). */
+async function sweepClusterScoped(kube: Kube, namespace?: string): Promise<void> {
+  const clusterScoped: ResourceRef[] = [
+    { group: 'admissionregistration.k8s.io', version: 'v1', plural: 'mutatingwebhookconfigurations', namespaced: false },
+    { group: 'admissionregistration.k8s.io', version: 'v1', plural: 'validatingwebhookconfigurations', namespaced: false },
+    { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'clusterroles', namespaced: false },
+    { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'clusterrolebindings', namespaced: false },
+    { group: 'storage.k8s.io', version: 'v1', plural: 'csidrivers', namespaced: false },
+    { group: 'apiregistration.k8s.io', version: 'v1', plural: 'apiservices', namespaced: false },
+    { group: 'security.openshift.io', version: 'v1', plural: 'securitycontextconstraints', namespaced: false },
+  ];
+  for (const ref of clusterScoped) {
+    for (const o of await listAll(kube, collectionPath(ref)).catch(() => [] as KubeObject[])) {
+      const mine = o.metadata?.labels?.['app.kubernetes.io/part-of'] === 'nginx-service-mesh' || /nsm\.nginx$/.test(o.metadata?.name ?? '') || (namespace !== undefined && o.metadata?.annotations?.['meta.helm.sh/release-namespace'] === namespace);
+      if (mine) await kube.request({ method: 'DELETE', path: objectPath(ref, o.metadata!.name!) }).catch(() => undefined);
     }
   }
-  await kube.request({ method: 'DELETE', path: objectPath(core.namespaces, namespace) }).catch(() => undefined);
 }
 
 /**
@@ -77,6 +91,7 @@ export async function removeAllMeshes(kube: Kube): Promise<string[]> {
     } catch { /* not a release we can read */ }
   }
   for (const ns of namespaces) await removeMesh(kube, ns);
+  await sweepClusterScoped(kube);
   for (const ns of namespaces) {
     for (let i = 0; i < 240; i++) {
       try { await kube.request({ path: objectPath(core.namespaces, ns) }); } catch { break; }

@@ -32,7 +32,11 @@ describe('paths', () => {
     expect(objectPath(core.crds, 'trafficsplits.split.smi-spec.io')).toBe('/apis/apiextensions.k8s.io/v1/customresourcedefinitions/trafficsplits.split.smi-spec.io');
     expect(buildPath('/api/v1/pods', { limit: 500, continue: undefined, labelSelector: 'a=b' })).toBe('/api/v1/pods?limit=500&labelSelector=a%3Db');
   });
-  it.each(['../etc', 'a/b', '', 'A', 'x'.repeat(254), '..'])('refuses the unsafe name %j', (name) => {
+  it('accepts RBAC names with colons', () => {
+    expect(objectPath({ group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'clusterroles', namespaced: false }, 'system:openshift:scc:x'))
+      .toBe('/apis/rbac.authorization.k8s.io/v1/clusterroles/system:openshift:scc:x');
+  });
+  it.each(['../etc', 'a/b', '', 'a%2Fb', 'a b', 'x'.repeat(254), '..', 'a..b'])('refuses the unsafe name %j', (name) => {
     expect(() => assertSafeName(name, 'name')).toThrow(/invalid name/);
   });
 });

@@ -26,11 +26,10 @@ function get(url: string, pki: { ca: Buffer; cert: Buffer; key: Buffer }): Promi
   });
 }
 
-/** The newest modification time of the emulator's sources: a running emulator older than that is restarted. */
+/** The newest modification time of the emulator's sources (its own and the API client it uses). */
 function emulatorSourcesMtime(): number {
-  const dir = path.join(repoRoot, 'test/emulator');
-  if (!fs.existsSync(dir)) return 0;
-  return Math.max(...fs.readdirSync(dir).map((f) => fs.statSync(path.join(dir, f)).mtimeMs));
+  const dirs = ['test/emulator', 'src/kube'].map((d) => path.join(repoRoot, d)).filter((d) => fs.existsSync(d));
+  return Math.max(0, ...dirs.flatMap((dir) => fs.readdirSync(dir).map((f) => fs.statSync(path.join(dir, f)).mtimeMs)));
 }
 
 async function alreadyUp(): Promise<boolean> {

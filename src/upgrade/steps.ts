@@ -114,7 +114,7 @@ const executors: Record<StepKind, Executor> = {
   },
   async 'wait-sentinel'(ctx) {
     const r = await waitForSentinelGone(ctx.deps, { namespace: p(ctx, 'namespace'), timeoutMs: ctx.timeoutMs, onProgress: ctx.progress, signal: ctx.signal });
-    return { data: r, skipped: r.existed ? undefined : 'no sentinel Job: no injected pod was left at removal' };
+    return { data: r, skipped: r.existed ? undefined : 'no csi-driver-sentinel Job: none was created at removal, or it has already finished' };
   },
   async deploy(ctx) {
     const now = await installedNow(ctx.deps, ctx.plan.namespace, ctx.plan.release);

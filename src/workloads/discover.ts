@@ -18,11 +18,21 @@ const intermediateRefs: Record<string, ResourceRef> = {
   Job: core.jobs,
 };
 
+/** Only what the skew report reads of a pod, so a page's full objects can be freed at once. */
+export function slimPod(p: PodLike): PodLike {
+  const m = p.metadata ?? {};
+  return {
+    metadata: { name: m.name, namespace: m.namespace, labels: m.labels, annotations: m.annotations, ownerReferences: m.ownerReferences, deletionTimestamp: m.deletionTimestamp },
+    spec: { containers: (p.spec?.containers ?? []).map((c) => ({ name: c.name, image: c.image })) },
+    status: { phase: p.status?.phase },
+  };
+}
+
 /** Lists the pods the injector mutated (label selector on the server, annotation checked here). */
 export async function listInjectedPods(deps: Pick<Deps, 'kube'>, namespace?: string): Promise<PodLike[]> {
   const pods: PodLike[] = [];
   for await (const page of listPages<PodLike>(deps.kube, collectionPath(core.pods, namespace), { labelSelector: injectedPodSelector, limit: podPageSize })) {
-    for (const p of page) if (isInjected(p)) pods.push(p);
+    for (const p of page) if (isInjected(p)) pods.push(slimPod(p));
   }
   return pods;
 }

@@ -9,7 +9,7 @@ import { restoreBackup } from '../backup/restore.ts';
 import { restartWorkloads, skewReport } from '../workloads/index.ts';
 import { waitForSentinelGone } from '../controlplane/sentinel.ts';
 import { applyCrdsFromYaml, deleteMeshCrds } from './step-crds.ts';
-import { installedNow } from './live-state.ts';
+import { installedNow, waitForHelmIdle } from './live-state.ts';
 import { reinjectWorkloads } from './reinject.ts';
 import type { WorkloadRef } from '../workloads/owners.ts';
 import { objectPath, core } from '../kube/paths.ts';
@@ -90,15 +90,25 @@ const executors: Record<StepKind, Executor> = {
     return { data: { crds: names } };
   },
   async upgrade(ctx) {
+    await waitForHelmIdle(ctx.deps, ctx.plan.namespace, ctx.plan.release, ctx.timeoutMs, ctx.progress);
     const now = await installedNow(ctx.deps, ctx.plan.namespace, ctx.plan.release);
     if (now?.version === ctx.hop.to && now.releaseStatus === 'deployed') return { skipped: `already on ${ctx.hop.to}` };
     await runCommands(ctx);
     return {};
   },
   async remove(ctx) {
+    await waitForHelmIdle(ctx.deps, ctx.plan.namespace, ctx.plan.release, ctx.timeoutMs, ctx.progress);
     const now = await installedNow(ctx.deps, ctx.plan.namespace, ctx.plan.release);
     if (!now) return { skipped: 'no mesh installed: already removed' };
-    await runCommands(ctx);
+    try {
+      await runCommands(ctx);
+    } catch (err) {
+      // Helm deletes the release before running post-delete hooks: when only a hook failed, the mesh is gone.
+      if (await installedNow(ctx.deps, ctx.plan.namespace, ctx.plan.release)) throw err;
+      const warning = `the removal reported an error, but the mesh is gone: ${(err as Error).message.split('\n').slice(-2).join(' ')}`;
+      ctx.progress(warning);
+      return { data: { warning } };
+    }
     return {};
   },
   async 'delete-crds'(ctx) {
@@ -117,6 +127,7 @@ const executors: Record<StepKind, Executor> = {
     return { data: r, skipped: r.existed ? undefined : 'no csi-driver-sentinel Job: none was created at removal, or it has already finished' };
   },
   async deploy(ctx) {
+    await waitForHelmIdle(ctx.deps, ctx.plan.namespace, ctx.plan.release, ctx.timeoutMs, ctx.progress);
     const now = await installedNow(ctx.deps, ctx.plan.namespace, ctx.plan.release);
     if (now?.version === ctx.hop.to) return { skipped: `NSM ${ctx.hop.to} is already deployed` };
     const valuesFile = ctx.step.params.valuesFile as string | undefined;

@@ -2,7 +2,8 @@ import type { Deps } from '../deps.ts';
 import { detectInstall, type Install } from '../mesh/detect.ts';
 import { StepError, UsageError } from '../errors.ts';
 import { listAll } from '../kube/list.ts';
-import { collectionPath, core } from '../kube/paths.ts';
+import { collectionPath, core, objectPath } from '../kube/paths.ts';
+import { KubeApiError } from '../kube/client.ts';
 import { decodeReleaseSecret, isStuckStatus, newestMeshReleases } from '../mesh/release.ts';
 
 /**
@@ -36,5 +37,26 @@ export async function waitForHelmIdle(deps: Deps, namespace: string, release: st
     }
     progress(`waiting: Helm release ${what} (a helm process of an interrupted run may still be working)`);
     await deps.clock.sleep(2000);
+  }
+}
+
+/**
+ * Waits until the mesh namespace is not Terminating: `nginx-meshctl remove` deletes it and returns
+ * before the deletion finishes, and a deploy into a terminating namespace is refused.
+ */
+export async function waitForNamespaceSettled(deps: Deps, namespace: string, timeoutMs: number, progress: (m: string) => void): Promise<void> {
+  const deadline = deps.clock.now() + timeoutMs;
+  for (;;) {
+    let phase: string | undefined;
+    try {
+      phase = (await deps.kube.request<{ status?: { phase?: string } }>({ path: objectPath(core.namespaces, namespace) })).status?.phase;
+    } catch (err) {
+      if (err instanceof KubeApiError && err.status === 404) return;
+      throw err;
+    }
+    if (phase !== 'Terminating') return;
+    if (deps.clock.now() > deadline) throw new StepError('deploy', `namespace ${namespace} is still terminating after ${Math.round(timeoutMs / 1000)}s`, `Check what holds it (kubectl get namespace ${namespace} -o yaml: finalizers, conditions), then resume.`);
+    progress(`waiting for namespace ${namespace} to finish terminating`);
+    await deps.clock.sleep(1000);
   }
 }

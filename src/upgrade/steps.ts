@@ -9,7 +9,7 @@ import { restoreBackup } from '../backup/restore.ts';
 import { restartWorkloads, skewReport } from '../workloads/index.ts';
 import { waitForSentinelGone } from '../controlplane/sentinel.ts';
 import { applyCrdsFromYaml, deleteMeshCrds } from './step-crds.ts';
-import { installedNow, waitForHelmIdle } from './live-state.ts';
+import { installedNow, waitForHelmIdle, waitForNamespaceSettled } from './live-state.ts';
 import { reinjectWorkloads } from './reinject.ts';
 import type { WorkloadRef } from '../workloads/owners.ts';
 import { objectPath, core } from '../kube/paths.ts';
@@ -127,6 +127,7 @@ const executors: Record<StepKind, Executor> = {
     return { data: r, skipped: r.existed ? undefined : 'no csi-driver-sentinel Job: none was created at removal, or it has already finished' };
   },
   async deploy(ctx) {
+    await waitForNamespaceSettled(ctx.deps, ctx.plan.namespace, ctx.timeoutMs, ctx.progress);
     await waitForHelmIdle(ctx.deps, ctx.plan.namespace, ctx.plan.release, ctx.timeoutMs, ctx.progress);
     const now = await installedNow(ctx.deps, ctx.plan.namespace, ctx.plan.release);
     if (now?.version === ctx.hop.to) return { skipped: `NSM ${ctx.hop.to} is already deployed` };

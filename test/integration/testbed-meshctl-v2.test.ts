@@ -1,0 +1,63 @@
+/**
+ * The 2.0.0 stand-in upgrading a 1.7.0 mesh in place on the real API server: the 2.0 CRDs (MeshConfig) are
+ * applied before Helm runs, nginx-mesh-api gives way to nginx-mesh-controller, the MeshConfig object exists,
+ * the 1.x-only values are gone from the release, and the vendor's v2 auto-injection warning is printed.
+ */
+import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
+import { objectPath } from '../../src/kube/paths.ts';
+import { cleanupMesh, controlPlane, deleteNewCrds, exists, helm, meshCrds, meshctl, releaseMeshLock, takeMesh } from '../fixtures/meshctl/testbed.ts';
+import { clusterEnv, testKube, uniqueName } from '../support/cluster.ts';
+
+const ns = uniqueName('tb-meshctl-v2');
+const holder = `testbed-meshctl-v2/${ns}`;
+const helm3 = clusterEnv().HELM3 ?? 'helm';
+let blocked: string | undefined;
+let crdsBefore: string[] = [];
+
+beforeAll(async () => {
+  const kube = await testKube();
+  blocked = await takeMesh(kube, holder);
+  crdsBefore = await meshCrds(kube);
+});
+
+afterAll(async () => {
+  if (blocked) return;
+  const kube = await testKube();
+  await cleanupMesh(kube, helm3, 'nginx-service-mesh', ns);
+  await deleteNewCrds(kube, crdsBefore);
+  await releaseMeshLock(kube, holder);
+});
+
+describe('nginx-meshctl 2.0.0 upgrade of a 1.7.0 mesh', () => {
+  it('moves the control plane to nginx-mesh-controller 2.0.0 with the MeshConfig, dropping the 1.x-only values', async (ctx: TestContext) => {
+    if (blocked) {
+      console.warn(`skipped: ${blocked}`);
+      return ctx.skip();
+    }
+    const kube = await testKube();
+    const d = await meshctl('1.7.0', ['-n', ns, 'deploy', '--disable-auto-inject', '--enabled-namespaces', 'shop', '--persistent-storage', 'off', '-t', '3m']);
+    expect(d.stderr).toBe('');
+    expect(d.exitCode).toBe(0);
+
+    const r = await meshctl('2.0.0', ['-n', ns, 'upgrade', '-y', '-t', '3m']);
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain('Settings that v2.0.0 no longer supports were removed: disableAutoInjection, enabledNamespaces.');
+    expect(r.stdout).toContain('Upgrade complete.');
+    expect(r.stdout).toContain("add the auto-inject label to each namespace where auto-injection is desired");
+
+    const cp = await controlPlane(kube, ns);
+    expect(cp.get('Deployment/nginx-mesh-controller')?.images).toEqual(['docker-registry.nginx.com/nsm/nginx-mesh-controller:2.0.0']);
+    expect(cp.has('Deployment/nginx-mesh-api')).toBe(false);
+    expect(await meshCrds(kube)).toEqual(expect.arrayContaining(['meshconfigs.nsm.nginx.com', 'meshconfigclasses.nsm.nginx.com']));
+    const meshConfigs = { group: 'nsm.nginx.com', version: 'v1alpha2', plural: 'meshconfigs', namespaced: true };
+    expect(await exists(kube, objectPath(meshConfigs, 'nginx-mesh-config', ns))).toBe(true);
+    expect(await exists(kube, '/apis/apiregistration.k8s.io/v1/apiservices/v1alpha1.nsm.nginx.com')).toBe(false);
+    const values = JSON.parse((await helm(helm3, ['get', 'values', 'nginx-service-mesh', '-n', ns, '-o', 'json'])).stdout) as Record<string, unknown>;
+    expect(values).toMatchObject({ environment: 'kubernetes', registry: { imageTag: '2.0.0' } });
+    expect(values).not.toHaveProperty('disableAutoInjection');
+    expect(values).not.toHaveProperty('enabledNamespaces');
+    const v = await meshctl('2.0.0', ['-n', ns, 'version']);
+    expect(v.stdout.split('\n').slice(0, 2)).toEqual(['nginx-meshctl - v2.0.0', 'nginx-mesh-controller - v2.0.0']);
+  });
+});

@@ -7,42 +7,26 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { dump } from 'js-yaml';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKube, type Kube } from '../../src/kube/client.ts';
 import { loadKubeConfig } from '../../src/kube/kubeconfig.ts';
 import { stepPermissions } from '../../src/upgrade/permissions.ts';
 import { leaseNamespace } from '../../src/upgrade/lease.ts';
-import { clusterDir, clusterEnv, kubectl, kubeconfigPath, repoRoot, runTool, testKube, uniqueName } from '../support/cluster.ts';
-import { loadDocs, type Doc } from '../unit/distribution/manifests.ts';
+import { clusterEnv, kubectl, repoRoot, runTool, testKube, uniqueName } from '../support/cluster.ts';
+import { bindServiceAccount, type BoundServiceAccount } from '../support/rbac.ts';
 
 const id = uniqueName('rbac');
 const meshNamespace = 'nginx-mesh';
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nsm-rbac-'));
 
-/** The manifests with every cluster-wide name made unique, so parallel runs and a real install do not collide. */
-function renamedManifests(): Doc[] {
-  const rename = (n: string) => `${n}-${id}`.slice(0, 63);
-  const docs = [...loadDocs('rbac/clusterrole.yaml'), ...loadDocs('rbac/serviceaccount.yaml')];
-  return docs.map((d) => {
-    const o = structuredClone(d) as Doc & { roleRef?: { name: string }; subjects?: { name: string; namespace: string }[] };
-    o.metadata.name = o.kind === 'RoleBinding' || o.kind === 'ServiceAccount' ? o.metadata.name : rename(o.metadata.name);
-    if (o.kind === 'ServiceAccount') o.metadata.namespace = rename('nsm-upgrade');
-    if (o.roleRef) o.roleRef.name = rename(o.roleRef.name);
-    if (o.kind === 'RoleBinding') o.metadata.name = rename(o.metadata.name);
-    for (const s of o.subjects ?? []) s.namespace = rename(s.namespace);
-    return o;
-  });
-}
-
 let saKube: Kube;
 let admin: Kube;
 let saKubeconfig: string;
 let saToken: string;
-const docs = renamedManifests();
-const saNamespace = docs.find((d) => d.kind === 'Namespace')!.metadata.name;
-const saName = docs.find((d) => d.kind === 'ServiceAccount')!.metadata.name;
+let sa: BoundServiceAccount;
+let saNamespace: string;
+let saName: string;
 
 /**
  * The TrafficSplit CRD, served: other test files delete and re-create the mesh CRDs, so wait out a
@@ -69,31 +53,16 @@ async function allowed(kube: Kube, verb: string, group: string, resource: string
 
 beforeAll(async () => {
   admin = await testKube();
-  await kubectl(['apply', '-f', '-'], { input: docs.map((d) => dump(d)).join('---\n') });
-  const token = await admin.request<{ status: { token: string } }>({
-    method: 'POST', path: `/api/v1/namespaces/${saNamespace}/serviceaccounts/${saName}/token`,
-    body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } },
-  });
-  // Server and CA from the test kubeconfig (the local cluster's CA is also .cluster/pki/ca.crt).
-  const cluster = loadKubeConfig({ kubeconfig: kubeconfigPath() }).getCurrentCluster()!;
-  const server = cluster.server;
-  const caData = cluster.caData ?? fs.readFileSync(cluster.caFile ?? path.join(clusterDir, 'pki/ca.crt')).toString('base64');
-  const file = path.join(tmp, 'kubeconfig');
-  fs.writeFileSync(file, dump({
-    apiVersion: 'v1', kind: 'Config', 'current-context': 'sa',
-    clusters: [{ name: 'test', cluster: { server, 'certificate-authority-data': caData } }],
-    users: [{ name: saName, user: { token: token.status.token } }],
-    contexts: [{ name: 'sa', context: { cluster: 'test', user: saName } }],
-  }), { mode: 0o600 });
-  saKube = await createKube(loadKubeConfig({ kubeconfig: file }));
-  saKubeconfig = file;
-  saToken = token.status.token;
+  sa = await bindServiceAccount(id);
+  saNamespace = sa.namespace;
+  saName = sa.name;
+  saKube = await createKube(loadKubeConfig({ kubeconfig: sa.kubeconfig }));
+  saKubeconfig = sa.kubeconfig;
+  saToken = sa.token;
 });
 
 afterAll(async () => {
-  for (const d of [...docs].reverse()) {
-    await kubectl(['delete', d.kind, d.metadata.name, ...(d.metadata.namespace ? ['-n', d.metadata.namespace] : []), '--ignore-not-found', '--wait=false'], { reject: false });
-  }
+  await sa.remove();
   await kubectl(['delete', 'namespace', workNamespace, '--ignore-not-found', '--wait=false'], { reject: false });
   fs.rmSync(tmp, { recursive: true, force: true });
 });

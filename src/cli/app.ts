@@ -9,6 +9,7 @@ import { upgradeCommand } from './upgrade.ts';
 import { withGlobalOptions } from './options.ts';
 import { ExitCode, PreflightError, ToolError, UsageError } from '../errors.ts';
 import { toolVersion } from '../version.ts';
+import { isRetryable, KubeApiError } from '../kube/client.ts';
 
 export interface Io {
   out: (text: string) => void;
@@ -63,6 +64,12 @@ export function reportError(err: unknown, io: Io): number {
     io.err(`error: ${err.message}\n`);
     if (err.hint) io.err(`${err.hint}\n`);
     return err.exitCode;
+  }
+  if (err instanceof KubeApiError || isRetryable(err)) {
+    // The API kept failing after the client's bounded retries: say so without a stack trace.
+    io.err(`error: the API request kept failing after retries: ${(err as Error).message}\n`);
+    io.err('Check that the cluster is reachable (kubectl get --raw /readyz), then run again.\n');
+    return ExitCode.failed;
   }
   io.err(`error: ${(err as Error)?.stack ?? String(err)}\n`);
   return ExitCode.failed;

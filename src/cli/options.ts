@@ -63,7 +63,7 @@ export function parseDuration(text: string, flag = '--timeout'): number {
 }
 
 export function parseConcurrency(n: number): number {
-  if (!Number.isInteger(n) || n < 1 || n > 256) throw new UsageError(`--concurrency ${n} is out of range`, 'Use a whole number from 1 to 256.');
+  if (!Number.isInteger(n) || n < 1 || n > 256) throw new UsageError(Number.isNaN(n) ? '--concurrency needs a number' : `--concurrency ${n} is out of range`, 'Use a whole number from 1 to 256.');
   return n;
 }
 

@@ -27,6 +27,7 @@ export class KubeApiError extends Error {
   constructor(status: number, path: string, body: unknown) {
     const st = body as { message?: string; reason?: string } | undefined;
     super(`${status} ${st?.reason ?? ''} ${path}: ${st?.message ?? String(body).slice(0, 200)}`.replace(/\s+/g, ' '));
+    this.name = 'KubeApiError';
     this.status = status;
     this.reason = st?.reason ?? '';
     this.body = body;

@@ -1,5 +1,5 @@
 import type { Kube } from './client.ts';
-import { KubeApiError } from './client.ts';
+import { isRetryable, KubeApiError } from './client.ts';
 
 export interface ServedResource {
   group: string;
@@ -22,6 +22,23 @@ interface ApiGroupList { groups: { name: string; versions: { groupVersion: strin
 interface ApiResourceList { resources: { name: string; kind: string; namespaced: boolean }[] }
 
 /**
+ * One group version's resources. Throttling (429) and dropped connections are retried a few times:
+ * a version missing by chance would make a backup pick another version of a kind. A 503 (an
+ * aggregated API whose pod is down) is final at once: it will not answer within a retry.
+ */
+async function getResourceList(kube: Kube, groupVersion: string): Promise<ApiResourceList> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await kube.request<ApiResourceList>({ path: `/apis/${groupVersion}`, noRetry: true });
+    } catch (err) {
+      const transient = err instanceof KubeApiError ? err.status === 429 : isRetryable(err);
+      if (!transient || attempt >= 3) throw err;
+      await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
+    }
+  }
+}
+
+/**
  * Discovers what the server serves, tolerating a partial result: a group version whose
  * discovery fails (503 from an unavailable APIService) is recorded in `failed`, not thrown.
  * `onlyGroups` limits the per-version requests to the groups the caller cares about.
@@ -34,13 +51,13 @@ export async function discover(kube: Kube, onlyGroups?: ReadonlySet<string>): Pr
   const failed: Discovery['failed'] = [];
   await Promise.all(wanted.flatMap((g) => g.versions.map(async (v) => {
     try {
-      const rl = await kube.request<ApiResourceList>({ path: `/apis/${v.groupVersion}`, noRetry: true });
+      const rl = await getResourceList(kube, v.groupVersion);
       for (const r of rl.resources) {
         if (r.name.includes('/')) continue; // subresources
         resources.push({ group: g.name, version: v.version, plural: r.name, kind: r.kind, namespaced: r.namespaced });
       }
     } catch (err) {
-      if (err instanceof KubeApiError || (err as Error).message) failed.push({ groupVersion: v.groupVersion, error: (err as Error).message });
+      failed.push({ groupVersion: v.groupVersion, error: (err as Error).message });
     }
   })));
   return { resources, failed, groups };

@@ -73,6 +73,12 @@ async function inspect(deps: Pick<Deps, 'fs' | 'exec'>, p: string, versions: rea
 /** Resolves --meshctl/--meshctl-current for the versions of a chain of hops (installed first). */
 export async function resolveMeshctlBinaries(deps: Pick<Deps, 'fs' | 'exec'>, given: readonly string[], current: string | undefined, installed: string, hopTargets: readonly string[]): Promise<Record<string, string>> {
   const versions = [installed, ...hopTargets];
+  // A path that does not exist is a typo on the command line (bad input, exit 2), not a cluster state.
+  for (const [flag, p] of [...given.map((g) => ['--meshctl', g] as const), ...(current ? [['--meshctl-current', current] as const] : [])]) {
+    try { await deps.fs.stat(p); } catch {
+      throw new UsageError(`${flag} ${p}: no such file or directory`, `Pass the path of an nginx-meshctl binary (or a directory of them) to ${flag}.`);
+    }
+  }
   // Absolute paths: the plan is journaled, and a resumed run may start from another directory.
   const inspected = await Promise.all(given.map((g) => inspect(deps, path.resolve(g), versions)));
   const cur = current ? await inspect(deps, path.resolve(current), [installed]) : undefined;

@@ -64,9 +64,11 @@ async function planKinds(deps: Deps, crds: KubeObject[]): Promise<{ plans: Plan[
       }
     }
     const served = disc.resources.filter((r) => r.group === row.group && r.plural === row.plural).map((r) => r.version);
-    // When the group's discovery failed, the CRD's own spec says what is served.
+    // When discovery of any version of the group failed, the answer is partial: the CRD's own spec
+    // says what is served (else one failed version would silently switch the kind to another).
     const fromCrd = ((crd.spec as { versions?: { name: string; served: boolean }[] } | undefined)?.versions ?? []).filter((v) => v.served).map((v) => v.name);
-    const version = pickVersion(row, served.length > 0 ? served : fromCrd);
+    const groupFailed = disc.failed.some((f) => f.groupVersion.startsWith(`${row.group}/`));
+    const version = pickVersion(row, served.length > 0 && !groupFailed ? served : fromCrd);
     return version ? { row, version } : { row, absentReason: `CRD ${resourceName(row)} serves none of ${row.versions.join(', ')}` };
   }));
   return { plans, failures: disc.failed };

@@ -76,7 +76,7 @@ export async function resolveMeshctlBinaries(deps: Pick<Deps, 'fs' | 'exec'>, gi
   // A path that does not exist is a typo on the command line (bad input, exit 2), not a cluster state.
   for (const [flag, p] of [...given.map((g) => ['--meshctl', g] as const), ...(current ? [['--meshctl-current', current] as const] : [])]) {
     try { await deps.fs.stat(p); } catch {
-      throw new UsageError(`${flag} ${p}: no such file or directory`, `Pass the path of an nginx-meshctl binary (or a directory of them) to ${flag}.`);
+      throw new UsageError(`${flag} ${p}: no such file or directory`, `Pass ${flag} PATH with the path of an nginx-meshctl binary (or a directory of them).`);
     }
   }
   // Absolute paths: the plan is journaled, and a resumed run may start from another directory.

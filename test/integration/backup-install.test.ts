@@ -27,7 +27,8 @@ beforeAll(async () => {
   await fs.mkdir(path.join(chart, 'templates'), { recursive: true });
   await fs.writeFile(path.join(chart, 'Chart.yaml'), 'apiVersion: v2\nname: nginx-service-mesh\nversion: 0.7.0\nappVersion: 1.7.0\n');
   await fs.writeFile(path.join(chart, 'values.yaml'), 'mtls:\n  mode: permissive\n');
-  await fs.writeFile(path.join(chart, 'templates/cm.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: mesh-config\ndata:\n  mesh-config.json: \'{"mtls":{"mode":"{{ .Values.mtls.mode }}"},"accessControlMode":"allow"}\'\n');
+  // Like the real 1.x charts: mesh-config.json under binaryData (base64).
+  await fs.writeFile(path.join(chart, 'templates/cm.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: mesh-config\nbinaryData:\n  mesh-config.json: {{ printf "{\\"mtls\\":{\\"mode\\":\\"%s\\"},\\"accessControlMode\\":\\"allow\\"}" .Values.mtls.mode | b64enc }}\n');
   const base = ['--kubeconfig', kubeconfigPath(), '-n', ns];
   await execa(helm!, ['install', 'nsm', chart, ...base, '--set', 'mtls.mode=permissive']);
   await execa(helm!, ['upgrade', 'nsm', chart, ...base, '--set', 'mtls.mode=strict', '--set', 'registry.server=registry.example.org']);

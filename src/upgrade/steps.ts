@@ -142,7 +142,14 @@ const executors: Record<StepKind, Executor> = {
   async restore(ctx) {
     const r = await restoreBackup(ctx.deps, { dir: p(ctx, 'from'), onConflict: 'skip', dryRun: false, timeoutMs: ctx.timeoutMs, concurrency: ctx.concurrency, targetMeshVersion: p(ctx, 'targetVersion') });
     ctx.progress(`${r.objects} objects: ${Object.entries(r.counts).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ')}`);
-    return { data: { objects: r.objects, counts: r.counts }, unresolved: r.items.filter((i) => !['created', 'unchanged', 'overwritten'].includes(i.outcome) || i.verified === false).map((i) => `${i.kind} ${i.namespace}/${i.name}: ${i.outcome}${i.detail ? ` (${i.detail})` : ''}`) };
+    const describe = (i: (typeof r.items)[number]) => `${i.kind} ${i.namespace}/${i.name}: ${i.outcome}${i.detail ? ` (${i.detail})` : ''}`;
+    // Objects the API refused or never answered for must be retried: the step is not done, so
+    // --resume runs the (idempotent) restore again. Differences and missing namespaces are reported.
+    const retry = r.items.filter((i) => i.outcome === 'failed' || i.outcome === 'not-attempted');
+    if (retry.length) {
+      throw new StepError(ctx.step.id, `${retry.length} object(s) could not be restored yet, e.g. ${retry.slice(0, 3).map(describe).join('; ')}`, `The backup is intact in ${p<string>(ctx, 'from')}; details in its restore-report.json.`);
+    }
+    return { data: { objects: r.objects, counts: r.counts }, unresolved: r.items.filter((i) => !['created', 'unchanged', 'overwritten'].includes(i.outcome) || i.verified === false).map(describe) };
   },
   async restart(ctx) {
     if (ctx.restart === 'none') return { skipped: '--restart none' };

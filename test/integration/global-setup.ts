@@ -29,10 +29,15 @@ export default async function setup(project: TestProject): Promise<() => Promise
       fs.rmSync(kubeconfig, { force: true });
     };
   }
-  const wasUp = fs.existsSync(path.join(root, '.cluster/state.json'));
+  const wasUp = fs.existsSync(path.join(process.env.NSM_CLUSTER_DIR ?? path.join(root, '.cluster'), 'state.json'));
   await execa(node, [path.join(root, 'test/cluster/up.ts')], { stdio: 'inherit', cwd: root });
-  const kubeconfig = path.join(root, '.cluster/kubeconfig');
+  const kubeconfig = path.join(process.env.NSM_CLUSTER_DIR ?? path.join(root, '.cluster'), 'kubeconfig');
   project.provide('kubeconfig', kubeconfig);
+  // The demo leaves its mesh running; NSM is one per cluster, so the tests start from none.
+  const { testKube } = await import('../support/cluster.ts');
+  const { removeAllMeshes } = await import('../support/mesh-scenario.ts');
+  const removed = await removeAllMeshes(await testKube());
+  if (removed.length) process.stderr.write(`integration setup: removed the mesh left in ${removed.join(', ')} (one mesh per cluster)\n`);
   return async () => {
     if (!wasUp && process.env.KEEP_CLUSTER !== '1') {
       await execa(node, [path.join(root, 'test/cluster/down.ts')], { stdio: 'inherit', cwd: root });

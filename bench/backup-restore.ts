@@ -23,6 +23,7 @@ import { isTransient } from '../src/backup/apply.ts';
 import { verifyBackup } from '../src/backup/verify.ts';
 import { sha256, type Manifest } from '../src/backup/manifest.ts';
 import { dumpDocuments } from '../src/backup/yaml.ts';
+import { recordResults } from './results.ts';
 import { ensureCatalogCrds, refOf, sampleObject } from '../test/fixtures/backups/cluster.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -165,10 +166,7 @@ try {
   results.push({ name: 'restore', objects: restored, ours_seconds: r.seconds, baseline_seconds: baseR.seconds, speedup: baseR.seconds / r.seconds, peak_rss_mb: r.rssMb });
   }
 
-  const file = path.join(root, 'bench/results.json');
-  const previous = await fs.readFile(file, 'utf8').then((t) => JSON.parse(t) as typeof results, () => []);
-  const merged = [...previous.filter((p) => !results.some((x) => x.name === p.name)), ...results.map((x) => ({ ...x, ours_seconds: +x.ours_seconds.toFixed(2), baseline_seconds: +x.baseline_seconds.toFixed(2), speedup: +x.speedup.toFixed(2), peak_rss_mb: +x.peak_rss_mb.toFixed(1) }))];
-  await fs.writeFile(file, JSON.stringify(merged, null, 2) + '\n');
+  const merged = await recordResults('results.json', results);
   console.log(JSON.stringify(merged, null, 2));
 } finally {
   if (args.keep) log(`kept the bench namespaces ${prefix}-*`);

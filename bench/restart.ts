@@ -19,6 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { execa } from 'execa';
+import { recordResults } from './results.ts';
 import { createKube, type KubeObject } from '../src/kube/client.ts';
 import { loadKubeConfig } from '../src/kube/kubeconfig.ts';
 import { listAll } from '../src/kube/list.ts';
@@ -114,10 +115,8 @@ try {
   const speedup = base.seconds / ours.seconds;
   log(`speedup ${speedup.toFixed(1)}x`);
   const entry = { name: `restart-${total}-deployments-concurrency-${concurrency}-min-ready-${minReadySeconds}s`, objects: total, ours_seconds: +ours.seconds.toFixed(2), baseline_seconds: +base.seconds.toFixed(2), speedup: +speedup.toFixed(2), peak_rss_mb: rss ? +(Number(rss[1]) / 1024).toFixed(1) : NaN };
-  const file = path.join(root, 'bench/results-restart.json');
-  const previous = await fs.readFile(file, 'utf8').then((t) => JSON.parse(t) as (typeof entry)[], () => []);
-  await fs.writeFile(file, `${JSON.stringify([...previous.filter((p) => p.name !== entry.name), entry], null, 2)}\n`);
-  log(`wrote ${path.relative(root, file)}`);
+  await recordResults('results-restart.json', [entry]);
+  log('wrote bench/results-restart.json');
 } finally {
   log('cleaning up...');
   for (const ns of [mesh, apps]) await deleteNamespace(kube, ns);

@@ -15,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { execa } from 'execa';
+import { recordResults } from './results.ts';
 import { createKube } from '../src/kube/client.ts';
 import { loadKubeConfig } from '../src/kube/kubeconfig.ts';
 import { listPages } from '../src/kube/list.ts';
@@ -90,10 +91,8 @@ try {
   const median = [...runs].sort((a, b) => a.seconds - b.seconds)[1]!;
   log(`status: median ${median.seconds.toFixed(2)}s, best ${best.seconds.toFixed(2)}s over ${median.pods} pods (goal < 3 s)`);
   const entry = { name: 'status', objects: median.pods, ours_seconds: +median.seconds.toFixed(2), baseline_seconds: +base.seconds.toFixed(2), speedup: +(base.seconds / median.seconds).toFixed(2), peak_rss_mb: +median.rssMb.toFixed(1) };
-  const file = path.join(root, 'bench/results-restart.json');
-  const previous = await fs.readFile(file, 'utf8').then((t) => JSON.parse(t) as (typeof entry)[], () => []);
-  await fs.writeFile(file, `${JSON.stringify([...previous.filter((p) => p.name !== entry.name), entry], null, 2)}\n`);
-  log(`wrote ${path.relative(root, file)}`);
+  await recordResults('results-restart.json', [entry]);
+  log('wrote bench/results-restart.json');
 } finally {
   log('cleaning up...');
   for (const ns of [mesh, ...namespaces]) await deleteNamespace(kube, ns);

@@ -48,7 +48,7 @@ export const upgradeCommand: CommandModule = {
   builder: (y: Argv) =>
     withPlanOptions(y)
       .option('restart', { choices: ['behind', 'all', 'none'] as const, default: 'behind' as const, describe: 'Which injected workloads to re-roll after the control plane is upgraded' })
-      .option('delete-bare-pods', { type: 'boolean', default: false, describe: 'Delete injected pods without a controller so they come back without old sidecars (they are NOT re-created)' })
+      .option('delete-bare-pods', { type: 'boolean', default: false, describe: 'Delete injected pods that have no controller, so no old sidecar is left (they are NOT re-created: re-create them yourself)' })
       .example('$0 --to 1.7.0 --backup-dir ./nsm-backup', 'Upgrade to 1.7.0, keeping the backup in ./nsm-backup')
       .example('$0 --to 2.0.0 --dry-run', 'Show every step and command of a two-hop upgrade, change nothing')
       .example('$0 --resume ./nsm-backup', 'Continue a run that was interrupted'),

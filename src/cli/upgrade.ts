@@ -8,6 +8,7 @@ import { buildPlan } from '../upgrade/plan.ts';
 import { gatherPlanInputs } from '../upgrade/plan-inputs.ts';
 import { assertPreflight } from '../upgrade/preflight.ts';
 import { readJournal } from '../upgrade/journal.ts';
+import { retargetKubeconfig } from '../upgrade/retarget.ts';
 import { acquireLease } from '../upgrade/lease.ts';
 import { resumeCommand, runPlan, type RunResult } from '../upgrade/run.ts';
 import type { Plan } from '../upgrade/types.ts';
@@ -64,7 +65,7 @@ export const upgradeCommand: CommandModule = {
     const backupDir = path.resolve(argv.resume ?? argv.backupDir ?? defaultBackupDir(new Date()));
     let plan: Plan;
     if (resume) {
-      plan = resume.plan;
+      plan = retargetKubeconfig(resume.plan, argv.kubeconfig && path.resolve(argv.kubeconfig));
       if (resume.finished) { process.stdout.write(`The run in ${backupDir} already finished; nothing to resume.\n`); return; }
       deps.log.info(`Resuming NSM ${plan.from} -> ${plan.to}: ${resume.done.size} step(s) done before.`);
     } else {

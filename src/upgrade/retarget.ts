@@ -1,0 +1,22 @@
+import type { Plan } from './types.ts';
+
+const kubeconfigFlags = new Set(['-k', '--kubeconfig']);
+
+/**
+ * A resumed run walks the journaled plan, whose nginx-meshctl/helm commands carry the kubeconfig
+ * path of the first run. When --resume is given its own --kubeconfig (the first file is gone, or
+ * the user reconnected with another one), the commands use that one instead. Pure.
+ */
+export function retargetKubeconfig(plan: Plan, kubeconfig: string | undefined): Plan {
+  if (!kubeconfig) return plan;
+  return {
+    ...plan,
+    hops: plan.hops.map((hop) => ({
+      ...hop,
+      steps: hop.steps.map((step) => ({
+        ...step,
+        commands: step.commands.map((cmd) => ({ ...cmd, args: cmd.args.map((a, i) => (i > 0 && kubeconfigFlags.has(cmd.args[i - 1]!) ? kubeconfig : a)) })),
+      })),
+    })),
+  };
+}

@@ -3,6 +3,7 @@ import type { Deps } from '../deps.ts';
 import type { Plan, Step } from './types.ts';
 import { appendJournal, type JournalState } from './journal.ts';
 import { executorFor, type StepContext } from './steps.ts';
+import { clusterStateAfter } from './state-notes.ts';
 import { StepError, ToolError } from '../errors.ts';
 import { toolVersion } from '../version.ts';
 
@@ -98,7 +99,9 @@ export async function runPlan(deps: Deps, plan: Plan, opts: RunOptions): Promise
     await list.run({ result });
   } catch (err) {
     const e = err instanceof StepError ? err : new StepError('run', (err as Error).message);
-    throw new StepError(e.step, e.message.replace(/^step "[^"]*" failed: /, ''), `${e.hint ? e.hint + '\n' : ''}Everything up to the failed step is done and journaled in ${opts.backupDir}. Fix the cause, then continue with:\n  ${resumeCommand(opts.backupDir)}`);
+    const lastDone = [...steps].reverse().find((s) => done.has(s.id) || result.stepsRun.includes(s.id));
+    const state = `Cluster state: ${clusterStateAfter(lastDone?.kind)}${lastDone ? ` (last finished step: ${lastDone.id})` : ''}`;
+    throw new StepError(e.step, e.message.replace(/^step "[^"]*" failed: /, ''), `${e.hint ? e.hint + '\n' : ''}${state}\nEverything up to the failed step is done and journaled in ${opts.backupDir}. Fix the cause, then continue with:\n  ${resumeCommand(opts.backupDir)}`);
   }
   await appendJournal(deps.fs, opts.backupDir, { type: 'finished', runId, at: now(), converged: result.unresolved.length === 0 });
   return result;

@@ -89,6 +89,7 @@ describe('upgrade through injected API faults', () => {
     expect(r.exitCode, r.stderr).toBe(1);
     expect(r.stderr).toMatch(/step "hop1\.[a-z-]+" failed/);
     expect(r.stderr).toContain(`kubectl nsm-upgrade --resume ${current.backupDir}`);
+    expect(r.stderr).toMatch(/Cluster state: The new control plane is deployed, but the custom resources are NOT restored yet/);
     expect(journalSteps(current.backupDir)).toEqual(allSteps.slice(0, 3));
 
     // The API is back (the VPN reconnected): the same kubeconfig, no faults.

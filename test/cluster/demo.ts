@@ -18,12 +18,12 @@ if (!state) throw new Error('cluster:up did not record its state');
 process.env.KUBECONFIG = path.join(clusterDir, 'kubeconfig');
 
 const { testKube, clusterEnv } = await import('../support/cluster.ts');
-const { deployWithMeshctl, meshctlBin, populate, removeAllMeshes, waitRolledOut, snapshot } = await import('../support/mesh-scenario.ts');
+const { demoNamespaces, deployWithMeshctl, meshctlBin, populate, removeAllMeshes, waitRolledOut, snapshot } = await import('../support/mesh-scenario.ts');
 const env = { ...process.env, ...clusterEnv(), PATH: `${path.join(repoRoot, 'bin')}:${state.bin}:${process.env.PATH ?? ''}` };
 const kubectl = path.join(state.bin, 'kubectl');
 const kube = await testKube();
 const meshNs = 'nginx-mesh';
-const apps = ['demo-shop', 'demo-payments', 'demo-ledger'];
+const apps = demoNamespaces;
 const show = async (args: string[], opts: { reject?: boolean } = {}) => {
   process.stdout.write(`$ ${args.join(' ')}\n`);
   return execa(args[0]!, args.slice(1), { stdio: 'inherit', env, reject: opts.reject ?? true });

@@ -33,11 +33,16 @@ export default async function setup(project: TestProject): Promise<() => Promise
   await execa(node, [path.join(root, 'test/cluster/up.ts')], { stdio: 'inherit', cwd: root });
   const kubeconfig = path.join(process.env.NSM_CLUSTER_DIR ?? path.join(root, '.cluster'), 'kubeconfig');
   project.provide('kubeconfig', kubeconfig);
-  // The demo leaves its mesh running; NSM is one per cluster, so the tests start from none.
+  // The demo leaves its mesh and injected apps running; NSM is one per cluster, and injected pods
+  // keep CSI sentinels waiting, so the tests start from neither.
   const { testKube } = await import('../support/cluster.ts');
-  const { removeAllMeshes } = await import('../support/mesh-scenario.ts');
-  const removed = await removeAllMeshes(await testKube());
+  const { demoNamespaces, removeAllMeshes } = await import('../support/mesh-scenario.ts');
+  const kube = await testKube();
+  const removed = await removeAllMeshes(kube);
   if (removed.length) process.stderr.write(`integration setup: removed the mesh left in ${removed.join(', ')} (one mesh per cluster)\n`);
+  for (const ns of demoNamespaces) {
+    await kube.request({ method: 'DELETE', path: `/api/v1/namespaces/${ns}` }).then(() => process.stderr.write(`integration setup: removed the demo's namespace ${ns}\n`), () => undefined);
+  }
   return async () => {
     if (!wasUp && process.env.KEEP_CLUSTER !== '1') {
       await execa(node, [path.join(root, 'test/cluster/down.ts')], { stdio: 'inherit', cwd: root });

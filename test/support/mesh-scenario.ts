@@ -15,6 +15,9 @@ import { decodeReleaseSecret, meshChartName } from '../../src/mesh/release.ts';
 export const chartsDir = process.env.NSM_CHARTS_DIR ?? path.join(repoRoot, 'test/fixtures/charts/nginx-service-mesh');
 export const meshctlBin = (version: string) => path.join(repoRoot, 'test/fixtures/meshctl', version, 'nginx-meshctl');
 
+/** The application namespaces `npm run demo` creates (the tests remove them: their pods carry sidecars). */
+export const demoNamespaces = ['demo-shop', 'demo-payments', 'demo-ledger'];
+
 /** The six user kinds the documented backup lists (storage versions). */
 export const userKinds: (ResourceRef & { kind: string; apiVersion: string })[] = [
   { kind: 'TrafficSplit', group: 'split.smi-spec.io', version: 'v1alpha3', plural: 'trafficsplits', namespaced: true, apiVersion: 'split.smi-spec.io/v1alpha3' },

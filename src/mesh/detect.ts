@@ -76,7 +76,8 @@ async function findControlPlane(deps: Deps, ns: string): Promise<{ deployment: s
   return undefined;
 }
 
-async function findMeshReleases(deps: Deps, ns: string, warnings: string[]): Promise<HelmRelease[]> {
+/** The newest revision of each release of the mesh chart in `ns`; undecodable Secrets go to `warnings`. */
+export async function findMeshReleases(deps: Pick<Deps, 'kube'>, ns: string, warnings: string[]): Promise<HelmRelease[]> {
   const secrets = await listAll(deps.kube, collectionPath(core.secrets, ns), { labelSelector: 'owner=helm' });
   const decoded: HelmRelease[] = [];
   for (const s of secrets) {

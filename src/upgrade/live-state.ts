@@ -1,10 +1,9 @@
 import type { Deps } from '../deps.ts';
-import { detectInstall, type Install } from '../mesh/detect.ts';
+import { detectInstall, findMeshReleases, type Install } from '../mesh/detect.ts';
 import { StepError, UsageError } from '../errors.ts';
-import { listAll } from '../kube/list.ts';
-import { collectionPath, core, objectPath } from '../kube/paths.ts';
+import { core, objectPath } from '../kube/paths.ts';
 import { KubeApiError } from '../kube/client.ts';
-import { decodeReleaseSecret, isStuckStatus, newestMeshReleases } from '../mesh/release.ts';
+import { isStuckStatus } from '../mesh/release.ts';
 
 /**
  * What is installed right now, or undefined when no mesh is found. Steps use it to stay
@@ -28,8 +27,8 @@ export async function installedNow(deps: Deps, meshNamespace: string, release: s
 export async function waitForHelmIdle(deps: Deps, namespace: string, release: string | undefined, timeoutMs: number, progress: (m: string) => void): Promise<void> {
   const deadline = deps.clock.now() + timeoutMs;
   for (;;) {
-    const secrets = await listAll(deps.kube, collectionPath(core.secrets, namespace), { labelSelector: release ? `owner=helm,name=${release}` : 'owner=helm' }).catch(() => []);
-    const busy = newestMeshReleases(secrets.flatMap((s) => { try { return [decodeReleaseSecret(s)]; } catch { return []; } })).filter((r) => isStuckStatus(r.status));
+    const releases = await findMeshReleases(deps, namespace, []).catch(() => []);
+    const busy = releases.filter((r) => (!release || r.name === release) && isStuckStatus(r.status));
     if (busy.length === 0) return;
     const what = busy.map((r) => `${r.name} (revision ${r.revision}) is ${r.status}`).join(', ');
     if (deps.clock.now() > deadline) {

@@ -6,7 +6,7 @@ import { StepError } from '../errors.ts';
 import { formatCommand } from '../controlplane/runner.ts';
 import { backupMesh } from '../backup/backup.ts';
 import { restoreBackup } from '../backup/restore.ts';
-import { restartWorkloads, skewReport } from '../workloads/index.ts';
+import { restartWorkloads, skewReport, type RestartResult } from '../workloads/index.ts';
 import { waitForSentinelGone } from '../controlplane/sentinel.ts';
 import { applyCrdsFromYaml, deleteMeshCrds } from './step-crds.ts';
 import { installedNow, waitForHelmIdle, waitForNamespaceSettled } from './live-state.ts';
@@ -54,6 +54,11 @@ async function runCommands(ctx: StepContext): Promise<void> {
 }
 
 const p = <T>(ctx: StepContext, key: string) => ctx.step.params[key] as T;
+
+/** Workloads a re-roll did not bring over: skipped (with why), timed out, or failed. */
+function leftBehind(r: RestartResult): string[] {
+  return [...r.skipped.map((s) => `${s.kind} ${s.namespace}/${s.name}: ${s.reason}`), ...[...r.timedOut, ...r.failed].map((t) => `${t.kind} ${t.namespace}/${t.name}: ${t.message}`)];
+}
 
 /** The workloads that had sidecars when this hop's backup was taken (journaled by the backup step). */
 function injectedAtBackup(ctx: StepContext): WorkloadRef[] {
@@ -119,8 +124,7 @@ const executors: Record<StepKind, Executor> = {
   async 'restart-unmeshed'(ctx) {
     const r = await restartWorkloads(ctx.deps, { targetVersion: '(none: mesh removed)', mode: 'all', concurrency: ctx.concurrency, timeoutMs: ctx.timeoutMs, deleteBarePods: ctx.deleteBarePods,
       onProgress: (pr) => ctx.progress(`${pr.kind}/${pr.namespace}/${pr.name}: ${pr.message}`) });
-    const left = [...r.skipped.map((s) => `${s.kind} ${s.namespace}/${s.name}: ${s.reason}`), ...r.timedOut.map((t) => `${t.kind} ${t.namespace}/${t.name}: ${t.message}`)];
-    return { data: { restarted: r.restarted.length }, unresolved: left };
+    return { data: { restarted: r.restarted.length }, unresolved: leftBehind(r) };
   },
   async 'wait-sentinel'(ctx) {
     const r = await waitForSentinelGone(ctx.deps, { namespace: p(ctx, 'namespace'), timeoutMs: ctx.timeoutMs, onProgress: ctx.progress, signal: ctx.signal });
@@ -163,8 +167,7 @@ const executors: Record<StepKind, Executor> = {
     }
     const r = await restartWorkloads(ctx.deps, { targetVersion: target, mode: ctx.restart, concurrency: ctx.concurrency, timeoutMs: ctx.timeoutMs, deleteBarePods: ctx.deleteBarePods,
       onProgress: (pr) => ctx.progress(`${pr.kind} ${pr.namespace}/${pr.name}: ${pr.message}`) });
-    const left = [...r.skipped.map((s) => `${s.kind} ${s.namespace}/${s.name}: ${s.reason}`), ...r.timedOut.map((t) => `${t.kind} ${t.namespace}/${t.name}: ${t.message}`), ...r.failed.map((t) => `${t.kind} ${t.namespace}/${t.name}: ${t.message}`)];
-    return { data: { restarted: r.restarted.length, converged: r.final.converged, byVersion: r.final.byVersion }, unresolved: left };
+    return { data: { restarted: r.restarted.length, converged: r.final.converged, byVersion: r.final.byVersion }, unresolved: leftBehind(r) };
   },
   async verify(ctx) {
     const version = p<string>(ctx, 'version');

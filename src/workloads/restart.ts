@@ -11,7 +11,8 @@ import { collectionPath, core, objectPath } from '../kube/paths.ts';
 import { discoverInjectedWorkloads } from './discover.ts';
 import { type InjectedWorkload, type WorkloadRef, workloadKey } from './owners.ts';
 import { planRestart, restartPatch, type RestartMode, type RestartPlan, type RestartTarget, type Skipped, type WorkloadObject } from './restart-plan.ts';
-import { describe, waitForRollout, workloadRefs } from './rollout-wait.ts';
+import { describe, workloadRefs } from './rollout-wait.ts';
+import { createRolloutWatcher, type RolloutWatcher } from './rollout-watch.ts';
 import { isRollingKind } from './rollout-rules.ts';
 import { buildSkewReport, type WorkloadSkew } from './skew.ts';
 
@@ -31,7 +32,7 @@ export interface RestartOptions {
   timeoutMs: number;
   deleteBarePods: boolean;
   onProgress?: ((p: RestartProgress) => void) | undefined;
-  /** First wait between two reads of a rolling workload (default 200 ms, growing to 500 ms). */
+  /** Pause before watching again after a watch of the rolling workloads ended (default 200 ms, growing on errors). */
   pollMs?: number | undefined;
   /** Only injected workloads in this namespace (default: every namespace). */
   namespace?: string | undefined;
@@ -67,7 +68,7 @@ async function readObjects(deps: Pick<Deps, 'kube'>, workloads: readonly Injecte
   return objects;
 }
 
-async function rollOne(deps: Deps, t: RestartTarget, opts: RestartOptions, report: (state: RestartProgress['state'], message: string) => void): Promise<{ state: 'done' | 'deleted' | 'timeout' | 'failed'; message: string; seconds: number }> {
+async function rollOne(deps: Deps, watcher: RolloutWatcher, t: RestartTarget, opts: RestartOptions, report: (state: RestartProgress['state'], message: string) => void): Promise<{ state: 'done' | 'deleted' | 'timeout' | 'failed'; message: string; seconds: number }> {
   const started = deps.clock.now();
   try {
     if (t.action === 'delete-pod') {
@@ -75,9 +76,9 @@ async function rollOne(deps: Deps, t: RestartTarget, opts: RestartOptions, repor
       return { state: 'deleted', message: `pod ${t.namespace}/${t.name} deleted (bare pod: not re-created)`, seconds: 0 };
     }
     const ref = workloadRefs[t.kind as keyof typeof workloadRefs];
-    await deps.kube.request({ method: 'PATCH', path: objectPath(ref, t.name, t.namespace), body: restartPatch(deps.clock.now()), contentType: 'application/strategic-merge-patch+json' });
+    const patched = await deps.kube.request<{ metadata?: { generation?: number } }>({ method: 'PATCH', path: objectPath(ref, t.name, t.namespace), body: restartPatch(deps.clock.now()), contentType: 'application/strategic-merge-patch+json' });
     report('waiting', 'restarted');
-    return await waitForRollout(deps, t, { timeoutMs: opts.timeoutMs, pollMs: opts.pollMs, onMessage: (m) => report('waiting', m) });
+    return await watcher.wait(t, patched?.metadata?.generation ?? 0, { timeoutMs: opts.timeoutMs, onMessage: (m) => report('waiting', m) });
   } catch (err) {
     const why = err instanceof KubeApiError && err.status === 404 ? 'not found (deleted meanwhile?)' : (err as Error).message;
     return { state: 'failed', message: `${describe(t)}: ${why}`, seconds: Math.round((deps.clock.now() - started) / 100) / 10 };
@@ -105,15 +106,21 @@ export async function restartWorkloads(deps: Deps, opts: RestartOptions): Promis
     targetVersion: opts.targetVersion, restarted: [], deleted: [], skipped: plan.skipped, timedOut: [], failed: [],
     upToDate: plan.upToDate, concurrency: Math.max(1, Math.min(Math.floor(opts.concurrency), total)), final: { converged: false, byVersion: {}, behind: [] },
   };
-  await eachLimited(plan.targets, opts.concurrency, async (t, i) => {
-    const ref: WorkloadRef = { namespace: t.namespace, kind: t.kind, name: t.name };
-    const report = (state: RestartProgress['state'], message: string) => opts.onProgress?.({ ...ref, state, message, index: i + 1, total });
-    report('restarting', t.action === 'delete-pod' ? 'deleting bare pod' : 'patching restartedAt');
-    const r = await rollOne(deps, t, opts, report);
-    report(r.state, r.message);
-    const outcome: Outcome = { ...ref, message: r.message, seconds: r.seconds };
-    ({ done: result.restarted, deleted: result.deleted, timeout: result.timedOut, failed: result.failed })[r.state].push(outcome);
-  });
+  // One list and watch per kind and namespace for every rollout in flight there.
+  const watcher = createRolloutWatcher(deps, { pollMs: opts.pollMs });
+  try {
+    await eachLimited(plan.targets, opts.concurrency, async (t, i) => {
+      const ref: WorkloadRef = { namespace: t.namespace, kind: t.kind, name: t.name };
+      const report = (state: RestartProgress['state'], message: string) => opts.onProgress?.({ ...ref, state, message, index: i + 1, total });
+      report('restarting', t.action === 'delete-pod' ? 'deleting bare pod' : 'patching restartedAt');
+      const r = await rollOne(deps, watcher, t, opts, report);
+      report(r.state, r.message);
+      const outcome: Outcome = { ...ref, message: r.message, seconds: r.seconds };
+      ({ done: result.restarted, deleted: result.deleted, timeout: result.timedOut, failed: result.failed })[r.state].push(outcome);
+    });
+  } finally {
+    watcher.close();
+  }
   // rollouts finish in any order: list outcomes in plan order (namespace, kind, name)
   for (const list of [result.restarted, result.deleted, result.timedOut, result.failed]) list.sort((a, b) => workloadKey(a).localeCompare(workloadKey(b)));
   const after = await discoverInjectedWorkloads(deps, opts.namespace);

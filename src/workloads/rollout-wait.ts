@@ -35,6 +35,19 @@ export function describe(w: WorkloadRef): string {
   return `${w.kind.toLowerCase()} ${w.namespace}/${w.name}`;
 }
 
+export function deletedResult(w: WorkloadRef, seconds: number): WaitResult {
+  return { state: 'failed', message: `${describe(w)} was deleted while rolling out`, seconds };
+}
+
+/** Done or failed, by the rules. */
+export function settledResult(w: WorkloadRef, s: RolloutStatus, seconds: number): WaitResult {
+  return { state: s.state === 'done' ? 'done' : 'failed', message: s.state === 'done' ? s.message : `${describe(w)}: ${s.message}`, seconds };
+}
+
+export function timeoutResult(w: WorkloadRef, timeoutMs: number, lastMessage: string, seconds: number): WaitResult {
+  return { state: 'timeout', message: `${describe(w)} did not finish rolling out within ${Math.round(timeoutMs / 1000)}s (--timeout): ${lastMessage}`, seconds };
+}
+
 export async function waitForRollout(deps: Pick<Deps, 'kube' | 'clock'>, w: WorkloadRef, opts: WaitOptions): Promise<WaitResult> {
   if (!isRollingKind(w.kind)) throw new Error(`no rollout rules for kind ${w.kind}`);
   const ref = workloadRefs[w.kind];
@@ -49,11 +62,9 @@ export async function waitForRollout(deps: Pick<Deps, 'kube' | 'clock'>, w: Work
     if (last.state === 'waiting' && last.message !== reported) opts.onMessage?.((reported = last.message));
   };
   const finished = (): WaitResult | undefined => {
-    if (deleted) return { state: 'failed', message: `${describe(w)} was deleted while rolling out`, seconds: seconds() };
-    if (last.state !== 'waiting') return { state: last.state, message: last.state === 'done' ? last.message : `${describe(w)}: ${last.message}`, seconds: seconds() };
-    if (deps.clock.now() - start >= opts.timeoutMs) {
-      return { state: 'timeout', message: `${describe(w)} did not finish rolling out within ${Math.round(opts.timeoutMs / 1000)}s (--timeout): ${last.message}`, seconds: seconds() };
-    }
+    if (deleted) return deletedResult(w, seconds());
+    if (last.state !== 'waiting') return settledResult(w, last, seconds());
+    if (deps.clock.now() - start >= opts.timeoutMs) return timeoutResult(w, opts.timeoutMs, last.message, seconds());
     return undefined;
   };
   for (;;) {

@@ -71,7 +71,27 @@ function check(what: string, s: { rolledOut: number; restarted: number }): void 
   if (s.rolledOut !== total || s.restarted !== total) throw new Error(`${what}: end state differs from the goal (all ${total} restarted and rolled out)`);
 }
 
+/**
+ * Waits until the cluster has settled, so each timed run starts from the same quiet state: no
+ * namespace terminating (a previous run's cleanup deletes hundreds of objects in the background)
+ * and only the Deployments' current pods left in the apps namespace.
+ */
+async function settled(): Promise<void> {
+  const t0 = Date.now();
+  for (;;) {
+    const nss = await listAll<KubeObject & { status?: { phase?: string } }>(kube, collectionPath(core.namespaces));
+    const terminating = nss.filter((n) => n.status?.phase === 'Terminating').length;
+    const pods = nss.some((n) => n.metadata?.name === apps) ? await listAll<KubeObject>(kube, collectionPath(core.pods, apps)) : [];
+    const leaving = pods.filter((p) => p.metadata?.deletionTimestamp).length;
+    if (terminating === 0 && leaving === 0 && (pods.length === 0 || pods.length === total)) break;
+    if (Date.now() - t0 > 300_000) throw new Error(`the cluster did not settle in 5 minutes (${terminating} namespaces terminating, ${pods.length} pods in ${apps})`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  if (Date.now() - t0 > 1000) log(`waited ${((Date.now() - t0) / 1000).toFixed(1)}s for the cluster to settle`);
+}
+
 try {
+  await settled();
   await createNamespace(kube, mesh);
   await create(kube, mesh, fakeControlPlane('1.7.0'));
   await createNamespace(kube, apps);
@@ -91,6 +111,7 @@ try {
   log(`minReadySeconds ${minReadySeconds}`);
   log(`${total} injected Deployments ready in ${seeded.seconds.toFixed(1)}s`);
 
+  await settled();
   const startOurs = Date.now();
   const ours = await timed(() => execa('/usr/bin/time', ['-v', path.join(root, 'bin/kubectl-nsm_upgrade'), '--kubeconfig', kubeconfig, 'restart', '--mesh-namespace', mesh, '-n', apps, '--restart', 'all', '--concurrency', concurrency, '--timeout', '5m', '-o', 'json'], { reject: false }));
   if (ours.value.exitCode !== 0) throw new Error(`restart failed (${ours.value.exitCode}): ${String(ours.value.stderr).slice(-3000)}`);
@@ -102,6 +123,7 @@ try {
   check('after ours', await endState(startOurs));
 
   await new Promise((r) => setTimeout(r, 1100)); // a later restartedAt second than ours, so the check below sees the baseline's
+  await settled();
   const startBase = Date.now();
   const base = await timed(async () => {
     for (const name of names) {

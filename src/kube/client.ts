@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Clock } from '../deps.ts';
 import { realClock } from '../deps.ts';
+import { forPlainHttp } from './kubeconfig.ts';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 export type Query = Record<string, string | number | boolean | undefined>;
@@ -110,8 +111,10 @@ export async function createKube(kc: KubeConfig, opts: { clock?: Clock; retry?: 
   const clock = opts.clock ?? realClock;
   const policy = opts.retry ?? defaultRetry;
   const isHttps = base.protocol === 'https:';
+  // Plain http (which kubectl allows): client-node would refuse to build its agent; ours is used anyway.
+  const auth = isHttps ? kc : forPlainHttp(kc);
   const tlsOpts: https.RequestOptions = {};
-  await kc.applyToHTTPSOptions(tlsOpts);
+  await auth.applyToHTTPSOptions(tlsOpts);
   const agent = isHttps
     ? new https.Agent({ keepAlive: true, maxSockets: opts.maxSockets ?? 32, ca: tlsOpts.ca, cert: tlsOpts.cert, key: tlsOpts.key, rejectUnauthorized: tlsOpts.rejectUnauthorized, servername: tlsOpts.servername })
     : new http.Agent({ keepAlive: true, maxSockets: opts.maxSockets ?? 32 });
@@ -120,7 +123,7 @@ export async function createKube(kc: KubeConfig, opts: { clock?: Clock; retry?: 
   async function headers(): Promise<Record<string, string>> {
     // Re-applied per request so expiring tokens (exec plugins) are refreshed by client-node.
     const o: https.RequestOptions = { headers: {} };
-    await kc.applyToHTTPSOptions(o);
+    await auth.applyToHTTPSOptions(o);
     const h: Record<string, string> = {};
     for (const [k, v] of Object.entries(o.headers ?? {})) if (typeof v === 'string') h[k] = v;
     if (o.auth) h.Authorization = `Basic ${Buffer.from(o.auth).toString('base64')}`;

@@ -1,3 +1,5 @@
+import os from 'node:os';
+import path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { UsageError } from '../errors.ts';
 
@@ -7,18 +9,22 @@ export interface KubeconfigOptions {
 }
 
 /**
- * Loads the kubeconfig the way kubectl does (--kubeconfig, else $KUBECONFIG, else ~/.kube/config)
- * and selects --context. Errors name the file or context, never the file's contents.
+ * Loads the kubeconfig the way kubectl does (--kubeconfig, else $KUBECONFIG, else ~/.kube/config,
+ * else the in-cluster service account) and selects --context. Errors name the file, context or
+ * cluster, never the file's contents.
  */
 export function loadKubeConfig(opts: KubeconfigOptions): KubeConfig {
   const kc = new KubeConfig();
+  const fromEnv = process.env.KUBECONFIG || undefined;
   try {
     if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
     else kc.loadFromDefault();
   } catch (err) {
-    const where = opts.kubeconfig ?? process.env.KUBECONFIG ?? '~/.kube/config';
-    const why = (err as NodeJS.ErrnoException).code ?? 'unreadable or not valid YAML';
-    throw new UsageError(`cannot load kubeconfig ${where}: ${why}`, 'Pass a readable kubeconfig with --kubeconfig FILE.');
+    const where = opts.kubeconfig ?? fromEnv ?? '~/.kube/config';
+    throw new UsageError(`cannot load kubeconfig ${where}: ${whyUnloadable(err)}`, 'Pass a readable kubeconfig with --kubeconfig FILE.');
+  }
+  if (!opts.kubeconfig && !fromEnv && isNoConfigFallback(kc)) {
+    throw new UsageError(`no kubeconfig found: pass --kubeconfig FILE or set KUBECONFIG (looked in $KUBECONFIG and ${path.join(os.homedir(), '.kube', 'config')})`);
   }
   if (opts.context) {
     if (!kc.getContextObject(opts.context)) {
@@ -31,5 +37,58 @@ export function loadKubeConfig(opts: KubeconfigOptions): KubeConfig {
   if (!cluster) {
     throw new UsageError('the kubeconfig has no current context with a cluster', 'Pass --context NAME or set current-context.');
   }
+  if (!/^https?:$/.test(parseUrl(cluster.server)?.protocol ?? '')) {
+    // The server is not printed: a URL may carry credentials.
+    throw new UsageError(`the server of cluster "${cluster.name}" in the kubeconfig is not an https:// or http:// URL`,
+      'Fix it with kubectl config set-cluster NAME --server=https://HOST:PORT.');
+  }
   return kc;
+}
+
+/**
+ * With nothing to load, client-node's loadFromDefault invents a cluster at http://localhost:8080
+ * (context "loaded-context"); kubectl instead says there is no configuration. Exported for tests.
+ */
+export function isNoConfigFallback(kc: KubeConfig): boolean {
+  const clusters = kc.getClusters();
+  return kc.getCurrentContext() === 'loaded-context' && clusters.length === 1
+    && clusters[0]?.name === 'cluster' && clusters[0].server === 'http://localhost:8080';
+}
+
+/**
+ * A copy of kc whose current cluster is marked insecure-skip-tls-verify, for a plain http:// server:
+ * client-node refuses to build its (unused) agent for http otherwise, though kubectl allows such
+ * servers and there is no TLS to verify. Credentials and exec plugins work as in kc.
+ */
+export function forPlainHttp(kc: KubeConfig): KubeConfig {
+  const current = kc.getCurrentCluster()?.name;
+  const view = new KubeConfig();
+  view.loadFromOptions({
+    clusters: kc.getClusters().map((c) => (c.name === current ? { ...c, skipTLSVerify: true } : c)),
+    users: kc.getUsers(),
+    contexts: kc.getContexts(),
+    currentContext: kc.getCurrentContext(),
+  });
+  return view;
+}
+
+const fileErrors: Record<string, string> = { ENOENT: 'no such file', EACCES: 'permission denied', EISDIR: 'is a directory' };
+
+/** Why a kubeconfig did not load, without quoting it (YAML errors carry a snippet of the file). */
+function whyUnloadable(err: unknown): string {
+  const e = err as (NodeJS.ErrnoException & { name?: string; mark?: { line?: number } }) | undefined;
+  if (e?.code) return fileErrors[e.code] ? `${fileErrors[e.code]} (${e.code})` : e.code;
+  if (e?.name === 'YAMLException' && typeof e.mark?.line === 'number') return `not valid YAML (line ${e.mark.line + 1})`;
+  if (e?.name === 'YAMLException' && /input is empty/.test(e.message)) return 'the file is empty';
+  // client-node's own checks, e.g. "clusters[0].cluster.server is missing": field paths, no values.
+  if (/^(clusters|users|contexts)\[\d+\][\w.]* is missing$/.test(e?.message ?? '')) return e!.message;
+  return 'unreadable or not valid YAML';
+}
+
+function parseUrl(s: string): URL | undefined {
+  try {
+    return new URL(s);
+  } catch {
+    return undefined;
+  }
 }

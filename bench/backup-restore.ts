@@ -24,6 +24,7 @@ import { verifyBackup } from '../src/backup/verify.ts';
 import { sha256, type Manifest } from '../src/backup/manifest.ts';
 import { dumpDocuments } from '../src/backup/yaml.ts';
 import { recordResults } from './results.ts';
+import { cores, withClusterCpu } from './cluster-cpu.ts';
 import { ensureCatalogCrds, refOf, sampleObject } from '../test/fixtures/backups/cluster.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -150,17 +151,23 @@ try {
   await benchOnlyBackup(path.join(work, 'ours'), restoreDir);
   await clear(kube);
   await waitForQuietCluster(kube);
-  const r = await ours(['restore', '--from', restoreDir, '--concurrency', String(concurrency), '--timeout', '15m']).catch(async (err: unknown) => {
+  const { value: r, clusterCpu: oursCpu, steal: oursSteal } = await withClusterCpu(() => ours(['restore', '--from', restoreDir, '--concurrency', String(concurrency), '--timeout', '15m']).catch(async (err: unknown) => {
     await undisturbed('restore');
     await fs.copyFile(path.join(restoreDir, 'restore-report.json'), '/tmp/bench-restore-report.json').catch(() => undefined);
     throw err;
-  });
+  }));
   const restored = await countBench(kube);
   await clear(kube);
   await waitForQuietCluster(kube);
-  const baseR = await timed(() => kubectl(['create', '-f', path.join(restoreDir, 'resources')]));
+  const { value: baseR, clusterCpu: baseCpu, steal: baseSteal } = await withClusterCpu(() => timed(() => kubectl(['create', '-f', path.join(restoreDir, 'resources')])));
   const created = await countBench(kube);
   log(`restore: ours ${r.seconds.toFixed(2)}s (${restored} objects, peak RSS ${r.rssMb.toFixed(0)} MB), kubectl create -f ${baseR.seconds.toFixed(2)}s (${created} objects)`);
+  // Every create costs the server the same work whoever sends it: the cluster's CPU seconds over the
+  // machine's cores is the shortest any restore could take here, and bounds the possible speedup.
+  const floor = oursCpu / cores;
+  log(`restore: cluster CPU ${oursCpu.toFixed(1)} s during ours (${(oursCpu / total * 1000).toFixed(2)} ms per object), ${baseCpu.toFixed(1)} s during kubectl's; `
+    + `on ${cores} cores no restore can take under ${floor.toFixed(1)} s, so at most ${(baseR.seconds / floor).toFixed(1)}x against this baseline `
+    + `(CPU stolen by the host: ${(oursSteal * 100).toFixed(0)}% during ours, ${(baseSteal * 100).toFixed(0)}% during kubectl's)`);
   await undisturbed('restore');
   if (restored !== total || created !== total) throw new Error(`expected ${total} objects after each restore, found ours=${restored} kubectl=${created}`);
   results.push({ name: 'restore', objects: restored, ours_seconds: r.seconds, baseline_seconds: baseR.seconds, speedup: baseR.seconds / r.seconds, peak_rss_mb: r.rssMb });

@@ -20,6 +20,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { execa } from 'execa';
 import { recordResults } from './results.ts';
+import { cores, withClusterCpu } from './cluster-cpu.ts';
 import { createKube, type KubeObject } from '../src/kube/client.ts';
 import { loadKubeConfig } from '../src/kube/kubeconfig.ts';
 import { listAll } from '../src/kube/list.ts';
@@ -113,13 +114,15 @@ try {
 
   await settled();
   const startOurs = Date.now();
-  const ours = await timed(() => execa('/usr/bin/time', ['-v', path.join(root, 'bin/kubectl-nsm_upgrade'), '--kubeconfig', kubeconfig, 'restart', '--mesh-namespace', mesh, '-n', apps, '--restart', 'all', '--concurrency', concurrency, '--timeout', '5m', '-o', 'json'], { reject: false }));
+  const { value: ours, clusterCpu: oursCpu, steal } = await withClusterCpu(() => timed(() => execa('/usr/bin/time', ['-v', path.join(root, 'bin/kubectl-nsm_upgrade'), '--kubeconfig', kubeconfig, 'restart', '--mesh-namespace', mesh, '-n', apps, '--restart', 'all', '--concurrency', concurrency, '--timeout', '5m', '-o', 'json'], { reject: false })));
   if (ours.value.exitCode !== 0) throw new Error(`restart failed (${ours.value.exitCode}): ${String(ours.value.stderr).slice(-3000)}`);
   const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(String(ours.value.stderr));
   const result = JSON.parse(String(ours.value.stdout)) as { restarted: { seconds: number }[]; concurrency: number; final: { converged: boolean } };
   const per = result.restarted.map((r) => r.seconds).sort((a, b) => a - b);
   log(`ours: ${ours.seconds.toFixed(2)}s, ${result.restarted.length} restarted, at most ${result.concurrency} at once, converged ${result.final.converged}; `
     + `per rollout min ${per[0]}s, median ${per[Math.floor(per.length / 2)]}s, max ${per.at(-1)}s`);
+  log(`cluster CPU during ours: ${oursCpu.toFixed(1)} s, so on ${cores} cores no re-roll of these ${total} Deployments can take under ${(oursCpu / cores).toFixed(1)} s `
+    + `(CPU stolen by the host meanwhile: ${(steal * 100).toFixed(0)}%)`);
   check('after ours', await endState(startOurs));
 
   await new Promise((r) => setTimeout(r, 1100)); // a later restartedAt second than ours, so the check below sees the baseline's

@@ -162,8 +162,9 @@ try {
   const { value: baseR, clusterCpu: baseCpu, steal: baseSteal } = await withClusterCpu(() => timed(() => kubectl(['create', '-f', path.join(restoreDir, 'resources')])));
   const created = await countBench(kube);
   log(`restore: ours ${r.seconds.toFixed(2)}s (${restored} objects, peak RSS ${r.rssMb.toFixed(0)} MB), kubectl create -f ${baseR.seconds.toFixed(2)}s (${created} objects)`);
-  // Every create costs the server the same work whoever sends it: the cluster's CPU seconds over the
-  // machine's cores is the shortest any restore could take here, and bounds the possible speedup.
+  // Every create costs the server work, least when creates arrive together (as ours do): the
+  // cluster's CPU seconds during ours over the machine's cores is the shortest any restore could take
+  // here, and bounds the possible speedup.
   const floor = oursCpu / cores;
   log(`restore: cluster CPU ${oursCpu.toFixed(1)} s during ours (${(oursCpu / total * 1000).toFixed(2)} ms per object), ${baseCpu.toFixed(1)} s during kubectl's; `
     + `on ${cores} cores no restore can take under ${floor.toFixed(1)} s, so at most ${(baseR.seconds / floor).toFixed(1)}x against this baseline `

@@ -24,6 +24,7 @@ import { verifyBackup } from '../src/backup/verify.ts';
 import { sha256, type Manifest } from '../src/backup/manifest.ts';
 import { dumpDocuments } from '../src/backup/yaml.ts';
 import { recordResults } from './results.ts';
+import { kubeconfig, kubectlBin, timed } from './local.ts';
 import { cores, withClusterCpu } from './cluster-cpu.ts';
 import { ensureCatalogCrds, refOf, sampleObject } from '../test/fixtures/backups/cluster.ts';
 
@@ -33,19 +34,10 @@ const phases = new Set(args.phases.split(','));
 const total = Number(args.objects);
 const nsCount = Number(args.namespaces);
 const concurrency = Number(args.concurrency);
-const kubeconfig = process.env.KUBECONFIG ?? path.join(root, '.cluster/kubeconfig');
-const env = Object.fromEntries((await fs.readFile(path.join(root, '.cluster/env'), 'utf8')).split('\n').flatMap((l) => { const m = /^export (\w+)='([^']*)'$/.exec(l.trim()); return m ? [[m[1]!, m[2]!]] : []; }));
-const kubectlBin = env.KUBECTL ?? 'kubectl';
 const kinds = catalog.filter((k) => k.kind !== 'MeshConfig'); // the six kinds of the documented backup
 const prefix = `bench-br-${Date.now().toString(36)}`;
 const namespaces = Array.from({ length: nsCount }, (_, i) => `${prefix}-${i}`);
 const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
-
-async function timed<T>(fn: () => Promise<T>): Promise<{ seconds: number; value: T }> {
-  const t0 = performance.now();
-  const value = await fn();
-  return { seconds: (performance.now() - t0) / 1000, value };
-}
 
 /** Runs our CLI under /usr/bin/time -v; returns its wall time and peak RSS. */
 async function ours(argv: string[]): Promise<{ seconds: number; rssMb: number; stdout: string }> {

@@ -8,13 +8,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { clusterDir } from '../test/support/cluster.ts';
 
-const root = path.resolve(import.meta.dirname, '..');
 const clockTicks = 100; // USER_HZ on Linux
 
 function pids(): number[] {
-  const dir = process.env.NSM_CLUSTER_DIR ?? path.join(root, '.cluster');
-  const state = JSON.parse(fs.readFileSync(path.join(dir, 'state.json'), 'utf8')) as { processes: { pid: number }[] };
+  const state = JSON.parse(fs.readFileSync(path.join(clusterDir, 'state.json'), 'utf8')) as { processes: { pid: number }[] };
   return state.processes.map((p) => p.pid);
 }
 

@@ -14,12 +14,12 @@
  * converged); after each run every Deployment must carry a new restartedAt and be fully rolled out
  * (same end state). The entry is merged into bench/results-restart.json.
  */
-import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { execa } from 'execa';
 import { recordResults } from './results.ts';
+import { kubeconfig, kubectlBin, timed } from './local.ts';
 import { cores, withClusterCpu } from './cluster-cpu.ts';
 import { createKube, type KubeObject } from '../src/kube/client.ts';
 import { loadKubeConfig } from '../src/kube/kubeconfig.ts';
@@ -33,21 +33,12 @@ const { values: args } = parseArgs({ options: { deployments: { type: 'string', d
 const minReadySeconds = Number(args['min-ready-seconds']);
 const total = Number(args.deployments);
 const concurrency = args.concurrency;
-const kubeconfig = process.env.KUBECONFIG ?? path.join(root, '.cluster/kubeconfig');
-const env = Object.fromEntries((await fs.readFile(path.join(root, '.cluster/env'), 'utf8')).split('\n').flatMap((l) => { const m = /^export (\w+)='([^']*)'$/.exec(l.trim()); return m ? [[m[1]!, m[2]!]] : []; }));
-const kubectlBin = env.KUBECTL ?? 'kubectl';
 const prefix = `bench-rr-${Date.now().toString(36)}`;
 const mesh = `${prefix}-mesh`;
 const apps = `${prefix}-apps`;
 const names = Array.from({ length: total }, (_, i) => `app-${i}`);
 // The machine is shared: each line carries the 1-minute load average, to read the figures by.
 const log = (m: string) => process.stderr.write(`[bench] ${m} (load ${os.loadavg()[0]!.toFixed(1)})\n`);
-
-async function timed<T>(fn: () => Promise<T>): Promise<{ seconds: number; value: T }> {
-  const t0 = performance.now();
-  const value = await fn();
-  return { seconds: (performance.now() - t0) / 1000, value };
-}
 
 async function kubectl(argv: string[]): Promise<void> {
   const res = await execa(kubectlBin, ['--kubeconfig', kubeconfig, ...argv], { reject: false });

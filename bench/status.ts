@@ -10,12 +10,12 @@
  * The entry is merged into bench/results-restart.json as {name, objects, ours_seconds,
  * baseline_seconds, speedup, peak_rss_mb}.
  */
-import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { execa } from 'execa';
 import { recordResults } from './results.ts';
+import { kubeconfig, kubectlBin, timed } from './local.ts';
 import { createKube } from '../src/kube/client.ts';
 import { loadKubeConfig } from '../src/kube/kubeconfig.ts';
 import { listPages } from '../src/kube/list.ts';
@@ -27,19 +27,11 @@ const root = path.resolve(import.meta.dirname, '..');
 const { values: args } = parseArgs({ options: { pods: { type: 'string', default: '5000' }, namespaces: { type: 'string', default: '5' } } });
 const total = Number(args.pods);
 const nsCount = Number(args.namespaces);
-const kubeconfig = process.env.KUBECONFIG ?? path.join(root, '.cluster/kubeconfig');
-const env = Object.fromEntries((await fs.readFile(path.join(root, '.cluster/env'), 'utf8')).split('\n').flatMap((l) => { const m = /^export (\w+)='([^']*)'$/.exec(l.trim()); return m ? [[m[1]!, m[2]!]] : []; }));
 const prefix = `bench-st-${Date.now().toString(36)}`;
 const mesh = `${prefix}-mesh`;
 const namespaces = Array.from({ length: nsCount }, (_, i) => `${prefix}-${i}`);
 // The machine is shared: each line carries the 1-minute load average, to read the figures by.
 const log = (m: string) => process.stderr.write(`[bench] ${m} (load ${os.loadavg()[0]!.toFixed(1)})\n`);
-
-async function timed<T>(fn: () => Promise<T>): Promise<{ seconds: number; value: T }> {
-  const t0 = performance.now();
-  const value = await fn();
-  return { seconds: (performance.now() - t0) / 1000, value };
-}
 
 const kube = await createKube(loadKubeConfig({ kubeconfig }));
 
@@ -85,7 +77,7 @@ try {
   const inProcess: number[] = [];
   for (let i = 0; i < 3; i++) inProcess.push((await timed(() => skewReport({ kube }, { meshNamespace: mesh }))).seconds);
   log(`skewReport in-process: ${inProcess.map((x) => x.toFixed(2)).join('s, ')}s`);
-  const base = await timed(() => execa(env.KUBECTL ?? 'kubectl', ['--kubeconfig', kubeconfig, 'get', 'pods', '-A', '-l', 'spiffe.io/spiffeid=true', '-o', 'json'], { stdout: 'ignore' }));
+  const base = await timed(() => execa(kubectlBin, ['--kubeconfig', kubeconfig, 'get', 'pods', '-A', '-l', 'spiffe.io/spiffeid=true', '-o', 'json'], { stdout: 'ignore' }));
   log(`baseline kubectl get pods -A -l spiffe.io/spiffeid=true -o json: ${base.seconds.toFixed(2)}s`);
   const best = runs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
   const median = [...runs].sort((a, b) => a.seconds - b.seconds)[1]!;

@@ -87,6 +87,7 @@ export function createRolloutWatcher(deps: Pick<Deps, 'kube' | 'clock'>, opts: {
     stats.lists++;
     const l = await deps.kube.request<KubeList<Obj>>({ path });
     ch.latest = new Map(l.items.map((o) => [o.metadata?.name ?? '', o]));
+    ch.lastError = undefined; // answered again: an earlier failure no longer explains a wait
     for (const name of [...ch.waiters.keys()]) update(ch, name, ch.latest.get(name));
     return l.metadata?.resourceVersion;
   }

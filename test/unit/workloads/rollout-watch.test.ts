@@ -144,6 +144,19 @@ describe('createRolloutWatcher', () => {
     await advance(2_000);
     expect((await b).message).toBe('deployment shop/b did not finish rolling out within 2s (--timeout): waiting for the restart to be observed (watch: 403 Forbidden: cannot list deployments)');
     w2.close();
+
+    // A failure that passed is not blamed: the list answered, the rollout was just slow.
+    const recovering = fakeKube([[dep('c', 1, 1, 1)]]);
+    const answer = recovering.kube.request;
+    let calls = 0;
+    recovering.kube.request = async (r: KubeRequest) => { if (calls++ === 0) throw new Error('connection reset'); return answer(r); };
+    const w3 = createRolloutWatcher({ kube: recovering.kube, clock }, { pollMs: 100 });
+    const c = w3.wait(ref('c'), 2, { timeoutMs: 5_000 });
+    await advance(200); // the pause after one failure: pollMs doubled
+    expect(recovering.watches).toHaveLength(1);
+    await advance(4_800);
+    expect((await c).message).toBe('deployment shop/c did not finish rolling out within 5s (--timeout): waiting for the restart to be observed');
+    w3.close();
   });
 
   it('fails at once when kubectl would (OnDelete StatefulSet), and refuses kinds without rollout rules', async () => {

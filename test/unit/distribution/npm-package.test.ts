@@ -49,16 +49,26 @@ describe('npm pack', () => {
 
 describe.skipIf(installSkip !== '')(`npm install -g of the packed tarball${installSkip ? ` [skipped: ${installSkip}]` : ''}`, () => {
   const prefix = path.join(tmp, 'prefix');
-  const env = { PATH: `${path.join(prefix, 'bin')}:${nodeDir}:/usr/bin:/bin`, HOME: tmp, npm_config_cache: process.env.npm_config_cache ?? path.join(os.homedir(), '.npm') };
+  const env = { PATH: `${path.join(prefix, 'bin')}:${nodeDir}:/usr/bin:/bin`, HOME: tmp };
 
-  it('installs kubectl-nsm_upgrade, which runs the bundle and prints the version', async () => {
+  it('declares no runtime dependencies: dist/cli.mjs inlines them, so an install fetches nothing', () => {
+    const manifest = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as Record<string, unknown>;
+    expect(manifest.dependencies ?? {}).toEqual({});
+    expect(manifest.optionalDependencies ?? {}).toEqual({});
+    expect(manifest.peerDependencies ?? {}).toEqual({});
+  });
+
+  it('installs kubectl-nsm_upgrade offline with an empty npm cache, and it runs the bundle and prints the version', async () => {
     fs.mkdirSync(path.dirname(npmBundle), { recursive: true });
     await bundle('esm', npmBundle);
     expect((await packFiles()).has('dist/cli.mjs'), 'package.json "files" ships dist/cli.mjs').toBe(true);
     const packed = await execa('npm', ['pack', '--pack-destination', tmp, '--ignore-scripts', '--json'], { cwd: repoRoot });
     const tarball = path.join(tmp, (JSON.parse(String(packed.stdout)) as { filename: string }[])[0]!.filename);
-    // Dependencies come from the local npm cache (this checkout installed them): no network needed.
-    const inst = await execa('npm', ['install', '-g', '--prefix', prefix, '--offline', '--no-audit', '--no-fund', '--ignore-scripts', tarball], { env: { ...process.env, PATH: `${nodeDir}:${process.env.PATH}` }, reject: false });
+    // A fresh, empty npm cache and --offline: the install must need neither the registry nor what an
+    // earlier `npm install` left in ~/.npm (a fresh machine has neither warm).
+    const emptyCache = fs.mkdtempSync(path.join(tmp, 'npm-cache-'));
+    const inst = await execa('npm', ['install', '-g', '--prefix', prefix, '--offline', '--no-audit', '--no-fund', '--ignore-scripts', tarball],
+      { env: { ...process.env, PATH: `${nodeDir}:${process.env.PATH}`, npm_config_cache: emptyCache }, reject: false });
     expect(inst.exitCode, String(inst.stderr)).toBe(0);
     const r = await execa(path.join(prefix, 'bin/kubectl-nsm_upgrade'), ['--version'], { cwd: tmp, env, extendEnv: false, reject: false });
     expect(r.exitCode, String(r.stderr)).toBe(0);
@@ -73,7 +83,8 @@ describe.skipIf(installSkip !== '')(`npm install -g of the packed tarball${insta
   }, 60_000);
 
   const kubectlBin = clusterEnv().KUBECTL!;
-  it.skipIf(!path.isAbsolute(kubectlBin) || !fs.existsSync(kubectlBin))('is found by kubectl as the plugin `nsm-upgrade`', async () => {
+  it('is found by kubectl as the plugin `nsm-upgrade`', async (ctx) => {
+    ctx.skip(!path.isAbsolute(kubectlBin) || !fs.existsSync(kubectlBin), `no kubectl at ${kubectlBin} (npm run cluster:up builds it)`);
     const r = await execa(kubectlBin, ['nsm-upgrade', '--help'], { cwd: tmp, env, extendEnv: false, reject: false });
     expect(r.exitCode, String(r.stderr)).toBe(0);
     expect(String(r.stdout)).toMatch(/kubectl nsm-upgrade \[command\]/);

@@ -4,6 +4,8 @@ import { defineConfig } from 'vitest/config';
 // against a real kube-apiserver; globalSetup starts the local cluster or reuses one).
 export default defineConfig({
   test: {
+    // The tally reporter ends the run with `tally: N passed, N failed, N skipped` and each skip's reason.
+    reporters: ['default', './test/support/tally-reporter.ts'],
     projects: [
       {
         test: {

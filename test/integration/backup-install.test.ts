@@ -41,7 +41,8 @@ afterAll(async () => {
 
 describe('install.yaml', () => {
   // Skipped only when .cluster/env exports no HELM3 binary (the release must be written by real Helm).
-  it.skipIf(!helm)('holds the newest release values, chart versions and mesh-config, and no Secret', async () => {
+  it('holds the newest release values, chart versions and mesh-config, and no Secret', async (ctx) => {
+    ctx.skip(!helm, '.cluster/env exports no HELM3 binary (the release must be written by real Helm)');
     const dir = path.join(work, 'backup');
     const s = await backupMesh(await testDeps(), { dir, namespace: ns, concurrency: 4, meshNamespace: ns });
     expect(s.meshVersion).toBe('1.7.0');

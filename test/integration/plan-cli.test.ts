@@ -75,7 +75,8 @@ describe('kubectl nsm-upgrade plan', () => {
   });
 
   const helm4 = clusterEnv().HELM4;
-  it.skipIf(!helm4)('a helm install with Helm 4 and the fixture chart directory (skipped when .cluster/env has no HELM4)', async () => {
+  it('a helm install with Helm 4 and the fixture chart directory', async (ctx) => {
+    ctx.skip(!helm4, '.cluster/env has no HELM4 (npm run cluster:up unpacks Helm 4)');
     const r = await plan(['--to', '1.7.0', '--mesh-namespace', helmMesh, '--helm', helm4!, '--chart', chartsDir, '-o', 'json']);
     expect(r.exitCode).toBe(0);
     const p = JSON.parse(r.stdout) as Plan;

@@ -22,10 +22,7 @@ let crdsBefore: string[] = [];
 
 function guard(ctx: TestContext, bin: string): void {
   const why = blocked ?? (!bin || !fs.existsSync(bin) ? `no helm binary (${bin || 'unset'}): .cluster/env exports HELM3/HELM4 after npm run cluster:up` : undefined);
-  if (why) {
-    console.warn(`skipped: ${why}`);
-    ctx.skip();
-  }
+  if (why) ctx.skip(why);
 }
 
 beforeAll(async () => {

@@ -34,10 +34,7 @@ async function eventually<T>(what: string, timeoutMs: number, fn: () => Promise<
 
 function guard(ctx: TestContext): void {
   const why = !emulatorRunning ? `needs the mesh emulator (${path.join(clusterDir, 'emulator.pid')} is absent; npm run cluster:up starts it)` : blocked;
-  if (why) {
-    console.warn(`skipped: ${why}`);
-    ctx.skip();
-  }
+  if (why) ctx.skip(why);
 }
 
 beforeAll(async () => {
@@ -92,10 +89,7 @@ describe('nginx-meshctl remove on OpenShift with injected workloads (mesh emulat
     await eventually('the old injected pod to go', 90_000, async () => ((await pods()).items.some(injected) ? undefined : true));
     const all = await kube.request<KubeList<Pod>>({ path: collectionPath(core.pods) });
     const others = all.items.filter(injected).map((p) => `${p.metadata.namespace}/${p.metadata.name}`);
-    if (others.length > 0) {
-      console.warn(`skipped the sentinel-deleted check: other tests' injected pods keep it running: ${others.join(', ')}`);
-      return ctx.skip();
-    }
+    if (others.length > 0) return ctx.skip(`other tests' injected pods keep the sentinel running: ${others.join(', ')}`);
     expect(await waitGone(kube, objectPath(core.jobs, 'csi-driver-sentinel', ns), 120_000)).toBe(true);
   });
 });

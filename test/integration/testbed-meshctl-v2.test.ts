@@ -31,8 +31,7 @@ afterAll(async () => {
 describe('nginx-meshctl 2.0.0 upgrade of a 1.7.0 mesh', () => {
   it('moves the control plane to nginx-mesh-controller 2.0.0 with the MeshConfig, dropping the 1.x-only values', async (ctx: TestContext) => {
     if (blocked) {
-      console.warn(`skipped: ${blocked}`);
-      return ctx.skip();
+      return ctx.skip(blocked);
     }
     const kube = await testKube();
     const d = await meshctl('1.7.0', ['-n', ns, 'deploy', '--disable-auto-inject', '--enabled-namespaces', 'shop', '--persistent-storage', 'off', '-t', '3m']);

@@ -118,7 +118,8 @@ describe('shell integration', () => {
 
   const kubectlBin = clusterEnv().KUBECTL!;
   const haveKubectl = path.isAbsolute(kubectlBin) ? fs.existsSync(kubectlBin) : true;
-  it.skipIf(!haveKubectl)('kubectl: `kubectl nsm-upgrade <TAB>` runs kubectl_complete-nsm_upgrade from PATH (kubectl 1.26+)', async () => {
+  it('kubectl: `kubectl nsm-upgrade <TAB>` runs kubectl_complete-nsm_upgrade from PATH (kubectl 1.26+)', async (ctx) => {
+    ctx.skip(!haveKubectl, `no kubectl at ${kubectlBin} (npm run cluster:up builds it)`);
     // kubectl's hidden __complete command is what its bash/zsh completion calls on <TAB>.
     const res = await execa(kubectlBin, ['__complete', 'nsm-upgrade', 'restore', '--on-conflict', ''], { env, reject: false });
     expect(res.exitCode, `${res.stderr}`).toBe(0);

@@ -1,0 +1,52 @@
+/**
+ * A vitest reporter that ends every run with one plain line, `tally: N passed, N failed, N skipped`, and
+ * lists each skipped test with its reason, so a skip is never silent. The reason is the note given to
+ * `ctx.skip(note)`, else a `[skipped: ...]` part of the test's or a suite's title; a skip with neither
+ * is listed as `NO REASON GIVEN` and `.ci/run` fails on it.
+ *
+ * With TALLY_FILE set, the counts and skips are also written there as JSON (`.ci/run` adds up its runs).
+ */
+import fs from 'node:fs';
+import type { Reporter, TestModule } from 'vitest/node';
+
+export interface Tally {
+  passed: number;
+  failed: number;
+  skipped: number;
+  skips: { test: string; reason: string }[];
+}
+
+export const noReason = 'NO REASON GIVEN';
+
+/** The reason of one skipped test: its ctx.skip note, else the innermost `[skipped: ...]` of its full name. */
+export function skipReason(note: string | undefined, fullName: string): string {
+  if (note?.trim()) return note.trim();
+  const titled = [...fullName.matchAll(/\[skipped: ([^\]]+)\]/g)].pop();
+  return titled ? titled[1]!.trim() : noReason;
+}
+
+export function tallyModules(modules: readonly TestModule[]): Tally {
+  const tally: Tally = { passed: 0, failed: 0, skipped: 0, skips: [] };
+  for (const mod of modules) {
+    for (const test of mod.children.allTests()) {
+      const result = test.result();
+      if (result.state === 'passed') tally.passed++;
+      else if (result.state === 'failed') tally.failed++;
+      else if (result.state === 'skipped') {
+        tally.skipped++;
+        tally.skips.push({ test: `${mod.relativeModuleId} > ${test.fullName}`, reason: skipReason(result.note, test.fullName) });
+      }
+    }
+  }
+  return tally;
+}
+
+export default class TallyReporter implements Reporter {
+  onTestRunEnd(modules: readonly TestModule[]): void {
+    const tally = tallyModules(modules);
+    const lines = tally.skips.map((s) => `  skipped: ${s.test}\n    reason: ${s.reason}`);
+    process.stdout.write(`${lines.length ? `${lines.join('\n')}\n` : ''}tally: ${tally.passed} passed, ${tally.failed} failed, ${tally.skipped} skipped\n`);
+    const file = process.env.TALLY_FILE;
+    if (file) fs.writeFileSync(file, `${JSON.stringify(tally)}\n`);
+  }
+}

@@ -14,18 +14,48 @@ type Fs = Deps['fs'];
 export const dirMode = 0o700;
 export const fileMode = 0o600;
 
-/** Creates `dir` (and resources/) with mode 0700; refuses a directory that already holds a backup. */
+/** The backup directory name used when none is given: nsm-backup-20260101T120000Z. */
+export function defaultBackupDir(now: Date): string {
+  return `nsm-backup-${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
+}
+
+async function lstatOrUndefined(fs: Fs, p: string) {
+  return fs.lstat(p).catch((err: NodeJS.ErrnoException) => { if (err.code === 'ENOENT') return undefined; throw err; });
+}
+
+/**
+ * Where `backup --dir DIR` writes: DIR itself when it does not exist yet, else a new subdirectory
+ * DIR/nsm-backup-<time>, so the mode and files of a directory the user already has are never changed.
+ */
+export async function backupDirFor(fs: Fs, dir: string, now: Date): Promise<string> {
+  const existing = await lstatOrUndefined(fs, dir);
+  if (!existing) return dir;
+  if (!existing.isDirectory()) throw new UsageError(`backup directory ${dir} exists and is not a directory`, 'Pass a new directory with --dir.');
+  const sub = path.join(dir, defaultBackupDir(now));
+  if (await lstatOrUndefined(fs, sub)) throw new UsageError(`${sub} already exists`, 'Run again in a second, or pass a new directory with --dir.');
+  return sub;
+}
+
+/**
+ * Creates `dir` (and resources/) with mode 0700; refuses a directory that already holds a backup.
+ * A directory that exists already (a resumed run's hop directory) keeps its mode: only what this
+ * function creates is made 0700.
+ */
 export async function prepareBackupDir(fs: Fs, dir: string): Promise<void> {
-  const existing = await fs.lstat(dir).catch((err: NodeJS.ErrnoException) => { if (err.code === 'ENOENT') return undefined; throw err; });
+  const existing = await lstatOrUndefined(fs, dir);
   if (existing && !existing.isDirectory()) throw new UsageError(`backup directory ${dir} exists and is not a directory`, 'Pass a new directory with --dir.');
   if (existing) {
     const manifest = await fs.lstat(path.join(dir, 'manifest.json')).catch(() => undefined);
     if (manifest) throw new UsageError(`${dir} already holds a backup (manifest.json); a backup is never overwritten`, 'Pass a new directory with --dir.');
+  } else {
+    await fs.mkdir(dir, { recursive: true, mode: dirMode });
+    await fs.chmod(dir, dirMode);
   }
-  await fs.mkdir(dir, { recursive: true, mode: dirMode });
-  await fs.chmod(dir, dirMode);
-  await fs.mkdir(path.join(dir, 'resources'), { recursive: true, mode: dirMode });
-  await fs.chmod(path.join(dir, 'resources'), dirMode);
+  const resources = path.join(dir, 'resources');
+  if (!(await lstatOrUndefined(fs, resources))) {
+    await fs.mkdir(resources, { mode: dirMode });
+    await fs.chmod(resources, dirMode);
+  }
 }
 
 /** Writes `data` to `dir/rel` atomically (temp name + fsync + rename), mode 0600. */

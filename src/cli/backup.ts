@@ -1,5 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import { backupMesh, type BackupSummary } from '../backup/backup.ts';
+import { backupDirFor, defaultBackupDir } from '../backup/write.ts';
 import { createDeps } from './context.ts';
 import { outputFormat, parseConcurrency, type GlobalOptions } from './options.ts';
 
@@ -7,11 +8,6 @@ interface BackupArgs extends GlobalOptions {
   dir?: string | undefined;
   allNamespaces: boolean;
   namespace?: string | undefined;
-}
-
-/** ./nsm-backup-20260101T120000Z */
-export function defaultBackupDir(now: Date): string {
-  return `nsm-backup-${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
 }
 
 export function formatBackupSummary(s: BackupSummary): string {
@@ -29,7 +25,7 @@ export const backupCommand: CommandModule<object, BackupArgs> = {
   describe: "Back up the mesh's SMI and NGINX custom resources, CRDs and install configuration to a verified directory",
   builder: (y: Argv) =>
     y
-      .option('dir', { type: 'string', describe: 'Backup directory (created 0700; default ./nsm-backup-<time>)' })
+      .option('dir', { type: 'string', describe: 'Backup directory, created 0700 (default ./nsm-backup-<time>); when it exists already, the backup goes into a new nsm-backup-<time> inside it' })
       .option('all-namespaces', { alias: 'A', type: 'boolean', default: true, describe: 'All namespaces (the default)' })
       .option('namespace', { alias: 'n', type: 'string', describe: 'Only this namespace' })
       .example('$0 backup --dir ./nsm-backup', 'Back up every namespace into ./nsm-backup')
@@ -37,8 +33,10 @@ export const backupCommand: CommandModule<object, BackupArgs> = {
   handler: async (argv) => {
     const format = outputFormat(argv.output, ['text', 'json'] as const, 'text');
     const deps = await createDeps(argv);
+    const now = new Date(deps.clock.now());
+    const given = argv.dir ?? argv.backupDir;
     const summary = await backupMesh(deps, {
-      dir: argv.dir ?? argv.backupDir ?? defaultBackupDir(new Date()),
+      dir: given ? await backupDirFor(deps.fs, given, now) : defaultBackupDir(now),
       namespace: argv.namespace,
       concurrency: parseConcurrency(argv.concurrency),
       meshNamespace: argv.meshNamespace,

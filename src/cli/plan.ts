@@ -1,4 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
+import { defaultBackupDir } from '../backup/write.ts';
 import { UsageError } from '../errors.ts';
 import { detectInstall } from '../mesh/detect.ts';
 import { buildPlan } from '../upgrade/plan.ts';
@@ -13,10 +14,8 @@ interface PlanCommandArgs extends GlobalOptions {
   labelNamespaces: boolean;
 }
 
-/** The backup directory a run would use when --backup-dir is not given (shown in the plan). */
-export function defaultBackupDir(now: Date): string {
-  return `nsm-backup-${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
-}
+// The backup directory a run would use when --backup-dir is not given (shown in the plan).
+export { defaultBackupDir };
 
 /**
  * Options the plan shares with the upgrade command (which the lead wires the same way): the

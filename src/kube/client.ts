@@ -104,7 +104,10 @@ interface RawResponse { status: number; headers: http.IncomingHttpHeaders; body:
  * Creates the API client from a loaded kubeconfig: TLS and credentials come from
  * client-node's KubeConfig (including exec plugins); requests go over one keep-alive agent.
  */
-export async function createKube(kc: KubeConfig, opts: { clock?: Clock; retry?: RetryPolicy; log?: (m: string) => void; maxSockets?: number } = {}): Promise<Kube> {
+/** How long a watch may hear nothing (no event, no bookmark) before it is taken for dead. */
+export const watchIdleMs = 150_000;
+
+export async function createKube(kc: KubeConfig, opts: { clock?: Clock; retry?: RetryPolicy; log?: (m: string) => void; maxSockets?: number; watchIdleMs?: number } = {}): Promise<Kube> {
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error('kubeconfig has no current cluster');
   const base = new URL(cluster.server);
@@ -179,30 +182,61 @@ export async function createKube(kc: KubeConfig, opts: { clock?: Clock; retry?: 
   async function watch<T>(path: string, query: Query, onEvent: (e: WatchEvent<T>) => void, signal?: AbortSignal): Promise<void> {
     const full = buildPath(path, { ...query, watch: true, allowWatchBookmarks: true });
     const extra = await headers();
+    // The server sends a bookmark about every minute; silence for longer means a dead connection
+    // (a half-open TCP stream never ends by itself). The watch then ends as if the server had ended
+    // it, and callers resume from their last resourceVersion as they do after any end.
+    const idleMs = opts.watchIdleMs ?? watchIdleMs;
     await new Promise<void>((resolve, reject) => {
       const lib = isHttps ? https : http;
+      let settled = false;
+      let idle: NodeJS.Timeout | undefined;
+      const finish = (err?: Error) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(idle);
+        if (err) { req.destroy(); reject(err); } else resolve();
+      };
+      const arm = () => {
+        clearTimeout(idle);
+        idle = setTimeout(() => { opts.log?.(`watch ${path}: nothing from the server for ${idleMs / 1000}s; reconnecting`); req.destroy(); finish(); }, idleMs);
+        idle.unref();
+      };
       const req = lib.request({ protocol: base.protocol, hostname: base.hostname, port: base.port, method: 'GET', agent, path: base.pathname.replace(/\/$/, '') + full, headers: { Accept: 'application/json', ...extra }, signal }, (res) => {
         if ((res.statusCode ?? 0) >= 300) {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => { let b: unknown = Buffer.concat(chunks).toString(); try { b = JSON.parse(String(b)); } catch { /* keep text */ } reject(new KubeApiError(res.statusCode ?? 0, `WATCH ${path}`, b)); });
+          res.on('end', () => { let b: unknown = Buffer.concat(chunks).toString(); try { b = JSON.parse(String(b)); } catch { /* keep text */ } finish(new KubeApiError(res.statusCode ?? 0, `WATCH ${path}`, b)); });
           return;
         }
+        arm();
         let buf = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => {
+          if (settled) return;
+          arm();
           buf += chunk;
           let nl: number;
           while ((nl = buf.indexOf('\n')) >= 0) {
             const line = buf.slice(0, nl).trim();
             buf = buf.slice(nl + 1);
-            if (line) onEvent(JSON.parse(line) as WatchEvent<T>);
+            if (!line) continue;
+            let event: WatchEvent<T>;
+            try {
+              event = JSON.parse(line) as WatchEvent<T>;
+            } catch {
+              return finish(new Error(`watch ${path}: the server sent a line that is not a JSON watch event (${line.slice(0, 80)}${line.length > 80 ? '...' : ''})`));
+            }
+            try {
+              onEvent(event);
+            } catch (err) {
+              return finish(err as Error);
+            }
           }
         });
-        res.on('end', () => resolve());
-        res.on('error', (e) => (signal?.aborted ? resolve() : reject(e)));
+        res.on('end', () => finish());
+        res.on('error', (e) => finish(signal?.aborted ? undefined : e));
       });
-      req.on('error', (e) => (signal?.aborted ? resolve() : reject(e)));
+      req.on('error', (e) => finish(signal?.aborted ? undefined : e));
       req.end();
     });
   }

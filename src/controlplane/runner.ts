@@ -23,6 +23,11 @@ export interface CommandResult {
 export interface Runner {
   run(cmd: Command): Promise<CommandResult>;
   readonly dryRun: boolean;
+  /**
+   * Stops every command still running: SIGTERM to its whole process group, SIGKILL after
+   * `graceMs`; resolves when they have exited. For a second Ctrl-C or a SIGTERM of the tool.
+   */
+  stopAll(graceMs?: number): Promise<void>;
 }
 
 /** Renders a command for display (quoted as a POSIX shell would need, never executed by one). */
@@ -31,11 +36,21 @@ export function formatCommand(cmd: Pick<Command, 'bin' | 'args'>): string {
   return [cmd.bin, ...cmd.args].map(q).join(' ');
 }
 
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try { process.kill(-pid, signal); } catch { /* already gone */ }
+}
+
 /**
  * The one exec chokepoint: argument arrays only (no shell), writes skipped in dry-run,
  * every command logged before it runs.
+ *
+ * Each command runs in its own process group (detached), so the Ctrl-C that the terminal sends
+ * to the tool's group does not cut a `helm upgrade` or `nginx-meshctl remove` off half-way: the
+ * tool decides. After the first Ctrl-C the running command finishes; after the second,
+ * stopAll() ends it (and whatever it started) and waits for it.
  */
 export function createRunner(opts: { dryRun: boolean; log: Log; env?: Record<string, string> }): Runner {
+  const running = new Map<number, Promise<unknown>>();
   return {
     dryRun: opts.dryRun,
     async run(cmd) {
@@ -45,15 +60,33 @@ export function createRunner(opts: { dryRun: boolean; log: Log; env?: Record<str
         return { exitCode: 0, stdout: '', stderr: '', skipped: true };
       }
       opts.log.debug(`running: ${shown}`);
-      const res = await execa(cmd.bin, cmd.args, {
+      const child = execa(cmd.bin, cmd.args, {
         reject: false,
         shell: false,
+        detached: true,
         input: cmd.input,
         env: { ...opts.env, ...cmd.env },
         timeout: cmd.timeoutMs,
         stripFinalNewline: true,
       });
-      return { exitCode: res.exitCode ?? (res.failed ? 1 : 0), stdout: String(res.stdout ?? ''), stderr: String(res.stderr ?? ''), skipped: false };
+      const pid = child.pid;
+      if (pid !== undefined) running.set(pid, child);
+      try {
+        const res = await child;
+        return { exitCode: res.exitCode ?? (res.failed ? 1 : 0), stdout: String(res.stdout ?? ''), stderr: String(res.stderr ?? ''), skipped: false };
+      } finally {
+        if (pid !== undefined) {
+          running.delete(pid);
+          signalGroup(pid, 'SIGTERM'); // what the command left running in its group goes with it
+        }
+      }
+    },
+    async stopAll(graceMs = 10_000) {
+      const children = [...running.entries()];
+      for (const [pid] of children) signalGroup(pid, 'SIGTERM');
+      const kill = setTimeout(() => { for (const [pid] of children) signalGroup(pid, 'SIGKILL'); }, graceMs);
+      await Promise.allSettled(children.map(([, c]) => c));
+      clearTimeout(kill);
     },
   };
 }

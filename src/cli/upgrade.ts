@@ -23,6 +23,7 @@ interface UpgradeArgs extends GlobalOptions {
   labelNamespaces: boolean;
   restart: 'behind' | 'all' | 'none';
   deleteBarePods: boolean;
+  breakLock: boolean;
 }
 
 async function confirm(plan: Plan, yes: boolean): Promise<void> {
@@ -49,6 +50,7 @@ export const upgradeCommand: CommandModule = {
   builder: (y: Argv) =>
     withPlanOptions(y)
       .option('restart', { choices: ['behind', 'all', 'none'] as const, default: 'behind' as const, describe: 'Which injected workloads to re-roll after the control plane is upgraded' })
+      .option('break-lock', { type: 'boolean', default: false, describe: 'Take over the lease of an interrupted run that cannot be resumed (its backup directory is lost); never takes a lease a live run holds' })
       .option('delete-bare-pods', { type: 'boolean', default: false, describe: 'Delete injected pods that have no controller, so no old sidecar is left (they are NOT re-created: re-create them yourself)' })
       .example('$0 --to 1.7.0 --backup-dir ./nsm-backup', 'Upgrade to 1.7.0, keeping the backup in ./nsm-backup')
       .example('$0 --to 2.0.0 --dry-run', 'Show every step and command of a two-hop upgrade, change nothing')
@@ -93,8 +95,9 @@ export const upgradeCommand: CommandModule = {
     if (argv.dryRun) { process.stdout.write(formatPlan(plan, format === 'json' ? 'json' : 'text')); return; }
 
     const runId = randomUUID().slice(0, 8);
-    const lease = await acquireLease(deps, { meshNamespace: plan.namespace, runId, resumeRunId: resume?.runId });
+    const lease = await acquireLease(deps, { meshNamespace: plan.namespace, runId, resumeRunId: resume?.runId, backupDir, operation: 'upgrade', breakLock: argv.breakLock });
     const ac = new AbortController();
+    lease.lost.addEventListener('abort', () => ac.abort(lease.lost.reason), { once: true });
     let interrupts = 0;
     const onSignal = () => {
       interrupts++;
@@ -102,8 +105,11 @@ export const upgradeCommand: CommandModule = {
         process.stderr.write(`\nInterrupted: stopping after the current step. Continue later with:\n  ${resumeCommand(backupDir)}\n(Ctrl-C again to stop at once.)\n`);
         ac.abort(new Error('interrupted'));
       } else {
-        process.stderr.write(`\nStopped. Continue with:\n  ${resumeCommand(backupDir)}\n`);
-        process.exit(130);
+        // At once, but cleanly: the running nginx-meshctl/helm (own process group) is stopped and
+        // waited for, and the lease is released, so the resume is not refused. Exit 130.
+        process.stderr.write(`\nStopping now. Continue with:\n  ${resumeCommand(backupDir)}\n`);
+        setTimeout(() => process.exit(130), 15_000).unref();
+        void deps.exec.stopAll(5_000).finally(() => lease.release()).finally(() => process.exit(130));
       }
     };
     process.on('SIGINT', onSignal);

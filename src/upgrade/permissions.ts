@@ -4,6 +4,7 @@
  * Pure: `requiredPermissions(plan)` lists what a plan needs, deduplicated, naming the steps.
  */
 import { catalog } from '../mesh/catalog.ts';
+import { leaseNamespace } from './lease.ts';
 import type { Plan, StepKind } from './types.ts';
 
 export interface Permission {
@@ -75,6 +76,10 @@ export const stepPermissions: Readonly<Record<StepKind, readonly Permission[]>> 
   ],
 };
 
+/** What every run needs besides its steps: the Lease that keeps it the only run on the mesh. */
+export const runPermissions: readonly Permission[] = ['create', 'get', 'update', 'delete'].map((verb) => (
+  { verb, group: 'coordination.k8s.io', resource: 'leases', namespace: leaseNamespace, why: 'one run at a time per mesh (the run\'s Lease)' }));
+
 export interface RequiredPermission extends Permission {
   /** The step ids that need it. */
   steps: string[];
@@ -83,6 +88,7 @@ export interface RequiredPermission extends Permission {
 /** Everything a plan needs, deduplicated by verb/group/resource/namespace, mesh namespace filled in. */
 export function requiredPermissions(plan: Pick<Plan, 'hops' | 'namespace'>): RequiredPermission[] {
   const byKey = new Map<string, RequiredPermission>();
+  for (const p of runPermissions) byKey.set(`${p.verb} ${p.group}/${p.resource} ${p.namespace}`, { ...p, steps: ['lease'] });
   for (const hop of plan.hops) {
     for (const step of hop.steps) {
       for (const p of stepPermissions[step.kind]) {

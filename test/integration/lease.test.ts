@@ -7,7 +7,7 @@
 import os from 'node:os';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
-import { acquireLease, leaseDurationSeconds, leaseName, leaseNamespace } from '../../src/upgrade/lease.ts';
+import { acquireLease, backupDirAnnotation, leaseDurationSeconds, leaseName, leaseNamespace, operationAnnotation } from '../../src/upgrade/lease.ts';
 import { PreflightError } from '../../src/errors.ts';
 import { KubeApiError } from '../../src/kube/client.ts';
 import { collectionPath, core, objectPath } from '../../src/kube/paths.ts';
@@ -34,10 +34,10 @@ async function getLease(mesh: string): Promise<Lease | undefined> {
 }
 
 /** Plants a Lease as an earlier run would have left it. */
-async function plantLease(mesh: string, holder: string, renewedMsAgo: number): Promise<void> {
+async function plantLease(mesh: string, holder: string, renewedMsAgo: number, annotations: Record<string, string> = {}): Promise<void> {
   const t = Date.now() - renewedMsAgo;
   await (await testKube()).request({ method: 'POST', path: collectionPath(core.leases, leaseNamespace), body: {
-    apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: leaseName(mesh) },
+    apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: leaseName(mesh), annotations },
     spec: { holderIdentity: holder, leaseDurationSeconds, acquireTime: micro(t), renewTime: micro(t) },
   } });
 }
@@ -138,5 +138,55 @@ describe('acquireLease on the real API server', () => {
     await plantLease(mesh, `not-${os.hostname()}/pid-${pid}/run-elsewhere`, 1_000);
     const err = await refusal(acquireLease(deps, { meshNamespace: mesh, runId: 'run-y', resumeRunId: 'run-elsewhere' }));
     expect(err.failures[0]?.message).toContain(`not-${os.hostname()}/pid-${pid}/run-elsewhere`);
+  });
+
+  it('a retried create that finds its own lease (the first answer was lost) goes on holding it', async () => {
+    const mesh = newMesh();
+    const deps = await testDeps();
+    await plantLease(mesh, `${os.hostname()}/pid-${process.pid}/run-retried`, 0);
+    const held = await acquireLease(deps, { meshNamespace: mesh, runId: 'run-retried' });
+    expect((await getLease(mesh))?.spec.holderIdentity).toBe(`${os.hostname()}/pid-${process.pid}/run-retried`);
+    await held.release();
+    expect(await getLease(mesh)).toBeUndefined();
+  });
+
+  it('records the operation and backup directory, and release never deletes a lease another run took over', async () => {
+    const mesh = newMesh();
+    const deps = await testDeps();
+    const held = await acquireLease(deps, { meshNamespace: mesh, runId: 'run-a', backupDir: '/backups/run-a', operation: 'restore' });
+    const kube = await testKube();
+    const live = await kube.request<Lease & { metadata: { resourceVersion: string; annotations?: Record<string, string> } }>({ path: objectPath(core.leases, leaseName(mesh), leaseNamespace) });
+    expect(live.metadata.annotations).toMatchObject({ [backupDirAnnotation]: '/backups/run-a', [operationAnnotation]: 'restore' });
+    // Another run takes it over (as --resume of a stale lease does).
+    await kube.request({ method: 'PUT', path: objectPath(core.leases, leaseName(mesh), leaseNamespace), body: { ...live, spec: { ...live.spec, holderIdentity: 'other-host/pid-1/run-b' } } });
+    await held.release();
+    expect((await getLease(mesh))?.spec.holderIdentity).toBe('other-host/pid-1/run-b');
+  });
+
+  it('a stale lease whose backup directory is not on this machine says the cluster may be half-upgraded; --break-lock takes it over', async () => {
+    const mesh = newMesh();
+    const deps = await testDeps();
+    const gone = `/nonexistent/nsm-backup-${mesh}`;
+    await plantLease(mesh, 'other-host/pid-4242/run-lost', 10 * 60_000, { [backupDirAnnotation]: gone, [operationAnnotation]: 'upgrade' });
+    const err = await refusal(acquireLease(deps, { meshNamespace: mesh, runId: 'run-new' }));
+    expect(err.exitCode).toBe(3);
+    expect(err.failures[0]?.message).toContain(gone);
+    expect(err.failures[0]?.fix).toMatch(/half-upgraded/);
+    expect(err.failures[0]?.fix).toContain('--break-lock');
+    expect((await getLease(mesh))?.spec.holderIdentity).toBe('other-host/pid-4242/run-lost');
+
+    const held = await acquireLease(deps, { meshNamespace: mesh, runId: 'run-broke', breakLock: true });
+    expect((await getLease(mesh))?.spec.holderIdentity).toBe(`${os.hostname()}/pid-${process.pid}/run-broke`);
+    expect(deps.log.lines.join('\n')).toMatch(/--break-lock: taking over the lease of an interrupted run .*run-lost/);
+    await held.release();
+  });
+
+  it('--break-lock never takes a fresh lease from a live run', async () => {
+    const mesh = newMesh();
+    const deps = await testDeps();
+    const live = await acquireLease(deps, { meshNamespace: mesh, runId: 'run-live2' });
+    const err = await refusal(acquireLease(deps, { meshNamespace: mesh, runId: 'run-breaker', breakLock: true }));
+    expect(err.failures[0]?.message).toContain('/run-live2');
+    await live.release();
   });
 });

@@ -53,6 +53,8 @@ describe('requiredPermissions', () => {
     expect(describePermission(crdDelete)).toBe('delete customresourcedefinitions.apiextensions.k8s.io (all namespaces / cluster-wide)');
     expect(perms.find((p) => p.verb === 'watch' && p.resource === 'jobs')!.namespace).toBe('nginx-mesh');
     expect(new Set(perms.map((p) => `${p.verb} ${p.group} ${p.resource} ${p.namespace}`)).size).toBe(perms.length);
+    // The run's Lease: taken, renewed and released in the default namespace.
+    expect(perms.filter((p) => p.resource === 'leases').map((p) => `${p.verb} ${p.namespace} ${p.steps.join()}`)).toEqual(['create default lease', 'get default lease', 'update default lease', 'delete default lease']);
   });
 });
 

@@ -39,6 +39,8 @@ export interface ApplyContext {
   onConflict: OnConflict;
   dryRun: boolean;
   deadline: number;
+  /** Stops the retries (Ctrl-C, SIGTERM): the object is then reported not attempted. */
+  signal?: AbortSignal | undefined;
 }
 
 const retryPolicy = { attempts: Number.POSITIVE_INFINITY, baseDelayMs: 250, maxDelayMs: 4000 };
@@ -70,16 +72,25 @@ function short(err: unknown): string {
   return String((err as Error)?.message ?? err).slice(0, 300);
 }
 
+/** Why a create or overwrite was refused; a strict-decoding refusal names the fields the schema lacks. */
+export function refusalDetail(err: unknown): string {
+  const msg = String((err as Error)?.message ?? err);
+  const fields = [...msg.matchAll(/unknown field "([^"]+)"/g)].map((m) => m[1]!);
+  if (fields.length) return `the server's schema for this kind has no field ${fields.join(', ')}: not restored (it stays in the backup; edit it to fit the new schema, then restore again)`;
+  return short(err);
+}
+
 export async function restoreObject(ctx: ApplyContext, obj: KubeObject): Promise<ObjectResult> {
   const ns = obj.metadata!.namespace!;
   const name = obj.metadata!.name!;
   const res: ObjectResult = { kind: obj.kind!, namespace: ns, name, outcome: 'failed', attempts: 0 };
-  // fieldValidation=Ignore: the objects came from this API (already pruned to its schema), and
-  // the check after restore compares every spec; skipping the strict-decoding pass saves server CPU.
-  const query = { fieldValidation: 'Ignore', ...(ctx.dryRun ? { dryRun: 'All' } : {}) };
+  // fieldValidation=Strict, as `kubectl create` does: a field the target's schema does not know is
+  // refused and reported (the object stays in the backup), never dropped without a word.
+  const query = { fieldValidation: 'Strict', ...(ctx.dryRun ? { dryRun: 'All' } : {}) };
   const { kube, clock } = ctx.deps;
   let lastErr: unknown;
   for (let attempt = 0; ; attempt++) {
+    if (ctx.signal?.aborted) return { ...res, outcome: 'not-attempted', detail: `interrupted${lastErr ? ` while retrying: ${short(lastErr)}` : ''}` };
     res.attempts++;
     try {
       await kube.request({ method: 'POST', path: collectionPath(ctx.ref, ns), query, body: obj, noRetry: true });
@@ -92,12 +103,12 @@ export async function restoreObject(ctx: ApplyContext, obj: KubeObject): Promise
         if (r) return r;
         // The object vanished between create and get, or changed under us: try again.
       } else if (!isTransient(err)) {
-        return { ...res, outcome: 'failed', detail: short(err) };
+        return { ...res, outcome: 'failed', detail: refusalDetail(err) };
       }
     }
     const wait = backoffMs(attempt, retryPolicy);
     if (clock.now() + wait > ctx.deadline) return { ...res, outcome: 'failed', detail: `still failing at the --timeout deadline: ${short(lastErr)}` };
-    await clock.sleep(wait);
+    await clock.sleep(wait, ctx.signal).catch(() => undefined);
   }
 }
 
@@ -116,11 +127,11 @@ async function onExisting(ctx: ApplyContext, obj: KubeObject, res: ObjectResult)
   if (ctx.onConflict === 'fail') return { ...res, outcome: 'conflict', detail: 'exists and differs from the backup (--on-conflict fail)' };
   const body = { ...obj, metadata: { ...obj.metadata, resourceVersion: (live.metadata as { resourceVersion?: string }).resourceVersion } };
   try {
-    await ctx.deps.kube.request({ method: 'PUT', path, body, query: ctx.dryRun ? { dryRun: 'All' } : undefined, noRetry: true });
+    await ctx.deps.kube.request({ method: 'PUT', path, body, query: { fieldValidation: 'Strict', ...(ctx.dryRun ? { dryRun: 'All' } : {}) }, noRetry: true });
     return { ...res, outcome: 'overwritten' };
   } catch (err) {
     if (err instanceof KubeApiError && (err.status === 409 || err.status === 404)) return undefined; // changed or deleted meanwhile
     if (isTransient(err)) return undefined;
-    return { ...res, outcome: 'failed', detail: `overwrite refused: ${short(err)}` };
+    return { ...res, outcome: 'failed', detail: `overwrite refused: ${refusalDetail(err)}` };
   }
 }

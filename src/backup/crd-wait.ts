@@ -22,16 +22,16 @@ export function crdReady(crd: CrdLike | undefined, version: string): boolean {
 }
 
 /** Resolves true when ready, false when the deadline (clock ms) passes first. */
-export async function waitForCrdEstablished(deps: Deps, crdName: string, version: string, deadline: number): Promise<boolean> {
+export async function waitForCrdEstablished(deps: Deps, crdName: string, version: string, deadline: number, signal?: AbortSignal): Promise<boolean> {
   const path = collectionPath(core.crds);
   const fieldSelector = `metadata.name=${crdName}`;
-  while (deps.clock.now() < deadline) {
+  while (deps.clock.now() < deadline && !signal?.aborted) {
     let list: KubeList<CrdLike>;
     try {
       list = await deps.kube.request<KubeList<CrdLike>>({ path, query: { fieldSelector } });
     } catch (err) {
       deps.log.debug(`listing CRD ${crdName} failed: ${(err as Error).message}`);
-      await deps.clock.sleep(Math.min(1000, Math.max(0, deadline - deps.clock.now())));
+      await deps.clock.sleep(Math.min(1000, Math.max(0, deadline - deps.clock.now())), signal).catch(() => undefined);
       continue;
     }
     if (crdReady(list.items[0], version)) return true;
@@ -39,6 +39,8 @@ export async function waitForCrdEstablished(deps: Deps, crdName: string, version
     const ac = new AbortController();
     let ready = false;
     const timer = setTimeout(() => ac.abort(), remainingS * 1000 + 500);
+    const onAbort = () => ac.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
     try {
       await deps.kube.watch<CrdLike>(path, { fieldSelector, resourceVersion: list.metadata?.resourceVersion, timeoutSeconds: Math.min(remainingS, 300) }, (e) => {
         if ((e.type === 'ADDED' || e.type === 'MODIFIED') && crdReady(e.object, version)) { ready = true; ac.abort(); }
@@ -48,6 +50,7 @@ export async function waitForCrdEstablished(deps: Deps, crdName: string, version
       if (!ready) await deps.clock.sleep(200);
     } finally {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
     }
     if (ready) return true;
   }

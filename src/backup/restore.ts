@@ -14,6 +14,7 @@
  *    `report.unresolved > 0`.
  */
 import type { Deps } from '../deps.ts';
+import { ExitCode, ToolError } from '../errors.ts';
 import type { KubeObject } from '../kube/client.ts';
 import { listPages } from '../kube/list.ts';
 import { collectionPath, core, type ResourceRef } from '../kube/paths.ts';
@@ -33,6 +34,19 @@ export interface RestoreOptions {
   concurrency: number;
   /** The mesh version restored into, when known (drives transforms; else the objects' shape does). */
   targetMeshVersion?: string | undefined;
+  /** Ctrl-C or SIGTERM: stops waits and retries; what was not restored is reported, then RestoreInterrupted is thrown. */
+  signal?: AbortSignal | undefined;
+}
+
+/** The restore stopped on a signal; its report (with what was and was not restored) is written. */
+export class RestoreInterrupted extends ToolError {
+  readonly report: RestoreReport;
+  constructor(report: RestoreReport) {
+    const done = report.items.filter((i) => i.outcome === 'created' || i.outcome === 'unchanged' || i.outcome === 'overwritten').length;
+    super(`the restore was interrupted: ${done} of ${report.items.length} object(s) restored, the rest not attempted (report in ${report.dir})`, ExitCode.failed,
+      'Run the same restore again: objects already restored are recognized as unchanged.');
+    this.report = report;
+  }
 }
 
 interface Prepared { vk: VerifiedKind; ref: ResourceRef; objects: { obj: KubeObject; transforms: string[] }[] }
@@ -89,17 +103,19 @@ export async function restoreBackup(deps: Deps, opts: RestoreOptions): Promise<R
   let stop = false;
 
   await Promise.all(prepared.filter((p) => p.objects.length > 0).map(async (p) => {
-    const ready = await waitForCrdEstablished(deps, resourceName(p.vk.row), p.vk.version, deadline);
-    if (!ready) crdsNotEstablished.push(resourceName(p.vk.row));
+    const ready = await waitForCrdEstablished(deps, resourceName(p.vk.row), p.vk.version, deadline, opts.signal);
+    if (!ready && !opts.signal?.aborted) crdsNotEstablished.push(resourceName(p.vk.row));
     deps.log.debug(`restore: CRD ${resourceName(p.vk.row)} ${ready ? 'Established' : 'NOT Established'} at ${since()}`);
     await Promise.all(p.objects.map(async ({ obj, transforms }) => {
       const ns = obj.metadata!.namespace!;
       const key = `${obj.kind}/${ns}/${obj.metadata!.name}`;
       const base = { kind: obj.kind!, namespace: ns, name: obj.metadata!.name!, attempts: 0, ...(transforms.length ? { transforms } : {}) };
+      if (opts.signal?.aborted) { results.set(key, { ...base, outcome: 'not-attempted', detail: 'interrupted' }); return; }
       if (!ready) { results.set(key, { ...base, outcome: 'failed', detail: `CRD ${resourceName(p.vk.row)} was not Established (serving ${p.vk.version}) before --timeout` }); return; }
       if (namespaces && !namespaces.has(ns)) { results.set(key, { ...base, outcome: 'missing-namespace', detail: `namespace ${ns} does not exist or is being deleted; create it, then restore again` }); return; }
       const r = await limit(async () => (stop ? { ...base, outcome: 'not-attempted' as const, detail: 'the restore stopped at a conflict (--on-conflict fail)' }
-        : await restoreObject({ deps, ref: p.ref, onConflict: opts.onConflict, dryRun: opts.dryRun, deadline }, obj)));
+        : opts.signal?.aborted ? { ...base, outcome: 'not-attempted' as const, detail: 'interrupted' }
+        : await restoreObject({ deps, ref: p.ref, onConflict: opts.onConflict, dryRun: opts.dryRun, deadline, signal: opts.signal }, obj)));
       if (r.outcome === 'conflict') stop = true;
       results.set(key, { ...r, ...(transforms.length ? { transforms } : {}) });
     }));
@@ -118,6 +134,7 @@ export async function restoreBackup(deps: Deps, opts: RestoreOptions): Promise<R
     dryRun: opts.dryRun, onConflict: opts.onConflict, backupMeshVersion: backup.manifest.meshVersion, targetMeshVersion: opts.targetMeshVersion ?? null, crdsNotEstablished,
   });
   await writeRestoreReport(deps.fs, report);
+  if (opts.signal?.aborted) throw new RestoreInterrupted(report);
   return report;
 }
 

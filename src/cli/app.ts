@@ -10,6 +10,7 @@ import { withGlobalOptions } from './options.ts';
 import { ExitCode, PreflightError, ToolError, UsageError } from '../errors.ts';
 import { toolVersion } from '../version.ts';
 import { isRetryable, KubeApiError } from '../kube/client.ts';
+import { InvalidNameError } from '../kube/paths.ts';
 
 export interface Io {
   out: (text: string) => void;
@@ -64,6 +65,18 @@ export function reportError(err: unknown, io: Io): number {
     io.err(`error: ${err.message}\n`);
     if (err.hint) io.err(`${err.hint}\n`);
     return err.exitCode;
+  }
+  if (err instanceof InvalidNameError) {
+    io.err(`error: ${err.message}\n`);
+    return ExitCode.usage;
+  }
+  if (err instanceof KubeApiError && (err.status === 401 || err.status === 403)) {
+    // The server's message names the verb, resource and user ("pods is forbidden: User x cannot list ...").
+    io.err(`error: the API server refused ${err.path}: ${(err.body as { message?: string } | undefined)?.message ?? err.message}\n`);
+    io.err(err.status === 401
+      ? 'The credentials of the kubeconfig context are not accepted: log in again or pick another --context.\n'
+      : 'Your credentials lack that permission. The permissions the tool needs, with the reason for each, are in manifests/rbac/clusterrole.yaml.\n');
+    return ExitCode.failed;
   }
   if (err instanceof KubeApiError || isRetryable(err)) {
     // The API kept failing after the client's bounded retries: say so without a stack trace.

@@ -1,8 +1,10 @@
+import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import type { OnConflict } from '../backup/apply.ts';
 import { assertRestored, formatSummary } from '../backup/report.ts';
 import { restoreBackup } from '../backup/restore.ts';
 import { createDeps } from './context.ts';
+import { underLease } from './under-lease.ts';
 import { outputFormat, parseConcurrency, parseDuration, type GlobalOptions } from './options.ts';
 
 interface RestoreArgs extends GlobalOptions {
@@ -26,7 +28,9 @@ export const restoreCommand: CommandModule<object, RestoreArgs> = {
     const timeoutMs = parseDuration(argv.timeout);
     const concurrency = parseConcurrency(argv.concurrency);
     const deps = await createDeps(argv);
-    const report = await restoreBackup(deps, { dir: argv.from, onConflict: argv.onConflict, dryRun: argv.dryRun, timeoutMs, concurrency, targetMeshVersion: argv.toVersion });
+    const restore = (signal?: AbortSignal) => restoreBackup(deps, { dir: argv.from, onConflict: argv.onConflict, dryRun: argv.dryRun, timeoutMs, concurrency, targetMeshVersion: argv.toVersion, signal });
+    // A dry run changes nothing and needs no lease; a real restore holds the upgrade's lease.
+    const report = argv.dryRun ? await restore() : await underLease(deps, { meshNamespace: argv.meshNamespace, operation: 'restore', backupDir: path.resolve(argv.from) }, restore);
     process.stdout.write(format === 'json' ? JSON.stringify({ ...report, items: report.items.filter((i) => i.outcome !== 'created' || i.verified === false) }, null, 2) + '\n' : formatSummary(report));
     assertRestored(report);
   },

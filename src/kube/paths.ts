@@ -11,10 +11,16 @@ export interface ResourceRef {
 const segment = /^[A-Za-z0-9]([-A-Za-z0-9._:@]*[A-Za-z0-9])?$/;
 
 /** Rejects names that could change the URL path (slashes, percent escapes, dot segments, empty). */
-export function assertSafeName(value: string, what: string): string {
-  if (!segment.test(value) || value.length > 253 || value.includes('..')) {
-    throw new Error(`invalid ${what} ${JSON.stringify(value)}`);
+/** A name that cannot be a Kubernetes object name (bad input: the CLI exits 2). */
+export class InvalidNameError extends Error {
+  constructor(what: string, value: string) {
+    super(`invalid ${what} ${JSON.stringify(value)}: not a Kubernetes name (it starts and ends with a letter or digit, has no '/', '%', spaces or '..', and at most 253 characters)`);
+    this.name = 'InvalidNameError';
   }
+}
+
+export function assertSafeName(value: string, what: string): string {
+  if (!segment.test(value) || value.length > 253 || value.includes('..')) throw new InvalidNameError(what, value);
   return value;
 }
 

@@ -48,8 +48,9 @@ export function formatRestartText(r: RestartResult): string {
   add(r.timedOut, 'TIMED OUT', (x: { message: string }) => x.message);
   add(r.failed, 'FAILED', (x: { message: string }) => x.message);
   add(r.skipped, 'skipped', (x: { reason: string }) => x.reason);
+  add(r.notStarted, 'NOT STARTED', (x: { message: string }) => x.message);
   let out = rows.length > 1 ? table(rows) : 'Nothing to re-roll.\n';
-  out += `\n${r.restarted.length} restarted (at most ${r.concurrency} at once), ${r.skipped.length} skipped, ${r.timedOut.length} timed out, ${r.failed.length} failed, ${r.upToDate} already on ${r.targetVersion}.\n`;
+  out += `\n${r.restarted.length} restarted (at most ${r.concurrency} at once), ${r.skipped.length} skipped, ${r.timedOut.length} timed out, ${r.failed.length} failed, ${r.upToDate} already on ${r.targetVersion}${r.interrupted ? `; interrupted: ${r.notStarted.length} not started` : ''}.\n`;
   out += r.final.converged
     ? `Converged: every sidecar runs ${r.targetVersion} (${versions(r.final.byVersion)}).\n`
     : `Not converged: ${r.final.behind.length} workload${r.final.behind.length === 1 ? '' : 's'} still behind ${r.targetVersion} (${versions(r.final.byVersion)}): ${r.final.behind.map((w) => `${w.namespace}/${w.kind.toLowerCase()}/${w.name}`).join(', ')}\n`;

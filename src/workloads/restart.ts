@@ -36,6 +36,8 @@ export interface RestartOptions {
   pollMs?: number | undefined;
   /** Only injected workloads in this namespace (default: every namespace). */
   namespace?: string | undefined;
+  /** Ctrl-C or SIGTERM: no further workload is started, waits end at once; `interrupted` is set. */
+  signal?: AbortSignal | undefined;
 }
 
 export interface Outcome extends WorkloadRef { message: string; seconds: number }
@@ -47,6 +49,10 @@ export interface RestartResult {
   skipped: Skipped[];
   timedOut: Outcome[];
   failed: Outcome[];
+  /** Not restarted because the re-roll was interrupted first. */
+  notStarted: Outcome[];
+  /** The re-roll stopped on a signal (Ctrl-C, SIGTERM). */
+  interrupted: boolean;
   upToDate: number;
   /** Most rollouts in flight at once. */
   concurrency: number;
@@ -103,13 +109,16 @@ export async function restartWorkloads(deps: Deps, opts: RestartOptions): Promis
   const plan = await planWorkloadRestart(deps, opts);
   const total = plan.targets.length;
   const result: RestartResult = {
-    targetVersion: opts.targetVersion, restarted: [], deleted: [], skipped: plan.skipped, timedOut: [], failed: [],
+    targetVersion: opts.targetVersion, restarted: [], deleted: [], skipped: plan.skipped, timedOut: [], failed: [], notStarted: [], interrupted: false,
     upToDate: plan.upToDate, concurrency: Math.max(1, Math.min(Math.floor(opts.concurrency), total)), final: { converged: false, byVersion: {}, behind: [] },
   };
   // One list and watch per kind and namespace for every rollout in flight there.
   const watcher = createRolloutWatcher(deps, { pollMs: opts.pollMs });
+  const onAbort = () => watcher.close();
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     await eachLimited(plan.targets, opts.concurrency, async (t, i) => {
+      if (opts.signal?.aborted) { result.notStarted.push({ namespace: t.namespace, kind: t.kind, name: t.name, message: 'interrupted before it was restarted', seconds: 0 }); return; }
       const ref: WorkloadRef = { namespace: t.namespace, kind: t.kind, name: t.name };
       const report = (state: RestartProgress['state'], message: string) => opts.onProgress?.({ ...ref, state, message, index: i + 1, total });
       report('restarting', t.action === 'delete-pod' ? 'deleting bare pod' : 'patching restartedAt');
@@ -119,10 +128,12 @@ export async function restartWorkloads(deps: Deps, opts: RestartOptions): Promis
       ({ done: result.restarted, deleted: result.deleted, timeout: result.timedOut, failed: result.failed })[r.state].push(outcome);
     });
   } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
     watcher.close();
   }
+  result.interrupted = opts.signal?.aborted ?? false;
   // rollouts finish in any order: list outcomes in plan order (namespace, kind, name)
-  for (const list of [result.restarted, result.deleted, result.timedOut, result.failed]) list.sort((a, b) => workloadKey(a).localeCompare(workloadKey(b)));
+  for (const list of [result.restarted, result.deleted, result.timedOut, result.failed, result.notStarted]) list.sort((a, b) => workloadKey(a).localeCompare(workloadKey(b)));
   const after = await discoverInjectedWorkloads(deps, opts.namespace);
   const final = buildSkewReport({ meshNamespace: '', targetVersion: opts.targetVersion, controlPlane: { version: null, components: [] }, workloads: after.workloads, namespaceLabels: new Map() });
   result.final = { converged: final.converged, byVersion: final.byVersion, behind: final.workloads.filter((w) => w.behind) };

@@ -72,6 +72,7 @@ const rows: { name: string; args: () => string[]; fix: RegExp; why: string }[] =
   { name: 'bad --concurrency (1.5)', args: () => ['--to', '1.7.0', '--concurrency', '1.5'], fix: /whole number from 1 to 256/, why: 'not whole' },
   { name: 'unknown flag (--too 1.7.0)', args: () => ['--too', '1.7.0'], fix: /--help/, why: 'a typo must not be ignored' },
   { name: 'plan: unknown version', args: () => ['plan', '--to', '9.9.9'], fix: /fix: pass --to with one of/, why: 'the plan command refuses the same way' },
+  { name: 'restart: --namespace that is not a name', args: () => ['restart', '--namespace', 'shop/../kube-system'], fix: /invalid namespace "shop\/\.\.\/kube-system": not a Kubernetes name/, why: 'an invalid name is bad input (exit 2), not a failure with a stack trace' },
   { name: 'backup: bad --concurrency', args: () => ['backup', '--dir', path.join(tmp, 'never-written'), '--concurrency', '0'], fix: /whole number from 1 to 256/, why: 'backup parses it before touching the cluster' },
 ];
 

@@ -15,6 +15,8 @@ const result: RestartResult = {
   deleted: [],
   skipped: [{ ...ref('Deployment', 'held'), reason: 'paused: run "kubectl rollout resume deployment/held -n shop", then restart again' }],
   timedOut: [{ ...ref('StatefulSet', 'db'), message: 'statefulset shop/db did not finish rolling out within 30s (--timeout): waiting for 1 pods to be ready', seconds: 30 }],
+  notStarted: [],
+  interrupted: false,
   failed: [],
   upToDate: 4,
   concurrency: 8,

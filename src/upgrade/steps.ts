@@ -6,6 +6,7 @@ import { StepError } from '../errors.ts';
 import { formatCommand } from '../controlplane/runner.ts';
 import { backupMesh } from '../backup/backup.ts';
 import { restoreBackup } from '../backup/restore.ts';
+import { compareWithBackup } from '../backup/compare.ts';
 import { restartWorkloads, skewReport, type RestartResult } from '../workloads/index.ts';
 import { waitForSentinelGone } from '../controlplane/sentinel.ts';
 import { applyCrdsFromYaml, deleteMeshCrds } from './step-crds.ts';
@@ -144,7 +145,7 @@ const executors: Record<StepKind, Executor> = {
     return {};
   },
   async restore(ctx) {
-    const r = await restoreBackup(ctx.deps, { dir: p(ctx, 'from'), onConflict: 'skip', dryRun: false, timeoutMs: ctx.timeoutMs, concurrency: ctx.concurrency, targetMeshVersion: p(ctx, 'targetVersion') });
+    const r = await restoreBackup(ctx.deps, { dir: p(ctx, 'from'), onConflict: 'skip', dryRun: false, timeoutMs: ctx.timeoutMs, concurrency: ctx.concurrency, targetMeshVersion: p(ctx, 'targetVersion'), signal: ctx.signal });
     ctx.progress(`${r.objects} objects: ${Object.entries(r.counts).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ')}`);
     const describe = (i: (typeof r.items)[number]) => `${i.kind} ${i.namespace}/${i.name}: ${i.outcome}${i.detail ? ` (${i.detail})` : ''}`;
     // Objects the API refused or never answered for must be retried: the step is not done, so
@@ -165,8 +166,9 @@ const executors: Record<StepKind, Executor> = {
       ctx.progress(`re-rolled ${r.restarted.length} workloads back into the mesh`);
       if (r.unresolved.length) return { data: { reinjected: r.restarted.length }, unresolved: r.unresolved };
     }
-    const r = await restartWorkloads(ctx.deps, { targetVersion: target, mode: ctx.restart, concurrency: ctx.concurrency, timeoutMs: ctx.timeoutMs, deleteBarePods: ctx.deleteBarePods,
+    const r = await restartWorkloads(ctx.deps, { targetVersion: target, mode: ctx.restart, concurrency: ctx.concurrency, timeoutMs: ctx.timeoutMs, deleteBarePods: ctx.deleteBarePods, signal: ctx.signal,
       onProgress: (pr) => ctx.progress(`${pr.kind} ${pr.namespace}/${pr.name}: ${pr.message}`) });
+    if (r.interrupted) throw new StepError(ctx.step.id, `interrupted: ${r.notStarted.length} workload(s) not re-rolled yet`);
     return { data: { restarted: r.restarted.length, converged: r.final.converged, byVersion: r.final.byVersion }, unresolved: leftBehind(r) };
   },
   async verify(ctx) {
@@ -179,9 +181,10 @@ const executors: Record<StepKind, Executor> = {
     for (const w of injectedAtBackup(ctx)) {
       if (!meshedNow.has(`${w.kind}/${w.namespace}/${w.name}`)) unresolved.push(`${w.kind} ${w.namespace}/${w.name} had a sidecar before the upgrade and has none now`);
     }
-    // The custom resources must equal the backup: restore with skip re-creates anything lost and checks every object.
-    const r = await restoreBackup(ctx.deps, { dir: p(ctx, 'backup'), onConflict: 'skip', dryRun: false, timeoutMs: ctx.timeoutMs, concurrency: ctx.concurrency, targetMeshVersion: version });
-    for (const i of r.items) if (i.verified === false || !['created', 'unchanged', 'overwritten'].includes(i.outcome)) unresolved.push(`${i.kind} ${i.namespace}/${i.name}: ${i.outcome}${i.detail ? ` (${i.detail})` : ''}`);
+    // The custom resources must equal the backup. Verify only reads: what is missing or differs is reported, not re-created.
+    const backupDir = p<string>(ctx, 'backup');
+    const r = await compareWithBackup(ctx.deps, { dir: backupDir, targetMeshVersion: version });
+    for (const d of r.differences) unresolved.push(`${d.kind} ${d.namespace}/${d.name}: ${d.state === 'missing' ? `missing from the cluster (it is in the backup: kubectl nsm-upgrade restore --from ${backupDir})` : 'differs from the backup'}`);
     ctx.progress(`control plane ${report.controlPlane.version}; ${report.pods} injected pods ${JSON.stringify(report.byVersion)}; ${r.objects} custom resources checked`);
     return { data: { controlPlane: report.controlPlane.version, byVersion: report.byVersion, objects: r.objects }, unresolved };
   },

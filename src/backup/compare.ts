@@ -1,0 +1,46 @@
+/**
+ * Read-only: is every backed-up object on the cluster, equal to the backup (spec, labels,
+ * annotations, after the same version transforms a restore applies)? Used by the upgrade's verify
+ * step, which only reads and reports: re-creating what is missing is the restore step's job.
+ */
+import type { Deps } from '../deps.ts';
+import { KubeApiError, type KubeObject } from '../kube/client.ts';
+import { listPages } from '../kube/list.ts';
+import { collectionPath } from '../kube/paths.ts';
+import { sameAsBackup } from './apply.ts';
+import { transformForRestore } from './transforms.ts';
+import { verifyBackup } from './verify.ts';
+
+export interface Difference {
+  kind: string;
+  namespace: string;
+  name: string;
+  state: 'missing' | 'differs';
+}
+
+export async function compareWithBackup(deps: Pick<Deps, 'kube' | 'fs'>, opts: { dir: string; targetMeshVersion?: string | undefined }): Promise<{ objects: number; differences: Difference[] }> {
+  const backup = await verifyBackup(deps.fs, opts.dir);
+  const versions = { from: backup.manifest.meshVersion, to: opts.targetMeshVersion ?? null };
+  const differences: Difference[] = [];
+  let objects = 0;
+  for (const vk of backup.kinds) {
+    if (vk.objects.length === 0) continue;
+    const ref = { group: vk.row.group, version: vk.version, plural: vk.row.plural, namespaced: true };
+    const live = new Map<string, KubeObject>();
+    try {
+      for await (const page of listPages(deps.kube, collectionPath(ref, backup.manifest.namespace ?? undefined), { limit: 500 })) {
+        for (const o of page) live.set(`${o.metadata?.namespace}/${o.metadata?.name}`, o);
+      }
+    } catch (err) {
+      if (!(err instanceof KubeApiError && err.status === 404)) throw err; // the kind is not served: every object is missing
+    }
+    for (const o of vk.objects) {
+      objects++;
+      const obj = transformForRestore(o, versions).obj;
+      const key = `${obj.metadata!.namespace}/${obj.metadata!.name}`;
+      const l = live.get(key);
+      if (!l || !sameAsBackup(l, obj)) differences.push({ kind: obj.kind!, namespace: obj.metadata!.namespace!, name: obj.metadata!.name!, state: l ? 'differs' : 'missing' });
+    }
+  }
+  return { objects, differences };
+}

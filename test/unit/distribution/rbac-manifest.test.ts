@@ -31,7 +31,7 @@ describe('manifests/rbac', () => {
   });
 
   it('grants the lease verbs, bound only in the lease namespace', () => {
-    for (const verb of ['get', 'create', 'update', 'patch', 'delete']) expect(rolesAllow(lease!.rules, verb, 'coordination.k8s.io', 'leases')).toBe(true);
+    for (const verb of ['get', 'create', 'update', 'delete']) expect(rolesAllow(lease!.rules, verb, 'coordination.k8s.io', 'leases')).toBe(true);
     expect(rolesAllow(main!.rules, 'create', 'coordination.k8s.io', 'leases')).toBe(false);
     const rb = bindings.find((d) => d.kind === 'RoleBinding' && (d as unknown as { roleRef: { name: string } }).roleRef.name === 'nsm-upgrade-lease');
     expect(rb?.metadata.namespace).toBe(leaseNamespace);

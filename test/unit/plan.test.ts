@@ -180,11 +180,11 @@ describe('buildPlan: warnings from the version notes', () => {
     const p = buildPlan(install({ version: '1.4.1' }), options({ to: '1.5.0' }));
     expect(p.warnings.map((w) => w.id)).toEqual(['bundled-observability-removed', 'httproutegroup-headers-object']);
   });
-  it('later hops see the values an earlier redeploy carried (tracing dropped at 1.7 is not reported again at 2.0)', () => {
+  it('later hops see the values an earlier redeploy carried (1.7 keeps OpenTracing, deprecated: 2.0 reports it after a 1.7 redeploy too)', () => {
     const values = { tracing: { backend: 'zipkin' } };
     const removed = (p: Plan) => p.warnings.find((w) => w.id === 'deploy-flags-removed');
     expect(removed(buildPlan(install({ values }), options({ to: '2.0.0' })))?.items).toEqual(['tracing.backend="zipkin"']);
-    expect(removed(buildPlan(install({ values, environment: 'openshift' }), options({ to: '2.0.0' })))).toBeUndefined();
+    expect(removed(buildPlan(install({ values, environment: 'openshift' }), options({ to: '2.0.0' })))?.items).toEqual(['tracing.backend="zipkin"']);
   });
   it('detection doubts are carried as warnings', () => {
     expect(buildPlan(install({ warnings: ['something odd'] }), options()).warnings[0]).toEqual({ id: 'detect', hop: undefined, message: 'something odd', items: [] });

@@ -39,7 +39,7 @@ export interface HopOutput {
 
 /** Where nginx-meshctl `version` is found: hints for the refusal when it is not. */
 export function meshctlMissingFix(version: string, flag: '--meshctl' | '--meshctl-current'): string {
-  return `pass ${flag} PATH for ${version} (or a directory containing nginx-meshctl-${version} or ${version}/nginx-meshctl)`;
+  return `pass ${flag} PATH for ${version} (or a directory containing nginx-meshctl-${version} or ${version}/nginx-meshctl), or install nginx-meshctl ${version} on PATH as nginx-meshctl-${version}, nginx-meshctl-v${version} or nginx-meshctl`;
 }
 
 /** The chart of a hop's target, or a refusal. */
@@ -80,7 +80,7 @@ export function hopSteps(h: HopInput, hopCount: number): HopOutput {
 
   const meshctl = (version: string, flag: '--meshctl' | '--meshctl-current'): MeshctlTarget => {
     const bin = opts.meshctlBinaries[version];
-    if (!bin) refusals.push({ id: 'meshctl-missing', message: `hop ${n} (${from} -> ${to}) needs nginx-meshctl ${version}, which was not given`, fix: meshctlMissingFix(version, flag) });
+    if (!bin) refusals.push({ id: 'meshctl-missing', message: `hop ${n} (${from} -> ${to}) needs nginx-meshctl ${version}, which was not given and is not on PATH`, fix: meshctlMissingFix(version, flag) });
     return { bin: bin ?? `nginx-meshctl-${version}`, namespace: ns, timeout: opts.timeout, kubeconfig: opts.kubeconfig };
   };
   let helm: HelmTarget | undefined;

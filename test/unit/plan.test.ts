@@ -87,15 +87,15 @@ describe('buildPlan: refusals name the fix', () => {
   });
   it('a missing nginx-meshctl for a hop', () => {
     const p = buildPlan(install(), options({ meshctlBinaries: { '1.6.0': '/bin/old' } }));
-    expect(p.refusals).toEqual([{ id: 'meshctl-missing', message: 'hop 1 (1.6.0 -> 1.7.0) needs nginx-meshctl 1.7.0, which was not given', fix: 'pass --meshctl PATH for 1.7.0 (or a directory containing nginx-meshctl-1.7.0 or 1.7.0/nginx-meshctl)' }]);
+    expect(p.refusals).toEqual([{ id: 'meshctl-missing', message: 'hop 1 (1.6.0 -> 1.7.0) needs nginx-meshctl 1.7.0, which was not given and is not on PATH', fix: 'pass --meshctl PATH for 1.7.0 (or a directory containing nginx-meshctl-1.7.0 or 1.7.0/nginx-meshctl), or install nginx-meshctl 1.7.0 on PATH as nginx-meshctl-1.7.0, nginx-meshctl-v1.7.0 or nginx-meshctl' }]);
   });
   it('a missing installed-version binary on the manual path names --meshctl-current', () => {
     const p = buildPlan(install(), options({ strategy: 'manual', meshctlBinaries: { '1.7.0': '/bin/new' } }));
-    expect(p.refusals.map((r) => r.fix)).toEqual(['pass --meshctl-current PATH for 1.6.0 (or a directory containing nginx-meshctl-1.6.0 or 1.6.0/nginx-meshctl)']);
+    expect(p.refusals.map((r) => r.fix)).toEqual(['pass --meshctl-current PATH for 1.6.0 (or a directory containing nginx-meshctl-1.6.0 or 1.6.0/nginx-meshctl), or install nginx-meshctl 1.6.0 on PATH as nginx-meshctl-1.6.0, nginx-meshctl-v1.6.0 or nginx-meshctl']);
   });
   it('each missing binary once, even when two hops need it', () => {
     const p = buildPlan(install(), options({ to: '2.0.0', strategy: 'manual', meshctlBinaries: { '1.6.0': '/a', '2.0.0': '/c' } }));
-    expect(p.refusals.map((r) => r.fix)).toEqual(['pass --meshctl PATH for 1.7.0 (or a directory containing nginx-meshctl-1.7.0 or 1.7.0/nginx-meshctl)']);
+    expect(p.refusals.map((r) => r.fix)).toEqual(['pass --meshctl PATH for 1.7.0 (or a directory containing nginx-meshctl-1.7.0 or 1.7.0/nginx-meshctl), or install nginx-meshctl 1.7.0 on PATH as nginx-meshctl-1.7.0, nginx-meshctl-v1.7.0 or nginx-meshctl']);
   });
   it('helm install without a helm binary', () => {
     expect(ids(buildPlan(install({ method: 'helm', release: 'nsm' }), options({ helm: undefined })))).toEqual(['helm-missing']);

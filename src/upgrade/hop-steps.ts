@@ -130,13 +130,15 @@ export function hopSteps(h: HopInput, hopCount: number): HopOutput {
     if (install.method === 'meshctl') {
       const flags = deployFlagsFromValues(carried, to, h.deployFlagChanges);
       notes.push(...flags.warnings);
-      steps.push(step(n, 'deploy', `nginx-meshctl ${to} deploy with the install's settings`, {}, [meshctlDeploy(meshctl(to, '--meshctl'), flags.result)], { version: to, flags: flags.result }));
+      const target = meshctl(to, '--meshctl');
+      // undo: how --resume removes a half-installed release of this deploy (deploy-health.ts) before deploying again.
+      steps.push(step(n, 'deploy', `nginx-meshctl ${to} deploy with the install's settings`, {}, [meshctlDeploy(target, flags.result)], { version: to, flags: flags.result, undo: meshctlRemove(target) }));
     } else if (helm) {
       const values = valuesForTarget(carried, to, h.deployFlagChanges);
       notes.push(...values.warnings);
       const valuesFile = `${hopDir}/values-${to}.yaml`;
       steps.push(step(n, 'deploy', `helm install ${release} chart ${chart.version ?? chart.ref} (NSM ${to}) with the carried-over values`, {},
-        [helmInstall(helm, { release, chart, valuesFile })], { version: to, release, chart, valuesFile, values: values.result }));
+        [helmInstall(helm, { release, chart, valuesFile })], { version: to, release, chart, valuesFile, values: values.result, undo: helmUninstall(helm, release) }));
     }
     steps.push(step(n, 'restore', `Restore the custom resources from ${hopDir}`, {}, [], { from: hopDir, targetVersion: to }));
   }

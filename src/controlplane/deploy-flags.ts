@@ -179,7 +179,8 @@ function deletePath(values: Record<string, unknown>, path: string): void {
   if (parent && typeof parent === 'object') delete (parent as Record<string, unknown>)[keys[keys.length - 1]!];
 }
 
-function parseTyped(s: DeploySetting, text: string): unknown {
+/** A flag's text as the chart value it sets (the inverse of flagValue). */
+export function parseTyped(s: DeploySetting, text: string): unknown {
   if (s.path === 'telemetry.exporters.otlp') {
     const kv = Object.fromEntries(text.split(',').map((p) => p.split('=') as [string, string]));
     return { host: kv.host ?? '', port: Number(kv.port ?? 4317) };

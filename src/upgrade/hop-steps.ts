@@ -11,6 +11,7 @@ import { deployFlagsFromValues, valuesForTarget } from '../controlplane/deploy-f
 import { helmInstall, helmShowCrds, helmUninstall, helmUpgrade, type ChartRef, type HelmTarget } from '../controlplane/helm.ts';
 import { meshctlDeploy, meshctlRemove, meshctlUpgrade, type MeshctlTarget } from '../controlplane/meshctl.ts';
 import { valueAt } from '../mesh/release.ts';
+import { expectedSettings } from './settings-check.ts';
 import { autoInjectLabel, controlPlaneDeployment } from '../mesh/version-notes.ts';
 import { findRelease } from '../mesh/versions.ts';
 import type { Command, Install, PlanOptions, Refusal, Step, StepKind, Strategy } from './types.ts';
@@ -132,7 +133,7 @@ export function hopSteps(h: HopInput, hopCount: number): HopOutput {
       notes.push(...flags.warnings);
       const target = meshctl(to, '--meshctl');
       // undo: how --resume removes a half-installed release of this deploy (deploy-health.ts) before deploying again.
-      steps.push(step(n, 'deploy', `nginx-meshctl ${to} deploy with the install's settings`, {}, [meshctlDeploy(target, flags.result)], { version: to, flags: flags.result, undo: meshctlRemove(target) }));
+      steps.push(step(n, 'deploy', `nginx-meshctl ${to} deploy with the install's settings`, {}, [meshctlDeploy(target, flags.result)], { version: to, flags: flags.result, undo: meshctlRemove(target), expect: expectedSettings(flags.result) }));
     } else if (helm) {
       const values = valuesForTarget(carried, to, h.deployFlagChanges);
       notes.push(...values.warnings);

@@ -12,6 +12,7 @@ import { applyCrdsFromYaml, deleteMeshCrds } from './step-crds.ts';
 import { installedNow, waitForHelmIdle, waitForNamespaceSettled } from './live-state.ts';
 import { finishRemoval, waitForNoMeshTrace } from './mesh-traces.ts';
 import { checkDeployed } from './deploy-health.ts';
+import { checkCarriedSettings } from './settings-check.ts';
 import type { Command } from '../controlplane/runner.ts';
 import { reinjectWorkloads } from './reinject.ts';
 import type { WorkloadRef } from '../workloads/owners.ts';
@@ -211,7 +212,10 @@ const executors: Record<StepKind, Executor> = {
     // The custom resources must equal the backup: restore with skip re-creates anything lost and checks every object.
     const r = await restoreBackup(ctx.deps, { dir: p(ctx, 'backup'), onConflict: 'skip', dryRun: false, timeoutMs: ctx.timeoutMs, concurrency: ctx.concurrency, targetMeshVersion: version });
     for (const i of r.items) if (i.verified === false || !['created', 'unchanged', 'overwritten'].includes(i.outcome)) unresolved.push(`${i.kind} ${i.namespace}/${i.name}: ${i.outcome}${i.detail ? ` (${i.detail})` : ''}`);
-    ctx.progress(`control plane ${report.controlPlane.version}; ${report.pods} injected pods ${JSON.stringify(report.byVersion)}; ${r.objects} custom resources checked`);
+    // A manual hop: every setting its deploy carried must be on the new mesh (release values; on 2.0 the MeshConfig too).
+    const expected = ctx.hop.steps.find((s) => s.kind === 'deploy')?.params.expect as Record<string, unknown> | undefined;
+    if (expected) unresolved.push(...await checkCarriedSettings(ctx.deps, { namespace: p(ctx, 'namespace'), release: ctx.plan.release, version, expected }));
+    ctx.progress(`control plane ${report.controlPlane.version}; ${report.pods} injected pods ${JSON.stringify(report.byVersion)}; ${r.objects} custom resources checked${expected ? `; ${Object.keys(expected).length} carried settings checked` : ''}`);
     return { data: { controlPlane: report.controlPlane.version, byVersion: report.byVersion, objects: r.objects }, unresolved };
   },
 };

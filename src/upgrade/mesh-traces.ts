@@ -86,7 +86,8 @@ export async function waitForNoMeshTrace(deps: Deps, opts: { namespace: string; 
  */
 export async function finishRemoval(deps: Pick<Deps, 'kube'>, opts: { namespace: string; keepNamespace: boolean }): Promise<string[]> {
   const t = await findMeshTraces(deps, opts.namespace);
-  if (t.releases.some((r) => r.startsWith(`${opts.namespace}/`))) return []; // the release is still there: the remove did not run to the end
+  // A release anywhere: ours was not removed to the end, or the CRDs serve another mesh. Leave them.
+  if (t.releases.length > 0) return [];
   const done: string[] = [];
   const del = async (path: string, what: string) => {
     try { await deps.kube.request({ method: 'DELETE', path }); done.push(what); } catch (err) {

@@ -164,6 +164,11 @@ const executors: Record<StepKind, Executor> = {
       await waitForNamespaceSettled(ctx.deps, ctx.plan.namespace, ctx.timeoutMs, ctx.progress);
     }
     // Real nginx-meshctl deploy refuses while any trace of a mesh exists (any namespace): wait, showing what is left.
+    // CRDs that no release owns and nobody is deleting (a remove or deploy killed half-way) would never go: delete them.
+    if (ctx.hop.method === 'meshctl' && !now && !redeployed) {
+      const cleaned = await finishRemoval(ctx.deps, { namespace: ctx.plan.namespace, keepNamespace: true });
+      if (cleaned.length) ctx.progress(`deleted what an interrupted removal left: ${cleaned.join(', ')}`);
+    }
     if (ctx.hop.method === 'meshctl') await waitForNoMeshTrace(ctx.deps, { namespace: ctx.plan.namespace, timeoutMs: ctx.timeoutMs, progress: ctx.progress, signal: ctx.signal });
     const valuesFile = ctx.step.params.valuesFile as string | undefined;
     if (valuesFile) {

@@ -74,6 +74,9 @@ describe('mesh traces', () => {
     const { deps, deleted } = fakeCluster(new Map(), { crds: () => [crd('a.nsm.nginx.com')], secrets: () => [encodeReleaseSecret(rel({}))] });
     expect(await finishRemoval(deps, { namespace: 'nginx-mesh', keepNamespace: false })).toEqual([]);
     expect(deleted).toEqual([]);
+    // Nor while another namespace's mesh may own the CRDs.
+    const other = fakeCluster(new Map(), { crds: () => [crd('a.nsm.nginx.com')], secrets: () => [encodeReleaseSecret(rel({ namespace: 'other' }))] });
+    expect(await finishRemoval(other.deps, { namespace: 'nginx-mesh', keepNamespace: false })).toEqual([]);
   });
 });
 

@@ -63,5 +63,9 @@ describe('a failed deploy, then --resume', () => {
     expect(resumed.exitCode, resumed.stderr).toBe(0);
     expect(resumed.stdout + resumed.stderr).toMatch(/an earlier deploy of NSM 1\.7\.0 failed \(Deployment nginx-mesh-api (stopped progressing|has no ready replica)/);
     await expectConverged(current, '1.7.0');
+    // The broken control plane is gone: the redeployed one is ready (without the fix, resume skipped the deploy as "done").
+    const api = await current.kube.request<{ spec?: { template?: { spec?: { nodeSelector?: object } } }; status?: { readyReplicas?: number } }>({ path: `/apis/apps/v1/namespaces/${current.meshNamespace}/deployments/nginx-mesh-api` });
+    expect(api.spec?.template?.spec?.nodeSelector).toBeUndefined();
+    expect(api.status?.readyReplicas ?? 0).toBeGreaterThanOrEqual(1);
   });
 });

@@ -20,6 +20,10 @@ export function formatPlanText(plan: Plan): string {
     }
   }
   if (plan.hops.length === 0 && plan.refusals.length === 0) lines.push('', 'Nothing to do.');
+  if (plan.binaries?.length) {
+    lines.push('', 'nginx-meshctl binaries (not given on the command line):');
+    for (const b of plan.binaries) lines.push(`  ${b.version}: ${b.path}  (${b.why})`);
+  }
   if (plan.warnings.length) {
     lines.push('', 'Warnings:');
     for (const w of plan.warnings) {

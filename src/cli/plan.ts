@@ -45,7 +45,7 @@ export const planCommand: CommandModule = {
     const inputs = await gatherPlanInputs(deps, install, {
       to: argv.to, strategy: argv.strategy, meshctl: argv.meshctl, meshctlCurrent: argv.meshctlCurrent, helm: argv.helm, chart: argv.chart,
       backupDir: argv.backupDir ?? defaultBackupDir(new Date()), timeout: argv.timeout, kubeconfig: argv.kubeconfig, context: argv.context,
-      deployFlag: argv.deployFlag, labelNamespaces: argv.labelNamespaces,
+      deployFlag: argv.deployFlag, labelNamespaces: argv.labelNamespaces, pathEnv: process.env.PATH,
     });
     const plan = buildPlan(install, inputs);
     process.stdout.write(formatPlan(plan, format));

@@ -75,7 +75,7 @@ export const upgradeCommand: CommandModule = {
       for (const w of install.warnings) deps.log.warn(w);
       const inputs = await gatherPlanInputs(deps, install, {
         to: argv.to!, strategy: argv.strategy, meshctl: argv.meshctl, meshctlCurrent: argv.meshctlCurrent, helm: argv.helm, chart: argv.chart,
-        backupDir, timeout: argv.timeout, kubeconfig: argv.kubeconfig && path.resolve(argv.kubeconfig), context: argv.context, deployFlag: argv.deployFlag, labelNamespaces: argv.labelNamespaces,
+        backupDir, timeout: argv.timeout, kubeconfig: argv.kubeconfig && path.resolve(argv.kubeconfig), context: argv.context, deployFlag: argv.deployFlag, labelNamespaces: argv.labelNamespaces, pathEnv: process.env.PATH,
       });
       plan = buildPlan(install, inputs);
       if (plan.refusals.length) {

@@ -4,10 +4,15 @@
  * translated for the target version. Settings the target removed are dropped with a warning
  * each. Pure.
  *
- * The table maps each chart value to its deploy flag (nginx-meshctl 1.5-2.0, chart values.yaml).
+ * The table maps each chart value to its deploy flag as the REAL binaries define them
+ * (nsm-reference/meshctl-src/<version>/internal/nginx-meshctl/commands/deploy.go; 1.6.0 has no
+ * source and follows 1.7.0, which shares that code). test/unit/meshctl-help.test.ts checks every
+ * row against the captured `deploy --help` of each real binary plus its hidden flags
+ * (meshctl-flags.ts), and that every flag the real deploy accepts has a row.
  */
 
-type FlagType = 'string' | 'bool' | 'list' | 'number';
+/** 'pull-always': the real deploy has no pull-policy flag, only the hidden bool -p/--pull-always (Always). */
+type FlagType = 'string' | 'bool' | 'list' | 'number' | 'pull-always';
 
 export interface DeploySetting {
   /** The nginx-meshctl deploy flag without dashes; undefined for values only Helm can set. */
@@ -31,7 +36,7 @@ export const deploySettings: readonly DeploySetting[] = [
   { flag: 'registry-server', path: 'registry.server', type: 'string', default: 'docker-registry.nginx.com/nsm', carry: true, reason: 'private mirrors must keep working after a redeploy' },
   { flag: 'image-tag', path: 'registry.imageTag', type: 'string', default: undefined, carry: false, quiet: true, reason: 'the target binary deploys its own version; carrying the old tag would redeploy the old images' },
   { flag: 'disable-public-images', path: 'registry.disablePublicImages', type: 'bool', default: false, carry: true, reason: 'air-gapped installs pull from the mirror only' },
-  { flag: 'pull-policy', path: 'registry.imagePullPolicy', type: 'string', default: 'IfNotPresent', carry: true, reason: 'image pull policy of the control plane and sidecars' },
+  { flag: 'pull-always', path: 'registry.imagePullPolicy', type: 'pull-always', default: 'IfNotPresent', carry: true, reason: 'image pull policy: the real deploy has no --pull-policy; hidden -p/--pull-always sets Always, any other policy has no flag (deploy always sets IfNotPresent)' },
   { flag: 'registry-username', path: 'registry.username', type: 'string', default: '', carry: false, reason: 'a credential: never put on a command line; pass it again with --deploy-flag registry-username=...' },
   { flag: 'registry-password', path: 'registry.password', type: 'string', default: '', carry: false, reason: 'a credential: never put on a command line; pass it again with --deploy-flag registry-password=...' },
   { flag: 'registry-key', path: 'registry.key', type: 'string', default: '', carry: false, reason: 'the flag takes a key file path, the value holds the key itself; pass --deploy-flag registry-key=FILE' },
@@ -45,16 +50,17 @@ export const deploySettings: readonly DeploySetting[] = [
   { flag: 'disable-auto-inject', path: 'disableAutoInjection', type: 'bool', default: false, removedIn: '2.0.0', carry: true, reason: '2.0 makes injection opt-in per namespace label' },
   { flag: 'enabled-namespaces', path: 'enabledNamespaces', type: 'list', default: [], removedIn: '2.0.0', carry: true, reason: '2.0 uses the injector.nsm.nginx.com/auto-inject=enabled namespace label instead' },
   { flag: undefined, path: 'autoInjection', type: 'string', default: { disable: false, disabledNamespaces: [], enabledNamespaces: [] }, removedIn: '2.0.0', carry: true, reason: 'helm-only 1.x injection settings; 2.0 removed them (opt-in labels instead)' },
+  { flag: 'disabled-namespaces', path: 'autoInjection.disabledNamespaces', type: 'list', default: [], removedIn: '2.0.0', carry: true, reason: '1.x deprecated (hidden) deploy flag; 2.0 removed it (opt-in labels instead)' },
   { flag: 'telemetry-sampler-ratio', path: 'telemetry.samplerRatio', type: 'number', default: undefined, carry: true, reason: 'OpenTelemetry sampling' },
   { flag: 'telemetry-exporters', path: 'telemetry.exporters.otlp', type: 'string', default: undefined, carry: true, reason: 'OpenTelemetry OTLP exporter, passed as type=otlp,host=H,port=P' },
-  { flag: 'tracing-address', path: 'tracing.address', type: 'string', default: undefined, removedIn: '1.7.0', carry: true, reason: '1.7 drops non-OpenTelemetry tracing; 2.0 removes the setting' },
-  { flag: 'tracing-backend', path: 'tracing.backend', type: 'string', default: undefined, removedIn: '1.7.0', carry: true, reason: '1.7 drops non-OpenTelemetry tracing; 2.0 removes the setting' },
-  { flag: 'tracing-sample-rate', path: 'tracing.sampleRate', type: 'number', default: undefined, removedIn: '1.7.0', carry: true, reason: '1.7 drops non-OpenTelemetry tracing; 2.0 removes the setting' },
+  { flag: 'tracing-address', path: 'tracing.address', type: 'string', default: undefined, removedIn: '2.0.0', carry: true, reason: 'OpenTracing: 1.7 keeps it as a deprecated hidden flag, 2.0 removes it (use OpenTelemetry)' },
+  { flag: 'tracing-backend', path: 'tracing.backend', type: 'string', default: undefined, removedIn: '2.0.0', carry: true, reason: 'OpenTracing: 1.7 keeps it as a deprecated hidden flag, 2.0 removes it (use OpenTelemetry)' },
+  { flag: 'sample-rate', path: 'tracing.sampleRate', type: 'number', default: undefined, removedIn: '2.0.0', carry: true, reason: 'OpenTracing sample rate (flag --sample-rate, not --tracing-sample-rate): deprecated in 1.7, removed in 2.0' },
   { flag: 'mtls-mode', path: 'mtls.mode', type: 'string', default: 'permissive', carry: true, reason: 'off, permissive or strict' },
   { flag: 'mtls-ca-ttl', path: 'mtls.caTTL', type: 'string', default: '720h', carry: true, reason: 'CA certificate lifetime' },
   { flag: 'mtls-svid-ttl', path: 'mtls.svidTTL', type: 'string', default: '1h', carry: true, reason: 'workload certificate lifetime' },
   { flag: 'mtls-trust-domain', path: 'mtls.trustDomain', type: 'string', default: 'example.org', carry: true, reason: 'SPIFFE trust domain: changing it re-issues every identity' },
-  { flag: 'persistent-storage', path: 'mtls.persistentStorage', type: 'string', default: 'on', carry: true, reason: 'SPIRE server storage' },
+  { flag: 'persistent-storage', path: 'mtls.persistentStorage', type: 'string', default: undefined, carry: true, reason: 'SPIRE server storage: always passed, because the flag defaults to auto (off without a default StorageClass), not to the chart default on' },
   { flag: 'spire-server-key-manager', path: 'mtls.spireServerKeyManager', type: 'string', default: 'disk', carry: true, reason: 'where SPIRE keeps its keys' },
   { flag: 'mtls-ca-key-type', path: 'mtls.caKeyType', type: 'string', default: 'ec-p256', carry: true, reason: 'CA key algorithm' },
   { flag: 'mtls-upstream-ca-conf', path: 'mtls.upstreamAuthority', type: 'string', default: {}, carry: false, reason: 'the flag takes a file; pass --deploy-flag mtls-upstream-ca-conf=FILE again' },
@@ -134,7 +140,10 @@ export function deployFlagsFromValues(values: Record<string, unknown>, target: s
     const removed = s.removedIn !== undefined && atLeast(target, s.removedIn);
     if (changed !== undefined) {
       if (removed) { warnings.push(`--deploy-flag ${s.flag} is ignored: ${target} removed it (${s.reason})`); continue; }
-      if (s.type === 'bool') args.push(`--${s.flag}=${changed}`);
+      if (s.type === 'pull-always') {
+        if (/^(true|always)$/i.test(changed)) args.push(`--${s.flag}`);
+        else warnings.push(`--deploy-flag ${s.flag}=${changed} is ignored: nginx-meshctl deploy can only set the pull policy to Always (--pull-always)`);
+      } else if (s.type === 'bool') args.push(`--${s.flag}=${changed}`);
       else args.push(`--${s.flag}`, changed);
       continue;
     }
@@ -142,6 +151,11 @@ export function deployFlagsFromValues(values: Record<string, unknown>, target: s
     if (isEmpty(v) || same(v, s.default)) continue;
     if (removed) { warnings.push(dropWarning(s, v, target)); continue; }
     if (!s.carry) { if (!s.quiet) warnings.push(`${s.path} is not carried over: ${s.reason}`); continue; }
+    if (s.type === 'pull-always') {
+      if (v === 'Always') args.push(`--${s.flag}`);
+      else warnings.push(`${s.path}=${JSON.stringify(v)} is dropped: nginx-meshctl deploy has no flag for it (only --pull-always for Always; deploy sets IfNotPresent otherwise)`);
+      continue;
+    }
     if (s.type === 'bool') { if (v === true) args.push(`--${s.flag}`); else args.push(`--${s.flag}=false`); continue; }
     args.push(`--${s.flag}`, flagValue(s, v));
   }
@@ -165,11 +179,13 @@ function deletePath(values: Record<string, unknown>, path: string): void {
   if (parent && typeof parent === 'object') delete (parent as Record<string, unknown>)[keys[keys.length - 1]!];
 }
 
-function parseTyped(s: DeploySetting, text: string): unknown {
+/** A flag's text as the chart value it sets (the inverse of flagValue). */
+export function parseTyped(s: DeploySetting, text: string): unknown {
   if (s.path === 'telemetry.exporters.otlp') {
     const kv = Object.fromEntries(text.split(',').map((p) => p.split('=') as [string, string]));
     return { host: kv.host ?? '', port: Number(kv.port ?? 4317) };
   }
+  if (s.type === 'pull-always') return /^(true|always)$/i.test(text) ? 'Always' : 'IfNotPresent';
   if (s.type === 'bool') return text === 'true' || text === '';
   if (s.type === 'number') return Number(text);
   if (s.type === 'list') return text.split(',').map((x) => x.trim()).filter(Boolean);

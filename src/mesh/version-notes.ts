@@ -44,8 +44,8 @@ export const versionNotes: readonly VersionNote[] = [
   },
   {
     id: 'tracing-dropped', at: '1.7.0', effect: 'warn',
-    message: '1.7 drops tracing settings that are not OpenTelemetry settings; configure telemetry (OTLP exporter) instead',
-    reason: 'NSM 1.7 removed OpenTracing (Jaeger/Zipkin/Datadog) support in favour of OpenTelemetry',
+    message: '1.7 deprecates the OpenTracing settings (kept on 1.7: its nginx-meshctl still accepts the hidden --tracing-backend, --tracing-address, --sample-rate); 2.0 removes them: configure telemetry (OTLP exporter) instead',
+    reason: 'NSM 1.7 deprecated OpenTracing (Jaeger/Zipkin/Datadog) in favour of OpenTelemetry (1.7.0 commands/deploy.go MarkDeprecated; its chart keeps tracing)',
   },
   {
     id: 'openshift-csi-renamed', at: '1.7.0', environment: 'openshift', effect: 'manual',
@@ -90,5 +90,5 @@ export const controlPlaneDeployments = ['nginx-mesh-controller', 'nginx-mesh-api
 /** The injection opt-in label 2.0 requires on namespaces (and honours on pods). */
 export const autoInjectLabel = { key: 'injector.nsm.nginx.com/auto-inject', enabled: 'enabled' } as const;
 
-/** Tracing values (1.x chart) that 1.7 drops and 2.0 removes, as dotted paths. */
+/** Tracing values (1.x chart) that 1.7 deprecates and 2.0 removes, as dotted paths. */
 export const legacyTracingPaths = ['tracing.address', 'tracing.backend', 'tracing.sampleRate'] as const;

@@ -11,6 +11,7 @@ import { deployFlagsFromValues, valuesForTarget } from '../controlplane/deploy-f
 import { helmInstall, helmShowCrds, helmUninstall, helmUpgrade, type ChartRef, type HelmTarget } from '../controlplane/helm.ts';
 import { meshctlDeploy, meshctlRemove, meshctlUpgrade, type MeshctlTarget } from '../controlplane/meshctl.ts';
 import { valueAt } from '../mesh/release.ts';
+import { expectedSettings } from './settings-check.ts';
 import { autoInjectLabel, controlPlaneDeployment } from '../mesh/version-notes.ts';
 import { findRelease } from '../mesh/versions.ts';
 import type { Command, Install, PlanOptions, Refusal, Step, StepKind, Strategy } from './types.ts';
@@ -39,7 +40,7 @@ export interface HopOutput {
 
 /** Where nginx-meshctl `version` is found: hints for the refusal when it is not. */
 export function meshctlMissingFix(version: string, flag: '--meshctl' | '--meshctl-current'): string {
-  return `pass ${flag} PATH for ${version} (or a directory containing nginx-meshctl-${version} or ${version}/nginx-meshctl)`;
+  return `pass ${flag} PATH for ${version} (or a directory containing nginx-meshctl-${version} or ${version}/nginx-meshctl), or install nginx-meshctl ${version} on PATH as nginx-meshctl-${version}, nginx-meshctl-v${version} or nginx-meshctl`;
 }
 
 /** The chart of a hop's target, or a refusal. */
@@ -80,7 +81,7 @@ export function hopSteps(h: HopInput, hopCount: number): HopOutput {
 
   const meshctl = (version: string, flag: '--meshctl' | '--meshctl-current'): MeshctlTarget => {
     const bin = opts.meshctlBinaries[version];
-    if (!bin) refusals.push({ id: 'meshctl-missing', message: `hop ${n} (${from} -> ${to}) needs nginx-meshctl ${version}, which was not given`, fix: meshctlMissingFix(version, flag) });
+    if (!bin) refusals.push({ id: 'meshctl-missing', message: `hop ${n} (${from} -> ${to}) needs nginx-meshctl ${version}, which was not given and is not on PATH`, fix: meshctlMissingFix(version, flag) });
     return { bin: bin ?? `nginx-meshctl-${version}`, namespace: ns, timeout: opts.timeout, kubeconfig: opts.kubeconfig };
   };
   let helm: HelmTarget | undefined;
@@ -130,13 +131,15 @@ export function hopSteps(h: HopInput, hopCount: number): HopOutput {
     if (install.method === 'meshctl') {
       const flags = deployFlagsFromValues(carried, to, h.deployFlagChanges);
       notes.push(...flags.warnings);
-      steps.push(step(n, 'deploy', `nginx-meshctl ${to} deploy with the install's settings`, {}, [meshctlDeploy(meshctl(to, '--meshctl'), flags.result)], { version: to, flags: flags.result }));
+      const target = meshctl(to, '--meshctl');
+      // undo: how --resume removes a half-installed release of this deploy (deploy-health.ts) before deploying again.
+      steps.push(step(n, 'deploy', `nginx-meshctl ${to} deploy with the install's settings`, {}, [meshctlDeploy(target, flags.result)], { version: to, flags: flags.result, undo: meshctlRemove(target), expect: expectedSettings(flags.result) }));
     } else if (helm) {
       const values = valuesForTarget(carried, to, h.deployFlagChanges);
       notes.push(...values.warnings);
       const valuesFile = `${hopDir}/values-${to}.yaml`;
       steps.push(step(n, 'deploy', `helm install ${release} chart ${chart.version ?? chart.ref} (NSM ${to}) with the carried-over values`, {},
-        [helmInstall(helm, { release, chart, valuesFile })], { version: to, release, chart, valuesFile, values: values.result }));
+        [helmInstall(helm, { release, chart, valuesFile })], { version: to, release, chart, valuesFile, values: values.result, undo: helmUninstall(helm, release) }));
     }
     steps.push(step(n, 'restore', `Restore the custom resources from ${hopDir}`, {}, [], { from: hopDir, targetVersion: to }));
   }

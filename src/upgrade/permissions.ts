@@ -45,6 +45,8 @@ export const stepPermissions: Readonly<Record<StepKind, readonly Permission[]>> 
     { verb: 'delete', group: '', resource: 'secrets', namespace: '$mesh', why: 'Helm deletes the release records' },
     { verb: 'delete', group: 'apiextensions.k8s.io', resource: 'customresourcedefinitions', namespace: '', why: 'nginx-meshctl remove deletes the mesh CRDs' },
     { verb: 'delete', group: 'admissionregistration.k8s.io', resource: 'mutatingwebhookconfigurations', namespace: '', why: 'remove the sidecar injector webhook' },
+    { verb: 'list', group: '', resource: 'secrets', namespace: '', why: 'look for mesh-chart releases in every namespace before finishing a removal\'s cleanup' },
+    { verb: 'delete', group: '', resource: 'namespaces', namespace: '', why: 'finish a removal that left the mesh namespace (nginx-meshctl remove deletes it)' },
   ],
   'delete-crds': [
     { verb: 'delete', group: 'apiextensions.k8s.io', resource: 'customresourcedefinitions', namespace: '', why: 'helm uninstall leaves the CRDs behind' },
@@ -63,6 +65,8 @@ export const stepPermissions: Readonly<Record<StepKind, readonly Permission[]>> 
     { verb: 'create', group: 'apiextensions.k8s.io', resource: 'customresourcedefinitions', namespace: '', why: 'deploy installs the mesh CRDs' },
     { verb: 'create', group: 'admissionregistration.k8s.io', resource: 'mutatingwebhookconfigurations', namespace: '', why: 'deploy installs the sidecar injector webhook' },
     { verb: 'create', group: 'rbac.authorization.k8s.io', resource: 'clusterroles', namespace: '', why: 'deploy installs the control plane\'s cluster roles' },
+    { verb: 'list', group: '', resource: 'secrets', namespace: '', why: 'nginx-meshctl deploy refuses while a mesh-chart release exists in any namespace: wait until none is left' },
+    { verb: 'delete', group: 'apiextensions.k8s.io', resource: 'customresourcedefinitions', namespace: '', why: 'delete mesh CRDs an interrupted removal left (deploy refuses while they exist)' },
   ],
   restore: meshKinds.map((k) => ({ verb: 'create', ...k, namespace: '', why: `re-create backed-up ${k.resource}` })),
   restart: [

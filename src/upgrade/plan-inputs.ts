@@ -16,6 +16,7 @@ import { autoInjectLabel } from '../mesh/version-notes.ts';
 import { crosses, hopsBetween, normalizeVersion, releases } from '../mesh/versions.ts';
 import { listInjectedPods, namespaceLabels } from '../workloads/discover.ts';
 import { isLive, podOptedIn, type PodLike } from '../workloads/injection.ts';
+import { findMeshctlOnPath, pathDirectories, type ChosenBinary } from './meshctl-path.ts';
 import type { ChartSource, Install, PlanOptions, StrategyOption } from './types.ts';
 
 /** What the caller learned about one --meshctl/--meshctl-current argument. */
@@ -116,6 +117,17 @@ export interface PlanArgs {
   /** --deploy-flag NAME=VALUE, repeated. */
   deployFlag?: readonly string[] | undefined;
   labelNamespaces: boolean;
+  /** The PATH to search for nginx-meshctl when --meshctl/--meshctl-current leave a version without a binary. */
+  pathEnv?: string | undefined;
+}
+
+/** --meshctl/--meshctl-current first; PATH fills the versions they leave without a binary. */
+async function meshctlFor(deps: Deps, install: Install, args: PlanArgs, targets: readonly string[]): Promise<{ binaries: Record<string, string>; found: Record<string, ChosenBinary> }> {
+  const binaries = await resolveMeshctlBinaries(deps, args.meshctl ?? [], args.meshctlCurrent, install.version, targets);
+  const missing = [install.version, ...targets].filter((v) => !(v in binaries));
+  const found = missing.length ? await findMeshctlOnPath(deps, pathDirectories(args.pathEnv), missing) : {};
+  for (const [v, b] of Object.entries(found)) binaries[v] = b.path;
+  return { binaries, found };
 }
 
 export const defaultChartRef = 'nginx-stable/nginx-service-mesh';
@@ -165,8 +177,8 @@ export async function gatherPlanInputs(deps: Deps, install: Install, args: PlanA
   const to = normalizeVersion(args.to);
   const hops = to ? hopsBetween(install.version, to) : [];
   const toTwo = hops.some((h) => crosses(h, '2.0.0'));
-  const [meshctlBinaries, helm, chart, unlabelled] = await Promise.all([
-    install.method === 'meshctl' ? resolveMeshctlBinaries(deps, args.meshctl ?? [], args.meshctlCurrent, install.version, hops.map((h) => h.to)) : Promise.resolve({}),
+  const [meshctl, helm, chart, unlabelled] = await Promise.all([
+    install.method === 'meshctl' ? meshctlFor(deps, install, args, hops.map((h) => h.to)) : Promise.resolve({ binaries: {}, found: {} }),
     install.method === 'helm' ? detectHelm(deps, args.helm ?? 'helm') : Promise.resolve(undefined),
     resolveChartSource(deps, args.chart),
     // The mesh's own namespace is never injected by a real mesh: leave it out.
@@ -175,7 +187,8 @@ export async function gatherPlanInputs(deps: Deps, install: Install, args: PlanA
   return {
     to: args.to,
     strategy: args.strategy,
-    meshctlBinaries,
+    meshctlBinaries: meshctl.binaries,
+    meshctlFound: meshctl.found,
     helm,
     chart,
     deployFlagChanges: parseDeployFlags(args.deployFlag ?? []),

@@ -120,5 +120,7 @@ export function buildPlan(install: Install, opts: PlanOptions): Plan {
     // A redeploy carries only what the target keeps: later hops see the translated values.
     if (choice.strategy === 'manual') values = valuesForTarget(values, p.to).result;
   });
-  return { ...base, hops, warnings, refusals };
+  const used = new Set(hops.flatMap((h) => h.steps.flatMap((s) => s.commands.map((c) => c.bin))));
+  const binaries = Object.entries(opts.meshctlFound ?? {}).filter(([, b]) => used.has(b.path)).map(([version, b]) => ({ version, path: b.path, why: b.why }));
+  return { ...base, hops, warnings, refusals, ...(binaries.length ? { binaries } : {}) };
 }

@@ -4,7 +4,8 @@
  * problem at once); `assertPreflight` throws PreflightError (exit 3, nothing changed).
  *
  * Checks: api (server reachable), permissions (SelfSubjectAccessReview per requiredPermissions),
- * binaries (nginx-meshctl of each needed version; helm 3.14+ or 4), chart (helm path: every hop's
+ * binaries (nginx-meshctl of each needed version, accepting every flag the plan passes it and the
+ * first hop's command in its own dry run: preflight-commands.ts; helm 3.14+ or 4), chart (helm path: every hop's
  * chart can be fetched), release (not stuck in
  * pending-*), control-plane (no Deployment mid-rollout, every pod ready, in the mesh namespace),
  * backup-dir (absent or empty, and writable).
@@ -17,6 +18,7 @@ import { helmShowChart, helmVersion, parseHelmVersion, type ChartRef } from '../
 import { meshctlVersion, parseMeshctlVersion } from '../controlplane/meshctl.ts';
 import { collectionPath, core } from '../kube/paths.ts';
 import { describePermission, requiredPermissions } from './permissions.ts';
+import { checkDryRuns, checkPlannedFlags } from './preflight-commands.ts';
 import type { Install, Plan } from './types.ts';
 
 export interface PreflightFailure {
@@ -184,7 +186,15 @@ export const checkBackupDir: Check = async (deps, { backupDir, resume }) => {
 export async function preflightChecks(deps: Deps, input: PreflightInput): Promise<PreflightFailure[]> {
   const api = await checkApi(deps, input);
   // Charts are fetched with the helm binary: check them only once the binaries passed (no echo of the same problem).
-  const binariesThenCharts: Check = async (d, i) => { const b = await checkBinaries(d, i); return b.length ? b : checkCharts(d, i); };
+  // Likewise each nginx-meshctl command is checked against its binary (flags, then a dry run) only once the versions are right.
+  const binariesThenCharts: Check = async (d, i) => {
+    const b = await checkBinaries(d, i);
+    if (b.length) return b;
+    const flags = await checkPlannedFlags(d, i.plan);
+    if (flags.length) return flags;
+    const dry = api.length ? [] : await checkDryRuns(d, i.plan);
+    return dry.length ? dry : checkCharts(d, i);
+  };
   const local = [binariesThenCharts, checkBackupDir, checkRelease];
   const cluster = api.length ? [] : [checkPermissions, checkControlPlane];
   const results = await Promise.all([...local, ...cluster].map(async (c) => {

@@ -11,6 +11,10 @@ import { restartWorkloads, skewReport, type RestartResult } from '../workloads/i
 import { waitForSentinelGone } from '../controlplane/sentinel.ts';
 import { applyCrdsFromYaml, deleteMeshCrds } from './step-crds.ts';
 import { installedNow, waitForHelmIdle, waitForNamespaceSettled } from './live-state.ts';
+import { finishRemoval, waitForNoMeshTrace } from './mesh-traces.ts';
+import { checkDeployed } from './deploy-health.ts';
+import { checkCarriedSettings } from './settings-check.ts';
+import type { Command } from '../controlplane/runner.ts';
 import { reinjectWorkloads } from './reinject.ts';
 import type { WorkloadRef } from '../workloads/owners.ts';
 import { objectPath, core } from '../kube/paths.ts';
@@ -42,8 +46,8 @@ export interface StepOutcome {
 
 type Executor = (ctx: StepContext) => Promise<StepOutcome>;
 
-async function runCommands(ctx: StepContext): Promise<void> {
-  for (const cmd of ctx.step.commands) {
+async function runCommands(ctx: StepContext, commands: readonly Command[] = ctx.step.commands): Promise<void> {
+  for (const cmd of commands) {
     ctx.progress(formatCommand(cmd));
     const res = await ctx.deps.exec.run({ ...cmd, timeoutMs: cmd.timeoutMs ?? ctx.timeoutMs + 60_000 });
     if (res.exitCode !== 0) {
@@ -105,7 +109,17 @@ const executors: Record<StepKind, Executor> = {
   async remove(ctx) {
     await waitForHelmIdle(ctx.deps, ctx.plan.namespace, ctx.plan.release, ctx.timeoutMs, ctx.progress);
     const now = await installedNow(ctx.deps, ctx.plan.namespace, ctx.plan.release);
-    if (!now) return { skipped: 'no mesh installed: already removed' };
+    // Real nginx-meshctl remove skips deleting the CRDs and the namespace when its uninstall reported
+    // an error (a failed hook), and a killed run may stop between the two: finish that cleanup here.
+    const finish = async (): Promise<string | undefined> => {
+      if (ctx.hop.method !== 'meshctl') return undefined;
+      const done = await finishRemoval(ctx.deps, { namespace: ctx.plan.namespace, keepNamespace: ctx.plan.environment === 'openshift' });
+      if (done.length === 0) return undefined;
+      const line = `the removal left part of its cleanup undone; deleted it: ${done.join(', ')}`;
+      ctx.progress(line);
+      return line;
+    };
+    if (!now) { const cleaned = await finish(); return { skipped: 'no mesh installed: already removed', ...(cleaned ? { data: { cleaned } } : {}) }; }
     try {
       await runCommands(ctx);
     } catch (err) {
@@ -113,9 +127,11 @@ const executors: Record<StepKind, Executor> = {
       if (await installedNow(ctx.deps, ctx.plan.namespace, ctx.plan.release)) throw err;
       const warning = `the removal reported an error, but the mesh is gone: ${(err as Error).message.split('\n').slice(-2).join(' ')}`;
       ctx.progress(warning);
-      return { data: { warning } };
+      const cleaned = await finish();
+      return { data: { warning, ...(cleaned ? { cleaned } : {}) } };
     }
-    return {};
+    const cleaned = await finish();
+    return cleaned ? { data: { cleaned } } : {};
   },
   async 'delete-crds'(ctx) {
     const names = await deleteMeshCrds(ctx.deps, p<string>(ctx, 'labelSelector'), ctx.timeoutMs);
@@ -135,14 +151,33 @@ const executors: Record<StepKind, Executor> = {
     await waitForNamespaceSettled(ctx.deps, ctx.plan.namespace, ctx.timeoutMs, ctx.progress);
     await waitForHelmIdle(ctx.deps, ctx.plan.namespace, ctx.plan.release, ctx.timeoutMs, ctx.progress);
     const now = await installedNow(ctx.deps, ctx.plan.namespace, ctx.plan.release);
-    if (now?.version === ctx.hop.to) return { skipped: `NSM ${ctx.hop.to} is already deployed` };
+    let redeployed: string | undefined;
+    if (now?.version === ctx.hop.to) {
+      // A deploy an earlier run started may have failed (release installed, control plane never healthy).
+      const verdict = await checkDeployed(ctx.deps, { namespace: ctx.plan.namespace, version: ctx.hop.to, releaseStatus: now.releaseStatus, graceMs: Math.min(ctx.timeoutMs, 180_000), progress: ctx.progress, signal: ctx.signal });
+      if (verdict.state === 'healthy') return { skipped: `NSM ${ctx.hop.to} is already deployed` };
+      const undo = ctx.step.params.undo as Command | undefined;
+      if (!undo) throw new StepError(ctx.step.id, `NSM ${ctx.hop.to} is half-installed (${verdict.why})`, 'Remove it (nginx-meshctl remove, or helm uninstall), then resume.');
+      redeployed = `an earlier deploy of NSM ${ctx.hop.to} failed (${verdict.why}): removed the half-installed release and deployed again`;
+      ctx.progress(`an earlier deploy of NSM ${ctx.hop.to} failed (${verdict.why}): removing the half-installed release, then deploying again`);
+      await runCommands(ctx, [undo]);
+      if (ctx.hop.method === 'meshctl') await finishRemoval(ctx.deps, { namespace: ctx.plan.namespace, keepNamespace: ctx.plan.environment === 'openshift' });
+      await waitForNamespaceSettled(ctx.deps, ctx.plan.namespace, ctx.timeoutMs, ctx.progress);
+    }
+    // Real nginx-meshctl deploy refuses while any trace of a mesh exists (any namespace): wait, showing what is left.
+    // CRDs that no release owns and nobody is deleting (a remove or deploy killed half-way) would never go: delete them.
+    if (ctx.hop.method === 'meshctl' && !now && !redeployed) {
+      const cleaned = await finishRemoval(ctx.deps, { namespace: ctx.plan.namespace, keepNamespace: true });
+      if (cleaned.length) ctx.progress(`deleted what an interrupted removal left: ${cleaned.join(', ')}`);
+    }
+    if (ctx.hop.method === 'meshctl') await waitForNoMeshTrace(ctx.deps, { namespace: ctx.plan.namespace, timeoutMs: ctx.timeoutMs, progress: ctx.progress, signal: ctx.signal });
     const valuesFile = ctx.step.params.valuesFile as string | undefined;
     if (valuesFile) {
       await ctx.deps.fs.mkdir(path.dirname(valuesFile), { recursive: true, mode: 0o700 });
       await ctx.deps.fs.writeFile(valuesFile, dump(ctx.step.params.values ?? {}), { mode: 0o600 });
     }
     await runCommands(ctx);
-    return {};
+    return redeployed ? { data: { redeployed } } : {};
   },
   async restore(ctx) {
     const r = await restoreBackup(ctx.deps, { dir: p(ctx, 'from'), onConflict: 'skip', dryRun: false, timeoutMs: ctx.timeoutMs, concurrency: ctx.concurrency, targetMeshVersion: p(ctx, 'targetVersion'), signal: ctx.signal });
@@ -185,7 +220,10 @@ const executors: Record<StepKind, Executor> = {
     const backupDir = p<string>(ctx, 'backup');
     const r = await compareWithBackup(ctx.deps, { dir: backupDir, targetMeshVersion: version });
     for (const d of r.differences) unresolved.push(`${d.kind} ${d.namespace}/${d.name}: ${d.state === 'missing' ? `missing from the cluster (it is in the backup: kubectl nsm-upgrade restore --from ${backupDir})` : 'differs from the backup'}`);
-    ctx.progress(`control plane ${report.controlPlane.version}; ${report.pods} injected pods ${JSON.stringify(report.byVersion)}; ${r.objects} custom resources checked`);
+    // A manual hop: every setting its deploy carried must be on the new mesh (release values; on 2.0 the MeshConfig too).
+    const expected = ctx.hop.steps.find((s) => s.kind === 'deploy')?.params.expect as Record<string, unknown> | undefined;
+    if (expected) unresolved.push(...await checkCarriedSettings(ctx.deps, { namespace: p(ctx, 'namespace'), release: ctx.plan.release, version, expected }));
+    ctx.progress(`control plane ${report.controlPlane.version}; ${report.pods} injected pods ${JSON.stringify(report.byVersion)}; ${r.objects} custom resources checked${expected ? `; ${Object.keys(expected).length} carried settings checked` : ''}`);
     return { data: { controlPlane: report.controlPlane.version, byVersion: report.byVersion, objects: r.objects }, unresolved };
   },
 };

@@ -31,6 +31,8 @@ export interface PlanOptions {
    * manual hops, each hop's source (remove).
    */
   meshctlBinaries: Readonly<Record<string, string>>;
+  /** The binaries of meshctlBinaries that were found on PATH (not given), with why each was chosen. */
+  meshctlFound?: Readonly<Record<string, { path: string; why: string }>> | undefined;
   /** helm binary and its major version (from `helm version --short`); needed on the helm method. */
   helm: { bin: string; major: 3 | 4 } | undefined;
   chart: ChartSource;
@@ -119,4 +121,6 @@ export interface Plan {
   warnings: PlanWarning[];
   /** When non-empty, the plan must not run (the CLI exits 2 and lists each with its fix). */
   refusals: Refusal[];
+  /** nginx-meshctl binaries the plan uses that were found on PATH, and why each was chosen (absent when all were given). */
+  binaries?: { version: string; path: string; why: string }[];
 }

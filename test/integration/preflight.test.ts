@@ -10,14 +10,30 @@ import { PreflightError } from '../../src/errors.ts';
 import { createKube } from '../../src/kube/client.ts';
 import type { Deps } from '../../src/deps.ts';
 import type { PlanOptions } from '../../src/upgrade/types.ts';
-import { clusterEnv, kubeconfigPath, kubectl, repoRoot, testDeps, testKube, uniqueName } from '../support/cluster.ts';
+import { clusterEnv, kubeconfigPath, kubectl, repoRoot, runTool, testDeps, testKube, uniqueName } from '../support/cluster.ts';
 import { deploymentManifest, dropNamespace, plantMesh, waitAvailable } from './detect-plant.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nsm-preflight-'));
-/** A stand-in that only answers `version`, as nginx-meshctl does on its first line. */
-function fakeMeshctl(name: string, says: string): string {
+const helpFixtures = path.join(repoRoot, 'test/fixtures/meshctl-help/1.7.0');
+/**
+ * A stand-in that answers `version` (as nginx-meshctl does on its first line) and `<command> --help`
+ * with the real 1.7.0 binary's captured help, less the flags in `lacks`; it has no hidden --dry-run.
+ */
+function fakeMeshctl(name: string, says: string, lacks: readonly string[] = []): string {
   const p = path.join(tmp, name);
-  fs.writeFileSync(p, `#!/bin/sh\nif [ "$1" = version ]; then echo "nginx-meshctl - v${says}"; echo "nginx-mesh-api - unknown"; exit 0; fi\nexit 1\n`, { mode: 0o755 });
+  const helpDir = path.join(tmp, `${name}.help`);
+  fs.mkdirSync(helpDir, { recursive: true });
+  for (const c of ['deploy', 'upgrade', 'remove']) {
+    const lines = fs.readFileSync(path.join(helpFixtures, `${c}.txt`), 'utf8').split('\n').filter((l) => !lacks.some((f) => l.includes(`--${f} `)));
+    fs.writeFileSync(path.join(helpDir, `${c}.txt`), lines.join('\n'));
+  }
+  fs.writeFileSync(p, [
+    '#!/bin/sh',
+    'for a in "$@"; do [ "$a" = --dry-run ] && { echo "Error: unknown flag: --dry-run" >&2; exit 1; }; done',
+    `if [ "$1" = version ]; then echo "nginx-meshctl - v${says}"; echo "nginx-mesh-api - unknown"; exit 0; fi`,
+    `if [ "$2" = --help ] && [ -f "${helpDir}/$1.txt" ]; then cat "${helpDir}/$1.txt"; exit 0; fi`,
+    'exit 1', '',
+  ].join('\n'), { mode: 0o755 });
   return p;
 }
 
@@ -80,6 +96,19 @@ describe('preflight on the real API server', () => {
     expect((err as PreflightError).failures.length).toBe(failures.length);
     // A resumed run may reuse its own backup directory.
     expect((await preflightChecks(deps, { plan, install, backupDir: used, resume: true })).some((f) => f.check === 'backup-dir')).toBe(false);
+  });
+
+  it('refuses a plan whose deploy passes a flag the target binary lacks: exit 3 through the CLI, naming the flag and the binary; nothing removed', async () => {
+    const target = fakeMeshctl('old-build-1.7.0', '1.7.0', ['mtls-mode']);
+    const current = fakeMeshctl('cur-1.6.0', '1.6.0');
+    const backupDir = path.join(tmp, 'flag-refused');
+    const r = await runTool(['--to', '1.7.0', '--mesh-namespace', good, '--meshctl', target, '--meshctl-current', current, '--deploy-flag', 'mtls-mode=strict', '--backup-dir', backupDir, '--yes']);
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr).toContain(`but ${target} (nginx-meshctl 1.7.0) has no deploy flag --mtls-mode`);
+    expect(r.stderr).toMatch(/nothing was removed/);
+    // Nothing ran: the mesh is as it was and no backup was written.
+    expect((await detectInstall(await testDeps(), { meshNamespace: good })).version).toBe('1.6.0');
+    expect(fs.existsSync(path.join(backupDir, 'manifest.json'))).toBe(false);
   });
 
   it('checks the helm binary: Helm 4 passes, a missing one names --helm', async () => {

@@ -25,25 +25,39 @@ describe('deploy settings table', () => {
 });
 
 describe('deployFlagsFromValues (meshctl manual path)', () => {
-  it('passes nothing for an install on chart defaults (the image tag is never carried)', () => {
-    expect(deployFlagsFromValues(defaults16, '1.7.0')).toEqual({ result: [], warnings: [] });
+  it('passes only --persistent-storage for an install on chart defaults (the flag defaults to auto, not on; the image tag is never carried)', () => {
+    expect(deployFlagsFromValues(defaults16, '1.7.0')).toEqual({ result: ['--persistent-storage', 'on'], warnings: [] });
+  });
+  it('maps a pull policy of Always to the hidden --pull-always; other policies have no flag and are dropped with a warning', () => {
+    const always = deployFlagsFromValues({ registry: { imagePullPolicy: 'Always' } }, '2.0.0');
+    expect(always).toEqual({ result: ['--pull-always'], warnings: [] });
+    const never = deployFlagsFromValues({ registry: { imagePullPolicy: 'Never' } }, '1.7.0');
+    expect(never.result).toEqual([]);
+    expect(never.warnings).toEqual([expect.stringMatching(/registry\.imagePullPolicy="Never" is dropped: nginx-meshctl deploy has no flag for it/)]);
+    expect(deployFlagsFromValues({}, '1.7.0', { 'pull-always': 'true' }).result).toEqual(['--pull-always']);
+    expect(JSON.stringify(deployFlagsFromValues({ registry: { imagePullPolicy: 'Always' } }, '1.7.0'))).not.toContain('pull-policy');
+  });
+  it('carries 1.x disabled namespaces as the deprecated --disabled-namespaces, dropped at 2.0', () => {
+    const values = { autoInjection: { disable: false, disabledNamespaces: ['x', 'y'], enabledNamespaces: [] } };
+    expect(deployFlagsFromValues(values, '1.7.0').result).toEqual(['--disabled-namespaces', 'x,y']);
+    expect(deployFlagsFromValues(values, '2.0.0').warnings.join('\n')).toMatch(/autoInjection\.disabledNamespaces=\["x","y"\] \(--disabled-namespaces\) is dropped: 2\.0\.0 removed it/);
   });
   it('carries every non-default setting as its flag', () => {
     const values = { ...defaults16, environment: 'openshift', enableUDP: true, registry: { ...defaults16.registry, server: 'mirror.local/nsm', disablePublicImages: true },
       mtls: { ...defaults16.mtls, mode: 'strict', trustDomain: 'corp.example' }, enabledNamespaces: ['a', 'b'], telemetry: { samplerRatio: 0.5, exporters: { otlp: { host: 'otel.obs', port: 4317 } } } };
     expect(deployFlagsFromValues(values, '1.7.0').result).toEqual([
       '--environment', 'openshift', '--registry-server', 'mirror.local/nsm', '--disable-public-images', '--enable-udp', '--enabled-namespaces', 'a,b',
-      '--telemetry-sampler-ratio', '0.5', '--telemetry-exporters', 'type=otlp,host=otel.obs,port=4317', '--mtls-mode', 'strict', '--mtls-trust-domain', 'corp.example',
+      '--telemetry-sampler-ratio', '0.5', '--telemetry-exporters', 'type=otlp,host=otel.obs,port=4317', '--mtls-mode', 'strict', '--mtls-trust-domain', 'corp.example', '--persistent-storage', 'on',
     ]);
   });
   it('drops settings the target removed, one warning each', () => {
     const values = { ...defaults16, disableAutoInjection: true, enabledNamespaces: ['a'], tracing: { backend: 'zipkin', address: 'zipkin.obs:9411', sampleRate: 0.1 } };
+    // 1.7 still accepts the OpenTracing flags (deprecated, hidden; the flag for the rate is --sample-rate).
     const to17 = deployFlagsFromValues(values, '1.7.0');
-    expect(to17.result).toEqual(['--disable-auto-inject', '--enabled-namespaces', 'a']);
-    expect(to17.warnings).toHaveLength(3);
-    expect(to17.warnings.join('\n')).toMatch(/tracing\.backend="zipkin" \(--tracing-backend\) is dropped: 1\.7\.0 removed it/);
+    expect(to17.result).toEqual(['--disable-auto-inject', '--enabled-namespaces', 'a', '--tracing-address', 'zipkin.obs:9411', '--tracing-backend', 'zipkin', '--sample-rate', '0.1', '--persistent-storage', 'on']);
+    expect(to17.warnings).toEqual([]);
     const to20 = deployFlagsFromValues(values, '2.0.0');
-    expect(to20.result).toEqual([]);
+    expect(to20.result).toEqual(['--persistent-storage', 'on']);
     expect(to20.warnings.map((w) => w.split(' ')[0])).toEqual(['disableAutoInjection=true', 'enabledNamespaces=["a"]', 'tracing.address="zipkin.obs:9411"', 'tracing.backend="zipkin"', 'tracing.sampleRate=0.1']);
   });
   it('keeps tracing flags for a 1.5 -> 1.6 hop', () => {
@@ -74,10 +88,10 @@ describe('valuesForTarget (helm manual path)', () => {
     expect(r.warnings.map((w) => w.split(' ')[0])).toEqual(['disableAutoInjection=true', 'tracing.backend="zipkin"']);
     expect(values.disableAutoInjection).toBe(true);
   });
-  it('1.7 keeps the 1.x injection values but drops tracing', () => {
+  it('1.7 keeps the 1.x injection values and the deprecated tracing', () => {
     const r = valuesForTarget({ enabledNamespaces: ['a'], tracing: { backend: 'zipkin' } }, '1.7.0');
-    expect(r.result).toEqual({ enabledNamespaces: ['a'], tracing: {} });
-    expect(r.warnings).toHaveLength(1);
+    expect(r.result).toEqual({ enabledNamespaces: ['a'], tracing: { backend: 'zipkin' } });
+    expect(r.warnings).toHaveLength(0);
   });
   it('does not add an image tag the install did not pin', () => {
     expect(valuesForTarget({ mtls: { mode: 'strict' } }, '1.7.0').result).toEqual({ mtls: { mode: 'strict' } });

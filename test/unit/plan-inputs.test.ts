@@ -49,7 +49,7 @@ describe('requiredPermissions', () => {
   it('lists each permission once, in the mesh namespace where scoped, with the steps that need it', () => {
     const perms = requiredPermissions(buildPlan(install, opts));
     const crdDelete = perms.find((p) => p.verb === 'delete' && p.resource === 'customresourcedefinitions')!;
-    expect(crdDelete.steps).toEqual(['hop1.remove']);
+    expect(crdDelete.steps).toEqual(['hop1.remove', 'hop1.deploy']);
     expect(describePermission(crdDelete)).toBe('delete customresourcedefinitions.apiextensions.k8s.io (all namespaces / cluster-wide)');
     expect(perms.find((p) => p.verb === 'watch' && p.resource === 'jobs')!.namespace).toBe('nginx-mesh');
     expect(new Set(perms.map((p) => `${p.verb} ${p.group} ${p.resource} ${p.namespace}`)).size).toBe(perms.length);

@@ -87,15 +87,15 @@ describe('buildPlan: refusals name the fix', () => {
   });
   it('a missing nginx-meshctl for a hop', () => {
     const p = buildPlan(install(), options({ meshctlBinaries: { '1.6.0': '/bin/old' } }));
-    expect(p.refusals).toEqual([{ id: 'meshctl-missing', message: 'hop 1 (1.6.0 -> 1.7.0) needs nginx-meshctl 1.7.0, which was not given', fix: 'pass --meshctl PATH for 1.7.0 (or a directory containing nginx-meshctl-1.7.0 or 1.7.0/nginx-meshctl)' }]);
+    expect(p.refusals).toEqual([{ id: 'meshctl-missing', message: 'hop 1 (1.6.0 -> 1.7.0) needs nginx-meshctl 1.7.0, which was not given and is not on PATH', fix: 'pass --meshctl PATH for 1.7.0 (or a directory containing nginx-meshctl-1.7.0 or 1.7.0/nginx-meshctl), or install nginx-meshctl 1.7.0 on PATH as nginx-meshctl-1.7.0, nginx-meshctl-v1.7.0 or nginx-meshctl' }]);
   });
   it('a missing installed-version binary on the manual path names --meshctl-current', () => {
     const p = buildPlan(install(), options({ strategy: 'manual', meshctlBinaries: { '1.7.0': '/bin/new' } }));
-    expect(p.refusals.map((r) => r.fix)).toEqual(['pass --meshctl-current PATH for 1.6.0 (or a directory containing nginx-meshctl-1.6.0 or 1.6.0/nginx-meshctl)']);
+    expect(p.refusals.map((r) => r.fix)).toEqual(['pass --meshctl-current PATH for 1.6.0 (or a directory containing nginx-meshctl-1.6.0 or 1.6.0/nginx-meshctl), or install nginx-meshctl 1.6.0 on PATH as nginx-meshctl-1.6.0, nginx-meshctl-v1.6.0 or nginx-meshctl']);
   });
   it('each missing binary once, even when two hops need it', () => {
     const p = buildPlan(install(), options({ to: '2.0.0', strategy: 'manual', meshctlBinaries: { '1.6.0': '/a', '2.0.0': '/c' } }));
-    expect(p.refusals.map((r) => r.fix)).toEqual(['pass --meshctl PATH for 1.7.0 (or a directory containing nginx-meshctl-1.7.0 or 1.7.0/nginx-meshctl)']);
+    expect(p.refusals.map((r) => r.fix)).toEqual(['pass --meshctl PATH for 1.7.0 (or a directory containing nginx-meshctl-1.7.0 or 1.7.0/nginx-meshctl), or install nginx-meshctl 1.7.0 on PATH as nginx-meshctl-1.7.0, nginx-meshctl-v1.7.0 or nginx-meshctl']);
   });
   it('helm install without a helm binary', () => {
     expect(ids(buildPlan(install({ method: 'helm', release: 'nsm' }), options({ helm: undefined })))).toEqual(['helm-missing']);
@@ -180,11 +180,11 @@ describe('buildPlan: warnings from the version notes', () => {
     const p = buildPlan(install({ version: '1.4.1' }), options({ to: '1.5.0' }));
     expect(p.warnings.map((w) => w.id)).toEqual(['bundled-observability-removed', 'httproutegroup-headers-object']);
   });
-  it('later hops see the values an earlier redeploy carried (tracing dropped at 1.7 is not reported again at 2.0)', () => {
+  it('later hops see the values an earlier redeploy carried (1.7 keeps OpenTracing, deprecated: 2.0 reports it after a 1.7 redeploy too)', () => {
     const values = { tracing: { backend: 'zipkin' } };
     const removed = (p: Plan) => p.warnings.find((w) => w.id === 'deploy-flags-removed');
     expect(removed(buildPlan(install({ values }), options({ to: '2.0.0' })))?.items).toEqual(['tracing.backend="zipkin"']);
-    expect(removed(buildPlan(install({ values, environment: 'openshift' }), options({ to: '2.0.0' })))).toBeUndefined();
+    expect(removed(buildPlan(install({ values, environment: 'openshift' }), options({ to: '2.0.0' })))?.items).toEqual(['tracing.backend="zipkin"']);
   });
   it('detection doubts are carried as warnings', () => {
     expect(buildPlan(install({ warnings: ['something odd'] }), options()).warnings[0]).toEqual({ id: 'detect', hop: undefined, message: 'something odd', items: [] });

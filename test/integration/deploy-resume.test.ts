@@ -1,0 +1,71 @@
+/**
+ * A deploy that failed is not "done" on --resume. The real nginx-meshctl installs the release
+ * without waiting, then gives up (exit 1) when the control plane never gets healthy, leaving the
+ * release installed. Here a wrapper around the 1.7.0 stand-in does the same on its first deploy:
+ * it deploys, makes the control plane unschedulable (Recreate, a node selector no node has, a 1 s
+ * progress deadline) and exits 1. The resumed run must see the half-installed release from the
+ * Deployment's readiness, remove it, deploy again, and converge with nothing lost.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { expectConverged, setUpMesh, toolArgs, type Scenario, type ScenarioOptions } from '../support/upgrade-scenario.ts';
+import { clusterEnv, runTool } from '../support/cluster.ts';
+import { chartsDir, meshctlBin } from '../support/mesh-scenario.ts';
+
+let current: Scenario | undefined;
+let tmp: string | undefined;
+afterEach(async () => {
+  await current?.cleanup(); current = undefined;
+  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+/** nginx-meshctl 1.7.0 whose first deploy leaves a control plane that never becomes ready, and exits 1. */
+function failingFirstDeploy(dir: string, namespace: string): string {
+  const bin = path.join(dir, 'nginx-meshctl-1.7.0');
+  const patch = JSON.stringify({ spec: { progressDeadlineSeconds: 1, strategy: { type: 'Recreate', rollingUpdate: null }, template: { spec: { nodeSelector: { 'nsm-upgrade-test/no-such-node': 'true' } } } } });
+  fs.writeFileSync(bin, [
+    '#!/bin/sh',
+    `real='${meshctlBin('1.7.0')}'`,
+    `marker='${path.join(dir, 'failed-once')}'`,
+    // --help and --dry-run (the tool's preflight) pass straight through.
+    'case " $* " in *" --help "*|*" --dry-run "*) exec "$real" "$@";; esac',
+    'case " $* " in *" deploy "*)',
+    '  if [ ! -f "$marker" ]; then',
+    '    "$real" "$@" || exit $?',
+    '    touch "$marker"',
+    `    '${clusterEnv().KUBECTL}' -n '${namespace}' patch deployment nginx-mesh-api --type merge -p '${patch}' >/dev/null || exit 2`,
+    '    echo "Connection to NGINX Service Mesh API Server failed." >&2',
+    '    exit 1',
+    '  fi;;',
+    'esac',
+    'exec "$real" "$@"', '',
+  ].join('\n'), { mode: 0o755 });
+  return bin;
+}
+
+describe('a failed deploy, then --resume', () => {
+  it('removes the half-installed release, deploys again and converges', async () => {
+    const o: ScenarioOptions & { to: string } = { method: 'meshctl', from: '1.6.0', to: '1.7.0' };
+    current = await setUpMesh(o);
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nsm-deploy-resume-'));
+    const target = failingFirstDeploy(tmp, current.meshNamespace);
+    const args = toolArgs(current, o, ['--strategy', 'manual']).filter((a) => a !== meshctlBin('1.7.0'));
+    args.push('--meshctl', target);
+    const env = { NSM_CHARTS_DIR: chartsDir };
+    const first = await runTool(args, { env });
+    expect(first.exitCode, first.stderr).toBe(1);
+    expect(first.stdout + first.stderr).toMatch(/hop1\.deploy/);
+    expect(fs.existsSync(path.join(tmp, 'failed-once'))).toBe(true);
+
+    const resumed = await runTool(['--resume', current.backupDir, '--yes', '--timeout', '3m'], { env });
+    expect(resumed.exitCode, resumed.stderr).toBe(0);
+    expect(resumed.stdout + resumed.stderr).toMatch(/an earlier deploy of NSM 1\.7\.0 failed \(Deployment nginx-mesh-api (stopped progressing|has no ready replica)/);
+    await expectConverged(current, '1.7.0');
+    // The broken control plane is gone: the redeployed one is ready (without the fix, resume skipped the deploy as "done").
+    const api = await current.kube.request<{ spec?: { template?: { spec?: { nodeSelector?: object } } }; status?: { readyReplicas?: number } }>({ path: `/apis/apps/v1/namespaces/${current.meshNamespace}/deployments/nginx-mesh-api` });
+    expect(api.spec?.template?.spec?.nodeSelector).toBeUndefined();
+    expect(api.status?.readyReplicas ?? 0).toBeGreaterThanOrEqual(1);
+  });
+});

@@ -10,6 +10,7 @@ import { assertPreflight } from '../upgrade/preflight.ts';
 import { readJournal } from '../upgrade/journal.ts';
 import { retargetKubeconfig } from '../upgrade/retarget.ts';
 import { acquireLease } from '../upgrade/lease.ts';
+import { withChildKubeconfig } from '../upgrade/child-kubeconfig.ts';
 import { resumeCommand, runPlan, type RunResult } from '../upgrade/run.ts';
 import type { Plan } from '../upgrade/types.ts';
 import { createDeps } from './context.ts';
@@ -88,7 +89,7 @@ export const upgradeCommand: CommandModule = {
         return;
       }
       if (plan.hops.length === 0) { process.stdout.write(`NSM is already on ${plan.to}; nothing to do.\n`); return; }
-      await assertPreflight(deps, { plan, install, backupDir });
+      await withChildKubeconfig(deps, plan, () => assertPreflight(deps, { plan, install, backupDir }));
       if (format === 'text') process.stderr.write(formatPlan(plan, 'text'));
       await confirm(plan, argv.yes);
     }
@@ -116,10 +117,10 @@ export const upgradeCommand: CommandModule = {
     process.on('SIGTERM', onSignal);
     let result: RunResult;
     try {
-      result = await runPlan(deps, plan, {
+      result = await withChildKubeconfig(deps, plan, () => runPlan(deps, plan, {
         backupDir, timeoutMs, concurrency, restart: argv.restart, deleteBarePods: argv.deleteBarePods, output: format,
         argv: process.argv.slice(2), runId, resume, emit: (l) => process.stdout.write(l + '\n'), signal: ac.signal,
-      });
+      }));
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);

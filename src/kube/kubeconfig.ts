@@ -46,6 +46,23 @@ export function loadKubeConfig(opts: KubeconfigOptions): KubeConfig {
 }
 
 /**
+ * The kubeconfig for a child command that cannot be told a context: only the chosen context, its
+ * cluster and its user (paths made absolute by client-node), as JSON (a valid kubeconfig).
+ */
+export function minifiedKubeconfig(opts: KubeconfigOptions): string {
+  const kc = loadKubeConfig(opts);
+  const ctx = kc.getContextObject(kc.getCurrentContext())!;
+  const min = new KubeConfig();
+  min.loadFromOptions({
+    clusters: kc.getClusters().filter((c) => c.name === ctx.cluster),
+    users: kc.getUsers().filter((u) => u.name === ctx.user),
+    contexts: [ctx],
+    currentContext: ctx.name,
+  });
+  return min.exportConfig();
+}
+
+/**
  * With nothing to load, client-node's loadFromDefault invents a cluster at http://localhost:8080
  * (context "loaded-context"); kubectl instead says there is no configuration. Exported for tests.
  */

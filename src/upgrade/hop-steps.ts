@@ -15,6 +15,7 @@ import { expectedSettings } from './settings-check.ts';
 import { autoInjectLabel, controlPlaneDeployment } from '../mesh/version-notes.ts';
 import { findRelease } from '../mesh/versions.ts';
 import type { Command, Install, PlanOptions, Refusal, Step, StepKind, Strategy } from './types.ts';
+import { childKubeconfigPath } from './child-kubeconfig.ts';
 
 export interface HopInput {
   index: number;
@@ -82,7 +83,7 @@ export function hopSteps(h: HopInput, hopCount: number): HopOutput {
   const meshctl = (version: string, flag: '--meshctl' | '--meshctl-current'): MeshctlTarget => {
     const bin = opts.meshctlBinaries[version];
     if (!bin) refusals.push({ id: 'meshctl-missing', message: `hop ${n} (${from} -> ${to}) needs nginx-meshctl ${version}, which was not given and is not on PATH`, fix: meshctlMissingFix(version, flag) });
-    return { bin: bin ?? `nginx-meshctl-${version}`, namespace: ns, timeout: opts.timeout, kubeconfig: opts.kubeconfig };
+    return { bin: bin ?? `nginx-meshctl-${version}`, namespace: ns, timeout: opts.timeout, kubeconfig: opts.context ? childKubeconfigPath(opts.backupDir) : opts.kubeconfig };
   };
   let helm: HelmTarget | undefined;
   let chart: ChartRef = { ref: '' };
@@ -93,7 +94,7 @@ export function hopSteps(h: HopInput, hopCount: number): HopOutput {
     const c = chartForHop(opts, to, hopCount);
     if (isRefusal(c)) refusals.push(c); else chart = c;
   } else if (opts.context) {
-    notes.push(`nginx-meshctl has no --context flag: it uses the kubeconfig's current context, which must be "${opts.context}"`);
+    notes.push(`nginx-meshctl has no --context flag: its commands get a private kubeconfig holding only context "${opts.context}" (${childKubeconfigPath(opts.backupDir)}, 0600, removed after the run)`);
   }
   // The environment detect settled on (values, or --method/hints) is what the redeploy must use.
   const carried = h.values.environment === undefined && install.environment === 'kubernetes' ? h.values : { ...h.values, environment: install.environment };

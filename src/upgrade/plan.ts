@@ -10,6 +10,7 @@
  *   where --strategy in-place is refused;
  * - warnings from the version notes, listing what this install has that is affected.
  */
+import { childKubeconfigPath } from './child-kubeconfig.ts';
 import { unknownDeployFlags, valuesForTarget } from '../controlplane/deploy-flags.ts';
 import { valueAt } from '../mesh/release.ts';
 import { legacyTracingPaths, notesForHop, type VersionNote } from '../mesh/version-notes.ts';
@@ -122,5 +123,6 @@ export function buildPlan(install: Install, opts: PlanOptions): Plan {
   });
   const used = new Set(hops.flatMap((h) => h.steps.flatMap((s) => s.commands.map((c) => c.bin))));
   const binaries = Object.entries(opts.meshctlFound ?? {}).filter(([, b]) => used.has(b.path)).map(([version, b]) => ({ version, path: b.path, why: b.why }));
-  return { ...base, hops, warnings, refusals, ...(binaries.length ? { binaries } : {}) };
+  const child = install.method === 'meshctl' && opts.context ? { childKubeconfig: { path: childKubeconfigPath(opts.backupDir), context: opts.context, kubeconfig: opts.kubeconfig } } : {};
+  return { ...base, hops, warnings, refusals, ...(binaries.length ? { binaries } : {}), ...child };
 }

@@ -10,6 +10,7 @@
  * pending-*), control-plane (no Deployment mid-rollout, every pod ready, in the mesh namespace),
  * backup-dir (absent or empty, and writable).
  */
+import { childKubeconfigPath } from './child-kubeconfig.ts';
 import path from 'node:path';
 import { constants } from 'node:fs';
 import type { Deps } from '../deps.ts';
@@ -167,7 +168,7 @@ export const checkBackupDir: Check = async (deps, { backupDir, resume }) => {
   try {
     const st = await deps.fs.stat(backupDir);
     if (!st.isDirectory()) return [{ check: 'backup-dir', message: `--backup-dir ${backupDir} exists and is not a directory`, fix }];
-    if (!resume && (await deps.fs.readdir(backupDir)).length > 0) return [{ check: 'backup-dir', message: `--backup-dir ${backupDir} is not empty`, fix }];
+    if (!resume && (await deps.fs.readdir(backupDir)).filter((f) => f !== path.basename(childKubeconfigPath(backupDir))).length > 0) return [{ check: 'backup-dir', message: `--backup-dir ${backupDir} is not empty`, fix }];
     await deps.fs.access(backupDir, constants.W_OK);
     return [];
   } catch (err) {

@@ -9,13 +9,17 @@ const kubeconfigFlags = new Set(['-k', '--kubeconfig']);
  */
 export function retargetKubeconfig(plan: Plan, kubeconfig: string | undefined): Plan {
   if (!kubeconfig) return plan;
+  const child = plan.childKubeconfig;
+  // Commands pointed at the private kubeconfig keep it: it is written again from the new file.
+  const keep = (a: string) => child !== undefined && a === child.path;
   return {
     ...plan,
+    ...(child ? { childKubeconfig: { ...child, kubeconfig } } : {}),
     hops: plan.hops.map((hop) => ({
       ...hop,
       steps: hop.steps.map((step) => ({
         ...step,
-        commands: step.commands.map((cmd) => ({ ...cmd, args: cmd.args.map((a, i) => (i > 0 && kubeconfigFlags.has(cmd.args[i - 1]!) ? kubeconfig : a)) })),
+        commands: step.commands.map((cmd) => ({ ...cmd, args: cmd.args.map((a, i) => (i > 0 && kubeconfigFlags.has(cmd.args[i - 1]!) && !keep(a) ? kubeconfig : a)) })),
       })),
     })),
   };

@@ -123,4 +123,10 @@ export interface Plan {
   refusals: Refusal[];
   /** nginx-meshctl binaries the plan uses that were found on PATH, and why each was chosen (absent when all were given). */
   binaries?: { version: string; path: string; why: string }[];
+  /**
+   * nginx-meshctl has no --context flag: with --context, its commands get `-k path`, a private
+   * kubeconfig holding only that context (its cluster and user), written 0600 for the run (and for
+   * the preflight's dry runs) and removed after it; a resume writes it again.
+   */
+  childKubeconfig?: { path: string; context: string; kubeconfig?: string | undefined };
 }

@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { clusterEnv, repoRoot } from './cluster.ts';
+import { execa } from 'execa';
+import type { Kube, KubeList } from '../../src/kube/client.ts';
+import { clusterEnv, kubeconfigPath, repoRoot, type ToolResult } from './cluster.ts';
 import { realMeshctlVar } from '../cluster/tools.ts';
 
 /**
@@ -38,4 +40,28 @@ export function missingRealMeshctl(versions: readonly string[] = realVersions): 
   const why = `no real nginx-meshctl ${missing.join(', ')} in .cluster/env (${missing.map(realMeshctlVar).join(', ')}): run bash test/cluster/build-meshctl.sh, then npm run cluster:up`;
   if (process.env.NSM_REQUIRE_REAL_MESHCTL === '1') throw new Error(why);
   return why;
+}
+
+/** Runs the real nginx-meshctl of a version against the test cluster (-k first, as users pass it). */
+export async function runRealMeshctl(version: string, args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<ToolResult & { ms: number }> {
+  const bin = realMeshctl(version);
+  if (!bin) throw new Error(missingRealMeshctl([version]) ?? `no real nginx-meshctl ${version}`);
+  const t0 = Date.now();
+  const r = await execa(bin, ['-k', kubeconfigPath(), ...args], { reject: false, input: opts.input ?? '', env: { ...clusterEnv() }, timeout: opts.timeoutMs ?? 420_000 });
+  return { exitCode: r.exitCode ?? 1, stdout: String(r.stdout), stderr: String(r.stderr), ms: Date.now() - t0 };
+}
+
+/**
+ * Deletes every mesh CRD (labelled part-of=nginx-service-mesh) and waits until they are gone: the real
+ * `deploy` refuses while any is left, and the Helm-installed meshes of other tests leave theirs
+ * behind. Call it holding the mesh lock.
+ */
+export async function clearMeshCrds(kube: Kube, timeoutMs = 120_000): Promise<void> {
+  const list = async () => (await kube.request<KubeList>({ path: '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', query: { labelSelector: 'app.kubernetes.io/part-of=nginx-service-mesh' } })).items;
+  for (const crd of await list()) await kube.request({ method: 'DELETE', path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata!.name}` }).catch(() => undefined);
+  const deadline = Date.now() + timeoutMs;
+  while ((await list()).length) {
+    if (Date.now() > deadline) throw new Error(`mesh CRDs still present after ${timeoutMs} ms: ${(await list()).map((c) => c.metadata?.name).join(', ')}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
 }

@@ -9,6 +9,8 @@ export interface ClusterState {
   helm: Record<string, string>;
   /** The vendor's real nginx-meshctl by version (absolute paths); absent or empty: stand-ins only. */
   meshctl?: Record<string, string>;
+  /** The API server's egress proxy socket (served by the mesh emulator); absent on clusters started before it existed. */
+  egressSocket?: string;
   processes: { name: string; pid: number; log: string; startedAt?: string }[];
   startedAt: string;
 }

@@ -41,6 +41,14 @@ async function alreadyUp(): Promise<boolean> {
     say(`a previous cluster is partly dead (${dead.map((p) => p.name).join(', ')}); run \`npm run cluster:down\` first, then up again`);
     process.exit(1);
   }
+  if (!st.egressSocket) {
+    say('this cluster was started before the API server reached the mesh through the egress proxy (the mesh emulator serves it);');
+    say('restart it: npm run cluster:down && npm run cluster:up');
+    process.exit(1);
+  }
+  // Real nginx-meshctl built since the cluster started (or rebuilt from changed source): record them.
+  const meshctl = await ensureRealMeshctl(say);
+  if (JSON.stringify(meshctl) !== JSON.stringify(st.meshctl ?? {})) { st.meshctl = meshctl; writeState(st); writeEnvFile(st); say(`real nginx-meshctl: ${Object.keys(meshctl).join(', ') || 'none'}`); }
   // The emulator is a test double under development: (re)start it when it is missing, dead, or older than its code.
   const emu = st.processes.find(isEmulator);
   const stale = emu !== undefined && isAlive(emu.pid) && Date.parse(emu.startedAt ?? st.startedAt) < emulatorSourcesMtime();
@@ -71,7 +79,7 @@ async function main(): Promise<void> {
   const server = `https://127.0.0.1:${layout.apiPort}`;
   fs.writeFileSync(layout.kubeconfig, adminKubeconfig(pki, server), { mode: 0o600 });
   const creds = { ca: fs.readFileSync(pki.caCert), cert: fs.readFileSync(pki.adminCert), key: fs.readFileSync(pki.adminKey) };
-  const state: ClusterState = { server, bin, helm, meshctl, processes: [], startedAt: new Date().toISOString() };
+  const state: ClusterState = { server, bin, helm, meshctl, egressSocket: egressSocketPath(), processes: [], startedAt: new Date().toISOString() };
   const logs = path.join(clusterDir, 'logs');
   fs.mkdirSync(logs, { recursive: true, mode: 0o700 });
   const kubectl = (args: string[], input?: string) => execa(path.join(bin, 'kubectl'), ['--kubeconfig', layout.kubeconfig, ...args], { input });

@@ -91,8 +91,8 @@ export function createMeshEndpoint(o: { pki: EmulatorPki; view: MeshView; kube: 
       });
       secure.on('error', (err) => { if (!/ECONNRESET|socket hang up/.test(err.message)) o.log(`tls error from the API server to ${target.namespace}/${target.pod}:${target.port}: ${err.message}`); secure.destroy(); });
       targets.set(secure, target);
+      // The TLS socket reads the bytes put back above itself (tls initRead); no resume of the raw socket.
       server.emit('connection', secure);
-      socket.resume();
     });
   }
 

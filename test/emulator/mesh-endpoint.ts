@@ -54,6 +54,10 @@ export function createMeshEndpoint(o: { pki: EmulatorPki; view: MeshView; kube: 
     if (p === '/healthz' || p === '/readyz' || p === '/livez' || p === '/live' || p === '/ready') return [200, { ok: true }];
     if (p === '/apis') return [200, groupList];
     if (p === meshApiPath) return [200, resourceList];
+    // Any other aggregated API of the mesh (1.x and 2.0 nginx-mesh-metrics serve v1alpha1.metrics.smi-spec.io):
+    // its discovery, so the APIService is Available and clients' discovery stays quiet.
+    const gv = /^\/apis\/([a-z0-9.-]+)\/(v[a-z0-9]+)$/.exec(p);
+    if (gv) return [200, { ...resourceList, groupVersion: `${gv[1]}/${gv[2]}` }];
     if (p === '/openapi/v2') return [200, openApiV2];
     if (p === '/openapi/v3') return [200, openApiV3];
     if (p === '/version' || p === `${meshApiPath}/version`) {

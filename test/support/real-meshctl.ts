@@ -59,9 +59,26 @@ export async function runRealMeshctl(version: string, args: string[], opts: { in
 export async function clearMeshCrds(kube: Kube, timeoutMs = 120_000): Promise<void> {
   const list = async () => (await kube.request<KubeList>({ path: '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', query: { labelSelector: 'app.kubernetes.io/part-of=nginx-service-mesh' } })).items;
   for (const crd of await list()) await kube.request({ method: 'DELETE', path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata!.name}` }).catch(() => undefined);
+  const groups = new Set((await list()).map((c) => (c as { spec?: { group?: string } }).spec?.group ?? ''));
   const deadline = Date.now() + timeoutMs;
   while ((await list()).length) {
     if (Date.now() > deadline) throw new Error(`mesh CRDs still present after ${timeoutMs} ms: ${(await list()).map((c) => c.metadata?.name).join(', ')}`);
     await new Promise((r) => setTimeout(r, 500));
   }
+  // Discovery lags the deletion; a client that lists API groups right away (Helm in the next deploy) would
+  // print "couldn't get resource list for <group>". Wait until no deleted group is advertised.
+  while (Date.now() < deadline) {
+    const served = (await kube.request<{ groups: { name: string }[] }>({ path: '/apis' })).groups.map((g) => g.name);
+    if (!served.some((g) => groups.has(g))) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/**
+ * stderr without client-go's discovery noise: the real binaries create CRDs and then let Helm discover
+ * the API at once, so a version still being established is logged as "couldn't get resource list for
+ * <group>/<version>" (klog, memcache.go) on any cluster. Everything else stays.
+ */
+export function realStderr(stderr: string): string {
+  return stderr.split('\n').filter((l) => !/memcache\.go:\d+\] couldn't get resource list for /.test(l)).join('\n').trim();
 }

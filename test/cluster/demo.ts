@@ -4,6 +4,7 @@
 // path: remove, wait for the CSI sentinel, redeploy with the vendor's real nginx-meshctl 1.7.0 where
 // cluster:up built it, restore, re-roll) and ends with `status` on a converged mesh.
 // Clean up with: npm run cluster:down
+import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { repoRoot } from './tools.ts';
@@ -17,6 +18,11 @@ await execa(node, [path.join(repoRoot, 'test/cluster/up.ts')], { stdio: 'inherit
 const state = readState();
 if (!state) throw new Error('cluster:up did not record its state');
 process.env.KUBECONFIG = path.join(clusterDir, 'kubeconfig');
+// The real nginx-meshctl installs the vendor's chart embedded in it; the 1.6.0 stand-in then installs the
+// vendor's 1.6.0 chart too (when the shared reference is there), so both sides of the upgrade have the real
+// CRD schemas (the fixture charts' looser ones keep fields the real ones prune, e.g. TCPRoute spec.matches).
+const realCharts = path.resolve(repoRoot, '../shared/nsm-reference/charts');
+if (!process.env.NSM_CHARTS_DIR && fs.existsSync(path.join(realCharts, '1.6.0', 'Chart.yaml'))) process.env.NSM_CHARTS_DIR = realCharts;
 
 const { testKube, clusterEnv } = await import('../support/cluster.ts');
 const { demoNamespaces, deployWithMeshctl, meshctlBin, populate, removeAllMeshes, waitRolledOut, snapshot } = await import('../support/mesh-scenario.ts');

@@ -11,7 +11,7 @@ import type { KubeList } from '../../src/kube/client.ts';
 import { collectionPath, core, objectPath } from '../../src/kube/paths.ts';
 import { cleanupMesh, crdsStillAlive, deleteNewCrds, exists, meshCrdUids, meshCrds, meshctl, releaseMeshLock, takeMesh, waitGone } from '../fixtures/meshctl/testbed.ts';
 import { clusterDir, clusterEnv, kubectl, testKube, uniqueName } from '../support/cluster.ts';
-import { clearMeshCrds, realStderr } from '../support/real-meshctl.ts';
+import { clearMeshTraces, realStderr } from '../support/real-meshctl.ts';
 
 const ns = uniqueName('tb-os-mesh');
 const appNs = uniqueName('tb-os-app');
@@ -42,8 +42,8 @@ beforeAll(async () => {
   if (!emulatorRunning) return;
   const kube = await testKube();
   blocked = await takeMesh(kube, holder);
-  // deploy refuses while any mesh CRD is left (the real 1.7.0 does): start from none.
-  if (!blocked) await clearMeshCrds(kube);
+  // deploy refuses while any mesh release or CRD is left (the real 1.7.0 does): start from none.
+  if (!blocked) await clearMeshTraces(kube);
   crdsBefore = await meshCrds(kube);
 });
 

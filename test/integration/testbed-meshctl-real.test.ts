@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vit
 import { collectionPath, core, objectPath } from '../../src/kube/paths.ts';
 import { cleanupMesh, controlPlane, exists, helm, releaseMeshLock, takeMesh, waitGone } from '../fixtures/meshctl/testbed.ts';
 import { clusterEnv, testKube, uniqueName } from '../support/cluster.ts';
-import { clearMeshCrds, missingRealMeshctl, realStderr, runRealMeshctl } from '../support/real-meshctl.ts';
+import { clearMeshCrds, clearMeshTraces, missingRealMeshctl, realStderr, runRealMeshctl } from '../support/real-meshctl.ts';
 
 const ns = uniqueName('tb-real');
 const appNs = `${ns}-app`;
@@ -26,7 +26,7 @@ beforeAll(async () => {
   if (blocked) return;
   const kube = await testKube();
   blocked = await takeMesh(kube, holder);
-  if (!blocked) await clearMeshCrds(kube);
+  if (!blocked) await clearMeshTraces(kube);
 });
 
 afterAll(async () => {

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vit
 import { objectPath } from '../../src/kube/paths.ts';
 import { cleanupMesh, controlPlane, deleteNewCrds, exists, helm, meshCrds, meshctl, releaseMeshLock, takeMesh } from '../fixtures/meshctl/testbed.ts';
 import { clusterEnv, testKube, uniqueName } from '../support/cluster.ts';
-import { clearMeshCrds, realMeshctl, realStderr } from '../support/real-meshctl.ts';
+import { clearMeshTraces, realMeshctl, realStderr } from '../support/real-meshctl.ts';
 
 const ns = uniqueName('tb-meshctl-v2');
 const holder = `testbed-meshctl-v2/${ns}`;
@@ -20,8 +20,8 @@ let crdsBefore: string[] = [];
 beforeAll(async () => {
   const kube = await testKube();
   blocked = await takeMesh(kube, holder);
-  // deploy refuses while any mesh CRD is left (the real 1.7.0 does): start from none.
-  if (!blocked) await clearMeshCrds(kube);
+  // deploy refuses while any mesh release or CRD is left (the real 1.7.0 does): start from none.
+  if (!blocked) await clearMeshTraces(kube);
   crdsBefore = await meshCrds(kube);
 });
 

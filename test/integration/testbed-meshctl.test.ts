@@ -9,7 +9,7 @@ import type { KubeObject } from '../../src/kube/client.ts';
 import { collectionPath, core, objectPath } from '../../src/kube/paths.ts';
 import { cleanupMesh, controlPlane, crdsStillAlive, deleteNewCrds, exists, helm, meshCrdUids, meshCrds, meshctl, releaseMeshLock, takeMesh, trafficTargets, waitGone } from '../fixtures/meshctl/testbed.ts';
 import { clusterEnv, testKube, uniqueName } from '../support/cluster.ts';
-import { clearMeshCrds, realStderr } from '../support/real-meshctl.ts';
+import { clearMeshTraces, realStderr } from '../support/real-meshctl.ts';
 
 const ns = uniqueName('tb-meshctl');
 const holder = `testbed-meshctl/${ns}`;
@@ -24,8 +24,8 @@ function needMesh(ctx: TestContext): void {
 beforeAll(async () => {
   const kube = await testKube();
   blocked = await takeMesh(kube, holder);
-  // deploy refuses while any mesh CRD is left (as the real 1.7.0 does): start from none.
-  if (!blocked) await clearMeshCrds(kube);
+  // deploy refuses while any mesh release or CRD is left (as the real 1.7.0 does): start from none.
+  if (!blocked) await clearMeshTraces(kube);
   crdsBefore = await meshCrds(kube);
 });
 

@@ -4,6 +4,7 @@ import { execa } from 'execa';
 import type { Kube, KubeList } from '../../src/kube/client.ts';
 import { clusterEnv, kubeconfigPath, repoRoot, type ToolResult } from './cluster.ts';
 import { realMeshctlVar } from '../cluster/tools.ts';
+import { removeAllMeshes } from './mesh-scenario.ts';
 
 /**
  * Which nginx-meshctl a test runs for a version: the vendor's real binary that `npm run cluster:up`
@@ -49,6 +50,16 @@ export async function runRealMeshctl(version: string, args: string[], opts: { in
   const t0 = Date.now();
   const r = await execa(bin, ['-k', kubeconfigPath(), ...args], { reject: false, input: opts.input ?? '', env: { ...clusterEnv() }, timeout: opts.timeoutMs ?? 420_000 });
   return { exitCode: r.exitCode ?? 1, stdout: String(r.stdout), stderr: String(r.stderr), ms: Date.now() - t0 };
+}
+
+/**
+ * Leaves no trace of any mesh, as the real `deploy` requires: every release of the nginx-service-mesh chart
+ * in any namespace is uninstalled (an earlier test may leave one in a namespace still terminating), then
+ * every mesh CRD goes (clearMeshCrds). Call it holding the mesh lock.
+ */
+export async function clearMeshTraces(kube: Kube): Promise<void> {
+  await removeAllMeshes(kube);
+  await clearMeshCrds(kube);
 }
 
 /**

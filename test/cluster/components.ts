@@ -10,6 +10,21 @@ export interface Layout {
   apiPort: number;
   kwokPort: number;
   kubeconfig: string;
+  /** EgressSelectorConfiguration file (see egressSelectorConfig). */
+  egressConfig: string;
+}
+
+/**
+ * The API server's egress selector: cluster traffic (aggregated APIs, the service and pod proxy,
+ * webhooks with a Service reference, kubelet calls) goes through an HTTP CONNECT proxy on a Unix
+ * socket, as with konnectivity. The mesh emulator serves it and plays the mesh's pods behind it;
+ * nothing is routed to the fake pod IPs. Webhooks with a URL use the control-plane egress (direct).
+ */
+export function egressSelectorConfig(socket: string): string {
+  return [
+    'apiVersion: apiserver.k8s.io/v1beta1', 'kind: EgressSelectorConfiguration', 'egressSelections:',
+    '- name: cluster', '  connection:', '    proxyProtocol: HTTPConnect', '    transport:', '      uds:', `        udsName: ${socket}`, '',
+  ].join('\n');
 }
 
 export interface ComponentSpec { name: string; bin: string; args: string[] }
@@ -37,6 +52,7 @@ export function componentSpecs(l: Layout, pki: Pki): ComponentSpec[] {
       '--requestheader-username-headers', 'X-Remote-User', '--requestheader-group-headers', 'X-Remote-Group',
       '--requestheader-extra-headers-prefix', 'X-Remote-Extra-', '--proxy-client-cert-file', pki.frontProxyClientCert,
       '--proxy-client-key-file', pki.frontProxyClientKey, '--enable-aggregator-routing=true',
+      '--egress-selector-config-file', l.egressConfig,
       // Many objects are created and deleted quickly by tests and benchmarks; keep the server responsive.
       '--max-requests-inflight', '800', '--max-mutating-requests-inflight', '400', '--v', '1',
     ] },

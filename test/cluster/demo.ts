@@ -1,8 +1,10 @@
 // npm run demo — the README's first command: brings the embedded local cluster up, deploys NGINX
-// Service Mesh 1.6.0 (OpenShift flavour) with the test bed's nginx-meshctl stand-in, adds injected
-// workloads and SMI/NGINX resources, upgrades to 1.7.0 with the plugin (manual path: remove,
-// wait for the CSI sentinel, redeploy, restore, re-roll) and ends with `status` on a converged mesh.
+// Service Mesh 1.6.0 (OpenShift flavour) with the test bed's nginx-meshctl stand-in (1.6.0 has no
+// source), adds injected workloads and SMI/NGINX resources, upgrades to 1.7.0 with the plugin (manual
+// path: remove, wait for the CSI sentinel, redeploy with the vendor's real nginx-meshctl 1.7.0 where
+// cluster:up built it, restore, re-roll) and ends with `status` on a converged mesh.
 // Clean up with: npm run cluster:down
+import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { repoRoot } from './tools.ts';
@@ -16,9 +18,16 @@ await execa(node, [path.join(repoRoot, 'test/cluster/up.ts')], { stdio: 'inherit
 const state = readState();
 if (!state) throw new Error('cluster:up did not record its state');
 process.env.KUBECONFIG = path.join(clusterDir, 'kubeconfig');
+// The real nginx-meshctl installs the vendor's chart embedded in it; the 1.6.0 stand-in then installs the
+// vendor's 1.6.0 chart too (when the shared reference is there), so both sides of the upgrade have the real
+// CRD schemas (the fixture charts' looser ones keep fields the real ones prune, e.g. TCPRoute spec.matches).
+const realCharts = path.resolve(repoRoot, '../shared/nsm-reference/charts');
+if (!process.env.NSM_CHARTS_DIR && fs.existsSync(path.join(realCharts, '1.6.0', 'Chart.yaml'))) process.env.NSM_CHARTS_DIR = realCharts;
 
 const { testKube, clusterEnv } = await import('../support/cluster.ts');
 const { demoNamespaces, deployWithMeshctl, meshctlBin, populate, removeAllMeshes, waitRolledOut, snapshot } = await import('../support/mesh-scenario.ts');
+const { meshctlFor } = await import('../support/real-meshctl.ts');
+const target = meshctlFor('1.7.0');
 const env = { ...process.env, ...clusterEnv(), PATH: `${path.join(repoRoot, 'bin')}:${state.bin}:${process.env.PATH ?? ''}` };
 const kubectl = path.join(state.bin, 'kubectl');
 const kube = await testKube();
@@ -48,7 +57,8 @@ await show(['kubectl', 'nsm-upgrade', 'status']);
 
 say('Upgrading to 1.7.0 (on OpenShift this hop must be manual: remove, wait for csi-driver-sentinel, deploy, restore, re-roll)');
 const backupDir = path.join(clusterDir, `demo-backup-${Date.now()}`);
-await show(['kubectl', 'nsm-upgrade', '--to', '1.7.0', '--meshctl-current', meshctlBin('1.6.0'), '--meshctl', meshctlBin('1.7.0'), '--backup-dir', backupDir, '--yes']);
+process.stdout.write(`nginx-meshctl 1.7.0: ${target.kind === 'real' ? `the vendor's real binary, ${target.bin}` : 'the test bed stand-in (no real binary was built)'}\n`);
+await show(['kubectl', 'nsm-upgrade', '--to', '1.7.0', '--meshctl-current', meshctlBin('1.6.0'), '--meshctl', target.bin, '--backup-dir', backupDir, '--yes']);
 
 say('The mesh after the upgrade');
 await show(['kubectl', 'nsm-upgrade', 'status']);

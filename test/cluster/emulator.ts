@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { startDetached, waitUntil, type Started } from './processes.ts';
 import { repoRoot } from './tools.ts';
+import { egressSocketPath } from './state.ts';
 
 /**
  * Starts the mesh emulator (test/emulator/main.ts) in the background when it exists, and waits
@@ -14,7 +15,7 @@ export async function startEmulator(kubeconfig: string, stateDir: string, logs: 
   const portFile = path.join(stateDir, 'emulator.port');
   fs.rmSync(portFile, { force: true });
   const started = startDetached('mesh-emulator', fs.existsSync(node) ? node : process.execPath,
-    [main, '--kubeconfig', kubeconfig, '--state-dir', stateDir], path.join(logs, 'mesh-emulator.log'));
+    [main, '--kubeconfig', kubeconfig, '--state-dir', stateDir, '--egress-socket', egressSocketPath()], path.join(logs, 'mesh-emulator.log'));
   fs.writeFileSync(path.join(stateDir, 'emulator.pid'), String(started.pid) + '\n', { mode: 0o600 });
   await waitUntil('the mesh emulator', async () => fs.existsSync(portFile), { timeoutMs: 60_000, log: started.log, pid: started.pid });
   return started;

@@ -1,12 +1,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { repoRoot } from './tools.ts';
+import { realMeshctlVar, repoRoot } from './tools.ts';
 
 /** What `cluster:up` leaves in .cluster/ for `cluster:down` and the tests. */
 export interface ClusterState {
   server: string;
   bin: string;
   helm: Record<string, string>;
+  /** The vendor's real nginx-meshctl by version (absolute paths); absent or empty: stand-ins only. */
+  meshctl?: Record<string, string>;
+  /** The API server's egress proxy socket (served by the mesh emulator); absent on clusters started before it existed. */
+  egressSocket?: string;
   processes: { name: string; pid: number; log: string; startedAt?: string }[];
   startedAt: string;
 }
@@ -23,6 +27,14 @@ export function writeState(state: ClusterState): void {
   fs.writeFileSync(statePath, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
 }
 
+/**
+ * The Unix socket the API server's egress selector dials for cluster traffic (aggregated APIs,
+ * service proxy, Service webhooks): the mesh emulator serves an HTTP CONNECT proxy on it.
+ */
+export function egressSocketPath(): string {
+  return path.join(clusterDir, 'egress.sock');
+}
+
 /** .cluster/env: a shell file exporting KUBECONFIG and the tools' paths. */
 export function writeEnvFile(state: ClusterState): void {
   const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -34,6 +46,8 @@ export function writeEnvFile(state: ClusterState): void {
     `export ETCD=${q(path.join(state.bin, 'etcd'))}`,
     `export KUBE_APISERVER=${q(path.join(state.bin, 'kube-apiserver'))}`,
     ...Object.entries(state.helm).map(([k, v]) => `export ${k}=${q(v)}`),
+    ...Object.entries(state.meshctl ?? {}).map(([version, bin]) => `export ${realMeshctlVar(version)}=${q(bin)}`),
+    `export NSM_EGRESS_SOCKET=${q(egressSocketPath())}`,
     `export NSM_CLUSTER_BIN=${q(state.bin)}`,
     `export PATH=${q(path.join(repoRoot, 'bin'))}:${q(state.bin)}:"$PATH"`,
     '',

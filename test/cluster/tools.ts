@@ -40,3 +40,29 @@ export async function ensureHelm(): Promise<Record<'HELM3' | 'HELM4', string>> {
   }
   return out;
 }
+
+/**
+ * The vendor's real nginx-meshctl per version ("1.7.0" -> absolute path), built once from the shared
+ * source by build-meshctl.sh (its progress goes to stderr). No source, or a failed build: an empty
+ * map and a printed reason; the test bed then has its stand-ins only.
+ */
+export async function ensureRealMeshctl(say: (m: string) => void): Promise<Record<string, string>> {
+  const script = path.join(import.meta.dirname, 'build-meshctl.sh');
+  const res = await execa('bash', [script], { stderr: 'inherit', reject: false, env: { NSM_UPGRADE_CACHE: cacheRoot } });
+  if (res.exitCode !== 0) {
+    say(`real nginx-meshctl: build-meshctl.sh failed (exit ${res.exitCode}); only the stand-ins in test/fixtures/meshctl are available`);
+    return {};
+  }
+  const out: Record<string, string> = {};
+  for (const line of res.stdout.split('\n')) {
+    const m = /^(\d+\.\d+\.\d+) (\/.+)$/.exec(line.trim());
+    if (m && fs.existsSync(m[2]!)) out[m[1]!] = m[2]!;
+  }
+  if (!Object.keys(out).length) say('real nginx-meshctl: none built (no shared source next to the repository); only the stand-ins are available');
+  return out;
+}
+
+/** The environment variable naming the real binary of a version: 1.7.0 -> MESHCTL_REAL_1_7_0. */
+export function realMeshctlVar(version: string): string {
+  return `MESHCTL_REAL_${version.replace(/\./g, '_')}`;
+}

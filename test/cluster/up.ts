@@ -6,10 +6,10 @@ import path from 'node:path';
 import https from 'node:https';
 import { execa } from 'execa';
 import { adminKubeconfig, createPki } from './pki.ts';
-import { componentSpecs, type Layout } from './components.ts';
+import { componentSpecs, egressSelectorConfig, type Layout } from './components.ts';
 import { freePort, isAlive, startDetached, stopAll, waitUntil } from './processes.ts';
-import { ensureClusterBinaries, ensureHelm, repoRoot } from './tools.ts';
-import { clusterDir, readState, writeEnvFile, writeState, type ClusterState } from './state.ts';
+import { ensureClusterBinaries, ensureHelm, ensureRealMeshctl, repoRoot } from './tools.ts';
+import { clusterDir, egressSocketPath, readState, writeEnvFile, writeState, type ClusterState } from './state.ts';
 import { startEmulator } from './emulator.ts';
 
 const say = (m: string) => process.stderr.write(`cluster: ${m}\n`);
@@ -41,6 +41,14 @@ async function alreadyUp(): Promise<boolean> {
     say(`a previous cluster is partly dead (${dead.map((p) => p.name).join(', ')}); run \`npm run cluster:down\` first, then up again`);
     process.exit(1);
   }
+  if (!st.egressSocket) {
+    say('this cluster was started before the API server reached the mesh through the egress proxy (the mesh emulator serves it);');
+    say('restart it: npm run cluster:down && npm run cluster:up');
+    process.exit(1);
+  }
+  // Real nginx-meshctl built since the cluster started (or rebuilt from changed source): record them.
+  const meshctl = await ensureRealMeshctl(say);
+  if (JSON.stringify(meshctl) !== JSON.stringify(st.meshctl ?? {})) { st.meshctl = meshctl; writeState(st); writeEnvFile(st); say(`real nginx-meshctl: ${Object.keys(meshctl).join(', ') || 'none'}`); }
   // The emulator is a test double under development: (re)start it when it is missing, dead, or older than its code.
   const emu = st.processes.find(isEmulator);
   const stale = emu !== undefined && isAlive(emu.pid) && Date.parse(emu.startedAt ?? st.startedAt) < emulatorSourcesMtime();
@@ -60,13 +68,18 @@ async function main(): Promise<void> {
   if (await alreadyUp()) return;
   const bin = await ensureClusterBinaries();
   const helm = await ensureHelm();
+  say('real nginx-meshctl: building or reusing 1.7.0 and 2.0.0 from the shared vendor source (test/cluster/build-meshctl.sh)');
+  const meshctl = await ensureRealMeshctl(say);
+  for (const [v, p] of Object.entries(meshctl)) say(`real nginx-meshctl ${v}: ${p}`);
   fs.mkdirSync(clusterDir, { recursive: true, mode: 0o700 });
+  const egressConfig = path.join(clusterDir, 'egress-selector.yaml');
+  fs.writeFileSync(egressConfig, egressSelectorConfig(egressSocketPath()), { mode: 0o600 });
   const pki = await createPki(path.join(clusterDir, 'pki'));
-  const layout: Layout = { dir: clusterDir, bin, etcdPort: await freePort(), etcdPeerPort: await freePort(), apiPort: await freePort(), kwokPort: await freePort(), kubeconfig: path.join(clusterDir, 'kubeconfig') };
+  const layout: Layout = { dir: clusterDir, bin, etcdPort: await freePort(), etcdPeerPort: await freePort(), apiPort: await freePort(), kwokPort: await freePort(), kubeconfig: path.join(clusterDir, 'kubeconfig'), egressConfig };
   const server = `https://127.0.0.1:${layout.apiPort}`;
   fs.writeFileSync(layout.kubeconfig, adminKubeconfig(pki, server), { mode: 0o600 });
   const creds = { ca: fs.readFileSync(pki.caCert), cert: fs.readFileSync(pki.adminCert), key: fs.readFileSync(pki.adminKey) };
-  const state: ClusterState = { server, bin, helm, processes: [], startedAt: new Date().toISOString() };
+  const state: ClusterState = { server, bin, helm, meshctl, egressSocket: egressSocketPath(), processes: [], startedAt: new Date().toISOString() };
   const logs = path.join(clusterDir, 'logs');
   fs.mkdirSync(logs, { recursive: true, mode: 0o700 });
   const kubectl = (args: string[], input?: string) => execa(path.join(bin, 'kubectl'), ['--kubeconfig', layout.kubeconfig, ...args], { input });

@@ -2,7 +2,6 @@ import type { ControlPlane } from './control-plane.ts';
 import { buildInjectionPatch, decideInjection, type InjectionConfig, type PodLike } from './inject.ts';
 import { meshJobNames } from './hook-scripts.ts';
 import { validatePolicy } from './validate.ts';
-import { parseRequestPath } from './webhook-rewrite.ts';
 
 /**
  * AdmissionReview in, AdmissionReview out: routes a webhook call by its chart path to the
@@ -78,12 +77,11 @@ function inject(req: AdmissionRequest, meshNs: string | undefined, view: MeshVie
   return { allowed: true, patch: buildInjectionPatch(pod, mesh) };
 }
 
-/** Answers one AdmissionReview for the given request path. Never throws. */
-export function answerReview(pathname: string, review: AdmissionReview, view: MeshView, log: (l: string) => void): AdmissionReview {
+/** Answers one AdmissionReview for the chart's webhook path, for the mesh in meshNamespace. Never throws. */
+export function answerReview(path: string, review: AdmissionReview, view: MeshView, log: (l: string) => void, meshNamespace?: string): AdmissionReview {
   const req = review.request;
   if (!req?.uid) return reviewResponse(review, { allowed: false, code: 400, message: 'not an AdmissionReview: request.uid is missing' });
   try {
-    const { meshNamespace, path } = parseRequestPath(pathname);
     if (path === '/inject' || path.startsWith('/inject/') || path === '/mutate') return reviewResponse(review, inject(req, meshNamespace, view, log));
     if (path === '/validate' || path.startsWith('/validate/')) {
       const down = meshDown(view, meshNamespace);
@@ -96,7 +94,7 @@ export function answerReview(pathname: string, review: AdmissionReview, view: Me
     // The SPIRE workload registrar (validate-spiffeid-...) and anything else the charts add: allow.
     return reviewResponse(review, { allowed: true });
   } catch (err) {
-    log(`error: admission ${pathname} uid ${req.uid} failed: ${(err as Error).stack ?? String(err)}`);
+    log(`error: admission ${path} uid ${req.uid} failed: ${(err as Error).stack ?? String(err)}`);
     return reviewResponse(review, { allowed: false, code: 500, message: `mesh emulator error: ${(err as Error).message}` });
   }
 }

@@ -6,21 +6,26 @@ import { createKube } from '../../src/kube/client.ts';
 import { loadKubeConfig } from '../../src/kube/kubeconfig.ts';
 import { createEmulatorPki, startWebhookServer } from './server.ts';
 import { startMeshState } from './mesh-state.ts';
-import { startWebhookSync } from './webhook-sync.ts';
+import { startCaBundleSync } from './ca-bundle-sync.ts';
+import { createMeshEndpoint } from './mesh-endpoint.ts';
+import { startEgressProxy } from './egress-proxy.ts';
 import { startHookPlayer } from './hook-player.ts';
 import { leaseNameFor, startLeaderElection } from './leader.ts';
 
 /**
  * The mesh emulator: plays NGINX Service Mesh's running containers on the local cluster (whose
- * pods are fake). Serves the charts' webhooks over TLS on loopback, keeps the mesh's webhook
- * configurations pointed at itself, and plays the OpenShift CSI hook Jobs.
+ * pods are fake). Serves, behind the API server's egress proxy (--egress-socket, see
+ * egress-proxy.ts), what the mesh's pods serve: the webhooks as the charts declare them (Service
+ * references), the 1.x aggregated API and 2.0's /version; patches its CA into their caBundles as the
+ * real control plane does; plays the OpenShift CSI hook Jobs. The same webhooks are also served on a
+ * loopback port (/mesh/<namespace>/<path>) for tests that call them directly.
  *
- *   node test/emulator/main.ts --kubeconfig .cluster/kubeconfig --state-dir .cluster [--scope k=v]
+ *   node test/emulator/main.ts --kubeconfig .cluster/kubeconfig --state-dir .cluster [--egress-socket .cluster/egress.sock] [--scope k=v]
  *
  * --scope k=v (repeatable) makes a private instance for a test: it only manages webhook
  * configurations, control planes and hook-Job namespaces that carry those labels.
  */
-const usage = 'usage: main.ts --kubeconfig FILE --state-dir DIR [--scope key=value ...] [--context NAME]';
+const usage = 'usage: main.ts --kubeconfig FILE --state-dir DIR [--egress-socket FILE] [--scope key=value ...] [--context NAME]';
 
 function log(line: string): void {
   process.stdout.write(`${new Date().toISOString()} ${line}\n`);
@@ -39,7 +44,7 @@ export function parseScope(values: string[]): Record<string, string> {
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      kubeconfig: { type: 'string' }, context: { type: 'string' }, 'state-dir': { type: 'string' },
+      kubeconfig: { type: 'string' }, context: { type: 'string' }, 'state-dir': { type: 'string' }, 'egress-socket': { type: 'string' },
       scope: { type: 'string', multiple: true, default: [] },
     },
   });
@@ -80,7 +85,15 @@ async function main(): Promise<void> {
   const leadership = startLeaderElection({ kube, identity, lease: leaseNameFor(scope), signal: controller.signal, log, onGain: () => onGain() });
   onStop.push(() => leadership.release());
   const isLeader = () => leadership.isLeader();
-  const sync = startWebhookSync({ ...common, isLeader, target: { baseUrl, caBundle: Buffer.from(pki.caPem).toString('base64') } });
+  const sync = startCaBundleSync({ ...common, isLeader, caBundle: Buffer.from(pki.caPem).toString('base64') });
+  const endpoint = createMeshEndpoint({ pki, view: state, kube, log });
+  const egressSocket = values['egress-socket'];
+  if (egressSocket) {
+    const plays = (ns: string, labels: Record<string, string>) => labels['app.kubernetes.io/part-of'] === 'nginx-service-mesh' || state.controlPlane(ns) !== undefined;
+    const egress = await startEgressProxy({ socket: egressSocket, kube, endpoint, log, plays });
+    onStop.push(() => egress.close());
+  }
+  onStop.push(async () => endpoint.close());
   const hooks = startHookPlayer({ ...common, isLeader, inScope: (ns) => state.namespaceInScope(ns) });
   onGain = () => { sync.resync(); hooks.tick(); };
 

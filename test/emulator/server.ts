@@ -3,7 +3,8 @@ import https from 'node:https';
 import path from 'node:path';
 import { execa } from 'execa';
 import type { AddressInfo } from 'node:net';
-import { answerReview, reviewResponse, type AdmissionReview, type MeshView } from './admission.ts';
+import type { MeshView } from './admission.ts';
+import { handleAdmission, parseRequestPath, sendJson } from './admission-http.ts';
 
 /**
  * The HTTPS endpoint (and its certificate) the API server calls for every mesh webhook. One bad request gets an
@@ -14,41 +15,13 @@ export interface WebhookServer {
   close(): Promise<void>;
 }
 
-const maxBody = 8 * 1024 * 1024;
-
 export async function startWebhookServer(pki: EmulatorPki, view: MeshView, log: (line: string) => void, port = 0): Promise<WebhookServer> {
   const server = https.createServer({ cert: pki.certPem, key: pki.keyPem }, (req, res) => {
-    const send = (status: number, body: unknown) => {
-      const text = JSON.stringify(body);
-      res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
-      res.end(text);
-    };
     const url = new URL(req.url ?? '/', 'https://127.0.0.1');
-    if (req.method === 'GET' && (url.pathname === '/healthz' || url.pathname === '/readyz')) return send(200, { ok: true });
-    if (req.method !== 'POST') return send(405, { error: 'webhooks take POST' });
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > maxBody) { req.destroy(); return; }
-      chunks.push(c);
-    });
-    req.on('error', (e) => log(`error: reading ${url.pathname}: ${e.message}`));
-    req.on('end', () => {
-      let review: AdmissionReview;
-      try {
-        review = JSON.parse(Buffer.concat(chunks).toString('utf8')) as AdmissionReview;
-      } catch (err) {
-        log(`error: ${url.pathname}: body is not JSON: ${(err as Error).message}`);
-        return send(400, reviewResponse({}, { allowed: false, code: 400, message: 'body is not a JSON AdmissionReview' }));
-      }
-      try {
-        send(200, answerReview(url.pathname, review ?? {}, view, log));
-      } catch (err) {
-        log(`error: ${url.pathname}: ${(err as Error).message}`);
-        send(200, reviewResponse(review ?? {}, { allowed: false, code: 500, message: `mesh emulator error: ${(err as Error).message}` }));
-      }
-    });
+    if (req.method === 'GET' && (url.pathname === '/healthz' || url.pathname === '/readyz')) return sendJson(res, 200, { ok: true });
+    if (req.method !== 'POST') return sendJson(res, 405, { error: 'webhooks take POST' });
+    const { meshNamespace, path: chartPath } = parseRequestPath(url.pathname);
+    handleAdmission(req, res, chartPath, meshNamespace, view, log);
   });
   server.on('tlsClientError', (err) => log(`tls client error: ${err.message}`));
   await new Promise<void>((resolve, reject) => {
@@ -87,9 +60,12 @@ async function openssl(args: string[], cwd: string): Promise<void> {
 export async function createEmulatorPki(stateDir: string): Promise<EmulatorPki> {
   const dir = path.join(stateDir, 'emulator-pki');
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  await openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '3650', '-subj', '/CN=nsm-emulator-ca',
-    '-keyout', 'ca.key', '-out', 'ca.crt',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign,digitalSignature'], dir);
+  // The CA outlives a restart: the caBundles patched into the cluster stay valid while the new process patches again.
+  if (!fs.existsSync(path.join(dir, 'ca.key')) || !fs.existsSync(path.join(dir, 'ca.crt'))) {
+    await openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '3650', '-subj', '/CN=nsm-emulator-ca',
+      '-keyout', 'ca.key', '-out', 'ca.crt',
+      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign,digitalSignature'], dir);
+  }
   await openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-keyout', 'server.key', '-out', 'server.csr'], dir);
   fs.writeFileSync(path.join(dir, 'server.ext'), serverExtensions);
   await openssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial',
@@ -97,4 +73,29 @@ export async function createEmulatorPki(stateDir: string): Promise<EmulatorPki> 
   for (const f of ['ca.key', 'server.key']) fs.chmodSync(path.join(dir, f), 0o600);
   const read = (f: string) => fs.readFileSync(path.join(dir, f), 'utf8');
   return { dir, caPem: read('ca.crt'), certPem: read('server.crt'), keyPem: read('server.key') };
+}
+
+/** A DNS name a serving certificate may be issued for (what a Service's TLS client asks by SNI). */
+export function isServiceDnsName(name: string): boolean {
+  return name.length <= 253 && /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/.test(name);
+}
+
+/**
+ * A serving certificate for one Service DNS name (`<service>.<namespace>.svc`), signed by the
+ * emulator's CA: what the API server verifies when it calls a webhook or an aggregated API through
+ * a Service. EC keys: quick to make at the first connection.
+ */
+export async function issueServingCert(pki: EmulatorPki, dnsName: string): Promise<{ certPem: string; keyPem: string }> {
+  if (!isServiceDnsName(dnsName)) throw new Error(`not a DNS name: ${JSON.stringify(dnsName)}`);
+  const dir = fs.mkdtempSync(path.join(pki.dir, 'leaf-'));
+  try {
+    await openssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', `/CN=${dnsName}`,
+      '-keyout', 'leaf.key', '-out', 'leaf.csr'], dir);
+    fs.writeFileSync(path.join(dir, 'leaf.ext'), serverExtensions.replace('IP:127.0.0.1,DNS:localhost', `DNS:${dnsName},DNS:${dnsName}.cluster.local`));
+    await openssl(['x509', '-req', '-in', 'leaf.csr', '-CA', path.join(pki.dir, 'ca.crt'), '-CAkey', path.join(pki.dir, 'ca.key'),
+      '-CAserial', path.join(dir, 'ca.srl'), '-CAcreateserial', '-days', '825', '-out', 'leaf.crt', '-extfile', 'leaf.ext'], dir);
+    return { certPem: fs.readFileSync(path.join(dir, 'leaf.crt'), 'utf8'), keyPem: fs.readFileSync(path.join(dir, 'leaf.key'), 'utf8') };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -6,9 +6,10 @@ import { clusterDir, kubeconfigPath, repoRoot } from '../support/cluster.ts';
 
 /**
  * The mesh emulator the emulator tests talk to: the cluster's own instance when one is running
- * (.cluster/emulator.pid alive), else a private one started here and stopped afterwards.
- * NSM_EMULATOR_TEST_PRIVATE=1 forces a private instance limited to the test's scope labels
- * (to try emulator changes while the cluster's instance runs older code; the two never compete).
+ * (.cluster/emulator.pid alive), else a private one started here and stopped afterwards; the
+ * private one serves the cluster's egress socket (.cluster/egress.sock), since the API server
+ * reaches the mesh's pods only through it. `npm run cluster:up` restarts the cluster's instance
+ * whenever the emulator's code changed, so there is no need for two at once.
  */
 export interface EmulatorUnderTest {
   port: number;
@@ -38,8 +39,7 @@ async function waitForFile(file: string, timeoutMs: number, why: () => string): 
 }
 
 export async function useEmulator(scope: Record<string, string>): Promise<EmulatorUnderTest> {
-  const forcePrivate = process.env.NSM_EMULATOR_TEST_PRIVATE === '1';
-  const shared = !forcePrivate && !process.env.TEST_KUBECONFIG && alive(path.join(clusterDir, 'emulator.pid'));
+  const shared = !process.env.TEST_KUBECONFIG && alive(path.join(clusterDir, 'emulator.pid'));
   if (shared) {
     const port = Number(await waitForFile(path.join(clusterDir, 'emulator.port'), 60_000, () => 'the cluster emulator runs but wrote no port'));
     return { port, caPem: fs.readFileSync(path.join(clusterDir, 'emulator-pki/ca.crt'), 'utf8') };
@@ -48,7 +48,7 @@ export async function useEmulator(scope: Record<string, string>): Promise<Emulat
   const node = path.join(repoRoot, 'node_modules/node/bin/node');
   const child = spawn(fs.existsSync(node) ? node : process.execPath,
     [path.join(repoRoot, 'test/emulator/main.ts'), '--kubeconfig', kubeconfigPath(), '--state-dir', stateDir,
-      ...(forcePrivate ? Object.entries(scope).flatMap(([k, v]) => ['--scope', `${k}=${v}`]) : [])],
+      ...(process.env.TEST_KUBECONFIG ? Object.entries(scope).flatMap(([k, v]) => ['--scope', `${k}=${v}`]) : ['--egress-socket', path.join(clusterDir, 'egress.sock')])],
     { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (c: Buffer) => { out += c.toString(); });

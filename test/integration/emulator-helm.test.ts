@@ -1,7 +1,7 @@
 /**
- * `helm upgrade` of a release whose webhook configuration the emulator has re-pointed must work,
- * with Helm 3 (three-way merge patch) and Helm 4 (server-side apply): both re-add the chart's
- * `clientConfig.service`, which next to an edited `url` the API server would refuse.
+ * `helm upgrade` of a release whose webhook configuration the emulator has given its caBundle (as
+ * the real control plane does) must work, with Helm 3 (three-way merge patch) and Helm 4
+ * (server-side apply), and keep that caBundle: the chart declares none, so neither touches it.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -57,9 +57,9 @@ afterAll(async () => {
   if (emu?.own) expect(await stopEmulator(emu)).toBe(0);
 });
 
-interface Hook { name: string; clientConfig: { url?: string; service?: unknown }; rules: { operations: string[] }[] }
+interface Hook { name: string; clientConfig: { url?: string; caBundle?: string; service?: unknown }; rules: { operations: string[] }[] }
 
-describe('helm upgrade of a release whose webhooks the emulator re-pointed', () => {
+describe('helm upgrade of a release whose webhooks carry the caBundle the emulator patched in', () => {
   for (const which of ['HELM3', 'HELM4']) it(`works with ${which}`, async (ctx) => {
     const helm = clusterEnv()[which];
     ctx.skip(!helm || !fs.existsSync(helm), `${which} is not in .cluster/env (the cluster scripts fetch Helm 3 and 4)`);
@@ -70,15 +70,16 @@ describe('helm upgrade of a release whose webhooks the emulator re-pointed', () 
     const cfgPath = `${admission}/a-${release}`;
     const hooks = async () => (await kube.request<{ webhooks: Hook[] }>({ path: cfgPath })).webhooks;
     try {
-      await eventually('the emulated copy', async () => ((await hooks()).every((h) => h.clientConfig.url) ? true : undefined));
+      const caBundle = Buffer.from(emu.caPem).toString('base64');
+      await eventually('the caBundle patched in', async () => ((await hooks()).every((h) => h.clientConfig.caBundle === caBundle) ? true : undefined));
       const upgraded = await run(['upgrade', release, chartDir, '--set', 'operations=CREATE\\,UPDATE', '--set', 'webhook=nginx-mesh-controller.sidecar.injector']);
       expect(upgraded.exitCode, upgraded.stderr).toBe(0);
-      const after = await eventually('one emulated webhook with the new rules', async () => {
+      const after = await eventually('the renamed webhook with the new rules and the caBundle', async () => {
         const h = await hooks();
-        return h.length === 1 && h[0]!.clientConfig.url && h[0]!.rules[0]!.operations.length === 2 ? h[0] : undefined;
+        return h.length === 1 && h[0]!.clientConfig.caBundle === caBundle && h[0]!.rules[0]!.operations.length === 2 ? h[0] : undefined;
       });
-      expect(after.name).toBe('emulated.nginx-mesh-controller.sidecar.injector');
-      expect(after.clientConfig).toEqual({ url: `https://127.0.0.1:${emu.port}/mesh/${id}/inject`, caBundle: Buffer.from(emu.caPem).toString('base64') });
+      expect(after.name).toBe('nginx-mesh-controller.sidecar.injector');
+      expect(after.clientConfig).toEqual({ service: { name: 'nginx-mesh-webhook', namespace: id, path: '/inject', port: 443 }, caBundle });
     } finally {
       await run(['uninstall', release]);
     }

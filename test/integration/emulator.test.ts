@@ -1,7 +1,8 @@
 /**
  * The mesh emulator against the real local API server: a fake 1.x control plane in its own
- * namespace, webhook configurations registered with a Service clientConfig as the charts do,
- * then injection, version changes, policy validation and the CSI sentinel. Every webhook here is
+ * namespace behind Service nginx-mesh-webhook, webhook configurations registered with a Service
+ * clientConfig as the charts do (the API server reaches the pod through its egress proxy, which the
+ * emulator serves), then injection, version changes, policy validation and the CSI sentinel. Every webhook here is
  * scoped by namespaceSelector to this test's namespaces so other tests' pods are never affected.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -33,7 +34,7 @@ const controlPlane = (tag: string) => ({
   apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'nginx-mesh-api', labels: { ...partOf, ...scopeLabel, 'app.kubernetes.io/name': 'nginx-mesh-api' } },
   spec: {
     replicas: 1, selector: { matchLabels: { app: 'nginx-mesh-api' } },
-    template: { metadata: { labels: { app: 'nginx-mesh-api' } }, spec: { containers: [{ name: 'nginx-mesh-api', image: `docker-registry.nginx.com/nsm/nginx-mesh-api:${tag}` }], tolerations: [{ operator: 'Exists' }] } },
+    template: { metadata: { labels: { app: 'nginx-mesh-api', ...partOf } }, spec: { containers: [{ name: 'nginx-mesh-api', image: `docker-registry.nginx.com/nsm/nginx-mesh-api:${tag}` }], tolerations: [{ operator: 'Exists' }] } },
   },
 });
 
@@ -58,6 +59,10 @@ beforeAll(async () => {
     await kube.request({ method: 'POST', path: collectionPath(core.namespaces), body: { metadata: { name, labels } } });
   }
   await kube.request({ method: 'POST', path: collectionPath(core.deployments, meshNs), body: controlPlane('1.6.0') });
+  await kube.request({ method: 'POST', path: `/api/v1/namespaces/${meshNs}/services`, body: {
+    metadata: { name: 'nginx-mesh-webhook', labels: partOf },
+    spec: { selector: { app: 'nginx-mesh-api' }, ports: [{ name: 'admission', port: 443, targetPort: 9443, protocol: 'TCP' }] },
+  } });
   await kube.request({
     method: 'POST', path: `${admission}/mutatingwebhookconfigurations`,
     body: { metadata: { name: mutatingName, labels: configLabels }, webhooks: [{ name: 'nginx-mesh-api.sidecar.injector', ...webhookBase('/inject'), rules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'] }] }] },
@@ -89,16 +94,16 @@ afterAll(async () => {
 });
 
 describe('mesh emulator', () => {
-  it('replaces each webhook by an emulated copy with its own URL and CA, keeping failurePolicy', async () => {
+  it('patches its CA into each Service webhook, keeping the chart\'s service reference and failurePolicy', async () => {
     const caBundle = Buffer.from(emu.caPem).toString('base64');
-    for (const [plural, name, path] of [['mutatingwebhookconfigurations', mutatingName, 'inject'], ['validatingwebhookconfigurations', validatingName, 'validate']]) {
-      const hook = await eventually(`${name} rewritten`, async () => {
+    for (const [plural, name, path] of [['mutatingwebhookconfigurations', mutatingName, '/inject'], ['validatingwebhookconfigurations', validatingName, '/validate']]) {
+      const hook = await eventually(`${name} given a caBundle`, async () => {
         const cfg = await kube.request<{ webhooks: { name: string; clientConfig: { url?: string; caBundle?: string; service?: unknown }; failurePolicy: string }[] }>({ path: `${admission}/${plural}/${name}` });
-        return cfg.webhooks.length === 1 && cfg.webhooks[0]?.clientConfig.url ? cfg.webhooks[0] : undefined;
+        return cfg.webhooks[0]?.clientConfig.caBundle ? cfg.webhooks : undefined;
       });
-      expect(hook.name).toMatch(/^emulated\.nginx-mesh-api\./);
-      expect(hook.clientConfig).toEqual({ url: `https://127.0.0.1:${emu.port}/mesh/${meshNs}/${path}`, caBundle });
-      expect(hook.failurePolicy).toBe('Fail');
+      expect(hook.length).toBe(1);
+      expect(hook[0]!.clientConfig).toEqual({ service: { name: 'nginx-mesh-webhook', namespace: meshNs, path, port: 443 }, caBundle });
+      expect(hook[0]!.failurePolicy).toBe('Fail');
     }
   });
 
@@ -134,7 +139,9 @@ describe('mesh emulator', () => {
     await scale(0);
     let n = 0;
     const refusal = await eventually('a refused pod create', async () => createPod(`down-${n++}`).then(() => undefined, (e: unknown) => e as KubeApiError));
-    expect(refusal.message).toContain('NGINX Service Mesh is not ready: nginx-mesh-api');
+    // As with a real mesh: while the pod goes, the injector says it is not ready; once it is gone there is no
+    // endpoint, the API server cannot call the webhook, and failurePolicy Fail refuses.
+    expect(refusal.message).toMatch(/"nginx-mesh-api\.sidecar\.injector".*(NGINX Service Mesh is not ready: nginx-mesh-api|no endpoints available for service "nginx-mesh-webhook")/);
     await scale(1);
     const pod = await eventually('the mesh back up', async () => createPod(`up-${n++}`).catch(() => undefined));
     expect(sidecarImage(pod)).toMatch(/nginx-mesh-sidecar:1\.7\.0$/);
@@ -144,7 +151,9 @@ describe('mesh emulator', () => {
     const path = `/apis/${group}/v1alpha3/namespaces/${appNs}/trafficsplits`;
     const split = (name: string, spec: object) => ({ apiVersion: `${group}/v1alpha3`, kind: 'TrafficSplit', metadata: { name }, spec });
     await eventually('the TrafficSplit CRD to be served', async () => (await kube.request<KubeList>({ path })).items !== undefined);
-    const refused = await kube.request({ method: 'POST', path, body: split('bad', { backends: [] }), noRetry: true }).then(() => undefined, (e: unknown) => e);
+    // Until the restarted control-plane pod is an endpoint again, the API server cannot reach the validator.
+    const refused = await eventually('the validator to answer', async () => kube.request({ method: 'POST', path, body: split('bad', { backends: [] }), noRetry: true })
+      .then(() => undefined, (e: unknown) => (/no endpoints available|failed calling webhook/.test(String(e)) ? undefined : e)));
     expect(refused).toBeInstanceOf(KubeApiError);
     expect((refused as KubeApiError).message).toContain('spec.service is required');
     const ok = await kube.request<{ metadata: { name: string } }>({ method: 'POST', path, body: split('good', { service: 'web', backends: [{ service: 'web-v1', weight: 100 }] }) });

@@ -95,6 +95,15 @@ export async function removeAllMeshes(kube: Kube): Promise<string[]> {
   }
   for (const ns of namespaces) await removeMesh(kube, ns);
   await sweepClusterScoped(kube);
+  // Deploy (the real 1.7.0, and the 1.6.0 stand-in that follows it) refuses while any mesh CRD is left,
+  // and the Helm path leaves its CRDs behind: delete them all and wait until they are gone.
+  for (const c of await listAll(kube, collectionPath(core.crds), { labelSelector: 'app.kubernetes.io/part-of=nginx-service-mesh' })) {
+    await kube.request({ method: 'DELETE', path: objectPath(core.crds, c.metadata!.name!) }).catch(() => undefined);
+  }
+  for (let i = 0; i < 240; i++) {
+    if (!(await listAll(kube, collectionPath(core.crds), { labelSelector: 'app.kubernetes.io/part-of=nginx-service-mesh' })).length) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
   for (const ns of namespaces) {
     for (let i = 0; i < 240; i++) {
       try { await kube.request({ path: objectPath(core.namespaces, ns) }); } catch { break; }

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { expect } from 'vitest';
 import type { Kube } from '../../src/kube/client.ts';
 import { clusterEnv, runTool, testKube, uniqueName, type ToolResult } from './cluster.ts';
+import { meshctlFor } from './real-meshctl.ts';
 import { removeAllMeshes, deployWithHelm, deployWithMeshctl, meshctlBin, populate, removeMesh, sidecarVersions, snapshot, waitRolledOut, type Snapshot, chartsDir } from './mesh-scenario.ts';
 import { detectInstall } from '../../src/mesh/detect.ts';
 
@@ -66,12 +67,21 @@ export async function setUpMesh(opts: ScenarioOptions): Promise<Scenario> {
   };
 }
 
+/**
+ * The nginx-meshctl a scenario hands the tool for a version: the stand-in, or with
+ * NSM_SCENARIO_REAL_MESHCTL=1 the vendor's real binary where cluster:up built one (1.7.0, 2.0.0).
+ * Off by default until the tool handles what the real binaries do differently (see the test bed README).
+ */
+export function scenarioMeshctl(version: string): string {
+  return process.env.NSM_SCENARIO_REAL_MESHCTL === '1' ? meshctlFor(version).bin : meshctlBin(version);
+}
+
 /** The flags every scenario passes: its mesh namespace, its binaries, its backup directory. */
 export function toolArgs(s: Scenario, opts: ScenarioOptions & { to: string }, extra: string[] = []): string[] {
   const args = ['--to', opts.to, '--mesh-namespace', s.meshNamespace, '--backup-dir', s.backupDir, '--yes', '--timeout', '3m'];
   if (opts.method === 'meshctl') {
-    args.push('--meshctl-current', meshctlBin(opts.from));
-    for (const v of ['1.6.0', '1.7.0', '2.0.0']) if (v !== opts.from) args.push('--meshctl', meshctlBin(v));
+    args.push('--meshctl-current', scenarioMeshctl(opts.from));
+    for (const v of ['1.6.0', '1.7.0', '2.0.0']) if (v !== opts.from) args.push('--meshctl', scenarioMeshctl(v));
   } else {
     args.push('--helm', clusterEnv()[opts.helm ?? 'HELM3']!, '--chart', chartsDir);
   }

@@ -21,28 +21,28 @@ const patchOf = (r: { response?: Record<string, unknown> }) => JSON.parse(Buffer
 describe('answerReview', () => {
   it('injects with the version of the mesh named in the path', () => {
     const lines: string[] = [];
-    const r = answerReview('/mesh/mesh-a/inject', podReview('apps'), view, (l) => lines.push(l));
+    const r = answerReview('/inject', podReview('apps'), view, (l) => lines.push(l), 'mesh-a');
     expect(r.response).toMatchObject({ uid: 'u-1', allowed: true, patchType: 'JSONPatch' });
     expect(patchOf(r).find((o) => o.path === '/spec/containers/-')?.value).toMatchObject({ image: 'r/nginx-mesh-sidecar:1.6.0' });
     expect(lines).toEqual(['injected pod apps/p with version 1.6.0 (mesh mesh-a; 1.x injects by default)']);
   });
   it('2.0 allows without a patch where the namespace did not opt in, and injects where it did', () => {
-    expect(answerReview('/mesh/mesh-b/inject', podReview('apps'), view, () => {}).response?.patch).toBeUndefined();
-    expect(patchOf(answerReview('/mesh/mesh-b/inject', podReview('opted-in'), view, () => {})).length).toBe(4);
+    expect(answerReview('/inject', podReview('apps'), view, () => {}, 'mesh-b').response?.patch).toBeUndefined();
+    expect(patchOf(answerReview('/inject', podReview('opted-in'), view, () => {}, 'mesh-b')).length).toBe(4);
   });
   it('refuses like a mesh that is down when its control plane is gone or not ready', () => {
-    const r = answerReview('/mesh/gone/inject', podReview('apps'), view, () => {});
+    const r = answerReview('/inject', podReview('apps'), view, () => {}, 'gone');
     expect(r.response).toMatchObject({ allowed: false, status: { code: 503 } });
     const notReady: MeshView = { ...view, controlPlane: (ns) => ({ ...planes.find((p) => p.namespace === ns)!, ready: false }) };
-    expect(answerReview('/mesh/mesh-a/inject', podReview('apps'), notReady, () => {}).response).toMatchObject({ allowed: false, status: { code: 503, message: 'NGINX Service Mesh is not ready: nginx-mesh-api in namespace mesh-a has no ready pod' } });
+    expect(answerReview('/inject', podReview('apps'), notReady, () => {}, 'mesh-a').response).toMatchObject({ allowed: false, status: { code: 503, message: 'NGINX Service Mesh is not ready: nginx-mesh-api in namespace mesh-a has no ready pod' } });
     const del = { uid: 'u-9', kind: { kind: 'TrafficSplit' }, operation: 'DELETE' };
-    expect(answerReview('/mesh/mesh-a/validate', { request: del }, notReady, () => {}).response).toMatchObject({ allowed: false, status: { code: 503 } });
-    expect(answerReview('/mesh/mesh-a/validate', { request: del }, view, () => {}).response).toMatchObject({ allowed: true });
+    expect(answerReview('/validate', { request: del }, notReady, () => {}, 'mesh-a').response).toMatchObject({ allowed: false, status: { code: 503 } });
+    expect(answerReview('/validate', { request: del }, view, () => {}, 'mesh-a').response).toMatchObject({ allowed: true });
   });
   it('validates policies and allows SPIFFE registrar calls', () => {
     const ts = { uid: 'u-2', kind: { kind: 'TrafficSplit' }, operation: 'CREATE', object: { kind: 'TrafficSplit', metadata: { name: 't' }, spec: { backends: [] } } };
-    expect(answerReview('/mesh/mesh-a/validate', { apiVersion: 'admission.k8s.io/v1', request: ts }, view, () => {}).response).toMatchObject({ allowed: false, status: { code: 422 } });
-    expect(answerReview('/mesh/mesh-a/validate-spiffeid-spiffe-io-v1beta1-spiffeid', { request: { uid: 'u-3', operation: 'CREATE' } }, view, () => {}).response).toMatchObject({ allowed: true });
+    expect(answerReview('/validate', { apiVersion: 'admission.k8s.io/v1', request: ts }, view, () => {}, 'mesh-a').response).toMatchObject({ allowed: false, status: { code: 422 } });
+    expect(answerReview('/validate-spiffeid-spiffe-io-v1beta1-spiffeid', { request: { uid: 'u-3', operation: 'CREATE' } }, view, () => {}, 'mesh-a').response).toMatchObject({ allowed: true });
   });
   it('answers a malformed review with an error instead of throwing', () => {
     expect(answerReview('/inject', {}, view, () => {}).response).toMatchObject({ allowed: false, status: { code: 400 } });

@@ -87,6 +87,11 @@ describe('a deploy an earlier run started', () => {
     expect(judgeDeployed('failed', 'nginx-mesh-controller', dep(1)).state).toBe('failed');
     expect(judgeDeployed('deployed', 'nginx-mesh-api', dep(0, [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: 'x' }]))).toEqual({ state: 'failed', why: 'Deployment nginx-mesh-api stopped progressing (ProgressDeadlineExceeded: x)' });
     expect(judgeDeployed('deployed', 'nginx-mesh-api', undefined).state).toBe('starting');
+    // 1.x: ready pods are not enough while the mesh API does not answer (real 1.7.0's own health check).
+    const api = (status: string) => ({ status: { conditions: [{ type: 'Available', status, message: 'failing or missing response' }] } });
+    expect(judgeDeployed('deployed', 'nginx-mesh-api', dep(1), api('False'))).toEqual({ state: 'starting', why: 'the mesh API (APIService v1alpha1.nsm.nginx.com) is not available: failing or missing response' });
+    expect(judgeDeployed('deployed', 'nginx-mesh-api', dep(1), null).state).toBe('starting');
+    expect(judgeDeployed('deployed', 'nginx-mesh-api', dep(1), api('True'))).toEqual({ state: 'healthy' });
   });
   it('gets a grace period to become ready, then counts as failed', async () => {
     const path = '/apis/apps/v1/namespaces/nginx-mesh/deployments/nginx-mesh-controller';

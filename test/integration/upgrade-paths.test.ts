@@ -7,7 +7,9 @@ import { snapshot, sidecarVersions } from '../support/mesh-scenario.ts';
 import { detectInstall } from '../../src/mesh/detect.ts';
 
 // Full upgrades through every path the NSM docs describe, on the real API server with the test bed
-// (nginx-meshctl stand-ins, fixture charts, the mesh emulator injecting sidecars).
+// (nginx-meshctl stand-ins, fixture charts, the mesh emulator injecting sidecars). The conformance run
+// repeats them with the real charts and, for 1.7.0 and 2.0.0, the vendor's real nginx-meshctl
+// (NSM_SCENARIO_REAL_MESHCTL=1; 1.6.0 stays the stand-in).
 let current: Scenario | undefined;
 afterEach(async () => { await current?.cleanup(); current = undefined; });
 
@@ -44,6 +46,19 @@ describe('upgrade paths', () => {
     await expectConverged(current, '1.7.0');
     const install = await detectInstall({ kube: current.kube } as never, { meshNamespace: current.meshNamespace });
     expect(JSON.stringify(install.values)).toMatch(/strict/);
+  });
+
+  it('meshctl manual 1.7.0 -> 2.0.0 with non-default settings: each carried to the 2.0 mesh and checked there', async () => {
+    const o: ScenarioOptions & { to: string } = { method: 'meshctl', from: '1.7.0', to: '2.0.0', optIn: true,
+      deployFlags: ['--mtls-mode', 'strict', '--nginx-lb-method', 'random', '--client-max-body-size', '8m', '--nginx-error-log-level', 'debug'] };
+    current = await setUpMesh(o);
+    const r = await runUpgrade(current, o, ['--strategy', 'manual']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(journalSteps(current.backupDir)).toEqual(['hop1.backup', 'hop1.remove', 'hop1.deploy', 'hop1.restore', 'hop1.restart', 'hop1.verify']);
+    expect(r.stdout + r.stderr).toMatch(/carried settings checked/);
+    await expectConverged(current, '2.0.0');
+    const install = await detectInstall({ kube: current.kube } as never, { meshNamespace: current.meshNamespace });
+    expect(install.values).toMatchObject({ mtls: { mode: 'strict' }, nginxLBMethod: 'random', clientMaxBodySize: '8m', nginxErrorLogLevel: 'debug' });
   });
 
   it('helm manual (--strategy manual): uninstall, CRDs deleted, install with carried-over values, CRs restored', async () => {

@@ -22,8 +22,12 @@ async function terminating(kube: Kube): Promise<string[]> {
   return out;
 }
 
-/** Waits (up to `timeoutMs`) for terminating catalog CRDs to go, then creates the missing ones. */
-export async function catalogCrdsReady(kube: Kube, timeoutMs = 180_000): Promise<void> {
+/**
+ * Waits (up to `timeoutMs`) for terminating catalog CRDs to go, then creates the missing ones. On a
+ * long-lived test cluster the API server's CRD finalizer can fail with "storage is (re)initializing"
+ * and retry with a growing backoff (about 3 minutes seen): the default covers two such retries.
+ */
+export async function catalogCrdsReady(kube: Kube, timeoutMs = 420_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const t = await terminating(kube);

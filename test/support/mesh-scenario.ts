@@ -40,8 +40,8 @@ async function must(bin: string, args: string[]): Promise<string> {
   return r.stdout;
 }
 
-export async function deployWithMeshctl(version: string, opts: { namespace: string; environment?: 'kubernetes' | 'openshift'; flags?: string[] }): Promise<void> {
-  await must(meshctlBin(version), ['-k', kubeconfigPath(), '-n', opts.namespace, 'deploy', '--environment', opts.environment ?? 'kubernetes', ...(opts.flags ?? [])]);
+export async function deployWithMeshctl(version: string, opts: { namespace: string; environment?: 'kubernetes' | 'openshift'; flags?: string[]; bin?: string }): Promise<void> {
+  await must(opts.bin ?? meshctlBin(version), ['-k', kubeconfigPath(), '-n', opts.namespace, 'deploy', '--environment', opts.environment ?? 'kubernetes', ...(opts.flags ?? [])]);
 }
 
 export async function deployWithHelm(helm: string, version: string, opts: { release: string; namespace: string; set?: Record<string, string> }): Promise<void> {

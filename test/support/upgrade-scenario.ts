@@ -31,6 +31,8 @@ export interface ScenarioOptions {
   /** Label the app namespaces for 2.0's opt-in injection up front. */
   optIn?: boolean;
   namespaces?: number;
+  /** nginx-meshctl deploy flags of the starting install (non-default settings the upgrade must carry). */
+  deployFlags?: string[];
 }
 
 async function waitGone(kube: Kube, namespace: string): Promise<void> {
@@ -46,7 +48,7 @@ export async function setUpMesh(opts: ScenarioOptions): Promise<Scenario> {
   const meshNamespace = uniqueName('mesh');
   const appNamespaces = Array.from({ length: opts.namespaces ?? 2 }, (_, i) => uniqueName(`app${i}`));
   if (opts.method === 'meshctl') {
-    await deployWithMeshctl(opts.from, { namespace: meshNamespace, environment: opts.environment ?? 'kubernetes' });
+    await deployWithMeshctl(opts.from, { namespace: meshNamespace, environment: opts.environment ?? 'kubernetes', flags: opts.deployFlags, bin: scenarioMeshctl(opts.from) });
   } else {
     await deployWithHelm(clusterEnv()[opts.helm ?? 'HELM3']!, opts.from, { release: 'nsm', namespace: meshNamespace, set: { environment: opts.environment ?? 'kubernetes' } });
   }

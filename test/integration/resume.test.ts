@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { expectConverged, setUpMesh, toolArgs, type Scenario, type ScenarioOptions } from '../support/upgrade-scenario.ts';
+import { expectConverged, expectSettingsKept, nonDefaultFlags, setUpMesh, toolArgs, type Scenario, type ScenarioOptions } from '../support/upgrade-scenario.ts';
 import { runAndKillAfter } from '../support/kill-at.ts';
 import { runTool } from '../support/cluster.ts';
 import { chartsDir } from '../support/mesh-scenario.ts';
@@ -13,7 +13,7 @@ const resume = (dir: string) => runTool(['--resume', dir, '--yes', '--timeout', 
 
 describe('kill and resume', () => {
   it('a run SIGKILLed right after the removal step resumes from its journal and converges with nothing lost', async () => {
-    const o: ScenarioOptions & { to: string } = { method: 'meshctl', from: '1.6.0', to: '1.7.0', environment: 'openshift' };
+    const o: ScenarioOptions & { to: string } = { method: 'meshctl', from: '1.6.0', to: '1.7.0', environment: 'openshift', deployFlags: nonDefaultFlags };
     current = await setUpMesh(o);
     const killed = await runAndKillAfter(toolArgs(current, o), current.backupDir, 'hop1.remove');
     expect(killed.killed, killed.output).toBe(true);
@@ -23,6 +23,7 @@ describe('kill and resume', () => {
     expect(resumed.exitCode, resumed.stderr).toBe(0);
     expect(resumed.stdout + resumed.stderr).toMatch(/done before \(journal\)/);
     await expectConverged(current, '1.7.0');
+    await expectSettingsKept(current);
   });
 
   it('a second run against the same mesh is refused while the first holds the lease (exit 3)', async () => {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { expectConverged, runUpgrade, setUpMesh, type Scenario, type ScenarioOptions } from '../support/upgrade-scenario.ts';
+import { expectConverged, expectSettingsKept, nonDefaultFlags, runUpgrade, setUpMesh, type Scenario, type ScenarioOptions } from '../support/upgrade-scenario.ts';
 import { clusterEnv } from '../support/cluster.ts';
 import { snapshot, sidecarVersions } from '../support/mesh-scenario.ts';
 import { detectInstall } from '../../src/mesh/detect.ts';
@@ -71,11 +71,12 @@ describe('upgrade paths', () => {
   });
 
   it('OpenShift 1.6.0 -> 1.7.0 is manual and waits for the CSI sentinel Job to be deleted', async () => {
-    const o: ScenarioOptions & { to: string } = { method: 'meshctl', from: '1.6.0', to: '1.7.0', environment: 'openshift' };
+    const o: ScenarioOptions & { to: string } = { method: 'meshctl', from: '1.6.0', to: '1.7.0', environment: 'openshift', deployFlags: nonDefaultFlags };
     current = await setUpMesh(o);
     const r = await runUpgrade(current, o);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout + r.stderr).toMatch(/csi-driver-sentinel/);
+    await expectSettingsKept(current);
     expect(journalSteps(current.backupDir)).toEqual(['hop1.backup', 'hop1.remove', 'hop1.restart-unmeshed', 'hop1.wait-sentinel', 'hop1.deploy', 'hop1.restore', 'hop1.restart', 'hop1.verify']);
     await expectConverged(current, '1.7.0');
   });
@@ -91,7 +92,7 @@ describe('upgrade paths', () => {
   });
 
   it('two hops 1.6.0 -> 1.7.0 -> 2.0.0 warns about the opt-in label and, with --label-namespaces, keeps every sidecar', async () => {
-    const o: ScenarioOptions & { to: string } = { method: 'meshctl', from: '1.6.0', to: '2.0.0' };
+    const o: ScenarioOptions & { to: string } = { method: 'meshctl', from: '1.6.0', to: '2.0.0', deployFlags: nonDefaultFlags };
     current = await setUpMesh(o);
     const plan = await runUpgrade(current, o, ['--dry-run']);
     expect(plan.exitCode).toBe(0);
@@ -101,6 +102,7 @@ describe('upgrade paths', () => {
     expect(r.exitCode, r.stderr).toBe(0);
     expect(journalSteps(current.backupDir)).toContain('hop2.label-namespaces');
     await expectConverged(current, '2.0.0');
+    await expectSettingsKept(current);
   });
 
   it('--dry-run prints the steps and exact commands and changes nothing', async () => {

@@ -94,6 +94,16 @@ export async function runUpgrade(s: Scenario, opts: ScenarioOptions & { to: stri
   return runTool(toolArgs(s, opts, extra), { env: { NSM_CHARTS_DIR: chartsDir, NSM_HELM: clusterEnv().HELM3 ?? 'helm' } });
 }
 
+/** Non-default settings a scenario's starting mesh is deployed with, and what its release then records. */
+export const nonDefaultFlags = ['--mtls-mode', 'strict', '--client-max-body-size', '8m', '--nginx-error-log-level', 'debug'];
+export const nonDefaultValues = { mtls: { mode: 'strict' }, clientMaxBodySize: '8m', nginxErrorLogLevel: 'debug' };
+
+/** Every non-default setting of the starting mesh is on the upgraded mesh's release. */
+export async function expectSettingsKept(s: Scenario): Promise<void> {
+  const install = await detectInstall({ kube: s.kube } as never, { meshNamespace: s.meshNamespace });
+  expect(install.values).toMatchObject(nonDefaultValues);
+}
+
 /** The end state every successful upgrade must reach. */
 export async function expectConverged(s: Scenario, to: string): Promise<void> {
   const install = await detectInstall({ kube: s.kube } as never, { meshNamespace: s.meshNamespace });

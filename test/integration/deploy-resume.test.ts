@@ -1,7 +1,8 @@
 /**
  * A deploy that failed is not "done" on --resume. The real nginx-meshctl installs the release
  * without waiting, then gives up (exit 1) when the control plane never gets healthy, leaving the
- * release installed. Here a wrapper around the 1.7.0 stand-in does the same on its first deploy:
+ * release installed. Here a wrapper around nginx-meshctl 1.7.0 (the stand-in, or in conformance the
+ * real binary) does the same on its first deploy:
  * it deploys, makes the control plane unschedulable (Recreate, a node selector no node has, a 1 s
  * progress deadline) and exits 1. The resumed run must see the half-installed release from the
  * Deployment's readiness, remove it, deploy again, and converge with nothing lost.
@@ -10,9 +11,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { expectConverged, setUpMesh, toolArgs, type Scenario, type ScenarioOptions } from '../support/upgrade-scenario.ts';
+import { expectConverged, scenarioMeshctl, setUpMesh, toolArgs, type Scenario, type ScenarioOptions } from '../support/upgrade-scenario.ts';
 import { clusterEnv, runTool } from '../support/cluster.ts';
-import { chartsDir, meshctlBin } from '../support/mesh-scenario.ts';
+import { chartsDir } from '../support/mesh-scenario.ts';
 
 let current: Scenario | undefined;
 let tmp: string | undefined;
@@ -27,7 +28,7 @@ function failingFirstDeploy(dir: string, namespace: string): string {
   const patch = JSON.stringify({ spec: { progressDeadlineSeconds: 1, strategy: { type: 'Recreate', rollingUpdate: null }, template: { spec: { nodeSelector: { 'nsm-upgrade-test/no-such-node': 'true' } } } } });
   fs.writeFileSync(bin, [
     '#!/bin/sh',
-    `real='${meshctlBin('1.7.0')}'`,
+    `real='${scenarioMeshctl('1.7.0')}'`,
     `marker='${path.join(dir, 'failed-once')}'`,
     // --help and --dry-run (the tool's preflight) pass straight through.
     'case " $* " in *" --help "*|*" --dry-run "*) exec "$real" "$@";; esac',
@@ -51,7 +52,7 @@ describe('a failed deploy, then --resume', () => {
     current = await setUpMesh(o);
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nsm-deploy-resume-'));
     const target = failingFirstDeploy(tmp, current.meshNamespace);
-    const args = toolArgs(current, o, ['--strategy', 'manual']).filter((a) => a !== meshctlBin('1.7.0'));
+    const args = toolArgs(current, o, ['--strategy', 'manual']).filter((a) => a !== scenarioMeshctl('1.7.0'));
     args.push('--meshctl', target);
     const env = { NSM_CHARTS_DIR: chartsDir };
     const first = await runTool(args, { env });

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { expectConverged, scenarioMeshctl, setUpMesh, toolArgs, type Scenario, type ScenarioOptions } from '../support/upgrade-scenario.ts';
+import { expectConverged, expectSettingsKept, nonDefaultFlags, scenarioMeshctl, setUpMesh, toolArgs, type Scenario, type ScenarioOptions } from '../support/upgrade-scenario.ts';
 import { clusterEnv, runTool } from '../support/cluster.ts';
 import { chartsDir } from '../support/mesh-scenario.ts';
 
@@ -48,7 +48,7 @@ function failingFirstDeploy(dir: string, namespace: string): string {
 
 describe('a failed deploy, then --resume', () => {
   it('removes the half-installed release, deploys again and converges', async () => {
-    const o: ScenarioOptions & { to: string } = { method: 'meshctl', from: '1.6.0', to: '1.7.0' };
+    const o: ScenarioOptions & { to: string } = { method: 'meshctl', from: '1.6.0', to: '1.7.0', deployFlags: nonDefaultFlags };
     current = await setUpMesh(o);
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nsm-deploy-resume-'));
     const target = failingFirstDeploy(tmp, current.meshNamespace);
@@ -64,6 +64,7 @@ describe('a failed deploy, then --resume', () => {
     expect(resumed.exitCode, resumed.stderr).toBe(0);
     expect(resumed.stdout + resumed.stderr).toMatch(/an earlier deploy of NSM 1\.7\.0 failed \(Deployment nginx-mesh-api (stopped progressing|has no ready replica)/);
     await expectConverged(current, '1.7.0');
+    await expectSettingsKept(current);
     // The broken control plane is gone: the redeployed one is ready (without the fix, resume skipped the deploy as "done").
     const api = await current.kube.request<{ spec?: { template?: { spec?: { nodeSelector?: object } } }; status?: { readyReplicas?: number } }>({ path: `/apis/apps/v1/namespaces/${current.meshNamespace}/deployments/nginx-mesh-api` });
     expect(api.spec?.template?.spec?.nodeSelector).toBeUndefined();

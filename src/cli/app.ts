@@ -9,6 +9,7 @@ import { upgradeCommand } from './upgrade.ts';
 import { withGlobalOptions } from './options.ts';
 import { ExitCode, PreflightError, ToolError, UsageError } from '../errors.ts';
 import { toolVersion } from '../version.ts';
+import { scrub } from '../secret.ts';
 import { isRetryable, KubeApiError } from '../kube/client.ts';
 import { InvalidNameError } from '../kube/paths.ts';
 
@@ -55,7 +56,9 @@ export async function runCli(argv: string[], io: Io = processIo): Promise<number
   }
 }
 
-export function reportError(err: unknown, io: Io): number {
+export function reportError(err: unknown, raw: Io): number {
+  // An error may quote a child's stderr or a value from the cluster: no known secret is printed.
+  const io: Io = { out: (t) => raw.out(scrub(t)), err: (t) => raw.err(scrub(t)) };
   if (err instanceof PreflightError) {
     io.err(`error: ${err.message}\n`);
     for (const f of err.failures) io.err(`  - ${f.check}: ${f.message}\n    fix: ${f.fix}\n`);

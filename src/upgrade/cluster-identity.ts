@@ -29,10 +29,11 @@ const value = (args: readonly unknown[], ...flags: string[]): string | undefined
   return i >= 0 && typeof args[i + 1] === 'string' ? (args[i + 1] as string) : undefined;
 };
 
-/** Pure: the kubeconfig and context each external command of the plan is pointed at. */
+/** Pure: the kubeconfig and context each external command of the plan that changes the cluster is pointed at. */
 export function childTargets(plan: Plan): { step: string; kubeconfig: string | undefined; context: string | undefined }[] {
   const out = new Map<string, { step: string; kubeconfig: string | undefined; context: string | undefined }>();
   for (const hop of plan.hops) for (const step of hop.steps) for (const cmd of [...step.commands, ...(step.kind === 'deploy' ? [step.params.undo] : [])]) {
+    if (!cmd.writes) continue; // `helm show crds` reads a chart, not the cluster
     const t = hop.method === 'helm'
       ? { kubeconfig: value(cmd.args, '--kubeconfig'), context: value(cmd.args, '--kube-context') }
       : { kubeconfig: value(cmd.args, '-k', '--kubeconfig'), context: undefined };

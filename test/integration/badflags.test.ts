@@ -57,7 +57,7 @@ afterAll(async () => {
 const rows: { name: string; args: () => string[]; fix: RegExp; why: string }[] = [
   { name: 'unknown version --to 9.9.9', args: () => ['--to', '9.9.9'], fix: /fix: pass --to with one of: .*1\.7\.0/, why: 'not an NSM release; the fix lists the releases' },
   { name: '--to lower than installed (1.5.0 < 1.6.0)', args: () => ['--to', '1.5.0'], fix: /fix: pass --to 1\.6\.0 or later/, why: 'NSM cannot be downgraded' },
-  { name: '--to with --resume', args: () => ['--to', '1.7.0', '--resume', path.join(tmp, 'no-such-run')], fix: /Drop --to when you pass --resume/, why: 'a resumed run keeps the plan it started with' },
+  { name: '--resume of a directory without a journal', args: () => ['--to', '1.7.0', '--resume', path.join(tmp, 'no-such-run')], fix: /Pass the backup directory that the interrupted run printed to --resume/, why: 'nothing to resume' },
   { name: 'neither --to nor --resume', args: () => [], fix: /Pass --to VERSION/, why: 'nothing to do' },
   { name: 'missing nginx-meshctl (none given, none on PATH)', args: () => ['--to', '1.7.0', '--method', 'meshctl'], fix: /--meshctl/, why: 'the meshctl path needs the target version binary' },
   { name: 'missing nginx-meshctl (--meshctl points at no file)', args: () => ['--to', '1.7.0', '--method', 'meshctl', '--meshctl', path.join(tmp, 'nginx-meshctl-1.7.0')], fix: /--meshctl PATH/, why: 'a binary that does not exist is bad input, not a cluster state' },

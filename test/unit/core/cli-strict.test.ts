@@ -77,12 +77,14 @@ const refused: { args: string[]; name: string; why: string }[] = [
   { args: ['--to', '1.7.0', '-n', 'shop'], name: 'n', why: 'the upgrade covers every namespace' },
 ];
 
-describe('a flag a command does not take: exit 2, the flag named', () => {
+describe('a flag a command does not take: exit 2, the flag and the command help named', () => {
   for (const row of refused) {
     it(`${row.args.join(' ')} (${row.why})`, async () => {
       const r = await run(row.args);
       expect(r.code).toBe(2);
       expect(r.err).toMatch(new RegExp(`^error: Unknown arguments?: .*\\b${row.name}\\b`, 'm'));
+      const command = ['plan', 'backup', 'restore', 'status', 'restart', 'completion'].find((c) => row.args[0] === c);
+      expect(r.err).toContain(command ? `"${command}" does not take it: run "kubectl nsm-upgrade ${command} --help"` : 'The upgrade (no command) does not take it: run "kubectl nsm-upgrade --help"');
       expect(r.out).toBe('');
     });
   }
@@ -90,6 +92,11 @@ describe('a flag a command does not take: exit 2, the flag named', () => {
     const r = await run(['status', '--helm', 'y', '--yes']);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/^error: Unknown arguments: helm, yes$/m);
+  });
+  it('still takes the global flags before the command name, and names the command after them', async () => {
+    const r = await run(['--context', 'prod', '-v', 'status', '--resume', 'x']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('"status" does not take it');
   });
 });
 

@@ -1,7 +1,8 @@
-import type { Argv, CommandModule } from 'yargs';
+import type { CommandModule } from 'yargs';
 import { UsageError } from '../errors.ts';
 import { completeWords, formatCobra } from './completion-engine.ts';
 import { completionScript, detectShell, shells, type Shell } from './completion-scripts.ts';
+import type { Declared, GlobalArgv, GlobalFlags } from './options.ts';
 
 /**
  * `completion [bash|zsh]` prints a script for the standalone kubectl-nsm_upgrade command.
@@ -10,18 +11,20 @@ import { completionScript, detectShell, shells, type Shell } from './completion-
  */
 export const completeMarker = '__complete';
 
-export const completionCommand: CommandModule = {
+const completionOptions = (y: GlobalArgv) =>
+  y
+    .positional('shell', { type: 'string', describe: `bash or zsh (default: the shell you run it from, by $ZSH_NAME/$SHELL)` })
+    .parserConfiguration({ 'populate--': true })
+    .example('source <($0 completion bash)', 'bash: add to ~/.bashrc')
+    .example('source <($0 completion zsh)', 'zsh: add to ~/.zshrc, after compinit')
+    .epilogue('For `kubectl nsm-upgrade <TAB>` (kubectl 1.26+), put kubectl_complete-nsm_upgrade (shipped next to kubectl-nsm_upgrade) on your PATH; kubectl runs it.');
+
+export const completionCommand: CommandModule<GlobalFlags, Declared<typeof completionOptions>> = {
   command: 'completion [shell]',
   describe: 'Print a bash or zsh completion script',
-  builder: (y: Argv) =>
-    y
-      .positional('shell', { type: 'string', describe: `bash or zsh (default: the shell you run it from, by $ZSH_NAME/$SHELL)` })
-      .parserConfiguration({ 'populate--': true })
-      .example('source <($0 completion bash)', 'bash: add to ~/.bashrc')
-      .example('source <($0 completion zsh)', 'zsh: add to ~/.zshrc, after compinit')
-      .epilogue('For `kubectl nsm-upgrade <TAB>` (kubectl 1.26+), put kubectl_complete-nsm_upgrade (shipped next to kubectl-nsm_upgrade) on your PATH; kubectl runs it.'),
+  builder: completionOptions,
   handler: async (argv) => {
-    const shell = argv.shell as string | undefined;
+    const shell = argv.shell;
     if (shell === completeMarker) {
       const words = ((argv['--'] as unknown[] | undefined) ?? []).map(String);
       const { buildCli } = await import('./app.ts');

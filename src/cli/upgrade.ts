@@ -1,27 +1,32 @@
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import readline from 'node:readline/promises';
-import type { Argv, CommandModule } from 'yargs';
+import type { ArgumentsCamelCase, CommandModule } from 'yargs';
 import { NotConvergedError, UsageError } from '../errors.ts';
 import { assertPreflight } from '../upgrade/preflight.ts';
 import { withChildKubeconfig } from '../upgrade/child-kubeconfig.ts';
 import { resumeCommand, runPlan, type RunResult } from '../upgrade/run.ts';
 import type { Plan } from '../upgrade/types.ts';
 import { createDeps } from './context.ts';
-import { outputFormat, parseConcurrency, parseDuration, type GlobalOptions } from './options.ts';
+import { outputFormat, parseConcurrency, parseDuration, withRunOptions, type Declared, type GlobalArgv, type GlobalFlags } from './options.ts';
 import { defaultBackupDir, withPlanOptions } from './plan.ts';
 import { formatPlan } from './plan-format.ts';
 import { startFresh, startResume } from './upgrade-start.ts';
 import { underLease } from './under-lease.ts';
 
-interface UpgradeArgs extends GlobalOptions {
-  to?: string | undefined;
-  deployFlag?: string[] | undefined;
-  labelNamespaces: boolean;
-  restart: 'behind' | 'all' | 'none';
-  deleteBarePods: boolean;
-  breakLock: boolean;
-}
+/** The upgrade's flags: the plan's, the run's (--timeout, --concurrency, --dry-run), and its own. */
+const upgradeOptions = (y: GlobalArgv) =>
+  withRunOptions(withPlanOptions(y))
+    .option('resume', { type: 'string', describe: 'Resume a killed run from its backup directory journal' })
+    .option('yes', { alias: 'y', type: 'boolean', default: false, describe: 'Do not ask before the first destructive step' })
+    .option('restart', { choices: ['behind', 'all', 'none'] as const, default: 'behind' as const, describe: 'Which injected workloads to re-roll after the control plane is upgraded' })
+    .option('break-lock', { type: 'boolean', default: false, describe: 'Take over the lease of an interrupted run that cannot be resumed (its backup directory is lost); never takes a lease a live run holds' })
+    .option('delete-bare-pods', { type: 'boolean', default: false, describe: 'Delete injected pods that have no controller, so no old sidecar is left (they are NOT re-created: re-create them yourself)' })
+    .example('$0 --to 1.7.0 --backup-dir ./nsm-backup', 'Upgrade to 1.7.0, keeping the backup in ./nsm-backup')
+    .example('$0 --to 2.0.0 --dry-run', 'Show every step and command of a two-hop upgrade, change nothing')
+    .example('$0 --resume ./nsm-backup', 'Continue a run that was interrupted');
+
+type UpgradeArgs = ArgumentsCamelCase<Declared<typeof upgradeOptions>>;
 
 async function confirm(plan: Plan, yes: boolean, question?: string): Promise<void> {
   if (yes) return;
@@ -41,19 +46,12 @@ function summary(plan: Plan, r: RunResult, dir: string): string {
   return lines.join('\n') + '\n';
 }
 
-export const upgradeCommand: CommandModule = {
+export const upgradeCommand: CommandModule<GlobalFlags, Declared<typeof upgradeOptions>> = {
   command: '$0',
   describe: 'Upgrade the mesh to --to VERSION: back up, upgrade (in place or remove and redeploy), restore, re-roll, verify',
-  builder: (y: Argv) =>
-    withPlanOptions(y)
-      .option('restart', { choices: ['behind', 'all', 'none'] as const, default: 'behind' as const, describe: 'Which injected workloads to re-roll after the control plane is upgraded' })
-      .option('break-lock', { type: 'boolean', default: false, describe: 'Take over the lease of an interrupted run that cannot be resumed (its backup directory is lost); never takes a lease a live run holds' })
-      .option('delete-bare-pods', { type: 'boolean', default: false, describe: 'Delete injected pods that have no controller, so no old sidecar is left (they are NOT re-created: re-create them yourself)' })
-      .example('$0 --to 1.7.0 --backup-dir ./nsm-backup', 'Upgrade to 1.7.0, keeping the backup in ./nsm-backup')
-      .example('$0 --to 2.0.0 --dry-run', 'Show every step and command of a two-hop upgrade, change nothing')
-      .example('$0 --resume ./nsm-backup', 'Continue a run that was interrupted'),
+  builder: upgradeOptions,
   handler: async (raw) => {
-    const argv = raw as unknown as UpgradeArgs;
+    const argv: UpgradeArgs = raw;
     const format = outputFormat(argv.output, ['text', 'json'] as const, 'text');
     const timeoutMs = parseDuration(argv.timeout);
     const concurrency = parseConcurrency(argv.concurrency);

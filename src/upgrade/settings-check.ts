@@ -37,7 +37,7 @@ export const meshConfigPaths = ['accessControlMode', 'clientMaxBodySize', 'mtls.
 
 /** Numbers go through float32 in nginx-meshctl (0.1 -> 0.10000000149011612): compare them loosely. */
 function sameValue(a: unknown, b: unknown): boolean {
-  if (isSecret(a)) return a.reveal() === b;
+  if (isSecret(a) || isSecret(b)) return (isSecret(a) ? a.reveal() : a) === (isSecret(b) ? b.reveal() : b);
   if (typeof a === 'number' && typeof b === 'number') return Math.abs(a - b) < 1e-6;
   if (a && b && typeof a === 'object' && typeof b === 'object') {
     const keys = new Set([...Object.keys(a), ...Object.keys(b)]);

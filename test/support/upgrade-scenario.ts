@@ -33,6 +33,8 @@ export interface ScenarioOptions {
   namespaces?: number;
   /** nginx-meshctl deploy flags of the starting install (non-default settings the upgrade must carry). */
   deployFlags?: string[];
+  /** helm --set values of the starting install (helm method). */
+  helmSet?: Record<string, string>;
 }
 
 async function waitGone(kube: Kube, namespace: string): Promise<void> {
@@ -50,7 +52,7 @@ export async function setUpMesh(opts: ScenarioOptions): Promise<Scenario> {
   if (opts.method === 'meshctl') {
     await deployWithMeshctl(opts.from, { namespace: meshNamespace, environment: opts.environment ?? 'kubernetes', flags: opts.deployFlags, bin: scenarioMeshctl(opts.from) });
   } else {
-    await deployWithHelm(clusterEnv()[opts.helm ?? 'HELM3']!, opts.from, { release: 'nsm', namespace: meshNamespace, set: { environment: opts.environment ?? 'kubernetes' } });
+    await deployWithHelm(clusterEnv()[opts.helm ?? 'HELM3']!, opts.from, { release: 'nsm', namespace: meshNamespace, set: { environment: opts.environment ?? 'kubernetes', ...opts.helmSet } });
   }
   await populate(kube, appNamespaces, { optIn: opts.optIn });
   await waitRolledOut(appNamespaces);

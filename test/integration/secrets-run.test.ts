@@ -1,0 +1,97 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
+import { afterEach, describe, expect, it } from 'vitest';
+import { clusterEnv, repoRoot, runTool } from '../support/cluster.ts';
+import { chartsDir } from '../support/mesh-scenario.ts';
+import { expectConverged, setUpMesh, toolArgs, type Scenario, type ScenarioOptions } from '../support/upgrade-scenario.ts';
+import { installedNow } from '../../src/upgrade/live-state.ts';
+import { revealDeep } from '../../src/secret.ts';
+
+// Issue 14, "secrets stay secret": a mesh installed with a private registry's credentials is
+// upgraded by remove-and-redeploy. The password must reach the redeployed mesh, and nothing the
+// tool prints (stdout, stderr with -v), journals, or puts on a command line seen by `ps` may hold
+// it. The one exception is the vendor's: nginx-meshctl deploy takes it only as a flag.
+const password = `Pw-${Date.now().toString(36)}-s3cret`;
+let current: Scenario | undefined;
+afterEach(async () => { await current?.cleanup(); current = undefined; });
+
+/** Runs the tool while sampling every process's command line every 50 ms. */
+async function runWatchingPs(args: string[]): Promise<{ exitCode: number; all: string; psHits: string[] }> {
+  const child = execa(path.join(repoRoot, 'bin/kubectl-nsm_upgrade'), args, { reject: false, all: true, env: { ...clusterEnv(), NSM_CHARTS_DIR: chartsDir }, timeout: 900_000 });
+  const psHits = new Set<string>();
+  let done = false;
+  const sampler = (async () => {
+    while (!done) {
+      const ps = await execa('ps', ['-eo', 'args'], { reject: false });
+      for (const line of String(ps.stdout).split('\n')) if (line.includes(password)) psHits.add(line.replace(password, '<PW>'));
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  })();
+  const res = await child;
+  done = true;
+  await sampler;
+  return { exitCode: res.exitCode ?? 1, all: String(res.all), psHits: [...psHits] };
+}
+
+/** Files under dir holding the password, relative, with their modes. */
+function filesWith(dir: string): { file: string; mode: string }[] {
+  const out: { file: string; mode: string }[] = [];
+  for (const e of fs.readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (!e.isFile()) continue;
+    const p = path.join(e.parentPath, e.name);
+    if (fs.readFileSync(p, 'utf8').includes(password)) out.push({ file: path.relative(dir, p), mode: (fs.statSync(p).mode & 0o777).toString(8) });
+  }
+  return out.sort((a, b) => a.file.localeCompare(b.file));
+}
+
+async function expectCredentialsKept(s: Scenario): Promise<void> {
+  const now = await installedNow({ kube: s.kube } as never, s.meshNamespace, undefined);
+  expect((revealDeep(now?.values) as { registry?: { password?: string } } | undefined)?.registry?.password === password).toBe(true);
+  // The real charts render the pull secret from the values: it must hold the same password.
+  const secret = await s.kube.request<{ data?: Record<string, string> }>({ path: `/api/v1/namespaces/${s.meshNamespace}/secrets/nginx-mesh-registry-key` }).catch(() => undefined);
+  if (secret?.data?.['.dockerconfigjson']) expect(Buffer.from(secret.data['.dockerconfigjson'], 'base64').toString().includes(password)).toBe(true);
+}
+
+describe('a registry password through a remove-and-redeploy upgrade', () => {
+  it('helm: only in the 0600 values file and the backup; never in output, journal or any command line; a changed journal is refused', async () => {
+    const o: ScenarioOptions & { to: string } = { method: 'helm', from: '1.6.0', to: '1.7.0', helmSet: { 'registry.username': 'robot', 'registry.password': password } };
+    current = await setUpMesh(o);
+    const r = await runWatchingPs(toolArgs(current, o, ['--strategy', 'manual', '-v']));
+    expect(r.exitCode, r.all.slice(-3000)).toBe(0);
+    expect(r.all).not.toContain(password);
+    expect(r.psHits).toEqual([]);
+    expect(filesWith(current.backupDir)).toEqual([{ file: 'hop1/install.yaml', mode: '600' }, { file: 'hop1/values-1.7.0.yaml', mode: '600' }]);
+    await expectConverged(current, '1.7.0');
+    await expectCredentialsKept(current);
+
+    // A journal edited to run another program for the deploy: --resume refuses (exit 2) and runs nothing.
+    const journal = path.join(current.backupDir, 'journal.ndjson');
+    const marker = path.join(current.backupDir, '..', 'evil-ran');
+    const evil = path.join(current.backupDir, '..', 'evil.sh');
+    fs.writeFileSync(evil, `#!/bin/sh\ntouch ${marker}\n`, { mode: 0o700 });
+    const lines = fs.readFileSync(journal, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const run = lines[0] as { plan: { hops: { steps: { kind: string; commands: { bin: string }[] }[] }[] } };
+    run.plan.hops[0]!.steps.find((s) => s.kind === 'deploy')!.commands[0]!.bin = evil;
+    const kept = lines.filter((l) => l.type === 'run' || (l.type === 'step' && ['hop1.backup', 'hop1.remove', 'hop1.delete-crds'].includes(String(l.step))));
+    fs.writeFileSync(journal, kept.map((l) => JSON.stringify(l)).join('\n') + '\n', { mode: 0o600 });
+    const resumed = await runTool(['--resume', current.backupDir, '--yes']);
+    expect(resumed.exitCode, resumed.stderr).toBe(2);
+    expect(resumed.stderr).toMatch(/journaled plan is not the plan its own inputs give \(step hop1\.deploy/);
+    expect(fs.existsSync(marker)).toBe(false);
+    expect(fs.readFileSync(journal, 'utf8').trim().split('\n')).toHaveLength(kept.length);
+  });
+
+  it('nginx-meshctl: carried to the redeploy; only nginx-meshctl deploy\'s own command line holds it', async () => {
+    const o: ScenarioOptions & { to: string } = { method: 'meshctl', from: '1.6.0', to: '1.7.0', deployFlags: ['--registry-username', 'robot', '--registry-password', password] };
+    current = await setUpMesh(o);
+    const r = await runWatchingPs(toolArgs(current, o, ['--strategy', 'manual', '-v']));
+    expect(r.exitCode, r.all.slice(-3000)).toBe(0);
+    expect(r.all).not.toContain(password);
+    expect(r.all).toMatch(/--registry-password <redacted>/);
+    expect(r.psHits.length > 0 && r.psHits.every((l) => / deploy (--dry-run --cleanup-on-error=false )?--registry-username robot --registry-password <PW>/.test(l)), r.psHits.join('\n')).toBe(true);
+    expect(filesWith(current.backupDir)).toEqual([{ file: 'hop1/install.yaml', mode: '600' }]);
+    await expectConverged(current, '1.7.0');
+    await expectCredentialsKept(current);
+  });
+});

@@ -4,6 +4,7 @@
  * as soon as one is done, longest first), waiting for each with kubectl's rules, then re-reads the
  * pods to say whether the mesh converged.
  */
+import { mapLimit } from '../concurrency.ts';
 import type { Deps } from '../deps.ts';
 import { KubeApiError, type KubeObject } from '../kube/client.ts';
 import { listAll } from '../kube/list.ts';
@@ -98,13 +99,6 @@ export async function planWorkloadRestart(deps: Pick<Deps, 'kube'>, opts: Pick<R
   return planRestart({ workloads, objects, mode: opts.mode, targetVersion: opts.targetVersion, deleteBarePods: opts.deleteBarePods });
 }
 
-/** Runs `fn` over `items` with at most `limit` running; the next starts as soon as one ends. */
-async function eachLimited<T>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => { while (next < items.length) { const i = next++; await fn(items[i]!, i); } };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(Math.floor(limit), items.length)) }, worker));
-}
-
 export async function restartWorkloads(deps: Deps, opts: RestartOptions): Promise<RestartResult> {
   const plan = await planWorkloadRestart(deps, opts);
   const total = plan.targets.length;
@@ -117,7 +111,7 @@ export async function restartWorkloads(deps: Deps, opts: RestartOptions): Promis
   const onAbort = () => watcher.close();
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    await eachLimited(plan.targets, opts.concurrency, async (t, i) => {
+    await mapLimit(plan.targets, opts.concurrency, async (t, i) => {
       if (opts.signal?.aborted) { result.notStarted.push({ namespace: t.namespace, kind: t.kind, name: t.name, message: 'interrupted before it was restarted', seconds: 0 }); return; }
       const ref: WorkloadRef = { namespace: t.namespace, kind: t.kind, name: t.name };
       const report = (state: RestartProgress['state'], message: string) => opts.onProgress?.({ ...ref, state, message, index: i + 1, total });

@@ -10,6 +10,7 @@
  * row against the captured `deploy --help` of each real binary plus its hidden flags
  * (meshctl-flags.ts), and that every flag the real deploy accepts has a row.
  */
+import { isAtLeast } from '../version-compare.ts';
 
 /** 'pull-always': the real deploy has no pull-policy flag, only the hidden bool -p/--pull-always (Always). */
 type FlagType = 'string' | 'bool' | 'list' | 'number' | 'pull-always';
@@ -66,14 +67,6 @@ export const deploySettings: readonly DeploySetting[] = [
   { flag: 'mtls-upstream-ca-conf', path: 'mtls.upstreamAuthority', type: 'string', default: {}, carry: false, reason: 'the flag takes a file; pass --deploy-flag mtls-upstream-ca-conf=FILE again' },
 ];
 
-/** "1.7.0" >= "1.7.0": a local comparison (controlplane/ does not import mesh/). */
-function atLeast(version: string, bound: string): boolean {
-  const a = version.replace(/^v/, '').split('.').map(Number);
-  const b = bound.split('.').map(Number);
-  for (let i = 0; i < 3; i++) if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) > (b[i] ?? 0);
-  return true;
-}
-
 function get(values: Record<string, unknown>, path: string): unknown {
   let cur: unknown = values;
   for (const k of path.split('.')) {
@@ -104,7 +97,7 @@ export function unknownDeployFlags(changes: Readonly<Record<string, string>>): s
 export function removedDeployFlags(changes: Readonly<Record<string, string>>, target: string): string[] {
   return Object.keys(changes).filter((f) => {
     const s = findDeploySetting(f);
-    return s?.removedIn !== undefined && atLeast(target, s.removedIn);
+    return s?.removedIn !== undefined && isAtLeast(target, s.removedIn);
   });
 }
 
@@ -137,7 +130,7 @@ export function deployFlagsFromValues(values: Record<string, unknown>, target: s
   for (const s of deploySettings) {
     if (!s.flag) continue;
     const changed = changes[s.flag] ?? changes[`--${s.flag}`];
-    const removed = s.removedIn !== undefined && atLeast(target, s.removedIn);
+    const removed = s.removedIn !== undefined && isAtLeast(target, s.removedIn);
     if (changed !== undefined) {
       if (removed) { warnings.push(`--deploy-flag ${s.flag} is ignored: ${target} removed it (${s.reason})`); continue; }
       if (s.type === 'pull-always') {
@@ -201,18 +194,18 @@ export function valuesForTarget(values: Record<string, unknown>, target: string,
   const out = structuredClone(values) as Record<string, unknown>;
   const warnings: string[] = [];
   for (const s of deploySettings) {
-    if (s.removedIn === undefined || !atLeast(target, s.removedIn)) continue;
+    if (s.removedIn === undefined || !isAtLeast(target, s.removedIn)) continue;
     const v = get(out, s.path);
     if (v === undefined) continue;
     if (!isEmpty(v) && !same(v, s.default)) warnings.push(dropWarning(s, v, target));
     deletePath(out, s.path);
   }
-  if (atLeast(target, '2.0.0') && isEmpty(get(out, 'tracing'))) delete out.tracing;
+  if (isAtLeast(target, '2.0.0') && isEmpty(get(out, 'tracing'))) delete out.tracing;
   if (get(out, 'registry.imageTag') !== undefined) setPath(out, 'registry.imageTag', target.replace(/^v/, ''));
   for (const [flag, text] of Object.entries(changes)) {
     const s = findDeploySetting(flag);
     if (!s) continue;
-    if (s.removedIn !== undefined && atLeast(target, s.removedIn)) { warnings.push(`--deploy-flag ${s.flag} is ignored: ${target} removed it (${s.reason})`); continue; }
+    if (s.removedIn !== undefined && isAtLeast(target, s.removedIn)) { warnings.push(`--deploy-flag ${s.flag} is ignored: ${target} removed it (${s.reason})`); continue; }
     setPath(out, s.path, parseTyped(s, text));
   }
   return { result: out, warnings };

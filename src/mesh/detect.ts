@@ -10,7 +10,7 @@ import { listAll } from '../kube/list.ts';
 import { collectionPath, core, objectPath } from '../kube/paths.ts';
 import { decodeReleaseSecret, isStuckStatus, meshChartName, meshctlReleaseName, newestMeshReleases, type HelmRelease } from './release.ts';
 import { controlPlaneDeployments, type Environment } from './version-notes.ts';
-import { normalizeVersion } from './versions.ts';
+import { normalizeVersion } from '../version-compare.ts';
 
 export type InstallMethod = 'meshctl' | 'helm';
 

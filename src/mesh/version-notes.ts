@@ -4,7 +4,8 @@
  *
  * Source: nsm-reference/FACTS.md ("Releases and upgrade rules") and the release notes.
  */
-import { compareVersions, crosses } from './versions.ts';
+import { compareVersions } from '../version-compare.ts';
+import { crosses } from './versions.ts';
 
 export type Environment = 'kubernetes' | 'openshift';
 

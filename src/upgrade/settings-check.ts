@@ -10,7 +10,7 @@ import { findDeploySetting, parseTyped } from '../controlplane/deploy-flags.ts';
 import { KubeApiError } from '../kube/client.ts';
 import { objectPath } from '../kube/paths.ts';
 import { valueAt } from '../mesh/release.ts';
-import { compareVersions } from '../mesh/versions.ts';
+import { compareVersions } from '../version-compare.ts';
 import { installedNow } from './live-state.ts';
 
 /** Pure: chart value path -> value, for each setting a deploy flag list sets (credentials and files are never in it). */

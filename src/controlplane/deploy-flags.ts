@@ -10,6 +10,7 @@
  * row against the captured `deploy --help` of each real binary plus its hidden flags
  * (meshctl-flags.ts), and that every flag the real deploy accepts has a row.
  */
+import { valueAt } from '../values.ts';
 import { isAtLeast } from '../version-compare.ts';
 
 /** 'pull-always': the real deploy has no pull-policy flag, only the hidden bool -p/--pull-always (Always). */
@@ -66,15 +67,6 @@ export const deploySettings: readonly DeploySetting[] = [
   { flag: 'mtls-ca-key-type', path: 'mtls.caKeyType', type: 'string', default: 'ec-p256', carry: true, reason: 'CA key algorithm' },
   { flag: 'mtls-upstream-ca-conf', path: 'mtls.upstreamAuthority', type: 'string', default: {}, carry: false, reason: 'the flag takes a file; pass --deploy-flag mtls-upstream-ca-conf=FILE again' },
 ];
-
-function get(values: Record<string, unknown>, path: string): unknown {
-  let cur: unknown = values;
-  for (const k of path.split('.')) {
-    if (cur === null || typeof cur !== 'object' || Array.isArray(cur)) return undefined;
-    cur = (cur as Record<string, unknown>)[k];
-  }
-  return cur;
-}
 
 function isEmpty(v: unknown): boolean {
   return v === undefined || v === null || v === '' || (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && v !== null && Object.keys(v).length === 0);
@@ -140,7 +132,7 @@ export function deployFlagsFromValues(values: Record<string, unknown>, target: s
       else args.push(`--${s.flag}`, changed);
       continue;
     }
-    const v = get(values, s.path);
+    const v = valueAt(values, s.path);
     if (isEmpty(v) || same(v, s.default)) continue;
     if (removed) { warnings.push(dropWarning(s, v, target)); continue; }
     if (!s.carry) { if (!s.quiet) warnings.push(`${s.path} is not carried over: ${s.reason}`); continue; }
@@ -168,7 +160,7 @@ function setPath(values: Record<string, unknown>, path: string, v: unknown): voi
 
 function deletePath(values: Record<string, unknown>, path: string): void {
   const keys = path.split('.');
-  const parent = get(values, keys.slice(0, -1).join('.')) ?? (keys.length === 1 ? values : undefined);
+  const parent = valueAt(values, keys.slice(0, -1).join('.')) ?? (keys.length === 1 ? values : undefined);
   if (parent && typeof parent === 'object') delete (parent as Record<string, unknown>)[keys[keys.length - 1]!];
 }
 
@@ -195,13 +187,13 @@ export function valuesForTarget(values: Record<string, unknown>, target: string,
   const warnings: string[] = [];
   for (const s of deploySettings) {
     if (s.removedIn === undefined || !isAtLeast(target, s.removedIn)) continue;
-    const v = get(out, s.path);
+    const v = valueAt(out, s.path);
     if (v === undefined) continue;
     if (!isEmpty(v) && !same(v, s.default)) warnings.push(dropWarning(s, v, target));
     deletePath(out, s.path);
   }
-  if (isAtLeast(target, '2.0.0') && isEmpty(get(out, 'tracing'))) delete out.tracing;
-  if (get(out, 'registry.imageTag') !== undefined) setPath(out, 'registry.imageTag', target.replace(/^v/, ''));
+  if (isAtLeast(target, '2.0.0') && isEmpty(valueAt(out, 'tracing'))) delete out.tracing;
+  if (valueAt(out, 'registry.imageTag') !== undefined) setPath(out, 'registry.imageTag', target.replace(/^v/, ''));
   for (const [flag, text] of Object.entries(changes)) {
     const s = findDeploySetting(flag);
     if (!s) continue;

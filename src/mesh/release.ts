@@ -107,13 +107,3 @@ export function newestMeshReleases(records: readonly HelmRelease[]): HelmRelease
   }
   return [...newest.values()].sort((a, b) => a.name.localeCompare(b.name));
 }
-
-/** Reads a dotted path ("registry.imageTag") out of nested values. */
-export function valueAt(values: Record<string, unknown>, path: string): unknown {
-  let cur: unknown = values;
-  for (const key of path.split('.')) {
-    if (cur === null || typeof cur !== 'object' || Array.isArray(cur)) return undefined;
-    cur = (cur as Record<string, unknown>)[key];
-  }
-  return cur;
-}

@@ -1,6 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { decodeReleaseSecret, encodeReleaseSecret, isStuckStatus, newestMeshReleases, valueAt, type HelmRelease } from '../../src/mesh/release.ts';
+import { decodeReleaseSecret, encodeReleaseSecret, isStuckStatus, newestMeshReleases, type HelmRelease } from '../../src/mesh/release.ts';
+import { valueAt } from '../../src/values.ts';
 
 const rel = (over: Partial<HelmRelease> = {}): HelmRelease => ({
   name: 'nsm', namespace: 'nginx-mesh', revision: 1, status: 'deployed',

@@ -2,6 +2,7 @@
  * What an injected pod looks like (nsm-reference/FACTS.md, "Sidecar injection"), and how to read
  * the mesh version its sidecar runs. Pure: no I/O.
  */
+import { imageTag } from '../mesh/detect.ts';
 
 /** Set by the sidecar injector on every pod it mutated. */
 export const injectedAnnotation = 'injector.nsm.nginx.com/status';
@@ -31,20 +32,6 @@ export interface PodLike {
 
 export function isInjected(pod: PodLike): boolean {
   return pod.metadata?.annotations?.[injectedAnnotation] === injectedValue;
-}
-
-/**
- * The tag of an image reference: `nginx/nginx-mesh-sidecar:1.7.0` -> `1.7.0`,
- * `registry:5000/x/sidecar:v2.0.0@sha256:..` -> `2.0.0` (a leading v is dropped, as NSM tags have none).
- */
-export function imageTag(image: string | undefined): string | undefined {
-  if (!image) return undefined;
-  const withoutDigest = image.split('@')[0]!;
-  const lastSlash = withoutDigest.lastIndexOf('/');
-  const colon = withoutDigest.lastIndexOf(':');
-  if (colon <= lastSlash) return undefined; // the colon belongs to a registry port, not a tag
-  const tag = withoutDigest.slice(colon + 1);
-  return tag ? tag.replace(/^v(?=\d)/, '') : undefined;
 }
 
 /** The mesh version of a pod's sidecar, or `unknown` when the container or its tag is missing. */

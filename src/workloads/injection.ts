@@ -3,6 +3,7 @@
  * the mesh version its sidecar runs. Pure: no I/O.
  */
 import { imageTag } from '../mesh/detect.ts';
+import { autoInjectLabel } from '../mesh/version-notes.ts';
 
 /** Set by the sidecar injector on every pod it mutated. */
 export const injectedAnnotation = 'injector.nsm.nginx.com/status';
@@ -12,8 +13,6 @@ export const spiffeLabel = 'spiffe.io/spiffeid';
 export const injectedPodSelector = `${spiffeLabel}=true`;
 /** The proxy container; its image tag is the mesh version that injected it. */
 export const sidecarContainer = 'nginx-mesh-sidecar';
-/** Opt-in label (namespace or pod) that 2.0 requires for injection. */
-export const autoInjectLabel = 'injector.nsm.nginx.com/auto-inject';
 /** What a sidecar's version is when its image has no readable tag (a digest, no tag). */
 export const unknownVersion = 'unknown';
 
@@ -52,5 +51,5 @@ export function isLive(pod: PodLike): boolean {
 
 /** Whether the pod itself opted in to injection (2.0 honours the label on the pod as well). */
 export function podOptedIn(pod: PodLike): boolean {
-  return pod.metadata?.labels?.[autoInjectLabel] === 'enabled';
+  return pod.metadata?.labels?.[autoInjectLabel.key] === autoInjectLabel.enabled;
 }

@@ -1,4 +1,4 @@
-import type { Clock } from '../../src/deps.ts';
+import type { Clock } from '../../src/clock.ts';
 
 /** Lets every pending callback and promise run (one turn of the event loop). */
 export const flush = () => new Promise((r) => setTimeout(r, 0));

@@ -10,7 +10,12 @@ import { completionScript, detectShell, shells, type Shell } from './completion-
  */
 export const completeMarker = '__complete';
 
-export const completionCommand: CommandModule = {
+/**
+ * The command, given the function that builds the whole CLI (app.ts passes its buildCli): the
+ * candidates come from that parser, and taking it as an argument keeps this module from
+ * importing app.ts, which imports this one.
+ */
+export const completionCommand = (buildCli: (argv: string[]) => Argv): CommandModule => ({
   command: 'completion [shell]',
   describe: 'Print a bash or zsh completion script',
   builder: (y: Argv) =>
@@ -24,7 +29,6 @@ export const completionCommand: CommandModule = {
     const shell = argv.shell as string | undefined;
     if (shell === completeMarker) {
       const words = ((argv['--'] as unknown[] | undefined) ?? []).map(String);
-      const { buildCli } = await import('./app.ts');
       process.stdout.write(formatCobra(await completeWords(buildCli, words)));
       return;
     }
@@ -33,4 +37,4 @@ export const completionCommand: CommandModule = {
     }
     process.stdout.write(completionScript((shell as Shell | undefined) ?? detectShell(process.env)));
   },
-};
+});

@@ -14,9 +14,6 @@ interface PlanCommandArgs extends GlobalOptions {
   labelNamespaces: boolean;
 }
 
-// The backup directory a run would use when --backup-dir is not given (shown in the plan).
-export { defaultBackupDir };
-
 /**
  * Options the plan shares with the upgrade command (which the lead wires the same way): the
  * target, deploy setting changes (which force the manual path), and the 2.0 namespace labels.

@@ -15,7 +15,8 @@ import { resumeCommand, runPlan, type RunResult } from '../upgrade/run.ts';
 import type { Plan } from '../upgrade/types.ts';
 import { createDeps } from './context.ts';
 import { outputFormat, parseConcurrency, parseDuration, type GlobalOptions } from './options.ts';
-import { defaultBackupDir, withPlanOptions } from './plan.ts';
+import { defaultBackupDir } from '../backup/write.ts';
+import { withPlanOptions } from './plan.ts';
 import { formatPlan } from './plan-format.ts';
 
 interface UpgradeArgs extends GlobalOptions {

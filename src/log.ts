@@ -1,4 +1,6 @@
-/** A small leveled logger writing to stderr; stdout is kept for the command's output. */
+import { scrub } from './secret.ts';
+
+/** A small leveled logger writing to stderr; stdout is kept for the command's output. Known secret values never reach it (scrub). */
 export interface Log {
   info(message: string): void;
   warn(message: string): void;
@@ -7,7 +9,8 @@ export interface Log {
 }
 
 export function createLog(opts: { verbose: number; write?: (line: string) => void }): Log {
-  const write = opts.write ?? ((line: string) => process.stderr.write(line + '\n'));
+  const out = opts.write ?? ((line: string) => process.stderr.write(line + '\n'));
+  const write = (line: string) => out(scrub(line));
   return {
     info: (m) => write(m),
     warn: (m) => write(`warning: ${m}`),

@@ -6,9 +6,11 @@ import { restartCommand } from './restart.ts';
 import { restoreCommand } from './restore.ts';
 import { statusCommand } from './status.ts';
 import { upgradeCommand } from './upgrade.ts';
+import { cliShape, commandOf } from './completion-engine.ts';
 import { withGlobalOptions } from './options.ts';
 import { ExitCode, PreflightError, ToolError, UsageError } from '../errors.ts';
 import { toolVersion } from '../version.ts';
+import { scrub } from '../secret.ts';
 import { isRetryable, KubeApiError } from '../kube/client.ts';
 import { InvalidNameError } from '../kube/paths.ts';
 
@@ -41,11 +43,23 @@ export function buildCli(argv: string[]) {
     .help();
 }
 
+/**
+ * The fix for a flag or argument yargs refused: the help of the command it was given to (each
+ * command takes only its own flags and the global ones).
+ */
+export function usageHint(msg: string, argv: readonly string[]): string {
+  if (!/^Unknown arguments?:/.test(msg)) return 'Run with --help to see the commands and flags.';
+  const command = commandOf(argv, cliShape(buildCli));
+  return command === '$0'
+    ? 'The upgrade (no command) does not take it: run "kubectl nsm-upgrade --help" to see its flags and the commands.'
+    : `"${command}" does not take it: run "kubectl nsm-upgrade ${command} --help" to see its flags.`;
+}
+
 /** Runs the CLI and returns the exit code; one top-level catch maps errors to exit codes. */
 export async function runCli(argv: string[], io: Io = processIo): Promise<number> {
   const cli = buildCli(argv).fail((msg, err) => {
     if (err) throw err;
-    throw new UsageError(msg, 'Run with --help to see the commands and flags.');
+    throw new UsageError(msg, usageHint(msg, argv));
   });
   try {
     await cli.parseAsync();
@@ -55,7 +69,9 @@ export async function runCli(argv: string[], io: Io = processIo): Promise<number
   }
 }
 
-export function reportError(err: unknown, io: Io): number {
+export function reportError(err: unknown, raw: Io): number {
+  // An error may quote a child's stderr or a value from the cluster: no known secret is printed.
+  const io: Io = { out: (t) => raw.out(scrub(t)), err: (t) => raw.err(scrub(t)) };
   if (err instanceof PreflightError) {
     io.err(`error: ${err.message}\n`);
     for (const f of err.failures) io.err(`  - ${f.check}: ${f.message}\n    fix: ${f.fix}\n`);

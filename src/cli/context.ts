@@ -7,10 +7,13 @@ import { createLog } from '../log.ts';
 import { createRunner } from '../controlplane/runner.ts';
 import type { GlobalOptions } from './options.ts';
 
-/** Builds the real Deps from the global flags. Only called by commands that need a cluster. */
-export async function createDeps(opts: Pick<GlobalOptions, 'kubeconfig' | 'context' | 'dryRun' | 'verbose'>): Promise<Deps> {
+/**
+ * Builds the real Deps from the global flags, and --dry-run for the commands that take it (the
+ * runner then skips writes). Only called by commands that need a cluster.
+ */
+export async function createDeps(opts: Pick<GlobalOptions, 'kubeconfig' | 'context' | 'verbose'> & { dryRun?: boolean }): Promise<Deps> {
   const log = createLog({ verbose: opts.verbose });
   const kc = loadKubeConfig(opts);
   const kube = await createKube(kc, { log: (m) => log.debug(m) });
-  return { kube, exec: createRunner({ dryRun: opts.dryRun, log }), fs, clock: realClock, log };
+  return { kube, exec: createRunner({ dryRun: opts.dryRun ?? false, log }), fs, clock: realClock, log };
 }

@@ -1,48 +1,45 @@
-import type { Argv } from 'yargs';
+import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { UsageError } from '../errors.ts';
 
-/** Flags every command accepts (DESIGN.md, "Global"). */
-export interface GlobalOptions {
-  kubeconfig?: string | undefined;
-  context?: string | undefined;
-  meshNamespace: string;
-  method: 'auto' | 'meshctl' | 'helm';
-  strategy: 'auto' | 'in-place' | 'manual';
-  meshctl?: string[] | undefined;
-  meshctlCurrent?: string | undefined;
-  helm?: string | undefined;
-  release?: string | undefined;
-  chart?: string | undefined;
-  backupDir?: string | undefined;
-  resume?: string | undefined;
-  yes: boolean;
-  dryRun: boolean;
-  timeout: string;
-  concurrency: number;
-  output?: string | undefined;
-  verbose: number;
-}
-
+/**
+ * The flags every cluster command reads (DESIGN.md, "Global"), declared once with `global: true`.
+ * Every other flag is declared by the commands whose handlers read it, so `.strict()` refuses it
+ * elsewhere (exit 2) instead of ignoring it.
+ */
 export function withGlobalOptions<T>(y: Argv<T>) {
   return y
     .option('kubeconfig', { type: 'string', describe: 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)', global: true })
     .option('context', { type: 'string', describe: 'Kubeconfig context to use', global: true })
     .option('mesh-namespace', { type: 'string', default: 'nginx-mesh', describe: 'Namespace of the mesh control plane', global: true })
-    .option('method', { choices: ['auto', 'meshctl', 'helm'] as const, default: 'auto' as const, describe: 'How the mesh was installed (auto: detect from the Helm release)', global: true })
-    .option('strategy', { choices: ['auto', 'in-place', 'manual'] as const, default: 'auto' as const, describe: 'in-place upgrade, or manual remove-and-redeploy (auto: per hop, as the NSM docs require)', global: true })
-    .option('meshctl', { type: 'string', array: true, describe: "Target version's nginx-meshctl (once per hop), or a directory of binaries named by version", global: true })
-    .option('meshctl-current', { type: 'string', describe: "Installed version's nginx-meshctl, used to remove the mesh on the manual path", global: true })
-    .option('helm', { type: 'string', describe: 'helm binary (Helm 3 or 4)', global: true })
-    .option('release', { type: 'string', describe: 'Helm release name (default: detected)', global: true })
-    .option('chart', { type: 'string', describe: 'Chart reference or directory for the helm path (default nginx-stable/nginx-service-mesh)', global: true })
-    .option('backup-dir', { type: 'string', describe: 'Where to write the backup (default ./nsm-backup-<time>)', global: true })
-    .option('resume', { type: 'string', describe: 'Resume a killed run from its backup directory journal', global: true })
-    .option('yes', { alias: 'y', type: 'boolean', default: false, describe: 'Do not ask before the first destructive step', global: true })
-    .option('dry-run', { type: 'boolean', default: false, describe: 'Print what would be done and change nothing', global: true })
-    .option('timeout', { type: 'string', default: '10m', describe: 'How long to wait for each step (e.g. 90s, 10m, 1h)', global: true })
-    .option('concurrency', { type: 'number', default: 8, describe: 'Parallel API operations / rollouts', global: true })
     .option('output', { alias: 'o', type: 'string', describe: 'Output format (text|json|yaml, per command)', global: true })
     .option('verbose', { alias: 'v', type: 'count', describe: 'More detail on stderr', global: true });
+}
+
+/** The yargs instance every command builder starts from: the global flags, as declared. */
+export type GlobalArgv = ReturnType<typeof withGlobalOptions<{}>>;
+/** The global flags' types (dashed names): the T of every `CommandModule<GlobalFlags, Declared<typeof builder>>`. */
+export type GlobalFlags = GlobalArgv extends Argv<infer U> ? U : never;
+/** What a builder `(y: GlobalArgv) => Argv<U>` declares: U, the global flags included. The handler's argv is ArgumentsCamelCase<U>. */
+export type Declared<B extends (y: GlobalArgv) => unknown> = ReturnType<B> extends Argv<infer U> ? U : never;
+/** The global flags as a handler reads them (camelCase names too). */
+export type GlobalOptions = ArgumentsCamelCase<GlobalFlags>;
+
+/*
+ * Flags that several commands read, declared by each of them (not global). --timeout: plan (the
+ * waits it puts in nginx-meshctl/helm commands), upgrade, restore, restart; --concurrency: upgrade,
+ * backup, restore, restart; --dry-run: upgrade, restore, restart; --release: plan, upgrade, backup.
+ */
+export const timeoutOption = { type: 'string', default: '10m', describe: 'How long to wait for each step (e.g. 90s, 10m, 1h)' } as const;
+export const concurrencyOption = { type: 'number', default: 8, describe: 'Parallel API operations / rollouts' } as const;
+export const dryRunOption = { type: 'boolean', default: false, describe: 'Print what would be done and change nothing' } as const;
+export const releaseOption = { type: 'string', describe: 'Helm release name (default: detected)' } as const;
+
+/** --timeout, --concurrency and --dry-run: the commands that change the cluster and wait (upgrade, restore, restart). */
+export function withRunOptions<T>(y: Argv<T>) {
+  return y
+    .option('timeout', timeoutOption)
+    .option('concurrency', concurrencyOption)
+    .option('dry-run', dryRunOption);
 }
 
 /** Parses "90s", "10m", "1h30m", "500ms" into milliseconds. */

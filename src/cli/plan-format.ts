@@ -5,6 +5,7 @@
 import { dump } from 'js-yaml';
 import { formatCommand } from '../controlplane/runner.ts';
 import type { Plan } from '../upgrade/types.ts';
+import { redactDeep } from '../secret.ts';
 
 export function formatPlanText(plan: Plan): string {
   const lines: string[] = [];
@@ -40,6 +41,7 @@ export function formatPlanText(plan: Plan): string {
 
 export function formatPlan(plan: Plan, format: 'text' | 'json' | 'yaml'): string {
   if (format === 'json') return JSON.stringify(plan, null, 2) + '\n';
-  if (format === 'yaml') return dump(plan, { noRefs: true, lineWidth: 120 });
+  // Through JSON first: every Secret becomes <redacted> (js-yaml would print a class as {}).
+  if (format === 'yaml') return dump(redactDeep(plan), { noRefs: true, lineWidth: 120 });
   return formatPlanText(plan);
 }

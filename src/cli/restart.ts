@@ -1,30 +1,27 @@
-import type { Argv, CommandModule } from 'yargs';
+import type { CommandModule } from 'yargs';
 import { ExitCode, NotConvergedError, ToolError, UsageError } from '../errors.ts';
 import { readControlPlane } from '../workloads/control-plane.ts';
 import { formatRestartPlanText, formatRestartText, planWorkloadRestart, restartWorkloads, type RestartMode } from '../workloads/index.ts';
 import { assertSafeName } from '../kube/paths.ts';
 import { createDeps } from './context.ts';
 import { underLease } from './under-lease.ts';
-import { type GlobalOptions, outputFormat, parseConcurrency, parseDuration } from './options.ts';
+import { outputFormat, parseConcurrency, parseDuration, withRunOptions, type Declared, type GlobalArgv, type GlobalFlags } from './options.ts';
 
-interface RestartArgs extends GlobalOptions {
-  restart: RestartMode;
-  deleteBarePods: boolean;
-  namespace?: string;
-}
+const restartModes: readonly RestartMode[] = ['behind', 'all'];
 
-export const restartCommand: CommandModule = {
+const restartOptions = (y: GlobalArgv) =>
+  withRunOptions(y)
+    .option('restart', { choices: restartModes, default: 'behind' as const, describe: 'Only workloads with old sidecars, or every injected workload' })
+    .option('namespace', { alias: 'n', type: 'string', describe: 'Only injected workloads in this namespace (default: all namespaces)' })
+    .option('delete-bare-pods', { type: 'boolean', default: false, describe: 'Delete injected pods that have no controller (they are not re-created!)' })
+    .example('$0 restart --concurrency 4', 'Re-roll the workloads behind, four at a time')
+    .example('$0 restart --restart all --timeout 5m -o json', 'Re-roll every injected workload, 5 minutes per workload');
+
+export const restartCommand: CommandModule<GlobalFlags, Declared<typeof restartOptions>> = {
   command: 'restart',
   describe: 'Re-roll injected workloads until every sidecar runs the control plane version',
-  builder: (y: Argv) =>
-    y
-      .option('restart', { choices: ['behind', 'all'] as const, default: 'behind' as const, describe: 'Only workloads with old sidecars, or every injected workload' })
-      .option('namespace', { alias: 'n', type: 'string', describe: 'Only injected workloads in this namespace (default: all namespaces)' })
-      .option('delete-bare-pods', { type: 'boolean', default: false, describe: 'Delete injected pods that have no controller (they are not re-created!)' })
-      .example('$0 restart --concurrency 4', 'Re-roll the workloads behind, four at a time')
-      .example('$0 restart --restart all --timeout 5m -o json', 'Re-roll every injected workload, 5 minutes per workload'),
-  handler: async (argv) => {
-    const opts = argv as unknown as RestartArgs;
+  builder: restartOptions,
+  handler: async (opts) => {
     const format = outputFormat(opts.output, ['text', 'json'] as const, 'text');
     const timeoutMs = parseDuration(opts.timeout);
     const concurrency = parseConcurrency(opts.concurrency);

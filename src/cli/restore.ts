@@ -1,28 +1,26 @@
 import path from 'node:path';
-import type { Argv, CommandModule } from 'yargs';
+import type { CommandModule } from 'yargs';
 import type { OnConflict } from '../backup/apply.ts';
 import { assertRestored, formatSummary } from '../backup/report.ts';
 import { restoreBackup } from '../backup/restore.ts';
 import { createDeps } from './context.ts';
 import { underLease } from './under-lease.ts';
-import { outputFormat, parseConcurrency, parseDuration, type GlobalOptions } from './options.ts';
+import { outputFormat, parseConcurrency, parseDuration, withRunOptions, type Declared, type GlobalArgv, type GlobalFlags } from './options.ts';
 
-interface RestoreArgs extends GlobalOptions {
-  from: string;
-  onConflict: OnConflict;
-  toVersion?: string | undefined;
-}
+const onConflictChoices: readonly OnConflict[] = ['skip', 'overwrite', 'fail'];
 
-export const restoreCommand: CommandModule<object, RestoreArgs> = {
+const restoreOptions = (y: GlobalArgv) =>
+  withRunOptions(y)
+    .option('from', { type: 'string', demandOption: true, describe: 'Backup directory written by `backup` or an upgrade' })
+    .option('on-conflict', { choices: onConflictChoices, default: 'skip' as const, describe: 'When an object already exists: keep it (reporting differences), replace it, or stop' })
+    .option('to-version', { type: 'string', describe: 'Mesh version restored into (selects version transforms; default: decided by each object\'s shape)' })
+    .example('$0 restore --from ./nsm-backup --dry-run', 'Server-side dry run: show schema rejections before writing')
+    .example('$0 restore --from ./nsm-backup --on-conflict overwrite', 'Make every object equal to the backup');
+
+export const restoreCommand: CommandModule<GlobalFlags, Declared<typeof restoreOptions>> = {
   command: 'restore',
   describe: 'Verify a backup directory and re-create its resources, then check every object against the backup',
-  builder: (y: Argv) =>
-    y
-      .option('from', { type: 'string', demandOption: true, describe: 'Backup directory written by `backup` or an upgrade' })
-      .option('on-conflict', { choices: ['skip', 'overwrite', 'fail'] as const, default: 'skip' as const, describe: 'When an object already exists: keep it (reporting differences), replace it, or stop' })
-      .option('to-version', { type: 'string', describe: 'Mesh version restored into (selects version transforms; default: decided by each object\'s shape)' })
-      .example('$0 restore --from ./nsm-backup --dry-run', 'Server-side dry run: show schema rejections before writing')
-      .example('$0 restore --from ./nsm-backup --on-conflict overwrite', 'Make every object equal to the backup') as unknown as Argv<RestoreArgs>,
+  builder: restoreOptions,
   handler: async (argv) => {
     const format = outputFormat(argv.output, ['text', 'json'] as const, 'text');
     const timeoutMs = parseDuration(argv.timeout);

@@ -1,19 +1,20 @@
-import type { Argv, CommandModule } from 'yargs';
+import type { CommandModule } from 'yargs';
 import { NotConvergedError, UsageError } from '../errors.ts';
 import { formatSkewText, skewReport } from '../workloads/index.ts';
 import { createDeps } from './context.ts';
-import { type GlobalOptions, outputFormat } from './options.ts';
+import { outputFormat, type Declared, type GlobalArgv, type GlobalFlags } from './options.ts';
 
-export const statusCommand: CommandModule = {
+const statusOptions = (y: GlobalArgv) =>
+  y
+    .option('namespace', { alias: 'n', type: 'string', describe: 'Only injected workloads in this namespace (default: all namespaces)' })
+    .example('$0 status', 'Control plane and sidecar versions as a table')
+    .example('$0 status -o json', 'The skew report as JSON');
+
+export const statusCommand: CommandModule<GlobalFlags, Declared<typeof statusOptions>> = {
   command: 'status',
   describe: 'Control-plane version and health, and every injected workload by sidecar version (exit 4 when behind)',
-  builder: (y: Argv) =>
-    y
-      .option('namespace', { alias: 'n', type: 'string', describe: 'Only injected workloads in this namespace (default: all namespaces)' })
-      .example('$0 status', 'Control plane and sidecar versions as a table')
-      .example('$0 status -o json', 'The skew report as JSON'),
-  handler: async (argv) => {
-    const opts = argv as unknown as GlobalOptions & { namespace?: string };
+  builder: statusOptions,
+  handler: async (opts) => {
     const format = outputFormat(opts.output, ['text', 'json'] as const, 'text');
     const deps = await createDeps(opts);
     const report = await skewReport(deps, { meshNamespace: opts.meshNamespace, namespace: opts.namespace });

@@ -10,6 +10,7 @@
  * row against the captured `deploy --help` of each real binary plus its hidden flags
  * (meshctl-flags.ts), and that every flag the real deploy accepts has a row.
  */
+import { Secret, cloneValues, isSecret, type Arg } from '../secret.ts';
 import { valueAt } from '../values.ts';
 import { isAtLeast } from '../version-compare.ts';
 
@@ -31,6 +32,10 @@ export interface DeploySetting {
   /** Not carrying it is the point: no warning. */
   quiet?: boolean;
   reason: string;
+  /** A credential: carried as a Secret (shown `<redacted>`, never journaled). */
+  secret?: true;
+  /** The flag takes a file but the value holds its content: written 0600 under this name in the hop's backup directory. */
+  file?: string;
 }
 
 export const deploySettings: readonly DeploySetting[] = [
@@ -39,9 +44,9 @@ export const deploySettings: readonly DeploySetting[] = [
   { flag: 'image-tag', path: 'registry.imageTag', type: 'string', default: undefined, carry: false, quiet: true, reason: 'the target binary deploys its own version; carrying the old tag would redeploy the old images' },
   { flag: 'disable-public-images', path: 'registry.disablePublicImages', type: 'bool', default: false, carry: true, reason: 'air-gapped installs pull from the mirror only' },
   { flag: 'pull-always', path: 'registry.imagePullPolicy', type: 'pull-always', default: 'IfNotPresent', carry: true, reason: 'image pull policy: the real deploy has no --pull-policy; hidden -p/--pull-always sets Always, any other policy has no flag (deploy always sets IfNotPresent)' },
-  { flag: 'registry-username', path: 'registry.username', type: 'string', default: '', carry: false, reason: 'a credential: never put on a command line; pass it again with --deploy-flag registry-username=...' },
-  { flag: 'registry-password', path: 'registry.password', type: 'string', default: '', carry: false, reason: 'a credential: never put on a command line; pass it again with --deploy-flag registry-password=...' },
-  { flag: 'registry-key', path: 'registry.key', type: 'string', default: '', carry: false, reason: 'the flag takes a key file path, the value holds the key itself; pass --deploy-flag registry-key=FILE' },
+  { flag: 'registry-username', path: 'registry.username', type: 'string', default: '', carry: true, reason: 'the private registry user: image pulls must keep working after a redeploy' },
+  { flag: 'registry-password', path: 'registry.password', type: 'string', default: '', carry: true, secret: true, reason: 'a credential, carried from the release values as a secret; nginx-meshctl only takes it as a flag, so it is on its command line while deploy runs' },
+  { flag: 'registry-key', path: 'registry.key', type: 'string', default: '', carry: true, secret: true, file: 'registry-key.json', reason: 'the flag takes a key file, the value holds the key itself: written to a 0600 file for the deploy' },
   { flag: 'access-control-mode', path: 'accessControlMode', type: 'string', default: 'allow', carry: true, reason: 'allow or deny: losing deny opens traffic' },
   { flag: 'enable-udp', path: 'enableUDP', type: 'bool', default: false, carry: true, reason: 'UDP traffic proxying' },
   { flag: 'nginx-error-log-level', path: 'nginxErrorLogLevel', type: 'string', default: 'warn', carry: true, reason: 'sidecar error log level' },
@@ -72,7 +77,22 @@ function isEmpty(v: unknown): boolean {
   return v === undefined || v === null || v === '' || (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && v !== null && Object.keys(v).length === 0);
 }
 
-const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b) && !isSecret(a) && !isSecret(b);
+
+/** A file a deploy flag reads (the value's content, written 0600 before the deploy runs). */
+export interface DeployFile {
+  path: string;
+  content: Secret;
+}
+
+/** What to pass for a setting from its (non-empty) value: the value itself, or a file holding it. */
+function valueArg(s: DeploySetting, v: unknown, fileDir: string | undefined, files: DeployFile[]): Arg | undefined {
+  if (!s.file) return s.secret && !isSecret(v) ? new Secret(String(v), s.path) : flagValue(s, v);
+  if (!fileDir) return undefined;
+  const path = `${fileDir}/${s.file}`;
+  files.push({ path, content: isSecret(v) ? v : new Secret(String(v), s.path) });
+  return path;
+}
 
 /** The deploy setting for a flag name ("mtls-mode" or "--mtls-mode"). */
 export function findDeploySetting(flag: string): DeploySetting | undefined {
@@ -81,19 +101,20 @@ export function findDeploySetting(flag: string): DeploySetting | undefined {
 }
 
 /** Flags in `changes` that nginx-meshctl deploy does not have (for the planner's refusals). */
-export function unknownDeployFlags(changes: Readonly<Record<string, string>>): string[] {
+export function unknownDeployFlags(changes: Readonly<Record<string, Arg>>): string[] {
   return Object.keys(changes).filter((f) => !findDeploySetting(f));
 }
 
 /** Flags in `changes` that the target version removed. */
-export function removedDeployFlags(changes: Readonly<Record<string, string>>, target: string): string[] {
+export function removedDeployFlags(changes: Readonly<Record<string, Arg>>, target: string): string[] {
   return Object.keys(changes).filter((f) => {
     const s = findDeploySetting(f);
     return s?.removedIn !== undefined && isAtLeast(target, s.removedIn);
   });
 }
 
-function flagValue(s: DeploySetting, v: unknown): string {
+function flagValue(s: DeploySetting, v: unknown): Arg {
+  if (isSecret(v)) return v;
   if (s.path === 'telemetry.exporters.otlp') {
     const o = v as { host?: string; port?: number };
     return `type=otlp,host=${o.host ?? ''},port=${o.port ?? 4317}`;
@@ -116,9 +137,10 @@ function dropWarning(s: DeploySetting, v: unknown, target: string): string {
  * that differ from the chart default, never the old image tag, never credentials; user
  * `changes` (flag -> value) override. Settings the target removed are dropped with a warning.
  */
-export function deployFlagsFromValues(values: Record<string, unknown>, target: string, changes: Readonly<Record<string, string>> = {}): Translation<string[]> {
-  const args: string[] = [];
+export function deployFlagsFromValues(values: Record<string, unknown>, target: string, changes: Readonly<Record<string, Arg>> = {}, fileDir?: string): Translation<Arg[]> & { files: DeployFile[] } {
+  const args: Arg[] = [];
   const warnings: string[] = [];
+  const files: DeployFile[] = [];
   for (const s of deploySettings) {
     if (!s.flag) continue;
     const changed = changes[s.flag] ?? changes[`--${s.flag}`];
@@ -126,7 +148,7 @@ export function deployFlagsFromValues(values: Record<string, unknown>, target: s
     if (changed !== undefined) {
       if (removed) { warnings.push(`--deploy-flag ${s.flag} is ignored: ${target} removed it (${s.reason})`); continue; }
       if (s.type === 'pull-always') {
-        if (/^(true|always)$/i.test(changed)) args.push(`--${s.flag}`);
+        if (/^(true|always)$/i.test(String(changed))) args.push(`--${s.flag}`);
         else warnings.push(`--deploy-flag ${s.flag}=${changed} is ignored: nginx-meshctl deploy can only set the pull policy to Always (--pull-always)`);
       } else if (s.type === 'bool') args.push(`--${s.flag}=${changed}`);
       else args.push(`--${s.flag}`, changed);
@@ -142,9 +164,11 @@ export function deployFlagsFromValues(values: Record<string, unknown>, target: s
       continue;
     }
     if (s.type === 'bool') { if (v === true) args.push(`--${s.flag}`); else args.push(`--${s.flag}=false`); continue; }
-    args.push(`--${s.flag}`, flagValue(s, v));
+    const arg = valueArg(s, v, fileDir, files);
+    if (arg === undefined) { warnings.push(`${s.path} is not carried over: no directory to write its file in`); continue; }
+    args.push(`--${s.flag}`, arg);
   }
-  return { result: args, warnings };
+  return { result: args, warnings, files };
 }
 
 function setPath(values: Record<string, unknown>, path: string, v: unknown): void {
@@ -165,7 +189,9 @@ function deletePath(values: Record<string, unknown>, path: string): void {
 }
 
 /** A flag's text as the chart value it sets (the inverse of flagValue). */
-export function parseTyped(s: DeploySetting, text: string): unknown {
+export function parseTyped(s: DeploySetting, arg: Arg): unknown {
+  if (isSecret(arg)) return arg;
+  const text = arg;
   if (s.path === 'telemetry.exporters.otlp') {
     const kv = Object.fromEntries(text.split(',').map((p) => p.split('=') as [string, string]));
     return { host: kv.host ?? '', port: Number(kv.port ?? 4317) };
@@ -182,8 +208,8 @@ export function parseTyped(s: DeploySetting, text: string): unknown {
  * settings dropped with a warning, registry.imageTag set to the target, user `changes`
  * (deploy flag names) applied to their value paths. Returns a new object.
  */
-export function valuesForTarget(values: Record<string, unknown>, target: string, changes: Readonly<Record<string, string>> = {}): Translation<Record<string, unknown>> {
-  const out = structuredClone(values) as Record<string, unknown>;
+export function valuesForTarget(values: Record<string, unknown>, target: string, changes: Readonly<Record<string, Arg>> = {}): Translation<Record<string, unknown>> {
+  const out = cloneValues(values) as Record<string, unknown>;
   const warnings: string[] = [];
   for (const s of deploySettings) {
     if (s.removedIn === undefined || !isAtLeast(target, s.removedIn)) continue;

@@ -8,6 +8,7 @@
  * nginx-meshctl/commands/). 1.6.0 has no source: it follows 1.7.0, with which it shares that code.
  * test/unit/meshctl-help.test.ts checks this list against the captured --help of the real binaries.
  */
+import type { Arg } from '../secret.ts';
 
 export type MeshctlCommand = 'deploy' | 'upgrade' | 'remove';
 
@@ -99,9 +100,9 @@ export function acceptedFlags(help: string, version: string, command: MeshctlCom
 }
 
 /** The subcommand of an nginx-meshctl argument list (globals come first: `-n NS -t T deploy ...`). */
-export function subcommandOf(args: readonly string[]): MeshctlCommand | undefined {
+export function subcommandOf(args: readonly Arg[]): MeshctlCommand | undefined {
   for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
+    const a = String(args[i]!); // a Secret is a flag's value, never a flag
     if (a.startsWith('-')) { if (!a.includes('=') && ['-k', '-n', '-t', '--kubeconfig', '--namespace', '--timeout'].includes(a)) i++; continue; }
     return a === 'deploy' || a === 'upgrade' || a === 'remove' ? a : undefined;
   }
@@ -109,10 +110,10 @@ export function subcommandOf(args: readonly string[]): MeshctlCommand | undefine
 }
 
 /** The flags in `args` (`--name`, `--name=v`, `-x`) that `spec` does not have, as written. */
-export function unknownFlags(args: readonly string[], spec: FlagSpec): string[] {
+export function unknownFlags(args: readonly Arg[], spec: FlagSpec): string[] {
   const out: string[] = [];
   for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
+    const a = String(args[i]!); // a Secret is a flag's value, never a flag
     if (a === '--') break;
     if (a.startsWith('--')) {
       const name = a.slice(2).split('=', 1)[0]!;

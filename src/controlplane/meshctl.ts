@@ -4,6 +4,7 @@
  *
  * Global flags come before the subcommand: `nginx-meshctl [-k KUBECONFIG] -n NS -t TIMEOUT <cmd>`.
  */
+import type { Arg } from '../secret.ts';
 import { isAtLeast } from '../version-compare.ts';
 import type { Command } from './runner.ts';
 
@@ -56,7 +57,7 @@ export function meshctlRemove(t: MeshctlTarget): Command {
 }
 
 /** `nginx-meshctl -n NS -t T deploy FLAGS...` with the binary of the TARGET version; flags from deploy-flags.ts. */
-export function meshctlDeploy(t: MeshctlTarget, flags: readonly string[]): Command {
+export function meshctlDeploy(t: MeshctlTarget, flags: readonly Arg[]): Command {
   return { bin: t.bin, args: [...globals(t), 'deploy', ...flags], writes: true };
 }
 

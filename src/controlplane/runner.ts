@@ -1,10 +1,12 @@
 import { execa } from 'execa';
 import type { Log } from '../log.ts';
+import { revealArg, type Arg } from '../secret.ts';
 
 /** An external command as data: built by pure builders, run by the one runner. */
 export interface Command {
   bin: string;
-  args: string[];
+  /** Secret arguments (a registry password) show as `<redacted>` everywhere but the child's argv. */
+  args: Arg[];
   /** Does it change the cluster? Writes are skipped in dry-run. */
   writes: boolean;
   input?: string;
@@ -33,7 +35,7 @@ export interface Runner {
 /** Renders a command for display (quoted as a POSIX shell would need, never executed by one). */
 export function formatCommand(cmd: Pick<Command, 'bin' | 'args'>): string {
   const q = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
-  return [cmd.bin, ...cmd.args].map(q).join(' ');
+  return [cmd.bin, ...cmd.args].map((a) => (typeof a === 'string' ? q(a) : String(a))).join(' ');
 }
 
 function signalGroup(pid: number, signal: NodeJS.Signals): void {
@@ -60,7 +62,7 @@ export function createRunner(opts: { dryRun: boolean; log: Log; env?: Record<str
         return { exitCode: 0, stdout: '', stderr: '', skipped: true };
       }
       opts.log.debug(`running: ${shown}`);
-      const child = execa(cmd.bin, cmd.args, {
+      const child = execa(cmd.bin, cmd.args.map(revealArg), {
         reject: false,
         shell: false,
         detached: true,

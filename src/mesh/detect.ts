@@ -11,6 +11,7 @@ import { collectionPath, core, objectPath } from '../kube/paths.ts';
 import { decodeReleaseSecret, isStuckStatus, meshChartName, meshctlReleaseName, newestMeshReleases, type HelmRelease } from './release.ts';
 import { controlPlaneDeployments, type Environment } from './version-notes.ts';
 import { normalizeVersion } from '../version-compare.ts';
+import { markSecrets } from '../secret.ts';
 
 export type InstallMethod = 'meshctl' | 'helm';
 
@@ -149,7 +150,8 @@ export async function detectInstall(deps: Deps, opts: DetectOptions = {}): Promi
   if (!version) {
     throw new UsageError(`cannot tell which NGINX Service Mesh version runs in "${namespace}"`, 'Check that the control plane image carries a version tag, or that the Helm release is intact.');
   }
-  const values = rel?.config ?? {};
+  // Credentials in the values (a registry password) travel as Secret: never printed or journaled.
+  const values = markSecrets(rel?.config ?? {});
   const envValue = values.environment;
   const environment: Environment = envValue === 'openshift' ? 'openshift' : 'kubernetes';
   if (envValue !== undefined && envValue !== 'openshift' && envValue !== 'kubernetes') {

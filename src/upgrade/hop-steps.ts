@@ -14,7 +14,8 @@ import { valueAt } from '../values.ts';
 import { expectedSettings } from './settings-check.ts';
 import { autoInjectLabel, controlPlaneDeployment } from '../mesh/version-notes.ts';
 import { findRelease } from '../mesh/versions.ts';
-import type { Command, Install, PlanOptions, Refusal, Step, StepKind, Strategy } from './types.ts';
+import type { Command, Install, PlanOptions, Refusal, Step, StepKind, StepOf, Strategy } from './types.ts';
+import type { Arg } from '../secret.ts';
 import { childKubeconfigPath } from './child-kubeconfig.ts';
 
 export interface HopInput {
@@ -29,7 +30,7 @@ export interface HopInput {
   /** The release values as they stand before this hop (earlier manual hops translate them). */
   values: Record<string, unknown>;
   /** Deploy flag changes applied on this hop (only on the hop that carries them). */
-  deployFlagChanges: Readonly<Record<string, string>>;
+  deployFlagChanges: Readonly<Record<string, Arg>>;
 }
 
 export interface HopOutput {
@@ -61,8 +62,8 @@ export function chartForHop(opts: PlanOptions, to: string, hopCount: number): Ch
 
 const isRefusal = (x: ChartRef | Refusal): x is Refusal => 'fix' in x;
 
-function step(hop: number, kind: StepKind, title: string, flags: { destructive?: boolean; writes?: boolean }, commands: Command[], params: Record<string, unknown>): Step {
-  return { id: `hop${hop}.${kind}`, kind, title, destructive: flags.destructive ?? false, writes: flags.writes ?? true, commands, params };
+function step<K extends StepKind>(hop: number, kind: K, title: string, flags: { destructive?: boolean; writes?: boolean }, commands: Command[], params: StepOf<K>['params']): Step {
+  return { id: `hop${hop}.${kind}`, kind, title, destructive: flags.destructive ?? false, writes: flags.writes ?? true, commands, params } as StepOf<K>;
 }
 
 /** Builds one hop's steps. */
@@ -130,17 +131,19 @@ export function hopSteps(h: HopInput, hopCount: number): HopOutput {
       steps.push(step(n, 'wait-sentinel', `Wait until Job csi-driver-sentinel in ${ns} is deleted`, { writes: false }, [], { namespace: ns, job: 'csi-driver-sentinel' }));
     }
     if (install.method === 'meshctl') {
-      const flags = deployFlagsFromValues(carried, to, h.deployFlagChanges);
+      const flags = deployFlagsFromValues(carried, to, h.deployFlagChanges, hopDir);
       notes.push(...flags.warnings);
+      if (flags.result.some((a) => typeof a !== 'string')) notes.push('nginx-meshctl deploy takes the registry password only as a flag: it is on its command line (visible to other users of this machine in `ps`) while the deploy runs; the tool never prints or journals it');
       const target = meshctl(to, '--meshctl');
       // undo: how --resume removes a half-installed release of this deploy (deploy-health.ts) before deploying again.
-      steps.push(step(n, 'deploy', `nginx-meshctl ${to} deploy with the install's settings`, {}, [meshctlDeploy(target, flags.result)], { version: to, flags: flags.result, undo: meshctlRemove(target), expect: expectedSettings(flags.result) }));
+      steps.push(step(n, 'deploy', `nginx-meshctl ${to} deploy with the install's settings`, {}, [meshctlDeploy(target, flags.result)],
+        { version: to, files: flags.files.map((f) => ({ path: f.path, content: { secret: f.content } })), undo: meshctlRemove(target), expect: expectedSettings(flags.result) }));
     } else if (helm) {
       const values = valuesForTarget(carried, to, h.deployFlagChanges);
       notes.push(...values.warnings);
       const valuesFile = `${hopDir}/values-${to}.yaml`;
       steps.push(step(n, 'deploy', `helm install ${release} chart ${chart.version ?? chart.ref} (NSM ${to}) with the carried-over values`, {},
-        [helmInstall(helm, { release, chart, valuesFile })], { version: to, release, chart, valuesFile, values: values.result, undo: helmUninstall(helm, release) }));
+        [helmInstall(helm, { release, chart, valuesFile })], { version: to, release, chart, files: [{ path: valuesFile, content: { values: values.result } }], undo: helmUninstall(helm, release), expect: {} }));
     }
     steps.push(step(n, 'restore', `Restore the custom resources from ${hopDir}`, {}, [], { from: hopDir, targetVersion: to }));
   }

@@ -1,23 +1,29 @@
 import path from 'node:path';
 import type { Deps } from '../deps.ts';
-import type { Plan } from './types.ts';
+import type { Install, Plan, PlanOptions } from './types.ts';
 import { UsageError } from '../errors.ts';
+import { checkJournalRecords, journalSchemaVersion, type ClusterIdentity, type JournalRecord } from './journal-schema.ts';
+
+export { journalSchemaVersion };
 
 /**
  * The run's journal: `<backup dir>/journal.ndjson`, one JSON record per line, appended and fsynced
- * as each step finishes. The first record holds the plan, so `--resume DIR` walks the same steps
- * even when the mesh it started from is gone (after a remove, detection would find nothing).
+ * as each step finishes. The first record holds what the plan was built from (the install as
+ * detected and the planner's options, secrets `<redacted>`), the plan itself and the cluster's
+ * identity, so `--resume DIR` can plan the same steps again even when the mesh it started from is
+ * gone (after a remove, detection would find nothing). A resume never runs a command read from
+ * this file: it rebuilds the plan (resume.ts) and refuses when the journaled one differs.
  */
-export type JournalRecord =
-  | { type: 'run'; runId: string; at: string; plan: Plan; toolVersion: string; argv: string[] }
-  | { type: 'step'; runId: string; at: string; step: string; status: 'done'; data?: Record<string, unknown> }
-  | { type: 'resume'; runId: string; at: string; previousRunId: string }
-  | { type: 'finished'; runId: string; at: string; converged: boolean };
+export type { ClusterIdentity, JournalRecord };
 
 export const journalFile = 'journal.ndjson';
 
 export interface JournalState {
+  /** As journaled: secrets are `<redacted>` here. */
   plan: Plan;
+  install: Install;
+  inputs: PlanOptions;
+  cluster: ClusterIdentity;
   /** The newest run or resume of this journal: the lease holder to take over on --resume. */
   runId: string;
   done: Set<string>;
@@ -29,6 +35,7 @@ export async function appendJournal(fs: Deps['fs'], dir: string, record: Journal
   await fs.mkdir(dir, { recursive: true, mode: 0o700 });
   const fh = await fs.open(path.join(dir, journalFile), 'a', 0o600);
   try {
+    // JSON.stringify turns every Secret into <redacted>: no credential reaches the journal.
     await fh.appendFile(JSON.stringify(record) + '\n');
     await fh.sync();
   } finally {
@@ -39,17 +46,18 @@ export async function appendJournal(fs: Deps['fs'], dir: string, record: Journal
 /** Parses a journal; a torn last line (the tool was killed mid-write) is ignored. */
 export function parseJournal(text: string, file: string): JournalState {
   const lines = text.split('\n').filter((l) => l.trim() !== '');
-  const records: JournalRecord[] = [];
+  const parsed: unknown[] = [];
   lines.forEach((line, i) => {
     try {
-      records.push(JSON.parse(line) as JournalRecord);
+      parsed.push(JSON.parse(line));
     } catch {
       if (i !== lines.length - 1) throw new UsageError(`${file}: line ${i + 1} is not valid JSON`, 'The journal is damaged; restore manually with `kubectl nsm-upgrade restore --from DIR`.');
     }
   });
-  const first = records[0];
-  if (!first || first.type !== 'run') throw new UsageError(`${file} does not start with a run record`, 'Pass the backup directory of an upgrade run to --resume.');
-  const state: JournalState = { plan: first.plan, runId: first.runId, done: new Set(), data: new Map(), finished: false };
+  // Every record is checked against the schema before anything is taken from it.
+  const records = checkJournalRecords(parsed, file);
+  const first = records[0] as Extract<JournalRecord, { type: 'run' }>; // the schema check made sure
+  const state: JournalState = { plan: first.plan, install: first.install, inputs: first.inputs, cluster: first.cluster, runId: first.runId, done: new Set(), data: new Map(), finished: false };
   for (const r of records) {
     if (r.type === 'step') { state.done.add(r.step); if (r.data) state.data.set(r.step, r.data); }
     if (r.type === 'finished') state.finished = true;

@@ -11,6 +11,8 @@ import { load } from 'js-yaml';
 import type { Deps } from '../deps.ts';
 import { UsageError } from '../errors.ts';
 import { helmVersion, parseHelmMajor } from '../controlplane/helm.ts';
+import { findDeploySetting } from '../controlplane/deploy-flags.ts';
+import { Secret, type Arg } from '../secret.ts';
 import { meshctlVersion, parseMeshctlVersion } from '../controlplane/meshctl.ts';
 import { autoInjectLabel } from '../mesh/version-notes.ts';
 import { crosses, hopsBetween, releases } from '../mesh/versions.ts';
@@ -134,12 +136,16 @@ async function meshctlFor(deps: Deps, install: Install, args: PlanArgs, targets:
 export const defaultChartRef = 'nginx-stable/nginx-service-mesh';
 
 /** Parses --deploy-flag NAME=VALUE pairs (NAME with or without leading dashes). */
-export function parseDeployFlags(pairs: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = {};
+export function parseDeployFlags(pairs: readonly string[]): Record<string, Arg> {
+  const out: Record<string, Arg> = {};
   for (const p of pairs) {
     const eq = p.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--deploy-flag ${JSON.stringify(p)} is not NAME=VALUE`, 'Use for example --deploy-flag mtls-mode=strict.');
-    out[p.slice(0, eq).replace(/^-+/, '')] = p.slice(eq + 1);
+    // The text may hold a password: never quote it back.
+    if (eq <= 0) throw new UsageError(`a --deploy-flag value is not NAME=VALUE${eq < 0 && !p.includes('password') ? `: ${JSON.stringify(p)}` : ''}`, 'Use for example --deploy-flag mtls-mode=strict.');
+    const name = p.slice(0, eq).replace(/^-+/, '');
+    const value = p.slice(eq + 1);
+    // A credential given on the command line stays a Secret: the plan, journal and logs show <redacted>.
+    out[name] = findDeploySetting(name)?.secret && !findDeploySetting(name)?.file ? new Secret(value, name) : value;
   }
   return out;
 }

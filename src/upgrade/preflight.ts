@@ -8,7 +8,8 @@
  * first hop's command in its own dry run: preflight-commands.ts; helm 3.14+ or 4), chart (helm path: every hop's
  * chart can be fetched), release (not stuck in
  * pending-*), control-plane (no Deployment mid-rollout, every pod ready, in the mesh namespace),
- * backup-dir (absent or empty, and writable).
+ * backup-dir (absent or empty, and writable), cluster (every helm/nginx-meshctl command reaches
+ * the server the tool read: cluster-identity.ts).
  */
 import { childKubeconfigPath } from './child-kubeconfig.ts';
 import path from 'node:path';
@@ -21,10 +22,11 @@ import { meshctlVersion, parseMeshctlVersion } from '../controlplane/meshctl.ts'
 import { collectionPath, core } from '../kube/paths.ts';
 import { describePermission, requiredPermissions } from './permissions.ts';
 import { checkDryRuns, checkPlannedFlags } from './preflight-commands.ts';
+import { checkChildTargets } from './cluster-identity.ts';
 import type { Install, Plan } from './types.ts';
 
 export interface PreflightFailure {
-  check: 'api' | 'permissions' | 'binaries' | 'chart' | 'release' | 'control-plane' | 'backup-dir';
+  check: 'api' | 'permissions' | 'binaries' | 'chart' | 'release' | 'control-plane' | 'backup-dir' | 'cluster';
   message: string;
   fix: string;
 }
@@ -33,7 +35,11 @@ export interface PreflightInput {
   plan: Plan;
   install: Install;
   backupDir: string;
-  /** A resumed run reuses its backup directory: skip the "free" check (it must still be writable). */
+  /**
+   * A resumed run: its backup directory is in use (it must still be writable), and the mesh is
+   * half-way (control plane, release status and the first command's dry run describe the start of
+   * the run, not now), so those checks are left to the steps, which wait for or repair that state.
+   */
   resume?: boolean;
 }
 
@@ -110,7 +116,7 @@ export const checkBinaries: Check = async (deps, { plan }) => {
 export const checkCharts: Check = async (deps, { plan }) => {
   const charts = new Map<string, { bin: string; chart: ChartRef; steps: string[] }>();
   for (const hop of plan.hops) for (const step of hop.steps) {
-    const chart = step.params.chart as ChartRef | undefined;
+    const chart = 'chart' in step.params ? step.params.chart : undefined;
     const bin = step.commands[0]?.bin;
     if (hop.method !== 'helm' || !chart?.ref || !bin || (step.kind !== 'upgrade' && step.kind !== 'deploy')) continue;
     const key = `${chart.ref}@${chart.version ?? ''}`;
@@ -193,11 +199,12 @@ export async function preflightChecks(deps: Deps, input: PreflightInput): Promis
     if (b.length) return b;
     const flags = await checkPlannedFlags(d, i.plan);
     if (flags.length) return flags;
-    const dry = api.length ? [] : await checkDryRuns(d, i.plan);
+    const dry = api.length || i.resume ? [] : await checkDryRuns(d, i.plan);
     return dry.length ? dry : checkCharts(d, i);
   };
-  const local = [binariesThenCharts, checkBackupDir, checkRelease];
-  const cluster = api.length ? [] : [checkPermissions, checkControlPlane];
+  const targets: Check = async (d, i) => checkChildTargets(d, i.plan);
+  const local = [binariesThenCharts, checkBackupDir, targets, ...(input.resume ? [] : [checkRelease])];
+  const cluster = api.length ? [] : [checkPermissions, ...(input.resume ? [] : [checkControlPlane])];
   const results = await Promise.all([...local, ...cluster].map(async (c) => {
     try { return await c(deps, input); } catch (err) {
       return [{ check: 'api' as const, message: `a preflight check could not run: ${(err as Error).message}`, fix: 'check the connection to the cluster and run again' }];

@@ -1,4 +1,5 @@
 import type { Plan } from './types.ts';
+import type { Arg } from '../secret.ts';
 
 const kubeconfigFlags = new Set(['-k', '--kubeconfig']);
 
@@ -11,7 +12,7 @@ export function retargetKubeconfig(plan: Plan, kubeconfig: string | undefined): 
   if (!kubeconfig) return plan;
   const child = plan.childKubeconfig;
   // Commands pointed at the private kubeconfig keep it: it is written again from the new file.
-  const keep = (a: string) => child !== undefined && a === child.path;
+  const keep = (a: Arg) => child !== undefined && a === child.path;
   return {
     ...plan,
     ...(child ? { childKubeconfig: { ...child, kubeconfig } } : {}),
@@ -19,7 +20,7 @@ export function retargetKubeconfig(plan: Plan, kubeconfig: string | undefined): 
       ...hop,
       steps: hop.steps.map((step) => ({
         ...step,
-        commands: step.commands.map((cmd) => ({ ...cmd, args: cmd.args.map((a, i) => (i > 0 && kubeconfigFlags.has(cmd.args[i - 1]!) && !keep(a) ? kubeconfig : a)) })),
+        commands: step.commands.map((cmd) => ({ ...cmd, args: cmd.args.map((a, i) => (i > 0 && kubeconfigFlags.has(String(cmd.args[i - 1])) && !keep(a) ? kubeconfig : a)) })),
       })),
     })),
   };

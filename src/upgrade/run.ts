@@ -1,11 +1,12 @@
 import { Listr, type ListrTask } from 'listr2';
 import type { Deps } from '../deps.ts';
-import type { Plan, Step } from './types.ts';
-import { appendJournal, type JournalState } from './journal.ts';
-import { executorFor, type StepContext } from './steps.ts';
+import type { Install, Plan, PlanOptions, Step } from './types.ts';
+import { appendJournal, journalSchemaVersion, type ClusterIdentity, type JournalState } from './journal.ts';
+import { executeStep, type StepContext } from './steps.ts';
 import { clusterStateAfter } from './state-notes.ts';
 import { StepError, ToolError } from '../errors.ts';
 import { toolVersion } from '../version.ts';
+import { scrub } from '../secret.ts';
 
 export interface RunOptions {
   backupDir: string;
@@ -15,7 +16,8 @@ export interface RunOptions {
   deleteBarePods: boolean;
   /** text: a task list (listr2; plain lines when stdout is not a terminal); json: one event per line. */
   output: 'text' | 'json';
-  argv: string[];
+  /** What the plan was built from, journaled with it (secrets redacted) so --resume can build it again. */
+  start: { install: Install; inputs: PlanOptions; cluster: ClusterIdentity };
   /** This run's id (the lease holder carries it too). */
   runId: string;
   /** The journal of the run being resumed. */
@@ -50,10 +52,10 @@ function task(deps: Deps, plan: Plan, step: Step, opts: RunOptions, runId: strin
       event({ event: 'start', title: step.title });
       const sctx: StepContext = {
         deps, plan, hop, step, journalData, timeoutMs: opts.timeoutMs, concurrency: opts.concurrency, restart: opts.restart, deleteBarePods: opts.deleteBarePods, signal: opts.signal,
-        progress: (m) => { t.output = m; event({ event: 'progress', message: m }); },
+        progress: (raw) => { const m = scrub(raw); t.output = m; event({ event: 'progress', message: m }); },
       };
       try {
-        const out = await executorFor(step.kind)(sctx);
+        const out = await executeStep(sctx);
         if (out.unresolved?.length) ctx.result.unresolved.push({ step: step.id, items: out.unresolved });
         if (out.data) journalData.set(step.id, out.data);
         await appendJournal(deps.fs, opts.backupDir, { type: 'step', runId, at: new Date(deps.clock.now()).toISOString(), step: step.id, status: 'done', ...(out.data ? { data: out.data } : {}) });
@@ -61,7 +63,7 @@ function task(deps: Deps, plan: Plan, step: Step, opts: RunOptions, runId: strin
         event({ event: 'done', skipped: out.skipped, unresolved: out.unresolved ?? [], data: out.data });
         if (out.skipped) t.title = `[${step.id}] ${step.title} (${out.skipped})`;
       } catch (err) {
-        event({ event: 'failed', error: (err as Error).message });
+        event({ event: 'failed', error: scrub((err as Error).message) });
         throw err instanceof ToolError ? err : new StepError(step.id, (err as Error).message);
       }
     },
@@ -79,7 +81,7 @@ export async function runPlan(deps: Deps, plan: Plan, opts: RunOptions): Promise
   if (opts.resume) {
     await appendJournal(deps.fs, opts.backupDir, { type: 'resume', runId, at: now(), previousRunId: opts.resume.runId });
   } else {
-    await appendJournal(deps.fs, opts.backupDir, { type: 'run', runId, at: now(), plan, toolVersion, argv: opts.argv });
+    await appendJournal(deps.fs, opts.backupDir, { type: 'run', schema: journalSchemaVersion, runId, at: now(), toolVersion, ...opts.start, plan });
   }
   const done = opts.resume?.done ?? new Set<string>();
   const steps = plan.hops.flatMap((h) => h.steps);

@@ -12,19 +12,21 @@ import { objectPath } from '../kube/paths.ts';
 import { valueAt } from '../values.ts';
 import { compareVersions } from '../version-compare.ts';
 import { installedNow } from './live-state.ts';
+import { isSecret, type Arg } from '../secret.ts';
 
 /** Pure: chart value path -> value, for each setting a deploy flag list sets (credentials and files are never in it). */
-export function expectedSettings(flags: readonly string[]): Record<string, unknown> {
+export function expectedSettings(flags: readonly Arg[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (let i = 0; i < flags.length; i++) {
     const a = flags[i]!;
-    if (!a.startsWith('--')) continue;
+    if (typeof a !== 'string' || !a.startsWith('--')) continue;
     const [name, inline] = a.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
     const s = findDeploySetting(name);
     if (!s) continue;
     const bool = s.type === 'bool' || s.type === 'pull-always';
     const text = inline ?? (bool ? 'true' : flags[++i] ?? '');
     if (s.type === 'pull-always') { if (text === 'true') out[s.path] = 'Always'; continue; }
+    if (s.file) continue; // a file path on the command line, not the value
     out[s.path] = parseTyped(s, text);
   }
   return out;
@@ -35,6 +37,7 @@ export const meshConfigPaths = ['accessControlMode', 'clientMaxBodySize', 'mtls.
 
 /** Numbers go through float32 in nginx-meshctl (0.1 -> 0.10000000149011612): compare them loosely. */
 function sameValue(a: unknown, b: unknown): boolean {
+  if (isSecret(a)) return a.reveal() === b;
   if (typeof a === 'number' && typeof b === 'number') return Math.abs(a - b) < 1e-6;
   if (a && b && typeof a === 'object' && typeof b === 'object') {
     const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
@@ -48,7 +51,9 @@ export function settingMismatches(expected: Readonly<Record<string, unknown>>, a
   return Object.entries(expected)
     .filter(([p]) => !paths || paths.includes(p))
     .filter(([p, v]) => !sameValue(valueAt(actual, p), v))
-    .map(([p, v]) => `setting ${p}: expected ${JSON.stringify(v)}, ${where} has ${JSON.stringify(valueAt(actual, p)) ?? 'nothing'}`);
+    .map(([p, v]) => (isSecret(v)
+      ? `setting ${p}: ${where} does not hold the carried credential (values not shown)`
+      : `setting ${p}: expected ${JSON.stringify(v)}, ${where} has ${JSON.stringify(valueAt(actual, p)) ?? 'nothing'}`));
 }
 
 /** Reads the new release (and on 2.0 the MeshConfig) and lists every carried setting that did not arrive. */

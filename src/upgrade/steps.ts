@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { dump } from 'js-yaml';
 import type { Deps } from '../deps.ts';
-import type { Hop, Plan, Step, StepKind } from './types.ts';
+import type { DeployStep, Hop, Plan, Step, StepFile, StepKind, StepOf } from './types.ts';
+import { revealDeep } from '../secret.ts';
 import { StepError } from '../errors.ts';
 import { formatCommand } from '../controlplane/runner.ts';
 import { backupMesh } from '../backup/backup.ts';
@@ -19,12 +20,12 @@ import { reinjectWorkloads } from './reinject.ts';
 import type { WorkloadRef } from '../workloads/owners.ts';
 import { objectPath, core } from '../kube/paths.ts';
 
-/** What every step executor gets. */
-export interface StepContext {
+/** What every step executor gets; `step` is the executor's own kind, with its typed params. */
+export interface StepContext<S extends Step = Step> {
   deps: Deps;
   plan: Plan;
   hop: Hop;
-  step: Step;
+  step: S;
   timeoutMs: number;
   concurrency: number;
   restart: 'behind' | 'all' | 'none';
@@ -44,7 +45,7 @@ export interface StepOutcome {
   skipped?: string;
 }
 
-type Executor = (ctx: StepContext) => Promise<StepOutcome>;
+type Executor<S extends Step = Step> = (ctx: StepContext<S>) => Promise<StepOutcome>;
 
 async function runCommands(ctx: StepContext, commands: readonly Command[] = ctx.step.commands): Promise<void> {
   for (const cmd of commands) {
@@ -58,7 +59,18 @@ async function runCommands(ctx: StepContext, commands: readonly Command[] = ctx.
   }
 }
 
-const p = <T>(ctx: StepContext, key: string) => ctx.step.params[key] as T;
+/**
+ * The files a step's commands read, written 0600 in the (0700) backup directory: Helm values with
+ * any Secret revealed only here, a registry key. Never through --set or an argument.
+ */
+async function writeStepFiles(ctx: StepContext, files: readonly StepFile[]): Promise<void> {
+  for (const f of files) {
+    await ctx.deps.fs.mkdir(path.dirname(f.path), { recursive: true, mode: 0o700 });
+    const text = 'values' in f.content ? dump(revealDeep(f.content.values)) : f.content.secret.reveal();
+    await ctx.deps.fs.rm(f.path, { force: true });
+    await ctx.deps.fs.writeFile(f.path, text, { mode: 0o600, flag: 'wx' });
+  }
+}
 
 /** Workloads a re-roll did not bring over: skipped (with why), timed out, or failed. */
 function leftBehind(r: RestartResult): string[] {
@@ -71,21 +83,21 @@ function injectedAtBackup(ctx: StepContext): WorkloadRef[] {
   return (backup && (ctx.journalData.get(backup.id)?.injected as WorkloadRef[] | undefined)) ?? [];
 }
 
-const executors: Record<StepKind, Executor> = {
+const executors: { [K in StepKind]: Executor<StepOf<K>> } = {
   async backup(ctx) {
-    const dir = p<string>(ctx, 'dir');
+    const dir = ctx.step.params.dir;
     // A backup that was not journaled is incomplete (killed mid-write): start it again.
     await ctx.deps.fs.rm(dir, { recursive: true, force: true });
-    const s = await backupMesh(ctx.deps, { dir, concurrency: ctx.concurrency, meshNamespace: p(ctx, 'namespace'), meshVersion: p(ctx, 'meshVersion'), release: ctx.plan.release });
+    const s = await backupMesh(ctx.deps, { dir, concurrency: ctx.concurrency, meshNamespace: ctx.step.params.namespace, meshVersion: ctx.step.params.meshVersion, release: ctx.plan.release });
     // Which workloads are in the mesh now: after the upgrade each of them must be again, on the new version.
-    const skew = await skewReport(ctx.deps, { meshNamespace: p(ctx, 'namespace') });
+    const skew = await skewReport(ctx.deps, { meshNamespace: ctx.step.params.namespace });
     const injected = skew.workloads.map((w) => ({ namespace: w.namespace, kind: w.kind, name: w.name }));
     ctx.progress(`${s.objects} objects in ${s.kinds.length} kinds, ${s.crds} CRDs; verified. ${injected.length} injected workloads recorded`);
     return { data: { objects: s.objects, kinds: Object.fromEntries(s.kinds.map((k) => [k.kind, k.count])), absent: s.absent.map((a) => a.kind), injected } };
   },
   async 'label-namespaces'(ctx) {
-    const label = p<Record<string, string>>(ctx, 'label');
-    for (const ns of p<string[]>(ctx, 'namespaces')) {
+    const label = ctx.step.params.label;
+    for (const ns of ctx.step.params.namespaces) {
       await ctx.deps.kube.request({ method: 'PATCH', path: objectPath(core.namespaces, ns), body: { metadata: { labels: label } } });
       ctx.progress(`labelled ${ns}`);
     }
@@ -134,7 +146,7 @@ const executors: Record<StepKind, Executor> = {
     return cleaned ? { data: { cleaned } } : {};
   },
   async 'delete-crds'(ctx) {
-    const names = await deleteMeshCrds(ctx.deps, p<string>(ctx, 'labelSelector'), ctx.timeoutMs);
+    const names = await deleteMeshCrds(ctx.deps, ctx.step.params.labelSelector, ctx.timeoutMs);
     ctx.progress(`deleted ${names.length} CRDs`);
     return { data: { crds: names } };
   },
@@ -144,7 +156,7 @@ const executors: Record<StepKind, Executor> = {
     return { data: { restarted: r.restarted.length }, unresolved: leftBehind(r) };
   },
   async 'wait-sentinel'(ctx) {
-    const r = await waitForSentinelGone(ctx.deps, { namespace: p(ctx, 'namespace'), timeoutMs: ctx.timeoutMs, onProgress: ctx.progress, signal: ctx.signal });
+    const r = await waitForSentinelGone(ctx.deps, { namespace: ctx.step.params.namespace, timeoutMs: ctx.timeoutMs, onProgress: ctx.progress, signal: ctx.signal });
     return { data: r, skipped: r.existed ? undefined : 'no csi-driver-sentinel Job: none was created at removal, or it has already finished' };
   },
   async deploy(ctx) {
@@ -156,8 +168,7 @@ const executors: Record<StepKind, Executor> = {
       // A deploy an earlier run started may have failed (release installed, control plane never healthy).
       const verdict = await checkDeployed(ctx.deps, { namespace: ctx.plan.namespace, version: ctx.hop.to, releaseStatus: now.releaseStatus, graceMs: Math.min(ctx.timeoutMs, 180_000), progress: ctx.progress, signal: ctx.signal });
       if (verdict.state === 'healthy') return { skipped: `NSM ${ctx.hop.to} is already deployed` };
-      const undo = ctx.step.params.undo as Command | undefined;
-      if (!undo) throw new StepError(ctx.step.id, `NSM ${ctx.hop.to} is half-installed (${verdict.why})`, 'Remove it (nginx-meshctl remove, or helm uninstall), then resume.');
+      const undo = ctx.step.params.undo;
       redeployed = `an earlier deploy of NSM ${ctx.hop.to} failed (${verdict.why}): removed the half-installed release and deployed again`;
       ctx.progress(`an earlier deploy of NSM ${ctx.hop.to} failed (${verdict.why}): removing the half-installed release, then deploying again`);
       await runCommands(ctx, [undo]);
@@ -171,29 +182,25 @@ const executors: Record<StepKind, Executor> = {
       if (cleaned.length) ctx.progress(`deleted what an interrupted removal left: ${cleaned.join(', ')}`);
     }
     if (ctx.hop.method === 'meshctl') await waitForNoMeshTrace(ctx.deps, { namespace: ctx.plan.namespace, timeoutMs: ctx.timeoutMs, progress: ctx.progress, signal: ctx.signal });
-    const valuesFile = ctx.step.params.valuesFile as string | undefined;
-    if (valuesFile) {
-      await ctx.deps.fs.mkdir(path.dirname(valuesFile), { recursive: true, mode: 0o700 });
-      await ctx.deps.fs.writeFile(valuesFile, dump(ctx.step.params.values ?? {}), { mode: 0o600 });
-    }
+    await writeStepFiles(ctx, ctx.step.params.files);
     await runCommands(ctx);
     return redeployed ? { data: { redeployed } } : {};
   },
   async restore(ctx) {
-    const r = await restoreBackup(ctx.deps, { dir: p(ctx, 'from'), onConflict: 'skip', dryRun: false, timeoutMs: ctx.timeoutMs, concurrency: ctx.concurrency, targetMeshVersion: p(ctx, 'targetVersion'), signal: ctx.signal });
+    const r = await restoreBackup(ctx.deps, { dir: ctx.step.params.from, onConflict: 'skip', dryRun: false, timeoutMs: ctx.timeoutMs, concurrency: ctx.concurrency, targetMeshVersion: ctx.step.params.targetVersion, signal: ctx.signal });
     ctx.progress(`${r.objects} objects: ${Object.entries(r.counts).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ')}`);
     const describe = (i: (typeof r.items)[number]) => `${i.kind} ${i.namespace}/${i.name}: ${i.outcome}${i.detail ? ` (${i.detail})` : ''}`;
     // Objects the API refused or never answered for must be retried: the step is not done, so
     // --resume runs the (idempotent) restore again. Differences and missing namespaces are reported.
     const retry = r.items.filter((i) => i.outcome === 'failed' || i.outcome === 'not-attempted');
     if (retry.length) {
-      throw new StepError(ctx.step.id, `${retry.length} object(s) could not be restored yet, e.g. ${retry.slice(0, 3).map(describe).join('; ')}`, `The backup is intact in ${p<string>(ctx, 'from')}; details in its restore-report.json.`);
+      throw new StepError(ctx.step.id, `${retry.length} object(s) could not be restored yet, e.g. ${retry.slice(0, 3).map(describe).join('; ')}`, `The backup is intact in ${ctx.step.params.from}; details in its restore-report.json.`);
     }
     return { data: { objects: r.objects, counts: r.counts }, unresolved: r.items.filter((i) => !['created', 'unchanged', 'overwritten'].includes(i.outcome) || i.verified === false).map(describe) };
   },
   async restart(ctx) {
     if (ctx.restart === 'none') return { skipped: '--restart none' };
-    const target = p<string>(ctx, 'targetVersion');
+    const target = ctx.step.params.targetVersion;
     const unmeshed = ctx.hop.steps.some((s) => s.kind === 'restart-unmeshed');
     if (unmeshed) {
       // Every injected workload was re-rolled without the mesh: bring back the ones recorded at backup.
@@ -207,8 +214,8 @@ const executors: Record<StepKind, Executor> = {
     return { data: { restarted: r.restarted.length, converged: r.final.converged, byVersion: r.final.byVersion }, unresolved: leftBehind(r) };
   },
   async verify(ctx) {
-    const version = p<string>(ctx, 'version');
-    const report = await skewReport(ctx.deps, { meshNamespace: p(ctx, 'namespace'), targetVersion: version });
+    const version = ctx.step.params.version;
+    const report = await skewReport(ctx.deps, { meshNamespace: ctx.step.params.namespace, targetVersion: version });
     const unresolved: string[] = [];
     if (report.controlPlane.version !== version) unresolved.push(`control plane runs ${report.controlPlane.version ?? 'nothing'}, expected ${version}`);
     for (const w of report.workloads.filter((x) => x.behind)) unresolved.push(`${w.kind} ${w.namespace}/${w.name} runs sidecars ${Object.keys(w.versions).join(', ')}`);
@@ -217,17 +224,19 @@ const executors: Record<StepKind, Executor> = {
       if (!meshedNow.has(`${w.kind}/${w.namespace}/${w.name}`)) unresolved.push(`${w.kind} ${w.namespace}/${w.name} had a sidecar before the upgrade and has none now`);
     }
     // The custom resources must equal the backup. Verify only reads: what is missing or differs is reported, not re-created.
-    const backupDir = p<string>(ctx, 'backup');
+    const backupDir = ctx.step.params.backup;
     const r = await compareWithBackup(ctx.deps, { dir: backupDir, targetMeshVersion: version });
     for (const d of r.differences) unresolved.push(`${d.kind} ${d.namespace}/${d.name}: ${d.state === 'missing' ? `missing from the cluster (it is in the backup: kubectl nsm-upgrade restore --from ${backupDir})` : 'differs from the backup'}`);
     // A manual hop: every setting its deploy carried must be on the new mesh (release values; on 2.0 the MeshConfig too).
-    const expected = ctx.hop.steps.find((s) => s.kind === 'deploy')?.params.expect as Record<string, unknown> | undefined;
-    if (expected) unresolved.push(...await checkCarriedSettings(ctx.deps, { namespace: p(ctx, 'namespace'), release: ctx.plan.release, version, expected }));
+    const expected = ctx.hop.steps.find((s): s is DeployStep => s.kind === 'deploy')?.params.expect;
+    if (expected && Object.keys(expected).length) unresolved.push(...await checkCarriedSettings(ctx.deps, { namespace: ctx.step.params.namespace, release: ctx.plan.release, version, expected }));
     ctx.progress(`control plane ${report.controlPlane.version}; ${report.pods} injected pods ${JSON.stringify(report.byVersion)}; ${r.objects} custom resources checked${expected ? `; ${Object.keys(expected).length} carried settings checked` : ''}`);
     return { data: { controlPlane: report.controlPlane.version, byVersion: report.byVersion, objects: r.objects }, unresolved };
   },
 };
 
-export function executorFor(kind: StepKind): Executor {
-  return executors[kind];
+/** Runs a step with the executor of its kind. */
+export function executeStep(ctx: StepContext): Promise<StepOutcome> {
+  const run = executors[ctx.step.kind] as Executor;
+  return run(ctx);
 }

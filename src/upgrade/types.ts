@@ -6,6 +6,8 @@
 import type { Command } from '../controlplane/runner.ts';
 import type { Install, InstallMethod } from '../mesh/detect.ts';
 import type { Environment } from '../mesh/version-notes.ts';
+import type { Arg, Secret } from '../secret.ts';
+import type { ChartRef } from '../controlplane/helm.ts';
 
 export type { Install, InstallMethod, Environment, Command };
 
@@ -37,7 +39,7 @@ export interface PlanOptions {
   helm: { bin: string; major: 3 | 4 } | undefined;
   chart: ChartSource;
   /** Deploy settings the user changes (meshctl flag names without dashes -> value): forces manual. */
-  deployFlagChanges: Readonly<Record<string, string>>;
+  deployFlagChanges: Readonly<Record<string, Arg>>;
   /** --label-namespaces: label the namespaces below before a hop to 2.0. */
   labelNamespaces: boolean;
   /** Namespaces with injected workloads that lack injector.nsm.nginx.com/auto-inject=enabled (computed by the caller). */
@@ -51,25 +53,16 @@ export interface PlanOptions {
   context?: string | undefined;
 }
 
-/** Stable step kinds; a step's id is `hop<N>.<kind>`. */
-export type StepKind =
-  | 'backup' // back up CRs, CRDs and install config into params.dir, verified
-  | 'label-namespaces' // add the 2.0 opt-in label to params.namespaces
-  | 'apply-crds' // helm in-place: apply the target chart's CRDs through the API (Helm does not upgrade them)
-  | 'upgrade' // in place: nginx-meshctl upgrade / helm upgrade
-  | 'remove' // manual: nginx-meshctl remove (old binary) / helm uninstall
-  | 'delete-crds' // manual helm: delete the CRDs labelled part-of=nginx-service-mesh (helm uninstall leaves them)
-  | 'restart-unmeshed' // OpenShift manual: re-roll injected workloads so no pod keeps a sidecar
-  | 'wait-sentinel' // OpenShift manual: wait until Job csi-driver-sentinel is deleted
-  | 'deploy' // manual: nginx-meshctl deploy (new binary) / helm install with carried-over values
-  | 'restore' // manual: re-create the backed-up CRs
-  | 'restart' // re-roll injected workloads onto the new sidecar
-  | 'verify'; // control plane on the hop's version, CRs equal to the backup, sidecars converged
-
-export interface Step {
+/**
+ * A plan step: one member of a union per kind, each with its own typed parameters (the compiler
+ * links hop-steps.ts, which fills them, to steps.ts, which reads them). Every step has a stable
+ * id `hop<N>.<kind>`, journaled when done. Secret values (a registry password) are Secret objects
+ * inside params and commands: the journal and every printer show `<redacted>`.
+ */
+interface StepBase<K extends string, P> {
   /** Stable id: `hop1.backup`, `hop2.upgrade`, ... Journaled when done. */
-  id: string;
-  kind: StepKind;
+  id: `hop${number}.${K}`;
+  kind: K;
   title: string;
   /** Deletes or replaces something (the confirmation prompt comes before the first one). */
   destructive: boolean;
@@ -77,9 +70,56 @@ export interface Step {
   writes: boolean;
   /** The external commands this step runs, exactly, in order (empty when it works through the API). */
   commands: Command[];
-  /** Data the executor needs (directories, namespaces, versions, values...). JSON-serializable. */
-  params: Record<string, unknown>;
+  params: P;
 }
+
+/** A file a step writes (0600, in the backup directory) before its commands run: Helm values, a registry key. */
+export interface StepFile {
+  path: string;
+  /** YAML of these values (Secrets revealed only in the file), or a secret's text. */
+  content: { values: Record<string, unknown> } | { secret: Secret };
+}
+
+/** The part-of label selector of the mesh CRDs. */
+export interface CrdSelector { labelSelector: string }
+
+export type BackupStep = StepBase<'backup', { dir: string; namespace: string; meshVersion: string }>;
+/** Add the 2.0 opt-in label to namespaces. */
+export type LabelNamespacesStep = StepBase<'label-namespaces', { namespaces: string[]; label: Record<string, string> }>;
+/** Helm in place: apply the target chart's CRDs through the API (Helm does not upgrade them). */
+export type ApplyCrdsStep = StepBase<'apply-crds', CrdSelector & { chart: ChartRef; version: string }>;
+/** In place: nginx-meshctl upgrade / helm upgrade. */
+export type UpgradeStep = StepBase<'upgrade', { version: string; release: string; chart?: ChartRef }>;
+/** Manual: nginx-meshctl remove (old binary) / helm uninstall. */
+export type RemoveStep = StepBase<'remove', { release: string; version?: string }>;
+/** Manual helm: delete the CRDs labelled part-of=nginx-service-mesh (helm uninstall leaves them). */
+export type DeleteCrdsStep = StepBase<'delete-crds', CrdSelector>;
+/** OpenShift manual: re-roll injected workloads so no pod keeps a sidecar. */
+export type RestartUnmeshedStep = StepBase<'restart-unmeshed', { reason: 'openshift-sentinel' }>;
+/** OpenShift manual: wait until Job csi-driver-sentinel is deleted. */
+export type WaitSentinelStep = StepBase<'wait-sentinel', { namespace: string; job: string }>;
+/** Manual: nginx-meshctl deploy (new binary) / helm install with the carried-over values. */
+export type DeployStep = StepBase<'deploy', {
+  version: string;
+  release?: string;
+  chart?: ChartRef;
+  /** Written 0600 before the deploy runs (Helm's values file, a registry key file). */
+  files: StepFile[];
+  /** How --resume removes a half-installed release of this deploy before deploying again (deploy-health.ts). */
+  undo: Command;
+  /** Chart value path -> value the redeployed mesh must hold (verify checks them). */
+  expect: Record<string, unknown>;
+}>;
+/** Manual: re-create the backed-up custom resources. */
+export type RestoreStep = StepBase<'restore', { from: string; targetVersion: string }>;
+/** Re-roll injected workloads onto the new sidecar. */
+export type RestartStep = StepBase<'restart', { targetVersion: string }>;
+/** Control plane on the hop's version, custom resources equal to the backup, sidecars converged. */
+export type VerifyStep = StepBase<'verify', { version: string; namespace: string; deployment: string; backup: string }>;
+
+export type Step = BackupStep | LabelNamespacesStep | ApplyCrdsStep | UpgradeStep | RemoveStep | DeleteCrdsStep | RestartUnmeshedStep | WaitSentinelStep | DeployStep | RestoreStep | RestartStep | VerifyStep;
+export type StepKind = Step['kind'];
+export type StepOf<K extends StepKind> = Extract<Step, { kind: K }>;
 
 export interface Hop {
   /** 1-based. */

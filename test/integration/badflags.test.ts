@@ -53,11 +53,12 @@ afterAll(async () => {
   if (tmp) await fs.rm(tmp, { recursive: true, force: true });
 });
 
-// Each row: the bad input, the arguments (the mesh namespace and --yes are added), the fix stderr must name, and why.
+// Each row: the bad input, the arguments (the mesh namespace is added, and --yes and --backup-dir
+// for the upgrade, the only command that takes both), the fix stderr must name, and why.
 const rows: { name: string; args: () => string[]; fix: RegExp; why: string }[] = [
   { name: 'unknown version --to 9.9.9', args: () => ['--to', '9.9.9'], fix: /fix: pass --to with one of: .*1\.7\.0/, why: 'not an NSM release; the fix lists the releases' },
   { name: '--to lower than installed (1.5.0 < 1.6.0)', args: () => ['--to', '1.5.0'], fix: /fix: pass --to 1\.6\.0 or later/, why: 'NSM cannot be downgraded' },
-  { name: '--to with --resume', args: () => ['--to', '1.7.0', '--resume', path.join(tmp, 'no-such-run')], fix: /Drop --to when you pass --resume/, why: 'a resumed run keeps the plan it started with' },
+  { name: '--resume of a directory without a journal', args: () => ['--to', '1.7.0', '--resume', path.join(tmp, 'no-such-run')], fix: /Pass the backup directory that the interrupted run printed to --resume/, why: 'nothing to resume' },
   { name: 'neither --to nor --resume', args: () => [], fix: /Pass --to VERSION/, why: 'nothing to do' },
   { name: 'missing nginx-meshctl (none given, none on PATH)', args: () => ['--to', '1.7.0', '--method', 'meshctl'], fix: /--meshctl/, why: 'the meshctl path needs the target version binary' },
   { name: 'missing nginx-meshctl (--meshctl points at no file)', args: () => ['--to', '1.7.0', '--method', 'meshctl', '--meshctl', path.join(tmp, 'nginx-meshctl-1.7.0')], fix: /--meshctl PATH/, why: 'a binary that does not exist is bad input, not a cluster state' },
@@ -80,7 +81,9 @@ describe('bad flags and values: exit 2, the fix named, nothing changed', () => {
   for (const row of rows) {
     it(`${row.name} (${row.why})`, async () => {
       const backupDir = path.join(tmp, `backup-${rows.indexOf(row)}`);
-      const res = await runTool([...row.args(), '--mesh-namespace', meshNs, '--yes', '--backup-dir', backupDir], {
+      const args = row.args();
+      const upgrade = !['plan', 'backup', 'restore', 'status', 'restart'].includes(args[0]!);
+      const res = await runTool([...args, '--mesh-namespace', meshNs, ...(upgrade ? ['--yes', '--backup-dir', backupDir] : [])], {
         // No nginx-meshctl on PATH: only what the flags name.
         env: { PATH: '/usr/local/bin:/usr/bin:/bin' }, timeoutMs: 120_000,
       });

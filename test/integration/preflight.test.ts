@@ -56,7 +56,7 @@ beforeAll(async () => {
 
 function opts(over: Partial<PlanOptions>): PlanOptions {
   return { to: '1.7.0', strategy: 'auto', meshctlBinaries: {}, helm: undefined, chart: { kind: 'repo', ref: 'nginx-stable/nginx-service-mesh' }, deployFlagChanges: {},
-    labelNamespaces: false, unlabelledInjectedNamespaces: [], backupDir: path.join(tmp, 'backup'), timeout: '5m', ...over };
+    labelNamespaces: false, unlabelledInjectedNamespaces: [], backupDir: path.join(tmp, 'backup'), timeout: '5m', kubeconfig: kubeconfigPath(), ...over };
 }
 
 async function planFor(deps: Deps, ns: string, over: Partial<PlanOptions>) {
@@ -109,6 +109,19 @@ describe('preflight on the real API server', () => {
     // Nothing ran: the mesh is as it was and no backup was written.
     expect((await detectInstall(await testDeps(), { meshNamespace: good })).version).toBe('1.6.0');
     expect(fs.existsSync(path.join(backupDir, 'manifest.json'))).toBe(false);
+  });
+
+  it('refuses (check cluster) when a command would reach another server than the one the tool read', async () => {
+    const deps = await testDeps();
+    const elsewhere = path.join(tmp, 'elsewhere.kubeconfig');
+    const kc = new KubeConfig();
+    kc.loadFromFile(kubeconfigPath());
+    const cluster = kc.getCurrentCluster()!;
+    kc.loadFromOptions({ clusters: [{ ...cluster, server: 'https://127.0.0.1:1' }], users: kc.getUsers(), contexts: kc.getContexts(), currentContext: kc.getCurrentContext() });
+    fs.writeFileSync(elsewhere, kc.exportConfig(), { mode: 0o600 });
+    const { install, plan } = await planFor(deps, good, { meshctlBinaries: { '1.7.0': fakeMeshctl('ok-elsewhere', '1.7.0') }, kubeconfig: elsewhere });
+    const failures = await preflightChecks(deps, { plan, install, backupDir: path.join(tmp, 'free-3') });
+    expect(failures.filter((f) => f.check === 'cluster').map((f) => f.message)).toEqual([`hop1.upgrade's command would reach https://127.0.0.1:1, but the tool read the cluster at ${deps.kube.server}`]);
   });
 
   it('checks the helm binary: Helm 4 passes, a missing one names --helm', async () => {

@@ -1,3 +1,5 @@
+import { isSecret } from '../../src/secret.ts';
+import { formatCommand } from '../../src/controlplane/runner.ts';
 import { describe, expect, it } from 'vitest';
 import { deployFlagsFromValues, deploySettings, findDeploySetting, removedDeployFlags, unknownDeployFlags, valuesForTarget } from '../../src/controlplane/deploy-flags.ts';
 
@@ -26,11 +28,11 @@ describe('deploy settings table', () => {
 
 describe('deployFlagsFromValues (meshctl manual path)', () => {
   it('passes only --persistent-storage for an install on chart defaults (the flag defaults to auto, not on; the image tag is never carried)', () => {
-    expect(deployFlagsFromValues(defaults16, '1.7.0')).toEqual({ result: ['--persistent-storage', 'on'], warnings: [] });
+    expect(deployFlagsFromValues(defaults16, '1.7.0')).toEqual({ result: ['--persistent-storage', 'on'], warnings: [], files: [] });
   });
   it('maps a pull policy of Always to the hidden --pull-always; other policies have no flag and are dropped with a warning', () => {
     const always = deployFlagsFromValues({ registry: { imagePullPolicy: 'Always' } }, '2.0.0');
-    expect(always).toEqual({ result: ['--pull-always'], warnings: [] });
+    expect(always).toEqual({ result: ['--pull-always'], warnings: [], files: [] });
     const never = deployFlagsFromValues({ registry: { imagePullPolicy: 'Never' } }, '1.7.0');
     expect(never.result).toEqual([]);
     expect(never.warnings).toEqual([expect.stringMatching(/registry\.imagePullPolicy="Never" is dropped: nginx-meshctl deploy has no flag for it/)]);
@@ -63,11 +65,19 @@ describe('deployFlagsFromValues (meshctl manual path)', () => {
   it('keeps tracing flags for a 1.5 -> 1.6 hop', () => {
     expect(deployFlagsFromValues({ tracing: { backend: 'jaeger' } }, '1.6.0').result).toEqual(['--tracing-backend', 'jaeger']);
   });
-  it('never puts credentials on the command line', () => {
-    const r = deployFlagsFromValues({ registry: { username: 'me', password: 's3cret' } }, '1.7.0');
-    expect(r.result).toEqual([]);
-    expect(r.warnings.join('\n')).toMatch(/registry\.password is not carried over/);
-    expect(r.result.join(' ')).not.toContain('s3cret');
+  it('carries the registry credentials as Secrets: the password shows as <redacted>, the key goes to a file', () => {
+    const r = deployFlagsFromValues({ registry: { username: 'me', password: 's3cret' } }, '1.7.0', {}, '/b/hop1');
+    expect(r.result.slice(0, 3)).toEqual(['--registry-username', 'me', '--registry-password']);
+    const password = r.result[3];
+    expect(isSecret(password) && password.reveal()).toBe('s3cret');
+    expect(formatCommand({ bin: 'nginx-meshctl', args: r.result })).toBe('nginx-meshctl --registry-username me --registry-password <redacted>');
+    expect(JSON.stringify(r)).not.toContain('s3cret');
+    const key = deployFlagsFromValues({ registry: { key: '{"private_key":"k3y-text"}' } }, '1.7.0', {}, '/b/hop1');
+    expect(key.result).toEqual(['--registry-key', '/b/hop1/registry-key.json']);
+    expect(key.files.map((f) => [f.path, f.content.reveal()])).toEqual([['/b/hop1/registry-key.json', '{"private_key":"k3y-text"}']]);
+    expect(JSON.stringify(key)).not.toContain('k3y-text');
+    // Without a directory for the file, the key is not carried (and says so).
+    expect(deployFlagsFromValues({ registry: { key: 'k' } }, '1.7.0').warnings).toEqual([expect.stringMatching(/registry\.key is not carried over/)]);
   });
   it('user changes override the install and are refused when removed', () => {
     const r = deployFlagsFromValues({ mtls: { mode: 'permissive' } }, '2.0.0', { 'mtls-mode': 'strict', 'enable-udp': 'true', 'disable-auto-inject': 'true' });

@@ -146,7 +146,7 @@ describe('buildPlan: strategy, steps and commands', () => {
     expect(steps.find((s) => s.kind === 'remove')!.commands[0]!.args).toEqual(['uninstall', 'nsm', '-n', 'nginx-mesh', '--wait', '--timeout', '10m']);
     const deploy = steps.find((s) => s.kind === 'deploy')!;
     expect(deploy.commands[0]!.args).toEqual(['install', 'nsm', '/charts/2.0.0', '-n', 'nginx-mesh', '--create-namespace', '-f', '/b/hop1/values-2.0.0.yaml', '--wait', '--timeout', '10m']);
-    expect(deploy.params.values).toEqual({ mtls: { mode: 'strict' } });
+    expect(deploy.kind === 'deploy' && deploy.params.files).toEqual([{ path: '/b/hop1/values-2.0.0.yaml', content: { values: { mtls: { mode: 'strict' } } } }]);
     expect(p.warnings.some((w) => w.id === 'carry-over' && /enabledNamespaces=\["a"\]/.test(w.message))).toBe(true);
   });
   it('OpenShift 1.6 -> 1.7 is manual with the reason, sentinel wait between remove and deploy', () => {

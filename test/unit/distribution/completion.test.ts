@@ -4,7 +4,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../../../src/cli/app.ts';
-import { formatCobra, parseYargsLine, shapeCompletion } from '../../../src/cli/completion-engine.ts';
+import { commandOf, formatCobra, parseYargsLine, shapeCompletion } from '../../../src/cli/completion-engine.ts';
 import { detectShell } from '../../../src/cli/completion-scripts.ts';
 import { clusterEnv, repoRoot } from '../../support/cluster.ts';
 
@@ -67,11 +67,41 @@ describe('candidates (kubectl plugin format)', () => {
     expect(values((await run(['completion', '__complete', '--', '--strategy', 'm'])).out)).toEqual(['manual']);
     expect(values((await run(['completion', '__complete', '--', 'status', '--na'])).out)).toEqual(['--namespace']);
   });
+  it('offers each command only its own flags and the global ones', async () => {
+    const flags = async (...words: string[]) => values((await run(['completion', '__complete', '--', ...words, '--'])).out);
+    const globals = ['--kubeconfig', '--context', '--mesh-namespace', '--output', '--verbose'];
+    const status = await flags('status');
+    expect(status).toEqual(expect.arrayContaining([...globals, '--namespace']));
+    for (const f of ['--resume', '--helm', '--yes', '--dry-run', '--timeout', '--concurrency', '--to']) expect(status).not.toContain(f);
+    const backup = await flags('backup');
+    expect(backup).toEqual(expect.arrayContaining([...globals, '--dir', '--namespace', '--release', '--concurrency']));
+    for (const f of ['--yes', '--dry-run', '--timeout', '--resume']) expect(backup).not.toContain(f);
+    const restore = await flags('restore');
+    expect(restore).toEqual(expect.arrayContaining([...globals, '--from', '--on-conflict', '--to-version', '--dry-run', '--timeout', '--concurrency']));
+    for (const f of ['--to', '--yes', '--helm', '--namespace']) expect(restore).not.toContain(f);
+    // No command typed: the default command (upgrade), whose flags are the plan's, the run's and its own.
+    const upgrade = await flags();
+    expect(upgrade).toEqual(expect.arrayContaining([...globals, '--to', '--resume', '--yes', '--dry-run', '--helm', '--meshctl', '--backup-dir', '--restart', '--break-lock']));
+    for (const f of ['--dir', '--from', '--namespace']) expect(upgrade).not.toContain(f);
+    expect(await flags('completion')).toEqual(expect.arrayContaining(globals));
+  });
   it('offers no command names where a flag value or nothing belongs', async () => {
     expect((await run(['completion', '__complete', '--', '--to', ''])).out).toBe(':4\n');
     expect((await run(['completion', '__complete', '--', 'status', ''])).out).toBe(':4\n');
-    expect(values((await run(['completion', '__complete', '--', '--dry-run', 're'])).out)).toEqual(['restore', 'restart']);
+    expect(values((await run(['completion', '__complete', '--', '--context', 'prod', 're'])).out)).toEqual(['restore', 'restart']);
     expect(values((await run(['completion', '__complete', '--', '-v', 'st'])).out)).toEqual(['status']);
+    // After a flag of the default command (upgrade), a command name would be refused: none is offered.
+    expect((await run(['completion', '__complete', '--', '--dry-run', 're'])).out).toBe(':4\n');
+    expect((await run(['completion', '__complete', '--', '--to', '1.7.0', ''])).out).toBe(':4\n');
+  });
+  it('tells the command from flag values as yargs does: only global flags may come before it', () => {
+    const shape = { commands: new Set(['status', 'restore']), switches: new Set(['v', 'verbose', 'help']) };
+    expect(commandOf(['status', '-n'], shape)).toBe('status');
+    expect(commandOf(['--context', 'status', 'restore'], shape)).toBe('restore'); // a context named "status"
+    expect(commandOf(['-v', 'restore', '--from'], shape)).toBe('restore');
+    expect(commandOf(['--dry-run', 'restore'], shape)).toBe('$0'); // an upgrade flag takes the word, as yargs parses it
+    expect(commandOf(['--to', '1.7.0'], shape)).toBe('$0');
+    expect(commandOf([], shape)).toBe('$0');
   });
   it('leaves path-valued flags to file-name completion (directive 0)', async () => {
     const r = await run(['completion', '__complete', '--', 'restore', '--from', '']);
@@ -82,7 +112,7 @@ describe('candidates (kubectl plugin format)', () => {
     expect(parseYargsLine('a\\:b:desc')).toEqual({ value: 'a:b', description: 'desc' });
     expect(parseYargsLine('--y')).toEqual({ value: '-y' });
     expect(parseYargsLine('$0:Upgrade')).toBeUndefined();
-    const c = shapeCompletion(['--o'], ['--output:fmt', '--o:fmt', '--output:fmt'], { commands: new Set(), switches: new Set() });
+    const c = shapeCompletion(['--o'], ['--output:fmt', '--o:fmt', '--output:fmt'], { commands: new Set(), globals: new Set(), switches: new Set() });
     expect(formatCobra(c)).toBe('--output\tfmt\n:4\n');
   });
 });

@@ -2,16 +2,20 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { appendJournal, parseJournal, readJournal } from '../../../src/upgrade/journal.ts';
+import { appendJournal, journalSchemaVersion, parseJournal, readJournal } from '../../../src/upgrade/journal.ts';
 import { UsageError } from '../../../src/errors.ts';
-import type { Plan } from '../../../src/upgrade/types.ts';
+import type { Install, Plan, PlanOptions } from '../../../src/upgrade/types.ts';
 
-const plan = { from: '1.6.0', to: '1.7.0', namespace: 'nginx-mesh', method: 'meshctl', environment: 'kubernetes', release: 'nginx-service-mesh', hops: [], warnings: [], refusals: [] } as unknown as Plan;
+const plan = { from: '1.6.0', to: '1.7.0', namespace: 'nginx-mesh', method: 'meshctl', environment: 'kubernetes', release: 'nginx-service-mesh', warnings: [], refusals: [],
+  hops: [{ index: 1, steps: [{ id: 'hop1.backup' }, { id: 'hop1.remove' }] }] } as unknown as Plan;
+const install = { namespace: 'nginx-mesh', version: '1.6.0', method: 'meshctl', environment: 'kubernetes', values: {} } as unknown as Install;
+const inputs = { to: '1.7.0', strategy: 'auto', meshctlBinaries: {}, chart: { kind: 'repo', ref: 'x' }, deployFlagChanges: {}, backupDir: '/b', timeout: '5m' } as unknown as PlanOptions;
+const start = { schema: journalSchemaVersion, toolVersion: '0.1.0', install, inputs, cluster: { server: 'https://k', uid: 'u' }, plan };
 
 describe('journal', () => {
   it('records the plan first and each finished step, and reads them back', async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'journal-'));
-    await appendJournal(fs, dir, { type: 'run', runId: 'r1', at: 't', plan, toolVersion: '0.1.0', argv: [] });
+    await appendJournal(fs, dir, { type: 'run', runId: 'r1', at: 't', ...start });
     await appendJournal(fs, dir, { type: 'step', runId: 'r1', at: 't', step: 'hop1.backup', status: 'done', data: { objects: 3 } });
     await appendJournal(fs, dir, { type: 'resume', runId: 'r2', at: 't', previousRunId: 'r1' });
     await appendJournal(fs, dir, { type: 'step', runId: 'r2', at: 't', step: 'hop1.remove', status: 'done' });
@@ -25,11 +29,23 @@ describe('journal', () => {
   });
 
   it('ignores a torn last line (killed mid-write) but refuses damage elsewhere', () => {
-    const run = JSON.stringify({ type: 'run', runId: 'r', at: 't', plan, toolVersion: 'x', argv: [] });
+    const run = JSON.stringify({ type: 'run', runId: 'r', at: 't', ...start });
     const step = JSON.stringify({ type: 'step', runId: 'r', at: 't', step: 'hop1.backup', status: 'done' });
     expect([...parseJournal(`${run}\n${step}\n{"type":"st`, 'j').done]).toEqual(['hop1.backup']);
     expect(() => parseJournal(`${run}\n{"type":"st\n${step}\n`, 'j')).toThrow(UsageError);
-    expect(() => parseJournal(`${step}\n`, 'j')).toThrow(/does not start with a run record/);
+    expect(() => parseJournal(`${step}\n`, 'j')).toThrow(/the first record must be the run record/);
+  });
+
+  it('checks every record against the schema before --resume takes anything from it', () => {
+    const run = (over: Record<string, unknown>) => JSON.stringify({ type: 'run', runId: 'r', at: 't', ...start, ...over });
+    const step = (id: string) => JSON.stringify({ type: 'step', runId: 'r', at: 't', step: id, status: 'done' });
+    expect(() => parseJournal(`${run({ schema: 1 })}\n`, 'j')).toThrow(/schema 1, this version reads schema 2/);
+    expect(() => parseJournal(`${run({ install: 'x' })}\n`, 'j')).toThrow(/run.install is a string, not a object/);
+    expect(() => parseJournal(`${run({ inputs: { ...inputs, backupDir: 7 } })}\n`, 'j')).toThrow(/inputs.backupDir is a number/);
+    expect(() => parseJournal(`${run({})}\n${step('hop9.deploy')}\n`, 'j')).toThrow(/line 2 .*"hop9.deploy" is not a step of the journaled plan/);
+    expect(() => parseJournal(`${run({})}\n{"type":"exec","argv":["rm","-rf","/"]}\n${step('hop1.backup')}\n`, 'j')).toThrow(/line 2 .*unknown record type "exec"/);
+    expect(() => parseJournal(`${run({})}\n${run({})}\n`, 'j')).toThrow(/a second run record/);
+    expect(() => parseJournal(`${run({})}\n${step('hop1.backup')}\n`, 'j')).not.toThrow();
   });
 
   it('says how to resume when the directory has no journal', async () => {

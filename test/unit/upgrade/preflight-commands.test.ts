@@ -41,7 +41,7 @@ function fakeExec(answer: (cmd: Command) => Partial<CommandResult> | undefined =
         const custom = answer(cmd);
         if (custom) return { exitCode: 0, stdout: '', stderr: '', skipped: false, ...custom };
         const version = /meshctl-(\d+\.\d+\.\d+)$/.exec(cmd.bin)?.[1] ?? '2.0.0';
-        if (cmd.args[1] === '--help') return { exitCode: 0, stdout: help(version, cmd.args[0]!), stderr: '', skipped: false };
+        if (cmd.args[1] === '--help') return { exitCode: 0, stdout: help(version, String(cmd.args[0])), stderr: '', skipped: false };
         return { exitCode: 0, stdout: '', stderr: '', skipped: false };
       },
     },

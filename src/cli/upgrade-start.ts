@@ -1,0 +1,71 @@
+/**
+ * Where an upgrade run starts from: a fresh plan (detect, gather inputs, plan) or a journal
+ * (--resume DIR: the plan built again from the journal's inputs and checked, resume.ts). Both give
+ * the same thing to the one path that follows (preflight, confirmation, lease, run).
+ */
+import path from 'node:path';
+import type { Deps } from '../deps.ts';
+import { UsageError } from '../errors.ts';
+import { detectInstall } from '../mesh/detect.ts';
+import { buildPlan } from '../upgrade/plan.ts';
+import { gatherPlanInputs } from '../upgrade/plan-inputs.ts';
+import { readJournal, type ClusterIdentity, type JournalState } from '../upgrade/journal.ts';
+import { planForResume } from '../upgrade/resume.ts';
+import { retargetKubeconfig } from '../upgrade/retarget.ts';
+import { assertSameCluster, clusterIdentity } from '../upgrade/cluster-identity.ts';
+import type { Install, Plan, PlanOptions, StrategyOption } from '../upgrade/types.ts';
+import { formatPlan } from './plan-format.ts';
+
+export interface StartArgs {
+  to?: string | undefined;
+  resume?: string | undefined;
+  backupDir: string;
+  strategy: StrategyOption;
+  meshNamespace: string;
+  method: 'auto' | 'meshctl' | 'helm';
+  release?: string | undefined;
+  meshctl?: string[] | undefined;
+  meshctlCurrent?: string | undefined;
+  helm?: string | undefined;
+  chart?: string | undefined;
+  kubeconfig?: string | undefined;
+  context?: string | undefined;
+  deployFlag?: string[] | undefined;
+  labelNamespaces: boolean;
+  timeout: string;
+}
+
+export interface Start {
+  plan: Plan;
+  install: Install;
+  inputs: PlanOptions;
+  cluster: ClusterIdentity;
+  /** The journal being resumed. */
+  resume?: JournalState | undefined;
+}
+
+/** Detects the install and plans; refusals end here (exit 2, the plan printed). */
+export async function startFresh(deps: Deps, a: StartArgs): Promise<Start> {
+  const install = await detectInstall(deps, { meshNamespace: a.meshNamespace, method: a.method, release: a.release });
+  for (const w of install.warnings) deps.log.warn(w);
+  const inputs = await gatherPlanInputs(deps, install, {
+    to: a.to!, strategy: a.strategy, meshctl: a.meshctl, meshctlCurrent: a.meshctlCurrent, helm: a.helm, chart: a.chart,
+    backupDir: a.backupDir, timeout: a.timeout, kubeconfig: a.kubeconfig && path.resolve(a.kubeconfig), context: a.context, deployFlag: a.deployFlag, labelNamespaces: a.labelNamespaces, pathEnv: process.env.PATH,
+  });
+  const plan = buildPlan(install, inputs);
+  if (plan.refusals.length) {
+    process.stderr.write(formatPlan(plan, 'text'));
+    throw new UsageError(`the plan is refused: ${plan.refusals.map((r) => r.message).join('; ')}`, plan.refusals.map((r) => `fix: ${r.fix}`).join('\n'));
+  }
+  return { plan, install, inputs, cluster: await clusterIdentity(deps) };
+}
+
+/** Reads and checks the journal, builds its plan again, and checks that this is the run's cluster. Undefined: the run had finished. */
+export async function startResume(deps: Deps, a: StartArgs & { resume: string }): Promise<Start | undefined> {
+  const journal = await readJournal(deps.fs, a.resume);
+  if (journal.finished) { process.stdout.write(`The run in ${path.resolve(a.resume)} already finished; nothing to resume.\n`); return undefined; }
+  const { plan, install } = await planForResume(deps, journal, { dir: a.resume, to: a.to, strategy: a.strategy, context: a.context, chart: a.chart, meshctl: a.meshctl, meshctlCurrent: a.meshctlCurrent, helm: a.helm, deployFlag: a.deployFlag, labelNamespaces: a.labelNamespaces });
+  await assertSameCluster(deps, journal.cluster);
+  deps.log.info(`Resuming NSM ${plan.from} -> ${plan.to}: ${journal.done.size} step(s) done before.`);
+  return { plan: retargetKubeconfig(plan, a.kubeconfig && path.resolve(a.kubeconfig)), install, inputs: journal.inputs, cluster: journal.cluster, resume: journal };
+}

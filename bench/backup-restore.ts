@@ -18,7 +18,7 @@ import { createKube, type Kube, type KubeObject } from '../src/kube/client.ts';
 import { loadKubeConfig } from '../src/kube/kubeconfig.ts';
 import { collectionPath, core } from '../src/kube/paths.ts';
 import { catalog } from '../src/mesh/catalog.ts';
-import { mapLimit } from '../src/backup/pool.ts';
+import { mapLimit } from '../src/concurrency.ts';
 import { isTransient } from '../src/backup/apply.ts';
 import { verifyBackup } from '../src/backup/verify.ts';
 import { sha256, type Manifest } from '../src/backup/manifest.ts';

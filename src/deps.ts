@@ -1,22 +1,9 @@
 import type { Kube } from './kube/client.ts';
 import type { Runner } from './controlplane/runner.ts';
 import type { Log } from './log.ts';
+import type { Clock } from './clock.ts';
 
-/** The clock, injectable so tests can run backoff and timeouts without waiting. */
-export interface Clock {
-  now(): number;
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
-}
-
-export const realClock: Clock = {
-  now: () => Date.now(),
-  sleep: (ms, signal) =>
-    new Promise((resolve, reject) => {
-      if (signal?.aborted) return reject(signal.reason);
-      const timer = setTimeout(resolve, ms);
-      signal?.addEventListener('abort', () => { clearTimeout(timer); reject(signal.reason); }, { once: true });
-    }),
-};
+export { realClock, type Clock } from './clock.ts';
 
 /**
  * Every side effect enters through this one object (DESIGN.md): the API server, external

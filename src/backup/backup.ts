@@ -19,7 +19,7 @@ import { catalog, meshCrdSelector, pickVersion, resourceName, type CatalogKind }
 import { toolVersion } from '../version.ts';
 import { captureInstall } from './install.ts';
 import { manifestFormatVersion, resourceFilePath, sha256, type Manifest, type ManifestFile } from './manifest.ts';
-import { mapLimit } from './pool.ts';
+import { mapLimit } from '../concurrency.ts';
 import { sanitizeForCreate } from './sanitize.ts';
 import { verifyBackup } from './verify.ts';
 import { openAtomic, prepareBackupDir, writeFileAtomic } from './write.ts';

@@ -1,20 +1,21 @@
 /**
- * Capturing the install's configuration for install.yaml: the Helm release's user-supplied
- * values (decoded from the newest `sh.helm.release.v1.<name>.v<N>` Secret; the Secret itself is
- * never written) and the mesh-config (1.x) / meshconfig (2.0) ConfigMap. Missing pieces are
- * reported as warnings: a backup of the custom resources never fails for lack of them.
+ * Capturing the install's configuration for install.yaml: the user-supplied values of the mesh
+ * chart's Helm release (its newest revision, decoded from Helm's release Secrets by
+ * mesh/release.ts; the Secret itself is never written) and the mesh-config (1.x) / meshconfig
+ * (2.0) ConfigMap. Missing pieces are reported as warnings: a backup of the custom resources
+ * never fails for lack of them.
  */
-import { gunzipSync } from 'node:zlib';
 import type { Kube, KubeObject } from '../kube/client.ts';
 import { KubeApiError } from '../kube/client.ts';
-import { listAll } from '../kube/list.ts';
-import { collectionPath, core, objectPath } from '../kube/paths.ts';
+import { core, objectPath } from '../kube/paths.ts';
+import { findMeshReleases } from '../mesh/detect.ts';
+import { meshChartName, type HelmRelease } from '../mesh/release.ts';
 
 export interface HelmReleaseInfo {
   name: string;
   namespace: string;
   revision: number;
-  status: string | null;
+  status: string;
   chart: { name: string | null; version: string | null; appVersion: string | null };
   values: unknown;
 }
@@ -31,24 +32,13 @@ const meshConfigMaps: readonly { name: string; reason: string }[] = [
   { name: 'meshconfig', reason: '2.0' },
 ];
 
-/** Decodes a Helm release Secret's `data.release`: base64 (Kubernetes) of base64 of gzip of JSON. */
-export function decodeHelmRelease(dataRelease: string): Record<string, unknown> {
-  const inner = Buffer.from(Buffer.from(dataRelease, 'base64').toString('utf8'), 'base64');
-  const isGzip = inner[0] === 0x1f && inner[1] === 0x8b;
-  const json = isGzip ? gunzipSync(inner, { maxOutputLength: 64 * 1024 * 1024 }) : inner;
-  return JSON.parse(json.toString('utf8')) as Record<string, unknown>;
-}
-
-/** Picks the newest release Secret (highest v<N>), optionally of one release name. */
-export function newestReleaseSecret(secrets: readonly KubeObject[], release?: string): KubeObject | undefined {
-  let best: { s: KubeObject; n: number } | undefined;
-  for (const s of secrets) {
-    const m = /^sh\.helm\.release\.v1\.(.+)\.v(\d+)$/.exec(s.metadata?.name ?? '');
-    if (!m || (release && m[1] !== release)) continue;
-    const n = Number(m[2]);
-    if (!best || n > best.n) best = { s, n };
-  }
-  return best?.s;
+/** install.yaml's record of a release (chart fields the release lacks are null). */
+function releaseInfo(rel: HelmRelease, meshNamespace: string): HelmReleaseInfo {
+  return {
+    name: rel.name, namespace: rel.namespace || meshNamespace, revision: rel.revision, status: rel.status,
+    chart: { name: rel.chart.name || null, version: rel.chart.version || null, appVersion: rel.chart.appVersion ?? null },
+    values: rel.config,
+  };
 }
 
 function describe(err: unknown): string {
@@ -59,21 +49,12 @@ export async function captureInstall(kube: Kube, meshNamespace: string, release?
   const warnings: string[] = [];
   let helmRelease: HelmReleaseInfo | null = null;
   try {
-    const secrets = await listAll(kube, collectionPath(core.secrets, meshNamespace), { labelSelector: release ? `owner=helm,name=${release}` : 'owner=helm' });
-    const secret = newestReleaseSecret(secrets, release);
-    const data = (secret?.data as Record<string, string> | undefined)?.release;
-    if (!secret || !data) warnings.push(`no Helm release Secret in namespace ${meshNamespace}: install values not captured`);
-    else {
-      const rel = decodeHelmRelease(data);
-      const meta = ((rel.chart as Record<string, unknown> | undefined)?.metadata ?? {}) as Record<string, unknown>;
-      const info = (rel.info ?? {}) as Record<string, unknown>;
-      helmRelease = {
-        name: String(rel.name ?? ''), namespace: String(rel.namespace ?? meshNamespace), revision: Number(rel.version ?? 0),
-        status: typeof info.status === 'string' ? info.status : null,
-        chart: { name: (meta.name as string) ?? null, version: (meta.version as string) ?? null, appVersion: (meta.appVersion as string) ?? null },
-        values: rel.config ?? {},
-      };
-    }
+    // The newest revision of each mesh-chart release (undecodable Secrets are warned about);
+    // of those, the named release, else the one with the highest revision.
+    const releases = (await findMeshReleases({ kube }, meshNamespace, warnings)).filter((r) => !release || r.name === release);
+    const rel = releases.reduce<HelmRelease | undefined>((best, r) => (!best || r.revision > best.revision ? r : best), undefined);
+    if (!rel) warnings.push(`no Helm release${release ? ` "${release}"` : ''} of chart ${meshChartName} in namespace ${meshNamespace}: install values not captured`);
+    else helmRelease = releaseInfo(rel, meshNamespace);
   } catch (err) {
     warnings.push(`could not read the Helm release in ${meshNamespace} (${describe(err)}): install values not captured`);
   }

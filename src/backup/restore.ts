@@ -21,7 +21,7 @@ import { collectionPath, core, type ResourceRef } from '../kube/paths.ts';
 import { resourceName } from '../mesh/catalog.ts';
 import { restoreObject, sameAsBackup, type ObjectResult, type OnConflict } from './apply.ts';
 import { waitForCrdEstablished } from './crd-wait.ts';
-import { createLimiter } from './pool.ts';
+import { createLimiter } from '../concurrency.ts';
 import { summarize, writeRestoreReport, type RestoreReport } from './report.ts';
 import { transformForRestore } from './transforms.ts';
 import { verifyBackup, type VerifiedKind } from './verify.ts';

@@ -1,12 +1,12 @@
 /**
  * Version-aware transforms applied to backed-up objects before they are re-created, as a table
  * with the reason beside each row. A row applies when the backup's mesh version is before
- * `fromBefore` and the target's is at least `toAtLeast`; when either version is unknown, the
- * object's own shape decides (`needed`), so a transform never touches an object already in the
- * new shape. Pure.
+ * `fromBefore` and the target's is at least `toAtLeast`; when either version is unknown (or not
+ * a version number), the object's own shape decides (`needed`), so a transform never touches an
+ * object already in the new shape. Pure.
  */
 import type { KubeObject } from '../kube/client.ts';
-import { compareVersions } from '../mesh/catalog.ts';
+import { isAtLeast, normalizeVersion } from '../version-compare.ts';
 
 export interface Transform {
   id: string;
@@ -63,8 +63,10 @@ export interface TransformContext {
 }
 
 function applies(t: Transform, ctx: TransformContext): boolean {
-  if (ctx.from && compareVersions(ctx.from, t.fromBefore) >= 0) return false;
-  if (ctx.to && compareVersions(ctx.to, t.toAtLeast) < 0) return false;
+  const from = ctx.from ? normalizeVersion(ctx.from) : undefined;
+  const to = ctx.to ? normalizeVersion(ctx.to) : undefined;
+  if (from && isAtLeast(from, t.fromBefore)) return false;
+  if (to && !isAtLeast(to, t.toAtLeast)) return false;
   return true;
 }
 

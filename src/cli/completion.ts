@@ -1,4 +1,4 @@
-import type { CommandModule } from 'yargs';
+import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../errors.ts';
 import { completeWords, formatCobra } from './completion-engine.ts';
 import { completionScript, detectShell, shells, type Shell } from './completion-scripts.ts';
@@ -19,7 +19,12 @@ const completionOptions = (y: GlobalArgv) =>
     .example('source <($0 completion zsh)', 'zsh: add to ~/.zshrc, after compinit')
     .epilogue('For `kubectl nsm-upgrade <TAB>` (kubectl 1.26+), put kubectl_complete-nsm_upgrade (shipped next to kubectl-nsm_upgrade) on your PATH; kubectl runs it.');
 
-export const completionCommand: CommandModule<GlobalFlags, Declared<typeof completionOptions>> = {
+/**
+ * The command, given the function that builds the whole CLI (app.ts passes its buildCli): the
+ * candidates come from that parser, and taking it as an argument keeps this module from
+ * importing app.ts, which imports this one.
+ */
+export const completionCommand = (buildCli: (argv: string[]) => Argv): CommandModule<GlobalFlags, Declared<typeof completionOptions>> => ({
   command: 'completion [shell]',
   describe: 'Print a bash or zsh completion script',
   builder: completionOptions,
@@ -27,7 +32,6 @@ export const completionCommand: CommandModule<GlobalFlags, Declared<typeof compl
     const shell = argv.shell;
     if (shell === completeMarker) {
       const words = ((argv['--'] as unknown[] | undefined) ?? []).map(String);
-      const { buildCli } = await import('./app.ts');
       process.stdout.write(formatCobra(await completeWords(buildCli, words)));
       return;
     }
@@ -36,4 +40,4 @@ export const completionCommand: CommandModule<GlobalFlags, Declared<typeof compl
     }
     process.stdout.write(completionScript((shell as Shell | undefined) ?? detectShell(process.env)));
   },
-};
+});

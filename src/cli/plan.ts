@@ -8,9 +8,6 @@ import { createDeps } from './context.ts';
 import { outputFormat, parseDuration, releaseOption, timeoutOption, type Declared, type GlobalArgv, type GlobalFlags } from './options.ts';
 import { formatPlan } from './plan-format.ts';
 
-// The backup directory a run would use when --backup-dir is not given (shown in the plan).
-export { defaultBackupDir };
-
 /**
  * What the plan is made of, shared with the upgrade command (which plans the same way): the target,
  * how the mesh was installed and with which binaries and chart, deploy setting changes (which force

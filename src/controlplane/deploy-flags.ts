@@ -10,6 +10,9 @@
  * row against the captured `deploy --help` of each real binary plus its hidden flags
  * (meshctl-flags.ts), and that every flag the real deploy accepts has a row.
  */
+import { Secret, cloneValues, isSecret, type Arg } from '../secret.ts';
+import { valueAt } from '../values.ts';
+import { isAtLeast } from '../version-compare.ts';
 
 /** 'pull-always': the real deploy has no pull-policy flag, only the hidden bool -p/--pull-always (Always). */
 type FlagType = 'string' | 'bool' | 'list' | 'number' | 'pull-always';
@@ -70,25 +73,6 @@ export const deploySettings: readonly DeploySetting[] = [
   { flag: 'mtls-upstream-ca-conf', path: 'mtls.upstreamAuthority', type: 'string', default: {}, carry: false, reason: 'the flag takes a file; pass --deploy-flag mtls-upstream-ca-conf=FILE again' },
 ];
 
-import { Secret, cloneValues, isSecret, type Arg } from '../secret.ts';
-
-/** "1.7.0" >= "1.7.0": a local comparison (controlplane/ does not import mesh/). */
-function atLeast(version: string, bound: string): boolean {
-  const a = version.replace(/^v/, '').split('.').map(Number);
-  const b = bound.split('.').map(Number);
-  for (let i = 0; i < 3; i++) if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) > (b[i] ?? 0);
-  return true;
-}
-
-function get(values: Record<string, unknown>, path: string): unknown {
-  let cur: unknown = values;
-  for (const k of path.split('.')) {
-    if (cur === null || typeof cur !== 'object' || Array.isArray(cur)) return undefined;
-    cur = (cur as Record<string, unknown>)[k];
-  }
-  return cur;
-}
-
 function isEmpty(v: unknown): boolean {
   return v === undefined || v === null || v === '' || (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && v !== null && Object.keys(v).length === 0);
 }
@@ -125,7 +109,7 @@ export function unknownDeployFlags(changes: Readonly<Record<string, Arg>>): stri
 export function removedDeployFlags(changes: Readonly<Record<string, Arg>>, target: string): string[] {
   return Object.keys(changes).filter((f) => {
     const s = findDeploySetting(f);
-    return s?.removedIn !== undefined && atLeast(target, s.removedIn);
+    return s?.removedIn !== undefined && isAtLeast(target, s.removedIn);
   });
 }
 
@@ -160,7 +144,7 @@ export function deployFlagsFromValues(values: Record<string, unknown>, target: s
   for (const s of deploySettings) {
     if (!s.flag) continue;
     const changed = changes[s.flag] ?? changes[`--${s.flag}`];
-    const removed = s.removedIn !== undefined && atLeast(target, s.removedIn);
+    const removed = s.removedIn !== undefined && isAtLeast(target, s.removedIn);
     if (changed !== undefined) {
       if (removed) { warnings.push(`--deploy-flag ${s.flag} is ignored: ${target} removed it (${s.reason})`); continue; }
       if (s.type === 'pull-always') {
@@ -170,7 +154,7 @@ export function deployFlagsFromValues(values: Record<string, unknown>, target: s
       else args.push(`--${s.flag}`, changed);
       continue;
     }
-    const v = get(values, s.path);
+    const v = valueAt(values, s.path);
     if (isEmpty(v) || same(v, s.default)) continue;
     if (removed) { warnings.push(dropWarning(s, v, target)); continue; }
     if (!s.carry) { if (!s.quiet) warnings.push(`${s.path} is not carried over: ${s.reason}`); continue; }
@@ -200,7 +184,7 @@ function setPath(values: Record<string, unknown>, path: string, v: unknown): voi
 
 function deletePath(values: Record<string, unknown>, path: string): void {
   const keys = path.split('.');
-  const parent = get(values, keys.slice(0, -1).join('.')) ?? (keys.length === 1 ? values : undefined);
+  const parent = valueAt(values, keys.slice(0, -1).join('.')) ?? (keys.length === 1 ? values : undefined);
   if (parent && typeof parent === 'object') delete (parent as Record<string, unknown>)[keys[keys.length - 1]!];
 }
 
@@ -228,18 +212,18 @@ export function valuesForTarget(values: Record<string, unknown>, target: string,
   const out = cloneValues(values) as Record<string, unknown>;
   const warnings: string[] = [];
   for (const s of deploySettings) {
-    if (s.removedIn === undefined || !atLeast(target, s.removedIn)) continue;
-    const v = get(out, s.path);
+    if (s.removedIn === undefined || !isAtLeast(target, s.removedIn)) continue;
+    const v = valueAt(out, s.path);
     if (v === undefined) continue;
     if (!isEmpty(v) && !same(v, s.default)) warnings.push(dropWarning(s, v, target));
     deletePath(out, s.path);
   }
-  if (atLeast(target, '2.0.0') && isEmpty(get(out, 'tracing'))) delete out.tracing;
-  if (get(out, 'registry.imageTag') !== undefined) setPath(out, 'registry.imageTag', target.replace(/^v/, ''));
+  if (isAtLeast(target, '2.0.0') && isEmpty(valueAt(out, 'tracing'))) delete out.tracing;
+  if (valueAt(out, 'registry.imageTag') !== undefined) setPath(out, 'registry.imageTag', target.replace(/^v/, ''));
   for (const [flag, text] of Object.entries(changes)) {
     const s = findDeploySetting(flag);
     if (!s) continue;
-    if (s.removedIn !== undefined && atLeast(target, s.removedIn)) { warnings.push(`--deploy-flag ${s.flag} is ignored: ${target} removed it (${s.reason})`); continue; }
+    if (s.removedIn !== undefined && isAtLeast(target, s.removedIn)) { warnings.push(`--deploy-flag ${s.flag} is ignored: ${target} removed it (${s.reason})`); continue; }
     setPath(out, s.path, parseTyped(s, text));
   }
   return { result: out, warnings };

@@ -5,6 +5,7 @@
  * Global flags come before the subcommand: `nginx-meshctl [-k KUBECONFIG] -n NS -t TIMEOUT <cmd>`.
  */
 import type { Arg } from '../secret.ts';
+import { isAtLeast } from '../version-compare.ts';
 import type { Command } from './runner.ts';
 
 /** Which binary, against which mesh. */
@@ -23,17 +24,10 @@ export const meshctlFlagSupport: readonly { command: string; flag: string; since
   { command: 'upgrade', flag: '--image-tag', since: '2.0.0', reason: 'nginx-meshctl 2.0 upgrade can pin the image tag; 1.x upgrade always deploys its own version' },
 ];
 
-function atLeast(version: string, bound: string): boolean {
-  const a = version.replace(/^v/, '').split('.').map(Number);
-  const b = bound.split('.').map(Number);
-  for (let i = 0; i < 3; i++) if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) > (b[i] ?? 0);
-  return true;
-}
-
 /** True when nginx-meshctl `version`'s `command` accepts `flag`. */
 export function meshctlSupports(version: string, command: string, flag: string): boolean {
   const row = meshctlFlagSupport.find((r) => r.command === command && r.flag === flag);
-  return row === undefined || atLeast(version, row.since);
+  return row === undefined || isAtLeast(version, row.since);
 }
 
 function globals(t: MeshctlTarget): string[] {

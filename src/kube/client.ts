@@ -1,8 +1,7 @@
 import https from 'node:https';
 import http from 'node:http';
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { Clock } from '../deps.ts';
-import { realClock } from '../deps.ts';
+import { realClock, type Clock } from '../clock.ts';
 import { forPlainHttp } from './kubeconfig.ts';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';

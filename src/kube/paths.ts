@@ -35,18 +35,22 @@ export function objectPath(ref: ResourceRef, name: string, namespace?: string): 
   return `${collectionPath(ref, namespace)}/${assertSafeName(name, 'name')}`;
 }
 
+// Every built-in resource the tool uses is served at v1.
+const namespaced = (group: string, plural: string): ResourceRef => ({ group, version: 'v1', plural, namespaced: true });
+const clusterScoped = (group: string, plural: string): ResourceRef => ({ group, version: 'v1', plural, namespaced: false });
+
 /** Well-known built-in resources the tool reads or writes. */
 export const core = {
-  namespaces: { group: '', version: 'v1', plural: 'namespaces', namespaced: false },
-  pods: { group: '', version: 'v1', plural: 'pods', namespaced: true },
-  secrets: { group: '', version: 'v1', plural: 'secrets', namespaced: true },
-  configmaps: { group: '', version: 'v1', plural: 'configmaps', namespaced: true },
-  deployments: { group: 'apps', version: 'v1', plural: 'deployments', namespaced: true },
-  statefulsets: { group: 'apps', version: 'v1', plural: 'statefulsets', namespaced: true },
-  daemonsets: { group: 'apps', version: 'v1', plural: 'daemonsets', namespaced: true },
-  replicasets: { group: 'apps', version: 'v1', plural: 'replicasets', namespaced: true },
-  jobs: { group: 'batch', version: 'v1', plural: 'jobs', namespaced: true },
-  crds: { group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions', namespaced: false },
-  leases: { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', namespaced: true },
-  selfSubjectAccessReviews: { group: 'authorization.k8s.io', version: 'v1', plural: 'selfsubjectaccessreviews', namespaced: false },
+  namespaces: clusterScoped('', 'namespaces'),
+  pods: namespaced('', 'pods'),
+  secrets: namespaced('', 'secrets'),
+  configmaps: namespaced('', 'configmaps'),
+  deployments: namespaced('apps', 'deployments'),
+  statefulsets: namespaced('apps', 'statefulsets'),
+  daemonsets: namespaced('apps', 'daemonsets'),
+  replicasets: namespaced('apps', 'replicasets'),
+  jobs: namespaced('batch', 'jobs'),
+  crds: clusterScoped('apiextensions.k8s.io', 'customresourcedefinitions'),
+  leases: namespaced('coordination.k8s.io', 'leases'),
+  selfSubjectAccessReviews: clusterScoped('authorization.k8s.io', 'selfsubjectaccessreviews'),
 } as const satisfies Record<string, ResourceRef>;

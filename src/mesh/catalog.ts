@@ -5,6 +5,7 @@
  *
  * Sources: nsm-reference/FACTS.md and the CRDs in the v1.5.0..v2.0.0 charts.
  */
+import { isAtLeast, normalizeVersion } from '../version-compare.ts';
 
 export interface CatalogKind {
   kind: string;
@@ -71,21 +72,11 @@ export function kindForApiVersion(apiVersion: string, kind: string): CatalogKind
   return row && row.versions.includes(version) ? row : undefined;
 }
 
-/** Compares dotted versions ("1.5.0" < "1.10.0"); a leading "v" is ignored. */
-export function compareVersions(a: string, b: string): number {
-  const pa = a.replace(/^v/, '').split(/[.-]/).map((x) => Number.parseInt(x, 10) || 0);
-  const pb = b.replace(/^v/, '').split(/[.-]/).map((x) => Number.parseInt(x, 10) || 0);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
-}
-
-/** The kinds a mesh release defines (all of them when the version is unknown). */
+/** The kinds a mesh release defines (all of them when the version is unknown or not a version number). */
 export function kindsForRelease(meshVersion: string | undefined): readonly CatalogKind[] {
-  if (!meshVersion) return catalog;
-  return catalog.filter((k) => compareVersions(meshVersion, k.since) >= 0);
+  const version = meshVersion ? normalizeVersion(meshVersion) : undefined;
+  if (!version) return catalog;
+  return catalog.filter((k) => isAtLeast(version, k.since));
 }
 
 /**

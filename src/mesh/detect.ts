@@ -10,7 +10,7 @@ import { listAll } from '../kube/list.ts';
 import { collectionPath, core, objectPath } from '../kube/paths.ts';
 import { decodeReleaseSecret, isStuckStatus, meshChartName, meshctlReleaseName, newestMeshReleases, type HelmRelease } from './release.ts';
 import { controlPlaneDeployments, type Environment } from './version-notes.ts';
-import { normalizeVersion } from './versions.ts';
+import { normalizeVersion } from '../version-compare.ts';
 import { markSecrets } from '../secret.ts';
 
 export type InstallMethod = 'meshctl' | 'helm';
@@ -48,13 +48,25 @@ interface Deployment extends KubeObject {
   spec?: { template?: { spec?: { containers?: { name: string; image?: string }[] } } };
 }
 
-/** The version in an image reference's tag ("docker-registry.nginx.com/nsm/nginx-mesh-api:1.6.0"). */
+/**
+ * The tag of an image reference: `nginx/nginx-mesh-sidecar:1.7.0` -> `1.7.0`,
+ * `registry:5000/x/sidecar:v2.0.0@sha256:..` -> `2.0.0` (a leading v is dropped, as NSM tags have none).
+ * The one reader of image tags: detection here, the sidecar and control-plane versions in workloads/.
+ */
+export function imageTag(image: string | undefined): string | undefined {
+  if (!image) return undefined;
+  const withoutDigest = image.split('@')[0]!;
+  const lastSlash = withoutDigest.lastIndexOf('/');
+  const colon = withoutDigest.lastIndexOf(':');
+  if (colon <= lastSlash) return undefined; // the colon belongs to a registry port, not a tag
+  const tag = withoutDigest.slice(colon + 1);
+  return tag ? tag.replace(/^v(?=\d)/, '') : undefined;
+}
+
+/** The version in an image reference's tag ("docker-registry.nginx.com/nsm/nginx-mesh-api:1.6.0"); undefined when the tag is not one. */
 export function imageVersion(image: string): string | undefined {
-  const noDigest = image.split('@')[0] ?? '';
-  const slash = noDigest.lastIndexOf('/');
-  const colon = noDigest.lastIndexOf(':');
-  if (colon <= slash) return undefined;
-  return normalizeVersion(noDigest.slice(colon + 1));
+  const tag = imageTag(image);
+  return tag === undefined ? undefined : normalizeVersion(tag);
 }
 
 async function getOrUndefined<T>(deps: Deps, path: string): Promise<T | undefined> {

@@ -39,7 +39,14 @@ interface ReleaseJson {
   config?: Record<string, unknown> | null;
 }
 
-/** Decodes a release Secret (as read from the API). Throws with the Secret's name when malformed. */
+/** The most a release's JSON may inflate to: a gzip bomb in a Secret must not exhaust the memory. */
+export const maxReleaseJsonBytes = 64 * 1024 * 1024;
+
+/**
+ * Decodes a release Secret (as read from the API): the one Helm release decoder, used by
+ * detection, backup (install.yaml) and the mesh-trace checks. Throws with the Secret's name
+ * when malformed or larger than maxReleaseJsonBytes once inflated.
+ */
 export function decodeReleaseSecret(secret: KubeObject): HelmRelease {
   const name = secret.metadata?.name ?? '(unnamed)';
   const data = (secret as { data?: Record<string, string> }).data?.release;
@@ -48,7 +55,7 @@ export function decodeReleaseSecret(secret: KubeObject): HelmRelease {
     // Layer 1: the Secret's base64. Layer 2: Helm's own base64. Then gzip (magic 1f 8b) or plain JSON.
     const helmText = Buffer.from(data, 'base64').toString('utf8');
     const raw = Buffer.from(helmText, 'base64');
-    const json = raw[0] === 0x1f && raw[1] === 0x8b ? gunzipSync(raw).toString('utf8') : raw.toString('utf8');
+    const json = raw[0] === 0x1f && raw[1] === 0x8b ? gunzipSync(raw, { maxOutputLength: maxReleaseJsonBytes }).toString('utf8') : raw.toString('utf8');
     const rel = JSON.parse(json) as ReleaseJson;
     return {
       name: rel.name ?? secret.metadata?.labels?.name ?? '',
@@ -106,14 +113,4 @@ export function newestMeshReleases(records: readonly HelmRelease[]): HelmRelease
     if (!cur || r.revision > cur.revision) newest.set(r.name, r);
   }
   return [...newest.values()].sort((a, b) => a.name.localeCompare(b.name));
-}
-
-/** Reads a dotted path ("registry.imageTag") out of nested values. */
-export function valueAt(values: Record<string, unknown>, path: string): unknown {
-  let cur: unknown = values;
-  for (const key of path.split('.')) {
-    if (cur === null || typeof cur !== 'object' || Array.isArray(cur)) return undefined;
-    cur = (cur as Record<string, unknown>)[key];
-  }
-  return cur;
 }

@@ -4,7 +4,8 @@
  *
  * Source: nsm-reference/FACTS.md ("Releases and upgrade rules") and the release notes.
  */
-import { compareVersions, crosses } from './versions.ts';
+import { compareVersions } from '../version-compare.ts';
+import { crosses } from './versions.ts';
 
 export type Environment = 'kubernetes' | 'openshift';
 
@@ -87,7 +88,7 @@ export function controlPlaneDeployment(version: string): 'nginx-mesh-api' | 'ngi
 /** Both names, tried in order by detection (the newer first: a half-done 2.0 upgrade has both). */
 export const controlPlaneDeployments = ['nginx-mesh-controller', 'nginx-mesh-api'] as const;
 
-/** The injection opt-in label 2.0 requires on namespaces (and honours on pods). */
+/** The injection opt-in label 2.0 requires on namespaces (and honours on pods): the one definition of it. */
 export const autoInjectLabel = { key: 'injector.nsm.nginx.com/auto-inject', enabled: 'enabled' } as const;
 
 /** Tracing values (1.x chart) that 1.7 deprecates and 2.0 removes, as dotted paths. */

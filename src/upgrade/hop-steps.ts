@@ -10,7 +10,7 @@
 import { deployFlagsFromValues, valuesForTarget } from '../controlplane/deploy-flags.ts';
 import { helmInstall, helmShowCrds, helmUninstall, helmUpgrade, type ChartRef, type HelmTarget } from '../controlplane/helm.ts';
 import { meshctlDeploy, meshctlRemove, meshctlUpgrade, type MeshctlTarget } from '../controlplane/meshctl.ts';
-import { valueAt } from '../mesh/release.ts';
+import { valueAt } from '../values.ts';
 import { expectedSettings } from './settings-check.ts';
 import { autoInjectLabel, controlPlaneDeployment } from '../mesh/version-notes.ts';
 import { findRelease } from '../mesh/versions.ts';

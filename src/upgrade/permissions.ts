@@ -3,7 +3,7 @@
  * preflight asks the API server about each (SelfSubjectAccessReview) before anything changes.
  * Pure: `requiredPermissions(plan)` lists what a plan needs, deduplicated, naming the steps.
  */
-import { catalog } from '../mesh/catalog.ts';
+import { catalog, resourceName } from '../mesh/catalog.ts';
 import { leaseNamespace } from './lease.ts';
 import type { Plan, StepKind } from './types.ts';
 
@@ -16,73 +16,80 @@ export interface Permission {
   why: string;
 }
 
-const meshKinds = catalog.map((k) => ({ group: k.group, resource: k.plural }));
+/**
+ * One row: `resource` as kubectl names it, `plural.group` ("deployments.apps"; core kinds have
+ * no group: "secrets"); `namespace` as in Permission.
+ */
+function perm(verb: string, resource: string, namespace: string, why: string): Permission {
+  const dot = resource.indexOf('.');
+  return dot < 0 ? { verb, group: '', resource, namespace, why } : { verb, group: resource.slice(dot + 1), resource: resource.slice(0, dot), namespace, why };
+}
+
+/** A re-roll of the injected workloads (restartWorkloads): the restart and restart-unmeshed steps. */
+const reroll: readonly Permission[] = [
+  perm('patch', 'deployments.apps', '', 're-roll injected Deployments'),
+  perm('patch', 'statefulsets.apps', '', 're-roll injected StatefulSets'),
+  perm('patch', 'daemonsets.apps', '', 're-roll injected DaemonSets'),
+  perm('delete', 'pods', '', 're-create injected pods without a rolling controller'),
+];
 
 /** Per step kind: what it does through the API or through helm/nginx-meshctl (which use our credentials). */
 export const stepPermissions: Readonly<Record<StepKind, readonly Permission[]>> = {
   backup: [
-    { verb: 'list', group: 'apiextensions.k8s.io', resource: 'customresourcedefinitions', namespace: '', why: 'back up the mesh CRDs' },
-    ...meshKinds.map((k) => ({ verb: 'list', ...k, namespace: '', why: `back up every ${k.resource} in all namespaces` })),
-    { verb: 'list', group: '', resource: 'secrets', namespace: '$mesh', why: 'read the Helm release values' },
-    { verb: 'get', group: '', resource: 'configmaps', namespace: '$mesh', why: 'read the mesh configuration' },
+    perm('list', 'customresourcedefinitions.apiextensions.k8s.io', '', 'back up the mesh CRDs'),
+    ...catalog.map((k) => perm('list', resourceName(k), '', `back up every ${k.plural} in all namespaces`)),
+    perm('list', 'secrets', '$mesh', 'read the Helm release values'),
+    perm('get', 'configmaps', '$mesh', 'read the mesh configuration'),
   ],
   'label-namespaces': [
-    { verb: 'patch', group: '', resource: 'namespaces', namespace: '', why: 'add the 2.0 auto-inject label' },
+    perm('patch', 'namespaces', '', 'add the 2.0 auto-inject label'),
   ],
   'apply-crds': [
-    { verb: 'create', group: 'apiextensions.k8s.io', resource: 'customresourcedefinitions', namespace: '', why: 'apply the target chart\'s CRDs' },
-    { verb: 'patch', group: 'apiextensions.k8s.io', resource: 'customresourcedefinitions', namespace: '', why: 'apply the target chart\'s CRDs' },
+    perm('create', 'customresourcedefinitions.apiextensions.k8s.io', '', 'apply the target chart\'s CRDs'),
+    perm('patch', 'customresourcedefinitions.apiextensions.k8s.io', '', 'apply the target chart\'s CRDs'),
   ],
   upgrade: [
-    { verb: 'update', group: 'apps', resource: 'deployments', namespace: '$mesh', why: 'helm/nginx-meshctl upgrade the control plane' },
-    { verb: 'create', group: '', resource: 'secrets', namespace: '$mesh', why: 'Helm records the new release revision' },
-    { verb: 'patch', group: 'apiextensions.k8s.io', resource: 'customresourcedefinitions', namespace: '', why: 'nginx-meshctl upgrade applies the new CRDs' },
-    { verb: 'update', group: 'admissionregistration.k8s.io', resource: 'mutatingwebhookconfigurations', namespace: '', why: 'the chart owns the sidecar injector webhook' },
-    { verb: 'update', group: 'rbac.authorization.k8s.io', resource: 'clusterroles', namespace: '', why: 'the chart owns the control plane\'s cluster roles' },
+    perm('update', 'deployments.apps', '$mesh', 'helm/nginx-meshctl upgrade the control plane'),
+    perm('create', 'secrets', '$mesh', 'Helm records the new release revision'),
+    perm('patch', 'customresourcedefinitions.apiextensions.k8s.io', '', 'nginx-meshctl upgrade applies the new CRDs'),
+    perm('update', 'mutatingwebhookconfigurations.admissionregistration.k8s.io', '', 'the chart owns the sidecar injector webhook'),
+    perm('update', 'clusterroles.rbac.authorization.k8s.io', '', 'the chart owns the control plane\'s cluster roles'),
   ],
   remove: [
-    { verb: 'delete', group: 'apps', resource: 'deployments', namespace: '$mesh', why: 'remove the control plane' },
-    { verb: 'delete', group: '', resource: 'secrets', namespace: '$mesh', why: 'Helm deletes the release records' },
-    { verb: 'delete', group: 'apiextensions.k8s.io', resource: 'customresourcedefinitions', namespace: '', why: 'nginx-meshctl remove deletes the mesh CRDs' },
-    { verb: 'delete', group: 'admissionregistration.k8s.io', resource: 'mutatingwebhookconfigurations', namespace: '', why: 'remove the sidecar injector webhook' },
-    { verb: 'list', group: '', resource: 'secrets', namespace: '', why: 'look for mesh-chart releases in every namespace before finishing a removal\'s cleanup' },
-    { verb: 'delete', group: '', resource: 'namespaces', namespace: '', why: 'finish a removal that left the mesh namespace (nginx-meshctl remove deletes it)' },
+    perm('delete', 'deployments.apps', '$mesh', 'remove the control plane'),
+    perm('delete', 'secrets', '$mesh', 'Helm deletes the release records'),
+    perm('delete', 'customresourcedefinitions.apiextensions.k8s.io', '', 'nginx-meshctl remove deletes the mesh CRDs'),
+    perm('delete', 'mutatingwebhookconfigurations.admissionregistration.k8s.io', '', 'remove the sidecar injector webhook'),
+    perm('list', 'secrets', '', 'look for mesh-chart releases in every namespace before finishing a removal\'s cleanup'),
+    perm('delete', 'namespaces', '', 'finish a removal that left the mesh namespace (nginx-meshctl remove deletes it)'),
   ],
   'delete-crds': [
-    { verb: 'delete', group: 'apiextensions.k8s.io', resource: 'customresourcedefinitions', namespace: '', why: 'helm uninstall leaves the CRDs behind' },
+    perm('delete', 'customresourcedefinitions.apiextensions.k8s.io', '', 'helm uninstall leaves the CRDs behind'),
   ],
-  'restart-unmeshed': [
-    { verb: 'patch', group: 'apps', resource: 'deployments', namespace: '', why: 're-roll injected workloads' },
-    { verb: 'delete', group: '', resource: 'pods', namespace: '', why: 're-create injected pods without a rolling controller' },
-  ],
+  'restart-unmeshed': reroll,
   'wait-sentinel': [
-    { verb: 'watch', group: 'batch', resource: 'jobs', namespace: '$mesh', why: 'wait for the csi-driver-sentinel Job to be deleted' },
-    { verb: 'list', group: '', resource: 'pods', namespace: '', why: 'show which injected pods still block the sentinel' },
+    perm('watch', 'jobs.batch', '$mesh', 'wait for the csi-driver-sentinel Job to be deleted'),
+    perm('list', 'pods', '', 'show which injected pods still block the sentinel'),
   ],
   deploy: [
-    { verb: 'create', group: '', resource: 'namespaces', namespace: '', why: 'nginx-meshctl deploy creates the mesh namespace' },
-    { verb: 'create', group: 'apps', resource: 'deployments', namespace: '$mesh', why: 'deploy the control plane' },
-    { verb: 'create', group: 'apiextensions.k8s.io', resource: 'customresourcedefinitions', namespace: '', why: 'deploy installs the mesh CRDs' },
-    { verb: 'create', group: 'admissionregistration.k8s.io', resource: 'mutatingwebhookconfigurations', namespace: '', why: 'deploy installs the sidecar injector webhook' },
-    { verb: 'create', group: 'rbac.authorization.k8s.io', resource: 'clusterroles', namespace: '', why: 'deploy installs the control plane\'s cluster roles' },
-    { verb: 'list', group: '', resource: 'secrets', namespace: '', why: 'nginx-meshctl deploy refuses while a mesh-chart release exists in any namespace: wait until none is left' },
-    { verb: 'delete', group: 'apiextensions.k8s.io', resource: 'customresourcedefinitions', namespace: '', why: 'delete mesh CRDs an interrupted removal left (deploy refuses while they exist)' },
+    perm('create', 'namespaces', '', 'nginx-meshctl deploy creates the mesh namespace'),
+    perm('create', 'deployments.apps', '$mesh', 'deploy the control plane'),
+    perm('create', 'customresourcedefinitions.apiextensions.k8s.io', '', 'deploy installs the mesh CRDs'),
+    perm('create', 'mutatingwebhookconfigurations.admissionregistration.k8s.io', '', 'deploy installs the sidecar injector webhook'),
+    perm('create', 'clusterroles.rbac.authorization.k8s.io', '', 'deploy installs the control plane\'s cluster roles'),
+    perm('list', 'secrets', '', 'nginx-meshctl deploy refuses while a mesh-chart release exists in any namespace: wait until none is left'),
+    perm('delete', 'customresourcedefinitions.apiextensions.k8s.io', '', 'delete mesh CRDs an interrupted removal left (deploy refuses while they exist)'),
   ],
-  restore: meshKinds.map((k) => ({ verb: 'create', ...k, namespace: '', why: `re-create backed-up ${k.resource}` })),
-  restart: [
-    { verb: 'patch', group: 'apps', resource: 'deployments', namespace: '', why: 're-roll injected Deployments' },
-    { verb: 'patch', group: 'apps', resource: 'statefulsets', namespace: '', why: 're-roll injected StatefulSets' },
-    { verb: 'patch', group: 'apps', resource: 'daemonsets', namespace: '', why: 're-roll injected DaemonSets' },
-    { verb: 'delete', group: '', resource: 'pods', namespace: '', why: 're-create injected pods without a rolling controller' },
-  ],
+  restore: catalog.map((k) => perm('create', resourceName(k), '', `re-create backed-up ${k.plural}`)),
+  restart: reroll,
   verify: [
-    { verb: 'list', group: '', resource: 'pods', namespace: '', why: 'check every sidecar\'s version' },
+    perm('list', 'pods', '', 'check every sidecar\'s version'),
   ],
 };
 
 /** What every run needs besides its steps: the Lease that keeps it the only run on the mesh. */
-export const runPermissions: readonly Permission[] = ['create', 'get', 'update', 'delete'].map((verb) => (
-  { verb, group: 'coordination.k8s.io', resource: 'leases', namespace: leaseNamespace, why: 'one run at a time per mesh (the run\'s Lease)' }));
+export const runPermissions: readonly Permission[] = ['create', 'get', 'update', 'delete'].map((verb) =>
+  perm(verb, 'leases.coordination.k8s.io', leaseNamespace, 'one run at a time per mesh (the run\'s Lease)'));
 
 export interface RequiredPermission extends Permission {
   /** The step ids that need it. */

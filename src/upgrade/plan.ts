@@ -12,9 +12,10 @@
  */
 import { childKubeconfigPath } from './child-kubeconfig.ts';
 import { unknownDeployFlags, valuesForTarget } from '../controlplane/deploy-flags.ts';
-import { valueAt } from '../mesh/release.ts';
+import { valueAt } from '../values.ts';
 import { legacyTracingPaths, notesForHop, type VersionNote } from '../mesh/version-notes.ts';
-import { compareVersions, findRelease, hopsBetween, normalizeVersion, oldestSupportedSource, releases } from '../mesh/versions.ts';
+import { findRelease, hopsBetween, oldestSupportedSource, releases } from '../mesh/versions.ts';
+import { compareVersions, normalizeVersion } from '../version-compare.ts';
 import { hopSteps } from './hop-steps.ts';
 import type { Hop, Install, Plan, PlanOptions, PlanWarning, Refusal, Strategy } from './types.ts';
 

@@ -16,6 +16,7 @@ import path from 'node:path';
 import { constants } from 'node:fs';
 import type { Deps } from '../deps.ts';
 import { PreflightError } from '../errors.ts';
+import { isAtLeast } from '../version-compare.ts';
 import { helmShowChart, helmVersion, parseHelmVersion, type ChartRef } from '../controlplane/helm.ts';
 import { meshctlVersion, parseMeshctlVersion } from '../controlplane/meshctl.ts';
 import { collectionPath, core } from '../kube/paths.ts';
@@ -102,8 +103,7 @@ export const checkBinaries: Check = async (deps, { plan }) => {
     if (problem) { failures.push({ check: 'binaries', message: `${b.bin} (needed by ${b.steps.join(', ')}) cannot run: ${problem}`, fix: `pass ${flag} to a working ${b.tool}${b.version ? ` ${b.version}` : ''}` }); continue; }
     if (b.tool === 'helm') {
       const v = parseHelmVersion(out);
-      const [maj, min] = (v ?? '0.0').split('.').map(Number);
-      if (!v || !((maj === 3 && (min ?? 0) >= 14) || maj === 4)) failures.push({ check: 'binaries', message: `${b.bin} is helm ${v ?? `of unknown version (${out.split('\n')[0]})`}; the upgrade needs Helm 3.14+ or Helm 4 (--reset-then-reuse-values)`, fix: 'pass --helm PATH to Helm 3.14 or later, or Helm 4' });
+      if (!v || !isAtLeast(v, '3.14.0') || isAtLeast(v, '5.0.0')) failures.push({ check: 'binaries', message: `${b.bin} is helm ${v ?? `of unknown version (${out.split('\n')[0]})`}; the upgrade needs Helm 3.14+ or Helm 4 (--reset-then-reuse-values)`, fix: 'pass --helm PATH to Helm 3.14 or later, or Helm 4' });
       continue;
     }
     const v = parseMeshctlVersion(out);

@@ -9,8 +9,8 @@ import type { Deps } from '../deps.ts';
 import { findDeploySetting, parseTyped } from '../controlplane/deploy-flags.ts';
 import { KubeApiError } from '../kube/client.ts';
 import { objectPath } from '../kube/paths.ts';
-import { valueAt } from '../mesh/release.ts';
-import { compareVersions } from '../mesh/versions.ts';
+import { valueAt } from '../values.ts';
+import { compareVersions } from '../version-compare.ts';
 import { installedNow } from './live-state.ts';
 import { isSecret, type Arg } from '../secret.ts';
 

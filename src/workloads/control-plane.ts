@@ -6,7 +6,7 @@
 import type { Deps } from '../deps.ts';
 import { listAll } from '../kube/list.ts';
 import { collectionPath, core } from '../kube/paths.ts';
-import { imageTag } from './injection.ts';
+import { imageTag } from '../mesh/detect.ts';
 
 export interface Component {
   name: string;

@@ -1,7 +1,7 @@
 /**
  * Text output of `status` and `restart`: compact, aligned tables. Pure (strings in, string out).
  */
-import { autoInjectLabel } from './injection.ts';
+import { autoInjectLabel } from '../mesh/version-notes.ts';
 import type { RestartPlan } from './restart-plan.ts';
 import type { RestartResult } from './restart.ts';
 import type { SkewReport } from './skew.ts';
@@ -27,7 +27,7 @@ export function formatSkewText(r: SkewReport): string {
     out += table([['NAMESPACE', 'WORKLOAD', 'SIDECARS', 'STATUS'], ...r.workloads.map((w) => [w.namespace, `${w.kind.toLowerCase()}/${w.name}`, versions(w.versions), w.behind ? 'behind' : 'ok'])]);
   }
   if (r.optInMissing.length) {
-    out += `\nNamespaces with injected workloads but no ${autoInjectLabel}=enabled label (2.0 stops injecting them): ${r.optInMissing.join(', ')}\n`;
+    out += `\nNamespaces with injected workloads but no ${autoInjectLabel.key}=${autoInjectLabel.enabled} label (2.0 stops injecting them): ${r.optInMissing.join(', ')}\n`;
   }
   const behind = r.workloads.filter((w) => w.behind).length;
   out += r.converged

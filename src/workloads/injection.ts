@@ -2,6 +2,8 @@
  * What an injected pod looks like (nsm-reference/FACTS.md, "Sidecar injection"), and how to read
  * the mesh version its sidecar runs. Pure: no I/O.
  */
+import { imageTag } from '../mesh/detect.ts';
+import { autoInjectLabel } from '../mesh/version-notes.ts';
 
 /** Set by the sidecar injector on every pod it mutated. */
 export const injectedAnnotation = 'injector.nsm.nginx.com/status';
@@ -11,8 +13,6 @@ export const spiffeLabel = 'spiffe.io/spiffeid';
 export const injectedPodSelector = `${spiffeLabel}=true`;
 /** The proxy container; its image tag is the mesh version that injected it. */
 export const sidecarContainer = 'nginx-mesh-sidecar';
-/** Opt-in label (namespace or pod) that 2.0 requires for injection. */
-export const autoInjectLabel = 'injector.nsm.nginx.com/auto-inject';
 /** What a sidecar's version is when its image has no readable tag (a digest, no tag). */
 export const unknownVersion = 'unknown';
 
@@ -33,20 +33,6 @@ export function isInjected(pod: PodLike): boolean {
   return pod.metadata?.annotations?.[injectedAnnotation] === injectedValue;
 }
 
-/**
- * The tag of an image reference: `nginx/nginx-mesh-sidecar:1.7.0` -> `1.7.0`,
- * `registry:5000/x/sidecar:v2.0.0@sha256:..` -> `2.0.0` (a leading v is dropped, as NSM tags have none).
- */
-export function imageTag(image: string | undefined): string | undefined {
-  if (!image) return undefined;
-  const withoutDigest = image.split('@')[0]!;
-  const lastSlash = withoutDigest.lastIndexOf('/');
-  const colon = withoutDigest.lastIndexOf(':');
-  if (colon <= lastSlash) return undefined; // the colon belongs to a registry port, not a tag
-  const tag = withoutDigest.slice(colon + 1);
-  return tag ? tag.replace(/^v(?=\d)/, '') : undefined;
-}
-
 /** The mesh version of a pod's sidecar, or `unknown` when the container or its tag is missing. */
 export function sidecarVersion(pod: PodLike): string {
   const c = pod.spec?.containers?.find((x) => x.name === sidecarContainer);
@@ -65,5 +51,5 @@ export function isLive(pod: PodLike): boolean {
 
 /** Whether the pod itself opted in to injection (2.0 honours the label on the pod as well). */
 export function podOptedIn(pod: PodLike): boolean {
-  return pod.metadata?.labels?.[autoInjectLabel] === 'enabled';
+  return pod.metadata?.labels?.[autoInjectLabel.key] === autoInjectLabel.enabled;
 }

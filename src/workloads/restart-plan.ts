@@ -104,14 +104,6 @@ export function orderForRollout<T extends WorkloadRef & { pods: number }>(target
   return targets.map((t, i) => ({ t, i, r: rounds(t) })).sort((a, b) => b.r - a.r || a.i - b.i).map((x) => x.t);
 }
 
-/** Splits the targets into waves of at most `concurrency`, in plan order (the upgrade's re-inject step rolls in waves). */
-export function planWaves<T>(targets: readonly T[], concurrency: number): T[][] {
-  const size = Math.max(1, Math.floor(concurrency));
-  const waves: T[][] = [];
-  for (let i = 0; i < targets.length; i += size) waves.push(targets.slice(i, i + size));
-  return waves;
-}
-
 export const restartedAtAnnotation = 'kubectl.kubernetes.io/restartedAt';
 
 /** RFC 3339 without fractional seconds, as kubectl's time.Now().Format(time.RFC3339) (in UTC). */

@@ -4,6 +4,7 @@
  * as soon as one is done, longest first), waiting for each with kubectl's rules, then re-reads the
  * pods to say whether the mesh converged.
  */
+import { mapLimit } from '../concurrency.ts';
 import type { Deps } from '../deps.ts';
 import { KubeApiError, type KubeObject } from '../kube/client.ts';
 import { listAll } from '../kube/list.ts';
@@ -11,7 +12,7 @@ import { collectionPath, core, objectPath } from '../kube/paths.ts';
 import { discoverInjectedWorkloads } from './discover.ts';
 import { type InjectedWorkload, type WorkloadRef, workloadKey } from './owners.ts';
 import { planRestart, restartPatch, type RestartMode, type RestartPlan, type RestartTarget, type Skipped, type WorkloadObject } from './restart-plan.ts';
-import { describe, workloadRefs } from './rollout-wait.ts';
+import { describe, workloadRefs, type WaitOptions, type WaitResult } from './rollout-wait.ts';
 import { createRolloutWatcher, type RolloutWatcher } from './rollout-watch.ts';
 import { isRollingKind } from './rollout-rules.ts';
 import { buildSkewReport, type WorkloadSkew } from './skew.ts';
@@ -74,6 +75,20 @@ async function readObjects(deps: Pick<Deps, 'kube'>, workloads: readonly Injecte
   return objects;
 }
 
+/**
+ * `kubectl rollout restart` then `kubectl rollout status` for one Deployment, StatefulSet or
+ * DaemonSet: patches its pod template's restartedAt, then waits on the shared watcher until the
+ * rollout that patch started is complete (or `timeoutMs` passes). An API error of the patch is
+ * thrown (404: the workload is gone); the caller decides what it means. Used by `restart` and by
+ * the upgrade's re-inject step.
+ */
+export async function rolloutRestart(deps: Pick<Deps, 'kube' | 'clock'>, watcher: RolloutWatcher, w: WorkloadRef, opts: WaitOptions & { onRestarted?: () => void }): Promise<WaitResult> {
+  const ref = workloadRefs[w.kind as keyof typeof workloadRefs];
+  const patched = await deps.kube.request<{ metadata?: { generation?: number } }>({ method: 'PATCH', path: objectPath(ref, w.name, w.namespace), body: restartPatch(deps.clock.now()), contentType: 'application/strategic-merge-patch+json' });
+  opts.onRestarted?.();
+  return watcher.wait(w, patched?.metadata?.generation ?? 0, { timeoutMs: opts.timeoutMs, onMessage: opts.onMessage });
+}
+
 async function rollOne(deps: Deps, watcher: RolloutWatcher, t: RestartTarget, opts: RestartOptions, report: (state: RestartProgress['state'], message: string) => void): Promise<{ state: 'done' | 'deleted' | 'timeout' | 'failed'; message: string; seconds: number }> {
   const started = deps.clock.now();
   try {
@@ -81,10 +96,7 @@ async function rollOne(deps: Deps, watcher: RolloutWatcher, t: RestartTarget, op
       await deps.kube.request({ method: 'DELETE', path: objectPath(core.pods, t.name, t.namespace) });
       return { state: 'deleted', message: `pod ${t.namespace}/${t.name} deleted (bare pod: not re-created)`, seconds: 0 };
     }
-    const ref = workloadRefs[t.kind as keyof typeof workloadRefs];
-    const patched = await deps.kube.request<{ metadata?: { generation?: number } }>({ method: 'PATCH', path: objectPath(ref, t.name, t.namespace), body: restartPatch(deps.clock.now()), contentType: 'application/strategic-merge-patch+json' });
-    report('waiting', 'restarted');
-    return await watcher.wait(t, patched?.metadata?.generation ?? 0, { timeoutMs: opts.timeoutMs, onMessage: (m) => report('waiting', m) });
+    return await rolloutRestart(deps, watcher, t, { timeoutMs: opts.timeoutMs, onRestarted: () => report('waiting', 'restarted'), onMessage: (m) => report('waiting', m) });
   } catch (err) {
     const why = err instanceof KubeApiError && err.status === 404 ? 'not found (deleted meanwhile?)' : (err as Error).message;
     return { state: 'failed', message: `${describe(t)}: ${why}`, seconds: Math.round((deps.clock.now() - started) / 100) / 10 };
@@ -96,13 +108,6 @@ export async function planWorkloadRestart(deps: Pick<Deps, 'kube'>, opts: Pick<R
   const { workloads } = await discoverInjectedWorkloads(deps, opts.namespace);
   const objects = await readObjects(deps, workloads);
   return planRestart({ workloads, objects, mode: opts.mode, targetVersion: opts.targetVersion, deleteBarePods: opts.deleteBarePods });
-}
-
-/** Runs `fn` over `items` with at most `limit` running; the next starts as soon as one ends. */
-async function eachLimited<T>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => { while (next < items.length) { const i = next++; await fn(items[i]!, i); } };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(Math.floor(limit), items.length)) }, worker));
 }
 
 export async function restartWorkloads(deps: Deps, opts: RestartOptions): Promise<RestartResult> {
@@ -117,7 +122,7 @@ export async function restartWorkloads(deps: Deps, opts: RestartOptions): Promis
   const onAbort = () => watcher.close();
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    await eachLimited(plan.targets, opts.concurrency, async (t, i) => {
+    await mapLimit(plan.targets, opts.concurrency, async (t, i) => {
       if (opts.signal?.aborted) { result.notStarted.push({ namespace: t.namespace, kind: t.kind, name: t.name, message: 'interrupted before it was restarted', seconds: 0 }); return; }
       const ref: WorkloadRef = { namespace: t.namespace, kind: t.kind, name: t.name };
       const report = (state: RestartProgress['state'], message: string) => opts.onProgress?.({ ...ref, state, message, index: i + 1, total });

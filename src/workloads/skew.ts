@@ -4,7 +4,7 @@
  * Pure: `skewReport` in skew-report.ts does the reads.
  */
 import type { ControlPlane } from './control-plane.ts';
-import { autoInjectLabel } from './injection.ts';
+import { autoInjectLabel } from '../mesh/version-notes.ts';
 import type { InjectedWorkload, WorkloadKind } from './owners.ts';
 
 export interface WorkloadSkew {
@@ -59,7 +59,7 @@ export function buildSkewReport(input: SkewInput): SkewReport {
   const allVersions = input.workloads.flatMap((w) => w.pods.map((p) => p.version));
   const optIn = new Set<string>();
   for (const w of input.workloads) {
-    const nsEnabled = input.namespaceLabels.get(w.namespace)?.[autoInjectLabel] === 'enabled';
+    const nsEnabled = input.namespaceLabels.get(w.namespace)?.[autoInjectLabel.key] === autoInjectLabel.enabled;
     // 2.0 honours the label on the pod as well, so a workload whose pods all carry it keeps injection.
     if (!nsEnabled && !w.pods.every((p) => p.optedIn)) optIn.add(w.namespace);
   }

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { expectConverged, runUpgrade, setUpMesh, type Scenario, type ScenarioOptions } from '../support/upgrade-scenario.ts';
 import { detectInstall } from '../../src/mesh/detect.ts';
-import { valueAt } from '../../src/mesh/release.ts';
+import { valueAt } from '../../src/values.ts';
 
 let current: Scenario | undefined;
 afterEach(async () => { await current?.cleanup(); current = undefined; });

@@ -1,12 +1,16 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { decodeReleaseSecret, encodeReleaseSecret, isStuckStatus, newestMeshReleases, valueAt, type HelmRelease } from '../../src/mesh/release.ts';
+import { decodeReleaseSecret, encodeReleaseSecret, isStuckStatus, maxReleaseJsonBytes, newestMeshReleases, type HelmRelease } from '../../src/mesh/release.ts';
+import { valueAt } from '../../src/values.ts';
 
 const rel = (over: Partial<HelmRelease> = {}): HelmRelease => ({
   name: 'nsm', namespace: 'nginx-mesh', revision: 1, status: 'deployed',
   chart: { name: 'nginx-service-mesh', version: '0.6.0', appVersion: '1.6.0' },
   config: { environment: 'openshift', mtls: { mode: 'strict' } }, ...over,
 });
+
+/** data.release as Kubernetes stores it: base64 (Secret data) of base64 (Helm) of the payload. */
+const secretData = (payload: Buffer) => Buffer.from(payload.toString('base64')).toString('base64');
 
 describe('Helm release Secrets', () => {
   it('round-trips through the Secret encoding Helm uses', () => {
@@ -22,6 +26,19 @@ describe('Helm release Secrets', () => {
     const d = decodeReleaseSecret(secret);
     expect(d).toMatchObject({ name: 'nginx-service-mesh', revision: 3, status: 'pending-upgrade', namespace: 'nginx-mesh', chart: { version: '0.7.0', appVersion: '1.7.0' } });
     expect(valueAt(d.config, 'tracing.backend')).toBe('zipkin');
+  });
+  // These two were backup/install.ts's own decoder's tests (it now uses decodeReleaseSecret).
+  it('decodes base64(base64(gzip(JSON)))', () => {
+    const json = { name: 'nsm', version: 3, config: { mtls: { mode: 'strict' } }, chart: { metadata: { name: 'nginx-service-mesh', version: '0.7.0', appVersion: '1.7.0' } } };
+    const secret = { metadata: { name: 'sh.helm.release.v1.nsm.v3' }, data: { release: secretData(gzipSync(Buffer.from(JSON.stringify(json)))) } };
+    expect(decodeReleaseSecret(secret)).toMatchObject({ name: 'nsm', revision: 3, config: { mtls: { mode: 'strict' } }, chart: { name: 'nginx-service-mesh', version: '0.7.0', appVersion: '1.7.0' } });
+  });
+  it('also reads an uncompressed payload', () => {
+    expect(decodeReleaseSecret({ metadata: { name: 's' }, data: { release: secretData(Buffer.from('{"name":"x"}')) } }).name).toBe('x');
+  });
+  it('refuses a payload that inflates beyond maxReleaseJsonBytes (a gzip bomb)', () => {
+    const bomb = gzipSync(Buffer.alloc(maxReleaseJsonBytes + 1, 0x20));
+    expect(() => decodeReleaseSecret({ metadata: { name: 'bomb' }, data: { release: secretData(bomb) } })).toThrow(/cannot decode Helm release Secret bomb/);
   });
   it('treats a null config as no values', () => {
     const json = { name: 'x', version: 1, info: { status: 'deployed' }, chart: { metadata: { name: 'c', version: '1' } }, config: null };

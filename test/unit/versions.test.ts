@@ -1,25 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { compareVersions, crosses, findRelease, hopsBetween, minorOf, minorStops, nextHop, normalizeVersion, parseVersion, releases } from '../../src/mesh/versions.ts';
+import { crosses, findRelease, hopsBetween, minorStops, nextHop, releases } from '../../src/mesh/versions.ts';
+import { compareVersions, minorOf } from '../../src/version-compare.ts';
 import { controlPlaneDeployment, notesForHop, versionNotes } from '../../src/mesh/version-notes.ts';
-
-describe('parseVersion / normalizeVersion', () => {
-  it.each([
-    ['1.7.0', '1.7.0'], ['v1.7.0', '1.7.0'], ['1.7', '1.7.0'], [' 2.0.0 ', '2.0.0'], ['v2.0', '2.0.0'],
-  ])('%s -> %s', (text, want) => expect(normalizeVersion(text)).toBe(want));
-  it.each(['', 'latest', '1', '1.7.0-rc1', '1.7.0.1', 'x1.7.0', '1.7.0+build'])('refuses %j', (text) => {
-    expect(parseVersion(text)).toBeUndefined();
-  });
-});
-
-describe('compareVersions', () => {
-  it('orders by major, minor, patch numerically (not as text)', () => {
-    expect(compareVersions('1.10.0', '1.9.0')).toBeGreaterThan(0);
-    expect(compareVersions('2.0.0', '1.7.0')).toBeGreaterThan(0);
-    expect(compareVersions('1.4.1', '1.4.0')).toBeGreaterThan(0);
-    expect(compareVersions('v1.6', '1.6.0')).toBe(0);
-  });
-  it('throws on a non-version', () => expect(() => compareVersions('x', '1.0.0')).toThrow(/not a version/));
-});
 
 describe('release table', () => {
   it('is sorted, unique, and every row has a reason', () => {

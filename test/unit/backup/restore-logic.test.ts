@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isMissingNamespace, isTransient, sameAsBackup } from '../../../src/backup/apply.ts';
 import { crdReady } from '../../../src/backup/crd-wait.ts';
-import { createLimiter, mapLimit } from '../../../src/backup/pool.ts';
 import { formatSummary, isResolved, summarize } from '../../../src/backup/report.ts';
 import { KubeApiError } from '../../../src/kube/client.ts';
 
@@ -53,19 +52,5 @@ describe('restore decisions', () => {
     expect(r.missingNamespaces).toEqual(['n']);
     expect(formatSummary(r)).toMatch(/created 2, unchanged 1, overwritten 0, differs 1/);
     expect(isResolved(item('created'), true)).toBe(true); // dry-run: nothing to verify
-  });
-});
-
-describe('bounded concurrency', () => {
-  it('never runs more than the limit at once and keeps result order', async () => {
-    let active = 0;
-    let peak = 0;
-    const out = await mapLimit([5, 1, 3, 2, 4], 2, async (n) => { active++; peak = Math.max(peak, active); await new Promise((r) => setTimeout(r, n)); active--; return n * 2; });
-    expect(out).toEqual([10, 2, 6, 4, 8]);
-    expect(peak).toBe(2);
-    const run = createLimiter(3);
-    active = 0; peak = 0;
-    await Promise.all(Array.from({ length: 10 }, () => run(async () => { active++; peak = Math.max(peak, active); await new Promise((r) => setTimeout(r, 2)); active--; })));
-    expect(peak).toBe(3);
   });
 });

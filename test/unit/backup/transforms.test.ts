@@ -29,6 +29,8 @@ describe('version transforms', () => {
     expect(transformForRestore(oldGroup, { from: null, to: null }).applied).toHaveLength(1);
     const newer = transformForRestore(oldGroup, { from: null, to: null }).obj;
     expect(transformForRestore(newer, { from: null, to: null }).applied).toEqual([]);
+    expect(transformForRestore(oldGroup, { from: 'unknown', to: '1.5.0-rc1' }).applied).toHaveLength(1); // not version numbers: unknown
+    expect(transformForRestore(oldGroup, { from: 'v1.4', to: 'v1.5' }).applied).toHaveLength(1);
     const split = { ...oldGroup, kind: 'TrafficSplit' };
     expect(transformForRestore(split, { from: '1.4.0', to: '1.5.0' }).applied).toEqual([]);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { catalog, compareVersions, kindForApiVersion, kindsForRelease, notBackedUp, pickVersion, resourceName } from '../../../src/mesh/catalog.ts';
+import { catalog, kindForApiVersion, kindsForRelease, notBackedUp, pickVersion, resourceName } from '../../../src/mesh/catalog.ts';
 
 describe('kind catalog', () => {
   it('holds the six SMI/NGINX kinds and MeshConfig, each with its CRD name and a reason', () => {
@@ -25,6 +25,8 @@ describe('kind catalog', () => {
     expect(kindsForRelease('1.7.0').map((k) => k.kind)).not.toContain('MeshConfig');
     expect(kindsForRelease('2.0.0').map((k) => k.kind)).toContain('MeshConfig');
     expect(kindsForRelease(undefined)).toHaveLength(7);
+    expect(kindsForRelease('v2.0')).toEqual(kindsForRelease('2.0.0'));
+    expect(kindsForRelease('not-a-version')).toHaveLength(7); // unknown: every kind
   });
 
   it('recognizes catalog apiVersions and refuses everything else', () => {
@@ -35,11 +37,5 @@ describe('kind catalog', () => {
     expect(kindForApiVersion('v1', 'Secret')).toBeUndefined();
     expect(kindForApiVersion('spiffeid.spiffe.io/v1beta1', 'SpiffeID')).toBeUndefined();
     expect(notBackedUp.map((k) => k.kind)).toEqual(['SpiffeID', 'MeshConfigClass']);
-  });
-
-  it('compares versions numerically', () => {
-    expect(compareVersions('1.10.0', '1.5.0')).toBeGreaterThan(0);
-    expect(compareVersions('v1.5.0', '1.5')).toBe(0);
-    expect(compareVersions('1.4.1', '1.5.0')).toBeLessThan(0);
   });
 });

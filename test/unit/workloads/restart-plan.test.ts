@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { InjectedWorkload } from '../../../src/workloads/owners.ts';
-import { orderForRollout, planRestart, planWaves, restartPatch, rfc3339, skipReason } from '../../../src/workloads/restart-plan.ts';
+import { orderForRollout, planRestart, restartPatch, rfc3339, skipReason } from '../../../src/workloads/restart-plan.ts';
 
 const w = (kind: string, name: string, versions: string[]): InjectedWorkload =>
   ({ namespace: 'shop', kind, name, pods: versions.map((version, i) => ({ name: `${name}-${i}`, version, optedIn: false })) });
@@ -68,17 +68,6 @@ describe('orderForRollout', () => {
       t('Deployment', 'web-2', 1), // 1 round, after web-1 (stable)
     ]);
     expect(order.map((x) => x.name)).toEqual(['db', 'web-20', 'agent', 'web-1', 'web-2', 'bare']);
-  });
-});
-
-describe('planWaves (used by the upgrade re-inject step)', () => {
-  it.each([
-    [5, 2, [2, 2, 1], 'the last wave takes the rest'],
-    [4, 4, [4], 'one wave when everything fits'],
-    [0, 3, [], 'nothing to do: no waves'],
-    [3, 0, [1, 1, 1], 'a concurrency below 1 is treated as 1'],
-  ])('%i targets, concurrency %i -> %j (%s)', (n, c, sizes) => {
-    expect(planWaves(Array.from({ length: n }, (_, i) => i), c).map((x) => x.length)).toEqual(sizes);
   });
 });
 

@@ -59,13 +59,16 @@ export async function createPki(dir: string): Promise<Pki> {
   };
 }
 
-/** A kubeconfig for the admin user with embedded certificate data (portable, like a user's). */
-export function adminKubeconfig(pki: Pki, server: string): string {
+/**
+ * A kubeconfig for the admin user with embedded certificate data (portable, like a user's). `name`
+ * names its context, cluster and user (nsm-local; a second cluster of `cluster:up --clusters 2` is nsm-local-2).
+ */
+export function adminKubeconfig(pki: Pki, server: string, name = 'nsm-local'): string {
   const b64 = (f: string) => fs.readFileSync(f).toString('base64');
   return [
-    'apiVersion: v1', 'kind: Config', 'current-context: nsm-local', 'preferences: {}',
-    'clusters:', '- name: nsm-local', '  cluster:', `    server: ${server}`, `    certificate-authority-data: ${b64(pki.caCert)}`,
-    'users:', '- name: nsm-local-admin', '  user:', `    client-certificate-data: ${b64(pki.adminCert)}`, `    client-key-data: ${b64(pki.adminKey)}`,
-    'contexts:', '- name: nsm-local', '  context:', '    cluster: nsm-local', '    user: nsm-local-admin', '',
+    'apiVersion: v1', 'kind: Config', `current-context: ${name}`, 'preferences: {}',
+    'clusters:', `- name: ${name}`, '  cluster:', `    server: ${server}`, `    certificate-authority-data: ${b64(pki.caCert)}`,
+    'users:', `- name: ${name}-admin`, '  user:', `    client-certificate-data: ${b64(pki.adminCert)}`, `    client-key-data: ${b64(pki.adminKey)}`,
+    'contexts:', `- name: ${name}`, '  context:', `    cluster: ${name}`, `    user: ${name}-admin`, '',
   ].join('\n');
 }

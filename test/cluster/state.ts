@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { realMeshctlVar, repoRoot } from './tools.ts';
+import { extraClusters } from './more-clusters.ts';
 
 /** What `cluster:up` leaves in .cluster/ for `cluster:down` and the tests. */
 export interface ClusterState {
@@ -17,6 +18,8 @@ export interface ClusterState {
 
 export const clusterDir = process.env.NSM_CLUSTER_DIR ?? path.join(repoRoot, '.cluster');
 export const statePath = path.join(clusterDir, 'state.json');
+/** The kubeconfig context (and cluster and user) name of this cluster; the extra clusters of `--clusters N` set it. */
+export const clusterName = process.env.NSM_CLUSTER_NAME ?? 'nsm-local';
 
 export function readState(): ClusterState | undefined {
   if (!fs.existsSync(statePath)) return undefined;
@@ -35,8 +38,13 @@ export function egressSocketPath(): string {
   return path.join(clusterDir, 'egress.sock');
 }
 
-/** .cluster/env: a shell file exporting KUBECONFIG and the tools' paths. */
+/**
+ * .cluster/env: a shell file exporting KUBECONFIG and the tools' paths; with the extra clusters of
+ * `cluster:up --clusters N` (more-clusters.ts) also NSM_CONTEXTS (every context of KUBECONFIG) and
+ * KUBECONFIG_<k> (cluster k's own kubeconfig).
+ */
 export function writeEnvFile(state: ClusterState): void {
+  const extra = extraClusters(clusterDir);
   const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
   const lines = [
     '# Written by npm run cluster:up. Use: source .cluster/env',
@@ -50,6 +58,8 @@ export function writeEnvFile(state: ClusterState): void {
     `export NSM_EGRESS_SOCKET=${q(egressSocketPath())}`,
     `export NSM_CLUSTER_BIN=${q(state.bin)}`,
     `export PATH=${q(path.join(repoRoot, 'bin'))}:${q(state.bin)}:"$PATH"`,
+    ...(extra.length ? [`export NSM_CONTEXTS=${q([clusterName, ...extra.map((c) => c.name)].join(','))}`] : []),
+    ...extra.map((c) => `export KUBECONFIG_${c.index}=${q(c.kubeconfig)}`),
     '',
   ];
   fs.writeFileSync(path.join(clusterDir, 'env'), lines.join('\n'), { mode: 0o600 });

@@ -1,16 +1,19 @@
 // npm run cluster:up — starts a real local Kubernetes control plane (etcd, kube-apiserver with TLS,
 // controller-manager, scheduler) with KWOK playing two nodes, on loopback ports only, plus the
 // mesh emulator when present. Idempotent: a running cluster is reused.
+// `npm run cluster:up -- --clusters 2` starts a second, independent cluster beside it (more-clusters.ts).
 import fs from 'node:fs';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import https from 'node:https';
 import { execa } from 'execa';
 import { adminKubeconfig, createPki } from './pki.ts';
 import { componentSpecs, egressSelectorConfig, type Layout } from './components.ts';
 import { freePort, isAlive, startDetached, stopAll, waitUntil } from './processes.ts';
 import { ensureClusterBinaries, ensureHelm, ensureRealMeshctl, repoRoot } from './tools.ts';
-import { clusterDir, egressSocketPath, readState, writeEnvFile, writeState, type ClusterState } from './state.ts';
+import { clusterDir, clusterName, egressSocketPath, readState, writeEnvFile, writeState, type ClusterState } from './state.ts';
 import { startEmulator } from './emulator.ts';
+import { parseClusterCount, upMoreClusters } from './more-clusters.ts';
 
 const say = (m: string) => process.stderr.write(`cluster: ${m}\n`);
 
@@ -77,7 +80,7 @@ async function main(): Promise<void> {
   const pki = await createPki(path.join(clusterDir, 'pki'));
   const layout: Layout = { dir: clusterDir, bin, etcdPort: await freePort(), etcdPeerPort: await freePort(), apiPort: await freePort(), kwokPort: await freePort(), kubeconfig: path.join(clusterDir, 'kubeconfig'), egressConfig };
   const server = `https://127.0.0.1:${layout.apiPort}`;
-  fs.writeFileSync(layout.kubeconfig, adminKubeconfig(pki, server), { mode: 0o600 });
+  fs.writeFileSync(layout.kubeconfig, adminKubeconfig(pki, server, clusterName), { mode: 0o600 });
   const creds = { ca: fs.readFileSync(pki.caCert), cert: fs.readFileSync(pki.adminCert), key: fs.readFileSync(pki.adminKey) };
   const state: ClusterState = { server, bin, helm, meshctl, egressSocket: egressSocketPath(), processes: [], startedAt: new Date().toISOString() };
   const logs = path.join(clusterDir, 'logs');
@@ -110,7 +113,19 @@ async function main(): Promise<void> {
   say(`up in ${((Date.now() - t0) / 1000).toFixed(1)}s. Use it with: source .cluster/env  (KUBECONFIG=${layout.kubeconfig})`);
 }
 
-main().catch((err: unknown) => {
+async function upAll(): Promise<void> {
+  const { values } = parseArgs({ options: { clusters: { type: 'string' } } });
+  const count = parseClusterCount(values.clusters);
+  await main();
+  if (count > 1) {
+    const more = await upMoreClusters(clusterDir, count, say);
+    const st = readState();
+    if (st) writeEnvFile(st); // NSM_CONTEXTS and each cluster's own kubeconfig
+    say(`${count} clusters up: contexts ${[clusterName, ...more.map((c) => c.name)].join(', ')} in ${path.join(clusterDir, 'kubeconfig')}`);
+  }
+}
+
+upAll().catch((err: unknown) => {
   say(`failed: ${(err as Error).message}`);
   say('logs are in .cluster/logs; `npm run cluster:down` stops whatever was started');
   process.exitCode = 1;

@@ -8,7 +8,8 @@ import type { TestProject } from 'vitest/node';
  * - TEST_KUBECONFIG=path: use that cluster as it is;
  * - TEST_CLUSTER=kind: create a kind cluster (needs Docker and the kind CLI), deleted afterwards;
  * - otherwise: the local cluster (`npm run cluster:up`), reused when already running, and
- *   stopped afterwards only if this run started it.
+ *   stopped afterwards only if this run started it. NSM_TEST_CLUSTERS=2 starts a second cluster
+ *   beside it (`cluster:up -- --clusters 2`) for the fleet tests, which skip without it.
  */
 const root = path.resolve(import.meta.dirname, '../..');
 const node = path.join(root, 'node_modules/node/bin/node');
@@ -30,7 +31,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     };
   }
   const wasUp = fs.existsSync(path.join(process.env.NSM_CLUSTER_DIR ?? path.join(root, '.cluster'), 'state.json'));
-  await execa(node, [path.join(root, 'test/cluster/up.ts')], { stdio: 'inherit', cwd: root });
+  const clusters = process.env.NSM_TEST_CLUSTERS ? ['--clusters', process.env.NSM_TEST_CLUSTERS] : [];
+  await execa(node, [path.join(root, 'test/cluster/up.ts'), ...clusters], { stdio: 'inherit', cwd: root });
   const kubeconfig = path.join(process.env.NSM_CLUSTER_DIR ?? path.join(root, '.cluster'), 'kubeconfig');
   project.provide('kubeconfig', kubeconfig);
   // The demo leaves its mesh and injected apps running; NSM is one per cluster, and injected pods

@@ -1,9 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { defaultBackupDir } from '../backup/write.ts';
 import { UsageError } from '../errors.ts';
-import { detectInstall } from '../mesh/detect.ts';
-import { buildPlan } from '../upgrade/plan.ts';
-import { gatherPlanInputs } from '../upgrade/plan-inputs.ts';
+import { detectAndPlan } from '../upgrade/detect-plan.ts';
 import { createDeps } from './context.ts';
 import { defineCommand, withExamples } from './define.ts';
 import { parseDuration, releaseOption, timeoutOption, type GlobalArgv } from './options.ts';
@@ -37,13 +35,7 @@ export const planCommand = defineCommand('plan', 'Print the upgrade plan (hops, 
   if (!argv.to) throw new UsageError('plan needs a target version', 'Pass --to VERSION, e.g. --to 1.7.0.');
   parseDuration(argv.timeout);
   const deps = await createDeps(argv);
-  const install = await detectInstall(deps, { meshNamespace: argv.meshNamespace, method: argv.method, release: argv.release });
-  const inputs = await gatherPlanInputs(deps, install, {
-    to: argv.to, strategy: argv.strategy, meshctl: argv.meshctl, meshctlCurrent: argv.meshctlCurrent, helm: argv.helm, chart: argv.chart,
-    backupDir: argv.backupDir ?? defaultBackupDir(new Date()), timeout: argv.timeout, kubeconfig: argv.kubeconfig, context: argv.context,
-    deployFlag: argv.deployFlag, labelNamespaces: argv.labelNamespaces, pathEnv: process.env.PATH,
-  });
-  const plan = buildPlan(install, inputs);
+  const { plan } = await detectAndPlan(deps, { ...argv, to: argv.to, backupDir: argv.backupDir ?? defaultBackupDir(new Date()), pathEnv: process.env.PATH });
   process.stdout.write(formatPlan(plan, format));
   if (plan.refusals.length) {
     throw new UsageError(`the plan is refused (${plan.refusals.length} problem${plan.refusals.length === 1 ? '' : 's'}): ${plan.refusals.map((r) => r.message).join('; ')}`,

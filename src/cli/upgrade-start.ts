@@ -6,9 +6,7 @@
 import path from 'node:path';
 import type { Deps } from '../deps.ts';
 import { UsageError } from '../errors.ts';
-import { detectInstall } from '../mesh/detect.ts';
-import { buildPlan } from '../upgrade/plan.ts';
-import { gatherPlanInputs } from '../upgrade/plan-inputs.ts';
+import { detectAndPlan } from '../upgrade/detect-plan.ts';
 import { readJournal, type ClusterIdentity, type JournalState } from '../upgrade/journal.ts';
 import { planForResume } from '../upgrade/resume.ts';
 import { retargetKubeconfig } from '../upgrade/retarget.ts';
@@ -46,13 +44,8 @@ export interface Start {
 
 /** Detects the install and plans; refusals end here (exit 2, the plan printed). */
 export async function startFresh(deps: Deps, a: StartArgs): Promise<Start> {
-  const install = await detectInstall(deps, { meshNamespace: a.meshNamespace, method: a.method, release: a.release });
+  const { install, inputs, plan } = await detectAndPlan(deps, { ...a, to: a.to!, pathEnv: process.env.PATH });
   for (const w of install.warnings) deps.log.warn(w);
-  const inputs = await gatherPlanInputs(deps, install, {
-    to: a.to!, strategy: a.strategy, meshctl: a.meshctl, meshctlCurrent: a.meshctlCurrent, helm: a.helm, chart: a.chart,
-    backupDir: a.backupDir, timeout: a.timeout, kubeconfig: a.kubeconfig && path.resolve(a.kubeconfig), context: a.context, deployFlag: a.deployFlag, labelNamespaces: a.labelNamespaces, pathEnv: process.env.PATH,
-  });
-  const plan = buildPlan(install, inputs);
   if (plan.refusals.length) {
     process.stderr.write(formatPlan(plan, 'text'));
     throw new UsageError(`the plan is refused: ${plan.refusals.map((r) => r.message).join('; ')}`, plan.refusals.map((r) => `fix: ${r.fix}`).join('\n'));

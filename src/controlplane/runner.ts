@@ -22,9 +22,17 @@ export interface CommandResult {
   skipped: boolean;
 }
 
+/** How a caller follows a long command as it runs (the fleet follows each cluster's run). */
+export interface RunHooks {
+  /** Each line the command writes, as it writes it (without its newline); the result still holds all of it. */
+  onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+}
+
 export interface Runner {
-  run(cmd: Command): Promise<CommandResult>;
+  run(cmd: Command, hooks?: RunHooks): Promise<CommandResult>;
   readonly dryRun: boolean;
+  /** Sends `signal` to the process group of every command still running (a Ctrl-C passed on). */
+  signalAll(signal: NodeJS.Signals): void;
   /**
    * Stops every command still running: SIGTERM to its whole process group, SIGKILL after
    * `graceMs`; resolves when they have exited. For a second Ctrl-C or a SIGTERM of the tool.
@@ -42,6 +50,14 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
   try { process.kill(-pid, signal); } catch { /* already gone */ }
 }
 
+/** An execa line transform that shows each line to `onLine` and keeps it in the result. */
+function lineTap(onLine: NonNullable<RunHooks['onLine']>, stream: 'stdout' | 'stderr') {
+  return function* (line: string) {
+    onLine(line, stream);
+    yield line;
+  };
+}
+
 /**
  * The one exec chokepoint: argument arrays only (no shell), writes skipped in dry-run,
  * every command logged before it runs.
@@ -55,7 +71,7 @@ export function createRunner(opts: { dryRun: boolean; log: Log; env?: Record<str
   const running = new Map<number, Promise<unknown>>();
   return {
     dryRun: opts.dryRun,
-    async run(cmd) {
+    async run(cmd, hooks) {
       const shown = formatCommand(cmd);
       if (opts.dryRun && cmd.writes) {
         opts.log.info(`[dry-run] would run: ${shown}`);
@@ -70,6 +86,7 @@ export function createRunner(opts: { dryRun: boolean; log: Log; env?: Record<str
         env: { ...opts.env, ...cmd.env },
         timeout: cmd.timeoutMs,
         stripFinalNewline: true,
+        ...(hooks?.onLine ? { stdout: lineTap(hooks.onLine, 'stdout'), stderr: lineTap(hooks.onLine, 'stderr') } : {}),
       });
       const pid = child.pid;
       if (pid !== undefined) running.set(pid, child);
@@ -82,6 +99,9 @@ export function createRunner(opts: { dryRun: boolean; log: Log; env?: Record<str
           signalGroup(pid, 'SIGTERM'); // what the command left running in its group goes with it
         }
       }
+    },
+    signalAll(signal) {
+      for (const pid of running.keys()) signalGroup(pid, signal);
     },
     async stopAll(graceMs = 10_000) {
       const children = [...running.entries()];

@@ -31,6 +31,7 @@ function fakeExec() {
     exec: {
       dryRun: false,
       stopAll: async () => undefined,
+      signalAll: () => undefined,
       async run(cmd: Command): Promise<CommandResult> {
         ran.push(cmd.bin);
         const v = versions[cmd.bin];

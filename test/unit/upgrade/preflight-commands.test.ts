@@ -36,6 +36,7 @@ function fakeExec(answer: (cmd: Command) => Partial<CommandResult> | undefined =
     exec: {
       dryRun: false,
       stopAll: async () => undefined,
+      signalAll: () => undefined,
       async run(cmd: Command): Promise<CommandResult> {
         ran.push(cmd);
         const custom = answer(cmd);

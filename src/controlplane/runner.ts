@@ -26,6 +26,8 @@ export interface CommandResult {
 export interface RunHooks {
   /** Each line the command writes, as it writes it (without its newline); the result still holds all of it. */
   onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+  /** The command's process id, once it started. */
+  onStart?: (pid: number) => void;
 }
 
 export interface Runner {
@@ -89,7 +91,7 @@ export function createRunner(opts: { dryRun: boolean; log: Log; env?: Record<str
         ...(hooks?.onLine ? { stdout: lineTap(hooks.onLine, 'stdout'), stderr: lineTap(hooks.onLine, 'stderr') } : {}),
       });
       const pid = child.pid;
-      if (pid !== undefined) running.set(pid, child);
+      if (pid !== undefined) { running.set(pid, child); hooks?.onStart?.(pid); }
       try {
         const res = await child;
         return { exitCode: res.exitCode ?? (res.failed ? 1 : 0), stdout: String(res.stdout ?? ''), stderr: String(res.stderr ?? ''), skipped: false };

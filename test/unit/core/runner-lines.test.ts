@@ -11,8 +11,10 @@ describe('runner: lines as they come, signals passed on', () => {
     const runner = createRunner({ dryRun: false, log: memoryLog() });
     const seen: { line: string; stream: string; at: number }[] = [];
     const t0 = Date.now();
+    let pid = 0;
     const r = await runner.run({ bin: 'sh', args: ['-c', 'echo one; echo warn >&2; sleep 0.4; printf "two\\nthree"'], writes: false },
-      { onLine: (line, stream) => seen.push({ line, stream, at: Date.now() - t0 }) });
+      { onLine: (line, stream) => seen.push({ line, stream, at: Date.now() - t0 }), onStart: (p) => { pid = p; } });
+    expect(pid).toBeGreaterThan(0);
     expect(seen.map((s) => `${s.stream}:${s.line}`)).toEqual(['stdout:one', 'stderr:warn', 'stdout:two', 'stdout:three']);
     // "one" arrived before the command slept, not when it ended.
     expect(seen[2]!.at - seen[0]!.at).toBeGreaterThanOrEqual(300);

@@ -1,0 +1,153 @@
+/**
+ * The fleet's record: `<fleet dir>/fleet.json` (the directory 0700, the file 0600, written to a
+ * temporary name and renamed). It holds what the fleet was started with (its clusters and their
+ * settings: inputs, never a command line), the waves, and where each cluster is. `fleet --resume
+ * DIR` reads it without trusting it: the directory and the file must be the user's and writable by
+ * nobody else, the record must fit its schema, and every path it names that gets executed or read
+ * as a kubeconfig must be a private file, unless the fleet file or flags give them again.
+ */
+import path from 'node:path';
+import type { Deps } from '../deps.ts';
+import { UsageError } from '../errors.ts';
+import { writeFileAtomic } from '../backup/write.ts';
+import { checkOwnedPrivate } from '../upgrade/resume.ts';
+import { toolVersion } from '../version.ts';
+import { checkClusterEntry, clusterDirNames, isMap } from './fleet-file.ts';
+import type { FleetCluster, FleetSpec } from './types.ts';
+
+export const fleetStateFile = 'fleet.json';
+export const fleetStateFormat = 1;
+
+export type ClusterStatus = 'pending' | 'running' | 'done' | 'failed' | 'interrupted' | 'up-to-date' | 'skipped';
+const statuses: readonly ClusterStatus[] = ['pending', 'running', 'done', 'failed', 'interrupted', 'up-to-date', 'skipped'];
+
+export interface ClusterRecord {
+  status: ClusterStatus;
+  at: string;
+  /** The version it was on when the fleet surveyed it. */
+  from?: string | undefined;
+  /** The run's process while it runs: a resume refuses while it is still alive. */
+  pid?: number | undefined;
+  exitCode?: number | undefined;
+  /** The step that failed, and why. */
+  step?: string | undefined;
+  message?: string | undefined;
+}
+
+/** Settings of every cluster's run and of the fleet, fixed when it starts. */
+export interface FleetSettings {
+  timeout: string;
+  labelNamespaces: boolean;
+  onFailure: 'stop' | 'rollback';
+  skipRefused: boolean;
+  /** --soak in milliseconds (0: none). */
+  soakMs: number;
+}
+
+export interface FleetState {
+  format: number;
+  toolVersion: string;
+  createdAt: string;
+  spec: FleetSpec;
+  settings: FleetSettings;
+  waves: string[][];
+  clusters: Record<string, ClusterRecord>;
+  /** The canary's re-check after the soak. */
+  soak?: 'passed' | 'failed' | undefined;
+}
+
+type Fs = Deps['fs'];
+
+export function newFleetState(spec: FleetSpec, settings: FleetSettings, waves: string[][], now: string): FleetState {
+  return {
+    format: fleetStateFormat, toolVersion, createdAt: now, spec, settings, waves,
+    clusters: Object.fromEntries(spec.clusters.map((c) => [c.context, { status: 'pending' as const, at: now }])),
+  };
+}
+
+export async function writeFleetState(fs: Fs, dir: string, state: FleetState): Promise<void> {
+  await writeFileAtomic(fs, dir, fleetStateFile, JSON.stringify(state, null, 2) + '\n');
+}
+
+/** Pure: the record, typed, or a UsageError naming what does not fit. */
+export function checkFleetState(raw: unknown, file: string): FleetState {
+  const fail = (why: string) => new UsageError(`${file} does not fit the fleet record's schema: ${why}`,
+    'The record was changed or damaged, so --resume will not trust it and nothing was run. Each cluster can still be resumed on its own: kubectl nsm-upgrade --resume DIR/<cluster>.');
+  if (!isMap(raw)) throw fail('not an object');
+  if (raw.format !== fleetStateFormat) throw fail(`format ${String(raw.format)}, this version reads format ${fleetStateFormat}`);
+  for (const k of ['toolVersion', 'createdAt'] as const) if (typeof raw[k] !== 'string') throw fail(`${k} is not a string`);
+  const spec = raw.spec;
+  if (!isMap(spec) || typeof spec.to !== 'string' || !Array.isArray(spec.clusters) || spec.clusters.length === 0) throw fail('spec needs to and clusters');
+  if (!Number.isInteger(spec.maxParallel) || (spec.maxParallel as number) < 1) throw fail('spec.maxParallel is not a whole number of at least 1');
+  if (spec.canary !== undefined && typeof spec.canary !== 'string') throw fail('spec.canary is not a string');
+  let clusters: FleetCluster[];
+  try {
+    clusters = spec.clusters.map((c: unknown, i: number) => {
+      const where = `spec.clusters[${i}]`;
+      if (!isMap(c)) throw new UsageError(`${where} is not an object`);
+      const { dir, ...entry } = c;
+      const checked = checkClusterEntry(file, where, entry, { complete: true });
+      return { ...checked, dir: dir as string } as FleetCluster;
+    });
+  } catch (err) {
+    throw fail((err as Error).message.replace(`${file}: `, ''));
+  }
+  // Directory names are what this version would give these contexts: nothing else (no "..", no "/").
+  const dirs = clusterDirNames(clusters.map((c) => c.context));
+  clusters.forEach((c, i) => { if (c.dir !== dirs[i]) throw fail(`spec.clusters[${i}].dir is ${JSON.stringify(c.dir)}, not ${JSON.stringify(dirs[i])}`); });
+  const contexts = new Set(clusters.map((c) => c.context));
+  if (contexts.size !== clusters.length) throw fail('a context is named twice');
+  const s = raw.settings;
+  if (!isMap(s) || typeof s.timeout !== 'string' || typeof s.labelNamespaces !== 'boolean' || (s.onFailure !== 'stop' && s.onFailure !== 'rollback') || typeof s.skipRefused !== 'boolean' || typeof s.soakMs !== 'number') throw fail('settings');
+  const waves = raw.waves;
+  const inWaves = Array.isArray(waves) ? waves.flat() : [];
+  if (!Array.isArray(waves) || !waves.every((w) => Array.isArray(w) && w.every((c) => typeof c === 'string' && contexts.has(c))) || new Set(inWaves).size !== inWaves.length) {
+    throw fail('waves must list contexts of the fleet, each once');
+  }
+  const records = raw.clusters;
+  if (!isMap(records)) throw fail('clusters is not an object');
+  for (const c of contexts) {
+    const r = records[c];
+    if (!isMap(r) || !statuses.includes(r.status as ClusterStatus) || typeof r.at !== 'string') throw fail(`clusters[${JSON.stringify(c)}] has no valid status`);
+    if (r.pid !== undefined && !(Number.isInteger(r.pid) && (r.pid as number) > 0)) throw fail(`clusters[${JSON.stringify(c)}].pid`);
+  }
+  if (Object.keys(records).some((c) => !contexts.has(c))) throw fail('clusters names a context the spec does not have');
+  if (raw.soak !== undefined && raw.soak !== 'passed' && raw.soak !== 'failed') throw fail('soak');
+  return { ...(raw as unknown as FleetState), spec: { ...(spec as unknown as FleetSpec), clusters } };
+}
+
+/** Reads and checks `<dir>/fleet.json` (see the header). */
+export async function readFleetState(fs: Fs, dir: string): Promise<FleetState> {
+  const file = path.join(dir, fleetStateFile);
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch {
+    throw new UsageError(`no fleet record at ${file}`, 'Pass the fleet directory that the interrupted fleet printed to fleet --resume.');
+  }
+  await checkOwnedPrivate(fs, dir, 'fleet directory');
+  await checkOwnedPrivate(fs, file, 'fleet record');
+  let raw: unknown;
+  try { raw = JSON.parse(text); } catch { throw new UsageError(`${file} is not valid JSON`, 'The fleet record is damaged; each cluster can still be resumed on its own: kubectl nsm-upgrade --resume DIR/<cluster>.'); }
+  return checkFleetState(raw, file);
+}
+
+/**
+ * The paths a resumed fleet would execute (binaries) or read as a kubeconfig (which can run a
+ * credential plugin), for the clusters still to run: each must be the user's (or root's) and
+ * writable by nobody else. Paths given again on the command line are not checked here.
+ */
+export async function checkRecordedPaths(fs: Fs, clusters: readonly FleetCluster[]): Promise<void> {
+  for (const c of clusters) {
+    for (const [what, p] of [...c.meshctl.map((m) => ['--meshctl', m] as const), ['--meshctl-current', c.meshctlCurrent], ['--helm', c.helm], ['--kubeconfig', c.kubeconfig]] as const) {
+      if (p === undefined || !path.isAbsolute(p)) continue; // a bare name: found on PATH, as on the first run
+      try {
+        await checkOwnedPrivate(fs, p, `${what} of ${c.context}`);
+      } catch (err) {
+        const why = err instanceof UsageError ? (err as Error).message.replace(/: --resume will not run what it names$/, '') : `${what} of ${c.context} ${p}: ${(err as Error).message}`;
+        throw new UsageError(`the fleet record names ${why}`,
+          'Give the clusters again with the fleet --resume (--fleet FILE or --contexts with the flags): what they name is used instead.');
+      }
+    }
+  }
+}

@@ -17,3 +17,16 @@ export interface Deps {
   clock: Clock;
   log: Log;
 }
+
+/**
+ * What a fleet run (many clusters) needs instead of one API client: `cluster(...)` gives the Deps
+ * of one cluster (the survey, the checks after each run and after the soak), `exec` runs each
+ * cluster's upgrade, which is this tool's own command line (`self`) as a child process.
+ */
+export interface FleetDeps extends Omit<Deps, 'kube'> {
+  cluster(target: { context: string; kubeconfig?: string | undefined }): Promise<Deps>;
+  /** The command that starts this tool: node with its flags and script, or the single executable. */
+  self: readonly string[];
+  /** $PATH, where nginx-meshctl binaries are looked for when none is given. */
+  pathEnv?: string | undefined;
+}

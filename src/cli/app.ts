@@ -1,6 +1,7 @@
 import yargs from 'yargs';
 import { backupCommand } from './backup.ts';
 import { completionCommand } from './completion.ts';
+import { fleetCommand } from './fleet.ts';
 import { planCommand } from './plan.ts';
 import { restartCommand } from './restart.ts';
 import { restoreCommand } from './restore.ts';
@@ -34,6 +35,7 @@ export function buildCli(argv: string[]) {
     .command(restoreCommand)
     .command(statusCommand)
     .command(restartCommand)
+    .command(fleetCommand)
     .command(completionCommand(buildCli))
     .epilogue('Exit codes: 0 done; 1 failed; 2 bad usage or input; 3 refused by preflight (nothing changed); 4 finished but not converged.')
     .version(toolVersion)

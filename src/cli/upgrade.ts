@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import readline from 'node:readline/promises';
 import type { ArgumentsCamelCase, CommandModule } from 'yargs';
 import { NotConvergedError, UsageError } from '../errors.ts';
+import { confirmOrStop } from './confirm.ts';
 import { assertPreflight } from '../upgrade/preflight.ts';
 import { withChildKubeconfig } from '../upgrade/child-kubeconfig.ts';
 import { resumeCommand, runPlan, type RunResult } from '../upgrade/run.ts';
@@ -31,12 +31,7 @@ const upgradeOptions = (y: GlobalArgv) =>
 type UpgradeArgs = ArgumentsCamelCase<Declared<typeof upgradeOptions>>;
 
 async function confirm(plan: Plan, yes: boolean, question?: string): Promise<void> {
-  if (yes) return;
-  if (!process.stdin.isTTY) throw new UsageError('the upgrade deletes or replaces parts of the mesh and needs confirmation, but stdin is not a terminal', 'Pass --yes to run without asking (after reading the plan: kubectl nsm-upgrade plan --to VERSION).');
-  const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
-  const answer = await rl.question(`${question ?? `Upgrade NSM ${plan.from} -> ${plan.to} in namespace "${plan.namespace}" (${plan.hops.length} hop(s))`}. Continue? (y/n) `);
-  rl.close();
-  if (!/^y(es)?$/i.test(answer.trim())) throw new UsageError('not confirmed; nothing was changed');
+  await confirmOrStop(yes, question ?? `Upgrade NSM ${plan.from} -> ${plan.to} in namespace "${plan.namespace}" (${plan.hops.length} hop(s))`, 'the upgrade deletes or replaces parts of the mesh');
 }
 
 function summary(plan: Plan, r: RunResult, dir: string): string {

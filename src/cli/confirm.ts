@@ -1,0 +1,16 @@
+import readline from 'node:readline/promises';
+import { UsageError } from '../errors.ts';
+
+/**
+ * Asks `question` on the terminal before the first change, unless --yes. Without a terminal (and
+ * without --yes) it refuses, naming `what` needs the confirmation; an answer other than y/yes stops
+ * with nothing changed.
+ */
+export async function confirmOrStop(yes: boolean, question: string, what: string): Promise<void> {
+  if (yes) return;
+  if (!process.stdin.isTTY) throw new UsageError(`${what} and needs confirmation, but stdin is not a terminal`, 'Pass --yes to run without asking (after reading the plan: kubectl nsm-upgrade plan --to VERSION).');
+  const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
+  const answer = await rl.question(`${question}. Continue? (y/n) `);
+  rl.close();
+  if (!/^y(es)?$/i.test(answer.trim())) throw new UsageError('not confirmed; nothing was changed');
+}

@@ -1,0 +1,196 @@
+/**
+ * `kubectl nsm-upgrade fleet`: one upgrade over many clusters, canary first (src/fleet/). The flags
+ * name the clusters (--contexts or --fleet FILE), the waves (--canary, --max-parallel, --soak) and
+ * every cluster's defaults (the plan's flags); each cluster's run is the single-cluster upgrade.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { ArgumentsCamelCase, Argv } from 'yargs';
+import type { Deps, FleetDeps } from '../deps.ts';
+import { realClock } from '../deps.ts';
+import { ExitCode, ToolError, UsageError } from '../errors.ts';
+import { createLog } from '../log.ts';
+import { createRunner } from '../controlplane/runner.ts';
+import { defaultBackupDir } from '../backup/write.ts';
+import { fleetSpec, parseFleetFile, agree, type ClusterDefaults } from '../fleet/fleet-file.ts';
+import { planFleet } from '../fleet/plan.ts';
+import { formatFleetPlan, formatFleetSummary } from '../fleet/format.ts';
+import { newFleetState, readFleetState, checkRecordedPaths, writeFleetState, type FleetSettings, type FleetState } from '../fleet/state.ts';
+import { surveyFleet, surveyForResume } from '../fleet/resume.ts';
+import { checkCluster, runFleet } from '../fleet/run.ts';
+import type { FleetPlan, FleetSpec } from '../fleet/types.ts';
+import { createDeps } from './context.ts';
+import { confirmOrStop } from './confirm.ts';
+import { defineCommand, withExamples } from './define.ts';
+import { parseDuration, releaseOption, type Declared, type GlobalArgv } from './options.ts';
+import { selfCommand } from './self.ts';
+
+/** Each cluster's defaults, as the plan's flags (a cluster's entry in the fleet file wins). */
+function withClusterDefaults<T>(y: Argv<T>) {
+  const every = ' (every cluster; its entry in --fleet FILE wins)';
+  return y
+    .option('method', { choices: ['auto', 'meshctl', 'helm'] as const, describe: `How the mesh was installed${every}` })
+    .option('strategy', { choices: ['auto', 'in-place', 'manual'] as const, describe: `in-place, manual or auto per hop${every}` })
+    .option('meshctl', { type: 'string', array: true, describe: `Target version's nginx-meshctl, once per hop, or a directory of binaries${every}` })
+    .option('meshctl-current', { type: 'string', describe: `Installed version's nginx-meshctl${every}` })
+    .option('helm', { type: 'string', describe: `helm binary${every}` })
+    .option('release', { ...releaseOption, describe: `${releaseOption.describe}${every}` })
+    .option('chart', { type: 'string', describe: `Chart reference or directory for the helm path${every}` });
+}
+
+const fleetOptions = (y: GlobalArgv) =>
+  withClusterDefaults(withExamples(y, [
+    ['$0 fleet --contexts staging,prod-eu,prod-us --to 2.0.0', 'Plan all three, then upgrade staging alone, then prod-eu, then prod-us'],
+    ['$0 fleet --fleet fleet.yaml --max-parallel 2 --soak 30m', 'The clusters of fleet.yaml; after the canary, wait 30 minutes and check it again; then two at a time'],
+    ['$0 fleet --contexts a,b --to 2.0.0 --dry-run', 'Only the fleet plan: detect, plan and preflight every cluster, change nothing'],
+    ['$0 fleet --resume ./nsm-fleet-20260101T120000Z', 'Continue a fleet that stopped'],
+  ]))
+    .option('contexts', { type: 'string', array: true, describe: 'The clusters, as kubeconfig contexts: a,b,c (the first is the canary)' })
+    .option('fleet', { type: 'string', describe: 'A fleet file (YAML) listing the clusters and their settings (see the README)' })
+    .option('to', { type: 'string', describe: 'Target NSM version for every cluster' })
+    .option('canary', { type: 'string', describe: 'The cluster upgraded first, alone (default: the first that needs the upgrade)' })
+    .option('max-parallel', { type: 'number', describe: 'After the canary, at most N clusters at a time (default 1)' })
+    .option('soak', { type: 'string', describe: 'After the canary: wait this long (e.g. 30m), check it again, then go on' })
+    .option('skip-refused', { type: 'boolean', describe: 'Leave out refused clusters instead of refusing the fleet (never the canary)' })
+    .option('on-failure', { choices: ['stop', 'rollback'] as const, describe: "What a cluster's run does when it fails: stop (default) or rollback (passed to its run: needs the upgrade's --on-failure)" })
+    .option('backup-dir', { type: 'string', describe: "The fleet's directory: fleet.json and one backup/journal directory per cluster (default ./nsm-fleet-<time>)" })
+    .option('resume', { type: 'string', describe: 'Continue the fleet of this directory where it stopped' })
+    .option('timeout', { type: 'string', describe: 'How long each step of a cluster\'s run may wait (default 10m)' })
+    .option('label-namespaces', { type: 'boolean', describe: 'On a hop to 2.0, label namespaces with injected workloads first (every cluster)' })
+    .option('dry-run', { type: 'boolean', default: false, describe: 'Print the fleet plan (every cluster detected, planned and preflighted) and change nothing' })
+    .option('yes', { alias: 'y', type: 'boolean', default: false, describe: 'Do not ask before the first cluster starts' });
+
+type FleetArgs = ArgumentsCamelCase<Declared<typeof fleetOptions>>;
+
+function fleetDeps(argv: FleetArgs): FleetDeps {
+  const log = createLog({ verbose: argv.verbose });
+  const clusters = new Map<string, Promise<Deps>>();
+  return {
+    fs, clock: realClock, log, exec: createRunner({ dryRun: false, log }), self: selfCommand(), pathEnv: process.env.PATH,
+    cluster: (t) => {
+      const key = `${t.kubeconfig ?? ''}\0${t.context}`;
+      if (!clusters.has(key)) clusters.set(key, createDeps({ kubeconfig: t.kubeconfig, context: t.context, verbose: argv.verbose }));
+      return clusters.get(key)!;
+    },
+  };
+}
+
+/** The clusters the command line gives (--contexts or --fleet), with the flags as their defaults; `to`: a resumed fleet's target. */
+async function givenSpec(argv: FleetArgs, to?: string): Promise<FleetSpec | undefined> {
+  if (!argv.contexts?.length && !argv.fleet) return undefined;
+  const file = argv.fleet ? parseFleetFile(await fs.readFile(argv.fleet, 'utf8').catch((e: Error) => { throw new UsageError(`cannot read --fleet ${argv.fleet}: ${e.message}`); }), argv.fleet) : undefined;
+  const abs = (p: string | undefined) => (p !== undefined && p.includes('/') ? path.resolve(p) : p);
+  const defaults: ClusterDefaults = {
+    kubeconfig: argv.kubeconfig && path.resolve(argv.kubeconfig), meshNamespace: argv.meshNamespace, method: argv.method ?? 'auto', strategy: argv.strategy ?? 'auto',
+    meshctl: (argv.meshctl ?? []).map((m) => abs(m)!), meshctlCurrent: abs(argv.meshctlCurrent), helm: abs(argv.helm), release: argv.release, chart: argv.chart && /^(\.{1,2})?\//.test(argv.chart) ? path.resolve(argv.chart) : argv.chart,
+  };
+  return fleetSpec({ contexts: argv.contexts?.flatMap((c) => c.split(',')).map((c) => c.trim()).filter(Boolean), file }, defaults, { to: argv.to ?? to, canary: argv.canary, maxParallel: argv.maxParallel });
+}
+
+/** The flag of each setting: given again with --resume, it must agree with the fleet's record. */
+const settingFlags: Record<keyof FleetSettings, string> = { timeout: '--timeout', labelNamespaces: '--label-namespaces', onFailure: '--on-failure', skipRefused: '--skip-refused', soakMs: '--soak' };
+
+function givenSettings(argv: FleetArgs): Partial<FleetSettings> {
+  if (argv.timeout !== undefined) parseDuration(argv.timeout);
+  return { timeout: argv.timeout, labelNamespaces: argv.labelNamespaces, onFailure: argv.onFailure, skipRefused: argv.skipRefused, soakMs: argv.soak === undefined ? undefined : parseDuration(argv.soak, '--soak') };
+}
+
+/** A fresh fleet's directory: new, or empty. */
+async function prepareFleetDir(dir: string): Promise<boolean> {
+  const entries = await fs.readdir(dir).catch((e: NodeJS.ErrnoException) => { if (e.code === 'ENOENT') return undefined; throw new UsageError(`--backup-dir ${dir}: ${e.message}`); });
+  if (entries?.length) throw new UsageError(`the fleet directory ${dir} is not empty`, `Pass a new --backup-dir, or continue the fleet that wrote it: kubectl nsm-upgrade fleet --resume ${dir}`);
+  if (entries) return false;
+  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  return true;
+}
+
+/** The fleet's state, fresh or resumed, and the plan to run. */
+async function start(fd: FleetDeps, argv: FleetArgs): Promise<{ state: FleetState; plan: FleetPlan; fleetDir: string; created: boolean }> {
+  const settings = givenSettings(argv);
+  if (argv.resume) {
+    const fleetDir = path.resolve(argv.resume);
+    const state = await readFleetState(fs, fleetDir);
+    const given = await givenSpec(argv, state.spec.to);
+    if (given) {
+      const [a, b] = [given.clusters.map((c) => c.context).join(','), state.spec.clusters.map((c) => c.context).join(',')];
+      if (a !== b) throw new UsageError(`the clusters given (${a}) are not the fleet's (${b})`, 'Resume with the same clusters in the same order, or with none (the record has them).');
+      state.spec.clusters = given.clusters; // given again: their binaries and kubeconfigs are used, not the record's
+    } else {
+      await checkRecordedPaths(fs, state.spec.clusters.filter((c) => !['done', 'up-to-date', 'skipped'].includes(state.clusters[c.context]!.status)));
+    }
+    const recorded = { source: 'the fleet being resumed' };
+    agree('--to', argv.to, state.spec.to, recorded);
+    agree('--canary', argv.canary, state.spec.canary, recorded);
+    agree('--max-parallel', argv.maxParallel, state.spec.maxParallel, recorded);
+    for (const [k, flag] of Object.entries(settingFlags) as [keyof FleetSettings, string][]) agree(flag, settings[k], state.settings[k], recorded);
+    const surveys = await surveyForResume(fd, state, { ...state.settings, to: state.spec.to, fleetDir });
+    const plan = planFleet(surveys, { to: state.spec.to, canary: state.spec.canary ?? state.waves[0]?.[0], maxParallel: state.spec.maxParallel, skipRefused: state.settings.skipRefused, waves: state.waves });
+    return { state, plan, fleetDir, created: false };
+  }
+  const given = await givenSpec(argv);
+  if (!given) throw new UsageError('fleet needs clusters', 'Pass --contexts a,b,c or --fleet FILE (or --resume DIR).');
+  const full: FleetSettings = { timeout: settings.timeout ?? '10m', labelNamespaces: settings.labelNamespaces ?? false, onFailure: settings.onFailure ?? 'stop', skipRefused: settings.skipRefused ?? false, soakMs: settings.soakMs ?? 0 };
+  const fleetDir = path.resolve(argv.backupDir ?? defaultBackupDir(new Date()).replace('nsm-backup', 'nsm-fleet'));
+  const created = await prepareFleetDir(fleetDir);
+  fd.log.info(`Surveying ${given.clusters.length} cluster${given.clusters.length === 1 ? '' : 's'}: detect, plan and preflight each...`);
+  const surveys = await surveyFleet(fd, given, { ...full, to: given.to, fleetDir });
+  const plan = planFleet(surveys, { to: given.to, canary: given.canary, maxParallel: given.maxParallel, skipRefused: full.skipRefused });
+  const state = newFleetState(given, full, plan.waves.map((w) => w.contexts), new Date().toISOString());
+  for (const s of surveys) {
+    state.clusters[s.context] = { ...state.clusters[s.context]!, from: s.from, ...(s.action === 'refused' ? { status: 'skipped', message: s.refusals[0]?.message } : s.action === 'up-to-date' && s.context !== plan.canary ? { status: 'up-to-date' } : {}) };
+  }
+  return { state, plan, fleetDir, created };
+}
+
+/** Ctrl-C (or SIGTERM): the first stops starting clusters and asks every running one to stop after its step; the second stops them now. */
+function passSignalsOn(fd: FleetDeps, abort: AbortController, fleetDir: string): () => void {
+  let count = 0;
+  const on = () => {
+    count++;
+    fd.exec.signalAll('SIGTERM');
+    if (count === 1) {
+      abort.abort(new Error('interrupted'));
+      process.stderr.write(`\nInterrupted: no other cluster starts; each running cluster stops after its current step. Continue later with:\n  kubectl nsm-upgrade fleet --resume ${fleetDir}\n(Ctrl-C again to stop the running clusters at once: each releases its lease.)\n`);
+    } else {
+      process.stderr.write('\nStopping the running clusters now.\n');
+    }
+  };
+  process.on('SIGINT', on);
+  process.on('SIGTERM', on);
+  return () => { process.off('SIGINT', on); process.off('SIGTERM', on); };
+}
+
+export const fleetCommand = defineCommand('fleet', 'Upgrade the mesh on many clusters as one plan: canary first, then waves', fleetOptions, ['text', 'json'], async (argv, format) => {
+  if (argv.context) throw new UsageError('fleet takes --contexts (or --fleet FILE), not --context', 'Name every cluster with --contexts a,b,c.');
+  const fd = fleetDeps(argv);
+  const { state, plan, fleetDir, created } = await start(fd, argv);
+  const drop = async () => { if (created) await fs.rmdir(fleetDir).catch(() => undefined); };
+  const emit = (line: string) => process.stdout.write(line + '\n');
+  if (format === 'json') emit(JSON.stringify({ at: new Date().toISOString(), step: 'fleet', event: 'plan', fleetDir, plan }));
+  else (argv.dryRun ? process.stdout : process.stderr).write(formatFleetPlan(plan, fleetDir));
+  if (plan.refusals.length) {
+    await drop();
+    const n = plan.refusals.length;
+    throw new ToolError(`the fleet is refused (${n} problem${n === 1 ? '' : 's'}, listed with the plan above); nothing was changed`, ExitCode.preflight,
+      'Fix them, or pass --skip-refused to leave the refused clusters out (never the canary).');
+  }
+  if (argv.dryRun) { await drop(); fd.log.info('Dry run: nothing was changed.'); return; }
+  if (!plan.waves.length) { await drop(); process.stdout.write(`Every cluster is on ${plan.to}; nothing to do.\n`); return; }
+  await confirmOrStop(argv.yes, `${argv.resume ? 'Resume the fleet' : 'Upgrade the fleet'} to ${plan.to}: ${plan.waves.map((w) => w.contexts.join(' + ')).join(', then ')}`, 'the fleet upgrades clusters');
+  await writeFleetState(fs, fleetDir, state);
+  const abort = new AbortController();
+  const restore = passSignalsOn(fd, abort, fleetDir);
+  let result;
+  try {
+    result = await runFleet(fd, { fleetDir, plan, state, output: format, emit, verbose: argv.verbose, signal: abort.signal, check: checkCluster(fd, plan.to) });
+  } finally {
+    restore();
+  }
+  if (format === 'json') emit(JSON.stringify({ at: new Date().toISOString(), step: 'fleet', event: result.stopped ? 'stopped' : 'done', fleetDir, clusters: state.clusters, ...(result.stopped ?? {}) }));
+  else process.stdout.write(formatFleetSummary(state, fleetDir, plan));
+  if (result.stopped?.exitCode === 130) { process.exitCode = 130; return; }
+  if (result.stopped) {
+    throw new ToolError(`the fleet stopped${result.stopped.context ? ` at ${result.stopped.context}` : ''}: ${result.stopped.why}`, result.stopped.exitCode === 4 ? ExitCode.notConverged : ExitCode.failed,
+      `Clusters not started were not touched. Fix the cause, then: kubectl nsm-upgrade fleet --resume ${fleetDir}`);
+  }
+});

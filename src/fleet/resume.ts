@@ -1,0 +1,55 @@
+/**
+ * `fleet --resume DIR`: where each cluster is, from the fleet's record (state.ts), as the survey
+ * the plan is built from. A cluster that finished stays done; one whose run was interrupted (or
+ * failed) resumes its own run from its journal; one whose run never wrote a journal, or that never
+ * started, is surveyed afresh (detect, plan, preflight). A run of the interrupted fleet that is
+ * still alive refuses its cluster: the fleet never runs two upgrades of one cluster.
+ */
+import path from 'node:path';
+import type { FleetDeps } from '../deps.ts';
+import { mapLimit } from '../concurrency.ts';
+import { journalFile } from '../upgrade/journal.ts';
+import { clusterBackupDir } from './cluster-args.ts';
+import type { FleetState } from './state.ts';
+import { surveyCluster, surveyInterrupted, type SurveySettings } from './survey.ts';
+import type { ClusterSurvey, FleetCluster, FleetSpec } from './types.ts';
+
+/** How many clusters the survey reads at once. */
+export const surveyConcurrency = 4;
+
+export function surveyFleet(fd: FleetDeps, spec: FleetSpec, s: SurveySettings): Promise<ClusterSurvey[]> {
+  return mapLimit(spec.clusters, surveyConcurrency, (c) => surveyCluster(fd, c, s));
+}
+
+function alive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch (err) { return (err as NodeJS.ErrnoException).code === 'EPERM'; }
+}
+
+async function exists(fd: Pick<FleetDeps, 'fs'>, p: string): Promise<boolean> {
+  return fd.fs.stat(p).then(() => true, () => false);
+}
+
+async function resumeSurvey(fd: FleetDeps, state: FleetState, c: FleetCluster, s: SurveySettings): Promise<ClusterSurvey> {
+  const r = state.clusters[c.context]!;
+  const base = { context: c.context, from: r.from, hops: [], steps: [], refusals: [], warnings: [] };
+  switch (r.status) {
+    case 'done':
+    case 'up-to-date':
+      return { ...base, action: r.status };
+    case 'skipped':
+      return { ...base, action: 'refused', refusals: [{ check: 'skipped', message: r.message ?? 'refused when the fleet started', fix: 'upgrade it on its own once fixed' }] };
+    case 'pending':
+      return surveyCluster(fd, c, s);
+    default: {
+      if (r.pid !== undefined && alive(r.pid)) {
+        return { ...base, action: 'refused', refusals: [{ check: 'running', message: `its run from the interrupted fleet (pid ${r.pid}) is still running`, fix: `wait for it to end (its journal: ${clusterBackupDir(s.fleetDir, c)}), then resume the fleet` }] };
+      }
+      const journaled = await exists(fd, path.join(clusterBackupDir(s.fleetDir, c), journalFile));
+      return journaled ? surveyInterrupted(fd, c, s.fleetDir) : surveyCluster(fd, c, s);
+    }
+  }
+}
+
+export function surveyForResume(fd: FleetDeps, state: FleetState, s: SurveySettings): Promise<ClusterSurvey[]> {
+  return mapLimit(state.spec.clusters, surveyConcurrency, (c) => resumeSurvey(fd, state, c, s));
+}

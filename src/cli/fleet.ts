@@ -22,7 +22,7 @@ import type { FleetPlan, FleetSpec } from '../fleet/types.ts';
 import { createDeps } from './context.ts';
 import { confirmOrStop } from './confirm.ts';
 import { defineCommand, withExamples } from './define.ts';
-import { parseDuration, releaseOption, type Declared, type GlobalArgv } from './options.ts';
+import { commaList, parseDuration, releaseOption, type Declared, type GlobalArgv } from './options.ts';
 import { selfCommand } from './self.ts';
 
 /** Each cluster's defaults, as the plan's flags (a cluster's entry in the fleet file wins). */
@@ -77,14 +77,14 @@ function fleetDeps(argv: FleetArgs): FleetDeps {
 
 /** The clusters the command line gives (--contexts or --fleet), with the flags as their defaults; `to`: a resumed fleet's target. */
 async function givenSpec(argv: FleetArgs, to?: string): Promise<FleetSpec | undefined> {
-  if (!argv.contexts?.length && !argv.fleet) return undefined;
+  if (!commaList(argv.contexts).length && !argv.fleet) return undefined;
   const file = argv.fleet ? parseFleetFile(await fs.readFile(argv.fleet, 'utf8').catch((e: Error) => { throw new UsageError(`cannot read --fleet ${argv.fleet}: ${e.message}`); }), argv.fleet) : undefined;
   const abs = (p: string | undefined) => (p !== undefined && p.includes('/') ? path.resolve(p) : p);
   const defaults: ClusterDefaults = {
     kubeconfig: argv.kubeconfig && path.resolve(argv.kubeconfig), meshNamespace: argv.meshNamespace, method: argv.method ?? 'auto', strategy: argv.strategy ?? 'auto',
     meshctl: (argv.meshctl ?? []).map((m) => abs(m)!), meshctlCurrent: abs(argv.meshctlCurrent), helm: abs(argv.helm), release: argv.release, chart: argv.chart && /^(\.{1,2})?\//.test(argv.chart) ? path.resolve(argv.chart) : argv.chart,
   };
-  return fleetSpec({ contexts: argv.contexts?.flatMap((c) => c.split(',')).map((c) => c.trim()).filter(Boolean), file }, defaults, { to: argv.to ?? to, canary: argv.canary, maxParallel: argv.maxParallel });
+  return fleetSpec({ contexts: commaList(argv.contexts), file }, defaults, { to: argv.to ?? to, canary: argv.canary, maxParallel: argv.maxParallel });
 }
 
 /** The flag of each setting: given again with --resume, it must agree with the fleet's record. */

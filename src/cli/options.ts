@@ -59,6 +59,11 @@ export function parseDuration(text: string, flag = '--timeout'): number {
   return total;
 }
 
+/** A list flag given as `a,b,c`, repeated, or both (--contexts): the names, trimmed, none empty. */
+export function commaList(values: readonly string[] | undefined): string[] {
+  return (values ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+}
+
 export function parseConcurrency(n: number): number {
   if (!Number.isInteger(n) || n < 1 || n > 256) throw new UsageError(Number.isNaN(n) ? '--concurrency needs a number' : `--concurrency ${n} is out of range`, 'Use a whole number from 1 to 256.');
   return n;

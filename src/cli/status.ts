@@ -1,14 +1,39 @@
-import { NotConvergedError, UsageError } from '../errors.ts';
+import { ExitCode, NotConvergedError, ToolError, UsageError } from '../errors.ts';
 import { formatSkewText, skewReport } from '../workloads/index.ts';
+import { fleetSkewOutcome, formatFleetSkewText, type ClusterSkew } from '../workloads/fleet-skew.ts';
+import { mapLimit } from '../concurrency.ts';
 import { createDeps } from './context.ts';
 import { defineCommand, withExamples } from './define.ts';
-import { type GlobalArgv } from './options.ts';
+import { commaList, type Declared, type GlobalArgv } from './options.ts';
+import type { ArgumentsCamelCase } from 'yargs';
 
 const statusOptions = (y: GlobalArgv) =>
-  withExamples(y, [['$0 status', 'Control plane and sidecar versions as a table'], ['$0 status -o json', 'The skew report as JSON']])
-    .option('namespace', { alias: 'n', type: 'string', describe: 'Only injected workloads in this namespace (default: all namespaces)' });
+  withExamples(y, [['$0 status', 'Control plane and sidecar versions as a table'], ['$0 status -o json', 'The skew report as JSON'], ['$0 status --contexts staging,prod-eu,prod-us', 'One table across three clusters (exit 4 when any is not converged)']])
+    .option('namespace', { alias: 'n', type: 'string', describe: 'Only injected workloads in this namespace (default: all namespaces)' })
+    .option('contexts', { type: 'string', array: true, describe: 'Several clusters (kubeconfig contexts a,b,c): one row each, exit 4 when any is not converged' });
+
+type StatusArgs = ArgumentsCamelCase<Declared<typeof statusOptions>>;
+
+/** `status --contexts`: every cluster read (four at a time), one table; exit 1 when one cannot be read, else 4 when one is not converged. */
+async function fleetStatus(opts: StatusArgs, contexts: string[], format: 'text' | 'json'): Promise<void> {
+  if (opts.context) throw new UsageError('status takes --context or --contexts, not both', 'Put every cluster in --contexts.');
+  const rows = await mapLimit(contexts, 4, async (context): Promise<ClusterSkew> => {
+    try {
+      const deps = await createDeps({ ...opts, context });
+      return { context, report: await skewReport(deps, { meshNamespace: opts.meshNamespace, namespace: opts.namespace }) };
+    } catch (err) {
+      return { context, error: (err as Error).message.split('\n')[0]! };
+    }
+  });
+  const outcome = fleetSkewOutcome(rows);
+  process.stdout.write(format === 'json' ? `${JSON.stringify({ converged: outcome === 'converged', clusters: rows }, null, 2)}\n` : formatFleetSkewText(rows));
+  if (outcome === 'unreadable') throw new ToolError(`cannot read ${rows.filter((r) => 'error' in r).map((r) => r.context).join(', ')}`, ExitCode.failed, 'Check each context: kubectl --context C get namespaces.');
+  if (outcome === 'not-converged') throw new NotConvergedError(`not converged: ${rows.filter((r) => 'report' in r && !r.report.converged).map((r) => r.context).join(', ')}`, 'Run "kubectl nsm-upgrade status --context C" for the workloads behind, and "kubectl nsm-upgrade restart" there.');
+}
 
 export const statusCommand = defineCommand('status', 'Control-plane version and health, and every injected workload by sidecar version (exit 4 when behind)', statusOptions, ['text', 'json'], async (opts, format) => {
+  const contexts = commaList(opts.contexts);
+  if (contexts.length) return fleetStatus(opts, contexts, format);
   const deps = await createDeps(opts);
   const report = await skewReport(deps, { meshNamespace: opts.meshNamespace, namespace: opts.namespace });
   process.stdout.write(format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : formatSkewText(report));

@@ -40,8 +40,9 @@ async function must(bin: string, args: string[]): Promise<string> {
   return r.stdout;
 }
 
-export async function deployWithMeshctl(version: string, opts: { namespace: string; environment?: 'kubernetes' | 'openshift'; flags?: string[]; bin?: string }): Promise<void> {
-  await must(opts.bin ?? meshctlBin(version), ['-k', kubeconfigPath(), '-n', opts.namespace, 'deploy', '--environment', opts.environment ?? 'kubernetes', ...(opts.flags ?? [])]);
+/** `kubeconfig`: another cluster's (the fleet tests' second cluster); default the test cluster's. */
+export async function deployWithMeshctl(version: string, opts: { namespace: string; environment?: 'kubernetes' | 'openshift'; flags?: string[]; bin?: string; kubeconfig?: string }): Promise<void> {
+  await must(opts.bin ?? meshctlBin(version), ['-k', opts.kubeconfig ?? kubeconfigPath(), '-n', opts.namespace, 'deploy', '--environment', opts.environment ?? 'kubernetes', ...(opts.flags ?? [])]);
 }
 
 export async function deployWithHelm(helm: string, version: string, opts: { release: string; namespace: string; set?: Record<string, string> }): Promise<void> {
@@ -50,11 +51,11 @@ export async function deployWithHelm(helm: string, version: string, opts: { rele
 }
 
 /** Removes whatever mesh is in `namespace` (any release), its CRDs, webhooks and namespace. */
-export async function removeMesh(kube: Kube, namespace: string): Promise<void> {
+export async function removeMesh(kube: Kube, namespace: string, kubeconfig = kubeconfigPath()): Promise<void> {
   const env = clusterEnv();
   const helm = env.HELM3 ?? 'helm';
-  const list = await run(helm, ['--kubeconfig', kubeconfigPath(), 'list', '-n', namespace, '-q']);
-  for (const rel of list.stdout.split('\n').filter(Boolean)) await run(helm, ['--kubeconfig', kubeconfigPath(), 'uninstall', rel, '-n', namespace, '--no-hooks']);
+  const list = await run(helm, ['--kubeconfig', kubeconfig, 'list', '-n', namespace, '-q']);
+  for (const rel of list.stdout.split('\n').filter(Boolean)) await run(helm, ['--kubeconfig', kubeconfig, 'uninstall', rel, '-n', namespace, '--no-hooks']);
   for (const c of await listAll(kube, collectionPath(core.crds), { labelSelector: 'app.kubernetes.io/part-of=nginx-service-mesh' })) {
     await kube.request({ method: 'DELETE', path: objectPath(core.crds, c.metadata!.name!) }).catch(() => undefined);
   }
@@ -85,7 +86,7 @@ async function sweepClusterScoped(kube: Kube, namespace?: string): Promise<void>
  * NSM is one per cluster (cluster-scoped CRDs, webhooks and RBAC), so a scenario first removes any
  * mesh an earlier test run or the demo left behind. The test cluster must be a throwaway one.
  */
-export async function removeAllMeshes(kube: Kube): Promise<string[]> {
+export async function removeAllMeshes(kube: Kube, kubeconfig = kubeconfigPath()): Promise<string[]> {
   const secrets = await listAll(kube, collectionPath(core.secrets), { labelSelector: 'owner=helm' });
   const namespaces = new Set<string>();
   for (const s of secrets) {
@@ -93,7 +94,7 @@ export async function removeAllMeshes(kube: Kube): Promise<string[]> {
       if (decodeReleaseSecret(s).chart.name === meshChartName) namespaces.add(s.metadata!.namespace!);
     } catch { /* not a release we can read */ }
   }
-  for (const ns of namespaces) await removeMesh(kube, ns);
+  for (const ns of namespaces) await removeMesh(kube, ns, kubeconfig);
   await sweepClusterScoped(kube);
   // Deploy (the real 1.7.0, and the 1.6.0 stand-in that follows it) refuses while any mesh CRD is left,
   // and the Helm path leaves its CRDs behind: delete them all and wait until they are gone.
@@ -177,9 +178,9 @@ export async function sidecarVersions(kube: Kube, namespaces: string[]): Promise
 }
 
 /** Waits until the apps `populate` made are rolled out (kubectl rollout status). */
-export async function waitRolledOut(namespaces: string[]): Promise<void> {
+export async function waitRolledOut(namespaces: string[], kubeconfig = kubeconfigPath()): Promise<void> {
   const kubectl = clusterEnv().KUBECTL ?? 'kubectl';
   for (const ns of namespaces) {
-    for (const app of ['frontend', 'backend']) await must(kubectl, ['--kubeconfig', kubeconfigPath(), 'rollout', 'status', `deployment/${app}`, '-n', ns, '--timeout=120s']);
+    for (const app of ['frontend', 'backend']) await must(kubectl, ['--kubeconfig', kubeconfig, 'rollout', 'status', `deployment/${app}`, '-n', ns, '--timeout=120s']);
   }
 }

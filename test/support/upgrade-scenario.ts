@@ -35,6 +35,12 @@ export interface ScenarioOptions {
   deployFlags?: string[];
   /** helm --set values of the starting install (helm method). */
   helmSet?: Record<string, string>;
+  /** Another cluster (the fleet tests' second one): its API client and its own kubeconfig. Default: the test cluster. */
+  cluster?: { kube: Kube; kubeconfig: string };
+  /** The mesh namespace (default: a unique name). */
+  meshNamespace?: string;
+  /** Deploy with the vendor's real nginx-meshctl (the caller checks it is there), whatever NSM_SCENARIO_REAL_MESHCTL says. */
+  realMeshctl?: boolean;
 }
 
 async function waitGone(kube: Kube, namespace: string): Promise<void> {
@@ -45,17 +51,19 @@ async function waitGone(kube: Kube, namespace: string): Promise<void> {
 }
 
 export async function setUpMesh(opts: ScenarioOptions): Promise<Scenario> {
-  const kube = await testKube();
-  await removeAllMeshes(kube);
-  const meshNamespace = uniqueName('mesh');
+  const kube = opts.cluster?.kube ?? await testKube();
+  const kubeconfig = opts.cluster?.kubeconfig;
+  await removeAllMeshes(kube, kubeconfig);
+  const meshNamespace = opts.meshNamespace ?? uniqueName('mesh');
   const appNamespaces = Array.from({ length: opts.namespaces ?? 2 }, (_, i) => uniqueName(`app${i}`));
   if (opts.method === 'meshctl') {
-    await deployWithMeshctl(opts.from, { namespace: meshNamespace, environment: opts.environment ?? 'kubernetes', flags: opts.deployFlags, bin: scenarioMeshctl(opts.from) });
+    const bin = opts.realMeshctl ? meshctlFor(opts.from).bin : scenarioMeshctl(opts.from);
+    await deployWithMeshctl(opts.from, { namespace: meshNamespace, environment: opts.environment ?? 'kubernetes', flags: opts.deployFlags, bin, kubeconfig });
   } else {
     await deployWithHelm(clusterEnv()[opts.helm ?? 'HELM3']!, opts.from, { release: 'nsm', namespace: meshNamespace, set: { environment: opts.environment ?? 'kubernetes', ...opts.helmSet } });
   }
   await populate(kube, appNamespaces, { optIn: opts.optIn });
-  await waitRolledOut(appNamespaces);
+  await waitRolledOut(appNamespaces, kubeconfig);
   const versions = await sidecarVersions(kube, appNamespaces);
   expect(versions).toEqual({ [opts.from]: appNamespaces.length * 2 });
   const before = await snapshot(kube, appNamespaces);
@@ -64,7 +72,7 @@ export async function setUpMesh(opts: ScenarioOptions): Promise<Scenario> {
   return {
     kube, meshNamespace, appNamespaces, before, backupDir,
     async cleanup() {
-      await removeMesh(kube, meshNamespace);
+      await removeMesh(kube, meshNamespace, kubeconfig);
       for (const ns of appNamespaces) await kube.request({ method: 'DELETE', path: `/api/v1/namespaces/${ns}` }).catch(() => undefined);
       await waitGone(kube, meshNamespace);
     },

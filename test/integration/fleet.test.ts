@@ -1,0 +1,156 @@
+/**
+ * `kubectl nsm-upgrade fleet` on two real, independent clusters (`npm run cluster:up -- --clusters 2`),
+ * with the vendor's real nginx-meshctl 1.7.0 and 2.0.0: a mesh 1.7.0 with injected workloads and one of
+ * each SMI/NGINX resource on each cluster, upgraded to 2.0.0 in place, canary first.
+ * - the fleet converges on both, the canary finished before the second started;
+ * - a failure injected on the second cluster (its nginx-meshctl 2.0.0 refuses `upgrade`) stops it
+ *   there: the first upgraded, the second still on 1.7.0 with everything it had, exit 1;
+ * - the fleet and the canary's run killed (SIGKILL) mid-run, then `fleet --resume` converges on both.
+ * Without the second cluster (or the real binaries) every test skips, saying why.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { afterEach, beforeAll, describe, expect, it, type TestContext } from 'vitest';
+import { detectInstall } from '../../src/mesh/detect.ts';
+import { clusterEnv, repoRoot, runTool, uniqueName } from '../support/cluster.ts';
+import { fleetClusters, fleetTestsMissing, type TestCluster } from '../support/fleet-clusters.ts';
+import { meshctlFor } from '../support/real-meshctl.ts';
+import { chartsDir, removeAllMeshes, sidecarVersions, snapshot } from '../support/mesh-scenario.ts';
+import { expectConverged, setUpMesh, type Scenario } from '../support/upgrade-scenario.ts';
+import { acquireMeshLock, releaseMeshLock, waitMeshFree } from '../fixtures/meshctl/mesh-lock.ts';
+
+const missing = fleetTestsMissing();
+const holder = uniqueName('fleet-test');
+let clusters: [TestCluster, TestCluster];
+let scenarios: Scenario[] = [];
+
+beforeAll(async () => {
+  if (missing) return;
+  clusters = await fleetClusters();
+  for (const c of clusters) {
+    await acquireMeshLock(c.kube, holder, 8 * 60_000);
+    await removeAllMeshes(c.kube, c.kubeconfig); // what an earlier run left (the second cluster is the fleet tests' alone)
+    const other = await waitMeshFree(c.kube, 3 * 60_000);
+    if (other) throw new Error(`${c.context}: another mesh stays: ${other}`);
+  }
+  return async () => { for (const c of clusters) await releaseMeshLock(c.kube, holder); };
+}, 900_000);
+
+afterEach(async () => {
+  await Promise.all(scenarios.map((s) => s.cleanup())); // one per cluster: independent
+  scenarios = [];
+});
+
+/** A 1.7.0 mesh (real nginx-meshctl) with one namespace of injected, opted-in workloads on each cluster, in mesh namespace `ns`. */
+async function meshes(ns: string): Promise<[Scenario, Scenario]> {
+  const made = await Promise.all(clusters.map((cluster) => setUpMesh({ method: 'meshctl', from: '1.7.0', optIn: true, namespaces: 1, cluster, meshNamespace: ns, realMeshctl: true })));
+  scenarios = made;
+  return made as [Scenario, Scenario];
+}
+
+const fleetDir = () => path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'nsm-fleet-test-')), 'fleet');
+const env = () => ({ NSM_CHARTS_DIR: chartsDir, KUBECONFIG: clusterEnv().KUBECONFIG! });
+const realBinaries = () => ['--meshctl', meshctlFor('2.0.0').bin, '--meshctl-current', meshctlFor('1.7.0').bin];
+const record = (dir: string) => JSON.parse(fs.readFileSync(path.join(dir, 'fleet.json'), 'utf8')) as { clusters: Record<string, { status: string; step?: string; exitCode?: number }> };
+const journal = (dir: string) => fs.readFileSync(path.join(dir, 'journal.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; step?: string; at: string });
+
+async function expectOn(s: Scenario, version: string): Promise<void> {
+  const install = await detectInstall({ kube: s.kube } as never, { meshNamespace: s.meshNamespace });
+  expect(install.version).toBe(version);
+  expect(await snapshot(s.kube, s.appNamespaces)).toEqual(s.before);
+  expect(await sidecarVersions(s.kube, s.appNamespaces)).toEqual({ [version]: s.appNamespaces.length * 2 });
+}
+
+describe('fleet: two clusters, 1.7.0 -> 2.0.0 with the real nginx-meshctl', () => {
+  it('upgrades the canary, then the second cluster; both converge, and status --contexts says so', async (ctx: TestContext) => {
+    ctx.skip(missing !== undefined, missing);
+    const ns = uniqueName('mesh');
+    const [s1, s2] = await meshes(ns);
+    const dir = fleetDir();
+    const t0 = Date.now();
+    const r = await runTool(['fleet', '--contexts', 'nsm-local,nsm-local-2', '--to', '2.0.0', '--mesh-namespace', ns, ...realBinaries(), '--backup-dir', dir, '--yes', '--timeout', '3m'], { env: env() });
+    console.log(`[fleet] two clusters 1.7.0 -> 2.0.0: ${((Date.now() - t0) / 1000).toFixed(0)}s, exit ${r.exitCode}`);
+    expect(r.exitCode, r.stderr + r.stdout).toBe(0);
+    await expectConverged(s1, '2.0.0');
+    await expectConverged(s2, '2.0.0');
+    // The plan first, then one group per cluster, then where each cluster is.
+    expect(r.stderr).toMatch(/Fleet plan: NGINX Service Mesh to 2\.0\.0 on 2 clusters[\s\S]*nsm-local\s+1 \(canary\)\s+1\.7\.0\s+nginx-meshctl\s+1\.7\.0 -> 2\.0\.0 in-place/);
+    expect(r.stdout).toMatch(/\[nsm-local\] wave 1 \(canary\)[\s\S]*\[hop1\.upgrade\][\s\S]*\[nsm-local-2\] wave 2/);
+    expect(r.stdout).toMatch(/Fleet to 2\.0\.0: 2 of 2 clusters on 2\.0\.0/);
+    expect(Object.values(record(dir).clusters).map((c) => c.status)).toEqual(['done', 'done']);
+    // Canary first: its run had finished before the second cluster's run started.
+    const finished = journal(path.join(dir, 'nsm-local')).find((x) => x.type === 'finished')!;
+    const started = journal(path.join(dir, 'nsm-local-2')).find((x) => x.type === 'run')!;
+    expect(Date.parse(finished.at)).toBeLessThanOrEqual(Date.parse(started.at));
+    const status = await runTool(['status', '--contexts', 'nsm-local,nsm-local-2', '--mesh-namespace', ns]);
+    expect(status.exitCode, status.stderr).toBe(0);
+    expect(status.stdout).toMatch(/nsm-local\s+2\.0\.0 \(ready\)\s+2\.0\.0=2\s+yes\nnsm-local-2\s+2\.0\.0 \(ready\)\s+2\.0\.0=2\s+yes/);
+  }, 900_000);
+
+  it('a failure on the second cluster stops it there: the first upgraded, the second on 1.7.0 with everything it had', async (ctx: TestContext) => {
+    ctx.skip(missing !== undefined, missing);
+    const [s1, s2] = await meshes(uniqueName('mesh'));
+    const dir = fleetDir();
+    // The second cluster's nginx-meshctl 2.0.0 is the real one, except that it refuses `upgrade` (not --help).
+    const binDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nsm-fleet-bin-'));
+    const failing = path.join(binDir, 'nginx-meshctl-2.0.0');
+    fs.writeFileSync(failing, `#!/bin/sh\nfor a in "$@"; do case "$a" in upgrade) up=1;; --help|-h) help=1;; esac; done\nif [ -n "$up" ] && [ -z "$help" ]; then echo "Error: injected by the fleet test: upgrade refused" >&2; exit 1; fi\nexec '${meshctlFor('2.0.0').bin}' "$@"\n`, { mode: 0o700 });
+    const fleetFile = path.join(binDir, 'fleet.yaml');
+    fs.writeFileSync(fleetFile, [
+      'to: 2.0.0', 'clusters:',
+      `  - context: nsm-local`, `    meshNamespace: ${s1.meshNamespace}`, `    meshctl: ${meshctlFor('2.0.0').bin}`, `    meshctlCurrent: ${meshctlFor('1.7.0').bin}`,
+      `  - context: nsm-local-2`, `    meshNamespace: ${s2.meshNamespace}`, `    meshctl: ./nginx-meshctl-2.0.0`, `    meshctlCurrent: ${meshctlFor('1.7.0').bin}`, '',
+    ].join('\n'));
+    const r = await runTool(['fleet', '--fleet', fleetFile, '--backup-dir', dir, '--yes', '--timeout', '3m'], { env: env() });
+    expect(r.exitCode, r.stderr + r.stdout).toBe(1);
+    expect(r.stderr).toMatch(/error: the fleet stopped at nsm-local-2: step "hop1\.upgrade" failed/);
+    expect(r.stdout).toMatch(/nsm-local\s+1 \(canary\)\s+upgraded: on 2\.0\.0, converged/);
+    expect(r.stdout).toMatch(/nsm-local-2\s+2\s+FAILED at hop1\.upgrade \(exit 1\)/);
+    expect(r.stdout).toContain(`kubectl nsm-upgrade fleet --resume ${dir}`);
+    await expectConverged(s1, '2.0.0');
+    await expectOn(s2, '1.7.0');
+    expect(record(dir).clusters['nsm-local-2']).toMatchObject({ status: 'failed', step: 'hop1.upgrade', exitCode: 1 });
+    // Its run backed up before it failed, and its own log has the cause.
+    expect(fs.existsSync(path.join(dir, 'nsm-local-2', 'hop1', 'manifest.json'))).toBe(true);
+    expect(fs.readFileSync(path.join(dir, 'logs', 'nsm-local-2.log'), 'utf8')).toContain('injected by the fleet test');
+  }, 900_000);
+
+  it('killed mid-fleet (the fleet and the canary\'s run, SIGKILL), then fleet --resume converges on both', async (ctx: TestContext) => {
+    ctx.skip(missing !== undefined, missing);
+    const ns = uniqueName('mesh');
+    const [s1, s2] = await meshes(ns);
+    const dir = fleetDir();
+    const child = execa(path.join(repoRoot, 'bin/kubectl-nsm_upgrade'), ['fleet', '--contexts', 'nsm-local,nsm-local-2', '--to', '2.0.0', '--mesh-namespace', ns, ...realBinaries(), '--backup-dir', dir, '--yes', '--timeout', '3m', '-o', 'json'],
+      { reject: false, env: { ...clusterEnv(), ...env() }, all: true });
+    let exited = false;
+    void child.finally(() => { exited = true; });
+    // Kill once the canary's control plane is upgraded (hop1.upgrade journaled): it is re-rolling its workloads.
+    const canaryJournal = path.join(dir, 'nsm-local', 'journal.ndjson');
+    const deadline = Date.now() + 600_000;
+    while (!(fs.existsSync(canaryJournal) && fs.readFileSync(canaryJournal, 'utf8').includes('"step":"hop1.upgrade"'))) {
+      if (Date.now() > deadline || exited) throw new Error(`the fleet did not reach hop1.upgrade on the canary: ${String((await child).all)}`);
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    const runPid = (JSON.parse(fs.readFileSync(path.join(dir, 'fleet.json'), 'utf8')) as { clusters: Record<string, { pid?: number }> }).clusters['nsm-local']!.pid!;
+    child.kill('SIGKILL');
+    try { process.kill(-runPid, 'SIGKILL'); } catch { /* already gone */ }
+    const killed = await child;
+    expect(killed.signal).toBe('SIGKILL');
+    // -o json: each cluster's events carry its context.
+    const events = String(killed.all).split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { context?: string; step: string; event: string });
+    expect(events).toContainEqual(expect.objectContaining({ context: 'nsm-local', step: 'hop1.upgrade', event: 'done' }));
+    expect(events.some((e) => e.context === 'nsm-local-2')).toBe(false);
+    expect(record(dir).clusters).toMatchObject({ 'nsm-local': { status: 'running' }, 'nsm-local-2': { status: 'pending' } });
+
+    const r = await runTool(['fleet', '--resume', dir, '--yes'], { env: env() });
+    expect(r.exitCode, r.stderr + r.stdout).toBe(0);
+    expect(r.stderr).toMatch(/nsm-local\s+1 \(canary\)\s+1\.7\.0\s+nginx-meshctl\s+resume its run/);
+    await expectConverged(s1, '2.0.0');
+    await expectConverged(s2, '2.0.0');
+    expect(journal(path.join(dir, 'nsm-local')).filter((x) => x.type === 'resume')).toHaveLength(1);
+    expect(journal(path.join(dir, 'nsm-local')).filter((x) => x.step === 'hop1.upgrade')).toHaveLength(1); // not upgraded twice
+    expect(Object.values(record(dir).clusters).map((c) => c.status)).toEqual(['done', 'done']);
+  }, 900_000);
+});

@@ -15,7 +15,7 @@ import { defaultBackupDir } from '../backup/write.ts';
 import { fleetSpec, parseFleetFile, agree, type ClusterDefaults } from '../fleet/fleet-file.ts';
 import { planFleet } from '../fleet/plan.ts';
 import { formatFleetPlan, formatFleetSummary } from '../fleet/format.ts';
-import { newFleetState, readFleetState, checkRecordedPaths, writeFleetState, type FleetSettings, type FleetState } from '../fleet/state.ts';
+import { newFleetState, readFleetState, checkRecordedPaths, recordSurveys, writeFleetState, type FleetSettings, type FleetState } from '../fleet/state.ts';
 import { surveyFleet, surveyForResume } from '../fleet/resume.ts';
 import { checkCluster, runFleet } from '../fleet/run.ts';
 import type { FleetPlan, FleetSpec } from '../fleet/types.ts';
@@ -125,6 +125,7 @@ async function start(fd: FleetDeps, argv: FleetArgs): Promise<{ state: FleetStat
     for (const [k, flag] of Object.entries(settingFlags) as [keyof FleetSettings, string][]) agree(flag, settings[k], state.settings[k], recorded);
     const surveys = await surveyForResume(fd, state, { ...state.settings, to: state.spec.to, fleetDir });
     const plan = planFleet(surveys, { to: state.spec.to, canary: state.spec.canary ?? state.waves[0]?.[0], maxParallel: state.spec.maxParallel, skipRefused: state.settings.skipRefused, waves: state.waves });
+    recordSurveys(state, plan, new Date().toISOString());
     return { state, plan, fleetDir, created: false };
   }
   const given = await givenSpec(argv);
@@ -136,9 +137,7 @@ async function start(fd: FleetDeps, argv: FleetArgs): Promise<{ state: FleetStat
   const surveys = await surveyFleet(fd, given, { ...full, to: given.to, fleetDir });
   const plan = planFleet(surveys, { to: given.to, canary: given.canary, maxParallel: given.maxParallel, skipRefused: full.skipRefused });
   const state = newFleetState(given, full, plan.waves.map((w) => w.contexts), new Date().toISOString());
-  for (const s of surveys) {
-    state.clusters[s.context] = { ...state.clusters[s.context]!, from: s.from, ...(s.action === 'refused' ? { status: 'skipped', message: s.refusals[0]?.message } : s.action === 'up-to-date' && s.context !== plan.canary ? { status: 'up-to-date' } : {}) };
-  }
+  recordSurveys(state, plan, new Date().toISOString());
   return { state, plan, fleetDir, created };
 }
 
@@ -176,7 +175,8 @@ export const fleetCommand = defineCommand('fleet', 'Upgrade the mesh on many clu
   }
   if (argv.dryRun) { await drop(); fd.log.info('Dry run: nothing was changed.'); return; }
   if (!plan.waves.length) { await drop(); process.stdout.write(`Every cluster is on ${plan.to}; nothing to do.\n`); return; }
-  await confirmOrStop(argv.yes, `${argv.resume ? 'Resume the fleet' : 'Upgrade the fleet'} to ${plan.to}: ${plan.waves.map((w) => w.contexts.join(' + ')).join(', then ')}`, 'the fleet upgrades clusters');
+  await confirmOrStop(argv.yes, `${argv.resume ? 'Resume the fleet' : 'Upgrade the fleet'} to ${plan.to}: ${plan.waves.map((w) => w.contexts.join(' + ')).join(', then ')}`, 'the fleet upgrades clusters')
+    .catch(async (err: unknown) => { await drop(); throw err; });
   await writeFleetState(fs, fleetDir, state);
   const abort = new AbortController();
   const restore = passSignalsOn(fd, abort, fleetDir);

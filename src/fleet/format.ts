@@ -44,7 +44,7 @@ export function formatFleetPlan(plan: FleetPlan, fleetDir: string): string {
     for (const s of refused) for (const r of s.refusals) out += `  - ${s.context}: [${r.check}] ${r.message}\n    fix: ${r.fix}\n`;
   }
   for (const r of plan.refusals.filter((x) => x.check === 'canary')) out += `  - ${r.message}\n    fix: ${r.fix}\n`;
-  return out;
+  return `${out}\n`;
 }
 
 /** A cluster's task group: `[prod-eu] wave 2: 1.7.0 -> 2.0.0, nginx-meshctl, 1 hop`. */

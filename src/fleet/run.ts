@@ -141,7 +141,8 @@ export async function runFleet(fd: FleetDeps, input: FleetRunInput): Promise<Fle
               tracker.onProgress(st.id, (m) => { t.output = m; });
               const o = await tracker.outcome(st.id);
               const title = tracker.title(st.id) ?? st.title;
-              if (o.kind === 'skipped') { t.title = `[${st.id}] ${title}`; t.skip(o.reason); return; }
+              // The renderer shows the reason in place of the title: keep the step id in it.
+              if (o.kind === 'skipped') { t.title = `[${st.id}] ${title}`; t.skip(`[${st.id}] ${o.reason}`); return; }
               t.title = `[${st.id}] ${title}${o.note ? `: ${o.note}` : ''}`;
             },
           })),

@@ -13,7 +13,7 @@ import { writeFileAtomic } from '../backup/write.ts';
 import { checkOwnedPrivate } from '../upgrade/resume.ts';
 import { toolVersion } from '../version.ts';
 import { checkClusterEntry, clusterDirNames, isMap } from './fleet-file.ts';
-import type { FleetCluster, FleetSpec } from './types.ts';
+import type { FleetCluster, FleetPlan, FleetSpec } from './types.ts';
 
 export const fleetStateFile = 'fleet.json';
 export const fleetStateFormat = 1;
@@ -63,6 +63,20 @@ export function newFleetState(spec: FleetSpec, settings: FleetSettings, waves: s
     format: fleetStateFormat, toolVersion, createdAt: now, spec, settings, waves,
     clusters: Object.fromEntries(spec.clusters.map((c) => [c.context, { status: 'pending' as const, at: now }])),
   };
+}
+
+/**
+ * What the survey found, into the records of clusters not started yet: the version they are on, and
+ * which are left out (refused, --skip-refused) or already on the target (other than the canary, which
+ * its wave still checks).
+ */
+export function recordSurveys(state: FleetState, plan: FleetPlan, now: string): void {
+  for (const s of plan.clusters) {
+    const r = state.clusters[s.context];
+    if (r?.status !== 'pending') continue;
+    const status: ClusterStatus = plan.skipped.includes(s.context) ? 'skipped' : s.action === 'up-to-date' && s.context !== plan.canary ? 'up-to-date' : 'pending';
+    state.clusters[s.context] = { ...r, at: now, from: s.from ?? r.from, status, ...(status === 'skipped' ? { message: s.refusals[0]?.message } : {}) };
+  }
 }
 
 export async function writeFleetState(fs: Fs, dir: string, state: FleetState): Promise<void> {

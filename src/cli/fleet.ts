@@ -78,6 +78,7 @@ function fleetDeps(argv: FleetArgs): FleetDeps {
 /** The clusters the command line gives (--contexts or --fleet), with the flags as their defaults; `to`: a resumed fleet's target. */
 async function givenSpec(argv: FleetArgs, to?: string): Promise<FleetSpec | undefined> {
   if (!commaList(argv.contexts).length && !argv.fleet) return undefined;
+  if (commaList(argv.contexts).length && argv.fleet) throw new UsageError('--contexts and --fleet both name the clusters', 'Pass one of them.');
   const file = argv.fleet ? parseFleetFile(await fs.readFile(argv.fleet, 'utf8').catch((e: Error) => { throw new UsageError(`cannot read --fleet ${argv.fleet}: ${e.message}`); }), argv.fleet) : undefined;
   const abs = (p: string | undefined) => (p !== undefined && p.includes('/') ? path.resolve(p) : p);
   const defaults: ClusterDefaults = {

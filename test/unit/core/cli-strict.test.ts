@@ -42,8 +42,10 @@ const own: Record<string, string[]> = {
   plan: [...planFlags, '--timeout'],
   backup: ['--dir', '--all-namespaces', '--namespace', '--release', '--concurrency'],
   restore: ['--from', '--on-conflict', '--to-version', ...runFlags],
-  status: ['--namespace'],
+  status: ['--namespace', '--contexts'],
   restart: ['--restart', '--namespace', '--delete-bare-pods', ...runFlags],
+  fleet: ['--contexts', '--fleet', '--to', '--canary', '--max-parallel', '--soak', '--skip-refused', '--on-failure', '--backup-dir', '--resume', '--timeout', '--label-namespaces', '--dry-run', '--yes',
+    '--method', '--strategy', '--meshctl', '--meshctl-current', '--helm', '--release', '--chart'],
   completion: [],
 };
 
@@ -72,6 +74,9 @@ const refused: { args: string[]; name: string; why: string }[] = [
   { args: ['plan', '--to', '1.7.0', '--dry-run'], name: 'dry-run', why: 'plan is a dry run already' },
   { args: ['plan', '--to', '1.7.0', '--concurrency', '4'], name: 'concurrency', why: 'plan runs nothing in parallel' },
   { args: ['completion', 'bash', '--yes'], name: 'yes', why: 'completion prints a script' },
+  { args: ['fleet', '--contexts', 'a', '--to', '2.0.0', '--concurrency', '4'], name: 'concurrency', why: 'each cluster\'s run keeps its default' },
+  { args: ['fleet', '--contexts', 'a', '--to', '2.0.0', '--deploy-flag', 'mtls-mode=strict'], name: 'deploy-flag', why: 'a fleet carries no deploy changes (nor credentials on command lines)' },
+  { args: ['fleet', '--contexts', 'a', '--to', '2.0.0', '--break-lock'], name: 'break-lock', why: 'a lease is broken on one cluster, knowingly' },
   { args: ['--to', '1.7.0', '--dir', 'x'], name: 'dir', why: 'the upgrade names its directory --backup-dir' },
   { args: ['--to', '1.7.0', '--from', 'x'], name: 'from', why: 'a restore flag' },
   { args: ['--to', '1.7.0', '-n', 'shop'], name: 'n', why: 'the upgrade covers every namespace' },
@@ -83,7 +88,7 @@ describe('a flag a command does not take: exit 2, the flag and the command help 
       const r = await run(row.args);
       expect(r.code).toBe(2);
       expect(r.err).toMatch(new RegExp(`^error: Unknown arguments?: .*\\b${row.name}\\b`, 'm'));
-      const command = ['plan', 'backup', 'restore', 'status', 'restart', 'completion'].find((c) => row.args[0] === c);
+      const command = ['plan', 'backup', 'restore', 'status', 'restart', 'fleet', 'completion'].find((c) => row.args[0] === c);
       expect(r.err).toContain(command ? `"${command}" does not take it: run "kubectl nsm-upgrade ${command} --help"` : 'The upgrade (no command) does not take it: run "kubectl nsm-upgrade --help"');
       expect(r.out).toBe('');
     });
@@ -120,6 +125,14 @@ describe('each command still takes its own flags (parsed, typed, handler not run
   it('status, with the global flags before and after the command name', async () => {
     expect(await parseOnly(['--kubeconfig', 'k', 'status', '-n', 'shop', '--mesh-namespace', 'm', '-o', 'json', '-vv']))
       .toMatchObject({ kubeconfig: 'k', namespace: 'shop', meshNamespace: 'm', output: 'json', verbose: 2 });
+  });
+  it('status --contexts, one comma list or repeated', async () => {
+    expect(await parseOnly(['status', '--contexts', 'a,b', '--contexts', 'c'])).toMatchObject({ contexts: ['a,b', 'c'] });
+  });
+  it('fleet', async () => {
+    expect(await parseOnly(['fleet', '--contexts', 'a,b', '--to', '2.0.0', '--canary', 'b', '--max-parallel', '2', '--soak', '30m', '--skip-refused', '--on-failure', 'rollback', '--meshctl', 'm', '-y', '-o', 'json']))
+      .toMatchObject({ contexts: ['a,b'], to: '2.0.0', canary: 'b', maxParallel: 2, soak: '30m', skipRefused: true, onFailure: 'rollback', meshctl: ['m'], yes: true, output: 'json' });
+    expect(await parseOnly(['fleet', '--resume', 'd'])).toMatchObject({ resume: 'd', dryRun: false });
   });
   it('restart', async () => {
     expect(await parseOnly(['restart', '--restart', 'all', '--delete-bare-pods', '--concurrency', '16', '--dry-run']))

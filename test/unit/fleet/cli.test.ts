@@ -1,0 +1,52 @@
+/**
+ * `fleet` refuses what it cannot do before it reads any cluster or writes anything: exit 2, the fix
+ * named. (The runs themselves are in test/integration/fleet.test.ts.)
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../../../src/cli/app.ts';
+
+async function run(args: string[]) {
+  let err = '';
+  const code = await runCli(args, { out: () => undefined, err: (t) => (err += t) });
+  return { code, err };
+}
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-cli-'));
+const busy = path.join(tmp, 'busy');
+fs.mkdirSync(busy);
+fs.writeFileSync(path.join(busy, 'something'), 'x');
+const badFile = path.join(tmp, 'fleet.yaml');
+fs.writeFileSync(badFile, 'clusters:\n  - context: a\n    meshctll: ./x\n');
+
+describe('fleet: usage errors, exit 2, nothing read or written', () => {
+  const rows: [string[], RegExp][] = [
+    [['fleet', '--to', '2.0.0'], /fleet needs clusters[\s\S]*--contexts a,b,c or --fleet FILE/],
+    [['fleet', '--contexts', 'a,b'], /fleet needs a target version/],
+    [['fleet', '--contexts', 'a,a', '--to', '2.0.0'], /context a is named twice/],
+    [['fleet', '--context', 'a', '--to', '2.0.0'], /fleet takes --contexts \(or --fleet FILE\), not --context/],
+    [['fleet', '--contexts', 'a', '--fleet', badFile, '--to', '2.0.0'], /--contexts and --fleet both name the clusters/],
+    [['fleet', '--fleet', badFile, '--to', '2.0.0'], /unknown key meshctll/],
+    [['fleet', '--fleet', path.join(tmp, 'missing.yaml'), '--to', '2.0.0'], /cannot read --fleet/],
+    [['fleet', '--contexts', 'a,b', '--to', '2.0.0', '--canary', 'c'], /--canary c is not a cluster of the fleet/],
+    [['fleet', '--contexts', 'a', '--to', '2.0.0', '--soak', 'soon'], /--soak "soon" is not a duration/],
+    [['fleet', '--contexts', 'a', '--to', '2.0.0', '--timeout', '0s'], /--timeout "0s" is not a duration/],
+    [['fleet', '--contexts', 'a', '--to', '2.0.0', '--max-parallel', '0'], /--max-parallel 0 is out of range/],
+    [['fleet', '--contexts', 'a', '--to', '2.0.0', '--backup-dir', busy], /the fleet directory .* is not empty[\s\S]*fleet --resume/],
+    [['fleet', '--resume', path.join(tmp, 'nowhere')], /no fleet record at/],
+    [['fleet', '--contexts', 'a', '--to', '2.0.0', '--on-failure', 'retry'], /Invalid values:[\s\S]*on-failure/],
+    [['status', '--contexts', 'a', '--context', 'b'], /status takes --context or --contexts, not both/],
+  ];
+  for (const [args, msg] of rows) {
+    it(args.join(' ').replace(tmp, 'TMP'), async () => {
+      const r = await run(args);
+      expect(r.err).toMatch(msg);
+      expect(r.code).toBe(2);
+    });
+  }
+  it('left no fleet directory behind', () => {
+    expect(fs.readdirSync(tmp).sort()).toEqual(['busy', 'fleet.yaml']);
+  });
+});

@@ -22,7 +22,7 @@ function waveOf(plan: FleetPlan, context: string): string {
 
 export function formatFleetPlan(plan: FleetPlan, fleetDir: string): string {
   const rows = [['CONTEXT', 'WAVE', 'INSTALLED', 'METHOD', 'HOPS', 'STATUS'], ...plan.clusters.map((s) => [
-    s.context, waveOf(plan, s.context), s.from ?? '?', method(s.method),
+    s.context, waveOf(plan, s.context), s.action === 'done' ? plan.to : s.from ?? '?', s.action === 'done' ? '-' : method(s.method),
     hopsText(s), s.action === 'refused' ? (plan.skipped.includes(s.context) ? 'refused: left out (--skip-refused)' : 'REFUSED') : s.action,
   ])];
   let out = `Fleet plan: NGINX Service Mesh to ${plan.to} on ${plan.clusters.length} cluster${plan.clusters.length === 1 ? '' : 's'}, directory ${fleetDir}\n\n${table(rows, '  ')}`;
@@ -65,10 +65,14 @@ function where(r: ClusterRecord | undefined, to: string, dir: string): string {
   }
 }
 
-/** Where each cluster is at the end, and how to go on. */
+/** Where each cluster is at the end, and how to go on (waves as the fleet recorded them: a resumed fleet's plan lacks those done before). */
 export function formatFleetSummary(state: FleetState, fleetDir: string, plan: FleetPlan): string {
   const to = state.spec.to;
-  const rows = [['CONTEXT', 'WAVE', 'WHERE'], ...state.spec.clusters.map((c) => [c.context, waveOf(plan, c.context), where(state.clusters[c.context], to, `${fleetDir}/${c.dir}`)])];
+  const wave = (context: string) => {
+    const i = state.waves.findIndex((w) => w.includes(context));
+    return i < 0 ? '-' : `${i + 1}${context === plan.canary ? ' (canary)' : ''}`;
+  };
+  const rows = [['CONTEXT', 'WAVE', 'WHERE'], ...state.spec.clusters.map((c) => [c.context, wave(c.context), where(state.clusters[c.context], to, `${fleetDir}/${c.dir}`)])];
   const records = state.spec.clusters.map((c) => state.clusters[c.context]?.status);
   const ok = records.filter((r) => r === 'done' || r === 'up-to-date').length;
   const stopped = records.some((r) => r === 'failed' || r === 'interrupted' || r === 'running') || state.soak === 'failed';

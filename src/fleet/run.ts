@@ -60,6 +60,11 @@ export function errorLine(stderr: string): string {
   return (lines.find((l) => l.startsWith('error: ')) ?? lines.at(-1) ?? '').replace(/^error: /, '');
 }
 
+/** A message on one line (a command's output may span several). */
+function oneLine(text: string): string {
+  return text.split('\n').map((l) => l.trim()).filter(Boolean).join(' ');
+}
+
 async function appendLog(fd: FleetDeps, file: string, text: string): Promise<void> {
   await fd.fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
   await fd.fs.appendFile(file, text, { mode: 0o600 });
@@ -105,7 +110,8 @@ export async function runFleet(fd: FleetDeps, input: FleetRunInput): Promise<Fle
             if (input.output === 'json') input.emit(JSON.stringify({ at: e.at ?? now(), context: c.context, ...e }));
           },
         }).catch((err: unknown) => ({ exitCode: 1, stdout: '', stderr: `error: could not run ${fd.self[0]}: ${(err as Error).message}`, skipped: false }));
-        const why = res.exitCode === 0 ? plain : errorLine(res.stderr) || `exited ${res.exitCode}`;
+        // The failed step's own error (a command's output included) says most; else the run's top-level error.
+        const why = res.exitCode === 0 ? plain : oneLine(failedStep ? `step "${failedStep.step}" failed: ${failedStep.error.replace(/^step "[^"]*" failed: /, '')}` : errorLine(res.stderr)) || `exited ${res.exitCode}`;
         tracker.exit(res.exitCode, why);
         if (res.exitCode !== 0) {
           const rec = { status: input.signal.aborted ? 'interrupted' as const : 'failed' as const, from, exitCode: res.exitCode, step: failedStep?.step, message: why };
@@ -141,8 +147,8 @@ export async function runFleet(fd: FleetDeps, input: FleetRunInput): Promise<Fle
               tracker.onProgress(st.id, (m) => { t.output = m; });
               const o = await tracker.outcome(st.id);
               const title = tracker.title(st.id) ?? st.title;
-              // The renderer shows the reason in place of the title: keep the step id in it.
-              if (o.kind === 'skipped') { t.title = `[${st.id}] ${title}`; t.skip(`[${st.id}] ${o.reason}`); return; }
+              // On a terminal the reason replaces the title: keep the step id in it (the plain renderer shows both).
+              if (o.kind === 'skipped') { t.title = `[${st.id}] ${title}`; t.skip(process.stdout.isTTY ? `[${st.id}] ${o.reason}` : o.reason); return; }
               t.title = `[${st.id}] ${title}${o.note ? `: ${o.note}` : ''}`;
             },
           })),

@@ -5,7 +5,9 @@
  * - the fleet converges on both, the canary finished before the second started;
  * - a failure injected on the second cluster (its nginx-meshctl 2.0.0 refuses `upgrade`) stops it
  *   there: the first upgraded, the second still on 1.7.0 with everything it had, exit 1;
- * - the fleet and the canary's run killed (SIGKILL) mid-run, then `fleet --resume` converges on both.
+ * - the fleet and the canary's run killed (SIGKILL) mid-run, then `fleet --resume` converges on both;
+ * - Ctrl-C during the canary's upgrade: its run finishes the step and stops, the second cluster is not
+ *   started, exit 130; `fleet --resume` converges on both.
  * Without the second cluster (or the real binaries) every test skips, saying why.
  */
 import fs from 'node:fs';
@@ -152,5 +154,38 @@ describe('fleet: two clusters, 1.7.0 -> 2.0.0 with the real nginx-meshctl', () =
     expect(journal(path.join(dir, 'nsm-local')).filter((x) => x.type === 'resume')).toHaveLength(1);
     expect(journal(path.join(dir, 'nsm-local')).filter((x) => x.step === 'hop1.upgrade')).toHaveLength(1); // not upgraded twice
     expect(Object.values(record(dir).clusters).map((c) => c.status)).toEqual(['done', 'done']);
+  }, 900_000);
+
+  it('Ctrl-C during the canary\'s upgrade: its step finishes, nothing else starts (exit 130); fleet --resume converges on both', async (ctx: TestContext) => {
+    ctx.skip(missing !== undefined, missing);
+    const ns = uniqueName('mesh');
+    const [s1, s2] = await meshes(ns);
+    const dir = fleetDir();
+    const child = execa(path.join(repoRoot, 'bin/kubectl-nsm_upgrade'), ['fleet', '--contexts', 'nsm-local,nsm-local-2', '--to', '2.0.0', '--mesh-namespace', ns, ...realBinaries(), '--backup-dir', dir, '--yes', '--timeout', '3m'],
+      { reject: false, env: { ...clusterEnv(), ...env() }, all: true });
+    let exited = false;
+    void child.finally(() => { exited = true; });
+    const canaryJournal = path.join(dir, 'nsm-local', 'journal.ndjson');
+    const deadline = Date.now() + 600_000;
+    while (!(fs.existsSync(canaryJournal) && fs.readFileSync(canaryJournal, 'utf8').includes('"step":"hop1.backup"'))) {
+      if (Date.now() > deadline || exited) throw new Error(`the fleet did not reach hop1.backup on the canary: ${String((await child).all)}`);
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    child.kill('SIGINT'); // the fleet process only: the terminal's Ctrl-C, as the fleet passes it on
+    const r = await child;
+    expect(r.exitCode, String(r.all)).toBe(130);
+    expect(String(r.all)).toContain(`kubectl nsm-upgrade fleet --resume ${dir}`);
+    // The step that was running when Ctrl-C came finished and was journaled; nothing after it ran.
+    const steps = journal(path.join(dir, 'nsm-local')).filter((x) => x.type === 'step').map((x) => x.step);
+    expect(steps[0]).toBe('hop1.backup');
+    expect(steps.length).toBeLessThanOrEqual(2);
+    expect(record(dir).clusters).toMatchObject({ 'nsm-local': { status: 'interrupted' }, 'nsm-local-2': { status: 'pending' } });
+    expect(fs.existsSync(path.join(dir, 'nsm-local-2'))).toBe(false);
+    await expectOn(s2, '1.7.0');
+
+    const resumed = await runTool(['fleet', '--resume', dir, '--yes'], { env: env() });
+    expect(resumed.exitCode, resumed.stderr + resumed.stdout).toBe(0);
+    await expectConverged(s1, '2.0.0');
+    await expectConverged(s2, '2.0.0');
   }, 900_000);
 });

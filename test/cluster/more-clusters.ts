@@ -35,7 +35,7 @@ export function extraClusters(root: string): ExtraCluster[] {
 /** Parses --clusters: a whole number from 1 to maxClusters. */
 export function parseClusterCount(text: string | undefined): number {
   const n = Number(text ?? '1');
-  if (!Number.isInteger(n) || n < 1 || n > maxClusters) throw new Error(`--clusters ${text}: expected a whole number from 1 to ${maxClusters} (each cluster takes about 600 MB and a share of the cores)`);
+  if (!Number.isInteger(n) || n < 1 || n > maxClusters) throw new Error(`--clusters ${text}: expected a whole number from 1 to ${maxClusters} (each cluster takes about 1 GB of memory and a share of the cores)`);
   return n;
 }
 

@@ -35,7 +35,7 @@ export function buildCli(argv: string[]) {
     .command(restoreCommand)
     .command(statusCommand)
     .command(restartCommand)
-    .command(fleetCommand)
+    .command(fleetCommand(buildCli))
     .command(completionCommand(buildCli))
     .epilogue('Exit codes: 0 done; 1 failed; 2 bad usage or input; 3 refused by preflight (nothing changed); 4 finished but not converged.')
     .version(toolVersion)

@@ -163,6 +163,13 @@ function withAliases(keys: readonly string[], alias: Record<string, string[]>): 
  * `command` ('$0' for the default command), that command's builder runs first, so `switches`
  * are the ones that command takes.
  */
+/** Every flag (without dashes, aliases included) that `command` ('$0': the upgrade) of the CLI `build` makes takes, the global ones included. */
+export function commandFlags(build: (argv: string[]) => Argv, command: string): ReadonlySet<string> {
+  const cli = internals(build([]));
+  declareCommandOptions(cli, command);
+  return withAliases(Object.keys(cli.getOptions().key), cli.getOptions().alias);
+}
+
 export function cliShape(build: (argv: string[]) => Argv, command?: string): CliShape {
   const cli = internals(build([]));
   const commands = new Set(cli.getInternalMethods().getCommandInstance().getCommands().filter((c) => c !== '$0'));

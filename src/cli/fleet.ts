@@ -24,6 +24,7 @@ import { confirmOrStop } from './confirm.ts';
 import { defineCommand, withExamples } from './define.ts';
 import { commaList, parseDuration, releaseOption, type Declared, type GlobalArgv } from './options.ts';
 import { selfCommand } from './self.ts';
+import { commandFlags } from './completion-engine.ts';
 
 /** Each cluster's defaults, as the plan's flags (a cluster's entry in the fleet file wins). */
 function withClusterDefaults<T>(y: Argv<T>) {
@@ -160,8 +161,15 @@ function passSignalsOn(fd: FleetDeps, abort: AbortController, fleetDir: string):
   return () => { process.off('SIGINT', on); process.off('SIGTERM', on); };
 }
 
-export const fleetCommand = defineCommand('fleet', 'Upgrade the mesh on many clusters as one plan: canary first, then waves', fleetOptions, ['text', 'json'], async (argv, format) => {
+/**
+ * The fleet command; `buildCli` is the whole CLI, whose upgrade (the command each cluster's run is) says
+ * whether it takes --on-failure yet: `rollback` is passed on to it only when it does.
+ */
+export const fleetCommand = (buildCli: (argv: string[]) => Argv) => defineCommand('fleet', 'Upgrade the mesh on many clusters as one plan: canary first, then waves', fleetOptions, ['text', 'json'], async (argv, format) => {
   if (argv.context) throw new UsageError('fleet takes --contexts (or --fleet FILE), not --context', 'Name every cluster with --contexts a,b,c.');
+  if (argv.onFailure === 'rollback' && !commandFlags(buildCli, '$0').has('on-failure')) {
+    throw new UsageError("--on-failure rollback is passed to each cluster's upgrade, which does not take --on-failure in this version", 'Use --on-failure stop (the default): a failed cluster stays where it stopped, resumable with fleet --resume DIR.');
+  }
   const fd = fleetDeps(argv);
   const { state, plan, fleetDir, created } = await start(fd, argv);
   const drop = async () => { if (created) await fs.rmdir(fleetDir).catch(() => undefined); };

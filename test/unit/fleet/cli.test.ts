@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../../../src/cli/app.ts';
+import { buildCli, runCli } from '../../../src/cli/app.ts';
+import { commandFlags } from '../../../src/cli/completion-engine.ts';
 
 async function run(args: string[]) {
   let err = '';
@@ -46,6 +47,15 @@ describe('fleet: usage errors, exit 2, nothing read or written', () => {
       expect(r.code).toBe(2);
     });
   }
+  it('--on-failure rollback: refused up front while the upgrade does not take --on-failure, passed on once it does', async () => {
+    const r = await run(['fleet', '--contexts', 'a', '--to', '2.0.0', '--on-failure', 'rollback', '--backup-dir', busy]);
+    if (commandFlags(buildCli, '$0').has('on-failure')) {
+      expect(r.err).toMatch(/is not empty/); // past the check: on to the fleet directory
+    } else {
+      expect(r.err).toMatch(/--on-failure rollback is passed to each cluster's upgrade, which does not take --on-failure in this version/);
+    }
+    expect(r.code).toBe(2);
+  });
   it('left no fleet directory behind', () => {
     expect(fs.readdirSync(tmp).sort()).toEqual(['busy', 'fleet.yaml']);
   });

@@ -192,6 +192,12 @@ export async function runFleet(fd: FleetDeps, input: FleetRunInput): Promise<Fle
     return problem;
   }
 
+  // A resumed fleet whose canary passed before, but not its soak (the fleet stopped during it): soak first.
+  const canaryDone = plan.canary !== undefined && ['done', 'up-to-date'].includes(state.clusters[plan.canary]?.status ?? '');
+  if (canaryDone && state.settings.soakMs > 0 && state.soak !== 'passed' && plan.waves.length && !plan.waves.some((w) => w.canary)) {
+    const problem = await soak(plan.canary!);
+    if (problem) return { stopped: { context: plan.canary, why: `the canary after the soak: ${problem}`, exitCode: input.signal.aborted ? 130 : 1 } };
+  }
   for (const w of plan.waves) {
     if (input.signal.aborted) return { stopped: { why: 'interrupted', exitCode: 130 } };
     const runs = await runWave(w);

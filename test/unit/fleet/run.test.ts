@@ -45,7 +45,7 @@ function survey(context: string, action: ClusterAction = 'upgrade'): ClusterSurv
   return { context, action, from: '1.7.0', method: 'meshctl', hops: [{ from: '1.7.0', to: '2.0.0', strategy: 'in-place' }], steps: steps.map((id) => ({ id, title: id })), refusals: [], warnings: [] };
 }
 
-async function fleet(contexts: string[], opts: { scripts?: Record<string, Script>; maxParallel?: number; settings?: Partial<FleetSettings>; actions?: Record<string, ClusterAction>; check?: (ctx: string, n: number) => string | undefined; abort?: AbortController } = {}) {
+async function fleet(contexts: string[], opts: { scripts?: Record<string, Script>; maxParallel?: number; settings?: Partial<FleetSettings>; actions?: Record<string, ClusterAction>; check?: (ctx: string, n: number) => string | undefined; abort?: AbortController; resumeOf?: string[][] } = {}) {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'fleet-run-'));
   const timeline: string[] = [];
   const argsSeen: Record<string, string[]> = {};
@@ -53,8 +53,9 @@ async function fleet(contexts: string[], opts: { scripts?: Record<string, Script
   const checks: string[] = [];
   const spec = fleetSpec({ contexts }, { meshNamespace: 'nginx-mesh', method: 'auto', strategy: 'auto', meshctl: [] }, { to: '2.0.0', maxParallel: opts.maxParallel });
   const settings: FleetSettings = { timeout: '10m', labelNamespaces: false, onFailure: 'stop', skipRefused: false, soakMs: 0, ...opts.settings };
-  const plan = planFleet(contexts.map((c) => survey(c, opts.actions?.[c])), { to: '2.0.0', maxParallel: spec.maxParallel, skipRefused: false });
-  const state = newFleetState(spec, settings, plan.waves.map((w) => w.contexts), 'now');
+  const plan = planFleet(contexts.map((c) => survey(c, opts.actions?.[c])), { to: '2.0.0', maxParallel: spec.maxParallel, skipRefused: false, waves: opts.resumeOf });
+  const state = newFleetState(spec, settings, opts.resumeOf ?? plan.waves.map((w) => w.contexts), 'now');
+  for (const [c, a] of Object.entries(opts.actions ?? {})) if (a === 'done') state.clusters[c] = { status: 'done', at: 'before' };
   const events: Record<string, unknown>[] = [];
   const fd: FleetDeps = {
     fs, log: memoryLog(), self: ['kubectl-nsm_upgrade'], exec: fakeExec(opts.scripts ?? {}, timeline, argsSeen),
@@ -110,6 +111,13 @@ describe('runFleet: waves of single-cluster runs', () => {
     expect(bad.result.stopped).toMatchObject({ context: 'a', exitCode: 1, why: expect.stringContaining('after the soak: control plane not ready') });
     expect(bad.timeline).not.toContain('start b');
     expect(bad.record.soak).toBe('failed');
+  });
+
+  it('a resumed fleet whose canary is done but whose soak did not pass soaks first', async () => {
+    const r = await fleet(['a', 'b'], { actions: { a: 'done' }, resumeOf: [['a'], ['b']], settings: { soakMs: 5_000 } });
+    expect(r.timeline).toEqual(['soak 5000', 'check a', 'start b', 'end b', 'check b']);
+    const passed = await fleet(['a', 'b'], { actions: { a: 'done' }, resumeOf: [['a'], ['b']], settings: { soakMs: 0 } });
+    expect(passed.timeline).toEqual(['start b', 'end b', 'check b']);
   });
 
   it('an interrupted cluster resumes its own run; a canary already on the target is only checked', async () => {

@@ -34,6 +34,8 @@ export interface RestoreOptions {
   concurrency: number;
   /** The mesh version restored into, when known (drives transforms; else the objects' shape does). */
   targetMeshVersion?: string | undefined;
+  /** Only these catalog kinds (default: every kind the backup holds); a rollback leaves out the kinds the old CRDs lack. */
+  kinds?: readonly string[] | undefined;
   /** Ctrl-C or SIGTERM: stops waits and retries; what was not restored is reported, then RestoreInterrupted is thrown. */
   signal?: AbortSignal | undefined;
 }
@@ -91,7 +93,7 @@ export async function restoreBackup(deps: Deps, opts: RestoreOptions): Promise<R
   const since = () => `${((deps.clock.now() - started) / 1000).toFixed(2)}s`;
   deps.log.debug(`restore: backup verified at ${since()}`);
   const ctxVersions = { from: backup.manifest.meshVersion, to: opts.targetMeshVersion ?? null };
-  const prepared: Prepared[] = backup.kinds.map((vk) => ({
+  const prepared: Prepared[] = backup.kinds.filter((vk) => !opts.kinds || opts.kinds.includes(vk.row.kind)).map((vk) => ({
     vk,
     ref: { group: vk.row.group, version: vk.version, plural: vk.row.plural, namespaced: true },
     objects: vk.objects.map((o) => { const t = transformForRestore(o, ctxVersions); return { obj: t.obj, transforms: t.applied }; }),

@@ -85,6 +85,31 @@ export const stepPermissions: Readonly<Record<StepKind, readonly Permission[]>> 
   verify: [
     perm('list', 'pods', '', 'check every sidecar\'s version'),
   ],
+  // Rollback (src/rollback/).
+  snapshot: [
+    perm('list', 'customresourcedefinitions.apiextensions.k8s.io', '', 'back up the mesh CRDs before the rollback'),
+    ...catalog.map((k) => perm('list', resourceName(k), '', `back up every ${k.plural} before the rollback`)),
+    perm('list', 'secrets', '$mesh', 'read the Helm release values'),
+  ],
+  'helm-rollback': [
+    perm('update', 'deployments.apps', '$mesh', 'helm rollback puts the old control plane back'),
+    perm('create', 'secrets', '$mesh', 'Helm records the rollback as a new release revision'),
+    perm('update', 'mutatingwebhookconfigurations.admissionregistration.k8s.io', '', 'the chart owns the sidecar injector webhook'),
+    perm('update', 'clusterroles.rbac.authorization.k8s.io', '', 'the chart owns the control plane\'s cluster roles'),
+  ],
+  'restore-crds': [
+    perm('create', 'customresourcedefinitions.apiextensions.k8s.io', '', 'create the mesh CRDs as they were in the backup'),
+    perm('update', 'customresourcedefinitions.apiextensions.k8s.io', '', 'put the backed-up CRD versions back'),
+    perm('delete', 'customresourcedefinitions.apiextensions.k8s.io', '', 'delete the CRDs the upgrade added'),
+  ],
+  'restore-resources': catalog.flatMap((k) => [
+    perm('create', resourceName(k), '', `re-create backed-up ${k.plural}`),
+    perm('update', resourceName(k), '', `put ${k.plural} back exactly as backed up`),
+  ]),
+  reroll: reroll,
+  'verify-rollback': [
+    perm('list', 'pods', '', 'check every sidecar\'s version'),
+  ],
 };
 
 /** What every run needs besides its steps: the Lease that keeps it the only run on the mesh. */

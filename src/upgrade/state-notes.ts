@@ -17,6 +17,12 @@ const afterStep: Record<StepKind, string> = {
   restore: 'The new control plane runs with the custom resources restored; workloads may still run old sidecars.',
   restart: 'The new control plane runs, resources restored, workloads re-rolled; the final check has not run.',
   verify: 'This hop is complete.',
+  snapshot: 'Nothing was undone yet; the resources as they are now are backed up for the rollback.',
+  'helm-rollback': 'The Helm release is back on the old revision; CRDs and resources are not restored yet.',
+  'restore-crds': 'The old control plane runs with the CRDs as backed up; the resources are not restored yet.',
+  'restore-resources': 'The old control plane runs with the resources restored; workloads may still run the newer sidecars.',
+  reroll: 'The old control plane runs, resources restored, workloads re-rolled; the final check has not run.',
+  'verify-rollback': 'The rollback is complete.',
 };
 
 /** The sentence for the last finished step (undefined kind: nothing done yet). */

@@ -6,6 +6,7 @@ import { revealDeep } from '../secret.ts';
 import { StepError } from '../errors.ts';
 import { formatCommand } from '../controlplane/runner.ts';
 import { backupMesh } from '../backup/backup.ts';
+import { sha256 } from '../backup/manifest.ts';
 import { restoreBackup } from '../backup/restore.ts';
 import { compareWithBackup } from '../backup/compare.ts';
 import { restartWorkloads, skewReport, type RestartResult } from '../workloads/index.ts';
@@ -19,6 +20,7 @@ import type { Command } from '../controlplane/runner.ts';
 import { reinjectWorkloads } from './reinject.ts';
 import type { WorkloadRef } from '../workloads/owners.ts';
 import { objectPath, core } from '../kube/paths.ts';
+import { rollbackExecutors } from '../rollback/steps.ts';
 
 /** What every step executor gets; `step` is the executor's own kind, with its typed params. */
 export interface StepContext<S extends Step = Step> {
@@ -93,7 +95,9 @@ const executors: { [K in StepKind]: Executor<StepOf<K>> } = {
     const skew = await skewReport(ctx.deps, { meshNamespace: ctx.step.params.namespace });
     const injected = skew.workloads.map((w) => ({ namespace: w.namespace, kind: w.kind, name: w.name }));
     ctx.progress(`${s.objects} objects in ${s.kinds.length} kinds, ${s.crds} CRDs; verified. ${injected.length} injected workloads recorded`);
-    return { data: { objects: s.objects, kinds: Object.fromEntries(s.kinds.map((k) => [k.kind, k.count])), absent: s.absent.map((a) => a.kind), injected } };
+    // The manifest's hash: a rollback trusts this backup only while its manifest is the one written here.
+    const manifestSha256 = sha256(await ctx.deps.fs.readFile(path.join(dir, 'manifest.json')));
+    return { data: { objects: s.objects, kinds: Object.fromEntries(s.kinds.map((k) => [k.kind, k.count])), absent: s.absent.map((a) => a.kind), injected, manifestSha256 } };
   },
   async 'label-namespaces'(ctx) {
     const label = ctx.step.params.label;
@@ -233,6 +237,7 @@ const executors: { [K in StepKind]: Executor<StepOf<K>> } = {
     ctx.progress(`control plane ${report.controlPlane.version}; ${report.pods} injected pods ${JSON.stringify(report.byVersion)}; ${r.objects} custom resources checked${expected ? `; ${Object.keys(expected).length} carried settings checked` : ''}`);
     return { data: { controlPlane: report.controlPlane.version, byVersion: report.byVersion, objects: r.objects }, unresolved };
   },
+  ...rollbackExecutors,
 };
 
 /** Runs a step with the executor of its kind. */

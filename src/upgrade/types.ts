@@ -117,7 +117,33 @@ export type RestartStep = StepBase<'restart', { targetVersion: string }>;
 /** Control plane on the hop's version, custom resources equal to the backup, sidecars converged. */
 export type VerifyStep = StepBase<'verify', { version: string; namespace: string; deployment: string; backup: string }>;
 
-export type Step = BackupStep | LabelNamespacesStep | ApplyCrdsStep | UpgradeStep | RemoveStep | DeleteCrdsStep | RestartUnmeshedStep | WaitSentinelStep | DeployStep | RestoreStep | RestartStep | VerifyStep;
+/*
+ * Rollback steps (src/rollback/: plan.ts fills them, steps.ts runs them). A rollback also reuses
+ * remove, delete-crds, restart-unmeshed, wait-sentinel and deploy, with the hop going backwards.
+ */
+/** Rollback: back up the mesh's resources as they are now, before anything is undone (objects created since the upgrade come back from here). */
+export type SnapshotStep = StepBase<'snapshot', { dir: string; namespace: string; meshVersion: string }>;
+/** Rollback, Helm: `helm rollback RELEASE REVISION` to the revision recorded before the hop. */
+export type HelmRollbackStep = StepBase<'helm-rollback', { release: string; revision: number; version: string }>;
+/** Rollback: the mesh CRDs made exactly as in the backup's crds.yaml (created, replaced, and the ones it lacks deleted). */
+export type RestoreCrdsStep = StepBase<'restore-crds', CrdSelector & { from: string }>;
+/** Rollback: the snapshot's objects the old CRDs can hold, then every backed-up object exactly as backed up (overwrite). */
+export type RestoreResourcesStep = StepBase<'restore-resources', { from: string; snapshot: string; kinds: string[]; targetVersion: string }>;
+/** Rollback: re-roll injected workloads onto the old sidecars (and back into the mesh after an OpenShift removal). */
+export type RerollStep = StepBase<'reroll', { targetVersion: string; injected: { namespace: string; kind: string; name: string }[] }>;
+/** Rollback: control plane, CRDs, resources, release values and sidecars as before the upgrade. */
+export type VerifyRollbackStep = StepBase<'verify-rollback', {
+  version: string;
+  namespace: string;
+  backup: string;
+  release: string;
+  /** Chart value path -> value the release must hold (the backup's values, plus MeshConfig changes carried back). */
+  values: Record<string, unknown>;
+  injected: { namespace: string; kind: string; name: string }[];
+}>;
+export type RollbackStep = SnapshotStep | HelmRollbackStep | RestoreCrdsStep | RestoreResourcesStep | RerollStep | VerifyRollbackStep;
+
+export type Step = BackupStep | LabelNamespacesStep | ApplyCrdsStep | UpgradeStep | RemoveStep | DeleteCrdsStep | RestartUnmeshedStep | WaitSentinelStep | DeployStep | RestoreStep | RestartStep | VerifyStep | RollbackStep;
 export type StepKind = Step['kind'];
 export type StepOf<K extends StepKind> = Extract<Step, { kind: K }>;
 

@@ -1,0 +1,102 @@
+/**
+ * Runs a rollback plan as a listr2 task list, like the upgrade's run.ts: the same executors
+ * (upgrade/steps.ts, which holds the rollback's too), one journal record per finished step in
+ * `<run dir>/rollback/journal.ndjson`, the steps a resumed rollback's journal holds skipped.
+ * Errors name the step and the command that continues the rollback.
+ */
+import { Listr, type ListrTask } from 'listr2';
+import type { Deps } from '../deps.ts';
+import { StepError, ToolError } from '../errors.ts';
+import { scrub } from '../secret.ts';
+import { toolVersion } from '../version.ts';
+import { appendJournal, type ClusterIdentity } from '../upgrade/journal.ts';
+import { executeStep, type StepContext } from '../upgrade/steps.ts';
+import { clusterStateAfter } from '../upgrade/state-notes.ts';
+import type { RunResult } from '../upgrade/run.ts';
+import type { Step } from '../upgrade/types.ts';
+import { rollbackSchemaVersion, type RollbackJournal } from './journal.ts';
+import { rollbackDir, type LiveFacts, type RollbackOptions, type RollbackPlan } from './types.ts';
+
+export interface RollbackRunOptions {
+  timeoutMs: number;
+  concurrency: number;
+  restart: 'behind' | 'all' | 'none';
+  deleteBarePods: boolean;
+  output: 'text' | 'json';
+  /** What the plan was built from that the run directory does not hold (journaled with it). */
+  start: { options: RollbackOptions; live: LiveFacts; cluster: ClusterIdentity; failedStep?: string | undefined };
+  runId: string;
+  resume?: RollbackJournal | undefined;
+  emit: (line: string) => void;
+  signal: AbortSignal;
+}
+
+/** The command that continues a rollback of the run in `from`. */
+export function rollbackResumeCommand(from: string): string {
+  return `kubectl nsm-upgrade rollback --from ${from} --resume`;
+}
+
+type Ctx = { result: RunResult };
+
+function task(deps: Deps, plan: RollbackPlan, step: Step, opts: RollbackRunOptions, dir: string, done: ReadonlySet<string>, journalData: Map<string, Record<string, unknown>>): ListrTask<Ctx> {
+  const hop = plan.hops.find((h) => h.steps.includes(step))!;
+  const event = (e: Record<string, unknown>) => { if (opts.output === 'json') opts.emit(JSON.stringify({ at: new Date(deps.clock.now()).toISOString(), step: step.id, rollback: true, ...e })); };
+  return {
+    title: `[${step.id}] ${step.title}`,
+    skip: () => (done.has(step.id) ? 'done before (journal)' : false),
+    task: async (ctx, t) => {
+      if (opts.signal.aborted) throw new StepError(step.id, 'interrupted before this step started');
+      event({ event: 'start', title: step.title });
+      const sctx: StepContext = {
+        deps, plan, hop, step, journalData, timeoutMs: opts.timeoutMs, concurrency: opts.concurrency, restart: opts.restart, deleteBarePods: opts.deleteBarePods, signal: opts.signal,
+        progress: (raw) => { const m = scrub(raw); t.output = m; event({ event: 'progress', message: m }); },
+      };
+      try {
+        const out = await executeStep(sctx);
+        if (out.unresolved?.length) ctx.result.unresolved.push({ step: step.id, items: out.unresolved });
+        if (out.data) journalData.set(step.id, out.data);
+        await appendJournal(deps.fs, dir, { type: 'step', runId: opts.runId, at: new Date(deps.clock.now()).toISOString(), step: step.id, status: 'done', ...(out.data ? { data: out.data } : {}) });
+        ctx.result.stepsRun.push(step.id);
+        event({ event: 'done', skipped: out.skipped, unresolved: out.unresolved ?? [], data: out.data });
+        if (out.skipped) t.title = `[${step.id}] ${step.title} (${out.skipped})`;
+      } catch (err) {
+        event({ event: 'failed', error: scrub((err as Error).message) });
+        throw err instanceof ToolError ? err : new StepError(step.id, (err as Error).message);
+      }
+    },
+  };
+}
+
+export async function runRollback(deps: Deps, plan: RollbackPlan, opts: RollbackRunOptions): Promise<RunResult> {
+  const dir = rollbackDir(plan.rollback.source);
+  const now = () => new Date(deps.clock.now()).toISOString();
+  if (opts.resume) {
+    await appendJournal(deps.fs, dir, { type: 'resume', runId: opts.runId, at: now(), previousRunId: opts.resume.runId });
+  } else {
+    await appendJournal(deps.fs, dir, { type: 'rollback', schema: rollbackSchemaVersion, runId: opts.runId, at: now(), toolVersion, upgradeRunId: plan.rollback.upgradeRunId, ...opts.start, plan });
+  }
+  const done = opts.resume?.done ?? new Set<string>();
+  const steps = plan.hops.flatMap((h) => h.steps);
+  const result: RunResult = { runId: opts.runId, unresolved: [], stepsRun: [], stepsSkipped: steps.filter((s) => done.has(s.id)).map((s) => s.id) };
+  const journalData = new Map(opts.resume?.data ?? []);
+  const list = new Listr<Ctx>(steps.map((s) => task(deps, plan, s, opts, dir, done, journalData)), {
+    concurrent: false,
+    exitOnError: true,
+    registerSignalListeners: false,
+    renderer: 'default',
+    rendererOptions: { collapseSubtasks: false, showErrorMessage: false },
+    fallbackRenderer: 'simple',
+    fallbackRendererCondition: () => !process.stdout.isTTY,
+    silentRendererCondition: () => opts.output === 'json',
+  });
+  try {
+    await list.run({ result });
+  } catch (err) {
+    const e = err instanceof StepError ? err : new StepError('rollback', (err as Error).message);
+    const lastDone = [...steps].reverse().find((s) => done.has(s.id) || result.stepsRun.includes(s.id));
+    const state = `Cluster state: ${clusterStateAfter(lastDone?.kind)}${lastDone ? ` (last finished rollback step: ${lastDone.id})` : ''}`;
+    throw new StepError(e.step, e.message.replace(/^step "[^"]*" failed: /, ''), `${e.hint ? e.hint + '\n' : ''}${state}\nEverything up to the failed step is done and journaled in ${dir}. Fix the cause, then continue the rollback with:\n  ${rollbackResumeCommand(plan.rollback.source)}`);
+  }
+  await appendJournal(deps.fs, dir, { type: 'finished', runId: opts.runId, at: now(), converged: result.unresolved.length === 0 });
+  return result;
+}

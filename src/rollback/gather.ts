@@ -85,7 +85,9 @@ export async function liveFacts(deps: Deps, run: UpgradeRun, backup: BackupFacts
     const backedUp = verified?.kinds.find((k) => k.row.kind === row.kind)?.objects ?? [];
     const versions = { from: verified?.manifest.meshVersion ?? null, to: now?.version ?? null };
     const inBackup = new Map(backedUp.map((o) => [`${o.metadata?.namespace}/${o.metadata?.name}`, transformForRestore(o, versions).obj]));
-    const version = liveCrd ? pickVersion(row, (liveCrd.spec?.versions ?? []).filter((v) => v.served).map((v) => v.name)) : undefined;
+    // The catalog's version when served; else the CRD's own (a version the catalog, and so the old CRDs, may not know).
+    const served = (liveCrd?.spec?.versions ?? []).filter((v) => v.served).map((v) => v.name);
+    const version = pickVersion(row, served) ?? (liveCrd?.spec?.versions ?? []).find((v) => v.served && v.storage)?.name ?? served[0];
     let items: KubeObject[] = [];
     if (version && !liveCrd?.metadata?.deletionTimestamp) {
       try { items = await listAll(deps.kube, collectionPath({ group: row.group, version, plural: row.plural, namespaced: true })); } catch (err) {

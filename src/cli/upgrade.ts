@@ -13,7 +13,8 @@ import { defaultBackupDir } from '../backup/write.ts';
 import { withPlanOptions } from './plan.ts';
 import { formatPlan } from './plan-format.ts';
 import { startFresh, startResume } from './upgrade-start.ts';
-import { underLease } from './under-lease.ts';
+import { holdLease, type HeldRun } from './under-lease.ts';
+import { runGates } from '../upgrade/gates.ts';
 
 /** The upgrade's flags: the plan's, the run's (--timeout, --concurrency, --dry-run), and its own. */
 const upgradeOptions = (y: GlobalArgv) =>
@@ -70,19 +71,42 @@ export const upgradeCommand: CommandModule<GlobalFlags, Declared<typeof upgradeO
       return;
     }
     if (plan.hops.length === 0) { process.stdout.write(`NSM is already on ${plan.to}; nothing to do.\n`); return; }
-    await withChildKubeconfig(deps, plan, () => assertPreflight(deps, { plan, install, backupDir, resume: Boolean(resume) }));
+    // Preflight, confirmation and the Lease are tasks of the list, before the steps.
+    const list = { output: format, emit: (l: string) => process.stdout.write(l + '\n') };
+    await runGates(deps, [{
+      id: 'preflight',
+      title: resume ? 'Preflight again (the run is half-way: control plane, release and dry-run checks are left to the steps)' : 'Preflight: API, permissions, binaries and their flags, charts, release, control plane, backup directory, cluster',
+      run: async () => { await withChildKubeconfig(deps, plan, () => assertPreflight(deps, { plan, install, backupDir, resume: Boolean(resume) })); return 'passed'; },
+    }], list);
     if (format === 'text') process.stderr.write(formatPlan(plan, 'text'));
     await confirm(plan, argv.yes, resume ? `Resume NSM ${plan.from} -> ${plan.to} in namespace "${plan.namespace}" (${resume.done.size} step(s) done before)` : undefined);
 
     const runId = randomUUID().slice(0, 8);
-    const result = await underLease(deps, {
-      meshNamespace: plan.namespace, operation: 'upgrade', runId, resumeRunId: resume?.runId, backupDir, breakLock: argv.breakLock,
-      firstSignal: `Interrupted: stopping after the current step. Continue later with:\n  ${resumeCommand(backupDir)}\n(Ctrl-C again to stop at once.)`,
-      secondSignal: `Stopping now. Continue with:\n  ${resumeCommand(backupDir)}`,
-    }, (signal) => withChildKubeconfig(deps, plan, () => runPlan(deps, plan, {
-      backupDir, timeoutMs, concurrency, restart: argv.restart, deleteBarePods: argv.deleteBarePods, output: format,
-      start: { install: start.install, inputs: start.inputs, cluster: start.cluster }, runId, resume, emit: (l) => process.stdout.write(l + '\n'), signal,
-    })));
+    const abort = new AbortController();
+    let held: HeldRun | undefined;
+    let result: RunResult;
+    try {
+      result = await withChildKubeconfig(deps, plan, () => runPlan(deps, plan, {
+        backupDir, timeoutMs, concurrency, restart: argv.restart, deleteBarePods: argv.deleteBarePods, ...list,
+        start: { install: start.install, inputs: start.inputs, cluster: start.cluster }, runId, resume, signal: abort.signal,
+        before: [
+          { id: 'confirm', title: 'Confirmation', skip: argv.yes ? '--yes given' : undefined, run: async () => 'confirmed at the prompt' },
+          {
+            id: 'lease', title: `Lease of mesh namespace ${plan.namespace}`,
+            run: async () => {
+              held = await holdLease(deps, {
+                meshNamespace: plan.namespace, operation: 'upgrade', runId, resumeRunId: resume?.runId, backupDir, breakLock: argv.breakLock,
+                firstSignal: `Interrupted: stopping after the current step. Continue later with:\n  ${resumeCommand(backupDir)}\n(Ctrl-C again to stop at once.)`,
+                secondSignal: `Stopping now. Continue with:\n  ${resumeCommand(backupDir)}`,
+              }, abort);
+              return held.describe;
+            },
+          },
+        ],
+      }));
+    } finally {
+      await held?.release();
+    }
     if (format === 'text') process.stdout.write(summary(plan, result, backupDir));
     if (result.unresolved.length) {
       throw new NotConvergedError(`the upgrade finished, but ${result.unresolved.reduce((n, u) => n + u.items.length, 0)} item(s) are not converged (listed above)`,

@@ -24,7 +24,7 @@ export async function installedNow(deps: Deps, meshNamespace: string, release: s
  * killed run, the helm or nginx-meshctl process it started may still be running, and a second
  * helm command on the same release would fail or race it. Gives up with the release named.
  */
-export async function waitForHelmIdle(deps: Deps, namespace: string, release: string | undefined, timeoutMs: number, progress: (m: string) => void): Promise<void> {
+export async function waitForHelmIdle(deps: Deps, namespace: string, release: string | undefined, timeoutMs: number, progress: (m: string) => void, signal?: AbortSignal): Promise<void> {
   const deadline = deps.clock.now() + timeoutMs;
   for (;;) {
     const releases = await findMeshReleases(deps, namespace, []).catch(() => []);
@@ -35,7 +35,7 @@ export async function waitForHelmIdle(deps: Deps, namespace: string, release: st
       throw new StepError('helm-busy', `Helm release ${what} for longer than the timeout`, `If no helm or nginx-meshctl process is still running, repair the release (helm rollback, or helm uninstall for an uninstalling one), then resume.`);
     }
     progress(`waiting: Helm release ${what} (a helm process of an interrupted run may still be working)`);
-    await deps.clock.sleep(2000);
+    await deps.clock.sleep(2000, signal);
   }
 }
 
@@ -43,7 +43,7 @@ export async function waitForHelmIdle(deps: Deps, namespace: string, release: st
  * Waits until the mesh namespace is not Terminating: `nginx-meshctl remove` deletes it and returns
  * before the deletion finishes, and a deploy into a terminating namespace is refused.
  */
-export async function waitForNamespaceSettled(deps: Deps, namespace: string, timeoutMs: number, progress: (m: string) => void): Promise<void> {
+export async function waitForNamespaceSettled(deps: Deps, namespace: string, timeoutMs: number, progress: (m: string) => void, signal?: AbortSignal): Promise<void> {
   const deadline = deps.clock.now() + timeoutMs;
   for (;;) {
     let phase: string | undefined;
@@ -56,6 +56,6 @@ export async function waitForNamespaceSettled(deps: Deps, namespace: string, tim
     if (phase !== 'Terminating') return;
     if (deps.clock.now() > deadline) throw new StepError('deploy', `namespace ${namespace} is still terminating after ${Math.round(timeoutMs / 1000)}s`, `Check what holds it (kubectl get namespace ${namespace} -o yaml: finalizers, conditions), then resume.`);
     progress(`waiting for namespace ${namespace} to finish terminating`);
-    await deps.clock.sleep(1000);
+    await deps.clock.sleep(1000, signal);
   }
 }

@@ -15,7 +15,7 @@ import { KubeApiError } from '../kube/client.ts';
  * starting as soon as one is done. A workload deleted meanwhile is reported and skipped; any other
  * API error stops the step (no further workload is started).
  */
-export async function reinjectWorkloads(deps: Deps, workloads: readonly WorkloadRef[], opts: { timeoutMs: number; concurrency: number; progress: (m: string) => void }): Promise<{ restarted: string[]; unresolved: string[] }> {
+export async function reinjectWorkloads(deps: Deps, workloads: readonly WorkloadRef[], opts: { timeoutMs: number; concurrency: number; progress: (m: string) => void; signal?: AbortSignal }): Promise<{ restarted: string[]; unresolved: string[] }> {
   const restarted: string[] = [];
   const unresolved: string[] = [];
   const rolling = workloads.filter((w) => isRollingKind(w.kind));
@@ -24,9 +24,13 @@ export async function reinjectWorkloads(deps: Deps, workloads: readonly Workload
   }
   // The same shared list+watch per kind and namespace as `restart` waits on.
   const watcher = createRolloutWatcher(deps);
+  // Ctrl-C: no further workload starts, and the waits in flight end (the watcher closes).
+  const onAbort = () => watcher.close();
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     await mapLimit(rolling, opts.concurrency, async (w) => {
       const name = `${w.kind} ${w.namespace}/${w.name}`;
+      if (opts.signal?.aborted) { unresolved.push(`${name}: interrupted before it was re-rolled`); return; }
       try {
         const r = await rolloutRestart(deps, watcher, w, { timeoutMs: opts.timeoutMs, onMessage: (m) => opts.progress(`${name}: ${m}`) });
         if (r.state === 'done') restarted.push(name);
@@ -37,6 +41,7 @@ export async function reinjectWorkloads(deps: Deps, workloads: readonly Workload
       }
     });
   } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
     watcher.close();
   }
   return { restarted, unresolved };

@@ -1,4 +1,5 @@
 import { Listr, type ListrTask } from 'listr2';
+import { eventEmitter, listOptions, runGates, type Gate } from './gates.ts';
 import type { Deps } from '../deps.ts';
 import type { Install, Plan, PlanOptions, Step } from './types.ts';
 import { appendJournal, journalSchemaVersion, type ClusterIdentity, type JournalState } from './journal.ts';
@@ -25,6 +26,8 @@ export interface RunOptions {
   /** Emits a JSON event line (json output) — stdout in the CLI. */
   emit: (line: string) => void;
   signal: AbortSignal;
+  /** Tasks shown before the steps (confirmation, the Lease); the journal is written once they pass. */
+  before?: readonly Gate[];
 }
 
 export interface RunResult {
@@ -43,7 +46,7 @@ export function resumeCommand(dir: string): string {
 
 function task(deps: Deps, plan: Plan, step: Step, opts: RunOptions, runId: string, done: ReadonlySet<string>, journalData: Map<string, Record<string, unknown>>): ListrTask<Ctx> {
   const hop = plan.hops.find((h) => h.steps.includes(step))!;
-  const event = (e: Record<string, unknown>) => { if (opts.output === 'json') opts.emit(JSON.stringify({ at: new Date(deps.clock.now()).toISOString(), step: step.id, ...e })); };
+  const event = eventEmitter(deps, opts, step.id);
   return {
     title: `[${step.id}] ${step.title}`,
     skip: () => (done.has(step.id) ? 'done before (journal)' : false),
@@ -64,6 +67,8 @@ function task(deps: Deps, plan: Plan, step: Step, opts: RunOptions, runId: strin
         if (out.skipped) t.title = `[${step.id}] ${step.title} (${out.skipped})`;
       } catch (err) {
         event({ event: 'failed', error: scrub((err as Error).message) });
+        // Helpers deep in a step name what they waited for ("helm-busy", "deploy"); the user needs the plan's step id.
+        if (err instanceof StepError) throw new StepError(step.id, err.message.replace(/^step "[^"]*" failed: /, ''), err.hint);
         throw err instanceof ToolError ? err : new StepError(step.id, (err as Error).message);
       }
     },
@@ -78,6 +83,7 @@ function task(deps: Deps, plan: Plan, step: Step, opts: RunOptions, runId: strin
 export async function runPlan(deps: Deps, plan: Plan, opts: RunOptions): Promise<RunResult> {
   const runId = opts.runId;
   const now = () => new Date(deps.clock.now()).toISOString();
+  await runGates(deps, opts.before ?? [], opts);
   if (opts.resume) {
     await appendJournal(deps.fs, opts.backupDir, { type: 'resume', runId, at: now(), previousRunId: opts.resume.runId });
   } else {
@@ -87,20 +93,16 @@ export async function runPlan(deps: Deps, plan: Plan, opts: RunOptions): Promise
   const steps = plan.hops.flatMap((h) => h.steps);
   const result: RunResult = { runId, unresolved: [], stepsRun: [], stepsSkipped: steps.filter((s) => done.has(s.id)).map((s) => s.id) };
   const journalData = new Map(opts.resume?.data ?? []);
-  const list = new Listr<Ctx>(steps.map((s) => task(deps, plan, s, opts, runId, done, journalData)), {
-    concurrent: false,
-    exitOnError: true,
-    registerSignalListeners: false,
-    renderer: 'default',
-    rendererOptions: { collapseSubtasks: false, showErrorMessage: false },
-    fallbackRenderer: 'simple',
-    fallbackRendererCondition: () => !process.stdout.isTTY,
-    silentRendererCondition: () => opts.output === 'json',
-  });
+  let running: Step | undefined;
+  const list = new Listr<Ctx>(steps.map((s) => {
+    const t = task(deps, plan, s, opts, runId, done, journalData);
+    return { ...t, task: (c, l) => { running = s; return t.task(c, l); } };
+  }), listOptions(opts));
   try {
     await list.run({ result });
   } catch (err) {
-    const e = err instanceof StepError ? err : new StepError('run', (err as Error).message);
+    // Every error names a step of the plan (the one that was running), never an internal name.
+    const e = err instanceof StepError ? err : new StepError(running?.id ?? steps[0]?.id ?? 'hop1', (err as Error).message);
     const lastDone = [...steps].reverse().find((s) => done.has(s.id) || result.stepsRun.includes(s.id));
     const state = `Cluster state: ${clusterStateAfter(lastDone?.kind)}${lastDone ? ` (last finished step: ${lastDone.id})` : ''}`;
     throw new StepError(e.step, e.message.replace(/^step "[^"]*" failed: /, ''), `${e.hint ? e.hint + '\n' : ''}${state}\nEverything up to the failed step is done and journaled in ${opts.backupDir}. Fix the cause, then continue with:\n  ${resumeCommand(opts.backupDir)}`);

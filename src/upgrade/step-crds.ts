@@ -27,7 +27,7 @@ export function crdsInYaml(text: string): KubeObject[] {
  * Applies CRDs server-side (as `kubectl apply --server-side --force-conflicts` would), because
  * Helm never upgrades the CRDs in a chart's crds/ folder. Waits until each is Established.
  */
-export async function applyCrdsFromYaml(deps: Deps, text: string, timeoutMs: number): Promise<string[]> {
+export async function applyCrdsFromYaml(deps: Deps, text: string, timeoutMs: number, signal?: AbortSignal): Promise<string[]> {
   const crds = crdsInYaml(text);
   if (crds.length === 0) throw new StepError('apply-crds', 'the chart has no CRDs (helm show crds printed none)', 'Check --chart: it must be the nginx-service-mesh chart.');
   for (const crd of crds) {
@@ -39,14 +39,14 @@ export async function applyCrdsFromYaml(deps: Deps, text: string, timeoutMs: num
       const live = await deps.kube.request<KubeObject & { status?: { conditions?: { type: string; status: string }[] } }>({ path: objectPath(core.crds, crd.metadata!.name!) });
       if (live.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) break;
       if (deps.clock.now() > deadline) throw new StepError('apply-crds', `CRD ${crd.metadata!.name} is not Established after ${Math.round(timeoutMs / 1000)}s`);
-      await deps.clock.sleep(250);
+      await deps.clock.sleep(250, signal);
     }
   }
   return crds.map((c) => c.metadata!.name!);
 }
 
 /** Deletes the mesh CRDs (their objects go with them: they are in the backup) and waits until they are gone. */
-export async function deleteMeshCrds(deps: Deps, labelSelector: string, timeoutMs: number): Promise<string[]> {
+export async function deleteMeshCrds(deps: Deps, labelSelector: string, timeoutMs: number, signal?: AbortSignal): Promise<string[]> {
   const crds = await listAll(deps.kube, collectionPath(core.crds), { labelSelector });
   const names = crds.map((c) => c.metadata!.name!);
   for (const name of names) {
@@ -59,7 +59,7 @@ export async function deleteMeshCrds(deps: Deps, labelSelector: string, timeoutM
   const deadline = deps.clock.now() + timeoutMs;
   while ((await listAll(deps.kube, collectionPath(core.crds), { labelSelector })).length > 0) {
     if (deps.clock.now() > deadline) throw new StepError('delete-crds', `mesh CRDs still present after ${Math.round(timeoutMs / 1000)}s (objects with finalizers?)`);
-    await deps.clock.sleep(250);
+    await deps.clock.sleep(250, signal);
   }
   return names;
 }

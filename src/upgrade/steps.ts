@@ -111,19 +111,19 @@ const executors: { [K in StepKind]: Executor<StepOf<K>> } = {
     const cmd = ctx.step.commands[0]!;
     const res = await ctx.deps.exec.run(cmd);
     if (res.exitCode !== 0) throw new StepError(ctx.step.id, `${formatCommand(cmd)} exited ${res.exitCode}: ${res.stderr}`);
-    const names = await applyCrdsFromYaml(ctx.deps, res.stdout, ctx.timeoutMs);
+    const names = await applyCrdsFromYaml(ctx.deps, res.stdout, ctx.timeoutMs, ctx.signal);
     ctx.progress(`applied ${names.length} CRDs`);
     return { data: { crds: names } };
   },
   async upgrade(ctx) {
-    await waitForHelmIdle(ctx.deps, ctx.plan.namespace, ctx.plan.release, ctx.timeoutMs, ctx.progress);
+    await waitForHelmIdle(ctx.deps, ctx.plan.namespace, ctx.plan.release, ctx.timeoutMs, ctx.progress, ctx.signal);
     const now = await installedNow(ctx.deps, ctx.plan.namespace, ctx.plan.release);
     if (now?.version === ctx.hop.to && now.releaseStatus === 'deployed') return { skipped: `already on ${ctx.hop.to}` };
     await runCommands(ctx);
     return {};
   },
   async remove(ctx) {
-    await waitForHelmIdle(ctx.deps, ctx.plan.namespace, ctx.plan.release, ctx.timeoutMs, ctx.progress);
+    await waitForHelmIdle(ctx.deps, ctx.plan.namespace, ctx.plan.release, ctx.timeoutMs, ctx.progress, ctx.signal);
     const now = await installedNow(ctx.deps, ctx.plan.namespace, ctx.plan.release);
     // Real nginx-meshctl remove skips deleting the CRDs and the namespace when its uninstall reported
     // an error (a failed hook), and a killed run may stop between the two: finish that cleanup here.
@@ -150,13 +150,14 @@ const executors: { [K in StepKind]: Executor<StepOf<K>> } = {
     return cleaned ? { data: { cleaned } } : {};
   },
   async 'delete-crds'(ctx) {
-    const names = await deleteMeshCrds(ctx.deps, ctx.step.params.labelSelector, ctx.timeoutMs);
+    const names = await deleteMeshCrds(ctx.deps, ctx.step.params.labelSelector, ctx.timeoutMs, ctx.signal);
     ctx.progress(`deleted ${names.length} CRDs`);
     return { data: { crds: names } };
   },
   async 'restart-unmeshed'(ctx) {
-    const r = await restartWorkloads(ctx.deps, { targetVersion: '(none: mesh removed)', mode: 'all', concurrency: ctx.concurrency, timeoutMs: ctx.timeoutMs, deleteBarePods: ctx.deleteBarePods,
+    const r = await restartWorkloads(ctx.deps, { targetVersion: '(none: mesh removed)', mode: 'all', concurrency: ctx.concurrency, timeoutMs: ctx.timeoutMs, deleteBarePods: ctx.deleteBarePods, signal: ctx.signal,
       onProgress: (pr) => ctx.progress(`${pr.kind}/${pr.namespace}/${pr.name}: ${pr.message}`) });
+    if (r.interrupted) throw new StepError(ctx.step.id, `interrupted: ${r.notStarted.length} workload(s) not re-rolled yet`);
     return { data: { restarted: r.restarted.length }, unresolved: leftBehind(r) };
   },
   async 'wait-sentinel'(ctx) {
@@ -164,8 +165,8 @@ const executors: { [K in StepKind]: Executor<StepOf<K>> } = {
     return { data: r, skipped: r.existed ? undefined : 'no csi-driver-sentinel Job: none was created at removal, or it has already finished' };
   },
   async deploy(ctx) {
-    await waitForNamespaceSettled(ctx.deps, ctx.plan.namespace, ctx.timeoutMs, ctx.progress);
-    await waitForHelmIdle(ctx.deps, ctx.plan.namespace, ctx.plan.release, ctx.timeoutMs, ctx.progress);
+    await waitForNamespaceSettled(ctx.deps, ctx.plan.namespace, ctx.timeoutMs, ctx.progress, ctx.signal);
+    await waitForHelmIdle(ctx.deps, ctx.plan.namespace, ctx.plan.release, ctx.timeoutMs, ctx.progress, ctx.signal);
     const now = await installedNow(ctx.deps, ctx.plan.namespace, ctx.plan.release);
     let redeployed: string | undefined;
     if (now?.version === ctx.hop.to) {
@@ -177,7 +178,7 @@ const executors: { [K in StepKind]: Executor<StepOf<K>> } = {
       ctx.progress(`an earlier deploy of NSM ${ctx.hop.to} failed (${verdict.why}): removing the half-installed release, then deploying again`);
       await runCommands(ctx, [undo]);
       if (ctx.hop.method === 'meshctl') await finishRemoval(ctx.deps, { namespace: ctx.plan.namespace, keepNamespace: ctx.plan.environment === 'openshift' });
-      await waitForNamespaceSettled(ctx.deps, ctx.plan.namespace, ctx.timeoutMs, ctx.progress);
+      await waitForNamespaceSettled(ctx.deps, ctx.plan.namespace, ctx.timeoutMs, ctx.progress, ctx.signal);
     }
     // Real nginx-meshctl deploy refuses while any trace of a mesh exists (any namespace): wait, showing what is left.
     // CRDs that no release owns and nobody is deleting (a remove or deploy killed half-way) would never go: delete them.
@@ -208,7 +209,7 @@ const executors: { [K in StepKind]: Executor<StepOf<K>> } = {
     const unmeshed = ctx.hop.steps.some((s) => s.kind === 'restart-unmeshed');
     if (unmeshed) {
       // Every injected workload was re-rolled without the mesh: bring back the ones recorded at backup.
-      const r = await reinjectWorkloads(ctx.deps, injectedAtBackup(ctx), { timeoutMs: ctx.timeoutMs, concurrency: ctx.concurrency, progress: ctx.progress });
+      const r = await reinjectWorkloads(ctx.deps, injectedAtBackup(ctx), { timeoutMs: ctx.timeoutMs, concurrency: ctx.concurrency, progress: ctx.progress, signal: ctx.signal });
       ctx.progress(`re-rolled ${r.restarted.length} workloads back into the mesh`);
       if (r.unresolved.length) return { data: { reinjected: r.restarted.length }, unresolved: r.unresolved };
     }

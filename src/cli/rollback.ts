@@ -11,11 +11,14 @@ import type { RunResult } from '../upgrade/run.ts';
 import type { Install } from '../upgrade/types.ts';
 import { rollbackResumeCommand, runRollback } from '../rollback/run.ts';
 import { rollbackDir, type RollbackPlan } from '../rollback/types.ts';
+import { readRollbackJournal } from '../rollback/journal.ts';
 import { createDeps } from './context.ts';
 import { outputFormat, parseConcurrency, parseDuration, withRunOptions, type Declared, type GlobalArgv, type GlobalFlags } from './options.ts';
 import { formatRollbackPlan } from './rollback-format.ts';
 import { startRollbackFresh, startRollbackResume, type RollbackStart } from './rollback-start.ts';
-import { underLease } from './under-lease.ts';
+import { holdLease, type HeldRun } from './under-lease.ts';
+import { runGates, type Gate, type ListOutput } from '../upgrade/gates.ts';
+import type { RollbackArgs } from '../rollback/inputs.ts';
 
 const rollbackOptions = (y: GlobalArgv) =>
   withRunOptions(y)
@@ -67,12 +70,12 @@ export interface RollbackRunArgs {
   failedStep?: string | undefined;
 }
 
-/** Runs a started rollback (no lease taken here: the caller holds it). */
-export function runStartedRollback(deps: Deps, start: RollbackStart, a: RollbackRunArgs, runId: string, signal: AbortSignal): Promise<RunResult> {
+/** Runs a started rollback; `before` are the gates (confirmation, Lease) shown first, none when the caller holds the Lease. */
+export function runStartedRollback(deps: Deps, start: RollbackStart, a: RollbackRunArgs, runId: string, signal: AbortSignal, before: readonly Gate[] = []): Promise<RunResult> {
   return withChildKubeconfig(deps, start.plan, () => runRollback(deps, start.plan, {
     timeoutMs: a.timeoutMs, concurrency: a.concurrency, restart: a.restart, deleteBarePods: a.deleteBarePods, output: a.format,
     start: { options: start.options, live: start.live, cluster: start.cluster, ...(a.failedStep ? { failedStep: a.failedStep } : {}) }, runId, resume: start.resume,
-    emit: (l) => process.stdout.write(l + '\n'), signal,
+    emit: (l) => process.stdout.write(l + '\n'), signal, before,
   }));
 }
 
@@ -85,6 +88,75 @@ export function rollbackSummary(plan: RollbackPlan, r: RunResult): string {
   return lines.join('\n') + '\n';
 }
 
+/** The preflight of a started rollback, as the first task of the list. */
+export function rollbackPreflight(deps: Deps, start: RollbackStart, list: ListOutput): Promise<void> {
+  // A rollback of a failed or killed run starts from a broken mesh: the control-plane and release
+  // checks (and the binaries' dry runs) describe what the rollback repairs, so only a rollback of a
+  // finished run makes them.
+  const broken = Boolean(start.resume) || !start.run.finished;
+  return runGates(deps, [{
+    id: 'preflight',
+    title: broken ? 'Preflight (the mesh is half-way: control plane, release and dry-run checks are left to the steps)' : 'Preflight: API, permissions, binaries and their flags, charts, release, control plane, cluster',
+    run: async () => {
+      await withChildKubeconfig(deps, start.plan, async () => assertPreflight(deps, { plan: start.plan, install: await liveInstall(deps, start), backupDir: rollbackDir(start.plan.rollback.source), resume: broken }));
+      return 'passed';
+    },
+  }], list);
+}
+
+export interface RollbackFlowArgs extends RollbackArgs, RollbackRunArgs {
+  resume: boolean;
+  dryRun: boolean;
+  yes: boolean;
+  breakLock: boolean;
+}
+
+/** The rollback command: start (fresh or resumed), losses, preflight, confirmation, Lease, run. Also what `--resume DIR` of an upgrade that is being rolled back runs. */
+export async function rollbackFlow(deps: Deps, a: RollbackFlowArgs): Promise<void> {
+  const start = a.resume ? await startRollbackResume(deps, a) : await startRollbackFresh(deps, a);
+  if (!start) return;
+  const { plan } = start;
+  const from = plan.rollback.source;
+  if (a.dryRun) {
+    process.stdout.write(formatRollbackPlan(plan, a.format));
+    assertNoLoss(plan);
+    deps.log.info('Dry run: nothing was changed.');
+    return;
+  }
+  if (a.format === 'text') process.stderr.write(formatRollbackPlan(plan, 'text'));
+  assertNoLoss(plan);
+  const list = { output: a.format, emit: (l: string) => process.stdout.write(l + '\n') };
+  await rollbackPreflight(deps, start, list);
+  await confirm(plan, a.yes, Boolean(start.resume));
+  const runId = randomUUID().slice(0, 8);
+  const abort = new AbortController();
+  let held: HeldRun | undefined;
+  let result: RunResult;
+  try {
+    result = await runStartedRollback(deps, start, a, runId, abort.signal, [
+      { id: 'confirm', title: 'Confirmation', skip: a.yes ? '--yes given' : undefined, run: async () => 'confirmed at the prompt' },
+      {
+        id: 'lease', title: `Lease of mesh namespace ${plan.namespace}`,
+        run: async () => {
+          held = await holdLease(deps, {
+            meshNamespace: plan.namespace, operation: 'rollback', runId, resumeRunId: start.resume?.runId ?? start.run.runId, backupDir: from, breakLock: a.breakLock,
+            firstSignal: `Interrupted: stopping after the current step. Continue the rollback later with:\n  ${rollbackResumeCommand(from)}\n(Ctrl-C again to stop at once.)`,
+            secondSignal: `Stopping now. Continue the rollback with:\n  ${rollbackResumeCommand(from)}`,
+          }, abort);
+          return held.describe;
+        },
+      },
+    ]);
+  } finally {
+    await held?.release();
+  }
+  if (a.format === 'text') process.stdout.write(rollbackSummary(plan, result));
+  if (result.unresolved.length) {
+    throw new NotConvergedError(`the rollback finished, but ${result.unresolved.reduce((n, u) => n + u.items.length, 0)} item(s) are not as before the upgrade (listed above)`,
+      'Fix them, then check with `kubectl nsm-upgrade status`; re-roll with `kubectl nsm-upgrade restart`.');
+  }
+}
+
 export const rollbackCommand: CommandModule<GlobalFlags, Declared<typeof rollbackOptions>> = {
   command: 'rollback',
   describe: 'Return the mesh to the version before the last hop of an upgrade run (--all-hops: before the run), with its settings, CRDs, resources and sidecars',
@@ -94,36 +166,28 @@ export const rollbackCommand: CommandModule<GlobalFlags, Declared<typeof rollbac
     const format = outputFormat(argv.output, ['text', 'json'] as const, 'text');
     const timeoutMs = parseDuration(argv.timeout);
     const concurrency = parseConcurrency(argv.concurrency);
-    const from = path.resolve(argv.from);
     const deps = await createDeps(argv);
-    const args = { from, allHops: argv.allHops, force: argv.force, meshctl: argv.meshctl, meshctlCurrent: argv.meshctlCurrent, helm: argv.helm, chart: argv.chart, timeout: argv.timeout, kubeconfig: argv.kubeconfig, context: argv.context, pathEnv: process.env.PATH };
-    const start = argv.resume ? await startRollbackResume(deps, args) : await startRollbackFresh(deps, args);
-    if (!start) return;
-    const { plan } = start;
-    if (argv.dryRun) {
-      process.stdout.write(formatRollbackPlan(plan, format));
-      assertNoLoss(plan);
-      deps.log.info('Dry run: nothing was changed.');
-      return;
-    }
-    if (format === 'text') process.stderr.write(formatRollbackPlan(plan, 'text'));
-    assertNoLoss(plan);
-    // A rollback of a failed or killed run starts from a broken mesh: the control-plane and release
-    // checks (and the binaries' dry runs) describe what the rollback repairs, so only a rollback of a
-    // finished run makes them.
-    const broken = Boolean(start.resume) || !start.run.finished;
-    await withChildKubeconfig(deps, plan, async () => assertPreflight(deps, { plan, install: await liveInstall(deps, start), backupDir: rollbackDir(from), resume: broken }));
-    await confirm(plan, argv.yes, Boolean(start.resume));
-    const runId = randomUUID().slice(0, 8);
-    const result = await underLease(deps, {
-      meshNamespace: plan.namespace, operation: 'rollback', runId, resumeRunId: start.resume?.runId ?? start.run.runId, backupDir: from, breakLock: argv.breakLock,
-      firstSignal: `Interrupted: stopping after the current step. Continue the rollback later with:\n  ${rollbackResumeCommand(from)}\n(Ctrl-C again to stop at once.)`,
-      secondSignal: `Stopping now. Continue the rollback with:\n  ${rollbackResumeCommand(from)}`,
-    }, (signal) => runStartedRollback(deps, start, { timeoutMs, concurrency, restart: argv.restart, deleteBarePods: argv.deleteBarePods, format }, runId, signal));
-    if (format === 'text') process.stdout.write(rollbackSummary(plan, result));
-    if (result.unresolved.length) {
-      throw new NotConvergedError(`the rollback finished, but ${result.unresolved.reduce((n, u) => n + u.items.length, 0)} item(s) are not as before the upgrade (listed above)`,
-        'Fix them, then check with `kubectl nsm-upgrade status`; re-roll with `kubectl nsm-upgrade restart`.');
-    }
+    await rollbackFlow(deps, {
+      from: path.resolve(argv.from), allHops: argv.allHops, force: argv.force, meshctl: argv.meshctl, meshctlCurrent: argv.meshctlCurrent, helm: argv.helm, chart: argv.chart,
+      timeout: argv.timeout, kubeconfig: argv.kubeconfig, context: argv.context, pathEnv: process.env.PATH,
+      resume: argv.resume, dryRun: argv.dryRun, yes: argv.yes, breakLock: argv.breakLock,
+      timeoutMs, concurrency, restart: argv.restart, deleteBarePods: argv.deleteBarePods, format,
+    });
   },
 };
+
+/**
+ * `kubectl nsm-upgrade --resume DIR` of a run that is being rolled back: continues the rollback
+ * (true). A run that was rolled back cannot be resumed as an upgrade (exit 2); false: no rollback
+ * of that run was started, resume the upgrade.
+ */
+export async function resumeAsRollback(deps: Deps, a: Omit<RollbackFlowArgs, 'resume' | 'dryRun' | 'allHops' | 'force'> & { dryRun?: boolean | undefined }): Promise<boolean> {
+  const j = await readRollbackJournal(deps.fs, a.from);
+  if (!j) return false;
+  if (j.finished) {
+    throw new UsageError(`the run in ${a.from} was rolled back${j.failedStep ? ` after step ${j.failedStep} failed` : ''}: there is no upgrade to resume`, 'Start a new upgrade with --to VERSION and a new --backup-dir.');
+  }
+  deps.log.info(`The run in ${a.from} was being rolled back${j.failedStep ? ` after step ${j.failedStep} failed` : ''}: resuming the rollback.`);
+  await rollbackFlow(deps, { ...a, resume: true, dryRun: a.dryRun ?? false, allHops: j.options.allHops, force: j.options.force });
+  return true;
+}

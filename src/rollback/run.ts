@@ -6,6 +6,7 @@
  */
 import { Listr, type ListrTask } from 'listr2';
 import type { Deps } from '../deps.ts';
+import { eventEmitter, listOptions, runGates, type Gate } from '../upgrade/gates.ts';
 import { StepError, ToolError } from '../errors.ts';
 import { scrub } from '../secret.ts';
 import { toolVersion } from '../version.ts';
@@ -29,6 +30,8 @@ export interface RollbackRunOptions {
   resume?: RollbackJournal | undefined;
   emit: (line: string) => void;
   signal: AbortSignal;
+  /** Tasks shown before the steps (confirmation, the Lease); the journal is written once they pass. */
+  before?: readonly Gate[];
 }
 
 /** The command that continues a rollback of the run in `from`. */
@@ -40,7 +43,8 @@ type Ctx = { result: RunResult };
 
 function task(deps: Deps, plan: RollbackPlan, step: Step, opts: RollbackRunOptions, dir: string, done: ReadonlySet<string>, journalData: Map<string, Record<string, unknown>>): ListrTask<Ctx> {
   const hop = plan.hops.find((h) => h.steps.includes(step))!;
-  const event = (e: Record<string, unknown>) => { if (opts.output === 'json') opts.emit(JSON.stringify({ at: new Date(deps.clock.now()).toISOString(), step: step.id, rollback: true, ...e })); };
+  const emit = eventEmitter(deps, opts, step.id);
+  const event = (e: Record<string, unknown>) => emit({ rollback: true, ...e });
   return {
     title: `[${step.id}] ${step.title}`,
     skip: () => (done.has(step.id) ? 'done before (journal)' : false),
@@ -61,6 +65,8 @@ function task(deps: Deps, plan: RollbackPlan, step: Step, opts: RollbackRunOptio
         if (out.skipped) t.title = `[${step.id}] ${step.title} (${out.skipped})`;
       } catch (err) {
         event({ event: 'failed', error: scrub((err as Error).message) });
+        // Helpers deep in a step name what they waited for ("restore-crds", "deploy"); the user needs the plan's step id.
+        if (err instanceof StepError) throw new StepError(step.id, err.message.replace(/^step "[^"]*" failed: /, ''), err.hint);
         throw err instanceof ToolError ? err : new StepError(step.id, (err as Error).message);
       }
     },
@@ -70,6 +76,7 @@ function task(deps: Deps, plan: RollbackPlan, step: Step, opts: RollbackRunOptio
 export async function runRollback(deps: Deps, plan: RollbackPlan, opts: RollbackRunOptions): Promise<RunResult> {
   const dir = rollbackDir(plan.rollback.source);
   const now = () => new Date(deps.clock.now()).toISOString();
+  await runGates(deps, opts.before ?? [], opts);
   if (opts.resume) {
     await appendJournal(deps.fs, dir, { type: 'resume', runId: opts.runId, at: now(), previousRunId: opts.resume.runId });
   } else {
@@ -79,20 +86,15 @@ export async function runRollback(deps: Deps, plan: RollbackPlan, opts: Rollback
   const steps = plan.hops.flatMap((h) => h.steps);
   const result: RunResult = { runId: opts.runId, unresolved: [], stepsRun: [], stepsSkipped: steps.filter((s) => done.has(s.id)).map((s) => s.id) };
   const journalData = new Map(opts.resume?.data ?? []);
-  const list = new Listr<Ctx>(steps.map((s) => task(deps, plan, s, opts, dir, done, journalData)), {
-    concurrent: false,
-    exitOnError: true,
-    registerSignalListeners: false,
-    renderer: 'default',
-    rendererOptions: { collapseSubtasks: false, showErrorMessage: false },
-    fallbackRenderer: 'simple',
-    fallbackRendererCondition: () => !process.stdout.isTTY,
-    silentRendererCondition: () => opts.output === 'json',
-  });
+  let running: Step | undefined;
+  const list = new Listr<Ctx>(steps.map((s) => {
+    const t = task(deps, plan, s, opts, dir, done, journalData);
+    return { ...t, task: (c, l) => { running = s; return t.task(c, l); } };
+  }), listOptions(opts));
   try {
     await list.run({ result });
   } catch (err) {
-    const e = err instanceof StepError ? err : new StepError('rollback', (err as Error).message);
+    const e = err instanceof StepError ? err : new StepError(running?.id ?? steps[0]?.id ?? 'rollback', (err as Error).message);
     const lastDone = [...steps].reverse().find((s) => done.has(s.id) || result.stepsRun.includes(s.id));
     const state = `Cluster state: ${clusterStateAfter(lastDone?.kind)}${lastDone ? ` (last finished rollback step: ${lastDone.id})` : ''}`;
     throw new StepError(e.step, e.message.replace(/^step "[^"]*" failed: /, ''), `${e.hint ? e.hint + '\n' : ''}${state}\nEverything up to the failed step is done and journaled in ${dir}. Fix the cause, then continue the rollback with:\n  ${rollbackResumeCommand(plan.rollback.source)}`);

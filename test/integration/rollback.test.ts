@@ -4,7 +4,7 @@
  * install method it had. The meshctl scenario runs the vendor's real nginx-meshctl 1.7.0 and 2.0.0.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { expectConverged, runUpgrade, setUpMesh, type Scenario, type ScenarioOptions } from '../support/upgrade-scenario.ts';
+import { expectConverged, nonDefaultFlags, runUpgrade, setUpMesh, type Scenario, type ScenarioOptions } from '../support/upgrade-scenario.ts';
 import { expectStateBack, meshState, rollbackSteps, runRollback } from '../support/rollback-scenario.ts';
 import { missingRealMeshctl } from '../support/real-meshctl.ts';
 
@@ -50,6 +50,21 @@ describe('rollback after an upgrade', () => {
     const rb = await runRollback(current);
     expect(rb.exitCode, rb.stderr + rb.stdout).toBe(0);
     expect(rollbackSteps(current)).toEqual(['hop1.snapshot', 'hop1.remove', 'hop1.deploy', 'hop1.restore-crds', 'hop1.restore-resources', 'hop1.reroll', 'hop1.verify-rollback']);
+    await expectStateBack(current, before);
+  });
+
+  it('manual OpenShift 1.6.0 -> 1.7.0, then rollback: out of the mesh for the CSI sentinel, 1.6.0 deployed, workloads back in the mesh', async () => {
+    const o: ScenarioOptions & { to: string } = { method: 'meshctl', from: '1.6.0', to: '1.7.0', environment: 'openshift', deployFlags: nonDefaultFlags };
+    current = await setUpMesh(o);
+    const before = await meshState(current);
+    const up = await runUpgrade(current, o);
+    expect(up.exitCode, up.stderr).toBe(0);
+    await expectConverged(current, '1.7.0');
+
+    const rb = await runRollback(current);
+    expect(rb.exitCode, rb.stderr + rb.stdout).toBe(0);
+    expect(rb.stdout + rb.stderr).toMatch(/csi-driver-sentinel/);
+    expect(rollbackSteps(current)).toEqual(['hop1.snapshot', 'hop1.remove', 'hop1.restart-unmeshed', 'hop1.wait-sentinel', 'hop1.deploy', 'hop1.restore-crds', 'hop1.restore-resources', 'hop1.reroll', 'hop1.verify-rollback']);
     await expectStateBack(current, before);
   });
 });

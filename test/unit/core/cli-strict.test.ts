@@ -38,12 +38,13 @@ const runFlags = ['--timeout', '--concurrency', '--dry-run'];
 
 // Each command's own flags, as its handler reads them.
 const own: Record<string, string[]> = {
-  '': [...planFlags, ...runFlags, '--resume', '--yes', '--restart', '--break-lock', '--delete-bare-pods'],
+  '': [...planFlags, ...runFlags, '--resume', '--yes', '--restart', '--break-lock', '--delete-bare-pods', '--on-failure'],
   plan: [...planFlags, '--timeout'],
   backup: ['--dir', '--all-namespaces', '--namespace', '--release', '--concurrency'],
   restore: ['--from', '--on-conflict', '--to-version', ...runFlags],
   status: ['--namespace'],
   restart: ['--restart', '--namespace', '--delete-bare-pods', ...runFlags],
+  rollback: ['--from', '--all-hops', '--resume', '--force', '--meshctl', '--meshctl-current', '--helm', '--chart', '--yes', '--restart', '--delete-bare-pods', '--break-lock', ...runFlags],
   completion: [],
 };
 

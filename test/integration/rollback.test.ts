@@ -67,4 +67,22 @@ describe('rollback after an upgrade', () => {
     expect(rollbackSteps(current)).toEqual(['hop1.snapshot', 'hop1.remove', 'hop1.restart-unmeshed', 'hop1.wait-sentinel', 'hop1.deploy', 'hop1.restore-crds', 'hop1.restore-resources', 'hop1.reroll', 'hop1.verify-rollback']);
     await expectStateBack(current, before);
   });
+
+  it('two hops 1.6.0 -> 1.7.0 -> 2.0.0, then rollback --all-hops: straight back to 1.6.0 from the first hop\'s backup', async () => {
+    const o: ScenarioOptions & { to: string } = { method: 'meshctl', from: '1.6.0', to: '2.0.0', deployFlags: nonDefaultFlags, optIn: true };
+    current = await setUpMesh(o);
+    const before = await meshState(current);
+    const up = await runUpgrade(current, o);
+    expect(up.exitCode, up.stderr).toBe(0);
+    await expectConverged(current, '2.0.0');
+
+    const dry = await runRollback(current, ['--dry-run']);
+    expect(dry.exitCode, dry.stderr).toBe(0);
+    expect(dry.stdout).toMatch(/2\.0\.0 -> 1\.7\.0, back to before hop 2/);
+    const rb = await runRollback(current, ['--all-hops']);
+    expect(rb.exitCode, rb.stderr + rb.stdout).toBe(0);
+    expect(rollbackSteps(current)).toEqual(['hop1.snapshot', 'hop1.remove', 'hop1.deploy', 'hop1.restore-crds', 'hop1.restore-resources', 'hop1.reroll', 'hop1.verify-rollback']);
+    await expectStateBack(current, before);
+  });
 });
+

@@ -13,7 +13,7 @@ import { deploySettings } from '../controlplane/deploy-flags.ts';
 import { meshConfigPaths } from '../upgrade/settings-check.ts';
 import { valueAt } from '../values.ts';
 import { jsonEqual } from '../backup/sanitize.ts';
-import { isSecret, revealDeep } from '../secret.ts';
+import { isSecret, markSecrets, revealDeep } from '../secret.ts';
 
 export interface CrdVersion { name: string; served: boolean; storage: boolean; schema?: { openAPIV3Schema?: Schema } }
 export interface CrdLike extends KubeObject { spec?: { group?: string; versions?: CrdVersion[]; [k: string]: unknown }; status?: { storedVersions?: string[]; conditions?: { type: string; status: string }[] } }
@@ -158,4 +158,15 @@ export function valueDifferences(expected: Record<string, unknown>, actual: Reco
     if (!same(e, a)) out.push(`${at}: expected ${JSON.stringify(e) ?? 'nothing'}, found ${JSON.stringify(a) ?? 'nothing'}`);
   }
   return out;
+}
+
+/**
+ * Pure: the revisions among Helm's records of a release that hold the release as backed up (same
+ * revision number, chart version and values). After an uninstall and install, revision 1 is
+ * another release: rolling back to it would not go back.
+ */
+export function restorableRevisions(records: readonly { revision: number; chart: { version: string }; config: Record<string, unknown> }[], backup: { release: { revision: number; chartVersion: string | null } | null; values: Record<string, unknown> | undefined }): number[] {
+  const b = backup.release;
+  if (!b || !backup.values) return [];
+  return records.filter((r) => r.revision === b.revision && r.chart.version === b.chartVersion && valueDifferences(backup.values!, markSecrets(r.config)).length === 0).map((r) => r.revision);
 }

@@ -24,7 +24,8 @@ import { markSecrets } from '../secret.ts';
 import { compareVersions, normalizeVersion } from '../version-compare.ts';
 import { installedNow } from '../upgrade/live-state.ts';
 import type { WorkloadRef } from '../workloads/owners.ts';
-import { crdDifferences, meshConfigChanges, valueDifferences, whyNotHeld, type CrdLike } from './compat.ts';
+import { crdDifferences, meshConfigChanges, restorableRevisions, valueDifferences, whyNotHeld, type CrdLike } from './compat.ts';
+import { decodeReleaseSecret, type HelmRelease } from '../mesh/release.ts';
 import { rollbackHopIndex } from './plan.ts';
 import type { BackupFacts, LiveFacts, ObjectList, RollbackFacts, UpgradeRun } from './types.ts';
 
@@ -63,11 +64,13 @@ export async function backupFacts(deps: Pick<Deps, 'fs'>, run: UpgradeRun & { da
   };
 }
 
-/** The revisions of `release` Helm still records in `namespace` (its release Secrets). */
-async function revisions(deps: Pick<Deps, 'kube'>, namespace: string, release: string | undefined): Promise<number[]> {
+/** The revisions of `release` Helm still records in `namespace` (its release Secrets) that hold the backed-up release. */
+async function revisions(deps: Pick<Deps, 'kube'>, namespace: string, release: string | undefined, backup: BackupFacts): Promise<number[]> {
   if (!release) return [];
   const secrets = await listAll(deps.kube, collectionPath(core.secrets, namespace), { labelSelector: `owner=helm,name=${release}` });
-  return secrets.map((s) => Number(s.metadata?.labels?.version)).filter((n) => Number.isInteger(n)).sort((a, b) => a - b);
+  const records: HelmRelease[] = [];
+  for (const s of secrets) { try { records.push(decodeReleaseSecret(s)); } catch { /* not a release record we can read: not one to roll back to */ } }
+  return restorableRevisions(records, backup);
 }
 
 /** The cluster now, against the backup. */
@@ -121,13 +124,13 @@ export async function liveFacts(deps: Deps, run: UpgradeRun, backup: BackupFacts
   return {
     version: now?.version, release: now?.release, releaseStatus: now?.releaseStatus,
     valuesMatchBackup: Boolean(now && backup.values && valueDifferences(backup.values, now.values).length === 0),
-    revisions: await revisions(deps, ns, now?.release ?? run.plan.release),
+    restorableRevisions: await revisions(deps, ns, now?.release ?? run.plan.release, backup),
     crdChanges: crdDifferences(crds, backup.crds),
     incompatible, changed: list(changed), deleted: list(deleted), created: list(created), meshConfig,
   };
 }
 
-const noLive: LiveFacts = { version: undefined, release: undefined, releaseStatus: undefined, valuesMatchBackup: false, revisions: [], crdChanges: [], incompatible: [], changed: list([]), deleted: list([]), created: list([]), meshConfig: { carried: {}, noSetting: [] } };
+const noLive: LiveFacts = { version: undefined, release: undefined, releaseStatus: undefined, valuesMatchBackup: false, restorableRevisions: [], crdChanges: [], incompatible: [], changed: list([]), deleted: list([]), created: list([]), meshConfig: { carried: {}, noSetting: [] } };
 
 /** Everything the planner needs; `run` is the upgrade's journal (readJournal). */
 export async function gatherFacts(deps: Deps, run: UpgradeRun & { data: ReadonlyMap<string, Record<string, unknown>> }, from: string, allHops: boolean): Promise<RollbackFacts> {

@@ -127,7 +127,7 @@ export function buildRollbackPlan(facts: RollbackFacts, opts: RollbackOptions): 
   } else if (!back) {
     const h = helm();
     const rev = backup.release?.revision;
-    const canRollback = live.version !== undefined && rev !== undefined && live.revisions.includes(rev) && live.crdChanges.length === 0 && carried.length === 0;
+    const canRollback = live.version !== undefined && rev !== undefined && live.restorableRevisions.includes(rev) && live.crdChanges.length === 0 && carried.length === 0;
     if (canRollback) {
       path = 'helm-rollback';
       reason = `Helm still records revision ${rev} and no CRD changed`;
@@ -135,7 +135,7 @@ export function buildRollbackPlan(facts: RollbackFacts, opts: RollbackOptions): 
     } else {
       path = 'helm-reinstall';
       strategy = 'manual';
-      const why = live.version === undefined ? 'no release is installed' : rev === undefined || !live.revisions.includes(rev) ? `Helm no longer records revision ${rev ?? '(none in the backup)'}` : live.crdChanges.length ? `the CRDs changed (${live.crdChanges[0]}${live.crdChanges.length > 1 ? ', ...' : ''}), which helm rollback does not undo` : 'MeshConfig changes are carried into the values';
+      const why = live.version === undefined ? 'no release is installed' : rev === undefined || !live.restorableRevisions.includes(rev) ? `Helm no longer records revision ${rev ?? '(none in the backup)'} as it was backed up` : live.crdChanges.length ? `the CRDs changed (${live.crdChanges[0]}${live.crdChanges.length > 1 ? ', ...' : ''}), which helm rollback does not undo` : 'MeshConfig changes are carried into the values';
       reason = `${why}: uninstall, then install the NSM ${to} chart with the backed-up values`;
       let chart: ChartRef = { ref: '' };
       const c = chartForHop(inputs as PlanOptions, to, 1);

@@ -58,8 +58,11 @@ export interface LiveFacts {
   releaseStatus: string | undefined;
   /** The release's values equal the backup's. */
   valuesMatchBackup: boolean;
-  /** The revisions of the release Helm still records. */
-  revisions: number[];
+  /**
+   * The revisions Helm still records that hold the backed-up release (its chart version and values):
+   * a number alone is not enough, an uninstall and install start the count again.
+   */
+  restorableRevisions: number[];
   /** How the mesh CRDs differ from the backup's (empty: not at all). */
   crdChanges: string[];
   /** Objects the backup does not hold that the old CRDs cannot hold, and why. */

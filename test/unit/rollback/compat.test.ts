@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { crdDifferences, meshConfigChanges, unknownFields, valueDifferences, whyNotHeld, type CrdLike, type Schema } from '../../../src/rollback/compat.ts';
+import { crdDifferences, meshConfigChanges, restorableRevisions, unknownFields, valueDifferences, whyNotHeld, type CrdLike, type Schema } from '../../../src/rollback/compat.ts';
 import { parseRollbackJournal } from '../../../src/rollback/journal.ts';
 import { rollbackCalledFor } from '../../../src/cli/rollback-on-failure.ts';
 import { Secret } from '../../../src/secret.ts';
@@ -84,5 +84,16 @@ describe('rollbackCalledFor: which failed steps --on-failure rollback rolls back
   it('every step that changes the mesh, not the backup or the namespace labels', () => {
     expect(['hop1.remove', 'hop1.deploy', 'hop2.wait-sentinel', 'hop1.restore', 'hop1.upgrade', 'hop1.apply-crds'].every(rollbackCalledFor)).toBe(true);
     expect(['hop1.backup', 'hop2.label-namespaces', 'preflight', 'run'].some(rollbackCalledFor)).toBe(false);
+  });
+});
+
+describe('restorableRevisions', () => {
+  const backup = { release: { revision: 1, chartVersion: '0.6.0' }, values: { registry: { password: new Secret('pw-12345', 'registry.password') } } };
+  it('the recorded revision when Helm still holds it as backed up; not a reused number after an uninstall and install', () => {
+    const as = (revision: number, version: string, password: string) => ({ revision, chart: { version }, config: { registry: { password } } });
+    expect(restorableRevisions([as(1, '0.6.0', 'pw-12345'), as(2, '0.7.0', 'pw-12345')], backup)).toEqual([1]);
+    expect(restorableRevisions([as(1, '0.7.0', 'pw-12345')], backup)).toEqual([]);
+    expect(restorableRevisions([as(1, '0.6.0', 'other-pw')], backup)).toEqual([]);
+    expect(restorableRevisions([as(1, '0.6.0', 'pw-12345')], { ...backup, release: null })).toEqual([]);
   });
 });

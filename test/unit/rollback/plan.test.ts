@@ -37,7 +37,7 @@ function backup(over: Partial<BackupFacts> = {}): BackupFacts {
 const none = { count: 0, sample: [] };
 function live(over: Partial<LiveFacts> = {}): LiveFacts {
   return {
-    version: '1.7.0', release: 'nginx-service-mesh', releaseStatus: 'deployed', valuesMatchBackup: false, revisions: [1, 2], crdChanges: [],
+    version: '1.7.0', release: 'nginx-service-mesh', releaseStatus: 'deployed', valuesMatchBackup: false, restorableRevisions: [1], crdChanges: [],
     incompatible: [], changed: none, deleted: none, created: none, meshConfig: { carried: {}, noSetting: [] }, ...over,
   };
 }
@@ -63,9 +63,9 @@ describe('buildRollbackPlan: the way back, by install method and what the cluste
     { name: 'meshctl, the old version back with other values', run: meshctlRun, backup: backup(), live: live({ version: '1.6.0' }), path: 'meshctl-redeploy', kinds: ['snapshot', 'remove', 'deploy', ...tail] },
     { name: 'helm, revision recorded and no CRD changed', run: helmRun, backup: helmBackup, live: live({ release: 'nsm' }), path: 'helm-rollback', kinds: ['snapshot', 'helm-rollback', ...tail] },
     { name: 'helm, a CRD changed', run: helmRun, backup: helmBackup, live: live({ release: 'nsm', crdChanges: ['CRD meshconfigs.nsm.nginx.com was added since the backup'] }), path: 'helm-reinstall', kinds: ['snapshot', 'remove', 'delete-crds', 'deploy', ...tail] },
-    { name: 'helm, the revision no longer in the history', run: helmRun, backup: helmBackup, live: live({ release: 'nsm', revisions: [5, 6] }), path: 'helm-reinstall', kinds: ['snapshot', 'remove', 'delete-crds', 'deploy', ...tail] },
+    { name: 'helm, the backed-up revision no longer in the history (or its number reused by a reinstall)', run: helmRun, backup: helmBackup, live: live({ release: 'nsm', restorableRevisions: [] }), path: 'helm-reinstall', kinds: ['snapshot', 'remove', 'delete-crds', 'deploy', ...tail] },
     { name: 'helm, MeshConfig changes to carry', run: helmRun, backup: helmBackup, live: live({ release: 'nsm', meshConfig: { carried: { accessControlMode: 'deny' }, noSetting: [] } }), path: 'helm-reinstall', kinds: ['snapshot', 'remove', 'delete-crds', 'deploy', ...tail] },
-    { name: 'helm, no release installed', run: helmRun, backup: helmBackup, live: live({ version: undefined, release: undefined, releaseStatus: undefined, revisions: [] }), path: 'helm-reinstall', kinds: ['snapshot', 'delete-crds', 'deploy', ...tail] },
+    { name: 'helm, no release installed', run: helmRun, backup: helmBackup, live: live({ version: undefined, release: undefined, releaseStatus: undefined, restorableRevisions: [] }), path: 'helm-reinstall', kinds: ['snapshot', 'delete-crds', 'deploy', ...tail] },
   ];
   for (const t of table) {
     it(t.name, () => {

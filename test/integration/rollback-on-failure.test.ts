@@ -79,4 +79,26 @@ describe('--on-failure rollback', () => {
     expect(rollbackSteps(current!)).toEqual(['hop1.snapshot', 'hop1.remove', 'hop1.deploy', 'hop1.restore-crds', 'hop1.restore-resources', 'hop1.reroll', 'hop1.verify-rollback']);
     await expectStateBack(current!, before);
   });
+
+  it('a failed in-place helm upgrade (it upgraded, then exited 1): rolled back with helm rollback, exit 1 naming the step', async () => {
+    const h: ScenarioOptions & { to: string } = { method: 'helm', from: '1.6.0', to: '1.7.0', helm: 'HELM3', helmSet: { accessControlMode: 'deny' } };
+    current = await setUpMesh(h);
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nsm-on-failure-'));
+    const helm = path.join(tmp, 'helm');
+    fs.writeFileSync(helm, [
+      '#!/bin/sh',
+      `real='${clusterEnv().HELM3}'`,
+      'case "$1" in upgrade) "$real" "$@" >/dev/null || exit $?; echo "Error: UPGRADE FAILED: timed out waiting for the condition" >&2; exit 1;; esac',
+      'exec "$real" "$@"', '',
+    ].join('\n'), { mode: 0o755 });
+    const before = await meshState(current);
+    const args = toolArgs(current, h, ['--on-failure', 'rollback']).map((a) => (a === clusterEnv().HELM3 ? helm : a));
+    const r = await runTool(args, { env: { NSM_CHARTS_DIR: chartsDir } });
+    expect(r.exitCode, r.stderr + r.stdout).toBe(1);
+    expect(r.stderr).toMatch(/step "hop1\.upgrade" failed/);
+    expect(r.stderr).toMatch(/Rolled back \(--on-failure rollback\): NSM 1\.6\.0 runs again/);
+    expect(rollbackSteps(current!)).toEqual(['hop1.snapshot', 'hop1.helm-rollback', 'hop1.restore-crds', 'hop1.restore-resources', 'hop1.reroll', 'hop1.verify-rollback']);
+    await expectStateBack(current!, before);
+  });
 });
+

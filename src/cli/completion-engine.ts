@@ -16,20 +16,20 @@ export const directive = {
 } as const;
 
 /**
- * Flags whose value is a path: complete file names for them rather than offering commands.
+ * Flags whose value is a path (flag -> what path): complete file names for them rather than offering commands.
  * Every other flag value is either a choice (yargs lists the choices) or free text.
  */
-export const pathFlags: readonly { flag: string; why: string }[] = [
-  { flag: '--kubeconfig', why: 'a kubeconfig file' },
-  { flag: '--backup-dir', why: 'the directory the upgrade writes its backup to' },
-  { flag: '--resume', why: 'the backup directory of the run to resume' },
-  { flag: '--from', why: 'restore reads this backup directory' },
-  { flag: '--dir', why: 'backup writes this directory' },
-  { flag: '--meshctl', why: 'an nginx-meshctl binary or a directory of them' },
-  { flag: '--meshctl-current', why: 'the installed version\'s nginx-meshctl binary' },
-  { flag: '--helm', why: 'a helm binary' },
-  { flag: '--chart', why: 'a chart directory (or a repo reference, typed by hand)' },
-];
+export const pathFlags: Readonly<Record<string, string>> = {
+  '--kubeconfig': 'a kubeconfig file',
+  '--backup-dir': 'the directory the upgrade writes its backup to',
+  '--resume': 'the backup directory of the run to resume',
+  '--from': 'restore reads this backup directory',
+  '--dir': 'backup writes this directory',
+  '--meshctl': 'an nginx-meshctl binary or a directory of them',
+  '--meshctl-current': 'the installed version\'s nginx-meshctl binary',
+  '--helm': 'a helm binary',
+  '--chart': 'a chart directory (or a repo reference, typed by hand)',
+};
 
 export interface Candidate { value: string; description?: string }
 
@@ -112,7 +112,7 @@ export function shapeCompletion(words: readonly string[], yargsLines: readonly s
   if (current.startsWith('-')) {
     pool = parsed.filter((c) => c.value.startsWith('-'));
   } else if (takesValue(previous, shape)) {
-    if (pathFlags.some((p) => p.flag === previous)) return { candidates: [], directive: directive.default };
+    if (Object.hasOwn(pathFlags, previous)) return { candidates: [], directive: directive.default };
     pool = parsed.filter((c) => !c.value.startsWith('-') && !shape.commands.has(c.value));
   } else if (beforeAnyCommand(words.slice(0, -1), shape)) {
     pool = parsed.filter((c) => shape.commands.has(c.value));

@@ -5,7 +5,8 @@ import { detectInstall } from '../mesh/detect.ts';
 import { buildPlan } from '../upgrade/plan.ts';
 import { gatherPlanInputs } from '../upgrade/plan-inputs.ts';
 import { createDeps } from './context.ts';
-import { outputFormat, parseDuration, releaseOption, timeoutOption, type Declared, type GlobalArgv, type GlobalFlags } from './options.ts';
+import { defineCommand, withExamples } from './define.ts';
+import { parseDuration, releaseOption, timeoutOption, type GlobalArgv } from './options.ts';
 import { formatPlan } from './plan-format.ts';
 
 /**
@@ -29,31 +30,23 @@ export function withPlanOptions<T>(y: Argv<T>) {
 }
 
 const planOptions = (y: GlobalArgv) =>
-  withPlanOptions(y)
-    .option('timeout', timeoutOption)
-    .example('$0 plan --to 2.0.0 -o yaml', 'The plan of a 1.6 -> 1.7 -> 2.0 upgrade, as YAML')
-    .example('$0 plan --to 1.7.0 --meshctl ./bin', 'Plan with the nginx-meshctl binaries in ./bin (nginx-meshctl-1.7.0 or 1.7.0/nginx-meshctl)');
+  withPlanOptions(withExamples(y, [['$0 plan --to 2.0.0 -o yaml', 'The plan of a 1.6 -> 1.7 -> 2.0 upgrade, as YAML'], ['$0 plan --to 1.7.0 --meshctl ./bin', 'Plan with the nginx-meshctl binaries in ./bin (nginx-meshctl-1.7.0 or 1.7.0/nginx-meshctl)']]))
+    .option('timeout', timeoutOption);
 
-export const planCommand: CommandModule<GlobalFlags, Declared<typeof planOptions>> = {
-  command: 'plan',
-  describe: 'Print the upgrade plan (hops, strategy, steps, warnings) without changing anything',
-  builder: planOptions,
-  handler: async (argv) => {
-    const format = outputFormat(argv.output, ['text', 'json', 'yaml'] as const, 'text');
-    if (!argv.to) throw new UsageError('plan needs a target version', 'Pass --to VERSION, e.g. --to 1.7.0.');
-    parseDuration(argv.timeout);
-    const deps = await createDeps(argv);
-    const install = await detectInstall(deps, { meshNamespace: argv.meshNamespace, method: argv.method, release: argv.release });
-    const inputs = await gatherPlanInputs(deps, install, {
-      to: argv.to, strategy: argv.strategy, meshctl: argv.meshctl, meshctlCurrent: argv.meshctlCurrent, helm: argv.helm, chart: argv.chart,
-      backupDir: argv.backupDir ?? defaultBackupDir(new Date()), timeout: argv.timeout, kubeconfig: argv.kubeconfig, context: argv.context,
-      deployFlag: argv.deployFlag, labelNamespaces: argv.labelNamespaces, pathEnv: process.env.PATH,
-    });
-    const plan = buildPlan(install, inputs);
-    process.stdout.write(formatPlan(plan, format));
-    if (plan.refusals.length) {
-      throw new UsageError(`the plan is refused (${plan.refusals.length} problem${plan.refusals.length === 1 ? '' : 's'}): ${plan.refusals.map((r) => r.message).join('; ')}`,
-        plan.refusals.map((r) => `fix: ${r.fix}`).join('\n'));
-    }
-  },
-};
+export const planCommand = defineCommand('plan', 'Print the upgrade plan (hops, strategy, steps, warnings) without changing anything', planOptions, ['text', 'json', 'yaml'], async (argv, format) => {
+  if (!argv.to) throw new UsageError('plan needs a target version', 'Pass --to VERSION, e.g. --to 1.7.0.');
+  parseDuration(argv.timeout);
+  const deps = await createDeps(argv);
+  const install = await detectInstall(deps, { meshNamespace: argv.meshNamespace, method: argv.method, release: argv.release });
+  const inputs = await gatherPlanInputs(deps, install, {
+    to: argv.to, strategy: argv.strategy, meshctl: argv.meshctl, meshctlCurrent: argv.meshctlCurrent, helm: argv.helm, chart: argv.chart,
+    backupDir: argv.backupDir ?? defaultBackupDir(new Date()), timeout: argv.timeout, kubeconfig: argv.kubeconfig, context: argv.context,
+    deployFlag: argv.deployFlag, labelNamespaces: argv.labelNamespaces, pathEnv: process.env.PATH,
+  });
+  const plan = buildPlan(install, inputs);
+  process.stdout.write(formatPlan(plan, format));
+  if (plan.refusals.length) {
+    throw new UsageError(`the plan is refused (${plan.refusals.length} problem${plan.refusals.length === 1 ? '' : 's'}): ${plan.refusals.map((r) => r.message).join('; ')}`,
+      plan.refusals.map((r) => `fix: ${r.fix}`).join('\n'));
+  }
+});

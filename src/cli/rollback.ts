@@ -1,7 +1,6 @@
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import readline from 'node:readline/promises';
-import type { ArgumentsCamelCase, CommandModule } from 'yargs';
 import type { Deps } from '../deps.ts';
 import { NotConvergedError, PreflightError, UsageError } from '../errors.ts';
 import { assertPreflight } from '../upgrade/preflight.ts';
@@ -13,7 +12,8 @@ import { rollbackResumeCommand, runRollback } from '../rollback/run.ts';
 import { rollbackDir, type RollbackPlan } from '../rollback/types.ts';
 import { readRollbackJournal } from '../rollback/journal.ts';
 import { createDeps } from './context.ts';
-import { outputFormat, parseConcurrency, parseDuration, withRunOptions, type Declared, type GlobalArgv, type GlobalFlags } from './options.ts';
+import { parseConcurrency, parseDuration, withRunOptions, type GlobalArgv } from './options.ts';
+import { defineCommand, withExamples } from './define.ts';
 import { formatRollbackPlan } from './rollback-format.ts';
 import { startRollbackFresh, startRollbackResume, type RollbackStart } from './rollback-start.ts';
 import { holdLease, type HeldRun } from './under-lease.ts';
@@ -21,7 +21,11 @@ import { runGates, type Gate, type ListOutput } from '../upgrade/gates.ts';
 import type { RollbackArgs } from '../rollback/inputs.ts';
 
 const rollbackOptions = (y: GlobalArgv) =>
-  withRunOptions(y)
+  withRunOptions(withExamples(y, [
+    ['$0 rollback --from ./nsm-backup --dry-run', 'Show how the last hop of that run would be rolled back, change nothing'],
+    ['$0 rollback --from ./nsm-backup --all-hops --yes', 'Back to the version before the whole run'],
+    ['$0 rollback --from ./nsm-backup --resume', 'Continue an interrupted rollback'],
+  ]))
     .option('from', { type: 'string', demandOption: true, describe: 'The backup directory of the upgrade run to roll back (its journal and hop backups)' })
     .option('all-hops', { type: 'boolean', default: false, describe: 'Go back to the version before the whole run, not only before its last hop' })
     .option('resume', { type: 'boolean', default: false, describe: 'Continue an interrupted rollback of the run in --from' })
@@ -33,12 +37,8 @@ const rollbackOptions = (y: GlobalArgv) =>
     .option('yes', { alias: 'y', type: 'boolean', default: false, describe: 'Do not ask before the first destructive step' })
     .option('restart', { choices: ['behind', 'all', 'none'] as const, default: 'behind' as const, describe: 'Which injected workloads to re-roll onto the old sidecars' })
     .option('delete-bare-pods', { type: 'boolean', default: false, describe: 'Delete injected pods that have no controller (they are NOT re-created)' })
-    .option('break-lock', { type: 'boolean', default: false, describe: 'Take over the lease of an interrupted run that cannot be resumed' })
-    .example('$0 rollback --from ./nsm-backup --dry-run', 'Show how the last hop of that run would be rolled back, change nothing')
-    .example('$0 rollback --from ./nsm-backup --all-hops --yes', 'Back to the version before the whole run')
-    .example('$0 rollback --from ./nsm-backup --resume', 'Continue an interrupted rollback');
+    .option('break-lock', { type: 'boolean', default: false, describe: 'Take over the lease of an interrupted run that cannot be resumed' });
 
-type RollbackArgv = ArgumentsCamelCase<Declared<typeof rollbackOptions>>;
 
 /** Losses refuse the rollback (exit 3, nothing changed) unless --force passes every one of them. */
 export function assertNoLoss(plan: RollbackPlan): void {
@@ -157,24 +157,17 @@ export async function rollbackFlow(deps: Deps, a: RollbackFlowArgs): Promise<voi
   }
 }
 
-export const rollbackCommand: CommandModule<GlobalFlags, Declared<typeof rollbackOptions>> = {
-  command: 'rollback',
-  describe: 'Return the mesh to the version before the last hop of an upgrade run (--all-hops: before the run), with its settings, CRDs, resources and sidecars',
-  builder: rollbackOptions,
-  handler: async (raw) => {
-    const argv: RollbackArgv = raw;
-    const format = outputFormat(argv.output, ['text', 'json'] as const, 'text');
-    const timeoutMs = parseDuration(argv.timeout);
-    const concurrency = parseConcurrency(argv.concurrency);
-    const deps = await createDeps(argv);
-    await rollbackFlow(deps, {
-      from: path.resolve(argv.from), allHops: argv.allHops, force: argv.force, meshctl: argv.meshctl, meshctlCurrent: argv.meshctlCurrent, helm: argv.helm, chart: argv.chart,
-      timeout: argv.timeout, kubeconfig: argv.kubeconfig, context: argv.context, pathEnv: process.env.PATH,
-      resume: argv.resume, dryRun: argv.dryRun, yes: argv.yes, breakLock: argv.breakLock,
-      timeoutMs, concurrency, restart: argv.restart, deleteBarePods: argv.deleteBarePods, format,
-    });
-  },
-};
+export const rollbackCommand = defineCommand('rollback', 'Return the mesh to the version before the last hop of an upgrade run (--all-hops: before the run), with its settings, CRDs, resources and sidecars', rollbackOptions, ['text', 'json'], async (argv, format) => {
+  const timeoutMs = parseDuration(argv.timeout);
+  const concurrency = parseConcurrency(argv.concurrency);
+  const deps = await createDeps(argv);
+  await rollbackFlow(deps, {
+    from: path.resolve(argv.from), allHops: argv.allHops, force: argv.force, meshctl: argv.meshctl, meshctlCurrent: argv.meshctlCurrent, helm: argv.helm, chart: argv.chart,
+    timeout: argv.timeout, kubeconfig: argv.kubeconfig, context: argv.context, pathEnv: process.env.PATH,
+    resume: argv.resume, dryRun: argv.dryRun, yes: argv.yes, breakLock: argv.breakLock,
+    timeoutMs, concurrency, restart: argv.restart, deleteBarePods: argv.deleteBarePods, format,
+  });
+});
 
 /**
  * `kubectl nsm-upgrade --resume DIR` of a run that is being rolled back: continues the rollback

@@ -6,6 +6,7 @@
 import { catalog, resourceName } from '../mesh/catalog.ts';
 import { leaseNamespace } from './lease.ts';
 import type { Plan, StepKind } from './types.ts';
+import table from './permissions.json' with { type: 'json' };
 
 export interface Permission {
   verb: string;
@@ -33,83 +34,32 @@ const reroll: readonly Permission[] = [
   perm('delete', 'pods', '', 're-create injected pods without a rolling controller'),
 ];
 
+/** The rows of permissions.json for each step kind it lists (every kind but the catalog-built ones). */
+type DataKinds = Exclude<StepKind, 'restart-unmeshed' | 'restore' | 'restart' | 'restore-resources' | 'reroll'>;
+const data: Record<DataKinds, readonly (readonly string[])[]> = table;
+const rows = (kind: DataKinds): Permission[] => data[kind].map(([verb, resource, namespace, why]) => perm(verb!, resource!, namespace!, why!));
+
 /** Per step kind: what it does through the API or through helm/nginx-meshctl (which use our credentials). */
 export const stepPermissions: Readonly<Record<StepKind, readonly Permission[]>> = {
-  backup: [
-    perm('list', 'customresourcedefinitions.apiextensions.k8s.io', '', 'back up the mesh CRDs'),
-    ...catalog.map((k) => perm('list', resourceName(k), '', `back up every ${k.plural} in all namespaces`)),
-    perm('list', 'secrets', '$mesh', 'read the Helm release values'),
-    perm('get', 'configmaps', '$mesh', 'read the mesh configuration'),
-  ],
-  'label-namespaces': [
-    perm('patch', 'namespaces', '', 'add the 2.0 auto-inject label'),
-  ],
-  'apply-crds': [
-    perm('create', 'customresourcedefinitions.apiextensions.k8s.io', '', 'apply the target chart\'s CRDs'),
-    perm('patch', 'customresourcedefinitions.apiextensions.k8s.io', '', 'apply the target chart\'s CRDs'),
-  ],
-  upgrade: [
-    perm('update', 'deployments.apps', '$mesh', 'helm/nginx-meshctl upgrade the control plane'),
-    perm('create', 'secrets', '$mesh', 'Helm records the new release revision'),
-    perm('patch', 'customresourcedefinitions.apiextensions.k8s.io', '', 'nginx-meshctl upgrade applies the new CRDs'),
-    perm('update', 'mutatingwebhookconfigurations.admissionregistration.k8s.io', '', 'the chart owns the sidecar injector webhook'),
-    perm('update', 'clusterroles.rbac.authorization.k8s.io', '', 'the chart owns the control plane\'s cluster roles'),
-  ],
-  remove: [
-    perm('delete', 'deployments.apps', '$mesh', 'remove the control plane'),
-    perm('delete', 'secrets', '$mesh', 'Helm deletes the release records'),
-    perm('delete', 'customresourcedefinitions.apiextensions.k8s.io', '', 'nginx-meshctl remove deletes the mesh CRDs'),
-    perm('delete', 'mutatingwebhookconfigurations.admissionregistration.k8s.io', '', 'remove the sidecar injector webhook'),
-    perm('list', 'secrets', '', 'look for mesh-chart releases in every namespace before finishing a removal\'s cleanup'),
-    perm('delete', 'namespaces', '', 'finish a removal that left the mesh namespace (nginx-meshctl remove deletes it)'),
-  ],
-  'delete-crds': [
-    perm('delete', 'customresourcedefinitions.apiextensions.k8s.io', '', 'helm uninstall leaves the CRDs behind'),
-  ],
+  backup: [...rows('backup'), ...catalog.map((k) => perm('list', resourceName(k), '', `back up every ${k.plural} in all namespaces`))],
+  'label-namespaces': rows('label-namespaces'),
+  'apply-crds': rows('apply-crds'),
+  upgrade: rows('upgrade'),
+  remove: rows('remove'),
+  'delete-crds': rows('delete-crds'),
   'restart-unmeshed': reroll,
-  'wait-sentinel': [
-    perm('watch', 'jobs.batch', '$mesh', 'wait for the csi-driver-sentinel Job to be deleted'),
-    perm('list', 'pods', '', 'show which injected pods still block the sentinel'),
-  ],
-  deploy: [
-    perm('create', 'namespaces', '', 'nginx-meshctl deploy creates the mesh namespace'),
-    perm('create', 'deployments.apps', '$mesh', 'deploy the control plane'),
-    perm('create', 'customresourcedefinitions.apiextensions.k8s.io', '', 'deploy installs the mesh CRDs'),
-    perm('create', 'mutatingwebhookconfigurations.admissionregistration.k8s.io', '', 'deploy installs the sidecar injector webhook'),
-    perm('create', 'clusterroles.rbac.authorization.k8s.io', '', 'deploy installs the control plane\'s cluster roles'),
-    perm('list', 'secrets', '', 'nginx-meshctl deploy refuses while a mesh-chart release exists in any namespace: wait until none is left'),
-    perm('delete', 'customresourcedefinitions.apiextensions.k8s.io', '', 'delete mesh CRDs an interrupted removal left (deploy refuses while they exist)'),
-  ],
+  'wait-sentinel': rows('wait-sentinel'),
+  deploy: rows('deploy'),
   restore: catalog.map((k) => perm('create', resourceName(k), '', `re-create backed-up ${k.plural}`)),
   restart: reroll,
-  verify: [
-    perm('list', 'pods', '', 'check every sidecar\'s version'),
-  ],
+  verify: rows('verify'),
   // Rollback (src/rollback/).
-  snapshot: [
-    perm('list', 'customresourcedefinitions.apiextensions.k8s.io', '', 'back up the mesh CRDs before the rollback'),
-    ...catalog.map((k) => perm('list', resourceName(k), '', `back up every ${k.plural} before the rollback`)),
-    perm('list', 'secrets', '$mesh', 'read the Helm release values'),
-  ],
-  'helm-rollback': [
-    perm('update', 'deployments.apps', '$mesh', 'helm rollback puts the old control plane back'),
-    perm('create', 'secrets', '$mesh', 'Helm records the rollback as a new release revision'),
-    perm('update', 'mutatingwebhookconfigurations.admissionregistration.k8s.io', '', 'the chart owns the sidecar injector webhook'),
-    perm('update', 'clusterroles.rbac.authorization.k8s.io', '', 'the chart owns the control plane\'s cluster roles'),
-  ],
-  'restore-crds': [
-    perm('create', 'customresourcedefinitions.apiextensions.k8s.io', '', 'create the mesh CRDs as they were in the backup'),
-    perm('update', 'customresourcedefinitions.apiextensions.k8s.io', '', 'put the backed-up CRD versions back'),
-    perm('delete', 'customresourcedefinitions.apiextensions.k8s.io', '', 'delete the CRDs the upgrade added'),
-  ],
-  'restore-resources': catalog.flatMap((k) => [
-    perm('create', resourceName(k), '', `re-create backed-up ${k.plural}`),
-    perm('update', resourceName(k), '', `put ${k.plural} back exactly as backed up`),
-  ]),
-  reroll: reroll,
-  'verify-rollback': [
-    perm('list', 'pods', '', 'check every sidecar\'s version'),
-  ],
+  snapshot: [...rows('snapshot'), ...catalog.map((k) => perm('list', resourceName(k), '', `back up every ${k.plural} before the rollback`))],
+  'helm-rollback': rows('helm-rollback'),
+  'restore-crds': rows('restore-crds'),
+  'restore-resources': catalog.flatMap((k) => [perm('create', resourceName(k), '', `re-create backed-up ${k.plural}`), perm('update', resourceName(k), '', `put ${k.plural} back exactly as backed up`)]),
+  reroll,
+  'verify-rollback': rows('verify-rollback'),
 };
 
 /** What every run needs besides its steps: the Lease that keeps it the only run on the mesh. */

@@ -1,0 +1,26 @@
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { outputFormat, type Declared, type GlobalArgv, type GlobalFlags } from './options.ts';
+
+/** Adds `--help` examples, each [command line, what it does]. */
+export function withExamples<T>(y: Argv<T>, examples: readonly (readonly [string, string])[]): Argv<T> {
+  return examples.reduce((a, [line, what]) => a.example(line, what), y);
+}
+
+/**
+ * A yargs command (DESIGN.md: one module per command) whose handler gets its typed flags (derived
+ * from `options`, its own flags on top of the globals) and the -o format, checked against
+ * `formats` (the first is the default; any other -o exits 2).
+ */
+export function defineCommand<B extends (y: GlobalArgv) => Argv<object>, F extends string>(
+  command: string, describe: string, options: B, formats: readonly [F, ...F[]], run: (argv: ArgumentsCamelCase<Declared<B>>, format: F) => Promise<void>,
+): CommandModule<GlobalFlags, Declared<B>> {
+  return {
+    command,
+    describe,
+    builder: (y) => options(y) as Argv<Declared<B>>,
+    handler: (argv) => {
+      const output = (argv as { output?: unknown }).output; // a global flag: every command has it
+      return run(argv, outputFormat(typeof output === 'string' ? output : undefined, formats, formats[0]));
+    },
+  };
+}

@@ -4,16 +4,14 @@
  * `<run dir>/rollback/journal.ndjson`, the steps a resumed rollback's journal holds skipped.
  * Errors name the step and the command that continues the rollback.
  */
-import { Listr, type ListrTask } from 'listr2';
+import { Listr } from 'listr2';
 import type { Deps } from '../deps.ts';
-import { eventEmitter, listOptions, runGates, type Gate } from '../upgrade/gates.ts';
-import { StepError, ToolError } from '../errors.ts';
-import { scrub } from '../secret.ts';
+import { listOptions, runGates, type Gate } from '../upgrade/gates.ts';
+import { StepError } from '../errors.ts';
 import { toolVersion } from '../version.ts';
 import { appendJournal, type ClusterIdentity } from '../upgrade/journal.ts';
-import { executeStep, type StepContext } from '../upgrade/steps.ts';
 import { clusterStateAfter } from '../upgrade/state-notes.ts';
-import type { RunResult } from '../upgrade/run.ts';
+import { task, type Ctx, type RunResult } from '../upgrade/run.ts';
 import type { Step } from '../upgrade/types.ts';
 import { rollbackSchemaVersion, type RollbackJournal } from './journal.ts';
 import { rollbackDir, type LiveFacts, type RollbackOptions, type RollbackPlan } from './types.ts';
@@ -39,40 +37,6 @@ export function rollbackResumeCommand(from: string): string {
   return `kubectl nsm-upgrade rollback --from ${from} --resume`;
 }
 
-type Ctx = { result: RunResult };
-
-function task(deps: Deps, plan: RollbackPlan, step: Step, opts: RollbackRunOptions, dir: string, done: ReadonlySet<string>, journalData: Map<string, Record<string, unknown>>): ListrTask<Ctx> {
-  const hop = plan.hops.find((h) => h.steps.includes(step))!;
-  const emit = eventEmitter(deps, opts, step.id);
-  const event = (e: Record<string, unknown>) => emit({ rollback: true, ...e });
-  return {
-    title: `[${step.id}] ${step.title}`,
-    skip: () => (done.has(step.id) ? 'done before (journal)' : false),
-    task: async (ctx, t) => {
-      if (opts.signal.aborted) throw new StepError(step.id, 'interrupted before this step started');
-      event({ event: 'start', title: step.title });
-      const sctx: StepContext = {
-        deps, plan, hop, step, journalData, timeoutMs: opts.timeoutMs, concurrency: opts.concurrency, restart: opts.restart, deleteBarePods: opts.deleteBarePods, signal: opts.signal,
-        progress: (raw) => { const m = scrub(raw); t.output = m; event({ event: 'progress', message: m }); },
-      };
-      try {
-        const out = await executeStep(sctx);
-        if (out.unresolved?.length) ctx.result.unresolved.push({ step: step.id, items: out.unresolved });
-        if (out.data) journalData.set(step.id, out.data);
-        await appendJournal(deps.fs, dir, { type: 'step', runId: opts.runId, at: new Date(deps.clock.now()).toISOString(), step: step.id, status: 'done', ...(out.data ? { data: out.data } : {}) });
-        ctx.result.stepsRun.push(step.id);
-        event({ event: 'done', skipped: out.skipped, unresolved: out.unresolved ?? [], data: out.data });
-        if (out.skipped) t.title = `[${step.id}] ${step.title} (${out.skipped})`;
-      } catch (err) {
-        event({ event: 'failed', error: scrub((err as Error).message) });
-        // Helpers deep in a step name what they waited for ("restore-crds", "deploy"); the user needs the plan's step id.
-        if (err instanceof StepError) throw new StepError(step.id, err.message.replace(/^step "[^"]*" failed: /, ''), err.hint);
-        throw err instanceof ToolError ? err : new StepError(step.id, (err as Error).message);
-      }
-    },
-  };
-}
-
 export async function runRollback(deps: Deps, plan: RollbackPlan, opts: RollbackRunOptions): Promise<RunResult> {
   const dir = rollbackDir(plan.rollback.source);
   const now = () => new Date(deps.clock.now()).toISOString();
@@ -88,7 +52,7 @@ export async function runRollback(deps: Deps, plan: RollbackPlan, opts: Rollback
   const journalData = new Map(opts.resume?.data ?? []);
   let running: Step | undefined;
   const list = new Listr<Ctx>(steps.map((s) => {
-    const t = task(deps, plan, s, opts, dir, done, journalData);
+    const t = task(deps, plan, s, { ...opts, backupDir: dir }, opts.runId, done, journalData);
     return { ...t, task: (c, l) => { running = s; return t.task(c, l); } };
   }), listOptions(opts));
   try {

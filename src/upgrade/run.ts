@@ -37,14 +37,16 @@ export interface RunResult {
   stepsSkipped: string[];
 }
 
-type Ctx = { result: RunResult };
+export type Ctx = { result: RunResult };
 
 /** The command that continues this run. */
 export function resumeCommand(dir: string): string {
   return `kubectl nsm-upgrade --resume ${dir}`;
 }
 
-function task(deps: Deps, plan: Plan, step: Step, opts: RunOptions, runId: string, done: ReadonlySet<string>, journalData: Map<string, Record<string, unknown>>): ListrTask<Ctx> {
+/** One step as a task: run by its executor, journaled in `opts.backupDir` when done. Also the rollback's (rollback/run.ts). */
+export type StepTaskOptions = Pick<RunOptions, 'backupDir' | 'timeoutMs' | 'concurrency' | 'restart' | 'deleteBarePods' | 'output' | 'emit' | 'signal'>;
+export function task(deps: Deps, plan: Plan, step: Step, opts: StepTaskOptions, runId: string, done: ReadonlySet<string>, journalData: Map<string, Record<string, unknown>>): ListrTask<Ctx> {
   const hop = plan.hops.find((h) => h.steps.includes(step))!;
   const event = eventEmitter(deps, opts, step.id);
   return {

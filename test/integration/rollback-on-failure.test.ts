@@ -14,6 +14,7 @@ import { nonDefaultFlags, scenarioMeshctl, setUpMesh, toolArgs, type Scenario, t
 import { clusterEnv, runTool } from '../support/cluster.ts';
 import { chartsDir } from '../support/mesh-scenario.ts';
 import { runAndKillAfter } from '../support/kill-at.ts';
+import { failingMeshctlDeploy } from '../support/failing-deploy.ts';
 import { expectStateBack, meshState, rollbackSteps } from '../support/rollback-scenario.ts';
 
 let current: Scenario | undefined;
@@ -23,32 +24,13 @@ afterEach(async () => {
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-/** nginx-meshctl 1.7.0 whose deploy installs the mesh, leaves its control plane unschedulable and exits 1. */
-function failingDeploy(dir: string, namespace: string): string {
-  const bin = path.join(dir, 'nginx-meshctl-1.7.0');
-  const patch = JSON.stringify({ spec: { progressDeadlineSeconds: 1, strategy: { type: 'Recreate', rollingUpdate: null }, template: { spec: { nodeSelector: { 'nsm-upgrade-test/no-such-node': 'true' } } } } });
-  fs.writeFileSync(bin, [
-    '#!/bin/sh',
-    `real='${scenarioMeshctl('1.7.0')}'`,
-    'case " $* " in *" --help "*|*" --dry-run "*) exec "$real" "$@";; esac',
-    'case " $* " in *" deploy "*)',
-    '  "$real" "$@" || exit $?',
-    `  '${clusterEnv().KUBECTL}' -n '${namespace}' patch deployment nginx-mesh-api --type merge -p '${patch}' >/dev/null || exit 2`,
-    '  echo "Connection to NGINX Service Mesh API Server failed." >&2',
-    '  exit 1;;',
-    'esac',
-    'exec "$real" "$@"', '',
-  ].join('\n'), { mode: 0o755 });
-  return bin;
-}
-
 const o: ScenarioOptions & { to: string } = { method: 'meshctl', from: '1.6.0', to: '1.7.0', deployFlags: nonDefaultFlags };
 
 async function setUp(): Promise<{ args: string[]; env: Record<string, string> }> {
   current = await setUpMesh(o);
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nsm-on-failure-'));
   const args = toolArgs(current, o, ['--strategy', 'manual', '--on-failure', 'rollback']).filter((a) => a !== scenarioMeshctl('1.7.0'));
-  args.push('--meshctl', failingDeploy(tmp, current.meshNamespace));
+  args.push('--meshctl', failingMeshctlDeploy(tmp, current.meshNamespace, { firstOnly: false }));
   return { args, env: { NSM_CHARTS_DIR: chartsDir } };
 }
 

@@ -6,43 +6,14 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
-import { clusterEnv, repoRoot } from '../support/cluster.ts';
-import { chartsDir } from '../support/mesh-scenario.ts';
+import { filesWith, runWatchingPs } from '../support/password-watch.ts';
 import { expectConverged, runUpgrade, setUpMesh, type Scenario, type ScenarioOptions } from '../support/upgrade-scenario.ts';
 import { expectStateBack, meshState, rollbackArgs, runRollback } from '../support/rollback-scenario.ts';
 
 const password = `Pw-${Date.now().toString(36)}-rb-s3cret`;
 let current: Scenario | undefined;
 afterEach(async () => { await current?.cleanup(); current = undefined; });
-
-async function runWatchingPs(args: string[]): Promise<{ exitCode: number; all: string; psHits: string[] }> {
-  const child = execa(path.join(repoRoot, 'bin/kubectl-nsm_upgrade'), args, { reject: false, all: true, env: { ...clusterEnv(), NSM_CHARTS_DIR: chartsDir }, timeout: 900_000 });
-  const psHits = new Set<string>();
-  let done = false;
-  const sampler = (async () => {
-    while (!done) {
-      const ps = await execa('ps', ['-eo', 'args'], { reject: false });
-      for (const line of String(ps.stdout).split('\n')) if (line.includes(password)) psHits.add(line.replace(password, '<PW>'));
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  })();
-  const res = await child;
-  done = true;
-  await sampler;
-  return { exitCode: res.exitCode ?? 1, all: String(res.all), psHits: [...psHits] };
-}
-
-function filesWith(dir: string): { file: string; mode: string }[] {
-  const out: { file: string; mode: string }[] = [];
-  for (const e of fs.readdirSync(dir, { recursive: true, withFileTypes: true })) {
-    if (!e.isFile()) continue;
-    const p = path.join(e.parentPath, e.name);
-    if (fs.readFileSync(p, 'utf8').includes(password)) out.push({ file: path.relative(dir, p), mode: (fs.statSync(p).mode & 0o777).toString(8) });
-  }
-  return out.sort((a, b) => a.file.localeCompare(b.file));
-}
 
 describe('a registry password through a rollback', () => {
   it('helm reinstall: the password only in 0600 files, the old release holds it again; an edited rollback journal is refused', async () => {
@@ -54,12 +25,12 @@ describe('a registry password through a rollback', () => {
     expect(up.exitCode, up.stderr).toBe(0);
     await expectConverged(current, '1.7.0');
 
-    const r = await runWatchingPs(rollbackArgs(current, ['-v']));
+    const r = await runWatchingPs(password, rollbackArgs(current, ['-v']));
     expect(r.exitCode, r.all.slice(-3000)).toBe(0);
     expect(r.all).toMatch(/helm-reinstall|uninstall, then install the NSM 1\.6\.0 chart/);
     expect(r.all).not.toContain(password);
     expect(r.psHits).toEqual([]);
-    expect(filesWith(current.backupDir)).toEqual([
+    expect(filesWith(password, current.backupDir)).toEqual([
       { file: 'hop1/install.yaml', mode: '600' }, { file: 'hop1/values-1.7.0.yaml', mode: '600' },
       { file: 'rollback/snapshot/install.yaml', mode: '600' }, { file: 'rollback/values-1.6.0.yaml', mode: '600' },
     ]);

@@ -4,15 +4,11 @@
  * `<run dir>/rollback/journal.ndjson`, the steps a resumed rollback's journal holds skipped.
  * Errors name the step and the command that continues the rollback.
  */
-import { Listr } from 'listr2';
 import type { Deps } from '../deps.ts';
-import { listOptions, runGates, type Gate } from '../upgrade/gates.ts';
-import { StepError } from '../errors.ts';
+import type { Gate } from '../upgrade/gates.ts';
 import { toolVersion } from '../version.ts';
-import { appendJournal, type ClusterIdentity } from '../upgrade/journal.ts';
-import { clusterStateAfter } from '../upgrade/state-notes.ts';
-import { task, type Ctx, type RunResult } from '../upgrade/run.ts';
-import type { Step } from '../upgrade/types.ts';
+import type { ClusterIdentity } from '../upgrade/journal.ts';
+import { walkSteps, type RunResult } from '../upgrade/run.ts';
 import { rollbackSchemaVersion, type RollbackJournal } from './journal.ts';
 import { rollbackDir, type LiveFacts, type RollbackOptions, type RollbackPlan } from './types.ts';
 
@@ -37,32 +33,8 @@ export function rollbackResumeCommand(from: string): string {
   return `kubectl nsm-upgrade rollback --from ${from} --resume`;
 }
 
-export async function runRollback(deps: Deps, plan: RollbackPlan, opts: RollbackRunOptions): Promise<RunResult> {
+export function runRollback(deps: Deps, plan: RollbackPlan, opts: RollbackRunOptions): Promise<RunResult> {
   const dir = rollbackDir(plan.rollback.source);
-  const now = () => new Date(deps.clock.now()).toISOString();
-  await runGates(deps, opts.before ?? [], opts);
-  if (opts.resume) {
-    await appendJournal(deps.fs, dir, { type: 'resume', runId: opts.runId, at: now(), previousRunId: opts.resume.runId });
-  } else {
-    await appendJournal(deps.fs, dir, { type: 'rollback', schema: rollbackSchemaVersion, runId: opts.runId, at: now(), toolVersion, upgradeRunId: plan.rollback.upgradeRunId, ...opts.start, plan });
-  }
-  const done = opts.resume?.done ?? new Set<string>();
-  const steps = plan.hops.flatMap((h) => h.steps);
-  const result: RunResult = { runId: opts.runId, unresolved: [], stepsRun: [], stepsSkipped: steps.filter((s) => done.has(s.id)).map((s) => s.id) };
-  const journalData = new Map(opts.resume?.data ?? []);
-  let running: Step | undefined;
-  const list = new Listr<Ctx>(steps.map((s) => {
-    const t = task(deps, plan, s, { ...opts, backupDir: dir }, opts.runId, done, journalData);
-    return { ...t, task: (c, l) => { running = s; return t.task(c, l); } };
-  }), listOptions(opts));
-  try {
-    await list.run({ result });
-  } catch (err) {
-    const e = err instanceof StepError ? err : new StepError(running?.id ?? steps[0]?.id ?? 'rollback', (err as Error).message);
-    const lastDone = [...steps].reverse().find((s) => done.has(s.id) || result.stepsRun.includes(s.id));
-    const state = `Cluster state: ${clusterStateAfter(lastDone?.kind)}${lastDone ? ` (last finished rollback step: ${lastDone.id})` : ''}`;
-    throw new StepError(e.step, e.message.replace(/^step "[^"]*" failed: /, ''), `${e.hint ? e.hint + '\n' : ''}${state}\nEverything up to the failed step is done and journaled in ${dir}. Fix the cause, then continue the rollback with:\n  ${rollbackResumeCommand(plan.rollback.source)}`);
-  }
-  await appendJournal(deps.fs, dir, { type: 'finished', runId: opts.runId, at: now(), converged: result.unresolved.length === 0 });
-  return result;
+  const first = { type: 'rollback', schema: rollbackSchemaVersion, runId: opts.runId, at: new Date(deps.clock.now()).toISOString(), toolVersion, upgradeRunId: plan.rollback.upgradeRunId, ...opts.start, plan };
+  return walkSteps(deps, plan, { ...opts, backupDir: dir }, { dir, first, resume: rollbackResumeCommand(plan.rollback.source), noun: 'rollback step' });
 }

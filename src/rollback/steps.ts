@@ -3,7 +3,7 @@
  * upgrade's (a rollback also runs remove, delete-crds, restart-unmeshed, wait-sentinel and deploy
  * with those). Each is idempotent: `rollback --resume` runs an unfinished step again.
  */
-import type { StepContext, StepOutcome } from '../upgrade/steps.ts';
+import type { StepContext, StepOutcome } from '../upgrade/step-context.ts';
 import type { RollbackStep, StepOf } from '../upgrade/types.ts';
 import { StepError } from '../errors.ts';
 import { formatCommand } from '../controlplane/runner.ts';

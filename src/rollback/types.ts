@@ -5,26 +5,18 @@
  * backwards), so it is printed, preflighted, journaled and run like an upgrade's.
  */
 import type { JournalState } from '../upgrade/journal.ts';
-import type { ChartSource, Plan, Refusal } from '../upgrade/types.ts';
+import type { CommandInputs, Plan, Refusal } from '../upgrade/types.ts';
 import type { WorkloadRef } from '../workloads/owners.ts';
 import type { CrdLike } from './compat.ts';
 
-export interface RollbackOptions {
+/** meshctlBinaries: the old version's deploys, the running version's removes. */
+export interface RollbackOptions extends CommandInputs {
   /** The upgrade run's directory: its journal.ndjson and hop<N>/ backups. */
   from: string;
   /** Back to the version before the whole run, not only before its last hop. */
   allHops: boolean;
   /** Go back although it loses what the plan's losses name (never past a backup that fails verification). */
   force: boolean;
-  /** nginx-meshctl binaries by version: the old version's deploys, the running version's removes. */
-  meshctlBinaries: Readonly<Record<string, string>>;
-  /** The binaries of meshctlBinaries found on PATH, with why each was chosen. */
-  meshctlFound?: Readonly<Record<string, { path: string; why: string }>> | undefined;
-  helm: { bin: string; major: 3 | 4 } | undefined;
-  chart: ChartSource;
-  timeout: string;
-  kubeconfig?: string | undefined;
-  context?: string | undefined;
 }
 
 /** The upgrade run, as its journal says. */

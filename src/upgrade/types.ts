@@ -23,10 +23,8 @@ export type ChartSource =
   /** One local chart (directory or .tgz): usable only for a single hop to its version. */
   | { kind: 'path'; path: string; version: string };
 
-export interface PlanOptions {
-  /** Target version (normalized or not: "1.7", "v1.7.0"). */
-  to: string;
-  strategy: StrategyOption;
+/** The binaries and chart a plan's commands use, and how they reach the cluster (an upgrade's and a rollback's). */
+export interface CommandInputs {
   /**
    * nginx-meshctl binaries by version ("1.7.0" -> path), resolved by the caller from --meshctl
    * and --meshctl-current (plan-inputs.ts; --meshctl-current fills the installed version). Needed: each hop's target (upgrade/deploy) and, on
@@ -38,6 +36,17 @@ export interface PlanOptions {
   /** helm binary and its major version (from `helm version --short`); needed on the helm method. */
   helm: { bin: string; major: 3 | 4 } | undefined;
   chart: ChartSource;
+  /** Per-step timeout as given on the command line ("10m"), passed to nginx-meshctl and helm. */
+  timeout: string;
+  /** Passed to helm/nginx-meshctl so they talk to the same cluster as the tool. */
+  kubeconfig?: string | undefined;
+  context?: string | undefined;
+}
+
+export interface PlanOptions extends CommandInputs {
+  /** Target version (normalized or not: "1.7", "v1.7.0"). */
+  to: string;
+  strategy: StrategyOption;
   /** Deploy settings the user changes (meshctl flag names without dashes -> value): forces manual. */
   deployFlagChanges: Readonly<Record<string, Arg>>;
   /** --label-namespaces: label the namespaces below before a hop to 2.0. */
@@ -46,11 +55,6 @@ export interface PlanOptions {
   unlabelledInjectedNamespaces: readonly string[];
   /** The run's backup directory; hop N backs up into `<backupDir>/hopN`. */
   backupDir: string;
-  /** Per-step timeout as given on the command line ("10m"), passed to nginx-meshctl and helm. */
-  timeout: string;
-  /** Passed to helm/nginx-meshctl so they talk to the same cluster as the tool. */
-  kubeconfig?: string | undefined;
-  context?: string | undefined;
 }
 
 /**

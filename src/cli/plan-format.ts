@@ -6,6 +6,7 @@ import { dump } from 'js-yaml';
 import { formatCommand } from '../controlplane/runner.ts';
 import type { Plan } from '../upgrade/types.ts';
 import { redactDeep } from '../secret.ts';
+import { formatLeftovers } from './leftover-format.ts';
 
 export function formatPlanText(plan: Plan): string {
   const lines: string[] = [];
@@ -25,6 +26,7 @@ export function formatPlanText(plan: Plan): string {
     lines.push('', 'nginx-meshctl binaries (not given on the command line):');
     for (const b of plan.binaries) lines.push(`  ${b.version}: ${b.path}  (${b.why})`);
   }
+  lines.push(...formatLeftovers(plan));
   if (plan.warnings.length) {
     lines.push('', 'Warnings:');
     for (const w of plan.warnings) {

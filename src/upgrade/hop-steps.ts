@@ -1,6 +1,7 @@
 /**
  * The steps of one hop, by method and strategy, with the exact commands each runs. Pure; called
  * by plan.ts. Order per path (NSM upgrade docs, FACTS.md):
+ * - every path starts: backup, [clean-leftovers] (hop 1 with --clean-leftovers), [label-namespaces]
  * - in place, meshctl: backup, [label-namespaces], upgrade, restart, verify
  * - in place, helm:    backup, [label-namespaces], apply-crds, upgrade, restart, verify
  * - manual, meshctl:   backup, [label-namespaces], remove (old binary), [restart-unmeshed, wait-sentinel], deploy (new binary), restore, restart, verify
@@ -76,6 +77,12 @@ export function hopSteps(h: HopInput, hopCount: number): HopOutput {
   const steps: Step[] = [
     step(n, 'backup', `Back up the mesh's custom resources and configuration (NSM ${from})`, { writes: false }, [], { dir: hopDir, namespace: ns, meshVersion: from }),
   ];
+  // After the backup (a CRD it labels is deleted by the removal only once its objects are saved), before anything that creates pods.
+  if (n === 1 && opts.cleanLeftovers) {
+    const found = [...(opts.leftovers ?? [])];
+    steps.push(step(n, 'clean-leftovers', `Clear what earlier removals left behind (${found.length ? found.map((l) => l.what).join('; ') : 'none found when planning; looked for again'})`, { destructive: true }, [],
+      { namespace: ns, found }));
+  }
   if (h.labelNamespaces.length > 0) {
     steps.push(step(n, 'label-namespaces', `Label ${h.labelNamespaces.length} namespace(s) ${autoInjectLabel.key}=${autoInjectLabel.enabled} (2.0 injection is opt-in)`, {}, [],
       { namespaces: [...h.labelNamespaces], label: { [autoInjectLabel.key]: autoInjectLabel.enabled } }));

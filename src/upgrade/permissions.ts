@@ -33,6 +33,17 @@ const reroll: readonly Permission[] = [
   perm('delete', 'pods', '', 're-create injected pods without a rolling controller'),
 ];
 
+/** Looking for leftovers (leftover-scan.ts): the preflight, and every deploy before it starts. */
+const leftoverScan: readonly Permission[] = [
+  perm('list', 'mutatingwebhookconfigurations.admissionregistration.k8s.io', '', 'look for mesh webhooks whose service is gone'),
+  perm('list', 'validatingwebhookconfigurations.admissionregistration.k8s.io', '', 'look for mesh webhooks whose service is gone'),
+  perm('list', 'apiservices.apiregistration.k8s.io', '', 'look for mesh APIServices whose service is gone'),
+  perm('get', 'services', '', 'check that the services of the mesh webhooks and APIServices exist'),
+  perm('list', 'jobs.batch', '', 'look for csi-driver-sentinel Jobs of earlier removals'),
+  perm('list', 'namespaces', '', 'look for terminating namespaces that held a mesh'),
+  perm('get', 'customresourcedefinitions.apiextensions.k8s.io', '', 'look for mesh CRDs without the part-of label'),
+];
+
 /** Per step kind: what it does through the API or through helm/nginx-meshctl (which use our credentials). */
 export const stepPermissions: Readonly<Record<StepKind, readonly Permission[]>> = {
   backup: [
@@ -40,6 +51,20 @@ export const stepPermissions: Readonly<Record<StepKind, readonly Permission[]>> 
     ...catalog.map((k) => perm('list', resourceName(k), '', `back up every ${k.plural} in all namespaces`)),
     perm('list', 'secrets', '$mesh', 'read the Helm release values'),
     perm('get', 'configmaps', '$mesh', 'read the mesh configuration'),
+    // The preflight looks for leftovers before any plan runs (every plan starts with a backup).
+    ...leftoverScan,
+    perm('list', 'persistentvolumeclaims', '$mesh', 'look for SPIRE volumes no spire-server claims'),
+  ],
+  'clean-leftovers': [
+    ...leftoverScan,
+    perm('list', 'persistentvolumeclaims', '$mesh', 'look for SPIRE volumes no spire-server claims'),
+    perm('delete', 'mutatingwebhookconfigurations.admissionregistration.k8s.io', '', 'delete mesh webhooks whose service is gone'),
+    perm('delete', 'validatingwebhookconfigurations.admissionregistration.k8s.io', '', 'delete mesh webhooks whose service is gone'),
+    perm('delete', 'apiservices.apiregistration.k8s.io', '', 'delete mesh APIServices whose service is gone'),
+    perm('delete', 'jobs.batch', '', 'delete csi-driver-sentinel Jobs of earlier removals'),
+    perm('delete', 'persistentvolumeclaims', '$mesh', 'delete SPIRE volumes no spire-server claims'),
+    perm('patch', 'customresourcedefinitions.apiextensions.k8s.io', '', 'label mesh CRDs part-of=nginx-service-mesh'),
+    perm('patch', 'namespaces', '', 'requeue a stuck namespace deletion'),
   ],
   'label-namespaces': [
     perm('patch', 'namespaces', '', 'add the 2.0 auto-inject label'),
@@ -79,6 +104,7 @@ export const stepPermissions: Readonly<Record<StepKind, readonly Permission[]>> 
     perm('create', 'clusterroles.rbac.authorization.k8s.io', '', 'deploy installs the control plane\'s cluster roles'),
     perm('list', 'secrets', '', 'nginx-meshctl deploy refuses while a mesh-chart release exists in any namespace: wait until none is left'),
     perm('delete', 'customresourcedefinitions.apiextensions.k8s.io', '', 'delete mesh CRDs an interrupted removal left (deploy refuses while they exist)'),
+    ...leftoverScan,
   ],
   restore: catalog.map((k) => perm('create', resourceName(k), '', `re-create backed-up ${k.plural}`)),
   restart: reroll,

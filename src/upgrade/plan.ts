@@ -125,5 +125,6 @@ export function buildPlan(install: Install, opts: PlanOptions): Plan {
   const used = new Set(hops.flatMap((h) => h.steps.flatMap((s) => s.commands.map((c) => c.bin))));
   const binaries = Object.entries(opts.meshctlFound ?? {}).filter(([, b]) => used.has(b.path)).map(([version, b]) => ({ version, path: b.path, why: b.why }));
   const child = install.method === 'meshctl' && opts.context ? { childKubeconfig: { path: childKubeconfigPath(opts.backupDir), context: opts.context, kubeconfig: opts.kubeconfig } } : {};
-  return { ...base, hops, warnings, refusals, ...(binaries.length ? { binaries } : {}), ...child };
+  const leftovers = opts.leftovers?.length ? { leftovers: [...opts.leftovers] } : {};
+  return { ...base, hops, warnings, refusals, ...leftovers, ...(binaries.length ? { binaries } : {}), ...child };
 }

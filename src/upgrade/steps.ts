@@ -19,6 +19,7 @@ import type { Command } from '../controlplane/runner.ts';
 import { reinjectWorkloads } from './reinject.ts';
 import type { WorkloadRef } from '../workloads/owners.ts';
 import { objectPath, core } from '../kube/paths.ts';
+import { cleanLeftoversNow, leftoversBeforeDeploy } from './leftover-steps.ts';
 
 /** What every step executor gets; `step` is the executor's own kind, with its typed params. */
 export interface StepContext<S extends Step = Step> {
@@ -95,6 +96,7 @@ const executors: { [K in StepKind]: Executor<StepOf<K>> } = {
     ctx.progress(`${s.objects} objects in ${s.kinds.length} kinds, ${s.crds} CRDs; verified. ${injected.length} injected workloads recorded`);
     return { data: { objects: s.objects, kinds: Object.fromEntries(s.kinds.map((k) => [k.kind, k.count])), absent: s.absent.map((a) => a.kind), injected } };
   },
+  'clean-leftovers': (ctx) => cleanLeftoversNow(ctx.deps, { namespace: ctx.step.params.namespace, timeoutMs: ctx.timeoutMs, progress: ctx.progress, signal: ctx.signal }),
   async 'label-namespaces'(ctx) {
     const label = ctx.step.params.label;
     for (const ns of ctx.step.params.namespaces) {
@@ -160,6 +162,8 @@ const executors: { [K in StepKind]: Executor<StepOf<K>> } = {
     return { data: r, skipped: r.existed ? undefined : 'no csi-driver-sentinel Job: none was created at removal, or it has already finished' };
   },
   async deploy(ctx) {
+    // What the removal (or an older one) left that this deploy would trip over: cleared with --clean-leftovers, else the step stops before deploying.
+    const cleared = await leftoversBeforeDeploy(ctx.deps, { plan: ctx.plan, namespace: ctx.plan.namespace, release: ctx.plan.release, timeoutMs: ctx.timeoutMs, progress: ctx.progress, signal: ctx.signal });
     await waitForNamespaceSettled(ctx.deps, ctx.plan.namespace, ctx.timeoutMs, ctx.progress);
     await waitForHelmIdle(ctx.deps, ctx.plan.namespace, ctx.plan.release, ctx.timeoutMs, ctx.progress);
     const now = await installedNow(ctx.deps, ctx.plan.namespace, ctx.plan.release);
@@ -184,7 +188,7 @@ const executors: { [K in StepKind]: Executor<StepOf<K>> } = {
     if (ctx.hop.method === 'meshctl') await waitForNoMeshTrace(ctx.deps, { namespace: ctx.plan.namespace, timeoutMs: ctx.timeoutMs, progress: ctx.progress, signal: ctx.signal });
     await writeStepFiles(ctx, ctx.step.params.files);
     await runCommands(ctx);
-    return redeployed ? { data: { redeployed } } : {};
+    return redeployed || cleared.length ? { data: { ...(redeployed ? { redeployed } : {}), ...(cleared.length ? { cleared } : {}) } } : {};
   },
   async restore(ctx) {
     const r = await restoreBackup(ctx.deps, { dir: ctx.step.params.from, onConflict: 'skip', dryRun: false, timeoutMs: ctx.timeoutMs, concurrency: ctx.concurrency, targetMeshVersion: ctx.step.params.targetVersion, signal: ctx.signal });

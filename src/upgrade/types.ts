@@ -8,6 +8,7 @@ import type { Install, InstallMethod } from '../mesh/detect.ts';
 import type { Environment } from '../mesh/version-notes.ts';
 import type { Arg, Secret } from '../secret.ts';
 import type { ChartRef } from '../controlplane/helm.ts';
+import type { Leftover } from './leftovers.ts';
 
 export type { Install, InstallMethod, Environment, Command };
 
@@ -51,6 +52,10 @@ export interface PlanOptions {
   /** Passed to helm/nginx-meshctl so they talk to the same cluster as the tool. */
   kubeconfig?: string | undefined;
   context?: string | undefined;
+  /** What earlier removals left that a redeploy trips over, found when planning (leftovers.ts). */
+  leftovers?: readonly Leftover[] | undefined;
+  /** --clean-leftovers: clear them in step hop1.clean-leftovers, after the backup (else preflight refuses). */
+  cleanLeftovers?: boolean | undefined;
 }
 
 /**
@@ -84,6 +89,8 @@ export interface StepFile {
 export interface CrdSelector { labelSelector: string }
 
 export type BackupStep = StepBase<'backup', { dir: string; namespace: string; meshVersion: string }>;
+/** --clean-leftovers: clear what earlier removals left (leftovers.ts); `found` is what the plan saw, the step clears what it finds. */
+export type CleanLeftoversStep = StepBase<'clean-leftovers', { namespace: string; found: Leftover[] }>;
 /** Add the 2.0 opt-in label to namespaces. */
 export type LabelNamespacesStep = StepBase<'label-namespaces', { namespaces: string[]; label: Record<string, string> }>;
 /** Helm in place: apply the target chart's CRDs through the API (Helm does not upgrade them). */
@@ -117,7 +124,7 @@ export type RestartStep = StepBase<'restart', { targetVersion: string }>;
 /** Control plane on the hop's version, custom resources equal to the backup, sidecars converged. */
 export type VerifyStep = StepBase<'verify', { version: string; namespace: string; deployment: string; backup: string }>;
 
-export type Step = BackupStep | LabelNamespacesStep | ApplyCrdsStep | UpgradeStep | RemoveStep | DeleteCrdsStep | RestartUnmeshedStep | WaitSentinelStep | DeployStep | RestoreStep | RestartStep | VerifyStep;
+export type Step = BackupStep | CleanLeftoversStep | LabelNamespacesStep | ApplyCrdsStep | UpgradeStep | RemoveStep | DeleteCrdsStep | RestartUnmeshedStep | WaitSentinelStep | DeployStep | RestoreStep | RestartStep | VerifyStep;
 export type StepKind = Step['kind'];
 export type StepOf<K extends StepKind> = Extract<Step, { kind: K }>;
 
@@ -161,6 +168,8 @@ export interface Plan {
   warnings: PlanWarning[];
   /** When non-empty, the plan must not run (the CLI exits 2 and lists each with its fix). */
   refusals: Refusal[];
+  /** Leftovers of earlier removals found when planning: preflight refuses them unless hop1.clean-leftovers clears them. */
+  leftovers?: Leftover[];
   /** nginx-meshctl binaries the plan uses that were found on PATH, and why each was chosen (absent when all were given). */
   binaries?: { version: string; path: string; why: string }[];
   /**

@@ -33,7 +33,7 @@ async function helpFlags(args: string[]): Promise<string[]> {
 }
 
 const globals = ['--kubeconfig', '--context', '--mesh-namespace', '--output', '--verbose', '--help', '--version'];
-const planFlags = ['--to', '--method', '--strategy', '--meshctl', '--meshctl-current', '--helm', '--release', '--chart', '--backup-dir', '--deploy-flag', '--label-namespaces'];
+const planFlags = ['--to', '--method', '--strategy', '--meshctl', '--meshctl-current', '--helm', '--release', '--chart', '--backup-dir', '--deploy-flag', '--label-namespaces', '--clean-leftovers'];
 const runFlags = ['--timeout', '--concurrency', '--dry-run'];
 
 // Each command's own flags, as its handler reads them.

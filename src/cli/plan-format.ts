@@ -7,6 +7,7 @@ import { formatCommand } from '../controlplane/runner.ts';
 import type { Plan } from '../upgrade/types.ts';
 import { redactDeep } from '../secret.ts';
 import { formatLeftovers } from './leftover-format.ts';
+import { formatHopSettings } from './settings-format.ts';
 
 export function formatPlanText(plan: Plan): string {
   const lines: string[] = [];
@@ -20,6 +21,7 @@ export function formatPlanText(plan: Plan): string {
       lines.push(`  ${s.id.padEnd(width)}  ${s.title}${s.destructive ? '  [changes the cluster]' : ''}`);
       for (const c of s.commands) lines.push(`  ${' '.repeat(width)}    $ ${formatCommand(c)}`);
     }
+    lines.push(...formatHopSettings(hop));
   }
   if (plan.hops.length === 0 && plan.refusals.length === 0) lines.push('', 'Nothing to do.');
   if (plan.binaries?.length) {

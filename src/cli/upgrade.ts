@@ -12,6 +12,7 @@ import { outputFormat, parseConcurrency, parseDuration, withRunOptions, type Dec
 import { defaultBackupDir } from '../backup/write.ts';
 import { withPlanOptions } from './plan.ts';
 import { formatPlan } from './plan-format.ts';
+import { formatSettingsSummary } from './settings-format.ts';
 import { startFresh, startResume } from './upgrade-start.ts';
 import { underLease } from './under-lease.ts';
 
@@ -44,6 +45,7 @@ function summary(plan: Plan, r: RunResult, dir: string): string {
     lines.push(`  ${u.step}: ${u.items.length} item(s) need attention`);
     for (const i of u.items.slice(0, 20)) lines.push(`    - ${i}`);
   }
+  lines.push(...formatSettingsSummary(plan.hops, r.unresolved));
   return lines.join('\n') + '\n';
 }
 

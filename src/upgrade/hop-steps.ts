@@ -13,6 +13,7 @@ import { helmInstall, helmShowCrds, helmUninstall, helmUpgrade, type ChartRef, t
 import { meshctlDeploy, meshctlRemove, meshctlUpgrade, type MeshctlTarget } from '../controlplane/meshctl.ts';
 import { valueAt } from '../values.ts';
 import { expectedSettings } from './settings-check.ts';
+import { expectedFromFates, hopSettingFates, type SettingRow } from './setting-fates.ts';
 import { autoInjectLabel, controlPlaneDeployment } from '../mesh/version-notes.ts';
 import { findRelease } from '../mesh/versions.ts';
 import type { Command, Install, PlanOptions, Refusal, Step, StepKind, StepOf, Strategy } from './types.ts';
@@ -30,6 +31,8 @@ export interface HopInput {
   labelNamespaces: readonly string[];
   /** The release values as they stand before this hop (earlier manual hops translate them). */
   values: Record<string, unknown>;
+  /** The install's settings as they enter this hop, for its settings table (what earlier hops carried; default: values). */
+  settingsValues?: Record<string, unknown>;
   /** Deploy flag changes applied on this hop (only on the hop that carries them). */
   deployFlagChanges: Readonly<Record<string, Arg>>;
 }
@@ -39,6 +42,8 @@ export interface HopOutput {
   /** Lines to show as warnings (dropped settings, pinned image tags). */
   notes: string[];
   refusals: Refusal[];
+  /** The install's settings before and after this hop. */
+  settings: SettingRow[];
 }
 
 /** Where nginx-meshctl `version` is found: hints for the refusal when it is not. */
@@ -107,6 +112,9 @@ export function hopSteps(h: HopInput, hopCount: number): HopOutput {
   // The environment detect settled on (values, or --method/hints) is what the redeploy must use.
   const carried = h.values.environment === undefined && install.environment === 'kubernetes' ? h.values : { ...h.values, environment: install.environment };
   const crds = { labelSelector: 'app.kubernetes.io/part-of=nginx-service-mesh' };
+  const shown = h.settingsValues ?? h.values;
+  const settings = hopSettingFates({ from, to, strategy: h.strategy, method: install.method, environment: install.environment, changes: h.deployFlagChanges,
+    values: shown.environment === undefined && install.environment === 'kubernetes' ? shown : { ...shown, environment: install.environment } });
 
   if (h.strategy === 'in-place') {
     if (install.method === 'meshctl') {
@@ -150,12 +158,12 @@ export function hopSteps(h: HopInput, hopCount: number): HopOutput {
       notes.push(...values.warnings);
       const valuesFile = `${hopDir}/values-${to}.yaml`;
       steps.push(step(n, 'deploy', `helm install ${release} chart ${chart.version ?? chart.ref} (NSM ${to}) with the carried-over values`, {},
-        [helmInstall(helm, { release, chart, valuesFile })], { version: to, release, chart, files: [{ path: valuesFile, content: { values: values.result } }], undo: helmUninstall(helm, release), expect: {} }));
+        [helmInstall(helm, { release, chart, valuesFile })], { version: to, release, chart, files: [{ path: valuesFile, content: { values: values.result } }], undo: helmUninstall(helm, release), expect: expectedFromFates(settings) }));
     }
     steps.push(step(n, 'restore', `Restore the custom resources from ${hopDir}`, {}, [], { from: hopDir, targetVersion: to }));
   }
   steps.push(step(n, 'restart', `Re-roll injected workloads onto NSM ${to} sidecars`, { destructive: true }, [], { targetVersion: to }));
   steps.push(step(n, 'verify', `Verify: ${controlPlaneDeployment(to)} runs ${to}, custom resources intact, sidecars converged`, { writes: false }, [],
     { version: to, namespace: ns, deployment: controlPlaneDeployment(to), backup: hopDir }));
-  return { steps, notes, refusals };
+  return { steps, notes, refusals, settings };
 }

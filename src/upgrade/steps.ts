@@ -6,6 +6,7 @@ import { revealDeep } from '../secret.ts';
 import { StepError } from '../errors.ts';
 import { formatCommand } from '../controlplane/runner.ts';
 import { backupMesh } from '../backup/backup.ts';
+import { writeFileAtomic } from '../backup/write.ts';
 import { restoreBackup } from '../backup/restore.ts';
 import { compareWithBackup } from '../backup/compare.ts';
 import { restartWorkloads, skewReport, type RestartResult } from '../workloads/index.ts';
@@ -90,6 +91,8 @@ const executors: { [K in StepKind]: Executor<StepOf<K>> } = {
     // A backup that was not journaled is incomplete (killed mid-write): start it again.
     await ctx.deps.fs.rm(dir, { recursive: true, force: true });
     const s = await backupMesh(ctx.deps, { dir, concurrency: ctx.concurrency, meshNamespace: ctx.step.params.namespace, meshVersion: ctx.step.params.meshVersion, release: ctx.plan.release });
+    // Every setting's fate on this hop (setting-fates.ts), beside the install it was planned from; secrets as <redacted>.
+    if (ctx.hop.settings) await writeFileAtomic(ctx.deps.fs, dir, 'settings.json', JSON.stringify({ from: ctx.hop.from, to: ctx.hop.to, strategy: ctx.hop.strategy, settings: ctx.hop.settings }, null, 2) + '\n');
     // Which workloads are in the mesh now: after the upgrade each of them must be again, on the new version.
     const skew = await skewReport(ctx.deps, { meshNamespace: ctx.step.params.namespace });
     const injected = skew.workloads.map((w) => ({ namespace: w.namespace, kind: w.kind, name: w.name }));

@@ -9,6 +9,7 @@ import type { Environment } from '../mesh/version-notes.ts';
 import type { Arg, Secret } from '../secret.ts';
 import type { ChartRef } from '../controlplane/helm.ts';
 import type { Leftover } from './leftovers.ts';
+import type { SettingRow } from './setting-fates.ts';
 
 export type { Install, InstallMethod, Environment, Command };
 
@@ -138,6 +139,8 @@ export interface Hop {
   reason: string;
   method: InstallMethod;
   steps: Step[];
+  /** Every setting of the install before and after this hop, with its fate (setting-fates.ts). */
+  settings?: SettingRow[];
 }
 
 export interface PlanWarning {

@@ -18,7 +18,8 @@ import { leftoversBeforeDeploy } from '../../src/upgrade/leftover-steps.ts';
 import { StepError } from '../../src/errors.ts';
 import type { Plan } from '../../src/upgrade/types.ts';
 import { kubectl, runTool, testDeps, testKube, uniqueName } from '../support/cluster.ts';
-import { expectConverged, runUpgrade, setUpMesh, toolArgs, type Scenario, type ScenarioOptions } from '../support/upgrade-scenario.ts';
+import { expectConverged, expectSettingsKept, nonDefaultFlags, runUpgrade, setUpMesh, toolArgs, type Scenario, type ScenarioOptions } from '../support/upgrade-scenario.ts';
+import type { SettingRow } from '../../src/upgrade/setting-fates.ts';
 import { release } from './detect-plant.ts';
 
 const part = { 'app.kubernetes.io/part-of': 'nginx-service-mesh' };
@@ -123,7 +124,8 @@ describe('leftovers of earlier removals', () => {
   afterAll(async () => { await s?.cleanup(); });
 
   it('plan lists each; the upgrade refuses until --clean-leftovers, which clears them after the backup, and the upgrade then converges', async () => {
-    const o: ScenarioOptions & { to: string } = { method: 'meshctl', from: '1.6.0', to: '1.7.0' };
+    // Non-default settings too: the plan, the backup and the summary show each one's fate (issue 17, part 2).
+    const o: ScenarioOptions & { to: string } = { method: 'meshctl', from: '1.6.0', to: '1.7.0', deployFlags: nonDefaultFlags };
     s = await setUpMesh(o);
     const kube = await testKube();
     const n = leftoverNames('v1beta1');
@@ -137,8 +139,16 @@ describe('leftovers of earlier removals', () => {
     expect(plan.exitCode, plan.stderr).toBe(0);
     expect(plan.stdout).toContain('Leftovers of earlier removals (6): the upgrade refuses to start (exit 3)');
     for (const what of leftoverWhats(n, s.meshNamespace)) expect(plan.stdout).toContain(what);
+    expect(plan.stdout).toContain('Settings (before -> after 1.7.0):');
+    expect(plan.stdout).toMatch(/\n\s+mtls\.mode\s+strict -> strict\s+carried: passed to nginx-meshctl deploy as --mtls-mode\n/);
+    expect(plan.stdout).toMatch(/carried at their defaults: .*accessControlMode/);
     const json = await runTool(['plan', '-o', 'json', ...toolArgs(s, o, ['--strategy', 'manual']).filter((a) => a !== '--yes')]);
-    expect((JSON.parse(json.stdout) as Plan).leftovers!.map((l) => l.kind).sort()).toEqual(['apiservice', 'crd-unlabelled', 'sentinel-job', 'spire-pvc', 'terminating-namespace', 'webhook']);
+    const planned = JSON.parse(json.stdout) as Plan;
+    expect(planned.leftovers!.map((l) => l.kind).sort()).toEqual(['apiservice', 'crd-unlabelled', 'sentinel-job', 'spire-pvc', 'terminating-namespace', 'webhook']);
+    const rows = planned.hops[0]!.settings!;
+    for (const [p, v] of [['mtls.mode', 'strict'], ['clientMaxBodySize', '8m'], ['nginxErrorLogLevel', 'debug']] as const) {
+      expect(rows.find((x) => x.path === p), p).toMatchObject({ before: v, after: v, fate: 'carried' });
+    }
 
     const refused = await runUpgrade(s, o, ['--strategy', 'manual']);
     expect(refused.exitCode, refused.stderr).toBe(3);
@@ -166,6 +176,13 @@ describe('leftovers of earlier removals', () => {
     ]);
     for (const p of [paths.webhook, paths.apiService, paths.sentinel, paths.oldMesh]) expect(await exists(kube, p), p).toBe(false);
     await expectConverged(s, '1.7.0');
+    await expectSettingsKept(s);
+    // Every setting's fate: saved with the backup, shown again in the summary with what verify found on the new mesh.
+    const saved = JSON.parse(fs.readFileSync(path.join(s.backupDir, 'hop1', 'settings.json'), 'utf8')) as { settings: SettingRow[] };
+    expect(saved.settings).toEqual(rows);
+    expect((fs.statSync(path.join(s.backupDir, 'hop1', 'settings.json')).mode & 0o777).toString(8)).toBe('600');
+    expect(r.stdout).toMatch(/Hop 1 settings \(1\.6\.0 -> 1\.7\.0, manual\):/);
+    expect(r.stdout).toMatch(/mtls\.mode\s+strict -> strict\s+carried: .*\[on the new mesh\]/);
     // Redeployed by 1.7.0, with its label.
     const crd = await kube.request<{ metadata: { labels?: Record<string, string> } }>({ path: objectPath(core.crds, unlabelledCrd) });
     expect(crd.metadata.labels).toMatchObject(part);

@@ -23,6 +23,7 @@ const upgradeOptions = (y: GlobalArgv) =>
     .option('yes', { alias: 'y', type: 'boolean', default: false, describe: 'Do not ask before the first destructive step' })
     .option('restart', { choices: ['behind', 'all', 'none'] as const, default: 'behind' as const, describe: 'Which injected workloads to re-roll after the control plane is upgraded' })
     .option('break-lock', { type: 'boolean', default: false, describe: 'Take over the lease of an interrupted run that cannot be resumed (its backup directory is lost); never takes a lease a live run holds' })
+    .option('accept-pruning', { type: 'boolean', default: false, describe: 'Accept that the objects preflight lists lose the fields a target\'s CRD schema does not have (objects a target rejects still refuse the run)' })
     .option('delete-bare-pods', { type: 'boolean', default: false, describe: 'Delete injected pods that have no controller, so no old sidecar is left (they are NOT re-created: re-create them yourself)' })
     .example('$0 --to 1.7.0 --backup-dir ./nsm-backup', 'Upgrade to 1.7.0, keeping the backup in ./nsm-backup')
     .example('$0 --to 2.0.0 --dry-run', 'Show every step and command of a two-hop upgrade, change nothing')
@@ -72,7 +73,7 @@ export const upgradeCommand: CommandModule<GlobalFlags, Declared<typeof upgradeO
       return;
     }
     if (plan.hops.length === 0) { process.stdout.write(`NSM is already on ${plan.to}; nothing to do.\n`); return; }
-    await withChildKubeconfig(deps, plan, () => assertPreflight(deps, { plan, install, backupDir, resume: Boolean(resume) }));
+    await withChildKubeconfig(deps, plan, () => assertPreflight(deps, { plan, install, backupDir, resume: Boolean(resume), acceptPruning: argv.acceptPruning }));
     if (format === 'text') process.stderr.write(formatPlan(plan, 'text'));
     await confirm(plan, argv.yes, resume ? `Resume NSM ${plan.from} -> ${plan.to} in namespace "${plan.namespace}" (${resume.done.size} step(s) done before)` : undefined);
 

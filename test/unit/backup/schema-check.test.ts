@@ -94,3 +94,29 @@ describe('structural rules the charts do not exercise', () => {
     expect(describeCheck(r)).toBe('Widget n/w (converted v1alpha1 -> v1): valid');
   });
 });
+
+describe('the preflight\'s report over the hops', async () => {
+  const { schemaReport, schemaFailures } = await import('../../../src/upgrade/schema-report.ts');
+  const objects = [
+    schemaCases.find((c) => c.verdict === 'valid')!.obj,
+    schemaCases.find((c) => c.name.includes('CircuitBreaker'))!.obj,
+    schemaCases.find((c) => c.name.includes('headers as a list'))!.obj,
+  ];
+  const reports = ['1.7.0', '2.0.0'].map((to, i) => schemaReport(objects, '1.6.0', { index: i + 1, to }, { source: `NSM ${to}`, crds: crdsForVersion(to)! }));
+
+  it('counts each verdict per hop; a 1.4-shaped object is converted by the restore transform before the check', () => {
+    expect(reports[0]!.counts).toEqual({ valid: 1, pruned: 1, rejected: 1, converted: 0 });
+    const from14 = schemaReport(objects, '1.4.0', { index: 1, to: '1.5.0' }, { source: 'NSM 1.5.0', crds: crdsForVersion('1.5.0')! });
+    expect(from14.counts).toEqual({ valid: 2, pruned: 1, rejected: 0, converted: 0 });
+  });
+
+  it('one failure per object (its first hop): rejections always, losses unless accepted', () => {
+    const all = schemaFailures(reports, false);
+    expect(all.map((f) => f.message)).toEqual([
+      'hop 1: CircuitBreaker schema-cases/cb: would lose spec.retries (not in the target\'s schema)',
+      'hop 1: NSM 1.7.0\'s schema rejects HTTPRouteGroup schema-cases/routes: rejected: spec.matches[0].headers: must be of type object',
+    ]);
+    expect(all[0]!.fix).toContain('--accept-pruning');
+    expect(schemaFailures(reports, true).map((f) => f.message)).toEqual([all[1]!.message]);
+  });
+});

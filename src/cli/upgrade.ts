@@ -73,7 +73,7 @@ export const upgradeCommand: CommandModule<GlobalFlags, Declared<typeof upgradeO
       return;
     }
     if (plan.hops.length === 0) { process.stdout.write(`NSM is already on ${plan.to}; nothing to do.\n`); return; }
-    await withChildKubeconfig(deps, plan, () => assertPreflight(deps, { plan, install, backupDir, resume: Boolean(resume), acceptPruning: argv.acceptPruning }));
+    await withChildKubeconfig(deps, plan, () => assertPreflight(deps, { plan, install, backupDir, resume: Boolean(resume) }));
     if (format === 'text') process.stderr.write(formatPlan(plan, 'text'));
     await confirm(plan, argv.yes, resume ? `Resume NSM ${plan.from} -> ${plan.to} in namespace "${plan.namespace}" (${resume.done.size} step(s) done before)` : undefined);
 

@@ -126,6 +126,8 @@ export interface PlanArgs {
   pathEnv?: string | undefined;
   /** --clean-leftovers. */
   cleanLeftovers?: boolean | undefined;
+  /** --accept-pruning (upgrade only). */
+  acceptPruning?: boolean | undefined;
 }
 
 /** The leftovers of earlier removals (leftovers.ts); a scan that cannot run is left to the preflight, which reports it. */
@@ -222,5 +224,6 @@ export async function gatherPlanInputs(deps: Deps, install: Install, args: PlanA
     context: args.context,
     ...(leftovers.length ? { leftovers } : {}),
     ...(args.cleanLeftovers ? { cleanLeftovers: true } : {}),
+    ...(args.acceptPruning ? { acceptPruning: true } : {}),
   };
 }

@@ -46,8 +46,6 @@ export interface PreflightInput {
    * the run, not now), so those checks are left to the steps, which wait for or repair that state.
    */
   resume?: boolean;
-  /** --accept-pruning: objects that would lose fields on a target (listed by the schemas check) do not refuse the run. */
-  acceptPruning?: boolean;
 }
 
 type Check = (deps: Deps, input: PreflightInput) => Promise<PreflightFailure[]>;

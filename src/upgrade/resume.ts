@@ -38,6 +38,7 @@ export interface ResumeArgs {
   labelNamespaces?: boolean | undefined;
   timeout?: string | undefined;
   cleanLeftovers?: boolean | undefined;
+  acceptPruning?: boolean | undefined;
 }
 
 type Fs = Deps['fs'];
@@ -68,6 +69,7 @@ function checkContradictions(j: JournalState, a: ResumeArgs): void {
   if (a.chart && path.resolve(a.chart) !== path.resolve(chartRef) && a.chart !== chartRef) throw differs('--chart', a.chart, `--chart ${chartRef}`);
   if (a.labelNamespaces && !j.inputs.labelNamespaces) throw differs('--label-namespaces', 'given', 'no --label-namespaces');
   if (a.cleanLeftovers && !j.inputs.cleanLeftovers) throw differs('--clean-leftovers', 'given', 'no --clean-leftovers (clear what the run names by hand, then resume)');
+  if (a.acceptPruning && !j.inputs.acceptPruning) throw differs('--accept-pruning', 'given', 'no --accept-pruning');
 }
 
 /** The journal's --deploy-flag changes with the secrets given again; refuses a missing or a contradicting one. */

@@ -5,6 +5,8 @@
  *   refuses (exit 3) an object a target would reject, or one that would lose a field unless
  *   --accept-pruning accepts the losses it names;
  * - the backup step writes the same report for the objects it saved: hop<N>/schema-report.json.
+ * With --accept-pruning (Plan.acceptPruning) the restore drops the listed fields and verify expects
+ * them gone (backup/target-shape.ts).
  * A target's CRDs are the tool's shipped ones (mesh/crd-schemas.ts), or on the helm path with a
  * local --chart, that chart's own crds/.
  */
@@ -20,6 +22,7 @@ import { writeFileAtomic } from '../backup/write.ts';
 import { sanitizeForCreate } from '../backup/sanitize.ts';
 import { transformForRestore } from '../backup/transforms.ts';
 import { checkObject, describeCheck, type SchemaCheck } from '../backup/schema-check.ts';
+import type { TargetSchema } from '../backup/target-shape.ts';
 import { crdData } from '../mesh/crd-data-gen.ts';
 import { crdsForVersion, type CrdData } from '../mesh/crd-schemas.ts';
 import { kindsForRelease } from '../mesh/catalog.ts';
@@ -40,6 +43,12 @@ export async function targetCrds(deps: Pick<Deps, 'fs'>, plan: Pick<Plan, 'metho
   }
   const crds = crdsForVersion(hop.to);
   return crds ? { source: `NSM ${hop.to}`, crds } : undefined;
+}
+
+/** What restore and verify shape objects by (target-shape.ts): the hop's target CRDs, and whether the plan accepts losses. */
+export async function targetSchemaFor(deps: Pick<Deps, 'fs'>, plan: Plan, hop: Hop): Promise<TargetSchema | undefined> {
+  const t = await targetCrds(deps, plan, hop);
+  return t ? { crds: t.crds, acceptPruning: plan.acceptPruning ?? false } : undefined;
 }
 
 /** Every object of the catalog's kinds now, in all namespaces, cleaned as the backup cleans them. */
@@ -96,7 +105,7 @@ export function schemaFailures(reports: readonly HopSchemaReport[], acceptPrunin
 }
 
 /** The preflight check: the live objects against every hop's target. */
-export async function checkBackupSchemas(deps: Deps, input: { plan: Plan; acceptPruning?: boolean | undefined }): Promise<SchemaFailure[]> {
+export async function checkBackupSchemas(deps: Deps, input: { plan: Plan }): Promise<SchemaFailure[]> {
   const { plan } = input;
   if (plan.hops.length === 0) return [];
   const objects = await liveCatalogObjects(deps, plan.from);
@@ -105,7 +114,7 @@ export async function checkBackupSchemas(deps: Deps, input: { plan: Plan; accept
     const target = await targetCrds(deps, plan, hop);
     if (target) reports.push(schemaReport(objects, plan.from, hop, target));
   }
-  return schemaFailures(reports, input.acceptPruning ?? false);
+  return schemaFailures(reports, plan.acceptPruning ?? false);
 }
 
 /** The backup step's report: the objects it saved against this hop's target, as hop<N>/schema-report.json. */

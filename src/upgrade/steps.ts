@@ -7,7 +7,7 @@ import { StepError } from '../errors.ts';
 import { formatCommand } from '../controlplane/runner.ts';
 import { backupMesh } from '../backup/backup.ts';
 import { writeFileAtomic } from '../backup/write.ts';
-import { writeBackupSchemaReport } from './schema-report.ts';
+import { targetSchemaFor, writeBackupSchemaReport } from './schema-report.ts';
 import { restoreBackup } from '../backup/restore.ts';
 import { compareWithBackup } from '../backup/compare.ts';
 import { restartWorkloads, skewReport, type RestartResult } from '../workloads/index.ts';
@@ -198,7 +198,8 @@ const executors: { [K in StepKind]: Executor<StepOf<K>> } = {
     return redeployed || cleared.length ? { data: { ...(redeployed ? { redeployed } : {}), ...(cleared.length ? { cleared } : {}) } } : {};
   },
   async restore(ctx) {
-    const r = await restoreBackup(ctx.deps, { dir: ctx.step.params.from, onConflict: 'skip', dryRun: false, timeoutMs: ctx.timeoutMs, concurrency: ctx.concurrency, targetMeshVersion: ctx.step.params.targetVersion, signal: ctx.signal });
+    const r = await restoreBackup(ctx.deps, { dir: ctx.step.params.from, onConflict: 'skip', dryRun: false, timeoutMs: ctx.timeoutMs, concurrency: ctx.concurrency, targetMeshVersion: ctx.step.params.targetVersion, signal: ctx.signal,
+      schema: await targetSchemaFor(ctx.deps, ctx.plan, ctx.hop) });
     ctx.progress(`${r.objects} objects: ${Object.entries(r.counts).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ')}`);
     const describe = (i: (typeof r.items)[number]) => `${i.kind} ${i.namespace}/${i.name}: ${i.outcome}${i.detail ? ` (${i.detail})` : ''}`;
     // Objects the API refused or never answered for must be retried: the step is not done, so
@@ -236,7 +237,7 @@ const executors: { [K in StepKind]: Executor<StepOf<K>> } = {
     }
     // The custom resources must equal the backup. Verify only reads: what is missing or differs is reported, not re-created.
     const backupDir = ctx.step.params.backup;
-    const r = await compareWithBackup(ctx.deps, { dir: backupDir, targetMeshVersion: version });
+    const r = await compareWithBackup(ctx.deps, { dir: backupDir, targetMeshVersion: version, schema: await targetSchemaFor(ctx.deps, ctx.plan, ctx.hop) });
     for (const d of r.differences) unresolved.push(`${d.kind} ${d.namespace}/${d.name}: ${d.state === 'missing' ? `missing from the cluster (it is in the backup: kubectl nsm-upgrade restore --from ${backupDir})` : 'differs from the backup'}`);
     // A manual hop: every setting its deploy carried must be on the new mesh (release values; on 2.0 the MeshConfig too).
     const expected = ctx.hop.steps.find((s): s is DeployStep => s.kind === 'deploy')?.params.expect;

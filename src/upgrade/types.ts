@@ -57,6 +57,8 @@ export interface PlanOptions {
   leftovers?: readonly Leftover[] | undefined;
   /** --clean-leftovers: clear them in step hop1.clean-leftovers, after the backup (else preflight refuses). */
   cleanLeftovers?: boolean | undefined;
+  /** --accept-pruning: objects losing fields a target's CRD schema does not declare do not refuse the run; the restore drops those fields. */
+  acceptPruning?: boolean | undefined;
 }
 
 /**
@@ -173,6 +175,8 @@ export interface Plan {
   refusals: Refusal[];
   /** Leftovers of earlier removals found when planning: preflight refuses them unless hop1.clean-leftovers clears them. */
   leftovers?: Leftover[];
+  /** --accept-pruning (schema-report.ts): losses the preflight lists are accepted; the restore prunes them. */
+  acceptPruning?: true;
   /** nginx-meshctl binaries the plan uses that were found on PATH, and why each was chosen (absent when all were given). */
   binaries?: { version: string; path: string; why: string }[];
   /**

@@ -3,8 +3,8 @@
  * the test bed's fixture CRDs are loose (as an old or hand-made CRD can be), so the cluster holds
  * a RateLimit NSM 1.7.0's schema rejects (a negative burst) and a CircuitBreaker with a field it would prune. The
  * upgrade is refused (exit 3) naming both, nothing changed; --accept-pruning accepts the loss
- * but not the rejection; once the rejected object is fixed the upgrade runs, and the backup's
- * schema-report.json lists the loss.
+ * but not the rejection; once the rejected object is fixed the manual upgrade runs: the restore
+ * drops the accepted field, and the backup's schema-report.json and restore-report.json list it.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -51,9 +51,15 @@ describe('backed-up objects against the target\'s CRD schemas', () => {
     expect(accepted.stderr).not.toContain('CircuitBreaker');
 
     await kube.request({ method: 'PATCH', path: objectPath(rl, 'wordy', ns), body: { spec: { burst: 5 } } });
-    const r = await runUpgrade(s, o, ['--accept-pruning']);
+    // Manual: the restore drops the accepted loss (it creates with fieldValidation=Strict, which would refuse the field) and verify expects it gone.
+    const r = await runUpgrade(s, o, ['--accept-pruning', '--strategy', 'manual']);
     expect(r.exitCode, r.stderr + r.stdout).toBe(0);
     await expectConverged(s, '1.7.0');
+    const restored = await kube.request<{ spec: Record<string, unknown> }>({ path: objectPath(cb, 'extra', ns) });
+    expect(restored.spec).toEqual({ destination: target, errors: 3, timeoutSeconds: 30 });
+    const restoreReport = JSON.parse(fs.readFileSync(path.join(s.backupDir, 'hop1', 'restore-report.json'), 'utf8')) as { items: { kind: string; name: string; outcome: string; pruned?: string[]; verified?: boolean }[] };
+    expect(restoreReport.items.find((i) => i.name === 'extra')).toMatchObject({ kind: 'CircuitBreaker', outcome: 'created', pruned: ['spec.retries'], verified: true });
+    expect(restoreReport.items.filter((i) => i.pruned)).toHaveLength(1);
     const report = JSON.parse(fs.readFileSync(path.join(s.backupDir, 'hop1', 'schema-report.json'), 'utf8')) as HopSchemaReport;
     expect(report).toMatchObject({ hop: 1, to: '1.7.0', source: 'NSM 1.7.0' });
     expect(report.counts.pruned).toBe(1);

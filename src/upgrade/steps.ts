@@ -6,8 +6,8 @@ import { revealDeep } from '../secret.ts';
 import { StepError } from '../errors.ts';
 import { formatCommand } from '../controlplane/runner.ts';
 import { backupMesh } from '../backup/backup.ts';
-import { writeFileAtomic } from '../backup/write.ts';
-import { targetSchemaFor, writeBackupSchemaReport } from './schema-report.ts';
+import { targetSchemaFor } from './schema-report.ts';
+import { writeHopReports } from './hop-reports.ts';
 import { restoreBackup } from '../backup/restore.ts';
 import { compareWithBackup } from '../backup/compare.ts';
 import { restartWorkloads, skewReport, type RestartResult } from '../workloads/index.ts';
@@ -92,16 +92,13 @@ const executors: { [K in StepKind]: Executor<StepOf<K>> } = {
     // A backup that was not journaled is incomplete (killed mid-write): start it again.
     await ctx.deps.fs.rm(dir, { recursive: true, force: true });
     const s = await backupMesh(ctx.deps, { dir, concurrency: ctx.concurrency, meshNamespace: ctx.step.params.namespace, meshVersion: ctx.step.params.meshVersion, release: ctx.plan.release });
-    // Every setting's fate on this hop (setting-fates.ts), beside the install it was planned from; secrets as <redacted>.
-    if (ctx.hop.settings) await writeFileAtomic(ctx.deps.fs, dir, 'settings.json', JSON.stringify({ from: ctx.hop.from, to: ctx.hop.to, strategy: ctx.hop.strategy, settings: ctx.hop.settings }, null, 2) + '\n');
-    // The saved objects against the target's CRD schemas (the preflight checked them live): hopN/schema-report.json.
-    const schemas = await writeBackupSchemaReport(ctx.deps, ctx.plan, ctx.hop, dir);
-    if (schemas) ctx.progress(`against ${schemas.source}'s CRD schemas: ${Object.entries(schemas.counts).map(([k, n]) => `${n} ${k}`).join(', ')}`);
+    // settings.json (every setting's fate) and schema-report.json (the saved objects against the target's CRDs).
+    const reports = await writeHopReports(ctx.deps, ctx.plan, ctx.hop, dir, ctx.progress);
     // Which workloads are in the mesh now: after the upgrade each of them must be again, on the new version.
     const skew = await skewReport(ctx.deps, { meshNamespace: ctx.step.params.namespace });
     const injected = skew.workloads.map((w) => ({ namespace: w.namespace, kind: w.kind, name: w.name }));
     ctx.progress(`${s.objects} objects in ${s.kinds.length} kinds, ${s.crds} CRDs; verified. ${injected.length} injected workloads recorded`);
-    return { data: { objects: s.objects, kinds: Object.fromEntries(s.kinds.map((k) => [k.kind, k.count])), absent: s.absent.map((a) => a.kind), injected, ...(schemas ? { schemas: schemas.counts } : {}) } };
+    return { data: { objects: s.objects, kinds: Object.fromEntries(s.kinds.map((k) => [k.kind, k.count])), absent: s.absent.map((a) => a.kind), injected, ...reports } };
   },
   'clean-leftovers': (ctx) => cleanLeftoversNow(ctx.deps, { namespace: ctx.step.params.namespace, timeoutMs: ctx.timeoutMs, progress: ctx.progress, signal: ctx.signal }),
   async 'label-namespaces'(ctx) {

@@ -123,7 +123,8 @@ describe('leftovers of earlier removals', () => {
   let s: Scenario | undefined;
   afterAll(async () => { await s?.cleanup(); });
 
-  it('plan lists each; the upgrade refuses until --clean-leftovers, which clears them after the backup, and the upgrade then converges', async () => {
+  it('plan lists each; the upgrade refuses until --clean-leftovers, which clears them after the backup, and the upgrade then converges', async (ctx) => {
+    ctx.skip(Boolean(process.env.NSM_CHARTS_DIR), 'NSM_CHARTS_DIR installs the real charts, whose spire-server claims the planted SPIRE volume: the scenario needs the fixture charts');
     // Non-default settings too: the plan, the backup and the summary show each one's fate (issue 17, part 2).
     const o: ScenarioOptions & { to: string } = { method: 'meshctl', from: '1.6.0', to: '1.7.0', deployFlags: nonDefaultFlags };
     s = await setUpMesh(o);

@@ -27,7 +27,8 @@ describe('backed-up objects against the target\'s CRD schemas', () => {
     await s?.cleanup();
   });
 
-  it('refuses an object the target rejects, and one that would lose a field unless --accept-pruning; nothing changed', async () => {
+  it('refuses an object the target rejects, and one that would lose a field unless --accept-pruning; nothing changed', async (ctx) => {
+    ctx.skip(Boolean(process.env.NSM_CHARTS_DIR), 'NSM_CHARTS_DIR installs the real CRDs, which refuse these objects at creation: the scenario needs the test bed\'s loose fixture CRDs');
     const o: ScenarioOptions & { to: string } = { method: 'meshctl', from: '1.6.0', to: '1.7.0', namespaces: 1 };
     s = await setUpMesh(o);
     const kube = await testKube();

@@ -66,7 +66,7 @@ export function kindPlan(row: CatalogKind, served: readonly string[]): Plan {
 }
 
 /** Decides per kind which version to list with, from the CRDs found and what discovery served. */
-async function planKinds(deps: Deps, crds: KubeObject[]): Promise<{ plans: Plan[]; failures: { groupVersion: string; error: string }[] }> {
+export async function planKinds(deps: Deps, crds: KubeObject[]): Promise<{ plans: Plan[]; failures: { groupVersion: string; error: string }[] }> {
   const disc = await discover(deps.kube, new Set(catalog.map((k) => k.group)));
   const byName = new Map(crds.map((c) => [c.metadata?.name, c]));
   const plans = await Promise.all(catalog.map(async (row): Promise<Plan> => {

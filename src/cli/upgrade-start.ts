@@ -33,6 +33,8 @@ export interface StartArgs {
   deployFlag?: string[] | undefined;
   labelNamespaces: boolean;
   timeout: string;
+  cleanLeftovers?: boolean | undefined;
+  acceptPruning?: boolean | undefined;
 }
 
 export interface Start {
@@ -50,7 +52,7 @@ export async function startFresh(deps: Deps, a: StartArgs): Promise<Start> {
   for (const w of install.warnings) deps.log.warn(w);
   const inputs = await gatherPlanInputs(deps, install, {
     to: a.to!, strategy: a.strategy, meshctl: a.meshctl, meshctlCurrent: a.meshctlCurrent, helm: a.helm, chart: a.chart,
-    backupDir: a.backupDir, timeout: a.timeout, kubeconfig: a.kubeconfig && path.resolve(a.kubeconfig), context: a.context, deployFlag: a.deployFlag, labelNamespaces: a.labelNamespaces, pathEnv: process.env.PATH,
+    backupDir: a.backupDir, timeout: a.timeout, kubeconfig: a.kubeconfig && path.resolve(a.kubeconfig), context: a.context, deployFlag: a.deployFlag, labelNamespaces: a.labelNamespaces, pathEnv: process.env.PATH, cleanLeftovers: a.cleanLeftovers, acceptPruning: a.acceptPruning,
   });
   const plan = buildPlan(install, inputs);
   if (plan.refusals.length) {
@@ -64,7 +66,7 @@ export async function startFresh(deps: Deps, a: StartArgs): Promise<Start> {
 export async function startResume(deps: Deps, a: StartArgs & { resume: string }): Promise<Start | undefined> {
   const journal = await readJournal(deps.fs, a.resume);
   if (journal.finished) { process.stdout.write(`The run in ${path.resolve(a.resume)} already finished; nothing to resume.\n`); return undefined; }
-  const { plan, install } = await planForResume(deps, journal, { dir: a.resume, to: a.to, strategy: a.strategy, context: a.context, chart: a.chart, meshctl: a.meshctl, meshctlCurrent: a.meshctlCurrent, helm: a.helm, deployFlag: a.deployFlag, labelNamespaces: a.labelNamespaces });
+  const { plan, install } = await planForResume(deps, journal, { dir: a.resume, to: a.to, strategy: a.strategy, context: a.context, chart: a.chart, meshctl: a.meshctl, meshctlCurrent: a.meshctlCurrent, helm: a.helm, deployFlag: a.deployFlag, labelNamespaces: a.labelNamespaces, cleanLeftovers: a.cleanLeftovers, acceptPruning: a.acceptPruning });
   await assertSameCluster(deps, journal.cluster);
   deps.log.info(`Resuming NSM ${plan.from} -> ${plan.to}: ${journal.done.size} step(s) done before.`);
   return { plan: retargetKubeconfig(plan, a.kubeconfig && path.resolve(a.kubeconfig)), install, inputs: journal.inputs, cluster: journal.cluster, resume: journal };

@@ -12,6 +12,7 @@ import { outputFormat, parseConcurrency, parseDuration, withRunOptions, type Dec
 import { defaultBackupDir } from '../backup/write.ts';
 import { withPlanOptions } from './plan.ts';
 import { formatPlan } from './plan-format.ts';
+import { formatSettingsSummary } from './settings-format.ts';
 import { startFresh, startResume } from './upgrade-start.ts';
 import { holdLease, type HeldRun } from './under-lease.ts';
 import { runGates } from '../upgrade/gates.ts';
@@ -26,6 +27,7 @@ const upgradeOptions = (y: GlobalArgv) =>
     .option('restart', { choices: ['behind', 'all', 'none'] as const, default: 'behind' as const, describe: 'Which injected workloads to re-roll after the control plane is upgraded' })
     .option('break-lock', { type: 'boolean', default: false, describe: 'Take over the lease of an interrupted run that cannot be resumed (its backup directory is lost); never takes a lease a live run holds' })
     .option('on-failure', { choices: ['stop', 'rollback'] as const, default: 'stop' as const, describe: 'When a step fails after the hop began changing the mesh: stop (resume or roll back later), or roll the hop back at once and exit 1' })
+    .option('accept-pruning', { type: 'boolean', default: false, describe: 'Accept that the objects preflight lists lose the fields a target\'s CRD schema does not have (objects a target rejects still refuse the run)' })
     .option('delete-bare-pods', { type: 'boolean', default: false, describe: 'Delete injected pods that have no controller, so no old sidecar is left (they are NOT re-created: re-create them yourself)' })
     .example('$0 --to 1.7.0 --backup-dir ./nsm-backup', 'Upgrade to 1.7.0, keeping the backup in ./nsm-backup')
     .example('$0 --to 2.0.0 --dry-run', 'Show every step and command of a two-hop upgrade, change nothing')
@@ -48,6 +50,7 @@ function summary(plan: Plan, r: RunResult, dir: string): string {
     lines.push(`  ${u.step}: ${u.items.length} item(s) need attention`);
     for (const i of u.items.slice(0, 20)) lines.push(`    - ${i}`);
   }
+  lines.push(...formatSettingsSummary(plan.hops, r.unresolved));
   return lines.join('\n') + '\n';
 }
 

@@ -6,6 +6,7 @@ import type { StepKind } from './types.ts';
  */
 const afterStep: Record<StepKind, string> = {
   backup: 'Nothing in the cluster was changed yet; the backup is written and verified.',
+  'clean-leftovers': 'Leftovers of earlier removals were cleared (listed in the journal); the mesh itself is unchanged.',
   'label-namespaces': 'Namespaces were labelled for 2.0 injection; the mesh itself is unchanged.',
   'apply-crds': "The target version's CRDs are applied; the control plane still runs the old version.",
   upgrade: 'The control plane runs the new version; workloads may still run old sidecars.',

@@ -8,6 +8,8 @@ import type { Install, InstallMethod } from '../mesh/detect.ts';
 import type { Environment } from '../mesh/version-notes.ts';
 import type { Arg, Secret } from '../secret.ts';
 import type { ChartRef } from '../controlplane/helm.ts';
+import type { Leftover } from './leftovers.ts';
+import type { SettingRow } from './setting-fates.ts';
 
 export type { Install, InstallMethod, Environment, Command };
 
@@ -55,6 +57,12 @@ export interface PlanOptions extends CommandInputs {
   unlabelledInjectedNamespaces: readonly string[];
   /** The run's backup directory; hop N backs up into `<backupDir>/hopN`. */
   backupDir: string;
+  /** What earlier removals left that a redeploy trips over, found when planning (leftovers.ts). */
+  leftovers?: readonly Leftover[] | undefined;
+  /** --clean-leftovers: clear them in step hop1.clean-leftovers, after the backup (else preflight refuses). */
+  cleanLeftovers?: boolean | undefined;
+  /** --accept-pruning: objects losing fields a target's CRD schema does not declare do not refuse the run; the restore drops those fields. */
+  acceptPruning?: boolean | undefined;
 }
 
 /**
@@ -88,6 +96,8 @@ export interface StepFile {
 export interface CrdSelector { labelSelector: string }
 
 export type BackupStep = StepBase<'backup', { dir: string; namespace: string; meshVersion: string }>;
+/** --clean-leftovers: clear what earlier removals left (leftovers.ts); `found` is what the plan saw, the step clears what it finds. */
+export type CleanLeftoversStep = StepBase<'clean-leftovers', { namespace: string; found: Leftover[] }>;
 /** Add the 2.0 opt-in label to namespaces. */
 export type LabelNamespacesStep = StepBase<'label-namespaces', { namespaces: string[]; label: Record<string, string> }>;
 /** Helm in place: apply the target chart's CRDs through the API (Helm does not upgrade them). */
@@ -147,7 +157,7 @@ export type VerifyRollbackStep = StepBase<'verify-rollback', {
 }>;
 export type RollbackStep = SnapshotStep | HelmRollbackStep | RestoreCrdsStep | RestoreResourcesStep | RerollStep | VerifyRollbackStep;
 
-export type Step = BackupStep | LabelNamespacesStep | ApplyCrdsStep | UpgradeStep | RemoveStep | DeleteCrdsStep | RestartUnmeshedStep | WaitSentinelStep | DeployStep | RestoreStep | RestartStep | VerifyStep | RollbackStep;
+export type Step = BackupStep | CleanLeftoversStep | LabelNamespacesStep | ApplyCrdsStep | UpgradeStep | RemoveStep | DeleteCrdsStep | RestartUnmeshedStep | WaitSentinelStep | DeployStep | RestoreStep | RestartStep | VerifyStep | RollbackStep;
 export type StepKind = Step['kind'];
 export type StepOf<K extends StepKind> = Extract<Step, { kind: K }>;
 
@@ -161,6 +171,8 @@ export interface Hop {
   reason: string;
   method: InstallMethod;
   steps: Step[];
+  /** Every setting of the install before and after this hop, with its fate (setting-fates.ts). */
+  settings?: SettingRow[];
 }
 
 export interface PlanWarning {
@@ -191,6 +203,10 @@ export interface Plan {
   warnings: PlanWarning[];
   /** When non-empty, the plan must not run (the CLI exits 2 and lists each with its fix). */
   refusals: Refusal[];
+  /** Leftovers of earlier removals found when planning: preflight refuses them unless hop1.clean-leftovers clears them. */
+  leftovers?: Leftover[];
+  /** --accept-pruning (schema-report.ts): losses the preflight lists are accepted; the restore prunes them. */
+  acceptPruning?: true;
   /** nginx-meshctl binaries the plan uses that were found on PATH, and why each was chosen (absent when all were given). */
   binaries?: { version: string; path: string; why: string }[];
   /**

@@ -31,6 +31,10 @@ export interface ObjectResult {
   attempts: number;
   transforms?: string[];
   verified?: boolean;
+  /** Written with a version the target serves instead of the backup's: "v1alpha1 -> v1alpha2". */
+  converted?: string;
+  /** Fields dropped because the target's schema does not declare them (--accept-pruning). */
+  pruned?: string[];
 }
 
 export interface ApplyContext {

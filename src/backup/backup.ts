@@ -9,6 +9,7 @@
  * install.yaml and manifest.json last; then re-reads and verifies it (verify.ts). A kind whose
  * CRD is absent is recorded in manifest.absent.
  */
+import { ExitCode, ToolError } from '../errors.ts';
 import type { Deps } from '../deps.ts';
 import type { KubeObject } from '../kube/client.ts';
 import { KubeApiError } from '../kube/client.ts';
@@ -49,10 +50,23 @@ export interface BackupSummary {
   objects: number;
 }
 
-interface Plan { row: CatalogKind; version?: string; absentReason?: string }
+export interface Plan { row: CatalogKind; version?: string; absentReason?: string }
+
+/**
+ * Pure: which version to back up a kind in, given the versions its installed CRD serves. A CRD
+ * that serves only versions this tool does not know may hold objects it cannot back up: a manual
+ * hop would then delete them with the CRD, so the backup fails (nothing destructive has run).
+ */
+export function kindPlan(row: CatalogKind, served: readonly string[]): Plan {
+  const version = pickVersion(row, served);
+  if (version) return { row, version };
+  if (served.length === 0) return { row, absentReason: `CRD ${resourceName(row)} serves no version` };
+  throw new ToolError(`CRD ${resourceName(row)} serves ${served.join(', ')}, which this version of kubectl nsm-upgrade cannot back up (it knows ${row.versions.join(', ')}): its objects would be lost by a removal`,
+    ExitCode.failed, 'Nothing was changed. Use a kubectl nsm-upgrade that knows that version, or back up those objects yourself (kubectl get -A -o yaml) before upgrading.');
+}
 
 /** Decides per kind which version to list with, from the CRDs found and what discovery served. */
-async function planKinds(deps: Deps, crds: KubeObject[]): Promise<{ plans: Plan[]; failures: { groupVersion: string; error: string }[] }> {
+export async function planKinds(deps: Deps, crds: KubeObject[]): Promise<{ plans: Plan[]; failures: { groupVersion: string; error: string }[] }> {
   const disc = await discover(deps.kube, new Set(catalog.map((k) => k.group)));
   const byName = new Map(crds.map((c) => [c.metadata?.name, c]));
   const plans = await Promise.all(catalog.map(async (row): Promise<Plan> => {
@@ -68,8 +82,7 @@ async function planKinds(deps: Deps, crds: KubeObject[]): Promise<{ plans: Plan[
     // says what is served (else one failed version would silently switch the kind to another).
     const fromCrd = ((crd.spec as { versions?: { name: string; served: boolean }[] } | undefined)?.versions ?? []).filter((v) => v.served).map((v) => v.name);
     const groupFailed = disc.failed.some((f) => f.groupVersion.startsWith(`${row.group}/`));
-    const version = pickVersion(row, served.length > 0 && !groupFailed ? served : fromCrd);
-    return version ? { row, version } : { row, absentReason: `CRD ${resourceName(row)} serves none of ${row.versions.join(', ')}` };
+    return kindPlan(row, served.length > 0 && !groupFailed ? served : fromCrd);
   }));
   return { plans, failures: disc.failed };
 }

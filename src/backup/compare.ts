@@ -8,7 +8,7 @@ import { KubeApiError, type KubeObject } from '../kube/client.ts';
 import { listPages } from '../kube/list.ts';
 import { collectionPath } from '../kube/paths.ts';
 import { sameAsBackup } from './apply.ts';
-import { transformForRestore } from './transforms.ts';
+import { shapeForTarget, versionOf, type TargetSchema } from './target-shape.ts';
 import { verifyBackup } from './verify.ts';
 
 export interface Difference {
@@ -18,14 +18,16 @@ export interface Difference {
   state: 'missing' | 'differs';
 }
 
-export async function compareWithBackup(deps: Pick<Deps, 'kube' | 'fs'>, opts: { dir: string; targetMeshVersion?: string | undefined }): Promise<{ objects: number; differences: Difference[] }> {
+export async function compareWithBackup(deps: Pick<Deps, 'kube' | 'fs'>, opts: { dir: string; targetMeshVersion?: string | undefined; schema?: TargetSchema | undefined }): Promise<{ objects: number; differences: Difference[] }> {
   const backup = await verifyBackup(deps.fs, opts.dir);
   const versions = { from: backup.manifest.meshVersion, to: opts.targetMeshVersion ?? null };
   const differences: Difference[] = [];
   let objects = 0;
   for (const vk of backup.kinds) {
     if (vk.objects.length === 0) continue;
-    const ref = { group: vk.row.group, version: vk.version, plural: vk.row.plural, namespaced: true };
+    // In the shape the restore wrote them (version served by the target, accepted losses pruned).
+    const shaped = vk.objects.map((o) => shapeForTarget(o, versions, opts.schema).obj);
+    const ref = { group: vk.row.group, version: versionOf(shaped[0]!.apiVersion) || vk.version, plural: vk.row.plural, namespaced: true };
     const live = new Map<string, KubeObject>();
     try {
       for await (const page of listPages(deps.kube, collectionPath(ref, backup.manifest.namespace ?? undefined), { limit: 500 })) {
@@ -34,9 +36,8 @@ export async function compareWithBackup(deps: Pick<Deps, 'kube' | 'fs'>, opts: {
     } catch (err) {
       if (!(err instanceof KubeApiError && err.status === 404)) throw err; // the kind is not served: every object is missing
     }
-    for (const o of vk.objects) {
+    for (const obj of shaped) {
       objects++;
-      const obj = transformForRestore(o, versions).obj;
       const key = `${obj.metadata!.namespace}/${obj.metadata!.name}`;
       const l = live.get(key);
       if (!l || !sameAsBackup(l, obj)) differences.push({ kind: obj.kind!, namespace: obj.metadata!.namespace!, name: obj.metadata!.name!, state: l ? 'differs' : 'missing' });

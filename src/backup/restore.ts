@@ -23,7 +23,7 @@ import { restoreObject, sameAsBackup, type ObjectResult, type OnConflict } from 
 import { waitForCrdEstablished } from './crd-wait.ts';
 import { createLimiter } from '../concurrency.ts';
 import { summarize, writeRestoreReport, type RestoreReport } from './report.ts';
-import { transformForRestore } from './transforms.ts';
+import { shapeForTarget, versionOf, type Shaped, type TargetSchema } from './target-shape.ts';
 import { verifyBackup, type VerifiedKind } from './verify.ts';
 
 export interface RestoreOptions {
@@ -34,8 +34,12 @@ export interface RestoreOptions {
   concurrency: number;
   /** The mesh version restored into, when known (drives transforms; else the objects' shape does). */
   targetMeshVersion?: string | undefined;
+  /** Only these catalog kinds (default: every kind the backup holds); a rollback leaves out the kinds the old CRDs lack. */
+  kinds?: readonly string[] | undefined;
   /** Ctrl-C or SIGTERM: stops waits and retries; what was not restored is reported, then RestoreInterrupted is thrown. */
   signal?: AbortSignal | undefined;
+  /** The target's CRDs: objects are written with a version it serves (conversions reported), and accepted losses pruned (target-shape.ts). */
+  schema?: TargetSchema | undefined;
 }
 
 /** The restore stopped on a signal; its report (with what was and was not restored) is written. */
@@ -49,7 +53,7 @@ export class RestoreInterrupted extends ToolError {
   }
 }
 
-interface Prepared { vk: VerifiedKind; ref: ResourceRef; objects: { obj: KubeObject; transforms: string[] }[] }
+interface Prepared { vk: VerifiedKind; ref: ResourceRef; objects: Shaped[] }
 
 /**
  * Namespaces a create can go into (Active ones; a Terminating namespace refuses new objects),
@@ -91,11 +95,12 @@ export async function restoreBackup(deps: Deps, opts: RestoreOptions): Promise<R
   const since = () => `${((deps.clock.now() - started) / 1000).toFixed(2)}s`;
   deps.log.debug(`restore: backup verified at ${since()}`);
   const ctxVersions = { from: backup.manifest.meshVersion, to: opts.targetMeshVersion ?? null };
-  const prepared: Prepared[] = backup.kinds.map((vk) => ({
-    vk,
-    ref: { group: vk.row.group, version: vk.version, plural: vk.row.plural, namespaced: true },
-    objects: vk.objects.map((o) => { const t = transformForRestore(o, ctxVersions); return { obj: t.obj, transforms: t.applied }; }),
-  }));
+  const prepared: Prepared[] = backup.kinds.filter((vk) => !opts.kinds || opts.kinds.includes(vk.row.kind)).map((vk) => {
+    const objects = vk.objects.map((o) => shapeForTarget(o, ctxVersions, opts.schema));
+    // Every object of a kind has the backup's version: written with the one the target serves.
+    const version = objects[0] ? versionOf(objects[0].obj.apiVersion) || vk.version : vk.version;
+    return { vk: { ...vk, version }, ref: { group: vk.row.group, version, plural: vk.row.plural, namespaced: true }, objects };
+  });
   const namespaces = await existingNamespaces(deps);
   const limit = createLimiter(opts.concurrency);
   const results = new Map<string, ObjectResult>();
@@ -106,10 +111,11 @@ export async function restoreBackup(deps: Deps, opts: RestoreOptions): Promise<R
     const ready = await waitForCrdEstablished(deps, resourceName(p.vk.row), p.vk.version, deadline, opts.signal);
     if (!ready && !opts.signal?.aborted) crdsNotEstablished.push(resourceName(p.vk.row));
     deps.log.debug(`restore: CRD ${resourceName(p.vk.row)} ${ready ? 'Established' : 'NOT Established'} at ${since()}`);
-    await Promise.all(p.objects.map(async ({ obj, transforms }) => {
+    await Promise.all(p.objects.map(async ({ obj, transforms, converted, pruned }) => {
       const ns = obj.metadata!.namespace!;
       const key = `${obj.kind}/${ns}/${obj.metadata!.name}`;
-      const base = { kind: obj.kind!, namespace: ns, name: obj.metadata!.name!, attempts: 0, ...(transforms.length ? { transforms } : {}) };
+      const shaped = { ...(transforms.length ? { transforms } : {}), ...(converted ? { converted } : {}), ...(pruned ? { pruned } : {}) };
+      const base = { kind: obj.kind!, namespace: ns, name: obj.metadata!.name!, attempts: 0, ...shaped };
       if (opts.signal?.aborted) { results.set(key, { ...base, outcome: 'not-attempted', detail: 'interrupted' }); return; }
       if (!ready) { results.set(key, { ...base, outcome: 'failed', detail: `CRD ${resourceName(p.vk.row)} was not Established (serving ${p.vk.version}) before --timeout` }); return; }
       if (namespaces && !namespaces.has(ns)) { results.set(key, { ...base, outcome: 'missing-namespace', detail: `namespace ${ns} does not exist or is being deleted; create it, then restore again` }); return; }
@@ -117,7 +123,7 @@ export async function restoreBackup(deps: Deps, opts: RestoreOptions): Promise<R
         : opts.signal?.aborted ? { ...base, outcome: 'not-attempted' as const, detail: 'interrupted' }
         : await restoreObject({ deps, ref: p.ref, onConflict: opts.onConflict, dryRun: opts.dryRun, deadline, signal: opts.signal }, obj)));
       if (r.outcome === 'conflict') stop = true;
-      results.set(key, { ...r, ...(transforms.length ? { transforms } : {}) });
+      results.set(key, { ...r, ...shaped });
     }));
   }));
 

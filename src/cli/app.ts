@@ -5,6 +5,7 @@ import { fleetCommand } from './fleet.ts';
 import { planCommand } from './plan.ts';
 import { restartCommand } from './restart.ts';
 import { restoreCommand } from './restore.ts';
+import { rollbackCommand } from './rollback.ts';
 import { statusCommand } from './status.ts';
 import { upgradeCommand } from './upgrade.ts';
 import { cliShape, commandOf } from './completion-engine.ts';
@@ -36,6 +37,7 @@ export function buildCli(argv: string[]) {
     .command(statusCommand)
     .command(restartCommand)
     .command(fleetCommand(buildCli))
+    .command(rollbackCommand)
     .command(completionCommand(buildCli))
     .epilogue('Exit codes: 0 done; 1 failed; 2 bad usage or input; 3 refused by preflight (nothing changed); 4 finished but not converged.')
     .version(toolVersion)

@@ -6,6 +6,8 @@ import { dump } from 'js-yaml';
 import { formatCommand } from '../controlplane/runner.ts';
 import type { Plan } from '../upgrade/types.ts';
 import { redactDeep } from '../secret.ts';
+import { formatLeftovers } from './leftover-format.ts';
+import { formatHopSettings } from './settings-format.ts';
 
 export function formatPlanText(plan: Plan): string {
   const lines: string[] = [];
@@ -19,12 +21,14 @@ export function formatPlanText(plan: Plan): string {
       lines.push(`  ${s.id.padEnd(width)}  ${s.title}${s.destructive ? '  [changes the cluster]' : ''}`);
       for (const c of s.commands) lines.push(`  ${' '.repeat(width)}    $ ${formatCommand(c)}`);
     }
+    lines.push(...formatHopSettings(hop));
   }
   if (plan.hops.length === 0 && plan.refusals.length === 0) lines.push('', 'Nothing to do.');
   if (plan.binaries?.length) {
     lines.push('', 'nginx-meshctl binaries (not given on the command line):');
     for (const b of plan.binaries) lines.push(`  ${b.version}: ${b.path}  (${b.why})`);
   }
+  lines.push(...formatLeftovers(plan));
   if (plan.warnings.length) {
     lines.push('', 'Warnings:');
     for (const w of plan.warnings) {

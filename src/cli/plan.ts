@@ -24,7 +24,8 @@ export function withPlanOptions<T>(y: Argv<T>) {
     .option('chart', { type: 'string', describe: 'Chart reference or directory for the helm path (default nginx-stable/nginx-service-mesh)' })
     .option('backup-dir', { type: 'string', describe: 'Where to write the backup (default ./nsm-backup-<time>)' })
     .option('deploy-flag', { type: 'string', array: true, describe: 'Change a deploy setting, as nginx-meshctl deploy flag NAME=VALUE (e.g. mtls-mode=strict); forces the manual path on the last hop' })
-    .option('label-namespaces', { type: 'boolean', default: false, describe: 'On a hop to 2.0, add injector.nsm.nginx.com/auto-inject=enabled to namespaces with injected workloads first' });
+    .option('label-namespaces', { type: 'boolean', default: false, describe: 'On a hop to 2.0, add injector.nsm.nginx.com/auto-inject=enabled to namespaces with injected workloads first' })
+    .option('clean-leftovers', { type: 'boolean', default: false, describe: 'Clear what earlier removals left that a redeploy trips over (listed by plan), after the backup; without it the upgrade refuses them' });
 }
 
 const planOptions = (y: GlobalArgv) =>

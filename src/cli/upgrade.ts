@@ -12,9 +12,12 @@ import { outputFormat, parseConcurrency, parseDuration, withRunOptions, type Dec
 import { defaultBackupDir } from '../backup/write.ts';
 import { withPlanOptions } from './plan.ts';
 import { formatPlan } from './plan-format.ts';
+import { formatSettingsSummary } from './settings-format.ts';
 import { startFresh, startResume } from './upgrade-start.ts';
 import { holdLease, type HeldRun } from './under-lease.ts';
 import { runGates } from '../upgrade/gates.ts';
+import { rollBackAfterFailure, withRollbackHint } from './rollback-on-failure.ts';
+import { resumeAsRollback } from './rollback.ts';
 
 /** The upgrade's flags: the plan's, the run's (--timeout, --concurrency, --dry-run), and its own. */
 const upgradeOptions = (y: GlobalArgv) =>
@@ -23,6 +26,8 @@ const upgradeOptions = (y: GlobalArgv) =>
     .option('yes', { alias: 'y', type: 'boolean', default: false, describe: 'Do not ask before the first destructive step' })
     .option('restart', { choices: ['behind', 'all', 'none'] as const, default: 'behind' as const, describe: 'Which injected workloads to re-roll after the control plane is upgraded' })
     .option('break-lock', { type: 'boolean', default: false, describe: 'Take over the lease of an interrupted run that cannot be resumed (its backup directory is lost); never takes a lease a live run holds' })
+    .option('on-failure', { choices: ['stop', 'rollback'] as const, default: 'stop' as const, describe: 'When a step fails after the hop began changing the mesh: stop (resume or roll back later), or roll the hop back at once and exit 1' })
+    .option('accept-pruning', { type: 'boolean', default: false, describe: 'Accept that the objects preflight lists lose the fields a target\'s CRD schema does not have (objects a target rejects still refuse the run)' })
     .option('delete-bare-pods', { type: 'boolean', default: false, describe: 'Delete injected pods that have no controller, so no old sidecar is left (they are NOT re-created: re-create them yourself)' })
     .example('$0 --to 1.7.0 --backup-dir ./nsm-backup', 'Upgrade to 1.7.0, keeping the backup in ./nsm-backup')
     .example('$0 --to 2.0.0 --dry-run', 'Show every step and command of a two-hop upgrade, change nothing')
@@ -40,6 +45,7 @@ function summary(plan: Plan, r: RunResult, dir: string): string {
     lines.push(`  ${u.step}: ${u.items.length} item(s) need attention`);
     for (const i of u.items.slice(0, 20)) lines.push(`    - ${i}`);
   }
+  lines.push(...formatSettingsSummary(plan.hops, r.unresolved));
   return lines.join('\n') + '\n';
 }
 
@@ -57,6 +63,8 @@ export const upgradeCommand: CommandModule<GlobalFlags, Declared<typeof upgradeO
     const backupDir = path.resolve(argv.resume ?? argv.backupDir ?? defaultBackupDir(new Date()));
     // One path for a fresh run and a resume: only where the plan comes from differs.
     const startArgs = { ...argv, backupDir };
+    // A run being rolled back (--on-failure rollback, or `rollback`) resumes as a rollback.
+    if (argv.resume && await resumeAsRollback(deps, { ...startArgs, meshctl: undefined, meshctlCurrent: undefined, from: backupDir, format, timeoutMs, concurrency })) return;
     const start = argv.resume ? await startResume(deps, { ...startArgs, resume: argv.resume }) : await startFresh(deps, startArgs);
     if (!start) return;
     const { plan, install, resume } = start;
@@ -99,6 +107,12 @@ export const upgradeCommand: CommandModule<GlobalFlags, Declared<typeof upgradeO
           },
         ],
       }));
+    } catch (err) {
+      if (argv.onFailure === 'rollback' && held) {
+        // The run's journal maps its binaries to versions; --meshctl/--meshctl-current mean other versions to a rollback.
+        await rollBackAfterFailure(deps, err, { ...startArgs, meshctl: undefined, meshctlCurrent: undefined, from: backupDir, allHops: false, force: false, pathEnv: process.env.PATH, timeoutMs, concurrency, format, signal: held.signal, runId });
+      }
+      throw withRollbackHint(err, backupDir);
     } finally {
       await held?.release();
     }

@@ -99,6 +99,14 @@ export function helmInstall(t: HelmTarget, opts: { release: string; chart: Chart
   };
 }
 
+/**
+ * Rollback: `helm rollback RELEASE REVISION -n NS --wait --timeout T` (Helm 4: --wait=watcher).
+ * Helm makes a new revision holding the old chart and values; it does not touch the CRDs.
+ */
+export function helmRollback(t: HelmTarget, opts: { release: string; revision: number }): Command {
+  return { bin: t.bin, args: ['rollback', opts.release, String(opts.revision), '-n', t.namespace, helmFlags.wait[t.major], '--timeout', t.timeout, ...cluster(t)], writes: true };
+}
+
 /** `helm show crds CHART [--version V]`: read-only; prints the chart's CRDs for the executor to apply through the API. */
 export function helmShowCrds(t: Pick<HelmTarget, 'bin'>, chart: ChartRef): Command {
   return { bin: t.bin, args: ['show', 'crds', ...chartArgs(chart)], writes: false };

@@ -1,6 +1,7 @@
 /**
  * The steps of one hop, by method and strategy, with the exact commands each runs. Pure; called
  * by plan.ts. Order per path (NSM upgrade docs, FACTS.md):
+ * - every path starts: backup, [clean-leftovers] (hop 1 with --clean-leftovers), [label-namespaces]
  * - in place, meshctl: backup, [label-namespaces], upgrade, restart, verify
  * - in place, helm:    backup, [label-namespaces], apply-crds, upgrade, restart, verify
  * - manual, meshctl:   backup, [label-namespaces], remove (old binary), [restart-unmeshed, wait-sentinel], deploy (new binary), restore, restart, verify
@@ -12,6 +13,7 @@ import { helmInstall, helmShowCrds, helmUninstall, helmUpgrade, type ChartRef, t
 import { meshctlDeploy, meshctlRemove, meshctlUpgrade, type MeshctlTarget } from '../controlplane/meshctl.ts';
 import { valueAt } from '../values.ts';
 import { expectedSettings } from './settings-check.ts';
+import { expectedFromFates, hopSettingFates, type SettingRow } from './setting-fates.ts';
 import { autoInjectLabel, controlPlaneDeployment } from '../mesh/version-notes.ts';
 import { findRelease } from '../mesh/versions.ts';
 import type { Command, Install, PlanOptions, Refusal, Step, StepKind, StepOf, Strategy } from './types.ts';
@@ -29,6 +31,8 @@ export interface HopInput {
   labelNamespaces: readonly string[];
   /** The release values as they stand before this hop (earlier manual hops translate them). */
   values: Record<string, unknown>;
+  /** The install's settings as they enter this hop, for its settings table (what earlier hops carried; default: values). */
+  settingsValues?: Record<string, unknown>;
   /** Deploy flag changes applied on this hop (only on the hop that carries them). */
   deployFlagChanges: Readonly<Record<string, Arg>>;
 }
@@ -38,6 +42,8 @@ export interface HopOutput {
   /** Lines to show as warnings (dropped settings, pinned image tags). */
   notes: string[];
   refusals: Refusal[];
+  /** The install's settings before and after this hop. */
+  settings: SettingRow[];
 }
 
 /** Where nginx-meshctl `version` is found: hints for the refusal when it is not. */
@@ -76,6 +82,12 @@ export function hopSteps(h: HopInput, hopCount: number): HopOutput {
   const steps: Step[] = [
     step(n, 'backup', `Back up the mesh's custom resources and configuration (NSM ${from})`, { writes: false }, [], { dir: hopDir, namespace: ns, meshVersion: from }),
   ];
+  // After the backup (a CRD it labels is deleted by the removal only once its objects are saved), before anything that creates pods.
+  if (n === 1 && opts.cleanLeftovers) {
+    const found = [...(opts.leftovers ?? [])];
+    steps.push(step(n, 'clean-leftovers', `Clear what earlier removals left behind (${found.length ? found.map((l) => l.what).join('; ') : 'none found when planning; looked for again'})`, { destructive: true }, [],
+      { namespace: ns, found }));
+  }
   if (h.labelNamespaces.length > 0) {
     steps.push(step(n, 'label-namespaces', `Label ${h.labelNamespaces.length} namespace(s) ${autoInjectLabel.key}=${autoInjectLabel.enabled} (2.0 injection is opt-in)`, {}, [],
       { namespaces: [...h.labelNamespaces], label: { [autoInjectLabel.key]: autoInjectLabel.enabled } }));
@@ -100,6 +112,9 @@ export function hopSteps(h: HopInput, hopCount: number): HopOutput {
   // The environment detect settled on (values, or --method/hints) is what the redeploy must use.
   const carried = h.values.environment === undefined && install.environment === 'kubernetes' ? h.values : { ...h.values, environment: install.environment };
   const crds = { labelSelector: 'app.kubernetes.io/part-of=nginx-service-mesh' };
+  const shown = h.settingsValues ?? h.values;
+  const settings = hopSettingFates({ from, to, strategy: h.strategy, method: install.method, environment: install.environment, changes: h.deployFlagChanges,
+    values: shown.environment === undefined && install.environment === 'kubernetes' ? shown : { ...shown, environment: install.environment } });
 
   if (h.strategy === 'in-place') {
     if (install.method === 'meshctl') {
@@ -143,12 +158,12 @@ export function hopSteps(h: HopInput, hopCount: number): HopOutput {
       notes.push(...values.warnings);
       const valuesFile = `${hopDir}/values-${to}.yaml`;
       steps.push(step(n, 'deploy', `helm install ${release} chart ${chart.version ?? chart.ref} (NSM ${to}) with the carried-over values`, {},
-        [helmInstall(helm, { release, chart, valuesFile })], { version: to, release, chart, files: [{ path: valuesFile, content: { values: values.result } }], undo: helmUninstall(helm, release), expect: {} }));
+        [helmInstall(helm, { release, chart, valuesFile })], { version: to, release, chart, files: [{ path: valuesFile, content: { values: values.result } }], undo: helmUninstall(helm, release), expect: expectedFromFates(settings) }));
     }
     steps.push(step(n, 'restore', `Restore the custom resources from ${hopDir}`, {}, [], { from: hopDir, targetVersion: to }));
   }
   steps.push(step(n, 'restart', `Re-roll injected workloads onto NSM ${to} sidecars`, { destructive: true }, [], { targetVersion: to }));
   steps.push(step(n, 'verify', `Verify: ${controlPlaneDeployment(to)} runs ${to}, custom resources intact, sidecars converged`, { writes: false }, [],
     { version: to, namespace: ns, deployment: controlPlaneDeployment(to), backup: hopDir }));
-  return { steps, notes, refusals };
+  return { steps, notes, refusals, settings };
 }

@@ -31,7 +31,8 @@ export interface JournalState {
   finished: boolean;
 }
 
-export async function appendJournal(fs: Deps['fs'], dir: string, record: JournalRecord): Promise<void> {
+/** Appends one record (an upgrade's JournalRecord, or a rollback's: rollback/journal.ts) to `<dir>/journal.ndjson`, fsynced. */
+export async function appendJournal(fs: Deps['fs'], dir: string, record: JournalRecord | ({ type: string; runId: string; at: string } & Record<string, unknown>)): Promise<void> {
   await fs.mkdir(dir, { recursive: true, mode: 0o700 });
   const fh = await fs.open(path.join(dir, journalFile), 'a', 0o600);
   try {

@@ -35,13 +35,15 @@ const reroll: readonly Permission[] = [
 ];
 
 /** The rows of permissions.json for each step kind it lists (every kind but the catalog-built ones). */
-type DataKinds = Exclude<StepKind, 'restart-unmeshed' | 'restore' | 'restart'>;
+type DataKinds = Exclude<StepKind, 'restart-unmeshed' | 'restore' | 'restart' | 'restore-resources' | 'reroll'> | 'leftover-scan';
 const data: Record<DataKinds, readonly (readonly string[])[]> = table;
 const rows = (kind: DataKinds): Permission[] => data[kind].map(([verb, resource, namespace, why]) => perm(verb!, resource!, namespace!, why!));
 
 /** Per step kind: what it does through the API or through helm/nginx-meshctl (which use our credentials). */
 export const stepPermissions: Readonly<Record<StepKind, readonly Permission[]>> = {
-  backup: [...rows('backup'), ...catalog.map((k) => perm('list', resourceName(k), '', `back up every ${k.plural} in all namespaces`))],
+  // The preflight looks for leftovers before any plan runs (every plan starts with a backup).
+  backup: [...rows('backup'), ...catalog.map((k) => perm('list', resourceName(k), '', `back up every ${k.plural} in all namespaces`)), ...rows('leftover-scan')],
+  'clean-leftovers': [...rows('leftover-scan'), ...rows('clean-leftovers')],
   'label-namespaces': rows('label-namespaces'),
   'apply-crds': rows('apply-crds'),
   upgrade: rows('upgrade'),
@@ -49,10 +51,17 @@ export const stepPermissions: Readonly<Record<StepKind, readonly Permission[]>> 
   'delete-crds': rows('delete-crds'),
   'restart-unmeshed': reroll,
   'wait-sentinel': rows('wait-sentinel'),
-  deploy: rows('deploy'),
+  deploy: [...rows('deploy'), ...rows('leftover-scan')],
   restore: catalog.map((k) => perm('create', resourceName(k), '', `re-create backed-up ${k.plural}`)),
   restart: reroll,
   verify: rows('verify'),
+  // Rollback (src/rollback/).
+  snapshot: [...rows('snapshot'), ...catalog.map((k) => perm('list', resourceName(k), '', `back up every ${k.plural} before the rollback`))],
+  'helm-rollback': rows('helm-rollback'),
+  'restore-crds': rows('restore-crds'),
+  'restore-resources': catalog.flatMap((k) => [perm('create', resourceName(k), '', `re-create backed-up ${k.plural}`), perm('update', resourceName(k), '', `put ${k.plural} back exactly as backed up`)]),
+  reroll,
+  'verify-rollback': rows('verify-rollback'),
 };
 
 /** What every run needs besides its steps: the Lease that keeps it the only run on the mesh. */

@@ -21,6 +21,8 @@ import { listInjectedPods, namespaceLabels } from '../workloads/discover.ts';
 import { isLive, podOptedIn, type PodLike } from '../workloads/injection.ts';
 import { findMeshctlOnPath, pathDirectories, type ChosenBinary } from './meshctl-path.ts';
 import type { ChartSource, Install, PlanOptions, StrategyOption } from './types.ts';
+import { scanLeftovers } from './leftover-scan.ts';
+import type { Leftover } from './leftovers.ts';
 
 /** What the caller learned about one --meshctl/--meshctl-current argument. */
 export type GivenBinary =
@@ -122,6 +124,20 @@ export interface PlanArgs {
   labelNamespaces: boolean;
   /** The PATH to search for nginx-meshctl when --meshctl/--meshctl-current leave a version without a binary. */
   pathEnv?: string | undefined;
+  /** --clean-leftovers. */
+  cleanLeftovers?: boolean | undefined;
+  /** --accept-pruning (upgrade only). */
+  acceptPruning?: boolean | undefined;
+}
+
+/** The leftovers of earlier removals (leftovers.ts); a scan that cannot run is left to the preflight, which reports it. */
+async function findLeftovers(deps: Deps, install: Install): Promise<Leftover[]> {
+  try {
+    return await scanLeftovers(deps, { namespace: install.namespace, phase: 'preflight' });
+  } catch (err) {
+    deps.log.warn(`could not look for leftovers of earlier removals: ${(err as Error).message}`);
+    return [];
+  }
 }
 
 /** --meshctl/--meshctl-current first; PATH fills the versions they leave without a binary. */
@@ -184,12 +200,13 @@ export async function gatherPlanInputs(deps: Deps, install: Install, args: PlanA
   const to = normalizeVersion(args.to);
   const hops = to ? hopsBetween(install.version, to) : [];
   const toTwo = hops.some((h) => crosses(h, '2.0.0'));
-  const [meshctl, helm, chart, unlabelled] = await Promise.all([
+  const [meshctl, helm, chart, unlabelled, leftovers] = await Promise.all([
     install.method === 'meshctl' ? meshctlFor(deps, install, args, hops.map((h) => h.to)) : Promise.resolve({ binaries: {}, found: {} }),
     install.method === 'helm' ? detectHelm(deps, args.helm ?? 'helm') : Promise.resolve(undefined),
     resolveChartSource(deps, args.chart),
     // The mesh's own namespace is never injected by a real mesh: leave it out.
     toTwo ? findUnlabelledInjectedNamespaces(deps).then((l) => l.filter((n) => n !== install.namespace)) : Promise.resolve([]),
+    hops.length ? findLeftovers(deps, install) : Promise.resolve([]),
   ]);
   return {
     to: args.to,
@@ -205,5 +222,8 @@ export async function gatherPlanInputs(deps: Deps, install: Install, args: PlanA
     timeout: args.timeout,
     kubeconfig: args.kubeconfig,
     context: args.context,
+    ...(leftovers.length ? { leftovers } : {}),
+    ...(args.cleanLeftovers ? { cleanLeftovers: true } : {}),
+    ...(args.acceptPruning ? { acceptPruning: true } : {}),
   };
 }

@@ -17,6 +17,7 @@ import { legacyTracingPaths, notesForHop, type VersionNote } from '../mesh/versi
 import { findRelease, hopsBetween, oldestSupportedSource, releases } from '../mesh/versions.ts';
 import { compareVersions, normalizeVersion } from '../version-compare.ts';
 import { hopSteps } from './hop-steps.ts';
+import { valuesAfter } from './setting-fates.ts';
 import type { Hop, Install, Plan, PlanOptions, PlanWarning, Refusal, Strategy } from './types.ts';
 
 const knownTargets = () => releases.filter((r) => r.chartVersion !== undefined).map((r) => r.version).join(', ');
@@ -98,6 +99,8 @@ export function buildPlan(install: Install, opts: PlanOptions): Plan {
   if (pairs.length === 0) warnings.push({ id: 'already-at-target', hop: undefined, message: `the mesh already runs ${from}; nothing to upgrade`, items: [] });
   const hops: Hop[] = [];
   let values = install.values;
+  // What each hop's settings table starts from: what the hops before it carried.
+  let settingsValues = install.values;
   pairs.forEach((p, i) => {
     const index = i + 1;
     const isLast = index === pairs.length;
@@ -106,10 +109,10 @@ export function buildPlan(install: Install, opts: PlanOptions): Plan {
     if (choice.refusal) refusals.push({ ...choice.refusal, message: `hop ${index} (${p.from} -> ${p.to}): ${choice.refusal.message}` });
     const labels = notes.some((n) => n.id === 'auto-injection-opt-in') && opts.labelNamespaces ? opts.unlabelledInjectedNamespaces : [];
     const out = hopSteps({
-      index, from: p.from, to: p.to, strategy: choice.strategy, install, opts, labelNamespaces: labels, values,
+      index, from: p.from, to: p.to, strategy: choice.strategy, install, opts, labelNamespaces: labels, values, settingsValues,
       deployFlagChanges: isLast ? Object.fromEntries(changes.map((c) => [c, opts.deployFlagChanges[c]!])) : {},
     }, pairs.length);
-    const hop: Hop = { index, from: p.from, to: p.to, strategy: choice.strategy, reason: choice.reason, method: install.method, steps: out.steps };
+    const hop: Hop = { index, from: p.from, to: p.to, strategy: choice.strategy, reason: choice.reason, method: install.method, steps: out.steps, settings: out.settings };
     hops.push(hop);
     for (const r of out.refusals) if (!refusals.some((x) => x.id === r.id && x.fix === r.fix)) refusals.push(r);
     for (const note of notes) {
@@ -121,9 +124,12 @@ export function buildPlan(install: Install, opts: PlanOptions): Plan {
     for (const line of out.notes) warnings.push({ id: 'carry-over', hop: index, message: line, items: [] });
     // A redeploy carries only what the target keeps: later hops see the translated values.
     if (choice.strategy === 'manual') values = valuesForTarget(values, p.to).result;
+    settingsValues = valuesAfter(out.settings);
   });
   const used = new Set(hops.flatMap((h) => h.steps.flatMap((s) => s.commands.map((c) => c.bin))));
   const binaries = Object.entries(opts.meshctlFound ?? {}).filter(([, b]) => used.has(b.path)).map(([version, b]) => ({ version, path: b.path, why: b.why }));
   const child = install.method === 'meshctl' && opts.context ? { childKubeconfig: { path: childKubeconfigPath(opts.backupDir), context: opts.context, kubeconfig: opts.kubeconfig } } : {};
-  return { ...base, hops, warnings, refusals, ...(binaries.length ? { binaries } : {}), ...child };
+  const leftovers = opts.leftovers?.length ? { leftovers: [...opts.leftovers] } : {};
+  const pruning = opts.acceptPruning ? { acceptPruning: true as const } : {};
+  return { ...base, hops, warnings, refusals, ...leftovers, ...pruning, ...(binaries.length ? { binaries } : {}), ...child };
 }

@@ -37,6 +37,8 @@ export interface ResumeArgs {
   deployFlag?: readonly string[] | undefined;
   labelNamespaces?: boolean | undefined;
   timeout?: string | undefined;
+  cleanLeftovers?: boolean | undefined;
+  acceptPruning?: boolean | undefined;
 }
 
 type Fs = Deps['fs'];
@@ -66,6 +68,8 @@ function checkContradictions(j: JournalState, a: ResumeArgs): void {
   const chartRef = chart.kind === 'repo' ? chart.ref : chart.kind === 'versioned-dir' ? chart.dir : chart.path;
   if (a.chart && path.resolve(a.chart) !== path.resolve(chartRef) && a.chart !== chartRef) throw differs('--chart', a.chart, `--chart ${chartRef}`);
   if (a.labelNamespaces && !j.inputs.labelNamespaces) throw differs('--label-namespaces', 'given', 'no --label-namespaces');
+  if (a.cleanLeftovers && !j.inputs.cleanLeftovers) throw differs('--clean-leftovers', 'given', 'no --clean-leftovers (clear what the run names by hand, then resume)');
+  if (a.acceptPruning && !j.inputs.acceptPruning) throw differs('--accept-pruning', 'given', 'no --accept-pruning');
 }
 
 /** The journal's --deploy-flag changes with the secrets given again; refuses a missing or a contradicting one. */

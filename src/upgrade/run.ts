@@ -3,6 +3,9 @@ import { eventEmitter, listOptions, runGates, type Gate } from './gates.ts';
 import type { Deps } from '../deps.ts';
 import type { Install, Plan, PlanOptions, Step } from './types.ts';
 import { appendJournal, journalSchemaVersion, type ClusterIdentity, type JournalState } from './journal.ts';
+
+/** A journal record of any walk (the upgrade's, or a rollback's: rollback/journal.ts). */
+type AnyRecord = Parameters<typeof appendJournal>[2];
 import { executeStep, type StepContext } from './steps.ts';
 import { clusterStateAfter } from './state-notes.ts';
 import { StepError, ToolError } from '../errors.ts';
@@ -37,14 +40,16 @@ export interface RunResult {
   stepsSkipped: string[];
 }
 
-type Ctx = { result: RunResult };
+export type Ctx = { result: RunResult };
 
 /** The command that continues this run. */
 export function resumeCommand(dir: string): string {
   return `kubectl nsm-upgrade --resume ${dir}`;
 }
 
-function task(deps: Deps, plan: Plan, step: Step, opts: RunOptions, runId: string, done: ReadonlySet<string>, journalData: Map<string, Record<string, unknown>>): ListrTask<Ctx> {
+/** One step as a task: run by its executor, journaled in `opts.backupDir` when done. Also the rollback's (rollback/run.ts). */
+export type StepTaskOptions = Pick<RunOptions, 'backupDir' | 'timeoutMs' | 'concurrency' | 'restart' | 'deleteBarePods' | 'output' | 'emit' | 'signal'>;
+export function task(deps: Deps, plan: Plan, step: Step, opts: StepTaskOptions, runId: string, done: ReadonlySet<string>, journalData: Map<string, Record<string, unknown>>): ListrTask<Ctx> {
   const hop = plan.hops.find((h) => h.steps.includes(step))!;
   const event = eventEmitter(deps, opts, step.id);
   return {
@@ -75,27 +80,38 @@ function task(deps: Deps, plan: Plan, step: Step, opts: RunOptions, runId: strin
   };
 }
 
+/** How a walk of steps journals and says how to continue (the upgrade's run, or a rollback). */
+export interface Walk {
+  /** Where journal.ndjson is. */
+  dir: string;
+  /** The first record of a new journal (a resume appends a resume record instead). */
+  first: AnyRecord;
+  /** The command that continues the walk, shown when a step fails. */
+  resume: string;
+  /** "step" or "rollback step", in the failure's cluster-state line. */
+  noun: string;
+}
+
 /**
- * Walks the plan's steps in order as a listr2 task list. Each finished step is journaled in
- * `<backupDir>/journal.ndjson`; a resumed run skips the steps its journal holds. Errors name the
- * step and the command to resume.
+ * Walks the plan's steps in order as a listr2 task list, after the gates. Each finished step is
+ * journaled in `<walk.dir>/journal.ndjson`; a resumed run skips the steps its journal holds. Errors
+ * name the step that was running and the command to resume.
  */
-export async function runPlan(deps: Deps, plan: Plan, opts: RunOptions): Promise<RunResult> {
+/** What a walk needs of the run's options (a rollback has its own start record and journal). */
+export type WalkOptions = Omit<RunOptions, 'start' | 'resume'> & { resume?: Pick<JournalState, 'runId' | 'done' | 'data'> | undefined };
+
+export async function walkSteps(deps: Deps, plan: Plan, opts: WalkOptions, walk: Walk): Promise<RunResult> {
   const runId = opts.runId;
   const now = () => new Date(deps.clock.now()).toISOString();
   await runGates(deps, opts.before ?? [], opts);
-  if (opts.resume) {
-    await appendJournal(deps.fs, opts.backupDir, { type: 'resume', runId, at: now(), previousRunId: opts.resume.runId });
-  } else {
-    await appendJournal(deps.fs, opts.backupDir, { type: 'run', schema: journalSchemaVersion, runId, at: now(), toolVersion, ...opts.start, plan });
-  }
+  await appendJournal(deps.fs, walk.dir, opts.resume ? { type: 'resume', runId, at: now(), previousRunId: opts.resume.runId } : walk.first);
   const done = opts.resume?.done ?? new Set<string>();
   const steps = plan.hops.flatMap((h) => h.steps);
   const result: RunResult = { runId, unresolved: [], stepsRun: [], stepsSkipped: steps.filter((s) => done.has(s.id)).map((s) => s.id) };
   const journalData = new Map(opts.resume?.data ?? []);
   let running: Step | undefined;
   const list = new Listr<Ctx>(steps.map((s) => {
-    const t = task(deps, plan, s, opts, runId, done, journalData);
+    const t = task(deps, plan, s, { ...opts, backupDir: walk.dir }, runId, done, journalData);
     return { ...t, task: (c, l) => { running = s; return t.task(c, l); } };
   }), listOptions(opts));
   try {
@@ -104,9 +120,15 @@ export async function runPlan(deps: Deps, plan: Plan, opts: RunOptions): Promise
     // Every error names a step of the plan (the one that was running), never an internal name.
     const e = err instanceof StepError ? err : new StepError(running?.id ?? steps[0]?.id ?? 'hop1', (err as Error).message);
     const lastDone = [...steps].reverse().find((s) => done.has(s.id) || result.stepsRun.includes(s.id));
-    const state = `Cluster state: ${clusterStateAfter(lastDone?.kind)}${lastDone ? ` (last finished step: ${lastDone.id})` : ''}`;
-    throw new StepError(e.step, e.message.replace(/^step "[^"]*" failed: /, ''), `${e.hint ? e.hint + '\n' : ''}${state}\nEverything up to the failed step is done and journaled in ${opts.backupDir}. Fix the cause, then continue with:\n  ${resumeCommand(opts.backupDir)}`);
+    const state = `Cluster state: ${clusterStateAfter(lastDone?.kind)}${lastDone ? ` (last finished ${walk.noun}: ${lastDone.id})` : ''}`;
+    throw new StepError(e.step, e.message.replace(/^step "[^"]*" failed: /, ''), `${e.hint ? e.hint + '\n' : ''}${state}\nEverything up to the failed step is done and journaled in ${walk.dir}. Fix the cause, then continue with:\n  ${walk.resume}`);
   }
-  await appendJournal(deps.fs, opts.backupDir, { type: 'finished', runId, at: now(), converged: result.unresolved.length === 0 });
+  await appendJournal(deps.fs, walk.dir, { type: 'finished', runId, at: now(), converged: result.unresolved.length === 0 });
   return result;
+}
+
+/** The upgrade's walk: journaled in the backup directory, continued with --resume. */
+export function runPlan(deps: Deps, plan: Plan, opts: RunOptions): Promise<RunResult> {
+  const first: AnyRecord = { type: 'run', schema: journalSchemaVersion, runId: opts.runId, at: new Date(deps.clock.now()).toISOString(), toolVersion, ...opts.start, plan };
+  return walkSteps(deps, plan, opts, { dir: opts.backupDir, first, resume: resumeCommand(opts.backupDir), noun: 'step' });
 }

@@ -6,6 +6,9 @@ import { revealDeep } from '../secret.ts';
 import { StepError } from '../errors.ts';
 import { formatCommand } from '../controlplane/runner.ts';
 import { backupMesh } from '../backup/backup.ts';
+import { sha256 } from '../backup/manifest.ts';
+import { targetSchemaFor } from './schema-report.ts';
+import { writeHopReports } from './hop-reports.ts';
 import { restoreBackup } from '../backup/restore.ts';
 import { compareWithBackup } from '../backup/compare.ts';
 import { restartWorkloads, skewReport, type RestartResult } from '../workloads/index.ts';
@@ -19,31 +22,11 @@ import type { Command } from '../controlplane/runner.ts';
 import { reinjectWorkloads } from './reinject.ts';
 import type { WorkloadRef } from '../workloads/owners.ts';
 import { objectPath, core } from '../kube/paths.ts';
+import { rollbackExecutors } from '../rollback/steps.ts';
+import type { StepContext, StepOutcome } from './step-context.ts';
+import { cleanLeftoversNow, leftoversBeforeDeploy } from './leftover-steps.ts';
 
-/** What every step executor gets; `step` is the executor's own kind, with its typed params. */
-export interface StepContext<S extends Step = Step> {
-  deps: Deps;
-  plan: Plan;
-  hop: Hop;
-  step: S;
-  timeoutMs: number;
-  concurrency: number;
-  restart: 'behind' | 'all' | 'none';
-  deleteBarePods: boolean;
-  /** Data journaled by the steps finished so far (this run and the runs it resumes). */
-  journalData: ReadonlyMap<string, Record<string, unknown>>;
-  /** A line of progress under the step's title. */
-  progress: (message: string) => void;
-  signal: AbortSignal;
-}
-
-/** Problems that do not stop the run but make it end "not converged" (exit 4). */
-export interface StepOutcome {
-  data?: Record<string, unknown>;
-  unresolved?: string[];
-  /** A note shown when the step was recognised as already done (resume). */
-  skipped?: string;
-}
+export type { StepContext, StepOutcome };
 
 type Executor<S extends Step = Step> = (ctx: StepContext<S>) => Promise<StepOutcome>;
 
@@ -89,12 +72,17 @@ const executors: { [K in StepKind]: Executor<StepOf<K>> } = {
     // A backup that was not journaled is incomplete (killed mid-write): start it again.
     await ctx.deps.fs.rm(dir, { recursive: true, force: true });
     const s = await backupMesh(ctx.deps, { dir, concurrency: ctx.concurrency, meshNamespace: ctx.step.params.namespace, meshVersion: ctx.step.params.meshVersion, release: ctx.plan.release });
+    // settings.json (every setting's fate) and schema-report.json (the saved objects against the target's CRDs).
+    const reports = await writeHopReports(ctx.deps, ctx.plan, ctx.hop, dir, ctx.progress);
     // Which workloads are in the mesh now: after the upgrade each of them must be again, on the new version.
     const skew = await skewReport(ctx.deps, { meshNamespace: ctx.step.params.namespace });
     const injected = skew.workloads.map((w) => ({ namespace: w.namespace, kind: w.kind, name: w.name }));
     ctx.progress(`${s.objects} objects in ${s.kinds.length} kinds, ${s.crds} CRDs; verified. ${injected.length} injected workloads recorded`);
-    return { data: { objects: s.objects, kinds: Object.fromEntries(s.kinds.map((k) => [k.kind, k.count])), absent: s.absent.map((a) => a.kind), injected } };
+    // The manifest's hash: a rollback trusts this backup only while its manifest is the one written here.
+    const manifestSha256 = sha256(await ctx.deps.fs.readFile(path.join(dir, 'manifest.json')));
+    return { data: { objects: s.objects, kinds: Object.fromEntries(s.kinds.map((k) => [k.kind, k.count])), absent: s.absent.map((a) => a.kind), injected, manifestSha256, ...reports } };
   },
+  'clean-leftovers': (ctx) => cleanLeftoversNow(ctx.deps, { namespace: ctx.step.params.namespace, timeoutMs: ctx.timeoutMs, progress: ctx.progress, signal: ctx.signal }),
   async 'label-namespaces'(ctx) {
     const label = ctx.step.params.label;
     for (const ns of ctx.step.params.namespaces) {
@@ -161,6 +149,8 @@ const executors: { [K in StepKind]: Executor<StepOf<K>> } = {
     return { data: r, skipped: r.existed ? undefined : 'no csi-driver-sentinel Job: none was created at removal, or it has already finished' };
   },
   async deploy(ctx) {
+    // What the removal (or an older one) left that this deploy would trip over: cleared with --clean-leftovers, else the step stops before deploying.
+    const cleared = await leftoversBeforeDeploy(ctx.deps, { plan: ctx.plan, namespace: ctx.plan.namespace, release: ctx.plan.release, timeoutMs: ctx.timeoutMs, progress: ctx.progress, signal: ctx.signal });
     await waitForNamespaceSettled(ctx.deps, ctx.plan.namespace, ctx.timeoutMs, ctx.progress, ctx.signal);
     await waitForHelmIdle(ctx.deps, ctx.plan.namespace, ctx.plan.release, ctx.timeoutMs, ctx.progress, ctx.signal);
     const now = await installedNow(ctx.deps, ctx.plan.namespace, ctx.plan.release);
@@ -185,10 +175,11 @@ const executors: { [K in StepKind]: Executor<StepOf<K>> } = {
     if (ctx.hop.method === 'meshctl') await waitForNoMeshTrace(ctx.deps, { namespace: ctx.plan.namespace, timeoutMs: ctx.timeoutMs, progress: ctx.progress, signal: ctx.signal });
     await writeStepFiles(ctx, ctx.step.params.files);
     await runCommands(ctx);
-    return redeployed ? { data: { redeployed } } : {};
+    return redeployed || cleared.length ? { data: { ...(redeployed ? { redeployed } : {}), ...(cleared.length ? { cleared } : {}) } } : {};
   },
   async restore(ctx) {
-    const r = await restoreBackup(ctx.deps, { dir: ctx.step.params.from, onConflict: 'skip', dryRun: false, timeoutMs: ctx.timeoutMs, concurrency: ctx.concurrency, targetMeshVersion: ctx.step.params.targetVersion, signal: ctx.signal });
+    const r = await restoreBackup(ctx.deps, { dir: ctx.step.params.from, onConflict: 'skip', dryRun: false, timeoutMs: ctx.timeoutMs, concurrency: ctx.concurrency, targetMeshVersion: ctx.step.params.targetVersion, signal: ctx.signal,
+      schema: await targetSchemaFor(ctx.deps, ctx.plan, ctx.hop) });
     ctx.progress(`${r.objects} objects: ${Object.entries(r.counts).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ')}`);
     const describe = (i: (typeof r.items)[number]) => `${i.kind} ${i.namespace}/${i.name}: ${i.outcome}${i.detail ? ` (${i.detail})` : ''}`;
     // Objects the API refused or never answered for must be retried: the step is not done, so
@@ -226,7 +217,7 @@ const executors: { [K in StepKind]: Executor<StepOf<K>> } = {
     }
     // The custom resources must equal the backup. Verify only reads: what is missing or differs is reported, not re-created.
     const backupDir = ctx.step.params.backup;
-    const r = await compareWithBackup(ctx.deps, { dir: backupDir, targetMeshVersion: version });
+    const r = await compareWithBackup(ctx.deps, { dir: backupDir, targetMeshVersion: version, schema: await targetSchemaFor(ctx.deps, ctx.plan, ctx.hop) });
     for (const d of r.differences) unresolved.push(`${d.kind} ${d.namespace}/${d.name}: ${d.state === 'missing' ? `missing from the cluster (it is in the backup: kubectl nsm-upgrade restore --from ${backupDir})` : 'differs from the backup'}`);
     // A manual hop: every setting its deploy carried must be on the new mesh (release values; on 2.0 the MeshConfig too).
     const expected = ctx.hop.steps.find((s): s is DeployStep => s.kind === 'deploy')?.params.expect;
@@ -234,6 +225,7 @@ const executors: { [K in StepKind]: Executor<StepOf<K>> } = {
     ctx.progress(`control plane ${report.controlPlane.version}; ${report.pods} injected pods ${JSON.stringify(report.byVersion)}; ${r.objects} custom resources checked${expected ? `; ${Object.keys(expected).length} carried settings checked` : ''}`);
     return { data: { controlPlane: report.controlPlane.version, byVersion: report.byVersion, objects: r.objects }, unresolved };
   },
+  ...rollbackExecutors,
 };
 
 /** Runs a step with the executor of its kind. */

@@ -8,6 +8,8 @@ import type { Install, InstallMethod } from '../mesh/detect.ts';
 import type { Environment } from '../mesh/version-notes.ts';
 import type { Arg, Secret } from '../secret.ts';
 import type { ChartRef } from '../controlplane/helm.ts';
+import type { Leftover } from './leftovers.ts';
+import type { SettingRow } from './setting-fates.ts';
 
 export type { Install, InstallMethod, Environment, Command };
 
@@ -23,10 +25,8 @@ export type ChartSource =
   /** One local chart (directory or .tgz): usable only for a single hop to its version. */
   | { kind: 'path'; path: string; version: string };
 
-export interface PlanOptions {
-  /** Target version (normalized or not: "1.7", "v1.7.0"). */
-  to: string;
-  strategy: StrategyOption;
+/** The binaries and chart a plan's commands use, and how they reach the cluster (an upgrade's and a rollback's). */
+export interface CommandInputs {
   /**
    * nginx-meshctl binaries by version ("1.7.0" -> path), resolved by the caller from --meshctl
    * and --meshctl-current (plan-inputs.ts; --meshctl-current fills the installed version). Needed: each hop's target (upgrade/deploy) and, on
@@ -38,6 +38,17 @@ export interface PlanOptions {
   /** helm binary and its major version (from `helm version --short`); needed on the helm method. */
   helm: { bin: string; major: 3 | 4 } | undefined;
   chart: ChartSource;
+  /** Per-step timeout as given on the command line ("10m"), passed to nginx-meshctl and helm. */
+  timeout: string;
+  /** Passed to helm/nginx-meshctl so they talk to the same cluster as the tool. */
+  kubeconfig?: string | undefined;
+  context?: string | undefined;
+}
+
+export interface PlanOptions extends CommandInputs {
+  /** Target version (normalized or not: "1.7", "v1.7.0"). */
+  to: string;
+  strategy: StrategyOption;
   /** Deploy settings the user changes (meshctl flag names without dashes -> value): forces manual. */
   deployFlagChanges: Readonly<Record<string, Arg>>;
   /** --label-namespaces: label the namespaces below before a hop to 2.0. */
@@ -46,11 +57,12 @@ export interface PlanOptions {
   unlabelledInjectedNamespaces: readonly string[];
   /** The run's backup directory; hop N backs up into `<backupDir>/hopN`. */
   backupDir: string;
-  /** Per-step timeout as given on the command line ("10m"), passed to nginx-meshctl and helm. */
-  timeout: string;
-  /** Passed to helm/nginx-meshctl so they talk to the same cluster as the tool. */
-  kubeconfig?: string | undefined;
-  context?: string | undefined;
+  /** What earlier removals left that a redeploy trips over, found when planning (leftovers.ts). */
+  leftovers?: readonly Leftover[] | undefined;
+  /** --clean-leftovers: clear them in step hop1.clean-leftovers, after the backup (else preflight refuses). */
+  cleanLeftovers?: boolean | undefined;
+  /** --accept-pruning: objects losing fields a target's CRD schema does not declare do not refuse the run; the restore drops those fields. */
+  acceptPruning?: boolean | undefined;
 }
 
 /**
@@ -84,6 +96,8 @@ export interface StepFile {
 export interface CrdSelector { labelSelector: string }
 
 export type BackupStep = StepBase<'backup', { dir: string; namespace: string; meshVersion: string }>;
+/** --clean-leftovers: clear what earlier removals left (leftovers.ts); `found` is what the plan saw, the step clears what it finds. */
+export type CleanLeftoversStep = StepBase<'clean-leftovers', { namespace: string; found: Leftover[] }>;
 /** Add the 2.0 opt-in label to namespaces. */
 export type LabelNamespacesStep = StepBase<'label-namespaces', { namespaces: string[]; label: Record<string, string> }>;
 /** Helm in place: apply the target chart's CRDs through the API (Helm does not upgrade them). */
@@ -117,7 +131,33 @@ export type RestartStep = StepBase<'restart', { targetVersion: string }>;
 /** Control plane on the hop's version, custom resources equal to the backup, sidecars converged. */
 export type VerifyStep = StepBase<'verify', { version: string; namespace: string; deployment: string; backup: string }>;
 
-export type Step = BackupStep | LabelNamespacesStep | ApplyCrdsStep | UpgradeStep | RemoveStep | DeleteCrdsStep | RestartUnmeshedStep | WaitSentinelStep | DeployStep | RestoreStep | RestartStep | VerifyStep;
+/*
+ * Rollback steps (src/rollback/: plan.ts fills them, steps.ts runs them). A rollback also reuses
+ * remove, delete-crds, restart-unmeshed, wait-sentinel and deploy, with the hop going backwards.
+ */
+/** Rollback: back up the mesh's resources as they are now, before anything is undone (objects created since the upgrade come back from here). */
+export type SnapshotStep = StepBase<'snapshot', { dir: string; namespace: string; meshVersion: string }>;
+/** Rollback, Helm: `helm rollback RELEASE REVISION` to the revision recorded before the hop. */
+export type HelmRollbackStep = StepBase<'helm-rollback', { release: string; revision: number; version: string }>;
+/** Rollback: the mesh CRDs made exactly as in the backup's crds.yaml (created, replaced, and the ones it lacks deleted). */
+export type RestoreCrdsStep = StepBase<'restore-crds', CrdSelector & { from: string }>;
+/** Rollback: the snapshot's objects the old CRDs can hold, then every backed-up object exactly as backed up (overwrite). */
+export type RestoreResourcesStep = StepBase<'restore-resources', { from: string; snapshot: string; kinds: string[]; targetVersion: string }>;
+/** Rollback: re-roll injected workloads onto the old sidecars (and back into the mesh after an OpenShift removal). */
+export type RerollStep = StepBase<'reroll', { targetVersion: string; injected: { namespace: string; kind: string; name: string }[] }>;
+/** Rollback: control plane, CRDs, resources, release values and sidecars as before the upgrade. */
+export type VerifyRollbackStep = StepBase<'verify-rollback', {
+  version: string;
+  namespace: string;
+  backup: string;
+  release: string;
+  /** Chart value path -> value the release must hold (the backup's values, plus MeshConfig changes carried back). */
+  values: Record<string, unknown>;
+  injected: { namespace: string; kind: string; name: string }[];
+}>;
+export type RollbackStep = SnapshotStep | HelmRollbackStep | RestoreCrdsStep | RestoreResourcesStep | RerollStep | VerifyRollbackStep;
+
+export type Step = BackupStep | CleanLeftoversStep | LabelNamespacesStep | ApplyCrdsStep | UpgradeStep | RemoveStep | DeleteCrdsStep | RestartUnmeshedStep | WaitSentinelStep | DeployStep | RestoreStep | RestartStep | VerifyStep | RollbackStep;
 export type StepKind = Step['kind'];
 export type StepOf<K extends StepKind> = Extract<Step, { kind: K }>;
 
@@ -131,6 +171,8 @@ export interface Hop {
   reason: string;
   method: InstallMethod;
   steps: Step[];
+  /** Every setting of the install before and after this hop, with its fate (setting-fates.ts). */
+  settings?: SettingRow[];
 }
 
 export interface PlanWarning {
@@ -161,6 +203,10 @@ export interface Plan {
   warnings: PlanWarning[];
   /** When non-empty, the plan must not run (the CLI exits 2 and lists each with its fix). */
   refusals: Refusal[];
+  /** Leftovers of earlier removals found when planning: preflight refuses them unless hop1.clean-leftovers clears them. */
+  leftovers?: Leftover[];
+  /** --accept-pruning (schema-report.ts): losses the preflight lists are accepted; the restore prunes them. */
+  acceptPruning?: true;
   /** nginx-meshctl binaries the plan uses that were found on PATH, and why each was chosen (absent when all were given). */
   binaries?: { version: string; path: string; why: string }[];
   /**

@@ -12,7 +12,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { expectConverged, expectSettingsKept, nonDefaultFlags, scenarioMeshctl, setUpMesh, toolArgs, type Scenario, type ScenarioOptions } from '../support/upgrade-scenario.ts';
-import { clusterEnv, runTool } from '../support/cluster.ts';
+import { runTool } from '../support/cluster.ts';
+import { failingMeshctlDeploy } from '../support/failing-deploy.ts';
 import { chartsDir } from '../support/mesh-scenario.ts';
 
 let current: Scenario | undefined;
@@ -22,36 +23,12 @@ afterEach(async () => {
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-/** nginx-meshctl 1.7.0 whose first deploy leaves a control plane that never becomes ready, and exits 1. */
-function failingFirstDeploy(dir: string, namespace: string): string {
-  const bin = path.join(dir, 'nginx-meshctl-1.7.0');
-  const patch = JSON.stringify({ spec: { progressDeadlineSeconds: 1, strategy: { type: 'Recreate', rollingUpdate: null }, template: { spec: { nodeSelector: { 'nsm-upgrade-test/no-such-node': 'true' } } } } });
-  fs.writeFileSync(bin, [
-    '#!/bin/sh',
-    `real='${scenarioMeshctl('1.7.0')}'`,
-    `marker='${path.join(dir, 'failed-once')}'`,
-    // --help and --dry-run (the tool's preflight) pass straight through.
-    'case " $* " in *" --help "*|*" --dry-run "*) exec "$real" "$@";; esac',
-    'case " $* " in *" deploy "*)',
-    '  if [ ! -f "$marker" ]; then',
-    '    "$real" "$@" || exit $?',
-    '    touch "$marker"',
-    `    '${clusterEnv().KUBECTL}' -n '${namespace}' patch deployment nginx-mesh-api --type merge -p '${patch}' >/dev/null || exit 2`,
-    '    echo "Connection to NGINX Service Mesh API Server failed." >&2',
-    '    exit 1',
-    '  fi;;',
-    'esac',
-    'exec "$real" "$@"', '',
-  ].join('\n'), { mode: 0o755 });
-  return bin;
-}
-
 describe('a failed deploy, then --resume', () => {
   it('removes the half-installed release, deploys again and converges', async () => {
     const o: ScenarioOptions & { to: string } = { method: 'meshctl', from: '1.6.0', to: '1.7.0', deployFlags: nonDefaultFlags };
     current = await setUpMesh(o);
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nsm-deploy-resume-'));
-    const target = failingFirstDeploy(tmp, current.meshNamespace);
+    const target = failingMeshctlDeploy(tmp, current.meshNamespace, { firstOnly: true });
     const args = toolArgs(current, o, ['--strategy', 'manual']).filter((a) => a !== scenarioMeshctl('1.7.0'));
     args.push('--meshctl', target);
     const env = { NSM_CHARTS_DIR: chartsDir };

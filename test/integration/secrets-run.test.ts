@@ -1,9 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
-import { clusterEnv, repoRoot, runTool } from '../support/cluster.ts';
-import { chartsDir } from '../support/mesh-scenario.ts';
+import { filesWith, runWatchingPs } from '../support/password-watch.ts';
+import { runTool } from '../support/cluster.ts';
 import { expectConverged, setUpMesh, toolArgs, type Scenario, type ScenarioOptions } from '../support/upgrade-scenario.ts';
 import { installedNow } from '../../src/upgrade/live-state.ts';
 import { revealDeep } from '../../src/secret.ts';
@@ -15,35 +14,6 @@ import { revealDeep } from '../../src/secret.ts';
 const password = `Pw-${Date.now().toString(36)}-s3cret`;
 let current: Scenario | undefined;
 afterEach(async () => { await current?.cleanup(); current = undefined; });
-
-/** Runs the tool while sampling every process's command line every 50 ms. */
-async function runWatchingPs(args: string[]): Promise<{ exitCode: number; all: string; psHits: string[] }> {
-  const child = execa(path.join(repoRoot, 'bin/kubectl-nsm_upgrade'), args, { reject: false, all: true, env: { ...clusterEnv(), NSM_CHARTS_DIR: chartsDir }, timeout: 900_000 });
-  const psHits = new Set<string>();
-  let done = false;
-  const sampler = (async () => {
-    while (!done) {
-      const ps = await execa('ps', ['-eo', 'args'], { reject: false });
-      for (const line of String(ps.stdout).split('\n')) if (line.includes(password)) psHits.add(line.replace(password, '<PW>'));
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  })();
-  const res = await child;
-  done = true;
-  await sampler;
-  return { exitCode: res.exitCode ?? 1, all: String(res.all), psHits: [...psHits] };
-}
-
-/** Files under dir holding the password, relative, with their modes. */
-function filesWith(dir: string): { file: string; mode: string }[] {
-  const out: { file: string; mode: string }[] = [];
-  for (const e of fs.readdirSync(dir, { recursive: true, withFileTypes: true })) {
-    if (!e.isFile()) continue;
-    const p = path.join(e.parentPath, e.name);
-    if (fs.readFileSync(p, 'utf8').includes(password)) out.push({ file: path.relative(dir, p), mode: (fs.statSync(p).mode & 0o777).toString(8) });
-  }
-  return out.sort((a, b) => a.file.localeCompare(b.file));
-}
 
 async function expectCredentialsKept(s: Scenario): Promise<void> {
   const now = await installedNow({ kube: s.kube } as never, s.meshNamespace, undefined);
@@ -57,11 +27,11 @@ describe('a registry password through a remove-and-redeploy upgrade', () => {
   it('helm: only in the 0600 values file and the backup; never in output, journal or any command line; a changed journal is refused', async () => {
     const o: ScenarioOptions & { to: string } = { method: 'helm', from: '1.6.0', to: '1.7.0', helmSet: { 'registry.username': 'robot', 'registry.password': password } };
     current = await setUpMesh(o);
-    const r = await runWatchingPs(toolArgs(current, o, ['--strategy', 'manual', '-v']));
+    const r = await runWatchingPs(password, toolArgs(current, o, ['--strategy', 'manual', '-v']));
     expect(r.exitCode, r.all.slice(-3000)).toBe(0);
     expect(r.all).not.toContain(password);
     expect(r.psHits).toEqual([]);
-    expect(filesWith(current.backupDir)).toEqual([{ file: 'hop1/install.yaml', mode: '600' }, { file: 'hop1/values-1.7.0.yaml', mode: '600' }]);
+    expect(filesWith(password, current.backupDir)).toEqual([{ file: 'hop1/install.yaml', mode: '600' }, { file: 'hop1/values-1.7.0.yaml', mode: '600' }]);
     await expectConverged(current, '1.7.0');
     await expectCredentialsKept(current);
 
@@ -85,12 +55,12 @@ describe('a registry password through a remove-and-redeploy upgrade', () => {
   it('nginx-meshctl: carried to the redeploy; only nginx-meshctl deploy\'s own command line holds it', async () => {
     const o: ScenarioOptions & { to: string } = { method: 'meshctl', from: '1.6.0', to: '1.7.0', deployFlags: ['--registry-username', 'robot', '--registry-password', password] };
     current = await setUpMesh(o);
-    const r = await runWatchingPs(toolArgs(current, o, ['--strategy', 'manual', '-v']));
+    const r = await runWatchingPs(password, toolArgs(current, o, ['--strategy', 'manual', '-v']));
     expect(r.exitCode, r.all.slice(-3000)).toBe(0);
     expect(r.all).not.toContain(password);
     expect(r.all).toMatch(/--registry-password <redacted>/);
     expect(r.psHits.length > 0 && r.psHits.every((l) => / deploy (--dry-run --cleanup-on-error=false )?--registry-username robot --registry-password <PW>/.test(l)), r.psHits.join('\n')).toBe(true);
-    expect(filesWith(current.backupDir)).toEqual([{ file: 'hop1/install.yaml', mode: '600' }]);
+    expect(filesWith(password, current.backupDir)).toEqual([{ file: 'hop1/install.yaml', mode: '600' }]);
     await expectConverged(current, '1.7.0');
     await expectCredentialsKept(current);
   });

@@ -135,7 +135,8 @@ export async function populate(kube: Kube, namespaces: string[], opts: { optIn?:
       TrafficSplit: { spec: { service: 'backend', backends: [{ service: 'backend-v1', weight: 80 }, { service: 'backend-v2', weight: 20 }], matches: [{ kind: 'HTTPRouteGroup', name: 'routes' }] } },
       TrafficTarget: { spec: { destination: { kind: 'ServiceAccount', name: 'backend', namespace: ns }, sources: [{ kind: 'ServiceAccount', name: 'frontend', namespace: ns }], rules: [{ kind: 'HTTPRouteGroup', name: 'routes', matches: ['api'] }] } },
       HTTPRouteGroup: { spec: { matches: [{ name: 'api', pathRegex: '/api/.*', methods: ['GET', 'POST'], headers: { 'x-canary': 'true' } }] } },
-      TCPRoute: { spec: { matches: { ports: [5432] } } },
+      // NSM's TCPRoute CRD declares spec without properties: the real API server keeps nothing in it (the schema check would refuse spec.matches as lost).
+      TCPRoute: { spec: {} },
       RateLimit: { spec: { destination: { kind: 'Service', name: 'backend', namespace: ns }, sources: [{ kind: 'Deployment', name: 'frontend', namespace: ns }], name: 'ten-per-second', rate: '10r/s', burst: 5, delay: 'nodelay' } },
       CircuitBreaker: { spec: { destination: { kind: 'Service', name: 'backend', namespace: ns }, errors: 3, timeoutSeconds: 30, fallback: { service: 'backend-fallback', port: 8080 } } },
     };

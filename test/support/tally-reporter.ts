@@ -25,9 +25,15 @@ export function skipReason(note: string | undefined, fullName: string): string {
   return titled ? titled[1]!.trim() : noReason;
 }
 
-export function tallyModules(modules: readonly TestModule[]): Tally {
-  const tally: Tally = { passed: 0, failed: 0, skipped: 0, skips: [] };
+/**
+ * Counts the tests of the run. A test file that fails outside its tests (it does not load, a hook
+ * throws) counts as one failure per error, and so does an unhandled error: else a file that never
+ * ran would read as "0 failed".
+ */
+export function tallyModules(modules: readonly Pick<TestModule, 'children' | 'errors' | 'relativeModuleId'>[], unhandledErrors = 0): Tally {
+  const tally: Tally = { passed: 0, failed: unhandledErrors, skipped: 0, skips: [] };
   for (const mod of modules) {
+    tally.failed += mod.errors().length;
     for (const test of mod.children.allTests()) {
       const result = test.result();
       if (result.state === 'passed') tally.passed++;
@@ -42,8 +48,8 @@ export function tallyModules(modules: readonly TestModule[]): Tally {
 }
 
 export default class TallyReporter implements Reporter {
-  onTestRunEnd(modules: readonly TestModule[]): void {
-    const tally = tallyModules(modules);
+  onTestRunEnd(modules: readonly TestModule[], unhandledErrors: readonly unknown[] = []): void {
+    const tally = tallyModules(modules, unhandledErrors.length);
     const lines = tally.skips.map((s) => `  skipped: ${s.test}\n    reason: ${s.reason}`);
     process.stdout.write(`${lines.length ? `${lines.join('\n')}\n` : ''}tally: ${tally.passed} passed, ${tally.failed} failed, ${tally.skipped} skipped\n`);
     const file = process.env.TALLY_FILE;

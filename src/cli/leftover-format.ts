@@ -1,0 +1,15 @@
+/** The plan's leftovers section (text): each leftover, what it breaks, and what clears it. */
+import { formatCommand } from '../controlplane/runner.ts';
+import { planCleansLeftovers } from '../upgrade/leftover-steps.ts';
+import type { Plan } from '../upgrade/types.ts';
+
+export function formatLeftovers(plan: Plan): string[] {
+  const found = plan.leftovers ?? [];
+  if (found.length === 0) return [];
+  const cleans = planCleansLeftovers(plan);
+  const lines = ['', cleans
+    ? `Leftovers of earlier removals (${found.length}): step hop1.clean-leftovers clears them after the backup:`
+    : `Leftovers of earlier removals (${found.length}): the upgrade refuses to start (exit 3) until they are cleared; --clean-leftovers clears them after the backup:`];
+  for (const l of found) lines.push(`  - ${l.what}`, `      breaks: ${l.breaks}`, `      clear:  ${formatCommand(l.clear)}`);
+  return lines;
+}

@@ -1,0 +1,186 @@
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import readline from 'node:readline/promises';
+import type { Deps } from '../deps.ts';
+import { NotConvergedError, PreflightError, UsageError } from '../errors.ts';
+import { assertPreflight } from '../upgrade/preflight.ts';
+import { withChildKubeconfig } from '../upgrade/child-kubeconfig.ts';
+import { installedNow } from '../upgrade/live-state.ts';
+import type { RunResult } from '../upgrade/run.ts';
+import type { Install } from '../upgrade/types.ts';
+import { rollbackResumeCommand, runRollback } from '../rollback/run.ts';
+import { rollbackDir, type RollbackPlan } from '../rollback/types.ts';
+import { readRollbackJournal } from '../rollback/journal.ts';
+import { createDeps } from './context.ts';
+import { parseConcurrency, parseDuration, withRunOptions, type GlobalArgv } from './options.ts';
+import { defineCommand, withExamples } from './define.ts';
+import { formatRollbackPlan } from './rollback-format.ts';
+import { startRollbackFresh, startRollbackResume, type RollbackStart } from './rollback-start.ts';
+import { holdLease, type HeldRun } from './under-lease.ts';
+import { runGates, type Gate, type ListOutput } from '../upgrade/gates.ts';
+import type { RollbackArgs } from '../rollback/inputs.ts';
+
+const rollbackOptions = (y: GlobalArgv) =>
+  withRunOptions(withExamples(y, [
+    ['$0 rollback --from ./nsm-backup --dry-run', 'Show how the last hop of that run would be rolled back, change nothing'],
+    ['$0 rollback --from ./nsm-backup --all-hops --yes', 'Back to the version before the whole run'],
+    ['$0 rollback --from ./nsm-backup --resume', 'Continue an interrupted rollback'],
+  ]))
+    .option('from', { type: 'string', demandOption: true, describe: 'The backup directory of the upgrade run to roll back (its journal and hop backups)' })
+    .option('all-hops', { type: 'boolean', default: false, describe: 'Go back to the version before the whole run, not only before its last hop' })
+    .option('resume', { type: 'boolean', default: false, describe: 'Continue an interrupted rollback of the run in --from' })
+    .option('force', { type: 'boolean', default: false, describe: 'Roll back although it loses what the refusal names (never with a backup that fails verification)' })
+    .option('meshctl', { type: 'string', array: true, describe: "The old version's nginx-meshctl (it deploys the old mesh), or a directory of binaries named by version" })
+    .option('meshctl-current', { type: 'string', describe: "The running version's nginx-meshctl (it removes the mesh)" })
+    .option('helm', { type: 'string', describe: 'helm binary (Helm 3 or 4); default: the run\'s' })
+    .option('chart', { type: 'string', describe: 'Chart reference or directory for a Helm reinstall (default: the run\'s)' })
+    .option('yes', { alias: 'y', type: 'boolean', default: false, describe: 'Do not ask before the first destructive step' })
+    .option('restart', { choices: ['behind', 'all', 'none'] as const, default: 'behind' as const, describe: 'Which injected workloads to re-roll onto the old sidecars' })
+    .option('delete-bare-pods', { type: 'boolean', default: false, describe: 'Delete injected pods that have no controller (they are NOT re-created)' })
+    .option('break-lock', { type: 'boolean', default: false, describe: 'Take over the lease of an interrupted run that cannot be resumed' });
+
+
+/** Losses refuse the rollback (exit 3, nothing changed) unless --force passes every one of them. */
+export function assertNoLoss(plan: RollbackPlan): void {
+  const r = plan.rollback;
+  if (r.losses.length === 0 || r.forced) return;
+  throw new PreflightError(r.losses.map((l) => ({ check: `rollback would lose (${l.id})`, message: l.message, fix: l.fix })));
+}
+
+async function confirm(plan: RollbackPlan, yes: boolean, resumed: boolean): Promise<void> {
+  if (yes) return;
+  if (!process.stdin.isTTY) throw new UsageError('the rollback deletes or replaces parts of the mesh and needs confirmation, but stdin is not a terminal', 'Pass --yes to run without asking (after reading the plan: kubectl nsm-upgrade rollback --from DIR --dry-run).');
+  const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
+  const answer = await rl.question(`${resumed ? 'Resume rolling back' : 'Roll back'} NSM ${plan.from} -> ${plan.to} in namespace "${plan.namespace}". Continue? (y/n) `);
+  rl.close();
+  if (!/^y(es)?$/i.test(answer.trim())) throw new UsageError('not confirmed; nothing was changed');
+}
+
+/** The install preflight checks: the one running now, or (mesh removed) the run's. */
+async function liveInstall(deps: Deps, start: RollbackStart): Promise<Install> {
+  return (await installedNow(deps, start.plan.namespace, start.plan.release)) ?? { ...start.run.install, releaseStuck: false };
+}
+
+export interface RollbackRunArgs {
+  timeoutMs: number;
+  concurrency: number;
+  restart: 'behind' | 'all' | 'none';
+  deleteBarePods: boolean;
+  format: 'text' | 'json';
+  failedStep?: string | undefined;
+}
+
+/** Runs a started rollback; `before` are the gates (confirmation, Lease) shown first, none when the caller holds the Lease. */
+export function runStartedRollback(deps: Deps, start: RollbackStart, a: RollbackRunArgs, runId: string, signal: AbortSignal, before: readonly Gate[] = []): Promise<RunResult> {
+  return withChildKubeconfig(deps, start.plan, () => runRollback(deps, start.plan, {
+    timeoutMs: a.timeoutMs, concurrency: a.concurrency, restart: a.restart, deleteBarePods: a.deleteBarePods, output: a.format,
+    start: { options: start.options, live: start.live, cluster: start.cluster, ...(a.failedStep ? { failedStep: a.failedStep } : {}) }, runId, resume: start.resume,
+    emit: (l) => process.stdout.write(l + '\n'), signal, before,
+  }));
+}
+
+export function rollbackSummary(plan: RollbackPlan, r: RunResult): string {
+  const lines = [`Rolled back NSM ${plan.from} -> ${plan.to}: ${r.stepsRun.length} step(s) run${r.stepsSkipped.length ? `, ${r.stepsSkipped.length} already done before` : ''}. Journal: ${rollbackDir(plan.rollback.source)}`];
+  for (const u of r.unresolved) {
+    lines.push(`  ${u.step}: ${u.items.length} item(s) need attention`);
+    for (const i of u.items.slice(0, 20)) lines.push(`    - ${i}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** The preflight of a started rollback, as the first task of the list. */
+export function rollbackPreflight(deps: Deps, start: RollbackStart, list: ListOutput): Promise<void> {
+  // A rollback of a failed or killed run starts from a broken mesh: the control-plane and release
+  // checks (and the binaries' dry runs) describe what the rollback repairs, so only a rollback of a
+  // finished run makes them.
+  const broken = Boolean(start.resume) || !start.run.finished;
+  return runGates(deps, [{
+    id: 'preflight',
+    title: broken ? 'Preflight (the mesh is half-way: control plane, release and dry-run checks are left to the steps)' : 'Preflight: API, permissions, binaries and their flags, charts, release, control plane, cluster',
+    run: async () => {
+      await withChildKubeconfig(deps, start.plan, async () => assertPreflight(deps, { plan: start.plan, install: await liveInstall(deps, start), backupDir: rollbackDir(start.plan.rollback.source), resume: broken }));
+      return 'passed';
+    },
+  }], list);
+}
+
+export interface RollbackFlowArgs extends RollbackArgs, RollbackRunArgs {
+  resume: boolean;
+  dryRun: boolean;
+  yes: boolean;
+  breakLock: boolean;
+}
+
+/** The rollback command: start (fresh or resumed), losses, preflight, confirmation, Lease, run. Also what `--resume DIR` of an upgrade that is being rolled back runs. */
+export async function rollbackFlow(deps: Deps, a: RollbackFlowArgs): Promise<void> {
+  const start = a.resume ? await startRollbackResume(deps, a) : await startRollbackFresh(deps, a);
+  if (!start) return;
+  const { plan } = start;
+  const from = plan.rollback.source;
+  if (a.dryRun) {
+    process.stdout.write(formatRollbackPlan(plan, a.format));
+    assertNoLoss(plan);
+    deps.log.info('Dry run: nothing was changed.');
+    return;
+  }
+  if (a.format === 'text') process.stderr.write(formatRollbackPlan(plan, 'text'));
+  assertNoLoss(plan);
+  const list = { output: a.format, emit: (l: string) => process.stdout.write(l + '\n') };
+  await rollbackPreflight(deps, start, list);
+  await confirm(plan, a.yes, Boolean(start.resume));
+  const runId = randomUUID().slice(0, 8);
+  const abort = new AbortController();
+  let held: HeldRun | undefined;
+  let result: RunResult;
+  try {
+    result = await runStartedRollback(deps, start, a, runId, abort.signal, [
+      { id: 'confirm', title: 'Confirmation', skip: a.yes ? '--yes given' : undefined, run: async () => 'confirmed at the prompt' },
+      {
+        id: 'lease', title: `Lease of mesh namespace ${plan.namespace}`,
+        run: async () => {
+          held = await holdLease(deps, {
+            meshNamespace: plan.namespace, operation: 'rollback', runId, resumeRunId: start.resume?.runId ?? start.run.runId, backupDir: from, breakLock: a.breakLock,
+            firstSignal: `Interrupted: stopping after the current step. Continue the rollback later with:\n  ${rollbackResumeCommand(from)}\n(Ctrl-C again to stop at once.)`,
+            secondSignal: `Stopping now. Continue the rollback with:\n  ${rollbackResumeCommand(from)}`,
+          }, abort);
+          return held.describe;
+        },
+      },
+    ]);
+  } finally {
+    await held?.release();
+  }
+  if (a.format === 'text') process.stdout.write(rollbackSummary(plan, result));
+  if (result.unresolved.length) {
+    throw new NotConvergedError(`the rollback finished, but ${result.unresolved.reduce((n, u) => n + u.items.length, 0)} item(s) are not as before the upgrade (listed above)`,
+      'Fix them, then check with `kubectl nsm-upgrade status`; re-roll with `kubectl nsm-upgrade restart`.');
+  }
+}
+
+export const rollbackCommand = defineCommand('rollback', 'Return the mesh to the version before the last hop of an upgrade run (--all-hops: before the run), with its settings, CRDs, resources and sidecars', rollbackOptions, ['text', 'json'], async (argv, format) => {
+  const timeoutMs = parseDuration(argv.timeout);
+  const concurrency = parseConcurrency(argv.concurrency);
+  const deps = await createDeps(argv);
+  await rollbackFlow(deps, {
+    from: path.resolve(argv.from), allHops: argv.allHops, force: argv.force, meshctl: argv.meshctl, meshctlCurrent: argv.meshctlCurrent, helm: argv.helm, chart: argv.chart,
+    timeout: argv.timeout, kubeconfig: argv.kubeconfig, context: argv.context, pathEnv: process.env.PATH,
+    resume: argv.resume, dryRun: argv.dryRun, yes: argv.yes, breakLock: argv.breakLock,
+    timeoutMs, concurrency, restart: argv.restart, deleteBarePods: argv.deleteBarePods, format,
+  });
+});
+
+/**
+ * `kubectl nsm-upgrade --resume DIR` of a run that is being rolled back: continues the rollback
+ * (true). A run that was rolled back cannot be resumed as an upgrade (exit 2); false: no rollback
+ * of that run was started, resume the upgrade.
+ */
+export async function resumeAsRollback(deps: Deps, a: Omit<RollbackFlowArgs, 'resume' | 'dryRun' | 'allHops' | 'force'> & { dryRun?: boolean | undefined }): Promise<boolean> {
+  const j = await readRollbackJournal(deps.fs, a.from);
+  if (!j) return false;
+  if (j.finished) {
+    throw new UsageError(`the run in ${a.from} was rolled back${j.failedStep ? ` after step ${j.failedStep} failed` : ''}: there is no upgrade to resume`, 'Start a new upgrade with --to VERSION and a new --backup-dir.');
+  }
+  deps.log.info(`The run in ${a.from} was being rolled back${j.failedStep ? ` after step ${j.failedStep} failed` : ''}: resuming the rollback.`);
+  await rollbackFlow(deps, { ...a, resume: true, dryRun: a.dryRun ?? false, allHops: j.options.allHops, force: j.options.force });
+  return true;
+}

@@ -1,0 +1,40 @@
+/**
+ * Runs a rollback plan as a listr2 task list, like the upgrade's run.ts: the same executors
+ * (upgrade/steps.ts, which holds the rollback's too), one journal record per finished step in
+ * `<run dir>/rollback/journal.ndjson`, the steps a resumed rollback's journal holds skipped.
+ * Errors name the step and the command that continues the rollback.
+ */
+import type { Deps } from '../deps.ts';
+import type { Gate } from '../upgrade/gates.ts';
+import { toolVersion } from '../version.ts';
+import type { ClusterIdentity } from '../upgrade/journal.ts';
+import { walkSteps, type RunResult } from '../upgrade/run.ts';
+import { rollbackSchemaVersion, type RollbackJournal } from './journal.ts';
+import { rollbackDir, type LiveFacts, type RollbackOptions, type RollbackPlan } from './types.ts';
+
+export interface RollbackRunOptions {
+  timeoutMs: number;
+  concurrency: number;
+  restart: 'behind' | 'all' | 'none';
+  deleteBarePods: boolean;
+  output: 'text' | 'json';
+  /** What the plan was built from that the run directory does not hold (journaled with it). */
+  start: { options: RollbackOptions; live: LiveFacts; cluster: ClusterIdentity; failedStep?: string | undefined };
+  runId: string;
+  resume?: RollbackJournal | undefined;
+  emit: (line: string) => void;
+  signal: AbortSignal;
+  /** Tasks shown before the steps (confirmation, the Lease); the journal is written once they pass. */
+  before?: readonly Gate[];
+}
+
+/** The command that continues a rollback of the run in `from`. */
+export function rollbackResumeCommand(from: string): string {
+  return `kubectl nsm-upgrade rollback --from ${from} --resume`;
+}
+
+export function runRollback(deps: Deps, plan: RollbackPlan, opts: RollbackRunOptions): Promise<RunResult> {
+  const dir = rollbackDir(plan.rollback.source);
+  const first = { type: 'rollback', schema: rollbackSchemaVersion, runId: opts.runId, at: new Date(deps.clock.now()).toISOString(), toolVersion, upgradeRunId: plan.rollback.upgradeRunId, ...opts.start, plan };
+  return walkSteps(deps, plan, { ...opts, backupDir: dir }, { dir, first, resume: rollbackResumeCommand(plan.rollback.source), noun: 'rollback step' });
+}

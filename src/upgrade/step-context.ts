@@ -1,0 +1,32 @@
+/**
+ * What a step executor gets and returns: its own module, so the executors of other folders
+ * (rollback/steps.ts) can use the types without importing upgrade/steps.ts, which imports them.
+ */
+import type { Deps } from '../deps.ts';
+import type { Hop, Plan, Step } from './types.ts';
+
+/** What every step executor gets; `step` is the executor's own kind, with its typed params. */
+export interface StepContext<S extends Step = Step> {
+  deps: Deps;
+  plan: Plan;
+  hop: Hop;
+  step: S;
+  timeoutMs: number;
+  concurrency: number;
+  restart: 'behind' | 'all' | 'none';
+  deleteBarePods: boolean;
+  /** Data journaled by the steps finished so far (this run and the runs it resumes). */
+  journalData: ReadonlyMap<string, Record<string, unknown>>;
+  /** A line of progress under the step's title. */
+  progress: (message: string) => void;
+  signal: AbortSignal;
+}
+
+/** Problems that do not stop the run but make it end "not converged" (exit 4). */
+export interface StepOutcome {
+  data?: Record<string, unknown>;
+  unresolved?: string[];
+  /** A note shown when the step was recognised as already done (resume). */
+  skipped?: string;
+}
+

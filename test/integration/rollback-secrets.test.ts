@@ -1,0 +1,54 @@
+/**
+ * A rollback carries a registry password back into the old install without showing it: the Helm
+ * reinstall reads it from a 0600 values file; it is in no output (with -v), journal or command line
+ * seen by `ps`. A rollback journal edited to run another program is refused on --resume (exit 2),
+ * nothing run.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { filesWith, runWatchingPs } from '../support/password-watch.ts';
+import { expectConverged, runUpgrade, setUpMesh, type Scenario, type ScenarioOptions } from '../support/upgrade-scenario.ts';
+import { expectStateBack, meshState, rollbackArgs, runRollback } from '../support/rollback-scenario.ts';
+
+const password = `Pw-${Date.now().toString(36)}-rb-s3cret`;
+let current: Scenario | undefined;
+afterEach(async () => { await current?.cleanup(); current = undefined; });
+
+describe('a registry password through a rollback', () => {
+  it('helm reinstall: the password only in 0600 files, the old release holds it again; an edited rollback journal is refused', async () => {
+    const o: ScenarioOptions & { to: string } = { method: 'helm', from: '1.6.0', to: '1.7.0', helmSet: { 'registry.username': 'robot', 'registry.password': password } };
+    current = await setUpMesh(o);
+    const before = await meshState(current);
+    // Manual: helm uninstall forgets the history, so the way back is a reinstall with the backed-up values.
+    const up = await runUpgrade(current, o, ['--strategy', 'manual']);
+    expect(up.exitCode, up.stderr).toBe(0);
+    await expectConverged(current, '1.7.0');
+
+    const r = await runWatchingPs(password, rollbackArgs(current, ['-v']));
+    expect(r.exitCode, r.all.slice(-3000)).toBe(0);
+    expect(r.all).toMatch(/helm-reinstall|uninstall, then install the NSM 1\.6\.0 chart/);
+    expect(r.all).not.toContain(password);
+    expect(r.psHits).toEqual([]);
+    expect(filesWith(password, current.backupDir)).toEqual([
+      { file: 'hop1/install.yaml', mode: '600' }, { file: 'hop1/values-1.7.0.yaml', mode: '600' },
+      { file: 'rollback/snapshot/install.yaml', mode: '600' }, { file: 'rollback/values-1.6.0.yaml', mode: '600' },
+    ]);
+    await expectStateBack(current, before);
+
+    // The rollback journal edited so that its deploy runs another program, and marked unfinished: --resume refuses, runs nothing.
+    const journal = path.join(current.backupDir, 'rollback', 'journal.ndjson');
+    const marker = path.join(current.backupDir, '..', 'evil-ran');
+    const evil = path.join(current.backupDir, '..', 'evil.sh');
+    fs.writeFileSync(evil, `#!/bin/sh\ntouch ${marker}\n`, { mode: 0o700 });
+    const lines = fs.readFileSync(journal, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const first = lines[0] as { plan: { hops: { steps: { kind: string; commands: { bin: string }[] }[] }[] } };
+    first.plan.hops[0]!.steps.find((s) => s.kind === 'deploy')!.commands[0]!.bin = evil;
+    const kept = lines.filter((l) => l.type === 'rollback' || (l.type === 'step' && ['hop1.snapshot', 'hop1.remove', 'hop1.delete-crds'].includes(String(l.step))));
+    fs.writeFileSync(journal, kept.map((l) => JSON.stringify(l)).join('\n') + '\n', { mode: 0o600 });
+    const resumed = await runRollback(current, ['--resume']);
+    expect(resumed.exitCode, resumed.stderr).toBe(2);
+    expect(resumed.stderr).toMatch(/journaled rollback plan is not the plan its own inputs give \(step hop1\.deploy/);
+    expect(fs.existsSync(marker)).toBe(false);
+  });
+});

@@ -1,0 +1,33 @@
+/**
+ * nginx-meshctl 1.7.0 (the stand-in, or in conformance the real binary) whose deploy fails after it
+ * installed part of the mesh, as the real binary does when the control plane never gets healthy: it
+ * deploys, makes the control plane unschedulable (Recreate, a node selector no node has, a 1 s
+ * progress deadline) and exits 1. `firstOnly`: only the first deploy fails (a marker file
+ * `failed-once` in `dir` records it). --help and --dry-run (the tool's preflight) pass straight through.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { clusterEnv } from './cluster.ts';
+import { scenarioMeshctl } from './upgrade-scenario.ts';
+
+export function failingMeshctlDeploy(dir: string, namespace: string, opts: { firstOnly: boolean }): string {
+  const bin = path.join(dir, 'nginx-meshctl-1.7.0');
+  const patch = JSON.stringify({ spec: { progressDeadlineSeconds: 1, strategy: { type: 'Recreate', rollingUpdate: null }, template: { spec: { nodeSelector: { 'nsm-upgrade-test/no-such-node': 'true' } } } } });
+  fs.writeFileSync(bin, [
+    '#!/bin/sh',
+    `real='${scenarioMeshctl('1.7.0')}'`,
+    `marker='${path.join(dir, 'failed-once')}'`,
+    'case " $* " in *" --help "*|*" --dry-run "*) exec "$real" "$@";; esac',
+    'case " $* " in *" deploy "*)',
+    `  if [ ${opts.firstOnly ? '! -f "$marker"' : '1 = 1'} ]; then`,
+    '    "$real" "$@" || exit $?',
+    '    touch "$marker"',
+    `    '${clusterEnv().KUBECTL}' -n '${namespace}' patch deployment nginx-mesh-api --type merge -p '${patch}' >/dev/null || exit 2`,
+    '    echo "Connection to NGINX Service Mesh API Server failed." >&2',
+    '    exit 1',
+    '  fi;;',
+    'esac',
+    'exec "$real" "$@"', '',
+  ].join('\n'), { mode: 0o755 });
+  return bin;
+}

@@ -1,0 +1,39 @@
+/**
+ * Watching a run for one password: every process's command line sampled every 50 ms while the tool
+ * runs, and the files under a directory that hold it (with their modes). Shared by the upgrade's and
+ * the rollback's secrets tests.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
+import { clusterEnv, repoRoot } from './cluster.ts';
+import { chartsDir } from './mesh-scenario.ts';
+
+/** Runs the tool with `args`; psHits are the command lines that held the password (it shown as <PW>). */
+export async function runWatchingPs(password: string, args: string[]): Promise<{ exitCode: number; all: string; psHits: string[] }> {
+  const child = execa(path.join(repoRoot, 'bin/kubectl-nsm_upgrade'), args, { reject: false, all: true, env: { ...clusterEnv(), NSM_CHARTS_DIR: chartsDir }, timeout: 900_000 });
+  const psHits = new Set<string>();
+  let done = false;
+  const sampler = (async () => {
+    while (!done) {
+      const ps = await execa('ps', ['-eo', 'args'], { reject: false });
+      for (const line of String(ps.stdout).split('\n')) if (line.includes(password)) psHits.add(line.replace(password, '<PW>'));
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  })();
+  const res = await child;
+  done = true;
+  await sampler;
+  return { exitCode: res.exitCode ?? 1, all: String(res.all), psHits: [...psHits] };
+}
+
+/** Files under dir holding the password, relative, with their modes. */
+export function filesWith(password: string, dir: string): { file: string; mode: string }[] {
+  const out: { file: string; mode: string }[] = [];
+  for (const e of fs.readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (!e.isFile()) continue;
+    const p = path.join(e.parentPath, e.name);
+    if (fs.readFileSync(p, 'utf8').includes(password)) out.push({ file: path.relative(dir, p), mode: (fs.statSync(p).mode & 0o777).toString(8) });
+  }
+  return out.sort((a, b) => a.file.localeCompare(b.file));
+}

@@ -1,0 +1,161 @@
+import { describe, expect, it } from 'vitest';
+import { classifyLeftovers, finalizersIn, remainingResources, stuckReason, type LeftoverScan } from '../../../src/upgrade/leftovers.ts';
+import { buildPlan } from '../../../src/upgrade/plan.ts';
+import { formatPlan } from '../../../src/cli/plan-format.ts';
+import { stepPermissions } from '../../../src/upgrade/permissions.ts';
+import type { Install, PlanOptions } from '../../../src/upgrade/types.ts';
+
+const part = { 'app.kubernetes.io/part-of': 'nginx-service-mesh' };
+const empty: LeftoverScan = { webhooks: [], services: new Set(), crds: [], apiServices: [], pvcs: [], statefulsets: [], sentinels: [], terminating: [] };
+const scan = (over: Partial<LeftoverScan>): LeftoverScan => ({ ...empty, ...over });
+const pre = { namespace: 'nginx-mesh', phase: 'preflight' as const };
+const dep = { namespace: 'nginx-mesh', phase: 'before-deploy' as const };
+
+const webhook = (name: string, svc: { namespace: string; name: string }, failurePolicy?: string, labels: Record<string, string> = part) => ({
+  resource: 'mutatingwebhookconfigurations' as const,
+  obj: { metadata: { name, labels }, webhooks: [{ name: 'w', ...(failurePolicy ? { failurePolicy } : {}), clientConfig: { service: svc }, rules: [{ operations: ['CREATE'], resources: ['pods'] }] }] },
+});
+const terminatingNs = (name: string, conditions: { type: string; status: string; message?: string }[]) => ({ metadata: { name }, status: { phase: 'Terminating', conditions } });
+
+describe('classifyLeftovers', () => {
+  it('finds nothing in a clean cluster, and nothing for the live mesh\'s own objects', () => {
+    const live = scan({
+      webhooks: [webhook('sidecar-injector-webhook-cfg.internal.builtin.nsm.nginx', { namespace: 'nginx-mesh', name: 'nginx-mesh-api' })],
+      services: new Set(['nginx-mesh/nginx-mesh-api', 'nginx-mesh/nginx-mesh-metrics']),
+      crds: [{ metadata: { name: 'trafficsplits.split.smi-spec.io', labels: part } }],
+      apiServices: [{ metadata: { name: 'v1alpha1.nsm.nginx.com', labels: part }, spec: { group: 'nsm.nginx.com', version: 'v1alpha1', service: { namespace: 'nginx-mesh', name: 'nginx-mesh-api' } } }],
+      pvcs: [{ metadata: { name: 'spire-data-spire-server-0', namespace: 'nginx-mesh' } }],
+      statefulsets: [{ metadata: { name: 'spire-server' }, spec: { volumeClaimTemplates: [{ metadata: { name: 'spire-data' } }] } }],
+    });
+    expect(classifyLeftovers(live, pre)).toEqual([]);
+    expect(classifyLeftovers(empty, dep)).toEqual([]);
+  });
+
+  it('a mesh webhook whose service is gone: with failurePolicy Fail (the default) it blocks what it matches', () => {
+    const found = classifyLeftovers(scan({ webhooks: [webhook('x.nsm.nginx', { namespace: 'old', name: 'nginx-mesh-api' })] }), pre);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({ kind: 'webhook', name: 'x.nsm.nginx', clear: { bin: 'kubectl', args: ['delete', 'mutatingwebhookconfiguration', 'x.nsm.nginx'] } });
+    expect(found[0]!.breaks).toContain('failurePolicy is Fail');
+    expect(found[0]!.breaks).toContain('CREATE pods');
+    const ignore = classifyLeftovers(scan({ webhooks: [webhook('x.nsm.nginx', { namespace: 'old', name: 'a' }, 'Ignore')] }), pre);
+    expect(ignore[0]!.breaks).toContain('failurePolicy Ignore');
+  });
+
+  it('a chart-named webhook adds the name conflict; a webhook of another product is not the mesh\'s', () => {
+    const chart = classifyLeftovers(scan({ webhooks: [webhook('validating-webhook-cfg.internal.builtin.nsm.nginx', { namespace: 'old', name: 'a' }, undefined, {})] }), pre);
+    expect(chart[0]!.breaks).toContain('cannot be imported');
+    expect(classifyLeftovers(scan({ webhooks: [webhook('istio-sidecar-injector', { namespace: 'istio', name: 'istiod' }, undefined, {})] }), pre)).toEqual([]);
+  });
+
+  it('a mesh CRD without the part-of label is labelled, never deleted', () => {
+    const found = classifyLeftovers(scan({ crds: [{ metadata: { name: 'circuitbreakers.specs.smi.nginx.com', labels: { other: 'x' } } }] }), pre);
+    expect(found).toMatchObject([{ kind: 'crd-unlabelled', clear: { args: ['label', 'crd', 'circuitbreakers.specs.smi.nginx.com', 'app.kubernetes.io/part-of=nginx-service-mesh'] } }]);
+    expect(found[0]!.breaks).toContain('nginx-meshctl deploy refuses');
+  });
+
+  it('an APIService of the mesh whose service is gone (by label or by group); local ones and others are left alone', () => {
+    const apis = [
+      { metadata: { name: 'v1beta1.metrics.smi-spec.io' }, spec: { group: 'metrics.smi-spec.io', version: 'v1beta1', service: { namespace: 'old', name: 'nginx-mesh-metrics' } }, status: { conditions: [{ type: 'Available', status: 'False', reason: 'ServiceNotFound' }] } },
+      { metadata: { name: 'v1alpha2.nsm.nginx.com' }, spec: { group: 'nsm.nginx.com', version: 'v1alpha2', service: null } },
+      { metadata: { name: 'v1.other.io' }, spec: { group: 'other.io', version: 'v1', service: { namespace: 'x', name: 'y' } } },
+    ];
+    const found = classifyLeftovers(scan({ apiServices: apis }), pre);
+    expect(found.map((l) => l.what)).toEqual(['APIService v1beta1.metrics.smi-spec.io (Available=False, ServiceNotFound)']);
+    expect(found[0]!.breaks).toContain('namespace deletions stall');
+  });
+
+  it('a SPIRE volume no spire-server StatefulSet claims, in the mesh namespace, at preflight only', () => {
+    const pvcs = [{ metadata: { name: 'spire-data-spire-server-0', namespace: 'nginx-mesh' } }, { metadata: { name: 'data-other-0', namespace: 'nginx-mesh' } }];
+    expect(classifyLeftovers(scan({ pvcs }), pre).map((l) => l.name)).toEqual(['spire-data-spire-server-0']);
+    // A spire-server StatefulSet without the template (persistent storage off) does not claim it.
+    expect(classifyLeftovers(scan({ pvcs, statefulsets: [{ metadata: { name: 'spire-server' }, spec: {} }] }), pre)).toHaveLength(1);
+    // Before a deploy: the hop's own removal kept it, as an in-place upgrade would.
+    expect(classifyLeftovers(scan({ pvcs }), dep)).toEqual([]);
+  });
+
+  it('a csi-driver-sentinel Job in any namespace', () => {
+    const found = classifyLeftovers(scan({ sentinels: [{ metadata: { name: 'csi-driver-sentinel', namespace: 'old-mesh' } }] }), dep);
+    expect(found).toMatchObject([{ kind: 'sentinel-job', namespace: 'old-mesh', clear: { args: ['delete', 'job', 'csi-driver-sentinel', '-n', 'old-mesh'] } }]);
+  });
+
+  it('terminating namespaces: only a stuck one; at preflight not the installed mesh\'s own', () => {
+    const slow = terminatingNs('nginx-mesh', [{ type: 'NamespaceContentRemaining', status: 'True', message: 'Some resources are remaining: pods. has 2 resource instances' }]);
+    const stuck = terminatingNs('old-mesh', [
+      { type: 'NamespaceContentRemaining', status: 'True', message: 'Some resources are remaining: configmaps. has 1 resource instances' },
+      { type: 'NamespaceFinalizersRemaining', status: 'True', message: 'Some content in the namespace has finalizers remaining: example.com/hold in 1 resource instances' },
+    ]);
+    const holders = [{ path: '/api/v1/namespaces/old-mesh/configmaps/c', name: 'c', resource: 'configmaps', finalizers: ['example.com/hold'] }];
+    const s = scan({ terminating: [{ ns: slow, holders: [] }, { ns: stuck, holders }] });
+    expect(classifyLeftovers(s, pre).map((l) => l.what)).toEqual(['namespace old-mesh (Terminating, stuck)']);
+    expect(classifyLeftovers(s, { namespace: 'other', phase: 'preflight' })).toHaveLength(1);
+    const stuckSelf = scan({ terminating: [{ ns: terminatingNs('nginx-mesh', stuck.status.conditions), holders }] });
+    expect(classifyLeftovers(stuckSelf, pre)).toEqual([]);
+    expect(classifyLeftovers(stuckSelf, dep)).toHaveLength(1);
+    // Before a deploy: the namespace the removal is deleting is waited for, unless stuck.
+    const found = classifyLeftovers(s, dep);
+    expect(found.map((l) => l.name)).toEqual(['old-mesh']);
+    expect(found[0]!.clear.args).toEqual(['patch', 'configmaps', 'c', '-n', 'old-mesh', '--type', 'merge', '-p', '{"metadata":{"finalizers":null}}']);
+    expect(found[0]!.breaks).toContain('example.com/hold');
+  });
+
+  it('lists them in the order they are cleared: a stuck namespace after the APIService that may hold it', () => {
+    const s = scan({
+      terminating: [{ ns: terminatingNs('old', [{ type: 'NamespaceDeletionDiscoveryFailure', status: 'True', message: 'Discovery failed for some groups' }]), holders: [] }],
+      apiServices: [{ metadata: { name: 'v1alpha1.nsm.nginx.com', labels: part }, spec: { group: 'nsm.nginx.com', version: 'v1alpha1', service: { namespace: 'old', name: 'nginx-mesh-api' } } }],
+      crds: [{ metadata: { name: 'tcproutes.specs.smi-spec.io' } }],
+      webhooks: [webhook('a.nsm.nginx', { namespace: 'old', name: 'x' })],
+    });
+    expect(classifyLeftovers(s, pre).map((l) => l.kind)).toEqual(['webhook', 'apiservice', 'crd-unlabelled', 'terminating-namespace']);
+  });
+});
+
+describe('namespace conditions', () => {
+  it('parses the namespace controller\'s messages', () => {
+    expect(finalizersIn('Some content in the namespace has finalizers remaining: example.com/hold in 1 resource instances, kubernetes.io/pvc-protection in 2 resource instances'))
+      .toEqual(['example.com/hold', 'kubernetes.io/pvc-protection']);
+    expect(remainingResources('Some resources are remaining: configmaps. has 1 resource instances, ratelimits.specs.smi.nginx.com has 2 resource instances'))
+      .toEqual([{ resource: 'configmaps', group: '' }, { resource: 'ratelimits', group: 'specs.smi.nginx.com' }]);
+  });
+  it('a deletion waiting on a controller\'s own finalizer is slow, not stuck', () => {
+    expect(stuckReason(terminatingNs('a', [{ type: 'NamespaceFinalizersRemaining', status: 'True', message: 'Some content in the namespace has finalizers remaining: kubernetes.io/pvc-protection in 1 resource instances' }]))).toBeUndefined();
+    expect(stuckReason(terminatingNs('a', [{ type: 'NamespaceDeletionDiscoveryFailure', status: 'False' }]))).toBeUndefined();
+    expect(stuckReason(terminatingNs('a', [{ type: 'NamespaceDeletionDiscoveryFailure', status: 'True', message: 'Discovery failed for some groups, 1 failing: unable to retrieve the complete list of server APIs: metrics.smi-spec.io/v1beta1' }]))).toContain('metrics.smi-spec.io');
+  });
+});
+
+describe('the plan with leftovers', () => {
+  const install: Install = {
+    namespace: 'nginx-mesh', version: '1.6.0', method: 'meshctl', release: 'nginx-service-mesh', releaseRevision: 1, releaseStatus: 'deployed',
+    releaseStuck: false, chartVersion: '0.6.0', environment: 'kubernetes', values: {}, controlPlane: { deployment: 'nginx-mesh-api', image: 'r/nginx-mesh-api:1.6.0' }, warnings: [],
+  };
+  const leftovers = classifyLeftovers(scan({ sentinels: [{ metadata: { name: 'csi-driver-sentinel', namespace: 'old' } }] }), pre);
+  const opts = (over: Partial<PlanOptions>): PlanOptions => ({
+    to: '2.0.0', strategy: 'auto', meshctlBinaries: { '1.6.0': '/m16', '1.7.0': '/m17', '2.0.0': '/m20' }, helm: undefined, chart: { kind: 'repo', ref: 'nginx-stable/nginx-service-mesh' },
+    deployFlagChanges: {}, labelNamespaces: false, unlabelledInjectedNamespaces: [], backupDir: '/b', timeout: '10m', leftovers, ...over,
+  });
+
+  it('lists them, and adds no step without --clean-leftovers', () => {
+    const plan = buildPlan(install, opts({}));
+    expect(plan.leftovers).toEqual(leftovers);
+    expect(plan.hops.flatMap((h) => h.steps.map((s) => s.kind))).not.toContain('clean-leftovers');
+    const text = formatPlan(plan, 'text');
+    expect(text).toContain('Leftovers of earlier removals (1): the upgrade refuses to start (exit 3)');
+    expect(text).toContain('clear:  kubectl delete job csi-driver-sentinel -n old');
+    expect(JSON.parse(formatPlan(plan, 'json')).leftovers[0].kind).toBe('sentinel-job');
+  });
+
+  it('--clean-leftovers: one step, hop 1 right after the backup, destructive', () => {
+    const plan = buildPlan(install, opts({ cleanLeftovers: true }));
+    expect(plan.hops[0]!.steps.map((s) => s.id).slice(0, 2)).toEqual(['hop1.backup', 'hop1.clean-leftovers']);
+    expect(plan.hops[1]!.steps.map((s) => s.kind)).not.toContain('clean-leftovers');
+    const step = plan.hops[0]!.steps[1]!;
+    expect(step).toMatchObject({ destructive: true, writes: true, params: { namespace: 'nginx-mesh', found: leftovers } });
+    expect(formatPlan(plan, 'text')).toContain('step hop1.clean-leftovers clears them after the backup');
+  });
+
+  it('the preflight checks every permission the step and the scan need', () => {
+    const verbs = stepPermissions['clean-leftovers'].map((p) => `${p.verb} ${p.resource}`);
+    expect(verbs).toEqual(expect.arrayContaining(['delete mutatingwebhookconfigurations', 'delete apiservices', 'delete jobs', 'delete persistentvolumeclaims', 'patch customresourcedefinitions', 'list namespaces']));
+    expect(stepPermissions.backup.map((p) => `${p.verb} ${p.resource}`)).toEqual(expect.arrayContaining(['list apiservices', 'list persistentvolumeclaims']));
+  });
+});

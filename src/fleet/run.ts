@@ -18,7 +18,7 @@ import { StepTracker, parseEventLine } from './child-events.ts';
 import { clusterRunArgs, type ClusterRunSettings } from './cluster-args.ts';
 import { groupTitle } from './format.ts';
 import { writeFleetState, type ClusterRecord, type FleetState } from './state.ts';
-import { notConverged } from './survey.ts';
+import { checkConvergence, type ClusterCheck } from './survey.ts';
 import type { ClusterSurvey, FleetCluster, FleetPlan, Wave } from './types.ts';
 
 export interface FleetRunInput extends ListOutput {
@@ -29,13 +29,13 @@ export interface FleetRunInput extends ListOutput {
   verbose: number;
   /** Aborted by the first Ctrl-C: no cluster or wave starts any more, the soak ends. */
   signal: AbortSignal;
-  /** Why a cluster is not done on the target, or undefined when it is (checkCluster). */
-  check: (c: FleetCluster) => Promise<string | undefined>;
+  /** The cluster read again after its run and after the soak (checkCluster). */
+  check: (c: FleetCluster) => Promise<ClusterCheck>;
 }
 
 /** The check after each cluster's run and after the soak: the cluster read again (its own API client). */
-export function checkCluster(fd: Pick<FleetDeps, 'cluster'>, to: string): (c: FleetCluster) => Promise<string | undefined> {
-  return (c) => fd.cluster(c).then((deps) => notConverged(deps, c, to)).catch((err: unknown) => `cannot read the cluster: ${(err as Error).message}`);
+export function checkCluster(fd: Pick<FleetDeps, 'cluster'>, to: string): (c: FleetCluster) => Promise<ClusterCheck> {
+  return (c) => fd.cluster(c).then((deps) => checkConvergence(deps, c, to)).catch((err: unknown) => ({ problem: `cannot read the cluster: ${(err as Error).message}` }));
 }
 
 export interface FleetResult {
@@ -114,15 +114,17 @@ export async function runFleet(fd: FleetDeps, input: FleetRunInput): Promise<Fle
         const why = res.exitCode === 0 ? plain : oneLine(failedStep ? `step "${failedStep.step}" failed: ${failedStep.error.replace(/^step "[^"]*" failed: /, '')}` : errorLine(res.stderr)) || `exited ${res.exitCode}`;
         tracker.exit(res.exitCode, why);
         if (res.exitCode !== 0) {
-          const rec = { status: input.signal.aborted ? 'interrupted' as const : 'failed' as const, from, exitCode: res.exitCode, step: failedStep?.step, message: why };
+          // Where it is now: on its old version, half-way, or rolled back (--on-failure rollback).
+          const now = (await input.check(c)).version ?? undefined;
+          const rec = { status: input.signal.aborted ? 'interrupted' as const : 'failed' as const, from, now, exitCode: res.exitCode, step: failedStep?.step, message: why };
           event({ context: c.context, step: 'cluster', event: 'failed', exitCode: res.exitCode, failedStep: failedStep?.step, error: why });
           return rec;
         }
       }
-      const problem = await input.check(c);
+      const { version, problem } = await input.check(c);
       if (problem) {
         event({ context: c.context, step: 'verify', event: 'failed', error: problem });
-        return { status: 'failed', from, exitCode: 4, step: 'verify', message: problem };
+        return { status: 'failed', from, now: version ?? undefined, exitCode: 4, step: 'verify', message: problem };
       }
       event({ context: c.context, step: 'verify', event: 'done', message: `on ${spec.to}, converged` });
       return { status: s.action === 'up-to-date' ? 'up-to-date' : 'done', from };
@@ -182,7 +184,7 @@ export async function runFleet(fd: FleetDeps, input: FleetRunInput): Promise<Fle
       task: async (_c, t) => {
         t.output = `until ${new Date(fd.clock.now() + ms).toISOString()}`;
         try { await fd.clock.sleep(ms, input.signal); } catch { problem = 'interrupted during the soak'; throw new Error(problem); }
-        problem = await input.check(byContext.get(canary)!);
+        problem = (await input.check(byContext.get(canary)!)).problem;
         if (problem) throw new Error(problem);
       },
     }], listOptions(input)).run().catch(() => undefined);

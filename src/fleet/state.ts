@@ -26,6 +26,8 @@ export interface ClusterRecord {
   at: string;
   /** The version it was on when the fleet surveyed it. */
   from?: string | undefined;
+  /** After a failed run: the version its control plane runs (as read then). */
+  now?: string | undefined;
   /** The run's process while it runs: a resume refuses while it is still alive. */
   pid?: number | undefined;
   exitCode?: number | undefined;

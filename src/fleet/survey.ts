@@ -71,13 +71,21 @@ export async function surveyInterrupted(fd: Pick<FleetDeps, 'fs'>, c: FleetClust
   }
 }
 
-/** Why a cluster is not done on `to` (control plane version and health, every sidecar), or undefined when it is. */
-export async function notConverged(deps: Pick<Deps, 'kube'>, c: Pick<FleetCluster, 'meshNamespace'>, to: string): Promise<string | undefined> {
+/** What the fleet reads of a cluster after its run (and after the soak). */
+export interface ClusterCheck {
+  /** Its control plane's version (null: none found; undefined: it could not be read). */
+  version?: string | null | undefined;
+  /** Why it is not done on the target (control plane version and health, every sidecar); undefined when it is. */
+  problem?: string | undefined;
+}
+
+export async function checkConvergence(deps: Pick<Deps, 'kube'>, c: Pick<FleetCluster, 'meshNamespace'>, to: string): Promise<ClusterCheck> {
   const r = await skewReport(deps, { meshNamespace: c.meshNamespace, targetVersion: to });
-  if (r.controlPlane.version !== to) return `the control plane in ${c.meshNamespace} is ${r.controlPlane.version === null ? 'not found' : `on ${r.controlPlane.version}`}, not ${to}`;
+  const version = r.controlPlane.version;
+  if (version !== to) return { version, problem: `the control plane in ${c.meshNamespace} is ${version === null ? 'not found' : `on ${version}`}, not ${to}` };
   const unready = r.controlPlane.components.filter((x) => x.desired === 0 || x.ready < x.desired);
-  if (unready.length) return `control plane not ready: ${unready.map((x) => `${x.name} ${x.ready}/${x.desired}`).join(', ')}`;
+  if (unready.length) return { version, problem: `control plane not ready: ${unready.map((x) => `${x.name} ${x.ready}/${x.desired}`).join(', ')}` };
   const behind = r.workloads.filter((w) => w.behind);
-  if (!r.converged) return `${behind.length} workload(s) run sidecars other than ${to}: ${behind.slice(0, 5).map((w) => `${w.namespace}/${w.kind.toLowerCase()}/${w.name}`).join(', ')}`;
-  return undefined;
+  if (!r.converged) return { version, problem: `${behind.length} workload(s) run sidecars other than ${to}: ${behind.slice(0, 5).map((w) => `${w.namespace}/${w.kind.toLowerCase()}/${w.name}`).join(', ')}` };
+  return { version };
 }

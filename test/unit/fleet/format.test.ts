@@ -51,12 +51,12 @@ describe('the summary: where each cluster is', () => {
     expect(state.clusters['prod-us']).toMatchObject({ status: 'skipped', message: 'not allowed to delete customresourcedefinitions' });
     expect(state.clusters.lab!.status).toBe('up-to-date');
     state.clusters.staging = { status: 'done', at: 't2', from: '1.7.0' };
-    state.clusters['prod-eu'] = { status: 'failed', at: 't3', from: '1.7.0', exitCode: 1, step: 'hop1.upgrade', message: 'step "hop1.upgrade" failed: helm exited 1' };
+    state.clusters['prod-eu'] = { status: 'failed', at: 't3', from: '1.7.0', now: '1.7.0', exitCode: 1, step: 'hop1.upgrade', message: 'step "hop1.upgrade" failed: helm exited 1' };
     expect(formatFleetSummary(state, '/f', plan)).toBe(`
 Fleet to 2.0.0: 2 of 5 clusters on 2.0.0.
   CONTEXT  WAVE        WHERE
   staging  1 (canary)  upgraded: on 2.0.0, converged
-  prod-eu  2           FAILED at hop1.upgrade (exit 1): step "hop1.upgrade" failed: helm exited 1; its backup and journal: /f/prod-eu
+  prod-eu  2           FAILED at hop1.upgrade (exit 1): step "hop1.upgrade" failed: helm exited 1; its control plane runs 1.7.0; its backup and journal: /f/prod-eu
   prod-us  -           left out: refused (not allowed to delete customresourcedefinitions), on ?
   lab      -           already on 2.0.0, converged
   dr       3           not started: still on 1.7.0, untouched

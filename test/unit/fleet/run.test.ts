@@ -64,7 +64,13 @@ async function fleet(contexts: string[], opts: { scripts?: Record<string, Script
   };
   const result = await runFleet(fd, {
     fleetDir: dir, plan, state, output: 'json', emit: (l) => events.push(JSON.parse(l) as Record<string, unknown>), verbose: 0, signal: (opts.abort ?? new AbortController()).signal,
-    check: async (c) => { checks.push(c.context); timeline.push(`check ${c.context}`); return opts.check?.(c.context, checks.filter((x) => x === c.context).length); },
+    check: async (c) => {
+      checks.push(c.context);
+      timeline.push(`check ${c.context}`);
+      const problem = opts.check?.(c.context, checks.filter((x) => x === c.context).length);
+      const upgraded = timeline.includes(`end ${c.context}`) && (opts.scripts?.[c.context]?.exitCode ?? 0) === 0;
+      return { version: upgraded && !problem ? '2.0.0' : '1.7.0', problem };
+    },
   });
   return { result, timeline, events, argsSeen, slept, checks, state, dir, record: await readFleetState(fs, dir) };
 }
@@ -90,8 +96,9 @@ describe('runFleet: waves of single-cluster runs', () => {
     const r = await fleet(['a', 'b', 'c'], { scripts: { b: { lines: failsAtUpgrade, exitCode: 1, stderr: 'error: step "hop1.upgrade" failed: nginx-meshctl upgrade exited 1' } } });
     expect(r.result.stopped).toEqual({ context: 'b', why: 'step "hop1.upgrade" failed: nginx-meshctl upgrade exited 1', exitCode: 1 });
     expect(r.timeline).not.toContain('start c');
+    expect(r.timeline.slice(-2)).toEqual(['end b', 'check b']); // where it is now, for the summary
     expect(r.record.clusters.a!.status).toBe('done');
-    expect(r.record.clusters.b).toMatchObject({ status: 'failed', exitCode: 1, step: 'hop1.upgrade', from: '1.7.0' });
+    expect(r.record.clusters.b).toMatchObject({ status: 'failed', exitCode: 1, step: 'hop1.upgrade', from: '1.7.0', now: '1.7.0' });
     expect(r.record.clusters.c!.status).toBe('pending');
     await expect(fs.readFile(path.join(r.dir, 'logs', 'b.log'), 'utf8')).resolves.toContain('error: step "hop1.upgrade" failed');
   });

@@ -59,7 +59,7 @@ function where(r: ClusterRecord | undefined, to: string, dir: string): string {
     case 'up-to-date': return `already on ${to}, converged`;
     case 'skipped': return `left out: refused (${r.message ?? 'see the plan'}), on ${r.from ?? '?'}`;
     case 'failed':
-    case 'interrupted': return `${r.status === 'failed' ? 'FAILED' : 'interrupted'}${r.step ? ` at ${r.step}` : ''}${r.exitCode !== undefined ? ` (exit ${r.exitCode})` : ''}${r.message ? `: ${r.message}` : ''}; ${r.now ? `its control plane runs ${r.now}` : 'its control plane could not be read'}; its backup and journal: ${dir}`;
+    case 'interrupted': return `${r.status === 'failed' ? 'FAILED' : 'interrupted'}${r.step ? ` at ${r.step}` : ''}${r.exitCode !== undefined ? ` (exit ${r.exitCode})` : ''}${r.message ? `: ${r.message}` : ''}; ${r.rolledBack ? 'rolled back (--on-failure rollback), ' : ''}${r.now ? `its control plane runs ${r.now}` : 'its control plane could not be read'}; its backup and journal: ${dir}`;
     case 'running': return `running (pid ${r.pid ?? '?'}); its journal: ${dir}`;
     default: return `not started: still on ${r?.from ?? 'its version'}, untouched`;
   }

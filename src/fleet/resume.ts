@@ -3,7 +3,8 @@
  * the plan is built from. A cluster that finished stays done; one whose run was interrupted (or
  * failed) resumes its own run from its journal; one whose run never wrote a journal, or that never
  * started, is surveyed afresh (detect, plan, preflight). A run of the interrupted fleet that is
- * still alive refuses its cluster: the fleet never runs two upgrades of one cluster.
+ * still alive refuses its cluster: the fleet never runs two upgrades of one cluster. So does a run
+ * that was rolled back (--on-failure rollback): it is over; a new fleet upgrades that cluster again.
  */
 import path from 'node:path';
 import type { FleetDeps } from '../deps.ts';
@@ -41,6 +42,9 @@ async function resumeSurvey(fd: FleetDeps, state: FleetState, c: FleetCluster, s
     case 'pending':
       return surveyCluster(fd, c, s);
     default: {
+      if (r.rolledBack) {
+        return { ...base, action: 'refused', refusals: [{ check: 'rolled-back', message: `its run failed and was rolled back to ${r.now ?? r.from ?? 'its version'} (--on-failure rollback): that run is over`, fix: `fix the cause, then start a new fleet with a new --backup-dir (clusters already on ${state.spec.to} are only checked there)` }] };
+      }
       if (r.pid !== undefined && alive(r.pid)) {
         return { ...base, action: 'refused', refusals: [{ check: 'running', message: `its run from the interrupted fleet (pid ${r.pid}) is still running`, fix: `wait for it to end (its journal: ${clusterBackupDir(s.fleetDir, c)}), then resume the fleet` }] };
       }

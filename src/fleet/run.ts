@@ -15,7 +15,8 @@ import type { FleetDeps } from '../deps.ts';
 import { listOptions, type ListOutput } from '../upgrade/gates.ts';
 import { scrub } from '../secret.ts';
 import { StepTracker, parseEventLine } from './child-events.ts';
-import { clusterRunArgs, type ClusterRunSettings } from './cluster-args.ts';
+import { clusterBackupDir, clusterRunArgs, type ClusterRunSettings } from './cluster-args.ts';
+import { readRollbackJournal } from '../rollback/journal.ts';
 import { groupTitle } from './format.ts';
 import { writeFleetState, type ClusterRecord, type FleetState } from './state.ts';
 import { checkConvergence, type ClusterCheck } from './survey.ts';
@@ -116,7 +117,8 @@ export async function runFleet(fd: FleetDeps, input: FleetRunInput): Promise<Fle
         if (res.exitCode !== 0) {
           // Where it is now: on its old version, half-way, or rolled back (--on-failure rollback).
           const now = (await input.check(c)).version ?? undefined;
-          const rec = { status: input.signal.aborted ? 'interrupted' as const : 'failed' as const, from, now, exitCode: res.exitCode, step: failedStep?.step, message: why };
+          const rolledBack = state.settings.onFailure === 'rollback' && (await readRollbackJournal(fd.fs, clusterBackupDir(fleetDir, c)).catch(() => undefined))?.finished === true;
+          const rec = { status: input.signal.aborted ? 'interrupted' as const : 'failed' as const, from, now, ...(rolledBack ? { rolledBack } : {}), exitCode: res.exitCode, step: failedStep?.step, message: why };
           event({ context: c.context, step: 'cluster', event: 'failed', exitCode: res.exitCode, failedStep: failedStep?.step, error: why });
           return rec;
         }

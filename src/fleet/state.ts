@@ -28,6 +28,8 @@ export interface ClusterRecord {
   from?: string | undefined;
   /** After a failed run: the version its control plane runs (as read then). */
   now?: string | undefined;
+  /** After a failed run with --on-failure rollback: its run rolled the hop back (its rollback journal finished). */
+  rolledBack?: boolean | undefined;
   /** The run's process while it runs: a resume refuses while it is still alive. */
   pid?: number | undefined;
   exitCode?: number | undefined;

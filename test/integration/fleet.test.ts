@@ -4,7 +4,8 @@
  * each SMI/NGINX resource on each cluster, upgraded to 2.0.0 in place, canary first.
  * - the fleet converges on both, the canary finished before the second started;
  * - a failure injected on the second cluster (its nginx-meshctl 2.0.0 refuses `upgrade`) stops it
- *   there: the first upgraded, the second still on 1.7.0 with everything it had, exit 1;
+ *   there: the first upgraded, the second still on 1.7.0 with everything it had, exit 1; with
+ *   --on-failure rollback its run rolls the hop back, and a fleet resume then refuses that cluster;
  * - the fleet and the canary's run killed (SIGKILL) mid-run, then `fleet --resume` converges on both;
  * - Ctrl-C during the canary's upgrade: its run finishes the step and stops, the second cluster is not
  *   started, exit 130; `fleet --resume` converges on both.
@@ -58,6 +59,22 @@ const realBinaries = () => ['--meshctl', meshctlFor('2.0.0').bin, '--meshctl-cur
 const record = (dir: string) => JSON.parse(fs.readFileSync(path.join(dir, 'fleet.json'), 'utf8')) as { clusters: Record<string, { status: string; step?: string; exitCode?: number }> };
 const journal = (dir: string) => fs.readFileSync(path.join(dir, 'journal.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; step?: string; at: string });
 
+/**
+ * A fleet file for the two scenarios where the second cluster's nginx-meshctl 2.0.0 is the real one
+ * except that it refuses `upgrade` (not --help): its run fails at hop1.upgrade, before changing anything.
+ */
+function failingFleetFile(s1: Scenario, s2: Scenario): string {
+  const binDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nsm-fleet-bin-'));
+  fs.writeFileSync(path.join(binDir, 'nginx-meshctl-2.0.0'), `#!/bin/sh\nfor a in "$@"; do case "$a" in upgrade) up=1;; --help|-h) help=1;; esac; done\nif [ -n "$up" ] && [ -z "$help" ]; then echo "Error: injected by the fleet test: upgrade refused" >&2; exit 1; fi\nexec '${meshctlFor('2.0.0').bin}' "$@"\n`, { mode: 0o700 });
+  const file = path.join(binDir, 'fleet.yaml');
+  fs.writeFileSync(file, [
+    'to: 2.0.0', 'clusters:',
+    '  - context: nsm-local', `    meshNamespace: ${s1.meshNamespace}`, `    meshctl: ${meshctlFor('2.0.0').bin}`, `    meshctlCurrent: ${meshctlFor('1.7.0').bin}`,
+    '  - context: nsm-local-2', `    meshNamespace: ${s2.meshNamespace}`, '    meshctl: ./nginx-meshctl-2.0.0', `    meshctlCurrent: ${meshctlFor('1.7.0').bin}`, '',
+  ].join('\n'));
+  return file;
+}
+
 async function expectOn(s: Scenario, version: string): Promise<void> {
   const install = await detectInstall({ kube: s.kube } as never, { meshNamespace: s.meshNamespace });
   expect(install.version).toBe(version);
@@ -95,28 +112,35 @@ describe('fleet: two clusters, 1.7.0 -> 2.0.0 with the real nginx-meshctl', () =
     ctx.skip(missing !== undefined, missing);
     const [s1, s2] = await meshes(uniqueName('mesh'));
     const dir = fleetDir();
-    // The second cluster's nginx-meshctl 2.0.0 is the real one, except that it refuses `upgrade` (not --help).
-    const binDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nsm-fleet-bin-'));
-    const failing = path.join(binDir, 'nginx-meshctl-2.0.0');
-    fs.writeFileSync(failing, `#!/bin/sh\nfor a in "$@"; do case "$a" in upgrade) up=1;; --help|-h) help=1;; esac; done\nif [ -n "$up" ] && [ -z "$help" ]; then echo "Error: injected by the fleet test: upgrade refused" >&2; exit 1; fi\nexec '${meshctlFor('2.0.0').bin}' "$@"\n`, { mode: 0o700 });
-    const fleetFile = path.join(binDir, 'fleet.yaml');
-    fs.writeFileSync(fleetFile, [
-      'to: 2.0.0', 'clusters:',
-      `  - context: nsm-local`, `    meshNamespace: ${s1.meshNamespace}`, `    meshctl: ${meshctlFor('2.0.0').bin}`, `    meshctlCurrent: ${meshctlFor('1.7.0').bin}`,
-      `  - context: nsm-local-2`, `    meshNamespace: ${s2.meshNamespace}`, `    meshctl: ./nginx-meshctl-2.0.0`, `    meshctlCurrent: ${meshctlFor('1.7.0').bin}`, '',
-    ].join('\n'));
-    const r = await runTool(['fleet', '--fleet', fleetFile, '--backup-dir', dir, '--yes', '--timeout', '3m'], { env: env() });
+    const r = await runTool(['fleet', '--fleet', failingFleetFile(s1, s2), '--backup-dir', dir, '--yes', '--timeout', '3m'], { env: env() });
     expect(r.exitCode, r.stderr + r.stdout).toBe(1);
-    expect(r.stderr).toMatch(/error: the fleet stopped at nsm-local-2: step "hop1\.upgrade" failed/);
+    expect(r.stderr).toMatch(/error: the fleet stopped at nsm-local-2: step "hop1\.upgrade" failed: .* exited 1: Error: injected by the fleet test: upgrade refused/);
     expect(r.stdout).toMatch(/nsm-local\s+1 \(canary\)\s+upgraded: on 2\.0\.0, converged/);
-    expect(r.stdout).toMatch(/nsm-local-2\s+2\s+FAILED at hop1\.upgrade \(exit 1\)/);
+    expect(r.stdout).toMatch(/nsm-local-2\s+2\s+FAILED at hop1\.upgrade \(exit 1\): .*; its control plane runs 1\.7\.0; its backup and journal/);
     expect(r.stdout).toContain(`kubectl nsm-upgrade fleet --resume ${dir}`);
     await expectConverged(s1, '2.0.0');
     await expectOn(s2, '1.7.0');
-    expect(record(dir).clusters['nsm-local-2']).toMatchObject({ status: 'failed', step: 'hop1.upgrade', exitCode: 1 });
+    expect(record(dir).clusters['nsm-local-2']).toMatchObject({ status: 'failed', step: 'hop1.upgrade', exitCode: 1, now: '1.7.0' });
     // Its run backed up before it failed, and its own log has the cause.
     expect(fs.existsSync(path.join(dir, 'nsm-local-2', 'hop1', 'manifest.json'))).toBe(true);
     expect(fs.readFileSync(path.join(dir, 'logs', 'nsm-local-2.log'), 'utf8')).toContain('injected by the fleet test');
+  }, 900_000);
+
+  it('--on-failure rollback is passed to the second cluster\'s run, which rolls its hop back; the fleet stops there', async (ctx: TestContext) => {
+    ctx.skip(missing !== undefined, missing);
+    const [s1, s2] = await meshes(uniqueName('mesh'));
+    const dir = fleetDir();
+    const r = await runTool(['fleet', '--fleet', failingFleetFile(s1, s2), '--backup-dir', dir, '--yes', '--timeout', '3m', '--on-failure', 'rollback'], { env: env() });
+    expect(r.exitCode, r.stderr + r.stdout).toBe(1);
+    expect(r.stdout).toMatch(/nsm-local-2\s+2\s+FAILED at hop1\.upgrade \(exit 1\): .*; rolled back \(--on-failure rollback\), its control plane runs 1\.7\.0/);
+    expect(fs.readFileSync(path.join(dir, 'logs', 'nsm-local-2.log'), 'utf8')).toMatch(/--on-failure rollback[\s\S]*Rolled back \(--on-failure rollback\): NSM 1\.7\.0 runs again/);
+    await expectConverged(s1, '2.0.0');
+    await expectOn(s2, '1.7.0');
+    expect(record(dir).clusters['nsm-local-2']).toMatchObject({ status: 'failed', rolledBack: true, now: '1.7.0' });
+    // That run is over: a fleet resume refuses it (exit 3) and says to start a new fleet.
+    const resumed = await runTool(['fleet', '--resume', dir, '--yes'], { env: env() });
+    expect(resumed.exitCode).toBe(3);
+    expect(resumed.stderr).toMatch(/nsm-local-2: \[rolled-back\] its run failed and was rolled back to 1\.7\.0[\s\S]*start a new fleet/);
   }, 900_000);
 
   it('killed mid-fleet (the fleet and the canary\'s run, SIGKILL), then fleet --resume converges on both', async (ctx: TestContext) => {

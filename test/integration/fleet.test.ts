@@ -46,14 +46,17 @@ afterEach(async () => {
   scenarios = [];
 });
 
-/** A 1.7.0 mesh (real nginx-meshctl) with one namespace of injected, opted-in workloads on each cluster, in mesh namespace `ns`. */
-async function meshes(ns: string): Promise<[Scenario, Scenario]> {
-  const made = await Promise.all(clusters.map((cluster) => setUpMesh({ method: 'meshctl', from: '1.7.0', optIn: true, namespaces: 1, cluster, meshNamespace: ns, realMeshctl: true })));
-  scenarios = made;
-  return made as [Scenario, Scenario];
+/**
+ * Each test's start (it skips, saying why, without the two clusters): a 1.7.0 mesh (real nginx-meshctl)
+ * with one namespace of injected, opted-in workloads on each cluster, in the same new mesh namespace
+ * `ns`, and a fleet directory to be.
+ */
+async function fleetTest(ctx: TestContext): Promise<{ ns: string; s1: Scenario; s2: Scenario; dir: string }> {
+  ctx.skip(missing !== undefined, missing);
+  const ns = uniqueName('mesh');
+  scenarios = await Promise.all(clusters.map((cluster) => setUpMesh({ method: 'meshctl', from: '1.7.0', optIn: true, namespaces: 1, cluster, meshNamespace: ns, realMeshctl: true })));
+  return { ns, s1: scenarios[0]!, s2: scenarios[1]!, dir: path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'nsm-fleet-test-')), 'fleet') };
 }
-
-const fleetDir = () => path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'nsm-fleet-test-')), 'fleet');
 const env = () => ({ NSM_CHARTS_DIR: chartsDir, KUBECONFIG: clusterEnv().KUBECONFIG! });
 const realBinaries = () => ['--meshctl', meshctlFor('2.0.0').bin, '--meshctl-current', meshctlFor('1.7.0').bin];
 const record = (dir: string) => JSON.parse(fs.readFileSync(path.join(dir, 'fleet.json'), 'utf8')) as { clusters: Record<string, { status: string; step?: string; exitCode?: number }> };
@@ -75,6 +78,21 @@ function failingFleetFile(s1: Scenario, s2: Scenario): string {
   return file;
 }
 
+/** Starts the fleet of the two clusters (mesh namespace `ns`) and returns once the canary's journal records `step` done. */
+async function fleetUntilCanary(ns: string, dir: string, step: string, extra: string[] = []) {
+  const child = execa(path.join(repoRoot, 'bin/kubectl-nsm_upgrade'), ['fleet', '--contexts', 'nsm-local,nsm-local-2', '--to', '2.0.0', '--mesh-namespace', ns, ...realBinaries(), '--backup-dir', dir, '--yes', '--timeout', '3m', ...extra],
+    { reject: false, env: { ...clusterEnv(), ...env() }, all: true });
+  let exited = false;
+  void child.finally(() => { exited = true; });
+  const canaryJournal = path.join(dir, 'nsm-local', 'journal.ndjson');
+  const deadline = Date.now() + 600_000;
+  while (!(fs.existsSync(canaryJournal) && fs.readFileSync(canaryJournal, 'utf8').includes(`"step":"${step}"`))) {
+    if (Date.now() > deadline || exited) throw new Error(`the fleet did not reach ${step} on the canary: ${String((await child).all)}`);
+    await new Promise((res) => setTimeout(res, 20));
+  }
+  return { child }; // wrapped: the child is a promise, an async function would wait for it
+}
+
 async function expectOn(s: Scenario, version: string): Promise<void> {
   const install = await detectInstall({ kube: s.kube } as never, { meshNamespace: s.meshNamespace });
   expect(install.version).toBe(version);
@@ -84,10 +102,7 @@ async function expectOn(s: Scenario, version: string): Promise<void> {
 
 describe('fleet: two clusters, 1.7.0 -> 2.0.0 with the real nginx-meshctl', () => {
   it('upgrades the canary, then the second cluster; both converge, and status --contexts says so', async (ctx: TestContext) => {
-    ctx.skip(missing !== undefined, missing);
-    const ns = uniqueName('mesh');
-    const [s1, s2] = await meshes(ns);
-    const dir = fleetDir();
+    const { ns, s1, s2, dir } = await fleetTest(ctx);
     const t0 = Date.now();
     const r = await runTool(['fleet', '--contexts', 'nsm-local,nsm-local-2', '--to', '2.0.0', '--mesh-namespace', ns, ...realBinaries(), '--backup-dir', dir, '--yes', '--timeout', '3m'], { env: env() });
     console.log(`[fleet] two clusters 1.7.0 -> 2.0.0: ${((Date.now() - t0) / 1000).toFixed(0)}s, exit ${r.exitCode}`);
@@ -109,9 +124,7 @@ describe('fleet: two clusters, 1.7.0 -> 2.0.0 with the real nginx-meshctl', () =
   }, 900_000);
 
   it('a failure on the second cluster stops it there: the first upgraded, the second on 1.7.0 with everything it had', async (ctx: TestContext) => {
-    ctx.skip(missing !== undefined, missing);
-    const [s1, s2] = await meshes(uniqueName('mesh'));
-    const dir = fleetDir();
+    const { s1, s2, dir } = await fleetTest(ctx);
     const r = await runTool(['fleet', '--fleet', failingFleetFile(s1, s2), '--backup-dir', dir, '--yes', '--timeout', '3m'], { env: env() });
     expect(r.exitCode, r.stderr + r.stdout).toBe(1);
     expect(r.stderr).toMatch(/error: the fleet stopped at nsm-local-2: step "hop1\.upgrade" failed: .* exited 1: Error: injected by the fleet test: upgrade refused/);
@@ -127,9 +140,7 @@ describe('fleet: two clusters, 1.7.0 -> 2.0.0 with the real nginx-meshctl', () =
   }, 900_000);
 
   it('--on-failure rollback is passed to the second cluster\'s run, which rolls its hop back; the fleet stops there', async (ctx: TestContext) => {
-    ctx.skip(missing !== undefined, missing);
-    const [s1, s2] = await meshes(uniqueName('mesh'));
-    const dir = fleetDir();
+    const { s1, s2, dir } = await fleetTest(ctx);
     const r = await runTool(['fleet', '--fleet', failingFleetFile(s1, s2), '--backup-dir', dir, '--yes', '--timeout', '3m', '--on-failure', 'rollback'], { env: env() });
     expect(r.exitCode, r.stderr + r.stdout).toBe(1);
     expect(r.stdout).toMatch(/nsm-local-2\s+2\s+FAILED at hop1\.upgrade \(exit 1\): .*; rolled back \(--on-failure rollback\), its control plane runs 1\.7\.0/);
@@ -144,21 +155,9 @@ describe('fleet: two clusters, 1.7.0 -> 2.0.0 with the real nginx-meshctl', () =
   }, 900_000);
 
   it('killed mid-fleet (the fleet and the canary\'s run, SIGKILL), then fleet --resume converges on both', async (ctx: TestContext) => {
-    ctx.skip(missing !== undefined, missing);
-    const ns = uniqueName('mesh');
-    const [s1, s2] = await meshes(ns);
-    const dir = fleetDir();
-    const child = execa(path.join(repoRoot, 'bin/kubectl-nsm_upgrade'), ['fleet', '--contexts', 'nsm-local,nsm-local-2', '--to', '2.0.0', '--mesh-namespace', ns, ...realBinaries(), '--backup-dir', dir, '--yes', '--timeout', '3m', '-o', 'json'],
-      { reject: false, env: { ...clusterEnv(), ...env() }, all: true });
-    let exited = false;
-    void child.finally(() => { exited = true; });
-    // Kill once the canary's control plane is upgraded (hop1.upgrade journaled): it is re-rolling its workloads.
-    const canaryJournal = path.join(dir, 'nsm-local', 'journal.ndjson');
-    const deadline = Date.now() + 600_000;
-    while (!(fs.existsSync(canaryJournal) && fs.readFileSync(canaryJournal, 'utf8').includes('"step":"hop1.upgrade"'))) {
-      if (Date.now() > deadline || exited) throw new Error(`the fleet did not reach hop1.upgrade on the canary: ${String((await child).all)}`);
-      await new Promise((res) => setTimeout(res, 20));
-    }
+    const { ns, s1, s2, dir } = await fleetTest(ctx);
+    // Killed once the canary's control plane is upgraded (hop1.upgrade journaled): it is re-rolling its workloads.
+    const { child } = await fleetUntilCanary(ns, dir, 'hop1.upgrade', ['-o', 'json']);
     const runPid = (JSON.parse(fs.readFileSync(path.join(dir, 'fleet.json'), 'utf8')) as { clusters: Record<string, { pid?: number }> }).clusters['nsm-local']!.pid!;
     child.kill('SIGKILL');
     try { process.kill(-runPid, 'SIGKILL'); } catch { /* already gone */ }
@@ -181,20 +180,8 @@ describe('fleet: two clusters, 1.7.0 -> 2.0.0 with the real nginx-meshctl', () =
   }, 900_000);
 
   it('Ctrl-C during the canary\'s upgrade: its step finishes, nothing else starts (exit 130); fleet --resume converges on both', async (ctx: TestContext) => {
-    ctx.skip(missing !== undefined, missing);
-    const ns = uniqueName('mesh');
-    const [s1, s2] = await meshes(ns);
-    const dir = fleetDir();
-    const child = execa(path.join(repoRoot, 'bin/kubectl-nsm_upgrade'), ['fleet', '--contexts', 'nsm-local,nsm-local-2', '--to', '2.0.0', '--mesh-namespace', ns, ...realBinaries(), '--backup-dir', dir, '--yes', '--timeout', '3m'],
-      { reject: false, env: { ...clusterEnv(), ...env() }, all: true });
-    let exited = false;
-    void child.finally(() => { exited = true; });
-    const canaryJournal = path.join(dir, 'nsm-local', 'journal.ndjson');
-    const deadline = Date.now() + 600_000;
-    while (!(fs.existsSync(canaryJournal) && fs.readFileSync(canaryJournal, 'utf8').includes('"step":"hop1.backup"'))) {
-      if (Date.now() > deadline || exited) throw new Error(`the fleet did not reach hop1.backup on the canary: ${String((await child).all)}`);
-      await new Promise((res) => setTimeout(res, 20));
-    }
+    const { ns, s1, s2, dir } = await fleetTest(ctx);
+    const { child } = await fleetUntilCanary(ns, dir, 'hop1.backup');
     child.kill('SIGINT'); // the fleet process only: the terminal's Ctrl-C, as the fleet passes it on
     const r = await child;
     expect(r.exitCode, String(r.all)).toBe(130);

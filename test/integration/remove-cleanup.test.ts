@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { expectConverged, setUpMesh, toolArgs, type Scenario, type ScenarioOptions } from '../support/upgrade-scenario.ts';
 import { clusterEnv, runTool } from '../support/cluster.ts';
 import { chartsDir, meshctlBin } from '../support/mesh-scenario.ts';
+import { meshctlWrapper } from '../support/failing-deploy.ts';
 
 let current: Scenario | undefined;
 let tmp: string | undefined;
@@ -23,19 +24,16 @@ afterEach(async () => {
 function removeWithFailedHook(dir: string, namespace: string): string {
   const bin = path.join(dir, 'nginx-meshctl-1.6.0');
   const helm = `'${clusterEnv().HELM3}' --kubeconfig '${clusterEnv().KUBECONFIG}' -n '${namespace}'`;
-  fs.writeFileSync(bin, [
-    '#!/bin/sh',
-    `real='${meshctlBin('1.6.0')}'`,
-    'case " $* " in *" --help "*) exec "$real" "$@";; esac',
-    'case " $* " in *" remove "*)',
-    // The uninstall itself goes through (every object of the release deleted); only its hook "fails".
-    `  ${helm} uninstall nginx-service-mesh --no-hooks >/dev/null || exit 2`,
-    '  echo "Error: error removing NGINX Service Mesh: uninstallation completed with 1 error(s): job failed: BackoffLimitExceeded" >&2',
-    '  exit 1;;',
-    'esac',
-    'exec "$real" "$@"', '',
-  ].join('\n'), { mode: 0o755 });
-  return bin;
+  return meshctlWrapper(bin, meshctlBin('1.6.0'), {
+    passThrough: '*" --help "*',
+    on: 'remove',
+    body: [
+      // The uninstall itself goes through (every object of the release deleted); only its hook "fails".
+      `  ${helm} uninstall nginx-service-mesh --no-hooks >/dev/null || exit 2`,
+      '  echo "Error: error removing NGINX Service Mesh: uninstallation completed with 1 error(s): job failed: BackoffLimitExceeded" >&2',
+      '  exit 1;;',
+    ],
+  });
 }
 
 describe('a remove that left its cleanup undone', () => {

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { filesWith, runWatchingPs } from '../support/password-watch.ts';
+import { filesWith, runWatchingPs, tamperJournal } from '../support/password-watch.ts';
 import { expectConverged, runUpgrade, setUpMesh, type Scenario, type ScenarioOptions } from '../support/upgrade-scenario.ts';
 import { expectStateBack, meshState, rollbackArgs, runRollback } from '../support/rollback-scenario.ts';
 
@@ -38,14 +38,7 @@ describe('a registry password through a rollback', () => {
 
     // The rollback journal edited so that its deploy runs another program, and marked unfinished: --resume refuses, runs nothing.
     const journal = path.join(current.backupDir, 'rollback', 'journal.ndjson');
-    const marker = path.join(current.backupDir, '..', 'evil-ran');
-    const evil = path.join(current.backupDir, '..', 'evil.sh');
-    fs.writeFileSync(evil, `#!/bin/sh\ntouch ${marker}\n`, { mode: 0o700 });
-    const lines = fs.readFileSync(journal, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    const first = lines[0] as { plan: { hops: { steps: { kind: string; commands: { bin: string }[] }[] }[] } };
-    first.plan.hops[0]!.steps.find((s) => s.kind === 'deploy')!.commands[0]!.bin = evil;
-    const kept = lines.filter((l) => l.type === 'rollback' || (l.type === 'step' && ['hop1.snapshot', 'hop1.remove', 'hop1.delete-crds'].includes(String(l.step))));
-    fs.writeFileSync(journal, kept.map((l) => JSON.stringify(l)).join('\n') + '\n', { mode: 0o600 });
+    const { marker } = tamperJournal(journal, 'rollback', ['hop1.snapshot', 'hop1.remove', 'hop1.delete-crds']);
     const resumed = await runRollback(current, ['--resume']);
     expect(resumed.exitCode, resumed.stderr).toBe(2);
     expect(resumed.stderr).toMatch(/journaled rollback plan is not the plan its own inputs give \(step hop1\.deploy/);

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { expectConverged, nonDefaultFlags, runUpgrade, setUpMesh, type Scenario, type ScenarioOptions } from '../support/upgrade-scenario.ts';
-import { expectStateBack, meshState, rollbackSteps, runRollback } from '../support/rollback-scenario.ts';
+import { expectStateBack, meshState, rollbackSteps, runRollback, upgradedMesh } from '../support/rollback-scenario.ts';
 import { missingRealMeshctl } from '../support/real-meshctl.ts';
 
 let current: Scenario | undefined;
@@ -18,11 +18,8 @@ afterEach(async () => {
 describe('rollback after an upgrade', () => {
   it.each(['HELM3', 'HELM4'] as const)('helm in place 1.6.0 -> 1.7.0 with %s, then rollback: helm rollback, everything as before', async (helm) => {
     const o: ScenarioOptions & { to: string } = { method: 'helm', from: '1.6.0', to: '1.7.0', helm, helmSet: { accessControlMode: 'deny', nginxErrorLogLevel: 'debug' } };
-    current = await setUpMesh(o);
-    const before = await meshState(current);
-    const up = await runUpgrade(current, o);
-    expect(up.exitCode, up.stderr).toBe(0);
-    await expectConverged(current, '1.7.0');
+    const { scenario, before } = await upgradedMesh(o);
+    current = scenario;
 
     const dry = await runRollback(current, ['--dry-run']);
     expect(dry.exitCode, dry.stderr).toBe(0);
@@ -41,11 +38,8 @@ describe('rollback after an upgrade', () => {
     realBefore = process.env.NSM_SCENARIO_REAL_MESHCTL;
     process.env.NSM_SCENARIO_REAL_MESHCTL = '1';
     const o: ScenarioOptions & { to: string } = { method: 'meshctl', from: '1.7.0', to: '2.0.0', optIn: true, deployFlags: ['--mtls-mode', 'strict', '--nginx-lb-method', 'random', '--client-max-body-size', '8m'] };
-    current = await setUpMesh(o);
-    const before = await meshState(current);
-    const up = await runUpgrade(current, o);
-    expect(up.exitCode, up.stderr).toBe(0);
-    await expectConverged(current, '2.0.0');
+    const { scenario, before } = await upgradedMesh(o);
+    current = scenario;
 
     const rb = await runRollback(current);
     expect(rb.exitCode, rb.stderr + rb.stdout).toBe(0);
@@ -55,11 +49,8 @@ describe('rollback after an upgrade', () => {
 
   it('manual OpenShift 1.6.0 -> 1.7.0, then rollback: out of the mesh for the CSI sentinel, 1.6.0 deployed, workloads back in the mesh', async () => {
     const o: ScenarioOptions & { to: string } = { method: 'meshctl', from: '1.6.0', to: '1.7.0', environment: 'openshift', deployFlags: nonDefaultFlags };
-    current = await setUpMesh(o);
-    const before = await meshState(current);
-    const up = await runUpgrade(current, o);
-    expect(up.exitCode, up.stderr).toBe(0);
-    await expectConverged(current, '1.7.0');
+    const { scenario, before } = await upgradedMesh(o);
+    current = scenario;
 
     const rb = await runRollback(current);
     expect(rb.exitCode, rb.stderr + rb.stdout).toBe(0);
@@ -70,11 +61,8 @@ describe('rollback after an upgrade', () => {
 
   it('two hops 1.6.0 -> 1.7.0 -> 2.0.0, then rollback --all-hops: straight back to 1.6.0 from the first hop\'s backup', async () => {
     const o: ScenarioOptions & { to: string } = { method: 'meshctl', from: '1.6.0', to: '2.0.0', deployFlags: nonDefaultFlags, optIn: true };
-    current = await setUpMesh(o);
-    const before = await meshState(current);
-    const up = await runUpgrade(current, o);
-    expect(up.exitCode, up.stderr).toBe(0);
-    await expectConverged(current, '2.0.0');
+    const { scenario, before } = await upgradedMesh(o);
+    current = scenario;
 
     const dry = await runRollback(current, ['--dry-run']);
     expect(dry.exitCode, dry.stderr).toBe(0);

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { filesWith, runWatchingPs } from '../support/password-watch.ts';
+import { filesWith, runWatchingPs, tamperJournal } from '../support/password-watch.ts';
 import { runTool } from '../support/cluster.ts';
 import { expectConverged, setUpMesh, toolArgs, type Scenario, type ScenarioOptions } from '../support/upgrade-scenario.ts';
 import { installedNow } from '../../src/upgrade/live-state.ts';
@@ -37,19 +37,12 @@ describe('a registry password through a remove-and-redeploy upgrade', () => {
 
     // A journal edited to run another program for the deploy: --resume refuses (exit 2) and runs nothing.
     const journal = path.join(current.backupDir, 'journal.ndjson');
-    const marker = path.join(current.backupDir, '..', 'evil-ran');
-    const evil = path.join(current.backupDir, '..', 'evil.sh');
-    fs.writeFileSync(evil, `#!/bin/sh\ntouch ${marker}\n`, { mode: 0o700 });
-    const lines = fs.readFileSync(journal, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    const run = lines[0] as { plan: { hops: { steps: { kind: string; commands: { bin: string }[] }[] }[] } };
-    run.plan.hops[0]!.steps.find((s) => s.kind === 'deploy')!.commands[0]!.bin = evil;
-    const kept = lines.filter((l) => l.type === 'run' || (l.type === 'step' && ['hop1.backup', 'hop1.remove', 'hop1.delete-crds'].includes(String(l.step))));
-    fs.writeFileSync(journal, kept.map((l) => JSON.stringify(l)).join('\n') + '\n', { mode: 0o600 });
+    const { marker, lines } = tamperJournal(journal, 'run', ['hop1.backup', 'hop1.remove', 'hop1.delete-crds']);
     const resumed = await runTool(['--resume', current.backupDir, '--yes']);
     expect(resumed.exitCode, resumed.stderr).toBe(2);
     expect(resumed.stderr).toMatch(/journaled plan is not the plan its own inputs give \(step hop1\.deploy/);
     expect(fs.existsSync(marker)).toBe(false);
-    expect(fs.readFileSync(journal, 'utf8').trim().split('\n')).toHaveLength(kept.length);
+    expect(fs.readFileSync(journal, 'utf8').trim().split('\n')).toHaveLength(lines);
   });
 
   it('nginx-meshctl: carried to the redeploy; only nginx-meshctl deploy\'s own command line holds it', async () => {

@@ -37,3 +37,20 @@ export function filesWith(password: string, dir: string): { file: string; mode: 
   }
   return out.sort((a, b) => a.file.localeCompare(b.file));
 }
+
+/**
+ * Edits a finished run's journal as an attacker would: its deploy command now runs a script that
+ * leaves a marker file, and only the first record and the steps in `keep` stay (so a resume would
+ * run the deploy next). Returns the marker (it must never appear) and how many lines were kept.
+ */
+export function tamperJournal(journal: string, firstType: string, keep: readonly string[]): { marker: string; lines: number } {
+  const marker = path.join(path.dirname(journal), '..', 'evil-ran');
+  const evil = path.join(path.dirname(journal), '..', 'evil.sh');
+  fs.writeFileSync(evil, `#!/bin/sh\ntouch ${marker}\n`, { mode: 0o700 });
+  const lines = fs.readFileSync(journal, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const first = lines[0] as { plan: { hops: { steps: { kind: string; commands: { bin: string }[] }[] }[] } };
+  first.plan.hops[0]!.steps.find((s) => s.kind === 'deploy')!.commands[0]!.bin = evil;
+  const kept = lines.filter((l) => l.type === firstType || (l.type === 'step' && keep.includes(String(l.step))));
+  fs.writeFileSync(journal, kept.map((l) => JSON.stringify(l)).join('\n') + '\n', { mode: 0o600 });
+  return { marker, lines: kept.length };
+}

@@ -12,7 +12,7 @@ import { detectInstall } from '../../src/mesh/detect.ts';
 import { revealDeep } from '../../src/secret.ts';
 import { runTool, type ToolResult } from './cluster.ts';
 import { chartsDir, sidecarVersions, snapshot } from './mesh-scenario.ts';
-import type { Scenario } from './upgrade-scenario.ts';
+import { expectConverged, runUpgrade, setUpMesh, type Scenario, type ScenarioOptions } from './upgrade-scenario.ts';
 
 export interface MeshState {
   version: string;
@@ -56,4 +56,14 @@ export function runRollback(s: Scenario, extra: string[] = []): Promise<ToolResu
 export function rollbackSteps(s: Scenario): string[] {
   const file = path.join(s.backupDir, 'rollback', 'journal.ndjson');
   return fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; step?: string }).filter((r) => r.type === 'step').map((r) => r.step!);
+}
+
+/** A mesh at `o.from`, its state recorded, then upgraded to `o.to` and converged: where each rollback test starts. */
+export async function upgradedMesh(o: ScenarioOptions & { to: string }): Promise<{ scenario: Scenario; before: MeshState }> {
+  const scenario = await setUpMesh(o);
+  const before = await meshState(scenario);
+  const up = await runUpgrade(scenario, o);
+  expect(up.exitCode, up.stderr).toBe(0);
+  await expectConverged(scenario, o.to);
+  return { scenario, before };
 }

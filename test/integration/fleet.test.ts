@@ -23,6 +23,7 @@ import { meshctlFor } from '../support/real-meshctl.ts';
 import { chartsDir, removeAllMeshes, sidecarVersions, snapshot } from '../support/mesh-scenario.ts';
 import { expectConverged, setUpMesh, type Scenario } from '../support/upgrade-scenario.ts';
 import { acquireMeshLock, releaseMeshLock, waitMeshFree } from '../fixtures/meshctl/mesh-lock.ts';
+import { meshctlWrapper } from '../support/failing-deploy.ts';
 
 const missing = fleetTestsMissing();
 const holder = uniqueName('fleet-test');
@@ -68,7 +69,9 @@ const journal = (dir: string) => fs.readFileSync(path.join(dir, 'journal.ndjson'
  */
 function failingFleetFile(s1: Scenario, s2: Scenario): string {
   const binDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nsm-fleet-bin-'));
-  fs.writeFileSync(path.join(binDir, 'nginx-meshctl-2.0.0'), `#!/bin/sh\nfor a in "$@"; do case "$a" in upgrade) up=1;; --help|-h) help=1;; esac; done\nif [ -n "$up" ] && [ -z "$help" ]; then echo "Error: injected by the fleet test: upgrade refused" >&2; exit 1; fi\nexec '${meshctlFor('2.0.0').bin}' "$@"\n`, { mode: 0o700 });
+  meshctlWrapper(path.join(binDir, 'nginx-meshctl-2.0.0'), meshctlFor('2.0.0').bin, {
+    passThrough: '*" --help "*|*" -h "*', on: 'upgrade', body: ['  echo "Error: injected by the fleet test: upgrade refused" >&2', '  exit 1;;'],
+  });
   const file = path.join(binDir, 'fleet.yaml');
   fs.writeFileSync(file, [
     'to: 2.0.0', 'clusters:',

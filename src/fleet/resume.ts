@@ -22,8 +22,22 @@ export function surveyFleet(fd: FleetDeps, spec: FleetSpec, s: SurveySettings): 
   return mapLimit(spec.clusters, surveyConcurrency, (c) => surveyCluster(fd, c, s));
 }
 
-function alive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch (err) { return (err as NodeJS.ErrnoException).code === 'EPERM'; }
+/**
+ * Is the cluster's run from the interrupted fleet still running? Its pid answers, is not a zombie (a
+ * killed run waits to be reaped), and (where /proc tells) it still runs this cluster's directory: a pid
+ * reused by another program does not count.
+ */
+export async function runStillAlive(fd: Pick<FleetDeps, 'fs'>, pid: number, clusterDir: string): Promise<boolean> {
+  try { process.kill(pid, 0); } catch (err) { if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false; }
+  let stat: string;
+  let cmdline: string;
+  try {
+    [stat, cmdline] = await Promise.all([fd.fs.readFile(`/proc/${pid}/stat`, 'utf8'), fd.fs.readFile(`/proc/${pid}/cmdline`, 'utf8')]);
+  } catch {
+    return true; // no /proc here: the pid answers, so take it as alive
+  }
+  if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z') return false;
+  return cmdline.split('\0').includes(clusterDir);
 }
 
 async function exists(fd: Pick<FleetDeps, 'fs'>, p: string): Promise<boolean> {
@@ -45,7 +59,7 @@ async function resumeSurvey(fd: FleetDeps, state: FleetState, c: FleetCluster, s
       if (r.rolledBack) {
         return { ...base, action: 'refused', refusals: [{ check: 'rolled-back', message: `its run failed and was rolled back to ${r.now ?? r.from ?? 'its version'} (--on-failure rollback): that run is over`, fix: `fix the cause, then start a new fleet with a new --backup-dir (clusters already on ${state.spec.to} are only checked there)` }] };
       }
-      if (r.pid !== undefined && alive(r.pid)) {
+      if (r.pid !== undefined && await runStillAlive(fd, r.pid, clusterBackupDir(s.fleetDir, c))) {
         return { ...base, action: 'refused', refusals: [{ check: 'running', message: `its run from the interrupted fleet (pid ${r.pid}) is still running`, fix: `wait for it to end (its journal: ${clusterBackupDir(s.fleetDir, c)}), then resume the fleet` }] };
       }
       const journaled = await exists(fd, path.join(clusterBackupDir(s.fleetDir, c), journalFile));

@@ -24,6 +24,7 @@ import { chartsDir, removeAllMeshes, sidecarVersions, snapshot } from '../suppor
 import { expectConverged, setUpMesh, type Scenario } from '../support/upgrade-scenario.ts';
 import { acquireMeshLock, releaseMeshLock, waitMeshFree } from '../fixtures/meshctl/mesh-lock.ts';
 import { meshctlWrapper } from '../support/failing-deploy.ts';
+import { runStillAlive } from '../../src/fleet/resume.ts';
 
 const missing = fleetTestsMissing();
 const holder = uniqueName('fleet-test');
@@ -166,6 +167,8 @@ describe('fleet: two clusters, 1.7.0 -> 2.0.0 with the real nginx-meshctl', () =
     try { process.kill(-runPid, 'SIGKILL'); } catch { /* already gone */ }
     const killed = await child;
     expect(killed.signal).toBe('SIGKILL');
+    // Everything of the fleet is dead, as after a crash of its machine (a killed run may wait to be reaped).
+    for (let i = 0; i < 100 && await runStillAlive({ fs: fs.promises }, runPid, path.join(dir, 'nsm-local')); i++) await new Promise((res) => setTimeout(res, 100));
     // -o json: each cluster's events carry its context.
     const events = String(killed.all).split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { context?: string; step: string; event: string });
     expect(events).toContainEqual(expect.objectContaining({ context: 'nsm-local', step: 'hop1.upgrade', event: 'done' }));

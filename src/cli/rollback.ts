@@ -98,7 +98,7 @@ export function rollbackPreflight(deps: Deps, start: RollbackStart, list: ListOu
     id: 'preflight',
     title: broken ? 'Preflight (the mesh is half-way: control plane, release and dry-run checks are left to the steps)' : 'Preflight: API, permissions, binaries and their flags, charts, release, control plane, cluster',
     run: async () => {
-      await withChildKubeconfig(deps, start.plan, async () => assertPreflight(deps, { plan: start.plan, install: await liveInstall(deps, start), backupDir: rollbackDir(start.plan.rollback.source), resume: broken }));
+      await withChildKubeconfig(deps, start.plan, async () => assertPreflight(deps, { plan: start.plan, install: await liveInstall(deps, start), backupDir: rollbackDir(start.plan.rollback.source), resume: broken, rollback: true }));
       return 'passed';
     },
   }], list);

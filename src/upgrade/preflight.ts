@@ -46,6 +46,12 @@ export interface PreflightInput {
    * the run, not now), so those checks are left to the steps, which wait for or repair that state.
    */
   resume?: boolean;
+  /**
+   * A rollback goes back to a backup it has checked itself (rollback/compat.ts: kinds and versions
+   * the old CRDs cannot hold refuse it), so the upgrade's own checks of the target's schemas and of
+   * leftovers do not apply to it.
+   */
+  rollback?: boolean;
 }
 
 type Check = (deps: Deps, input: PreflightInput) => Promise<PreflightFailure[]>;
@@ -209,7 +215,7 @@ export async function preflightChecks(deps: Deps, input: PreflightInput): Promis
   };
   const targets: Check = async (d, i) => checkChildTargets(d, i.plan);
   const local = [binariesThenCharts, checkBackupDir, targets, ...(input.resume ? [] : [checkRelease])];
-  const cluster = api.length ? [] : [checkPermissions, ...(input.resume ? [] : [checkControlPlane, checkLeftovers, checkBackupSchemas])];
+  const cluster = api.length ? [] : [checkPermissions, ...(input.resume ? [] : [checkControlPlane, ...(input.rollback ? [] : [checkLeftovers, checkBackupSchemas])])];
   const results = await Promise.all([...local, ...cluster].map(async (c) => {
     try { return await c(deps, input); } catch (err) {
       return [{ check: 'api' as const, message: `a preflight check could not run: ${(err as Error).message}`, fix: 'check the connection to the cluster and run again' }];

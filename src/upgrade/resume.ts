@@ -13,8 +13,8 @@
  *   journaled plan (a command, a path, a step), the resume is refused (exit 2) and nothing runs.
  */
 import path from 'node:path';
-import { load } from 'js-yaml';
 import type { Deps } from '../deps.ts';
+import { verifyBackup } from '../backup/verify.ts';
 import { UsageError } from '../errors.ts';
 import { markSecrets, redactDeep, redacted, type Arg } from '../secret.ts';
 import { hopsBetween } from '../mesh/versions.ts';
@@ -90,18 +90,21 @@ function deployFlagChanges(journaled: Readonly<Record<string, unknown>>, given: 
   return out;
 }
 
-/** The install's values with their credentials, from the backup the run wrote (0600); must match the journal's. */
+/**
+ * The install's values with their credentials, from hop 1's backup as verifyBackup reads it (every
+ * file's hash checked against the manifest, as a restore would); they must match the journal's.
+ */
 async function valuesFromBackup(fs: Fs, dir: string, install: Install): Promise<Record<string, unknown>> {
   const journaled = JSON.stringify(install.values);
   if (!journaled.includes(JSON.stringify(redacted))) return install.values;
-  const file = path.join(dir, 'hop1', 'install.yaml');
-  let values: Record<string, unknown> | undefined;
+  const hop1 = path.join(dir, 'hop1');
+  let values: unknown;
   try {
-    values = ((load(await fs.readFile(file, 'utf8')) ?? {}) as { helmRelease?: { values?: Record<string, unknown> } }).helmRelease?.values;
+    values = ((await verifyBackup(fs, hop1, { keepObjects: false })).install as { helmRelease?: { values?: unknown } } | undefined)?.helmRelease?.values;
   } catch { /* reported below */ }
-  const marked = values ? markSecrets(values) : undefined;
+  const marked = values && typeof values === 'object' ? markSecrets(values as Record<string, unknown>) : undefined;
   if (!marked || JSON.stringify(marked) !== journaled) {
-    throw new UsageError(`the install's credentials cannot be taken from ${file}: it is missing or does not match the journal`, 'The backup of hop 1 was changed or lost. Check the cluster (kubectl nsm-upgrade status) and restore by hand if needed.');
+    throw new UsageError(`the install's credentials cannot be taken from ${path.join(hop1, 'install.yaml')}: the backup is missing, fails verification, or does not match the journal`, 'The backup of hop 1 was changed or lost. Check the cluster (kubectl nsm-upgrade status) and restore by hand if needed.');
   }
   return marked;
 }

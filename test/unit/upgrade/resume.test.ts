@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -33,7 +34,16 @@ async function writeRun(over: { inputs?: Partial<PlanOptions>; mutate?: (record:
   over.mutate?.(record);
   await appendJournal(fs, dir, record as never);
   await fs.mkdir(path.join(dir, 'hop1'), { recursive: true, mode: 0o700 });
-  await fs.writeFile(path.join(dir, 'hop1', 'install.yaml'), dump({ helmRelease: { values: rawValues } }), { mode: 0o600 });
+  await writeInstallBackup({ helmRelease: { values: rawValues } });
+}
+
+/** hop1/ as a backup holding only install.yaml, with a manifest that lists it (what verifyBackup checks). */
+async function writeInstallBackup(install: unknown): Promise<void> {
+  const text = dump(install);
+  const manifest = { formatVersion: 1, toolVersion: 'x', context: 'c', server: 's', meshVersion: '1.7.0', createdAt: 't', namespace: null, absent: [], discoveryFailures: [],
+    files: [{ path: 'install.yaml', kind: 'InstallConfig', count: 1, sha256: createHash('sha256').update(text).digest('hex') }] };
+  await fs.writeFile(path.join(dir, 'hop1', 'install.yaml'), text, { mode: 0o600 });
+  await fs.writeFile(path.join(dir, 'hop1', 'manifest.json'), JSON.stringify(manifest), { mode: 0o600 });
 }
 
 const resume = async (args: Record<string, unknown> = {}) => planForResume(deps, await readJournal(fs, dir), { dir, deployFlag: ['registry-password=new-pa55word'], ...args });
@@ -87,8 +97,13 @@ describe('--resume DIR trusts nothing it reads from DIR', () => {
   });
   it('refuses when the backup install.yaml does not match the journaled install', async () => {
     await writeRun();
-    await fs.writeFile(path.join(dir, 'hop1', 'install.yaml'), dump({ helmRelease: { values: { registry: { password: 'x' } } } }));
+    // Consistent with its manifest, but not the install the journal recorded.
+    await writeInstallBackup({ helmRelease: { values: { registry: { password: 'x' } } } });
     await expect(resume()).rejects.toThrow(/credentials cannot be taken from .*install.yaml/);
+    // The right install, then edited without its manifest: fails verification.
+    await writeInstallBackup({ helmRelease: { values: rawValues } });
+    await fs.appendFile(path.join(dir, 'hop1', 'install.yaml'), '# edited\n');
+    await expect(resume()).rejects.toThrow(/credentials cannot be taken from .*install.yaml: the backup is missing, fails verification/);
   });
   it('every refusal is a UsageError (exit 2)', async () => {
     await writeRun({ mutate: (r) => { (r.inputs as { backupDir: string }).backupDir = '/etc'; } });

@@ -9,6 +9,7 @@
 import path from 'node:path';
 import type { FleetDeps } from '../deps.ts';
 import { mapLimit } from '../concurrency.ts';
+import { pidRuns } from '../process-alive.ts';
 import { journalFile } from '../upgrade/journal.ts';
 import { clusterBackupDir } from './cluster-args.ts';
 import type { FleetState } from './state.ts';
@@ -28,15 +29,13 @@ export function surveyFleet(fd: FleetDeps, spec: FleetSpec, s: SurveySettings): 
  * reused by another program does not count.
  */
 export async function runStillAlive(fd: Pick<FleetDeps, 'fs'>, pid: number, clusterDir: string): Promise<boolean> {
-  try { process.kill(pid, 0); } catch (err) { if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false; }
-  let stat: string;
+  if (!pidRuns(pid)) return false;
   let cmdline: string;
   try {
-    [stat, cmdline] = await Promise.all([fd.fs.readFile(`/proc/${pid}/stat`, 'utf8'), fd.fs.readFile(`/proc/${pid}/cmdline`, 'utf8')]);
+    cmdline = await fd.fs.readFile(`/proc/${pid}/cmdline`, 'utf8');
   } catch {
     return true; // no /proc here: the pid answers, so take it as alive
   }
-  if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z') return false;
   return cmdline.split('\0').includes(clusterDir);
 }
 

@@ -4,6 +4,7 @@ import type { Deps } from '../deps.ts';
 import { KubeApiError } from '../kube/client.ts';
 import { core, collectionPath, objectPath } from '../kube/paths.ts';
 import { PreflightError } from '../errors.ts';
+import { pidRuns } from '../process-alive.ts';
 
 /**
  * One run at a time per mesh: a coordination.k8s.io Lease named `nsm-upgrade.<mesh namespace>`.
@@ -58,13 +59,9 @@ export interface LeaseOptions {
 const micro = (ms: number) => new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 
 /** The holder is a process on this host that no longer runs (killed): its lease can be taken over at once. */
-export function holderIsDeadHere(holder: string | undefined, host = os.hostname(), alive = pidAlive): boolean {
+export function holderIsDeadHere(holder: string | undefined, host = os.hostname(), alive = pidRuns): boolean {
   const m = /^(.*)\/pid-(\d+)\/[^/]+$/.exec(holder ?? '');
   return m !== null && m[1] === host && !alive(Number(m[2]));
-}
-
-function pidAlive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
 }
 
 /** What a refusal says about the run that holds the lease, and how to get past it. */

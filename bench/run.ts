@@ -1,37 +1,50 @@
-// npm run bench — every benchmark, one after another, on the local cluster (started if needed;
-// stopped afterwards only if this run started it). Each benchmark merges its entries into
-// bench/results.json (backup/restore) or bench/results-restart.json (status, restart), as
-// {name, objects, ours_seconds, baseline_seconds, speedup, peak_rss_mb}; this prints them all.
+// npm run bench [-- --scale] [-- --only NAME,...] — every benchmark, one after another, on the local
+// cluster (started if needed; stopped afterwards only if this run started it). Each merges its
+// entries into bench/results.json (see bench/results.ts); this prints them all at the end, and
+// bench/table.ts turns them into the README's table.
+//
+//   (default)  startup, backup-restore 10k, status 5k, restart 100 (pods ready after 2 s, default
+//              concurrency; and KWOK's instant pods at concurrency 8 and 32)
+//   --scale    also: status 50k pods, backup-restore 100k objects, restart 1,000 Deployments over 50 namespaces
 import fs from 'node:fs';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import { execa } from 'execa';
+import { formatResult, resultsFile, type BenchResult } from './results.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const node = process.execPath;
+const { values: args } = parseArgs({ options: { scale: { type: 'boolean', default: false }, only: { type: 'string' } } });
 const clusterDir = process.env.NSM_CLUSTER_DIR ?? path.join(root, '.cluster');
 const wasUp = fs.existsSync(path.join(clusterDir, 'state.json'));
-const run = (file: string, args: string[] = []) => execa(node, [path.join(root, file), ...args], { stdio: 'inherit', cwd: root });
+const run = (file: string, argv: string[] = []) => execa(node, [path.join(root, file), ...argv], { stdio: 'inherit', cwd: root });
+
+const benches: { name: string; file: string; args: string[]; scale?: boolean }[] = [
+  { name: 'startup', file: 'bench/startup.ts', args: [] },
+  { name: 'backup-restore', file: 'bench/backup-restore.ts', args: ['--objects', '10000', '--namespaces', '100', '--concurrency', '32'] },
+  { name: 'status', file: 'bench/status.ts', args: ['--pods', '5000', '--namespaces', '5'] },
+  // Real pods take seconds to become available; KWOK's are instant. Both are reported.
+  { name: 'restart', file: 'bench/restart.ts', args: ['--deployments', '100', '--min-ready-seconds', '2', '--concurrency', '8'] },
+  { name: 'restart', file: 'bench/restart.ts', args: ['--deployments', '100', '--concurrency', '8'] },
+  { name: 'restart', file: 'bench/restart.ts', args: ['--deployments', '100', '--concurrency', '32', '--one-by-one', 'no'] },
+  { name: 'status', file: 'bench/status.ts', args: ['--pods', '50000', '--namespaces', '50'], scale: true },
+  { name: 'backup-restore', file: 'bench/backup-restore.ts', args: ['--objects', '100000', '--namespaces', '100', '--concurrency', '32'], scale: true },
+  { name: 'restart', file: 'bench/restart.ts', args: ['--deployments', '1000', '--namespaces', '50', '--concurrency', '32'], scale: true },
+];
+const only = args.only ? new Set(args.only.split(',')) : undefined;
+const chosen = benches.filter((b) => (only ? only.has(b.name) : true) && (!b.scale || args.scale));
 
 // Measure what users run: the bundle (bin/kubectl-nsm_upgrade falls back to src/*.ts, which
 // starts slower and takes more memory, whenever a source file is newer than the bundle).
 await run('build/bundle.ts');
 await run('test/cluster/up.ts');
 try {
-  await run('bench/backup-restore.ts');
-  await run('bench/status.ts');
-  // Real pods take seconds to become available; KWOK's are instant. Both settings are reported.
-  await run('bench/restart.ts', ['--min-ready-seconds', '2']);
-  await run('bench/restart.ts', ['--concurrency', '32']);
-  // All 100 at once: the re-roll is then bound by the control plane's CPU alone (the log states that floor).
-  await run('bench/restart.ts', ['--concurrency', '100']);
+  for (const b of chosen) {
+    process.stderr.write(`\n[bench] === ${b.file} ${b.args.join(' ')} ===\n`);
+    await run(b.file, b.args);
+  }
 } finally {
   if (!wasUp) await run('test/cluster/down.ts');
 }
-for (const f of ['bench/results.json', 'bench/results-restart.json']) {
-  const p = path.join(root, f);
-  if (!fs.existsSync(p)) continue;
-  process.stdout.write(`\n${f}\n`);
-  for (const r of JSON.parse(fs.readFileSync(p, 'utf8')) as { name: string; objects: number; ours_seconds: number; baseline_seconds: number; speedup: number; peak_rss_mb: number }[]) {
-    process.stdout.write(`  ${r.name.padEnd(44)} ${String(r.objects).padStart(6)} objects  ours ${r.ours_seconds.toFixed(2).padStart(7)} s  baseline ${r.baseline_seconds.toFixed(2).padStart(7)} s  ${r.speedup.toFixed(1).padStart(5)}x  peak RSS ${r.peak_rss_mb.toFixed(0)} MB\n`);
-  }
-}
+process.stdout.write(`\n${path.relative(root, resultsFile)}\n`);
+for (const r of JSON.parse(fs.readFileSync(resultsFile, 'utf8')) as BenchResult[]) process.stdout.write(`  ${formatResult(r)}\n`);

@@ -22,6 +22,7 @@ import { execa } from 'execa';
 import { formatResult, recordResults, thisCommand, today, type Baseline } from './results.ts';
 import { kubeconfig, kubectlBin } from './local.ts';
 import { baseline, ours } from './measure.ts';
+import { apiCounts, delta } from './api-counts.ts';
 import { createKube, type KubeObject } from '../src/kube/client.ts';
 import { loadKubeConfig } from '../src/kube/kubeconfig.ts';
 import { listAll } from '../src/kube/list.ts';
@@ -124,11 +125,19 @@ try {
 
   await settled();
   const startOurs = Date.now();
+  const countsBefore = await apiCounts();
   const o = await ours(['restart', '--mesh-namespace', mesh, '--restart', 'all', '--concurrency', String(concurrency), '--timeout', '15m', '-o', 'json']);
   const result = JSON.parse(o.stdout) as { restarted: { seconds: number }[]; concurrency: number; final: { converged: boolean } };
   const per = result.restarted.map((r) => r.seconds).sort((a, b) => a - b);
   log(`ours: ${o.seconds.toFixed(2)}s, ${result.restarted.length} restarted, at most ${result.concurrency} at once, converged ${result.final.converged}; `
     + `per rollout min ${per[0]}s, median ${per[Math.floor(per.length / 2)]}s, max ${per.at(-1)}s; cluster floor ${o.floor.toFixed(2)}s, efficiency ${o.efficiency.toFixed(2)}, our CPU ${o.cpuSeconds.toFixed(1)}s`);
+  // What the server counted during our run (the controllers' own requests included, so an upper bound for ours).
+  const countsAfter = await apiCounts();
+  const requests = {
+    watches: delta(countsBefore, countsAfter, /^WATCH deployments /), lists: delta(countsBefore, countsAfter, /^LIST deployments /),
+    patches: delta(countsBefore, countsAfter, /^PATCH deployments /), throttled: delta(countsBefore, countsAfter, / 429$/),
+  };
+  log(`the API server counted during ours: ${requests.watches} WATCH and ${requests.lists} LIST of deployments for ${nsCount} namespace(s), ${requests.patches} PATCH, ${requests.throttled} answers 429`);
   if (result.restarted.length !== total) throw new Error(`ours restarted ${result.restarted.length} workloads, expected ${total}`);
   check('after ours', await endState(startOurs));
 
@@ -161,7 +170,8 @@ try {
     what: `re-roll ${total} injected Deployments over ${nsCount} namespace(s), pods available ${minReadySeconds ? `after ${minReadySeconds} s` : 'at once (KWOK)'}`,
     objects: total, concurrency, ours_seconds: o.seconds, ours_cpu_seconds: o.cpuSeconds, cluster_cpu_seconds: o.clusterCpu, floor_seconds: o.floor, efficiency: o.efficiency,
     peak_rss_mb: o.rssMb, baselines, goal, met, date: today(), command: thisCommand(),
-    ...(minReadySeconds ? { note: `every pod waits ${minReadySeconds} s before it counts as available: the floor counts only the cluster's CPU, not that wait` } : {}),
+    note: `the API server counted ${requests.watches} WATCH and ${requests.lists} LIST of deployments over ${nsCount} namespace(s), ${requests.patches} PATCH, ${requests.throttled} answers 429 during ours`
+      + `${minReadySeconds ? `; every pod waits ${minReadySeconds} s before it counts as available: the floor counts only the cluster's CPU, not that wait` : ''}`,
   };
   log(formatResult(entry));
   await recordResults([entry]);

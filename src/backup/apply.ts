@@ -97,7 +97,7 @@ export async function restoreObject(ctx: ApplyContext, obj: KubeObject): Promise
     if (ctx.signal?.aborted) return { ...res, outcome: 'not-attempted', detail: `interrupted${lastErr ? ` while retrying: ${short(lastErr)}` : ''}` };
     res.attempts++;
     try {
-      await kube.request({ method: 'POST', path: collectionPath(ctx.ref, ns), query, body: obj, noRetry: true });
+      await kube.request({ method: 'POST', path: collectionPath(ctx.ref, ns), query, body: obj, noRetry: true, discardBody: true });
       return { ...res, outcome: 'created' };
     } catch (err) {
       lastErr = err;

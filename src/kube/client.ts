@@ -16,6 +16,8 @@ export interface KubeRequest {
   contentType?: string;
   /** Do not retry this request (the caller handles failures itself). */
   noRetry?: boolean;
+  /** The caller does not read a successful answer: it is not parsed (a restore's thousands of creates). */
+  discardBody?: boolean;
 }
 
 /** A non-2xx answer from the API server, with its Status reason (NotFound, AlreadyExists, ...). */
@@ -122,8 +124,19 @@ export async function createKube(kc: KubeConfig, opts: { clock?: Clock; retry?: 
     : new http.Agent({ keepAlive: true, maxSockets: opts.maxSockets ?? 32 });
   let retries = 0;
 
-  async function headers(): Promise<Record<string, string>> {
-    // Re-applied per request so expiring tokens (exec plugins) are refreshed by client-node.
+  // Credentials that can change (an exec plugin's or an auth provider's token) are asked for again
+  // per request, so client-node refreshes them when they expire; static ones (client certificate,
+  // token, basic auth) once: a restore sends thousands of requests, and each ask costs CPU.
+  const user = kc.getCurrentUser();
+  const refreshing = Boolean(user?.exec || user?.authProvider);
+  let staticHeaders: Promise<Record<string, string>> | undefined;
+  function headers(): Promise<Record<string, string>> {
+    if (refreshing) return askHeaders();
+    staticHeaders ??= askHeaders().catch((err: unknown) => { staticHeaders = undefined; throw err; });
+    return staticHeaders;
+  }
+
+  async function askHeaders(): Promise<Record<string, string>> {
     const o: https.RequestOptions = { headers: {} };
     await auth.applyToHTTPSOptions(o);
     const h: Record<string, string> = {};
@@ -162,7 +175,7 @@ export async function createKube(kc: KubeConfig, opts: { clock?: Clock; retry?: 
       let retryAfter: number | undefined;
       try {
         const res = await send(method, path, body, contentType, await headers());
-        if (res.status >= 200 && res.status < 300) return (res.body ? JSON.parse(res.body) : undefined) as T;
+        if (res.status >= 200 && res.status < 300) return (res.body && !r.discardBody ? JSON.parse(res.body) : undefined) as T;
         let parsed: unknown = res.body;
         try { parsed = JSON.parse(res.body); } catch { /* not JSON */ }
         const ra = res.headers['retry-after'];

@@ -8,7 +8,7 @@ import type { KubeObject } from '../kube/client.ts';
 import { listAll, listPages } from '../kube/list.ts';
 import { collectionPath, core, type ResourceRef } from '../kube/paths.ts';
 import { injectedPodSelector, isInjected, type PodLike } from './injection.ts';
-import { groupByWorkload, neededIntermediates, ownerIndex, type InjectedWorkload } from './owners.ts';
+import { groupFacts, neededIntermediates, ownerIndex, podFacts, type InjectedWorkload, type OwnerIndex, type PodFacts } from './owners.ts';
 
 /** Pages of 1000: fewer round trips for large meshes, still small enough to stream. */
 const podPageSize = 1000;
@@ -41,13 +41,27 @@ export interface Discovery {
   workloads: InjectedWorkload[];
 }
 
-/** Injected pods grouped by the Deployment/StatefulSet/DaemonSet/Job/CronJob/bare pod that owns them. */
+/**
+ * Injected pods grouped by the Deployment/StatefulSet/DaemonSet/Job/CronJob/bare pod that owns them.
+ * Each page of pods is reduced to the facts the grouping needs as it arrives, and each page of
+ * ReplicaSets/Jobs to its owner index entries: memory holds one page and the facts, never the
+ * objects (status over 50,000 pods).
+ */
 export async function discoverInjectedWorkloads(deps: Pick<Deps, 'kube'>, namespace?: string): Promise<Discovery> {
-  const pods = await listInjectedPods(deps, namespace);
-  const kinds = [...neededIntermediates(pods)];
-  const lists = await Promise.all(kinds.map((k) => listAll<KubeObject>(deps.kube, collectionPath(intermediateRefs[k]!, namespace), { limit: podPageSize })));
-  const index = ownerIndex(lists.flat() as Parameters<typeof ownerIndex>[0]);
-  return { workloads: groupByWorkload(pods, index) };
+  const facts: PodFacts[] = [];
+  for await (const page of listPages<PodLike>(deps.kube, collectionPath(core.pods, namespace), { labelSelector: injectedPodSelector, limit: podPageSize })) {
+    for (const p of page) {
+      const f = podFacts(p);
+      if (f) facts.push(f);
+    }
+  }
+  const index: OwnerIndex = new Map();
+  await Promise.all([...neededIntermediates(facts)].map(async (k) => {
+    for await (const page of listPages<KubeObject>(deps.kube, collectionPath(intermediateRefs[k]!, namespace), { limit: podPageSize })) {
+      for (const [key, owner] of ownerIndex(page as Parameters<typeof ownerIndex>[0])) index.set(key, owner);
+    }
+  }));
+  return { workloads: groupFacts(facts, index) };
 }
 
 /** Labels of every namespace (one list): the 2.0 opt-in check reads them. */

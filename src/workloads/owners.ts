@@ -60,36 +60,62 @@ export const intermediateKinds: Record<string, string> = {
  * deleted meanwhile) is itself the workload; a pod with no controller is a bare pod.
  */
 export function resolveOwner(pod: PodLike, index: OwnerIndex): WorkloadRef {
-  const namespace = pod.metadata?.namespace ?? '';
-  const direct = controllerOf(pod);
-  if (!direct) return { namespace, kind: 'Pod', name: pod.metadata?.name ?? '' };
-  if (direct.kind in intermediateKinds) {
-    const up = index.get(`${namespace}/${direct.name}`);
-    if (up && up.kind === intermediateKinds[direct.kind]) return { namespace, kind: up.kind, name: up.name };
-  }
-  return { namespace, kind: direct.kind, name: direct.name };
+  return ownerOf({ namespace: pod.metadata?.namespace ?? '', name: pod.metadata?.name ?? '', controller: controllerOf(pod) }, index);
+}
+
+/**
+ * What the grouping needs of one live injected pod, taken from it as its page arrives: a few short
+ * strings instead of the pod (status over 50,000 pods holds these, never the pods).
+ */
+export interface PodFacts {
+  namespace: string;
+  name: string;
+  controller: { kind: string; name: string } | undefined;
+  version: string;
+  optedIn: boolean;
+}
+
+/** The facts of a live injected pod; undefined for any other pod (not counted). */
+export function podFacts(pod: PodLike): PodFacts | undefined {
+  if (!isInjected(pod) || !isLive(pod)) return undefined;
+  return { namespace: pod.metadata?.namespace ?? '', name: pod.metadata?.name ?? '', controller: controllerOf(pod), version: sidecarVersion(pod), optedIn: podOptedIn(pod) };
 }
 
 /** Which intermediate kinds (ReplicaSet, Job) the pods need resolved: list only those. */
-export function neededIntermediates(pods: readonly PodLike[]): Set<string> {
+export function neededIntermediates(pods: readonly (PodLike | PodFacts)[]): Set<string> {
   const kinds = new Set<string>();
   for (const p of pods) {
-    const c = controllerOf(p);
+    const c = 'controller' in p ? p.controller : controllerOf(p);
     if (c && c.kind in intermediateKinds) kinds.add(c.kind);
   }
   return kinds;
 }
 
-/** Groups the live injected pods by owning workload, sorted by namespace, kind, name. */
-export function groupByWorkload(pods: readonly PodLike[], index: OwnerIndex): InjectedWorkload[] {
+/** The workload a pod (from its facts) belongs to; see resolveOwner. */
+function ownerOf(f: Pick<PodFacts, 'namespace' | 'name' | 'controller'>, index: OwnerIndex): WorkloadRef {
+  const direct = f.controller;
+  if (!direct) return { namespace: f.namespace, kind: 'Pod', name: f.name };
+  if (direct.kind in intermediateKinds) {
+    const up = index.get(`${f.namespace}/${direct.name}`);
+    if (up && up.kind === intermediateKinds[direct.kind]) return { namespace: f.namespace, kind: up.kind, name: up.name };
+  }
+  return { namespace: f.namespace, kind: direct.kind, name: direct.name };
+}
+
+/** Groups the live injected pods' facts by owning workload, sorted by namespace, kind, name. */
+export function groupFacts(facts: Iterable<PodFacts>, index: OwnerIndex): InjectedWorkload[] {
   const groups = new Map<string, InjectedWorkload>();
-  for (const pod of pods) {
-    if (!isInjected(pod) || !isLive(pod)) continue;
-    const ref = resolveOwner(pod, index);
+  for (const f of facts) {
+    const ref = ownerOf(f, index);
     const key = workloadKey(ref);
     let g = groups.get(key);
     if (!g) groups.set(key, (g = { ...ref, pods: [] }));
-    g.pods.push({ name: pod.metadata?.name ?? '', version: sidecarVersion(pod), optedIn: podOptedIn(pod) });
+    g.pods.push({ name: f.name, version: f.version, optedIn: f.optedIn });
   }
   return [...groups.values()].sort((a, b) => workloadKey(a).localeCompare(workloadKey(b)));
+}
+
+/** Groups the live injected pods by owning workload, sorted by namespace, kind, name. */
+export function groupByWorkload(pods: readonly PodLike[], index: OwnerIndex): InjectedWorkload[] {
+  return groupFacts(pods.map(podFacts).filter((f): f is PodFacts => f !== undefined), index);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { groupByWorkload, neededIntermediates, ownerIndex, resolveOwner } from '../../../src/workloads/owners.ts';
+import { groupByWorkload, neededIntermediates, ownerIndex, podFacts, resolveOwner } from '../../../src/workloads/owners.ts';
 import { owned, pod } from './fixtures.ts';
 
 const index = ownerIndex([
@@ -52,5 +52,14 @@ describe('groupByWorkload', () => {
   it('lists only the intermediate kinds the pods need', () => {
     expect([...neededIntermediates([pod('a', { owner: ['StatefulSet', 'x'] }), pod('b', { owner: ['Job', 'y'] })])]).toEqual(['Job']);
     expect(neededIntermediates([pod('a')]).size).toBe(0);
+  });
+
+  it('keeps of a pod only what the grouping needs, and nothing of a pod that does not count', () => {
+    const p = pod('web-abc-1', { owner: ['ReplicaSet', 'web-abc'], version: '1.6.0' });
+    expect(podFacts(p)).toEqual({ namespace: 'shop', name: 'web-abc-1', controller: { kind: 'ReplicaSet', name: 'web-abc' }, version: '1.6.0', optedIn: false });
+    expect(podFacts(pod('plain', { injected: false }))).toBeUndefined();
+    expect(podFacts(pod('going', { deleting: true }))).toBeUndefined();
+    expect(podFacts(pod('done', { phase: 'Failed' }))).toBeUndefined();
+    expect([...neededIntermediates([podFacts(p)!])]).toEqual(['ReplicaSet']);
   });
 });

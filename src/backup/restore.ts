@@ -72,19 +72,33 @@ async function existingNamespaces(deps: Deps): Promise<Set<string> | undefined> 
   }
 }
 
-/** Lists a kind and marks each result verified or not against the backed-up object. */
+/**
+ * Lists a kind and marks each result verified or not against the backed-up object, page by page:
+ * memory holds one page of live objects, not the whole kind (a restore of 100,000 objects).
+ */
 async function verifyKind(deps: Deps, p: Prepared, results: Map<string, ObjectResult>, namespace: string | null): Promise<void> {
-  const live = new Map<string, KubeObject>();
-  for await (const page of listPages(deps.kube, collectionPath(p.ref, namespace ?? undefined), { limit: 500 })) {
-    for (const o of page) live.set(`${o.metadata?.namespace}/${o.metadata?.name}`, o);
-  }
-  for (const { obj } of p.objects) {
-    const key = `${obj.metadata!.namespace}/${obj.metadata!.name}`;
+  const restored = (key: string) => {
     const r = results.get(`${p.vk.row.kind}/${key}`);
-    if (!r || !['created', 'unchanged', 'overwritten'].includes(r.outcome)) continue;
-    const l = live.get(key);
-    r.verified = l !== undefined && sameAsBackup(l, obj);
-    if (!r.verified) r.detail = l ? 'exists but its spec/labels/annotations differ from the backup after restore' : 'not found after restore';
+    return r && ['created', 'unchanged', 'overwritten'].includes(r.outcome) ? r : undefined;
+  };
+  const backedUp = new Map(p.objects.map(({ obj }) => [`${obj.metadata!.namespace}/${obj.metadata!.name}`, obj]));
+  const found = new Set<string>();
+  for await (const page of listPages(deps.kube, collectionPath(p.ref, namespace ?? undefined), { limit: 500 })) {
+    for (const l of page) {
+      const key = `${l.metadata?.namespace}/${l.metadata?.name}`;
+      const obj = backedUp.get(key);
+      const r = obj && restored(key);
+      if (!r) continue;
+      found.add(key);
+      r.verified = sameAsBackup(l, obj);
+      if (!r.verified) r.detail = 'exists but its spec/labels/annotations differ from the backup after restore';
+    }
+  }
+  for (const key of backedUp.keys()) {
+    const r = restored(key);
+    if (!r || found.has(key)) continue;
+    r.verified = false;
+    r.detail = 'not found after restore';
   }
 }
 

@@ -7,15 +7,22 @@ export interface ListOptions {
   limit?: number;
 }
 
-/** Yields pages of a list, following `continue` tokens; a 410 (token expired) restarts the list. */
+/**
+ * Yields pages of a list, following `continue` tokens. The next page is asked for before the
+ * current one is handed over, so the server prepares it while the caller works on this one (at most
+ * two pages in memory). An expired token (410) fails the list; the caller lists again.
+ */
 export async function* listPages<T = KubeObject>(kube: Kube, path: string, opts: ListOptions = {}): AsyncGenerator<T[]> {
-  let cont: string | undefined;
-  do {
-    const query: Query = { limit: opts.limit ?? 500, continue: cont, labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector };
-    const page = await kube.request<KubeList<T>>({ path, query });
+  const ask = (cont: string | undefined) => kube.request<KubeList<T>>({ path, query: { limit: opts.limit ?? 500, continue: cont, labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector } as Query });
+  let next: Promise<KubeList<T>> | undefined = ask(undefined);
+  while (next) {
+    const page: KubeList<T> = await next;
+    const cont = page.metadata?.continue || undefined;
+    next = cont ? ask(cont) : undefined;
+    // Awaited on the next turn; a caller that stops early must not leave an unhandled rejection.
+    next?.catch(() => undefined);
     yield page.items ?? [];
-    cont = page.metadata?.continue || undefined;
-  } while (cont);
+  }
 }
 
 /** Lists every object at `path`, page by page. */

@@ -16,6 +16,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import type { EsbuildPlugin } from './esbuild-api.ts';
+import { lazyStringWidth } from './lazy-string-width.ts';
 
 export const repoRoot = path.resolve(import.meta.dirname, '..');
 export const npmBundle = path.join(repoRoot, 'dist/cli.mjs');
@@ -26,33 +28,6 @@ export function packageVersion(): string {
   return (JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
 }
 
-/** The part of esbuild's API used here (esbuild 0.28). */
-interface ResolveResult { path?: string; external?: boolean; errors?: { text: string }[] }
-interface PluginBuild {
-  onLoad(opts: { filter: RegExp }, cb: () => { contents: string; loader: 'ts' }): void;
-  onResolve(opts: { filter: RegExp }, cb: (args: { path: string; importer: string; kind: string }) => Promise<ResolveResult | undefined>): void;
-  resolve(path: string, opts: { resolveDir: string; kind: string }): Promise<ResolveResult>;
-}
-interface EsbuildPlugin {
-  name: string;
-  setup(build: PluginBuild): void;
-}
-
-/**
- * cliui (yargs' help layout, which yargs renders on every run, not only for --help) pins
- * string-width 7, which walks each character of the help text with Intl.Segmenter and a new emoji
- * RegExp: ~40 ms of every start-up. string-width 8, the one yargs itself imports, returns the length
- * of printable ASCII at once and measures everything else as 7 does or better. The bundle gives
- * cliui that one (issue 18).
- */
-const oneStringWidth: EsbuildPlugin = {
-  name: 'one-string-width',
-  setup(build) {
-    build.onResolve({ filter: /^string-width$/ }, async (args) => (/[\\/]node_modules[\\/]cliui[\\/]/.test(args.importer)
-      ? build.resolve('string-width', { resolveDir: repoRoot, kind: args.kind })
-      : undefined));
-  },
-};
 interface Esbuild {
   build(opts: Record<string, unknown> & { plugins: EsbuildPlugin[] }): Promise<{ warnings: { text: string }[] }>;
 }
@@ -108,7 +83,7 @@ export async function bundle(format: 'cjs' | 'esm', outfile: string, version = p
   };
   const common = {
     bundle: true, platform: 'node', format, target: 'node22',
-    plugins: [inlineVersion, oneStringWidth], logLevel: 'silent', legalComments: 'none',
+    plugins: [inlineVersion, lazyStringWidth(repoRoot)], logLevel: 'silent', legalComments: 'none',
     define: shape.define, banner: { js: shape.banner },
   };
   const entry = path.join(repoRoot, shape.entry);

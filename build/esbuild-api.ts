@@ -3,7 +3,7 @@ export interface ResolveResult { path?: string; namespace?: string; external?: b
 export interface LoadResult { contents: string; loader: 'ts' | 'js'; resolveDir?: string }
 export interface PluginBuild {
   onLoad(opts: { filter: RegExp; namespace?: string }, cb: (args: { path: string }) => LoadResult): void;
-  onResolve(opts: { filter: RegExp }, cb: (args: { path: string; importer: string; kind: string }) => Promise<ResolveResult | undefined>): void;
+  onResolve(opts: { filter: RegExp }, cb: (args: { path: string; importer: string; namespace: string; kind: string }) => Promise<ResolveResult | undefined>): void;
   resolve(path: string, opts: { resolveDir: string; kind: string }): Promise<ResolveResult>;
 }
 export interface EsbuildPlugin {

@@ -1,25 +1,27 @@
+/**
+ * The command line: every command's definition (flags, description, examples), static, and the one
+ * top-level catch. A command's implementation is imported when it runs (defineCommand's `load`):
+ * --help, --version, completion and bad flags load yargs and these definitions only (issue 18).
+ */
 import yargs from 'yargs';
-import { backupCommand } from './backup.ts';
 import { completionCommand } from './completion.ts';
-import { fleetCommand } from './fleet.ts';
-import { planCommand } from './plan.ts';
-import { restartCommand } from './restart.ts';
-import { restoreCommand } from './restore.ts';
-import { rollbackCommand } from './rollback.ts';
-import { statusCommand } from './status.ts';
-import { upgradeCommand } from './upgrade.ts';
 import { cliShape, commandOf } from './completion-engine.ts';
+import { defineCommand, type CommandRun } from './define.ts';
 import { withGlobalOptions } from './options.ts';
-import { ExitCode, PreflightError, ToolError, UsageError } from '../errors.ts';
+import { backupOptions } from './backup-options.ts';
+import { fleetOptions } from './fleet-options.ts';
+import { planOptions } from './plan-options.ts';
+import { restartOptions } from './restart-options.ts';
+import { restoreOptions } from './restore-options.ts';
+import { rollbackOptions } from './rollback-options.ts';
+import { statusOptions } from './status-options.ts';
+import { upgradeOptions } from './upgrade-options.ts';
+import { reportToolError, type Io } from './report-tool-error.ts';
+import { ExitCode, UsageError } from '../errors.ts';
 import { toolVersion } from '../version.ts';
 import { scrub } from '../secret.ts';
-import { isRetryable, KubeApiError } from '../kube/client.ts';
-import { InvalidNameError } from '../kube/paths.ts';
 
-export interface Io {
-  out: (text: string) => void;
-  err: (text: string) => void;
-}
+export type { Io } from './report-tool-error.ts';
 
 const processIo: Io = {
   out: (t) => process.stdout.write(t),
@@ -30,14 +32,23 @@ export function buildCli(argv: string[]) {
   return withGlobalOptions(yargs(argv))
     .scriptName('kubectl nsm-upgrade')
     .usage('$0 [command] [flags]\n\nUpgrades NGINX Service Mesh without losing a traffic policy: backs up the SMI and NGINX\ncustom resources, upgrades the control plane one minor version at a time (in place, or\nremove and redeploy), restores the resources, re-rolls injected workloads and verifies\nthat every sidecar runs the new version.')
-    .command(upgradeCommand)
-    .command(planCommand)
-    .command(backupCommand)
-    .command(restoreCommand)
-    .command(statusCommand)
-    .command(restartCommand)
-    .command(fleetCommand(buildCli))
-    .command(rollbackCommand)
+    .command(defineCommand('$0', 'Upgrade the mesh to --to VERSION: back up, upgrade (in place or remove and redeploy), restore, re-roll, verify', upgradeOptions, ['text', 'json'],
+      () => import('./upgrade.ts').then((m) => m.runUpgradeCommand)))
+    .command(defineCommand('plan', 'Print the upgrade plan (hops, strategy, steps, warnings) without changing anything', planOptions, ['text', 'json', 'yaml'],
+      () => import('./plan.ts').then((m) => m.runPlanCommand)))
+    .command(defineCommand('backup', "Back up the mesh's SMI and NGINX custom resources, CRDs and install configuration to a verified directory", backupOptions, ['text', 'json'],
+      () => import('./backup.ts').then((m) => m.runBackupCommand)))
+    .command(defineCommand('restore', 'Verify a backup directory and re-create its resources, then check every object against the backup', restoreOptions, ['text', 'json'],
+      () => import('./restore.ts').then((m) => m.runRestoreCommand)))
+    .command(defineCommand('status', 'Control-plane version and health, and every injected workload by sidecar version (exit 4 when behind)', statusOptions, ['text', 'json'],
+      () => import('./status.ts').then((m) => m.runStatusCommand)))
+    .command(defineCommand('restart', 'Re-roll injected workloads until every sidecar runs the control plane version', restartOptions, ['text', 'json'],
+      () => import('./restart.ts').then((m) => m.runRestartCommand)))
+    // fleet asks the whole CLI (buildCli) whether each cluster's upgrade takes --on-failure.
+    .command(defineCommand('fleet', 'Upgrade the mesh on many clusters as one plan: canary first, then waves', fleetOptions, ['text', 'json'],
+      () => import('./fleet.ts').then((m): CommandRun<typeof fleetOptions, 'text' | 'json'> => (argv, format) => m.runFleetCommand(argv, format, buildCli))))
+    .command(defineCommand('rollback', 'Return the mesh to the version before the last hop of an upgrade run (--all-hops: before the run), with its settings, CRDs, resources and sidecars', rollbackOptions, ['text', 'json'],
+      () => import('./rollback.ts').then((m) => m.runRollbackCommand)))
     .command(completionCommand(buildCli))
     .epilogue('Exit codes: 0 done; 1 failed; 2 bad usage or input; 3 refused by preflight (nothing changed); 4 finished but not converged.')
     .version(toolVersion)
@@ -69,41 +80,9 @@ export async function runCli(argv: string[], io: Io = processIo): Promise<number
     await cli.parseAsync();
     return process.exitCode === undefined ? ExitCode.ok : Number(process.exitCode);
   } catch (err) {
-    return reportError(err, io);
+    // An error may quote a child's stderr or a value from the cluster: no known secret is printed.
+    // Any error but the tool's own may be the API server's: only then is the kube client's report loaded.
+    return reportToolError(err, { out: (t) => io.out(scrub(t)), err: (t) => io.err(scrub(t)) })
+      ?? (await import('./report-error.ts')).reportError(err, io);
   }
-}
-
-export function reportError(err: unknown, raw: Io): number {
-  // An error may quote a child's stderr or a value from the cluster: no known secret is printed.
-  const io: Io = { out: (t) => raw.out(scrub(t)), err: (t) => raw.err(scrub(t)) };
-  if (err instanceof PreflightError) {
-    io.err(`error: ${err.message}\n`);
-    for (const f of err.failures) io.err(`  - ${f.check}: ${f.message}\n    fix: ${f.fix}\n`);
-    return err.exitCode;
-  }
-  if (err instanceof ToolError) {
-    io.err(`error: ${err.message}\n`);
-    if (err.hint) io.err(`${err.hint}\n`);
-    return err.exitCode;
-  }
-  if (err instanceof InvalidNameError) {
-    io.err(`error: ${err.message}\n`);
-    return ExitCode.usage;
-  }
-  if (err instanceof KubeApiError && (err.status === 401 || err.status === 403)) {
-    // The server's message names the verb, resource and user ("pods is forbidden: User x cannot list ...").
-    io.err(`error: the API server refused ${err.path}: ${(err.body as { message?: string } | undefined)?.message ?? err.message}\n`);
-    io.err(err.status === 401
-      ? 'The credentials of the kubeconfig context are not accepted: log in again or pick another --context.\n'
-      : 'Your credentials lack that permission. The permissions the tool needs, with the reason for each, are in manifests/rbac/clusterrole.yaml.\n');
-    return ExitCode.failed;
-  }
-  if (err instanceof KubeApiError || isRetryable(err)) {
-    // The API kept failing after the client's bounded retries: say so without a stack trace.
-    io.err(`error: the API request kept failing after retries: ${(err as Error).message}\n`);
-    io.err('Check that the cluster is reachable (kubectl get --raw /readyz), then run again.\n');
-    return ExitCode.failed;
-  }
-  io.err(`error: ${(err as Error)?.stack ?? String(err)}\n`);
-  return ExitCode.failed;
 }

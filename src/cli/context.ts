@@ -4,7 +4,7 @@ import { realClock } from '../deps.ts';
 import { createKube } from '../kube/client.ts';
 import { loadKubeConfig } from '../kube/kubeconfig.ts';
 import { createLog } from '../log.ts';
-import { createRunner } from '../controlplane/runner.ts';
+import { lazyRunner } from './lazy-runner.ts';
 import type { GlobalOptions } from './options.ts';
 
 /**
@@ -15,5 +15,5 @@ export async function createDeps(opts: Pick<GlobalOptions, 'kubeconfig' | 'conte
   const log = createLog({ verbose: opts.verbose });
   const kc = loadKubeConfig(opts);
   const kube = await createKube(kc, { log: (m) => log.debug(m) });
-  return { kube, exec: createRunner({ dryRun: opts.dryRun ?? false, log }), fs, clock: realClock, log };
+  return { kube, exec: lazyRunner({ dryRun: opts.dryRun ?? false, log }), fs, clock: realClock, log };
 }

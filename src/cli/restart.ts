@@ -1,21 +1,13 @@
 import { ExitCode, NotConvergedError, ToolError, UsageError } from '../errors.ts';
 import { readControlPlane } from '../workloads/control-plane.ts';
-import { formatRestartPlanText, formatRestartText, planWorkloadRestart, restartWorkloads, type RestartMode } from '../workloads/index.ts';
+import { formatRestartPlanText, formatRestartText, planWorkloadRestart, restartWorkloads } from '../workloads/index.ts';
 import { assertSafeName } from '../kube/paths.ts';
 import { createDeps } from './context.ts';
-import { defineCommand, withExamples } from './define.ts';
 import { underLease } from './under-lease.ts';
-import { parseConcurrency, parseDuration, withRunOptions, type GlobalArgv } from './options.ts';
+import { parseConcurrency, parseDuration } from './options.ts';
+import type { RestartArgs } from './restart-options.ts';
 
-const restartModes: readonly RestartMode[] = ['behind', 'all'];
-
-const restartOptions = (y: GlobalArgv) =>
-  withRunOptions(withExamples(y, [['$0 restart --concurrency 4', 'Re-roll the workloads behind, four at a time'], ['$0 restart --restart all --timeout 5m -o json', 'Re-roll every injected workload, 5 minutes per workload']]))
-    .option('restart', { choices: restartModes, default: 'behind' as const, describe: 'Only workloads with old sidecars, or every injected workload' })
-    .option('namespace', { alias: 'n', type: 'string', describe: 'Only injected workloads in this namespace (default: all namespaces)' })
-    .option('delete-bare-pods', { type: 'boolean', default: false, describe: 'Delete injected pods that have no controller (they are not re-created!)' });
-
-export const restartCommand = defineCommand('restart', 'Re-roll injected workloads until every sidecar runs the control plane version', restartOptions, ['text', 'json'], async (opts, format) => {
+export async function runRestartCommand(opts: RestartArgs, format: 'text' | 'json'): Promise<void> {
   const timeoutMs = parseDuration(opts.timeout);
   const concurrency = parseConcurrency(opts.concurrency);
   if (opts.namespace !== undefined) assertSafeName(opts.namespace, 'namespace');
@@ -48,4 +40,4 @@ export const restartCommand = defineCommand('restart', 'Re-roll injected workloa
     throw new NotConvergedError(`${result.final.behind.length} workload${result.final.behind.length === 1 ? '' : 's'} still run sidecars other than ${cp.version}`,
       'See the skipped rows above for what to do, then run "kubectl nsm-upgrade status".');
   }
-});
+}

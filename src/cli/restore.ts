@@ -1,21 +1,12 @@
 import path from 'node:path';
-import type { OnConflict } from '../backup/apply.ts';
 import { assertRestored, formatSummary } from '../backup/report.ts';
 import { restoreBackup } from '../backup/restore.ts';
 import { createDeps } from './context.ts';
-import { defineCommand, withExamples } from './define.ts';
 import { underLease } from './under-lease.ts';
-import { parseConcurrency, parseDuration, withRunOptions, type GlobalArgv } from './options.ts';
+import { parseConcurrency, parseDuration } from './options.ts';
+import type { RestoreArgs } from './restore-options.ts';
 
-const onConflictChoices: readonly OnConflict[] = ['skip', 'overwrite', 'fail'];
-
-const restoreOptions = (y: GlobalArgv) =>
-  withRunOptions(withExamples(y, [['$0 restore --from ./nsm-backup --dry-run', 'Server-side dry run: show schema rejections before writing'], ['$0 restore --from ./nsm-backup --on-conflict overwrite', 'Make every object equal to the backup']]))
-    .option('from', { type: 'string', demandOption: true, describe: 'Backup directory written by `backup` or an upgrade' })
-    .option('on-conflict', { choices: onConflictChoices, default: 'skip' as const, describe: 'When an object already exists: keep it (reporting differences), replace it, or stop' })
-    .option('to-version', { type: 'string', describe: 'Mesh version restored into (selects version transforms; default: decided by each object\'s shape)' });
-
-export const restoreCommand = defineCommand('restore', 'Verify a backup directory and re-create its resources, then check every object against the backup', restoreOptions, ['text', 'json'], async (argv, format) => {
+export async function runRestoreCommand(argv: RestoreArgs, format: 'text' | 'json'): Promise<void> {
   const timeoutMs = parseDuration(argv.timeout);
   const concurrency = parseConcurrency(argv.concurrency);
   const deps = await createDeps(argv);
@@ -24,4 +15,4 @@ export const restoreCommand = defineCommand('restore', 'Verify a backup director
   const report = argv.dryRun ? await restore() : await underLease(deps, { meshNamespace: argv.meshNamespace, operation: 'restore', backupDir: path.resolve(argv.from) }, restore);
   process.stdout.write(format === 'json' ? JSON.stringify({ ...report, items: report.items.filter((i) => i.outcome !== 'created' || i.verified === false) }, null, 2) + '\n' : formatSummary(report));
   assertRestored(report);
-});
+}

@@ -12,33 +12,13 @@ import { rollbackResumeCommand, runRollback } from '../rollback/run.ts';
 import { rollbackDir, type RollbackPlan } from '../rollback/types.ts';
 import { readRollbackJournal } from '../rollback/journal.ts';
 import { createDeps } from './context.ts';
-import { parseConcurrency, parseDuration, withRunOptions, type GlobalArgv } from './options.ts';
-import { defineCommand, withExamples } from './define.ts';
+import { parseConcurrency, parseDuration } from './options.ts';
+import type { RollbackCommandArgs } from './rollback-options.ts';
 import { formatRollbackPlan } from './rollback-format.ts';
 import { startRollbackFresh, startRollbackResume, type RollbackStart } from './rollback-start.ts';
 import { holdLease, type HeldRun } from './under-lease.ts';
 import { runGates, type Gate, type ListOutput } from '../upgrade/gates.ts';
 import type { RollbackArgs } from '../rollback/inputs.ts';
-
-const rollbackOptions = (y: GlobalArgv) =>
-  withRunOptions(withExamples(y, [
-    ['$0 rollback --from ./nsm-backup --dry-run', 'Show how the last hop of that run would be rolled back, change nothing'],
-    ['$0 rollback --from ./nsm-backup --all-hops --yes', 'Back to the version before the whole run'],
-    ['$0 rollback --from ./nsm-backup --resume', 'Continue an interrupted rollback'],
-  ]))
-    .option('from', { type: 'string', demandOption: true, describe: 'The backup directory of the upgrade run to roll back (its journal and hop backups)' })
-    .option('all-hops', { type: 'boolean', default: false, describe: 'Go back to the version before the whole run, not only before its last hop' })
-    .option('resume', { type: 'boolean', default: false, describe: 'Continue an interrupted rollback of the run in --from' })
-    .option('force', { type: 'boolean', default: false, describe: 'Roll back although it loses what the refusal names (never with a backup that fails verification)' })
-    .option('meshctl', { type: 'string', array: true, describe: "The old version's nginx-meshctl (it deploys the old mesh), or a directory of binaries named by version" })
-    .option('meshctl-current', { type: 'string', describe: "The running version's nginx-meshctl (it removes the mesh)" })
-    .option('helm', { type: 'string', describe: 'helm binary (Helm 3 or 4); default: the run\'s' })
-    .option('chart', { type: 'string', describe: 'Chart reference or directory for a Helm reinstall (default: the run\'s)' })
-    .option('yes', { alias: 'y', type: 'boolean', default: false, describe: 'Do not ask before the first destructive step' })
-    .option('restart', { choices: ['behind', 'all', 'none'] as const, default: 'behind' as const, describe: 'Which injected workloads to re-roll onto the old sidecars' })
-    .option('delete-bare-pods', { type: 'boolean', default: false, describe: 'Delete injected pods that have no controller (they are NOT re-created)' })
-    .option('break-lock', { type: 'boolean', default: false, describe: 'Take over the lease of an interrupted run that cannot be resumed' });
-
 
 /** Losses refuse the rollback (exit 3, nothing changed) unless --force passes every one of them. */
 export function assertNoLoss(plan: RollbackPlan): void {
@@ -157,7 +137,8 @@ export async function rollbackFlow(deps: Deps, a: RollbackFlowArgs): Promise<voi
   }
 }
 
-export const rollbackCommand = defineCommand('rollback', 'Return the mesh to the version before the last hop of an upgrade run (--all-hops: before the run), with its settings, CRDs, resources and sidecars', rollbackOptions, ['text', 'json'], async (argv, format) => {
+/** The `rollback` command. */
+export async function runRollbackCommand(argv: RollbackCommandArgs, format: 'text' | 'json'): Promise<void> {
   const timeoutMs = parseDuration(argv.timeout);
   const concurrency = parseConcurrency(argv.concurrency);
   const deps = await createDeps(argv);
@@ -167,7 +148,7 @@ export const rollbackCommand = defineCommand('rollback', 'Return the mesh to the
     resume: argv.resume, dryRun: argv.dryRun, yes: argv.yes, breakLock: argv.breakLock,
     timeoutMs, concurrency, restart: argv.restart, deleteBarePods: argv.deleteBarePods, format,
   });
-});
+}
 
 /**
  * `kubectl nsm-upgrade --resume DIR` of a run that is being rolled back: continues the rollback

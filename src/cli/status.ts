@@ -3,16 +3,8 @@ import { formatSkewText, skewReport } from '../workloads/index.ts';
 import { fleetSkewOutcome, formatFleetSkewText, type ClusterSkew } from '../workloads/fleet-skew.ts';
 import { mapLimit } from '../concurrency.ts';
 import { createDeps } from './context.ts';
-import { defineCommand, withExamples } from './define.ts';
-import { commaList, type Declared, type GlobalArgv } from './options.ts';
-import type { ArgumentsCamelCase } from 'yargs';
-
-const statusOptions = (y: GlobalArgv) =>
-  withExamples(y, [['$0 status', 'Control plane and sidecar versions as a table'], ['$0 status -o json', 'The skew report as JSON'], ['$0 status --contexts staging,prod-eu,prod-us', 'One table across three clusters (exit 4 when any is not converged)']])
-    .option('namespace', { alias: 'n', type: 'string', describe: 'Only injected workloads in this namespace (default: all namespaces)' })
-    .option('contexts', { type: 'string', array: true, describe: 'Several clusters (kubeconfig contexts a,b,c): one row each, exit 4 when any is not converged' });
-
-type StatusArgs = ArgumentsCamelCase<Declared<typeof statusOptions>>;
+import { commaList } from './options.ts';
+import type { StatusArgs } from './status-options.ts';
 
 /** `status --contexts`: every cluster read (four at a time), one table; exit 1 when one cannot be read, else 4 when one is not converged. */
 async function fleetStatus(opts: StatusArgs, contexts: string[], format: 'text' | 'json'): Promise<void> {
@@ -31,7 +23,8 @@ async function fleetStatus(opts: StatusArgs, contexts: string[], format: 'text' 
   if (outcome === 'not-converged') throw new NotConvergedError(`not converged: ${rows.filter((r) => 'report' in r && !r.report.converged).map((r) => r.context).join(', ')}`, 'Run "kubectl nsm-upgrade status --context C" for the workloads behind, and "kubectl nsm-upgrade restart" there.');
 }
 
-export const statusCommand = defineCommand('status', 'Control-plane version and health, and every injected workload by sidecar version (exit 4 when behind)', statusOptions, ['text', 'json'], async (opts, format) => {
+/** `status`: the skew report of one cluster, or of several (--contexts). */
+export async function runStatusCommand(opts: StatusArgs, format: 'text' | 'json'): Promise<void> {
   const contexts = commaList(opts.contexts);
   if (contexts.length) return fleetStatus(opts, contexts, format);
   const deps = await createDeps(opts);
@@ -46,4 +39,4 @@ export const statusCommand = defineCommand('status', 'Control-plane version and 
     throw new NotConvergedError(`${behind} workload${behind === 1 ? '' : 's'} run sidecars other than ${report.targetVersion}`,
       'Run "kubectl nsm-upgrade restart" to re-roll them.');
   }
-});
+}

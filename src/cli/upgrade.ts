@@ -1,6 +1,5 @@
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import type { ArgumentsCamelCase, CommandModule } from 'yargs';
 import { NotConvergedError, UsageError } from '../errors.ts';
 import { confirmOrStop } from './confirm.ts';
 import { assertPreflight } from '../upgrade/preflight.ts';
@@ -8,9 +7,9 @@ import { withChildKubeconfig } from '../upgrade/child-kubeconfig.ts';
 import { resumeCommand, runPlan, type RunResult } from '../upgrade/run.ts';
 import type { Plan } from '../upgrade/types.ts';
 import { createDeps } from './context.ts';
-import { outputFormat, parseConcurrency, parseDuration, withRunOptions, type Declared, type GlobalArgv, type GlobalFlags } from './options.ts';
+import { parseConcurrency, parseDuration } from './options.ts';
+import type { UpgradeArgs } from './upgrade-options.ts';
 import { defaultBackupDir } from '../backup/write.ts';
-import { withPlanOptions } from './plan.ts';
 import { formatPlan } from './plan-format.ts';
 import { formatSettingsSummary } from './settings-format.ts';
 import { startFresh, startResume } from './upgrade-start.ts';
@@ -18,22 +17,6 @@ import { holdLease, type HeldRun } from './under-lease.ts';
 import { runGates } from '../upgrade/gates.ts';
 import { rollBackAfterFailure, withRollbackHint } from './rollback-on-failure.ts';
 import { resumeAsRollback } from './rollback.ts';
-
-/** The upgrade's flags: the plan's, the run's (--timeout, --concurrency, --dry-run), and its own. */
-const upgradeOptions = (y: GlobalArgv) =>
-  withRunOptions(withPlanOptions(y))
-    .option('resume', { type: 'string', describe: 'Resume a killed run from its backup directory journal' })
-    .option('yes', { alias: 'y', type: 'boolean', default: false, describe: 'Do not ask before the first destructive step' })
-    .option('restart', { choices: ['behind', 'all', 'none'] as const, default: 'behind' as const, describe: 'Which injected workloads to re-roll after the control plane is upgraded' })
-    .option('break-lock', { type: 'boolean', default: false, describe: 'Take over the lease of an interrupted run that cannot be resumed (its backup directory is lost); never takes a lease a live run holds' })
-    .option('on-failure', { choices: ['stop', 'rollback'] as const, default: 'stop' as const, describe: 'When a step fails after the hop began changing the mesh: stop (resume or roll back later), or roll the hop back at once and exit 1' })
-    .option('accept-pruning', { type: 'boolean', default: false, describe: 'Accept that the objects preflight lists lose the fields a target\'s CRD schema does not have (objects a target rejects still refuse the run)' })
-    .option('delete-bare-pods', { type: 'boolean', default: false, describe: 'Delete injected pods that have no controller, so no old sidecar is left (they are NOT re-created: re-create them yourself)' })
-    .example('$0 --to 1.7.0 --backup-dir ./nsm-backup', 'Upgrade to 1.7.0, keeping the backup in ./nsm-backup')
-    .example('$0 --to 2.0.0 --dry-run', 'Show every step and command of a two-hop upgrade, change nothing')
-    .example('$0 --resume ./nsm-backup', 'Continue a run that was interrupted');
-
-type UpgradeArgs = ArgumentsCamelCase<Declared<typeof upgradeOptions>>;
 
 async function confirm(plan: Plan, yes: boolean, question?: string): Promise<void> {
   await confirmOrStop(yes, question ?? `Upgrade NSM ${plan.from} -> ${plan.to} in namespace "${plan.namespace}" (${plan.hops.length} hop(s))`, 'the upgrade deletes or replaces parts of the mesh');
@@ -49,77 +32,71 @@ function summary(plan: Plan, r: RunResult, dir: string): string {
   return lines.join('\n') + '\n';
 }
 
-export const upgradeCommand: CommandModule<GlobalFlags, Declared<typeof upgradeOptions>> = {
-  command: '$0',
-  describe: 'Upgrade the mesh to --to VERSION: back up, upgrade (in place or remove and redeploy), restore, re-roll, verify',
-  builder: upgradeOptions,
-  handler: async (raw) => {
-    const argv: UpgradeArgs = raw;
-    const format = outputFormat(argv.output, ['text', 'json'] as const, 'text');
-    const timeoutMs = parseDuration(argv.timeout);
-    const concurrency = parseConcurrency(argv.concurrency);
-    if (!argv.to && !argv.resume) throw new UsageError('nothing to do: no target version', 'Pass --to VERSION (see the plan first: kubectl nsm-upgrade plan --to VERSION), or --resume DIR.');
-    const deps = await createDeps(argv);
-    const backupDir = path.resolve(argv.resume ?? argv.backupDir ?? defaultBackupDir(new Date()));
-    // One path for a fresh run and a resume: only where the plan comes from differs.
-    const startArgs = { ...argv, backupDir };
-    // A run being rolled back (--on-failure rollback, or `rollback`) resumes as a rollback.
-    if (argv.resume && await resumeAsRollback(deps, { ...startArgs, meshctl: undefined, meshctlCurrent: undefined, from: backupDir, format, timeoutMs, concurrency })) return;
-    const start = argv.resume ? await startResume(deps, { ...startArgs, resume: argv.resume }) : await startFresh(deps, startArgs);
-    if (!start) return;
-    const { plan, install, resume } = start;
-    if (argv.dryRun) {
-      process.stdout.write(formatPlan(plan, format === 'json' ? 'json' : 'text'));
-      deps.log.info('Dry run: nothing was changed.');
-      return;
-    }
-    if (plan.hops.length === 0) { process.stdout.write(`NSM is already on ${plan.to}; nothing to do.\n`); return; }
-    // Preflight, confirmation and the Lease are tasks of the list, before the steps.
-    const list = { output: format, emit: (l: string) => process.stdout.write(l + '\n') };
-    await runGates(deps, [{
-      id: 'preflight',
-      title: resume ? 'Preflight again (the run is half-way: control plane, release and dry-run checks are left to the steps)' : 'Preflight: API, permissions, binaries and their flags, charts, release, control plane, backup directory, cluster',
-      run: async () => { await withChildKubeconfig(deps, plan, () => assertPreflight(deps, { plan, install, backupDir, resume: Boolean(resume) })); return 'passed'; },
-    }], list);
-    if (format === 'text') process.stderr.write(formatPlan(plan, 'text'));
-    await confirm(plan, argv.yes, resume ? `Resume NSM ${plan.from} -> ${plan.to} in namespace "${plan.namespace}" (${resume.done.size} step(s) done before)` : undefined);
+/** The upgrade (the default command): plan, preflight, confirmation, Lease, then the steps; or a resume. */
+export async function runUpgradeCommand(argv: UpgradeArgs, format: 'text' | 'json'): Promise<void> {
+  const timeoutMs = parseDuration(argv.timeout);
+  const concurrency = parseConcurrency(argv.concurrency);
+  if (!argv.to && !argv.resume) throw new UsageError('nothing to do: no target version', 'Pass --to VERSION (see the plan first: kubectl nsm-upgrade plan --to VERSION), or --resume DIR.');
+  const deps = await createDeps(argv);
+  const backupDir = path.resolve(argv.resume ?? argv.backupDir ?? defaultBackupDir(new Date()));
+  // One path for a fresh run and a resume: only where the plan comes from differs.
+  const startArgs = { ...argv, backupDir };
+  // A run being rolled back (--on-failure rollback, or `rollback`) resumes as a rollback.
+  if (argv.resume && await resumeAsRollback(deps, { ...startArgs, meshctl: undefined, meshctlCurrent: undefined, from: backupDir, format, timeoutMs, concurrency })) return;
+  const start = argv.resume ? await startResume(deps, { ...startArgs, resume: argv.resume }) : await startFresh(deps, startArgs);
+  if (!start) return;
+  const { plan, install, resume } = start;
+  if (argv.dryRun) {
+    process.stdout.write(formatPlan(plan, format === 'json' ? 'json' : 'text'));
+    deps.log.info('Dry run: nothing was changed.');
+    return;
+  }
+  if (plan.hops.length === 0) { process.stdout.write(`NSM is already on ${plan.to}; nothing to do.\n`); return; }
+  // Preflight, confirmation and the Lease are tasks of the list, before the steps.
+  const list = { output: format, emit: (l: string) => process.stdout.write(l + '\n') };
+  await runGates(deps, [{
+    id: 'preflight',
+    title: resume ? 'Preflight again (the run is half-way: control plane, release and dry-run checks are left to the steps)' : 'Preflight: API, permissions, binaries and their flags, charts, release, control plane, backup directory, cluster',
+    run: async () => { await withChildKubeconfig(deps, plan, () => assertPreflight(deps, { plan, install, backupDir, resume: Boolean(resume) })); return 'passed'; },
+  }], list);
+  if (format === 'text') process.stderr.write(formatPlan(plan, 'text'));
+  await confirm(plan, argv.yes, resume ? `Resume NSM ${plan.from} -> ${plan.to} in namespace "${plan.namespace}" (${resume.done.size} step(s) done before)` : undefined);
 
-    const runId = randomUUID().slice(0, 8);
-    const abort = new AbortController();
-    let held: HeldRun | undefined;
-    let result: RunResult;
-    try {
-      result = await withChildKubeconfig(deps, plan, () => runPlan(deps, plan, {
-        backupDir, timeoutMs, concurrency, restart: argv.restart, deleteBarePods: argv.deleteBarePods, ...list,
-        start: { install: start.install, inputs: start.inputs, cluster: start.cluster }, runId, resume, signal: abort.signal,
-        before: [
-          { id: 'confirm', title: 'Confirmation', skip: argv.yes ? '--yes given' : undefined, run: async () => 'confirmed at the prompt' },
-          {
-            id: 'lease', title: `Lease of mesh namespace ${plan.namespace}`,
-            run: async () => {
-              held = await holdLease(deps, {
-                meshNamespace: plan.namespace, operation: 'upgrade', runId, resumeRunId: resume?.runId, backupDir, breakLock: argv.breakLock,
-                firstSignal: `Interrupted: stopping after the current step. Continue later with:\n  ${resumeCommand(backupDir)}\n(Ctrl-C again to stop at once.)`,
-                secondSignal: `Stopping now. Continue with:\n  ${resumeCommand(backupDir)}`,
-              }, abort);
-              return held.describe;
-            },
+  const runId = randomUUID().slice(0, 8);
+  const abort = new AbortController();
+  let held: HeldRun | undefined;
+  let result: RunResult;
+  try {
+    result = await withChildKubeconfig(deps, plan, () => runPlan(deps, plan, {
+      backupDir, timeoutMs, concurrency, restart: argv.restart, deleteBarePods: argv.deleteBarePods, ...list,
+      start: { install: start.install, inputs: start.inputs, cluster: start.cluster }, runId, resume, signal: abort.signal,
+      before: [
+        { id: 'confirm', title: 'Confirmation', skip: argv.yes ? '--yes given' : undefined, run: async () => 'confirmed at the prompt' },
+        {
+          id: 'lease', title: `Lease of mesh namespace ${plan.namespace}`,
+          run: async () => {
+            held = await holdLease(deps, {
+              meshNamespace: plan.namespace, operation: 'upgrade', runId, resumeRunId: resume?.runId, backupDir, breakLock: argv.breakLock,
+              firstSignal: `Interrupted: stopping after the current step. Continue later with:\n  ${resumeCommand(backupDir)}\n(Ctrl-C again to stop at once.)`,
+              secondSignal: `Stopping now. Continue with:\n  ${resumeCommand(backupDir)}`,
+            }, abort);
+            return held.describe;
           },
-        ],
-      }));
-    } catch (err) {
-      if (argv.onFailure === 'rollback' && held) {
-        // The run's journal maps its binaries to versions; --meshctl/--meshctl-current mean other versions to a rollback.
-        await rollBackAfterFailure(deps, err, { ...startArgs, meshctl: undefined, meshctlCurrent: undefined, from: backupDir, allHops: false, force: false, pathEnv: process.env.PATH, timeoutMs, concurrency, format, signal: held.signal, runId });
-      }
-      throw withRollbackHint(err, backupDir);
-    } finally {
-      await held?.release();
+        },
+      ],
+    }));
+  } catch (err) {
+    if (argv.onFailure === 'rollback' && held) {
+      // The run's journal maps its binaries to versions; --meshctl/--meshctl-current mean other versions to a rollback.
+      await rollBackAfterFailure(deps, err, { ...startArgs, meshctl: undefined, meshctlCurrent: undefined, from: backupDir, allHops: false, force: false, pathEnv: process.env.PATH, timeoutMs, concurrency, format, signal: held.signal, runId });
     }
-    if (format === 'text') process.stdout.write(summary(plan, result, backupDir));
-    if (result.unresolved.length) {
-      throw new NotConvergedError(`the upgrade finished, but ${result.unresolved.reduce((n, u) => n + u.items.length, 0)} item(s) are not converged (listed above)`,
-        'Fix them, then check with `kubectl nsm-upgrade status`; re-roll with `kubectl nsm-upgrade restart`.');
-    }
-  },
-};
+    throw withRollbackHint(err, backupDir);
+  } finally {
+    await held?.release();
+  }
+  if (format === 'text') process.stdout.write(summary(plan, result, backupDir));
+  if (result.unresolved.length) {
+    throw new NotConvergedError(`the upgrade finished, but ${result.unresolved.reduce((n, u) => n + u.items.length, 0)} item(s) are not converged (listed above)`,
+      'Fix them, then check with `kubectl nsm-upgrade status`; re-roll with `kubectl nsm-upgrade restart`.');
+  }
+}

@@ -1,6 +1,6 @@
 /** The top-level catch: each error class maps to the exit code the README promises, with a message that names the fix. */
 import { describe, expect, it } from 'vitest';
-import { reportError } from '../../../src/cli/app.ts';
+import { reportError } from '../../../src/cli/report-error.ts';
 import { KubeApiError } from '../../../src/kube/client.ts';
 import { assertSafeName } from '../../../src/kube/paths.ts';
 

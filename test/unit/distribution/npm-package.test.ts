@@ -61,7 +61,12 @@ describe.skipIf(installSkip !== '')(`npm install -g of the packed tarball${insta
   it('installs kubectl-nsm_upgrade offline with an empty npm cache, and it runs the bundle and prints the version', async () => {
     fs.mkdirSync(path.dirname(npmBundle), { recursive: true });
     await bundle('esm', npmBundle);
-    expect((await packFiles()).has('dist/cli.mjs'), 'package.json "files" ships dist/cli.mjs').toBe(true);
+    const shipped = await packFiles();
+    expect(shipped.has('dist/cli.mjs'), 'package.json "files" ships dist/cli.mjs').toBe(true);
+    // The bundle is split: each command's code is in a chunk beside it, loaded when the command runs.
+    const chunks = fs.readdirSync(path.dirname(npmBundle)).filter((f) => f.endsWith('.mjs') && f !== 'cli.mjs');
+    expect(chunks.length).toBeGreaterThan(0);
+    expect(chunks.filter((f) => !shipped.has(`dist/${f}`)), 'package.json "files" ships every chunk').toEqual([]);
     const packed = await execa('npm', ['pack', '--pack-destination', tmp, '--ignore-scripts', '--json'], { cwd: repoRoot });
     const tarball = path.join(tmp, (JSON.parse(String(packed.stdout)) as { filename: string }[])[0]!.filename);
     // A fresh, empty npm cache and --offline: the install must need neither the registry nor what an
@@ -73,6 +78,10 @@ describe.skipIf(installSkip !== '')(`npm install -g of the packed tarball${insta
     const r = await execa(path.join(prefix, 'bin/kubectl-nsm_upgrade'), ['--version'], { cwd: tmp, env, extendEnv: false, reject: false });
     expect(r.exitCode, String(r.stderr)).toBe(0);
     expect(String(r.stdout).trim()).toBe(packageVersion());
+    // A command's code is in its chunk: restart loads it (and the kube client), then refuses the duration.
+    const cmd = await execa(path.join(prefix, 'bin/kubectl-nsm_upgrade'), ['restart', '--timeout', 'soon'], { cwd: tmp, env, extendEnv: false, reject: false });
+    expect(cmd.exitCode, String(cmd.stderr)).toBe(2);
+    expect(String(cmd.stderr)).toMatch(/--timeout "soon" is not a duration/);
   }, 300_000);
 
   it('installs kubectl_complete-nsm_upgrade, which answers kubectl\'s completion through the installed command', async () => {

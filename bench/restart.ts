@@ -160,10 +160,10 @@ try {
   const fair = baselines[0]!.seconds / o.seconds;
   const loop = baselines[1] ? baselines[1].seconds / o.seconds : undefined;
   // The efficiency goal is for instant pods: with minReadySeconds the wait, not the CPU, bounds a re-roll.
-  const goals = [['>= 2x the fair baseline at equal parallelism', fair >= 2]] as [string, boolean][];
-  if (!minReadySeconds) goals.push(['efficiency >= 0.8', o.efficiency >= 0.8]);
-  if (loop !== undefined && concurrency === 8) goals.push(['>= 5x the one-by-one loop at the default concurrency', loop >= 5]);
-  const goal = goals.map(([g]) => g).join(', ');
+  const goals = [[`>= 2x the fair baseline at equal parallelism (${fair.toFixed(1)}x)`, fair >= 2]] as [string, boolean][];
+  if (!minReadySeconds) goals.push([`efficiency >= 0.8 (${o.efficiency.toFixed(2)})`, o.efficiency >= 0.8]);
+  if (loop !== undefined && concurrency === 8) goals.push([`>= 5x the one-by-one loop at the default concurrency (${loop.toFixed(1)}x)`, loop >= 5]);
+  const goal = goals.map(([g, ok]) => `${g}: ${ok ? 'met' : 'not met'}`).join('; ');
   const met = goals.every(([, ok]) => ok);
   const entry = {
     name: `restart-${total}-deployments-${nsCount}-namespaces-concurrency-${concurrency}-min-ready-${minReadySeconds}s`,

@@ -119,9 +119,13 @@ export async function createKube(kc: KubeConfig, opts: { clock?: Clock; retry?: 
   const auth = isHttps ? kc : forPlainHttp(kc);
   const tlsOpts: https.RequestOptions = {};
   await auth.applyToHTTPSOptions(tlsOpts);
-  const agent = isHttps
-    ? new https.Agent({ keepAlive: true, maxSockets: opts.maxSockets ?? 32, ca: tlsOpts.ca, cert: tlsOpts.cert, key: tlsOpts.key, rejectUnauthorized: tlsOpts.rejectUnauthorized, servername: tlsOpts.servername })
-    : new http.Agent({ keepAlive: true, maxSockets: opts.maxSockets ?? 32 });
+  const makeAgent = (maxSockets: number) => (isHttps
+    ? new https.Agent({ keepAlive: true, maxSockets, ca: tlsOpts.ca, cert: tlsOpts.cert, key: tlsOpts.key, rejectUnauthorized: tlsOpts.rejectUnauthorized, servername: tlsOpts.servername })
+    : new http.Agent({ keepAlive: true, maxSockets }));
+  const agent = makeAgent(opts.maxSockets ?? 32);
+  // A watch holds its connection for minutes: watches get their own agent, without a socket limit,
+  // so fifty of them (a re-roll over fifty namespaces) never leave the requests waiting for a socket.
+  const watchAgent = makeAgent(Infinity);
   let retries = 0;
 
   // Credentials that can change (an exec plugin's or an auth provider's token) are asked for again
@@ -213,7 +217,7 @@ export async function createKube(kc: KubeConfig, opts: { clock?: Clock; retry?: 
         idle = setTimeout(() => { opts.log?.(`watch ${path}: nothing from the server for ${idleMs / 1000}s; reconnecting`); req.destroy(); finish(); }, idleMs);
         idle.unref();
       };
-      const req = lib.request({ protocol: base.protocol, hostname: base.hostname, port: base.port, method: 'GET', agent, path: base.pathname.replace(/\/$/, '') + full, headers: { Accept: 'application/json', ...extra }, signal }, (res) => {
+      const req = lib.request({ protocol: base.protocol, hostname: base.hostname, port: base.port, method: 'GET', agent: watchAgent, path: base.pathname.replace(/\/$/, '') + full, headers: { Accept: 'application/json', ...extra }, signal }, (res) => {
         if ((res.statusCode ?? 0) >= 300) {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));

@@ -55,4 +55,19 @@ describe('watch', () => {
     expect(types).toEqual(['ADDED']);
     expect(Date.now() - started).toBeGreaterThanOrEqual(250);
   });
+
+  it('leaves the requests their sockets however many watches stay open (a re-roll over fifty namespaces)', async () => {
+    // Two sockets for requests; five watches that never end hold five connections of their own.
+    const small = await createKube(loadKubeConfig({ kubeconfig: path.join(dir, 'kubeconfig') }), { maxSockets: 2, watchIdleMs: 60_000 });
+    const stop = new AbortController();
+    const watches = Array.from({ length: 5 }, () => small.watch('/silent', {}, () => undefined, stop.signal));
+    try {
+      await new Promise((r) => setTimeout(r, 100)); // the watches are connected
+      const answer = await Promise.race([small.request({ path: '/ok', discardBody: true }).then(() => 'answered'), new Promise((r) => setTimeout(() => r('still waiting for a socket'), 2000))]);
+      expect(answer).toBe('answered');
+    } finally {
+      stop.abort();
+      await Promise.allSettled(watches);
+    }
+  });
 });

@@ -148,6 +148,7 @@ const results: BenchResult[] = [];
 const entry = (name: string, what: string, objects: number, conc: number, m: Measured, baselines: Baseline[], extra: Partial<BenchResult> = {}): BenchResult => ({
   name, what, objects, concurrency: conc, ours_seconds: m.seconds, ours_cpu_seconds: m.cpuSeconds, cluster_cpu_seconds: m.clusterCpu, floor_seconds: m.floor,
   efficiency: m.efficiency, peak_rss_mb: m.rssMb, baselines, date: today(), command: thisCommand(), ...extra,
+  note: [extra.note, `1-minute load average ${os.loadavg()[0]!.toFixed(1)} on ${os.availableParallelism()} cores at the end of the run`].filter(Boolean).join('; '),
 });
 try {
   await ensureCatalogCrds(kube);

@@ -171,7 +171,8 @@ try {
     objects: total, concurrency, ours_seconds: o.seconds, ours_cpu_seconds: o.cpuSeconds, cluster_cpu_seconds: o.clusterCpu, floor_seconds: o.floor, efficiency: o.efficiency,
     peak_rss_mb: o.rssMb, baselines, goal, met, date: today(), command: thisCommand(),
     note: `the API server counted ${requests.watches} WATCH and ${requests.lists} LIST of deployments over ${nsCount} namespace(s), ${requests.patches} PATCH, ${requests.throttled} answers 429 during ours`
-      + `${minReadySeconds ? `; every pod waits ${minReadySeconds} s before it counts as available: the floor counts only the cluster's CPU, not that wait` : ''}`,
+      + `${minReadySeconds ? `; every pod waits ${minReadySeconds} s before it counts as available: the floor counts only the cluster's CPU, not that wait` : ''}`
+      + `; 1-minute load average ${os.loadavg()[0]!.toFixed(1)} on ${os.availableParallelism()} cores at the end`,
   };
   log(formatResult(entry));
   await recordResults([entry]);

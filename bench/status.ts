@@ -89,7 +89,7 @@ try {
     }],
     goal: `< ${goalSeconds} s${pods > 10_000 ? ', peak RSS < 300 MB' : ''}`,
     met: mid.seconds < goalSeconds && (pods <= 10_000 || Math.max(...oursRuns.map((r) => r.rssMb)) < 300),
-    note: 'both sides list pages one after another (ours 1000 per page, kubectl 500): concurrency 1; median of the runs, peak RSS the highest',
+    note: `both sides list page after page (ours 250 pods a page, the next asked for while one is read; kubectl 500): concurrency 1; median of the runs, peak RSS the highest; 1-minute load average ${os.loadavg()[0]!.toFixed(1)} on ${os.availableParallelism()} cores at the end`,
     date: today(), command: thisCommand(),
   };
   log(formatResult(entry));

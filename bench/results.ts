@@ -85,5 +85,5 @@ export function median(xs: readonly number[]): number {
 export function formatResult(r: BenchResult): string {
   const base = r.baselines.map((b) => `${b.name} ${b.seconds.toFixed(2)} s (${(b.seconds / r.ours_seconds).toFixed(1)}x, parallelism ${b.parallelism})`).join('; ');
   return `${r.name}: ours ${r.ours_seconds.toFixed(2)} s at concurrency ${r.concurrency}, floor ${r.floor_seconds.toFixed(2)} s, efficiency ${r.efficiency.toFixed(2)}, peak RSS ${r.peak_rss_mb.toFixed(0)} MB`
-    + `${base ? `; ${base}` : ''}${r.goal ? `; goal ${r.goal}: ${r.met ? 'met' : 'NOT met'}` : ''}`;
+    + `${base ? `; ${base}` : ''}${r.goal ? `; goal ${r.goal} => ${r.met ? 'met' : 'NOT met'}` : ''}`;
 }

@@ -82,10 +82,10 @@ export function podFacts(pod: PodLike): PodFacts | undefined {
 }
 
 /** Which intermediate kinds (ReplicaSet, Job) the pods need resolved: list only those. */
-export function neededIntermediates(pods: readonly (PodLike | PodFacts)[]): Set<string> {
+export function neededIntermediates(pods: readonly PodFacts[]): Set<string> {
   const kinds = new Set<string>();
   for (const p of pods) {
-    const c = 'controller' in p ? p.controller : controllerOf(p);
+    const c = p.controller;
     if (c && c.kind in intermediateKinds) kinds.add(c.kind);
   }
   return kinds;
@@ -113,9 +113,4 @@ export function groupFacts(facts: Iterable<PodFacts>, index: OwnerIndex): Inject
     g.pods.push({ name: f.name, version: f.version, optedIn: f.optedIn });
   }
   return [...groups.values()].sort((a, b) => workloadKey(a).localeCompare(workloadKey(b)));
-}
-
-/** Groups the live injected pods by owning workload, sorted by namespace, kind, name. */
-export function groupByWorkload(pods: readonly PodLike[], index: OwnerIndex): InjectedWorkload[] {
-  return groupFacts(pods.map(podFacts).filter((f): f is PodFacts => f !== undefined), index);
 }

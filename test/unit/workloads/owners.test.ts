@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { groupByWorkload, neededIntermediates, ownerIndex, podFacts, resolveOwner } from '../../../src/workloads/owners.ts';
+import { groupFacts, neededIntermediates, ownerIndex, podFacts, resolveOwner, type PodFacts } from '../../../src/workloads/owners.ts';
+import type { PodLike } from '../../../src/workloads/injection.ts';
 import { owned, pod } from './fixtures.ts';
 
 const index = ownerIndex([
@@ -33,16 +34,19 @@ describe('resolveOwner', () => {
   });
 });
 
-describe('groupByWorkload', () => {
+/** The facts of the pods that count (as discovery keeps them page by page). */
+const facts = (pods: PodLike[]): PodFacts[] => pods.map(podFacts).filter((f): f is PodFacts => f !== undefined);
+
+describe('groupFacts', () => {
   it('groups live injected pods by workload with each pod version, sorted', () => {
-    const groups = groupByWorkload([
+    const groups = groupFacts(facts([
       pod('web-abc-1', { owner: ['ReplicaSet', 'web-abc'], version: '1.6.0' }),
       pod('web-def-1', { owner: ['ReplicaSet', 'web-def'], version: '1.7.0' }),
       pod('db-0', { owner: ['StatefulSet', 'db'], version: '1.7.0' }),
       pod('plain', { injected: false }),
       pod('web-abc-2', { owner: ['ReplicaSet', 'web-abc'], deleting: true }),
       pod('done', { owner: ['Job', 'once'], phase: 'Succeeded' }),
-    ], index);
+    ]), index);
     expect(groups.map((g) => [g.kind, g.name, g.pods.map((p) => p.version)])).toEqual([
       ['Deployment', 'web', ['1.6.0', '1.7.0']],
       ['StatefulSet', 'db', ['1.7.0']],
@@ -50,8 +54,8 @@ describe('groupByWorkload', () => {
   });
 
   it('lists only the intermediate kinds the pods need', () => {
-    expect([...neededIntermediates([pod('a', { owner: ['StatefulSet', 'x'] }), pod('b', { owner: ['Job', 'y'] })])]).toEqual(['Job']);
-    expect(neededIntermediates([pod('a')]).size).toBe(0);
+    expect([...neededIntermediates(facts([pod('a', { owner: ['StatefulSet', 'x'] }), pod('b', { owner: ['Job', 'y'] })]))]).toEqual(['Job']);
+    expect(neededIntermediates(facts([pod('a')])).size).toBe(0);
   });
 
   it('keeps of a pod only what the grouping needs, and nothing of a pod that does not count', () => {

@@ -4,7 +4,9 @@
  * `ctx.skip(note)`, else a `[skipped: ...]` part of the test's or a suite's title; a skip with neither
  * is listed as `NO REASON GIVEN` and `.ci/run` fails on it.
  *
- * With TALLY_FILE set, the counts and skips are also written there as JSON (`.ci/run` adds up its runs).
+ * It also lists the 15 slowest files and the 15 slowest tests of the run, so a slow test is seen when it lands.
+ *
+ * With TALLY_FILE set, the counts, skips and slowest are also written there as JSON (`.ci/run` adds up its runs).
  */
 import fs from 'node:fs';
 import type { Reporter, TestModule } from 'vitest/node';
@@ -14,6 +16,48 @@ export interface Tally {
   failed: number;
   skipped: number;
   skips: { test: string; reason: string }[];
+}
+
+/** A file or test and how long it took, in seconds. */
+export interface Timing {
+  name: string;
+  seconds: number;
+}
+
+export interface Slowest {
+  files: Timing[];
+  tests: Timing[];
+}
+
+type TimedModule = Pick<TestModule, 'children' | 'relativeModuleId' | 'diagnostic'>;
+
+/**
+ * The slowest files and tests of the run. A file's time is its wall time in its worker: loading it
+ * (collect and setup) plus its tests and hooks (a beforeAll that builds a mesh counts here, not in a test).
+ */
+export function slowest(modules: readonly TimedModule[], count = 15): Slowest {
+  const files: Timing[] = [];
+  const tests: Timing[] = [];
+  for (const mod of modules) {
+    const d = mod.diagnostic();
+    const ms = d.environmentSetupDuration + d.prepareDuration + d.collectDuration + d.setupDuration + d.duration;
+    files.push({ name: mod.relativeModuleId, seconds: ms / 1000 });
+    for (const test of mod.children.allTests()) {
+      const td = test.diagnostic();
+      if (td) tests.push({ name: `${mod.relativeModuleId} > ${test.fullName}`, seconds: td.duration / 1000 });
+    }
+  }
+  const top = (list: Timing[]) => list.sort((a, b) => b.seconds - a.seconds).slice(0, count);
+  return { files: top(files), tests: top(tests) };
+}
+
+/** The slowest lists as the lines the reporter prints. */
+export function slowestLines(s: Slowest): string[] {
+  const rows = (list: Timing[]) => list.map((t) => `  ${t.seconds.toFixed(1).padStart(7)} s  ${t.name}`);
+  return [
+    ...(s.files.length ? [`slowest ${s.files.length} files:`, ...rows(s.files)] : []),
+    ...(s.tests.length ? [`slowest ${s.tests.length} tests:`, ...rows(s.tests)] : []),
+  ];
 }
 
 export const noReason = 'NO REASON GIVEN';
@@ -50,9 +94,10 @@ export function tallyModules(modules: readonly Pick<TestModule, 'children' | 'er
 export default class TallyReporter implements Reporter {
   onTestRunEnd(modules: readonly TestModule[], unhandledErrors: readonly unknown[] = []): void {
     const tally = tallyModules(modules, unhandledErrors.length);
-    const lines = tally.skips.map((s) => `  skipped: ${s.test}\n    reason: ${s.reason}`);
+    const slow = slowest(modules);
+    const lines = [...slowestLines(slow), ...tally.skips.map((s) => `  skipped: ${s.test}\n    reason: ${s.reason}`)];
     process.stdout.write(`${lines.length ? `${lines.join('\n')}\n` : ''}tally: ${tally.passed} passed, ${tally.failed} failed, ${tally.skipped} skipped\n`);
     const file = process.env.TALLY_FILE;
-    if (file) fs.writeFileSync(file, `${JSON.stringify(tally)}\n`);
+    if (file) fs.writeFileSync(file, `${JSON.stringify({ ...tally, slowest: slow })}\n`);
   }
 }

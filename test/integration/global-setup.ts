@@ -15,6 +15,8 @@ const root = path.resolve(import.meta.dirname, '../..');
 const node = path.join(root, 'node_modules/node/bin/node');
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // The stand-ins and the tool run bundled: rebuilt here when older than their sources (test/cluster/fresh-bundles.ts).
+  await execa(node, [path.join(root, 'test/cluster/fresh-bundles.ts')], { stdio: 'inherit', cwd: root });
   if (process.env.TEST_KUBECONFIG) {
     project.provide('kubeconfig', process.env.TEST_KUBECONFIG);
     return async () => {};

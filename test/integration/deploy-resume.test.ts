@@ -10,9 +10,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { expectConverged, expectSettingsKept, nonDefaultFlags, scenarioMeshctl, setUpMesh, toolArgs, type Scenario, type ScenarioOptions } from '../support/upgrade-scenario.ts';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { expectConverged, expectSettingsKept, nonDefaultFlags, scenarioMeshctl, toolArgs, type Scenario, type ScenarioOptions } from '../support/upgrade-scenario.ts';
 import { runTool } from '../support/cluster.ts';
+import { leaveSavedMeshes, setUpSavedMesh } from '../support/saved-mesh.ts';
 import { failingMeshctlDeploy } from '../support/failing-deploy.ts';
 import { chartsDir } from '../support/mesh-scenario.ts';
 
@@ -22,11 +23,13 @@ afterEach(async () => {
   await current?.cleanup(); current = undefined;
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
+// Starts from a saved mesh (test/support/saved-mesh.ts): the upgrade-paths tests build the same one.
+afterAll(leaveSavedMeshes);
 
 describe('a failed deploy, then --resume', () => {
   it('removes the half-installed release, deploys again and converges', async () => {
     const o: ScenarioOptions & { to: string } = { method: 'meshctl', from: '1.6.0', to: '1.7.0', deployFlags: nonDefaultFlags };
-    current = await setUpMesh(o);
+    current = await setUpSavedMesh(o);
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nsm-deploy-resume-'));
     const target = failingMeshctlDeploy(tmp, current.meshNamespace, { firstOnly: true });
     const args = toolArgs(current, o, ['--strategy', 'manual']).filter((a) => a !== scenarioMeshctl('1.7.0'));

@@ -15,13 +15,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { afterEach, beforeAll, describe, expect, it, type TestContext } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { detectInstall } from '../../src/mesh/detect.ts';
 import { clusterEnv, repoRoot, runTool, uniqueName } from '../support/cluster.ts';
 import { fleetClusters, fleetTestsMissing, type TestCluster } from '../support/fleet-clusters.ts';
 import { meshctlFor } from '../support/real-meshctl.ts';
 import { chartsDir, removeAllMeshes, sidecarVersions, snapshot } from '../support/mesh-scenario.ts';
-import { expectConverged, setUpMesh, type Scenario } from '../support/upgrade-scenario.ts';
+import { expectConverged, type Scenario } from '../support/upgrade-scenario.ts';
+import { leaveSavedMeshes, setUpSavedMesh } from '../support/saved-mesh.ts';
 import { acquireMeshLock, releaseMeshLock, waitMeshFree } from '../fixtures/meshctl/mesh-lock.ts';
 import { meshctlWrapper } from '../support/failing-deploy.ts';
 import { runStillAlive } from '../../src/fleet/resume.ts';
@@ -47,16 +48,20 @@ afterEach(async () => {
   await Promise.all(scenarios.map((s) => s.cleanup())); // one per cluster: independent
   scenarios = [];
 });
+afterAll(leaveSavedMeshes);
+
+/** The mesh namespace of every test's start, the same on both clusters. */
+const ns = uniqueName('mesh');
 
 /**
  * Each test's start (it skips, saying why, without the two clusters): a 1.7.0 mesh (real nginx-meshctl)
- * with one namespace of injected, opted-in workloads on each cluster, in the same new mesh namespace
- * `ns`, and a fleet directory to be.
+ * with one namespace of injected, opted-in workloads on each cluster, in the same mesh namespace `ns`,
+ * and a fleet directory to be. The first test builds it on each cluster and saves it; the others get it
+ * restored (test/support/saved-mesh.ts).
  */
 async function fleetTest(ctx: TestContext): Promise<{ ns: string; s1: Scenario; s2: Scenario; dir: string }> {
   ctx.skip(missing !== undefined, missing);
-  const ns = uniqueName('mesh');
-  scenarios = await Promise.all(clusters.map((cluster) => setUpMesh({ method: 'meshctl', from: '1.7.0', optIn: true, namespaces: 1, cluster, meshNamespace: ns, realMeshctl: true })));
+  scenarios = await Promise.all(clusters.map((cluster) => setUpSavedMesh({ method: 'meshctl', from: '1.7.0', optIn: true, namespaces: 1, cluster, meshNamespace: ns, realMeshctl: true })));
   return { ns, s1: scenarios[0]!, s2: scenarios[1]!, dir: path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'nsm-fleet-test-')), 'fleet') };
 }
 const env = () => ({ NSM_CHARTS_DIR: chartsDir, KUBECONFIG: clusterEnv().KUBECONFIG! });

@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { afterEach, describe, expect, it } from 'vitest';
-import { expectConverged, setUpMesh, toolArgs, type Scenario, type ScenarioOptions } from '../support/upgrade-scenario.ts';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { expectConverged, toolArgs, type Scenario, type ScenarioOptions } from '../support/upgrade-scenario.ts';
+import { leaveSavedMeshes, setUpSavedMesh } from '../support/saved-mesh.ts';
 import { runAndKillAfter } from '../support/kill-at.ts';
 import { clusterEnv, repoRoot, runTool } from '../support/cluster.ts';
 import { chartsDir, sidecarVersions, userKinds } from '../support/mesh-scenario.ts';
@@ -15,6 +16,8 @@ import { collectionPath } from '../../src/kube/paths.ts';
 // upgrade with every backed-up object restored (equal spec) and every sidecar on the target.
 let current: Scenario | undefined;
 afterEach(async () => { await current?.cleanup(); current = undefined; });
+// Each start is built once and restored for the next test that needs it (test/support/saved-mesh.ts).
+afterAll(leaveSavedMeshes);
 
 const env = () => ({ NSM_CHARTS_DIR: chartsDir });
 const stepsDone = (dir: string) => fs.readFileSync(path.join(dir, 'journal.ndjson'), 'utf8').trim().split('\n')
@@ -39,7 +42,7 @@ async function killAtEveryBoundary(s: Scenario, o: ScenarioOptions & { to: strin
 describe('kill and resume matrix', () => {
   it('OpenShift manual path (meshctl): SIGKILL after every step, resume each time, converge with nothing lost', async () => {
     const o: ScenarioOptions & { to: string } = { method: 'meshctl', from: '1.6.0', to: '1.7.0', environment: 'openshift' };
-    current = await setUpMesh(o);
+    current = await setUpSavedMesh(o);
     const steps = ['hop1.backup', 'hop1.remove', 'hop1.restart-unmeshed', 'hop1.wait-sentinel', 'hop1.deploy', 'hop1.restore', 'hop1.restart', 'hop1.verify'];
     expect(await killAtEveryBoundary(current, o, steps)).toHaveLength(7);
     await expectConverged(current, '1.7.0');
@@ -47,7 +50,7 @@ describe('kill and resume matrix', () => {
 
   it('helm manual path: SIGKILL after every step, resume each time, converge with nothing lost', async () => {
     const o: ScenarioOptions & { to: string } = { method: 'helm', from: '1.6.0', to: '1.7.0', helm: 'HELM3' };
-    current = await setUpMesh(o);
+    current = await setUpSavedMesh(o);
     const steps = ['hop1.backup', 'hop1.remove', 'hop1.delete-crds', 'hop1.deploy', 'hop1.restore', 'hop1.restart', 'hop1.verify'];
     expect(await killAtEveryBoundary(current, o, steps, ['--strategy', 'manual'])).toHaveLength(6);
     await expectConverged(current, '1.7.0');
@@ -55,7 +58,7 @@ describe('kill and resume matrix', () => {
 
   it('SIGKILL in the middle of restoring 2,000 objects: resume restores every one with equal spec', async () => {
     const o: ScenarioOptions & { to: string } = { method: 'meshctl', from: '1.6.0', to: '1.7.0' };
-    current = await setUpMesh(o);
+    current = await setUpSavedMesh(o);
     const ns = current.appNamespaces[0]!;
     const ts = userKinds.find((k) => k.kind === 'TrafficSplit')!;
     const bulk = Array.from({ length: 2000 }, (_, i) => `bulk-${i}`);
@@ -88,7 +91,7 @@ describe('kill and resume matrix', () => {
 
   it('SIGINT (Ctrl-C) stops at a safe point, says how to resume, exits non-zero; resume converges', async () => {
     const o: ScenarioOptions & { to: string } = { method: 'meshctl', from: '1.6.0', to: '1.7.0', environment: 'openshift' };
-    current = await setUpMesh(o);
+    current = await setUpSavedMesh(o);
     const child = execa(path.join(repoRoot, 'bin/kubectl-nsm_upgrade'), toolArgs(current, o), { reject: false, env: { ...clusterEnv(), ...env() }, all: true });
     let exited = false;
     void child.finally(() => { exited = true; });

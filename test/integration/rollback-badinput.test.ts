@@ -1,6 +1,9 @@
 /**
- * Bad input to `rollback` is refused with exit 2 and nothing changed: no --from, a directory that
- * holds no upgrade run, --resume with no rollback started, a damaged upgrade journal.
+ * Bad input to `rollback` is refused with exit 2 and nothing changed. The cases (no --from, a directory
+ * that holds no upgrade run, --resume with no rollback started, a damaged upgrade journal, an unknown flag)
+ * are decided before the cluster is read and run as unit tests (test/unit/rollback/bad-input.test.ts);
+ * this one keeps the wiring: the real CLI, with the test cluster's kubeconfig, prints the error and its
+ * fix, exits 2 and writes nothing.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -12,26 +15,13 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nsm-rollback-bad-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 describe('rollback: bad input, exit 2', () => {
-  it('refuses each with the fix named, writing nothing', async () => {
-    const empty = path.join(tmp, 'empty');
-    fs.mkdirSync(empty, { mode: 0o700 });
+  it('refuses a damaged upgrade journal: the error, exit 2, nothing written', async () => {
     const damaged = path.join(tmp, 'damaged');
     fs.mkdirSync(damaged, { mode: 0o700 });
     fs.writeFileSync(path.join(damaged, 'journal.ndjson'), '{"type":"step","runId":"x","at":"t","step":"hop1.backup","status":"done"}\n', { mode: 0o600 });
-    const cases: [string[], RegExp][] = [
-      [['rollback', '--yes'], /Missing required argument: from/],
-      [['rollback', '--from', path.join(tmp, 'missing'), '--yes'], /no upgrade journal in .*missing/],
-      [['rollback', '--from', empty, '--yes'], /no upgrade journal in .*empty/],
-      [['rollback', '--from', empty, '--resume', '--yes'], /no rollback was started from .*empty/],
-      [['rollback', '--from', damaged, '--yes'], /the first record must be the run record/],
-      [['rollback', '--from', empty, '--to', '1.6.0'], /Unknown argument: to/],
-    ];
-    for (const [args, message] of cases) {
-      const r = await runTool(args);
-      expect(r.exitCode, `${args.join(' ')}: ${r.stderr}`).toBe(2);
-      expect(r.stderr).toMatch(message);
-    }
-    expect(fs.readdirSync(empty)).toEqual([]);
+    const r = await runTool(['rollback', '--from', damaged, '--yes']);
+    expect(r.exitCode, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/the first record must be the run record/);
     expect(fs.readdirSync(damaged)).toEqual(['journal.ndjson']);
   });
 });

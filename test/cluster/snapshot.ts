@@ -150,14 +150,26 @@ export async function restoreCluster(dir: string, name: string): Promise<void> {
   await startEtcd(dir, etcd);
   const deleted = await fetch(`${etcdUrl(etcd)}/v3/kv/deleterange`, { method: 'POST', body: JSON.stringify({ key: Buffer.from(emulatorLeaseKey).toString('base64') }) });
   if (!deleted.ok) throw new Error(`etcd: deleting ${emulatorLeaseKey} answered ${deleted.status}`);
-  // The rest at once: each waits for the API server on its own, so the emulator's start-up overlaps the API server's.
-  for (const p of rest) {
+  // The API server and the emulator first: the emulator retries until the API server answers, so its
+  // start-up (certificates, Node) overlaps the API server's. The controller-manager gives up when the API
+  // server is not healthy within seconds of its start, so it and the rest start once it is ready.
+  const first = (p: Running) => p.name === 'kube-apiserver' || p.name === 'mesh-emulator';
+  for (const p of rest.filter(first)) respawn(dir, p);
+  writeState(dir, state, procs);
+  const api = procs.find((p) => p.name === 'kube-apiserver')!;
+  await waitUntil('kube-apiserver /readyz', () => apiReady(state.server, dir), { timeoutMs: 120_000, log: api.log, pid: api.pid });
+  for (const p of rest.filter((p) => !first(p))) {
     const i = p.argv.indexOf('--cidr');
     respawn(dir, p, p.name === 'kwok' ? [...p.argv.slice(0, i + 1), podCidr(nextKwokRestart(dir)), ...p.argv.slice(i + 2)] : p.argv);
   }
   writeState(dir, state, procs);
-  const api = procs.find((p) => p.name === 'kube-apiserver')!;
-  await waitUntil('kube-apiserver /readyz', () => apiReady(state.server, dir), { timeoutMs: 120_000, log: api.log, pid: api.pid });
   const emulator = procs.find((p) => p.name === 'mesh-emulator');
   if (emulator) await waitUntil('the mesh emulator', async () => fs.existsSync(path.join(dir, 'emulator.port')), { timeoutMs: 120_000, log: emulator.log, pid: emulator.pid });
+  // A component that exits at start-up leaves a cluster that only looks up: say so here, not in a later test.
+  await new Promise((r) => setTimeout(r, 1000));
+  const dead = procs.filter((p) => !alive(p.pid));
+  if (dead.length) {
+    const tail = (p: Running) => fs.readFileSync(p.log, 'utf8').split('\n').slice(-5).join('\n');
+    throw new Error(`restoring ${name}: ${dead.map((p) => p.name).join(', ')} exited at start-up (npm run cluster:down && npm run cluster:up)\n${dead.map((p) => `--- ${p.log}\n${tail(p)}`).join('\n')}`);
+  }
 }

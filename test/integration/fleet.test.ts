@@ -87,15 +87,24 @@ function failingFleetFile(s1: Scenario, s2: Scenario): string {
   return file;
 }
 
-/** Starts the fleet of the two clusters (mesh namespace `ns`) and returns once the canary's journal records `step` done. */
-async function fleetUntilCanary(ns: string, dir: string, step: string, extra: string[] = []) {
+/**
+ * Starts the fleet of the two clusters (mesh namespace `ns`) and returns once the canary's journal records
+ * `step` done and, when `printed` is given, the fleet's output holds it too (the fleet relays the canary's
+ * events a moment after the canary journals them: a kill in between would find the event unprinted).
+ */
+async function fleetUntilCanary(ns: string, dir: string, step: string, extra: string[] = [], printed?: { context: string; step: string; event: string }) {
   const child = execa(path.join(repoRoot, 'bin/kubectl-nsm_upgrade'), ['fleet', '--contexts', 'nsm-local,nsm-local-2', '--to', '2.0.0', '--mesh-namespace', ns, ...realBinaries(), '--backup-dir', dir, '--yes', '--timeout', '3m', ...extra],
     { reject: false, env: { ...clusterEnv(), ...env() }, all: true });
   let exited = false;
   void child.finally(() => { exited = true; });
+  let output = '';
+  child.all?.on('data', (chunk: Buffer) => { output += chunk.toString(); });
   const canaryJournal = path.join(dir, 'nsm-local', 'journal.ndjson');
   const deadline = Date.now() + 600_000;
-  while (!(fs.existsSync(canaryJournal) && fs.readFileSync(canaryJournal, 'utf8').includes(`"step":"${step}"`))) {
+  const wasPrinted = () => printed === undefined || output.split('\n').filter((l) => l.startsWith('{')).some((l) => {
+    try { const e = JSON.parse(l) as Record<string, unknown>; return e.context === printed.context && e.step === printed.step && e.event === printed.event; } catch { return false; }
+  });
+  while (!(fs.existsSync(canaryJournal) && fs.readFileSync(canaryJournal, 'utf8').includes(`"step":"${step}"`) && wasPrinted())) {
     if (Date.now() > deadline || exited) throw new Error(`the fleet did not reach ${step} on the canary: ${String((await child).all)}`);
     await new Promise((res) => setTimeout(res, 20));
   }
@@ -166,7 +175,7 @@ describe('fleet: two clusters, 1.7.0 -> 2.0.0 with the real nginx-meshctl', () =
   it('killed mid-fleet (the fleet and the canary\'s run, SIGKILL), then fleet --resume converges on both', async (ctx: TestContext) => {
     const { ns, s1, s2, dir } = await fleetTest(ctx);
     // Killed once the canary's control plane is upgraded (hop1.upgrade journaled): it is re-rolling its workloads.
-    const { child } = await fleetUntilCanary(ns, dir, 'hop1.upgrade', ['-o', 'json']);
+    const { child } = await fleetUntilCanary(ns, dir, 'hop1.upgrade', ['-o', 'json'], { context: 'nsm-local', step: 'hop1.upgrade', event: 'done' });
     const runPid = (JSON.parse(fs.readFileSync(path.join(dir, 'fleet.json'), 'utf8')) as { clusters: Record<string, { pid?: number }> }).clusters['nsm-local']!.pid!;
     child.kill('SIGKILL');
     try { process.kill(-runPid, 'SIGKILL'); } catch { /* already gone */ }

@@ -49,5 +49,7 @@ describe('a failed deploy, then --resume', () => {
     const api = await current.kube.request<{ spec?: { template?: { spec?: { nodeSelector?: object } } }; status?: { readyReplicas?: number } }>({ path: `/apis/apps/v1/namespaces/${current.meshNamespace}/deployments/nginx-mesh-api` });
     expect(api.spec?.template?.spec?.nodeSelector).toBeUndefined();
     expect(api.status?.readyReplicas ?? 0).toBeGreaterThanOrEqual(1);
-  });
+    // The resumed run may see the broken deploy only once its readiness grace ends (up to 3 minutes: the
+    // "has no ready replica" branch above), so the default 180 s would time out a run that passes.
+  }, 420_000);
 });

@@ -79,6 +79,23 @@ function isEmpty(v: unknown): boolean {
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b) && !isSecret(a) && !isSecret(b);
 
+/**
+ * The plan's warning when a deploy's arguments hold a credential (the registry password): the
+ * vendor's deploy reads it only from its command line (deploy.go: --registry-password binds
+ * values.Registry.Password; no file, stdin or environment variable), where any local user sees it
+ * in `ps` (/proc/PID/cmdline) while the deploy runs. `alternatives`: the command can avoid it
+ * (an upgrade can; a rollback redeploys the way the mesh was installed).
+ */
+export function commandLineCredentialNote(args: readonly Arg[], alternatives: boolean): string | undefined {
+  if (!args.some((a) => isSecret(a) && a.reveal() !== '')) return undefined;
+  return 'nginx-meshctl deploy takes the registry password only on its command line (--registry-password; it has no file or environment option): '
+    + 'while the deploy runs, every user of this machine can read it in `ps`; the tool never prints or journals it'
+    + (alternatives
+      ? '. To keep it off the command line: upgrade with --method helm (the password then goes only into a 0600 values file helm reads), '
+        + 'or, for a Google registry, use a registry key file instead of a user and password (--deploy-flag registry-key=FILE, with --deploy-flag registry-username= --deploy-flag registry-password=; nginx-meshctl reads the key from the file)'
+      : '');
+}
+
 /** A file a deploy flag reads (the value's content, written 0600 before the deploy runs). */
 export interface DeployFile {
   path: string;

@@ -16,7 +16,7 @@
  * Losses (exit 3 unless --force; never past a backup that fails verification) and refusals (bad
  * input, exit 2) are data in the plan.
  */
-import { deployFlagsFromValues } from '../controlplane/deploy-flags.ts';
+import { commandLineCredentialNote, deployFlagsFromValues } from '../controlplane/deploy-flags.ts';
 import { helmInstall, helmUninstall, type ChartRef, type HelmTarget } from '../controlplane/helm.ts';
 import { helmRollback } from '../controlplane/helm.ts';
 import { meshctlDeploy, meshctlRemove, type MeshctlTarget } from '../controlplane/meshctl.ts';
@@ -121,6 +121,8 @@ export function buildRollbackPlan(facts: RollbackFacts, opts: RollbackOptions): 
     openshift();
     const flags = deployFlagsFromValues(values, to, {}, dir);
     for (const w of flags.warnings) warnings.push({ id: 'carry-over', hop: n, message: w, items: [] });
+    const exposed = commandLineCredentialNote(flags.result, false);
+    if (exposed) warnings.push({ id: 'credential-on-command-line', hop: n, message: exposed, items: [] });
     const target = meshctl(to, '--meshctl');
     steps.push(step(n, 'deploy', `nginx-meshctl ${to} deploy with the backed-up settings`, {}, [meshctlDeploy(target, flags.result)],
       { version: to, files: flags.files.map((f) => ({ path: f.path, content: { secret: f.content } })), undo: meshctlRemove(target), expect: expectedSettings(flags.result) }));

@@ -8,7 +8,7 @@
  * - manual, helm:      backup, [label-namespaces], remove (uninstall), delete-crds, [restart-unmeshed, wait-sentinel], deploy (install), restore, restart, verify
  * ([restart-unmeshed, wait-sentinel] on OpenShift only.)
  */
-import { deployFlagsFromValues, valuesForTarget } from '../controlplane/deploy-flags.ts';
+import { commandLineCredentialNote, deployFlagsFromValues, valuesForTarget } from '../controlplane/deploy-flags.ts';
 import { helmInstall, helmShowCrds, helmUninstall, helmUpgrade, type ChartRef, type HelmTarget } from '../controlplane/helm.ts';
 import { meshctlDeploy, meshctlRemove, meshctlUpgrade, type MeshctlTarget } from '../controlplane/meshctl.ts';
 import { valueAt } from '../values.ts';
@@ -148,7 +148,8 @@ export function hopSteps(h: HopInput, hopCount: number): HopOutput {
     if (install.method === 'meshctl') {
       const flags = deployFlagsFromValues(carried, to, h.deployFlagChanges, hopDir);
       notes.push(...flags.warnings);
-      if (flags.result.some((a) => typeof a !== 'string')) notes.push('nginx-meshctl deploy takes the registry password only as a flag: it is on its command line (visible to other users of this machine in `ps`) while the deploy runs; the tool never prints or journals it');
+      const exposed = commandLineCredentialNote(flags.result, true);
+      if (exposed) notes.push(exposed);
       const target = meshctl(to, '--meshctl');
       // undo: how --resume removes a half-installed release of this deploy (deploy-health.ts) before deploying again.
       steps.push(step(n, 'deploy', `nginx-meshctl ${to} deploy with the install's settings`, {}, [meshctlDeploy(target, flags.result)],

@@ -10,6 +10,7 @@ import { sha256 } from '../backup/manifest.ts';
 import { targetSchemaFor } from './schema-report.ts';
 import { writeHopReports } from './hop-reports.ts';
 import { restoreBackup } from '../backup/restore.ts';
+import { noteLines } from '../backup/report.ts';
 import { compareWithBackup } from '../backup/compare.ts';
 import { restartWorkloads, skewReport, type RestartResult } from '../workloads/index.ts';
 import { waitForSentinelGone } from '../controlplane/sentinel.ts';
@@ -181,6 +182,8 @@ const executors: { [K in StepKind]: Executor<StepOf<K>> } = {
     const r = await restoreBackup(ctx.deps, { dir: ctx.step.params.from, onConflict: 'skip', dryRun: false, timeoutMs: ctx.timeoutMs, concurrency: ctx.concurrency, targetMeshVersion: ctx.step.params.targetVersion, signal: ctx.signal,
       schema: await targetSchemaFor(ctx.deps, ctx.plan, ctx.hop) });
     ctx.progress(`${r.objects} objects: ${Object.entries(r.counts).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ')}`);
+    // Owner references whose owner is gone and finalizers are not set again (owner-refs.ts): said, never silent.
+    for (const line of r.items.flatMap(noteLines)) ctx.progress(line);
     const describe = (i: (typeof r.items)[number]) => `${i.kind} ${i.namespace}/${i.name}: ${i.outcome}${i.detail ? ` (${i.detail})` : ''}`;
     // Objects the API refused or never answered for must be retried: the step is not done, so
     // --resume runs the (idempotent) restore again. Differences and missing namespaces are reported.

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { filesWith, runWatchingPs, tamperJournal } from '../support/password-watch.ts';
 import { runTool } from '../support/cluster.ts';
+import { chartsDir } from '../support/mesh-scenario.ts';
 import { expectConverged, setUpMesh, toolArgs, type Scenario, type ScenarioOptions } from '../support/upgrade-scenario.ts';
 import { installedNow } from '../../src/upgrade/live-state.ts';
 import { revealDeep } from '../../src/secret.ts';
@@ -56,5 +57,47 @@ describe('a registry password through a remove-and-redeploy upgrade', () => {
     expect(filesWith(password, current.backupDir)).toEqual([{ file: 'hop1/install.yaml', mode: '600' }]);
     await expectConverged(current, '1.7.0');
     await expectCredentialsKept(current);
+  });
+});
+
+// Issue 23: the upstream CA's credentials the charts hold beyond the registry's (a Vault AppRole
+// SecretID, an AWS secret access key, cert-manager's kubeconfig) were not classified secret, so the
+// plan, its JSON, the journal's install values and settings.json printed them.
+describe('upstream CA credentials of the chart values through a remove-and-redeploy upgrade', () => {
+  const stamp = Date.now().toString(36);
+  const credentials = {
+    'mtls.upstreamAuthority.vault.approleAuth.approleSecretID': `approle-sid-${stamp}`,
+    'mtls.upstreamAuthority.awsSecret.awsSecretKeyID': `aws-secret-key-${stamp}`,
+    'mtls.upstreamAuthority.certManager.kubeConfig': `kubeconfig-${stamp}`,
+  };
+  const values = Object.values(credentials);
+  const leaked = (text: string) => values.filter((v) => text.includes(v));
+
+  it('helm: none in plan text, plan -o json, the run\'s output, the journal or settings.json; kept for the redeploy', async () => {
+    const o: ScenarioOptions & { to: string } = { method: 'helm', from: '1.6.0', to: '1.7.0', helmSet: { ...credentials, 'mtls.upstreamAuthority.vault.approleAuth.approleID': `role-${stamp}` } };
+    current = await setUpMesh(o);
+    const planArgs = toolArgs(current, o, ['--strategy', 'manual']).filter((a) => a !== '--yes');
+    const text = await runTool(['plan', ...planArgs]);
+    expect(text.exitCode, text.stderr).toBe(0);
+    expect(leaked(text.stdout + text.stderr)).toEqual([]);
+    expect(text.stdout + text.stderr).toContain(`role-${stamp}`); // an identifier, not a credential: shown
+    const json = await runTool(['plan', '-o', 'json', ...planArgs]);
+    expect(json.exitCode, json.stderr).toBe(0);
+    expect(leaked(json.stdout + json.stderr)).toEqual([]);
+    expect(json.stdout).toContain('<redacted>');
+
+    const r = await runTool(toolArgs(current, o, ['--strategy', 'manual', '-v']), { env: { NSM_CHARTS_DIR: chartsDir } });
+    expect(r.exitCode, r.stderr.slice(-3000)).toBe(0);
+    expect(leaked(r.stdout + r.stderr)).toEqual([]);
+    const journal = fs.readFileSync(path.join(current.backupDir, 'journal.ndjson'), 'utf8');
+    expect(leaked(journal)).toEqual([]);
+    expect(journal).toContain('<redacted>');
+    const settings = fs.readFileSync(path.join(current.backupDir, 'hop1', 'settings.json'), 'utf8');
+    expect(leaked(settings)).toEqual([]);
+    // Only the 0600 files a child reads or the backup keeps hold them.
+    for (const v of values) expect(filesWith(v, current.backupDir)).toEqual([{ file: 'hop1/install.yaml', mode: '600' }, { file: 'hop1/values-1.7.0.yaml', mode: '600' }]);
+    const now = await installedNow({ kube: current.kube } as never, current.meshNamespace, undefined);
+    const carried = revealDeep(now?.values) as { mtls?: { upstreamAuthority?: { vault?: { approleAuth?: { approleSecretID?: string } } } } };
+    expect(carried.mtls?.upstreamAuthority?.vault?.approleAuth?.approleSecretID).toBe(credentials['mtls.upstreamAuthority.vault.approleAuth.approleSecretID']);
   });
 });

@@ -107,6 +107,9 @@ describe('buildRollbackPlan: the way back, by install method and what the cluste
     const p = buildRollbackPlan({ run: meshctlRun, backup: backup({ values: { registry: { server: 'r.example', password: new Secret('hunter22', 'registry.password') } } }), live: live() }, options());
     expect(commands(p, 'deploy')[0]).toContain('--registry-password <redacted>');
     expect(JSON.stringify(p)).not.toContain('hunter22');
+    // nginx-meshctl deploy takes it only on its command line: the plan says so.
+    expect(p.warnings.find((w) => w.id === 'credential-on-command-line')?.message).toMatch(/registry password only on its command line .*read it in `ps`/);
+    expect(buildRollbackPlan({ run: meshctlRun, backup: backup(), live: live() }, options()).warnings.some((w) => w.id === 'credential-on-command-line')).toBe(false);
   });
 });
 

@@ -35,18 +35,19 @@ async function helpFlags(args: string[]): Promise<string[]> {
 const globals = ['--kubeconfig', '--context', '--mesh-namespace', '--output', '--verbose', '--help', '--version'];
 const planFlags = ['--to', '--method', '--strategy', '--meshctl', '--meshctl-current', '--helm', '--release', '--chart', '--backup-dir', '--deploy-flag', '--label-namespaces', '--clean-leftovers'];
 const runFlags = ['--timeout', '--concurrency', '--dry-run'];
+const rerollFlags = ['--max-failures', '--first'];
 
 // Each command's own flags, as its handler reads them.
 const own: Record<string, string[]> = {
-  '': [...planFlags, ...runFlags, '--resume', '--yes', '--restart', '--break-lock', '--delete-bare-pods', '--on-failure', '--accept-pruning'],
+  '': [...planFlags, ...runFlags, ...rerollFlags, '--resume', '--yes', '--restart', '--break-lock', '--delete-bare-pods', '--on-failure', '--accept-pruning'],
   plan: [...planFlags, '--timeout'],
   backup: ['--dir', '--all-namespaces', '--namespace', '--release', '--concurrency'],
   restore: ['--from', '--on-conflict', '--to-version', ...runFlags],
   status: ['--namespace', '--contexts'],
-  restart: ['--restart', '--namespace', '--delete-bare-pods', ...runFlags],
+  restart: ['--restart', '--namespace', '--delete-bare-pods', '--start-over', '--undo', ...runFlags, ...rerollFlags],
   fleet: ['--contexts', '--fleet', '--to', '--canary', '--max-parallel', '--soak', '--skip-refused', '--on-failure', '--backup-dir', '--resume', '--timeout', '--label-namespaces', '--dry-run', '--yes',
     '--method', '--strategy', '--meshctl', '--meshctl-current', '--helm', '--release', '--chart'],
-  rollback: ['--from', '--all-hops', '--resume', '--force', '--meshctl', '--meshctl-current', '--helm', '--chart', '--yes', '--restart', '--delete-bare-pods', '--break-lock', ...runFlags],
+  rollback: ['--from', '--all-hops', '--resume', '--force', '--meshctl', '--meshctl-current', '--helm', '--chart', '--yes', '--restart', '--delete-bare-pods', '--break-lock', ...runFlags, ...rerollFlags],
   completion: [],
 };
 

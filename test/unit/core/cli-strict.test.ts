@@ -107,6 +107,22 @@ describe('a flag a command does not take: exit 2, the flag and the command help 
   });
 });
 
+describe('a one-value flag given twice: exit 2 before anything runs, not an array nor the last one', () => {
+  it.each([
+    [['--to', '1.7.0', '--timeout', '3m', '--timeout', '90s', '--dry-run'], 'timeout', '"3m", "90s"'],
+    [['status', '-o', 'json', '-o', 'text'], 'output', '"json", "text"'],
+    [['restart', '--max-failures', '1', '--max-failures', '5'], 'max-failures', '1, 5'],
+  ])('%j', async (args, flag, values) => {
+    const r = await run(args);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(`error: --${flag} was given more than once (${values})`);
+    expect(r.out).toBe('');
+  });
+  it('flags that take a list still collect every value', async () => {
+    expect(await parseOnly(['--to', '2.0.0', '--meshctl', 'a', '--meshctl', 'b', '--dry-run'])).toMatchObject({ meshctl: ['a', 'b'] });
+  });
+});
+
 describe('each command still takes its own flags (parsed, typed, handler not run)', () => {
   it('upgrade: the plan\'s, the run\'s and its own', async () => {
     const a = await parseOnly(['--to', '1.7.0', '--strategy', 'manual', '--helm', 'h', '--backup-dir', 'b', '--timeout', '5m', '--concurrency', '4', '--dry-run', '--yes', '--restart', 'none', '--break-lock']);

@@ -83,7 +83,7 @@ const executors: { [K in StepKind]: Executor<StepOf<K>> } = {
     const label = ctx.step.params.label;
     for (const ns of ctx.step.params.namespaces) {
       await ctx.deps.kube.request({ method: 'PATCH', path: objectPath(core.namespaces, ns), body: { metadata: { labels: label } } });
-      ctx.progress(`labelled ${ns}`);
+      ctx.progress(`${Object.values(label).some((v) => v === null) ? 'removed the label from' : 'labelled'} ${ns}`);
     }
     return {};
   },

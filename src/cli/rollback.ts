@@ -12,7 +12,8 @@ import { rollbackResumeCommand, runRollback } from '../rollback/run.ts';
 import { rollbackDir, type RollbackPlan } from '../rollback/types.ts';
 import { readRollbackJournal } from '../rollback/journal.ts';
 import { createDeps } from './context.ts';
-import { parseConcurrency, parseDuration } from './options.ts';
+import { parseConcurrency, parseDuration, parseMaxFailures, parseWorkloadFlag } from './options.ts';
+import type { WorkloadRef } from '../workloads/owners.ts';
 import type { RollbackCommandArgs } from './rollback-options.ts';
 import { formatRollbackPlan } from './rollback-format.ts';
 import { startRollbackFresh, startRollbackResume, type RollbackStart } from './rollback-start.ts';
@@ -46,6 +47,8 @@ export interface RollbackRunArgs {
   concurrency: number;
   restart: 'behind' | 'all' | 'none';
   deleteBarePods: boolean;
+  maxFailures?: number | undefined;
+  first?: WorkloadRef | undefined;
   format: 'text' | 'json';
   failedStep?: string | undefined;
 }
@@ -53,7 +56,7 @@ export interface RollbackRunArgs {
 /** Runs a started rollback; `before` are the gates (confirmation, Lease) shown first, none when the caller holds the Lease. */
 export function runStartedRollback(deps: Deps, start: RollbackStart, a: RollbackRunArgs, runId: string, signal: AbortSignal, before: readonly Gate[] = []): Promise<RunResult> {
   return withChildKubeconfig(deps, start.plan, () => runRollback(deps, start.plan, {
-    timeoutMs: a.timeoutMs, concurrency: a.concurrency, restart: a.restart, deleteBarePods: a.deleteBarePods, output: a.format,
+    timeoutMs: a.timeoutMs, concurrency: a.concurrency, restart: a.restart, deleteBarePods: a.deleteBarePods, maxFailures: a.maxFailures, first: a.first, output: a.format,
     start: { options: start.options, live: start.live, cluster: start.cluster, ...(a.failedStep ? { failedStep: a.failedStep } : {}) }, runId, resume: start.resume,
     emit: (l) => process.stdout.write(l + '\n'), signal, before,
   }));
@@ -146,7 +149,7 @@ export async function runRollbackCommand(argv: RollbackCommandArgs, format: 'tex
     from: path.resolve(argv.from), allHops: argv.allHops, force: argv.force, meshctl: argv.meshctl, meshctlCurrent: argv.meshctlCurrent, helm: argv.helm, chart: argv.chart,
     timeout: argv.timeout, kubeconfig: argv.kubeconfig, context: argv.context, pathEnv: process.env.PATH,
     resume: argv.resume, dryRun: argv.dryRun, yes: argv.yes, breakLock: argv.breakLock,
-    timeoutMs, concurrency, restart: argv.restart, deleteBarePods: argv.deleteBarePods, format,
+    timeoutMs, concurrency, restart: argv.restart, deleteBarePods: argv.deleteBarePods, maxFailures: parseMaxFailures(argv.maxFailures), first: parseWorkloadFlag(argv.first, '--first'), format,
   });
 }
 

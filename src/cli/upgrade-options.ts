@@ -1,10 +1,10 @@
 import type { ArgumentsCamelCase } from 'yargs';
-import { withRunOptions, type Declared, type GlobalArgv } from './options.ts';
+import { withRerollOptions, withRunOptions, type Declared, type GlobalArgv } from './options.ts';
 import { withPlanOptions } from './plan-options.ts';
 
 /** The upgrade's flags: the plan's, the run's (--timeout, --concurrency, --dry-run), and its own. */
 export const upgradeOptions = (y: GlobalArgv) =>
-  withRunOptions(withPlanOptions(y))
+  withRerollOptions(withRunOptions(withPlanOptions(y)))
     .option('resume', { type: 'string', describe: 'Resume a killed run from its backup directory journal' })
     .option('yes', { alias: 'y', type: 'boolean', default: false, describe: 'Do not ask before the first destructive step' })
     .option('restart', { choices: ['behind', 'all', 'none'] as const, default: 'behind' as const, describe: 'Which injected workloads to re-roll after the control plane is upgraded' })

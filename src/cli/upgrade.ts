@@ -7,7 +7,7 @@ import { withChildKubeconfig } from '../upgrade/child-kubeconfig.ts';
 import { resumeCommand, runPlan, type RunResult } from '../upgrade/run.ts';
 import type { Plan } from '../upgrade/types.ts';
 import { createDeps } from './context.ts';
-import { parseConcurrency, parseDuration } from './options.ts';
+import { parseConcurrency, parseDuration, parseMaxFailures, parseWorkloadFlag } from './options.ts';
 import type { UpgradeArgs } from './upgrade-options.ts';
 import { defaultBackupDir } from '../backup/write.ts';
 import { formatPlan } from './plan-format.ts';
@@ -36,11 +36,13 @@ function summary(plan: Plan, r: RunResult, dir: string): string {
 export async function runUpgradeCommand(argv: UpgradeArgs, format: 'text' | 'json'): Promise<void> {
   const timeoutMs = parseDuration(argv.timeout);
   const concurrency = parseConcurrency(argv.concurrency);
+  const maxFailures = parseMaxFailures(argv.maxFailures);
+  const first = parseWorkloadFlag(argv.first, '--first');
   if (!argv.to && !argv.resume) throw new UsageError('nothing to do: no target version', 'Pass --to VERSION (see the plan first: kubectl nsm-upgrade plan --to VERSION), or --resume DIR.');
   const deps = await createDeps(argv);
   const backupDir = path.resolve(argv.resume ?? argv.backupDir ?? defaultBackupDir(new Date()));
   // One path for a fresh run and a resume: only where the plan comes from differs.
-  const startArgs = { ...argv, backupDir };
+  const startArgs = { ...argv, backupDir, maxFailures, first };
   // A run being rolled back (--on-failure rollback, or `rollback`) resumes as a rollback.
   if (argv.resume && await resumeAsRollback(deps, { ...startArgs, meshctl: undefined, meshctlCurrent: undefined, from: backupDir, format, timeoutMs, concurrency })) return;
   const start = argv.resume ? await startResume(deps, { ...startArgs, resume: argv.resume }) : await startFresh(deps, startArgs);
@@ -68,7 +70,7 @@ export async function runUpgradeCommand(argv: UpgradeArgs, format: 'text' | 'jso
   let result: RunResult;
   try {
     result = await withChildKubeconfig(deps, plan, () => runPlan(deps, plan, {
-      backupDir, timeoutMs, concurrency, restart: argv.restart, deleteBarePods: argv.deleteBarePods, ...list,
+      backupDir, timeoutMs, concurrency, restart: argv.restart, deleteBarePods: argv.deleteBarePods, maxFailures, first, ...list,
       start: { install: start.install, inputs: start.inputs, cluster: start.cluster }, runId, resume, signal: abort.signal,
       before: [
         { id: 'confirm', title: 'Confirmation', skip: argv.yes ? '--yes given' : undefined, run: async () => 'confirmed at the prompt' },

@@ -21,7 +21,7 @@ import { helmInstall, helmUninstall, type ChartRef, type HelmTarget } from '../c
 import { helmRollback } from '../controlplane/helm.ts';
 import { meshctlDeploy, meshctlRemove, type MeshctlTarget } from '../controlplane/meshctl.ts';
 import { catalog, resourceName } from '../mesh/catalog.ts';
-import { controlPlaneDeployment } from '../mesh/version-notes.ts';
+import { autoInjectLabel, controlPlaneDeployment } from '../mesh/version-notes.ts';
 import { cloneValues } from '../secret.ts';
 import { childKubeconfigPath } from '../upgrade/child-kubeconfig.ts';
 import { chartForHop, meshctlMissingFix } from '../upgrade/hop-steps.ts';
@@ -153,6 +153,12 @@ export function buildRollbackPlan(facts: RollbackFacts, opts: RollbackOptions): 
   const kinds = catalog.filter((k) => backup.crds.some((c) => c.metadata?.name === resourceName(k))).map((k) => k.kind);
   steps.push(step(n, 'restore-crds', `Put the mesh CRDs back as in ${backup.dir}/crds.yaml (old served and storage versions)`, { destructive: true }, [], { from: backup.dir, labelSelector: 'app.kubernetes.io/part-of=nginx-service-mesh' }));
   steps.push(step(n, 'restore-resources', `Restore every resource exactly as backed up in ${backup.dir}, keeping the ones created since`, { destructive: true }, [], { from: backup.dir, snapshot: `${dir}/snapshot`, kinds, targetVersion: to }));
+  // The opt-in label the upgrade added for 2.0 (--label-namespaces) goes with the hops it came with.
+  const labelled = up.hops.filter((h) => h.index >= n).flatMap((h) => h.steps).filter((s): s is StepOf<'label-namespaces'> => s.kind === 'label-namespaces' && run.done.has(s.id));
+  const unlabel = [...new Set(labelled.flatMap((s) => s.params.namespaces))];
+  if (unlabel.length) {
+    steps.push(step(n, 'label-namespaces', `Remove the label ${autoInjectLabel.key} the upgrade added from ${unlabel.length} namespace(s)`, {}, [], { namespaces: unlabel, label: { [autoInjectLabel.key]: null } }));
+  }
   steps.push(step(n, 'reroll', `Re-roll injected workloads onto NSM ${to} sidecars`, { destructive: true }, [], { targetVersion: to, injected: backup.injected }));
   steps.push(step(n, 'verify-rollback', `Verify: ${controlPlaneDeployment(to)} runs ${to}, CRDs, resources and release values as backed up, sidecars on ${to}`, { writes: false }, [],
     { version: to, namespace: ns, backup: backup.dir, release, values, injected: backup.injected }));

@@ -5,6 +5,7 @@
  * Errors name the step and the command that continues the rollback.
  */
 import type { Deps } from '../deps.ts';
+import type { WorkloadRef } from '../workloads/owners.ts';
 import type { Gate } from '../upgrade/gates.ts';
 import { toolVersion } from '../version.ts';
 import type { ClusterIdentity } from '../upgrade/journal.ts';
@@ -17,6 +18,8 @@ export interface RollbackRunOptions {
   concurrency: number;
   restart: 'behind' | 'all' | 'none';
   deleteBarePods: boolean;
+  maxFailures?: number | undefined;
+  first?: WorkloadRef | undefined;
   output: 'text' | 'json';
   /** What the plan was built from that the run directory does not hold (journaled with it). */
   start: { options: RollbackOptions; live: LiveFacts; cluster: ClusterIdentity; failedStep?: string | undefined };

@@ -12,7 +12,8 @@ import { restoreBackup } from '../backup/restore.ts';
 import type { RestoreReport } from '../backup/report.ts';
 import { compareWithBackup } from '../backup/compare.ts';
 import { verifyBackup } from '../backup/verify.ts';
-import { restartWorkloads, skewReport } from '../workloads/index.ts';
+import { skewReport } from '../workloads/index.ts';
+import { rerollForStep } from '../upgrade/reroll-step.ts';
 import { installedNow, waitForHelmIdle } from '../upgrade/live-state.ts';
 import { reinjectWorkloads } from '../upgrade/reinject.ts';
 import { putCrdsBack } from './crds.ts';
@@ -80,14 +81,13 @@ export const rollbackExecutors: { [K in RollbackStep['kind']]: Executor<StepOf<K
     const unresolved: string[] = [];
     if (ctx.hop.steps.some((s) => s.kind === 'restart-unmeshed')) {
       // Every injected workload was re-rolled out of the mesh: bring back the ones that had a sidecar before the upgrade.
-      const r = await reinjectWorkloads(ctx.deps, injected, { timeoutMs: ctx.timeoutMs, concurrency: ctx.concurrency, progress: ctx.progress });
+      const r = await reinjectWorkloads(ctx.deps, injected, { timeoutMs: ctx.timeoutMs, concurrency: ctx.concurrency, maxFailures: ctx.maxFailures, progress: ctx.progress, signal: ctx.signal });
       ctx.progress(`re-rolled ${r.restarted.length} workloads back into the mesh`);
       unresolved.push(...r.unresolved);
     }
-    const r = await restartWorkloads(ctx.deps, { targetVersion, mode: ctx.restart, concurrency: ctx.concurrency, timeoutMs: ctx.timeoutMs, deleteBarePods: ctx.deleteBarePods, signal: ctx.signal,
-      onProgress: (pr) => ctx.progress(`${pr.kind} ${pr.namespace}/${pr.name}: ${pr.message}`) });
+    const { result: r, unresolved: left } = await rerollForStep(ctx, { mode: ctx.restart, targetVersion, operation: 'rollback' });
     if (r.interrupted) throw new StepError(ctx.step.id, `interrupted: ${r.notStarted.length} workload(s) not re-rolled yet`);
-    unresolved.push(...r.skipped.map((s) => `${s.kind} ${s.namespace}/${s.name}: ${s.reason}`), ...[...r.timedOut, ...r.failed].map((t) => `${t.kind} ${t.namespace}/${t.name}: ${t.message}`));
+    unresolved.push(...left);
     return { data: { restarted: r.restarted.length, converged: r.final.converged, byVersion: r.final.byVersion }, unresolved };
   },
 

@@ -31,7 +31,12 @@ const reroll: readonly Permission[] = [
   perm('patch', 'deployments.apps', '', 're-roll injected Deployments'),
   perm('patch', 'statefulsets.apps', '', 're-roll injected StatefulSets'),
   perm('patch', 'daemonsets.apps', '', 're-roll injected DaemonSets'),
-  perm('delete', 'pods', '', 're-create injected pods without a rolling controller'),
+  perm('create', 'pods/eviction', '', 'evict injected pods without a rolling controller (--delete-bare-pods), as PodDisruptionBudgets allow'),
+  perm('list', 'events', '', 'read why a workload\'s re-roll failed (FailedCreate events)'),
+  perm('list', 'replicasets.apps', '', 'find the ReplicaSet a failed re-roll creates pods for'),
+  perm('get', 'configmaps', leaseNamespace, 'read the last re-roll\'s record (which workloads it brought over)'),
+  perm('create', 'configmaps', leaseNamespace, 'record the re-roll\'s progress, so restart can continue it'),
+  perm('update', 'configmaps', leaseNamespace, 'record the re-roll\'s progress, so restart can continue it'),
 ];
 
 /** The rows of permissions.json for each step kind it lists (every kind but the catalog-built ones). */

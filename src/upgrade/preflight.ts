@@ -65,6 +65,9 @@ export const checkApi: Check = async (deps) => {
   }
 };
 
+/** `pods/eviction` is resource pods, subresource eviction, to the API server. */
+const subresource = (r: string) => { const [resource, sub] = r.split('/'); return sub ? { resource, subresource: sub } : { resource }; };
+
 interface AccessReview { status?: { allowed?: boolean; reason?: string } }
 
 export const checkPermissions: Check = async (deps, { plan }) => {
@@ -72,7 +75,7 @@ export const checkPermissions: Check = async (deps, { plan }) => {
   const denied = await Promise.all(needed.map(async (p) => {
     const review = await deps.kube.request<AccessReview>({
       method: 'POST', path: collectionPath(core.selfSubjectAccessReviews),
-      body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { verb: p.verb, group: p.group, resource: p.resource, ...(p.namespace ? { namespace: p.namespace } : {}) } } },
+      body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { verb: p.verb, group: p.group, ...subresource(p.resource), ...(p.namespace ? { namespace: p.namespace } : {}) } } },
     });
     return review.status?.allowed ? undefined : p;
   }));

@@ -11,6 +11,7 @@ import { clusterStateAfter } from './state-notes.ts';
 import { StepError, ToolError } from '../errors.ts';
 import { toolVersion } from '../version.ts';
 import { scrub } from '../secret.ts';
+import type { WorkloadRef } from '../workloads/owners.ts';
 
 export interface RunOptions {
   backupDir: string;
@@ -18,6 +19,9 @@ export interface RunOptions {
   concurrency: number;
   restart: 'behind' | 'all' | 'none';
   deleteBarePods: boolean;
+  /** The re-roll's failure gate (--max-failures) and canary (--first). */
+  maxFailures?: number | undefined;
+  first?: WorkloadRef | undefined;
   /** text: a task list (listr2; plain lines when stdout is not a terminal); json: one event per line. */
   output: 'text' | 'json';
   /** What the plan was built from, journaled with it (secrets redacted) so --resume can build it again. */
@@ -48,7 +52,7 @@ export function resumeCommand(dir: string): string {
 }
 
 /** One step as a task: run by its executor, journaled in `opts.backupDir` when done. Also the rollback's (rollback/run.ts). */
-export type StepTaskOptions = Pick<RunOptions, 'backupDir' | 'timeoutMs' | 'concurrency' | 'restart' | 'deleteBarePods' | 'output' | 'emit' | 'signal'>;
+export type StepTaskOptions = Pick<RunOptions, 'backupDir' | 'timeoutMs' | 'concurrency' | 'restart' | 'deleteBarePods' | 'maxFailures' | 'first' | 'output' | 'emit' | 'signal'>;
 export function task(deps: Deps, plan: Plan, step: Step, opts: StepTaskOptions, runId: string, done: ReadonlySet<string>, journalData: Map<string, Record<string, unknown>>): ListrTask<Ctx> {
   const hop = plan.hops.find((h) => h.steps.includes(step))!;
   const event = eventEmitter(deps, opts, step.id);
@@ -59,7 +63,7 @@ export function task(deps: Deps, plan: Plan, step: Step, opts: StepTaskOptions, 
       if (opts.signal.aborted) throw new StepError(step.id, 'interrupted before this step started');
       event({ event: 'start', title: step.title });
       const sctx: StepContext = {
-        deps, plan, hop, step, journalData, timeoutMs: opts.timeoutMs, concurrency: opts.concurrency, restart: opts.restart, deleteBarePods: opts.deleteBarePods, signal: opts.signal,
+        deps, plan, hop, step, journalData, timeoutMs: opts.timeoutMs, concurrency: opts.concurrency, restart: opts.restart, deleteBarePods: opts.deleteBarePods, maxFailures: opts.maxFailures, first: opts.first, runId, signal: opts.signal,
         progress: (raw) => { const m = scrub(raw); t.output = m; event({ event: 'progress', message: m }); },
       };
       try {

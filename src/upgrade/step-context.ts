@@ -4,6 +4,7 @@
  */
 import type { Deps } from '../deps.ts';
 import type { Hop, Plan, Step } from './types.ts';
+import type { WorkloadRef } from '../workloads/owners.ts';
 
 /** What every step executor gets; `step` is the executor's own kind, with its typed params. */
 export interface StepContext<S extends Step = Step> {
@@ -15,6 +16,11 @@ export interface StepContext<S extends Step = Step> {
   concurrency: number;
   restart: 'behind' | 'all' | 'none';
   deleteBarePods: boolean;
+  /** The re-roll's failure gate (--max-failures; default 1) and canary (--first). */
+  maxFailures?: number | undefined;
+  first?: WorkloadRef | undefined;
+  /** This run's id: a re-roll records its progress under it (workloads/reroll-record.ts). */
+  runId?: string | undefined;
   /** Data journaled by the steps finished so far (this run and the runs it resumes). */
   journalData: ReadonlyMap<string, Record<string, unknown>>;
   /** A line of progress under the step's title. */

@@ -12,7 +12,8 @@ import { writeHopReports } from './hop-reports.ts';
 import { restoreBackup } from '../backup/restore.ts';
 import { noteLines } from '../backup/report.ts';
 import { compareWithBackup } from '../backup/compare.ts';
-import { restartWorkloads, skewReport, type RestartResult } from '../workloads/index.ts';
+import { skewReport } from '../workloads/index.ts';
+import { rerollForStep } from './reroll-step.ts';
 import { waitForSentinelGone } from '../controlplane/sentinel.ts';
 import { applyCrdsFromYaml, deleteMeshCrds } from './step-crds.ts';
 import { installedNow, waitForHelmIdle, waitForNamespaceSettled } from './live-state.ts';
@@ -56,11 +57,6 @@ async function writeStepFiles(ctx: StepContext, files: readonly StepFile[]): Pro
   }
 }
 
-/** Workloads a re-roll did not bring over: skipped (with why), timed out, or failed. */
-function leftBehind(r: RestartResult): string[] {
-  return [...r.skipped.map((s) => `${s.kind} ${s.namespace}/${s.name}: ${s.reason}`), ...[...r.timedOut, ...r.failed].map((t) => `${t.kind} ${t.namespace}/${t.name}: ${t.message}`)];
-}
-
 /** The workloads that had sidecars when this hop's backup was taken (journaled by the backup step). */
 function injectedAtBackup(ctx: StepContext): WorkloadRef[] {
   const backup = ctx.hop.steps.find((s) => s.kind === 'backup');
@@ -88,7 +84,7 @@ const executors: { [K in StepKind]: Executor<StepOf<K>> } = {
     const label = ctx.step.params.label;
     for (const ns of ctx.step.params.namespaces) {
       await ctx.deps.kube.request({ method: 'PATCH', path: objectPath(core.namespaces, ns), body: { metadata: { labels: label } } });
-      ctx.progress(`labelled ${ns}`);
+      ctx.progress(`${Object.values(label).some((v) => v === null) ? 'removed the label from' : 'labelled'} ${ns}`);
     }
     return {};
   },
@@ -140,10 +136,12 @@ const executors: { [K in StepKind]: Executor<StepOf<K>> } = {
     return { data: { crds: names } };
   },
   async 'restart-unmeshed'(ctx) {
-    const r = await restartWorkloads(ctx.deps, { targetVersion: '(none: mesh removed)', mode: 'all', concurrency: ctx.concurrency, timeoutMs: ctx.timeoutMs, deleteBarePods: ctx.deleteBarePods, signal: ctx.signal,
-      onProgress: (pr) => ctx.progress(`${pr.kind}/${pr.namespace}/${pr.name}: ${pr.message}`) });
+    // Not recorded: this re-roll takes the workloads out of a removed mesh, `restart` cannot continue it.
+    const { result: r, unresolved } = await rerollForStep(ctx, { mode: 'all', targetVersion: '(none: mesh removed)', operation: 'upgrade', record: false });
     if (r.interrupted) throw new StepError(ctx.step.id, `interrupted: ${r.notStarted.length} workload(s) not re-rolled yet`);
-    return { data: { restarted: r.restarted.length }, unresolved: leftBehind(r) };
+    // Every workload must be out of the mesh before the CSI sentinel can finish: a stopped re-roll stops the run here.
+    if (r.stoppedAtGate) throw new StepError(ctx.step.id, `the re-roll out of the mesh stopped at the failure gate: ${unresolved.join('; ')}`, `Fix the cause, then continue the run with --resume (the mesh is removed; the backup holds its resources).`);
+    return { data: { restarted: r.restarted.length }, unresolved };
   },
   async 'wait-sentinel'(ctx) {
     const r = await waitForSentinelGone(ctx.deps, { namespace: ctx.step.params.namespace, timeoutMs: ctx.timeoutMs, onProgress: ctx.progress, signal: ctx.signal });
@@ -199,14 +197,14 @@ const executors: { [K in StepKind]: Executor<StepOf<K>> } = {
     const unmeshed = ctx.hop.steps.some((s) => s.kind === 'restart-unmeshed');
     if (unmeshed) {
       // Every injected workload was re-rolled without the mesh: bring back the ones recorded at backup.
-      const r = await reinjectWorkloads(ctx.deps, injectedAtBackup(ctx), { timeoutMs: ctx.timeoutMs, concurrency: ctx.concurrency, progress: ctx.progress, signal: ctx.signal });
+      const r = await reinjectWorkloads(ctx.deps, injectedAtBackup(ctx), { timeoutMs: ctx.timeoutMs, concurrency: ctx.concurrency, maxFailures: ctx.maxFailures, progress: ctx.progress, signal: ctx.signal });
       ctx.progress(`re-rolled ${r.restarted.length} workloads back into the mesh`);
       if (r.unresolved.length) return { data: { reinjected: r.restarted.length }, unresolved: r.unresolved };
     }
-    const r = await restartWorkloads(ctx.deps, { targetVersion: target, mode: ctx.restart, concurrency: ctx.concurrency, timeoutMs: ctx.timeoutMs, deleteBarePods: ctx.deleteBarePods, signal: ctx.signal,
-      onProgress: (pr) => ctx.progress(`${pr.kind} ${pr.namespace}/${pr.name}: ${pr.message}`) });
+    const { result: r, unresolved } = await rerollForStep(ctx, { mode: ctx.restart, targetVersion: target, operation: 'upgrade' });
     if (r.interrupted) throw new StepError(ctx.step.id, `interrupted: ${r.notStarted.length} workload(s) not re-rolled yet`);
-    return { data: { restarted: r.restarted.length, converged: r.final.converged, byVersion: r.final.byVersion }, unresolved: leftBehind(r) };
+    // Stopped at the failure gate: the control plane is done; the run ends not converged (exit 4), naming each failure and how to continue.
+    return { data: { restarted: r.restarted.length, converged: r.final.converged, byVersion: r.final.byVersion, ...(r.stoppedAtGate ? { stoppedAtGate: true, notStarted: r.notStarted.length } : {}) }, unresolved };
   },
   async verify(ctx) {
     const version = ctx.step.params.version;

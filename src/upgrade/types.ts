@@ -98,8 +98,8 @@ export interface CrdSelector { labelSelector: string }
 export type BackupStep = StepBase<'backup', { dir: string; namespace: string; meshVersion: string }>;
 /** --clean-leftovers: clear what earlier removals left (leftovers.ts); `found` is what the plan saw, the step clears what it finds. */
 export type CleanLeftoversStep = StepBase<'clean-leftovers', { namespace: string; found: Leftover[] }>;
-/** Add the 2.0 opt-in label to namespaces. */
-export type LabelNamespacesStep = StepBase<'label-namespaces', { namespaces: string[]; label: Record<string, string> }>;
+/** Add the 2.0 opt-in label to namespaces (a rollback removes what the upgrade added: null). */
+export type LabelNamespacesStep = StepBase<'label-namespaces', { namespaces: string[]; label: Record<string, string | null> }>;
 /** Helm in place: apply the target chart's CRDs through the API (Helm does not upgrade them). */
 export type ApplyCrdsStep = StepBase<'apply-crds', CrdSelector & { chart: ChartRef; version: string }>;
 /** In place: nginx-meshctl upgrade / helm upgrade. */

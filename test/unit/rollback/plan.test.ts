@@ -166,3 +166,27 @@ describe('rollbackHopIndex', () => {
     expect(buildRollbackPlan({ run: two, backup: backup(), live: live({ version: '2.0.0' }) }, options({ allHops: true })).to).toBe('1.6.0');
   });
 });
+
+describe('buildRollbackPlan: the opt-in labels the upgrade added go back too (issue 26)', () => {
+  const labelledRun = (done: string[]): UpgradeRun => {
+    const i = install({ version: '1.7.0' });
+    const inputs: PlanOptions = {
+      to: '2.0.0', strategy: 'auto', meshctlBinaries: bins, helm: undefined, chart: { kind: 'versioned-dir', dir: '/charts' },
+      deployFlagChanges: {}, labelNamespaces: true, unlabelledInjectedNamespaces: ['shop', 'pay'], backupDir: '/run', timeout: '10m',
+    };
+    return { plan: buildPlan(i, inputs), install: i, inputs, done: new Set(done), finished: true, runId: 'up2' };
+  };
+  const b = backup({ meshVersion: '1.7.0' });
+
+  it('removes injector.nsm.nginx.com/auto-inject from the namespaces the upgrade labelled, before the re-roll', () => {
+    const p = buildRollbackPlan({ run: labelledRun(['hop1.backup', 'hop1.label-namespaces', 'hop1.upgrade']), backup: b, live: live({ version: '2.0.0' }) }, options());
+    const s = p.hops[0]!.steps.find((x) => x.kind === 'label-namespaces');
+    expect(s?.params).toEqual({ namespaces: ['shop', 'pay'], label: { 'injector.nsm.nginx.com/auto-inject': null } });
+    expect(kinds(p).slice(-4)).toEqual(['restore-resources', 'label-namespaces', 'reroll', 'verify-rollback']);
+  });
+
+  it('removes nothing when the upgrade never labelled (its step did not run)', () => {
+    const p = buildRollbackPlan({ run: labelledRun(['hop1.backup']), backup: b, live: live({ version: '2.0.0' }) }, options());
+    expect(kinds(p)).not.toContain('label-namespaces');
+  });
+});

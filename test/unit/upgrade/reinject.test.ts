@@ -31,14 +31,14 @@ function fakeDeps(names: string[]) {
 }
 
 describe('reinjectWorkloads', () => {
-  it('re-rolls in a sliding window, skips a deleted workload, and reports what did not come back', async () => {
-    const { deps, patched, advance } = fakeDeps(['slow', 'a', 'gone', 'c']);
+  it('slow start: one workload first, widening as they come back healthy; skips a deleted workload, and reports what did not come back', async () => {
+    const { deps, patched, advance } = fakeDeps(['a', 'gone', 'c', 'slow']);
     const progress: string[] = [];
-    const run = reinjectWorkloads(deps, [ref('slow'), ref('a'), ref('gone'), ref('c'), ref('bare', 'Pod')], { timeoutMs: 60_000, concurrency: 2, progress: (m) => progress.push(m) });
+    const run = reinjectWorkloads(deps, [ref('a'), ref('gone'), ref('c'), ref('slow'), ref('bare', 'Pod')], { timeoutMs: 60_000, concurrency: 2, maxFailures: 0, progress: (m) => progress.push(m) });
     await flush();
     await flush();
-    // `slow` is still rolling, yet `gone` and `c` have started: the next starts as soon as one is done (no waves).
-    expect(patched).toEqual(['slow', 'a', 'gone', 'c']);
+    // `a` went alone and came back: the window widened to 2 (gone, c), then to the limit; `slow` is still rolling.
+    expect(patched).toEqual(['a', 'gone', 'c', 'slow']);
     await advance(60_000);
     const r = await run;
     expect(r.restarted).toEqual(['Deployment shop/a', 'Deployment shop/c']);
@@ -47,6 +47,22 @@ describe('reinjectWorkloads', () => {
     expect(r.unresolved[1]).toMatch(/^Deployment shop\/slow: /);
     expect(progress).toContain('Deployment shop/gone no longer exists');
     expect(progress.some((m) => m.startsWith('Deployment shop/slow: '))).toBe(true);
+  });
+
+  it('stops at the failure gate: the first workload does not come back, so no other starts', async () => {
+    const { deps, patched, advance } = fakeDeps(['slow', 'a', 'c']);
+    const run = reinjectWorkloads(deps, [ref('slow'), ref('a'), ref('c')], { timeoutMs: 60_000, concurrency: 8, progress: () => {} });
+    await flush();
+    expect(patched).toEqual(['slow']);
+    await advance(60_000);
+    const r = await run;
+    expect(patched).toEqual(['slow']);
+    expect(r.restarted).toEqual([]);
+    expect(r.unresolved[0]).toMatch(/^Deployment shop\/slow: .*did not finish rolling out/);
+    expect(r.unresolved.slice(1)).toEqual([
+      'Deployment shop/a: not re-rolled: the re-roll stopped at the failure gate (--max-failures 1); fix the cause, then continue with --resume',
+      'Deployment shop/c: not re-rolled: the re-roll stopped at the failure gate (--max-failures 1); fix the cause, then continue with --resume',
+    ]);
   });
 
   it('stops on any other API error: the error is thrown and no further workload is started', async () => {

@@ -28,9 +28,9 @@ export function chartVersions(chartsDir: string): string[] {
     .sort((a, b) => { const [x, y] = [num(a), num(b)]; return x[0]! - y[0]! || x[1]! - y[1]! || x[2]! - y[2]!; });
 }
 
-/** A key for the charts' content: the image list is rendered again only when a chart file changes. */
+/** A key for the charts' content, the mirror and this file: the list is rendered again when one changes. */
 export function chartsKey(chartsDir: string, mirror: string): string {
-  const h = crypto.createHash('sha256').update(mirror);
+  const h = crypto.createHash('sha256').update(mirror).update(fs.readFileSync(import.meta.filename));
   const walk = (dir: string): void => {
     for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
       const p = path.join(dir, e.name);
@@ -90,16 +90,30 @@ export async function chartImages(helm: string, chartDir: string, mirror: string
 /** What .cluster/registry/images.json holds (NSM_REGISTRY_IMAGES): the images of every chart version. */
 export interface ImageList { key: string; mirror: string; charts: string; versions: Record<string, string[]> }
 
-/** The image list of every version in `chartsDir` under `mirror`, from `cacheFile` while the charts are unchanged. */
-export async function imageList(helm: string, chartsDir: string, mirror: string, cacheFile: string): Promise<ImageList> {
-  const key = chartsKey(chartsDir, mirror);
+/** The mirror the cached lists are rendered with; each cluster's own replaces it (its port differs). */
+const placeholderMirror = 'mirror.invalid/nsm';
+
+/**
+ * The image list of every version in `chartsDir` under `mirror`. Rendered once per content of the charts
+ * and kept in `cacheDir` (beside the cached binaries) under a placeholder mirror, so a new cluster does
+ * not run Helm again; written to `out` for the tests.
+ */
+export async function imageList(helm: string, chartsDir: string, mirror: string, cacheDir: string, out: string): Promise<ImageList> {
+  const key = chartsKey(chartsDir, placeholderMirror);
+  const cacheFile = path.join(cacheDir, `chart-images-${key}.json`);
+  let versions: Record<string, string[]>;
   if (fs.existsSync(cacheFile)) {
-    const cached = JSON.parse(fs.readFileSync(cacheFile, 'utf8')) as ImageList;
-    if (cached.key === key) return cached;
+    versions = (JSON.parse(fs.readFileSync(cacheFile, 'utf8')) as ImageList).versions;
+  } else {
+    versions = {};
+    for (const v of chartVersions(chartsDir)) versions[v] = await chartImages(helm, path.join(chartsDir, v), placeholderMirror);
+    fs.mkdirSync(cacheDir, { recursive: true });
+    const tmp = `${cacheFile}.tmp${process.pid}`;
+    fs.writeFileSync(tmp, JSON.stringify({ key, mirror: placeholderMirror, charts: chartsDir, versions }, null, 2) + '\n');
+    fs.renameSync(tmp, cacheFile);
   }
-  const versions: Record<string, string[]> = {};
-  for (const v of chartVersions(chartsDir)) versions[v] = await chartImages(helm, path.join(chartsDir, v), mirror);
-  const list: ImageList = { key, mirror, charts: chartsDir, versions };
-  fs.writeFileSync(cacheFile, JSON.stringify(list, null, 2) + '\n', { mode: 0o600 });
+  const mine = (ref: string) => ref.startsWith(`${placeholderMirror}/`) ? `${mirror}${ref.slice(placeholderMirror.length)}` : ref;
+  const list: ImageList = { key, mirror, charts: chartsDir, versions: Object.fromEntries(Object.entries(versions).map(([v, refs]) => [v, refs.map(mine)])) };
+  fs.writeFileSync(out, JSON.stringify(list, null, 2) + '\n', { mode: 0o600 });
   return list;
 }

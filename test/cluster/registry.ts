@@ -119,7 +119,7 @@ export async function ensureRegistry(state: ClusterState, clusterDir: string, pk
     say(`started the registry at https://${reg.address}/${mirrorPath} (pid ${state.processes.find((p) => p.name === 'registry')!.pid})`);
   }
   const charts = referenceChartsDir();
-  const list = fs.existsSync(charts) ? await imageList(helm, charts, `${reg.address}/${mirrorPath}`, reg.images) : undefined;
+  const list = fs.existsSync(charts) ? await imageList(helm, charts, `${reg.address}/${mirrorPath}`, cacheRoot, reg.images) : undefined;
   if (!list || !Object.keys(list.versions).length) {
     say(`registry: no reference charts in ${charts} (set NSM_REFERENCE_CHARTS): nothing published`);
     return;

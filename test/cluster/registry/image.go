@@ -4,7 +4,6 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
-	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -14,69 +13,71 @@ import (
 	specs "github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2/content"
-	"oras.land/oras-go/v2/content/memory"
 )
 
 // defaultPlatforms are the platforms of every published test image: the test bed's KWOK nodes say
 // linux/amd64, and a multi-platform index is what a real mirror of the vendor's images holds.
 var defaultPlatforms = []ocispec.Platform{{OS: "linux", Architecture: "amd64"}, {OS: "linux", Architecture: "arm64"}}
 
-// testImage builds, in an in-memory OCI store, the test image of `id` (repository path and tag, e.g.
-// "nsm/nginx-mesh-api:2.0.0"): an OCI image index with one OCI image manifest per platform, each with a
-// tiny config and one gzip layer holding the file /nsm-test-image ("<id> <os>/<arch>"). Every blob is
-// addressed by its sha256 (the config's diff_id is the uncompressed tar's), and the bytes are
-// deterministic: the same id always has the same digest (publish compares digests), and every tag has
-// its own (deleting one tag's manifest by digest leaves the repository's other tags alone).
-// It returns the store and the index's descriptor.
-func testImage(ctx context.Context, id string, platforms []ocispec.Platform) (*memory.Store, ocispec.Descriptor, error) {
-	store := memory.New()
-	index := ocispec.Index{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageIndex}
-	for _, p := range platforms {
-		desc, err := pushPlatformManifest(ctx, store, id, p)
-		if err != nil {
-			return nil, ocispec.Descriptor{}, err
-		}
-		platform := p
-		desc.Platform = &platform
-		index.Manifests = append(index.Manifests, desc)
-	}
-	desc, err := pushJSON(ctx, store, ocispec.MediaTypeImageIndex, index)
-	return store, desc, err
+// node is one piece of content: its descriptor and its bytes.
+type node struct {
+	desc ocispec.Descriptor
+	data []byte
 }
 
-func pushPlatformManifest(ctx context.Context, store *memory.Store, id string, p ocispec.Platform) (ocispec.Descriptor, error) {
+// testImage is the test image of `id` (repository path and tag, e.g. "nsm/nginx-mesh-api:2.0.0"): an OCI
+// image index with one OCI image manifest per platform, each with a tiny config and one gzip layer
+// holding the file /nsm-test-image ("<id> <os>/<arch>"). Every piece is addressed by its sha256 (the
+// config's diff_id is the uncompressed tar's), and the bytes are deterministic: the same id always has
+// the same digest (publish compares digests), and every tag has its own (deleting one tag's manifest by
+// digest leaves the repository's other tags alone). The pieces come in push order, children first:
+// the index is the last.
+func testImage(id string, platforms []ocispec.Platform) ([]node, error) {
+	var nodes []node
+	index := ocispec.Index{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageIndex}
+	for _, p := range platforms {
+		pieces, err := platformImage(id, p)
+		if err != nil {
+			return nil, err
+		}
+		nodes = append(nodes, pieces...)
+		manifest := pieces[len(pieces)-1].desc
+		platform := p
+		manifest.Platform = &platform
+		index.Manifests = append(index.Manifests, manifest)
+	}
+	root, err := jsonNode(ocispec.MediaTypeImageIndex, index)
+	return append(nodes, root), err
+}
+
+// platformImage is one platform's layer, config and manifest, in that order.
+func platformImage(id string, p ocispec.Platform) ([]node, error) {
 	layerTar, err := tarOf("nsm-test-image", []byte(fmt.Sprintf("%s %s\n", id, platformString(p))))
 	if err != nil {
-		return ocispec.Descriptor{}, err
+		return nil, err
 	}
 	layerGz, err := gzipOf(layerTar)
 	if err != nil {
-		return ocispec.Descriptor{}, err
+		return nil, err
 	}
-	layer := content.NewDescriptorFromBytes(ocispec.MediaTypeImageLayerGzip, layerGz)
-	if err := store.Push(ctx, layer, bytes.NewReader(layerGz)); err != nil {
-		return ocispec.Descriptor{}, err
-	}
-	config, err := pushJSON(ctx, store, ocispec.MediaTypeImageConfig, ocispec.Image{
+	layer := node{content.NewDescriptorFromBytes(ocispec.MediaTypeImageLayerGzip, layerGz), layerGz}
+	config, err := jsonNode(ocispec.MediaTypeImageConfig, ocispec.Image{
 		Platform: p,
 		Config:   ocispec.ImageConfig{Cmd: []string{"/nsm-test-image"}, Labels: map[string]string{"io.nsm-upgrade.test-image": id}},
 		RootFS:   ocispec.RootFS{Type: "layers", DiffIDs: []digest.Digest{digest.FromBytes(layerTar)}},
 	})
 	if err != nil {
-		return ocispec.Descriptor{}, err
+		return nil, err
 	}
-	return pushJSON(ctx, store, ocispec.MediaTypeImageManifest, ocispec.Manifest{
-		Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageManifest, Config: config, Layers: []ocispec.Descriptor{layer},
+	manifest, err := jsonNode(ocispec.MediaTypeImageManifest, ocispec.Manifest{
+		Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageManifest, Config: config.desc, Layers: []ocispec.Descriptor{layer.desc},
 	})
+	return []node{layer, config, manifest}, err
 }
 
-func pushJSON(ctx context.Context, store *memory.Store, mediaType string, v any) (ocispec.Descriptor, error) {
+func jsonNode(mediaType string, v any) (node, error) {
 	raw, err := json.Marshal(v)
-	if err != nil {
-		return ocispec.Descriptor{}, err
-	}
-	desc := content.NewDescriptorFromBytes(mediaType, raw)
-	return desc, store.Push(ctx, desc, bytes.NewReader(raw))
+	return node{content.NewDescriptorFromBytes(mediaType, raw), raw}, err
 }
 
 // tarOf is a one-file tar with fixed metadata (no times, owners or PAX records that would vary).

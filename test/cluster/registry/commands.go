@@ -53,6 +53,19 @@ func (c *client) pushTestImage(ctx context.Context, r registry.Reference, platfo
 	return true, nil
 }
 
+// oneRef is the client and the one reference a command takes.
+func oneRef(args []string, usage string) (*client, registry.Reference, error) {
+	if len(args) != 1 {
+		return nil, registry.Reference{}, errors.New("usage: " + usage)
+	}
+	c, err := newClient()
+	if err != nil {
+		return nil, registry.Reference{}, err
+	}
+	r, err := c.parse(args[0])
+	return c, r, err
+}
+
 func push(args []string) error {
 	platforms := defaultPlatforms
 	var refs []string
@@ -74,14 +87,7 @@ func push(args []string) error {
 			refs = append(refs, args[i])
 		}
 	}
-	if len(refs) != 1 {
-		return errors.New("usage: push REF [--platforms os/arch,...]")
-	}
-	c, err := newClient()
-	if err != nil {
-		return err
-	}
-	r, err := c.parse(refs[0])
+	c, r, err := oneRef(refs, "push REF [--platforms os/arch,...]")
 	if err != nil {
 		return err
 	}
@@ -94,14 +100,7 @@ func push(args []string) error {
 // deleteRef deletes a tag (the manifest stays, reachable by digest) or a manifest by digest (with
 // every tag of its repository that names it), as the distribution API does for each.
 func deleteRef(args []string) error {
-	if len(args) != 1 {
-		return errors.New("usage: delete REF (name:tag or name@sha256:...)")
-	}
-	c, err := newClient()
-	if err != nil {
-		return err
-	}
-	r, err := c.parse(args[0])
+	c, r, err := oneRef(args, "delete REF (name:tag or name@sha256:...)")
 	if err != nil {
 		return err
 	}
@@ -133,14 +132,7 @@ func deleteRef(args []string) error {
 }
 
 func listTags(args []string) error {
-	if len(args) != 1 {
-		return errors.New("usage: tags REPO")
-	}
-	c, err := newClient()
-	if err != nil {
-		return err
-	}
-	r, err := c.parse(args[0])
+	c, r, err := oneRef(args, "tags REPO")
 	if err != nil {
 		return err
 	}
@@ -163,14 +155,7 @@ type inspection struct {
 }
 
 func inspect(args []string) error {
-	if len(args) != 1 {
-		return errors.New("usage: inspect REF")
-	}
-	c, err := newClient()
-	if err != nil {
-		return err
-	}
-	r, err := c.parse(args[0])
+	c, r, err := oneRef(args, "inspect REF")
 	if err != nil {
 		return err
 	}

@@ -133,7 +133,7 @@ export interface PlanArgs {
 /** The leftovers of earlier removals (leftovers.ts); a scan that cannot run is left to the preflight, which reports it. */
 async function findLeftovers(deps: Deps, install: Install): Promise<Leftover[]> {
   try {
-    return await scanLeftovers(deps, { namespace: install.namespace, phase: 'preflight' });
+    return await scanLeftovers(deps, { namespace: install.namespace, release: install.release, phase: 'preflight' });
   } catch (err) {
     deps.log.warn(`could not look for leftovers of earlier removals: ${(err as Error).message}`);
     return [];

@@ -128,6 +128,8 @@ export interface PlanArgs {
   cleanLeftovers?: boolean | undefined;
   /** --accept-pruning (upgrade only). */
   acceptPruning?: boolean | undefined;
+  /** --delete-foreign-objects (upgrade only). */
+  deleteForeignObjects?: boolean | undefined;
 }
 
 /** The leftovers of earlier removals (leftovers.ts); a scan that cannot run is left to the preflight, which reports it. */
@@ -225,5 +227,6 @@ export async function gatherPlanInputs(deps: Deps, install: Install, args: PlanA
     ...(leftovers.length ? { leftovers } : {}),
     ...(args.cleanLeftovers ? { cleanLeftovers: true } : {}),
     ...(args.acceptPruning ? { acceptPruning: true } : {}),
+    ...(args.deleteForeignObjects ? { deleteForeignObjects: true } : {}),
   };
 }

@@ -38,7 +38,7 @@ const runFlags = ['--timeout', '--concurrency', '--dry-run'];
 
 // Each command's own flags, as its handler reads them.
 const own: Record<string, string[]> = {
-  '': [...planFlags, ...runFlags, '--resume', '--yes', '--restart', '--break-lock', '--delete-bare-pods', '--on-failure', '--accept-pruning'],
+  '': [...planFlags, ...runFlags, '--resume', '--yes', '--restart', '--break-lock', '--delete-bare-pods', '--on-failure', '--accept-pruning', '--delete-foreign-objects'],
   plan: [...planFlags, '--timeout'],
   backup: ['--dir', '--all-namespaces', '--namespace', '--release', '--concurrency'],
   restore: ['--from', '--on-conflict', '--to-version', ...runFlags],

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { classifyLeftovers, type LeftoverScan } from '../../../src/upgrade/leftovers.ts';
 import { finalizersIn, remainingResources, stuckReason } from '../../../src/upgrade/leftover-namespaces.ts';
 import { notApproved } from '../../../src/upgrade/leftover-steps.ts';
+import { planDifference } from '../../../src/upgrade/resume.ts';
 import { buildPlan } from '../../../src/upgrade/plan.ts';
 import { formatPlan } from '../../../src/cli/plan-format.ts';
 import { stepPermissions } from '../../../src/upgrade/permissions.ts';
@@ -191,6 +192,15 @@ describe('the plan with leftovers', () => {
     const step = plan.hops[0]!.steps[1]!;
     expect(step).toMatchObject({ destructive: true, writes: true, params: { namespace: 'nginx-mesh', found: leftovers } });
     expect(formatPlan(plan, 'text')).toContain('step hop1.clean-leftovers clears them after the backup');
+  });
+
+  it('a resume clears the same list: the step\'s approved leftovers (with their uids) come back from the journaled inputs unchanged', () => {
+    const withUid = classifyLeftovers(scan({ sentinels: [{ metadata: { name: 'csi-driver-sentinel', namespace: 'old', uid: 'u-1', labels: part } }] }), pre);
+    const inputs = opts({ cleanLeftovers: true, leftovers: withUid });
+    const journaled = JSON.parse(JSON.stringify({ plan: buildPlan(install, inputs), inputs })) as { plan: ReturnType<typeof buildPlan>; inputs: PlanOptions };
+    const rebuilt = buildPlan(install, journaled.inputs);
+    expect(planDifference(journaled.plan, rebuilt, { ignoreBinaries: false })).toBeUndefined();
+    expect(rebuilt.hops[0]!.steps[1]!.params).toMatchObject({ found: [{ kind: 'sentinel-job', uid: 'u-1' }] });
   });
 
   it('the preflight checks every permission the step and the scan need', () => {

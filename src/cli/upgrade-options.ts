@@ -11,6 +11,7 @@ export const upgradeOptions = (y: GlobalArgv) =>
     .option('break-lock', { type: 'boolean', default: false, describe: 'Take over the lease of an interrupted run that cannot be resumed (its backup directory is lost); never takes a lease a live run holds' })
     .option('on-failure', { choices: ['stop', 'rollback'] as const, default: 'stop' as const, describe: 'When a step fails after the hop began changing the mesh: stop (resume or roll back later), or roll the hop back at once and exit 1' })
     .option('accept-pruning', { type: 'boolean', default: false, describe: 'Accept that the objects preflight lists lose the fields a target\'s CRD schema does not have (objects a target rejects still refuse the run)' })
+    .option('delete-foreign-objects', { type: 'boolean', default: false, describe: 'Accept that the manual nginx-meshctl path deletes the objects preflight lists in the mesh namespace that are not the mesh\'s (removal deletes the namespace); an object with another controller\'s finalizer still refuses the run' })
     .option('delete-bare-pods', { type: 'boolean', default: false, describe: 'Delete injected pods that have no controller, so no old sidecar is left (they are NOT re-created: re-create them yourself)' })
     .example('$0 --to 1.7.0 --backup-dir ./nsm-backup', 'Upgrade to 1.7.0, keeping the backup in ./nsm-backup')
     .example('$0 --to 2.0.0 --dry-run', 'Show every step and command of a two-hop upgrade, change nothing')

@@ -33,6 +33,7 @@ export interface StartArgs {
   timeout: string;
   cleanLeftovers?: boolean | undefined;
   acceptPruning?: boolean | undefined;
+  deleteForeignObjects?: boolean | undefined;
 }
 
 export interface Start {
@@ -59,7 +60,7 @@ export async function startFresh(deps: Deps, a: StartArgs): Promise<Start> {
 export async function startResume(deps: Deps, a: StartArgs & { resume: string }): Promise<Start | undefined> {
   const journal = await readJournal(deps.fs, a.resume);
   if (journal.finished) { process.stdout.write(`The run in ${path.resolve(a.resume)} already finished; nothing to resume.\n`); return undefined; }
-  const { plan, install } = await planForResume(deps, journal, { dir: a.resume, to: a.to, strategy: a.strategy, context: a.context, chart: a.chart, meshctl: a.meshctl, meshctlCurrent: a.meshctlCurrent, helm: a.helm, deployFlag: a.deployFlag, labelNamespaces: a.labelNamespaces, cleanLeftovers: a.cleanLeftovers, acceptPruning: a.acceptPruning });
+  const { plan, install } = await planForResume(deps, journal, { dir: a.resume, to: a.to, strategy: a.strategy, context: a.context, chart: a.chart, meshctl: a.meshctl, meshctlCurrent: a.meshctlCurrent, helm: a.helm, deployFlag: a.deployFlag, labelNamespaces: a.labelNamespaces, cleanLeftovers: a.cleanLeftovers, acceptPruning: a.acceptPruning, deleteForeignObjects: a.deleteForeignObjects });
   await assertSameCluster(deps, journal.cluster);
   deps.log.info(`Resuming NSM ${plan.from} -> ${plan.to}: ${journal.done.size} step(s) done before.`);
   return { plan: retargetKubeconfig(plan, a.kubeconfig && path.resolve(a.kubeconfig)), install, inputs: journal.inputs, cluster: journal.cluster, resume: journal };

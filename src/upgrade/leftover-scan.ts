@@ -9,7 +9,10 @@ import { KubeApiError, type KubeObject } from '../kube/client.ts';
 import { listAll } from '../kube/list.ts';
 import { collectionPath, core, objectPath, type ResourceRef } from '../kube/paths.ts';
 import { meshReleasesEverywhere } from './mesh-traces.ts';
-import { classifyLeftovers, meshApiGroups, meshCrdNames, partOfLabel, remainingResources, sentinelJob, type Leftover, type LeftoverScan, type ScanContext } from './leftovers.ts';
+import { sentinelJob } from '../controlplane/sentinel.ts';
+import { classifyLeftovers, meshApiGroups, meshCrdNames, type Leftover, type LeftoverScan, type ScanContext } from './leftovers.ts';
+import { remainingResources, type Holder } from './leftover-namespaces.ts';
+import { meshEvidence, partOfLabel } from './mesh-ownership.ts';
 
 export const leftoverRefs = {
   mutatingwebhookconfigurations: { group: 'admissionregistration.k8s.io', version: 'v1', plural: 'mutatingwebhookconfigurations', namespaced: false },
@@ -34,28 +37,36 @@ async function resourceRef(deps: Pick<Deps, 'kube'>, group: string, plural: stri
 }
 
 /** The objects of a terminating namespace whose finalizers hold it, among the resources its conditions say remain. */
-async function finalizerHolders(deps: Pick<Deps, 'kube'>, ns: KubeObject & { status?: { conditions?: { type: string; message?: string }[] } }): Promise<LeftoverScan['terminating'][number]['holders']> {
+async function finalizerHolders(deps: Pick<Deps, 'kube'>, ns: KubeObject & { status?: { conditions?: { type: string; message?: string }[] } }): Promise<Holder[]> {
   const name = ns.metadata!.name!;
   const remaining = ns.status?.conditions?.find((c) => c.type === 'NamespaceContentRemaining')?.message ?? '';
-  const holders: LeftoverScan['terminating'][number]['holders'] = [];
+  const holders: Holder[] = [];
   for (const r of remainingResources(remaining)) {
     const ref = await resourceRef(deps, r.group, r.resource).catch(() => undefined);
     if (!ref) continue;
     const items = await listAll(deps.kube, collectionPath(ref, name)).catch(() => []);
     for (const o of items) {
       const fin = (o.metadata?.finalizers as string[] | undefined) ?? [];
-      if (o.metadata?.deletionTimestamp && fin.length) holders.push({ path: objectPath(ref, o.metadata.name!, name), name: o.metadata.name!, resource: r.group ? `${r.resource}.${r.group}` : r.resource, finalizers: fin });
+      if (o.metadata?.deletionTimestamp && fin.length) holders.push({ path: objectPath(ref, o.metadata.name!, name), name: o.metadata.name!, uid: o.metadata.uid as string | undefined, resource: r.group ? `${r.resource}.${r.group}` : r.resource, finalizers: fin });
     }
   }
   return holders;
 }
 
-/** What says a mesh lived in this namespace: its mesh-chart Helm releases, else the first kind of object labelled part-of the mesh. */
-async function meshEvidence(deps: Pick<Deps, 'kube'>, ns: string): Promise<{ releases: string[]; objects: string[] }> {
-  const releases = meshReleasesEverywhere(await listAll(deps.kube, collectionPath(core.secrets, ns), { labelSelector: 'owner=helm' }));
+/**
+ * What says a mesh lived in this namespace: its mesh-chart Helm releases, else objects of a mesh CRD
+ * still in it (its conditions name them: SpiffeIDs the registrar's finalizer holds), else the first
+ * kind of object labelled part-of the mesh.
+ */
+async function signsOfMesh(deps: Pick<Deps, 'kube'>, ns: KubeObject & { status?: { conditions?: { type: string; message?: string }[] } }): Promise<{ releases: string[]; objects: string[] }> {
+  const name = ns.metadata!.name!;
+  const releases = meshReleasesEverywhere(await listAll(deps.kube, collectionPath(core.secrets, name), { labelSelector: 'owner=helm' }));
+  const remaining = remainingResources(ns.status?.conditions?.find((c) => c.type === 'NamespaceContentRemaining')?.message ?? '').map((r) => `${r.resource}.${r.group}`);
+  const meshKinds = remaining.filter((r) => (meshCrdNames as readonly string[]).includes(r));
+  if (meshKinds.length) return { releases, objects: meshKinds };
   const selector = `${partOfLabel.key}=${partOfLabel.value}`;
   for (const ref of [core.configmaps, core.secrets, leftoverRefs.services, core.jobs, core.deployments]) {
-    const page = await deps.kube.request<{ items?: KubeObject[] }>({ path: collectionPath(ref, ns), query: { labelSelector: selector, limit: 1 } });
+    const page = await deps.kube.request<{ items?: KubeObject[] }>({ path: collectionPath(ref, name), query: { labelSelector: selector, limit: 1 } });
     const first = page.items?.[0]?.metadata?.name;
     if (first) return { releases, objects: [`${ref.plural}/${first}`] };
   }
@@ -78,7 +89,7 @@ export async function readLeftoverScan(deps: Pick<Deps, 'kube'>, ctx: ScanContex
     ...mutating.map((obj) => ({ resource: 'mutatingwebhookconfigurations' as const, obj })),
     ...validating.map((obj) => ({ resource: 'validatingwebhookconfigurations' as const, obj })),
   ];
-  const meshApis = (apiServices as LeftoverScan['apiServices']).filter((a) => a.spec?.service?.name && (a.metadata?.labels?.[partOfLabel.key] === partOfLabel.value || (meshApiGroups as readonly string[]).includes(a.spec?.group ?? '')));
+  const meshApis = (apiServices as LeftoverScan['apiServices']).filter((a) => a.spec?.service?.name && (meshEvidence(a, ctx) || (meshApiGroups as readonly string[]).includes(a.spec?.group ?? '')));
   const named = new Set<string>();
   for (const w of webhooks) for (const h of (w.obj as LeftoverScan['webhooks'][number]['obj']).webhooks ?? []) {
     const s = h.clientConfig?.service;
@@ -93,7 +104,7 @@ export async function readLeftoverScan(deps: Pick<Deps, 'kube'>, ctx: ScanContex
   const terminating: LeftoverScan['terminating'] = [];
   for (const ns of namespaces.filter((n) => n.status?.phase === 'Terminating')) {
     const name = ns.metadata!.name!;
-    const evidence = await meshEvidence(deps, name);
+    const evidence = await signsOfMesh(deps, ns);
     if (name !== ctx.namespace && !evidence.releases.length && !evidence.objects.length) continue;
     terminating.push({ ns, holders: await finalizerHolders(deps, ns), releases: evidence.releases, objects: evidence.objects });
   }

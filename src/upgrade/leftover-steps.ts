@@ -1,29 +1,54 @@
 /**
  * The two places a run deals with leftovers (leftovers.ts):
  * - step hop1.clean-leftovers (--clean-leftovers), right after the backup: looks again and clears
- *   what it finds (the mesh is still installed: the preflight's view);
+ *   exactly what the approved plan listed (the plan is journaled, so a resume clears the same
+ *   list). Identity is kind, namespace, name and uid: a leftover found now that the plan did not
+ *   list (a new object, or another under the same name), a stuck namespace now held by an object
+ *   the plan did not list, or one not provably the mesh's is a refusal, and nothing is cleared;
+ *   one the plan listed that is gone now is skipped.
  * - the start of every deploy step, once no mesh is installed: what the removal (or an older one)
- *   left that the deploy would trip over. Cleared when the run has --clean-leftovers; otherwise
- *   the step stops before deploying, naming each with the command that clears it (then --resume).
+ *   left that the deploy would trip over. Cleared when the run has --clean-leftovers and it is
+ *   provably the mesh's; otherwise the step stops before deploying, naming each with the command
+ *   that clears it (then --resume).
  */
 import type { Deps } from '../deps.ts';
 import { StepError } from '../errors.ts';
 import { clearLeftovers, leftoverList } from './leftover-clear.ts';
 import { scanLeftovers } from './leftover-scan.ts';
+import { leftoverKey, type Leftover } from './leftovers.ts';
 import { installedNow } from './live-state.ts';
 import type { Plan } from './types.ts';
 
-interface Opts { namespace: string; timeoutMs: number; progress: (m: string) => void; signal?: AbortSignal }
+interface Opts { namespace: string; release?: string | undefined; timeoutMs: number; progress: (m: string) => void; signal?: AbortSignal }
 
 /** Does the plan clear leftovers (--clean-leftovers)? */
 export function planCleansLeftovers(plan: Pick<Plan, 'hops'>): boolean {
   return plan.hops.some((h) => h.steps.some((s) => s.kind === 'clean-leftovers'));
 }
 
-/** Step hop1.clean-leftovers. */
-export async function cleanLeftoversNow(deps: Deps, opts: Opts): Promise<{ skipped?: string; data?: Record<string, unknown> }> {
-  const found = await scanLeftovers(deps, { namespace: opts.namespace, phase: 'preflight' });
+const holderKey = (h: NonNullable<Leftover['holders']>[number]) => `${h.path}/${h.uid ?? ''}`;
+
+/** Pure: what found now the approved list does not cover (not listed, or a namespace held by an object not listed), one line each. */
+export function notApproved(found: readonly Leftover[], approved: readonly Leftover[]): string[] {
+  const listed = new Map(approved.map((l) => [leftoverKey(l), l]));
+  return found.flatMap((l) => {
+    const planned = listed.get(leftoverKey(l));
+    if (!planned) return [`${l.what}${l.uid ? ` (uid ${l.uid})` : ''}: the approved plan did not list it`];
+    const known = new Set((planned.holders ?? []).map(holderKey));
+    const added = (l.holders ?? []).filter((h) => !known.has(holderKey(h)));
+    return added.length ? [`${l.what}: now also held by ${added.map((h) => `${h.resource}/${h.name}`).join(', ')}, which the approved plan did not list`] : [];
+  });
+}
+
+/** Step hop1.clean-leftovers: `approved` is the plan's list (the step's params.found). */
+export async function cleanLeftoversNow(deps: Deps, opts: Opts & { approved: readonly Leftover[] }): Promise<{ skipped?: string; data?: Record<string, unknown> }> {
+  const found = await scanLeftovers(deps, { namespace: opts.namespace, release: opts.release, phase: 'preflight' });
   if (found.length === 0) return { skipped: 'no leftovers found' };
+  const unapproved = notApproved(found, opts.approved);
+  if (unapproved.length) {
+    throw new StepError('clean-leftovers', `found what the approved plan did not list; nothing was cleared:\n${unapproved.map((u) => `  - ${u}`).join('\n')}`,
+      'Look at each (kubectl nsm-upgrade plan lists them again); clear it yourself, or start a new run whose plan lists it.');
+  }
   const cleared = await clearLeftovers(deps, found, opts);
   return { data: { cleared } };
 }
@@ -32,11 +57,11 @@ export async function cleanLeftoversNow(deps: Deps, opts: Opts): Promise<{ skipp
 export async function leftoversBeforeDeploy(deps: Deps, opts: Opts & { plan: Plan; release: string | undefined }): Promise<string[]> {
   // A mesh is installed (a resumed run whose deploy went through): its own objects are not leftovers.
   if (await installedNow(deps, opts.namespace, opts.release)) return [];
-  const found = await scanLeftovers(deps, { namespace: opts.namespace, phase: 'before-deploy' });
+  const found = await scanLeftovers(deps, { namespace: opts.namespace, release: opts.release, phase: 'before-deploy' });
   if (found.length === 0) return [];
-  if (!planCleansLeftovers(opts.plan)) {
+  if (!planCleansLeftovers(opts.plan) || found.some((l) => l.foreign)) {
     throw new StepError('deploy', `the removal left ${found.length} thing(s) the deploy would trip over; nothing was deployed:\n${leftoverList(found)}`,
-      'Clear them with the commands above, then resume. (A run started with --clean-leftovers clears them itself.)');
+      found.some((l) => l.foreign) ? 'Deal with each as it says, then resume.' : 'Clear them with the commands above, then resume. (A run started with --clean-leftovers clears them itself.)');
   }
   opts.progress(`clearing ${found.length} leftover(s) of the removal: ${found.map((l) => l.what).join('; ')}`);
   return clearLeftovers(deps, found, opts);

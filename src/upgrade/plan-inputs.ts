@@ -128,12 +128,14 @@ export interface PlanArgs {
   cleanLeftovers?: boolean | undefined;
   /** --accept-pruning (upgrade only). */
   acceptPruning?: boolean | undefined;
+  /** --delete-foreign-objects (upgrade only). */
+  deleteForeignObjects?: boolean | undefined;
 }
 
 /** The leftovers of earlier removals (leftovers.ts); a scan that cannot run is left to the preflight, which reports it. */
 async function findLeftovers(deps: Deps, install: Install): Promise<Leftover[]> {
   try {
-    return await scanLeftovers(deps, { namespace: install.namespace, phase: 'preflight' });
+    return await scanLeftovers(deps, { namespace: install.namespace, release: install.release, phase: 'preflight' });
   } catch (err) {
     deps.log.warn(`could not look for leftovers of earlier removals: ${(err as Error).message}`);
     return [];
@@ -225,5 +227,6 @@ export async function gatherPlanInputs(deps: Deps, install: Install, args: PlanA
     ...(leftovers.length ? { leftovers } : {}),
     ...(args.cleanLeftovers ? { cleanLeftovers: true } : {}),
     ...(args.acceptPruning ? { acceptPruning: true } : {}),
+    ...(args.deleteForeignObjects ? { deleteForeignObjects: true } : {}),
   };
 }

@@ -130,6 +130,6 @@ export function buildPlan(install: Install, opts: PlanOptions): Plan {
   const binaries = Object.entries(opts.meshctlFound ?? {}).filter(([, b]) => used.has(b.path)).map(([version, b]) => ({ version, path: b.path, why: b.why }));
   const child = install.method === 'meshctl' && opts.context ? { childKubeconfig: { path: childKubeconfigPath(opts.backupDir), context: opts.context, kubeconfig: opts.kubeconfig } } : {};
   const leftovers = opts.leftovers?.length ? { leftovers: [...opts.leftovers] } : {};
-  const pruning = opts.acceptPruning ? { acceptPruning: true as const } : {};
+  const pruning = { ...(opts.acceptPruning ? { acceptPruning: true as const } : {}), ...(opts.deleteForeignObjects ? { deleteForeignObjects: true as const } : {}) };
   return { ...base, hops, warnings, refusals, ...leftovers, ...pruning, ...(binaries.length ? { binaries } : {}), ...child };
 }

@@ -10,7 +10,8 @@
  * pending-*), control-plane (no Deployment mid-rollout, every pod ready, in the mesh namespace),
  * backup-dir (absent or empty, and writable), cluster (every helm/nginx-meshctl command reaches
  * the server the tool read: cluster-identity.ts), leftovers (what earlier removals left that a redeploy
- * trips over, unless --clean-leftovers clears them after the backup: leftovers.ts), schemas (every object
+ * trips over, unless --clean-leftovers clears them after the backup: leftovers.ts), foreign-objects (what
+ * a removal deleting the mesh namespace would delete that is not the mesh's: foreign-objects.ts), schemas (every object
  * the backup will hold against each hop's target CRD schemas: rejected, or losing fields unless
  * --accept-pruning: schema-report.ts).
  */
@@ -27,11 +28,12 @@ import { describePermission, requiredPermissions } from './permissions.ts';
 import { checkDryRuns, checkPlannedFlags } from './preflight-commands.ts';
 import { checkChildTargets } from './cluster-identity.ts';
 import { checkLeftovers } from './leftover-preflight.ts';
+import { checkForeignObjects } from './foreign-objects.ts';
 import { checkBackupSchemas } from './schema-report.ts';
 import type { Install, Plan } from './types.ts';
 
 export interface PreflightFailure {
-  check: 'api' | 'permissions' | 'binaries' | 'chart' | 'release' | 'control-plane' | 'backup-dir' | 'cluster' | 'leftovers' | 'schemas';
+  check: 'api' | 'permissions' | 'binaries' | 'chart' | 'release' | 'control-plane' | 'backup-dir' | 'cluster' | 'leftovers' | 'foreign-objects' | 'schemas';
   message: string;
   fix: string;
 }
@@ -218,7 +220,7 @@ export async function preflightChecks(deps: Deps, input: PreflightInput): Promis
   };
   const targets: Check = async (d, i) => checkChildTargets(d, i.plan);
   const local = [binariesThenCharts, checkBackupDir, targets, ...(input.resume ? [] : [checkRelease])];
-  const cluster = api.length ? [] : [checkPermissions, ...(input.resume ? [] : [checkControlPlane, ...(input.rollback ? [] : [checkLeftovers, checkBackupSchemas])])];
+  const cluster = api.length ? [] : [checkPermissions, ...(input.resume ? [] : [checkControlPlane, checkForeignObjects, ...(input.rollback ? [] : [checkLeftovers, checkBackupSchemas])])];
   const results = await Promise.all([...local, ...cluster].map(async (c) => {
     try { return await c(deps, input); } catch (err) {
       return [{ check: 'api' as const, message: `a preflight check could not run: ${(err as Error).message}`, fix: 'check the connection to the cluster and run again' }];

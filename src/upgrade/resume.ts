@@ -39,6 +39,7 @@ export interface ResumeArgs {
   timeout?: string | undefined;
   cleanLeftovers?: boolean | undefined;
   acceptPruning?: boolean | undefined;
+  deleteForeignObjects?: boolean | undefined;
 }
 
 type Fs = Deps['fs'];
@@ -70,6 +71,7 @@ function checkContradictions(j: JournalState, a: ResumeArgs): void {
   if (a.labelNamespaces && !j.inputs.labelNamespaces) throw differs('--label-namespaces', 'given', 'no --label-namespaces');
   if (a.cleanLeftovers && !j.inputs.cleanLeftovers) throw differs('--clean-leftovers', 'given', 'no --clean-leftovers (clear what the run names by hand, then resume)');
   if (a.acceptPruning && !j.inputs.acceptPruning) throw differs('--accept-pruning', 'given', 'no --accept-pruning');
+  if (a.deleteForeignObjects && !j.inputs.deleteForeignObjects) throw differs('--delete-foreign-objects', 'given', 'no --delete-foreign-objects');
 }
 
 /** The journal's --deploy-flag changes with the secrets given again; refuses a missing or a contradicting one. */

@@ -79,7 +79,7 @@ const executors: { [K in StepKind]: Executor<StepOf<K>> } = {
     const manifestSha256 = sha256(await ctx.deps.fs.readFile(path.join(dir, 'manifest.json')));
     return { data: { objects: s.objects, kinds: Object.fromEntries(s.kinds.map((k) => [k.kind, k.count])), absent: s.absent.map((a) => a.kind), injected, manifestSha256, ...reports } };
   },
-  'clean-leftovers': (ctx) => cleanLeftoversNow(ctx.deps, { namespace: ctx.step.params.namespace, timeoutMs: ctx.timeoutMs, progress: ctx.progress, signal: ctx.signal }),
+  'clean-leftovers': (ctx) => cleanLeftoversNow(ctx.deps, { namespace: ctx.step.params.namespace, release: ctx.plan.release, approved: ctx.step.params.found, timeoutMs: ctx.timeoutMs, progress: ctx.progress, signal: ctx.signal }),
   async 'label-namespaces'(ctx) {
     const label = ctx.step.params.label;
     for (const ns of ctx.step.params.namespaces) {

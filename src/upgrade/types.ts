@@ -63,6 +63,8 @@ export interface PlanOptions extends CommandInputs {
   cleanLeftovers?: boolean | undefined;
   /** --accept-pruning: objects losing fields a target's CRD schema does not declare do not refuse the run; the restore drops those fields. */
   acceptPruning?: boolean | undefined;
+  /** --delete-foreign-objects: the removal may delete objects of the mesh namespace that are not the mesh's (foreign-objects.ts). */
+  deleteForeignObjects?: boolean | undefined;
 }
 
 /**
@@ -207,6 +209,8 @@ export interface Plan {
   leftovers?: Leftover[];
   /** --accept-pruning (schema-report.ts): losses the preflight lists are accepted; the restore prunes them. */
   acceptPruning?: true;
+  /** --delete-foreign-objects (foreign-objects.ts): objects of the mesh namespace that are not the mesh's do not refuse the run. */
+  deleteForeignObjects?: true;
   /** nginx-meshctl binaries the plan uses that were found on PATH, and why each was chosen (absent when all were given). */
   binaries?: { version: string; path: string; why: string }[];
   /**

@@ -137,7 +137,7 @@ function keepLease(deps: Deps, l: { path: string; name: string; holder: string; 
         }).finally(() => { renewing = undefined; });
       }
       if (deps.clock.now() - lastRenewed >= graceMs) {
-        lose(`not renewed for ${Math.round((deps.clock.now() - lastRenewed) / 1000)}s (last error: ${lastError ?? 'the renewal did not answer'}); stopping before it can expire and another run take it`);
+        lose(`not renewed for ${Math.round((deps.clock.now() - lastRenewed) / 1000)}s (last error: ${lastError ?? 'the renewal has not finished (the API server does not answer, or keeps failing)'}); stopping before it can expire and another run take it`);
       }
     }
   })();

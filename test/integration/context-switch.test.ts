@@ -22,6 +22,7 @@ import { fleetClusters, type TestCluster } from '../support/fleet-clusters.ts';
 import { extraCluster } from '../cluster/more-clusters.ts';
 import { chartsDir, snapshot } from '../support/mesh-scenario.ts';
 import { meshctlWrapper } from '../support/failing-deploy.ts';
+import { stepsDone } from '../support/kill-at.ts';
 import { expectConverged, scenarioMeshctl, setUpMesh, toolArgs, type Scenario, type ScenarioOptions } from '../support/upgrade-scenario.ts';
 
 const second = extraCluster(clusterDir, 2);
@@ -46,14 +47,6 @@ afterAll(async () => {
   await one?.cleanup();
   await two?.cleanup();
 });
-
-const stepsDone = (dir: string): string[] => {
-  try {
-    return fs.readFileSync(path.join(dir, 'journal.ndjson'), 'utf8').trim().split('\n')
-      .map((l) => { try { return JSON.parse(l) as { type: string; step?: string }; } catch { return { type: 'torn' }; } })
-      .filter((r) => r.type === 'step').map((r) => r.step!);
-  } catch { return []; }
-};
 
 const crdNames = async (t: TestCluster) => (await listAll(t.kube, collectionPath(core.crds), { labelSelector: 'app.kubernetes.io/part-of=nginx-service-mesh' })).map((c) => c.metadata?.name).sort();
 

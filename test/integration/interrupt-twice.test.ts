@@ -57,20 +57,24 @@ async function waitFor(what: () => boolean, exited: () => boolean, ms = 180_000)
 }
 
 const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+/** A mesh, and the tool started on it with the hanging nginx-meshctl 1.7.0; returns once that command runs, with its pid. */
+async function startHanging(when: string) {
+  current = await setUpMesh(o);
+  const s = current;
+  const pidFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'nsm-signal-')), 'hung.pid');
+  const run = startTool(s, hangingMeshctl(path.dirname(pidFile), when, pidFile));
+  const started = await waitFor(() => fs.existsSync(pidFile) && fs.readFileSync(pidFile, 'utf8').trim() !== '', run.exited);
+  expect(started, `nginx-meshctl ${when} never ran`).toBe(true);
+  return { s, run, pid: Number(fs.readFileSync(pidFile, 'utf8')) };
+}
+
 async function leaseGone(s: Scenario): Promise<boolean> {
   return s.kube.request({ path: objectPath(core.leases, leaseName(s.meshNamespace), leaseNamespace) }).then(() => false, (e: { status?: number }) => e.status === 404);
 }
 
 describe('signals', () => {
   it('the second Ctrl-C during nginx-meshctl upgrade: its group stopped, lease released, no private kubeconfig left, exit 130', async () => {
-    current = await setUpMesh(o);
-    const s = current;
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nsm-twice-'));
-    const pidFile = path.join(dir, 'upgrade.pid');
-    const run = startTool(s, hangingMeshctl(dir, '*" upgrade --yes "*', pidFile));
-    const started = await waitFor(() => fs.existsSync(pidFile) && fs.readFileSync(pidFile, 'utf8').trim() !== '', run.exited);
-    expect(started, 'nginx-meshctl upgrade never ran').toBe(true);
-    const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+    const { s, run, pid } = await startHanging('*" upgrade --yes "*');
     expect(fs.existsSync(childKubeconfigPath(s.backupDir))).toBe(true); // what the command reads, while it runs
     run.child.kill('SIGINT');
     await new Promise((r) => setTimeout(r, 500));
@@ -120,14 +124,7 @@ describe('signals', () => {
   }, 600_000);
 
   it('SIGHUP during preflight\'s dry run: the dry run is stopped, not orphaned; exit 130, nothing changed', async () => {
-    current = await setUpMesh(o);
-    const s = current;
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nsm-hup-'));
-    const pidFile = path.join(dir, 'dry-run.pid');
-    const run = startTool(s, hangingMeshctl(dir, '*" upgrade --dry-run "*', pidFile));
-    const started = await waitFor(() => fs.existsSync(pidFile) && fs.readFileSync(pidFile, 'utf8').trim() !== '', run.exited);
-    expect(started, 'the dry run never ran').toBe(true);
-    const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+    const { s, run, pid } = await startHanging('*" upgrade --dry-run "*');
     run.child.kill('SIGHUP');
     const res = await run.child;
     expect(res.exitCode, String(res.all).slice(-3000)).toBe(130);

@@ -30,7 +30,9 @@ function fleetDeps(argv: FleetArgs): FleetDeps {
   const log = createLog({ verbose: argv.verbose });
   const clusters = new Map<string, Promise<Deps>>();
   return {
-    fs, clock: realClock, log, exec: createRunner({ dryRun: false, log }), self: selfCommand(), pathEnv: process.env.PATH,
+    // Each cluster's run is this tool with --context: it reads the kubeconfig once and pins its own
+    // children (the runner leaves KUBECONFIG out of every child's environment, so it is passed on here).
+    fs, clock: realClock, log, exec: createRunner({ dryRun: false, log, env: process.env.KUBECONFIG ? { KUBECONFIG: process.env.KUBECONFIG } : {} }), self: selfCommand(), pathEnv: process.env.PATH,
     cluster: (t) => {
       const key = `${t.kubeconfig ?? ''}\0${t.context}`;
       if (!clusters.has(key)) clusters.set(key, createDeps({ kubeconfig: t.kubeconfig, context: t.context, verbose: argv.verbose }));
@@ -106,7 +108,7 @@ async function start(fd: FleetDeps, argv: FleetArgs): Promise<{ state: FleetStat
   return { state, plan, fleetDir, created };
 }
 
-/** Ctrl-C (or SIGTERM): the first stops starting clusters and asks every running one to stop after its step; the second stops them now. */
+/** Ctrl-C (or SIGTERM, SIGHUP): the first stops starting clusters and asks every running one to stop after its step; the second stops them now. */
 function passSignalsOn(fd: FleetDeps, abort: AbortController, fleetDir: string): () => void {
   let count = 0;
   const on = () => {
@@ -119,9 +121,9 @@ function passSignalsOn(fd: FleetDeps, abort: AbortController, fleetDir: string):
       process.stderr.write('\nStopping the running clusters now.\n');
     }
   };
-  process.on('SIGINT', on);
-  process.on('SIGTERM', on);
-  return () => { process.off('SIGINT', on); process.off('SIGTERM', on); };
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  for (const s of signals) process.on(s, on);
+  return () => { for (const s of signals) process.off(s, on); };
 }
 
 /**

@@ -9,6 +9,7 @@
 import type { Deps } from '../deps.ts';
 import { StepError, ToolError } from '../errors.ts';
 import type { StepKind } from '../upgrade/types.ts';
+import type { RunGuard } from '../upgrade/step-context.ts';
 import { rollbackDir } from '../rollback/types.ts';
 import { rollbackResumeCommand } from '../rollback/run.ts';
 import type { RollbackArgs } from '../rollback/inputs.ts';
@@ -30,7 +31,7 @@ export function rollbackCalledFor(stepId: string): boolean {
  * doing anything when no rollback is called for (the failure changed nothing, or the run was
  * interrupted): the caller rethrows the failure as it was.
  */
-export async function rollBackAfterFailure(deps: Deps, failure: unknown, a: RollbackArgs & RollbackRunArgs & { signal: AbortSignal; /** The upgrade's: it holds the Lease, and a resumed rollback takes it over. */ runId: string }): Promise<void> {
+export async function rollBackAfterFailure(deps: Deps, failure: unknown, a: RollbackArgs & RollbackRunArgs & { signal: AbortSignal; /** The upgrade's: it holds the Lease, and a resumed rollback takes it over. */ runId: string; /** The upgrade's lease and cluster checks. */ guard: RunGuard }): Promise<void> {
   if (!(failure instanceof StepError) || a.signal.aborted || !rollbackCalledFor(failure.step)) return;
   const failed = failure.message;
   const notRolledBack = (why: string, hint: string) => new StepError(failure.step, `${failed.replace(/^step "[^"]*" failed: /, '')}\nIt was NOT rolled back (--on-failure rollback): ${why}`, hint);
@@ -46,7 +47,7 @@ export async function rollBackAfterFailure(deps: Deps, failure: unknown, a: Roll
   }
   let result;
   try {
-    result = await runStartedRollback(deps, start, { ...a, failedStep: failure.step }, a.runId, a.signal);
+    result = await runStartedRollback(deps, start, { ...a, failedStep: failure.step }, { runId: a.runId, signal: a.signal, guard: a.guard });
   } catch (err) {
     throw new StepError(failure.step, `${failed.replace(/^step "[^"]*" failed: /, '')}\nThe rollback (--on-failure rollback) failed too: ${(err as Error).message}`,
       `${err instanceof ToolError && err.hint ? err.hint : `Continue the rollback with:\n  ${rollbackResumeCommand(a.from)}`}`);

@@ -1,6 +1,6 @@
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import readline from 'node:readline/promises';
 import type { Deps } from '../deps.ts';
 import { NotConvergedError, PreflightError, UsageError } from '../errors.ts';
 import { assertPreflight } from '../upgrade/preflight.ts';
@@ -17,7 +17,12 @@ import type { WorkloadRef } from '../workloads/owners.ts';
 import type { RollbackCommandArgs } from './rollback-options.ts';
 import { formatRollbackPlan } from './rollback-format.ts';
 import { startRollbackFresh, startRollbackResume, type RollbackStart } from './rollback-start.ts';
-import { holdLease, type HeldRun } from './under-lease.ts';
+import { holdLease, runGuard, type HeldRun } from './under-lease.ts';
+import { installRunSignals, type RunSignals } from './signals.ts';
+import { promptOnTerminal } from './confirm.ts';
+import { contextFor } from './run-context.ts';
+import { fenceWrites } from '../upgrade/fenced-kube.ts';
+import type { RunGuard } from '../upgrade/step-context.ts';
 import { runGates, type Gate, type ListOutput } from '../upgrade/gates.ts';
 import type { RollbackArgs } from '../rollback/inputs.ts';
 
@@ -31,7 +36,7 @@ export function assertNoLoss(plan: RollbackPlan): void {
 async function confirm(plan: RollbackPlan, yes: boolean, resumed: boolean): Promise<void> {
   if (yes) return;
   if (!process.stdin.isTTY) throw new UsageError('the rollback deletes or replaces parts of the mesh and needs confirmation, but stdin is not a terminal', 'Pass --yes to run without asking (after reading the plan: kubectl nsm-upgrade rollback --from DIR --dry-run).');
-  const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
+  const rl = promptOnTerminal();
   const answer = await rl.question(`${resumed ? 'Resume rolling back' : 'Roll back'} NSM ${plan.from} -> ${plan.to} in namespace "${plan.namespace}". Continue? (y/n) `);
   rl.close();
   if (!/^y(es)?$/i.test(answer.trim())) throw new UsageError('not confirmed; nothing was changed');
@@ -53,12 +58,16 @@ export interface RollbackRunArgs {
   failedStep?: string | undefined;
 }
 
-/** Runs a started rollback; `before` are the gates (confirmation, Lease) shown first, none when the caller holds the Lease. */
-export function runStartedRollback(deps: Deps, start: RollbackStart, a: RollbackRunArgs, runId: string, signal: AbortSignal, before: readonly Gate[] = []): Promise<RunResult> {
+/**
+ * Runs a started rollback; `before` are the gates (confirmation, Lease) shown first, none when the
+ * caller holds the Lease. `deps` writes only under the lease (fenced-kube.ts); `guard` checks it and
+ * the cluster before each change.
+ */
+export function runStartedRollback(deps: Deps, start: RollbackStart, a: RollbackRunArgs, run: { runId: string; signal: AbortSignal; guard: RunGuard }, before: readonly Gate[] = []): Promise<RunResult> {
   return withChildKubeconfig(deps, start.plan, () => runRollback(deps, start.plan, {
     timeoutMs: a.timeoutMs, concurrency: a.concurrency, restart: a.restart, deleteBarePods: a.deleteBarePods, maxFailures: a.maxFailures, first: a.first, output: a.format,
-    start: { options: start.options, live: start.live, cluster: start.cluster, ...(a.failedStep ? { failedStep: a.failedStep } : {}) }, runId, resume: start.resume,
-    emit: (l) => process.stdout.write(l + '\n'), signal, before,
+    start: { options: start.options, live: start.live, cluster: start.cluster, ...(a.failedStep ? { failedStep: a.failedStep } : {}) }, runId: run.runId, resume: start.resume,
+    emit: (l) => process.stdout.write(l + '\n'), signal: run.signal, guard: run.guard, before,
   }));
 }
 
@@ -94,8 +103,20 @@ export interface RollbackFlowArgs extends RollbackArgs, RollbackRunArgs {
   breakLock: boolean;
 }
 
-/** The rollback command: start (fresh or resumed), losses, preflight, confirmation, Lease, run. Also what `--resume DIR` of an upgrade that is being rolled back runs. */
-export async function rollbackFlow(deps: Deps, a: RollbackFlowArgs): Promise<void> {
+/**
+ * The rollback command: start (fresh or resumed), losses, preflight, confirmation, Lease, run. Also
+ * what `--resume DIR` of an upgrade that is being rolled back runs (with the upgrade's signal rules).
+ */
+export async function rollbackFlow(deps: Deps, a: RollbackFlowArgs, given?: RunSignals): Promise<void> {
+  const signals = given ?? installRunSignals(deps, 'the rollback');
+  try {
+    await rollbackUnderSignals(deps, a, signals);
+  } finally {
+    if (!given) signals.dispose();
+  }
+}
+
+async function rollbackUnderSignals(deps: Deps, a: RollbackFlowArgs, signals: RunSignals): Promise<void> {
   const start = a.resume ? await startRollbackResume(deps, a) : await startRollbackFresh(deps, a);
   if (!start) return;
   const { plan } = start;
@@ -112,11 +133,11 @@ export async function rollbackFlow(deps: Deps, a: RollbackFlowArgs): Promise<voi
   await rollbackPreflight(deps, start, list);
   await confirm(plan, a.yes, Boolean(start.resume));
   const runId = randomUUID().slice(0, 8);
-  const abort = new AbortController();
   let held: HeldRun | undefined;
   let result: RunResult;
+  const runDeps: Deps = { ...deps, kube: fenceWrites(deps.kube, () => held?.lost) };
   try {
-    result = await runStartedRollback(deps, start, a, runId, abort.signal, [
+    result = await runStartedRollback(runDeps, start, a, { runId, signal: signals.abort.signal, guard: runGuard(start.cluster, () => held) }, [
       { id: 'confirm', title: 'Confirmation', skip: a.yes ? '--yes given' : undefined, run: async () => 'confirmed at the prompt' },
       {
         id: 'lease', title: `Lease of mesh namespace ${plan.namespace}`,
@@ -125,7 +146,7 @@ export async function rollbackFlow(deps: Deps, a: RollbackFlowArgs): Promise<voi
             meshNamespace: plan.namespace, operation: 'rollback', runId, resumeRunId: start.resume?.runId ?? start.run.runId, backupDir: from, breakLock: a.breakLock,
             firstSignal: `Interrupted: stopping after the current step. Continue the rollback later with:\n  ${rollbackResumeCommand(from)}\n(Ctrl-C again to stop at once.)`,
             secondSignal: `Stopping now. Continue the rollback with:\n  ${rollbackResumeCommand(from)}`,
-          }, abort);
+          }, signals);
           return held.describe;
         },
       },
@@ -144,7 +165,8 @@ export async function rollbackFlow(deps: Deps, a: RollbackFlowArgs): Promise<voi
 export async function runRollbackCommand(argv: RollbackCommandArgs, format: 'text' | 'json'): Promise<void> {
   const timeoutMs = parseDuration(argv.timeout);
   const concurrency = parseConcurrency(argv.concurrency);
-  const deps = await createDeps(argv);
+  // The context is settled once: --context, else the one the upgrade run was pinned to.
+  const deps = await createDeps({ ...argv, context: await contextFor(fs, argv.context, path.resolve(argv.from)) });
   await rollbackFlow(deps, {
     from: path.resolve(argv.from), allHops: argv.allHops, force: argv.force, meshctl: argv.meshctl, meshctlCurrent: argv.meshctlCurrent, helm: argv.helm, chart: argv.chart,
     timeout: argv.timeout, kubeconfig: argv.kubeconfig, context: argv.context, pathEnv: process.env.PATH,
@@ -158,13 +180,13 @@ export async function runRollbackCommand(argv: RollbackCommandArgs, format: 'tex
  * (true). A run that was rolled back cannot be resumed as an upgrade (exit 2); false: no rollback
  * of that run was started, resume the upgrade.
  */
-export async function resumeAsRollback(deps: Deps, a: Omit<RollbackFlowArgs, 'resume' | 'dryRun' | 'allHops' | 'force'> & { dryRun?: boolean | undefined }): Promise<boolean> {
+export async function resumeAsRollback(deps: Deps, a: Omit<RollbackFlowArgs, 'resume' | 'dryRun' | 'allHops' | 'force'> & { dryRun?: boolean | undefined }, signals?: RunSignals): Promise<boolean> {
   const j = await readRollbackJournal(deps.fs, a.from);
   if (!j) return false;
   if (j.finished) {
     throw new UsageError(`the run in ${a.from} was rolled back${j.failedStep ? ` after step ${j.failedStep} failed` : ''}: there is no upgrade to resume`, 'Start a new upgrade with --to VERSION and a new --backup-dir.');
   }
   deps.log.info(`The run in ${a.from} was being rolled back${j.failedStep ? ` after step ${j.failedStep} failed` : ''}: resuming the rollback.`);
-  await rollbackFlow(deps, { ...a, resume: true, dryRun: a.dryRun ?? false, allHops: j.options.allHops, force: j.options.force });
+  await rollbackFlow(deps, { ...a, resume: true, dryRun: a.dryRun ?? false, allHops: j.options.allHops, force: j.options.force }, signals);
   return true;
 }

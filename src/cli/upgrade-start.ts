@@ -9,7 +9,6 @@ import { UsageError } from '../errors.ts';
 import { detectAndPlan } from '../upgrade/detect-plan.ts';
 import { readJournal, type ClusterIdentity, type JournalState } from '../upgrade/journal.ts';
 import { planForResume } from '../upgrade/resume.ts';
-import { retargetKubeconfig } from '../upgrade/retarget.ts';
 import { assertSameCluster, clusterIdentity } from '../upgrade/cluster-identity.ts';
 import type { Install, Plan, PlanOptions, StrategyOption } from '../upgrade/types.ts';
 import { formatPlan } from './plan-format.ts';
@@ -63,5 +62,5 @@ export async function startResume(deps: Deps, a: StartArgs & { resume: string })
   const { plan, install } = await planForResume(deps, journal, { dir: a.resume, to: a.to, strategy: a.strategy, context: a.context, chart: a.chart, meshctl: a.meshctl, meshctlCurrent: a.meshctlCurrent, helm: a.helm, deployFlag: a.deployFlag, labelNamespaces: a.labelNamespaces, cleanLeftovers: a.cleanLeftovers, acceptPruning: a.acceptPruning, deleteForeignObjects: a.deleteForeignObjects });
   await assertSameCluster(deps, journal.cluster);
   deps.log.info(`Resuming NSM ${plan.from} -> ${plan.to}: ${journal.done.size} step(s) done before.`);
-  return { plan: retargetKubeconfig(plan, a.kubeconfig && path.resolve(a.kubeconfig)), install, inputs: journal.inputs, cluster: journal.cluster, resume: journal };
+  return { plan, install, inputs: journal.inputs, cluster: journal.cluster, resume: journal };
 }

@@ -1,4 +1,7 @@
+import fs from 'node:fs/promises';
 import path from 'node:path';
+import type { Deps } from '../deps.ts';
+import type { RunSignals } from './signals.ts';
 import { randomUUID } from 'node:crypto';
 import { NotConvergedError, UsageError } from '../errors.ts';
 import { confirmOrStop } from './confirm.ts';
@@ -9,11 +12,15 @@ import type { Plan } from '../upgrade/types.ts';
 import { createDeps } from './context.ts';
 import { parseConcurrency, parseDuration, parseMaxFailures, parseWorkloadFlag } from './options.ts';
 import type { UpgradeArgs } from './upgrade-options.ts';
+import type { WorkloadRef } from '../workloads/owners.ts';
 import { defaultBackupDir } from '../backup/write.ts';
 import { formatPlan } from './plan-format.ts';
 import { formatSettingsSummary } from './settings-format.ts';
 import { startFresh, startResume } from './upgrade-start.ts';
-import { holdLease, type HeldRun } from './under-lease.ts';
+import { holdLease, runGuard, type HeldRun } from './under-lease.ts';
+import { installRunSignals } from './signals.ts';
+import { contextFor } from './run-context.ts';
+import { fenceWrites } from '../upgrade/fenced-kube.ts';
 import { runGates } from '../upgrade/gates.ts';
 import { rollBackAfterFailure, withRollbackHint } from './rollback-on-failure.ts';
 import { resumeAsRollback } from './rollback.ts';
@@ -39,12 +46,24 @@ export async function runUpgradeCommand(argv: UpgradeArgs, format: 'text' | 'jso
   const maxFailures = parseMaxFailures(argv.maxFailures);
   const first = parseWorkloadFlag(argv.first, '--first');
   if (!argv.to && !argv.resume) throw new UsageError('nothing to do: no target version', 'Pass --to VERSION (see the plan first: kubectl nsm-upgrade plan --to VERSION), or --resume DIR.');
-  const deps = await createDeps(argv);
   const backupDir = path.resolve(argv.resume ?? argv.backupDir ?? defaultBackupDir(new Date()));
+  // The context is settled here, once (a resume keeps its run's), and the kubeconfig read once: the
+  // tool's client and every child command (a private kubeconfig of exactly it) stay on it to the end.
+  const deps = await createDeps({ ...argv, context: await contextFor(fs, argv.context, argv.resume && backupDir) });
+  const signals = installRunSignals(deps, argv.resume ? 'the resume' : 'the upgrade');
+  try {
+    await upgradeOrResume(deps, signals, argv, format, backupDir, timeoutMs, concurrency, { maxFailures, first });
+  } finally {
+    signals.dispose();
+  }
+}
+
+async function upgradeOrResume(deps: Deps, signals: RunSignals, argv: UpgradeArgs, format: 'text' | 'json', backupDir: string, timeoutMs: number, concurrency: number, reroll: { maxFailures: number; first: WorkloadRef | undefined }): Promise<void> {
+  const { maxFailures, first } = reroll;
   // One path for a fresh run and a resume: only where the plan comes from differs.
   const startArgs = { ...argv, backupDir, maxFailures, first };
   // A run being rolled back (--on-failure rollback, or `rollback`) resumes as a rollback.
-  if (argv.resume && await resumeAsRollback(deps, { ...startArgs, meshctl: undefined, meshctlCurrent: undefined, from: backupDir, format, timeoutMs, concurrency })) return;
+  if (argv.resume && await resumeAsRollback(deps, { ...startArgs, meshctl: undefined, meshctlCurrent: undefined, from: backupDir, format, timeoutMs, concurrency }, signals)) return;
   const start = argv.resume ? await startResume(deps, { ...startArgs, resume: argv.resume }) : await startFresh(deps, startArgs);
   if (!start) return;
   const { plan, install, resume } = start;
@@ -65,13 +84,15 @@ export async function runUpgradeCommand(argv: UpgradeArgs, format: 'text' | 'jso
   await confirm(plan, argv.yes, resume ? `Resume NSM ${plan.from} -> ${plan.to} in namespace "${plan.namespace}" (${resume.done.size} step(s) done before)` : undefined);
 
   const runId = randomUUID().slice(0, 8);
-  const abort = new AbortController();
   let held: HeldRun | undefined;
   let result: RunResult;
+  // The steps write only while the run holds its lease (fenced-kube.ts); the lease itself goes through deps.
+  const runDeps: Deps = { ...deps, kube: fenceWrites(deps.kube, () => held?.lost) };
+  const guard = runGuard(start.cluster, () => held);
   try {
-    result = await withChildKubeconfig(deps, plan, () => runPlan(deps, plan, {
+    result = await withChildKubeconfig(deps, plan, () => runPlan(runDeps, plan, {
       backupDir, timeoutMs, concurrency, restart: argv.restart, deleteBarePods: argv.deleteBarePods, maxFailures, first, ...list,
-      start: { install: start.install, inputs: start.inputs, cluster: start.cluster }, runId, resume, signal: abort.signal,
+      start: { install: start.install, inputs: start.inputs, cluster: start.cluster }, runId, resume, signal: signals.abort.signal, guard,
       before: [
         { id: 'confirm', title: 'Confirmation', skip: argv.yes ? '--yes given' : undefined, run: async () => 'confirmed at the prompt' },
         {
@@ -81,7 +102,7 @@ export async function runUpgradeCommand(argv: UpgradeArgs, format: 'text' | 'jso
               meshNamespace: plan.namespace, operation: 'upgrade', runId, resumeRunId: resume?.runId, backupDir, breakLock: argv.breakLock,
               firstSignal: `Interrupted: stopping after the current step. Continue later with:\n  ${resumeCommand(backupDir)}\n(Ctrl-C again to stop at once.)`,
               secondSignal: `Stopping now. Continue with:\n  ${resumeCommand(backupDir)}`,
-            }, abort);
+            }, signals);
             return held.describe;
           },
         },
@@ -90,7 +111,7 @@ export async function runUpgradeCommand(argv: UpgradeArgs, format: 'text' | 'jso
   } catch (err) {
     if (argv.onFailure === 'rollback' && held) {
       // The run's journal maps its binaries to versions; --meshctl/--meshctl-current mean other versions to a rollback.
-      await rollBackAfterFailure(deps, err, { ...startArgs, meshctl: undefined, meshctlCurrent: undefined, from: backupDir, allHops: false, force: false, pathEnv: process.env.PATH, timeoutMs, concurrency, format, signal: held.signal, runId });
+      await rollBackAfterFailure(runDeps, err, { ...startArgs, meshctl: undefined, meshctlCurrent: undefined, from: backupDir, allHops: false, force: false, pathEnv: process.env.PATH, timeoutMs, concurrency, format, signal: held.signal, runId, guard });
     }
     throw withRollbackHint(err, backupDir);
   } finally {

@@ -1,6 +1,7 @@
 import { execa } from 'execa';
 import type { Log } from '../log.ts';
 import { revealArg, type Arg } from '../secret.ts';
+import { childEnvironment } from './child-env.ts';
 
 /** An external command as data: built by pure builders, run by the one runner. */
 export interface Command {
@@ -85,7 +86,9 @@ export function createRunner(opts: { dryRun: boolean; log: Log; env?: Record<str
         shell: false,
         detached: true,
         input: cmd.input,
-        env: { ...opts.env, ...cmd.env },
+        // Nothing in the user's environment may point the command at another cluster (child-env.ts).
+        env: childEnvironment(process.env, { ...opts.env, ...cmd.env }),
+        extendEnv: false,
         timeout: cmd.timeoutMs,
         stripFinalNewline: true,
         ...(hooks?.onLine ? { stdout: lineTap(hooks.onLine, 'stdout'), stderr: lineTap(hooks.onLine, 'stderr') } : {}),

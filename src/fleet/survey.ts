@@ -42,7 +42,7 @@ export async function surveyCluster(fd: FleetDeps, c: FleetCluster, s: SurveySet
     const backupDir = clusterBackupDir(s.fleetDir, c);
     const { install, plan } = await detectAndPlan(deps, {
       to: s.to, strategy: c.strategy, meshctl: c.meshctl, meshctlCurrent: c.meshctlCurrent, helm: c.helm, chart: c.chart, backupDir, timeout: s.timeout,
-      kubeconfig: c.kubeconfig, context: c.context, labelNamespaces: s.labelNamespaces, pathEnv: fd.pathEnv, meshNamespace: c.meshNamespace, method: c.method, release: c.release,
+      labelNamespaces: s.labelNamespaces, pathEnv: fd.pathEnv, meshNamespace: c.meshNamespace, method: c.method, release: c.release,
     });
     const found = {
       ...blank(c.context), from: install.version, method: install.method, release: install.release, environment: install.environment,

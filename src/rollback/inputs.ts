@@ -75,7 +75,7 @@ export async function rollbackOptions(deps: Deps, run: UpgradeRun, a: RollbackAr
     helm,
     chart: a.chart ? await resolveChartSource(deps, a.chart) : run.inputs.chart,
     timeout: a.timeout,
-    kubeconfig: a.kubeconfig && path.resolve(a.kubeconfig),
-    context: a.context,
+    // The context the tool's client was built from, once, at start: every child command gets it.
+    context: deps.kube.context,
   };
 }

@@ -23,7 +23,7 @@ import { meshctlDeploy, meshctlRemove, type MeshctlTarget } from '../controlplan
 import { catalog, resourceName } from '../mesh/catalog.ts';
 import { autoInjectLabel, controlPlaneDeployment } from '../mesh/version-notes.ts';
 import { cloneValues } from '../secret.ts';
-import { childKubeconfigPath } from '../upgrade/child-kubeconfig.ts';
+import { childKubeconfigPath, pinnedChildren } from '../upgrade/child-kubeconfig.ts';
 import { chartForHop, meshctlMissingFix } from '../upgrade/hop-steps.ts';
 import { expectedSettings } from '../upgrade/settings-check.ts';
 import type { Command, Hop, PlanOptions, PlanWarning, Refusal, Step, StepKind, StepOf } from '../upgrade/types.ts';
@@ -97,11 +97,11 @@ export function buildRollbackPlan(facts: RollbackFacts, opts: RollbackOptions): 
   const meshctl = (version: string, flag: '--meshctl' | '--meshctl-current'): MeshctlTarget => {
     const bin = opts.meshctlBinaries[version];
     if (!bin) refusals.push({ id: 'meshctl-missing', message: `the rollback needs nginx-meshctl ${version}, which was not given and is not on PATH`, fix: meshctlMissingFix(version, flag) });
-    return { bin: bin ?? `nginx-meshctl-${version}`, namespace: ns, timeout: opts.timeout, kubeconfig: opts.context ? childKubeconfigPath(dir) : opts.kubeconfig };
+    return { bin: bin ?? `nginx-meshctl-${version}`, namespace: ns, timeout: opts.timeout, kubeconfig: childKubeconfigPath(dir) };
   };
   const helm = (): HelmTarget => {
     if (!opts.helm) refusals.push({ id: 'helm-missing', message: 'the mesh was installed with helm, but no usable helm binary (Helm 3 or 4) was found', fix: 'pass --helm PATH to a Helm 3 or Helm 4 binary' });
-    return { bin: opts.helm?.bin ?? 'helm', major: opts.helm?.major ?? 3, namespace: ns, timeout: opts.timeout, kubeconfig: opts.kubeconfig, context: opts.context };
+    return { bin: opts.helm?.bin ?? 'helm', major: opts.helm?.major ?? 3, namespace: ns, timeout: opts.timeout, kubeconfig: childKubeconfigPath(dir), context: opts.context };
   };
   const openshift = () => {
     if (up.environment !== 'openshift') return;
@@ -166,6 +166,6 @@ export function buildRollbackPlan(facts: RollbackFacts, opts: RollbackOptions): 
   const hop: Hop = { index: n, from, to, strategy, reason, method: up.method, steps };
   const used = new Set(steps.flatMap((s) => s.commands.map((c) => c.bin)));
   const binaries = Object.entries(opts.meshctlFound ?? {}).filter(([, b]) => used.has(b.path)).map(([version, b]) => ({ version, path: b.path, why: b.why }));
-  const child = up.method === 'meshctl' && opts.context ? { childKubeconfig: { path: childKubeconfigPath(dir), context: opts.context, kubeconfig: opts.kubeconfig } } : {};
+  const child = pinnedChildren(childKubeconfigPath(dir), opts.context, [hop]);
   return { ...base, hops: [hop], warnings, refusals, ...(binaries.length ? { binaries } : {}), ...child, rollback: { ...meta(path), forced } };
 }

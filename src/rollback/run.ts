@@ -7,6 +7,7 @@
 import type { Deps } from '../deps.ts';
 import type { WorkloadRef } from '../workloads/owners.ts';
 import type { Gate } from '../upgrade/gates.ts';
+import type { RunGuard } from '../upgrade/step-context.ts';
 import { toolVersion } from '../version.ts';
 import type { ClusterIdentity } from '../upgrade/journal.ts';
 import { walkSteps, type RunResult } from '../upgrade/run.ts';
@@ -29,6 +30,8 @@ export interface RollbackRunOptions {
   signal: AbortSignal;
   /** Tasks shown before the steps (confirmation, the Lease); the journal is written once they pass. */
   before?: readonly Gate[];
+  /** The lease and the cluster, checked before each step and command that changes the cluster. */
+  guard: RunGuard;
 }
 
 /** The command that continues a rollback of the run in `from`. */

@@ -6,7 +6,7 @@
 import type { StepContext, StepOutcome } from '../upgrade/step-context.ts';
 import type { RollbackStep, StepOf } from '../upgrade/types.ts';
 import { StepError } from '../errors.ts';
-import { formatCommand } from '../controlplane/runner.ts';
+import { runStepCommands } from '../upgrade/step-commands.ts';
 import { backupMesh } from '../backup/backup.ts';
 import { restoreBackup } from '../backup/restore.ts';
 import type { RestoreReport } from '../backup/report.ts';
@@ -36,14 +36,10 @@ export const rollbackExecutors: { [K in RollbackStep['kind']]: Executor<StepOf<K
   },
 
   async 'helm-rollback'(ctx) {
-    await waitForHelmIdle(ctx.deps, ctx.plan.namespace, ctx.plan.release, ctx.timeoutMs, ctx.progress);
+    await waitForHelmIdle(ctx.deps, ctx.plan.namespace, ctx.plan.release, ctx.timeoutMs, ctx.progress, ctx.signal);
     const now = await installedNow(ctx.deps, ctx.plan.namespace, ctx.plan.release);
     if (now?.version === ctx.step.params.version && now.releaseStatus === 'deployed') return { skipped: `already on ${ctx.step.params.version}` };
-    for (const cmd of ctx.step.commands) {
-      ctx.progress(formatCommand(cmd));
-      const res = await ctx.deps.exec.run({ ...cmd, timeoutMs: cmd.timeoutMs ?? ctx.timeoutMs + 60_000 });
-      if (res.exitCode !== 0) throw new StepError(ctx.step.id, `${formatCommand(cmd)} exited ${res.exitCode}:\n${(res.stderr || res.stdout).split('\n').slice(-8).join('\n')}`);
-    }
+    await runStepCommands(ctx);
     return {};
   },
 

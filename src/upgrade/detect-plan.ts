@@ -3,7 +3,6 @@
  * planner's inputs (binaries, chart, namespaces) and build the plan. Refusals stay in the plan:
  * each caller decides what they mean (exit 2 for one cluster, the whole fleet refused for a fleet).
  */
-import path from 'node:path';
 import type { Deps } from '../deps.ts';
 import { detectInstall, type DetectOptions } from '../mesh/detect.ts';
 import { gatherPlanInputs, type PlanArgs } from './plan-inputs.ts';
@@ -14,6 +13,6 @@ export type DetectPlanArgs = PlanArgs & Required<Pick<DetectOptions, 'meshNamesp
 
 export async function detectAndPlan(deps: Deps, a: DetectPlanArgs): Promise<{ install: Install; inputs: PlanOptions; plan: Plan }> {
   const install = await detectInstall(deps, { meshNamespace: a.meshNamespace, method: a.method, release: a.release });
-  const inputs = await gatherPlanInputs(deps, install, { ...a, kubeconfig: a.kubeconfig && path.resolve(a.kubeconfig) });
+  const inputs = await gatherPlanInputs(deps, install, a);
   return { install, inputs, plan: buildPlan(install, inputs) };
 }

@@ -96,18 +96,16 @@ export function hopSteps(h: HopInput, hopCount: number): HopOutput {
   const meshctl = (version: string, flag: '--meshctl' | '--meshctl-current'): MeshctlTarget => {
     const bin = opts.meshctlBinaries[version];
     if (!bin) refusals.push({ id: 'meshctl-missing', message: `hop ${n} (${from} -> ${to}) needs nginx-meshctl ${version}, which was not given and is not on PATH`, fix: meshctlMissingFix(version, flag) });
-    return { bin: bin ?? `nginx-meshctl-${version}`, namespace: ns, timeout: opts.timeout, kubeconfig: opts.context ? childKubeconfigPath(opts.backupDir) : opts.kubeconfig };
+    return { bin: bin ?? `nginx-meshctl-${version}`, namespace: ns, timeout: opts.timeout, kubeconfig: childKubeconfigPath(opts.backupDir) };
   };
   let helm: HelmTarget | undefined;
   let chart: ChartRef = { ref: '' };
   const release = install.release ?? 'nsm';
   if (install.method === 'helm') {
     if (!opts.helm) refusals.push({ id: 'helm-missing', message: 'the mesh was installed with helm, but no usable helm binary (Helm 3 or 4) was found', fix: 'pass --helm PATH to a Helm 3 or Helm 4 binary' });
-    helm = { bin: opts.helm?.bin ?? 'helm', major: opts.helm?.major ?? 3, namespace: ns, timeout: opts.timeout, kubeconfig: opts.kubeconfig, context: opts.context };
+    helm = { bin: opts.helm?.bin ?? 'helm', major: opts.helm?.major ?? 3, namespace: ns, timeout: opts.timeout, kubeconfig: childKubeconfigPath(opts.backupDir), context: opts.context };
     const c = chartForHop(opts, to, hopCount);
     if (isRefusal(c)) refusals.push(c); else chart = c;
-  } else if (opts.context) {
-    notes.push(`nginx-meshctl has no --context flag: its commands get a private kubeconfig holding only context "${opts.context}" (${childKubeconfigPath(opts.backupDir)}, 0600, removed after the run)`);
   }
   // The environment detect settled on (values, or --method/hints) is what the redeploy must use.
   const carried = h.values.environment === undefined && install.environment === 'kubernetes' ? h.values : { ...h.values, environment: install.environment };

@@ -1,158 +1,168 @@
-import fs from 'node:fs';
 import os from 'node:os';
 import type { Deps } from '../deps.ts';
 import { KubeApiError } from '../kube/client.ts';
 import { core, collectionPath, objectPath } from '../kube/paths.ts';
-import { PreflightError } from '../errors.ts';
-import { pidRuns } from '../process-alive.ts';
+import { PreflightError, ToolError, ExitCode } from '../errors.ts';
+import { backupDirAnnotation, describeHolder, holderIsDeadHere, isLeaseFresh, leaseDurationSeconds, leaseName, leaseNamespace, operationAnnotation, takeover, type LeaseObject } from './lease-rules.ts';
+
+export { backupDirAnnotation, describeHolder, holderIsDeadHere, isLeaseFresh, leaseDurationSeconds, leaseName, leaseNamespace, operationAnnotation, type LeaseObject };
 
 /**
  * One run at a time per mesh: a coordination.k8s.io Lease named `nsm-upgrade.<mesh namespace>`.
  * It lives in `default`, not in the mesh namespace, because the manual path deletes the mesh
  * namespace mid-run. A second run is refused while the lease is held and fresh; a lease whose
- * holder stopped renewing (a killed run) can be taken over with --resume, or broken with
- * --break-lock when the interrupted run cannot be resumed (its backup directory is gone).
+ * holder stopped renewing (a killed run) is taken over by the resume (or rollback) of that same run,
+ * and another run's only with --break-lock (its backup directory is gone, it cannot be resumed).
+ * Times are the API server's (Kube.serverNow), written and judged on its clock.
  *
  * Every write after the create carries the last resourceVersion seen as a precondition, and is
  * made only while the holder is still this run: a run never renews or deletes a lease that another
- * run took over.
+ * run took over. A renewal that keeps failing (an API outage) past the grace period, half the
+ * lease's duration, makes the lease lost before it can expire: the run stops before its next write.
  */
-export const leaseNamespace = 'default';
-export const leaseDurationSeconds = 60;
-/** The lease records what holds it and where that run keeps its backup and journal. */
-export const backupDirAnnotation = 'nsm-upgrade.nginx.com/backup-dir';
-export const operationAnnotation = 'nsm-upgrade.nginx.com/operation';
 
-export interface LeaseObject {
-  metadata: { name: string; resourceVersion?: string; annotations?: Record<string, string> };
-  spec: { holderIdentity?: string; leaseDurationSeconds?: number; acquireTime?: string; renewTime?: string };
-}
-
-export function leaseName(meshNamespace: string): string {
-  return `nsm-upgrade.${meshNamespace}`;
-}
-
-export function isLeaseFresh(lease: LeaseObject, nowMs: number): boolean {
-  const renew = Date.parse(lease.spec.renewTime ?? lease.spec.acquireTime ?? '');
-  if (!Number.isFinite(renew)) return false;
-  return nowMs < renew + (lease.spec.leaseDurationSeconds ?? leaseDurationSeconds) * 1000;
+/** The lease is no longer (surely) this run's: the run stops before its next write. */
+export class LeaseLostError extends ToolError {
+  constructor(message: string) {
+    super(message, ExitCode.failed, 'Nothing more was changed after this. Once the API server answers and no other run works on the mesh, continue with --resume DIR.');
+  }
 }
 
 export interface HeldLease {
   release(): Promise<void>;
-  /** Aborted when the lease was taken over by another run: the run must stop. */
+  /** Aborted (reason: a LeaseLostError) when the lease was taken over, deleted, expired, or not renewed within the grace period. */
   readonly lost: AbortSignal;
+  /** Fencing, before a destructive command: asks the API server that the lease is still this run's and fresh; throws LeaseLostError otherwise. */
+  check(): Promise<void>;
 }
 
 export interface LeaseOptions {
   meshNamespace: string;
   runId: string;
+  /** The run this one continues (a resume, or a rollback of it): its lease, and only its, may be taken over. */
   resumeRunId?: string | undefined;
   /** The run's backup and journal directory, recorded so a refusal can say where to resume from. */
   backupDir?: string | undefined;
   /** What takes the lease: upgrade, restore, restart (said in a refusal). */
   operation?: string | undefined;
-  /** Take over a lease whose run cannot be resumed (--break-lock); never a fresh one held by a live run. */
+  /** Take over another run's stale lease (--break-lock); never a fresh one held by a live run. */
   breakLock?: boolean | undefined;
+  /** Seconds (default 60): renewed every third of it, lost after half of it without a renewal. Shorter only in tests. */
+  durationSeconds?: number | undefined;
 }
 
 const micro = (ms: number) => new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 
-/** The holder is a process on this host that no longer runs (killed): its lease can be taken over at once. */
-export function holderIsDeadHere(holder: string | undefined, host = os.hostname(), alive = pidRuns): boolean {
-  const m = /^(.*)\/pid-(\d+)\/[^/]+$/.exec(holder ?? '');
-  return m !== null && m[1] === host && !alive(Number(m[2]));
-}
-
-/** What a refusal says about the run that holds the lease, and how to get past it. */
-export function describeHolder(live: LeaseObject, dirExists: (dir: string) => boolean = fs.existsSync): { what: string; fix: string } {
-  const op = live.metadata.annotations?.[operationAnnotation] ?? 'run';
-  const dir = live.metadata.annotations?.[backupDirAnnotation];
-  const what = `${op} ${live.spec.holderIdentity ?? '(no holder)'} since ${live.spec.acquireTime ?? '?'}${dir ? `, backup and journal in ${dir}` : ''}`;
-  if (dir && !dirExists(dir)) {
-    return { what, fix: `That run was interrupted and its directory ${dir} is not on this machine: the cluster may be half-upgraded (the mesh removed, resources only in that backup). Resume it from the machine that has ${dir} (--resume ${dir}); if that directory is lost, check the mesh with \`kubectl nsm-upgrade status\`, then pass --break-lock to take the lease over.` };
-  }
-  return { what, fix: `That run was interrupted: continue it with --resume ${dir ?? 'DIR'} (its backup directory), which takes the lease over.` };
-}
-
-function isConflict(err: unknown, status: number): boolean {
+function isStatus(err: unknown, status: number): boolean {
   return err instanceof KubeApiError && err.status === status;
 }
 
-/**
- * Takes the lease. `resumeRunId` is the run being resumed: its lease may be taken over when it is
- * stale, or at once when its holder was a process on this machine that is gone.
- */
+/** Takes the lease, or refuses (PreflightError, exit 3) naming the run that holds it. */
 export async function acquireLease(deps: Deps, opts: LeaseOptions): Promise<HeldLease> {
   const ref = core.leases;
   const name = leaseName(opts.meshNamespace);
   const path = objectPath(ref, name, leaseNamespace);
   const holder = `${os.hostname()}/pid-${process.pid}/${opts.runId}`;
-  const now = deps.clock.now();
+  const duration = opts.durationSeconds ?? leaseDurationSeconds;
   const annotations = { ...(opts.backupDir ? { [backupDirAnnotation]: opts.backupDir } : {}), [operationAnnotation]: opts.operation ?? 'upgrade' };
-  const spec = { holderIdentity: holder, leaseDurationSeconds, acquireTime: micro(now), renewTime: micro(now) };
-  const body = (resourceVersion?: string) => ({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, annotations, ...(resourceVersion ? { resourceVersion } : {}) }, spec });
-  let current: LeaseObject;
-  try {
-    current = await deps.kube.request<LeaseObject>({ method: 'POST', path: collectionPath(ref, leaseNamespace), body: body() });
-  } catch (err) {
-    if (!isConflict(err, 409)) throw err;
-    const live = await deps.kube.request<LeaseObject>({ path });
-    if (live.spec.holderIdentity === holder) {
-      current = live; // our own create went through, but its answer was lost and the request retried
-    } else {
-      const resumable = opts.resumeRunId !== undefined && (live.spec.holderIdentity ?? '').endsWith(`/${opts.resumeRunId}`) && holderIsDeadHere(live.spec.holderIdentity);
-      const fresh = isLeaseFresh(live, now);
-      const held = describeHolder(live);
-      if (fresh && !resumable) {
-        throw new PreflightError([{ check: 'one run at a time', message: `another run holds lease ${leaseNamespace}/${name}: ${held.what}`, fix: 'Wait for it to finish. If that run was killed, wait a minute for its lease to expire and run again with --resume DIR.' }]);
-      }
-      if (opts.resumeRunId === undefined && !opts.breakLock) {
-        throw new PreflightError([{ check: 'one run at a time', message: `a stale lease from an earlier run is still in place (${held.what})`, fix: held.fix }]);
-      }
-      if (opts.breakLock && !opts.resumeRunId) deps.log.warn(`--break-lock: taking over the lease of an interrupted run (${held.what}); that run's upgrade may be half done`);
-      current = await deps.kube.request<LeaseObject>({ method: 'PUT', path, body: body(live.metadata.resourceVersion) });
+  const read = () => deps.kube.request<LeaseObject>({ path }).catch((e: unknown) => (isStatus(e, 404) ? undefined : Promise.reject(e)));
+  // Read first: the answer's Date header sets the server's clock (Kube.serverNow) for every time below.
+  let live = await read();
+  const body = (resourceVersion?: string) => {
+    const now = micro(deps.kube.serverNow());
+    return { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, annotations, ...(resourceVersion ? { resourceVersion } : {}) }, spec: { holderIdentity: holder, leaseDurationSeconds: duration, acquireTime: now, renewTime: now } };
+  };
+  let current: LeaseObject | undefined;
+  if (!live) {
+    try {
+      current = await deps.kube.request<LeaseObject>({ method: 'POST', path: collectionPath(ref, leaseNamespace), body: body() });
+    } catch (err) {
+      if (!isStatus(err, 409)) throw err;
+      live = await read();
     }
   }
+  if (!current && live?.spec.holderIdentity === holder) current = live; // our own create went through, its answer was lost
+  if (!current) {
+    if (!live) throw new PreflightError([{ check: 'one run at a time', message: `lease ${leaseNamespace}/${name} was created and deleted by another run while this one took it`, fix: 'Run again.' }]);
+    const held = describeHolder(live);
+    const t = takeover(live, held, { ref: `${leaseNamespace}/${name}`, resumeRunId: opts.resumeRunId, breakLock: opts.breakLock, serverNowMs: deps.kube.serverNow(), deadHere: holderIsDeadHere(live.spec.holderIdentity) });
+    if (!t.take) throw new PreflightError([{ check: 'one run at a time', message: t.message, fix: t.fix }]);
+    if (t.warn) deps.log.warn(t.warn);
+    current = await deps.kube.request<LeaseObject>({ method: 'PUT', path, body: body(live.metadata.resourceVersion) });
+  }
+  return keepLease(deps, { path, name, holder, duration }, current);
+}
 
+/** Renews a held lease until released; see acquireLease. */
+function keepLease(deps: Deps, l: { path: string; name: string; holder: string; duration: number }, first: LeaseObject): HeldLease {
+  let current = first;
   const lost = new AbortController();
-  const ours = (l: LeaseObject) => l.spec.holderIdentity === holder;
+  const lose = (why: string) => { if (!lost.signal.aborted) lost.abort(new LeaseLostError(`lease ${leaseNamespace}/${l.name}: ${why}`)); };
+  const ours = (x: LeaseObject) => x.spec.holderIdentity === l.holder;
+  const readLive = () => deps.kube.request<LeaseObject>({ path: l.path }).catch((e: unknown) => (isStatus(e, 404) ? undefined : Promise.reject(e)));
+
   /** Renews with the last resourceVersion as precondition; on a conflict re-reads once, and stops if another run holds it. */
   const renew = async () => {
     for (let attempt = 0; attempt < 2; attempt++) {
-      const next = { ...current, spec: { ...current.spec, renewTime: micro(deps.clock.now()) } };
+      const next = { ...current, spec: { ...current.spec, renewTime: micro(deps.kube.serverNow()) } };
       try {
-        current = await deps.kube.request<LeaseObject>({ method: 'PUT', path, body: next });
+        current = await deps.kube.request<LeaseObject>({ method: 'PUT', path: l.path, body: next });
         return;
       } catch (err) {
-        if (!isConflict(err, 409) && !isConflict(err, 404)) throw err;
-        const live = await deps.kube.request<LeaseObject>({ path }).catch((e: unknown) => (isConflict(e, 404) ? undefined : Promise.reject(e)));
-        if (!live || !ours(live)) {
-          lost.abort(new Error(`lease ${leaseNamespace}/${name} was ${live ? `taken over by ${live.spec.holderIdentity}` : 'deleted'}: another run may be changing the mesh`));
-          return;
-        }
+        if (!isStatus(err, 409) && !isStatus(err, 404)) throw err;
+        const live = await readLive();
+        if (!live || !ours(live)) return lose(`${live ? `taken over by ${live.spec.holderIdentity}` : 'deleted'}: another run may be changing the mesh`);
         current = live;
       }
     }
   };
-  const timer = setInterval(() => {
-    if (lost.signal.aborted) return;
-    renew().catch((e: unknown) => deps.log.debug(`lease renewal failed: ${(e as Error).message}`));
-  }, (leaseDurationSeconds * 1000) / 3);
-  timer.unref();
+
+  const every = (l.duration * 1000) / 3;
+  const graceMs = (l.duration * 1000) / 2;
+  const tickMs = Math.max(250, every / 4);
+  const stop = new AbortController();
+  let lastRenewed = deps.clock.now();
+  let renewing: Promise<void> | undefined;
+  let lastError: string | undefined;
+  // A watchdog, not a chain of renewals: a renewal that hangs (an API server that stopped answering)
+  // must not keep the run writing past the point where its lease can expire.
+  void (async () => {
+    while (!stop.signal.aborted && !lost.signal.aborted) {
+      try { await deps.clock.sleep(tickMs, stop.signal); } catch { return; }
+      const since = deps.clock.now() - lastRenewed;
+      if (!renewing && (since >= every || lastError !== undefined)) {
+        renewing = renew().then(() => { lastRenewed = deps.clock.now(); lastError = undefined; }, (e: unknown) => {
+          lastError = (e as Error).message;
+          deps.log.warn(`lease ${leaseNamespace}/${l.name}: renewal failed (${lastError}); retrying, the run stops if it is not renewed within ${graceMs / 1000}s of the last renewal`);
+        }).finally(() => { renewing = undefined; });
+      }
+      if (deps.clock.now() - lastRenewed >= graceMs) {
+        lose(`not renewed for ${Math.round((deps.clock.now() - lastRenewed) / 1000)}s (last error: ${lastError ?? 'the renewal has not finished (the API server does not answer, or keeps failing)'}); stopping before it can expire and another run take it`);
+      }
+    }
+  })();
+
   return {
     lost: lost.signal,
+    async check() {
+      if (lost.signal.aborted) throw lost.signal.reason as LeaseLostError;
+      const live = await readLive();
+      if (!live || !ours(live)) lose(`${live ? `taken over by ${live.spec.holderIdentity}` : 'deleted'}: another run may be changing the mesh`);
+      else if (!isLeaseFresh(live, deps.kube.serverNow())) lose(`expired on the API server's clock (renewed last at ${live.spec.renewTime})`);
+      if (lost.signal.aborted) throw lost.signal.reason as LeaseLostError;
+    },
     async release() {
-      clearInterval(timer);
+      stop.abort();
+      await renewing?.catch(() => undefined);
       if (lost.signal.aborted) return;
       for (let attempt = 0; attempt < 2; attempt++) {
         try {
-          await deps.kube.request({ method: 'DELETE', path, body: { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { resourceVersion: current.metadata.resourceVersion } } });
+          await deps.kube.request({ method: 'DELETE', path: l.path, body: { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { resourceVersion: current.metadata.resourceVersion } } });
           return;
         } catch (err) {
-          if (isConflict(err, 404)) return;
-          if (!isConflict(err, 409)) { deps.log.debug(`lease release failed: ${(err as Error).message}`); return; }
-          const live = await deps.kube.request<LeaseObject>({ path }).catch(() => undefined);
+          if (isStatus(err, 404)) return;
+          if (!isStatus(err, 409)) { deps.log.warn(`lease ${leaseNamespace}/${l.name} was not released (${(err as Error).message}); it expires ${l.duration}s after its last renewal`); return; }
+          const live = await readLive().catch(() => undefined);
           if (!live || !ours(live)) return; // another run holds it now: not ours to delete
           current = live;
         }

@@ -27,7 +27,13 @@ export async function installedNow(deps: Deps, meshNamespace: string, release: s
 export async function waitForHelmIdle(deps: Deps, namespace: string, release: string | undefined, timeoutMs: number, progress: (m: string) => void, signal?: AbortSignal): Promise<void> {
   const deadline = deps.clock.now() + timeoutMs;
   for (;;) {
-    const releases = await findMeshReleases(deps, namespace, []).catch(() => []);
+    // A release list that cannot be read is a failed step, never "no release busy".
+    let releases;
+    try {
+      releases = await findMeshReleases(deps, namespace, []);
+    } catch (err) {
+      throw new StepError('helm-busy', `cannot read the Helm releases in namespace ${namespace}: ${(err as Error).message}`, 'Check the connection to the cluster and the permission to list Secrets there, then resume.');
+    }
     const busy = releases.filter((r) => (!release || r.name === release) && isStuckStatus(r.status));
     if (busy.length === 0) return;
     const what = busy.map((r) => `${r.name} (revision ${r.revision}) is ${r.status}`).join(', ');

@@ -117,8 +117,6 @@ export interface PlanArgs {
   chart?: string | undefined;
   backupDir: string;
   timeout: string;
-  kubeconfig?: string | undefined;
-  context?: string | undefined;
   /** --deploy-flag NAME=VALUE, repeated. */
   deployFlag?: readonly string[] | undefined;
   labelNamespaces: boolean;
@@ -222,8 +220,8 @@ export async function gatherPlanInputs(deps: Deps, install: Install, args: PlanA
     unlabelledInjectedNamespaces: unlabelled,
     backupDir: args.backupDir,
     timeout: args.timeout,
-    kubeconfig: args.kubeconfig,
-    context: args.context,
+    // The context the tool's client was built from, once, at start: every child command gets it.
+    context: deps.kube.context,
     ...(leftovers.length ? { leftovers } : {}),
     ...(args.cleanLeftovers ? { cleanLeftovers: true } : {}),
     ...(args.acceptPruning ? { acceptPruning: true } : {}),

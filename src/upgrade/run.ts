@@ -7,6 +7,9 @@ import { appendJournal, journalSchemaVersion, type ClusterIdentity, type Journal
 /** A journal record of any walk (the upgrade's, or a rollback's: rollback/journal.ts). */
 type AnyRecord = Parameters<typeof appendJournal>[2];
 import { executeStep, type StepContext } from './steps.ts';
+import type { RunGuard } from './step-context.ts';
+import { beforeChange } from './step-commands.ts';
+import { LeaseLostError } from './lease.ts';
 import { clusterStateAfter } from './state-notes.ts';
 import { StepError, ToolError } from '../errors.ts';
 import { toolVersion } from '../version.ts';
@@ -35,6 +38,8 @@ export interface RunOptions {
   signal: AbortSignal;
   /** Tasks shown before the steps (confirmation, the Lease); the journal is written once they pass. */
   before?: readonly Gate[];
+  /** The lease and the cluster, checked before each step and command that changes the cluster. */
+  guard: RunGuard;
 }
 
 export interface RunResult {
@@ -52,7 +57,7 @@ export function resumeCommand(dir: string): string {
 }
 
 /** One step as a task: run by its executor, journaled in `opts.backupDir` when done. Also the rollback's (rollback/run.ts). */
-export type StepTaskOptions = Pick<RunOptions, 'backupDir' | 'timeoutMs' | 'concurrency' | 'restart' | 'deleteBarePods' | 'maxFailures' | 'first' | 'output' | 'emit' | 'signal'>;
+export type StepTaskOptions = Pick<RunOptions, 'backupDir' | 'timeoutMs' | 'concurrency' | 'restart' | 'deleteBarePods' | 'maxFailures' | 'first' | 'output' | 'emit' | 'signal' | 'guard'>;
 export function task(deps: Deps, plan: Plan, step: Step, opts: StepTaskOptions, runId: string, done: ReadonlySet<string>, journalData: Map<string, Record<string, unknown>>): ListrTask<Ctx> {
   const hop = plan.hops.find((h) => h.steps.includes(step))!;
   const event = eventEmitter(deps, opts, step.id);
@@ -60,13 +65,16 @@ export function task(deps: Deps, plan: Plan, step: Step, opts: StepTaskOptions, 
     title: `[${step.id}] ${step.title}`,
     skip: () => (done.has(step.id) ? 'done before (journal)' : false),
     task: async (ctx, t) => {
-      if (opts.signal.aborted) throw new StepError(step.id, 'interrupted before this step started');
+      const why = opts.signal.reason;
+      if (opts.signal.aborted) throw why instanceof LeaseLostError ? why : new StepError(step.id, 'interrupted before this step started');
       event({ event: 'start', title: step.title });
       const sctx: StepContext = {
-        deps, plan, hop, step, journalData, timeoutMs: opts.timeoutMs, concurrency: opts.concurrency, restart: opts.restart, deleteBarePods: opts.deleteBarePods, maxFailures: opts.maxFailures, first: opts.first, runId, signal: opts.signal,
+        deps, plan, hop, step, journalData, timeoutMs: opts.timeoutMs, concurrency: opts.concurrency, restart: opts.restart, deleteBarePods: opts.deleteBarePods, maxFailures: opts.maxFailures, first: opts.first, runId, signal: opts.signal, guard: opts.guard,
         progress: (raw) => { const m = scrub(raw); t.output = m; event({ event: 'progress', message: m }); },
       };
       try {
+        // A step that changes the cluster starts only while the run still holds its lease (fencing).
+        if (step.writes) await beforeChange(sctx);
         const out = await executeStep(sctx);
         if (out.unresolved?.length) ctx.result.unresolved.push({ step: step.id, items: out.unresolved });
         if (out.data) journalData.set(step.id, out.data);

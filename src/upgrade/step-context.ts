@@ -3,8 +3,17 @@
  * (rollback/steps.ts) can use the types without importing upgrade/steps.ts, which imports them.
  */
 import type { Deps } from '../deps.ts';
+import type { ClusterIdentity } from './journal-schema.ts';
 import type { Hop, Plan, Step } from './types.ts';
 import type { WorkloadRef } from '../workloads/owners.ts';
+
+/** What is checked before each step and each command that changes the cluster (step-commands.ts). */
+export interface RunGuard {
+  /** The run's cluster, as journaled at its start: each command's own kubeconfig must reach it. */
+  cluster: ClusterIdentity;
+  /** Fencing: throws unless the API server says the run still holds its lease. */
+  leaseHeld(): Promise<void>;
+}
 
 /** What every step executor gets; `step` is the executor's own kind, with its typed params. */
 export interface StepContext<S extends Step = Step> {
@@ -26,6 +35,7 @@ export interface StepContext<S extends Step = Step> {
   /** A line of progress under the step's title. */
   progress: (message: string) => void;
   signal: AbortSignal;
+  guard: RunGuard;
 }
 
 /** Problems that do not stop the run but make it end "not converged" (exit 4). */

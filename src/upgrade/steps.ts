@@ -20,29 +20,17 @@ import { installedNow, waitForHelmIdle, waitForNamespaceSettled } from './live-s
 import { finishRemoval, waitForNoMeshTrace } from './mesh-traces.ts';
 import { checkDeployed } from './deploy-health.ts';
 import { checkCarriedSettings } from './settings-check.ts';
-import type { Command } from '../controlplane/runner.ts';
 import { reinjectWorkloads } from './reinject.ts';
 import type { WorkloadRef } from '../workloads/owners.ts';
 import { objectPath, core } from '../kube/paths.ts';
 import { rollbackExecutors } from '../rollback/steps.ts';
 import type { StepContext, StepOutcome } from './step-context.ts';
 import { cleanLeftoversNow, leftoversBeforeDeploy } from './leftover-steps.ts';
+import { runStepCommands } from './step-commands.ts';
 
 export type { StepContext, StepOutcome };
 
 type Executor<S extends Step = Step> = (ctx: StepContext<S>) => Promise<StepOutcome>;
-
-async function runCommands(ctx: StepContext, commands: readonly Command[] = ctx.step.commands): Promise<void> {
-  for (const cmd of commands) {
-    ctx.progress(formatCommand(cmd));
-    const res = await ctx.deps.exec.run({ ...cmd, timeoutMs: cmd.timeoutMs ?? ctx.timeoutMs + 60_000 });
-    if (res.exitCode !== 0) {
-      const tail = (res.stderr || res.stdout).split('\n').slice(-8).join('\n');
-      throw new StepError(ctx.step.id, `${formatCommand(cmd)} exited ${res.exitCode}:\n${tail}`);
-    }
-    for (const line of res.stdout.split('\n').filter(Boolean).slice(-3)) ctx.progress(line);
-  }
-}
 
 /**
  * The files a step's commands read, written 0600 in the (0700) backup directory: Helm values with
@@ -100,7 +88,7 @@ const executors: { [K in StepKind]: Executor<StepOf<K>> } = {
     await waitForHelmIdle(ctx.deps, ctx.plan.namespace, ctx.plan.release, ctx.timeoutMs, ctx.progress, ctx.signal);
     const now = await installedNow(ctx.deps, ctx.plan.namespace, ctx.plan.release);
     if (now?.version === ctx.hop.to && now.releaseStatus === 'deployed') return { skipped: `already on ${ctx.hop.to}` };
-    await runCommands(ctx);
+    await runStepCommands(ctx);
     return {};
   },
   async remove(ctx) {
@@ -118,7 +106,7 @@ const executors: { [K in StepKind]: Executor<StepOf<K>> } = {
     };
     if (!now) { const cleaned = await finish(); return { skipped: 'no mesh installed: already removed', ...(cleaned ? { data: { cleaned } } : {}) }; }
     try {
-      await runCommands(ctx);
+      await runStepCommands(ctx);
     } catch (err) {
       // Helm deletes the release before running post-delete hooks: when only a hook failed, the mesh is gone.
       if (await installedNow(ctx.deps, ctx.plan.namespace, ctx.plan.release)) throw err;
@@ -161,7 +149,7 @@ const executors: { [K in StepKind]: Executor<StepOf<K>> } = {
       const undo = ctx.step.params.undo;
       redeployed = `an earlier deploy of NSM ${ctx.hop.to} failed (${verdict.why}): removed the half-installed release and deployed again`;
       ctx.progress(`an earlier deploy of NSM ${ctx.hop.to} failed (${verdict.why}): removing the half-installed release, then deploying again`);
-      await runCommands(ctx, [undo]);
+      await runStepCommands(ctx, [undo]);
       if (ctx.hop.method === 'meshctl') await finishRemoval(ctx.deps, { namespace: ctx.plan.namespace, keepNamespace: ctx.plan.environment === 'openshift' });
       await waitForNamespaceSettled(ctx.deps, ctx.plan.namespace, ctx.timeoutMs, ctx.progress, ctx.signal);
     }
@@ -173,7 +161,7 @@ const executors: { [K in StepKind]: Executor<StepOf<K>> } = {
     }
     if (ctx.hop.method === 'meshctl') await waitForNoMeshTrace(ctx.deps, { namespace: ctx.plan.namespace, timeoutMs: ctx.timeoutMs, progress: ctx.progress, signal: ctx.signal });
     await writeStepFiles(ctx, ctx.step.params.files);
-    await runCommands(ctx);
+    await runStepCommands(ctx);
     return redeployed || cleared.length ? { data: { ...(redeployed ? { redeployed } : {}), ...(cleared.length ? { cleared } : {}) } } : {};
   },
   async restore(ctx) {

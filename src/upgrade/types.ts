@@ -40,8 +40,10 @@ export interface CommandInputs {
   chart: ChartSource;
   /** Per-step timeout as given on the command line ("10m"), passed to nginx-meshctl and helm. */
   timeout: string;
-  /** Passed to helm/nginx-meshctl so they talk to the same cluster as the tool. */
-  kubeconfig?: string | undefined;
+  /**
+   * The kubeconfig context the run acts on: --context, else the kubeconfig's current context when the
+   * run started (a resume keeps its run's). helm and nginx-meshctl get exactly it (childKubeconfig).
+   */
   context?: string | undefined;
 }
 
@@ -214,9 +216,10 @@ export interface Plan {
   /** nginx-meshctl binaries the plan uses that were found on PATH, and why each was chosen (absent when all were given). */
   binaries?: { version: string; path: string; why: string }[];
   /**
-   * nginx-meshctl has no --context flag: with --context, its commands get `-k path`, a private
-   * kubeconfig holding only that context (its cluster and user), written 0600 for the run (and for
-   * the preflight's dry runs) and removed after it; a resume writes it again.
+   * Every helm and nginx-meshctl command gets `path`, a private kubeconfig holding only the run's
+   * context (its cluster and user, as the tool loaded them at start), written 0600 for the run (and
+   * for the preflight's dry runs) and removed after it; a resume writes it again. helm also gets
+   * `--kube-context context`; nginx-meshctl has no such flag.
    */
-  childKubeconfig?: { path: string; context: string; kubeconfig?: string | undefined };
+  childKubeconfig?: { path: string; context?: string | undefined };
 }

@@ -6,6 +6,7 @@ import { clusterEnv, repoRoot, runTool } from '../support/cluster.ts';
 import { chartsDir } from '../support/mesh-scenario.ts';
 import { expectConverged, setUpMesh, toolArgs, type Scenario, type ScenarioOptions } from '../support/upgrade-scenario.ts';
 import { installedNow } from '../../src/upgrade/live-state.ts';
+import { stepsDone } from '../support/kill-at.ts';
 
 // Issue 14, "Ctrl-C that keeps its promise": a terminal's Ctrl-C goes to the whole foreground
 // process group. The tool runs helm in a group of its own, so the SIGINT sent to the tool's group
@@ -13,14 +14,6 @@ import { installedNow } from '../../src/upgrade/live-state.ts';
 // journaled), the tool stops before the next step with the resume command, and the resume converges.
 let current: Scenario | undefined;
 afterEach(async () => { await current?.cleanup(); current = undefined; });
-
-const stepsDone = (dir: string): string[] => {
-  try {
-    return fs.readFileSync(path.join(dir, 'journal.ndjson'), 'utf8').trim().split('\n')
-      .map((l) => { try { return JSON.parse(l) as { type: string; step?: string }; } catch { return { type: 'torn' }; } })
-      .filter((r) => r.type === 'step').map((r) => r.step!);
-  } catch { return []; }
-};
 
 describe('SIGINT to the whole process group during helm upgrade', () => {
   it('lets helm upgrade finish, stops before the next step, and the resume converges', async () => {

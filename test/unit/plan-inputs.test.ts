@@ -74,8 +74,9 @@ describe('formatPlanText', () => {
     const text = formatPlanText(buildPlan(install, opts));
     expect(text).toContain('Upgrade plan: NGINX Service Mesh 1.6.0 -> 1.7.0');
     expect(text).toMatch(/Hop 1: 1\.6\.0 -> 1\.7\.0, manual \(on OpenShift the 1\.6 -> 1\.7 upgrade must be manual/);
-    expect(text).toContain('$ /m/1.6.0 -n nginx-mesh -t 5m remove --yes');
-    expect(text).toContain('$ /m/1.7.0 -n nginx-mesh -t 5m deploy --environment openshift');
+    expect(text).toContain(`$ /m/1.6.0 -k ${opts.backupDir}/kubeconfig.private -n nginx-mesh -t 5m remove --yes`);
+    expect(text).toContain(`$ /m/1.7.0 -k ${opts.backupDir}/kubeconfig.private -n nginx-mesh -t 5m deploy --environment openshift`);
+    expect(text).toContain(`context ${opts.context ?? '(current)'}, as read at start: every helm and nginx-meshctl command gets a private kubeconfig of exactly it (${opts.backupDir}/kubeconfig.private, 0600, removed after the run)`);
     expect(text).toMatch(/hop1\.wait-sentinel\s+Wait until Job csi-driver-sentinel/);
     expect(text).toContain('tracing.backend="zipkin"');
   });

@@ -43,7 +43,7 @@ function live(over: Partial<LiveFacts> = {}): LiveFacts {
 }
 
 function options(over: Partial<RollbackOptions> = {}): RollbackOptions {
-  return { from: '/run', allHops: false, force: false, meshctlBinaries: bins, helm: { bin: '/bin/helm', major: 3 }, chart: { kind: 'versioned-dir', dir: '/charts' }, timeout: '10m', ...over };
+  return { from: '/run', allHops: false, force: false, meshctlBinaries: bins, helm: { bin: '/bin/helm', major: 3 }, chart: { kind: 'versioned-dir', dir: '/charts' }, timeout: '10m', context: 'ctx', ...over };
 }
 
 const kinds = (p: RollbackPlan) => p.hops[0]?.steps.map((s) => s.kind) ?? [];
@@ -82,14 +82,14 @@ describe('buildRollbackPlan: the way back, by install method and what the cluste
 
   it('meshctl: removes with the running version\'s binary, deploys with the old one and the backed-up settings', () => {
     const p = buildRollbackPlan({ run: meshctlRun, backup: backup(), live: live() }, options());
-    expect(commands(p, 'remove')).toEqual(['/bin/nginx-meshctl-1.7.0 -n nginx-mesh -t 10m remove --yes']);
-    expect(commands(p, 'deploy')).toEqual(['/bin/nginx-meshctl-1.6.0 -n nginx-mesh -t 10m deploy --client-max-body-size 8m --mtls-mode strict']);
+    expect(commands(p, 'remove')).toEqual(['/bin/nginx-meshctl-1.7.0 -k /run/rollback/kubeconfig.private -n nginx-mesh -t 10m remove --yes']);
+    expect(commands(p, 'deploy')).toEqual(['/bin/nginx-meshctl-1.6.0 -k /run/rollback/kubeconfig.private -n nginx-mesh -t 10m deploy --client-max-body-size 8m --mtls-mode strict']);
   });
 
   it('helm: rolls back to the revision recorded in the backup; a reinstall installs the old chart with the old values (and what is carried)', () => {
-    expect(commands(buildRollbackPlan({ run: helmRun, backup: helmBackup, live: live({ release: 'nsm' }) }, options()), 'helm-rollback')).toEqual(['/bin/helm rollback nsm 1 -n nginx-mesh --wait --timeout 10m']);
+    expect(commands(buildRollbackPlan({ run: helmRun, backup: helmBackup, live: live({ release: 'nsm' }) }, options()), 'helm-rollback')).toEqual(['/bin/helm rollback nsm 1 -n nginx-mesh --wait --timeout 10m --kubeconfig /run/rollback/kubeconfig.private --kube-context ctx']);
     const p = buildRollbackPlan({ run: helmRun, backup: helmBackup, live: live({ release: 'nsm', meshConfig: { carried: { accessControlMode: 'deny' }, noSetting: [] } }) }, options({ helm: { bin: '/bin/helm4', major: 4 } }));
-    expect(commands(p, 'deploy')).toEqual(['/bin/helm4 install nsm /charts/1.6.0 -n nginx-mesh --create-namespace -f /run/rollback/values-1.6.0.yaml --wait=watcher --timeout 10m']);
+    expect(commands(p, 'deploy')).toEqual(['/bin/helm4 install nsm /charts/1.6.0 -n nginx-mesh --create-namespace -f /run/rollback/values-1.6.0.yaml --wait=watcher --timeout 10m --kubeconfig /run/rollback/kubeconfig.private --kube-context ctx']);
     const deploy = p.hops[0]!.steps.find((s) => s.kind === 'deploy')!;
     expect(deploy.kind === 'deploy' && deploy.params.files[0]!.content).toEqual({ values: { mtls: { mode: 'strict' }, clientMaxBodySize: '8m', accessControlMode: 'deny' } });
     const verify = p.hops[0]!.steps.find((s) => s.kind === 'verify-rollback')!;

@@ -17,6 +17,7 @@ import { holdLease, type HeldRun } from './under-lease.ts';
 import { runGates } from '../upgrade/gates.ts';
 import { rollBackAfterFailure, withRollbackHint } from './rollback-on-failure.ts';
 import { resumeAsRollback } from './rollback.ts';
+import { imageCheckOptions } from './image-check-options.ts';
 
 async function confirm(plan: Plan, yes: boolean, question?: string): Promise<void> {
   await confirmOrStop(yes, question ?? `Upgrade NSM ${plan.from} -> ${plan.to} in namespace "${plan.namespace}" (${plan.hops.length} hop(s))`, 'the upgrade deletes or replaces parts of the mesh');
@@ -59,7 +60,7 @@ export async function runUpgradeCommand(argv: UpgradeArgs, format: 'text' | 'jso
   await runGates(deps, [{
     id: 'preflight',
     title: resume ? 'Preflight again (the run is half-way: control plane, release and dry-run checks are left to the steps)' : 'Preflight: API, permissions, binaries and their flags, charts, release, control plane, backup directory, cluster',
-    run: async () => { await withChildKubeconfig(deps, plan, () => assertPreflight(deps, { plan, install, backupDir, resume: Boolean(resume) })); return 'passed'; },
+    run: async () => { await withChildKubeconfig(deps, plan, () => assertPreflight(deps, { plan, install, backupDir, resume: Boolean(resume), images: imageCheckOptions(argv) })); return 'passed'; },
   }], list);
   if (format === 'text') process.stderr.write(formatPlan(plan, 'text'));
   await confirm(plan, argv.yes, resume ? `Resume NSM ${plan.from} -> ${plan.to} in namespace "${plan.namespace}" (${resume.done.size} step(s) done before)` : undefined);

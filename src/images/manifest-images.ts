@@ -73,3 +73,10 @@ export function mergeImages(...lists: readonly (readonly ImageUse[])[]): ImageUs
   for (const l of lists) for (const u of l) out.set(u.image, new Set([...(out.get(u.image) ?? []), ...u.uses]));
   return [...out.entries()].map(([image, uses]) => ({ image, uses: [...uses].sort() })).sort((a, b) => a.image.localeCompare(b.image));
 }
+
+/** Pure: the images of a manifest a binary printed after its own lines (nginx-meshctl's dry run), or none when it holds no manifest. */
+export function dryRunImages(stdout: string): ImageUse[] {
+  const at = stdout.startsWith('---') ? 0 : stdout.indexOf('\n---') + 1;
+  if (at <= 0 && !stdout.startsWith('---')) return [];
+  try { return imagesOfManifests(stdout.slice(at)); } catch { return []; }
+}

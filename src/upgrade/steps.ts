@@ -4,6 +4,7 @@ import type { Deps } from '../deps.ts';
 import type { DeployStep, Hop, Plan, Step, StepFile, StepKind, StepOf } from './types.ts';
 import { revealDeep } from '../secret.ts';
 import { StepError } from '../errors.ts';
+import { childFailureText } from '../controlplane/child-output.ts';
 import { formatCommand } from '../controlplane/runner.ts';
 import { backupMesh } from '../backup/backup.ts';
 import { sha256 } from '../backup/manifest.ts';
@@ -37,8 +38,7 @@ async function runCommands(ctx: StepContext, commands: readonly Command[] = ctx.
     ctx.progress(formatCommand(cmd));
     const res = await ctx.deps.exec.run({ ...cmd, timeoutMs: cmd.timeoutMs ?? ctx.timeoutMs + 60_000 });
     if (res.exitCode !== 0) {
-      const tail = (res.stderr || res.stdout).split('\n').slice(-8).join('\n');
-      throw new StepError(ctx.step.id, `${formatCommand(cmd)} exited ${res.exitCode}:\n${tail}`);
+      throw new StepError(ctx.step.id, `${formatCommand(cmd)} exited ${res.exitCode}:\n${childFailureText(`${res.stdout}\n${res.stderr}`)}`);
     }
     for (const line of res.stdout.split('\n').filter(Boolean).slice(-3)) ctx.progress(line);
   }

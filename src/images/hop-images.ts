@@ -51,14 +51,23 @@ export function settingsOfValues(values: Record<string, unknown>, environment: s
   };
 }
 
+/** A boolean flag: bare (`--flag`) is true, `--flag=V` is V; undefined when absent. */
+function boolFlag(args: readonly unknown[], flag: string): boolean | undefined {
+  for (const a of args.map(String)) {
+    if (a === flag) return true;
+    if (a.startsWith(`${flag}=`)) return a.slice(flag.length + 1) === 'true';
+  }
+  return undefined;
+}
+
 /** Pure: what a command line changes of the settings (a deploy starts from the binary's defaults). */
 function settingsOfCommand(cmd: Command, base: ImageSettings): ImageSettings {
-  const dpi = flagValue(cmd.args, '--disable-public-images');
+  const dpi = boolFlag(cmd.args, '--disable-public-images');
   const env = flagValue(cmd.args, '--environment');
   return {
     server: flagValue(cmd.args, '--registry-server') ?? base.server,
     tag: flagValue(cmd.args, '--image-tag') ?? base.tag,
-    disablePublicImages: dpi === undefined ? base.disablePublicImages : dpi === 'true' || dpi === '',
+    disablePublicImages: dpi ?? base.disablePublicImages,
     environment: env === undefined ? base.environment : env === 'openshift' ? 'openshift' : 'kubernetes',
   };
 }

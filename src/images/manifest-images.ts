@@ -33,6 +33,9 @@ export function lenientYaml(rendered: string): string {
   return rendered.replace(/^([ \t]*)([\]}],?[ \t]*)$/gm, '$1  $2');
 }
 
+/** Code-unit order, as Array.prototype.sort (not the locale's). */
+const byImage = (a: ImageUse, b: ImageUse) => (a.image < b.image ? -1 : a.image > b.image ? 1 : 0);
+
 interface Doc { kind?: string; metadata?: { name?: string; annotations?: Record<string, string> }; data?: unknown; binaryData?: unknown }
 
 /** Pure: the images of a rendered manifest stream (helm template, a dry run's manifest), sorted. */
@@ -64,14 +67,14 @@ export function imagesOfManifests(rendered: string): ImageUse[] {
     }
     walk(doc, use);
   }
-  return [...found.entries()].map(([image, uses]) => ({ image, uses: [...uses].sort() })).sort((a, b) => a.image.localeCompare(b.image));
+  return [...found.entries()].map(([image, uses]) => ({ image, uses: [...uses].sort() })).sort(byImage);
 }
 
 /** Pure: two lists as one (the uses of an image named by both joined). */
 export function mergeImages(...lists: readonly (readonly ImageUse[])[]): ImageUse[] {
   const out = new Map<string, Set<string>>();
   for (const l of lists) for (const u of l) out.set(u.image, new Set([...(out.get(u.image) ?? []), ...u.uses]));
-  return [...out.entries()].map(([image, uses]) => ({ image, uses: [...uses].sort() })).sort((a, b) => a.image.localeCompare(b.image));
+  return [...out.entries()].map(([image, uses]) => ({ image, uses: [...uses].sort() })).sort(byImage);
 }
 
 /** Pure: the images of a manifest a binary printed after its own lines (nginx-meshctl's dry run), or none when it holds no manifest. */

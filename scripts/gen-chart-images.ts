@@ -9,7 +9,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { renderChartImageData } from '../src/images/chart-images-gen.ts';
+import { renderChartImageData } from './chart-images-gen.ts';
 
 const args = process.argv.slice(2);
 const opt = (name: string) => { const at = args.indexOf(name); return at >= 0 ? args[at + 1] : undefined; };

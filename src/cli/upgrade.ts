@@ -17,7 +17,7 @@ import { holdLease, type HeldRun } from './under-lease.ts';
 import { runGates } from '../upgrade/gates.ts';
 import { rollBackAfterFailure, withRollbackHint } from './rollback-on-failure.ts';
 import { resumeAsRollback } from './rollback.ts';
-import { imageCheckOptions } from './image-check-options.ts';
+import { imageCheckOptions, prepullGates } from './image-check-options.ts';
 
 async function confirm(plan: Plan, yes: boolean, question?: string): Promise<void> {
   await confirmOrStop(yes, question ?? `Upgrade NSM ${plan.from} -> ${plan.to} in namespace "${plan.namespace}" (${plan.hops.length} hop(s))`, 'the upgrade deletes or replaces parts of the mesh');
@@ -86,6 +86,7 @@ export async function runUpgradeCommand(argv: UpgradeArgs, format: 'text' | 'jso
             return held.describe;
           },
         },
+        ...prepullGates(argv, deps, { plan, install, timeoutMs, signal: abort.signal }),
       ],
     }));
   } catch (err) {

@@ -130,11 +130,30 @@ describe('image preflight: nginx-meshctl 1.7.0 deployed from the registry with i
     expect(r.stderr).toMatch(new RegExp(`the image check did not happen for 11 image\\(s\\) of ${down.split('/')[0]}: this machine cannot reach it \\(ECONNREFUSED`));
   });
 
-  it('with the image put back, the same upgrade converges', async (ctx) => {
+  it('with the image put back, the same upgrade converges; --prepull first pulls the images on every node (a DaemonSet with the pull secret, removed after)', async (ctx) => {
     skip(ctx);
-    const r = await runTool([...args(), ...backup()]);
+    // What the pre-pull makes, as the API server saw it (KWOK plays the kubelet: its pods run at once).
+    const seen: { pods: Map<string, { node: string; images: string[]; secrets: string[] }>; secret?: string } = { pods: new Map() };
+    const abort = new AbortController();
+    const ns = s!.meshNamespace;
+    const watching = Promise.all([
+      s!.kube.watch<{ metadata: { name: string }; spec: { nodeName?: string; imagePullSecrets?: { name: string }[]; containers: { image: string }[] } }>(`/api/v1/namespaces/${ns}/pods`, { labelSelector: 'app.kubernetes.io/name=nsm-upgrade-prepull' },
+        (e) => { if (e.object.spec.nodeName) seen.pods.set(e.object.metadata.name, { node: e.object.spec.nodeName, images: e.object.spec.containers.map((c) => c.image), secrets: (e.object.spec.imagePullSecrets ?? []).map((x) => x.name) }); }, abort.signal),
+      s!.kube.watch<{ metadata: { name: string }; type?: string }>(`/api/v1/namespaces/${ns}/secrets`, { labelSelector: 'app.kubernetes.io/name=nsm-upgrade-prepull' }, (e) => { seen.secret = `${e.object.metadata.name} ${e.object.type}`; }, abort.signal),
+    ]).catch(() => undefined);
+    const r = await runTool([...args(), ...backup(), '--prepull']);
+    abort.abort();
+    await watching;
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/image check: 11 image\(s\)/);
+    expect(r.stdout).toMatch(/\[prepull\].*9 image\(s\) pulled on 2 node\(s\)/);
+    const want = reg!.images.versions['2.0.0']!.filter((i) => !/spiffe-csi-driver|csi-node-driver-registrar|ubuntu|kubectl/.test(i));
+    expect([...seen.pods.values()].map((p) => p.node).sort()).toEqual(['kwok-node-0', 'kwok-node-1']);
+    for (const p of seen.pods.values()) expect(p).toMatchObject({ images: want, secrets: ['nsm-upgrade-prepull-pull-secret'] });
+    expect(seen.secret).toBe('nsm-upgrade-prepull-pull-secret kubernetes.io/dockerconfigjson');
+    // Removed before the first step: the DaemonSet, its Secret and its pods are gone (the mesh namespace was redeployed since).
+    expect((await s!.kube.request<{ items: unknown[] }>({ path: '/apis/apps/v1/daemonsets', query: { labelSelector: 'app.kubernetes.io/name=nsm-upgrade-prepull' } })).items).toEqual([]);
+    expect((await s!.kube.request<{ items: unknown[] }>({ path: '/api/v1/pods', query: { labelSelector: 'app.kubernetes.io/name=nsm-upgrade-prepull' } })).items).toEqual([]);
     await expectConverged(s!, '2.0.0');
   });
 });

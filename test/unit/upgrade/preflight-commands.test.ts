@@ -108,6 +108,10 @@ describe('dry runs (the binary\'s own value checks)', () => {
     expect(judgeDryRun('deploy', { exitCode: 1, stdout: '', stderr: 'Error: unable to find default StorageClass, ensure one is configured' })).toBe('Error: unable to find default StorageClass, ensure one is configured');
     expect(judgeDryRun('upgrade', { exitCode: 1, stdout: '', stderr: 'unknown flag: --dry-run' })).toBeUndefined();
     expect(judgeDryRun('upgrade', { exitCode: 1, stdout: '', stderr: 'Error: Upgrade command is not supported for OpenShift for 1.7 release.' })).toMatch(/OpenShift/);
+    // 2.0's new CRDs were a dry run through the proxy: Helm cannot map their kinds, after the values passed.
+    const mapping = (kinds: string[]) => `Error: error upgrading NGINX Service Mesh: [${kinds.map((k) => `resource mapping not found for name: "x" namespace: "" from "": no matches for kind "${k}" ensure CRDs are installed first`).join(', ')}]`;
+    expect(judgeDryRun('upgrade', { exitCode: 1, stdout: '', stderr: mapping(['MeshConfig" in version "nsm.nginx.com/v1alpha2', 'MeshConfigClass" in version "nsm.nginx.com/v1alpha2']) })).toBeUndefined();
+    expect(judgeDryRun('upgrade', { exitCode: 1, stdout: '', stderr: mapping(['MeshConfig" in version "nsm.nginx.com/v1alpha2', 'Gateway" in version "gateway.networking.k8s.io/v1']) })).toMatch(/Gateway/);
   });
   it('runs hop 1\'s deploy --dry-run and upgrade --dry-run (2.0\'s too), each with the dry-run proxy\'s kubeconfig', async () => {
     const f = fakeExec((c) => (c.args.includes('--dry-run') ? { exitCode: 1, stderr: 'Error: invalid configuration: both --registry-username and --registry-password must be set' } : undefined));

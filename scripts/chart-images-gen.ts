@@ -1,12 +1,12 @@
 /**
- * How scripts/gen-chart-images.ts renders the charts into chart-images.json (also run by the
+ * How gen-chart-images.ts renders the charts into chart-images.json (also run by the
  * integration test that checks the shipped file against the charts). Runs helm: build-time only,
  * never imported by the tool.
  */
 import path from 'node:path';
 import { execa } from 'execa';
-import { imagesOfManifests } from './manifest-images.ts';
-import { serverPlaceholder, tagPlaceholder, type ChartImageData } from './chart-images.ts';
+import { imagesOfManifests } from '../src/images/manifest-images.ts';
+import { serverPlaceholder, tagPlaceholder, type ChartImageData } from '../src/images/chart-images.ts';
 
 export const chartImageDataVersions = ['1.5.0', '1.6.0', '1.7.0', '2.0.0'] as const;
 

@@ -146,7 +146,7 @@ describe('image preflight: nginx-meshctl 1.7.0 deployed from the registry with i
     await watching;
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/image check: 11 image\(s\)/);
-    expect(r.stdout).toMatch(/\[prepull\].*9 image\(s\) pulled on 2 node\(s\)/);
+    expect(r.stdout).toMatch(/\[prepull\].*10 image\(s\) pulled on 2 node\(s\)/);
     const want = reg!.images.versions['2.0.0']!.filter((i) => !/spiffe-csi-driver|csi-node-driver-registrar|ubuntu|kubectl/.test(i));
     expect([...seen.pods.values()].map((p) => p.node).sort()).toEqual(['kwok-node-0', 'kwok-node-1']);
     for (const p of seen.pods.values()) expect(p).toMatchObject({ images: want, secrets: ['nsm-upgrade-prepull-pull-secret'] });

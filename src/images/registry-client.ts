@@ -114,14 +114,16 @@ export function createRegistryClient(opts: { ca?: readonly (string | Buffer)[]; 
   /** A request with the registry's auth flow; `authHeader` is undefined when it has none for us. */
   async function authorized(method: string, host: string, repo: string, path: string, cred: RegistryCredential | undefined): Promise<Response> {
     const url = `https://${host}${path}`;
-    const headersFor = async (): Promise<Record<string, string> | undefined> => {
+    const headersFor = (): Record<string, string> | undefined => {
       const scheme = schemes.get(host);
       if (scheme === 'basic') return cred ? { Accept: accept, Authorization: basic(cred) } : undefined;
       if (scheme === 'bearer') { const t = tokens.get(`${host}\0${repo}\0${cred?.username ?? ''}`); return t ? { Accept: accept, Authorization: `Bearer ${t}` } : undefined; }
       return undefined;
     };
-    if (!schemes.has(host) && learning.has(host)) await learning.get(host)!.catch(() => undefined);
-    const sent = send(method, url, (await headersFor()) ?? { Accept: accept });
+    const pending = schemes.has(host) ? undefined : learning.get(host);
+    if (pending) await pending.catch(() => undefined);
+    // No await between the look-up above and here: the first request of a host is the one the others wait for.
+    const sent = send(method, url, headersFor() ?? { Accept: accept });
     if (!schemes.has(host) && !learning.has(host)) learning.set(host, sent);
     const first = await sent;
     if (first.status !== 401) return first;

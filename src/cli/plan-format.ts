@@ -8,6 +8,7 @@ import type { Plan } from '../upgrade/types.ts';
 import { redactDeep } from '../secret.ts';
 import { formatLeftovers } from './leftover-format.ts';
 import { formatHopSettings } from './settings-format.ts';
+import { formatHopImages } from './images-format.ts';
 
 export function formatPlanText(plan: Plan): string {
   const lines: string[] = [];
@@ -23,7 +24,7 @@ export function formatPlanText(plan: Plan): string {
       lines.push(`  ${s.id.padEnd(width)}  ${s.title}${s.destructive ? '  [changes the cluster]' : ''}`);
       for (const c of s.commands) lines.push(`  ${' '.repeat(width)}    $ ${formatCommand(c)}`);
     }
-    lines.push(...formatHopSettings(hop));
+    lines.push(...formatHopSettings(hop), ...formatHopImages(hop));
   }
   if (plan.hops.length === 0 && plan.refusals.length === 0) lines.push('', 'Nothing to do.');
   if (plan.binaries?.length) {

@@ -24,6 +24,7 @@ import { fenceWrites } from '../upgrade/fenced-kube.ts';
 import { runGates } from '../upgrade/gates.ts';
 import { rollBackAfterFailure, withRollbackHint } from './rollback-on-failure.ts';
 import { resumeAsRollback } from './rollback.ts';
+import { imageCheckOptions, prepullGates } from './image-check-options.ts';
 
 async function confirm(plan: Plan, yes: boolean, question?: string): Promise<void> {
   await confirmOrStop(yes, question ?? `Upgrade NSM ${plan.from} -> ${plan.to} in namespace "${plan.namespace}" (${plan.hops.length} hop(s))`, 'the upgrade deletes or replaces parts of the mesh');
@@ -78,7 +79,7 @@ async function upgradeOrResume(deps: Deps, signals: RunSignals, argv: UpgradeArg
   await runGates(deps, [{
     id: 'preflight',
     title: resume ? 'Preflight again (the run is half-way: control plane, release and dry-run checks are left to the steps)' : 'Preflight: API, permissions, binaries and their flags, charts, release, control plane, backup directory, cluster',
-    run: async () => { await withChildKubeconfig(deps, plan, () => assertPreflight(deps, { plan, install, backupDir, resume: Boolean(resume) })); return 'passed'; },
+    run: async () => { await withChildKubeconfig(deps, plan, () => assertPreflight(deps, { plan, install, backupDir, resume: Boolean(resume), images: imageCheckOptions(argv) })); return 'passed'; },
   }], list);
   if (format === 'text') process.stderr.write(formatPlan(plan, 'text'));
   await confirm(plan, argv.yes, resume ? `Resume NSM ${plan.from} -> ${plan.to} in namespace "${plan.namespace}" (${resume.done.size} step(s) done before)` : undefined);
@@ -106,6 +107,7 @@ async function upgradeOrResume(deps: Deps, signals: RunSignals, argv: UpgradeArg
             return held.describe;
           },
         },
+        ...prepullGates(argv, runDeps, { plan, install, timeoutMs, signal: signals.abort.signal }),
       ],
     }));
   } catch (err) {

@@ -71,6 +71,11 @@ export interface Kube {
   watch<T = KubeObject>(path: string, query: Query, onEvent: (e: WatchEvent<T>) => void, signal?: AbortSignal): Promise<void>;
   /** Retries performed so far (for reports and fault tests). */
   readonly retries: number;
+  /**
+   * One request as given (path with its query, body bytes, content headers), with the tool's own
+   * credentials, answered as it came: for the dry-run proxy (upgrade/dry-run-proxy.ts). No retries.
+   */
+  forward?(req: { method: string; path: string; headers: Record<string, string>; body?: Buffer | undefined }): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }>;
 }
 
 export interface RetryPolicy {
@@ -271,6 +276,21 @@ export async function createKube(kc: KubeConfig, opts: { clock?: Clock; retry?: 
     });
   }
 
+  function forward(r: { method: string; path: string; headers: Record<string, string>; body?: Buffer | undefined }): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+    return headers().then((auth) => new Promise((resolve, reject) => {
+      const req = (isHttps ? https : http).request({ protocol: base.protocol, hostname: base.hostname, port: base.port, method: r.method, agent, path: base.pathname.replace(/\/$/, '') + r.path,
+        headers: { ...r.headers, ...auth, ...(r.body?.length ? { 'Content-Length': r.body.length } : {}) }, timeout: 60_000 }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on('error', reject);
+      });
+      req.on('timeout', () => req.destroy(Object.assign(new Error('request timed out'), { code: 'ETIMEDOUT' })));
+      req.on('error', reject);
+      req.end(r.body?.length ? r.body : undefined);
+    }));
+  }
+
   const pinned = minifiedKubeconfig(kc);
   return {
     server: cluster.server,
@@ -279,6 +299,7 @@ export async function createKube(kc: KubeConfig, opts: { clock?: Clock; retry?: 
     serverNow: () => (dated ? dated.server + (clock.now() - dated.local) : clock.now()),
     request,
     watch,
+    forward,
     get retries() { return retries; },
   };
 }

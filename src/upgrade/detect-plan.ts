@@ -7,6 +7,7 @@ import type { Deps } from '../deps.ts';
 import { detectInstall, type DetectOptions } from '../mesh/detect.ts';
 import { gatherPlanInputs, type PlanArgs } from './plan-inputs.ts';
 import { buildPlan } from './plan.ts';
+import { withPlanImages } from '../images/hop-images.ts';
 import type { Install, Plan, PlanOptions } from './types.ts';
 
 export type DetectPlanArgs = PlanArgs & Required<Pick<DetectOptions, 'meshNamespace'>> & Pick<DetectOptions, 'method' | 'release'>;
@@ -14,5 +15,7 @@ export type DetectPlanArgs = PlanArgs & Required<Pick<DetectOptions, 'meshNamesp
 export async function detectAndPlan(deps: Deps, a: DetectPlanArgs): Promise<{ install: Install; inputs: PlanOptions; plan: Plan }> {
   const install = await detectInstall(deps, { meshNamespace: a.meshNamespace, method: a.method, release: a.release });
   const inputs = await gatherPlanInputs(deps, install, a);
-  return { install, inputs, plan: buildPlan(install, inputs) };
+  const plan = buildPlan(install, inputs);
+  // Each hop's images (rendered with the values it carries): shown by plan, checked by preflight.
+  return { install, inputs, plan: plan.refusals.length ? plan : await withPlanImages(deps, plan, install) };
 }

@@ -8,7 +8,7 @@ import type { Deps } from '../deps.ts';
 import { scrub } from '../secret.ts';
 
 export interface Gate {
-  id: 'preflight' | 'confirm' | 'lease';
+  id: 'preflight' | 'confirm' | 'lease' | 'prepull';
   title: string;
   /** Why it does not apply to this run (shown as skipped). */
   skip?: string | undefined;

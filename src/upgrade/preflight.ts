@@ -13,7 +13,8 @@
  * trips over, unless --clean-leftovers clears them after the backup: leftovers.ts), foreign-objects (what
  * a removal deleting the mesh namespace would delete that is not the mesh's: foreign-objects.ts), schemas (every object
  * the backup will hold against each hop's target CRD schemas: rejected, or losing fields unless
- * --accept-pruning: schema-report.ts).
+ * --accept-pruning: schema-report.ts), images (every image each hop's target runs, in its registry, with the
+ * install's credentials, for the nodes' platforms: image-preflight.ts).
  */
 import { childKubeconfigPath } from './child-kubeconfig.ts';
 import path from 'node:path';
@@ -31,9 +32,11 @@ import { checkLeftovers } from './leftover-preflight.ts';
 import { checkForeignObjects } from './foreign-objects.ts';
 import { checkBackupSchemas } from './schema-report.ts';
 import type { Install, Plan } from './types.ts';
+import { checkImages, type ImageCheckOptions } from './image-preflight.ts';
+import { dryRunImages, type ImageUse } from '../images/manifest-images.ts';
 
 export interface PreflightFailure {
-  check: 'api' | 'permissions' | 'binaries' | 'chart' | 'release' | 'control-plane' | 'backup-dir' | 'cluster' | 'leftovers' | 'foreign-objects' | 'schemas';
+  check: 'api' | 'permissions' | 'binaries' | 'chart' | 'release' | 'control-plane' | 'backup-dir' | 'cluster' | 'leftovers' | 'foreign-objects' | 'schemas' | 'images';
   message: string;
   fix: string;
 }
@@ -54,6 +57,8 @@ export interface PreflightInput {
    * leftovers do not apply to it.
    */
   rollback?: boolean;
+  /** The image check (image-preflight.ts); left out by callers that deploy nothing new (a rollback). */
+  images?: ImageCheckOptions | undefined;
 }
 
 type Check = (deps: Deps, input: PreflightInput) => Promise<PreflightFailure[]>;
@@ -215,8 +220,15 @@ export async function preflightChecks(deps: Deps, input: PreflightInput): Promis
     if (b.length) return b;
     const flags = await checkPlannedFlags(d, i.plan);
     if (flags.length) return flags;
-    const dry = api.length || i.resume ? [] : await checkDryRuns(d, i.plan);
-    return dry.length ? dry : checkCharts(d, i);
+    const printed = new Map<number, ImageUse[]>();
+    const dry = api.length || i.resume ? [] : await checkDryRuns(d, i.plan, (hop, stdout) => printed.set(hop, dryRunImages(stdout)));
+    if (dry.length) return dry;
+    const charts = await checkCharts(d, i);
+    if (charts.length || !i.images || i.resume || api.length) return charts;
+    const images = await checkImages(d, i, i.images, printed);
+    for (const w of images.warnings) d.log.warn(w);
+    d.log.info(images.summary);
+    return images.failures;
   };
   const targets: Check = async (d, i) => checkChildTargets(d, i.plan);
   const local = [binariesThenCharts, checkBackupDir, targets, ...(input.resume ? [] : [checkRelease])];

@@ -8,6 +8,7 @@
  */
 import { formatCommand, type Command } from '../controlplane/runner.ts';
 import { StepError } from '../errors.ts';
+import { childFailureText } from '../controlplane/child-output.ts';
 import { commandReaches } from './cluster-identity.ts';
 import type { StepContext } from './step-context.ts';
 
@@ -22,15 +23,15 @@ export async function beforeChange(ctx: StepContext, cmd?: Command): Promise<voi
   }
 }
 
-/** Runs the commands in order; a non-zero exit fails the step with the command's last lines. */
+/** Runs the commands in order; a non-zero exit fails the step with what the command printed (childFailureText). */
 export async function runStepCommands(ctx: StepContext, commands: readonly Command[] = ctx.step.commands): Promise<void> {
   for (const cmd of commands) {
     if (cmd.writes) await beforeChange(ctx, cmd);
     ctx.progress(formatCommand(cmd));
     const res = await ctx.deps.exec.run({ ...cmd, timeoutMs: cmd.timeoutMs ?? ctx.timeoutMs + 60_000 });
     if (res.exitCode !== 0) {
-      const tail = (res.stderr || res.stdout).split('\n').slice(-8).join('\n');
-      throw new StepError(ctx.step.id, `${formatCommand(cmd)} exited ${res.exitCode}:\n${tail}`);
+      // The head of a Go panic and its first frames, then the last lines: the cause, not only cobra's frames.
+      throw new StepError(ctx.step.id, `${formatCommand(cmd)} exited ${res.exitCode}:\n${childFailureText(`${res.stdout}\n${res.stderr}`)}`);
     }
     for (const line of res.stdout.split('\n').filter(Boolean).slice(-3)) ctx.progress(line);
   }

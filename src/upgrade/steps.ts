@@ -4,6 +4,7 @@ import type { Deps } from '../deps.ts';
 import type { DeployStep, Hop, Plan, Step, StepFile, StepKind, StepOf } from './types.ts';
 import { revealDeep } from '../secret.ts';
 import { StepError } from '../errors.ts';
+import { childFailureText } from '../controlplane/child-output.ts';
 import { formatCommand } from '../controlplane/runner.ts';
 import { backupMesh } from '../backup/backup.ts';
 import { sha256 } from '../backup/manifest.ts';

@@ -10,6 +10,7 @@ import type { Arg, Secret } from '../secret.ts';
 import type { ChartRef } from '../controlplane/helm.ts';
 import type { Leftover } from './leftovers.ts';
 import type { SettingRow } from './setting-fates.ts';
+import type { HopImages } from '../images/hop-images.ts';
 
 export type { Install, InstallMethod, Environment, Command };
 
@@ -177,6 +178,8 @@ export interface Hop {
   steps: Step[];
   /** Every setting of the install before and after this hop, with its fate (setting-fates.ts). */
   settings?: SettingRow[];
+  /** The images the hop's target runs (src/images/hop-images.ts); not part of what a resume compares. */
+  images?: HopImages | undefined;
 }
 
 export interface PlanWarning {

@@ -11,7 +11,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { loadAll } from 'js-yaml';
+import { imagesOfManifests } from '../../src/images/manifest-images.ts';
 import { repoRoot } from './tools.ts';
 
 /** Where the reference charts are: NSM_REFERENCE_CHARTS, else ../shared/nsm-reference/charts beside the clone. */
@@ -42,49 +42,11 @@ export function chartsKey(chartsDir: string, mirror: string): string {
   return h.digest('hex').slice(0, 16);
 }
 
-/**
- * Pure: `helm template` output that js-yaml reads. Kubernetes and Helm parse YAML with Go's lenient
- * parser; the charts 1.7.0 and 2.0.0 close a flow sequence at its key's indentation (`args: [` ... `]`
- * in spiffe-csi-driver.yaml), which js-yaml rejects as "deficient indentation". A line holding only a
- * closing bracket gets two more spaces: whitespace only, which no image name depends on.
- */
-export function lenientYaml(rendered: string): string {
-  return rendered.replace(/^([ \t]*)([\]}],?[ \t]*)$/gm, '$1  $2');
-}
-
-/** Pure: every image a rendered manifest stream names (containers, and the mesh config's sidecar images). */
-export function imagesOfManifests(rendered: string): string[] {
-  const found = new Set<string>();
-  const walk = (node: unknown): void => {
-    if (Array.isArray(node)) { node.forEach(walk); return; }
-    if (typeof node === 'string') {
-      const text = node.trim();
-      if (text.startsWith('{')) { try { walk(JSON.parse(text)); } catch { /* not JSON */ } }
-      return;
-    }
-    if (!node || typeof node !== 'object') return;
-    for (const [k, v] of Object.entries(node)) {
-      if ((k === 'image' || k.endsWith('Image')) && typeof v === 'string' && v) found.add(v);
-      else walk(v);
-    }
-  };
-  for (const doc of loadAll(lenientYaml(rendered)) as Record<string, unknown>[]) {
-    if (!doc) continue;
-    walk(doc);
-    // Base64 values: 1.x keeps the mesh config (with the sidecar images) in a ConfigMap's binaryData.
-    const encoded = doc.kind === 'Secret' ? doc.data : doc.kind === 'ConfigMap' ? doc.binaryData : undefined;
-    if (encoded && typeof encoded === 'object') {
-      for (const v of Object.values(encoded)) if (typeof v === 'string') walk(Buffer.from(v, 'base64').toString('utf8'));
-    }
-  }
-  return [...found].sort();
-}
-
 /** Renders one chart version for both environments and returns its images, sorted. */
 export async function chartImages(helm: string, chartDir: string, mirror: string): Promise<string[]> {
   const renders = await Promise.all(['kubernetes', 'openshift'].map((env) => execa(helm, ['template', 'nsm', chartDir, '-n', 'nginx-mesh',
     '--set', `registry.server=${mirror}`, '--set', 'registry.disablePublicImages=true', '--set', `environment=${env}`])));
-  return [...new Set(renders.flatMap((r) => imagesOfManifests(r.stdout)))].sort();
+  return [...new Set(renders.flatMap((r) => imagesOfManifests(r.stdout).map((u) => u.image)))].sort();
 }
 
 /** What .cluster/registry/images.json holds (NSM_REGISTRY_IMAGES): the images of every chart version. */

@@ -39,7 +39,7 @@ const rerollFlags = ['--max-failures', '--first'];
 
 // Each command's own flags, as its handler reads them.
 const own: Record<string, string[]> = {
-  '': [...planFlags, ...runFlags, ...rerollFlags, '--resume', '--yes', '--restart', '--break-lock', '--delete-bare-pods', '--on-failure', '--accept-pruning', '--delete-foreign-objects'],
+  '': [...planFlags, ...runFlags, ...rerollFlags, '--resume', '--yes', '--restart', '--break-lock', '--delete-bare-pods', '--on-failure', '--accept-pruning', '--delete-foreign-objects', '--require-images', '--registry-ca', '--prepull'],
   plan: [...planFlags, '--timeout'],
   backup: ['--dir', '--all-namespaces', '--namespace', '--release', '--concurrency'],
   restore: ['--from', '--on-conflict', '--to-version', ...runFlags],

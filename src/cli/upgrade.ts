@@ -41,8 +41,10 @@ export async function runUpgradeCommand(argv: UpgradeArgs, format: 'text' | 'jso
   const backupDir = path.resolve(argv.resume ?? argv.backupDir ?? defaultBackupDir(new Date()));
   // One path for a fresh run and a resume: only where the plan comes from differs.
   const startArgs = { ...argv, backupDir };
+  // A rollback finds nginx-meshctl by each file's own version (never from the journal): every one given is offered.
+  const meshctlGiven = { meshctl: [...(argv.meshctl ?? []), ...(argv.meshctlCurrent ? [argv.meshctlCurrent] : [])], meshctlCurrent: undefined };
   // A run being rolled back (--on-failure rollback, or `rollback`) resumes as a rollback.
-  if (argv.resume && await resumeAsRollback(deps, { ...startArgs, meshctl: undefined, meshctlCurrent: undefined, from: backupDir, format, timeoutMs, concurrency })) return;
+  if (argv.resume && await resumeAsRollback(deps, { ...startArgs, ...meshctlGiven, pathEnv: process.env.PATH, from: backupDir, format, timeoutMs, concurrency })) return;
   const start = argv.resume ? await startResume(deps, { ...startArgs, resume: argv.resume }) : await startFresh(deps, startArgs);
   if (!start) return;
   const { plan, install, resume } = start;
@@ -87,8 +89,7 @@ export async function runUpgradeCommand(argv: UpgradeArgs, format: 'text' | 'jso
     }));
   } catch (err) {
     if (argv.onFailure === 'rollback' && held) {
-      // The run's journal maps its binaries to versions; --meshctl/--meshctl-current mean other versions to a rollback.
-      await rollBackAfterFailure(deps, err, { ...startArgs, meshctl: undefined, meshctlCurrent: undefined, from: backupDir, allHops: false, force: false, pathEnv: process.env.PATH, timeoutMs, concurrency, format, signal: held.signal, runId });
+      await rollBackAfterFailure(deps, err, { ...startArgs, ...meshctlGiven, from: backupDir, allHops: false, force: false, pathEnv: process.env.PATH, timeoutMs, concurrency, format, signal: held.signal, runId });
     }
     throw withRollbackHint(err, backupDir);
   } finally {

@@ -91,18 +91,18 @@ export async function digestInputs(fs: Fs, inputs: Pick<CommandInputs, 'meshctlB
 
 const short = (d: { path?: string; ref?: string; sha256?: string | undefined }) => `${d.path ?? d.ref}${d.sha256 ? ` (sha256 ${d.sha256})` : ''}`;
 
-/** Pure: how what was found now differs from what the journal recorded, one line each (empty: the same). */
-export function binaryDifferences(journaled: RunBinaries, found: RunBinaries): string[] {
+/** Pure: how what was found now differs from what `what` ("the run") recorded, one line each (empty: the same). */
+export function binaryDifferences(journaled: RunBinaries, found: RunBinaries, what = 'the run'): string[] {
   const out: string[] = [];
   for (const [version, was] of Object.entries(journaled.meshctl)) {
     const now = found.meshctl[version];
-    if (!now) out.push(`nginx-meshctl ${version}: the run used ${short(was)}; none was found now (given or on PATH)`);
-    else if (now.sha256 !== was.sha256) out.push(`nginx-meshctl ${version}: the run used ${short(was)}; found now ${short(now)}`);
+    if (!now) out.push(`nginx-meshctl ${version}: ${what} used ${short(was)}; none was found now (given or on PATH)`);
+    else if (now.sha256 !== was.sha256) out.push(`nginx-meshctl ${version}: ${what} used ${short(was)}; found now ${short(now)}`);
   }
-  if (journaled.helm && !found.helm) out.push(`helm: the run used ${short(journaled.helm)}; none was found now`);
-  else if (journaled.helm && found.helm && found.helm.sha256 !== journaled.helm.sha256) out.push(`helm: the run used ${short(journaled.helm)}; found now ${short(found.helm)}`);
+  if (journaled.helm && !found.helm) out.push(`helm: ${what} used ${short(journaled.helm)}; none was found now`);
+  else if (journaled.helm && found.helm && found.helm.sha256 !== journaled.helm.sha256) out.push(`helm: ${what} used ${short(journaled.helm)}; found now ${short(found.helm)}`);
   const [was, now] = [journaled.chart, found.chart];
-  if (was.ref !== now.ref || was.sha256 !== now.sha256) out.push(`the chart: the run used ${short(was)}; ${now.ref === was.ref ? 'its files changed since' : 'given now'}: ${short(now)}`);
+  if (was.ref !== now.ref || was.sha256 !== now.sha256) out.push(`the chart: ${what} used ${short(was)}; ${now.ref === was.ref ? 'its files changed since' : 'given now'}: ${short(now)}`);
   return out;
 }
 
@@ -118,7 +118,7 @@ const flags = '--meshctl, --meshctl-current, --helm, --chart';
 
 /** Refuses (exit 2) binaries or a chart other than the ones `what` ("the run") recorded, naming both. */
 export function assertSameBinaries(journaled: RunBinaries, found: RunBinaries, what: string): void {
-  const diff = binaryDifferences(journaled, found);
+  const diff = binaryDifferences(journaled, found, what);
   if (diff.length === 0) return;
   throw new UsageError(`the binaries or chart found now are not the ones ${what} used (nothing was run): ${diff.join('; ')}`,
     `A resume finds them as a fresh run does and never from its journal: pass the ones ${what} used again (${flags}), or put them on PATH, after checking they are what you expect. A binary that changed since (an update) cannot resume this run: finish it with the one it started with.`);

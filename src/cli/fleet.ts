@@ -15,7 +15,8 @@ import { defaultBackupDir } from '../backup/write.ts';
 import { fleetSpec, parseFleetFile, agree, type ClusterDefaults } from '../fleet/fleet-file.ts';
 import { planFleet } from '../fleet/plan.ts';
 import { formatFleetPlan, formatFleetSummary } from '../fleet/format.ts';
-import { newFleetState, readFleetState, checkRecordedPaths, recordSurveys, writeFleetState, type FleetSettings, type FleetState } from '../fleet/state.ts';
+import { newFleetState, readFleetState, checkRecordedPaths, rebuildWaves, recordSurveys, writeFleetState, type FleetSettings, type FleetState } from '../fleet/state.ts';
+import { checkRunDir, ensurePrivateDir } from '../backup/private-files.ts';
 import { surveyFleet, surveyForResume } from '../fleet/resume.ts';
 import { checkCluster, runFleet } from '../fleet/run.ts';
 import type { FleetPlan, FleetSpec } from '../fleet/types.ts';
@@ -62,13 +63,12 @@ function givenSettings(argv: FleetArgs): Partial<FleetSettings> {
   return { timeout: argv.timeout, labelNamespaces: argv.labelNamespaces, onFailure: argv.onFailure, skipRefused: argv.skipRefused, soakMs: argv.soak === undefined ? undefined : parseDuration(argv.soak, '--soak') };
 }
 
-/** A fresh fleet's directory: new, or empty. */
+/** A fresh fleet's directory: new, or empty; a real directory of the user's that nobody else can write (private-files.ts), made 0700. */
 async function prepareFleetDir(dir: string): Promise<boolean> {
-  const entries = await fs.readdir(dir).catch((e: NodeJS.ErrnoException) => { if (e.code === 'ENOENT') return undefined; throw new UsageError(`--backup-dir ${dir}: ${e.message}`); });
-  if (entries?.length) throw new UsageError(`the fleet directory ${dir} is not empty`, `Pass a new --backup-dir, or continue the fleet that wrote it: kubectl nsm-upgrade fleet --resume ${dir}`);
-  if (entries) return false;
-  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-  return true;
+  const existed = await checkRunDir(fs, dir) === 'present';
+  if (existed && (await fs.readdir(dir)).length) throw new UsageError(`the fleet directory ${dir} is not empty`, `Pass a new --backup-dir, or continue the fleet that wrote it: kubectl nsm-upgrade fleet --resume ${dir}`);
+  await ensurePrivateDir(fs, dir);
+  return !existed;
 }
 
 /** The fleet's state, fresh or resumed, and the plan to run. */
@@ -91,7 +91,9 @@ async function start(fd: FleetDeps, argv: FleetArgs): Promise<{ state: FleetStat
     agree('--max-parallel', argv.maxParallel, state.spec.maxParallel, recorded);
     for (const [k, flag] of Object.entries(settingFlags) as [keyof FleetSettings, string][]) agree(flag, settings[k], state.settings[k], recorded);
     const surveys = await surveyForResume(fd, state, { ...state.settings, to: state.spec.to, fleetDir });
-    const plan = planFleet(surveys, { to: state.spec.to, canary: state.spec.canary ?? state.waves[0]?.[0], maxParallel: state.spec.maxParallel, skipRefused: state.settings.skipRefused, waves: state.waves });
+    const { canary, waves } = rebuildWaves(state);
+    state.waves = waves;
+    const plan = planFleet(surveys, { to: state.spec.to, canary, maxParallel: state.spec.maxParallel, skipRefused: state.settings.skipRefused, waves });
     recordSurveys(state, plan, new Date().toISOString());
     return { state, plan, fleetDir, created: false };
   }

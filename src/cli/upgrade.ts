@@ -63,8 +63,10 @@ async function upgradeOrResume(deps: Deps, signals: RunSignals, argv: UpgradeArg
   const { maxFailures, first } = reroll;
   // One path for a fresh run and a resume: only where the plan comes from differs.
   const startArgs = { ...argv, backupDir, maxFailures, first };
+  // A rollback finds nginx-meshctl by each file's own version (never from the journal): every one given is offered.
+  const meshctlGiven = { meshctl: [...(argv.meshctl ?? []), ...(argv.meshctlCurrent ? [argv.meshctlCurrent] : [])], meshctlCurrent: undefined };
   // A run being rolled back (--on-failure rollback, or `rollback`) resumes as a rollback.
-  if (argv.resume && await resumeAsRollback(deps, { ...startArgs, meshctl: undefined, meshctlCurrent: undefined, from: backupDir, format, timeoutMs, concurrency }, signals)) return;
+  if (argv.resume && await resumeAsRollback(deps, { ...startArgs, ...meshctlGiven, pathEnv: process.env.PATH, from: backupDir, format, timeoutMs, concurrency }, signals)) return;
   const start = argv.resume ? await startResume(deps, { ...startArgs, resume: argv.resume }) : await startFresh(deps, startArgs);
   if (!start) return;
   const { plan, install, resume } = start;
@@ -112,8 +114,11 @@ async function upgradeOrResume(deps: Deps, signals: RunSignals, argv: UpgradeArg
     }));
   } catch (err) {
     if (argv.onFailure === 'rollback' && held) {
-      // The run's journal maps its binaries to versions; --meshctl/--meshctl-current mean other versions to a rollback.
-      await rollBackAfterFailure(runDeps, err, { ...startArgs, meshctl: undefined, meshctlCurrent: undefined, from: backupDir, allHops: false, force: false, pathEnv: process.env.PATH, timeoutMs, concurrency, format, signal: held.signal, runId, guard });
+  const startArgs = { ...argv, backupDir, maxFailures, first };
+  // A rollback finds nginx-meshctl by each file's own version (never from the journal): every one given is offered.
+  const meshctlGiven = { meshctl: [...(argv.meshctl ?? []), ...(argv.meshctlCurrent ? [argv.meshctlCurrent] : [])], meshctlCurrent: undefined };
+  // A run being rolled back (--on-failure rollback, or `rollback`) resumes as a rollback.
+  if (argv.resume && await resumeAsRollback(deps, { ...startArgs, ...meshctlGiven, pathEnv: process.env.PATH, from: backupDir, format, timeoutMs, concurrency }, signals)) return;
     }
     throw withRollbackHint(err, backupDir);
   } finally {

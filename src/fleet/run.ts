@@ -21,6 +21,7 @@ import { groupTitle } from './format.ts';
 import { writeFleetState, type ClusterRecord, type FleetState } from './state.ts';
 import { checkConvergence, type ClusterCheck } from './survey.ts';
 import type { ClusterSurvey, FleetCluster, FleetPlan, Wave } from './types.ts';
+import { appendPrivateFile, ensurePrivateDir } from '../backup/private-files.ts';
 
 export interface FleetRunInput extends ListOutput {
   fleetDir: string;
@@ -66,9 +67,10 @@ function oneLine(text: string): string {
   return text.split('\n').map((l) => l.trim()).filter(Boolean).join(' ');
 }
 
+/** Appends to a cluster's log in the fleet directory, never through a symlink (private-files.ts). */
 async function appendLog(fd: FleetDeps, file: string, text: string): Promise<void> {
-  await fd.fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-  await fd.fs.appendFile(file, text, { mode: 0o600 });
+  await ensurePrivateDir(fd.fs, path.dirname(file), 'the fleet\'s log directory');
+  await appendPrivateFile(fd.fs, file, text, { sync: false });
 }
 
 interface ClusterRun {

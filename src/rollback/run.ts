@@ -11,6 +11,7 @@ import type { RunGuard } from '../upgrade/step-context.ts';
 import { toolVersion } from '../version.ts';
 import type { ClusterIdentity } from '../upgrade/journal.ts';
 import { walkSteps, type RunResult } from '../upgrade/run.ts';
+import { digestInputs, planBinaries } from '../upgrade/binary-digests.ts';
 import { rollbackSchemaVersion, type RollbackJournal } from './journal.ts';
 import { rollbackDir, type LiveFacts, type RollbackOptions, type RollbackPlan } from './types.ts';
 
@@ -39,8 +40,9 @@ export function rollbackResumeCommand(from: string): string {
   return `kubectl nsm-upgrade rollback --from ${from} --resume`;
 }
 
-export function runRollback(deps: Deps, plan: RollbackPlan, opts: RollbackRunOptions): Promise<RunResult> {
+export async function runRollback(deps: Deps, plan: RollbackPlan, opts: RollbackRunOptions): Promise<RunResult> {
   const dir = rollbackDir(plan.rollback.source);
-  const first = { type: 'rollback', schema: rollbackSchemaVersion, runId: opts.runId, at: new Date(deps.clock.now()).toISOString(), toolVersion, upgradeRunId: plan.rollback.upgradeRunId, ...opts.start, plan };
+  const binaries = opts.resume ? opts.resume.binaries : await digestInputs(deps.fs, opts.start.options, planBinaries(plan));
+  const first = { type: 'rollback', schema: rollbackSchemaVersion, runId: opts.runId, at: new Date(deps.clock.now()).toISOString(), toolVersion, upgradeRunId: plan.rollback.upgradeRunId, ...opts.start, plan, binaries };
   return walkSteps(deps, plan, { ...opts, backupDir: dir }, { dir, first, resume: rollbackResumeCommand(plan.rollback.source), noun: 'rollback step' });
 }

@@ -7,6 +7,7 @@
  */
 import { UsageError } from '../errors.ts';
 import type { Install, Plan, PlanOptions } from './types.ts';
+import type { RunBinaries } from './binary-digests.ts';
 
 export interface ClusterIdentity {
   /** The API server URL the tool talked to (no credentials: the kubeconfig rejects URLs with them). */
@@ -16,19 +17,19 @@ export interface ClusterIdentity {
 }
 
 export type JournalRecord =
-  | { type: 'run'; schema: number; runId: string; at: string; toolVersion: string; install: Install; inputs: PlanOptions; cluster: ClusterIdentity; plan: Plan }
+  | { type: 'run'; schema: number; runId: string; at: string; toolVersion: string; install: Install; inputs: PlanOptions; cluster: ClusterIdentity; plan: Plan; binaries: RunBinaries }
   | { type: 'step'; runId: string; at: string; step: string; status: 'done'; data?: Record<string, unknown> }
   | { type: 'resume'; runId: string; at: string; previousRunId: string }
   | { type: 'finished'; runId: string; at: string; converged: boolean };
 
 
 /** Bumped when the run record changes shape; a journal of another schema is refused on --resume. */
-export const journalSchemaVersion = 2;
+export const journalSchemaVersion = 3;
 
 type Shape = Record<string, 'string' | 'number' | 'boolean' | 'object' | 'array' | 'string?' | 'object?'>;
 
 const shapes: Record<JournalRecord['type'], Shape> = {
-  run: { schema: 'number', runId: 'string', at: 'string', toolVersion: 'string', install: 'object', inputs: 'object', cluster: 'object', plan: 'object' },
+  run: { schema: 'number', runId: 'string', at: 'string', toolVersion: 'string', install: 'object', inputs: 'object', cluster: 'object', plan: 'object', binaries: 'object' },
   step: { runId: 'string', at: 'string', step: 'string', status: 'string', data: 'object?' },
   resume: { runId: 'string', at: 'string', previousRunId: 'string' },
   finished: { runId: 'string', at: 'string', converged: 'boolean' },
@@ -39,6 +40,7 @@ const nested: Record<string, Shape> = {
   inputs: { to: 'string', strategy: 'string', meshctlBinaries: 'object', chart: 'object', deployFlagChanges: 'object', backupDir: 'string', timeout: 'string' },
   cluster: { server: 'string', uid: 'string' },
   plan: { from: 'string', to: 'string', namespace: 'string', method: 'string', hops: 'array' },
+  binaries: { meshctl: 'object', helm: 'object?', chart: 'object' },
 };
 
 function typeOf(v: unknown): string {
@@ -52,6 +54,17 @@ function check(obj: Record<string, unknown>, shape: Shape, where: string): strin
     if (v === undefined && optional) continue;
     if (typeOf(v) !== want.replace('?', '')) return `${where}.${key} is ${v === undefined ? 'missing' : `a ${typeOf(v)}`}, not a ${want.replace('?', '')}`;
   }
+  return undefined;
+}
+
+const isDigest = (d: unknown) => typeOf(d) === 'object' && typeof (d as { path?: unknown }).path === 'string' && /^[0-9a-f]{64}$/.test(String((d as { sha256?: unknown }).sha256));
+
+/** What is wrong with the recorded binaries (binary-digests.ts), or undefined. */
+export function binariesProblem(b: Record<string, unknown>): string | undefined {
+  for (const [v, d] of Object.entries(b.meshctl as Record<string, unknown>)) if (!isDigest(d)) return `binaries.meshctl[${JSON.stringify(v)}] is not a path with a sha256`;
+  if (b.helm !== undefined && !isDigest(b.helm)) return 'binaries.helm is not a path with a sha256';
+  const chart = b.chart as { ref?: unknown; sha256?: unknown };
+  if (typeof chart.ref !== 'string' || (chart.sha256 !== undefined && !/^[0-9a-f]{64}$/.test(String(chart.sha256)))) return 'binaries.chart is not a reference (with a sha256 when local)';
   return undefined;
 }
 
@@ -76,6 +89,8 @@ export function checkJournalRecords(records: readonly unknown[], file: string): 
         const inner = check(rec[key] as Record<string, unknown>, shape, key);
         if (inner) throw fail(1, inner);
       }
+      const bad = binariesProblem(rec.binaries as Record<string, unknown>);
+      if (bad) throw fail(1, bad);
       const hops = (rec.plan as { hops: unknown[] }).hops;
       stepIds = new Set(hops.flatMap((h) => (typeOf(h) === 'object' && Array.isArray((h as { steps?: unknown }).steps) ? (h as { steps: { id?: unknown }[] }).steps.map((s) => String(s?.id)) : [])));
     }

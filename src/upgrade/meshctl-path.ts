@@ -67,3 +67,17 @@ export async function findMeshctlOnPath(deps: Pick<Deps, 'fs' | 'exec'>, pathDir
   }
   return out;
 }
+
+/**
+ * Where a command runs from: a name with a `/` is that file (made absolute); a bare name is the
+ * first executable file of that name on PATH, as a shell would find it. Undefined when PATH has
+ * none. The plan then names the file, so what is journaled and hashed is what runs.
+ */
+export async function resolveCommand(deps: Pick<Deps, 'fs'>, name: string, pathEnv: string | undefined): Promise<string | undefined> {
+  if (name.includes('/')) return path.resolve(name);
+  for (const d of pathDirectories(pathEnv)) {
+    const c = path.join(d, name);
+    if (await isExecutableFile(deps, c)) return c;
+  }
+  return undefined;
+}

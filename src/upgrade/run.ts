@@ -15,6 +15,7 @@ import { StepError, ToolError } from '../errors.ts';
 import { toolVersion } from '../version.ts';
 import { scrub } from '../secret.ts';
 import type { WorkloadRef } from '../workloads/owners.ts';
+import { digestInputs, planBinaries } from './binary-digests.ts';
 
 export interface RunOptions {
   backupDir: string;
@@ -139,8 +140,9 @@ export async function walkSteps(deps: Deps, plan: Plan, opts: WalkOptions, walk:
   return result;
 }
 
-/** The upgrade's walk: journaled in the backup directory, continued with --resume. */
-export function runPlan(deps: Deps, plan: Plan, opts: RunOptions): Promise<RunResult> {
-  const first: AnyRecord = { type: 'run', schema: journalSchemaVersion, runId: opts.runId, at: new Date(deps.clock.now()).toISOString(), toolVersion, ...opts.start, plan };
+/** The upgrade's walk: journaled in the backup directory (with the hashes of its binaries and chart), continued with --resume. */
+export async function runPlan(deps: Deps, plan: Plan, opts: RunOptions): Promise<RunResult> {
+  const binaries = opts.resume ? opts.resume.binaries : await digestInputs(deps.fs, opts.start.inputs, planBinaries(plan));
+  const first: AnyRecord = { type: 'run', schema: journalSchemaVersion, runId: opts.runId, at: new Date(deps.clock.now()).toISOString(), toolVersion, ...opts.start, plan, binaries };
   return walkSteps(deps, plan, opts, { dir: opts.backupDir, first, resume: resumeCommand(opts.backupDir), noun: 'step' });
 }

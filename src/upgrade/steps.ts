@@ -1,13 +1,10 @@
-import path from 'node:path';
-import { dump } from 'js-yaml';
-import type { Deps } from '../deps.ts';
-import type { DeployStep, Hop, Plan, Step, StepFile, StepKind, StepOf } from './types.ts';
-import { revealDeep } from '../secret.ts';
+import type { DeployStep, Step, StepKind, StepOf } from './types.ts';
 import { StepError } from '../errors.ts';
 import { childFailureText } from '../controlplane/child-output.ts';
 import { formatCommand } from '../controlplane/runner.ts';
 import { backupMesh } from '../backup/backup.ts';
-import { sha256 } from '../backup/manifest.ts';
+import { manifestSha256 } from '../backup/verify.ts';
+import { assertBackupAsTaken, writeStepFiles } from './step-files.ts';
 import { targetSchemaFor } from './schema-report.ts';
 import { writeHopReports } from './hop-reports.ts';
 import { restoreBackup } from '../backup/restore.ts';
@@ -33,19 +30,6 @@ export type { StepContext, StepOutcome };
 
 type Executor<S extends Step = Step> = (ctx: StepContext<S>) => Promise<StepOutcome>;
 
-/**
- * The files a step's commands read, written 0600 in the (0700) backup directory: Helm values with
- * any Secret revealed only here, a registry key. Never through --set or an argument.
- */
-async function writeStepFiles(ctx: StepContext, files: readonly StepFile[]): Promise<void> {
-  for (const f of files) {
-    await ctx.deps.fs.mkdir(path.dirname(f.path), { recursive: true, mode: 0o700 });
-    const text = 'values' in f.content ? dump(revealDeep(f.content.values)) : f.content.secret.reveal();
-    await ctx.deps.fs.rm(f.path, { force: true });
-    await ctx.deps.fs.writeFile(f.path, text, { mode: 0o600, flag: 'wx' });
-  }
-}
-
 /** The workloads that had sidecars when this hop's backup was taken (journaled by the backup step). */
 function injectedAtBackup(ctx: StepContext): WorkloadRef[] {
   const backup = ctx.hop.steps.find((s) => s.kind === 'backup');
@@ -65,8 +49,8 @@ const executors: { [K in StepKind]: Executor<StepOf<K>> } = {
     const injected = skew.workloads.map((w) => ({ namespace: w.namespace, kind: w.kind, name: w.name }));
     ctx.progress(`${s.objects} objects in ${s.kinds.length} kinds, ${s.crds} CRDs; verified. ${injected.length} injected workloads recorded`);
     // The manifest's hash: a rollback trusts this backup only while its manifest is the one written here.
-    const manifestSha256 = sha256(await ctx.deps.fs.readFile(path.join(dir, 'manifest.json')));
-    return { data: { objects: s.objects, kinds: Object.fromEntries(s.kinds.map((k) => [k.kind, k.count])), absent: s.absent.map((a) => a.kind), injected, manifestSha256, ...reports } };
+    const manifest = await manifestSha256(ctx.deps.fs, dir);
+    return { data: { objects: s.objects, kinds: Object.fromEntries(s.kinds.map((k) => [k.kind, k.count])), absent: s.absent.map((a) => a.kind), injected, manifestSha256: manifest, ...reports } };
   },
   'clean-leftovers': (ctx) => cleanLeftoversNow(ctx.deps, { namespace: ctx.step.params.namespace, release: ctx.plan.release, approved: ctx.step.params.found, timeoutMs: ctx.timeoutMs, progress: ctx.progress, signal: ctx.signal }),
   async 'label-namespaces'(ctx) {
@@ -166,6 +150,7 @@ const executors: { [K in StepKind]: Executor<StepOf<K>> } = {
     return redeployed || cleared.length ? { data: { ...(redeployed ? { redeployed } : {}), ...(cleared.length ? { cleared } : {}) } } : {};
   },
   async restore(ctx) {
+    await assertBackupAsTaken(ctx, ctx.step.params.from);
     const r = await restoreBackup(ctx.deps, { dir: ctx.step.params.from, onConflict: 'skip', dryRun: false, timeoutMs: ctx.timeoutMs, concurrency: ctx.concurrency, targetMeshVersion: ctx.step.params.targetVersion, signal: ctx.signal,
       schema: await targetSchemaFor(ctx.deps, ctx.plan, ctx.hop) });
     ctx.progress(`${r.objects} objects: ${Object.entries(r.counts).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ')}`);
@@ -196,6 +181,7 @@ const executors: { [K in StepKind]: Executor<StepOf<K>> } = {
     return { data: { restarted: r.restarted.length, converged: r.final.converged, byVersion: r.final.byVersion, ...(r.stoppedAtGate ? { stoppedAtGate: true, notStarted: r.notStarted.length } : {}) }, unresolved };
   },
   async verify(ctx) {
+    await assertBackupAsTaken(ctx, ctx.step.params.backup);
     const version = ctx.step.params.version;
     const report = await skewReport(ctx.deps, { meshNamespace: ctx.step.params.namespace, targetVersion: version });
     const unresolved: string[] = [];

@@ -40,7 +40,7 @@ describe('SIGINT to the whole process group during helm upgrade', () => {
     expect(stepsDone(current.backupDir)).toEqual(['hop1.backup', 'hop1.apply-crds', 'hop1.upgrade']);
     const now = await installedNow({ kube: current.kube } as never, current.meshNamespace, 'nsm');
     expect({ status: now?.releaseStatus, chart: now?.chartVersion }).toEqual({ status: 'deployed', chart: '0.7.0' });
-    const r = await runTool(['--resume', current.backupDir, '--yes', '--timeout', '3m'], { env: { NSM_CHARTS_DIR: chartsDir } });
+    const r = await runTool(['--resume', current.backupDir, '--yes', '--timeout', '3m', ...current.binaryArgs], { env: { NSM_CHARTS_DIR: chartsDir } });
     expect(r.exitCode, r.stderr).toBe(0);
     await expectConverged(current, '1.7.0');
   }, 900_000);

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { filesWith, runWatchingPs, tamperJournal } from '../support/password-watch.ts';
-import { runTool } from '../support/cluster.ts';
+import { filesWith, impersonateInJournal, runWatchingPs, tamperJournal } from '../support/password-watch.ts';
+import { clusterEnv, runTool } from '../support/cluster.ts';
 import { chartsDir } from '../support/mesh-scenario.ts';
 import { expectConverged, setUpMesh, toolArgs, type Scenario, type ScenarioOptions } from '../support/upgrade-scenario.ts';
 import { installedNow } from '../../src/upgrade/live-state.ts';
@@ -38,12 +38,27 @@ describe('a registry password through a remove-and-redeploy upgrade', () => {
 
     // A journal edited to run another program for the deploy: --resume refuses (exit 2) and runs nothing.
     const journal = path.join(current.backupDir, 'journal.ndjson');
+    const intact = fs.readFileSync(journal, 'utf8');
     const { marker, lines } = tamperJournal(journal, 'run', ['hop1.backup', 'hop1.remove', 'hop1.delete-crds']);
-    const resumed = await runTool(['--resume', current.backupDir, '--yes']);
+    const resumed = await runTool(['--resume', current.backupDir, '--yes', ...current.binaryArgs]);
     expect(resumed.exitCode, resumed.stderr).toBe(2);
     expect(resumed.stderr).toMatch(/journaled plan is not the plan its own inputs give \(step hop1\.deploy/);
     expect(fs.existsSync(marker)).toBe(false);
     expect(fs.readFileSync(journal, 'utf8').trim().split('\n')).toHaveLength(lines);
+
+    // Edited consistently (helm named as a program of the user's everywhere, with its hash): that program never runs, not even `version`.
+    fs.writeFileSync(journal, intact.split('\n').filter((l) => !/"type":"(finished|step)"/.test(l) || /"step":"hop1\.(backup|remove|delete-crds)"/.test(l)).join('\n'), { mode: 0o600 });
+    const helm = clusterEnv().HELM3!;
+    const { marker: ran, impostor } = impersonateInJournal(journal, helm, 'v3.16.1+g5a5449d');
+    expect(fs.readFileSync(journal, 'utf8')).not.toContain(helm);
+    const given = await runTool(['--resume', current.backupDir, '--yes', ...current.binaryArgs]);
+    expect(given.exitCode, given.stderr).toBe(2);
+    expect(given.stderr).toContain(`helm: the run used ${impostor} (sha256`);
+    expect(given.stderr).toContain(`found now ${helm} (sha256`);
+    const none = await runTool(['--resume', current.backupDir, '--yes', '--chart', chartsDir], { env: { PATH: '/usr/bin:/bin' } });
+    expect(none.exitCode, none.stderr).toBe(2);
+    expect(none.stderr).toMatch(/helm: the run used .*impostor .*none was found now/);
+    expect(fs.existsSync(ran), fs.existsSync(ran) ? fs.readFileSync(ran, 'utf8') : '').toBe(false);
   });
 
   it('nginx-meshctl: carried to the redeploy; only nginx-meshctl deploy\'s own command line holds it', async () => {

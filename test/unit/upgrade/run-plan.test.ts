@@ -22,7 +22,7 @@ async function run(request: () => Promise<unknown>, over: Partial<RunOptions> = 
   const deps = { fs, clock: realClock, kube: { request } } as unknown as Deps;
   const opts: RunOptions = {
     backupDir: dir, timeoutMs: 1000, concurrency: 1, restart: 'behind', deleteBarePods: false, output: 'json', runId: 'r1', signal: new AbortController().signal,
-    start: { install: {} as never, inputs: {} as never, cluster: { server: 's', uid: 'u' } }, guard: { cluster: { server: 's', uid: 'u' }, leaseHeld: async () => undefined }, emit: (l) => events.push(JSON.parse(l) as Record<string, unknown>), ...over,
+    start: { install: {} as never, inputs: { meshctlBinaries: {}, helm: undefined, chart: { kind: 'repo', ref: 'x' } } as never, cluster: { server: 's', uid: 'u' } }, guard: { cluster: { server: 's', uid: 'u' }, leaseHeld: async () => undefined }, emit: (l) => events.push(JSON.parse(l) as Record<string, unknown>), ...over,
   };
   const result = await runPlan(deps, plan, opts).then((r) => r, (e: unknown) => e);
   return { result, events, dir };

@@ -9,11 +9,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../errors.ts';
 import { createRegistryClient } from '../images/registry-client.ts';
-import type { ImageCheckOptions } from '../upgrade/image-preflight.ts';
+import type { ImageCheckOptions } from '../preflight/images.ts';
 import type { Deps } from '../deps.ts';
-import type { Gate } from '../upgrade/gates.ts';
-import { prepull } from '../upgrade/prepull.ts';
-import type { Install, Plan } from '../upgrade/types.ts';
+import type { Gate } from '../engine/gates.ts';
+import { prepull } from '../preflight/prepull.ts';
+import type { Install, Plan } from '../engine/types.ts';
 
 export function imageCheckOptions(a: { requireImages?: boolean | undefined; registryCa?: readonly string[] | undefined }): ImageCheckOptions {
   const ca = (a.registryCa ?? []).map((f) => {

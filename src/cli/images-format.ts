@@ -1,5 +1,5 @@
 /** The images of a hop as `plan` shows them: one line each, with where it is used. */
-import type { Hop } from '../upgrade/types.ts';
+import type { Hop } from '../engine/types.ts';
 
 export function formatHopImages(hop: Hop): string[] {
   const im = hop.images;

@@ -1,7 +1,7 @@
 /** The plan's leftovers section (text): each leftover, what it breaks, and what clears it. */
 import { formatCommand } from '../controlplane/runner.ts';
-import { planCleansLeftovers } from '../upgrade/leftover-steps.ts';
-import type { Plan } from '../upgrade/types.ts';
+import { planCleansLeftovers } from '../engine/phases/leftovers.ts';
+import type { Plan } from '../engine/types.ts';
 
 export function formatLeftovers(plan: Plan): string[] {
   const found = plan.leftovers ?? [];

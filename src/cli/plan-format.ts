@@ -4,7 +4,7 @@
  */
 import { dump } from 'js-yaml';
 import { formatCommand } from '../controlplane/runner.ts';
-import type { Plan } from '../upgrade/types.ts';
+import type { Plan } from '../engine/types.ts';
 import { redactDeep } from '../secret.ts';
 import { formatLeftovers } from './leftover-format.ts';
 import { formatHopSettings } from './settings-format.ts';

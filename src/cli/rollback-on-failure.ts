@@ -8,8 +8,8 @@
  */
 import type { Deps } from '../deps.ts';
 import { StepError, ToolError } from '../errors.ts';
-import type { StepKind } from '../upgrade/types.ts';
-import type { RunGuard } from '../upgrade/step-context.ts';
+import type { StepKind } from '../engine/types.ts';
+import type { RunGuard } from '../engine/step-context.ts';
 import { rollbackDir } from '../rollback/types.ts';
 import { rollbackResumeCommand } from '../rollback/run.ts';
 import type { RollbackArgs } from '../rollback/inputs.ts';

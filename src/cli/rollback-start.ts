@@ -7,9 +7,9 @@
 import path from 'node:path';
 import type { Deps } from '../deps.ts';
 import { UsageError } from '../errors.ts';
-import { readJournal, type ClusterIdentity } from '../upgrade/journal.ts';
+import { readJournal, type ClusterIdentity } from '../engine/journal.ts';
 import { checkOwnedPrivate } from '../upgrade/resume.ts';
-import { assertSameCluster } from '../upgrade/cluster-identity.ts';
+import { assertSameCluster } from '../engine/cluster-identity.ts';
 import { gatherFacts } from '../rollback/gather.ts';
 import { rollbackOptions, type RollbackArgs } from '../rollback/inputs.ts';
 import { readRollbackJournal, type RollbackJournal } from '../rollback/journal.ts';

@@ -5,7 +5,7 @@
  * identity (kube-system uid) is still checked against the journal before anything runs.
  */
 import type { Deps } from '../deps.ts';
-import { readJournal } from '../upgrade/journal.ts';
+import { readJournal } from '../engine/journal.ts';
 import { readRollbackJournal } from '../rollback/journal.ts';
 
 /** The context the run in `dir` was pinned to (its rollback's first), or undefined: none journaled, or no journal to read (the start reports why). */

@@ -7,10 +7,10 @@ import path from 'node:path';
 import type { Deps } from '../deps.ts';
 import { UsageError } from '../errors.ts';
 import { detectAndPlan } from '../upgrade/detect-plan.ts';
-import { readJournal, type ClusterIdentity, type JournalState } from '../upgrade/journal.ts';
+import { readJournal, type ClusterIdentity, type JournalState } from '../engine/journal.ts';
 import { planForResume } from '../upgrade/resume.ts';
-import { assertSameCluster, clusterIdentity } from '../upgrade/cluster-identity.ts';
-import type { Install, Plan, PlanOptions, StrategyOption } from '../upgrade/types.ts';
+import { assertSameCluster, clusterIdentity } from '../engine/cluster-identity.ts';
+import type { Install, Plan, PlanOptions, StrategyOption } from '../engine/types.ts';
 import { formatPlan } from './plan-format.ts';
 import { checkRunDir } from '../backup/private-files.ts';
 

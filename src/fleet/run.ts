@@ -12,7 +12,7 @@
 import path from 'node:path';
 import { Listr, type ListrTask } from 'listr2';
 import type { FleetDeps } from '../deps.ts';
-import { listOptions, type ListOutput } from '../upgrade/gates.ts';
+import { listOptions, type ListOutput } from '../engine/gates.ts';
 import { scrub } from '../secret.ts';
 import { StepTracker, parseEventLine } from './child-events.ts';
 import { clusterBackupDir, clusterRunArgs, type ClusterRunSettings } from './cluster-args.ts';

@@ -7,11 +7,11 @@
 import type { Deps, FleetDeps } from '../deps.ts';
 import { ToolError } from '../errors.ts';
 import { detectAndPlan } from '../upgrade/detect-plan.ts';
-import { preflightChecks } from '../upgrade/preflight.ts';
-import { withChildKubeconfig } from '../upgrade/child-kubeconfig.ts';
-import { readJournal } from '../upgrade/journal.ts';
+import { preflightChecks } from '../preflight/preflight.ts';
+import { withChildKubeconfig } from '../engine/child-kubeconfig.ts';
+import { readJournal } from '../engine/journal.ts';
 import { skewReport } from '../workloads/index.ts';
-import type { Plan } from '../upgrade/types.ts';
+import type { Plan } from '../engine/types.ts';
 import { clusterBackupDir } from './cluster-args.ts';
 import type { ClusterSurvey, FleetCluster } from './types.ts';
 

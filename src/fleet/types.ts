@@ -2,7 +2,7 @@
  * A fleet as data: the clusters to upgrade (from --contexts or a fleet file, fleet-file.ts), what
  * the survey found on each (survey.ts), and the fleet plan built from that (plan.ts, pure).
  */
-import type { StrategyOption } from '../upgrade/types.ts';
+import type { StrategyOption } from '../engine/types.ts';
 
 /** One cluster of the fleet: its context and what its own run is given (defaults from the flags, a fleet file's entry wins). */
 export interface FleetCluster {

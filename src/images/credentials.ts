@@ -13,7 +13,7 @@
 import type { Deps } from '../deps.ts';
 import { Secret, isSecret } from '../secret.ts';
 import { valueAt } from '../values.ts';
-import type { Hop, Install } from '../upgrade/types.ts';
+import type { Hop, Install } from '../engine/types.ts';
 import type { RegistryCredential } from './registry-client.ts';
 import type { ImageRef } from './reference.ts';
 

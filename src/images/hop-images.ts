@@ -18,7 +18,7 @@ import type { Command } from '../controlplane/runner.ts';
 import type { ChartRef } from '../controlplane/helm.ts';
 import { revealDeep, cloneValues } from '../secret.ts';
 import { valueAt } from '../values.ts';
-import type { Hop, Install, Plan } from '../upgrade/types.ts';
+import type { Hop, Install, Plan } from '../engine/types.ts';
 import { chartImages, defaultRegistryServer, type ImageSettings } from './chart-images.ts';
 import { imagesOfManifests, type ImageUse } from './manifest-images.ts';
 

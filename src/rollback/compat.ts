@@ -10,7 +10,7 @@
  */
 import type { KubeObject } from '../kube/client.ts';
 import { deploySettings } from '../controlplane/deploy-flags.ts';
-import { meshConfigPaths } from '../upgrade/settings-check.ts';
+import { meshConfigPaths } from '../engine/phases/settings-check.ts';
 import { valueAt } from '../values.ts';
 import { jsonEqual } from '../backup/sanitize.ts';
 import { isSecret, markSecrets, revealDeep } from '../secret.ts';

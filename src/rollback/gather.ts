@@ -21,7 +21,7 @@ import { notAsJournaled, verifyBackup, type VerifiedBackup } from '../backup/ver
 import type { HelmReleaseInfo } from '../backup/install.ts';
 import { markSecrets } from '../secret.ts';
 import { compareVersions, normalizeVersion } from '../version-compare.ts';
-import { installedNow } from '../upgrade/live-state.ts';
+import { installedNow } from '../mesh/live-state.ts';
 import type { WorkloadRef } from '../workloads/owners.ts';
 import { crdDifferences, meshConfigChanges, restorableRevisions, valueDifferences, whyNotHeld, type CrdLike } from './compat.ts';
 import { decodeReleaseSecret, type HelmRelease } from '../mesh/release.ts';

@@ -12,9 +12,9 @@ import path from 'node:path';
 import type { Deps } from '../deps.ts';
 import { UsageError } from '../errors.ts';
 import { defaultChartRef, findHelm, resolveChartSource, resolveMeshctlBinaries } from '../upgrade/plan-inputs.ts';
-import { findMeshctlOnPath, pathDirectories, type ChosenBinary } from '../upgrade/meshctl-path.ts';
-import { chartRef } from '../upgrade/binary-digests.ts';
-import type { ChartSource } from '../upgrade/types.ts';
+import { findMeshctlOnPath, pathDirectories, type ChosenBinary } from '../controlplane/meshctl-path.ts';
+import { chartRef } from '../engine/binary-digests.ts';
+import type { ChartSource } from '../engine/types.ts';
 import type { RollbackOptions, UpgradeRun } from './types.ts';
 
 export interface RollbackArgs {

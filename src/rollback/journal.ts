@@ -10,9 +10,9 @@ import path from 'node:path';
 import type { Deps } from '../deps.ts';
 import { UsageError } from '../errors.ts';
 import { readPrivateFile } from '../backup/private-files.ts';
-import type { ClusterIdentity } from '../upgrade/journal.ts';
-import { binariesProblem } from '../upgrade/journal-schema.ts';
-import type { RunBinaries } from '../upgrade/binary-digests.ts';
+import type { ClusterIdentity } from '../engine/journal.ts';
+import { binariesProblem } from '../engine/journal-schema.ts';
+import type { RunBinaries } from '../engine/binary-digests.ts';
 import type { LiveFacts, RollbackOptions, RollbackPlan } from './types.ts';
 import { rollbackDir } from './types.ts';
 

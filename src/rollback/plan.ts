@@ -23,10 +23,10 @@ import { meshctlDeploy, meshctlRemove, type MeshctlTarget } from '../controlplan
 import { catalog, resourceName } from '../mesh/catalog.ts';
 import { autoInjectLabel, controlPlaneDeployment } from '../mesh/version-notes.ts';
 import { cloneValues } from '../secret.ts';
-import { childKubeconfigPath, pinnedChildren } from '../upgrade/child-kubeconfig.ts';
+import { childKubeconfigPath, pinnedChildren } from '../engine/child-kubeconfig.ts';
 import { chartForHop, meshctlMissingFix } from '../upgrade/hop-steps.ts';
-import { expectedSettings } from '../upgrade/settings-check.ts';
-import type { Command, Hop, PlanOptions, PlanWarning, Refusal, Step, StepKind, StepOf } from '../upgrade/types.ts';
+import { expectedSettings } from '../engine/phases/settings-check.ts';
+import type { Command, Hop, PlanOptions, PlanWarning, Refusal, Step, StepKind, StepOf } from '../engine/types.ts';
 import { rollbackDir, type ObjectList, type RollbackFacts, type RollbackOptions, type RollbackPath, type RollbackPlan, type UpgradeRun } from './types.ts';
 
 /** The hop whose backup the rollback goes back to: hop 1 with --all-hops, else the last hop whose backup is done. */

@@ -9,14 +9,14 @@
 import path from 'node:path';
 import type { Deps } from '../deps.ts';
 import { UsageError } from '../errors.ts';
-import { readJournal } from '../upgrade/journal.ts';
+import { readJournal } from '../engine/journal.ts';
 import { checkOwnedPrivate, planDifference } from '../upgrade/resume.ts';
 import { backupFacts } from './gather.ts';
 import { rollbackJournalFile, type RollbackJournal } from './journal.ts';
 import { buildRollbackPlan, rollbackHopIndex } from './plan.ts';
 import { rollbackHelm, rollbackMeshctl, type RollbackArgs } from './inputs.ts';
 import { resolveChartSource } from '../upgrade/plan-inputs.ts';
-import { checkFoundBinaries } from '../upgrade/binary-digests.ts';
+import { checkFoundBinaries } from '../engine/binary-digests.ts';
 import { rollbackDir, type RollbackOptions, type RollbackPlan, type UpgradeRun } from './types.ts';
 
 const differs = (flag: string, journaled: string) =>

@@ -6,12 +6,12 @@
  */
 import type { Deps } from '../deps.ts';
 import type { WorkloadRef } from '../workloads/owners.ts';
-import type { Gate } from '../upgrade/gates.ts';
-import type { RunGuard } from '../upgrade/step-context.ts';
+import type { Gate } from '../engine/gates.ts';
+import type { RunGuard } from '../engine/step-context.ts';
 import { toolVersion } from '../version.ts';
-import type { ClusterIdentity } from '../upgrade/journal.ts';
-import { walkSteps, type RunResult } from '../upgrade/run.ts';
-import { digestInputs, planBinaries } from '../upgrade/binary-digests.ts';
+import type { ClusterIdentity } from '../engine/journal.ts';
+import { walkSteps, type RunResult } from '../engine/walk.ts';
+import { digestInputs, planBinaries } from '../engine/binary-digests.ts';
 import { rollbackSchemaVersion, type RollbackJournal } from './journal.ts';
 import { rollbackDir, type LiveFacts, type RollbackOptions, type RollbackPlan } from './types.ts';
 

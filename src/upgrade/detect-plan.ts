@@ -8,7 +8,7 @@ import { detectInstall, type DetectOptions } from '../mesh/detect.ts';
 import { gatherPlanInputs, type PlanArgs } from './plan-inputs.ts';
 import { buildPlan } from './plan.ts';
 import { withPlanImages } from '../images/hop-images.ts';
-import type { Install, Plan, PlanOptions } from './types.ts';
+import type { Install, Plan, PlanOptions } from '../engine/types.ts';
 
 export type DetectPlanArgs = PlanArgs & Required<Pick<DetectOptions, 'meshNamespace'>> & Pick<DetectOptions, 'method' | 'release'>;
 

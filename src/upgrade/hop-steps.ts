@@ -12,13 +12,13 @@ import { commandLineCredentialNote, deployFlagsFromValues, valuesForTarget } fro
 import { helmInstall, helmShowCrds, helmUninstall, helmUpgrade, type ChartRef, type HelmTarget } from '../controlplane/helm.ts';
 import { meshctlDeploy, meshctlRemove, meshctlUpgrade, type MeshctlTarget } from '../controlplane/meshctl.ts';
 import { valueAt } from '../values.ts';
-import { expectedSettings } from './settings-check.ts';
+import { expectedSettings } from '../engine/phases/settings-check.ts';
 import { expectedFromFates, hopSettingFates, type SettingRow } from './setting-fates.ts';
 import { autoInjectLabel, controlPlaneDeployment } from '../mesh/version-notes.ts';
 import { findRelease } from '../mesh/versions.ts';
-import type { Command, Install, PlanOptions, Refusal, Step, StepKind, StepOf, Strategy } from './types.ts';
+import type { Command, Install, PlanOptions, Refusal, Step, StepKind, StepOf, Strategy } from '../engine/types.ts';
 import type { Arg } from '../secret.ts';
-import { childKubeconfigPath } from './child-kubeconfig.ts';
+import { childKubeconfigPath } from '../engine/child-kubeconfig.ts';
 
 export interface HopInput {
   index: number;

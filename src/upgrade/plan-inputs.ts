@@ -19,10 +19,10 @@ import { crosses, hopsBetween, releases } from '../mesh/versions.ts';
 import { normalizeVersion } from '../version-compare.ts';
 import { listInjectedPods, namespaceLabels } from '../workloads/discover.ts';
 import { isLive, podOptedIn, type PodLike } from '../workloads/injection.ts';
-import { findMeshctlOnPath, pathDirectories, resolveCommand, type ChosenBinary } from './meshctl-path.ts';
-import type { ChartSource, Install, PlanOptions, StrategyOption } from './types.ts';
-import { scanLeftovers } from './leftover-scan.ts';
-import type { Leftover } from './leftovers.ts';
+import { findMeshctlOnPath, pathDirectories, resolveCommand, type ChosenBinary } from '../controlplane/meshctl-path.ts';
+import type { ChartSource, Install, PlanOptions, StrategyOption } from '../engine/types.ts';
+import { scanLeftovers } from '../leftovers/scan.ts';
+import type { Leftover } from '../leftovers/leftovers.ts';
 
 /** What the caller learned about one --meshctl/--meshctl-current argument. */
 export type GivenBinary =

@@ -10,7 +10,7 @@
  *   where --strategy in-place is refused;
  * - warnings from the version notes, listing what this install has that is affected.
  */
-import { childKubeconfigPath, pinnedChildren } from './child-kubeconfig.ts';
+import { childKubeconfigPath, pinnedChildren } from '../engine/child-kubeconfig.ts';
 import { unknownDeployFlags, valuesForTarget } from '../controlplane/deploy-flags.ts';
 import { valueAt } from '../values.ts';
 import { legacyTracingPaths, notesForHop, type VersionNote } from '../mesh/version-notes.ts';
@@ -18,7 +18,7 @@ import { findRelease, hopsBetween, oldestSupportedSource, releases } from '../me
 import { compareVersions, normalizeVersion } from '../version-compare.ts';
 import { hopSteps } from './hop-steps.ts';
 import { valuesAfter } from './setting-fates.ts';
-import type { Hop, Install, Plan, PlanOptions, PlanWarning, Refusal, Strategy } from './types.ts';
+import type { Hop, Install, Plan, PlanOptions, PlanWarning, Refusal, Strategy } from '../engine/types.ts';
 
 const knownTargets = () => releases.filter((r) => r.chartVersion !== undefined).map((r) => r.version).join(', ');
 

@@ -24,9 +24,9 @@ import { hopsBetween } from '../mesh/versions.ts';
 import { normalizeVersion } from '../version-compare.ts';
 import { buildPlan } from './plan.ts';
 import { findHelm, meshctlFor, parseDeployFlags, resolveChartSource } from './plan-inputs.ts';
-import { checkFoundBinaries } from './binary-digests.ts';
-import type { JournalState } from './journal.ts';
-import type { Install, Plan, PlanOptions } from './types.ts';
+import { checkFoundBinaries } from '../engine/binary-digests.ts';
+import type { JournalState } from '../engine/journal.ts';
+import type { Install, Plan, PlanOptions } from '../engine/types.ts';
 
 /** What the resuming command line says (undefined: not given). */
 export interface ResumeArgs {

@@ -14,7 +14,7 @@ import { KubeApiError } from '../kube/client.ts';
 import { collectionPath, core, objectPath } from '../kube/paths.ts';
 import { workloadKey, type WorkloadRef } from './owners.ts';
 
-/** Where the record lives (the Lease's namespace: src/upgrade/lease.ts). */
+/** Where the record lives (the Lease's namespace: src/engine/lease.ts). */
 export const recordNamespace = 'default';
 export const recordName = (meshNamespace: string) => `nsm-upgrade.${meshNamespace}.reroll`;
 export const recordLabel = { 'app.kubernetes.io/managed-by': 'kubectl-nsm-upgrade' } as const;

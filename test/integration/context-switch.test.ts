@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detectInstall } from '../../src/mesh/detect.ts';
 import { listAll } from '../../src/kube/list.ts';
 import { collectionPath, core } from '../../src/kube/paths.ts';
-import { childKubeconfigPath } from '../../src/upgrade/child-kubeconfig.ts';
+import { childKubeconfigPath } from '../../src/engine/child-kubeconfig.ts';
 import { clusterDir, clusterEnv, kubeconfigPath, repoRoot, uniqueName } from '../support/cluster.ts';
 import { fleetClusters, type TestCluster } from '../support/fleet-clusters.ts';
 import { extraCluster } from '../cluster/more-clusters.ts';

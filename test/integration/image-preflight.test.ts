@@ -17,9 +17,9 @@ import { meshctlFor, missingRealMeshctl } from '../support/real-meshctl.ts';
 import { expectConverged, setUpMesh, type Scenario } from '../support/upgrade-scenario.ts';
 import { populate, removeMesh, snapshot, waitRolledOut } from '../support/mesh-scenario.ts';
 import { referenceChartsDir } from '../cluster/chart-images.ts';
-import { checkImages } from '../../src/upgrade/image-preflight.ts';
+import { checkImages } from '../../src/preflight/images.ts';
 import { createRegistryClient } from '../../src/images/registry-client.ts';
-import type { Plan } from '../../src/upgrade/types.ts';
+import type { Plan } from '../../src/engine/types.ts';
 
 const reg: TestRegistry | undefined = testRegistry();
 afterAll(() => reg?.agent.destroy());

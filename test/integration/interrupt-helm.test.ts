@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { clusterEnv, repoRoot, runTool } from '../support/cluster.ts';
 import { chartsDir } from '../support/mesh-scenario.ts';
 import { expectConverged, setUpMesh, toolArgs, type Scenario, type ScenarioOptions } from '../support/upgrade-scenario.ts';
-import { installedNow } from '../../src/upgrade/live-state.ts';
+import { installedNow } from '../../src/mesh/live-state.ts';
 import { stepsDone } from '../support/kill-at.ts';
 
 // Issue 14, "Ctrl-C that keeps its promise": a terminal's Ctrl-C goes to the whole foreground

@@ -1,5 +1,5 @@
 /**
- * One run at a time per mesh (src/upgrade/lease.ts) against the real API server: a second run is
+ * One run at a time per mesh (src/engine/lease.ts) against the real API server: a second run is
  * refused with exit 3 naming the holder; a stale lease from a killed run is refused without
  * --resume and taken over with it; a lease whose holder was a process on this host that is gone
  * is taken over at once by the run that resumes it. Issue 23: only the resumed run's own lease is
@@ -10,13 +10,13 @@
 import os from 'node:os';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
-import { acquireLease, backupDirAnnotation, leaseDurationSeconds, leaseName, leaseNamespace, operationAnnotation } from '../../src/upgrade/lease.ts';
+import { acquireLease, backupDirAnnotation, leaseDurationSeconds, leaseName, leaseNamespace, operationAnnotation } from '../../src/engine/lease.ts';
 import { PreflightError } from '../../src/errors.ts';
 import { KubeApiError } from '../../src/kube/client.ts';
 import { collectionPath, core, objectPath } from '../../src/kube/paths.ts';
 import { testDeps, testKube, uniqueName } from '../support/cluster.ts';
-import { LeaseLostError } from '../../src/upgrade/lease.ts';
-import { fenceWrites } from '../../src/upgrade/fenced-kube.ts';
+import { LeaseLostError } from '../../src/engine/lease.ts';
+import { fenceWrites } from '../../src/engine/fenced-kube.ts';
 import { createKube } from '../../src/kube/client.ts';
 import { loadKubeConfig } from '../../src/kube/kubeconfig.ts';
 import { realClock } from '../../src/clock.ts';

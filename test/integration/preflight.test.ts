@@ -5,12 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeConfig } from '@kubernetes/client-node';
 import { detectInstall } from '../../src/mesh/detect.ts';
 import { buildPlan } from '../../src/upgrade/plan.ts';
-import { assertPreflight, preflightChecks as checksOnly, type PreflightInput } from '../../src/upgrade/preflight.ts';
-import { withChildKubeconfig } from '../../src/upgrade/child-kubeconfig.ts';
+import { assertPreflight, preflightChecks as checksOnly, type PreflightInput } from '../../src/preflight/preflight.ts';
+import { withChildKubeconfig } from '../../src/engine/child-kubeconfig.ts';
 import { PreflightError } from '../../src/errors.ts';
 import { createKube } from '../../src/kube/client.ts';
 import type { Deps } from '../../src/deps.ts';
-import type { PlanOptions } from '../../src/upgrade/types.ts';
+import type { PlanOptions } from '../../src/engine/types.ts';
 import { clusterEnv, kubeconfigPath, kubectl, repoRoot, runTool, testDeps, testKube, uniqueName } from '../support/cluster.ts';
 import { deploymentManifest, dropNamespace, plantMesh, waitAvailable } from './detect-plant.ts';
 

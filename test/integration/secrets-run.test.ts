@@ -5,7 +5,7 @@ import { filesWith, impersonateInJournal, runWatchingPs, tamperJournal } from '.
 import { clusterEnv, runTool } from '../support/cluster.ts';
 import { chartsDir } from '../support/mesh-scenario.ts';
 import { expectConverged, setUpMesh, toolArgs, type Scenario, type ScenarioOptions } from '../support/upgrade-scenario.ts';
-import { installedNow } from '../../src/upgrade/live-state.ts';
+import { installedNow } from '../../src/mesh/live-state.ts';
 import { revealDeep } from '../../src/secret.ts';
 
 // Issue 14, "secrets stay secret": a mesh installed with a private registry's credentials is

@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { candidateNames, matchMeshctlBinaries } from '../../src/upgrade/plan-inputs.ts';
 import { unlabelledInjectedNamespaces } from '../../src/upgrade/plan-inputs.ts';
 import { parseDeployFlags } from '../../src/upgrade/plan-inputs.ts';
-import { describePermission, requiredPermissions } from '../../src/upgrade/permissions.ts';
-import { unsettled } from '../../src/upgrade/preflight.ts';
+import { describePermission, requiredPermissions } from '../../src/preflight/permissions.ts';
+import { unsettled } from '../../src/preflight/preflight.ts';
 import { buildPlan } from '../../src/upgrade/plan.ts';
 import { formatPlanText } from '../../src/cli/plan-format.ts';
-import type { Install, PlanOptions } from '../../src/upgrade/types.ts';
+import type { Install, PlanOptions } from '../../src/engine/types.ts';
 
 describe('matchMeshctlBinaries', () => {
   it('looks for nginx-meshctl-<v> then <v>/nginx-meshctl in a directory', () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildPlan } from '../../src/upgrade/plan.ts';
 import { crosses, hopsBetween, releases } from '../../src/mesh/versions.ts';
 import { compareVersions } from '../../src/version-compare.ts';
-import type { Install, Plan, PlanOptions, StepKind } from '../../src/upgrade/types.ts';
+import type { Install, Plan, PlanOptions, StepKind } from '../../src/engine/types.ts';
 
 const allBinaries = Object.fromEntries(releases.map((r) => [r.version, `/bin/nginx-meshctl-${r.version}`]));
 

@@ -5,7 +5,7 @@ import { buildPlan } from '../../../src/upgrade/plan.ts';
 import { formatPlan } from '../../../src/cli/plan-format.ts';
 import { parseDeployFlags } from '../../../src/upgrade/plan-inputs.ts';
 import { createLog } from '../../../src/log.ts';
-import type { Install, PlanOptions } from '../../../src/upgrade/types.ts';
+import type { Install, PlanOptions } from '../../../src/engine/types.ts';
 
 const password = 'pa55-w0rd-xyz';
 

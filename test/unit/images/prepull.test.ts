@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { prepullDaemonSet, prepullImages, pullState } from '../../../src/upgrade/prepull.ts';
+import { prepullDaemonSet, prepullImages, pullState } from '../../../src/preflight/prepull.ts';
 
 const images = ['m/nsm/nginx-mesh-controller:2.0.0', 'm/nsm/nginx-mesh-sidecar:2.0.0'];
 const pod = (node: string, states: Record<string, unknown>[]) => ({ spec: { nodeName: node }, status: { containerStatuses: states.map((state, i) => ({ name: `image-${i}`, image: images[i]!, state })) } });

@@ -5,7 +5,7 @@ import { parseImageRef } from '../../../src/images/reference.ts';
 import { Secret } from '../../../src/secret.ts';
 import { childFailureText } from '../../../src/controlplane/child-output.ts';
 import { missingFix, publicSource } from '../../../src/images/image-fixes.ts';
-import type { Hop, Install } from '../../../src/upgrade/types.ts';
+import type { Hop, Install } from '../../../src/engine/types.ts';
 
 describe('the registry protocol, the pure parts', () => {
   it('reads Basic and Bearer challenges', () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildPlan } from '../../../src/upgrade/plan.ts';
 import { buildRollbackPlan, rollbackHopIndex } from '../../../src/rollback/plan.ts';
 import type { BackupFacts, LiveFacts, RollbackOptions, RollbackPlan, UpgradeRun } from '../../../src/rollback/types.ts';
-import type { Install, PlanOptions, StepKind } from '../../../src/upgrade/types.ts';
+import type { Install, PlanOptions, StepKind } from '../../../src/engine/types.ts';
 import { releases } from '../../../src/mesh/versions.ts';
 import { Secret } from '../../../src/secret.ts';
 import { formatCommand } from '../../../src/controlplane/runner.ts';

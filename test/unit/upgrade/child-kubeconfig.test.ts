@@ -8,11 +8,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildPlan } from '../../../src/upgrade/plan.ts';
-import { childKubeconfigPath, withChildKubeconfig } from '../../../src/upgrade/child-kubeconfig.ts';
+import { childKubeconfigPath, withChildKubeconfig } from '../../../src/engine/child-kubeconfig.ts';
 import { loadKubeConfig, minifiedKubeconfig } from '../../../src/kube/kubeconfig.ts';
 import { createKube } from '../../../src/kube/client.ts';
 import { heldPrivateFiles } from '../../../src/private-files.ts';
-import type { Install, PlanOptions } from '../../../src/upgrade/types.ts';
+import type { Install, PlanOptions } from '../../../src/engine/types.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nsm-child-kc-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));

@@ -2,9 +2,9 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { appendJournal, journalSchemaVersion, parseJournal, readJournal } from '../../../src/upgrade/journal.ts';
+import { appendJournal, journalSchemaVersion, parseJournal, readJournal } from '../../../src/engine/journal.ts';
 import { UsageError } from '../../../src/errors.ts';
-import type { Install, Plan, PlanOptions } from '../../../src/upgrade/types.ts';
+import type { Install, Plan, PlanOptions } from '../../../src/engine/types.ts';
 
 const plan = { from: '1.6.0', to: '1.7.0', namespace: 'nginx-mesh', method: 'meshctl', environment: 'kubernetes', release: 'nginx-service-mesh', warnings: [], refusals: [],
   hops: [{ index: 1, steps: [{ id: 'hop1.backup' }, { id: 'hop1.remove' }] }] } as unknown as Plan;

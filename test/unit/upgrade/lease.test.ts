@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { holderIsDeadHere, isLeaseFresh, leaseName } from '../../../src/upgrade/lease.ts';
-import { takeover, type LeaseObject } from '../../../src/upgrade/lease-rules.ts';
+import { holderIsDeadHere, isLeaseFresh, leaseName } from '../../../src/engine/lease.ts';
+import { takeover, type LeaseObject } from '../../../src/engine/lease-rules.ts';
 
 describe('lease rules', () => {
   const at = (iso: string) => ({ metadata: { name: 'x' }, spec: { renewTime: iso, leaseDurationSeconds: 60 } });

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { classifyLeftovers, type LeftoverScan } from '../../../src/upgrade/leftovers.ts';
-import { finalizersIn, remainingResources, stuckReason } from '../../../src/upgrade/leftover-namespaces.ts';
-import { notApproved } from '../../../src/upgrade/leftover-steps.ts';
+import { classifyLeftovers, type LeftoverScan } from '../../../src/leftovers/leftovers.ts';
+import { finalizersIn, remainingResources, stuckReason } from '../../../src/leftovers/namespaces.ts';
+import { notApproved } from '../../../src/engine/phases/leftovers.ts';
 import { planDifference } from '../../../src/upgrade/resume.ts';
 import { buildPlan } from '../../../src/upgrade/plan.ts';
 import { formatPlan } from '../../../src/cli/plan-format.ts';
-import { stepPermissions } from '../../../src/upgrade/permissions.ts';
-import type { Install, PlanOptions } from '../../../src/upgrade/types.ts';
+import { stepPermissions } from '../../../src/preflight/permissions.ts';
+import type { Install, PlanOptions } from '../../../src/engine/types.ts';
 
 const part = { 'app.kubernetes.io/part-of': 'nginx-service-mesh' };
 const empty: LeftoverScan = { webhooks: [], services: new Set(), crds: [], apiServices: [], pvcs: [], statefulsets: [], sentinels: [], terminating: [] };

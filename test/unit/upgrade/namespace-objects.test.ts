@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { classifyNamespaceObjects, describeForeign, type NamespaceItem } from '../../../src/upgrade/namespace-objects.ts';
-import { namespaceRemovals } from '../../../src/upgrade/foreign-objects.ts';
-import { finalizerOwner } from '../../../src/upgrade/mesh-ownership.ts';
-import type { Plan } from '../../../src/upgrade/types.ts';
+import { classifyNamespaceObjects, describeForeign, type NamespaceItem } from '../../../src/leftovers/namespace-objects.ts';
+import { namespaceRemovals } from '../../../src/preflight/foreign-objects.ts';
+import { finalizerOwner } from '../../../src/leftovers/mesh-ownership.ts';
+import type { Plan } from '../../../src/engine/types.ts';
 
 const part = { 'app.kubernetes.io/part-of': 'nginx-service-mesh' };
 const mesh = { namespace: 'nginx-mesh', release: 'nginx-service-mesh' };

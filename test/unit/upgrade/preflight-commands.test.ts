@@ -9,8 +9,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Command, CommandResult } from '../../../src/controlplane/runner.ts';
 import { buildPlan } from '../../../src/upgrade/plan.ts';
-import { checkDryRuns, checkPlannedFlags, judgeDryRun, plannedMeshctlCommands, withDryRun } from '../../../src/upgrade/preflight-commands.ts';
-import type { Install, Plan, PlanOptions } from '../../../src/upgrade/types.ts';
+import { checkDryRuns, checkPlannedFlags, judgeDryRun, plannedMeshctlCommands, withDryRun } from '../../../src/preflight/commands.ts';
+import type { Install, Plan, PlanOptions } from '../../../src/engine/types.ts';
 
 const helpDir = path.join(import.meta.dirname, '../../fixtures/meshctl-help');
 const help = (v: string, c: string) => readFileSync(path.join(helpDir, v, `${c}.txt`), 'utf8');

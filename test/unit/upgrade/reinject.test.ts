@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Deps } from '../../../src/deps.ts';
 import { KubeApiError, type Kube, type KubeRequest } from '../../../src/kube/client.ts';
-import { reinjectWorkloads } from '../../../src/upgrade/reinject.ts';
+import { reinjectWorkloads } from '../../../src/engine/phases/reinject.ts';
 import { flush, manualClock } from '../../support/manual-clock.ts';
 
 const deployments = '/apis/apps/v1/namespaces/shop/deployments';

@@ -8,11 +8,11 @@ import type { Deps } from '../../../src/deps.ts';
 import type { Command, CommandResult } from '../../../src/controlplane/runner.ts';
 import { UsageError } from '../../../src/errors.ts';
 import { markSecrets, Secret } from '../../../src/secret.ts';
-import { digestInputs } from '../../../src/upgrade/binary-digests.ts';
-import { appendJournal, journalSchemaVersion, readJournal } from '../../../src/upgrade/journal.ts';
+import { digestInputs } from '../../../src/engine/binary-digests.ts';
+import { appendJournal, journalSchemaVersion, readJournal } from '../../../src/engine/journal.ts';
 import { buildPlan } from '../../../src/upgrade/plan.ts';
 import { planForResume, type ResumeArgs } from '../../../src/upgrade/resume.ts';
-import type { Install, PlanOptions } from '../../../src/upgrade/types.ts';
+import type { Install, PlanOptions } from '../../../src/engine/types.ts';
 
 const password = 'resume-pa55word';
 const rawValues = { registry: { server: 'mirror.example/nsm', username: 'robot', password }, mtls: { mode: 'strict' } };

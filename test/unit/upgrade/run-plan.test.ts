@@ -4,10 +4,10 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Deps } from '../../../src/deps.ts';
 import { StepError } from '../../../src/errors.ts';
-import { LeaseLostError } from '../../../src/upgrade/lease.ts';
+import { LeaseLostError } from '../../../src/engine/lease.ts';
 import { realClock } from '../../../src/clock.ts';
-import { runPlan, type RunOptions } from '../../../src/upgrade/run.ts';
-import type { Plan } from '../../../src/upgrade/types.ts';
+import { runPlan, type RunOptions } from '../../../src/engine/walk.ts';
+import type { Plan } from '../../../src/engine/types.ts';
 
 const plan: Plan = {
   from: '1.7.0', to: '2.0.0', namespace: 'nginx-mesh', method: 'meshctl', environment: 'kubernetes', release: 'nginx-service-mesh', warnings: [], refusals: [],

@@ -11,9 +11,9 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { Deps } from '../../../src/deps.ts';
 import { StepError } from '../../../src/errors.ts';
 import { Secret } from '../../../src/secret.ts';
-import { executeStep, type StepContext } from '../../../src/upgrade/steps.ts';
-import { writeStepFiles } from '../../../src/upgrade/step-files.ts';
-import type { Hop, Plan, Step } from '../../../src/upgrade/types.ts';
+import { executeStep, type StepContext } from '../../../src/engine/executors.ts';
+import { writeStepFiles } from '../../../src/engine/step-files.ts';
+import type { Hop, Plan, Step } from '../../../src/engine/types.ts';
 
 let dir: string;
 let apiCalls: number;

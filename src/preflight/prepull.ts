@@ -14,7 +14,7 @@ import { PreflightError } from '../errors.ts';
 import { planImages } from '../images/hop-images.ts';
 import { imageRole } from '../images/manifest-images.ts';
 import { hopCredential } from '../images/credentials.ts';
-import type { Install, Plan } from './types.ts';
+import type { Install, Plan } from '../engine/types.ts';
 
 export const prepullName = 'nsm-upgrade-prepull';
 const labels = { 'app.kubernetes.io/name': prepullName, 'app.kubernetes.io/managed-by': 'nsm-upgrade' };

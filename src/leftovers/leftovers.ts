@@ -24,7 +24,7 @@ import type { Command } from '../controlplane/runner.ts';
 import { sentinelJob } from '../controlplane/sentinel.ts';
 import type { KubeObject } from '../kube/client.ts';
 import { meshEvidence, noEvidence, partOfLabel, type MeshRef } from './mesh-ownership.ts';
-import { namespaceLeftovers, type Holder, type NamespaceObj } from './leftover-namespaces.ts';
+import { namespaceLeftovers, type Holder, type NamespaceObj } from './namespaces.ts';
 
 export type LeftoverKind = 'webhook' | 'crd-unlabelled' | 'apiservice' | 'spire-pvc' | 'sentinel-job' | 'terminating-namespace';
 

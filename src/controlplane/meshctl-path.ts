@@ -7,7 +7,7 @@
  */
 import path from 'node:path';
 import type { Deps } from '../deps.ts';
-import { meshctlVersion, parseMeshctlVersion } from '../controlplane/meshctl.ts';
+import { meshctlVersion, parseMeshctlVersion } from './meshctl.ts';
 
 export interface ChosenBinary {
   version: string;

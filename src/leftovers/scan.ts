@@ -11,7 +11,7 @@ import { collectionPath, core, objectPath, type ResourceRef } from '../kube/path
 import { meshReleasesEverywhere } from './mesh-traces.ts';
 import { sentinelJob } from '../controlplane/sentinel.ts';
 import { classifyLeftovers, meshApiGroups, meshCrdNames, type Leftover, type LeftoverScan, type ScanContext } from './leftovers.ts';
-import { remainingResources, type Holder } from './leftover-namespaces.ts';
+import { remainingResources, type Holder } from './namespaces.ts';
 import { meshEvidence, partOfLabel } from './mesh-ownership.ts';
 
 export const leftoverRefs = {

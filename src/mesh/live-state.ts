@@ -1,9 +1,9 @@
 import type { Deps } from '../deps.ts';
-import { detectInstall, findMeshReleases, type Install } from '../mesh/detect.ts';
+import { detectInstall, findMeshReleases, type Install } from './detect.ts';
 import { StepError, UsageError } from '../errors.ts';
 import { core, objectPath } from '../kube/paths.ts';
 import { KubeApiError } from '../kube/client.ts';
-import { isStuckStatus } from '../mesh/release.ts';
+import { isStuckStatus } from './release.ts';
 
 /**
  * What is installed right now, or undefined when no mesh is found. Steps use it to stay

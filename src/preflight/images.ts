@@ -17,7 +17,7 @@ import { parseImageRef } from '../images/reference.ts';
 import { credentialFor, hopCredential, meshRegistryKey, operatorDockerConfig, type CredentialEntry } from '../images/credentials.ts';
 import type { ManifestVerdict, RegistryClient } from '../images/registry-client.ts';
 import { deniedFix, missingFix, platformFix } from '../images/image-fixes.ts';
-import type { Install, Plan } from './types.ts';
+import type { Install, Plan } from '../engine/types.ts';
 
 export interface ImageCheckOptions {
   client: RegistryClient;

@@ -11,13 +11,13 @@
  *   provably the mesh's; otherwise the step stops before deploying, naming each with the command
  *   that clears it (then --resume).
  */
-import type { Deps } from '../deps.ts';
-import { StepError } from '../errors.ts';
-import { clearLeftovers, leftoverList } from './leftover-clear.ts';
-import { scanLeftovers } from './leftover-scan.ts';
-import { leftoverKey, type Leftover } from './leftovers.ts';
-import { installedNow } from './live-state.ts';
-import type { Plan } from './types.ts';
+import type { Deps } from '../../deps.ts';
+import { StepError } from '../../errors.ts';
+import { clearLeftovers, leftoverList } from '../../leftovers/clear.ts';
+import { scanLeftovers } from '../../leftovers/scan.ts';
+import { leftoverKey, type Leftover } from '../../leftovers/leftovers.ts';
+import { installedNow } from '../../mesh/live-state.ts';
+import type { Plan } from '../types.ts';
 
 interface Opts { namespace: string; release?: string | undefined; timeoutMs: number; progress: (m: string) => void; signal?: AbortSignal }
 

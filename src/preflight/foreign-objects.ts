@@ -23,10 +23,10 @@ import { discover, getResourceList } from '../kube/discovery.ts';
 import { listAll } from '../kube/list.ts';
 import { collectionPath, objectPath } from '../kube/paths.ts';
 import { formatCommand } from '../controlplane/runner.ts';
-import { describeFinalizers, meshEvidence, noEvidence } from './mesh-ownership.ts';
-import { leftoverRefs } from './leftover-scan.ts';
-import { classifyNamespaceObjects, describeForeign, type NamespaceItem } from './namespace-objects.ts';
-import type { Plan } from './types.ts';
+import { describeFinalizers, meshEvidence, noEvidence } from '../leftovers/mesh-ownership.ts';
+import { leftoverRefs } from '../leftovers/scan.ts';
+import { classifyNamespaceObjects, describeForeign, type NamespaceItem } from '../leftovers/namespace-objects.ts';
+import type { Plan } from '../engine/types.ts';
 
 type Failure = { check: 'foreign-objects'; message: string; fix: string };
 const apiServiceRef = leftoverRefs.apiservices;

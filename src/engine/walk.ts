@@ -6,7 +6,7 @@ import { appendJournal, journalSchemaVersion, type ClusterIdentity, type Journal
 
 /** A journal record of any walk (the upgrade's, or a rollback's: rollback/journal.ts). */
 type AnyRecord = Parameters<typeof appendJournal>[2];
-import { executeStep, type StepContext } from './steps.ts';
+import { executeStep, type StepContext } from './executors.ts';
 import type { RunGuard } from './step-context.ts';
 import { beforeChange } from './step-commands.ts';
 import { LeaseLostError } from './lease.ts';

@@ -28,7 +28,7 @@ import type { Deps } from '../deps.ts';
 import type { Command } from '../controlplane/runner.ts';
 import { formatCommand } from '../controlplane/runner.ts';
 import { acceptedFlags, subcommandOf, unknownFlags, type MeshctlCommand } from '../controlplane/meshctl-flags.ts';
-import type { Plan } from './types.ts';
+import type { Plan } from '../engine/types.ts';
 import { childFailureText } from '../controlplane/child-output.ts';
 import { withDryRunProxy } from './dry-run-proxy.ts';
 

@@ -3,23 +3,23 @@
  * upgrade's (a rollback also runs remove, delete-crds, restart-unmeshed, wait-sentinel and deploy
  * with those). Each is idempotent: `rollback --resume` runs an unfinished step again.
  */
-import type { StepContext, StepOutcome } from '../upgrade/step-context.ts';
-import type { RollbackStep, StepOf } from '../upgrade/types.ts';
-import { StepError } from '../errors.ts';
-import { runStepCommands } from '../upgrade/step-commands.ts';
-import { backupMesh } from '../backup/backup.ts';
-import { restoreBackup } from '../backup/restore.ts';
-import type { RestoreReport } from '../backup/report.ts';
-import { compareWithBackup } from '../backup/compare.ts';
-import { verifyBackup } from '../backup/verify.ts';
-import { skewReport } from '../workloads/index.ts';
-import { rerollForStep } from '../upgrade/reroll-step.ts';
-import { installedNow, waitForHelmIdle } from '../upgrade/live-state.ts';
-import { reinjectWorkloads } from '../upgrade/reinject.ts';
-import { putCrdsBack } from './crds.ts';
-import { crdDifferences, valueDifferences, type CrdLike } from './compat.ts';
-import { listAll } from '../kube/list.ts';
-import { collectionPath, core } from '../kube/paths.ts';
+import type { StepContext, StepOutcome } from '../step-context.ts';
+import type { RollbackStep, StepOf } from '../types.ts';
+import { StepError } from '../../errors.ts';
+import { runStepCommands } from '../step-commands.ts';
+import { backupMesh } from '../../backup/backup.ts';
+import { restoreBackup } from '../../backup/restore.ts';
+import type { RestoreReport } from '../../backup/report.ts';
+import { compareWithBackup } from '../../backup/compare.ts';
+import { verifyBackup } from '../../backup/verify.ts';
+import { skewReport } from '../../workloads/index.ts';
+import { rerollForStep } from './reroll.ts';
+import { installedNow, waitForHelmIdle } from '../../mesh/live-state.ts';
+import { reinjectWorkloads } from './reinject.ts';
+import { putCrdsBack } from './restore-crds.ts';
+import { crdDifferences, valueDifferences, type CrdLike } from '../../rollback/compat.ts';
+import { listAll } from '../../kube/list.ts';
+import { collectionPath, core } from '../../kube/paths.ts';
 
 type Executor<S> = (ctx: StepContext & { step: S }) => Promise<StepOutcome>;
 

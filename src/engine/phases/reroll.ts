@@ -3,9 +3,9 @@
  * `restart`'s own re-roll, with the run's slow start and failure gate, recorded under the run's id
  * so `kubectl nsm-upgrade restart` can continue it and `status` can show it.
  */
-import { createRecorder, restartWorkloads, rerollUnresolved, type RerollRecord, type RestartResult } from '../workloads/index.ts';
-import type { RestartMode } from '../workloads/restart-plan.ts';
-import type { StepContext } from './step-context.ts';
+import { createRecorder, restartWorkloads, rerollUnresolved, type RerollRecord, type RestartResult } from '../../workloads/index.ts';
+import type { RestartMode } from '../../workloads/restart-plan.ts';
+import type { StepContext } from '../step-context.ts';
 
 /** What continues a re-roll a run's step stopped short (the record says what it brought over). */
 export function rerollContinueCommand(ctx: Pick<StepContext, 'plan'>, mode: RestartMode): string {

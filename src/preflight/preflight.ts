@@ -16,7 +16,7 @@
  * --accept-pruning: schema-report.ts), images (every image each hop's target runs, in its registry, with the
  * install's credentials, for the nodes' platforms: image-preflight.ts).
  */
-import { childKubeconfigPath } from './child-kubeconfig.ts';
+import { childKubeconfigPath } from '../engine/child-kubeconfig.ts';
 import path from 'node:path';
 import { constants } from 'node:fs';
 import type { Deps } from '../deps.ts';
@@ -26,13 +26,13 @@ import { helmShowChart, helmVersion, parseHelmVersion, type ChartRef } from '../
 import { meshctlVersion, parseMeshctlVersion } from '../controlplane/meshctl.ts';
 import { collectionPath, core } from '../kube/paths.ts';
 import { describePermission, requiredPermissions } from './permissions.ts';
-import { checkDryRuns, checkPlannedFlags } from './preflight-commands.ts';
-import { checkChildTargets } from './cluster-identity.ts';
-import { checkLeftovers } from './leftover-preflight.ts';
+import { checkDryRuns, checkPlannedFlags } from './commands.ts';
+import { checkChildTargets } from '../engine/cluster-identity.ts';
+import { checkLeftovers } from './leftovers.ts';
 import { checkForeignObjects } from './foreign-objects.ts';
-import { checkBackupSchemas } from './schema-report.ts';
-import type { Install, Plan } from './types.ts';
-import { checkImages, type ImageCheckOptions } from './image-preflight.ts';
+import { checkBackupSchemas } from '../engine/phases/schema-report.ts';
+import type { Install, Plan } from '../engine/types.ts';
+import { checkImages, type ImageCheckOptions } from './images.ts';
 import { dryRunImages, type ImageUse } from '../images/manifest-images.ts';
 
 export interface PreflightFailure {

@@ -8,9 +8,9 @@
  */
 import type { Deps } from '../deps.ts';
 import { formatCommand } from '../controlplane/runner.ts';
-import { scanLeftovers } from './leftover-scan.ts';
-import { notApproved, planCleansLeftovers } from './leftover-steps.ts';
-import type { Plan } from './types.ts';
+import { scanLeftovers } from '../leftovers/scan.ts';
+import { notApproved, planCleansLeftovers } from '../engine/phases/leftovers.ts';
+import type { Plan } from '../engine/types.ts';
 
 type Failure = { check: 'leftovers'; message: string; fix: string };
 

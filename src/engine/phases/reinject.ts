@@ -1,11 +1,11 @@
-import { mapSlowStart } from '../concurrency.ts';
-import { failureReason } from '../workloads/failure-reason.ts';
-import type { Deps } from '../deps.ts';
-import type { WorkloadRef } from '../workloads/owners.ts';
-import { isRollingKind } from '../workloads/rollout-rules.ts';
-import { rolloutRestart } from '../workloads/restart.ts';
-import { createRolloutWatcher } from '../workloads/rollout-watch.ts';
-import { KubeApiError } from '../kube/client.ts';
+import { mapSlowStart } from '../../concurrency.ts';
+import { failureReason } from '../../workloads/failure-reason.ts';
+import type { Deps } from '../../deps.ts';
+import type { WorkloadRef } from '../../workloads/owners.ts';
+import { isRollingKind } from '../../workloads/rollout-rules.ts';
+import { rolloutRestart } from '../../workloads/restart.ts';
+import { createRolloutWatcher } from '../../workloads/rollout-watch.ts';
+import { KubeApiError } from '../../kube/client.ts';
 
 /**
  * Re-rolls workloads that were injected before the upgrade but have no sidecar now. On the manual

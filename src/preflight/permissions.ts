@@ -4,8 +4,8 @@
  * Pure: `requiredPermissions(plan)` lists what a plan needs, deduplicated, naming the steps.
  */
 import { catalog, resourceName } from '../mesh/catalog.ts';
-import { leaseNamespace } from './lease.ts';
-import type { Plan, StepKind } from './types.ts';
+import { leaseNamespace } from '../engine/lease.ts';
+import type { Plan, StepKind } from '../engine/types.ts';
 import table from './permissions.json' with { type: 'json' };
 
 export interface Permission {

@@ -9,7 +9,7 @@
 import type { Deps } from '../deps.ts';
 import { KubeApiError } from '../kube/client.ts';
 import { core, objectPath } from '../kube/paths.ts';
-import { controlPlaneDeployment } from '../mesh/version-notes.ts';
+import { controlPlaneDeployment } from './version-notes.ts';
 
 const apiServices = { group: 'apiregistration.k8s.io', version: 'v1', plural: 'apiservices', namespaced: false };
 

@@ -5,14 +5,14 @@
  * every backed-up CRD is Established and serving its versions, and the deleted ones are gone.
  * The objects of a deleted CRD go with it: the plan refused when any could not come back.
  */
-import type { Deps } from '../deps.ts';
-import { KubeApiError, type KubeObject } from '../kube/client.ts';
-import { listAll } from '../kube/list.ts';
-import { collectionPath, core, objectPath } from '../kube/paths.ts';
-import { jsonEqual } from '../backup/sanitize.ts';
-import { crdReady } from '../backup/crd-wait.ts';
-import { StepError } from '../errors.ts';
-import type { CrdLike } from './compat.ts';
+import type { Deps } from '../../deps.ts';
+import { KubeApiError, type KubeObject } from '../../kube/client.ts';
+import { listAll } from '../../kube/list.ts';
+import { collectionPath, core, objectPath } from '../../kube/paths.ts';
+import { jsonEqual } from '../../backup/sanitize.ts';
+import { crdReady } from '../../backup/crd-wait.ts';
+import { StepError } from '../../errors.ts';
+import type { CrdLike } from '../../rollback/compat.ts';
 
 export interface PutCrdsOptions {
   crds: readonly CrdLike[];

@@ -12,21 +12,21 @@
  */
 import path from 'node:path';
 import { loadAll } from 'js-yaml';
-import type { Deps } from '../deps.ts';
-import type { KubeObject } from '../kube/client.ts';
-import { listPages } from '../kube/list.ts';
-import { collectionPath } from '../kube/paths.ts';
-import { planKinds } from '../backup/backup.ts';
-import { verifyBackup } from '../backup/verify.ts';
-import { writeFileAtomic } from '../backup/write.ts';
-import { sanitizeForCreate } from '../backup/sanitize.ts';
-import { transformForRestore } from '../backup/transforms.ts';
-import { checkObject, describeCheck, type SchemaCheck } from '../backup/schema-check.ts';
-import type { TargetSchema } from '../backup/target-shape.ts';
-import { crdData } from '../mesh/crd-data-gen.ts';
-import { crdsForVersion, type CrdData } from '../mesh/crd-schemas.ts';
-import { kindsForRelease } from '../mesh/catalog.ts';
-import type { Hop, Plan } from './types.ts';
+import type { Deps } from '../../deps.ts';
+import type { KubeObject } from '../../kube/client.ts';
+import { listPages } from '../../kube/list.ts';
+import { collectionPath } from '../../kube/paths.ts';
+import { planKinds } from '../../backup/backup.ts';
+import { verifyBackup } from '../../backup/verify.ts';
+import { writeFileAtomic } from '../../backup/write.ts';
+import { sanitizeForCreate } from '../../backup/sanitize.ts';
+import { transformForRestore } from '../../backup/transforms.ts';
+import { checkObject, describeCheck, type SchemaCheck } from '../../backup/schema-check.ts';
+import type { TargetSchema } from '../../backup/target-shape.ts';
+import { crdData } from '../../mesh/crd-data-gen.ts';
+import { crdsForVersion, type CrdData } from '../../mesh/crd-schemas.ts';
+import { kindsForRelease } from '../../mesh/catalog.ts';
+import type { Hop, Plan } from '../types.ts';
 
 /** Where a hop's target CRDs come from, and them (undefined: none known for that version). */
 export async function targetCrds(deps: Pick<Deps, 'fs'>, plan: Pick<Plan, 'method'>, hop: Pick<Hop, 'to' | 'steps'>): Promise<{ source: string; crds: CrdData[] } | undefined> {

@@ -14,9 +14,9 @@ import { KubeApiError } from '../kube/client.ts';
 import { core, objectPath } from '../kube/paths.ts';
 import { StepError } from '../errors.ts';
 import { formatCommand } from '../controlplane/runner.ts';
-import { leftoverRefs } from './leftover-scan.ts';
+import { leftoverRefs } from './scan.ts';
 import type { Leftover } from './leftovers.ts';
-import { meshFinalizersOf, stuckReason } from './leftover-namespaces.ts';
+import { meshFinalizersOf, stuckReason } from './namespaces.ts';
 
 const gone = (err: unknown) => err instanceof KubeApiError && err.status === 404;
 const step = 'clean-leftovers';

@@ -8,8 +8,8 @@ import type { Install, InstallMethod } from '../mesh/detect.ts';
 import type { Environment } from '../mesh/version-notes.ts';
 import type { Arg, Secret } from '../secret.ts';
 import type { ChartRef } from '../controlplane/helm.ts';
-import type { Leftover } from './leftovers.ts';
-import type { SettingRow } from './setting-fates.ts';
+import type { Leftover } from '../leftovers/leftovers.ts';
+import type { SettingRow } from '../upgrade/setting-fates.ts';
 import type { HopImages } from '../images/hop-images.ts';
 
 export type { Install, InstallMethod, Environment, Command };

@@ -3,10 +3,10 @@
  * setting's fate on the hop (settings.json, setting-fates.ts; secrets <redacted>) and the saved
  * objects against the hop target's CRD schemas (schema-report.json, schema-report.ts).
  */
-import type { Deps } from '../deps.ts';
-import { writeFileAtomic } from '../backup/write.ts';
+import type { Deps } from '../../deps.ts';
+import { writeFileAtomic } from '../../backup/write.ts';
 import { writeBackupSchemaReport } from './schema-report.ts';
-import type { Hop, Plan } from './types.ts';
+import type { Hop, Plan } from '../types.ts';
 
 /** Writes both files into the hop's backup directory; returns what the step journals (the schema verdict counts). */
 export async function writeHopReports(deps: Deps, plan: Plan, hop: Hop, dir: string, progress: (m: string) => void): Promise<{ schemas?: Record<string, number> }> {

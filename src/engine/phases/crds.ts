@@ -1,9 +1,9 @@
 import { loadAll } from 'js-yaml';
-import type { Deps } from '../deps.ts';
-import { KubeApiError, type KubeObject } from '../kube/client.ts';
-import { collectionPath, core, objectPath } from '../kube/paths.ts';
-import { listAll } from '../kube/list.ts';
-import { StepError } from '../errors.ts';
+import type { Deps } from '../../deps.ts';
+import { KubeApiError, type KubeObject } from '../../kube/client.ts';
+import { collectionPath, core, objectPath } from '../../kube/paths.ts';
+import { listAll } from '../../kube/list.ts';
+import { StepError } from '../../errors.ts';
 
 const fieldManager = 'kubectl-nsm-upgrade';
 

@@ -5,14 +5,14 @@
  * from them (2.0.0 helm-chart/templates/nginx-mesh-controller.yaml). Settings the target has no
  * flag for never reach here: the plan already dropped them with a warning.
  */
-import type { Deps } from '../deps.ts';
-import { findDeploySetting, parseTyped } from '../controlplane/deploy-flags.ts';
-import { KubeApiError } from '../kube/client.ts';
-import { objectPath } from '../kube/paths.ts';
-import { valueAt } from '../values.ts';
-import { compareVersions } from '../version-compare.ts';
-import { installedNow } from './live-state.ts';
-import { isSecret, type Arg } from '../secret.ts';
+import type { Deps } from '../../deps.ts';
+import { findDeploySetting, parseTyped } from '../../controlplane/deploy-flags.ts';
+import { KubeApiError } from '../../kube/client.ts';
+import { objectPath } from '../../kube/paths.ts';
+import { valueAt } from '../../values.ts';
+import { compareVersions } from '../../version-compare.ts';
+import { installedNow } from '../../mesh/live-state.ts';
+import { isSecret, type Arg } from '../../secret.ts';
 
 /** Pure: chart value path -> value, for each setting a deploy flag list sets (credentials and files are never in it). */
 export function expectedSettings(flags: readonly Arg[]): Record<string, unknown> {

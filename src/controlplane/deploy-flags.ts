@@ -11,7 +11,7 @@
  * (meshctl-flags.ts), and that every flag the real deploy accepts has a row.
  */
 import { Secret, cloneValues, isSecret, type Arg } from '../secret.ts';
-import { valueAt } from '../values.ts';
+import { setValueAt, valueAt } from '../values.ts';
 import { isAtLeast } from '../version-compare.ts';
 
 /** 'pull-always': the real deploy has no pull-policy flag, only the hidden bool -p/--pull-always (Always). */
@@ -188,17 +188,6 @@ export function deployFlagsFromValues(values: Record<string, unknown>, target: s
   return { result: args, warnings, files };
 }
 
-function setPath(values: Record<string, unknown>, path: string, v: unknown): void {
-  const keys = path.split('.');
-  let cur = values;
-  for (const k of keys.slice(0, -1)) {
-    const next = cur[k];
-    if (next === null || typeof next !== 'object' || Array.isArray(next)) cur[k] = {};
-    cur = cur[k] as Record<string, unknown>;
-  }
-  cur[keys[keys.length - 1]!] = v;
-}
-
 function deletePath(values: Record<string, unknown>, path: string): void {
   const keys = path.split('.');
   const parent = valueAt(values, keys.slice(0, -1).join('.')) ?? (keys.length === 1 ? values : undefined);
@@ -236,12 +225,12 @@ export function valuesForTarget(values: Record<string, unknown>, target: string,
     deletePath(out, s.path);
   }
   if (isAtLeast(target, '2.0.0') && isEmpty(valueAt(out, 'tracing'))) delete out.tracing;
-  if (valueAt(out, 'registry.imageTag') !== undefined) setPath(out, 'registry.imageTag', target.replace(/^v/, ''));
+  if (valueAt(out, 'registry.imageTag') !== undefined) setValueAt(out, 'registry.imageTag', target.replace(/^v/, ''));
   for (const [flag, text] of Object.entries(changes)) {
     const s = findDeploySetting(flag);
     if (!s) continue;
     if (s.removedIn !== undefined && isAtLeast(target, s.removedIn)) { warnings.push(`--deploy-flag ${s.flag} is ignored: ${target} removed it (${s.reason})`); continue; }
-    setPath(out, s.path, parseTyped(s, text));
+    setValueAt(out, s.path, parseTyped(s, text));
   }
   return { result: out, warnings };
 }

@@ -22,7 +22,6 @@ const afterStep: Record<StepKind, string> = {
   'helm-rollback': 'The Helm release is back on the old revision; CRDs and resources are not restored yet.',
   'restore-crds': 'The old control plane runs with the CRDs as backed up; the resources are not restored yet.',
   'restore-resources': 'The old control plane runs with the resources restored; workloads may still run the newer sidecars.',
-  reroll: 'The old control plane runs, resources restored, workloads re-rolled; the final check has not run.',
   'verify-rollback': 'The rollback is complete.',
 };
 

@@ -1,10 +1,10 @@
 /**
- * What a step executor gets and returns: its own module, so the executors of other folders
- * (rollback/steps.ts) can use the types without importing upgrade/steps.ts, which imports them.
+ * What a step executor gets and returns, and how it reads what an earlier step reported
+ * (`outputOf`: typed by the step's kind, never a cast at the reader).
  */
 import type { Deps } from '../deps.ts';
 import type { ClusterIdentity } from './journal-schema.ts';
-import type { Hop, Plan, Step } from './types.ts';
+import type { Hop, Plan, Step, StepKind, StepOf, StepOutputs } from './types.ts';
 import type { WorkloadRef } from '../workloads/owners.ts';
 
 /** What is checked before each step and each command that changes the cluster (step-commands.ts). */
@@ -38,11 +38,24 @@ export interface StepContext<S extends Step = Step> {
   guard: RunGuard;
 }
 
-/** Problems that do not stop the run but make it end "not converged" (exit 4). */
-export interface StepOutcome {
-  data?: Record<string, unknown>;
+/** What a step reports: its kind's output (journaled), and problems that do not stop the run but make it end "not converged" (exit 4). */
+export interface StepOutcome<O = StepOutputs[StepKind]> {
+  data?: O | undefined;
   unresolved?: string[];
   /** A note shown when the step was recognised as already done (resume). */
-  skipped?: string;
+  skipped?: string | undefined;
+}
+
+/**
+ * What `s`, a step of this run (or of the run it resumes), reported when it was done; undefined
+ * while it is not done. The journal reader checked the record's shape; the data is the step's own.
+ */
+export function outputOf<K extends StepKind>(ctx: Pick<StepContext, 'journalData'>, s: StepOf<K> | undefined): StepOutputs[K] | undefined {
+  return s ? (ctx.journalData.get(s.id) as StepOutputs[K] | undefined) : undefined;
+}
+
+/** The first step of kind `kind` in the context's hop. */
+export function hopStep<K extends StepKind>(ctx: Pick<StepContext, 'hop'>, kind: K): StepOf<K> | undefined {
+  return ctx.hop.steps.find((s): s is StepOf<K> => s.kind === kind);
 }
 

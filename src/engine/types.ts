@@ -131,14 +131,18 @@ export type DeployStep = StepBase<'deploy', {
 }>;
 /** Manual: re-create the backed-up custom resources. */
 export type RestoreStep = StepBase<'restore', { from: string; targetVersion: string }>;
-/** Re-roll injected workloads onto the new sidecar. */
-export type RestartStep = StepBase<'restart', { targetVersion: string }>;
+/**
+ * Restart injected workloads onto the hop's sidecars (and, after an OpenShift removal, back into
+ * the mesh). `injected`: the workloads that had a sidecar before; an upgrade's hop reads them from
+ * its backup step's output, a rollback names them (the upgrade's backup recorded them).
+ */
+export type RestartStep = StepBase<'restart', { targetVersion: string; injected?: { namespace: string; kind: string; name: string }[] }>;
 /** Control plane on the hop's version, custom resources equal to the backup, sidecars converged. */
 export type VerifyStep = StepBase<'verify', { version: string; namespace: string; deployment: string; backup: string }>;
 
 /*
  * Rollback steps (src/rollback/: plan.ts fills them, steps.ts runs them). A rollback also reuses
- * remove, delete-crds, restart-unmeshed, wait-sentinel and deploy, with the hop going backwards.
+ * remove, delete-crds, restart-unmeshed, wait-sentinel, deploy and restart, with the hop going backwards.
  */
 /** Rollback: back up the mesh's resources as they are now, before anything is undone (objects created since the upgrade come back from here). */
 export type SnapshotStep = StepBase<'snapshot', { dir: string; namespace: string; meshVersion: string }>;
@@ -148,8 +152,6 @@ export type HelmRollbackStep = StepBase<'helm-rollback', { release: string; revi
 export type RestoreCrdsStep = StepBase<'restore-crds', CrdSelector & { from: string }>;
 /** Rollback: the snapshot's objects the old CRDs can hold, then every backed-up object exactly as backed up (overwrite). */
 export type RestoreResourcesStep = StepBase<'restore-resources', { from: string; snapshot: string; kinds: string[]; targetVersion: string }>;
-/** Rollback: re-roll injected workloads onto the old sidecars (and back into the mesh after an OpenShift removal). */
-export type RerollStep = StepBase<'reroll', { targetVersion: string; injected: { namespace: string; kind: string; name: string }[] }>;
 /** Rollback: control plane, CRDs, resources, release values and sidecars as before the upgrade. */
 export type VerifyRollbackStep = StepBase<'verify-rollback', {
   version: string;
@@ -160,11 +162,45 @@ export type VerifyRollbackStep = StepBase<'verify-rollback', {
   values: Record<string, unknown>;
   injected: { namespace: string; kind: string; name: string }[];
 }>;
-export type RollbackStep = SnapshotStep | HelmRollbackStep | RestoreCrdsStep | RestoreResourcesStep | RerollStep | VerifyRollbackStep;
+export type RollbackStep = SnapshotStep | HelmRollbackStep | RestoreCrdsStep | RestoreResourcesStep | VerifyRollbackStep;
 
 export type Step = BackupStep | CleanLeftoversStep | LabelNamespacesStep | ApplyCrdsStep | UpgradeStep | RemoveStep | DeleteCrdsStep | RestartUnmeshedStep | WaitSentinelStep | DeployStep | RestoreStep | RestartStep | VerifyStep | RollbackStep;
 export type StepKind = Step['kind'];
 export type StepOf<K extends StepKind> = Extract<Step, { kind: K }>;
+/** A step's stable id, as journaled. */
+export type StepId = Step['id'];
+
+/** A step that reports nothing beyond done. */
+export type NoOutput = Record<string, never>;
+/** What a restart (re-roll) of the injected workloads reports. */
+export type RestartOutput = { restarted?: number; reinjected?: number; converged?: boolean; byVersion?: Record<string, number>; stoppedAtGate?: true; notStarted?: number };
+/** What a verify reports. */
+export type VerifyOutput = { controlPlane: string | null; byVersion: Record<string, number>; objects: number };
+
+/**
+ * What each step kind reports when done: journaled with its step record, read back by later steps
+ * and by a resume (step-context.ts `outputOf`) — typed here, so nothing reads a step's data with a cast.
+ */
+export type StepOutputs = {
+  backup: { objects: number; kinds: Record<string, number>; absent: string[]; injected: { namespace: string; kind: string; name: string }[]; manifestSha256: string; schemas?: Record<string, number> };
+  'clean-leftovers': { cleared: string[] };
+  'label-namespaces': NoOutput;
+  'apply-crds': { crds: string[] };
+  upgrade: NoOutput;
+  remove: { cleaned?: string; warning?: string };
+  'delete-crds': { crds: string[] };
+  'restart-unmeshed': { restarted: number };
+  'wait-sentinel': { waitedMs: number; existed: boolean };
+  deploy: { redeployed?: string; cleared?: string[] };
+  restore: { objects: number; counts: Record<string, number> };
+  restart: RestartOutput;
+  verify: VerifyOutput;
+  snapshot: { objects: number; kinds: Record<string, number> };
+  'helm-rollback': NoOutput;
+  'restore-crds': { changed: string[] };
+  'restore-resources': { objects: number; counts: Record<string, number>; kept: number };
+  'verify-rollback': VerifyOutput;
+};
 
 export interface Hop {
   /** 1-based. */

@@ -12,8 +12,9 @@
  */
 import type { KubeObject } from '../kube/client.ts';
 
-/** The label every mesh object carries. */
-export const partOfLabel = { key: 'app.kubernetes.io/part-of', value: 'nginx-service-mesh' } as const;
+import { partOfLabel } from '../mesh/catalog.ts';
+
+export { partOfLabel };
 
 /** The mesh an object may belong to: its namespace and Helm release (nginx-meshctl's is always nginx-service-mesh). */
 export interface MeshRef {

@@ -12,8 +12,8 @@ import { listAll } from '../kube/list.ts';
 import { collectionPath, core, objectPath } from '../kube/paths.ts';
 import { decodeReleaseSecret, meshChartName } from '../mesh/release.ts';
 import { StepError } from '../errors.ts';
+import { meshCrdSelector } from '../mesh/catalog.ts';
 
-export const meshCrdSelector = 'app.kubernetes.io/part-of=nginx-service-mesh';
 
 export interface MeshTraces {
   /** Mesh CRDs; `deleting` when their deletion has begun. */

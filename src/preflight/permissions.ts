@@ -40,7 +40,7 @@ const reroll: readonly Permission[] = [
 ];
 
 /** The rows of permissions.json for each step kind it lists (every kind but the catalog-built ones). */
-type DataKinds = Exclude<StepKind, 'restart-unmeshed' | 'restore' | 'restart' | 'restore-resources' | 'reroll'> | 'leftover-scan';
+type DataKinds = Exclude<StepKind, 'restart-unmeshed' | 'restore' | 'restart' | 'restore-resources'> | 'leftover-scan';
 const data: Record<DataKinds, readonly (readonly string[])[]> = table;
 const rows = (kind: DataKinds): Permission[] => data[kind].map(([verb, resource, namespace, why]) => perm(verb!, resource!, namespace!, why!));
 
@@ -65,7 +65,6 @@ export const stepPermissions: Readonly<Record<StepKind, readonly Permission[]>> 
   'helm-rollback': rows('helm-rollback'),
   'restore-crds': rows('restore-crds'),
   'restore-resources': catalog.flatMap((k) => [perm('create', resourceName(k), '', `re-create backed-up ${k.plural}`), perm('update', resourceName(k), '', `put ${k.plural} back exactly as backed up`)]),
-  reroll,
   'verify-rollback': rows('verify-rollback'),
 };
 

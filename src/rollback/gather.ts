@@ -23,7 +23,7 @@ import { markSecrets } from '../secret.ts';
 import { compareVersions, normalizeVersion } from '../version-compare.ts';
 import { installedNow } from '../mesh/live-state.ts';
 import type { WorkloadRef } from '../workloads/owners.ts';
-import { crdDifferences, meshConfigChanges, restorableRevisions, valueDifferences, whyNotHeld, type CrdLike } from './compat.ts';
+import { crdDifferences, meshConfigChanges, restorableRevisions, valueDifferences, whyNotHeld, type CrdLike } from '../engine/phases/compat.ts';
 import { decodeReleaseSecret, type HelmRelease } from '../mesh/release.ts';
 import { rollbackHopIndex } from './plan.ts';
 import type { BackupFacts, LiveFacts, ObjectList, RollbackFacts, UpgradeRun } from './types.ts';

@@ -7,7 +7,7 @@
 import type { JournalState } from '../engine/journal.ts';
 import type { CommandInputs, Plan, Refusal } from '../engine/types.ts';
 import type { WorkloadRef } from '../workloads/owners.ts';
-import type { CrdLike } from './compat.ts';
+import type { CrdLike } from '../engine/phases/compat.ts';
 
 /** meshctlBinaries: the old version's deploys, the running version's removes. */
 export interface RollbackOptions extends CommandInputs {

@@ -16,7 +16,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { assertSameCluster, clusterIdentity, commandReaches } from '../../src/engine/cluster-identity.ts';
 import { runStepCommands } from '../../src/engine/step-commands.ts';
 import { waitForHelmIdle } from '../../src/mesh/live-state.ts';
-import { rollbackExecutors } from '../../src/engine/phases/rollback-executors.ts';
+import { controlPlaneExecutors } from '../../src/engine/phases/control-plane.ts';
 import { createKube } from '../../src/kube/client.ts';
 import { loadKubeConfig } from '../../src/kube/kubeconfig.ts';
 import { PreflightError, StepError } from '../../src/errors.ts';
@@ -132,7 +132,7 @@ describe('reads that fail are failures', () => {
     const ctx = await stepContext({ plan: { namespace: ns, release: 'nginx-service-mesh' } as never, signal: abort.signal, timeoutMs: 60_000 });
     const started = Date.now();
     setTimeout(() => abort.abort(new Error('interrupted')), 1_000);
-    const err = await rollbackExecutors['helm-rollback']({ ...ctx, step: { ...ctx.step, kind: 'helm-rollback', commands: [] } } as never).then(() => 'returned', (e: unknown) => e);
+    const err = await controlPlaneExecutors['helm-rollback']({ ...ctx, step: { ...ctx.step, kind: 'helm-rollback', commands: [] } } as never).then(() => 'returned', (e: unknown) => e);
     expect((err as Error).message).toBe('interrupted');
     expect(Date.now() - started).toBeLessThan(10_000); // not the 60 s timeout
   });

@@ -4,6 +4,17 @@ import { KubeApiError, type KubeObject } from '../../kube/client.ts';
 import { collectionPath, core, objectPath } from '../../kube/paths.ts';
 import { listAll } from '../../kube/list.ts';
 import { StepError } from '../../errors.ts';
+import { formatCommand } from '../../controlplane/runner.ts';
+import { verifyBackup } from '../../backup/verify.ts';
+import { meshCrdSelector } from '../../mesh/catalog.ts';
+import type { CrdLike } from './compat.ts';
+import { step, type Executors } from '../step.ts';
+import { putCrdsBack } from './restore-crds.ts';
+
+/**
+ * Phase: the mesh's CRDs. Helm in place applies the target chart's CRDs first (Helm does not
+ * upgrade them); a Helm removal deletes them; a rollback puts the backed-up ones back.
+ */
 
 const fieldManager = 'kubectl-nsm-upgrade';
 
@@ -63,3 +74,35 @@ export async function deleteMeshCrds(deps: Deps, labelSelector: string, timeoutM
   }
   return names;
 }
+
+/** After helm uninstall: delete the mesh CRDs (it leaves them); their objects are in the backup. */
+export function deleteCrdsStep(n: number) {
+  return step(n, 'delete-crds', 'Delete the mesh CRDs (helm uninstall leaves them; their objects are in the backup)', { destructive: true }, [], { labelSelector: meshCrdSelector });
+}
+
+/** A rollback: the mesh CRDs made exactly as the backup's crds.yaml has them. */
+export function restoreCrdsStep(n: number, from: string) {
+  return step(n, 'restore-crds', `Put the mesh CRDs back as in ${from}/crds.yaml (old served and storage versions)`, { destructive: true }, [], { from, labelSelector: meshCrdSelector });
+}
+
+export const crdExecutors: Executors<'apply-crds' | 'delete-crds' | 'restore-crds'> = {
+  async 'apply-crds'(ctx) {
+    const cmd = ctx.step.commands[0]!;
+    const res = await ctx.deps.exec.run(cmd);
+    if (res.exitCode !== 0) throw new StepError(ctx.step.id, `${formatCommand(cmd)} exited ${res.exitCode}: ${res.stderr}`);
+    const names = await applyCrdsFromYaml(ctx.deps, res.stdout, ctx.timeoutMs, ctx.signal);
+    ctx.progress(`applied ${names.length} CRDs`);
+    return { data: { crds: names } };
+  },
+  async 'delete-crds'(ctx) {
+    const names = await deleteMeshCrds(ctx.deps, ctx.step.params.labelSelector, ctx.timeoutMs, ctx.signal);
+    ctx.progress(`deleted ${names.length} CRDs`);
+    return { data: { crds: names } };
+  },
+  async 'restore-crds'(ctx) {
+    const backup = await verifyBackup(ctx.deps.fs, ctx.step.params.from, { keepObjects: false });
+    const done = await putCrdsBack(ctx.deps, { crds: backup.crds as CrdLike[], labelSelector: ctx.step.params.labelSelector, timeoutMs: ctx.timeoutMs, progress: ctx.progress, signal: ctx.signal });
+    ctx.progress(done.length ? done.join('; ') : 'the CRDs already were as backed up');
+    return { data: { changed: done } };
+  },
+};

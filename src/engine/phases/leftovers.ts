@@ -18,6 +18,7 @@ import { scanLeftovers } from '../../leftovers/scan.ts';
 import { leftoverKey, type Leftover } from '../../leftovers/leftovers.ts';
 import { installedNow } from '../../mesh/live-state.ts';
 import type { Plan } from '../types.ts';
+import { step, type Executors } from '../step.ts';
 
 interface Opts { namespace: string; release?: string | undefined; timeoutMs: number; progress: (m: string) => void; signal?: AbortSignal }
 
@@ -41,7 +42,7 @@ export function notApproved(found: readonly Leftover[], approved: readonly Lefto
 }
 
 /** Step hop1.clean-leftovers: `approved` is the plan's list (the step's params.found). */
-export async function cleanLeftoversNow(deps: Deps, opts: Opts & { approved: readonly Leftover[] }): Promise<{ skipped?: string; data?: Record<string, unknown> }> {
+export async function cleanLeftoversNow(deps: Deps, opts: Opts & { approved: readonly Leftover[] }): Promise<{ skipped?: string; data?: { cleared: string[] } }> {
   const found = await scanLeftovers(deps, { namespace: opts.namespace, release: opts.release, phase: 'preflight' });
   if (found.length === 0) return { skipped: 'no leftovers found' };
   const unapproved = notApproved(found, opts.approved);
@@ -66,3 +67,13 @@ export async function leftoversBeforeDeploy(deps: Deps, opts: Opts & { plan: Pla
   opts.progress(`clearing ${found.length} leftover(s) of the removal: ${found.map((l) => l.what).join('; ')}`);
   return clearLeftovers(deps, found, opts);
 }
+
+/** Right after hop 1's backup (a CRD it clears goes only once its objects are saved), before anything that creates pods. */
+export function cleanLeftoversStep(n: number, p: { namespace: string; found: readonly Leftover[] }) {
+  return step(n, 'clean-leftovers', `Clear what earlier removals left behind (${p.found.length ? p.found.map((l) => l.what).join('; ') : 'none found when planning; looked for again'})`, { destructive: true }, [],
+    { namespace: p.namespace, found: [...p.found] });
+}
+
+export const leftoverExecutors: Executors<'clean-leftovers'> = {
+  'clean-leftovers': (ctx) => cleanLeftoversNow(ctx.deps, { namespace: ctx.step.params.namespace, release: ctx.plan.release, approved: ctx.step.params.found, timeoutMs: ctx.timeoutMs, progress: ctx.progress, signal: ctx.signal }),
+};

@@ -12,7 +12,7 @@ import { collectionPath, core, objectPath } from '../../kube/paths.ts';
 import { jsonEqual } from '../../backup/sanitize.ts';
 import { crdReady } from '../../backup/crd-wait.ts';
 import { StepError } from '../../errors.ts';
-import type { CrdLike } from '../../rollback/compat.ts';
+import type { CrdLike } from './compat.ts';
 
 export interface PutCrdsOptions {
   crds: readonly CrdLike[];

@@ -25,7 +25,8 @@ fs.chmodSync(shared, 0o770);
 const badFile = path.join(tmp, 'fleet.yaml');
 fs.writeFileSync(badFile, 'clusters:\n  - context: a\n    meshctll: ./x\n');
 
-describe('fleet: usage errors, exit 2, nothing read or written', () => {
+// The first case loads the whole CLI (seconds on a loaded 2-core machine): not the unit default of 5 s.
+describe('fleet: usage errors, exit 2, nothing read or written', { timeout: 30_000 }, () => {
   const rows: [string[], RegExp][] = [
     [['fleet', '--to', '2.0.0'], /fleet needs clusters[\s\S]*--contexts a,b,c or --fleet FILE/],
     [['fleet', '--contexts', 'a,b'], /fleet needs a target version/],

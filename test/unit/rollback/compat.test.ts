@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { crdDifferences, meshConfigChanges, restorableRevisions, unknownFields, valueDifferences, whyNotHeld, type CrdLike, type Schema } from '../../../src/rollback/compat.ts';
+import { crdDifferences, meshConfigChanges, restorableRevisions, unknownFields, valueDifferences, whyNotHeld, type CrdLike, type Schema } from '../../../src/engine/phases/compat.ts';
 import { parseRollbackJournal } from '../../../src/rollback/journal.ts';
 import { rollbackCalledFor } from '../../../src/cli/rollback-on-failure.ts';
 import { Secret } from '../../../src/secret.ts';

@@ -48,7 +48,7 @@ function options(over: Partial<RollbackOptions> = {}): RollbackOptions {
 
 const kinds = (p: RollbackPlan) => p.hops[0]?.steps.map((s) => s.kind) ?? [];
 const commands = (p: RollbackPlan, kind: StepKind) => p.hops[0]!.steps.find((s) => s.kind === kind)!.commands.map(formatCommand);
-const tail: StepKind[] = ['restore-crds', 'restore-resources', 'reroll', 'verify-rollback'];
+const tail: StepKind[] = ['restore-crds', 'restore-resources', 'restart', 'verify-rollback'];
 
 const meshctlRun = upgradeRun(install(), '1.7.0', ['hop1.backup', 'hop1.upgrade', 'hop1.restart', 'hop1.verify']);
 const helmRun = upgradeRun(install({ method: 'helm', release: 'nsm' }), '1.7.0', ['hop1.backup', 'hop1.apply-crds', 'hop1.upgrade']);
@@ -182,7 +182,7 @@ describe('buildRollbackPlan: the opt-in labels the upgrade added go back too (is
     const p = buildRollbackPlan({ run: labelledRun(['hop1.backup', 'hop1.label-namespaces', 'hop1.upgrade']), backup: b, live: live({ version: '2.0.0' }) }, options());
     const s = p.hops[0]!.steps.find((x) => x.kind === 'label-namespaces');
     expect(s?.params).toEqual({ namespaces: ['shop', 'pay'], label: { 'injector.nsm.nginx.com/auto-inject': null } });
-    expect(kinds(p).slice(-4)).toEqual(['restore-resources', 'label-namespaces', 'reroll', 'verify-rollback']);
+    expect(kinds(p).slice(-4)).toEqual(['restore-resources', 'label-namespaces', 'restart', 'verify-rollback']);
   });
 
   it('removes nothing when the upgrade never labelled (its step did not run)', () => {

@@ -17,7 +17,7 @@ import { KubeApiError } from '../../kube/client.ts';
  * `maxFailures` failed. A workload deleted meanwhile is reported and skipped; any other API error
  * stops the step (no further workload is started).
  */
-export async function reinjectWorkloads(deps: Deps, workloads: readonly WorkloadRef[], opts: { timeoutMs: number; concurrency: number; maxFailures?: number | undefined; progress: (m: string) => void; signal?: AbortSignal | undefined }): Promise<{ restarted: string[]; unresolved: string[] }> {
+export async function restartIntoMesh(deps: Deps, workloads: readonly WorkloadRef[], opts: { timeoutMs: number; concurrency: number; maxFailures?: number | undefined; progress: (m: string) => void; signal?: AbortSignal | undefined }): Promise<{ restarted: string[]; unresolved: string[] }> {
   const restarted: string[] = [];
   const unresolved: string[] = [];
   const rolling = workloads.filter((w) => isRollingKind(w.kind));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Deps } from '../../../src/deps.ts';
 import { KubeApiError, type Kube, type KubeRequest } from '../../../src/kube/client.ts';
-import { reinjectWorkloads } from '../../../src/engine/phases/reinject.ts';
+import { restartIntoMesh } from '../../../src/engine/phases/restart-into-mesh.ts';
 import { flush, manualClock } from '../../support/manual-clock.ts';
 
 const deployments = '/apis/apps/v1/namespaces/shop/deployments';
@@ -30,11 +30,11 @@ function fakeDeps(names: string[]) {
   return { deps: { kube, clock } as unknown as Deps, patched, advance };
 }
 
-describe('reinjectWorkloads', () => {
+describe('restartIntoMesh', () => {
   it('slow start: one workload first, widening as they come back healthy; skips a deleted workload, and reports what did not come back', async () => {
     const { deps, patched, advance } = fakeDeps(['a', 'gone', 'c', 'slow']);
     const progress: string[] = [];
-    const run = reinjectWorkloads(deps, [ref('a'), ref('gone'), ref('c'), ref('slow'), ref('bare', 'Pod')], { timeoutMs: 60_000, concurrency: 2, maxFailures: 0, progress: (m) => progress.push(m) });
+    const run = restartIntoMesh(deps, [ref('a'), ref('gone'), ref('c'), ref('slow'), ref('bare', 'Pod')], { timeoutMs: 60_000, concurrency: 2, maxFailures: 0, progress: (m) => progress.push(m) });
     await flush();
     await flush();
     // `a` went alone and came back: the window widened to 2 (gone, c), then to the limit; `slow` is still rolling.
@@ -51,7 +51,7 @@ describe('reinjectWorkloads', () => {
 
   it('stops at the failure gate: the first workload does not come back, so no other starts', async () => {
     const { deps, patched, advance } = fakeDeps(['slow', 'a', 'c']);
-    const run = reinjectWorkloads(deps, [ref('slow'), ref('a'), ref('c')], { timeoutMs: 60_000, concurrency: 8, progress: () => {} });
+    const run = restartIntoMesh(deps, [ref('slow'), ref('a'), ref('c')], { timeoutMs: 60_000, concurrency: 8, progress: () => {} });
     await flush();
     expect(patched).toEqual(['slow']);
     await advance(60_000);
@@ -67,7 +67,7 @@ describe('reinjectWorkloads', () => {
 
   it('stops on any other API error: the error is thrown and no further workload is started', async () => {
     const { deps, patched } = fakeDeps(['denied', 'a']);
-    await expect(reinjectWorkloads(deps, [ref('denied'), ref('a')], { timeoutMs: 60_000, concurrency: 1, progress: () => {} })).rejects.toMatchObject({ status: 403 });
+    await expect(restartIntoMesh(deps, [ref('denied'), ref('a')], { timeoutMs: 60_000, concurrency: 1, progress: () => {} })).rejects.toMatchObject({ status: 403 });
     expect(patched).toEqual(['denied']);
   });
 });

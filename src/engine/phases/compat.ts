@@ -8,12 +8,12 @@
  * - meshConfigChanges: what was changed in 2.0's MeshConfig nginx-mesh-config after the hop, split
  *   into settings 1.x has (carried back into the old install) and settings it has not (a refusal).
  */
-import type { KubeObject } from '../kube/client.ts';
-import { deploySettings } from '../controlplane/deploy-flags.ts';
-import { meshConfigPaths } from '../engine/phases/settings-check.ts';
-import { valueAt } from '../values.ts';
-import { jsonEqual } from '../backup/sanitize.ts';
-import { isSecret, markSecrets, revealDeep } from '../secret.ts';
+import type { KubeObject } from '../../kube/client.ts';
+import { deploySettings } from '../../controlplane/deploy-flags.ts';
+import { meshConfigPaths } from './settings-check.ts';
+import { valueAt } from '../../values.ts';
+import { jsonEqual } from '../../backup/sanitize.ts';
+import { isSecret, markSecrets, revealDeep } from '../../secret.ts';
 
 export interface CrdVersion { name: string; served: boolean; storage: boolean; schema?: { openAPIV3Schema?: Schema } }
 export interface CrdLike extends KubeObject { spec?: { group?: string; versions?: CrdVersion[]; [k: string]: unknown }; status?: { storedVersions?: string[]; conditions?: { type: string; status: string }[] } }

@@ -114,11 +114,7 @@ async function upgradeOrResume(deps: Deps, signals: RunSignals, argv: UpgradeArg
     }));
   } catch (err) {
     if (argv.onFailure === 'rollback' && held) {
-  const startArgs = { ...argv, backupDir, maxFailures, first };
-  // A rollback finds nginx-meshctl by each file's own version (never from the journal): every one given is offered.
-  const meshctlGiven = { meshctl: [...(argv.meshctl ?? []), ...(argv.meshctlCurrent ? [argv.meshctlCurrent] : [])], meshctlCurrent: undefined };
-  // A run being rolled back (--on-failure rollback, or `rollback`) resumes as a rollback.
-  if (argv.resume && await resumeAsRollback(deps, { ...startArgs, ...meshctlGiven, pathEnv: process.env.PATH, from: backupDir, format, timeoutMs, concurrency }, signals)) return;
+      await rollBackAfterFailure(runDeps, err, { ...startArgs, ...meshctlGiven, from: backupDir, allHops: false, force: false, pathEnv: process.env.PATH, timeoutMs, concurrency, format, signal: held.signal, runId, guard });
     }
     throw withRollbackHint(err, backupDir);
   } finally {

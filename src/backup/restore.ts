@@ -18,7 +18,6 @@
  */
 import type { Deps } from '../deps.ts';
 import { ExitCode, ToolError } from '../errors.ts';
-import type { KubeObject } from '../kube/client.ts';
 import { listPages } from '../kube/list.ts';
 import { collectionPath, core, type ResourceRef } from '../kube/paths.ts';
 import { resourceName } from '../mesh/catalog.ts';

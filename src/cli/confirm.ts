@@ -3,12 +3,12 @@ import { UsageError } from '../errors.ts';
 
 /**
  * Asks `question` on the terminal before the first change, unless --yes. Without a terminal (and
- * without --yes) it refuses, naming `what` needs the confirmation; an answer other than y/yes stops
- * with nothing changed.
+ * without --yes) it refuses, naming `what` needs the confirmation and `seePlan`, the command that
+ * shows the plan; an answer other than y/yes stops with nothing changed.
  */
-export async function confirmOrStop(yes: boolean, question: string, what: string): Promise<void> {
+export async function confirmOrStop(yes: boolean, question: string, what: string, seePlan: string): Promise<void> {
   if (yes) return;
-  if (!process.stdin.isTTY) throw new UsageError(`${what} and needs confirmation, but stdin is not a terminal`, 'Pass --yes to run without asking (after reading the plan: kubectl nsm-upgrade plan --to VERSION).');
+  if (!process.stdin.isTTY) throw new UsageError(`${what} and needs confirmation, but stdin is not a terminal`, `Pass --yes to run without asking (after reading the plan: ${seePlan}).`);
   const rl = promptOnTerminal();
   const answer = await rl.question(`${question}. Continue? (y/n) `);
   rl.close();

@@ -151,7 +151,7 @@ export async function runFleetCommand(argv: FleetArgs, format: 'text' | 'json', 
   }
   if (argv.dryRun) { await drop(); fd.log.info('Dry run: nothing was changed.'); return; }
   if (!plan.waves.length) { await drop(); process.stdout.write(`Every cluster is on ${plan.to}; nothing to do.\n`); return; }
-  await confirmOrStop(argv.yes, `${argv.resume ? 'Resume the fleet' : 'Upgrade the fleet'} to ${plan.to}: ${plan.waves.map((w) => w.contexts.join(' + ')).join(', then ')}`, 'the fleet upgrades clusters')
+  await confirmOrStop(argv.yes, `${argv.resume ? 'Resume the fleet' : 'Upgrade the fleet'} to ${plan.to}: ${plan.waves.map((w) => w.contexts.join(' + ')).join(', then ')}`, 'the fleet upgrades clusters', 'the same fleet command with --dry-run')
     .catch(async (err: unknown) => { await drop(); throw err; });
   await writeFleetState(fs, fleetDir, state);
   const abort = new AbortController();

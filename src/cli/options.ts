@@ -78,6 +78,18 @@ export function parseWorkloadFlag(text: string | undefined, flag: string): Workl
   return ref;
 }
 
+/** The run's pace, as every command that waits takes it: --timeout (per step) and --concurrency, checked. */
+export interface RunControl { timeout: string; timeoutMs: number; concurrency: number }
+export function parseRunControl(argv: { timeout: string; concurrency: number }): RunControl {
+  return { timeout: argv.timeout, timeoutMs: parseDuration(argv.timeout), concurrency: parseConcurrency(argv.concurrency) };
+}
+
+/** The restart's safety (withRerollOptions): the failure gate and the canary, checked. */
+export interface RestartSafety { maxFailures: number; first: WorkloadRef | undefined }
+export function parseRestartSafety(argv: { maxFailures: number; first?: string | undefined }): RestartSafety {
+  return { maxFailures: parseMaxFailures(argv.maxFailures), first: parseWorkloadFlag(argv.first, '--first') };
+}
+
 /** Parses "90s", "10m", "1h30m", "500ms" into milliseconds. */
 export function parseDuration(text: string, flag = '--timeout'): number {
   const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;

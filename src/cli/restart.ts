@@ -8,7 +8,7 @@ import { undoWorkload } from '../workloads/undo.ts';
 import type { WorkloadRef } from '../workloads/owners.ts';
 import { assertSafeName } from '../kube/paths.ts';
 import { createDeps } from './context.ts';
-import { underLease } from './under-lease.ts';
+import { underLease } from '../engine/hold-lease.ts';
 import { parseConcurrency, parseDuration, parseMaxFailures, parseWorkloadFlag } from './options.ts';
 import type { RestartArgs } from './restart-options.ts';
 

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { assertRestored, formatSummary, hasNotes } from '../backup/report.ts';
 import { restoreBackup } from '../backup/restore.ts';
 import { createDeps } from './context.ts';
-import { underLease } from './under-lease.ts';
+import { underLease } from '../engine/hold-lease.ts';
 import { parseConcurrency, parseDuration } from './options.ts';
 import type { RestoreArgs } from './restore-options.ts';
 

@@ -15,6 +15,7 @@ import { rollbackResumeCommand } from '../rollback/run.ts';
 import type { RollbackArgs } from '../rollback/inputs.ts';
 import { assertNoLoss, rollbackPreflight, rollbackSummary, runStartedRollback, type RollbackRunArgs } from './rollback.ts';
 import { startRollbackFresh } from './rollback-start.ts';
+import { runGates } from '../engine/gates.ts';
 import { formatRollbackPlan } from './rollback-format.ts';
 
 /** Steps whose failure leaves the mesh as it was: no rollback needed (the upgrade can be resumed). */
@@ -41,7 +42,7 @@ export async function rollBackAfterFailure(deps: Deps, failure: unknown, a: Roll
     start = await startRollbackFresh(deps, { ...a, allHops: false, force: false });
     if (a.format === 'text') process.stderr.write(formatRollbackPlan(start.plan, 'text'));
     assertNoLoss(start.plan);
-    await rollbackPreflight(deps, start, { output: a.format, emit: (l) => process.stdout.write(l + '\n') });
+    await runGates(deps, [rollbackPreflight(deps, start)], { output: a.format, emit: (l) => process.stdout.write(l + '\n') });
   } catch (err) {
     throw notRolledBack((err as Error).message, `${err instanceof ToolError && err.hint ? `${err.hint}\n` : ''}${failure.hint ?? ''}`);
   }

@@ -1,8 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { randomUUID } from 'node:crypto';
 import type { Deps } from '../deps.ts';
-import { NotConvergedError, PreflightError, UsageError } from '../errors.ts';
+import { PreflightError, UsageError } from '../errors.ts';
 import { assertPreflight } from '../preflight/preflight.ts';
 import { withChildKubeconfig } from '../engine/child-kubeconfig.ts';
 import { installedNow } from '../mesh/live-state.ts';
@@ -17,13 +16,12 @@ import type { WorkloadRef } from '../workloads/owners.ts';
 import type { RollbackCommandArgs } from './rollback-options.ts';
 import { formatRollbackPlan } from './rollback-format.ts';
 import { startRollbackFresh, startRollbackResume, type RollbackStart } from './rollback-start.ts';
-import { holdLease, runGuard, type HeldRun } from './under-lease.ts';
-import { installRunSignals, type RunSignals } from './signals.ts';
-import { promptOnTerminal } from './confirm.ts';
+import { installRunSignals, type RunSignals } from '../engine/signals.ts';
+import { confirmOrStop } from './confirm.ts';
+import { runFlow, walkSummary } from '../engine/flow.ts';
 import { contextFor } from './run-context.ts';
-import { fenceWrites } from '../engine/fenced-kube.ts';
 import type { RunGuard } from '../engine/step-context.ts';
-import { runGates, type Gate, type ListOutput } from '../engine/gates.ts';
+import type { Gate } from '../engine/gates.ts';
 import type { RollbackArgs } from '../rollback/inputs.ts';
 
 /** Losses refuse the rollback (exit 3, nothing changed) unless --force passes every one of them. */
@@ -31,15 +29,6 @@ export function assertNoLoss(plan: RollbackPlan): void {
   const r = plan.rollback;
   if (r.losses.length === 0 || r.forced) return;
   throw new PreflightError(r.losses.map((l) => ({ check: `rollback would lose (${l.id})`, message: l.message, fix: l.fix })));
-}
-
-async function confirm(plan: RollbackPlan, yes: boolean, resumed: boolean): Promise<void> {
-  if (yes) return;
-  if (!process.stdin.isTTY) throw new UsageError('the rollback deletes or replaces parts of the mesh and needs confirmation, but stdin is not a terminal', 'Pass --yes to run without asking (after reading the plan: kubectl nsm-upgrade rollback --from DIR --dry-run).');
-  const rl = promptOnTerminal();
-  const answer = await rl.question(`${resumed ? 'Resume rolling back' : 'Roll back'} NSM ${plan.from} -> ${plan.to} in namespace "${plan.namespace}". Continue? (y/n) `);
-  rl.close();
-  if (!/^y(es)?$/i.test(answer.trim())) throw new UsageError('not confirmed; nothing was changed');
 }
 
 /** The install preflight checks: the one running now, or (mesh removed) the run's. */
@@ -72,28 +61,23 @@ export function runStartedRollback(deps: Deps, start: RollbackStart, a: Rollback
 }
 
 export function rollbackSummary(plan: RollbackPlan, r: RunResult): string {
-  const lines = [`Rolled back NSM ${plan.from} -> ${plan.to}: ${r.stepsRun.length} step(s) run${r.stepsSkipped.length ? `, ${r.stepsSkipped.length} already done before` : ''}. Journal: ${rollbackDir(plan.rollback.source)}`];
-  for (const u of r.unresolved) {
-    lines.push(`  ${u.step}: ${u.items.length} item(s) need attention`);
-    for (const i of u.items.slice(0, 20)) lines.push(`    - ${i}`);
-  }
-  return lines.join('\n') + '\n';
+  return walkSummary(`Rolled back NSM ${plan.from} -> ${plan.to}`, r, `Journal: ${rollbackDir(plan.rollback.source)}`).join('\n') + '\n';
 }
 
 /** The preflight of a started rollback, as the first task of the list. */
-export function rollbackPreflight(deps: Deps, start: RollbackStart, list: ListOutput): Promise<void> {
+export function rollbackPreflight(deps: Deps, start: RollbackStart): Gate {
   // A rollback of a failed or killed run starts from a broken mesh: the control-plane and release
   // checks (and the binaries' dry runs) describe what the rollback repairs, so only a rollback of a
   // finished run makes them.
   const broken = Boolean(start.resume) || !start.run.finished;
-  return runGates(deps, [{
+  return {
     id: 'preflight',
     title: broken ? 'Preflight (the mesh is half-way: control plane, release and dry-run checks are left to the steps)' : 'Preflight: API, permissions, binaries and their flags, charts, release, control plane, cluster',
     run: async () => {
       await withChildKubeconfig(deps, start.plan, async () => assertPreflight(deps, { plan: start.plan, install: await liveInstall(deps, start), backupDir: rollbackDir(start.plan.rollback.source), resume: broken, rollback: true }));
       return 'passed';
     },
-  }], list);
+  };
 }
 
 export interface RollbackFlowArgs extends RollbackArgs, RollbackRunArgs {
@@ -121,44 +105,19 @@ async function rollbackUnderSignals(deps: Deps, a: RollbackFlowArgs, signals: Ru
   if (!start) return;
   const { plan } = start;
   const from = plan.rollback.source;
-  if (a.dryRun) {
-    process.stdout.write(formatRollbackPlan(plan, a.format));
-    assertNoLoss(plan);
-    deps.log.info('Dry run: nothing was changed.');
-    return;
-  }
-  if (a.format === 'text') process.stderr.write(formatRollbackPlan(plan, 'text'));
-  assertNoLoss(plan);
-  const list = { output: a.format, emit: (l: string) => process.stdout.write(l + '\n') };
-  await rollbackPreflight(deps, start, list);
-  await confirm(plan, a.yes, Boolean(start.resume));
-  const runId = randomUUID().slice(0, 8);
-  let held: HeldRun | undefined;
-  let result: RunResult;
-  const runDeps: Deps = { ...deps, kube: fenceWrites(deps.kube, () => held?.lost) };
-  try {
-    result = await runStartedRollback(runDeps, start, a, { runId, signal: signals.abort.signal, guard: runGuard(start.cluster, () => held) }, [
-      { id: 'confirm', title: 'Confirmation', skip: a.yes ? '--yes given' : undefined, run: async () => 'confirmed at the prompt' },
-      {
-        id: 'lease', title: `Lease of mesh namespace ${plan.namespace}`,
-        run: async () => {
-          held = await holdLease(deps, {
-            meshNamespace: plan.namespace, operation: 'rollback', runId, resumeRunId: start.resume?.runId ?? start.run.runId, backupDir: from, breakLock: a.breakLock,
-            firstSignal: `Interrupted: stopping after the current step. Continue the rollback later with:\n  ${rollbackResumeCommand(from)}\n(Ctrl-C again to stop at once.)`,
-            secondSignal: `Stopping now. Continue the rollback with:\n  ${rollbackResumeCommand(from)}`,
-          }, signals);
-          return held.describe;
-        },
-      },
-    ]);
-  } finally {
-    await held?.release();
-  }
-  if (a.format === 'text') process.stdout.write(rollbackSummary(plan, result));
-  if (result.unresolved.length) {
-    throw new NotConvergedError(`the rollback finished, but ${result.unresolved.reduce((n, u) => n + u.items.length, 0)} item(s) are not as before the upgrade (listed above)`,
-      'Fix them, then check with `kubectl nsm-upgrade status`; re-roll with `kubectl nsm-upgrade restart`.');
-  }
+  await runFlow({
+    deps, signals, plan, format: a.format, dryRun: a.dryRun, yes: a.yes, breakLock: a.breakLock, operation: 'rollback',
+    dir: from, resumeCommand: rollbackResumeCommand(from), resumeRunId: start.resume?.runId ?? start.run.runId, cluster: start.cluster,
+    write: { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) },
+    formatPlan: (f) => formatRollbackPlan(plan, f),
+    checkPlan: () => assertNoLoss(plan),
+    preflight: rollbackPreflight(deps, start),
+    confirm: () => confirmOrStop(a.yes, `${start.resume ? 'Resume rolling back' : 'Roll back'} NSM ${plan.from} -> ${plan.to} in namespace "${plan.namespace}"`,
+      'the rollback deletes or replaces parts of the mesh', 'kubectl nsm-upgrade rollback --from DIR --dry-run'),
+    walk: (run) => runStartedRollback(run.deps, start, a, run, run.before),
+    summary: (r) => rollbackSummary(plan, r),
+    notConverged: (n) => `the rollback finished, but ${n} item(s) are not as before the upgrade (listed above)`,
+  });
 }
 
 /** The `rollback` command. */

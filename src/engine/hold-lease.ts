@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Deps } from '../deps.ts';
-import { acquireLease, LeaseLostError } from '../engine/lease.ts';
-import type { ClusterIdentity } from '../engine/journal.ts';
-import type { RunGuard } from '../engine/step-context.ts';
+import { acquireLease, LeaseLostError } from './lease.ts';
+import type { ClusterIdentity } from './journal.ts';
+import type { RunGuard } from './step-context.ts';
 import { installRunSignals, type RunSignals } from './signals.ts';
 
 /** How a command holds the mesh's Lease (see holdLease). */

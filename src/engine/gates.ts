@@ -6,6 +6,7 @@
 import { Listr, type ListrTask } from 'listr2';
 import type { Deps } from '../deps.ts';
 import { scrub } from '../secret.ts';
+import { eventLine, type RunEventBody } from './events.ts';
 
 export interface Gate {
   id: 'preflight' | 'confirm' | 'lease' | 'prepull';
@@ -36,8 +37,8 @@ export function listOptions(o: ListOutput) {
 }
 
 /** A `-o json` event of one task: `{at, step, event, ...}` (secrets scrubbed). */
-export function eventEmitter(deps: Pick<Deps, 'clock'>, o: ListOutput, step: string): (e: Record<string, unknown>) => void {
-  return (e) => { if (o.output === 'json') o.emit(scrub(JSON.stringify({ at: new Date(deps.clock.now()).toISOString(), step, ...e }))); };
+export function eventEmitter(deps: Pick<Deps, 'clock'>, o: ListOutput, step: string): (e: RunEventBody) => void {
+  return (e) => { if (o.output === 'json') o.emit(eventLine({ at: new Date(deps.clock.now()).toISOString(), step, ...e })); };
 }
 
 function gateTask(deps: Pick<Deps, 'clock'>, gate: Gate, o: ListOutput): ListrTask {

@@ -10,7 +10,7 @@ import type { Deps, FleetDeps } from '../deps.ts';
 import { realClock } from '../deps.ts';
 import { ExitCode, ToolError, UsageError } from '../errors.ts';
 import { createLog } from '../log.ts';
-import { createRunner } from '../controlplane/runner.ts';
+import { createRunner } from '../exec/runner.ts';
 import { defaultBackupDir } from '../backup/write.ts';
 import { fleetSpec, parseFleetFile, agree, type ClusterDefaults } from '../fleet/fleet-file.ts';
 import { planFleet } from '../fleet/plan.ts';

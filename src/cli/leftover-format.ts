@@ -1,5 +1,5 @@
 /** The plan's leftovers section (text): each leftover, what it breaks, and what clears it. */
-import { formatCommand } from '../controlplane/runner.ts';
+import { formatCommand } from '../exec/runner.ts';
 import { planCleansLeftovers } from '../engine/phases/leftovers.ts';
 import type { Plan } from '../engine/types.ts';
 

@@ -3,7 +3,7 @@
  * command's --dry-run prints the same.
  */
 import { dump } from 'js-yaml';
-import { formatCommand } from '../controlplane/runner.ts';
+import { formatCommand } from '../exec/runner.ts';
 import type { Plan } from '../engine/types.ts';
 import { redactDeep } from '../secret.ts';
 import { formatLeftovers } from './leftover-format.ts';

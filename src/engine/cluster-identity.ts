@@ -10,7 +10,7 @@ import type { Deps } from '../deps.ts';
 import { PreflightError } from '../errors.ts';
 import { createKube } from '../kube/client.ts';
 import { loadKubeConfig } from '../kube/kubeconfig.ts';
-import type { Command } from '../controlplane/runner.ts';
+import type { Command } from '../exec/runner.ts';
 import { objectPath, core } from '../kube/paths.ts';
 import type { ClusterIdentity } from './journal-schema.ts';
 import type { Plan } from './types.ts';

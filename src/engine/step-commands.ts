@@ -6,9 +6,9 @@
  * - the cluster the command's own kubeconfig reaches is the run's (server URL and kube-system uid
  *   as journaled at the start: cluster-identity.ts).
  */
-import { formatCommand, type Command } from '../controlplane/runner.ts';
+import { formatCommand, type Command } from '../exec/runner.ts';
 import { StepError } from '../errors.ts';
-import { childFailureText } from '../controlplane/child-output.ts';
+import { childFailureText } from '../exec/child-output.ts';
 import { commandReaches } from './cluster-identity.ts';
 import type { StepContext } from './step-context.ts';
 

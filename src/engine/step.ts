@@ -3,7 +3,7 @@
  * (engine/phases/*.ts) exports the factories of its steps, which the upgrade's hops and the
  * rollback's plan compose, and their executors, which executors.ts joins into the one table.
  */
-import type { Command } from '../controlplane/runner.ts';
+import type { Command } from '../exec/runner.ts';
 import type { StepContext, StepOutcome } from './step-context.ts';
 import type { StepKind, StepOf, StepOutputs } from './types.ts';
 

@@ -3,18 +3,33 @@
  * plan.ts builds it without I/O; the executor (steps.ts/run.ts) walks `hops[].steps[]` in order,
  * journaling each step by its stable id; `plan` and `--dry-run` print it.
  */
-import type { Command } from '../controlplane/runner.ts';
+import type { Command } from '../exec/runner.ts';
 import type { Install, InstallMethod } from '../mesh/detect.ts';
 import type { Environment } from '../mesh/version-notes.ts';
 import type { Arg, Secret } from '../secret.ts';
 import type { ChartRef } from '../controlplane/helm.ts';
 import type { Leftover } from '../leftovers/leftovers.ts';
 import type { SettingRow } from '../upgrade/setting-fates.ts';
-import type { HopImages } from '../images/hop-images.ts';
 
 export type { Install, InstallMethod, Environment, Command };
 
 export type Strategy = 'in-place' | 'manual';
+
+/** An image a hop's target runs, and where its manifests use it (src/images/manifest-images.ts reads them). */
+export interface ImageUse {
+  image: string;
+  /** Where the manifests use it, sorted. */
+  uses: string[];
+}
+
+/** The images a hop's target runs (src/images/hop-images.ts). */
+export interface HopImages {
+  /** What the list was read from. */
+  source: string;
+  images: ImageUse[];
+  /** Why there is no list (the image check then warns, or refuses with --require-images). */
+  problem?: string;
+}
 export type StrategyOption = 'auto' | Strategy;
 
 /** Where the helm path finds the chart of each hop. */

@@ -14,21 +14,15 @@ import path from 'node:path';
 import os from 'node:os';
 import { dump } from 'js-yaml';
 import type { Deps } from '../deps.ts';
-import type { Command } from '../controlplane/runner.ts';
+import type { Command } from '../exec/runner.ts';
 import type { ChartRef } from '../controlplane/helm.ts';
 import { revealDeep, cloneValues } from '../secret.ts';
 import { valueAt } from '../values.ts';
-import type { Hop, Install, Plan } from '../engine/types.ts';
+import type { Hop, HopImages, Install, Plan } from '../engine/types.ts';
 import { chartImages, defaultRegistryServer, type ImageSettings } from './chart-images.ts';
-import { imagesOfManifests, type ImageUse } from './manifest-images.ts';
+import { imagesOfManifests } from './manifest-images.ts';
 
-export interface HopImages {
-  /** What the list was read from. */
-  source: string;
-  images: ImageUse[];
-  /** Why there is no list (the image check then warns, or refuses with --require-images). */
-  problem?: string;
-}
+export type { HopImages };
 
 /** The value of `--flag V` or `--flag=V` in a command's arguments. */
 function flagValue(args: readonly unknown[], flag: string): string | undefined {

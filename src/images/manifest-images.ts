@@ -8,12 +8,9 @@
  * data may hold a credential.
  */
 import { loadAll } from 'js-yaml';
+import type { ImageUse } from '../engine/types.ts';
 
-export interface ImageUse {
-  image: string;
-  /** Where the manifests use it, sorted. */
-  uses: string[];
-}
+export type { ImageUse };
 
 /** What an image is for: hook Jobs run only at install/upgrade/removal; the injected ones in every meshed pod. */
 export type ImageRole = 'control-plane' | 'injected' | 'hook';

@@ -13,7 +13,7 @@ import type { Deps } from '../deps.ts';
 import { KubeApiError } from '../kube/client.ts';
 import { core, objectPath } from '../kube/paths.ts';
 import { StepError } from '../errors.ts';
-import { formatCommand } from '../controlplane/runner.ts';
+import { formatCommand } from '../exec/runner.ts';
 import { leftoverRefs } from './scan.ts';
 import type { Leftover } from './leftovers.ts';
 import { meshFinalizersOf, stuckReason } from './namespaces.ts';

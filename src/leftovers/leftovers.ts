@@ -20,7 +20,7 @@
  * A terminating namespace that held a mesh is one only when its deletion is stuck (its conditions
  * say so): one merely being deleted is gone in a moment, and the deploy waits for it.
  */
-import type { Command } from '../controlplane/runner.ts';
+import type { Command } from '../exec/runner.ts';
 import { sentinelJob } from '../controlplane/sentinel.ts';
 import type { KubeObject } from '../kube/client.ts';
 import { meshEvidence, noEvidence, partOfLabel, type MeshRef } from './mesh-ownership.ts';

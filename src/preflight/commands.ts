@@ -25,11 +25,11 @@
  *   A binary without --dry-run (the 1.6.0 stand-in) skips the value check.
  */
 import type { Deps } from '../deps.ts';
-import type { Command } from '../controlplane/runner.ts';
-import { formatCommand } from '../controlplane/runner.ts';
+import type { Command } from '../exec/runner.ts';
+import { formatCommand } from '../exec/runner.ts';
 import { acceptedFlags, subcommandOf, unknownFlags, type MeshctlCommand } from '../controlplane/meshctl-flags.ts';
 import type { Plan } from '../engine/types.ts';
-import { childFailureText } from '../controlplane/child-output.ts';
+import { childFailureText } from '../exec/child-output.ts';
 import { withDryRunProxy } from './dry-run-proxy.ts';
 
 export interface CommandFailure {

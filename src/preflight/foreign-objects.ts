@@ -22,7 +22,7 @@ import { KubeApiError, type KubeObject } from '../kube/client.ts';
 import { discover, getResourceList } from '../kube/discovery.ts';
 import { listAll } from '../kube/list.ts';
 import { collectionPath, objectPath } from '../kube/paths.ts';
-import { formatCommand } from '../controlplane/runner.ts';
+import { formatCommand } from '../exec/runner.ts';
 import { describeFinalizers, meshEvidence, noEvidence } from '../leftovers/mesh-ownership.ts';
 import { leftoverRefs } from '../leftovers/scan.ts';
 import { classifyNamespaceObjects, describeForeign, type NamespaceItem } from '../leftovers/namespace-objects.ts';

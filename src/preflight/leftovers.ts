@@ -7,7 +7,7 @@
  * Looked for again here, not taken from the plan: the cluster may have changed since `plan`.
  */
 import type { Deps } from '../deps.ts';
-import { formatCommand } from '../controlplane/runner.ts';
+import { formatCommand } from '../exec/runner.ts';
 import { scanLeftovers } from '../leftovers/scan.ts';
 import { notApproved, planCleansLeftovers } from '../engine/phases/leftovers.ts';
 import type { Plan } from '../engine/types.ts';

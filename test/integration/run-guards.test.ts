@@ -21,7 +21,7 @@ import { createKube } from '../../src/kube/client.ts';
 import { loadKubeConfig } from '../../src/kube/kubeconfig.ts';
 import { PreflightError, StepError } from '../../src/errors.ts';
 import type { StepContext } from '../../src/engine/step-context.ts';
-import type { Command } from '../../src/controlplane/runner.ts';
+import type { Command } from '../../src/exec/runner.ts';
 import { clusterDir, testDeps, uniqueName } from '../support/cluster.ts';
 import { extraCluster } from '../cluster/more-clusters.ts';
 import { startFaultProxy } from '../support/fault-proxy.ts';

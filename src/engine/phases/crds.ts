@@ -4,7 +4,7 @@ import { KubeApiError, type KubeObject } from '../../kube/client.ts';
 import { collectionPath, core, objectPath } from '../../kube/paths.ts';
 import { listAll } from '../../kube/list.ts';
 import { StepError } from '../../errors.ts';
-import { formatCommand } from '../../controlplane/runner.ts';
+import { formatCommand } from '../../exec/runner.ts';
 import { verifyBackup } from '../../backup/verify.ts';
 import { meshCrdSelector } from '../../mesh/catalog.ts';
 import type { CrdLike } from './compat.ts';

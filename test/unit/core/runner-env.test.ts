@@ -4,8 +4,8 @@
  * caller sets on purpose (Command.env, the runner's env) stays.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRunner } from '../../../src/controlplane/runner.ts';
-import { childEnvironment, clusterOverrideVariables } from '../../../src/controlplane/child-env.ts';
+import { createRunner } from '../../../src/exec/runner.ts';
+import { childEnvironment, clusterOverrideVariables } from '../../../src/exec/child-env.ts';
 import { memoryLog } from '../../../src/log.ts';
 
 const saved = new Map<string, string | undefined>();

@@ -3,7 +3,7 @@ import { indexPlatforms, parseChallenge } from '../../../src/images/registry-cli
 import { credentialFor, dockerConfigEntries, hopCredential, normalizeKey } from '../../../src/images/credentials.ts';
 import { parseImageRef } from '../../../src/images/reference.ts';
 import { Secret } from '../../../src/secret.ts';
-import { childFailureText } from '../../../src/controlplane/child-output.ts';
+import { childFailureText } from '../../../src/exec/child-output.ts';
 import { missingFix, publicSource } from '../../../src/images/image-fixes.ts';
 import type { Hop, Install } from '../../../src/engine/types.ts';
 

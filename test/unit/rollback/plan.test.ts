@@ -5,7 +5,7 @@ import type { BackupFacts, LiveFacts, RollbackOptions, RollbackPlan, UpgradeRun 
 import type { Install, PlanOptions, StepKind } from '../../../src/engine/types.ts';
 import { releases } from '../../../src/mesh/versions.ts';
 import { Secret } from '../../../src/secret.ts';
-import { formatCommand } from '../../../src/controlplane/runner.ts';
+import { formatCommand } from '../../../src/exec/runner.ts';
 
 const bins = Object.fromEntries(releases.map((r) => [r.version, `/bin/nginx-meshctl-${r.version}`]));
 

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Command, CommandResult } from '../../../src/controlplane/runner.ts';
+import type { Command, CommandResult } from '../../../src/exec/runner.ts';
 import { buildPlan } from '../../../src/upgrade/plan.ts';
 import { checkDryRuns, checkPlannedFlags, judgeDryRun, plannedMeshctlCommands, withDryRun } from '../../../src/preflight/commands.ts';
 import type { Install, Plan, PlanOptions } from '../../../src/engine/types.ts';

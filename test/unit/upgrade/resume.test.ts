@@ -5,7 +5,7 @@ import path from 'node:path';
 import { dump } from 'js-yaml';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Deps } from '../../../src/deps.ts';
-import type { Command, CommandResult } from '../../../src/controlplane/runner.ts';
+import type { Command, CommandResult } from '../../../src/exec/runner.ts';
 import { UsageError } from '../../../src/errors.ts';
 import { markSecrets, Secret } from '../../../src/secret.ts';
 import { digestInputs } from '../../../src/engine/binary-digests.ts';

@@ -50,3 +50,58 @@ export function createLimiter(limit: number): <R>(fn: () => Promise<R>) => Promi
     }
   };
 }
+
+export interface SlowStartOptions {
+  /** The widest the window grows (--concurrency). */
+  limit: number;
+  /** The gate: once this many items have failed, no further item starts (0: never stop). */
+  maxFailures: number;
+  /** Aborted (Ctrl-C): no further item starts. */
+  signal?: AbortSignal | undefined;
+}
+
+export interface SlowStartResult<R> {
+  /** By input index; undefined for an item never started. */
+  results: (R | undefined)[];
+  /** Input indexes of the items never started, in input order. */
+  notStarted: number[];
+  /** Why items were left unstarted: the failure gate closed, or the signal was aborted. */
+  stoppedBy: 'gate' | 'signal' | undefined;
+  /** Most items in flight at once. */
+  peak: number;
+}
+
+/**
+ * Slow start with a failure gate, as a careful operator rolls a fleet of workloads: one item
+ * first, and the window widens by one for each item that finishes healthy (1, 2, 4, 8, ... per
+ * round, like TCP's slow start) up to `limit`. An unhealthy result never widens it; once
+ * `maxFailures` items are unhealthy the gate closes: nothing further starts, the items in flight
+ * finish. `fn` must not throw for an unhealthy item (return it); a throw ends the run like
+ * mapLimit's (the items in flight are not cancelled).
+ */
+export async function mapSlowStart<T, R>(items: readonly T[], opts: SlowStartOptions, fn: (item: T, index: number) => Promise<R>, healthy: (r: R) => boolean): Promise<SlowStartResult<R>> {
+  const limit = Math.max(1, Math.floor(opts.limit) || 1);
+  const results = new Array<R | undefined>(items.length).fill(undefined);
+  let next = 0, inFlight = 0, good = 0, bad = 0, peak = 0;
+  let error: { err: unknown } | undefined;
+  const gateClosed = () => opts.maxFailures > 0 && bad >= opts.maxFailures;
+  const stopped = (): SlowStartResult<R>['stoppedBy'] => (gateClosed() ? 'gate' : opts.signal?.aborted ? 'signal' : undefined);
+  await new Promise<void>((resolve, reject) => {
+    const pump = () => {
+      if (error) { if (inFlight === 0) reject(error.err); return; }
+      while (!stopped() && next < items.length && inFlight < Math.min(limit, 1 + good)) {
+        const i = next++;
+        inFlight++;
+        peak = Math.max(peak, inFlight);
+        fn(items[i]!, i).then(
+          (r) => { results[i] = r; if (healthy(r)) good++; else bad++; },
+          (err: unknown) => { error ??= { err }; },
+        ).finally(() => { inFlight--; pump(); });
+      }
+      if (inFlight === 0 && (stopped() || next >= items.length)) resolve();
+    };
+    pump();
+  });
+  const notStarted = Array.from({ length: items.length - next }, (_, k) => next + k);
+  return { results, notStarted, stoppedBy: notStarted.length ? stopped() : undefined, peak };
+}

@@ -1,5 +1,5 @@
 import type { Kube } from './kube/client.ts';
-import type { Runner } from './controlplane/runner.ts';
+import type { Runner } from './exec/runner.ts';
 import type { Log } from './log.ts';
 import type { Clock } from './clock.ts';
 

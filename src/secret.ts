@@ -54,15 +54,50 @@ export function scrub(text: string): string {
 }
 
 /**
- * The chart values that hold credentials (every NSM chart 1.5.0 to 2.0.0): the registry password
- * and GCR key, and the upstream CA credentials under mtls.upstreamAuthority (keys, secret access
- * keys, tokens, passwords). Paths are dotted.
+ * Chart values whose name or chart description speaks of a key, a secret or a credential, but
+ * which hold none: shown as they are. Each was read in the charts' values.yaml and
+ * values.schema.json (every version 1.5.0 to 2.0.0); test/unit/core/chart-credentials.test.ts
+ * fails on any other such field that is not secret.
+ */
+export const notCredentials: readonly { path: string; reason: string }[] = [
+  { path: 'registry.username', reason: '"Username for accessing private registry": names the account; the password is the credential' },
+  { path: 'mtls.caTTL', reason: '"The CA/signing key TTL": a duration' },
+  { path: 'mtls.caKeyType', reason: '"The key type used for the SPIRE Server CA": an algorithm (ec-p256, rsa-2048, ...)' },
+  { path: 'mtls.spireServerKeyManager', reason: '"Storage logic for SPIRE Server\'s private keys": disk or memory, not a key' },
+  { path: 'mtls.upstreamAuthority.awsSecret.keyFileArn', reason: '"ARN of the upstream CA key file": names the AWS secret that holds the key; reading it needs the AWS credentials' },
+  { path: 'mtls.upstreamAuthority.awsPCA.assumeRoleArn', reason: '"ARN of an IAM role to assume" (its comment mentions "your AWS credentials"): names a role, grants nothing by itself' },
+  { path: 'mtls.upstreamAuthority.vault.pkiMountPoint', reason: '"Name of the mount point where the PKI secret engine is mounted": a Vault path' },
+];
+
+/** The last word of a name says what the value is: "approleSecretID" is a secret (its ID), "tlsSecretName" a name. */
+const credentialWords = new Set(['password', 'passwd', 'passphrase', 'secret', 'token', 'key', 'apikey', 'privatekey', 'credential', 'credentials', 'kubeconfig']);
+/**
+ * Trailing words that say which part or form of a credential the value is, stripped before the
+ * last word is read: "awsAccessKeyID" and "approleSecretID" (AWS access key pair half, Vault
+ * SecretID: credentials), "clientKeyData", and "keyFile" (a File may be a path or, like
+ * registry.key's "Contents of your ... key file", the content itself: a redacted path costs a
+ * line of the plan, a printed key costs a rotation). Not stripped, so shown: ...Name (a Secret's
+ * name, a role's name), ...Path, ...Arn, ...Ref, ...Type, ...Manager, ...MountPoint, ...TTL.
+ */
+const partWords = new Set(['id', 'ids', 'data', 'file', 'content', 'contents', 'pem', 'b64', 'base64']);
+
+/** "awsSecretKeyID" -> ["aws", "secret", "key", "id"]. */
+const words = (leaf: string): string[] => leaf.split(/(?<=[a-z0-9])(?=[A-Z])|[-_]+/).map((w) => w.toLowerCase()).filter(Boolean);
+
+/**
+ * Does the chart value at `path` (dotted) hold a credential? By its name, so a credential a future
+ * chart adds is secret without a code change: the last word of the leaf, after the part words,
+ * is one of `credentialWords` (or the name is a kubeconfig). Covers every credential of the NSM
+ * charts 1.5.0 to 2.0.0: registry.password and registry.key, and under mtls.upstreamAuthority the
+ * disk and Vault client keys, the AWS access keys, secret keys and tokens, the Vault token and
+ * AppRole SecretID, and cert-manager's kubeConfig. `notCredentials` lists the exceptions.
  */
 export function isSecretPath(path: string): boolean {
-  if (path === 'registry.password' || path === 'registry.key') return true;
-  if (!path.startsWith('mtls.upstreamAuthority.')) return false;
-  const leaf = path.slice(path.lastIndexOf('.') + 1);
-  return /(password|secret|token|key)$/i.test(leaf) || /^(awsAccessKeyID|awsAccessKeyId|keyFile)$/.test(leaf);
+  if (notCredentials.some((n) => n.path === path)) return false;
+  const w = words(path.slice(path.lastIndexOf('.') + 1));
+  while (w.length > 1 && partWords.has(w[w.length - 1]!)) w.pop();
+  const last = w[w.length - 1] ?? '';
+  return credentialWords.has(last) || w.slice(-2).join('') === 'kubeconfig';
 }
 
 /** A copy of `values` with every secret path's string value wrapped in a Secret. */

@@ -13,3 +13,15 @@ export function valueAt(values: Record<string, unknown>, path: string): unknown 
   }
   return cur;
 }
+
+/** Sets a dotted path in nested values (in place), making each missing or non-object step an object. */
+export function setValueAt(values: Record<string, unknown>, path: string, v: unknown): void {
+  const keys = path.split('.');
+  let cur = values;
+  for (const k of keys.slice(0, -1)) {
+    const next = cur[k];
+    if (next === null || typeof next !== 'object' || Array.isArray(next)) cur[k] = {};
+    cur = cur[k] as Record<string, unknown>;
+  }
+  cur[keys[keys.length - 1]!] = v;
+}

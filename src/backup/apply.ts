@@ -8,6 +8,7 @@ import type { Deps } from '../deps.ts';
 import type { KubeObject } from '../kube/client.ts';
 import { KubeApiError, backoffMs, isRetryable } from '../kube/client.ts';
 import { collectionPath, objectPath, type ResourceRef } from '../kube/paths.ts';
+import type { DroppedOwner } from './owner-refs.ts';
 import { jsonEqual, restorable } from './sanitize.ts';
 
 export type OnConflict = 'skip' | 'overwrite' | 'fail';
@@ -35,6 +36,12 @@ export interface ObjectResult {
   converted?: string;
   /** Fields dropped because the target's schema does not declare them (--accept-pruning). */
   pruned?: string[];
+  /** Owner references of the backup not set again (owner gone, re-created or not checkable), each with why (owner-refs.ts). */
+  ownersDropped?: DroppedOwner[];
+  /** Finalizers of the backup not set again: a running controller adds its own back. */
+  finalizersNotRestored?: string[];
+  /** The tool's records on the backed-up object that were not readable, so not followed. */
+  recordsUnreadable?: string[];
 }
 
 export interface ApplyContext {
@@ -65,11 +72,18 @@ export function isMissingNamespace(err: unknown): boolean {
   return details?.kind === 'namespaces';
 }
 
-/** True when the live object's spec, labels and annotations equal the backup's. */
+const ownerUids = (o: KubeObject): string[] => ((o.metadata as { ownerReferences?: { uid?: string }[] } | undefined)?.ownerReferences ?? []).map((r) => String(r.uid));
+
+/**
+ * True when the live object's spec, labels and annotations equal the backup's and it has every
+ * owner reference the backup's object carries (a restore sets those it keeps: owner-refs.ts; one
+ * a controller added since is not a difference).
+ */
 export function sameAsBackup(live: KubeObject, backup: KubeObject): boolean {
   const a = restorable(live);
   const b = restorable(backup);
-  return jsonEqual(a.spec, b.spec) && jsonEqual(a.labels, b.labels) && jsonEqual(a.annotations, b.annotations);
+  const owners = new Set(ownerUids(live));
+  return jsonEqual(a.spec, b.spec) && jsonEqual(a.labels, b.labels) && jsonEqual(a.annotations, b.annotations) && ownerUids(backup).every((u) => owners.has(u));
 }
 
 function short(err: unknown): string {

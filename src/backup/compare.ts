@@ -1,13 +1,16 @@
 /**
  * Read-only: is every backed-up object on the cluster, equal to the backup (spec, labels,
- * annotations, after the same version transforms a restore applies)? Used by the upgrade's verify
- * step, which only reads and reports: re-creating what is missing is the restore step's job.
+ * annotations, after the same version transforms a restore applies), with every owner reference a
+ * restore keeps (those whose owner still exists with the recorded UID: owner-refs.ts)? Used by the
+ * upgrade's verify step, which only reads and reports: re-creating what is missing is the restore
+ * step's job.
  */
 import type { Deps } from '../deps.ts';
 import { KubeApiError, type KubeObject } from '../kube/client.ts';
 import { listPages } from '../kube/list.ts';
 import { collectionPath } from '../kube/paths.ts';
 import { sameAsBackup } from './apply.ts';
+import { checkOwners, forCreate, objectKey } from './owner-refs.ts';
 import { shapeForTarget, versionOf, type TargetSchema } from './target-shape.ts';
 import { verifyBackup } from './verify.ts';
 
@@ -26,7 +29,9 @@ export async function compareWithBackup(deps: Pick<Deps, 'kube' | 'fs'>, opts: {
   for (const vk of backup.kinds) {
     if (vk.objects.length === 0) continue;
     // In the shape the restore wrote them (version served by the target, accepted losses pruned).
-    const shaped = vk.objects.map((o) => shapeForTarget(o, versions, opts.schema).obj);
+    const transformed = vk.objects.map((o) => shapeForTarget(o, versions, opts.schema).obj);
+    const owners = await checkOwners(deps.kube, transformed);
+    const shaped = transformed.map((o) => forCreate(o, owners.get(objectKey(o))?.kept ?? []));
     const ref = { group: vk.row.group, version: versionOf(shaped[0]!.apiVersion) || vk.version, plural: vk.row.plural, namespaced: true };
     const live = new Map<string, KubeObject>();
     try {

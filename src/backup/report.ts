@@ -25,6 +25,10 @@ export interface RestoreReport {
   crdsNotEstablished: string[];
   missingNamespaces: string[];
   transformsApplied: Record<string, number>;
+  /** Owner references of the backup not set again (each named in its object's result, with why). */
+  ownersDropped: number;
+  /** Finalizers of the backup not set again (each named in its object's result). */
+  finalizersNotRestored: number;
   unresolved: number;
   items: ObjectResult[];
 }
@@ -36,20 +40,39 @@ export function isResolved(r: ObjectResult, dryRun: boolean): boolean {
   return resolvedOutcomes.has(r.outcome) && (dryRun || r.verified === true);
 }
 
-export function summarize(items: ObjectResult[], base: Omit<RestoreReport, 'objects' | 'counts' | 'verifyFailures' | 'missingNamespaces' | 'transformsApplied' | 'unresolved' | 'items'>): RestoreReport {
+/** Is this result worth showing though it is resolved: something of the backup did not come back as it was? */
+export function hasNotes(r: ObjectResult): boolean {
+  return Boolean(r.ownersDropped?.length || r.finalizersNotRestored?.length || r.recordsUnreadable?.length);
+}
+
+/** One line per owner reference, finalizer or record of `i` that did not come back. */
+export function noteLines(i: ObjectResult): string[] {
+  const what = `${i.kind} ${i.namespace}/${i.name}`;
+  return [
+    ...(i.ownersDropped ?? []).map((d) => `owner reference dropped: ${what}: owner ${d.kind} ${d.name} (uid ${d.uid}): ${d.reason}`),
+    ...(i.finalizersNotRestored?.length ? [`finalizers not set again: ${what}: ${i.finalizersNotRestored.join(', ')} (a running controller adds its own back; one whose controller is gone would block deletion forever)`] : []),
+    ...(i.recordsUnreadable ?? []).map((a) => `record not readable: ${what}: annotation ${a} is not what a backup writes; not followed`),
+  ];
+}
+
+export function summarize(items: ObjectResult[], base: Omit<RestoreReport, 'objects' | 'counts' | 'verifyFailures' | 'missingNamespaces' | 'transformsApplied' | 'ownersDropped' | 'finalizersNotRestored' | 'unresolved' | 'items'>): RestoreReport {
   const counts: Record<Outcome, number> = { created: 0, unchanged: 0, overwritten: 0, differs: 0, conflict: 0, 'missing-namespace': 0, failed: 0, 'not-attempted': 0 };
   const missing = new Set<string>();
   const transformsApplied: Record<string, number> = {};
   let verifyFailures = 0;
   let unresolved = 0;
+  let ownersDropped = 0;
+  let finalizersNotRestored = 0;
   for (const r of items) {
+    ownersDropped += r.ownersDropped?.length ?? 0;
+    finalizersNotRestored += r.finalizersNotRestored?.length ?? 0;
     counts[r.outcome]++;
     if (r.outcome === 'missing-namespace') missing.add(r.namespace);
     if (resolvedOutcomes.has(r.outcome) && !base.dryRun && r.verified === false) verifyFailures++;
     if (!isResolved(r, base.dryRun)) unresolved++;
     for (const t of r.transforms ?? []) transformsApplied[t] = (transformsApplied[t] ?? 0) + 1;
   }
-  return { ...base, objects: items.length, counts, verifyFailures, missingNamespaces: [...missing].sort(), transformsApplied, unresolved, items };
+  return { ...base, objects: items.length, counts, verifyFailures, missingNamespaces: [...missing].sort(), transformsApplied, ownersDropped, finalizersNotRestored, unresolved, items };
 }
 
 /** Human summary for the terminal: counts, then every unresolved object (at most `limit`). */
@@ -63,6 +86,11 @@ export function formatSummary(r: RestoreReport, limit = 50): string {
   for (const [id, n] of Object.entries(r.transformsApplied)) lines.push(`  transform ${id}: ${n} object(s)`);
   if (r.missingNamespaces.length) lines.push(`  missing namespaces (not created by restore): ${r.missingNamespaces.join(', ')}`);
   if (r.crdsNotEstablished.length) lines.push(`  CRDs not Established before --timeout: ${r.crdsNotEstablished.join(', ')}`);
+  if (r.ownersDropped) lines.push(`  owner references not set again: ${r.ownersDropped}`);
+  if (r.finalizersNotRestored) lines.push(`  finalizers not set again: ${r.finalizersNotRestored}`);
+  const notes = r.items.flatMap(noteLines);
+  for (const l of notes.slice(0, limit)) lines.push(`  ${l}`);
+  if (notes.length > limit) lines.push(`  ... and ${notes.length - limit} more owner/finalizer notes (see restore-report.json)`);
   const bad = r.items.filter((i) => !isResolved(i, r.dryRun));
   for (const i of bad.slice(0, limit)) lines.push(`  ${i.outcome}: ${i.kind} ${i.namespace}/${i.name}${i.detail ? `: ${i.detail}` : ''}`);
   if (bad.length > limit) lines.push(`  ... and ${bad.length - limit} more (see restore-report.json)`);

@@ -4,24 +4,27 @@
  *   restoreBackup(deps, { dir, onConflict, dryRun, timeoutMs, concurrency, targetMeshVersion? }): Promise<RestoreReport>
  *
  * 1. verifyBackup: any hostile or damaged file -> UsageError (exit 2), nothing applied.
- * 2. Version transforms (transforms.ts) from the backup's mesh version to the target's.
+ * 2. Version transforms (transforms.ts) from the backup's mesh version to the target's; the owner
+ *    references the backup recorded are looked up, and only those whose owner still exists with
+ *    the same UID are set again (owner-refs.ts); each other one, and each finalizer, is reported.
  * 3. Per kind, concurrently: wait for its CRD to be Established (watch), then create its objects
  *    through one shared limit of `concurrency` requests (apply.ts: retries, conflict policy;
  *    dry-run = server-side dryRun=All). Objects in namespaces that do not exist are reported.
- * 4. Unless dry-run, list every kind again and check each object's spec, labels, annotations.
+ * 4. Unless dry-run, list every kind again and check each object's spec, labels, annotations and
+ *    the owner references it kept.
  * 5. Write restore-report.json into the backup directory and return the report. The caller
  *    decides the exit: `assertRestored(report)` throws NotConvergedError (exit 4) when
  *    `report.unresolved > 0`.
  */
 import type { Deps } from '../deps.ts';
 import { ExitCode, ToolError } from '../errors.ts';
-import type { KubeObject } from '../kube/client.ts';
 import { listPages } from '../kube/list.ts';
 import { collectionPath, core, type ResourceRef } from '../kube/paths.ts';
 import { resourceName } from '../mesh/catalog.ts';
 import { restoreObject, sameAsBackup, type ObjectResult, type OnConflict } from './apply.ts';
 import { waitForCrdEstablished } from './crd-wait.ts';
 import { createLimiter } from '../concurrency.ts';
+import { checkOwners, forCreate, objectKey, type OwnerVerdict } from './owner-refs.ts';
 import { summarize, writeRestoreReport, type RestoreReport } from './report.ts';
 import { shapeForTarget, versionOf, type Shaped, type TargetSchema } from './target-shape.ts';
 import { verifyBackup, type VerifiedKind } from './verify.ts';
@@ -91,7 +94,7 @@ async function verifyKind(deps: Deps, p: Prepared, results: Map<string, ObjectRe
       if (!r) continue;
       found.add(key);
       r.verified = sameAsBackup(l, obj);
-      if (!r.verified) r.detail = 'exists but its spec/labels/annotations differ from the backup after restore';
+      if (!r.verified) r.detail = 'exists but its spec/labels/annotations/owner references differ from the backup after restore';
     }
   }
   for (const key of backedUp.keys()) {
@@ -100,6 +103,11 @@ async function verifyKind(deps: Deps, p: Prepared, results: Map<string, ObjectRe
     r.verified = false;
     r.detail = 'not found after restore';
   }
+}
+
+/** What a restore's per-object result says about the recorded owners and finalizers (only what is there). */
+function ownerReport(v: OwnerVerdict): Pick<ObjectResult, 'ownersDropped' | 'finalizersNotRestored' | 'recordsUnreadable'> {
+  return { ...(v.dropped.length ? { ownersDropped: v.dropped } : {}), ...(v.finalizers.length ? { finalizersNotRestored: v.finalizers } : {}), ...(v.unreadable.length ? { recordsUnreadable: v.unreadable } : {}) };
 }
 
 export async function restoreBackup(deps: Deps, opts: RestoreOptions): Promise<RestoreReport> {
@@ -115,6 +123,15 @@ export async function restoreBackup(deps: Deps, opts: RestoreOptions): Promise<R
     const version = objects[0] ? versionOf(objects[0].obj.apiVersion) || vk.version : vk.version;
     return { vk: { ...vk, version }, ref: { group: vk.row.group, version, plural: vk.row.plural, namespaced: true }, objects };
   });
+  const owners = await checkOwners(deps.kube, prepared.flatMap((p) => p.objects.map((s) => s.obj)), opts.concurrency);
+  const ownerNotes = new Map<string, ReturnType<typeof ownerReport>>();
+  for (const p of prepared) {
+    p.objects = p.objects.map((s) => {
+      const v = owners.get(objectKey(s.obj));
+      if (v) ownerNotes.set(objectKey(s.obj), ownerReport(v));
+      return { ...s, obj: forCreate(s.obj, v?.kept ?? []) };
+    });
+  }
   const namespaces = await existingNamespaces(deps);
   const limit = createLimiter(opts.concurrency);
   const results = new Map<string, ObjectResult>();
@@ -128,7 +145,7 @@ export async function restoreBackup(deps: Deps, opts: RestoreOptions): Promise<R
     await Promise.all(p.objects.map(async ({ obj, transforms, converted, pruned }) => {
       const ns = obj.metadata!.namespace!;
       const key = `${obj.kind}/${ns}/${obj.metadata!.name}`;
-      const shaped = { ...(transforms.length ? { transforms } : {}), ...(converted ? { converted } : {}), ...(pruned ? { pruned } : {}) };
+      const shaped = { ...(transforms.length ? { transforms } : {}), ...(converted ? { converted } : {}), ...(pruned ? { pruned } : {}), ...ownerNotes.get(key) };
       const base = { kind: obj.kind!, namespace: ns, name: obj.metadata!.name!, attempts: 0, ...shaped };
       if (opts.signal?.aborted) { results.set(key, { ...base, outcome: 'not-attempted', detail: 'interrupted' }); return; }
       if (!ready) { results.set(key, { ...base, outcome: 'failed', detail: `CRD ${resourceName(p.vk.row)} was not Established (serving ${p.vk.version}) before --timeout` }); return; }

@@ -32,6 +32,8 @@ export interface VerifiedKind {
 export interface VerifiedBackup {
   dir: string;
   manifest: Manifest;
+  /** The sha256 of manifest.json as read and verified: a run journals it when it takes the backup. */
+  manifestSha256: string;
   kinds: VerifiedKind[];
   crds: KubeObject[];
   install: unknown;
@@ -99,7 +101,8 @@ export function checkResourceDocs(dir: string, rel: string, row: CatalogKind, ve
 export async function verifyBackup(fs: Fs, dir: string, opts: { keepObjects?: boolean } = {}): Promise<VerifiedBackup> {
   const st = await fs.stat(dir).catch(() => undefined);
   if (!st?.isDirectory()) throw new UsageError(`backup directory ${dir} does not exist or is not a directory`, 'Pass the directory written by `backup` with --from DIR.');
-  const manifest = parseManifest((await readChecked(fs, dir, 'manifest.json')).text);
+  const manifestFile = await readChecked(fs, dir, 'manifest.json');
+  const manifest = parseManifest(manifestFile.text);
   const listed = new Set(manifest.files.map((f) => f.path));
   const resDir = await fs.lstat(path.join(dir, 'resources')).catch(() => undefined);
   if (resDir?.isSymbolicLink()) refuse(dir, 'resources', 'is a symbolic link');
@@ -108,7 +111,7 @@ export async function verifyBackup(fs: Fs, dir: string, opts: { keepObjects?: bo
       if (!listed.has(`resources/${entry}`)) refuse(dir, `resources/${entry}`, 'is not listed in manifest.json (unknown files are refused)');
     }
   }
-  const out: VerifiedBackup = { dir, manifest, kinds: [], crds: [], install: undefined };
+  const out: VerifiedBackup = { dir, manifest, manifestSha256: sha256(manifestFile.bytes), kinds: [], crds: [], install: undefined };
   for (const f of manifest.files) {
     const { bytes, text } = await readChecked(fs, dir, f.path);
     const hash = sha256(bytes);
@@ -132,4 +135,20 @@ export async function verifyBackup(fs: Fs, dir: string, opts: { keepObjects?: bo
     }
   }
   return out;
+}
+
+/**
+ * Pure: why a backup is not the one a run journaled when it took it (`journaled`: the sha256 of its
+ * manifest.json then), or undefined. The manifest holds every file's hash, so an unchanged manifest
+ * that verifies pins the whole backup. A journal without the hash pins nothing: that is a problem too.
+ */
+export function notAsJournaled(manifestSha256: string, journaled: unknown): string | undefined {
+  if (typeof journaled !== 'string') return 'the run\'s journal records no hash of its manifest.json to check it against';
+  if (journaled !== manifestSha256) return `its manifest.json is not the one the run wrote (sha256 ${manifestSha256}, the journal recorded ${journaled})`;
+  return undefined;
+}
+
+/** The sha256 of `dir`/manifest.json, read as verifyBackup reads it (a regular file, not a symlink, within the size limit). */
+export async function manifestSha256(fs: Fs, dir: string): Promise<string> {
+  return sha256((await readChecked(fs, dir, 'manifest.json')).bytes);
 }

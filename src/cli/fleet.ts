@@ -10,12 +10,13 @@ import type { Deps, FleetDeps } from '../deps.ts';
 import { realClock } from '../deps.ts';
 import { ExitCode, ToolError, UsageError } from '../errors.ts';
 import { createLog } from '../log.ts';
-import { createRunner } from '../controlplane/runner.ts';
+import { createRunner } from '../exec/runner.ts';
 import { defaultBackupDir } from '../backup/write.ts';
 import { fleetSpec, parseFleetFile, agree, type ClusterDefaults } from '../fleet/fleet-file.ts';
 import { planFleet } from '../fleet/plan.ts';
 import { formatFleetPlan, formatFleetSummary } from '../fleet/format.ts';
-import { newFleetState, readFleetState, checkRecordedPaths, recordSurveys, writeFleetState, type FleetSettings, type FleetState } from '../fleet/state.ts';
+import { newFleetState, readFleetState, checkRecordedPaths, rebuildWaves, recordSurveys, writeFleetState, type FleetSettings, type FleetState } from '../fleet/state.ts';
+import { checkRunDir, ensurePrivateDir } from '../backup/private-files.ts';
 import { surveyFleet, surveyForResume } from '../fleet/resume.ts';
 import { checkCluster, runFleet } from '../fleet/run.ts';
 import type { FleetPlan, FleetSpec } from '../fleet/types.ts';
@@ -30,7 +31,9 @@ function fleetDeps(argv: FleetArgs): FleetDeps {
   const log = createLog({ verbose: argv.verbose });
   const clusters = new Map<string, Promise<Deps>>();
   return {
-    fs, clock: realClock, log, exec: createRunner({ dryRun: false, log }), self: selfCommand(), pathEnv: process.env.PATH,
+    // Each cluster's run is this tool with --context: it reads the kubeconfig once and pins its own
+    // children (the runner leaves KUBECONFIG out of every child's environment, so it is passed on here).
+    fs, clock: realClock, log, exec: createRunner({ dryRun: false, log, env: process.env.KUBECONFIG ? { KUBECONFIG: process.env.KUBECONFIG } : {} }), self: selfCommand(), pathEnv: process.env.PATH,
     cluster: (t) => {
       const key = `${t.kubeconfig ?? ''}\0${t.context}`;
       if (!clusters.has(key)) clusters.set(key, createDeps({ kubeconfig: t.kubeconfig, context: t.context, verbose: argv.verbose }));
@@ -60,13 +63,12 @@ function givenSettings(argv: FleetArgs): Partial<FleetSettings> {
   return { timeout: argv.timeout, labelNamespaces: argv.labelNamespaces, onFailure: argv.onFailure, skipRefused: argv.skipRefused, soakMs: argv.soak === undefined ? undefined : parseDuration(argv.soak, '--soak') };
 }
 
-/** A fresh fleet's directory: new, or empty. */
+/** A fresh fleet's directory: new, or empty; a real directory of the user's that nobody else can write (private-files.ts), made 0700. */
 async function prepareFleetDir(dir: string): Promise<boolean> {
-  const entries = await fs.readdir(dir).catch((e: NodeJS.ErrnoException) => { if (e.code === 'ENOENT') return undefined; throw new UsageError(`--backup-dir ${dir}: ${e.message}`); });
-  if (entries?.length) throw new UsageError(`the fleet directory ${dir} is not empty`, `Pass a new --backup-dir, or continue the fleet that wrote it: kubectl nsm-upgrade fleet --resume ${dir}`);
-  if (entries) return false;
-  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-  return true;
+  const existed = await checkRunDir(fs, dir) === 'present';
+  if (existed && (await fs.readdir(dir)).length) throw new UsageError(`the fleet directory ${dir} is not empty`, `Pass a new --backup-dir, or continue the fleet that wrote it: kubectl nsm-upgrade fleet --resume ${dir}`);
+  await ensurePrivateDir(fs, dir);
+  return !existed;
 }
 
 /** The fleet's state, fresh or resumed, and the plan to run. */
@@ -89,7 +91,9 @@ async function start(fd: FleetDeps, argv: FleetArgs): Promise<{ state: FleetStat
     agree('--max-parallel', argv.maxParallel, state.spec.maxParallel, recorded);
     for (const [k, flag] of Object.entries(settingFlags) as [keyof FleetSettings, string][]) agree(flag, settings[k], state.settings[k], recorded);
     const surveys = await surveyForResume(fd, state, { ...state.settings, to: state.spec.to, fleetDir });
-    const plan = planFleet(surveys, { to: state.spec.to, canary: state.spec.canary ?? state.waves[0]?.[0], maxParallel: state.spec.maxParallel, skipRefused: state.settings.skipRefused, waves: state.waves });
+    const { canary, waves } = rebuildWaves(state);
+    state.waves = waves;
+    const plan = planFleet(surveys, { to: state.spec.to, canary, maxParallel: state.spec.maxParallel, skipRefused: state.settings.skipRefused, waves });
     recordSurveys(state, plan, new Date().toISOString());
     return { state, plan, fleetDir, created: false };
   }
@@ -106,7 +110,7 @@ async function start(fd: FleetDeps, argv: FleetArgs): Promise<{ state: FleetStat
   return { state, plan, fleetDir, created };
 }
 
-/** Ctrl-C (or SIGTERM): the first stops starting clusters and asks every running one to stop after its step; the second stops them now. */
+/** Ctrl-C (or SIGTERM, SIGHUP): the first stops starting clusters and asks every running one to stop after its step; the second stops them now. */
 function passSignalsOn(fd: FleetDeps, abort: AbortController, fleetDir: string): () => void {
   let count = 0;
   const on = () => {
@@ -119,9 +123,9 @@ function passSignalsOn(fd: FleetDeps, abort: AbortController, fleetDir: string):
       process.stderr.write('\nStopping the running clusters now.\n');
     }
   };
-  process.on('SIGINT', on);
-  process.on('SIGTERM', on);
-  return () => { process.off('SIGINT', on); process.off('SIGTERM', on); };
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  for (const s of signals) process.on(s, on);
+  return () => { for (const s of signals) process.off(s, on); };
 }
 
 /**
@@ -147,7 +151,7 @@ export async function runFleetCommand(argv: FleetArgs, format: 'text' | 'json', 
   }
   if (argv.dryRun) { await drop(); fd.log.info('Dry run: nothing was changed.'); return; }
   if (!plan.waves.length) { await drop(); process.stdout.write(`Every cluster is on ${plan.to}; nothing to do.\n`); return; }
-  await confirmOrStop(argv.yes, `${argv.resume ? 'Resume the fleet' : 'Upgrade the fleet'} to ${plan.to}: ${plan.waves.map((w) => w.contexts.join(' + ')).join(', then ')}`, 'the fleet upgrades clusters')
+  await confirmOrStop(argv.yes, `${argv.resume ? 'Resume the fleet' : 'Upgrade the fleet'} to ${plan.to}: ${plan.waves.map((w) => w.contexts.join(' + ')).join(', then ')}`, 'the fleet upgrades clusters', 'the same fleet command with --dry-run')
     .catch(async (err: unknown) => { await drop(); throw err; });
   await writeFleetState(fs, fleetDir, state);
   const abort = new AbortController();

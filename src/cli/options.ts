@@ -1,5 +1,7 @@
 import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { UsageError } from '../errors.ts';
+import { assertSafeName } from '../kube/paths.ts';
+import type { WorkloadRef } from '../workloads/owners.ts';
 
 /**
  * The flags every cluster command reads (DESIGN.md, "Global"), declared once with `global: true`.
@@ -40,6 +42,52 @@ export function withRunOptions<T>(y: Argv<T>) {
     .option('timeout', timeoutOption)
     .option('concurrency', concurrencyOption)
     .option('dry-run', dryRunOption);
+}
+
+/**
+ * The re-roll's safety flags, for every command that re-rolls workloads (upgrade, rollback,
+ * restart): the slow start's canary and the failure gate.
+ */
+export function withRerollOptions<T>(y: Argv<T>) {
+  return y
+    .option('max-failures', { type: 'number', default: 1, describe: 'Stop starting workload re-rolls once this many have failed (their rollout failed or timed out); 0 never stops' })
+    .option('first', { type: 'string', describe: 'The workload to re-roll first, alone, as NAMESPACE/KIND/NAME (default: the smallest); the rest follow as it succeeds' });
+}
+
+/** --max-failures: a whole number, 0 (never stop) or more. */
+export function parseMaxFailures(n: number): number {
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(Number.isNaN(n) ? '--max-failures needs a number' : `--max-failures ${n} is not a whole number of 0 or more`, 'Use --max-failures 1 (stop at the first failure, the default), a larger number, or 0 to never stop.');
+  return n;
+}
+
+/** Parses NAMESPACE/KIND/NAME (--first, --undo) (KIND case-insensitive: deployment, statefulset, daemonset, pod). */
+export function parseWorkloadRef(text: string): WorkloadRef | undefined {
+  const m = /^([^/]+)\/(deployment|statefulset|daemonset|pod)\/([^/]+)$/i.exec(text.trim());
+  if (!m) return undefined;
+  const kind = { deployment: 'Deployment', statefulset: 'StatefulSet', daemonset: 'DaemonSet', pod: 'Pod' }[m[2]!.toLowerCase()]!;
+  return { namespace: m[1]!, kind, name: m[3]! };
+}
+
+/** --first / --undo: NAMESPACE/KIND/NAME with KIND deployment, statefulset, daemonset (or pod for --first). */
+export function parseWorkloadFlag(text: string | undefined, flag: string): WorkloadRef | undefined {
+  if (text === undefined) return undefined;
+  const ref = parseWorkloadRef(text);
+  if (!ref) throw new UsageError(`${flag} ${JSON.stringify(text)} is not NAMESPACE/KIND/NAME`, `Name the workload as NAMESPACE/deployment/NAME (or statefulset, daemonset), e.g. ${flag} shop/deployment/cart.`);
+  assertSafeName(ref.namespace, 'namespace');
+  assertSafeName(ref.name, 'name');
+  return ref;
+}
+
+/** The run's pace, as every command that waits takes it: --timeout (per step) and --concurrency, checked. */
+export interface RunControl { timeout: string; timeoutMs: number; concurrency: number }
+export function parseRunControl(argv: { timeout: string; concurrency: number }): RunControl {
+  return { timeout: argv.timeout, timeoutMs: parseDuration(argv.timeout), concurrency: parseConcurrency(argv.concurrency) };
+}
+
+/** The restart's safety (withRerollOptions): the failure gate and the canary, checked. */
+export interface RestartSafety { maxFailures: number; first: WorkloadRef | undefined }
+export function parseRestartSafety(argv: { maxFailures: number; first?: string | undefined }): RestartSafety {
+  return { maxFailures: parseMaxFailures(argv.maxFailures), first: parseWorkloadFlag(argv.first, '--first') };
 }
 
 /** Parses "90s", "10m", "1h30m", "500ms" into milliseconds. */

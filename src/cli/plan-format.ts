@@ -3,17 +3,20 @@
  * command's --dry-run prints the same.
  */
 import { dump } from 'js-yaml';
-import { formatCommand } from '../controlplane/runner.ts';
-import type { Plan } from '../upgrade/types.ts';
+import { formatCommand } from '../exec/runner.ts';
+import type { Plan } from '../engine/types.ts';
 import { redactDeep } from '../secret.ts';
 import { formatLeftovers } from './leftover-format.ts';
 import { formatHopSettings } from './settings-format.ts';
+import { formatHopImages } from './images-format.ts';
 
 export function formatPlanText(plan: Plan): string {
   const lines: string[] = [];
   const method = plan.method === 'meshctl' ? 'nginx-meshctl' : 'helm';
   lines.push(`Upgrade plan: NGINX Service Mesh ${plan.from} -> ${plan.to}`);
   lines.push(`  namespace ${plan.namespace}, installed with ${method}${plan.release ? ` (release ${plan.release})` : ''}, environment ${plan.environment}`);
+  const child = plan.childKubeconfig;
+  if (child) lines.push(`  context ${child.context ?? '(current)'}, as read at start: every helm and nginx-meshctl command gets a private kubeconfig of exactly it (${child.path}, 0600, removed after the run)`);
   for (const hop of plan.hops) {
     lines.push('', `Hop ${hop.index}: ${hop.from} -> ${hop.to}, ${hop.strategy} (${hop.reason})`);
     const width = Math.max(...hop.steps.map((s) => s.id.length));
@@ -21,7 +24,7 @@ export function formatPlanText(plan: Plan): string {
       lines.push(`  ${s.id.padEnd(width)}  ${s.title}${s.destructive ? '  [changes the cluster]' : ''}`);
       for (const c of s.commands) lines.push(`  ${' '.repeat(width)}    $ ${formatCommand(c)}`);
     }
-    lines.push(...formatHopSettings(hop));
+    lines.push(...formatHopSettings(hop), ...formatHopImages(hop));
   }
   if (plan.hops.length === 0 && plan.refusals.length === 0) lines.push('', 'Nothing to do.');
   if (plan.binaries?.length) {

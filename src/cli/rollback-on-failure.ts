@@ -8,12 +8,14 @@
  */
 import type { Deps } from '../deps.ts';
 import { StepError, ToolError } from '../errors.ts';
-import type { StepKind } from '../upgrade/types.ts';
+import type { StepKind } from '../engine/types.ts';
+import type { RunGuard } from '../engine/step-context.ts';
 import { rollbackDir } from '../rollback/types.ts';
 import { rollbackResumeCommand } from '../rollback/run.ts';
 import type { RollbackArgs } from '../rollback/inputs.ts';
 import { assertNoLoss, rollbackPreflight, rollbackSummary, runStartedRollback, type RollbackRunArgs } from './rollback.ts';
 import { startRollbackFresh } from './rollback-start.ts';
+import { runGates } from '../engine/gates.ts';
 import { formatRollbackPlan } from './rollback-format.ts';
 
 /** Steps whose failure leaves the mesh as it was: no rollback needed (the upgrade can be resumed). */
@@ -30,7 +32,7 @@ export function rollbackCalledFor(stepId: string): boolean {
  * doing anything when no rollback is called for (the failure changed nothing, or the run was
  * interrupted): the caller rethrows the failure as it was.
  */
-export async function rollBackAfterFailure(deps: Deps, failure: unknown, a: RollbackArgs & RollbackRunArgs & { signal: AbortSignal; /** The upgrade's: it holds the Lease, and a resumed rollback takes it over. */ runId: string }): Promise<void> {
+export async function rollBackAfterFailure(deps: Deps, failure: unknown, a: RollbackArgs & RollbackRunArgs & { signal: AbortSignal; /** The upgrade's: it holds the Lease, and a resumed rollback takes it over. */ runId: string; /** The upgrade's lease and cluster checks. */ guard: RunGuard }): Promise<void> {
   if (!(failure instanceof StepError) || a.signal.aborted || !rollbackCalledFor(failure.step)) return;
   const failed = failure.message;
   const notRolledBack = (why: string, hint: string) => new StepError(failure.step, `${failed.replace(/^step "[^"]*" failed: /, '')}\nIt was NOT rolled back (--on-failure rollback): ${why}`, hint);
@@ -40,13 +42,13 @@ export async function rollBackAfterFailure(deps: Deps, failure: unknown, a: Roll
     start = await startRollbackFresh(deps, { ...a, allHops: false, force: false });
     if (a.format === 'text') process.stderr.write(formatRollbackPlan(start.plan, 'text'));
     assertNoLoss(start.plan);
-    await rollbackPreflight(deps, start, { output: a.format, emit: (l) => process.stdout.write(l + '\n') });
+    await runGates(deps, [rollbackPreflight(deps, start)], { output: a.format, emit: (l) => process.stdout.write(l + '\n') });
   } catch (err) {
     throw notRolledBack((err as Error).message, `${err instanceof ToolError && err.hint ? `${err.hint}\n` : ''}${failure.hint ?? ''}`);
   }
   let result;
   try {
-    result = await runStartedRollback(deps, start, { ...a, failedStep: failure.step }, a.runId, a.signal);
+    result = await runStartedRollback(deps, start, { ...a, failedStep: failure.step }, { runId: a.runId, signal: a.signal, guard: a.guard });
   } catch (err) {
     throw new StepError(failure.step, `${failed.replace(/^step "[^"]*" failed: /, '')}\nThe rollback (--on-failure rollback) failed too: ${(err as Error).message}`,
       `${err instanceof ToolError && err.hint ? err.hint : `Continue the rollback with:\n  ${rollbackResumeCommand(a.from)}`}`);

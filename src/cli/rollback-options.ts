@@ -1,14 +1,14 @@
 import type { ArgumentsCamelCase } from 'yargs';
 import { withExamples } from './define.ts';
-import { withRunOptions, type Declared, type GlobalArgv } from './options.ts';
+import { withRerollOptions, withRunOptions, type Declared, type GlobalArgv } from './options.ts';
 
 /** `rollback`'s flags (static: --help and completion read them without loading the command). */
 export const rollbackOptions = (y: GlobalArgv) =>
-  withRunOptions(withExamples(y, [
+  withRerollOptions(withRunOptions(withExamples(y, [
     ['$0 rollback --from ./nsm-backup --dry-run', 'Show how the last hop of that run would be rolled back, change nothing'],
     ['$0 rollback --from ./nsm-backup --all-hops --yes', 'Back to the version before the whole run'],
     ['$0 rollback --from ./nsm-backup --resume', 'Continue an interrupted rollback'],
-  ]))
+  ])))
     .option('from', { type: 'string', demandOption: true, describe: 'The backup directory of the upgrade run to roll back (its journal and hop backups)' })
     .option('all-hops', { type: 'boolean', default: false, describe: 'Go back to the version before the whole run, not only before its last hop' })
     .option('resume', { type: 'boolean', default: false, describe: 'Continue an interrupted rollback of the run in --from' })

@@ -7,10 +7,9 @@
 import path from 'node:path';
 import type { Deps } from '../deps.ts';
 import { UsageError } from '../errors.ts';
-import { readJournal, type ClusterIdentity } from '../upgrade/journal.ts';
+import { readJournal, type ClusterIdentity } from '../engine/journal.ts';
 import { checkOwnedPrivate } from '../upgrade/resume.ts';
-import { assertSameCluster } from '../upgrade/cluster-identity.ts';
-import { retargetKubeconfig } from '../upgrade/retarget.ts';
+import { assertSameCluster } from '../engine/cluster-identity.ts';
 import { gatherFacts } from '../rollback/gather.ts';
 import { rollbackOptions, type RollbackArgs } from '../rollback/inputs.ts';
 import { readRollbackJournal, type RollbackJournal } from '../rollback/journal.ts';
@@ -67,6 +66,5 @@ export async function startRollbackResume(deps: Deps, a: RollbackArgs): Promise<
   refuseBadInput(plan);
   await assertSameCluster(deps, j.cluster);
   deps.log.info(`Resuming the rollback NSM ${plan.from} -> ${plan.to}: ${j.done.size} step(s) done before.`);
-  const retargeted = retargetKubeconfig(plan, a.kubeconfig && path.resolve(a.kubeconfig)) as RollbackPlan;
-  return { plan: retargeted, options, live: j.live, cluster: j.cluster, run, resume: j };
+  return { plan, options, live: j.live, cluster: j.cluster, run, resume: j };
 }

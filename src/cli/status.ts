@@ -1,5 +1,7 @@
 import { ExitCode, NotConvergedError, ToolError, UsageError } from '../errors.ts';
 import { formatSkewText, skewReport } from '../workloads/index.ts';
+import { readRerollRecord } from '../workloads/reroll-record.ts';
+import { workloadKey } from '../workloads/owners.ts';
 import { fleetSkewOutcome, formatFleetSkewText, type ClusterSkew } from '../workloads/fleet-skew.ts';
 import { mapLimit } from '../concurrency.ts';
 import { createDeps } from './context.ts';
@@ -28,8 +30,9 @@ export async function runStatusCommand(opts: StatusArgs, format: 'text' | 'json'
   const contexts = commaList(opts.contexts);
   if (contexts.length) return fleetStatus(opts, contexts, format);
   const deps = await createDeps(opts);
-  const report = await skewReport(deps, { meshNamespace: opts.meshNamespace, namespace: opts.namespace });
-  process.stdout.write(format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : formatSkewText(report));
+  const [report, reroll] = await Promise.all([skewReport(deps, { meshNamespace: opts.meshNamespace, namespace: opts.namespace }), readRerollRecord(deps, opts.meshNamespace)]);
+  const json = () => ({ ...report, ...(reroll ? { lastReroll: { ...reroll, workloads: undefined }, workloads: report.workloads.map((w) => ({ ...w, lastReroll: reroll.workloads[workloadKey(w)] ?? null })) } : {}) });
+  process.stdout.write(format === 'json' ? `${JSON.stringify(json(), null, 2)}\n` : formatSkewText(report, reroll));
   if (report.controlPlane.version === null) {
     throw new UsageError(`no NGINX Service Mesh control plane (nginx-mesh-api or nginx-mesh-controller) found in namespace "${opts.meshNamespace}"`,
       'Use --mesh-namespace NS to name the namespace the mesh is deployed in.');

@@ -7,12 +7,12 @@ import path from 'node:path';
 import type { Deps } from '../deps.ts';
 import { UsageError } from '../errors.ts';
 import { detectAndPlan } from '../upgrade/detect-plan.ts';
-import { readJournal, type ClusterIdentity, type JournalState } from '../upgrade/journal.ts';
+import { readJournal, type ClusterIdentity, type JournalState } from '../engine/journal.ts';
 import { planForResume } from '../upgrade/resume.ts';
-import { retargetKubeconfig } from '../upgrade/retarget.ts';
-import { assertSameCluster, clusterIdentity } from '../upgrade/cluster-identity.ts';
-import type { Install, Plan, PlanOptions, StrategyOption } from '../upgrade/types.ts';
+import { assertSameCluster, clusterIdentity } from '../engine/cluster-identity.ts';
+import type { Install, Plan, PlanOptions, StrategyOption } from '../engine/types.ts';
 import { formatPlan } from './plan-format.ts';
+import { checkRunDir } from '../backup/private-files.ts';
 
 export interface StartArgs {
   to?: string | undefined;
@@ -33,6 +33,7 @@ export interface StartArgs {
   timeout: string;
   cleanLeftovers?: boolean | undefined;
   acceptPruning?: boolean | undefined;
+  deleteForeignObjects?: boolean | undefined;
 }
 
 export interface Start {
@@ -46,6 +47,7 @@ export interface Start {
 
 /** Detects the install and plans; refusals end here (exit 2, the plan printed). */
 export async function startFresh(deps: Deps, a: StartArgs): Promise<Start> {
+  await checkRunDir(deps.fs, a.backupDir);
   const { install, inputs, plan } = await detectAndPlan(deps, { ...a, to: a.to!, pathEnv: process.env.PATH });
   for (const w of install.warnings) deps.log.warn(w);
   if (plan.refusals.length) {
@@ -59,8 +61,8 @@ export async function startFresh(deps: Deps, a: StartArgs): Promise<Start> {
 export async function startResume(deps: Deps, a: StartArgs & { resume: string }): Promise<Start | undefined> {
   const journal = await readJournal(deps.fs, a.resume);
   if (journal.finished) { process.stdout.write(`The run in ${path.resolve(a.resume)} already finished; nothing to resume.\n`); return undefined; }
-  const { plan, install } = await planForResume(deps, journal, { dir: a.resume, to: a.to, strategy: a.strategy, context: a.context, chart: a.chart, meshctl: a.meshctl, meshctlCurrent: a.meshctlCurrent, helm: a.helm, deployFlag: a.deployFlag, labelNamespaces: a.labelNamespaces, cleanLeftovers: a.cleanLeftovers, acceptPruning: a.acceptPruning });
+  const { plan, install, inputs } = await planForResume(deps, journal, { dir: a.resume, to: a.to, strategy: a.strategy, context: a.context, chart: a.chart, meshctl: a.meshctl, meshctlCurrent: a.meshctlCurrent, helm: a.helm, deployFlag: a.deployFlag, labelNamespaces: a.labelNamespaces, cleanLeftovers: a.cleanLeftovers, acceptPruning: a.acceptPruning, deleteForeignObjects: a.deleteForeignObjects, pathEnv: process.env.PATH });
   await assertSameCluster(deps, journal.cluster);
   deps.log.info(`Resuming NSM ${plan.from} -> ${plan.to}: ${journal.done.size} step(s) done before.`);
-  return { plan: retargetKubeconfig(plan, a.kubeconfig && path.resolve(a.kubeconfig)), install, inputs: journal.inputs, cluster: journal.cluster, resume: journal };
+  return { plan, install, inputs, cluster: journal.cluster, resume: journal };
 }

@@ -11,7 +11,7 @@
  * (meshctl-flags.ts), and that every flag the real deploy accepts has a row.
  */
 import { Secret, cloneValues, isSecret, type Arg } from '../secret.ts';
-import { valueAt } from '../values.ts';
+import { setValueAt, valueAt } from '../values.ts';
 import { isAtLeast } from '../version-compare.ts';
 
 /** 'pull-always': the real deploy has no pull-policy flag, only the hidden bool -p/--pull-always (Always). */
@@ -78,6 +78,23 @@ function isEmpty(v: unknown): boolean {
 }
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b) && !isSecret(a) && !isSecret(b);
+
+/**
+ * The plan's warning when a deploy's arguments hold a credential (the registry password): the
+ * vendor's deploy reads it only from its command line (deploy.go: --registry-password binds
+ * values.Registry.Password; no file, stdin or environment variable), where any local user sees it
+ * in `ps` (/proc/PID/cmdline) while the deploy runs. `alternatives`: the command can avoid it
+ * (an upgrade can; a rollback redeploys the way the mesh was installed).
+ */
+export function commandLineCredentialNote(args: readonly Arg[], alternatives: boolean): string | undefined {
+  if (!args.some((a) => isSecret(a) && a.reveal() !== '')) return undefined;
+  return 'nginx-meshctl deploy takes the registry password only on its command line (--registry-password; it has no file or environment option): '
+    + 'while the deploy runs, every user of this machine can read it in `ps`; the tool never prints or journals it'
+    + (alternatives
+      ? '. To keep it off the command line: upgrade with --method helm (the password then goes only into a 0600 values file helm reads), '
+        + 'or, for a Google registry, use a registry key file instead of a user and password (--deploy-flag registry-key=FILE, with --deploy-flag registry-username= --deploy-flag registry-password=; nginx-meshctl reads the key from the file)'
+      : '');
+}
 
 /** A file a deploy flag reads (the value's content, written 0600 before the deploy runs). */
 export interface DeployFile {
@@ -171,17 +188,6 @@ export function deployFlagsFromValues(values: Record<string, unknown>, target: s
   return { result: args, warnings, files };
 }
 
-function setPath(values: Record<string, unknown>, path: string, v: unknown): void {
-  const keys = path.split('.');
-  let cur = values;
-  for (const k of keys.slice(0, -1)) {
-    const next = cur[k];
-    if (next === null || typeof next !== 'object' || Array.isArray(next)) cur[k] = {};
-    cur = cur[k] as Record<string, unknown>;
-  }
-  cur[keys[keys.length - 1]!] = v;
-}
-
 function deletePath(values: Record<string, unknown>, path: string): void {
   const keys = path.split('.');
   const parent = valueAt(values, keys.slice(0, -1).join('.')) ?? (keys.length === 1 ? values : undefined);
@@ -219,12 +225,12 @@ export function valuesForTarget(values: Record<string, unknown>, target: string,
     deletePath(out, s.path);
   }
   if (isAtLeast(target, '2.0.0') && isEmpty(valueAt(out, 'tracing'))) delete out.tracing;
-  if (valueAt(out, 'registry.imageTag') !== undefined) setPath(out, 'registry.imageTag', target.replace(/^v/, ''));
+  if (valueAt(out, 'registry.imageTag') !== undefined) setValueAt(out, 'registry.imageTag', target.replace(/^v/, ''));
   for (const [flag, text] of Object.entries(changes)) {
     const s = findDeploySetting(flag);
     if (!s) continue;
     if (s.removedIn !== undefined && isAtLeast(target, s.removedIn)) { warnings.push(`--deploy-flag ${s.flag} is ignored: ${target} removed it (${s.reason})`); continue; }
-    setPath(out, s.path, parseTyped(s, text));
+    setValueAt(out, s.path, parseTyped(s, text));
   }
   return { result: out, warnings };
 }

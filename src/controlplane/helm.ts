@@ -7,7 +7,7 @@
  * - Helm 3 `--wait` is a switch; Helm 4 `--wait` takes a strategy and defaults to `hookOnly`,
  *   so we pass `--wait=watcher` to wait for the resources to be ready, as Helm 3's `--wait` does.
  */
-import type { Command } from './runner.ts';
+import type { Command } from '../exec/runner.ts';
 
 export type HelmMajor = 3 | 4;
 

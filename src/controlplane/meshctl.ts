@@ -6,7 +6,7 @@
  */
 import type { Arg } from '../secret.ts';
 import { isAtLeast } from '../version-compare.ts';
-import type { Command } from './runner.ts';
+import type { Command } from '../exec/runner.ts';
 
 /** Which binary, against which mesh. */
 export interface MeshctlTarget {

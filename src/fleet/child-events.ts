@@ -1,6 +1,5 @@
 /**
- * A cluster's run speaks `-o json`: one event per line, `{at, step, event, ...}` (gates.ts,
- * run.ts). The fleet reads them to drive that cluster's task group: `StepTracker` turns the stream
+ * A cluster's run speaks `-o json`: one event per line (engine/events.ts). The fleet reads them to drive that cluster's task group: `StepTracker` turns the stream
  * into one outcome per expected step. Pure (no I/O, no timers).
  *
  * A resumed run emits nothing for the steps its journal holds: a step still waiting when a later one
@@ -8,31 +7,9 @@
  * was killed, or failed before its first event), the first step still waiting takes the failure.
  */
 
-export interface ChildEvent {
-  at?: string;
-  step: string;
-  event: 'start' | 'progress' | 'done' | 'skipped' | 'failed';
-  title?: string;
-  message?: string;
-  reason?: string;
-  error?: string;
-  /** A step's own "nothing to do" (done event). */
-  skipped?: string;
-  [key: string]: unknown;
-}
+import type { RunEvent } from '../engine/events.ts';
 
-const kinds = new Set(['start', 'progress', 'done', 'skipped', 'failed']);
-
-/** One line of a run's stdout: its event, or undefined for any other line ("NSM is already on 2.0.0; nothing to do."). */
-export function parseEventLine(line: string): ChildEvent | undefined {
-  if (!line.startsWith('{')) return undefined;
-  try {
-    const e = JSON.parse(line) as Record<string, unknown>;
-    return typeof e.step === 'string' && typeof e.event === 'string' && kinds.has(e.event) ? (e as ChildEvent) : undefined;
-  } catch {
-    return undefined;
-  }
-}
+export { parseEventLine, type RunEvent } from '../engine/events.ts';
 
 export type StepOutcome =
   | { kind: 'done'; title?: string | undefined; note?: string | undefined }
@@ -96,15 +73,16 @@ export class StepTracker {
     for (const x of this.slots.slice(0, this.slots.indexOf(s))) this.settle(x, { kind: 'skipped', reason: 'done before (journal)' });
   }
 
-  feed(e: ChildEvent): void {
+  feed(e: RunEvent): void {
     const s = this.slot(e.step);
     if (!s) return;
-    if (e.event === 'start') { s.title = e.title ?? s.title; this.settleEarlier(s); return; }
-    if (e.event === 'progress') { s.progress = e.message; if (e.message !== undefined) s.onProgress?.(e.message); return; }
-    this.settleEarlier(s);
-    if (e.event === 'done') this.settle(s, { kind: 'done', title: s.title, note: e.message ?? (typeof e.skipped === 'string' ? e.skipped : undefined) });
-    if (e.event === 'skipped') this.settle(s, { kind: 'skipped', title: s.title, reason: e.reason ?? 'skipped' });
-    if (e.event === 'failed') { this.failed = true; this.settle(s, new Error(e.error ?? 'failed')); }
+    switch (e.event) {
+      case 'start': s.title = e.title; this.settleEarlier(s); return;
+      case 'progress': s.progress = e.message; s.onProgress?.(e.message); return;
+      case 'done': this.settleEarlier(s); this.settle(s, { kind: 'done', title: s.title, note: e.message ?? e.skipped }); return;
+      case 'skipped': this.settleEarlier(s); this.settle(s, { kind: 'skipped', title: s.title, reason: e.reason }); return;
+      case 'failed': this.settleEarlier(s); this.failed = true; this.settle(s, new Error(e.error)); return;
+    }
   }
 
   /**

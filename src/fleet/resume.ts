@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { FleetDeps } from '../deps.ts';
 import { mapLimit } from '../concurrency.ts';
 import { pidRuns } from '../process-alive.ts';
-import { journalFile } from '../upgrade/journal.ts';
+import { journalFile } from '../engine/journal.ts';
 import { clusterBackupDir } from './cluster-args.ts';
 import type { FleetState } from './state.ts';
 import { surveyCluster, surveyInterrupted, type SurveySettings } from './survey.ts';

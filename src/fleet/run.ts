@@ -12,7 +12,7 @@
 import path from 'node:path';
 import { Listr, type ListrTask } from 'listr2';
 import type { FleetDeps } from '../deps.ts';
-import { listOptions, type ListOutput } from '../upgrade/gates.ts';
+import { listOptions, type ListOutput } from '../engine/gates.ts';
 import { scrub } from '../secret.ts';
 import { StepTracker, parseEventLine } from './child-events.ts';
 import { clusterBackupDir, clusterRunArgs, type ClusterRunSettings } from './cluster-args.ts';
@@ -20,7 +20,9 @@ import { readRollbackJournal } from '../rollback/journal.ts';
 import { groupTitle } from './format.ts';
 import { writeFleetState, type ClusterRecord, type FleetState } from './state.ts';
 import { checkConvergence, type ClusterCheck } from './survey.ts';
-import type { ClusterSurvey, FleetCluster, FleetPlan, Wave } from './types.ts';
+import type { ClusterSurvey, FleetCluster, FleetEventBody, FleetPlan, Wave } from './types.ts';
+import { eventLine, type RunEvent } from '../engine/events.ts';
+import { appendPrivateFile, ensurePrivateDir } from '../backup/private-files.ts';
 
 export interface FleetRunInput extends ListOutput {
   fleetDir: string;
@@ -42,6 +44,12 @@ export function checkCluster(fd: Pick<FleetDeps, 'cluster'>, to: string): (c: Fl
 export interface FleetResult {
   /** Why the fleet stopped before its last wave (a cluster, the soak, an interrupt); undefined: it went through. */
   stopped?: { context?: string | undefined; why: string; exitCode: number } | undefined;
+}
+
+/** A cluster's run event as the fleet relays it: its context right after its time. */
+function relayed(e: RunEvent, context: string): string {
+  const { at, ...rest } = e;
+  return eventLine({ at, context, ...rest } as RunEvent);
 }
 
 /** Fleet.json writes, one at a time (each writes the whole record as it is then). */
@@ -66,9 +74,10 @@ function oneLine(text: string): string {
   return text.split('\n').map((l) => l.trim()).filter(Boolean).join(' ');
 }
 
+/** Appends to a cluster's log in the fleet directory, never through a symlink (private-files.ts). */
 async function appendLog(fd: FleetDeps, file: string, text: string): Promise<void> {
-  await fd.fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-  await fd.fs.appendFile(file, text, { mode: 0o600 });
+  await ensurePrivateDir(fd.fs, path.dirname(file), 'the fleet\'s log directory');
+  await appendPrivateFile(fd.fs, file, text, { sync: false });
 }
 
 interface ClusterRun {
@@ -84,7 +93,7 @@ export async function runFleet(fd: FleetDeps, input: FleetRunInput): Promise<Fle
   const surveys = new Map(plan.clusters.map((s) => [s.context, s]));
   const record = stateWriter(fd, fleetDir, state);
   const now = () => new Date(fd.clock.now()).toISOString();
-  const event = (e: Record<string, unknown>) => { if (input.output === 'json') input.emit(scrub(JSON.stringify({ at: now(), ...e }))); };
+  const event = (e: FleetEventBody) => { if (input.output === 'json') input.emit(scrub(JSON.stringify({ at: now(), ...e }))); };
   const settings: ClusterRunSettings = { to: spec.to, fleetDir, timeout: state.settings.timeout, labelNamespaces: state.settings.labelNamespaces, onFailure: state.settings.onFailure, verbose: input.verbose };
 
   /** Runs one cluster's upgrade, following its events, then checks the cluster. Never throws. */
@@ -108,7 +117,7 @@ export async function runFleet(fd: FleetDeps, input: FleetRunInput): Promise<Fle
             if (!e) { plain = line; event({ context: c.context, step: 'cluster', event: 'output', message: line }); return; }
             if (e.event === 'failed') failedStep = { step: e.step, error: e.error ?? '' };
             tracker.feed(e);
-            if (input.output === 'json') input.emit(JSON.stringify({ at: e.at ?? now(), context: c.context, ...e }));
+            if (input.output === 'json') input.emit(relayed(e, c.context));
           },
         }).catch((err: unknown) => ({ exitCode: 1, stdout: '', stderr: `error: could not run ${fd.self[0]}: ${(err as Error).message}`, skipped: false }));
         // The failed step's own error (a command's output included) says most; else the run's top-level error.
@@ -192,7 +201,7 @@ export async function runFleet(fd: FleetDeps, input: FleetRunInput): Promise<Fle
     }], listOptions(input)).run().catch(() => undefined);
     state.soak = problem ? 'failed' : 'passed';
     await record(canary, state.clusters[canary]!);
-    event({ context: canary, step: 'soak', event: problem ? 'failed' : 'done', ...(problem ? { error: problem } : {}) });
+    event(problem ? { context: canary, step: 'soak', event: 'failed', error: problem } : { context: canary, step: 'soak', event: 'done' });
     return problem;
   }
 

@@ -3,8 +3,9 @@
  * temporary name and renamed). It holds what the fleet was started with (its clusters and their
  * settings: inputs, never a command line), the waves, and where each cluster is. `fleet --resume
  * DIR` reads it without trusting it: the directory and the file must be the user's and writable by
- * nobody else, the record must fit its schema, and every path it names that gets executed or read
- * as a kubeconfig must be a private file, unless the fleet file or flags give them again.
+ * nobody else, the record must fit its schema, every path it names that gets executed, read as a
+ * kubeconfig or installed as a chart must be a plain absolute path to a private file (unless the
+ * fleet file or flags give them again), and its waves are built again (rebuildWaves), not read.
  */
 import path from 'node:path';
 import type { Deps } from '../deps.ts';
@@ -150,22 +151,70 @@ export async function readFleetState(fs: Fs, dir: string): Promise<FleetState> {
   return checkFleetState(raw, file);
 }
 
+/** A chart reference a resume may pass on as it is: a repository's ("repo/chart") or an OCI one. */
+const chartReference = /^(oci:\/\/[^\s]+|[A-Za-z0-9][\w.-]*\/[A-Za-z0-9][\w.-]*)$/;
+
+/** Pure: why a path the record names cannot be used as it stands, or undefined (a bare command name is found on PATH, as on the first run). */
+export function recordedPathProblem(p: string, kind: 'command' | 'file' | 'chart'): string | undefined {
+  if (kind === 'command' && !p.includes('/')) return undefined;
+  if (kind === 'chart' && !path.isAbsolute(p)) return chartReference.test(p) ? undefined : 'is neither an absolute path nor a chart repository reference (repo/chart, oci://...)';
+  if (!path.isAbsolute(p)) return 'is not an absolute path (its meaning would depend on where the resume starts)';
+  if (path.normalize(p).replace(/\/$/, '') !== p.replace(/\/$/, '') || p.split('/').includes('..')) return 'is not a plain absolute path (no "..", "." or "//")';
+  return undefined;
+}
+
+/** A recorded path that is used: the user's (or root's), writable by nobody else; for a directory of binaries, every file in it too. */
+async function checkPrivatePath(fs: Fs, p: string, what: string, kind: 'command' | 'file' | 'chart'): Promise<void> {
+  const st = await fs.stat(p);
+  if (kind === 'file' && !st.isFile()) throw new UsageError(`${what} ${p} is not a file`);
+  await checkOwnedPrivate(fs, p, what);
+  if (kind === 'command' && st.isDirectory()) {
+    for (const e of await fs.readdir(p, { recursive: true })) await checkOwnedPrivate(fs, path.join(p, String(e)), what);
+  }
+}
+
 /**
- * The paths a resumed fleet would execute (binaries) or read as a kubeconfig (which can run a
- * credential plugin), for the clusters still to run: each must be the user's (or root's) and
- * writable by nobody else. Paths given again on the command line are not checked here.
+ * The paths a resumed fleet would execute (binaries), read as a kubeconfig (which can run a
+ * credential plugin) or install (a local chart), for the clusters still to run: each must be a
+ * plain absolute path (no "..") to something the user (or root) owns that nobody else can write; a
+ * binary may also be a bare name (found on PATH), a chart a repository reference. Paths given
+ * again on the command line are not checked here.
  */
 export async function checkRecordedPaths(fs: Fs, clusters: readonly FleetCluster[]): Promise<void> {
   for (const c of clusters) {
-    for (const [what, p] of [...c.meshctl.map((m) => ['--meshctl', m] as const), ['--meshctl-current', c.meshctlCurrent], ['--helm', c.helm], ['--kubeconfig', c.kubeconfig]] as const) {
-      if (p === undefined || !path.isAbsolute(p)) continue; // a bare name: found on PATH, as on the first run
+    const named: [string, string | undefined, 'command' | 'file' | 'chart'][] = [
+      ...c.meshctl.map((m) => ['--meshctl', m, 'command'] as [string, string, 'command']),
+      ['--meshctl-current', c.meshctlCurrent, 'command'], ['--helm', c.helm, 'command'], ['--kubeconfig', c.kubeconfig, 'file'], ['--chart', c.chart, 'chart'],
+    ];
+    for (const [flag, p, kind] of named) {
+      if (p === undefined) continue;
+      const what = `${flag} of ${c.context}`;
+      const problem = recordedPathProblem(p, kind);
       try {
-        await checkOwnedPrivate(fs, p, `${what} of ${c.context}`);
+        if (problem) throw new UsageError(`${what} ${JSON.stringify(p)} ${problem}`);
+        if (kind === 'command' && !p.includes('/')) continue;
+        if (kind === 'chart' && !path.isAbsolute(p)) continue;
+        await checkPrivatePath(fs, p, what, kind);
       } catch (err) {
-        const why = err instanceof UsageError ? (err as Error).message.replace(/: --resume will not run what it names$/, '') : `${what} of ${c.context} ${p}: ${(err as Error).message}`;
+        const why = err instanceof UsageError ? (err as Error).message.replace(/: --resume will not run what it names$/, '') : `${what} ${p}: ${(err as Error).message}`;
         throw new UsageError(`the fleet record names ${why}`,
           'Give the clusters again with the fleet --resume (--fleet FILE or --contexts with the flags): what they name is used instead.');
       }
     }
   }
+}
+
+/**
+ * The waves of a resumed fleet, built again from its clusters and --max-parallel as the fresh fleet
+ * built them, never read from the record: the canary (--canary, else the first cluster neither left
+ * out nor already on the target when the fleet started) alone, then the others of those, in the
+ * fleet's order, at most maxParallel at a time. Pure; planFleet leaves out what is done since.
+ */
+export function rebuildWaves(state: Pick<FleetState, 'spec' | 'clusters'>): { canary: string | undefined; waves: string[][] } {
+  const counted = state.spec.clusters.map((c) => c.context).filter((c) => !['skipped', 'up-to-date'].includes(state.clusters[c]?.status ?? ''));
+  const canary = state.spec.canary ?? counted[0];
+  const rest = counted.filter((c) => c !== canary);
+  const waves: string[][] = canary !== undefined && state.clusters[canary]?.status !== 'skipped' ? [[canary]] : [];
+  for (let i = 0; i < rest.length; i += state.spec.maxParallel) waves.push(rest.slice(i, i + state.spec.maxParallel));
+  return { canary, waves };
 }

@@ -7,11 +7,11 @@
 import type { Deps, FleetDeps } from '../deps.ts';
 import { ToolError } from '../errors.ts';
 import { detectAndPlan } from '../upgrade/detect-plan.ts';
-import { preflightChecks } from '../upgrade/preflight.ts';
-import { withChildKubeconfig } from '../upgrade/child-kubeconfig.ts';
-import { readJournal } from '../upgrade/journal.ts';
+import { preflightChecks } from '../preflight/preflight.ts';
+import { withChildKubeconfig } from '../engine/child-kubeconfig.ts';
+import { readJournal } from '../engine/journal.ts';
 import { skewReport } from '../workloads/index.ts';
-import type { Plan } from '../upgrade/types.ts';
+import type { Plan } from '../engine/types.ts';
 import { clusterBackupDir } from './cluster-args.ts';
 import type { ClusterSurvey, FleetCluster } from './types.ts';
 
@@ -42,7 +42,7 @@ export async function surveyCluster(fd: FleetDeps, c: FleetCluster, s: SurveySet
     const backupDir = clusterBackupDir(s.fleetDir, c);
     const { install, plan } = await detectAndPlan(deps, {
       to: s.to, strategy: c.strategy, meshctl: c.meshctl, meshctlCurrent: c.meshctlCurrent, helm: c.helm, chart: c.chart, backupDir, timeout: s.timeout,
-      kubeconfig: c.kubeconfig, context: c.context, labelNamespaces: s.labelNamespaces, pathEnv: fd.pathEnv, meshNamespace: c.meshNamespace, method: c.method, release: c.release,
+      labelNamespaces: s.labelNamespaces, pathEnv: fd.pathEnv, meshNamespace: c.meshNamespace, method: c.method, release: c.release,
     });
     const found = {
       ...blank(c.context), from: install.version, method: install.method, release: install.release, environment: install.environment,

@@ -2,7 +2,7 @@
  * A fleet as data: the clusters to upgrade (from --contexts or a fleet file, fleet-file.ts), what
  * the survey found on each (survey.ts), and the fleet plan built from that (plan.ts, pure).
  */
-import type { StrategyOption } from '../upgrade/types.ts';
+import type { StrategyOption } from '../engine/types.ts';
 
 /** One cluster of the fleet: its context and what its own run is given (defaults from the flags, a fleet file's entry wins). */
 export interface FleetCluster {
@@ -86,3 +86,19 @@ export interface FleetPlan {
   refusals: FleetRefusal[];
   warnings: string[];
 }
+
+/**
+ * The fleet's own `-o json` events (besides each cluster's run events, relayed with their context):
+ * a cluster's run starting, its plain output, its failure and the fleet's check of it, each wave,
+ * the canary's soak.
+ */
+export type FleetEventBody =
+  | { step: 'cluster'; context: string; event: 'start'; resume: boolean; args: string[] }
+  | { step: 'cluster'; context: string; event: 'output'; message: string }
+  | { step: 'cluster'; context: string; event: 'failed'; exitCode: number; failedStep?: string | undefined; error: string }
+  | { step: 'verify'; context: string; event: 'done'; message: string }
+  | { step: 'verify'; context: string; event: 'failed'; error: string }
+  | { step: 'wave'; event: 'start'; wave: number; canary: boolean; contexts: string[] }
+  | { step: 'soak'; context: string; event: 'start'; seconds: number }
+  | { step: 'soak'; context: string; event: 'done' }
+  | { step: 'soak'; context: string; event: 'failed'; error: string };

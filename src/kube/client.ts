@@ -2,7 +2,7 @@ import https from 'node:https';
 import http from 'node:http';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { realClock, type Clock } from '../clock.ts';
-import { forPlainHttp } from './kubeconfig.ts';
+import { forPlainHttp, minifiedKubeconfig } from './kubeconfig.ts';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 export type Query = Record<string, string | number | boolean | undefined>;
@@ -57,12 +57,25 @@ export interface KubeList<T = KubeObject> {
 /** What the rest of the tool needs from the API server. The only implementation talks HTTP. */
 export interface Kube {
   readonly server: string;
+  /** The kubeconfig context this client was built from (the run's: --context, else the current one at start). */
   readonly context: string;
+  /**
+   * The kubeconfig of exactly that context, as loaded at start, for child commands (a function, so
+   * that no JSON.stringify of the client carries its credentials).
+   */
+  pinnedKubeconfig(): string;
+  /** The API server's time now (ms): its last Date header plus the time since (local clocks may be off). */
+  serverNow(): number;
   request<T = unknown>(req: KubeRequest): Promise<T>;
   /** Streams a watch; resolves when the server ends it or the signal aborts. */
   watch<T = KubeObject>(path: string, query: Query, onEvent: (e: WatchEvent<T>) => void, signal?: AbortSignal): Promise<void>;
   /** Retries performed so far (for reports and fault tests). */
   readonly retries: number;
+  /**
+   * One request as given (path with its query, body bytes, content headers), with the tool's own
+   * credentials, answered as it came: for the dry-run proxy (upgrade/dry-run-proxy.ts). No retries.
+   */
+  forward?(req: { method: string; path: string; headers: Record<string, string>; body?: Buffer | undefined }): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }>;
 }
 
 export interface RetryPolicy {
@@ -127,6 +140,12 @@ export async function createKube(kc: KubeConfig, opts: { clock?: Clock; retry?: 
   // so fifty of them (a re-roll over fifty namespaces) never leave the requests waiting for a socket.
   const watchAgent = makeAgent(Infinity);
   let retries = 0;
+  // The server's clock, from the Date header of its last answer and when that came (a lease is judged on it).
+  let dated: { server: number; local: number } | undefined;
+  const noteDate = (h: http.IncomingHttpHeaders) => {
+    const server = Date.parse(h.date ?? '');
+    if (Number.isFinite(server)) dated = { server, local: clock.now() };
+  };
 
   // Credentials that can change (an exec plugin's or an auth provider's token) are asked for again
   // per request, so client-node refreshes them when they expire; static ones (client certificate,
@@ -160,7 +179,7 @@ export async function createKube(kc: KubeConfig, opts: { clock?: Clock; retry?: 
       }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('end', () => { noteDate(res.headers); resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }); });
         res.on('error', reject);
       });
       req.on('timeout', () => req.destroy(Object.assign(new Error('request timed out'), { code: 'ETIMEDOUT' })));
@@ -257,11 +276,30 @@ export async function createKube(kc: KubeConfig, opts: { clock?: Clock; retry?: 
     });
   }
 
+  function forward(r: { method: string; path: string; headers: Record<string, string>; body?: Buffer | undefined }): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+    return headers().then((auth) => new Promise((resolve, reject) => {
+      const req = (isHttps ? https : http).request({ protocol: base.protocol, hostname: base.hostname, port: base.port, method: r.method, agent, path: base.pathname.replace(/\/$/, '') + r.path,
+        headers: { ...r.headers, ...auth, ...(r.body?.length ? { 'Content-Length': r.body.length } : {}) }, timeout: 60_000 }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on('error', reject);
+      });
+      req.on('timeout', () => req.destroy(Object.assign(new Error('request timed out'), { code: 'ETIMEDOUT' })));
+      req.on('error', reject);
+      req.end(r.body?.length ? r.body : undefined);
+    }));
+  }
+
+  const pinned = minifiedKubeconfig(kc);
   return {
     server: cluster.server,
     context: kc.getCurrentContext(),
+    pinnedKubeconfig: () => pinned,
+    serverNow: () => (dated ? dated.server + (clock.now() - dated.local) : clock.now()),
     request,
     watch,
+    forward,
     get retries() { return retries; },
   };
 }

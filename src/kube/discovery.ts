@@ -7,6 +7,8 @@ export interface ServedResource {
   plural: string;
   kind: string;
   namespaced: boolean;
+  /** What the resource supports (list, delete, ...). */
+  verbs: string[];
 }
 
 export interface Discovery {
@@ -19,17 +21,17 @@ export interface Discovery {
 }
 
 interface ApiGroupList { groups: { name: string; versions: { groupVersion: string; version: string }[] }[] }
-interface ApiResourceList { resources: { name: string; kind: string; namespaced: boolean }[] }
+export interface ApiResourceList { resources: { name: string; kind: string; namespaced: boolean; verbs?: string[] }[] }
 
 /**
  * One group version's resources. Throttling (429) and dropped connections are retried a few times:
  * a version missing by chance would make a backup pick another version of a kind. A 503 (an
  * aggregated API whose pod is down) is final at once: it will not answer within a retry.
  */
-async function getResourceList(kube: Kube, groupVersion: string): Promise<ApiResourceList> {
+export async function getResourceList(kube: Kube, groupVersion: string): Promise<ApiResourceList> {
   for (let attempt = 0; ; attempt++) {
     try {
-      return await kube.request<ApiResourceList>({ path: `/apis/${groupVersion}`, noRetry: true });
+      return await kube.request<ApiResourceList>({ path: groupVersion === 'v1' ? '/api/v1' : `/apis/${groupVersion}`, noRetry: true });
     } catch (err) {
       const transient = err instanceof KubeApiError ? err.status === 429 : isRetryable(err);
       if (!transient || attempt >= 3) throw err;
@@ -54,7 +56,7 @@ export async function discover(kube: Kube, onlyGroups?: ReadonlySet<string>): Pr
       const rl = await getResourceList(kube, v.groupVersion);
       for (const r of rl.resources) {
         if (r.name.includes('/')) continue; // subresources
-        resources.push({ group: g.name, version: v.version, plural: r.name, kind: r.kind, namespaced: r.namespaced });
+        resources.push({ group: g.name, version: v.version, plural: r.name, kind: r.kind, namespaced: r.namespaced, verbs: r.verbs ?? [] });
       }
     } catch (err) {
       failed.push({ groupVersion: v.groupVersion, error: (err as Error).message });

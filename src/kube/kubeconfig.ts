@@ -46,11 +46,13 @@ export function loadKubeConfig(opts: KubeconfigOptions): KubeConfig {
 }
 
 /**
- * The kubeconfig for a child command that cannot be told a context: only the chosen context, its
- * cluster and its user (paths made absolute by client-node), as JSON (a valid kubeconfig).
+ * The kubeconfig of exactly kc's current context, for the child commands (helm, nginx-meshctl): only
+ * that context, its cluster and its user (paths made absolute by client-node, a token file read
+ * inline), as JSON (a valid kubeconfig). Made from the kubeconfig as the tool loaded it at start,
+ * never read again: a context switched or a file edited in another shell does not reach a child.
+ * It may hold credentials: only ever written 0600 (upgrade/child-kubeconfig.ts), never printed.
  */
-export function minifiedKubeconfig(opts: KubeconfigOptions): string {
-  const kc = loadKubeConfig(opts);
+export function minifiedKubeconfig(kc: KubeConfig): string {
   const ctx = kc.getContextObject(kc.getCurrentContext())!;
   const min = new KubeConfig();
   min.loadFromOptions({

@@ -49,6 +49,8 @@ export const core = {
   statefulsets: namespaced('apps', 'statefulsets'),
   daemonsets: namespaced('apps', 'daemonsets'),
   replicasets: namespaced('apps', 'replicasets'),
+  controllerrevisions: namespaced('apps', 'controllerrevisions'),
+  events: namespaced('', 'events'),
   jobs: namespaced('batch', 'jobs'),
   crds: clusterScoped('apiextensions.k8s.io', 'customresourcedefinitions'),
   leases: namespaced('coordination.k8s.io', 'leases'),

@@ -50,8 +50,11 @@ export const notBackedUp: readonly { kind: string; group: string; reason: string
   { kind: 'MeshConfigClass', group: 'nsm.nginx.com', reason: 'cluster-scoped class installed by the 2.0 chart, not user data' },
 ];
 
-/** The label every mesh CRD carries (used to capture crds.yaml). */
-export const meshCrdSelector = 'app.kubernetes.io/part-of=nginx-service-mesh';
+/** The label every mesh object carries: every template and CRD of the charts 1.5.0 to 2.0.0 (leftovers/mesh-ownership.ts). */
+export const partOfLabel = { key: 'app.kubernetes.io/part-of', value: 'nginx-service-mesh' } as const;
+
+/** The label selector of the mesh's CRDs (crds.yaml, the removals, the rollback's checks). */
+export const meshCrdSelector = `${partOfLabel.key}=${partOfLabel.value}`;
 
 /** `<plural>.<group>`: the CRD name, and the resources/ file stem. */
 export function resourceName(k: Pick<CatalogKind, 'plural' | 'group'>): string {

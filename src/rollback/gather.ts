@@ -15,16 +15,15 @@ import { KubeApiError, type KubeObject } from '../kube/client.ts';
 import { listAll } from '../kube/list.ts';
 import { collectionPath, core, objectPath } from '../kube/paths.ts';
 import { catalog, pickVersion, resourceName } from '../mesh/catalog.ts';
-import { sha256 } from '../backup/manifest.ts';
 import { sameAsBackup } from '../backup/apply.ts';
 import { transformForRestore } from '../backup/transforms.ts';
-import { verifyBackup, type VerifiedBackup } from '../backup/verify.ts';
+import { notAsJournaled, verifyBackup, type VerifiedBackup } from '../backup/verify.ts';
 import type { HelmReleaseInfo } from '../backup/install.ts';
 import { markSecrets } from '../secret.ts';
 import { compareVersions, normalizeVersion } from '../version-compare.ts';
-import { installedNow } from '../upgrade/live-state.ts';
+import { installedNow } from '../mesh/live-state.ts';
 import type { WorkloadRef } from '../workloads/owners.ts';
-import { crdDifferences, meshConfigChanges, restorableRevisions, valueDifferences, whyNotHeld, type CrdLike } from './compat.ts';
+import { crdDifferences, meshConfigChanges, restorableRevisions, valueDifferences, whyNotHeld, type CrdLike } from '../engine/phases/compat.ts';
 import { decodeReleaseSecret, type HelmRelease } from '../mesh/release.ts';
 import { rollbackHopIndex } from './plan.ts';
 import type { BackupFacts, LiveFacts, ObjectList, RollbackFacts, UpgradeRun } from './types.ts';
@@ -46,9 +45,9 @@ export async function backupFacts(deps: Pick<Deps, 'fs'>, run: UpgradeRun & { da
   }
   if (verified) {
     const count = verified.kinds.reduce((n, k) => n + k.objects.length, 0);
-    const manifestHash = sha256(await deps.fs.readFile(path.join(dir, 'manifest.json')));
     const upHop = run.plan.hops.find((h) => h.index === hop);
-    if (journaled.manifestSha256 !== undefined && journaled.manifestSha256 !== manifestHash) problem = `its manifest.json is not the one the run wrote (sha256 ${manifestHash}, the journal recorded ${journaled.manifestSha256})`;
+    const changed = notAsJournaled(verified.manifestSha256, journaled.manifestSha256);
+    if (changed) problem = changed;
     else if (journaled.objects !== undefined && journaled.objects !== count) problem = `it holds ${count} objects; the run's journal recorded ${journaled.objects} when it took the backup`;
     else if (verified.manifest.meshVersion && upHop && normalizeVersion(verified.manifest.meshVersion) !== upHop.from) problem = `it is a backup of NSM ${verified.manifest.meshVersion}, but hop ${hop} started from ${upHop.from}`;
   }

@@ -1,22 +1,25 @@
 /**
  * The rollback's journal: `<run dir>/rollback/journal.ndjson`, beside (never inside) the upgrade's.
  * The first record holds what the rollback plan was built from that the run directory does not:
- * the options (binaries, chart, timeout; no credential) and the cluster as it was when the
- * rollback was planned. `rollback --resume` reads them, builds the plan again from them, the
+ * the options (binaries, chart, timeout; no credential), the SHA-256 of its binaries and local
+ * chart, and the cluster as it was when the rollback was planned. `rollback --resume` reads them, builds the plan again from them, the
  * upgrade's journal and the re-verified backup (resume.ts), and refuses when it differs from the
  * journaled plan: nothing read from this file is ever run as it stands.
  */
 import path from 'node:path';
 import type { Deps } from '../deps.ts';
 import { UsageError } from '../errors.ts';
-import type { ClusterIdentity } from '../upgrade/journal.ts';
+import { readPrivateFile } from '../backup/private-files.ts';
+import type { ClusterIdentity } from '../engine/journal.ts';
+import { binariesProblem } from '../engine/journal-schema.ts';
+import type { RunBinaries } from '../engine/binary-digests.ts';
 import type { LiveFacts, RollbackOptions, RollbackPlan } from './types.ts';
 import { rollbackDir } from './types.ts';
 
-export const rollbackSchemaVersion = 1;
+export const rollbackSchemaVersion = 2;
 
 export type RollbackRecord =
-  | { type: 'rollback'; schema: number; runId: string; at: string; toolVersion: string; upgradeRunId: string; options: RollbackOptions; live: LiveFacts; cluster: ClusterIdentity; plan: RollbackPlan; failedStep?: string }
+  | { type: 'rollback'; schema: number; runId: string; at: string; toolVersion: string; upgradeRunId: string; options: RollbackOptions; live: LiveFacts; cluster: ClusterIdentity; plan: RollbackPlan; failedStep?: string; binaries: RunBinaries }
   | { type: 'step'; runId: string; at: string; step: string; status: 'done'; data?: Record<string, unknown> }
   | { type: 'resume'; runId: string; at: string; previousRunId: string }
   | { type: 'finished'; runId: string; at: string; converged: boolean };
@@ -25,6 +28,8 @@ export interface RollbackJournal {
   options: RollbackOptions;
   live: LiveFacts;
   cluster: ClusterIdentity;
+  /** The binaries and chart the rollback used, with their hashes (upgrade/binary-digests.ts). */
+  binaries: RunBinaries;
   /** As journaled: credentials are `<redacted>`. */
   plan: RollbackPlan;
   upgradeRunId: string;
@@ -54,14 +59,17 @@ export function parseRollbackJournal(text: string, file: string): RollbackJourna
   const first = records[0]!;
   if (typeOf(first) !== 'object' || first.type !== 'rollback') throw fail(1, 'the first record must be the rollback record');
   if (first.schema !== rollbackSchemaVersion) throw fail(1, `schema ${String(first.schema)}, this version reads schema ${rollbackSchemaVersion}`);
-  for (const [k, t] of [['runId', 'string'], ['upgradeRunId', 'string'], ['options', 'object'], ['live', 'object'], ['cluster', 'object'], ['plan', 'object']] as const) {
+  for (const [k, t] of [['runId', 'string'], ['upgradeRunId', 'string'], ['options', 'object'], ['live', 'object'], ['cluster', 'object'], ['plan', 'object'], ['binaries', 'object']] as const) {
     if (typeOf(first[k]) !== t) throw fail(1, `${k} is ${typeOf(first[k])}, not ${t}`);
   }
+  const binaries = first.binaries as Record<string, unknown>;
+  const badBinaries = typeOf(binaries.meshctl) !== 'object' || typeOf(binaries.chart) !== 'object' ? 'binaries needs meshctl and chart' : binariesProblem(binaries);
+  if (badBinaries) throw fail(1, badBinaries);
   const plan = first.plan as RollbackPlan;
   if (!Array.isArray(plan.hops) || typeOf(plan.rollback) !== 'object') throw fail(1, 'plan is not a rollback plan');
   const ids = new Set(plan.hops.flatMap((h) => (Array.isArray(h?.steps) ? h.steps.map((s) => String(s?.id)) : [])));
   const j: RollbackJournal = {
-    options: first.options as RollbackOptions, live: first.live as LiveFacts, cluster: first.cluster as ClusterIdentity, plan, upgradeRunId: first.upgradeRunId as string,
+    options: first.options as RollbackOptions, live: first.live as LiveFacts, cluster: first.cluster as ClusterIdentity, binaries: binaries as unknown as RunBinaries, plan, upgradeRunId: first.upgradeRunId as string,
     failedStep: typeof first.failedStep === 'string' ? first.failedStep : undefined, runId: first.runId as string, done: new Set(), data: new Map(), finished: false,
   };
   records.slice(1).forEach((r, i) => {
@@ -92,7 +100,7 @@ export function rollbackJournalFile(from: string): string {
 export async function readRollbackJournal(fs: Deps['fs'], from: string): Promise<RollbackJournal | undefined> {
   const file = rollbackJournalFile(from);
   let text: string;
-  try { text = await fs.readFile(file, 'utf8'); } catch (err) {
+  try { text = await readPrivateFile(fs, file); } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }

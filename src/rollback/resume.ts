@@ -1,48 +1,36 @@
 /**
  * `rollback --resume` without trusting the directory, by the upgrade's rules (upgrade/resume.ts):
  * the directories and journals must be the user's and private; the command line may repeat the
- * rollback's options but not contradict them; binaries are the ones given again, else the
- * journaled ones when they are private files; the plan is built again by the same pure planner
+ * rollback's options but not contradict them; binaries and the chart are found as a fresh
+ * rollback finds them and must have the hashes the rollback journaled; the plan is built again by the same pure planner
  * from the upgrade's journal, the backup verified again and the journaled cluster facts, and a
  * plan that differs from the journaled one is refused (exit 2) with nothing run.
  */
 import path from 'node:path';
 import type { Deps } from '../deps.ts';
 import { UsageError } from '../errors.ts';
-import { readJournal } from '../upgrade/journal.ts';
+import { readJournal } from '../engine/journal.ts';
 import { checkOwnedPrivate, planDifference } from '../upgrade/resume.ts';
 import { backupFacts } from './gather.ts';
 import { rollbackJournalFile, type RollbackJournal } from './journal.ts';
 import { buildRollbackPlan, rollbackHopIndex } from './plan.ts';
-import { rollbackMeshctl, type RollbackArgs } from './inputs.ts';
-import { detectHelm } from '../upgrade/plan-inputs.ts';
+import { rollbackHelm, rollbackMeshctl, type RollbackArgs } from './inputs.ts';
+import { resolveChartSource } from '../upgrade/plan-inputs.ts';
+import { checkFoundBinaries } from '../engine/binary-digests.ts';
 import { rollbackDir, type RollbackOptions, type RollbackPlan, type UpgradeRun } from './types.ts';
 
 const differs = (flag: string, journaled: string) =>
   new UsageError(`${flag} contradicts the rollback being resumed, which has ${journaled}`, `Resume with the rollback's own options (or none of them): drop ${flag}.`);
 
-async function resumeBinaries(deps: Deps, j: RollbackJournal, run: UpgradeRun, a: RollbackArgs): Promise<Pick<RollbackOptions, 'meshctlBinaries' | 'helm'>> {
-  let meshctlBinaries = { ...j.options.meshctlBinaries };
-  if (a.meshctl?.length || a.meshctlCurrent) {
-    const running = j.plan.from === 'none' ? undefined : j.plan.from;
-    meshctlBinaries = { ...meshctlBinaries, ...(await rollbackMeshctl(deps, { inputs: { ...run.inputs, meshctlBinaries: {} } }, a, running, j.plan.to)).binaries };
-  }
-  let helm = j.options.helm;
-  if (a.helm) {
-    helm = await detectHelm(deps, a.helm);
-    if (!helm) throw new UsageError(`--helm ${a.helm} is not Helm 3 or 4`, 'Pass --helm PATH to a Helm 3.14+ or Helm 4 binary.');
-  }
-  const given = new Set([...(a.meshctl ?? []), ...(a.meshctlCurrent ? [a.meshctlCurrent] : []), ...(a.helm ? [a.helm] : [])].map((p) => path.resolve(p)));
-  for (const bin of [...Object.values(meshctlBinaries), ...(helm ? [helm.bin] : [])]) {
-    if (given.has(path.resolve(bin))) continue;
-    try {
-      await checkOwnedPrivate(deps.fs, bin, 'binary');
-      if (!(await deps.fs.stat(bin)).isFile()) throw new UsageError(`binary ${bin} is not a file`);
-    } catch (err) {
-      throw new UsageError(`the rollback journal names ${err instanceof UsageError ? err.message : `binary ${bin}: ${(err as Error).message}`}`, 'Pass the binaries again with --resume (--meshctl, --meshctl-current, --helm).');
-    }
-  }
-  return { meshctlBinaries, helm };
+/**
+ * The binaries and chart found as a fresh rollback finds them (flags, then PATH; --chart or the
+ * default), never read from the rollback's journal; their hashes must be the ones it journaled.
+ */
+async function resumeBinaries(deps: Deps, j: RollbackJournal, run: UpgradeRun, a: RollbackArgs): Promise<{ found: Pick<RollbackOptions, 'meshctlBinaries' | 'meshctlFound' | 'helm' | 'chart'>; journaledPath: Map<string, string> }> {
+  const running = j.plan.from === 'none' ? undefined : j.plan.from;
+  const meshctl = run.plan.method === 'meshctl' ? await rollbackMeshctl(deps, a, running, j.plan.to) : { binaries: {}, found: {} };
+  const found = { meshctlBinaries: meshctl.binaries, meshctlFound: meshctl.found, helm: run.plan.method === 'helm' ? await rollbackHelm(deps, a) : undefined, chart: await resolveChartSource(deps, a.chart) };
+  return { found, journaledPath: await checkFoundBinaries(deps.fs, j.binaries, found, 'the rollback') };
 }
 
 /** Checks the directories and journals and builds the rollback plan again. Throws UsageError (exit 2) before anything runs. */
@@ -58,9 +46,10 @@ export async function planForRollbackResume(deps: Deps, j: RollbackJournal, a: R
   if (run.runId !== j.upgradeRunId) throw new UsageError(`the upgrade journal in ${from} is not the one the rollback was planned from (run ${run.runId}, the rollback journal names ${j.upgradeRunId})`, "The upgrade was resumed or its journal changed since; nothing was run. Check the cluster (kubectl nsm-upgrade status).");
   const hop = rollbackHopIndex(run, j.options.allHops);
   const backup = hop === undefined ? undefined : (await backupFacts(deps, run, from, hop)).facts;
-  const options: RollbackOptions = { ...j.options, ...(await resumeBinaries(deps, j, run, a)), from };
+  const { found, journaledPath } = await resumeBinaries(deps, j, run, a);
+  const options: RollbackOptions = { ...j.options, ...found, from };
   const plan = buildRollbackPlan({ run, backup, live: j.live }, options);
-  const diff = planDifference(j.plan, plan, { ignoreBinaries: Boolean(a.meshctl?.length || a.meshctlCurrent || a.helm) });
+  const diff = planDifference(j.plan, plan, journaledPath);
   if (diff || plan.rollback.path !== j.plan.rollback?.path) {
     throw new UsageError(`the journaled rollback plan is not the plan its own inputs give (${diff ?? `path ${plan.rollback.path}, journaled ${j.plan.rollback?.path}`})`,
       'The journal or the backup was changed, or written by another version of the tool; nothing was run. Check the cluster (kubectl nsm-upgrade status).');

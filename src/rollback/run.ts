@@ -5,10 +5,13 @@
  * Errors name the step and the command that continues the rollback.
  */
 import type { Deps } from '../deps.ts';
-import type { Gate } from '../upgrade/gates.ts';
+import type { WorkloadRef } from '../workloads/owners.ts';
+import type { Gate } from '../engine/gates.ts';
+import type { RunGuard } from '../engine/step-context.ts';
 import { toolVersion } from '../version.ts';
-import type { ClusterIdentity } from '../upgrade/journal.ts';
-import { walkSteps, type RunResult } from '../upgrade/run.ts';
+import type { ClusterIdentity } from '../engine/journal.ts';
+import { walkSteps, type RunResult } from '../engine/walk.ts';
+import { digestInputs, planBinaries } from '../engine/binary-digests.ts';
 import { rollbackSchemaVersion, type RollbackJournal } from './journal.ts';
 import { rollbackDir, type LiveFacts, type RollbackOptions, type RollbackPlan } from './types.ts';
 
@@ -17,6 +20,8 @@ export interface RollbackRunOptions {
   concurrency: number;
   restart: 'behind' | 'all' | 'none';
   deleteBarePods: boolean;
+  maxFailures?: number | undefined;
+  first?: WorkloadRef | undefined;
   output: 'text' | 'json';
   /** What the plan was built from that the run directory does not hold (journaled with it). */
   start: { options: RollbackOptions; live: LiveFacts; cluster: ClusterIdentity; failedStep?: string | undefined };
@@ -26,6 +31,8 @@ export interface RollbackRunOptions {
   signal: AbortSignal;
   /** Tasks shown before the steps (confirmation, the Lease); the journal is written once they pass. */
   before?: readonly Gate[];
+  /** The lease and the cluster, checked before each step and command that changes the cluster. */
+  guard: RunGuard;
 }
 
 /** The command that continues a rollback of the run in `from`. */
@@ -33,8 +40,9 @@ export function rollbackResumeCommand(from: string): string {
   return `kubectl nsm-upgrade rollback --from ${from} --resume`;
 }
 
-export function runRollback(deps: Deps, plan: RollbackPlan, opts: RollbackRunOptions): Promise<RunResult> {
+export async function runRollback(deps: Deps, plan: RollbackPlan, opts: RollbackRunOptions): Promise<RunResult> {
   const dir = rollbackDir(plan.rollback.source);
-  const first = { type: 'rollback', schema: rollbackSchemaVersion, runId: opts.runId, at: new Date(deps.clock.now()).toISOString(), toolVersion, upgradeRunId: plan.rollback.upgradeRunId, ...opts.start, plan };
+  const binaries = opts.resume ? opts.resume.binaries : await digestInputs(deps.fs, opts.start.options, planBinaries(plan));
+  const first = { type: 'rollback', schema: rollbackSchemaVersion, runId: opts.runId, at: new Date(deps.clock.now()).toISOString(), toolVersion, upgradeRunId: plan.rollback.upgradeRunId, ...opts.start, plan, binaries };
   return walkSteps(deps, plan, { ...opts, backupDir: dir }, { dir, first, resume: rollbackResumeCommand(plan.rollback.source), noun: 'rollback step' });
 }

@@ -4,10 +4,10 @@
  * the plan the pure planner (plan.ts) builds from them. A RollbackPlan is a Plan (one hop, going
  * backwards), so it is printed, preflighted, journaled and run like an upgrade's.
  */
-import type { JournalState } from '../upgrade/journal.ts';
-import type { CommandInputs, Plan, Refusal } from '../upgrade/types.ts';
+import type { JournalState } from '../engine/journal.ts';
+import type { CommandInputs, Plan, Refusal } from '../engine/types.ts';
 import type { WorkloadRef } from '../workloads/owners.ts';
-import type { CrdLike } from './compat.ts';
+import type { CrdLike } from '../engine/phases/compat.ts';
 
 /** meshctlBinaries: the old version's deploys, the running version's removes. */
 export interface RollbackOptions extends CommandInputs {

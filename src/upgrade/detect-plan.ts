@@ -3,17 +3,19 @@
  * planner's inputs (binaries, chart, namespaces) and build the plan. Refusals stay in the plan:
  * each caller decides what they mean (exit 2 for one cluster, the whole fleet refused for a fleet).
  */
-import path from 'node:path';
 import type { Deps } from '../deps.ts';
 import { detectInstall, type DetectOptions } from '../mesh/detect.ts';
 import { gatherPlanInputs, type PlanArgs } from './plan-inputs.ts';
 import { buildPlan } from './plan.ts';
-import type { Install, Plan, PlanOptions } from './types.ts';
+import { withPlanImages } from '../images/hop-images.ts';
+import type { Install, Plan, PlanOptions } from '../engine/types.ts';
 
 export type DetectPlanArgs = PlanArgs & Required<Pick<DetectOptions, 'meshNamespace'>> & Pick<DetectOptions, 'method' | 'release'>;
 
 export async function detectAndPlan(deps: Deps, a: DetectPlanArgs): Promise<{ install: Install; inputs: PlanOptions; plan: Plan }> {
   const install = await detectInstall(deps, { meshNamespace: a.meshNamespace, method: a.method, release: a.release });
-  const inputs = await gatherPlanInputs(deps, install, { ...a, kubeconfig: a.kubeconfig && path.resolve(a.kubeconfig) });
-  return { install, inputs, plan: buildPlan(install, inputs) };
+  const inputs = await gatherPlanInputs(deps, install, a);
+  const plan = buildPlan(install, inputs);
+  // Each hop's images (rendered with the values it carries): shown by plan, checked by preflight.
+  return { install, inputs, plan: plan.refusals.length ? plan : await withPlanImages(deps, plan, install) };
 }

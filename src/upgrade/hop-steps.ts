@@ -1,6 +1,7 @@
 /**
- * The steps of one hop, by method and strategy, with the exact commands each runs. Pure; called
- * by plan.ts. Order per path (NSM upgrade docs, FACTS.md):
+ * The steps of one hop, by method and strategy, composed from the phases' step factories
+ * (engine/phases/*.ts), with the exact commands each runs. Pure; called by plan.ts. Order per path
+ * (NSM upgrade docs, FACTS.md):
  * - every path starts: backup, [clean-leftovers] (hop 1 with --clean-leftovers), [label-namespaces]
  * - in place, meshctl: backup, [label-namespaces], upgrade, restart, verify
  * - in place, helm:    backup, [label-namespaces], apply-crds, upgrade, restart, verify
@@ -8,17 +9,21 @@
  * - manual, helm:      backup, [label-namespaces], remove (uninstall), delete-crds, [restart-unmeshed, wait-sentinel], deploy (install), restore, restart, verify
  * ([restart-unmeshed, wait-sentinel] on OpenShift only.)
  */
-import { deployFlagsFromValues, valuesForTarget } from '../controlplane/deploy-flags.ts';
-import { helmInstall, helmShowCrds, helmUninstall, helmUpgrade, type ChartRef, type HelmTarget } from '../controlplane/helm.ts';
-import { meshctlDeploy, meshctlRemove, meshctlUpgrade, type MeshctlTarget } from '../controlplane/meshctl.ts';
+import { valuesForTarget } from '../controlplane/deploy-flags.ts';
+import type { ChartRef, HelmTarget } from '../controlplane/helm.ts';
 import { valueAt } from '../values.ts';
-import { expectedSettings } from './settings-check.ts';
 import { expectedFromFates, hopSettingFates, type SettingRow } from './setting-fates.ts';
-import { autoInjectLabel, controlPlaneDeployment } from '../mesh/version-notes.ts';
-import { findRelease } from '../mesh/versions.ts';
-import type { Command, Install, PlanOptions, Refusal, Step, StepKind, StepOf, Strategy } from './types.ts';
+import type { Install, PlanOptions, Refusal, Step, Strategy } from '../engine/types.ts';
 import type { Arg } from '../secret.ts';
-import { childKubeconfigPath } from './child-kubeconfig.ts';
+import { backupStep } from '../engine/phases/backup.ts';
+import { cleanLeftoversStep } from '../engine/phases/leftovers.ts';
+import { labelNamespacesStep } from '../engine/phases/namespaces.ts';
+import { chartForHop, commandTargets, helmInstallStep, helmUninstallStep, helmUpgradeSteps, isRefusal, meshctlDeployStep, meshctlRemoveStep, meshctlUpgradeStep } from '../engine/phases/control-plane.ts';
+import { deleteCrdsStep } from '../engine/phases/crds.ts';
+import { openshiftSentinelSteps } from '../engine/phases/openshift.ts';
+import { restoreStep } from '../engine/phases/restore.ts';
+import { restartStep } from '../engine/phases/restart.ts';
+import { verifyStep } from '../engine/phases/verify.ts';
 
 export interface HopInput {
   index: number;
@@ -46,32 +51,6 @@ export interface HopOutput {
   settings: SettingRow[];
 }
 
-/** Where nginx-meshctl `version` is found: hints for the refusal when it is not. */
-export function meshctlMissingFix(version: string, flag: '--meshctl' | '--meshctl-current'): string {
-  return `pass ${flag} PATH for ${version} (or a directory containing nginx-meshctl-${version} or ${version}/nginx-meshctl), or install nginx-meshctl ${version} on PATH as nginx-meshctl-${version}, nginx-meshctl-v${version} or nginx-meshctl`;
-}
-
-/** The chart of a hop's target, or a refusal. */
-export function chartForHop(opts: PlanOptions, to: string, hopCount: number): ChartRef | Refusal {
-  const c = opts.chart;
-  if (c.kind === 'repo') {
-    const chartVersion = findRelease(to)?.chartVersion;
-    if (!chartVersion) return { id: 'chart-version-unknown', message: `no chart version is recorded for NSM ${to}`, fix: 'pass --chart with a local chart directory for that version' };
-    return { ref: c.ref, version: chartVersion };
-  }
-  if (c.kind === 'versioned-dir') return { ref: `${c.dir}/${to}` };
-  if (hopCount > 1 || c.version !== to) {
-    return { id: 'chart-single-version', message: `--chart ${c.path} holds NSM ${c.version} only, but this hop goes to ${to}`, fix: 'pass --chart with a repository reference, or a directory holding one chart per version (<dir>/<version>/Chart.yaml)' };
-  }
-  return { ref: c.path };
-}
-
-const isRefusal = (x: ChartRef | Refusal): x is Refusal => 'fix' in x;
-
-function step<K extends StepKind>(hop: number, kind: K, title: string, flags: { destructive?: boolean; writes?: boolean }, commands: Command[], params: StepOf<K>['params']): Step {
-  return { id: `hop${hop}.${kind}`, kind, title, destructive: flags.destructive ?? false, writes: flags.writes ?? true, commands, params } as StepOf<K>;
-}
-
 /** Builds one hop's steps. */
 export function hopSteps(h: HopInput, hopCount: number): HopOutput {
   const { index: n, from, to, install, opts } = h;
@@ -79,91 +58,52 @@ export function hopSteps(h: HopInput, hopCount: number): HopOutput {
   const notes: string[] = [];
   const refusals: Refusal[] = [];
   const hopDir = `${opts.backupDir}/hop${n}`;
-  const steps: Step[] = [
-    step(n, 'backup', `Back up the mesh's custom resources and configuration (NSM ${from})`, { writes: false }, [], { dir: hopDir, namespace: ns, meshVersion: from }),
-  ];
-  // After the backup (a CRD it labels is deleted by the removal only once its objects are saved), before anything that creates pods.
-  if (n === 1 && opts.cleanLeftovers) {
-    const found = [...(opts.leftovers ?? [])];
-    steps.push(step(n, 'clean-leftovers', `Clear what earlier removals left behind (${found.length ? found.map((l) => l.what).join('; ') : 'none found when planning; looked for again'})`, { destructive: true }, [],
-      { namespace: ns, found }));
-  }
-  if (h.labelNamespaces.length > 0) {
-    steps.push(step(n, 'label-namespaces', `Label ${h.labelNamespaces.length} namespace(s) ${autoInjectLabel.key}=${autoInjectLabel.enabled} (2.0 injection is opt-in)`, {}, [],
-      { namespaces: [...h.labelNamespaces], label: { [autoInjectLabel.key]: autoInjectLabel.enabled } }));
-  }
+  const steps: Step[] = [backupStep(n, { dir: hopDir, namespace: ns, meshVersion: from })];
+  if (n === 1 && opts.cleanLeftovers) steps.push(cleanLeftoversStep(n, { namespace: ns, found: opts.leftovers ?? [] }));
+  if (h.labelNamespaces.length > 0) steps.push(labelNamespacesStep(n, h.labelNamespaces));
 
-  const meshctl = (version: string, flag: '--meshctl' | '--meshctl-current'): MeshctlTarget => {
-    const bin = opts.meshctlBinaries[version];
-    if (!bin) refusals.push({ id: 'meshctl-missing', message: `hop ${n} (${from} -> ${to}) needs nginx-meshctl ${version}, which was not given and is not on PATH`, fix: meshctlMissingFix(version, flag) });
-    return { bin: bin ?? `nginx-meshctl-${version}`, namespace: ns, timeout: opts.timeout, kubeconfig: opts.context ? childKubeconfigPath(opts.backupDir) : opts.kubeconfig };
-  };
+  const targets = commandTargets(opts, { namespace: ns, runDir: opts.backupDir, who: `hop ${n} (${from} -> ${to})` }, refusals);
   let helm: HelmTarget | undefined;
   let chart: ChartRef = { ref: '' };
   const release = install.release ?? 'nsm';
   if (install.method === 'helm') {
-    if (!opts.helm) refusals.push({ id: 'helm-missing', message: 'the mesh was installed with helm, but no usable helm binary (Helm 3 or 4) was found', fix: 'pass --helm PATH to a Helm 3 or Helm 4 binary' });
-    helm = { bin: opts.helm?.bin ?? 'helm', major: opts.helm?.major ?? 3, namespace: ns, timeout: opts.timeout, kubeconfig: opts.kubeconfig, context: opts.context };
-    const c = chartForHop(opts, to, hopCount);
+    helm = targets.helm();
+    const c = chartForHop(opts.chart, to, hopCount);
     if (isRefusal(c)) refusals.push(c); else chart = c;
-  } else if (opts.context) {
-    notes.push(`nginx-meshctl has no --context flag: its commands get a private kubeconfig holding only context "${opts.context}" (${childKubeconfigPath(opts.backupDir)}, 0600, removed after the run)`);
   }
   // The environment detect settled on (values, or --method/hints) is what the redeploy must use.
   const carried = h.values.environment === undefined && install.environment === 'kubernetes' ? h.values : { ...h.values, environment: install.environment };
-  const crds = { labelSelector: 'app.kubernetes.io/part-of=nginx-service-mesh' };
   const shown = h.settingsValues ?? h.values;
   const settings = hopSettingFates({ from, to, strategy: h.strategy, method: install.method, environment: install.environment, changes: h.deployFlagChanges,
     values: shown.environment === undefined && install.environment === 'kubernetes' ? shown : { ...shown, environment: install.environment } });
 
   if (h.strategy === 'in-place') {
-    if (install.method === 'meshctl') {
-      const cmd = meshctlUpgrade(meshctl(to, '--meshctl'), { version: to });
-      const { ignored: _ignored, ...command } = cmd;
-      steps.push(step(n, 'upgrade', `nginx-meshctl ${to} upgrade (in place; CRDs applied by nginx-meshctl)`, { destructive: true }, [command], { version: to, release }));
-    } else if (helm) {
-      steps.push(step(n, 'apply-crds', `Apply the NSM ${to} chart's CRDs (Helm does not upgrade CRDs)`, {}, [helmShowCrds(helm, chart)], { chart, version: to, ...crds }));
+    if (install.method === 'meshctl') steps.push(meshctlUpgradeStep(n, targets.meshctl(to, '--meshctl'), { to, release }));
+    else if (helm) {
       const set: Record<string, string> = {};
       const pinned = valueAt(h.values, 'registry.imageTag');
       if (pinned !== undefined) {
         set['registry.imageTag'] = to;
         notes.push(`the release pins registry.imageTag=${String(pinned)}; the upgrade sets it to ${to}`);
       }
-      steps.push(step(n, 'upgrade', `helm upgrade ${release} to chart ${chart.version ?? chart.ref} (NSM ${to})`, { destructive: true },
-        [helmUpgrade(helm, { release, chart, set, atomic: true })], { version: to, release, chart }));
+      steps.push(...helmUpgradeSteps(n, helm, { to, release, chart, set }));
     }
   } else {
+    // The docs: remove with the OLD binary. Hop 1's is --meshctl-current; later hops', the previous hop's target.
+    if (install.method === 'meshctl') steps.push(meshctlRemoveStep(n, targets.meshctl(from, from === install.version ? '--meshctl-current' : '--meshctl'), { version: from, release }));
+    else if (helm) steps.push(helmUninstallStep(n, helm, release), deleteCrdsStep(n));
+    if (install.environment === 'openshift') steps.push(...openshiftSentinelSteps(n, ns));
     if (install.method === 'meshctl') {
-      // The docs: remove with the OLD binary. Hop 1's is --meshctl-current; later hops', the previous hop's target.
-      const removeTarget = meshctl(from, from === install.version ? '--meshctl-current' : '--meshctl');
-      steps.push(step(n, 'remove', `nginx-meshctl ${from} remove (deletes the control plane and the mesh CRDs with their objects)`, { destructive: true }, [meshctlRemove(removeTarget)], { version: from, release }));
-    } else if (helm) {
-      steps.push(step(n, 'remove', `helm uninstall ${release}`, { destructive: true }, [helmUninstall(helm, release)], { release }));
-      steps.push(step(n, 'delete-crds', 'Delete the mesh CRDs (helm uninstall leaves them; their objects are in the backup)', { destructive: true }, [], crds));
-    }
-    if (install.environment === 'openshift') {
-      steps.push(step(n, 'restart-unmeshed', 'Re-roll injected workloads so no pod keeps a sidecar (the CSI sentinel waits for that)', { destructive: true }, [], { reason: 'openshift-sentinel' }));
-      steps.push(step(n, 'wait-sentinel', `Wait until Job csi-driver-sentinel in ${ns} is deleted`, { writes: false }, [], { namespace: ns, job: 'csi-driver-sentinel' }));
-    }
-    if (install.method === 'meshctl') {
-      const flags = deployFlagsFromValues(carried, to, h.deployFlagChanges, hopDir);
-      notes.push(...flags.warnings);
-      if (flags.result.some((a) => typeof a !== 'string')) notes.push('nginx-meshctl deploy takes the registry password only as a flag: it is on its command line (visible to other users of this machine in `ps`) while the deploy runs; the tool never prints or journals it');
-      const target = meshctl(to, '--meshctl');
-      // undo: how --resume removes a half-installed release of this deploy (deploy-health.ts) before deploying again.
-      steps.push(step(n, 'deploy', `nginx-meshctl ${to} deploy with the install's settings`, {}, [meshctlDeploy(target, flags.result)],
-        { version: to, files: flags.files.map((f) => ({ path: f.path, content: { secret: f.content } })), undo: meshctlRemove(target), expect: expectedSettings(flags.result) }));
+      const d = meshctlDeployStep(n, targets.meshctl(to, '--meshctl'), { to, values: carried, changes: h.deployFlagChanges, fileDir: hopDir, whose: 'install\'s', alternatives: true });
+      notes.push(...d.notes, ...(d.credentialNote ? [d.credentialNote] : []));
+      steps.push(d.step);
     } else if (helm) {
       const values = valuesForTarget(carried, to, h.deployFlagChanges);
       notes.push(...values.warnings);
-      const valuesFile = `${hopDir}/values-${to}.yaml`;
-      steps.push(step(n, 'deploy', `helm install ${release} chart ${chart.version ?? chart.ref} (NSM ${to}) with the carried-over values`, {},
-        [helmInstall(helm, { release, chart, valuesFile })], { version: to, release, chart, files: [{ path: valuesFile, content: { values: values.result } }], undo: helmUninstall(helm, release), expect: expectedFromFates(settings) }));
+      steps.push(helmInstallStep(n, helm, { to, release, chart, values: values.result, valuesFile: `${hopDir}/values-${to}.yaml`, expect: expectedFromFates(settings), whose: 'carried-over' }));
     }
-    steps.push(step(n, 'restore', `Restore the custom resources from ${hopDir}`, {}, [], { from: hopDir, targetVersion: to }));
+    steps.push(restoreStep(n, { from: hopDir, to }));
   }
-  steps.push(step(n, 'restart', `Re-roll injected workloads onto NSM ${to} sidecars`, { destructive: true }, [], { targetVersion: to }));
-  steps.push(step(n, 'verify', `Verify: ${controlPlaneDeployment(to)} runs ${to}, custom resources intact, sidecars converged`, { writes: false }, [],
-    { version: to, namespace: ns, deployment: controlPlaneDeployment(to), backup: hopDir }));
+  steps.push(restartStep(n, { to }), verifyStep(n, { to, namespace: ns, backup: hopDir }));
   return { steps, notes, refusals, settings };
 }

@@ -19,10 +19,10 @@ import { crosses, hopsBetween, releases } from '../mesh/versions.ts';
 import { normalizeVersion } from '../version-compare.ts';
 import { listInjectedPods, namespaceLabels } from '../workloads/discover.ts';
 import { isLive, podOptedIn, type PodLike } from '../workloads/injection.ts';
-import { findMeshctlOnPath, pathDirectories, type ChosenBinary } from './meshctl-path.ts';
-import type { ChartSource, Install, PlanOptions, StrategyOption } from './types.ts';
-import { scanLeftovers } from './leftover-scan.ts';
-import type { Leftover } from './leftovers.ts';
+import { findMeshctlOnPath, pathDirectories, resolveCommand, type ChosenBinary } from '../controlplane/meshctl-path.ts';
+import type { ChartSource, Install, PlanOptions, StrategyOption } from '../engine/types.ts';
+import { scanLeftovers } from '../leftovers/scan.ts';
+import type { Leftover } from '../leftovers/leftovers.ts';
 
 /** What the caller learned about one --meshctl/--meshctl-current argument. */
 export type GivenBinary =
@@ -117,8 +117,6 @@ export interface PlanArgs {
   chart?: string | undefined;
   backupDir: string;
   timeout: string;
-  kubeconfig?: string | undefined;
-  context?: string | undefined;
   /** --deploy-flag NAME=VALUE, repeated. */
   deployFlag?: readonly string[] | undefined;
   labelNamespaces: boolean;
@@ -128,20 +126,22 @@ export interface PlanArgs {
   cleanLeftovers?: boolean | undefined;
   /** --accept-pruning (upgrade only). */
   acceptPruning?: boolean | undefined;
+  /** --delete-foreign-objects (upgrade only). */
+  deleteForeignObjects?: boolean | undefined;
 }
 
 /** The leftovers of earlier removals (leftovers.ts); a scan that cannot run is left to the preflight, which reports it. */
 async function findLeftovers(deps: Deps, install: Install): Promise<Leftover[]> {
   try {
-    return await scanLeftovers(deps, { namespace: install.namespace, phase: 'preflight' });
+    return await scanLeftovers(deps, { namespace: install.namespace, release: install.release, phase: 'preflight' });
   } catch (err) {
     deps.log.warn(`could not look for leftovers of earlier removals: ${(err as Error).message}`);
     return [];
   }
 }
 
-/** --meshctl/--meshctl-current first; PATH fills the versions they leave without a binary. */
-async function meshctlFor(deps: Deps, install: Install, args: PlanArgs, targets: readonly string[]): Promise<{ binaries: Record<string, string>; found: Record<string, ChosenBinary> }> {
+/** --meshctl/--meshctl-current first; PATH fills the versions they leave without a binary (a fresh run's way, and a resume's). */
+export async function meshctlFor(deps: Pick<Deps, 'fs' | 'exec'>, install: Pick<Install, 'version'>, args: Pick<PlanArgs, 'meshctl' | 'meshctlCurrent' | 'pathEnv'>, targets: readonly string[]): Promise<{ binaries: Record<string, string>; found: Record<string, ChosenBinary> }> {
   const binaries = await resolveMeshctlBinaries(deps, args.meshctl ?? [], args.meshctlCurrent, install.version, targets);
   const missing = [install.version, ...targets].filter((v) => !(v in binaries));
   const found = missing.length ? await findMeshctlOnPath(deps, pathDirectories(args.pathEnv), missing) : {};
@@ -166,11 +166,16 @@ export function parseDeployFlags(pairs: readonly string[]): Record<string, Arg> 
   return out;
 }
 
-/** Where the chart comes from: a directory with Chart.yaml, a directory of <version>/ charts, or a repo reference. */
+/**
+ * Where the chart comes from: a directory with Chart.yaml, a directory of <version>/ charts, or a
+ * repo reference. A local one is named by its absolute path: the plan and the journal say exactly
+ * which files, wherever a resume starts from.
+ */
 export async function resolveChartSource(deps: Pick<Deps, 'fs'>, ref: string | undefined): Promise<ChartSource> {
-  const given = ref ?? defaultChartRef;
+  let given = ref ?? defaultChartRef;
   let isDir = false;
   try { isDir = (await deps.fs.stat(given)).isDirectory(); } catch { return { kind: 'repo', ref: given }; }
+  given = path.resolve(given);
   if (!isDir) {
     const chartVersion = /-(\d+\.\d+\.\d+)\.tgz$/.exec(given)?.[1];
     const app = releases.find((r) => r.chartVersion === chartVersion)?.version ?? '';
@@ -195,6 +200,12 @@ export async function detectHelm(deps: Pick<Deps, 'exec'>, bin: string): Promise
   }
 }
 
+/** --helm, else `helm` on PATH, as the file that runs (so the journal can record its hash); undefined when there is none or it is not Helm 3 or 4. */
+export async function findHelm(deps: Pick<Deps, 'exec' | 'fs'>, given: string | undefined, pathEnv: string | undefined): Promise<{ bin: string; major: 3 | 4 } | undefined> {
+  const bin = await resolveCommand(deps, given ?? 'helm', pathEnv);
+  return bin === undefined ? undefined : detectHelm(deps, bin);
+}
+
 /** Builds the planner's options for this install. */
 export async function gatherPlanInputs(deps: Deps, install: Install, args: PlanArgs): Promise<PlanOptions> {
   const to = normalizeVersion(args.to);
@@ -202,7 +213,7 @@ export async function gatherPlanInputs(deps: Deps, install: Install, args: PlanA
   const toTwo = hops.some((h) => crosses(h, '2.0.0'));
   const [meshctl, helm, chart, unlabelled, leftovers] = await Promise.all([
     install.method === 'meshctl' ? meshctlFor(deps, install, args, hops.map((h) => h.to)) : Promise.resolve({ binaries: {}, found: {} }),
-    install.method === 'helm' ? detectHelm(deps, args.helm ?? 'helm') : Promise.resolve(undefined),
+    install.method === 'helm' ? findHelm(deps, args.helm, args.pathEnv) : Promise.resolve(undefined),
     resolveChartSource(deps, args.chart),
     // The mesh's own namespace is never injected by a real mesh: leave it out.
     toTwo ? findUnlabelledInjectedNamespaces(deps).then((l) => l.filter((n) => n !== install.namespace)) : Promise.resolve([]),
@@ -220,10 +231,11 @@ export async function gatherPlanInputs(deps: Deps, install: Install, args: PlanA
     unlabelledInjectedNamespaces: unlabelled,
     backupDir: args.backupDir,
     timeout: args.timeout,
-    kubeconfig: args.kubeconfig,
-    context: args.context,
+    // The context the tool's client was built from, once, at start: every child command gets it.
+    context: deps.kube.context,
     ...(leftovers.length ? { leftovers } : {}),
     ...(args.cleanLeftovers ? { cleanLeftovers: true } : {}),
     ...(args.acceptPruning ? { acceptPruning: true } : {}),
+    ...(args.deleteForeignObjects ? { deleteForeignObjects: true } : {}),
   };
 }

@@ -10,7 +10,7 @@
  *   where --strategy in-place is refused;
  * - warnings from the version notes, listing what this install has that is affected.
  */
-import { childKubeconfigPath } from './child-kubeconfig.ts';
+import { childKubeconfigPath, pinnedChildren } from '../engine/child-kubeconfig.ts';
 import { unknownDeployFlags, valuesForTarget } from '../controlplane/deploy-flags.ts';
 import { valueAt } from '../values.ts';
 import { legacyTracingPaths, notesForHop, type VersionNote } from '../mesh/version-notes.ts';
@@ -18,7 +18,7 @@ import { findRelease, hopsBetween, oldestSupportedSource, releases } from '../me
 import { compareVersions, normalizeVersion } from '../version-compare.ts';
 import { hopSteps } from './hop-steps.ts';
 import { valuesAfter } from './setting-fates.ts';
-import type { Hop, Install, Plan, PlanOptions, PlanWarning, Refusal, Strategy } from './types.ts';
+import type { Hop, Install, Plan, PlanOptions, PlanWarning, Refusal, Strategy } from '../engine/types.ts';
 
 const knownTargets = () => releases.filter((r) => r.chartVersion !== undefined).map((r) => r.version).join(', ');
 
@@ -128,8 +128,8 @@ export function buildPlan(install: Install, opts: PlanOptions): Plan {
   });
   const used = new Set(hops.flatMap((h) => h.steps.flatMap((s) => s.commands.map((c) => c.bin))));
   const binaries = Object.entries(opts.meshctlFound ?? {}).filter(([, b]) => used.has(b.path)).map(([version, b]) => ({ version, path: b.path, why: b.why }));
-  const child = install.method === 'meshctl' && opts.context ? { childKubeconfig: { path: childKubeconfigPath(opts.backupDir), context: opts.context, kubeconfig: opts.kubeconfig } } : {};
+  const child = pinnedChildren(childKubeconfigPath(opts.backupDir), opts.context, hops);
   const leftovers = opts.leftovers?.length ? { leftovers: [...opts.leftovers] } : {};
-  const pruning = opts.acceptPruning ? { acceptPruning: true as const } : {};
+  const pruning = { ...(opts.acceptPruning ? { acceptPruning: true as const } : {}), ...(opts.deleteForeignObjects ? { deleteForeignObjects: true as const } : {}) };
   return { ...base, hops, warnings, refusals, ...leftovers, ...pruning, ...(binaries.length ? { binaries } : {}), ...child };
 }

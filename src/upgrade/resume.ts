@@ -5,24 +5,28 @@
  * - The directory and the journal must belong to the user (or root) and be writable by nobody else.
  * - The journal fits its schema (journal-schema.ts) and names DIR as its backup directory.
  * - The command line may repeat the journal's options; a contradiction is refused naming both.
- * - Credentials come back from the backup (install.yaml, 0600) and --deploy-flag, never from the
- *   journal (it holds `<redacted>`).
- * - Binaries: the ones given again on the command line, else the journaled ones after the checks
- *   a user's own `sudo` would make (a regular file owned by the user or root, writable by nobody else).
+ * - The install's settings (credentials too) come from the hop 1 backup, verified and pinned by the
+ *   manifest hash the run journaled, and --deploy-flag; never from the journal alone (it holds
+ *   `<redacted>` anyway).
+ * - Binaries and the chart are never read from the journal: they are found as a fresh run finds
+ *   them (the flags, then PATH by version; --chart or the default) and must have the SHA-256 the
+ *   run journaled (binary-digests.ts), or the resume is refused naming both.
  * - The plan is built again from those inputs by the same pure planner; when it differs from the
  *   journaled plan (a command, a path, a step), the resume is refused (exit 2) and nothing runs.
  */
 import path from 'node:path';
 import type { Deps } from '../deps.ts';
-import { verifyBackup } from '../backup/verify.ts';
+import { notAsJournaled, verifyBackup } from '../backup/verify.ts';
 import { UsageError } from '../errors.ts';
 import { markSecrets, redactDeep, redacted, type Arg } from '../secret.ts';
+import { detectInstall } from '../mesh/detect.ts';
 import { hopsBetween } from '../mesh/versions.ts';
 import { normalizeVersion } from '../version-compare.ts';
 import { buildPlan } from './plan.ts';
-import { detectHelm, parseDeployFlags, resolveMeshctlBinaries } from './plan-inputs.ts';
-import type { JournalState } from './journal.ts';
-import type { Install, Plan, PlanOptions } from './types.ts';
+import { findHelm, meshctlFor, parseDeployFlags, resolveChartSource } from './plan-inputs.ts';
+import { checkFoundBinaries } from '../engine/binary-digests.ts';
+import type { JournalState } from '../engine/journal.ts';
+import type { Install, Plan, PlanOptions } from '../engine/types.ts';
 
 /** What the resuming command line says (undefined: not given). */
 export interface ResumeArgs {
@@ -39,6 +43,9 @@ export interface ResumeArgs {
   timeout?: string | undefined;
   cleanLeftovers?: boolean | undefined;
   acceptPruning?: boolean | undefined;
+  deleteForeignObjects?: boolean | undefined;
+  /** $PATH, where binaries are found by version as on a fresh run. */
+  pathEnv?: string | undefined;
 }
 
 type Fs = Deps['fs'];
@@ -64,12 +71,10 @@ function checkContradictions(j: JournalState, a: ResumeArgs): void {
   if (a.to && to !== normalizeVersion(j.inputs.to)) throw differs('--to', a.to, `--to ${j.inputs.to}`);
   if (a.strategy && a.strategy !== 'auto' && a.strategy !== j.inputs.strategy) throw differs('--strategy', a.strategy, `--strategy ${j.inputs.strategy}`);
   if (a.context && a.context !== j.inputs.context) throw differs('--context', a.context, j.inputs.context ? `--context ${j.inputs.context}` : 'no --context');
-  const chart = j.inputs.chart;
-  const chartRef = chart.kind === 'repo' ? chart.ref : chart.kind === 'versioned-dir' ? chart.dir : chart.path;
-  if (a.chart && path.resolve(a.chart) !== path.resolve(chartRef) && a.chart !== chartRef) throw differs('--chart', a.chart, `--chart ${chartRef}`);
   if (a.labelNamespaces && !j.inputs.labelNamespaces) throw differs('--label-namespaces', 'given', 'no --label-namespaces');
   if (a.cleanLeftovers && !j.inputs.cleanLeftovers) throw differs('--clean-leftovers', 'given', 'no --clean-leftovers (clear what the run names by hand, then resume)');
   if (a.acceptPruning && !j.inputs.acceptPruning) throw differs('--accept-pruning', 'given', 'no --accept-pruning');
+  if (a.deleteForeignObjects && !j.inputs.deleteForeignObjects) throw differs('--delete-foreign-objects', 'given', 'no --delete-foreign-objects');
 }
 
 /** The journal's --deploy-flag changes with the secrets given again; refuses a missing or a contradicting one. */
@@ -91,69 +96,67 @@ function deployFlagChanges(journaled: Readonly<Record<string, unknown>>, given: 
 }
 
 /**
- * The install's values with their credentials, from hop 1's backup as verifyBackup reads it (every
- * file's hash checked against the manifest, as a restore would); they must match the journal's.
+ * The install's values (credentials too) from the run's hop 1 backup, never from the journal alone:
+ * verifyBackup checks every file against the manifest, whose sha256 must be the one the backup step
+ * journaled; they must also match the journal's install. Before that backup was journaled nothing
+ * was changed on the cluster, so they are read from it again, as the backup step will read them.
  */
-async function valuesFromBackup(fs: Fs, dir: string, install: Install): Promise<Record<string, unknown>> {
-  const journaled = JSON.stringify(install.values);
-  if (!journaled.includes(JSON.stringify(redacted))) return install.values;
+async function installValues(deps: Deps, dir: string, j: JournalState): Promise<Record<string, unknown>> {
   const hop1 = path.join(dir, 'hop1');
-  let values: unknown;
+  let values: Record<string, unknown> | undefined;
+  let why = 'they do not match the journal';
   try {
-    values = ((await verifyBackup(fs, hop1, { keepObjects: false })).install as { helmRelease?: { values?: unknown } } | undefined)?.helmRelease?.values;
-  } catch { /* reported below */ }
-  const marked = values && typeof values === 'object' ? markSecrets(values as Record<string, unknown>) : undefined;
-  if (!marked || JSON.stringify(marked) !== journaled) {
-    throw new UsageError(`the install's credentials cannot be taken from ${path.join(hop1, 'install.yaml')}: the backup is missing, fails verification, or does not match the journal`, 'The backup of hop 1 was changed or lost. Check the cluster (kubectl nsm-upgrade status) and restore by hand if needed.');
-  }
-  return marked;
-}
-
-/** Binaries: given again (checked like a fresh run's), else the journaled ones, which must be private files. */
-async function binaries(deps: Deps, j: JournalState, a: ResumeArgs): Promise<Pick<PlanOptions, 'meshctlBinaries' | 'helm'>> {
-  const meshctlBinaries = { ...j.inputs.meshctlBinaries };
-  if (a.meshctl?.length || a.meshctlCurrent) {
-    const targets = hopsBetween(j.install.version, normalizeVersion(j.inputs.to) ?? j.inputs.to).map((h) => h.to);
-    Object.assign(meshctlBinaries, await resolveMeshctlBinaries(deps, a.meshctl ?? [], a.meshctlCurrent, j.install.version, targets));
-  }
-  let helm = j.inputs.helm;
-  if (a.helm) {
-    helm = await detectHelm(deps, a.helm);
-    if (!helm) throw new UsageError(`--helm ${a.helm} is not Helm 3 or 4`, 'Pass --helm PATH to a Helm 3.14+ or Helm 4 binary.');
-  }
-  const given = new Set([...Object.values(meshctlBinaries).filter((b) => !Object.values(j.inputs.meshctlBinaries).includes(b)), ...(a.helm && helm ? [helm.bin] : [])]);
-  for (const bin of [...Object.values(meshctlBinaries), ...(helm ? [helm.bin] : [])]) {
-    if (given.has(bin)) continue;
-    try {
-      await checkOwnedPrivate(deps.fs, bin, 'binary');
-      if (!(await deps.fs.stat(bin)).isFile()) throw new UsageError(`binary ${bin} is not a file`);
-    } catch (err) {
-      const why = err instanceof UsageError ? err.message : `binary ${bin}: ${(err as Error).message}`;
-      throw new UsageError(`the journal names ${why.replace(/^binary /, 'binary ')}`, 'Pass the binaries again on the command line with --resume (--meshctl, --meshctl-current, --helm).');
+    if (j.done.has('hop1.backup')) {
+      const verified = await verifyBackup(deps.fs, hop1, { keepObjects: false });
+      const changed = notAsJournaled(verified.manifestSha256, j.data.get('hop1.backup')?.manifestSha256);
+      if (changed) why = changed;
+      else values = markSecrets((verified.install as { helmRelease?: { values?: Record<string, unknown> } | null } | undefined)?.helmRelease?.values ?? {});
+    } else {
+      values = (await detectInstall(deps, { meshNamespace: j.install.namespace, method: j.install.method, release: j.install.release })).values;
     }
+  } catch (err) {
+    why = (err as Error).message;
   }
-  return { meshctlBinaries, helm };
+  if (!values || JSON.stringify(values) !== JSON.stringify(j.install.values)) {
+    const source = j.done.has('hop1.backup') ? `the backup ${path.join(hop1, 'install.yaml')}` : 'the cluster (the run stopped before its backup)';
+    throw new UsageError(`the install's settings cannot be taken from ${source}: ${why}`, 'The backup of hop 1 was changed or lost, or the install changed since the run started; nothing was run. Check the cluster (kubectl nsm-upgrade status) and restore by hand if needed.');
+  }
+  return values;
 }
 
-/** Pure: the first difference between the journaled plan and the one built again, or undefined. */
-export function planDifference(journaled: Plan, rebuilt: Plan, opts: { ignoreBinaries: boolean }): string | undefined {
-  const view = (p: Plan) => redactDeep(p.hops).map((h) => h.steps.map((s) => ({
-    id: s.id, kind: s.kind, params: s.params,
-    commands: s.commands.map((c) => ({ ...c, bin: opts.ignoreBinaries ? '' : c.bin })),
-  })));
-  const a = view(journaled).flat();
-  const b = view(rebuilt).flat();
+/**
+ * The binaries and chart, found as a fresh run finds them (the flags, then PATH by version; the
+ * chart from --chart or the default), never read from the journal; their hashes must be the ones
+ * the run journaled (binary-digests.ts). Nothing the journal names is run, not even `version`.
+ */
+async function findBinaries(deps: Deps, j: JournalState, a: ResumeArgs): Promise<{ found: Pick<PlanOptions, 'meshctlBinaries' | 'meshctlFound' | 'helm' | 'chart'>; journaledPath: Map<string, string> }> {
+  const targets = hopsBetween(j.install.version, normalizeVersion(j.inputs.to) ?? j.inputs.to).map((h) => h.to);
+  const meshctl = j.install.method === 'meshctl' ? await meshctlFor(deps, j.install, a, targets) : { binaries: {}, found: {} };
+  const helm = j.install.method === 'helm' ? await findHelm(deps, a.helm, a.pathEnv) : undefined;
+  if (a.helm && !helm) throw new UsageError(`--helm ${a.helm} is not Helm 3 or 4`, 'Pass --helm PATH to a Helm 3.14+ or Helm 4 binary.');
+  const found = { meshctlBinaries: meshctl.binaries, meshctlFound: meshctl.found, helm, chart: await resolveChartSource(deps, a.chart) };
+  return { found, journaledPath: await checkFoundBinaries(deps.fs, j.binaries, found, 'the run') };
+}
+
+/**
+ * Pure: the first difference between the journaled plan and the one built again, or undefined.
+ * `journaledPath` names, for each binary found now, the path the journal recorded for it (the same
+ * version with the same hash): the plans are compared with those, so a journal whose plan runs
+ * anything but its own recorded binaries is refused, and the same file found elsewhere is not.
+ */
+export function planDifference(journaled: Plan, rebuilt: Plan, journaledPath: ReadonlyMap<string, string>): string | undefined {
+  const view = (p: Plan) => redactDeep(p.hops).flatMap((h) => h.steps.map((s) => JSON.stringify({ id: s.id, kind: s.kind, params: s.params, commands: s.commands })));
+  const a = view(journaled);
+  const b = view(rebuilt).map((step) => [...journaledPath].reduce((text, [now, was]) => text.split(JSON.stringify(now)).join(JSON.stringify(was)), step));
   for (let i = 0; i < Math.max(a.length, b.length); i++) {
-    const x = JSON.stringify(a[i]);
-    const y = JSON.stringify(b[i]);
-    if (x !== y) return `step ${a[i]?.id ?? b[i]?.id}: the journal has ${x ?? 'nothing'}, the plan built again has ${y ?? 'nothing'}`;
+    if (a[i] !== b[i]) return `step ${(JSON.parse(a[i] ?? b[i]!) as { id: string }).id}: the journal has ${a[i] ?? 'nothing'}, the plan built again has ${b[i] ?? 'nothing'}`;
   }
   if (journaled.childKubeconfig?.path !== rebuilt.childKubeconfig?.path) return `the private kubeconfig: the journal has ${journaled.childKubeconfig?.path}, the plan built again has ${rebuilt.childKubeconfig?.path}`;
   return undefined;
 }
 
 /** Checks the run directory and journal, and rebuilds the plan to resume. Throws UsageError (exit 2) before anything runs. */
-export async function planForResume(deps: Deps, j: JournalState, a: ResumeArgs): Promise<{ plan: Plan; install: Install }> {
+export async function planForResume(deps: Deps, j: JournalState, a: ResumeArgs): Promise<{ plan: Plan; install: Install; inputs: PlanOptions }> {
   const dir = path.resolve(a.dir);
   await checkOwnedPrivate(deps.fs, dir, 'backup directory');
   await checkOwnedPrivate(deps.fs, path.join(dir, 'journal.ndjson'), 'journal');
@@ -161,18 +164,13 @@ export async function planForResume(deps: Deps, j: JournalState, a: ResumeArgs):
     throw new UsageError(`the journal in ${dir} names another backup directory, ${j.inputs.backupDir}`, 'The journal was moved or changed; resume from the directory the run printed.');
   }
   checkContradictions(j, a);
-  const install: Install = { ...j.install, values: await valuesFromBackup(deps.fs, dir, j.install) };
-  const inputs: PlanOptions = {
-    ...j.inputs,
-    ...(await binaries(deps, j, a)),
-    deployFlagChanges: deployFlagChanges(j.inputs.deployFlagChanges, a.deployFlag ?? []),
-    meshctlFound: j.inputs.meshctlFound,
-    backupDir: dir,
-  };
+  const { found, journaledPath } = await findBinaries(deps, j, a);
+  const install: Install = { ...j.install, values: await installValues(deps, dir, j) };
+  const inputs: PlanOptions = { ...j.inputs, ...found, deployFlagChanges: deployFlagChanges(j.inputs.deployFlagChanges, a.deployFlag ?? []), backupDir: dir };
   const plan = buildPlan(install, inputs);
-  const diff = planDifference(j.plan, plan, { ignoreBinaries: Boolean(a.meshctl?.length || a.meshctlCurrent || a.helm) });
+  const diff = planDifference(j.plan, plan, journaledPath);
   if (diff) {
     throw new UsageError(`the journaled plan is not the plan its own inputs give (${diff})`, 'The journal was changed, or written by another version of the tool; nothing was run. Finish the run with the version that started it, or check the cluster (kubectl nsm-upgrade status) and restore from the backup.');
   }
-  return { plan, install };
+  return { plan, install, inputs };
 }

@@ -4,4 +4,5 @@ export type { SkewReport, WorkloadSkew } from './skew.ts';
 export type { ControlPlane, Component } from './control-plane.ts';
 export { restartWorkloads, planWorkloadRestart, type RestartOptions, type RestartResult, type RestartProgress, type Outcome } from './restart.ts';
 export type { RestartMode, Skipped } from './restart-plan.ts';
-export { formatSkewText, formatRestartText, formatRestartPlanText } from './format.ts';
+export { formatSkewText, formatRestartText, formatRestartPlanText, rerollUnresolved } from './format.ts';
+export { createRecorder, type RerollRecord } from './reroll-record.ts';

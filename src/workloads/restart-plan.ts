@@ -1,10 +1,12 @@
 /**
  * What a re-roll does to each injected workload, decided before anything is touched: restart it,
- * delete it (bare pods, only when asked), or skip it with what the user must do; then the order in
- * which they start, longest rollout first, for an executor that keeps `concurrency` rolling. Pure.
+ * evict it (bare pods, only when asked), or skip it with what the user must do; then the order in
+ * which they start: one canary first (the slow start widens from it), then longest rollout first,
+ * for an executor that keeps up to `concurrency` rolling. Pure.
  */
 import type { InjectedWorkload, WorkloadRef } from './owners.ts';
 import { workloadKey } from './owners.ts';
+import { UsageError } from '../errors.ts';
 
 export type RestartMode = 'behind' | 'all';
 
@@ -14,7 +16,7 @@ export interface WorkloadObject {
 }
 
 export interface RestartTarget extends WorkloadRef {
-  action: 'restart' | 'delete-pod';
+  action: 'restart' | 'evict-pod';
   /** Live injected pods it has now (what its rollout will replace). */
   pods: number;
 }
@@ -28,10 +30,16 @@ export interface RestartPlan {
   skipped: Skipped[];
   /** Workloads left alone because every pod already runs the target version (mode behind). */
   upToDate: number;
+  /** Workloads left alone because the stopped re-roll this one continues already brought them over. */
+  continued?: number;
 }
 
 export interface PlanInput {
   workloads: readonly InjectedWorkload[];
+  /** The workload to re-roll first (--first): the canary of the slow start. Default: the smallest. */
+  first?: WorkloadRef | undefined;
+  /** Workloads a stopped re-roll already brought over (its record): left alone when it continues. */
+  alreadyRolled?: ReadonlySet<string> | undefined;
   /** Deployment/StatefulSet/DaemonSet objects by workloadKey (missing: deleted meanwhile). */
   objects: ReadonlyMap<string, WorkloadObject>;
   mode: RestartMode;
@@ -73,15 +81,38 @@ export function skipReason(w: WorkloadRef, obj: WorkloadObject | undefined, dele
 export function planRestart(input: PlanInput): RestartPlan {
   const plan: RestartPlan = { targets: [], skipped: [], upToDate: 0 };
   for (const w of input.workloads) {
+    if (input.alreadyRolled?.has(workloadKey(w))) { plan.continued = (plan.continued ?? 0) + 1; continue; }
     const behind = input.targetVersion === null || w.pods.some((p) => p.version !== input.targetVersion);
     if (input.mode === 'behind' && !behind) { plan.upToDate++; continue; }
     const base: WorkloadRef = { namespace: w.namespace, kind: w.kind, name: w.name };
     const reason = skipReason(base, input.objects.get(workloadKey(base)), input.deleteBarePods);
     if (reason) plan.skipped.push({ ...base, reason });
-    else plan.targets.push({ ...base, action: w.kind === 'Pod' ? 'delete-pod' : 'restart', pods: w.pods.length });
+    else plan.targets.push({ ...base, action: w.kind === 'Pod' ? 'evict-pod' : 'restart', pods: w.pods.length });
   }
-  plan.targets = orderForRollout(plan.targets);
+  plan.targets = orderForSlowStart(plan.targets, input.first);
   return plan;
+}
+
+/**
+ * The start order of a slow start: the canary first (the one asked for, else the smallest: fewest
+ * pods, so a broken sidecar shows on the least traffic; never a bare pod), then the rest longest
+ * rollout first.
+ * Throws when `first` is not among the targets (the CLI checks that before anything runs).
+ */
+export function orderForSlowStart<T extends WorkloadRef & { pods: number }>(targets: readonly T[], first?: WorkloadRef): T[] {
+  if (targets.length === 0) return [];
+  let i: number;
+  if (first) {
+    i = targets.findIndex((t) => workloadKey(t) === workloadKey(first));
+    if (i < 0) throw new UsageError(`--first ${workloadKey(first)} is not among the workloads this re-roll would restart`, 'Name one of them (see the order with --dry-run), or leave --first out to start with the smallest.');
+  } else {
+    // A canary must roll: a bare pod's eviction says nothing about the new sidecar.
+    const rolls = (t: T) => t.kind !== 'Pod';
+    i = targets.findIndex(rolls);
+    if (i < 0) return orderForRollout(targets);
+    targets.forEach((t, k) => { const c = targets[i]!; if (rolls(t) && (t.pods < c.pods || (t.pods === c.pods && workloadKey(t) < workloadKey(c)))) i = k; });
+  }
+  return [targets[i]!, ...orderForRollout(targets.filter((_, k) => k !== i))];
 }
 
 /**

@@ -1,10 +1,10 @@
 /**
  * `restartWorkloads`: re-rolls injected workloads so their pods are re-created (and re-injected by
- * the current control plane), keeping at most `concurrency` rolling at once (the next one starts
- * as soon as one is done, longest first), waiting for each with kubectl's rules, then re-reads the
- * pods to say whether the mesh converged.
+ * the current control plane): one canary first, then a window that widens as workloads finish
+ * healthy, up to `concurrency` (slow start), stopping at the failure gate; waits for each with
+ * kubectl's rules, then re-reads the pods to say whether the mesh converged.
  */
-import { mapLimit } from '../concurrency.ts';
+import { mapSlowStart } from '../concurrency.ts';
 import type { Deps } from '../deps.ts';
 import { KubeApiError, type KubeObject } from '../kube/client.ts';
 import { listAll } from '../kube/list.ts';
@@ -16,9 +16,11 @@ import { describe, workloadRefs, type WaitOptions, type WaitResult } from './rol
 import { createRolloutWatcher, type RolloutWatcher } from './rollout-watch.ts';
 import { isRollingKind } from './rollout-rules.ts';
 import { buildSkewReport, type WorkloadSkew } from './skew.ts';
+import { failureReason } from './failure-reason.ts';
+import type { Recorder, RerollState } from './reroll-record.ts';
 
 export interface RestartProgress extends WorkloadRef {
-  state: 'restarting' | 'waiting' | 'done' | 'deleted' | 'timeout' | 'failed';
+  state: 'restarting' | 'waiting' | 'done' | 'evicted' | 'timeout' | 'failed' | 'blocked';
   message: string;
   /** This workload's place in the start order (1-based), of `total`. */
   index: number;
@@ -28,7 +30,12 @@ export interface RestartProgress extends WorkloadRef {
 export interface RestartOptions {
   targetVersion: string;
   mode: RestartMode;
+  /** The widest the slow start grows: at most this many rolling at once. */
   concurrency: number;
+  /** The failure gate: once this many workloads failed, no further one starts (0: never stop). Default 1. */
+  maxFailures?: number | undefined;
+  /** The canary to re-roll first (--first); default the smallest. */
+  first?: WorkloadRef | undefined;
   /** Per workload, from its restart until its rollout is complete. */
   timeoutMs: number;
   deleteBarePods: boolean;
@@ -39,22 +46,32 @@ export interface RestartOptions {
   namespace?: string | undefined;
   /** Ctrl-C or SIGTERM: no further workload is started, waits end at once; `interrupted` is set. */
   signal?: AbortSignal | undefined;
+  /** Keeps the re-roll's record (reroll-record.ts) up to date; absent: nothing is recorded. */
+  recorder?: Recorder | undefined;
+  /** Workloads a stopped re-roll already brought over: this one continues it and leaves them alone. */
+  alreadyRolled?: ReadonlySet<string> | undefined;
 }
 
-export interface Outcome extends WorkloadRef { message: string; seconds: number }
+export interface Outcome extends WorkloadRef { message: string; seconds: number; reason?: string | undefined }
 
 export interface RestartResult {
   targetVersion: string;
   restarted: Outcome[];
-  deleted: Outcome[];
+  /** Bare pods evicted (--delete-bare-pods): not re-created. */
+  evicted: Outcome[];
   skipped: Skipped[];
   timedOut: Outcome[];
   failed: Outcome[];
-  /** Not restarted because the re-roll was interrupted first. */
+  /** Not restarted: the failure gate closed, or the re-roll was interrupted, first. */
   notStarted: Outcome[];
   /** The re-roll stopped on a signal (Ctrl-C, SIGTERM). */
   interrupted: boolean;
+  /** The failure gate closed: `maxFailures` workloads failed, so the rest were not started. */
+  stoppedAtGate: boolean;
+  maxFailures: number;
   upToDate: number;
+  /** Left alone: the stopped re-roll this one continued had brought them over already. */
+  continued: number;
   /** Most rollouts in flight at once. */
   concurrency: number;
   /** Read after the last rollout: every live injected pod's version. */
@@ -89,13 +106,28 @@ export async function rolloutRestart(deps: Pick<Deps, 'kube' | 'clock'>, watcher
   return watcher.wait(w, patched?.metadata?.generation ?? 0, { timeoutMs: opts.timeoutMs, onMessage: opts.onMessage });
 }
 
-async function rollOne(deps: Deps, watcher: RolloutWatcher, t: RestartTarget, opts: RestartOptions, report: (state: RestartProgress['state'], message: string) => void): Promise<{ state: 'done' | 'deleted' | 'timeout' | 'failed'; message: string; seconds: number }> {
+type RollState = 'done' | 'evicted' | 'blocked' | 'timeout' | 'failed';
+
+/**
+ * Evicts a bare pod through the Eviction API, so PodDisruptionBudgets hold: a pod a budget protects
+ * now (429) is reported, never forced.
+ */
+async function evictPod(deps: Pick<Deps, 'kube'>, t: WorkloadRef): Promise<{ state: 'evicted' | 'blocked'; message: string }> {
+  try {
+    await deps.kube.request({ method: 'POST', path: `${objectPath(core.pods, t.name, t.namespace)}/eviction`, body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: t.name, namespace: t.namespace } }, noRetry: true });
+    return { state: 'evicted', message: `pod ${t.namespace}/${t.name} evicted (bare pod: not re-created)` };
+  } catch (err) {
+    if (err instanceof KubeApiError && err.status === 429) {
+      return { state: 'blocked', message: `a PodDisruptionBudget does not allow evicting pod ${t.namespace}/${t.name} now (${err.message.replace(/^429 \S+ \S+: /, '')}); it was left running: evict it when the budget allows, or delete it yourself` };
+    }
+    throw err;
+  }
+}
+
+async function rollOne(deps: Deps, watcher: RolloutWatcher, t: RestartTarget, opts: RestartOptions, report: (state: RestartProgress['state'], message: string) => void): Promise<{ state: RollState; message: string; seconds: number }> {
   const started = deps.clock.now();
   try {
-    if (t.action === 'delete-pod') {
-      await deps.kube.request({ method: 'DELETE', path: objectPath(core.pods, t.name, t.namespace) });
-      return { state: 'deleted', message: `pod ${t.namespace}/${t.name} deleted (bare pod: not re-created)`, seconds: 0 };
-    }
+    if (t.action === 'evict-pod') return { ...(await evictPod(deps, t)), seconds: 0 };
     return await rolloutRestart(deps, watcher, t, { timeoutMs: opts.timeoutMs, onRestarted: () => report('waiting', 'restarted'), onMessage: (m) => report('waiting', m) });
   } catch (err) {
     const why = err instanceof KubeApiError && err.status === 404 ? 'not found (deleted meanwhile?)' : (err as Error).message;
@@ -104,41 +136,75 @@ async function rollOne(deps: Deps, watcher: RolloutWatcher, t: RestartTarget, op
 }
 
 /** What a re-roll would do (read-only): targets in start order, and what is skipped. `--dry-run` prints this. */
-export async function planWorkloadRestart(deps: Pick<Deps, 'kube'>, opts: Pick<RestartOptions, 'targetVersion' | 'mode' | 'deleteBarePods' | 'namespace'>): Promise<RestartPlan> {
+export async function planWorkloadRestart(deps: Pick<Deps, 'kube'>, opts: Pick<RestartOptions, 'targetVersion' | 'mode' | 'deleteBarePods' | 'namespace' | 'first' | 'alreadyRolled'>): Promise<RestartPlan> {
   const { workloads } = await discoverInjectedWorkloads(deps, opts.namespace);
   const objects = await readObjects(deps, workloads);
-  return planRestart({ workloads, objects, mode: opts.mode, targetVersion: opts.targetVersion, deleteBarePods: opts.deleteBarePods });
+  return planRestart({ workloads, objects, mode: opts.mode, targetVersion: opts.targetVersion, deleteBarePods: opts.deleteBarePods, first: opts.first, alreadyRolled: opts.alreadyRolled });
 }
 
+const recordState: Record<RollState, RerollState> = { done: 'rolled', evicted: 'evicted', blocked: 'skipped', timeout: 'timed-out', failed: 'failed' };
+
+/**
+ * Re-rolls the injected workloads with a slow start and a failure gate (mapSlowStart): one canary
+ * first, widening up to `concurrency` as workloads finish healthy; once `maxFailures` fail (their
+ * rollout failed, or did not finish within the timeout), no further workload starts, the ones in
+ * flight finish, and each failure carries the cluster's own reason (failure-reason.ts).
+ */
 export async function restartWorkloads(deps: Deps, opts: RestartOptions): Promise<RestartResult> {
   const plan = await planWorkloadRestart(deps, opts);
   const total = plan.targets.length;
+  const maxFailures = opts.maxFailures ?? 1;
   const result: RestartResult = {
-    targetVersion: opts.targetVersion, restarted: [], deleted: [], skipped: plan.skipped, timedOut: [], failed: [], notStarted: [], interrupted: false,
-    upToDate: plan.upToDate, concurrency: Math.max(1, Math.min(Math.floor(opts.concurrency), total)), final: { converged: false, byVersion: {}, behind: [] },
+    targetVersion: opts.targetVersion, restarted: [], evicted: [], skipped: [...plan.skipped], timedOut: [], failed: [], notStarted: [], interrupted: false, stoppedAtGate: false, maxFailures,
+    upToDate: plan.upToDate, continued: plan.continued ?? 0, concurrency: 0, final: { converged: false, byVersion: {}, behind: [] },
   };
+  const rec = opts.recorder;
+  for (const t of plan.targets) rec?.set(t, 'pending');
+  for (const s of plan.skipped) rec?.set(s, 'skipped', s.reason);
+  await rec?.flush('running');
   // One list and watch per kind and namespace for every rollout in flight there.
   const watcher = createRolloutWatcher(deps, { pollMs: opts.pollMs });
   const onAbort = () => watcher.close();
   opts.signal?.addEventListener('abort', onAbort, { once: true });
+  let run;
   try {
-    await mapLimit(plan.targets, opts.concurrency, async (t, i) => {
-      if (opts.signal?.aborted) { result.notStarted.push({ namespace: t.namespace, kind: t.kind, name: t.name, message: 'interrupted before it was restarted', seconds: 0 }); return; }
+    run = await mapSlowStart(plan.targets, { limit: opts.concurrency, maxFailures, signal: opts.signal }, async (t, i) => {
       const ref: WorkloadRef = { namespace: t.namespace, kind: t.kind, name: t.name };
       const report = (state: RestartProgress['state'], message: string) => opts.onProgress?.({ ...ref, state, message, index: i + 1, total });
-      report('restarting', t.action === 'delete-pod' ? 'deleting bare pod' : 'patching restartedAt');
+      report('restarting', t.action === 'evict-pod' ? 'evicting bare pod' : 'patching restartedAt');
       const r = await rollOne(deps, watcher, t, opts, report);
-      report(r.state, r.message);
-      const outcome: Outcome = { ...ref, message: r.message, seconds: r.seconds };
-      ({ done: result.restarted, deleted: result.deleted, timeout: result.timedOut, failed: result.failed })[r.state].push(outcome);
-    });
+      // The cluster's own reason (a quota, an admission refusal, a crash-looping container) beside the rollout's message.
+      const reason = r.state === 'failed' || r.state === 'timeout' ? await failureReason(deps, ref) : undefined;
+      report(r.state, reason ? `${r.message}: ${reason}` : r.message);
+      rec?.set(ref, recordState[r.state], reason ?? (r.state === 'done' || r.state === 'evicted' ? undefined : r.message));
+      return { ...r, reason };
+    }, (r) => r.state !== 'failed' && r.state !== 'timeout');
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
     watcher.close();
   }
-  result.interrupted = opts.signal?.aborted ?? false;
+  result.concurrency = run.peak;
+  plan.targets.forEach((t, i) => {
+    const r = run.results[i];
+    if (!r) return;
+    const ref: WorkloadRef = { namespace: t.namespace, kind: t.kind, name: t.name };
+    const outcome: Outcome = { ...ref, message: r.message, seconds: r.seconds, ...(r.reason ? { reason: r.reason } : {}) };
+    if (r.state === 'blocked') result.skipped.push({ ...ref, reason: r.message });
+    else ({ done: result.restarted, evicted: result.evicted, timeout: result.timedOut, failed: result.failed })[r.state].push(outcome);
+  });
+  result.interrupted = run.stoppedBy === 'signal';
+  result.stoppedAtGate = run.stoppedBy === 'gate';
+  const failures = result.failed.length + result.timedOut.length;
+  for (const i of run.notStarted) {
+    const t = plan.targets[i]!;
+    const ref: WorkloadRef = { namespace: t.namespace, kind: t.kind, name: t.name };
+    const message = result.stoppedAtGate ? `not started: the re-roll stopped after ${failures} failure(s) (--max-failures ${maxFailures})` : 'interrupted before it was restarted';
+    result.notStarted.push({ ...ref, message, seconds: 0 });
+    rec?.set(ref, 'not-started');
+  }
   // rollouts finish in any order: list outcomes in plan order (namespace, kind, name)
-  for (const list of [result.restarted, result.deleted, result.timedOut, result.failed, result.notStarted]) list.sort((a, b) => workloadKey(a).localeCompare(workloadKey(b)));
+  for (const list of [result.restarted, result.evicted, result.timedOut, result.failed, result.notStarted]) list.sort((a, b) => workloadKey(a).localeCompare(workloadKey(b)));
+  await rec?.flush(result.stoppedAtGate ? 'stopped-at-gate' : result.interrupted ? 'interrupted' : 'finished');
   const after = await discoverInjectedWorkloads(deps, opts.namespace);
   const final = buildSkewReport({ meshNamespace: '', targetVersion: opts.targetVersion, controlPlane: { version: null, components: [] }, workloads: after.workloads, namespaceLabels: new Map() });
   result.final = { converged: final.converged, byVersion: final.byVersion, behind: final.workloads.filter((w) => w.behind) };

@@ -63,7 +63,7 @@ export async function upMoreClusters(root: string, count: number, say: (m: strin
     const c = extraCluster(root, k);
     say(`cluster ${k} of ${count}: ${c.name} in ${c.dir}`);
     await execa(process.execPath, [path.join(import.meta.dirname, 'up.ts')], {
-      stdio: 'inherit', env: { ...process.env, NSM_CLUSTER_DIR: c.dir, NSM_CLUSTER_NAME: c.name },
+      stdio: 'inherit', env: { ...process.env, NSM_CLUSTER_DIR: c.dir, NSM_CLUSTER_NAME: c.name, NSM_NO_REGISTRY: '1' },
     });
     started.push(c);
   }

@@ -60,6 +60,20 @@ export async function createPki(dir: string): Promise<Pki> {
 }
 
 /**
+ * A serving certificate for 127.0.0.1 and localhost signed by the cluster CA (the test bed's registry):
+ * <name>.crt and <name>.key in the PKI directory, made once, private (0600).
+ */
+export async function createServingCert(pki: Pki, name: string, cn: string): Promise<{ cert: string; key: string }> {
+  const cert = path.join(pki.dir, `${name}.crt`), key = path.join(pki.dir, `${name}.key`);
+  if (!fs.existsSync(cert) || !fs.existsSync(key)) {
+    await makeLeaf(pki.dir, name, 'ca', `/CN=${cn}`,
+      'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n');
+    for (const f of fs.readdirSync(pki.dir)) fs.chmodSync(path.join(pki.dir, f), 0o600);
+  }
+  return { cert, key };
+}
+
+/**
  * A kubeconfig for the admin user with embedded certificate data (portable, like a user's). `name`
  * names its context, cluster and user (nsm-local; a second cluster of `cluster:up --clusters 2` is nsm-local-2).
  */

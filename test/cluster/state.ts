@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { realMeshctlVar, repoRoot } from './tools.ts';
 import { extraClusters } from './more-clusters.ts';
+import { registryEnv } from './registry.ts';
 
 /** What `cluster:up` leaves in .cluster/ for `cluster:down` and the tests. */
 export interface ClusterState {
@@ -12,8 +13,25 @@ export interface ClusterState {
   meshctl?: Record<string, string>;
   /** The API server's egress proxy socket (served by the mesh emulator); absent on clusters started before it existed. */
   egressSocket?: string;
+  /** The test bed's OCI registry (registry.ts); absent on extra clusters and on clusters started before it. */
+  registry?: RegistryState;
   processes: { name: string; pid: number; log: string; startedAt?: string }[];
   startedAt: string;
+}
+
+/** Where the registry listens and how to reach it (the password is in its 0600 file, not here). */
+export interface RegistryState {
+  /** 127.0.0.1:PORT */
+  address: string;
+  port: number;
+  username: string;
+  passwordFile: string;
+  /** The CA that signed its serving certificate (the cluster CA). */
+  ca: string;
+  /** The nsm-test-registry binary: serve, publish, push, delete, tags, inspect. */
+  tool: string;
+  /** images.json: the images of every reference chart version under the mirror path. */
+  images: string;
 }
 
 export const clusterDir = process.env.NSM_CLUSTER_DIR ?? path.join(repoRoot, '.cluster');
@@ -41,7 +59,8 @@ export function egressSocketPath(): string {
 /**
  * .cluster/env: a shell file exporting KUBECONFIG and the tools' paths; with the extra clusters of
  * `cluster:up --clusters N` (more-clusters.ts) also NSM_CONTEXTS (every context of KUBECONFIG) and
- * KUBECONFIG_<k> (cluster k's own kubeconfig).
+ * KUBECONFIG_<k> (cluster k's own kubeconfig); with the registry, NSM_REGISTRY (host:port/path),
+ * NSM_REGISTRY_USERNAME, NSM_REGISTRY_PASSWORD, NSM_REGISTRY_CA, NSM_REGISTRY_TOOL and NSM_REGISTRY_IMAGES.
  */
 export function writeEnvFile(state: ClusterState): void {
   const extra = extraClusters(clusterDir);
@@ -60,6 +79,7 @@ export function writeEnvFile(state: ClusterState): void {
     `export PATH=${q(path.join(repoRoot, 'bin'))}:${q(state.bin)}:"$PATH"`,
     ...(extra.length ? [`export NSM_CONTEXTS=${q([clusterName, ...extra.map((c) => c.name)].join(','))}`] : []),
     ...extra.map((c) => `export KUBECONFIG_${c.index}=${q(c.kubeconfig)}`),
+    ...Object.entries(state.registry ? registryEnv(state.registry) : {}).map(([k, v]) => `export ${k}=${q(v)}`),
     '',
   ];
   fs.writeFileSync(path.join(clusterDir, 'env'), lines.join('\n'), { mode: 0o600 });

@@ -14,6 +14,7 @@ import { ensureClusterBinaries, ensureHelm, ensureRealMeshctl, repoRoot } from '
 import { clusterDir, clusterName, egressSocketPath, readState, writeEnvFile, writeState, type ClusterState } from './state.ts';
 import { startEmulator } from './emulator.ts';
 import { parseClusterCount, upMoreClusters } from './more-clusters.ts';
+import { ensureRegistry, ensureRegistryBinary, registryWanted } from './registry.ts';
 
 const say = (m: string) => process.stderr.write(`cluster: ${m}\n`);
 
@@ -39,7 +40,8 @@ async function alreadyUp(): Promise<boolean> {
   const st = readState();
   if (!st) return false;
   const isEmulator = (p: { name: string }) => p.name === 'mesh-emulator';
-  const dead = st.processes.filter((p) => !isAlive(p.pid) && !isEmulator(p));
+  // The emulator and the registry are restarted below when dead; the rest needs a new cluster.
+  const dead = st.processes.filter((p) => !isAlive(p.pid) && !isEmulator(p) && p.name !== 'registry');
   if (dead.length) {
     say(`a previous cluster is partly dead (${dead.map((p) => p.name).join(', ')}); run \`npm run cluster:down\` first, then up again`);
     process.exit(1);
@@ -62,6 +64,11 @@ async function alreadyUp(): Promise<boolean> {
     if (emulator) { st.processes.push({ ...emulator, startedAt: new Date().toISOString() }); say(`started mesh emulator (pid ${emulator.pid})`); }
     writeState(st);
   }
+  if (registryWanted()) {
+    const pki = await createPki(path.join(clusterDir, 'pki'));
+    await ensureRegistry(st, clusterDir, pki, await ensureRegistryBinary(), st.helm.HELM3!, writeState, say);
+    writeEnvFile(st);
+  }
   say(`already up at ${st.server} (KUBECONFIG=${path.join(clusterDir, 'kubeconfig')})`);
   return true;
 }
@@ -74,6 +81,7 @@ async function main(): Promise<void> {
   say('real nginx-meshctl: building or reusing 1.7.0 and 2.0.0 from the shared vendor source (test/cluster/build-meshctl.sh)');
   const meshctl = await ensureRealMeshctl(say);
   for (const [v, p] of Object.entries(meshctl)) say(`real nginx-meshctl ${v}: ${p}`);
+  const registryTool = registryWanted() ? await ensureRegistryBinary() : undefined;
   fs.mkdirSync(clusterDir, { recursive: true, mode: 0o700 });
   const egressConfig = path.join(clusterDir, 'egress-selector.yaml');
   fs.writeFileSync(egressConfig, egressSelectorConfig(egressSocketPath()), { mode: 0o600 });
@@ -85,6 +93,9 @@ async function main(): Promise<void> {
   const state: ClusterState = { server, bin, helm, meshctl, egressSocket: egressSocketPath(), processes: [], startedAt: new Date().toISOString() };
   const logs = path.join(clusterDir, 'logs');
   fs.mkdirSync(logs, { recursive: true, mode: 0o700 });
+  // The registry starts and publishes while the control plane comes up (awaited at the end).
+  const registryUp = registryTool ? ensureRegistry(state, clusterDir, pki, registryTool, helm.HELM3, writeState, say) : Promise.resolve();
+  registryUp.catch(() => undefined); // its failure is reported where it is awaited
   const kubectl = (args: string[], input?: string) => execa(path.join(bin, 'kubectl'), ['--kubeconfig', layout.kubeconfig, ...args], { input });
 
   for (const spec of componentSpecs(layout, pki)) {
@@ -109,7 +120,9 @@ async function main(): Promise<void> {
   }, { timeoutMs: 60_000 });
   const emulator = await startEmulator(layout.kubeconfig, clusterDir, logs);
   if (emulator) { state.processes.push({ ...emulator, startedAt: new Date().toISOString() }); writeState(state); say(`started mesh emulator (pid ${emulator.pid})`); }
+  await registryUp;
   writeState(state);
+  writeEnvFile(state);
   say(`up in ${((Date.now() - t0) / 1000).toFixed(1)}s. Use it with: source .cluster/env  (KUBECONFIG=${layout.kubeconfig})`);
 }
 

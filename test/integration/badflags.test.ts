@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dropNamespace, plantMesh } from './detect-plant.ts';
 import { runTool, testKube, uniqueName } from '../support/cluster.ts';
 import { collectionPath, core, objectPath } from '../../src/kube/paths.ts';
-import { leaseName, leaseNamespace } from '../../src/upgrade/lease.ts';
+import { leaseName, leaseNamespace } from '../../src/engine/lease.ts';
 import { KubeApiError, type KubeObject } from '../../src/kube/client.ts';
 
 const meshNs = uniqueName('badflags');

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { dump, load } from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { childKubeconfigPath } from '../../src/upgrade/child-kubeconfig.ts';
+import { childKubeconfigPath } from '../../src/engine/child-kubeconfig.ts';
 import { kubeconfigPath } from '../support/cluster.ts';
 import { expectConverged, runUpgrade, setUpMesh, type Scenario } from '../support/upgrade-scenario.ts';
 

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { expectConverged, expectSettingsKept, nonDefaultFlags, scenarioMeshctl, toolArgs, type Scenario, type ScenarioOptions } from '../support/upgrade-scenario.ts';
+import { binaryFlagsOf, expectConverged, expectSettingsKept, nonDefaultFlags, scenarioMeshctl, toolArgs, type Scenario, type ScenarioOptions } from '../support/upgrade-scenario.ts';
 import { runTool } from '../support/cluster.ts';
 import { leaveSavedMeshes, setUpSavedMesh } from '../support/saved-mesh.ts';
 import { failingMeshctlDeploy } from '../support/failing-deploy.ts';
@@ -40,7 +40,7 @@ describe('a failed deploy, then --resume', () => {
     expect(first.stdout + first.stderr).toMatch(/hop1\.deploy/);
     expect(fs.existsSync(path.join(tmp, 'failed-once'))).toBe(true);
 
-    const resumed = await runTool(['--resume', current.backupDir, '--yes', '--timeout', '3m'], { env });
+    const resumed = await runTool(['--resume', current.backupDir, '--yes', '--timeout', '3m', ...binaryFlagsOf(args)], { env });
     expect(resumed.exitCode, resumed.stderr).toBe(0);
     expect(resumed.stdout + resumed.stderr).toMatch(/an earlier deploy of NSM 1\.7\.0 failed \(Deployment nginx-mesh-api (stopped progressing|has no ready replica)/);
     await expectConverged(current, '1.7.0');

@@ -98,7 +98,7 @@ describe('upgrade through injected API faults', () => {
 
     // The API is back (the VPN reconnected): the same kubeconfig, no faults.
     proxy.setRate(0);
-    const resumed = await runTool(['--resume', current.backupDir, '--yes', '--kubeconfig', proxy.kubeconfigPath], { env: env(), timeoutMs: 600_000 });
+    const resumed = await runTool(['--resume', current.backupDir, '--yes', '--kubeconfig', proxy.kubeconfigPath, ...current.binaryArgs], { env: env(), timeoutMs: 600_000 });
     expect(resumed.exitCode, resumed.stderr).toBe(0);
     expect(journalSteps(current.backupDir)).toEqual(allSteps);
     await expectConverged(current, '1.7.0');

@@ -71,12 +71,12 @@ const journal = (dir: string) => fs.readFileSync(path.join(dir, 'journal.ndjson'
 
 /**
  * A fleet file for the two scenarios where the second cluster's nginx-meshctl 2.0.0 is the real one
- * except that it refuses `upgrade` (not --help): its run fails at hop1.upgrade, before changing anything.
+ * except that it refuses `upgrade` (not --help, nor preflight's --dry-run): its run fails at hop1.upgrade, before changing anything.
  */
 function failingFleetFile(s1: Scenario, s2: Scenario): string {
   const binDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nsm-fleet-bin-'));
   meshctlWrapper(path.join(binDir, 'nginx-meshctl-2.0.0'), meshctlFor('2.0.0').bin, {
-    passThrough: '*" --help "*|*" -h "*', on: 'upgrade', body: ['  echo "Error: injected by the fleet test: upgrade refused" >&2', '  exit 1;;'],
+    passThrough: '*" --help "*|*" -h "*|*" --dry-run "*', on: 'upgrade', body: ['  echo "Error: injected by the fleet test: upgrade refused" >&2', '  exit 1;;'],
   });
   const file = path.join(binDir, 'fleet.yaml');
   fs.writeFileSync(file, [

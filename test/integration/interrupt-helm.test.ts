@@ -1,11 +1,11 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { clusterEnv, repoRoot, runTool } from '../support/cluster.ts';
 import { chartsDir } from '../support/mesh-scenario.ts';
 import { expectConverged, setUpMesh, toolArgs, type Scenario, type ScenarioOptions } from '../support/upgrade-scenario.ts';
-import { installedNow } from '../../src/upgrade/live-state.ts';
+import { installedNow } from '../../src/mesh/live-state.ts';
+import { stepsDone } from '../support/kill-at.ts';
 
 // Issue 14, "Ctrl-C that keeps its promise": a terminal's Ctrl-C goes to the whole foreground
 // process group. The tool runs helm in a group of its own, so the SIGINT sent to the tool's group
@@ -13,14 +13,6 @@ import { installedNow } from '../../src/upgrade/live-state.ts';
 // journaled), the tool stops before the next step with the resume command, and the resume converges.
 let current: Scenario | undefined;
 afterEach(async () => { await current?.cleanup(); current = undefined; });
-
-const stepsDone = (dir: string): string[] => {
-  try {
-    return fs.readFileSync(path.join(dir, 'journal.ndjson'), 'utf8').trim().split('\n')
-      .map((l) => { try { return JSON.parse(l) as { type: string; step?: string }; } catch { return { type: 'torn' }; } })
-      .filter((r) => r.type === 'step').map((r) => r.step!);
-  } catch { return []; }
-};
 
 describe('SIGINT to the whole process group during helm upgrade', () => {
   it('lets helm upgrade finish, stops before the next step, and the resume converges', async () => {
@@ -47,7 +39,7 @@ describe('SIGINT to the whole process group during helm upgrade', () => {
     expect(stepsDone(current.backupDir)).toEqual(['hop1.backup', 'hop1.apply-crds', 'hop1.upgrade']);
     const now = await installedNow({ kube: current.kube } as never, current.meshNamespace, 'nsm');
     expect({ status: now?.releaseStatus, chart: now?.chartVersion }).toEqual({ status: 'deployed', chart: '0.7.0' });
-    const r = await runTool(['--resume', current.backupDir, '--yes', '--timeout', '3m'], { env: { NSM_CHARTS_DIR: chartsDir } });
+    const r = await runTool(['--resume', current.backupDir, '--yes', '--timeout', '3m', ...current.binaryArgs], { env: { NSM_CHARTS_DIR: chartsDir } });
     expect(r.exitCode, r.stderr).toBe(0);
     await expectConverged(current, '1.7.0');
   }, 900_000);

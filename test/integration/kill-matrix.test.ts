@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { expectConverged, toolArgs, type Scenario, type ScenarioOptions } from '../support/upgrade-scenario.ts';
+import { expectConverged, resumeArgs, toolArgs, type Scenario, type ScenarioOptions } from '../support/upgrade-scenario.ts';
 import { leaveSavedMeshes, setUpSavedMesh } from '../support/saved-mesh.ts';
 import { runAndKillAfter } from '../support/kill-at.ts';
 import { clusterEnv, repoRoot, runTool } from '../support/cluster.ts';
@@ -28,12 +28,12 @@ const stepsDone = (dir: string) => fs.readFileSync(path.join(dir, 'journal.ndjso
 async function killAtEveryBoundary(s: Scenario, o: ScenarioOptions & { to: string }, steps: string[], extra: string[] = []): Promise<string[]> {
   const killedAt: string[] = [];
   for (const [i, step] of steps.slice(0, -1).entries()) {
-    const args = i === 0 ? toolArgs(s, o, extra) : ['--resume', s.backupDir, '--yes', '--timeout', '3m'];
+    const args = i === 0 ? toolArgs(s, o, extra) : resumeArgs(s);
     const r = await runAndKillAfter(args, s.backupDir, step);
     expect(r.killed, `run ${i} should reach ${step}: ${r.output.slice(-2000)}`).toBe(true);
     killedAt.push(step);
   }
-  const last = await runTool(['--resume', s.backupDir, '--yes', '--timeout', '3m'], { env: env() });
+  const last = await runTool(resumeArgs(s), { env: env() });
   expect(last.exitCode, last.stderr).toBe(0);
   expect(stepsDone(s.backupDir)).toEqual(expect.arrayContaining(steps));
   return killedAt;
@@ -81,7 +81,7 @@ describe('kill and resume matrix', () => {
     const res = await child;
     expect(killedAt, `the restore should have been caught part-way: ${String(res.stderr).slice(-3000)}`).toBeGreaterThan(100);
     expect(stepsDone(current.backupDir)).not.toContain('hop1.restore');
-    const r = await runTool(['--resume', current.backupDir, '--yes', '--timeout', '3m'], { env: env() });
+    const r = await runTool(resumeArgs(current), { env: env() });
     expect(r.exitCode, r.stderr).toBe(0);
     const after = (await listAll(current.kube, collectionPath(ts, ns), { labelSelector: 'bulk=yes' })).map((x) => [x.metadata!.name, x.spec]);
     expect(after.sort()).toEqual(before.sort());
@@ -105,7 +105,7 @@ describe('kill and resume matrix', () => {
     expect(String(res.all)).toContain(`--resume ${current.backupDir}`);
     const done = stepsDone(current.backupDir);
     expect(done.length).toBeLessThanOrEqual(2); // the step running at Ctrl-C finishes; nothing after it starts
-    const r = await runTool(['--resume', current.backupDir, '--yes', '--timeout', '3m'], { env: env() });
+    const r = await runTool(resumeArgs(current), { env: env() });
     expect(r.exitCode, r.stderr).toBe(0);
     await expectConverged(current, '1.7.0');
   });

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { load } from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Plan } from '../../src/upgrade/types.ts';
+import type { Plan } from '../../src/engine/types.ts';
 import { clusterEnv, kubectl, repoRoot, runTool, testKube, uniqueName } from '../support/cluster.ts';
 import { dropNamespace, plantMesh } from './detect-plant.ts';
 

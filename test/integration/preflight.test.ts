@@ -5,11 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeConfig } from '@kubernetes/client-node';
 import { detectInstall } from '../../src/mesh/detect.ts';
 import { buildPlan } from '../../src/upgrade/plan.ts';
-import { assertPreflight, preflightChecks } from '../../src/upgrade/preflight.ts';
+import { assertPreflight, preflightChecks as checksOnly, type PreflightInput } from '../../src/preflight/preflight.ts';
+import { withChildKubeconfig } from '../../src/engine/child-kubeconfig.ts';
 import { PreflightError } from '../../src/errors.ts';
 import { createKube } from '../../src/kube/client.ts';
 import type { Deps } from '../../src/deps.ts';
-import type { PlanOptions } from '../../src/upgrade/types.ts';
+import type { PlanOptions } from '../../src/engine/types.ts';
 import { clusterEnv, kubeconfigPath, kubectl, repoRoot, runTool, testDeps, testKube, uniqueName } from '../support/cluster.ts';
 import { deploymentManifest, dropNamespace, plantMesh, waitAvailable } from './detect-plant.ts';
 
@@ -37,6 +38,9 @@ function fakeMeshctl(name: string, says: string, lacks: readonly string[] = []):
   return p;
 }
 
+/** Preflight as the CLI runs it: with the plan's private kubeconfig written for its commands (by `writer`, whose context the plan has). */
+const preflightChecks = async (deps: Deps, input: PreflightInput, writer: Deps = deps) => withChildKubeconfig(writer, input.plan, () => checksOnly(deps, input));
+
 const good = uniqueName('pf-good');
 const bad = uniqueName('pf-bad');
 afterAll(async () => {
@@ -54,14 +58,14 @@ beforeAll(async () => {
   await waitAvailable(good);
 });
 
-function opts(over: Partial<PlanOptions>): PlanOptions {
+async function opts(over: Partial<PlanOptions>): Promise<PlanOptions> {
   return { to: '1.7.0', strategy: 'auto', meshctlBinaries: {}, helm: undefined, chart: { kind: 'repo', ref: 'nginx-stable/nginx-service-mesh' }, deployFlagChanges: {},
-    labelNamespaces: false, unlabelledInjectedNamespaces: [], backupDir: path.join(tmp, 'backup'), timeout: '5m', kubeconfig: kubeconfigPath(), ...over };
+    labelNamespaces: false, unlabelledInjectedNamespaces: [], backupDir: path.join(tmp, 'backup'), timeout: '5m', context: (await testKube()).context, ...over };
 }
 
 async function planFor(deps: Deps, ns: string, over: Partial<PlanOptions>) {
   const install = await detectInstall(deps, { meshNamespace: ns });
-  return { install, plan: buildPlan(install, opts(over)) };
+  return { install, plan: buildPlan(install, await opts(over)) };
 }
 
 describe('preflight on the real API server', () => {
@@ -90,7 +94,7 @@ describe('preflight on the real API server', () => {
     expect(by('backup-dir')).toEqual([{ check: 'backup-dir', message: `--backup-dir ${used} is not empty`, fix: expect.stringMatching(/--backup-dir .*--resume DIR/) }]);
     expect(by('permissions')).toEqual([]);
     for (const f of failures) expect(f.fix.length).toBeGreaterThan(10);
-    const err = await assertPreflight(deps, { plan, install, backupDir: used }).catch((e: unknown) => e);
+    const err = await withChildKubeconfig(deps, plan, () => assertPreflight(deps, { plan, install, backupDir: used })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PreflightError);
     expect((err as PreflightError).exitCode).toBe(3);
     expect((err as PreflightError).failures.length).toBe(failures.length);
@@ -111,16 +115,18 @@ describe('preflight on the real API server', () => {
     expect(fs.existsSync(path.join(backupDir, 'manifest.json'))).toBe(false);
   });
 
-  it('refuses (check cluster) when a command would reach another server than the one the tool read', async () => {
+  it('refuses (check cluster) when a command\'s own kubeconfig would reach another server than the one the tool read', async () => {
     const deps = await testDeps();
-    const elsewhere = path.join(tmp, 'elsewhere.kubeconfig');
     const kc = new KubeConfig();
     kc.loadFromFile(kubeconfigPath());
+    kc.setCurrentContext(deps.kube.context);
     const cluster = kc.getCurrentCluster()!;
     kc.loadFromOptions({ clusters: [{ ...cluster, server: 'https://127.0.0.1:1' }], users: kc.getUsers(), contexts: kc.getContexts(), currentContext: kc.getCurrentContext() });
-    fs.writeFileSync(elsewhere, kc.exportConfig(), { mode: 0o600 });
-    const { install, plan } = await planFor(deps, good, { meshctlBinaries: { '1.7.0': fakeMeshctl('ok-elsewhere', '1.7.0') }, kubeconfig: elsewhere });
-    const failures = await preflightChecks(deps, { plan, install, backupDir: path.join(tmp, 'free-3') });
+    const { install, plan } = await planFor(deps, good, { meshctlBinaries: { '1.7.0': fakeMeshctl('ok-elsewhere', '1.7.0') }, backupDir: path.join(tmp, 'elsewhere') });
+    // The private kubeconfig the commands read, as if it had been changed under the run.
+    fs.mkdirSync(path.dirname(plan.childKubeconfig!.path), { recursive: true });
+    fs.writeFileSync(plan.childKubeconfig!.path, kc.exportConfig(), { mode: 0o600 });
+    const failures = await checksOnly(deps, { plan, install, backupDir: path.join(tmp, 'free-3') });
     expect(failures.filter((f) => f.check === 'cluster').map((f) => f.message)).toEqual([`hop1.upgrade's command would reach https://127.0.0.1:1, but the tool read the cluster at ${deps.kube.server}`]);
   });
 
@@ -161,14 +167,14 @@ describe('preflight on the real API server', () => {
     const adminDeps = await testDeps();
     const deps: Deps = { ...adminDeps, kube: await createKube(kc) };
     const { install, plan } = await planFor(adminDeps, ns, { meshctlBinaries: { '1.7.0': fakeMeshctl('ok2-1.7.0', '1.7.0') } });
-    const failures = (await preflightChecks(deps, { plan, install, backupDir: path.join(tmp, 'perm') })).filter((f) => f.check === 'permissions');
+    const failures = (await preflightChecks(deps, { plan, install, backupDir: path.join(tmp, 'perm') }, adminDeps)).filter((f) => f.check === 'permissions');
     expect(failures.length).toBeGreaterThan(5);
     expect(failures.map((f) => f.message)).toEqual(expect.arrayContaining([
       expect.stringMatching(/^not allowed to update deployments\.apps in namespace .*: needed to helm\/nginx-meshctl upgrade the control plane \(hop1\.upgrade\)/),
       expect.stringMatching(/^not allowed to patch customresourcedefinitions\.apiextensions\.k8s\.io/),
     ]));
     expect(failures.every((f) => /cluster-admin/.test(f.fix))).toBe(true);
-    // The view role may read the mesh namespace: those checks pass.
-    expect(failures.some((f) => /get configmaps in namespace/.test(f.message))).toBe(false);
+    // The view role may read the mesh namespace: those checks pass (the restart record's ConfigMap in `default` is another namespace).
+    expect(failures.some((f) => f.message.includes(`get configmaps in namespace ${ns}:`))).toBe(false);
   });
 });

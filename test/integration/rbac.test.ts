@@ -2,7 +2,7 @@
  * manifests/rbac on the real API server: the ServiceAccount and bindings from serviceaccount.yaml
  * (renamed to be unique to this run), a token minted with TokenRequest, a kubeconfig holding only
  * that token and the cluster CA, and SelfSubjectAccessReviews asked as that ServiceAccount: it may
- * do every row of src/upgrade/permissions.ts and take the lease, and nothing beyond the role.
+ * do every row of src/preflight/permissions.ts and take the lease, and nothing beyond the role.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -11,8 +11,8 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKube, type Kube } from '../../src/kube/client.ts';
 import { loadKubeConfig } from '../../src/kube/kubeconfig.ts';
-import { stepPermissions } from '../../src/upgrade/permissions.ts';
-import { leaseNamespace } from '../../src/upgrade/lease.ts';
+import { stepPermissions } from '../../src/preflight/permissions.ts';
+import { leaseNamespace } from '../../src/engine/lease.ts';
 import { clusterEnv, kubectl, repoRoot, runTool, testKube, uniqueName } from '../support/cluster.ts';
 import { bindServiceAccount, type BoundServiceAccount } from '../support/rbac.ts';
 

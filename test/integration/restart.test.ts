@@ -57,7 +57,8 @@ describe('restart', () => {
     expect(res.exitCode, res.stderr).toBe(0);
     const result = JSON.parse(res.stdout);
     expect(result.restarted.map((r: { kind: string; name: string }) => `${r.kind}/${r.name}`).sort()).toEqual(['DaemonSet/agent', 'Deployment/web', 'StatefulSet/db']);
-    expect(result).toMatchObject({ skipped: [], timedOut: [], failed: [], concurrency: 3, final: { converged: true, behind: [] } });
+    expect(result).toMatchObject({ skipped: [], timedOut: [], failed: [], concurrency: 2, final: { converged: true, behind: [] } });
+    // slow start: one first, then the other two together (the window widened to 2)
     expect(res.stderr).toMatch(/\[\d\/3\] deployment .*\/web: deployment "web" successfully rolled out/);
 
     for (const [ref, name] of [[core.deployments, 'web'], [core.statefulsets, 'db'], [core.daemonsets, 'agent']] as const) {
@@ -90,10 +91,10 @@ describe('restart', () => {
     expect((await podsIn(stuck)).some((p) => p.metadata.name === 'loner' && !p.metadata.deletionTimestamp)).toBe(true);
   });
 
-  it('deletes bare pods only with --delete-bare-pods', async () => {
+  it('evicts bare pods only with --delete-bare-pods', async () => {
     const res = await runTool(['restart', '--mesh-namespace', mesh, '-n', stuck, '--delete-bare-pods']);
     expect(res.exitCode).toBe(4); // the paused and OnDelete workloads are still behind
-    expect(res.stdout).toMatch(/pod\/loner\s+deleted/);
+    expect(res.stdout).toMatch(/pod\/loner\s+evicted/);
     await until('bare pod gone', async () => (await podsIn(stuck)).every((p) => p.metadata.name !== 'loner' || p.metadata.deletionTimestamp), 30_000);
   });
 
@@ -112,6 +113,6 @@ describe('restart', () => {
     const res = await runTool(['restart', '--mesh-namespace', mesh, '-n', never, '--dry-run', '--restart', 'all']);
     expect(res.exitCode, res.stderr).toBe(0);
     expect(res.stdout).toMatch(new RegExp(`1\\s+${never}\\s+deployment/stuck\\s+restart \\(\\d pods?\\)`)); // old and new pods: neither ever became ready
-    expect(res.stdout).toContain('(dry run) would re-roll 1 workload(s), at most 8 at once, to 1.7.0');
+    expect(res.stdout).toContain('(dry run) would re-roll 1 workload(s) to 1.7.0, the first alone, then widening up to 8 at once');
   });
 });

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { expectConverged, expectSettingsKept, nonDefaultFlags, toolArgs, type Scenario, type ScenarioOptions } from '../support/upgrade-scenario.ts';
+import { expectConverged, expectSettingsKept, nonDefaultFlags, resumeArgs, toolArgs, type Scenario, type ScenarioOptions } from '../support/upgrade-scenario.ts';
 import { runAndKillAfter } from '../support/kill-at.ts';
 import { runTool } from '../support/cluster.ts';
 import { leaveSavedMeshes, setUpSavedMesh } from '../support/saved-mesh.ts';
@@ -12,7 +12,7 @@ afterEach(async () => { await current?.cleanup(); current = undefined; });
 // Starts from a saved mesh (test/support/saved-mesh.ts): the upgrade-paths tests build the same ones.
 afterAll(leaveSavedMeshes);
 
-const resume = (dir: string) => runTool(['--resume', dir, '--yes', '--timeout', '3m'], { env: { NSM_CHARTS_DIR: chartsDir } });
+const resume = (s: Scenario) => runTool(resumeArgs(s), { env: { NSM_CHARTS_DIR: chartsDir } });
 
 describe('kill and resume', () => {
   it('a run SIGKILLed right after the removal step resumes from its journal and converges with nothing lost', async () => {
@@ -22,7 +22,7 @@ describe('kill and resume', () => {
     expect(killed.killed, killed.output).toBe(true);
     expect(fs.readFileSync(path.join(current.backupDir, 'journal.ndjson'), 'utf8')).not.toContain('"type":"finished"');
     // The mesh is gone now: resume must not need to detect it, and must take over the dead run's lease.
-    const resumed = await resume(current.backupDir);
+    const resumed = await resume(current);
     expect(resumed.exitCode, resumed.stderr).toBe(0);
     expect(resumed.stdout + resumed.stderr).toMatch(/done before \(journal\)/);
     await expectConverged(current, '1.7.0');
@@ -41,7 +41,7 @@ describe('kill and resume', () => {
     expect(second.stderr).toMatch(/another run holds lease/);
     expect(fs.existsSync(`${current.backupDir}-second`)).toBe(false);
     // The killed first run is resumed and finishes.
-    const resumed = await resume(current.backupDir);
+    const resumed = await resume(current);
     expect(resumed.exitCode, resumed.stderr).toBe(0);
     await expectConverged(current, '1.7.0');
   });

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { nonDefaultFlags, scenarioMeshctl, setUpMesh, toolArgs, type Scenario, type ScenarioOptions } from '../support/upgrade-scenario.ts';
+import { binaryFlagsOf, nonDefaultFlags, scenarioMeshctl, setUpMesh, toolArgs, type Scenario, type ScenarioOptions } from '../support/upgrade-scenario.ts';
 import { clusterEnv, runTool } from '../support/cluster.ts';
 import { chartsDir } from '../support/mesh-scenario.ts';
 import { runAndKillAfter } from '../support/kill-at.ts';
@@ -55,7 +55,7 @@ describe('--on-failure rollback', () => {
     const before = await meshState(current!);
     const killed = await runAndKillAfter(args, path.join(current!.backupDir, 'rollback'), 'hop1.remove');
     expect(killed.killed, killed.output).toBe(true);
-    const resumed = await runTool(['--resume', current!.backupDir, '--yes', '--timeout', '3m'], { env });
+    const resumed = await runTool(['--resume', current!.backupDir, '--yes', '--timeout', '3m', ...binaryFlagsOf(args)], { env });
     expect(resumed.exitCode, resumed.stderr + resumed.stdout).toBe(0);
     expect(resumed.stderr + resumed.stdout).toMatch(/being rolled back after step hop1\.deploy failed: resuming the rollback/);
     expect(rollbackSteps(current!)).toEqual(['hop1.snapshot', 'hop1.remove', 'hop1.deploy', 'hop1.restore-crds', 'hop1.restore-resources', 'hop1.reroll', 'hop1.verify-rollback']);

@@ -1,13 +1,14 @@
 /**
  * A rollback carries a registry password back into the old install without showing it: the Helm
  * reinstall reads it from a 0600 values file; it is in no output (with -v), journal or command line
- * seen by `ps`. A rollback journal edited to run another program is refused on --resume (exit 2),
- * nothing run.
+ * seen by `ps`. A rollback journal edited to run another program, or to name one of the user's
+ * programs as its helm everywhere (with its hash), is refused on --resume (exit 2), nothing run.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { filesWith, runWatchingPs, tamperJournal } from '../support/password-watch.ts';
+import { filesWith, impersonateInJournal, runWatchingPs, tamperJournal } from '../support/password-watch.ts';
+import { clusterEnv } from '../support/cluster.ts';
 import { expectConverged, runUpgrade, setUpMesh, type Scenario, type ScenarioOptions } from '../support/upgrade-scenario.ts';
 import { expectStateBack, meshState, rollbackArgs, runRollback } from '../support/rollback-scenario.ts';
 
@@ -38,10 +39,21 @@ describe('a registry password through a rollback', () => {
 
     // The rollback journal edited so that its deploy runs another program, and marked unfinished: --resume refuses, runs nothing.
     const journal = path.join(current.backupDir, 'rollback', 'journal.ndjson');
+    const intact = fs.readFileSync(journal, 'utf8');
     const { marker } = tamperJournal(journal, 'rollback', ['hop1.snapshot', 'hop1.remove', 'hop1.delete-crds']);
     const resumed = await runRollback(current, ['--resume']);
     expect(resumed.exitCode, resumed.stderr).toBe(2);
     expect(resumed.stderr).toMatch(/journaled rollback plan is not the plan its own inputs give \(step hop1\.deploy/);
     expect(fs.existsSync(marker)).toBe(false);
+
+    // Edited consistently instead (helm named as a program of the user's everywhere, with its hash): refused naming both, never run.
+    fs.writeFileSync(journal, intact.split('\n').filter((l) => !/"type":"(finished|step)"/.test(l) || /"step":"hop1\.(snapshot|remove|delete-crds)"/.test(l)).join('\n'), { mode: 0o600 });
+    const helm = clusterEnv().HELM3!;
+    const { marker: ran, impostor } = impersonateInJournal(journal, helm, 'v3.16.1+g5a5449d');
+    const again = await runRollback(current, ['--resume']);
+    expect(again.exitCode, again.stderr).toBe(2);
+    expect(again.stderr).toContain(`helm: the rollback used ${impostor} (sha256`);
+    expect(again.stderr).toContain(`found now ${helm} (sha256`);
+    expect(fs.existsSync(ran), fs.existsSync(ran) ? fs.readFileSync(ran, 'utf8') : '').toBe(false);
   });
 });

@@ -4,7 +4,7 @@
  * install method it had. The meshctl scenario runs the vendor's real nginx-meshctl 1.7.0 and 2.0.0.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { expectConverged, nonDefaultFlags, runUpgrade, setUpMesh, type Scenario, type ScenarioOptions } from '../support/upgrade-scenario.ts';
+import { nonDefaultFlags, type Scenario, type ScenarioOptions } from '../support/upgrade-scenario.ts';
 import { expectStateBack, meshState, rollbackSteps, runRollback, upgradedMesh } from '../support/rollback-scenario.ts';
 import { missingRealMeshctl } from '../support/real-meshctl.ts';
 

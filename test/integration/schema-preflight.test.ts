@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { collectionPath, objectPath, core } from '../../src/kube/paths.ts';
 import { detectInstall } from '../../src/mesh/detect.ts';
-import type { HopSchemaReport } from '../../src/upgrade/schema-report.ts';
+import type { HopSchemaReport } from '../../src/engine/phases/schema-report.ts';
 import { testKube, uniqueName } from '../support/cluster.ts';
 import { expectConverged, runUpgrade, setUpMesh, type Scenario, type ScenarioOptions } from '../support/upgrade-scenario.ts';
 

@@ -5,7 +5,7 @@ import type { Deps } from '../../src/deps.ts';
 import { realClock } from '../../src/deps.ts';
 import { createKube, type Kube } from '../../src/kube/client.ts';
 import { loadKubeConfig } from '../../src/kube/kubeconfig.ts';
-import { createRunner } from '../../src/controlplane/runner.ts';
+import { createRunner } from '../../src/exec/runner.ts';
 import { memoryLog } from '../../src/log.ts';
 
 /** The repository root. */

@@ -27,3 +27,12 @@ export async function runAndKillAfter(args: string[], backupDir: string, step: s
   const res = await child;
   return { killed, output: String(res.all ?? '') };
 }
+
+/** The steps a run's journal records as done, in order (a torn last line, or no journal yet: what there is). */
+export function stepsDone(dir: string): string[] {
+  try {
+    return fs.readFileSync(path.join(dir, 'journal.ndjson'), 'utf8').trim().split('\n')
+      .map((l) => { try { return JSON.parse(l) as { type: string; step?: string }; } catch { return { type: 'torn' }; } })
+      .filter((r) => r.type === 'step').map((r) => r.step!);
+  } catch { return []; }
+}

@@ -3,6 +3,7 @@
  * runs, and the files under a directory that hold it (with their modes). Shared by the upgrade's and
  * the rollback's secrets tests.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -53,4 +54,20 @@ export function tamperJournal(journal: string, firstType: string, keep: readonly
   const kept = lines.filter((l) => l.type === firstType || (l.type === 'step' && keep.includes(String(l.step))));
   fs.writeFileSync(journal, kept.map((l) => JSON.stringify(l)).join('\n') + '\n', { mode: 0o600 });
   return { marker, lines: kept.length };
+}
+
+/**
+ * Edits a journal as someone with the user's rights could, consistently: every mention of the
+ * binary `real` (its path wherever the journal names it, and its sha256) now names a program of the
+ * user's, private (0700), that answers `version` like the real one and leaves a marker whenever it
+ * runs. Returns the marker (it must never appear) and the program.
+ */
+export function impersonateInJournal(journal: string, real: string, versionLine: string): { marker: string; impostor: string } {
+  const marker = path.join(path.dirname(journal), '..', 'impostor-ran');
+  const impostor = path.join(path.dirname(journal), '..', 'impostor');
+  fs.writeFileSync(impostor, `#!/bin/sh\necho "$@" >> ${marker}\necho '${versionLine}'\n`, { mode: 0o700 });
+  const sha = (p: string) => createHash('sha256').update(fs.readFileSync(p)).digest('hex');
+  const text = fs.readFileSync(journal, 'utf8').split(real).join(impostor).split(sha(real)).join(sha(impostor));
+  fs.writeFileSync(journal, text, { mode: 0o600 });
+  return { marker, impostor };
 }

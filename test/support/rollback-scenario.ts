@@ -44,8 +44,9 @@ export async function expectStateBack(s: Scenario, before: MeshState): Promise<v
   expect(now.sidecars).toEqual(before.sidecars);
 }
 
+/** A rollback of the scenario's run, with its binaries and chart (never taken from the run's journal). */
 export function rollbackArgs(s: Scenario, extra: string[] = []): string[] {
-  return ['rollback', '--from', s.backupDir, '--yes', '--timeout', '3m', ...extra];
+  return ['rollback', '--from', s.backupDir, '--yes', '--timeout', '3m', ...s.binaryArgs, ...extra];
 }
 
 export function runRollback(s: Scenario, extra: string[] = []): Promise<ToolResult> {

@@ -25,7 +25,7 @@ import { detectInstall } from '../../src/mesh/detect.ts';
 import { clusterDir, clusterEnv, repoRoot, testKube } from './cluster.ts';
 import { chartsDir, removeMesh, sidecarVersions, snapshot, type Snapshot } from './mesh-scenario.ts';
 import { meshctlFor } from './real-meshctl.ts';
-import { scenarioMeshctl, setUpMesh, type Scenario, type ScenarioOptions } from './upgrade-scenario.ts';
+import { binaryArgs, scenarioMeshctl, setUpMesh, type Scenario, type ScenarioOptions } from './upgrade-scenario.ts';
 import { hasSnapshot, restoreCluster, saveCluster, snapshotDir } from '../cluster/snapshot.ts';
 import { settled, waitFor } from './wait.ts';
 
@@ -128,7 +128,7 @@ export async function setUpSavedMesh(opts: ScenarioOptions): Promise<Scenario> {
     left.delete(dir);
     await restoreCluster(dir, key);
     const saved = JSON.parse(fs.readFileSync(record, 'utf8')) as SavedStart;
-    s = { kube, ...saved, backupDir: newBackupDir() };
+    s = { kube, ...saved, backupDir: newBackupDir(), binaryArgs: binaryArgs(opts) };
     await expectRestored(s, opts.from);
   } else {
     await left.get(dir)?.();

@@ -20,6 +20,8 @@ export interface Scenario {
   appNamespaces: string[];
   before: Snapshot;
   backupDir: string;
+  /** The flags that give the tool the scenario's binaries and chart (a resume and a rollback pass them again). */
+  binaryArgs: string[];
   cleanup(): Promise<void>;
 }
 
@@ -68,7 +70,7 @@ export async function setUpMesh(opts: ScenarioOptions): Promise<Scenario> {
   expect(Object.keys(before)).toHaveLength(appNamespaces.length * 6);
   const backupDir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'nsm-upgrade-test-')), 'backup');
   return {
-    kube, meshNamespace, appNamespaces, before, backupDir,
+    kube, meshNamespace, appNamespaces, before, backupDir, binaryArgs: binaryArgs(opts),
     async cleanup() {
       await removeMesh(kube, meshNamespace, kubeconfig);
       for (const ns of appNamespaces) await kube.request({ method: 'DELETE', path: `/api/v1/namespaces/${ns}` }).catch(() => undefined);
@@ -86,6 +88,16 @@ export function scenarioMeshctl(version: string): string {
   return process.env.NSM_SCENARIO_REAL_MESHCTL === '1' ? meshctlFor(version).bin : meshctlBin(version);
 }
 
+/**
+ * The binaries and chart of a scenario as flags: every nginx-meshctl as --meshctl (each says its own
+ * version), or helm and the charts. A resume or a rollback finds binaries only as a fresh run does
+ * (flags, then PATH), never from a journal: they pass these again.
+ */
+export function binaryArgs(opts: Pick<ScenarioOptions, 'method' | 'helm'>): string[] {
+  if (opts.method === 'meshctl') return ['1.6.0', '1.7.0', '2.0.0'].flatMap((v) => ['--meshctl', scenarioMeshctl(v)]);
+  return ['--helm', clusterEnv()[opts.helm ?? 'HELM3']!, '--chart', chartsDir];
+}
+
 /** The flags every scenario passes: its mesh namespace, its binaries, its backup directory. */
 export function toolArgs(s: Scenario, opts: ScenarioOptions & { to: string }, extra: string[] = []): string[] {
   const args = ['--to', opts.to, '--mesh-namespace', s.meshNamespace, '--backup-dir', s.backupDir, '--yes', '--timeout', '3m'];
@@ -93,9 +105,19 @@ export function toolArgs(s: Scenario, opts: ScenarioOptions & { to: string }, ex
     args.push('--meshctl-current', scenarioMeshctl(opts.from));
     for (const v of ['1.6.0', '1.7.0', '2.0.0']) if (v !== opts.from) args.push('--meshctl', scenarioMeshctl(v));
   } else {
-    args.push('--helm', clusterEnv()[opts.helm ?? 'HELM3']!, '--chart', chartsDir);
+    args.push(...binaryArgs(opts));
   }
   return [...args, ...extra];
+}
+
+/** The binary and chart flags of a command line, to give them again (a resume or rollback never takes them from a journal). */
+export function binaryFlagsOf(args: readonly string[]): string[] {
+  return args.flatMap((a, i) => (['--meshctl', '--meshctl-current', '--helm', '--chart'].includes(a) ? [a, args[i + 1]!] : []));
+}
+
+/** `--resume` of the scenario's run, with its binaries given again (a resume never takes them from the journal). */
+export function resumeArgs(s: Scenario, extra: string[] = []): string[] {
+  return ['--resume', s.backupDir, '--yes', '--timeout', '3m', ...s.binaryArgs, ...extra];
 }
 
 export async function runUpgrade(s: Scenario, opts: ScenarioOptions & { to: string }, extra: string[] = []): Promise<ToolResult> {

@@ -1,5 +1,5 @@
 import { isSecret } from '../../src/secret.ts';
-import { formatCommand } from '../../src/controlplane/runner.ts';
+import { formatCommand } from '../../src/exec/runner.ts';
 import { describe, expect, it } from 'vitest';
 import { deployFlagsFromValues, deploySettings, findDeploySetting, removedDeployFlags, unknownDeployFlags, valuesForTarget } from '../../src/controlplane/deploy-flags.ts';
 

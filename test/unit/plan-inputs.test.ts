@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { candidateNames, matchMeshctlBinaries } from '../../src/upgrade/plan-inputs.ts';
 import { unlabelledInjectedNamespaces } from '../../src/upgrade/plan-inputs.ts';
 import { parseDeployFlags } from '../../src/upgrade/plan-inputs.ts';
-import { describePermission, requiredPermissions } from '../../src/upgrade/permissions.ts';
-import { unsettled } from '../../src/upgrade/preflight.ts';
+import { describePermission, requiredPermissions } from '../../src/preflight/permissions.ts';
+import { unsettled } from '../../src/preflight/preflight.ts';
 import { buildPlan } from '../../src/upgrade/plan.ts';
 import { formatPlanText } from '../../src/cli/plan-format.ts';
-import type { Install, PlanOptions } from '../../src/upgrade/types.ts';
+import type { Install, PlanOptions } from '../../src/engine/types.ts';
 
 describe('matchMeshctlBinaries', () => {
   it('looks for nginx-meshctl-<v> then <v>/nginx-meshctl in a directory', () => {
@@ -74,8 +74,9 @@ describe('formatPlanText', () => {
     const text = formatPlanText(buildPlan(install, opts));
     expect(text).toContain('Upgrade plan: NGINX Service Mesh 1.6.0 -> 1.7.0');
     expect(text).toMatch(/Hop 1: 1\.6\.0 -> 1\.7\.0, manual \(on OpenShift the 1\.6 -> 1\.7 upgrade must be manual/);
-    expect(text).toContain('$ /m/1.6.0 -n nginx-mesh -t 5m remove --yes');
-    expect(text).toContain('$ /m/1.7.0 -n nginx-mesh -t 5m deploy --environment openshift');
+    expect(text).toContain(`$ /m/1.6.0 -k ${opts.backupDir}/kubeconfig.private -n nginx-mesh -t 5m remove --yes`);
+    expect(text).toContain(`$ /m/1.7.0 -k ${opts.backupDir}/kubeconfig.private -n nginx-mesh -t 5m deploy --environment openshift`);
+    expect(text).toContain(`context ${opts.context ?? '(current)'}, as read at start: every helm and nginx-meshctl command gets a private kubeconfig of exactly it (${opts.backupDir}/kubeconfig.private, 0600, removed after the run)`);
     expect(text).toMatch(/hop1\.wait-sentinel\s+Wait until Job csi-driver-sentinel/);
     expect(text).toContain('tracing.backend="zipkin"');
   });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildPlan } from '../../src/upgrade/plan.ts';
 import { crosses, hopsBetween, releases } from '../../src/mesh/versions.ts';
 import { compareVersions } from '../../src/version-compare.ts';
-import type { Install, Plan, PlanOptions, StepKind } from '../../src/upgrade/types.ts';
+import type { Install, Plan, PlanOptions, StepKind } from '../../src/engine/types.ts';
 
 const allBinaries = Object.fromEntries(releases.map((r) => [r.version, `/bin/nginx-meshctl-${r.version}`]));
 
@@ -16,7 +16,7 @@ function install(over: Partial<Install> = {}): Install {
 function options(over: Partial<PlanOptions> = {}): PlanOptions {
   return {
     to: '1.7.0', strategy: 'auto', meshctlBinaries: allBinaries, helm: { bin: '/bin/helm', major: 3 }, chart: { kind: 'repo', ref: 'nginx-stable/nginx-service-mesh' },
-    deployFlagChanges: {}, labelNamespaces: false, unlabelledInjectedNamespaces: [], backupDir: '/b', timeout: '10m', ...over,
+    deployFlagChanges: {}, labelNamespaces: false, unlabelledInjectedNamespaces: [], backupDir: '/b', timeout: '10m', context: 'ctx', ...over,
   };
 }
 
@@ -118,9 +118,9 @@ describe('buildPlan: refusals name the fix', () => {
 
 describe('buildPlan: strategy, steps and commands', () => {
   it('a 1.6 -> 2.0 meshctl plan: two in-place hops with exact commands', () => {
-    const p = buildPlan(install(), options({ to: '2.0.0', kubeconfig: '/k' }));
+    const p = buildPlan(install(), options({ to: '2.0.0' }));
     expect(p.hops.map((h) => [h.from, h.to, h.strategy])).toEqual([['1.6.0', '1.7.0', 'in-place'], ['1.7.0', '2.0.0', 'in-place']]);
-    expect(p.hops[1]!.steps.find((s) => s.kind === 'upgrade')!.commands).toEqual([{ bin: '/bin/nginx-meshctl-2.0.0', args: ['-k', '/k', '-n', 'nginx-mesh', '-t', '10m', 'upgrade', '--yes'], writes: true }]);
+    expect(p.hops[1]!.steps.find((s) => s.kind === 'upgrade')!.commands).toEqual([{ bin: '/bin/nginx-meshctl-2.0.0', args: ['-k', '/b/kubeconfig.private', '-n', 'nginx-mesh', '-t', '10m', 'upgrade', '--yes'], writes: true }]);
     expect(p.hops[0]!.steps[0]!.params).toEqual({ dir: '/b/hop1', namespace: 'nginx-mesh', meshVersion: '1.6.0' });
     expect(p.hops[1]!.steps.at(-1)!.params).toMatchObject({ version: '2.0.0', deployment: 'nginx-mesh-controller' });
   });
@@ -129,23 +129,23 @@ describe('buildPlan: strategy, steps and commands', () => {
     expect(p.hops.map((h) => h.strategy)).toEqual(['in-place', 'manual']);
     expect(p.hops[1]!.reason).toMatch(/deploy settings change \(--mtls-mode\)/);
     const deploy = p.hops[1]!.steps.find((s) => s.kind === 'deploy')!;
-    expect(deploy.commands[0]!.args).toEqual(['-n', 'nginx-mesh', '-t', '10m', 'deploy', '--enable-udp', '--mtls-mode', 'strict']);
+    expect(deploy.commands[0]!.args).toEqual(['-k', '/b/kubeconfig.private', '-n', 'nginx-mesh', '-t', '10m', 'deploy', '--enable-udp', '--mtls-mode', 'strict']);
     expect(p.hops[1]!.steps.find((s) => s.kind === 'remove')!.commands[0]!.bin).toBe('/bin/nginx-meshctl-1.7.0');
   });
   it('helm in place: CRDs from the target chart first, then upgrade; a pinned image tag is moved along', () => {
     const p = buildPlan(install({ method: 'helm', release: 'nsm', values: { registry: { imageTag: '1.6.0' } } }), options({ helm: { bin: 'helm4', major: 4 } }));
     const [, crds, up] = p.hops[0]!.steps;
     expect(crds!.commands).toEqual([{ bin: 'helm4', args: ['show', 'crds', 'nginx-stable/nginx-service-mesh', '--version', '0.7.0'], writes: false }]);
-    expect(up!.commands[0]!.args).toEqual(['upgrade', 'nsm', 'nginx-stable/nginx-service-mesh', '--version', '0.7.0', '-n', 'nginx-mesh', '--reset-then-reuse-values', '--set', 'registry.imageTag=1.7.0', '--wait=watcher', '--timeout', '10m', '--rollback-on-failure']);
+    expect(up!.commands[0]!.args).toEqual(['upgrade', 'nsm', 'nginx-stable/nginx-service-mesh', '--version', '0.7.0', '-n', 'nginx-mesh', '--reset-then-reuse-values', '--set', 'registry.imageTag=1.7.0', '--wait=watcher', '--timeout', '10m', '--rollback-on-failure', '--kubeconfig', '/b/kubeconfig.private', '--kube-context', 'ctx']);
     expect(p.warnings.map((w) => w.message)).toContain('the release pins registry.imageTag=1.6.0; the upgrade sets it to 1.7.0');
   });
   it('helm manual from a versioned chart directory: uninstall, install with a values file translated for the target', () => {
     const p = buildPlan(install({ method: 'helm', release: 'nsm', version: '1.7.0', values: { enabledNamespaces: ['a'], mtls: { mode: 'strict' } } }),
       options({ to: '2.0.0', strategy: 'manual', chart: { kind: 'versioned-dir', dir: '/charts' } }));
     const steps = p.hops[0]!.steps;
-    expect(steps.find((s) => s.kind === 'remove')!.commands[0]!.args).toEqual(['uninstall', 'nsm', '-n', 'nginx-mesh', '--wait', '--timeout', '10m']);
+    expect(steps.find((s) => s.kind === 'remove')!.commands[0]!.args).toEqual(['uninstall', 'nsm', '-n', 'nginx-mesh', '--wait', '--timeout', '10m', '--kubeconfig', '/b/kubeconfig.private', '--kube-context', 'ctx']);
     const deploy = steps.find((s) => s.kind === 'deploy')!;
-    expect(deploy.commands[0]!.args).toEqual(['install', 'nsm', '/charts/2.0.0', '-n', 'nginx-mesh', '--create-namespace', '-f', '/b/hop1/values-2.0.0.yaml', '--wait', '--timeout', '10m']);
+    expect(deploy.commands[0]!.args).toEqual(['install', 'nsm', '/charts/2.0.0', '-n', 'nginx-mesh', '--create-namespace', '-f', '/b/hop1/values-2.0.0.yaml', '--wait', '--timeout', '10m', '--kubeconfig', '/b/kubeconfig.private', '--kube-context', 'ctx']);
     expect(deploy.kind === 'deploy' && deploy.params.files).toEqual([{ path: '/b/hop1/values-2.0.0.yaml', content: { values: { mtls: { mode: 'strict' } } } }]);
     expect(p.warnings.some((w) => w.id === 'carry-over' && /enabledNamespaces=\["a"\]/.test(w.message))).toBe(true);
   });

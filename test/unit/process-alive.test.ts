@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { pidRuns } from '../../src/process-alive.ts';
-import { holderIsDeadHere } from '../../src/upgrade/lease.ts';
+import { holderIsDeadHere } from '../../src/engine/lease.ts';
 
 const hasProc = fs.existsSync('/proc/self/stat');
 

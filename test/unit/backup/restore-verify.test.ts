@@ -20,7 +20,7 @@ function fakeApi(after: (store: Map<string, KubeObject>) => void): Kube {
   let edited = false;
   const crd = { metadata: { name: 'trafficsplits.split.smi-spec.io' }, spec: { versions: [{ name: 'v1alpha3', served: true }] }, status: { conditions: [{ type: 'Established', status: 'True' }] } };
   return {
-    server: 'https://fake', context: 'fake', retries: 0,
+    server: 'https://fake', context: 'fake', retries: 0, pinnedKubeconfig: () => '{}', serverNow: () => Date.now(),
     async request<T>(r: KubeRequest): Promise<T> {
       if (r.path.includes('customresourcedefinitions')) return { metadata: { resourceVersion: '1' }, items: [crd] } as T;
       if (r.path === '/api/v1/namespaces') return { metadata: {}, items: [{ metadata: { name: ns }, status: { phase: 'Active' } }] } as T;

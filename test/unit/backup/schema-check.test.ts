@@ -96,7 +96,7 @@ describe('structural rules the charts do not exercise', () => {
 });
 
 describe('the preflight\'s report over the hops', async () => {
-  const { schemaReport, schemaFailures } = await import('../../../src/upgrade/schema-report.ts');
+  const { schemaReport, schemaFailures } = await import('../../../src/engine/phases/schema-report.ts');
   const objects = [
     schemaCases.find((c) => c.verdict === 'valid')!.obj,
     schemaCases.find((c) => c.name.includes('CircuitBreaker'))!.obj,

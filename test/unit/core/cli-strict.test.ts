@@ -35,18 +35,19 @@ async function helpFlags(args: string[]): Promise<string[]> {
 const globals = ['--kubeconfig', '--context', '--mesh-namespace', '--output', '--verbose', '--help', '--version'];
 const planFlags = ['--to', '--method', '--strategy', '--meshctl', '--meshctl-current', '--helm', '--release', '--chart', '--backup-dir', '--deploy-flag', '--label-namespaces', '--clean-leftovers'];
 const runFlags = ['--timeout', '--concurrency', '--dry-run'];
+const rerollFlags = ['--max-failures', '--first'];
 
 // Each command's own flags, as its handler reads them.
 const own: Record<string, string[]> = {
-  '': [...planFlags, ...runFlags, '--resume', '--yes', '--restart', '--break-lock', '--delete-bare-pods', '--on-failure', '--accept-pruning'],
+  '': [...planFlags, ...runFlags, ...rerollFlags, '--resume', '--yes', '--restart', '--break-lock', '--delete-bare-pods', '--on-failure', '--accept-pruning', '--delete-foreign-objects', '--require-images', '--registry-ca', '--prepull'],
   plan: [...planFlags, '--timeout'],
   backup: ['--dir', '--all-namespaces', '--namespace', '--release', '--concurrency'],
   restore: ['--from', '--on-conflict', '--to-version', ...runFlags],
   status: ['--namespace', '--contexts'],
-  restart: ['--restart', '--namespace', '--delete-bare-pods', ...runFlags],
+  restart: ['--restart', '--namespace', '--delete-bare-pods', '--start-over', '--undo', ...runFlags, ...rerollFlags],
   fleet: ['--contexts', '--fleet', '--to', '--canary', '--max-parallel', '--soak', '--skip-refused', '--on-failure', '--backup-dir', '--resume', '--timeout', '--label-namespaces', '--dry-run', '--yes',
     '--method', '--strategy', '--meshctl', '--meshctl-current', '--helm', '--release', '--chart'],
-  rollback: ['--from', '--all-hops', '--resume', '--force', '--meshctl', '--meshctl-current', '--helm', '--chart', '--yes', '--restart', '--delete-bare-pods', '--break-lock', ...runFlags],
+  rollback: ['--from', '--all-hops', '--resume', '--force', '--meshctl', '--meshctl-current', '--helm', '--chart', '--yes', '--restart', '--delete-bare-pods', '--break-lock', ...runFlags, ...rerollFlags],
   completion: [],
 };
 
@@ -103,6 +104,22 @@ describe('a flag a command does not take: exit 2, the flag and the command help 
     const r = await run(['--context', 'prod', '-v', 'status', '--resume', 'x']);
     expect(r.code).toBe(2);
     expect(r.err).toContain('"status" does not take it');
+  });
+});
+
+describe('a one-value flag given twice: exit 2 before anything runs, not an array nor the last one', () => {
+  it.each([
+    [['--to', '1.7.0', '--timeout', '3m', '--timeout', '90s', '--dry-run'], 'timeout', '"3m", "90s"'],
+    [['status', '-o', 'json', '-o', 'text'], 'output', '"json", "text"'],
+    [['restart', '--max-failures', '1', '--max-failures', '5'], 'max-failures', '1, 5'],
+  ])('%j', async (args, flag, values) => {
+    const r = await run(args);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(`error: --${flag} was given more than once (${values})`);
+    expect(r.out).toBe('');
+  });
+  it('flags that take a list still collect every value', async () => {
+    expect(await parseOnly(['--to', '2.0.0', '--meshctl', 'a', '--meshctl', 'b', '--dry-run'])).toMatchObject({ meshctl: ['a', 'b'] });
   });
 });
 

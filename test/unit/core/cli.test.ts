@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../../src/cli/app.ts';
-import { formatCommand } from '../../../src/controlplane/runner.ts';
+import { formatCommand } from '../../../src/exec/runner.ts';
 
 async function run(args: string[]) {
   let out = '';

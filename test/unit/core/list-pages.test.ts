@@ -5,7 +5,7 @@ import { listPages } from '../../../src/kube/list.ts';
 /** Three pages of two; records every request as it is made, and can fail one page. */
 function pagedApi(events: string[], failAt?: string): Kube {
   return {
-    server: 'x', context: 'x', retries: 0,
+    server: 'x', context: 'x', retries: 0, pinnedKubeconfig: () => '{}', serverNow: () => Date.now(),
     async request<T>(r: KubeRequest): Promise<T> {
       const from = Number(r.query?.continue ?? 0);
       events.push(`ask ${from}`);

@@ -3,7 +3,7 @@
  * its run's JSON events as they come) and passes a signal on to every running command's group.
  */
 import { describe, expect, it } from 'vitest';
-import { createRunner } from '../../../src/controlplane/runner.ts';
+import { createRunner } from '../../../src/exec/runner.ts';
 import { memoryLog } from '../../../src/log.ts';
 
 describe('runner: lines as they come, signals passed on', () => {

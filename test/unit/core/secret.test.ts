@@ -5,7 +5,7 @@ import { buildPlan } from '../../../src/upgrade/plan.ts';
 import { formatPlan } from '../../../src/cli/plan-format.ts';
 import { parseDeployFlags } from '../../../src/upgrade/plan-inputs.ts';
 import { createLog } from '../../../src/log.ts';
-import type { Install, PlanOptions } from '../../../src/upgrade/types.ts';
+import type { Install, PlanOptions } from '../../../src/engine/types.ts';
 
 const password = 'pa55-w0rd-xyz';
 
@@ -62,7 +62,20 @@ describe('a registry password in the plan', () => {
       expect(out).toContain('<redacted>');
     }
     expect(formatPlan(plan, 'text')).toMatch(/--registry-password <redacted>/);
-    expect(plan.warnings.some((w) => /registry password only as a flag: it is on its command line/.test(w.message))).toBe(true);
+    const note = plan.warnings.find((w) => /registry password only on its command line/.test(w.message));
+    expect(note?.message).toMatch(/every user of this machine can read it in `ps`/);
+    // It names the ways to keep the password off the command line.
+    expect(note?.message).toMatch(/--method helm \(the password then goes only into a 0600 values file/);
+    expect(note?.message).toMatch(/registry key file .*--deploy-flag registry-key=FILE/);
+  });
+  it('meshctl with a registry key file instead of the password: no password on the command line, no warning; helm: none either', () => {
+    const changes = parseDeployFlags(['registry-key=/keys/gcr.json', 'registry-username=', 'registry-password=']);
+    const plan = buildPlan(install('meshctl'), options({ deployFlagChanges: changes }));
+    const deploy = plan.hops[0]!.steps.find((s) => s.kind === 'deploy')!;
+    expect(deploy.commands[0]!.args.map(String).join(' ')).toContain('--registry-username  --registry-password <redacted> --registry-key /keys/gcr.json');
+    expect(JSON.stringify(plan)).not.toContain(password);
+    expect(plan.warnings.some((w) => /only on its command line/.test(w.message))).toBe(false);
+    expect(buildPlan(install('helm'), options()).warnings.some((w) => /only on its command line/.test(w.message))).toBe(false);
   });
   it('helm: only in the values file content, never in an argument', () => {
     const plan = buildPlan(install('helm'), options());

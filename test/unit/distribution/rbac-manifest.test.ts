@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { catalog } from '../../../src/mesh/catalog.ts';
-import { stepPermissions } from '../../../src/upgrade/permissions.ts';
-import { leaseNamespace } from '../../../src/upgrade/lease.ts';
+import { stepPermissions } from '../../../src/preflight/permissions.ts';
+import { leaseNamespace } from '../../../src/engine/lease.ts';
 import { loadDocs, rolesAllow, type Doc, type PolicyRule } from './manifests.ts';
 
 const roles = loadDocs('rbac/clusterrole.yaml');
@@ -18,7 +18,7 @@ describe('manifests/rbac', () => {
 
   // Every row of the preflight's table, by step kind, so a new row cannot be forgotten here.
   for (const [kind, perms] of Object.entries(stepPermissions)) {
-    it(`grants everything the "${kind}" steps need (src/upgrade/permissions.ts)`, () => {
+    it(`grants everything the "${kind}" steps need (src/preflight/permissions.ts)`, () => {
       const missing = perms.filter((p) => !rolesAllow(main!.rules, p.verb, p.group, p.resource));
       expect(missing.map((p) => `${p.verb} ${p.resource}.${p.group} (${p.why})`)).toEqual([]);
     });

@@ -9,7 +9,7 @@ const obj = (name: string, rv: string): KubeObject => ({ metadata: { name, names
 function fakeKube(lists: KubeObject[][], watches: ((emit: (e: WatchEvent) => void) => Promise<void>)[]): Kube & { calls: string[] } {
   const calls: string[] = [];
   return {
-    server: 'fake', context: 'fake', retries: 0, calls,
+    server: 'fake', context: 'fake', retries: 0, calls, pinnedKubeconfig: () => '{}', serverNow: () => Date.now(),
     async request<T>(): Promise<T> {
       calls.push('list');
       const items = lists.shift() ?? [];

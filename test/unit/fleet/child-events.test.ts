@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { StepTracker, parseEventLine, type ChildEvent } from '../../../src/fleet/child-events.ts';
+import { StepTracker, parseEventLine, type RunEvent } from '../../../src/fleet/child-events.ts';
 
 const steps = ['preflight', 'confirm', 'lease', 'hop1.backup', 'hop1.upgrade', 'hop1.verify'].map((id) => ({ id }));
-const ev = (step: string, event: ChildEvent['event'], more: Partial<ChildEvent> = {}): ChildEvent => ({ step, event, ...more });
+/** An event as a run writes it; a start's title defaults to the step id. */
+const ev = (step: string, event: RunEvent['event'], more: Record<string, unknown> = {}): RunEvent => ({ at: 't', step, event, ...(event === 'start' ? { title: step } : {}), ...more }) as RunEvent;
 
 async function settled(t: StepTracker, ids: string[]): Promise<string[]> {
   return Promise.all(ids.map((id) => t.outcome(id).then((o) => (o.kind === 'done' ? `done${o.note ? ` ${o.note}` : ''}` : `skipped ${o.reason}`), (e: Error) => `failed ${e.message}`)));

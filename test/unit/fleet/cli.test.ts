@@ -19,10 +19,14 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-cli-'));
 const busy = path.join(tmp, 'busy');
 fs.mkdirSync(busy);
 fs.writeFileSync(path.join(busy, 'something'), 'x');
+const shared = path.join(tmp, 'shared');
+fs.mkdirSync(shared);
+fs.chmodSync(shared, 0o770);
 const badFile = path.join(tmp, 'fleet.yaml');
 fs.writeFileSync(badFile, 'clusters:\n  - context: a\n    meshctll: ./x\n');
 
-describe('fleet: usage errors, exit 2, nothing read or written', () => {
+// The first case loads the whole CLI (seconds on a loaded 2-core machine): not the unit default of 5 s.
+describe('fleet: usage errors, exit 2, nothing read or written', { timeout: 30_000 }, () => {
   const rows: [string[], RegExp][] = [
     [['fleet', '--to', '2.0.0'], /fleet needs clusters[\s\S]*--contexts a,b,c or --fleet FILE/],
     [['fleet', '--contexts', 'a,b'], /fleet needs a target version/],
@@ -36,6 +40,7 @@ describe('fleet: usage errors, exit 2, nothing read or written', () => {
     [['fleet', '--contexts', 'a', '--to', '2.0.0', '--timeout', '0s'], /--timeout "0s" is not a duration/],
     [['fleet', '--contexts', 'a', '--to', '2.0.0', '--max-parallel', '0'], /--max-parallel 0 is out of range/],
     [['fleet', '--contexts', 'a', '--to', '2.0.0', '--backup-dir', busy], /the fleet directory .* is not empty[\s\S]*fleet --resume/],
+    [['fleet', '--contexts', 'a', '--to', '2.0.0', '--backup-dir', shared], /--backup-dir .*shared is writable by its group \(mode 770\)[\s\S]*chmod 700/],
     [['fleet', '--resume', path.join(tmp, 'nowhere')], /no fleet record at/],
     [['fleet', '--contexts', 'a', '--to', '2.0.0', '--on-failure', 'retry'], /Invalid values:[\s\S]*on-failure/],
     [['status', '--contexts', 'a', '--context', 'b'], /status takes --context or --contexts, not both/],
@@ -57,6 +62,8 @@ describe('fleet: usage errors, exit 2, nothing read or written', () => {
     expect(r.code).toBe(2);
   });
   it('left no fleet directory behind', () => {
-    expect(fs.readdirSync(tmp).sort()).toEqual(['busy', 'fleet.yaml']);
+    expect(fs.readdirSync(tmp).sort()).toEqual(['busy', 'fleet.yaml', 'shared']);
+    expect(fs.readdirSync(shared)).toEqual([]);
+    expect(fs.statSync(shared).mode & 0o777).toBe(0o770);
   });
 });

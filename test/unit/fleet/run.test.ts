@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { FleetDeps } from '../../../src/deps.ts';
-import type { Command, RunHooks, CommandResult } from '../../../src/controlplane/runner.ts';
+import type { Command, RunHooks, CommandResult } from '../../../src/exec/runner.ts';
 import { memoryLog } from '../../../src/log.ts';
 import { fleetSpec } from '../../../src/fleet/fleet-file.ts';
 import { planFleet } from '../../../src/fleet/plan.ts';

@@ -59,7 +59,7 @@ describe('src/ runs no shell', () => {
     expect(files.map((f) => path.relative(root, f))).toContain(execChokepoint);
   });
 
-  it('no file uses child_process, a shell, a string command, or execa outside src/controlplane/runner.ts', () => {
+  it('no file uses child_process, a shell, a string command, or execa outside src/exec/runner.ts', () => {
     const findings = files.flatMap((f) => scanSource(path.relative(root, f).split(path.sep).join('/'), fs.readFileSync(f, 'utf8')));
     expect(findings.map((f) => `${f.file}:${f.line} ${f.rule}: ${f.text}`)).toEqual([]);
   });

@@ -2,11 +2,11 @@
  * Finds ways a source file could hand a command line to a shell: child_process exec/execSync (they
  * always use /bin/sh), spawn/execFile/fork with `shell: true`, execa with a template-string command
  * or tagged template ($`...`, execa`...`), execaCommand (parses a string), `shell: true` anywhere,
- * and execa imported outside the one exec chokepoint (src/controlplane/runner.ts). Pure: the test
+ * and execa imported outside the one exec chokepoint (src/exec/runner.ts). Pure: the test
  * reads the files.
  */
 
-export const execChokepoint = 'src/controlplane/runner.ts';
+export const execChokepoint = 'src/exec/runner.ts';
 
 export interface ShellFinding { file: string; line: number; rule: string; text: string }
 

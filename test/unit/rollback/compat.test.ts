@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { crdDifferences, meshConfigChanges, restorableRevisions, unknownFields, valueDifferences, whyNotHeld, type CrdLike, type Schema } from '../../../src/rollback/compat.ts';
+import { crdDifferences, meshConfigChanges, restorableRevisions, unknownFields, valueDifferences, whyNotHeld, type CrdLike, type Schema } from '../../../src/engine/phases/compat.ts';
 import { parseRollbackJournal } from '../../../src/rollback/journal.ts';
 import { rollbackCalledFor } from '../../../src/cli/rollback-on-failure.ts';
 import { Secret } from '../../../src/secret.ts';
@@ -62,7 +62,7 @@ describe('valueDifferences', () => {
 
 describe('parseRollbackJournal', () => {
   const plan = { hops: [{ steps: [{ id: 'hop1.snapshot' }, { id: 'hop1.remove' }] }], rollback: { path: 'meshctl-redeploy' } };
-  const first = { type: 'rollback', schema: 1, runId: 'r1', at: 't', toolVersion: '0', upgradeRunId: 'u1', options: {}, live: {}, cluster: {}, plan, failedStep: 'hop1.deploy' };
+  const first = { type: 'rollback', schema: 2, runId: 'r1', at: 't', toolVersion: '0', upgradeRunId: 'u1', options: {}, live: {}, cluster: {}, plan, failedStep: 'hop1.deploy', binaries: { meshctl: {}, chart: { ref: 'nginx-stable/nginx-service-mesh' } } };
   const lines = (...r: unknown[]) => r.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join('\n');
   it('reads what is done, the newest run id and the failed step; a torn last line is ignored', () => {
     const j = parseRollbackJournal(lines(first, { type: 'step', runId: 'r1', at: 't', step: 'hop1.snapshot', status: 'done', data: { objects: 3 } }, { type: 'resume', runId: 'r2', at: 't', previousRunId: 'r1' }, '{"type":"st'), 'j');
@@ -76,6 +76,8 @@ describe('parseRollbackJournal', () => {
     expect(() => parseRollbackJournal(lines({ type: 'run' }), 'j')).toThrow(/the first record must be the rollback record/);
     expect(() => parseRollbackJournal(lines(first, { type: 'step', runId: 'r1', at: 't', step: 'hop1.rm -rf', status: 'done' }), 'j')).toThrow(/not a step of the journaled plan/);
     expect(() => parseRollbackJournal(lines({ ...first, schema: 9 }), 'j')).toThrow(/schema 9/);
+    expect(() => parseRollbackJournal(lines({ ...first, binaries: undefined }), 'j')).toThrow(/binaries is undefined, not object/);
+    expect(() => parseRollbackJournal(lines({ ...first, binaries: { meshctl: { '1.6.0': { path: '/x' } }, chart: { ref: 'r' } } }), 'j')).toThrow(/binaries.meshctl\["1.6.0"\] is not a path with a sha256/);
     expect(() => parseRollbackJournal(lines(first, 'not json', { type: 'finished', runId: 'r1', at: 't', converged: true }), 'j')).toThrow(/line 2/);
   });
 });

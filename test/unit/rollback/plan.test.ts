@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { buildPlan } from '../../../src/upgrade/plan.ts';
 import { buildRollbackPlan, rollbackHopIndex } from '../../../src/rollback/plan.ts';
 import type { BackupFacts, LiveFacts, RollbackOptions, RollbackPlan, UpgradeRun } from '../../../src/rollback/types.ts';
-import type { Install, PlanOptions, StepKind } from '../../../src/upgrade/types.ts';
+import type { Install, PlanOptions, StepKind } from '../../../src/engine/types.ts';
 import { releases } from '../../../src/mesh/versions.ts';
 import { Secret } from '../../../src/secret.ts';
-import { formatCommand } from '../../../src/controlplane/runner.ts';
+import { formatCommand } from '../../../src/exec/runner.ts';
 
 const bins = Object.fromEntries(releases.map((r) => [r.version, `/bin/nginx-meshctl-${r.version}`]));
 
@@ -43,12 +43,12 @@ function live(over: Partial<LiveFacts> = {}): LiveFacts {
 }
 
 function options(over: Partial<RollbackOptions> = {}): RollbackOptions {
-  return { from: '/run', allHops: false, force: false, meshctlBinaries: bins, helm: { bin: '/bin/helm', major: 3 }, chart: { kind: 'versioned-dir', dir: '/charts' }, timeout: '10m', ...over };
+  return { from: '/run', allHops: false, force: false, meshctlBinaries: bins, helm: { bin: '/bin/helm', major: 3 }, chart: { kind: 'versioned-dir', dir: '/charts' }, timeout: '10m', context: 'ctx', ...over };
 }
 
 const kinds = (p: RollbackPlan) => p.hops[0]?.steps.map((s) => s.kind) ?? [];
 const commands = (p: RollbackPlan, kind: StepKind) => p.hops[0]!.steps.find((s) => s.kind === kind)!.commands.map(formatCommand);
-const tail: StepKind[] = ['restore-crds', 'restore-resources', 'reroll', 'verify-rollback'];
+const tail: StepKind[] = ['restore-crds', 'restore-resources', 'restart', 'verify-rollback'];
 
 const meshctlRun = upgradeRun(install(), '1.7.0', ['hop1.backup', 'hop1.upgrade', 'hop1.restart', 'hop1.verify']);
 const helmRun = upgradeRun(install({ method: 'helm', release: 'nsm' }), '1.7.0', ['hop1.backup', 'hop1.apply-crds', 'hop1.upgrade']);
@@ -82,14 +82,14 @@ describe('buildRollbackPlan: the way back, by install method and what the cluste
 
   it('meshctl: removes with the running version\'s binary, deploys with the old one and the backed-up settings', () => {
     const p = buildRollbackPlan({ run: meshctlRun, backup: backup(), live: live() }, options());
-    expect(commands(p, 'remove')).toEqual(['/bin/nginx-meshctl-1.7.0 -n nginx-mesh -t 10m remove --yes']);
-    expect(commands(p, 'deploy')).toEqual(['/bin/nginx-meshctl-1.6.0 -n nginx-mesh -t 10m deploy --client-max-body-size 8m --mtls-mode strict']);
+    expect(commands(p, 'remove')).toEqual(['/bin/nginx-meshctl-1.7.0 -k /run/rollback/kubeconfig.private -n nginx-mesh -t 10m remove --yes']);
+    expect(commands(p, 'deploy')).toEqual(['/bin/nginx-meshctl-1.6.0 -k /run/rollback/kubeconfig.private -n nginx-mesh -t 10m deploy --client-max-body-size 8m --mtls-mode strict']);
   });
 
   it('helm: rolls back to the revision recorded in the backup; a reinstall installs the old chart with the old values (and what is carried)', () => {
-    expect(commands(buildRollbackPlan({ run: helmRun, backup: helmBackup, live: live({ release: 'nsm' }) }, options()), 'helm-rollback')).toEqual(['/bin/helm rollback nsm 1 -n nginx-mesh --wait --timeout 10m']);
+    expect(commands(buildRollbackPlan({ run: helmRun, backup: helmBackup, live: live({ release: 'nsm' }) }, options()), 'helm-rollback')).toEqual(['/bin/helm rollback nsm 1 -n nginx-mesh --wait --timeout 10m --kubeconfig /run/rollback/kubeconfig.private --kube-context ctx']);
     const p = buildRollbackPlan({ run: helmRun, backup: helmBackup, live: live({ release: 'nsm', meshConfig: { carried: { accessControlMode: 'deny' }, noSetting: [] } }) }, options({ helm: { bin: '/bin/helm4', major: 4 } }));
-    expect(commands(p, 'deploy')).toEqual(['/bin/helm4 install nsm /charts/1.6.0 -n nginx-mesh --create-namespace -f /run/rollback/values-1.6.0.yaml --wait=watcher --timeout 10m']);
+    expect(commands(p, 'deploy')).toEqual(['/bin/helm4 install nsm /charts/1.6.0 -n nginx-mesh --create-namespace -f /run/rollback/values-1.6.0.yaml --wait=watcher --timeout 10m --kubeconfig /run/rollback/kubeconfig.private --kube-context ctx']);
     const deploy = p.hops[0]!.steps.find((s) => s.kind === 'deploy')!;
     expect(deploy.kind === 'deploy' && deploy.params.files[0]!.content).toEqual({ values: { mtls: { mode: 'strict' }, clientMaxBodySize: '8m', accessControlMode: 'deny' } });
     const verify = p.hops[0]!.steps.find((s) => s.kind === 'verify-rollback')!;
@@ -107,6 +107,9 @@ describe('buildRollbackPlan: the way back, by install method and what the cluste
     const p = buildRollbackPlan({ run: meshctlRun, backup: backup({ values: { registry: { server: 'r.example', password: new Secret('hunter22', 'registry.password') } } }), live: live() }, options());
     expect(commands(p, 'deploy')[0]).toContain('--registry-password <redacted>');
     expect(JSON.stringify(p)).not.toContain('hunter22');
+    // nginx-meshctl deploy takes it only on its command line: the plan says so.
+    expect(p.warnings.find((w) => w.id === 'credential-on-command-line')?.message).toMatch(/registry password only on its command line .*read it in `ps`/);
+    expect(buildRollbackPlan({ run: meshctlRun, backup: backup(), live: live() }, options()).warnings.some((w) => w.id === 'credential-on-command-line')).toBe(false);
   });
 });
 
@@ -161,5 +164,29 @@ describe('rollbackHopIndex', () => {
   it('hop 2 goes back to 1.7.0, --all-hops to 1.6.0', () => {
     expect(buildRollbackPlan({ run: two, backup: backup({ hop: 2, dir: '/run/hop2' }), live: live({ version: '2.0.0' }) }, options()).to).toBe('1.7.0');
     expect(buildRollbackPlan({ run: two, backup: backup(), live: live({ version: '2.0.0' }) }, options({ allHops: true })).to).toBe('1.6.0');
+  });
+});
+
+describe('buildRollbackPlan: the opt-in labels the upgrade added go back too (issue 26)', () => {
+  const labelledRun = (done: string[]): UpgradeRun => {
+    const i = install({ version: '1.7.0' });
+    const inputs: PlanOptions = {
+      to: '2.0.0', strategy: 'auto', meshctlBinaries: bins, helm: undefined, chart: { kind: 'versioned-dir', dir: '/charts' },
+      deployFlagChanges: {}, labelNamespaces: true, unlabelledInjectedNamespaces: ['shop', 'pay'], backupDir: '/run', timeout: '10m',
+    };
+    return { plan: buildPlan(i, inputs), install: i, inputs, done: new Set(done), finished: true, runId: 'up2' };
+  };
+  const b = backup({ meshVersion: '1.7.0' });
+
+  it('removes injector.nsm.nginx.com/auto-inject from the namespaces the upgrade labelled, before the re-roll', () => {
+    const p = buildRollbackPlan({ run: labelledRun(['hop1.backup', 'hop1.label-namespaces', 'hop1.upgrade']), backup: b, live: live({ version: '2.0.0' }) }, options());
+    const s = p.hops[0]!.steps.find((x) => x.kind === 'label-namespaces');
+    expect(s?.params).toEqual({ namespaces: ['shop', 'pay'], label: { 'injector.nsm.nginx.com/auto-inject': null } });
+    expect(kinds(p).slice(-4)).toEqual(['restore-resources', 'label-namespaces', 'restart', 'verify-rollback']);
+  });
+
+  it('removes nothing when the upgrade never labelled (its step did not run)', () => {
+    const p = buildRollbackPlan({ run: labelledRun(['hop1.backup']), backup: b, live: live({ version: '2.0.0' }) }, options());
+    expect(kinds(p)).not.toContain('label-namespaces');
   });
 });

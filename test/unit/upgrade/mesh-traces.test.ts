@@ -8,8 +8,8 @@ import { describe, expect, it } from 'vitest';
 import type { Deps } from '../../../src/deps.ts';
 import { KubeApiError, type KubeObject, type KubeRequest } from '../../../src/kube/client.ts';
 import { encodeReleaseSecret, type HelmRelease } from '../../../src/mesh/release.ts';
-import { describeTraces, finishRemoval, meshReleasesEverywhere, waitForNoMeshTrace } from '../../../src/upgrade/mesh-traces.ts';
-import { checkDeployed, judgeDeployed } from '../../../src/upgrade/deploy-health.ts';
+import { describeTraces, finishRemoval, meshReleasesEverywhere, waitForNoMeshTrace } from '../../../src/leftovers/mesh-traces.ts';
+import { checkDeployed, judgeDeployed } from '../../../src/mesh/deploy-health.ts';
 
 const rel = (over: Partial<HelmRelease>): HelmRelease => ({ name: 'nginx-service-mesh', namespace: 'nginx-mesh', revision: 1, status: 'deployed', chart: { name: 'nginx-service-mesh', version: '0.7.0', appVersion: '1.7.0' }, config: {}, ...over });
 const crd = (name: string, deleting = false): KubeObject => ({ metadata: { name, ...(deleting ? { deletionTimestamp: '2026-01-01T00:00:00Z' } : {}) } });

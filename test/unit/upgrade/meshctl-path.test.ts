@@ -6,11 +6,11 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Command, CommandResult } from '../../../src/controlplane/runner.ts';
-import { findMeshctlOnPath, pathCandidates, pathDirectories } from '../../../src/upgrade/meshctl-path.ts';
+import type { Command, CommandResult } from '../../../src/exec/runner.ts';
+import { findMeshctlOnPath, pathCandidates, pathDirectories } from '../../../src/controlplane/meshctl-path.ts';
 import { buildPlan } from '../../../src/upgrade/plan.ts';
 import { formatPlanText } from '../../../src/cli/plan-format.ts';
-import type { Install, PlanOptions } from '../../../src/upgrade/types.ts';
+import type { Install, PlanOptions } from '../../../src/engine/types.ts';
 
 let tmp: string;
 const versions: Record<string, string> = {};

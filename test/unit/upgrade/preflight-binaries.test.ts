@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Deps } from '../../../src/deps.ts';
-import { checkBinaries, type PreflightInput } from '../../../src/upgrade/preflight.ts';
+import { checkBinaries, type PreflightInput } from '../../../src/preflight/preflight.ts';
 
 /** A helm-path plan with one command, and a runner whose `helm version` prints `stdout`. */
 async function helmCheck(stdout: string) {

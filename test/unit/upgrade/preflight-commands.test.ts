@@ -7,10 +7,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Command, CommandResult } from '../../../src/controlplane/runner.ts';
+import type { Command, CommandResult } from '../../../src/exec/runner.ts';
 import { buildPlan } from '../../../src/upgrade/plan.ts';
-import { checkDryRuns, checkPlannedFlags, judgeDryRun, plannedMeshctlCommands, withDryRun } from '../../../src/upgrade/preflight-commands.ts';
-import type { Install, Plan, PlanOptions } from '../../../src/upgrade/types.ts';
+import { checkDryRuns, checkPlannedFlags, judgeDryRun, plannedMeshctlCommands, withDryRun } from '../../../src/preflight/commands.ts';
+import type { Install, Plan, PlanOptions } from '../../../src/engine/types.ts';
 
 const helpDir = path.join(import.meta.dirname, '../../fixtures/meshctl-help');
 const help = (v: string, c: string) => readFileSync(path.join(helpDir, v, `${c}.txt`), 'utf8');
@@ -29,6 +29,12 @@ function options(over: Partial<PlanOptions> = {}): PlanOptions {
 }
 
 /** A fake runner: each binary answers --help from the real fixtures; `ran` records every command. */
+import fsp from 'node:fs/promises';
+import type { Kube } from '../../../src/kube/client.ts';
+
+/** The dry-run proxy starts on loopback; the fake binaries never call it. */
+const proxyDeps = { kube: {} as Kube, fs: fsp };
+
 function fakeExec(answer: (cmd: Command) => Partial<CommandResult> | undefined = () => undefined) {
   const ran: Command[] = [];
   return {
@@ -102,16 +108,35 @@ describe('dry runs (the binary\'s own value checks)', () => {
     expect(judgeDryRun('deploy', { exitCode: 1, stdout: '', stderr: 'Error: unable to find default StorageClass, ensure one is configured' })).toBe('Error: unable to find default StorageClass, ensure one is configured');
     expect(judgeDryRun('upgrade', { exitCode: 1, stdout: '', stderr: 'unknown flag: --dry-run' })).toBeUndefined();
     expect(judgeDryRun('upgrade', { exitCode: 1, stdout: '', stderr: 'Error: Upgrade command is not supported for OpenShift for 1.7 release.' })).toMatch(/OpenShift/);
+    // 2.0's new CRDs were a dry run through the proxy: Helm cannot map their kinds, after the values passed.
+    const mapping = (kinds: string[]) => `Error: error upgrading NGINX Service Mesh: [${kinds.map((k) => `resource mapping not found for name: "x" namespace: "" from "": no matches for kind "${k}" ensure CRDs are installed first`).join(', ')}]`;
+    expect(judgeDryRun('upgrade', { exitCode: 1, stdout: '', stderr: mapping(['MeshConfig" in version "nsm.nginx.com/v1alpha2', 'MeshConfigClass" in version "nsm.nginx.com/v1alpha2']) })).toBeUndefined();
+    expect(judgeDryRun('upgrade', { exitCode: 1, stdout: '', stderr: mapping(['MeshConfig" in version "nsm.nginx.com/v1alpha2', 'Gateway" in version "gateway.networking.k8s.io/v1']) })).toMatch(/Gateway/);
   });
-  it('runs deploy --dry-run for hop 1 of a manual plan, upgrade --dry-run only towards 1.x (2.0 writes CRDs even in a dry run)', async () => {
+  it('runs hop 1\'s deploy --dry-run and upgrade --dry-run (2.0\'s too), each with the dry-run proxy\'s kubeconfig', async () => {
     const f = fakeExec((c) => (c.args.includes('--dry-run') ? { exitCode: 1, stderr: 'Error: invalid configuration: both --registry-username and --registry-password must be set' } : undefined));
-    const failures = await checkDryRuns(f, buildPlan(install(), options()));
+    const failures = await checkDryRuns({ ...f, ...proxyDeps }, buildPlan(install(), options()));
     expect(failures.map((x) => x.message)).toEqual([expect.stringMatching(/nginx-meshctl 2\.0\.0 \(\/bin\/meshctl-2\.0\.0\) rejects the hop1\.deploy command in a dry run: Error: invalid configuration/)]);
+    expect(f.ran[0]!.args.slice(0, 2)).toEqual(['-k', expect.stringMatching(/nsm-upgrade-dry-run-.*\/kubeconfig$/)]);
     const g = fakeExec();
-    await checkDryRuns(g, buildPlan(install(), options({ strategy: 'in-place' })));
-    expect(g.ran).toEqual([]);
+    await checkDryRuns({ ...g, ...proxyDeps }, buildPlan(install(), options({ strategy: 'in-place' })));
+    expect(g.ran.map((c) => c.args.slice(-3))).toEqual([['upgrade', '--dry-run', '--yes']]);
     const h = fakeExec();
-    await checkDryRuns(h, buildPlan(install({ version: '1.6.0' }), options({ to: '1.7.0', strategy: 'in-place', meshctlBinaries: { '1.7.0': '/bin/meshctl-1.7.0' } })));
+    await checkDryRuns({ ...h, ...proxyDeps }, buildPlan(install({ version: '1.6.0' }), options({ to: '1.7.0', strategy: 'in-place', meshctlBinaries: { '1.7.0': '/bin/meshctl-1.7.0' } })));
     expect(h.ran.map((c) => c.args.slice(-3))).toEqual([['upgrade', '--dry-run', '--yes']]);
+  });
+
+  it('a binary that panics in its dry run is refused with the panic and its first frames, not cobra\'s', () => {
+    const panic = ['Upgrading NGINX Service Mesh in namespace "nginx-mesh".', 'panic: runtime error: invalid memory address or nil pointer dereference',
+      '[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x2a8d3f1]', '', 'goroutine 1 [running]:',
+      'github.com/nginxinc/nginx-service-mesh/internal/nginx-meshctl/commands.(*upgrader).savePreviousConfig(...)', '\tgithub.com/nginxinc/nginx-service-mesh/internal/nginx-meshctl/commands/upgrade.go:351',
+      'github.com/nginxinc/nginx-service-mesh/internal/nginx-meshctl/commands.(*upgrader).buildValues(0xc0004a5f80, {0x3199c78, 0xc000520960}, {0x7ffd5, 0x5}, {0x0, 0x0})', '\tgithub.com/nginxinc/nginx-service-mesh/internal/nginx-meshctl/commands/upgrade.go:280 +0x2f5',
+      ...Array.from({ length: 12 }, (_, i) => [`github.com/spf13/cobra.(*Command).execute${i}(...)`, `\tgithub.com/spf13/cobra@v1.6.1/command.go:${900 + i}`]).flat()].join('\n');
+    const said = judgeDryRun('upgrade', { exitCode: 2, stdout: '', stderr: panic })!;
+    expect(said).toMatch(/^it panicked \(exit 2\):\n/);
+    expect(said).toContain('panic: runtime error: invalid memory address or nil pointer dereference');
+    expect(said).toContain('commands.(*upgrader).savePreviousConfig(...)');
+    expect(said).toContain('upgrade.go:280');
+    expect(said).not.toContain('execute11'); // the last frames (cobra's) are what the old tail showed
   });
 });

@@ -4,9 +4,10 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Deps } from '../../../src/deps.ts';
 import { StepError } from '../../../src/errors.ts';
+import { LeaseLostError } from '../../../src/engine/lease.ts';
 import { realClock } from '../../../src/clock.ts';
-import { runPlan, type RunOptions } from '../../../src/upgrade/run.ts';
-import type { Plan } from '../../../src/upgrade/types.ts';
+import { runPlan, type RunOptions } from '../../../src/engine/walk.ts';
+import type { Plan } from '../../../src/engine/types.ts';
 
 const plan: Plan = {
   from: '1.7.0', to: '2.0.0', namespace: 'nginx-mesh', method: 'meshctl', environment: 'kubernetes', release: 'nginx-service-mesh', warnings: [], refusals: [],
@@ -21,7 +22,7 @@ async function run(request: () => Promise<unknown>, over: Partial<RunOptions> = 
   const deps = { fs, clock: realClock, kube: { request } } as unknown as Deps;
   const opts: RunOptions = {
     backupDir: dir, timeoutMs: 1000, concurrency: 1, restart: 'behind', deleteBarePods: false, output: 'json', runId: 'r1', signal: new AbortController().signal,
-    start: { install: {} as never, inputs: {} as never, cluster: { server: 's', uid: 'u' } }, emit: (l) => events.push(JSON.parse(l) as Record<string, unknown>), ...over,
+    start: { install: {} as never, inputs: { meshctlBinaries: {}, helm: undefined, chart: { kind: 'repo', ref: 'x' } } as never, cluster: { server: 's', uid: 'u' } }, guard: { cluster: { server: 's', uid: 'u' }, leaseHeld: async () => undefined }, emit: (l) => events.push(JSON.parse(l) as Record<string, unknown>), ...over,
   };
   const result = await runPlan(deps, plan, opts).then((r) => r, (e: unknown) => e);
   return { result, events, dir };
@@ -51,5 +52,20 @@ describe('runPlan', () => {
     const refused = await run(async () => ({}), { before: [{ id: 'lease', title: 'Lease', run: async () => { throw new Error('held by another run'); } }] });
     expect((refused.result as Error).message).toBe('held by another run');
     await expect(fs.readdir(refused.dir)).resolves.toEqual([]); // no journal: nothing was started
+  });
+  it('fencing: a step that changes the cluster does not start when the run no longer holds its lease', async () => {
+    let requests = 0;
+    const { result } = await run(async () => { requests++; return {}; }, {
+      guard: { cluster: { server: 's', uid: 'u' }, leaseHeld: async () => { throw new LeaseLostError('lease default/nsm-upgrade.nginx-mesh: taken over by other-host/pid-1/r2'); } },
+    });
+    expect(requests).toBe(0);
+    expect((result as StepError).step).toBe('hop1.label-namespaces');
+    expect((result as StepError).message).toContain('taken over by other-host/pid-1/r2');
+  });
+  it('a run stopped by a lost lease says so, not "interrupted"', async () => {
+    const abort = new AbortController();
+    abort.abort(new LeaseLostError('lease default/nsm-upgrade.nginx-mesh: not renewed for 31s (last error: 503)'));
+    const { result } = await run(async () => ({}), { signal: abort.signal });
+    expect((result as StepError).message).toContain('not renewed for 31s');
   });
 });

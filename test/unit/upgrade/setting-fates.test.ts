@@ -4,7 +4,7 @@ import { buildPlan } from '../../../src/upgrade/plan.ts';
 import { formatPlan } from '../../../src/cli/plan-format.ts';
 import { formatSettingsSummary } from '../../../src/cli/settings-format.ts';
 import { Secret } from '../../../src/secret.ts';
-import type { Install, PlanOptions } from '../../../src/upgrade/types.ts';
+import type { Install, PlanOptions } from '../../../src/engine/types.ts';
 
 const values = {
   mtls: { mode: 'strict', upstreamAuthority: { awsPCA: { arn: 'x' } } },

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { deployFlagsFromValues } from '../../../src/controlplane/deploy-flags.ts';
-import { expectedSettings, meshConfigPaths, settingMismatches } from '../../../src/upgrade/settings-check.ts';
+import { expectedSettings, meshConfigPaths, settingMismatches } from '../../../src/engine/phases/settings-check.ts';
 
 const install = {
   registry: { server: 'mirror.local/nsm', imagePullPolicy: 'Always' }, accessControlMode: 'deny', enableUDP: true, clientMaxBodySize: '8m',

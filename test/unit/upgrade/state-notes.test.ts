@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clusterStateAfter } from '../../../src/upgrade/state-notes.ts';
+import { clusterStateAfter } from '../../../src/engine/state-notes.ts';
 
 describe('clusterStateAfter', () => {
   it('says when the mesh is down and where the resources are', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { crdsInYaml } from '../../../src/upgrade/step-crds.ts';
+import { crdsInYaml } from '../../../src/engine/phases/crds.ts';
 
 describe('crdsInYaml', () => {
   it('keeps only named CustomResourceDefinitions from helm show crds output', () => {

@@ -12,13 +12,16 @@ const ref = (kind: string, name: string) => ({ namespace: 'shop', kind, name });
 const result: RestartResult = {
   targetVersion: '1.7.0',
   restarted: [{ ...ref('Deployment', 'web'), message: 'deployment "web" successfully rolled out', seconds: 2.5 }],
-  deleted: [],
+  evicted: [],
   skipped: [{ ...ref('Deployment', 'held'), reason: 'paused: run "kubectl rollout resume deployment/held -n shop", then restart again' }],
   timedOut: [{ ...ref('StatefulSet', 'db'), message: 'statefulset shop/db did not finish rolling out within 30s (--timeout): waiting for 1 pods to be ready', seconds: 30 }],
   notStarted: [],
   interrupted: false,
+  stoppedAtGate: false,
+  maxFailures: 1,
   failed: [],
   upToDate: 4,
+  continued: 0,
   concurrency: 8,
   final: { converged: false, byVersion: { '1.6.0': 2, '1.7.0': 5 }, behind: [{ ...ref('Deployment', 'held'), versions: { '1.6.0': 1 }, behind: true }, { ...ref('StatefulSet', 'db'), versions: { '1.6.0': 1 }, behind: true }] },
 };
@@ -29,7 +32,7 @@ describe('formatRestartText', () => {
     expect(text).toMatch(/shop\s+deployment\/web\s+restarted\s+2\.5s/);
     expect(text).toMatch(/shop\s+statefulset\/db\s+TIMED OUT\s+statefulset shop\/db did not finish rolling out within 30s/);
     expect(text).toMatch(/shop\s+deployment\/held\s+skipped\s+paused: run "kubectl rollout resume/);
-    expect(text).toContain('1 restarted (at most 8 at once), 1 skipped, 1 timed out, 0 failed, 4 already on 1.7.0.');
+    expect(text).toContain('1 restarted (slow start from 1, at most 8 at once), 1 skipped, 1 timed out, 0 failed, 4 already on 1.7.0.');
     expect(text).toContain('Not converged: 2 workloads still behind 1.7.0 (1.6.0=2 1.7.0=5): shop/deployment/held, shop/statefulset/db');
   });
 
@@ -42,10 +45,25 @@ describe('formatRestartText', () => {
 
 describe('formatRestartPlanText', () => {
   it('numbers the start order and marks the dry run', () => {
-    const plan = { targets: [{ ...ref('Deployment', 'a'), action: 'restart' as const, pods: 3 }, { ...ref('Pod', 'p'), action: 'delete-pod' as const, pods: 1 }], skipped: [], upToDate: 0 };
+    const plan = { targets: [{ ...ref('Deployment', 'a'), action: 'restart' as const, pods: 3 }, { ...ref('Pod', 'p'), action: 'evict-pod' as const, pods: 1 }], skipped: [], upToDate: 0 };
     const text = formatRestartPlanText(plan, '1.7.0', 4);
     expect(text).toMatch(/1\s+shop\s+deployment\/a\s+restart \(3 pods\)/);
-    expect(text).toMatch(/2\s+shop\s+pod\/p\s+delete-pod \(1 pod\)/);
-    expect(text).toContain('(dry run) would re-roll 2 workload(s), at most 4 at once, to 1.7.0');
+    expect(text).toMatch(/2\s+shop\s+pod\/p\s+evict-pod \(1 pod\)/);
+    expect(text).toContain('(dry run) would re-roll 2 workload(s) to 1.7.0, the first alone, then widening up to 4 at once as workloads finish healthy');
+  });
+});
+
+describe('formatRestartText at the failure gate', () => {
+  it('names each failure with the cluster\'s reason, every workload not started, and the command that continues', () => {
+    const text = formatRestartText({
+      ...result, restarted: [], timedOut: [], skipped: [], stoppedAtGate: true,
+      failed: [{ ...ref('Deployment', 'app-01'), message: 'deployment shop/app-01: deployment "app-01" exceeded its progress deadline', reason: 'ReplicaSet app-01-5d8 FailedCreate: pods "app-01-5d8-x" is forbidden: exceeded quota: pods', seconds: 11 }],
+      notStarted: [{ ...ref('Deployment', 'app-02'), message: 'not started: the re-roll stopped after 1 failure(s) (--max-failures 1)', seconds: 0 }],
+    }, 'kubectl nsm-upgrade restart --restart all');
+    expect(text).toMatch(/shop\s+deployment\/app-01\s+FAILED\s+.*exceeded its progress deadline; reason: ReplicaSet app-01-5d8 FailedCreate: .*exceeded quota/);
+    expect(text).toMatch(/shop\s+deployment\/app-02\s+NOT STARTED\s+not started: the re-roll stopped after 1 failure/);
+    expect(text).toContain('Stopped at the failure gate: 1 workload(s) failed (--max-failures 1), so 1 were not started.');
+    expect(text).toContain('restart --undo NAMESPACE/KIND/NAME');
+    expect(text).toContain('continue with:\n  kubectl nsm-upgrade restart --restart all\n');
   });
 });

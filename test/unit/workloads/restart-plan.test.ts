@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { parseWorkloadRef } from '../../../src/cli/options.ts';
 import type { InjectedWorkload } from '../../../src/workloads/owners.ts';
-import { orderForRollout, planRestart, restartPatch, rfc3339, skipReason } from '../../../src/workloads/restart-plan.ts';
+import { orderForRollout, orderForSlowStart, planRestart, restartPatch, rfc3339, skipReason } from '../../../src/workloads/restart-plan.ts';
 
 const w = (kind: string, name: string, versions: string[]): InjectedWorkload =>
   ({ namespace: 'shop', kind, name, pods: versions.map((version, i) => ({ name: `${name}-${i}`, version, optedIn: false })) });
@@ -42,16 +43,17 @@ describe('planRestart', () => {
 
   it('mode behind restarts only workloads with a pod off the target, and reports the rest', () => {
     const p = planRestart({ workloads, objects, mode: 'behind', targetVersion: '1.7.0', deleteBarePods: false });
-    // longest rollout first: old and mixed have 2 pods (2 rounds), the StatefulSet 1
-    expect(p.targets.map((t) => `${t.kind}/${t.name}:${t.action}:${t.pods}`)).toEqual(['Deployment/old:restart:2', 'Deployment/mixed:restart:2', 'StatefulSet/db:restart:1']);
+    // the smallest first (the slow start's canary: the StatefulSet's 1 pod), then longest rollout first: old and mixed have 2 pods (2 rounds)
+    expect(p.targets.map((t) => `${t.kind}/${t.name}:${t.action}:${t.pods}`)).toEqual(['StatefulSet/db:restart:1', 'Deployment/old:restart:2', 'Deployment/mixed:restart:2']);
     expect(p.skipped.map((s) => s.name)).toEqual(['paused', 'bare']);
     expect(p.upToDate).toBe(1);
   });
 
   it('mode all restarts up-to-date workloads too, and deletes bare pods when asked', () => {
     const p = planRestart({ workloads, objects, mode: 'all', targetVersion: '1.7.0', deleteBarePods: true });
-    expect(p.targets.map((t) => t.name)).toEqual(['old', 'mixed', 'new', 'db', 'bare']); // bare pods last: a delete is instant
-    expect(p.targets.at(-1)!.action).toBe('delete-pod');
+    // the canary: of the 1-pod workloads that roll, the first by key (a bare pod never is one); bare pods last: an eviction is instant
+    expect(p.targets.map((t) => t.name)).toEqual(['new', 'old', 'mixed', 'db', 'bare']);
+    expect(p.targets.at(-1)!.action).toBe('evict-pod');
     expect(p.upToDate).toBe(0);
   });
 });
@@ -76,5 +78,25 @@ describe('restartPatch', () => {
     const at = Date.UTC(2026, 10, 22, 1, 2, 3, 456);
     expect(rfc3339(at)).toBe('2026-11-22T01:02:03Z');
     expect(restartPatch(at)).toEqual({ spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': '2026-11-22T01:02:03Z' } } } } });
+  });
+});
+
+describe('orderForSlowStart', () => {
+  const t = (kind: string, name: string, pods: number) => ({ namespace: 'shop', kind, name, pods });
+  const targets = [t('Deployment', 'web-20', 20), t('StatefulSet', 'db', 5), t('Pod', 'bare', 1), t('Deployment', 'web-3', 3), t('Deployment', 'web-2', 2)];
+  it('starts with the smallest workload that rolls (never a bare pod), then longest rollout first', () => {
+    expect(orderForSlowStart(targets).map((x) => x.name)).toEqual(['web-2', 'db', 'web-20', 'web-3', 'bare']);
+  });
+  it('starts with the workload --first names', () => {
+    expect(orderForSlowStart(targets, { namespace: 'shop', kind: 'StatefulSet', name: 'db' }).map((x) => x.name)).toEqual(['db', 'web-20', 'web-3', 'web-2', 'bare']);
+  });
+  it('refuses a --first that is not among the targets (exit 2)', () => {
+    expect(() => orderForSlowStart(targets, { namespace: 'shop', kind: 'Deployment', name: 'gone' })).toThrow(/--first shop\/Deployment\/gone is not among the workloads/);
+  });
+  it('parses NAMESPACE/KIND/NAME with the kind in any case', () => {
+    expect(parseWorkloadRef('shop/deployment/cart')).toEqual({ namespace: 'shop', kind: 'Deployment', name: 'cart' });
+    expect(parseWorkloadRef('shop/StatefulSet/db')).toEqual({ namespace: 'shop', kind: 'StatefulSet', name: 'db' });
+    expect(parseWorkloadRef('shop/cart')).toBeUndefined();
+    expect(parseWorkloadRef('shop/job/x')).toBeUndefined();
   });
 });

@@ -12,6 +12,7 @@ import { collectionPath, core, objectPath } from '../../src/kube/paths.ts';
 import { cleanupMesh, crdsStillAlive, deleteNewCrds, exists, meshCrdUids, meshCrds, meshctl, releaseMeshLock, takeMesh, waitGone } from '../fixtures/meshctl/testbed.ts';
 import { clusterDir, clusterEnv, kubectl, testKube, uniqueName } from '../support/cluster.ts';
 import { clearMeshTraces, realStderr } from '../support/real-meshctl.ts';
+import { waitFor } from '../support/wait.ts';
 
 const ns = uniqueName('tb-os-mesh');
 const appNs = uniqueName('tb-os-app');
@@ -23,14 +24,9 @@ let crdsBefore: string[] = [];
 interface Pod { metadata: { name: string; namespace: string; annotations?: Record<string, string> } }
 const injected = (p: Pod) => p.metadata.annotations?.['injector.nsm.nginx.com/status'] === 'injected';
 
-async function eventually<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined>): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 1000));
-  }
+/** Waits for `fn` to return a value (polled on the test support's short interval). */
+function eventually<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined>): Promise<T> {
+  return waitFor(what, fn, { timeoutMs });
 }
 
 function guard(ctx: TestContext): void {

@@ -8,6 +8,7 @@ import { KubeApiError } from '../../src/kube/client.ts';
 import { core, objectPath } from '../../src/kube/paths.ts';
 import { catalog, resourceName } from '../../src/mesh/catalog.ts';
 import { ensureCatalogCrds } from '../fixtures/backups/cluster.ts';
+import { settled } from './wait.ts';
 
 async function terminating(kube: Kube): Promise<string[]> {
   const out: string[] = [];
@@ -28,12 +29,8 @@ async function terminating(kube: Kube): Promise<string[]> {
  * and retry with a growing backoff (about 3 minutes seen): the default covers two such retries.
  */
 export async function catalogCrdsReady(kube: Kube, timeoutMs = 420_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const t = await terminating(kube);
-    if (t.length === 0) break;
-    if (Date.now() > deadline) throw new Error(`catalog CRDs still terminating after ${timeoutMs / 1000}s (another test deleting them?): ${t.join(', ')}`);
-    await new Promise((r) => setTimeout(r, 1000));
+  if (!(await settled(async () => (await terminating(kube)).length === 0, { timeoutMs }))) {
+    throw new Error(`catalog CRDs still terminating after ${timeoutMs / 1000}s (another test deleting them?): ${(await terminating(kube)).join(', ')}`);
   }
   await ensureCatalogCrds(kube);
 }

@@ -11,6 +11,7 @@ import { listAll } from '../../src/kube/list.ts';
 import { collectionPath, core, objectPath, type ResourceRef } from '../../src/kube/paths.ts';
 import { clusterEnv, kubeconfigPath, repoRoot } from './cluster.ts';
 import { decodeReleaseSecret, meshChartName } from '../../src/mesh/release.ts';
+import { settled } from './wait.ts';
 
 export const chartsDir = process.env.NSM_CHARTS_DIR ?? path.join(repoRoot, 'test/fixtures/charts/nginx-service-mesh');
 export const meshctlBin = (version: string) => path.join(repoRoot, 'test/fixtures/meshctl', version, 'nginx-meshctl');
@@ -101,16 +102,8 @@ export async function removeAllMeshes(kube: Kube, kubeconfig = kubeconfigPath())
   for (const c of await listAll(kube, collectionPath(core.crds), { labelSelector: 'app.kubernetes.io/part-of=nginx-service-mesh' })) {
     await kube.request({ method: 'DELETE', path: objectPath(core.crds, c.metadata!.name!) }).catch(() => undefined);
   }
-  for (let i = 0; i < 240; i++) {
-    if (!(await listAll(kube, collectionPath(core.crds), { labelSelector: 'app.kubernetes.io/part-of=nginx-service-mesh' })).length) break;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  for (const ns of namespaces) {
-    for (let i = 0; i < 240; i++) {
-      try { await kube.request({ path: objectPath(core.namespaces, ns) }); } catch { break; }
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
+  await settled(async () => !(await listAll(kube, collectionPath(core.crds), { labelSelector: 'app.kubernetes.io/part-of=nginx-service-mesh' })).length, { timeoutMs: 120_000 });
+  for (const ns of namespaces) await settled(() => kube.request({ path: objectPath(core.namespaces, ns) }).then(() => false, () => true), { timeoutMs: 120_000 });
   return [...namespaces];
 }
 

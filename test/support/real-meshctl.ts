@@ -5,6 +5,7 @@ import type { Kube, KubeList } from '../../src/kube/client.ts';
 import { clusterEnv, kubeconfigPath, repoRoot, type ToolResult } from './cluster.ts';
 import { realMeshctlVar } from '../cluster/tools.ts';
 import { removeAllMeshes } from './mesh-scenario.ts';
+import { pollMs, settled } from './wait.ts';
 
 /**
  * Which nginx-meshctl a test runs for a version: the vendor's real binary that `npm run cluster:up`
@@ -72,16 +73,15 @@ export async function clearMeshCrds(kube: Kube, timeoutMs = 120_000): Promise<vo
   for (const crd of await list()) await kube.request({ method: 'DELETE', path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata!.name}` }).catch(() => undefined);
   const groups = new Set((await list()).map((c) => (c as { spec?: { group?: string } }).spec?.group ?? ''));
   const deadline = Date.now() + timeoutMs;
-  while ((await list()).length) {
-    if (Date.now() > deadline) throw new Error(`mesh CRDs still present after ${timeoutMs} ms: ${(await list()).map((c) => c.metadata?.name).join(', ')}`);
-    await new Promise((r) => setTimeout(r, 500));
+  if (!(await settled(async () => !(await list()).length, { timeoutMs }))) {
+    throw new Error(`mesh CRDs still present after ${timeoutMs} ms: ${(await list()).map((c) => c.metadata?.name).join(', ')}`);
   }
   // Discovery lags the deletion; a client that lists API groups right away (Helm in the next deploy) would
   // print "couldn't get resource list for <group>". Wait until no deleted group is advertised.
   while (Date.now() < deadline) {
     const served = (await kube.request<{ groups: { name: string }[] }>({ path: '/apis' })).groups.map((g) => g.name);
     if (!served.some((g) => groups.has(g))) break;
-    await new Promise((r) => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, pollMs));
   }
 }
 

@@ -12,6 +12,7 @@ import { clusterEnv, runTool, testKube, uniqueName, type ToolResult } from './cl
 import { meshctlFor } from './real-meshctl.ts';
 import { removeAllMeshes, deployWithHelm, deployWithMeshctl, meshctlBin, populate, removeMesh, sidecarVersions, snapshot, waitRolledOut, type Snapshot, chartsDir } from './mesh-scenario.ts';
 import { detectInstall } from '../../src/mesh/detect.ts';
+import { settled } from './wait.ts';
 
 export interface Scenario {
   kube: Kube;
@@ -46,10 +47,7 @@ export interface ScenarioOptions {
 }
 
 async function waitGone(kube: Kube, namespace: string): Promise<void> {
-  for (let i = 0; i < 240; i++) {
-    try { await kube.request({ path: `/api/v1/namespaces/${namespace}` }); } catch { return; }
-    await new Promise((r) => setTimeout(r, 500));
-  }
+  await settled(() => kube.request({ path: `/api/v1/namespaces/${namespace}` }).then(() => false, () => true), { timeoutMs: 120_000 });
 }
 
 export async function setUpMesh(opts: ScenarioOptions): Promise<Scenario> {

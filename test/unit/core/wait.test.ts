@@ -2,7 +2,9 @@
  * The one wait (src/wait.ts) on the manual clock: the checks' times, the deadline, the progress,
  * the abort signal and the value returned; and the watching pause (kube/watch-until.ts).
  */
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
+import { realClock } from '../../../src/clock.ts';
 import { notYet, ready, waitFor, WaitTimeoutError, type Found } from '../../../src/wait.ts';
 import { watchUntil } from '../../../src/kube/watch-until.ts';
 import { crdNotReady } from '../../../src/backup/crd-wait.ts';
@@ -117,6 +119,17 @@ describe('waitFor', () => {
     const r = await settle(waitFor({ clock, timeoutMs: 60_000, intervalMs: 5000, signal: ac.signal, what: 'x', pause: async (ms, signal) => { expect(signal).toBe(ac.signal); pauses.push(ms); } }, check), advance, 1);
     expect(r.value).toBe('done');
     expect(pauses).toEqual([5000, 5000]);
+  });
+});
+
+describe('the real clock\'s sleep', () => {
+  it('leaves no listener on the signal once the time is up (a wait\'s pauses share one signal)', async () => {
+    const ac = new AbortController();
+    for (let i = 0; i < 3; i++) await realClock.sleep(1, ac.signal);
+    expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
+    const p = realClock.sleep(60_000, ac.signal);
+    ac.abort(new Error('interrupted'));
+    await expect(p).rejects.toThrow('interrupted');
   });
 });
 

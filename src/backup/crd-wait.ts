@@ -1,12 +1,13 @@
 /**
- * Waiting for a CRD to be Established and to serve a version, by watching it (never by
- * sleeping): list it by name to get a resourceVersion, then watch from there until the
- * Established condition is True. A watch the server closes, or a 410 Gone, starts over.
+ * The one wait for a CRD to be Established and to serve its versions (applied CRDs, CRDs put back
+ * by a rollback, a restore's kinds), by watching it: list it by name, and until it is ready, watch
+ * from the list's resourceVersion until an event shows it ready (or 5 s pass), then list again.
  */
 import type { Deps } from '../deps.ts';
 import type { KubeList, KubeObject } from '../kube/client.ts';
-import { KubeApiError } from '../kube/client.ts';
 import { collectionPath, core } from '../kube/paths.ts';
+import { watchUntil } from '../kube/watch-until.ts';
+import { notYet, ready, waitFor, WaitTimeoutError } from '../wait.ts';
 
 interface CrdLike extends KubeObject {
   spec?: { versions?: { name: string; served: boolean }[] };
@@ -21,38 +22,66 @@ export function crdReady(crd: CrdLike | undefined, version: string): boolean {
   return established && served;
 }
 
-/** Resolves true when ready, false when the deadline (clock ms) passes first. */
-export async function waitForCrdEstablished(deps: Deps, crdName: string, version: string, deadline: number, signal?: AbortSignal): Promise<boolean> {
+/** Pure: why the CRD is not ready yet (serving each of `versions`; none: Established is enough), or undefined when it is. */
+export function crdNotReady(crd: CrdLike | undefined, versions: readonly string[]): string | undefined {
+  if (!crd) return 'not found';
+  if (crd.metadata?.deletionTimestamp) return 'being deleted';
+  if (!crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) return 'not Established';
+  const missing = versions.filter((v) => !crdReady(crd, v));
+  return missing.length ? `not serving ${missing.join(', ')}` : undefined;
+}
+
+export interface CrdWait {
+  /** A time on deps.clock (the waits of one step or one restore share it). */
+  deadline: number;
+  signal?: AbortSignal | undefined;
+  progress?: ((line: string) => void) | undefined;
+  /** The caller's own error at the deadline, given why the CRD is not ready (default: WaitTimeoutError). */
+  timeoutError?: ((why: string) => Error) | undefined;
+}
+
+/** How long one watch lasts before the CRD is listed again (and progress told). */
+const relistMs = 5_000;
+
+/** Waits until CRD `name` is ready; throws WaitTimeoutError (its state: why not) at the deadline, or the signal's reason. */
+export async function waitForCrd(deps: Pick<Deps, 'kube' | 'clock' | 'log'>, crd: { name: string; versions: readonly string[] }, opts: CrdWait): Promise<void> {
   const path = collectionPath(core.crds);
-  const fieldSelector = `metadata.name=${crdName}`;
-  while (deps.clock.now() < deadline && !signal?.aborted) {
+  const fieldSelector = `metadata.name=${crd.name}`;
+  let resourceVersion: string | undefined;
+  await waitFor({
+    clock: deps.clock, deadline: opts.deadline, intervalMs: relistMs, signal: opts.signal,
+    what: `CRD ${crd.name} to be Established${crd.versions.length ? ` serving ${crd.versions.join(', ')}` : ''}`,
+    progress: (why) => opts.progress?.(`waiting for CRD ${crd.name} (${why})`),
+    timeoutError: opts.timeoutError,
+    pause: (ms, signal) => watchUntil<CrdLike>(deps, {
+      path, query: { fieldSelector, resourceVersion },
+      until: (e) => (e.type === 'ADDED' || e.type === 'MODIFIED') && !crdNotReady(e.object, crd.versions),
+      log: (m) => deps.log.debug(m),
+    }, ms, signal),
+  }, async () => {
     let list: KubeList<CrdLike>;
     try {
       list = await deps.kube.request<KubeList<CrdLike>>({ path, query: { fieldSelector } });
     } catch (err) {
-      deps.log.debug(`listing CRD ${crdName} failed: ${(err as Error).message}`);
-      await deps.clock.sleep(Math.min(1000, Math.max(0, deadline - deps.clock.now())), signal).catch(() => undefined);
-      continue;
+      // Not the wait's end: the API server may be busy (a CRD just applied); the next check asks again.
+      deps.log.debug(`listing CRD ${crd.name} failed: ${(err as Error).message}`);
+      resourceVersion = undefined;
+      return notYet(`cannot be read: ${(err as Error).message}`);
     }
-    if (crdReady(list.items[0], version)) return true;
-    const remainingS = Math.max(1, Math.ceil((deadline - deps.clock.now()) / 1000));
-    const ac = new AbortController();
-    let ready = false;
-    const timer = setTimeout(() => ac.abort(), remainingS * 1000 + 500);
-    const onAbort = () => ac.abort();
-    signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      await deps.kube.watch<CrdLike>(path, { fieldSelector, resourceVersion: list.metadata?.resourceVersion, timeoutSeconds: Math.min(remainingS, 300) }, (e) => {
-        if ((e.type === 'ADDED' || e.type === 'MODIFIED') && crdReady(e.object, version)) { ready = true; ac.abort(); }
-      }, ac.signal);
-    } catch (err) {
-      if (!(err instanceof KubeApiError && err.status === 410)) deps.log.debug(`watching CRD ${crdName}: ${(err as Error).message}`);
-      if (!ready) await deps.clock.sleep(200);
-    } finally {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-    }
-    if (ready) return true;
+    resourceVersion = list.metadata?.resourceVersion;
+    const why = crdNotReady(list.items[0], crd.versions);
+    return why ? notYet(why) : ready(undefined);
+  });
+}
+
+/** A restore's form: true when ready, false when the deadline (clock ms) passes or the signal aborts first. */
+export async function waitForCrdEstablished(deps: Deps, crdName: string, version: string, deadline: number, signal?: AbortSignal): Promise<boolean> {
+  if (deps.clock.now() >= deadline || signal?.aborted) return false;
+  try {
+    await waitForCrd(deps, { name: crdName, versions: [version] }, { deadline, signal });
+    return true;
+  } catch (err) {
+    if (err instanceof WaitTimeoutError || signal?.aborted) return false;
+    throw err;
   }
-  return false;
 }

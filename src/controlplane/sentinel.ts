@@ -3,6 +3,8 @@ import { KubeApiError, type KubeObject } from '../kube/client.ts';
 import { collectionPath, core, objectPath } from '../kube/paths.ts';
 import { listAll } from '../kube/list.ts';
 import { StepError } from '../errors.ts';
+import { watchUntil } from '../kube/watch-until.ts';
+import { notYet, ready, waitFor } from '../wait.ts';
 
 /**
  * OpenShift: after removal, the post-delete hook leaves Job `csi-driver-sentinel`, which loops until no
@@ -39,31 +41,24 @@ async function jobExists(deps: Pick<Deps, 'kube'>, namespace: string): Promise<b
 export async function waitForSentinelGone(deps: Deps, opts: { namespace: string; timeoutMs: number; onProgress?: (message: string) => void; signal?: AbortSignal }): Promise<{ waitedMs: number; existed: boolean }> {
   const started = deps.clock.now();
   let existed = false;
-  for (;;) {
-    if (!(await jobExists(deps, opts.namespace))) return { waitedMs: deps.clock.now() - started, existed };
+  const shown = (blockers: string[]) => blockers.slice(0, 5).join(', ') + (blockers.length > 5 ? `, and ${blockers.length - 5} more` : '');
+  return waitFor<{ waitedMs: number; existed: boolean }, string[]>({
+    clock: deps.clock, timeoutMs: opts.timeoutMs, intervalMs: 5000, signal: opts.signal, what: `Job ${opts.namespace}/${sentinelJob} to be gone`,
+    progress: (blockers) => opts.onProgress?.(blockers.length > 0
+      ? `${sentinelJob} is waiting for ${blockers.length} injected pod(s) to go: ${shown(blockers)}`
+      : `${sentinelJob}: no injected pod is left; waiting for the Job to finish and be deleted`),
+    timeoutError: (blockers) => new StepError('wait-sentinel', `Job ${opts.namespace}/${sentinelJob} still exists after ${Math.round(opts.timeoutMs / 1000)}s; ${blockers.length} injected pod(s) block it${blockers.length ? `: ${shown(blockers)}` : ''}`,
+      'Re-roll or delete those pods (kubectl nsm-upgrade restart --restart all --delete-bare-pods), then resume.'),
+    // Between two checks, watch the Job: its deletion ends the pause early.
+    pause: (ms, signal) => watchUntil(deps, {
+      path: collectionPath(core.jobs, opts.namespace), query: { fieldSelector: `metadata.name=${sentinelJob}` },
+      until: (e) => e.type === 'DELETED', log: (m) => deps.log.debug(`sentinel watch ended: ${m}`),
+    }, ms, signal).catch((err: unknown) => {
+      throw signal?.aborted ? new StepError('wait-sentinel', 'interrupted while waiting for the sentinel Job') : err;
+    }),
+  }, async () => {
+    if (!(await jobExists(deps, opts.namespace))) return ready({ waitedMs: deps.clock.now() - started, existed });
     existed = true;
-    const blockers = await podsBlockingSentinel(deps);
-    const shown = blockers.slice(0, 5).join(', ') + (blockers.length > 5 ? `, and ${blockers.length - 5} more` : '');
-    opts.onProgress?.(blockers.length > 0
-      ? `${sentinelJob} is waiting for ${blockers.length} injected pod(s) to go: ${shown}`
-      : `${sentinelJob}: no injected pod is left; waiting for the Job to finish and be deleted`);
-    if (deps.clock.now() - started > opts.timeoutMs) {
-      throw new StepError('wait-sentinel', `Job ${opts.namespace}/${sentinelJob} still exists after ${Math.round(opts.timeoutMs / 1000)}s; ${blockers.length} injected pod(s) block it${blockers.length ? `: ${shown}` : ''}`,
-        'Re-roll or delete those pods (kubectl nsm-upgrade restart --restart all --delete-bare-pods), then resume.');
-    }
-    // Watch the Job for up to 5 s: a DELETED event ends the wait early; otherwise re-check blockers.
-    const ac = new AbortController();
-    const timer = setTimeout(() => ac.abort(), 5000);
-    opts.signal?.addEventListener('abort', () => ac.abort(), { once: true });
-    try {
-      await deps.kube.watch(collectionPath(core.jobs, opts.namespace), { fieldSelector: `metadata.name=${sentinelJob}`, timeoutSeconds: 5 }, (e) => {
-        if (e.type === 'DELETED') ac.abort();
-      }, ac.signal);
-    } catch (err) {
-      deps.log.debug(`sentinel watch ended: ${(err as Error).message}`);
-    } finally {
-      clearTimeout(timer);
-    }
-    if (opts.signal?.aborted) throw new StepError('wait-sentinel', 'interrupted while waiting for the sentinel Job');
-  }
+    return notYet(await podsBlockingSentinel(deps));
+  });
 }

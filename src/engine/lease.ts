@@ -4,6 +4,7 @@ import { KubeApiError } from '../kube/client.ts';
 import { core, collectionPath, objectPath } from '../kube/paths.ts';
 import { PreflightError, ToolError, ExitCode } from '../errors.ts';
 import { backupDirAnnotation, describeHolder, holderIsDeadHere, isLeaseFresh, leaseDurationSeconds, leaseName, leaseNamespace, operationAnnotation, takeover, type LeaseObject } from './lease-rules.ts';
+import { notYet, ready, waitFor } from '../wait.ts';
 
 export { backupDirAnnotation, describeHolder, holderIsDeadHere, isLeaseFresh, leaseDurationSeconds, leaseName, leaseNamespace, operationAnnotation, type LeaseObject };
 
@@ -126,22 +127,20 @@ function keepLease(deps: Deps, l: { path: string; name: string; holder: string; 
   let lastError: string | undefined;
   // A watchdog, not a chain of renewals: a renewal that hangs (an API server that stopped answering)
   // must not keep the run writing past the point where its lease can expire.
-  void (async () => {
-    while (!stop.signal.aborted && !lost.signal.aborted) {
-      try { await deps.clock.sleep(tickMs, stop.signal); } catch { return; }
-      const since = deps.clock.now() - lastRenewed;
-      if (!renewing && (since >= every || lastError !== undefined)) {
-        renewing = renew().then(() => { lastRenewed = deps.clock.now(); lastError = undefined; }, (e: unknown) => {
-          lastError = (e as Error).message;
-          deps.log.warn(`lease ${leaseNamespace}/${l.name}: renewal failed (${lastError}); retrying, the run stops if it is not renewed within ${graceMs / 1000}s of the last renewal`);
-        }).finally(() => { renewing = undefined; });
-      }
-      if (deps.clock.now() - lastRenewed >= graceMs) {
-        lose(`not renewed for ${Math.round((deps.clock.now() - lastRenewed) / 1000)}s (last error: ${lastError ?? 'the renewal has not finished (the API server does not answer, or keeps failing)'}); stopping before it can expire and another run take it`);
-      }
+  // It ends when the lease is released (stop) or lost.
+  void waitFor({ clock: deps.clock, timeoutMs: Infinity, intervalMs: tickMs, signal: stop.signal, what: `lease ${leaseNamespace}/${l.name} to be released` }, async () => {
+    const since = deps.clock.now() - lastRenewed;
+    if (!renewing && (since >= every || lastError !== undefined)) {
+      renewing = renew().then(() => { lastRenewed = deps.clock.now(); lastError = undefined; }, (e: unknown) => {
+        lastError = (e as Error).message;
+        deps.log.warn(`lease ${leaseNamespace}/${l.name}: renewal failed (${lastError}); retrying, the run stops if it is not renewed within ${graceMs / 1000}s of the last renewal`);
+      }).finally(() => { renewing = undefined; });
     }
-  })();
-
+    if (deps.clock.now() - lastRenewed >= graceMs) {
+      lose(`not renewed for ${Math.round((deps.clock.now() - lastRenewed) / 1000)}s (last error: ${lastError ?? 'the renewal has not finished (the API server does not answer, or keeps failing)'}); stopping before it can expire and another run take it`);
+    }
+    return lost.signal.aborted ? ready(undefined) : notYet('');
+  }).catch(() => undefined); // released: the pause ended by `stop`
   return {
     lost: lost.signal,
     async check() {

@@ -17,6 +17,7 @@ import { formatCommand } from '../exec/runner.ts';
 import { leftoverRefs } from './scan.ts';
 import type { Leftover } from './leftovers.ts';
 import { meshFinalizersOf, stuckReason } from './namespaces.ts';
+import { notYet, ready, waitFor } from '../wait.ts';
 
 const gone = (err: unknown) => err instanceof KubeApiError && err.status === 404;
 const step = 'clean-leftovers';
@@ -32,19 +33,18 @@ async function del(deps: Pick<Deps, 'kube'>, path: string, l: Leftover, propagat
 }
 
 async function waitNamespaceGone(deps: Deps, name: string, timeoutMs: number, progress: (m: string) => void, signal?: AbortSignal): Promise<void> {
-  const deadline = deps.clock.now() + timeoutMs;
-  for (let i = 0; ; i++) {
+  let checks = 0;
+  await waitFor({
+    clock: deps.clock, timeoutMs, intervalMs: 1000, signal, what: `namespace ${name} to be deleted`,
+    progress: (why) => progress(`waiting for namespace ${name} to be deleted (${why})`),
+    timeoutError: (why) => new StepError(step, `namespace ${name} is still terminating after ${Math.round(timeoutMs / 1000)}s: ${why}`, `See what holds it: kubectl get namespace ${name} -o yaml (status.conditions); clear that, then resume.`),
+  }, async () => {
     let ns: { status?: { conditions?: { type: string; status: string; message?: string }[] } };
-    try { ns = await deps.kube.request({ path: objectPath(core.namespaces, name) }); } catch (err) { if (gone(err)) return; throw err; }
-    const why = stuckReason(ns) ?? 'deleting its content';
-    if (deps.clock.now() > deadline) {
-      throw new StepError(step, `namespace ${name} is still terminating after ${Math.round(timeoutMs / 1000)}s: ${why}`, `See what holds it: kubectl get namespace ${name} -o yaml (status.conditions); clear that, then resume.`);
-    }
+    try { ns = await deps.kube.request({ path: objectPath(core.namespaces, name) }); } catch (err) { if (gone(err)) return ready(undefined); throw err; }
     // The namespace controller retries a failed deletion with a growing back-off; an update to the namespace requeues it now.
-    if (i % 10 === 0) await deps.kube.request({ method: 'PATCH', path: objectPath(core.namespaces, name), body: { metadata: { annotations: { 'nsm-upgrade.nginx.com/leftover-cleared': new Date(deps.clock.now()).toISOString() } } } }).catch(() => undefined);
-    progress(`waiting for namespace ${name} to be deleted (${why})`);
-    await deps.clock.sleep(1000, signal);
-  }
+    if (checks++ % 10 === 0) await deps.kube.request({ method: 'PATCH', path: objectPath(core.namespaces, name), body: { metadata: { annotations: { 'nsm-upgrade.nginx.com/leftover-cleared': new Date(deps.clock.now()).toISOString() } } } }).catch(() => undefined);
+    return notYet(stuckReason(ns) ?? 'deleting its content');
+  });
 }
 
 /** Removes the mesh's own finalizers of the objects holding a stuck namespace, nothing else. */

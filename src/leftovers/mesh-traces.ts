@@ -13,6 +13,7 @@ import { collectionPath, core, objectPath } from '../kube/paths.ts';
 import { decodeReleaseSecret, meshChartName } from '../mesh/release.ts';
 import { StepError } from '../errors.ts';
 import { meshCrdSelector } from '../mesh/catalog.ts';
+import { notYet, ready, waitFor } from '../wait.ts';
 
 
 export interface MeshTraces {
@@ -64,19 +65,19 @@ export async function findMeshTraces(deps: Pick<Deps, 'kube'>, namespace: string
 
 /** Waits until nothing of the old mesh is left that would make `deploy` refuse, showing what it waits for. */
 export async function waitForNoMeshTrace(deps: Deps, opts: { namespace: string; timeoutMs: number; progress: (m: string) => void; signal?: AbortSignal }): Promise<void> {
-  const deadline = deps.clock.now() + opts.timeoutMs;
   let last = '';
-  for (;;) {
+  await waitFor({
+    clock: deps.clock, timeoutMs: opts.timeoutMs, intervalMs: 1000, signal: opts.signal, what: 'the old mesh to be gone',
+    progress: (left) => {
+      const line = `waiting for the old mesh to be gone before deploy: ${left}`;
+      if (line !== last) opts.progress(line); // shown when what is left changes
+      last = line;
+    },
+    timeoutError: (left) => new StepError('deploy', `the old mesh is not gone after ${Math.round(opts.timeoutMs / 1000)}s: ${left}`, 'nginx-meshctl deploy refuses while any of these exist: find what holds them (finalizers, a stuck helm uninstall), remove them, then resume.'),
+  }, async () => {
     const left = describeTraces(await findMeshTraces(deps, opts.namespace));
-    if (left.length === 0) return;
-    if (deps.clock.now() > deadline) {
-      throw new StepError('deploy', `the old mesh is not gone after ${Math.round(opts.timeoutMs / 1000)}s: ${left.join(', ')}`, 'nginx-meshctl deploy refuses while any of these exist: find what holds them (finalizers, a stuck helm uninstall), remove them, then resume.');
-    }
-    const line = `waiting for the old mesh to be gone before deploy: ${left.join(', ')}`;
-    if (line !== last) opts.progress(line);
-    last = line;
-    await deps.clock.sleep(1000, opts.signal);
-  }
+    return left.length === 0 ? ready(undefined) : notYet(left.join(', '));
+  });
 }
 
 /**

@@ -10,6 +10,7 @@ import type { Deps } from '../deps.ts';
 import { KubeApiError } from '../kube/client.ts';
 import { core, objectPath } from '../kube/paths.ts';
 import { controlPlaneDeployment } from './version-notes.ts';
+import { notYet, ready, waitFor, WaitTimeoutError } from '../wait.ts';
 
 const apiServices = { group: 'apiregistration.k8s.io', version: 'v1', plural: 'apiservices', namespaced: false };
 
@@ -47,8 +48,11 @@ export function judgeDeployed(releaseStatus: string | undefined, deploymentName:
  */
 export async function checkDeployed(deps: Pick<Deps, 'kube' | 'clock'>, opts: { namespace: string; version: string; releaseStatus: string | undefined; graceMs: number; progress: (m: string) => void; signal?: AbortSignal }): Promise<DeployVerdict> {
   const name = controlPlaneDeployment(opts.version);
-  const deadline = deps.clock.now() + opts.graceMs;
-  for (;;) {
+  const seconds = Math.round(opts.graceMs / 1000);
+  return waitFor<DeployVerdict>({
+    clock: deps.clock, timeoutMs: opts.graceMs, intervalMs: 2000, signal: opts.signal, what: `the control plane of NSM ${opts.version} to be ready`,
+    progress: (why) => opts.progress(`NSM ${opts.version} is installed but not healthy yet (${why}): waiting up to ${seconds}s before deploying it again`),
+  }, async () => {
     const d = await deps.kube.request<DeploymentStatus>({ path: objectPath(core.deployments, name, opts.namespace) }).catch((err: unknown) => {
       if (err instanceof KubeApiError && err.status === 404) return undefined;
       throw err;
@@ -61,9 +65,10 @@ export async function checkDeployed(deps: Pick<Deps, 'kube' | 'clock'>, opts: { 
       })
       : undefined;
     const v = judgeDeployed(opts.releaseStatus, name, d, api);
-    if (v.state !== 'starting') return v;
-    if (deps.clock.now() > deadline) return { state: 'failed', why: `${v.why} after ${Math.round(opts.graceMs / 1000)}s more` };
-    opts.progress(`NSM ${opts.version} is installed but not healthy yet (${v.why}): waiting up to ${Math.round(opts.graceMs / 1000)}s before deploying it again`);
-    await deps.clock.sleep(2000, opts.signal);
-  }
+    return v.state === 'starting' ? notYet(v.why) : ready(v);
+  }).catch((err: unknown): DeployVerdict => {
+    // The grace period is over: the deploy counts as failed, with why it was not healthy.
+    if (!(err instanceof WaitTimeoutError)) throw err;
+    return { state: 'failed', why: `${String(err.state)} after ${seconds}s more` };
+  });
 }

@@ -15,6 +15,7 @@ import { planImages } from '../images/hop-images.ts';
 import { imageRole } from '../images/manifest-images.ts';
 import { hopCredential } from '../images/credentials.ts';
 import type { Install, Plan } from '../engine/types.ts';
+import { notYet, ready, waitFor } from '../wait.ts';
 
 export const prepullName = 'nsm-upgrade-prepull';
 const labels = { 'app.kubernetes.io/name': prepullName, 'app.kubernetes.io/managed-by': 'nsm-upgrade' };
@@ -69,11 +70,11 @@ export async function prepull(deps: Pick<Deps, 'kube' | 'exec' | 'fs' | 'clock'>
   const cleanup = async () => {
     await deps.kube.request({ method: 'DELETE', path: `${dsPath}/${prepullName}`, body: { propagationPolicy: 'Background' } }).catch(() => undefined);
     if (secretName) await deps.kube.request({ method: 'DELETE', path: `/api/v1/namespaces/${ns}/secrets/${secretName}` }).catch(() => undefined);
-    for (let i = 0; i < 120; i++) {
+    // Best effort, up to a minute: its pods going is not worth failing the run for.
+    await waitFor({ clock: deps.clock, timeoutMs: 60_000, intervalMs: 500, what: 'the pre-pull pods to be gone' }, async () => {
       const left = await deps.kube.request<{ items: unknown[] }>({ path: `/api/v1/namespaces/${ns}/pods`, query: podsQuery }).catch(() => ({ items: [] }));
-      if (!left.items.length) return;
-      await deps.clock.sleep(500);
-    }
+      return left.items.length ? notYet(`${left.items.length} pod(s)`) : ready(undefined);
+    }).catch(() => undefined);
   };
   await cleanup(); // what a killed run left
   try {
@@ -83,8 +84,10 @@ export async function prepull(deps: Pick<Deps, 'kube' | 'exec' | 'fs' | 'clock'>
         data: { '.dockerconfigjson': Buffer.from(JSON.stringify({ auths: { [cred.key]: { auth } } })).toString('base64') } } });
     }
     await deps.kube.request({ method: 'POST', path: dsPath, body: prepullDaemonSet(ns, images, secretName) });
-    const deadline = deps.clock.now() + input.timeoutMs;
-    for (;;) {
+    return await waitFor<string, string[]>({
+      clock: deps.clock, timeoutMs: input.timeoutMs, intervalMs: 1000, signal: input.signal, what: 'the images to be pulled on every node',
+      timeoutError: (waiting) => new PreflightError([{ check: 'images', message: `the images were not pulled in time on ${waiting.length ? `node(s) ${waiting.join(', ')}` : 'any node (no pre-pull pod was scheduled)'}`, fix: 'find out why (kubectl describe pods -l app.kubernetes.io/name=nsm-upgrade-prepull), or pass a longer --timeout' }]),
+    }, async () => {
       if (input.signal?.aborted) throw new Error('interrupted while pre-pulling the images');
       const ds = await deps.kube.request<{ status?: { desiredNumberScheduled?: number } }>({ path: `${dsPath}/${prepullName}` });
       const pods = (await deps.kube.request<{ items: PodView[] }>({ path: `/api/v1/namespaces/${ns}/pods`, query: podsQuery })).items.filter((p) => !p.metadata?.deletionTimestamp);
@@ -96,14 +99,11 @@ export async function prepull(deps: Pick<Deps, 'kube' | 'exec' | 'fs' | 'clock'>
       }
       const want = ds.status?.desiredNumberScheduled ?? 0;
       const done = states.filter((s) => s.done).length;
+      // Told at every check, the last one too: how far the nodes are.
       input.progress(`${done}/${want} node(s) have all ${images.length} image(s)`);
-      if (want > 0 && done >= want) return `${images.length} image(s) pulled on ${want} node(s): ${images.join(', ')}`;
-      if (deps.clock.now() > deadline) {
-        const waiting = states.filter((s) => !s.done).map((s) => s.node);
-        throw new PreflightError([{ check: 'images', message: `the images were not pulled in time on ${waiting.length ? `node(s) ${waiting.join(', ')}` : 'any node (no pre-pull pod was scheduled)'}`, fix: 'find out why (kubectl describe pods -l app.kubernetes.io/name=nsm-upgrade-prepull), or pass a longer --timeout' }]);
-      }
-      await deps.clock.sleep(1000, input.signal);
-    }
+      if (want > 0 && done >= want) return ready(`${images.length} image(s) pulled on ${want} node(s): ${images.join(', ')}`);
+      return notYet(states.filter((s) => !s.done).map((s) => s.node));
+    });
   } finally {
     await cleanup();
   }

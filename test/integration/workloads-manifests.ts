@@ -5,6 +5,7 @@
  */
 import type { Kube } from '../../src/kube/client.ts';
 import { collectionPath, core, objectPath, type ResourceRef } from '../../src/kube/paths.ts';
+import { waitFor } from '../support/wait.ts';
 
 export interface TemplateOptions {
   /** Never Ready under the local cluster's KWOK stages (test/cluster/kwok-stages.yaml). */
@@ -97,12 +98,6 @@ export async function create(kube: Kube, namespace: string, obj: { kind: string 
 }
 
 /** Polls `check` until it returns a truthy value, or fails after `timeoutMs` naming `what`. */
-export async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+export function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
+  return waitFor(what, async () => (await check()) || undefined, { timeoutMs });
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { clusterEnv, repoRoot } from './cluster.ts';
 import { chartsDir } from './mesh-scenario.ts';
+import { settled } from './wait.ts';
 
 /**
  * Runs the CLI and SIGKILLs it as soon as its journal records `step` as done: the run dies at
@@ -11,19 +12,18 @@ import { chartsDir } from './mesh-scenario.ts';
 export async function runAndKillAfter(args: string[], backupDir: string, step: string, timeoutMs = 300_000): Promise<{ killed: boolean; output: string }> {
   const child = execa(path.join(repoRoot, 'bin/kubectl-nsm_upgrade'), args, { reject: false, env: { ...clusterEnv(), NSM_CHARTS_DIR: chartsDir }, all: true });
   const journal = path.join(backupDir, 'journal.ndjson');
-  const deadline = Date.now() + timeoutMs;
   let killed = false;
   let exited = false;
   void child.finally(() => { exited = true; });
-  while (Date.now() < deadline && !exited) {
+  // A short interval: the run must die at the step boundary, not steps later.
+  await settled(async () => {
+    if (exited) return true;
     const text = fs.existsSync(journal) ? fs.readFileSync(journal, 'utf8') : '';
-    if (text.includes(`"step":"${step}"`)) {
-      child.kill('SIGKILL');
-      killed = true;
-      break;
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
+    if (!text.includes(`"step":"${step}"`)) return false;
+    child.kill('SIGKILL');
+    killed = true;
+    return true;
+  }, { timeoutMs, intervalMs: 20 });
   const res = await child;
   return { killed, output: String(res.all ?? '') };
 }

@@ -5,7 +5,7 @@ import type { Kube, KubeList } from '../../src/kube/client.ts';
 import { clusterEnv, kubeconfigPath, repoRoot, type ToolResult } from './cluster.ts';
 import { realMeshctlVar } from '../cluster/tools.ts';
 import { removeAllMeshes } from './mesh-scenario.ts';
-import { pollMs, settled } from './wait.ts';
+import { settled } from './wait.ts';
 
 /**
  * Which nginx-meshctl a test runs for a version: the vendor's real binary that `npm run cluster:up`
@@ -78,11 +78,10 @@ export async function clearMeshCrds(kube: Kube, timeoutMs = 120_000): Promise<vo
   }
   // Discovery lags the deletion; a client that lists API groups right away (Helm in the next deploy) would
   // print "couldn't get resource list for <group>". Wait until no deleted group is advertised.
-  while (Date.now() < deadline) {
+  await settled(async () => {
     const served = (await kube.request<{ groups: { name: string }[] }>({ path: '/apis' })).groups.map((g) => g.name);
-    if (!served.some((g) => groups.has(g))) break;
-    await new Promise((r) => setTimeout(r, pollMs));
-  }
+    return !served.some((g) => groups.has(g));
+  }, { timeoutMs: Math.max(0, deadline - Date.now()) });
 }
 
 /**

@@ -5,6 +5,8 @@ import { collectionPath, core, objectPath } from '../../kube/paths.ts';
 import { listAll } from '../../kube/list.ts';
 import { StepError } from '../../errors.ts';
 import { formatCommand } from '../../exec/runner.ts';
+import { waitForCrd } from '../../backup/crd-wait.ts';
+import { notYet, ready, waitFor } from '../../wait.ts';
 import { verifyBackup } from '../../backup/verify.ts';
 import { meshCrdSelector } from '../../mesh/catalog.ts';
 import type { CrdLike } from './compat.ts';
@@ -46,12 +48,9 @@ export async function applyCrdsFromYaml(deps: Deps, text: string, timeoutMs: num
   }
   const deadline = deps.clock.now() + timeoutMs;
   for (const crd of crds) {
-    for (;;) {
-      const live = await deps.kube.request<KubeObject & { status?: { conditions?: { type: string; status: string }[] } }>({ path: objectPath(core.crds, crd.metadata!.name!) });
-      if (live.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) break;
-      if (deps.clock.now() > deadline) throw new StepError('apply-crds', `CRD ${crd.metadata!.name} is not Established after ${Math.round(timeoutMs / 1000)}s`);
-      await deps.clock.sleep(250, signal);
-    }
+    const name = crd.metadata!.name!;
+    const versions = ((crd.spec as { versions?: { name: string; served: boolean }[] } | undefined)?.versions ?? []).filter((v) => v.served).map((v) => v.name);
+    await waitForCrd(deps, { name, versions }, { deadline, signal, timeoutError: () => new StepError('apply-crds', `CRD ${name} is not Established after ${Math.round(timeoutMs / 1000)}s`) });
   }
   return crds.map((c) => c.metadata!.name!);
 }
@@ -67,11 +66,13 @@ export async function deleteMeshCrds(deps: Deps, labelSelector: string, timeoutM
       if (!(err instanceof KubeApiError && err.status === 404)) throw err;
     }
   }
-  const deadline = deps.clock.now() + timeoutMs;
-  while ((await listAll(deps.kube, collectionPath(core.crds), { labelSelector })).length > 0) {
-    if (deps.clock.now() > deadline) throw new StepError('delete-crds', `mesh CRDs still present after ${Math.round(timeoutMs / 1000)}s (objects with finalizers?)`);
-    await deps.clock.sleep(250, signal);
-  }
+  await waitFor({
+    clock: deps.clock, timeoutMs, intervalMs: 250, signal, what: 'the mesh CRDs to be deleted',
+    timeoutError: () => new StepError('delete-crds', `mesh CRDs still present after ${Math.round(timeoutMs / 1000)}s (objects with finalizers?)`),
+  }, async () => {
+    const left = await listAll(deps.kube, collectionPath(core.crds), { labelSelector });
+    return left.length === 0 ? ready(undefined) : notYet(left.map((c) => c.metadata?.name ?? '').join(', '));
+  });
   return names;
 }
 

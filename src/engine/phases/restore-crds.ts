@@ -10,8 +10,9 @@ import { KubeApiError, type KubeObject } from '../../kube/client.ts';
 import { listAll } from '../../kube/list.ts';
 import { collectionPath, core, objectPath } from '../../kube/paths.ts';
 import { jsonEqual } from '../../backup/sanitize.ts';
-import { crdReady } from '../../backup/crd-wait.ts';
+import { crdNotReady, waitForCrd } from '../../backup/crd-wait.ts';
 import { StepError } from '../../errors.ts';
+import { notYet, ready, waitFor } from '../../wait.ts';
 import type { CrdLike } from './compat.ts';
 
 export interface PutCrdsOptions {
@@ -23,20 +24,23 @@ export interface PutCrdsOptions {
 }
 
 const nameOf = (c: KubeObject) => c.metadata?.name ?? '';
+const servedVersions = (c: CrdLike) => (c.spec?.versions ?? []).filter((v) => v.served).map((v) => v.name);
 
 export async function putCrdsBack(deps: Deps, opts: PutCrdsOptions): Promise<string[]> {
   const deadline = deps.clock.now() + opts.timeoutMs;
+  const seconds = Math.round(opts.timeoutMs / 1000);
   const list = () => listAll<CrdLike>(deps.kube, collectionPath(core.crds), { labelSelector: opts.labelSelector });
   const wanted = new Map(opts.crds.map((c) => [nameOf(c), c]));
   const done: string[] = [];
   // A CRD being deleted (a removal's) must be gone before it can be created again.
-  for (;;) {
+  await waitFor({
+    clock: deps.clock, deadline, intervalMs: 500, signal: opts.signal, what: 'the CRDs being deleted to be gone',
+    progress: (deleting) => opts.progress(`waiting for CRD(s) being deleted: ${deleting}`),
+    timeoutError: (deleting) => new StepError('restore-crds', `CRDs still being deleted after ${seconds}s: ${deleting}`),
+  }, async () => {
     const deleting = (await list()).filter((c) => wanted.has(nameOf(c)) && c.metadata?.deletionTimestamp);
-    if (deleting.length === 0) break;
-    if (deps.clock.now() > deadline) throw new StepError('restore-crds', `CRDs still being deleted after ${Math.round(opts.timeoutMs / 1000)}s: ${deleting.map(nameOf).join(', ')}`);
-    opts.progress(`waiting for CRD(s) being deleted: ${deleting.map(nameOf).join(', ')}`);
-    await deps.clock.sleep(500, opts.signal);
-  }
+    return deleting.length === 0 ? ready(undefined) : notYet(deleting.map(nameOf).join(', '));
+  });
   const live = new Map((await list()).map((c) => [nameOf(c), c]));
   for (const [name, crd] of wanted) {
     const l = live.get(name);
@@ -62,15 +66,26 @@ export async function putCrdsBack(deps: Deps, opts: PutCrdsOptions): Promise<str
       if (!(err instanceof KubeApiError && err.status === 404)) throw err;
     }
   }
-  for (;;) {
+  // Then each backed-up CRD Established and serving its versions (one deadline for all), and the others gone.
+  const notAsBackedUp = async () => {
     const now = new Map((await list()).map((c) => [nameOf(c), c]));
-    const waiting = [
-      ...[...wanted.values()].filter((c) => !(c.spec?.versions ?? []).filter((v) => v.served).every((v) => crdReady(now.get(nameOf(c)), v.name))).map((c) => `${nameOf(c)} (not Established)`),
+    return [
+      ...[...wanted.values()].filter((c) => crdNotReady(now.get(nameOf(c)), servedVersions(c))).map((c) => `${nameOf(c)} (not Established)`),
       ...[...now.keys()].filter((n) => !wanted.has(n)).map((n) => `${n} (being deleted)`),
     ];
-    if (waiting.length === 0) return done;
-    if (deps.clock.now() > deadline) throw new StepError('restore-crds', `the CRDs are not as backed up after ${Math.round(opts.timeoutMs / 1000)}s: ${waiting.join(', ')}`);
-    opts.progress(`waiting for CRDs: ${waiting.join(', ')}`);
-    await deps.clock.sleep(250, opts.signal);
+  };
+  for (const crd of wanted.values()) {
+    const name = nameOf(crd);
+    await waitForCrd(deps, { name, versions: servedVersions(crd) }, { deadline, signal: opts.signal, progress: opts.progress,
+      timeoutError: (why) => new StepError('restore-crds', `the CRDs are not as backed up after ${seconds}s: ${name} (${why})`) });
   }
+  await waitFor({
+    clock: deps.clock, deadline, intervalMs: 250, signal: opts.signal, what: 'the CRDs not in the backup to be gone',
+    progress: (waiting) => opts.progress(`waiting for CRDs: ${waiting.join(', ')}`),
+    timeoutError: (waiting) => new StepError('restore-crds', `the CRDs are not as backed up after ${seconds}s: ${waiting.join(', ')}`),
+  }, async () => {
+    const waiting = await notAsBackedUp();
+    return waiting.length === 0 ? ready(undefined) : notYet(waiting);
+  });
+  return done;
 }

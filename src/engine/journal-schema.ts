@@ -126,6 +126,6 @@ const finishedRecord: JSONSchemaType<FinishedRecord> = {
 };
 
 /** One journal's schema: a record is its start record (`start`, checked by its plan's shape) or a step, resume or finished record, by its type. */
-export function journalSchema<S extends StartRecord>(start: JSONSchemaType<StartShape<S>>): JSONSchemaType<JournalRecord<StartShape<S>>> {
+export function journalSchema<S extends StartRecord<string, PlanShape>>(start: JSONSchemaType<StartShape<S>>): JSONSchemaType<JournalRecord<StartShape<S>>> {
   return { type: 'object', discriminator: { propertyName: 'type' }, oneOf: [start, stepRecord, resumeRecord, finishedRecord] };
 }

@@ -32,8 +32,11 @@ export interface JournalProgress {
   finished: boolean;
 }
 
-/** The upgrade's journal: what its run record says the plan was built from, and its progress. */
-export type JournalState = Pick<RunRecord, 'plan' | 'install' | 'inputs' | 'cluster' | 'binaries'> & JournalProgress;
+/** A journal as read: what its start record says (the plan and what it was built from) and how far its walk got. */
+export type JournalOf<S extends StartRecord<string, PlanShape>> = Omit<S, 'type' | 'schema' | 'runId' | 'at' | 'toolVersion'> & JournalProgress;
+
+/** The upgrade's journal. */
+export type JournalState = JournalOf<RunRecord>;
 
 /** One kind of journal: its first record's type and schema version, its schema, and what its refusals say. */
 export interface JournalFormat<S extends StartRecord<string, PlanShape>> {
@@ -46,6 +49,11 @@ export interface JournalFormat<S extends StartRecord<string, PlanShape>> {
   fix: string;
   /** The hint when the file holds no record. */
   empty: string;
+}
+
+/** A kind of journal whose first record is of type `start`, in `version`, checked by `startSchema`. */
+export function journalFormat<S extends StartRecord<string, PlanShape>>(start: S['type'], version: number, startSchema: JSONSchemaType<StartShape<S>>, texts: Pick<JournalFormat<S>, 'name' | 'fix' | 'empty'>): JournalFormat<S> {
+  return { ...texts, start, version, schema: journalSchema<S>(startSchema) };
 }
 
 /** Appends one record (an upgrade's or a rollback's) to `<dir>/journal.ndjson`, fsynced. */
@@ -64,7 +72,7 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
  * killed mid-write) is ignored. The start record's plan is checked by its shape (PlanShape): the
  * rest of it is compared with the plan built again before a resume runs anything.
  */
-export function parseJournalOf<S extends StartRecord<string, PlanShape>>(text: string, file: string, format: JournalFormat<S>): { start: S } & JournalProgress {
+export function parseJournalOf<S extends StartRecord<string, PlanShape>>(text: string, file: string, format: JournalFormat<S>): JournalOf<S> {
   const source = (line: number) => ({ where: `${file}: line ${line} does not fit ${format.name}'s schema`, fix: format.fix });
   const refuse = (line: number, why: string) => badDocument(source(line), why);
   const lines = text.split('\n').filter((l) => l.trim() !== '');
@@ -79,7 +87,7 @@ export function parseJournalOf<S extends StartRecord<string, PlanShape>>(text: s
   if (!isObject(first) || first.type !== format.start) throw refuse(1, `the first record must be the ${format.start} record`);
   checkVersion(first, 'schema', format.version, source(1), (v) => `schema ${String(v)}, this version reads schema ${format.version} (finish it with the version that started it)`);
   let stepIds = new Set<string>();
-  let state: ({ start: S } & JournalProgress) | undefined;
+  let state: JournalOf<S> | undefined;
   records.forEach((r, i) => {
     if (i > 0 && isObject(r) && r.type === format.start) throw refuse(i + 1, `a second ${format.start} record`);
     const problem = shapeProblem(format.schema, r);
@@ -88,7 +96,7 @@ export function parseJournalOf<S extends StartRecord<string, PlanShape>>(text: s
       const start = r as StartShape<S>;
       stepIds = new Set(start.plan.hops.flatMap((h) => h.steps.map((s) => s.id)));
       // The plan fits its shape; what it says beyond that is compared with the plan built again.
-      state = { start: start as unknown as S, runId: start.runId, done: new Set(), data: new Map(), finished: false };
+      state = { ...(start as unknown as S), runId: start.runId, done: new Set(), data: new Map(), finished: false };
       return;
     }
     const record = r as StepRecord | ResumeRecord | FinishedRecord; // a start record is the first only
@@ -103,19 +111,14 @@ export function parseJournalOf<S extends StartRecord<string, PlanShape>>(text: s
   return state!;
 }
 
-const upgradeJournal: JournalFormat<RunRecord> = {
-  name: 'the journal',
-  start: 'run',
-  version: journalSchemaVersion,
-  schema: journalSchema<RunRecord>(runRecordSchema),
+const upgradeJournal = journalFormat<RunRecord>('run', journalSchemaVersion, runRecordSchema, {
+  name: 'the journal', empty: 'Pass the backup directory of an upgrade run to --resume.',
   fix: 'The journal was changed or damaged, so --resume will not trust it and nothing was run. Check the cluster (kubectl nsm-upgrade status); the backup can be restored with `kubectl nsm-upgrade restore --from DIR/hop1`.',
-  empty: 'Pass the backup directory of an upgrade run to --resume.',
-};
+});
 
 /** Pure: the upgrade's journal (see parseJournalOf). */
 export function parseJournal(text: string, file: string): JournalState {
-  const { start, ...progress } = parseJournalOf(text, file, upgradeJournal);
-  return { plan: start.plan, install: start.install, inputs: start.inputs, cluster: start.cluster, binaries: start.binaries, ...progress };
+  return parseJournalOf(text, file, upgradeJournal);
 }
 
 export async function readJournal(fs: Deps['fs'], dir: string): Promise<JournalState> {

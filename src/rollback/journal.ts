@@ -10,8 +10,8 @@
 import path from 'node:path';
 import type { Deps } from '../deps.ts';
 import { readPrivateFile } from '../backup/private-files.ts';
-import { parseJournalOf, type JournalFormat, type JournalProgress } from '../engine/journal.ts';
-import { journalSchema, planShapeProperties, planShapeRequired, startProperties, startRequired, type StartRecord, type StartShape } from '../engine/journal-schema.ts';
+import { journalFormat, parseJournalOf, type JournalOf } from '../engine/journal.ts';
+import { planShapeProperties, planShapeRequired, startProperties, startRequired, type StartRecord, type StartShape } from '../engine/journal-schema.ts';
 import { commandInputsProperties, commandInputsRequired } from '../engine/run-record.ts';
 import type { JSONSchemaType } from '../schema/validate.ts';
 import type { LiveFacts, RollbackOptions, RollbackPlan } from './types.ts';
@@ -27,7 +27,7 @@ export interface RollbackRecord extends StartRecord<'rollback', RollbackPlan> {
   failedStep?: string | undefined;
 }
 
-export type RollbackJournal = Pick<RollbackRecord, 'options' | 'live' | 'cluster' | 'binaries' | 'plan' | 'upgradeRunId'> & { failedStep: string | undefined } & JournalProgress;
+export type RollbackJournal = JournalOf<RollbackRecord>;
 
 const text = { type: 'string' } as const;
 const optionalText = { type: 'string', nullable: true } as const;
@@ -77,20 +77,14 @@ const rollbackRecordSchema: JSONSchemaType<StartShape<RollbackRecord>> = {
   required: [...startRequired, 'upgradeRunId', 'options', 'live'],
 };
 
-const rollbackJournalFormat: JournalFormat<RollbackRecord> = {
-  name: 'the rollback journal',
-  start: 'rollback',
-  version: rollbackSchemaVersion,
-  schema: journalSchema<RollbackRecord>(rollbackRecordSchema),
+const rollbackJournal = journalFormat<RollbackRecord>('rollback', rollbackSchemaVersion, rollbackRecordSchema, {
+  name: 'the rollback journal', empty: 'Start the rollback again without --resume.',
   fix: 'The journal was changed or damaged, so --resume will not trust it and nothing was run. Check the cluster (kubectl nsm-upgrade status).',
-  empty: 'Start the rollback again without --resume.',
-};
+});
 
 /** Pure: the rollback's journal, checked against its schema (engine/journal.ts: parseJournalOf). */
 export function parseRollbackJournal(text: string, file: string): RollbackJournal {
-  const { start, ...progress } = parseJournalOf(text, file, rollbackJournalFormat);
-  const { options, live, cluster, binaries, plan, upgradeRunId, failedStep } = start;
-  return { options, live, cluster, binaries, plan, upgradeRunId, failedStep, ...progress };
+  return parseJournalOf(text, file, rollbackJournal);
 }
 
 export function rollbackJournalFile(from: string): string {

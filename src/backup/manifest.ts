@@ -4,7 +4,7 @@
  * manifest's shape and every path it names; it is pure and throws UsageError naming the problem.
  */
 import { createHash } from 'node:crypto';
-import { UsageError } from '../errors.ts';
+import { badDocument, checkShape, checkVersion, type JSONSchemaType } from '../schema/validate.ts';
 import { catalog, resourceName, type CatalogKind } from '../mesh/catalog.ts';
 
 export const manifestFormatVersion = 1;
@@ -51,46 +51,57 @@ export function kindForPath(path: string): CatalogKind | undefined {
   return catalog.find((k) => resourceFilePath(k) === path);
 }
 
-function fail(problem: string): never {
-  throw new UsageError(`manifest.json: ${problem}`, 'The backup directory is damaged or was edited; restore from an intact backup (the --from flag).');
-}
+const text = { type: 'string' } as const;
+/** A string, or null when unknown (meshVersion) or not scoped (namespace). */
+const textOrNull = { anyOf: [text, { type: 'null', nullable: true }], description: 'a string or null' } as const;
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const manifestSchema: JSONSchemaType<Manifest> = {
+  type: 'object',
+  properties: {
+    formatVersion: { type: 'integer' }, toolVersion: text, context: text, server: text, meshVersion: textOrNull, createdAt: text, namespace: textOrNull,
+    files: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          path: text, kind: text, group: { type: 'string', nullable: true }, version: { type: 'string', nullable: true },
+          count: { type: 'integer', minimum: 0, description: 'a count (a whole number, 0 or more)' },
+          sha256: { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'a SHA-256 (64 hex digits)' },
+        },
+        required: ['path', 'kind', 'count', 'sha256'],
+      },
+    },
+    absent: { type: 'array', items: { type: 'object', properties: { kind: text, reason: text }, required: ['kind', 'reason'] } },
+    discoveryFailures: { type: 'array', items: { type: 'object', properties: { groupVersion: text, error: text }, required: ['groupVersion', 'error'] } },
+  },
+  required: ['formatVersion', 'toolVersion', 'context', 'server', 'meshVersion', 'createdAt', 'namespace', 'files', 'absent', 'discoveryFailures'],
+};
 
-/** Validates an untrusted manifest. Throws UsageError on anything unexpected. */
+const source = { where: 'manifest.json', fix: 'The backup directory is damaged or was edited; restore from an intact backup (the --from flag).' };
+const fail = (problem: string) => badDocument(source, problem);
+
+/**
+ * Validates an untrusted manifest: its format version, its schema, then what a schema cannot say (each
+ * file once, and only crds.yaml, install.yaml or a catalog kind's file, of its kind and a version it is
+ * served as). Throws UsageError naming the problem.
+ */
 export function parseManifest(text: string): Manifest {
   let raw: unknown;
-  try { raw = JSON.parse(text); } catch (err) { fail(`not valid JSON (${(err as Error).message})`); }
-  if (!isObj(raw)) fail('not a JSON object');
-  if (raw.formatVersion !== manifestFormatVersion) fail(`formatVersion ${JSON.stringify(raw.formatVersion)} is not supported (expected ${manifestFormatVersion})`);
-  for (const key of ['toolVersion', 'context', 'server', 'createdAt'] as const) if (typeof raw[key] !== 'string') fail(`field ${key} must be a string`);
-  if (raw.meshVersion !== null && typeof raw.meshVersion !== 'string') fail('field meshVersion must be a string or null');
-  if (raw.namespace !== null && typeof raw.namespace !== 'string') fail('field namespace must be a string or null');
-  if (!Array.isArray(raw.files)) fail('field files must be an array');
+  try { raw = JSON.parse(text); } catch (err) { throw fail(`not valid JSON (${(err as Error).message})`); }
+  checkVersion(raw, 'formatVersion', manifestFormatVersion, source, (v) => `formatVersion ${JSON.stringify(v)} is not supported (expected ${manifestFormatVersion})`);
+  const manifest = checkShape(manifestSchema, raw, source);
   const seen = new Set<string>();
-  const files: ManifestFile[] = raw.files.map((f, i): ManifestFile => {
-    if (!isObj(f)) fail(`files[${i}] is not an object`);
-    const { path, kind, count, sha256: hash } = f;
-    if (typeof path !== 'string' || typeof kind !== 'string') fail(`files[${i}] needs string path and kind`);
-    if (!Number.isSafeInteger(count) || (count as number) < 0) fail(`files[${i}] (${path}) has an invalid count`);
-    if (typeof hash !== 'string' || !/^[0-9a-f]{64}$/.test(hash)) fail(`files[${i}] (${path}) has an invalid sha256`);
-    if (seen.has(path)) fail(`file ${path} is listed twice`);
+  for (const { path, kind, version } of manifest.files) {
+    if (seen.has(path)) throw fail(`file ${path} is listed twice`);
     seen.add(path);
-    if (path === 'crds.yaml') { if (kind !== 'CustomResourceDefinition') fail(`crds.yaml must have kind CustomResourceDefinition, not ${kind}`); }
-    else if (path === 'install.yaml') { if (kind !== 'InstallConfig') fail(`install.yaml must have kind InstallConfig, not ${kind}`); }
+    if (path === 'crds.yaml') { if (kind !== 'CustomResourceDefinition') throw fail(`crds.yaml must have kind CustomResourceDefinition, not ${kind}`); }
+    else if (path === 'install.yaml') { if (kind !== 'InstallConfig') throw fail(`install.yaml must have kind InstallConfig, not ${kind}`); }
     else {
       const row = kindForPath(path);
-      if (!row) fail(`file ${JSON.stringify(path)} is not a catalog resource file (allowed: ${catalog.map(resourceFilePath).join(', ')})`);
-      if (row.kind !== kind) fail(`file ${path} must hold kind ${row.kind}, not ${kind}`);
-      if (typeof f.version !== 'string' || !row.versions.includes(f.version)) fail(`file ${path} has version ${JSON.stringify(f.version)}; ${row.kind} is served as ${row.versions.join(' or ')}`);
+      if (!row) throw fail(`file ${JSON.stringify(path)} is not a catalog resource file (allowed: ${catalog.map(resourceFilePath).join(', ')})`);
+      if (row.kind !== kind) throw fail(`file ${path} must hold kind ${row.kind}, not ${kind}`);
+      if (version === undefined || !row.versions.includes(version)) throw fail(`file ${path} has version ${JSON.stringify(version)}; ${row.kind} is served as ${row.versions.join(' or ')}`);
     }
-    return { path, kind, count: count as number, sha256: hash, ...(typeof f.group === 'string' ? { group: f.group } : {}), ...(typeof f.version === 'string' ? { version: f.version } : {}) };
-  });
-  const absent = Array.isArray(raw.absent) ? raw.absent.filter(isObj).map((a) => ({ kind: String(a.kind), reason: String(a.reason) })) : [];
-  const discoveryFailures = Array.isArray(raw.discoveryFailures) ? raw.discoveryFailures.filter(isObj).map((a) => ({ groupVersion: String(a.groupVersion), error: String(a.error) })) : [];
-  return {
-    formatVersion: manifestFormatVersion, toolVersion: raw.toolVersion as string, context: raw.context as string, server: raw.server as string,
-    meshVersion: raw.meshVersion as string | null, createdAt: raw.createdAt as string, namespace: raw.namespace as string | null,
-    files, absent, discoveryFailures,
-  };
+  }
+  return manifest;
 }

@@ -1,13 +1,15 @@
 /**
- * The journal's schema, checked record by record before --resume takes anything from it. A journal
- * is data the tool wrote, but it sits on disk where it can be edited: a record of an unknown type,
- * a field of the wrong type, a step id the plan does not have or another schema version ends the
- * resume with exit 2, nothing run. (What the plan's commands say is checked in resume.ts, by
- * rebuilding the plan: nothing here is ever executed.)
+ * The journals' records and their schema (one for the upgrade's journal and the rollback's:
+ * journal.ts parses both). A journal is data the tool wrote, but it sits on disk where it can be
+ * edited: every record is checked (schema/validate.ts) before --resume takes anything from it, and
+ * a record that does not fit ends the resume with exit 2, nothing run. Besides its shape, the
+ * parser checks what a schema cannot: the first record, the schema version, step ids of the plan.
+ * What the plan's commands say is checked by rebuilding the plan (upgrade/resume.ts,
+ * rollback/resume.ts): nothing read here is ever run as it stands.
  */
-import { UsageError } from '../errors.ts';
-import type { Install, Plan, PlanOptions } from './types.ts';
-import type { RunBinaries } from './binary-digests.ts';
+import type { JSONSchemaType } from '../schema/validate.ts';
+import type { Plan, Step } from './types.ts';
+import type { ChartDigest, FileDigest, RunBinaries } from './binary-digests.ts';
 
 export interface ClusterIdentity {
   /** The API server URL the tool talked to (no credentials: the kubeconfig rejects URLs with them). */
@@ -16,88 +18,114 @@ export interface ClusterIdentity {
   uid: string;
 }
 
-export type JournalRecord =
-  | { type: 'run'; schema: number; runId: string; at: string; toolVersion: string; install: Install; inputs: PlanOptions; cluster: ClusterIdentity; plan: Plan; binaries: RunBinaries }
-  | { type: 'step'; runId: string; at: string; step: string; status: 'done'; data?: Record<string, unknown> }
-  | { type: 'resume'; runId: string; at: string; previousRunId: string }
-  | { type: 'finished'; runId: string; at: string; converged: boolean };
+/** A step's id, `hop<N>.<kind>`: what a step record is keyed by. */
+export type StepId = Step['id'];
 
+export interface StepRecord { type: 'step'; runId: string; at: string; step: StepId; status: 'done'; data?: Record<string, unknown> | undefined }
+export interface ResumeRecord { type: 'resume'; runId: string; at: string; previousRunId: string }
+export interface FinishedRecord { type: 'finished'; runId: string; at: string; converged: boolean }
 
-/** Bumped when the run record changes shape; a journal of another schema is refused on --resume. */
-export const journalSchemaVersion = 3;
+/** What a journal's first record holds whoever wrote it: `T` is its type ("run", "rollback"). */
+export interface StartRecord<T extends string = string, P extends PlanShape = Plan> {
+  type: T;
+  /** The journal's schema version: another one is refused before its shape is looked at. */
+  schema: number;
+  runId: string;
+  at: string;
+  toolVersion: string;
+  cluster: ClusterIdentity;
+  /** The binaries and chart the plan uses, with their hashes (binary-digests.ts). */
+  binaries: RunBinaries;
+  /** As journaled: secrets are `<redacted>` here. */
+  plan: P;
+}
 
-type Shape = Record<string, 'string' | 'number' | 'boolean' | 'object' | 'array' | 'string?' | 'object?'>;
+/** A journal's records: its start record first, then one per finished step, resume and finish. */
+export type JournalRecord<S extends StartRecord<string, PlanShape>> = S | StepRecord | ResumeRecord | FinishedRecord;
 
-const shapes: Record<JournalRecord['type'], Shape> = {
-  run: { schema: 'number', runId: 'string', at: 'string', toolVersion: 'string', install: 'object', inputs: 'object', cluster: 'object', plan: 'object', binaries: 'object' },
-  step: { runId: 'string', at: 'string', step: 'string', status: 'string', data: 'object?' },
-  resume: { runId: 'string', at: 'string', previousRunId: 'string' },
-  finished: { runId: 'string', at: 'string', converged: 'boolean' },
+/**
+ * What the schema checks of a journaled plan: what a reader takes from it before the plan built
+ * again is compared with it (every step's kind, parameters and commands: resume.ts) or that a
+ * rollback plans from (hops, their versions, the method). A start record is checked with this in
+ * place of its plan (StartShape).
+ */
+export type PlanShape = Pick<Plan, 'from' | 'to' | 'namespace' | 'method' | 'environment' | 'release'> & {
+  hops: (Pick<Plan['hops'][number], 'index' | 'from' | 'to' | 'strategy' | 'method'> & { steps: StepShape[] })[];
+};
+export interface StepShape { id: StepId; kind: string; title: string; params: object }
+/** A start record as its schema checks it: its plan by PlanShape, and what its plan adds to a Plan (a rollback's `rollback`) in full. */
+export type StartShape<S extends StartRecord<string, PlanShape>> = Omit<S, 'plan'> & { plan: PlanShape & Omit<S['plan'], keyof Plan> };
+
+const text = { type: 'string' } as const;
+const nonEmpty = { type: 'string', minLength: 1, description: 'a non-empty string' } as const;
+const sha256 = { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'a SHA-256 (64 hex digits)' } as const;
+/** Versions as the planner normalizes them ("1.7.0"); a rollback to no mesh is "none". */
+const version = { type: 'string', minLength: 1, description: 'a version' } as const;
+
+const clusterIdentity: JSONSchemaType<ClusterIdentity> = { type: 'object', properties: { server: nonEmpty, uid: nonEmpty }, required: ['server', 'uid'] };
+
+const fileDigest: JSONSchemaType<FileDigest> = { type: 'object', properties: { path: nonEmpty, sha256 }, required: ['path', 'sha256'] };
+const chartDigest: JSONSchemaType<ChartDigest> = { type: 'object', properties: { ref: nonEmpty, sha256: { ...sha256, nullable: true } }, required: ['ref'] };
+const runBinaries: JSONSchemaType<RunBinaries> = {
+  type: 'object',
+  properties: { meshctl: { type: 'object', additionalProperties: fileDigest, required: [] }, helm: { ...fileDigest, nullable: true }, chart: chartDigest },
+  required: ['meshctl', 'chart'],
 };
 
-const nested: Record<string, Shape> = {
-  install: { namespace: 'string', version: 'string', method: 'string', environment: 'string', values: 'object' },
-  inputs: { to: 'string', strategy: 'string', meshctlBinaries: 'object', chart: 'object', deployFlagChanges: 'object', backupDir: 'string', timeout: 'string' },
-  cluster: { server: 'string', uid: 'string' },
-  plan: { from: 'string', to: 'string', namespace: 'string', method: 'string', hops: 'array' },
-  binaries: { meshctl: 'object', helm: 'object?', chart: 'object' },
+export const methodSchema = { type: 'string', enum: ['meshctl', 'helm'] } as const;
+export const environmentSchema = { type: 'string', enum: ['kubernetes', 'openshift'] } as const;
+
+const stepId = { type: 'string', pattern: '^hop[1-9][0-9]*\\.[a-z][a-z-]*$', description: 'a step id (hop<N>.<kind>)' } as const;
+const stepShape: JSONSchemaType<StepShape> = {
+  type: 'object',
+  properties: {
+    id: stepId,
+    kind: { type: 'string', pattern: '^[a-z][a-z-]*$', description: 'a step kind' },
+    title: text,
+    params: { type: 'object' },
+  },
+  required: ['id', 'kind', 'title', 'params'],
 };
 
-function typeOf(v: unknown): string {
-  return Array.isArray(v) ? 'array' : v === null ? 'null' : typeof v;
-}
+/** A plan's properties as the schema checks them (PlanShape); a rollback's plan adds its own (rollback/journal.ts). */
+export const planShapeProperties = {
+  from: version, to: version, namespace: nonEmpty, method: methodSchema, environment: environmentSchema, release: { ...text, nullable: true },
+  hops: {
+    type: 'array',
+    items: {
+      type: 'object',
+      properties: {
+        index: { type: 'integer', minimum: 1, description: 'a hop number (1 or more)' }, from: version, to: version,
+        strategy: { type: 'string', enum: ['in-place', 'manual'] }, method: methodSchema, steps: { type: 'array', items: stepShape },
+      },
+      required: ['index', 'from', 'to', 'strategy', 'method', 'steps'],
+    },
+  },
+} as const;
+export const planShapeRequired = ['from', 'to', 'namespace', 'method', 'environment', 'hops'] as const;
+const planShape: JSONSchemaType<PlanShape> = { type: 'object', properties: planShapeProperties, required: planShapeRequired };
 
-function check(obj: Record<string, unknown>, shape: Shape, where: string): string | undefined {
-  for (const [key, want] of Object.entries(shape)) {
-    const optional = want.endsWith('?');
-    const v = obj[key];
-    if (v === undefined && optional) continue;
-    if (typeOf(v) !== want.replace('?', '')) return `${where}.${key} is ${v === undefined ? 'missing' : `a ${typeOf(v)}`}, not a ${want.replace('?', '')}`;
-  }
-  return undefined;
-}
+/** The properties every start record has (its type and its own fields are the caller's). */
+export const startProperties = {
+  schema: { type: 'integer' }, runId: nonEmpty, at: text, toolVersion: text, cluster: clusterIdentity, binaries: runBinaries, plan: planShape,
+} as const;
+export const startRequired = ['type', 'schema', 'runId', 'at', 'toolVersion', 'cluster', 'binaries', 'plan'] as const;
 
-const isDigest = (d: unknown) => typeOf(d) === 'object' && typeof (d as { path?: unknown }).path === 'string' && /^[0-9a-f]{64}$/.test(String((d as { sha256?: unknown }).sha256));
+const common = { runId: nonEmpty, at: text } as const;
+const stepRecord: JSONSchemaType<StepRecord> = {
+  type: 'object',
+  // `step` must be the id of a step of the journaled plan (ids fit stepId there): the parser checks that.
+  properties: { type: { type: 'string', const: 'step' }, ...common, step: text, status: { type: 'string', const: 'done' }, data: { type: 'object', required: [], nullable: true } },
+  required: ['type', 'runId', 'at', 'step', 'status'],
+};
+const resumeRecord: JSONSchemaType<ResumeRecord> = {
+  type: 'object', properties: { type: { type: 'string', const: 'resume' }, ...common, previousRunId: nonEmpty }, required: ['type', 'runId', 'at', 'previousRunId'],
+};
+const finishedRecord: JSONSchemaType<FinishedRecord> = {
+  type: 'object', properties: { type: { type: 'string', const: 'finished' }, ...common, converged: { type: 'boolean' } }, required: ['type', 'runId', 'at', 'converged'],
+};
 
-/** What is wrong with the recorded binaries (binary-digests.ts), or undefined. */
-export function binariesProblem(b: Record<string, unknown>): string | undefined {
-  for (const [v, d] of Object.entries(b.meshctl as Record<string, unknown>)) if (!isDigest(d)) return `binaries.meshctl[${JSON.stringify(v)}] is not a path with a sha256`;
-  if (b.helm !== undefined && !isDigest(b.helm)) return 'binaries.helm is not a path with a sha256';
-  const chart = b.chart as { ref?: unknown; sha256?: unknown };
-  if (typeof chart.ref !== 'string' || (chart.sha256 !== undefined && !/^[0-9a-f]{64}$/.test(String(chart.sha256)))) return 'binaries.chart is not a reference (with a sha256 when local)';
-  return undefined;
-}
-
-/** Pure: the records, typed, or a UsageError naming the first line that does not fit. */
-export function checkJournalRecords(records: readonly unknown[], file: string): JournalRecord[] {
-  const fail = (line: number, why: string) => new UsageError(`${file}: line ${line} does not fit the journal schema: ${why}`,
-    'The journal was changed or damaged, so --resume will not trust it and nothing was run. Check the cluster (kubectl nsm-upgrade status); the backup can be restored with `kubectl nsm-upgrade restore --from DIR/hop1`.');
-  if (records.length === 0) throw new UsageError(`${file} is empty`, 'Pass the backup directory of an upgrade run to --resume.');
-  let stepIds = new Set<string>();
-  records.forEach((r, i) => {
-    if (typeOf(r) !== 'object') throw fail(i + 1, 'not an object');
-    const rec = r as Record<string, unknown>;
-    const type = rec.type as JournalRecord['type'];
-    if (!Object.hasOwn(shapes, String(type))) throw fail(i + 1, `unknown record type ${JSON.stringify(rec.type)}`);
-    if (i === 0 && type !== 'run') throw fail(1, 'the first record must be the run record');
-    if (i > 0 && type === 'run') throw fail(i + 1, 'a second run record');
-    const bad = check(rec, shapes[type], type);
-    if (bad) throw fail(i + 1, bad);
-    if (type === 'run') {
-      if (rec.schema !== journalSchemaVersion) throw fail(1, `schema ${String(rec.schema)}, this version reads schema ${journalSchemaVersion} (finish the run with the version that started it)`);
-      for (const [key, shape] of Object.entries(nested)) {
-        const inner = check(rec[key] as Record<string, unknown>, shape, key);
-        if (inner) throw fail(1, inner);
-      }
-      const bad = binariesProblem(rec.binaries as Record<string, unknown>);
-      if (bad) throw fail(1, bad);
-      const hops = (rec.plan as { hops: unknown[] }).hops;
-      stepIds = new Set(hops.flatMap((h) => (typeOf(h) === 'object' && Array.isArray((h as { steps?: unknown }).steps) ? (h as { steps: { id?: unknown }[] }).steps.map((s) => String(s?.id)) : [])));
-    }
-    if (type === 'step') {
-      if (!stepIds.has(rec.step as string)) throw fail(i + 1, `step ${JSON.stringify(rec.step)} is not a step of the journaled plan`);
-      if (rec.status !== 'done') throw fail(i + 1, `step status ${JSON.stringify(rec.status)}`);
-    }
-  });
-  return records as JournalRecord[];
+/** One journal's schema: a record is its start record (`start`, checked by its plan's shape) or a step, resume or finished record, by its type. */
+export function journalSchema<S extends StartRecord<string, PlanShape>>(start: JSONSchemaType<StartShape<S>>): JSONSchemaType<JournalRecord<StartShape<S>>> {
+  return { type: 'object', discriminator: { propertyName: 'type' }, oneOf: [start, stepRecord, resumeRecord, finishedRecord] };
 }

@@ -1,70 +1,124 @@
 import path from 'node:path';
 import type { Deps } from '../deps.ts';
-import type { Install, Plan, PlanOptions } from './types.ts';
 import { UsageError } from '../errors.ts';
 import { appendPrivateFile, ensurePrivateDir, readPrivateFile } from '../backup/private-files.ts';
-import type { RunBinaries } from './binary-digests.ts';
-import { checkJournalRecords, journalSchemaVersion, type ClusterIdentity, type JournalRecord } from './journal-schema.ts';
-
-export { journalSchemaVersion };
+import { badDocument, checkVersion, shapeProblem, type JSONSchemaType } from '../schema/validate.ts';
+import { journalSchema, type ClusterIdentity, type FinishedRecord, type JournalRecord, type PlanShape, type ResumeRecord, type StartRecord, type StartShape, type StepId, type StepRecord } from './journal-schema.ts';
+import { runRecordSchema, type RunRecord } from './run-record.ts';
 
 /**
- * The run's journal: `<backup dir>/journal.ndjson`, one JSON record per line, appended and fsynced
- * as each step finishes. The first record holds what the plan was built from (the install as
- * detected and the planner's options, secrets `<redacted>`), the plan itself, the cluster's
- * identity and the SHA-256 of every binary and local chart the plan uses, so `--resume DIR` can plan the same steps again even when the mesh it started from is
- * gone (after a remove, detection would find nothing). A resume never runs a command or a binary
- * read from this file: it finds the binaries as a fresh run does, refuses when their hashes are not
- * the journaled ones, rebuilds the plan (resume.ts) and refuses when the journaled one differs.
+ * A run's journal, `<dir>/journal.ndjson`: one JSON record per line, appended and fsynced as each
+ * step finishes. The upgrade's (in its backup directory, first record a RunRecord: run-record.ts)
+ * and the rollback's (`<run dir>/rollback/`, first record a RollbackRecord: rollback/journal.ts)
+ * are one format with their own first record, read by one parser against one schema
+ * (journal-schema.ts). A resume never runs a command or a binary read from a journal: it finds the
+ * binaries as a fresh run does, refuses when their hashes are not the journaled ones, rebuilds the
+ * plan and refuses when the journaled one differs.
  */
-export type { ClusterIdentity, JournalRecord };
+export type { ClusterIdentity, JournalRecord, RunRecord, StepId };
 
 export const journalFile = 'journal.ndjson';
 
-export interface JournalState {
-  /** As journaled: secrets are `<redacted>` here. */
-  plan: Plan;
-  install: Install;
-  inputs: PlanOptions;
-  cluster: ClusterIdentity;
-  /** The binaries and chart the run used, with their hashes: a resume finds its own and compares (binary-digests.ts). */
-  binaries: RunBinaries;
+/** Bumped when the run record changes shape; a journal of another schema is refused on --resume. */
+export const journalSchemaVersion = 3;
+
+/** How far a journal's walk got. */
+export interface JournalProgress {
   /** The newest run or resume of this journal: the lease holder to take over on --resume. */
   runId: string;
+  /** The ids of the steps done (StepIds, as their records hold them). */
   done: Set<string>;
   data: Map<string, Record<string, unknown>>;
   finished: boolean;
 }
 
-/** Appends one record (an upgrade's JournalRecord, or a rollback's: rollback/journal.ts) to `<dir>/journal.ndjson`, fsynced. */
-export async function appendJournal(fs: Deps['fs'], dir: string, record: JournalRecord | ({ type: string; runId: string; at: string } & Record<string, unknown>)): Promise<void> {
+/** A journal as read: what its start record says (the plan and what it was built from) and how far its walk got. */
+export type JournalOf<S extends StartRecord<string, PlanShape>> = Omit<S, 'type' | 'schema' | 'runId' | 'at' | 'toolVersion'> & JournalProgress;
+
+/** The upgrade's journal. */
+export type JournalState = JournalOf<RunRecord>;
+
+/** One kind of journal: its first record's type and schema version, its schema, and what its refusals say. */
+export interface JournalFormat<S extends StartRecord<string, PlanShape>> {
+  /** "the journal", "the rollback journal". */
+  name: string;
+  start: S['type'];
+  version: number;
+  schema: JSONSchemaType<JournalRecord<StartShape<S>>>;
+  /** The hint under a refusal of a record. */
+  fix: string;
+  /** The hint when the file holds no record. */
+  empty: string;
+}
+
+/** A kind of journal whose first record is of type `start`, in `version`, checked by `startSchema`. */
+export function journalFormat<S extends StartRecord<string, PlanShape>>(start: S['type'], version: number, startSchema: JSONSchemaType<StartShape<S>>, texts: Pick<JournalFormat<S>, 'name' | 'fix' | 'empty'>): JournalFormat<S> {
+  return { ...texts, start, version, schema: journalSchema<S>(startSchema) };
+}
+
+/** Appends one record (an upgrade's or a rollback's) to `<dir>/journal.ndjson`, fsynced. */
+export async function appendJournal(fs: Deps['fs'], dir: string, record: JournalRecord<StartRecord>): Promise<void> {
   // A private directory of the user's, and a journal reached without a symlink (private-files.ts).
   await ensurePrivateDir(fs, dir, 'the journal\'s directory');
   // JSON.stringify turns every Secret into <redacted>: no credential reaches the journal.
   await appendPrivateFile(fs, path.join(dir, journalFile), JSON.stringify(record) + '\n');
 }
 
-/** Parses a journal; a torn last line (the tool was killed mid-write) is ignored. */
-export function parseJournal(text: string, file: string): JournalState {
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Pure: a journal's records, each checked against the format's schema before anything is taken
+ * from it, or a UsageError naming the first line that does not fit. A torn last line (the tool was
+ * killed mid-write) is ignored. The start record's plan is checked by its shape (PlanShape): the
+ * rest of it is compared with the plan built again before a resume runs anything.
+ */
+export function parseJournalOf<S extends StartRecord<string, PlanShape>>(text: string, file: string, format: JournalFormat<S>): JournalOf<S> {
+  const source = (line: number) => ({ where: `${file}: line ${line} does not fit ${format.name}'s schema`, fix: format.fix });
+  const refuse = (line: number, why: string) => badDocument(source(line), why);
   const lines = text.split('\n').filter((l) => l.trim() !== '');
-  const parsed: unknown[] = [];
+  const records: unknown[] = [];
   lines.forEach((line, i) => {
-    try {
-      parsed.push(JSON.parse(line));
-    } catch {
-      if (i !== lines.length - 1) throw new UsageError(`${file}: line ${i + 1} is not valid JSON`, 'The journal is damaged; restore manually with `kubectl nsm-upgrade restore --from DIR`.');
+    try { records.push(JSON.parse(line)); } catch {
+      if (i !== lines.length - 1) throw new UsageError(`${file}: line ${i + 1} is not valid JSON`, format.fix);
     }
   });
-  // Every record is checked against the schema before anything is taken from it.
-  const records = checkJournalRecords(parsed, file);
-  const first = records[0] as Extract<JournalRecord, { type: 'run' }>; // the schema check made sure
-  const state: JournalState = { plan: first.plan, install: first.install, inputs: first.inputs, cluster: first.cluster, binaries: first.binaries, runId: first.runId, done: new Set(), data: new Map(), finished: false };
-  for (const r of records) {
-    if (r.type === 'step') { state.done.add(r.step); if (r.data) state.data.set(r.step, r.data); }
-    if (r.type === 'finished') state.finished = true;
-    if (r.type === 'resume') state.runId = r.runId; // the newest run holds (or held) the lease
-  }
-  return state;
+  if (records.length === 0) throw new UsageError(`${file} is empty`, format.empty);
+  const first = records[0];
+  if (!isObject(first) || first.type !== format.start) throw refuse(1, `the first record must be the ${format.start} record`);
+  checkVersion(first, 'schema', format.version, source(1), (v) => `schema ${String(v)}, this version reads schema ${format.version} (finish it with the version that started it)`);
+  let stepIds = new Set<string>();
+  let state: JournalOf<S> | undefined;
+  records.forEach((r, i) => {
+    if (i > 0 && isObject(r) && r.type === format.start) throw refuse(i + 1, `a second ${format.start} record`);
+    const problem = shapeProblem(format.schema, r);
+    if (problem !== undefined) throw refuse(i + 1, problem);
+    if (!state) {
+      const start = r as StartShape<S>;
+      stepIds = new Set(start.plan.hops.flatMap((h) => h.steps.map((s) => s.id)));
+      // The plan fits its shape; what it says beyond that is compared with the plan built again.
+      state = { ...(start as unknown as S), runId: start.runId, done: new Set(), data: new Map(), finished: false };
+      return;
+    }
+    const record = r as StepRecord | ResumeRecord | FinishedRecord; // a start record is the first only
+    if (record.type === 'step') {
+      if (!stepIds.has(record.step)) throw refuse(i + 1, `step ${JSON.stringify(record.step)} is not a step of the journaled plan`);
+      state.done.add(record.step);
+      if (record.data) state.data.set(record.step, record.data);
+    }
+    if (record.type === 'finished') state.finished = true;
+    if (record.type === 'resume') state.runId = record.runId; // the newest run holds (or held) the lease
+  });
+  return state!;
+}
+
+const upgradeJournal = journalFormat<RunRecord>('run', journalSchemaVersion, runRecordSchema, {
+  name: 'the journal', empty: 'Pass the backup directory of an upgrade run to --resume.',
+  fix: 'The journal was changed or damaged, so --resume will not trust it and nothing was run. Check the cluster (kubectl nsm-upgrade status); the backup can be restored with `kubectl nsm-upgrade restore --from DIR/hop1`.',
+});
+
+/** Pure: the upgrade's journal (see parseJournalOf). */
+export function parseJournal(text: string, file: string): JournalState {
+  return parseJournalOf(text, file, upgradeJournal);
 }
 
 export async function readJournal(fs: Deps['fs'], dir: string): Promise<JournalState> {

@@ -23,6 +23,7 @@
 import path from 'node:path';
 import { UsageError } from '../errors.ts';
 import { parseDocumentsSafe } from '../backup/yaml.ts';
+import { badDocument, checkShape, type JSONSchemaType } from '../schema/validate.ts';
 import { normalizeVersion } from '../version-compare.ts';
 import type { FleetCluster, FleetSpec } from './types.ts';
 
@@ -36,37 +37,8 @@ export interface FleetFlags {
   maxParallel?: number | undefined;
 }
 
-const methods = ['auto', 'meshctl', 'helm'] as const;
-const strategies = ['auto', 'in-place', 'manual'] as const;
-const clusterKeys = ['context', 'kubeconfig', 'meshNamespace', 'method', 'strategy', 'meshctl', 'meshctlCurrent', 'helm', 'release', 'chart'] as const;
-const topKeys = ['to', 'canary', 'maxParallel', 'clusters'] as const;
 /** Names in the fleet directory that are not a cluster's. */
 const reserved = new Set(['fleet.json', 'logs']);
-
-function bad(file: string, what: string): UsageError {
-  return new UsageError(`${file}: ${what}`, 'See "The fleet file" in the README: a map with clusters: [{context: NAME, ...}] and optional to, canary, maxParallel.');
-}
-
-export function isMap(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function onlyKeys(file: string, where: string, obj: Record<string, unknown>, allowed: readonly string[]): void {
-  const unknown = Object.keys(obj).filter((k) => !allowed.includes(k));
-  if (unknown.length) throw bad(file, `${where} has unknown key${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (known: ${allowed.join(', ')})`);
-}
-
-function str(file: string, where: string, v: unknown): string | undefined {
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'string' || v === '') throw bad(file, `${where} must be a non-empty string`);
-  return v;
-}
-
-function oneOf<T extends string>(file: string, where: string, v: unknown, allowed: readonly T[]): T | undefined {
-  const s = str(file, where, v);
-  if (s !== undefined && !allowed.includes(s as T)) throw bad(file, `${where} is ${JSON.stringify(s)}, not one of ${allowed.join(', ')}`);
-  return s as T | undefined;
-}
 
 /** A fleet file's content: to, canary, maxParallel, and each cluster's own settings (paths made absolute). */
 export interface FleetFile {
@@ -76,58 +48,75 @@ export interface FleetFile {
   clusters: (Partial<ClusterDefaults> & { context: string })[];
 }
 
+/** A fleet file as written: what its schema checks (a key without a value is as if it were not there). */
+type FleetFileEntry = Omit<FleetFile['clusters'][number], 'meshctl'> & { meshctl?: string | string[] | undefined };
+interface WrittenFleetFile { to?: string | number | undefined; canary?: string | undefined; maxParallel?: number | undefined; clusters: FleetFileEntry[] }
+
+const nonEmpty = { type: 'string', minLength: 1, description: 'a non-empty string' } as const;
+const optional = { ...nonEmpty, nullable: true } as const;
+/** What a fleet file's entry and a fleet record's (fleet/state.ts) may say of a cluster. */
+export const clusterProperties = {
+  context: nonEmpty, kubeconfig: optional, meshNamespace: optional,
+  method: { type: 'string', enum: ['auto', 'meshctl', 'helm'], nullable: true },
+  strategy: { type: 'string', enum: ['auto', 'in-place', 'manual'], nullable: true },
+  meshctlCurrent: optional, helm: optional, release: optional, chart: optional,
+} as const;
+export const maxParallelSchema = { type: 'integer', minimum: 1, description: 'a whole number of at least 1' } as const;
+
+const fleetFileSchema: JSONSchemaType<WrittenFleetFile> = {
+  type: 'object',
+  description: 'a map with clusters: [{context: NAME, ...}]',
+  properties: {
+    to: { type: ['string', 'number'], nullable: true }, canary: optional, maxParallel: { ...maxParallelSchema, nullable: true },
+    clusters: {
+      type: 'array', minItems: 1, description: 'a non-empty list of clusters ({context: NAME, ...})',
+      items: {
+        type: 'object',
+        // One path or a list of them, as --meshctl.
+        properties: { ...clusterProperties, meshctl: { anyOf: [nonEmpty, { type: 'array', items: nonEmpty }], description: 'a path or a list of paths', nullable: true } },
+        required: ['context'],
+        additionalProperties: false,
+      },
+    },
+  },
+  required: ['clusters'],
+  additionalProperties: false,
+};
+
 /** A path in the file: relative to the file; a bare command name (no /) stays as it is (found on PATH). */
-function filePath(base: string | undefined, p: string | undefined, command: boolean): string | undefined {
-  if (p === undefined || base === undefined || (command && !p.includes('/'))) return p;
+function filePath(base: string, p: string | undefined, command: boolean): string | undefined {
+  if (p === undefined || (command && !p.includes('/'))) return p;
   return path.resolve(base, p);
 }
 
-/**
- * One cluster's entry, checked: a fleet file's (paths made absolute from `base`, the file's
- * directory) or, `complete`, a fleet record's (every setting present).
- */
-export function checkClusterEntry(file: string, where: string, entry: unknown, opts: { base?: string; complete?: boolean }): FleetFile['clusters'][number] {
-  if (!isMap(entry)) throw bad(file, `${where} must be a map with a context`);
-  onlyKeys(file, where, entry, clusterKeys);
-  const context = str(file, `${where}.context`, entry.context);
-  if (!context) throw bad(file, `${where}.context is required`);
-  const meshctl = entry.meshctl;
-  if (opts.complete && (!Array.isArray(meshctl) || !str(file, `${where}.meshNamespace`, entry.meshNamespace) || !entry.method || !entry.strategy)) {
-    throw bad(file, `${where} lacks meshNamespace, method, strategy or meshctl`);
-  }
-  const meshctlList = meshctl === undefined || meshctl === null ? undefined : (Array.isArray(meshctl) ? meshctl : [meshctl]).map((m, j) => str(file, `${where}.meshctl[${j}]`, m)!);
-  const chart = str(file, `${where}.chart`, entry.chart);
-  return {
-    context,
-    kubeconfig: filePath(opts.base, str(file, `${where}.kubeconfig`, entry.kubeconfig), false),
-    meshNamespace: str(file, `${where}.meshNamespace`, entry.meshNamespace),
-    method: oneOf(file, `${where}.method`, entry.method, methods),
-    strategy: oneOf(file, `${where}.strategy`, entry.strategy, strategies),
-    meshctl: meshctlList?.map((m) => filePath(opts.base, m, true)!),
-    meshctlCurrent: filePath(opts.base, str(file, `${where}.meshctlCurrent`, entry.meshctlCurrent), true),
-    helm: filePath(opts.base, str(file, `${where}.helm`, entry.helm), true),
-    release: str(file, `${where}.release`, entry.release),
-    // A repository reference ("nginx-stable/nginx-service-mesh") unless it starts with ./, ../ or /.
-    chart: chart !== undefined && /^(\.{1,2})?\//.test(chart) ? filePath(opts.base, chart, false) : chart,
-  };
+/** A key without a value (`kubeconfig:` in YAML is null) is as if it were not there, in the file's map and in each cluster's. */
+function withoutEmptyKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(withoutEmptyKeys);
+  if (typeof v !== 'object' || v === null) return v;
+  return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null).map(([k, x]) => [k, withoutEmptyKeys(x)]));
 }
 
 export function parseFleetFile(text: string, file: string): FleetFile {
+  const source = { where: file, fix: 'See "The fleet file" in the README: a map with clusters: [{context: NAME, ...}] and optional to, canary, maxParallel.' };
   let docs: unknown[];
   try {
     docs = parseDocumentsSafe(text, file);
   } catch (err) {
-    throw bad(file, `not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+    throw badDocument(source, `not valid YAML: ${(err as Error).message.split('\n')[0]}`);
   }
-  if (docs.length !== 1 || !isMap(docs[0])) throw bad(file, 'expected one YAML map');
-  const doc = docs[0];
-  onlyKeys(file, 'the file', doc, topKeys);
-  if (!Array.isArray(doc.clusters) || doc.clusters.length === 0) throw bad(file, 'clusters must be a non-empty list');
+  if (docs.length !== 1) throw badDocument(source, `expected one YAML map, not ${docs.length} documents`);
+  const doc = checkShape(fleetFileSchema, withoutEmptyKeys(docs[0]), source);
   const base = path.dirname(path.resolve(file));
-  const clusters = doc.clusters.map((entry: unknown, i: number) => checkClusterEntry(file, `clusters[${i}]`, entry, { base }));
-  const maxParallel = doc.maxParallel;
-  if (maxParallel !== undefined && (typeof maxParallel !== 'number' || !Number.isInteger(maxParallel) || maxParallel < 1)) throw bad(file, 'maxParallel must be a whole number of at least 1');
-  return { to: doc.to === undefined ? undefined : String(doc.to), canary: str(file, 'canary', doc.canary), maxParallel, clusters };
+  const clusters = doc.clusters.map(({ meshctl, ...e }) => ({
+    ...e,
+    kubeconfig: filePath(base, e.kubeconfig, false),
+    meshctl: meshctl === undefined ? undefined : (Array.isArray(meshctl) ? meshctl : [meshctl]).map((m) => filePath(base, m, true)!),
+    meshctlCurrent: filePath(base, e.meshctlCurrent, true),
+    helm: filePath(base, e.helm, true),
+    // A repository reference ("nginx-stable/nginx-service-mesh") unless it starts with ./, ../ or /.
+    chart: e.chart !== undefined && /^(\.{1,2})?\//.test(e.chart) ? filePath(base, e.chart, false) : e.chart,
+  }));
+  return { to: doc.to === undefined ? undefined : String(doc.to), canary: doc.canary, maxParallel: doc.maxParallel, clusters };
 }
 
 /**

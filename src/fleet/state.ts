@@ -13,7 +13,8 @@ import { UsageError } from '../errors.ts';
 import { writeFileAtomic } from '../backup/write.ts';
 import { checkOwnedPrivate } from '../upgrade/resume.ts';
 import { toolVersion } from '../version.ts';
-import { checkClusterEntry, clusterDirNames, isMap } from './fleet-file.ts';
+import { badDocument, checkShape, checkVersion, type JSONSchemaType } from '../schema/validate.ts';
+import { clusterDirNames, clusterProperties, maxParallelSchema } from './fleet-file.ts';
 import type { FleetCluster, FleetPlan, FleetSpec } from './types.ts';
 
 export const fleetStateFile = 'fleet.json';
@@ -88,51 +89,72 @@ export async function writeFleetState(fs: Fs, dir: string, state: FleetState): P
   await writeFileAtomic(fs, dir, fleetStateFile, JSON.stringify(state, null, 2) + '\n');
 }
 
-/** Pure: the record, typed, or a UsageError naming what does not fit. */
+const text = { type: 'string' } as const;
+const optionalText = { type: 'string', nullable: true } as const;
+
+const clusterRecord: JSONSchemaType<ClusterRecord> = {
+  type: 'object',
+  properties: {
+    status: { type: 'string', enum: statuses }, at: text, from: optionalText, now: optionalText, rolledBack: { type: 'boolean', nullable: true },
+    pid: { type: 'integer', minimum: 1, description: 'a process id', nullable: true }, exitCode: { type: 'integer', nullable: true }, step: optionalText, message: optionalText,
+  },
+  required: ['status', 'at'],
+};
+
+const fleetStateSchema: JSONSchemaType<FleetState> = {
+  type: 'object',
+  properties: {
+    format: { type: 'integer' }, toolVersion: text, createdAt: text,
+    spec: {
+      type: 'object',
+      properties: {
+        to: text, canary: optionalText, maxParallel: maxParallelSchema,
+        clusters: {
+          type: 'array', minItems: 1,
+          items: {
+            type: 'object',
+            // Every setting a run is given, as the fleet started it: nothing else (fleet-file.ts).
+            properties: { ...clusterProperties, dir: clusterProperties.context, meshNamespace: clusterProperties.context, method: { type: 'string', enum: ['auto', 'meshctl', 'helm'] },
+              strategy: { type: 'string', enum: ['auto', 'in-place', 'manual'] }, meshctl: { type: 'array', items: clusterProperties.context } },
+            required: ['context', 'dir', 'meshNamespace', 'method', 'strategy', 'meshctl'],
+            additionalProperties: false,
+          },
+        },
+      },
+      required: ['to', 'clusters', 'maxParallel'],
+    },
+    settings: {
+      type: 'object',
+      properties: { timeout: text, labelNamespaces: { type: 'boolean' }, onFailure: { type: 'string', enum: ['stop', 'rollback'] }, skipRefused: { type: 'boolean' }, soakMs: { type: 'number', minimum: 0 } },
+      required: ['timeout', 'labelNamespaces', 'onFailure', 'skipRefused', 'soakMs'],
+    },
+    waves: { type: 'array', items: { type: 'array', items: text } },
+    clusters: { type: 'object', additionalProperties: clusterRecord, required: [] },
+    soak: { type: 'string', enum: ['passed', 'failed'], nullable: true },
+  },
+  required: ['format', 'toolVersion', 'createdAt', 'spec', 'settings', 'waves', 'clusters'],
+};
+
+/**
+ * Pure: the record, typed, or a UsageError naming what does not fit: its format, its schema, then
+ * what a schema cannot say (the clusters' directory names, each context once, in the waves once, a record each).
+ */
 export function checkFleetState(raw: unknown, file: string): FleetState {
-  const fail = (why: string) => new UsageError(`${file} does not fit the fleet record's schema: ${why}`,
-    'The record was changed or damaged, so --resume will not trust it and nothing was run. Each cluster can still be resumed on its own: kubectl nsm-upgrade --resume DIR/<cluster>.');
-  if (!isMap(raw)) throw fail('not an object');
-  if (raw.format !== fleetStateFormat) throw fail(`format ${String(raw.format)}, this version reads format ${fleetStateFormat}`);
-  for (const k of ['toolVersion', 'createdAt'] as const) if (typeof raw[k] !== 'string') throw fail(`${k} is not a string`);
-  const spec = raw.spec;
-  if (!isMap(spec) || typeof spec.to !== 'string' || !Array.isArray(spec.clusters) || spec.clusters.length === 0) throw fail('spec needs to and clusters');
-  if (!Number.isInteger(spec.maxParallel) || (spec.maxParallel as number) < 1) throw fail('spec.maxParallel is not a whole number of at least 1');
-  if (spec.canary !== undefined && typeof spec.canary !== 'string') throw fail('spec.canary is not a string');
-  let clusters: FleetCluster[];
-  try {
-    clusters = spec.clusters.map((c: unknown, i: number) => {
-      const where = `spec.clusters[${i}]`;
-      if (!isMap(c)) throw new UsageError(`${where} is not an object`);
-      const { dir, ...entry } = c;
-      const checked = checkClusterEntry(file, where, entry, { complete: true });
-      return { ...checked, dir: dir as string } as FleetCluster;
-    });
-  } catch (err) {
-    throw fail((err as Error).message.replace(`${file}: `, ''));
-  }
+  const source = { where: `${file} does not fit the fleet record's schema`,
+    fix: 'The record was changed or damaged, so --resume will not trust it and nothing was run. Each cluster can still be resumed on its own: kubectl nsm-upgrade --resume DIR/<cluster>.' };
+  checkVersion(raw, 'format', fleetStateFormat, source, (v) => `format ${String(v)}, this version reads format ${fleetStateFormat}`);
+  const state = checkShape(fleetStateSchema, raw, source);
+  const clusters = state.spec.clusters;
   // Directory names are what this version would give these contexts: nothing else (no "..", no "/").
   const dirs = clusterDirNames(clusters.map((c) => c.context));
-  clusters.forEach((c, i) => { if (c.dir !== dirs[i]) throw fail(`spec.clusters[${i}].dir is ${JSON.stringify(c.dir)}, not ${JSON.stringify(dirs[i])}`); });
+  clusters.forEach((c, i) => { if (c.dir !== dirs[i]) throw badDocument(source, `/spec/clusters/${i}/dir is ${JSON.stringify(c.dir)}, not ${JSON.stringify(dirs[i])}`); });
   const contexts = new Set(clusters.map((c) => c.context));
-  if (contexts.size !== clusters.length) throw fail('a context is named twice');
-  const s = raw.settings;
-  if (!isMap(s) || typeof s.timeout !== 'string' || typeof s.labelNamespaces !== 'boolean' || (s.onFailure !== 'stop' && s.onFailure !== 'rollback') || typeof s.skipRefused !== 'boolean' || typeof s.soakMs !== 'number') throw fail('settings');
-  const waves = raw.waves;
-  const inWaves = Array.isArray(waves) ? waves.flat() : [];
-  if (!Array.isArray(waves) || !waves.every((w) => Array.isArray(w) && w.every((c) => typeof c === 'string' && contexts.has(c))) || new Set(inWaves).size !== inWaves.length) {
-    throw fail('waves must list contexts of the fleet, each once');
-  }
-  const records = raw.clusters;
-  if (!isMap(records)) throw fail('clusters is not an object');
-  for (const c of contexts) {
-    const r = records[c];
-    if (!isMap(r) || !statuses.includes(r.status as ClusterStatus) || typeof r.at !== 'string') throw fail(`clusters[${JSON.stringify(c)}] has no valid status`);
-    if (r.pid !== undefined && !(Number.isInteger(r.pid) && (r.pid as number) > 0)) throw fail(`clusters[${JSON.stringify(c)}].pid`);
-  }
-  if (Object.keys(records).some((c) => !contexts.has(c))) throw fail('clusters names a context the spec does not have');
-  if (raw.soak !== undefined && raw.soak !== 'passed' && raw.soak !== 'failed') throw fail('soak');
-  return { ...(raw as unknown as FleetState), spec: { ...(spec as unknown as FleetSpec), clusters } };
+  if (contexts.size !== clusters.length) throw badDocument(source, 'a context is named twice');
+  const inWaves = state.waves.flat();
+  if (!inWaves.every((c) => contexts.has(c)) || new Set(inWaves).size !== inWaves.length) throw badDocument(source, 'waves must list contexts of the fleet, each once');
+  for (const c of contexts) if (!state.clusters[c]) throw badDocument(source, `clusters has no record of ${JSON.stringify(c)}`);
+  if (Object.keys(state.clusters).some((c) => !contexts.has(c))) throw badDocument(source, 'clusters names a context the spec does not have');
+  return state;
 }
 
 /** Reads and checks `<dir>/fleet.json` (see the header). */

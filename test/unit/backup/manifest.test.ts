@@ -27,15 +27,15 @@ describe('manifest', () => {
 
   it.each([
     ['another format version', { ...base, formatVersion: 2 }, /formatVersion 2 is not supported/],
-    ['a bad hash', { ...base, files: [{ ...base.files[0], sha256: 'nope' }] }, /invalid sha256/],
-    ['a negative count', { ...base, files: [{ ...base.files[0], count: -1 }] }, /invalid count/],
+    ['a bad hash', { ...base, files: [{ ...base.files[0], sha256: 'nope' }] }, /\/files\/0\/sha256 is "nope", not a SHA-256/],
+    ['a negative count', { ...base, files: [{ ...base.files[0], count: -1 }] }, /\/files\/0\/count is -1, not a count/],
     ['a file listed twice', { ...base, files: [base.files[0], base.files[0]] }, /listed twice/],
     ['a kind that does not match its file', { ...base, files: [{ ...base.files[0], kind: 'RateLimit' }] }, /must hold kind TrafficSplit/],
     ['a version the kind does not serve', { ...base, files: [{ ...base.files[0], version: 'v1' }] }, /served as v1alpha3/],
     ['an absolute path', { ...base, files: [{ ...base.files[0], path: '/etc/passwd' }] }, /not a catalog resource file/],
     ['crds.yaml with another kind', { ...base, files: [{ ...base.files[1], kind: 'Secret' }] }, /must have kind CustomResourceDefinition/],
-    ['a missing field', { ...base, server: 3 }, /field server must be a string/],
-    ['an array', [], /not a JSON object/],
+    ['a missing field', { ...base, server: 3 }, /\/server is a number, not a string/],
+    ['an array', [], /the top level is an empty list, not an object/],
   ])('refuses %s', (_name, m, re) => {
     expect(parse(m)).toThrow(re);
   });

@@ -24,8 +24,8 @@ describe('the fleet record', () => {
   const bad: [string, (s: Record<string, any>) => void, RegExp][] = [
     ['a directory name that leaves the fleet directory', (s) => { s.spec.clusters[0].dir = '../../etc'; }, /dir is "\.\.\/\.\.\/etc", not "staging"/],
     ['an unknown cluster setting', (s) => { s.spec.clusters[0].exec = 'rm -rf /'; }, /unknown key exec/],
-    ['a binary that is not a string', (s) => { s.spec.clusters[0].meshctl = [42]; }, /meshctl\[0\] must be a non-empty string/],
-    ['an unknown status', (s) => { s.clusters.staging.status = 'half'; }, /no valid status/],
+    ['a binary that is not a string', (s) => { s.spec.clusters[0].meshctl = [42]; }, /\/spec\/clusters\/0\/meshctl\/0 is 42, not a non-empty string/],
+    ['an unknown status', (s) => { s.clusters.staging.status = 'half'; }, /\/clusters\/staging\/status is "half", not one of pending, running/],
     ['a wave naming another cluster', (s) => { s.waves = [['staging'], ['evil']]; }, /waves must list contexts of the fleet/],
     ['a cluster in two waves', (s) => { s.waves = [['staging'], ['staging', 'prod/eu']]; }, /each once/],
     ['another format', (s) => { s.format = 2; }, /format 2/],

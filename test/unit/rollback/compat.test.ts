@@ -61,8 +61,14 @@ describe('valueDifferences', () => {
 });
 
 describe('parseRollbackJournal', () => {
-  const plan = { hops: [{ steps: [{ id: 'hop1.snapshot' }, { id: 'hop1.remove' }] }], rollback: { path: 'meshctl-redeploy' } };
-  const first = { type: 'rollback', schema: 2, runId: 'r1', at: 't', toolVersion: '0', upgradeRunId: 'u1', options: {}, live: {}, cluster: {}, plan, failedStep: 'hop1.deploy', binaries: { meshctl: {}, chart: { ref: 'nginx-stable/nginx-service-mesh' } } };
+  const step = (id: string, kind: string) => ({ id, kind, title: kind, destructive: true, writes: true, commands: [], params: {} });
+  const plan = { from: '2.0.0', to: '1.7.0', namespace: 'nginx-mesh', method: 'meshctl', environment: 'kubernetes', warnings: [], refusals: [],
+    hops: [{ index: 1, from: '2.0.0', to: '1.7.0', strategy: 'manual', reason: 'r', method: 'meshctl', steps: [step('hop1.snapshot', 'snapshot'), step('hop1.remove', 'remove')] }],
+    rollback: { source: '/run', upgradeRunId: 'u1', hop: 1, allHops: false, path: 'meshctl-redeploy', losses: [], forced: false } };
+  const options = { from: '/run', allHops: false, force: false, meshctlBinaries: {}, chart: { kind: 'repo', ref: 'nginx-stable/nginx-service-mesh' }, timeout: '5m' };
+  const none = { count: 0, sample: [] };
+  const live = { version: '2.0.0', valuesMatchBackup: true, restorableRevisions: [], crdChanges: [], incompatible: [], changed: none, deleted: none, created: none, meshConfig: { carried: {}, noSetting: [] } };
+  const first = { type: 'rollback', schema: 2, runId: 'r1', at: 't', toolVersion: '0', upgradeRunId: 'u1', options, live, cluster: { server: 'https://k', uid: 'u' }, plan, failedStep: 'hop1.deploy', binaries: { meshctl: {}, chart: { ref: 'nginx-stable/nginx-service-mesh' } } };
   const lines = (...r: unknown[]) => r.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join('\n');
   it('reads what is done, the newest run id and the failed step; a torn last line is ignored', () => {
     const j = parseRollbackJournal(lines(first, { type: 'step', runId: 'r1', at: 't', step: 'hop1.snapshot', status: 'done', data: { objects: 3 } }, { type: 'resume', runId: 'r2', at: 't', previousRunId: 'r1' }, '{"type":"st'), 'j');
@@ -76,8 +82,8 @@ describe('parseRollbackJournal', () => {
     expect(() => parseRollbackJournal(lines({ type: 'run' }), 'j')).toThrow(/the first record must be the rollback record/);
     expect(() => parseRollbackJournal(lines(first, { type: 'step', runId: 'r1', at: 't', step: 'hop1.rm -rf', status: 'done' }), 'j')).toThrow(/not a step of the journaled plan/);
     expect(() => parseRollbackJournal(lines({ ...first, schema: 9 }), 'j')).toThrow(/schema 9/);
-    expect(() => parseRollbackJournal(lines({ ...first, binaries: undefined }), 'j')).toThrow(/binaries is undefined, not object/);
-    expect(() => parseRollbackJournal(lines({ ...first, binaries: { meshctl: { '1.6.0': { path: '/x' } }, chart: { ref: 'r' } } }), 'j')).toThrow(/binaries.meshctl\["1.6.0"\] is not a path with a sha256/);
+    expect(() => parseRollbackJournal(lines({ ...first, binaries: undefined }), 'j')).toThrow(/line 1 .*\/binaries is required/);
+    expect(() => parseRollbackJournal(lines({ ...first, binaries: { meshctl: { '1.6.0': { path: '/x' } }, chart: { ref: 'r' } } }), 'j')).toThrow(/\/binaries\/meshctl\/1.6.0\/sha256 is required/);
     expect(() => parseRollbackJournal(lines(first, 'not json', { type: 'finished', runId: 'r1', at: 't', converged: true }), 'j')).toThrow(/line 2/);
   });
 });

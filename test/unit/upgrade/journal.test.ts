@@ -6,10 +6,13 @@ import { appendJournal, journalSchemaVersion, parseJournal, readJournal } from '
 import { UsageError } from '../../../src/errors.ts';
 import type { Install, Plan, PlanOptions } from '../../../src/engine/types.ts';
 
+const step = (id: string, kind: string) => ({ id, kind, title: kind, destructive: false, writes: false, commands: [], params: {} });
 const plan = { from: '1.6.0', to: '1.7.0', namespace: 'nginx-mesh', method: 'meshctl', environment: 'kubernetes', release: 'nginx-service-mesh', warnings: [], refusals: [],
-  hops: [{ index: 1, steps: [{ id: 'hop1.backup' }, { id: 'hop1.remove' }] }] } as unknown as Plan;
-const install = { namespace: 'nginx-mesh', version: '1.6.0', method: 'meshctl', environment: 'kubernetes', values: {} } as unknown as Install;
-const inputs = { to: '1.7.0', strategy: 'auto', meshctlBinaries: {}, chart: { kind: 'repo', ref: 'x' }, deployFlagChanges: {}, backupDir: '/b', timeout: '5m' } as unknown as PlanOptions;
+  hops: [{ index: 1, from: '1.6.0', to: '1.7.0', strategy: 'manual', reason: 'r', method: 'meshctl', steps: [step('hop1.backup', 'backup'), step('hop1.remove', 'remove')] }] } as unknown as Plan;
+const install: Install = { namespace: 'nginx-mesh', version: '1.6.0', method: 'meshctl', release: undefined, releaseRevision: undefined, releaseStatus: undefined, releaseStuck: false,
+  chartVersion: undefined, environment: 'kubernetes', values: {}, controlPlane: undefined, warnings: [] };
+const inputs: PlanOptions = { to: '1.7.0', strategy: 'auto', meshctlBinaries: {}, helm: undefined, chart: { kind: 'repo', ref: 'x' }, deployFlagChanges: {}, labelNamespaces: false,
+  unlabelledInjectedNamespaces: [], backupDir: '/b', timeout: '5m' };
 const binaries = { meshctl: { '1.7.0': { path: '/bin/m', sha256: 'a'.repeat(64) } }, chart: { ref: 'x' } };
 const start = { schema: journalSchemaVersion, toolVersion: '0.1.0', install, inputs, cluster: { server: 'https://k', uid: 'u' }, plan, binaries };
 
@@ -41,11 +44,11 @@ describe('journal', () => {
     const run = (over: Record<string, unknown>) => JSON.stringify({ type: 'run', runId: 'r', at: 't', ...start, ...over });
     const step = (id: string) => JSON.stringify({ type: 'step', runId: 'r', at: 't', step: id, status: 'done' });
     expect(() => parseJournal(`${run({ schema: 1 })}\n`, 'j')).toThrow(/schema 1, this version reads schema 3/);
-    expect(() => parseJournal(`${run({ binaries: { meshctl: { '1.7.0': { path: '/x', sha256: 'not-a-hash' } }, chart: { ref: 'x' } } })}\n`, 'j')).toThrow(/binaries.meshctl\["1.7.0"\] is not a path with a sha256/);
-    expect(() => parseJournal(`${run({ install: 'x' })}\n`, 'j')).toThrow(/run.install is a string, not a object/);
-    expect(() => parseJournal(`${run({ inputs: { ...inputs, backupDir: 7 } })}\n`, 'j')).toThrow(/inputs.backupDir is a number/);
+    expect(() => parseJournal(`${run({ binaries: { meshctl: { '1.7.0': { path: '/x', sha256: 'not-a-hash' } }, chart: { ref: 'x' } } })}\n`, 'j')).toThrow(/\/binaries\/meshctl\/1.7.0\/sha256 is "not-a-hash", not a SHA-256/);
+    expect(() => parseJournal(`${run({ install: 'x' })}\n`, 'j')).toThrow(/\/install is a string, not an object/);
+    expect(() => parseJournal(`${run({ inputs: { ...inputs, backupDir: 7 } })}\n`, 'j')).toThrow(/\/inputs\/backupDir is a number, not a string/);
     expect(() => parseJournal(`${run({})}\n${step('hop9.deploy')}\n`, 'j')).toThrow(/line 2 .*"hop9.deploy" is not a step of the journaled plan/);
-    expect(() => parseJournal(`${run({})}\n{"type":"exec","argv":["rm","-rf","/"]}\n${step('hop1.backup')}\n`, 'j')).toThrow(/line 2 .*unknown record type "exec"/);
+    expect(() => parseJournal(`${run({})}\n{"type":"exec","argv":["rm","-rf","/"]}\n${step('hop1.backup')}\n`, 'j')).toThrow(/line 2 .*\/type is "exec", not one of run, step, resume, finished/);
     expect(() => parseJournal(`${run({})}\n${run({})}\n`, 'j')).toThrow(/a second run record/);
     expect(() => parseJournal(`${run({})}\n${step('hop1.backup')}\n`, 'j')).not.toThrow();
   });

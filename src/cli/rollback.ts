@@ -1,4 +1,5 @@
 import fs from 'node:fs/promises';
+import type { WalkSettings } from '../engine/option-groups.ts';
 import path from 'node:path';
 import type { Deps } from '../deps.ts';
 import { PreflightError, UsageError } from '../errors.ts';
@@ -12,7 +13,6 @@ import { rollbackDir, type RollbackPlan } from '../rollback/types.ts';
 import { readRollbackJournal } from '../rollback/journal.ts';
 import { createDeps } from './context.ts';
 import { parseConcurrency, parseDuration, parseMaxFailures, parseWorkloadFlag } from './options.ts';
-import type { WorkloadRef } from '../workloads/owners.ts';
 import type { RollbackCommandArgs } from './rollback-options.ts';
 import { formatRollbackPlan } from './rollback-format.ts';
 import { startRollbackFresh, startRollbackResume, type RollbackStart } from './rollback-start.ts';
@@ -36,13 +36,7 @@ async function liveInstall(deps: Deps, start: RollbackStart): Promise<Install> {
   return (await installedNow(deps, start.plan.namespace, start.plan.release)) ?? { ...start.run.install, releaseStuck: false };
 }
 
-export interface RollbackRunArgs {
-  timeoutMs: number;
-  concurrency: number;
-  restart: 'behind' | 'all' | 'none';
-  deleteBarePods: boolean;
-  maxFailures?: number | undefined;
-  first?: WorkloadRef | undefined;
+export interface RollbackRunArgs extends WalkSettings {
   format: 'text' | 'json';
   failedStep?: string | undefined;
 }

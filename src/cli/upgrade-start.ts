@@ -3,6 +3,7 @@
  * (--resume DIR: the plan built again from the journal's inputs and checked, resume.ts). Both give
  * the same thing to the one path that follows (preflight, confirmation, lease, run).
  */
+import type { BinaryOptions, ClusterOptions, InstallLocation, StepTimeout, UpgradeChoices } from '../engine/option-groups.ts';
 import path from 'node:path';
 import type { Deps } from '../deps.ts';
 import { UsageError } from '../errors.ts';
@@ -10,30 +11,15 @@ import { detectAndPlan } from '../upgrade/detect-plan.ts';
 import { readJournal, type ClusterIdentity, type JournalState } from '../engine/journal.ts';
 import { planForResume } from '../upgrade/resume.ts';
 import { assertSameCluster, clusterIdentity } from '../engine/cluster-identity.ts';
-import type { Install, Plan, PlanOptions, StrategyOption } from '../engine/types.ts';
+import type { Install, Plan, PlanOptions } from '../engine/types.ts';
 import { formatPlan } from './plan-format.ts';
 import { checkRunDir } from '../backup/private-files.ts';
 
-export interface StartArgs {
+/** The upgrade's command line: a fresh run (--to) or a resumed one (--resume DIR). */
+export interface StartArgs extends Omit<UpgradeChoices, 'to'>, BinaryOptions, ClusterOptions, StepTimeout, InstallLocation {
   to?: string | undefined;
   resume?: string | undefined;
   backupDir: string;
-  strategy: StrategyOption;
-  meshNamespace: string;
-  method: 'auto' | 'meshctl' | 'helm';
-  release?: string | undefined;
-  meshctl?: string[] | undefined;
-  meshctlCurrent?: string | undefined;
-  helm?: string | undefined;
-  chart?: string | undefined;
-  kubeconfig?: string | undefined;
-  context?: string | undefined;
-  deployFlag?: string[] | undefined;
-  labelNamespaces: boolean;
-  timeout: string;
-  cleanLeftovers?: boolean | undefined;
-  acceptPruning?: boolean | undefined;
-  deleteForeignObjects?: boolean | undefined;
 }
 
 export interface Start {
@@ -61,7 +47,7 @@ export async function startFresh(deps: Deps, a: StartArgs): Promise<Start> {
 export async function startResume(deps: Deps, a: StartArgs & { resume: string }): Promise<Start | undefined> {
   const journal = await readJournal(deps.fs, a.resume);
   if (journal.finished) { process.stdout.write(`The run in ${path.resolve(a.resume)} already finished; nothing to resume.\n`); return undefined; }
-  const { plan, install, inputs } = await planForResume(deps, journal, { dir: a.resume, to: a.to, strategy: a.strategy, context: a.context, chart: a.chart, meshctl: a.meshctl, meshctlCurrent: a.meshctlCurrent, helm: a.helm, deployFlag: a.deployFlag, labelNamespaces: a.labelNamespaces, cleanLeftovers: a.cleanLeftovers, acceptPruning: a.acceptPruning, deleteForeignObjects: a.deleteForeignObjects, pathEnv: process.env.PATH });
+  const { plan, install, inputs } = await planForResume(deps, journal, { ...a, dir: a.resume, pathEnv: process.env.PATH });
   await assertSameCluster(deps, journal.cluster);
   deps.log.info(`Resuming NSM ${plan.from} -> ${plan.to}: ${journal.done.size} step(s) done before.`);
   return { plan, install, inputs, cluster: journal.cluster, resume: journal };

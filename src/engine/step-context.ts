@@ -2,10 +2,10 @@
  * What a step executor gets and returns, and how it reads what an earlier step reported
  * (`outputOf`: typed by the step's kind, never a cast at the reader).
  */
+import type { WalkSettings } from './option-groups.ts';
 import type { Deps } from '../deps.ts';
 import type { ClusterIdentity } from './journal-schema.ts';
 import type { Hop, Plan, Step, StepKind, StepOf, StepOutputs } from './types.ts';
-import type { WorkloadRef } from '../workloads/owners.ts';
 
 /** What is checked before each step and each command that changes the cluster (step-commands.ts). */
 export interface RunGuard {
@@ -16,18 +16,11 @@ export interface RunGuard {
 }
 
 /** What every step executor gets; `step` is the executor's own kind, with its typed params. */
-export interface StepContext<S extends Step = Step> {
+export interface StepContext<S extends Step = Step> extends WalkSettings {
   deps: Deps;
   plan: Plan;
   hop: Hop;
   step: S;
-  timeoutMs: number;
-  concurrency: number;
-  restart: 'behind' | 'all' | 'none';
-  deleteBarePods: boolean;
-  /** The re-roll's failure gate (--max-failures; default 1) and canary (--first). */
-  maxFailures?: number | undefined;
-  first?: WorkloadRef | undefined;
   /** This run's id: a re-roll records its progress under it (workloads/reroll-record.ts). */
   runId?: string | undefined;
   /** Data journaled by the steps finished so far (this run and the runs it resumes). */

@@ -1,4 +1,5 @@
 import { Listr, type ListrTask } from 'listr2';
+import type { WalkSettings } from './option-groups.ts';
 import { eventEmitter, listOptions, runGates, type Gate } from './gates.ts';
 import type { Deps } from '../deps.ts';
 import type { Install, Plan, PlanOptions, Step } from './types.ts';
@@ -14,18 +15,10 @@ import { clusterStateAfter } from './state-notes.ts';
 import { StepError, ToolError } from '../errors.ts';
 import { toolVersion } from '../version.ts';
 import { scrub } from '../secret.ts';
-import type { WorkloadRef } from '../workloads/owners.ts';
 import { digestInputs, planBinaries } from './binary-digests.ts';
 
-export interface RunOptions {
+export interface RunOptions extends WalkSettings {
   backupDir: string;
-  timeoutMs: number;
-  concurrency: number;
-  restart: 'behind' | 'all' | 'none';
-  deleteBarePods: boolean;
-  /** The re-roll's failure gate (--max-failures) and canary (--first). */
-  maxFailures?: number | undefined;
-  first?: WorkloadRef | undefined;
   /** text: a task list (listr2; plain lines when stdout is not a terminal); json: one event per line. */
   output: 'text' | 'json';
   /** What the plan was built from, journaled with it (secrets redacted) so --resume can build it again. */

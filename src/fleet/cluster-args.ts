@@ -7,12 +7,11 @@
  */
 import path from 'node:path';
 import type { FleetCluster } from './types.ts';
+import type { StepTimeout, UpgradeChoices } from '../engine/option-groups.ts';
 
-export interface ClusterRunSettings {
-  to: string;
+/** What every cluster's run of a fleet shares: the upgrade's target and labelling choice, the step timeout, and the fleet's own settings. */
+export interface ClusterRunSettings extends Pick<UpgradeChoices, 'to' | 'labelNamespaces'>, StepTimeout {
   fleetDir: string;
-  timeout: string;
-  labelNamespaces: boolean;
   /** `stop` is the upgrade's default and is not passed; `rollback` needs the upgrade's --on-failure. */
   onFailure: 'stop' | 'rollback';
   verbose: number;

@@ -8,6 +8,7 @@
  * Nothing executable is taken from the run's journal (binary-digests.ts says why).
  * Preflight checks every binary's version against the step that runs it, as for an upgrade.
  */
+import type { BinaryOptions, ClusterOptions, StepTimeout } from '../engine/option-groups.ts';
 import path from 'node:path';
 import type { Deps } from '../deps.ts';
 import { UsageError } from '../errors.ts';
@@ -17,18 +18,11 @@ import { chartRef } from '../engine/binary-digests.ts';
 import type { ChartSource } from '../engine/types.ts';
 import type { RollbackOptions, UpgradeRun } from './types.ts';
 
-export interface RollbackArgs {
+/** The rollback's command line: which run (--from), how far, and the shared cluster, binary and timeout options. */
+export interface RollbackArgs extends ClusterOptions, BinaryOptions, StepTimeout {
   from: string;
   allHops: boolean;
   force: boolean;
-  meshctl?: readonly string[] | undefined;
-  meshctlCurrent?: string | undefined;
-  helm?: string | undefined;
-  chart?: string | undefined;
-  timeout: string;
-  kubeconfig?: string | undefined;
-  context?: string | undefined;
-  pathEnv?: string | undefined;
 }
 
 /** nginx-meshctl for `versions` (the running one first): given, then PATH by version; never the run's journal. */

@@ -4,8 +4,8 @@
  * `<run dir>/rollback/journal.ndjson`, the steps a resumed rollback's journal holds skipped.
  * Errors name the step and the command that continues the rollback.
  */
+import type { WalkSettings } from '../engine/option-groups.ts';
 import type { Deps } from '../deps.ts';
-import type { WorkloadRef } from '../workloads/owners.ts';
 import type { Gate } from '../engine/gates.ts';
 import type { RunGuard } from '../engine/step-context.ts';
 import { toolVersion } from '../version.ts';
@@ -15,13 +15,7 @@ import { digestInputs, planBinaries } from '../engine/binary-digests.ts';
 import { rollbackSchemaVersion, type RollbackJournal } from './journal.ts';
 import { rollbackDir, type LiveFacts, type RollbackOptions, type RollbackPlan } from './types.ts';
 
-export interface RollbackRunOptions {
-  timeoutMs: number;
-  concurrency: number;
-  restart: 'behind' | 'all' | 'none';
-  deleteBarePods: boolean;
-  maxFailures?: number | undefined;
-  first?: WorkloadRef | undefined;
+export interface RollbackRunOptions extends WalkSettings {
   output: 'text' | 'json';
   /** What the plan was built from that the run directory does not hold (journaled with it). */
   start: { options: RollbackOptions; live: LiveFacts; cluster: ClusterIdentity; failedStep?: string | undefined };

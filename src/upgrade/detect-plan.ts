@@ -4,13 +4,15 @@
  * each caller decides what they mean (exit 2 for one cluster, the whole fleet refused for a fleet).
  */
 import type { Deps } from '../deps.ts';
-import { detectInstall, type DetectOptions } from '../mesh/detect.ts';
+import { detectInstall } from '../mesh/detect.ts';
+import type { InstallLocation } from '../engine/option-groups.ts';
 import { gatherPlanInputs, type PlanArgs } from './plan-inputs.ts';
 import { buildPlan } from './plan.ts';
 import { withPlanImages } from '../images/hop-images.ts';
 import type { Install, Plan, PlanOptions } from '../engine/types.ts';
 
-export type DetectPlanArgs = PlanArgs & Required<Pick<DetectOptions, 'meshNamespace'>> & Pick<DetectOptions, 'method' | 'release'>;
+/** What detecting and planning read: where the install is, and the plan's own arguments. */
+export type DetectPlanArgs = PlanArgs & InstallLocation;
 
 export async function detectAndPlan(deps: Deps, a: DetectPlanArgs): Promise<{ install: Install; inputs: PlanOptions; plan: Plan }> {
   const install = await detectInstall(deps, { meshNamespace: a.meshNamespace, method: a.method, release: a.release });

@@ -6,6 +6,7 @@
  * the opt-in label. Shared by `plan` and the upgrade command so both plan from the same inputs.
  * The matching rules are pure functions (matchMeshctlBinaries, unlabelledInjectedNamespaces).
  */
+import type { BinaryOptions, StepTimeout, UpgradeChoices } from '../engine/option-groups.ts';
 import path from 'node:path';
 import { load } from 'js-yaml';
 import type { Deps } from '../deps.ts';
@@ -20,7 +21,7 @@ import { normalizeVersion } from '../version-compare.ts';
 import { listInjectedPods, namespaceLabels } from '../workloads/discover.ts';
 import { isLive, podOptedIn, type PodLike } from '../workloads/injection.ts';
 import { findMeshctlOnPath, pathDirectories, resolveCommand, type ChosenBinary } from '../controlplane/meshctl-path.ts';
-import type { ChartSource, Install, PlanOptions, StrategyOption } from '../engine/types.ts';
+import type { ChartSource, Install, PlanOptions } from '../engine/types.ts';
 import { scanLeftovers } from '../leftovers/scan.ts';
 import type { Leftover } from '../leftovers/leftovers.ts';
 
@@ -108,26 +109,9 @@ export async function findUnlabelledInjectedNamespaces(deps: Pick<Deps, 'kube'>)
   return unlabelledInjectedNamespaces(pods, labels);
 }
 
-export interface PlanArgs {
-  to: string;
-  strategy: StrategyOption;
-  meshctl?: readonly string[] | undefined;
-  meshctlCurrent?: string | undefined;
-  helm?: string | undefined;
-  chart?: string | undefined;
+/** What planning an upgrade reads from its command line: the upgrade's choices, its binaries, its step timeout and its backup directory. */
+export interface PlanArgs extends UpgradeChoices, BinaryOptions, StepTimeout {
   backupDir: string;
-  timeout: string;
-  /** --deploy-flag NAME=VALUE, repeated. */
-  deployFlag?: readonly string[] | undefined;
-  labelNamespaces: boolean;
-  /** The PATH to search for nginx-meshctl when --meshctl/--meshctl-current leave a version without a binary. */
-  pathEnv?: string | undefined;
-  /** --clean-leftovers. */
-  cleanLeftovers?: boolean | undefined;
-  /** --accept-pruning (upgrade only). */
-  acceptPruning?: boolean | undefined;
-  /** --delete-foreign-objects (upgrade only). */
-  deleteForeignObjects?: boolean | undefined;
 }
 
 /** The leftovers of earlier removals (leftovers.ts); a scan that cannot run is left to the preflight, which reports it. */

@@ -14,6 +14,7 @@
  * - The plan is built again from those inputs by the same pure planner; when it differs from the
  *   journaled plan (a command, a path, a step), the resume is refused (exit 2) and nothing runs.
  */
+import type { BinaryOptions, ClusterOptions, StepTimeout, UpgradeChoices } from '../engine/option-groups.ts';
 import path from 'node:path';
 import type { Deps } from '../deps.ts';
 import { notAsJournaled, verifyBackup } from '../backup/verify.ts';
@@ -28,24 +29,9 @@ import { checkFoundBinaries } from '../engine/binary-digests.ts';
 import type { JournalState } from '../engine/journal.ts';
 import type { Install, Plan, PlanOptions } from '../engine/types.ts';
 
-/** What the resuming command line says (undefined: not given). */
-export interface ResumeArgs {
+/** What the resuming command line says (undefined: not given); each given value is checked against the journal's. */
+export interface ResumeArgs extends Partial<UpgradeChoices>, BinaryOptions, Partial<StepTimeout>, Pick<ClusterOptions, 'context'> {
   dir: string;
-  to?: string | undefined;
-  strategy?: string | undefined;
-  context?: string | undefined;
-  chart?: string | undefined;
-  meshctl?: readonly string[] | undefined;
-  meshctlCurrent?: string | undefined;
-  helm?: string | undefined;
-  deployFlag?: readonly string[] | undefined;
-  labelNamespaces?: boolean | undefined;
-  timeout?: string | undefined;
-  cleanLeftovers?: boolean | undefined;
-  acceptPruning?: boolean | undefined;
-  deleteForeignObjects?: boolean | undefined;
-  /** $PATH, where binaries are found by version as on a fresh run. */
-  pathEnv?: string | undefined;
 }
 
 type Fs = Deps['fs'];

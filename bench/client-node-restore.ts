@@ -12,7 +12,7 @@
  */
 import fs from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { ApiException, KubeConfig, KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
+import { ApiException, KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
 import { verifyBackup } from '../src/backup/verify.ts';
 import { mapLimit } from '../src/concurrency.ts';
 
@@ -31,7 +31,7 @@ const transient = (err: unknown) => (err instanceof ApiException && [429, 500, 5
 await mapLimit(objects, Number(args.concurrency), async (obj) => {
   for (let attempt = 0; ; attempt++) {
     try {
-      await api.create(obj as KubernetesObject);
+      await api.create(obj);
       created++;
       return;
     } catch (err) {

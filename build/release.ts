@@ -18,7 +18,7 @@ import { repoRoot } from './sea.ts';
 export function krewPlatform(platform = process.platform, arch = process.arch): { os: string; arch: string } {
   const goArch: Record<string, string> = { x64: 'amd64', arm64: 'arm64' };
   if (!['linux', 'darwin'].includes(platform) || !goArch[arch]) throw new Error(`no release archive for ${platform}/${arch}: the krew manifest lists linux and darwin on amd64 and arm64`);
-  return { os: platform, arch: goArch[arch]! };
+  return { os: platform, arch: goArch[arch] };
 }
 
 export const archiveName = (os: string, arch: string) => `kubectl-nsm_upgrade-${os}-${arch}.tar.gz`;

@@ -132,7 +132,7 @@ export async function restoreObject(ctx: ApplyContext, obj: KubeObject): Promise
 
 /** The object exists: compare, then apply the policy. Returns undefined to retry the create. */
 async function onExisting(ctx: ApplyContext, obj: KubeObject, res: ObjectResult): Promise<ObjectResult | undefined> {
-  const path = objectPath(ctx.ref, obj.metadata!.name!, obj.metadata!.namespace!);
+  const path = objectPath(ctx.ref, obj.metadata!.name!, obj.metadata!.namespace);
   let live: KubeObject;
   try {
     live = await ctx.deps.kube.request<KubeObject>({ path });

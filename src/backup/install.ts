@@ -63,8 +63,8 @@ export async function captureInstall(kube: Kube, meshNamespace: string, release?
     try {
       const cm = await kube.request<KubeObject>({ path: objectPath(core.configmaps, name, meshNamespace) });
       // The 1.x charts write mesh-config.json under binaryData (base64); decode it like data.
-      const binary = Object.entries((cm.binaryData as Record<string, string> | undefined) ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]);
-      const data: Record<string, unknown> = { ...((cm.data as Record<string, string>) ?? {}), ...Object.fromEntries(binary) };
+      const binary = Object.entries((cm.binaryData as Record<string, string> | undefined) ?? {}).map(([k, v]): [string, string] => [k, Buffer.from(v, 'base64').toString('utf8')]);
+      const data: Record<string, unknown> = { ...((cm.data as Record<string, string> | undefined) ?? {}), ...Object.fromEntries(binary) };
       for (const [k, v] of Object.entries(data)) {
         if (k.endsWith('.json') && typeof v === 'string') { try { data[k] = JSON.parse(v); } catch { /* keep the text */ } }
       }

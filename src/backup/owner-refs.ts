@@ -43,7 +43,7 @@ const [ownersRecord, finalizersRecord] = [recordedMetadata[0].annotation, record
 
 export const objectKey = (o: KubeObject): string => `${o.kind}/${o.metadata?.namespace}/${o.metadata?.name}`;
 
-const annotationsOf = (o: KubeObject) => (o.metadata?.annotations ?? {}) as Record<string, string>;
+const annotationsOf = (o: KubeObject) => (o.metadata?.annotations ?? {});
 
 function parseList(text: string | undefined): unknown[] | undefined {
   if (text === undefined) return [];

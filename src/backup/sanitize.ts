@@ -64,7 +64,7 @@ export function sanitizeForCreate<T extends KubeObject>(obj: T): T {
   }
   if (Object.keys(kept).length > 0) meta.annotations = kept;
   else delete meta.annotations;
-  if (meta.labels && Object.keys(meta.labels as object).length === 0) delete meta.labels;
+  if (meta.labels && Object.keys(meta.labels).length === 0) delete meta.labels;
   out.metadata = meta;
   const skip = new Set(['apiVersion', 'kind', 'metadata', ...droppedTopLevel.map((d) => d.field)]);
   for (const [k, v] of Object.entries(obj)) if (!skip.has(k)) out[k] = v;
@@ -80,10 +80,10 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
     const bb = b as unknown[];
     return a.length === bb.length && a.every((x, i) => jsonEqual(x, bb[i]));
   }
-  const ka = Object.keys(a as object);
-  const kb = Object.keys(b as object);
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
   if (ka.length !== kb.length) return false;
-  return ka.every((k) => Object.hasOwn(b as object, k) && jsonEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+  return ka.every((k) => Object.hasOwn(b, k) && jsonEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }
 
 /**
@@ -93,11 +93,11 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
 export function restorable(obj: KubeObject): { spec: unknown; labels: Record<string, string>; annotations: Record<string, string> } {
   const clean = sanitizeForCreate(obj);
   const { apiVersion: _a, kind: _k, metadata, ...body } = clean;
-  const annotations = { ...(metadata?.annotations as Record<string, string> | undefined) };
+  const annotations = { ...(metadata?.annotations) };
   for (const key of recordedAnnotations) delete annotations[key];
   return {
     spec: 'spec' in body ? body.spec : body,
-    labels: (metadata?.labels ?? {}) as Record<string, string>,
+    labels: (metadata?.labels ?? {}),
     annotations,
   };
 }

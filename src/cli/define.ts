@@ -22,7 +22,7 @@ function assertGivenOnce(argv: Record<string, unknown>, arrays: ReadonlySet<stri
 /** The flags a builder declared `array: true` (yargs has getOptions() at run time, not in its types). */
 function declaredArrays(y: object): string[] {
   if (!('getOptions' in y) || typeof y.getOptions !== 'function') return [];
-  const opts: unknown = y.getOptions();
+  const opts: unknown = (y.getOptions as () => unknown)();
   return typeof opts === 'object' && opts !== null && 'array' in opts && Array.isArray(opts.array) ? opts.array.filter((a): a is string => typeof a === 'string') : [];
 }
 

@@ -18,7 +18,7 @@ export function withGlobalOptions<T>(y: Argv<T>) {
 }
 
 /** The yargs instance every command builder starts from: the global flags, as declared. */
-export type GlobalArgv = ReturnType<typeof withGlobalOptions<{}>>;
+export type GlobalArgv = ReturnType<typeof withGlobalOptions<object>>;
 /** The global flags' types (dashed names): the T of every `CommandModule<GlobalFlags, Declared<typeof builder>>`. */
 export type GlobalFlags = GlobalArgv extends Argv<infer U> ? U : never;
 /** What a builder `(y: GlobalArgv) => Argv<U>` declares: U, the global flags included. The handler's argv is ArgumentsCamelCase<U>. */

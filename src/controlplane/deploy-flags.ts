@@ -166,8 +166,8 @@ export function deployFlagsFromValues(values: Record<string, unknown>, target: s
       if (removed) { warnings.push(`--deploy-flag ${s.flag} is ignored: ${target} removed it (${s.reason})`); continue; }
       if (s.type === 'pull-always') {
         if (/^(true|always)$/i.test(String(changed))) args.push(`--${s.flag}`);
-        else warnings.push(`--deploy-flag ${s.flag}=${changed} is ignored: nginx-meshctl deploy can only set the pull policy to Always (--pull-always)`);
-      } else if (s.type === 'bool') args.push(`--${s.flag}=${changed}`);
+        else warnings.push(`--deploy-flag ${s.flag}=${String(changed)} is ignored: nginx-meshctl deploy can only set the pull policy to Always (--pull-always)`);
+      } else if (s.type === 'bool') args.push(`--${s.flag}=${String(changed)}`);
       else args.push(`--${s.flag}`, changed);
       continue;
     }

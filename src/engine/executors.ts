@@ -25,5 +25,5 @@ const executors: Executors<StepKind> = {
 /** Runs a step with the executor of its kind. */
 export function executeStep(ctx: StepContext): Promise<StepOutcome> {
   const run = executors[ctx.step.kind] as Executor<StepKind>;
-  return run(ctx as never);
+  return run(ctx);
 }

@@ -59,7 +59,7 @@ export function task(deps: Deps, plan: Plan, step: Step, opts: StepTaskOptions, 
     title: `[${step.id}] ${step.title}`,
     skip: () => (done.has(step.id) ? 'done before (journal)' : false),
     task: async (ctx, t) => {
-      const why = opts.signal.reason;
+      const why: unknown = opts.signal.reason;
       if (opts.signal.aborted) throw why instanceof LeaseLostError ? why : new StepError(step.id, 'interrupted before this step started');
       event({ event: 'start', title: step.title });
       const sctx: StepContext = {

@@ -17,7 +17,7 @@ import type { FleetRun } from './fleet-run.ts';
 /** A cluster's run event as the fleet relays it: its context right after its time. */
 function relayed(e: RunEvent, context: string): string {
   const { at, ...rest } = e;
-  return eventLine({ at, context, ...rest } as RunEvent);
+  return eventLine({ at, context, ...rest });
 }
 
 /** The first "error: ..." line of a run's stderr (its top-level error), else its last line. */

@@ -1,4 +1,4 @@
-import type { Kube, KubeList, KubeObject, Query } from './client.ts';
+import type { Kube, KubeList, KubeObject } from './client.ts';
 
 export interface ListOptions {
   labelSelector?: string;
@@ -13,7 +13,7 @@ export interface ListOptions {
  * two pages in memory). An expired token (410) fails the list; the caller lists again.
  */
 export async function* listPages<T = KubeObject>(kube: Kube, path: string, opts: ListOptions = {}): AsyncGenerator<T[]> {
-  const ask = (cont: string | undefined) => kube.request<KubeList<T>>({ path, query: { limit: opts.limit ?? 500, continue: cont, labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector } as Query });
+  const ask = (cont: string | undefined) => kube.request<KubeList<T>>({ path, query: { limit: opts.limit ?? 500, continue: cont, labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector } });
   let next: Promise<KubeList<T>> | undefined = ask(undefined);
   while (next) {
     const page: KubeList<T> = await next;

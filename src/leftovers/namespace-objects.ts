@@ -75,7 +75,7 @@ export function classifyNamespaceObjects(items: readonly NamespaceItem[], mesh: 
     for (const i of items) {
       if (mine.has(i) || !(meta(i.obj).ownerReferences ?? []).some((r) => r.uid && meshUids.has(r.uid))) continue;
       mine.add(i);
-      if (meta(i.obj).uid) meshUids.add(meta(i.obj).uid!);
+      if (meta(i.obj).uid) meshUids.add(meta(i.obj).uid);
       grew = true;
     }
   }

@@ -64,7 +64,7 @@ export function imagesToCheck(plan: Plan, lists: readonly (HopImages | undefined
       const w = out.get(u.image) ?? { image: u.image, uses: [], hops: [], version: hop.to, tag: hop.to, cred: [] };
       w.uses = [...new Set([...w.uses, ...u.uses])].sort();
       w.hops.push(hop.index);
-      if (creds[i]) w.cred.push(creds[i]!);
+      if (creds[i]) w.cred.push(creds[i]);
       out.set(u.image, w);
     }
   });

@@ -58,7 +58,7 @@ export async function backupFacts(deps: Pick<Deps, 'fs'>, run: UpgradeRun & { da
     facts: {
       hop, dir, problem, meshVersion: verified?.manifest.meshVersion ?? null,
       release: rel ? { name: rel.name, revision: rel.revision, chartVersion: rel.chart.version, appVersion: rel.chart.appVersion } : null,
-      values, crds: (verified?.crds ?? []) as CrdLike[], injected: journaled.injected ?? [],
+      values, crds: (verified?.crds ?? []), injected: journaled.injected ?? [],
     },
   };
 }

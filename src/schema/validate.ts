@@ -85,7 +85,7 @@ export function describeProblem(e: ErrorObject): string {
   switch (e.keyword) {
     case 'required': return `${e.instancePath}/${String(p.missingProperty)} is required`;
     case 'additionalProperties': {
-      const known = Object.keys((schema.properties ?? {}) as object);
+      const known = Object.keys((schema.properties ?? {}));
       return `${at} has unknown key ${String(p.additionalProperty)} (known: ${known.join(', ')})`;
     }
     case 'discriminator': {

@@ -84,7 +84,7 @@ export function hopSteps(h: HopInput, hopCount: number): HopOutput {
       const pinned = valueAt(h.values, 'registry.imageTag');
       if (pinned !== undefined) {
         set['registry.imageTag'] = to;
-        notes.push(`the release pins registry.imageTag=${String(pinned)}; the upgrade sets it to ${to}`);
+        notes.push(`the release pins registry.imageTag=${typeof pinned === 'string' ? pinned : JSON.stringify(pinned)}; the upgrade sets it to ${to}`);
       }
       steps.push(...helmUpgradeSteps(n, helm, { to, release, chart, set }));
     }

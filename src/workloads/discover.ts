@@ -61,7 +61,7 @@ export async function discoverInjectedWorkloads(deps: Pick<Deps, 'kube'>, namesp
   const index: OwnerIndex = new Map();
   await Promise.all([...neededIntermediates(facts)].map(async (k) => {
     for await (const page of listPages<KubeObject>(deps.kube, collectionPath(intermediateRefs[k]!, namespace), { limit: podPageSize })) {
-      for (const [key, owner] of ownerIndex(page as Parameters<typeof ownerIndex>[0])) index.set(key, owner);
+      for (const [key, owner] of ownerIndex(page)) index.set(key, owner);
     }
   }));
   return { workloads: groupFacts(facts, index) };

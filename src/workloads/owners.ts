@@ -5,6 +5,8 @@
  */
 import { type PodLike, isInjected, isLive, podOptedIn, sidecarVersion } from './injection.ts';
 
+// The names list the kinds the tool knows; `string` keeps a kind it meets and does not know (an owner of another API).
+// eslint-disable-next-line @typescript-eslint/no-redundant-type-constituents
 export type WorkloadKind = 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'ReplicaSet' | 'Job' | 'CronJob' | 'Pod' | string;
 
 export interface WorkloadRef {

@@ -86,7 +86,7 @@ async function readObjects(deps: Pick<Deps, 'kube'>, workloads: readonly Injecte
   await Promise.all([...wanted].map(async (key) => {
     const [kind, namespace] = key.split('\u0000') as [keyof typeof workloadRefs, string];
     for (const o of await listAll<KubeObject>(deps.kube, collectionPath(workloadRefs[kind], namespace))) {
-      objects.set(workloadKey({ namespace, kind, name: o.metadata?.name ?? '' }), o as WorkloadObject);
+      objects.set(workloadKey({ namespace, kind, name: o.metadata?.name ?? '' }), o);
     }
   }));
   return objects;

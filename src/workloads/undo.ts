@@ -64,7 +64,7 @@ export async function undoWorkload(deps: Pick<Deps, 'kube' | 'clock'>, ref: Work
   const api = workloadRefs[ref.kind as keyof typeof workloadRefs];
   if (!api) throw new UsageError(`--undo takes a Deployment, StatefulSet or DaemonSet, not a ${ref.kind}`, 'Name it as NAMESPACE/deployment/NAME (or statefulset, daemonset).');
   const obj = await deps.kube.request<Owned>({ path: objectPath(api, ref.name, ref.namespace) });
-  const how = ref.kind === 'Deployment' ? await undoDeployment(deps, ref, obj as DeploymentObj) : await undoByControllerRevision(deps, ref, obj);
+  const how = ref.kind === 'Deployment' ? await undoDeployment(deps, ref, obj) : await undoByControllerRevision(deps, ref, obj);
   const patched = await deps.kube.request<Owned>({ method: 'PATCH', path: objectPath(api, ref.name, ref.namespace), body: how.patch, contentType: how.contentType });
   const watcher = createRolloutWatcher(deps);
   try {

@@ -34,7 +34,7 @@ export function startMeshState(o: MeshStateOptions): MeshState {
     path: '/apis/apps/v1/deployments',
     labelSelector: selectorOf({ 'app.kubernetes.io/part-of': 'nginx-service-mesh', ...o.scope }),
     onChange: (type, d) => {
-      const cp = controlPlaneOf(d as Parameters<typeof controlPlaneOf>[0]);
+      const cp = controlPlaneOf(d);
       if (!cp) return;
       const key = `${cp.namespace}/${cp.deployment}`;
       const before = planes.get(key);

@@ -30,8 +30,8 @@ beforeAll(async () => {
   // Like the real 1.x charts: mesh-config.json under binaryData (base64).
   await fs.writeFile(path.join(chart, 'templates/cm.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: mesh-config\nbinaryData:\n  mesh-config.json: {{ printf "{\\"mtls\\":{\\"mode\\":\\"%s\\"},\\"accessControlMode\\":\\"allow\\"}" .Values.mtls.mode | b64enc }}\n');
   const base = ['--kubeconfig', kubeconfigPath(), '-n', ns];
-  await execa(helm!, ['install', 'nsm', chart, ...base, '--set', 'mtls.mode=permissive']);
-  await execa(helm!, ['upgrade', 'nsm', chart, ...base, '--set', 'mtls.mode=strict', '--set', 'registry.server=registry.example.org']);
+  await execa(helm, ['install', 'nsm', chart, ...base, '--set', 'mtls.mode=permissive']);
+  await execa(helm, ['upgrade', 'nsm', chart, ...base, '--set', 'mtls.mode=strict', '--set', 'registry.server=registry.example.org']);
 });
 
 afterAll(async () => {

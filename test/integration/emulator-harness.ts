@@ -51,8 +51,8 @@ export async function useEmulator(scope: Record<string, string>): Promise<Emulat
       ...(process.env.TEST_KUBECONFIG ? Object.entries(scope).flatMap(([k, v]) => ['--scope', `${k}=${v}`]) : ['--egress-socket', path.join(clusterDir, 'egress.sock')])],
     { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  child.stdout!.on('data', (c: Buffer) => { out += c.toString(); });
-  child.stderr!.on('data', (c: Buffer) => { out += c.toString(); });
+  child.stdout.on('data', (c: Buffer) => { out += c.toString(); });
+  child.stderr.on('data', (c: Buffer) => { out += c.toString(); });
   const exitCode = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   const port = Number(await waitForFile(path.join(stateDir, 'emulator.port'), 60_000, () => out));
   return { port, caPem: fs.readFileSync(path.join(stateDir, 'emulator-pki/ca.crt'), 'utf8'), own: { child, stateDir, output: () => out, exitCode } };

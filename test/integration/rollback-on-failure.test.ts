@@ -79,8 +79,8 @@ describe('--on-failure rollback', () => {
     expect(r.exitCode, r.stderr + r.stdout).toBe(1);
     expect(r.stderr).toMatch(/step "hop1\.upgrade" failed/);
     expect(r.stderr).toMatch(/Rolled back \(--on-failure rollback\): NSM 1\.6\.0 runs again/);
-    expect(rollbackSteps(current!)).toEqual(['hop1.snapshot', 'hop1.helm-rollback', 'hop1.restore-crds', 'hop1.restore-resources', 'hop1.reroll', 'hop1.verify-rollback']);
-    await expectStateBack(current!, before);
+    expect(rollbackSteps(current)).toEqual(['hop1.snapshot', 'hop1.helm-rollback', 'hop1.restore-crds', 'hop1.restore-resources', 'hop1.reroll', 'hop1.verify-rollback']);
+    await expectStateBack(current, before);
   });
 });
 

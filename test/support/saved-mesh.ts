@@ -133,8 +133,7 @@ export async function setUpSavedMesh(opts: ScenarioOptions): Promise<Scenario> {
   } else {
     await left.get(dir)?.();
     left.delete(dir);
-    const { cleanup: _, ...built } = await setUpMesh(opts);
-    s = built;
+    s = withoutCleanup(await setUpMesh(opts));
     prune(dir);
     await saveCluster(dir, key);
     const saved: SavedStart = { meshNamespace: s.meshNamespace, appNamespaces: s.appNamespaces, before: s.before };
@@ -149,4 +148,10 @@ export async function leaveSavedMeshes(): Promise<void> {
   const all = [...left.values()];
   left.clear();
   await Promise.all(all.map((c) => c()));
+}
+
+/** A scenario without its clean-up (the saved mesh's clean-up waits for the next test). */
+function withoutCleanup(s: Scenario): Omit<Scenario, 'cleanup'> {
+  const { cleanup: _cleanup, ...rest } = s;
+  return rest;
 }

@@ -9,7 +9,6 @@ import { waitForCrd } from '../../backup/crd-wait.ts';
 import { notYet, ready, waitFor } from '../../wait.ts';
 import { verifyBackup } from '../../backup/verify.ts';
 import { meshCrdSelector } from '../../mesh/catalog.ts';
-import type { CrdLike } from './compat.ts';
 import { step, type Executors } from '../step.ts';
 import { putCrdsBack } from './restore-crds.ts';
 
@@ -32,7 +31,7 @@ export function splitCrdDocuments(text: string): string[] {
 
 /** The CustomResourceDefinitions in `helm show crds` output. */
 export function crdsInYaml(text: string): KubeObject[] {
-  const docs = splitCrdDocuments(text).flatMap((d) => loadAll(d) as unknown[]);
+  const docs = splitCrdDocuments(text).flatMap((d) => loadAll(d));
   return docs.filter((d): d is KubeObject => typeof d === 'object' && d !== null && (d as KubeObject).kind === 'CustomResourceDefinition' && typeof (d as KubeObject).metadata?.name === 'string');
 }
 
@@ -102,7 +101,7 @@ export const crdExecutors: Executors<'apply-crds' | 'delete-crds' | 'restore-crd
   },
   async 'restore-crds'(ctx) {
     const backup = await verifyBackup(ctx.deps.fs, ctx.step.params.from, { keepObjects: false });
-    const done = await putCrdsBack(ctx.deps, { crds: backup.crds as CrdLike[], labelSelector: ctx.step.params.labelSelector, timeoutMs: ctx.timeoutMs, progress: ctx.progress, signal: ctx.signal });
+    const done = await putCrdsBack(ctx.deps, { crds: backup.crds, labelSelector: ctx.step.params.labelSelector, timeoutMs: ctx.timeoutMs, progress: ctx.progress, signal: ctx.signal });
     ctx.progress(done.length ? done.join('; ') : 'the CRDs already were as backed up');
     return { data: { changed: done } };
   },

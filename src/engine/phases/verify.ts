@@ -66,7 +66,7 @@ export const verifyExecutors: Executors<'verify' | 'verify-rollback'> = {
     const { report, objects, unresolved } = await checkMesh(ctx, { version: p.version, namespace: p.namespace, backup: p.backup, injected: p.injected, hints: { missing: hint, differs: hint } });
     const backup = await verifyBackup(ctx.deps.fs, p.backup, { keepObjects: false });
     const live = await listAll<CrdLike>(ctx.deps.kube, collectionPath(core.crds), { labelSelector: meshCrdSelector });
-    unresolved.push(...crdDifferences(live, backup.crds as CrdLike[]));
+    unresolved.push(...crdDifferences(live, backup.crds));
     const now = await installedNow(ctx.deps, p.namespace, p.release);
     if (!now) unresolved.push(`no Helm release ${p.release} in ${p.namespace} to check the settings on`);
     else unresolved.push(...valueDifferences(p.values, now.values).map((d) => `release ${p.release}: ${d}`));

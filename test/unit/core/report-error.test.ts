@@ -6,7 +6,7 @@ import { assertSafeName } from '../../../src/kube/paths.ts';
 
 function report(err: unknown): { code: number; text: string } {
   let text = '';
-  const code = reportError(err, { out: () => undefined, err: (s: string) => { text += s; } } as never);
+  const code = reportError(err, { out: () => undefined, err: (s: string) => { text += s; } });
   return { code, text };
 }
 

@@ -52,7 +52,7 @@ describe('the summary: where each cluster is', () => {
     expect(state.clusters.lab!.status).toBe('up-to-date');
     state.clusters.staging = { status: 'done', at: 't2', from: '1.7.0' };
     state.clusters['prod-eu'] = { status: 'failed', at: 't3', from: '1.7.0', now: '1.7.0', exitCode: 1, step: 'hop1.upgrade', message: 'step "hop1.upgrade" failed: helm exited 1' };
-    const rolledBack = formatFleetSummary({ ...state, clusters: { ...state.clusters, 'prod-eu': { ...state.clusters['prod-eu']!, rolledBack: true } } }, '/f', plan);
+    const rolledBack = formatFleetSummary({ ...state, clusters: { ...state.clusters, 'prod-eu': { ...state.clusters['prod-eu'], rolledBack: true } } }, '/f', plan);
     expect(rolledBack).toContain('helm exited 1; rolled back (--on-failure rollback), its control plane runs 1.7.0; its backup');
     expect(formatFleetSummary(state, '/f', plan)).toBe(`
 Fleet to 2.0.0: 2 of 5 clusters on 2.0.0.

@@ -63,7 +63,7 @@ describe('mesh traces', () => {
   it('after a remove that skipped its cleanup, deletes the CRDs not being deleted and the namespace (kept on OpenShift)', async () => {
     const ns = '/api/v1/namespaces/nginx-mesh';
     const crds = [crd('a.nsm.nginx.com'), crd('b.nsm.nginx.com', true)];
-    const k8s = fakeCluster(new Map([[ns, { metadata: { name: 'nginx-mesh' }, status: { phase: 'Active' } } as KubeObject]]), { crds: () => crds, secrets: () => [] });
+    const k8s = fakeCluster(new Map([[ns, { metadata: { name: 'nginx-mesh' }, status: { phase: 'Active' } }]]), { crds: () => crds, secrets: () => [] });
     expect(await finishRemoval(k8s.deps, { namespace: 'nginx-mesh', keepNamespace: false })).toEqual(['CRD a.nsm.nginx.com', 'namespace nginx-mesh']);
     expect(k8s.deleted).toEqual(['/apis/apiextensions.k8s.io/v1/customresourcedefinitions/a.nsm.nginx.com', ns]);
     const os = fakeCluster(new Map([[ns, { metadata: { name: 'nginx-mesh' } }]]), { crds: () => crds, secrets: () => [] });
@@ -95,11 +95,11 @@ describe('a deploy an earlier run started', () => {
   });
   it('gets a grace period to become ready, then counts as failed', async () => {
     const path = '/apis/apps/v1/namespaces/nginx-mesh/deployments/nginx-mesh-controller';
-    const objects = new Map<string, KubeObject>([[path, dep(0) as KubeObject]]);
+    const objects = new Map<string, KubeObject>([[path, dep(0)]]);
     let ticks = 0;
-    const late = fakeCluster(objects, { crds: () => [], secrets: () => [] }, () => { if (++ticks === 3) objects.set(path, dep(1) as KubeObject); });
+    const late = fakeCluster(objects, { crds: () => [], secrets: () => [] }, () => { if (++ticks === 3) objects.set(path, dep(1)); });
     expect(await checkDeployed(late.deps, { namespace: 'nginx-mesh', version: '2.0.0', releaseStatus: 'deployed', graceMs: 60_000, progress: () => {} })).toEqual({ state: 'healthy' });
-    const never = fakeCluster(new Map([[path, dep(0) as KubeObject]]), { crds: () => [], secrets: () => [] });
+    const never = fakeCluster(new Map([[path, dep(0)]]), { crds: () => [], secrets: () => [] });
     const v = await checkDeployed(never.deps, { namespace: 'nginx-mesh', version: '2.0.0', releaseStatus: 'deployed', graceMs: 10_000, progress: () => {} });
     expect(v).toEqual({ state: 'failed', why: 'Deployment nginx-mesh-controller has no ready replica after 10s more' });
   });

@@ -21,7 +21,7 @@ describe('skipReason', () => {
     ['Pod', undefined, true, undefined, 'asked to delete bare pods'],
     ['ReplicaSet', undefined, false, 'owned by a ReplicaSet', 'a ReplicaSet without a Deployment has no restart annotation'],
   ])('%s %j deleteBarePods=%s -> %s (%s)', (kind, obj, del, want, _reason) => {
-    const r = skipReason(ref(kind), obj as never, del);
+    const r = skipReason(ref(kind), obj, del);
     if (want === undefined) expect(r).toBeUndefined();
     else expect(r).toContain(want);
   });

@@ -91,7 +91,7 @@ describe('createRolloutWatcher', () => {
     await advance(100);
     expect(watches[1]!.query.resourceVersion).toBe('11');
     expect(requests).toHaveLength(1);
-    watches[1]!.send({ type: 'ERROR', object: { kind: 'Status', code: 410 } as never });
+    watches[1]!.send({ type: 'ERROR', object: { kind: 'Status', code: 410 } });
     await advance(100);
     expect(requests).toHaveLength(2); // listed again: b is gone
     expect(await b).toMatchObject({ state: 'failed', message: 'deployment shop/b was deleted while rolling out' });

@@ -3,8 +3,7 @@
  * upgrade's final summary again with what verify found on the redeployed mesh. Secrets print as
  * <redacted> (their JSON form).
  */
-import type { Hop } from '../engine/types.ts';
-import type { SettingRow } from '../upgrade/setting-fates.ts';
+import type { Hop, SettingRow } from '../engine/types.ts';
 
 const show = (v: unknown): string => (v === undefined ? '-' : typeof v === 'string' && !/^[\s"]|[\s"]$/.test(v) && v !== '' ? v : JSON.stringify(v));
 

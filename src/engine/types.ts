@@ -9,7 +9,6 @@ import type { Environment } from '../mesh/version-notes.ts';
 import type { Arg, Secret } from '../secret.ts';
 import type { ChartRef } from '../controlplane/helm.ts';
 import type { Leftover } from '../leftovers/leftovers.ts';
-import type { SettingRow } from '../upgrade/setting-fates.ts';
 
 export type { Install, InstallMethod, Environment, Command };
 
@@ -276,4 +275,22 @@ export interface Plan {
    * `--kube-context context`; nginx-meshctl has no such flag.
    */
   childKubeconfig?: { path: string; context?: string | undefined };
+}
+
+/** What happens to one setting of the install in a hop (upgrade/setting-fates.ts decides it). */
+export type SettingFate = 'carried' | 'changed' | 'default-changed' | 'dropped' | 'needs-input';
+
+export interface SettingRow {
+  /** The chart value, as a dotted path (or a behaviour, for a default change: "sidecar injection"). */
+  path: string;
+  /** The nginx-meshctl deploy flag that sets it, when there is one. */
+  flag?: string;
+  /** The value before the hop (the release's), or the old default's description. */
+  before: unknown;
+  /** The value after the hop; undefined when dropped or waiting for input. */
+  after?: unknown;
+  fate: SettingFate;
+  reason: string;
+  /** Carried at the chart's default (the text shows these on one line). */
+  atDefault?: true;
 }

@@ -12,8 +12,8 @@
 import { valuesForTarget } from '../controlplane/deploy-flags.ts';
 import type { ChartRef, HelmTarget } from '../controlplane/helm.ts';
 import { valueAt } from '../values.ts';
-import { expectedFromFates, hopSettingFates, type SettingRow } from './setting-fates.ts';
-import type { Install, PlanOptions, Refusal, Step, Strategy } from '../engine/types.ts';
+import { expectedFromFates, hopSettingFates } from './setting-fates.ts';
+import type { Install, PlanOptions, Refusal, SettingRow, Step, Strategy } from '../engine/types.ts';
 import type { Arg } from '../secret.ts';
 import { backupStep } from '../engine/phases/backup.ts';
 import { cleanLeftoversStep } from '../engine/phases/leftovers.ts';

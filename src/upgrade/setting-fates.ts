@@ -21,22 +21,7 @@ import { valueAt } from '../values.ts';
 import { isAtLeast } from '../version-compare.ts';
 import type { InstallMethod } from '../mesh/detect.ts';
 
-export type SettingFate = 'carried' | 'changed' | 'default-changed' | 'dropped' | 'needs-input';
-
-export interface SettingRow {
-  /** The chart value, as a dotted path (or a behaviour, for a default change: "sidecar injection"). */
-  path: string;
-  /** The nginx-meshctl deploy flag that sets it, when there is one. */
-  flag?: string;
-  /** The value before the hop (the release's), or the old default's description. */
-  before: unknown;
-  /** The value after the hop; undefined when dropped or waiting for input. */
-  after?: unknown;
-  fate: SettingFate;
-  reason: string;
-  /** Carried at the chart's default (the text shows these on one line). */
-  atDefault?: true;
-}
+import type { SettingRow } from '../engine/types.ts';
 
 export interface HopSettingsInput {
   from: string;

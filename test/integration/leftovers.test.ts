@@ -24,7 +24,7 @@ import { StepError } from '../../src/errors.ts';
 import type { Plan } from '../../src/engine/types.ts';
 import { kubectl, repoRoot, runTool, testDeps, testKube, uniqueName } from '../support/cluster.ts';
 import { expectConverged, expectSettingsKept, nonDefaultFlags, runUpgrade, setUpMesh, toolArgs, type Scenario, type ScenarioOptions } from '../support/upgrade-scenario.ts';
-import type { SettingRow } from '../../src/upgrade/setting-fates.ts';
+import type { SettingRow } from '../../src/engine/types.ts';
 import { release } from './detect-plant.ts';
 
 const part = { 'app.kubernetes.io/part-of': 'nginx-service-mesh' };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { expectedFromFates, hopSettingFates, settingPaths, type HopSettingsInput, type SettingRow } from '../../../src/upgrade/setting-fates.ts';
+import { expectedFromFates, hopSettingFates, settingPaths, type HopSettingsInput } from '../../../src/upgrade/setting-fates.ts';
+import type { SettingRow } from '../../../src/engine/types.ts';
 import { buildPlan } from '../../../src/upgrade/plan.ts';
 import { formatPlan } from '../../../src/cli/plan-format.ts';
 import { formatSettingsSummary } from '../../../src/cli/settings-format.ts';

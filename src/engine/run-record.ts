@@ -6,7 +6,7 @@
  * the plan again from them (upgrade/resume.ts) and refuses when it differs from the journaled one.
  */
 import type { JSONSchemaType } from '../schema/validate.ts';
-import type { Leftover } from '../leftovers/leftovers.ts';
+import type { Leftover } from '../leftovers/types.ts';
 import type { Install, Plan, PlanOptions } from './types.ts';
 import { environmentSchema, methodSchema, startProperties, startRequired, type StartRecord, type StartShape } from './journal-schema.ts';
 

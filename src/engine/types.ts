@@ -8,7 +8,7 @@ import type { Install, InstallMethod } from '../mesh/detect.ts';
 import type { Environment } from '../mesh/version-notes.ts';
 import type { Arg, Secret } from '../secret.ts';
 import type { ChartRef } from '../controlplane/helm.ts';
-import type { Leftover } from '../leftovers/leftovers.ts';
+import type { Leftover } from '../leftovers/types.ts';
 
 export type { Install, InstallMethod, Environment, Command };
 

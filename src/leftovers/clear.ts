@@ -15,7 +15,7 @@ import { core, objectPath } from '../kube/paths.ts';
 import { StepError } from '../errors.ts';
 import { formatCommand } from '../exec/runner.ts';
 import { leftoverRefs } from './scan.ts';
-import type { Leftover } from './leftovers.ts';
+import type { Leftover } from './types.ts';
 import { meshFinalizersOf, stuckReason } from './namespaces.ts';
 import { notYet, ready, waitFor } from '../wait.ts';
 

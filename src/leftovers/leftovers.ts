@@ -20,33 +20,11 @@
  * A terminating namespace that held a mesh is one only when its deletion is stuck (its conditions
  * say so): one merely being deleted is gone in a moment, and the deploy waits for it.
  */
-import type { Command } from '../exec/runner.ts';
 import { sentinelJob } from '../controlplane/sentinel.ts';
 import type { KubeObject } from '../kube/client.ts';
-import { meshEvidence, noEvidence, partOfLabel, type MeshRef } from './mesh-ownership.ts';
-import { namespaceLeftovers, type Holder, type NamespaceObj } from './namespaces.ts';
-
-export type LeftoverKind = 'webhook' | 'crd-unlabelled' | 'apiservice' | 'spire-pvc' | 'sentinel-job' | 'terminating-namespace';
-
-export interface Leftover {
-  kind: LeftoverKind;
-  /** "ValidatingWebhookConfiguration x.nsm.nginx", "namespace old-mesh (Terminating)". */
-  what: string;
-  name: string;
-  namespace?: string;
-  /** metadata.uid when found: a step clears only the very object the approved plan listed. */
-  uid?: string | undefined;
-  /** Webhooks: which of the two kinds. */
-  resource?: 'mutatingwebhookconfigurations' | 'validatingwebhookconfigurations';
-  /** Terminating namespaces: objects whose finalizers hold the deletion (API path, finalizers). */
-  holders?: Holder[];
-  /** What it breaks, for the user. */
-  breaks: string;
-  /** The command that clears it by hand (shown only; the tool clears through the API). */
-  clear: Pick<Command, 'bin' | 'args'>;
-  /** Set when it is not provably the mesh's (why): the tool never clears it, and the run refuses while it is there. */
-  foreign?: string;
-}
+import { meshEvidence, noEvidence, partOfLabel } from './mesh-ownership.ts';
+import { namespaceLeftovers } from './namespaces.ts';
+import type { Leftover, LeftoverScan, ScanContext } from './types.ts';
 
 /** The CRDs real nginx-meshctl deploy treats as the mesh's (pkg/k8s meshCRDs, 1.7.0 and 2.0.0). */
 export const meshCrdNames = [
@@ -62,42 +40,6 @@ export const chartWebhookNames = ['sidecar-injector-webhook-cfg.internal.builtin
 
 /** The SPIRE server's volumeClaimTemplate (spire-data) of StatefulSet spire-server: PVC names spire-data-spire-server-<n>. */
 export const spirePvcPattern = /^spire-data-spire-server-\d+$/;
-
-export type ScanPhase = 'preflight' | 'before-deploy';
-
-interface WebhookConfig extends KubeObject {
-  webhooks?: { name?: string; failurePolicy?: string; clientConfig?: { service?: { namespace?: string; name?: string } }; rules?: { operations?: string[]; resources?: string[] }[] }[];
-}
-interface ApiService extends KubeObject {
-  spec?: { group?: string; version?: string; service?: { namespace?: string; name?: string } | null };
-  status?: { conditions?: { type: string; status: string; reason?: string; message?: string }[] };
-}
-
-/** What the scan read; everything the classification needs, no I/O. */
-export interface LeftoverScan {
-  webhooks: { resource: 'mutatingwebhookconfigurations' | 'validatingwebhookconfigurations'; obj: WebhookConfig }[];
-  /** Services that exist, "ns/name" (only those the webhooks and APIServices name were looked up). */
-  services: ReadonlySet<string>;
-  /** The mesh CRDs that exist (by meshCrdNames). */
-  crds: KubeObject[];
-  apiServices: ApiService[];
-  /** PVCs and StatefulSets of the mesh namespace. */
-  pvcs: KubeObject[];
-  statefulsets: (KubeObject & { spec?: { volumeClaimTemplates?: { metadata?: { name?: string } }[] } })[];
-  /** Jobs named csi-driver-sentinel, any namespace. */
-  sentinels: KubeObject[];
-  /**
-   * Terminating namespaces that held a mesh (or are the plan's): the finalizer holders found in
-   * them, the mesh-chart Helm releases still in them ("ns/name (status)") and mesh objects ("configmaps/x").
-   */
-  terminating: { ns: NamespaceObj; holders: Holder[]; releases?: string[]; objects?: string[] }[];
-}
-
-export interface ScanContext extends MeshRef {
-  /** The mesh namespace of the plan (and its Helm release, when known: Helm's ownership of it is evidence too). */
-  namespace: string;
-  phase: ScanPhase;
-}
 
 const kindName = { mutatingwebhookconfigurations: 'MutatingWebhookConfiguration', validatingwebhookconfigurations: 'ValidatingWebhookConfiguration' } as const;
 const kubectl = (...args: string[]) => ({ bin: 'kubectl', args });

@@ -6,18 +6,9 @@
  * controller (a cloud load balancer's, a PersistentVolume's, a user's operator's) is reported with
  * its object and controller, and the tool refuses to clear the namespace.
  */
-import type { KubeObject } from '../kube/client.ts';
 import { describeFinalizers, finalizerOwner, foreignFinalizers, selfClearingFinalizers } from './mesh-ownership.ts';
-import type { Leftover, LeftoverScan, ScanContext } from './leftovers.ts';
+import type { Holder, Leftover, LeftoverScan, NamespaceObj, ScanContext } from './types.ts';
 
-export interface NamespaceObj extends KubeObject {
-  status?: { phase?: string; conditions?: { type: string; status: string; reason?: string; message?: string }[] };
-}
-
-/** An object whose finalizers hold a terminating namespace. */
-export interface Holder { path: string; name: string; uid?: string | undefined; resource: string; finalizers: string[] }
-
-/** Pure: is a terminating namespace's deletion stuck (not merely in progress)? Returns why, or undefined. */
 export function stuckReason(ns: NamespaceObj): string | undefined {
   const conds = ns.status?.conditions ?? [];
   const on = (type: string) => conds.find((c) => c.type === type && c.status === 'True');

@@ -10,8 +10,9 @@ import { listAll } from '../kube/list.ts';
 import { collectionPath, core, objectPath, type ResourceRef } from '../kube/paths.ts';
 import { meshReleasesEverywhere } from './mesh-traces.ts';
 import { sentinelJob } from '../controlplane/sentinel.ts';
-import { classifyLeftovers, meshApiGroups, meshCrdNames, type Leftover, type LeftoverScan, type ScanContext } from './leftovers.ts';
-import { remainingResources, type Holder } from './namespaces.ts';
+import { classifyLeftovers, meshApiGroups, meshCrdNames } from './leftovers.ts';
+import type { Holder, Leftover, LeftoverScan, ScanContext } from './types.ts';
+import { remainingResources } from './namespaces.ts';
 import { meshEvidence, partOfLabel } from './mesh-ownership.ts';
 
 export const leftoverRefs = {

@@ -23,7 +23,7 @@ import { isLive, podOptedIn, type PodLike } from '../workloads/injection.ts';
 import { findMeshctlOnPath, pathDirectories, resolveCommand, type ChosenBinary } from '../controlplane/meshctl-path.ts';
 import type { ChartSource, Install, PlanOptions } from '../engine/types.ts';
 import { scanLeftovers } from '../leftovers/scan.ts';
-import type { Leftover } from '../leftovers/leftovers.ts';
+import type { Leftover } from '../leftovers/types.ts';
 
 /** What the caller learned about one --meshctl/--meshctl-current argument. */
 export type GivenBinary =

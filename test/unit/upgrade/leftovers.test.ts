@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { classifyLeftovers, type LeftoverScan } from '../../../src/leftovers/leftovers.ts';
+import { classifyLeftovers } from '../../../src/leftovers/leftovers.ts';
+import type { LeftoverScan } from '../../../src/leftovers/types.ts';
 import { finalizersIn, remainingResources, stuckReason } from '../../../src/leftovers/namespaces.ts';
 import { notApproved } from '../../../src/engine/phases/leftovers.ts';
 import { planDifference } from '../../../src/upgrade/resume.ts';

@@ -80,16 +80,18 @@ describe('a registry password through a remove-and-redeploy upgrade', () => {
 // plan, its JSON, the journal's install values and settings.json printed them.
 describe('upstream CA credentials of the chart values through a remove-and-redeploy upgrade', () => {
   const stamp = Date.now().toString(36);
+  // The real charts' schema takes exactly one upstream authority (a oneOf), with its required fields: Vault
+  // with AppRole, whose secret ID the tool once printed. The other authorities' credentials are classified
+  // from every chart's values by test/unit/core/chart-credentials.test.ts.
   const credentials = {
     'mtls.upstreamAuthority.vault.approleAuth.approleSecretID': `approle-sid-${stamp}`,
-    'mtls.upstreamAuthority.awsSecret.awsSecretKeyID': `aws-secret-key-${stamp}`,
-    'mtls.upstreamAuthority.certManager.kubeConfig': `kubeconfig-${stamp}`,
   };
+  const vaultRequired = { 'mtls.upstreamAuthority.vault.vaultAddr': 'https://vault.invalid:8200', 'mtls.upstreamAuthority.vault.namespace': 'nsm', 'mtls.upstreamAuthority.vault.caCert': `ca-cert-${stamp}` };
   const values = Object.values(credentials);
   const leaked = (text: string) => values.filter((v) => text.includes(v));
 
   it('helm: none in plan text, plan -o json, the run\'s output, the journal or settings.json; kept for the redeploy', async () => {
-    const o: ScenarioOptions & { to: string } = { method: 'helm', from: '1.6.0', to: '1.7.0', helmSet: { ...credentials, 'mtls.upstreamAuthority.vault.approleAuth.approleID': `role-${stamp}` } };
+    const o: ScenarioOptions & { to: string } = { method: 'helm', from: '1.6.0', to: '1.7.0', helmSet: { ...credentials, ...vaultRequired, 'mtls.upstreamAuthority.vault.approleAuth.approleID': `role-${stamp}` } };
     current = await setUpMesh(o);
     const planArgs = toolArgs(current, o, ['--strategy', 'manual']).filter((a) => a !== '--yes');
     const text = await runTool(['plan', ...planArgs]);

@@ -24,7 +24,7 @@ export const fleetOptions = (y: GlobalArgv) =>
     ['$0 fleet --resume ./nsm-fleet-20260101T120000Z', 'Continue a fleet that stopped'],
   ])
     .option('contexts', { type: 'string', array: true, describe: 'The clusters, as kubeconfig contexts: a,b,c (the first is the canary)' })
-    .option('fleet', { type: 'string', describe: 'A fleet file (YAML) listing the clusters and their settings (see the README)' })
+    .option('fleet', { type: 'string', describe: 'A fleet file (YAML) listing the clusters and their settings (see docs/fleets.md)' })
     .option('to', { type: 'string', describe: 'Target NSM version for every cluster' })
     .option('canary', { type: 'string', describe: 'The cluster upgraded first, alone (default: the first that needs the upgrade)' })
     .option('max-parallel', { type: 'number', describe: 'After the canary, at most N clusters at a time (default 1)' })

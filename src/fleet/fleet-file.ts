@@ -97,7 +97,7 @@ function withoutEmptyKeys(v: unknown): unknown {
 }
 
 export function parseFleetFile(text: string, file: string): FleetFile {
-  const source = { where: file, fix: 'See "The fleet file" in the README: a map with clusters: [{context: NAME, ...}] and optional to, canary, maxParallel.' };
+  const source = { where: file, fix: 'See "The fleet file" in docs/fleets.md: a map with clusters: [{context: NAME, ...}] and optional to, canary, maxParallel.' };
   let docs: unknown[];
   try {
     docs = parseDocumentsSafe(text, file);

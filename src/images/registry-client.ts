@@ -12,7 +12,7 @@
  * TLS is always verified: the trusted CAs are Node's (with NODE_EXTRA_CA_CERTS) plus the files given
  * (`--registry-ca`). Credentials go only over TLS, never in a URL, and are never logged.
  * No library fits: the npm clients of this API GET every manifest (a pull on rate-limited registries)
- * and carry their own rules on where a token realm may be; see the README.
+ * and carry their own rules on where a token realm may be; see docs/image-check.md.
  */
 import https from 'node:https';
 import tls from 'node:tls';

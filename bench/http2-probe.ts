@@ -2,7 +2,7 @@
  * How much of a create's client CPU is the HTTP/1.1 stack? The same N ConfigMap creates, C in
  * flight, over Node's https.Agent (keep-alive, C sockets: what the tool uses) and over one HTTP/2
  * session (the API server offers h2 by ALPN), each in its own run; prints the client's CPU per
- * request. It is a probe for the README's restore figures, not a benchmark of the tool.
+ * request. It is a probe for the restore figures of docs/performance.md, not a benchmark of the tool.
  *
  *   node bench/http2-probe.ts [--requests 2000] [--concurrency 32] [--rounds 2]
  */

@@ -1,7 +1,7 @@
 // npm run bench [-- --scale] [-- --only NAME,...] — every benchmark, one after another, on the local
 // cluster (started if needed; stopped afterwards only if this run started it). Each merges its
 // entries into bench/results.json (see bench/results.ts); this prints them all at the end, and
-// bench/table.ts turns them into the README's table.
+// bench/table.ts turns them into the table of docs/performance.md.
 //
 //   (default)  startup, backup-restore 10k, status 5k, restart 100 (pods ready after 2 s at the default
 //              concurrency and at 100; KWOK's instant pods at concurrency 8 and 32)

@@ -1,4 +1,4 @@
-// node bench/table.ts — bench/results.json as the README's Markdown table (one row per result).
+// node bench/table.ts — bench/results.json as the Markdown table of docs/performance.md (one row per result).
 import fs from 'node:fs';
 import { resultsFile, type BenchResult } from './results.ts';
 

@@ -6,7 +6,7 @@ import type { Clock } from './clock.ts';
 export { realClock, type Clock } from './clock.ts';
 
 /**
- * Every side effect enters through this one object (DESIGN.md): the API server, external
+ * Every side effect enters through this one object (ARCHITECTURE.md, "The layers"): the API server, external
  * commands, the file system, the clock and the log. Real defaults are built in cli/context.ts;
  * tests pass fakes or a client for a real test cluster.
  */

@@ -1,5 +1,5 @@
 /**
- * Errors that map to the exit codes of the command-line contract (DESIGN.md):
+ * Errors that map to the exit codes of the command-line contract (ARCHITECTURE.md, "Exit codes"):
  * 0 done; 1 failed; 2 bad usage or bad input; 3 refused by preflight (nothing changed);
  * 4 finished but not converged.
  */

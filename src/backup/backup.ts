@@ -5,7 +5,7 @@
  *
  * Discovers what the server serves (a failing group, e.g. an aggregated API whose pod is down,
  * is recorded, not fatal), lists every catalog kind concurrently page by page, cleans each
- * object (sanitize.ts), and writes the directory of DESIGN.md (write.ts) with crds.yaml,
+ * object (sanitize.ts), and writes the directory of ARCHITECTURE.md, "The backup directory" (write.ts) with crds.yaml,
  * install.yaml and manifest.json last; then re-reads and verifies it (verify.ts). A kind whose
  * CRD is absent is recorded in manifest.absent.
  */

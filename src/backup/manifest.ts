@@ -1,5 +1,5 @@
 /**
- * The backup manifest (manifest.json, DESIGN.md "Backup directory"): what was backed up, from
+ * The backup manifest (manifest.json, ARCHITECTURE.md "The backup directory"): what was backed up, from
  * where, and a sha256 and object count per file. `parseManifest` validates an untrusted
  * manifest's shape and every path it names; it is pure and throws UsageError naming the problem.
  */

@@ -30,7 +30,7 @@ function declaredArrays(y: object): string[] {
 export type CommandRun<B extends (y: GlobalArgv) => Argv<object>, F extends string> = (argv: ArgumentsCamelCase<Declared<B>>, format: F) => Promise<void>;
 
 /**
- * A yargs command (DESIGN.md: one module per command) whose handler gets its typed flags (derived
+ * A yargs command (ARCHITECTURE.md, "Add a command") whose handler gets its typed flags (derived
  * from `options`, its own flags on top of the globals) and the -o format, checked against
  * `formats` (the first is the default; any other -o exits 2).
  *

@@ -4,7 +4,7 @@ import { assertSafeName } from '../kube/paths.ts';
 import type { WorkloadRef } from '../workloads/owners.ts';
 
 /**
- * The flags every cluster command reads (DESIGN.md, "Global"), declared once with `global: true`.
+ * The flags every cluster command reads (ARCHITECTURE.md, "Add a command"), declared once with `global: true`.
  * Every other flag is declared by the commands whose handlers read it, so `.strict()` refuses it
  * elsewhere (exit 2) instead of ignoring it.
  */

@@ -1,5 +1,5 @@
 /**
- * The plan as data (DESIGN.md "The flow, as data"): Install + PlanOptions -> Plan.
+ * The plan as data (ARCHITECTURE.md, "How data flows through an upgrade"): Install + PlanOptions -> Plan.
  * plan.ts builds it without I/O; the executor (steps.ts/run.ts) walks `hops[].steps[]` in order,
  * journaling each step by its stable id; `plan` and `--dry-run` print it.
  */

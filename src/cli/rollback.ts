@@ -104,6 +104,7 @@ async function rollbackUnderSignals(deps: Deps, a: RollbackFlowArgs, signals: Ru
     dir: from, resumeCommand: rollbackResumeCommand(from), resumeRunId: start.resume?.runId ?? start.run.runId, cluster: start.cluster,
     write: { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) },
     formatPlan: (f) => formatRollbackPlan(plan, f),
+    showPlan: 'before-preflight',
     checkPlan: () => assertNoLoss(plan),
     preflight: rollbackPreflight(deps, start),
     confirm: () => confirmOrStop(a.yes, `${start.resume ? 'Resume rolling back' : 'Roll back'} NSM ${plan.from} -> ${plan.to} in namespace "${plan.namespace}"`,

@@ -58,6 +58,7 @@ async function upgradeOrResume(deps: Deps, signals: RunSignals, argv: UpgradeArg
     dir: backupDir, resumeCommand: resumeCommand(backupDir), resumeRunId: resume?.runId, cluster: start.cluster,
     write: { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) },
     formatPlan: (f) => formatPlan(plan, f),
+    showPlan: 'after-preflight',
     nothingToDo: `NSM is already on ${plan.to}; nothing to do.`,
     preflight: {
       id: 'preflight',

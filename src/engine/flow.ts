@@ -47,6 +47,11 @@ export interface Flow {
   /** Where the plan, the summary and -o json events go (stdout, stderr). */
   write: { out(text: string): void; err(text: string): void };
   formatPlan(format: 'text' | 'json'): string;
+  /**
+   * When the text plan goes to stderr: an upgrade's once its preflight passed (a refusal says what to fix,
+   * not the whole plan again), a rollback's first (its losses and the preflight read against it).
+   */
+  showPlan: 'before-preflight' | 'after-preflight';
   /** Refusals the plan carries (a rollback's losses): thrown once the plan is shown, in a dry run too. */
   checkPlan?(): void;
   /** Said, and nothing run, when the plan has no hop. */
@@ -75,10 +80,11 @@ export async function runFlow(f: Flow): Promise<void> {
     return;
   }
   if (f.nothingToDo !== undefined && plan.hops.length === 0) { f.write.out(`${f.nothingToDo}\n`); return; }
-  if (f.format === 'text') f.write.err(f.formatPlan('text'));
+  if (f.format === 'text' && f.showPlan === 'before-preflight') f.write.err(f.formatPlan('text'));
   f.checkPlan?.();
   const list: ListOutput = { output: f.format, emit: (l) => f.write.out(`${l}\n`) };
   await runGates(deps, [f.preflight], list);
+  if (f.format === 'text' && f.showPlan === 'after-preflight') f.write.err(f.formatPlan('text'));
   await f.confirm();
 
   const runId = randomUUID().slice(0, 8);

@@ -25,10 +25,10 @@ export interface StepContext<S extends Step = Step> {
   concurrency: number;
   restart: 'behind' | 'all' | 'none';
   deleteBarePods: boolean;
-  /** The re-roll's failure gate (--max-failures; default 1) and canary (--first). */
+  /** The restart's failure gate (--max-failures; default 1) and canary (--first). */
   maxFailures?: number | undefined;
   first?: WorkloadRef | undefined;
-  /** This run's id: a re-roll records its progress under it (workloads/reroll-record.ts). */
+  /** This run's id: a restart records its progress under it (workloads/restart-record.ts). */
   runId?: string | undefined;
   /** Data journaled by the steps finished so far (this run and the runs it resumes). */
   journalData: ReadonlyMap<string, Record<string, unknown>>;

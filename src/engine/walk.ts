@@ -23,7 +23,7 @@ export interface RunOptions {
   concurrency: number;
   restart: 'behind' | 'all' | 'none';
   deleteBarePods: boolean;
-  /** The re-roll's failure gate (--max-failures) and canary (--first). */
+  /** The restart's failure gate (--max-failures) and canary (--first). */
   maxFailures?: number | undefined;
   first?: WorkloadRef | undefined;
   /** text: a task list (listr2; plain lines when stdout is not a terminal); json: one event per line. */

@@ -38,7 +38,7 @@ describe('formatRestartText', () => {
 
   it('says when there was nothing to do and the mesh converged', () => {
     const text = formatRestartText({ ...result, restarted: [], skipped: [], timedOut: [], final: { converged: true, byVersion: { '1.7.0': 5 }, behind: [] } });
-    expect(text).toContain('Nothing to re-roll.');
+    expect(text).toContain('Nothing to restart.');
     expect(text).toContain('Converged: every sidecar runs 1.7.0 (1.7.0=5).');
   });
 });
@@ -49,7 +49,7 @@ describe('formatRestartPlanText', () => {
     const text = formatRestartPlanText(plan, '1.7.0', 4);
     expect(text).toMatch(/1\s+shop\s+deployment\/a\s+restart \(3 pods\)/);
     expect(text).toMatch(/2\s+shop\s+pod\/p\s+evict-pod \(1 pod\)/);
-    expect(text).toContain('(dry run) would re-roll 2 workload(s) to 1.7.0, the first alone, then widening up to 4 at once as workloads finish healthy');
+    expect(text).toContain('(dry run) would restart 2 workload(s) to 1.7.0, the first alone, then widening up to 4 at once as workloads finish healthy');
   });
 });
 
@@ -58,10 +58,10 @@ describe('formatRestartText at the failure gate', () => {
     const text = formatRestartText({
       ...result, restarted: [], timedOut: [], skipped: [], stoppedAtGate: true,
       failed: [{ ...ref('Deployment', 'app-01'), message: 'deployment shop/app-01: deployment "app-01" exceeded its progress deadline', reason: 'ReplicaSet app-01-5d8 FailedCreate: pods "app-01-5d8-x" is forbidden: exceeded quota: pods', seconds: 11 }],
-      notStarted: [{ ...ref('Deployment', 'app-02'), message: 'not started: the re-roll stopped after 1 failure(s) (--max-failures 1)', seconds: 0 }],
+      notStarted: [{ ...ref('Deployment', 'app-02'), message: 'not started: the restart stopped after 1 failure(s) (--max-failures 1)', seconds: 0 }],
     }, 'kubectl nsm-upgrade restart --restart all');
     expect(text).toMatch(/shop\s+deployment\/app-01\s+FAILED\s+.*exceeded its progress deadline; reason: ReplicaSet app-01-5d8 FailedCreate: .*exceeded quota/);
-    expect(text).toMatch(/shop\s+deployment\/app-02\s+NOT STARTED\s+not started: the re-roll stopped after 1 failure/);
+    expect(text).toMatch(/shop\s+deployment\/app-02\s+NOT STARTED\s+not started: the restart stopped after 1 failure/);
     expect(text).toContain('Stopped at the failure gate: 1 workload(s) failed (--max-failures 1), so 1 were not started.');
     expect(text).toContain('restart --undo NAMESPACE/KIND/NAME');
     expect(text).toContain('continue with:\n  kubectl nsm-upgrade restart --restart all\n');

@@ -2,7 +2,7 @@
  * Bounded concurrency, the one home for it: `mapLimit` keeps at most `limit` calls in flight over
  * a list (a sliding window: the next item starts as soon as one ends, never in waves), and
  * `createLimiter` shares one limit between callers that start work on their own. Dependency-free,
- * so every layer may use it (backup, restore, the re-roll of workloads, the re-inject step).
+ * so every layer may use it (backup, restore, the restart of workloads, the restart into the mesh).
  */
 
 /** The number of workers for `limit` over `count` items: at least 1, whole, never more than the items. */

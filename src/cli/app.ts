@@ -31,8 +31,8 @@ const processIo: Io = {
 export function buildCli(argv: string[]) {
   return withGlobalOptions(yargs(argv))
     .scriptName('kubectl nsm-upgrade')
-    .usage('$0 [command] [flags]\n\nUpgrades NGINX Service Mesh without losing a traffic policy: backs up the SMI and NGINX\ncustom resources, upgrades the control plane one minor version at a time (in place, or\nremove and redeploy), restores the resources, re-rolls injected workloads and verifies\nthat every sidecar runs the new version.')
-    .command(defineCommand('$0', 'Upgrade the mesh to --to VERSION: back up, upgrade (in place or remove and redeploy), restore, re-roll, verify', upgradeOptions, ['text', 'json'],
+    .usage('$0 [command] [flags]\n\nUpgrades NGINX Service Mesh without losing a traffic policy: backs up the SMI and NGINX\ncustom resources, upgrades the control plane one minor version at a time (in place, or\nremove and redeploy), restores the resources, restarts injected workloads and verifies\nthat every sidecar runs the new version.')
+    .command(defineCommand('$0', 'Upgrade the mesh to --to VERSION: back up, upgrade (in place or remove and redeploy), restore, restart, verify', upgradeOptions, ['text', 'json'],
       () => import('./upgrade.ts').then((m) => m.runUpgradeCommand)))
     .command(defineCommand('plan', 'Print the upgrade plan (hops, strategy, steps, warnings) without changing anything', planOptions, ['text', 'json', 'yaml'],
       () => import('./plan.ts').then((m) => m.runPlanCommand)))
@@ -42,7 +42,7 @@ export function buildCli(argv: string[]) {
       () => import('./restore.ts').then((m) => m.runRestoreCommand)))
     .command(defineCommand('status', 'Control-plane version and health, and every injected workload by sidecar version (exit 4 when behind)', statusOptions, ['text', 'json'],
       () => import('./status.ts').then((m) => m.runStatusCommand)))
-    .command(defineCommand('restart', 'Re-roll injected workloads until every sidecar runs the control plane version', restartOptions, ['text', 'json'],
+    .command(defineCommand('restart', 'Restart injected workloads until every sidecar runs the control plane version', restartOptions, ['text', 'json'],
       () => import('./restart.ts').then((m) => m.runRestartCommand)))
     // fleet asks the whole CLI (buildCli) whether each cluster's upgrade takes --on-failure.
     .command(defineCommand('fleet', 'Upgrade the mesh on many clusters as one plan: canary first, then waves', fleetOptions, ['text', 'json'],

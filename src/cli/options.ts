@@ -45,13 +45,13 @@ export function withRunOptions<T>(y: Argv<T>) {
 }
 
 /**
- * The re-roll's safety flags, for every command that re-rolls workloads (upgrade, rollback,
+ * The restart's safety flags, for every command that restarts workloads (upgrade, rollback,
  * restart): the slow start's canary and the failure gate.
  */
-export function withRerollOptions<T>(y: Argv<T>) {
+export function withRestartOptions<T>(y: Argv<T>) {
   return y
-    .option('max-failures', { type: 'number', default: 1, describe: 'Stop starting workload re-rolls once this many have failed (their rollout failed or timed out); 0 never stops' })
-    .option('first', { type: 'string', describe: 'The workload to re-roll first, alone, as NAMESPACE/KIND/NAME (default: the smallest); the rest follow as it succeeds' });
+    .option('max-failures', { type: 'number', default: 1, describe: 'Stop starting workload restarts once this many have failed (their rollout failed or timed out); 0 never stops' })
+    .option('first', { type: 'string', describe: 'The workload to restart first, alone, as NAMESPACE/KIND/NAME (default: the smallest); the rest follow as it succeeds' });
 }
 
 /** --max-failures: a whole number, 0 (never stop) or more. */
@@ -84,7 +84,7 @@ export function parseRunControl(argv: { timeout: string; concurrency: number }):
   return { timeout: argv.timeout, timeoutMs: parseDuration(argv.timeout), concurrency: parseConcurrency(argv.concurrency) };
 }
 
-/** The restart's safety (withRerollOptions): the failure gate and the canary, checked. */
+/** The restart's safety (withRestartOptions): the failure gate and the canary, checked. */
 export interface RestartSafety { maxFailures: number; first: WorkloadRef | undefined }
 export function parseRestartSafety(argv: { maxFailures: number; first?: string | undefined }): RestartSafety {
   return { maxFailures: parseMaxFailures(argv.maxFailures), first: parseWorkloadFlag(argv.first, '--first') };

@@ -3,7 +3,7 @@ import { ExitCode, NotConvergedError, ToolError, UsageError } from '../errors.ts
 import type { Deps } from '../deps.ts';
 import { readControlPlane } from '../workloads/control-plane.ts';
 import { formatRestartPlanText, formatRestartText, planWorkloadRestart, restartWorkloads } from '../workloads/index.ts';
-import { createRecorder, isContinuable, readRerollRecord, rolledKeys, type RerollRecord } from '../workloads/reroll-record.ts';
+import { createRecorder, isContinuable, readRestartRecord, rolledKeys, type RestartRecord } from '../workloads/restart-record.ts';
 import { undoWorkload } from '../workloads/undo.ts';
 import type { WorkloadRef } from '../workloads/owners.ts';
 import { assertSafeName } from '../kube/paths.ts';
@@ -12,7 +12,7 @@ import { underLease } from '../engine/hold-lease.ts';
 import { parseConcurrency, parseDuration, parseMaxFailures, parseWorkloadFlag } from './options.ts';
 import type { RestartArgs } from './restart-options.ts';
 
-/** The command that continues this re-roll, with the flags that chose its cluster and workloads. */
+/** The command that continues this restart, with the flags that chose its cluster and workloads. */
 export function restartContinueCommand(opts: Pick<RestartArgs, 'restart' | 'namespace' | 'meshNamespace' | 'context' | 'kubeconfig'>): string {
   const flags = [
     ...(opts.kubeconfig ? ['--kubeconfig', opts.kubeconfig] : []), ...(opts.context ? ['--context', opts.context] : []),
@@ -22,10 +22,10 @@ export function restartContinueCommand(opts: Pick<RestartArgs, 'restart' | 'name
   return ['kubectl nsm-upgrade restart', ...flags].join(' ');
 }
 
-/** The stopped re-roll this one continues, if the record names one for the same target and workloads. */
-async function continuing(deps: Deps, opts: RestartArgs, target: string): Promise<RerollRecord | undefined> {
+/** The stopped restart this one continues, if the record names one for the same target and workloads. */
+async function continuing(deps: Deps, opts: RestartArgs, target: string): Promise<RestartRecord | undefined> {
   if (opts.startOver) return undefined;
-  const r = await readRerollRecord(deps, opts.meshNamespace);
+  const r = await readRestartRecord(deps, opts.meshNamespace);
   if (!r || !isContinuable(r) || r.targetVersion !== target || r.mode !== opts.restart || (r.namespace ?? undefined) !== (opts.namespace ?? undefined)) return undefined;
   return r;
 }
@@ -55,18 +55,18 @@ export async function runRestartCommand(opts: RestartArgs, format: 'text' | 'jso
   const target = cp.version;
   const previous = await continuing(deps, opts, target);
   const alreadyRolled = previous ? rolledKeys(previous) : undefined;
-  if (previous) deps.log.info(`Continuing the re-roll of run ${previous.runId} (${previous.state}, last written ${previous.updatedAt}): the ${alreadyRolled!.size} workload(s) it brought over are left alone (--start-over re-rolls them too).`);
+  if (previous) deps.log.info(`Continuing the restart of run ${previous.runId} (${previous.state}, last written ${previous.updatedAt}): the ${alreadyRolled!.size} workload(s) it brought over are left alone (--start-over restarts them too).`);
   const planOpts = { targetVersion: target, mode: opts.restart, deleteBarePods: opts.deleteBarePods, namespace: opts.namespace, first, alreadyRolled };
   if (opts.dryRun) {
     const plan = await planWorkloadRestart(deps, planOpts);
     process.stdout.write(format === 'json' ? `${JSON.stringify({ ...plan, concurrency, maxFailures }, null, 2)}\n` : formatRestartPlanText(plan, target, concurrency));
     return;
   }
-  // --first must name a workload to re-roll: checked before the Lease is taken (exit 2, nothing changed).
+  // --first must name a workload to restart: checked before the Lease is taken (exit 2, nothing changed).
   if (first) await planWorkloadRestart(deps, planOpts);
   const runId = randomUUID().slice(0, 8);
-  const record: RerollRecord = { runId, operation: 'restart', targetVersion: target, mode: opts.restart, namespace: opts.namespace, startedAt: new Date(deps.clock.now()).toISOString(), updatedAt: '', state: 'running', maxFailures, workloads: {} };
-  // Continuing: what the stopped re-roll brought over stays on record as brought over.
+  const record: RestartRecord = { runId, operation: 'restart', targetVersion: target, mode: opts.restart, namespace: opts.namespace, startedAt: new Date(deps.clock.now()).toISOString(), updatedAt: '', state: 'running', maxFailures, workloads: {} };
+  // Continuing: what the stopped restart brought over stays on record as brought over.
   for (const k of alreadyRolled ?? []) record.workloads[k] = previous!.workloads[k]!;
   const result = await underLease(deps, { meshNamespace: opts.meshNamespace, operation: 'restart', runId }, (signal) => restartWorkloads(deps, {
     ...planOpts, concurrency, maxFailures, timeoutMs, signal,
@@ -78,12 +78,12 @@ export async function runRestartCommand(opts: RestartArgs, format: 'text' | 'jso
   const again = restartContinueCommand(opts);
   process.stdout.write(format === 'json' ? `${JSON.stringify({ ...result, ...(result.notStarted.length ? { continueWith: again } : {}) }, null, 2)}\n` : formatRestartText(result, again));
   const named = (l: readonly { kind: string; namespace: string; name: string; reason?: string | undefined; message: string }[]) => l.map((f) => `${f.kind.toLowerCase()} ${f.namespace}/${f.name} (${f.reason ?? f.message})`).join('; ');
-  // A workload that could not be re-rolled is a failure (exit 1), not a mesh left behind (exit 4).
+  // A workload that could not be restarted is a failure (exit 1), not a mesh left behind (exit 4).
   if (result.failed.length || (result.stoppedAtGate && result.timedOut.length)) {
-    throw new ToolError(`${result.failed.length + result.timedOut.length} workload(s) failed to re-roll${result.stoppedAtGate ? `, so the re-roll stopped with ${result.notStarted.length} not started` : ''}: ${named([...result.failed, ...result.timedOut])}`, ExitCode.failed,
+    throw new ToolError(`${result.failed.length + result.timedOut.length} workload(s) failed to restart${result.stoppedAtGate ? `, so the restart stopped with ${result.notStarted.length} not started` : ''}: ${named([...result.failed, ...result.timedOut])}`, ExitCode.failed,
       `Fix the cause, or put a workload back with: kubectl nsm-upgrade restart --undo NAMESPACE/KIND/NAME. Then continue with: ${again}`);
   }
-  if (result.interrupted) throw new ToolError(`the re-roll was interrupted: ${result.notStarted.length} workload(s) not started`, ExitCode.failed, `Continue with: ${again}`);
+  if (result.interrupted) throw new ToolError(`the restart was interrupted: ${result.notStarted.length} workload(s) not started`, ExitCode.failed, `Continue with: ${again}`);
   if (result.timedOut.length) {
     throw new NotConvergedError(`timed out waiting for ${named(result.timedOut)}`, 'Check why its pods do not become ready (kubectl describe), or raise --timeout.');
   }

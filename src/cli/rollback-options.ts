@@ -1,10 +1,10 @@
 import type { ArgumentsCamelCase } from 'yargs';
 import { withExamples } from './define.ts';
-import { withRerollOptions, withRunOptions, type Declared, type GlobalArgv } from './options.ts';
+import { withRestartOptions, withRunOptions, type Declared, type GlobalArgv } from './options.ts';
 
 /** `rollback`'s flags (static: --help and completion read them without loading the command). */
 export const rollbackOptions = (y: GlobalArgv) =>
-  withRerollOptions(withRunOptions(withExamples(y, [
+  withRestartOptions(withRunOptions(withExamples(y, [
     ['$0 rollback --from ./nsm-backup --dry-run', 'Show how the last hop of that run would be rolled back, change nothing'],
     ['$0 rollback --from ./nsm-backup --all-hops --yes', 'Back to the version before the whole run'],
     ['$0 rollback --from ./nsm-backup --resume', 'Continue an interrupted rollback'],
@@ -18,7 +18,7 @@ export const rollbackOptions = (y: GlobalArgv) =>
     .option('helm', { type: 'string', describe: 'helm binary (Helm 3 or 4); default: the run\'s' })
     .option('chart', { type: 'string', describe: 'Chart reference or directory for a Helm reinstall (default: the run\'s)' })
     .option('yes', { alias: 'y', type: 'boolean', default: false, describe: 'Do not ask before the first destructive step' })
-    .option('restart', { choices: ['behind', 'all', 'none'] as const, default: 'behind' as const, describe: 'Which injected workloads to re-roll onto the old sidecars' })
+    .option('restart', { choices: ['behind', 'all', 'none'] as const, default: 'behind' as const, describe: 'Which injected workloads to restart onto the old sidecars' })
     .option('delete-bare-pods', { type: 'boolean', default: false, describe: 'Delete injected pods that have no controller (they are NOT re-created)' })
     .option('break-lock', { type: 'boolean', default: false, describe: 'Take over the lease of an interrupted run that cannot be resumed' });
 

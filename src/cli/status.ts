@@ -1,6 +1,6 @@
 import { ExitCode, NotConvergedError, ToolError, UsageError } from '../errors.ts';
 import { formatSkewText, skewReport } from '../workloads/index.ts';
-import { readRerollRecord } from '../workloads/reroll-record.ts';
+import { readRestartRecord } from '../workloads/restart-record.ts';
 import { workloadKey } from '../workloads/owners.ts';
 import { fleetSkewOutcome, formatFleetSkewText, type ClusterSkew } from '../workloads/fleet-skew.ts';
 import { mapLimit } from '../concurrency.ts';
@@ -30,9 +30,9 @@ export async function runStatusCommand(opts: StatusArgs, format: 'text' | 'json'
   const contexts = commaList(opts.contexts);
   if (contexts.length) return fleetStatus(opts, contexts, format);
   const deps = await createDeps(opts);
-  const [report, reroll] = await Promise.all([skewReport(deps, { meshNamespace: opts.meshNamespace, namespace: opts.namespace }), readRerollRecord(deps, opts.meshNamespace)]);
-  const json = () => ({ ...report, ...(reroll ? { lastReroll: { ...reroll, workloads: undefined }, workloads: report.workloads.map((w) => ({ ...w, lastReroll: reroll.workloads[workloadKey(w)] ?? null })) } : {}) });
-  process.stdout.write(format === 'json' ? `${JSON.stringify(json(), null, 2)}\n` : formatSkewText(report, reroll));
+  const [report, lastRestart] = await Promise.all([skewReport(deps, { meshNamespace: opts.meshNamespace, namespace: opts.namespace }), readRestartRecord(deps, opts.meshNamespace)]);
+  const json = () => ({ ...report, ...(lastRestart ? { lastRestart: { ...lastRestart, workloads: undefined }, workloads: report.workloads.map((w) => ({ ...w, lastRestart: lastRestart.workloads[workloadKey(w)] ?? null })) } : {}) });
+  process.stdout.write(format === 'json' ? `${JSON.stringify(json(), null, 2)}\n` : formatSkewText(report, lastRestart));
   if (report.controlPlane.version === null) {
     throw new UsageError(`no NGINX Service Mesh control plane (nginx-mesh-api or nginx-mesh-controller) found in namespace "${opts.meshNamespace}"`,
       'Use --mesh-namespace NS to name the namespace the mesh is deployed in.');
@@ -40,6 +40,6 @@ export async function runStatusCommand(opts: StatusArgs, format: 'text' | 'json'
   if (!report.converged) {
     const behind = report.workloads.filter((w) => w.behind).length;
     throw new NotConvergedError(`${behind} workload${behind === 1 ? '' : 's'} run sidecars other than ${report.targetVersion}`,
-      'Run "kubectl nsm-upgrade restart" to re-roll them.');
+      'Run "kubectl nsm-upgrade restart" to restart them.');
   }
 }

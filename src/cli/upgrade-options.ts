@@ -1,13 +1,13 @@
 import type { ArgumentsCamelCase } from 'yargs';
-import { withRerollOptions, withRunOptions, type Declared, type GlobalArgv } from './options.ts';
+import { withRestartOptions, withRunOptions, type Declared, type GlobalArgv } from './options.ts';
 import { withPlanOptions } from './plan-options.ts';
 
 /** The upgrade's flags: the plan's, the run's (--timeout, --concurrency, --dry-run), and its own. */
 export const upgradeOptions = (y: GlobalArgv) =>
-  withRerollOptions(withRunOptions(withPlanOptions(y)))
+  withRestartOptions(withRunOptions(withPlanOptions(y)))
     .option('resume', { type: 'string', describe: 'Resume a killed run from its backup directory journal' })
     .option('yes', { alias: 'y', type: 'boolean', default: false, describe: 'Do not ask before the first destructive step' })
-    .option('restart', { choices: ['behind', 'all', 'none'] as const, default: 'behind' as const, describe: 'Which injected workloads to re-roll after the control plane is upgraded' })
+    .option('restart', { choices: ['behind', 'all', 'none'] as const, default: 'behind' as const, describe: 'Which injected workloads to restart after the control plane is upgraded' })
     .option('break-lock', { type: 'boolean', default: false, describe: 'Take over the lease of an interrupted run that cannot be resumed (its backup directory is lost); never takes a lease a live run holds' })
     .option('on-failure', { choices: ['stop', 'rollback'] as const, default: 'stop' as const, describe: 'When a step fails after the hop began changing the mesh: stop (resume or roll back later), or roll the hop back at once and exit 1' })
     .option('accept-pruning', { type: 'boolean', default: false, describe: 'Accept that the objects preflight lists lose the fields a target\'s CRD schema does not have (objects a target rejects still refuse the run)' })

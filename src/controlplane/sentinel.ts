@@ -48,7 +48,7 @@ export async function waitForSentinelGone(deps: Deps, opts: { namespace: string;
       ? `${sentinelJob} is waiting for ${blockers.length} injected pod(s) to go: ${shown(blockers)}`
       : `${sentinelJob}: no injected pod is left; waiting for the Job to finish and be deleted`),
     timeoutError: (blockers) => new StepError('wait-sentinel', `Job ${opts.namespace}/${sentinelJob} still exists after ${Math.round(opts.timeoutMs / 1000)}s; ${blockers.length} injected pod(s) block it${blockers.length ? `: ${shown(blockers)}` : ''}`,
-      'Re-roll or delete those pods (kubectl nsm-upgrade restart --restart all --delete-bare-pods), then resume.'),
+      'Restart or delete those pods (kubectl nsm-upgrade restart --restart all --delete-bare-pods), then resume.'),
     // Between two checks, watch the Job: its deletion ends the pause early.
     pause: (ms, signal) => watchUntil(deps, {
       path: collectionPath(core.jobs, opts.namespace), query: { fieldSelector: `metadata.name=${sentinelJob}` },

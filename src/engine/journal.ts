@@ -5,6 +5,7 @@ import { appendPrivateFile, ensurePrivateDir, readPrivateFile } from '../backup/
 import { badDocument, checkVersion, shapeProblem, type JSONSchemaType } from '../schema/validate.ts';
 import { journalSchema, type ClusterIdentity, type FinishedRecord, type JournalRecord, type PlanShape, type ResumeRecord, type StartRecord, type StartShape, type StepId, type StepRecord } from './journal-schema.ts';
 import { runRecordSchema, type RunRecord } from './run-record.ts';
+import type { StepKind } from './types.ts';
 
 /**
  * A run's journal, `<dir>/journal.ndjson`: one JSON record per line, appended and fsynced as each
@@ -49,10 +50,16 @@ export interface JournalFormat<S extends StartRecord<string, PlanShape>> {
   fix: string;
   /** The hint when the file holds no record. */
   empty: string;
+  /**
+   * Step kinds an earlier version journaled under another name (old -> new): read as the new
+   * kind, in the plan's steps and in step ids, so that a resume of its journal still matches the
+   * plan built again.
+   */
+  renamedKinds?: Readonly<Record<string, StepKind>> | undefined;
 }
 
 /** A kind of journal whose first record is of type `start`, in `version`, checked by `startSchema`. */
-export function journalFormat<S extends StartRecord<string, PlanShape>>(start: S['type'], version: number, startSchema: JSONSchemaType<StartShape<S>>, texts: Pick<JournalFormat<S>, 'name' | 'fix' | 'empty'>): JournalFormat<S> {
+export function journalFormat<S extends StartRecord<string, PlanShape>>(start: S['type'], version: number, startSchema: JSONSchemaType<StartShape<S>>, texts: Pick<JournalFormat<S>, 'name' | 'fix' | 'empty' | 'renamedKinds'>): JournalFormat<S> {
   return { ...texts, start, version, schema: journalSchema<S>(startSchema) };
 }
 
@@ -65,6 +72,13 @@ export async function appendJournal(fs: Deps['fs'], dir: string, record: Journal
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** A step id `hop<N>.<kind>` with its kind as this version names it (JournalFormat.renamedKinds). */
+function renamedStepId(renamed: JournalFormat<StartRecord<string, PlanShape>>['renamedKinds'], id: string): string {
+  const dot = id.indexOf('.');
+  const now = renamed?.[id.slice(dot + 1)];
+  return now === undefined ? id : `${id.slice(0, dot)}.${now}`;
+}
 
 /**
  * Pure: a journal's records, each checked against the format's schema before anything is taken
@@ -94,6 +108,7 @@ export function parseJournalOf<S extends StartRecord<string, PlanShape>>(text: s
     if (problem !== undefined) throw refuse(i + 1, problem);
     if (!state) {
       const start = r as StartShape<S>;
+      for (const s of start.plan.hops.flatMap((h) => h.steps)) Object.assign(s, { id: renamedStepId(format.renamedKinds, s.id), kind: format.renamedKinds?.[s.kind] ?? s.kind });
       stepIds = new Set(start.plan.hops.flatMap((h) => h.steps.map((s) => s.id)));
       // The plan fits its shape; what it says beyond that is compared with the plan built again.
       state = { ...(start as unknown as S), runId: start.runId, done: new Set(), data: new Map(), finished: false };
@@ -101,6 +116,7 @@ export function parseJournalOf<S extends StartRecord<string, PlanShape>>(text: s
     }
     const record = r as StepRecord | ResumeRecord | FinishedRecord; // a start record is the first only
     if (record.type === 'step') {
+      record.step = renamedStepId(format.renamedKinds, record.step) as StepId;
       if (!stepIds.has(record.step)) throw refuse(i + 1, `step ${JSON.stringify(record.step)} is not a step of the journaled plan`);
       state.done.add(record.step);
       if (record.data) state.data.set(record.step, record.data);

@@ -16,7 +16,7 @@ const afterStep: Record<StepKind, string> = {
   'wait-sentinel': 'The mesh is REMOVED and the CSI sentinel has finished; the custom resources exist only in the backup.',
   deploy: 'The new control plane is deployed, but the custom resources are NOT restored yet (they are in the backup).',
   restore: 'The new control plane runs with the custom resources restored; workloads may still run old sidecars.',
-  restart: 'The new control plane runs, resources restored, workloads re-rolled; the final check has not run.',
+  restart: 'The new control plane runs, resources restored, workloads restarted; the final check has not run.',
   verify: 'This hop is complete.',
   snapshot: 'Nothing was undone yet; the resources as they are now are backed up for the rollback.',
   'helm-rollback': 'The Helm release is back on the old revision; CRDs and resources are not restored yet.',

@@ -21,7 +21,7 @@ export interface StepContext<S extends Step = Step> extends WalkSettings {
   plan: Plan;
   hop: Hop;
   step: S;
-  /** This run's id: a re-roll records its progress under it (workloads/reroll-record.ts). */
+  /** This run's id: a restart records its progress under it (workloads/restart-record.ts). */
   runId?: string | undefined;
   /** Data journaled by the steps finished so far (this run and the runs it resumes). */
   journalData: ReadonlyMap<string, Record<string, unknown>>;

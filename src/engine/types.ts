@@ -127,7 +127,7 @@ export type UpgradeStep = StepBase<'upgrade', { version: string; release: string
 export type RemoveStep = StepBase<'remove', { release: string; version?: string }>;
 /** Manual helm: delete the CRDs labelled part-of=nginx-service-mesh (helm uninstall leaves them). */
 export type DeleteCrdsStep = StepBase<'delete-crds', CrdSelector>;
-/** OpenShift manual: re-roll injected workloads so no pod keeps a sidecar. */
+/** OpenShift manual: restart injected workloads so no pod keeps a sidecar. */
 export type RestartUnmeshedStep = StepBase<'restart-unmeshed', { reason: 'openshift-sentinel' }>;
 /** OpenShift manual: wait until Job csi-driver-sentinel is deleted. */
 export type WaitSentinelStep = StepBase<'wait-sentinel', { namespace: string; job: string }>;
@@ -186,8 +186,8 @@ export type StepId = Step['id'];
 
 /** A step that reports nothing beyond done. */
 export type NoOutput = Record<string, never>;
-/** What a restart (re-roll) of the injected workloads reports. */
-export type RestartOutput = { restarted?: number; reinjected?: number; converged?: boolean; byVersion?: Record<string, number>; stoppedAtGate?: true; notStarted?: number };
+/** What a restart of the injected workloads reports. */
+export type RestartOutput = { restarted?: number; restartedIntoMesh?: number; converged?: boolean; byVersion?: Record<string, number>; stoppedAtGate?: true; notStarted?: number };
 /** What a verify reports. */
 export type VerifyOutput = { controlPlane: string | null; byVersion: Record<string, number>; objects: number };
 

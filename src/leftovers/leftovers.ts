@@ -64,7 +64,7 @@ function webhookLeftovers(scan: LeftoverScan, ctx: ScanContext): Leftover[] {
     const fail = gone.some((w) => (w.failurePolicy ?? 'Fail') === 'Fail');
     const matches = [...new Set(gone.flatMap((w) => (w.rules ?? []).flatMap((r) => (r.operations ?? []).flatMap((op) => (r.resources ?? []).map((res) => `${op} ${res}`)))))].join(', ') || 'requests';
     const breaks = fail
-      ? `its service ${svc.namespace}/${svc.name} is gone and its failurePolicy is Fail: the API server refuses every ${matches} it matches, in every namespace (the re-roll's new pods, the mesh's own pods and hook Jobs)`
+      ? `its service ${svc.namespace}/${svc.name} is gone and its failurePolicy is Fail: the API server refuses every ${matches} it matches, in every namespace (the restart's new pods, the mesh's own pods and hook Jobs)`
       : `its service ${svc.namespace}/${svc.name} is gone: every ${matches} it matches waits for the call to fail (failurePolicy Ignore)`;
     const sameName = (chartWebhookNames as readonly string[]).includes(name) ? '; and the deploy cannot create the chart\'s webhook of the same name (Helm: "exists and cannot be imported into the current release")' : '';
     out.push({ kind: 'webhook', what: `${kindName[resource]} ${name}`, name, uid: uidOf(obj), resource, breaks: breaks + sameName, clear: kubectl('delete', kindName[resource].toLowerCase(), name), ...unlessMesh(obj, ctx, 'delete it') });

@@ -26,17 +26,18 @@ function perm(verb: string, resource: string, namespace: string, why: string): P
   return dot < 0 ? { verb, group: '', resource, namespace, why } : { verb, group: resource.slice(dot + 1), resource: resource.slice(0, dot), namespace, why };
 }
 
-/** A re-roll of the injected workloads (restartWorkloads): the restart and restart-unmeshed steps. */
-const reroll: readonly Permission[] = [
-  perm('patch', 'deployments.apps', '', 're-roll injected Deployments'),
-  perm('patch', 'statefulsets.apps', '', 're-roll injected StatefulSets'),
-  perm('patch', 'daemonsets.apps', '', 're-roll injected DaemonSets'),
+/** A restart of the injected workloads (restartWorkloads): the restart and restart-unmeshed steps. */
+const restart: readonly Permission[] = [
+  perm('patch', 'deployments.apps', '', 'restart injected Deployments'),
+  perm('patch', 'statefulsets.apps', '', 'restart injected StatefulSets'),
+  perm('patch', 'daemonsets.apps', '', 'restart injected DaemonSets'),
   perm('create', 'pods/eviction', '', 'evict injected pods without a rolling controller (--delete-bare-pods), as PodDisruptionBudgets allow'),
-  perm('list', 'events', '', 'read why a workload\'s re-roll failed (FailedCreate events)'),
-  perm('list', 'replicasets.apps', '', 'find the ReplicaSet a failed re-roll creates pods for'),
-  perm('get', 'configmaps', leaseNamespace, 'read the last re-roll\'s record (which workloads it brought over)'),
-  perm('create', 'configmaps', leaseNamespace, 'record the re-roll\'s progress, so restart can continue it'),
-  perm('update', 'configmaps', leaseNamespace, 'record the re-roll\'s progress, so restart can continue it'),
+  perm('list', 'events', '', 'read why a workload\'s restart failed (FailedCreate events)'),
+  perm('list', 'replicasets.apps', '', 'find the ReplicaSet a failed restart creates pods for'),
+  perm('get', 'configmaps', leaseNamespace, 'read the last restart\'s record (which workloads it brought over)'),
+  perm('create', 'configmaps', leaseNamespace, 'record the restart\'s progress, so restart can continue it'),
+  perm('update', 'configmaps', leaseNamespace, 'record the restart\'s progress, so restart can continue it'),
+  perm('delete', 'configmaps', leaseNamespace, 'delete the record an earlier version kept under its old name (nsm-upgrade.<mesh namespace>.reroll)'),
 ];
 
 /** The rows of permissions.json for each step kind it lists (every kind but the catalog-built ones). */
@@ -54,11 +55,11 @@ export const stepPermissions: Readonly<Record<StepKind, readonly Permission[]>> 
   upgrade: rows('upgrade'),
   remove: rows('remove'),
   'delete-crds': rows('delete-crds'),
-  'restart-unmeshed': reroll,
+  'restart-unmeshed': restart,
   'wait-sentinel': rows('wait-sentinel'),
   deploy: [...rows('deploy'), ...rows('leftover-scan')],
   restore: catalog.map((k) => perm('create', resourceName(k), '', `re-create backed-up ${k.plural}`)),
-  restart: reroll,
+  restart,
   verify: rows('verify'),
   // Rollback (src/rollback/).
   snapshot: [...rows('snapshot'), ...catalog.map((k) => perm('list', resourceName(k), '', `back up every ${k.plural} before the rollback`))],

@@ -80,6 +80,8 @@ const rollbackRecordSchema: JSONSchemaType<StartShape<RollbackRecord>> = {
 const rollbackJournal = journalFormat<RollbackRecord>('rollback', rollbackSchemaVersion, rollbackRecordSchema, {
   name: 'the rollback journal', empty: 'Start the rollback again without --resume.',
   fix: 'The journal was changed or damaged, so --resume will not trust it and nothing was run. Check the cluster (kubectl nsm-upgrade status).',
+  // Earlier versions journaled the rollback's restart of the injected workloads as step kind "reroll".
+  renamedKinds: { reroll: 'restart' },
 });
 
 /** Pure: the rollback's journal, checked against its schema (engine/journal.ts: parseJournalOf). */

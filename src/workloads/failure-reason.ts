@@ -1,10 +1,10 @@
 /**
- * Why a workload's re-roll failed, read from the cluster the way an operator would look: the
+ * Why a workload's restart failed, read from the cluster the way an operator would look: the
  * `FailedCreate` events of its controller (the new ReplicaSet of a Deployment, the StatefulSet or
  * DaemonSet itself: a quota, an admission webhook, a PodSecurity policy refusing the pod), the
  * waiting or failed containers of its new pods (CrashLoopBackOff, ImagePullBackOff, an init
  * container that exits), and last the workload's own conditions (ReplicaFailure, Progressing).
- * Read-only; each read that fails is left out rather than failing the re-roll's report.
+ * Read-only; each read that fails is left out rather than failing the restart's report.
  */
 import type { Deps } from '../deps.ts';
 import type { KubeObject } from '../kube/client.ts';
@@ -60,7 +60,7 @@ function conditionReason(w: Workload): string | undefined {
   return c ? `${c.type} ${c.reason ?? ''}: ${c.message ?? ''}`.replace(/ +:/, ':') : undefined;
 }
 
-/** The cluster's own reason for a failed re-roll, or undefined when it names none. */
+/** The cluster's own reason for a failed restart, or undefined when it names none. */
 export async function failureReason(deps: Pick<Deps, 'kube'>, ref: WorkloadRef): Promise<string | undefined> {
   const api = workloadRefs[ref.kind as keyof typeof workloadRefs];
   if (!api) return undefined;
@@ -70,7 +70,7 @@ export async function failureReason(deps: Pick<Deps, 'kube'>, ref: WorkloadRef):
   let owner = { kind: ref.kind, name: ref.name };
   let podSelector = selector(w);
   if (ref.kind === 'Deployment') {
-    // The newest ReplicaSet this Deployment controls is the one its re-roll is creating pods for.
+    // The newest ReplicaSet this Deployment controls is the one its restart is creating pods for.
     const sets = (await attempt(() => listAll<Workload>(deps.kube, collectionPath(core.replicasets, ref.namespace), podSelector ? { labelSelector: podSelector } : {}))) ?? [];
     const mine = sets.filter((s) => (s.metadata?.ownerReferences as { uid?: string }[] | undefined)?.some((o) => o.uid === w.metadata?.uid));
     const newest = mine.sort((a, b) => revision(b) - revision(a))[0];

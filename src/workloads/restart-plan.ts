@@ -1,5 +1,5 @@
 /**
- * What a re-roll does to each injected workload, decided before anything is touched: restart it,
+ * What a restart does to each injected workload, decided before anything is touched: restart it,
  * evict it (bare pods, only when asked), or skip it with what the user must do; then the order in
  * which they start: one canary first (the slow start widens from it), then longest rollout first,
  * for an executor that keeps up to `concurrency` rolling. Pure.
@@ -30,15 +30,15 @@ export interface RestartPlan {
   skipped: Skipped[];
   /** Workloads left alone because every pod already runs the target version (mode behind). */
   upToDate: number;
-  /** Workloads left alone because the stopped re-roll this one continues already brought them over. */
+  /** Workloads left alone because the stopped restart this one continues already brought them over. */
   continued?: number;
 }
 
 export interface PlanInput {
   workloads: readonly InjectedWorkload[];
-  /** The workload to re-roll first (--first): the canary of the slow start. Default: the smallest. */
+  /** The workload to restart first (--first): the canary of the slow start. Default: the smallest. */
   first?: WorkloadRef | undefined;
-  /** Workloads a stopped re-roll already brought over (its record): left alone when it continues. */
+  /** Workloads a stopped restart already brought over (its record): left alone when it continues. */
   alreadyRolled?: ReadonlySet<string> | undefined;
   /** Deployment/StatefulSet/DaemonSet objects by workloadKey (missing: deleted meanwhile). */
   objects: ReadonlyMap<string, WorkloadObject>;
@@ -49,7 +49,7 @@ export interface PlanInput {
 
 const ref = (w: WorkloadRef): string => `${w.kind.toLowerCase()}/${w.name} -n ${w.namespace}`;
 
-/** Why a workload cannot be re-rolled by the restart annotation, and what to do instead; undefined if it can. */
+/** Why a workload cannot be restarted by the restart annotation, and what to do instead; undefined if it can. */
 export function skipReason(w: WorkloadRef, obj: WorkloadObject | undefined, deleteBarePods: boolean): string | undefined {
   switch (w.kind) {
     case 'Deployment':
@@ -68,7 +68,7 @@ export function skipReason(w: WorkloadRef, obj: WorkloadObject | undefined, dele
     case 'Job':
     case 'CronJob':
       // a Job's pods run to completion; the next Job the CronJob creates gets the new sidecar
-      return 'Job pods are not re-rolled: let them finish (the next run gets the new sidecar) or delete them to re-run now';
+      return 'Job pods are not restarted: let them finish (the next run gets the new sidecar) or delete them to re-run now';
     case 'Pod':
       if (deleteBarePods) return undefined;
       return 'bare pod (no controller): re-create it yourself, or pass --delete-bare-pods to delete it (it is NOT re-created)';
@@ -104,7 +104,7 @@ export function orderForSlowStart<T extends WorkloadRef & { pods: number }>(targ
   let i: number;
   if (first) {
     i = targets.findIndex((t) => workloadKey(t) === workloadKey(first));
-    if (i < 0) throw new UsageError(`--first ${workloadKey(first)} is not among the workloads this re-roll would restart`, 'Name one of them (see the order with --dry-run), or leave --first out to start with the smallest.');
+    if (i < 0) throw new UsageError(`--first ${workloadKey(first)} is not among the workloads this restart would restart`, 'Name one of them (see the order with --dry-run), or leave --first out to start with the smallest.');
   } else {
     // A canary must roll: a bare pod's eviction says nothing about the new sidecar.
     const rolls = (t: T) => t.kind !== 'Pod';

@@ -1,5 +1,5 @@
 /**
- * `restartWorkloads`: re-rolls injected workloads so their pods are re-created (and re-injected by
+ * `restartWorkloads`: restarts injected workloads so their pods are re-created (and get their sidecar from
  * the current control plane): one canary first, then a window that widens as workloads finish
  * healthy, up to `concurrency` (slow start), stopping at the failure gate; waits for each with
  * kubectl's rules, then re-reads the pods to say whether the mesh converged.
@@ -17,7 +17,7 @@ import { createRolloutWatcher, type RolloutWatcher } from './rollout-watch.ts';
 import { isRollingKind } from './rollout-rules.ts';
 import { buildSkewReport, type WorkloadSkew } from './skew.ts';
 import { failureReason } from './failure-reason.ts';
-import type { Recorder, RerollState } from './reroll-record.ts';
+import type { Recorder, RestartState } from './restart-record.ts';
 
 export interface RestartProgress extends WorkloadRef {
   state: 'restarting' | 'waiting' | 'done' | 'evicted' | 'timeout' | 'failed' | 'blocked';
@@ -34,7 +34,7 @@ export interface RestartOptions {
   concurrency: number;
   /** The failure gate: once this many workloads failed, no further one starts (0: never stop). Default 1. */
   maxFailures?: number | undefined;
-  /** The canary to re-roll first (--first); default the smallest. */
+  /** The canary to restart first (--first); default the smallest. */
   first?: WorkloadRef | undefined;
   /** Per workload, from its restart until its rollout is complete. */
   timeoutMs: number;
@@ -46,9 +46,9 @@ export interface RestartOptions {
   namespace?: string | undefined;
   /** Ctrl-C or SIGTERM: no further workload is started, waits end at once; `interrupted` is set. */
   signal?: AbortSignal | undefined;
-  /** Keeps the re-roll's record (reroll-record.ts) up to date; absent: nothing is recorded. */
+  /** Keeps the restart's record (restart-record.ts) up to date; absent: nothing is recorded. */
   recorder?: Recorder | undefined;
-  /** Workloads a stopped re-roll already brought over: this one continues it and leaves them alone. */
+  /** Workloads a stopped restart already brought over: this one continues it and leaves them alone. */
   alreadyRolled?: ReadonlySet<string> | undefined;
 }
 
@@ -62,15 +62,15 @@ export interface RestartResult {
   skipped: Skipped[];
   timedOut: Outcome[];
   failed: Outcome[];
-  /** Not restarted: the failure gate closed, or the re-roll was interrupted, first. */
+  /** Not restarted: the failure gate closed, or the restart was interrupted, first. */
   notStarted: Outcome[];
-  /** The re-roll stopped on a signal (Ctrl-C, SIGTERM). */
+  /** The restart stopped on a signal (Ctrl-C, SIGTERM). */
   interrupted: boolean;
   /** The failure gate closed: `maxFailures` workloads failed, so the rest were not started. */
   stoppedAtGate: boolean;
   maxFailures: number;
   upToDate: number;
-  /** Left alone: the stopped re-roll this one continued had brought them over already. */
+  /** Left alone: the stopped restart this one continued had brought them over already. */
   continued: number;
   /** Most rollouts in flight at once. */
   concurrency: number;
@@ -97,7 +97,7 @@ async function readObjects(deps: Pick<Deps, 'kube'>, workloads: readonly Injecte
  * DaemonSet: patches its pod template's restartedAt, then waits on the shared watcher until the
  * rollout that patch started is complete (or `timeoutMs` passes). An API error of the patch is
  * thrown (404: the workload is gone); the caller decides what it means. Used by `restart` and by
- * the upgrade's re-inject step.
+ * the restart into the mesh (engine/phases/restart-into-mesh.ts).
  */
 export async function rolloutRestart(deps: Pick<Deps, 'kube' | 'clock'>, watcher: RolloutWatcher, w: WorkloadRef, opts: WaitOptions & { onRestarted?: () => void }): Promise<WaitResult> {
   const ref = workloadRefs[w.kind as keyof typeof workloadRefs];
@@ -135,17 +135,17 @@ async function rollOne(deps: Deps, watcher: RolloutWatcher, t: RestartTarget, op
   }
 }
 
-/** What a re-roll would do (read-only): targets in start order, and what is skipped. `--dry-run` prints this. */
+/** What a restart would do (read-only): targets in start order, and what is skipped. `--dry-run` prints this. */
 export async function planWorkloadRestart(deps: Pick<Deps, 'kube'>, opts: Pick<RestartOptions, 'targetVersion' | 'mode' | 'deleteBarePods' | 'namespace' | 'first' | 'alreadyRolled'>): Promise<RestartPlan> {
   const { workloads } = await discoverInjectedWorkloads(deps, opts.namespace);
   const objects = await readObjects(deps, workloads);
   return planRestart({ workloads, objects, mode: opts.mode, targetVersion: opts.targetVersion, deleteBarePods: opts.deleteBarePods, first: opts.first, alreadyRolled: opts.alreadyRolled });
 }
 
-const recordState: Record<RollState, RerollState> = { done: 'rolled', evicted: 'evicted', blocked: 'skipped', timeout: 'timed-out', failed: 'failed' };
+const recordState: Record<RollState, RestartState> = { done: 'rolled', evicted: 'evicted', blocked: 'skipped', timeout: 'timed-out', failed: 'failed' };
 
 /**
- * Re-rolls the injected workloads with a slow start and a failure gate (mapSlowStart): one canary
+ * Restarts the injected workloads with a slow start and a failure gate (mapSlowStart): one canary
  * first, widening up to `concurrency` as workloads finish healthy; once `maxFailures` fail (their
  * rollout failed, or did not finish within the timeout), no further workload starts, the ones in
  * flight finish, and each failure carries the cluster's own reason (failure-reason.ts).
@@ -198,7 +198,7 @@ export async function restartWorkloads(deps: Deps, opts: RestartOptions): Promis
   for (const i of run.notStarted) {
     const t = plan.targets[i]!;
     const ref: WorkloadRef = { namespace: t.namespace, kind: t.kind, name: t.name };
-    const message = result.stoppedAtGate ? `not started: the re-roll stopped after ${failures} failure(s) (--max-failures ${maxFailures})` : 'interrupted before it was restarted';
+    const message = result.stoppedAtGate ? `not started: the restart stopped after ${failures} failure(s) (--max-failures ${maxFailures})` : 'interrupted before it was restarted';
     result.notStarted.push({ ...ref, message, seconds: 0 });
     rec?.set(ref, 'not-started');
   }

@@ -1,6 +1,6 @@
 /**
  * Waiting for many rollouts at once: one list and one watch per kind and namespace, shared by
- * every workload rolling there, instead of a read and a watch per workload (a re-roll of 100
+ * every workload rolling there, instead of a read and a watch per workload (a restart of 100
  * Deployments in one namespace holds one connection, not 100, and the server keeps one watcher).
  *
  * Each waiter applies the `kubectl rollout status` rules to the objects the watch delivers, but

@@ -6,7 +6,7 @@
  *   ReplicaSet back up and the failed one down;
  * - a StatefulSet or DaemonSet gets its previous ControllerRevision's data, a strategic merge patch
  *   of its pod template.
- * Pods that the old revision still runs keep their old sidecar (with maxUnavailable 0, a re-roll
+ * Pods that the old revision still runs keep their old sidecar (with maxUnavailable 0, a restart
  * stopped by a quota or an admission refusal replaced none of them); a pod the controller creates
  * again is injected by the control plane running now.
  */

@@ -2,7 +2,7 @@
 // Service Mesh 1.6.0 (OpenShift flavour) with the test bed's nginx-meshctl stand-in (1.6.0 has no
 // source), adds injected workloads and SMI/NGINX resources, upgrades to 1.7.0 with the plugin (manual
 // path: remove, wait for the CSI sentinel, redeploy with the vendor's real nginx-meshctl 1.7.0 where
-// cluster:up built it, restore, re-roll) and ends with `status` on a converged mesh.
+// cluster:up built it, restore, restart) and ends with `status` on a converged mesh.
 // Clean up with: npm run cluster:down
 import fs from 'node:fs';
 import path from 'node:path';
@@ -55,7 +55,7 @@ await waitRolledOut(apps);
 const before = await snapshot(kube, apps);
 await show(['kubectl', 'nsm-upgrade', 'status']);
 
-say('Upgrading to 1.7.0 (on OpenShift this hop must be manual: remove, wait for csi-driver-sentinel, deploy, restore, re-roll)');
+say('Upgrading to 1.7.0 (on OpenShift this hop must be manual: remove, wait for csi-driver-sentinel, deploy, restore, restart)');
 const backupDir = path.join(clusterDir, `demo-backup-${Date.now()}`);
 process.stdout.write(`nginx-meshctl 1.7.0: ${target.kind === 'real' ? `the vendor's real binary, ${target.bin}` : 'the test bed stand-in (no real binary was built)'}\n`);
 await show(['kubectl', 'nsm-upgrade', '--to', '1.7.0', '--meshctl-current', meshctlBin('1.6.0'), '--meshctl', target.bin, '--backup-dir', backupDir, '--yes']);

@@ -2,7 +2,7 @@
  * The full upgrade through injected API faults (issue 7, "API faults"): every request of the tool,
  * and of the nginx-meshctl and helm it runs (they get the same --kubeconfig), goes through the proxy.
  * - 10% faults on the requests of the tool and the nginx-meshctl stand-in (both use src/kube, no
- *   User-Agent): the meshctl manual upgrade 1.6.0 -> 1.7.0 (remove, deploy, restore, re-roll)
+ *   User-Agent): the meshctl manual upgrade 1.6.0 -> 1.7.0 (remove, deploy, restore, restart)
  *   converges with nothing lost. The manual path, because it also restores every custom resource
  *   through the faults (and because the in-place helm upgrade of the test bed currently fails even
  *   without faults: webhook clientConfig patch; reported). Helm's

@@ -174,7 +174,7 @@ describe('fleet: two clusters, 1.7.0 -> 2.0.0 with the real nginx-meshctl', () =
 
   it('killed mid-fleet (the fleet and the canary\'s run, SIGKILL), then fleet --resume converges on both', async (ctx: TestContext) => {
     const { ns, s1, s2, dir } = await fleetTest(ctx);
-    // Killed once the canary's control plane is upgraded (hop1.upgrade journaled): it is re-rolling its workloads.
+    // Killed once the canary's control plane is upgraded (hop1.upgrade journaled): it is restarting its workloads.
     const { child } = await fleetUntilCanary(ns, dir, 'hop1.upgrade', ['-o', 'json'], { context: 'nsm-local', step: 'hop1.upgrade', event: 'done' });
     const runPid = (JSON.parse(fs.readFileSync(path.join(dir, 'fleet.json'), 'utf8')) as { clusters: Record<string, { pid?: number }> }).clusters['nsm-local']!.pid!;
     child.kill('SIGKILL');

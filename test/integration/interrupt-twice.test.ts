@@ -94,7 +94,7 @@ describe('signals', () => {
     current = await setUpMesh(o);
     const s = current;
     // Once the run holds its lease, every pod list of the tool hangs for a minute (the backup step's
-    // skew report, else the re-roll's): the step waits in a request no signal ends.
+    // skew report, else the restart's): the step waits in a request no signal ends.
     let armed = false;
     const proxy = await startFaultProxy({ rate: 1, seed: 3, kinds: ['delay'], delayMs: 60_000, maxSeconds: 300, match: (method, url) => armed && method === 'GET' && /\/pods(\?|$)/.test(url) });
     try {

@@ -1,6 +1,6 @@
 /**
  * `kubectl nsm-upgrade restart` against the real local API server (KWOK nodes run the pods):
- * each rolling kind is re-rolled the way `kubectl rollout restart` does it, paused and OnDelete
+ * each rolling kind is restarted the way `kubectl rollout restart` does it, paused and OnDelete
  * workloads are reported, and a workload that never becomes ready times out by name with exit 4.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -47,7 +47,7 @@ afterAll(async () => {
 });
 
 describe('restart', () => {
-  it('re-rolls a Deployment, a StatefulSet and a DaemonSet as kubectl rollout restart does, and exits 0 when converged', async () => {
+  it('restarts a Deployment, a StatefulSet and a DaemonSet as kubectl rollout restart does, and exits 0 when converged', async () => {
     const kube = await testKube();
     const before = new Set((await podsIn(rolling)).map((p) => p.metadata.uid));
     const rsBefore = (await listAll(kube, collectionPath(core.replicasets, rolling))).map((r) => r.metadata?.name);
@@ -113,6 +113,6 @@ describe('restart', () => {
     const res = await runTool(['restart', '--mesh-namespace', mesh, '-n', never, '--dry-run', '--restart', 'all']);
     expect(res.exitCode, res.stderr).toBe(0);
     expect(res.stdout).toMatch(new RegExp(`1\\s+${never}\\s+deployment/stuck\\s+restart \\(\\d pods?\\)`)); // old and new pods: neither ever became ready
-    expect(res.stdout).toContain('(dry run) would re-roll 1 workload(s) to 1.7.0, the first alone, then widening up to 8 at once');
+    expect(res.stdout).toContain('(dry run) would restart 1 workload(s) to 1.7.0, the first alone, then widening up to 8 at once');
   });
 });

@@ -42,7 +42,7 @@ describe('--on-failure rollback', () => {
     expect(r.exitCode, r.stderr + r.stdout).toBe(1);
     expect(r.stderr).toMatch(/step "hop1\.deploy" failed/);
     expect(r.stderr).toMatch(/Rolled back \(--on-failure rollback\): NSM 1\.6\.0 runs again/);
-    expect(rollbackSteps(current!)).toEqual(['hop1.snapshot', 'hop1.remove', 'hop1.deploy', 'hop1.restore-crds', 'hop1.restore-resources', 'hop1.reroll', 'hop1.verify-rollback']);
+    expect(rollbackSteps(current!)).toEqual(['hop1.snapshot', 'hop1.remove', 'hop1.deploy', 'hop1.restore-crds', 'hop1.restore-resources', 'hop1.restart', 'hop1.verify-rollback']);
     await expectStateBack(current!, before);
     // The run cannot be resumed as an upgrade any more.
     const resumed = await runTool(['--resume', current!.backupDir, '--yes'], { env });
@@ -58,7 +58,7 @@ describe('--on-failure rollback', () => {
     const resumed = await runTool(['--resume', current!.backupDir, '--yes', '--timeout', '3m', ...binaryFlagsOf(args)], { env });
     expect(resumed.exitCode, resumed.stderr + resumed.stdout).toBe(0);
     expect(resumed.stderr + resumed.stdout).toMatch(/being rolled back after step hop1\.deploy failed: resuming the rollback/);
-    expect(rollbackSteps(current!)).toEqual(['hop1.snapshot', 'hop1.remove', 'hop1.deploy', 'hop1.restore-crds', 'hop1.restore-resources', 'hop1.reroll', 'hop1.verify-rollback']);
+    expect(rollbackSteps(current!)).toEqual(['hop1.snapshot', 'hop1.remove', 'hop1.deploy', 'hop1.restore-crds', 'hop1.restore-resources', 'hop1.restart', 'hop1.verify-rollback']);
     await expectStateBack(current!, before);
   });
 
@@ -79,7 +79,7 @@ describe('--on-failure rollback', () => {
     expect(r.exitCode, r.stderr + r.stdout).toBe(1);
     expect(r.stderr).toMatch(/step "hop1\.upgrade" failed/);
     expect(r.stderr).toMatch(/Rolled back \(--on-failure rollback\): NSM 1\.6\.0 runs again/);
-    expect(rollbackSteps(current)).toEqual(['hop1.snapshot', 'hop1.helm-rollback', 'hop1.restore-crds', 'hop1.restore-resources', 'hop1.reroll', 'hop1.verify-rollback']);
+    expect(rollbackSteps(current)).toEqual(['hop1.snapshot', 'hop1.helm-rollback', 'hop1.restore-crds', 'hop1.restore-resources', 'hop1.restart', 'hop1.verify-rollback']);
     await expectStateBack(current, before);
   });
 });

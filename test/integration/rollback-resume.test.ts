@@ -36,7 +36,7 @@ describe('rollback, SIGKILL, rollback --resume', () => {
     const resumed = await runRollback(current, ['--resume']);
     expect(resumed.exitCode, resumed.stderr + resumed.stdout).toBe(0);
     expect(resumed.stdout + resumed.stderr).toMatch(/done before \(journal\)/);
-    expect(rollbackSteps(current)).toEqual(['hop1.snapshot', 'hop1.remove', 'hop1.deploy', 'hop1.restore-crds', 'hop1.restore-resources', 'hop1.reroll', 'hop1.verify-rollback']);
+    expect(rollbackSteps(current)).toEqual(['hop1.snapshot', 'hop1.remove', 'hop1.deploy', 'hop1.restore-crds', 'hop1.restore-resources', 'hop1.restart', 'hop1.verify-rollback']);
     await expectStateBack(current, before);
 
     const done = await runRollback(current, ['--resume']);

@@ -28,7 +28,7 @@ describe('rollback after an upgrade', () => {
 
     const rb = await runRollback(current);
     expect(rb.exitCode, rb.stderr + rb.stdout).toBe(0);
-    expect(rollbackSteps(current)).toEqual(['hop1.snapshot', 'hop1.helm-rollback', 'hop1.restore-crds', 'hop1.restore-resources', 'hop1.reroll', 'hop1.verify-rollback']);
+    expect(rollbackSteps(current)).toEqual(['hop1.snapshot', 'hop1.helm-rollback', 'hop1.restore-crds', 'hop1.restore-resources', 'hop1.restart', 'hop1.verify-rollback']);
     await expectStateBack(current, before);
   });
 
@@ -43,7 +43,7 @@ describe('rollback after an upgrade', () => {
 
     const rb = await runRollback(current);
     expect(rb.exitCode, rb.stderr + rb.stdout).toBe(0);
-    expect(rollbackSteps(current)).toEqual(['hop1.snapshot', 'hop1.remove', 'hop1.deploy', 'hop1.restore-crds', 'hop1.restore-resources', 'hop1.reroll', 'hop1.verify-rollback']);
+    expect(rollbackSteps(current)).toEqual(['hop1.snapshot', 'hop1.remove', 'hop1.deploy', 'hop1.restore-crds', 'hop1.restore-resources', 'hop1.restart', 'hop1.verify-rollback']);
     await expectStateBack(current, before);
   });
 
@@ -55,7 +55,7 @@ describe('rollback after an upgrade', () => {
     const rb = await runRollback(current);
     expect(rb.exitCode, rb.stderr + rb.stdout).toBe(0);
     expect(rb.stdout + rb.stderr).toMatch(/csi-driver-sentinel/);
-    expect(rollbackSteps(current)).toEqual(['hop1.snapshot', 'hop1.remove', 'hop1.restart-unmeshed', 'hop1.wait-sentinel', 'hop1.deploy', 'hop1.restore-crds', 'hop1.restore-resources', 'hop1.reroll', 'hop1.verify-rollback']);
+    expect(rollbackSteps(current)).toEqual(['hop1.snapshot', 'hop1.remove', 'hop1.restart-unmeshed', 'hop1.wait-sentinel', 'hop1.deploy', 'hop1.restore-crds', 'hop1.restore-resources', 'hop1.restart', 'hop1.verify-rollback']);
     await expectStateBack(current, before);
   });
 
@@ -69,7 +69,7 @@ describe('rollback after an upgrade', () => {
     expect(dry.stdout).toMatch(/2\.0\.0 -> 1\.7\.0, back to before hop 2/);
     const rb = await runRollback(current, ['--all-hops']);
     expect(rb.exitCode, rb.stderr + rb.stdout).toBe(0);
-    expect(rollbackSteps(current)).toEqual(['hop1.snapshot', 'hop1.remove', 'hop1.deploy', 'hop1.restore-crds', 'hop1.restore-resources', 'hop1.reroll', 'hop1.verify-rollback']);
+    expect(rollbackSteps(current)).toEqual(['hop1.snapshot', 'hop1.remove', 'hop1.deploy', 'hop1.restore-crds', 'hop1.restore-resources', 'hop1.restart', 'hop1.verify-rollback']);
     await expectStateBack(current, before);
   });
 });

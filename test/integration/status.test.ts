@@ -64,7 +64,7 @@ describe('status on a mixed-version mesh', () => {
     expect(res.stdout).toContain(`Control plane (namespace ${mesh}): version 1.7.0`);
     expect(res.stdout).toMatch(new RegExp(`${apps}\\s+deployment/web\\s+1\\.6\\.0=3\\s+behind`));
     expect(res.stdout).toMatch(new RegExp(`${apps}\\s+statefulset/db\\s+1\\.7\\.0=2\\s+ok`));
-    expect(res.stdout).toContain('Run "kubectl nsm-upgrade restart" to re-roll them.');
+    expect(res.stdout).toContain('Run "kubectl nsm-upgrade restart" to restart them.');
   });
 
   it('refuses with exit 2 and names --mesh-namespace when no control plane is found', async () => {

@@ -1,7 +1,7 @@
 /**
  * `nginx-meshctl remove` on OpenShift while injected workloads remain, on the real API server with the mesh
  * emulator playing the sidecar injector and the csi-driver-cleanup hook: the sentinel Job is created, the
- * namespace is kept, the still-injected Deployment is listed, and after a re-roll the sentinel completes and
+ * namespace is kept, the still-injected Deployment is listed, and after a restart the sentinel completes and
  * the TTL controller deletes it. Needs the emulator (npm run cluster:up starts it).
  */
 import fs from 'node:fs';
@@ -53,7 +53,7 @@ afterAll(async () => {
 });
 
 describe('nginx-meshctl remove on OpenShift with injected workloads (mesh emulator)', () => {
-  it('keeps the namespace while the csi-driver-sentinel runs, lists the workload, and the sentinel goes after a re-roll', async (ctx) => {
+  it('keeps the namespace while the csi-driver-sentinel runs, lists the workload, and the sentinel goes after a restart', async (ctx) => {
     guard(ctx);
     const kube = await testKube();
     const d = await meshctl('1.7.0', ['-n', ns, 'deploy', '--environment', 'openshift', '--persistent-storage', 'off', '-t', '3m']);
@@ -81,7 +81,7 @@ describe('nginx-meshctl remove on OpenShift with injected workloads (mesh emulat
     expect(await exists(kube, objectPath(core.namespaces, ns))).toBe(true);
     expect(await crdsStillAlive(kube, crds)).toEqual([]);
 
-    // Re-roll: the new pod has no sidecar (the mesh is gone); once no injected pod is left in the cluster the
+    // Restart: the new pod has no sidecar (the mesh is gone); once no injected pod is left in the cluster the
     // sentinel succeeds and, with ttlSecondsAfterFinished 0, is deleted.
     await kubectl(['-n', appNs, 'rollout', 'restart', 'deployment/web']);
     await kubectl(['-n', appNs, 'rollout', 'status', 'deployment/web', '--timeout=120s']);

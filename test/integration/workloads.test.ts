@@ -1,6 +1,6 @@
 /**
  * Convergence after an upgrade, through the library API the upgrade executor uses: the control
- * plane is on 1.7.0, the sidecars on 1.6.0; `restartWorkloads` re-rolls what is behind and its
+ * plane is on 1.7.0, the sidecars on 1.6.0; `restartWorkloads` restarts what is behind and its
  * final re-read of the pods sees the new versions. With no webhook in this test, the API client
  * plays the injector's part: the restart PATCH also carries the new sidecar image, as the webhook
  * would inject it into every re-created pod. The rollout itself is still triggered by that one patch.
@@ -47,7 +47,7 @@ afterAll(async () => {
 });
 
 describe('convergence after an upgrade', () => {
-  it('re-rolls only the workloads behind, then reads every pod on the target version', async () => {
+  it('restarts only the workloads behind, then reads every pod on the target version', async () => {
     const deps = await depsWithInjector('1.7.0');
     const before = await skewReport(deps, { meshNamespace: mesh, namespace: apps });
     expect(before.converged).toBe(false);
@@ -62,8 +62,8 @@ describe('convergence after an upgrade', () => {
     expect(result.restarted.map((r) => `${r.kind}/${r.name}`)).toEqual(['Deployment/web', 'StatefulSet/db']);
     expect(result.upToDate).toBe(1); // deployment/fresh was already on 1.7.0 and is left alone
     expect(result.concurrency).toBe(1);
-    // concurrency 1: one after another, longest first (web: 3 pods with maxSurge 1 = 3 rounds; db: 2 pods, one at a time)
-    expect(progress.filter((p) => p.state === 'done').map((p) => `${p.index}/${p.total} ${p.name}`)).toEqual(['1/2 web', '2/2 db']);
+    // Slow start: the smallest workload first, alone (db: 2 pods), then the rest longest first at concurrency 1 (web: 3 pods).
+    expect(progress.filter((p) => p.state === 'done').map((p) => `${p.index}/${p.total} ${p.name}`)).toEqual(['1/2 db', '2/2 web']);
     expect(result.final).toEqual({ converged: true, byVersion: { '1.7.0': 6 }, behind: [] });
 
     const after = await skewReport(deps, { meshNamespace: mesh, namespace: apps });

@@ -8,10 +8,10 @@ import { createRolloutWatcher } from '../../workloads/rollout-watch.ts';
 import { KubeApiError } from '../../kube/client.ts';
 
 /**
- * Re-rolls workloads that were injected before the upgrade but have no sidecar now. On the manual
- * OpenShift path every injected workload is re-rolled without the mesh (so the CSI sentinel can
+ * Restarts workloads that were injected before the upgrade but have no sidecar now. On the manual
+ * OpenShift path every injected workload is restarted without the mesh (so the CSI sentinel can
  * finish); after the redeploy their pods carry no sidecar, so "behind" would not find them: the
- * list recorded at backup time says which workloads must come back into the mesh. The re-roll is
+ * list recorded at backup time says which workloads must come back into the mesh. The restart is
  * `restart`'s own (rolloutRestart on one shared watcher) with its slow start and failure gate: one
  * first, widening up to `concurrency` as workloads come back healthy, none started after
  * `maxFailures` failed. A workload deleted meanwhile is reported and skipped; any other API error
@@ -31,7 +31,7 @@ export async function restartIntoMesh(deps: Deps, workloads: readonly WorkloadRe
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   const name = (w: WorkloadRef) => `${w.kind} ${w.namespace}/${w.name}`;
   try {
-    // The same slow start and failure gate as every re-roll: one first, widening as they come back healthy.
+    // The same slow start and failure gate as every restart: one first, widening as they come back healthy.
     const run = await mapSlowStart(rolling, { limit: opts.concurrency, maxFailures: opts.maxFailures ?? 1, signal: opts.signal }, async (w) => {
       try {
         const r = await rolloutRestart(deps, watcher, w, { timeoutMs: opts.timeoutMs, onMessage: (m) => opts.progress(`${name(w)}: ${m}`) });
@@ -44,7 +44,7 @@ export async function restartIntoMesh(deps: Deps, workloads: readonly WorkloadRe
         throw err;
       }
     }, (ok) => ok);
-    const why = run.stoppedBy === 'gate' ? `not re-rolled: the re-roll stopped at the failure gate (--max-failures ${opts.maxFailures ?? 1}); fix the cause, then continue with --resume` : 'interrupted before it was re-rolled';
+    const why = run.stoppedBy === 'gate' ? `not restarted: the restart stopped at the failure gate (--max-failures ${opts.maxFailures ?? 1}); fix the cause, then continue with --resume` : 'interrupted before it was restarted';
     for (const i of run.notStarted) unresolved.push(`${name(rolling[i]!)}: ${why}`);
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);

@@ -5,7 +5,7 @@
  * workloads that had a sidecar are first restarted back into the mesh (restart-into-mesh.ts).
  */
 import { StepError } from '../../errors.ts';
-import { createRecorder, restartWorkloads, rerollUnresolved, type RerollRecord, type RestartResult } from '../../workloads/index.ts';
+import { createRecorder, restartWorkloads, restartUnresolved, type RestartRecord, type RestartResult } from '../../workloads/index.ts';
 import type { WorkloadRef } from '../../workloads/owners.ts';
 import type { RestartMode } from '../../workloads/restart-plan.ts';
 import { hopStep, outputOf, type StepContext } from '../step-context.ts';
@@ -29,7 +29,7 @@ export function injectedBefore(ctx: StepContext, named?: readonly WorkloadRef[])
 /** `restart`'s restart, from a run's step: the run's gate, canary and concurrency; recorded unless `record: false`. */
 export async function restartForStep(ctx: StepContext, opts: { mode: RestartMode; targetVersion: string; record?: boolean }): Promise<{ result: RestartResult; unresolved: string[] }> {
   const { deps } = ctx;
-  const record: RerollRecord = {
+  const record: RestartRecord = {
     runId: ctx.runId ?? 'unknown', operation: 'rollback' in ctx.plan ? 'rollback' : 'upgrade', targetVersion: opts.targetVersion, mode: opts.mode,
     startedAt: new Date(deps.clock.now()).toISOString(), updatedAt: '', state: 'running', maxFailures: ctx.maxFailures ?? 1, workloads: {},
   };
@@ -40,24 +40,24 @@ export async function restartForStep(ctx: StepContext, opts: { mode: RestartMode
     onProgress: (pr) => ctx.progress(`${pr.kind} ${pr.namespace}/${pr.name}: ${pr.message}`),
   });
   if (result.interrupted) throw new StepError(ctx.step.id, `interrupted: ${result.notStarted.length} workload(s) not restarted yet`);
-  return { result, unresolved: rerollUnresolved(result, restartContinueCommand(ctx, opts.mode)) };
+  return { result, unresolved: restartUnresolved(result, restartContinueCommand(ctx, opts.mode)) };
 }
 
 export const restartExecutors: Executors<'restart'> = {
   async restart(ctx) {
     if (ctx.restart === 'none') return { skipped: '--restart none' };
     const unresolved: string[] = [];
-    let reinjected: number | undefined;
+    let restartedIntoMesh: number | undefined;
     if (hopStep(ctx, 'restart-unmeshed')) {
       // Every injected workload was restarted out of the mesh: bring back the ones that had a sidecar before.
       const r = await restartIntoMesh(ctx.deps, injectedBefore(ctx, ctx.step.params.injected), { timeoutMs: ctx.timeoutMs, concurrency: ctx.concurrency, maxFailures: ctx.maxFailures, progress: ctx.progress, signal: ctx.signal });
       ctx.progress(`restarted ${r.restarted.length} workloads back into the mesh`);
-      reinjected = r.restarted.length;
+      restartedIntoMesh = r.restarted.length;
       unresolved.push(...r.unresolved);
     }
     const { result: r, unresolved: left } = await restartForStep(ctx, { mode: ctx.restart, targetVersion: ctx.step.params.targetVersion });
     unresolved.push(...left);
     // Stopped at the failure gate: the control plane is done; the run ends not converged (exit 4), naming each failure and how to continue.
-    return { data: { restarted: r.restarted.length, converged: r.final.converged, byVersion: r.final.byVersion, ...(reinjected !== undefined ? { reinjected } : {}), ...(r.stoppedAtGate ? { stoppedAtGate: true as const, notStarted: r.notStarted.length } : {}) }, unresolved };
+    return { data: { restarted: r.restarted.length, converged: r.final.converged, byVersion: r.final.byVersion, ...(restartedIntoMesh !== undefined ? { restartedIntoMesh } : {}), ...(r.stoppedAtGate ? { stoppedAtGate: true as const, notStarted: r.notStarted.length } : {}) }, unresolved };
   },
 };

@@ -35,19 +35,19 @@ async function helpFlags(args: string[]): Promise<string[]> {
 const globals = ['--kubeconfig', '--context', '--mesh-namespace', '--output', '--verbose', '--help', '--version'];
 const planFlags = ['--to', '--method', '--strategy', '--meshctl', '--meshctl-current', '--helm', '--release', '--chart', '--backup-dir', '--deploy-flag', '--label-namespaces', '--clean-leftovers'];
 const runFlags = ['--timeout', '--concurrency', '--dry-run'];
-const rerollFlags = ['--max-failures', '--first'];
+const restartFlags = ['--max-failures', '--first'];
 
 // Each command's own flags, as its handler reads them.
 const own: Record<string, string[]> = {
-  '': [...planFlags, ...runFlags, ...rerollFlags, '--resume', '--yes', '--restart', '--break-lock', '--delete-bare-pods', '--on-failure', '--accept-pruning', '--delete-foreign-objects', '--require-images', '--registry-ca', '--prepull'],
+  '': [...planFlags, ...runFlags, ...restartFlags, '--resume', '--yes', '--restart', '--break-lock', '--delete-bare-pods', '--on-failure', '--accept-pruning', '--delete-foreign-objects', '--require-images', '--registry-ca', '--prepull'],
   plan: [...planFlags, '--timeout'],
   backup: ['--dir', '--all-namespaces', '--namespace', '--release', '--concurrency'],
   restore: ['--from', '--on-conflict', '--to-version', ...runFlags],
   status: ['--namespace', '--contexts'],
-  restart: ['--restart', '--namespace', '--delete-bare-pods', '--start-over', '--undo', ...runFlags, ...rerollFlags],
+  restart: ['--restart', '--namespace', '--delete-bare-pods', '--start-over', '--undo', ...runFlags, ...restartFlags],
   fleet: ['--contexts', '--fleet', '--to', '--canary', '--max-parallel', '--soak', '--skip-refused', '--on-failure', '--backup-dir', '--resume', '--timeout', '--label-namespaces', '--dry-run', '--yes',
     '--method', '--strategy', '--meshctl', '--meshctl-current', '--helm', '--release', '--chart'],
-  rollback: ['--from', '--all-hops', '--resume', '--force', '--meshctl', '--meshctl-current', '--helm', '--chart', '--yes', '--restart', '--delete-bare-pods', '--break-lock', ...runFlags, ...rerollFlags],
+  rollback: ['--from', '--all-hops', '--resume', '--force', '--meshctl', '--meshctl-current', '--helm', '--chart', '--yes', '--restart', '--delete-bare-pods', '--break-lock', ...runFlags, ...restartFlags],
   completion: [],
 };
 
@@ -70,7 +70,7 @@ const refused: { args: string[]; name: string; why: string }[] = [
   { args: ['backup', '--dry-run'], name: 'dry-run', why: 'a backup changes nothing in the cluster' },
   { args: ['restore', '--from', 'x', '--to', '1.7.0'], name: 'to', why: 'restore has --to-version' },
   { args: ['restore', '--from', 'x', '--yes'], name: 'yes', why: 'restore asks nothing' },
-  { args: ['restart', '--to', '1.7.0'], name: 'to', why: 'restart re-rolls to the running control plane' },
+  { args: ['restart', '--to', '1.7.0'], name: 'to', why: 'restart restarts onto the running control plane' },
   { args: ['restart', '--resume', 'x'], name: 'resume', why: 'only the upgrade resumes' },
   { args: ['plan', '--to', '1.7.0', '--yes'], name: 'yes', why: 'plan changes nothing' },
   { args: ['plan', '--to', '1.7.0', '--dry-run'], name: 'dry-run', why: 'plan is a dry run already' },

@@ -6,6 +6,8 @@ import type { Install, PlanOptions, StepKind } from '../../../src/engine/types.t
 import { releases } from '../../../src/mesh/versions.ts';
 import { Secret } from '../../../src/secret.ts';
 import { formatCommand } from '../../../src/exec/runner.ts';
+import { parseRollbackJournal, rollbackSchemaVersion } from '../../../src/rollback/journal.ts';
+import { planDifference } from '../../../src/upgrade/resume.ts';
 
 const bins = Object.fromEntries(releases.map((r) => [r.version, `/bin/nginx-meshctl-${r.version}`]));
 
@@ -178,7 +180,7 @@ describe('buildRollbackPlan: the opt-in labels the upgrade added go back too (is
   };
   const b = backup({ meshVersion: '1.7.0' });
 
-  it('removes injector.nsm.nginx.com/auto-inject from the namespaces the upgrade labelled, before the re-roll', () => {
+  it('removes injector.nsm.nginx.com/auto-inject from the namespaces the upgrade labelled, before the restart', () => {
     const p = buildRollbackPlan({ run: labelledRun(['hop1.backup', 'hop1.label-namespaces', 'hop1.upgrade']), backup: b, live: live({ version: '2.0.0' }) }, options());
     const s = p.hops[0]!.steps.find((x) => x.kind === 'label-namespaces');
     expect(s?.params).toEqual({ namespaces: ['shop', 'pay'], label: { 'injector.nsm.nginx.com/auto-inject': null } });
@@ -188,5 +190,31 @@ describe('buildRollbackPlan: the opt-in labels the upgrade added go back too (is
   it('removes nothing when the upgrade never labelled (its step did not run)', () => {
     const p = buildRollbackPlan({ run: labelledRun(['hop1.backup']), backup: b, live: live({ version: '2.0.0' }) }, options());
     expect(kinds(p)).not.toContain('label-namespaces');
+  });
+});
+
+describe('a rollback journal an earlier version wrote, its restart step named "reroll"', () => {
+  const plan = buildRollbackPlan({ run: meshctlRun, backup: backup(), live: live() }, options());
+  const journal = (restartAs: string) => {
+    const asWritten = JSON.parse(JSON.stringify(plan)) as RollbackPlan;
+    for (const s of asWritten.hops[0]!.steps) if (s.kind === 'restart') Object.assign(s, { id: `hop1.${restartAs}`, kind: restartAs, title: 'Re-roll injected workloads onto NSM 1.6.0 sidecars' });
+    const start = { type: 'rollback', schema: rollbackSchemaVersion, runId: 'r1', at: 't', toolVersion: '0.1.0', upgradeRunId: 'up1', options: { ...options(), meshctlBinaries: {} }, live: live(), cluster: { server: 'https://k', uid: 'u' }, plan: asWritten, binaries: { meshctl: {}, chart: { ref: '/charts' } } };
+    const done = ['snapshot', 'remove', 'deploy', 'restore-crds', 'restore-resources', restartAs].map((k) => ({ type: 'step', runId: 'r1', at: 't', step: `hop1.${k}`, status: 'done', data: k === restartAs ? { restarted: 1, converged: true } : {} }));
+    return [start, ...done].map((r) => JSON.stringify(r)).join('\n');
+  };
+
+  it('is read as this version names it: its steps and step records as "restart", so a resume finds the plan built again the same', () => {
+    const j = parseRollbackJournal(journal('reroll'), 'journal.ndjson');
+    expect(j.plan.hops[0]!.steps.map((s) => s.id)).toEqual(plan.hops[0]!.steps.map((s) => s.id));
+    expect(j.plan.hops[0]!.steps.find((s) => s.id === 'hop1.restart')?.kind).toBe('restart');
+    expect([...j.done]).toContain('hop1.restart');
+    expect(j.data.get('hop1.restart')).toEqual({ restarted: 1, converged: true });
+    expect(planDifference(j.plan, plan, new Map())).toBeUndefined();
+  });
+
+  it('a journal this version wrote reads the same', () => {
+    const j = parseRollbackJournal(journal('restart'), 'journal.ndjson');
+    expect([...j.done]).toContain('hop1.restart');
+    expect(planDifference(j.plan, plan, new Map())).toBeUndefined();
   });
 });

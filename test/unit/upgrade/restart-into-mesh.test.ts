@@ -60,8 +60,8 @@ describe('restartIntoMesh', () => {
     expect(r.restarted).toEqual([]);
     expect(r.unresolved[0]).toMatch(/^Deployment shop\/slow: .*did not finish rolling out/);
     expect(r.unresolved.slice(1)).toEqual([
-      'Deployment shop/a: not re-rolled: the re-roll stopped at the failure gate (--max-failures 1); fix the cause, then continue with --resume',
-      'Deployment shop/c: not re-rolled: the re-roll stopped at the failure gate (--max-failures 1); fix the cause, then continue with --resume',
+      'Deployment shop/a: not restarted: the restart stopped at the failure gate (--max-failures 1); fix the cause, then continue with --resume',
+      'Deployment shop/c: not restarted: the restart stopped at the failure gate (--max-failures 1); fix the cause, then continue with --resume',
     ]);
   });
 

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { formatRestartPlanText, formatRestartText, table } from '../../../src/workloads/format.ts';
+import { formatRestartPlanText, formatRestartText, formatSkewText, table } from '../../../src/workloads/format.ts';
+import type { RestartRecord } from '../../../src/workloads/restart-record.ts';
+import type { SkewReport } from '../../../src/workloads/skew.ts';
 import type { RestartResult } from '../../../src/workloads/restart.ts';
 
 describe('table', () => {
@@ -38,7 +40,7 @@ describe('formatRestartText', () => {
 
   it('says when there was nothing to do and the mesh converged', () => {
     const text = formatRestartText({ ...result, restarted: [], skipped: [], timedOut: [], final: { converged: true, byVersion: { '1.7.0': 5 }, behind: [] } });
-    expect(text).toContain('Nothing to re-roll.');
+    expect(text).toContain('Nothing to restart.');
     expect(text).toContain('Converged: every sidecar runs 1.7.0 (1.7.0=5).');
   });
 });
@@ -49,7 +51,7 @@ describe('formatRestartPlanText', () => {
     const text = formatRestartPlanText(plan, '1.7.0', 4);
     expect(text).toMatch(/1\s+shop\s+deployment\/a\s+restart \(3 pods\)/);
     expect(text).toMatch(/2\s+shop\s+pod\/p\s+evict-pod \(1 pod\)/);
-    expect(text).toContain('(dry run) would re-roll 2 workload(s) to 1.7.0, the first alone, then widening up to 4 at once as workloads finish healthy');
+    expect(text).toContain('(dry run) would restart 2 workload(s) to 1.7.0, the first alone, then widening up to 4 at once as workloads finish healthy');
   });
 });
 
@@ -58,12 +60,34 @@ describe('formatRestartText at the failure gate', () => {
     const text = formatRestartText({
       ...result, restarted: [], timedOut: [], skipped: [], stoppedAtGate: true,
       failed: [{ ...ref('Deployment', 'app-01'), message: 'deployment shop/app-01: deployment "app-01" exceeded its progress deadline', reason: 'ReplicaSet app-01-5d8 FailedCreate: pods "app-01-5d8-x" is forbidden: exceeded quota: pods', seconds: 11 }],
-      notStarted: [{ ...ref('Deployment', 'app-02'), message: 'not started: the re-roll stopped after 1 failure(s) (--max-failures 1)', seconds: 0 }],
+      notStarted: [{ ...ref('Deployment', 'app-02'), message: 'not started: the restart stopped after 1 failure(s) (--max-failures 1)', seconds: 0 }],
     }, 'kubectl nsm-upgrade restart --restart all');
     expect(text).toMatch(/shop\s+deployment\/app-01\s+FAILED\s+.*exceeded its progress deadline; reason: ReplicaSet app-01-5d8 FailedCreate: .*exceeded quota/);
-    expect(text).toMatch(/shop\s+deployment\/app-02\s+NOT STARTED\s+not started: the re-roll stopped after 1 failure/);
+    expect(text).toMatch(/shop\s+deployment\/app-02\s+NOT STARTED\s+not started: the restart stopped after 1 failure/);
     expect(text).toContain('Stopped at the failure gate: 1 workload(s) failed (--max-failures 1), so 1 were not started.');
     expect(text).toContain('restart --undo NAMESPACE/KIND/NAME');
     expect(text).toContain('continue with:\n  kubectl nsm-upgrade restart --restart all\n');
+  });
+});
+
+describe('formatSkewText with the last restart\'s record (status)', () => {
+  const report: SkewReport = {
+    meshNamespace: 'nginx-mesh', targetVersion: '1.7.0', controlPlane: { version: '1.7.0', components: [] }, byVersion: { '1.7.0': 1, '1.6.0': 1 }, pods: 2, optInMissing: [], converged: false,
+    workloads: [{ ...ref('Deployment', 'web'), versions: { '1.7.0': 1 }, behind: false }, { ...ref('Deployment', 'db'), versions: { '1.6.0': 1 }, behind: true }],
+  };
+  const record: RestartRecord = {
+    runId: 'r1', operation: 'restart', targetVersion: '1.7.0', mode: 'behind', startedAt: 't0', updatedAt: 't1', state: 'stopped-at-gate', maxFailures: 1,
+    workloads: { 'shop/Deployment/web': { state: 'rolled' }, 'shop/Deployment/db': { state: 'failed', reason: 'exceeded quota' } },
+  };
+  it('names the last restart above the table and, per workload, what it did in the LAST RESTART column', () => {
+    const text = formatSkewText(report, record);
+    expect(text).toContain('Last restart: restart run r1 to 1.7.0, stopped at the failure gate (--max-failures 1), at t1 (1 restarted, 1 FAILED); continue it with "kubectl nsm-upgrade restart"');
+    expect(text).toMatch(/NAMESPACE\s+WORKLOAD\s+SIDECARS\s+STATUS\s+LAST RESTART\n/);
+    expect(text).toMatch(/shop\s+deployment\/web\s+1\.7\.0=1\s+ok\s+restarted\n/);
+    expect(text).toMatch(/shop\s+deployment\/db\s+1\.6\.0=1\s+behind\s+FAILED: exceeded quota\n/);
+    expect(text).toContain('Run "kubectl nsm-upgrade restart" to restart them.');
+  });
+  it('has no LAST RESTART column without a record', () => {
+    expect(formatSkewText(report)).not.toMatch(/LAST RESTART|Last restart/);
   });
 });

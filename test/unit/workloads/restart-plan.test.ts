@@ -15,7 +15,7 @@ describe('skipReason', () => {
     ['StatefulSet', { spec: { updateStrategy: { type: 'OnDelete' } } }, false, 'OnDelete: delete its pods', 'the controller only replaces deleted pods'],
     ['StatefulSet', { spec: { updateStrategy: { type: 'RollingUpdate' } } }, false, undefined, 'RollingUpdate StatefulSets roll'],
     ['DaemonSet', { spec: { updateStrategy: { type: 'OnDelete' } } }, false, 'OnDelete', 'same for DaemonSets'],
-    ['Job', undefined, false, 'Job pods are not re-rolled', 'a Job runs to completion'],
+    ['Job', undefined, false, 'Job pods are not restarted', 'a Job runs to completion'],
     ['CronJob', undefined, false, 'next run', 'the next Job gets the new sidecar'],
     ['Pod', undefined, false, '--delete-bare-pods', 'bare pods are never deleted unless asked'],
     ['Pod', undefined, true, undefined, 'asked to delete bare pods'],

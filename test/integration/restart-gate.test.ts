@@ -1,6 +1,6 @@
 /**
- * Issue 26: a re-roll that cannot take the whole mesh down, on the real API server (KWOK runs the
- * pods). Twelve injected Deployments whose re-roll must fail the way Kubernetes fails it: a surge
+ * Issue 26: a restart that cannot take the whole mesh down, on the real API server (KWOK runs the
+ * pods). Twelve injected Deployments whose restart must fail the way Kubernetes fails it: a surge
  * pod (maxSurge 1, maxUnavailable 0) in a namespace whose ResourceQuota allows exactly the pods that
  * exist, so the new ReplicaSet records FailedCreate (exceeded quota) and the Deployment reports
  * ProgressDeadlineExceeded after 10 s.
@@ -11,6 +11,7 @@ import { barePod, create, createNamespace, deleteNamespace, deployment, fakeCont
 import type { KubeObject } from '../../src/kube/client.ts';
 import { listAll } from '../../src/kube/list.ts';
 import { collectionPath, core, objectPath } from '../../src/kube/paths.ts';
+import { legacyRecordName, recordName } from '../../src/workloads/restart-record.ts';
 
 const mesh = uniqueName('gate-mesh');
 const gate = uniqueName('gate-apps');
@@ -55,8 +56,8 @@ afterAll(async () => {
   await Promise.all([mesh, gate, cont].map((ns) => deleteNamespace(kube, ns)));
 });
 
-describe('the re-roll gate (slow start and --max-failures)', () => {
-  it('re-rolls exactly one workload, stops at it with the quota as the reason, and says how to go on', async () => {
+describe('the restart gate (slow start and --max-failures)', () => {
+  it('restarts exactly one workload, stops at it with the quota as the reason, and says how to go on', async () => {
     const res = await runTool(['restart', '--mesh-namespace', mesh, '-n', gate, '--restart', 'all', '--timeout', '90s', '-o', 'json']);
     expect(res.exitCode, res.stderr).toBe(1);
     const r = JSON.parse(res.stdout);
@@ -72,14 +73,14 @@ describe('the re-roll gate (slow start and --max-failures)', () => {
     expect(await restarted()).toEqual(['app-01']);
   }, 180_000);
 
-  it('status shows, for each workload, what the last re-roll did: failed (with the reason) or never reached', async () => {
+  it('status shows, for each workload, what the last restart did: failed (with the reason) or never reached', async () => {
     const res = await runTool(['status', '--mesh-namespace', mesh, '-n', gate]);
-    expect(res.stdout).toMatch(/Last re-roll: restart run \w+ to 1\.7\.0, stopped at the failure gate \(--max-failures 1\)/);
+    expect(res.stdout).toMatch(/Last restart: restart run \w+ to 1\.7\.0, stopped at the failure gate \(--max-failures 1\)/);
     expect(res.stdout).toMatch(new RegExp(`${gate}\\s+deployment/app-01\\s+1\\.7\\.0=1\\s+ok\\s+FAILED: ReplicaSet app-01-\\w+ FailedCreate: .*exceeded quota`));
     expect(res.stdout).toMatch(new RegExp(`${gate}\\s+deployment/app-12\\s+1\\.7\\.0=1\\s+ok\\s+not reached`));
     const json = JSON.parse((await runTool(['status', '--mesh-namespace', mesh, '-n', gate, '-o', 'json'])).stdout);
-    expect(json.lastReroll).toMatchObject({ operation: 'restart', state: 'stopped-at-gate', targetVersion: '1.7.0' });
-    expect(json.workloads.find((w: { name: string }) => w.name === 'app-02').lastReroll).toEqual({ state: 'not-started' });
+    expect(json.lastRestart).toMatchObject({ operation: 'restart', state: 'stopped-at-gate', targetVersion: '1.7.0' });
+    expect(json.workloads.find((w: { name: string }) => w.name === 'app-02').lastRestart).toEqual({ state: 'not-started' });
   }, 60_000);
 
   it('restart --undo puts the failed workload back on its previous revision', async () => {
@@ -99,8 +100,8 @@ describe('the re-roll gate (slow start and --max-failures)', () => {
     expect(r).toMatchObject({ failed: [], notStarted: [], stoppedAtGate: false, final: { converged: true } });
     expect(await restarted()).toEqual(names);
     const json = JSON.parse((await runTool(['status', '--mesh-namespace', mesh, '-n', gate, '-o', 'json'])).stdout);
-    expect(json.lastReroll.state).toBe('finished');
-    expect(json.workloads.every((w: { lastReroll: { state: string } }) => w.lastReroll.state === 'rolled')).toBe(true);
+    expect(json.lastRestart.state).toBe('finished');
+    expect(json.workloads.every((w: { lastRestart: { state: string } }) => w.lastRestart.state === 'rolled')).toBe(true);
   }, 240_000);
 
   it('evicts a bare pod through the Eviction API: a PodDisruptionBudget that forbids it is respected and reported', async () => {
@@ -120,7 +121,7 @@ describe('the re-roll gate (slow start and --max-failures)', () => {
   }, 120_000);
 });
 
-describe('continuing a re-roll that stopped at the gate', () => {
+describe('continuing a restart that stopped at the gate', () => {
   const order = ['a-1', 'a-2', 'a-3', 'b-broken', 'c-1', 'c-2'];
   const rolledIn = async () => (await listAll<Dep>(await testKube(), collectionPath(core.deployments, cont))).filter((d) => d.spec.template.metadata.annotations?.[restartedAt]).map((d) => d.metadata?.name).sort();
 
@@ -135,7 +136,7 @@ describe('continuing a re-roll that stopped at the gate', () => {
     await until('pods of all six', async () => (await listAll(kube, collectionPath(core.pods, cont))).length === 6, 120_000);
   }, 180_000);
 
-  it('one at a time: three re-rolled, the fourth fails, the last two are not started', async () => {
+  it('one at a time: three restarted, the fourth fails, the last two are not started', async () => {
     const res = await runTool(['restart', '--mesh-namespace', mesh, '-n', cont, '--restart', 'all', '--concurrency', '1', '--timeout', '30s', '-o', 'json']);
     expect(res.exitCode, res.stderr).toBe(1);
     const r = JSON.parse(res.stdout);
@@ -145,9 +146,13 @@ describe('continuing a re-roll that stopped at the gate', () => {
     expect(await rolledIn()).toEqual(['a-1', 'a-2', 'a-3', 'b-broken']);
   }, 120_000);
 
-  it('fixed, the same command re-rolls only what the stopped re-roll did not bring over', async () => {
+  it('fixed, the same command restarts only what the stopped restart did not bring over, from a record under the name earlier versions wrote', async () => {
     const kube = await testKube();
     const before = new Map((await listAll<Dep>(kube, collectionPath(core.deployments, cont))).map((d) => [d.metadata?.name, d.spec.template.metadata.annotations?.[restartedAt]]));
+    // The record as an earlier version left it: under nsm-upgrade.<mesh namespace>.reroll, none under the new name.
+    const record = await kube.request<{ data: Record<string, string> }>({ path: objectPath(core.configmaps, recordName(mesh), 'default') });
+    await kube.request({ method: 'POST', path: collectionPath(core.configmaps, 'default'), body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: legacyRecordName(mesh) }, data: record.data } });
+    await kube.request({ method: 'DELETE', path: objectPath(core.configmaps, recordName(mesh), 'default') });
     // The fix: b-broken's pods may become ready now (a new rollout of its own).
     await kube.request({ method: 'PATCH', path: objectPath(core.deployments, 'b-broken', cont), body: [{ op: 'remove', path: '/spec/template/metadata/labels/nsm-upgrade.test~1never-ready' }], contentType: 'application/json-patch+json' });
     const res = await runTool(['restart', '--mesh-namespace', mesh, '-n', cont, '--restart', 'all', '--concurrency', '1', '--timeout', '60s', '-o', 'json']);
@@ -155,9 +160,13 @@ describe('continuing a re-roll that stopped at the gate', () => {
     const r = JSON.parse(res.stdout);
     expect(r.continued).toBe(3);
     expect(r.restarted.map((x: { name: string }) => x.name)).toEqual(['b-broken', 'c-1', 'c-2']);
-    expect(res.stderr).toMatch(/Continuing the re-roll of run \w+ \(stopped-at-gate, .*\): the 3 workload\(s\) it brought over are left alone/);
+    expect(res.stderr).toMatch(/Continuing the restart of run \w+ \(stopped-at-gate, .*\): the 3 workload\(s\) it brought over are left alone/);
     const after = new Map((await listAll<Dep>(kube, collectionPath(core.deployments, cont))).map((d) => [d.metadata?.name, d.spec.template.metadata.annotations?.[restartedAt]]));
     for (const n of ['a-1', 'a-2', 'a-3']) expect(after.get(n), n).toBe(before.get(n));
     for (const n of ['c-1', 'c-2']) expect(after.get(n), n).toBeDefined();
+    // Written under the new name, the old one deleted.
+    const written = await kube.request<{ data: Record<string, string> }>({ path: objectPath(core.configmaps, recordName(mesh), 'default') });
+    expect(JSON.parse(written.data['record.json']!)).toMatchObject({ state: 'finished', workloads: { [`${cont}/Deployment/c-2`]: { state: 'rolled' } } });
+    await expect(kube.request({ path: objectPath(core.configmaps, legacyRecordName(mesh), 'default') })).rejects.toMatchObject({ status: 404 });
   }, 180_000);
 });

@@ -1,7 +1,7 @@
 /**
  * Issue 26, the upgrade's side: an in-place hop (nginx-meshctl 1.6.0 -> 1.7.0 on the test bed) whose
- * re-roll cannot create a surge pod (maxSurge 1, maxUnavailable 0, a ResourceQuota at the pods that
- * exist). The control plane is upgraded; the re-roll stops at its first workload, naming the quota;
+ * restart cannot create a surge pod (maxSurge 1, maxUnavailable 0, a ResourceQuota at the pods that
+ * exist). The control plane is upgraded; the restart stops at its first workload, naming the quota;
  * the run ends not converged (exit 4) with the command that continues; the other workload is never
  * touched. Raising the quota and running that command converges the mesh.
  */
@@ -30,8 +30,8 @@ async function setQuota(sc: Scenario, ns: string, pods: number): Promise<void> {
   });
 }
 
-describe('an upgrade hop whose re-roll meets the failure gate', () => {
-  it('upgrades the control plane, stops the re-roll at the first failure (exit 4), and the continue command finishes it', async () => {
+describe('an upgrade hop whose restart meets the failure gate', () => {
+  it('upgrades the control plane, stops the restart at the first failure (exit 4), and the continue command finishes it', async () => {
     const o: ScenarioOptions & { to: string } = { method: 'meshctl', from: '1.6.0', to: '1.7.0', namespaces: 1 };
     s = await setUpMesh(o);
     const ns = s.appNamespaces[0]!;
@@ -46,9 +46,9 @@ describe('an upgrade hop whose re-roll meets the failure gate', () => {
     expect((await detectInstall({ kube: s.kube } as never, { meshNamespace: s.meshNamespace })).version).toBe('1.7.0');
     const out = r.stdout + r.stderr;
     expect(out).toMatch(/Deployment .*\/backend: .*exceeded its progress deadline; reason: ReplicaSet backend-\w+ FailedCreate: .*exceeded quota/);
-    expect(out).toMatch(/1 workload\(s\) not re-rolled: the re-roll stopped at the failure gate \(--max-failures 1\): Deployment .*\/frontend/);
+    expect(out).toMatch(/1 workload\(s\) not restarted: the restart stopped at the failure gate \(--max-failures 1\): Deployment .*\/frontend/);
     expect(out).toContain(`continue with: kubectl nsm-upgrade restart --mesh-namespace ${s.meshNamespace}`);
-    // Only the canary was touched: frontend still runs its 1.6.0 pod, never re-rolled.
+    // Only the canary was touched: frontend still runs its 1.6.0 pod, never restarted.
     const frontend = await s.kube.request<{ spec: { template: { metadata: { annotations?: Record<string, string> } } } }>({ path: objectPath(core.deployments, 'frontend', ns) });
     expect(frontend.spec.template.metadata.annotations?.['kubectl.kubernetes.io/restartedAt']).toBeUndefined();
     expect(await sidecarVersions(s.kube, [ns])).toEqual({ '1.6.0': 2 });
@@ -56,7 +56,7 @@ describe('an upgrade hop whose re-roll meets the failure gate', () => {
     await setQuota(s, ns, 4);
     const again = await runTool(['restart', '--mesh-namespace', s.meshNamespace, '--timeout', '90s']);
     expect(again.exitCode, again.stderr).toBe(0);
-    expect(again.stderr).toMatch(/Continuing the re-roll of run \w+ \(stopped-at-gate/);
+    expect(again.stderr).toMatch(/Continuing the restart of run \w+ \(stopped-at-gate/);
     await until('sidecars on 1.7.0', async () => JSON.stringify(await sidecarVersions(s!.kube, [ns])) === JSON.stringify({ '1.7.0': 2 }), 60_000);
   }, 600_000);
 });

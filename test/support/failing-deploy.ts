@@ -39,7 +39,8 @@ export function failingMeshctlDeploy(dir: string, namespace: string, opts: { fir
       `  if [ ${opts.firstOnly ? '! -f "$marker"' : '1 = 1'} ]; then`,
       '    "$real" "$@" || exit $?',
       '    touch "$marker"',
-      `    '${clusterEnv().KUBECTL}' -n '${namespace}' patch deployment nginx-mesh-api --type merge -p '${patch}' >/dev/null || exit 2`,
+      // The tool gives its children no KUBECONFIG (only -k with the run's own): name the test cluster's.
+      `    '${clusterEnv().KUBECTL}' --kubeconfig '${clusterEnv().KUBECONFIG}' -n '${namespace}' patch deployment nginx-mesh-api --type merge -p '${patch}' >/dev/null || exit 2`,
       '    echo "Connection to NGINX Service Mesh API Server failed." >&2',
       '    exit 1',
       '  fi;;',

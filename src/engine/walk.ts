@@ -17,23 +17,27 @@ import { toolVersion } from '../version.ts';
 import { scrub } from '../secret.ts';
 import { digestInputs, planBinaries } from './binary-digests.ts';
 
-export interface RunOptions extends WalkSettings {
-  backupDir: string;
+/** What connects a walk to its command: its id, where its output goes, its signal, the gates before it, its guard. */
+export interface WalkWiring {
   /** text: a task list (listr2; plain lines when stdout is not a terminal); json: one event per line. */
   output: 'text' | 'json';
-  /** What the plan was built from, journaled with it (secrets redacted) so --resume can build it again. */
-  start: { install: Install; inputs: PlanOptions; cluster: ClusterIdentity };
   /** This run's id (the lease holder carries it too). */
   runId: string;
-  /** The journal of the run being resumed. */
-  resume?: JournalState | undefined;
-  /** Emits a JSON event line (json output) — stdout in the CLI. */
+  /** Emits a JSON event line (json output): stdout in the CLI. */
   emit: (line: string) => void;
   signal: AbortSignal;
   /** Tasks shown before the steps (confirmation, the Lease); the journal is written once they pass. */
   before?: readonly Gate[];
   /** The lease and the cluster, checked before each step and command that changes the cluster. */
   guard: RunGuard;
+}
+
+export interface RunOptions extends WalkSettings, WalkWiring {
+  backupDir: string;
+  /** What the plan was built from, journaled with it (secrets redacted) so --resume can build it again. */
+  start: { install: Install; inputs: PlanOptions; cluster: ClusterIdentity };
+  /** The journal of the run being resumed. */
+  resume?: JournalState | undefined;
 }
 
 export interface RunResult {

@@ -6,27 +6,17 @@
  */
 import type { WalkSettings } from '../engine/option-groups.ts';
 import type { Deps } from '../deps.ts';
-import type { Gate } from '../engine/gates.ts';
-import type { RunGuard } from '../engine/step-context.ts';
 import { toolVersion } from '../version.ts';
 import type { ClusterIdentity } from '../engine/journal.ts';
-import { walkSteps, type RunResult } from '../engine/walk.ts';
+import { walkSteps, type RunResult, type WalkWiring } from '../engine/walk.ts';
 import { digestInputs, planBinaries } from '../engine/binary-digests.ts';
 import { rollbackSchemaVersion, type RollbackJournal } from './journal.ts';
 import { rollbackDir, type LiveFacts, type RollbackOptions, type RollbackPlan } from './types.ts';
 
-export interface RollbackRunOptions extends WalkSettings {
-  output: 'text' | 'json';
+export interface RollbackRunOptions extends WalkSettings, WalkWiring {
   /** What the plan was built from that the run directory does not hold (journaled with it). */
   start: { options: RollbackOptions; live: LiveFacts; cluster: ClusterIdentity; failedStep?: string | undefined };
-  runId: string;
   resume?: RollbackJournal | undefined;
-  emit: (line: string) => void;
-  signal: AbortSignal;
-  /** Tasks shown before the steps (confirmation, the Lease); the journal is written once they pass. */
-  before?: readonly Gate[];
-  /** The lease and the cluster, checked before each step and command that changes the cluster. */
-  guard: RunGuard;
 }
 
 /** The command that continues a rollback of the run in `from`. */

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKube, KubeApiError, type Kube } from '../../src/kube/client.ts';
 import { loadKubeConfig } from '../../src/kube/kubeconfig.ts';
-import { kubectl, testKube, uniqueName } from '../support/cluster.ts';
+import { kubectl, runTool, testKube, uniqueName } from '../support/cluster.ts';
 import { expectRealTransport, realServerProtocol, startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
 import { http2RetryableCodes } from '../../src/kube/transport.ts';
 
@@ -81,6 +81,17 @@ describe('fault proxy', () => {
     const q = await start({ rate: 0, seed: 1, maxSeconds: 60 });
     await (await clientFor(q, { http: '1.1' })).request({ path: '/api/v1/namespaces/default' });
     expect(q.stats.toolProtocols).toEqual({ '1.1': 1 });
+  });
+
+  it('the CLI speaks HTTP/1.1 with NSM_UPGRADE_HTTP=1.1, and refuses another value (exit 2)', async () => {
+    const p = await start({ rate: 0, seed: 1, maxSeconds: 60 });
+    const args = ['status', '--kubeconfig', p.kubeconfigPath, '--mesh-namespace', `${ns}-none`];
+    const r = await runTool(args, { env: { NSM_UPGRADE_HTTP: '1.1' } });
+    expect(r.stderr).toMatch(/no NGINX Service Mesh control plane/);
+    expect(Object.keys(p.stats.toolProtocols)).toEqual(['1.1']);
+    const bad = await runTool(args, { env: { NSM_UPGRADE_HTTP: '3' } });
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toMatch(/NSM_UPGRADE_HTTP="3" is not a choice/);
   });
 
   it('resets the request for a reset fault (the client sees a socket error, or a reset stream over HTTP/2)', async () => {

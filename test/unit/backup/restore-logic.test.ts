@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isMissingNamespace, isTransient, sameAsBackup } from '../../../src/backup/apply.ts';
+import { isMissingNamespace, isTransient, matchesDigest, restoredDigest, sameAsBackup } from '../../../src/backup/apply.ts';
 import { crdReady } from '../../../src/backup/crd-wait.ts';
 import { formatSummary, isResolved, summarize } from '../../../src/backup/report.ts';
 import { KubeApiError } from '../../../src/kube/client.ts';
@@ -31,6 +31,26 @@ describe('restore decisions', () => {
     expect(sameAsBackup(live, backup)).toBe(true);
     expect(sameAsBackup({ ...live, spec: { w: 2 } }, backup)).toBe(false);
     expect(sameAsBackup({ ...live, metadata: { ...live.metadata, labels: {} } }, backup)).toBe(false);
+  });
+
+  it('verifies by digest exactly as sameAsBackup does (the restore keeps digests, not objects)', () => {
+    const backup = { kind: 'K', metadata: { name: 'a', namespace: 'n', labels: { x: '1', y: '2' }, annotations: { team: 't' }, ownerReferences: [{ uid: 'o1' }] }, spec: { w: 1, list: [{ a: 1, b: [2, 3] }], nested: { p: 'q', r: null } } };
+    const live = { ...backup, metadata: { ...backup.metadata, uid: 'u', resourceVersion: '5', ownerReferences: [{ uid: 'o2' }, { uid: 'o1' }], annotations: { team: 't', 'kubectl.kubernetes.io/last-applied-configuration': '{}' } }, status: { s: 1 } };
+    // Key order differs, a controller added an owner, bookkeeping annotations: equal both ways.
+    const reordered = { ...live, metadata: { ...live.metadata, labels: { y: '2', x: '1' } }, spec: { nested: { r: null, p: 'q' }, list: [{ b: [2, 3], a: 1 }], w: 1 } };
+    const variants = [
+      live, reordered,
+      { ...live, spec: { ...live.spec, w: 2 } }, // a value
+      { ...live, spec: { ...live.spec, list: [{ a: 1, b: [3, 2] }] } }, // array order matters
+      { ...live, spec: { ...live.spec, extra: 0 } }, // a field more
+      { ...live, metadata: { ...live.metadata, labels: { x: '1' } } }, // a label less
+      { ...live, metadata: { ...live.metadata, annotations: {} } }, // an annotation less
+      { ...live, metadata: { ...live.metadata, ownerReferences: [{ uid: 'o2' }] } }, // the kept owner gone
+      { ...live, spec: { ...live.spec, w: '1' } }, // a string for a number
+    ];
+    const digest = restoredDigest(backup);
+    for (const v of variants) expect(matchesDigest(v, digest), JSON.stringify(v.spec)).toBe(sameAsBackup(v, backup));
+    expect(variants.map((v) => matchesDigest(v, digest))).toEqual([true, true, false, false, false, false, false, false, false]);
   });
 
   it('knows when a CRD is Established and serving the version', () => {

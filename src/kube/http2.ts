@@ -1,9 +1,9 @@
 /**
  * HTTP/2 to the API server (transport.ts): requests and watches are streams multiplexed over a few
  * TLS connections (sessions). A server caps the streams open at once per connection (kube-apiserver:
- * 100, in its SETTINGS) and refuses the ones beyond; Node does not queue them, so the pool counts
- * the open streams of each session and opens another session when all are full (a re-roll's fifty
- * watches beside a restore's 32 creates). A session that dies (GOAWAY, reset, error) leaves the
+ * 100, in its SETTINGS); a stream beyond waits until one ends, which a watch may not do for minutes,
+ * so the pool counts the open streams of each session and opens another session when all are full
+ * (a re-roll's fifty watches beside a restore's 32 creates). A session that dies (GOAWAY, reset, error) leaves the
  * pool at once; its streams fail with retryable errors, and the next request opens a new one. An idle
  * session does not keep the process alive (unref), a busy one does.
  */
@@ -13,19 +13,23 @@ import type { OpenRequest, OpenResponse, Target, Transport } from './transport.t
 
 interface Session {
   s: http2.ClientHttp2Session;
-  /** The server's limit, known once its SETTINGS arrived. */
+  /** The server's limit, once its SETTINGS arrived. */
   max: number | undefined;
   active: number;
+  /** Resolves when the server's SETTINGS arrive; rejects when the connection fails first. */
   ready: Promise<void>;
   dead: boolean;
 }
 
+/** Streams a new session takes before the server's SETTINGS say its limit: the first requests need not wait a round trip. */
+const beforeSettings = 8;
+
 /** Connection-specific headers HTTP/2 forbids. */
 const forbidden = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host']);
 
-/** Larger flow-control windows than HTTP/2's 64 KB default: a list page of 500 objects is a megabyte. */
-const streamWindow = 4 * 1024 * 1024;
-const sessionWindow = 32 * 1024 * 1024;
+/** Larger flow-control windows than HTTP/2's 64 KB default (a list page of 500 objects is a megabyte), small enough that what the server sends ahead of the reader stays a few megabytes. */
+const streamWindow = 1024 * 1024;
+const sessionWindow = 8 * 1024 * 1024;
 
 export function http2Transport(target: Target, first?: tls.TLSSocket): Transport {
   const sessions: Session[] = [];
@@ -42,13 +46,12 @@ export function http2Transport(target: Target, first?: tls.TLSSocket): Transport
     const entry: Session = { s, max: undefined, active: 0, dead: false, ready: Promise.resolve() };
     const drop = () => { entry.dead = true; const i = sessions.indexOf(entry); if (i >= 0) sessions.splice(i, 1); };
     entry.ready = new Promise<void>((resolve, reject) => {
-      s.once('remoteSettings', (settings) => { entry.max = settings.maxConcurrentStreams ?? 100; resolve(); });
+      s.once('remoteSettings', () => resolve());
       s.once('error', reject);
-      s.once('close', () => reject(Object.assign(new Error('HTTP/2 connection closed before it was ready'), { code: 'ECONNRESET' })));
+      s.once('close', () => reject(Object.assign(new Error('the HTTP/2 connection closed before it was ready'), { code: 'ECONNRESET' })));
     });
-    // Idle, the session does not keep the process alive; acquire() refs it while streams are open.
-    entry.ready.then(() => { if (entry.active === 0) s.unref(); }, () => undefined);
-    s.on('remoteSettings', (settings) => { if (settings.maxConcurrentStreams !== undefined) entry.max = settings.maxConcurrentStreams; });
+    entry.ready.catch(() => undefined);
+    s.on('remoteSettings', (settings) => { entry.max = settings.maxConcurrentStreams ?? 100; });
     s.once('connect', () => { try { s.setLocalWindowSize(sessionWindow); } catch { /* closing */ } });
     s.on('error', drop);
     s.on('goaway', drop);
@@ -57,16 +60,16 @@ export function http2Transport(target: Target, first?: tls.TLSSocket): Transport
     return entry;
   }
 
-  /** A session with a free stream, opening one when every session is full. */
+  /** A session with a free stream, opening one when every session is full (a new one takes a few before the server's SETTINGS). */
   async function acquire(): Promise<Session> {
     for (;;) {
-      const free = sessions.find((e) => !e.dead && e.max !== undefined && e.active < e.max);
+      const free = sessions.find((x) => !x.dead && x.active < (x.max ?? beforeSettings));
       if (free) {
         if (free.active++ === 0) free.s.ref();
         return free;
       }
-      const pending = sessions.find((e) => !e.dead && e.max === undefined);
-      await (pending ?? connect()).ready;
+      const pending = sessions.find((x) => !x.dead && x.max === undefined);
+      if (pending) await pending.ready; else connect();
     }
   }
 

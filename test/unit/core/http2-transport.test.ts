@@ -85,6 +85,7 @@ describe('transport', () => {
       else res.end('{}');
     }, { maxConcurrentStreams: 3 });
     const kube = await client(h2.port, { watchIdleMs: 60_000 });
+    await kube.request({ path: '/first' }); // the server's SETTINGS (its limit) are known from here on
     const stop = new AbortController();
     const opened: string[] = [];
     const watches = Array.from({ length: 5 }, (_, i) => kube.watch(`/w${i}`, {}, () => { opened.push(`w${i}`); }, stop.signal));

@@ -23,6 +23,8 @@ export interface RestoreReport {
   verifyFailures: number;
   /** Kinds whose CRD never became Established before the deadline. */
   crdsNotEstablished: string[];
+  /** The newest creationTimestamp the API server gave an object this restore created (read back by the verify pass), or null. */
+  lastCreatedAt: string | null;
   missingNamespaces: string[];
   transformsApplied: Record<string, number>;
   /** Owner references of the backup not set again (each named in its object's result, with why). */

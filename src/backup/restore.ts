@@ -16,7 +16,8 @@
  *    and a digest to verify it by (a restore of 100,000 objects, not the backup's objects).
  *    Objects in namespaces that do not exist are reported.
  * 4. Unless dry-run, list every kind again, page by page, and check each object's spec, labels,
- *    annotations and the owner references it kept against its digest.
+ *    annotations and the owner references it kept against its digest (and note the newest
+ *    creationTimestamp among the objects it created: the end of the policy gap, engine/window.ts).
  * 5. Write restore-report.json into the backup directory and return the report. The caller
  *    decides the exit: `assertRestored(report)` throws NotConvergedError (exit 4) when
  *    `report.unresolved > 0`.
@@ -88,8 +89,9 @@ async function existingNamespaces(deps: Deps): Promise<Set<string> | undefined> 
  * Lists a kind and marks each restored object verified or not against its digest, page by page:
  * memory holds one page of live objects and the digests, not the backed-up objects.
  */
-async function verifyKind(deps: Deps, k: KindRun, results: ObjectResult[], namespace: string | null): Promise<void> {
+async function verifyKind(deps: Deps, k: KindRun, results: ObjectResult[], namespace: string | null): Promise<string | null> {
   const found = new Set<string>();
+  let lastCreated: string | null = null;
   for await (const page of listPages(deps.kube, collectionPath(k.ref, namespace ?? undefined), { limit: 500 })) {
     for (const l of page) {
       const key = `${l.metadata?.namespace}/${l.metadata?.name}`;
@@ -99,6 +101,8 @@ async function verifyKind(deps: Deps, k: KindRun, results: ObjectResult[], names
       const r = results[entry.index]!;
       r.verified = matchesDigest(l, entry.digest);
       if (!r.verified) r.detail = 'exists but its spec/labels/annotations/owner references differ from the backup after restore';
+      const created = (l.metadata as { creationTimestamp?: string }).creationTimestamp;
+      if (r.outcome === 'created' && created && (!lastCreated || Date.parse(created) > Date.parse(lastCreated))) lastCreated = created;
     }
   }
   for (const [key, entry] of k.restored) {
@@ -107,6 +111,7 @@ async function verifyKind(deps: Deps, k: KindRun, results: ObjectResult[], names
     r.verified = false;
     r.detail = 'not found after restore';
   }
+  return lastCreated;
 }
 
 /** What a restore's per-object result says about the recorded owners and finalizers (only what is there). */
@@ -177,14 +182,13 @@ export async function restoreBackup(deps: Deps, opts: RestoreOptions): Promise<R
   await starter.idle();
 
   deps.log.debug(`restore: all creates done at ${since()}`);
-  if (!opts.dryRun) {
-    await Promise.all(kinds.filter((k) => k.restored.size > 0).map((k) => verifyKind(deps, k, results, backup.manifest.namespace)));
-  }
+  const lastCreated = opts.dryRun ? [] : await Promise.all(kinds.filter((k) => k.restored.size > 0).map((k) => verifyKind(deps, k, results, backup.manifest.namespace)));
+  const lastCreatedAt = lastCreated.reduce<string | null>((a, t) => (t && (!a || Date.parse(t) > Date.parse(a)) ? t : a), null);
   deps.log.debug(`restore: verified against the cluster at ${since()}`);
   const finished = deps.clock.now();
   const report = summarize(results, {
     dir: opts.dir, startedAt: new Date(started).toISOString(), finishedAt: new Date(finished).toISOString(), seconds: (finished - started) / 1000,
-    dryRun: opts.dryRun, onConflict: opts.onConflict, backupMeshVersion: backup.manifest.meshVersion, targetMeshVersion: opts.targetMeshVersion ?? null, crdsNotEstablished,
+    dryRun: opts.dryRun, onConflict: opts.onConflict, backupMeshVersion: backup.manifest.meshVersion, targetMeshVersion: opts.targetMeshVersion ?? null, crdsNotEstablished, lastCreatedAt,
   });
   await writeRestoreReport(deps.fs, report);
   if (opts.signal?.aborted) throw new RestoreInterrupted(report);

@@ -65,7 +65,7 @@ describe('restore decisions', () => {
 
   it('counts unresolved objects: differs, missing namespace, failed, unverified', () => {
     const item = (outcome: 'created' | 'differs' | 'missing-namespace' | 'unchanged', verified?: boolean) => ({ kind: 'TrafficSplit', namespace: 'n', name: outcome, outcome, attempts: 1, ...(verified === undefined ? {} : { verified }) });
-    const base = { dir: '/b', startedAt: '', finishedAt: '', seconds: 1.5, dryRun: false, onConflict: 'skip' as const, backupMeshVersion: null, targetMeshVersion: null, crdsNotEstablished: [] };
+    const base = { dir: '/b', startedAt: '', finishedAt: '', seconds: 1.5, dryRun: false, onConflict: 'skip' as const, backupMeshVersion: null, targetMeshVersion: null, crdsNotEstablished: [], lastCreatedAt: null };
     const r = summarize([item('created', true), item('unchanged', true), item('created', false), item('differs'), item('missing-namespace')], base);
     expect(r.unresolved).toBe(3);
     expect(r.verifyFailures).toBe(1);

@@ -1,6 +1,6 @@
 import type https from 'node:https';
 import type { Readable } from 'node:stream';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import { realClock, type Clock } from '../clock.ts';
 import { forPlainHttp, minifiedKubeconfig } from './kubeconfig.ts';
 import { chooseTransport, http2RetryableCodes, type HttpVersionOption, type Transport } from './transport.ts';

@@ -1,7 +1,10 @@
+import fsp from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isMissingNamespace, isTransient, matchesDigest, restoredDigest, sameAsBackup } from '../../../src/backup/apply.ts';
 import { crdReady } from '../../../src/backup/crd-wait.ts';
-import { formatSummary, isResolved, summarize } from '../../../src/backup/report.ts';
+import { formatSummary, isResolved, reportFile, summarize, writeRestoreReport } from '../../../src/backup/report.ts';
 import { KubeApiError } from '../../../src/kube/client.ts';
 
 const apiErr = (status: number, body: unknown) => new KubeApiError(status, 'POST /apis/x', body);
@@ -72,5 +75,20 @@ describe('restore decisions', () => {
     expect(r.missingNamespaces).toEqual(['n']);
     expect(formatSummary(r)).toMatch(/created 2, unchanged 1, overwritten 0, differs 1/);
     expect(isResolved(item('created'), true)).toBe(true); // dry-run: nothing to verify
+  });
+});
+
+describe('the restore report file', () => {
+  it.each([0, 1, 2500])('is the report as JSON, written in pieces (%i objects), 0600', async (n) => {
+    const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'nsm-report-'));
+    try {
+      const items = Array.from({ length: n }, (_, i) => ({ kind: 'TrafficSplit', namespace: 'shop', name: `ts-${i}`, outcome: 'created' as const, attempts: 1, verified: true, ...(i % 7 ? {} : { detail: 'a "quoted" detail\nover lines' }) }));
+      const report = summarize(items, { dir, startedAt: 'a', finishedAt: 'b', seconds: 1, dryRun: false, onConflict: 'skip', backupMeshVersion: null, targetMeshVersion: '1.7.0', crdsNotEstablished: [], lastCreatedAt: null });
+      await writeRestoreReport(fsp, report);
+      expect(JSON.parse(await fsp.readFile(path.join(dir, reportFile), 'utf8'))).toEqual(report);
+      expect((await fsp.stat(path.join(dir, reportFile))).mode & 0o777).toBe(0o600);
+    } finally {
+      await fsp.rm(dir, { recursive: true, force: true });
+    }
   });
 });

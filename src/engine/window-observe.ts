@@ -133,7 +133,7 @@ export interface WindowObserver {
   observe(ctx: StepContext, run: (ctx: StepContext) => Promise<StepOutcome>): Promise<StepOutcome>;
 }
 
-/** `journal` appends one mark to the run's journal (run.ts); `earlier` are the marks a resumed run's journal holds. */
+/** `journal` appends one mark to the run's journal (walk.ts); `earlier` are the marks a resumed run's journal holds. */
 export function windowObserver(journal: (m: WindowMark) => Promise<void>, earlier: readonly WindowMark[] = []): WindowObserver {
   const marks: WindowMark[] = [...earlier];
   const add = async (m: WindowMark) => { marks.push(m); await journal(m); };

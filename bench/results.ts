@@ -10,6 +10,17 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 
+/** A maintenance window's figures (bench/window.ts; null where a figure does not apply or was not seen). */
+export interface WindowFigures {
+  total_seconds: number;
+  control_plane_down_seconds: number | null;
+  policy_gap_seconds: number | null;
+  data_plane_seconds: number | null;
+}
+
+/** Where the time went: each step (ours) or phase (a script), in order. */
+export type StepTimes = { name: string; seconds: number }[];
+
 export interface Baseline {
   name: string;
   /** The commands, as a user would type them. */
@@ -20,6 +31,8 @@ export interface Baseline {
   /** The cluster's floor during this baseline (its CPU-seconds over the cores). */
   floor_seconds?: number;
   note?: string;
+  window?: WindowFigures;
+  steps?: StepTimes;
 }
 
 export interface BenchResult {
@@ -40,6 +53,9 @@ export interface BenchResult {
   /** The goal of the issue, when it sets one, and whether this run met it. */
   goal?: string;
   met?: boolean;
+  /** The maintenance window (bench/window.ts). */
+  window?: WindowFigures;
+  steps?: StepTimes;
   /** Runs behind the figure (the median is reported), when more than one. */
   runs?: number;
   note?: string;
@@ -82,8 +98,10 @@ export function median(xs: readonly number[]): number {
 }
 
 /** One line per result: ours, each baseline, floor, efficiency, RSS. */
+const windowText = (w: WindowFigures | undefined) => (w ? ` [control plane down ${w.control_plane_down_seconds ?? '-'} s, policy gap ${w.policy_gap_seconds ?? '-'} s, data plane ${w.data_plane_seconds ?? '-'} s]` : '');
+
 export function formatResult(r: BenchResult): string {
-  const base = r.baselines.map((b) => `${b.name} ${b.seconds.toFixed(2)} s (${(b.seconds / r.ours_seconds).toFixed(1)}x, parallelism ${b.parallelism})`).join('; ');
-  return `${r.name}: ours ${r.ours_seconds.toFixed(2)} s at concurrency ${r.concurrency}, floor ${r.floor_seconds.toFixed(2)} s, efficiency ${r.efficiency.toFixed(2)}, peak RSS ${r.peak_rss_mb.toFixed(0)} MB`
+  const base = r.baselines.map((b) => `${b.name} ${b.seconds.toFixed(2)} s${windowText(b.window)} (${(b.seconds / r.ours_seconds).toFixed(1)}x, parallelism ${b.parallelism}${b.floor_seconds !== undefined ? `, floor ${b.floor_seconds.toFixed(2)} s` : ''})`).join('; ');
+  return `${r.name}: ours ${r.ours_seconds.toFixed(2)} s${windowText(r.window)} at concurrency ${r.concurrency}, floor ${r.floor_seconds.toFixed(2)} s, efficiency ${r.efficiency.toFixed(2)}, peak RSS ${r.peak_rss_mb.toFixed(0)} MB`
     + `${base ? `; ${base}` : ''}${r.goal ? `; goal ${r.goal} => ${r.met ? 'met' : 'NOT met'}` : ''}`;
 }

@@ -19,6 +19,7 @@ import path from 'node:path';
 import type { EsbuildPlugin } from './esbuild-api.ts';
 import { builtinsByRequire } from './builtins-by-require.ts';
 import { lazyStringWidth } from './lazy-string-width.ts';
+import { lazyClientNode } from './lazy-client-node.ts';
 
 export const repoRoot = path.resolve(import.meta.dirname, '..');
 export const npmBundle = path.join(repoRoot, 'dist/cli.mjs');
@@ -84,7 +85,7 @@ export async function bundle(format: 'cjs' | 'esm', outfile: string, version = p
   };
   const common = {
     bundle: true, platform: 'node', format, target: 'node22',
-    plugins: [inlineVersion, lazyStringWidth(repoRoot), ...(format === 'esm' ? [builtinsByRequire] : [])], logLevel: 'silent', legalComments: 'none',
+    plugins: [inlineVersion, lazyStringWidth(repoRoot), lazyClientNode(repoRoot), ...(format === 'esm' ? [builtinsByRequire] : [])], logLevel: 'silent', legalComments: 'none',
     define: shape.define, banner: { js: shape.banner },
   };
   const entry = path.join(repoRoot, shape.entry);

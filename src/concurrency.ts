@@ -51,6 +51,30 @@ export function createLimiter(limit: number): <R>(fn: () => Promise<R>) => Promi
   };
 }
 
+/**
+ * Starts work as slots free up, for a producer that reads its items as it goes (a restore streaming
+ * a backup file): `start(fn)` resolves once fn has started, so the producer reads the next item only
+ * when a slot is free (back-pressure); `idle()` resolves when everything started has ended. fn must
+ * not throw (its failures are its results).
+ */
+export function createStarter(limit: number): { start(fn: () => Promise<void>): Promise<void>; idle(): Promise<void> } {
+  const max = Math.max(1, Math.floor(limit) || 1);
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  const running = new Set<Promise<void>>();
+  return {
+    async start(fn) {
+      while (active >= max) await new Promise<void>((resolve) => waiting.push(resolve));
+      active++;
+      const p: Promise<void> = fn().finally(() => { active--; running.delete(p); waiting.shift()?.(); });
+      running.add(p);
+    },
+    async idle() {
+      while (running.size) await Promise.all(running);
+    },
+  };
+}
+
 export interface SlowStartOptions {
   /** The widest the window grows (--concurrency). */
   limit: number;

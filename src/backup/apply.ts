@@ -4,6 +4,7 @@
  * connection error, or a 404 for a kind the server has not started serving yet, is retried with
  * backoff until the deadline, and is never counted as a conflict.
  */
+import { createHash } from 'node:crypto';
 import type { Deps } from '../deps.ts';
 import type { KubeObject } from '../kube/client.ts';
 import { KubeApiError, backoffMs, isRetryable } from '../kube/client.ts';
@@ -96,6 +97,31 @@ export function refusalDetail(err: unknown): string {
   const fields = [...msg.matchAll(/unknown field "([^"]+)"/g)].map((m) => m[1]!);
   if (fields.length) return `the server's schema for this kind has no field ${fields.join(', ')}: not restored (it stays in the backup; edit it to fit the new schema, then restore again)`;
   return short(err);
+}
+
+/** JSON with object keys sorted: equal for values jsonEqual finds equal (key order ignored). */
+function canonicalJson(v: unknown): string {
+  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  const o = v as Record<string, unknown>;
+  return `{${Object.keys(o).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(',')}}`;
+}
+
+/** What a restore keeps of a created object to verify it later without holding it: a hash of what sameAsBackup compares, and its owners' UIDs. */
+export interface RestoredDigest { hash: string; owners?: string[] }
+
+export function restoredDigest(obj: KubeObject): RestoredDigest {
+  const r = restorable(obj);
+  const hash = createHash('sha1').update(canonicalJson([r.spec, r.labels, r.annotations])).digest('base64');
+  const owners = ownerUids(obj);
+  return owners.length ? { hash, owners } : { hash };
+}
+
+/** sameAsBackup(live, backup), given only the backup's digest. */
+export function matchesDigest(live: KubeObject, d: RestoredDigest): boolean {
+  if (restoredDigest(live).hash !== d.hash) return false;
+  const owners = new Set(ownerUids(live));
+  return (d.owners ?? []).every((u) => owners.has(u));
 }
 
 export async function restoreObject(ctx: ApplyContext, obj: KubeObject): Promise<ObjectResult> {

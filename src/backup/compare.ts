@@ -6,13 +6,13 @@
  * step's job.
  */
 import type { Deps } from '../deps.ts';
-import { KubeApiError, type KubeObject } from '../kube/client.ts';
+import { KubeApiError } from '../kube/client.ts';
 import { listPages } from '../kube/list.ts';
 import { collectionPath } from '../kube/paths.ts';
-import { sameAsBackup } from './apply.ts';
-import { checkOwners, forCreate, objectKey } from './owner-refs.ts';
+import { matchesDigest, restoredDigest, type RestoredDigest } from './apply.ts';
+import { checkOwners, forCreate, newOwnerLookups } from './owner-refs.ts';
 import { shapeForTarget, versionOf, type TargetSchema } from './target-shape.ts';
-import { verifyBackup } from './verify.ts';
+import { readVerifiedParts, verifyBackup } from './verify.ts';
 
 export interface Difference {
   kind: string;
@@ -21,32 +21,48 @@ export interface Difference {
   state: 'missing' | 'differs';
 }
 
+/** Streams the backup kind by kind (memory: a part, and a digest per object), then lists the cluster page by page. */
 export async function compareWithBackup(deps: Pick<Deps, 'kube' | 'fs'>, opts: { dir: string; targetMeshVersion?: string | undefined; schema?: TargetSchema | undefined }): Promise<{ objects: number; differences: Difference[] }> {
-  const backup = await verifyBackup(deps.fs, opts.dir);
+  const backup = await verifyBackup(deps.fs, opts.dir, { keepObjects: false });
   const versions = { from: backup.manifest.meshVersion, to: opts.targetMeshVersion ?? null };
   const differences: Difference[] = [];
+  const owners = newOwnerLookups();
   let objects = 0;
   for (const vk of backup.kinds) {
-    if (vk.objects.length === 0) continue;
+    if (vk.count === 0) continue;
     // In the shape the restore wrote them (version served by the target, accepted losses pruned).
-    const transformed = vk.objects.map((o) => shapeForTarget(o, versions, opts.schema).obj);
-    const owners = await checkOwners(deps.kube, transformed);
-    const shaped = transformed.map((o) => forCreate(o, owners.get(objectKey(o))?.kept ?? []));
-    const ref = { group: vk.row.group, version: versionOf(shaped[0]!.apiVersion) || vk.version, plural: vk.row.plural, namespaced: true };
-    const live = new Map<string, KubeObject>();
+    const expected = new Map<string, RestoredDigest>();
+    let version: string | undefined;
+    await readVerifiedParts(deps.fs, opts.dir, vk, async (part) => {
+      const transformed = part.map((o) => shapeForTarget(o, versions, opts.schema).obj);
+      const verdicts = await checkOwners(deps.kube, transformed, undefined, owners);
+      for (const o of transformed) {
+        const obj = forCreate(o, verdicts.get(`${o.kind}/${o.metadata?.namespace}/${o.metadata?.name}`)?.kept ?? []);
+        version ??= versionOf(obj.apiVersion);
+        expected.set(`${obj.metadata!.namespace}/${obj.metadata!.name}`, restoredDigest(obj));
+      }
+    });
+    objects += expected.size;
+    const ref = { group: vk.row.group, version: version || vk.version, plural: vk.row.plural, namespaced: true };
+    const seen = new Set<string>();
+    const note = (key: string, state: Difference['state']) => {
+      const [namespace, name] = key.split('/') as [string, string];
+      differences.push({ kind: vk.row.kind, namespace, name, state });
+    };
     try {
       for await (const page of listPages(deps.kube, collectionPath(ref, backup.manifest.namespace ?? undefined), { limit: 500 })) {
-        for (const o of page) live.set(`${o.metadata?.namespace}/${o.metadata?.name}`, o);
+        for (const l of page) {
+          const key = `${l.metadata?.namespace}/${l.metadata?.name}`;
+          const d = expected.get(key);
+          if (!d) continue;
+          seen.add(key);
+          if (!matchesDigest(l, d)) note(key, 'differs');
+        }
       }
     } catch (err) {
       if (!(err instanceof KubeApiError && err.status === 404)) throw err; // the kind is not served: every object is missing
     }
-    for (const obj of shaped) {
-      objects++;
-      const key = `${obj.metadata!.namespace}/${obj.metadata!.name}`;
-      const l = live.get(key);
-      if (!l || !sameAsBackup(l, obj)) differences.push({ kind: obj.kind!, namespace: obj.metadata!.namespace!, name: obj.metadata!.name!, state: l ? 'differs' : 'missing' });
-    }
+    for (const key of expected.keys()) if (!seen.has(key)) note(key, 'missing');
   }
   return { objects, differences };
 }

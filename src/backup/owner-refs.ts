@@ -129,14 +129,22 @@ async function ownerGoneReason(kube: Kube, kinds: Kinds, r: OwnerRef, namespace:
   }
 }
 
+/** What checkOwners looked up, kept across its calls (a restore checks a backup part by part). */
+export interface OwnerLookups {
+  kindLists: Map<string, Promise<Kinds>>;
+  lookups: Map<string, Promise<string | undefined>>;
+}
+
+export const newOwnerLookups = (): OwnerLookups => ({ kindLists: new Map(), lookups: new Map() });
+
 /**
  * Decides, per backed-up object (keyed by `objectKey`), which recorded owner references come
- * back. Read-only: one discovery request per apiVersion and one GET per distinct owner.
+ * back. Read-only: one discovery request per apiVersion and one GET per distinct owner (per
+ * `cache`, when the caller passes one across calls).
  */
-export async function checkOwners(kube: Kube, objects: readonly KubeObject[], concurrency = 8): Promise<Map<string, OwnerVerdict>> {
+export async function checkOwners(kube: Kube, objects: readonly KubeObject[], concurrency = 8, cache: OwnerLookups = newOwnerLookups()): Promise<Map<string, OwnerVerdict>> {
   const limit = createLimiter(concurrency);
-  const kindLists = new Map<string, Promise<Kinds>>();
-  const lookups = new Map<string, Promise<string | undefined>>();
+  const { kindLists, lookups } = cache;
   const verdicts = new Map<string, OwnerVerdict>();
   await Promise.all(objects.map(async (o) => {
     const rec = recordsOf(o);

@@ -6,7 +6,7 @@
 import type { Deps } from '../deps.ts';
 import { NotConvergedError } from '../errors.ts';
 import type { ObjectResult, OnConflict, Outcome } from './apply.ts';
-import { writeFileAtomic } from './write.ts';
+import { openAtomic } from './write.ts';
 
 export interface RestoreReport {
   dir: string;
@@ -23,6 +23,8 @@ export interface RestoreReport {
   verifyFailures: number;
   /** Kinds whose CRD never became Established before the deadline. */
   crdsNotEstablished: string[];
+  /** The newest creationTimestamp the API server gave an object this restore created (read back by the verify pass), or null. */
+  lastCreatedAt: string | null;
   missingNamespaces: string[];
   transformsApplied: Record<string, number>;
   /** Owner references of the backup not set again (each named in its object's result, with why). */
@@ -100,8 +102,19 @@ export function formatSummary(r: RestoreReport, limit = 50): string {
 
 export const reportFile = 'restore-report.json';
 
+/** Written in pieces, one object's result a line: the report of 100,000 objects never is one string. */
 export async function writeRestoreReport(fs: Deps['fs'], r: RestoreReport): Promise<void> {
-  await writeFileAtomic(fs, r.dir, reportFile, JSON.stringify(r, null, 1) + '\n');
+  const { items, ...head } = r;
+  const w = await openAtomic(fs, r.dir, reportFile);
+  try {
+    await w.write(`${JSON.stringify(head, null, 1).replace(/\n}$/, '')},\n "items": [`);
+    for (let i = 0; i < items.length; i += 1000) await w.write(`${i ? ',' : ''}\n  ${items.slice(i, i + 1000).map((x) => JSON.stringify(x)).join(',\n  ')}`);
+    await w.write(`${items.length ? '\n ' : ''}]\n}\n`);
+    await w.commit();
+  } catch (err) {
+    await w.abort();
+    throw err;
+  }
 }
 
 /** Throws NotConvergedError (exit 4) when anything is unresolved. */

@@ -3,31 +3,38 @@
  *
  *   restoreBackup(deps, { dir, onConflict, dryRun, timeoutMs, concurrency, targetMeshVersion? }): Promise<RestoreReport>
  *
- * 1. verifyBackup: any hostile or damaged file -> UsageError (exit 2), nothing applied.
- * 2. Version transforms (transforms.ts) from the backup's mesh version to the target's; the owner
- *    references the backup recorded are looked up, and only those whose owner still exists with
- *    the same UID are set again (owner-refs.ts); each other one, and each finalizer, is reported.
- * 3. Per kind, concurrently: wait for its CRD to be Established (watch), then create its objects
- *    through one shared limit of `concurrency` requests (apply.ts: retries, conflict policy;
- *    dry-run = server-side dryRun=All). Objects in namespaces that do not exist are reported.
- * 4. Unless dry-run, list every kind again and check each object's spec, labels, annotations and
- *    the owner references it kept.
+ * 1. verifyBackup, keeping no object: any hostile or damaged file -> UsageError (exit 2), nothing
+ *    applied. Every document is checked before anything is created.
+ * 2. Every kind's CRD is waited for (Established, watched) at once, from the start.
+ * 3. Kind by kind, each file is read again part by part (verify.ts readVerifiedParts: only bytes
+ *    identical to those verified), and each part's objects are shaped for the target (version
+ *    transforms, target-shape.ts), their recorded owner references looked up (only those whose
+ *    owner still exists with the same UID are set again; each other one, and each finalizer, is
+ *    reported: owner-refs.ts) and created through `concurrency` requests in flight (apply.ts:
+ *    retries, conflict policy; dry-run = server-side dryRun=All). The next part is read only when a
+ *    request slot is free: memory holds a part, the requests in flight, and per object its result
+ *    and a digest to verify it by (a restore of 100,000 objects, not the backup's objects).
+ *    Objects in namespaces that do not exist are reported.
+ * 4. Unless dry-run, list every kind again, page by page, and check each object's spec, labels,
+ *    annotations and the owner references it kept against its digest (and note the newest
+ *    creationTimestamp among the objects it created: the end of the policy gap, engine/window.ts).
  * 5. Write restore-report.json into the backup directory and return the report. The caller
  *    decides the exit: `assertRestored(report)` throws NotConvergedError (exit 4) when
  *    `report.unresolved > 0`.
  */
 import type { Deps } from '../deps.ts';
 import { ExitCode, ToolError } from '../errors.ts';
+import type { KubeObject } from '../kube/client.ts';
 import { listPages } from '../kube/list.ts';
 import { collectionPath, core, type ResourceRef } from '../kube/paths.ts';
 import { resourceName } from '../mesh/catalog.ts';
-import { restoreObject, sameAsBackup, type ObjectResult, type OnConflict } from './apply.ts';
+import { matchesDigest, restoredDigest, restoreObject, type ObjectResult, type OnConflict, type RestoredDigest } from './apply.ts';
 import { waitForCrdEstablished } from './crd-wait.ts';
-import { createLimiter } from '../concurrency.ts';
-import { checkOwners, forCreate, objectKey, type OwnerVerdict } from './owner-refs.ts';
+import { createStarter } from '../concurrency.ts';
+import { checkOwners, forCreate, newOwnerLookups, objectKey, type OwnerVerdict } from './owner-refs.ts';
 import { summarize, writeRestoreReport, type RestoreReport } from './report.ts';
-import { shapeForTarget, versionOf, type Shaped, type TargetSchema } from './target-shape.ts';
-import { verifyBackup, type VerifiedKind } from './verify.ts';
+import { shapeForTarget, versionOf, type TargetSchema } from './target-shape.ts';
+import { firstVerifiedObject, readVerifiedParts, verifyBackup, type VerifiedKind } from './verify.ts';
 
 export interface RestoreOptions {
   dir: string;
@@ -56,7 +63,21 @@ export class RestoreInterrupted extends ToolError {
   }
 }
 
-interface Prepared { vk: VerifiedKind; ref: ResourceRef; objects: Shaped[] }
+/** A kind to restore: where its file is, the version it is written with, and each restored object's digest (to verify it by). */
+interface KindRun { vk: VerifiedKind; ref: ResourceRef; ready: Promise<boolean>; restored: Map<string, { index: number; digest: RestoredDigest }> }
+
+const restoredOutcomes = new Set(['created', 'unchanged', 'overwritten']);
+
+/**
+ * A string parsed from a part is a slice of the part's text (V8 keeps it as a view): kept in a result
+ * as it is, it would keep its whole part alive, and a restore of 100,000 objects the whole backup.
+ * `own` copies one; `keep` copies each kind and namespace once and shares the copy.
+ */
+const own = (s: string): string => JSON.parse(JSON.stringify(s)) as string;
+function sharedStrings(): (s: string) => string {
+  const seen = new Map<string, string>();
+  return (s) => { let v = seen.get(s); if (v === undefined) { v = own(s); seen.set(v, v); } return v; };
+}
 
 /**
  * Namespaces a create can go into (Active ones; a Terminating namespace refuses new objects),
@@ -76,33 +97,32 @@ async function existingNamespaces(deps: Deps): Promise<Set<string> | undefined> 
 }
 
 /**
- * Lists a kind and marks each result verified or not against the backed-up object, page by page:
- * memory holds one page of live objects, not the whole kind (a restore of 100,000 objects).
+ * Lists a kind and marks each restored object verified or not against its digest, page by page:
+ * memory holds one page of live objects and the digests, not the backed-up objects.
  */
-async function verifyKind(deps: Deps, p: Prepared, results: Map<string, ObjectResult>, namespace: string | null): Promise<void> {
-  const restored = (key: string) => {
-    const r = results.get(`${p.vk.row.kind}/${key}`);
-    return r && ['created', 'unchanged', 'overwritten'].includes(r.outcome) ? r : undefined;
-  };
-  const backedUp = new Map(p.objects.map(({ obj }) => [`${obj.metadata!.namespace}/${obj.metadata!.name}`, obj]));
+async function verifyKind(deps: Deps, k: KindRun, results: ObjectResult[], namespace: string | null): Promise<string | null> {
   const found = new Set<string>();
-  for await (const page of listPages(deps.kube, collectionPath(p.ref, namespace ?? undefined), { limit: 500 })) {
+  let lastCreated: string | null = null;
+  for await (const page of listPages(deps.kube, collectionPath(k.ref, namespace ?? undefined), { limit: 500 })) {
     for (const l of page) {
       const key = `${l.metadata?.namespace}/${l.metadata?.name}`;
-      const obj = backedUp.get(key);
-      const r = obj && restored(key);
-      if (!r) continue;
+      const entry = k.restored.get(key);
+      if (!entry) continue;
       found.add(key);
-      r.verified = sameAsBackup(l, obj);
+      const r = results[entry.index]!;
+      r.verified = matchesDigest(l, entry.digest);
       if (!r.verified) r.detail = 'exists but its spec/labels/annotations/owner references differ from the backup after restore';
+      const created = (l.metadata as { creationTimestamp?: string }).creationTimestamp;
+      if (r.outcome === 'created' && created && (!lastCreated || Date.parse(created) > Date.parse(lastCreated))) lastCreated = created;
     }
   }
-  for (const key of backedUp.keys()) {
-    const r = restored(key);
-    if (!r || found.has(key)) continue;
+  for (const [key, entry] of k.restored) {
+    if (found.has(key)) continue;
+    const r = results[entry.index]!;
     r.verified = false;
     r.detail = 'not found after restore';
   }
+  return lastCreated;
 }
 
 /** What a restore's per-object result says about the recorded owners and finalizers (only what is there). */
@@ -113,65 +133,78 @@ function ownerReport(v: OwnerVerdict): Pick<ObjectResult, 'ownersDropped' | 'fin
 export async function restoreBackup(deps: Deps, opts: RestoreOptions): Promise<RestoreReport> {
   const started = deps.clock.now();
   const deadline = started + opts.timeoutMs;
-  const backup = await verifyBackup(deps.fs, opts.dir);
+  const backup = await verifyBackup(deps.fs, opts.dir, { keepObjects: false });
   const since = () => `${((deps.clock.now() - started) / 1000).toFixed(2)}s`;
   deps.log.debug(`restore: backup verified at ${since()}`);
   const ctxVersions = { from: backup.manifest.meshVersion, to: opts.targetMeshVersion ?? null };
-  const prepared: Prepared[] = backup.kinds.filter((vk) => !opts.kinds || opts.kinds.includes(vk.row.kind)).map((vk) => {
-    const objects = vk.objects.map((o) => shapeForTarget(o, ctxVersions, opts.schema));
-    // Every object of a kind has the backup's version: written with the one the target serves.
-    const version = objects[0] ? versionOf(objects[0].obj.apiVersion) || vk.version : vk.version;
-    return { vk: { ...vk, version }, ref: { group: vk.row.group, version, plural: vk.row.plural, namespaced: true }, objects };
-  });
-  const owners = await checkOwners(deps.kube, prepared.flatMap((p) => p.objects.map((s) => s.obj)), opts.concurrency);
-  const ownerNotes = new Map<string, ReturnType<typeof ownerReport>>();
-  for (const p of prepared) {
-    p.objects = p.objects.map((s) => {
-      const v = owners.get(objectKey(s.obj));
-      if (v) ownerNotes.set(objectKey(s.obj), ownerReport(v));
-      return { ...s, obj: forCreate(s.obj, v?.kept ?? []) };
+  const shape = (o: KubeObject) => shapeForTarget(o, ctxVersions, opts.schema);
+  const chosen = backup.kinds.filter((vk) => !opts.kinds || opts.kinds.includes(vk.row.kind));
+  // Every object of a kind has the backup's version: written with the one the target serves (its first object's, shaped).
+  const kinds: KindRun[] = await Promise.all(chosen.filter((vk) => vk.count > 0).map(async (vk) => {
+    const first = await firstVerifiedObject(deps.fs, opts.dir, vk);
+    const version = (first && versionOf(shape(first).obj.apiVersion)) || vk.version;
+    const crd = resourceName(vk.row);
+    // Waited for at once, each until the deadline, as the creates of one kind never wait for another's CRD.
+    const ready = waitForCrdEstablished(deps, crd, version, deadline, opts.signal).then((ok) => {
+      deps.log.debug(`restore: CRD ${crd} ${ok ? 'Established' : 'NOT Established'} at ${since()}`);
+      return ok;
     });
-  }
+    return { vk: { ...vk, version }, ref: { group: vk.row.group, version, plural: vk.row.plural, namespaced: true }, ready, restored: new Map() };
+  }));
   const namespaces = await existingNamespaces(deps);
-  const limit = createLimiter(opts.concurrency);
-  const results = new Map<string, ObjectResult>();
+  const starter = createStarter(opts.concurrency);
+  const owners = newOwnerLookups();
+  const keep = sharedStrings();
+  const results: ObjectResult[] = [];
   const crdsNotEstablished: string[] = [];
   let stop = false;
 
-  await Promise.all(prepared.filter((p) => p.objects.length > 0).map(async (p) => {
-    const ready = await waitForCrdEstablished(deps, resourceName(p.vk.row), p.vk.version, deadline, opts.signal);
-    if (!ready && !opts.signal?.aborted) crdsNotEstablished.push(resourceName(p.vk.row));
-    deps.log.debug(`restore: CRD ${resourceName(p.vk.row)} ${ready ? 'Established' : 'NOT Established'} at ${since()}`);
-    await Promise.all(p.objects.map(async ({ obj, transforms, converted, pruned }) => {
-      const ns = obj.metadata!.namespace!;
-      const key = `${obj.kind}/${ns}/${obj.metadata!.name}`;
-      const shaped = { ...(transforms.length ? { transforms } : {}), ...(converted ? { converted } : {}), ...(pruned ? { pruned } : {}), ...ownerNotes.get(key) };
-      const base = { kind: obj.kind!, namespace: ns, name: obj.metadata!.name!, attempts: 0, ...shaped };
-      if (opts.signal?.aborted) { results.set(key, { ...base, outcome: 'not-attempted', detail: 'interrupted' }); return; }
-      if (!ready) { results.set(key, { ...base, outcome: 'failed', detail: `CRD ${resourceName(p.vk.row)} was not Established (serving ${p.vk.version}) before --timeout` }); return; }
-      if (namespaces && !namespaces.has(ns)) { results.set(key, { ...base, outcome: 'missing-namespace', detail: `namespace ${ns} does not exist or is being deleted; create it, then restore again` }); return; }
-      const r = await limit(async () => (stop ? { ...base, outcome: 'not-attempted' as const, detail: 'the restore stopped at a conflict (--on-conflict fail)' }
-        : opts.signal?.aborted ? { ...base, outcome: 'not-attempted' as const, detail: 'interrupted' }
-        : await restoreObject({ deps, ref: p.ref, onConflict: opts.onConflict, dryRun: opts.dryRun, deadline, signal: opts.signal }, obj)));
-      if (r.outcome === 'conflict') stop = true;
-      results.set(key, { ...r, ...shaped });
-    }));
-  }));
+  for (const k of kinds) {
+    const crd = resourceName(k.vk.row);
+    const ready = await k.ready;
+    if (!ready && !opts.signal?.aborted) crdsNotEstablished.push(crd);
+    await readVerifiedParts(deps.fs, opts.dir, k.vk, async (objects) => {
+      // Shaped and checked for owners only while there is work to do; past an interrupt, only counted.
+      const live = ready && !opts.signal?.aborted && !stop;
+      const shaped = objects.map((o) => (live ? shape(o) : { obj: o, transforms: [] as string[] }));
+      const verdicts = live ? await checkOwners(deps.kube, shaped.map((x) => x.obj), opts.concurrency, owners) : new Map<string, OwnerVerdict>();
+      for (const { obj: backedUp, transforms, converted, pruned } of shaped) {
+        const v = verdicts.get(objectKey(backedUp));
+        const obj = forCreate(backedUp, v?.kept ?? []);
+        const ns = keep(obj.metadata!.namespace!);
+        const shapedNotes = { ...(transforms.length ? { transforms } : {}), ...(converted ? { converted } : {}), ...(pruned ? { pruned } : {}), ...(v ? ownerReport(v) : {}) };
+        const base = { kind: keep(obj.kind!), namespace: ns, name: own(obj.metadata!.name!), attempts: 0, ...shapedNotes };
+        const index = results.push({ ...base, outcome: 'not-attempted' }) - 1;
+        if (opts.signal?.aborted) { results[index] = { ...base, outcome: 'not-attempted', detail: 'interrupted' }; continue; }
+        if (!ready) { results[index] = { ...base, outcome: 'failed', detail: `CRD ${crd} was not Established (serving ${k.vk.version}) before --timeout` }; continue; }
+        if (namespaces && !namespaces.has(ns)) { results[index] = { ...base, outcome: 'missing-namespace', detail: `namespace ${ns} does not exist or is being deleted; create it, then restore again` }; continue; }
+        if (stop) { results[index] = { ...base, outcome: 'not-attempted', detail: 'the restore stopped at a conflict (--on-conflict fail)' }; continue; }
+        await starter.start(async () => {
+          const r = stop ? { ...base, outcome: 'not-attempted' as const, detail: 'the restore stopped at a conflict (--on-conflict fail)' }
+            : opts.signal?.aborted ? { ...base, outcome: 'not-attempted' as const, detail: 'interrupted' }
+            : await restoreObject({ deps, ref: k.ref, onConflict: opts.onConflict, dryRun: opts.dryRun, deadline, signal: opts.signal }, obj)
+              .catch((err: unknown) => ({ ...base, outcome: 'failed' as const, detail: (err as Error).message }));
+          if (r.outcome === 'conflict') stop = true;
+          results[index] = { ...r, kind: base.kind, namespace: ns, name: base.name, ...shapedNotes };
+          if (restoredOutcomes.has(r.outcome)) k.restored.set(`${ns}/${obj.metadata!.name}`, { index, digest: restoredDigest(obj) });
+        });
+      }
+    });
+  }
+  await starter.idle();
 
   deps.log.debug(`restore: all creates done at ${since()}`);
-  if (!opts.dryRun) {
-    await Promise.all(prepared.filter((p) => p.objects.length > 0 && !crdsNotEstablished.includes(resourceName(p.vk.row)))
-      .map((p) => verifyKind(deps, p, results, backup.manifest.namespace)));
-  }
+  // Kind after kind: a page of live objects in memory at a time.
+  const lastCreated: (string | null)[] = [];
+  if (!opts.dryRun) for (const k of kinds.filter((x) => x.restored.size > 0)) lastCreated.push(await verifyKind(deps, k, results, backup.manifest.namespace));
+  const lastCreatedAt = lastCreated.reduce<string | null>((a, t) => (t && (!a || Date.parse(t) > Date.parse(a)) ? t : a), null);
   deps.log.debug(`restore: verified against the cluster at ${since()}`);
-  const items = prepared.flatMap((p) => p.objects.map(({ obj }) => results.get(`${obj.kind}/${obj.metadata!.namespace}/${obj.metadata!.name}`)!));
   const finished = deps.clock.now();
-  const report = summarize(items, {
+  const report = summarize(results, {
     dir: opts.dir, startedAt: new Date(started).toISOString(), finishedAt: new Date(finished).toISOString(), seconds: (finished - started) / 1000,
-    dryRun: opts.dryRun, onConflict: opts.onConflict, backupMeshVersion: backup.manifest.meshVersion, targetMeshVersion: opts.targetMeshVersion ?? null, crdsNotEstablished,
+    dryRun: opts.dryRun, onConflict: opts.onConflict, backupMeshVersion: backup.manifest.meshVersion, targetMeshVersion: opts.targetMeshVersion ?? null, crdsNotEstablished, lastCreatedAt,
   });
   await writeRestoreReport(deps.fs, report);
   if (opts.signal?.aborted) throw new RestoreInterrupted(report);
   return report;
 }
-

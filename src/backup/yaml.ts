@@ -48,32 +48,3 @@ export function parseDocumentsSafe(source: string, filename: string, firstLine =
   const docs = constructFromEvents(events, { source, filename, schema: CORE_SCHEMA, maxAliases: 0 });
   return docs.filter((d) => d !== null && d !== undefined);
 }
-
-/**
- * Splits a multi-document source into parts of about `perPart` documents, at lines that start
- * with a `---` marker (YAML forbids such a line inside any scalar, so this never cuts one), so a
- * large file is parsed a part at a time with bounded memory. Yields each part and its first line.
- */
-export function* documentParts(source: string, perPart: number): Generator<{ text: string; firstLine: number }> {
-  const marker = /^---(?=[ \t\r\n]|$)/gm;
-  let start = 0;
-  let startLine = 1;
-  let docs = 0;
-  let m: RegExpExecArray | null;
-  while ((m = marker.exec(source)) !== null) {
-    if (m.index > start && ++docs >= perPart) {
-      const text = source.slice(start, m.index);
-      yield { text, firstLine: startLine };
-      startLine += countLines(text);
-      start = m.index;
-      docs = 0;
-    }
-  }
-  if (start < source.length) yield { text: source.slice(start), firstLine: startLine };
-}
-
-function countLines(text: string): number {
-  let n = 0;
-  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) n++;
-  return n;
-}

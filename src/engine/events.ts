@@ -4,6 +4,7 @@
  * run's events (fleet/child-events.ts). One type for the writer and the reader.
  */
 import { scrub } from '../secret.ts';
+import type { RunWindow } from './window.ts';
 
 /** What an event says, by kind; `step` is a step id (`hop1.backup`) or a gate's (`preflight`, `confirm`, `lease`, `prepull`). */
 export type RunEventBody =
@@ -11,7 +12,9 @@ export type RunEventBody =
   | { event: 'progress'; message: string }
   | { event: 'done'; message?: string | undefined; skipped?: string | undefined; unresolved?: string[] | undefined; data?: unknown }
   | { event: 'skipped'; reason: string }
-  | { event: 'failed'; error: string };
+  | { event: 'failed'; error: string }
+  /** The run's maintenance window (window.ts), its last event (step `window`). */
+  | ({ event: 'window' } & RunWindow);
 
 /** An event as written; a fleet relays each cluster's run events with the cluster's context. */
 export type RunEvent = RunEventBody & { at: string; step: string; context?: string | undefined };
@@ -21,7 +24,7 @@ export function eventLine(e: RunEvent): string {
   return scrub(JSON.stringify(e));
 }
 
-const textFields: Record<RunEventBody['event'], readonly string[]> = { start: ['title'], progress: ['message'], done: [], skipped: ['reason'], failed: ['error'] };
+const textFields: Record<RunEventBody['event'], readonly string[]> = { start: ['title'], progress: ['message'], done: [], skipped: ['reason'], failed: ['error'], window: ['startedAt', 'finishedAt', 'clocks'] };
 
 /** One line of a run's stdout: its event, or undefined for any other line ("NSM is already on 2.0.0; nothing to do."). */
 export function parseEventLine(line: string): RunEvent | undefined {

@@ -9,13 +9,14 @@ import { randomUUID } from 'node:crypto';
 import type { Deps } from '../deps.ts';
 import { NotConvergedError } from '../errors.ts';
 import { fenceWrites } from './fenced-kube.ts';
-import { runGates, type Gate, type ListOutput } from './gates.ts';
+import { eventEmitter, runGates, type Gate, type ListOutput } from './gates.ts';
 import { holdLease, runGuard, type HeldRun } from './hold-lease.ts';
 import type { ClusterIdentity } from './journal.ts';
 import type { RunSignals } from './signals.ts';
 import type { RunGuard } from './step-context.ts';
 import type { Plan } from './types.ts';
 import type { RunResult } from './walk.ts';
+import { formatWindow } from './window.ts';
 
 /** What a flow's walk of the steps gets: the API client that writes only under the lease, the run's id and guard, the gates before the steps. */
 export interface FlowRun extends ListOutput {
@@ -120,16 +121,18 @@ export async function runFlow(f: Flow): Promise<void> {
     await held?.release();
   }
   if (f.format === 'text') f.write.out(f.summary(result));
+  // -o json: the maintenance window is the run's last event (the summary holds it in text).
+  else if (result.window) eventEmitter(deps, list, 'window')({ event: 'window', ...result.window });
   const items = result.unresolved.reduce((n, u) => n + u.items.length, 0);
   if (items) throw new NotConvergedError(f.notConverged(items), 'Fix them, then check with `kubectl nsm-upgrade status`; restart workloads with `kubectl nsm-upgrade restart`.');
 }
 
-/** The summary of a walk: steps run (then `where`), and each step's items that need attention (at most 20 each). */
+/** The summary of a walk: steps run (then `where`), each step's items that need attention (at most 20 each), and its maintenance window. */
 export function walkSummary(head: string, r: RunResult, where: string): string[] {
   const lines = [`${head}: ${r.stepsRun.length} step(s) run${r.stepsSkipped.length ? `, ${r.stepsSkipped.length} already done before` : ''}. ${where}`];
   for (const u of r.unresolved) {
     lines.push(`  ${u.step}: ${u.items.length} item(s) need attention`);
     for (const i of u.items.slice(0, 20)) lines.push(`    - ${i}`);
   }
-  return lines;
+  return [...lines, ...formatWindow(r.window)];
 }

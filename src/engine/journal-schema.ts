@@ -10,6 +10,7 @@
 import type { JSONSchemaType } from '../schema/validate.ts';
 import type { Plan, Step } from './types.ts';
 import type { ChartDigest, FileDigest, RunBinaries } from './binary-digests.ts';
+import { markKinds, type WindowMark } from './window.ts';
 
 export interface ClusterIdentity {
   /** The API server URL the tool talked to (no credentials: the kubeconfig rejects URLs with them). */
@@ -24,6 +25,8 @@ export type StepId = Step['id'];
 export interface StepRecord { type: 'step'; runId: string; at: string; step: StepId; status: 'done'; data?: Record<string, unknown> | undefined }
 export interface ResumeRecord { type: 'resume'; runId: string; at: string; previousRunId: string }
 export interface FinishedRecord { type: 'finished'; runId: string; at: string; converged: boolean }
+/** A mark of the maintenance window (window.ts), journaled as soon as it is taken: a resumed run reports the whole window. */
+export type WindowRecord = { type: 'window'; runId: string; at: string } & WindowMark;
 
 /** What a journal's first record holds whoever wrote it: `T` is its type ("run", "rollback"). */
 export interface StartRecord<T extends string = string, P extends PlanShape = Plan> {
@@ -40,8 +43,8 @@ export interface StartRecord<T extends string = string, P extends PlanShape = Pl
   plan: P;
 }
 
-/** A journal's records: its start record first, then one per finished step, resume and finish. */
-export type JournalRecord<S extends StartRecord<string, PlanShape>> = S | StepRecord | ResumeRecord | FinishedRecord;
+/** A journal's records: its start record first, then one per finished step, resume, window mark and finish. */
+export type JournalRecord<S extends StartRecord<string, PlanShape>> = S | StepRecord | ResumeRecord | FinishedRecord | WindowRecord;
 
 /**
  * What the schema checks of a journaled plan: what a reader takes from it before the plan built
@@ -125,7 +128,19 @@ const finishedRecord: JSONSchemaType<FinishedRecord> = {
   type: 'object', properties: { type: { type: 'string', const: 'finished' }, ...common, converged: { type: 'boolean' } }, required: ['type', 'runId', 'at', 'converged'],
 };
 
-/** One journal's schema: a record is its start record (`start`, checked by its plan's shape) or a step, resume or finished record, by its type. */
+/** A time as the API server and Date.toISOString write it (RFC 3339). */
+const isoTime = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$', description: 'an RFC 3339 time' } as const;
+const windowRecord: JSONSchemaType<WindowRecord> = {
+  type: 'object',
+  // `step` must be the id of a step of the journaled plan: the parser checks that, as for a step record.
+  properties: {
+    type: { type: 'string', const: 'window' }, ...common, step: text, mark: { type: 'string', enum: [...markKinds] }, time: isoTime,
+    source: { type: 'string', enum: ['cluster', 'tool'] }, what: { type: 'string', nullable: true },
+  },
+  required: ['type', 'runId', 'at', 'step', 'mark', 'time', 'source'],
+};
+
+/** One journal's schema: a record is its start record (`start`, checked by its plan's shape) or a step, resume, window or finished record, by its type. */
 export function journalSchema<S extends StartRecord<string, PlanShape>>(start: JSONSchemaType<StartShape<S>>): JSONSchemaType<JournalRecord<StartShape<S>>> {
-  return { type: 'object', discriminator: { propertyName: 'type' }, oneOf: [start, stepRecord, resumeRecord, finishedRecord] };
+  return { type: 'object', discriminator: { propertyName: 'type' }, oneOf: [start, stepRecord, resumeRecord, finishedRecord, windowRecord] };
 }

@@ -3,7 +3,8 @@ import type { Deps } from '../deps.ts';
 import { UsageError } from '../errors.ts';
 import { appendPrivateFile, ensurePrivateDir, readPrivateFile } from '../backup/private-files.ts';
 import { badDocument, checkVersion, shapeProblem, type JSONSchemaType } from '../schema/validate.ts';
-import { journalSchema, type ClusterIdentity, type FinishedRecord, type JournalRecord, type PlanShape, type ResumeRecord, type StartRecord, type StartShape, type StepId, type StepRecord } from './journal-schema.ts';
+import { journalSchema, type ClusterIdentity, type FinishedRecord, type JournalRecord, type PlanShape, type ResumeRecord, type StartRecord, type StartShape, type StepId, type StepRecord, type WindowRecord } from './journal-schema.ts';
+import type { WindowMark } from './window.ts';
 import { runRecordSchema, type RunRecord } from './run-record.ts';
 import type { StepKind } from './types.ts';
 
@@ -30,6 +31,8 @@ export interface JournalProgress {
   /** The ids of the steps done (StepIds, as their records hold them). */
   done: Set<string>;
   data: Map<string, Record<string, unknown>>;
+  /** The maintenance window's marks so far (window.ts), for a resumed run to report the whole window. */
+  marks: WindowMark[];
   finished: boolean;
 }
 
@@ -111,15 +114,19 @@ export function parseJournalOf<S extends StartRecord<string, PlanShape>>(text: s
       for (const s of start.plan.hops.flatMap((h) => h.steps)) Object.assign(s, { id: renamedStepId(format.renamedKinds, s.id), kind: format.renamedKinds?.[s.kind] ?? s.kind });
       stepIds = new Set(start.plan.hops.flatMap((h) => h.steps.map((s) => s.id)));
       // The plan fits its shape; what it says beyond that is compared with the plan built again.
-      state = { ...(start as unknown as S), runId: start.runId, done: new Set(), data: new Map(), finished: false };
+      state = { ...(start as unknown as S), runId: start.runId, done: new Set(), data: new Map(), marks: [], finished: false };
       return;
     }
-    const record = r as StepRecord | ResumeRecord | FinishedRecord; // a start record is the first only
+    const record = r as StepRecord | ResumeRecord | FinishedRecord | WindowRecord; // a start record is the first only
     if (record.type === 'step') {
       record.step = renamedStepId(format.renamedKinds, record.step) as StepId;
       if (!stepIds.has(record.step)) throw refuse(i + 1, `step ${JSON.stringify(record.step)} is not a step of the journaled plan`);
       state.done.add(record.step);
       if (record.data) state.data.set(record.step, record.data);
+    }
+    if (record.type === 'window') {
+      if (!stepIds.has(record.step)) throw refuse(i + 1, `window mark of step ${JSON.stringify(record.step)}, not a step of the journaled plan`);
+      state.marks.push({ step: record.step, mark: record.mark, time: record.time, source: record.source, ...(record.what !== undefined ? { what: record.what } : {}) });
     }
     if (record.type === 'finished') state.finished = true;
     if (record.type === 'resume') state.runId = record.runId; // the newest run holds (or held) the lease

@@ -206,13 +206,14 @@ export type StepOutputs = {
   'restart-unmeshed': { restarted: number };
   'wait-sentinel': { waitedMs: number; existed: boolean };
   deploy: { redeployed?: string; cleared?: string[] };
-  restore: { objects: number; counts: Record<string, number> };
+  /** lastCreatedAt: the newest creationTimestamp of an object it created (the end of the policy gap: window.ts). */
+  restore: { objects: number; counts: Record<string, number>; lastCreatedAt?: string | null };
   restart: RestartOutput;
   verify: VerifyOutput;
   snapshot: { objects: number; kinds: Record<string, number> };
   'helm-rollback': NoOutput;
   'restore-crds': { changed: string[] };
-  'restore-resources': { objects: number; counts: Record<string, number>; kept: number };
+  'restore-resources': { objects: number; counts: Record<string, number>; kept: number; lastCreatedAt?: string | null };
   'verify-rollback': VerifyOutput;
 };
 

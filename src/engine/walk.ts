@@ -16,6 +16,8 @@ import { StepError, ToolError } from '../errors.ts';
 import { toolVersion } from '../version.ts';
 import { scrub } from '../secret.ts';
 import { digestInputs, planBinaries } from './binary-digests.ts';
+import { windowReport, type RunWindow } from './window.ts';
+import { windowObserver, type WindowObserver } from './window-observe.ts';
 
 /** What connects a walk to its command: its id, where its output goes, its signal, the gates before it, its guard. */
 export interface WalkWiring {
@@ -45,6 +47,8 @@ export interface RunResult {
   unresolved: { step: string; items: string[] }[];
   stepsRun: string[];
   stepsSkipped: string[];
+  /** The maintenance window, across resumes (window.ts); the summary shows it, -o json ends with it (flow.ts). */
+  window?: RunWindow | undefined;
 }
 
 export type Ctx = { result: RunResult };
@@ -56,7 +60,7 @@ export function resumeCommand(dir: string): string {
 
 /** One step as a task: run by its executor, journaled in `opts.backupDir` when done. Also the rollback's (rollback/run.ts). */
 export type StepTaskOptions = Pick<RunOptions, 'backupDir' | 'timeoutMs' | 'concurrency' | 'restart' | 'deleteBarePods' | 'maxFailures' | 'first' | 'output' | 'emit' | 'signal' | 'guard'>;
-export function task(deps: Deps, plan: Plan, step: Step, opts: StepTaskOptions, runId: string, done: ReadonlySet<string>, journalData: Map<string, Record<string, unknown>>): ListrTask<Ctx> {
+export function task(deps: Deps, plan: Plan, step: Step, opts: StepTaskOptions, runId: string, done: ReadonlySet<string>, journalData: Map<string, Record<string, unknown>>, window?: WindowObserver): ListrTask<Ctx> {
   const hop = plan.hops.find((h) => h.steps.includes(step))!;
   const event = eventEmitter(deps, opts, step.id);
   return {
@@ -73,7 +77,7 @@ export function task(deps: Deps, plan: Plan, step: Step, opts: StepTaskOptions, 
       try {
         // A step that changes the cluster starts only while the run still holds its lease (fencing).
         if (step.writes) await beforeChange(sctx);
-        const out = await executeStep(sctx);
+        const out = window ? await window.observe(sctx, executeStep) : await executeStep(sctx);
         if (out.unresolved?.length) ctx.result.unresolved.push({ step: step.id, items: out.unresolved });
         if (out.data) journalData.set(step.id, out.data);
         await appendJournal(deps.fs, opts.backupDir, { type: 'step', runId, at: new Date(deps.clock.now()).toISOString(), step: step.id, status: 'done', ...(out.data ? { data: out.data } : {}) });
@@ -108,7 +112,7 @@ export interface Walk {
  * name the step that was running and the command to resume.
  */
 /** What a walk needs of the run's options (a rollback has its own start record and journal). */
-export type WalkOptions = Omit<RunOptions, 'start' | 'resume'> & { resume?: Pick<JournalState, 'runId' | 'done' | 'data'> | undefined };
+export type WalkOptions = Omit<RunOptions, 'start' | 'resume'> & { resume?: Pick<JournalState, 'runId' | 'done' | 'data' | 'marks'> | undefined };
 
 export async function walkSteps(deps: Deps, plan: Plan, opts: WalkOptions, walk: Walk): Promise<RunResult> {
   const runId = opts.runId;
@@ -119,9 +123,11 @@ export async function walkSteps(deps: Deps, plan: Plan, opts: WalkOptions, walk:
   const steps = plan.hops.flatMap((h) => h.steps);
   const result: RunResult = { runId, unresolved: [], stepsRun: [], stepsSkipped: steps.filter((s) => done.has(s.id)).map((s) => s.id) };
   const journalData = new Map(opts.resume?.data ?? []);
+  // Each mark of the maintenance window is journaled as it is taken; a resume starts from the journaled ones.
+  const window = windowObserver((m) => appendJournal(deps.fs, walk.dir, { type: 'window', runId, at: now(), ...m }), opts.resume?.marks);
   let running: Step | undefined;
   const list = new Listr<Ctx>(steps.map((s) => {
-    const t = task(deps, plan, s, { ...opts, backupDir: walk.dir }, runId, done, journalData);
+    const t = task(deps, plan, s, { ...opts, backupDir: walk.dir }, runId, done, journalData, window);
     return { ...t, task: (c, l) => { running = s; return t.task(c, l); } };
   }), listOptions(opts));
   try {
@@ -134,6 +140,7 @@ export async function walkSteps(deps: Deps, plan: Plan, opts: WalkOptions, walk:
     throw new StepError(e.step, e.message.replace(/^step "[^"]*" failed: /, ''), `${e.hint ? e.hint + '\n' : ''}${state}\nEverything up to the failed step is done and journaled in ${walk.dir}. Fix the cause, then continue with:\n  ${walk.resume}`);
   }
   await appendJournal(deps.fs, walk.dir, { type: 'finished', runId, at: now(), converged: result.unresolved.length === 0 });
+  result.window = windowReport(plan, window.marks, deps.clock.now());
   return result;
 }
 

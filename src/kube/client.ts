@@ -1,8 +1,9 @@
-import https from 'node:https';
-import http from 'node:http';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type https from 'node:https';
+import type { Readable } from 'node:stream';
+import type { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import { realClock, type Clock } from '../clock.ts';
 import { forPlainHttp, minifiedKubeconfig } from './kubeconfig.ts';
+import { chooseTransport, http2RetryableCodes, type HttpVersionOption, type Transport } from './transport.ts';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 export type Query = Record<string, string | number | boolean | undefined>;
@@ -73,9 +74,11 @@ export interface Kube {
   readonly retries: number;
   /**
    * One request as given (path with its query, body bytes, content headers), with the tool's own
-   * credentials, answered as it came: for the dry-run proxy (upgrade/dry-run-proxy.ts). No retries.
+   * credentials, answered as it came: for the dry-run proxy (preflight/dry-run-proxy.ts). No retries.
    */
-  forward?(req: { method: string; path: string; headers: Record<string, string>; body?: Buffer | undefined }): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }>;
+  forward?(req: { method: string; path: string; headers: Record<string, string>; body?: Buffer | undefined }): Promise<{ status: number; headers: ResponseHeaders; body: Buffer }>;
+  /** 'h2' or 'http/1.1' once the first request settled it (transport.ts). */
+  readonly protocol?: 'h2' | 'http/1.1' | undefined;
 }
 
 export interface RetryPolicy {
@@ -87,7 +90,7 @@ export interface RetryPolicy {
 export const defaultRetry: RetryPolicy = { attempts: 6, baseDelayMs: 200, maxDelayMs: 5_000 };
 
 const retryableStatus = new Set([429, 500, 502, 503, 504]);
-const retryableCodes = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'UND_ERR_SOCKET', 'EAI_AGAIN']);
+const retryableCodes = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'UND_ERR_SOCKET', 'EAI_AGAIN', ...http2RetryableCodes]);
 
 export function isRetryable(err: unknown): boolean {
   if (err instanceof KubeApiError) return retryableStatus.has(err.status);
@@ -112,16 +115,51 @@ export function buildPath(path: string, query?: Query): string {
   return s ? `${path}?${s}` : path;
 }
 
-interface RawResponse { status: number; headers: http.IncomingHttpHeaders; body: string }
-
 /**
- * Creates the API client from a loaded kubeconfig: TLS and credentials come from
- * client-node's KubeConfig (including exec plugins); requests go over one keep-alive agent.
+ * A response body, whole (events, not async iteration: it costs less CPU per request). Done at its
+ * close, not its end: an HTTP/2 stream whose connection dropped ends early and only its close says
+ * so (a reset code); a truncated answer then fails retryably instead of failing to parse.
  */
+function readAll(body: Readable): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let ended = false;
+    body.on('data', (c: Buffer) => chunks.push(c));
+    body.on('end', () => { ended = true; });
+    body.on('error', reject);
+    body.on('close', () => {
+      const rst = (body as { rstCode?: number }).rstCode;
+      if (ended && !rst) resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+      else reject(Object.assign(new Error(`the connection closed before the whole answer arrived${rst ? ` (RST_STREAM code ${rst})` : ''}`), { code: rst ? 'ERR_HTTP2_STREAM_ERROR' : 'ECONNRESET' }));
+    });
+  });
+}
+
+/** A response's headers, as either transport gives them (HTTP/2's without its pseudo-headers). */
+export type ResponseHeaders = Record<string, string | string[] | undefined>;
+
+interface RawResponse { status: number; headers: ResponseHeaders; body: string }
+
 /** How long a watch may hear nothing (no event, no bookmark) before it is taken for dead. */
 export const watchIdleMs = 150_000;
 
-export async function createKube(kc: KubeConfig, opts: { clock?: Clock; retry?: RetryPolicy; log?: (m: string) => void; maxSockets?: number; watchIdleMs?: number } = {}): Promise<Kube> {
+export interface KubeOptions {
+  clock?: Clock;
+  retry?: RetryPolicy;
+  log?: (m: string) => void;
+  /** Ordinary requests in flight at most over HTTP/1.1 (HTTP/2 multiplexes them). */
+  maxSockets?: number;
+  watchIdleMs?: number;
+  /** 'auto': HTTP/2 where the server offers it (TLS, ALPN), else HTTP/1.1; '1.1' forces HTTP/1.1 (transport.ts). */
+  http?: HttpVersionOption | undefined;
+}
+
+/**
+ * Creates the API client from a loaded kubeconfig: TLS and credentials come from client-node's
+ * KubeConfig (including exec plugins); requests go over HTTP/2 where the server offers it, else over
+ * HTTP/1.1 keep-alive connections (transport.ts).
+ */
+export async function createKube(kc: KubeConfig, opts: KubeOptions = {}): Promise<Kube> {
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error('kubeconfig has no current cluster');
   const base = new URL(cluster.server);
@@ -132,18 +170,15 @@ export async function createKube(kc: KubeConfig, opts: { clock?: Clock; retry?: 
   const auth = isHttps ? kc : forPlainHttp(kc);
   const tlsOpts: https.RequestOptions = {};
   await auth.applyToHTTPSOptions(tlsOpts);
-  const makeAgent = (maxSockets: number) => (isHttps
-    ? new https.Agent({ keepAlive: true, maxSockets, ca: tlsOpts.ca, cert: tlsOpts.cert, key: tlsOpts.key, rejectUnauthorized: tlsOpts.rejectUnauthorized, servername: tlsOpts.servername })
-    : new http.Agent({ keepAlive: true, maxSockets }));
-  const agent = makeAgent(opts.maxSockets ?? 32);
-  // A watch holds its connection for minutes: watches get their own agent, without a socket limit,
-  // so fifty of them (a re-roll over fifty namespaces) never leave the requests waiting for a socket.
-  const watchAgent = makeAgent(Infinity);
+  const transport = chooseTransport({
+    base, maxSockets: opts.maxSockets ?? 32,
+    tls: { ca: tlsOpts.ca, cert: tlsOpts.cert, key: tlsOpts.key, rejectUnauthorized: tlsOpts.rejectUnauthorized, servername: tlsOpts.servername ?? undefined },
+  }, { http: opts.http });
   let retries = 0;
   // The server's clock, from the Date header of its last answer and when that came (a lease is judged on it).
   let dated: { server: number; local: number } | undefined;
-  const noteDate = (h: http.IncomingHttpHeaders) => {
-    const server = Date.parse(h.date ?? '');
+  const noteDate = (h: ResponseHeaders) => {
+    const server = Date.parse(String(h.date ?? ''));
     if (Number.isFinite(server)) dated = { server, local: clock.now() };
   };
 
@@ -168,25 +203,14 @@ export async function createKube(kc: KubeConfig, opts: { clock?: Clock; retry?: 
     return h;
   }
 
-  function send(method: Method, path: string, body: string | undefined, contentType: string | undefined, extra: Record<string, string>): Promise<RawResponse> {
-    return new Promise((resolve, reject) => {
-      const lib = isHttps ? https : http;
-      const req = lib.request({
-        protocol: base.protocol, hostname: base.hostname, port: base.port, method, agent,
-        path: (base.pathname.replace(/\/$/, '')) + path,
-        headers: { Accept: 'application/json', ...extra, ...(body !== undefined ? { 'Content-Type': contentType ?? 'application/json', 'Content-Length': Buffer.byteLength(body) } : {}) },
-        timeout: 60_000,
-      }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => { noteDate(res.headers); resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }); });
-        res.on('error', reject);
-      });
-      req.on('timeout', () => req.destroy(Object.assign(new Error('request timed out'), { code: 'ETIMEDOUT' })));
-      req.on('error', reject);
-      if (body !== undefined) req.write(body);
-      req.end();
+  async function send(method: Method, path: string, body: string | undefined, contentType: string | undefined, extra: Record<string, string>): Promise<RawResponse> {
+    const res = await transport.open({
+      method, path, body, timeoutMs: 60_000,
+      headers: { Accept: 'application/json', ...extra, ...(body !== undefined ? { 'Content-Type': contentType ?? 'application/json' } : {}) },
     });
+    const text = (await readAll(res.body)).toString('utf8');
+    noteDate(res.headers);
+    return { status: res.status, headers: res.headers, body: text };
   }
 
   async function request<T>(r: KubeRequest): Promise<T> {
@@ -202,7 +226,7 @@ export async function createKube(kc: KubeConfig, opts: { clock?: Clock; retry?: 
         let parsed: unknown = res.body;
         try { parsed = JSON.parse(res.body); } catch { /* not JSON */ }
         const ra = res.headers['retry-after'];
-        retryAfter = ra !== undefined ? Number(ra) : undefined;
+        retryAfter = ra !== undefined ? Number(Array.isArray(ra) ? ra[0] : ra) : undefined;
         throw new KubeApiError(res.status, `${method} ${r.path}`, parsed);
       } catch (err) {
         if (r.noRetry || !isRetryable(err) || attempt + 1 >= policy.attempts) throw err;
@@ -221,74 +245,69 @@ export async function createKube(kc: KubeConfig, opts: { clock?: Clock; retry?: 
     // (a half-open TCP stream never ends by itself). The watch then ends as if the server had ended
     // it, and callers resume from their last resourceVersion as they do after any end.
     const idleMs = opts.watchIdleMs ?? watchIdleMs;
+    let res: Awaited<ReturnType<Transport['open']>>;
+    try {
+      res = await transport.open({ method: 'GET', path: full, headers: { Accept: 'application/json', ...extra }, signal, long: true });
+    } catch (err) {
+      if (signal?.aborted) return;
+      throw err;
+    }
+    if (res.status >= 300) {
+      let b: unknown = (await readAll(res.body)).toString();
+      try { b = JSON.parse(String(b)); } catch { /* keep text */ }
+      throw new KubeApiError(res.status, `WATCH ${path}`, b);
+    }
+    const stream: Readable = res.body;
     await new Promise<void>((resolve, reject) => {
-      const lib = isHttps ? https : http;
       let settled = false;
       let idle: NodeJS.Timeout | undefined;
       const finish = (err?: Error) => {
         if (settled) return;
         settled = true;
         clearTimeout(idle);
-        if (err) { req.destroy(); reject(err); } else resolve();
+        if (!stream.readableEnded) stream.destroy();
+        if (err) reject(err); else resolve();
       };
       const arm = () => {
         clearTimeout(idle);
-        idle = setTimeout(() => { opts.log?.(`watch ${path}: nothing from the server for ${idleMs / 1000}s; reconnecting`); req.destroy(); finish(); }, idleMs);
+        idle = setTimeout(() => { opts.log?.(`watch ${path}: nothing from the server for ${idleMs / 1000}s; reconnecting`); finish(); }, idleMs);
         idle.unref();
       };
-      const req = lib.request({ protocol: base.protocol, hostname: base.hostname, port: base.port, method: 'GET', agent: watchAgent, path: base.pathname.replace(/\/$/, '') + full, headers: { Accept: 'application/json', ...extra }, signal }, (res) => {
-        if ((res.statusCode ?? 0) >= 300) {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => { let b: unknown = Buffer.concat(chunks).toString(); try { b = JSON.parse(String(b)); } catch { /* keep text */ } finish(new KubeApiError(res.statusCode ?? 0, `WATCH ${path}`, b)); });
-          return;
-        }
+      arm();
+      let buf = '';
+      stream.setEncoding('utf8');
+      stream.on('data', (chunk: string) => {
+        if (settled) return;
         arm();
-        let buf = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          if (settled) return;
-          arm();
-          buf += chunk;
-          let nl: number;
-          while ((nl = buf.indexOf('\n')) >= 0) {
-            const line = buf.slice(0, nl).trim();
-            buf = buf.slice(nl + 1);
-            if (!line) continue;
-            let event: WatchEvent<T>;
-            try {
-              event = JSON.parse(line) as WatchEvent<T>;
-            } catch {
-              return finish(new Error(`watch ${path}: the server sent a line that is not a JSON watch event (${line.slice(0, 80)}${line.length > 80 ? '...' : ''})`));
-            }
-            try {
-              onEvent(event);
-            } catch (err) {
-              return finish(err as Error);
-            }
+        buf += chunk;
+        let nl: number;
+        while ((nl = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, nl).trim();
+          buf = buf.slice(nl + 1);
+          if (!line) continue;
+          let event: WatchEvent<T>;
+          try {
+            event = JSON.parse(line) as WatchEvent<T>;
+          } catch {
+            return finish(new Error(`watch ${path}: the server sent a line that is not a JSON watch event (${line.slice(0, 80)}${line.length > 80 ? '...' : ''})`));
           }
-        });
-        res.on('end', () => finish());
-        res.on('error', (e) => finish(signal?.aborted ? undefined : e));
+          try {
+            onEvent(event);
+          } catch (err) {
+            return finish(err as Error);
+          }
+        }
       });
-      req.on('error', (e) => finish(signal?.aborted ? undefined : e));
-      req.end();
+      stream.on('end', () => finish());
+      // A stream closed without an end or an error (an HTTP/2 stream reset with NO_ERROR) ends like an end; an error in the same turn wins.
+      stream.on('close', () => setImmediate(() => finish()));
+      stream.on('error', (e) => finish(signal?.aborted ? undefined : e));
     });
   }
 
-  function forward(r: { method: string; path: string; headers: Record<string, string>; body?: Buffer | undefined }): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
-    return headers().then((auth) => new Promise((resolve, reject) => {
-      const req = (isHttps ? https : http).request({ protocol: base.protocol, hostname: base.hostname, port: base.port, method: r.method, agent, path: base.pathname.replace(/\/$/, '') + r.path,
-        headers: { ...r.headers, ...auth, ...(r.body?.length ? { 'Content-Length': r.body.length } : {}) }, timeout: 60_000 }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-        res.on('error', reject);
-      });
-      req.on('timeout', () => req.destroy(Object.assign(new Error('request timed out'), { code: 'ETIMEDOUT' })));
-      req.on('error', reject);
-      req.end(r.body?.length ? r.body : undefined);
-    }));
+  async function forward(r: { method: string; path: string; headers: Record<string, string>; body?: Buffer | undefined }): Promise<{ status: number; headers: ResponseHeaders; body: Buffer }> {
+    const res = await transport.open({ method: r.method, path: r.path, headers: { ...r.headers, ...(await headers()) }, body: r.body?.length ? r.body : undefined, timeoutMs: 60_000 });
+    return { status: res.status, headers: res.headers, body: await readAll(res.body) };
   }
 
   const pinned = minifiedKubeconfig(kc);
@@ -297,6 +316,7 @@ export async function createKube(kc: KubeConfig, opts: { clock?: Clock; retry?: 
     context: kc.getCurrentContext(),
     pinnedKubeconfig: () => pinned,
     serverNow: () => (dated ? dated.server + (clock.now() - dated.local) : clock.now()),
+    get protocol() { return transport.protocol; },
     request,
     watch,
     forward,

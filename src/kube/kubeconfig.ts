@@ -1,6 +1,8 @@
 import os from 'node:os';
 import path from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
+// client-node's config module, not its index: the index loads every API client, watch, exec and
+// websockets besides KubeConfig, which is all the tool uses (start-up time, issue 28).
+import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import { UsageError } from '../errors.ts';
 
 export interface KubeconfigOptions {

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNamespace, deleteNamespace, seed } from '../fixtures/backups/cluster.ts';
 import { catalogCrdsReady } from '../support/crd-guard.ts';
 import { failedByFault, type FaultKind } from '../support/fault-decide.ts';
-import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
+import { expectRealTransport, startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
 import { runTool, testKube, uniqueName } from '../support/cluster.ts';
 
 const ns = uniqueName('faults');
@@ -76,6 +76,7 @@ describe('backup through injected API faults', () => {
       const retries = faulty.stderr.split('\n').filter((l) => /retrying (GET|POST|PUT|PATCH|DELETE) /.test(l)).length;
       console.log(`[faults] 30% seed ${row.seed} kinds ${row.kinds?.join(',') ?? 'all'}: ${proxy.stats.requests} requests, injected ${JSON.stringify(proxy.stats.injected)}, tool retries ${retries}, ${seconds.toFixed(1)}s, exit ${faulty.exitCode}`);
       expect(faulty.exitCode, faulty.stderr).toBe(0);
+      await expectRealTransport(proxy);
 
       const a = await readBackup(path.join(tmp, 'clean'));
       const b = await readBackup(dir);
@@ -97,6 +98,7 @@ describe('backup through injected API faults', () => {
     const res = await runTool(backupArgs(dir, ['--kubeconfig', proxy.kubeconfigPath]));
     console.log(`[faults] discovery 429 on specs.smi.nginx.com/v1alpha2: injected ${proxy.stats.injected.throttle}, exit ${res.exitCode}`);
     expect(proxy.stats.injected.throttle).toBeGreaterThan(0);
+    await expectRealTransport(proxy);
     if (res.exitCode === 0) {
       const b = await readBackup(dir);
       const a = await readBackup(path.join(tmp, 'clean'));
@@ -115,6 +117,7 @@ describe('backup through injected API faults', () => {
     const retries = res.stderr.split('\n').filter((l) => /retrying /.test(l)).length;
     console.log(`[faults] 100% 503: ${proxy.stats.requests} requests, ${proxy.stats.injected.unavailable} 503s, tool retries ${retries}, ${seconds.toFixed(1)}s, exit ${res.exitCode}`);
     expect(res.exitCode, res.stderr).toBe(1);
+    await expectRealTransport(proxy);
     expect(res.stderr).toMatch(/503 ServiceUnavailable GET \/\S+/);
     expect(seconds).toBeLessThan(60);
     // Bounded: the default policy makes 6 attempts per request (5 retries), never an endless loop.

@@ -13,7 +13,7 @@ import type { KubeObject } from '../../src/kube/client.ts';
 import { createNamespace, deleteAllCatalogObjects, deleteNamespace, liveObjects, seed } from '../fixtures/backups/cluster.ts';
 import { catalogCrdsReady } from '../support/crd-guard.ts';
 import { failedByFault, type FaultKind } from '../support/fault-decide.ts';
-import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
+import { expectRealTransport, startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
 import { runTool, testKube, uniqueName } from '../support/cluster.ts';
 
 const ns = uniqueName('faults-rs');
@@ -72,6 +72,7 @@ describe('restore through injected API faults', () => {
     const maxAttempts = Math.max(...report.items.map((i) => i.attempts));
     console.log(`[faults] restore 30% seed 5: ${proxy.stats.requests} requests, injected ${JSON.stringify(proxy.stats.injected)}, client retries ${retries}, create retries ${createRetries} (max ${maxAttempts} attempts for one object), outcomes ${JSON.stringify(report.counts)}, ${seconds.toFixed(1)}s, exit ${res.exitCode}`);
     expect(report.unresolved).toBe(0);
+    await expectRealTransport(proxy);
     expect(report.counts.conflict ?? 0).toBe(0);
     // A create whose response was lost is found on retry, equal to the backup: "unchanged", not a conflict.
     expect(report.counts.unchanged ?? 0).toBeGreaterThan(0);
@@ -88,5 +89,25 @@ describe('restore through injected API faults', () => {
     expect(retries + createRetries).toBeGreaterThan(0);
     expect(retries + createRetries).toBeLessThanOrEqual(failedByFault(proxy.stats));
     expect(maxAttempts).toBeLessThan(10);
+  });
+
+  it('dropped connections (over HTTP/2 each takes every create in flight on it), --on-conflict fail: all objects back, equal, no false conflict', async () => {
+    await deleteAllCatalogObjects(await testKube(), ns);
+    await waitEmpty();
+    // 3% of the creates drop their connection: over HTTP/2, up to --concurrency creates die at once,
+    // some after the server made the object (their retry meets AlreadyExists and must find it equal).
+    const proxy = await startFaultProxy({ rate: 0.03, seed: 9, kinds: ['dropConnection'], maxSeconds: 400, match: (m) => m === 'POST' });
+    proxies.push(proxy);
+    const res = await runTool(['restore', '--from', path.join(tmp, 'backup'), '--on-conflict', 'fail', '--kubeconfig', proxy.kubeconfigPath, '-v'], { timeoutMs: 400_000 });
+    const report = JSON.parse(await fs.readFile(path.join(tmp, 'backup', 'restore-report.json'), 'utf8')) as { counts: Record<string, number>; unresolved: number; items: { attempts: number }[] };
+    console.log(`[faults] restore, dropped connections 3% seed 9: ${proxy.stats.requests} requests, ${proxy.stats.injected.dropConnection} connections dropped, protocols ${JSON.stringify(proxy.stats.toolProtocols)}, outcomes ${JSON.stringify(report.counts)}, exit ${res.exitCode}`);
+    expect(res.exitCode, res.stderr.split('\n').filter((l) => !l.startsWith('debug:')).join('\n')).toBe(0);
+    await expectRealTransport(proxy);
+    expect(proxy.stats.injected.dropConnection).toBeGreaterThan(0);
+    expect(report.unresolved).toBe(0);
+    expect(report.counts.conflict ?? 0).toBe(0);
+    const live = await liveObjects(await testKube(), ns);
+    expect(seeded.filter((o) => !live.has(key(o))).map(key)).toEqual([]);
+    expect(seeded.filter((o) => canonical(essence(live.get(key(o))!)) !== canonical(essence(o))).map(key)).toEqual([]);
   });
 });

@@ -17,7 +17,7 @@ import { expectConverged, setUpMesh, toolArgs, type Scenario, type ScenarioOptio
 import { chartsDir } from '../support/mesh-scenario.ts';
 import { clusterEnv, runTool } from '../support/cluster.ts';
 import { failedByFault, isToolRequest } from '../support/fault-decide.ts';
-import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
+import { expectRealTransport, startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
 import { catalogCrdsReady } from '../support/crd-guard.ts';
 import { testKube, uniqueName } from '../support/cluster.ts';
 import { releaseMeshLock, takeMesh } from '../fixtures/meshctl/testbed.ts';
@@ -70,6 +70,7 @@ describe('upgrade through injected API faults', () => {
     console.log(`[faults] upgrade 10% seed 42: ${proxy.stats.requests} requests, injected ${JSON.stringify(proxy.stats.injected)}, tool retries logged ${retries}, ${((Date.now() - started) / 1000).toFixed(0)}s, exit ${r.exitCode}`);
     expect(r.exitCode, r.stderr.split('\n').filter((l) => !l.startsWith('debug:')).join('\n')).toBe(0);
     expect(failedByFault(proxy.stats)).toBeGreaterThan(0);
+    await expectRealTransport(proxy);
     expect(retries).toBeGreaterThan(0);
     expect(journalSteps(current.backupDir)).toEqual(allSteps);
     await expectConverged(current, '1.7.0');
@@ -91,6 +92,7 @@ describe('upgrade through injected API faults', () => {
     const r = await run;
     console.log(`[faults] API down after hop1.deploy: exit ${r.exitCode} after ${((Date.now() - started) / 1000).toFixed(0)}s, ${proxy.stats.injected.unavailable} 503s; stderr: ${r.stderr.split('\n').filter((l) => /error|resume|step/i.test(l)).slice(0, 4).join(' | ')}`);
     expect(r.exitCode, r.stderr).toBe(1);
+    await expectRealTransport(proxy);
     expect(r.stderr).toMatch(/step "hop1\.[a-z-]+" failed/);
     expect(r.stderr).toContain(`kubectl nsm-upgrade --resume ${current.backupDir}`);
     expect(r.stderr).toMatch(/Cluster state: The new control plane is deployed, but the custom resources are NOT restored yet/);

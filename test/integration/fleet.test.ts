@@ -26,6 +26,7 @@ import { leaveSavedMeshes, setUpSavedMesh } from '../support/saved-mesh.ts';
 import { acquireMeshLock, releaseMeshLock, waitMeshFree } from '../fixtures/meshctl/mesh-lock.ts';
 import { meshctlWrapper } from '../support/failing-deploy.ts';
 import { runStillAlive } from '../../src/fleet/resume.ts';
+import { stepsDone } from '../support/kill-at.ts';
 
 const missing = fleetTestsMissing();
 const holder = uniqueName('fleet-test');
@@ -104,7 +105,7 @@ async function fleetUntilCanary(ns: string, dir: string, step: string, extra: st
   const wasPrinted = () => printed === undefined || output.split('\n').filter((l) => l.startsWith('{')).some((l) => {
     try { const e = JSON.parse(l) as Record<string, unknown>; return e.context === printed.context && e.step === printed.step && e.event === printed.event; } catch { return false; }
   });
-  while (!(fs.existsSync(canaryJournal) && fs.readFileSync(canaryJournal, 'utf8').includes(`"step":"${step}"`) && wasPrinted())) {
+  while (!(fs.existsSync(canaryJournal) && stepsDone(path.dirname(canaryJournal)).includes(step) && wasPrinted())) {
     if (Date.now() > deadline || exited) throw new Error(`the fleet did not reach ${step} on the canary: ${String((await child).all)}`);
     await new Promise((res) => setTimeout(res, 20));
   }

@@ -15,7 +15,7 @@ import { hostileCases } from '../fixtures/backups/build.ts';
 import { dropNamespace, plantMesh } from './detect-plant.ts';
 import { kubeconfigPath, kubectl, runTool, testKube, uniqueName, type ToolResult } from '../support/cluster.ts';
 import { loadUpstream, writeKubeconfig } from '../support/fault-cert.ts';
-import { startFaultProxy } from '../support/fault-proxy.ts';
+import { expectRealTransport, startFaultProxy } from '../support/fault-proxy.ts';
 import { findLeaks, kubeconfigSecrets, tokenNeedles, type Secret } from '../support/secret-scan.ts';
 import { collectionPath } from '../../src/kube/paths.ts';
 
@@ -121,6 +121,7 @@ describe('no credentials in any output or file', () => {
       const res = await runTool(['backup', '--dir', path.join(tmp, 'fail-backup'), '-n', ns, '--mesh-namespace', meshNs, '--kubeconfig', proxy.kubeconfigPath, '-v'], { timeoutMs: 90_000 });
       expect(res.exitCode).toBe(1);
       expect(proxy.stats.injected.unavailable).toBeGreaterThan(0);
+      await expectRealTransport(proxy);
       expect([...findLeaks('stdout', res.stdout, secrets), ...findLeaks('stderr', res.stderr, secrets)]).toEqual([]);
     } finally {
       await proxy.close();

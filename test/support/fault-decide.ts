@@ -5,15 +5,16 @@
  */
 
 /** What the proxy can do instead of (or before) forwarding a request. */
-export type FaultKind = 'throttle' | 'error500' | 'unavailable' | 'reset' | 'delay' | 'lostResponse';
+export type FaultKind = 'throttle' | 'error500' | 'unavailable' | 'reset' | 'delay' | 'lostResponse' | 'dropConnection';
 
 /** Every kind, with what the client sees and why it is worth injecting. */
 export const faultKinds: readonly { kind: FaultKind; effect: string; reason: string }[] = [
   { kind: 'throttle', effect: '429 Too Many Requests, Retry-After: 1', reason: 'API priority and fairness throttles busy clients; the tool must honour Retry-After' },
   { kind: 'error500', effect: '500 Internal Server Error', reason: 'an apiserver or etcd hiccup; transient, retryable' },
   { kind: 'unavailable', effect: '503 Service Unavailable', reason: 'apiserver restarting or an aggregated API down; the classic flaky-VPN answer' },
-  { kind: 'reset', effect: 'TCP connection reset, no response', reason: 'a VPN or load balancer dropping the connection mid-request (ECONNRESET / socket hang up)' },
+  { kind: 'reset', effect: 'TCP connection reset (HTTP/1.1) or stream reset (HTTP/2), no response', reason: 'a VPN or load balancer dropping the request mid-way (ECONNRESET / socket hang up; RST_STREAM over HTTP/2)' },
   { kind: 'delay', effect: 'forwarded after a pause', reason: 'a slow link; the request still succeeds, only later' },
+  { kind: 'dropConnection', effect: 'the whole connection reset: over HTTP/2, every request multiplexed on it fails at once', reason: 'a dropped HTTP/2 connection takes all its streams: the client must open a new one and retry each (opt-in)' },
   { kind: 'lostResponse', effect: 'forwarded, then the connection is reset instead of answering', reason: 'the write happened but the client never heard: a retried POST meets AlreadyExists, a retried DELETE NotFound (opt-in: not in the default kinds)' },
 ];
 
@@ -84,10 +85,12 @@ export interface FaultStats {
   injected: Record<FaultKind, number>;
   /** `METHOD path` of the last faulted requests (at most 50), to name them in a report. */
   faulted: string[];
+  /** The tool's requests (isToolRequest) by HTTP version ('2.0', '1.1'). */
+  toolProtocols: Record<string, number>;
 }
 
 export function emptyStats(): FaultStats {
-  return { requests: 0, forwarded: 0, injected: { throttle: 0, error500: 0, unavailable: 0, reset: 0, delay: 0, lostResponse: 0 }, faulted: [] };
+  return { requests: 0, forwarded: 0, injected: { throttle: 0, error500: 0, unavailable: 0, reset: 0, delay: 0, lostResponse: 0, dropConnection: 0 }, faulted: [], toolProtocols: {} };
 }
 
 /** Counts one decision into `stats` (mutates it; the proxy owns one stats object). */
@@ -102,7 +105,7 @@ export function recordDecision(stats: FaultStats, method: string, url: string, f
 
 /** Faults the client saw as a failure (everything but delay): what it had to retry. */
 export function failedByFault(stats: FaultStats): number {
-  return stats.injected.throttle + stats.injected.error500 + stats.injected.unavailable + stats.injected.reset + stats.injected.lostResponse;
+  return stats.injected.throttle + stats.injected.error500 + stats.injected.unavailable + stats.injected.reset + stats.injected.lostResponse + stats.injected.dropConnection;
 }
 
 /** The Status body the API server would send for `kind` (so the client parses it as usual). */

@@ -1,5 +1,8 @@
 /**
  * A fault-injecting HTTPS proxy between the tool and the real API server, for reliability tests.
+ * It speaks what the real server speaks: HTTP/2 (ALPN h2) and HTTP/1.1, so a fault test covers the
+ * transport the tool uses against the real server (stats.toolProtocols counts what the tool used;
+ * expectRealTransport() checks it against the real server's).
  *
  * - Loopback only (listens on 127.0.0.1, random port) and bounded: it closes itself after
  *   `maxSeconds` or `maxRequests`, whichever comes first, so a forgotten proxy cannot linger.
@@ -10,13 +13,17 @@
  *   (a ServiceAccount token keeps its identity).
  * - Injects faults at `rate` from a seeded PRNG (fault-decide.ts): 429 + Retry-After: 1, 500, 503,
  *   connection reset, or a delay before forwarding; never on watches unless `faultWatches`. Opt-in:
- *   `lostResponse` forwards the request and then resets instead of answering.
+ *   `lostResponse` forwards the request and then resets instead of answering; `dropConnection`
+ *   drops the whole connection (over HTTP/2: every request multiplexed on it). A `reset` over HTTP/2
+ *   resets the request's stream (RST_STREAM), the one request, as a reset connection does over 1.1.
  */
 import fs from 'node:fs/promises';
 import https from 'node:https';
+import http2 from 'node:http2';
 import type http from 'node:http';
 import type net from 'node:net';
-import { decideFault, defaultFaultKinds, emptyStats, faultBody, faultStatus, recordDecision, seededRandom, type FaultKind, type FaultPolicy, type FaultStats } from './fault-decide.ts';
+import { expect } from 'vitest';
+import { decideFault, defaultFaultKinds, emptyStats, faultBody, faultStatus, isToolRequest, recordDecision, seededRandom, type FaultKind, type FaultPolicy, type FaultStats } from './fault-decide.ts';
 import { loadUpstream, signServingCert, writeKubeconfig } from './fault-cert.ts';
 
 export interface FaultProxyOptions {
@@ -46,14 +53,46 @@ export interface FaultProxy {
 
 const hopByHop = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host', 'te', 'trailer']);
 
+/** The headers to pass on: without hop-by-hop ones, nor HTTP/2 pseudo-headers (:path, :method, ...). */
 function forwardHeaders(h: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
   const out: http.OutgoingHttpHeaders = {};
-  for (const [k, v] of Object.entries(h)) if (v !== undefined && !hopByHop.has(k)) out[k] = v;
+  for (const [k, v] of Object.entries(h)) if (v !== undefined && !hopByHop.has(k) && !k.startsWith(':')) out[k] = v;
   return out;
 }
 
 function resetSocket(socket: net.Socket): void {
   try { socket.resetAndDestroy(); } catch { socket.destroy(); }
+}
+
+type Req = http.IncomingMessage | http2.Http2ServerRequest;
+/** Both response kinds, as far as the proxy uses them. */
+type Res = Pick<http.ServerResponse, 'headersSent' | 'writableFinished' | 'end' | 'on' | 'destroy'> & { writeHead(status: number, headers?: http.OutgoingHttpHeaders): unknown };
+const overHttp2 = (req: Req): req is http2.Http2ServerRequest => req.httpVersionMajor === 2;
+
+/** The request fails as if its connection were reset: over HTTP/2 its stream is reset (the others on the connection live on). */
+function resetRequest(req: Req): void {
+  if (overHttp2(req)) req.stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+  else resetSocket(req.socket);
+}
+
+/** The whole connection goes: over HTTP/2, every request multiplexed on it fails. */
+function dropConnection(req: Req): void {
+  if (overHttp2(req)) req.stream.session?.destroy();
+  else resetSocket(req.socket);
+}
+
+/** What the tool speaks to the real API server, as the proxy counts it ('2.0' or '1.1'): a client of the tool's own, asked once. */
+export async function realServerProtocol(): Promise<string> {
+  const { testKube } = await import('./cluster.ts');
+  const kube = await testKube();
+  await kube.request({ path: '/version' });
+  return kube.protocol === 'h2' ? '2.0' : '1.1';
+}
+
+/** Every request the tool sent through the proxy used the transport it uses against the real server (so the faults hit that one). */
+export async function expectRealTransport(p: FaultProxy): Promise<void> {
+  const want = await realServerProtocol();
+  expect(Object.keys(p.stats.toolProtocols), `the tool spoke ${JSON.stringify(p.stats.toolProtocols)} to the proxy; it speaks HTTP/${want} to the real server`).toEqual([want]);
 }
 
 export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultProxy> {
@@ -68,7 +107,8 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
   const tokenAgent = new https.Agent({ keepAlive: true, ca: up.ca });
   const sockets = new Set<net.Socket>();
 
-  function forward(req: http.IncomingMessage, res: http.ServerResponse, loseResponse = false): void {
+  function forward(req: Req, response: http.ServerResponse | http2.Http2ServerResponse, loseResponse = false): void {
+    const res = response as unknown as Res;
     const withToken = req.headers.authorization !== undefined;
     const upstream = https.request({
       protocol: 'https:', hostname: target.hostname, port: target.port, method: req.method, path: req.url,
@@ -77,13 +117,13 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
       if (loseResponse) {
         // The server did the work; the client never hears about it.
         ures.resume();
-        ures.on('end', () => resetSocket(req.socket));
+        ures.on('end', () => resetRequest(req));
         return;
       }
       const headers = forwardHeaders(ures.headers);
       res.writeHead(ures.statusCode ?? 502, headers);
-      res.flushHeaders();
-      ures.pipe(res);
+      (res as { flushHeaders?: () => void }).flushHeaders?.();
+      ures.pipe(response as NodeJS.WritableStream);
       ures.on('error', () => res.destroy());
     });
     upstream.on('error', (err) => {
@@ -94,12 +134,16 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
     req.pipe(upstream);
   }
 
-  const server = https.createServer({ cert: serving.cert, key: serving.key }, (req, res) => {
+  // HTTP/2 and HTTP/1.1 on one port, by ALPN, as kube-apiserver does.
+  const server = http2.createSecureServer({ cert: serving.cert, key: serving.key, allowHTTP1: true }, (req: Req, response: http.ServerResponse | http2.Http2ServerResponse) => {
+    const res = response as unknown as Res;
     const method = req.method ?? 'GET';
     const url = req.url ?? '/';
-    if (stats.requests >= maxRequests) { resetSocket(req.socket); return; } // over budget: closing
-    const fault = decideFault(policy, method, url, random, req.headers['user-agent']);
+    if (stats.requests >= maxRequests) { dropConnection(req); return; } // over budget: closing
+    const userAgent = req.headers['user-agent'];
+    const fault = decideFault(policy, method, url, random, userAgent);
     recordDecision(stats, method, url, fault);
+    if (isToolRequest(method, url, userAgent)) stats.toolProtocols[req.httpVersion] = (stats.toolProtocols[req.httpVersion] ?? 0) + 1;
     if (stats.requests >= maxRequests) res.on('close', () => void close()); // the last one is answered first
     const answer = fault ? faultStatus[fault] : undefined;
     if (answer) {
@@ -108,13 +152,16 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
       res.end(faultBody(fault!, method, url));
     } else if (fault === 'reset') {
       req.resume();
-      resetSocket(req.socket);
+      resetRequest(req);
+    } else if (fault === 'dropConnection') {
+      req.resume();
+      dropConnection(req);
     } else if (fault === 'lostResponse') {
-      forward(req, res, true);
+      forward(req, response, true);
     } else if (fault === 'delay') {
-      setTimeout(() => forward(req, res), opts.delayMs ?? 400);
+      setTimeout(() => forward(req, response), opts.delayMs ?? 400);
     } else {
-      forward(req, res);
+      forward(req, response);
     }
   });
   server.on('secureConnection', (s: net.Socket) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });

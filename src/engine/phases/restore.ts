@@ -38,7 +38,7 @@ export const restoreExecutors: Executors<'restore' | 'restore-resources'> = {
     // Owner references whose owner is gone and finalizers are not set again (owner-refs.ts): said, never silent.
     for (const line of r.items.flatMap(noteLines)) ctx.progress(line);
     assertAllAttempted(ctx.step.id, r, ctx.step.params.from, 'object(s)');
-    return { data: { objects: r.objects, counts: r.counts }, unresolved: r.items.filter((i) => !restored(i)).map(describe) };
+    return { data: { objects: r.objects, counts: r.counts, lastCreatedAt: r.lastCreatedAt }, unresolved: r.items.filter((i) => !restored(i)).map(describe) };
   },
   async 'restore-resources'(ctx) {
     const p = ctx.step.params;
@@ -55,6 +55,8 @@ export const restoreExecutors: Executors<'restore' | 'restore-resources'> = {
       ...r.items.filter((i) => !restored(i)).map(describe),
       ...snap.items.filter((i) => i.outcome === 'failed' || i.outcome === 'missing-namespace').map((i) => `created since the upgrade, not restored: ${describe(i)}`),
     ];
-    return { data: { objects: r.objects, counts: r.counts, kept }, unresolved };
+    // The policy gap ends with the newest object either restore created (engine/window.ts).
+    const lastCreatedAt = [r.lastCreatedAt, snap.lastCreatedAt].filter((t): t is string => t !== null).sort((x, y) => Date.parse(x) - Date.parse(y)).at(-1) ?? null;
+    return { data: { objects: r.objects, counts: r.counts, kept, lastCreatedAt }, unresolved };
   },
 };

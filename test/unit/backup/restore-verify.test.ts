@@ -40,9 +40,14 @@ function fakeApi(after: (store: Map<string, KubeObject>) => void): Kube {
 }
 
 async function restoreWith(after: (store: Map<string, KubeObject>) => void) {
-  const dir = await writeFixture({ files: [resourceFile('trafficsplits.split.smi-spec.io.yaml', 'TrafficSplit', 'split.smi-spec.io', 'v1alpha3', [0, 1, 2, 3, 4].map(split))] });
+  return restoreMany(5, after);
+}
+
+/** Restores `n` TrafficSplits through the fake API; `fsFor` wraps the file system (to watch the reads). */
+async function restoreMany(n: number, after: (store: Map<string, KubeObject>) => void, fsFor: (real: typeof fs) => typeof fs = (f) => f, kube?: Kube) {
+  const dir = await writeFixture({ files: [resourceFile('trafficsplits.split.smi-spec.io.yaml', 'TrafficSplit', 'split.smi-spec.io', 'v1alpha3', Array.from({ length: n }, (_, i) => split(i)))] });
   const log = { info: () => undefined, warn: () => undefined, debug: () => undefined, error: () => undefined };
-  const deps = { kube: fakeApi(after), fs, clock: realClock, log } as unknown as Deps;
+  const deps = { kube: kube ?? fakeApi(after), fs: fsFor(fs), clock: realClock, log } as unknown as Deps;
   try {
     return await restoreBackup(deps, { dir, onConflict: 'skip', dryRun: false, timeoutMs: 10_000, concurrency: 2 });
   } finally {
@@ -66,5 +71,44 @@ describe('restore read-back', () => {
     expect(byName.get('web-4')).toMatchObject({ verified: false, detail: expect.stringMatching(/differ from the backup after restore/) });
     expect([0, 2, 3].map((i) => byName.get(`web-${i}`)!.verified)).toEqual([true, true, true]);
     expect(report.unresolved).toBe(2);
+  });
+});
+
+describe('restore streams the backup', () => {
+  it('creates the first objects before it has read the file to its end, with at most --concurrency creates in flight', async () => {
+    // The file is read 4 KB at a time; each read and each create is logged in order.
+    const events: string[] = [];
+    const small = (real: typeof fs): typeof fs => ({
+      ...real,
+      open: async (...a: Parameters<typeof fs.open>) => {
+        const fh = await real.open(...a);
+        if (!String(a[0]).endsWith('trafficsplits.split.smi-spec.io.yaml')) return fh;
+        let upto = 0;
+        const read = fh.read.bind(fh) as (b: Buffer, o: number, l: number, p: null) => Promise<{ bytesRead: number; buffer: Buffer }>;
+        return Object.assign(fh, { read: async (b: Buffer, o: number, l: number, p: null) => { const r = await read(b, o, Math.min(l, 4096), p); upto += r.bytesRead; events.push(`read ${upto}`); return r; } });
+      },
+    }) as typeof fs;
+    let inFlight = 0;
+    let most = 0;
+    const inner = fakeApi(() => undefined);
+    const slow: Kube = { ...inner, async request<T>(r: KubeRequest): Promise<T> {
+      if (r.method !== 'POST') return inner.request<T>(r);
+      most = Math.max(most, ++inFlight);
+      events.push('create');
+      await new Promise((res) => setTimeout(res, 1));
+      inFlight--;
+      return inner.request<T>(r);
+    } };
+    const report = await restoreMany(600, () => undefined, small, slow);
+    expect(report.counts.created).toBe(600);
+    expect(report.items.every((i) => i.verified)).toBe(true);
+    // The verify pass reads the file first, nothing created; the restore's own pass reads it again as it creates.
+    const firstCreate = events.indexOf('create');
+    const fileBytes = Math.max(...events.filter((e) => e.startsWith('read ')).map((e) => Number(e.slice(5))));
+    const readsAfter = events.slice(firstCreate).filter((e) => e.startsWith('read ')).map((e) => Number(e.slice(5)));
+    expect(readsAfter.length).toBeGreaterThan(0);
+    expect(Math.max(...readsAfter)).toBe(fileBytes);
+    expect(Number(events.slice(0, firstCreate).filter((e) => e.startsWith('read ')).at(-1)!.slice(5))).toBeLessThan(fileBytes / 2);
+    expect(most).toBeLessThanOrEqual(2);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { documentParts, dumpDocuments, parseDocumentsSafe } from '../../../src/backup/yaml.ts';
+import { dumpDocuments, parseDocumentsSafe } from '../../../src/backup/yaml.ts';
 
 describe('backup YAML', () => {
   it('writes one document per object and reads them back equal', () => {
@@ -31,13 +31,7 @@ describe('backup YAML', () => {
     expect(() => parseDocumentsSafe('a: 1\na: 2\n', 'dup.yaml')).toThrow();
   });
 
-  it('splits a large file into parts at document markers only, with their first lines', () => {
-    const docs = Array.from({ length: 7 }, (_, i) => ({ n: i, text: 'line one\n--- not a marker inside a block\nend' }));
-    const text = dumpDocuments(docs);
-    const parts = [...documentParts(text, 3)];
-    expect(parts.map((p) => parseDocumentsSafe(p.text, 'p.yaml', p.firstLine).length)).toEqual([3, 3, 1]);
-    expect(parts.flatMap((p) => parseDocumentsSafe(p.text, 'p.yaml', p.firstLine))).toEqual(docs);
-    expect(parts[1]!.firstLine).toBe(text.slice(0, text.indexOf(parts[1]!.text)).split('\n').length);
+  it('names the line of a refusal in a part that starts further down the file', () => {
     expect(() => parseDocumentsSafe('---\na: 1\nb: &x 2\n', 'p.yaml', 41)).toThrow(/anchor at line 43/);
   });
 });

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { decideFault, defaultFaultKinds, emptyStats, isToolRequest, failedByFault, faultBody, faultKinds, faultStatus, isWatchRequest, recordDecision, seededRandom, type FaultKind, type FaultPolicy } from '../../support/fault-decide.ts';
 
-const all: FaultKind[] = ['throttle', 'error500', 'unavailable', 'reset', 'delay', 'lostResponse'];
+const all: FaultKind[] = ['throttle', 'error500', 'unavailable', 'reset', 'delay', 'lostResponse', 'dropConnection'];
 const list = '/apis/split.smi-spec.io/v1alpha3/namespaces/a/trafficsplits?limit=500';
 
 function run(policy: FaultPolicy, seed: number, n: number, url = list): (FaultKind | undefined)[] {
@@ -102,7 +102,7 @@ describe('stats and answers', () => {
     for (const f of seq) recordDecision(s, 'GET', `${list}&x=1`, f);
     expect(s.requests).toBe(7);
     expect(s.forwarded).toBe(3);
-    expect(s.injected).toEqual({ throttle: 1, error500: 1, unavailable: 1, reset: 1, delay: 1, lostResponse: 0 });
+    expect(s.injected).toEqual({ throttle: 1, error500: 1, unavailable: 1, reset: 1, delay: 1, lostResponse: 0, dropConnection: 0 });
     expect(failedByFault(s)).toBe(4);
     expect(s.faulted[0]).toBe('GET /apis/split.smi-spec.io/v1alpha3/namespaces/a/trafficsplits');
   });

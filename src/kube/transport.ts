@@ -1,0 +1,93 @@
+/**
+ * How the client's requests reach the API server: HTTP/2 where the server offers it (kube-apiserver
+ * does over TLS, by ALPN), else HTTP/1.1 (a plain http:// server, a proxy that speaks only 1.1).
+ * HTTP/2 multiplexes every request on a few connections and costs the client about half the CPU per
+ * request of Node's HTTP/1.1 stack (bench/http2-probe.ts), which a restore of 10,000s of objects feels.
+ *
+ *   chooseTransport(target, { http }): Transport     the protocol is settled on the first request
+ *
+ * `http: '1.1'` (NSM_UPGRADE_HTTP=1.1, read by cli/context.ts) forces HTTP/1.1, for a server or
+ * proxy that offers h2 but mishandles it, and for tests of the other transport.
+ */
+import tls from 'node:tls';
+import type { Readable } from 'node:stream';
+import { http1Transport } from './http1.ts';
+import { http2Transport } from './http2.ts';
+
+export type HttpVersionOption = 'auto' | '1.1';
+
+/** The server and the TLS material from the kubeconfig (client-node's applyToHTTPSOptions). */
+export interface Target {
+  base: URL;
+  tls: { ca?: tls.SecureContextOptions['ca']; cert?: tls.SecureContextOptions['cert']; key?: tls.SecureContextOptions['key']; rejectUnauthorized?: boolean | undefined; servername?: string | undefined };
+  /** At most this many ordinary requests at once over HTTP/1.1 (its socket pool); HTTP/2 multiplexes. */
+  maxSockets: number;
+}
+
+export interface OpenRequest {
+  method: string;
+  /** Path and query, below the server's base path. */
+  path: string;
+  headers: Record<string, string>;
+  body?: string | Buffer | undefined;
+  /** No byte for this long fails the request with ETIMEDOUT (none for watches: they have their own idle timer). */
+  timeoutMs?: number | undefined;
+  signal?: AbortSignal | undefined;
+  /** A watch: it holds its stream for minutes, so over HTTP/1.1 it gets a connection outside the request pool. */
+  long?: boolean;
+}
+
+export interface OpenResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  /** The body as it arrives; destroy() ends the request (and, over HTTP/1.1, its connection). */
+  body: Readable;
+}
+
+export interface Transport {
+  /** The protocol in use once settled ('h2' or 'http/1.1'); undefined before the first request. */
+  readonly protocol: 'h2' | 'http/1.1' | undefined;
+  open(r: OpenRequest): Promise<OpenResponse>;
+}
+
+/** Error codes of an HTTP/2 stream or session that died under a request: the request may be sent again. */
+export const http2RetryableCodes = ['ERR_HTTP2_STREAM_ERROR', 'ERR_HTTP2_GOAWAY_SESSION', 'ERR_HTTP2_SESSION_ERROR', 'ERR_HTTP2_INVALID_SESSION', 'ERR_HTTP2_STREAM_CANCEL', 'ERR_HTTP2_ERROR'];
+
+/** Connects once with ALPN h2 and http/1.1; the server's pick decides, and the socket serves the first HTTP/2 session. */
+function negotiate(target: Target): Promise<tls.TLSSocket> {
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({
+      host: target.base.hostname, port: Number(target.base.port || 443), ALPNProtocols: ['h2', 'http/1.1'],
+      ...target.tls, servername: target.tls.servername ?? (isIp(target.base.hostname) ? undefined : target.base.hostname),
+    });
+    socket.once('secureConnect', () => { socket.removeListener('error', reject); resolve(socket); });
+    socket.once('error', reject);
+  });
+}
+
+const isIp = (host: string) => /^[\d.]+$/.test(host) || host.includes(':');
+
+export function chooseTransport(target: Target, opts: { http?: HttpVersionOption | undefined } = {}): Transport {
+  const http1 = () => http1Transport(target);
+  if (target.base.protocol !== 'https:' || opts.http === '1.1') {
+    const t = http1();
+    return { protocol: 'http/1.1', open: t.open };
+  }
+  let chosen: Promise<Transport> | undefined;
+  let protocol: Transport['protocol'];
+  const settle = async (): Promise<Transport> => {
+    const socket = await negotiate(target);
+    if (socket.alpnProtocol === 'h2') { protocol = 'h2'; return http2Transport(target, socket); }
+    socket.destroy();
+    protocol = 'http/1.1';
+    return http1();
+  };
+  return {
+    get protocol() { return protocol; },
+    async open(r) {
+      // A failed first connection (server down) is settled again by the next request.
+      chosen ??= settle().catch((err: unknown) => { chosen = undefined; throw err; });
+      return (await chosen).open(r);
+    },
+  };
+}

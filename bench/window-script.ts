@@ -12,7 +12,7 @@
  *   5. `kubectl wait --for condition=established` on the six CRDs, then `kubectl create -f` of the six
  *      files at once, each again (every second) while it fails for anything but AlreadyExists (the
  *      mesh's validating webhook not answering yet)
- *   6. the re-roll of step 3 again, onto the new sidecars
+ *   6. the restart of step 3 again, onto the new sidecars
  *
  * Each phase is timed on this machine's clock; the window's figures are read as the tool reads its
  * own (src/engine/window-observe.ts): the removal's start, the CRDs' deletionTimestamp (watched), the control
@@ -35,8 +35,8 @@ import { meshctl, userKinds, type Scenario } from './window-setup.ts';
 export interface ScriptResult {
   phases: { name: string; seconds: number }[];
   removeAt: string;
-  /** The re-roll onto the new sidecars started. */
-  rerollAt: string;
+  /** The restart onto the new sidecars started. */
+  restartAt: string;
   crdDeletedAt?: string;
   controlPlaneReadyAt?: string;
 }
@@ -50,7 +50,7 @@ async function kubectl(args: string[], opts: { reject?: boolean } = {}): Promise
 }
 
 /** `kubectl rollout restart deployment -n NS` for every namespace at once, then `rollout status` for each Deployment, `parallelism` at once. */
-export async function reroll(s: Scenario, deployments: string[][], parallelism: number): Promise<void> {
+export async function restartAll(s: Scenario, deployments: string[][], parallelism: number): Promise<void> {
   await Promise.all(s.appNamespaces.map((ns) => kubectl(['rollout', 'restart', 'deployment', '-n', ns])));
   const each = s.appNamespaces.flatMap((ns, i) => (deployments[i] ?? []).map((d) => ({ ns, d })));
   await mapLimit(each, parallelism, ({ ns, d }) => kubectl(['rollout', 'status', '-n', ns, `deployment/${d}`, '--timeout', '15m']));
@@ -78,7 +78,7 @@ export async function runScript(kube: Kube, s: Scenario, opts: { parallelism: nu
   await phase(`nginx-meshctl ${s.from} remove -y`, () => meshctl(s.from, ['-n', s.meshNamespace, 'remove', '-y', '-t', '10m']));
   await watcher.stop();
   if (s.environment === 'openshift') {
-    await phase('re-roll out of the mesh (rollout restart per namespace at once, rollout status)', () => reroll(s, opts.deployments, opts.parallelism));
+    await phase('restart out of the mesh (rollout restart per namespace at once, rollout status)', () => restartAll(s, opts.deployments, opts.parallelism));
     await phase('kubectl wait --for=delete job/csi-driver-sentinel', () => kubectl(['wait', '--for=delete', 'job/csi-driver-sentinel', '-n', s.meshNamespace, '--timeout', '15m'], { reject: false }));
   }
   await phase(`nginx-meshctl ${s.to} deploy`, () => meshctl(s.to, ['-n', s.meshNamespace, 'deploy', '--environment', s.environment, '-t', '10m']));
@@ -92,9 +92,9 @@ export async function runScript(kube: Kube, s: Scenario, opts: { parallelism: nu
       const refused = r.stderr.split('\n').filter((l) => l.trim() && !/AlreadyExists|already exists/.test(l));
       return r.exitCode === 0 || refused.length === 0 ? ready(undefined) : notYet(refused.slice(0, 3).join(' | '));
     }))));
-  const rerollAt = new Date().toISOString();
-  await phase('re-roll onto the new sidecars (rollout restart per namespace at once, rollout status)', () => reroll(s, opts.deployments, opts.parallelism));
-  return { phases, removeAt, rerollAt, ...(crdDeletedAt ? { crdDeletedAt } : {}), ...(readyAt ? { controlPlaneReadyAt: readyAt } : {}) };
+  const restartAt = new Date().toISOString();
+  await phase('restart onto the new sidecars (rollout restart per namespace at once, rollout status)', () => restartAll(s, opts.deployments, opts.parallelism));
+  return { phases, removeAt, restartAt, ...(crdDeletedAt ? { crdDeletedAt } : {}), ...(readyAt ? { controlPlaneReadyAt: readyAt } : {}) };
 }
 
 export const meshctlKind = (version: string) => meshctlFor(version).kind;

@@ -97,7 +97,7 @@ try {
     const b = await baseline(async () => { script = await runScript(kube, s, { parallelism: concurrency, deployments, dir: path.join(work, `${sc.key}-script`) }); });
     await endState(s, sc.to);
     const m = await clusterMoments(kube, s);
-    const scriptWindow = figures({ total: b.seconds, controlPlaneDown: between(script!.removeAt, script!.controlPlaneReadyAt), policyGap: between(script!.crdDeletedAt, m.lastCreated), dataPlane: between(script!.rerollAt, m.lastRolledOut) });
+    const scriptWindow = figures({ total: b.seconds, controlPlaneDown: between(script!.removeAt, script!.controlPlaneReadyAt), policyGap: between(script!.crdDeletedAt, m.lastCreated), dataPlane: between(script!.restartAt, m.lastRolledOut) });
     log(`${sc.name}, the vendor's procedure scripted: ${b.seconds.toFixed(1)} s; control plane down ${scriptWindow.control_plane_down_seconds} s, policy gap ${scriptWindow.policy_gap_seconds} s, data plane ${scriptWindow.data_plane_seconds} s; floor ${b.floor.toFixed(1)} s`);
     await tearDown(kube, s);
 
@@ -110,7 +110,7 @@ try {
       name: `window-${sc.key}-${scale.namespaces}-namespaces`, what: `${sc.name}, manual: ${scale.deployments} injected Deployments (available after ${scale.minReadySeconds} s) over ${scale.namespaces} namespaces, ${scale.perKind} objects of each of 6 kinds per namespace`,
       objects: scale.namespaces * 6 * scale.perKind, concurrency, ours_seconds: o.seconds, ours_cpu_seconds: o.cpuSeconds, cluster_cpu_seconds: o.clusterCpu, floor_seconds: o.floor,
       efficiency: o.efficiency, peak_rss_mb: o.rssMb, window: oursWindow, steps: oursSteps,
-      baselines: [{ name: 'the vendor procedure, scripted by an experienced operator', command: 'bench/window-script.ts: six kubectl get | jq at once; nginx-meshctl remove; [OpenShift: re-roll out, kubectl wait --for=delete job/csi-driver-sentinel]; nginx-meshctl deploy; kubectl wait; kubectl create -f (six at once, again while refused); kubectl rollout restart per namespace at once + rollout status',
+      baselines: [{ name: 'the vendor procedure, scripted by an experienced operator', command: 'bench/window-script.ts: six kubectl get | jq at once; nginx-meshctl remove; [OpenShift: restart out, kubectl wait --for=delete job/csi-driver-sentinel]; nginx-meshctl deploy; kubectl wait; kubectl create -f (six at once, again while refused); kubectl rollout restart per namespace at once + rollout status',
         seconds: b.seconds, parallelism: concurrency, floor_seconds: b.floor, window: scriptWindow, steps: script!.phases }],
       goal: goals.map(([g, ok]) => `${g}: ${ok ? 'met' : 'not met'}`).join('; '), met: goals.every(([, ok]) => ok), date: today(), command: thisCommand(),
       note: `nginx-meshctl ${sc.from} ${meshctlFor(sc.from).kind}, ${sc.to} ${meshctlFor(sc.to).kind}; window figures: ours from its own window event (cluster timestamps where the cluster keeps the moment), the script's read the same way; 1-minute load average ${os.loadavg()[0]!.toFixed(1)} on ${os.availableParallelism()} cores at the end`,

@@ -130,7 +130,7 @@ export async function verifyBackup(fs: Fs, dir: string, opts: { keepObjects?: bo
     const keep = opts.keepObjects !== false || !row;
     let count = 0;
     // The first problem is kept and reading goes on (hashing only): a changed file is refused for its hash first.
-    let problem: unknown;
+    let problem: Error | undefined;
     let scan: Awaited<ReturnType<typeof scanParts>>;
     try {
       scan = await scanParts(fs, path.join(dir, f.path), { maxBytes: maxFileBytes }, (part) => {
@@ -140,7 +140,7 @@ export async function verifyBackup(fs: Fs, dir: string, opts: { keepObjects?: bo
           const checked = row ? checkResourceDocs(dir, f.path, row, f.version!, parsed, manifest.namespace, seen, count) : parsed;
           if (keep) for (const d of checked) docs.push(d);
           count += parsed.length;
-        } catch (err) { problem = err; }
+        } catch (err) { problem = err instanceof Error ? err : new Error(String(err)); }
       });
     } catch (err) {
       if (err instanceof FileTooLarge) refuse(dir, f.path, err.message);

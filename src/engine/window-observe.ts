@@ -10,8 +10,8 @@
  *   control-plane-ready       after a step that deploys or upgrades, and after each later step of the hop
  *                             until seen: every control plane pod Ready, the newest Ready transition (cluster)
  *   restored                  after a restore: the newest creationTimestamp it gave (cluster)
- *   rolled-out                after a re-roll: the last Deployment's Progressing condition turning
- *                             NewReplicaSetAvailable (cluster), else the re-roll's end (tool clock)
+ *   rolled-out                after a restart: the last Deployment's Progressing condition turning
+ *                             NewReplicaSetAvailable (cluster), else the restart's end (tool clock)
  *
  * The observation never fails a step: what cannot be read is left out, and the figure says so.
  */
@@ -21,7 +21,7 @@ import { listAll } from '../kube/list.ts';
 import { collectionPath, core } from '../kube/paths.ts';
 import { catalog, resourceName } from '../mesh/catalog.ts';
 import { mapLimit } from '../concurrency.ts';
-import { readRerollRecord } from '../workloads/reroll-record.ts';
+import { readRestartRecord } from '../workloads/restart-record.ts';
 import type { Runner } from '../exec/runner.ts';
 import { waitFor, ready, notYet, WaitTimeoutError } from '../wait.ts';
 import { hopStep, outputOf, type StepContext, type StepOutcome } from './step-context.ts';
@@ -106,10 +106,10 @@ export async function watchCrdDeletions(deps: Deps, names: ReadonlySet<string>, 
   };
 }
 
-/** The last re-rolled Deployment's rollout completion (cluster), when the run's re-roll record names only Deployments that all say so. */
+/** The last restarted Deployment's rollout completion (cluster), when the run's restart record names only Deployments that all say so. */
 async function rolloutsDoneAt(ctx: StepContext): Promise<string | undefined> {
   if (ctx.hop.steps.some((s) => s.kind === 'restart-unmeshed')) return undefined; // re-injected workloads are not in the record
-  const rec = await readRerollRecord(ctx.deps, ctx.plan.namespace);
+  const rec = await readRestartRecord(ctx.deps, ctx.plan.namespace);
   if (!rec || rec.runId !== ctx.runId) return undefined;
   const rolled = Object.entries(rec.workloads).filter(([, w]) => w.state === 'rolled').map(([k]) => k.split('/') as [string, string, string]);
   if (rolled.length === 0 || rolled.some(([, kind]) => kind !== 'Deployment')) return undefined;
@@ -149,11 +149,11 @@ export function windowObserver(journal: (m: WindowMark) => Promise<void>, earlie
     }
     const created = (dataOf(step, 'restore', out) ?? dataOf(step, 'restore-resources', out))?.lastCreatedAt;
     if (created) await mark('restored', created, 'cluster');
-    const rerolled = dataOf(step, 'restart', out);
-    if (rerolled && !out.skipped && (rerolled.restarted ?? 0) + (rerolled.reinjected ?? 0) > 0) {
+    const restarted = dataOf(step, 'restart', out);
+    if (restarted && !out.skipped && (restarted.restarted ?? 0) + (restarted.restartedIntoMesh ?? 0) > 0) {
       const t = await rolloutsDoneAt(ctx);
       if (t) await mark('rolled-out', t, 'cluster', 'the last Deployment rollout complete (Progressing: NewReplicaSetAvailable)');
-      else await mark('rolled-out', new Date(deps.clock.now()).toISOString(), 'tool', 'the re-roll saw its last rollout complete');
+      else await mark('rolled-out', new Date(deps.clock.now()).toISOString(), 'tool', 'the restart saw its last rollout complete');
     }
   }
 

@@ -27,7 +27,7 @@ export const markKinds = [
   'control-plane-ready',
   // The newest creationTimestamp among the objects a restore created.
   'restored',
-  // The last re-rolled workload's rollout complete.
+  // The last restarted workload's rollout complete.
   'rolled-out',
 ] as const;
 export type MarkKind = (typeof markKinds)[number];
@@ -77,7 +77,7 @@ const ms = (iso: string) => Date.parse(iso);
 /** Where each figure starts and ends, by the kind of step that marks it. */
 const downStart: ReadonlySet<StepKind> = new Set(['remove', 'upgrade', 'helm-rollback']);
 const gapEnd: ReadonlySet<StepKind> = new Set(['restore', 'restore-resources']);
-const rerollKinds: ReadonlySet<StepKind> = new Set(['restart']);
+const restartKinds: ReadonlySet<StepKind> = new Set(['restart']);
 
 function span(from: WindowMark | undefined, to: WindowMark | undefined, fromWhat: string, toWhat: string, why: string): Figure {
   if (!from || !to) return { seconds: null, why };
@@ -113,12 +113,12 @@ function hopWindow(hop: Hop, marks: readonly WindowMark[]): HopWindow {
       : span(deleted, restored, deleted.source === 'cluster' ? `CRD ${deleted.what} deleted (deletionTimestamp)` : `CRD ${deleted.what} gone by the end of ${deleted.step} (its deletion not seen)`,
         'the last object re-created (creationTimestamp)', 'no object was re-created');
 
-  const rerollStart = earliest(of('step-start', rerollKinds));
-  const rolled = latest(of('rolled-out', rerollKinds));
-  const rerollEnded = of('step-end', rerollKinds).length > 0;
-  const dataPlane = !rerollStart
-    ? { seconds: null, why: 'this hop does not re-roll' }
-    : span(rerollStart, rolled, 're-roll started', rolled?.what ?? 'the last rollout complete', rerollEnded ? 'nothing was re-rolled (no workload behind, or --restart none)' : 'the re-roll did not finish');
+  const restartStart = earliest(of('step-start', restartKinds));
+  const rolled = latest(of('rolled-out', restartKinds));
+  const restartEnded = of('step-end', restartKinds).length > 0;
+  const dataPlane = !restartStart
+    ? { seconds: null, why: 'this hop does not restart' }
+    : span(restartStart, rolled, 'restart started', rolled?.what ?? 'the last rollout complete', restartEnded ? 'nothing was restarted (no workload behind, or --restart none)' : 'the restart did not finish');
 
   return { hop: hop.index, from: hop.from, to: hop.to, strategy: hop.strategy, controlPlaneDown, policyGap, dataPlane };
 }

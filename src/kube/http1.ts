@@ -1,6 +1,6 @@
 /**
  * HTTP/1.1 to the API server (transport.ts): one keep-alive agent of `maxSockets` for requests, and
- * one without a socket limit for watches, so fifty watches (a re-roll over fifty namespaces) never
+ * one without a socket limit for watches, so fifty watches (a restart over fifty namespaces) never
  * leave the requests waiting for a socket.
  */
 import http from 'node:http';

@@ -3,7 +3,7 @@
  * TLS connections (sessions). A server caps the streams open at once per connection (kube-apiserver:
  * 100, in its SETTINGS); a stream beyond waits until one ends, which a watch may not do for minutes,
  * so the pool counts the open streams of each session and opens another session when all are full
- * (a re-roll's fifty watches beside a restore's 32 creates). A session that dies (GOAWAY, reset, error) leaves the
+ * (a restart's fifty watches beside a restore's 32 creates). A session that dies (GOAWAY, reset, error) leaves the
  * pool at once; its streams fail with retryable errors, and the next request opens a new one. An idle
  * session does not keep the process alive (unref), a busy one does.
  */
@@ -51,7 +51,7 @@ export function http2Transport(target: Target, first?: tls.TLSSocket): Transport
       s.once('close', () => reject(Object.assign(new Error('the HTTP/2 connection closed before it was ready'), { code: 'ECONNRESET' })));
     });
     entry.ready.catch(() => undefined);
-    s.on('remoteSettings', (settings) => { entry.max = settings.maxConcurrentStreams ?? 100; });
+    s.on('remoteSettings', (settings: http2.Settings) => { entry.max = settings.maxConcurrentStreams ?? 100; });
     s.once('connect', () => { try { s.setLocalWindowSize(sessionWindow); } catch { /* closing */ } });
     s.on('error', drop);
     s.on('goaway', drop);
@@ -104,7 +104,7 @@ export function http2Transport(target: Target, first?: tls.TLSSocket): Transport
       stream.once('response', (h) => {
         answered = true;
         const { ':status': status, ...rest } = h;
-        resolve({ status: Number(status ?? 0), headers: rest as OpenResponse['headers'], body: stream });
+        resolve({ status: Number(status ?? 0), headers: rest, body: stream });
       });
       stream.on('error', reject); // after the response, the body's reader hears errors too
       if (r.body !== undefined) stream.end(r.body);

@@ -70,8 +70,7 @@ const isIp = (host: string) => /^[\d.]+$/.test(host) || host.includes(':');
 export function chooseTransport(target: Target, opts: { http?: HttpVersionOption | undefined } = {}): Transport {
   const http1 = () => http1Transport(target);
   if (target.base.protocol !== 'https:' || opts.http === '1.1') {
-    const t = http1();
-    return { protocol: 'http/1.1', open: t.open };
+    return http1();
   }
   let chosen: Promise<Transport> | undefined;
   let protocol: Transport['protocol'];

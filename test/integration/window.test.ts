@@ -63,7 +63,7 @@ describe('the maintenance window', () => {
     const down = expectSpan(h.controlPlaneDown);
     expect([down.from.source, down.to.source]).toEqual(['tool', 'cluster']);
     expect(Date.parse(down.from.at)).toBeLessThanOrEqual(Date.parse(gap.from.at) + 1000);
-    // Data plane: the re-roll's start to the last Deployment's rollout complete, as the Deployment says.
+    // Data plane: the restart's start to the last Deployment's rollout complete, as the Deployment says.
     const data = expectSpan(h.dataPlane);
     expect(data.to.source).toBe('cluster');
     expect(Date.parse(data.to.at)).toBe(Date.parse(moments.lastRolledOut!));

@@ -84,10 +84,10 @@ describe('restore streams the backup', () => {
         const fh = await real.open(...a);
         if (!String(a[0]).endsWith('trafficsplits.split.smi-spec.io.yaml')) return fh;
         let upto = 0;
-        const read = fh.read.bind(fh) as (b: Buffer, o: number, l: number, p: null) => Promise<{ bytesRead: number; buffer: Buffer }>;
+        const read = fh.read.bind(fh);
         return Object.assign(fh, { read: async (b: Buffer, o: number, l: number, p: null) => { const r = await read(b, o, Math.min(l, 4096), p); upto += r.bytesRead; events.push(`read ${upto}`); return r; } });
       },
-    }) as typeof fs;
+    });
     let inFlight = 0;
     let most = 0;
     const inner = fakeApi(() => undefined);

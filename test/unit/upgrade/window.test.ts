@@ -28,7 +28,7 @@ const manualMarks: WindowMark[] = [
 ];
 
 describe('windowReport', () => {
-  it('a manual hop: control plane down from the removal command to every pod Ready, the policy gap from the first CRD deleted to the last object re-created, the re-roll to its last rollout', () => {
+  it('a manual hop: control plane down from the removal command to every pod Ready, the policy gap from the first CRD deleted to the last object re-created, the restart to its last rollout', () => {
     const w = windowReport({ hops: [manual] }, manualMarks, Date.parse(t(200)));
     expect([w.totalSeconds, w.stepSeconds, w.startedAt, w.finishedAt]).toEqual([95, 95, t(0), t(95)]);
     const h = w.hops[0]!;
@@ -43,7 +43,7 @@ describe('windowReport', () => {
     const h = w.hops[0]!;
     expect(h.policyGap).toEqual({ seconds: null, why: 'in place: no custom resource was deleted' });
     expect(h.controlPlaneDown).toEqual({ seconds: null, why: 'the new control plane was not seen ready' });
-    expect(h.dataPlane).toEqual({ seconds: null, why: 'nothing was re-rolled (no workload behind, or --restart none)' });
+    expect(h.dataPlane).toEqual({ seconds: null, why: 'nothing was restarted (no workload behind, or --restart none)' });
   });
 
   it('a resumed run: the marks of the killed run count, the pause is in the total but not in the steps\' time', () => {

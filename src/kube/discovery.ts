@@ -26,7 +26,7 @@ export interface ApiResourceList { resources: { name: string; kind: string; name
 /**
  * One group version's resources. Throttling (429) and dropped connections are retried a few times:
  * a version missing by chance would make a backup pick another version of a kind. A 503 (an
- * aggregated API whose pod is down) is final at once: it will not answer within a retry.
+ * aggregated API whose pod is down) is not retried here: discover() asks the APIService first.
  */
 export async function getResourceList(kube: Kube, groupVersion: string): Promise<ApiResourceList> {
   for (let attempt = 0; ; attempt++) {
@@ -38,6 +38,23 @@ export async function getResourceList(kube: Kube, groupVersion: string): Promise
       await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
     }
   }
+}
+
+interface ApiService { spec?: { service?: unknown }; status?: { conditions?: { type: string; status: string }[] } }
+
+/**
+ * A 503 is final only when the group version's APIService says so: an aggregated API (one with a
+ * service) whose Available condition is False. Otherwise (a local API the server itself serves, or an
+ * APIService that says it is available) the 503 came from something between (a load balancer, a
+ * restarting server) and the discovery is asked again, with the client's own retries. Returns the
+ * resources when the second ask answers, undefined when the API is unavailable indeed.
+ */
+async function confirmUnavailable(kube: Kube, groupVersion: string, err: unknown): Promise<ApiResourceList | undefined> {
+  if (!(err instanceof KubeApiError) || err.status !== 503) return undefined;
+  const [group, version] = groupVersion.split('/') as [string, string];
+  const api = await kube.request<ApiService>({ path: `/apis/apiregistration.k8s.io/v1/apiservices/${version}.${group}` }).catch(() => undefined);
+  if (api?.spec?.service && api.status?.conditions?.some((c) => c.type === 'Available' && c.status === 'False')) return undefined;
+  return kube.request<ApiResourceList>({ path: `/apis/${groupVersion}` }).catch(() => undefined);
 }
 
 /**
@@ -59,7 +76,12 @@ export async function discover(kube: Kube, onlyGroups?: ReadonlySet<string>): Pr
         resources.push({ group: g.name, version: v.version, plural: r.name, kind: r.kind, namespaced: r.namespaced, verbs: r.verbs ?? [] });
       }
     } catch (err) {
-      failed.push({ groupVersion: v.groupVersion, error: (err as Error).message });
+      const rl = await confirmUnavailable(kube, v.groupVersion, err);
+      if (!rl) { failed.push({ groupVersion: v.groupVersion, error: (err as Error).message }); return; }
+      for (const r of rl.resources) {
+        if (r.name.includes('/')) continue;
+        resources.push({ group: g.name, version: v.version, plural: r.name, kind: r.kind, namespaced: r.namespaced, verbs: r.verbs ?? [] });
+      }
     }
   })));
   return { resources, failed, groups };

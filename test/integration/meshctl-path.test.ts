@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dropNamespace, plantMesh } from './detect-plant.ts';
-import { repoRoot, runTool, uniqueName } from '../support/cluster.ts';
+import { escapeRegExp, repoRoot, runTool, uniqueName } from '../support/cluster.ts';
 
 const mesh = uniqueName('meshctl-path');
 const standIn = (v: string) => path.join(repoRoot, 'test/fixtures/meshctl', v);
@@ -18,7 +18,7 @@ describe('nginx-meshctl found on PATH', () => {
     const PATH = [standIn('1.6.0'), standIn('1.7.0'), '/usr/bin', '/bin'].join(path.delimiter);
     const r = await runTool(['plan', '--to', '1.7.0', '--mesh-namespace', mesh], { env: { PATH } });
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(r.stdout).toContain(`$ ${standIn('1.7.0')}/nginx-meshctl -n ${mesh}`);
+    expect(r.stdout).toMatch(new RegExp(`\\$ ${escapeRegExp(standIn('1.7.0'))}/nginx-meshctl -k \\S+/kubeconfig\\.private -n ${mesh}`));
     expect(r.stdout).toContain(`1.7.0: ${standIn('1.7.0')}/nginx-meshctl  (found on PATH: \`nginx-meshctl version\` says 1.7.0 (passed over ${standIn('1.6.0')}/nginx-meshctl: it is 1.6.0))`);
   });
 

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { load } from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Plan } from '../../src/engine/types.ts';
-import { clusterEnv, kubectl, repoRoot, runTool, testKube, uniqueName } from '../support/cluster.ts';
+import { clusterEnv, escapeRegExp, kubectl, repoRoot, runTool, testKube, uniqueName } from '../support/cluster.ts';
 import { dropNamespace, plantMesh } from './detect-plant.ts';
 
 const meshctlDir = path.join(repoRoot, 'test/fixtures/meshctl');
@@ -36,7 +36,9 @@ describe('kubectl nsm-upgrade plan', () => {
     const p = JSON.parse(r.stdout) as Plan;
     expect(p).toMatchObject({ from: '1.6.0', to: '2.0.0', namespace: mesh, method: 'meshctl', release: 'nginx-service-mesh', refusals: [] });
     expect(p.hops.map((h) => `${h.from}->${h.to} ${h.strategy}`)).toEqual(['1.6.0->1.7.0 in-place', '1.7.0->2.0.0 in-place']);
-    expect(p.hops[0]!.steps.find((s) => s.id === 'hop1.upgrade')!.commands).toEqual([{ bin: path.join(meshctlDir, '1.7.0/nginx-meshctl'), args: ['-n', mesh, '-t', '10m', 'upgrade', '--yes'], writes: true }]);
+    expect(p.hops[0]!.steps.find((s) => s.id === 'hop1.upgrade')!.commands).toEqual([{ bin: path.join(meshctlDir, '1.7.0/nginx-meshctl'), args: ['-k', '/tmp/b/kubeconfig.private', '-n', mesh, '-t', '10m', 'upgrade', '--yes'], writes: true }]);
+    // Every child gets the run's private kubeconfig of the context read at start (issue 23).
+    expect(p.childKubeconfig).toEqual({ path: '/tmp/b/kubeconfig.private', context: 'nsm-local' });
     expect(p.warnings.find((w) => w.id === 'tracing-dropped')!.items).toEqual(['tracing.address="zipkin.obs:9411"', 'tracing.backend="zipkin"']);
     expect(p.warnings.find((w) => w.id === 'auto-injection-opt-in')!.items).toContain(app);
   });
@@ -46,7 +48,7 @@ describe('kubectl nsm-upgrade plan', () => {
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toContain(`Upgrade plan: NGINX Service Mesh 1.6.0 -> 2.0.0`);
     expect(r.stdout).toMatch(/Hop 1: 1\.6\.0 -> 1\.7\.0, in-place \(in place by default/);
-    expect(r.stdout).toContain(`$ ${path.join(meshctlDir, '2.0.0/nginx-meshctl')} -n ${mesh} -t 5m upgrade --yes`);
+    expect(r.stdout).toMatch(new RegExp(`\\$ ${escapeRegExp(path.join(meshctlDir, '2.0.0/nginx-meshctl'))} -k nsm-backup-\\d{8}T\\d{6}Z/kubeconfig\\.private -n ${mesh} -t 5m upgrade --yes`));
     expect(r.stdout).toMatch(/hop2\.label-namespaces\s+Label \d+ namespace\(s\) injector\.nsm\.nginx\.com\/auto-inject=enabled/);
     expect(r.stdout).toMatch(/Warnings:\n[\s\S]*step hop2\.label-namespaces labels them/);
   });
@@ -83,7 +85,7 @@ describe('kubectl nsm-upgrade plan', () => {
     expect(p).toMatchObject({ method: 'helm', release: 'nsm' });
     const [, crds, up] = p.hops[0]!.steps;
     expect(crds!.commands[0]!.args).toEqual(['show', 'crds', path.join(chartsDir, '1.7.0')]);
-    expect(up!.commands[0]!.args).toEqual(['upgrade', 'nsm', path.join(chartsDir, '1.7.0'), '-n', helmMesh, '--reset-then-reuse-values', '--wait=watcher', '--timeout', '10m', '--rollback-on-failure']);
+    expect(up!.commands[0]!.args).toEqual(['upgrade', 'nsm', path.join(chartsDir, '1.7.0'), '-n', helmMesh, '--reset-then-reuse-values', '--wait=watcher', '--timeout', '10m', '--rollback-on-failure', '--kubeconfig', p.childKubeconfig!.path, '--kube-context', 'nsm-local']);
   });
 
   it('no mesh in the namespace: exit 2 naming --mesh-namespace', async () => {

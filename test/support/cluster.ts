@@ -72,3 +72,6 @@ export async function kubectl(args: string[], opts: { input?: string; reject?: b
 export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6).toString(36)}`.slice(0, 63);
 }
+
+/** `s` as a literal inside a RegExp (paths and names in expected output). */
+export const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -26,7 +26,7 @@ export interface ApiResourceList { resources: { name: string; kind: string; name
 /**
  * One group version's resources. Throttling (429) and dropped connections are retried a few times:
  * a version missing by chance would make a backup pick another version of a kind. A 503 (an
- * aggregated API whose pod is down) is not retried here: discover() asks the APIService first.
+ * aggregated API whose pod is down) or another 5xx is not retried here: discover() asks the APIService first.
  */
 export async function getResourceList(kube: Kube, groupVersion: string): Promise<ApiResourceList> {
   for (let attempt = 0; ; attempt++) {
@@ -43,14 +43,14 @@ export async function getResourceList(kube: Kube, groupVersion: string): Promise
 interface ApiService { spec?: { service?: unknown }; status?: { conditions?: { type: string; status: string }[] } }
 
 /**
- * A 503 is final only when the group version's APIService says so: an aggregated API (one with a
+ * A 5xx is final only when the group version's APIService says so: an aggregated API (one with a
  * service) whose Available condition is False. Otherwise (a local API the server itself serves, or an
- * APIService that says it is available) the 503 came from something between (a load balancer, a
+ * APIService that says it is available) the error came from something between (a load balancer, a
  * restarting server) and the discovery is asked again, with the client's own retries. Returns the
  * resources when the second ask answers, undefined when the API is unavailable indeed.
  */
 async function confirmUnavailable(kube: Kube, groupVersion: string, err: unknown): Promise<ApiResourceList | undefined> {
-  if (!(err instanceof KubeApiError) || err.status !== 503) return undefined;
+  if (!(err instanceof KubeApiError) || err.status < 500) return undefined;
   const [group, version] = groupVersion.split('/') as [string, string];
   const api = await kube.request<ApiService>({ path: `/apis/apiregistration.k8s.io/v1/apiservices/${version}.${group}` }).catch(() => undefined);
   if (api?.spec?.service && api.status?.conditions?.some((c) => c.type === 'Available' && c.status === 'False')) return undefined;

@@ -47,6 +47,11 @@ describe('discover: a 503 is final only when the APIService says its API is unav
     expect(d.resources.map((r) => r.plural).sort()).toEqual(['pods', 'widgets']);
   });
 
+  it('a 500 from a local API: asked again too', async () => {
+    const { kube } = server({ '/apis/example.com/v1': [500, widgets], [apiService('v1.example.com')]: [local], '/apis/metrics.k8s.io/v1beta1': [pods] });
+    expect((await discover(kube)).failed).toEqual([]);
+  });
+
   it('a 503 from an aggregated API that says it is Available: asked again; still failing, it is failed', async () => {
     const { kube } = server({ '/apis/metrics.k8s.io/v1beta1': [503, 503], [apiService('v1beta1.metrics.k8s.io')]: [aggregated('True')], '/apis/example.com/v1': [widgets] });
     const d = await discover(kube);

@@ -5,7 +5,7 @@
  *   1. back up: the six `kubectl get <plural>.<group> -A -o json` at once, each through jq deleting
  *      what a create refuses (resourceVersion, uid, creationTimestamp, generation, managedFields, status)
  *   2. `nginx-meshctl remove -y` with the installed version's binary, then `kubectl wait --for=delete` on
- *      the CRDs it deletes (deploy refuses while they are still going)
+ *      the CRDs it deletes and (off OpenShift) the mesh namespace (deploy refuses while they are still going)
  *   3. OpenShift: `kubectl rollout restart deployment -n NS` for every namespace at once, `kubectl rollout
  *      status` for each Deployment (P at once), then `kubectl wait --for=delete job/csi-driver-sentinel`
  *   4. `nginx-meshctl deploy` with the target's binary and the install's settings, then
@@ -80,7 +80,11 @@ export async function runScript(kube: Kube, s: Scenario, opts: { parallelism: nu
   await watcher.stop();
   // nginx-meshctl remove returns while its CRDs are still being deleted, and deploy refuses ("mesh already
   // exists: CRDs detected") until they are gone: an operator who met that once waits for them first.
-  await phase('kubectl wait --for=delete crd -l app.kubernetes.io/part-of=nginx-service-mesh', () => kubectl(['wait', '--for=delete', 'crd', '-l', 'app.kubernetes.io/part-of=nginx-service-mesh', '--timeout', '15m'], { reject: false }));
+  // Off OpenShift remove deletes the mesh namespace too, and deploy fails into a namespace still terminating.
+  await phase('kubectl wait --for=delete crd -l app.kubernetes.io/part-of=nginx-service-mesh (and the mesh namespace, off OpenShift)', () => Promise.all([
+    kubectl(['wait', '--for=delete', 'crd', '-l', 'app.kubernetes.io/part-of=nginx-service-mesh', '--timeout', '15m'], { reject: false }),
+    ...(s.environment === 'openshift' ? [] : [kubectl(['wait', '--for=delete', `namespace/${s.meshNamespace}`, '--timeout', '15m'], { reject: false })]),
+  ]));
   if (s.environment === 'openshift') {
     await phase('restart out of the mesh (rollout restart per namespace at once, rollout status)', () => restartAll(s, opts.deployments, opts.parallelism));
     await phase('kubectl wait --for=delete job/csi-driver-sentinel', () => kubectl(['wait', '--for=delete', 'job/csi-driver-sentinel', '-n', s.meshNamespace, '--timeout', '15m'], { reject: false }));

@@ -35,17 +35,21 @@ export default defineConfig({
           ...cluster,
         },
       },
-      ...(real.charts ? [{
-        test: {
-          name: 'conformance',
-          include: conformanceFiles,
-          env: conformanceEnv(real),
-          ...cluster,
-          // A group of its own: vitest runs groups one after another, so these never run beside the
-          // integration files (one cluster, one file at a time).
-          sequence: { groupOrder: 1 },
-        },
-      }] : []),
+      ...(real.charts
+        ? [
+            {
+              test: {
+                name: 'conformance',
+                include: conformanceFiles,
+                env: conformanceEnv(real),
+                ...cluster,
+                // A group of its own: vitest runs groups one after another, so these never run beside the
+                // integration files (one cluster, one file at a time).
+                sequence: { groupOrder: 1 },
+              },
+            },
+          ]
+        : []),
     ],
   },
 });

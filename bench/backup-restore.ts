@@ -36,10 +36,18 @@ import { kubeconfig, kubectlBin } from './local.ts';
 import { baseline, measure, ours, type Measured } from './measure.ts';
 import { ensureCatalogCrds, refOf, sampleObject } from '../test/fixtures/backups/cluster.ts';
 
-const { values: args } = parseArgs({ options: {
-  objects: { type: 'string', default: '10000' }, namespaces: { type: 'string', default: '100' }, concurrency: { type: 'string', default: '32' },
-  phases: { type: 'string', default: 'backup,restore' }, 'kubectl-sequential': { type: 'string', default: 'auto' }, 'client-node': { type: 'string', default: 'auto' }, profile: { type: 'string' }, keep: { type: 'boolean', default: false },
-} });
+const { values: args } = parseArgs({
+  options: {
+    objects: { type: 'string', default: '10000' },
+    namespaces: { type: 'string', default: '100' },
+    concurrency: { type: 'string', default: '32' },
+    phases: { type: 'string', default: 'backup,restore' },
+    'kubectl-sequential': { type: 'string', default: 'auto' },
+    'client-node': { type: 'string', default: 'auto' },
+    profile: { type: 'string' },
+    keep: { type: 'boolean', default: false },
+  },
+});
 const phases = new Set(args.phases.split(','));
 const total = Number(args.objects);
 const nsCount = Number(args.namespaces);
@@ -54,14 +62,19 @@ const log = (m: string) => process.stderr.write(`[bench] ${m} (load ${os.loadavg
 const node = process.execPath;
 
 async function kubectl(argv: string[], stdoutFile?: string): Promise<void> {
-  const res = await execa(kubectlBin, ['--kubeconfig', kubeconfig, ...argv], { reject: false, ...(stdoutFile ? { stdout: { file: stdoutFile } } : {}) });
+  const res = await execa(kubectlBin, ['--kubeconfig', kubeconfig, ...argv], {
+    reject: false,
+    ...(stdoutFile ? { stdout: { file: stdoutFile } } : {}),
+  });
   if (res.exitCode !== 0) throw new Error(`kubectl ${argv.join(' ')} failed: ${String(res.stderr).slice(0, 2000)}`);
 }
 
 /** Retries a request the way restore does (webhook not answering, 429/5xx) for up to a minute. */
 async function retrying<T>(fn: () => Promise<T>): Promise<T> {
   for (let attempt = 0; ; attempt++) {
-    try { return await fn(); } catch (err) {
+    try {
+      return await fn();
+    } catch (err) {
       if (!isTransient(err) || attempt > 30) throw err;
       await new Promise((r) => setTimeout(r, 2000));
     }
@@ -76,23 +89,51 @@ async function retrying<T>(fn: () => Promise<T>): Promise<T> {
 async function waitForQuietCluster(kube: Kube): Promise<void> {
   const groups = new Set(kinds.map((k) => k.group));
   for (let i = 0; ; i++) {
-    const list = await kube.request<{ items: { metadata: { name: string }; webhooks?: { rules?: { apiGroups?: string[] }[] }[] }[] }>({ path: '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations' });
-    const busy = list.items.filter((w) => (w.webhooks ?? []).some((h) => (h.rules ?? []).some((r) => (r.apiGroups ?? []).some((g) => g === '*' || groups.has(g)))));
+    const list = await kube.request<{
+      items: { metadata: { name: string }; webhooks?: { rules?: { apiGroups?: string[] }[] }[] }[];
+    }>({ path: '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations' });
+    const busy = list.items.filter((w) =>
+      (w.webhooks ?? []).some((h) =>
+        (h.rules ?? []).some((r) => (r.apiGroups ?? []).some((g) => g === '*' || groups.has(g))),
+      ),
+    );
     if (busy.length === 0) return;
-    if (i === 0 || i % 6 === 0) log(`waiting for other tests' mesh webhooks to go: ${busy.map((w) => w.metadata.name).join(', ')}`);
-    if (i > 180) throw new Error('validating webhooks for the mesh groups stayed for 30 minutes; run the benchmark on a quiet cluster');
+    if (i === 0 || i % 6 === 0)
+      log(`waiting for other tests' mesh webhooks to go: ${busy.map((w) => w.metadata.name).join(', ')}`);
+    if (i > 180)
+      throw new Error(
+        'validating webhooks for the mesh groups stayed for 30 minutes; run the benchmark on a quiet cluster',
+      );
     await new Promise((r) => setTimeout(r, 10_000));
   }
 }
 
 async function seed(kube: Kube): Promise<void> {
-  await mapLimit(namespaces, 32, (name) => kube.request({ method: 'POST', path: collectionPath(core.namespaces), body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } } }));
-  const work = Array.from({ length: total }, (_, i) => ({ k: kinds[i % kinds.length]!, ns: namespaces[Math.floor(i / kinds.length) % nsCount]!, i }));
-  await mapLimit(work, 32, ({ k, ns, i }) => retrying(() => kube.request({ method: 'POST', path: collectionPath(refOf(k), ns), body: sampleObject(k, ns, i), noRetry: true })));
+  await mapLimit(namespaces, 32, (name) =>
+    kube.request({
+      method: 'POST',
+      path: collectionPath(core.namespaces),
+      body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } },
+    }),
+  );
+  const work = Array.from({ length: total }, (_, i) => ({
+    k: kinds[i % kinds.length]!,
+    ns: namespaces[Math.floor(i / kinds.length) % nsCount]!,
+    i,
+  }));
+  await mapLimit(work, 32, ({ k, ns, i }) =>
+    retrying(() =>
+      kube.request({ method: 'POST', path: collectionPath(refOf(k), ns), body: sampleObject(k, ns, i), noRetry: true }),
+    ),
+  );
 }
 
 async function clear(kube: Kube): Promise<void> {
-  await mapLimit(namespaces.flatMap((ns) => kinds.map((k) => ({ ns, k }))), 16, ({ ns, k }) => kube.request({ method: 'DELETE', path: collectionPath(refOf(k), ns) }));
+  await mapLimit(
+    namespaces.flatMap((ns) => kinds.map((k) => ({ ns, k }))),
+    16,
+    ({ ns, k }) => kube.request({ method: 'DELETE', path: collectionPath(refOf(k), ns) }),
+  );
   for (let i = 0; (await countBench(kube)) > 0; i++) {
     if (i > 300) throw new Error('the bench objects were not all deleted in 5 minutes');
     await new Promise((r) => setTimeout(r, 1000));
@@ -102,7 +143,8 @@ async function clear(kube: Kube): Promise<void> {
 async function countBench(kube: Kube): Promise<number> {
   let n = 0;
   for (const k of kinds) {
-    for await (const page of listPages<KubeObject>(kube, collectionPath(refOf(k)), { limit: 5000 })) n += page.filter((o) => o.metadata?.namespace?.startsWith(prefix)).length;
+    for await (const page of listPages<KubeObject>(kube, collectionPath(refOf(k)), { limit: 5000 }))
+      n += page.filter((o) => o.metadata?.namespace?.startsWith(prefix)).length;
   }
   return n;
 }
@@ -118,7 +160,14 @@ async function benchOnlyBackup(from: string, to: string): Promise<KubeObject[]> 
     all.push(...objs);
     const text = dumpDocuments(objs);
     await fs.writeFile(path.join(to, k.path), text, { mode: 0o600 });
-    files.push({ path: k.path, kind: k.row.kind, group: k.row.group, version: k.version, count: objs.length, sha256: sha256(text) });
+    files.push({
+      path: k.path,
+      kind: k.row.kind,
+      group: k.row.group,
+      version: k.version,
+      count: objs.length,
+      sha256: sha256(text),
+    });
   }
   await fs.writeFile(path.join(to, 'manifest.json'), JSON.stringify({ ...b.manifest, files }), { mode: 0o600 });
   return all;
@@ -129,33 +178,67 @@ async function chunkFiles(objects: readonly KubeObject[], n: number, dir: string
   await fs.mkdir(dir, { recursive: true, mode: 0o700 });
   const chunks: KubeObject[][] = Array.from({ length: n }, () => []);
   objects.forEach((o, i) => chunks[i % n]!.push(o));
-  return Promise.all(chunks.map(async (c, i) => {
-    const f = path.join(dir, `chunk-${i}.yaml`);
-    await fs.writeFile(f, dumpDocuments(c), { mode: 0o600 });
-    return f;
-  }));
+  return Promise.all(
+    chunks.map(async (c, i) => {
+      const f = path.join(dir, `chunk-${i}.yaml`);
+      await fs.writeFile(f, dumpDocuments(c), { mode: 0o600 });
+      return f;
+    }),
+  );
 }
 
 /** The catalog CRDs' uids: another test removing the mesh (CRDs deleted) invalidates a run. */
 async function crdUids(kube: Kube): Promise<string> {
   const list = await kube.request<{ items: KubeObject[] }>({ path: collectionPath(core.crds) });
-  return list.items.filter((c) => kinds.some((k) => `${k.plural}.${k.group}` === c.metadata?.name)).map((c) => `${c.metadata?.name}=${String(c.metadata?.uid)}`).sort().join(',');
+  return list.items
+    .filter((c) => kinds.some((k) => `${k.plural}.${k.group}` === c.metadata?.name))
+    .map((c) => `${c.metadata?.name}=${String(c.metadata?.uid)}`)
+    .sort()
+    .join(',');
 }
 
 const kube = await createKube(loadKubeConfig({ kubeconfig }), { maxSockets: 32 });
 const work = await fs.mkdtemp(path.join(os.tmpdir(), 'nsm-bench-'));
 const results: BenchResult[] = [];
-const entry = (name: string, what: string, objects: number, conc: number, m: Measured, baselines: Baseline[], extra: Partial<BenchResult> = {}): BenchResult => ({
-  name, what, objects, concurrency: conc, ours_seconds: m.seconds, ours_cpu_seconds: m.cpuSeconds, cluster_cpu_seconds: m.clusterCpu, floor_seconds: m.floor,
-  efficiency: m.efficiency, peak_rss_mb: m.rssMb, baselines, date: today(), command: thisCommand(), ...extra,
-  note: [extra.note, `1-minute load average ${os.loadavg()[0]!.toFixed(1)} on ${os.availableParallelism()} cores at the end of the run`].filter(Boolean).join('; '),
+const entry = (
+  name: string,
+  what: string,
+  objects: number,
+  conc: number,
+  m: Measured,
+  baselines: Baseline[],
+  extra: Partial<BenchResult> = {},
+): BenchResult => ({
+  name,
+  what,
+  objects,
+  concurrency: conc,
+  ours_seconds: m.seconds,
+  ours_cpu_seconds: m.cpuSeconds,
+  cluster_cpu_seconds: m.clusterCpu,
+  floor_seconds: m.floor,
+  efficiency: m.efficiency,
+  peak_rss_mb: m.rssMb,
+  baselines,
+  date: today(),
+  command: thisCommand(),
+  ...extra,
+  note: [
+    extra.note,
+    `1-minute load average ${os.loadavg()[0]!.toFixed(1)} on ${os.availableParallelism()} cores at the end of the run`,
+  ]
+    .filter(Boolean)
+    .join('; '),
 });
 try {
   await ensureCatalogCrds(kube);
   await waitForQuietCluster(kube);
   const uidsBefore = await crdUids(kube);
   const undisturbed = async (phase: string) => {
-    if ((await crdUids(kube)) !== uidsBefore) throw new Error(`the catalog CRDs were deleted and re-created during the ${phase} (another test removed the mesh on this shared cluster): run the benchmark again`);
+    if ((await crdUids(kube)) !== uidsBefore)
+      throw new Error(
+        `the catalog CRDs were deleted and re-created during the ${phase} (another test removed the mesh on this shared cluster): run the benchmark again`,
+      );
   };
   log(`seeding ${total} objects (${kinds.length} kinds) over ${nsCount} namespaces...`);
   const t0 = performance.now();
@@ -165,14 +248,40 @@ try {
   // Backup: ours at the tool's default concurrency; kubectl's six lists one after another and all at once.
   const b = await ours(['backup', '--dir', path.join(work, 'ours'), '-o', 'json']);
   const backedUp = (JSON.parse(b.stdout) as { objects: number }).objects;
-  const getAll = (parallel: number) => async () => mapLimit(kinds, parallel, (k) => kubectl(['get', `${k.plural}.${k.group}`, '-A', '-o', 'yaml'], path.join(work, `kubectl-${parallel}-${k.plural}.yaml`)));
+  const getAll = (parallel: number) => async () =>
+    mapLimit(kinds, parallel, (k) =>
+      kubectl(
+        ['get', `${k.plural}.${k.group}`, '-A', '-o', 'yaml'],
+        path.join(work, `kubectl-${parallel}-${k.plural}.yaml`),
+      ),
+    );
   const seqGet = await baseline(getAll(1));
   const parGet = await baseline(getAll(kinds.length));
   await undisturbed('backup');
-  const backupEntry = entry(`backup-${total}`, `backup of ${total} objects over 6 kinds and ${nsCount} namespaces`, backedUp, concurrencyOption.default, b, [
-    { name: 'the six kubectl get -A -o yaml, one after another', command: 'kubectl get <plural>.<group> -A -o yaml > file, for the six kinds', seconds: seqGet.seconds, parallelism: 1, floor_seconds: seqGet.floor },
-    { name: 'the six kubectl get -A -o yaml, all at once', command: 'the same six commands, six processes at once', seconds: parGet.seconds, parallelism: kinds.length, floor_seconds: parGet.floor },
-  ], total > 10_000 ? { goal: 'peak RSS < 300 MB', met: b.rssMb < 300 } : {});
+  const backupEntry = entry(
+    `backup-${total}`,
+    `backup of ${total} objects over 6 kinds and ${nsCount} namespaces`,
+    backedUp,
+    concurrencyOption.default,
+    b,
+    [
+      {
+        name: 'the six kubectl get -A -o yaml, one after another',
+        command: 'kubectl get <plural>.<group> -A -o yaml > file, for the six kinds',
+        seconds: seqGet.seconds,
+        parallelism: 1,
+        floor_seconds: seqGet.floor,
+      },
+      {
+        name: 'the six kubectl get -A -o yaml, all at once',
+        command: 'the same six commands, six processes at once',
+        seconds: parGet.seconds,
+        parallelism: kinds.length,
+        floor_seconds: parGet.floor,
+      },
+    ],
+    total > 10_000 ? { goal: 'peak RSS < 300 MB', met: b.rssMb < 300 } : {},
+  );
   log(formatResult(backupEntry));
   results.push(backupEntry);
 
@@ -181,49 +290,109 @@ try {
     const objects = await benchOnlyBackup(path.join(work, 'ours'), restoreDir);
     const chunks = await chunkFiles(objects, concurrency, path.join(work, 'chunks'));
     objects.length = 0;
-    const fresh = async () => { await clear(kube); await waitForQuietCluster(kube); };
+    const fresh = async () => {
+      await clear(kube);
+      await waitForQuietCluster(kube);
+    };
     const expectAll = async (who: string) => {
       const n = await countBench(kube);
       if (n !== total) throw new Error(`expected ${total} objects after ${who}'s restore, found ${n}`);
     };
 
     await fresh();
-    const profileEnv = args.profile ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${path.resolve(args.profile)}` } : undefined;
-    const r = await ours(['restore', '--from', restoreDir, '--concurrency', String(concurrency), '--timeout', '30m'], profileEnv ? { env: profileEnv } : {}).catch(async (err: unknown) => { await undisturbed('restore'); throw err; });
+    const profileEnv = args.profile
+      ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${path.resolve(args.profile)}` }
+      : undefined;
+    const r = await ours(
+      ['restore', '--from', restoreDir, '--concurrency', String(concurrency), '--timeout', '30m'],
+      profileEnv ? { env: profileEnv } : {},
+    ).catch(async (err: unknown) => {
+      await undisturbed('restore');
+      throw err;
+    });
     await expectAll('ours');
-    log(`restore ours: ${r.seconds.toFixed(2)}s, cluster CPU ${r.clusterCpu.toFixed(1)}s (${(r.clusterCpu / total * 1000).toFixed(2)} ms per object), our CPU ${r.cpuSeconds.toFixed(1)}s, floor ${r.floor.toFixed(2)}s, efficiency ${r.efficiency.toFixed(2)}, host steal ${(r.steal * 100).toFixed(0)}%`);
+    log(
+      `restore ours: ${r.seconds.toFixed(2)}s, cluster CPU ${r.clusterCpu.toFixed(1)}s (${((r.clusterCpu / total) * 1000).toFixed(2)} ms per object), our CPU ${r.cpuSeconds.toFixed(1)}s, floor ${r.floor.toFixed(2)}s, efficiency ${r.efficiency.toFixed(2)}, host steal ${(r.steal * 100).toFixed(0)}%`,
+    );
 
     const baselines: Baseline[] = [];
     if (viaClientNode) {
       await fresh();
-      const cn = await measure(node, [path.join(import.meta.dirname, 'client-node-restore.ts'), '--kubeconfig', kubeconfig, '--from', restoreDir, '--concurrency', String(concurrency)]);
+      const cn = await measure(node, [
+        path.join(import.meta.dirname, 'client-node-restore.ts'),
+        '--kubeconfig',
+        kubeconfig,
+        '--from',
+        restoreDir,
+        '--concurrency',
+        String(concurrency),
+      ]);
       const cnOut = JSON.parse(cn.stdout) as { created: number; failed: number; retries: number };
-      if (cnOut.created !== total) throw new Error(`client-node restore created ${cnOut.created} of ${total} (${cnOut.failed} failed)`);
+      if (cnOut.created !== total)
+        throw new Error(`client-node restore created ${cnOut.created} of ${total} (${cnOut.failed} failed)`);
       await expectAll('client-node');
-      log(`restore client-node KubernetesObjectApi: ${cn.seconds.toFixed(2)}s, its CPU ${cn.cpuSeconds.toFixed(1)}s, peak RSS ${cn.rssMb.toFixed(0)} MB, floor ${cn.floor.toFixed(2)}s`);
-      baselines.push({ name: `client-node KubernetesObjectApi.create, ${concurrency} at once`, command: 'node bench/client-node-restore.ts (the same backup, verified the same way)', seconds: cn.seconds, parallelism: concurrency, floor_seconds: cn.floor,
-        note: `its CPU ${cn.cpuSeconds.toFixed(1)} s (ours ${r.cpuSeconds.toFixed(1)} s), peak RSS ${cn.rssMb.toFixed(0)} MB (ours ${r.rssMb.toFixed(0)} MB); fieldValidation: the server's default Warn (its create has no such parameter), ours Strict` });
+      log(
+        `restore client-node KubernetesObjectApi: ${cn.seconds.toFixed(2)}s, its CPU ${cn.cpuSeconds.toFixed(1)}s, peak RSS ${cn.rssMb.toFixed(0)} MB, floor ${cn.floor.toFixed(2)}s`,
+      );
+      baselines.push({
+        name: `client-node KubernetesObjectApi.create, ${concurrency} at once`,
+        command: 'node bench/client-node-restore.ts (the same backup, verified the same way)',
+        seconds: cn.seconds,
+        parallelism: concurrency,
+        floor_seconds: cn.floor,
+        note: `its CPU ${cn.cpuSeconds.toFixed(1)} s (ours ${r.cpuSeconds.toFixed(1)} s), peak RSS ${cn.rssMb.toFixed(0)} MB (ours ${r.rssMb.toFixed(0)} MB); fieldValidation: the server's default Warn (its create has no such parameter), ours Strict`,
+      });
     } else {
-      log(`client-node's KubernetesObjectApi left out: at ~4 ms of CPU per create, ${total} objects take many minutes (--client-node yes runs it)`);
+      log(
+        `client-node's KubernetesObjectApi left out: at ~4 ms of CPU per create, ${total} objects take many minutes (--client-node yes runs it)`,
+      );
     }
     await fresh();
     const par = await baseline(() => mapLimit(chunks, concurrency, (f) => kubectl(['create', '-f', f])));
     await expectAll('kubectl (parallel)');
-    log(`restore kubectl create -f, ${concurrency} files at once: ${par.seconds.toFixed(2)}s, floor ${par.floor.toFixed(2)}s`);
-    baselines.push({ name: `kubectl create -f, ${concurrency} files at once`, command: `the objects split into ${concurrency} files; ls chunk-*.yaml | xargs -P ${concurrency} -n 1 kubectl create -f`, seconds: par.seconds, parallelism: concurrency, floor_seconds: par.floor, note: 'kubectl create validates Strict, as ours' });
+    log(
+      `restore kubectl create -f, ${concurrency} files at once: ${par.seconds.toFixed(2)}s, floor ${par.floor.toFixed(2)}s`,
+    );
+    baselines.push({
+      name: `kubectl create -f, ${concurrency} files at once`,
+      command: `the objects split into ${concurrency} files; ls chunk-*.yaml | xargs -P ${concurrency} -n 1 kubectl create -f`,
+      seconds: par.seconds,
+      parallelism: concurrency,
+      floor_seconds: par.floor,
+      note: 'kubectl create validates Strict, as ours',
+    });
 
     if (sequential) {
       await fresh();
       const seq = await baseline(() => kubectl(['create', '-f', path.join(restoreDir, 'resources')]));
       await expectAll('kubectl (sequential)');
       log(`restore kubectl create -f DIR: ${seq.seconds.toFixed(2)}s, floor ${seq.floor.toFixed(2)}s`);
-      baselines.push({ name: 'kubectl create -f DIR (one process, one create at a time)', command: 'kubectl create -f <backup>/resources', seconds: seq.seconds, parallelism: 1, floor_seconds: seq.floor });
+      baselines.push({
+        name: 'kubectl create -f DIR (one process, one create at a time)',
+        command: 'kubectl create -f <backup>/resources',
+        seconds: seq.seconds,
+        parallelism: 1,
+        floor_seconds: seq.floor,
+      });
     } else {
-      log(`kubectl create -f DIR (one at a time) left out: ${total} creates one after another take many minutes (--kubectl-sequential yes runs it)`);
+      log(
+        `kubectl create -f DIR (one at a time) left out: ${total} creates one after another take many minutes (--kubectl-sequential yes runs it)`,
+      );
     }
     await undisturbed('restore');
-    const restoreEntry = entry(`restore-${total}`, `restore of the same ${total} objects (create, fieldValidation=Strict)`, total, concurrency, r, baselines,
-      { goal: 'efficiency >= 0.9', met: r.efficiency >= 0.9, ...(args.profile ? { note: `CPU profile of our run in ${args.profile}` } : {}) });
+    const restoreEntry = entry(
+      `restore-${total}`,
+      `restore of the same ${total} objects (create, fieldValidation=Strict)`,
+      total,
+      concurrency,
+      r,
+      baselines,
+      {
+        goal: 'efficiency >= 0.9',
+        met: r.efficiency >= 0.9,
+        ...(args.profile ? { note: `CPU profile of our run in ${args.profile}` } : {}),
+      },
+    );
     log(formatResult(restoreEntry));
     results.push(restoreEntry);
   }
@@ -233,7 +402,9 @@ try {
   if (args.keep) log(`kept the bench namespaces ${prefix}-*`);
   else {
     log('cleaning up the bench namespaces');
-    await mapLimit(namespaces, 16, (name) => kube.request({ method: 'DELETE', path: `/api/v1/namespaces/${name}` }).catch(() => undefined));
+    await mapLimit(namespaces, 16, (name) =>
+      kube.request({ method: 'DELETE', path: `/api/v1/namespaces/${name}` }).catch(() => undefined),
+    );
   }
   await fs.rm(work, { recursive: true, force: true });
 }

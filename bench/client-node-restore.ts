@@ -16,8 +16,11 @@ import { ApiException, KubeConfig, KubernetesObjectApi } from '@kubernetes/clien
 import { verifyBackup } from '../src/backup/verify.ts';
 import { mapLimit } from '../src/concurrency.ts';
 
-const { values: args } = parseArgs({ options: { kubeconfig: { type: 'string' }, from: { type: 'string' }, concurrency: { type: 'string', default: '32' } } });
-if (!args.kubeconfig || !args.from) throw new Error('usage: client-node-restore.ts --kubeconfig FILE --from DIR [--concurrency 32]');
+const { values: args } = parseArgs({
+  options: { kubeconfig: { type: 'string' }, from: { type: 'string' }, concurrency: { type: 'string', default: '32' } },
+});
+if (!args.kubeconfig || !args.from)
+  throw new Error('usage: client-node-restore.ts --kubeconfig FILE --from DIR [--concurrency 32]');
 const kc = new KubeConfig();
 kc.loadFromFile(args.kubeconfig);
 const api = KubernetesObjectApi.makeApiClient(kc);
@@ -26,8 +29,9 @@ const objects = backup.kinds.flatMap((k) => k.objects);
 let created = 0;
 let failed = 0;
 let retries = 0;
-const transient = (err: unknown) => (err instanceof ApiException && [429, 500, 502, 503, 504].includes(err.code))
-  || /ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|socket hang up/.test(String((err as Error)?.message));
+const transient = (err: unknown) =>
+  (err instanceof ApiException && [429, 500, 502, 503, 504].includes(err.code)) ||
+  /ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|socket hang up/.test(String((err as Error)?.message));
 await mapLimit(objects, Number(args.concurrency), async (obj) => {
   for (let attempt = 0; ; attempt++) {
     try {
@@ -35,7 +39,10 @@ await mapLimit(objects, Number(args.concurrency), async (obj) => {
       created++;
       return;
     } catch (err) {
-      if (!transient(err) || attempt >= 10) { failed++; return; }
+      if (!transient(err) || attempt >= 10) {
+        failed++;
+        return;
+      }
       retries++;
       await new Promise((r) => setTimeout(r, Math.min(5000, 200 * 2 ** attempt)));
     }

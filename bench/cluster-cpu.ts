@@ -13,7 +13,9 @@ import { clusterDir } from '../test/support/cluster.ts';
 const clockTicks = 100; // USER_HZ on Linux
 
 function pids(): number[] {
-  const state = JSON.parse(fs.readFileSync(path.join(clusterDir, 'state.json'), 'utf8')) as { processes: { pid: number }[] };
+  const state = JSON.parse(fs.readFileSync(path.join(clusterDir, 'state.json'), 'utf8')) as {
+    processes: { pid: number }[];
+  };
   return state.processes.map((p) => p.pid);
 }
 
@@ -49,10 +51,16 @@ function machineTicks(): { total: number; steal: number } {
  * Runs `fn` and returns the cluster CPU seconds it caused (with everything else the cluster did
  * meanwhile) and the share of the machine's CPU the host stole meanwhile (0..1), to read a figure by.
  */
-export async function withClusterCpu<T>(fn: () => Promise<T>): Promise<{ value: T; clusterCpu: number; steal: number }> {
+export async function withClusterCpu<T>(
+  fn: () => Promise<T>,
+): Promise<{ value: T; clusterCpu: number; steal: number }> {
   const before = clusterCpuSeconds();
   const t0 = machineTicks();
   const value = await fn();
   const t1 = machineTicks();
-  return { value, clusterCpu: clusterCpuSeconds() - before, steal: t1.total > t0.total ? (t1.steal - t0.steal) / (t1.total - t0.total) : 0 };
+  return {
+    value,
+    clusterCpu: clusterCpuSeconds() - before,
+    steal: t1.total > t0.total ? (t1.steal - t0.steal) / (t1.total - t0.total) : 0,
+  };
 }

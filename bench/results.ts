@@ -69,12 +69,23 @@ const r2 = (x: number) => (Number.isFinite(x) ? +x.toFixed(2) : x);
 
 /** Merges results into bench/results.json (replacing earlier entries of the same name). Returns the whole file. */
 export async function recordResults(results: readonly BenchResult[]): Promise<BenchResult[]> {
-  const previous = await fs.readFile(resultsFile, 'utf8').then((t) => JSON.parse(t) as BenchResult[], () => []);
+  const previous = await fs.readFile(resultsFile, 'utf8').then(
+    (t) => JSON.parse(t) as BenchResult[],
+    () => [],
+  );
   const round = (r: BenchResult): BenchResult => ({
     ...r,
-    ours_seconds: +r.ours_seconds.toFixed(3), ...(r.ours_cpu_seconds !== undefined ? { ours_cpu_seconds: r2(r.ours_cpu_seconds) } : {}),
-    cluster_cpu_seconds: r2(r.cluster_cpu_seconds), floor_seconds: r2(r.floor_seconds), efficiency: r2(r.efficiency), peak_rss_mb: +r.peak_rss_mb.toFixed(1),
-    baselines: r.baselines.map((b) => ({ ...b, seconds: +b.seconds.toFixed(3), ...(b.floor_seconds !== undefined ? { floor_seconds: r2(b.floor_seconds) } : {}) })),
+    ours_seconds: +r.ours_seconds.toFixed(3),
+    ...(r.ours_cpu_seconds !== undefined ? { ours_cpu_seconds: r2(r.ours_cpu_seconds) } : {}),
+    cluster_cpu_seconds: r2(r.cluster_cpu_seconds),
+    floor_seconds: r2(r.floor_seconds),
+    efficiency: r2(r.efficiency),
+    peak_rss_mb: +r.peak_rss_mb.toFixed(1),
+    baselines: r.baselines.map((b) => ({
+      ...b,
+      seconds: +b.seconds.toFixed(3),
+      ...(b.floor_seconds !== undefined ? { floor_seconds: r2(b.floor_seconds) } : {}),
+    })),
   });
   const merged = [...previous.filter((p) => !results.some((r) => r.name === p.name)), ...results.map(round)];
   await fs.writeFile(resultsFile, `${JSON.stringify(merged, null, 2)}\n`);
@@ -88,7 +99,11 @@ export function today(): string {
 
 /** The command line that reproduces this benchmark run. */
 export function thisCommand(): string {
-  return ['node', path.relative(path.resolve(import.meta.dirname, '..'), process.argv[1]!), ...process.argv.slice(2)].join(' ');
+  return [
+    'node',
+    path.relative(path.resolve(import.meta.dirname, '..'), process.argv[1]!),
+    ...process.argv.slice(2),
+  ].join(' ');
 }
 
 export function median(xs: readonly number[]): number {
@@ -98,10 +113,20 @@ export function median(xs: readonly number[]): number {
 }
 
 /** One line per result: ours, each baseline, floor, efficiency, RSS. */
-const windowText = (w: WindowFigures | undefined) => (w ? ` [control plane down ${w.control_plane_down_seconds ?? '-'} s, policy gap ${w.policy_gap_seconds ?? '-'} s, data plane ${w.data_plane_seconds ?? '-'} s]` : '');
+const windowText = (w: WindowFigures | undefined) =>
+  w
+    ? ` [control plane down ${w.control_plane_down_seconds ?? '-'} s, policy gap ${w.policy_gap_seconds ?? '-'} s, data plane ${w.data_plane_seconds ?? '-'} s]`
+    : '';
 
 export function formatResult(r: BenchResult): string {
-  const base = r.baselines.map((b) => `${b.name} ${b.seconds.toFixed(2)} s${windowText(b.window)} (${(b.seconds / r.ours_seconds).toFixed(1)}x, parallelism ${b.parallelism}${b.floor_seconds !== undefined ? `, floor ${b.floor_seconds.toFixed(2)} s` : ''})`).join('; ');
-  return `${r.name}: ours ${r.ours_seconds.toFixed(2)} s${windowText(r.window)} at concurrency ${r.concurrency}, floor ${r.floor_seconds.toFixed(2)} s, efficiency ${r.efficiency.toFixed(2)}, peak RSS ${r.peak_rss_mb.toFixed(0)} MB`
-    + `${base ? `; ${base}` : ''}${r.goal ? `; goal ${r.goal} => ${r.met ? 'met' : 'NOT met'}` : ''}`;
+  const base = r.baselines
+    .map(
+      (b) =>
+        `${b.name} ${b.seconds.toFixed(2)} s${windowText(b.window)} (${(b.seconds / r.ours_seconds).toFixed(1)}x, parallelism ${b.parallelism}${b.floor_seconds !== undefined ? `, floor ${b.floor_seconds.toFixed(2)} s` : ''})`,
+    )
+    .join('; ');
+  return (
+    `${r.name}: ours ${r.ours_seconds.toFixed(2)} s${windowText(r.window)} at concurrency ${r.concurrency}, floor ${r.floor_seconds.toFixed(2)} s, efficiency ${r.efficiency.toFixed(2)}, peak RSS ${r.peak_rss_mb.toFixed(0)} MB` +
+    `${base ? `; ${base}` : ''}${r.goal ? `; goal ${r.goal} => ${r.met ? 'met' : 'NOT met'}` : ''}`
+  );
 }

@@ -16,26 +16,60 @@ import { formatResult, resultsFile, type BenchResult } from './results.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const node = process.execPath;
-const { values: args } = parseArgs({ options: { scale: { type: 'boolean', default: false }, only: { type: 'string' } } });
+const { values: args } = parseArgs({
+  options: { scale: { type: 'boolean', default: false }, only: { type: 'string' } },
+});
 const clusterDir = process.env.NSM_CLUSTER_DIR ?? path.join(root, '.cluster');
 const wasUp = fs.existsSync(path.join(clusterDir, 'state.json'));
-const run = (file: string, argv: string[] = []) => execa(node, [path.join(root, file), ...argv], { stdio: 'inherit', cwd: root });
+const run = (file: string, argv: string[] = []) =>
+  execa(node, [path.join(root, file), ...argv], { stdio: 'inherit', cwd: root });
 
 const benches: { name: string; file: string; args: string[]; scale?: boolean; onlyWhenAsked?: boolean }[] = [
   { name: 'startup', file: 'bench/startup.ts', args: [] },
-  { name: 'backup-restore', file: 'bench/backup-restore.ts', args: ['--objects', '10000', '--namespaces', '100', '--concurrency', '32'] },
+  {
+    name: 'backup-restore',
+    file: 'bench/backup-restore.ts',
+    args: ['--objects', '10000', '--namespaces', '100', '--concurrency', '32'],
+  },
   { name: 'status', file: 'bench/status.ts', args: ['--pods', '5000', '--namespaces', '5'] },
   // Real pods take seconds to become available; KWOK's are instant. Both are reported.
-  { name: 'restart', file: 'bench/restart.ts', args: ['--deployments', '100', '--min-ready-seconds', '2', '--concurrency', '8'] },
+  {
+    name: 'restart',
+    file: 'bench/restart.ts',
+    args: ['--deployments', '100', '--min-ready-seconds', '2', '--concurrency', '8'],
+  },
   // The fair baseline restarts every Deployment at once: ours at --concurrency 100 has as many in flight.
-  { name: 'restart', file: 'bench/restart.ts', args: ['--deployments', '100', '--min-ready-seconds', '2', '--concurrency', '100', '--one-by-one', 'no'] },
+  {
+    name: 'restart',
+    file: 'bench/restart.ts',
+    args: ['--deployments', '100', '--min-ready-seconds', '2', '--concurrency', '100', '--one-by-one', 'no'],
+  },
   { name: 'restart', file: 'bench/restart.ts', args: ['--deployments', '100', '--concurrency', '8'] },
-  { name: 'restart', file: 'bench/restart.ts', args: ['--deployments', '100', '--concurrency', '32', '--one-by-one', 'no'] },
+  {
+    name: 'restart',
+    file: 'bench/restart.ts',
+    args: ['--deployments', '100', '--concurrency', '32', '--one-by-one', 'no'],
+  },
   { name: 'status', file: 'bench/status.ts', args: ['--pods', '50000', '--namespaces', '50'], scale: true },
-  { name: 'backup-restore', file: 'bench/backup-restore.ts', args: ['--objects', '100000', '--namespaces', '100', '--concurrency', '32'], scale: true },
-  { name: 'restart', file: 'bench/restart.ts', args: ['--deployments', '1000', '--namespaces', '50', '--concurrency', '32'], scale: true },
+  {
+    name: 'backup-restore',
+    file: 'bench/backup-restore.ts',
+    args: ['--objects', '100000', '--namespaces', '100', '--concurrency', '32'],
+    scale: true,
+  },
+  {
+    name: 'restart',
+    file: 'bench/restart.ts',
+    args: ['--deployments', '1000', '--namespaces', '50', '--concurrency', '32'],
+    scale: true,
+  },
   // Two full upgrades per scenario, each from a fresh mesh (about an hour on 2 cores): run when asked.
-  { name: 'window', file: 'bench/window.ts', args: ['--namespaces', '50', '--deployments', '200', '--per-kind', '20', '--min-ready-seconds', '2'], onlyWhenAsked: true },
+  {
+    name: 'window',
+    file: 'bench/window.ts',
+    args: ['--namespaces', '50', '--deployments', '200', '--per-kind', '20', '--min-ready-seconds', '2'],
+    onlyWhenAsked: true,
+  },
 ];
 const only = args.only ? new Set(args.only.split(',')) : undefined;
 const chosen = benches.filter((b) => (only ? only.has(b.name) : !b.onlyWhenAsked) && (!b.scale || args.scale));
@@ -53,4 +87,5 @@ try {
   if (!wasUp) await run('test/cluster/down.ts');
 }
 process.stdout.write(`\n${path.relative(root, resultsFile)}\n`);
-for (const r of JSON.parse(fs.readFileSync(resultsFile, 'utf8')) as BenchResult[]) process.stdout.write(`  ${formatResult(r)}\n`);
+for (const r of JSON.parse(fs.readFileSync(resultsFile, 'utf8')) as BenchResult[])
+  process.stdout.write(`  ${formatResult(r)}\n`);

@@ -19,9 +19,21 @@ import { createKube } from '../src/kube/client.ts';
 import { loadKubeConfig } from '../src/kube/kubeconfig.ts';
 import { mapLimit } from '../src/concurrency.ts';
 import { collectionPath, core } from '../src/kube/paths.ts';
-import { create, createNamespace, deleteNamespace, deployment, fakeControlPlane } from '../test/integration/workloads-manifests.ts';
+import {
+  create,
+  createNamespace,
+  deleteNamespace,
+  deployment,
+  fakeControlPlane,
+} from '../test/integration/workloads-manifests.ts';
 
-const { values: args } = parseArgs({ options: { pods: { type: 'string', default: '5000' }, namespaces: { type: 'string', default: '5' }, runs: { type: 'string', default: '3' } } });
+const { values: args } = parseArgs({
+  options: {
+    pods: { type: 'string', default: '5000' },
+    namespaces: { type: 'string', default: '5' },
+    runs: { type: 'string', default: '3' },
+  },
+});
 const total = Number(args.pods);
 const nsCount = Number(args.namespaces);
 const runs = Number(args.runs);
@@ -36,7 +48,9 @@ const kube = await createKube(loadKubeConfig({ kubeconfig }));
 /** The pods the controllers have created: the Deployments' status.replicas (listing 50,000 pods every few seconds would load the cluster). */
 async function countPods(): Promise<number> {
   const counts = await mapLimit(namespaces, 8, async (ns) => {
-    const list = await kube.request<{ items: { status?: { replicas?: number } }[] }>({ path: collectionPath(core.deployments, ns) });
+    const list = await kube.request<{ items: { status?: { replicas?: number } }[] }>({
+      path: collectionPath(core.deployments, ns),
+    });
     return list.items.reduce((n, d) => n + (d.status?.replicas ?? 0), 0);
   });
   return counts.reduce((a, b) => a + b, 0);
@@ -58,7 +72,10 @@ try {
   const t0 = Date.now();
   for (;;) {
     const n = await countPods();
-    if (n >= perNs * nsCount) { log(`${n} pods in ${((Date.now() - t0) / 1000).toFixed(1)}s`); break; }
+    if (n >= perNs * nsCount) {
+      log(`${n} pods in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+      break;
+    }
     log(`${n}/${perNs * nsCount} pods created by the controllers...`);
     if (Date.now() - t0 > 1_800_000) throw new Error(`only ${n} pods after 30 minutes`);
     await new Promise((r) => setTimeout(r, 5000));
@@ -69,28 +86,53 @@ try {
   for (let i = 0; i < runs; i++) {
     const m = await ours(['status', '--mesh-namespace', mesh, '-o', 'json'], { okExit: [0, 4] });
     oursRuns.push({ ...m, pods: (JSON.parse(m.stdout) as { pods: number }).pods });
-    log(`status run ${i + 1}: ${m.seconds.toFixed(2)}s, ${oursRuns.at(-1)!.pods} injected pods, peak RSS ${m.rssMb.toFixed(0)} MB, our CPU ${m.cpuSeconds.toFixed(2)}s, cluster floor ${m.floor.toFixed(2)}s`);
-    if (oursRuns.at(-1)!.pods !== pods) throw new Error(`status counted ${oursRuns.at(-1)!.pods} pods, expected ${pods}`);
+    log(
+      `status run ${i + 1}: ${m.seconds.toFixed(2)}s, ${oursRuns.at(-1)!.pods} injected pods, peak RSS ${m.rssMb.toFixed(0)} MB, our CPU ${m.cpuSeconds.toFixed(2)}s, cluster floor ${m.floor.toFixed(2)}s`,
+    );
+    if (oursRuns.at(-1)!.pods !== pods)
+      throw new Error(`status counted ${oursRuns.at(-1)!.pods} pods, expected ${pods}`);
   }
   const baseRuns: { seconds: number; floor: number }[] = [];
   for (let i = 0; i < runs; i++) {
-    baseRuns.push(await baseline(() => execa(kubectlBin, ['--kubeconfig', kubeconfig, 'get', 'pods', '-A', '-l', 'spiffe.io/spiffeid=true', '-o', 'json'], { stdout: 'ignore' })));
+    baseRuns.push(
+      await baseline(() =>
+        execa(
+          kubectlBin,
+          ['--kubeconfig', kubeconfig, 'get', 'pods', '-A', '-l', 'spiffe.io/spiffeid=true', '-o', 'json'],
+          { stdout: 'ignore' },
+        ),
+      ),
+    );
     log(`kubectl get pods run ${i + 1}: ${baseRuns.at(-1)!.seconds.toFixed(2)}s`);
   }
   const mid = [...oursRuns].sort((a, b) => a.seconds - b.seconds)[Math.floor(runs / 2)]!;
   const goalSeconds = pods > 10_000 ? 10 : 1.5;
   const entry = {
-    name: `status-${pods}-pods`, what: `status over ${pods} injected pods in ${nsCount} namespaces`, objects: pods, concurrency: 1,
-    ours_seconds: mid.seconds, ours_cpu_seconds: mid.cpuSeconds, cluster_cpu_seconds: mid.clusterCpu, floor_seconds: mid.floor, efficiency: mid.efficiency,
-    peak_rss_mb: Math.max(...oursRuns.map((r) => r.rssMb)), runs,
-    baselines: [{
-      name: 'kubectl get pods -A -l spiffe.io/spiffeid=true -o json', command: 'kubectl get pods -A -l spiffe.io/spiffeid=true -o json (owners unresolved, versions not counted)',
-      seconds: median(baseRuns.map((b) => b.seconds)), parallelism: 1, floor_seconds: median(baseRuns.map((b) => b.floor)),
-    }],
+    name: `status-${pods}-pods`,
+    what: `status over ${pods} injected pods in ${nsCount} namespaces`,
+    objects: pods,
+    concurrency: 1,
+    ours_seconds: mid.seconds,
+    ours_cpu_seconds: mid.cpuSeconds,
+    cluster_cpu_seconds: mid.clusterCpu,
+    floor_seconds: mid.floor,
+    efficiency: mid.efficiency,
+    peak_rss_mb: Math.max(...oursRuns.map((r) => r.rssMb)),
+    runs,
+    baselines: [
+      {
+        name: 'kubectl get pods -A -l spiffe.io/spiffeid=true -o json',
+        command: 'kubectl get pods -A -l spiffe.io/spiffeid=true -o json (owners unresolved, versions not counted)',
+        seconds: median(baseRuns.map((b) => b.seconds)),
+        parallelism: 1,
+        floor_seconds: median(baseRuns.map((b) => b.floor)),
+      },
+    ],
     goal: `< ${goalSeconds} s${pods > 10_000 ? ', peak RSS < 300 MB' : ''}`,
     met: mid.seconds < goalSeconds && (pods <= 10_000 || Math.max(...oursRuns.map((r) => r.rssMb)) < 300),
     note: `both sides list page after page (ours 250 pods a page, the next asked for while one is read; kubectl 500): concurrency 1; median of the runs, peak RSS the highest; 1-minute load average ${os.loadavg()[0]!.toFixed(1)} on ${os.availableParallelism()} cores at the end`,
-    date: today(), command: thisCommand(),
+    date: today(),
+    command: thisCommand(),
   };
   log(formatResult(entry));
   await recordResults([entry]);

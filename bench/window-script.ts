@@ -42,11 +42,13 @@ export interface ScriptResult {
   controlPlaneReadyAt?: string;
 }
 
-const jqClean = 'del(.items[].metadata.resourceVersion, .items[].metadata.uid, .items[].metadata.creationTimestamp, .items[].metadata.generation, .items[].metadata.managedFields, .items[].status)';
+const jqClean =
+  'del(.items[].metadata.resourceVersion, .items[].metadata.uid, .items[].metadata.creationTimestamp, .items[].metadata.generation, .items[].metadata.managedFields, .items[].status)';
 
 async function kubectl(args: string[], opts: { reject?: boolean } = {}): Promise<{ exitCode: number; stderr: string }> {
   const r = await execa(kubectlBin, ['--kubeconfig', kubeconfig, ...args], { reject: false });
-  if (r.exitCode !== 0 && opts.reject !== false) throw new Error(`kubectl ${args.join(' ')} exited ${r.exitCode}: ${String(r.stderr).slice(-2000)}`);
+  if (r.exitCode !== 0 && opts.reject !== false)
+    throw new Error(`kubectl ${args.join(' ')} exited ${r.exitCode}: ${String(r.stderr).slice(-2000)}`);
   return { exitCode: r.exitCode ?? 1, stderr: String(r.stderr) };
 }
 
@@ -54,10 +56,16 @@ async function kubectl(args: string[], opts: { reject?: boolean } = {}): Promise
 export async function restartAll(s: Scenario, deployments: string[][], parallelism: number): Promise<void> {
   await Promise.all(s.appNamespaces.map((ns) => kubectl(['rollout', 'restart', 'deployment', '-n', ns])));
   const each = s.appNamespaces.flatMap((ns, i) => (deployments[i] ?? []).map((d) => ({ ns, d })));
-  await mapLimit(each, parallelism, ({ ns, d }) => kubectl(['rollout', 'status', '-n', ns, `deployment/${d}`, '--timeout', '15m']));
+  await mapLimit(each, parallelism, ({ ns, d }) =>
+    kubectl(['rollout', 'status', '-n', ns, `deployment/${d}`, '--timeout', '15m']),
+  );
 }
 
-export async function runScript(kube: Kube, s: Scenario, opts: { parallelism: number; deployments: string[][]; dir: string }): Promise<ScriptResult> {
+export async function runScript(
+  kube: Kube,
+  s: Scenario,
+  opts: { parallelism: number; deployments: string[][]; dir: string },
+): Promise<ScriptResult> {
   const phases: ScriptResult['phases'] = [];
   const phase = async (name: string, fn: () => Promise<unknown>) => {
     const t0 = performance.now();
@@ -66,43 +74,105 @@ export async function runScript(kube: Kube, s: Scenario, opts: { parallelism: nu
   };
   await fs.mkdir(opts.dir, { recursive: true, mode: 0o700 });
   const file = (k: (typeof userKinds)[number]) => path.join(opts.dir, `${resourceName(k)}.json`);
-  await phase('back up: the six kubectl get -A -o json | jq (at once)', () => Promise.all(userKinds.map(async (k) => {
-    const out = await execa(kubectlBin, ['--kubeconfig', kubeconfig, 'get', resourceName(k), '-A', '-o', 'json']).pipe('jq', [jqClean]);
-    await fs.writeFile(file(k), String(out.stdout), { mode: 0o600 });
-  })));
+  await phase('back up: the six kubectl get -A -o json | jq (at once)', () =>
+    Promise.all(
+      userKinds.map(async (k) => {
+        const out = await execa(kubectlBin, [
+          '--kubeconfig',
+          kubeconfig,
+          'get',
+          resourceName(k),
+          '-A',
+          '-o',
+          'json',
+        ]).pipe('jq', [jqClean]);
+        await fs.writeFile(file(k), String(out.stdout), { mode: 0o600 });
+      }),
+    ),
+  );
 
   // The window's marks, as the tool takes its own.
   const deps = { kube, clock: realClock, log: { debug: () => undefined } } as unknown as Deps;
   let crdDeletedAt: string | undefined;
-  const watcher = await watchCrdDeletions(deps, new Set(userKinds.map(resourceName)), async (_name, time) => { if (!crdDeletedAt || Date.parse(time) < Date.parse(crdDeletedAt)) crdDeletedAt = time; });
+  const watcher = await watchCrdDeletions(deps, new Set(userKinds.map(resourceName)), async (_name, time) => {
+    if (!crdDeletedAt || Date.parse(time) < Date.parse(crdDeletedAt)) crdDeletedAt = time;
+  });
   const removeAt = new Date().toISOString();
-  await phase(`nginx-meshctl ${s.from} remove -y`, () => meshctl(s.from, ['-n', s.meshNamespace, 'remove', '-y', '-t', '10m']));
+  await phase(`nginx-meshctl ${s.from} remove -y`, () =>
+    meshctl(s.from, ['-n', s.meshNamespace, 'remove', '-y', '-t', '10m']),
+  );
   await watcher.stop();
   // nginx-meshctl remove returns while its CRDs are still being deleted, and deploy refuses ("mesh already
   // exists: CRDs detected") until they are gone: an operator who met that once waits for them first.
   // Off OpenShift remove deletes the mesh namespace too, and deploy fails into a namespace still terminating.
-  await phase('kubectl wait --for=delete crd -l app.kubernetes.io/part-of=nginx-service-mesh (and the mesh namespace, off OpenShift)', () => Promise.all([
-    kubectl(['wait', '--for=delete', 'crd', '-l', 'app.kubernetes.io/part-of=nginx-service-mesh', '--timeout', '15m'], { reject: false }),
-    ...(s.environment === 'openshift' ? [] : [kubectl(['wait', '--for=delete', `namespace/${s.meshNamespace}`, '--timeout', '15m'], { reject: false })]),
-  ]));
+  await phase(
+    'kubectl wait --for=delete crd -l app.kubernetes.io/part-of=nginx-service-mesh (and the mesh namespace, off OpenShift)',
+    () =>
+      Promise.all([
+        kubectl(
+          ['wait', '--for=delete', 'crd', '-l', 'app.kubernetes.io/part-of=nginx-service-mesh', '--timeout', '15m'],
+          { reject: false },
+        ),
+        ...(s.environment === 'openshift'
+          ? []
+          : [kubectl(['wait', '--for=delete', `namespace/${s.meshNamespace}`, '--timeout', '15m'], { reject: false })]),
+      ]),
+  );
   if (s.environment === 'openshift') {
-    await phase('restart out of the mesh (rollout restart per namespace at once, rollout status)', () => restartAll(s, opts.deployments, opts.parallelism));
-    await phase('kubectl wait --for=delete job/csi-driver-sentinel', () => kubectl(['wait', '--for=delete', 'job/csi-driver-sentinel', '-n', s.meshNamespace, '--timeout', '15m'], { reject: false }));
+    await phase('restart out of the mesh (rollout restart per namespace at once, rollout status)', () =>
+      restartAll(s, opts.deployments, opts.parallelism),
+    );
+    await phase('kubectl wait --for=delete job/csi-driver-sentinel', () =>
+      kubectl(['wait', '--for=delete', 'job/csi-driver-sentinel', '-n', s.meshNamespace, '--timeout', '15m'], {
+        reject: false,
+      }),
+    );
   }
-  await phase(`nginx-meshctl ${s.to} deploy`, () => meshctl(s.to, ['-n', s.meshNamespace, 'deploy', '--environment', s.environment, '-t', '10m']));
-  await phase('kubectl wait --for=condition=Available deployment --all', () => kubectl(['wait', '--for=condition=Available', 'deployment', '--all', '-n', s.meshNamespace, '--timeout', '15m']));
+  await phase(`nginx-meshctl ${s.to} deploy`, () =>
+    meshctl(s.to, ['-n', s.meshNamespace, 'deploy', '--environment', s.environment, '-t', '10m']),
+  );
+  await phase('kubectl wait --for=condition=Available deployment --all', () =>
+    kubectl(['wait', '--for=condition=Available', 'deployment', '--all', '-n', s.meshNamespace, '--timeout', '15m']),
+  );
   const readyAt = await controlPlaneReadyAt(deps, s.meshNamespace);
-  await phase('kubectl wait --for condition=established (the six CRDs)', () => kubectl(['wait', '--for', 'condition=established', ...userKinds.map((k) => `crd/${resourceName(k)}`), '--timeout', '15m']));
+  await phase('kubectl wait --for condition=established (the six CRDs)', () =>
+    kubectl([
+      'wait',
+      '--for',
+      'condition=established',
+      ...userKinds.map((k) => `crd/${resourceName(k)}`),
+      '--timeout',
+      '15m',
+    ]),
+  );
   // Each file again every second while it fails for anything but AlreadyExists, as a script's loop would.
-  await phase('kubectl create -f (the six files at once, again while the webhook refuses)', () => Promise.all(userKinds.map((k) =>
-    waitFor({ clock: realClock, timeoutMs: 600_000, intervalMs: 1000, what: `kubectl create -f ${file(k)} to succeed` }, async () => {
-      const r = await kubectl(['create', '-f', file(k)], { reject: false });
-      const refused = r.stderr.split('\n').filter((l) => l.trim() && !/AlreadyExists|already exists/.test(l));
-      return r.exitCode === 0 || refused.length === 0 ? ready(undefined) : notYet(refused.slice(0, 3).join(' | '));
-    }))));
+  await phase('kubectl create -f (the six files at once, again while the webhook refuses)', () =>
+    Promise.all(
+      userKinds.map((k) =>
+        waitFor(
+          { clock: realClock, timeoutMs: 600_000, intervalMs: 1000, what: `kubectl create -f ${file(k)} to succeed` },
+          async () => {
+            const r = await kubectl(['create', '-f', file(k)], { reject: false });
+            const refused = r.stderr.split('\n').filter((l) => l.trim() && !/AlreadyExists|already exists/.test(l));
+            return r.exitCode === 0 || refused.length === 0
+              ? ready(undefined)
+              : notYet(refused.slice(0, 3).join(' | '));
+          },
+        ),
+      ),
+    ),
+  );
   const restartAt = new Date().toISOString();
-  await phase('restart onto the new sidecars (rollout restart per namespace at once, rollout status)', () => restartAll(s, opts.deployments, opts.parallelism));
-  return { phases, removeAt, restartAt, ...(crdDeletedAt ? { crdDeletedAt } : {}), ...(readyAt ? { controlPlaneReadyAt: readyAt } : {}) };
+  await phase('restart onto the new sidecars (rollout restart per namespace at once, rollout status)', () =>
+    restartAll(s, opts.deployments, opts.parallelism),
+  );
+  return {
+    phases,
+    removeAt,
+    restartAt,
+    ...(crdDeletedAt ? { crdDeletedAt } : {}),
+    ...(readyAt ? { controlPlaneReadyAt: readyAt } : {}),
+  };
 }
 
 export const meshctlKind = (version: string) => meshctlFor(version).kind;

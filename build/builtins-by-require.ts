@@ -22,6 +22,9 @@ export const builtinsByRequire: EsbuildPlugin = {
     });
     // The require is the bundle banner's (createRequire), external to esbuild: a CommonJS module
     // whose exports are the built-in's.
-    build.onLoad({ filter: /.*/, namespace }, (args) => ({ loader: 'js', contents: `module.exports = require(${JSON.stringify(args.path)});\n` }));
+    build.onLoad({ filter: /.*/, namespace }, (args) => ({
+      loader: 'js',
+      contents: `module.exports = require(${JSON.stringify(args.path)});\n`,
+    }));
   },
 };

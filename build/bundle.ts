@@ -37,7 +37,9 @@ interface Esbuild {
 async function loadEsbuild(): Promise<Esbuild> {
   // A module name in a variable: typechecking does not need esbuild installed.
   const name = 'esbuild';
-  try { return (await import(name)) as Esbuild; } catch {
+  try {
+    return (await import(name)) as Esbuild;
+  } catch {
     throw new Error('esbuild is not installed: run `npm install` (it is a devDependency) or `npm i --no-save esbuild`');
   }
 }
@@ -55,7 +57,8 @@ const shapes = {
   esm: {
     entry: 'src/main.ts',
     define: {},
-    banner: '#!/usr/bin/env node\nimport { createRequire as __bundleCreateRequire } from "node:module";\nconst require = __bundleCreateRequire(import.meta.url);',
+    banner:
+      '#!/usr/bin/env node\nimport { createRequire as __bundleCreateRequire } from "node:module";\nconst require = __bundleCreateRequire(import.meta.url);',
   },
 } as const;
 
@@ -69,7 +72,13 @@ function splitInto(outfile: string): Record<string, unknown> {
   const name = path.basename(outfile, '.mjs');
   fs.mkdirSync(dir, { recursive: true });
   for (const f of fs.readdirSync(dir)) if (chunkPattern(name).test(f)) fs.rmSync(path.join(dir, f));
-  return { outdir: dir, splitting: true, entryNames: '[name]', chunkNames: `${name}-[name]-[hash]`, outExtension: { '.js': '.mjs' } };
+  return {
+    outdir: dir,
+    splitting: true,
+    entryNames: '[name]',
+    chunkNames: `${name}-[name]-[hash]`,
+    outExtension: { '.js': '.mjs' },
+  };
 }
 
 export async function bundle(format: 'cjs' | 'esm', outfile: string, version = packageVersion()): Promise<void> {
@@ -79,19 +88,36 @@ export async function bundle(format: 'cjs' | 'esm', outfile: string, version = p
     name: 'inline-version',
     setup(build) {
       build.onLoad({ filter: /[\\/]src[\\/]version\.ts$/ }, () => ({
-        contents: `export const toolVersion: string = ${JSON.stringify(version)};\n`, loader: 'ts',
+        contents: `export const toolVersion: string = ${JSON.stringify(version)};\n`,
+        loader: 'ts',
       }));
     },
   };
   const common = {
-    bundle: true, platform: 'node', format, target: 'node22',
-    plugins: [inlineVersion, lazyStringWidth(repoRoot), lazyClientNode(repoRoot), ...(format === 'esm' ? [builtinsByRequire] : [])], logLevel: 'silent', legalComments: 'none',
-    define: shape.define, banner: { js: shape.banner },
+    bundle: true,
+    platform: 'node',
+    format,
+    target: 'node22',
+    plugins: [
+      inlineVersion,
+      lazyStringWidth(repoRoot),
+      lazyClientNode(repoRoot),
+      ...(format === 'esm' ? [builtinsByRequire] : []),
+    ],
+    logLevel: 'silent',
+    legalComments: 'none',
+    define: shape.define,
+    banner: { js: shape.banner },
   };
   const entry = path.join(repoRoot, shape.entry);
-  const result = format === 'cjs'
-    ? await esbuild.build({ ...common, entryPoints: [entry], outfile })
-    : await esbuild.build({ ...common, ...splitInto(outfile), entryPoints: { [path.basename(outfile, '.mjs')]: entry } });
+  const result =
+    format === 'cjs'
+      ? await esbuild.build({ ...common, entryPoints: [entry], outfile })
+      : await esbuild.build({
+          ...common,
+          ...splitInto(outfile),
+          entryPoints: { [path.basename(outfile, '.mjs')]: entry },
+        });
   for (const w of result.warnings) process.stderr.write(`esbuild: ${w.text}\n`);
   if (format === 'esm') fs.chmodSync(outfile, 0o755);
 }

@@ -19,13 +19,27 @@ const namespace = 'nsm-lazy-client-node';
  * the imported one). The generated API's two are taken from their own files: requiring its index
  * would bundle all 800 models, which the ESM import let esbuild leave out.
  */
-interface Lazy { kind: 'class' | 'function' | 'statics'; name: string; from?: string; statics?: string[] }
+interface Lazy {
+  kind: 'class' | 'function' | 'statics';
+  name: string;
+  from?: string;
+  statics?: string[];
+}
 const lazy: Record<string, Lazy[]> = {
-  './gen/index.js': [{ kind: 'class', name: 'ServerConfiguration', from: './gen/servers.js' }, { kind: 'function', name: 'createConfiguration', from: './gen/configuration.js' }],
-  undici: [{ kind: 'class', name: 'Agent' }, { kind: 'class', name: 'ProxyAgent' }],
+  './gen/index.js': [
+    { kind: 'class', name: 'ServerConfiguration', from: './gen/servers.js' },
+    { kind: 'function', name: 'createConfiguration', from: './gen/configuration.js' },
+  ],
+  undici: [
+    { kind: 'class', name: 'Agent' },
+    { kind: 'class', name: 'ProxyAgent' },
+  ],
   'socks-proxy-agent': [{ kind: 'class', name: 'SocksProxyAgent' }],
   socks: [{ kind: 'statics', name: 'SocksClient', statics: ['createConnection'] }],
-  hpagent: [{ kind: 'class', name: 'HttpProxyAgent' }, { kind: 'class', name: 'HttpsProxyAgent' }],
+  hpagent: [
+    { kind: 'class', name: 'HttpProxyAgent' },
+    { kind: 'class', name: 'HttpsProxyAgent' },
+  ],
 };
 
 export const lazyModuleNames = Object.keys(lazy);
@@ -36,9 +50,14 @@ function lazyModule(items: Lazy[], paths: Record<string, string>): string {
   items.forEach((it, i) => {
     const load = `load${i}`;
     lines.push(`let real${i};`, `const ${load} = () => (real${i} ??= require(${JSON.stringify(paths[it.name])}));`);
-    if (it.kind === 'class') lines.push(`export class ${it.name} { constructor(...args) { return new (${load}().${it.name})(...args); } }`);
-    if (it.kind === 'function') lines.push(`export function ${it.name}(...args) { return ${load}().${it.name}(...args); }`);
-    if (it.kind === 'statics') lines.push(`export const ${it.name} = { ${(it.statics ?? []).map((f) => `${f}: (...args) => ${load}().${it.name}.${f}(...args)`).join(', ')} };`);
+    if (it.kind === 'class')
+      lines.push(`export class ${it.name} { constructor(...args) { return new (${load}().${it.name})(...args); } }`);
+    if (it.kind === 'function')
+      lines.push(`export function ${it.name}(...args) { return ${load}().${it.name}(...args); }`);
+    if (it.kind === 'statics')
+      lines.push(
+        `export const ${it.name} = { ${(it.statics ?? []).map((f) => `${f}: (...args) => ${load}().${it.name}.${f}(...args)`).join(', ')} };`,
+      );
   });
   return lines.join('\n') + '\n';
 }
@@ -60,7 +79,14 @@ export function lazyClientNode(repoRoot: string): EsbuildPlugin {
       });
       build.onLoad({ filter: /.*/, namespace }, (args) => {
         const q = args.path.indexOf('?');
-        return { loader: 'js', resolveDir: repoRoot, contents: lazyModule(lazy[args.path.slice(0, q)]!, JSON.parse(args.path.slice(q + 1)) as Record<string, string>) };
+        return {
+          loader: 'js',
+          resolveDir: repoRoot,
+          contents: lazyModule(
+            lazy[args.path.slice(0, q)]!,
+            JSON.parse(args.path.slice(q + 1)) as Record<string, string>,
+          ),
+        };
       });
     },
   };

@@ -23,7 +23,8 @@ export function lazyStringWidth(repoRoot: string): EsbuildPlugin {
       });
       // esbuild bundles the require() below as a module evaluated when first called.
       build.onLoad({ filter: /.*/, namespace }, (args) => ({
-        loader: 'js', resolveDir: repoRoot,
+        loader: 'js',
+        resolveDir: repoRoot,
         contents: `let full;
 export default function stringWidth(string, options) {
   if (typeof string === 'string' && /^[\\u0020-\\u007E]*$/.test(string)) return string.length;

@@ -17,7 +17,10 @@ import { repoRoot } from './sea.ts';
 /** Node's platform/arch names to krew's (Go's) names. */
 export function krewPlatform(platform = process.platform, arch = process.arch): { os: string; arch: string } {
   const goArch: Record<string, string> = { x64: 'amd64', arm64: 'arm64' };
-  if (!['linux', 'darwin'].includes(platform) || !goArch[arch]) throw new Error(`no release archive for ${platform}/${arch}: the krew manifest lists linux and darwin on amd64 and arm64`);
+  if (!['linux', 'darwin'].includes(platform) || !goArch[arch])
+    throw new Error(
+      `no release archive for ${platform}/${arch}: the krew manifest lists linux and darwin on amd64 and arm64`,
+    );
   return { os: platform, arch: goArch[arch] };
 }
 
@@ -36,7 +39,8 @@ export function withSha256(manifest: string, os: string, arch: string, sha256: s
   const at = lines.findIndex((l) => /^\s*uri:\s*\S+$/.test(l) && l.trimEnd().endsWith(`/${archiveName(os, arch)}`));
   if (at < 0) throw new Error(`the krew manifest has no platform with archive ${archiveName(os, arch)}`);
   const sha = lines.findIndex((l, i) => i > at && /^\s*sha256:/.test(l));
-  if (sha < 0 || lines.slice(at + 1, sha).some((l) => /^\s*-\s*selector:/.test(l))) throw new Error(`platform ${os}/${arch} has no sha256 field`);
+  if (sha < 0 || lines.slice(at + 1, sha).some((l) => /^\s*-\s*selector:/.test(l)))
+    throw new Error(`platform ${os}/${arch} has no sha256 field`);
   lines[sha] = lines[sha]!.replace(/sha256:.*$/, `sha256: "${sha256}"`);
   return lines.join('\n');
 }
@@ -65,14 +69,22 @@ if (import.meta.filename === process.argv[1]) {
   try {
     const { os, arch } = krewPlatform();
     const exe = path.join(repoRoot, 'dist/kubectl-nsm_upgrade');
-    if (!fs.existsSync(exe)) throw new Error('dist/kubectl-nsm_upgrade is missing: build it first with node_modules/.bin/node build/sea.ts');
+    if (!fs.existsSync(exe))
+      throw new Error('dist/kubectl-nsm_upgrade is missing: build it first with node_modules/.bin/node build/sea.ts');
     const outDir = path.join(repoRoot, 'dist/release');
     fs.mkdirSync(outDir, { recursive: true });
     const archive = await makeArchive(exe, outDir, os, arch);
     const sha = await sha256File(archive);
-    const manifest = withSha256(fs.readFileSync(path.join(repoRoot, 'manifests/krew/nsm-upgrade.yaml'), 'utf8'), os, arch, sha);
+    const manifest = withSha256(
+      fs.readFileSync(path.join(repoRoot, 'manifests/krew/nsm-upgrade.yaml'), 'utf8'),
+      os,
+      arch,
+      sha,
+    );
     fs.writeFileSync(path.join(outDir, 'nsm-upgrade.yaml'), manifest);
-    process.stdout.write(`${path.relative(process.cwd(), archive)}\n  sha256 ${sha}\n${path.relative(process.cwd(), path.join(outDir, 'nsm-upgrade.yaml'))} (krew manifest with this sha256)\n`);
+    process.stdout.write(
+      `${path.relative(process.cwd(), archive)}\n  sha256 ${sha}\n${path.relative(process.cwd(), path.join(outDir, 'nsm-upgrade.yaml'))} (krew manifest with this sha256)\n`,
+    );
   } catch (err) {
     process.stderr.write(`error: ${(err as Error).message}\n`);
     process.exitCode = 1;

@@ -6,6 +6,11 @@
 import { runCli } from '../src/cli/app.ts';
 
 runCli(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
-  (err: unknown) => { process.stderr.write(`error: ${(err as Error)?.stack ?? String(err)}\n`); process.exitCode = 1; },
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`error: ${(err as Error)?.stack ?? String(err)}\n`);
+    process.exitCode = 1;
+  },
 );

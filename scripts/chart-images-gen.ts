@@ -11,9 +11,29 @@ import { serverPlaceholder, tagPlaceholder, type ChartImageData } from '../src/i
 export const chartImageDataVersions = ['1.5.0', '1.6.0', '1.7.0', '2.0.0'] as const;
 
 /** `helm template` of one chart with the image settings as placeholders. */
-export async function renderChart(helm: string, chartDir: string, environment: string, disablePublicImages: boolean, server = serverPlaceholder, tag = tagPlaceholder): Promise<string> {
-  const res = await execa(helm, ['template', 'nsm', chartDir, '-n', 'nginx-mesh', '--set', `registry.server=${server}`, '--set', `registry.imageTag=${tag}`,
-    '--set', `registry.disablePublicImages=${disablePublicImages}`, '--set', `environment=${environment}`]);
+export async function renderChart(
+  helm: string,
+  chartDir: string,
+  environment: string,
+  disablePublicImages: boolean,
+  server = serverPlaceholder,
+  tag = tagPlaceholder,
+): Promise<string> {
+  const res = await execa(helm, [
+    'template',
+    'nsm',
+    chartDir,
+    '-n',
+    'nginx-mesh',
+    '--set',
+    `registry.server=${server}`,
+    '--set',
+    `registry.imageTag=${tag}`,
+    '--set',
+    `registry.disablePublicImages=${disablePublicImages}`,
+    '--set',
+    `environment=${environment}`,
+  ]);
   return res.stdout;
 }
 

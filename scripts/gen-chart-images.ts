@@ -12,7 +12,10 @@ import path from 'node:path';
 import { renderChartImageData } from './chart-images-gen.ts';
 
 const args = process.argv.slice(2);
-const opt = (name: string) => { const at = args.indexOf(name); return at >= 0 ? args[at + 1] : undefined; };
+const opt = (name: string) => {
+  const at = args.indexOf(name);
+  return at >= 0 ? args[at + 1] : undefined;
+};
 const charts = path.resolve(opt('--charts') ?? path.join(import.meta.dirname, '../../shared/nsm-reference/charts'));
 const helm = opt('--helm') ?? process.env.HELM3 ?? 'helm';
 const file = path.join(import.meta.dirname, '../src/images/chart-images.json');

@@ -16,20 +16,31 @@ import { crdSchemaVersions, renderCrdSchemas } from '../src/mesh/crd-data-gen.ts
 
 const args = process.argv.slice(2);
 const at = args.indexOf('--charts');
-const charts = path.resolve(at >= 0 ? args[at + 1]! : path.join(import.meta.dirname, '../../shared/nsm-reference/charts'));
+const charts = path.resolve(
+  at >= 0 ? args[at + 1]! : path.join(import.meta.dirname, '../../shared/nsm-reference/charts'),
+);
 const out = path.join(import.meta.dirname, '../src/mesh/crd-schemas');
 let differs = 0;
 for (const version of crdSchemaVersions) {
   const dir = path.join(charts, version, 'crds');
-  const docs = fs.readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort().flatMap((f) => loadAll(fs.readFileSync(path.join(dir, f), 'utf8')));
+  const docs = fs
+    .readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort()
+    .flatMap((f) => loadAll(fs.readFileSync(path.join(dir, f), 'utf8')));
   const text = renderCrdSchemas(version, docs);
   const file = path.join(out, `${version}.json`);
   if (args.includes('--check')) {
     const same = fs.existsSync(file) && fs.readFileSync(file, 'utf8') === text;
-    if (!same) { differs++; console.error(`${file} differs from what ${dir} gives: run node scripts/gen-crd-schemas.ts`); }
+    if (!same) {
+      differs++;
+      console.error(`${file} differs from what ${dir} gives: run node scripts/gen-crd-schemas.ts`);
+    }
     continue;
   }
   fs.writeFileSync(file, text);
-  console.log(`wrote ${path.relative(process.cwd(), file)} (${(JSON.parse(text) as { crds: unknown[] }).crds.length} CRDs from ${dir})`);
+  console.log(
+    `wrote ${path.relative(process.cwd(), file)} (${(JSON.parse(text) as { crds: unknown[] }).crds.length} CRDs from ${dir})`,
+  );
 }
 process.exitCode = differs ? 1 : 0;

@@ -14,7 +14,12 @@ import os from 'node:os';
 import path from 'node:path';
 
 export function compileCacheDir(env: NodeJS.ProcessEnv = process.env, home = os.homedir()): string | undefined {
-  const base = env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : home ? path.join(home, '.cache') : undefined;
+  const base =
+    env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME)
+      ? env.XDG_CACHE_HOME
+      : home
+        ? path.join(home, '.cache')
+        : undefined;
   return base && path.join(base, 'nsm-upgrade', 'compile-cache');
 }
 
@@ -36,5 +41,9 @@ export function enableCompileCache(env: NodeJS.ProcessEnv = process.env): void {
   const dir = compileCacheDir(env);
   const ok = dir && privateDir(dir);
   if (!ok) return;
-  try { module.enableCompileCache(ok); } catch { /* no cache: start as without one */ }
+  try {
+    module.enableCompileCache(ok);
+  } catch {
+    /* no cache: start as without one */
+  }
 }

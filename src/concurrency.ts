@@ -15,7 +15,11 @@ function width(limit: number, count: number): number {
  * fails, no further item is started and the returned promise rejects with that error (calls
  * already running are not cancelled).
  */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   let failed = false;
@@ -45,7 +49,8 @@ export function createLimiter(limit: number): <R>(fn: () => Promise<R>) => Promi
       return await fn();
     } finally {
       const next = waiting.shift();
-      if (next) next(); // the slot passes straight to the next waiter
+      if (next)
+        next(); // the slot passes straight to the next waiter
       else active--;
     }
   };
@@ -66,7 +71,11 @@ export function createStarter(limit: number): { start(fn: () => Promise<void>): 
     async start(fn) {
       while (active >= max) await new Promise<void>((resolve) => waiting.push(resolve));
       active++;
-      const p: Promise<void> = fn().finally(() => { active--; running.delete(p); waiting.shift()?.(); });
+      const p: Promise<void> = fn().finally(() => {
+        active--;
+        running.delete(p);
+        waiting.shift()?.();
+      });
       running.add(p);
     },
     async idle() {
@@ -103,24 +112,48 @@ export interface SlowStartResult<R> {
  * finish. `fn` must not throw for an unhealthy item (return it); a throw ends the run like
  * mapLimit's (the items in flight are not cancelled).
  */
-export async function mapSlowStart<T, R>(items: readonly T[], opts: SlowStartOptions, fn: (item: T, index: number) => Promise<R>, healthy: (r: R) => boolean): Promise<SlowStartResult<R>> {
+export async function mapSlowStart<T, R>(
+  items: readonly T[],
+  opts: SlowStartOptions,
+  fn: (item: T, index: number) => Promise<R>,
+  healthy: (r: R) => boolean,
+): Promise<SlowStartResult<R>> {
   const limit = Math.max(1, Math.floor(opts.limit) || 1);
   const results = new Array<R | undefined>(items.length).fill(undefined);
-  let next = 0, inFlight = 0, good = 0, bad = 0, peak = 0;
+  let next = 0,
+    inFlight = 0,
+    good = 0,
+    bad = 0,
+    peak = 0;
   let error: { err: unknown } | undefined;
   const gateClosed = () => opts.maxFailures > 0 && bad >= opts.maxFailures;
-  const stopped = (): SlowStartResult<R>['stoppedBy'] => (gateClosed() ? 'gate' : opts.signal?.aborted ? 'signal' : undefined);
+  const stopped = (): SlowStartResult<R>['stoppedBy'] =>
+    gateClosed() ? 'gate' : opts.signal?.aborted ? 'signal' : undefined;
   await new Promise<void>((resolve, reject) => {
     const pump = () => {
-      if (error) { if (inFlight === 0) reject(error.err); return; }
+      if (error) {
+        if (inFlight === 0) reject(error.err);
+        return;
+      }
       while (!stopped() && next < items.length && inFlight < Math.min(limit, 1 + good)) {
         const i = next++;
         inFlight++;
         peak = Math.max(peak, inFlight);
-        fn(items[i]!, i).then(
-          (r) => { results[i] = r; if (healthy(r)) good++; else bad++; },
-          (err: unknown) => { error ??= { err }; },
-        ).finally(() => { inFlight--; pump(); });
+        fn(items[i]!, i)
+          .then(
+            (r) => {
+              results[i] = r;
+              if (healthy(r)) good++;
+              else bad++;
+            },
+            (err: unknown) => {
+              error ??= { err };
+            },
+          )
+          .finally(() => {
+            inFlight--;
+            pump();
+          });
       }
       if (inFlight === 0 && (stopped() || next >= items.length)) resolve();
     };

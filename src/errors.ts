@@ -32,7 +32,10 @@ export class PreflightError extends ToolError {
   constructor(failures: readonly { check: string; message: string; fix: string }[]) {
     // The checks' names are in the one line too: a fleet's summary and a journal keep only that line.
     const names = [...new Set(failures.map((f) => f.check))].join(', ');
-    super(`preflight refused the run (${failures.length} check${failures.length === 1 ? '' : 's'} failed: ${names}); nothing was changed`, ExitCode.preflight);
+    super(
+      `preflight refused the run (${failures.length} check${failures.length === 1 ? '' : 's'} failed: ${names}); nothing was changed`,
+      ExitCode.preflight,
+    );
     this.failures = failures;
   }
 }

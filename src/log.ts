@@ -15,7 +15,9 @@ export function createLog(opts: { verbose: number; write?: (line: string) => voi
     info: (m) => write(m),
     warn: (m) => write(`warning: ${m}`),
     error: (m) => write(`error: ${m}`),
-    debug: (m) => { if (opts.verbose > 0) write(`debug: ${m}`); },
+    debug: (m) => {
+      if (opts.verbose > 0) write(`debug: ${m}`);
+    },
   };
 }
 

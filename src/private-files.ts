@@ -10,13 +10,19 @@ const held = new Set<string>();
 /** Remembers `file` until the returned function is called (after the writer removed it). */
 export function holdPrivateFile(file: string): () => void {
   held.add(file);
-  return () => { held.delete(file); };
+  return () => {
+    held.delete(file);
+  };
 }
 
 /** Removes every file still held, synchronously (the process is about to exit). */
 export function removePrivateFilesNow(): void {
   for (const f of held) {
-    try { fs.rmSync(f, { force: true }); } catch { /* nothing more can be done on the way out */ }
+    try {
+      fs.rmSync(f, { force: true });
+    } catch {
+      /* nothing more can be done on the way out */
+    }
     held.delete(f);
   }
 }

@@ -7,9 +7,17 @@ import fs from 'node:fs';
  * kill(pid, 0) stands.
  */
 export function pidRuns(pid: number, readStat: (p: string) => string = (p) => fs.readFileSync(p, 'utf8')): boolean {
-  try { process.kill(pid, 0); } catch (err) { if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false; }
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
   let stat: string;
-  try { stat = readStat(`/proc/${pid}/stat`); } catch { return true; }
+  try {
+    stat = readStat(`/proc/${pid}/stat`);
+  } catch {
+    return true;
+  }
   // "pid (comm) S ...": comm may hold spaces and parentheses, the state follows the last ')'.
   const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
   return state !== 'Z' && state !== 'X';

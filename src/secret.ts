@@ -60,17 +60,49 @@ export function scrub(text: string): string {
  * fails on any other such field that is not secret.
  */
 export const notCredentials: readonly { path: string; reason: string }[] = [
-  { path: 'registry.username', reason: '"Username for accessing private registry": names the account; the password is the credential' },
+  {
+    path: 'registry.username',
+    reason: '"Username for accessing private registry": names the account; the password is the credential',
+  },
   { path: 'mtls.caTTL', reason: '"The CA/signing key TTL": a duration' },
-  { path: 'mtls.caKeyType', reason: '"The key type used for the SPIRE Server CA": an algorithm (ec-p256, rsa-2048, ...)' },
-  { path: 'mtls.spireServerKeyManager', reason: '"Storage logic for SPIRE Server\'s private keys": disk or memory, not a key' },
-  { path: 'mtls.upstreamAuthority.awsSecret.keyFileArn', reason: '"ARN of the upstream CA key file": names the AWS secret that holds the key; reading it needs the AWS credentials' },
-  { path: 'mtls.upstreamAuthority.awsPCA.assumeRoleArn', reason: '"ARN of an IAM role to assume" (its comment mentions "your AWS credentials"): names a role, grants nothing by itself' },
-  { path: 'mtls.upstreamAuthority.vault.pkiMountPoint', reason: '"Name of the mount point where the PKI secret engine is mounted": a Vault path' },
+  {
+    path: 'mtls.caKeyType',
+    reason: '"The key type used for the SPIRE Server CA": an algorithm (ec-p256, rsa-2048, ...)',
+  },
+  {
+    path: 'mtls.spireServerKeyManager',
+    reason: '"Storage logic for SPIRE Server\'s private keys": disk or memory, not a key',
+  },
+  {
+    path: 'mtls.upstreamAuthority.awsSecret.keyFileArn',
+    reason:
+      '"ARN of the upstream CA key file": names the AWS secret that holds the key; reading it needs the AWS credentials',
+  },
+  {
+    path: 'mtls.upstreamAuthority.awsPCA.assumeRoleArn',
+    reason:
+      '"ARN of an IAM role to assume" (its comment mentions "your AWS credentials"): names a role, grants nothing by itself',
+  },
+  {
+    path: 'mtls.upstreamAuthority.vault.pkiMountPoint',
+    reason: '"Name of the mount point where the PKI secret engine is mounted": a Vault path',
+  },
 ];
 
 /** The last word of a name says what the value is: "approleSecretID" is a secret (its ID), "tlsSecretName" a name. */
-const credentialWords = new Set(['password', 'passwd', 'passphrase', 'secret', 'token', 'key', 'apikey', 'privatekey', 'credential', 'credentials', 'kubeconfig']);
+const credentialWords = new Set([
+  'password',
+  'passwd',
+  'passphrase',
+  'secret',
+  'token',
+  'key',
+  'apikey',
+  'privatekey',
+  'credential',
+  'credentials',
+  'kubeconfig',
+]);
 /**
  * Trailing words that say which part or form of a credential the value is, stripped before the
  * last word is read: "awsAccessKeyID" and "approleSecretID" (AWS access key pair half, Vault
@@ -82,7 +114,11 @@ const credentialWords = new Set(['password', 'passwd', 'passphrase', 'secret', '
 const partWords = new Set(['id', 'ids', 'data', 'file', 'content', 'contents', 'pem', 'b64', 'base64']);
 
 /** "awsSecretKeyID" -> ["aws", "secret", "key", "id"]. */
-const words = (leaf: string): string[] => leaf.split(/(?<=[a-z0-9])(?=[A-Z])|[-_]+/).map((w) => w.toLowerCase()).filter(Boolean);
+const words = (leaf: string): string[] =>
+  leaf
+    .split(/(?<=[a-z0-9])(?=[A-Z])|[-_]+/)
+    .map((w) => w.toLowerCase())
+    .filter(Boolean);
 
 /**
  * Does the chart value at `path` (dotted) hold a credential? By its name, so a credential a future
@@ -106,7 +142,8 @@ export function markSecrets(values: Record<string, unknown>, prefix = ''): Recor
   for (const [k, v] of Object.entries(values)) {
     const p = prefix ? `${prefix}.${k}` : k;
     if (typeof v === 'string' && v !== '' && isSecretPath(p)) out[k] = new Secret(v, p);
-    else if (v !== null && typeof v === 'object' && !Array.isArray(v) && !isSecret(v)) out[k] = markSecrets(v as Record<string, unknown>, p);
+    else if (v !== null && typeof v === 'object' && !Array.isArray(v) && !isSecret(v))
+      out[k] = markSecrets(v as Record<string, unknown>, p);
     else out[k] = v;
   }
   return out;
@@ -116,7 +153,8 @@ export function markSecrets(values: Record<string, unknown>, prefix = ''): Recor
 export function revealDeep(v: unknown): unknown {
   if (isSecret(v)) return v.reveal();
   if (Array.isArray(v)) return v.map(revealDeep);
-  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, revealDeep(x)]));
+  if (v !== null && typeof v === 'object')
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, revealDeep(x)]));
   return v;
 }
 
@@ -129,6 +167,7 @@ export function redactDeep<T>(v: T): T {
 export function cloneValues(v: unknown): unknown {
   if (isSecret(v)) return v;
   if (Array.isArray(v)) return v.map(cloneValues);
-  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, cloneValues(x)]));
+  if (v !== null && typeof v === 'object')
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, cloneValues(x)]));
   return v;
 }

@@ -69,7 +69,8 @@ export async function waitFor<T, S = string>(opts: WaitOptions<S>, check: () => 
     const found = await check();
     if (found.done) return found.value;
     const now = clock.now();
-    if (now > deadline) throw opts.timeoutError?.(found.state) ?? new WaitTimeoutError(opts.what, found.state, now - started);
+    if (now > deadline)
+      throw opts.timeoutError?.(found.state) ?? new WaitTimeoutError(opts.what, found.state, now - started);
     opts.progress?.(found.state);
     // The last pause ends just past the deadline: the check after it is the last one.
     await pause(Math.min(opts.intervalMs, deadline - now + 1), opts.signal);

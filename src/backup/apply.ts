@@ -61,19 +61,28 @@ const retryPolicy = { attempts: Number.POSITIVE_INFINITY, baseDelayMs: 250, maxD
 export function isTransient(err: unknown): boolean {
   if (isRetryable(err)) return true;
   const msg = String((err as Error)?.message ?? '');
-  if (/failed calling webhook|no endpoints available for service|connection refused|custom resource definition is terminating/i.test(msg)) return true;
+  if (
+    /failed calling webhook|no endpoints available for service|connection refused|custom resource definition is terminating/i.test(
+      msg,
+    )
+  )
+    return true;
   return err instanceof KubeApiError && err.status === 404 && !isMissingNamespace(err);
 }
 
 /** A 404 whose Status details name a namespace, or a 403 for a namespace being deleted. */
 export function isMissingNamespace(err: unknown): boolean {
-  if (err instanceof KubeApiError && err.status === 403 && /because it is being terminated/.test(err.message)) return true;
+  if (err instanceof KubeApiError && err.status === 403 && /because it is being terminated/.test(err.message))
+    return true;
   if (!(err instanceof KubeApiError) || err.status !== 404) return false;
   const details = (err.body as { details?: { kind?: string } } | undefined)?.details;
   return details?.kind === 'namespaces';
 }
 
-const ownerUids = (o: KubeObject): string[] => ((o.metadata as { ownerReferences?: { uid?: string }[] } | undefined)?.ownerReferences ?? []).map((r) => String(r.uid));
+const ownerUids = (o: KubeObject): string[] =>
+  ((o.metadata as { ownerReferences?: { uid?: string }[] } | undefined)?.ownerReferences ?? []).map((r) =>
+    String(r.uid),
+  );
 
 /**
  * True when the live object's spec, labels and annotations equal the backup's and it has every
@@ -84,7 +93,12 @@ export function sameAsBackup(live: KubeObject, backup: KubeObject): boolean {
   const a = restorable(live);
   const b = restorable(backup);
   const owners = new Set(ownerUids(live));
-  return jsonEqual(a.spec, b.spec) && jsonEqual(a.labels, b.labels) && jsonEqual(a.annotations, b.annotations) && ownerUids(backup).every((u) => owners.has(u));
+  return (
+    jsonEqual(a.spec, b.spec) &&
+    jsonEqual(a.labels, b.labels) &&
+    jsonEqual(a.annotations, b.annotations) &&
+    ownerUids(backup).every((u) => owners.has(u))
+  );
 }
 
 function short(err: unknown): string {
@@ -95,7 +109,8 @@ function short(err: unknown): string {
 export function refusalDetail(err: unknown): string {
   const msg = String((err as Error)?.message ?? err);
   const fields = [...msg.matchAll(/unknown field "([^"]+)"/g)].map((m) => m[1]!);
-  if (fields.length) return `the server's schema for this kind has no field ${fields.join(', ')}: not restored (it stays in the backup; edit it to fit the new schema, then restore again)`;
+  if (fields.length)
+    return `the server's schema for this kind has no field ${fields.join(', ')}: not restored (it stays in the backup; edit it to fit the new schema, then restore again)`;
   return short(err);
 }
 
@@ -104,15 +119,23 @@ function canonicalJson(v: unknown): string {
   if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
   if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
   const o = v as Record<string, unknown>;
-  return `{${Object.keys(o).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(',')}}`;
+  return `{${Object.keys(o)
+    .sort()
+    .map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`)
+    .join(',')}}`;
 }
 
 /** What a restore keeps of a created object to verify it later without holding it: a hash of what sameAsBackup compares, and its owners' UIDs. */
-export interface RestoredDigest { hash: string; owners?: string[] }
+export interface RestoredDigest {
+  hash: string;
+  owners?: string[];
+}
 
 export function restoredDigest(obj: KubeObject): RestoredDigest {
   const r = restorable(obj);
-  const hash = createHash('sha1').update(canonicalJson([r.spec, r.labels, r.annotations])).digest('base64');
+  const hash = createHash('sha1')
+    .update(canonicalJson([r.spec, r.labels, r.annotations]))
+    .digest('base64');
   const owners = ownerUids(obj);
   return owners.length ? { hash, owners } : { hash };
 }
@@ -134,16 +157,35 @@ export async function restoreObject(ctx: ApplyContext, obj: KubeObject): Promise
   const { kube, clock } = ctx.deps;
   let lastErr: unknown;
   for (let attempt = 0; ; attempt++) {
-    if (ctx.signal?.aborted) return { ...res, outcome: 'not-attempted', detail: `interrupted${lastErr ? ` while retrying: ${short(lastErr)}` : ''}` };
+    if (ctx.signal?.aborted)
+      return {
+        ...res,
+        outcome: 'not-attempted',
+        detail: `interrupted${lastErr ? ` while retrying: ${short(lastErr)}` : ''}`,
+      };
     res.attempts++;
     try {
-      await kube.request({ method: 'POST', path: collectionPath(ctx.ref, ns), query, body: obj, noRetry: true, discardBody: true });
+      await kube.request({
+        method: 'POST',
+        path: collectionPath(ctx.ref, ns),
+        query,
+        body: obj,
+        noRetry: true,
+        discardBody: true,
+      });
       return { ...res, outcome: 'created' };
     } catch (err) {
       lastErr = err;
-      if (isMissingNamespace(err)) return { ...res, outcome: 'missing-namespace', detail: `namespace ${ns} does not exist or is being deleted; create it, then restore again` };
+      if (isMissingNamespace(err))
+        return {
+          ...res,
+          outcome: 'missing-namespace',
+          detail: `namespace ${ns} does not exist or is being deleted; create it, then restore again`,
+        };
       if (err instanceof KubeApiError && err.status === 409) {
-        const r = await onExisting(ctx, obj, res).catch((e: unknown) => (isTransient(e) ? undefined : { ...res, outcome: 'failed' as const, detail: short(e) }));
+        const r = await onExisting(ctx, obj, res).catch((e: unknown) =>
+          isTransient(e) ? undefined : { ...res, outcome: 'failed' as const, detail: short(e) },
+        );
         if (r) return r;
         // The object vanished between create and get, or changed under us: try again.
       } else if (!isTransient(err)) {
@@ -151,7 +193,8 @@ export async function restoreObject(ctx: ApplyContext, obj: KubeObject): Promise
       }
     }
     const wait = backoffMs(attempt, retryPolicy);
-    if (clock.now() + wait > ctx.deadline) return { ...res, outcome: 'failed', detail: `still failing at the --timeout deadline: ${short(lastErr)}` };
+    if (clock.now() + wait > ctx.deadline)
+      return { ...res, outcome: 'failed', detail: `still failing at the --timeout deadline: ${short(lastErr)}` };
     await clock.sleep(wait, ctx.signal).catch(() => undefined);
   }
 }
@@ -167,11 +210,26 @@ async function onExisting(ctx: ApplyContext, obj: KubeObject, res: ObjectResult)
     throw err;
   }
   if (sameAsBackup(live, obj)) return { ...res, outcome: 'unchanged' };
-  if (ctx.onConflict === 'skip') return { ...res, outcome: 'differs', detail: 'exists and differs from the backup; kept (use --on-conflict overwrite to replace it)' };
-  if (ctx.onConflict === 'fail') return { ...res, outcome: 'conflict', detail: 'exists and differs from the backup (--on-conflict fail)' };
-  const body = { ...obj, metadata: { ...obj.metadata, resourceVersion: (live.metadata as { resourceVersion?: string }).resourceVersion } };
+  if (ctx.onConflict === 'skip')
+    return {
+      ...res,
+      outcome: 'differs',
+      detail: 'exists and differs from the backup; kept (use --on-conflict overwrite to replace it)',
+    };
+  if (ctx.onConflict === 'fail')
+    return { ...res, outcome: 'conflict', detail: 'exists and differs from the backup (--on-conflict fail)' };
+  const body = {
+    ...obj,
+    metadata: { ...obj.metadata, resourceVersion: (live.metadata as { resourceVersion?: string }).resourceVersion },
+  };
   try {
-    await ctx.deps.kube.request({ method: 'PUT', path, body, query: { fieldValidation: 'Strict', ...(ctx.dryRun ? { dryRun: 'All' } : {}) }, noRetry: true });
+    await ctx.deps.kube.request({
+      method: 'PUT',
+      path,
+      body,
+      query: { fieldValidation: 'Strict', ...(ctx.dryRun ? { dryRun: 'All' } : {}) },
+      noRetry: true,
+    });
     return { ...res, outcome: 'overwritten' };
   } catch (err) {
     if (err instanceof KubeApiError && (err.status === 409 || err.status === 404)) return undefined; // changed or deleted meanwhile

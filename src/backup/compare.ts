@@ -22,7 +22,10 @@ export interface Difference {
 }
 
 /** Streams the backup kind by kind (memory: a part, and a digest per object), then lists the cluster page by page. */
-export async function compareWithBackup(deps: Pick<Deps, 'kube' | 'fs'>, opts: { dir: string; targetMeshVersion?: string | undefined; schema?: TargetSchema | undefined }): Promise<{ objects: number; differences: Difference[] }> {
+export async function compareWithBackup(
+  deps: Pick<Deps, 'kube' | 'fs'>,
+  opts: { dir: string; targetMeshVersion?: string | undefined; schema?: TargetSchema | undefined },
+): Promise<{ objects: number; differences: Difference[] }> {
   const backup = await verifyBackup(deps.fs, opts.dir, { keepObjects: false });
   const versions = { from: backup.manifest.meshVersion, to: opts.targetMeshVersion ?? null };
   const differences: Difference[] = [];
@@ -50,7 +53,9 @@ export async function compareWithBackup(deps: Pick<Deps, 'kube' | 'fs'>, opts: {
       differences.push({ kind: vk.row.kind, namespace, name, state });
     };
     try {
-      for await (const page of listPages(deps.kube, collectionPath(ref, backup.manifest.namespace ?? undefined), { limit: 500 })) {
+      for await (const page of listPages(deps.kube, collectionPath(ref, backup.manifest.namespace ?? undefined), {
+        limit: 500,
+      })) {
         for (const l of page) {
           const key = `${l.metadata?.namespace}/${l.metadata?.name}`;
           const d = expected.get(key);

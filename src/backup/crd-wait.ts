@@ -44,38 +44,61 @@ export interface CrdWait {
 const relistMs = 5_000;
 
 /** Waits until CRD `name` is ready; throws WaitTimeoutError (its state: why not) at the deadline, or the signal's reason. */
-export async function waitForCrd(deps: Pick<Deps, 'kube' | 'clock' | 'log'>, crd: { name: string; versions: readonly string[] }, opts: CrdWait): Promise<void> {
+export async function waitForCrd(
+  deps: Pick<Deps, 'kube' | 'clock' | 'log'>,
+  crd: { name: string; versions: readonly string[] },
+  opts: CrdWait,
+): Promise<void> {
   const path = collectionPath(core.crds);
   const fieldSelector = `metadata.name=${crd.name}`;
   let resourceVersion: string | undefined;
-  await waitFor({
-    clock: deps.clock, deadline: opts.deadline, intervalMs: relistMs, signal: opts.signal,
-    what: `CRD ${crd.name} to be Established${crd.versions.length ? ` serving ${crd.versions.join(', ')}` : ''}`,
-    progress: (why) => opts.progress?.(`waiting for CRD ${crd.name} (${why})`),
-    timeoutError: opts.timeoutError,
-    pause: (ms, signal) => watchUntil<CrdLike>(deps, {
-      path, query: { fieldSelector, resourceVersion },
-      until: (e) => (e.type === 'ADDED' || e.type === 'MODIFIED') && !crdNotReady(e.object, crd.versions),
-      log: (m) => deps.log.debug(m),
-    }, ms, signal),
-  }, async () => {
-    let list: KubeList<CrdLike>;
-    try {
-      list = await deps.kube.request<KubeList<CrdLike>>({ path, query: { fieldSelector } });
-    } catch (err) {
-      // Not the wait's end: the API server may be busy (a CRD just applied); the next check asks again.
-      deps.log.debug(`listing CRD ${crd.name} failed: ${(err as Error).message}`);
-      resourceVersion = undefined;
-      return notYet(`cannot be read: ${(err as Error).message}`);
-    }
-    resourceVersion = list.metadata?.resourceVersion;
-    const why = crdNotReady(list.items[0], crd.versions);
-    return why ? notYet(why) : ready(undefined);
-  });
+  await waitFor(
+    {
+      clock: deps.clock,
+      deadline: opts.deadline,
+      intervalMs: relistMs,
+      signal: opts.signal,
+      what: `CRD ${crd.name} to be Established${crd.versions.length ? ` serving ${crd.versions.join(', ')}` : ''}`,
+      progress: (why) => opts.progress?.(`waiting for CRD ${crd.name} (${why})`),
+      timeoutError: opts.timeoutError,
+      pause: (ms, signal) =>
+        watchUntil<CrdLike>(
+          deps,
+          {
+            path,
+            query: { fieldSelector, resourceVersion },
+            until: (e) => (e.type === 'ADDED' || e.type === 'MODIFIED') && !crdNotReady(e.object, crd.versions),
+            log: (m) => deps.log.debug(m),
+          },
+          ms,
+          signal,
+        ),
+    },
+    async () => {
+      let list: KubeList<CrdLike>;
+      try {
+        list = await deps.kube.request<KubeList<CrdLike>>({ path, query: { fieldSelector } });
+      } catch (err) {
+        // Not the wait's end: the API server may be busy (a CRD just applied); the next check asks again.
+        deps.log.debug(`listing CRD ${crd.name} failed: ${(err as Error).message}`);
+        resourceVersion = undefined;
+        return notYet(`cannot be read: ${(err as Error).message}`);
+      }
+      resourceVersion = list.metadata?.resourceVersion;
+      const why = crdNotReady(list.items[0], crd.versions);
+      return why ? notYet(why) : ready(undefined);
+    },
+  );
 }
 
 /** A restore's form: true when ready, false when the deadline (clock ms) passes or the signal aborts first. */
-export async function waitForCrdEstablished(deps: Deps, crdName: string, version: string, deadline: number, signal?: AbortSignal): Promise<boolean> {
+export async function waitForCrdEstablished(
+  deps: Deps,
+  crdName: string,
+  version: string,
+  deadline: number,
+  signal?: AbortSignal,
+): Promise<boolean> {
   if (deps.clock.now() >= deadline || signal?.aborted) return false;
   try {
     await waitForCrd(deps, { name: crdName, versions: [version] }, { deadline, signal });

@@ -35,8 +35,15 @@ const meshConfigMaps: readonly { name: string; reason: string }[] = [
 /** install.yaml's record of a release (chart fields the release lacks are null). */
 function releaseInfo(rel: HelmRelease, meshNamespace: string): HelmReleaseInfo {
   return {
-    name: rel.name, namespace: rel.namespace || meshNamespace, revision: rel.revision, status: rel.status,
-    chart: { name: rel.chart.name || null, version: rel.chart.version || null, appVersion: rel.chart.appVersion ?? null },
+    name: rel.name,
+    namespace: rel.namespace || meshNamespace,
+    revision: rel.revision,
+    status: rel.status,
+    chart: {
+      name: rel.chart.name || null,
+      version: rel.chart.version || null,
+      appVersion: rel.chart.appVersion ?? null,
+    },
     values: rel.config,
   };
 }
@@ -51,27 +58,49 @@ export async function captureInstall(kube: Kube, meshNamespace: string, release?
   try {
     // The newest revision of each mesh-chart release (undecodable Secrets are warned about);
     // of those, the named release, else the one with the highest revision.
-    const releases = (await findMeshReleases({ kube }, meshNamespace, warnings)).filter((r) => !release || r.name === release);
-    const rel = releases.reduce<HelmRelease | undefined>((best, r) => (!best || r.revision > best.revision ? r : best), undefined);
-    if (!rel) warnings.push(`no Helm release${release ? ` "${release}"` : ''} of chart ${meshChartName} in namespace ${meshNamespace}: install values not captured`);
+    const releases = (await findMeshReleases({ kube }, meshNamespace, warnings)).filter(
+      (r) => !release || r.name === release,
+    );
+    const rel = releases.reduce<HelmRelease | undefined>(
+      (best, r) => (!best || r.revision > best.revision ? r : best),
+      undefined,
+    );
+    if (!rel)
+      warnings.push(
+        `no Helm release${release ? ` "${release}"` : ''} of chart ${meshChartName} in namespace ${meshNamespace}: install values not captured`,
+      );
     else helmRelease = releaseInfo(rel, meshNamespace);
   } catch (err) {
-    warnings.push(`could not read the Helm release in ${meshNamespace} (${describe(err)}): install values not captured`);
+    warnings.push(
+      `could not read the Helm release in ${meshNamespace} (${describe(err)}): install values not captured`,
+    );
   }
   let meshConfigMap: InstallConfig['meshConfigMap'] = null;
   for (const { name } of meshConfigMaps) {
     try {
       const cm = await kube.request<KubeObject>({ path: objectPath(core.configmaps, name, meshNamespace) });
       // The 1.x charts write mesh-config.json under binaryData (base64); decode it like data.
-      const binary = Object.entries((cm.binaryData as Record<string, string> | undefined) ?? {}).map(([k, v]): [string, string] => [k, Buffer.from(v, 'base64').toString('utf8')]);
-      const data: Record<string, unknown> = { ...((cm.data as Record<string, string> | undefined) ?? {}), ...Object.fromEntries(binary) };
+      const binary = Object.entries((cm.binaryData as Record<string, string> | undefined) ?? {}).map(
+        ([k, v]): [string, string] => [k, Buffer.from(v, 'base64').toString('utf8')],
+      );
+      const data: Record<string, unknown> = {
+        ...((cm.data as Record<string, string> | undefined) ?? {}),
+        ...Object.fromEntries(binary),
+      };
       for (const [k, v] of Object.entries(data)) {
-        if (k.endsWith('.json') && typeof v === 'string') { try { data[k] = JSON.parse(v); } catch { /* keep the text */ } }
+        if (k.endsWith('.json') && typeof v === 'string') {
+          try {
+            data[k] = JSON.parse(v);
+          } catch {
+            /* keep the text */
+          }
+        }
       }
       meshConfigMap = { name, data };
       break;
     } catch (err) {
-      if (!(err instanceof KubeApiError && err.status === 404)) warnings.push(`could not read ConfigMap ${meshNamespace}/${name} (${describe(err)})`);
+      if (!(err instanceof KubeApiError && err.status === 404))
+        warnings.push(`could not read ConfigMap ${meshNamespace}/${name} (${describe(err)})`);
     }
   }
   if (!meshConfigMap) warnings.push(`no mesh-config/meshconfig ConfigMap in namespace ${meshNamespace}`);

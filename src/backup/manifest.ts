@@ -58,26 +58,55 @@ const textOrNull = { anyOf: [text, { type: 'null', nullable: true }], descriptio
 const manifestSchema: JSONSchemaType<Manifest> = {
   type: 'object',
   properties: {
-    formatVersion: { type: 'integer' }, toolVersion: text, context: text, server: text, meshVersion: textOrNull, createdAt: text, namespace: textOrNull,
+    formatVersion: { type: 'integer' },
+    toolVersion: text,
+    context: text,
+    server: text,
+    meshVersion: textOrNull,
+    createdAt: text,
+    namespace: textOrNull,
     files: {
       type: 'array',
       items: {
         type: 'object',
         properties: {
-          path: text, kind: text, group: { type: 'string', nullable: true }, version: { type: 'string', nullable: true },
+          path: text,
+          kind: text,
+          group: { type: 'string', nullable: true },
+          version: { type: 'string', nullable: true },
           count: { type: 'integer', minimum: 0, description: 'a count (a whole number, 0 or more)' },
           sha256: { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'a SHA-256 (64 hex digits)' },
         },
         required: ['path', 'kind', 'count', 'sha256'],
       },
     },
-    absent: { type: 'array', items: { type: 'object', properties: { kind: text, reason: text }, required: ['kind', 'reason'] } },
-    discoveryFailures: { type: 'array', items: { type: 'object', properties: { groupVersion: text, error: text }, required: ['groupVersion', 'error'] } },
+    absent: {
+      type: 'array',
+      items: { type: 'object', properties: { kind: text, reason: text }, required: ['kind', 'reason'] },
+    },
+    discoveryFailures: {
+      type: 'array',
+      items: { type: 'object', properties: { groupVersion: text, error: text }, required: ['groupVersion', 'error'] },
+    },
   },
-  required: ['formatVersion', 'toolVersion', 'context', 'server', 'meshVersion', 'createdAt', 'namespace', 'files', 'absent', 'discoveryFailures'],
+  required: [
+    'formatVersion',
+    'toolVersion',
+    'context',
+    'server',
+    'meshVersion',
+    'createdAt',
+    'namespace',
+    'files',
+    'absent',
+    'discoveryFailures',
+  ],
 };
 
-const source = { where: 'manifest.json', fix: 'The backup directory is damaged or was edited; restore from an intact backup (the --from flag).' };
+const source = {
+  where: 'manifest.json',
+  fix: 'The backup directory is damaged or was edited; restore from an intact backup (the --from flag).',
+};
 const fail = (problem: string) => badDocument(source, problem);
 
 /**
@@ -87,20 +116,39 @@ const fail = (problem: string) => badDocument(source, problem);
  */
 export function parseManifest(text: string): Manifest {
   let raw: unknown;
-  try { raw = JSON.parse(text); } catch (err) { throw fail(`not valid JSON (${(err as Error).message})`); }
-  checkVersion(raw, 'formatVersion', manifestFormatVersion, source, (v) => `formatVersion ${JSON.stringify(v)} is not supported (expected ${manifestFormatVersion})`);
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw fail(`not valid JSON (${(err as Error).message})`);
+  }
+  checkVersion(
+    raw,
+    'formatVersion',
+    manifestFormatVersion,
+    source,
+    (v) => `formatVersion ${JSON.stringify(v)} is not supported (expected ${manifestFormatVersion})`,
+  );
   const manifest = checkShape(manifestSchema, raw, source);
   const seen = new Set<string>();
   for (const { path, kind, version } of manifest.files) {
     if (seen.has(path)) throw fail(`file ${path} is listed twice`);
     seen.add(path);
-    if (path === 'crds.yaml') { if (kind !== 'CustomResourceDefinition') throw fail(`crds.yaml must have kind CustomResourceDefinition, not ${kind}`); }
-    else if (path === 'install.yaml') { if (kind !== 'InstallConfig') throw fail(`install.yaml must have kind InstallConfig, not ${kind}`); }
-    else {
+    if (path === 'crds.yaml') {
+      if (kind !== 'CustomResourceDefinition')
+        throw fail(`crds.yaml must have kind CustomResourceDefinition, not ${kind}`);
+    } else if (path === 'install.yaml') {
+      if (kind !== 'InstallConfig') throw fail(`install.yaml must have kind InstallConfig, not ${kind}`);
+    } else {
       const row = kindForPath(path);
-      if (!row) throw fail(`file ${JSON.stringify(path)} is not a catalog resource file (allowed: ${catalog.map(resourceFilePath).join(', ')})`);
+      if (!row)
+        throw fail(
+          `file ${JSON.stringify(path)} is not a catalog resource file (allowed: ${catalog.map(resourceFilePath).join(', ')})`,
+        );
       if (row.kind !== kind) throw fail(`file ${path} must hold kind ${row.kind}, not ${kind}`);
-      if (version === undefined || !row.versions.includes(version)) throw fail(`file ${path} has version ${JSON.stringify(version)}; ${row.kind} is served as ${row.versions.join(' or ')}`);
+      if (version === undefined || !row.versions.includes(version))
+        throw fail(
+          `file ${path} has version ${JSON.stringify(version)}; ${row.kind} is served as ${row.versions.join(' or ')}`,
+        );
     }
   }
   return manifest;

@@ -28,7 +28,13 @@ export interface OwnerRef {
 }
 
 /** An owner reference of the backup that the restore does not set again, and why. */
-export interface DroppedOwner { apiVersion: string; kind: string; name: string; uid: string; reason: string }
+export interface DroppedOwner {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  reason: string;
+}
 
 export interface OwnerVerdict {
   kept: OwnerRef[];
@@ -43,7 +49,7 @@ const [ownersRecord, finalizersRecord] = [recordedMetadata[0].annotation, record
 
 export const objectKey = (o: KubeObject): string => `${o.kind}/${o.metadata?.namespace}/${o.metadata?.name}`;
 
-const annotationsOf = (o: KubeObject) => (o.metadata?.annotations ?? {});
+const annotationsOf = (o: KubeObject) => o.metadata?.annotations ?? {};
 
 function parseList(text: string | undefined): unknown[] | undefined {
   if (text === undefined) return [];
@@ -57,20 +63,34 @@ function parseList(text: string | undefined): unknown[] | undefined {
 
 const isOwnerRef = (r: unknown): r is OwnerRef => {
   const o = r as Record<string, unknown> | null;
-  return typeof o === 'object' && o !== null && ['apiVersion', 'kind', 'name', 'uid'].every((k) => typeof o[k] === 'string' && o[k] !== '');
+  return (
+    typeof o === 'object' &&
+    o !== null &&
+    ['apiVersion', 'kind', 'name', 'uid'].every((k) => typeof o[k] === 'string' && o[k] !== '')
+  );
 };
 
 /** The records of one backed-up object; a record that is not what sanitize.ts writes is reported, never followed. */
 export function recordsOf(o: KubeObject): { owners: OwnerRef[]; finalizers: string[]; unreadable: string[] } {
   const owners = parseList(annotationsOf(o)[ownersRecord]);
   const finalizers = parseList(annotationsOf(o)[finalizersRecord]);
-  const unreadable = [...(owners && owners.every(isOwnerRef) ? [] : [ownersRecord]), ...(finalizers && finalizers.every((f) => typeof f === 'string') ? [] : [finalizersRecord])];
-  return { owners: owners?.every(isOwnerRef) ? owners : [], finalizers: (finalizers ?? []).filter((f): f is string => typeof f === 'string'), unreadable };
+  const unreadable = [
+    ...(owners && owners.every(isOwnerRef) ? [] : [ownersRecord]),
+    ...(finalizers && finalizers.every((f) => typeof f === 'string') ? [] : [finalizersRecord]),
+  ];
+  return {
+    owners: owners?.every(isOwnerRef) ? owners : [],
+    finalizers: (finalizers ?? []).filter((f): f is string => typeof f === 'string'),
+    unreadable,
+  };
 }
 
 /** Only the fields of an owner reference (the API refuses others under fieldValidation=Strict). */
 const pickOwnerRef = (r: OwnerRef): OwnerRef => ({
-  apiVersion: r.apiVersion, kind: r.kind, name: r.name, uid: r.uid,
+  apiVersion: r.apiVersion,
+  kind: r.kind,
+  name: r.name,
+  uid: r.uid,
   ...(typeof r.controller === 'boolean' ? { controller: r.controller } : {}),
   ...(typeof r.blockOwnerDeletion === 'boolean' ? { blockOwnerDeletion: r.blockOwnerDeletion } : {}),
 });
@@ -100,14 +120,19 @@ const cannotCheck = 'a reference to an owner that is gone would make the garbage
 async function kindsOf(kube: Kube, apiVersion: string): Promise<Kinds> {
   const slash = apiVersion.indexOf('/');
   const [group, version] = slash === -1 ? ['', apiVersion] : [apiVersion.slice(0, slash), apiVersion.slice(slash + 1)];
-  if (!segment.test(version) || (group !== '' && !segment.test(group))) return `the backup names the owner's apiVersion ${JSON.stringify(apiVersion)}, which is not one`;
+  if (!segment.test(version) || (group !== '' && !segment.test(group)))
+    return `the backup names the owner's apiVersion ${JSON.stringify(apiVersion)}, which is not one`;
   try {
-    const list = await kube.request<{ resources: { name: string; kind: string; namespaced: boolean }[] }>({ path: group ? `/apis/${group}/${version}` : `/api/${version}` });
+    const list = await kube.request<{ resources: { name: string; kind: string; namespaced: boolean }[] }>({
+      path: group ? `/apis/${group}/${version}` : `/api/${version}`,
+    });
     const out = new Map<string, ResourceRef>();
-    for (const r of list.resources) if (!r.name.includes('/')) out.set(r.kind, { group, version, plural: r.name, namespaced: r.namespaced });
+    for (const r of list.resources)
+      if (!r.name.includes('/')) out.set(r.kind, { group, version, plural: r.name, namespaced: r.namespaced });
     return out;
   } catch (err) {
-    if (err instanceof KubeApiError && err.status === 404) return `the API ${apiVersion} of its owner is not served any more`;
+    if (err instanceof KubeApiError && err.status === 404)
+      return `the API ${apiVersion} of its owner is not served any more`;
     return `discovery of ${apiVersion} failed (${String((err as Error).message).slice(0, 200)}); ${cannotCheck}`;
   }
 }
@@ -118,11 +143,17 @@ async function ownerGoneReason(kube: Kube, kinds: Kinds, r: OwnerRef, namespace:
   const ref = kinds.get(r.kind);
   if (!ref) return `its owner's kind ${r.kind} is not served any more in ${r.apiVersion}`;
   let path: string;
-  try { path = objectPath(ref, assertSafeName(r.name, 'owner name'), namespace); } catch { return `the backup names the owner with an invalid name ${JSON.stringify(r.name)}`; }
+  try {
+    path = objectPath(ref, assertSafeName(r.name, 'owner name'), namespace);
+  } catch {
+    return `the backup names the owner with an invalid name ${JSON.stringify(r.name)}`;
+  }
   try {
     const owner = await kube.request<KubeObject>({ path });
     const uid = (owner.metadata as { uid?: string } | undefined)?.uid;
-    return uid === r.uid ? undefined : `the owner ${r.kind} ${r.name} was re-created (UID ${uid}, the backup's ${r.uid}): a new object is not the owner the backup recorded`;
+    return uid === r.uid
+      ? undefined
+      : `the owner ${r.kind} ${r.name} was re-created (UID ${uid}, the backup's ${r.uid}): a new object is not the owner the backup recorded`;
   } catch (err) {
     if (err instanceof KubeApiError && err.status === 404) return `the owner ${r.kind} ${r.name} no longer exists`;
     return `the owner ${r.kind} ${r.name} could not be looked up (${String((err as Error).message).slice(0, 200)}); ${cannotCheck}`;
@@ -142,27 +173,44 @@ export const newOwnerLookups = (): OwnerLookups => ({ kindLists: new Map(), look
  * back. Read-only: one discovery request per apiVersion and one GET per distinct owner (per
  * `cache`, when the caller passes one across calls).
  */
-export async function checkOwners(kube: Kube, objects: readonly KubeObject[], concurrency = 8, cache: OwnerLookups = newOwnerLookups()): Promise<Map<string, OwnerVerdict>> {
+export async function checkOwners(
+  kube: Kube,
+  objects: readonly KubeObject[],
+  concurrency = 8,
+  cache: OwnerLookups = newOwnerLookups(),
+): Promise<Map<string, OwnerVerdict>> {
   const limit = createLimiter(concurrency);
   const { kindLists, lookups } = cache;
   const verdicts = new Map<string, OwnerVerdict>();
-  await Promise.all(objects.map(async (o) => {
-    const rec = recordsOf(o);
-    if (rec.owners.length === 0 && rec.finalizers.length === 0 && rec.unreadable.length === 0) return;
-    const ns = o.metadata!.namespace!;
-    const v: OwnerVerdict = { kept: [], dropped: [], finalizers: rec.finalizers, unreadable: rec.unreadable };
-    await Promise.all(rec.owners.map(async (r) => {
-      if (!kindLists.has(r.apiVersion)) kindLists.set(r.apiVersion, limit(() => kindsOf(kube, r.apiVersion)));
-      const kinds = await kindLists.get(r.apiVersion)!;
-      const key = `${r.apiVersion}/${r.kind}/${typeof kinds !== 'string' && kinds.get(r.kind)?.namespaced ? ns : ''}/${r.name}/${r.uid}`;
-      if (!lookups.has(key)) lookups.set(key, limit(() => ownerGoneReason(kube, kinds, r, ns)));
-      const reason = await lookups.get(key)!;
-      if (reason) v.dropped.push({ apiVersion: r.apiVersion, kind: r.kind, name: r.name, uid: r.uid, reason });
-      else v.kept.push(r);
-    }));
-    // Keep the backup's order (Promise.all above finishes in any order).
-    v.kept.sort((a, b) => rec.owners.indexOf(a) - rec.owners.indexOf(b));
-    verdicts.set(objectKey(o), v);
-  }));
+  await Promise.all(
+    objects.map(async (o) => {
+      const rec = recordsOf(o);
+      if (rec.owners.length === 0 && rec.finalizers.length === 0 && rec.unreadable.length === 0) return;
+      const ns = o.metadata!.namespace!;
+      const v: OwnerVerdict = { kept: [], dropped: [], finalizers: rec.finalizers, unreadable: rec.unreadable };
+      await Promise.all(
+        rec.owners.map(async (r) => {
+          if (!kindLists.has(r.apiVersion))
+            kindLists.set(
+              r.apiVersion,
+              limit(() => kindsOf(kube, r.apiVersion)),
+            );
+          const kinds = await kindLists.get(r.apiVersion)!;
+          const key = `${r.apiVersion}/${r.kind}/${typeof kinds !== 'string' && kinds.get(r.kind)?.namespaced ? ns : ''}/${r.name}/${r.uid}`;
+          if (!lookups.has(key))
+            lookups.set(
+              key,
+              limit(() => ownerGoneReason(kube, kinds, r, ns)),
+            );
+          const reason = await lookups.get(key)!;
+          if (reason) v.dropped.push({ apiVersion: r.apiVersion, kind: r.kind, name: r.name, uid: r.uid, reason });
+          else v.kept.push(r);
+        }),
+      );
+      // Keep the backup's order (Promise.all above finishes in any order).
+      v.kept.sort((a, b) => rec.owners.indexOf(a) - rec.owners.indexOf(b));
+      verdicts.set(objectKey(o), v);
+    }),
+  );
   return verdicts;
 }

@@ -17,14 +17,31 @@ const code = (err: unknown) => (err as NodeJS.ErrnoException).code;
 
 /** The directory's lstat when it is one a run may write into (see checkRunDir), undefined when absent. */
 async function runDirStat(fs: Fs, dir: string, what: string) {
-  const st = await fs.lstat(dir).catch((err: unknown) => { if (code(err) === 'ENOENT') return undefined; throw err; });
+  const st = await fs.lstat(dir).catch((err: unknown) => {
+    if (code(err) === 'ENOENT') return undefined;
+    throw err;
+  });
   if (!st) return undefined;
-  const another = what.startsWith('--') ? `or pass ${what} with a new directory (it is created 0700)` : 'or use a new directory';
-  if (st.isSymbolicLink()) throw new UsageError(`${what} ${dir} is a symbolic link: the run writes only into a directory it reached without one`, `Pass the directory itself ("$(realpath ${dir})"), ${another}.`);
-  if (!st.isDirectory()) throw new UsageError(`${what} ${dir} exists and is not a directory`, 'Use a new or empty directory.');
-  if (st.uid !== uid()) throw new UsageError(`${what} ${dir} belongs to user id ${st.uid}, not to you (${uid()}): its owner could change the backup and the journal`, `Use a directory of yours, ${another}.`);
+  const another = what.startsWith('--')
+    ? `or pass ${what} with a new directory (it is created 0700)`
+    : 'or use a new directory';
+  if (st.isSymbolicLink())
+    throw new UsageError(
+      `${what} ${dir} is a symbolic link: the run writes only into a directory it reached without one`,
+      `Pass the directory itself ("$(realpath ${dir})"), ${another}.`,
+    );
+  if (!st.isDirectory())
+    throw new UsageError(`${what} ${dir} exists and is not a directory`, 'Use a new or empty directory.');
+  if (st.uid !== uid())
+    throw new UsageError(
+      `${what} ${dir} belongs to user id ${st.uid}, not to you (${uid()}): its owner could change the backup and the journal`,
+      `Use a directory of yours, ${another}.`,
+    );
   if ((st.mode & 0o022) !== 0) {
-    throw new UsageError(`${what} ${dir} is writable by ${st.mode & 0o002 ? 'anyone' : 'its group'} (mode ${(st.mode & 0o777).toString(8)}): others could change the backup and the journal`, `Make it private: chmod 700 ${dir}; ${another}.`);
+    throw new UsageError(
+      `${what} ${dir} is writable by ${st.mode & 0o002 ? 'anyone' : 'its group'} (mode ${(st.mode & 0o777).toString(8)}): others could change the backup and the journal`,
+      `Make it private: chmod 700 ${dir}; ${another}.`,
+    );
   }
   return st;
 }
@@ -49,14 +66,28 @@ export async function ensurePrivateDir(fs: Fs, dir: string, what = '--backup-dir
 }
 
 function notFollowed(file: string, what: string): UsageError {
-  return new UsageError(`${file} ${what}: the tool never writes through or into it`, `Check who put it there; move it away, or use another directory.`);
+  return new UsageError(
+    `${file} ${what}: the tool never writes through or into it`,
+    `Check who put it there; move it away, or use another directory.`,
+  );
 }
 
 /** Refuses (and closes) an open file that is not a regular file of the user's with one link, writable by nobody else. */
 async function ownRegularFile(fh: FileHandle, file: string): Promise<void> {
   const st = await fh.stat();
-  const why = !st.isFile() ? 'is not a regular file' : st.uid !== uid() ? `belongs to user id ${st.uid}, not to you (${uid()})` : st.nlink !== 1 ? `has ${st.nlink} hard links` : (st.mode & 0o022) !== 0 ? `is writable by others (mode ${(st.mode & 0o777).toString(8)})` : undefined;
-  if (why) { await fh.close(); throw notFollowed(file, why); }
+  const why = !st.isFile()
+    ? 'is not a regular file'
+    : st.uid !== uid()
+      ? `belongs to user id ${st.uid}, not to you (${uid()})`
+      : st.nlink !== 1
+        ? `has ${st.nlink} hard links`
+        : (st.mode & 0o022) !== 0
+          ? `is writable by others (mode ${(st.mode & 0o777).toString(8)})`
+          : undefined;
+  if (why) {
+    await fh.close();
+    throw notFollowed(file, why);
+  }
 }
 
 /** Opens `file` to append (created 0600 when missing) without following a symlink; it must be a regular file of the user's. */
@@ -73,7 +104,12 @@ export async function openPrivateAppend(fs: Fs, file: string): Promise<FileHandl
 }
 
 /** Appends `text` to `file` (see openPrivateAppend), fsynced unless `sync` is false (a log). */
-export async function appendPrivateFile(fs: Fs, file: string, text: string, opts: { sync?: boolean } = {}): Promise<void> {
+export async function appendPrivateFile(
+  fs: Fs,
+  file: string,
+  text: string,
+  opts: { sync?: boolean } = {},
+): Promise<void> {
   const fh = await openPrivateAppend(fs, file);
   try {
     await fh.appendFile(text);
@@ -90,7 +126,11 @@ export async function appendPrivateFile(fs: Fs, file: string, text: string, opts
  */
 export async function createPrivateFile(fs: Fs, file: string, text: string): Promise<void> {
   await fs.rm(file, { force: true });
-  const fh = await fs.open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  const fh = await fs.open(
+    file,
+    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+    0o600,
+  );
   try {
     await fh.writeFile(text, 'utf8');
     await fh.sync();
@@ -105,11 +145,16 @@ export async function readPrivateFile(fs: Fs, file: string): Promise<string> {
   try {
     fh = await fs.open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
   } catch (err) {
-    if (code(err) === 'ELOOP') throw new UsageError(`${file} is a symbolic link: a run's journal is a file in its own directory`, 'Check who replaced it; resume only from the directory the run wrote.');
+    if (code(err) === 'ELOOP')
+      throw new UsageError(
+        `${file} is a symbolic link: a run's journal is a file in its own directory`,
+        'Check who replaced it; resume only from the directory the run wrote.',
+      );
     throw err;
   }
   try {
-    if (!(await fh.stat()).isFile()) throw new UsageError(`${file} is not a regular file`, 'Resume only from the directory the run wrote.');
+    if (!(await fh.stat()).isFile())
+      throw new UsageError(`${file} is not a regular file`, 'Resume only from the directory the run wrote.');
     return await fh.readFile('utf8');
   } finally {
     await fh.close();

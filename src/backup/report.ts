@@ -51,14 +51,45 @@ export function hasNotes(r: ObjectResult): boolean {
 export function noteLines(i: ObjectResult): string[] {
   const what = `${i.kind} ${i.namespace}/${i.name}`;
   return [
-    ...(i.ownersDropped ?? []).map((d) => `owner reference dropped: ${what}: owner ${d.kind} ${d.name} (uid ${d.uid}): ${d.reason}`),
-    ...(i.finalizersNotRestored?.length ? [`finalizers not set again: ${what}: ${i.finalizersNotRestored.join(', ')} (a running controller adds its own back; one whose controller is gone would block deletion forever)`] : []),
-    ...(i.recordsUnreadable ?? []).map((a) => `record not readable: ${what}: annotation ${a} is not what a backup writes; not followed`),
+    ...(i.ownersDropped ?? []).map(
+      (d) => `owner reference dropped: ${what}: owner ${d.kind} ${d.name} (uid ${d.uid}): ${d.reason}`,
+    ),
+    ...(i.finalizersNotRestored?.length
+      ? [
+          `finalizers not set again: ${what}: ${i.finalizersNotRestored.join(', ')} (a running controller adds its own back; one whose controller is gone would block deletion forever)`,
+        ]
+      : []),
+    ...(i.recordsUnreadable ?? []).map(
+      (a) => `record not readable: ${what}: annotation ${a} is not what a backup writes; not followed`,
+    ),
   ];
 }
 
-export function summarize(items: ObjectResult[], base: Omit<RestoreReport, 'objects' | 'counts' | 'verifyFailures' | 'missingNamespaces' | 'transformsApplied' | 'ownersDropped' | 'finalizersNotRestored' | 'unresolved' | 'items'>): RestoreReport {
-  const counts: Record<Outcome, number> = { created: 0, unchanged: 0, overwritten: 0, differs: 0, conflict: 0, 'missing-namespace': 0, failed: 0, 'not-attempted': 0 };
+export function summarize(
+  items: ObjectResult[],
+  base: Omit<
+    RestoreReport,
+    | 'objects'
+    | 'counts'
+    | 'verifyFailures'
+    | 'missingNamespaces'
+    | 'transformsApplied'
+    | 'ownersDropped'
+    | 'finalizersNotRestored'
+    | 'unresolved'
+    | 'items'
+  >,
+): RestoreReport {
+  const counts: Record<Outcome, number> = {
+    created: 0,
+    unchanged: 0,
+    overwritten: 0,
+    differs: 0,
+    conflict: 0,
+    'missing-namespace': 0,
+    failed: 0,
+    'not-attempted': 0,
+  };
   const missing = new Set<string>();
   const transformsApplied: Record<string, number> = {};
   let verifyFailures = 0;
@@ -74,7 +105,18 @@ export function summarize(items: ObjectResult[], base: Omit<RestoreReport, 'obje
     if (!isResolved(r, base.dryRun)) unresolved++;
     for (const t of r.transforms ?? []) transformsApplied[t] = (transformsApplied[t] ?? 0) + 1;
   }
-  return { ...base, objects: items.length, counts, verifyFailures, missingNamespaces: [...missing].sort(), transformsApplied, ownersDropped, finalizersNotRestored, unresolved, items };
+  return {
+    ...base,
+    objects: items.length,
+    counts,
+    verifyFailures,
+    missingNamespaces: [...missing].sort(),
+    transformsApplied,
+    ownersDropped,
+    finalizersNotRestored,
+    unresolved,
+    items,
+  };
 }
 
 /** Human summary for the terminal: counts, then every unresolved object (at most `limit`). */
@@ -86,15 +128,19 @@ export function formatSummary(r: RestoreReport, limit = 50): string {
       (r.dryRun ? '' : `, verify failures ${r.verifyFailures}`),
   ];
   for (const [id, n] of Object.entries(r.transformsApplied)) lines.push(`  transform ${id}: ${n} object(s)`);
-  if (r.missingNamespaces.length) lines.push(`  missing namespaces (not created by restore): ${r.missingNamespaces.join(', ')}`);
-  if (r.crdsNotEstablished.length) lines.push(`  CRDs not Established before --timeout: ${r.crdsNotEstablished.join(', ')}`);
+  if (r.missingNamespaces.length)
+    lines.push(`  missing namespaces (not created by restore): ${r.missingNamespaces.join(', ')}`);
+  if (r.crdsNotEstablished.length)
+    lines.push(`  CRDs not Established before --timeout: ${r.crdsNotEstablished.join(', ')}`);
   if (r.ownersDropped) lines.push(`  owner references not set again: ${r.ownersDropped}`);
   if (r.finalizersNotRestored) lines.push(`  finalizers not set again: ${r.finalizersNotRestored}`);
   const notes = r.items.flatMap(noteLines);
   for (const l of notes.slice(0, limit)) lines.push(`  ${l}`);
-  if (notes.length > limit) lines.push(`  ... and ${notes.length - limit} more owner/finalizer notes (see restore-report.json)`);
+  if (notes.length > limit)
+    lines.push(`  ... and ${notes.length - limit} more owner/finalizer notes (see restore-report.json)`);
   const bad = r.items.filter((i) => !isResolved(i, r.dryRun));
-  for (const i of bad.slice(0, limit)) lines.push(`  ${i.outcome}: ${i.kind} ${i.namespace}/${i.name}${i.detail ? `: ${i.detail}` : ''}`);
+  for (const i of bad.slice(0, limit))
+    lines.push(`  ${i.outcome}: ${i.kind} ${i.namespace}/${i.name}${i.detail ? `: ${i.detail}` : ''}`);
   if (bad.length > limit) lines.push(`  ... and ${bad.length - limit} more (see restore-report.json)`);
   lines.push(r.unresolved === 0 ? '  all objects restored and verified' : `  ${r.unresolved} object(s) unresolved`);
   return lines.join('\n') + '\n';
@@ -108,7 +154,13 @@ export async function writeRestoreReport(fs: Deps['fs'], r: RestoreReport): Prom
   const w = await openAtomic(fs, r.dir, reportFile);
   try {
     await w.write(`${JSON.stringify(head, null, 1).replace(/\n}$/, '')},\n "items": [`);
-    for (let i = 0; i < items.length; i += 1000) await w.write(`${i ? ',' : ''}\n  ${items.slice(i, i + 1000).map((x) => JSON.stringify(x)).join(',\n  ')}`);
+    for (let i = 0; i < items.length; i += 1000)
+      await w.write(
+        `${i ? ',' : ''}\n  ${items
+          .slice(i, i + 1000)
+          .map((x) => JSON.stringify(x))
+          .join(',\n  ')}`,
+      );
     await w.write(`${items.length ? '\n ' : ''}]\n}\n`);
     await w.commit();
   } catch (err) {
@@ -120,7 +172,11 @@ export async function writeRestoreReport(fs: Deps['fs'], r: RestoreReport): Prom
 /** Throws NotConvergedError (exit 4) when anything is unresolved. */
 export function assertRestored(r: RestoreReport): void {
   if (r.unresolved > 0) {
-    throw new NotConvergedError(`restore left ${r.unresolved} object(s) unresolved (details in ${r.dir}/${reportFile})`,
-      r.counts.differs > 0 ? 'Use --on-conflict overwrite to replace objects that differ from the backup.' : 'Fix the cause shown above, then run restore again: it is idempotent.');
+    throw new NotConvergedError(
+      `restore left ${r.unresolved} object(s) unresolved (details in ${r.dir}/${reportFile})`,
+      r.counts.differs > 0
+        ? 'Use --on-conflict overwrite to replace objects that differ from the backup.'
+        : 'Fix the cause shown above, then run restore again: it is idempotent.',
+    );
   }
 }

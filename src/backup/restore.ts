@@ -28,7 +28,14 @@ import type { KubeObject } from '../kube/client.ts';
 import { listPages } from '../kube/list.ts';
 import { collectionPath, core, type ResourceRef } from '../kube/paths.ts';
 import { resourceName } from '../mesh/catalog.ts';
-import { matchesDigest, restoredDigest, restoreObject, type ObjectResult, type OnConflict, type RestoredDigest } from './apply.ts';
+import {
+  matchesDigest,
+  restoredDigest,
+  restoreObject,
+  type ObjectResult,
+  type OnConflict,
+  type RestoredDigest,
+} from './apply.ts';
 import { waitForCrdEstablished } from './crd-wait.ts';
 import { createStarter } from '../concurrency.ts';
 import { checkOwners, forCreate, newOwnerLookups, objectKey, type OwnerVerdict } from './owner-refs.ts';
@@ -56,15 +63,25 @@ export interface RestoreOptions {
 export class RestoreInterrupted extends ToolError {
   readonly report: RestoreReport;
   constructor(report: RestoreReport) {
-    const done = report.items.filter((i) => i.outcome === 'created' || i.outcome === 'unchanged' || i.outcome === 'overwritten').length;
-    super(`the restore was interrupted: ${done} of ${report.items.length} object(s) restored, the rest not attempted (report in ${report.dir})`, ExitCode.failed,
-      'Run the same restore again: objects already restored are recognized as unchanged.');
+    const done = report.items.filter(
+      (i) => i.outcome === 'created' || i.outcome === 'unchanged' || i.outcome === 'overwritten',
+    ).length;
+    super(
+      `the restore was interrupted: ${done} of ${report.items.length} object(s) restored, the rest not attempted (report in ${report.dir})`,
+      ExitCode.failed,
+      'Run the same restore again: objects already restored are recognized as unchanged.',
+    );
     this.report = report;
   }
 }
 
 /** A kind to restore: where its file is, the version it is written with, and each restored object's digest (to verify it by). */
-interface KindRun { vk: VerifiedKind; ref: ResourceRef; ready: Promise<boolean>; restored: Map<string, { index: number; digest: RestoredDigest }> }
+interface KindRun {
+  vk: VerifiedKind;
+  ref: ResourceRef;
+  ready: Promise<boolean>;
+  restored: Map<string, { index: number; digest: RestoredDigest }>;
+}
 
 const restoredOutcomes = new Set(['created', 'unchanged', 'overwritten']);
 
@@ -76,7 +93,14 @@ const restoredOutcomes = new Set(['created', 'unchanged', 'overwritten']);
 const own = (s: string): string => JSON.parse(JSON.stringify(s)) as string;
 function sharedStrings(): (s: string) => string {
   const seen = new Map<string, string>();
-  return (s) => { let v = seen.get(s); if (v === undefined) { v = own(s); seen.set(v, v); } return v; };
+  return (s) => {
+    let v = seen.get(s);
+    if (v === undefined) {
+      v = own(s);
+      seen.set(v, v);
+    }
+    return v;
+  };
 }
 
 /**
@@ -87,7 +111,8 @@ async function existingNamespaces(deps: Deps): Promise<Set<string> | undefined> 
   try {
     const names = new Set<string>();
     for await (const page of listPages(deps.kube, collectionPath(core.namespaces), { limit: 500 })) {
-      for (const n of page) if ((n.status as { phase?: string } | undefined)?.phase !== 'Terminating') names.add(n.metadata!.name!);
+      for (const n of page)
+        if ((n.status as { phase?: string } | undefined)?.phase !== 'Terminating') names.add(n.metadata!.name!);
     }
     return names;
   } catch (err) {
@@ -100,7 +125,12 @@ async function existingNamespaces(deps: Deps): Promise<Set<string> | undefined> 
  * Lists a kind and marks each restored object verified or not against its digest, page by page:
  * memory holds one page of live objects and the digests, not the backed-up objects.
  */
-async function verifyKind(deps: Deps, k: KindRun, results: ObjectResult[], namespace: string | null): Promise<string | null> {
+async function verifyKind(
+  deps: Deps,
+  k: KindRun,
+  results: ObjectResult[],
+  namespace: string | null,
+): Promise<string | null> {
   const found = new Set<string>();
   let lastCreated: string | null = null;
   for await (const page of listPages(deps.kube, collectionPath(k.ref, namespace ?? undefined), { limit: 500 })) {
@@ -111,9 +141,11 @@ async function verifyKind(deps: Deps, k: KindRun, results: ObjectResult[], names
       found.add(key);
       const r = results[entry.index]!;
       r.verified = matchesDigest(l, entry.digest);
-      if (!r.verified) r.detail = 'exists but its spec/labels/annotations/owner references differ from the backup after restore';
+      if (!r.verified)
+        r.detail = 'exists but its spec/labels/annotations/owner references differ from the backup after restore';
       const created = (l.metadata as { creationTimestamp?: string }).creationTimestamp;
-      if (r.outcome === 'created' && created && (!lastCreated || Date.parse(created) > Date.parse(lastCreated))) lastCreated = created;
+      if (r.outcome === 'created' && created && (!lastCreated || Date.parse(created) > Date.parse(lastCreated)))
+        lastCreated = created;
     }
   }
   for (const [key, entry] of k.restored) {
@@ -126,8 +158,14 @@ async function verifyKind(deps: Deps, k: KindRun, results: ObjectResult[], names
 }
 
 /** What a restore's per-object result says about the recorded owners and finalizers (only what is there). */
-function ownerReport(v: OwnerVerdict): Pick<ObjectResult, 'ownersDropped' | 'finalizersNotRestored' | 'recordsUnreadable'> {
-  return { ...(v.dropped.length ? { ownersDropped: v.dropped } : {}), ...(v.finalizers.length ? { finalizersNotRestored: v.finalizers } : {}), ...(v.unreadable.length ? { recordsUnreadable: v.unreadable } : {}) };
+function ownerReport(
+  v: OwnerVerdict,
+): Pick<ObjectResult, 'ownersDropped' | 'finalizersNotRestored' | 'recordsUnreadable'> {
+  return {
+    ...(v.dropped.length ? { ownersDropped: v.dropped } : {}),
+    ...(v.finalizers.length ? { finalizersNotRestored: v.finalizers } : {}),
+    ...(v.unreadable.length ? { recordsUnreadable: v.unreadable } : {}),
+  };
 }
 
 export async function restoreBackup(deps: Deps, opts: RestoreOptions): Promise<RestoreReport> {
@@ -140,17 +178,26 @@ export async function restoreBackup(deps: Deps, opts: RestoreOptions): Promise<R
   const shape = (o: KubeObject) => shapeForTarget(o, ctxVersions, opts.schema);
   const chosen = backup.kinds.filter((vk) => !opts.kinds || opts.kinds.includes(vk.row.kind));
   // Every object of a kind has the backup's version: written with the one the target serves (its first object's, shaped).
-  const kinds: KindRun[] = await Promise.all(chosen.filter((vk) => vk.count > 0).map(async (vk) => {
-    const first = await firstVerifiedObject(deps.fs, opts.dir, vk);
-    const version = (first && versionOf(shape(first).obj.apiVersion)) || vk.version;
-    const crd = resourceName(vk.row);
-    // Waited for at once, each until the deadline, as the creates of one kind never wait for another's CRD.
-    const ready = waitForCrdEstablished(deps, crd, version, deadline, opts.signal).then((ok) => {
-      deps.log.debug(`restore: CRD ${crd} ${ok ? 'Established' : 'NOT Established'} at ${since()}`);
-      return ok;
-    });
-    return { vk: { ...vk, version }, ref: { group: vk.row.group, version, plural: vk.row.plural, namespaced: true }, ready, restored: new Map() };
-  }));
+  const kinds: KindRun[] = await Promise.all(
+    chosen
+      .filter((vk) => vk.count > 0)
+      .map(async (vk) => {
+        const first = await firstVerifiedObject(deps.fs, opts.dir, vk);
+        const version = (first && versionOf(shape(first).obj.apiVersion)) || vk.version;
+        const crd = resourceName(vk.row);
+        // Waited for at once, each until the deadline, as the creates of one kind never wait for another's CRD.
+        const ready = waitForCrdEstablished(deps, crd, version, deadline, opts.signal).then((ok) => {
+          deps.log.debug(`restore: CRD ${crd} ${ok ? 'Established' : 'NOT Established'} at ${since()}`);
+          return ok;
+        });
+        return {
+          vk: { ...vk, version },
+          ref: { group: vk.row.group, version, plural: vk.row.plural, namespaced: true },
+          ready,
+          restored: new Map(),
+        };
+      }),
+  );
   const namespaces = await existingNamespaces(deps);
   const starter = createStarter(opts.concurrency);
   const owners = newOwnerLookups();
@@ -167,26 +214,77 @@ export async function restoreBackup(deps: Deps, opts: RestoreOptions): Promise<R
       // Shaped and checked for owners only while there is work to do; past an interrupt, only counted.
       const live = ready && !opts.signal?.aborted && !stop;
       const shaped = objects.map((o) => (live ? shape(o) : { obj: o, transforms: [] as string[] }));
-      const verdicts = live ? await checkOwners(deps.kube, shaped.map((x) => x.obj), opts.concurrency, owners) : new Map<string, OwnerVerdict>();
+      const verdicts = live
+        ? await checkOwners(
+            deps.kube,
+            shaped.map((x) => x.obj),
+            opts.concurrency,
+            owners,
+          )
+        : new Map<string, OwnerVerdict>();
       for (const { obj: backedUp, transforms, converted, pruned } of shaped) {
         const v = verdicts.get(objectKey(backedUp));
         const obj = forCreate(backedUp, v?.kept ?? []);
         const ns = keep(obj.metadata!.namespace!);
-        const shapedNotes = { ...(transforms.length ? { transforms } : {}), ...(converted ? { converted } : {}), ...(pruned ? { pruned } : {}), ...(v ? ownerReport(v) : {}) };
-        const base = { kind: keep(obj.kind!), namespace: ns, name: own(obj.metadata!.name!), attempts: 0, ...shapedNotes };
+        const shapedNotes = {
+          ...(transforms.length ? { transforms } : {}),
+          ...(converted ? { converted } : {}),
+          ...(pruned ? { pruned } : {}),
+          ...(v ? ownerReport(v) : {}),
+        };
+        const base = {
+          kind: keep(obj.kind!),
+          namespace: ns,
+          name: own(obj.metadata!.name!),
+          attempts: 0,
+          ...shapedNotes,
+        };
         const index = results.push({ ...base, outcome: 'not-attempted' }) - 1;
-        if (opts.signal?.aborted) { results[index] = { ...base, outcome: 'not-attempted', detail: 'interrupted' }; continue; }
-        if (!ready) { results[index] = { ...base, outcome: 'failed', detail: `CRD ${crd} was not Established (serving ${k.vk.version}) before --timeout` }; continue; }
-        if (namespaces && !namespaces.has(ns)) { results[index] = { ...base, outcome: 'missing-namespace', detail: `namespace ${ns} does not exist or is being deleted; create it, then restore again` }; continue; }
-        if (stop) { results[index] = { ...base, outcome: 'not-attempted', detail: 'the restore stopped at a conflict (--on-conflict fail)' }; continue; }
+        if (opts.signal?.aborted) {
+          results[index] = { ...base, outcome: 'not-attempted', detail: 'interrupted' };
+          continue;
+        }
+        if (!ready) {
+          results[index] = {
+            ...base,
+            outcome: 'failed',
+            detail: `CRD ${crd} was not Established (serving ${k.vk.version}) before --timeout`,
+          };
+          continue;
+        }
+        if (namespaces && !namespaces.has(ns)) {
+          results[index] = {
+            ...base,
+            outcome: 'missing-namespace',
+            detail: `namespace ${ns} does not exist or is being deleted; create it, then restore again`,
+          };
+          continue;
+        }
+        if (stop) {
+          results[index] = {
+            ...base,
+            outcome: 'not-attempted',
+            detail: 'the restore stopped at a conflict (--on-conflict fail)',
+          };
+          continue;
+        }
         await starter.start(async () => {
-          const r = stop ? { ...base, outcome: 'not-attempted' as const, detail: 'the restore stopped at a conflict (--on-conflict fail)' }
-            : opts.signal?.aborted ? { ...base, outcome: 'not-attempted' as const, detail: 'interrupted' }
-            : await restoreObject({ deps, ref: k.ref, onConflict: opts.onConflict, dryRun: opts.dryRun, deadline, signal: opts.signal }, obj)
-              .catch((err: unknown) => ({ ...base, outcome: 'failed' as const, detail: (err as Error).message }));
+          const r = stop
+            ? {
+                ...base,
+                outcome: 'not-attempted' as const,
+                detail: 'the restore stopped at a conflict (--on-conflict fail)',
+              }
+            : opts.signal?.aborted
+              ? { ...base, outcome: 'not-attempted' as const, detail: 'interrupted' }
+              : await restoreObject(
+                  { deps, ref: k.ref, onConflict: opts.onConflict, dryRun: opts.dryRun, deadline, signal: opts.signal },
+                  obj,
+                ).catch((err: unknown) => ({ ...base, outcome: 'failed' as const, detail: (err as Error).message }));
           if (r.outcome === 'conflict') stop = true;
           results[index] = { ...r, kind: base.kind, namespace: ns, name: base.name, ...shapedNotes };
-          if (restoredOutcomes.has(r.outcome)) k.restored.set(`${ns}/${obj.metadata!.name}`, { index, digest: restoredDigest(obj) });
+          if (restoredOutcomes.has(r.outcome))
+            k.restored.set(`${ns}/${obj.metadata!.name}`, { index, digest: restoredDigest(obj) });
         });
       }
     });
@@ -196,13 +294,26 @@ export async function restoreBackup(deps: Deps, opts: RestoreOptions): Promise<R
   deps.log.debug(`restore: all creates done at ${since()}`);
   // Kind after kind: a page of live objects in memory at a time.
   const lastCreated: (string | null)[] = [];
-  if (!opts.dryRun) for (const k of kinds.filter((x) => x.restored.size > 0)) lastCreated.push(await verifyKind(deps, k, results, backup.manifest.namespace));
-  const lastCreatedAt = lastCreated.reduce<string | null>((a, t) => (t && (!a || Date.parse(t) > Date.parse(a)) ? t : a), null);
+  if (!opts.dryRun)
+    for (const k of kinds.filter((x) => x.restored.size > 0))
+      lastCreated.push(await verifyKind(deps, k, results, backup.manifest.namespace));
+  const lastCreatedAt = lastCreated.reduce<string | null>(
+    (a, t) => (t && (!a || Date.parse(t) > Date.parse(a)) ? t : a),
+    null,
+  );
   deps.log.debug(`restore: verified against the cluster at ${since()}`);
   const finished = deps.clock.now();
   const report = summarize(results, {
-    dir: opts.dir, startedAt: new Date(started).toISOString(), finishedAt: new Date(finished).toISOString(), seconds: (finished - started) / 1000,
-    dryRun: opts.dryRun, onConflict: opts.onConflict, backupMeshVersion: backup.manifest.meshVersion, targetMeshVersion: opts.targetMeshVersion ?? null, crdsNotEstablished, lastCreatedAt,
+    dir: opts.dir,
+    startedAt: new Date(started).toISOString(),
+    finishedAt: new Date(finished).toISOString(),
+    seconds: (finished - started) / 1000,
+    dryRun: opts.dryRun,
+    onConflict: opts.onConflict,
+    backupMeshVersion: backup.manifest.meshVersion,
+    targetMeshVersion: opts.targetMeshVersion ?? null,
+    crdsNotEstablished,
+    lastCreatedAt,
   });
   await writeRestoreReport(deps.fs, report);
   if (opts.signal?.aborted) throw new RestoreInterrupted(report);

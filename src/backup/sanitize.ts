@@ -12,7 +12,10 @@ import type { KubeObject } from '../kube/client.ts';
 /** metadata fields the server owns, with the reason each one must go. */
 export const droppedMetadata: readonly { field: string; reason: string }[] = [
   { field: 'uid', reason: 'assigned by the server; a create with one is rejected' },
-  { field: 'resourceVersion', reason: 'a create with a resourceVersion is rejected ("resourceVersion should not be set")' },
+  {
+    field: 'resourceVersion',
+    reason: 'a create with a resourceVersion is rejected ("resourceVersion should not be set")',
+  },
   { field: 'generation', reason: 'server-managed counter' },
   { field: 'creationTimestamp', reason: 'server-managed' },
   { field: 'deletionTimestamp', reason: 'would describe an object being deleted' },
@@ -26,10 +29,18 @@ export const droppedMetadata: readonly { field: string; reason: string }[] = [
  * `kubectl create -f` ready, and what comes back is the restore's decision (owner-refs.ts).
  */
 export const recordedMetadata = [
-  { field: 'ownerReferences', annotation: 'nsm-upgrade.nginx.com/owner-references',
-    reason: 'they name each owner by UID: created as they are, one whose owner is gone (or was re-created with another UID) makes the garbage collector delete the restored object; the restore sets again each one whose owner still exists with that UID, and reports the others' },
-  { field: 'finalizers', annotation: 'nsm-upgrade.nginx.com/finalizers',
-    reason: 'one whose controller is gone would block the deletion forever (a later removal deleting the CRDs would hang on it); a running controller adds its own back when it reconciles the restored object; the restore reports each one it does not set again' },
+  {
+    field: 'ownerReferences',
+    annotation: 'nsm-upgrade.nginx.com/owner-references',
+    reason:
+      'they name each owner by UID: created as they are, one whose owner is gone (or was re-created with another UID) makes the garbage collector delete the restored object; the restore sets again each one whose owner still exists with that UID, and reports the others',
+  },
+  {
+    field: 'finalizers',
+    annotation: 'nsm-upgrade.nginx.com/finalizers',
+    reason:
+      'one whose controller is gone would block the deletion forever (a later removal deleting the CRDs would hang on it); a running controller adds its own back when it reconciles the restored object; the restore reports each one it does not set again',
+  },
 ] as const;
 
 /** The annotations of `recordedMetadata`: the tool's bookkeeping, never compared, stripped before a create. */
@@ -37,7 +48,10 @@ export const recordedAnnotations: ReadonlySet<string> = new Set(recordedMetadata
 
 /** Annotations that are tool bookkeeping, not user data. */
 export const droppedAnnotations: readonly { key: string; reason: string }[] = [
-  { key: 'kubectl.kubernetes.io/last-applied-configuration', reason: 'a copy of the old object; kubectl apply would diff against stale data' },
+  {
+    key: 'kubectl.kubernetes.io/last-applied-configuration',
+    reason: 'a copy of the old object; kubectl apply would diff against stale data',
+  },
 ];
 
 /** Top-level fields dropped besides metadata's. */
@@ -83,21 +97,27 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
   const ka = Object.keys(a);
   const kb = Object.keys(b);
   if (ka.length !== kb.length) return false;
-  return ka.every((k) => Object.hasOwn(b, k) && jsonEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+  return ka.every(
+    (k) => Object.hasOwn(b, k) && jsonEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]),
+  );
 }
 
 /**
  * The parts of an object a restore must reproduce: spec (or the whole body minus metadata), labels,
  * annotations (the tool's own records left out). Owner references are compared apart (apply.ts).
  */
-export function restorable(obj: KubeObject): { spec: unknown; labels: Record<string, string>; annotations: Record<string, string> } {
+export function restorable(obj: KubeObject): {
+  spec: unknown;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+} {
   const clean = sanitizeForCreate(obj);
   const { apiVersion: _a, kind: _k, metadata, ...body } = clean;
-  const annotations = { ...(metadata?.annotations) };
+  const annotations = { ...metadata?.annotations };
   for (const key of recordedAnnotations) delete annotations[key];
   return {
     spec: 'spec' in body ? body.spec : body,
-    labels: (metadata?.labels ?? {}),
+    labels: metadata?.labels ?? {},
     annotations,
   };
 }

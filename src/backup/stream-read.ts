@@ -44,7 +44,8 @@ const chunkBytes = 1024 * 1024;
 /** Is `buf[p]` the start of a `---` marker line? `atFileStart`: p is the file's first byte. `eof`: nothing follows buf. Undefined: cannot tell yet. */
 function markerAt(buf: Buffer, p: number, atFileStart: boolean, eof: boolean): boolean | undefined {
   if (!atFileStart && buf[p - 1] !== nl) return false;
-  if (buf[p] !== dash || buf[p + 1] !== dash || buf[p + 2] !== dash) return p + 3 > buf.length && !eof ? undefined : false;
+  if (buf[p] !== dash || buf[p + 1] !== dash || buf[p + 2] !== dash)
+    return p + 3 > buf.length && !eof ? undefined : false;
   if (p + 3 === buf.length) return eof ? true : undefined;
   const after = buf[p + 3];
   return after === 0x20 || after === 0x09 || after === 0x0d || after === nl;
@@ -60,7 +61,12 @@ function countLines(b: Buffer): number {
  * Reads `file` part by part; `onPart` is awaited before the next part is read (back-pressure).
  * Throws FileTooLarge when the file grows over `maxBytes` while being read.
  */
-export async function scanParts(fs: Fs, file: string, opts: { maxBytes: number; perPart?: number; chunkBytes?: number }, onPart: (p: FilePart) => Promise<void> | void): Promise<FileScan> {
+export async function scanParts(
+  fs: Fs,
+  file: string,
+  opts: { maxBytes: number; perPart?: number; chunkBytes?: number },
+  onPart: (p: FilePart) => Promise<void> | void,
+): Promise<FileScan> {
   const perPart = opts.perPart ?? partDocs;
   const fh = await fs.open(file, 'r');
   const whole = createHash('sha256');
@@ -97,10 +103,16 @@ export async function scanParts(fs: Fs, file: string, opts: { maxBytes: number; 
       }
       for (let p = buf.indexOf('---', scanned); p !== -1; p = buf.indexOf('---', p + 1)) {
         const m = markerAt(buf, p, consumed + p === 0, eof);
-        if (m === undefined) { scanned = p; break; } // cut off by the chunk's end: looked at again with the next
+        if (m === undefined) {
+          scanned = p;
+          break;
+        } // cut off by the chunk's end: looked at again with the next
         scanned = p + 1;
         // A marker after the part's first byte counts a document; the perPart-th starts the next part.
-        if (m && p > 0 && ++docs >= perPart) { await emit(p); p = -1; }
+        if (m && p > 0 && ++docs >= perPart) {
+          await emit(p);
+          p = -1;
+        }
       }
       if (eof) break;
       // A marker may begin in the last two bytes and end in the next chunk.
@@ -117,5 +129,9 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** A part's text; undefined when its bytes are not valid UTF-8 (parts end before a `---`, never inside a character). */
 export function partText(p: FilePart): string | undefined {
-  try { return utf8.decode(p.bytes); } catch { return undefined; }
+  try {
+    return utf8.decode(p.bytes);
+  } catch {
+    return undefined;
+  }
 }

@@ -33,11 +33,13 @@ export function shapeForTarget(o: KubeObject, versions: TransformContext, schema
   if (c.verdict === 'rejected' && c.rejected[0]?.path === 'apiVersion') return { obj: t.obj, transforms: t.applied };
   const obj = c.verdict === 'pruned' && schema.acceptPruning ? c.result : { ...t.obj, apiVersion: c.writtenAs };
   return {
-    obj, transforms: t.applied,
+    obj,
+    transforms: t.applied,
     ...(c.converted ? { converted: `${c.converted.from} -> ${c.converted.to}` } : {}),
     ...(c.verdict === 'pruned' && schema.acceptPruning ? { pruned: c.pruned } : {}),
   };
 }
 
 /** The version part of an apiVersion ("specs.smi.nginx.com/v1alpha2" -> "v1alpha2"). */
-export const versionOf = (apiVersion: string | undefined): string => (apiVersion ?? '').slice((apiVersion ?? '').indexOf('/') + 1);
+export const versionOf = (apiVersion: string | undefined): string =>
+  (apiVersion ?? '').slice((apiVersion ?? '').indexOf('/') + 1);

@@ -45,7 +45,8 @@ export const transforms: readonly Transform[] = [
     kind: 'HTTPRouteGroup',
     fromBefore: '1.5.0',
     toAtLeast: '1.5.0',
-    reason: 'NSM 1.5 changed HTTPRouteGroup spec.matches[].headers from a list of single-key maps to one object; the 1.5 CRD schema rejects the list',
+    reason:
+      'NSM 1.5 changed HTTPRouteGroup spec.matches[].headers from a list of single-key maps to one object; the 1.5 CRD schema rejects the list',
     needed: (obj) => matchesOf(obj).some((m) => Array.isArray(m.headers)),
     apply: (obj) => {
       const copy = structuredClone(obj);

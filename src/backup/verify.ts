@@ -59,7 +59,11 @@ function refuse(dir: string, file: string, problem: string): never {
 /** Checks what a backup file is before reading it: a regular file (not a symlink), at most 50 MB. */
 async function statChecked(fs: Fs, dir: string, rel: string): Promise<void> {
   const full = path.join(dir, rel);
-  const st = await fs.lstat(full).catch((err: NodeJS.ErrnoException) => refuse(dir, rel, err.code === 'ENOENT' ? 'missing' : `unreadable (${err.code})`));
+  const st = await fs
+    .lstat(full)
+    .catch((err: NodeJS.ErrnoException) =>
+      refuse(dir, rel, err.code === 'ENOENT' ? 'missing' : `unreadable (${err.code})`),
+    );
   if (st.isSymbolicLink()) refuse(dir, rel, 'is a symbolic link; backup files must be regular files');
   if (!st.isFile()) refuse(dir, rel, 'is not a regular file');
   if (st.size > maxFileBytes) refuse(dir, rel, `is ${st.size} bytes, over the ${maxFileBytes}-byte limit`);
@@ -71,7 +75,11 @@ async function readChecked(fs: Fs, dir: string, rel: string): Promise<{ bytes: B
   const bytes = await fs.readFile(path.join(dir, rel));
   if (bytes.length > maxFileBytes) refuse(dir, rel, `grew over the ${maxFileBytes}-byte limit while being read`);
   let text: string;
-  try { text = new TextDecoder('utf-8', { fatal: true }).decode(bytes); } catch { refuse(dir, rel, 'is not valid UTF-8'); }
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    refuse(dir, rel, 'is not valid UTF-8');
+  }
   return { bytes, text };
 }
 
@@ -79,26 +87,50 @@ async function readChecked(fs: Fs, dir: string, rel: string): Promise<{ bytes: B
 function parsePart(dir: string, rel: string, part: FilePart): unknown[] {
   const text = partText(part);
   if (text === undefined) refuse(dir, rel, 'is not valid UTF-8');
-  try { return parseDocumentsSafe(text, rel, part.firstLine); } catch (err) { refuse(dir, rel, `refused YAML: ${(err as Error).message.split('\n')[0]}`); }
+  try {
+    return parseDocumentsSafe(text, rel, part.firstLine);
+  } catch (err) {
+    refuse(dir, rel, `refused YAML: ${(err as Error).message.split('\n')[0]}`);
+  }
 }
 
 const isObj = (v: unknown): v is KubeObject => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Checks the documents of one resource file against its catalog kind. */
-export function checkResourceDocs(dir: string, rel: string, row: CatalogKind, version: string, docs: unknown[], namespace: string | null, seen = new Set<string>(), first = 0): KubeObject[] {
+export function checkResourceDocs(
+  dir: string,
+  rel: string,
+  row: CatalogKind,
+  version: string,
+  docs: unknown[],
+  namespace: string | null,
+  seen = new Set<string>(),
+  first = 0,
+): KubeObject[] {
   return docs.map((d, i) => {
     const where = `document ${first + i + 1}`;
     if (!isObj(d)) refuse(dir, rel, `${where} is not an object (${Array.isArray(d) ? 'a list' : typeof d})`);
     if (d.apiVersion !== `${row.group}/${version}` || d.kind !== row.kind) {
-      refuse(dir, rel, `${where} is ${String(d.kind)} ${String(d.apiVersion)}; this file may only hold ${row.kind} ${row.group}/${version} (unknown kinds are never restored)`);
+      refuse(
+        dir,
+        rel,
+        `${where} is ${String(d.kind)} ${String(d.apiVersion)}; this file may only hold ${row.kind} ${row.group}/${version} (unknown kinds are never restored)`,
+      );
     }
     const meta = d.metadata;
     if (!isObj(meta)) refuse(dir, rel, `${where} has no metadata`);
     const { name, namespace: ns } = meta;
     if (typeof name !== 'string' || name === '') refuse(dir, rel, `${where} has no metadata.name`);
-    if (!nameRe.test(name) || name.includes('..')) refuse(dir, rel, `${where} has an invalid name ${JSON.stringify(name)} (path separators and other characters are refused)`);
-    if (typeof ns !== 'string' || !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(ns)) refuse(dir, rel, `${where} (${name}) has a missing or invalid metadata.namespace ${JSON.stringify(ns)}`);
-    if (namespace !== null && ns !== namespace) refuse(dir, rel, `${where} (${name}) is in namespace ${ns}, outside the backup's scope ${namespace}`);
+    if (!nameRe.test(name) || name.includes('..'))
+      refuse(
+        dir,
+        rel,
+        `${where} has an invalid name ${JSON.stringify(name)} (path separators and other characters are refused)`,
+      );
+    if (typeof ns !== 'string' || !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(ns))
+      refuse(dir, rel, `${where} (${name}) has a missing or invalid metadata.namespace ${JSON.stringify(ns)}`);
+    if (namespace !== null && ns !== namespace)
+      refuse(dir, rel, `${where} (${name}) is in namespace ${ns}, outside the backup's scope ${namespace}`);
     if (meta.generateName !== undefined) refuse(dir, rel, `${where} (${name}) uses generateName`);
     const key = `${ns}/${name}`;
     if (seen.has(key)) refuse(dir, rel, `${where}: ${key} appears twice`);
@@ -110,7 +142,11 @@ export function checkResourceDocs(dir: string, rel: string, row: CatalogKind, ve
 /** `keepObjects: false` checks everything but returns no objects (backup's read-back, low memory). */
 export async function verifyBackup(fs: Fs, dir: string, opts: { keepObjects?: boolean } = {}): Promise<VerifiedBackup> {
   const st = await fs.stat(dir).catch(() => undefined);
-  if (!st?.isDirectory()) throw new UsageError(`backup directory ${dir} does not exist or is not a directory`, 'Pass the directory written by `backup` with --from DIR.');
+  if (!st?.isDirectory())
+    throw new UsageError(
+      `backup directory ${dir} does not exist or is not a directory`,
+      'Pass the directory written by `backup` with --from DIR.',
+    );
   const manifestFile = await readChecked(fs, dir, 'manifest.json');
   const manifest = parseManifest(manifestFile.text);
   const listed = new Set(manifest.files.map((f) => f.path));
@@ -118,10 +154,18 @@ export async function verifyBackup(fs: Fs, dir: string, opts: { keepObjects?: bo
   if (resDir?.isSymbolicLink()) refuse(dir, 'resources', 'is a symbolic link');
   if (resDir) {
     for (const entry of await fs.readdir(path.join(dir, 'resources'))) {
-      if (!listed.has(`resources/${entry}`)) refuse(dir, `resources/${entry}`, 'is not listed in manifest.json (unknown files are refused)');
+      if (!listed.has(`resources/${entry}`))
+        refuse(dir, `resources/${entry}`, 'is not listed in manifest.json (unknown files are refused)');
     }
   }
-  const out: VerifiedBackup = { dir, manifest, manifestSha256: sha256(manifestFile.bytes), kinds: [], crds: [], install: undefined };
+  const out: VerifiedBackup = {
+    dir,
+    manifest,
+    manifestSha256: sha256(manifestFile.bytes),
+    kinds: [],
+    crds: [],
+    install: undefined,
+  };
   for (const f of manifest.files) {
     await statChecked(fs, dir, f.path);
     const docs: unknown[] = [];
@@ -137,25 +181,45 @@ export async function verifyBackup(fs: Fs, dir: string, opts: { keepObjects?: bo
         if (problem) return;
         try {
           const parsed = parsePart(dir, f.path, part);
-          const checked = row ? checkResourceDocs(dir, f.path, row, f.version!, parsed, manifest.namespace, seen, count) : parsed;
+          const checked = row
+            ? checkResourceDocs(dir, f.path, row, f.version!, parsed, manifest.namespace, seen, count)
+            : parsed;
           if (keep) for (const d of checked) docs.push(d);
           count += parsed.length;
-        } catch (err) { problem = err instanceof Error ? err : new Error(String(err)); }
+        } catch (err) {
+          problem = err instanceof Error ? err : new Error(String(err));
+        }
       });
     } catch (err) {
       if (err instanceof FileTooLarge) refuse(dir, f.path, err.message);
       throw err;
     }
-    if (scan.sha256 !== f.sha256) refuse(dir, f.path, `sha256 ${scan.sha256} does not match the manifest's ${f.sha256} (the file was changed or damaged)`);
+    if (scan.sha256 !== f.sha256)
+      refuse(
+        dir,
+        f.path,
+        `sha256 ${scan.sha256} does not match the manifest's ${f.sha256} (the file was changed or damaged)`,
+      );
     if (problem) throw problem;
     if (count !== f.count) refuse(dir, f.path, `holds ${count} documents; the manifest says ${f.count}`);
     if (f.path === 'crds.yaml') {
-      out.crds = docs.map((d, i) => (isObj(d) && d.kind === 'CustomResourceDefinition' ? d : refuse(dir, f.path, `document ${i + 1} is not a CustomResourceDefinition`)));
+      out.crds = docs.map((d, i) =>
+        isObj(d) && d.kind === 'CustomResourceDefinition'
+          ? d
+          : refuse(dir, f.path, `document ${i + 1} is not a CustomResourceDefinition`),
+      );
     } else if (f.path === 'install.yaml') {
       if (docs.length > 1 || (docs[0] !== undefined && !isObj(docs[0]))) refuse(dir, f.path, 'must hold one object');
       out.install = docs[0];
     } else {
-      out.kinds.push({ row: row!, version: f.version!, path: f.path, objects: docs as KubeObject[], count, parts: scan.parts });
+      out.kinds.push({
+        row: row!,
+        version: f.version!,
+        path: f.path,
+        objects: docs as KubeObject[],
+        count,
+        parts: scan.parts,
+      });
     }
   }
   return out;
@@ -167,8 +231,10 @@ export async function verifyBackup(fs: Fs, dir: string, opts: { keepObjects?: bo
  * that verifies pins the whole backup. A journal without the hash pins nothing: that is a problem too.
  */
 export function notAsJournaled(manifestSha256: string, journaled: unknown): string | undefined {
-  if (typeof journaled !== 'string') return 'the run\'s journal records no hash of its manifest.json to check it against';
-  if (journaled !== manifestSha256) return `its manifest.json is not the one the run wrote (sha256 ${manifestSha256}, the journal recorded ${journaled})`;
+  if (typeof journaled !== 'string')
+    return "the run's journal records no hash of its manifest.json to check it against";
+  if (journaled !== manifestSha256)
+    return `its manifest.json is not the one the run wrote (sha256 ${manifestSha256}, the journal recorded ${journaled})`;
   return undefined;
 }
 
@@ -182,13 +248,24 @@ export async function manifestSha256(fs: Fs, dir: string): Promise<string> {
  * back-pressure). A part whose bytes differ from the verified one stops the read before it is
  * handed over: only bytes that verifyBackup checked are ever applied.
  */
-export async function readVerifiedParts(fs: Fs, dir: string, vk: VerifiedKind, each: (objects: KubeObject[]) => Promise<void> | void): Promise<void> {
-  const changed = (why: string) => new UsageError(`backup ${dir}: ${vk.path}: changed since it was verified (${why}); the restore stopped there`,
-    'Objects restored before this point came from the verified file. Restore again from an intact backup (--from DIR): restored objects are recognized as unchanged.');
+export async function readVerifiedParts(
+  fs: Fs,
+  dir: string,
+  vk: VerifiedKind,
+  each: (objects: KubeObject[]) => Promise<void> | void,
+): Promise<void> {
+  const changed = (why: string) =>
+    new UsageError(
+      `backup ${dir}: ${vk.path}: changed since it was verified (${why}); the restore stopped there`,
+      'Objects restored before this point came from the verified file. Restore again from an intact backup (--from DIR): restored objects are recognized as unchanged.',
+    );
   const scan = await scanParts(fs, path.join(dir, vk.path), { maxBytes: maxFileBytes }, async (part) => {
-    if (part.sha256 !== vk.parts[part.index]) throw changed(`part ${part.index + 1}, from line ${part.firstLine}, differs`);
+    if (part.sha256 !== vk.parts[part.index])
+      throw changed(`part ${part.index + 1}, from line ${part.firstLine}, differs`);
     await each(parsePart(dir, vk.path, part) as KubeObject[]);
-  }).catch((err: unknown) => { throw err instanceof FileTooLarge ? changed(err.message) : err; });
+  }).catch((err: unknown) => {
+    throw err instanceof FileTooLarge ? changed(err.message) : err;
+  });
   if (scan.parts.length !== vk.parts.length) throw changed(`${scan.parts.length} parts, ${vk.parts.length} verified`);
 }
 
@@ -196,6 +273,11 @@ export async function readVerifiedParts(fs: Fs, dir: string, vk: VerifiedKind, e
 export async function firstVerifiedObject(fs: Fs, dir: string, vk: VerifiedKind): Promise<KubeObject | undefined> {
   let first: KubeObject | undefined;
   const found = new Error('found');
-  await readVerifiedParts(fs, dir, vk, (objects) => { first = objects[0]; throw found; }).catch((err: unknown) => { if (err !== found) throw err; });
+  await readVerifiedParts(fs, dir, vk, (objects) => {
+    first = objects[0];
+    throw found;
+  }).catch((err: unknown) => {
+    if (err !== found) throw err;
+  });
   return first;
 }

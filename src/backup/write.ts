@@ -16,11 +16,17 @@ export const fileMode = 0o600;
 
 /** The backup directory name used when none is given: nsm-backup-20260101T120000Z. */
 export function defaultBackupDir(now: Date): string {
-  return `nsm-backup-${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
+  return `nsm-backup-${now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}`;
 }
 
 async function lstatOrUndefined(fs: Fs, p: string) {
-  return fs.lstat(p).catch((err: NodeJS.ErrnoException) => { if (err.code === 'ENOENT') return undefined; throw err; });
+  return fs.lstat(p).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined;
+    throw err;
+  });
 }
 
 /**
@@ -30,9 +36,11 @@ async function lstatOrUndefined(fs: Fs, p: string) {
 export async function backupDirFor(fs: Fs, dir: string, now: Date): Promise<string> {
   const existing = await lstatOrUndefined(fs, dir);
   if (!existing) return dir;
-  if (!existing.isDirectory()) throw new UsageError(`backup directory ${dir} exists and is not a directory`, 'Pass a new directory with --dir.');
+  if (!existing.isDirectory())
+    throw new UsageError(`backup directory ${dir} exists and is not a directory`, 'Pass a new directory with --dir.');
   const sub = path.join(dir, defaultBackupDir(now));
-  if (await lstatOrUndefined(fs, sub)) throw new UsageError(`${sub} already exists`, 'Run again in a second, or pass a new directory with --dir.');
+  if (await lstatOrUndefined(fs, sub))
+    throw new UsageError(`${sub} already exists`, 'Run again in a second, or pass a new directory with --dir.');
   return sub;
 }
 
@@ -43,10 +51,15 @@ export async function backupDirFor(fs: Fs, dir: string, now: Date): Promise<stri
  */
 export async function prepareBackupDir(fs: Fs, dir: string): Promise<void> {
   const existing = await lstatOrUndefined(fs, dir);
-  if (existing && !existing.isDirectory()) throw new UsageError(`backup directory ${dir} exists and is not a directory`, 'Pass a new directory with --dir.');
+  if (existing && !existing.isDirectory())
+    throw new UsageError(`backup directory ${dir} exists and is not a directory`, 'Pass a new directory with --dir.');
   if (existing) {
     const manifest = await fs.lstat(path.join(dir, 'manifest.json')).catch(() => undefined);
-    if (manifest) throw new UsageError(`${dir} already holds a backup (manifest.json); a backup is never overwritten`, 'Pass a new directory with --dir.');
+    if (manifest)
+      throw new UsageError(
+        `${dir} already holds a backup (manifest.json); a backup is never overwritten`,
+        'Pass a new directory with --dir.',
+      );
   } else {
     await fs.mkdir(dir, { recursive: true, mode: dirMode });
     await fs.chmod(dir, dirMode);
@@ -61,7 +74,10 @@ export async function prepareBackupDir(fs: Fs, dir: string): Promise<void> {
 /** Writes `data` to `dir/rel` atomically (temp name + fsync + rename), mode 0600. */
 export async function writeFileAtomic(fs: Fs, dir: string, rel: string, data: string): Promise<void> {
   const final = path.join(dir, rel);
-  const tmp = path.join(path.dirname(final), `.${path.basename(final)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const tmp = path.join(
+    path.dirname(final),
+    `.${path.basename(final)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`,
+  );
   const fh = await fs.open(tmp, 'wx', fileMode);
   try {
     await fh.writeFile(data, 'utf8');
@@ -87,7 +103,10 @@ export interface AtomicWriter {
 
 export async function openAtomic(fs: Fs, dir: string, rel: string): Promise<AtomicWriter> {
   const final = path.join(dir, rel);
-  const tmp = path.join(path.dirname(final), `.${path.basename(final)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const tmp = path.join(
+    path.dirname(final),
+    `.${path.basename(final)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`,
+  );
   const fh = await fs.open(tmp, 'wx', fileMode);
   const hash = createHash('sha256');
   return {

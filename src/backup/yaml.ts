@@ -39,10 +39,17 @@ export function parseDocumentsSafe(source: string, filename: string, firstLine =
     throw new YamlRefused(`in the part starting at line ${firstLine}: ${(err as Error).message.split('\n')[0]}`);
   }
   for (const e of events) {
-    if (e.type === EVENT_ID.ALIAS) throw new YamlRefused(`YAML alias at line ${lineOf(source, e.anchorStart, firstLine)}: aliases are refused (alias bombs)`);
+    if (e.type === EVENT_ID.ALIAS)
+      throw new YamlRefused(
+        `YAML alias at line ${lineOf(source, e.anchorStart, firstLine)}: aliases are refused (alias bombs)`,
+      );
     if (e.type === EVENT_ID.SCALAR || e.type === EVENT_ID.MAPPING || e.type === EVENT_ID.SEQUENCE) {
-      if (e.anchorStart !== -1) throw new YamlRefused(`YAML anchor at line ${lineOf(source, e.anchorStart, firstLine)}: anchors are refused`);
-      if (e.tagStart !== -1) throw new YamlRefused(`YAML tag ${source.slice(e.tagStart, e.tagEnd)} at line ${lineOf(source, e.tagStart, firstLine)}: explicit tags are refused`);
+      if (e.anchorStart !== -1)
+        throw new YamlRefused(`YAML anchor at line ${lineOf(source, e.anchorStart, firstLine)}: anchors are refused`);
+      if (e.tagStart !== -1)
+        throw new YamlRefused(
+          `YAML tag ${source.slice(e.tagStart, e.tagEnd)} at line ${lineOf(source, e.tagStart, firstLine)}: explicit tags are refused`,
+        );
     }
   }
   const docs = constructFromEvents(events, { source, filename, schema: CORE_SCHEMA, maxAliases: 0 });

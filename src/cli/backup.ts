@@ -5,7 +5,9 @@ import { parseConcurrency } from './options.ts';
 import type { BackupArgs } from './backup-options.ts';
 
 export function formatBackupSummary(s: BackupSummary): string {
-  const lines = [`backup written and verified: ${s.dir} (${s.objects} objects${s.meshVersion ? `, mesh ${s.meshVersion}` : ''})`];
+  const lines = [
+    `backup written and verified: ${s.dir} (${s.objects} objects${s.meshVersion ? `, mesh ${s.meshVersion}` : ''})`,
+  ];
   for (const k of s.kinds) lines.push(`  ${k.kind.padEnd(15)} ${String(k.count).padStart(6)}  ${k.file}`);
   for (const a of s.absent) lines.push(`  ${a.kind.padEnd(15)} absent: ${a.reason}`);
   lines.push(`  ${s.crds} mesh CRD(s) in crds.yaml; install configuration in install.yaml`);

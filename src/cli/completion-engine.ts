@@ -26,14 +26,20 @@ export const pathFlags: Readonly<Record<string, string>> = {
   '--from': 'restore reads this backup directory',
   '--dir': 'backup writes this directory',
   '--meshctl': 'an nginx-meshctl binary or a directory of them',
-  '--meshctl-current': 'the installed version\'s nginx-meshctl binary',
+  '--meshctl-current': "the installed version's nginx-meshctl binary",
   '--helm': 'a helm binary',
   '--chart': 'a chart directory (or a repo reference, typed by hand)',
 };
 
-export interface Candidate { value: string; description?: string }
+export interface Candidate {
+  value: string;
+  description?: string;
+}
 
-export interface Completion { candidates: Candidate[]; directive: number }
+export interface Completion {
+  candidates: Candidate[];
+  directive: number;
+}
 
 /** One yargs line: plain `value`, or zsh-mode `value:description` with `:` in the value escaped. */
 export function parseYargsLine(line: string): Candidate | undefined {
@@ -107,7 +113,9 @@ function beforeAnyCommand(before: readonly string[], shape: CliShape): boolean {
 export function shapeCompletion(words: readonly string[], yargsLines: readonly string[], shape: CliShape): Completion {
   const current = words.at(-1) ?? '';
   const previous = words.at(-2) ?? '';
-  const parsed = yargsLines.map(parseYargsLine).filter((c): c is Candidate => c !== undefined && c.value !== '--get-yargs-completions');
+  const parsed = yargsLines
+    .map(parseYargsLine)
+    .filter((c): c is Candidate => c !== undefined && c.value !== '--get-yargs-completions');
   let pool: Candidate[];
   if (current.startsWith('-')) {
     pool = parsed.filter((c) => c.value.startsWith('-'));
@@ -126,7 +134,9 @@ export function shapeCompletion(words: readonly string[], yargsLines: readonly s
 
 /** Cobra's `__complete` output: candidates (tab before a description), then `:<directive>`. */
 export function formatCobra(c: Completion): string {
-  const lines = c.candidates.map((x) => (x.description ? `${x.value}\t${x.description.replace(/[\t\n]/g, ' ')}` : x.value));
+  const lines = c.candidates.map((x) =>
+    x.description ? `${x.value}\t${x.description.replace(/[\t\n]/g, ' ')}` : x.value,
+  );
   return `${[...lines, `:${c.directive}`].join('\n')}\n`;
 }
 
@@ -172,7 +182,13 @@ export function commandFlags(build: (argv: string[]) => Argv, command: string): 
 
 export function cliShape(build: (argv: string[]) => Argv, command?: string): CliShape {
   const cli = internals(build([]));
-  const commands = new Set(cli.getInternalMethods().getCommandInstance().getCommands().filter((c) => c !== '$0'));
+  const commands = new Set(
+    cli
+      .getInternalMethods()
+      .getCommandInstance()
+      .getCommands()
+      .filter((c) => c !== '$0'),
+  );
   const globals = withAliases(Object.keys(cli.getOptions().key), cli.getOptions().alias);
   if (command !== undefined) declareCommandOptions(cli, command);
   const o = cli.getOptions();
@@ -192,7 +208,9 @@ export async function completeWords(build: (argv: string[]) => Argv, words: read
   const cli = internals(build(['--get-yargs-completions', ...typed]).exitProcess(false));
   if (command === '$0') declareCommandOptions(cli, '$0');
   const lines: string[] = [];
-  cli.getInternalMethods().getLoggerInstance().log = (...a: unknown[]) => { lines.push(a.join(' ')); };
+  cli.getInternalMethods().getLoggerInstance().log = (...a: unknown[]) => {
+    lines.push(a.join(' '));
+  };
   await cli.parseAsync();
   return shapeCompletion(typed, lines, cliShape(build, command));
 }

@@ -13,18 +13,25 @@ export const completeMarker = '__complete';
 
 const completionOptions = (y: GlobalArgv) =>
   y
-    .positional('shell', { type: 'string', describe: `bash or zsh (default: the shell you run it from, by $ZSH_NAME/$SHELL)` })
+    .positional('shell', {
+      type: 'string',
+      describe: `bash or zsh (default: the shell you run it from, by $ZSH_NAME/$SHELL)`,
+    })
     .parserConfiguration({ 'populate--': true })
     .example('source <($0 completion bash)', 'bash: add to ~/.bashrc')
     .example('source <($0 completion zsh)', 'zsh: add to ~/.zshrc, after compinit')
-    .epilogue('For `kubectl nsm-upgrade <TAB>` (kubectl 1.26+), put kubectl_complete-nsm_upgrade (shipped next to kubectl-nsm_upgrade) on your PATH; kubectl runs it.');
+    .epilogue(
+      'For `kubectl nsm-upgrade <TAB>` (kubectl 1.26+), put kubectl_complete-nsm_upgrade (shipped next to kubectl-nsm_upgrade) on your PATH; kubectl runs it.',
+    );
 
 /**
  * The command, given the function that builds the whole CLI (app.ts passes its buildCli): the
  * candidates come from that parser, and taking it as an argument keeps this module from
  * importing app.ts, which imports this one.
  */
-export const completionCommand = (buildCli: (argv: string[]) => Argv): CommandModule<GlobalFlags, Declared<typeof completionOptions>> => ({
+export const completionCommand = (
+  buildCli: (argv: string[]) => Argv,
+): CommandModule<GlobalFlags, Declared<typeof completionOptions>> => ({
   command: 'completion [shell]',
   describe: 'Print a bash or zsh completion script',
   builder: completionOptions,

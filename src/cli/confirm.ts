@@ -8,7 +8,11 @@ import { UsageError } from '../errors.ts';
  */
 export async function confirmOrStop(yes: boolean, question: string, what: string, seePlan: string): Promise<void> {
   if (yes) return;
-  if (!process.stdin.isTTY) throw new UsageError(`${what} and needs confirmation, but stdin is not a terminal`, `Pass --yes to run without asking (after reading the plan: ${seePlan}).`);
+  if (!process.stdin.isTTY)
+    throw new UsageError(
+      `${what} and needs confirmation, but stdin is not a terminal`,
+      `Pass --yes to run without asking (after reading the plan: ${seePlan}).`,
+    );
   const rl = promptOnTerminal();
   const answer = await rl.question(`${question}. Continue? (y/n) `);
   rl.close();

@@ -13,7 +13,9 @@ import type { GlobalOptions } from './options.ts';
  * Builds the real Deps from the global flags, and --dry-run for the commands that take it (the
  * runner then skips writes). Only called by commands that need a cluster.
  */
-export async function createDeps(opts: Pick<GlobalOptions, 'kubeconfig' | 'context' | 'verbose'> & { dryRun?: boolean }): Promise<Deps> {
+export async function createDeps(
+  opts: Pick<GlobalOptions, 'kubeconfig' | 'context' | 'verbose'> & { dryRun?: boolean },
+): Promise<Deps> {
   const log = createLog({ verbose: opts.verbose });
   const kc = loadKubeConfig(opts);
   const kube = await createKube(kc, { log: (m) => log.debug(m), http: httpVersion(process.env.NSM_UPGRADE_HTTP) });
@@ -24,5 +26,8 @@ export async function createDeps(opts: Pick<GlobalOptions, 'kubeconfig' | 'conte
 export function httpVersion(value: string | undefined): HttpVersionOption {
   if (value === undefined || value === '' || value === 'auto') return 'auto';
   if (value === '1.1') return '1.1';
-  throw new UsageError(`NSM_UPGRADE_HTTP=${JSON.stringify(value)} is not a choice`, 'Set NSM_UPGRADE_HTTP=1.1 to force HTTP/1.1, or unset it (HTTP/2 where the API server offers it).');
+  throw new UsageError(
+    `NSM_UPGRADE_HTTP=${JSON.stringify(value)} is not a choice`,
+    'Set NSM_UPGRADE_HTTP=1.1 to force HTTP/1.1, or unset it (HTTP/2 where the API server offers it).',
+  );
 }

@@ -15,7 +15,10 @@ function assertGivenOnce(argv: Record<string, unknown>, arrays: ReadonlySet<stri
   for (const [key, value] of Object.entries(argv)) {
     // Aliases (-o) and camelCase copies are the same flag as its dashed name, which is checked.
     if (key.length === 1 || key === '_' || !Array.isArray(value) || arrays.has(key) || /[A-Z]/.test(key)) continue;
-    throw new UsageError(`--${key} was given more than once (${value.map((v) => JSON.stringify(v)).join(', ')})`, `Give --${key} once.`);
+    throw new UsageError(
+      `--${key} was given more than once (${value.map((v) => JSON.stringify(v)).join(', ')})`,
+      `Give --${key} once.`,
+    );
   }
 }
 
@@ -23,11 +26,16 @@ function assertGivenOnce(argv: Record<string, unknown>, arrays: ReadonlySet<stri
 function declaredArrays(y: object): string[] {
   if (!('getOptions' in y) || typeof y.getOptions !== 'function') return [];
   const opts: unknown = (y.getOptions as () => unknown)();
-  return typeof opts === 'object' && opts !== null && 'array' in opts && Array.isArray(opts.array) ? opts.array.filter((a): a is string => typeof a === 'string') : [];
+  return typeof opts === 'object' && opts !== null && 'array' in opts && Array.isArray(opts.array)
+    ? opts.array.filter((a): a is string => typeof a === 'string')
+    : [];
 }
 
 /** A command's implementation: its typed flags and the checked -o format. */
-export type CommandRun<B extends (y: GlobalArgv) => Argv<object>, F extends string> = (argv: ArgumentsCamelCase<Declared<B>>, format: F) => Promise<void>;
+export type CommandRun<B extends (y: GlobalArgv) => Argv<object>, F extends string> = (
+  argv: ArgumentsCamelCase<Declared<B>>,
+  format: F,
+) => Promise<void>;
 
 /**
  * A yargs command (ARCHITECTURE.md, "Add a command") whose handler gets its typed flags (derived
@@ -40,7 +48,11 @@ export type CommandRun<B extends (y: GlobalArgv) => Argv<object>, F extends stri
  * before then (issue 18: start-up time).
  */
 export function defineCommand<B extends (y: GlobalArgv) => Argv<object>, F extends string>(
-  command: string, describe: string, options: B, formats: readonly [F, ...F[]], load: () => Promise<CommandRun<B, F>>,
+  command: string,
+  describe: string,
+  options: B,
+  formats: readonly [F, ...F[]],
+  load: () => Promise<CommandRun<B, F>>,
 ): CommandModule<GlobalFlags, Declared<B>> {
   let arrays: ReadonlySet<string> = new Set();
   return {

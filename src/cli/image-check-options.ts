@@ -15,10 +15,18 @@ import type { Gate } from '../engine/gates.ts';
 import { prepull } from '../preflight/prepull.ts';
 import type { Install, Plan } from '../engine/types.ts';
 
-export function imageCheckOptions(a: { requireImages?: boolean | undefined; registryCa?: readonly string[] | undefined }): ImageCheckOptions {
+export function imageCheckOptions(a: {
+  requireImages?: boolean | undefined;
+  registryCa?: readonly string[] | undefined;
+}): ImageCheckOptions {
   const ca = (a.registryCa ?? []).map((f) => {
-    try { return fs.readFileSync(f, 'utf8'); } catch (err) {
-      throw new UsageError(`--registry-ca ${f} cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'Pass --registry-ca with the PEM file of the CA that signed the registry\'s certificate.');
+    try {
+      return fs.readFileSync(f, 'utf8');
+    } catch (err) {
+      throw new UsageError(
+        `--registry-ca ${f} cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+        "Pass --registry-ca with the PEM file of the CA that signed the registry's certificate.",
+      );
     }
   });
   const dockerConfig = path.join(process.env.DOCKER_CONFIG ?? path.join(os.homedir(), '.docker'), 'config.json');
@@ -26,7 +34,17 @@ export function imageCheckOptions(a: { requireImages?: boolean | undefined; regi
 }
 
 /** --prepull: the gate after the Lease, before the first step (none without the flag). */
-export function prepullGates(a: { prepull?: boolean | undefined }, deps: Deps, run: { plan: Plan; install: Install; timeoutMs: number; signal: AbortSignal }): Gate[] {
+export function prepullGates(
+  a: { prepull?: boolean | undefined },
+  deps: Deps,
+  run: { plan: Plan; install: Install; timeoutMs: number; signal: AbortSignal },
+): Gate[] {
   if (!a.prepull) return [];
-  return [{ id: 'prepull', title: 'Pre-pull the target\'s control-plane and sidecar images on every node (--prepull)', run: (progress) => prepull(deps, { ...run, progress }) }];
+  return [
+    {
+      id: 'prepull',
+      title: "Pre-pull the target's control-plane and sidecar images on every node (--prepull)",
+      run: (progress) => prepull(deps, { ...run, progress }),
+    },
+  ];
 }

@@ -6,5 +6,8 @@ export function formatHopImages(hop: Hop): string[] {
   if (!im) return [];
   if (im.problem) return [`  Images: not listed (${im.problem}); the image check of preflight cannot check this hop`];
   const width = Math.max(...im.images.map((u) => u.image.length));
-  return [`  Images (${im.images.length}, from ${im.source}):`, ...im.images.map((u) => `    ${u.image.padEnd(width)}  ${u.uses.join(', ')}`)];
+  return [
+    `  Images (${im.images.length}, from ${im.source}):`,
+    ...im.images.map((u) => `    ${u.image.padEnd(width)}  ${u.uses.join(', ')}`),
+  ];
 }

@@ -14,6 +14,8 @@ export function lazyRunner(opts: { dryRun: boolean; log: Log }): Runner {
     dryRun: opts.dryRun,
     run: async (cmd, hooks) => (await load()).run(cmd, hooks),
     signalAll: (signal) => loaded?.signalAll(signal),
-    stopAll: async (graceMs) => { if (loading) await (await loading).stopAll(graceMs); },
+    stopAll: async (graceMs) => {
+      if (loading) await (await loading).stopAll(graceMs);
+    },
   };
 }

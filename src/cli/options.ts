@@ -10,10 +10,24 @@ import type { WorkloadRef } from '../workloads/owners.ts';
  */
 export function withGlobalOptions<T>(y: Argv<T>) {
   return y
-    .option('kubeconfig', { type: 'string', describe: 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)', global: true })
+    .option('kubeconfig', {
+      type: 'string',
+      describe: 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)',
+      global: true,
+    })
     .option('context', { type: 'string', describe: 'Kubeconfig context to use', global: true })
-    .option('mesh-namespace', { type: 'string', default: 'nginx-mesh', describe: 'Namespace of the mesh control plane', global: true })
-    .option('output', { alias: 'o', type: 'string', describe: 'Output format (text|json|yaml, per command)', global: true })
+    .option('mesh-namespace', {
+      type: 'string',
+      default: 'nginx-mesh',
+      describe: 'Namespace of the mesh control plane',
+      global: true,
+    })
+    .option('output', {
+      alias: 'o',
+      type: 'string',
+      describe: 'Output format (text|json|yaml, per command)',
+      global: true,
+    })
     .option('verbose', { alias: 'v', type: 'count', describe: 'More detail on stderr', global: true });
 }
 
@@ -31,17 +45,26 @@ export type GlobalOptions = ArgumentsCamelCase<GlobalFlags>;
  * waits it puts in nginx-meshctl/helm commands), upgrade, restore, restart; --concurrency: upgrade,
  * backup, restore, restart; --dry-run: upgrade, restore, restart; --release: plan, upgrade, backup.
  */
-export const timeoutOption = { type: 'string', default: '10m', describe: 'How long to wait for each step (e.g. 90s, 10m, 1h)' } as const;
-export const concurrencyOption = { type: 'number', default: 8, describe: 'Parallel API operations / rollouts' } as const;
-export const dryRunOption = { type: 'boolean', default: false, describe: 'Print what would be done and change nothing' } as const;
+export const timeoutOption = {
+  type: 'string',
+  default: '10m',
+  describe: 'How long to wait for each step (e.g. 90s, 10m, 1h)',
+} as const;
+export const concurrencyOption = {
+  type: 'number',
+  default: 8,
+  describe: 'Parallel API operations / rollouts',
+} as const;
+export const dryRunOption = {
+  type: 'boolean',
+  default: false,
+  describe: 'Print what would be done and change nothing',
+} as const;
 export const releaseOption = { type: 'string', describe: 'Helm release name (default: detected)' } as const;
 
 /** --timeout, --concurrency and --dry-run: the commands that change the cluster and wait (upgrade, restore, restart). */
 export function withRunOptions<T>(y: Argv<T>) {
-  return y
-    .option('timeout', timeoutOption)
-    .option('concurrency', concurrencyOption)
-    .option('dry-run', dryRunOption);
+  return y.option('timeout', timeoutOption).option('concurrency', concurrencyOption).option('dry-run', dryRunOption);
 }
 
 /**
@@ -50,13 +73,26 @@ export function withRunOptions<T>(y: Argv<T>) {
  */
 export function withRestartOptions<T>(y: Argv<T>) {
   return y
-    .option('max-failures', { type: 'number', default: 1, describe: 'Stop starting workload restarts once this many have failed (their rollout failed or timed out); 0 never stops' })
-    .option('first', { type: 'string', describe: 'The workload to restart first, alone, as NAMESPACE/KIND/NAME (default: the smallest); the rest follow as it succeeds' });
+    .option('max-failures', {
+      type: 'number',
+      default: 1,
+      describe:
+        'Stop starting workload restarts once this many have failed (their rollout failed or timed out); 0 never stops',
+    })
+    .option('first', {
+      type: 'string',
+      describe:
+        'The workload to restart first, alone, as NAMESPACE/KIND/NAME (default: the smallest); the rest follow as it succeeds',
+    });
 }
 
 /** --max-failures: a whole number, 0 (never stop) or more. */
 export function parseMaxFailures(n: number): number {
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(Number.isNaN(n) ? '--max-failures needs a number' : `--max-failures ${n} is not a whole number of 0 or more`, 'Use --max-failures 1 (stop at the first failure, the default), a larger number, or 0 to never stop.');
+  if (!Number.isInteger(n) || n < 0)
+    throw new UsageError(
+      Number.isNaN(n) ? '--max-failures needs a number' : `--max-failures ${n} is not a whole number of 0 or more`,
+      'Use --max-failures 1 (stop at the first failure, the default), a larger number, or 0 to never stop.',
+    );
   return n;
 }
 
@@ -64,7 +100,9 @@ export function parseMaxFailures(n: number): number {
 export function parseWorkloadRef(text: string): WorkloadRef | undefined {
   const m = /^([^/]+)\/(deployment|statefulset|daemonset|pod)\/([^/]+)$/i.exec(text.trim());
   if (!m) return undefined;
-  const kind = { deployment: 'Deployment', statefulset: 'StatefulSet', daemonset: 'DaemonSet', pod: 'Pod' }[m[2]!.toLowerCase()]!;
+  const kind = { deployment: 'Deployment', statefulset: 'StatefulSet', daemonset: 'DaemonSet', pod: 'Pod' }[
+    m[2]!.toLowerCase()
+  ]!;
   return { namespace: m[1]!, kind, name: m[3]! };
 }
 
@@ -72,20 +110,35 @@ export function parseWorkloadRef(text: string): WorkloadRef | undefined {
 export function parseWorkloadFlag(text: string | undefined, flag: string): WorkloadRef | undefined {
   if (text === undefined) return undefined;
   const ref = parseWorkloadRef(text);
-  if (!ref) throw new UsageError(`${flag} ${JSON.stringify(text)} is not NAMESPACE/KIND/NAME`, `Name the workload as NAMESPACE/deployment/NAME (or statefulset, daemonset), e.g. ${flag} shop/deployment/cart.`);
+  if (!ref)
+    throw new UsageError(
+      `${flag} ${JSON.stringify(text)} is not NAMESPACE/KIND/NAME`,
+      `Name the workload as NAMESPACE/deployment/NAME (or statefulset, daemonset), e.g. ${flag} shop/deployment/cart.`,
+    );
   assertSafeName(ref.namespace, 'namespace');
   assertSafeName(ref.name, 'name');
   return ref;
 }
 
 /** The run's pace, as every command that waits takes it: --timeout (per step) and --concurrency, checked. */
-export interface RunControl { timeout: string; timeoutMs: number; concurrency: number }
+export interface RunControl {
+  timeout: string;
+  timeoutMs: number;
+  concurrency: number;
+}
 export function parseRunControl(argv: { timeout: string; concurrency: number }): RunControl {
-  return { timeout: argv.timeout, timeoutMs: parseDuration(argv.timeout), concurrency: parseConcurrency(argv.concurrency) };
+  return {
+    timeout: argv.timeout,
+    timeoutMs: parseDuration(argv.timeout),
+    concurrency: parseConcurrency(argv.concurrency),
+  };
 }
 
 /** The restart's safety (withRestartOptions): the failure gate and the canary, checked. */
-export interface RestartSafety { maxFailures: number; first: WorkloadRef | undefined }
+export interface RestartSafety {
+  maxFailures: number;
+  first: WorkloadRef | undefined;
+}
 export function parseRestartSafety(argv: { maxFailures: number; first?: string | undefined }): RestartSafety {
   return { maxFailures: parseMaxFailures(argv.maxFailures), first: parseWorkloadFlag(argv.first, '--first') };
 }
@@ -102,23 +155,34 @@ export function parseDuration(text: string, flag = '--timeout'): number {
     matched = re.lastIndex;
   }
   if (!text || matched !== text.length || total <= 0) {
-    throw new UsageError(`${flag} ${JSON.stringify(text)} is not a duration`, `Use a value like 90s, 10m or 1h30m for ${flag}.`);
+    throw new UsageError(
+      `${flag} ${JSON.stringify(text)} is not a duration`,
+      `Use a value like 90s, 10m or 1h30m for ${flag}.`,
+    );
   }
   return total;
 }
 
 /** A list flag given as `a,b,c`, repeated, or both (--contexts): the names, trimmed, none empty. */
 export function commaList(values: readonly string[] | undefined): string[] {
-  return (values ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+  return (values ?? [])
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter(Boolean);
 }
 
 export function parseConcurrency(n: number): number {
-  if (!Number.isInteger(n) || n < 1 || n > 256) throw new UsageError(Number.isNaN(n) ? '--concurrency needs a number' : `--concurrency ${n} is out of range`, 'Use a whole number from 1 to 256.');
+  if (!Number.isInteger(n) || n < 1 || n > 256)
+    throw new UsageError(
+      Number.isNaN(n) ? '--concurrency needs a number' : `--concurrency ${n} is out of range`,
+      'Use a whole number from 1 to 256.',
+    );
   return n;
 }
 
 export function outputFormat<F extends string>(value: string | undefined, allowed: readonly F[], fallback: F): F {
   const v = (value ?? fallback) as F;
-  if (!allowed.includes(v)) throw new UsageError(`-o ${value} is not supported by this command`, `Use -o ${allowed.join("|")}.`);
+  if (!allowed.includes(v))
+    throw new UsageError(`-o ${value} is not supported by this command`, `Use -o ${allowed.join('|')}.`);
   return v;
 }

@@ -14,9 +14,14 @@ export function formatPlanText(plan: Plan): string {
   const lines: string[] = [];
   const method = plan.method === 'meshctl' ? 'nginx-meshctl' : 'helm';
   lines.push(`Upgrade plan: NGINX Service Mesh ${plan.from} -> ${plan.to}`);
-  lines.push(`  namespace ${plan.namespace}, installed with ${method}${plan.release ? ` (release ${plan.release})` : ''}, environment ${plan.environment}`);
+  lines.push(
+    `  namespace ${plan.namespace}, installed with ${method}${plan.release ? ` (release ${plan.release})` : ''}, environment ${plan.environment}`,
+  );
   const child = plan.childKubeconfig;
-  if (child) lines.push(`  context ${child.context ?? '(current)'}, as read at start: every helm and nginx-meshctl command gets a private kubeconfig of exactly it (${child.path}, 0600, removed after the run)`);
+  if (child)
+    lines.push(
+      `  context ${child.context ?? '(current)'}, as read at start: every helm and nginx-meshctl command gets a private kubeconfig of exactly it (${child.path}, 0600, removed after the run)`,
+    );
   for (const hop of plan.hops) {
     lines.push('', `Hop ${hop.index}: ${hop.from} -> ${hop.to}, ${hop.strategy} (${hop.reason})`);
     const width = Math.max(...hop.steps.map((s) => s.id.length));

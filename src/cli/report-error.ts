@@ -15,10 +15,14 @@ export function reportError(err: unknown, raw: Io): number {
   if (own !== undefined) return own;
   if (err instanceof KubeApiError && (err.status === 401 || err.status === 403)) {
     // The server's message names the verb, resource and user ("pods is forbidden: User x cannot list ...").
-    io.err(`error: the API server refused ${err.path}: ${(err.body as { message?: string } | undefined)?.message ?? err.message}\n`);
-    io.err(err.status === 401
-      ? 'The credentials of the kubeconfig context are not accepted: log in again or pick another --context.\n'
-      : 'Your credentials lack that permission. The permissions the tool needs, with the reason for each, are in manifests/rbac/clusterrole.yaml.\n');
+    io.err(
+      `error: the API server refused ${err.path}: ${(err.body as { message?: string } | undefined)?.message ?? err.message}\n`,
+    );
+    io.err(
+      err.status === 401
+        ? 'The credentials of the kubeconfig context are not accepted: log in again or pick another --context.\n'
+        : 'Your credentials lack that permission. The permissions the tool needs, with the reason for each, are in manifests/rbac/clusterrole.yaml.\n',
+    );
     return ExitCode.failed;
   }
   if (err instanceof KubeApiError || isRetryable(err)) {

@@ -10,9 +10,35 @@ export async function runRestoreCommand(argv: RestoreArgs, format: 'text' | 'jso
   const timeoutMs = parseDuration(argv.timeout);
   const concurrency = parseConcurrency(argv.concurrency);
   const deps = await createDeps(argv);
-  const restore = (signal?: AbortSignal) => restoreBackup(deps, { dir: argv.from, onConflict: argv.onConflict, dryRun: argv.dryRun, timeoutMs, concurrency, targetMeshVersion: argv.toVersion, signal });
+  const restore = (signal?: AbortSignal) =>
+    restoreBackup(deps, {
+      dir: argv.from,
+      onConflict: argv.onConflict,
+      dryRun: argv.dryRun,
+      timeoutMs,
+      concurrency,
+      targetMeshVersion: argv.toVersion,
+      signal,
+    });
   // A dry run changes nothing and needs no lease; a real restore holds the upgrade's lease.
-  const report = argv.dryRun ? await restore() : await underLease(deps, { meshNamespace: argv.meshNamespace, operation: 'restore', backupDir: path.resolve(argv.from) }, restore);
-  process.stdout.write(format === 'json' ? JSON.stringify({ ...report, items: report.items.filter((i) => i.outcome !== 'created' || i.verified === false || hasNotes(i)) }, null, 2) + '\n' : formatSummary(report));
+  const report = argv.dryRun
+    ? await restore()
+    : await underLease(
+        deps,
+        { meshNamespace: argv.meshNamespace, operation: 'restore', backupDir: path.resolve(argv.from) },
+        restore,
+      );
+  process.stdout.write(
+    format === 'json'
+      ? JSON.stringify(
+          {
+            ...report,
+            items: report.items.filter((i) => i.outcome !== 'created' || i.verified === false || hasNotes(i)),
+          },
+          null,
+          2,
+        ) + '\n'
+      : formatSummary(report),
+  );
   assertRestored(report);
 }

@@ -13,7 +13,13 @@ import type { RunGuard } from '../engine/step-context.ts';
 import { rollbackDir } from '../rollback/types.ts';
 import { rollbackResumeCommand } from '../rollback/run.ts';
 import type { RollbackArgs } from '../rollback/inputs.ts';
-import { assertNoLoss, rollbackPreflight, rollbackSummary, runStartedRollback, type RollbackRunArgs } from './rollback.ts';
+import {
+  assertNoLoss,
+  rollbackPreflight,
+  rollbackSummary,
+  runStartedRollback,
+  type RollbackRunArgs,
+} from './rollback.ts';
 import { startRollbackFresh } from './rollback-start.ts';
 import { runGates } from '../engine/gates.ts';
 import { formatRollbackPlan } from './rollback-format.ts';
@@ -32,35 +38,70 @@ export function rollbackCalledFor(stepId: string): boolean {
  * doing anything when no rollback is called for (the failure changed nothing, or the run was
  * interrupted): the caller rethrows the failure as it was.
  */
-export async function rollBackAfterFailure(deps: Deps, failure: unknown, a: RollbackArgs & RollbackRunArgs & { signal: AbortSignal; /** The upgrade's: it holds the Lease, and a resumed rollback takes it over. */ runId: string; /** The upgrade's lease and cluster checks. */ guard: RunGuard }): Promise<void> {
+export async function rollBackAfterFailure(
+  deps: Deps,
+  failure: unknown,
+  a: RollbackArgs &
+    RollbackRunArgs & {
+      signal: AbortSignal;
+      /** The upgrade's: it holds the Lease, and a resumed rollback takes it over. */ runId: string;
+      /** The upgrade's lease and cluster checks. */ guard: RunGuard;
+    },
+): Promise<void> {
   if (!(failure instanceof StepError) || a.signal.aborted || !rollbackCalledFor(failure.step)) return;
   const failed = failure.message;
-  const notRolledBack = (why: string, hint: string) => new StepError(failure.step, `${failed.replace(/^step "[^"]*" failed: /, '')}\nIt was NOT rolled back (--on-failure rollback): ${why}`, hint);
+  const notRolledBack = (why: string, hint: string) =>
+    new StepError(
+      failure.step,
+      `${failed.replace(/^step "[^"]*" failed: /, '')}\nIt was NOT rolled back (--on-failure rollback): ${why}`,
+      hint,
+    );
   process.stderr.write(`\n${failed}\n--on-failure rollback: rolling the hop back.\n`);
   let start;
   try {
     start = await startRollbackFresh(deps, { ...a, allHops: false, force: false });
     if (a.format === 'text') process.stderr.write(formatRollbackPlan(start.plan, 'text'));
     assertNoLoss(start.plan);
-    await runGates(deps, [rollbackPreflight(deps, start)], { output: a.format, emit: (l) => process.stdout.write(l + '\n') });
+    await runGates(deps, [rollbackPreflight(deps, start)], {
+      output: a.format,
+      emit: (l) => process.stdout.write(l + '\n'),
+    });
   } catch (err) {
-    throw notRolledBack((err as Error).message, `${err instanceof ToolError && err.hint ? `${err.hint}\n` : ''}${failure.hint ?? ''}`);
+    throw notRolledBack(
+      (err as Error).message,
+      `${err instanceof ToolError && err.hint ? `${err.hint}\n` : ''}${failure.hint ?? ''}`,
+    );
   }
   let result;
   try {
-    result = await runStartedRollback(deps, start, { ...a, failedStep: failure.step }, { runId: a.runId, signal: a.signal, guard: a.guard });
+    result = await runStartedRollback(
+      deps,
+      start,
+      { ...a, failedStep: failure.step },
+      { runId: a.runId, signal: a.signal, guard: a.guard },
+    );
   } catch (err) {
-    throw new StepError(failure.step, `${failed.replace(/^step "[^"]*" failed: /, '')}\nThe rollback (--on-failure rollback) failed too: ${(err as Error).message}`,
-      `${err instanceof ToolError && err.hint ? err.hint : `Continue the rollback with:\n  ${rollbackResumeCommand(a.from)}`}`);
+    throw new StepError(
+      failure.step,
+      `${failed.replace(/^step "[^"]*" failed: /, '')}\nThe rollback (--on-failure rollback) failed too: ${(err as Error).message}`,
+      `${err instanceof ToolError && err.hint ? err.hint : `Continue the rollback with:\n  ${rollbackResumeCommand(a.from)}`}`,
+    );
   }
   if (a.format === 'text') process.stdout.write(rollbackSummary(start.plan, result));
   const left = result.unresolved.reduce((n, u) => n + u.items.length, 0);
-  throw new StepError(failure.step, `${failed.replace(/^step "[^"]*" failed: /, '')}\nRolled back (--on-failure rollback): NSM ${start.plan.to} runs again with the backed-up settings, CRDs and resources${left ? `, but ${left} item(s) are not as before (listed above)` : ', every workload on its sidecars'}.`,
-    `Fix the cause, then upgrade again with a new --backup-dir. The rollback's journal is in ${rollbackDir(a.from)}.`);
+  throw new StepError(
+    failure.step,
+    `${failed.replace(/^step "[^"]*" failed: /, '')}\nRolled back (--on-failure rollback): NSM ${start.plan.to} runs again with the backed-up settings, CRDs and resources${left ? `, but ${left} item(s) are not as before (listed above)` : ', every workload on its sidecars'}.`,
+    `Fix the cause, then upgrade again with a new --backup-dir. The rollback's journal is in ${rollbackDir(a.from)}.`,
+  );
 }
 
 /** `--on-failure stop` (the default): the failure as it was, its hint naming the rollback command too when the hop changed the mesh. */
 export function withRollbackHint(failure: unknown, from: string): unknown {
   if (!(failure instanceof StepError) || !rollbackCalledFor(failure.step)) return failure;
-  return new StepError(failure.step, failure.message.replace(/^step "[^"]*" failed: /, ''), `${failure.hint ? `${failure.hint}\n` : ''}Or go back to the version before this hop:\n  kubectl nsm-upgrade rollback --from ${from}`);
+  return new StepError(
+    failure.step,
+    failure.message.replace(/^step "[^"]*" failed: /, ''),
+    `${failure.hint ? `${failure.hint}\n` : ''}Or go back to the version before this hop:\n  kubectl nsm-upgrade rollback --from ${from}`,
+  );
 }

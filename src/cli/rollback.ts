@@ -28,12 +28,19 @@ import type { RollbackArgs } from '../rollback/inputs.ts';
 export function assertNoLoss(plan: RollbackPlan): void {
   const r = plan.rollback;
   if (r.losses.length === 0 || r.forced) return;
-  throw new PreflightError(r.losses.map((l) => ({ check: `rollback would lose (${l.id})`, message: l.message, fix: l.fix })));
+  throw new PreflightError(
+    r.losses.map((l) => ({ check: `rollback would lose (${l.id})`, message: l.message, fix: l.fix })),
+  );
 }
 
 /** The install preflight checks: the one running now, or (mesh removed) the run's. */
 async function liveInstall(deps: Deps, start: RollbackStart): Promise<Install> {
-  return (await installedNow(deps, start.plan.namespace, start.plan.release)) ?? { ...start.run.install, releaseStuck: false };
+  return (
+    (await installedNow(deps, start.plan.namespace, start.plan.release)) ?? {
+      ...start.run.install,
+      releaseStuck: false,
+    }
+  );
 }
 
 export interface RollbackRunArgs extends WalkSettings {
@@ -46,16 +53,44 @@ export interface RollbackRunArgs extends WalkSettings {
  * caller holds the Lease. `deps` writes only under the lease (fenced-kube.ts); `guard` checks it and
  * the cluster before each change.
  */
-export function runStartedRollback(deps: Deps, start: RollbackStart, a: RollbackRunArgs, run: { runId: string; signal: AbortSignal; guard: RunGuard }, before: readonly Gate[] = []): Promise<RunResult> {
-  return withChildKubeconfig(deps, start.plan, () => runRollback(deps, start.plan, {
-    timeoutMs: a.timeoutMs, concurrency: a.concurrency, restart: a.restart, deleteBarePods: a.deleteBarePods, maxFailures: a.maxFailures, first: a.first, output: a.format,
-    start: { options: start.options, live: start.live, cluster: start.cluster, ...(a.failedStep ? { failedStep: a.failedStep } : {}) }, runId: run.runId, resume: start.resume,
-    emit: (l) => process.stdout.write(l + '\n'), signal: run.signal, guard: run.guard, before,
-  }));
+export function runStartedRollback(
+  deps: Deps,
+  start: RollbackStart,
+  a: RollbackRunArgs,
+  run: { runId: string; signal: AbortSignal; guard: RunGuard },
+  before: readonly Gate[] = [],
+): Promise<RunResult> {
+  return withChildKubeconfig(deps, start.plan, () =>
+    runRollback(deps, start.plan, {
+      timeoutMs: a.timeoutMs,
+      concurrency: a.concurrency,
+      restart: a.restart,
+      deleteBarePods: a.deleteBarePods,
+      maxFailures: a.maxFailures,
+      first: a.first,
+      output: a.format,
+      start: {
+        options: start.options,
+        live: start.live,
+        cluster: start.cluster,
+        ...(a.failedStep ? { failedStep: a.failedStep } : {}),
+      },
+      runId: run.runId,
+      resume: start.resume,
+      emit: (l) => process.stdout.write(l + '\n'),
+      signal: run.signal,
+      guard: run.guard,
+      before,
+    }),
+  );
 }
 
 export function rollbackSummary(plan: RollbackPlan, r: RunResult): string {
-  return walkSummary(`Rolled back NSM ${plan.from} -> ${plan.to}`, r, `Journal: ${rollbackDir(plan.rollback.source)}`).join('\n') + '\n';
+  return (
+    walkSummary(`Rolled back NSM ${plan.from} -> ${plan.to}`, r, `Journal: ${rollbackDir(plan.rollback.source)}`).join(
+      '\n',
+    ) + '\n'
+  );
 }
 
 /** The preflight of a started rollback, as the first task of the list. */
@@ -66,9 +101,19 @@ export function rollbackPreflight(deps: Deps, start: RollbackStart): Gate {
   const broken = Boolean(start.resume) || !start.run.finished;
   return {
     id: 'preflight',
-    title: broken ? 'Preflight (the mesh is half-way: control plane, release and dry-run checks are left to the steps)' : 'Preflight: API, permissions, binaries and their flags, charts, release, control plane, cluster',
+    title: broken
+      ? 'Preflight (the mesh is half-way: control plane, release and dry-run checks are left to the steps)'
+      : 'Preflight: API, permissions, binaries and their flags, charts, release, control plane, cluster',
     run: async () => {
-      await withChildKubeconfig(deps, start.plan, async () => assertPreflight(deps, { plan: start.plan, install: await liveInstall(deps, start), backupDir: rollbackDir(start.plan.rollback.source), resume: broken, rollback: true }));
+      await withChildKubeconfig(deps, start.plan, async () =>
+        assertPreflight(deps, {
+          plan: start.plan,
+          install: await liveInstall(deps, start),
+          backupDir: rollbackDir(start.plan.rollback.source),
+          resume: broken,
+          rollback: true,
+        }),
+      );
       return 'passed';
     },
   };
@@ -100,15 +145,30 @@ async function rollbackUnderSignals(deps: Deps, a: RollbackFlowArgs, signals: Ru
   const { plan } = start;
   const from = plan.rollback.source;
   await runFlow({
-    deps, signals, plan, format: a.format, dryRun: a.dryRun, yes: a.yes, breakLock: a.breakLock, operation: 'rollback',
-    dir: from, resumeCommand: rollbackResumeCommand(from), resumeRunId: start.resume?.runId ?? start.run.runId, cluster: start.cluster,
+    deps,
+    signals,
+    plan,
+    format: a.format,
+    dryRun: a.dryRun,
+    yes: a.yes,
+    breakLock: a.breakLock,
+    operation: 'rollback',
+    dir: from,
+    resumeCommand: rollbackResumeCommand(from),
+    resumeRunId: start.resume?.runId ?? start.run.runId,
+    cluster: start.cluster,
     write: { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) },
     formatPlan: (f) => formatRollbackPlan(plan, f),
     showPlan: 'before-preflight',
     checkPlan: () => assertNoLoss(plan),
     preflight: rollbackPreflight(deps, start),
-    confirm: () => confirmOrStop(a.yes, `${start.resume ? 'Resume rolling back' : 'Roll back'} NSM ${plan.from} -> ${plan.to} in namespace "${plan.namespace}"`,
-      'the rollback deletes or replaces parts of the mesh', 'kubectl nsm-upgrade rollback --from DIR --dry-run'),
+    confirm: () =>
+      confirmOrStop(
+        a.yes,
+        `${start.resume ? 'Resume rolling back' : 'Roll back'} NSM ${plan.from} -> ${plan.to} in namespace "${plan.namespace}"`,
+        'the rollback deletes or replaces parts of the mesh',
+        'kubectl nsm-upgrade rollback --from DIR --dry-run',
+      ),
     walk: (run) => runStartedRollback(run.deps, start, a, run, run.before),
     summary: (r) => rollbackSummary(plan, r),
     notConverged: (n) => `the rollback finished, but ${n} item(s) are not as before the upgrade (listed above)`,
@@ -122,10 +182,28 @@ export async function runRollbackCommand(argv: RollbackCommandArgs, format: 'tex
   // The context is settled once: --context, else the one the upgrade run was pinned to.
   const deps = await createDeps({ ...argv, context: await contextFor(fs, argv.context, path.resolve(argv.from)) });
   await rollbackFlow(deps, {
-    from: path.resolve(argv.from), allHops: argv.allHops, force: argv.force, meshctl: argv.meshctl, meshctlCurrent: argv.meshctlCurrent, helm: argv.helm, chart: argv.chart,
-    timeout: argv.timeout, kubeconfig: argv.kubeconfig, context: argv.context, pathEnv: process.env.PATH,
-    resume: argv.resume, dryRun: argv.dryRun, yes: argv.yes, breakLock: argv.breakLock,
-    timeoutMs, concurrency, restart: argv.restart, deleteBarePods: argv.deleteBarePods, maxFailures: parseMaxFailures(argv.maxFailures), first: parseWorkloadFlag(argv.first, '--first'), format,
+    from: path.resolve(argv.from),
+    allHops: argv.allHops,
+    force: argv.force,
+    meshctl: argv.meshctl,
+    meshctlCurrent: argv.meshctlCurrent,
+    helm: argv.helm,
+    chart: argv.chart,
+    timeout: argv.timeout,
+    kubeconfig: argv.kubeconfig,
+    context: argv.context,
+    pathEnv: process.env.PATH,
+    resume: argv.resume,
+    dryRun: argv.dryRun,
+    yes: argv.yes,
+    breakLock: argv.breakLock,
+    timeoutMs,
+    concurrency,
+    restart: argv.restart,
+    deleteBarePods: argv.deleteBarePods,
+    maxFailures: parseMaxFailures(argv.maxFailures),
+    first: parseWorkloadFlag(argv.first, '--first'),
+    format,
   });
 }
 
@@ -134,13 +212,26 @@ export async function runRollbackCommand(argv: RollbackCommandArgs, format: 'tex
  * (true). A run that was rolled back cannot be resumed as an upgrade (exit 2); false: no rollback
  * of that run was started, resume the upgrade.
  */
-export async function resumeAsRollback(deps: Deps, a: Omit<RollbackFlowArgs, 'resume' | 'dryRun' | 'allHops' | 'force'> & { dryRun?: boolean | undefined }, signals?: RunSignals): Promise<boolean> {
+export async function resumeAsRollback(
+  deps: Deps,
+  a: Omit<RollbackFlowArgs, 'resume' | 'dryRun' | 'allHops' | 'force'> & { dryRun?: boolean | undefined },
+  signals?: RunSignals,
+): Promise<boolean> {
   const j = await readRollbackJournal(deps.fs, a.from);
   if (!j) return false;
   if (j.finished) {
-    throw new UsageError(`the run in ${a.from} was rolled back${j.failedStep ? ` after step ${j.failedStep} failed` : ''}: there is no upgrade to resume`, 'Start a new upgrade with --to VERSION and a new --backup-dir.');
+    throw new UsageError(
+      `the run in ${a.from} was rolled back${j.failedStep ? ` after step ${j.failedStep} failed` : ''}: there is no upgrade to resume`,
+      'Start a new upgrade with --to VERSION and a new --backup-dir.',
+    );
   }
-  deps.log.info(`The run in ${a.from} was being rolled back${j.failedStep ? ` after step ${j.failedStep} failed` : ''}: resuming the rollback.`);
-  await rollbackFlow(deps, { ...a, resume: true, dryRun: a.dryRun ?? false, allHops: j.options.allHops, force: j.options.force }, signals);
+  deps.log.info(
+    `The run in ${a.from} was being rolled back${j.failedStep ? ` after step ${j.failedStep} failed` : ''}: resuming the rollback.`,
+  );
+  await rollbackFlow(
+    deps,
+    { ...a, resume: true, dryRun: a.dryRun ?? false, allHops: j.options.allHops, force: j.options.force },
+    signals,
+  );
   return true;
 }

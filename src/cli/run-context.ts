@@ -20,7 +20,11 @@ export async function journaledContext(fs: Deps['fs'], dir: string): Promise<str
 }
 
 /** --context, else the context of the run being continued. */
-export async function contextFor(fs: Deps['fs'], given: string | undefined, runDir: string | undefined): Promise<string | undefined> {
+export async function contextFor(
+  fs: Deps['fs'],
+  given: string | undefined,
+  runDir: string | undefined,
+): Promise<string | undefined> {
   if (given !== undefined || runDir === undefined) return given;
   return journaledContext(fs, runDir);
 }

@@ -5,7 +5,8 @@
  */
 import type { Hop, SettingRow } from '../engine/types.ts';
 
-const show = (v: unknown): string => (v === undefined ? '-' : typeof v === 'string' && !/^[\s"]|[\s"]$/.test(v) && v !== '' ? v : JSON.stringify(v));
+const show = (v: unknown): string =>
+  v === undefined ? '-' : typeof v === 'string' && !/^[\s"]|[\s"]$/.test(v) && v !== '' ? v : JSON.stringify(v);
 
 const fateText: Record<SettingRow['fate'], string> = {
   carried: 'carried',
@@ -16,17 +17,24 @@ const fateText: Record<SettingRow['fate'], string> = {
 };
 
 /** One line per row: path, before -> after, fate and reason (and a check mark when `checked` says so). */
-export function formatSettingRows(all: readonly SettingRow[], indent: string, checked?: (r: SettingRow) => string | undefined): string[] {
+export function formatSettingRows(
+  all: readonly SettingRow[],
+  indent: string,
+  checked?: (r: SettingRow) => string | undefined,
+): string[] {
   const rows = all.filter((r) => !r.atDefault);
   const defaults = all.filter((r) => r.atDefault).map((r) => r.path);
   const tail = defaults.length ? [`${indent}carried at their defaults: ${defaults.join(', ')}`] : [];
   if (rows.length === 0) return tail.length ? tail : [`${indent}(no settings besides the chart's defaults)`];
   const width = Math.min(40, Math.max(...rows.map((r) => r.path.length)));
-  return [...rows.map((r) => {
-    const after = r.fate === 'dropped' ? '(dropped)' : r.fate === 'needs-input' ? '(needs input)' : show(r.after);
-    const check = checked?.(r);
-    return `${indent}${r.path.padEnd(width)}  ${show(r.before)} -> ${after}  ${fateText[r.fate]}: ${r.reason}${check ? `  [${check}]` : ''}`;
-  }), ...tail];
+  return [
+    ...rows.map((r) => {
+      const after = r.fate === 'dropped' ? '(dropped)' : r.fate === 'needs-input' ? '(needs input)' : show(r.after);
+      const check = checked?.(r);
+      return `${indent}${r.path.padEnd(width)}  ${show(r.before)} -> ${after}  ${fateText[r.fate]}: ${r.reason}${check ? `  [${check}]` : ''}`;
+    }),
+    ...tail,
+  ];
 }
 
 /** The hop's block for `plan`. */
@@ -40,7 +48,10 @@ export function formatHopSettings(hop: Hop): string[] {
  * carried into the new release is marked with what verify found there (a mismatch is one of the
  * verify step's unresolved items, "setting <path>: ...").
  */
-export function formatSettingsSummary(hops: readonly Hop[], unresolved: readonly { step: string; items: string[] }[]): string[] {
+export function formatSettingsSummary(
+  hops: readonly Hop[],
+  unresolved: readonly { step: string; items: string[] }[],
+): string[] {
   const lines: string[] = [];
   for (const hop of hops) {
     if (!hop.settings?.length) continue;
@@ -51,7 +62,10 @@ export function formatSettingsSummary(hops: readonly Hop[], unresolved: readonly
       if (!(r.path in expected)) return undefined;
       return problems.some((p) => p.startsWith(`setting ${r.path}:`)) ? 'NOT on the new mesh' : 'on the new mesh';
     };
-    lines.push(`  Hop ${hop.index} settings (${hop.from} -> ${hop.to}, ${hop.strategy}):`, ...formatSettingRows(hop.settings, '    ', checked));
+    lines.push(
+      `  Hop ${hop.index} settings (${hop.from} -> ${hop.to}, ${hop.strategy}):`,
+      ...formatSettingRows(hop.settings, '    ', checked),
+    );
   }
   return lines;
 }

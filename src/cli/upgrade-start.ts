@@ -3,7 +3,13 @@
  * (--resume DIR: the plan built again from the journal's inputs and checked, resume.ts). Both give
  * the same thing to the one path that follows (preflight, confirmation, lease, run).
  */
-import type { BinaryOptions, ClusterOptions, InstallLocation, StepTimeout, UpgradeChoices } from '../engine/option-groups.ts';
+import type {
+  BinaryOptions,
+  ClusterOptions,
+  InstallLocation,
+  StepTimeout,
+  UpgradeChoices,
+} from '../engine/option-groups.ts';
 import path from 'node:path';
 import type { Deps } from '../deps.ts';
 import { UsageError } from '../errors.ts';
@@ -16,7 +22,8 @@ import { formatPlan } from './plan-format.ts';
 import { checkRunDir } from '../backup/private-files.ts';
 
 /** The upgrade's command line: a fresh run (--to) or a resumed one (--resume DIR). */
-export interface StartArgs extends Omit<UpgradeChoices, 'to'>, BinaryOptions, ClusterOptions, StepTimeout, InstallLocation {
+export interface StartArgs
+  extends Omit<UpgradeChoices, 'to'>, BinaryOptions, ClusterOptions, StepTimeout, InstallLocation {
   to?: string | undefined;
   resume?: string | undefined;
   backupDir: string;
@@ -38,7 +45,10 @@ export async function startFresh(deps: Deps, a: StartArgs): Promise<Start> {
   for (const w of install.warnings) deps.log.warn(w);
   if (plan.refusals.length) {
     process.stderr.write(formatPlan(plan, 'text'));
-    throw new UsageError(`the plan is refused: ${plan.refusals.map((r) => r.message).join('; ')}`, plan.refusals.map((r) => `fix: ${r.fix}`).join('\n'));
+    throw new UsageError(
+      `the plan is refused: ${plan.refusals.map((r) => r.message).join('; ')}`,
+      plan.refusals.map((r) => `fix: ${r.fix}`).join('\n'),
+    );
   }
   return { plan, install, inputs, cluster: await clusterIdentity(deps) };
 }
@@ -46,8 +56,15 @@ export async function startFresh(deps: Deps, a: StartArgs): Promise<Start> {
 /** Reads and checks the journal, builds its plan again, and checks that this is the run's cluster. Undefined: the run had finished. */
 export async function startResume(deps: Deps, a: StartArgs & { resume: string }): Promise<Start | undefined> {
   const journal = await readJournal(deps.fs, a.resume);
-  if (journal.finished) { process.stdout.write(`The run in ${path.resolve(a.resume)} already finished; nothing to resume.\n`); return undefined; }
-  const { plan, install, inputs } = await planForResume(deps, journal, { ...a, dir: a.resume, pathEnv: process.env.PATH });
+  if (journal.finished) {
+    process.stdout.write(`The run in ${path.resolve(a.resume)} already finished; nothing to resume.\n`);
+    return undefined;
+  }
+  const { plan, install, inputs } = await planForResume(deps, journal, {
+    ...a,
+    dir: a.resume,
+    pathEnv: process.env.PATH,
+  });
   await assertSameCluster(deps, journal.cluster);
   deps.log.info(`Resuming NSM ${plan.from} -> ${plan.to}: ${journal.done.size} step(s) done before.`);
   return { plan, install, inputs, cluster: journal.cluster, resume: journal };

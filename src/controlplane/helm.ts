@@ -70,20 +70,45 @@ function chartArgs(c: ChartRef): string[] {
  * takes the new chart's defaults and re-applies only the user's values. `set` overrides come
  * last (e.g. registry.imageTag when the user pinned it).
  */
-export function helmUpgrade(t: HelmTarget, opts: { release: string; chart: ChartRef; set?: Readonly<Record<string, string>>; atomic?: boolean; values?: 'reset-then-reuse' | 'reuse' }): Command {
+export function helmUpgrade(
+  t: HelmTarget,
+  opts: {
+    release: string;
+    chart: ChartRef;
+    set?: Readonly<Record<string, string>>;
+    atomic?: boolean;
+    values?: 'reset-then-reuse' | 'reuse';
+  },
+): Command {
   const valuesFlag = (opts.values ?? 'reset-then-reuse') === 'reuse' ? '--reuse-values' : '--reset-then-reuse-values';
   const sets = Object.entries(opts.set ?? {}).flatMap(([k, v]) => ['--set', `${k}=${v}`]);
   return {
     bin: t.bin,
-    args: ['upgrade', opts.release, ...chartArgs(opts.chart), '-n', t.namespace, valuesFlag, ...sets, helmFlags.wait[t.major], '--timeout', t.timeout,
-      ...(opts.atomic ? [helmFlags.atomic[t.major]] : []), ...cluster(t)],
+    args: [
+      'upgrade',
+      opts.release,
+      ...chartArgs(opts.chart),
+      '-n',
+      t.namespace,
+      valuesFlag,
+      ...sets,
+      helmFlags.wait[t.major],
+      '--timeout',
+      t.timeout,
+      ...(opts.atomic ? [helmFlags.atomic[t.major]] : []),
+      ...cluster(t),
+    ],
     writes: true,
   };
 }
 
 /** Manual path: `helm uninstall RELEASE -n NS --wait --timeout T` (leaves CRDs and the namespace). */
 export function helmUninstall(t: HelmTarget, release: string): Command {
-  return { bin: t.bin, args: ['uninstall', release, '-n', t.namespace, helmFlags.wait[t.major], '--timeout', t.timeout, ...cluster(t)], writes: true };
+  return {
+    bin: t.bin,
+    args: ['uninstall', release, '-n', t.namespace, helmFlags.wait[t.major], '--timeout', t.timeout, ...cluster(t)],
+    writes: true,
+  };
 }
 
 /**
@@ -94,7 +119,20 @@ export function helmUninstall(t: HelmTarget, release: string): Command {
 export function helmInstall(t: HelmTarget, opts: { release: string; chart: ChartRef; valuesFile: string }): Command {
   return {
     bin: t.bin,
-    args: ['install', opts.release, ...chartArgs(opts.chart), '-n', t.namespace, '--create-namespace', '-f', opts.valuesFile, helmFlags.wait[t.major], '--timeout', t.timeout, ...cluster(t)],
+    args: [
+      'install',
+      opts.release,
+      ...chartArgs(opts.chart),
+      '-n',
+      t.namespace,
+      '--create-namespace',
+      '-f',
+      opts.valuesFile,
+      helmFlags.wait[t.major],
+      '--timeout',
+      t.timeout,
+      ...cluster(t),
+    ],
     writes: true,
   };
 }
@@ -104,7 +142,21 @@ export function helmInstall(t: HelmTarget, opts: { release: string; chart: Chart
  * Helm makes a new revision holding the old chart and values; it does not touch the CRDs.
  */
 export function helmRollback(t: HelmTarget, opts: { release: string; revision: number }): Command {
-  return { bin: t.bin, args: ['rollback', opts.release, String(opts.revision), '-n', t.namespace, helmFlags.wait[t.major], '--timeout', t.timeout, ...cluster(t)], writes: true };
+  return {
+    bin: t.bin,
+    args: [
+      'rollback',
+      opts.release,
+      String(opts.revision),
+      '-n',
+      t.namespace,
+      helmFlags.wait[t.major],
+      '--timeout',
+      t.timeout,
+      ...cluster(t),
+    ],
+    writes: true,
+  };
 }
 
 /** `helm show crds CHART [--version V]`: read-only; prints the chart's CRDs for the executor to apply through the API. */

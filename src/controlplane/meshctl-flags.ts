@@ -23,9 +23,23 @@ export interface HiddenFlag {
 }
 
 const deploy17: HiddenFlag[] = [
-  { flag: 'pull-always', short: 'p', bool: true, source: 'commands/deploy.go: BoolVarP(&pullPolicy, "pull-always", "p") + MarkHidden; sets registry.imagePullPolicy=Always' },
-  { flag: 'dry-run', bool: true, source: 'commands/deploy.go: MarkHidden("dry-run"); renders client-only after the mesh-exists check' },
-  { flag: 'cleanup-on-error', bool: true, source: 'commands/deploy.go: MarkHidden("cleanup-on-error") (default true: a failed deploy runs remove)' },
+  {
+    flag: 'pull-always',
+    short: 'p',
+    bool: true,
+    source:
+      'commands/deploy.go: BoolVarP(&pullPolicy, "pull-always", "p") + MarkHidden; sets registry.imagePullPolicy=Always',
+  },
+  {
+    flag: 'dry-run',
+    bool: true,
+    source: 'commands/deploy.go: MarkHidden("dry-run"); renders client-only after the mesh-exists check',
+  },
+  {
+    flag: 'cleanup-on-error',
+    bool: true,
+    source: 'commands/deploy.go: MarkHidden("cleanup-on-error") (default true: a failed deploy runs remove)',
+  },
   { flag: 'nginx-mesh-metrics-image', bool: false, source: 'commands/deploy.go: MarkHidden (dev image override)' },
   { flag: 'nginx-mesh-sidecar-image', bool: false, source: 'commands/deploy.go: MarkHidden (dev image override)' },
   { flag: 'nginx-mesh-init-image', bool: false, source: 'commands/deploy.go: MarkHidden (dev image override)' },
@@ -33,7 +47,11 @@ const deploy17: HiddenFlag[] = [
 ];
 
 const deprecated17: HiddenFlag[] = [
-  { flag: 'disabled-namespaces', bool: false, source: '1.7.0 commands/deploy.go: MarkDeprecated("disabled-namespaces") (pflag hides deprecated flags)' },
+  {
+    flag: 'disabled-namespaces',
+    bool: false,
+    source: '1.7.0 commands/deploy.go: MarkDeprecated("disabled-namespaces") (pflag hides deprecated flags)',
+  },
   { flag: 'sample-rate', bool: false, source: '1.7.0 commands/deploy.go: MarkDeprecated("sample-rate")' },
   { flag: 'tracing-backend', bool: false, source: '1.7.0 commands/deploy.go: MarkDeprecated("tracing-backend")' },
   { flag: 'tracing-address', bool: false, source: '1.7.0 commands/deploy.go: MarkDeprecated("tracing-address")' },
@@ -46,14 +64,52 @@ const globalHidden: HiddenFlag[] = [
 /** Hidden flags per version and command (1.6.0 follows 1.7.0: no source, same code). */
 const hidden: Record<'1.x' | '2.x', Record<MeshctlCommand, HiddenFlag[]>> = {
   '1.x': {
-    deploy: [...deploy17, { flag: 'nginx-mesh-api-image', bool: false, source: '1.7.0 commands/deploy.go: MarkHidden (dev image override)' }, ...deprecated17, ...globalHidden],
-    upgrade: [{ flag: 'dry-run', bool: true, source: '1.7.0 commands/upgrade.go: MarkHidden("dry-run"); Helm upgrade with DryRun, CRDs untouched' }, ...globalHidden],
-    remove: [{ flag: 'environment', bool: false, source: 'commands/remove.go: MarkDeprecated("environment")' }, ...globalHidden],
+    deploy: [
+      ...deploy17,
+      {
+        flag: 'nginx-mesh-api-image',
+        bool: false,
+        source: '1.7.0 commands/deploy.go: MarkHidden (dev image override)',
+      },
+      ...deprecated17,
+      ...globalHidden,
+    ],
+    upgrade: [
+      {
+        flag: 'dry-run',
+        bool: true,
+        source: '1.7.0 commands/upgrade.go: MarkHidden("dry-run"); Helm upgrade with DryRun, CRDs untouched',
+      },
+      ...globalHidden,
+    ],
+    remove: [
+      { flag: 'environment', bool: false, source: 'commands/remove.go: MarkDeprecated("environment")' },
+      ...globalHidden,
+    ],
   },
   '2.x': {
-    deploy: [...deploy17, { flag: 'nginx-mesh-controller-image', bool: false, source: '2.0.0 commands/deploy.go: MarkHidden (dev image override)' }, ...globalHidden],
-    upgrade: [{ flag: 'dry-run', bool: true, source: '2.0.0 commands/upgrade.go: MarkHidden("dry-run"); NOTE it still updates the CRDs (upgradeCRDs runs first)' }, ...globalHidden],
-    remove: [{ flag: 'environment', bool: false, source: 'commands/remove.go: MarkDeprecated("environment")' }, ...globalHidden],
+    deploy: [
+      ...deploy17,
+      {
+        flag: 'nginx-mesh-controller-image',
+        bool: false,
+        source: '2.0.0 commands/deploy.go: MarkHidden (dev image override)',
+      },
+      ...globalHidden,
+    ],
+    upgrade: [
+      {
+        flag: 'dry-run',
+        bool: true,
+        source:
+          '2.0.0 commands/upgrade.go: MarkHidden("dry-run"); NOTE it still updates the CRDs (upgradeCRDs runs first)',
+      },
+      ...globalHidden,
+    ],
+    remove: [
+      { flag: 'environment', bool: false, source: 'commands/remove.go: MarkDeprecated("environment")' },
+      ...globalHidden,
+    ],
   },
 };
 
@@ -103,7 +159,10 @@ export function acceptedFlags(help: string, version: string, command: MeshctlCom
 export function subcommandOf(args: readonly Arg[]): MeshctlCommand | undefined {
   for (let i = 0; i < args.length; i++) {
     const a = String(args[i]!); // a Secret is a flag's value, never a flag
-    if (a.startsWith('-')) { if (!a.includes('=') && ['-k', '-n', '-t', '--kubeconfig', '--namespace', '--timeout'].includes(a)) i++; continue; }
+    if (a.startsWith('-')) {
+      if (!a.includes('=') && ['-k', '-n', '-t', '--kubeconfig', '--namespace', '--timeout'].includes(a)) i++;
+      continue;
+    }
     return a === 'deploy' || a === 'upgrade' || a === 'remove' ? a : undefined;
   }
   return undefined;
@@ -117,12 +176,18 @@ export function unknownFlags(args: readonly Arg[], spec: FlagSpec): string[] {
     if (a === '--') break;
     if (a.startsWith('--')) {
       const name = a.slice(2).split('=', 1)[0]!;
-      if (!spec.long.has(name)) { out.push(`--${name}`); continue; }
+      if (!spec.long.has(name)) {
+        out.push(`--${name}`);
+        continue;
+      }
       if (!a.includes('=') && !spec.bool.has(name)) i++;
     } else if (/^-\w/.test(a)) {
       const letter = a[1]!;
       const long = spec.short.get(letter);
-      if (!long) { out.push(`-${letter}`); continue; }
+      if (!long) {
+        out.push(`-${letter}`);
+        continue;
+      }
       if (a.length === 2 && !spec.bool.has(long)) i++;
     }
   }

@@ -44,11 +44,21 @@ async function isExecutableFile(deps: Pick<Deps, 'fs'>, p: string): Promise<bool
  * For each of `versions`, the first PATH candidate whose `nginx-meshctl version` names it. Each
  * file's version is asked once. Versions with no match are left out.
  */
-export async function findMeshctlOnPath(deps: Pick<Deps, 'fs' | 'exec'>, pathDirs: readonly string[], versions: readonly string[]): Promise<Record<string, ChosenBinary>> {
+export async function findMeshctlOnPath(
+  deps: Pick<Deps, 'fs' | 'exec'>,
+  pathDirs: readonly string[],
+  versions: readonly string[],
+): Promise<Record<string, ChosenBinary>> {
   const said = new Map<string, Promise<string | undefined>>();
   const versionOf = (p: string) => {
     if (!said.has(p)) {
-      said.set(p, deps.exec.run(meshctlVersion(p)).then((r) => parseMeshctlVersion(r.stdout), () => undefined));
+      said.set(
+        p,
+        deps.exec.run(meshctlVersion(p)).then(
+          (r) => parseMeshctlVersion(r.stdout),
+          () => undefined,
+        ),
+      );
     }
     return said.get(p)!;
   };
@@ -59,7 +69,11 @@ export async function findMeshctlOnPath(deps: Pick<Deps, 'fs' | 'exec'>, pathDir
       if (!(await isExecutableFile(deps, c))) continue;
       const got = await versionOf(c);
       if (got === v) {
-        out[v] = { version: v, path: c, why: `found on PATH: \`${path.basename(c)} version\` says ${v}${passed.length ? ` (passed over ${passed.join(', ')})` : ''}` };
+        out[v] = {
+          version: v,
+          path: c,
+          why: `found on PATH: \`${path.basename(c)} version\` says ${v}${passed.length ? ` (passed over ${passed.join(', ')})` : ''}`,
+        };
         break;
       }
       passed.push(`${c}: ${got ? `it is ${got}` : 'no version'}`);
@@ -73,7 +87,11 @@ export async function findMeshctlOnPath(deps: Pick<Deps, 'fs' | 'exec'>, pathDir
  * first executable file of that name on PATH, as a shell would find it. Undefined when PATH has
  * none. The plan then names the file, so what is journaled and hashed is what runs.
  */
-export async function resolveCommand(deps: Pick<Deps, 'fs'>, name: string, pathEnv: string | undefined): Promise<string | undefined> {
+export async function resolveCommand(
+  deps: Pick<Deps, 'fs'>,
+  name: string,
+  pathEnv: string | undefined,
+): Promise<string | undefined> {
   if (name.includes('/')) return path.resolve(name);
   for (const d of pathDirectories(pathEnv)) {
     const c = path.join(d, name);

@@ -20,8 +20,18 @@ export interface MeshctlTarget {
 
 /** Subcommand flags that not every version has, with the reason (FACTS.md "nginx-meshctl"). */
 export const meshctlFlagSupport: readonly { command: string; flag: string; since: string; reason: string }[] = [
-  { command: 'upgrade', flag: '--registry-server', since: '2.0.0', reason: 'nginx-meshctl 2.0 upgrade can switch the image registry; 1.x upgrade reuses the deployed one' },
-  { command: 'upgrade', flag: '--image-tag', since: '2.0.0', reason: 'nginx-meshctl 2.0 upgrade can pin the image tag; 1.x upgrade always deploys its own version' },
+  {
+    command: 'upgrade',
+    flag: '--registry-server',
+    since: '2.0.0',
+    reason: 'nginx-meshctl 2.0 upgrade can switch the image registry; 1.x upgrade reuses the deployed one',
+  },
+  {
+    command: 'upgrade',
+    flag: '--image-tag',
+    since: '2.0.0',
+    reason: 'nginx-meshctl 2.0 upgrade can pin the image tag; 1.x upgrade always deploys its own version',
+  },
 ];
 
 /** True when nginx-meshctl `version`'s `command` accepts `flag`. */
@@ -40,10 +50,16 @@ function globals(t: MeshctlTarget): string[] {
  * --registry-server / --image-tag are added only where the target supports them (2.0+);
  * elsewhere they are left out and reported in `ignored`.
  */
-export function meshctlUpgrade(t: MeshctlTarget, opts: { version: string; registryServer?: string | undefined; imageTag?: string | undefined }): Command & { ignored: string[] } {
+export function meshctlUpgrade(
+  t: MeshctlTarget,
+  opts: { version: string; registryServer?: string | undefined; imageTag?: string | undefined },
+): Command & { ignored: string[] } {
   const args = [...globals(t), 'upgrade', '--yes'];
   const ignored: string[] = [];
-  for (const [flag, value] of [['--registry-server', opts.registryServer], ['--image-tag', opts.imageTag]] as const) {
+  for (const [flag, value] of [
+    ['--registry-server', opts.registryServer],
+    ['--image-tag', opts.imageTag],
+  ] as const) {
     if (value === undefined) continue;
     if (meshctlSupports(opts.version, 'upgrade', flag)) args.push(flag, value);
     else ignored.push(flag);

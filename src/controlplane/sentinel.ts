@@ -17,9 +17,15 @@ const injectedAnnotation = 'injector.nsm.nginx.com/status';
 /** The pods that keep the sentinel waiting: every pod still annotated as injected. */
 export async function podsBlockingSentinel(deps: Pick<Deps, 'kube'>): Promise<string[]> {
   // spiffe.io/spiffeid=true is set on every injected pod; the annotation is the sentinel's own test.
-  const pods = await listAll<KubeObject>(deps.kube, collectionPath(core.pods), { labelSelector: 'spiffe.io/spiffeid=true' });
+  const pods = await listAll<KubeObject>(deps.kube, collectionPath(core.pods), {
+    labelSelector: 'spiffe.io/spiffeid=true',
+  });
   return pods
-    .filter((p) => p.metadata?.annotations?.[injectedAnnotation] === 'injected' && !(p.metadata as { deletionTimestamp?: string }).deletionTimestamp)
+    .filter(
+      (p) =>
+        p.metadata?.annotations?.[injectedAnnotation] === 'injected' &&
+        !(p.metadata as { deletionTimestamp?: string }).deletionTimestamp,
+    )
     .map((p) => `${p.metadata?.namespace}/${p.metadata?.name}`)
     .sort();
 }
@@ -38,27 +44,55 @@ async function jobExists(deps: Pick<Deps, 'kube'>, namespace: string): Promise<b
  * Waits until the sentinel Job is gone, watching it and reporting which pods still block it.
  * Returns at once when no sentinel exists (no injected pod was left at removal).
  */
-export async function waitForSentinelGone(deps: Deps, opts: { namespace: string; timeoutMs: number; onProgress?: (message: string) => void; signal?: AbortSignal }): Promise<{ waitedMs: number; existed: boolean }> {
+export async function waitForSentinelGone(
+  deps: Deps,
+  opts: { namespace: string; timeoutMs: number; onProgress?: (message: string) => void; signal?: AbortSignal },
+): Promise<{ waitedMs: number; existed: boolean }> {
   const started = deps.clock.now();
   let existed = false;
-  const shown = (blockers: string[]) => blockers.slice(0, 5).join(', ') + (blockers.length > 5 ? `, and ${blockers.length - 5} more` : '');
-  return waitFor<{ waitedMs: number; existed: boolean }, string[]>({
-    clock: deps.clock, timeoutMs: opts.timeoutMs, intervalMs: 5000, signal: opts.signal, what: `Job ${opts.namespace}/${sentinelJob} to be gone`,
-    progress: (blockers) => opts.onProgress?.(blockers.length > 0
-      ? `${sentinelJob} is waiting for ${blockers.length} injected pod(s) to go: ${shown(blockers)}`
-      : `${sentinelJob}: no injected pod is left; waiting for the Job to finish and be deleted`),
-    timeoutError: (blockers) => new StepError('wait-sentinel', `Job ${opts.namespace}/${sentinelJob} still exists after ${Math.round(opts.timeoutMs / 1000)}s; ${blockers.length} injected pod(s) block it${blockers.length ? `: ${shown(blockers)}` : ''}`,
-      'Restart or delete those pods (kubectl nsm-upgrade restart --restart all --delete-bare-pods), then resume.'),
-    // Between two checks, watch the Job: its deletion ends the pause early.
-    pause: (ms, signal) => watchUntil(deps, {
-      path: collectionPath(core.jobs, opts.namespace), query: { fieldSelector: `metadata.name=${sentinelJob}` },
-      until: (e) => e.type === 'DELETED', log: (m) => deps.log.debug(`sentinel watch ended: ${m}`),
-    }, ms, signal).catch((err: unknown) => {
-      throw signal?.aborted ? new StepError('wait-sentinel', 'interrupted while waiting for the sentinel Job') : err;
-    }),
-  }, async () => {
-    if (!(await jobExists(deps, opts.namespace))) return ready({ waitedMs: deps.clock.now() - started, existed });
-    existed = true;
-    return notYet(await podsBlockingSentinel(deps));
-  });
+  const shown = (blockers: string[]) =>
+    blockers.slice(0, 5).join(', ') + (blockers.length > 5 ? `, and ${blockers.length - 5} more` : '');
+  return waitFor<{ waitedMs: number; existed: boolean }, string[]>(
+    {
+      clock: deps.clock,
+      timeoutMs: opts.timeoutMs,
+      intervalMs: 5000,
+      signal: opts.signal,
+      what: `Job ${opts.namespace}/${sentinelJob} to be gone`,
+      progress: (blockers) =>
+        opts.onProgress?.(
+          blockers.length > 0
+            ? `${sentinelJob} is waiting for ${blockers.length} injected pod(s) to go: ${shown(blockers)}`
+            : `${sentinelJob}: no injected pod is left; waiting for the Job to finish and be deleted`,
+        ),
+      timeoutError: (blockers) =>
+        new StepError(
+          'wait-sentinel',
+          `Job ${opts.namespace}/${sentinelJob} still exists after ${Math.round(opts.timeoutMs / 1000)}s; ${blockers.length} injected pod(s) block it${blockers.length ? `: ${shown(blockers)}` : ''}`,
+          'Restart or delete those pods (kubectl nsm-upgrade restart --restart all --delete-bare-pods), then resume.',
+        ),
+      // Between two checks, watch the Job: its deletion ends the pause early.
+      pause: (ms, signal) =>
+        watchUntil(
+          deps,
+          {
+            path: collectionPath(core.jobs, opts.namespace),
+            query: { fieldSelector: `metadata.name=${sentinelJob}` },
+            until: (e) => e.type === 'DELETED',
+            log: (m) => deps.log.debug(`sentinel watch ended: ${m}`),
+          },
+          ms,
+          signal,
+        ).catch((err: unknown) => {
+          throw signal?.aborted
+            ? new StepError('wait-sentinel', 'interrupted while waiting for the sentinel Job')
+            : err;
+        }),
+    },
+    async () => {
+      if (!(await jobExists(deps, opts.namespace))) return ready({ waitedMs: deps.clock.now() - started, existed });
+      existed = true;
+      return notYet(await podsBlockingSentinel(deps));
+    },
+  );
 }

@@ -15,10 +15,16 @@ import type { ChartSource, CommandInputs, Plan } from './types.ts';
 
 type Fs = Deps['fs'];
 
-export interface FileDigest { path: string; sha256: string }
+export interface FileDigest {
+  path: string;
+  sha256: string;
+}
 
 /** A chart: its reference, and for a local chart (a directory, a .tgz) the SHA-256 of its files. */
-export interface ChartDigest { ref: string; sha256?: string | undefined }
+export interface ChartDigest {
+  ref: string;
+  sha256?: string | undefined;
+}
 
 export interface RunBinaries {
   /** nginx-meshctl, by the version it is the binary of. */
@@ -74,13 +80,22 @@ export async function chartDigest(fs: Fs, c: ChartSource): Promise<ChartDigest> 
 
 /** Pure: the programs a plan's commands run. */
 export function planBinaries(plan: Pick<Plan, 'hops'>): Set<string> {
-  return new Set(plan.hops.flatMap((h) => h.steps.flatMap((s) => [...s.commands, ...(s.kind === 'deploy' ? [s.params.undo] : [])].map((c) => c.bin))));
+  return new Set(
+    plan.hops.flatMap((h) =>
+      h.steps.flatMap((s) => [...s.commands, ...(s.kind === 'deploy' ? [s.params.undo] : [])].map((c) => c.bin)),
+    ),
+  );
 }
 
 /** The digests of the binaries (those `used` runs, when given: the plan's) and the chart. */
-export async function digestInputs(fs: Fs, inputs: Pick<CommandInputs, 'meshctlBinaries' | 'helm' | 'chart'>, used?: ReadonlySet<string>): Promise<RunBinaries> {
+export async function digestInputs(
+  fs: Fs,
+  inputs: Pick<CommandInputs, 'meshctlBinaries' | 'helm' | 'chart'>,
+  used?: ReadonlySet<string>,
+): Promise<RunBinaries> {
   const meshctl: Record<string, FileDigest> = {};
-  for (const [version, p] of Object.entries(inputs.meshctlBinaries)) if (!used || used.has(p)) meshctl[version] = { path: p, sha256: await fileSha256(fs, p) };
+  for (const [version, p] of Object.entries(inputs.meshctlBinaries))
+    if (!used || used.has(p)) meshctl[version] = { path: p, sha256: await fileSha256(fs, p) };
   const helm = inputs.helm && (!used || used.has(inputs.helm.bin)) ? inputs.helm.bin : undefined;
   return {
     meshctl,
@@ -89,7 +104,8 @@ export async function digestInputs(fs: Fs, inputs: Pick<CommandInputs, 'meshctlB
   };
 }
 
-const short = (d: { path?: string; ref?: string; sha256?: string | undefined }) => `${d.path ?? d.ref}${d.sha256 ? ` (sha256 ${d.sha256})` : ''}`;
+const short = (d: { path?: string; ref?: string; sha256?: string | undefined }) =>
+  `${d.path ?? d.ref}${d.sha256 ? ` (sha256 ${d.sha256})` : ''}`;
 
 /** Pure: how what was found now differs from what `what` ("the run") recorded, one line each (empty: the same). */
 export function binaryDifferences(journaled: RunBinaries, found: RunBinaries, what = 'the run'): string[] {
@@ -97,19 +113,27 @@ export function binaryDifferences(journaled: RunBinaries, found: RunBinaries, wh
   for (const [version, was] of Object.entries(journaled.meshctl)) {
     const now = found.meshctl[version];
     if (!now) out.push(`nginx-meshctl ${version}: ${what} used ${short(was)}; none was found now (given or on PATH)`);
-    else if (now.sha256 !== was.sha256) out.push(`nginx-meshctl ${version}: ${what} used ${short(was)}; found now ${short(now)}`);
+    else if (now.sha256 !== was.sha256)
+      out.push(`nginx-meshctl ${version}: ${what} used ${short(was)}; found now ${short(now)}`);
   }
   if (journaled.helm && !found.helm) out.push(`helm: ${what} used ${short(journaled.helm)}; none was found now`);
-  else if (journaled.helm && found.helm && found.helm.sha256 !== journaled.helm.sha256) out.push(`helm: ${what} used ${short(journaled.helm)}; found now ${short(found.helm)}`);
+  else if (journaled.helm && found.helm && found.helm.sha256 !== journaled.helm.sha256)
+    out.push(`helm: ${what} used ${short(journaled.helm)}; found now ${short(found.helm)}`);
   const [was, now] = [journaled.chart, found.chart];
-  if (was.ref !== now.ref || was.sha256 !== now.sha256) out.push(`the chart: ${what} used ${short(was)}; ${now.ref === was.ref ? 'its files changed since' : 'given now'}: ${short(now)}`);
+  if (was.ref !== now.ref || was.sha256 !== now.sha256)
+    out.push(
+      `the chart: ${what} used ${short(was)}; ${now.ref === was.ref ? 'its files changed since' : 'given now'}: ${short(now)}`,
+    );
   return out;
 }
 
 /** Pure: for each binary found now that the journal recorded (same version; same hash once assertSameBinaries passed), found path -> recorded path. */
 export function journaledPaths(journaled: RunBinaries, found: RunBinaries): Map<string, string> {
   const out = new Map<string, string>();
-  for (const [version, was] of Object.entries(journaled.meshctl)) { const now = found.meshctl[version]; if (now) out.set(now.path, was.path); }
+  for (const [version, was] of Object.entries(journaled.meshctl)) {
+    const now = found.meshctl[version];
+    if (now) out.set(now.path, was.path);
+  }
   if (journaled.helm && found.helm) out.set(found.helm.path, journaled.helm.path);
   return out;
 }
@@ -120,20 +144,30 @@ const flags = '--meshctl, --meshctl-current, --helm, --chart';
 export function assertSameBinaries(journaled: RunBinaries, found: RunBinaries, what: string): void {
   const diff = binaryDifferences(journaled, found, what);
   if (diff.length === 0) return;
-  throw new UsageError(`the binaries or chart found now are not the ones ${what} used (nothing was run): ${diff.join('; ')}`,
-    `A resume finds them as a fresh run does and never from its journal: pass the ones ${what} used again (${flags}), or put them on PATH, after checking they are what you expect. A binary that changed since (an update) cannot resume this run: finish it with the one it started with.`);
+  throw new UsageError(
+    `the binaries or chart found now are not the ones ${what} used (nothing was run): ${diff.join('; ')}`,
+    `A resume finds them as a fresh run does and never from its journal: pass the ones ${what} used again (${flags}), or put them on PATH, after checking they are what you expect. A binary that changed since (an update) cannot resume this run: finish it with the one it started with.`,
+  );
 }
 
 /**
  * What a resume found (the flags, then PATH), hashed and checked against what `what` journaled
  * (assertSameBinaries); returns journaledPaths, to compare the plans by.
  */
-export async function checkFoundBinaries(fs: Fs, journaled: RunBinaries, found: Pick<CommandInputs, 'meshctlBinaries' | 'helm' | 'chart'>, what: string): Promise<Map<string, string>> {
+export async function checkFoundBinaries(
+  fs: Fs,
+  journaled: RunBinaries,
+  found: Pick<CommandInputs, 'meshctlBinaries' | 'helm' | 'chart'>,
+  what: string,
+): Promise<Map<string, string>> {
   let digests: RunBinaries;
   try {
     digests = await digestInputs(fs, found);
   } catch (err) {
-    throw new UsageError(`a binary or the chart found to resume ${what} cannot be read: ${(err as Error).message}`, `Pass the binaries and chart ${what} used again (${flags}).`);
+    throw new UsageError(
+      `a binary or the chart found to resume ${what} cannot be read: ${(err as Error).message}`,
+      `Pass the binaries and chart ${what} used again (${flags}).`,
+    );
   }
   assertSameBinaries(journaled, digests, what);
   return journaledPaths(journaled, digests);

@@ -18,17 +18,28 @@ export function childKubeconfigPath(backupDir: string): string {
 }
 
 /** Pure: the plan's private kubeconfig, when any of its steps runs a command. */
-export function pinnedChildren(file: string, context: string | undefined, hops: readonly Pick<Hop, 'steps'>[]): Pick<Plan, 'childKubeconfig'> {
+export function pinnedChildren(
+  file: string,
+  context: string | undefined,
+  hops: readonly Pick<Hop, 'steps'>[],
+): Pick<Plan, 'childKubeconfig'> {
   const commands = hops.some((h) => h.steps.some((s) => s.commands.length > 0));
   return commands ? { childKubeconfig: { path: file, ...(context !== undefined ? { context } : {}) } } : {};
 }
 
 /** Writes the plan's private kubeconfig (if it has one), runs fn, then removes the file. */
-export async function withChildKubeconfig<T>(deps: Pick<Deps, 'fs' | 'kube'>, plan: Pick<Plan, 'childKubeconfig'>, fn: () => Promise<T>): Promise<T> {
+export async function withChildKubeconfig<T>(
+  deps: Pick<Deps, 'fs' | 'kube'>,
+  plan: Pick<Plan, 'childKubeconfig'>,
+  fn: () => Promise<T>,
+): Promise<T> {
   const child = plan.childKubeconfig;
   if (!child) return fn();
   if (child.context !== undefined && child.context !== deps.kube.context) {
-    throw new UsageError(`the run acts on context "${child.context}", but the tool was started on context "${deps.kube.context}"`, `Pass --context ${child.context} (the run's own context).`);
+    throw new UsageError(
+      `the run acts on context "${child.context}", but the tool was started on context "${deps.kube.context}"`,
+      `Pass --context ${child.context} (the run's own context).`,
+    );
   }
   const dir = path.dirname(child.path);
   const created = await deps.fs.mkdir(dir, { recursive: true, mode: 0o700 });

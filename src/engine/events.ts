@@ -10,7 +10,13 @@ import type { RunWindow } from './window.ts';
 export type RunEventBody =
   | { event: 'start'; title: string }
   | { event: 'progress'; message: string }
-  | { event: 'done'; message?: string | undefined; skipped?: string | undefined; unresolved?: string[] | undefined; data?: unknown }
+  | {
+      event: 'done';
+      message?: string | undefined;
+      skipped?: string | undefined;
+      unresolved?: string[] | undefined;
+      data?: unknown;
+    }
   | { event: 'skipped'; reason: string }
   | { event: 'failed'; error: string }
   /** The run's maintenance window (window.ts), its last event (step `window`). */
@@ -24,13 +30,24 @@ export function eventLine(e: RunEvent): string {
   return scrub(JSON.stringify(e));
 }
 
-const textFields: Record<RunEventBody['event'], readonly string[]> = { start: ['title'], progress: ['message'], done: [], skipped: ['reason'], failed: ['error'], window: ['startedAt', 'finishedAt', 'clocks'] };
+const textFields: Record<RunEventBody['event'], readonly string[]> = {
+  start: ['title'],
+  progress: ['message'],
+  done: [],
+  skipped: ['reason'],
+  failed: ['error'],
+  window: ['startedAt', 'finishedAt', 'clocks'],
+};
 
 /** One line of a run's stdout: its event, or undefined for any other line ("NSM is already on 2.0.0; nothing to do."). */
 export function parseEventLine(line: string): RunEvent | undefined {
   if (!line.startsWith('{')) return undefined;
   let e: unknown;
-  try { e = JSON.parse(line); } catch { return undefined; }
+  try {
+    e = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
   if (typeof e !== 'object' || e === null || Array.isArray(e)) return undefined;
   const o = e as Record<string, unknown>;
   if (typeof o.step !== 'string' || typeof o.event !== 'string' || !(o.event in textFields)) return undefined;

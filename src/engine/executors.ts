@@ -18,8 +18,15 @@ import { verifyExecutors } from './phases/verify.ts';
 export type { StepContext, StepOutcome };
 
 const executors: Executors<StepKind> = {
-  ...backupExecutors, ...leftoverExecutors, ...namespaceExecutors, ...crdExecutors, ...controlPlaneExecutors,
-  ...openshiftExecutors, ...restoreExecutors, ...restartExecutors, ...verifyExecutors,
+  ...backupExecutors,
+  ...leftoverExecutors,
+  ...namespaceExecutors,
+  ...crdExecutors,
+  ...controlPlaneExecutors,
+  ...openshiftExecutors,
+  ...restoreExecutors,
+  ...restartExecutors,
+  ...verifyExecutors,
 };
 
 /** Runs a step with the executor of its kind. */

@@ -13,15 +13,25 @@ export function fenceWrites(kube: Kube, lost: () => AbortSignal | undefined): Ku
     if ((r.method ?? 'GET') === 'GET') return;
     const signal = lost();
     if (!signal) throw new LeaseLostError(`no lease is held: ${r.method} ${r.path} was not sent`);
-    if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new LeaseLostError(String(signal.reason));
+    if (signal.aborted)
+      throw signal.reason instanceof Error ? signal.reason : new LeaseLostError(String(signal.reason));
   };
   return {
-    get server() { return kube.server; },
-    get context() { return kube.context; },
-    get retries() { return kube.retries; },
+    get server() {
+      return kube.server;
+    },
+    get context() {
+      return kube.context;
+    },
+    get retries() {
+      return kube.retries;
+    },
     pinnedKubeconfig: () => kube.pinnedKubeconfig(),
     serverNow: () => kube.serverNow(),
-    request: async <T>(r: KubeRequest) => { check(r); return kube.request<T>(r); },
+    request: async <T>(r: KubeRequest) => {
+      check(r);
+      return kube.request<T>(r);
+    },
     watch: (path, query, onEvent, signal) => kube.watch(path, query, onEvent, signal),
   };
 }

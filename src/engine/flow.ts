@@ -80,7 +80,10 @@ export async function runFlow(f: Flow): Promise<void> {
     deps.log.info('Dry run: nothing was changed.');
     return;
   }
-  if (f.nothingToDo !== undefined && plan.hops.length === 0) { f.write.out(`${f.nothingToDo}\n`); return; }
+  if (f.nothingToDo !== undefined && plan.hops.length === 0) {
+    f.write.out(`${f.nothingToDo}\n`);
+    return;
+  }
   if (f.format === 'text' && f.showPlan === 'before-preflight') f.write.err(f.formatPlan('text'));
   f.checkPlan?.();
   const list: ListOutput = { output: f.format, emit: (l) => f.write.out(`${l}\n`) };
@@ -94,17 +97,36 @@ export async function runFlow(f: Flow): Promise<void> {
   const runDeps: Deps = { ...deps, kube: fenceWrites(deps.kube, () => held?.lost) };
   const of = f.operation === 'rollback' ? ' the rollback' : '';
   const run: FlowRun = {
-    ...list, deps: runDeps, runId, guard: runGuard(f.cluster, () => held), signal: f.signals.abort.signal,
+    ...list,
+    deps: runDeps,
+    runId,
+    guard: runGuard(f.cluster, () => held),
+    signal: f.signals.abort.signal,
     before: [
-      { id: 'confirm', title: 'Confirmation', skip: f.yes ? '--yes given' : undefined, run: async () => 'confirmed at the prompt' },
       {
-        id: 'lease', title: `Lease of mesh namespace ${plan.namespace}`,
+        id: 'confirm',
+        title: 'Confirmation',
+        skip: f.yes ? '--yes given' : undefined,
+        run: async () => 'confirmed at the prompt',
+      },
+      {
+        id: 'lease',
+        title: `Lease of mesh namespace ${plan.namespace}`,
         run: async () => {
-          held = await holdLease(deps, {
-            meshNamespace: plan.namespace, operation: f.operation, runId, resumeRunId: f.resumeRunId, backupDir: f.dir, breakLock: f.breakLock,
-            firstSignal: `Interrupted: stopping after the current step. Continue${of} later with:\n  ${f.resumeCommand}\n(Ctrl-C again to stop at once.)`,
-            secondSignal: `Stopping now. Continue${of} with:\n  ${f.resumeCommand}`,
-          }, f.signals);
+          held = await holdLease(
+            deps,
+            {
+              meshNamespace: plan.namespace,
+              operation: f.operation,
+              runId,
+              resumeRunId: f.resumeRunId,
+              backupDir: f.dir,
+              breakLock: f.breakLock,
+              firstSignal: `Interrupted: stopping after the current step. Continue${of} later with:\n  ${f.resumeCommand}\n(Ctrl-C again to stop at once.)`,
+              secondSignal: `Stopping now. Continue${of} with:\n  ${f.resumeCommand}`,
+            },
+            f.signals,
+          );
           return held.describe;
         },
       },
@@ -124,12 +146,18 @@ export async function runFlow(f: Flow): Promise<void> {
   // -o json: the maintenance window is the run's last event (the summary holds it in text).
   else if (result.window) eventEmitter(deps, list, 'window')({ event: 'window', ...result.window });
   const items = result.unresolved.reduce((n, u) => n + u.items.length, 0);
-  if (items) throw new NotConvergedError(f.notConverged(items), 'Fix them, then check with `kubectl nsm-upgrade status`; restart workloads with `kubectl nsm-upgrade restart`.');
+  if (items)
+    throw new NotConvergedError(
+      f.notConverged(items),
+      'Fix them, then check with `kubectl nsm-upgrade status`; restart workloads with `kubectl nsm-upgrade restart`.',
+    );
 }
 
 /** The summary of a walk: steps run (then `where`), each step's items that need attention (at most 20 each), and its maintenance window. */
 export function walkSummary(head: string, r: RunResult, where: string): string[] {
-  const lines = [`${head}: ${r.stepsRun.length} step(s) run${r.stepsSkipped.length ? `, ${r.stepsSkipped.length} already done before` : ''}. ${where}`];
+  const lines = [
+    `${head}: ${r.stepsRun.length} step(s) run${r.stepsSkipped.length ? `, ${r.stepsSkipped.length} already done before` : ''}. ${where}`,
+  ];
   for (const u of r.unresolved) {
     lines.push(`  ${u.step}: ${u.items.length} item(s) need attention`);
     for (const i of u.items.slice(0, 20)) lines.push(`    - ${i}`);

@@ -38,7 +38,9 @@ export function listOptions(o: ListOutput) {
 
 /** A `-o json` event of one task: `{at, step, event, ...}` (secrets scrubbed). */
 export function eventEmitter(deps: Pick<Deps, 'clock'>, o: ListOutput, step: string): (e: RunEventBody) => void {
-  return (e) => { if (o.output === 'json') o.emit(eventLine({ at: new Date(deps.clock.now()).toISOString(), step, ...e })); };
+  return (e) => {
+    if (o.output === 'json') o.emit(eventLine({ at: new Date(deps.clock.now()).toISOString(), step, ...e }));
+  };
 }
 
 function gateTask(deps: Pick<Deps, 'clock'>, gate: Gate, o: ListOutput): ListrTask {
@@ -52,7 +54,10 @@ function gateTask(deps: Pick<Deps, 'clock'>, gate: Gate, o: ListOutput): ListrTa
     task: async (_ctx, t) => {
       event({ event: 'start', title: gate.title });
       try {
-        const said = await gate.run((m) => { t.output = scrub(m); event({ event: 'progress', message: scrub(m) }); });
+        const said = await gate.run((m) => {
+          t.output = scrub(m);
+          event({ event: 'progress', message: scrub(m) });
+        });
         if (said) t.title = `[${gate.id}] ${gate.title}: ${scrub(said)}`;
         event({ event: 'done', ...(said ? { message: scrub(said) } : {}) });
       } catch (err) {
@@ -66,5 +71,8 @@ function gateTask(deps: Pick<Deps, 'clock'>, gate: Gate, o: ListOutput): ListrTa
 /** Runs gates as tasks of the task list, in order; the first failure is thrown as it is (a PreflightError keeps exit 3). */
 export async function runGates(deps: Pick<Deps, 'clock'>, gates: readonly Gate[], o: ListOutput): Promise<void> {
   if (gates.length === 0) return;
-  await new Listr(gates.map((g) => gateTask(deps, g, o)), listOptions(o)).run();
+  await new Listr(
+    gates.map((g) => gateTask(deps, g, o)),
+    listOptions(o),
+  ).run();
 }

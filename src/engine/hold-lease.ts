@@ -42,16 +42,35 @@ export async function holdLease(deps: Deps, opts: UnderLeaseOptions, given?: Run
   const runId = opts.runId ?? randomUUID().slice(0, 8);
   let lease;
   try {
-    lease = await acquireLease(deps, { meshNamespace: opts.meshNamespace, runId, resumeRunId: opts.resumeRunId, operation: opts.operation, backupDir: opts.backupDir, breakLock: opts.breakLock });
+    lease = await acquireLease(deps, {
+      meshNamespace: opts.meshNamespace,
+      runId,
+      resumeRunId: opts.resumeRunId,
+      operation: opts.operation,
+      backupDir: opts.backupDir,
+      breakLock: opts.breakLock,
+    });
   } catch (err) {
     if (!given) signals.dispose();
     throw err;
   }
-  lease.lost.addEventListener('abort', () => {
-    process.stderr.write(`\n${(lease.lost.reason as Error).message}: stopping before the next change.\n`);
-    signals.abort.abort(lease.lost.reason);
-  }, { once: true });
-  signals.underLease({ first: opts.firstSignal ?? `Interrupted: stopping ${opts.operation} (what is done is reported). Again to stop at once.`, second: opts.secondSignal }, () => lease.release());
+  lease.lost.addEventListener(
+    'abort',
+    () => {
+      process.stderr.write(`\n${(lease.lost.reason as Error).message}: stopping before the next change.\n`);
+      signals.abort.abort(lease.lost.reason);
+    },
+    { once: true },
+  );
+  signals.underLease(
+    {
+      first:
+        opts.firstSignal ??
+        `Interrupted: stopping ${opts.operation} (what is done is reported). Again to stop at once.`,
+      second: opts.secondSignal,
+    },
+    () => lease.release(),
+  );
   return {
     signal: signals.abort.signal,
     describe: `held by run ${runId}${opts.resumeRunId ? ` (taken over from run ${opts.resumeRunId})` : ''}`,
@@ -66,14 +85,24 @@ export async function holdLease(deps: Deps, opts: UnderLeaseOptions, given?: Run
 
 /** What a run's steps check before each change: the run's cluster (as journaled) and its lease (once taken). */
 export function runGuard(cluster: ClusterIdentity, held: () => HeldRun | undefined): RunGuard {
-  return { cluster, leaseHeld: () => { const h = held(); return h ? h.check() : Promise.reject(new LeaseLostError('no lease is held by this run')); } };
+  return {
+    cluster,
+    leaseHeld: () => {
+      const h = held();
+      return h ? h.check() : Promise.reject(new LeaseLostError('no lease is held by this run'));
+    },
+  };
 }
 
 /**
  * Runs a command that changes the mesh's resources or workloads (restore, restart) under the same
  * Lease as an upgrade, so they cannot race one, with the upgrade's signal rules (holdLease).
  */
-export async function underLease<T>(deps: Deps, opts: UnderLeaseOptions, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export async function underLease<T>(
+  deps: Deps,
+  opts: UnderLeaseOptions,
+  fn: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
   const held = await holdLease(deps, opts);
   try {
     return await fn(held.signal);

@@ -35,14 +35,23 @@ export function holderIsDeadHere(holder: string | undefined, host = os.hostname(
 }
 
 /** What a refusal says about the run that holds the lease, and how to get past it. */
-export function describeHolder(live: LeaseObject, dirExists: (dir: string) => boolean = fs.existsSync): { what: string; fix: string } {
+export function describeHolder(
+  live: LeaseObject,
+  dirExists: (dir: string) => boolean = fs.existsSync,
+): { what: string; fix: string } {
   const op = live.metadata.annotations?.[operationAnnotation] ?? 'run';
   const dir = live.metadata.annotations?.[backupDirAnnotation];
   const what = `${op} ${live.spec.holderIdentity ?? '(no holder)'} since ${live.spec.acquireTime ?? '?'}${dir ? `, backup and journal in ${dir}` : ''}`;
   if (dir && !dirExists(dir)) {
-    return { what, fix: `That run was interrupted and its directory ${dir} is not on this machine: the cluster may be half-upgraded (the mesh removed, resources only in that backup). Resume it from the machine that has ${dir} (--resume ${dir}); if that directory is lost, check the mesh with \`kubectl nsm-upgrade status\`, then pass --break-lock to take the lease over.` };
+    return {
+      what,
+      fix: `That run was interrupted and its directory ${dir} is not on this machine: the cluster may be half-upgraded (the mesh removed, resources only in that backup). Resume it from the machine that has ${dir} (--resume ${dir}); if that directory is lost, check the mesh with \`kubectl nsm-upgrade status\`, then pass --break-lock to take the lease over.`,
+    };
   }
-  return { what, fix: `That run was interrupted: continue it with --resume ${dir ?? 'DIR'} (its backup directory), which takes the lease over.` };
+  return {
+    what,
+    fix: `That run was interrupted: continue it with --resume ${dir ?? 'DIR'} (its backup directory), which takes the lease over.`,
+  };
 }
 
 export interface TakeoverInput {
@@ -69,13 +78,24 @@ export function takeover(live: LeaseObject, held: { what: string; fix: string },
   const own = t.resumeRunId !== undefined && holder.endsWith(`/${t.resumeRunId}`);
   const fresh = isLeaseFresh(live, t.serverNowMs);
   if (fresh && !(own && t.deadHere)) {
-    return { take: false, message: `another run holds lease ${t.ref}: ${held.what}`, fix: 'Wait for it to finish. If that run was killed, wait a minute for its lease to expire and run again with --resume DIR.' };
+    return {
+      take: false,
+      message: `another run holds lease ${t.ref}: ${held.what}`,
+      fix: 'Wait for it to finish. If that run was killed, wait a minute for its lease to expire and run again with --resume DIR.',
+    };
   }
   if (own) return { take: true };
-  if (t.breakLock) return { take: true, warn: `--break-lock: taking over the lease of an interrupted run (${held.what}); that run's upgrade may be half done` };
+  if (t.breakLock)
+    return {
+      take: true,
+      warn: `--break-lock: taking over the lease of an interrupted run (${held.what}); that run's upgrade may be half done`,
+    };
   if (t.resumeRunId !== undefined) {
-    return { take: false, message: `a stale lease ${t.ref} of another run is in place (${held.what}), not of run ${t.resumeRunId}, which this one continues`,
-      fix: `${held.fix} Only when that run cannot be continued: check the mesh with \`kubectl nsm-upgrade status\`, then pass --break-lock.` };
+    return {
+      take: false,
+      message: `a stale lease ${t.ref} of another run is in place (${held.what}), not of run ${t.resumeRunId}, which this one continues`,
+      fix: `${held.fix} Only when that run cannot be continued: check the mesh with \`kubectl nsm-upgrade status\`, then pass --break-lock.`,
+    };
   }
   return { take: false, message: `a stale lease from an earlier run is still in place (${held.what})`, fix: held.fix };
 }

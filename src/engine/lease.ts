@@ -3,10 +3,31 @@ import type { Deps } from '../deps.ts';
 import { KubeApiError } from '../kube/client.ts';
 import { core, collectionPath, objectPath } from '../kube/paths.ts';
 import { PreflightError, ToolError, ExitCode } from '../errors.ts';
-import { backupDirAnnotation, describeHolder, holderIsDeadHere, isLeaseFresh, leaseDurationSeconds, leaseName, leaseNamespace, operationAnnotation, takeover, type LeaseObject } from './lease-rules.ts';
+import {
+  backupDirAnnotation,
+  describeHolder,
+  holderIsDeadHere,
+  isLeaseFresh,
+  leaseDurationSeconds,
+  leaseName,
+  leaseNamespace,
+  operationAnnotation,
+  takeover,
+  type LeaseObject,
+} from './lease-rules.ts';
 import { notYet, ready, waitFor } from '../wait.ts';
 
-export { backupDirAnnotation, describeHolder, holderIsDeadHere, isLeaseFresh, leaseDurationSeconds, leaseName, leaseNamespace, operationAnnotation, type LeaseObject };
+export {
+  backupDirAnnotation,
+  describeHolder,
+  holderIsDeadHere,
+  isLeaseFresh,
+  leaseDurationSeconds,
+  leaseName,
+  leaseNamespace,
+  operationAnnotation,
+  type LeaseObject,
+};
 
 /**
  * One run at a time per mesh: a coordination.k8s.io Lease named `nsm-upgrade.<mesh namespace>`.
@@ -25,7 +46,11 @@ export { backupDirAnnotation, describeHolder, holderIsDeadHere, isLeaseFresh, le
 /** The lease is no longer (surely) this run's: the run stops before its next write. */
 export class LeaseLostError extends ToolError {
   constructor(message: string) {
-    super(message, ExitCode.failed, 'Nothing more was changed after this. Once the API server answers and no other run works on the mesh, continue with --resume DIR.');
+    super(
+      message,
+      ExitCode.failed,
+      'Nothing more was changed after this. Once the API server answers and no other run works on the mesh, continue with --resume DIR.',
+    );
   }
 }
 
@@ -65,18 +90,31 @@ export async function acquireLease(deps: Deps, opts: LeaseOptions): Promise<Held
   const path = objectPath(ref, name, leaseNamespace);
   const holder = `${os.hostname()}/pid-${process.pid}/${opts.runId}`;
   const duration = opts.durationSeconds ?? leaseDurationSeconds;
-  const annotations = { ...(opts.backupDir ? { [backupDirAnnotation]: opts.backupDir } : {}), [operationAnnotation]: opts.operation ?? 'upgrade' };
-  const read = () => deps.kube.request<LeaseObject>({ path }).catch((e: unknown) => (isStatus(e, 404) ? undefined : Promise.reject(e)));
+  const annotations = {
+    ...(opts.backupDir ? { [backupDirAnnotation]: opts.backupDir } : {}),
+    [operationAnnotation]: opts.operation ?? 'upgrade',
+  };
+  const read = () =>
+    deps.kube.request<LeaseObject>({ path }).catch((e: unknown) => (isStatus(e, 404) ? undefined : Promise.reject(e)));
   // Read first: the answer's Date header sets the server's clock (Kube.serverNow) for every time below.
   let live = await read();
   const body = (resourceVersion?: string) => {
     const now = micro(deps.kube.serverNow());
-    return { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, annotations, ...(resourceVersion ? { resourceVersion } : {}) }, spec: { holderIdentity: holder, leaseDurationSeconds: duration, acquireTime: now, renewTime: now } };
+    return {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name, annotations, ...(resourceVersion ? { resourceVersion } : {}) },
+      spec: { holderIdentity: holder, leaseDurationSeconds: duration, acquireTime: now, renewTime: now },
+    };
   };
   let current: LeaseObject | undefined;
   if (!live) {
     try {
-      current = await deps.kube.request<LeaseObject>({ method: 'POST', path: collectionPath(ref, leaseNamespace), body: body() });
+      current = await deps.kube.request<LeaseObject>({
+        method: 'POST',
+        path: collectionPath(ref, leaseNamespace),
+        body: body(),
+      });
     } catch (err) {
       if (!isStatus(err, 409)) throw err;
       live = await read();
@@ -84,9 +122,22 @@ export async function acquireLease(deps: Deps, opts: LeaseOptions): Promise<Held
   }
   if (!current && live?.spec.holderIdentity === holder) current = live; // our own create went through, its answer was lost
   if (!current) {
-    if (!live) throw new PreflightError([{ check: 'one run at a time', message: `lease ${leaseNamespace}/${name} was created and deleted by another run while this one took it`, fix: 'Run again.' }]);
+    if (!live)
+      throw new PreflightError([
+        {
+          check: 'one run at a time',
+          message: `lease ${leaseNamespace}/${name} was created and deleted by another run while this one took it`,
+          fix: 'Run again.',
+        },
+      ]);
     const held = describeHolder(live);
-    const t = takeover(live, held, { ref: `${leaseNamespace}/${name}`, resumeRunId: opts.resumeRunId, breakLock: opts.breakLock, serverNowMs: deps.kube.serverNow(), deadHere: holderIsDeadHere(live.spec.holderIdentity) });
+    const t = takeover(live, held, {
+      ref: `${leaseNamespace}/${name}`,
+      resumeRunId: opts.resumeRunId,
+      breakLock: opts.breakLock,
+      serverNowMs: deps.kube.serverNow(),
+      deadHere: holderIsDeadHere(live.spec.holderIdentity),
+    });
     if (!t.take) throw new PreflightError([{ check: 'one run at a time', message: t.message, fix: t.fix }]);
     if (t.warn) deps.log.warn(t.warn);
     current = await deps.kube.request<LeaseObject>({ method: 'PUT', path, body: body(live.metadata.resourceVersion) });
@@ -95,12 +146,21 @@ export async function acquireLease(deps: Deps, opts: LeaseOptions): Promise<Held
 }
 
 /** Renews a held lease until released; see acquireLease. */
-function keepLease(deps: Deps, l: { path: string; name: string; holder: string; duration: number }, first: LeaseObject): HeldLease {
+function keepLease(
+  deps: Deps,
+  l: { path: string; name: string; holder: string; duration: number },
+  first: LeaseObject,
+): HeldLease {
   let current = first;
   const lost = new AbortController();
-  const lose = (why: string) => { if (!lost.signal.aborted) lost.abort(new LeaseLostError(`lease ${leaseNamespace}/${l.name}: ${why}`)); };
+  const lose = (why: string) => {
+    if (!lost.signal.aborted) lost.abort(new LeaseLostError(`lease ${leaseNamespace}/${l.name}: ${why}`));
+  };
   const ours = (x: LeaseObject) => x.spec.holderIdentity === l.holder;
-  const readLive = () => deps.kube.request<LeaseObject>({ path: l.path }).catch((e: unknown) => (isStatus(e, 404) ? undefined : Promise.reject(e)));
+  const readLive = () =>
+    deps.kube
+      .request<LeaseObject>({ path: l.path })
+      .catch((e: unknown) => (isStatus(e, 404) ? undefined : Promise.reject(e)));
 
   /** Renews with the last resourceVersion as precondition; on a conflict re-reads once, and stops if another run holds it. */
   const renew = async () => {
@@ -112,7 +172,10 @@ function keepLease(deps: Deps, l: { path: string; name: string; holder: string; 
       } catch (err) {
         if (!isStatus(err, 409) && !isStatus(err, 404)) throw err;
         const live = await readLive();
-        if (!live || !ours(live)) return lose(`${live ? `taken over by ${live.spec.holderIdentity}` : 'deleted'}: another run may be changing the mesh`);
+        if (!live || !ours(live))
+          return lose(
+            `${live ? `taken over by ${live.spec.holderIdentity}` : 'deleted'}: another run may be changing the mesh`,
+          );
         current = live;
       }
     }
@@ -128,26 +191,51 @@ function keepLease(deps: Deps, l: { path: string; name: string; holder: string; 
   // A watchdog, not a chain of renewals: a renewal that hangs (an API server that stopped answering)
   // must not keep the run writing past the point where its lease can expire.
   // It ends when the lease is released (stop) or lost.
-  void waitFor({ clock: deps.clock, timeoutMs: Infinity, intervalMs: tickMs, signal: stop.signal, what: `lease ${leaseNamespace}/${l.name} to be released` }, async () => {
-    const since = deps.clock.now() - lastRenewed;
-    if (!renewing && (since >= every || lastError !== undefined)) {
-      renewing = renew().then(() => { lastRenewed = deps.clock.now(); lastError = undefined; }, (e: unknown) => {
-        lastError = (e as Error).message;
-        deps.log.warn(`lease ${leaseNamespace}/${l.name}: renewal failed (${lastError}); retrying, the run stops if it is not renewed within ${graceMs / 1000}s of the last renewal`);
-      }).finally(() => { renewing = undefined; });
-    }
-    if (deps.clock.now() - lastRenewed >= graceMs) {
-      lose(`not renewed for ${Math.round((deps.clock.now() - lastRenewed) / 1000)}s (last error: ${lastError ?? 'the renewal has not finished (the API server does not answer, or keeps failing)'}); stopping before it can expire and another run take it`);
-    }
-    return lost.signal.aborted ? ready(undefined) : notYet('');
-  }).catch(() => undefined); // released: the pause ended by `stop`
+  void waitFor(
+    {
+      clock: deps.clock,
+      timeoutMs: Infinity,
+      intervalMs: tickMs,
+      signal: stop.signal,
+      what: `lease ${leaseNamespace}/${l.name} to be released`,
+    },
+    async () => {
+      const since = deps.clock.now() - lastRenewed;
+      if (!renewing && (since >= every || lastError !== undefined)) {
+        renewing = renew()
+          .then(
+            () => {
+              lastRenewed = deps.clock.now();
+              lastError = undefined;
+            },
+            (e: unknown) => {
+              lastError = (e as Error).message;
+              deps.log.warn(
+                `lease ${leaseNamespace}/${l.name}: renewal failed (${lastError}); retrying, the run stops if it is not renewed within ${graceMs / 1000}s of the last renewal`,
+              );
+            },
+          )
+          .finally(() => {
+            renewing = undefined;
+          });
+      }
+      if (deps.clock.now() - lastRenewed >= graceMs) {
+        lose(
+          `not renewed for ${Math.round((deps.clock.now() - lastRenewed) / 1000)}s (last error: ${lastError ?? 'the renewal has not finished (the API server does not answer, or keeps failing)'}); stopping before it can expire and another run take it`,
+        );
+      }
+      return lost.signal.aborted ? ready(undefined) : notYet('');
+    },
+  ).catch(() => undefined); // released: the pause ended by `stop`
   return {
     lost: lost.signal,
     async check() {
       if (lost.signal.aborted) throw lost.signal.reason as LeaseLostError;
       const live = await readLive();
-      if (!live || !ours(live)) lose(`${live ? `taken over by ${live.spec.holderIdentity}` : 'deleted'}: another run may be changing the mesh`);
-      else if (!isLeaseFresh(live, deps.kube.serverNow())) lose(`expired on the API server's clock (renewed last at ${live.spec.renewTime})`);
+      if (!live || !ours(live))
+        lose(`${live ? `taken over by ${live.spec.holderIdentity}` : 'deleted'}: another run may be changing the mesh`);
+      else if (!isLeaseFresh(live, deps.kube.serverNow()))
+        lose(`expired on the API server's clock (renewed last at ${live.spec.renewTime})`);
       if (lost.signal.aborted) throw lost.signal.reason as LeaseLostError;
     },
     async release() {
@@ -156,11 +244,24 @@ function keepLease(deps: Deps, l: { path: string; name: string; holder: string; 
       if (lost.signal.aborted) return;
       for (let attempt = 0; attempt < 2; attempt++) {
         try {
-          await deps.kube.request({ method: 'DELETE', path: l.path, body: { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { resourceVersion: current.metadata.resourceVersion } } });
+          await deps.kube.request({
+            method: 'DELETE',
+            path: l.path,
+            body: {
+              apiVersion: 'v1',
+              kind: 'DeleteOptions',
+              preconditions: { resourceVersion: current.metadata.resourceVersion },
+            },
+          });
           return;
         } catch (err) {
           if (isStatus(err, 404)) return;
-          if (!isStatus(err, 409)) { deps.log.warn(`lease ${leaseNamespace}/${l.name} was not released (${(err as Error).message}); it expires ${l.duration}s after its last renewal`); return; }
+          if (!isStatus(err, 409)) {
+            deps.log.warn(
+              `lease ${leaseNamespace}/${l.name} was not released (${(err as Error).message}); it expires ${l.duration}s after its last renewal`,
+            );
+            return;
+          }
           const live = await readLive().catch(() => undefined);
           if (!live || !ours(live)) return; // another run holds it now: not ours to delete
           current = live;

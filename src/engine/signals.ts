@@ -34,13 +34,20 @@ export function installRunSignals(deps: Pick<Deps, 'exec'>, operation: string): 
   let lease: { said: { first: string; second?: string | undefined }; release: () => Promise<void> } | undefined;
   let signals = 0;
   let stopping = false;
-  const exit = () => { removePrivateFilesNow(); process.exit(130); };
+  const exit = () => {
+    removePrivateFilesNow();
+    process.exit(130);
+  };
   const stopNow = (line: string | undefined, release?: () => Promise<void>) => {
     if (stopping) return;
     stopping = true;
     if (line) process.stderr.write(`\n${line}\n`);
     setTimeout(exit, exitAfterMs).unref();
-    void deps.exec.stopAll(childGraceMs).finally(() => release?.()).catch(() => undefined).finally(exit);
+    void deps.exec
+      .stopAll(childGraceMs)
+      .finally(() => release?.())
+      .catch(() => undefined)
+      .finally(exit);
   };
   const onSignal = (name: NodeJS.Signals) => {
     signals++;
@@ -57,7 +64,12 @@ export function installRunSignals(deps: Pick<Deps, 'exec'>, operation: string): 
   for (const s of handled) process.on(s, onSignal);
   return {
     abort,
-    underLease(said, release) { lease = { said, release }; signals = 0; },
-    dispose() { for (const s of handled) process.off(s, onSignal); },
+    underLease(said, release) {
+      lease = { said, release };
+      signals = 0;
+    },
+    dispose() {
+      for (const s of handled) process.off(s, onSignal);
+    },
   };
 }

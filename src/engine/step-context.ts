@@ -43,7 +43,10 @@ export interface StepOutcome<O = StepOutputs[StepKind]> {
  * What `s`, a step of this run (or of the run it resumes), reported when it was done; undefined
  * while it is not done. The journal reader checked the record's shape; the data is the step's own.
  */
-export function outputOf<K extends StepKind>(ctx: Pick<StepContext, 'journalData'>, s: StepOf<K> | undefined): StepOutputs[K] | undefined {
+export function outputOf<K extends StepKind>(
+  ctx: Pick<StepContext, 'journalData'>,
+  s: StepOf<K> | undefined,
+): StepOutputs[K] | undefined {
   return s ? (ctx.journalData.get(s.id) as StepOutputs[K] | undefined) : undefined;
 }
 
@@ -51,4 +54,3 @@ export function outputOf<K extends StepKind>(ctx: Pick<StepContext, 'journalData
 export function hopStep<K extends StepKind>(ctx: Pick<StepContext, 'hop'>, kind: K): StepOf<K> | undefined {
   return ctx.hop.steps.find((s): s is StepOf<K> => s.kind === kind);
 }
-

@@ -18,7 +18,7 @@ import type { StepFile } from './types.ts';
  */
 export async function writeStepFiles(ctx: StepContext, files: readonly StepFile[]): Promise<void> {
   for (const f of files) {
-    await ensurePrivateDir(ctx.deps.fs, path.dirname(f.path), 'the run\'s directory');
+    await ensurePrivateDir(ctx.deps.fs, path.dirname(f.path), "the run's directory");
     const text = 'values' in f.content ? dump(revealDeep(f.content.values)) : f.content.secret.reveal();
     // Created new, never through a symlink or into a file left there (private-files.ts).
     await createPrivateFile(ctx.deps.fs, f.path, text);
@@ -33,12 +33,18 @@ export async function assertBackupAsTaken(ctx: StepContext, dir: string): Promis
   const backup = ctx.hop.steps.find((s) => s.kind === 'backup');
   let problem: string | undefined;
   try {
-    problem = notAsJournaled(await manifestSha256(ctx.deps.fs, dir), backup && ctx.journalData.get(backup.id)?.manifestSha256);
+    problem = notAsJournaled(
+      await manifestSha256(ctx.deps.fs, dir),
+      backup && ctx.journalData.get(backup.id)?.manifestSha256,
+    );
   } catch (err) {
     problem = (err as Error).message;
   }
   if (problem) {
-    throw new StepError(ctx.step.id, `the backup ${dir} is refused: ${problem}`,
-      'Nothing was read from it. Put back the backup the run wrote (a copy of the directory), or check the cluster (kubectl nsm-upgrade status) and restore by hand from a backup you trust.');
+    throw new StepError(
+      ctx.step.id,
+      `the backup ${dir} is refused: ${problem}`,
+      'Nothing was read from it. Put back the backup the run wrote (a copy of the directory), or check the cluster (kubectl nsm-upgrade status) and restore by hand from a backup you trust.',
+    );
   }
 }

@@ -8,8 +8,23 @@ import type { StepContext, StepOutcome } from './step-context.ts';
 import type { StepKind, StepOf, StepOutputs } from './types.ts';
 
 /** A step of hop `hop`: id `hop<N>.<kind>`; `writes` (changes the cluster) unless said, not destructive unless said. */
-export function step<K extends StepKind>(hop: number, kind: K, title: string, flags: { destructive?: boolean; writes?: boolean }, commands: Command[], params: StepOf<K>['params']): StepOf<K> {
-  return { id: `hop${hop}.${kind}`, kind, title, destructive: flags.destructive ?? false, writes: flags.writes ?? true, commands, params } as StepOf<K>;
+export function step<K extends StepKind>(
+  hop: number,
+  kind: K,
+  title: string,
+  flags: { destructive?: boolean; writes?: boolean },
+  commands: Command[],
+  params: StepOf<K>['params'],
+): StepOf<K> {
+  return {
+    id: `hop${hop}.${kind}`,
+    kind,
+    title,
+    destructive: flags.destructive ?? false,
+    writes: flags.writes ?? true,
+    commands,
+    params,
+  } as StepOf<K>;
 }
 
 /** Runs one step of kind K and reports what its kind reports (StepOutputs[K]). */

@@ -112,13 +112,18 @@ export interface StepFile {
 }
 
 /** The part-of label selector of the mesh CRDs. */
-export interface CrdSelector { labelSelector: string }
+export interface CrdSelector {
+  labelSelector: string;
+}
 
 export type BackupStep = StepBase<'backup', { dir: string; namespace: string; meshVersion: string }>;
 /** --clean-leftovers: clear what earlier removals left (leftovers.ts); `found` is what the plan saw, the step clears what it finds. */
 export type CleanLeftoversStep = StepBase<'clean-leftovers', { namespace: string; found: Leftover[] }>;
 /** Add the 2.0 opt-in label to namespaces (a rollback removes what the upgrade added: null). */
-export type LabelNamespacesStep = StepBase<'label-namespaces', { namespaces: string[]; label: Record<string, string | null> }>;
+export type LabelNamespacesStep = StepBase<
+  'label-namespaces',
+  { namespaces: string[]; label: Record<string, string | null> }
+>;
 /** Helm in place: apply the target chart's CRDs through the API (Helm does not upgrade them). */
 export type ApplyCrdsStep = StepBase<'apply-crds', CrdSelector & { chart: ChartRef; version: string }>;
 /** In place: nginx-meshctl upgrade / helm upgrade. */
@@ -132,17 +137,20 @@ export type RestartUnmeshedStep = StepBase<'restart-unmeshed', { reason: 'opensh
 /** OpenShift manual: wait until Job csi-driver-sentinel is deleted. */
 export type WaitSentinelStep = StepBase<'wait-sentinel', { namespace: string; job: string }>;
 /** Manual: nginx-meshctl deploy (new binary) / helm install with the carried-over values. */
-export type DeployStep = StepBase<'deploy', {
-  version: string;
-  release?: string;
-  chart?: ChartRef;
-  /** Written 0600 before the deploy runs (Helm's values file, a registry key file). */
-  files: StepFile[];
-  /** How --resume removes a half-installed release of this deploy before deploying again (deploy-health.ts). */
-  undo: Command;
-  /** Chart value path -> value the redeployed mesh must hold (verify checks them). */
-  expect: Record<string, unknown>;
-}>;
+export type DeployStep = StepBase<
+  'deploy',
+  {
+    version: string;
+    release?: string;
+    chart?: ChartRef;
+    /** Written 0600 before the deploy runs (Helm's values file, a registry key file). */
+    files: StepFile[];
+    /** How --resume removes a half-installed release of this deploy before deploying again (deploy-health.ts). */
+    undo: Command;
+    /** Chart value path -> value the redeployed mesh must hold (verify checks them). */
+    expect: Record<string, unknown>;
+  }
+>;
 /** Manual: re-create the backed-up custom resources. */
 export type RestoreStep = StepBase<'restore', { from: string; targetVersion: string }>;
 /**
@@ -150,7 +158,10 @@ export type RestoreStep = StepBase<'restore', { from: string; targetVersion: str
  * the mesh). `injected`: the workloads that had a sidecar before; an upgrade's hop reads them from
  * its backup step's output, a rollback names them (the upgrade's backup recorded them).
  */
-export type RestartStep = StepBase<'restart', { targetVersion: string; injected?: { namespace: string; kind: string; name: string }[] }>;
+export type RestartStep = StepBase<
+  'restart',
+  { targetVersion: string; injected?: { namespace: string; kind: string; name: string }[] }
+>;
 /** Control plane on the hop's version, custom resources equal to the backup, sidecars converged. */
 export type VerifyStep = StepBase<'verify', { version: string; namespace: string; deployment: string; backup: string }>;
 
@@ -165,20 +176,41 @@ export type HelmRollbackStep = StepBase<'helm-rollback', { release: string; revi
 /** Rollback: the mesh CRDs made exactly as in the backup's crds.yaml (created, replaced, and the ones it lacks deleted). */
 export type RestoreCrdsStep = StepBase<'restore-crds', CrdSelector & { from: string }>;
 /** Rollback: the snapshot's objects the old CRDs can hold, then every backed-up object exactly as backed up (overwrite). */
-export type RestoreResourcesStep = StepBase<'restore-resources', { from: string; snapshot: string; kinds: string[]; targetVersion: string }>;
+export type RestoreResourcesStep = StepBase<
+  'restore-resources',
+  { from: string; snapshot: string; kinds: string[]; targetVersion: string }
+>;
 /** Rollback: control plane, CRDs, resources, release values and sidecars as before the upgrade. */
-export type VerifyRollbackStep = StepBase<'verify-rollback', {
-  version: string;
-  namespace: string;
-  backup: string;
-  release: string;
-  /** Chart value path -> value the release must hold (the backup's values, plus MeshConfig changes carried back). */
-  values: Record<string, unknown>;
-  injected: { namespace: string; kind: string; name: string }[];
-}>;
-export type RollbackStep = SnapshotStep | HelmRollbackStep | RestoreCrdsStep | RestoreResourcesStep | VerifyRollbackStep;
+export type VerifyRollbackStep = StepBase<
+  'verify-rollback',
+  {
+    version: string;
+    namespace: string;
+    backup: string;
+    release: string;
+    /** Chart value path -> value the release must hold (the backup's values, plus MeshConfig changes carried back). */
+    values: Record<string, unknown>;
+    injected: { namespace: string; kind: string; name: string }[];
+  }
+>;
+export type RollbackStep =
+  SnapshotStep | HelmRollbackStep | RestoreCrdsStep | RestoreResourcesStep | VerifyRollbackStep;
 
-export type Step = BackupStep | CleanLeftoversStep | LabelNamespacesStep | ApplyCrdsStep | UpgradeStep | RemoveStep | DeleteCrdsStep | RestartUnmeshedStep | WaitSentinelStep | DeployStep | RestoreStep | RestartStep | VerifyStep | RollbackStep;
+export type Step =
+  | BackupStep
+  | CleanLeftoversStep
+  | LabelNamespacesStep
+  | ApplyCrdsStep
+  | UpgradeStep
+  | RemoveStep
+  | DeleteCrdsStep
+  | RestartUnmeshedStep
+  | WaitSentinelStep
+  | DeployStep
+  | RestoreStep
+  | RestartStep
+  | VerifyStep
+  | RollbackStep;
 export type StepKind = Step['kind'];
 export type StepOf<K extends StepKind> = Extract<Step, { kind: K }>;
 /** A step's stable id, as journaled. */
@@ -187,7 +219,14 @@ export type StepId = Step['id'];
 /** A step that reports nothing beyond done. */
 export type NoOutput = Record<string, never>;
 /** What a restart of the injected workloads reports. */
-export type RestartOutput = { restarted?: number; restartedIntoMesh?: number; converged?: boolean; byVersion?: Record<string, number>; stoppedAtGate?: true; notStarted?: number };
+export type RestartOutput = {
+  restarted?: number;
+  restartedIntoMesh?: number;
+  converged?: boolean;
+  byVersion?: Record<string, number>;
+  stoppedAtGate?: true;
+  notStarted?: number;
+};
 /** What a verify reports. */
 export type VerifyOutput = { controlPlane: string | null; byVersion: Record<string, number>; objects: number };
 
@@ -196,7 +235,14 @@ export type VerifyOutput = { controlPlane: string | null; byVersion: Record<stri
  * and by a resume (step-context.ts `outputOf`) — typed here, so nothing reads a step's data with a cast.
  */
 export type StepOutputs = {
-  backup: { objects: number; kinds: Record<string, number>; absent: string[]; injected: { namespace: string; kind: string; name: string }[]; manifestSha256: string; schemas?: Record<string, number> };
+  backup: {
+    objects: number;
+    kinds: Record<string, number>;
+    absent: string[];
+    injected: { namespace: string; kind: string; name: string }[];
+    manifestSha256: string;
+    schemas?: Record<string, number>;
+  };
   'clean-leftovers': { cleared: string[] };
   'label-namespaces': NoOutput;
   'apply-crds': { crds: string[] };

@@ -59,8 +59,30 @@ export function resumeCommand(dir: string): string {
 }
 
 /** One step as a task: run by its executor, journaled in `opts.backupDir` when done. Also the rollback's (rollback/run.ts). */
-export type StepTaskOptions = Pick<RunOptions, 'backupDir' | 'timeoutMs' | 'concurrency' | 'restart' | 'deleteBarePods' | 'maxFailures' | 'first' | 'output' | 'emit' | 'signal' | 'guard'>;
-export function task(deps: Deps, plan: Plan, step: Step, opts: StepTaskOptions, runId: string, done: ReadonlySet<string>, journalData: Map<string, Record<string, unknown>>, window?: WindowObserver): ListrTask<Ctx> {
+export type StepTaskOptions = Pick<
+  RunOptions,
+  | 'backupDir'
+  | 'timeoutMs'
+  | 'concurrency'
+  | 'restart'
+  | 'deleteBarePods'
+  | 'maxFailures'
+  | 'first'
+  | 'output'
+  | 'emit'
+  | 'signal'
+  | 'guard'
+>;
+export function task(
+  deps: Deps,
+  plan: Plan,
+  step: Step,
+  opts: StepTaskOptions,
+  runId: string,
+  done: ReadonlySet<string>,
+  journalData: Map<string, Record<string, unknown>>,
+  window?: WindowObserver,
+): ListrTask<Ctx> {
   const hop = plan.hops.find((h) => h.steps.includes(step))!;
   const event = eventEmitter(deps, opts, step.id);
   return {
@@ -68,11 +90,29 @@ export function task(deps: Deps, plan: Plan, step: Step, opts: StepTaskOptions, 
     skip: () => (done.has(step.id) ? 'done before (journal)' : false),
     task: async (ctx, t) => {
       const why: unknown = opts.signal.reason;
-      if (opts.signal.aborted) throw why instanceof LeaseLostError ? why : new StepError(step.id, 'interrupted before this step started');
+      if (opts.signal.aborted)
+        throw why instanceof LeaseLostError ? why : new StepError(step.id, 'interrupted before this step started');
       event({ event: 'start', title: step.title });
       const sctx: StepContext = {
-        deps, plan, hop, step, journalData, timeoutMs: opts.timeoutMs, concurrency: opts.concurrency, restart: opts.restart, deleteBarePods: opts.deleteBarePods, maxFailures: opts.maxFailures, first: opts.first, runId, signal: opts.signal, guard: opts.guard,
-        progress: (raw) => { const m = scrub(raw); t.output = m; event({ event: 'progress', message: m }); },
+        deps,
+        plan,
+        hop,
+        step,
+        journalData,
+        timeoutMs: opts.timeoutMs,
+        concurrency: opts.concurrency,
+        restart: opts.restart,
+        deleteBarePods: opts.deleteBarePods,
+        maxFailures: opts.maxFailures,
+        first: opts.first,
+        runId,
+        signal: opts.signal,
+        guard: opts.guard,
+        progress: (raw) => {
+          const m = scrub(raw);
+          t.output = m;
+          event({ event: 'progress', message: m });
+        },
       };
       try {
         // A step that changes the cluster starts only while the run still holds its lease (fencing).
@@ -80,14 +120,22 @@ export function task(deps: Deps, plan: Plan, step: Step, opts: StepTaskOptions, 
         const out = window ? await window.observe(sctx, executeStep) : await executeStep(sctx);
         if (out.unresolved?.length) ctx.result.unresolved.push({ step: step.id, items: out.unresolved });
         if (out.data) journalData.set(step.id, out.data);
-        await appendJournal(deps.fs, opts.backupDir, { type: 'step', runId, at: new Date(deps.clock.now()).toISOString(), step: step.id, status: 'done', ...(out.data ? { data: out.data } : {}) });
+        await appendJournal(deps.fs, opts.backupDir, {
+          type: 'step',
+          runId,
+          at: new Date(deps.clock.now()).toISOString(),
+          step: step.id,
+          status: 'done',
+          ...(out.data ? { data: out.data } : {}),
+        });
         ctx.result.stepsRun.push(step.id);
         event({ event: 'done', skipped: out.skipped, unresolved: out.unresolved ?? [], data: out.data });
         if (out.skipped) t.title = `[${step.id}] ${step.title} (${out.skipped})`;
       } catch (err) {
         event({ event: 'failed', error: scrub((err as Error).message) });
         // Helpers deep in a step name what they waited for ("helm-busy", "deploy"); the user needs the plan's step id.
-        if (err instanceof StepError) throw new StepError(step.id, err.message.replace(/^step "[^"]*" failed: /, ''), err.hint);
+        if (err instanceof StepError)
+          throw new StepError(step.id, err.message.replace(/^step "[^"]*" failed: /, ''), err.hint);
         throw err instanceof ToolError ? err : new StepError(step.id, (err as Error).message);
       }
     },
@@ -112,41 +160,90 @@ export interface Walk {
  * name the step that was running and the command to resume.
  */
 /** What a walk needs of the run's options (a rollback has its own start record and journal). */
-export type WalkOptions = Omit<RunOptions, 'start' | 'resume'> & { resume?: Pick<JournalState, 'runId' | 'done' | 'data' | 'marks'> | undefined };
+export type WalkOptions = Omit<RunOptions, 'start' | 'resume'> & {
+  resume?: Pick<JournalState, 'runId' | 'done' | 'data' | 'marks'> | undefined;
+};
 
 export async function walkSteps(deps: Deps, plan: Plan, opts: WalkOptions, walk: Walk): Promise<RunResult> {
   const runId = opts.runId;
   const now = () => new Date(deps.clock.now()).toISOString();
   await runGates(deps, opts.before ?? [], opts);
-  await appendJournal(deps.fs, walk.dir, opts.resume ? { type: 'resume', runId, at: now(), previousRunId: opts.resume.runId } : walk.first);
+  await appendJournal(
+    deps.fs,
+    walk.dir,
+    opts.resume ? { type: 'resume', runId, at: now(), previousRunId: opts.resume.runId } : walk.first,
+  );
   const done = opts.resume?.done ?? new Set<string>();
   const steps = plan.hops.flatMap((h) => h.steps);
-  const result: RunResult = { runId, unresolved: [], stepsRun: [], stepsSkipped: steps.filter((s) => done.has(s.id)).map((s) => s.id) };
+  const result: RunResult = {
+    runId,
+    unresolved: [],
+    stepsRun: [],
+    stepsSkipped: steps.filter((s) => done.has(s.id)).map((s) => s.id),
+  };
   const journalData = new Map(opts.resume?.data ?? []);
   // Each mark of the maintenance window is journaled as it is taken; a resume starts from the journaled ones.
-  const window = windowObserver((m) => appendJournal(deps.fs, walk.dir, { type: 'window', runId, at: now(), ...m }), opts.resume?.marks);
+  const window = windowObserver(
+    (m) => appendJournal(deps.fs, walk.dir, { type: 'window', runId, at: now(), ...m }),
+    opts.resume?.marks,
+  );
   let running: Step | undefined;
-  const list = new Listr<Ctx>(steps.map((s) => {
-    const t = task(deps, plan, s, { ...opts, backupDir: walk.dir }, runId, done, journalData, window);
-    return { ...t, task: (c, l) => { running = s; return t.task(c, l); } };
-  }), listOptions(opts));
+  const list = new Listr<Ctx>(
+    steps.map((s) => {
+      const t = task(deps, plan, s, { ...opts, backupDir: walk.dir }, runId, done, journalData, window);
+      return {
+        ...t,
+        task: (c, l) => {
+          running = s;
+          return t.task(c, l);
+        },
+      };
+    }),
+    listOptions(opts),
+  );
   try {
     await list.run({ result });
   } catch (err) {
     // Every error names a step of the plan (the one that was running), never an internal name.
-    const e = err instanceof StepError ? err : new StepError(running?.id ?? steps[0]?.id ?? 'hop1', (err as Error).message);
+    const e =
+      err instanceof StepError ? err : new StepError(running?.id ?? steps[0]?.id ?? 'hop1', (err as Error).message);
     const lastDone = [...steps].reverse().find((s) => done.has(s.id) || result.stepsRun.includes(s.id));
     const state = `Cluster state: ${clusterStateAfter(lastDone?.kind)}${lastDone ? ` (last finished ${walk.noun}: ${lastDone.id})` : ''}`;
-    throw new StepError(e.step, e.message.replace(/^step "[^"]*" failed: /, ''), `${e.hint ? e.hint + '\n' : ''}${state}\nEverything up to the failed step is done and journaled in ${walk.dir}. Fix the cause, then continue with:\n  ${walk.resume}`);
+    throw new StepError(
+      e.step,
+      e.message.replace(/^step "[^"]*" failed: /, ''),
+      `${e.hint ? e.hint + '\n' : ''}${state}\nEverything up to the failed step is done and journaled in ${walk.dir}. Fix the cause, then continue with:\n  ${walk.resume}`,
+    );
   }
-  await appendJournal(deps.fs, walk.dir, { type: 'finished', runId, at: now(), converged: result.unresolved.length === 0 });
+  await appendJournal(deps.fs, walk.dir, {
+    type: 'finished',
+    runId,
+    at: now(),
+    converged: result.unresolved.length === 0,
+  });
   result.window = windowReport(plan, window.marks, deps.clock.now());
   return result;
 }
 
 /** The upgrade's walk: journaled in the backup directory (with the hashes of its binaries and chart), continued with --resume. */
 export async function runPlan(deps: Deps, plan: Plan, opts: RunOptions): Promise<RunResult> {
-  const binaries = opts.resume ? opts.resume.binaries : await digestInputs(deps.fs, opts.start.inputs, planBinaries(plan));
-  const first: AnyRecord = { type: 'run', schema: journalSchemaVersion, runId: opts.runId, at: new Date(deps.clock.now()).toISOString(), toolVersion, ...opts.start, plan, binaries };
-  return walkSteps(deps, plan, opts, { dir: opts.backupDir, first, resume: resumeCommand(opts.backupDir), noun: 'step' });
+  const binaries = opts.resume
+    ? opts.resume.binaries
+    : await digestInputs(deps.fs, opts.start.inputs, planBinaries(plan));
+  const first: AnyRecord = {
+    type: 'run',
+    schema: journalSchemaVersion,
+    runId: opts.runId,
+    at: new Date(deps.clock.now()).toISOString(),
+    toolVersion,
+    ...opts.start,
+    plan,
+    binaries,
+  };
+  return walkSteps(deps, plan, opts, {
+    dir: opts.backupDir,
+    first,
+    resume: resumeCommand(opts.backupDir),
+    noun: 'step',
+  });
 }

@@ -35,16 +35,34 @@ const restoring: ReadonlySet<StepKind> = new Set(['restore', 'restore-resources'
 const deploying: ReadonlySet<StepKind> = new Set(['deploy', 'upgrade', 'helm-rollback']);
 const meshLabel = 'app.kubernetes.io/part-of=nginx-service-mesh';
 
-interface Condition { type?: string; status?: string; reason?: string; lastTransitionTime?: string; lastUpdateTime?: string }
-type WithStatus = KubeObject & { status?: { phase?: string; conditions?: Condition[] }; metadata?: KubeObject['metadata'] & { deletionTimestamp?: string; ownerReferences?: { kind?: string }[] } };
+interface Condition {
+  type?: string;
+  status?: string;
+  reason?: string;
+  lastTransitionTime?: string;
+  lastUpdateTime?: string;
+}
+type WithStatus = KubeObject & {
+  status?: { phase?: string; conditions?: Condition[] };
+  metadata?: KubeObject['metadata'] & { deletionTimestamp?: string; ownerReferences?: { kind?: string }[] };
+};
 
-const newest = (times: readonly string[]) => times.reduce<string | undefined>((a, t) => (!a || Date.parse(t) > Date.parse(a) ? t : a), undefined);
+const newest = (times: readonly string[]) =>
+  times.reduce<string | undefined>((a, t) => (!a || Date.parse(t) > Date.parse(a) ? t : a), undefined);
 
 /** Every control plane pod Ready: the newest Ready transition; undefined while one is not (or there is none). */
 export async function controlPlaneReadyAt(deps: Pick<Deps, 'kube'>, namespace: string): Promise<string | undefined> {
-  const pods = (await listAll<WithStatus>(deps.kube, collectionPath(core.pods, namespace), { labelSelector: meshLabel }))
-    .filter((p) => !p.metadata?.deletionTimestamp && !['Succeeded', 'Failed'].includes(p.status?.phase ?? '') && !p.metadata?.ownerReferences?.some((o) => o.kind === 'Job'));
-  const ready = pods.map((p) => p.status?.conditions?.find((c) => c.type === 'Ready' && c.status === 'True')?.lastTransitionTime);
+  const pods = (
+    await listAll<WithStatus>(deps.kube, collectionPath(core.pods, namespace), { labelSelector: meshLabel })
+  ).filter(
+    (p) =>
+      !p.metadata?.deletionTimestamp &&
+      !['Succeeded', 'Failed'].includes(p.status?.phase ?? '') &&
+      !p.metadata?.ownerReferences?.some((o) => o.kind === 'Job'),
+  );
+  const ready = pods.map(
+    (p) => p.status?.conditions?.find((c) => c.type === 'Ready' && c.status === 'True')?.lastTransitionTime,
+  );
   if (pods.length === 0 || ready.some((t) => !t)) return undefined;
   return newest(ready as string[]);
 }
@@ -57,14 +75,21 @@ function backedUpCrds(ctx: StepContext): Set<string> {
 }
 
 /** Watches the mesh CRDs from now; `stop()` waits (at most 2 s) for the deletions a final list shows, and returns the names it never saw deleted. */
-export async function watchCrdDeletions(deps: Deps, names: ReadonlySet<string>, onDeleted: (name: string, time: string) => Promise<void>): Promise<{ stop(): Promise<string[]> }> {
+export async function watchCrdDeletions(
+  deps: Deps,
+  names: ReadonlySet<string>,
+  onDeleted: (name: string, time: string) => Promise<void>,
+): Promise<{ stop(): Promise<string[]> }> {
   const path = collectionPath(core.crds);
   const seen = new Set<string>();
   const pending: Promise<void>[] = [];
   const note = (o: WithStatus) => {
     const name = o.metadata?.name;
     const ts = o.metadata?.deletionTimestamp;
-    if (name && ts && names.has(name) && !seen.has(name)) { seen.add(name); pending.push(onDeleted(name, ts).catch(() => undefined)); }
+    if (name && ts && names.has(name) && !seen.has(name)) {
+      seen.add(name);
+      pending.push(onDeleted(name, ts).catch(() => undefined));
+    }
   };
   const list = async () => deps.kube.request<KubeList<WithStatus>>({ path, query: { labelSelector: meshLabel } });
   const before = await list();
@@ -75,10 +100,15 @@ export async function watchCrdDeletions(deps: Deps, names: ReadonlySet<string>, 
     let rv = before.metadata?.resourceVersion;
     while (!ac.signal.aborted) {
       try {
-        await deps.kube.watch<WithStatus>(path, { labelSelector: meshLabel, resourceVersion: rv, timeoutSeconds: 240 }, (e) => {
-          rv = (e.object.metadata as { resourceVersion?: string } | undefined)?.resourceVersion ?? rv;
-          if (e.type === 'MODIFIED' || e.type === 'DELETED') note(e.object);
-        }, ac.signal);
+        await deps.kube.watch<WithStatus>(
+          path,
+          { labelSelector: meshLabel, resourceVersion: rv, timeoutSeconds: 240 },
+          (e) => {
+            rv = (e.object.metadata as { resourceVersion?: string } | undefined)?.resourceVersion ?? rv;
+            if (e.type === 'MODIFIED' || e.type === 'DELETED') note(e.object);
+          },
+          ac.signal,
+        );
       } catch {
         if (ac.signal.aborted) break;
         const again = await list().catch(() => undefined); // 410 Gone or a dropped stream: from a fresh list
@@ -95,9 +125,13 @@ export async function watchCrdDeletions(deps: Deps, names: ReadonlySet<string>, 
       const left = new Set(after?.items.map((c) => c.metadata?.name ?? '') ?? []);
       const gone = [...present].filter((n) => !left.has(n));
       // The watch may still be delivering them: up to 2 s, then what it never delivered is said so.
-      await waitFor({ clock: deps.clock, timeoutMs: 2_000, intervalMs: 100, what: 'the watch to deliver the CRD deletions' },
-        async () => (gone.every((n) => seen.has(n)) ? ready(undefined) : notYet(gone.filter((n) => !seen.has(n)).join(', '))))
-        .catch((err: unknown) => { if (!(err instanceof WaitTimeoutError)) throw err; });
+      await waitFor(
+        { clock: deps.clock, timeoutMs: 2_000, intervalMs: 100, what: 'the watch to deliver the CRD deletions' },
+        async () =>
+          gone.every((n) => seen.has(n)) ? ready(undefined) : notYet(gone.filter((n) => !seen.has(n)).join(', ')),
+      ).catch((err: unknown) => {
+        if (!(err instanceof WaitTimeoutError)) throw err;
+      });
       ac.abort();
       await loop;
       await Promise.all(pending);
@@ -111,13 +145,23 @@ async function rolloutsDoneAt(ctx: StepContext): Promise<string | undefined> {
   if (ctx.hop.steps.some((s) => s.kind === 'restart-unmeshed')) return undefined; // re-injected workloads are not in the record
   const rec = await readRestartRecord(ctx.deps, ctx.plan.namespace);
   if (!rec || rec.runId !== ctx.runId) return undefined;
-  const rolled = Object.entries(rec.workloads).filter(([, w]) => w.state === 'rolled').map(([k]) => k.split('/') as [string, string, string]);
+  const rolled = Object.entries(rec.workloads)
+    .filter(([, w]) => w.state === 'rolled')
+    .map(([k]) => k.split('/') as [string, string, string]);
   if (rolled.length === 0 || rolled.some(([, kind]) => kind !== 'Deployment')) return undefined;
   const byNs = new Map<string, Set<string>>();
   for (const [ns, , name] of rolled) byNs.set(ns, (byNs.get(ns) ?? new Set()).add(name));
-  const times = (await mapLimit([...byNs], 8, async ([ns, wanted]) => (await listAll<WithStatus>(ctx.deps.kube, collectionPath(core.deployments, ns)))
-    .filter((d) => wanted.has(d.metadata?.name ?? ''))
-    .map((d) => d.status?.conditions?.find((c) => c.type === 'Progressing' && c.reason === 'NewReplicaSetAvailable')?.lastUpdateTime))).flat();
+  const times = (
+    await mapLimit([...byNs], 8, async ([ns, wanted]) =>
+      (await listAll<WithStatus>(ctx.deps.kube, collectionPath(core.deployments, ns)))
+        .filter((d) => wanted.has(d.metadata?.name ?? ''))
+        .map(
+          (d) =>
+            d.status?.conditions?.find((c) => c.type === 'Progressing' && c.reason === 'NewReplicaSetAvailable')
+              ?.lastUpdateTime,
+        ),
+    )
+  ).flat();
   if (times.length !== rolled.length || times.some((t) => !t)) return undefined;
   return newest(times as string[]);
 }
@@ -134,12 +178,23 @@ export interface WindowObserver {
 }
 
 /** `journal` appends one mark to the run's journal (walk.ts); `earlier` are the marks a resumed run's journal holds. */
-export function windowObserver(journal: (m: WindowMark) => Promise<void>, earlier: readonly WindowMark[] = []): WindowObserver {
+export function windowObserver(
+  journal: (m: WindowMark) => Promise<void>,
+  earlier: readonly WindowMark[] = [],
+): WindowObserver {
   const marks: WindowMark[] = [...earlier];
-  const add = async (m: WindowMark) => { marks.push(m); await journal(m); };
-  const inHop = (hop: Hop, mark: MarkKind) => marks.some((m) => m.mark === mark && hop.steps.some((s) => s.id === m.step));
+  const add = async (m: WindowMark) => {
+    marks.push(m);
+    await journal(m);
+  };
+  const inHop = (hop: Hop, mark: MarkKind) =>
+    marks.some((m) => m.mark === mark && hop.steps.some((s) => s.id === m.step));
 
-  async function after(ctx: StepContext, out: StepOutcome, mark: (kind: MarkKind, time: string, source: 'cluster' | 'tool', what?: string) => Promise<void>): Promise<void> {
+  async function after(
+    ctx: StepContext,
+    out: StepOutcome,
+    mark: (kind: MarkKind, time: string, source: 'cluster' | 'tool', what?: string) => Promise<void>,
+  ): Promise<void> {
     const { step, hop, deps } = ctx;
     const at = hop.steps.findIndex((s) => s.id === step.id);
     const deployed = hop.steps.slice(0, at + 1).some((s) => deploying.has(s.kind));
@@ -152,32 +207,66 @@ export function windowObserver(journal: (m: WindowMark) => Promise<void>, earlie
     const restarted = dataOf(step, 'restart', out);
     if (restarted && !out.skipped && (restarted.restarted ?? 0) + (restarted.restartedIntoMesh ?? 0) > 0) {
       const t = await rolloutsDoneAt(ctx);
-      if (t) await mark('rolled-out', t, 'cluster', 'the last Deployment rollout complete (Progressing: NewReplicaSetAvailable)');
-      else await mark('rolled-out', new Date(deps.clock.now()).toISOString(), 'tool', 'the restart saw its last rollout complete');
+      if (t)
+        await mark(
+          'rolled-out',
+          t,
+          'cluster',
+          'the last Deployment rollout complete (Progressing: NewReplicaSetAvailable)',
+        );
+      else
+        await mark(
+          'rolled-out',
+          new Date(deps.clock.now()).toISOString(),
+          'tool',
+          'the restart saw its last rollout complete',
+        );
     }
   }
 
   return {
-    get marks() { return marks; },
+    get marks() {
+      return marks;
+    },
     async observe(ctx, run) {
       const { deps, step } = ctx;
       const now = () => new Date(deps.clock.now()).toISOString();
-      const mark = (kind: MarkKind, time: string, source: 'cluster' | 'tool', what?: string) => add({ step: step.id, mark: kind, time, source, ...(what ? { what } : {}) })
-        .catch((err: unknown) => deps.log.debug(`window: cannot journal the ${kind} mark: ${(err as Error).message}`));
+      const mark = (kind: MarkKind, time: string, source: 'cluster' | 'tool', what?: string) =>
+        add({ step: step.id, mark: kind, time, source, ...(what ? { what } : {}) }).catch((err: unknown) =>
+          deps.log.debug(`window: cannot journal the ${kind} mark: ${(err as Error).message}`),
+        );
       const quietly = async <T>(what: string, fn: () => Promise<T>): Promise<T | undefined> => {
-        try { return await fn(); } catch (err) { deps.log.debug(`window: ${what}: ${(err as Error).message}`); return undefined; }
+        try {
+          return await fn();
+        } catch (err) {
+          deps.log.debug(`window: ${what}: ${(err as Error).message}`);
+          return undefined;
+        }
       };
       await mark('step-start', now(), 'tool');
       let c = ctx;
       if (commandKinds.has(step.kind) && !inHop(ctx.hop, 'command')) {
         let fired = false;
-        const exec: Runner = { dryRun: deps.exec.dryRun, signalAll: (s) => deps.exec.signalAll(s), stopAll: (g) => deps.exec.stopAll(g),
-          run: async (cmd, hooks) => { if (!fired) { fired = true; await mark('command', now(), 'tool'); } return deps.exec.run(cmd, hooks); } };
+        const exec: Runner = {
+          dryRun: deps.exec.dryRun,
+          signalAll: (s) => deps.exec.signalAll(s),
+          stopAll: (g) => deps.exec.stopAll(g),
+          run: async (cmd, hooks) => {
+            if (!fired) {
+              fired = true;
+              await mark('command', now(), 'tool');
+            }
+            return deps.exec.run(cmd, hooks);
+          },
+        };
         c = { ...ctx, deps: { ...deps, exec } };
       }
-      const watcher = crdDeleting.has(step.kind) && ctx.hop.steps.some((s) => restoring.has(s.kind))
-        ? await quietly('watching the CRDs', () => watchCrdDeletions(deps, backedUpCrds(ctx), (name, time) => mark('crd-deleted', time, 'cluster', name)))
-        : undefined;
+      const watcher =
+        crdDeleting.has(step.kind) && ctx.hop.steps.some((s) => restoring.has(s.kind))
+          ? await quietly('watching the CRDs', () =>
+              watchCrdDeletions(deps, backedUpCrds(ctx), (name, time) => mark('crd-deleted', time, 'cluster', name)),
+            )
+          : undefined;
       let out: StepOutcome;
       try {
         out = await run(c);

@@ -18,7 +18,8 @@ import type { Hop, Plan, StepKind } from './types.ts';
 
 /** What a mark marks (the journal's schema takes these names). */
 export const markKinds = [
-  'step-start', 'step-end',
+  'step-start',
+  'step-end',
   // The first removal or upgrade command of the hop started (remove, upgrade, helm-rollback).
   'command',
   // A CRD of a backed-up kind got its deletionTimestamp (its objects go with it); `what` is the CRD.
@@ -79,7 +80,13 @@ const downStart: ReadonlySet<StepKind> = new Set(['remove', 'upgrade', 'helm-rol
 const gapEnd: ReadonlySet<StepKind> = new Set(['restore', 'restore-resources']);
 const restartKinds: ReadonlySet<StepKind> = new Set(['restart']);
 
-function span(from: WindowMark | undefined, to: WindowMark | undefined, fromWhat: string, toWhat: string, why: string): Figure {
+function span(
+  from: WindowMark | undefined,
+  to: WindowMark | undefined,
+  fromWhat: string,
+  toWhat: string,
+  why: string,
+): Figure {
   if (!from || !to) return { seconds: null, why };
   return {
     seconds: Math.max(0, (ms(to.time) - ms(from.time)) / 1000),
@@ -88,21 +95,29 @@ function span(from: WindowMark | undefined, to: WindowMark | undefined, fromWhat
   };
 }
 
-const earliest = (marks: WindowMark[]) => marks.reduce<WindowMark | undefined>((a, m) => (!a || ms(m.time) < ms(a.time) ? m : a), undefined);
-const latest = (marks: WindowMark[]) => marks.reduce<WindowMark | undefined>((a, m) => (!a || ms(m.time) > ms(a.time) ? m : a), undefined);
+const earliest = (marks: WindowMark[]) =>
+  marks.reduce<WindowMark | undefined>((a, m) => (!a || ms(m.time) < ms(a.time) ? m : a), undefined);
+const latest = (marks: WindowMark[]) =>
+  marks.reduce<WindowMark | undefined>((a, m) => (!a || ms(m.time) > ms(a.time) ? m : a), undefined);
 
 function hopWindow(hop: Hop, marks: readonly WindowMark[]): HopWindow {
   const ids = new Set<string>(hop.steps.map((s) => s.id));
   const kindOf = new Map<string, StepKind>(hop.steps.map((s) => [s.id, s.kind]));
-  const of = (mark: MarkKind, kinds?: ReadonlySet<StepKind>) => marks.filter((m) => ids.has(m.step) && m.mark === mark && (!kinds || kinds.has(kindOf.get(m.step)!)));
+  const of = (mark: MarkKind, kinds?: ReadonlySet<StepKind>) =>
+    marks.filter((m) => ids.has(m.step) && m.mark === mark && (!kinds || kinds.has(kindOf.get(m.step)!)));
   const has = (kinds: ReadonlySet<StepKind>) => hop.steps.some((s) => kinds.has(s.kind));
 
   const command = earliest(of('command', downStart));
   const ready = earliest(of('control-plane-ready'));
   const controlPlaneDown = !has(downStart)
     ? { seconds: null, why: 'this hop neither removes nor upgrades the control plane' }
-    : span(command, ready, `the first ${command ? kindOf.get(command.step) : 'removal or upgrade'} command started`, 'every control plane pod Ready (newest Ready transition)',
-      command ? 'the new control plane was not seen ready' : 'no removal or upgrade command ran');
+    : span(
+        command,
+        ready,
+        `the first ${command ? kindOf.get(command.step) : 'removal or upgrade'} command started`,
+        'every control plane pod Ready (newest Ready transition)',
+        command ? 'the new control plane was not seen ready' : 'no removal or upgrade command ran',
+      );
 
   const deleted = earliest(of('crd-deleted'));
   const restored = latest(of('restored', gapEnd));
@@ -110,15 +125,28 @@ function hopWindow(hop: Hop, marks: readonly WindowMark[]): HopWindow {
     ? { seconds: null, why: 'in place: no custom resource was deleted' }
     : !deleted
       ? { seconds: null, why: 'no CRD holding backed-up objects was seen deleted' }
-      : span(deleted, restored, deleted.source === 'cluster' ? `CRD ${deleted.what} deleted (deletionTimestamp)` : `CRD ${deleted.what} gone by the end of ${deleted.step} (its deletion not seen)`,
-        'the last object re-created (creationTimestamp)', 'no object was re-created');
+      : span(
+          deleted,
+          restored,
+          deleted.source === 'cluster'
+            ? `CRD ${deleted.what} deleted (deletionTimestamp)`
+            : `CRD ${deleted.what} gone by the end of ${deleted.step} (its deletion not seen)`,
+          'the last object re-created (creationTimestamp)',
+          'no object was re-created',
+        );
 
   const restartStart = earliest(of('step-start', restartKinds));
   const rolled = latest(of('rolled-out', restartKinds));
   const restartEnded = of('step-end', restartKinds).length > 0;
   const dataPlane = !restartStart
     ? { seconds: null, why: 'this hop does not restart' }
-    : span(restartStart, rolled, 'restart started', rolled?.what ?? 'the last rollout complete', restartEnded ? 'nothing was restarted (no workload behind, or --restart none)' : 'the restart did not finish');
+    : span(
+        restartStart,
+        rolled,
+        'restart started',
+        rolled?.what ?? 'the last rollout complete',
+        restartEnded ? 'nothing was restarted (no workload behind, or --restart none)' : 'the restart did not finish',
+      );
 
   return { hop: hop.index, from: hop.from, to: hop.to, strategy: hop.strategy, controlPlaneDown, policyGap, dataPlane };
 }
@@ -136,9 +164,13 @@ export function windowReport(plan: Pick<Plan, 'hops'>, marks: readonly WindowMar
     if (start) stepMs += ms(end.time) - ms(start.time);
   }
   return {
-    totalSeconds: Math.max(0, (ms(last) - ms(first)) / 1000), startedAt: first, finishedAt: last, stepSeconds: stepMs / 1000,
+    totalSeconds: Math.max(0, (ms(last) - ms(first)) / 1000),
+    startedAt: first,
+    finishedAt: last,
+    stepSeconds: stepMs / 1000,
     hops: plan.hops.map((h) => hopWindow(h, marks)),
-    clocks: 'cluster: timestamps the API server wrote (whole seconds); tool: this machine\'s clock, where the cluster keeps none of the moment',
+    clocks:
+      "cluster: timestamps the API server wrote (whole seconds); tool: this machine's clock, where the cluster keeps none of the moment",
   };
 }
 
@@ -153,7 +185,10 @@ function line(label: string, f: Figure): string {
 /** The summary's lines: the total, then per hop its three figures, each with its two marks and their clocks. */
 export function formatWindow(w: RunWindow | undefined): string[] {
   if (!w) return [];
-  const paused = w.totalSeconds - w.stepSeconds > 1 ? `; the steps ran ${secs(w.stepSeconds)}, the rest was pauses between runs` : '';
+  const paused =
+    w.totalSeconds - w.stepSeconds > 1
+      ? `; the steps ran ${secs(w.stepSeconds)}, the rest was pauses between runs`
+      : '';
   return [
     `Maintenance window: ${secs(w.totalSeconds)} (${w.startedAt.slice(0, 19)}Z to ${w.finishedAt.slice(0, 19)}Z${paused})`,
     ...w.hops.flatMap((h) => [

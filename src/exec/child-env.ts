@@ -16,16 +16,28 @@
  */
 export const clusterOverrideVariables: readonly string[] = [
   'KUBECONFIG',
-  'HELM_KUBECONTEXT', 'HELM_KUBETOKEN', 'HELM_KUBEASUSER', 'HELM_KUBEASGROUPS', 'HELM_KUBEAPISERVER',
-  'HELM_KUBECAFILE', 'HELM_KUBETLS_SERVER_NAME', 'HELM_KUBEINSECURE_SKIP_TLS_VERIFY', 'HELM_NAMESPACE',
-  'HELM_DRIVER', 'HELM_DRIVER_SQL_CONNECTION_STRING', 'HELM_MEMORY_DRIVER_DATA',
+  'HELM_KUBECONTEXT',
+  'HELM_KUBETOKEN',
+  'HELM_KUBEASUSER',
+  'HELM_KUBEASGROUPS',
+  'HELM_KUBEAPISERVER',
+  'HELM_KUBECAFILE',
+  'HELM_KUBETLS_SERVER_NAME',
+  'HELM_KUBEINSECURE_SKIP_TLS_VERIFY',
+  'HELM_NAMESPACE',
+  'HELM_DRIVER',
+  'HELM_DRIVER_SQL_CONNECTION_STRING',
+  'HELM_MEMORY_DRIVER_DATA',
 ];
 
 /**
  * Pure: `base` without the variables above, then `extra` (what the caller sets on purpose, e.g. the
  * fleet passing KUBECONFIG to its own runs of this tool, which pin their children themselves).
  */
-export function childEnvironment(base: NodeJS.ProcessEnv, extra: Readonly<Record<string, string>> = {}): Record<string, string> {
+export function childEnvironment(
+  base: NodeJS.ProcessEnv,
+  extra: Readonly<Record<string, string>> = {},
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(base)) if (v !== undefined && !clusterOverrideVariables.includes(k)) out[k] = v;
   return { ...out, ...extra };

@@ -50,7 +50,11 @@ export function formatCommand(cmd: Pick<Command, 'bin' | 'args'>): string {
 }
 
 function signalGroup(pid: number, signal: NodeJS.Signals): void {
-  try { process.kill(-pid, signal); } catch { /* already gone */ }
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    /* already gone */
+  }
 }
 
 /** An execa line transform that shows each line to `onLine` and keeps it in the result. */
@@ -94,10 +98,18 @@ export function createRunner(opts: { dryRun: boolean; log: Log; env?: Record<str
         ...(hooks?.onLine ? { stdout: lineTap(hooks.onLine, 'stdout'), stderr: lineTap(hooks.onLine, 'stderr') } : {}),
       });
       const pid = child.pid;
-      if (pid !== undefined) { running.set(pid, child); hooks?.onStart?.(pid); }
+      if (pid !== undefined) {
+        running.set(pid, child);
+        hooks?.onStart?.(pid);
+      }
       try {
         const res = await child;
-        return { exitCode: res.exitCode ?? (res.failed ? 1 : 0), stdout: String(res.stdout ?? ''), stderr: String(res.stderr ?? ''), skipped: false };
+        return {
+          exitCode: res.exitCode ?? (res.failed ? 1 : 0),
+          stdout: String(res.stdout ?? ''),
+          stderr: String(res.stderr ?? ''),
+          skipped: false,
+        };
       } finally {
         if (pid !== undefined) {
           running.delete(pid);
@@ -111,7 +123,9 @@ export function createRunner(opts: { dryRun: boolean; log: Log; env?: Record<str
     async stopAll(graceMs = 10_000) {
       const children = [...running.entries()];
       for (const [pid] of children) signalGroup(pid, 'SIGTERM');
-      const kill = setTimeout(() => { for (const [pid] of children) signalGroup(pid, 'SIGKILL'); }, graceMs);
+      const kill = setTimeout(() => {
+        for (const [pid] of children) signalGroup(pid, 'SIGKILL');
+      }, graceMs);
       await Promise.allSettled(children.map(([, c]) => c));
       clearTimeout(kill);
     },

@@ -34,7 +34,10 @@ export class StepTracker {
     this.slots = steps.map(({ id }) => {
       let resolve!: (o: StepOutcome) => void;
       let reject!: (e: Error) => void;
-      const promise = new Promise<StepOutcome>((res, rej) => { resolve = res; reject = rej; });
+      const promise = new Promise<StepOutcome>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
       promise.catch(() => undefined); // awaited by the task list, maybe never (a step after a failure)
       return { id, promise, resolve, reject, settled: false };
     });
@@ -65,23 +68,41 @@ export class StepTracker {
   private settle(s: Slot, o: StepOutcome | Error): void {
     if (s.settled) return;
     s.settled = true;
-    if (o instanceof Error) s.reject(o); else s.resolve(o);
+    if (o instanceof Error) s.reject(o);
+    else s.resolve(o);
   }
 
   /** Everything before `s` that is still waiting was done before (the journal's steps of a resume). */
   private settleEarlier(s: Slot): void {
-    for (const x of this.slots.slice(0, this.slots.indexOf(s))) this.settle(x, { kind: 'skipped', reason: 'done before (journal)' });
+    for (const x of this.slots.slice(0, this.slots.indexOf(s)))
+      this.settle(x, { kind: 'skipped', reason: 'done before (journal)' });
   }
 
   feed(e: RunEvent): void {
     const s = this.slot(e.step);
     if (!s) return;
     switch (e.event) {
-      case 'start': s.title = e.title; this.settleEarlier(s); return;
-      case 'progress': s.progress = e.message; s.onProgress?.(e.message); return;
-      case 'done': this.settleEarlier(s); this.settle(s, { kind: 'done', title: s.title, note: e.message ?? e.skipped }); return;
-      case 'skipped': this.settleEarlier(s); this.settle(s, { kind: 'skipped', title: s.title, reason: e.reason }); return;
-      case 'failed': this.settleEarlier(s); this.failed = true; this.settle(s, new Error(e.error)); return;
+      case 'start':
+        s.title = e.title;
+        this.settleEarlier(s);
+        return;
+      case 'progress':
+        s.progress = e.message;
+        s.onProgress?.(e.message);
+        return;
+      case 'done':
+        this.settleEarlier(s);
+        this.settle(s, { kind: 'done', title: s.title, note: e.message ?? e.skipped });
+        return;
+      case 'skipped':
+        this.settleEarlier(s);
+        this.settle(s, { kind: 'skipped', title: s.title, reason: e.reason });
+        return;
+      case 'failed':
+        this.settleEarlier(s);
+        this.failed = true;
+        this.settle(s, new Error(e.error));
+        return;
     }
   }
 

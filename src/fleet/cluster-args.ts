@@ -27,10 +27,13 @@ export function clusterRunArgs(c: FleetCluster, s: ClusterRunSettings, resume: b
   const opt = (flag: string, v: string | undefined) => (v === undefined ? [] : [flag, v]);
   return [
     ...(resume ? ['--resume', dir] : ['--backup-dir', dir]),
-    '--to', s.to,
-    '--context', c.context,
+    '--to',
+    s.to,
+    '--context',
+    c.context,
     ...opt('--kubeconfig', c.kubeconfig),
-    '--mesh-namespace', c.meshNamespace,
+    '--mesh-namespace',
+    c.meshNamespace,
     ...(c.method !== 'auto' ? ['--method', c.method] : []),
     ...(c.strategy !== 'auto' ? ['--strategy', c.strategy] : []),
     ...c.meshctl.flatMap((m) => ['--meshctl', m]),
@@ -40,8 +43,11 @@ export function clusterRunArgs(c: FleetCluster, s: ClusterRunSettings, resume: b
     ...opt('--chart', c.chart),
     ...(s.labelNamespaces ? ['--label-namespaces'] : []),
     ...(s.onFailure !== 'stop' ? ['--on-failure', s.onFailure] : []),
-    '--timeout', s.timeout,
-    '--yes', '-o', 'json',
+    '--timeout',
+    s.timeout,
+    '--yes',
+    '-o',
+    'json',
     ...(s.verbose > 0 ? ['-v'] : []),
   ];
 }

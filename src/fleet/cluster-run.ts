@@ -22,18 +22,25 @@ function relayed(e: RunEvent, context: string): string {
 
 /** The first "error: ..." line of a run's stderr (its top-level error), else its last line. */
 export function errorLine(stderr: string): string {
-  const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   return (lines.find((l) => l.startsWith('error: ')) ?? lines.at(-1) ?? '').replace(/^error: /, '');
 }
 
 /** A message on one line (a command's output may span several). */
 function oneLine(text: string): string {
-  return text.split('\n').map((l) => l.trim()).filter(Boolean).join(' ');
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .join(' ');
 }
 
 /** Appends to a cluster's log in the fleet directory, never through a symlink (private-files.ts). */
 async function appendLog(fd: FleetDeps, file: string, text: string): Promise<void> {
-  await ensurePrivateDir(fd.fs, path.dirname(file), 'the fleet\'s log directory');
+  await ensurePrivateDir(fd.fs, path.dirname(file), "the fleet's log directory");
   await appendPrivateFile(fd.fs, file, text, { sync: false });
 }
 
@@ -59,26 +66,69 @@ export function startCluster(run: FleetRun, c: FleetCluster, s: ClusterSurvey, t
       await appendLog(fd, log, `--- ${now()} ${resume ? 'resume' : 'run'}: kubectl nsm-upgrade ${args.join(' ')}\n`);
       await record(c.context, { status: 'running', from });
       event({ context: c.context, step: 'cluster', event: 'start', resume, args });
-      const res = await fd.exec.run({ bin: fd.self[0]!, args: [...fd.self.slice(1), ...args], writes: true }, {
-        onStart: (pid) => { void record(c.context, { status: 'running', from, pid }); },
-        onLine: (line, stream) => {
-          if (stream === 'stderr') { void appendLog(fd, log, `${line}\n`).catch(() => undefined); return; }
-          const e = parseEventLine(line);
-          if (!e) { plain = line; event({ context: c.context, step: 'cluster', event: 'output', message: line }); return; }
-          if (e.event === 'failed') failedStep = { step: e.step, error: e.error ?? '' };
-          tracker.feed(e);
-          if (input.output === 'json') input.emit(relayed(e, c.context));
-        },
-      }).catch((err: unknown) => ({ exitCode: 1, stdout: '', stderr: `error: could not run ${fd.self[0]}: ${(err as Error).message}`, skipped: false }));
+      const res = await fd.exec
+        .run(
+          { bin: fd.self[0]!, args: [...fd.self.slice(1), ...args], writes: true },
+          {
+            onStart: (pid) => {
+              void record(c.context, { status: 'running', from, pid });
+            },
+            onLine: (line, stream) => {
+              if (stream === 'stderr') {
+                void appendLog(fd, log, `${line}\n`).catch(() => undefined);
+                return;
+              }
+              const e = parseEventLine(line);
+              if (!e) {
+                plain = line;
+                event({ context: c.context, step: 'cluster', event: 'output', message: line });
+                return;
+              }
+              if (e.event === 'failed') failedStep = { step: e.step, error: e.error ?? '' };
+              tracker.feed(e);
+              if (input.output === 'json') input.emit(relayed(e, c.context));
+            },
+          },
+        )
+        .catch((err: unknown) => ({
+          exitCode: 1,
+          stdout: '',
+          stderr: `error: could not run ${fd.self[0]}: ${(err as Error).message}`,
+          skipped: false,
+        }));
       // The failed step's own error (a command's output included) says most; else the run's top-level error.
-      const why = res.exitCode === 0 ? plain : oneLine(failedStep ? `step "${failedStep.step}" failed: ${failedStep.error.replace(/^step "[^"]*" failed: /, '')}` : errorLine(res.stderr)) || `exited ${res.exitCode}`;
+      const why =
+        res.exitCode === 0
+          ? plain
+          : oneLine(
+              failedStep
+                ? `step "${failedStep.step}" failed: ${failedStep.error.replace(/^step "[^"]*" failed: /, '')}`
+                : errorLine(res.stderr),
+            ) || `exited ${res.exitCode}`;
       tracker.exit(res.exitCode, why);
       if (res.exitCode !== 0) {
         // Where it is now: on its old version, half-way, or rolled back (--on-failure rollback).
         const now = (await input.check(c)).version ?? undefined;
-        const rolledBack = state.settings.onFailure === 'rollback' && (await readRollbackJournal(fd.fs, clusterBackupDir(fleetDir, c)).catch(() => undefined))?.finished === true;
-        const rec = { status: input.signal.aborted ? 'interrupted' as const : 'failed' as const, from, now, ...(rolledBack ? { rolledBack } : {}), exitCode: res.exitCode, step: failedStep?.step, message: why };
-        event({ context: c.context, step: 'cluster', event: 'failed', exitCode: res.exitCode, failedStep: failedStep?.step, error: why });
+        const rolledBack =
+          state.settings.onFailure === 'rollback' &&
+          (await readRollbackJournal(fd.fs, clusterBackupDir(fleetDir, c)).catch(() => undefined))?.finished === true;
+        const rec = {
+          status: input.signal.aborted ? ('interrupted' as const) : ('failed' as const),
+          from,
+          now,
+          ...(rolledBack ? { rolledBack } : {}),
+          exitCode: res.exitCode,
+          step: failedStep?.step,
+          message: why,
+        };
+        event({
+          context: c.context,
+          step: 'cluster',
+          event: 'failed',
+          exitCode: res.exitCode,
+          failedStep: failedStep?.step,
+          error: why,
+        });
         return rec;
       }
     }
@@ -90,5 +140,11 @@ export function startCluster(run: FleetRun, c: FleetCluster, s: ClusterSurvey, t
     event({ context: c.context, step: 'verify', event: 'done', message: `on ${spec.to}, converged` });
     return { status: s.action === 'up-to-date' ? 'up-to-date' : 'done', from };
   })();
-  return { context: c.context, finished: finished.then(async (r) => { await record(c.context, r); return r; }) };
+  return {
+    context: c.context,
+    finished: finished.then(async (r) => {
+      await record(c.context, r);
+      return r;
+    }),
+  };
 }

@@ -40,12 +40,23 @@ export function fleetRun(fd: FleetDeps, input: FleetRunInput): FleetRun {
   const { plan, state, fleetDir } = input;
   const now = () => new Date(fd.clock.now()).toISOString();
   return {
-    fd, input, now,
+    fd,
+    input,
+    now,
     byContext: new Map(state.spec.clusters.map((c) => [c.context, c])),
     surveys: new Map(plan.clusters.map((s) => [s.context, s])),
-    settings: { to: state.spec.to, fleetDir, timeout: state.settings.timeout, labelNamespaces: state.settings.labelNamespaces, onFailure: state.settings.onFailure, verbose: input.verbose },
+    settings: {
+      to: state.spec.to,
+      fleetDir,
+      timeout: state.settings.timeout,
+      labelNamespaces: state.settings.labelNamespaces,
+      onFailure: state.settings.onFailure,
+      verbose: input.verbose,
+    },
     record: stateWriter(fd, fleetDir, state),
-    event: (e) => { if (input.output === 'json') input.emit(scrub(JSON.stringify({ at: now(), ...e }))); },
+    event: (e) => {
+      if (input.output === 'json') input.emit(scrub(JSON.stringify({ at: now(), ...e })));
+    },
   };
 }
 
@@ -59,4 +70,3 @@ function stateWriter(fd: FleetDeps, dir: string, state: FleetState) {
     return queue;
   };
 }
-

@@ -35,23 +35,40 @@ export function planFleet(surveys: readonly ClusterSurvey[], o: FleetPlanOptions
   const canary = o.canary ?? o.waves?.[0]?.[0] ?? surveys.find(runs)?.context;
   const canarySurvey = canary === undefined ? undefined : byContext.get(canary);
   if (canary !== undefined && !canarySurvey) {
-    refusals.push({ check: 'canary', message: `the canary ${canary} is not a cluster of the fleet`, fix: `pass --canary with one of: ${surveys.map((s) => s.context).join(', ')}` });
+    refusals.push({
+      check: 'canary',
+      message: `the canary ${canary} is not a cluster of the fleet`,
+      fix: `pass --canary with one of: ${surveys.map((s) => s.context).join(', ')}`,
+    });
   } else if (canarySurvey?.action === 'refused' && o.skipRefused) {
-    refusals.push(...canarySurvey.refusals.map((r) => ({ ...r, context: canarySurvey.context })),
-      { context: canary, check: 'canary', message: `the canary ${canary} is refused, and a fleet does not start without its canary (--skip-refused leaves out only the others)`, fix: 'fix what its refusal names, or pass another --canary' });
+    refusals.push(...canarySurvey.refusals.map((r) => ({ ...r, context: canarySurvey.context })), {
+      context: canary,
+      check: 'canary',
+      message: `the canary ${canary} is refused, and a fleet does not start without its canary (--skip-refused leaves out only the others)`,
+      fix: 'fix what its refusal names, or pass another --canary',
+    });
   }
-  if (canarySurvey?.action === 'up-to-date') warnings.push(`the canary ${canary} is already on ${o.to}: its wave only checks it (status)`);
+  if (canarySurvey?.action === 'up-to-date')
+    warnings.push(`the canary ${canary} is already on ${o.to}: its wave only checks it (status)`);
 
   let waves: string[][];
   if (o.waves) {
-    waves = o.waves.map((w) => w.filter((c) => { const s = byContext.get(c); return s !== undefined && (runs(s) || (c === canary && s.action === 'up-to-date')); }));
+    waves = o.waves.map((w) =>
+      w.filter((c) => {
+        const s = byContext.get(c);
+        return s !== undefined && (runs(s) || (c === canary && s.action === 'up-to-date'));
+      }),
+    );
   } else {
-    const first = canarySurvey && canarySurvey.action !== 'refused' && canarySurvey.action !== 'done' ? [canarySurvey.context] : [];
+    const first =
+      canarySurvey && canarySurvey.action !== 'refused' && canarySurvey.action !== 'done' ? [canarySurvey.context] : [];
     const rest = surveys.filter((s) => runs(s) && s.context !== canary).map((s) => s.context);
     waves = [first, ...chunk(rest, Math.max(1, o.maxParallel))];
   }
   // Numbered before the empty ones go: a resumed fleet keeps its wave numbers.
-  const numbered: Wave[] = waves.map((contexts, i) => ({ index: i + 1, canary: canary !== undefined && contexts.includes(canary), contexts })).filter((w) => w.contexts.length > 0);
+  const numbered: Wave[] = waves
+    .map((contexts, i) => ({ index: i + 1, canary: canary !== undefined && contexts.includes(canary), contexts }))
+    .filter((w) => w.contexts.length > 0);
   return {
     to: o.to,
     canary,

@@ -40,10 +40,18 @@ export async function runStillAlive(fd: Pick<FleetDeps, 'fs'>, pid: number, clus
 }
 
 async function exists(fd: Pick<FleetDeps, 'fs'>, p: string): Promise<boolean> {
-  return fd.fs.stat(p).then(() => true, () => false);
+  return fd.fs.stat(p).then(
+    () => true,
+    () => false,
+  );
 }
 
-async function resumeSurvey(fd: FleetDeps, state: FleetState, c: FleetCluster, s: SurveySettings): Promise<ClusterSurvey> {
+async function resumeSurvey(
+  fd: FleetDeps,
+  state: FleetState,
+  c: FleetCluster,
+  s: SurveySettings,
+): Promise<ClusterSurvey> {
   const r = state.clusters[c.context]!;
   const base = { context: c.context, from: r.from, hops: [], steps: [], refusals: [], warnings: [] };
   switch (r.status) {
@@ -51,15 +59,45 @@ async function resumeSurvey(fd: FleetDeps, state: FleetState, c: FleetCluster, s
     case 'up-to-date':
       return { ...base, action: r.status };
     case 'skipped':
-      return { ...base, action: 'refused', refusals: [{ check: 'skipped', message: r.message ?? 'refused when the fleet started', fix: 'upgrade it on its own once fixed' }] };
+      return {
+        ...base,
+        action: 'refused',
+        refusals: [
+          {
+            check: 'skipped',
+            message: r.message ?? 'refused when the fleet started',
+            fix: 'upgrade it on its own once fixed',
+          },
+        ],
+      };
     case 'pending':
       return surveyCluster(fd, c, s);
     default: {
       if (r.rolledBack) {
-        return { ...base, action: 'refused', refusals: [{ check: 'rolled-back', message: `its run failed and was rolled back to ${r.now ?? r.from ?? 'its version'} (--on-failure rollback): that run is over`, fix: `fix the cause, then start a new fleet with a new --backup-dir (clusters already on ${state.spec.to} are only checked there)` }] };
+        return {
+          ...base,
+          action: 'refused',
+          refusals: [
+            {
+              check: 'rolled-back',
+              message: `its run failed and was rolled back to ${r.now ?? r.from ?? 'its version'} (--on-failure rollback): that run is over`,
+              fix: `fix the cause, then start a new fleet with a new --backup-dir (clusters already on ${state.spec.to} are only checked there)`,
+            },
+          ],
+        };
       }
-      if (r.pid !== undefined && await runStillAlive(fd, r.pid, clusterBackupDir(s.fleetDir, c))) {
-        return { ...base, action: 'refused', refusals: [{ check: 'running', message: `its run from the interrupted fleet (pid ${r.pid}) is still running`, fix: `wait for it to end (its journal: ${clusterBackupDir(s.fleetDir, c)}), then resume the fleet` }] };
+      if (r.pid !== undefined && (await runStillAlive(fd, r.pid, clusterBackupDir(s.fleetDir, c)))) {
+        return {
+          ...base,
+          action: 'refused',
+          refusals: [
+            {
+              check: 'running',
+              message: `its run from the interrupted fleet (pid ${r.pid}) is still running`,
+              fix: `wait for it to end (its journal: ${clusterBackupDir(s.fleetDir, c)}), then resume the fleet`,
+            },
+          ],
+        };
       }
       const journaled = await exists(fd, path.join(clusterBackupDir(s.fleetDir, c), journalFile));
       return journaled ? surveyInterrupted(fd, c, s.fleetDir) : surveyCluster(fd, c, s);

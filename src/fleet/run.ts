@@ -19,7 +19,11 @@ export type { FleetRunInput } from './fleet-run.ts';
 
 /** The check after each cluster's run and after the soak: the cluster read again (its own API client). */
 export function checkCluster(fd: Pick<FleetDeps, 'cluster'>, to: string): (c: FleetCluster) => Promise<ClusterCheck> {
-  return (c) => fd.cluster(c).then((deps) => checkConvergence(deps, c, to)).catch((err: unknown) => ({ problem: `cannot read the cluster: ${(err as Error).message}` }));
+  return (c) =>
+    fd
+      .cluster(c)
+      .then((deps) => checkConvergence(deps, c, to))
+      .catch((err: unknown) => ({ problem: `cannot read the cluster: ${(err as Error).message}` }));
 }
 
 export interface FleetResult {
@@ -32,10 +36,24 @@ export async function runFleet(fd: FleetDeps, input: FleetRunInput): Promise<Fle
   const fleet = fleetRun(fd, input);
   const { plan, state } = input;
   // A resumed fleet whose canary passed before, but not its soak (the fleet stopped during it): soak first.
-  const canaryDone = plan.canary !== undefined && ['done', 'up-to-date'].includes(state.clusters[plan.canary]?.status ?? '');
-  if (canaryDone && state.settings.soakMs > 0 && state.soak !== 'passed' && plan.waves.length && !plan.waves.some((w) => w.canary)) {
+  const canaryDone =
+    plan.canary !== undefined && ['done', 'up-to-date'].includes(state.clusters[plan.canary]?.status ?? '');
+  if (
+    canaryDone &&
+    state.settings.soakMs > 0 &&
+    state.soak !== 'passed' &&
+    plan.waves.length &&
+    !plan.waves.some((w) => w.canary)
+  ) {
     const problem = await soak(fleet, plan.canary!);
-    if (problem) return { stopped: { context: plan.canary, why: `the canary after the soak: ${problem}`, exitCode: input.signal.aborted ? 130 : 1 } };
+    if (problem)
+      return {
+        stopped: {
+          context: plan.canary,
+          why: `the canary after the soak: ${problem}`,
+          exitCode: input.signal.aborted ? 130 : 1,
+        },
+      };
   }
   for (const w of plan.waves) {
     if (input.signal.aborted) return { stopped: { why: 'interrupted', exitCode: 130 } };
@@ -43,12 +61,25 @@ export async function runFleet(fd: FleetDeps, input: FleetRunInput): Promise<Fle
     for (const r of runs) {
       const rec = state.clusters[r.context]!;
       if (rec.status !== 'done' && rec.status !== 'up-to-date') {
-        return { stopped: { context: r.context, why: rec.message ?? rec.status, exitCode: rec.status === 'interrupted' ? 130 : rec.exitCode === 4 ? 4 : 1 } };
+        return {
+          stopped: {
+            context: r.context,
+            why: rec.message ?? rec.status,
+            exitCode: rec.status === 'interrupted' ? 130 : rec.exitCode === 4 ? 4 : 1,
+          },
+        };
       }
     }
     if (w.canary && state.settings.soakMs > 0 && state.soak !== 'passed' && plan.waves.at(-1) !== w) {
       const problem = await soak(fleet, plan.canary!);
-      if (problem) return { stopped: { context: plan.canary, why: `the canary after the soak: ${problem}`, exitCode: input.signal.aborted ? 130 : 1 } };
+      if (problem)
+        return {
+          stopped: {
+            context: plan.canary,
+            why: `the canary after the soak: ${problem}`,
+            exitCode: input.signal.aborted ? 130 : 1,
+          },
+        };
     }
   }
   return {};

@@ -21,7 +21,15 @@ export const fleetStateFile = 'fleet.json';
 export const fleetStateFormat = 1;
 
 export type ClusterStatus = 'pending' | 'running' | 'done' | 'failed' | 'interrupted' | 'up-to-date' | 'skipped';
-const statuses: readonly ClusterStatus[] = ['pending', 'running', 'done', 'failed', 'interrupted', 'up-to-date', 'skipped'];
+const statuses: readonly ClusterStatus[] = [
+  'pending',
+  'running',
+  'done',
+  'failed',
+  'interrupted',
+  'up-to-date',
+  'skipped',
+];
 
 export interface ClusterRecord {
   status: ClusterStatus;
@@ -66,7 +74,12 @@ type Fs = Deps['fs'];
 
 export function newFleetState(spec: FleetSpec, settings: FleetSettings, waves: string[][], now: string): FleetState {
   return {
-    format: fleetStateFormat, toolVersion, createdAt: now, spec, settings, waves,
+    format: fleetStateFormat,
+    toolVersion,
+    createdAt: now,
+    spec,
+    settings,
+    waves,
     clusters: Object.fromEntries(spec.clusters.map((c) => [c.context, { status: 'pending' as const, at: now }])),
   };
 }
@@ -80,8 +93,18 @@ export function recordSurveys(state: FleetState, plan: FleetPlan, now: string): 
   for (const s of plan.clusters) {
     const r = state.clusters[s.context];
     if (r?.status !== 'pending') continue;
-    const status: ClusterStatus = plan.skipped.includes(s.context) ? 'skipped' : s.action === 'up-to-date' && s.context !== plan.canary ? 'up-to-date' : 'pending';
-    state.clusters[s.context] = { ...r, at: now, from: s.from ?? r.from, status, ...(status === 'skipped' ? { message: s.refusals[0]?.message } : {}) };
+    const status: ClusterStatus = plan.skipped.includes(s.context)
+      ? 'skipped'
+      : s.action === 'up-to-date' && s.context !== plan.canary
+        ? 'up-to-date'
+        : 'pending';
+    state.clusters[s.context] = {
+      ...r,
+      at: now,
+      from: s.from ?? r.from,
+      status,
+      ...(status === 'skipped' ? { message: s.refusals[0]?.message } : {}),
+    };
   }
 }
 
@@ -95,8 +118,15 @@ const optionalText = { type: 'string', nullable: true } as const;
 const clusterRecord: JSONSchemaType<ClusterRecord> = {
   type: 'object',
   properties: {
-    status: { type: 'string', enum: statuses }, at: text, from: optionalText, now: optionalText, rolledBack: { type: 'boolean', nullable: true },
-    pid: { type: 'integer', minimum: 1, description: 'a process id', nullable: true }, exitCode: { type: 'integer', nullable: true }, step: optionalText, message: optionalText,
+    status: { type: 'string', enum: statuses },
+    at: text,
+    from: optionalText,
+    now: optionalText,
+    rolledBack: { type: 'boolean', nullable: true },
+    pid: { type: 'integer', minimum: 1, description: 'a process id', nullable: true },
+    exitCode: { type: 'integer', nullable: true },
+    step: optionalText,
+    message: optionalText,
   },
   required: ['status', 'at'],
 };
@@ -104,18 +134,29 @@ const clusterRecord: JSONSchemaType<ClusterRecord> = {
 const fleetStateSchema: JSONSchemaType<FleetState> = {
   type: 'object',
   properties: {
-    format: { type: 'integer' }, toolVersion: text, createdAt: text,
+    format: { type: 'integer' },
+    toolVersion: text,
+    createdAt: text,
     spec: {
       type: 'object',
       properties: {
-        to: text, canary: optionalText, maxParallel: maxParallelSchema,
+        to: text,
+        canary: optionalText,
+        maxParallel: maxParallelSchema,
         clusters: {
-          type: 'array', minItems: 1,
+          type: 'array',
+          minItems: 1,
           items: {
             type: 'object',
             // Every setting a run is given, as the fleet started it: nothing else (fleet-file.ts).
-            properties: { ...clusterProperties, dir: clusterProperties.context, meshNamespace: clusterProperties.context, method: { type: 'string', enum: ['auto', 'meshctl', 'helm'] },
-              strategy: { type: 'string', enum: ['auto', 'in-place', 'manual'] }, meshctl: { type: 'array', items: clusterProperties.context } },
+            properties: {
+              ...clusterProperties,
+              dir: clusterProperties.context,
+              meshNamespace: clusterProperties.context,
+              method: { type: 'string', enum: ['auto', 'meshctl', 'helm'] },
+              strategy: { type: 'string', enum: ['auto', 'in-place', 'manual'] },
+              meshctl: { type: 'array', items: clusterProperties.context },
+            },
             required: ['context', 'dir', 'meshNamespace', 'method', 'strategy', 'meshctl'],
             additionalProperties: false,
           },
@@ -125,7 +166,13 @@ const fleetStateSchema: JSONSchemaType<FleetState> = {
     },
     settings: {
       type: 'object',
-      properties: { timeout: text, labelNamespaces: { type: 'boolean' }, onFailure: { type: 'string', enum: ['stop', 'rollback'] }, skipRefused: { type: 'boolean' }, soakMs: { type: 'number', minimum: 0 } },
+      properties: {
+        timeout: text,
+        labelNamespaces: { type: 'boolean' },
+        onFailure: { type: 'string', enum: ['stop', 'rollback'] },
+        skipRefused: { type: 'boolean' },
+        soakMs: { type: 'number', minimum: 0 },
+      },
       required: ['timeout', 'labelNamespaces', 'onFailure', 'skipRefused', 'soakMs'],
     },
     waves: { type: 'array', items: { type: 'array', items: text } },
@@ -140,20 +187,34 @@ const fleetStateSchema: JSONSchemaType<FleetState> = {
  * what a schema cannot say (the clusters' directory names, each context once, in the waves once, a record each).
  */
 export function checkFleetState(raw: unknown, file: string): FleetState {
-  const source = { where: `${file} does not fit the fleet record's schema`,
-    fix: 'The record was changed or damaged, so --resume will not trust it and nothing was run. Each cluster can still be resumed on its own: kubectl nsm-upgrade --resume DIR/<cluster>.' };
-  checkVersion(raw, 'format', fleetStateFormat, source, (v) => `format ${String(v)}, this version reads format ${fleetStateFormat}`);
+  const source = {
+    where: `${file} does not fit the fleet record's schema`,
+    fix: 'The record was changed or damaged, so --resume will not trust it and nothing was run. Each cluster can still be resumed on its own: kubectl nsm-upgrade --resume DIR/<cluster>.',
+  };
+  checkVersion(
+    raw,
+    'format',
+    fleetStateFormat,
+    source,
+    (v) => `format ${String(v)}, this version reads format ${fleetStateFormat}`,
+  );
   const state = checkShape(fleetStateSchema, raw, source);
   const clusters = state.spec.clusters;
   // Directory names are what this version would give these contexts: nothing else (no "..", no "/").
   const dirs = clusterDirNames(clusters.map((c) => c.context));
-  clusters.forEach((c, i) => { if (c.dir !== dirs[i]) throw badDocument(source, `/spec/clusters/${i}/dir is ${JSON.stringify(c.dir)}, not ${JSON.stringify(dirs[i])}`); });
+  clusters.forEach((c, i) => {
+    if (c.dir !== dirs[i])
+      throw badDocument(source, `/spec/clusters/${i}/dir is ${JSON.stringify(c.dir)}, not ${JSON.stringify(dirs[i])}`);
+  });
   const contexts = new Set(clusters.map((c) => c.context));
   if (contexts.size !== clusters.length) throw badDocument(source, 'a context is named twice');
   const inWaves = state.waves.flat();
-  if (!inWaves.every((c) => contexts.has(c)) || new Set(inWaves).size !== inWaves.length) throw badDocument(source, 'waves must list contexts of the fleet, each once');
-  for (const c of contexts) if (!state.clusters[c]) throw badDocument(source, `clusters has no record of ${JSON.stringify(c)}`);
-  if (Object.keys(state.clusters).some((c) => !contexts.has(c))) throw badDocument(source, 'clusters names a context the spec does not have');
+  if (!inWaves.every((c) => contexts.has(c)) || new Set(inWaves).size !== inWaves.length)
+    throw badDocument(source, 'waves must list contexts of the fleet, each once');
+  for (const c of contexts)
+    if (!state.clusters[c]) throw badDocument(source, `clusters has no record of ${JSON.stringify(c)}`);
+  if (Object.keys(state.clusters).some((c) => !contexts.has(c)))
+    throw badDocument(source, 'clusters names a context the spec does not have');
   return state;
 }
 
@@ -164,12 +225,22 @@ export async function readFleetState(fs: Fs, dir: string): Promise<FleetState> {
   try {
     text = await fs.readFile(file, 'utf8');
   } catch {
-    throw new UsageError(`no fleet record at ${file}`, 'Pass the fleet directory that the interrupted fleet printed to fleet --resume.');
+    throw new UsageError(
+      `no fleet record at ${file}`,
+      'Pass the fleet directory that the interrupted fleet printed to fleet --resume.',
+    );
   }
   await checkOwnedPrivate(fs, dir, 'fleet directory');
   await checkOwnedPrivate(fs, file, 'fleet record');
   let raw: unknown;
-  try { raw = JSON.parse(text); } catch { throw new UsageError(`${file} is not valid JSON`, 'The fleet record is damaged; each cluster can still be resumed on its own: kubectl nsm-upgrade --resume DIR/<cluster>.'); }
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new UsageError(
+      `${file} is not valid JSON`,
+      'The fleet record is damaged; each cluster can still be resumed on its own: kubectl nsm-upgrade --resume DIR/<cluster>.',
+    );
+  }
   return checkFleetState(raw, file);
 }
 
@@ -179,9 +250,13 @@ const chartReference = /^(oci:\/\/[^\s]+|[A-Za-z0-9][\w.-]*\/[A-Za-z0-9][\w.-]*)
 /** Pure: why a path the record names cannot be used as it stands, or undefined (a bare command name is found on PATH, as on the first run). */
 export function recordedPathProblem(p: string, kind: 'command' | 'file' | 'chart'): string | undefined {
   if (kind === 'command' && !p.includes('/')) return undefined;
-  if (kind === 'chart' && !path.isAbsolute(p)) return chartReference.test(p) ? undefined : 'is neither an absolute path nor a chart repository reference (repo/chart, oci://...)';
+  if (kind === 'chart' && !path.isAbsolute(p))
+    return chartReference.test(p)
+      ? undefined
+      : 'is neither an absolute path nor a chart repository reference (repo/chart, oci://...)';
   if (!path.isAbsolute(p)) return 'is not an absolute path (its meaning would depend on where the resume starts)';
-  if (path.normalize(p).replace(/\/$/, '') !== p.replace(/\/$/, '') || p.split('/').includes('..')) return 'is not a plain absolute path (no "..", "." or "//")';
+  if (path.normalize(p).replace(/\/$/, '') !== p.replace(/\/$/, '') || p.split('/').includes('..'))
+    return 'is not a plain absolute path (no "..", "." or "//")';
   return undefined;
 }
 
@@ -191,7 +266,8 @@ async function checkPrivatePath(fs: Fs, p: string, what: string, kind: 'command'
   if (kind === 'file' && !st.isFile()) throw new UsageError(`${what} ${p} is not a file`);
   await checkOwnedPrivate(fs, p, what);
   if (kind === 'command' && st.isDirectory()) {
-    for (const e of await fs.readdir(p, { recursive: true })) await checkOwnedPrivate(fs, path.join(p, String(e)), what);
+    for (const e of await fs.readdir(p, { recursive: true }))
+      await checkOwnedPrivate(fs, path.join(p, String(e)), what);
   }
 }
 
@@ -206,7 +282,10 @@ export async function checkRecordedPaths(fs: Fs, clusters: readonly FleetCluster
   for (const c of clusters) {
     const named: [string, string | undefined, 'command' | 'file' | 'chart'][] = [
       ...c.meshctl.map((m) => ['--meshctl', m, 'command'] as [string, string, 'command']),
-      ['--meshctl-current', c.meshctlCurrent, 'command'], ['--helm', c.helm, 'command'], ['--kubeconfig', c.kubeconfig, 'file'], ['--chart', c.chart, 'chart'],
+      ['--meshctl-current', c.meshctlCurrent, 'command'],
+      ['--helm', c.helm, 'command'],
+      ['--kubeconfig', c.kubeconfig, 'file'],
+      ['--chart', c.chart, 'chart'],
     ];
     for (const [flag, p, kind] of named) {
       if (p === undefined) continue;
@@ -218,9 +297,14 @@ export async function checkRecordedPaths(fs: Fs, clusters: readonly FleetCluster
         if (kind === 'chart' && !path.isAbsolute(p)) continue;
         await checkPrivatePath(fs, p, what, kind);
       } catch (err) {
-        const why = err instanceof UsageError ? (err as Error).message.replace(/: --resume will not run what it names$/, '') : `${what} ${p}: ${(err as Error).message}`;
-        throw new UsageError(`the fleet record names ${why}`,
-          'Give the clusters again with the fleet --resume (--fleet FILE or --contexts with the flags): what they name is used instead.');
+        const why =
+          err instanceof UsageError
+            ? (err as Error).message.replace(/: --resume will not run what it names$/, '')
+            : `${what} ${p}: ${(err as Error).message}`;
+        throw new UsageError(
+          `the fleet record names ${why}`,
+          'Give the clusters again with the fleet --resume (--fleet FILE or --contexts with the flags): what they name is used instead.',
+        );
       }
     }
   }
@@ -232,8 +316,13 @@ export async function checkRecordedPaths(fs: Fs, clusters: readonly FleetCluster
  * out nor already on the target when the fleet started) alone, then the others of those, in the
  * fleet's order, at most maxParallel at a time. Pure; planFleet leaves out what is done since.
  */
-export function rebuildWaves(state: Pick<FleetState, 'spec' | 'clusters'>): { canary: string | undefined; waves: string[][] } {
-  const counted = state.spec.clusters.map((c) => c.context).filter((c) => !['skipped', 'up-to-date'].includes(state.clusters[c]?.status ?? ''));
+export function rebuildWaves(state: Pick<FleetState, 'spec' | 'clusters'>): {
+  canary: string | undefined;
+  waves: string[][];
+} {
+  const counted = state.spec.clusters
+    .map((c) => c.context)
+    .filter((c) => !['skipped', 'up-to-date'].includes(state.clusters[c]?.status ?? ''));
   const canary = state.spec.canary ?? counted[0];
   const rest = counted.filter((c) => c !== canary);
   const waves: string[][] = canary !== undefined && state.clusters[canary]?.status !== 'skipped' ? [[canary]] : [];

@@ -41,33 +41,91 @@ export async function surveyCluster(fd: FleetDeps, c: FleetCluster, s: SurveySet
     const deps = await fd.cluster(c);
     const backupDir = clusterBackupDir(s.fleetDir, c);
     const { install, plan } = await detectAndPlan(deps, {
-      to: s.to, strategy: c.strategy, meshctl: c.meshctl, meshctlCurrent: c.meshctlCurrent, helm: c.helm, chart: c.chart, backupDir, timeout: s.timeout,
-      labelNamespaces: s.labelNamespaces, pathEnv: fd.pathEnv, meshNamespace: c.meshNamespace, method: c.method, release: c.release,
+      to: s.to,
+      strategy: c.strategy,
+      meshctl: c.meshctl,
+      meshctlCurrent: c.meshctlCurrent,
+      helm: c.helm,
+      chart: c.chart,
+      backupDir,
+      timeout: s.timeout,
+      labelNamespaces: s.labelNamespaces,
+      pathEnv: fd.pathEnv,
+      meshNamespace: c.meshNamespace,
+      method: c.method,
+      release: c.release,
     });
     const found = {
-      ...blank(c.context), from: install.version, method: install.method, release: install.release, environment: install.environment,
-      hops: plan.hops.map((h) => ({ from: h.from, to: h.to, strategy: h.strategy })), steps: runSteps(plan),
+      ...blank(c.context),
+      from: install.version,
+      method: install.method,
+      release: install.release,
+      environment: install.environment,
+      hops: plan.hops.map((h) => ({ from: h.from, to: h.to, strategy: h.strategy })),
+      steps: runSteps(plan),
       warnings: [...install.warnings, ...plan.warnings.map((w) => w.message)],
     };
-    if (plan.refusals.length) return { ...found, action: 'refused', refusals: plan.refusals.map((r) => ({ check: 'plan', message: r.message, fix: r.fix })) };
+    if (plan.refusals.length)
+      return {
+        ...found,
+        action: 'refused',
+        refusals: plan.refusals.map((r) => ({ check: 'plan', message: r.message, fix: r.fix })),
+      };
     if (!plan.hops.length) return { ...found, action: 'up-to-date' };
     const failures = await withChildKubeconfig(deps, plan, () => preflightChecks(deps, { plan, install, backupDir }));
-    return { ...found, action: failures.length ? 'refused' : 'upgrade', refusals: failures.map((f) => ({ check: f.check, message: f.message, fix: f.fix })) };
+    return {
+      ...found,
+      action: failures.length ? 'refused' : 'upgrade',
+      refusals: failures.map((f) => ({ check: f.check, message: f.message, fix: f.fix })),
+    };
   } catch (err) {
-    return { ...blank(c.context), action: 'refused', refusals: [{ check: 'detect', message: (err as Error).message, fix: hint(err, 'check the context (kubectl --context CONTEXT get namespaces) and its --mesh-namespace') }] };
+    return {
+      ...blank(c.context),
+      action: 'refused',
+      refusals: [
+        {
+          check: 'detect',
+          message: (err as Error).message,
+          fix: hint(err, 'check the context (kubectl --context CONTEXT get namespaces) and its --mesh-namespace'),
+        },
+      ],
+    };
   }
 }
 
 /** A cluster whose run was interrupted: what its journal says (steps, version), for its task group. */
-export async function surveyInterrupted(fd: Pick<FleetDeps, 'fs'>, c: FleetCluster, fleetDir: string): Promise<ClusterSurvey> {
+export async function surveyInterrupted(
+  fd: Pick<FleetDeps, 'fs'>,
+  c: FleetCluster,
+  fleetDir: string,
+): Promise<ClusterSurvey> {
   try {
     const j = await readJournal(fd.fs, clusterBackupDir(fleetDir, c));
     return {
-      ...blank(c.context), action: 'resume', from: j.install.version, method: j.install.method, release: j.install.release, environment: j.install.environment,
-      hops: j.plan.hops.map((h) => ({ from: h.from, to: h.to, strategy: h.strategy })), steps: runSteps(j.plan),
+      ...blank(c.context),
+      action: 'resume',
+      from: j.install.version,
+      method: j.install.method,
+      release: j.install.release,
+      environment: j.install.environment,
+      hops: j.plan.hops.map((h) => ({ from: h.from, to: h.to, strategy: h.strategy })),
+      steps: runSteps(j.plan),
     };
   } catch (err) {
-    return { ...blank(c.context), action: 'refused', refusals: [{ check: 'journal', message: (err as Error).message, fix: hint(err, `resume the cluster on its own: kubectl nsm-upgrade --resume ${clusterBackupDir(fleetDir, c)}`) }] };
+    return {
+      ...blank(c.context),
+      action: 'refused',
+      refusals: [
+        {
+          check: 'journal',
+          message: (err as Error).message,
+          fix: hint(
+            err,
+            `resume the cluster on its own: kubectl nsm-upgrade --resume ${clusterBackupDir(fleetDir, c)}`,
+          ),
+        },
+      ],
+    };
   }
 }
 
@@ -79,13 +137,32 @@ export interface ClusterCheck {
   problem?: string | undefined;
 }
 
-export async function checkConvergence(deps: Pick<Deps, 'kube'>, c: Pick<FleetCluster, 'meshNamespace'>, to: string): Promise<ClusterCheck> {
+export async function checkConvergence(
+  deps: Pick<Deps, 'kube'>,
+  c: Pick<FleetCluster, 'meshNamespace'>,
+  to: string,
+): Promise<ClusterCheck> {
   const r = await skewReport(deps, { meshNamespace: c.meshNamespace, targetVersion: to });
   const version = r.controlPlane.version;
-  if (version !== to) return { version, problem: `the control plane in ${c.meshNamespace} is ${version === null ? 'not found' : `on ${version}`}, not ${to}` };
+  if (version !== to)
+    return {
+      version,
+      problem: `the control plane in ${c.meshNamespace} is ${version === null ? 'not found' : `on ${version}`}, not ${to}`,
+    };
   const unready = r.controlPlane.components.filter((x) => x.desired === 0 || x.ready < x.desired);
-  if (unready.length) return { version, problem: `control plane not ready: ${unready.map((x) => `${x.name} ${x.ready}/${x.desired}`).join(', ')}` };
+  if (unready.length)
+    return {
+      version,
+      problem: `control plane not ready: ${unready.map((x) => `${x.name} ${x.ready}/${x.desired}`).join(', ')}`,
+    };
   const behind = r.workloads.filter((w) => w.behind);
-  if (!r.converged) return { version, problem: `${behind.length} workload(s) run sidecars other than ${to}: ${behind.slice(0, 5).map((w) => `${w.namespace}/${w.kind.toLowerCase()}/${w.name}`).join(', ')}` };
+  if (!r.converged)
+    return {
+      version,
+      problem: `${behind.length} workload(s) run sidecars other than ${to}: ${behind
+        .slice(0, 5)
+        .map((w) => `${w.namespace}/${w.kind.toLowerCase()}/${w.name}`)
+        .join(', ')}`,
+    };
   return { version };
 }

@@ -95,7 +95,14 @@ export interface FleetPlan {
 export type FleetEventBody =
   | { step: 'cluster'; context: string; event: 'start'; resume: boolean; args: string[] }
   | { step: 'cluster'; context: string; event: 'output'; message: string }
-  | { step: 'cluster'; context: string; event: 'failed'; exitCode: number; failedStep?: string | undefined; error: string }
+  | {
+      step: 'cluster';
+      context: string;
+      event: 'failed';
+      exitCode: number;
+      failedStep?: string | undefined;
+      error: string;
+    }
   | { step: 'verify'; context: string; event: 'done'; message: string }
   | { step: 'verify'; context: string; event: 'failed'; error: string }
   | { step: 'wave'; event: 'start'; wave: number; canary: boolean; contexts: string[] }

@@ -23,7 +23,10 @@ export interface ImageSettings {
   environment: 'kubernetes' | 'openshift';
 }
 
-export type ChartImageData = Record<string, Record<'kubernetes' | 'openshift', { public: ImageUse[]; mirror: ImageUse[] }>>;
+export type ChartImageData = Record<
+  string,
+  Record<'kubernetes' | 'openshift', { public: ImageUse[]; mirror: ImageUse[] }>
+>;
 
 const table = data as ChartImageData;
 

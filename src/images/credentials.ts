@@ -17,11 +17,18 @@ import type { Hop, Install } from '../engine/types.ts';
 import type { RegistryCredential } from './registry-client.ts';
 import type { ImageRef } from './reference.ts';
 
-export interface CredentialEntry { key: string; cred: RegistryCredential }
+export interface CredentialEntry {
+  key: string;
+  cred: RegistryCredential;
+}
 
 /** Pure: a docker config key as host[/path], without scheme and Docker Hub's old `/v1/` suffix. */
 export function normalizeKey(key: string): string {
-  const k = key.replace(/^https?:\/\//, '').replace(/\/+$/, '').replace(/\/v1$/, '').replace(/\/v2$/, '');
+  const k = key
+    .replace(/^https?:\/\//, '')
+    .replace(/\/+$/, '')
+    .replace(/\/v1$/, '')
+    .replace(/\/v2$/, '');
   return k === 'index.docker.io' || k === 'registry-1.docker.io' ? 'docker.io' : k;
 }
 
@@ -29,11 +36,18 @@ export function normalizeKey(key: string): string {
 export function credentialFor(entries: readonly CredentialEntry[], ref: ImageRef): RegistryCredential | undefined {
   const full = `${ref.host}/${ref.repository}`;
   return entries
-    .filter((e) => { const k = normalizeKey(e.key); return k === ref.host || full.startsWith(`${k}/`); })
+    .filter((e) => {
+      const k = normalizeKey(e.key);
+      return k === ref.host || full.startsWith(`${k}/`);
+    })
     .sort((a, b) => normalizeKey(b.key).length - normalizeKey(a.key).length)[0]?.cred;
 }
 
-interface DockerConfig { auths?: Record<string, { auth?: string; username?: string; password?: string; identitytoken?: string }>; credHelpers?: Record<string, string>; credsStore?: string }
+interface DockerConfig {
+  auths?: Record<string, { auth?: string; username?: string; password?: string; identitytoken?: string }>;
+  credHelpers?: Record<string, string>;
+  credsStore?: string;
+}
 
 /** Pure: the `auths` of a docker config (the chart's registry key Secret, or the user's file). */
 export function dockerConfigEntries(config: DockerConfig, from: string): CredentialEntry[] {
@@ -44,11 +58,18 @@ export function dockerConfigEntries(config: DockerConfig, from: string): Credent
     if (a.auth) {
       const text = Buffer.from(a.auth, 'base64').toString('utf8');
       const colon = text.indexOf(':');
-      if (colon > 0) { username = text.slice(0, colon); password = text.slice(colon + 1); }
+      if (colon > 0) {
+        username = text.slice(0, colon);
+        password = text.slice(colon + 1);
+      }
     }
     // An identity token is a refresh token for the Bearer realm, sent as the password with user <token>.
-    if (a.identitytoken) { username = '<token>'; password = a.identitytoken; }
-    if (username && password) out.push({ key, cred: { username, password: new Secret(password, `${from} password`), from } });
+    if (a.identitytoken) {
+      username = '<token>';
+      password = a.identitytoken;
+    }
+    if (username && password)
+      out.push({ key, cred: { username, password: new Secret(password, `${from} password`), from } });
   }
   return out;
 }
@@ -56,26 +77,39 @@ export function dockerConfigEntries(config: DockerConfig, from: string): Credent
 /** Pure: the install's registry credentials a hop carries, for its registry server. */
 export function hopCredential(hop: Hop, install: Install): CredentialEntry | undefined {
   const deploy = hop.steps.find((s) => s.kind === 'deploy');
-  let server: unknown; let username: unknown; let password: unknown; let key: unknown; let from: string;
+  let server: unknown;
+  let username: unknown;
+  let password: unknown;
+  let key: unknown;
+  let from: string;
   if (deploy && deploy.kind === 'deploy' && hop.method === 'meshctl') {
     const args = deploy.commands[0]?.args ?? [];
-    const flag = (f: string) => { const i = args.indexOf(f); return i >= 0 ? args[i + 1] : undefined; };
+    const flag = (f: string) => {
+      const i = args.indexOf(f);
+      return i >= 0 ? args[i + 1] : undefined;
+    };
     server = flag('--registry-server') ?? 'docker-registry.nginx.com/nsm';
-    username = flag('--registry-username'); password = flag('--registry-password');
+    username = flag('--registry-username');
+    password = flag('--registry-password');
     const keyFile = flag('--registry-key');
     key = deploy.params.files.find((f) => f.path === String(keyFile) && 'secret' in f.content)?.content;
     key = key && typeof key === 'object' && 'secret' in key ? key.secret : undefined;
     from = `the ${deploy.id} command`;
   } else {
-    const file = deploy && deploy.kind === 'deploy' ? deploy.params.files.find((f) => 'values' in f.content)?.content : undefined;
+    const file =
+      deploy && deploy.kind === 'deploy' ? deploy.params.files.find((f) => 'values' in f.content)?.content : undefined;
     const values = file && 'values' in file ? file.values : install.values;
     server = valueAt(values, 'registry.server') ?? 'docker-registry.nginx.com/nsm';
-    username = valueAt(values, 'registry.username'); password = valueAt(values, 'registry.password'); key = valueAt(values, 'registry.key');
+    username = valueAt(values, 'registry.username');
+    password = valueAt(values, 'registry.password');
+    key = valueAt(values, 'registry.key');
     from = file ? `the values of ${deploy!.id}` : 'the release values (registry.*)';
   }
-  const asSecret = (v: unknown, label: string) => (isSecret(v) ? v : typeof v === 'string' && v ? new Secret(v, label) : undefined);
+  const asSecret = (v: unknown, label: string) =>
+    isSecret(v) ? v : typeof v === 'string' && v ? new Secret(v, label) : undefined;
   const pw = asSecret(password, 'registry.password');
-  if (typeof username === 'string' && username && pw) return { key: String(server), cred: { username, password: pw, from } };
+  if (typeof username === 'string' && username && pw)
+    return { key: String(server), cred: { username, password: pw, from } };
   const k = asSecret(key, 'registry.key');
   return k ? { key: String(server), cred: { username: '_json_key', password: k, from } } : undefined;
 }
@@ -83,29 +117,57 @@ export function hopCredential(hop: Hop, install: Install): CredentialEntry | und
 /** The mesh namespace's registry key Secret, as credential entries (none when it is absent or unreadable). */
 export async function meshRegistryKey(deps: Pick<Deps, 'kube'>, namespace: string): Promise<CredentialEntry[]> {
   try {
-    const s = await deps.kube.request<{ data?: Record<string, string> }>({ path: `/api/v1/namespaces/${namespace}/secrets/nginx-mesh-registry-key`, noRetry: true });
+    const s = await deps.kube.request<{ data?: Record<string, string> }>({
+      path: `/api/v1/namespaces/${namespace}/secrets/nginx-mesh-registry-key`,
+      noRetry: true,
+    });
     const text = s.data?.['.dockerconfigjson'];
-    return text ? dockerConfigEntries(JSON.parse(Buffer.from(text, 'base64').toString('utf8')) as DockerConfig, `Secret ${namespace}/nginx-mesh-registry-key`) : [];
+    return text
+      ? dockerConfigEntries(
+          JSON.parse(Buffer.from(text, 'base64').toString('utf8')) as DockerConfig,
+          `Secret ${namespace}/nginx-mesh-registry-key`,
+        )
+      : [];
   } catch {
     return [];
   }
 }
 
 /** The operator's docker config: its `auths`, and a credential helper's answer for each host asked. */
-export async function operatorDockerConfig(deps: Pick<Deps, 'fs' | 'exec'>, file: string | undefined, hosts: readonly string[]): Promise<CredentialEntry[]> {
+export async function operatorDockerConfig(
+  deps: Pick<Deps, 'fs' | 'exec'>,
+  file: string | undefined,
+  hosts: readonly string[],
+): Promise<CredentialEntry[]> {
   if (!file) return [];
   let config: DockerConfig;
-  try { config = JSON.parse(await deps.fs.readFile(file, 'utf8')) as DockerConfig; } catch { return []; }
+  try {
+    config = JSON.parse(await deps.fs.readFile(file, 'utf8')) as DockerConfig;
+  } catch {
+    return [];
+  }
   const out = dockerConfigEntries(config, file);
   for (const host of hosts) {
     const helper = config.credHelpers?.[host] ?? config.credsStore;
     if (!helper || out.some((e) => normalizeKey(e.key) === host)) continue;
-    const res = await deps.exec.run({ bin: `docker-credential-${helper}`, args: ['get'], input: host, writes: false, timeoutMs: 20_000 }).catch(() => undefined);
+    const res = await deps.exec
+      .run({ bin: `docker-credential-${helper}`, args: ['get'], input: host, writes: false, timeoutMs: 20_000 })
+      .catch(() => undefined);
     if (!res || res.exitCode !== 0) continue;
     try {
       const got = JSON.parse(res.stdout) as { Username?: string; Secret?: string };
-      if (got.Username && got.Secret) out.push({ key: host, cred: { username: got.Username, password: new Secret(got.Secret, `${helper} credential`), from: `docker-credential-${helper}` } });
-    } catch { /* not JSON: no credential */ }
+      if (got.Username && got.Secret)
+        out.push({
+          key: host,
+          cred: {
+            username: got.Username,
+            password: new Secret(got.Secret, `${helper} credential`),
+            from: `docker-credential-${helper}`,
+          },
+        });
+    } catch {
+      /* not JSON: no credential */
+    }
   }
   return out;
 }

@@ -40,7 +40,9 @@ export function settingsOfValues(values: Record<string, unknown>, environment: s
   return {
     server: typeof server === 'string' && server ? server : defaultRegistryServer,
     tag,
-    disablePublicImages: valueAt(values, 'registry.disablePublicImages') === true || valueAt(values, 'registry.disablePublicImages') === 'true',
+    disablePublicImages:
+      valueAt(values, 'registry.disablePublicImages') === true ||
+      valueAt(values, 'registry.disablePublicImages') === 'true',
     environment: environment === 'openshift' ? 'openshift' : 'kubernetes',
   };
 }
@@ -73,27 +75,54 @@ export function meshctlHopImages(plan: Plan, install: Install): HopImages[] {
     const upgrade = hop.steps.find((s) => s.kind === 'upgrade');
     const deploy = hop.steps.find((s) => s.kind === 'deploy');
     const cmd = (deploy ?? upgrade)?.commands[0];
-    const base = deploy ? { server: defaultRegistryServer, tag: hop.to, disablePublicImages: false, environment: 'kubernetes' as const } : { ...current, tag: hop.to };
+    const base = deploy
+      ? { server: defaultRegistryServer, tag: hop.to, disablePublicImages: false, environment: 'kubernetes' as const }
+      : { ...current, tag: hop.to };
     current = cmd ? settingsOfCommand(cmd, base) : base;
     const images = chartImages(hop.to, current);
     const source = `the chart nginx-meshctl ${hop.to} embeds, with registry ${current.server}, tag ${current.tag}${current.disablePublicImages ? ', no public images' : ''}, ${current.environment}`;
-    return images ? { source, images } : { source, images: [], problem: `this tool has no image data for NSM ${hop.to}` };
+    return images
+      ? { source, images }
+      : { source, images: [], problem: `this tool has no image data for NSM ${hop.to}` };
   });
 }
 
 /** `helm template RELEASE CHART [--version V] -n NS -f VALUES [--set k=v]...`: read-only, no cluster. */
-export function helmTemplate(bin: string, opts: { release: string; namespace: string; chart: ChartRef; valuesFile: string; set: readonly string[] }): Command {
-  return { bin, args: ['template', opts.release, opts.chart.ref, ...(opts.chart.version ? ['--version', opts.chart.version] : []), '-n', opts.namespace, '-f', opts.valuesFile, ...opts.set.flatMap((s) => ['--set', s])], writes: false, timeoutMs: 120_000 };
+export function helmTemplate(
+  bin: string,
+  opts: { release: string; namespace: string; chart: ChartRef; valuesFile: string; set: readonly string[] },
+): Command {
+  return {
+    bin,
+    args: [
+      'template',
+      opts.release,
+      opts.chart.ref,
+      ...(opts.chart.version ? ['--version', opts.chart.version] : []),
+      '-n',
+      opts.namespace,
+      '-f',
+      opts.valuesFile,
+      ...opts.set.flatMap((s) => ['--set', s]),
+    ],
+    writes: false,
+    timeoutMs: 120_000,
+  };
 }
 
 /** Pure: what `helm template` needs to render one helm hop (the values the hop carries), or why it cannot. */
-function helmRender(hop: Hop, values: Record<string, unknown>): { chart: ChartRef; values: Record<string, unknown>; set: string[]; bin: string } | undefined {
+function helmRender(
+  hop: Hop,
+  values: Record<string, unknown>,
+): { chart: ChartRef; values: Record<string, unknown>; set: string[]; bin: string } | undefined {
   const step = hop.steps.find((s) => s.kind === 'deploy' || s.kind === 'upgrade');
   if (!step || !('chart' in step.params) || !step.params.chart?.ref || !step.commands[0]) return undefined;
   const bin = step.commands[0].bin;
   if (step.kind === 'deploy') {
     const file = step.params.files.find((f) => 'values' in f.content);
-    return file && 'values' in file.content ? { chart: step.params.chart, values: file.content.values, set: [], bin } : undefined;
+    return file && 'values' in file.content
+      ? { chart: step.params.chart, values: file.content.values, set: [], bin }
+      : undefined;
   }
   const set = step.commands[0].args.flatMap((a, i, all) => (all[i - 1] === '--set' ? [String(a)] : []));
   return { chart: step.params.chart, values, set, bin };
@@ -107,13 +136,27 @@ async function helmHopImages(deps: Pick<Deps, 'exec' | 'fs'>, plan: Plan, instal
     const out: HopImages[] = [];
     for (const hop of plan.hops) {
       const r = helmRender(hop, values);
-      if (!r) { out.push({ source: 'helm template', images: [], problem: `hop ${hop.index} has no chart to render` }); continue; }
+      if (!r) {
+        out.push({ source: 'helm template', images: [], problem: `hop ${hop.index} has no chart to render` });
+        continue;
+      }
       const file = path.join(dir, `values-hop${hop.index}.yaml`);
       await deps.fs.writeFile(file, dump(revealDeep(r.values)), { mode: 0o600 });
-      const cmd = helmTemplate(r.bin, { release: plan.release ?? 'nsm', namespace: plan.namespace, chart: r.chart, valuesFile: file, set: r.set });
+      const cmd = helmTemplate(r.bin, {
+        release: plan.release ?? 'nsm',
+        namespace: plan.namespace,
+        chart: r.chart,
+        valuesFile: file,
+        set: r.set,
+      });
       const res = await deps.exec.run(cmd).catch((e: Error) => ({ exitCode: 1, stdout: '', stderr: e.message }));
       const source = `helm template of chart ${r.chart.ref}${r.chart.version ? ` ${r.chart.version}` : ''} with the values hop ${hop.index} carries`;
-      if (res.exitCode !== 0) out.push({ source, images: [], problem: `helm template exited ${res.exitCode}: ${res.stderr.split('\n').find(Boolean) ?? ''}` });
+      if (res.exitCode !== 0)
+        out.push({
+          source,
+          images: [],
+          problem: `helm template exited ${res.exitCode}: ${res.stderr.split('\n').find(Boolean) ?? ''}`,
+        });
       else out.push({ source, images: imagesOfManifests(res.stdout) });
       // The next hop starts from what this one left: a redeploy's values (an upgrade keeps them; its --set is the tag, set again).
       if (hop.strategy === 'manual') values = r.values;

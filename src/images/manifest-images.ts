@@ -33,23 +33,40 @@ export function lenientYaml(rendered: string): string {
 /** Code-unit order, as Array.prototype.sort (not the locale's). */
 const byImage = (a: ImageUse, b: ImageUse) => (a.image < b.image ? -1 : a.image > b.image ? 1 : 0);
 
-interface Doc { kind?: string; metadata?: { name?: string; annotations?: Record<string, string> }; data?: unknown; binaryData?: unknown }
+interface Doc {
+  kind?: string;
+  metadata?: { name?: string; annotations?: Record<string, string> };
+  data?: unknown;
+  binaryData?: unknown;
+}
 
 /** Pure: the images of a rendered manifest stream (helm template, a dry run's manifest), sorted. */
 export function imagesOfManifests(rendered: string): ImageUse[] {
   const found = new Map<string, Set<string>>();
-  const add = (image: string, use: string) => { found.set(image, (found.get(image) ?? new Set()).add(use)); };
+  const add = (image: string, use: string) => {
+    found.set(image, (found.get(image) ?? new Set()).add(use));
+  };
   const walk = (node: unknown, use: string): void => {
-    if (Array.isArray(node)) { for (const n of node) walk(n, use); return; }
+    if (Array.isArray(node)) {
+      for (const n of node) walk(n, use);
+      return;
+    }
     if (typeof node === 'string') {
       const text = node.trim();
-      if (text.startsWith('{')) { try { walk(JSON.parse(text), `injected sidecar (${use})`); } catch { /* not JSON */ } }
+      if (text.startsWith('{')) {
+        try {
+          walk(JSON.parse(text), `injected sidecar (${use})`);
+        } catch {
+          /* not JSON */
+        }
+      }
       return;
     }
     if (!node || typeof node !== 'object') return;
     for (const [k, v] of Object.entries(node)) {
       if (k === 'image' && typeof v === 'string' && v) add(v, use);
-      else if (k.endsWith('Image') && typeof v === 'string' && v) add(v, use.startsWith('injected') ? use : `injected sidecar (${use})`);
+      else if (k.endsWith('Image') && typeof v === 'string' && v)
+        add(v, use.startsWith('injected') ? use : `injected sidecar (${use})`);
       else walk(v, use);
     }
   };
@@ -59,7 +76,8 @@ export function imagesOfManifests(rendered: string): ImageUse[] {
     const use = `${doc.kind ?? '?'}/${doc.metadata?.name ?? '?'}${hook ? ` (hook ${hook})` : ''}`;
     if (doc.kind === 'ConfigMap') {
       walk(doc.data, use);
-      for (const v of Object.values((doc.binaryData ?? {}) as Record<string, unknown>)) if (typeof v === 'string') walk(Buffer.from(v, 'base64').toString('utf8'), use);
+      for (const v of Object.values((doc.binaryData ?? {}) as Record<string, unknown>))
+        if (typeof v === 'string') walk(Buffer.from(v, 'base64').toString('utf8'), use);
       continue;
     }
     walk(doc, use);
@@ -78,5 +96,9 @@ export function mergeImages(...lists: readonly (readonly ImageUse[])[]): ImageUs
 export function dryRunImages(stdout: string): ImageUse[] {
   const at = stdout.startsWith('---') ? 0 : stdout.indexOf('\n---') + 1;
   if (at <= 0 && !stdout.startsWith('---')) return [];
-  try { return imagesOfManifests(stdout.slice(at)); } catch { return []; }
+  try {
+    return imagesOfManifests(stdout.slice(at));
+  } catch {
+    return [];
+  }
 }

@@ -36,7 +36,8 @@ export function parseImageRef(text: string): ImageRef | undefined {
   const colon = path.lastIndexOf(':');
   const tag = colon > path.lastIndexOf('/') ? path.slice(colon + 1) : undefined;
   if (tag !== undefined) path = path.slice(0, colon);
-  if (!path || !/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/.test(path)) return undefined;
+  if (!path || !/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/.test(path))
+    return undefined;
   if (tag !== undefined && !/^\w[\w.-]{0,127}$/.test(tag)) return undefined;
   const repository = host === 'docker.io' && !path.includes('/') ? `library/${path}` : path;
   return { text: t, host, repository, reference: digest ?? tag ?? 'latest', digest: digest !== undefined };

@@ -19,7 +19,11 @@ import tls from 'node:tls';
 import type { Secret } from '../secret.ts';
 import { apiHost, type ImageRef } from './reference.ts';
 
-export interface RegistryCredential { username: string; password: Secret; from: string }
+export interface RegistryCredential {
+  username: string;
+  password: Secret;
+  from: string;
+}
 
 export type ManifestVerdict =
   | { status: 'found'; digest: string | undefined; mediaType: string; platforms: string[] | undefined }
@@ -34,31 +38,55 @@ export interface RegistryClient {
   close(): void;
 }
 
-const indexTypes = ['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json'];
-const manifestTypes = ['application/vnd.oci.image.manifest.v1+json', 'application/vnd.docker.distribution.manifest.v2+json'];
+const indexTypes = [
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+];
+const manifestTypes = [
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.docker.distribution.manifest.v2+json',
+];
 const accept = [...indexTypes, ...manifestTypes].join(', ');
 
-interface Response { status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }
+interface Response {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
 
 /** Pure: the parameters of a `WWW-Authenticate` challenge (`Bearer realm="...",service="..."`). */
-export function parseChallenge(header: string | undefined): { scheme: string; params: Record<string, string> } | undefined {
+export function parseChallenge(
+  header: string | undefined,
+): { scheme: string; params: Record<string, string> } | undefined {
   if (!header) return undefined;
   const m = /^\s*(\w+)\s*(.*)$/.exec(header);
   if (!m) return undefined;
   const params: Record<string, string> = {};
-  for (const p of m[2]!.matchAll(/(\w+)\s*=\s*(?:"([^"]*)"|([^,\s]*))/g)) params[p[1]!.toLowerCase()] = p[2] ?? p[3] ?? '';
+  for (const p of m[2]!.matchAll(/(\w+)\s*=\s*(?:"([^"]*)"|([^,\s]*))/g))
+    params[p[1]!.toLowerCase()] = p[2] ?? p[3] ?? '';
   return { scheme: m[1]!.toLowerCase(), params };
 }
 
 /** Pure: the platforms of an index or manifest list (attestation entries, `unknown/unknown`, left out). */
 export function indexPlatforms(body: Buffer): string[] {
-  const doc = JSON.parse(body.toString('utf8')) as { manifests?: { platform?: { os?: string; architecture?: string } }[] };
-  return [...new Set((doc.manifests ?? []).map((m) => `${m.platform?.os ?? 'unknown'}/${m.platform?.architecture ?? 'unknown'}`).filter((p) => p !== 'unknown/unknown'))];
+  const doc = JSON.parse(body.toString('utf8')) as {
+    manifests?: { platform?: { os?: string; architecture?: string } }[];
+  };
+  return [
+    ...new Set(
+      (doc.manifests ?? [])
+        .map((m) => `${m.platform?.os ?? 'unknown'}/${m.platform?.architecture ?? 'unknown'}`)
+        .filter((p) => p !== 'unknown/unknown'),
+    ),
+  ];
 }
 
-const basic = (c: RegistryCredential) => `Basic ${Buffer.from(`${c.username}:${c.password.reveal()}`).toString('base64')}`;
+const basic = (c: RegistryCredential) =>
+  `Basic ${Buffer.from(`${c.username}:${c.password.reveal()}`).toString('base64')}`;
 
-export function createRegistryClient(opts: { ca?: readonly (string | Buffer)[]; timeoutMs?: number } = {}): RegistryClient {
+export function createRegistryClient(
+  opts: { ca?: readonly (string | Buffer)[]; timeoutMs?: number } = {},
+): RegistryClient {
   const ca = [...tls.getCACertificates('default'), ...(opts.ca ?? []).map(String)];
   const agent = new https.Agent({ keepAlive: true, maxSockets: 8, ca });
   const timeoutMs = opts.timeoutMs ?? 15_000;
@@ -77,10 +105,23 @@ export function createRegistryClient(opts: { ca?: readonly (string | Buffer)[]; 
         res.on('end', () => {
           const location = res.headers.location;
           // A blob may live elsewhere (object storage): follow, without the registry's credentials.
-          if (method === 'GET' && location && [301, 302, 303, 307, 308].includes(res.statusCode ?? 0) && redirects > 0) {
+          if (
+            method === 'GET' &&
+            location &&
+            [301, 302, 303, 307, 308].includes(res.statusCode ?? 0) &&
+            redirects > 0
+          ) {
             const next = new URL(location, url);
-            if (next.protocol !== 'https:') { reject(new Error(`the registry redirected to ${next.protocol} (not TLS)`)); return; }
-            send(method, next.href, next.host === new URL(url).host ? headers : { Accept: headers.Accept ?? '*/*' }, redirects - 1).then(resolve, reject);
+            if (next.protocol !== 'https:') {
+              reject(new Error(`the registry redirected to ${next.protocol} (not TLS)`));
+              return;
+            }
+            send(
+              method,
+              next.href,
+              next.host === new URL(url).host ? headers : { Accept: headers.Accept ?? '*/*' },
+              redirects - 1,
+            ).then(resolve, reject);
             return;
           }
           resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
@@ -93,13 +134,21 @@ export function createRegistryClient(opts: { ca?: readonly (string | Buffer)[]; 
     });
   }
 
-  async function bearer(host: string, repo: string, challenge: Record<string, string>, cred: RegistryCredential | undefined): Promise<string | undefined> {
+  async function bearer(
+    host: string,
+    repo: string,
+    challenge: Record<string, string>,
+    cred: RegistryCredential | undefined,
+  ): Promise<string | undefined> {
     const key = `${host}\0${repo}\0${cred?.username ?? ''}`;
     const known = tokens.get(key);
     if (known) return known;
     if (!challenge.realm) return undefined;
     const realm = new URL(challenge.realm);
-    if (realm.protocol !== 'https:') throw new Error(`the registry asks for a token from ${realm.origin}, which is not TLS: credentials are not sent there`);
+    if (realm.protocol !== 'https:')
+      throw new Error(
+        `the registry asks for a token from ${realm.origin}, which is not TLS: credentials are not sent there`,
+      );
     if (challenge.service) realm.searchParams.set('service', challenge.service);
     realm.searchParams.set('scope', `repository:${repo}:pull`);
     const res = await send('GET', realm.href, cred ? { Authorization: basic(cred) } : {});
@@ -112,12 +161,21 @@ export function createRegistryClient(opts: { ca?: readonly (string | Buffer)[]; 
   }
 
   /** A request with the registry's auth flow; `authHeader` is undefined when it has none for us. */
-  async function authorized(method: string, host: string, repo: string, path: string, cred: RegistryCredential | undefined): Promise<Response> {
+  async function authorized(
+    method: string,
+    host: string,
+    repo: string,
+    path: string,
+    cred: RegistryCredential | undefined,
+  ): Promise<Response> {
     const url = `https://${host}${path}`;
     const headersFor = (): Record<string, string> | undefined => {
       const scheme = schemes.get(host);
       if (scheme === 'basic') return cred ? { Accept: accept, Authorization: basic(cred) } : undefined;
-      if (scheme === 'bearer') { const t = tokens.get(`${host}\0${repo}\0${cred?.username ?? ''}`); return t ? { Accept: accept, Authorization: `Bearer ${t}` } : undefined; }
+      if (scheme === 'bearer') {
+        const t = tokens.get(`${host}\0${repo}\0${cred?.username ?? ''}`);
+        return t ? { Accept: accept, Authorization: `Bearer ${t}` } : undefined;
+      }
       return undefined;
     };
     const pending = schemes.has(host) ? undefined : learning.get(host);
@@ -141,7 +199,13 @@ export function createRegistryClient(opts: { ca?: readonly (string | Buffer)[]; 
     return first;
   }
 
-  async function platformsOf(host: string, ref: ImageRef, digest: string, mediaType: string, cred: RegistryCredential | undefined): Promise<string[] | undefined> {
+  async function platformsOf(
+    host: string,
+    ref: ImageRef,
+    digest: string,
+    mediaType: string,
+    cred: RegistryCredential | undefined,
+  ): Promise<string[] | undefined> {
     const got = await authorized('GET', host, ref.repository, `/v2/${ref.repository}/manifests/${digest}`, cred);
     if (got.status !== 200) return undefined;
     if (indexTypes.includes(mediaType)) return indexPlatforms(got.body);
@@ -154,19 +218,36 @@ export function createRegistryClient(opts: { ca?: readonly (string | Buffer)[]; 
   }
 
   return {
-    get requests() { return requests; },
+    get requests() {
+      return requests;
+    },
     close: () => agent.destroy(),
     async manifest(ref, cred) {
       const host = apiHost(ref.host);
       try {
-        const head = await authorized('HEAD', host, ref.repository, `/v2/${ref.repository}/manifests/${ref.reference}`, cred);
+        const head = await authorized(
+          'HEAD',
+          host,
+          ref.repository,
+          `/v2/${ref.repository}/manifests/${ref.reference}`,
+          cred,
+        );
         if (head.status === 401 || head.status === 403) {
-          return { status: 'denied', detail: cred ? `the registry refused the credentials of ${cred.from} (user ${cred.username}): HTTP ${head.status}` : `the registry needs credentials (HTTP ${head.status}) and there are none for it` };
+          return {
+            status: 'denied',
+            detail: cred
+              ? `the registry refused the credentials of ${cred.from} (user ${cred.username}): HTTP ${head.status}`
+              : `the registry needs credentials (HTTP ${head.status}) and there are none for it`,
+          };
         }
-        if (head.status === 404) return { status: 'missing', detail: `no manifest ${ref.reference} in ${host}/${ref.repository} (HTTP 404)` };
+        if (head.status === 404)
+          return { status: 'missing', detail: `no manifest ${ref.reference} in ${host}/${ref.repository} (HTTP 404)` };
         if (head.status !== 200) return { status: 'unreachable', detail: `the registry answered HTTP ${head.status}` };
-        const mediaType = String(head.headers['content-type'] ?? '').split(';')[0]!.trim();
-        const digest = typeof head.headers['docker-content-digest'] === 'string' ? head.headers['docker-content-digest'] : undefined;
+        const mediaType = String(head.headers['content-type'] ?? '')
+          .split(';')[0]!
+          .trim();
+        const digest =
+          typeof head.headers['docker-content-digest'] === 'string' ? head.headers['docker-content-digest'] : undefined;
         const known = [...indexTypes, ...manifestTypes].includes(mediaType);
         const platforms = known ? await platformsOf(host, ref, digest ?? ref.reference, mediaType, cred) : undefined;
         return { status: 'found', digest, mediaType, platforms };

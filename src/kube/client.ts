@@ -46,7 +46,13 @@ export interface WatchEvent<T = KubeObject> {
 export interface KubeObject {
   apiVersion?: string;
   kind?: string;
-  metadata?: { name?: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string>; [k: string]: unknown };
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    [k: string]: unknown;
+  };
   [k: string]: unknown;
 }
 
@@ -69,14 +75,24 @@ export interface Kube {
   serverNow(): number;
   request<T = unknown>(req: KubeRequest): Promise<T>;
   /** Streams a watch; resolves when the server ends it or the signal aborts. */
-  watch<T = KubeObject>(path: string, query: Query, onEvent: (e: WatchEvent<T>) => void, signal?: AbortSignal): Promise<void>;
+  watch<T = KubeObject>(
+    path: string,
+    query: Query,
+    onEvent: (e: WatchEvent<T>) => void,
+    signal?: AbortSignal,
+  ): Promise<void>;
   /** Retries performed so far (for reports and fault tests). */
   readonly retries: number;
   /**
    * One request as given (path with its query, body bytes, content headers), with the tool's own
    * credentials, answered as it came: for the dry-run proxy (preflight/dry-run-proxy.ts). No retries.
    */
-  forward?(req: { method: string; path: string; headers: Record<string, string>; body?: Buffer | undefined }): Promise<{ status: number; headers: ResponseHeaders; body: Buffer }>;
+  forward?(req: {
+    method: string;
+    path: string;
+    headers: Record<string, string>;
+    body?: Buffer | undefined;
+  }): Promise<{ status: number; headers: ResponseHeaders; body: Buffer }>;
   /** 'h2' or 'http/1.1' once the first request settled it (transport.ts). */
   readonly protocol?: 'h2' | 'http/1.1' | undefined;
 }
@@ -90,16 +106,29 @@ export interface RetryPolicy {
 export const defaultRetry: RetryPolicy = { attempts: 6, baseDelayMs: 200, maxDelayMs: 5_000 };
 
 const retryableStatus = new Set([429, 500, 502, 503, 504]);
-const retryableCodes = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'UND_ERR_SOCKET', 'EAI_AGAIN', ...http2RetryableCodes]);
+const retryableCodes = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'UND_ERR_SOCKET',
+  'EAI_AGAIN',
+  ...http2RetryableCodes,
+]);
 
 export function isRetryable(err: unknown): boolean {
   if (err instanceof KubeApiError) return retryableStatus.has(err.status);
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  return code !== undefined && retryableCodes.has(code) || /socket hang up/.test(String((err as Error)?.message));
+  return (code !== undefined && retryableCodes.has(code)) || /socket hang up/.test(String((err as Error)?.message));
 }
 
 /** Backoff for attempt n (0-based): exponential with full jitter, or the server's Retry-After. */
-export function backoffMs(attempt: number, policy: RetryPolicy, retryAfterSeconds?: number, random = Math.random): number {
+export function backoffMs(
+  attempt: number,
+  policy: RetryPolicy,
+  retryAfterSeconds?: number,
+  random = Math.random,
+): number {
   if (retryAfterSeconds !== undefined && Number.isFinite(retryAfterSeconds)) {
     return Math.min(policy.maxDelayMs, Math.max(0, retryAfterSeconds * 1000));
   }
@@ -125,12 +154,20 @@ function readAll(body: Readable): Promise<Buffer> {
     const chunks: Buffer[] = [];
     let ended = false;
     body.on('data', (c: Buffer) => chunks.push(c));
-    body.on('end', () => { ended = true; });
+    body.on('end', () => {
+      ended = true;
+    });
     body.on('error', reject);
     body.on('close', () => {
       const rst = (body as { rstCode?: number }).rstCode;
       if (ended && !rst) resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
-      else reject(Object.assign(new Error(`the connection closed before the whole answer arrived${rst ? ` (RST_STREAM code ${rst})` : ''}`), { code: rst ? 'ERR_HTTP2_STREAM_ERROR' : 'ECONNRESET' }));
+      else
+        reject(
+          Object.assign(
+            new Error(`the connection closed before the whole answer arrived${rst ? ` (RST_STREAM code ${rst})` : ''}`),
+            { code: rst ? 'ERR_HTTP2_STREAM_ERROR' : 'ECONNRESET' },
+          ),
+        );
     });
   });
 }
@@ -138,7 +175,11 @@ function readAll(body: Readable): Promise<Buffer> {
 /** A response's headers, as either transport gives them (HTTP/2's without its pseudo-headers). */
 export type ResponseHeaders = Record<string, string | string[] | undefined>;
 
-interface RawResponse { status: number; headers: ResponseHeaders; body: string }
+interface RawResponse {
+  status: number;
+  headers: ResponseHeaders;
+  body: string;
+}
 
 /** How long a watch may hear nothing (no event, no bookmark) before it is taken for dead. */
 export const watchIdleMs = 150_000;
@@ -170,10 +211,20 @@ export async function createKube(kc: KubeConfig, opts: KubeOptions = {}): Promis
   const auth = isHttps ? kc : forPlainHttp(kc);
   const tlsOpts: https.RequestOptions = {};
   await auth.applyToHTTPSOptions(tlsOpts);
-  const transport = chooseTransport({
-    base, maxSockets: opts.maxSockets ?? 32,
-    tls: { ca: tlsOpts.ca, cert: tlsOpts.cert, key: tlsOpts.key, rejectUnauthorized: tlsOpts.rejectUnauthorized, servername: tlsOpts.servername ?? undefined },
-  }, { http: opts.http });
+  const transport = chooseTransport(
+    {
+      base,
+      maxSockets: opts.maxSockets ?? 32,
+      tls: {
+        ca: tlsOpts.ca,
+        cert: tlsOpts.cert,
+        key: tlsOpts.key,
+        rejectUnauthorized: tlsOpts.rejectUnauthorized,
+        servername: tlsOpts.servername ?? undefined,
+      },
+    },
+    { http: opts.http },
+  );
   let retries = 0;
   // The server's clock, from the Date header of its last answer and when that came (a lease is judged on it).
   let dated: { server: number; local: number } | undefined;
@@ -190,7 +241,10 @@ export async function createKube(kc: KubeConfig, opts: KubeOptions = {}): Promis
   let staticHeaders: Promise<Record<string, string>> | undefined;
   function headers(): Promise<Record<string, string>> {
     if (refreshing) return askHeaders();
-    staticHeaders ??= askHeaders().catch((err: unknown) => { staticHeaders = undefined; throw err; });
+    staticHeaders ??= askHeaders().catch((err: unknown) => {
+      staticHeaders = undefined;
+      throw err;
+    });
     return staticHeaders;
   }
 
@@ -203,10 +257,23 @@ export async function createKube(kc: KubeConfig, opts: KubeOptions = {}): Promis
     return h;
   }
 
-  async function send(method: Method, path: string, body: string | undefined, contentType: string | undefined, extra: Record<string, string>): Promise<RawResponse> {
+  async function send(
+    method: Method,
+    path: string,
+    body: string | undefined,
+    contentType: string | undefined,
+    extra: Record<string, string>,
+  ): Promise<RawResponse> {
     const res = await transport.open({
-      method, path, body, timeoutMs: 60_000,
-      headers: { Accept: 'application/json', ...extra, ...(body !== undefined ? { 'Content-Type': contentType ?? 'application/json' } : {}) },
+      method,
+      path,
+      body,
+      timeoutMs: 60_000,
+      headers: {
+        Accept: 'application/json',
+        ...extra,
+        ...(body !== undefined ? { 'Content-Type': contentType ?? 'application/json' } : {}),
+      },
     });
     const text = (await readAll(res.body)).toString('utf8');
     noteDate(res.headers);
@@ -222,9 +289,14 @@ export async function createKube(kc: KubeConfig, opts: KubeOptions = {}): Promis
       let retryAfter: number | undefined;
       try {
         const res = await send(method, path, body, contentType, await headers());
-        if (res.status >= 200 && res.status < 300) return (res.body && !r.discardBody ? JSON.parse(res.body) : undefined) as T;
+        if (res.status >= 200 && res.status < 300)
+          return (res.body && !r.discardBody ? JSON.parse(res.body) : undefined) as T;
         let parsed: unknown = res.body;
-        try { parsed = JSON.parse(res.body); } catch { /* not JSON */ }
+        try {
+          parsed = JSON.parse(res.body);
+        } catch {
+          /* not JSON */
+        }
         const ra = res.headers['retry-after'];
         retryAfter = ra !== undefined ? Number(Array.isArray(ra) ? ra[0] : ra) : undefined;
         throw new KubeApiError(res.status, `${method} ${r.path}`, parsed);
@@ -238,7 +310,12 @@ export async function createKube(kc: KubeConfig, opts: KubeOptions = {}): Promis
     }
   }
 
-  async function watch<T>(path: string, query: Query, onEvent: (e: WatchEvent<T>) => void, signal?: AbortSignal): Promise<void> {
+  async function watch<T>(
+    path: string,
+    query: Query,
+    onEvent: (e: WatchEvent<T>) => void,
+    signal?: AbortSignal,
+  ): Promise<void> {
     const full = buildPath(path, { ...query, watch: true, allowWatchBookmarks: true });
     const extra = await headers();
     // The server sends a bookmark about every minute; silence for longer means a dead connection
@@ -247,14 +324,24 @@ export async function createKube(kc: KubeConfig, opts: KubeOptions = {}): Promis
     const idleMs = opts.watchIdleMs ?? watchIdleMs;
     let res: Awaited<ReturnType<Transport['open']>>;
     try {
-      res = await transport.open({ method: 'GET', path: full, headers: { Accept: 'application/json', ...extra }, signal, long: true });
+      res = await transport.open({
+        method: 'GET',
+        path: full,
+        headers: { Accept: 'application/json', ...extra },
+        signal,
+        long: true,
+      });
     } catch (err) {
       if (signal?.aborted) return;
       throw err;
     }
     if (res.status >= 300) {
       let b: unknown = (await readAll(res.body)).toString();
-      try { b = JSON.parse(String(b)); } catch { /* keep text */ }
+      try {
+        b = JSON.parse(String(b));
+      } catch {
+        /* keep text */
+      }
       throw new KubeApiError(res.status, `WATCH ${path}`, b);
     }
     const stream: Readable = res.body;
@@ -266,11 +353,15 @@ export async function createKube(kc: KubeConfig, opts: KubeOptions = {}): Promis
         settled = true;
         clearTimeout(idle);
         if (!stream.readableEnded) stream.destroy();
-        if (err) reject(err); else resolve();
+        if (err) reject(err);
+        else resolve();
       };
       const arm = () => {
         clearTimeout(idle);
-        idle = setTimeout(() => { opts.log?.(`watch ${path}: nothing from the server for ${idleMs / 1000}s; reconnecting`); finish(); }, idleMs);
+        idle = setTimeout(() => {
+          opts.log?.(`watch ${path}: nothing from the server for ${idleMs / 1000}s; reconnecting`);
+          finish();
+        }, idleMs);
         idle.unref();
       };
       arm();
@@ -289,7 +380,11 @@ export async function createKube(kc: KubeConfig, opts: KubeOptions = {}): Promis
           try {
             event = JSON.parse(line) as WatchEvent<T>;
           } catch {
-            return finish(new Error(`watch ${path}: the server sent a line that is not a JSON watch event (${line.slice(0, 80)}${line.length > 80 ? '...' : ''})`));
+            return finish(
+              new Error(
+                `watch ${path}: the server sent a line that is not a JSON watch event (${line.slice(0, 80)}${line.length > 80 ? '...' : ''})`,
+              ),
+            );
           }
           try {
             onEvent(event);
@@ -305,8 +400,19 @@ export async function createKube(kc: KubeConfig, opts: KubeOptions = {}): Promis
     });
   }
 
-  async function forward(r: { method: string; path: string; headers: Record<string, string>; body?: Buffer | undefined }): Promise<{ status: number; headers: ResponseHeaders; body: Buffer }> {
-    const res = await transport.open({ method: r.method, path: r.path, headers: { ...r.headers, ...(await headers()) }, body: r.body?.length ? r.body : undefined, timeoutMs: 60_000 });
+  async function forward(r: {
+    method: string;
+    path: string;
+    headers: Record<string, string>;
+    body?: Buffer | undefined;
+  }): Promise<{ status: number; headers: ResponseHeaders; body: Buffer }> {
+    const res = await transport.open({
+      method: r.method,
+      path: r.path,
+      headers: { ...r.headers, ...(await headers()) },
+      body: r.body?.length ? r.body : undefined,
+      timeoutMs: 60_000,
+    });
     return { status: res.status, headers: res.headers, body: await readAll(res.body) };
   }
 
@@ -316,10 +422,14 @@ export async function createKube(kc: KubeConfig, opts: KubeOptions = {}): Promis
     context: kc.getCurrentContext(),
     pinnedKubeconfig: () => pinned,
     serverNow: () => (dated ? dated.server + (clock.now() - dated.local) : clock.now()),
-    get protocol() { return transport.protocol; },
+    get protocol() {
+      return transport.protocol;
+    },
     request,
     watch,
     forward,
-    get retries() { return retries; },
+    get retries() {
+      return retries;
+    },
   };
 }

@@ -20,8 +20,12 @@ export interface Discovery {
   groups: string[];
 }
 
-interface ApiGroupList { groups: { name: string; versions: { groupVersion: string; version: string }[] }[] }
-export interface ApiResourceList { resources: { name: string; kind: string; namespaced: boolean; verbs?: string[] }[] }
+interface ApiGroupList {
+  groups: { name: string; versions: { groupVersion: string; version: string }[] }[];
+}
+export interface ApiResourceList {
+  resources: { name: string; kind: string; namespaced: boolean; verbs?: string[] }[];
+}
 
 /**
  * One group version's resources. Throttling (429) and dropped connections are retried a few times:
@@ -31,7 +35,10 @@ export interface ApiResourceList { resources: { name: string; kind: string; name
 export async function getResourceList(kube: Kube, groupVersion: string): Promise<ApiResourceList> {
   for (let attempt = 0; ; attempt++) {
     try {
-      return await kube.request<ApiResourceList>({ path: groupVersion === 'v1' ? '/api/v1' : `/apis/${groupVersion}`, noRetry: true });
+      return await kube.request<ApiResourceList>({
+        path: groupVersion === 'v1' ? '/api/v1' : `/apis/${groupVersion}`,
+        noRetry: true,
+      });
     } catch (err) {
       const transient = err instanceof KubeApiError ? err.status === 429 : isRetryable(err);
       if (!transient || attempt >= 3) throw err;
@@ -40,7 +47,10 @@ export async function getResourceList(kube: Kube, groupVersion: string): Promise
   }
 }
 
-interface ApiService { spec?: { service?: unknown }; status?: { conditions?: { type: string; status: string }[] } }
+interface ApiService {
+  spec?: { service?: unknown };
+  status?: { conditions?: { type: string; status: string }[] };
+}
 
 /**
  * A 5xx is final only when the group version's APIService says so: an aggregated API (one with a
@@ -49,11 +59,18 @@ interface ApiService { spec?: { service?: unknown }; status?: { conditions?: { t
  * restarting server) and the discovery is asked again, with the client's own retries. Returns the
  * resources when the second ask answers, undefined when the API is unavailable indeed.
  */
-async function confirmUnavailable(kube: Kube, groupVersion: string, err: unknown): Promise<ApiResourceList | undefined> {
+async function confirmUnavailable(
+  kube: Kube,
+  groupVersion: string,
+  err: unknown,
+): Promise<ApiResourceList | undefined> {
   if (!(err instanceof KubeApiError) || err.status < 500) return undefined;
   const [group, version] = groupVersion.split('/') as [string, string];
-  const api = await kube.request<ApiService>({ path: `/apis/apiregistration.k8s.io/v1/apiservices/${version}.${group}` }).catch(() => undefined);
-  if (api?.spec?.service && api.status?.conditions?.some((c) => c.type === 'Available' && c.status === 'False')) return undefined;
+  const api = await kube
+    .request<ApiService>({ path: `/apis/apiregistration.k8s.io/v1/apiservices/${version}.${group}` })
+    .catch(() => undefined);
+  if (api?.spec?.service && api.status?.conditions?.some((c) => c.type === 'Available' && c.status === 'False'))
+    return undefined;
   return kube.request<ApiResourceList>({ path: `/apis/${groupVersion}` }).catch(() => undefined);
 }
 
@@ -68,21 +85,42 @@ export async function discover(kube: Kube, onlyGroups?: ReadonlySet<string>): Pr
   const wanted = list.groups.filter((g) => !onlyGroups || onlyGroups.has(g.name));
   const resources: ServedResource[] = [];
   const failed: Discovery['failed'] = [];
-  await Promise.all(wanted.flatMap((g) => g.versions.map(async (v) => {
-    try {
-      const rl = await getResourceList(kube, v.groupVersion);
-      for (const r of rl.resources) {
-        if (r.name.includes('/')) continue; // subresources
-        resources.push({ group: g.name, version: v.version, plural: r.name, kind: r.kind, namespaced: r.namespaced, verbs: r.verbs ?? [] });
-      }
-    } catch (err) {
-      const rl = await confirmUnavailable(kube, v.groupVersion, err);
-      if (!rl) { failed.push({ groupVersion: v.groupVersion, error: (err as Error).message }); return; }
-      for (const r of rl.resources) {
-        if (r.name.includes('/')) continue;
-        resources.push({ group: g.name, version: v.version, plural: r.name, kind: r.kind, namespaced: r.namespaced, verbs: r.verbs ?? [] });
-      }
-    }
-  })));
+  await Promise.all(
+    wanted.flatMap((g) =>
+      g.versions.map(async (v) => {
+        try {
+          const rl = await getResourceList(kube, v.groupVersion);
+          for (const r of rl.resources) {
+            if (r.name.includes('/')) continue; // subresources
+            resources.push({
+              group: g.name,
+              version: v.version,
+              plural: r.name,
+              kind: r.kind,
+              namespaced: r.namespaced,
+              verbs: r.verbs ?? [],
+            });
+          }
+        } catch (err) {
+          const rl = await confirmUnavailable(kube, v.groupVersion, err);
+          if (!rl) {
+            failed.push({ groupVersion: v.groupVersion, error: (err as Error).message });
+            return;
+          }
+          for (const r of rl.resources) {
+            if (r.name.includes('/')) continue;
+            resources.push({
+              group: g.name,
+              version: v.version,
+              plural: r.name,
+              kind: r.kind,
+              namespaced: r.namespaced,
+              verbs: r.verbs ?? [],
+            });
+          }
+        }
+      }),
+    ),
+  );
   return { resources, failed, groups };
 }

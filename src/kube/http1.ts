@@ -10,9 +10,18 @@ import type { OpenRequest, OpenResponse, Target, Transport } from './transport.t
 export function http1Transport(target: Target): Transport {
   const isHttps = target.base.protocol === 'https:';
   const t = target.tls;
-  const makeAgent = (maxSockets: number) => (isHttps
-    ? new https.Agent({ keepAlive: true, maxSockets, ca: t.ca, cert: t.cert, key: t.key, rejectUnauthorized: t.rejectUnauthorized, servername: t.servername })
-    : new http.Agent({ keepAlive: true, maxSockets }));
+  const makeAgent = (maxSockets: number) =>
+    isHttps
+      ? new https.Agent({
+          keepAlive: true,
+          maxSockets,
+          ca: t.ca,
+          cert: t.cert,
+          key: t.key,
+          rejectUnauthorized: t.rejectUnauthorized,
+          servername: t.servername,
+        })
+      : new http.Agent({ keepAlive: true, maxSockets });
   const agent = makeAgent(target.maxSockets);
   const watchAgent = makeAgent(Infinity);
   const lib = isHttps ? https : http;
@@ -20,12 +29,20 @@ export function http1Transport(target: Target): Transport {
 
   function open(r: OpenRequest): Promise<OpenResponse> {
     return new Promise((resolve, reject) => {
-      const req = lib.request({
-        protocol: target.base.protocol, hostname: target.base.hostname, port: target.base.port, method: r.method,
-        agent: r.long ? watchAgent : agent, path: basePath + r.path, signal: r.signal,
-        headers: { ...r.headers, ...(r.body !== undefined ? { 'Content-Length': Buffer.byteLength(r.body) } : {}) },
-        ...(r.timeoutMs ? { timeout: r.timeoutMs } : {}),
-      }, (res) => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res }));
+      const req = lib.request(
+        {
+          protocol: target.base.protocol,
+          hostname: target.base.hostname,
+          port: target.base.port,
+          method: r.method,
+          agent: r.long ? watchAgent : agent,
+          path: basePath + r.path,
+          signal: r.signal,
+          headers: { ...r.headers, ...(r.body !== undefined ? { 'Content-Length': Buffer.byteLength(r.body) } : {}) },
+          ...(r.timeoutMs ? { timeout: r.timeoutMs } : {}),
+        },
+        (res) => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res }),
+      );
       req.on('timeout', () => req.destroy(Object.assign(new Error('request timed out'), { code: 'ETIMEDOUT' })));
       req.on('error', reject);
       if (r.body !== undefined) req.write(r.body);

@@ -40,19 +40,34 @@ export function http2Transport(target: Target, first?: tls.TLSSocket): Transport
     const socket = firstSocket;
     firstSocket = undefined;
     const s = http2.connect(target.base.origin, {
-      ...target.tls, settings: { initialWindowSize: streamWindow, enablePush: false },
+      ...target.tls,
+      settings: { initialWindowSize: streamWindow, enablePush: false },
       ...(socket ? { createConnection: () => socket } : {}),
     });
     const entry: Session = { s, max: undefined, active: 0, dead: false, ready: Promise.resolve() };
-    const drop = () => { entry.dead = true; const i = sessions.indexOf(entry); if (i >= 0) sessions.splice(i, 1); };
+    const drop = () => {
+      entry.dead = true;
+      const i = sessions.indexOf(entry);
+      if (i >= 0) sessions.splice(i, 1);
+    };
     entry.ready = new Promise<void>((resolve, reject) => {
       s.once('remoteSettings', () => resolve());
       s.once('error', reject);
-      s.once('close', () => reject(Object.assign(new Error('the HTTP/2 connection closed before it was ready'), { code: 'ECONNRESET' })));
+      s.once('close', () =>
+        reject(Object.assign(new Error('the HTTP/2 connection closed before it was ready'), { code: 'ECONNRESET' })),
+      );
     });
     entry.ready.catch(() => undefined);
-    s.on('remoteSettings', (settings: http2.Settings) => { entry.max = settings.maxConcurrentStreams ?? 100; });
-    s.once('connect', () => { try { s.setLocalWindowSize(sessionWindow); } catch { /* closing */ } });
+    s.on('remoteSettings', (settings: http2.Settings) => {
+      entry.max = settings.maxConcurrentStreams ?? 100;
+    });
+    s.once('connect', () => {
+      try {
+        s.setLocalWindowSize(sessionWindow);
+      } catch {
+        /* closing */
+      }
+    });
     s.on('error', drop);
     s.on('goaway', drop);
     s.on('close', drop);
@@ -69,7 +84,8 @@ export function http2Transport(target: Target, first?: tls.TLSSocket): Transport
         return free;
       }
       const pending = sessions.find((x) => !x.dead && x.max === undefined);
-      if (pending) await pending.ready; else connect();
+      if (pending) await pending.ready;
+      else connect();
     }
   }
 
@@ -90,7 +106,9 @@ export function http2Transport(target: Target, first?: tls.TLSSocket): Transport
         // The session closed between acquire and request: a retryable failure, like a reset connection.
         release(e);
         e.dead = true;
-        reject(Object.assign(err as Error, { code: (err as NodeJS.ErrnoException).code ?? 'ERR_HTTP2_INVALID_SESSION' }));
+        reject(
+          Object.assign(err as Error, { code: (err as NodeJS.ErrnoException).code ?? 'ERR_HTTP2_INVALID_SESSION' }),
+        );
         return;
       }
       let answered = false;
@@ -98,9 +116,18 @@ export function http2Transport(target: Target, first?: tls.TLSSocket): Transport
         release(e);
         // Closed before its response (the session went without a GOAWAY for it): the request fails,
         // retryably. After the response, the body's reader sees the close (client.ts readAll).
-        if (!answered) reject(Object.assign(new Error(`the HTTP/2 stream closed before its response (RST_STREAM code ${stream.rstCode ?? 'none'})`), { code: 'ERR_HTTP2_STREAM_ERROR' }));
+        if (!answered)
+          reject(
+            Object.assign(
+              new Error(`the HTTP/2 stream closed before its response (RST_STREAM code ${stream.rstCode ?? 'none'})`),
+              { code: 'ERR_HTTP2_STREAM_ERROR' },
+            ),
+          );
       });
-      if (r.timeoutMs) stream.setTimeout(r.timeoutMs, () => stream.destroy(Object.assign(new Error('request timed out'), { code: 'ETIMEDOUT' })));
+      if (r.timeoutMs)
+        stream.setTimeout(r.timeoutMs, () =>
+          stream.destroy(Object.assign(new Error('request timed out'), { code: 'ETIMEDOUT' })),
+        );
       stream.once('response', (h) => {
         answered = true;
         const { ':status': status, ...rest } = h;

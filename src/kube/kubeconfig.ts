@@ -23,26 +23,43 @@ export function loadKubeConfig(opts: KubeconfigOptions): KubeConfig {
     else kc.loadFromDefault();
   } catch (err) {
     const where = opts.kubeconfig ?? fromEnv ?? '~/.kube/config';
-    throw new UsageError(`cannot load kubeconfig ${where}: ${whyUnloadable(err)}`, 'Pass a readable kubeconfig with --kubeconfig FILE.');
+    throw new UsageError(
+      `cannot load kubeconfig ${where}: ${whyUnloadable(err)}`,
+      'Pass a readable kubeconfig with --kubeconfig FILE.',
+    );
   }
   if (!opts.kubeconfig && !fromEnv && isNoConfigFallback(kc)) {
-    throw new UsageError(`no kubeconfig found: pass --kubeconfig FILE or set KUBECONFIG (looked in $KUBECONFIG and ${path.join(os.homedir(), '.kube', 'config')})`);
+    throw new UsageError(
+      `no kubeconfig found: pass --kubeconfig FILE or set KUBECONFIG (looked in $KUBECONFIG and ${path.join(os.homedir(), '.kube', 'config')})`,
+    );
   }
   if (opts.context) {
     if (!kc.getContextObject(opts.context)) {
-      const known = kc.getContexts().map((c) => c.name).join(', ') || 'none';
-      throw new UsageError(`context "${opts.context}" is not in the kubeconfig (contexts: ${known})`, 'Pick one with --context NAME.');
+      const known =
+        kc
+          .getContexts()
+          .map((c) => c.name)
+          .join(', ') || 'none';
+      throw new UsageError(
+        `context "${opts.context}" is not in the kubeconfig (contexts: ${known})`,
+        'Pick one with --context NAME.',
+      );
     }
     kc.setCurrentContext(opts.context);
   }
   const cluster = kc.getCurrentCluster();
   if (!cluster) {
-    throw new UsageError('the kubeconfig has no current context with a cluster', 'Pass --context NAME or set current-context.');
+    throw new UsageError(
+      'the kubeconfig has no current context with a cluster',
+      'Pass --context NAME or set current-context.',
+    );
   }
   if (!/^https?:$/.test(parseUrl(cluster.server)?.protocol ?? '')) {
     // The server is not printed: a URL may carry credentials.
-    throw new UsageError(`the server of cluster "${cluster.name}" in the kubeconfig is not an https:// or http:// URL`,
-      'Fix it with kubectl config set-cluster NAME --server=https://HOST:PORT.');
+    throw new UsageError(
+      `the server of cluster "${cluster.name}" in the kubeconfig is not an https:// or http:// URL`,
+      'Fix it with kubectl config set-cluster NAME --server=https://HOST:PORT.',
+    );
   }
   return kc;
 }
@@ -72,8 +89,12 @@ export function minifiedKubeconfig(kc: KubeConfig): string {
  */
 export function isNoConfigFallback(kc: KubeConfig): boolean {
   const clusters = kc.getClusters();
-  return kc.getCurrentContext() === 'loaded-context' && clusters.length === 1
-    && clusters[0]?.name === 'cluster' && clusters[0].server === 'http://localhost:8080';
+  return (
+    kc.getCurrentContext() === 'loaded-context' &&
+    clusters.length === 1 &&
+    clusters[0]?.name === 'cluster' &&
+    clusters[0].server === 'http://localhost:8080'
+  );
 }
 
 /**
@@ -93,13 +114,18 @@ export function forPlainHttp(kc: KubeConfig): KubeConfig {
   return view;
 }
 
-const fileErrors: Record<string, string> = { ENOENT: 'no such file', EACCES: 'permission denied', EISDIR: 'is a directory' };
+const fileErrors: Record<string, string> = {
+  ENOENT: 'no such file',
+  EACCES: 'permission denied',
+  EISDIR: 'is a directory',
+};
 
 /** Why a kubeconfig did not load, without quoting it (YAML errors carry a snippet of the file). */
 function whyUnloadable(err: unknown): string {
   const e = err as (NodeJS.ErrnoException & { name?: string; mark?: { line?: number } }) | undefined;
   if (e?.code) return fileErrors[e.code] ? `${fileErrors[e.code]} (${e.code})` : e.code;
-  if (e?.name === 'YAMLException' && typeof e.mark?.line === 'number') return `not valid YAML (line ${e.mark.line + 1})`;
+  if (e?.name === 'YAMLException' && typeof e.mark?.line === 'number')
+    return `not valid YAML (line ${e.mark.line + 1})`;
   if (e?.name === 'YAMLException' && /input is empty/.test(e.message)) return 'the file is empty';
   // client-node's own checks, e.g. "clusters[0].cluster.server is missing": field paths, no values.
   if (/^(clusters|users|contexts)\[\d+\][\w.]* is missing$/.test(e?.message ?? '')) return e!.message;

@@ -12,8 +12,21 @@ export interface ListOptions {
  * current one is handed over, so the server prepares it while the caller works on this one (at most
  * two pages in memory). An expired token (410) fails the list; the caller lists again.
  */
-export async function* listPages<T = KubeObject>(kube: Kube, path: string, opts: ListOptions = {}): AsyncGenerator<T[]> {
-  const ask = (cont: string | undefined) => kube.request<KubeList<T>>({ path, query: { limit: opts.limit ?? 500, continue: cont, labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector } });
+export async function* listPages<T = KubeObject>(
+  kube: Kube,
+  path: string,
+  opts: ListOptions = {},
+): AsyncGenerator<T[]> {
+  const ask = (cont: string | undefined) =>
+    kube.request<KubeList<T>>({
+      path,
+      query: {
+        limit: opts.limit ?? 500,
+        continue: cont,
+        labelSelector: opts.labelSelector,
+        fieldSelector: opts.fieldSelector,
+      },
+    });
   let next: Promise<KubeList<T>> | undefined = ask(undefined);
   while (next) {
     const page: KubeList<T> = await next;

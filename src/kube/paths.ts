@@ -14,7 +14,9 @@ const segment = /^[A-Za-z0-9]([-A-Za-z0-9._:@]*[A-Za-z0-9])?$/;
 /** A name that cannot be a Kubernetes object name (bad input: the CLI exits 2). */
 export class InvalidNameError extends Error {
   constructor(what: string, value: string) {
-    super(`invalid ${what} ${JSON.stringify(value)}: not a Kubernetes name (it starts and ends with a letter or digit, has no '/', '%', spaces or '..', and at most 253 characters)`);
+    super(
+      `invalid ${what} ${JSON.stringify(value)}: not a Kubernetes name (it starts and ends with a letter or digit, has no '/', '%', spaces or '..', and at most 253 characters)`,
+    );
     this.name = 'InvalidNameError';
   }
 }
@@ -37,7 +39,12 @@ export function objectPath(ref: ResourceRef, name: string, namespace?: string): 
 
 // Every built-in resource the tool uses is served at v1.
 const namespaced = (group: string, plural: string): ResourceRef => ({ group, version: 'v1', plural, namespaced: true });
-const clusterScoped = (group: string, plural: string): ResourceRef => ({ group, version: 'v1', plural, namespaced: false });
+const clusterScoped = (group: string, plural: string): ResourceRef => ({
+  group,
+  version: 'v1',
+  plural,
+  namespaced: false,
+});
 
 /** Well-known built-in resources the tool reads or writes. */
 export const core = {

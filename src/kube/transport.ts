@@ -19,7 +19,13 @@ export type HttpVersionOption = 'auto' | '1.1';
 /** The server and the TLS material from the kubeconfig (client-node's applyToHTTPSOptions). */
 export interface Target {
   base: URL;
-  tls: { ca?: tls.SecureContextOptions['ca']; cert?: tls.SecureContextOptions['cert']; key?: tls.SecureContextOptions['key']; rejectUnauthorized?: boolean | undefined; servername?: string | undefined };
+  tls: {
+    ca?: tls.SecureContextOptions['ca'];
+    cert?: tls.SecureContextOptions['cert'];
+    key?: tls.SecureContextOptions['key'];
+    rejectUnauthorized?: boolean | undefined;
+    servername?: string | undefined;
+  };
   /** At most this many ordinary requests at once over HTTP/1.1 (its socket pool); HTTP/2 multiplexes. */
   maxSockets: number;
 }
@@ -51,16 +57,29 @@ export interface Transport {
 }
 
 /** Error codes of an HTTP/2 stream or session that died under a request: the request may be sent again. */
-export const http2RetryableCodes = ['ERR_HTTP2_STREAM_ERROR', 'ERR_HTTP2_GOAWAY_SESSION', 'ERR_HTTP2_SESSION_ERROR', 'ERR_HTTP2_INVALID_SESSION', 'ERR_HTTP2_STREAM_CANCEL', 'ERR_HTTP2_ERROR'];
+export const http2RetryableCodes = [
+  'ERR_HTTP2_STREAM_ERROR',
+  'ERR_HTTP2_GOAWAY_SESSION',
+  'ERR_HTTP2_SESSION_ERROR',
+  'ERR_HTTP2_INVALID_SESSION',
+  'ERR_HTTP2_STREAM_CANCEL',
+  'ERR_HTTP2_ERROR',
+];
 
 /** Connects once with ALPN h2 and http/1.1; the server's pick decides, and the socket serves the first HTTP/2 session. */
 function negotiate(target: Target): Promise<tls.TLSSocket> {
   return new Promise((resolve, reject) => {
     const socket = tls.connect({
-      host: target.base.hostname, port: Number(target.base.port || 443), ALPNProtocols: ['h2', 'http/1.1'],
-      ...target.tls, servername: target.tls.servername ?? (isIp(target.base.hostname) ? undefined : target.base.hostname),
+      host: target.base.hostname,
+      port: Number(target.base.port || 443),
+      ALPNProtocols: ['h2', 'http/1.1'],
+      ...target.tls,
+      servername: target.tls.servername ?? (isIp(target.base.hostname) ? undefined : target.base.hostname),
     });
-    socket.once('secureConnect', () => { socket.removeListener('error', reject); resolve(socket); });
+    socket.once('secureConnect', () => {
+      socket.removeListener('error', reject);
+      resolve(socket);
+    });
     socket.once('error', reject);
   });
 }
@@ -76,16 +95,24 @@ export function chooseTransport(target: Target, opts: { http?: HttpVersionOption
   let protocol: Transport['protocol'];
   const settle = async (): Promise<Transport> => {
     const socket = await negotiate(target);
-    if (socket.alpnProtocol === 'h2') { protocol = 'h2'; return http2Transport(target, socket); }
+    if (socket.alpnProtocol === 'h2') {
+      protocol = 'h2';
+      return http2Transport(target, socket);
+    }
     socket.destroy();
     protocol = 'http/1.1';
     return http1();
   };
   return {
-    get protocol() { return protocol; },
+    get protocol() {
+      return protocol;
+    },
     async open(r) {
       // A failed first connection (server down) is settled again by the next request.
-      chosen ??= settle().catch((err: unknown) => { chosen = undefined; throw err; });
+      chosen ??= settle().catch((err: unknown) => {
+        chosen = undefined;
+        throw err;
+      });
       return (await chosen).open(r);
     },
   };

@@ -17,17 +17,33 @@ export interface WatchUntil<T> {
   log: (message: string) => void;
 }
 
-export async function watchUntil<T = KubeObject>(deps: { kube: Kube; clock: Clock }, w: WatchUntil<T>, ms: number, signal: AbortSignal | undefined): Promise<void> {
+export async function watchUntil<T = KubeObject>(
+  deps: { kube: Kube; clock: Clock },
+  w: WatchUntil<T>,
+  ms: number,
+  signal: AbortSignal | undefined,
+): Promise<void> {
   if (signal?.aborted) throw signal.reason;
   const stop = new AbortController();
   const onAbort = () => stop.abort();
   signal?.addEventListener('abort', onAbort, { once: true });
-  const timer = deps.clock.sleep(ms, stop.signal).then(() => stop.abort(), () => undefined);
+  const timer = deps.clock.sleep(ms, stop.signal).then(
+    () => stop.abort(),
+    () => undefined,
+  );
   let changed = false;
   try {
-    await deps.kube.watch<T>(w.path, { ...w.query, timeoutSeconds: Math.max(1, Math.ceil(ms / 1000)) }, (e) => {
-      if (!changed && w.until(e)) { changed = true; stop.abort(); }
-    }, stop.signal);
+    await deps.kube.watch<T>(
+      w.path,
+      { ...w.query, timeoutSeconds: Math.max(1, Math.ceil(ms / 1000)) },
+      (e) => {
+        if (!changed && w.until(e)) {
+          changed = true;
+          stop.abort();
+        }
+      },
+      stop.signal,
+    );
   } catch (err) {
     w.log(`watch ${w.path}: ${(err as Error).message}`);
   }

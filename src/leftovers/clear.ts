@@ -24,27 +24,74 @@ const step = 'clean-leftovers';
 
 /** Deletes exactly the object of uid `uid` (a 409 means another object took the name: refused). */
 async function del(deps: Pick<Deps, 'kube'>, path: string, l: Leftover, propagationPolicy?: string): Promise<boolean> {
-  const body = { apiVersion: 'v1', kind: 'DeleteOptions', ...(l.uid ? { preconditions: { uid: l.uid } } : {}), ...(propagationPolicy ? { propagationPolicy } : {}) };
-  try { await deps.kube.request({ method: 'DELETE', path, body }); return true; } catch (err) {
+  const body = {
+    apiVersion: 'v1',
+    kind: 'DeleteOptions',
+    ...(l.uid ? { preconditions: { uid: l.uid } } : {}),
+    ...(propagationPolicy ? { propagationPolicy } : {}),
+  };
+  try {
+    await deps.kube.request({ method: 'DELETE', path, body });
+    return true;
+  } catch (err) {
     if (gone(err)) return false;
-    if (err instanceof KubeApiError && err.status === 409) throw new StepError(step, `${l.what} is no longer the object the scan found (uid ${l.uid}): not deleted`, 'Look at it again (the plan lists it), then run again.');
+    if (err instanceof KubeApiError && err.status === 409)
+      throw new StepError(
+        step,
+        `${l.what} is no longer the object the scan found (uid ${l.uid}): not deleted`,
+        'Look at it again (the plan lists it), then run again.',
+      );
     throw err;
   }
 }
 
-async function waitNamespaceGone(deps: Deps, name: string, timeoutMs: number, progress: (m: string) => void, signal?: AbortSignal): Promise<void> {
+async function waitNamespaceGone(
+  deps: Deps,
+  name: string,
+  timeoutMs: number,
+  progress: (m: string) => void,
+  signal?: AbortSignal,
+): Promise<void> {
   let checks = 0;
-  await waitFor({
-    clock: deps.clock, timeoutMs, intervalMs: 1000, signal, what: `namespace ${name} to be deleted`,
-    progress: (why) => progress(`waiting for namespace ${name} to be deleted (${why})`),
-    timeoutError: (why) => new StepError(step, `namespace ${name} is still terminating after ${Math.round(timeoutMs / 1000)}s: ${why}`, `See what holds it: kubectl get namespace ${name} -o yaml (status.conditions); clear that, then resume.`),
-  }, async () => {
-    let ns: { status?: { conditions?: { type: string; status: string; message?: string }[] } };
-    try { ns = await deps.kube.request({ path: objectPath(core.namespaces, name) }); } catch (err) { if (gone(err)) return ready(undefined); throw err; }
-    // The namespace controller retries a failed deletion with a growing back-off; an update to the namespace requeues it now.
-    if (checks++ % 10 === 0) await deps.kube.request({ method: 'PATCH', path: objectPath(core.namespaces, name), body: { metadata: { annotations: { 'nsm-upgrade.nginx.com/leftover-cleared': new Date(deps.clock.now()).toISOString() } } } }).catch(() => undefined);
-    return notYet(stuckReason(ns) ?? 'deleting its content');
-  });
+  await waitFor(
+    {
+      clock: deps.clock,
+      timeoutMs,
+      intervalMs: 1000,
+      signal,
+      what: `namespace ${name} to be deleted`,
+      progress: (why) => progress(`waiting for namespace ${name} to be deleted (${why})`),
+      timeoutError: (why) =>
+        new StepError(
+          step,
+          `namespace ${name} is still terminating after ${Math.round(timeoutMs / 1000)}s: ${why}`,
+          `See what holds it: kubectl get namespace ${name} -o yaml (status.conditions); clear that, then resume.`,
+        ),
+    },
+    async () => {
+      let ns: { status?: { conditions?: { type: string; status: string; message?: string }[] } };
+      try {
+        ns = await deps.kube.request({ path: objectPath(core.namespaces, name) });
+      } catch (err) {
+        if (gone(err)) return ready(undefined);
+        throw err;
+      }
+      // The namespace controller retries a failed deletion with a growing back-off; an update to the namespace requeues it now.
+      if (checks++ % 10 === 0)
+        await deps.kube
+          .request({
+            method: 'PATCH',
+            path: objectPath(core.namespaces, name),
+            body: {
+              metadata: {
+                annotations: { 'nsm-upgrade.nginx.com/leftover-cleared': new Date(deps.clock.now()).toISOString() },
+              },
+            },
+          })
+          .catch(() => undefined);
+      return notYet(stuckReason(ns) ?? 'deleting its content');
+    },
+  );
 }
 
 /** Removes the mesh's own finalizers of the objects holding a stuck namespace, nothing else. */
@@ -53,14 +100,29 @@ async function stripMeshFinalizers(deps: Pick<Deps, 'kube'>, l: Leftover, note: 
     const { strip, keep } = meshFinalizersOf(h);
     if (strip.length === 0) continue;
     // The patch applies only while the object is the one scanned with the same finalizers: otherwise the API refuses it.
-    const patch = [...(h.uid ? [{ op: 'test', path: '/metadata/uid', value: h.uid }] : []), { op: 'test', path: '/metadata/finalizers', value: h.finalizers }, { op: 'replace', path: '/metadata/finalizers', value: keep }];
+    const patch = [
+      ...(h.uid ? [{ op: 'test', path: '/metadata/uid', value: h.uid }] : []),
+      { op: 'test', path: '/metadata/finalizers', value: h.finalizers },
+      { op: 'replace', path: '/metadata/finalizers', value: keep },
+    ];
     try {
-      await deps.kube.request({ method: 'PATCH', path: h.path, contentType: 'application/json-patch+json', body: patch });
-      note(`removed finalizer ${strip.join(', ')} of ${h.resource}/${h.name} in ${l.name}${keep.length ? ` (kept ${keep.join(', ')})` : ''}`);
+      await deps.kube.request({
+        method: 'PATCH',
+        path: h.path,
+        contentType: 'application/json-patch+json',
+        body: patch,
+      });
+      note(
+        `removed finalizer ${strip.join(', ')} of ${h.resource}/${h.name} in ${l.name}${keep.length ? ` (kept ${keep.join(', ')})` : ''}`,
+      );
     } catch (err) {
       if (gone(err)) continue;
       if (err instanceof KubeApiError && (err.status === 422 || err.status === 409)) {
-        throw new StepError(step, `${h.resource}/${h.name} in ${l.name} changed since the scan (its finalizers or uid): not patched`, 'Run again: the scan looks at it again.');
+        throw new StepError(
+          step,
+          `${h.resource}/${h.name} in ${l.name} changed since the scan (its finalizers or uid): not patched`,
+          'Run again: the scan looks at it again.',
+        );
       }
       throw err;
     }
@@ -68,15 +130,28 @@ async function stripMeshFinalizers(deps: Pick<Deps, 'kube'>, l: Leftover, note: 
 }
 
 /** Clears each leftover; returns one line per thing done. */
-export async function clearLeftovers(deps: Deps, leftovers: readonly Leftover[], opts: { timeoutMs: number; progress: (m: string) => void; signal?: AbortSignal }): Promise<string[]> {
+export async function clearLeftovers(
+  deps: Deps,
+  leftovers: readonly Leftover[],
+  opts: { timeoutMs: number; progress: (m: string) => void; signal?: AbortSignal },
+): Promise<string[]> {
   const foreign = leftovers.filter((l) => l.foreign);
-  if (foreign.length) throw new StepError(step, `not the mesh's to clear, so nothing was cleared:\n${leftoverList(foreign)}`, 'Deal with each as it says, then resume.');
+  if (foreign.length)
+    throw new StepError(
+      step,
+      `not the mesh's to clear, so nothing was cleared:\n${leftoverList(foreign)}`,
+      'Deal with each as it says, then resume.',
+    );
   const done: string[] = [];
-  const note = (line: string) => { done.push(line); opts.progress(line); };
+  const note = (line: string) => {
+    done.push(line);
+    opts.progress(line);
+  };
   for (const l of leftovers) {
     switch (l.kind) {
       case 'webhook':
-        if (await del(deps, objectPath(leftoverRefs[l.resource ?? 'mutatingwebhookconfigurations'], l.name), l)) note(`deleted ${l.what}`);
+        if (await del(deps, objectPath(leftoverRefs[l.resource ?? 'mutatingwebhookconfigurations'], l.name), l))
+          note(`deleted ${l.what}`);
         break;
       case 'apiservice':
         if (await del(deps, objectPath(leftoverRefs.apiservices, l.name), l)) note(`deleted APIService ${l.name}`);
@@ -86,7 +161,8 @@ export async function clearLeftovers(deps: Deps, leftovers: readonly Leftover[],
         if (await del(deps, objectPath(core.jobs, l.name, l.namespace), l, 'Background')) note(`deleted ${l.what}`);
         break;
       case 'spire-pvc':
-        if (await del(deps, objectPath(leftoverRefs.pvcs, l.name, l.namespace), l)) note(`deleted PersistentVolumeClaim ${l.namespace}/${l.name}`);
+        if (await del(deps, objectPath(leftoverRefs.pvcs, l.name, l.namespace), l))
+          note(`deleted PersistentVolumeClaim ${l.namespace}/${l.name}`);
         break;
       case 'crd-unlabelled':
         break; // always foreign: refused above
@@ -102,5 +178,10 @@ export async function clearLeftovers(deps: Deps, leftovers: readonly Leftover[],
 
 /** The refusal text for leftovers a step found but may not clear: each, what it breaks, why not (when foreign), and its command. */
 export function leftoverList(leftovers: readonly Leftover[]): string {
-  return leftovers.map((l) => `  - ${l.what}: ${l.breaks}${l.foreign ? `\n    the tool will not clear it: ${l.foreign}` : ''}\n    ${l.foreign ? 'by hand' : 'clear it'}: ${formatCommand(l.clear)}`).join('\n');
+  return leftovers
+    .map(
+      (l) =>
+        `  - ${l.what}: ${l.breaks}${l.foreign ? `\n    the tool will not clear it: ${l.foreign}` : ''}\n    ${l.foreign ? 'by hand' : 'clear it'}: ${formatCommand(l.clear)}`,
+    )
+    .join('\n');
 }

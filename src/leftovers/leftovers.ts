@@ -28,26 +28,44 @@ import type { Leftover, LeftoverScan, ScanContext } from './types.ts';
 
 /** The CRDs real nginx-meshctl deploy treats as the mesh's (pkg/k8s meshCRDs, 1.7.0 and 2.0.0). */
 export const meshCrdNames = [
-  'spiffeids.spiffeid.spiffe.io', 'trafficsplits.split.smi-spec.io', 'traffictargets.access.smi-spec.io', 'httproutegroups.specs.smi-spec.io',
-  'tcproutes.specs.smi-spec.io', 'ratelimits.specs.smi.nginx.com', 'circuitbreakers.specs.smi.nginx.com', 'meshconfigclasses.nsm.nginx.com', 'meshconfigs.nsm.nginx.com',
+  'spiffeids.spiffeid.spiffe.io',
+  'trafficsplits.split.smi-spec.io',
+  'traffictargets.access.smi-spec.io',
+  'httproutegroups.specs.smi-spec.io',
+  'tcproutes.specs.smi-spec.io',
+  'ratelimits.specs.smi.nginx.com',
+  'circuitbreakers.specs.smi.nginx.com',
+  'meshconfigclasses.nsm.nginx.com',
+  'meshconfigs.nsm.nginx.com',
 ] as const;
 
 /** API groups the mesh serves through aggregated APIServices (nginx-mesh-api 1.x, nginx-mesh-metrics); other SMI meshes serve metrics.smi-spec.io too. */
 export const meshApiGroups = ['nsm.nginx.com', 'metrics.smi-spec.io'] as const;
 
 /** The webhook configurations the charts create (same names in 1.5 to 2.0). */
-export const chartWebhookNames = ['sidecar-injector-webhook-cfg.internal.builtin.nsm.nginx', 'validating-webhook-cfg.internal.builtin.nsm.nginx', 'k8s-workload-registrar.security.builtin.nsm.nginx'] as const;
+export const chartWebhookNames = [
+  'sidecar-injector-webhook-cfg.internal.builtin.nsm.nginx',
+  'validating-webhook-cfg.internal.builtin.nsm.nginx',
+  'k8s-workload-registrar.security.builtin.nsm.nginx',
+] as const;
 
 /** The SPIRE server's volumeClaimTemplate (spire-data) of StatefulSet spire-server: PVC names spire-data-spire-server-<n>. */
 export const spirePvcPattern = /^spire-data-spire-server-\d+$/;
 
-const kindName = { mutatingwebhookconfigurations: 'MutatingWebhookConfiguration', validatingwebhookconfigurations: 'ValidatingWebhookConfiguration' } as const;
+const kindName = {
+  mutatingwebhookconfigurations: 'MutatingWebhookConfiguration',
+  validatingwebhookconfigurations: 'ValidatingWebhookConfiguration',
+} as const;
 const kubectl = (...args: string[]) => ({ bin: 'kubectl', args });
 const uidOf = (o: KubeObject) => o.metadata?.uid as string | undefined;
 
 /** The `foreign` field of a leftover without mesh evidence (spread into it), else nothing. */
 function unlessMesh(obj: KubeObject, ctx: ScanContext, what: string): { foreign?: string } {
-  return meshEvidence(obj, ctx) ? {} : { foreign: `not provably the mesh's: ${noEvidence(ctx)}. The tool deletes only what is; if it is a removed mesh's, ${what} yourself` };
+  return meshEvidence(obj, ctx)
+    ? {}
+    : {
+        foreign: `not provably the mesh's: ${noEvidence(ctx)}. The tool deletes only what is; if it is a removed mesh's, ${what} yourself`,
+      };
 }
 
 function webhookLeftovers(scan: LeftoverScan, ctx: ScanContext): Leftover[] {
@@ -62,12 +80,32 @@ function webhookLeftovers(scan: LeftoverScan, ctx: ScanContext): Leftover[] {
     if (gone.length === 0) continue;
     const svc = gone[0]!.clientConfig!.service!;
     const fail = gone.some((w) => (w.failurePolicy ?? 'Fail') === 'Fail');
-    const matches = [...new Set(gone.flatMap((w) => (w.rules ?? []).flatMap((r) => (r.operations ?? []).flatMap((op) => (r.resources ?? []).map((res) => `${op} ${res}`)))))].join(', ') || 'requests';
+    const matches =
+      [
+        ...new Set(
+          gone.flatMap((w) =>
+            (w.rules ?? []).flatMap((r) =>
+              (r.operations ?? []).flatMap((op) => (r.resources ?? []).map((res) => `${op} ${res}`)),
+            ),
+          ),
+        ),
+      ].join(', ') || 'requests';
     const breaks = fail
       ? `its service ${svc.namespace}/${svc.name} is gone and its failurePolicy is Fail: the API server refuses every ${matches} it matches, in every namespace (the restart's new pods, the mesh's own pods and hook Jobs)`
       : `its service ${svc.namespace}/${svc.name} is gone: every ${matches} it matches waits for the call to fail (failurePolicy Ignore)`;
-    const sameName = (chartWebhookNames as readonly string[]).includes(name) ? '; and the deploy cannot create the chart\'s webhook of the same name (Helm: "exists and cannot be imported into the current release")' : '';
-    out.push({ kind: 'webhook', what: `${kindName[resource]} ${name}`, name, uid: uidOf(obj), resource, breaks: breaks + sameName, clear: kubectl('delete', kindName[resource].toLowerCase(), name), ...unlessMesh(obj, ctx, 'delete it') });
+    const sameName = (chartWebhookNames as readonly string[]).includes(name)
+      ? '; and the deploy cannot create the chart\'s webhook of the same name (Helm: "exists and cannot be imported into the current release")'
+      : '';
+    out.push({
+      kind: 'webhook',
+      what: `${kindName[resource]} ${name}`,
+      name,
+      uid: uidOf(obj),
+      resource,
+      breaks: breaks + sameName,
+      clear: kubectl('delete', kindName[resource].toLowerCase(), name),
+      ...unlessMesh(obj, ctx, 'delete it'),
+    });
   }
   return out;
 }
@@ -80,15 +118,21 @@ function webhookLeftovers(scan: LeftoverScan, ctx: ScanContext): Leftover[] {
  * namespaces: the tool reports it and never adopts it.
  */
 function crdLeftovers(scan: LeftoverScan): Leftover[] {
-  return scan.crds.filter((c) => !meshEvidence(c) && !c.metadata?.deletionTimestamp).map((c) => {
-    const name = c.metadata?.name ?? '';
-    return {
-      kind: 'crd-unlabelled' as const, what: `CRD ${name} without label ${partOfLabel.key}=${partOfLabel.value}`, name, uid: uidOf(c),
-      breaks: 'nginx-meshctl deploy refuses while it exists ("CRD already exists. Please remove before deploying"); nginx-meshctl remove and the helm path\'s CRD deletion skip it, so a redeploy keeps its old schema; an in-place upgrade would overwrite its schema',
-      clear: kubectl('label', 'crd', name, `${partOfLabel.key}=${partOfLabel.value}`),
-      foreign: `every CRD the mesh installs carries that label, so the mesh did not create this one as it is (another SMI implementation may serve it). The tool never adopts it: labelled, the removal deletes it and every object of it in all namespaces. If it truly is the mesh's to hand over (its objects are then backed up and restored with the mesh's), label it with the command shown; if another product uses it, upgrade in place only after removing that product's use of it`,
-    };
-  });
+  return scan.crds
+    .filter((c) => !meshEvidence(c) && !c.metadata?.deletionTimestamp)
+    .map((c) => {
+      const name = c.metadata?.name ?? '';
+      return {
+        kind: 'crd-unlabelled' as const,
+        what: `CRD ${name} without label ${partOfLabel.key}=${partOfLabel.value}`,
+        name,
+        uid: uidOf(c),
+        breaks:
+          'nginx-meshctl deploy refuses while it exists ("CRD already exists. Please remove before deploying"); nginx-meshctl remove and the helm path\'s CRD deletion skip it, so a redeploy keeps its old schema; an in-place upgrade would overwrite its schema',
+        clear: kubectl('label', 'crd', name, `${partOfLabel.key}=${partOfLabel.value}`),
+        foreign: `every CRD the mesh installs carries that label, so the mesh did not create this one as it is (another SMI implementation may serve it). The tool never adopts it: labelled, the removal deletes it and every object of it in all namespaces. If it truly is the mesh's to hand over (its objects are then backed up and restored with the mesh's), label it with the command shown; if another product uses it, upgrade in place only after removing that product's use of it`,
+      };
+    });
 }
 
 function apiServiceLeftovers(scan: LeftoverScan, ctx: ScanContext): Leftover[] {
@@ -100,11 +144,18 @@ function apiServiceLeftovers(scan: LeftoverScan, ctx: ScanContext): Leftover[] {
     if (!meshEvidence(a, ctx) && !(meshApiGroups as readonly string[]).includes(a.spec?.group ?? '')) continue;
     if (scan.services.has(`${s.namespace ?? 'default'}/${s.name}`)) continue;
     const available = a.status?.conditions?.find((c) => c.type === 'Available');
-    const state = available && available.status !== 'True' ? ` (Available=${available.status}${available.reason ? `, ${available.reason}` : ''})` : '';
+    const state =
+      available && available.status !== 'True'
+        ? ` (Available=${available.status}${available.reason ? `, ${available.reason}` : ''})`
+        : '';
     out.push({
-      kind: 'apiservice', what: `APIService ${name}${state}`, name, uid: uidOf(a),
+      kind: 'apiservice',
+      what: `APIService ${name}${state}`,
+      name,
+      uid: uidOf(a),
       breaks: `its service ${s.namespace}/${s.name} is gone, so discovery of ${a.spec?.group}/${a.spec?.version} fails: namespace deletions stall (the mesh namespace a removal deletes stays Terminating, and the deploy waits on it), the garbage collector stops, and Helm warns of an orphaned API service`,
-      clear: kubectl('delete', 'apiservice', name), ...unlessMesh(a, ctx, 'delete it'),
+      clear: kubectl('delete', 'apiservice', name),
+      ...unlessMesh(a, ctx, 'delete it'),
     });
   }
   return out;
@@ -112,30 +163,53 @@ function apiServiceLeftovers(scan: LeftoverScan, ctx: ScanContext): Leftover[] {
 
 function pvcLeftovers(scan: LeftoverScan, ctx: ScanContext): Leftover[] {
   if (ctx.phase !== 'preflight') return [];
-  const claimed = scan.statefulsets.some((s) => s.metadata?.name === 'spire-server' && (s.spec?.volumeClaimTemplates ?? []).some((t) => t.metadata?.name === 'spire-data'));
+  const claimed = scan.statefulsets.some(
+    (s) =>
+      s.metadata?.name === 'spire-server' &&
+      (s.spec?.volumeClaimTemplates ?? []).some((t) => t.metadata?.name === 'spire-data'),
+  );
   if (claimed) return [];
-  return scan.pvcs.filter((p) => spirePvcPattern.test(p.metadata?.name ?? '') && p.metadata?.namespace === ctx.namespace && !p.metadata?.deletionTimestamp).map((p) => {
-    const name = p.metadata!.name!;
-    return {
-      kind: 'spire-pvc' as const, what: `PersistentVolumeClaim ${ctx.namespace}/${name} (no spire-server claims it)`, name, namespace: ctx.namespace, uid: uidOf(p),
-      breaks: `a spire-server StatefulSet deployed into ${ctx.namespace} (persistent storage on, the charts' default) adopts it and starts on a removed mesh's SPIRE datastore: its CA keys, registration entries, and the schema of an older SPIRE`,
-      // The StatefulSet controller gives each claim the StatefulSet's selector labels, part-of among them (charts: spire-server matchLabels).
-      clear: kubectl('delete', 'pvc', name, '-n', ctx.namespace), ...unlessMesh(p, ctx, 'delete it'),
-    };
-  });
+  return scan.pvcs
+    .filter(
+      (p) =>
+        spirePvcPattern.test(p.metadata?.name ?? '') &&
+        p.metadata?.namespace === ctx.namespace &&
+        !p.metadata?.deletionTimestamp,
+    )
+    .map((p) => {
+      const name = p.metadata!.name!;
+      return {
+        kind: 'spire-pvc' as const,
+        what: `PersistentVolumeClaim ${ctx.namespace}/${name} (no spire-server claims it)`,
+        name,
+        namespace: ctx.namespace,
+        uid: uidOf(p),
+        breaks: `a spire-server StatefulSet deployed into ${ctx.namespace} (persistent storage on, the charts' default) adopts it and starts on a removed mesh's SPIRE datastore: its CA keys, registration entries, and the schema of an older SPIRE`,
+        // The StatefulSet controller gives each claim the StatefulSet's selector labels, part-of among them (charts: spire-server matchLabels).
+        clear: kubectl('delete', 'pvc', name, '-n', ctx.namespace),
+        ...unlessMesh(p, ctx, 'delete it'),
+      };
+    });
 }
 
 /** csi-driver-sentinel Jobs of earlier removals: the chart's carries the mesh's label (post-delete-hook.yaml, sentinel.yaml). */
 function sentinelLeftovers(scan: LeftoverScan, ctx: ScanContext): Leftover[] {
   // One without the label elsewhere is not the mesh's and in nobody's way; in the mesh namespace it is in the way (reported).
-  return scan.sentinels.filter((j) => !j.metadata?.deletionTimestamp && (meshEvidence(j, ctx) || j.metadata?.namespace === ctx.namespace)).map((j) => {
-    const ns = j.metadata?.namespace ?? '';
-    return {
-      kind: 'sentinel-job' as const, what: `Job ${ns}/${sentinelJob} (from an earlier removal)`, name: sentinelJob, namespace: ns, uid: uidOf(j),
-      breaks: `it still waits for every injected pod to go, then deletes the CSI driver pieces: after a redeploy those are the NEW mesh's; and a removal's post-delete hook cannot create its own ${sentinelJob} in ${ns} beside it`,
-      clear: kubectl('delete', 'job', sentinelJob, '-n', ns), ...unlessMesh(j, ctx, 'delete it'),
-    };
-  });
+  return scan.sentinels
+    .filter((j) => !j.metadata?.deletionTimestamp && (meshEvidence(j, ctx) || j.metadata?.namespace === ctx.namespace))
+    .map((j) => {
+      const ns = j.metadata?.namespace ?? '';
+      return {
+        kind: 'sentinel-job' as const,
+        what: `Job ${ns}/${sentinelJob} (from an earlier removal)`,
+        name: sentinelJob,
+        namespace: ns,
+        uid: uidOf(j),
+        breaks: `it still waits for every injected pod to go, then deletes the CSI driver pieces: after a redeploy those are the NEW mesh's; and a removal's post-delete hook cannot create its own ${sentinelJob} in ${ns} beside it`,
+        clear: kubectl('delete', 'job', sentinelJob, '-n', ns),
+        ...unlessMesh(j, ctx, 'delete it'),
+      };
+    });
 }
 
 /**
@@ -143,7 +217,14 @@ function sentinelLeftovers(scan: LeftoverScan, ctx: ScanContext): Leftover[] {
  * an unavailable APIService is often what unblocks it).
  */
 export function classifyLeftovers(scan: LeftoverScan, ctx: ScanContext): Leftover[] {
-  return [...webhookLeftovers(scan, ctx), ...apiServiceLeftovers(scan, ctx), ...sentinelLeftovers(scan, ctx), ...pvcLeftovers(scan, ctx), ...crdLeftovers(scan), ...namespaceLeftovers(scan, ctx)];
+  return [
+    ...webhookLeftovers(scan, ctx),
+    ...apiServiceLeftovers(scan, ctx),
+    ...sentinelLeftovers(scan, ctx),
+    ...pvcLeftovers(scan, ctx),
+    ...crdLeftovers(scan),
+    ...namespaceLeftovers(scan, ctx),
+  ];
 }
 
 /** One line for a leftover: what it is and what it breaks. */

@@ -24,9 +24,15 @@ export interface MeshRef {
 
 /** Why the object is the mesh's (the label, or Helm's ownership by the mesh's release), or undefined. */
 export function meshEvidence(obj: KubeObject, mesh?: MeshRef): string | undefined {
-  if (obj.metadata?.labels?.[partOfLabel.key] === partOfLabel.value) return `label ${partOfLabel.key}=${partOfLabel.value}`;
+  if (obj.metadata?.labels?.[partOfLabel.key] === partOfLabel.value)
+    return `label ${partOfLabel.key}=${partOfLabel.value}`;
   const a = obj.metadata?.annotations ?? {};
-  if (mesh?.release && a['meta.helm.sh/release-name'] === mesh.release && a['meta.helm.sh/release-namespace'] === mesh.namespace) return `Helm release ${mesh.namespace}/${mesh.release}`;
+  if (
+    mesh?.release &&
+    a['meta.helm.sh/release-name'] === mesh.release &&
+    a['meta.helm.sh/release-namespace'] === mesh.namespace
+  )
+    return `Helm release ${mesh.namespace}/${mesh.release}`;
   return undefined;
 }
 
@@ -46,13 +52,16 @@ export function noEvidence(mesh?: MeshRef): string {
  * (meshctl-src/1.7.0, 2.0.0) names no finalizer outside that hook.
  */
 export const meshFinalizers: Readonly<Record<string, { resource: string; controller: string }>> = {
-  'finalizers.spiffeid.spiffe.io': { resource: 'spiffeids.spiffeid.spiffe.io', controller: 'the mesh\'s SPIRE k8s-workload-registrar (it deletes the SPIFFE ID\'s SPIRE entry first)' },
+  'finalizers.spiffeid.spiffe.io': {
+    resource: 'spiffeids.spiffeid.spiffe.io',
+    controller: "the mesh's SPIRE k8s-workload-registrar (it deletes the SPIFFE ID's SPIRE entry first)",
+  },
 };
 
 /** Kubernetes' own finalizers, which their controllers remove by themselves (a deletion waits on them, never forever). */
 export const selfClearingFinalizers: Readonly<Record<string, string>> = {
-  'kubernetes.io/pvc-protection': 'kube-controller-manager\'s PVC protection (removed once no pod uses the claim)',
-  'kubernetes.io/pv-protection': 'kube-controller-manager\'s PV protection (removed once no claim is bound)',
+  'kubernetes.io/pvc-protection': "kube-controller-manager's PVC protection (removed once no pod uses the claim)",
+  'kubernetes.io/pv-protection': "kube-controller-manager's PV protection (removed once no claim is bound)",
   foregroundDeletion: 'the garbage collector (removed once the dependents are deleted)',
   orphan: 'the garbage collector (removed once the dependents are orphaned)',
   'batch.kubernetes.io/job-tracking': 'the Job controller (removed once it has counted the pod)',
@@ -60,25 +69,39 @@ export const selfClearingFinalizers: Readonly<Record<string, string>> = {
 
 /** Finalizers of other controllers the tool can name. */
 const knownControllers: Readonly<Record<string, string>> = {
-  'service.kubernetes.io/load-balancer-cleanup': 'the cloud provider\'s service controller (cloud-controller-manager), which deletes the Service\'s cloud load balancer first',
+  'service.kubernetes.io/load-balancer-cleanup':
+    "the cloud provider's service controller (cloud-controller-manager), which deletes the Service's cloud load balancer first",
 };
 
 /**
  * Whose finalizer this is on an object of `resource` ("plural.group"): the mesh's (only on the kind
  * its controller sets it on), Kubernetes' own (clears itself) or another controller's, named.
  */
-export function finalizerOwner(f: string, resource: string): { owner: 'mesh' | 'kubernetes' | 'other'; controller: string } {
+export function finalizerOwner(
+  f: string,
+  resource: string,
+): { owner: 'mesh' | 'kubernetes' | 'other'; controller: string } {
   const mesh = meshFinalizers[f];
   if (mesh?.resource === resource) return { owner: 'mesh', controller: mesh.controller };
   const k8s = selfClearingFinalizers[f];
   if (k8s) return { owner: 'kubernetes', controller: k8s };
   const slash = f.indexOf('/');
-  return { owner: 'other', controller: knownControllers[f] ?? (slash > 0 ? `a controller of ${f.slice(0, slash)}` : 'the controller that set it') };
+  return {
+    owner: 'other',
+    controller:
+      knownControllers[f] ?? (slash > 0 ? `a controller of ${f.slice(0, slash)}` : 'the controller that set it'),
+  };
 }
 
 /** Finalizers of an object of `resource` that neither the mesh nor Kubernetes itself removes, with their controllers. */
-export function foreignFinalizers(finalizers: readonly string[], resource: string): { finalizer: string; controller: string }[] {
-  return finalizers.map((f) => ({ finalizer: f, ...finalizerOwner(f, resource) })).filter((x) => x.owner === 'other').map(({ finalizer, controller }) => ({ finalizer, controller }));
+export function foreignFinalizers(
+  finalizers: readonly string[],
+  resource: string,
+): { finalizer: string; controller: string }[] {
+  return finalizers
+    .map((f) => ({ finalizer: f, ...finalizerOwner(f, resource) }))
+    .filter((x) => x.owner === 'other')
+    .map(({ finalizer, controller }) => ({ finalizer, controller }));
 }
 
 /** One line per foreign finalizer: "x (set by ...)". */

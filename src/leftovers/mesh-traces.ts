@@ -15,7 +15,6 @@ import { StepError } from '../errors.ts';
 import { meshCrdSelector } from '../mesh/catalog.ts';
 import { notYet, ready, waitFor } from '../wait.ts';
 
-
 export interface MeshTraces {
   /** Mesh CRDs; `deleting` when their deletion has begun. */
   crds: { name: string; deleting: boolean }[];
@@ -39,7 +38,11 @@ export function meshReleasesEverywhere(secrets: readonly KubeObject[]): string[]
   const newest = new Map<string, { rev: number; text: string }>();
   for (const s of secrets) {
     let r;
-    try { r = decodeReleaseSecret(s); } catch { continue; }
+    try {
+      r = decodeReleaseSecret(s);
+    } catch {
+      continue;
+    }
     if (!r.chart.name.includes(meshChartName)) continue;
     const key = `${r.namespace}/${r.name}`;
     if ((newest.get(key)?.rev ?? -1) < r.revision) newest.set(key, { rev: r.revision, text: `${key} (${r.status})` });
@@ -51,33 +54,52 @@ export async function findMeshTraces(deps: Pick<Deps, 'kube'>, namespace: string
   const [crds, secrets, ns] = await Promise.all([
     listAll(deps.kube, collectionPath(core.crds), { labelSelector: meshCrdSelector }),
     listAll(deps.kube, collectionPath(core.secrets), { labelSelector: 'owner=helm' }),
-    deps.kube.request<KubeObject & { status?: { phase?: string } }>({ path: objectPath(core.namespaces, namespace) }).catch((err: unknown) => {
-      if (err instanceof KubeApiError && err.status === 404) return undefined;
-      throw err;
-    }),
+    deps.kube
+      .request<KubeObject & { status?: { phase?: string } }>({ path: objectPath(core.namespaces, namespace) })
+      .catch((err: unknown) => {
+        if (err instanceof KubeApiError && err.status === 404) return undefined;
+        throw err;
+      }),
   ]);
   return {
-    crds: crds.map((c) => ({ name: c.metadata!.name!, deleting: Boolean(c.metadata?.deletionTimestamp) })).sort((a, b) => a.name.localeCompare(b.name)),
+    crds: crds
+      .map((c) => ({ name: c.metadata!.name!, deleting: Boolean(c.metadata?.deletionTimestamp) }))
+      .sort((a, b) => a.name.localeCompare(b.name)),
     releases: meshReleasesEverywhere(secrets),
     terminating: ns?.status?.phase === 'Terminating' ? namespace : undefined,
   };
 }
 
 /** Waits until nothing of the old mesh is left that would make `deploy` refuse, showing what it waits for. */
-export async function waitForNoMeshTrace(deps: Deps, opts: { namespace: string; timeoutMs: number; progress: (m: string) => void; signal?: AbortSignal }): Promise<void> {
+export async function waitForNoMeshTrace(
+  deps: Deps,
+  opts: { namespace: string; timeoutMs: number; progress: (m: string) => void; signal?: AbortSignal },
+): Promise<void> {
   let last = '';
-  await waitFor({
-    clock: deps.clock, timeoutMs: opts.timeoutMs, intervalMs: 1000, signal: opts.signal, what: 'the old mesh to be gone',
-    progress: (left) => {
-      const line = `waiting for the old mesh to be gone before deploy: ${left}`;
-      if (line !== last) opts.progress(line); // shown when what is left changes
-      last = line;
+  await waitFor(
+    {
+      clock: deps.clock,
+      timeoutMs: opts.timeoutMs,
+      intervalMs: 1000,
+      signal: opts.signal,
+      what: 'the old mesh to be gone',
+      progress: (left) => {
+        const line = `waiting for the old mesh to be gone before deploy: ${left}`;
+        if (line !== last) opts.progress(line); // shown when what is left changes
+        last = line;
+      },
+      timeoutError: (left) =>
+        new StepError(
+          'deploy',
+          `the old mesh is not gone after ${Math.round(opts.timeoutMs / 1000)}s: ${left}`,
+          'nginx-meshctl deploy refuses while any of these exist: find what holds them (finalizers, a stuck helm uninstall), remove them, then resume.',
+        ),
     },
-    timeoutError: (left) => new StepError('deploy', `the old mesh is not gone after ${Math.round(opts.timeoutMs / 1000)}s: ${left}`, 'nginx-meshctl deploy refuses while any of these exist: find what holds them (finalizers, a stuck helm uninstall), remove them, then resume.'),
-  }, async () => {
-    const left = describeTraces(await findMeshTraces(deps, opts.namespace));
-    return left.length === 0 ? ready(undefined) : notYet(left.join(', '));
-  });
+    async () => {
+      const left = describeTraces(await findMeshTraces(deps, opts.namespace));
+      return left.length === 0 ? ready(undefined) : notYet(left.join(', '));
+    },
+  );
 }
 
 /**
@@ -85,20 +107,29 @@ export async function waitForNoMeshTrace(deps: Deps, opts: { namespace: string; 
  * (not being deleted), as real `remove` does when its uninstall succeeds. On OpenShift the
  * namespace is kept: the CSI sentinel Job runs there. Returns one line per thing it deleted.
  */
-export async function finishRemoval(deps: Pick<Deps, 'kube'>, opts: { namespace: string; keepNamespace: boolean }): Promise<string[]> {
+export async function finishRemoval(
+  deps: Pick<Deps, 'kube'>,
+  opts: { namespace: string; keepNamespace: boolean },
+): Promise<string[]> {
   const t = await findMeshTraces(deps, opts.namespace);
   // A release anywhere: ours was not removed to the end, or the CRDs serve another mesh. Leave them.
   if (t.releases.length > 0) return [];
   const done: string[] = [];
   const del = async (path: string, what: string) => {
-    try { await deps.kube.request({ method: 'DELETE', path }); done.push(what); } catch (err) {
+    try {
+      await deps.kube.request({ method: 'DELETE', path });
+      done.push(what);
+    } catch (err) {
       if (!(err instanceof KubeApiError && err.status === 404)) throw err;
     }
   };
   for (const c of t.crds.filter((x) => !x.deleting)) await del(objectPath(core.crds, c.name), `CRD ${c.name}`);
   if (!opts.keepNamespace && !t.terminating) {
-    const ns = await deps.kube.request<KubeObject>({ path: objectPath(core.namespaces, opts.namespace) }).catch(() => undefined);
-    if (ns && !ns.metadata?.deletionTimestamp) await del(objectPath(core.namespaces, opts.namespace), `namespace ${opts.namespace}`);
+    const ns = await deps.kube
+      .request<KubeObject>({ path: objectPath(core.namespaces, opts.namespace) })
+      .catch(() => undefined);
+    if (ns && !ns.metadata?.deletionTimestamp)
+      await del(objectPath(core.namespaces, opts.namespace), `namespace ${opts.namespace}`);
   }
   return done;
 }

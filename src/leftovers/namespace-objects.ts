@@ -28,7 +28,11 @@ import { foreignFinalizers, meshEvidence, type MeshRef } from './mesh-ownership.
 import { meshCrdNames, spirePvcPattern } from './leftovers.ts';
 
 /** One object of the namespace, with its resource ("plural" or "plural.group") and kind. */
-export interface NamespaceItem { resource: string; kind: string; obj: KubeObject }
+export interface NamespaceItem {
+  resource: string;
+  kind: string;
+  obj: KubeObject;
+}
 
 export interface ForeignObject {
   item: NamespaceItem;
@@ -47,25 +51,44 @@ type Meta = { uid?: string; ownerReferences?: { uid?: string }[]; finalizers?: s
 const meta = (o: KubeObject) => (o.metadata ?? {}) as NonNullable<KubeObject['metadata']> & Meta;
 
 /** Why the object is the mesh's (or Kubernetes' own in every namespace) without looking at owners, or undefined. */
-export function ownEvidence(item: NamespaceItem, mesh: MeshRef, ctx: { serviceNames: ReadonlySet<string>; serviceAccounts: ReadonlySet<string> }): string | undefined {
+export function ownEvidence(
+  item: NamespaceItem,
+  mesh: MeshRef,
+  ctx: { serviceNames: ReadonlySet<string>; serviceAccounts: ReadonlySet<string> },
+): string | undefined {
   const { resource, obj } = item;
   const name = obj.metadata?.name ?? '';
   const labels = obj.metadata?.labels ?? {};
   const evidence = meshEvidence(obj, mesh);
   if (evidence) return evidence;
-  if (resource === 'secrets' && labels.owner === 'helm' && mesh.release && labels.name === mesh.release) return `Helm's record of release ${mesh.release}`;
+  if (resource === 'secrets' && labels.owner === 'helm' && mesh.release && labels.name === mesh.release)
+    return `Helm's record of release ${mesh.release}`;
   if ((meshCrdNames as readonly string[]).includes(resource)) return 'an object of a mesh CRD';
-  if (resource === 'persistentvolumeclaims' && spirePvcPattern.test(name)) return 'a claim of StatefulSet spire-server (volumeClaimTemplate spire-data)';
-  if ((resource === 'serviceaccounts' && name === 'default') || (resource === 'configmaps' && name === 'kube-root-ca.crt')) return 'Kubernetes\' own, in every namespace';
+  if (resource === 'persistentvolumeclaims' && spirePvcPattern.test(name))
+    return 'a claim of StatefulSet spire-server (volumeClaimTemplate spire-data)';
+  if (
+    (resource === 'serviceaccounts' && name === 'default') ||
+    (resource === 'configmaps' && name === 'kube-root-ca.crt')
+  )
+    return "Kubernetes' own, in every namespace";
   if (resource === 'endpoints' && ctx.serviceNames.has(name)) return `the endpoints of mesh Service ${name}`;
   const sa = obj.metadata?.annotations?.['kubernetes.io/service-account.name'];
-  if (resource === 'secrets' && (obj as { type?: string }).type === 'kubernetes.io/service-account-token' && sa && ctx.serviceAccounts.has(sa)) return `the token of ServiceAccount ${sa}`;
+  if (
+    resource === 'secrets' &&
+    (obj as { type?: string }).type === 'kubernetes.io/service-account-token' &&
+    sa &&
+    ctx.serviceAccounts.has(sa)
+  )
+    return `the token of ServiceAccount ${sa}`;
   return undefined;
 }
 
 /** Pure: the verdict on every object of the mesh namespace. */
 export function classifyNamespaceObjects(items: readonly NamespaceItem[], mesh: MeshRef): NamespaceVerdict {
-  const direct = (resource: string) => new Set(items.filter((i) => i.resource === resource && meshEvidence(i.obj, mesh)).map((i) => i.obj.metadata?.name ?? ''));
+  const direct = (resource: string) =>
+    new Set(
+      items.filter((i) => i.resource === resource && meshEvidence(i.obj, mesh)).map((i) => i.obj.metadata?.name ?? ''),
+    );
   const ctx = { serviceNames: direct('services'), serviceAccounts: new Set([...direct('serviceaccounts'), 'default']) };
   const mine = new Set<NamespaceItem>(items.filter((i) => ownEvidence(i, mesh, ctx)));
   // Ownership by uid, to a fixed point: a Pod of a ReplicaSet of a mesh Deployment is the mesh's.
@@ -83,7 +106,10 @@ export function classifyNamespaceObjects(items: readonly NamespaceItem[], mesh: 
   const byUid = new Map(others.map((i) => [meta(i.obj).uid, i]));
   // The Endpoints of a Service carry no owner reference, only its name.
   const services = new Map(others.filter((i) => i.resource === 'services').map((i) => [i.obj.metadata?.name, i]));
-  const ownersOf = (i: NamespaceItem) => [...(meta(i.obj).ownerReferences ?? []).map((r) => byUid.get(r.uid)), ...(i.resource === 'endpoints' ? [services.get(i.obj.metadata?.name)] : [])];
+  const ownersOf = (i: NamespaceItem) => [
+    ...(meta(i.obj).ownerReferences ?? []).map((r) => byUid.get(r.uid)),
+    ...(i.resource === 'endpoints' ? [services.get(i.obj.metadata?.name)] : []),
+  ];
   const rootOf = (i: NamespaceItem, seen = new Set<NamespaceItem>()): NamespaceItem => {
     const owner = ownersOf(i).find((o) => o && !seen.has(o));
     return owner ? rootOf(owner, seen.add(i)) : i;
@@ -95,12 +121,16 @@ export function classifyNamespaceObjects(items: readonly NamespaceItem[], mesh: 
     if (root !== i) entry.dependents[i.kind] = (entry.dependents[i.kind] ?? 0) + 1;
     roots.set(root, entry);
   }
-  const finalizers = items.map((item) => ({ item, finalizers: foreignFinalizers(meta(item.obj).finalizers ?? [], item.resource) })).filter((f) => f.finalizers.length > 0);
+  const finalizers = items
+    .map((item) => ({ item, finalizers: foreignFinalizers(meta(item.obj).finalizers ?? [], item.resource) }))
+    .filter((f) => f.finalizers.length > 0);
   return { foreign: [...roots.values()], finalizers };
 }
 
 /** "Deployment nginx-mesh/shop (with 1 ReplicaSet, 2 Pods)". */
 export function describeForeign(f: ForeignObject): string {
-  const deps = Object.entries(f.dependents).map(([kind, n]) => `${n} ${kind}${n === 1 || kind.endsWith('s') ? '' : 's'}`);
+  const deps = Object.entries(f.dependents).map(
+    ([kind, n]) => `${n} ${kind}${n === 1 || kind.endsWith('s') ? '' : 's'}`,
+  );
   return `${f.item.kind} ${f.item.obj.metadata?.namespace ?? ''}/${f.item.obj.metadata?.name ?? ''}${deps.length ? ` (with ${deps.join(', ')})` : ''}`;
 }

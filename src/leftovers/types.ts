@@ -7,7 +7,8 @@ import type { Command } from '../exec/runner.ts';
 import type { KubeObject } from '../kube/client.ts';
 import type { MeshRef } from './mesh-ownership.ts';
 
-export type LeftoverKind = 'webhook' | 'crd-unlabelled' | 'apiservice' | 'spire-pvc' | 'sentinel-job' | 'terminating-namespace';
+export type LeftoverKind =
+  'webhook' | 'crd-unlabelled' | 'apiservice' | 'spire-pvc' | 'sentinel-job' | 'terminating-namespace';
 
 export interface Leftover {
   kind: LeftoverKind;
@@ -34,13 +35,24 @@ export interface NamespaceObj extends KubeObject {
 }
 
 /** An object whose finalizers hold a terminating namespace. */
-export interface Holder { path: string; name: string; uid?: string | undefined; resource: string; finalizers: string[] }
+export interface Holder {
+  path: string;
+  name: string;
+  uid?: string | undefined;
+  resource: string;
+  finalizers: string[];
+}
 
 /** Pure: is a terminating namespace's deletion stuck (not merely in progress)? Returns why, or undefined. */
 export type ScanPhase = 'preflight' | 'before-deploy';
 
 export interface WebhookConfig extends KubeObject {
-  webhooks?: { name?: string; failurePolicy?: string; clientConfig?: { service?: { namespace?: string; name?: string } }; rules?: { operations?: string[]; resources?: string[] }[] }[];
+  webhooks?: {
+    name?: string;
+    failurePolicy?: string;
+    clientConfig?: { service?: { namespace?: string; name?: string } };
+    rules?: { operations?: string[]; resources?: string[] }[];
+  }[];
 }
 export interface ApiService extends KubeObject {
   spec?: { group?: string; version?: string; service?: { namespace?: string; name?: string } | null };

@@ -25,20 +25,79 @@ export interface CatalogKind {
 
 /** The catalog, in restore order: routes before the objects that reference them. */
 export const catalog: readonly CatalogKind[] = [
-  { kind: 'HTTPRouteGroup', group: 'specs.smi-spec.io', plural: 'httproutegroups', versions: ['v1alpha3'], storageVersion: 'v1alpha3', since: '1.0.0', namespaced: true,
-    reason: 'SMI HTTP routes referenced by TrafficTargets and TrafficSplits; spec.matches[].headers became an object in 1.5 (see backup/transforms.ts)' },
-  { kind: 'TCPRoute', group: 'specs.smi-spec.io', plural: 'tcproutes', versions: ['v1alpha3'], storageVersion: 'v1alpha3', since: '1.0.0', namespaced: true,
-    reason: 'SMI TCP routes referenced by TrafficTargets' },
-  { kind: 'TrafficTarget', group: 'access.smi-spec.io', plural: 'traffictargets', versions: ['v1alpha2'], storageVersion: 'v1alpha2', since: '1.0.0', namespaced: true,
-    reason: 'SMI access control: with access-control-mode deny, losing one silently cuts traffic' },
-  { kind: 'TrafficSplit', group: 'split.smi-spec.io', plural: 'trafficsplits', versions: ['v1alpha3'], storageVersion: 'v1alpha3', since: '1.0.0', namespaced: true,
-    reason: 'SMI traffic shifting (canaries, blue/green) between backends' },
-  { kind: 'RateLimit', group: 'specs.smi.nginx.com', plural: 'ratelimits', versions: ['v1alpha1', 'v1alpha2'], storageVersion: 'v1alpha2', since: '1.0.0', namespaced: true,
-    reason: 'NGINX rate limits; v1alpha1 still served, v1alpha2 is the storage version since 1.2, so list and create with v1alpha2' },
-  { kind: 'CircuitBreaker', group: 'specs.smi.nginx.com', plural: 'circuitbreakers', versions: ['v1alpha1'], storageVersion: 'v1alpha1', since: '1.0.0', namespaced: true,
-    reason: 'NGINX circuit breakers' },
-  { kind: 'MeshConfig', group: 'nsm.nginx.com', plural: 'meshconfigs', versions: ['v1alpha2'], storageVersion: 'v1alpha2', since: '2.0.0', namespaced: true,
-    reason: '2.0 moved the runtime mesh configuration from the mesh-config ConfigMap to this CRD (object nginx-mesh-config in the mesh namespace)' },
+  {
+    kind: 'HTTPRouteGroup',
+    group: 'specs.smi-spec.io',
+    plural: 'httproutegroups',
+    versions: ['v1alpha3'],
+    storageVersion: 'v1alpha3',
+    since: '1.0.0',
+    namespaced: true,
+    reason:
+      'SMI HTTP routes referenced by TrafficTargets and TrafficSplits; spec.matches[].headers became an object in 1.5 (see backup/transforms.ts)',
+  },
+  {
+    kind: 'TCPRoute',
+    group: 'specs.smi-spec.io',
+    plural: 'tcproutes',
+    versions: ['v1alpha3'],
+    storageVersion: 'v1alpha3',
+    since: '1.0.0',
+    namespaced: true,
+    reason: 'SMI TCP routes referenced by TrafficTargets',
+  },
+  {
+    kind: 'TrafficTarget',
+    group: 'access.smi-spec.io',
+    plural: 'traffictargets',
+    versions: ['v1alpha2'],
+    storageVersion: 'v1alpha2',
+    since: '1.0.0',
+    namespaced: true,
+    reason: 'SMI access control: with access-control-mode deny, losing one silently cuts traffic',
+  },
+  {
+    kind: 'TrafficSplit',
+    group: 'split.smi-spec.io',
+    plural: 'trafficsplits',
+    versions: ['v1alpha3'],
+    storageVersion: 'v1alpha3',
+    since: '1.0.0',
+    namespaced: true,
+    reason: 'SMI traffic shifting (canaries, blue/green) between backends',
+  },
+  {
+    kind: 'RateLimit',
+    group: 'specs.smi.nginx.com',
+    plural: 'ratelimits',
+    versions: ['v1alpha1', 'v1alpha2'],
+    storageVersion: 'v1alpha2',
+    since: '1.0.0',
+    namespaced: true,
+    reason:
+      'NGINX rate limits; v1alpha1 still served, v1alpha2 is the storage version since 1.2, so list and create with v1alpha2',
+  },
+  {
+    kind: 'CircuitBreaker',
+    group: 'specs.smi.nginx.com',
+    plural: 'circuitbreakers',
+    versions: ['v1alpha1'],
+    storageVersion: 'v1alpha1',
+    since: '1.0.0',
+    namespaced: true,
+    reason: 'NGINX circuit breakers',
+  },
+  {
+    kind: 'MeshConfig',
+    group: 'nsm.nginx.com',
+    plural: 'meshconfigs',
+    versions: ['v1alpha2'],
+    storageVersion: 'v1alpha2',
+    since: '2.0.0',
+    namespaced: true,
+    reason:
+      '2.0 moved the runtime mesh configuration from the mesh-config ConfigMap to this CRD (object nginx-mesh-config in the mesh namespace)',
+  },
 ];
 
 /**
@@ -46,8 +105,16 @@ export const catalog: readonly CatalogKind[] = [
  * like any other unknown kind.
  */
 export const notBackedUp: readonly { kind: string; group: string; reason: string }[] = [
-  { kind: 'SpiffeID', group: 'spiffeid.spiffe.io', reason: 'managed by the mesh itself (one per workload); re-created by the control plane, not user data' },
-  { kind: 'MeshConfigClass', group: 'nsm.nginx.com', reason: 'cluster-scoped class installed by the 2.0 chart, not user data' },
+  {
+    kind: 'SpiffeID',
+    group: 'spiffeid.spiffe.io',
+    reason: 'managed by the mesh itself (one per workload); re-created by the control plane, not user data',
+  },
+  {
+    kind: 'MeshConfigClass',
+    group: 'nsm.nginx.com',
+    reason: 'cluster-scoped class installed by the 2.0 chart, not user data',
+  },
 ];
 
 /** The label every mesh object carries: every template and CRD of the charts 1.5.0 to 2.0.0 (leftovers/mesh-ownership.ts). */

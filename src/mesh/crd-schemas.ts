@@ -35,7 +35,9 @@ export interface CrdSchemaFile {
   crds: CrdData[];
 }
 
-const shipped: Record<string, CrdSchemaFile> = Object.fromEntries(([v150, v160, v170, v200] as CrdSchemaFile[]).map((f) => [f.version, f]));
+const shipped: Record<string, CrdSchemaFile> = Object.fromEntries(
+  ([v150, v160, v170, v200] as CrdSchemaFile[]).map((f) => [f.version, f]),
+);
 
 /** The CRDs of a mesh version, or undefined when the tool ships none for it. */
 export function crdsForVersion(version: string): CrdData[] | undefined {

@@ -8,7 +8,14 @@ import { UsageError } from '../errors.ts';
 import { KubeApiError, type KubeObject } from '../kube/client.ts';
 import { listAll } from '../kube/list.ts';
 import { collectionPath, core, objectPath } from '../kube/paths.ts';
-import { decodeReleaseSecret, isStuckStatus, meshChartName, meshctlReleaseName, newestMeshReleases, type HelmRelease } from './release.ts';
+import {
+  decodeReleaseSecret,
+  isStuckStatus,
+  meshChartName,
+  meshctlReleaseName,
+  newestMeshReleases,
+  type HelmRelease,
+} from './release.ts';
 import { controlPlaneDeployments, type Environment } from './version-notes.ts';
 import { normalizeVersion } from '../version-compare.ts';
 import { markSecrets } from '../secret.ts';
@@ -90,7 +97,11 @@ async function findControlPlane(deps: Deps, ns: string): Promise<{ deployment: s
 }
 
 /** The newest revision of each release of the mesh chart in `ns`; undecodable Secrets go to `warnings`. */
-export async function findMeshReleases(deps: Pick<Deps, 'kube'>, ns: string, warnings: string[]): Promise<HelmRelease[]> {
+export async function findMeshReleases(
+  deps: Pick<Deps, 'kube'>,
+  ns: string,
+  warnings: string[],
+): Promise<HelmRelease[]> {
   const secrets = await listAll(deps.kube, collectionPath(core.secrets, ns), { labelSelector: 'owner=helm' });
   const decoded: HelmRelease[] = [];
   for (const s of secrets) {
@@ -112,12 +123,18 @@ function pickRelease(releases: HelmRelease[], opts: DetectOptions, ns: string): 
     const r = releases.find((x) => x.name === opts.release);
     if (!r) {
       const found = releases.map((x) => x.name).join(', ') || 'none';
-      throw new UsageError(`no Helm release "${opts.release}" of chart ${meshChartName} in namespace "${ns}" (found: ${found})`, 'Check --release (or leave it out to detect the release) and --mesh-namespace.');
+      throw new UsageError(
+        `no Helm release "${opts.release}" of chart ${meshChartName} in namespace "${ns}" (found: ${found})`,
+        'Check --release (or leave it out to detect the release) and --mesh-namespace.',
+      );
     }
     return r;
   }
   if (releases.length > 1) {
-    throw new UsageError(`namespace "${ns}" holds ${releases.length} releases of chart ${meshChartName}: ${releases.map((r) => r.name).join(', ')}`, 'Pass --release NAME to say which one to upgrade.');
+    throw new UsageError(
+      `namespace "${ns}" holds ${releases.length} releases of chart ${meshChartName}: ${releases.map((r) => r.name).join(', ')}`,
+      'Pass --release NAME to say which one to upgrade.',
+    );
   }
   return releases[0];
 }
@@ -140,27 +157,45 @@ export async function detectInstall(deps: Deps, opts: DetectOptions = {}): Promi
   const rel = pickRelease(releases, opts, namespace);
   const imageVer = controlPlane ? imageVersion(controlPlane.image) : undefined;
   const relVer = rel ? normalizeVersion(rel.chart.appVersion ?? '') : undefined;
-  if (controlPlane && !imageVer) warnings.push(`cannot read a version from image ${controlPlane.image} of Deployment ${controlPlane.deployment}`);
-  if (!controlPlane) warnings.push(`no control-plane Deployment (${controlPlaneDeployments.join(' / ')}) in "${namespace}": version taken from Helm release ${rel?.name}`);
-  if (!rel) warnings.push(`no Helm release of chart ${meshChartName} in "${namespace}": assuming nginx-meshctl; pass --method and --release if that is wrong`);
+  if (controlPlane && !imageVer)
+    warnings.push(`cannot read a version from image ${controlPlane.image} of Deployment ${controlPlane.deployment}`);
+  if (!controlPlane)
+    warnings.push(
+      `no control-plane Deployment (${controlPlaneDeployments.join(' / ')}) in "${namespace}": version taken from Helm release ${rel?.name}`,
+    );
+  if (!rel)
+    warnings.push(
+      `no Helm release of chart ${meshChartName} in "${namespace}": assuming nginx-meshctl; pass --method and --release if that is wrong`,
+    );
   if (imageVer && relVer && imageVer !== relVer) {
-    warnings.push(`control plane runs ${imageVer} but Helm release ${rel?.name} records chart ${rel?.chart.version} (app ${relVer}): an upgrade was interrupted or rolled back; using ${imageVer}`);
+    warnings.push(
+      `control plane runs ${imageVer} but Helm release ${rel?.name} records chart ${rel?.chart.version} (app ${relVer}): an upgrade was interrupted or rolled back; using ${imageVer}`,
+    );
   }
   const version = imageVer ?? relVer;
   if (!version) {
-    throw new UsageError(`cannot tell which NGINX Service Mesh version runs in "${namespace}"`, 'Check that the control plane image carries a version tag, or that the Helm release is intact.');
+    throw new UsageError(
+      `cannot tell which NGINX Service Mesh version runs in "${namespace}"`,
+      'Check that the control plane image carries a version tag, or that the Helm release is intact.',
+    );
   }
   // Credentials in the values (a registry password) travel as Secret: never printed or journaled.
   const values = markSecrets(rel?.config ?? {});
   const envValue = values.environment;
   const environment: Environment = envValue === 'openshift' ? 'openshift' : 'kubernetes';
   if (envValue !== undefined && envValue !== 'openshift' && envValue !== 'kubernetes') {
-    warnings.push(`release value environment=${JSON.stringify(envValue)} is not kubernetes or openshift; treating it as kubernetes`);
+    warnings.push(
+      `release value environment=${JSON.stringify(envValue)} is not kubernetes or openshift; treating it as kubernetes`,
+    );
   }
   if (openshiftApi && environment !== 'openshift') {
-    warnings.push('the cluster serves security.openshift.io (OpenShift?) but the install\'s values say environment kubernetes; planning for kubernetes');
+    warnings.push(
+      "the cluster serves security.openshift.io (OpenShift?) but the install's values say environment kubernetes; planning for kubernetes",
+    );
   } else if (!openshiftApi && environment === 'openshift') {
-    warnings.push('the install\'s values say environment openshift but the cluster does not serve security.openshift.io; planning for openshift');
+    warnings.push(
+      "the install's values say environment openshift but the cluster does not serve security.openshift.io; planning for openshift",
+    );
   }
   const detectedMethod: InstallMethod = !rel || rel.name === meshctlReleaseName ? 'meshctl' : 'helm';
   const method = opts.method && opts.method !== 'auto' ? opts.method : detectedMethod;

@@ -55,7 +55,10 @@ export function decodeReleaseSecret(secret: KubeObject): HelmRelease {
     // Layer 1: the Secret's base64. Layer 2: Helm's own base64. Then gzip (magic 1f 8b) or plain JSON.
     const helmText = Buffer.from(data, 'base64').toString('utf8');
     const raw = Buffer.from(helmText, 'base64');
-    const json = raw[0] === 0x1f && raw[1] === 0x8b ? gunzipSync(raw, { maxOutputLength: maxReleaseJsonBytes }).toString('utf8') : raw.toString('utf8');
+    const json =
+      raw[0] === 0x1f && raw[1] === 0x8b
+        ? gunzipSync(raw, { maxOutputLength: maxReleaseJsonBytes }).toString('utf8')
+        : raw.toString('utf8');
     const rel = JSON.parse(json) as ReleaseJson;
     return {
       name: rel.name ?? secret.metadata?.labels?.name ?? '',

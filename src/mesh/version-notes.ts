@@ -33,19 +33,80 @@ export interface VersionNote {
 }
 
 export const versionNotes: readonly VersionNote[] = [
-  { id: 'bundled-observability-removed', at: '1.5.0', effect: 'warn', message: '1.5 removes the bundled Prometheus, Grafana and Jaeger/Zipkin: point dashboards and --prometheus-address at your own deployments', reason: 'NSM 1.5 stopped shipping observability backends; the upgrade from 1.4 deletes them' },
-  { id: 'httproutegroup-headers-object', at: '1.5.0', effect: 'transform', message: 'HTTPRouteGroup spec.matches[].headers changed from a list to an object: backed-up route groups are converted on restore', reason: 'the 1.5 CRD schema changed the headers field; objects written for 1.4 are rejected by 1.5' },
-  { id: 'tracing-dropped', at: '1.7.0', effect: 'warn', message: '1.7 deprecates the OpenTracing settings (kept on 1.7: its nginx-meshctl still accepts the hidden --tracing-backend, --tracing-address, --sample-rate); 2.0 removes them: configure telemetry (OTLP exporter) instead', reason: 'NSM 1.7 deprecated OpenTracing (Jaeger/Zipkin/Datadog) in favour of OpenTelemetry (1.7.0 commands/deploy.go MarkDeprecated; its chart keeps tracing)' },
-  { id: 'openshift-csi-renamed', at: '1.7.0', environment: 'openshift', effect: 'manual', message: 'on OpenShift the 1.6 -> 1.7 upgrade must be manual: the CSI driver was renamed wlapi-mounter.spire.nginx.com -> csi.spiffe.io', reason: 'an in-place upgrade leaves pods mounting volumes from a driver that no longer exists (NSM 1.7 upgrade docs)' },
-  { id: 'auto-injection-opt-in', at: '2.0.0', effect: 'warn', message: '2.0 turns automatic sidecar injection opt-in: namespaces need injector.nsm.nginx.com/auto-inject=enabled BEFORE the upgrade, or their workloads lose their sidecars on the next restart', reason: 'NSM 2.0 changed the injector default from opt-out to opt-in' },
-  { id: 'meshconfig-crd', at: '2.0.0', effect: 'info', message: '2.0 moves the runtime mesh configuration from the mesh-config ConfigMap to the MeshConfig nginx-mesh-config (backed up and restored by the tool)', reason: 'NSM 2.0 replaced the nginx-mesh-api config API with the MeshConfig CRD' },
-  { id: 'mesh-api-renamed', at: '2.0.0', effect: 'info', message: '2.0 renames the nginx-mesh-api Deployment to nginx-mesh-controller: update monitoring and scripts that name it', reason: 'NSM 2.0 control-plane rename' },
-  { id: 'deploy-flags-removed', at: '2.0.0', effect: 'warn', message: '2.0 removes disableAutoInjection, enabledNamespaces and the OpenTracing settings (deploy flags --disable-auto-inject, --enabled-namespaces, --tracing-*)', reason: 'NSM 2.0 chart values and nginx-meshctl deploy flags no longer have them' },
+  {
+    id: 'bundled-observability-removed',
+    at: '1.5.0',
+    effect: 'warn',
+    message:
+      '1.5 removes the bundled Prometheus, Grafana and Jaeger/Zipkin: point dashboards and --prometheus-address at your own deployments',
+    reason: 'NSM 1.5 stopped shipping observability backends; the upgrade from 1.4 deletes them',
+  },
+  {
+    id: 'httproutegroup-headers-object',
+    at: '1.5.0',
+    effect: 'transform',
+    message:
+      'HTTPRouteGroup spec.matches[].headers changed from a list to an object: backed-up route groups are converted on restore',
+    reason: 'the 1.5 CRD schema changed the headers field; objects written for 1.4 are rejected by 1.5',
+  },
+  {
+    id: 'tracing-dropped',
+    at: '1.7.0',
+    effect: 'warn',
+    message:
+      '1.7 deprecates the OpenTracing settings (kept on 1.7: its nginx-meshctl still accepts the hidden --tracing-backend, --tracing-address, --sample-rate); 2.0 removes them: configure telemetry (OTLP exporter) instead',
+    reason:
+      'NSM 1.7 deprecated OpenTracing (Jaeger/Zipkin/Datadog) in favour of OpenTelemetry (1.7.0 commands/deploy.go MarkDeprecated; its chart keeps tracing)',
+  },
+  {
+    id: 'openshift-csi-renamed',
+    at: '1.7.0',
+    environment: 'openshift',
+    effect: 'manual',
+    message:
+      'on OpenShift the 1.6 -> 1.7 upgrade must be manual: the CSI driver was renamed wlapi-mounter.spire.nginx.com -> csi.spiffe.io',
+    reason:
+      'an in-place upgrade leaves pods mounting volumes from a driver that no longer exists (NSM 1.7 upgrade docs)',
+  },
+  {
+    id: 'auto-injection-opt-in',
+    at: '2.0.0',
+    effect: 'warn',
+    message:
+      '2.0 turns automatic sidecar injection opt-in: namespaces need injector.nsm.nginx.com/auto-inject=enabled BEFORE the upgrade, or their workloads lose their sidecars on the next restart',
+    reason: 'NSM 2.0 changed the injector default from opt-out to opt-in',
+  },
+  {
+    id: 'meshconfig-crd',
+    at: '2.0.0',
+    effect: 'info',
+    message:
+      '2.0 moves the runtime mesh configuration from the mesh-config ConfigMap to the MeshConfig nginx-mesh-config (backed up and restored by the tool)',
+    reason: 'NSM 2.0 replaced the nginx-mesh-api config API with the MeshConfig CRD',
+  },
+  {
+    id: 'mesh-api-renamed',
+    at: '2.0.0',
+    effect: 'info',
+    message:
+      '2.0 renames the nginx-mesh-api Deployment to nginx-mesh-controller: update monitoring and scripts that name it',
+    reason: 'NSM 2.0 control-plane rename',
+  },
+  {
+    id: 'deploy-flags-removed',
+    at: '2.0.0',
+    effect: 'warn',
+    message:
+      '2.0 removes disableAutoInjection, enabledNamespaces and the OpenTracing settings (deploy flags --disable-auto-inject, --enabled-namespaces, --tracing-*)',
+    reason: 'NSM 2.0 chart values and nginx-meshctl deploy flags no longer have them',
+  },
 ];
 
 /** The notes that apply to one hop in one environment, in table order. */
 export function notesForHop(hop: { from: string; to: string }, environment: Environment): VersionNote[] {
-  return versionNotes.filter((n) => crosses(hop, n.at) && (n.environment === undefined || n.environment === environment));
+  return versionNotes.filter(
+    (n) => crosses(hop, n.at) && (n.environment === undefined || n.environment === environment),
+  );
 }
 
 /** The control plane's main Deployment, whose image tag is the installed version. */

@@ -19,18 +19,58 @@ export interface Release {
 
 /** Every NSM release, oldest first. The tool plans hops to 1.5.0 and later (chart versions known). */
 export const releases: readonly Release[] = [
-  { version: '1.0.0', released: '2021-05-04', chartVersion: undefined, reason: 'first GA release; listed so installed versions are recognised' },
-  { version: '1.1.0', released: '2021-06-29', chartVersion: undefined, reason: 'listed so installed versions are recognised' },
-  { version: '1.2.0', released: '2021-09-14', chartVersion: undefined, reason: 'RateLimit v1alpha2 becomes the storage version' },
+  {
+    version: '1.0.0',
+    released: '2021-05-04',
+    chartVersion: undefined,
+    reason: 'first GA release; listed so installed versions are recognised',
+  },
+  {
+    version: '1.1.0',
+    released: '2021-06-29',
+    chartVersion: undefined,
+    reason: 'listed so installed versions are recognised',
+  },
+  {
+    version: '1.2.0',
+    released: '2021-09-14',
+    chartVersion: undefined,
+    reason: 'RateLimit v1alpha2 becomes the storage version',
+  },
   { version: '1.2.1', released: '2021-10-11', chartVersion: undefined, reason: 'patch release' },
-  { version: '1.3.0', released: '2021-11-16', chartVersion: undefined, reason: 'listed so installed versions are recognised' },
+  {
+    version: '1.3.0',
+    released: '2021-11-16',
+    chartVersion: undefined,
+    reason: 'listed so installed versions are recognised',
+  },
   { version: '1.3.1', released: '2021-11-22', chartVersion: undefined, reason: 'patch release' },
-  { version: '1.4.0', released: '2022-02-23', chartVersion: undefined, reason: 'oldest release the tool upgrades from (hop 1.4 -> 1.5)' },
+  {
+    version: '1.4.0',
+    released: '2022-02-23',
+    chartVersion: undefined,
+    reason: 'oldest release the tool upgrades from (hop 1.4 -> 1.5)',
+  },
   { version: '1.4.1', released: '2022-05-26', chartVersion: undefined, reason: 'patch release; last 1.4' },
-  { version: '1.5.0', released: '2022-07-26', chartVersion: '0.5.0', reason: 'removes bundled Prometheus/Grafana/tracing; HTTPRouteGroup headers become an object' },
+  {
+    version: '1.5.0',
+    released: '2022-07-26',
+    chartVersion: '0.5.0',
+    reason: 'removes bundled Prometheus/Grafana/tracing; HTTPRouteGroup headers become an object',
+  },
   { version: '1.6.0', released: '2022-11-01', chartVersion: '0.6.0', reason: 'in-place upgrade from 1.5' },
-  { version: '1.7.0', released: '2023-02-14', chartVersion: '0.7.0', reason: 'drops non-OpenTelemetry tracing; OpenShift CSI driver renamed (manual upgrade there)' },
-  { version: '2.0.0', released: '2023-04-25', chartVersion: '2.0.0', reason: 'last release: MeshConfig CRD, nginx-mesh-controller, auto-injection opt-in' },
+  {
+    version: '1.7.0',
+    released: '2023-02-14',
+    chartVersion: '0.7.0',
+    reason: 'drops non-OpenTelemetry tracing; OpenShift CSI driver renamed (manual upgrade there)',
+  },
+  {
+    version: '2.0.0',
+    released: '2023-04-25',
+    chartVersion: '2.0.0',
+    reason: 'last release: MeshConfig CRD, nginx-mesh-controller, auto-injection opt-in',
+  },
 ];
 
 /** The oldest installed version the tool plans from: older meshes must first reach 1.4 by hand. */

@@ -53,11 +53,19 @@ export function plannedMeshctlCommands(plan: Plan): PlannedMeshctl[] {
   const out: PlannedMeshctl[] = [];
   for (const hop of plan.hops) {
     if (hop.method !== 'meshctl') continue;
-    for (const step of hop.steps) for (const cmd of step.commands) {
-      const command = subcommandOf(cmd.args);
-      if (!command) continue;
-      out.push({ stepId: step.id, version: step.kind === 'remove' ? hop.from : hop.to, hop: hop.index, strategy: hop.strategy, command, cmd });
-    }
+    for (const step of hop.steps)
+      for (const cmd of step.commands) {
+        const command = subcommandOf(cmd.args);
+        if (!command) continue;
+        out.push({
+          stepId: step.id,
+          version: step.kind === 'remove' ? hop.from : hop.to,
+          hop: hop.index,
+          strategy: hop.strategy,
+          command,
+          cmd,
+        });
+      }
   }
   return out;
 }
@@ -66,7 +74,12 @@ export function plannedMeshctlCommands(plan: Plan): PlannedMeshctl[] {
 export function withDryRun(cmd: Command, command: MeshctlCommand): Command {
   const at = cmd.args.indexOf(command);
   const extra = command === 'deploy' ? ['--dry-run', '--cleanup-on-error=false'] : ['--dry-run'];
-  return { bin: cmd.bin, args: [...cmd.args.slice(0, at + 1), ...extra, ...cmd.args.slice(at + 1)], writes: false, timeoutMs: 120_000 };
+  return {
+    bin: cmd.bin,
+    args: [...cmd.args.slice(0, at + 1), ...extra, ...cmd.args.slice(at + 1)],
+    writes: false,
+    timeoutMs: 120_000,
+  };
 }
 
 /** The groups of the CRDs a target's upgrade creates (not there before it): 2.0's nsm.nginx.com. */
@@ -79,7 +92,10 @@ export function newKindsOnly(text: string): boolean {
 }
 
 /** Pure: what a dry-run's result means. `undefined`: passed (or the binary has no dry-run). */
-export function judgeDryRun(command: MeshctlCommand, res: { exitCode: number; stdout: string; stderr: string }): string | undefined {
+export function judgeDryRun(
+  command: MeshctlCommand,
+  res: { exitCode: number; stdout: string; stderr: string },
+): string | undefined {
   if (res.exitCode === 0) return undefined;
   const text = `${res.stderr}\n${res.stdout}`;
   if (/unknown flag: --dry-run/.test(text)) return undefined;
@@ -88,11 +104,18 @@ export function judgeDryRun(command: MeshctlCommand, res: { exitCode: number; st
   // upgrade: through the proxy the target's new CRDs (2.0's MeshConfig, MeshConfigClass) were a dry run, so
   // Helm cannot map the kinds they add; it says so after the values passed the chart's schema and rendered.
   if (command === 'upgrade' && newKindsOnly(text)) return undefined;
-  if (/^panic: /m.test(text)) return `it panicked (exit ${res.exitCode}):\n${childFailureText(`${res.stdout}\n${res.stderr}`)}`;
-  const all = text.split('\n').map((l) => l.trim()).filter(Boolean);
+  if (/^panic: /m.test(text))
+    return `it panicked (exit ${res.exitCode}):\n${childFailureText(`${res.stdout}\n${res.stderr}`)}`;
+  const all = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   const error = all.findIndex((l) => /^Error:/.test(l));
   // An Error: line may go on below (a chart schema's list of what failed), until cobra's usage.
-  if (error >= 0) { const end = all.findIndex((l, i) => i > error && /^(Error:|Usage:)/.test(l)); return all.slice(error, end < 0 ? error + 6 : Math.min(end, error + 6)).join(' '); }
+  if (error >= 0) {
+    const end = all.findIndex((l, i) => i > error && /^(Error:|Usage:)/.test(l));
+    return all.slice(error, end < 0 ? error + 6 : Math.min(end, error + 6)).join(' ');
+  }
   const lines = all.filter((l) => !/^(Usage:|Flags:|Global Flags:|-)/.test(l));
   return lines.slice(-2).join(' ') || `exit ${res.exitCode}`;
 }
@@ -103,8 +126,16 @@ export async function checkPlannedFlags(deps: Pick<Deps, 'exec'>, plan: Plan): P
   const help = (bin: string, command: string) => {
     const key = `${bin}\0${command}`;
     if (!helps.has(key)) {
-      helps.set(key, deps.exec.run({ bin, args: [command, '--help'], writes: false, timeoutMs: 30_000 })
-        .then((r) => (r.exitCode === 0 ? r.stdout : new Error(`\`${command} --help\` exited ${r.exitCode}: ${(r.stderr || r.stdout).split('\n')[0] ?? ''}`)), (e: Error) => e));
+      helps.set(
+        key,
+        deps.exec.run({ bin, args: [command, '--help'], writes: false, timeoutMs: 30_000 }).then(
+          (r) =>
+            r.exitCode === 0
+              ? r.stdout
+              : new Error(`\`${command} --help\` exited ${r.exitCode}: ${(r.stderr || r.stdout).split('\n')[0] ?? ''}`),
+          (e: Error) => e,
+        ),
+      );
     }
     return helps.get(key)!;
   };
@@ -112,7 +143,11 @@ export async function checkPlannedFlags(deps: Pick<Deps, 'exec'>, plan: Plan): P
   for (const p of plannedMeshctlCommands(plan)) {
     const text = await help(p.cmd.bin, p.command);
     if (text instanceof Error) {
-      failures.push({ check: 'binaries', message: `${p.cmd.bin} (nginx-meshctl ${p.version}, for ${p.stepId}) cannot list its ${p.command} flags: ${text.message}`, fix: `pass a working nginx-meshctl ${p.version}` });
+      failures.push({
+        check: 'binaries',
+        message: `${p.cmd.bin} (nginx-meshctl ${p.version}, for ${p.stepId}) cannot list its ${p.command} flags: ${text.message}`,
+        fix: `pass a working nginx-meshctl ${p.version}`,
+      });
       continue;
     }
     const unknown = unknownFlags(p.cmd.args, acceptedFlags(text, p.version, p.command));
@@ -135,12 +170,25 @@ export function throughProxy(cmd: Command, kubeconfig: string): Command {
 }
 
 /** The first hop's deploy or upgrade, run with --dry-run through the dry-run proxy (see the header). */
-export async function checkDryRuns(deps: Pick<Deps, 'exec' | 'kube' | 'fs'>, plan: Plan, printed?: (hop: number, stdout: string) => void): Promise<CommandFailure[]> {
-  const first = plannedMeshctlCommands(plan).filter((p) => p.hop === 1 && (p.command === 'deploy' || p.command === 'upgrade'));
-  return first.length ? withDryRunProxy(deps, plan.namespace, (kubeconfig) => runDryRuns(deps, first, kubeconfig, printed)) : [];
+export async function checkDryRuns(
+  deps: Pick<Deps, 'exec' | 'kube' | 'fs'>,
+  plan: Plan,
+  printed?: (hop: number, stdout: string) => void,
+): Promise<CommandFailure[]> {
+  const first = plannedMeshctlCommands(plan).filter(
+    (p) => p.hop === 1 && (p.command === 'deploy' || p.command === 'upgrade'),
+  );
+  return first.length
+    ? withDryRunProxy(deps, plan.namespace, (kubeconfig) => runDryRuns(deps, first, kubeconfig, printed))
+    : [];
 }
 
-async function runDryRuns(deps: Pick<Deps, 'exec'>, first: readonly PlannedMeshctl[], kubeconfig: string, printed?: (hop: number, stdout: string) => void): Promise<CommandFailure[]> {
+async function runDryRuns(
+  deps: Pick<Deps, 'exec'>,
+  first: readonly PlannedMeshctl[],
+  kubeconfig: string,
+  printed?: (hop: number, stdout: string) => void,
+): Promise<CommandFailure[]> {
   const failures: CommandFailure[] = [];
   for (const p of first) {
     const cmd = throughProxy(withDryRun(p.cmd, p.command), kubeconfig);
@@ -148,7 +196,11 @@ async function runDryRuns(deps: Pick<Deps, 'exec'>, first: readonly PlannedMeshc
     const problem = judgeDryRun(p.command, res);
     if (!problem && res.exitCode === 0) printed?.(p.hop, res.stdout);
     if (problem) {
-      failures.push({ check: 'binaries', message: `nginx-meshctl ${p.version} (${p.cmd.bin}) rejects the ${p.stepId} command in a dry run: ${problem}`, fix: `nothing was removed. Fix the setting it names (see \`${formatCommand(withDryRun(p.cmd, p.command))}\`), then run again${p.command === 'upgrade' ? ', or upgrade with --strategy manual (remove, then deploy with the carried settings)' : ''}` });
+      failures.push({
+        check: 'binaries',
+        message: `nginx-meshctl ${p.version} (${p.cmd.bin}) rejects the ${p.stepId} command in a dry run: ${problem}`,
+        fix: `nothing was removed. Fix the setting it names (see \`${formatCommand(withDryRun(p.cmd, p.command))}\`), then run again${p.command === 'upgrade' ? ', or upgrade with --strategy manual (remove, then deploy with the carried settings)' : ''}`,
+      });
     }
   }
   return failures;

@@ -33,40 +33,64 @@ const apiServiceRef = leftoverRefs.apiservices;
 
 /** The steps of the plan that delete the mesh namespace: nginx-meshctl remove (its own hops only). */
 export function namespaceRemovals(plan: Pick<Plan, 'hops'>): string[] {
-  return plan.hops.filter((h) => h.method === 'meshctl').flatMap((h) => h.steps.filter((s) => s.kind === 'remove').map((s) => s.id));
+  return plan.hops
+    .filter((h) => h.method === 'meshctl')
+    .flatMap((h) => h.steps.filter((s) => s.kind === 'remove').map((s) => s.id));
 }
 
 /** Every object of the namespace, by kind, and the kinds that could not be listed. */
-export async function readNamespaceObjects(deps: Pick<Deps, 'kube'>, namespace: string): Promise<{ items: NamespaceItem[]; unlisted: { resource: string; why: string }[] }> {
+export async function readNamespaceObjects(
+  deps: Pick<Deps, 'kube'>,
+  namespace: string,
+): Promise<{ items: NamespaceItem[]; unlisted: { resource: string; why: string }[] }> {
   const [groups, core] = await Promise.all([discover(deps.kube), getResourceList(deps.kube, 'v1')]);
   const served = [
-    ...core.resources.filter((r) => !r.name.includes('/')).map((r) => ({ group: '', version: 'v1', plural: r.name, kind: r.kind, namespaced: r.namespaced, verbs: r.verbs ?? [] })),
+    ...core.resources
+      .filter((r) => !r.name.includes('/'))
+      .map((r) => ({
+        group: '',
+        version: 'v1',
+        plural: r.name,
+        kind: r.kind,
+        namespaced: r.namespaced,
+        verbs: r.verbs ?? [],
+      })),
     ...groups.resources,
   ].filter((r) => r.namespaced && r.verbs.includes('list') && r.verbs.includes('delete') && r.plural !== 'events');
   // An API of the mesh's own APIService that does not answer holds nothing of anyone else's (the leftover check names it).
-  const unlisted = (await Promise.all(groups.failed.map(async (f) => {
-    const [group, version] = f.groupVersion.split('/') as [string, string];
-    const api = await deps.kube.request<KubeObject>({ path: objectPath(apiServiceRef, `${version}.${group}`) }).catch(() => undefined);
-    return api && meshEvidence(api) ? [] : [{ resource: f.groupVersion, why: `its API is unavailable (${f.error})` }];
-  }))).flat();
+  const unlisted = (
+    await Promise.all(
+      groups.failed.map(async (f) => {
+        const [group, version] = f.groupVersion.split('/') as [string, string];
+        const api = await deps.kube
+          .request<KubeObject>({ path: objectPath(apiServiceRef, `${version}.${group}`) })
+          .catch(() => undefined);
+        return api && meshEvidence(api)
+          ? []
+          : [{ resource: f.groupVersion, why: `its API is unavailable (${f.error})` }];
+      }),
+    )
+  ).flat();
   const seen = new Set<string>();
   const items: NamespaceItem[] = [];
-  await Promise.all(served.map(async (r) => {
-    const resource = r.group ? `${r.plural}.${r.group}` : r.plural;
-    try {
-      for (const obj of await listAll(deps.kube, collectionPath(r, namespace))) {
-        const uid = obj.metadata?.uid as string | undefined;
-        // A kind served at several versions lists the same objects at each.
-        if (uid && seen.has(uid)) continue;
-        if (uid) seen.add(uid);
-        items.push({ resource, kind: r.kind, obj });
+  await Promise.all(
+    served.map(async (r) => {
+      const resource = r.group ? `${r.plural}.${r.group}` : r.plural;
+      try {
+        for (const obj of await listAll(deps.kube, collectionPath(r, namespace))) {
+          const uid = obj.metadata?.uid as string | undefined;
+          // A kind served at several versions lists the same objects at each.
+          if (uid && seen.has(uid)) continue;
+          if (uid) seen.add(uid);
+          items.push({ resource, kind: r.kind, obj });
+        }
+      } catch (err) {
+        if (!(err instanceof KubeApiError)) throw err;
+        if (err.status === 404) return; // the kind went away meanwhile
+        unlisted.push({ resource, why: err.status === 403 ? 'forbidden' : err.message });
       }
-    } catch (err) {
-      if (!(err instanceof KubeApiError)) throw err;
-      if (err.status === 404) return; // the kind went away meanwhile
-      unlisted.push({ resource, why: err.status === 403 ? 'forbidden' : err.message });
-    }
-  }));
+    }),
+  );
   return { items, unlisted };
 }
 
@@ -88,17 +112,26 @@ export async function checkForeignObjects(deps: Deps, { plan }: { plan: Plan }):
     ...unlisted.map((u) => ({
       check: 'foreign-objects' as const,
       message: `cannot list ${u.resource} in ${ns} (${u.why}): the tool cannot tell whether ${by} would delete something that is not the mesh's`,
-      fix: u.why === 'forbidden' ? `grant list on ${u.resource} (manifests/rbac/clusterrole.yaml lists the built-in kinds), then run again` : 'make that API available (or remove its APIService), then run again',
+      fix:
+        u.why === 'forbidden'
+          ? `grant list on ${u.resource} (manifests/rbac/clusterrole.yaml lists the built-in kinds), then run again`
+          : 'make that API available (or remove its APIService), then run again',
     })),
   ];
   const foreign = verdict.foreign.filter((f) => !verdict.finalizers.some((x) => x.item === f.item));
   if (plan.deleteForeignObjects) {
-    if (foreign.length) deps.log.warn(`--delete-foreign-objects: ${removals.join(', ')} will delete with namespace ${ns} what is not the mesh's: ${foreign.map(describeForeign).join('; ')}`);
+    if (foreign.length)
+      deps.log.warn(
+        `--delete-foreign-objects: ${removals.join(', ')} will delete with namespace ${ns} what is not the mesh's: ${foreign.map(describeForeign).join('; ')}`,
+      );
     return failures;
   }
-  return [...failures, ...foreign.map((f) => ({
-    check: 'foreign-objects' as const,
-    message: `${describeForeign(f)} is not the mesh's (${noEvidence({ namespace: ns, release: plan.release })}, and no object of the mesh owns it): ${by}`,
-    fix: `move it to another namespace (${formatCommand({ bin: 'kubectl', args: ['get', f.item.resource, f.item.obj.metadata?.name ?? '', '-n', ns, '-o', 'yaml'] })} shows it)${'rollback' in plan ? '' : ', or pass --delete-foreign-objects to accept its deletion'}`,
-  }))];
+  return [
+    ...failures,
+    ...foreign.map((f) => ({
+      check: 'foreign-objects' as const,
+      message: `${describeForeign(f)} is not the mesh's (${noEvidence({ namespace: ns, release: plan.release })}, and no object of the mesh owns it): ${by}`,
+      fix: `move it to another namespace (${formatCommand({ bin: 'kubectl', args: ['get', f.item.resource, f.item.obj.metadata?.name ?? '', '-n', ns, '-o', 'yaml'] })} shows it)${'rollback' in plan ? '' : ', or pass --delete-foreign-objects to accept its deletion'}`,
+    })),
+  ];
 }

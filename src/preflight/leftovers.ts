@@ -18,13 +18,25 @@ export async function checkLeftovers(deps: Deps, { plan }: { plan: Plan }): Prom
   if (plan.hops.length === 0) return [];
   const found = await scanLeftovers(deps, { namespace: plan.namespace, release: plan.release, phase: 'preflight' });
   const cleans = planCleansLeftovers(plan);
-  const failures: Failure[] = found.filter((l) => l.foreign || !cleans).map((l) => ({
-    check: 'leftovers' as const,
-    message: `leftover of an earlier removal: ${l.what}: ${l.breaks}${l.foreign ? `; the tool will not clear it: ${l.foreign}` : ''}`,
-    fix: l.foreign ? `by hand, once you know whose it is: ${formatCommand(l.clear)}` : `${formatCommand(l.clear)}, or pass --clean-leftovers to clear it after the backup (step hop1.clean-leftovers)`,
-  }));
+  const failures: Failure[] = found
+    .filter((l) => l.foreign || !cleans)
+    .map((l) => ({
+      check: 'leftovers' as const,
+      message: `leftover of an earlier removal: ${l.what}: ${l.breaks}${l.foreign ? `; the tool will not clear it: ${l.foreign}` : ''}`,
+      fix: l.foreign
+        ? `by hand, once you know whose it is: ${formatCommand(l.clear)}`
+        : `${formatCommand(l.clear)}, or pass --clean-leftovers to clear it after the backup (step hop1.clean-leftovers)`,
+    }));
   if (!cleans) return failures;
-  return [...failures, ...notApproved(found.filter((l) => !l.foreign), plan.leftovers ?? []).map((why) => ({
-    check: 'leftovers' as const, message: `leftover found now: ${why}`, fix: 'run again: the new plan lists it (kubectl nsm-upgrade plan shows it)',
-  }))];
+  return [
+    ...failures,
+    ...notApproved(
+      found.filter((l) => !l.foreign),
+      plan.leftovers ?? [],
+    ).map((why) => ({
+      check: 'leftovers' as const,
+      message: `leftover found now: ${why}`,
+      fix: 'run again: the new plan lists it (kubectl nsm-upgrade plan shows it)',
+    })),
+  ];
 }

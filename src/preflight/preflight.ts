@@ -36,7 +36,19 @@ import { checkImages, type ImageCheckOptions } from './images.ts';
 import { dryRunImages, type ImageUse } from '../images/manifest-images.ts';
 
 export interface PreflightFailure {
-  check: 'api' | 'permissions' | 'binaries' | 'chart' | 'release' | 'control-plane' | 'backup-dir' | 'cluster' | 'leftovers' | 'foreign-objects' | 'schemas' | 'images';
+  check:
+    | 'api'
+    | 'permissions'
+    | 'binaries'
+    | 'chart'
+    | 'release'
+    | 'control-plane'
+    | 'backup-dir'
+    | 'cluster'
+    | 'leftovers'
+    | 'foreign-objects'
+    | 'schemas'
+    | 'images';
   message: string;
   fix: string;
 }
@@ -68,42 +80,76 @@ export const checkApi: Check = async (deps) => {
     await deps.kube.request({ path: '/version', noRetry: true });
     return [];
   } catch (err) {
-    return [{ check: 'api', message: `the API server ${deps.kube.server} does not answer: ${(err as Error).message}`, fix: 'check --kubeconfig and --context, and that the cluster is reachable (kubectl version)' }];
+    return [
+      {
+        check: 'api',
+        message: `the API server ${deps.kube.server} does not answer: ${(err as Error).message}`,
+        fix: 'check --kubeconfig and --context, and that the cluster is reachable (kubectl version)',
+      },
+    ];
   }
 };
 
 /** `pods/eviction` is resource pods, subresource eviction, to the API server. */
-const subresource = (r: string) => { const [resource, sub] = r.split('/'); return sub ? { resource, subresource: sub } : { resource }; };
+const subresource = (r: string) => {
+  const [resource, sub] = r.split('/');
+  return sub ? { resource, subresource: sub } : { resource };
+};
 
-interface AccessReview { status?: { allowed?: boolean; reason?: string } }
+interface AccessReview {
+  status?: { allowed?: boolean; reason?: string };
+}
 
 export const checkPermissions: Check = async (deps, { plan }) => {
   const needed = requiredPermissions(plan);
-  const denied = await Promise.all(needed.map(async (p) => {
-    const review = await deps.kube.request<AccessReview>({
-      method: 'POST', path: collectionPath(core.selfSubjectAccessReviews),
-      body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { verb: p.verb, group: p.group, ...subresource(p.resource), ...(p.namespace ? { namespace: p.namespace } : {}) } } },
-    });
-    return review.status?.allowed ? undefined : p;
-  }));
-  return denied.filter((p) => p !== undefined).map((p) => ({
-    check: 'permissions' as const,
-    message: `not allowed to ${describePermission(p)}: needed to ${p.why} (${p.steps.join(', ')})`,
-    fix: 'run as a user with that permission (upgrading NSM needs cluster-admin), or pass --context for one',
-  }));
+  const denied = await Promise.all(
+    needed.map(async (p) => {
+      const review = await deps.kube.request<AccessReview>({
+        method: 'POST',
+        path: collectionPath(core.selfSubjectAccessReviews),
+        body: {
+          apiVersion: 'authorization.k8s.io/v1',
+          kind: 'SelfSubjectAccessReview',
+          spec: {
+            resourceAttributes: {
+              verb: p.verb,
+              group: p.group,
+              ...subresource(p.resource),
+              ...(p.namespace ? { namespace: p.namespace } : {}),
+            },
+          },
+        },
+      });
+      return review.status?.allowed ? undefined : p;
+    }),
+  );
+  return denied
+    .filter((p) => p !== undefined)
+    .map((p) => ({
+      check: 'permissions' as const,
+      message: `not allowed to ${describePermission(p)}: needed to ${p.why} (${p.steps.join(', ')})`,
+      fix: 'run as a user with that permission (upgrading NSM needs cluster-admin), or pass --context for one',
+    }));
 };
 
 /** Which binary each step's commands need, at which version. */
-function neededBinaries(plan: Plan): { bin: string; tool: 'nginx-meshctl' | 'helm'; version: string | undefined; steps: string[] }[] {
-  const out = new Map<string, { bin: string; tool: 'nginx-meshctl' | 'helm'; version: string | undefined; steps: string[] }>();
-  for (const hop of plan.hops) for (const step of hop.steps) for (const cmd of step.commands) {
-    const tool = hop.method === 'helm' ? 'helm' : 'nginx-meshctl';
-    const version = tool === 'helm' ? undefined : step.kind === 'remove' ? hop.from : hop.to;
-    const key = `${cmd.bin}\0${version ?? ''}`;
-    const cur = out.get(key) ?? { bin: cmd.bin, tool, version, steps: [] };
-    if (!cur.steps.includes(step.id)) cur.steps.push(step.id);
-    out.set(key, cur);
-  }
+function neededBinaries(
+  plan: Plan,
+): { bin: string; tool: 'nginx-meshctl' | 'helm'; version: string | undefined; steps: string[] }[] {
+  const out = new Map<
+    string,
+    { bin: string; tool: 'nginx-meshctl' | 'helm'; version: string | undefined; steps: string[] }
+  >();
+  for (const hop of plan.hops)
+    for (const step of hop.steps)
+      for (const cmd of step.commands) {
+        const tool = hop.method === 'helm' ? 'helm' : 'nginx-meshctl';
+        const version = tool === 'helm' ? undefined : step.kind === 'remove' ? hop.from : hop.to;
+        const key = `${cmd.bin}\0${version ?? ''}`;
+        const cur = out.get(key) ?? { bin: cmd.bin, tool, version, steps: [] };
+        if (!cur.steps.includes(step.id)) cur.steps.push(step.id);
+        out.set(key, cur);
+      }
   return [...out.values()];
 }
 
@@ -120,15 +166,37 @@ export const checkBinaries: Check = async (deps, { plan }) => {
     } catch (err) {
       problem = (err as Error).message;
     }
-    const flag = b.tool === 'helm' ? '--helm PATH' : b.steps.some((s) => s.endsWith('.remove')) ? '--meshctl-current PATH' : '--meshctl PATH';
-    if (problem) { failures.push({ check: 'binaries', message: `${b.bin} (needed by ${b.steps.join(', ')}) cannot run: ${problem}`, fix: `pass ${flag} to a working ${b.tool}${b.version ? ` ${b.version}` : ''}` }); continue; }
+    const flag =
+      b.tool === 'helm'
+        ? '--helm PATH'
+        : b.steps.some((s) => s.endsWith('.remove'))
+          ? '--meshctl-current PATH'
+          : '--meshctl PATH';
+    if (problem) {
+      failures.push({
+        check: 'binaries',
+        message: `${b.bin} (needed by ${b.steps.join(', ')}) cannot run: ${problem}`,
+        fix: `pass ${flag} to a working ${b.tool}${b.version ? ` ${b.version}` : ''}`,
+      });
+      continue;
+    }
     if (b.tool === 'helm') {
       const v = parseHelmVersion(out);
-      if (!v || !isAtLeast(v, '3.14.0') || isAtLeast(v, '5.0.0')) failures.push({ check: 'binaries', message: `${b.bin} is helm ${v ?? `of unknown version (${out.split('\n')[0]})`}; the upgrade needs Helm 3.14+ or Helm 4 (--reset-then-reuse-values)`, fix: 'pass --helm PATH to Helm 3.14 or later, or Helm 4' });
+      if (!v || !isAtLeast(v, '3.14.0') || isAtLeast(v, '5.0.0'))
+        failures.push({
+          check: 'binaries',
+          message: `${b.bin} is helm ${v ?? `of unknown version (${out.split('\n')[0]})`}; the upgrade needs Helm 3.14+ or Helm 4 (--reset-then-reuse-values)`,
+          fix: 'pass --helm PATH to Helm 3.14 or later, or Helm 4',
+        });
       continue;
     }
     const v = parseMeshctlVersion(out);
-    if (v !== b.version) failures.push({ check: 'binaries', message: `${b.bin} is nginx-meshctl ${v ?? '(no version on its first line)'}, but ${b.steps.join(', ')} need ${b.version}`, fix: `pass ${flag} to nginx-meshctl ${b.version} (the docs: remove with the installed version's binary, deploy/upgrade with the target's)` });
+    if (v !== b.version)
+      failures.push({
+        check: 'binaries',
+        message: `${b.bin} is nginx-meshctl ${v ?? '(no version on its first line)'}, but ${b.steps.join(', ')} need ${b.version}`,
+        fix: `pass ${flag} to nginx-meshctl ${b.version} (the docs: remove with the installed version's binary, deploy/upgrade with the target's)`,
+      });
   }
   return failures;
 };
@@ -136,20 +204,26 @@ export const checkBinaries: Check = async (deps, { plan }) => {
 /** Helm path: every hop's chart can be fetched (`helm show chart`), so no hop fails half-way for a missing repo. */
 export const checkCharts: Check = async (deps, { plan }) => {
   const charts = new Map<string, { bin: string; chart: ChartRef; steps: string[] }>();
-  for (const hop of plan.hops) for (const step of hop.steps) {
-    const chart = 'chart' in step.params ? step.params.chart : undefined;
-    const bin = step.commands[0]?.bin;
-    if (hop.method !== 'helm' || !chart?.ref || !bin || (step.kind !== 'upgrade' && step.kind !== 'deploy')) continue;
-    const key = `${chart.ref}@${chart.version ?? ''}`;
-    charts.set(key, { bin, chart, steps: [...(charts.get(key)?.steps ?? []), step.id] });
-  }
+  for (const hop of plan.hops)
+    for (const step of hop.steps) {
+      const chart = 'chart' in step.params ? step.params.chart : undefined;
+      const bin = step.commands[0]?.bin;
+      if (hop.method !== 'helm' || !chart?.ref || !bin || (step.kind !== 'upgrade' && step.kind !== 'deploy')) continue;
+      const key = `${chart.ref}@${chart.version ?? ''}`;
+      charts.set(key, { bin, chart, steps: [...(charts.get(key)?.steps ?? []), step.id] });
+    }
   const failures: PreflightFailure[] = [];
   for (const c of charts.values()) {
-    const res = await deps.exec.run(helmShowChart({ bin: c.bin }, c.chart)).catch((err: Error) => ({ exitCode: 1, stdout: '', stderr: err.message }));
+    const res = await deps.exec
+      .run(helmShowChart({ bin: c.bin }, c.chart))
+      .catch((err: Error) => ({ exitCode: 1, stdout: '', stderr: err.message }));
     if (res.exitCode === 0) continue;
     const repo = c.chart.ref.split('/')[0];
-    failures.push({ check: 'chart', message: `chart ${c.chart.ref}${c.chart.version ? ` version ${c.chart.version}` : ''} (needed by ${c.steps.join(', ')}) cannot be fetched: ${res.stderr.split('\n').find(Boolean) ?? `exit ${res.exitCode}`}`,
-      fix: `add the repository (helm repo add ${repo === 'nginx-stable' ? 'nginx-stable https://helm.nginx.com/stable' : `${repo} URL`} && helm repo update), or pass --chart with a local chart directory (<dir>/<version>/Chart.yaml)` });
+    failures.push({
+      check: 'chart',
+      message: `chart ${c.chart.ref}${c.chart.version ? ` version ${c.chart.version}` : ''} (needed by ${c.steps.join(', ')}) cannot be fetched: ${res.stderr.split('\n').find(Boolean) ?? `exit ${res.exitCode}`}`,
+      fix: `add the repository (helm repo add ${repo === 'nginx-stable' ? 'nginx-stable https://helm.nginx.com/stable' : `${repo} URL`} && helm repo update), or pass --chart with a local chart directory (<dir>/<version>/Chart.yaml)`,
+    });
   }
   return failures;
 };
@@ -157,23 +231,48 @@ export const checkCharts: Check = async (deps, { plan }) => {
 export const checkRelease: Check = async (_deps, { install }) => {
   if (!install.releaseStuck) return [];
   const rel = install.release ?? '';
-  return [{ check: 'release', message: `Helm release ${rel} in ${install.namespace} is ${install.releaseStatus} (revision ${install.releaseRevision}): Helm refuses to upgrade it`, fix: `inspect it with \`helm history ${rel} -n ${install.namespace}\` and roll back to the last deployed revision with \`helm rollback ${rel} -n ${install.namespace}\`, then run again` }];
+  return [
+    {
+      check: 'release',
+      message: `Helm release ${rel} in ${install.namespace} is ${install.releaseStatus} (revision ${install.releaseRevision}): Helm refuses to upgrade it`,
+      fix: `inspect it with \`helm history ${rel} -n ${install.namespace}\` and roll back to the last deployed revision with \`helm rollback ${rel} -n ${install.namespace}\`, then run again`,
+    },
+  ];
 };
 
-interface Workload { metadata?: { name?: string; generation?: number }; spec?: { replicas?: number }; status?: { observedGeneration?: number; replicas?: number; updatedReplicas?: number; availableReplicas?: number } }
-interface Pod { metadata?: { name?: string; ownerReferences?: { kind?: string }[] }; status?: { phase?: string; conditions?: { type: string; status: string }[] } }
+interface Workload {
+  metadata?: { name?: string; generation?: number };
+  spec?: { replicas?: number };
+  status?: { observedGeneration?: number; replicas?: number; updatedReplicas?: number; availableReplicas?: number };
+}
+interface Pod {
+  metadata?: { name?: string; ownerReferences?: { kind?: string }[] };
+  status?: { phase?: string; conditions?: { type: string; status: string }[] };
+}
 
 /** Pure: Deployments still rolling out, and pods that are not ready (finished Job pods excepted). */
-export function unsettled(deployments: readonly Workload[], pods: readonly Pod[]): { rolling: string[]; notReady: string[] } {
-  const rolling = deployments.filter((d) => {
-    const want = d.spec?.replicas ?? 1;
-    const s = d.status ?? {};
-    return (s.observedGeneration ?? 0) < (d.metadata?.generation ?? 0) || (s.updatedReplicas ?? 0) < want || (s.availableReplicas ?? 0) < want || (s.replicas ?? 0) > want;
-  }).map((d) => d.metadata?.name ?? '?');
-  const notReady = pods.filter((p) => {
-    if (p.status?.phase === 'Succeeded') return false;
-    return !(p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
-  }).map((p) => `${p.metadata?.name ?? '?'} (${p.status?.phase ?? 'unknown'})`);
+export function unsettled(
+  deployments: readonly Workload[],
+  pods: readonly Pod[],
+): { rolling: string[]; notReady: string[] } {
+  const rolling = deployments
+    .filter((d) => {
+      const want = d.spec?.replicas ?? 1;
+      const s = d.status ?? {};
+      return (
+        (s.observedGeneration ?? 0) < (d.metadata?.generation ?? 0) ||
+        (s.updatedReplicas ?? 0) < want ||
+        (s.availableReplicas ?? 0) < want ||
+        (s.replicas ?? 0) > want
+      );
+    })
+    .map((d) => d.metadata?.name ?? '?');
+  const notReady = pods
+    .filter((p) => {
+      if (p.status?.phase === 'Succeeded') return false;
+      return !(p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+    })
+    .map((p) => `${p.metadata?.name ?? '?'} (${p.status?.phase ?? 'unknown'})`);
   return { rolling, notReady };
 }
 
@@ -185,8 +284,18 @@ export const checkControlPlane: Check = async (deps, { install }) => {
   ]);
   const { rolling, notReady } = unsettled(deployments.items, pods.items);
   const failures: PreflightFailure[] = [];
-  if (rolling.length) failures.push({ check: 'control-plane', message: `Deployments mid-rollout in ${ns}: ${rolling.join(', ')}`, fix: `wait for them (kubectl rollout status deployment/${rolling[0]} -n ${ns}) or fix what blocks them, then run again` });
-  if (notReady.length) failures.push({ check: 'control-plane', message: `pods not ready in ${ns}: ${notReady.join(', ')}`, fix: `find out why (kubectl describe pod -n ${ns} ...) and fix it, then run again: upgrading a broken control plane hides the cause` });
+  if (rolling.length)
+    failures.push({
+      check: 'control-plane',
+      message: `Deployments mid-rollout in ${ns}: ${rolling.join(', ')}`,
+      fix: `wait for them (kubectl rollout status deployment/${rolling[0]} -n ${ns}) or fix what blocks them, then run again`,
+    });
+  if (notReady.length)
+    failures.push({
+      check: 'control-plane',
+      message: `pods not ready in ${ns}: ${notReady.join(', ')}`,
+      fix: `find out why (kubectl describe pod -n ${ns} ...) and fix it, then run again: upgrading a broken control plane hides the cause`,
+    });
   return failures;
 };
 
@@ -194,19 +303,37 @@ export const checkBackupDir: Check = async (deps, { backupDir, resume }) => {
   const fix = 'pass --backup-dir with a new or empty directory (or --resume DIR to continue the run that wrote it)';
   try {
     const st = await deps.fs.stat(backupDir);
-    if (!st.isDirectory()) return [{ check: 'backup-dir', message: `--backup-dir ${backupDir} exists and is not a directory`, fix }];
-    if (!resume && (await deps.fs.readdir(backupDir)).filter((f) => f !== path.basename(childKubeconfigPath(backupDir))).length > 0) return [{ check: 'backup-dir', message: `--backup-dir ${backupDir} is not empty`, fix }];
+    if (!st.isDirectory())
+      return [{ check: 'backup-dir', message: `--backup-dir ${backupDir} exists and is not a directory`, fix }];
+    if (
+      !resume &&
+      (await deps.fs.readdir(backupDir)).filter((f) => f !== path.basename(childKubeconfigPath(backupDir))).length > 0
+    )
+      return [{ check: 'backup-dir', message: `--backup-dir ${backupDir} is not empty`, fix }];
     await deps.fs.access(backupDir, constants.W_OK);
     return [];
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return [{ check: 'backup-dir', message: `--backup-dir ${backupDir} is not writable: ${(err as Error).message}`, fix: 'pass --backup-dir with a directory you can write to' }];
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+      return [
+        {
+          check: 'backup-dir',
+          message: `--backup-dir ${backupDir} is not writable: ${(err as Error).message}`,
+          fix: 'pass --backup-dir with a directory you can write to',
+        },
+      ];
   }
   const parent = path.dirname(path.resolve(backupDir));
   try {
     await deps.fs.access(parent, constants.W_OK);
     return [];
   } catch (err) {
-    return [{ check: 'backup-dir', message: `cannot create --backup-dir ${backupDir}: ${parent} is missing or not writable (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, fix: 'pass --backup-dir under a directory you can write to' }];
+    return [
+      {
+        check: 'backup-dir',
+        message: `cannot create --backup-dir ${backupDir}: ${parent} is missing or not writable (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+        fix: 'pass --backup-dir under a directory you can write to',
+      },
+    ];
   }
 };
 
@@ -221,7 +348,10 @@ export async function preflightChecks(deps: Deps, input: PreflightInput): Promis
     const flags = await checkPlannedFlags(d, i.plan);
     if (flags.length) return flags;
     const printed = new Map<number, ImageUse[]>();
-    const dry = api.length || i.resume ? [] : await checkDryRuns(d, i.plan, (hop, stdout) => printed.set(hop, dryRunImages(stdout)));
+    const dry =
+      api.length || i.resume
+        ? []
+        : await checkDryRuns(d, i.plan, (hop, stdout) => printed.set(hop, dryRunImages(stdout)));
     if (dry.length) return dry;
     const charts = await checkCharts(d, i);
     if (charts.length || !i.images || i.resume || api.length) return charts;
@@ -232,12 +362,29 @@ export async function preflightChecks(deps: Deps, input: PreflightInput): Promis
   };
   const targets: Check = async (d, i) => checkChildTargets(d, i.plan);
   const local = [binariesThenCharts, checkBackupDir, targets, ...(input.resume ? [] : [checkRelease])];
-  const cluster = api.length ? [] : [checkPermissions, ...(input.resume ? [] : [checkControlPlane, checkForeignObjects, ...(input.rollback ? [] : [checkLeftovers, checkBackupSchemas])])];
-  const results = await Promise.all([...local, ...cluster].map(async (c) => {
-    try { return await c(deps, input); } catch (err) {
-      return [{ check: 'api' as const, message: `a preflight check could not run: ${(err as Error).message}`, fix: 'check the connection to the cluster and run again' }];
-    }
-  }));
+  const cluster = api.length
+    ? []
+    : [
+        checkPermissions,
+        ...(input.resume
+          ? []
+          : [checkControlPlane, checkForeignObjects, ...(input.rollback ? [] : [checkLeftovers, checkBackupSchemas])]),
+      ];
+  const results = await Promise.all(
+    [...local, ...cluster].map(async (c) => {
+      try {
+        return await c(deps, input);
+      } catch (err) {
+        return [
+          {
+            check: 'api' as const,
+            message: `a preflight check could not run: ${(err as Error).message}`,
+            fix: 'check the connection to the cluster and run again',
+          },
+        ];
+      }
+    }),
+  );
   return [...api, ...results.flat()];
 }
 

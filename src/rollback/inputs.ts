@@ -26,7 +26,12 @@ export interface RollbackArgs extends ClusterOptions, BinaryOptions, StepTimeout
 }
 
 /** nginx-meshctl for `versions` (the running one first): given, then PATH by version; never the run's journal. */
-export async function rollbackMeshctl(deps: Pick<Deps, 'fs' | 'exec'>, a: Pick<RollbackArgs, 'meshctl' | 'meshctlCurrent' | 'pathEnv'>, running: string | undefined, target: string): Promise<{ binaries: Record<string, string>; found: Record<string, ChosenBinary> }> {
+export async function rollbackMeshctl(
+  deps: Pick<Deps, 'fs' | 'exec'>,
+  a: Pick<RollbackArgs, 'meshctl' | 'meshctlCurrent' | 'pathEnv'>,
+  running: string | undefined,
+  target: string,
+): Promise<{ binaries: Record<string, string>; found: Record<string, ChosenBinary> }> {
   const binaries = await resolveMeshctlBinaries(deps, a.meshctl ?? [], a.meshctlCurrent, running ?? target, [target]);
   const versions = [...new Set([...(running ? [running] : []), target])];
   const missing = versions.filter((v) => !(v in binaries));
@@ -36,9 +41,13 @@ export async function rollbackMeshctl(deps: Pick<Deps, 'fs' | 'exec'>, a: Pick<R
 }
 
 /** --helm, else helm on PATH (the file that runs); refuses a --helm that is not Helm 3 or 4. */
-export async function rollbackHelm(deps: Pick<Deps, 'fs' | 'exec'>, a: Pick<RollbackArgs, 'helm' | 'pathEnv'>): Promise<RollbackOptions['helm']> {
+export async function rollbackHelm(
+  deps: Pick<Deps, 'fs' | 'exec'>,
+  a: Pick<RollbackArgs, 'helm' | 'pathEnv'>,
+): Promise<RollbackOptions['helm']> {
   const helm = await findHelm(deps, a.helm, a.pathEnv);
-  if (a.helm && !helm) throw new UsageError(`--helm ${a.helm} is not Helm 3 or 4`, 'Pass --helm PATH to a Helm 3.14+ or Helm 4 binary.');
+  if (a.helm && !helm)
+    throw new UsageError(`--helm ${a.helm} is not Helm 3 or 4`, 'Pass --helm PATH to a Helm 3.14+ or Helm 4 binary.');
   return helm;
 }
 
@@ -47,17 +56,32 @@ export async function rollbackHelm(deps: Pick<Deps, 'fs' | 'exec'>, a: Pick<Roll
  * Helm run that used another chart is refused without --chart, naming it, so the rollback does not
  * silently reach for another source.
  */
-async function rollbackChart(deps: Pick<Deps, 'fs'>, run: Pick<UpgradeRun, 'inputs' | 'plan'>, a: Pick<RollbackArgs, 'chart'>, target: string): Promise<ChartSource> {
+async function rollbackChart(
+  deps: Pick<Deps, 'fs'>,
+  run: Pick<UpgradeRun, 'inputs' | 'plan'>,
+  a: Pick<RollbackArgs, 'chart'>,
+  target: string,
+): Promise<ChartSource> {
   const chart = await resolveChartSource(deps, a.chart);
   const used = chartRef(run.inputs.chart);
   if (!a.chart && run.plan.method === 'helm' && used !== chartRef(chart)) {
-    throw new UsageError(`the run used the chart ${used}; a rollback takes its chart from --chart (default ${defaultChartRef}), never from the run's journal`, `Pass --chart ${used} again (after checking it), or another source of the NSM ${target} chart.`);
+    throw new UsageError(
+      `the run used the chart ${used}; a rollback takes its chart from --chart (default ${defaultChartRef}), never from the run's journal`,
+      `Pass --chart ${used} again (after checking it), or another source of the NSM ${target} chart.`,
+    );
   }
   return chart;
 }
 
-export async function rollbackOptions(deps: Deps, run: UpgradeRun, a: RollbackArgs, running: string | undefined, target: string): Promise<RollbackOptions> {
-  const meshctl = run.plan.method === 'meshctl' ? await rollbackMeshctl(deps, a, running, target) : { binaries: {}, found: {} };
+export async function rollbackOptions(
+  deps: Deps,
+  run: UpgradeRun,
+  a: RollbackArgs,
+  running: string | undefined,
+  target: string,
+): Promise<RollbackOptions> {
+  const meshctl =
+    run.plan.method === 'meshctl' ? await rollbackMeshctl(deps, a, running, target) : { binaries: {}, found: {} };
   return {
     from: path.resolve(a.from),
     allHops: a.allHops,

@@ -11,7 +11,14 @@ import path from 'node:path';
 import type { Deps } from '../deps.ts';
 import { readPrivateFile } from '../backup/private-files.ts';
 import { journalFormat, parseJournalOf, type JournalOf } from '../engine/journal.ts';
-import { planShapeProperties, planShapeRequired, startProperties, startRequired, type StartRecord, type StartShape } from '../engine/journal-schema.ts';
+import {
+  planShapeProperties,
+  planShapeRequired,
+  startProperties,
+  startRequired,
+  type StartRecord,
+  type StartShape,
+} from '../engine/journal-schema.ts';
 import { commandInputsProperties, commandInputsRequired } from '../engine/run-record.ts';
 import type { JSONSchemaType } from '../schema/validate.ts';
 import type { LiveFacts, RollbackOptions, RollbackPlan } from './types.ts';
@@ -32,7 +39,11 @@ export type RollbackJournal = JournalOf<RollbackRecord>;
 const text = { type: 'string' } as const;
 const optionalText = { type: 'string', nullable: true } as const;
 const texts = { type: 'array', items: text } as const;
-const objectList = { type: 'object', properties: { count: { type: 'integer', minimum: 0 }, sample: texts }, required: ['count', 'sample'] } as const;
+const objectList = {
+  type: 'object',
+  properties: { count: { type: 'integer', minimum: 0 }, sample: texts },
+  required: ['count', 'sample'],
+} as const;
 
 const options: JSONSchemaType<RollbackOptions> = {
   type: 'object',
@@ -43,13 +54,35 @@ const options: JSONSchemaType<RollbackOptions> = {
 const live: JSONSchemaType<LiveFacts> = {
   type: 'object',
   properties: {
-    version: optionalText, release: optionalText, releaseStatus: optionalText, valuesMatchBackup: { type: 'boolean' },
-    restorableRevisions: { type: 'array', items: { type: 'integer' } }, crdChanges: texts,
-    incompatible: { type: 'array', items: { type: 'object', properties: { object: text, why: text }, required: ['object', 'why'] } },
-    changed: objectList, deleted: objectList, created: objectList,
-    meshConfig: { type: 'object', properties: { carried: { type: 'object', required: [] }, noSetting: texts }, required: ['carried', 'noSetting'] },
+    version: optionalText,
+    release: optionalText,
+    releaseStatus: optionalText,
+    valuesMatchBackup: { type: 'boolean' },
+    restorableRevisions: { type: 'array', items: { type: 'integer' } },
+    crdChanges: texts,
+    incompatible: {
+      type: 'array',
+      items: { type: 'object', properties: { object: text, why: text }, required: ['object', 'why'] },
+    },
+    changed: objectList,
+    deleted: objectList,
+    created: objectList,
+    meshConfig: {
+      type: 'object',
+      properties: { carried: { type: 'object', required: [] }, noSetting: texts },
+      required: ['carried', 'noSetting'],
+    },
   },
-  required: ['valuesMatchBackup', 'restorableRevisions', 'crdChanges', 'incompatible', 'changed', 'deleted', 'created', 'meshConfig'],
+  required: [
+    'valuesMatchBackup',
+    'restorableRevisions',
+    'crdChanges',
+    'incompatible',
+    'changed',
+    'deleted',
+    'created',
+    'meshConfig',
+  ],
 };
 
 /** What the schema checks of a rollback plan: an upgrade plan's shape, and how it goes back. */
@@ -60,9 +93,19 @@ const rollbackPlanShape: JSONSchemaType<StartShape<RollbackRecord>['plan']> = {
     rollback: {
       type: 'object',
       properties: {
-        source: text, upgradeRunId: text, hop: { type: 'integer', minimum: 1 }, allHops: { type: 'boolean' },
+        source: text,
+        upgradeRunId: text,
+        hop: { type: 'integer', minimum: 1 },
+        allHops: { type: 'boolean' },
         path: { type: 'string', enum: ['meshctl-redeploy', 'helm-rollback', 'helm-reinstall', 'already-back'] },
-        losses: { type: 'array', items: { type: 'object', properties: { id: text, message: text, fix: text, forceable: { type: 'boolean' } }, required: ['id', 'message', 'fix', 'forceable'] } },
+        losses: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: { id: text, message: text, fix: text, forceable: { type: 'boolean' } },
+            required: ['id', 'message', 'fix', 'forceable'],
+          },
+        },
         forced: { type: 'boolean' },
       },
       required: ['source', 'upgradeRunId', 'hop', 'allHops', 'path', 'losses', 'forced'],
@@ -73,12 +116,21 @@ const rollbackPlanShape: JSONSchemaType<StartShape<RollbackRecord>['plan']> = {
 
 const rollbackRecordSchema: JSONSchemaType<StartShape<RollbackRecord>> = {
   type: 'object',
-  properties: { type: { type: 'string', const: 'rollback' }, ...startProperties, plan: rollbackPlanShape, upgradeRunId: text, options, live, failedStep: optionalText },
+  properties: {
+    type: { type: 'string', const: 'rollback' },
+    ...startProperties,
+    plan: rollbackPlanShape,
+    upgradeRunId: text,
+    options,
+    live,
+    failedStep: optionalText,
+  },
   required: [...startRequired, 'upgradeRunId', 'options', 'live'],
 };
 
 const rollbackJournal = journalFormat<RollbackRecord>('rollback', rollbackSchemaVersion, rollbackRecordSchema, {
-  name: 'the rollback journal', empty: 'Start the rollback again without --resume.',
+  name: 'the rollback journal',
+  empty: 'Start the rollback again without --resume.',
   fix: 'The journal was changed or damaged, so --resume will not trust it and nothing was run. Check the cluster (kubectl nsm-upgrade status).',
   // Earlier versions journaled the rollback's restart of the injected workloads as step kind "reroll".
   renamedKinds: { reroll: 'restart' },
@@ -97,7 +149,9 @@ export function rollbackJournalFile(from: string): string {
 export async function readRollbackJournal(fs: Deps['fs'], from: string): Promise<RollbackJournal | undefined> {
   const file = rollbackJournalFile(from);
   let text: string;
-  try { text = await readPrivateFile(fs, file); } catch (err) {
+  try {
+    text = await readPrivateFile(fs, file);
+  } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }

@@ -26,7 +26,24 @@ export function rollbackResumeCommand(from: string): string {
 
 export async function runRollback(deps: Deps, plan: RollbackPlan, opts: RollbackRunOptions): Promise<RunResult> {
   const dir = rollbackDir(plan.rollback.source);
-  const binaries = opts.resume ? opts.resume.binaries : await digestInputs(deps.fs, opts.start.options, planBinaries(plan));
-  const first = { type: 'rollback', schema: rollbackSchemaVersion, runId: opts.runId, at: new Date(deps.clock.now()).toISOString(), toolVersion, upgradeRunId: plan.rollback.upgradeRunId, ...opts.start, plan, binaries };
-  return walkSteps(deps, plan, { ...opts, backupDir: dir }, { dir, first, resume: rollbackResumeCommand(plan.rollback.source), noun: 'rollback step' });
+  const binaries = opts.resume
+    ? opts.resume.binaries
+    : await digestInputs(deps.fs, opts.start.options, planBinaries(plan));
+  const first = {
+    type: 'rollback',
+    schema: rollbackSchemaVersion,
+    runId: opts.runId,
+    at: new Date(deps.clock.now()).toISOString(),
+    toolVersion,
+    upgradeRunId: plan.rollback.upgradeRunId,
+    ...opts.start,
+    plan,
+    binaries,
+  };
+  return walkSteps(
+    deps,
+    plan,
+    { ...opts, backupDir: dir },
+    { dir, first, resume: rollbackResumeCommand(plan.rollback.source), noun: 'rollback step' },
+  );
 }

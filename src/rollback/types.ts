@@ -40,7 +40,10 @@ export interface BackupFacts {
 }
 
 /** A list of objects ("Kind namespace/name"), cut to a sample to keep the journal small. */
-export interface ObjectList { count: number; sample: string[] }
+export interface ObjectList {
+  count: number;
+  sample: string[];
+}
 
 /** The cluster when the rollback was planned (journaled: --resume plans from these, not from the cluster then). */
 export interface LiveFacts {

@@ -36,7 +36,11 @@ const compiled = new WeakMap<object, ValidateFunction>();
 function absentNotNull(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(absentNotNull);
   if (typeof schema !== 'object' || schema === null) return schema;
-  return Object.fromEntries(Object.entries(schema).filter(([k, v]) => !(k === 'nullable' && v === true)).map(([k, v]) => [k, absentNotNull(v)]));
+  return Object.fromEntries(
+    Object.entries(schema)
+      .filter(([k, v]) => !(k === 'nullable' && v === true))
+      .map(([k, v]) => [k, absentNotNull(v)]),
+  );
 }
 
 function validatorFor<T>(schema: JSONSchemaType<T>): ValidateFunction<T> {
@@ -44,7 +48,15 @@ function validatorFor<T>(schema: JSONSchemaType<T>): ValidateFunction<T> {
   if (!v) {
     // strict: a keyword Ajv does not know, or a type it cannot tell, fails the compile (the unit tests compile every schema).
     // The schemas are typed consts, not input: no meta-schema check and no optimizing pass (the journal's compiles in tens of ms less).
-    ajv ??= new Ajv({ strict: true, allowUnionTypes: true, validateSchema: false, code: { optimize: false }, allErrors: false, verbose: true, discriminator: true });
+    ajv ??= new Ajv({
+      strict: true,
+      allowUnionTypes: true,
+      validateSchema: false,
+      code: { optimize: false },
+      allErrors: false,
+      verbose: true,
+      discriminator: true,
+    });
     v = ajv.compile(absentNotNull(schema) as object);
     compiled.set(schema, v);
   }
@@ -67,14 +79,17 @@ function kindOf(v: unknown): string {
 }
 
 const pointer = (p: string) => (p === '' ? 'the top level' : p);
-const listOf = (values: readonly unknown[]) => values.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', ');
+const listOf = (values: readonly unknown[]) =>
+  values.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', ');
 
 /** The values a discriminated oneOf allows for its tag. */
 function tagValues(schema: Record<string, unknown>, tag: string): unknown[] {
-  return ((schema.oneOf ?? []) as { properties?: Record<string, { const?: unknown; enum?: unknown[] }> }[]).flatMap((s) => {
-    const p = s.properties?.[tag];
-    return p?.const !== undefined ? [p.const] : (p?.enum ?? []);
-  });
+  return ((schema.oneOf ?? []) as { properties?: Record<string, { const?: unknown; enum?: unknown[] }> }[]).flatMap(
+    (s) => {
+      const p = s.properties?.[tag];
+      return p?.const !== undefined ? [p.const] : (p?.enum ?? []);
+    },
+  );
 }
 
 /** One Ajv error (verbose: with its data and schema) in words: "/clusters/a/status is \"half\", not one of pending, ...". */
@@ -83,9 +98,10 @@ export function describeProblem(e: ErrorObject): string {
   const p = e.params as Record<string, unknown>;
   const schema = (e.parentSchema ?? {}) as Record<string, unknown>;
   switch (e.keyword) {
-    case 'required': return `${e.instancePath}/${String(p.missingProperty)} is required`;
+    case 'required':
+      return `${e.instancePath}/${String(p.missingProperty)} is required`;
     case 'additionalProperties': {
-      const known = Object.keys((schema.properties ?? {}));
+      const known = Object.keys(schema.properties ?? {});
       return `${at} has unknown key ${String(p.additionalProperty)} (known: ${known.join(', ')})`;
     }
     case 'discriminator': {
@@ -93,15 +109,20 @@ export function describeProblem(e: ErrorObject): string {
       if (p.tagValue === undefined) return `${e.instancePath}/${tag} is required`;
       return `${e.instancePath}/${tag} is ${shown(p.tagValue)}, not one of ${listOf(tagValues(schema, tag))}`;
     }
-    default: break;
+    default:
+      break;
   }
   const description = typeof schema.description === 'string' ? schema.description : undefined;
   if (description) return `${at} is ${shown(e.data)}, not ${description}`;
   switch (e.keyword) {
-    case 'type': return `${at} is ${kindOf(e.data)}, not ${String(p.type).split(',').map(article).join(' or ')}`;
-    case 'enum': return `${at} is ${shown(e.data)}, not one of ${listOf(p.allowedValues as unknown[])}`;
-    case 'const': return `${at} is ${shown(e.data)}, not ${shown(p.allowedValue)}`;
-    default: return `${at} is ${shown(e.data)}: it ${e.message ?? `fails ${e.keyword}`}`;
+    case 'type':
+      return `${at} is ${kindOf(e.data)}, not ${String(p.type).split(',').map(article).join(' or ')}`;
+    case 'enum':
+      return `${at} is ${shown(e.data)}, not one of ${listOf(p.allowedValues as unknown[])}`;
+    case 'const':
+      return `${at} is ${shown(e.data)}, not ${shown(p.allowedValue)}`;
+    default:
+      return `${at} is ${shown(e.data)}: it ${e.message ?? `fails ${e.keyword}`}`;
   }
 }
 
@@ -118,7 +139,13 @@ export function shapeProblem<T>(schema: JSONSchemaType<T>, data: unknown): strin
  * Refuses a document of another format version before its shape is looked at (another version has
  * another shape), with `problem(found)`. A document that is not an object is left to its schema.
  */
-export function checkVersion(data: unknown, key: string, expected: number, source: Source, problem: (found: unknown) => string): void {
+export function checkVersion(
+  data: unknown,
+  key: string,
+  expected: number,
+  source: Source,
+  problem: (found: unknown) => string,
+): void {
   if (typeof data !== 'object' || data === null || Array.isArray(data)) return;
   const found = (data as Record<string, unknown>)[key];
   if (found !== expected) throw badDocument(source, problem(found));

@@ -14,7 +14,10 @@ import type { Install, Plan, PlanOptions } from '../engine/types.ts';
 /** What detecting and planning read: where the install is, and the plan's own arguments. */
 export type DetectPlanArgs = PlanArgs & InstallLocation;
 
-export async function detectAndPlan(deps: Deps, a: DetectPlanArgs): Promise<{ install: Install; inputs: PlanOptions; plan: Plan }> {
+export async function detectAndPlan(
+  deps: Deps,
+  a: DetectPlanArgs,
+): Promise<{ install: Install; inputs: PlanOptions; plan: Plan }> {
   const install = await detectInstall(deps, { meshNamespace: a.meshNamespace, method: a.method, release: a.release });
   const inputs = await gatherPlanInputs(deps, install, a);
   const plan = buildPlan(install, inputs);

@@ -18,7 +18,17 @@ import type { Arg } from '../secret.ts';
 import { backupStep } from '../engine/phases/backup.ts';
 import { cleanLeftoversStep } from '../engine/phases/leftovers.ts';
 import { labelNamespacesStep } from '../engine/phases/namespaces.ts';
-import { chartForHop, commandTargets, helmInstallStep, helmUninstallStep, helmUpgradeSteps, isRefusal, meshctlDeployStep, meshctlRemoveStep, meshctlUpgradeStep } from '../engine/phases/control-plane.ts';
+import {
+  chartForHop,
+  commandTargets,
+  helmInstallStep,
+  helmUninstallStep,
+  helmUpgradeSteps,
+  isRefusal,
+  meshctlDeployStep,
+  meshctlRemoveStep,
+  meshctlUpgradeStep,
+} from '../engine/phases/control-plane.ts';
 import { deleteCrdsStep } from '../engine/phases/crds.ts';
 import { openshiftSentinelSteps } from '../engine/phases/openshift.ts';
 import { restoreStep } from '../engine/phases/restore.ts';
@@ -62,45 +72,89 @@ export function hopSteps(h: HopInput, hopCount: number): HopOutput {
   if (n === 1 && opts.cleanLeftovers) steps.push(cleanLeftoversStep(n, { namespace: ns, found: opts.leftovers ?? [] }));
   if (h.labelNamespaces.length > 0) steps.push(labelNamespacesStep(n, h.labelNamespaces));
 
-  const targets = commandTargets(opts, { namespace: ns, runDir: opts.backupDir, who: `hop ${n} (${from} -> ${to})` }, refusals);
+  const targets = commandTargets(
+    opts,
+    { namespace: ns, runDir: opts.backupDir, who: `hop ${n} (${from} -> ${to})` },
+    refusals,
+  );
   let helm: HelmTarget | undefined;
   let chart: ChartRef = { ref: '' };
   const release = install.release ?? 'nsm';
   if (install.method === 'helm') {
     helm = targets.helm();
     const c = chartForHop(opts.chart, to, hopCount);
-    if (isRefusal(c)) refusals.push(c); else chart = c;
+    if (isRefusal(c)) refusals.push(c);
+    else chart = c;
   }
   // The environment detect settled on (values, or --method/hints) is what the redeploy must use.
-  const carried = h.values.environment === undefined && install.environment === 'kubernetes' ? h.values : { ...h.values, environment: install.environment };
+  const carried =
+    h.values.environment === undefined && install.environment === 'kubernetes'
+      ? h.values
+      : { ...h.values, environment: install.environment };
   const shown = h.settingsValues ?? h.values;
-  const settings = hopSettingFates({ from, to, strategy: h.strategy, method: install.method, environment: install.environment, changes: h.deployFlagChanges,
-    values: shown.environment === undefined && install.environment === 'kubernetes' ? shown : { ...shown, environment: install.environment } });
+  const settings = hopSettingFates({
+    from,
+    to,
+    strategy: h.strategy,
+    method: install.method,
+    environment: install.environment,
+    changes: h.deployFlagChanges,
+    values:
+      shown.environment === undefined && install.environment === 'kubernetes'
+        ? shown
+        : { ...shown, environment: install.environment },
+  });
 
   if (h.strategy === 'in-place') {
-    if (install.method === 'meshctl') steps.push(meshctlUpgradeStep(n, targets.meshctl(to, '--meshctl'), { to, release }));
+    if (install.method === 'meshctl')
+      steps.push(meshctlUpgradeStep(n, targets.meshctl(to, '--meshctl'), { to, release }));
     else if (helm) {
       const set: Record<string, string> = {};
       const pinned = valueAt(h.values, 'registry.imageTag');
       if (pinned !== undefined) {
         set['registry.imageTag'] = to;
-        notes.push(`the release pins registry.imageTag=${typeof pinned === 'string' ? pinned : JSON.stringify(pinned)}; the upgrade sets it to ${to}`);
+        notes.push(
+          `the release pins registry.imageTag=${typeof pinned === 'string' ? pinned : JSON.stringify(pinned)}; the upgrade sets it to ${to}`,
+        );
       }
       steps.push(...helmUpgradeSteps(n, helm, { to, release, chart, set }));
     }
   } else {
     // The docs: remove with the OLD binary. Hop 1's is --meshctl-current; later hops', the previous hop's target.
-    if (install.method === 'meshctl') steps.push(meshctlRemoveStep(n, targets.meshctl(from, from === install.version ? '--meshctl-current' : '--meshctl'), { version: from, release }));
+    if (install.method === 'meshctl')
+      steps.push(
+        meshctlRemoveStep(n, targets.meshctl(from, from === install.version ? '--meshctl-current' : '--meshctl'), {
+          version: from,
+          release,
+        }),
+      );
     else if (helm) steps.push(helmUninstallStep(n, helm, release), deleteCrdsStep(n));
     if (install.environment === 'openshift') steps.push(...openshiftSentinelSteps(n, ns));
     if (install.method === 'meshctl') {
-      const d = meshctlDeployStep(n, targets.meshctl(to, '--meshctl'), { to, values: carried, changes: h.deployFlagChanges, fileDir: hopDir, whose: 'install\'s', alternatives: true });
+      const d = meshctlDeployStep(n, targets.meshctl(to, '--meshctl'), {
+        to,
+        values: carried,
+        changes: h.deployFlagChanges,
+        fileDir: hopDir,
+        whose: "install's",
+        alternatives: true,
+      });
       notes.push(...d.notes, ...(d.credentialNote ? [d.credentialNote] : []));
       steps.push(d.step);
     } else if (helm) {
       const values = valuesForTarget(carried, to, h.deployFlagChanges);
       notes.push(...values.warnings);
-      steps.push(helmInstallStep(n, helm, { to, release, chart, values: values.result, valuesFile: `${hopDir}/values-${to}.yaml`, expect: expectedFromFates(settings), whose: 'carried-over' }));
+      steps.push(
+        helmInstallStep(n, helm, {
+          to,
+          release,
+          chart,
+          values: values.result,
+          valuesFile: `${hopDir}/values-${to}.yaml`,
+          expect: expectedFromFates(settings),
+          whose: 'carried-over',
+        }),
+      );
     }
     steps.push(restoreStep(n, { from: hopDir, to }));
   }

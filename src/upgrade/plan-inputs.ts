@@ -27,8 +27,19 @@ import type { Leftover } from '../leftovers/types.ts';
 
 /** What the caller learned about one --meshctl/--meshctl-current argument. */
 export type GivenBinary =
-  | { kind: 'dir'; path: string; /** Version -> binary path found inside (nginx-meshctl-<v> or <v>/nginx-meshctl). */ found: Record<string, string> }
-  | { kind: 'file'; path: string; /** From `nginx-meshctl version`; undefined when it did not say. */ version: string | undefined };
+  | {
+      kind: 'dir';
+      path: string;
+      /** Version -> binary path found inside (nginx-meshctl-<v> or <v>/nginx-meshctl). */ found: Record<
+        string,
+        string
+      >;
+    }
+  | {
+      kind: 'file';
+      path: string;
+      /** From `nginx-meshctl version`; undefined when it did not say. */ version: string | undefined;
+    };
 
 /** The names a directory may hold a version's binary under, in preference order. */
 export function candidateNames(dir: string, version: string): string[] {
@@ -40,7 +51,12 @@ export function candidateNames(dir: string, version: string): string[] {
  * say are assigned, in order, to the hop targets still missing ("--meshctl once per hop");
  * directories fill whatever they hold. --meshctl-current fills the installed version.
  */
-export function matchMeshctlBinaries(given: readonly GivenBinary[], current: GivenBinary | undefined, installed: string, hopTargets: readonly string[]): Record<string, string> {
+export function matchMeshctlBinaries(
+  given: readonly GivenBinary[],
+  current: GivenBinary | undefined,
+  installed: string,
+  hopTargets: readonly string[],
+): Record<string, string> {
   const out: Record<string, string> = {};
   if (current?.kind === 'file') out[installed] = current.path;
   if (current?.kind === 'dir' && current.found[installed]) out[installed] = current.found[installed];
@@ -51,21 +67,34 @@ export function matchMeshctlBinaries(given: readonly GivenBinary[], current: Giv
     const next = unversioned.shift();
     if (next) out[target] = next.path;
   }
-  for (const g of given) if (g.kind === 'dir') for (const [v, p] of Object.entries(g.found)) if (!(v in out)) out[v] = p;
+  for (const g of given)
+    if (g.kind === 'dir') for (const [v, p] of Object.entries(g.found)) if (!(v in out)) out[v] = p;
   return out;
 }
 
 async function isFile(deps: Pick<Deps, 'fs'>, p: string): Promise<boolean> {
-  try { return (await deps.fs.stat(p)).isFile(); } catch { return false; }
+  try {
+    return (await deps.fs.stat(p)).isFile();
+  } catch {
+    return false;
+  }
 }
 
 async function inspect(deps: Pick<Deps, 'fs' | 'exec'>, p: string, versions: readonly string[]): Promise<GivenBinary> {
   let isDir = false;
-  try { isDir = (await deps.fs.stat(p)).isDirectory(); } catch { /* missing: treated as a file, preflight reports it */ }
+  try {
+    isDir = (await deps.fs.stat(p)).isDirectory();
+  } catch {
+    /* missing: treated as a file, preflight reports it */
+  }
   if (isDir) {
     const found: Record<string, string> = {};
     for (const v of versions) {
-      for (const c of candidateNames(p, v)) if (await isFile(deps, c)) { found[v] = c; break; }
+      for (const c of candidateNames(p, v))
+        if (await isFile(deps, c)) {
+          found[v] = c;
+          break;
+        }
     }
     return { kind: 'dir', path: p, found };
   }
@@ -73,17 +102,33 @@ async function inspect(deps: Pick<Deps, 'fs' | 'exec'>, p: string, versions: rea
   try {
     const res = await deps.exec.run(meshctlVersion(p));
     version = res.exitCode === 0 || res.stdout ? parseMeshctlVersion(res.stdout) : undefined;
-  } catch { /* not runnable: preflight reports it */ }
+  } catch {
+    /* not runnable: preflight reports it */
+  }
   return { kind: 'file', path: p, version };
 }
 
 /** Resolves --meshctl/--meshctl-current for the versions of a chain of hops (installed first). */
-export async function resolveMeshctlBinaries(deps: Pick<Deps, 'fs' | 'exec'>, given: readonly string[], current: string | undefined, installed: string, hopTargets: readonly string[]): Promise<Record<string, string>> {
+export async function resolveMeshctlBinaries(
+  deps: Pick<Deps, 'fs' | 'exec'>,
+  given: readonly string[],
+  current: string | undefined,
+  installed: string,
+  hopTargets: readonly string[],
+): Promise<Record<string, string>> {
   const versions = [installed, ...hopTargets];
   // A path that does not exist is a typo on the command line (bad input, exit 2), not a cluster state.
-  for (const [flag, p] of [...given.map((g) => ['--meshctl', g] as const), ...(current ? [['--meshctl-current', current] as const] : [])]) {
-    try { await deps.fs.stat(p); } catch {
-      throw new UsageError(`${flag} ${p}: no such file or directory`, `Pass ${flag} PATH with the path of an nginx-meshctl binary (or a directory of them).`);
+  for (const [flag, p] of [
+    ...given.map((g) => ['--meshctl', g] as const),
+    ...(current ? [['--meshctl-current', current] as const] : []),
+  ]) {
+    try {
+      await deps.fs.stat(p);
+    } catch {
+      throw new UsageError(
+        `${flag} ${p}: no such file or directory`,
+        `Pass ${flag} PATH with the path of an nginx-meshctl binary (or a directory of them).`,
+      );
     }
   }
   // Absolute paths: the plan is journaled, and a resumed run may start from another directory.
@@ -93,7 +138,10 @@ export async function resolveMeshctlBinaries(deps: Pick<Deps, 'fs' | 'exec'>, gi
 }
 
 /** Pure: namespaces with live injected pods that neither the namespace nor the pod opted in. Sorted. */
-export function unlabelledInjectedNamespaces(pods: readonly PodLike[], labels: ReadonlyMap<string, Record<string, string> | undefined>): string[] {
+export function unlabelledInjectedNamespaces(
+  pods: readonly PodLike[],
+  labels: ReadonlyMap<string, Record<string, string> | undefined>,
+): string[] {
   const out = new Set<string>();
   for (const pod of pods) {
     const ns = pod.metadata?.namespace;
@@ -125,8 +173,19 @@ async function findLeftovers(deps: Deps, install: Install): Promise<Leftover[]> 
 }
 
 /** --meshctl/--meshctl-current first; PATH fills the versions they leave without a binary (a fresh run's way, and a resume's). */
-export async function meshctlFor(deps: Pick<Deps, 'fs' | 'exec'>, install: Pick<Install, 'version'>, args: Pick<PlanArgs, 'meshctl' | 'meshctlCurrent' | 'pathEnv'>, targets: readonly string[]): Promise<{ binaries: Record<string, string>; found: Record<string, ChosenBinary> }> {
-  const binaries = await resolveMeshctlBinaries(deps, args.meshctl ?? [], args.meshctlCurrent, install.version, targets);
+export async function meshctlFor(
+  deps: Pick<Deps, 'fs' | 'exec'>,
+  install: Pick<Install, 'version'>,
+  args: Pick<PlanArgs, 'meshctl' | 'meshctlCurrent' | 'pathEnv'>,
+  targets: readonly string[],
+): Promise<{ binaries: Record<string, string>; found: Record<string, ChosenBinary> }> {
+  const binaries = await resolveMeshctlBinaries(
+    deps,
+    args.meshctl ?? [],
+    args.meshctlCurrent,
+    install.version,
+    targets,
+  );
   const missing = [install.version, ...targets].filter((v) => !(v in binaries));
   const found = missing.length ? await findMeshctlOnPath(deps, pathDirectories(args.pathEnv), missing) : {};
   for (const [v, b] of Object.entries(found)) binaries[v] = b.path;
@@ -141,7 +200,11 @@ export function parseDeployFlags(pairs: readonly string[]): Record<string, Arg> 
   for (const p of pairs) {
     const eq = p.indexOf('=');
     // The text may hold a password: never quote it back.
-    if (eq <= 0) throw new UsageError(`a --deploy-flag value is not NAME=VALUE${eq < 0 && !p.includes('password') ? `: ${JSON.stringify(p)}` : ''}`, 'Use for example --deploy-flag mtls-mode=strict.');
+    if (eq <= 0)
+      throw new UsageError(
+        `a --deploy-flag value is not NAME=VALUE${eq < 0 && !p.includes('password') ? `: ${JSON.stringify(p)}` : ''}`,
+        'Use for example --deploy-flag mtls-mode=strict.',
+      );
     const name = p.slice(0, eq).replace(/^-+/, '');
     const value = p.slice(eq + 1);
     // A credential given on the command line stays a Secret: the plan, journal and logs show <redacted>.
@@ -158,7 +221,11 @@ export function parseDeployFlags(pairs: readonly string[]): Record<string, Arg> 
 export async function resolveChartSource(deps: Pick<Deps, 'fs'>, ref: string | undefined): Promise<ChartSource> {
   let given = ref ?? defaultChartRef;
   let isDir = false;
-  try { isDir = (await deps.fs.stat(given)).isDirectory(); } catch { return { kind: 'repo', ref: given }; }
+  try {
+    isDir = (await deps.fs.stat(given)).isDirectory();
+  } catch {
+    return { kind: 'repo', ref: given };
+  }
   given = path.resolve(given);
   if (!isDir) {
     const chartVersion = /-(\d+\.\d+\.\d+)\.tgz$/.exec(given)?.[1];
@@ -166,15 +233,23 @@ export async function resolveChartSource(deps: Pick<Deps, 'fs'>, ref: string | u
     return { kind: 'path', path: given, version: app };
   }
   try {
-    const meta = load(await deps.fs.readFile(path.join(given, 'Chart.yaml'), 'utf8')) as { appVersion?: string; version?: string } | undefined;
-    return { kind: 'path', path: given, version: normalizeVersion(String(meta?.appVersion ?? meta?.version ?? '')) ?? '' };
+    const meta = load(await deps.fs.readFile(path.join(given, 'Chart.yaml'), 'utf8')) as
+      { appVersion?: string; version?: string } | undefined;
+    return {
+      kind: 'path',
+      path: given,
+      version: normalizeVersion(String(meta?.appVersion ?? meta?.version ?? '')) ?? '',
+    };
   } catch {
     return { kind: 'versioned-dir', dir: given.replace(/\/+$/, '') };
   }
 }
 
 /** Runs `helm version --short`; undefined when helm is missing or not Helm 3/4 (the plan refuses then). */
-export async function detectHelm(deps: Pick<Deps, 'exec'>, bin: string): Promise<{ bin: string; major: 3 | 4 } | undefined> {
+export async function detectHelm(
+  deps: Pick<Deps, 'exec'>,
+  bin: string,
+): Promise<{ bin: string; major: 3 | 4 } | undefined> {
   try {
     const res = await deps.exec.run(helmVersion(bin));
     const major = parseHelmMajor(res.stdout);
@@ -185,7 +260,11 @@ export async function detectHelm(deps: Pick<Deps, 'exec'>, bin: string): Promise
 }
 
 /** --helm, else `helm` on PATH, as the file that runs (so the journal can record its hash); undefined when there is none or it is not Helm 3 or 4. */
-export async function findHelm(deps: Pick<Deps, 'exec' | 'fs'>, given: string | undefined, pathEnv: string | undefined): Promise<{ bin: string; major: 3 | 4 } | undefined> {
+export async function findHelm(
+  deps: Pick<Deps, 'exec' | 'fs'>,
+  given: string | undefined,
+  pathEnv: string | undefined,
+): Promise<{ bin: string; major: 3 | 4 } | undefined> {
   const bin = await resolveCommand(deps, given ?? 'helm', pathEnv);
   return bin === undefined ? undefined : detectHelm(deps, bin);
 }
@@ -196,11 +275,20 @@ export async function gatherPlanInputs(deps: Deps, install: Install, args: PlanA
   const hops = to ? hopsBetween(install.version, to) : [];
   const toTwo = hops.some((h) => crosses(h, '2.0.0'));
   const [meshctl, helm, chart, unlabelled, leftovers] = await Promise.all([
-    install.method === 'meshctl' ? meshctlFor(deps, install, args, hops.map((h) => h.to)) : Promise.resolve({ binaries: {}, found: {} }),
+    install.method === 'meshctl'
+      ? meshctlFor(
+          deps,
+          install,
+          args,
+          hops.map((h) => h.to),
+        )
+      : Promise.resolve({ binaries: {}, found: {} }),
     install.method === 'helm' ? findHelm(deps, args.helm, args.pathEnv) : Promise.resolve(undefined),
     resolveChartSource(deps, args.chart),
     // The mesh's own namespace is never injected by a real mesh: leave it out.
-    toTwo ? findUnlabelledInjectedNamespaces(deps).then((l) => l.filter((n) => n !== install.namespace)) : Promise.resolve([]),
+    toTwo
+      ? findUnlabelledInjectedNamespaces(deps).then((l) => l.filter((n) => n !== install.namespace))
+      : Promise.resolve([]),
     hops.length ? findLeftovers(deps, install) : Promise.resolve([]),
   ]);
   return {

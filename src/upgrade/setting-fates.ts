@@ -40,11 +40,22 @@ export interface HopSettingsInput {
  * every install that crosses it (what it had by default is what changes).
  */
 const defaultChanges: readonly { note: string; path: string; before: string; after: string }[] = [
-  { note: 'auto-injection-opt-in', path: 'sidecar injection', before: 'every namespace not opted out', after: `only namespaces (or pods) labelled ${autoInjectLabel.key}=${autoInjectLabel.enabled}` },
+  {
+    note: 'auto-injection-opt-in',
+    path: 'sidecar injection',
+    before: 'every namespace not opted out',
+    after: `only namespaces (or pods) labelled ${autoInjectLabel.key}=${autoInjectLabel.enabled}`,
+  },
 ];
 
 function isEmpty(v: unknown): boolean {
-  return v === undefined || v === null || v === '' || (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && v !== null && !isSecret(v) && Object.keys(v).length === 0);
+  return (
+    v === undefined ||
+    v === null ||
+    v === '' ||
+    (Array.isArray(v) && v.length === 0) ||
+    (typeof v === 'object' && v !== null && !isSecret(v) && Object.keys(v).length === 0)
+  );
 }
 
 /** The install's settings as dotted paths: a deploySettings path is one setting (even an object); other values down to their leaves. */
@@ -53,14 +64,17 @@ export function settingPaths(values: Record<string, unknown>, prefix = ''): stri
   for (const [k, v] of Object.entries(values)) {
     const p = prefix ? `${prefix}.${k}` : k;
     const known = deploySettings.some((s) => s.path === p);
-    const nested = v !== null && typeof v === 'object' && !Array.isArray(v) && !isSecret(v) && Object.keys(v).length > 0;
-    if (nested && (!known || deploySettings.some((s) => s.path.startsWith(`${p}.`)))) out.push(...settingPaths(v as Record<string, unknown>, p));
+    const nested =
+      v !== null && typeof v === 'object' && !Array.isArray(v) && !isSecret(v) && Object.keys(v).length > 0;
+    if (nested && (!known || deploySettings.some((s) => s.path.startsWith(`${p}.`))))
+      out.push(...settingPaths(v as Record<string, unknown>, p));
     else if (!isEmpty(v)) out.push(p);
   }
   return out;
 }
 
-const removedBy = (s: DeploySetting | undefined, to: string) => s?.removedIn !== undefined && isAtLeast(to, s.removedIn);
+const removedBy = (s: DeploySetting | undefined, to: string) =>
+  s?.removedIn !== undefined && isAtLeast(to, s.removedIn);
 
 function dropReason(s: DeploySetting, to: string): string {
   return `${to} removed it (${s.reason})`;
@@ -73,26 +87,61 @@ function fateOf(path: string, before: unknown, input: HopSettingsInput): Setting
   const base = { path, ...(flag ? { flag } : {}), before };
   const changed = flag ? input.changes[flag] : undefined;
   if (removedBy(s, input.to)) {
-    if (changed !== undefined) return { ...base, fate: 'dropped', reason: `--deploy-flag ${flag} is ignored: ${dropReason(s!, input.to)}` };
+    if (changed !== undefined)
+      return { ...base, fate: 'dropped', reason: `--deploy-flag ${flag} is ignored: ${dropReason(s!, input.to)}` };
     return { ...base, fate: 'dropped', reason: dropReason(s!, input.to) };
   }
-  if (changed !== undefined) return { ...base, after: parseTyped(s!, changed), fate: 'changed', reason: `--deploy-flag ${flag}` };
-  if (path === 'registry.imageTag') return { ...base, after: input.to, fate: 'changed', reason: 'the upgrade deploys the target version\'s images' };
-  if (input.strategy === 'in-place') return { ...base, after: before, fate: 'carried', reason: 'the upgrade keeps the release\'s values' };
-  if (input.method === 'helm') return { ...base, after: before, fate: 'carried', reason: 'in the values file of helm install' };
+  if (changed !== undefined)
+    return { ...base, after: parseTyped(s!, changed), fate: 'changed', reason: `--deploy-flag ${flag}` };
+  if (path === 'registry.imageTag')
+    return { ...base, after: input.to, fate: 'changed', reason: "the upgrade deploys the target version's images" };
+  if (input.strategy === 'in-place')
+    return { ...base, after: before, fate: 'carried', reason: "the upgrade keeps the release's values" };
+  if (input.method === 'helm')
+    return { ...base, after: before, fate: 'carried', reason: 'in the values file of helm install' };
   // nginx-meshctl deploy: only what a flag can say reaches the new mesh.
-  if (!s || !flag) return { ...base, fate: 'dropped', reason: 'nginx-meshctl deploy has no flag for it: set it again after the upgrade (or upgrade with the helm path)' };
+  if (!s || !flag)
+    return {
+      ...base,
+      fate: 'dropped',
+      reason: 'nginx-meshctl deploy has no flag for it: set it again after the upgrade (or upgrade with the helm path)',
+    };
   // Not carried on purpose: quietly (the image tag, handled above), or because only the user can give it again (a file).
-  if (!s.carry) return { ...base, fate: s.quiet ? 'dropped' : 'needs-input', reason: s.quiet ? s.reason : `${s.reason} (--deploy-flag ${flag}=FILE)` };
-  if (s.type === 'pull-always' && before !== 'Always') return { ...base, fate: 'dropped', reason: 'nginx-meshctl deploy can only set the pull policy to Always (--pull-always); it sets IfNotPresent otherwise' };
-  if (JSON.stringify(before) === JSON.stringify(s.default) && !isSecret(before)) return { ...base, after: before, fate: 'carried', reason: `the default: nginx-meshctl deploy sets it without --${flag}`, atDefault: true };
+  if (!s.carry)
+    return {
+      ...base,
+      fate: s.quiet ? 'dropped' : 'needs-input',
+      reason: s.quiet ? s.reason : `${s.reason} (--deploy-flag ${flag}=FILE)`,
+    };
+  if (s.type === 'pull-always' && before !== 'Always')
+    return {
+      ...base,
+      fate: 'dropped',
+      reason:
+        'nginx-meshctl deploy can only set the pull policy to Always (--pull-always); it sets IfNotPresent otherwise',
+    };
+  if (JSON.stringify(before) === JSON.stringify(s.default) && !isSecret(before))
+    return {
+      ...base,
+      after: before,
+      fate: 'carried',
+      reason: `the default: nginx-meshctl deploy sets it without --${flag}`,
+      atDefault: true,
+    };
   return { ...base, after: before, fate: 'carried', reason: `passed to nginx-meshctl deploy as --${flag}` };
 }
 
 /** Marks a carried value equal to its chart default. */
 function markDefault(r: SettingRow): SettingRow {
   const s = deploySettings.find((d) => d.path === r.path);
-  if (r.atDefault || r.fate !== 'carried' || !s || isSecret(r.before) || JSON.stringify(r.before) !== JSON.stringify(s.default)) return r;
+  if (
+    r.atDefault ||
+    r.fate !== 'carried' ||
+    !s ||
+    isSecret(r.before) ||
+    JSON.stringify(r.before) !== JSON.stringify(s.default)
+  )
+    return r;
   return { ...r, atDefault: true };
 }
 
@@ -103,11 +152,19 @@ export function hopSettingFates(input: HopSettingsInput): SettingRow[] {
     const s = findDeploySetting(flag);
     if (!s || rows.some((r) => r.path === s.path)) continue;
     const dropped = removedBy(s, input.to);
-    rows.push({ path: s.path, flag: s.flag!, before: s.default ?? null, ...(dropped ? {} : { after: parseTyped(s, value) }), fate: dropped ? 'dropped' : 'changed', reason: dropped ? `--deploy-flag ${s.flag} is ignored: ${dropReason(s, input.to)}` : `--deploy-flag ${s.flag}` });
+    rows.push({
+      path: s.path,
+      flag: s.flag!,
+      before: s.default ?? null,
+      ...(dropped ? {} : { after: parseTyped(s, value) }),
+      fate: dropped ? 'dropped' : 'changed',
+      reason: dropped ? `--deploy-flag ${s.flag} is ignored: ${dropReason(s, input.to)}` : `--deploy-flag ${s.flag}`,
+    });
   }
   for (const d of defaultChanges) {
     const note = notesForHop(input, input.environment).find((n) => n.id === d.note);
-    if (note) rows.push({ path: d.path, before: d.before, after: d.after, fate: 'default-changed', reason: note.message });
+    if (note)
+      rows.push({ path: d.path, before: d.before, after: d.after, fate: 'default-changed', reason: note.message });
   }
   return rows;
 }

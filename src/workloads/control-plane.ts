@@ -35,7 +35,8 @@ interface WorkloadLike {
 
 function component(kind: Component['kind'], o: WorkloadLike): Component {
   const name = o.metadata?.name ?? '';
-  if (kind === 'DaemonSet') return { name, kind, ready: o.status?.numberReady ?? 0, desired: o.status?.desiredNumberScheduled ?? 0 };
+  if (kind === 'DaemonSet')
+    return { name, kind, ready: o.status?.numberReady ?? 0, desired: o.status?.desiredNumberScheduled ?? 0 };
   return { name, kind, ready: o.status?.readyReplicas ?? 0, desired: o.spec?.replicas ?? 1 };
 }
 
@@ -46,7 +47,11 @@ export function versionOf(deployment: WorkloadLike): string | null {
   return imageTag(c?.image) ?? null;
 }
 
-export function controlPlaneFrom(deployments: readonly WorkloadLike[], statefulSets: readonly WorkloadLike[], daemonSets: readonly WorkloadLike[]): ControlPlane {
+export function controlPlaneFrom(
+  deployments: readonly WorkloadLike[],
+  statefulSets: readonly WorkloadLike[],
+  daemonSets: readonly WorkloadLike[],
+): ControlPlane {
   const components = [
     ...deployments.map((o) => component('Deployment', o)),
     ...statefulSets.map((o) => component('StatefulSet', o)),
@@ -55,7 +60,10 @@ export function controlPlaneFrom(deployments: readonly WorkloadLike[], statefulS
   let version: string | null = null;
   for (const name of versionDeployments) {
     const d = deployments.find((x) => x.metadata?.name === name);
-    if (d) { version = versionOf(d); break; }
+    if (d) {
+      version = versionOf(d);
+      break;
+    }
   }
   return { version, components };
 }

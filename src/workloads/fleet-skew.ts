@@ -8,7 +8,10 @@ import type { SkewReport } from './skew.ts';
 export type ClusterSkew = { context: string; report: SkewReport } | { context: string; error: string };
 
 const versions = (v: Record<string, number>): string =>
-  Object.entries(v).sort(([a], [b]) => a.localeCompare(b)).map(([k, n]) => `${k}=${n}`).join(' ') || '-';
+  Object.entries(v)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, n]) => `${k}=${n}`)
+    .join(' ') || '-';
 
 function controlPlane(r: SkewReport): string {
   const cp = r.controlPlane;
@@ -31,13 +34,26 @@ export function fleetSkewOutcome(rows: readonly ClusterSkew[]): 'unreadable' | '
 }
 
 export function formatFleetSkewText(rows: readonly ClusterSkew[]): string {
-  let out = table([['CONTEXT', 'CONTROL PLANE', 'SIDECARS', 'CONVERGED'], ...rows.map((r) => ('error' in r
-    ? [r.context, '?', '?', `unknown: ${r.error}`]
-    : [r.context, controlPlane(r.report), versions(r.report.byVersion), converged(r.report)]))]);
+  let out = table([
+    ['CONTEXT', 'CONTROL PLANE', 'SIDECARS', 'CONVERGED'],
+    ...rows.map((r) =>
+      'error' in r
+        ? [r.context, '?', '?', `unknown: ${r.error}`]
+        : [r.context, controlPlane(r.report), versions(r.report.byVersion), converged(r.report)],
+    ),
+  ]);
   const planes = new Map<string, string[]>();
-  for (const r of rows) if ('report' in r && r.report.controlPlane.version) planes.set(r.report.controlPlane.version, [...(planes.get(r.report.controlPlane.version) ?? []), r.context]);
-  if (planes.size > 1) out += `\nControl planes on ${planes.size} versions: ${[...planes].map(([v, cs]) => `${v} (${cs.join(', ')})`).join(', ')}.\n`;
+  for (const r of rows)
+    if ('report' in r && r.report.controlPlane.version)
+      planes.set(r.report.controlPlane.version, [...(planes.get(r.report.controlPlane.version) ?? []), r.context]);
+  if (planes.size > 1)
+    out += `\nControl planes on ${planes.size} versions: ${[...planes].map(([v, cs]) => `${v} (${cs.join(', ')})`).join(', ')}.\n`;
   const outcome = fleetSkewOutcome(rows);
-  out += outcome === 'converged' ? `\nEvery cluster converged.\n` : outcome === 'unreadable' ? '\nSome clusters could not be read.\n' : '\nNot every cluster converged: `kubectl nsm-upgrade status --context C` shows the workloads behind.\n';
+  out +=
+    outcome === 'converged'
+      ? `\nEvery cluster converged.\n`
+      : outcome === 'unreadable'
+        ? '\nSome clusters could not be read.\n'
+        : '\nNot every cluster converged: `kubectl nsm-upgrade status --context C` shows the workloads behind.\n';
   return out;
 }

@@ -6,8 +6,9 @@
 import { type PodLike, isInjected, isLive, podOptedIn, sidecarVersion } from './injection.ts';
 
 // The names list the kinds the tool knows; `string` keeps a kind it meets and does not know (an owner of another API).
-// eslint-disable-next-line @typescript-eslint/no-redundant-type-constituents
-export type WorkloadKind = 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'ReplicaSet' | 'Job' | 'CronJob' | 'Pod' | string;
+export type WorkloadKind =
+  // eslint-disable-next-line @typescript-eslint/no-redundant-type-constituents
+  'Deployment' | 'StatefulSet' | 'DaemonSet' | 'ReplicaSet' | 'Job' | 'CronJob' | 'Pod' | string;
 
 export interface WorkloadRef {
   namespace: string;
@@ -26,7 +27,11 @@ export interface InjectedWorkload extends WorkloadRef {
 }
 
 interface OwnedLike {
-  metadata?: { name?: string; namespace?: string; ownerReferences?: { kind?: string; name?: string; controller?: boolean }[] };
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    ownerReferences?: { kind?: string; name?: string; controller?: boolean }[];
+  };
 }
 
 /** `namespace/name` of a ReplicaSet or Job -> its controlling owner (Deployment, CronJob). */
@@ -62,7 +67,10 @@ export const intermediateKinds: Record<string, string> = {
  * deleted meanwhile) is itself the workload; a pod with no controller is a bare pod.
  */
 export function resolveOwner(pod: PodLike, index: OwnerIndex): WorkloadRef {
-  return ownerOf({ namespace: pod.metadata?.namespace ?? '', name: pod.metadata?.name ?? '', controller: controllerOf(pod) }, index);
+  return ownerOf(
+    { namespace: pod.metadata?.namespace ?? '', name: pod.metadata?.name ?? '', controller: controllerOf(pod) },
+    index,
+  );
 }
 
 /**
@@ -80,7 +88,13 @@ export interface PodFacts {
 /** The facts of a live injected pod; undefined for any other pod (not counted). */
 export function podFacts(pod: PodLike): PodFacts | undefined {
   if (!isInjected(pod) || !isLive(pod)) return undefined;
-  return { namespace: pod.metadata?.namespace ?? '', name: pod.metadata?.name ?? '', controller: controllerOf(pod), version: sidecarVersion(pod), optedIn: podOptedIn(pod) };
+  return {
+    namespace: pod.metadata?.namespace ?? '',
+    name: pod.metadata?.name ?? '',
+    controller: controllerOf(pod),
+    version: sidecarVersion(pod),
+    optedIn: podOptedIn(pod),
+  };
 }
 
 /** Which intermediate kinds (ReplicaSet, Job) the pods need resolved: list only those. */
@@ -99,7 +113,8 @@ function ownerOf(f: Pick<PodFacts, 'namespace' | 'name' | 'controller'>, index: 
   if (!direct) return { namespace: f.namespace, kind: 'Pod', name: f.name };
   if (direct.kind in intermediateKinds) {
     const up = index.get(`${f.namespace}/${direct.name}`);
-    if (up && up.kind === intermediateKinds[direct.kind]) return { namespace: f.namespace, kind: up.kind, name: up.name };
+    if (up && up.kind === intermediateKinds[direct.kind])
+      return { namespace: f.namespace, kind: up.kind, name: up.name };
   }
   return { namespace: f.namespace, kind: direct.kind, name: direct.name };
 }

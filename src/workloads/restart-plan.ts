@@ -50,7 +50,11 @@ export interface PlanInput {
 const ref = (w: WorkloadRef): string => `${w.kind.toLowerCase()}/${w.name} -n ${w.namespace}`;
 
 /** Why a workload cannot be restarted by the restart annotation, and what to do instead; undefined if it can. */
-export function skipReason(w: WorkloadRef, obj: WorkloadObject | undefined, deleteBarePods: boolean): string | undefined {
+export function skipReason(
+  w: WorkloadRef,
+  obj: WorkloadObject | undefined,
+  deleteBarePods: boolean,
+): string | undefined {
   switch (w.kind) {
     case 'Deployment':
     case 'StatefulSet':
@@ -81,9 +85,15 @@ export function skipReason(w: WorkloadRef, obj: WorkloadObject | undefined, dele
 export function planRestart(input: PlanInput): RestartPlan {
   const plan: RestartPlan = { targets: [], skipped: [], upToDate: 0 };
   for (const w of input.workloads) {
-    if (input.alreadyRolled?.has(workloadKey(w))) { plan.continued = (plan.continued ?? 0) + 1; continue; }
+    if (input.alreadyRolled?.has(workloadKey(w))) {
+      plan.continued = (plan.continued ?? 0) + 1;
+      continue;
+    }
     const behind = input.targetVersion === null || w.pods.some((p) => p.version !== input.targetVersion);
-    if (input.mode === 'behind' && !behind) { plan.upToDate++; continue; }
+    if (input.mode === 'behind' && !behind) {
+      plan.upToDate++;
+      continue;
+    }
     const base: WorkloadRef = { namespace: w.namespace, kind: w.kind, name: w.name };
     const reason = skipReason(base, input.objects.get(workloadKey(base)), input.deleteBarePods);
     if (reason) plan.skipped.push({ ...base, reason });
@@ -99,18 +109,28 @@ export function planRestart(input: PlanInput): RestartPlan {
  * rollout first.
  * Throws when `first` is not among the targets (the CLI checks that before anything runs).
  */
-export function orderForSlowStart<T extends WorkloadRef & { pods: number }>(targets: readonly T[], first?: WorkloadRef): T[] {
+export function orderForSlowStart<T extends WorkloadRef & { pods: number }>(
+  targets: readonly T[],
+  first?: WorkloadRef,
+): T[] {
   if (targets.length === 0) return [];
   let i: number;
   if (first) {
     i = targets.findIndex((t) => workloadKey(t) === workloadKey(first));
-    if (i < 0) throw new UsageError(`--first ${workloadKey(first)} is not among the workloads this restart would restart`, 'Name one of them (see the order with --dry-run), or leave --first out to start with the smallest.');
+    if (i < 0)
+      throw new UsageError(
+        `--first ${workloadKey(first)} is not among the workloads this restart would restart`,
+        'Name one of them (see the order with --dry-run), or leave --first out to start with the smallest.',
+      );
   } else {
     // A canary must roll: a bare pod's eviction says nothing about the new sidecar.
     const rolls = (t: T) => t.kind !== 'Pod';
     i = targets.findIndex(rolls);
     if (i < 0) return orderForRollout(targets);
-    targets.forEach((t, k) => { const c = targets[i]!; if (rolls(t) && (t.pods < c.pods || (t.pods === c.pods && workloadKey(t) < workloadKey(c)))) i = k; });
+    targets.forEach((t, k) => {
+      const c = targets[i]!;
+      if (rolls(t) && (t.pods < c.pods || (t.pods === c.pods && workloadKey(t) < workloadKey(c)))) i = k;
+    });
   }
   return [targets[i]!, ...orderForRollout(targets.filter((_, k) => k !== i))];
 }
@@ -132,7 +152,10 @@ export const rolloutRounds: Record<string, (pods: number) => number> = {
  */
 export function orderForRollout<T extends WorkloadRef & { pods: number }>(targets: readonly T[]): T[] {
   const rounds = (t: T) => (rolloutRounds[t.kind] ?? rolloutRounds.Deployment!)(t.pods);
-  return targets.map((t, i) => ({ t, i, r: rounds(t) })).sort((a, b) => b.r - a.r || a.i - b.i).map((x) => x.t);
+  return targets
+    .map((t, i) => ({ t, i, r: rounds(t) }))
+    .sort((a, b) => b.r - a.r || a.i - b.i)
+    .map((x) => x.t);
 }
 
 export const restartedAtAnnotation = 'kubectl.kubernetes.io/restartedAt';
@@ -143,6 +166,8 @@ export function rfc3339(ms: number): string {
 }
 
 /** The patch `kubectl rollout restart` sends: a new pod-template annotation, so the controller rolls. */
-export function restartPatch(nowMs: number): { spec: { template: { metadata: { annotations: Record<string, string> } } } } {
+export function restartPatch(nowMs: number): {
+  spec: { template: { metadata: { annotations: Record<string, string> } } };
+} {
   return { spec: { template: { metadata: { annotations: { [restartedAtAnnotation]: rfc3339(nowMs) } } } } };
 }

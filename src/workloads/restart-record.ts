@@ -48,16 +48,25 @@ export const isContinuable = (r: RestartRecord) => r.state !== 'finished';
 
 /** The workloads the record says were brought over (continuing restarts only the others). */
 export function rolledKeys(r: RestartRecord): Set<string> {
-  return new Set(Object.entries(r.workloads).filter(([, w]) => w.state === 'rolled' || w.state === 'evicted').map(([k]) => k));
+  return new Set(
+    Object.entries(r.workloads)
+      .filter(([, w]) => w.state === 'rolled' || w.state === 'evicted')
+      .map(([k]) => k),
+  );
 }
 
-interface ConfigMapLike { metadata?: { resourceVersion?: string }; data?: Record<string, string> }
+interface ConfigMapLike {
+  metadata?: { resourceVersion?: string };
+  data?: Record<string, string>;
+}
 
 async function readRecordNamed(deps: Pick<Deps, 'kube'>, name: string): Promise<RestartRecord | undefined> {
   try {
     const cm = await deps.kube.request<ConfigMapLike>({ path: objectPath(core.configmaps, name, recordNamespace) });
     const parsed = JSON.parse(cm.data?.['record.json'] ?? 'null') as RestartRecord | null;
-    return parsed && typeof parsed === 'object' && parsed.workloads && typeof parsed.workloads === 'object' ? parsed : undefined;
+    return parsed && typeof parsed === 'object' && parsed.workloads && typeof parsed.workloads === 'object'
+      ? parsed
+      : undefined;
   } catch (err) {
     if (err instanceof KubeApiError && err.status === 404) return undefined;
     if (err instanceof SyntaxError) return undefined;
@@ -69,15 +78,33 @@ async function readRecordNamed(deps: Pick<Deps, 'kube'>, name: string): Promise<
  * Reads the record, or undefined when there is none (or it cannot be parsed: a record is advisory).
  * Without one under its name, the record an earlier version wrote under legacyRecordName is the last restart's.
  */
-export async function readRestartRecord(deps: Pick<Deps, 'kube'>, meshNamespace: string): Promise<RestartRecord | undefined> {
-  return (await readRecordNamed(deps, recordName(meshNamespace))) ?? readRecordNamed(deps, legacyRecordName(meshNamespace));
+export async function readRestartRecord(
+  deps: Pick<Deps, 'kube'>,
+  meshNamespace: string,
+): Promise<RestartRecord | undefined> {
+  return (
+    (await readRecordNamed(deps, recordName(meshNamespace))) ?? readRecordNamed(deps, legacyRecordName(meshNamespace))
+  );
 }
 
 /** Creates or replaces the record. */
-export async function writeRestartRecord(deps: Pick<Deps, 'kube'>, meshNamespace: string, record: RestartRecord): Promise<void> {
-  const body = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: recordName(meshNamespace), namespace: recordNamespace, labels: { ...recordLabel } }, data: { 'record.json': JSON.stringify(record) } };
+export async function writeRestartRecord(
+  deps: Pick<Deps, 'kube'>,
+  meshNamespace: string,
+  record: RestartRecord,
+): Promise<void> {
+  const body = {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: recordName(meshNamespace), namespace: recordNamespace, labels: { ...recordLabel } },
+    data: { 'record.json': JSON.stringify(record) },
+  };
   try {
-    await deps.kube.request({ method: 'PUT', path: objectPath(core.configmaps, recordName(meshNamespace), recordNamespace), body });
+    await deps.kube.request({
+      method: 'PUT',
+      path: objectPath(core.configmaps, recordName(meshNamespace), recordNamespace),
+      body,
+    });
   } catch (err) {
     if (!(err instanceof KubeApiError && err.status === 404)) throw err;
     await deps.kube.request({ method: 'POST', path: collectionPath(core.configmaps, recordNamespace), body });
@@ -87,7 +114,10 @@ export async function writeRestartRecord(deps: Pick<Deps, 'kube'>, meshNamespace
 /** Deletes the record an earlier version wrote under legacyRecordName, if any: once the new one is written it is out of date. */
 export async function deleteLegacyRecord(deps: Pick<Deps, 'kube'>, meshNamespace: string): Promise<void> {
   try {
-    await deps.kube.request({ method: 'DELETE', path: objectPath(core.configmaps, legacyRecordName(meshNamespace), recordNamespace) });
+    await deps.kube.request({
+      method: 'DELETE',
+      path: objectPath(core.configmaps, legacyRecordName(meshNamespace), recordNamespace),
+    });
   } catch (err) {
     if (!(err instanceof KubeApiError && err.status === 404)) throw err;
   }
@@ -99,7 +129,12 @@ export async function deleteLegacyRecord(deps: Pick<Deps, 'kube'>, meshNamespace
  * `warn` and retried at the next flush: losing the record must not stop the restart. After the
  * first write the record under the earlier name is deleted (deleteLegacyRecord), once.
  */
-export function createRecorder(deps: Pick<Deps, 'kube' | 'clock'>, meshNamespace: string, record: RestartRecord, opts: { everyMs?: number; warn: (m: string) => void }) {
+export function createRecorder(
+  deps: Pick<Deps, 'kube' | 'clock'>,
+  meshNamespace: string,
+  record: RestartRecord,
+  opts: { everyMs?: number; warn: (m: string) => void },
+) {
   const everyMs = opts.everyMs ?? 3000;
   let lastWrite = 0;
   let warned = false;
@@ -109,14 +144,26 @@ export function createRecorder(deps: Pick<Deps, 'kube' | 'clock'>, meshNamespace
     record.updatedAt = new Date(deps.clock.now()).toISOString();
     lastWrite = deps.clock.now();
     const snapshot = structuredClone(record);
-    writing = writing.then(() => writeRestartRecord(deps, meshNamespace, snapshot)).then(async () => {
-      if (legacyDeleted) return;
-      legacyDeleted = true;
-      await deleteLegacyRecord(deps, meshNamespace).catch((err: unknown) => opts.warn(`could not delete ConfigMap ${recordNamespace}/${legacyRecordName(meshNamespace)}, the record of an earlier version: ${(err as Error).message}; delete it with kubectl delete configmap -n ${recordNamespace} ${legacyRecordName(meshNamespace)}`));
-    }, (err: unknown) => {
-      if (!warned) opts.warn(`could not record the restart's progress in ConfigMap ${recordNamespace}/${recordName(meshNamespace)}: ${(err as Error).message}`);
-      warned = true;
-    });
+    writing = writing
+      .then(() => writeRestartRecord(deps, meshNamespace, snapshot))
+      .then(
+        async () => {
+          if (legacyDeleted) return;
+          legacyDeleted = true;
+          await deleteLegacyRecord(deps, meshNamespace).catch((err: unknown) =>
+            opts.warn(
+              `could not delete ConfigMap ${recordNamespace}/${legacyRecordName(meshNamespace)}, the record of an earlier version: ${(err as Error).message}; delete it with kubectl delete configmap -n ${recordNamespace} ${legacyRecordName(meshNamespace)}`,
+            ),
+          );
+        },
+        (err: unknown) => {
+          if (!warned)
+            opts.warn(
+              `could not record the restart's progress in ConfigMap ${recordNamespace}/${recordName(meshNamespace)}: ${(err as Error).message}`,
+            );
+          warned = true;
+        },
+      );
     return writing;
   };
   return {

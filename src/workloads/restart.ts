@@ -11,7 +11,15 @@ import { listAll } from '../kube/list.ts';
 import { collectionPath, core, objectPath } from '../kube/paths.ts';
 import { discoverInjectedWorkloads } from './discover.ts';
 import { type InjectedWorkload, type WorkloadRef, workloadKey } from './owners.ts';
-import { planRestart, restartPatch, type RestartMode, type RestartPlan, type RestartTarget, type Skipped, type WorkloadObject } from './restart-plan.ts';
+import {
+  planRestart,
+  restartPatch,
+  type RestartMode,
+  type RestartPlan,
+  type RestartTarget,
+  type Skipped,
+  type WorkloadObject,
+} from './restart-plan.ts';
 import { describe, workloadRefs, type WaitOptions, type WaitResult } from './rollout-wait.ts';
 import { createRolloutWatcher, type RolloutWatcher } from './rollout-watch.ts';
 import { isRollingKind } from './rollout-rules.ts';
@@ -52,7 +60,11 @@ export interface RestartOptions {
   alreadyRolled?: ReadonlySet<string> | undefined;
 }
 
-export interface Outcome extends WorkloadRef { message: string; seconds: number; reason?: string | undefined }
+export interface Outcome extends WorkloadRef {
+  message: string;
+  seconds: number;
+  reason?: string | undefined;
+}
 
 export interface RestartResult {
   targetVersion: string;
@@ -79,16 +91,21 @@ export interface RestartResult {
 }
 
 /** Reads the Deployments/StatefulSets/DaemonSets behind the workloads: one list per kind and namespace. */
-async function readObjects(deps: Pick<Deps, 'kube'>, workloads: readonly InjectedWorkload[]): Promise<Map<string, WorkloadObject>> {
+async function readObjects(
+  deps: Pick<Deps, 'kube'>,
+  workloads: readonly InjectedWorkload[],
+): Promise<Map<string, WorkloadObject>> {
   const wanted = new Set<string>();
   for (const w of workloads) if (isRollingKind(w.kind)) wanted.add(`${w.kind}\u0000${w.namespace}`);
   const objects = new Map<string, WorkloadObject>();
-  await Promise.all([...wanted].map(async (key) => {
-    const [kind, namespace] = key.split('\u0000') as [keyof typeof workloadRefs, string];
-    for (const o of await listAll<KubeObject>(deps.kube, collectionPath(workloadRefs[kind], namespace))) {
-      objects.set(workloadKey({ namespace, kind, name: o.metadata?.name ?? '' }), o);
-    }
-  }));
+  await Promise.all(
+    [...wanted].map(async (key) => {
+      const [kind, namespace] = key.split('\u0000') as [keyof typeof workloadRefs, string];
+      for (const o of await listAll<KubeObject>(deps.kube, collectionPath(workloadRefs[kind], namespace))) {
+        objects.set(workloadKey({ namespace, kind, name: o.metadata?.name ?? '' }), o);
+      }
+    }),
+  );
   return objects;
 }
 
@@ -99,9 +116,19 @@ async function readObjects(deps: Pick<Deps, 'kube'>, workloads: readonly Injecte
  * thrown (404: the workload is gone); the caller decides what it means. Used by `restart` and by
  * the restart into the mesh (engine/phases/restart-into-mesh.ts).
  */
-export async function rolloutRestart(deps: Pick<Deps, 'kube' | 'clock'>, watcher: RolloutWatcher, w: WorkloadRef, opts: WaitOptions & { onRestarted?: () => void }): Promise<WaitResult> {
+export async function rolloutRestart(
+  deps: Pick<Deps, 'kube' | 'clock'>,
+  watcher: RolloutWatcher,
+  w: WorkloadRef,
+  opts: WaitOptions & { onRestarted?: () => void },
+): Promise<WaitResult> {
   const ref = workloadRefs[w.kind as keyof typeof workloadRefs];
-  const patched = await deps.kube.request<{ metadata?: { generation?: number } }>({ method: 'PATCH', path: objectPath(ref, w.name, w.namespace), body: restartPatch(deps.clock.now()), contentType: 'application/strategic-merge-patch+json' });
+  const patched = await deps.kube.request<{ metadata?: { generation?: number } }>({
+    method: 'PATCH',
+    path: objectPath(ref, w.name, w.namespace),
+    body: restartPatch(deps.clock.now()),
+    contentType: 'application/strategic-merge-patch+json',
+  });
   opts.onRestarted?.();
   return watcher.wait(w, patched?.metadata?.generation ?? 0, { timeoutMs: opts.timeoutMs, onMessage: opts.onMessage });
 }
@@ -112,37 +139,80 @@ type RollState = 'done' | 'evicted' | 'blocked' | 'timeout' | 'failed';
  * Evicts a bare pod through the Eviction API, so PodDisruptionBudgets hold: a pod a budget protects
  * now (429) is reported, never forced.
  */
-async function evictPod(deps: Pick<Deps, 'kube'>, t: WorkloadRef): Promise<{ state: 'evicted' | 'blocked'; message: string }> {
+async function evictPod(
+  deps: Pick<Deps, 'kube'>,
+  t: WorkloadRef,
+): Promise<{ state: 'evicted' | 'blocked'; message: string }> {
   try {
-    await deps.kube.request({ method: 'POST', path: `${objectPath(core.pods, t.name, t.namespace)}/eviction`, body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: t.name, namespace: t.namespace } }, noRetry: true });
+    await deps.kube.request({
+      method: 'POST',
+      path: `${objectPath(core.pods, t.name, t.namespace)}/eviction`,
+      body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: t.name, namespace: t.namespace } },
+      noRetry: true,
+    });
     return { state: 'evicted', message: `pod ${t.namespace}/${t.name} evicted (bare pod: not re-created)` };
   } catch (err) {
     if (err instanceof KubeApiError && err.status === 429) {
-      return { state: 'blocked', message: `a PodDisruptionBudget does not allow evicting pod ${t.namespace}/${t.name} now (${err.message.replace(/^429 \S+ \S+: /, '')}); it was left running: evict it when the budget allows, or delete it yourself` };
+      return {
+        state: 'blocked',
+        message: `a PodDisruptionBudget does not allow evicting pod ${t.namespace}/${t.name} now (${err.message.replace(/^429 \S+ \S+: /, '')}); it was left running: evict it when the budget allows, or delete it yourself`,
+      };
     }
     throw err;
   }
 }
 
-async function rollOne(deps: Deps, watcher: RolloutWatcher, t: RestartTarget, opts: RestartOptions, report: (state: RestartProgress['state'], message: string) => void): Promise<{ state: RollState; message: string; seconds: number }> {
+async function rollOne(
+  deps: Deps,
+  watcher: RolloutWatcher,
+  t: RestartTarget,
+  opts: RestartOptions,
+  report: (state: RestartProgress['state'], message: string) => void,
+): Promise<{ state: RollState; message: string; seconds: number }> {
   const started = deps.clock.now();
   try {
     if (t.action === 'evict-pod') return { ...(await evictPod(deps, t)), seconds: 0 };
-    return await rolloutRestart(deps, watcher, t, { timeoutMs: opts.timeoutMs, onRestarted: () => report('waiting', 'restarted'), onMessage: (m) => report('waiting', m) });
+    return await rolloutRestart(deps, watcher, t, {
+      timeoutMs: opts.timeoutMs,
+      onRestarted: () => report('waiting', 'restarted'),
+      onMessage: (m) => report('waiting', m),
+    });
   } catch (err) {
-    const why = err instanceof KubeApiError && err.status === 404 ? 'not found (deleted meanwhile?)' : (err as Error).message;
-    return { state: 'failed', message: `${describe(t)}: ${why}`, seconds: Math.round((deps.clock.now() - started) / 100) / 10 };
+    const why =
+      err instanceof KubeApiError && err.status === 404 ? 'not found (deleted meanwhile?)' : (err as Error).message;
+    return {
+      state: 'failed',
+      message: `${describe(t)}: ${why}`,
+      seconds: Math.round((deps.clock.now() - started) / 100) / 10,
+    };
   }
 }
 
 /** What a restart would do (read-only): targets in start order, and what is skipped. `--dry-run` prints this. */
-export async function planWorkloadRestart(deps: Pick<Deps, 'kube'>, opts: Pick<RestartOptions, 'targetVersion' | 'mode' | 'deleteBarePods' | 'namespace' | 'first' | 'alreadyRolled'>): Promise<RestartPlan> {
+export async function planWorkloadRestart(
+  deps: Pick<Deps, 'kube'>,
+  opts: Pick<RestartOptions, 'targetVersion' | 'mode' | 'deleteBarePods' | 'namespace' | 'first' | 'alreadyRolled'>,
+): Promise<RestartPlan> {
   const { workloads } = await discoverInjectedWorkloads(deps, opts.namespace);
   const objects = await readObjects(deps, workloads);
-  return planRestart({ workloads, objects, mode: opts.mode, targetVersion: opts.targetVersion, deleteBarePods: opts.deleteBarePods, first: opts.first, alreadyRolled: opts.alreadyRolled });
+  return planRestart({
+    workloads,
+    objects,
+    mode: opts.mode,
+    targetVersion: opts.targetVersion,
+    deleteBarePods: opts.deleteBarePods,
+    first: opts.first,
+    alreadyRolled: opts.alreadyRolled,
+  });
 }
 
-const recordState: Record<RollState, RestartState> = { done: 'rolled', evicted: 'evicted', blocked: 'skipped', timeout: 'timed-out', failed: 'failed' };
+const recordState: Record<RollState, RestartState> = {
+  done: 'rolled',
+  evicted: 'evicted',
+  blocked: 'skipped',
+  timeout: 'timed-out',
+  failed: 'failed',
+};
 
 /**
  * Restarts the injected workloads with a slow start and a failure gate (mapSlowStart): one canary
@@ -155,8 +225,20 @@ export async function restartWorkloads(deps: Deps, opts: RestartOptions): Promis
   const total = plan.targets.length;
   const maxFailures = opts.maxFailures ?? 1;
   const result: RestartResult = {
-    targetVersion: opts.targetVersion, restarted: [], evicted: [], skipped: [...plan.skipped], timedOut: [], failed: [], notStarted: [], interrupted: false, stoppedAtGate: false, maxFailures,
-    upToDate: plan.upToDate, continued: plan.continued ?? 0, concurrency: 0, final: { converged: false, byVersion: {}, behind: [] },
+    targetVersion: opts.targetVersion,
+    restarted: [],
+    evicted: [],
+    skipped: [...plan.skipped],
+    timedOut: [],
+    failed: [],
+    notStarted: [],
+    interrupted: false,
+    stoppedAtGate: false,
+    maxFailures,
+    upToDate: plan.upToDate,
+    continued: plan.continued ?? 0,
+    concurrency: 0,
+    final: { converged: false, byVersion: {}, behind: [] },
   };
   const rec = opts.recorder;
   for (const t of plan.targets) rec?.set(t, 'pending');
@@ -168,17 +250,27 @@ export async function restartWorkloads(deps: Deps, opts: RestartOptions): Promis
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   let run;
   try {
-    run = await mapSlowStart(plan.targets, { limit: opts.concurrency, maxFailures, signal: opts.signal }, async (t, i) => {
-      const ref: WorkloadRef = { namespace: t.namespace, kind: t.kind, name: t.name };
-      const report = (state: RestartProgress['state'], message: string) => opts.onProgress?.({ ...ref, state, message, index: i + 1, total });
-      report('restarting', t.action === 'evict-pod' ? 'evicting bare pod' : 'patching restartedAt');
-      const r = await rollOne(deps, watcher, t, opts, report);
-      // The cluster's own reason (a quota, an admission refusal, a crash-looping container) beside the rollout's message.
-      const reason = r.state === 'failed' || r.state === 'timeout' ? await failureReason(deps, ref) : undefined;
-      report(r.state, reason ? `${r.message}: ${reason}` : r.message);
-      rec?.set(ref, recordState[r.state], reason ?? (r.state === 'done' || r.state === 'evicted' ? undefined : r.message));
-      return { ...r, reason };
-    }, (r) => r.state !== 'failed' && r.state !== 'timeout');
+    run = await mapSlowStart(
+      plan.targets,
+      { limit: opts.concurrency, maxFailures, signal: opts.signal },
+      async (t, i) => {
+        const ref: WorkloadRef = { namespace: t.namespace, kind: t.kind, name: t.name };
+        const report = (state: RestartProgress['state'], message: string) =>
+          opts.onProgress?.({ ...ref, state, message, index: i + 1, total });
+        report('restarting', t.action === 'evict-pod' ? 'evicting bare pod' : 'patching restartedAt');
+        const r = await rollOne(deps, watcher, t, opts, report);
+        // The cluster's own reason (a quota, an admission refusal, a crash-looping container) beside the rollout's message.
+        const reason = r.state === 'failed' || r.state === 'timeout' ? await failureReason(deps, ref) : undefined;
+        report(r.state, reason ? `${r.message}: ${reason}` : r.message);
+        rec?.set(
+          ref,
+          recordState[r.state],
+          reason ?? (r.state === 'done' || r.state === 'evicted' ? undefined : r.message),
+        );
+        return { ...r, reason };
+      },
+      (r) => r.state !== 'failed' && r.state !== 'timeout',
+    );
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
     watcher.close();
@@ -188,9 +280,17 @@ export async function restartWorkloads(deps: Deps, opts: RestartOptions): Promis
     const r = run.results[i];
     if (!r) return;
     const ref: WorkloadRef = { namespace: t.namespace, kind: t.kind, name: t.name };
-    const outcome: Outcome = { ...ref, message: r.message, seconds: r.seconds, ...(r.reason ? { reason: r.reason } : {}) };
+    const outcome: Outcome = {
+      ...ref,
+      message: r.message,
+      seconds: r.seconds,
+      ...(r.reason ? { reason: r.reason } : {}),
+    };
     if (r.state === 'blocked') result.skipped.push({ ...ref, reason: r.message });
-    else ({ done: result.restarted, evicted: result.evicted, timeout: result.timedOut, failed: result.failed })[r.state].push(outcome);
+    else
+      ({ done: result.restarted, evicted: result.evicted, timeout: result.timedOut, failed: result.failed })[
+        r.state
+      ].push(outcome);
   });
   result.interrupted = run.stoppedBy === 'signal';
   result.stoppedAtGate = run.stoppedBy === 'gate';
@@ -198,15 +298,28 @@ export async function restartWorkloads(deps: Deps, opts: RestartOptions): Promis
   for (const i of run.notStarted) {
     const t = plan.targets[i]!;
     const ref: WorkloadRef = { namespace: t.namespace, kind: t.kind, name: t.name };
-    const message = result.stoppedAtGate ? `not started: the restart stopped after ${failures} failure(s) (--max-failures ${maxFailures})` : 'interrupted before it was restarted';
+    const message = result.stoppedAtGate
+      ? `not started: the restart stopped after ${failures} failure(s) (--max-failures ${maxFailures})`
+      : 'interrupted before it was restarted';
     result.notStarted.push({ ...ref, message, seconds: 0 });
     rec?.set(ref, 'not-started');
   }
   // rollouts finish in any order: list outcomes in plan order (namespace, kind, name)
-  for (const list of [result.restarted, result.evicted, result.timedOut, result.failed, result.notStarted]) list.sort((a, b) => workloadKey(a).localeCompare(workloadKey(b)));
+  for (const list of [result.restarted, result.evicted, result.timedOut, result.failed, result.notStarted])
+    list.sort((a, b) => workloadKey(a).localeCompare(workloadKey(b)));
   await rec?.flush(result.stoppedAtGate ? 'stopped-at-gate' : result.interrupted ? 'interrupted' : 'finished');
   const after = await discoverInjectedWorkloads(deps, opts.namespace);
-  const final = buildSkewReport({ meshNamespace: '', targetVersion: opts.targetVersion, controlPlane: { version: null, components: [] }, workloads: after.workloads, namespaceLabels: new Map() });
-  result.final = { converged: final.converged, byVersion: final.byVersion, behind: final.workloads.filter((w) => w.behind) };
+  const final = buildSkewReport({
+    meshNamespace: '',
+    targetVersion: opts.targetVersion,
+    controlPlane: { version: null, components: [] },
+    workloads: after.workloads,
+    namespaceLabels: new Map(),
+  });
+  result.final = {
+    converged: final.converged,
+    byVersion: final.byVersion,
+    behind: final.workloads.filter((w) => w.behind),
+  };
   return result;
 }

@@ -35,9 +35,17 @@ export function deletedResult(w: WorkloadRef, seconds: number): WaitResult {
 
 /** Done or failed, by the rules. */
 export function settledResult(w: WorkloadRef, s: RolloutStatus, seconds: number): WaitResult {
-  return { state: s.state === 'done' ? 'done' : 'failed', message: s.state === 'done' ? s.message : `${describe(w)}: ${s.message}`, seconds };
+  return {
+    state: s.state === 'done' ? 'done' : 'failed',
+    message: s.state === 'done' ? s.message : `${describe(w)}: ${s.message}`,
+    seconds,
+  };
 }
 
 export function timeoutResult(w: WorkloadRef, timeoutMs: number, lastMessage: string, seconds: number): WaitResult {
-  return { state: 'timeout', message: `${describe(w)} did not finish rolling out within ${Math.round(timeoutMs / 1000)}s (--timeout): ${lastMessage}`, seconds };
+  return {
+    state: 'timeout',
+    message: `${describe(w)} did not finish rolling out within ${Math.round(timeoutMs / 1000)}s (--timeout): ${lastMessage}`,
+    seconds,
+  };
 }

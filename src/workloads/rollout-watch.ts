@@ -14,7 +14,14 @@ import { type KubeList, type KubeObject, type WatchEvent } from '../kube/client.
 import { collectionPath } from '../kube/paths.ts';
 import type { WorkloadRef } from './owners.ts';
 import { isRollingKind, rolloutRules, type RolloutStatus } from './rollout-rules.ts';
-import { deletedResult, settledResult, timeoutResult, type WaitOptions, type WaitResult, workloadRefs } from './rollout-wait.ts';
+import {
+  deletedResult,
+  settledResult,
+  timeoutResult,
+  type WaitOptions,
+  type WaitResult,
+  workloadRefs,
+} from './rollout-wait.ts';
 
 type Obj = KubeObject & { metadata?: { name?: string; generation?: number; resourceVersion?: string } };
 
@@ -51,7 +58,10 @@ export interface RolloutWatcher {
 
 const notSeen: RolloutStatus = { state: 'waiting', message: 'waiting for the restart to be observed' };
 
-export function createRolloutWatcher(deps: Pick<Deps, 'kube' | 'clock'>, opts: { pollMs?: number | undefined; watchSeconds?: number } = {}): RolloutWatcher {
+export function createRolloutWatcher(
+  deps: Pick<Deps, 'kube' | 'clock'>,
+  opts: { pollMs?: number | undefined; watchSeconds?: number } = {},
+): RolloutWatcher {
   const channels = new Map<string, Channel>();
   const closed = new AbortController();
   const stats = { lists: 0, watches: 0 };
@@ -102,13 +112,22 @@ export function createRolloutWatcher(deps: Pick<Deps, 'kube' | 'clock'>, opts: {
       try {
         rv ??= await list(ch, path);
         stats.watches++;
-        await deps.kube.watch<Obj>(path, { resourceVersion: rv, timeoutSeconds: opts.watchSeconds ?? 300 }, (e: WatchEvent<Obj>) => {
-          if (e.type === 'ERROR') { rv = undefined; stop.abort(); return; } // e.g. 410 Gone: list again
-          rv = e.object.metadata?.resourceVersion ?? rv;
-          if (e.type === 'BOOKMARK') return;
-          failures = 0;
-          update(ch, e.object.metadata?.name ?? '', e.type === 'DELETED' ? undefined : e.object);
-        }, stop.signal);
+        await deps.kube.watch<Obj>(
+          path,
+          { resourceVersion: rv, timeoutSeconds: opts.watchSeconds ?? 300 },
+          (e: WatchEvent<Obj>) => {
+            if (e.type === 'ERROR') {
+              rv = undefined;
+              stop.abort();
+              return;
+            } // e.g. 410 Gone: list again
+            rv = e.object.metadata?.resourceVersion ?? rv;
+            if (e.type === 'BOOKMARK') return;
+            failures = 0;
+            update(ch, e.object.metadata?.name ?? '', e.type === 'DELETED' ? undefined : e.object);
+          },
+          stop.signal,
+        );
       } catch (err) {
         failures++;
         ch.lastError = String((err as Error)?.message ?? err).slice(0, 200);
@@ -139,11 +158,31 @@ export function createRolloutWatcher(deps: Pick<Deps, 'kube' | 'clock'>, opts: {
       if (!isRollingKind(kind)) return Promise.reject(new Error(`no rollout rules for kind ${kind}`));
       const ch = channel({ ...ref, kind });
       return new Promise<WaitResult>((resolve) => {
-        const w: Waiter = { ref, minGeneration, rule: rolloutRules[kind], last: notSeen, reported: '', opts: waitOpts, start: deps.clock.now(), timer: new AbortController(), settle: resolve };
+        const w: Waiter = {
+          ref,
+          minGeneration,
+          rule: rolloutRules[kind],
+          last: notSeen,
+          reported: '',
+          opts: waitOpts,
+          start: deps.clock.now(),
+          timer: new AbortController(),
+          settle: resolve,
+        };
         const set = ch.waiters.get(ref.name) ?? new Set<Waiter>();
         ch.waiters.set(ref.name, set.add(w));
         deps.clock.sleep(waitOpts.timeoutMs, w.timer.signal).then(
-          () => finish(ch, w, timeoutResult(ref, waitOpts.timeoutMs, ch.lastError && w.last === notSeen ? `${w.last.message} (watch: ${ch.lastError})` : w.last.message, seconds(w))),
+          () =>
+            finish(
+              ch,
+              w,
+              timeoutResult(
+                ref,
+                waitOpts.timeoutMs,
+                ch.lastError && w.last === notSeen ? `${w.last.message} (watch: ${ch.lastError})` : w.last.message,
+                seconds(w),
+              ),
+            ),
           () => undefined,
         );
         // Absent from what was read so far: not seen yet (deletion is concluded only from a DELETED event or a list).
@@ -154,7 +193,8 @@ export function createRolloutWatcher(deps: Pick<Deps, 'kube' | 'clock'>, opts: {
     close() {
       closed.abort();
       for (const ch of channels.values()) {
-        for (const set of [...ch.waiters.values()]) for (const w of [...set]) finish(ch, w, timeoutResult(w.ref, w.opts.timeoutMs, w.last.message, seconds(w)));
+        for (const set of [...ch.waiters.values()])
+          for (const w of [...set]) finish(ch, w, timeoutResult(w.ref, w.opts.timeoutMs, w.last.message, seconds(w)));
       }
     },
   };

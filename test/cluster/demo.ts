@@ -22,13 +22,19 @@ process.env.KUBECONFIG = path.join(clusterDir, 'kubeconfig');
 // vendor's 1.6.0 chart too (when the shared reference is there), so both sides of the upgrade have the real
 // CRD schemas (the fixture charts' looser ones keep fields the real ones prune, e.g. TCPRoute spec.matches).
 const realCharts = path.resolve(repoRoot, '../shared/nsm-reference/charts');
-if (!process.env.NSM_CHARTS_DIR && fs.existsSync(path.join(realCharts, '1.6.0', 'Chart.yaml'))) process.env.NSM_CHARTS_DIR = realCharts;
+if (!process.env.NSM_CHARTS_DIR && fs.existsSync(path.join(realCharts, '1.6.0', 'Chart.yaml')))
+  process.env.NSM_CHARTS_DIR = realCharts;
 
 const { testKube, clusterEnv } = await import('../support/cluster.ts');
-const { demoNamespaces, deployWithMeshctl, meshctlBin, populate, removeAllMeshes, waitRolledOut, snapshot } = await import('../support/mesh-scenario.ts');
+const { demoNamespaces, deployWithMeshctl, meshctlBin, populate, removeAllMeshes, waitRolledOut, snapshot } =
+  await import('../support/mesh-scenario.ts');
 const { meshctlFor } = await import('../support/real-meshctl.ts');
 const target = meshctlFor('1.7.0');
-const env = { ...process.env, ...clusterEnv(), PATH: `${path.join(repoRoot, 'bin')}:${state.bin}:${process.env.PATH ?? ''}` };
+const env = {
+  ...process.env,
+  ...clusterEnv(),
+  PATH: `${path.join(repoRoot, 'bin')}:${state.bin}:${process.env.PATH ?? ''}`,
+};
 const kubectl = path.join(state.bin, 'kubectl');
 const kube = await testKube();
 const meshNs = 'nginx-mesh';
@@ -40,31 +46,59 @@ const show = async (args: string[], opts: { reject?: boolean } = {}) => {
 
 say('Removing what an earlier demo left (if anything)');
 await removeAllMeshes(kube);
-for (const ns of apps) await kube.request({ method: 'DELETE', path: `/api/v1/namespaces/${ns}` }).catch(() => undefined);
+for (const ns of apps)
+  await kube.request({ method: 'DELETE', path: `/api/v1/namespaces/${ns}` }).catch(() => undefined);
 for (let i = 0; i < 240; i++) {
-  const left = await Promise.all([meshNs, ...apps].map((ns) => kube.request({ path: `/api/v1/namespaces/${ns}` }).then(() => 1, () => 0)));
+  const left = await Promise.all(
+    [meshNs, ...apps].map((ns) =>
+      kube.request({ path: `/api/v1/namespaces/${ns}` }).then(
+        () => 1,
+        () => 0,
+      ),
+    ),
+  );
   if (left.every((x) => x === 0)) break;
   await new Promise((r) => setTimeout(r, 500));
 }
 
 say('Deploying NGINX Service Mesh 1.6.0 on "OpenShift" with nginx-meshctl 1.6.0 (the test bed stand-in)');
 await deployWithMeshctl('1.6.0', { namespace: meshNs, environment: 'openshift' });
-say(`Creating ${apps.length} namespaces of injected workloads, each with a TrafficSplit, TrafficTarget, HTTPRouteGroup, TCPRoute, RateLimit and CircuitBreaker`);
+say(
+  `Creating ${apps.length} namespaces of injected workloads, each with a TrafficSplit, TrafficTarget, HTTPRouteGroup, TCPRoute, RateLimit and CircuitBreaker`,
+);
 await populate(kube, apps, { replicas: 2 });
 await waitRolledOut(apps);
 const before = await snapshot(kube, apps);
 await show(['kubectl', 'nsm-upgrade', 'status']);
 
-say('Upgrading to 1.7.0 (on OpenShift this hop must be manual: remove, wait for csi-driver-sentinel, deploy, restore, restart)');
+say(
+  'Upgrading to 1.7.0 (on OpenShift this hop must be manual: remove, wait for csi-driver-sentinel, deploy, restore, restart)',
+);
 const backupDir = path.join(clusterDir, `demo-backup-${Date.now()}`);
-process.stdout.write(`nginx-meshctl 1.7.0: ${target.kind === 'real' ? `the vendor's real binary, ${target.bin}` : 'the test bed stand-in (no real binary was built)'}\n`);
-await show(['kubectl', 'nsm-upgrade', '--to', '1.7.0', '--meshctl-current', meshctlBin('1.6.0'), '--meshctl', target.bin, '--backup-dir', backupDir, '--yes']);
+process.stdout.write(
+  `nginx-meshctl 1.7.0: ${target.kind === 'real' ? `the vendor's real binary, ${target.bin}` : 'the test bed stand-in (no real binary was built)'}\n`,
+);
+await show([
+  'kubectl',
+  'nsm-upgrade',
+  '--to',
+  '1.7.0',
+  '--meshctl-current',
+  meshctlBin('1.6.0'),
+  '--meshctl',
+  target.bin,
+  '--backup-dir',
+  backupDir,
+  '--yes',
+]);
 
 say('The mesh after the upgrade');
 await show(['kubectl', 'nsm-upgrade', 'status']);
 const after = await snapshot(kube, apps);
 const same = JSON.stringify(after) === JSON.stringify(before);
-process.stdout.write(`\n${Object.keys(before).length} custom resources before, ${Object.keys(after).length} after, ${same ? 'all identical' : 'DIFFERENT'} (spec, labels, annotations).\n`);
+process.stdout.write(
+  `\n${Object.keys(before).length} custom resources before, ${Object.keys(after).length} after, ${same ? 'all identical' : 'DIFFERENT'} (spec, labels, annotations).\n`,
+);
 process.stdout.write(`Backup, journal and restore report: ${backupDir}\n`);
 say(`Done. Explore with: source .cluster/env; kubectl nsm-upgrade --help. Clean up with: npm run cluster:down`);
 void kubectl;

@@ -14,9 +14,17 @@ export async function startEmulator(kubeconfig: string, stateDir: string, logs: 
   const node = path.join(repoRoot, 'node_modules/node/bin/node');
   const portFile = path.join(stateDir, 'emulator.port');
   fs.rmSync(portFile, { force: true });
-  const started = startDetached('mesh-emulator', fs.existsSync(node) ? node : process.execPath,
-    [main, '--kubeconfig', kubeconfig, '--state-dir', stateDir, '--egress-socket', egressSocketPath()], path.join(logs, 'mesh-emulator.log'));
+  const started = startDetached(
+    'mesh-emulator',
+    fs.existsSync(node) ? node : process.execPath,
+    [main, '--kubeconfig', kubeconfig, '--state-dir', stateDir, '--egress-socket', egressSocketPath()],
+    path.join(logs, 'mesh-emulator.log'),
+  );
   fs.writeFileSync(path.join(stateDir, 'emulator.pid'), String(started.pid) + '\n', { mode: 0o600 });
-  await waitUntil('the mesh emulator', async () => fs.existsSync(portFile), { timeoutMs: 60_000, log: started.log, pid: started.pid });
+  await waitUntil('the mesh emulator', async () => fs.existsSync(portFile), {
+    timeoutMs: 60_000,
+    log: started.log,
+    pid: started.pid,
+  });
   return started;
 }

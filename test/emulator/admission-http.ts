@@ -14,12 +14,22 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(text);
 }
 
-export function handleAdmission(req: IncomingMessage, res: ServerResponse, pathname: string, meshNamespace: string | undefined, view: MeshView, log: (l: string) => void): void {
+export function handleAdmission(
+  req: IncomingMessage,
+  res: ServerResponse,
+  pathname: string,
+  meshNamespace: string | undefined,
+  view: MeshView,
+  log: (l: string) => void,
+): void {
   const chunks: Buffer[] = [];
   let size = 0;
   req.on('data', (c: Buffer) => {
     size += c.length;
-    if (size > maxBody) { req.destroy(); return; }
+    if (size > maxBody) {
+      req.destroy();
+      return;
+    }
     chunks.push(c);
   });
   req.on('error', (e) => log(`error: reading ${pathname}: ${e.message}`));
@@ -29,13 +39,25 @@ export function handleAdmission(req: IncomingMessage, res: ServerResponse, pathn
       review = JSON.parse(Buffer.concat(chunks).toString('utf8')) as AdmissionReview;
     } catch (err) {
       log(`error: ${pathname}: body is not JSON: ${(err as Error).message}`);
-      return sendJson(res, 400, reviewResponse({}, { allowed: false, code: 400, message: 'body is not a JSON AdmissionReview' }));
+      return sendJson(
+        res,
+        400,
+        reviewResponse({}, { allowed: false, code: 400, message: 'body is not a JSON AdmissionReview' }),
+      );
     }
     try {
       sendJson(res, 200, answerReview(pathname, review ?? {}, view, log, meshNamespace));
     } catch (err) {
       log(`error: ${pathname}: ${(err as Error).message}`);
-      sendJson(res, 200, reviewResponse(review ?? {}, { allowed: false, code: 500, message: `mesh emulator error: ${(err as Error).message}` }));
+      sendJson(
+        res,
+        200,
+        reviewResponse(review ?? {}, {
+          allowed: false,
+          code: 500,
+          message: `mesh emulator error: ${(err as Error).message}`,
+        }),
+      );
     }
   });
 }

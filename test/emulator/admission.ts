@@ -31,7 +31,12 @@ export interface AdmissionReview {
   response?: Record<string, unknown>;
 }
 
-export interface Answer { allowed: boolean; message?: string; code?: number; patch?: unknown[] }
+export interface Answer {
+  allowed: boolean;
+  message?: string;
+  code?: number;
+  patch?: unknown[];
+}
 
 export function reviewResponse(review: AdmissionReview, a: Answer): AdmissionReview {
   const response: Record<string, unknown> = { uid: review.request?.uid ?? '', allowed: a.allowed };
@@ -54,8 +59,18 @@ function podName(pod: PodLike, req: AdmissionRequest): string {
 function meshDown(view: MeshView, meshNs: string | undefined): Answer | undefined {
   const mesh = view.controlPlane(meshNs);
   const where = meshNs ? ` in namespace ${meshNs}` : '';
-  if (!mesh) return { allowed: false, code: 503, message: `NGINX Service Mesh is not running: no nginx-mesh-api or nginx-mesh-controller Deployment${where}` };
-  if (!mesh.ready) return { allowed: false, code: 503, message: `NGINX Service Mesh is not ready: ${mesh.deployment}${where} has no ready pod` };
+  if (!mesh)
+    return {
+      allowed: false,
+      code: 503,
+      message: `NGINX Service Mesh is not running: no nginx-mesh-api or nginx-mesh-controller Deployment${where}`,
+    };
+  if (!mesh.ready)
+    return {
+      allowed: false,
+      code: 503,
+      message: `NGINX Service Mesh is not ready: ${mesh.deployment}${where} has no ready pod`,
+    };
   return undefined;
 }
 
@@ -67,8 +82,12 @@ function inject(req: AdmissionRequest, meshNs: string | undefined, view: MeshVie
   const pod = (req.object ?? {}) as PodLike;
   const namespace = req.namespace ?? pod.metadata?.namespace ?? 'default';
   const decision = decideInjection({
-    pod, namespace, namespaceLabels: view.namespaceLabels(namespace), mesh,
-    config: view.injectionConfig(mesh.namespace), meshJobNames,
+    pod,
+    namespace,
+    namespaceLabels: view.namespaceLabels(namespace),
+    mesh,
+    config: view.injectionConfig(mesh.namespace),
+    meshJobNames,
   });
   const name = `${namespace}/${podName(pod, req)}`;
   // Decisions not to inject are not logged: a busy cluster creates many pods that opt out.
@@ -78,11 +97,23 @@ function inject(req: AdmissionRequest, meshNs: string | undefined, view: MeshVie
 }
 
 /** Answers one AdmissionReview for the chart's webhook path, for the mesh in meshNamespace. Never throws. */
-export function answerReview(path: string, review: AdmissionReview, view: MeshView, log: (l: string) => void, meshNamespace?: string): AdmissionReview {
+export function answerReview(
+  path: string,
+  review: AdmissionReview,
+  view: MeshView,
+  log: (l: string) => void,
+  meshNamespace?: string,
+): AdmissionReview {
   const req = review.request;
-  if (!req?.uid) return reviewResponse(review, { allowed: false, code: 400, message: 'not an AdmissionReview: request.uid is missing' });
+  if (!req?.uid)
+    return reviewResponse(review, {
+      allowed: false,
+      code: 400,
+      message: 'not an AdmissionReview: request.uid is missing',
+    });
   try {
-    if (path === '/inject' || path.startsWith('/inject/') || path === '/mutate') return reviewResponse(review, inject(req, meshNamespace, view, log));
+    if (path === '/inject' || path.startsWith('/inject/') || path === '/mutate')
+      return reviewResponse(review, inject(req, meshNamespace, view, log));
     if (path === '/validate' || path.startsWith('/validate/')) {
       const down = meshDown(view, meshNamespace);
       if (down) return reviewResponse(review, down);
@@ -95,6 +126,10 @@ export function answerReview(path: string, review: AdmissionReview, view: MeshVi
     return reviewResponse(review, { allowed: true });
   } catch (err) {
     log(`error: admission ${path} uid ${req.uid} failed: ${(err as Error).stack ?? String(err)}`);
-    return reviewResponse(review, { allowed: false, code: 500, message: `mesh emulator error: ${(err as Error).message}` });
+    return reviewResponse(review, {
+      allowed: false,
+      code: 500,
+      message: `mesh emulator error: ${(err as Error).message}`,
+    });
   }
 }

@@ -1,7 +1,13 @@
 import type { Kube } from '../../src/kube/client.ts';
 import { KubeApiError } from '../../src/kube/client.ts';
 import { startInformer, type Informer } from './informer.ts';
-import { apiServiceCaPatch, belongsToMesh, webhookCaPatch, type ApiService, type WebhookConfiguration } from './ca-bundle.ts';
+import {
+  apiServiceCaPatch,
+  belongsToMesh,
+  webhookCaPatch,
+  type ApiService,
+  type WebhookConfiguration,
+} from './ca-bundle.ts';
 
 /**
  * Keeps the emulator's CA in the caBundle of the mesh's Service webhooks and of its aggregated
@@ -18,13 +24,29 @@ export interface CaBundleSyncOptions {
 }
 
 type Patchable = WebhookConfiguration & ApiService;
-const kinds: { kind: string; path: string; patch: (o: Patchable, ca: string) => { body: unknown; contentType: string } | undefined }[] = [
-  { kind: 'MutatingWebhookConfiguration', path: '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations', patch: webhookPatch },
-  { kind: 'ValidatingWebhookConfiguration', path: '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations', patch: webhookPatch },
-  { kind: 'APIService', path: '/apis/apiregistration.k8s.io/v1/apiservices', patch: (o, ca) => {
-    const body = apiServiceCaPatch(o, ca);
-    return body && { body, contentType: 'application/merge-patch+json' };
-  } },
+const kinds: {
+  kind: string;
+  path: string;
+  patch: (o: Patchable, ca: string) => { body: unknown; contentType: string } | undefined;
+}[] = [
+  {
+    kind: 'MutatingWebhookConfiguration',
+    path: '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations',
+    patch: webhookPatch,
+  },
+  {
+    kind: 'ValidatingWebhookConfiguration',
+    path: '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations',
+    patch: webhookPatch,
+  },
+  {
+    kind: 'APIService',
+    path: '/apis/apiregistration.k8s.io/v1/apiservices',
+    patch: (o, ca) => {
+      const body = apiServiceCaPatch(o, ca);
+      return body && { body, contentType: 'application/merge-patch+json' };
+    },
+  },
 ];
 
 function webhookPatch(o: Patchable, ca: string): { body: unknown; contentType: string } | undefined {
@@ -39,15 +61,25 @@ export function startCaBundleSync(o: CaBundleSyncOptions): { synced: Promise<voi
     const busy = new Set<string>();
     const again = new Set<string>();
     const informer: Informer<Patchable> = startInformer<Patchable>({
-      kube: o.kube, path, signal: o.signal, log: o.log,
-      onChange: (type, obj) => { if (type !== 'DELETED') void reconcile(obj.metadata?.name ?? ''); },
+      kube: o.kube,
+      path,
+      signal: o.signal,
+      log: o.log,
+      onChange: (type, obj) => {
+        if (type !== 'DELETED') void reconcile(obj.metadata?.name ?? '');
+      },
     });
     informers.push(informer);
-    resyncs.push(() => { for (const obj of informer.items.values()) void reconcile(obj.metadata?.name ?? ''); });
+    resyncs.push(() => {
+      for (const obj of informer.items.values()) void reconcile(obj.metadata?.name ?? '');
+    });
 
     async function reconcile(name: string): Promise<void> {
       if (!name || !o.isLeader()) return;
-      if (busy.has(name)) { again.add(name); return; }
+      if (busy.has(name)) {
+        again.add(name);
+        return;
+      }
       busy.add(name);
       try {
         const obj = informer.items.get(`/${name}`);
@@ -61,7 +93,9 @@ export function startCaBundleSync(o: CaBundleSyncOptions): { synced: Promise<voi
           // 404: gone; 409/422: changed under us (a failed JSON-patch test): the watch brings the new one.
           if (err instanceof KubeApiError && [404, 409, 422].includes(err.status)) return;
           o.log(`error: patching the caBundle of ${kind}/${name} failed: ${(err as Error).message}`);
-          setTimeout(() => { if (!o.signal.aborted) void reconcile(name); }, 2000);
+          setTimeout(() => {
+            if (!o.signal.aborted) void reconcile(name);
+          }, 2000);
         }
       } finally {
         busy.delete(name);
@@ -69,5 +103,8 @@ export function startCaBundleSync(o: CaBundleSyncOptions): { synced: Promise<voi
       }
     }
   }
-  return { synced: Promise.all(informers.map((i) => i.synced)).then(() => undefined), resync: () => resyncs.forEach((r) => r()) };
+  return {
+    synced: Promise.all(informers.map((i) => i.synced)).then(() => undefined),
+    resync: () => resyncs.forEach((r) => r()),
+  };
 }

@@ -29,14 +29,25 @@ export interface WebhookConfiguration extends KubeObject {
 }
 
 export interface ApiService extends KubeObject {
-  spec?: { service?: { name?: string; namespace?: string; port?: number }; caBundle?: string; insecureSkipTLSVerify?: boolean; group?: string; version?: string };
+  spec?: {
+    service?: { name?: string; namespace?: string; port?: number };
+    caBundle?: string;
+    insecureSkipTLSVerify?: boolean;
+    group?: string;
+    version?: string;
+  };
 }
 
 export function belongsToMesh(obj: KubeObject, requiredLabels: Record<string, string> = {}): boolean {
   const labels = obj.metadata?.labels ?? {};
   for (const [k, v] of Object.entries(requiredLabels)) if (labels[k] !== v) return false;
   const name = obj.metadata?.name ?? '';
-  return name in meshWebhookConfigNames || name === meshApiServiceName || labels[partOfLabel] === 'nginx-service-mesh' || labels[testMeshLabel] === 'true';
+  return (
+    name in meshWebhookConfigNames ||
+    name === meshApiServiceName ||
+    labels[partOfLabel] === 'nginx-service-mesh' ||
+    labels[testMeshLabel] === 'true'
+  );
 }
 
 export type JsonPatchOp = { op: 'test' | 'add'; path: string; value: unknown };
@@ -50,7 +61,10 @@ export function webhookCaPatch(cfg: WebhookConfiguration, caBundle: string): Jso
   const ops: JsonPatchOp[] = [];
   (cfg.webhooks ?? []).forEach((h, i) => {
     if (!h.clientConfig?.service || h.clientConfig.caBundle === caBundle) return;
-    ops.push({ op: 'test', path: `/webhooks/${i}/name`, value: h.name }, { op: 'add', path: `/webhooks/${i}/clientConfig/caBundle`, value: caBundle });
+    ops.push(
+      { op: 'test', path: `/webhooks/${i}/name`, value: h.name },
+      { op: 'add', path: `/webhooks/${i}/clientConfig/caBundle`, value: caBundle },
+    );
   });
   return ops.length ? ops : undefined;
 }

@@ -22,7 +22,11 @@ export const controlPlaneDeployments: Record<string, string> = {
   'nginx-mesh-controller': '2.0: nginx-mesh-api renamed',
 };
 
-export interface ImageRef { registry: string; name: string; tag: string }
+export interface ImageRef {
+  registry: string;
+  name: string;
+  tag: string;
+}
 
 /**
  * Splits `registry/path/name:tag[@digest]` into registry (everything before the last path
@@ -61,7 +65,8 @@ export function controlPlaneOf(deploy: DeploymentLike): ControlPlane | undefined
   if (!(name in controlPlaneDeployments) || !namespace) return undefined;
   if (deploy.metadata?.labels?.['app.kubernetes.io/part-of'] !== 'nginx-service-mesh') return undefined;
   const containers = deploy.spec?.template?.spec?.containers ?? [];
-  const container = containers.find((c) => c.name === name) ?? containers.find((c) => c.image && parseImage(c.image).name === name);
+  const container =
+    containers.find((c) => c.name === name) ?? containers.find((c) => c.image && parseImage(c.image).name === name);
   if (!container?.image) return undefined;
   const img = parseImage(container.image);
   const { version, major } = versionOfTag(img.tag);

@@ -14,9 +14,13 @@ import type { MeshEndpoint } from './mesh-endpoint.ts';
  * - anything else: refused with 502, as an unreachable address would be.
  * Nothing leaves loopback and this socket.
  */
-export interface EgressProxy { close(): Promise<void> }
+export interface EgressProxy {
+  close(): Promise<void>;
+}
 
-interface PodLike extends KubeObject { status?: { podIP?: string } }
+interface PodLike extends KubeObject {
+  status?: { podIP?: string };
+}
 
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
@@ -41,7 +45,10 @@ export interface EgressProxyOptions {
 
 export async function startEgressProxy(o: EgressProxyOptions): Promise<EgressProxy> {
   const open = new Set<net.Socket>();
-  const server = http.createServer((_req, res) => { res.writeHead(405); res.end('CONNECT only\n'); });
+  const server = http.createServer((_req, res) => {
+    res.writeHead(405);
+    res.end('CONNECT only\n');
+  });
   server.on('connect', (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
     open.add(client);
     client.on('close', () => open.delete(client));
@@ -59,22 +66,37 @@ export async function startEgressProxy(o: EgressProxyOptions): Promise<EgressPro
         upstream.pipe(client);
         client.pipe(upstream);
       });
-      upstream.on('error', (err) => { if (!client.writableEnded) refuse(err.message); upstream.destroy(); });
+      upstream.on('error', (err) => {
+        if (!client.writableEnded) refuse(err.message);
+        upstream.destroy();
+      });
       client.on('close', () => upstream.destroy());
       return;
     }
-    void podAt(target.host).then((pod) => {
-      if (!pod) return refuse(`no pod has IP ${target.host}`);
-      if (!o.plays(pod.metadata?.namespace ?? '', pod.metadata?.labels ?? {})) {
-        return refuse(`pod ${pod.metadata?.namespace}/${pod.metadata?.name} (${target.host}) is not played by the mesh emulator`);
-      }
-      client.write('HTTP/1.1 200 Connection established\r\n\r\n');
-      o.endpoint.accept(client, { namespace: pod.metadata?.namespace ?? '', pod: pod.metadata?.name ?? '', port: target.port });
-    }, (err: Error) => refuse(`looking up pod ${target.host}: ${err.message}`));
+    void podAt(target.host).then(
+      (pod) => {
+        if (!pod) return refuse(`no pod has IP ${target.host}`);
+        if (!o.plays(pod.metadata?.namespace ?? '', pod.metadata?.labels ?? {})) {
+          return refuse(
+            `pod ${pod.metadata?.namespace}/${pod.metadata?.name} (${target.host}) is not played by the mesh emulator`,
+          );
+        }
+        client.write('HTTP/1.1 200 Connection established\r\n\r\n');
+        o.endpoint.accept(client, {
+          namespace: pod.metadata?.namespace ?? '',
+          pod: pod.metadata?.name ?? '',
+          port: target.port,
+        });
+      },
+      (err: Error) => refuse(`looking up pod ${target.host}: ${err.message}`),
+    );
   });
 
   async function podAt(ip: string): Promise<PodLike | undefined> {
-    const list = await o.kube.request<KubeList<PodLike>>({ path: '/api/v1/pods', query: { fieldSelector: `status.podIP=${ip}` } });
+    const list = await o.kube.request<KubeList<PodLike>>({
+      path: '/api/v1/pods',
+      query: { fieldSelector: `status.podIP=${ip}` },
+    });
     // A terminating pod may still hold the IP next to its successor; the running one answers.
     return list.items.find((p) => !p.metadata?.deletionTimestamp) ?? list.items[0];
   }
@@ -82,15 +104,19 @@ export async function startEgressProxy(o: EgressProxyOptions): Promise<EgressPro
   fs.rmSync(o.socket, { force: true });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(o.socket, () => { server.off('error', reject); resolve(); });
+    server.listen(o.socket, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
   fs.chmodSync(o.socket, 0o600);
   o.log(`egress proxy for the API server listening on ${o.socket}`);
   return {
-    close: () => new Promise<void>((r) => {
-      for (const s of open) s.destroy();
-      server.close(() => r());
-      fs.rmSync(o.socket, { force: true });
-    }),
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of open) s.destroy();
+        server.close(() => r());
+        fs.rmSync(o.socket, { force: true });
+      }),
   };
 }

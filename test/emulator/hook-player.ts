@@ -4,7 +4,17 @@ import { KubeApiError } from '../../src/kube/client.ts';
 import { collectionPath, objectPath } from '../../src/kube/paths.ts';
 import { statusAnnotation } from './inject.ts';
 import { keyOf, startInformer } from './informer.ts';
-import { kubectlKinds, manifestKinds, parseDeletions, fallbackDeletions, planCleanup, playedJobs, scriptOf, succeededStatusPatch, type Deletion } from './hook-scripts.ts';
+import {
+  kubectlKinds,
+  manifestKinds,
+  parseDeletions,
+  fallbackDeletions,
+  planCleanup,
+  playedJobs,
+  scriptOf,
+  succeededStatusPatch,
+  type Deletion,
+} from './hook-scripts.ts';
 
 /**
  * Plays the two OpenShift hook Jobs KWOK leaves running: csi-driver-cleanup (hand over to the
@@ -23,7 +33,10 @@ export interface HookPlayerOptions {
 
 interface Pod extends KubeObject {
   metadata?: KubeObject['metadata'] & { uid?: string; deletionTimestamp?: string };
-  spec?: { containers?: { name?: string; image?: string; command?: string[]; args?: string[] }[]; volumes?: { configMap?: { name?: string } }[] };
+  spec?: {
+    containers?: { name?: string; image?: string; command?: string[]; args?: string[] }[];
+    volumes?: { configMap?: { name?: string } }[];
+  };
   status?: { phase?: string };
 }
 
@@ -35,8 +48,10 @@ export function startHookPlayer(o: HookPlayerOptions): { synced: Promise<void>; 
   const onChange = (type: 'ADDED' | 'MODIFIED' | 'DELETED', pod: Pod) => {
     const key = keyOf(pod);
     const job = pod.metadata?.labels?.['job-name'];
-    if (type !== 'DELETED' && pod.metadata?.annotations?.[statusAnnotation] === 'injected') injected.add(key); else injected.delete(key);
-    if (type !== 'DELETED' && (job === playedJobs.cleanup || job === playedJobs.sentinel)) jobPods.set(key, pod); else jobPods.delete(key);
+    if (type !== 'DELETED' && pod.metadata?.annotations?.[statusAnnotation] === 'injected') injected.add(key);
+    else injected.delete(key);
+    if (type !== 'DELETED' && (job === playedJobs.cleanup || job === playedJobs.sentinel)) jobPods.set(key, pod);
+    else jobPods.delete(key);
     if (jobPods.size) tick();
   };
   const pods = startInformer<Pod>({ kube: o.kube, path: '/api/v1/pods', signal: o.signal, log: o.log, onChange });
@@ -54,34 +69,51 @@ export function startHookPlayer(o: HookPlayerOptions): { synced: Promise<void>; 
       const run = job === playedJobs.cleanup ? runCleanup(pod) : runSentinel(pod);
       run.catch((err: Error) => {
         o.log(`error: ${job} pod ${pod.metadata?.namespace}/${pod.metadata?.name}: ${err.message}; retrying`);
-        setTimeout(() => { handled.delete(uid); if (!o.signal.aborted) tick(); }, 2000);
+        setTimeout(() => {
+          handled.delete(uid);
+          if (!o.signal.aborted) tick();
+        }, 2000);
       });
     }
   }
 
   async function ignoreMissing(p: Promise<unknown>, also: number[] = []): Promise<void> {
-    try { await p; } catch (err) { if (!(err instanceof KubeApiError && [404, ...also].includes(err.status))) throw err; }
+    try {
+      await p;
+    } catch (err) {
+      if (!(err instanceof KubeApiError && [404, ...also].includes(err.status))) throw err;
+    }
   }
 
   async function deleteAll(namespace: string, deletions: Deletion[]): Promise<void> {
     for (const d of deletions) {
       const ref = kubectlKinds[d.kind]!;
       // 404 is --ignore-not-found; a missing API (e.g. no SCC CRD) is the same to a script's `kubectl delete`.
-      await ignoreMissing(o.kube.request({ method: 'DELETE', path: objectPath(ref, d.name, namespace), query: { propagationPolicy: 'Background' } }));
+      await ignoreMissing(
+        o.kube.request({
+          method: 'DELETE',
+          path: objectPath(ref, d.name, namespace),
+          query: { propagationPolicy: 'Background' },
+        }),
+      );
     }
     o.log(`deleted CSI pieces in ${namespace}: ${deletions.map((d) => `${d.kind}/${d.name}`).join(', ')}`);
   }
 
   async function complete(pod: Pod): Promise<void> {
     await o.kube.request({
-      method: 'PATCH', path: `${objectPath({ group: '', version: 'v1', plural: 'pods', namespaced: true }, pod.metadata!.name!, pod.metadata!.namespace)}/status`,
-      contentType: 'application/strategic-merge-patch+json', body: succeededStatusPatch(pod, new Date()),
+      method: 'PATCH',
+      path: `${objectPath({ group: '', version: 'v1', plural: 'pods', namespaced: true }, pod.metadata!.name!, pod.metadata!.namespace)}/status`,
+      contentType: 'application/strategic-merge-patch+json',
+      body: succeededStatusPatch(pod, new Date()),
     });
   }
 
   async function createSentinel(pod: Pod, namespace: string): Promise<void> {
     const cmName = pod.spec?.volumes?.find((v) => v.configMap?.name)?.configMap?.name ?? playedJobs.cleanup;
-    const cm = await o.kube.request<{ data?: Record<string, string> }>({ path: objectPath({ group: '', version: 'v1', plural: 'configmaps', namespaced: true }, cmName, namespace) });
+    const cm = await o.kube.request<{ data?: Record<string, string> }>({
+      path: objectPath({ group: '', version: 'v1', plural: 'configmaps', namespaced: true }, cmName, namespace),
+    });
     for (const key of ['secret.yaml', 'sentinel.yaml']) {
       for (const doc of loadAll(cm.data?.[key] ?? '')) {
         const obj = doc as KubeObject | null;
@@ -95,8 +127,15 @@ export function startHookPlayer(o: HookPlayerOptions): { synced: Promise<void>; 
 
   async function stripSpireAgent(namespace: string): Promise<void> {
     const path = objectPath(kubectlKinds.daemonset!, 'spire-agent', namespace);
-    let ds: { spec?: { template?: { spec?: { containers?: { name?: string }[]; initContainers?: { name?: string }[] } } } };
-    try { ds = await o.kube.request({ path }); } catch (err) { if (err instanceof KubeApiError && err.status === 404) return; throw err; }
+    let ds: {
+      spec?: { template?: { spec?: { containers?: { name?: string }[]; initContainers?: { name?: string }[] } } };
+    };
+    try {
+      ds = await o.kube.request({ path });
+    } catch (err) {
+      if (err instanceof KubeApiError && err.status === 404) return;
+      throw err;
+    }
     const spec = ds.spec?.template?.spec ?? {};
     const ops: { op: string; path: string }[] = [];
     const ci = (spec.containers ?? []).findIndex((c) => c.name === 'spire-agent');
@@ -105,8 +144,13 @@ export function startHookPlayer(o: HookPlayerOptions): { synced: Promise<void>; 
     if (ii >= 0) ops.push({ op: 'remove', path: `/spec/template/spec/initContainers/${ii}` });
     // A pod template needs one container: the real patch would be refused too, and the script goes on.
     if (!ops.length) return;
-    await ignoreMissing(o.kube.request({ method: 'PATCH', path, contentType: 'application/json-patch+json', body: ops }), [422]);
-    o.log(`removed the spire-agent container and init container from DaemonSet ${namespace}/spire-agent (the CSI driver keeps running)`);
+    await ignoreMissing(
+      o.kube.request({ method: 'PATCH', path, contentType: 'application/json-patch+json', body: ops }),
+      [422],
+    );
+    o.log(
+      `removed the spire-agent container and init container from DaemonSet ${namespace}/spire-agent (the CSI driver keeps running)`,
+    );
   }
 
   async function runCleanup(pod: Pod): Promise<void> {
@@ -114,7 +158,9 @@ export function startHookPlayer(o: HookPlayerOptions): { synced: Promise<void>; 
     const injected = injectedPods();
     const plan = planCleanup(injected, scriptOf(pod));
     if (plan.action === 'create-sentinel') {
-      o.log(`${playedJobs.cleanup} in ${ns}: ${injected} injected pod(s) remain, handing over to ${playedJobs.sentinel}`);
+      o.log(
+        `${playedJobs.cleanup} in ${ns}: ${injected} injected pod(s) remain, handing over to ${playedJobs.sentinel}`,
+      );
       if (plan.stripSpireAgent) await stripSpireAgent(ns);
       await createSentinel(pod, ns);
     } else {

@@ -13,9 +13,18 @@ export const playedJobs = {
 } as const;
 
 /** Every Job the mesh's charts run (hooks): their pods are never injected. */
-export const meshJobNames = ['turn-proxies-transparent', 'remove-spiffeids', 'remove-namespace-label', 'remove-namespace-labels',
-  'remove-registry-secrets', 'label-namespace', 'save-httproutegroups', 'update-httproutegroups',
-  'csi-driver-cleanup', 'csi-driver-sentinel'] as const;
+export const meshJobNames = [
+  'turn-proxies-transparent',
+  'remove-spiffeids',
+  'remove-namespace-label',
+  'remove-namespace-labels',
+  'remove-registry-secrets',
+  'label-namespace',
+  'save-httproutegroups',
+  'update-httproutegroups',
+  'csi-driver-cleanup',
+  'csi-driver-sentinel',
+] as const;
 
 /** kubectl's resource words in the scripts, mapped to API resources. */
 export const kubectlKinds: Record<string, ResourceRef> = {
@@ -23,7 +32,12 @@ export const kubectlKinds: Record<string, ResourceRef> = {
   serviceaccount: { group: '', version: 'v1', plural: 'serviceaccounts', namespaced: true },
   secret: { group: '', version: 'v1', plural: 'secrets', namespaced: true },
   clusterrole: { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'clusterroles', namespaced: false },
-  clusterrolebinding: { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'clusterrolebindings', namespaced: false },
+  clusterrolebinding: {
+    group: 'rbac.authorization.k8s.io',
+    version: 'v1',
+    plural: 'clusterrolebindings',
+    namespaced: false,
+  },
   rolebinding: { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'rolebindings', namespaced: true },
   scc: { group: 'security.openshift.io', version: 'v1', plural: 'securitycontextconstraints', namespaced: false },
   csidriver: { group: 'storage.k8s.io', version: 'v1', plural: 'csidrivers', namespaced: false },
@@ -39,7 +53,10 @@ export const manifestKinds: Record<string, ResourceRef> = {
   Job: { group: 'batch', version: 'v1', plural: 'jobs', namespaced: true },
 };
 
-export interface Deletion { kind: string; name: string }
+export interface Deletion {
+  kind: string;
+  name: string;
+}
 
 /**
  * The `kubectl delete KIND NAME` lines of a script, in order. Lines with unresolved template
@@ -71,8 +88,7 @@ export function stripsSpireAgent(script: string): boolean {
 }
 
 export type CleanupPlan =
-  | { action: 'create-sentinel'; stripSpireAgent: boolean }
-  | { action: 'delete'; deletions: Deletion[] };
+  { action: 'create-sentinel'; stripSpireAgent: boolean } | { action: 'delete'; deletions: Deletion[] };
 
 /** The cleanup hook's branch: hand over to the sentinel while injected pods remain, else delete now. */
 export function planCleanup(injectedPods: number, script: string): CleanupPlan {
@@ -81,7 +97,9 @@ export function planCleanup(injectedPods: number, script: string): CleanupPlan {
   return { action: 'delete', deletions: deletions.length ? deletions : fallbackDeletions };
 }
 
-interface PodCommand { spec?: { containers?: { command?: string[]; args?: string[] }[] } }
+interface PodCommand {
+  spec?: { containers?: { command?: string[]; args?: string[] }[] };
+}
 
 /** The script a hook pod runs: its containers' command and args joined. */
 export function scriptOf(pod: PodCommand): string {
@@ -92,11 +110,18 @@ export function scriptOf(pod: PodCommand): string {
  * The status a finished Job pod reports (what kubelet would write when every container exited 0),
  * as a strategic-merge patch for the pod's status subresource.
  */
-interface PodSpecLike { spec?: { containers?: { name?: string; image?: string }[] } }
+interface PodSpecLike {
+  spec?: { containers?: { name?: string; image?: string }[] };
+}
 
 export function succeededStatusPatch(pod: PodSpecLike, now: Date): Record<string, unknown> {
   const t = now.toISOString().replace(/\.\d+Z$/, 'Z');
-  const condition = (type: string, status: 'True' | 'False', reason?: string) => ({ type, status, lastTransitionTime: t, ...(reason ? { reason } : {}) });
+  const condition = (type: string, status: 'True' | 'False', reason?: string) => ({
+    type,
+    status,
+    lastTransitionTime: t,
+    ...(reason ? { reason } : {}),
+  });
   return {
     status: {
       phase: 'Succeeded',
@@ -107,7 +132,12 @@ export function succeededStatusPatch(pod: PodSpecLike, now: Date): Record<string
         condition('PodScheduled', 'True'),
       ],
       containerStatuses: (pod.spec?.containers ?? []).map((c) => ({
-        name: c.name ?? '', image: c.image ?? '', imageID: '', ready: false, restartCount: 0, started: false,
+        name: c.name ?? '',
+        image: c.image ?? '',
+        imageID: '',
+        ready: false,
+        restartCount: 0,
+        started: false,
         state: { terminated: { exitCode: 0, reason: 'Completed', startedAt: t, finishedAt: t } },
       })),
     },

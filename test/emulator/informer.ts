@@ -32,10 +32,16 @@ export function keyOf(o: KubeObject): string {
 export function startInformer<T extends KubeObject>(opts: InformerOptions<T>): Informer<T> {
   const items = new Map<string, T>();
   let markSynced!: () => void;
-  const synced = new Promise<void>((r) => { markSynced = r; });
+  const synced = new Promise<void>((r) => {
+    markSynced = r;
+  });
   const selectors = { labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector };
   const emit = (type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: T) => {
-    try { opts.onChange?.(type, obj); } catch (err) { opts.log(`error: handler for ${opts.path} ${keyOf(obj)} failed: ${(err as Error).message}`); }
+    try {
+      opts.onChange?.(type, obj);
+    } catch (err) {
+      opts.log(`error: handler for ${opts.path} ${keyOf(obj)} failed: ${(err as Error).message}`);
+    }
   };
 
   async function relist(): Promise<string> {
@@ -48,7 +54,11 @@ export function startInformer<T extends KubeObject>(opts: InformerOptions<T>): I
       items.set(k, o);
       emit(had ? 'MODIFIED' : 'ADDED', o);
     }
-    for (const [k, o] of [...items]) if (!seen.has(k)) { items.delete(k); emit('DELETED', o); }
+    for (const [k, o] of [...items])
+      if (!seen.has(k)) {
+        items.delete(k);
+        emit('DELETED', o);
+      }
     markSynced();
     return list.metadata?.resourceVersion ?? '';
   }
@@ -67,17 +77,26 @@ export function startInformer<T extends KubeObject>(opts: InformerOptions<T>): I
           let watchdog = setTimeout(stopRound, silentMs);
           const started = Date.now();
           try {
-            await opts.kube.watch<T>(opts.path, { ...selectors, resourceVersion: rv, timeoutSeconds: 240 }, (e: WatchEvent<T>) => {
-              clearTimeout(watchdog);
-              watchdog = setTimeout(stopRound, silentMs);
-              if (e.type === 'ERROR') { expired = true; return; }
-              const v = e.object?.metadata?.resourceVersion;
-              if (typeof v === 'string') rv = v;
-              if (e.type === 'BOOKMARK') return;
-              const k = keyOf(e.object);
-              if (e.type === 'DELETED') items.delete(k); else items.set(k, e.object);
-              emit(e.type, e.object);
-            }, round.signal);
+            await opts.kube.watch<T>(
+              opts.path,
+              { ...selectors, resourceVersion: rv, timeoutSeconds: 240 },
+              (e: WatchEvent<T>) => {
+                clearTimeout(watchdog);
+                watchdog = setTimeout(stopRound, silentMs);
+                if (e.type === 'ERROR') {
+                  expired = true;
+                  return;
+                }
+                const v = e.object?.metadata?.resourceVersion;
+                if (typeof v === 'string') rv = v;
+                if (e.type === 'BOOKMARK') return;
+                const k = keyOf(e.object);
+                if (e.type === 'DELETED') items.delete(k);
+                else items.set(k, e.object);
+                emit(e.type, e.object);
+              },
+              round.signal,
+            );
           } finally {
             clearTimeout(watchdog);
             opts.signal.removeEventListener('abort', stopRound);

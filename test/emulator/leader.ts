@@ -13,8 +13,17 @@ export const leaseNamespace = 'kube-system';
 export const leaseSeconds = 15;
 const renewMs = 4000;
 
-export interface LeaseSpec { holderIdentity?: string; leaseDurationSeconds?: number; renewTime?: string; acquireTime?: string; leaseTransitions?: number }
-interface Lease { metadata?: { name?: string; namespace?: string; resourceVersion?: string }; spec?: LeaseSpec }
+export interface LeaseSpec {
+  holderIdentity?: string;
+  leaseDurationSeconds?: number;
+  renewTime?: string;
+  acquireTime?: string;
+  leaseTransitions?: number;
+}
+interface Lease {
+  metadata?: { name?: string; namespace?: string; resourceVersion?: string };
+  spec?: LeaseSpec;
+}
 
 /** A MicroTime (RFC 3339 with microseconds) as the Lease API stores it. */
 export function microTime(ms: number): string {
@@ -39,11 +48,21 @@ export interface Leadership {
 export function leaseNameFor(scope: Record<string, string>): string {
   const keys = Object.keys(scope).sort();
   if (!keys.length) return leaseName;
-  const digest = createHash('sha256').update(JSON.stringify(keys.map((k) => [k, scope[k]]))).digest('hex').slice(0, 10);
+  const digest = createHash('sha256')
+    .update(JSON.stringify(keys.map((k) => [k, scope[k]])))
+    .digest('hex')
+    .slice(0, 10);
   return `${leaseName}-${digest}`;
 }
 
-export function startLeaderElection(o: { kube: Kube; identity: string; lease: string; signal: AbortSignal; log: (l: string) => void; onGain: () => void }): Leadership {
+export function startLeaderElection(o: {
+  kube: Kube;
+  identity: string;
+  lease: string;
+  signal: AbortSignal;
+  log: (l: string) => void;
+  onGain: () => void;
+}): Leadership {
   const path = objectPath(core.leases, o.lease, leaseNamespace);
   let leader: boolean | undefined;
   const set = (now: boolean, why: string) => {
@@ -56,26 +75,46 @@ export function startLeaderElection(o: { kube: Kube; identity: string; lease: st
   async function round(): Promise<void> {
     const now = Date.now();
     let lease: Lease | undefined;
-    try { lease = await o.kube.request<Lease>({ path, noRetry: true }); } catch (err) { if (!(err instanceof KubeApiError && err.status === 404)) throw err; }
-    if (lease && !mayHold(lease.spec, o.identity, now)) return set(false, `another emulator (${lease.spec?.holderIdentity}) holds the lease`);
+    try {
+      lease = await o.kube.request<Lease>({ path, noRetry: true });
+    } catch (err) {
+      if (!(err instanceof KubeApiError && err.status === 404)) throw err;
+    }
+    if (lease && !mayHold(lease.spec, o.identity, now))
+      return set(false, `another emulator (${lease.spec?.holderIdentity}) holds the lease`);
     const taking = lease?.spec?.holderIdentity !== o.identity;
     const spec: LeaseSpec = {
-      ...lease?.spec, holderIdentity: o.identity, leaseDurationSeconds: leaseSeconds, renewTime: microTime(now),
-      ...(taking ? { acquireTime: microTime(now), leaseTransitions: (lease?.spec?.leaseTransitions ?? 0) + (lease ? 1 : 0) } : {}),
+      ...lease?.spec,
+      holderIdentity: o.identity,
+      leaseDurationSeconds: leaseSeconds,
+      renewTime: microTime(now),
+      ...(taking
+        ? { acquireTime: microTime(now), leaseTransitions: (lease?.spec?.leaseTransitions ?? 0) + (lease ? 1 : 0) }
+        : {}),
     };
     try {
       if (lease) await o.kube.request({ method: 'PUT', path, body: { ...lease, spec }, noRetry: true });
-      else await o.kube.request({ method: 'POST', path: collectionPath(core.leases, leaseNamespace), body: { metadata: { name: o.lease, namespace: leaseNamespace }, spec }, noRetry: true });
+      else
+        await o.kube.request({
+          method: 'POST',
+          path: collectionPath(core.leases, leaseNamespace),
+          body: { metadata: { name: o.lease, namespace: leaseNamespace }, spec },
+          noRetry: true,
+        });
       set(true, '');
     } catch (err) {
-      if (err instanceof KubeApiError && (err.status === 409)) return set(false, 'lost the race for the lease');
+      if (err instanceof KubeApiError && err.status === 409) return set(false, 'lost the race for the lease');
       throw err;
     }
   }
 
   async function loop(): Promise<void> {
     while (!o.signal.aborted) {
-      try { await round(); } catch (err) { o.log(`error: lease ${leaseNamespace}/${o.lease}: ${(err as Error).message}`); }
+      try {
+        await round();
+      } catch (err) {
+        o.log(`error: lease ${leaseNamespace}/${o.lease}: ${(err as Error).message}`);
+      }
       await new Promise((r) => setTimeout(r, renewMs));
     }
   }
@@ -91,8 +130,16 @@ export function startLeaderElection(o: { kube: Kube; identity: string; lease: st
         if (lease.spec?.holderIdentity !== o.identity) return;
         // A scope's lease belongs to one test run: remove it. The cluster-wide one is handed over.
         if (o.lease !== leaseName) await o.kube.request({ method: 'DELETE', path, noRetry: true });
-        else await o.kube.request({ method: 'PUT', path, body: { ...lease, spec: { ...lease.spec, holderIdentity: '' } }, noRetry: true });
-      } catch { /* the lease expires by itself */ }
+        else
+          await o.kube.request({
+            method: 'PUT',
+            path,
+            body: { ...lease, spec: { ...lease.spec, holderIdentity: '' } },
+            noRetry: true,
+          });
+      } catch {
+        /* the lease expires by itself */
+      }
     },
   };
 }

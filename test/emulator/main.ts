@@ -25,7 +25,8 @@ import { leaseNameFor, startLeaderElection } from './leader.ts';
  * --scope k=v (repeatable) makes a private instance for a test: it only manages webhook
  * configurations, control planes and hook-Job namespaces that carry those labels.
  */
-const usage = 'usage: main.ts --kubeconfig FILE --state-dir DIR [--egress-socket FILE] [--scope key=value ...] [--context NAME]';
+const usage =
+  'usage: main.ts --kubeconfig FILE --state-dir DIR [--egress-socket FILE] [--scope key=value ...] [--context NAME]';
 
 function log(line: string): void {
   process.stdout.write(`${new Date().toISOString()} ${line}\n`);
@@ -44,7 +45,10 @@ export function parseScope(values: string[]): Record<string, string> {
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      kubeconfig: { type: 'string' }, context: { type: 'string' }, 'state-dir': { type: 'string' }, 'egress-socket': { type: 'string' },
+      kubeconfig: { type: 'string' },
+      context: { type: 'string' },
+      'state-dir': { type: 'string' },
+      'egress-socket': { type: 'string' },
       scope: { type: 'string', multiple: true, default: [] },
     },
   });
@@ -76,31 +80,47 @@ async function main(): Promise<void> {
   const common = { kube, signal: controller.signal, log, scope };
   const state = startMeshState(common);
   const server = await startWebhookServer(pki, state, log);
-  onStop.push(() => server.close(), async () => {
-    if (fs.readFileSync(portFile, 'utf8').trim() === String(server.port)) fs.rmSync(portFile, { force: true });
-  });
+  onStop.push(
+    () => server.close(),
+    async () => {
+      if (fs.readFileSync(portFile, 'utf8').trim() === String(server.port)) fs.rmSync(portFile, { force: true });
+    },
+  );
   const baseUrl = `https://127.0.0.1:${server.port}`;
   const identity = `${os.hostname()}-${process.pid}-${server.port}`;
   let onGain = () => {};
-  const leadership = startLeaderElection({ kube, identity, lease: leaseNameFor(scope), signal: controller.signal, log, onGain: () => onGain() });
+  const leadership = startLeaderElection({
+    kube,
+    identity,
+    lease: leaseNameFor(scope),
+    signal: controller.signal,
+    log,
+    onGain: () => onGain(),
+  });
   onStop.push(() => leadership.release());
   const isLeader = () => leadership.isLeader();
   const sync = startCaBundleSync({ ...common, isLeader, caBundle: Buffer.from(pki.caPem).toString('base64') });
   const endpoint = createMeshEndpoint({ pki, view: state, kube, log });
   const egressSocket = values['egress-socket'];
   if (egressSocket) {
-    const plays = (ns: string, labels: Record<string, string>) => labels['app.kubernetes.io/part-of'] === 'nginx-service-mesh' || state.controlPlane(ns) !== undefined;
+    const plays = (ns: string, labels: Record<string, string>) =>
+      labels['app.kubernetes.io/part-of'] === 'nginx-service-mesh' || state.controlPlane(ns) !== undefined;
     const egress = await startEgressProxy({ socket: egressSocket, kube, endpoint, log, plays });
     onStop.push(() => egress.close());
   }
   onStop.push(async () => endpoint.close());
   const hooks = startHookPlayer({ ...common, isLeader, inScope: (ns) => state.namespaceInScope(ns) });
-  onGain = () => { sync.resync(); hooks.tick(); };
+  onGain = () => {
+    sync.resync();
+    hooks.tick();
+  };
 
   await Promise.all([state.synced, sync.synced, hooks.synced]);
   fs.writeFileSync(`${portFile}.tmp`, `${server.port}\n`);
   fs.renameSync(`${portFile}.tmp`, portFile);
-  log(`mesh emulator serving ${baseUrl} (CA ${path.join(pki.dir, 'ca.crt')})${Object.keys(scope).length ? ` scoped to ${JSON.stringify(scope)}` : ''}`);
+  log(
+    `mesh emulator serving ${baseUrl} (CA ${path.join(pki.dir, 'ca.crt')})${Object.keys(scope).length ? ` scoped to ${JSON.stringify(scope)}` : ''}`,
+  );
 }
 
 main().catch((err: Error) => {

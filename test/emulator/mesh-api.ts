@@ -15,21 +15,41 @@ export const meshGroup = 'nsm.nginx.com';
 export const meshGroupVersion = `${meshGroup}/v1alpha1`;
 export const meshApiPath = `/apis/${meshGroupVersion}`;
 
-export const resourceList = { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: meshGroupVersion, resources: [] as unknown[] };
+export const resourceList = {
+  kind: 'APIResourceList',
+  apiVersion: 'v1',
+  groupVersion: meshGroupVersion,
+  resources: [] as unknown[],
+};
 export const groupList = {
-  kind: 'APIGroupList', apiVersion: 'v1',
-  groups: [{ name: meshGroup, versions: [{ groupVersion: meshGroupVersion, version: 'v1alpha1' }], preferredVersion: { groupVersion: meshGroupVersion, version: 'v1alpha1' } }],
+  kind: 'APIGroupList',
+  apiVersion: 'v1',
+  groups: [
+    {
+      name: meshGroup,
+      versions: [{ groupVersion: meshGroupVersion, version: 'v1alpha1' }],
+      preferredVersion: { groupVersion: meshGroupVersion, version: 'v1alpha1' },
+    },
+  ],
 };
 // The aggregator reads every APIService's OpenAPI; the mesh publishes none of its own.
 export const openApiV2 = { swagger: '2.0', info: { title: 'nginx-mesh-api', version: 'v1alpha1' }, paths: {} };
 export const openApiV3 = { paths: {} };
 
-interface PodSpecLike { containers?: { name?: string; image?: string }[]; initContainers?: { name?: string; image?: string }[] }
+interface PodSpecLike {
+  containers?: { name?: string; image?: string }[];
+  initContainers?: { name?: string; image?: string }[];
+}
 export interface PodLike extends KubeObject {
-  metadata?: KubeObject['metadata'] & { ownerReferences?: { kind?: string; name?: string; controller?: boolean }[]; deletionTimestamp?: string };
+  metadata?: KubeObject['metadata'] & {
+    ownerReferences?: { kind?: string; name?: string; controller?: boolean }[];
+    deletionTimestamp?: string;
+  };
   spec?: PodSpecLike;
 }
-export interface WorkloadLike extends KubeObject { spec?: { template?: { spec?: PodSpecLike } } }
+export interface WorkloadLike extends KubeObject {
+  spec?: { template?: { spec?: PodSpecLike } };
+}
 
 /** Component versions of one mesh: each container image of its Deployments/DaemonSets/StatefulSets, by image name. */
 export function componentVersions(workloads: WorkloadLike[]): Record<string, string[]> {
@@ -52,7 +72,8 @@ export function workloadOf(pod: PodLike): { type: string; name: string } {
   const owner = pod.metadata?.ownerReferences?.find((o) => o.controller) ?? pod.metadata?.ownerReferences?.[0];
   if (!owner?.kind || !owner.name) return { type: 'pod', name: pod.metadata?.name ?? '' };
   const hash = pod.metadata?.labels?.['pod-template-hash'];
-  if (owner.kind === 'ReplicaSet' && hash && owner.name.endsWith(`-${hash}`)) return { type: 'deployment', name: owner.name.slice(0, -(hash.length + 1)) };
+  if (owner.kind === 'ReplicaSet' && hash && owner.name.endsWith(`-${hash}`))
+    return { type: 'deployment', name: owner.name.slice(0, -(hash.length + 1)) };
   return { type: owner.kind.toLowerCase(), name: owner.name };
 }
 

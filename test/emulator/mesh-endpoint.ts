@@ -5,7 +5,17 @@ import type { Kube, KubeList } from '../../src/kube/client.ts';
 import type { MeshView } from './admission.ts';
 import { handleAdmission, sendJson } from './admission-http.ts';
 import { issueServingCert, isServiceDnsName, type EmulatorPki } from './server.ts';
-import { componentVersions, groupList, meshApiPath, openApiV2, openApiV3, proxiedResources, resourceList, type PodLike, type WorkloadLike } from './mesh-api.ts';
+import {
+  componentVersions,
+  groupList,
+  meshApiPath,
+  openApiV2,
+  openApiV3,
+  proxiedResources,
+  resourceList,
+  type PodLike,
+  type WorkloadLike,
+} from './mesh-api.ts';
 
 /**
  * The mesh's pods as the API server reaches them: every connection the egress proxy accepts for a
@@ -15,14 +25,23 @@ import { componentVersions, groupList, meshApiPath, openApiV2, openApiV3, proxie
  * CA the emulator patches into each caBundle; a Service it has no caBundle for fails verification,
  * as it would against a real mesh.
  */
-export interface PodTarget { namespace: string; pod: string; port: number }
+export interface PodTarget {
+  namespace: string;
+  pod: string;
+  port: number;
+}
 
 export interface MeshEndpoint {
   accept(socket: Socket, target: PodTarget): void;
   close(): void;
 }
 
-export function createMeshEndpoint(o: { pki: EmulatorPki; view: MeshView; kube: Kube; log: (l: string) => void }): MeshEndpoint {
+export function createMeshEndpoint(o: {
+  pki: EmulatorPki;
+  view: MeshView;
+  kube: Kube;
+  log: (l: string) => void;
+}): MeshEndpoint {
   const targets = new WeakMap<Socket, PodTarget>();
   const contexts = new Map<string, Promise<tls.SecureContext>>();
   const contextFor = (name: string): Promise<tls.SecureContext> => {
@@ -43,15 +62,19 @@ export function createMeshEndpoint(o: { pki: EmulatorPki; view: MeshView; kube: 
     if (!target) return sendJson(res, 500, { message: 'mesh emulator: connection without a target pod' });
     if (req.method === 'POST') return handleAdmission(req, res, p, target.namespace, o.view, o.log);
     if (req.method !== 'GET') return sendJson(res, 405, { message: `${req.method} is not served` });
-    void answerGet(p, target).then(([status, body]) => sendJson(res, status, body), (err: Error) => {
-      o.log(`error: GET ${p} for ${target.namespace}/${target.pod}: ${err.message}`);
-      sendJson(res, 500, { message: `mesh emulator error: ${err.message}` });
-    });
+    void answerGet(p, target).then(
+      ([status, body]) => sendJson(res, status, body),
+      (err: Error) => {
+        o.log(`error: GET ${p} for ${target.namespace}/${target.pod}: ${err.message}`);
+        sendJson(res, 500, { message: `mesh emulator error: ${err.message}` });
+      },
+    );
   });
   server.keepAliveTimeout = 60_000;
 
   async function answerGet(p: string, t: PodTarget): Promise<[number, unknown]> {
-    if (p === '/healthz' || p === '/readyz' || p === '/livez' || p === '/live' || p === '/ready') return [200, { ok: true }];
+    if (p === '/healthz' || p === '/readyz' || p === '/livez' || p === '/live' || p === '/ready')
+      return [200, { ok: true }];
     if (p === '/apis') return [200, groupList];
     if (p === meshApiPath) return [200, resourceList];
     // Any other aggregated API of the mesh (1.x and 2.0 nginx-mesh-metrics serve v1alpha1.metrics.smi-spec.io):
@@ -63,7 +86,10 @@ export function createMeshEndpoint(o: { pki: EmulatorPki; view: MeshView; kube: 
     if (p === '/version' || p === `${meshApiPath}/version`) {
       const workloads: WorkloadLike[] = [];
       for (const kind of ['deployments', 'daemonsets', 'statefulsets']) {
-        const list = await o.kube.request<KubeList<WorkloadLike>>({ path: `/apis/apps/v1/namespaces/${t.namespace}/${kind}`, query: { labelSelector: 'app.kubernetes.io/part-of=nginx-service-mesh' } });
+        const list = await o.kube.request<KubeList<WorkloadLike>>({
+          path: `/apis/apps/v1/namespaces/${t.namespace}/${kind}`,
+          query: { labelSelector: 'app.kubernetes.io/part-of=nginx-service-mesh' },
+        });
         workloads.push(...list.items);
       }
       return [200, componentVersions(workloads)];
@@ -80,20 +106,33 @@ export function createMeshEndpoint(o: { pki: EmulatorPki; view: MeshView; kube: 
     socket.once('data', (first: Buffer) => {
       socket.pause();
       socket.unshift(first);
-      if (first[0] !== 0x16) { // not a TLS handshake: plain HTTP (the service proxy to a http port)
+      if (first[0] !== 0x16) {
+        // not a TLS handshake: plain HTTP (the service proxy to a http port)
         targets.set(socket, target);
         server.emit('connection', socket);
         socket.resume();
         return;
       }
       const secure = new tls.TLSSocket(socket, {
-        isServer: true, secureContext: fallback, ALPNProtocols: ['http/1.1'],
+        isServer: true,
+        secureContext: fallback,
+        ALPNProtocols: ['http/1.1'],
         SNICallback: (name, cb) => {
           if (!isServiceDnsName(name)) return cb(null, fallback);
-          contextFor(name).then((c) => cb(null, c), (err: Error) => { o.log(`error: serving certificate for ${name}: ${err.message}`); cb(err); });
+          contextFor(name).then(
+            (c) => cb(null, c),
+            (err: Error) => {
+              o.log(`error: serving certificate for ${name}: ${err.message}`);
+              cb(err);
+            },
+          );
         },
       });
-      secure.on('error', (err) => { if (!/ECONNRESET|socket hang up/.test(err.message)) o.log(`tls error from the API server to ${target.namespace}/${target.pod}:${target.port}: ${err.message}`); secure.destroy(); });
+      secure.on('error', (err) => {
+        if (!/ECONNRESET|socket hang up/.test(err.message))
+          o.log(`tls error from the API server to ${target.namespace}/${target.pod}:${target.port}: ${err.message}`);
+        secure.destroy();
+      });
       targets.set(secure, target);
       // The TLS socket reads the bytes put back above itself (tls initRead); no resume of the raw socket.
       server.emit('connection', secure);

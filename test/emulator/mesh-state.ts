@@ -23,7 +23,9 @@ export interface MeshStateOptions {
 }
 
 export function selectorOf(labels: Record<string, string>): string {
-  return Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',');
+  return Object.entries(labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
 }
 
 export function startMeshState(o: MeshStateOptions): MeshState {
@@ -44,21 +46,27 @@ export function startMeshState(o: MeshStateOptions): MeshState {
       } else {
         planes.set(key, cp);
         if (before?.version !== cp.version || before.registry !== cp.registry || before.ready !== cp.ready) {
-          o.log(`control plane ${key} is version ${cp.version} (registry ${cp.registry || '(none)'}), ${cp.ready ? 'ready' : 'not ready: its webhooks refuse calls'}`);
+          o.log(
+            `control plane ${key} is version ${cp.version} (registry ${cp.registry || '(none)'}), ${cp.ready ? 'ready' : 'not ready: its webhooks refuse calls'}`,
+          );
         }
       }
     },
   });
   const namespaces = startInformer<KubeObject>({ ...common, path: '/api/v1/namespaces' });
   // 1.x only: 2.0's MeshConfig carries no injection settings (2.0 injects by label alone).
-  const meshConfigs = startInformer<KubeObject & { data?: Record<string, string>; binaryData?: Record<string, string> }>({
-    ...common, path: '/api/v1/configmaps', fieldSelector: 'metadata.name=mesh-config',
+  const meshConfigs = startInformer<
+    KubeObject & { data?: Record<string, string>; binaryData?: Record<string, string> }
+  >({
+    ...common,
+    path: '/api/v1/configmaps',
+    fieldSelector: 'metadata.name=mesh-config',
   });
 
   function controlPlane(meshNamespace?: string): ControlPlane | undefined {
     const all = [...planes.values()];
     if (meshNamespace) return all.find((p) => p.namespace === meshNamespace);
-    return all.length === 1 ? all[0] : all.find((p) => p.namespace === 'nginx-mesh') ?? all[0];
+    return all.length === 1 ? all[0] : (all.find((p) => p.namespace === 'nginx-mesh') ?? all[0]);
   }
   function namespaceLabels(namespace: string): Record<string, string> {
     return namespaces.items.get(`/${namespace}`)?.metadata?.labels ?? {};
@@ -73,6 +81,9 @@ export function startMeshState(o: MeshStateOptions): MeshState {
   }
   return {
     synced: Promise.all([deployments.synced, namespaces.synced, meshConfigs.synced]).then(() => undefined),
-    controlPlane, namespaceLabels, injectionConfig, namespaceInScope,
+    controlPlane,
+    namespaceLabels,
+    injectionConfig,
+    namespaceInScope,
   };
 }

@@ -3,7 +3,10 @@
  * (and MeshConfig in 2.0). It rejects objects the mesh could not program, as the real one does;
  * deletes are always allowed.
  */
-export interface ValidationResult { allowed: boolean; message?: string }
+export interface ValidationResult {
+  allowed: boolean;
+  message?: string;
+}
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -18,11 +21,13 @@ const rules: Record<string, { why: string; check: (spec: Obj) => string[] }> = {
     check: (s) => {
       const out: string[] = [];
       if (!nonEmptyString(s.service)) out.push('spec.service is required');
-      if (!Array.isArray(s.backends) || s.backends.length === 0) out.push('spec.backends must list at least one backend');
-      else s.backends.forEach((b, i) => {
-        if (!isObj(b) || !nonEmptyString(b.service)) out.push(`spec.backends[${i}].service is required`);
-        else if (!isNonNegInt(b.weight)) out.push(`spec.backends[${i}].weight must be a non-negative integer`);
-      });
+      if (!Array.isArray(s.backends) || s.backends.length === 0)
+        out.push('spec.backends must list at least one backend');
+      else
+        s.backends.forEach((b, i) => {
+          if (!isObj(b) || !nonEmptyString(b.service)) out.push(`spec.backends[${i}].service is required`);
+          else if (!isNonNegInt(b.weight)) out.push(`spec.backends[${i}].weight must be a non-negative integer`);
+        });
       return out;
     },
   },
@@ -33,7 +38,8 @@ const rules: Record<string, { why: string; check: (spec: Obj) => string[] }> = {
       if (!Array.isArray(s.matches) || s.matches.length === 0) return ['spec.matches must list at least one match'];
       s.matches.forEach((m, i) => {
         if (!isObj(m) || !nonEmptyString(m.name)) out.push(`spec.matches[${i}].name is required`);
-        else if (m.headers !== undefined && !isObj(m.headers)) out.push(`spec.matches[${i}].headers must be an object of header: regex`);
+        else if (m.headers !== undefined && !isObj(m.headers))
+          out.push(`spec.matches[${i}].headers must be an object of header: regex`);
       });
       return out;
     },
@@ -43,7 +49,8 @@ const rules: Record<string, { why: string; check: (spec: Obj) => string[] }> = {
     check: (s) => {
       const out: string[] = [];
       if (!isObj(s.destination) || !nonEmptyString(s.destination.name)) out.push('spec.destination.name is required');
-      if (typeof s.rate !== 'string' || !/^\d+r\/[sm]$/.test(s.rate)) out.push('spec.rate must look like 10r/s or 100r/m');
+      if (typeof s.rate !== 'string' || !/^\d+r\/[sm]$/.test(s.rate))
+        out.push('spec.rate must look like 10r/s or 100r/m');
       return out;
     },
   },

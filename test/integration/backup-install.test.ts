@@ -25,13 +25,28 @@ beforeAll(async () => {
   // A stand-in chart with the real chart's name and versions: Helm writes a real release Secret.
   const chart = path.join(work, 'chart');
   await fs.mkdir(path.join(chart, 'templates'), { recursive: true });
-  await fs.writeFile(path.join(chart, 'Chart.yaml'), 'apiVersion: v2\nname: nginx-service-mesh\nversion: 0.7.0\nappVersion: 1.7.0\n');
+  await fs.writeFile(
+    path.join(chart, 'Chart.yaml'),
+    'apiVersion: v2\nname: nginx-service-mesh\nversion: 0.7.0\nappVersion: 1.7.0\n',
+  );
   await fs.writeFile(path.join(chart, 'values.yaml'), 'mtls:\n  mode: permissive\n');
   // Like the real 1.x charts: mesh-config.json under binaryData (base64).
-  await fs.writeFile(path.join(chart, 'templates/cm.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: mesh-config\nbinaryData:\n  mesh-config.json: {{ printf "{\\"mtls\\":{\\"mode\\":\\"%s\\"},\\"accessControlMode\\":\\"allow\\"}" .Values.mtls.mode | b64enc }}\n');
+  await fs.writeFile(
+    path.join(chart, 'templates/cm.yaml'),
+    'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: mesh-config\nbinaryData:\n  mesh-config.json: {{ printf "{\\"mtls\\":{\\"mode\\":\\"%s\\"},\\"accessControlMode\\":\\"allow\\"}" .Values.mtls.mode | b64enc }}\n',
+  );
   const base = ['--kubeconfig', kubeconfigPath(), '-n', ns];
   await execa(helm, ['install', 'nsm', chart, ...base, '--set', 'mtls.mode=permissive']);
-  await execa(helm, ['upgrade', 'nsm', chart, ...base, '--set', 'mtls.mode=strict', '--set', 'registry.server=registry.example.org']);
+  await execa(helm, [
+    'upgrade',
+    'nsm',
+    chart,
+    ...base,
+    '--set',
+    'mtls.mode=strict',
+    '--set',
+    'registry.server=registry.example.org',
+  ]);
 });
 
 afterAll(async () => {
@@ -47,18 +62,40 @@ describe('install.yaml', () => {
     const s = await backupMesh(await testDeps(), { dir, namespace: ns, concurrency: 4, meshNamespace: ns });
     expect(s.meshVersion).toBe('1.7.0');
     const install = load(await fs.readFile(path.join(dir, 'install.yaml'), 'utf8')) as {
-      helmRelease: { name: string; revision: number; status: string; chart: { name: string; version: string; appVersion: string }; values: { mtls: { mode: string } } };
+      helmRelease: {
+        name: string;
+        revision: number;
+        status: string;
+        chart: { name: string; version: string; appVersion: string };
+        values: { mtls: { mode: string } };
+      };
       meshConfigMap: { name: string; data: Record<string, unknown> };
     };
-    expect(install.helmRelease).toMatchObject({ name: 'nsm', revision: 2, status: 'deployed', chart: { name: 'nginx-service-mesh', version: '0.7.0', appVersion: '1.7.0' } });
+    expect(install.helmRelease).toMatchObject({
+      name: 'nsm',
+      revision: 2,
+      status: 'deployed',
+      chart: { name: 'nginx-service-mesh', version: '0.7.0', appVersion: '1.7.0' },
+    });
     expect(install.helmRelease.values.mtls.mode).toBe('strict');
-    expect(install.meshConfigMap).toEqual({ name: 'mesh-config', data: { 'mesh-config.json': { mtls: { mode: 'strict' }, accessControlMode: 'allow' } } });
-    const all = (await Promise.all((await fs.readdir(dir, { recursive: true })).map(async (f) => {
-      const p = path.join(dir, String(f));
-      return (await fs.stat(p)).isFile() ? fs.readFile(p, 'utf8') : '';
-    }))).join('\n');
+    expect(install.meshConfigMap).toEqual({
+      name: 'mesh-config',
+      data: { 'mesh-config.json': { mtls: { mode: 'strict' }, accessControlMode: 'allow' } },
+    });
+    const all = (
+      await Promise.all(
+        (await fs.readdir(dir, { recursive: true })).map(async (f) => {
+          const p = path.join(dir, String(f));
+          return (await fs.stat(p)).isFile() ? fs.readFile(p, 'utf8') : '';
+        }),
+      )
+    ).join('\n');
     expect(all).not.toMatch(/kind: Secret|sh\.helm\.release|H4sI/); // H4sI: base64 of a gzip header
-    const secrets = await (await testKube()).request<{ items: unknown[] }>({ path: collectionPath({ group: '', version: 'v1', plural: 'secrets', namespaced: true }, ns) });
+    const secrets = await (
+      await testKube()
+    ).request<{ items: unknown[] }>({
+      path: collectionPath({ group: '', version: 'v1', plural: 'secrets', namespaced: true }, ns),
+    });
     expect(secrets.items.length).toBe(2); // both revisions exist; only the newest was read
   });
 });

@@ -14,13 +14,25 @@ import type { KubeObject } from '../../src/kube/client.ts';
 import { objectPath } from '../../src/kube/paths.ts';
 import { catalog, findKind } from '../../src/mesh/catalog.ts';
 import { restorable } from '../../src/backup/sanitize.ts';
-import { createNamespace, deleteAllCatalogObjects, deleteNamespace, ensureCatalogCrds, liveObjects, refOf, seed } from '../fixtures/backups/cluster.ts';
+import {
+  createNamespace,
+  deleteAllCatalogObjects,
+  deleteNamespace,
+  ensureCatalogCrds,
+  liveObjects,
+  refOf,
+  seed,
+} from '../fixtures/backups/cluster.ts';
 import { kubectl, runTool, testDeps, testKube, uniqueName } from '../support/cluster.ts';
 
 const nsA = uniqueName('bk-a');
 const nsB = uniqueName('bk-b');
 const tmp: string[] = [];
-const newDir = async () => { const d = await fs.mkdtemp(path.join(os.tmpdir(), 'nsm-bk-')); tmp.push(d); return path.join(d, 'backup'); };
+const newDir = async () => {
+  const d = await fs.mkdtemp(path.join(os.tmpdir(), 'nsm-bk-'));
+  tmp.push(d);
+  return path.join(d, 'backup');
+};
 let originals: Map<string, KubeObject>;
 
 beforeAll(async () => {
@@ -31,7 +43,14 @@ beforeAll(async () => {
   await seed(kube, nsA, 2);
   await seed(kube, nsB, 1);
   // One object written by kubectl apply carries the last-applied annotation, which backup drops.
-  await kubectl(['apply', '-n', nsA, '-f', '-'], { input: JSON.stringify({ apiVersion: 'split.smi-spec.io/v1alpha3', kind: 'TrafficSplit', metadata: { name: 'applied', labels: { via: 'apply' } }, spec: { service: 'web', backends: [{ service: 'web-v1', weight: 100 }] } }) });
+  await kubectl(['apply', '-n', nsA, '-f', '-'], {
+    input: JSON.stringify({
+      apiVersion: 'split.smi-spec.io/v1alpha3',
+      kind: 'TrafficSplit',
+      metadata: { name: 'applied', labels: { via: 'apply' } },
+      spec: { service: 'web', backends: [{ service: 'web-v1', weight: 100 }] },
+    }),
+  });
   originals = await liveObjects(kube, nsA);
 });
 
@@ -48,14 +67,23 @@ describe('backup', () => {
     const dir = await newDir();
     const s = await backupMesh(deps, { dir, namespace: nsA, concurrency: 4 });
     expect(s.objects).toBe(15);
-    expect(Object.fromEntries(s.kinds.map((k) => [k.kind, k.count]))).toEqual({ HTTPRouteGroup: 2, TCPRoute: 2, TrafficTarget: 2, TrafficSplit: 3, RateLimit: 2, CircuitBreaker: 2, MeshConfig: 2 });
+    expect(Object.fromEntries(s.kinds.map((k) => [k.kind, k.count]))).toEqual({
+      HTTPRouteGroup: 2,
+      TCPRoute: 2,
+      TrafficTarget: 2,
+      TrafficSplit: 3,
+      RateLimit: 2,
+      CircuitBreaker: 2,
+      MeshConfig: 2,
+    });
     expect(s.kinds.find((k) => k.kind === 'RateLimit')!.version).toBe('v1alpha2');
     expect((await fs.stat(dir)).mode & 0o777).toBe(0o700);
     for (const f of ['manifest.json', 'crds.yaml', 'install.yaml', 'resources/trafficsplits.split.smi-spec.io.yaml']) {
       expect((await fs.stat(path.join(dir, f))).mode & 0o777).toBe(0o600);
     }
     const text = await fs.readFile(path.join(dir, 'resources/trafficsplits.split.smi-spec.io.yaml'), 'utf8');
-    for (const gone of ['resourceVersion', 'uid:', 'creationTimestamp', 'managedFields', 'last-applied-configuration']) expect(text).not.toContain(gone);
+    for (const gone of ['resourceVersion', 'uid:', 'creationTimestamp', 'managedFields', 'last-applied-configuration'])
+      expect(text).not.toContain(gone);
     expect(text).toContain('via: apply');
     const crds = await fs.readFile(path.join(dir, 'crds.yaml'), 'utf8');
     expect(crds).toContain('name: trafficsplits.split.smi-spec.io');
@@ -73,7 +101,9 @@ describe('backup', () => {
   it('refuses to overwrite an existing backup', async () => {
     const dir = await newDir();
     await backupMesh(await testDeps(), { dir, namespace: nsB, concurrency: 2 });
-    await expect(backupMesh(await testDeps(), { dir, namespace: nsB, concurrency: 2 })).rejects.toThrow(/already holds a backup/);
+    await expect(backupMesh(await testDeps(), { dir, namespace: nsB, concurrency: 2 })).rejects.toThrow(
+      /already holds a backup/,
+    );
   });
 
   it('-n scoping through the CLI: only that namespace, -o json summary', async () => {
@@ -98,7 +128,13 @@ describe('restore', () => {
     const kube = await testKube();
     await deleteAllCatalogObjects(kube, nsA);
     expect((await liveObjects(kube, nsA)).size).toBe(0);
-    const report = await restoreBackup(await testDeps(), { dir, onConflict: 'skip', dryRun: false, timeoutMs: 60_000, concurrency: 8 });
+    const report = await restoreBackup(await testDeps(), {
+      dir,
+      onConflict: 'skip',
+      dryRun: false,
+      timeoutMs: 60_000,
+      concurrency: 8,
+    });
     expect(report.counts.created).toBe(15);
     expect(report.unresolved).toBe(0);
     expect(report.items.every((i) => i.verified)).toBe(true);
@@ -108,12 +144,20 @@ describe('restore', () => {
       const { spec, labels, annotations } = restorable(o);
       expect(restorable(live.get(key)!), key).toEqual({ spec, labels, annotations });
     }
-    const saved = JSON.parse(await fs.readFile(path.join(dir, 'restore-report.json'), 'utf8')) as { unresolved: number };
+    const saved = JSON.parse(await fs.readFile(path.join(dir, 'restore-report.json'), 'utf8')) as {
+      unresolved: number;
+    };
     expect(saved.unresolved).toBe(0);
   });
 
   it('running it again is idempotent: everything unchanged', async () => {
-    const report = await restoreBackup(await testDeps(), { dir, onConflict: 'fail', dryRun: false, timeoutMs: 60_000, concurrency: 8 });
+    const report = await restoreBackup(await testDeps(), {
+      dir,
+      onConflict: 'fail',
+      dryRun: false,
+      timeoutMs: 60_000,
+      concurrency: 8,
+    });
     expect(report.counts.unchanged).toBe(15);
     expect(report.unresolved).toBe(0);
   });
@@ -122,7 +166,20 @@ describe('restore', () => {
     const ts = findKind('TrafficSplit')!;
     const path0 = () => objectPath(refOf(ts), 'trafficsplit-0', nsA);
     beforeAll(async () => {
-      await (await testKube()).request({ method: 'PATCH', path: path0(), body: { spec: { backends: [{ service: 'web-0-v1', weight: 50 }, { service: 'web-0-v2', weight: 50 }] } } });
+      await (
+        await testKube()
+      ).request({
+        method: 'PATCH',
+        path: path0(),
+        body: {
+          spec: {
+            backends: [
+              { service: 'web-0-v1', weight: 50 },
+              { service: 'web-0-v2', weight: 50 },
+            ],
+          },
+        },
+      });
     });
 
     it('skip: keeps it, reports it as differing, exit 4 through the CLI', async () => {
@@ -135,13 +192,25 @@ describe('restore', () => {
     });
 
     it('fail: stops at the conflict and reports it', async () => {
-      const report = await restoreBackup(await testDeps(), { dir, onConflict: 'fail', dryRun: false, timeoutMs: 60_000, concurrency: 1 });
+      const report = await restoreBackup(await testDeps(), {
+        dir,
+        onConflict: 'fail',
+        dryRun: false,
+        timeoutMs: 60_000,
+        concurrency: 1,
+      });
       expect(report.counts.conflict).toBe(1);
       expect(report.unresolved).toBeGreaterThanOrEqual(1);
     });
 
     it('dry-run overwrite changes nothing', async () => {
-      const report = await restoreBackup(await testDeps(), { dir, onConflict: 'overwrite', dryRun: true, timeoutMs: 60_000, concurrency: 8 });
+      const report = await restoreBackup(await testDeps(), {
+        dir,
+        onConflict: 'overwrite',
+        dryRun: true,
+        timeoutMs: 60_000,
+        concurrency: 8,
+      });
       expect(report.counts.overwritten).toBe(1);
       const live = await (await testKube()).request<KubeObject>({ path: path0() });
       expect((live.spec as { backends: { weight: number }[] }).backends[0]!.weight).toBe(50);
@@ -159,7 +228,13 @@ describe('restore', () => {
   it('dry-run: server-side, nothing is created', async () => {
     const kube = await testKube();
     await deleteAllCatalogObjects(kube, nsA);
-    const report = await restoreBackup(await testDeps(), { dir, onConflict: 'skip', dryRun: true, timeoutMs: 60_000, concurrency: 8 });
+    const report = await restoreBackup(await testDeps(), {
+      dir,
+      onConflict: 'skip',
+      dryRun: true,
+      timeoutMs: 60_000,
+      concurrency: 8,
+    });
     expect(report.counts.created).toBe(15);
     expect(report.unresolved).toBe(0);
     expect((await liveObjects(kube, nsA)).size).toBe(0);
@@ -173,7 +248,13 @@ describe('restore', () => {
     const d = await newDir();
     await backupMesh(await testDeps(), { dir: d, namespace: gone, concurrency: 4 });
     await deleteNamespace(kube, gone); // Terminating at once (refuses new objects), gone later
-    const report = await restoreBackup(await testDeps(), { dir: d, onConflict: 'skip', dryRun: false, timeoutMs: 30_000, concurrency: 8 });
+    const report = await restoreBackup(await testDeps(), {
+      dir: d,
+      onConflict: 'skip',
+      dryRun: false,
+      timeoutMs: 30_000,
+      concurrency: 8,
+    });
     expect(report.counts['missing-namespace']).toBe(catalog.length);
     expect(report.missingNamespaces).toEqual([gone]);
     expect(report.unresolved).toBe(catalog.length);

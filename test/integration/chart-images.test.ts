@@ -23,15 +23,29 @@ describe('the chart image data', () => {
     expect(await renderChartImageData(clusterEnv().HELM3!, charts)).toBe(fs.readFileSync(shipped, 'utf8'));
   });
 
-  it.for(['1.7.0', '2.0.0'])('names what the real nginx-meshctl %s deploy --dry-run renders with the same flags (hooks aside: its manifest leaves them out)', async (version, ctx) => {
-    ctx.skip(Boolean(missingRealMeshctl([version])), missingRealMeshctl([version]) ?? '');
-    await removeAllMeshes(await testKube());
-    const server = 'mirror.example:5000/nsm';
-    const r = await runRealMeshctl(version, ['-n', 'nsm-dry-run', 'deploy', '--dry-run', '--cleanup-on-error=false', '--registry-server', server, '--disable-public-images', '--image-tag', 'x1']);
-    expect(r.exitCode, r.stderr).toBe(0);
-    const printed = dryRunImages(r.stdout).map((u) => u.image);
-    const data = chartImages(version, { server, tag: 'x1', disablePublicImages: true, environment: 'kubernetes' })!;
-    expect(printed.length).toBeGreaterThan(5);
-    expect(printed).toEqual(data.filter((u) => imageRole(u) !== 'hook').map((u) => u.image));
-  });
+  it.for(['1.7.0', '2.0.0'])(
+    'names what the real nginx-meshctl %s deploy --dry-run renders with the same flags (hooks aside: its manifest leaves them out)',
+    async (version, ctx) => {
+      ctx.skip(Boolean(missingRealMeshctl([version])), missingRealMeshctl([version]) ?? '');
+      await removeAllMeshes(await testKube());
+      const server = 'mirror.example:5000/nsm';
+      const r = await runRealMeshctl(version, [
+        '-n',
+        'nsm-dry-run',
+        'deploy',
+        '--dry-run',
+        '--cleanup-on-error=false',
+        '--registry-server',
+        server,
+        '--disable-public-images',
+        '--image-tag',
+        'x1',
+      ]);
+      expect(r.exitCode, r.stderr).toBe(0);
+      const printed = dryRunImages(r.stdout).map((u) => u.image);
+      const data = chartImages(version, { server, tag: 'x1', disablePublicImages: true, environment: 'kubernetes' })!;
+      expect(printed.length).toBeGreaterThan(5);
+      expect(printed).toEqual(data.filter((u) => imageRole(u) !== 'hook').map((u) => u.image));
+    },
+  );
 });

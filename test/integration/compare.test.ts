@@ -10,7 +10,14 @@ import { backupMesh } from '../../src/backup/backup.ts';
 import { compareWithBackup } from '../../src/backup/compare.ts';
 import { catalog } from '../../src/mesh/catalog.ts';
 import { objectPath } from '../../src/kube/paths.ts';
-import { createNamespace, deleteNamespace, ensureCatalogCrds, liveObjects, refOf, seed } from '../fixtures/backups/cluster.ts';
+import {
+  createNamespace,
+  deleteNamespace,
+  ensureCatalogCrds,
+  liveObjects,
+  refOf,
+  seed,
+} from '../fixtures/backups/cluster.ts';
 import { testDeps, testKube, uniqueName } from '../support/cluster.ts';
 
 const ns = uniqueName('bk-compare');
@@ -39,15 +46,21 @@ describe('compareWithBackup', () => {
     const split = catalog.find((k) => k.kind === 'TrafficSplit')!;
     const limit = catalog.find((k) => k.kind === 'RateLimit')!;
     await kube.request({ method: 'DELETE', path: objectPath(refOf(split), 'trafficsplit-0', ns) });
-    await kube.request({ method: 'PATCH', path: objectPath(refOf(limit), 'ratelimit-1', ns), body: { spec: { rate: '999r/s' } } });
+    await kube.request({
+      method: 'PATCH',
+      path: objectPath(refOf(limit), 'ratelimit-1', ns),
+      body: { spec: { rate: '999r/s' } },
+    });
     const before = await liveObjects(kube, ns);
 
     const r = await compareWithBackup(await testDeps(), { dir });
     expect(r.objects).toBe(summary.objects);
-    expect(r.differences).toEqual(expect.arrayContaining([
-      { kind: 'TrafficSplit', namespace: ns, name: 'trafficsplit-0', state: 'missing' },
-      { kind: 'RateLimit', namespace: ns, name: 'ratelimit-1', state: 'differs' },
-    ]));
+    expect(r.differences).toEqual(
+      expect.arrayContaining([
+        { kind: 'TrafficSplit', namespace: ns, name: 'trafficsplit-0', state: 'missing' },
+        { kind: 'RateLimit', namespace: ns, name: 'ratelimit-1', state: 'differs' },
+      ]),
+    );
     expect(r.differences).toHaveLength(2);
     // Read-only: the missing object is still missing, nothing else changed.
     const after = await liveObjects(kube, ns);

@@ -23,11 +23,21 @@ import { extraCluster } from '../cluster/more-clusters.ts';
 import { chartsDir, snapshot } from '../support/mesh-scenario.ts';
 import { meshctlWrapper } from '../support/failing-deploy.ts';
 import { stepsDone } from '../support/kill-at.ts';
-import { expectConverged, scenarioMeshctl, setUpMesh, toolArgs, type Scenario, type ScenarioOptions } from '../support/upgrade-scenario.ts';
+import {
+  expectConverged,
+  scenarioMeshctl,
+  setUpMesh,
+  toolArgs,
+  type Scenario,
+  type ScenarioOptions,
+} from '../support/upgrade-scenario.ts';
 
 const second = extraCluster(clusterDir, 2);
-const missing = process.env.TEST_KUBECONFIG ? 'runs on the local test bed\'s two clusters, not on TEST_KUBECONFIG'
-  : !fs.existsSync(path.join(second.dir, 'state.json')) ? `no second cluster in ${second.dir}: start it with npm run cluster:up -- --clusters 2 (or NSM_TEST_CLUSTERS=2)` : undefined;
+const missing = process.env.TEST_KUBECONFIG
+  ? "runs on the local test bed's two clusters, not on TEST_KUBECONFIG"
+  : !fs.existsSync(path.join(second.dir, 'state.json'))
+    ? `no second cluster in ${second.dir}: start it with npm run cluster:up -- --clusters 2 (or NSM_TEST_CLUSTERS=2)`
+    : undefined;
 
 const o: ScenarioOptions & { to: string } = { method: 'meshctl', from: '1.6.0', to: '1.7.0', namespaces: 1 };
 const ns = uniqueName('mesh');
@@ -48,9 +58,12 @@ afterAll(async () => {
   await two?.cleanup();
 });
 
-const crdNames = async (t: TestCluster) => (await listAll(t.kube, collectionPath(core.crds), { labelSelector: 'app.kubernetes.io/part-of=nginx-service-mesh' })).map((c) => c.metadata?.name).sort();
+const crdNames = async (t: TestCluster) =>
+  (await listAll(t.kube, collectionPath(core.crds), { labelSelector: 'app.kubernetes.io/part-of=nginx-service-mesh' }))
+    .map((c) => c.metadata?.name)
+    .sort();
 
-describe('the kubeconfig\'s current context switched in another shell mid-run', () => {
+describe("the kubeconfig's current context switched in another shell mid-run", () => {
   it('does not move a manual upgrade started without --context: cluster two is untouched, the run converges on cluster one', async (ctx) => {
     ctx.skip(missing !== undefined, missing);
     const s1 = one!;
@@ -66,16 +79,30 @@ describe('the kubeconfig\'s current context switched in another shell mid-run', 
     // nginx-meshctl 1.6.0 (the remove) starts only once the switch is made, so the test does not
     // depend on how fast the tool reaches its next step: the switch comes right after the backup.
     const remove = meshctlWrapper(path.join(work, 'nginx-meshctl-1.6.0'), scenarioMeshctl('1.6.0'), {
-      passThrough: '*" --help "*|*" --dry-run "*|*" version "*', on: 'remove',
-      body: [`  i=0; until grep -q '^current-context: ${clusters[1].context}$' '${kubeconfig}' || [ $i -ge 600 ]; do sleep 0.05; i=$((i+1)); done;;`],
+      passThrough: '*" --help "*|*" --dry-run "*|*" version "*',
+      on: 'remove',
+      body: [
+        `  i=0; until grep -q '^current-context: ${clusters[1].context}$' '${kubeconfig}' || [ $i -ge 600 ]; do sleep 0.05; i=$((i+1)); done;;`,
+      ],
     });
-    const args = toolArgs(s1, o, ['--strategy', 'manual']).map((a, i, all) => (all[i - 1] === '--meshctl-current' ? remove : a));
-    const child = execa(path.join(repoRoot, 'bin/kubectl-nsm_upgrade'), args, { reject: false, all: true, env: { ...clusterEnv(), KUBECONFIG: kubeconfig, NSM_CHARTS_DIR: chartsDir } });
+    const args = toolArgs(s1, o, ['--strategy', 'manual']).map((a, i, all) =>
+      all[i - 1] === '--meshctl-current' ? remove : a,
+    );
+    const child = execa(path.join(repoRoot, 'bin/kubectl-nsm_upgrade'), args, {
+      reject: false,
+      all: true,
+      env: { ...clusterEnv(), KUBECONFIG: kubeconfig, NSM_CHARTS_DIR: chartsDir },
+    });
     let exited = false;
-    void child.finally(() => { exited = true; });
+    void child.finally(() => {
+      exited = true;
+    });
     let switched = false;
     for (let t = 0; t < 6000 && !exited && !switched; t++) {
-      if (stepsDone(s1.backupDir).includes('hop1.backup')) { await kubectl(['config', 'use-context', clusters[1].context]); switched = true; }
+      if (stepsDone(s1.backupDir).includes('hop1.backup')) {
+        await kubectl(['config', 'use-context', clusters[1].context]);
+        switched = true;
+      }
       await new Promise((r) => setTimeout(r, 20));
     }
     const res = await child;

@@ -12,7 +12,12 @@ import { childKubeconfigPath } from '../../src/engine/child-kubeconfig.ts';
 import { kubeconfigPath } from '../support/cluster.ts';
 import { expectConverged, runUpgrade, setUpMesh, type Scenario } from '../support/upgrade-scenario.ts';
 
-interface Kc { clusters: { name: string; cluster: Record<string, unknown> }[]; users: { name: string }[]; contexts: { name: string; context: { cluster: string; user: string } }[]; 'current-context': string }
+interface Kc {
+  clusters: { name: string; cluster: Record<string, unknown> }[];
+  users: { name: string }[];
+  contexts: { name: string; context: { cluster: string; user: string } }[];
+  'current-context': string;
+}
 
 let s: Scenario;
 let twoContexts: string;
@@ -27,14 +32,19 @@ beforeAll(async () => {
   const out: Kc = {
     ...kc,
     clusters: [...kc.clusters, dead],
-    contexts: [{ name: 'real', context: real.context }, { name: 'nowhere', context: { cluster: 'nowhere', user: real.context.user } }],
+    contexts: [
+      { name: 'real', context: real.context },
+      { name: 'nowhere', context: { cluster: 'nowhere', user: real.context.user } },
+    ],
     'current-context': 'nowhere',
   };
   twoContexts = path.join(path.dirname(s.backupDir), 'two-contexts.kubeconfig');
   fs.writeFileSync(twoContexts, dump(out), { mode: 0o600 });
 });
 
-afterAll(async () => { await s?.cleanup(); });
+afterAll(async () => {
+  await s?.cleanup();
+});
 
 describe('--context reaches nginx-meshctl', () => {
   it('upgrades the cluster --context names although the current context points where nothing listens', async () => {

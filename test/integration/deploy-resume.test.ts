@@ -11,7 +11,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { binaryFlagsOf, expectConverged, expectSettingsKept, nonDefaultFlags, scenarioMeshctl, toolArgs, type Scenario, type ScenarioOptions } from '../support/upgrade-scenario.ts';
+import {
+  binaryFlagsOf,
+  expectConverged,
+  expectSettingsKept,
+  nonDefaultFlags,
+  scenarioMeshctl,
+  toolArgs,
+  type Scenario,
+  type ScenarioOptions,
+} from '../support/upgrade-scenario.ts';
 import { runTool } from '../support/cluster.ts';
 import { leaveSavedMeshes, setUpSavedMesh } from '../support/saved-mesh.ts';
 import { failingMeshctlDeploy } from '../support/failing-deploy.ts';
@@ -20,7 +29,8 @@ import { chartsDir } from '../support/mesh-scenario.ts';
 let current: Scenario | undefined;
 let tmp: string | undefined;
 afterEach(async () => {
-  await current?.cleanup(); current = undefined;
+  await current?.cleanup();
+  current = undefined;
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
 // Starts from a saved mesh (test/support/saved-mesh.ts): the upgrade-paths tests build the same one.
@@ -28,7 +38,12 @@ afterAll(leaveSavedMeshes);
 
 describe('a failed deploy, then --resume', () => {
   it('removes the half-installed release, deploys again and converges', async () => {
-    const o: ScenarioOptions & { to: string } = { method: 'meshctl', from: '1.6.0', to: '1.7.0', deployFlags: nonDefaultFlags };
+    const o: ScenarioOptions & { to: string } = {
+      method: 'meshctl',
+      from: '1.6.0',
+      to: '1.7.0',
+      deployFlags: nonDefaultFlags,
+    };
     current = await setUpSavedMesh(o);
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nsm-deploy-resume-'));
     const target = failingMeshctlDeploy(tmp, current.meshNamespace, { firstOnly: true });
@@ -40,13 +55,20 @@ describe('a failed deploy, then --resume', () => {
     expect(first.stdout + first.stderr).toMatch(/hop1\.deploy/);
     expect(fs.existsSync(path.join(tmp, 'failed-once'))).toBe(true);
 
-    const resumed = await runTool(['--resume', current.backupDir, '--yes', '--timeout', '3m', ...binaryFlagsOf(args)], { env });
+    const resumed = await runTool(['--resume', current.backupDir, '--yes', '--timeout', '3m', ...binaryFlagsOf(args)], {
+      env,
+    });
     expect(resumed.exitCode, resumed.stderr).toBe(0);
-    expect(resumed.stdout + resumed.stderr).toMatch(/an earlier deploy of NSM 1\.7\.0 failed \(Deployment nginx-mesh-api (stopped progressing|has no ready replica)/);
+    expect(resumed.stdout + resumed.stderr).toMatch(
+      /an earlier deploy of NSM 1\.7\.0 failed \(Deployment nginx-mesh-api (stopped progressing|has no ready replica)/,
+    );
     await expectConverged(current, '1.7.0');
     await expectSettingsKept(current);
     // The broken control plane is gone: the redeployed one is ready (without the fix, resume skipped the deploy as "done").
-    const api = await current.kube.request<{ spec?: { template?: { spec?: { nodeSelector?: object } } }; status?: { readyReplicas?: number } }>({ path: `/apis/apps/v1/namespaces/${current.meshNamespace}/deployments/nginx-mesh-api` });
+    const api = await current.kube.request<{
+      spec?: { template?: { spec?: { nodeSelector?: object } } };
+      status?: { readyReplicas?: number };
+    }>({ path: `/apis/apps/v1/namespaces/${current.meshNamespace}/deployments/nginx-mesh-api` });
     expect(api.spec?.template?.spec?.nodeSelector).toBeUndefined();
     expect(api.status?.readyReplicas ?? 0).toBeGreaterThanOrEqual(1);
     // The resumed run may see the broken deploy only once its readiness grace ends (up to 3 minutes: the

@@ -16,10 +16,16 @@ export interface PlantOptions {
 
 export function deploymentManifest(ns: string, name: string, version: string) {
   return {
-    apiVersion: 'apps/v1', kind: 'Deployment',
-    metadata: { name, namespace: ns, labels: { 'app.kubernetes.io/name': name, 'app.kubernetes.io/part-of': 'nginx-service-mesh' } },
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: {
+      name,
+      namespace: ns,
+      labels: { 'app.kubernetes.io/name': name, 'app.kubernetes.io/part-of': 'nginx-service-mesh' },
+    },
     spec: {
-      replicas: 1, selector: { matchLabels: { 'app.kubernetes.io/name': name } },
+      replicas: 1,
+      selector: { matchLabels: { 'app.kubernetes.io/name': name } },
       template: {
         metadata: { labels: { 'app.kubernetes.io/name': name } },
         spec: { containers: [{ name, image: `docker-registry.nginx.com/nsm/${name}:${version}` }] },
@@ -31,9 +37,17 @@ export function deploymentManifest(ns: string, name: string, version: string) {
 export function release(ns: string, over: Partial<HelmRelease> = {}): HelmRelease {
   const appVersion = over.chart?.appVersion ?? '1.6.0';
   return {
-    name: 'nginx-service-mesh', namespace: ns, revision: 1, status: 'deployed',
-    chart: { name: 'nginx-service-mesh', version: appVersion === '2.0.0' ? '2.0.0' : `0.${appVersion.split('.')[1]}.0`, appVersion },
-    config: {}, ...over,
+    name: 'nginx-service-mesh',
+    namespace: ns,
+    revision: 1,
+    status: 'deployed',
+    chart: {
+      name: 'nginx-service-mesh',
+      version: appVersion === '2.0.0' ? '2.0.0' : `0.${appVersion.split('.')[1]}.0`,
+      appVersion,
+    },
+    config: {},
+    ...over,
   };
 }
 
@@ -41,10 +55,24 @@ export async function plantMesh(ns: string, opts: PlantOptions = {}): Promise<vo
   const kube = await testKube();
   const version = opts.version ?? '1.6.0';
   await kubectl(['create', 'namespace', ns]);
-  const name = opts.deployment === undefined ? (version.startsWith('2.') ? 'nginx-mesh-controller' : 'nginx-mesh-api') : opts.deployment;
-  if (name) await kube.request({ method: 'POST', path: collectionPath(core.deployments, ns), body: deploymentManifest(ns, name, version) });
+  const name =
+    opts.deployment === undefined
+      ? version.startsWith('2.')
+        ? 'nginx-mesh-controller'
+        : 'nginx-mesh-api'
+      : opts.deployment;
+  if (name)
+    await kube.request({
+      method: 'POST',
+      path: collectionPath(core.deployments, ns),
+      body: deploymentManifest(ns, name, version),
+    });
   for (const r of opts.releases ?? []) {
-    await kube.request({ method: 'POST', path: collectionPath(core.secrets, ns), body: encodeReleaseSecret(release(ns, r)) });
+    await kube.request({
+      method: 'POST',
+      path: collectionPath(core.secrets, ns),
+      body: encodeReleaseSecret(release(ns, r)),
+    });
   }
 }
 

@@ -41,21 +41,45 @@ async function waitForFile(file: string, timeoutMs: number, why: () => string): 
 export async function useEmulator(scope: Record<string, string>): Promise<EmulatorUnderTest> {
   const shared = !process.env.TEST_KUBECONFIG && alive(path.join(clusterDir, 'emulator.pid'));
   if (shared) {
-    const port = Number(await waitForFile(path.join(clusterDir, 'emulator.port'), 60_000, () => 'the cluster emulator runs but wrote no port'));
+    const port = Number(
+      await waitForFile(
+        path.join(clusterDir, 'emulator.port'),
+        60_000,
+        () => 'the cluster emulator runs but wrote no port',
+      ),
+    );
     return { port, caPem: fs.readFileSync(path.join(clusterDir, 'emulator-pki/ca.crt'), 'utf8') };
   }
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nsm-emulator-test-'));
   const node = path.join(repoRoot, 'node_modules/node/bin/node');
-  const child = spawn(fs.existsSync(node) ? node : process.execPath,
-    [path.join(repoRoot, 'test/emulator/main.ts'), '--kubeconfig', kubeconfigPath(), '--state-dir', stateDir,
-      ...(process.env.TEST_KUBECONFIG ? Object.entries(scope).flatMap(([k, v]) => ['--scope', `${k}=${v}`]) : ['--egress-socket', path.join(clusterDir, 'egress.sock')])],
-    { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    fs.existsSync(node) ? node : process.execPath,
+    [
+      path.join(repoRoot, 'test/emulator/main.ts'),
+      '--kubeconfig',
+      kubeconfigPath(),
+      '--state-dir',
+      stateDir,
+      ...(process.env.TEST_KUBECONFIG
+        ? Object.entries(scope).flatMap(([k, v]) => ['--scope', `${k}=${v}`])
+        : ['--egress-socket', path.join(clusterDir, 'egress.sock')]),
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let out = '';
-  child.stdout.on('data', (c: Buffer) => { out += c.toString(); });
-  child.stderr.on('data', (c: Buffer) => { out += c.toString(); });
+  child.stdout.on('data', (c: Buffer) => {
+    out += c.toString();
+  });
+  child.stderr.on('data', (c: Buffer) => {
+    out += c.toString();
+  });
   const exitCode = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   const port = Number(await waitForFile(path.join(stateDir, 'emulator.port'), 60_000, () => out));
-  return { port, caPem: fs.readFileSync(path.join(stateDir, 'emulator-pki/ca.crt'), 'utf8'), own: { child, stateDir, output: () => out, exitCode } };
+  return {
+    port,
+    caPem: fs.readFileSync(path.join(stateDir, 'emulator-pki/ca.crt'), 'utf8'),
+    own: { child, stateDir, output: () => out, exitCode },
+  };
 }
 
 /** Stops an emulator this test started; returns its exit code (SIGTERM must give 0). */
@@ -68,14 +92,20 @@ export async function stopEmulator(e: EmulatorUnderTest): Promise<number | null 
 }
 
 /** Polls until check returns a value other than undefined/false, or fails naming what it waited for. */
-export async function eventually<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
+export async function eventually<T>(
+  what: string,
+  check: () => Promise<T | undefined | false>,
+  timeoutMs = 60_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
     try {
       const v = await check();
       if (v !== undefined && v !== false) return v;
-    } catch (err) { last = err; }
+    } catch (err) {
+      last = err;
+    }
     await new Promise((r) => setTimeout(r, 300));
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);

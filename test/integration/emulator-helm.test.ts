@@ -26,29 +26,36 @@ let emu: EmulatorUnderTest;
 function writeChart(): void {
   fs.mkdirSync(path.join(chartDir, 'templates'));
   fs.writeFileSync(path.join(chartDir, 'Chart.yaml'), 'apiVersion: v2\nname: emulator-helm-check\nversion: 0.1.0\n');
-  fs.writeFileSync(path.join(chartDir, 'templates/injector.yaml'), [
-    'apiVersion: admissionregistration.k8s.io/v1',
-    'kind: MutatingWebhookConfiguration',
-    'metadata:',
-    '  name: a-{{ .Release.Name }}',
-    `  labels: {nsm-upgrade.test/mesh-webhooks: "true", nsm-upgrade.test/emulator: ${id}}`,
-    'webhooks:',
-    '- name: {{ .Values.webhook }}',
-    '  admissionReviewVersions: [v1]',
-    '  sideEffects: None',
-    '  failurePolicy: Fail',
-    '  clientConfig: {service: {name: nginx-mesh-webhook, namespace: "{{ .Release.Namespace }}", path: /inject}}',
-    `  namespaceSelector: {matchLabels: {nsm-upgrade.test/emulator: ${id}}}`,
-    '  rules: [{apiGroups: [""], apiVersions: [v1], operations: [{{ .Values.operations }}], resources: [pods]}]',
-    '',
-  ].join('\n'));
+  fs.writeFileSync(
+    path.join(chartDir, 'templates/injector.yaml'),
+    [
+      'apiVersion: admissionregistration.k8s.io/v1',
+      'kind: MutatingWebhookConfiguration',
+      'metadata:',
+      '  name: a-{{ .Release.Name }}',
+      `  labels: {nsm-upgrade.test/mesh-webhooks: "true", nsm-upgrade.test/emulator: ${id}}`,
+      'webhooks:',
+      '- name: {{ .Values.webhook }}',
+      '  admissionReviewVersions: [v1]',
+      '  sideEffects: None',
+      '  failurePolicy: Fail',
+      '  clientConfig: {service: {name: nginx-mesh-webhook, namespace: "{{ .Release.Namespace }}", path: /inject}}',
+      `  namespaceSelector: {matchLabels: {nsm-upgrade.test/emulator: ${id}}}`,
+      '  rules: [{apiGroups: [""], apiVersions: [v1], operations: [{{ .Values.operations }}], resources: [pods]}]',
+      '',
+    ].join('\n'),
+  );
 }
 
 beforeAll(async () => {
   kube = await testKube();
   emu = await useEmulator(scopeLabel);
   writeChart();
-  await kube.request({ method: 'POST', path: collectionPath(core.namespaces), body: { metadata: { name: id, labels: scopeLabel } } });
+  await kube.request({
+    method: 'POST',
+    path: collectionPath(core.namespaces),
+    body: { metadata: { name: id, labels: scopeLabel } },
+  });
 });
 
 afterAll(async () => {
@@ -57,31 +64,63 @@ afterAll(async () => {
   if (emu?.own) expect(await stopEmulator(emu)).toBe(0);
 });
 
-interface Hook { name: string; clientConfig: { url?: string; caBundle?: string; service?: unknown }; rules: { operations: string[] }[] }
+interface Hook {
+  name: string;
+  clientConfig: { url?: string; caBundle?: string; service?: unknown };
+  rules: { operations: string[] }[];
+}
 
 describe('helm upgrade of a release whose webhooks carry the caBundle the emulator patched in', () => {
-  for (const which of ['HELM3', 'HELM4']) it(`works with ${which}`, async (ctx) => {
-    const helm = clusterEnv()[which];
-    ctx.skip(!helm || !fs.existsSync(helm), `${which} is not in .cluster/env (the cluster scripts fetch Helm 3 and 4)`);
-    const release = `${id}-${which.toLowerCase()}`.slice(0, 53);
-    const run = (args: string[]) => execa(helm!, [...args, '--kubeconfig', kubeconfigPath(), '-n', id], { reject: false });
-    const installed = await run(['install', release, chartDir, '--set', 'operations=CREATE', '--set', 'webhook=nginx-mesh-api.sidecar.injector']);
-    expect(installed.exitCode, installed.stderr).toBe(0);
-    const cfgPath = `${admission}/a-${release}`;
-    const hooks = async () => (await kube.request<{ webhooks: Hook[] }>({ path: cfgPath })).webhooks;
-    try {
-      const caBundle = Buffer.from(emu.caPem).toString('base64');
-      await eventually('the caBundle patched in', async () => ((await hooks()).every((h) => h.clientConfig.caBundle === caBundle) ? true : undefined));
-      const upgraded = await run(['upgrade', release, chartDir, '--set', 'operations=CREATE\\,UPDATE', '--set', 'webhook=nginx-mesh-controller.sidecar.injector']);
-      expect(upgraded.exitCode, upgraded.stderr).toBe(0);
-      const after = await eventually('the renamed webhook with the new rules and the caBundle', async () => {
-        const h = await hooks();
-        return h.length === 1 && h[0]!.clientConfig.caBundle === caBundle && h[0]!.rules[0]!.operations.length === 2 ? h[0] : undefined;
-      });
-      expect(after.name).toBe('nginx-mesh-controller.sidecar.injector');
-      expect(after.clientConfig).toEqual({ service: { name: 'nginx-mesh-webhook', namespace: id, path: '/inject', port: 443 }, caBundle });
-    } finally {
-      await run(['uninstall', release]);
-    }
-  });
+  for (const which of ['HELM3', 'HELM4'])
+    it(`works with ${which}`, async (ctx) => {
+      const helm = clusterEnv()[which];
+      ctx.skip(
+        !helm || !fs.existsSync(helm),
+        `${which} is not in .cluster/env (the cluster scripts fetch Helm 3 and 4)`,
+      );
+      const release = `${id}-${which.toLowerCase()}`.slice(0, 53);
+      const run = (args: string[]) =>
+        execa(helm!, [...args, '--kubeconfig', kubeconfigPath(), '-n', id], { reject: false });
+      const installed = await run([
+        'install',
+        release,
+        chartDir,
+        '--set',
+        'operations=CREATE',
+        '--set',
+        'webhook=nginx-mesh-api.sidecar.injector',
+      ]);
+      expect(installed.exitCode, installed.stderr).toBe(0);
+      const cfgPath = `${admission}/a-${release}`;
+      const hooks = async () => (await kube.request<{ webhooks: Hook[] }>({ path: cfgPath })).webhooks;
+      try {
+        const caBundle = Buffer.from(emu.caPem).toString('base64');
+        await eventually('the caBundle patched in', async () =>
+          (await hooks()).every((h) => h.clientConfig.caBundle === caBundle) ? true : undefined,
+        );
+        const upgraded = await run([
+          'upgrade',
+          release,
+          chartDir,
+          '--set',
+          'operations=CREATE\\,UPDATE',
+          '--set',
+          'webhook=nginx-mesh-controller.sidecar.injector',
+        ]);
+        expect(upgraded.exitCode, upgraded.stderr).toBe(0);
+        const after = await eventually('the renamed webhook with the new rules and the caBundle', async () => {
+          const h = await hooks();
+          return h.length === 1 && h[0]!.clientConfig.caBundle === caBundle && h[0]!.rules[0]!.operations.length === 2
+            ? h[0]
+            : undefined;
+        });
+        expect(after.name).toBe('nginx-mesh-controller.sidecar.injector');
+        expect(after.clientConfig).toEqual({
+          service: { name: 'nginx-mesh-webhook', namespace: id, path: '/inject', port: 443 },
+          caBundle,
+        });
+      } finally {
+        await run(['uninstall', release]);
+      }
+    });
 });

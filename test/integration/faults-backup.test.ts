@@ -23,12 +23,16 @@ let tmp: string;
 let seeded = 0;
 const proxies: FaultProxy[] = [];
 
-interface ManifestLike { files: { path: string; kind: string; count: number; sha256: string }[]; absent: unknown[] }
+interface ManifestLike {
+  files: { path: string; kind: string; count: number; sha256: string }[];
+  absent: unknown[];
+}
 
 async function readBackup(dir: string): Promise<{ manifest: ManifestLike; resources: Record<string, string> }> {
   const manifest = JSON.parse(await fs.readFile(path.join(dir, 'manifest.json'), 'utf8')) as ManifestLike;
   const resources: Record<string, string> = {};
-  for (const f of await fs.readdir(path.join(dir, 'resources'))) resources[f] = await fs.readFile(path.join(dir, 'resources', f), 'utf8');
+  for (const f of await fs.readdir(path.join(dir, 'resources')))
+    resources[f] = await fs.readFile(path.join(dir, 'resources', f), 'utf8');
   return { manifest, resources };
 }
 
@@ -56,7 +60,9 @@ describe('backup through injected API faults', () => {
     const clean = await runTool(backupArgs(path.join(tmp, 'clean')));
     expect(clean.exitCode, clean.stderr).toBe(0);
     const a = await readBackup(path.join(tmp, 'clean'));
-    expect(a.manifest.files.filter((f) => f.path.startsWith('resources/')).reduce((n, f) => n + f.count, 0)).toBe(seeded);
+    expect(a.manifest.files.filter((f) => f.path.startsWith('resources/')).reduce((n, f) => n + f.count, 0)).toBe(
+      seeded,
+    );
   });
 
   // Each row: the faults the proxy injects at 30%, and why the row is here.
@@ -67,14 +73,21 @@ describe('backup through injected API faults', () => {
   ];
   for (const row of rows) {
     it(`30% faults, seed ${row.seed} (${row.why}): the backup equals the fault-free one; retries happened and are bounded`, async () => {
-      const proxy = await startFaultProxy({ rate: 0.3, seed: row.seed, ...(row.kinds ? { kinds: row.kinds } : {}), maxSeconds: 300 });
+      const proxy = await startFaultProxy({
+        rate: 0.3,
+        seed: row.seed,
+        ...(row.kinds ? { kinds: row.kinds } : {}),
+        maxSeconds: 300,
+      });
       proxies.push(proxy);
       const dir = path.join(tmp, `faulty-${row.seed}`);
       const started = Date.now();
       const faulty = await runTool(backupArgs(dir, ['--kubeconfig', proxy.kubeconfigPath, '-v', '--concurrency', '4']));
       const seconds = (Date.now() - started) / 1000;
       const retries = faulty.stderr.split('\n').filter((l) => /retrying (GET|POST|PUT|PATCH|DELETE) /.test(l)).length;
-      console.log(`[faults] 30% seed ${row.seed} kinds ${row.kinds?.join(',') ?? 'all'}: ${proxy.stats.requests} requests, injected ${JSON.stringify(proxy.stats.injected)}, tool retries ${retries}, ${seconds.toFixed(1)}s, exit ${faulty.exitCode}`);
+      console.log(
+        `[faults] 30% seed ${row.seed} kinds ${row.kinds?.join(',') ?? 'all'}: ${proxy.stats.requests} requests, injected ${JSON.stringify(proxy.stats.injected)}, tool retries ${retries}, ${seconds.toFixed(1)}s, exit ${faulty.exitCode}`,
+      );
       expect(faulty.exitCode, faulty.stderr).toBe(0);
       await expectRealTransport(proxy);
 
@@ -92,17 +105,27 @@ describe('backup through injected API faults', () => {
 
   it('a 429 on discovery of one served version (specs.smi.nginx.com/v1alpha2) does not silently switch RateLimit to another version', async () => {
     // Only the discovery request of the storage version is throttled; everything else passes.
-    const proxy = await startFaultProxy({ rate: 1, seed: 1, kinds: ['throttle'], maxSeconds: 120, match: (m, url) => m === 'GET' && url.split('?')[0] === '/apis/specs.smi.nginx.com/v1alpha2' });
+    const proxy = await startFaultProxy({
+      rate: 1,
+      seed: 1,
+      kinds: ['throttle'],
+      maxSeconds: 120,
+      match: (m, url) => m === 'GET' && url.split('?')[0] === '/apis/specs.smi.nginx.com/v1alpha2',
+    });
     proxies.push(proxy);
     const dir = path.join(tmp, 'disc-429');
     const res = await runTool(backupArgs(dir, ['--kubeconfig', proxy.kubeconfigPath]));
-    console.log(`[faults] discovery 429 on specs.smi.nginx.com/v1alpha2: injected ${proxy.stats.injected.throttle}, exit ${res.exitCode}`);
+    console.log(
+      `[faults] discovery 429 on specs.smi.nginx.com/v1alpha2: injected ${proxy.stats.injected.throttle}, exit ${res.exitCode}`,
+    );
     expect(proxy.stats.injected.throttle).toBeGreaterThan(0);
     await expectRealTransport(proxy);
     if (res.exitCode === 0) {
       const b = await readBackup(dir);
       const a = await readBackup(path.join(tmp, 'clean'));
-      expect(b.manifest.files.find((f) => f.kind === 'RateLimit')).toEqual(a.manifest.files.find((f) => f.kind === 'RateLimit'));
+      expect(b.manifest.files.find((f) => f.kind === 'RateLimit')).toEqual(
+        a.manifest.files.find((f) => f.kind === 'RateLimit'),
+      );
     } else {
       expect(res.stderr).toMatch(/specs\.smi\.nginx\.com\/v1alpha2/);
     }
@@ -112,10 +135,14 @@ describe('backup through injected API faults', () => {
     const proxy = await startFaultProxy({ rate: 1, seed: 1, kinds: ['unavailable'], maxSeconds: 120 });
     proxies.push(proxy);
     const started = Date.now();
-    const res = await runTool(backupArgs(path.join(tmp, 'down'), ['--kubeconfig', proxy.kubeconfigPath, '-v']), { timeoutMs: 90_000 });
+    const res = await runTool(backupArgs(path.join(tmp, 'down'), ['--kubeconfig', proxy.kubeconfigPath, '-v']), {
+      timeoutMs: 90_000,
+    });
     const seconds = (Date.now() - started) / 1000;
     const retries = res.stderr.split('\n').filter((l) => /retrying /.test(l)).length;
-    console.log(`[faults] 100% 503: ${proxy.stats.requests} requests, ${proxy.stats.injected.unavailable} 503s, tool retries ${retries}, ${seconds.toFixed(1)}s, exit ${res.exitCode}`);
+    console.log(
+      `[faults] 100% 503: ${proxy.stats.requests} requests, ${proxy.stats.injected.unavailable} 503s, tool retries ${retries}, ${seconds.toFixed(1)}s, exit ${res.exitCode}`,
+    );
     expect(res.exitCode, res.stderr).toBe(1);
     await expectRealTransport(proxy);
     expect(res.stderr).toMatch(/503 ServiceUnavailable GET \/\S+/);

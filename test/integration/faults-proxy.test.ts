@@ -22,14 +22,21 @@ async function start(opts: Parameters<typeof startFaultProxy>[0]): Promise<Fault
 }
 
 async function clientFor(p: FaultProxy, opts: Parameters<typeof createKube>[1] = {}): Promise<Kube> {
-  return createKube(loadKubeConfig({ kubeconfig: p.kubeconfigPath }), { retry: { attempts: 1, baseDelayMs: 10, maxDelayMs: 10 }, ...opts });
+  return createKube(loadKubeConfig({ kubeconfig: p.kubeconfigPath }), {
+    retry: { attempts: 1, baseDelayMs: 10, maxDelayMs: 10 },
+    ...opts,
+  });
 }
 
 /** What a request that lost its connection fails with: a reset socket (HTTP/1.1) or a reset stream (HTTP/2). */
 const lostConnection = new RegExp(['ECONNRESET', 'socket hang up', ...http2RetryableCodes].join('|'));
 
 async function whoami(kube: Kube): Promise<string> {
-  const r = await kube.request<{ status: { userInfo: { username: string } } }>({ method: 'POST', path: '/apis/authentication.k8s.io/v1/selfsubjectreviews', body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' } });
+  const r = await kube.request<{ status: { userInfo: { username: string } } }>({
+    method: 'POST',
+    path: '/apis/authentication.k8s.io/v1/selfsubjectreviews',
+    body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
+  });
   return r.status.userInfo.username;
 }
 
@@ -49,7 +56,9 @@ describe('fault proxy', () => {
     const p = await start({ rate: 0, seed: 1, maxSeconds: 60 });
     expect(new URL(p.url).hostname).toBe('127.0.0.1');
     // TLS verification against the cluster CA is on: the client would refuse an unsigned certificate.
-    expect((await (await clientFor(p)).request<{ kind: string }>({ path: '/api/v1/namespaces/default' })).kind).toBe('Namespace');
+    expect((await (await clientFor(p)).request<{ kind: string }>({ path: '/api/v1/namespaces/default' })).kind).toBe(
+      'Namespace',
+    );
   });
 
   it('forwards with the admin certificate, or with the client token and no certificate (identity kept)', async () => {
@@ -63,9 +72,17 @@ describe('fault proxy', () => {
   });
 
   it('answers 429 with Retry-After: 1 and a Status body; 500 and 503 likewise', async () => {
-    for (const [kind, status] of [['throttle', 429], ['error500', 500], ['unavailable', 503]] as const) {
+    for (const [kind, status] of [
+      ['throttle', 429],
+      ['error500', 500],
+      ['unavailable', 503],
+    ] as const) {
       const p = await start({ rate: 1, seed: 1, kinds: [kind], maxSeconds: 60 });
-      const err = await (await clientFor(p)).request({ path: '/api/v1/namespaces' }).catch((e: unknown) => e) as KubeApiError;
+      const err = (await (
+        await clientFor(p)
+      )
+        .request({ path: '/api/v1/namespaces' })
+        .catch((e: unknown) => e)) as KubeApiError;
       expect(err.status).toBe(status);
       expect(err.message).toContain('fault-proxy injected');
       expect(p.stats.injected[kind]).toBe(1);
@@ -97,7 +114,11 @@ describe('fault proxy', () => {
   it('resets the request for a reset fault (the client sees a socket error, or a reset stream over HTTP/2)', async () => {
     for (const http of ['auto', '1.1'] as const) {
       const p = await start({ rate: 1, seed: 1, kinds: ['reset'], maxSeconds: 60 });
-      const err = await (await clientFor(p, { http })).request({ path: '/api/v1/namespaces' }).catch((e: unknown) => e) as NodeJS.ErrnoException;
+      const err = (await (
+        await clientFor(p, { http })
+      )
+        .request({ path: '/api/v1/namespaces' })
+        .catch((e: unknown) => e)) as NodeJS.ErrnoException;
       expect(err).toBeInstanceOf(Error);
       // Over HTTP/1.1 exactly the socket error the base test asserted; over HTTP/2 a reset stream may stand for it.
       expect(`${err.code} ${err.message}`).toMatch(http === '1.1' ? /ECONNRESET|socket hang up/ : lostConnection);
@@ -107,15 +128,32 @@ describe('fault proxy', () => {
   it('drops a whole HTTP/2 connection: every request on it fails, the client opens a new one and retries', async () => {
     // Only the one request is dropped; a watch multiplexed on the same connection dies with it.
     let dropped = 0;
-    const p = await start({ rate: 1, seed: 1, kinds: ['dropConnection'], maxSeconds: 60, match: (_m, url) => url.startsWith('/api/v1/namespaces/default?drop') && dropped++ === 0 });
+    const p = await start({
+      rate: 1,
+      seed: 1,
+      kinds: ['dropConnection'],
+      maxSeconds: 60,
+      match: (_m, url) => url.startsWith('/api/v1/namespaces/default?drop') && dropped++ === 0,
+    });
     const kube = await clientFor(p, { retry: { attempts: 3, baseDelayMs: 10, maxDelayMs: 10 } });
     const stop = new AbortController();
     let settledAt = 0;
-    const watching = kube.watch('/api/v1/namespaces', { timeoutSeconds: 30, fieldSelector: 'metadata.name=default' }, () => undefined, stop.signal)
-      .catch((e: NodeJS.ErrnoException) => expect(`${e.code} ${e.message}`).toMatch(lostConnection)).finally(() => { settledAt = Date.now(); });
+    const watching = kube
+      .watch(
+        '/api/v1/namespaces',
+        { timeoutSeconds: 30, fieldSelector: 'metadata.name=default' },
+        () => undefined,
+        stop.signal,
+      )
+      .catch((e: NodeJS.ErrnoException) => expect(`${e.code} ${e.message}`).toMatch(lostConnection))
+      .finally(() => {
+        settledAt = Date.now();
+      });
     await new Promise((r) => setTimeout(r, 300));
     const asked = Date.now();
-    expect((await kube.request<{ kind: string }>({ path: '/api/v1/namespaces/default', query: { drop: 1 } })).kind).toBe('Namespace');
+    expect(
+      (await kube.request<{ kind: string }>({ path: '/api/v1/namespaces/default', query: { drop: 1 } })).kind,
+    ).toBe('Namespace');
     expect(p.stats.injected.dropConnection).toBe(1);
     expect(kube.retries).toBe(1);
     await expectRealTransport(p);
@@ -132,11 +170,15 @@ describe('fault proxy', () => {
     const p = await start({ rate: 1, seed: 1, kinds: ['unavailable'], maxSeconds: 60 });
     const kube = await clientFor(p);
     const events: string[] = [];
-    await kube.watch('/api/v1/namespaces', { timeoutSeconds: 1, fieldSelector: 'metadata.name=default' }, (e) => events.push(e.type));
+    await kube.watch('/api/v1/namespaces', { timeoutSeconds: 1, fieldSelector: 'metadata.name=default' }, (e) =>
+      events.push(e.type),
+    );
     expect(events).toContain('ADDED');
     expect(p.stats.injected.unavailable).toBe(0);
     const q = await start({ rate: 1, seed: 1, kinds: ['unavailable'], faultWatches: true, maxSeconds: 60 });
-    await expect((await clientFor(q)).watch('/api/v1/namespaces', { timeoutSeconds: 1 }, () => undefined)).rejects.toThrow(/503/);
+    await expect(
+      (await clientFor(q)).watch('/api/v1/namespaces', { timeoutSeconds: 1 }, () => undefined),
+    ).rejects.toThrow(/503/);
   });
 
   it('closes itself after maxRequests and after maxSeconds', async () => {
@@ -145,12 +187,16 @@ describe('fault proxy', () => {
     await kube.request({ path: '/api/v1/namespaces/default' });
     await kube.request({ path: '/api/v1/namespaces/default' });
     await new Promise((r) => setTimeout(r, 200));
-    await expect(kube.request({ path: '/api/v1/namespaces/default' })).rejects.toThrow(/ECONNREFUSED|socket hang up|ECONNRESET|ERR_HTTP2/);
+    await expect(kube.request({ path: '/api/v1/namespaces/default' })).rejects.toThrow(
+      /ECONNREFUSED|socket hang up|ECONNRESET|ERR_HTTP2/,
+    );
 
     const t = await start({ rate: 0, seed: 1, maxSeconds: 1 });
     const k2 = await clientFor(t);
     await k2.request({ path: '/api/v1/namespaces/default' });
     await new Promise((r) => setTimeout(r, 1500));
-    await expect(k2.request({ path: '/api/v1/namespaces/default' })).rejects.toThrow(/ECONNREFUSED|socket hang up|ECONNRESET|ERR_HTTP2/);
+    await expect(k2.request({ path: '/api/v1/namespaces/default' })).rejects.toThrow(
+      /ECONNREFUSED|socket hang up|ECONNRESET|ERR_HTTP2/,
+    );
   });
 });

@@ -10,7 +10,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../src/kube/client.ts';
-import { createNamespace, deleteAllCatalogObjects, deleteNamespace, liveObjects, seed } from '../fixtures/backups/cluster.ts';
+import {
+  createNamespace,
+  deleteAllCatalogObjects,
+  deleteNamespace,
+  liveObjects,
+  seed,
+} from '../fixtures/backups/cluster.ts';
 import { catalogCrdsReady } from '../support/crd-guard.ts';
 import { failedByFault, type FaultKind } from '../support/fault-decide.ts';
 import { expectRealTransport, startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
@@ -25,8 +31,17 @@ const proxies: FaultProxy[] = [];
 
 const key = (o: KubeObject) => `${o.kind}/${o.metadata!.name}`;
 /** JSON with sorted keys: the backup writes keys sorted, so compare content, not key order. */
-const canonical = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b))) : x));
-const essence = (o: KubeObject) => ({ spec: o.spec, labels: o.metadata?.labels ?? {}, annotations: o.metadata?.annotations ?? {} });
+const canonical = (v: unknown): string =>
+  JSON.stringify(v, (_k, x: unknown) =>
+    x && typeof x === 'object' && !Array.isArray(x)
+      ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b)))
+      : x,
+  );
+const essence = (o: KubeObject) => ({
+  spec: o.spec,
+  labels: o.metadata?.labels ?? {},
+  annotations: o.metadata?.annotations ?? {},
+});
 
 async function waitEmpty(): Promise<void> {
   for (let i = 0; i < 100; i++) {
@@ -62,15 +77,39 @@ describe('restore through injected API faults', () => {
     const proxy = await startFaultProxy({ rate: 0.3, seed: 5, kinds, maxSeconds: 400 });
     proxies.push(proxy);
     const started = Date.now();
-    const res = await runTool(['restore', '--from', path.join(tmp, 'backup'), '--on-conflict', 'fail', '--kubeconfig', proxy.kubeconfigPath, '-v'], { timeoutMs: 400_000 });
+    const res = await runTool(
+      [
+        'restore',
+        '--from',
+        path.join(tmp, 'backup'),
+        '--on-conflict',
+        'fail',
+        '--kubeconfig',
+        proxy.kubeconfigPath,
+        '-v',
+      ],
+      { timeoutMs: 400_000 },
+    );
     const seconds = (Date.now() - started) / 1000;
     const retries = res.stderr.split('\n').filter((l) => /retrying (GET|POST|PUT|PATCH|DELETE) /.test(l)).length;
-    expect(res.exitCode, res.stderr.split('\n').filter((l) => !l.startsWith('debug:')).join('\n')).toBe(0);
+    expect(
+      res.exitCode,
+      res.stderr
+        .split('\n')
+        .filter((l) => !l.startsWith('debug:'))
+        .join('\n'),
+    ).toBe(0);
     // Creates are retried by the restore itself (per object, until --timeout): their attempts are in the report.
-    const report = JSON.parse(await fs.readFile(path.join(tmp, 'backup', 'restore-report.json'), 'utf8')) as { counts: Record<string, number>; unresolved: number; items: { attempts: number }[] };
+    const report = JSON.parse(await fs.readFile(path.join(tmp, 'backup', 'restore-report.json'), 'utf8')) as {
+      counts: Record<string, number>;
+      unresolved: number;
+      items: { attempts: number }[];
+    };
     const createRetries = report.items.reduce((n, i) => n + i.attempts - 1, 0);
     const maxAttempts = Math.max(...report.items.map((i) => i.attempts));
-    console.log(`[faults] restore 30% seed 5: ${proxy.stats.requests} requests, injected ${JSON.stringify(proxy.stats.injected)}, client retries ${retries}, create retries ${createRetries} (max ${maxAttempts} attempts for one object), outcomes ${JSON.stringify(report.counts)}, ${seconds.toFixed(1)}s, exit ${res.exitCode}`);
+    console.log(
+      `[faults] restore 30% seed 5: ${proxy.stats.requests} requests, injected ${JSON.stringify(proxy.stats.injected)}, client retries ${retries}, create retries ${createRetries} (max ${maxAttempts} attempts for one object), outcomes ${JSON.stringify(report.counts)}, ${seconds.toFixed(1)}s, exit ${res.exitCode}`,
+    );
     expect(report.unresolved).toBe(0);
     await expectRealTransport(proxy);
     expect(report.counts.conflict ?? 0).toBe(0);
@@ -96,12 +135,42 @@ describe('restore through injected API faults', () => {
     await waitEmpty();
     // 3% of the creates drop their connection: over HTTP/2, up to --concurrency creates die at once,
     // some after the server made the object (their retry meets AlreadyExists and must find it equal).
-    const proxy = await startFaultProxy({ rate: 0.03, seed: 9, kinds: ['dropConnection'], maxSeconds: 400, match: (m) => m === 'POST' });
+    const proxy = await startFaultProxy({
+      rate: 0.03,
+      seed: 9,
+      kinds: ['dropConnection'],
+      maxSeconds: 400,
+      match: (m) => m === 'POST',
+    });
     proxies.push(proxy);
-    const res = await runTool(['restore', '--from', path.join(tmp, 'backup'), '--on-conflict', 'fail', '--kubeconfig', proxy.kubeconfigPath, '-v'], { timeoutMs: 400_000 });
-    const report = JSON.parse(await fs.readFile(path.join(tmp, 'backup', 'restore-report.json'), 'utf8')) as { counts: Record<string, number>; unresolved: number; items: { attempts: number }[] };
-    console.log(`[faults] restore, dropped connections 3% seed 9: ${proxy.stats.requests} requests, ${proxy.stats.injected.dropConnection} connections dropped, protocols ${JSON.stringify(proxy.stats.toolProtocols)}, outcomes ${JSON.stringify(report.counts)}, exit ${res.exitCode}`);
-    expect(res.exitCode, res.stderr.split('\n').filter((l) => !l.startsWith('debug:')).join('\n')).toBe(0);
+    const res = await runTool(
+      [
+        'restore',
+        '--from',
+        path.join(tmp, 'backup'),
+        '--on-conflict',
+        'fail',
+        '--kubeconfig',
+        proxy.kubeconfigPath,
+        '-v',
+      ],
+      { timeoutMs: 400_000 },
+    );
+    const report = JSON.parse(await fs.readFile(path.join(tmp, 'backup', 'restore-report.json'), 'utf8')) as {
+      counts: Record<string, number>;
+      unresolved: number;
+      items: { attempts: number }[];
+    };
+    console.log(
+      `[faults] restore, dropped connections 3% seed 9: ${proxy.stats.requests} requests, ${proxy.stats.injected.dropConnection} connections dropped, protocols ${JSON.stringify(proxy.stats.toolProtocols)}, outcomes ${JSON.stringify(report.counts)}, exit ${res.exitCode}`,
+    );
+    expect(
+      res.exitCode,
+      res.stderr
+        .split('\n')
+        .filter((l) => !l.startsWith('debug:'))
+        .join('\n'),
+    ).toBe(0);
     await expectRealTransport(proxy);
     expect(proxy.stats.injected.dropConnection).toBeGreaterThan(0);
     expect(report.unresolved).toBe(0);

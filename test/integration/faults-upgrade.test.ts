@@ -13,7 +13,13 @@
  */
 import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { expectConverged, setUpMesh, toolArgs, type Scenario, type ScenarioOptions } from '../support/upgrade-scenario.ts';
+import {
+  expectConverged,
+  setUpMesh,
+  toolArgs,
+  type Scenario,
+  type ScenarioOptions,
+} from '../support/upgrade-scenario.ts';
 import { chartsDir } from '../support/mesh-scenario.ts';
 import { clusterEnv, runTool } from '../support/cluster.ts';
 import { failedByFault, isToolRequest } from '../support/fault-decide.ts';
@@ -41,9 +47,13 @@ async function freshMesh(): Promise<Scenario> {
   // A mesh installed without the lock shows first in its ClusterRole: wait for it to go too.
   const role = '/apis/rbac.authorization.k8s.io/v1/clusterroles/nginx-mesh-api.internal.builtin.nsm.nginx';
   for (let i = 0; ; i++) {
-    const left = await kube.request({ path: role }).then(() => true, () => false);
+    const left = await kube.request({ path: role }).then(
+      () => true,
+      () => false,
+    );
     if (!left) break;
-    if (i > 300) throw new Error('ClusterRole nginx-mesh-api.internal.builtin.nsm.nginx of another mesh stayed 5 minutes');
+    if (i > 300)
+      throw new Error('ClusterRole nginx-mesh-api.internal.builtin.nsm.nginx of another mesh stayed 5 minutes');
     await new Promise((r) => setTimeout(r, 1000));
   }
   await catalogCrdsReady(kube);
@@ -57,7 +67,14 @@ const env = () => ({ NSM_CHARTS_DIR: chartsDir, NSM_HELM: clusterEnv().HELM3 ?? 
 
 function journalSteps(dir: string): string[] {
   if (!fs.existsSync(`${dir}/journal.ndjson`)) return [];
-  return fs.readFileSync(`${dir}/journal.ndjson`, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; step?: string }).filter((r) => r.type === 'step').map((r) => r.step!);
+  return fs
+    .readFileSync(`${dir}/journal.ndjson`, 'utf8')
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { type: string; step?: string })
+    .filter((r) => r.type === 'step')
+    .map((r) => r.step!);
 }
 
 describe('upgrade through injected API faults', () => {
@@ -65,10 +82,21 @@ describe('upgrade through injected API faults', () => {
     current = await freshMesh();
     proxy = await startFaultProxy({ rate: 0.1, seed: 42, maxSeconds: 900, match: isToolRequest });
     const started = Date.now();
-    const r = await runTool(toolArgs(current, o, [...manual, '--kubeconfig', proxy.kubeconfigPath, '-v']), { env: env(), timeoutMs: 600_000 });
+    const r = await runTool(toolArgs(current, o, [...manual, '--kubeconfig', proxy.kubeconfigPath, '-v']), {
+      env: env(),
+      timeoutMs: 600_000,
+    });
     const retries = r.stderr.split('\n').filter((l) => /retrying (GET|POST|PUT|PATCH|DELETE) /.test(l)).length;
-    console.log(`[faults] upgrade 10% seed 42: ${proxy.stats.requests} requests, injected ${JSON.stringify(proxy.stats.injected)}, tool retries logged ${retries}, ${((Date.now() - started) / 1000).toFixed(0)}s, exit ${r.exitCode}`);
-    expect(r.exitCode, r.stderr.split('\n').filter((l) => !l.startsWith('debug:')).join('\n')).toBe(0);
+    console.log(
+      `[faults] upgrade 10% seed 42: ${proxy.stats.requests} requests, injected ${JSON.stringify(proxy.stats.injected)}, tool retries logged ${retries}, ${((Date.now() - started) / 1000).toFixed(0)}s, exit ${r.exitCode}`,
+    );
+    expect(
+      r.exitCode,
+      r.stderr
+        .split('\n')
+        .filter((l) => !l.startsWith('debug:'))
+        .join('\n'),
+    ).toBe(0);
     expect(failedByFault(proxy.stats)).toBeGreaterThan(0);
     await expectRealTransport(proxy);
     expect(retries).toBeGreaterThan(0);
@@ -85,22 +113,36 @@ describe('upgrade through injected API faults', () => {
     args[args.indexOf('--timeout') + 1] = '90s';
     const run = runTool(args, { env: env(), timeoutMs: 600_000 });
     let settled = false;
-    void run.finally(() => { settled = true; });
-    while (!settled && !journalSteps(current.backupDir).includes('hop1.deploy')) await new Promise((res) => setTimeout(res, 20));
+    void run.finally(() => {
+      settled = true;
+    });
+    while (!settled && !journalSteps(current.backupDir).includes('hop1.deploy'))
+      await new Promise((res) => setTimeout(res, 20));
     proxy.setRate(1);
     const started = Date.now();
     const r = await run;
-    console.log(`[faults] API down after hop1.deploy: exit ${r.exitCode} after ${((Date.now() - started) / 1000).toFixed(0)}s, ${proxy.stats.injected.unavailable} 503s; stderr: ${r.stderr.split('\n').filter((l) => /error|resume|step/i.test(l)).slice(0, 4).join(' | ')}`);
+    console.log(
+      `[faults] API down after hop1.deploy: exit ${r.exitCode} after ${((Date.now() - started) / 1000).toFixed(0)}s, ${proxy.stats.injected.unavailable} 503s; stderr: ${r.stderr
+        .split('\n')
+        .filter((l) => /error|resume|step/i.test(l))
+        .slice(0, 4)
+        .join(' | ')}`,
+    );
     expect(r.exitCode, r.stderr).toBe(1);
     await expectRealTransport(proxy);
     expect(r.stderr).toMatch(/step "hop1\.[a-z-]+" failed/);
     expect(r.stderr).toContain(`kubectl nsm-upgrade --resume ${current.backupDir}`);
-    expect(r.stderr).toMatch(/Cluster state: The new control plane is deployed, but the custom resources are NOT restored yet/);
+    expect(r.stderr).toMatch(
+      /Cluster state: The new control plane is deployed, but the custom resources are NOT restored yet/,
+    );
     expect(journalSteps(current.backupDir)).toEqual(allSteps.slice(0, 3));
 
     // The API is back (the VPN reconnected): the same kubeconfig, no faults.
     proxy.setRate(0);
-    const resumed = await runTool(['--resume', current.backupDir, '--yes', '--kubeconfig', proxy.kubeconfigPath, ...current.binaryArgs], { env: env(), timeoutMs: 600_000 });
+    const resumed = await runTool(
+      ['--resume', current.backupDir, '--yes', '--kubeconfig', proxy.kubeconfigPath, ...current.binaryArgs],
+      { env: env(), timeoutMs: 600_000 },
+    );
     expect(resumed.exitCode, resumed.stderr).toBe(0);
     expect(journalSteps(current.backupDir)).toEqual(allSteps);
     await expectConverged(current, '1.7.0');

@@ -42,7 +42,9 @@ beforeAll(async () => {
     const other = await waitMeshFree(c.kube, 3 * 60_000);
     if (other) throw new Error(`${c.context}: another mesh stays: ${other}`);
   }
-  return async () => { for (const c of clusters) await releaseMeshLock(c.kube, holder); };
+  return async () => {
+    for (const c of clusters) await releaseMeshLock(c.kube, holder);
+  };
 }, 900_000);
 
 afterEach(async () => {
@@ -62,13 +64,38 @@ const ns = uniqueName('mesh');
  */
 async function fleetTest(ctx: TestContext): Promise<{ ns: string; s1: Scenario; s2: Scenario; dir: string }> {
   ctx.skip(missing !== undefined, missing);
-  scenarios = await Promise.all(clusters.map((cluster) => setUpSavedMesh({ method: 'meshctl', from: '1.7.0', optIn: true, namespaces: 1, cluster, meshNamespace: ns, realMeshctl: true })));
-  return { ns, s1: scenarios[0]!, s2: scenarios[1]!, dir: path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'nsm-fleet-test-')), 'fleet') };
+  scenarios = await Promise.all(
+    clusters.map((cluster) =>
+      setUpSavedMesh({
+        method: 'meshctl',
+        from: '1.7.0',
+        optIn: true,
+        namespaces: 1,
+        cluster,
+        meshNamespace: ns,
+        realMeshctl: true,
+      }),
+    ),
+  );
+  return {
+    ns,
+    s1: scenarios[0]!,
+    s2: scenarios[1]!,
+    dir: path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'nsm-fleet-test-')), 'fleet'),
+  };
 }
 const env = () => ({ NSM_CHARTS_DIR: chartsDir, KUBECONFIG: clusterEnv().KUBECONFIG! });
 const realBinaries = () => ['--meshctl', meshctlFor('2.0.0').bin, '--meshctl-current', meshctlFor('1.7.0').bin];
-const record = (dir: string) => JSON.parse(fs.readFileSync(path.join(dir, 'fleet.json'), 'utf8')) as { clusters: Record<string, { status: string; step?: string; exitCode?: number }> };
-const journal = (dir: string) => fs.readFileSync(path.join(dir, 'journal.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; step?: string; at: string });
+const record = (dir: string) =>
+  JSON.parse(fs.readFileSync(path.join(dir, 'fleet.json'), 'utf8')) as {
+    clusters: Record<string, { status: string; step?: string; exitCode?: number }>;
+  };
+const journal = (dir: string) =>
+  fs
+    .readFileSync(path.join(dir, 'journal.ndjson'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { type: string; step?: string; at: string });
 
 /**
  * A fleet file for the two scenarios where the second cluster's nginx-meshctl 2.0.0 is the real one
@@ -77,14 +104,27 @@ const journal = (dir: string) => fs.readFileSync(path.join(dir, 'journal.ndjson'
 function failingFleetFile(s1: Scenario, s2: Scenario): string {
   const binDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nsm-fleet-bin-'));
   meshctlWrapper(path.join(binDir, 'nginx-meshctl-2.0.0'), meshctlFor('2.0.0').bin, {
-    passThrough: '*" --help "*|*" -h "*|*" --dry-run "*', on: 'upgrade', body: ['  echo "Error: injected by the fleet test: upgrade refused" >&2', '  exit 1;;'],
+    passThrough: '*" --help "*|*" -h "*|*" --dry-run "*',
+    on: 'upgrade',
+    body: ['  echo "Error: injected by the fleet test: upgrade refused" >&2', '  exit 1;;'],
   });
   const file = path.join(binDir, 'fleet.yaml');
-  fs.writeFileSync(file, [
-    'to: 2.0.0', 'clusters:',
-    '  - context: nsm-local', `    meshNamespace: ${s1.meshNamespace}`, `    meshctl: ${meshctlFor('2.0.0').bin}`, `    meshctlCurrent: ${meshctlFor('1.7.0').bin}`,
-    '  - context: nsm-local-2', `    meshNamespace: ${s2.meshNamespace}`, '    meshctl: ./nginx-meshctl-2.0.0', `    meshctlCurrent: ${meshctlFor('1.7.0').bin}`, '',
-  ].join('\n'));
+  fs.writeFileSync(
+    file,
+    [
+      'to: 2.0.0',
+      'clusters:',
+      '  - context: nsm-local',
+      `    meshNamespace: ${s1.meshNamespace}`,
+      `    meshctl: ${meshctlFor('2.0.0').bin}`,
+      `    meshctlCurrent: ${meshctlFor('1.7.0').bin}`,
+      '  - context: nsm-local-2',
+      `    meshNamespace: ${s2.meshNamespace}`,
+      '    meshctl: ./nginx-meshctl-2.0.0',
+      `    meshctlCurrent: ${meshctlFor('1.7.0').bin}`,
+      '',
+    ].join('\n'),
+  );
   return file;
 }
 
@@ -93,20 +133,59 @@ function failingFleetFile(s1: Scenario, s2: Scenario): string {
  * `step` done and, when `printed` is given, the fleet's output holds it too (the fleet relays the canary's
  * events a moment after the canary journals them: a kill in between would find the event unprinted).
  */
-async function fleetUntilCanary(ns: string, dir: string, step: string, extra: string[] = [], printed?: { context: string; step: string; event: string }) {
-  const child = execa(path.join(repoRoot, 'bin/kubectl-nsm_upgrade'), ['fleet', '--contexts', 'nsm-local,nsm-local-2', '--to', '2.0.0', '--mesh-namespace', ns, ...realBinaries(), '--backup-dir', dir, '--yes', '--timeout', '3m', ...extra],
-    { reject: false, env: { ...clusterEnv(), ...env() }, all: true });
+async function fleetUntilCanary(
+  ns: string,
+  dir: string,
+  step: string,
+  extra: string[] = [],
+  printed?: { context: string; step: string; event: string },
+) {
+  const child = execa(
+    path.join(repoRoot, 'bin/kubectl-nsm_upgrade'),
+    [
+      'fleet',
+      '--contexts',
+      'nsm-local,nsm-local-2',
+      '--to',
+      '2.0.0',
+      '--mesh-namespace',
+      ns,
+      ...realBinaries(),
+      '--backup-dir',
+      dir,
+      '--yes',
+      '--timeout',
+      '3m',
+      ...extra,
+    ],
+    { reject: false, env: { ...clusterEnv(), ...env() }, all: true },
+  );
   let exited = false;
-  void child.finally(() => { exited = true; });
+  void child.finally(() => {
+    exited = true;
+  });
   let output = '';
-  child.all?.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  child.all?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
   const canaryJournal = path.join(dir, 'nsm-local', 'journal.ndjson');
   const deadline = Date.now() + 600_000;
-  const wasPrinted = () => printed === undefined || output.split('\n').filter((l) => l.startsWith('{')).some((l) => {
-    try { const e = JSON.parse(l) as Record<string, unknown>; return e.context === printed.context && e.step === printed.step && e.event === printed.event; } catch { return false; }
-  });
+  const wasPrinted = () =>
+    printed === undefined ||
+    output
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .some((l) => {
+        try {
+          const e = JSON.parse(l) as Record<string, unknown>;
+          return e.context === printed.context && e.step === printed.step && e.event === printed.event;
+        } catch {
+          return false;
+        }
+      });
   while (!(fs.existsSync(canaryJournal) && stepsDone(path.dirname(canaryJournal)).includes(step) && wasPrinted())) {
-    if (Date.now() > deadline || exited) throw new Error(`the fleet did not reach ${step} on the canary: ${String((await child).all)}`);
+    if (Date.now() > deadline || exited)
+      throw new Error(`the fleet did not reach ${step} on the canary: ${String((await child).all)}`);
     await new Promise((res) => setTimeout(res, 20));
   }
   return { child }; // wrapped: the child is a promise, an async function would wait for it
@@ -123,13 +202,32 @@ describe('fleet: two clusters, 1.7.0 -> 2.0.0 with the real nginx-meshctl', () =
   it('upgrades the canary, then the second cluster; both converge, and status --contexts says so', async (ctx: TestContext) => {
     const { ns, s1, s2, dir } = await fleetTest(ctx);
     const t0 = Date.now();
-    const r = await runTool(['fleet', '--contexts', 'nsm-local,nsm-local-2', '--to', '2.0.0', '--mesh-namespace', ns, ...realBinaries(), '--backup-dir', dir, '--yes', '--timeout', '3m'], { env: env() });
+    const r = await runTool(
+      [
+        'fleet',
+        '--contexts',
+        'nsm-local,nsm-local-2',
+        '--to',
+        '2.0.0',
+        '--mesh-namespace',
+        ns,
+        ...realBinaries(),
+        '--backup-dir',
+        dir,
+        '--yes',
+        '--timeout',
+        '3m',
+      ],
+      { env: env() },
+    );
     console.log(`[fleet] two clusters 1.7.0 -> 2.0.0: ${((Date.now() - t0) / 1000).toFixed(0)}s, exit ${r.exitCode}`);
     expect(r.exitCode, r.stderr + r.stdout).toBe(0);
     await expectConverged(s1, '2.0.0');
     await expectConverged(s2, '2.0.0');
     // The plan first, then one group per cluster, then where each cluster is.
-    expect(r.stderr).toMatch(/Fleet plan: NGINX Service Mesh to 2\.0\.0 on 2 clusters[\s\S]*nsm-local\s+1 \(canary\)\s+1\.7\.0\s+nginx-meshctl\s+1\.7\.0 -> 2\.0\.0 in-place/);
+    expect(r.stderr).toMatch(
+      /Fleet plan: NGINX Service Mesh to 2\.0\.0 on 2 clusters[\s\S]*nsm-local\s+1 \(canary\)\s+1\.7\.0\s+nginx-meshctl\s+1\.7\.0 -> 2\.0\.0 in-place/,
+    );
     expect(r.stdout).toMatch(/\[nsm-local\] wave 1 \(canary\)[\s\S]*\[hop1\.upgrade\][\s\S]*\[nsm-local-2\] wave 2/);
     expect(r.stdout).toMatch(/Fleet to 2\.0\.0: 2 of 2 clusters on 2\.0\.0/);
     expect(Object.values(record(dir).clusters).map((c) => c.status)).toEqual(['done', 'done']);
@@ -139,56 +237,111 @@ describe('fleet: two clusters, 1.7.0 -> 2.0.0 with the real nginx-meshctl', () =
     expect(Date.parse(finished.at)).toBeLessThanOrEqual(Date.parse(started.at));
     const status = await runTool(['status', '--contexts', 'nsm-local,nsm-local-2', '--mesh-namespace', ns]);
     expect(status.exitCode, status.stderr).toBe(0);
-    expect(status.stdout).toMatch(/nsm-local\s+2\.0\.0 \(ready\)\s+2\.0\.0=2\s+yes\nnsm-local-2\s+2\.0\.0 \(ready\)\s+2\.0\.0=2\s+yes/);
+    expect(status.stdout).toMatch(
+      /nsm-local\s+2\.0\.0 \(ready\)\s+2\.0\.0=2\s+yes\nnsm-local-2\s+2\.0\.0 \(ready\)\s+2\.0\.0=2\s+yes/,
+    );
   }, 900_000);
 
   it('a failure on the second cluster stops it there: the first upgraded, the second on 1.7.0 with everything it had', async (ctx: TestContext) => {
     const { s1, s2, dir } = await fleetTest(ctx);
-    const r = await runTool(['fleet', '--fleet', failingFleetFile(s1, s2), '--backup-dir', dir, '--yes', '--timeout', '3m'], { env: env() });
+    const r = await runTool(
+      ['fleet', '--fleet', failingFleetFile(s1, s2), '--backup-dir', dir, '--yes', '--timeout', '3m'],
+      { env: env() },
+    );
     expect(r.exitCode, r.stderr + r.stdout).toBe(1);
-    expect(r.stderr).toMatch(/error: the fleet stopped at nsm-local-2: step "hop1\.upgrade" failed: .* exited 1: Error: injected by the fleet test: upgrade refused/);
+    expect(r.stderr).toMatch(
+      /error: the fleet stopped at nsm-local-2: step "hop1\.upgrade" failed: .* exited 1: Error: injected by the fleet test: upgrade refused/,
+    );
     expect(r.stdout).toMatch(/nsm-local\s+1 \(canary\)\s+upgraded: on 2\.0\.0, converged/);
-    expect(r.stdout).toMatch(/nsm-local-2\s+2\s+FAILED at hop1\.upgrade \(exit 1\): .*; its control plane runs 1\.7\.0; its backup and journal/);
+    expect(r.stdout).toMatch(
+      /nsm-local-2\s+2\s+FAILED at hop1\.upgrade \(exit 1\): .*; its control plane runs 1\.7\.0; its backup and journal/,
+    );
     expect(r.stdout).toContain(`kubectl nsm-upgrade fleet --resume ${dir}`);
     await expectConverged(s1, '2.0.0');
     await expectOn(s2, '1.7.0');
-    expect(record(dir).clusters['nsm-local-2']).toMatchObject({ status: 'failed', step: 'hop1.upgrade', exitCode: 1, now: '1.7.0' });
+    expect(record(dir).clusters['nsm-local-2']).toMatchObject({
+      status: 'failed',
+      step: 'hop1.upgrade',
+      exitCode: 1,
+      now: '1.7.0',
+    });
     // Its run backed up before it failed, and its own log has the cause.
     expect(fs.existsSync(path.join(dir, 'nsm-local-2', 'hop1', 'manifest.json'))).toBe(true);
     expect(fs.readFileSync(path.join(dir, 'logs', 'nsm-local-2.log'), 'utf8')).toContain('injected by the fleet test');
   }, 900_000);
 
-  it('--on-failure rollback is passed to the second cluster\'s run, which rolls its hop back; the fleet stops there', async (ctx: TestContext) => {
+  it("--on-failure rollback is passed to the second cluster's run, which rolls its hop back; the fleet stops there", async (ctx: TestContext) => {
     const { s1, s2, dir } = await fleetTest(ctx);
-    const r = await runTool(['fleet', '--fleet', failingFleetFile(s1, s2), '--backup-dir', dir, '--yes', '--timeout', '3m', '--on-failure', 'rollback'], { env: env() });
+    const r = await runTool(
+      [
+        'fleet',
+        '--fleet',
+        failingFleetFile(s1, s2),
+        '--backup-dir',
+        dir,
+        '--yes',
+        '--timeout',
+        '3m',
+        '--on-failure',
+        'rollback',
+      ],
+      { env: env() },
+    );
     expect(r.exitCode, r.stderr + r.stdout).toBe(1);
-    expect(r.stdout).toMatch(/nsm-local-2\s+2\s+FAILED at hop1\.upgrade \(exit 1\): .*; rolled back \(--on-failure rollback\), its control plane runs 1\.7\.0/);
-    expect(fs.readFileSync(path.join(dir, 'logs', 'nsm-local-2.log'), 'utf8')).toMatch(/--on-failure rollback[\s\S]*Rolled back \(--on-failure rollback\): NSM 1\.7\.0 runs again/);
+    expect(r.stdout).toMatch(
+      /nsm-local-2\s+2\s+FAILED at hop1\.upgrade \(exit 1\): .*; rolled back \(--on-failure rollback\), its control plane runs 1\.7\.0/,
+    );
+    expect(fs.readFileSync(path.join(dir, 'logs', 'nsm-local-2.log'), 'utf8')).toMatch(
+      /--on-failure rollback[\s\S]*Rolled back \(--on-failure rollback\): NSM 1\.7\.0 runs again/,
+    );
     await expectConverged(s1, '2.0.0');
     await expectOn(s2, '1.7.0');
     expect(record(dir).clusters['nsm-local-2']).toMatchObject({ status: 'failed', rolledBack: true, now: '1.7.0' });
     // That run is over: a fleet resume refuses it (exit 3) and says to start a new fleet.
     const resumed = await runTool(['fleet', '--resume', dir, '--yes'], { env: env() });
     expect(resumed.exitCode).toBe(3);
-    expect(resumed.stderr).toMatch(/nsm-local-2: \[rolled-back\] its run failed and was rolled back to 1\.7\.0[\s\S]*start a new fleet/);
+    expect(resumed.stderr).toMatch(
+      /nsm-local-2: \[rolled-back\] its run failed and was rolled back to 1\.7\.0[\s\S]*start a new fleet/,
+    );
   }, 900_000);
 
-  it('killed mid-fleet (the fleet and the canary\'s run, SIGKILL), then fleet --resume converges on both', async (ctx: TestContext) => {
+  it("killed mid-fleet (the fleet and the canary's run, SIGKILL), then fleet --resume converges on both", async (ctx: TestContext) => {
     const { ns, s1, s2, dir } = await fleetTest(ctx);
     // Killed once the canary's control plane is upgraded (hop1.upgrade journaled): it is restarting its workloads.
-    const { child } = await fleetUntilCanary(ns, dir, 'hop1.upgrade', ['-o', 'json'], { context: 'nsm-local', step: 'hop1.upgrade', event: 'done' });
-    const runPid = (JSON.parse(fs.readFileSync(path.join(dir, 'fleet.json'), 'utf8')) as { clusters: Record<string, { pid?: number }> }).clusters['nsm-local']!.pid!;
+    const { child } = await fleetUntilCanary(ns, dir, 'hop1.upgrade', ['-o', 'json'], {
+      context: 'nsm-local',
+      step: 'hop1.upgrade',
+      event: 'done',
+    });
+    const runPid = (
+      JSON.parse(fs.readFileSync(path.join(dir, 'fleet.json'), 'utf8')) as {
+        clusters: Record<string, { pid?: number }>;
+      }
+    ).clusters['nsm-local']!.pid!;
     child.kill('SIGKILL');
-    try { process.kill(-runPid, 'SIGKILL'); } catch { /* already gone */ }
+    try {
+      process.kill(-runPid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
     const killed = await child;
     expect(killed.signal).toBe('SIGKILL');
     // Everything of the fleet is dead, as after a crash of its machine (a killed run may wait to be reaped).
-    for (let i = 0; i < 100 && await runStillAlive({ fs: fs.promises }, runPid, path.join(dir, 'nsm-local')); i++) await new Promise((res) => setTimeout(res, 100));
+    for (let i = 0; i < 100 && (await runStillAlive({ fs: fs.promises }, runPid, path.join(dir, 'nsm-local'))); i++)
+      await new Promise((res) => setTimeout(res, 100));
     // -o json: each cluster's events carry its context.
-    const events = String(killed.all).split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { context?: string; step: string; event: string });
-    expect(events).toContainEqual(expect.objectContaining({ context: 'nsm-local', step: 'hop1.upgrade', event: 'done' }));
+    const events = String(killed.all)
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { context?: string; step: string; event: string });
+    expect(events).toContainEqual(
+      expect.objectContaining({ context: 'nsm-local', step: 'hop1.upgrade', event: 'done' }),
+    );
     expect(events.some((e) => e.context === 'nsm-local-2')).toBe(false);
-    expect(record(dir).clusters).toMatchObject({ 'nsm-local': { status: 'running' }, 'nsm-local-2': { status: 'pending' } });
+    expect(record(dir).clusters).toMatchObject({
+      'nsm-local': { status: 'running' },
+      'nsm-local-2': { status: 'pending' },
+    });
 
     const r = await runTool(['fleet', '--resume', dir, '--yes'], { env: env() });
     expect(r.exitCode, r.stderr + r.stdout).toBe(0);
@@ -200,7 +353,7 @@ describe('fleet: two clusters, 1.7.0 -> 2.0.0 with the real nginx-meshctl', () =
     expect(Object.values(record(dir).clusters).map((c) => c.status)).toEqual(['done', 'done']);
   }, 900_000);
 
-  it('Ctrl-C during the canary\'s upgrade: its step finishes, nothing else starts (exit 130); fleet --resume converges on both', async (ctx: TestContext) => {
+  it("Ctrl-C during the canary's upgrade: its step finishes, nothing else starts (exit 130); fleet --resume converges on both", async (ctx: TestContext) => {
     const { ns, s1, s2, dir } = await fleetTest(ctx);
     const { child } = await fleetUntilCanary(ns, dir, 'hop1.backup');
     child.kill('SIGINT'); // the fleet process only: the terminal's Ctrl-C, as the fleet passes it on
@@ -208,10 +361,15 @@ describe('fleet: two clusters, 1.7.0 -> 2.0.0 with the real nginx-meshctl', () =
     expect(r.exitCode, String(r.all)).toBe(130);
     expect(String(r.all)).toContain(`kubectl nsm-upgrade fleet --resume ${dir}`);
     // The step that was running when Ctrl-C came finished and was journaled; nothing after it ran.
-    const steps = journal(path.join(dir, 'nsm-local')).filter((x) => x.type === 'step').map((x) => x.step);
+    const steps = journal(path.join(dir, 'nsm-local'))
+      .filter((x) => x.type === 'step')
+      .map((x) => x.step);
     expect(steps[0]).toBe('hop1.backup');
     expect(steps.length).toBeLessThanOrEqual(2);
-    expect(record(dir).clusters).toMatchObject({ 'nsm-local': { status: 'interrupted' }, 'nsm-local-2': { status: 'pending' } });
+    expect(record(dir).clusters).toMatchObject({
+      'nsm-local': { status: 'interrupted' },
+      'nsm-local-2': { status: 'pending' },
+    });
     expect(fs.existsSync(path.join(dir, 'nsm-local-2'))).toBe(false);
     await expectOn(s2, '1.7.0');
 

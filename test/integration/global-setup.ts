@@ -24,7 +24,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   if (process.env.TEST_CLUSTER === 'kind') {
     const name = `nsm-upgrade-${process.pid}`;
     const kubeconfig = path.join(root, `.kind-${name}.kubeconfig`);
-    await execa('kind', ['create', 'cluster', '--name', name, '--kubeconfig', kubeconfig, '--wait', '120s'], { stdio: 'inherit' });
+    await execa('kind', ['create', 'cluster', '--name', name, '--kubeconfig', kubeconfig, '--wait', '120s'], {
+      stdio: 'inherit',
+    });
     process.env.TEST_KUBECONFIG = kubeconfig;
     project.provide('kubeconfig', kubeconfig);
     return async () => {
@@ -43,9 +45,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const { demoNamespaces, removeAllMeshes } = await import('../support/mesh-scenario.ts');
   const kube = await testKube();
   const removed = await removeAllMeshes(kube);
-  if (removed.length) process.stderr.write(`integration setup: removed the mesh left in ${removed.join(', ')} (one mesh per cluster)\n`);
+  if (removed.length)
+    process.stderr.write(`integration setup: removed the mesh left in ${removed.join(', ')} (one mesh per cluster)\n`);
   for (const ns of demoNamespaces) {
-    await kube.request({ method: 'DELETE', path: `/api/v1/namespaces/${ns}` }).then(() => process.stderr.write(`integration setup: removed the demo's namespace ${ns}\n`), () => undefined);
+    await kube.request({ method: 'DELETE', path: `/api/v1/namespaces/${ns}` }).then(
+      () => process.stderr.write(`integration setup: removed the demo's namespace ${ns}\n`),
+      () => undefined,
+    );
   }
   return async () => {
     if (!wasUp && process.env.KEEP_CLUSTER !== '1') {

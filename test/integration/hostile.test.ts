@@ -16,7 +16,14 @@ const ns = uniqueName('hostile');
 const dirs: string[] = [];
 
 function trafficSplitFile(content: string): FixtureFile {
-  return { path: 'resources/trafficsplits.split.smi-spec.io.yaml', kind: 'TrafficSplit', group: 'split.smi-spec.io', version: 'v1alpha3', content, count: 1 };
+  return {
+    path: 'resources/trafficsplits.split.smi-spec.io.yaml',
+    kind: 'TrafficSplit',
+    group: 'split.smi-spec.io',
+    version: 'v1alpha3',
+    content,
+    count: 1,
+  };
 }
 
 /** A TrafficSplit whose spec nests `depth` flow sequences: a parser without a depth limit overflows its stack. */
@@ -32,21 +39,66 @@ function reused(name: string): () => Promise<string> {
 
 /** Each row: the issue's case, the message restore gives for it, and how the directory is made. */
 const corpus: { name: string; message: string; expect: RegExp; build: () => Promise<string> }[] = [
-  { name: 'tampered hash', message: 'sha256 ... does not match', expect: /sha256 .* does not match/, build: reused('hash mismatch') },
-  { name: 'ClusterRoleBinding slipped into a TrafficSplit file', message: 'ClusterRoleBinding ... may only hold TrafficSplit', expect: /ClusterRoleBinding .* may only hold TrafficSplit/, build: reused('unknown kind (ClusterRoleBinding) inside a catalog file') },
-  { name: 'ClusterRoleBinding file listed in the manifest', message: 'not a catalog resource file', expect: /not a catalog resource file/, build: reused('unknown kind file in the manifest') },
-  { name: 'YAML alias bomb (9^4 expansion)', message: 'YAML anchor at line 1: anchors are refused', expect: /YAML anchor at line 1: anchors are refused/, build: reused('YAML alias bomb') },
-  { name: 'deeply nested document (100,000 levels)', message: 'nesting exceeded maxDepth', expect: /nesting exceeded maxDepth/, build: () => writeFixture({ files: [trafficSplitFile(deeplyNested(100_000))] }) },
-  { name: 'name with path separators (../../api/v1/namespaces)', message: 'invalid name', expect: /invalid name/, build: reused('name with a path separator') },
-  { name: 'path traversal in manifest.json (../../etc/passwd)', message: 'not a catalog resource file', expect: /not a catalog resource file/, build: reused('path traversal in the manifest') },
-  { name: '200 MB resource file', message: 'is 209715200 bytes, over the ...-byte limit', expect: /is 209715200 bytes, over the \d+-byte limit/, build: async () => {
-    const dir = await writeFixture({ files: validFiles(ns) });
-    // Sparse: 200 MB by size, no disk used; restore must refuse it from stat, before reading it.
-    await fs.truncate(path.join(dir, 'resources/trafficsplits.split.smi-spec.io.yaml'), 200 * 1024 * 1024);
-    return dir;
-  } },
+  {
+    name: 'tampered hash',
+    message: 'sha256 ... does not match',
+    expect: /sha256 .* does not match/,
+    build: reused('hash mismatch'),
+  },
+  {
+    name: 'ClusterRoleBinding slipped into a TrafficSplit file',
+    message: 'ClusterRoleBinding ... may only hold TrafficSplit',
+    expect: /ClusterRoleBinding .* may only hold TrafficSplit/,
+    build: reused('unknown kind (ClusterRoleBinding) inside a catalog file'),
+  },
+  {
+    name: 'ClusterRoleBinding file listed in the manifest',
+    message: 'not a catalog resource file',
+    expect: /not a catalog resource file/,
+    build: reused('unknown kind file in the manifest'),
+  },
+  {
+    name: 'YAML alias bomb (9^4 expansion)',
+    message: 'YAML anchor at line 1: anchors are refused',
+    expect: /YAML anchor at line 1: anchors are refused/,
+    build: reused('YAML alias bomb'),
+  },
+  {
+    name: 'deeply nested document (100,000 levels)',
+    message: 'nesting exceeded maxDepth',
+    expect: /nesting exceeded maxDepth/,
+    build: () => writeFixture({ files: [trafficSplitFile(deeplyNested(100_000))] }),
+  },
+  {
+    name: 'name with path separators (../../api/v1/namespaces)',
+    message: 'invalid name',
+    expect: /invalid name/,
+    build: reused('name with a path separator'),
+  },
+  {
+    name: 'path traversal in manifest.json (../../etc/passwd)',
+    message: 'not a catalog resource file',
+    expect: /not a catalog resource file/,
+    build: reused('path traversal in the manifest'),
+  },
+  {
+    name: '200 MB resource file',
+    message: 'is 209715200 bytes, over the ...-byte limit',
+    expect: /is 209715200 bytes, over the \d+-byte limit/,
+    build: async () => {
+      const dir = await writeFixture({ files: validFiles(ns) });
+      // Sparse: 200 MB by size, no disk used; restore must refuse it from stat, before reading it.
+      await fs.truncate(path.join(dir, 'resources/trafficsplits.split.smi-spec.io.yaml'), 200 * 1024 * 1024);
+      return dir;
+    },
+  },
   { name: 'non-UTF-8 bytes', message: 'not valid UTF-8', expect: /not valid UTF-8/, build: reused('non-UTF-8 bytes') },
-  { name: 'symlinked resource file', message: 'symbolic link', expect: /symbolic link/, build: reused('symlinked file') },
+  {
+    name: 'symlinked resource file',
+    message: 'symbolic link',
+    expect: /symbolic link/,
+    build: reused('symlinked file'),
+  },
 ];
 
 beforeAll(async () => {
@@ -69,7 +121,9 @@ describe('restore --from a hostile backup: exit 2, its own message, nothing appl
       const started = Date.now();
       const res = await runTool(['restore', '--from', dir, '--on-conflict', 'overwrite'], { timeoutMs: 120_000 });
       const firstLine = res.stderr.split('\n')[0] ?? '';
-      console.log(`[hostile] ${c.name}: exit ${res.exitCode} in ${Date.now() - started} ms: ${firstLine.replace(dir, 'DIR')}`);
+      console.log(
+        `[hostile] ${c.name}: exit ${res.exitCode} in ${Date.now() - started} ms: ${firstLine.replace(dir, 'DIR')}`,
+      );
       expect(res.exitCode, res.stderr).toBe(2);
       expect(firstLine).toMatch(c.expect);
       // The second line names the fix (resource-file refusals also say "Nothing was applied").

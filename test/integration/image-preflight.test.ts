@@ -11,7 +11,15 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import type { Kube } from '../../src/kube/client.ts';
-import { clusterEnv, kubeconfigPath, runTool, testDeps, testKube, uniqueName, type ToolResult } from '../support/cluster.ts';
+import {
+  clusterEnv,
+  kubeconfigPath,
+  runTool,
+  testDeps,
+  testKube,
+  uniqueName,
+  type ToolResult,
+} from '../support/cluster.ts';
 import { registryTool, testRegistry, type TestRegistry } from '../support/registry.ts';
 import { meshctlFor, missingRealMeshctl } from '../support/real-meshctl.ts';
 import { expectConverged, setUpMesh, type Scenario } from '../support/upgrade-scenario.ts';
@@ -23,15 +31,25 @@ import type { Plan } from '../../src/engine/types.ts';
 
 const reg: TestRegistry | undefined = testRegistry();
 afterAll(() => reg?.agent.destroy());
-const noRegistry = 'the cluster has no registry (.cluster/env lacks NSM_REGISTRY: restart it with npm run cluster:down && npm run cluster:up)';
+const noRegistry =
+  'the cluster has no registry (.cluster/env lacks NSM_REGISTRY: restart it with npm run cluster:down && npm run cluster:up)';
 
 /** What an upgrade would change first: Deployments and their images, release revisions, CRDs. */
 async function meshState(kube: Kube, ns: string): Promise<unknown> {
-  const deps = await kube.request<{ items: { metadata: { name: string }; spec: { template: { spec: { containers: { image: string }[] } } } }[] }>({ path: `/apis/apps/v1/namespaces/${ns}/deployments` });
-  const secrets = await kube.request<{ items: { metadata: { name: string } }[] }>({ path: `/api/v1/namespaces/${ns}/secrets`, query: { labelSelector: 'owner=helm' } });
-  const crds = await kube.request<{ items: { metadata: { name: string; resourceVersion: string } }[] }>({ path: '/apis/apiextensions.k8s.io/v1/customresourcedefinitions' });
+  const deps = await kube.request<{
+    items: { metadata: { name: string }; spec: { template: { spec: { containers: { image: string }[] } } } }[];
+  }>({ path: `/apis/apps/v1/namespaces/${ns}/deployments` });
+  const secrets = await kube.request<{ items: { metadata: { name: string } }[] }>({
+    path: `/api/v1/namespaces/${ns}/secrets`,
+    query: { labelSelector: 'owner=helm' },
+  });
+  const crds = await kube.request<{ items: { metadata: { name: string; resourceVersion: string } }[] }>({
+    path: '/apis/apiextensions.k8s.io/v1/customresourcedefinitions',
+  });
   return {
-    deployments: deps.items.map((d) => `${d.metadata.name}=${d.spec.template.spec.containers.map((c) => c.image).join(',')}`).sort(),
+    deployments: deps.items
+      .map((d) => `${d.metadata.name}=${d.spec.template.spec.containers.map((c) => c.image).join(',')}`)
+      .sort(),
     releases: secrets.items.map((s) => s.metadata.name).sort(),
     crds: crds.items.map((c) => `${c.metadata.name}@${c.metadata.resourceVersion}`).sort(),
   };
@@ -56,31 +74,76 @@ describe('image preflight: nginx-meshctl 1.7.0 deployed from the registry with i
   let s: Scenario | undefined;
   let before: unknown;
   const sidecar = () => `${reg!.mirror}/nginx-mesh-sidecar:2.0.0`;
-  const args = () => ['--to', '2.0.0', '--strategy', 'manual', '--mesh-namespace', s!.meshNamespace, '--meshctl-current', meshctlFor('1.7.0').bin, '--meshctl', meshctlFor('2.0.0').bin,
-    '--registry-ca', reg!.env.NSM_REGISTRY_CA!, '--yes', '--timeout', '3m'];
+  const args = () => [
+    '--to',
+    '2.0.0',
+    '--strategy',
+    'manual',
+    '--mesh-namespace',
+    s!.meshNamespace,
+    '--meshctl-current',
+    meshctlFor('1.7.0').bin,
+    '--meshctl',
+    meshctlFor('2.0.0').bin,
+    '--registry-ca',
+    reg!.env.NSM_REGISTRY_CA!,
+    '--yes',
+    '--timeout',
+    '3m',
+  ];
   const backup = () => ['--backup-dir', path.join(path.dirname(s!.backupDir), uniqueName('run'))];
 
   beforeAll(async () => {
     if (!reg || missingRealMeshctl()) return;
-    s = await setUpMesh({ method: 'meshctl', from: '1.7.0', realMeshctl: true, optIn: true,
-      deployFlags: ['--registry-server', reg.mirror, '--registry-username', reg.username, '--registry-password', reg.password, '--disable-public-images'] });
+    s = await setUpMesh({
+      method: 'meshctl',
+      from: '1.7.0',
+      realMeshctl: true,
+      optIn: true,
+      deployFlags: [
+        '--registry-server',
+        reg.mirror,
+        '--registry-username',
+        reg.username,
+        '--registry-password',
+        reg.password,
+        '--disable-public-images',
+      ],
+    });
     before = await meshState(s.kube, s.meshNamespace);
   }, 300_000);
   afterAll(async () => {
     if (reg) await registryTool(reg, ['push', sidecar()]);
     await s?.cleanup();
   }, 300_000);
-  const skip = (ctx: { skip: (c: boolean, r: string) => void }) => { ctx.skip(!reg, noRegistry); ctx.skip(Boolean(missingRealMeshctl()), missingRealMeshctl() ?? ''); };
+  const skip = (ctx: { skip: (c: boolean, r: string) => void }) => {
+    ctx.skip(!reg, noRegistry);
+    ctx.skip(Boolean(missingRealMeshctl()), missingRealMeshctl() ?? '');
+  };
 
   it('plan lists every image of the hop under the mirror, sidecar and hooks included (text and -o json)', async (ctx) => {
     skip(ctx);
-    const text = await runTool(['plan', ...args().filter((a) => !['--yes', '--registry-ca', reg!.env.NSM_REGISTRY_CA!].includes(a))]);
+    const text = await runTool([
+      'plan',
+      ...args().filter((a) => !['--yes', '--registry-ca', reg!.env.NSM_REGISTRY_CA!].includes(a)),
+    ]);
     expect(text.exitCode, text.stderr).toBe(0);
-    expect(text.stdout).toMatch(/Images \(11, from the chart nginx-meshctl 2\.0\.0 embeds, with registry 127\.0\.0\.1:\d+\/nsm, tag 2\.0\.0, no public images, kubernetes\):/);
-    const json = await runTool(['plan', '-o', 'json', ...args().filter((a) => !['--yes', '--registry-ca', reg!.env.NSM_REGISTRY_CA!].includes(a))]);
+    expect(text.stdout).toMatch(
+      /Images \(11, from the chart nginx-meshctl 2\.0\.0 embeds, with registry 127\.0\.0\.1:\d+\/nsm, tag 2\.0\.0, no public images, kubernetes\):/,
+    );
+    const json = await runTool([
+      'plan',
+      '-o',
+      'json',
+      ...args().filter((a) => !['--yes', '--registry-ca', reg!.env.NSM_REGISTRY_CA!].includes(a)),
+    ]);
     const plan = JSON.parse(json.stdout) as Plan;
-    expect(plan.hops[0]!.images!.images.map((u) => u.image)).toEqual(reg!.images.versions['2.0.0']!.filter((i) => !/spiffe-csi-driver|csi-node-driver-registrar|ubuntu/.test(i)));
-    expect(plan.hops[0]!.images!.images.find((u) => u.image === sidecar())!.uses).toEqual(['injected sidecar (ConfigMap/meshconfig)']);
+    expect(plan.hops[0]!.images!.images.map((u) => u.image)).toEqual(
+      reg!.images.versions['2.0.0']!.filter((i) => !/spiffe-csi-driver|csi-node-driver-registrar|ubuntu/.test(i)),
+    );
+    expect(plan.hops[0]!.images!.images.find((u) => u.image === sidecar())!.uses).toEqual([
+      'injected sidecar (ConfigMap/meshconfig)',
+    ]);
   });
 
   it('refuses (exit 3) when a 2.0.0 image is missing from the registry, naming it and the mirror command; nothing changed', async (ctx) => {
@@ -89,7 +152,9 @@ describe('image preflight: nginx-meshctl 1.7.0 deployed from the registry with i
     try {
       const r = await runTool([...args(), ...backup()]);
       await refusedNothingChanged(r, s!.kube, s!.meshNamespace, before);
-      expect(r.stderr).toContain(`images: ${sidecar()} (hop 1: injected sidecar (ConfigMap/meshconfig)) is not in its registry`);
+      expect(r.stderr).toContain(
+        `images: ${sidecar()} (hop 1: injected sidecar (ConfigMap/meshconfig)) is not in its registry`,
+      );
       expect(r.stderr).toContain(`crane copy docker-registry.nginx.com/nsm/nginx-mesh-sidecar:2.0.0 ${sidecar()}`);
       expect(r.stderr).toMatch(/image check: 11 image\(s\) of 1 hop\(s\) in 1 registry, \d+ request\(s\), [\d.]+s/);
       expect(r.stderr + r.stdout).not.toContain(reg!.password);
@@ -103,19 +168,25 @@ describe('image preflight: nginx-meshctl 1.7.0 deployed from the registry with i
     const wrong = `${reg!.password}-wrong`;
     const r = await runTool([...args(), ...backup(), '--deploy-flag', `registry-password=${wrong}`]);
     await refusedNothingChanged(r, s!.kube, s!.meshNamespace, before);
-    expect(r.stderr).toMatch(new RegExp(`${sidecar().replace(/[.:/]/g, '\\$&')} .*cannot be read: the registry refused the credentials of the hop1\\.deploy command \\(user nsm-test\\): HTTP 401`));
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `${sidecar().replace(/[.:/]/g, '\\$&')} .*cannot be read: the registry refused the credentials of the hop1\\.deploy command \\(user nsm-test\\): HTTP 401`,
+      ),
+    );
     expect(r.stderr).toContain('--deploy-flag registry-password=PASSWORD');
     expect(r.stderr + r.stdout).not.toContain(wrong);
   });
 
-  it('refuses an image that has no manifest for the nodes\' platform, naming the nodes', async (ctx) => {
+  it("refuses an image that has no manifest for the nodes' platform, naming the nodes", async (ctx) => {
     skip(ctx);
     const controller = `${reg!.mirror}/nginx-mesh-controller:2.0.0`;
     expect((await registryTool(reg!, ['push', controller, '--platforms', 'linux/arm64'])).exitCode).toBe(0);
     try {
       const r = await runTool([...args(), ...backup()]);
       await refusedNothingChanged(r, s!.kube, s!.meshNamespace, before);
-      expect(r.stderr).toMatch(/nginx-mesh-controller:2\.0\.0 \(hop 1: Deployment\/nginx-mesh-controller\) has no manifest for linux\/amd64, the platform of nodes kwok-node-0 \(linux\/amd64\), kwok-node-1 \(linux\/amd64\); it has linux\/arm64/);
+      expect(r.stderr).toMatch(
+        /nginx-mesh-controller:2\.0\.0 \(hop 1: Deployment\/nginx-mesh-controller\) has no manifest for linux\/amd64, the platform of nodes kwok-node-0 \(linux\/amd64\), kwok-node-1 \(linux\/amd64\); it has linux\/arm64/,
+      );
       expect(r.stderr).toContain('mirror it again with every platform');
     } finally {
       expect((await registryTool(reg!, ['push', controller])).exitCode).toBe(0);
@@ -127,19 +198,46 @@ describe('image preflight: nginx-meshctl 1.7.0 deployed from the registry with i
     const down = `127.0.0.1:${await deadPort()}/nsm`;
     const r = await runTool([...args(), ...backup(), '--deploy-flag', `registry-server=${down}`, '--require-images']);
     await refusedNothingChanged(r, s!.kube, s!.meshNamespace, before);
-    expect(r.stderr).toMatch(new RegExp(`the image check did not happen for 11 image\\(s\\) of ${down.split('/')[0]}: this machine cannot reach it \\(ECONNREFUSED`));
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `the image check did not happen for 11 image\\(s\\) of ${down.split('/')[0]}: this machine cannot reach it \\(ECONNREFUSED`,
+      ),
+    );
   });
 
   it('with the image put back, the same upgrade converges; --prepull first pulls the images on every node (a DaemonSet with the pull secret, removed after)', async (ctx) => {
     skip(ctx);
     // What the pre-pull makes, as the API server saw it (KWOK plays the kubelet: its pods run at once).
-    const seen: { pods: Map<string, { node: string; images: string[]; secrets: string[] }>; secret?: string } = { pods: new Map() };
+    const seen: { pods: Map<string, { node: string; images: string[]; secrets: string[] }>; secret?: string } = {
+      pods: new Map(),
+    };
     const abort = new AbortController();
     const ns = s!.meshNamespace;
     const watching = Promise.all([
-      s!.kube.watch<{ metadata: { name: string }; spec: { nodeName?: string; imagePullSecrets?: { name: string }[]; containers: { image: string }[] } }>(`/api/v1/namespaces/${ns}/pods`, { labelSelector: 'app.kubernetes.io/name=nsm-upgrade-prepull' },
-        (e) => { if (e.object.spec.nodeName) seen.pods.set(e.object.metadata.name, { node: e.object.spec.nodeName, images: e.object.spec.containers.map((c) => c.image), secrets: (e.object.spec.imagePullSecrets ?? []).map((x) => x.name) }); }, abort.signal),
-      s!.kube.watch<{ metadata: { name: string }; type?: string }>(`/api/v1/namespaces/${ns}/secrets`, { labelSelector: 'app.kubernetes.io/name=nsm-upgrade-prepull' }, (e) => { seen.secret = `${e.object.metadata.name} ${e.object.type}`; }, abort.signal),
+      s!.kube.watch<{
+        metadata: { name: string };
+        spec: { nodeName?: string; imagePullSecrets?: { name: string }[]; containers: { image: string }[] };
+      }>(
+        `/api/v1/namespaces/${ns}/pods`,
+        { labelSelector: 'app.kubernetes.io/name=nsm-upgrade-prepull' },
+        (e) => {
+          if (e.object.spec.nodeName)
+            seen.pods.set(e.object.metadata.name, {
+              node: e.object.spec.nodeName,
+              images: e.object.spec.containers.map((c) => c.image),
+              secrets: (e.object.spec.imagePullSecrets ?? []).map((x) => x.name),
+            });
+        },
+        abort.signal,
+      ),
+      s!.kube.watch<{ metadata: { name: string }; type?: string }>(
+        `/api/v1/namespaces/${ns}/secrets`,
+        { labelSelector: 'app.kubernetes.io/name=nsm-upgrade-prepull' },
+        (e) => {
+          seen.secret = `${e.object.metadata.name} ${e.object.type}`;
+        },
+        abort.signal,
+      ),
     ]).catch(() => undefined);
     const r = await runTool([...args(), ...backup(), '--prepull']);
     abort.abort();
@@ -147,13 +245,30 @@ describe('image preflight: nginx-meshctl 1.7.0 deployed from the registry with i
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/image check: 11 image\(s\)/);
     expect(r.stdout).toMatch(/\[prepull\].*10 image\(s\) pulled on 2 node\(s\)/);
-    const want = reg!.images.versions['2.0.0']!.filter((i) => !/spiffe-csi-driver|csi-node-driver-registrar|ubuntu|kubectl/.test(i));
+    const want = reg!.images.versions['2.0.0']!.filter(
+      (i) => !/spiffe-csi-driver|csi-node-driver-registrar|ubuntu|kubectl/.test(i),
+    );
     expect([...seen.pods.values()].map((p) => p.node).sort()).toEqual(['kwok-node-0', 'kwok-node-1']);
-    for (const p of seen.pods.values()) expect(p).toMatchObject({ images: want, secrets: ['nsm-upgrade-prepull-pull-secret'] });
+    for (const p of seen.pods.values())
+      expect(p).toMatchObject({ images: want, secrets: ['nsm-upgrade-prepull-pull-secret'] });
     expect(seen.secret).toBe('nsm-upgrade-prepull-pull-secret kubernetes.io/dockerconfigjson');
     // Removed before the first step: the DaemonSet, its Secret and its pods are gone (the mesh namespace was redeployed since).
-    expect((await s!.kube.request<{ items: unknown[] }>({ path: '/apis/apps/v1/daemonsets', query: { labelSelector: 'app.kubernetes.io/name=nsm-upgrade-prepull' } })).items).toEqual([]);
-    expect((await s!.kube.request<{ items: unknown[] }>({ path: '/api/v1/pods', query: { labelSelector: 'app.kubernetes.io/name=nsm-upgrade-prepull' } })).items).toEqual([]);
+    expect(
+      (
+        await s!.kube.request<{ items: unknown[] }>({
+          path: '/apis/apps/v1/daemonsets',
+          query: { labelSelector: 'app.kubernetes.io/name=nsm-upgrade-prepull' },
+        })
+      ).items,
+    ).toEqual([]);
+    expect(
+      (
+        await s!.kube.request<{ items: unknown[] }>({
+          path: '/api/v1/pods',
+          query: { labelSelector: 'app.kubernetes.io/name=nsm-upgrade-prepull' },
+        })
+      ).items,
+    ).toEqual([]);
     await expectConverged(s!, '2.0.0');
   });
 });
@@ -170,8 +285,27 @@ describe('image preflight: a Helm install with registry credentials (reference c
     if (!reg || !reg.images.versions['1.7.0']) return;
     kube = await testKube();
     const env = clusterEnv();
-    await execa(env.HELM3!, ['--kubeconfig', kubeconfigPath(), 'install', 'nsm', path.join(charts, '1.7.0'), '-n', meshNs, '--create-namespace', '--wait', '--timeout', '3m',
-      '--set', `registry.server=${reg.mirror}`, '--set', 'registry.disablePublicImages=true', '--set', `registry.username=${reg.username}`, '--set', `registry.password=${reg.password}`]);
+    await execa(env.HELM3!, [
+      '--kubeconfig',
+      kubeconfigPath(),
+      'install',
+      'nsm',
+      path.join(charts, '1.7.0'),
+      '-n',
+      meshNs,
+      '--create-namespace',
+      '--wait',
+      '--timeout',
+      '3m',
+      '--set',
+      `registry.server=${reg.mirror}`,
+      '--set',
+      'registry.disablePublicImages=true',
+      '--set',
+      `registry.username=${reg.username}`,
+      '--set',
+      `registry.password=${reg.password}`,
+    ]);
     await populate(kube, apps, { optIn: true });
     await waitRolledOut(apps);
     before = await meshState(kube, meshNs);
@@ -179,10 +313,31 @@ describe('image preflight: a Helm install with registry credentials (reference c
   }, 300_000);
   afterAll(async () => {
     if (reg) await registryTool(reg, ['push', image()]);
-    if (ready) { await removeMesh(kube, meshNs); for (const ns of apps) await kube.request({ method: 'DELETE', path: `/api/v1/namespaces/${ns}` }).catch(() => undefined); }
+    if (ready) {
+      await removeMesh(kube, meshNs);
+      for (const ns of apps)
+        await kube.request({ method: 'DELETE', path: `/api/v1/namespaces/${ns}` }).catch(() => undefined);
+    }
   }, 300_000);
-  const args = () => ['--to', '2.0.0', '--strategy', 'manual', '--mesh-namespace', meshNs, '--helm', clusterEnv().HELM3!, '--chart', charts, '--registry-ca', reg!.env.NSM_REGISTRY_CA!,
-    '--backup-dir', path.join('/tmp', uniqueName('nsm-images-helm')), '--yes', '--timeout', '3m'];
+  const args = () => [
+    '--to',
+    '2.0.0',
+    '--strategy',
+    'manual',
+    '--mesh-namespace',
+    meshNs,
+    '--helm',
+    clusterEnv().HELM3!,
+    '--chart',
+    charts,
+    '--registry-ca',
+    reg!.env.NSM_REGISTRY_CA!,
+    '--backup-dir',
+    path.join('/tmp', uniqueName('nsm-images-helm')),
+    '--yes',
+    '--timeout',
+    '3m',
+  ];
 
   it('refuses (exit 3) while an image is missing, with the image named; nothing changed. Put back, it converges', async (ctx) => {
     ctx.skip(!reg, noRegistry);
@@ -205,13 +360,38 @@ describe('image preflight: the check itself', () => {
     ctx.skip(!reg, noRegistry);
     const deps = await testDeps();
     const down = `127.0.0.1:${await deadPort()}/nsm`;
-    const plan = { namespace: 'no-such-mesh', hops: [{ index: 1, to: '2.0.0', steps: [], method: 'helm', images: { source: 'test', images: [{ image: `${down}/nginx-mesh-sidecar:2.0.0`, uses: ['injected sidecar'] }, { image: `${reg!.mirror}/nginx-mesh-init:2.0.0`, uses: ['injected init'] }] } }] } as unknown as Plan;
+    const plan = {
+      namespace: 'no-such-mesh',
+      hops: [
+        {
+          index: 1,
+          to: '2.0.0',
+          steps: [],
+          method: 'helm',
+          images: {
+            source: 'test',
+            images: [
+              { image: `${down}/nginx-mesh-sidecar:2.0.0`, uses: ['injected sidecar'] },
+              { image: `${reg!.mirror}/nginx-mesh-init:2.0.0`, uses: ['injected init'] },
+            ],
+          },
+        },
+      ],
+    } as unknown as Plan;
     const client = createRegistryClient({ ca: [reg!.ca] });
     const install = { values: {} } as never;
     const warned = await checkImages(deps, { plan, install }, { client, require: false });
-    expect(warned.warnings).toEqual([expect.stringMatching(new RegExp(`^the image check did not happen for 1 image\\(s\\) of ${down.split('/')[0]}: this machine cannot reach it \\(ECONNREFUSED.*the nodes may still reach it`))]);
+    expect(warned.warnings).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^the image check did not happen for 1 image\\(s\\) of ${down.split('/')[0]}: this machine cannot reach it \\(ECONNREFUSED.*the nodes may still reach it`,
+        ),
+      ),
+    ]);
     // The reachable one was still checked (without credentials the test registry refuses it); the other is no refusal.
-    expect(warned.failures.map((f) => f.message)).toEqual([expect.stringMatching(/nginx-mesh-init:2\.0\.0 .*cannot be read: the registry needs credentials \(HTTP 401\)/)]);
+    expect(warned.failures.map((f) => f.message)).toEqual([
+      expect.stringMatching(/nginx-mesh-init:2\.0\.0 .*cannot be read: the registry needs credentials \(HTTP 401\)/),
+    ]);
     const refused = await checkImages(deps, { plan, install }, { client, require: true });
     expect(refused.failures.map((f) => f.message)).toEqual([
       expect.stringMatching(/nginx-mesh-init:2\.0\.0 .*cannot be read: the registry needs credentials \(HTTP 401\)/),
@@ -221,24 +401,65 @@ describe('image preflight: the check itself', () => {
   });
 });
 
-describe('every command tried on its own binary first: the real 2.0.0 upgrade on a 1.7.0 Helm install under nginx-meshctl\'s release name', () => {
+describe("every command tried on its own binary first: the real 2.0.0 upgrade on a 1.7.0 Helm install under nginx-meshctl's release name", () => {
   it('refuses (exit 3) on what the real 2.0.0 `upgrade --dry-run` rejects, run through the write-proof proxy: no CRD written', async (ctx) => {
     ctx.skip(Boolean(missingRealMeshctl()), missingRealMeshctl() ?? '');
     const charts = referenceChartsDir();
     ctx.skip(!reg, noRegistry);
     const kube = await testKube();
     const ns = uniqueName('mesh');
-    await execa(clusterEnv().HELM3!, ['--kubeconfig', kubeconfigPath(), 'install', 'nginx-service-mesh', path.join(charts, '1.7.0'), '-n', ns, '--create-namespace', '--wait', '--timeout', '3m',
-      '--set', `registry.server=${reg!.mirror}`, '--set', 'registry.disablePublicImages=true', '--set', `registry.username=${reg!.username}`, '--set', `registry.password=${reg!.password}`]);
+    await execa(clusterEnv().HELM3!, [
+      '--kubeconfig',
+      kubeconfigPath(),
+      'install',
+      'nginx-service-mesh',
+      path.join(charts, '1.7.0'),
+      '-n',
+      ns,
+      '--create-namespace',
+      '--wait',
+      '--timeout',
+      '3m',
+      '--set',
+      `registry.server=${reg!.mirror}`,
+      '--set',
+      'registry.disablePublicImages=true',
+      '--set',
+      `registry.username=${reg!.username}`,
+      '--set',
+      `registry.password=${reg!.password}`,
+    ]);
     try {
       const before = await meshState(kube, ns);
-      const r = await runTool(['--to', '2.0.0', '--mesh-namespace', ns, '--meshctl', meshctlFor('2.0.0').bin, '--registry-ca', reg!.env.NSM_REGISTRY_CA!,
-        '--backup-dir', path.join('/tmp', uniqueName('nsm-dry-run')), '--yes', '--timeout', '3m']);
+      const r = await runTool([
+        '--to',
+        '2.0.0',
+        '--mesh-namespace',
+        ns,
+        '--meshctl',
+        meshctlFor('2.0.0').bin,
+        '--registry-ca',
+        reg!.env.NSM_REGISTRY_CA!,
+        '--backup-dir',
+        path.join('/tmp', uniqueName('nsm-dry-run')),
+        '--yes',
+        '--timeout',
+        '3m',
+      ]);
       expect(r.exitCode, r.stderr).toBe(3);
-      expect(r.stderr).toMatch(/binaries: nginx-meshctl 2\.0\.0 \(.*\) rejects the hop1\.upgrade command in a dry run: (Error: error upgrading NGINX Service Mesh: values don't meet the specifications of the schema|it panicked)/);
+      expect(r.stderr).toMatch(
+        /binaries: nginx-meshctl 2\.0\.0 \(.*\) rejects the hop1\.upgrade command in a dry run: (Error: error upgrading NGINX Service Mesh: values don't meet the specifications of the schema|it panicked)/,
+      );
       // 2.0.0's upgrade applies its CRDs before it looks at --dry-run: through the proxy they stay as they were.
       expect(await meshState(kube, ns)).toEqual(before);
-      expect((await kube.request<{ items: unknown[] }>({ path: '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', query: { fieldSelector: 'metadata.name=meshconfigs.nsm.nginx.com' } })).items).toEqual([]);
+      expect(
+        (
+          await kube.request<{ items: unknown[] }>({
+            path: '/apis/apiextensions.k8s.io/v1/customresourcedefinitions',
+            query: { fieldSelector: 'metadata.name=meshconfigs.nsm.nginx.com' },
+          })
+        ).items,
+      ).toEqual([]);
     } finally {
       await removeMesh(kube, ns);
     }

@@ -21,30 +21,52 @@ import { leaseName, leaseNamespace } from '../../src/engine/lease.ts';
 import { childKubeconfigPath } from '../../src/engine/child-kubeconfig.ts';
 import { clusterEnv, repoRoot } from '../support/cluster.ts';
 import { chartsDir } from '../support/mesh-scenario.ts';
-import { scenarioMeshctl, setUpMesh, toolArgs, type Scenario, type ScenarioOptions } from '../support/upgrade-scenario.ts';
+import {
+  scenarioMeshctl,
+  setUpMesh,
+  toolArgs,
+  type Scenario,
+  type ScenarioOptions,
+} from '../support/upgrade-scenario.ts';
 import { startFaultProxy } from '../support/fault-proxy.ts';
 
 let current: Scenario | undefined;
-afterEach(async () => { await current?.cleanup(); current = undefined; });
+afterEach(async () => {
+  await current?.cleanup();
+  current = undefined;
+});
 
 const o: ScenarioOptions & { to: string } = { method: 'meshctl', from: '1.6.0', to: '1.7.0', namespaces: 1 };
 
 /** nginx-meshctl 1.7.0 that, when its arguments match `when` (a case pattern), writes its pid to `pidFile` and hangs. */
 function hangingMeshctl(dir: string, when: string, pidFile: string): string {
   const bin = path.join(dir, 'nginx-meshctl-1.7.0');
-  fs.writeFileSync(bin, [
-    '#!/bin/sh',
-    `case " $* " in ${when}) echo $$ > '${pidFile}'; while :; do sleep 0.2; done;; esac`,
-    `exec '${scenarioMeshctl('1.7.0')}' "$@"`, '',
-  ].join('\n'), { mode: 0o755 });
+  fs.writeFileSync(
+    bin,
+    [
+      '#!/bin/sh',
+      `case " $* " in ${when}) echo $$ > '${pidFile}'; while :; do sleep 0.2; done;; esac`,
+      `exec '${scenarioMeshctl('1.7.0')}' "$@"`,
+      '',
+    ].join('\n'),
+    { mode: 0o755 },
+  );
   return bin;
 }
 
 function startTool(s: Scenario, meshctl: string, extra: string[] = []) {
-  const args = toolArgs(s, o, ['--strategy', 'in-place', ...extra]).map((a, i, all) => (all[i - 1] === '--meshctl' && a === scenarioMeshctl('1.7.0') ? meshctl : a));
-  const child = execa(path.join(repoRoot, 'bin/kubectl-nsm_upgrade'), args, { reject: false, all: true, env: { ...clusterEnv(), NSM_CHARTS_DIR: chartsDir } });
+  const args = toolArgs(s, o, ['--strategy', 'in-place', ...extra]).map((a, i, all) =>
+    all[i - 1] === '--meshctl' && a === scenarioMeshctl('1.7.0') ? meshctl : a,
+  );
+  const child = execa(path.join(repoRoot, 'bin/kubectl-nsm_upgrade'), args, {
+    reject: false,
+    all: true,
+    env: { ...clusterEnv(), NSM_CHARTS_DIR: chartsDir },
+  });
   let exited = false;
-  void child.finally(() => { exited = true; });
+  void child.finally(() => {
+    exited = true;
+  });
   return { child, exited: () => exited };
 }
 
@@ -56,20 +78,33 @@ async function waitFor(what: () => boolean, exited: () => boolean, ms = 180_000)
   return what();
 }
 
-const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 /** A mesh, and the tool started on it with the hanging nginx-meshctl 1.7.0; returns once that command runs, with its pid. */
 async function startHanging(when: string) {
   current = await setUpMesh(o);
   const s = current;
   const pidFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'nsm-signal-')), 'hung.pid');
   const run = startTool(s, hangingMeshctl(path.dirname(pidFile), when, pidFile));
-  const started = await waitFor(() => fs.existsSync(pidFile) && fs.readFileSync(pidFile, 'utf8').trim() !== '', run.exited);
+  const started = await waitFor(
+    () => fs.existsSync(pidFile) && fs.readFileSync(pidFile, 'utf8').trim() !== '',
+    run.exited,
+  );
   expect(started, `nginx-meshctl ${when} never ran`).toBe(true);
   return { s, run, pid: Number(fs.readFileSync(pidFile, 'utf8')) };
 }
 
 async function leaseGone(s: Scenario): Promise<boolean> {
-  return s.kube.request({ path: objectPath(core.leases, leaseName(s.meshNamespace), leaseNamespace) }).then(() => false, (e: { status?: number }) => e.status === 404);
+  return s.kube.request({ path: objectPath(core.leases, leaseName(s.meshNamespace), leaseNamespace) }).then(
+    () => false,
+    (e: { status?: number }) => e.status === 404,
+  );
 }
 
 describe('signals', () => {
@@ -96,7 +131,14 @@ describe('signals', () => {
     // Once the run holds its lease, every pod list of the tool hangs for a minute (the backup step's
     // skew report, else the restart's): the step waits in a request no signal ends.
     let armed = false;
-    const proxy = await startFaultProxy({ rate: 1, seed: 3, kinds: ['delay'], delayMs: 60_000, maxSeconds: 300, match: (method, url) => armed && method === 'GET' && /\/pods(\?|$)/.test(url) });
+    const proxy = await startFaultProxy({
+      rate: 1,
+      seed: 3,
+      kinds: ['delay'],
+      delayMs: 60_000,
+      maxSeconds: 300,
+      match: (method, url) => armed && method === 'GET' && /\/pods(\?|$)/.test(url),
+    });
     try {
       const run = startTool(s, scenarioMeshctl('1.7.0'), ['--kubeconfig', proxy.kubeconfigPath]);
       let held = false;
@@ -123,7 +165,7 @@ describe('signals', () => {
     }
   }, 600_000);
 
-  it('SIGHUP during preflight\'s dry run: the dry run is stopped, not orphaned; exit 130, nothing changed', async () => {
+  it("SIGHUP during preflight's dry run: the dry run is stopped, not orphaned; exit 130, nothing changed", async () => {
     const { s, run, pid } = await startHanging('*" upgrade --dry-run "*');
     run.child.kill('SIGHUP');
     const res = await run.child;

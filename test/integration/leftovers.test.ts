@@ -23,7 +23,16 @@ import { scanLeftovers } from '../../src/leftovers/scan.ts';
 import { StepError } from '../../src/errors.ts';
 import type { Plan } from '../../src/engine/types.ts';
 import { kubectl, repoRoot, runTool, testDeps, testKube, uniqueName } from '../support/cluster.ts';
-import { expectConverged, expectSettingsKept, nonDefaultFlags, runUpgrade, setUpMesh, toolArgs, type Scenario, type ScenarioOptions } from '../support/upgrade-scenario.ts';
+import {
+  expectConverged,
+  expectSettingsKept,
+  nonDefaultFlags,
+  runUpgrade,
+  setUpMesh,
+  toolArgs,
+  type Scenario,
+  type ScenarioOptions,
+} from '../support/upgrade-scenario.ts';
 import type { SettingRow } from '../../src/engine/types.ts';
 import { release } from './detect-plant.ts';
 
@@ -43,84 +52,212 @@ function leftoverNames(apiVersion: string) {
   const oldMesh = uniqueName('lo-oldmesh');
   const sentinelNs = uniqueName('lo-sentinel');
   return {
-    webhook, apiService, goneNs, oldMesh, sentinelNs,
+    webhook,
+    apiService,
+    goneNs,
+    oldMesh,
+    sentinelNs,
     paths: {
-      webhook: objectPath({ group: 'admissionregistration.k8s.io', version: 'v1', plural: 'mutatingwebhookconfigurations', namespaced: false }, webhook),
-      apiService: objectPath({ group: 'apiregistration.k8s.io', version: 'v1', plural: 'apiservices', namespaced: false }, apiService),
+      webhook: objectPath(
+        {
+          group: 'admissionregistration.k8s.io',
+          version: 'v1',
+          plural: 'mutatingwebhookconfigurations',
+          namespaced: false,
+        },
+        webhook,
+      ),
+      apiService: objectPath(
+        { group: 'apiregistration.k8s.io', version: 'v1', plural: 'apiservices', namespaced: false },
+        apiService,
+      ),
       sentinel: objectPath(core.jobs, 'csi-driver-sentinel', sentinelNs),
       oldMesh: objectPath(core.namespaces, oldMesh),
-      pvc: (ns: string) => objectPath({ group: '', version: 'v1', plural: 'persistentvolumeclaims', namespaced: true }, 'spire-data-spire-server-0', ns),
+      pvc: (ns: string) =>
+        objectPath(
+          { group: '', version: 'v1', plural: 'persistentvolumeclaims', namespaced: true },
+          'spire-data-spire-server-0',
+          ns,
+        ),
     },
   };
 }
 type Names = ReturnType<typeof leftoverNames>;
 const cleanups: (() => Promise<unknown>)[] = [];
 
-const ignore404 = (err: unknown) => { if (!(err instanceof KubeApiError && err.status === 404)) throw err; };
+const ignore404 = (err: unknown) => {
+  if (!(err instanceof KubeApiError && err.status === 404)) throw err;
+};
 async function exists(kube: Kube, p: string): Promise<boolean> {
-  try { await kube.request({ path: p }); return true; } catch (err) { ignore404(err); return false; }
+  try {
+    await kube.request({ path: p });
+    return true;
+  } catch (err) {
+    ignore404(err);
+    return false;
+  }
 }
 /** Creates a namespace (it may exist from the test before). */
 async function namespace(kube: Kube, name: string): Promise<void> {
-  await kube.request({ method: 'POST', path: collectionPath(core.namespaces), body: { metadata: { name } } }).catch((err: unknown) => { if (!(err instanceof KubeApiError && err.status === 409)) throw err; });
+  await kube
+    .request({ method: 'POST', path: collectionPath(core.namespaces), body: { metadata: { name } } })
+    .catch((err: unknown) => {
+      if (!(err instanceof KubeApiError && err.status === 409)) throw err;
+    });
 }
 async function waitFor(what: string, cond: () => Promise<boolean>, ms = 60_000): Promise<void> {
-  for (const end = Date.now() + ms; Date.now() < end;) { if (await cond()) return; await new Promise((r) => setTimeout(r, 500)); }
+  for (const end = Date.now() + ms; Date.now() < end;) {
+    if (await cond()) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
   throw new Error(`timed out waiting for ${what}`);
 }
 
 /** What an earlier removal or failed run leaves, one of each kind (the mesh itself lives in `meshNs`). */
-async function plantLeftovers(kube: Kube, meshNs: string, n: Names, opts: { unlabelCrd: boolean; userFinalizer?: string }): Promise<void> {
+async function plantLeftovers(
+  kube: Kube,
+  meshNs: string,
+  n: Names,
+  opts: { unlabelCrd: boolean; userFinalizer?: string },
+): Promise<void> {
   const { webhook: webhookName, apiService: apiServiceName, goneNs, oldMesh, sentinelNs, paths } = n;
   // On OpenShift a removal keeps its namespace while the sentinel runs: an old one still running.
   await namespace(kube, sentinelNs);
-  cleanups.push(() => kubectl(['delete', 'namespace', sentinelNs, '--wait=false', '--ignore-not-found'], { reject: false }));
-  await kube.request({ method: 'POST', path: collectionPath(core.jobs, sentinelNs), body: {
-    apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'csi-driver-sentinel', labels: part },
-    spec: { ttlSecondsAfterFinished: 0, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'sentinel', image: 'example/kubectl:1' }] } } },
-  } });
+  cleanups.push(() =>
+    kubectl(['delete', 'namespace', sentinelNs, '--wait=false', '--ignore-not-found'], { reject: false }),
+  );
+  await kube.request({
+    method: 'POST',
+    path: collectionPath(core.jobs, sentinelNs),
+    body: {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'csi-driver-sentinel', labels: part },
+      spec: {
+        ttlSecondsAfterFinished: 0,
+        template: { spec: { restartPolicy: 'Never', containers: [{ name: 'sentinel', image: 'example/kubectl:1' }] } },
+      },
+    },
+  });
   // A SPIRE volume helm uninstall left: the fixture charts' spire-server claims none.
-  await kube.request({ method: 'POST', path: collectionPath({ group: '', version: 'v1', plural: 'persistentvolumeclaims', namespaced: true }, meshNs), body: {
-    // Labelled as the StatefulSet controller labels its claims (the spire-server selector: name and part-of).
-    metadata: { name: 'spire-data-spire-server-0', labels: { 'app.kubernetes.io/name': 'spire-server', ...part } }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Mi' } } },
-  } });
+  await kube.request({
+    method: 'POST',
+    path: collectionPath({ group: '', version: 'v1', plural: 'persistentvolumeclaims', namespaced: true }, meshNs),
+    body: {
+      // Labelled as the StatefulSet controller labels its claims (the spire-server selector: name and part-of).
+      metadata: { name: 'spire-data-spire-server-0', labels: { 'app.kubernetes.io/name': 'spire-server', ...part } },
+      spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Mi' } } },
+    },
+  });
   // An old mesh's namespace, stuck terminating: its node SpiffeID keeps the registrar's finalizer (the registrar went
   // with that mesh, and its remove-spiffeids hook did not run), and its release record is still inside.
   await namespace(kube, oldMesh);
   cleanups.push(async () => {
-    await kube.request({ method: 'PATCH', path: objectPath(spiffeids, 'node-1', oldMesh), body: { metadata: { finalizers: null } } }).catch(() => undefined);
+    await kube
+      .request({
+        method: 'PATCH',
+        path: objectPath(spiffeids, 'node-1', oldMesh),
+        body: { metadata: { finalizers: null } },
+      })
+      .catch(() => undefined);
     await kubectl(['delete', 'namespace', oldMesh, '--wait=false', '--ignore-not-found'], { reject: false });
   });
-  await kube.request({ method: 'POST', path: collectionPath(spiffeids, oldMesh), body: { apiVersion: 'spiffeid.spiffe.io/v1beta1', kind: 'SpiffeID', metadata: { name: 'node-1', labels: { nodeUid: 'n1' }, finalizers: [registrarFinalizer] }, spec: {} } });
+  await kube.request({
+    method: 'POST',
+    path: collectionPath(spiffeids, oldMesh),
+    body: {
+      apiVersion: 'spiffeid.spiffe.io/v1beta1',
+      kind: 'SpiffeID',
+      metadata: { name: 'node-1', labels: { nodeUid: 'n1' }, finalizers: [registrarFinalizer] },
+      spec: {},
+    },
+  });
   if (opts.userFinalizer) {
     // A user's object in it too, with a finalizer of another controller.
-    cleanups.push(() => kube.request({ method: 'PATCH', path: objectPath(core.configmaps, 'user-data', oldMesh), body: { metadata: { finalizers: null } } }).catch(() => undefined));
-    await kube.request({ method: 'POST', path: collectionPath(core.configmaps, oldMesh), body: { metadata: { name: 'user-data', finalizers: [opts.userFinalizer] } } });
+    cleanups.push(() =>
+      kube
+        .request({
+          method: 'PATCH',
+          path: objectPath(core.configmaps, 'user-data', oldMesh),
+          body: { metadata: { finalizers: null } },
+        })
+        .catch(() => undefined),
+    );
+    await kube.request({
+      method: 'POST',
+      path: collectionPath(core.configmaps, oldMesh),
+      body: { metadata: { name: 'user-data', finalizers: [opts.userFinalizer] } },
+    });
   }
-  await kube.request({ method: 'POST', path: collectionPath(core.secrets, oldMesh), body: encodeReleaseSecret(release(oldMesh, { status: 'uninstalling' })) });
+  await kube.request({
+    method: 'POST',
+    path: collectionPath(core.secrets, oldMesh),
+    body: encodeReleaseSecret(release(oldMesh, { status: 'uninstalling' })),
+  });
   // The old mesh's metrics APIService, its service gone: discovery of its group fails, so no namespace deletion finishes.
   cleanups.push(() => kube.request({ method: 'DELETE', path: paths.apiService }).catch(ignore404));
-  await kube.request({ method: 'POST', path: collectionPath({ group: 'apiregistration.k8s.io', version: 'v1', plural: 'apiservices', namespaced: false }), body: {
-    metadata: { name: apiServiceName, labels: part },
-    spec: { group: 'metrics.smi-spec.io', version: apiServiceName.split('.')[0], service: { namespace: goneNs, name: 'nginx-mesh-metrics' }, groupPriorityMinimum: 100, versionPriority: 100, insecureSkipTLSVerify: true },
-  } });
+  await kube.request({
+    method: 'POST',
+    path: collectionPath({ group: 'apiregistration.k8s.io', version: 'v1', plural: 'apiservices', namespaced: false }),
+    body: {
+      metadata: { name: apiServiceName, labels: part },
+      spec: {
+        group: 'metrics.smi-spec.io',
+        version: apiServiceName.split('.')[0],
+        service: { namespace: goneNs, name: 'nginx-mesh-metrics' },
+        groupPriorityMinimum: 100,
+        versionPriority: 100,
+        insecureSkipTLSVerify: true,
+      },
+    },
+  });
   await kube.request({ method: 'DELETE', path: objectPath(core.namespaces, oldMesh) });
   await waitFor(`namespace ${oldMesh} to be stuck`, async () => {
-    const ns = await kube.request<{ status?: { conditions?: { type: string; status: string }[] } }>({ path: paths.oldMesh });
-    return ['NamespaceDeletionDiscoveryFailure', 'NamespaceFinalizersRemaining'].every((t) => ns.status?.conditions?.some((c) => c.type === t && c.status === 'True'));
+    const ns = await kube.request<{ status?: { conditions?: { type: string; status: string }[] } }>({
+      path: paths.oldMesh,
+    });
+    return ['NamespaceDeletionDiscoveryFailure', 'NamespaceFinalizersRemaining'].every((t) =>
+      ns.status?.conditions?.some((c) => c.type === t && c.status === 'True'),
+    );
   });
   if (opts.unlabelCrd) {
-    cleanups.push(() => kube.request({ method: 'PATCH', path: objectPath(core.crds, unlabelledCrd), body: { metadata: { labels: part } } }).catch(ignore404));
+    cleanups.push(() =>
+      kube
+        .request({ method: 'PATCH', path: objectPath(core.crds, unlabelledCrd), body: { metadata: { labels: part } } })
+        .catch(ignore404),
+    );
     // A mesh CRD without its part-of label (installed by hand, or by another SMI user).
-    await kube.request({ method: 'PATCH', path: objectPath(core.crds, unlabelledCrd), contentType: 'application/json-patch+json', body: [{ op: 'remove', path: '/metadata/labels/app.kubernetes.io~1part-of' }] });
+    await kube.request({
+      method: 'PATCH',
+      path: objectPath(core.crds, unlabelledCrd),
+      contentType: 'application/json-patch+json',
+      body: [{ op: 'remove', path: '/metadata/labels/app.kubernetes.io~1part-of' }],
+    });
   }
   // Last (it refuses every pod create in the cluster): the old injector, failurePolicy Fail, its service gone.
   cleanups.push(() => kube.request({ method: 'DELETE', path: paths.webhook }).catch(ignore404));
-  await kube.request({ method: 'POST', path: collectionPath({ group: 'admissionregistration.k8s.io', version: 'v1', plural: 'mutatingwebhookconfigurations', namespaced: false }), body: {
-    metadata: { name: webhookName, labels: part },
-    webhooks: [{ name: 'injector.nsm.nginx.com', failurePolicy: 'Fail', sideEffects: 'None', admissionReviewVersions: ['v1'],
-      clientConfig: { service: { namespace: goneNs, name: 'nginx-mesh-api', path: '/inject' } }, rules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'] }] }],
-  } });
+  await kube.request({
+    method: 'POST',
+    path: collectionPath({
+      group: 'admissionregistration.k8s.io',
+      version: 'v1',
+      plural: 'mutatingwebhookconfigurations',
+      namespaced: false,
+    }),
+    body: {
+      metadata: { name: webhookName, labels: part },
+      webhooks: [
+        {
+          name: 'injector.nsm.nginx.com',
+          failurePolicy: 'Fail',
+          sideEffects: 'None',
+          admissionReviewVersions: ['v1'],
+          clientConfig: { service: { namespace: goneNs, name: 'nginx-mesh-api', path: '/inject' } },
+          rules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'] }],
+        },
+      ],
+    },
+  });
 }
 
 afterAll(async () => {
@@ -128,21 +265,44 @@ afterAll(async () => {
 });
 
 /** What is in the way but not provably the mesh's (issue 23): never cleared by the tool. Returns how the user deals with each. */
-async function plantForeign(kube: Kube, n: Names): Promise<{ foreignApi: string; userNs: string; otherSentinelNs: string; settle: () => Promise<void> }> {
+async function plantForeign(
+  kube: Kube,
+  n: Names,
+): Promise<{ foreignApi: string; userNs: string; otherSentinelNs: string; settle: () => Promise<void> }> {
   // Someone else's Job of the sentinel's name, in a namespace of their own: not the mesh's, in nobody's way.
   const otherSentinelNs = uniqueName('lo-batch');
   await namespace(kube, otherSentinelNs);
-  cleanups.push(() => kubectl(['delete', 'namespace', otherSentinelNs, '--wait=false', '--ignore-not-found'], { reject: false }));
-  await kube.request({ method: 'POST', path: collectionPath(core.jobs, otherSentinelNs), body: {
-    apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'csi-driver-sentinel' },
-    spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'example/batch:1' }] } } },
-  } });
+  cleanups.push(() =>
+    kubectl(['delete', 'namespace', otherSentinelNs, '--wait=false', '--ignore-not-found'], { reject: false }),
+  );
+  await kube.request({
+    method: 'POST',
+    path: collectionPath(core.jobs, otherSentinelNs),
+    body: {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'csi-driver-sentinel' },
+      spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'example/batch:1' }] } } },
+    },
+  });
   // An APIService of a mesh group (metrics.smi-spec.io is SMI's) without the mesh's label, its service gone.
   const foreignApi = 'v1alpha9.metrics.smi-spec.io';
   cleanups.push(() => kube.request({ method: 'DELETE', path: objectPath(apiServices, foreignApi) }).catch(ignore404));
-  await kube.request({ method: 'POST', path: collectionPath(apiServices), body: {
-    metadata: { name: foreignApi }, spec: { group: 'metrics.smi-spec.io', version: 'v1alpha9', service: { namespace: n.goneNs, name: 'other-metrics' }, groupPriorityMinimum: 100, versionPriority: 90, insecureSkipTLSVerify: true },
-  } });
+  await kube.request({
+    method: 'POST',
+    path: collectionPath(apiServices),
+    body: {
+      metadata: { name: foreignApi },
+      spec: {
+        group: 'metrics.smi-spec.io',
+        version: 'v1alpha9',
+        service: { namespace: n.goneNs, name: 'other-metrics' },
+        groupPriorityMinimum: 100,
+        versionPriority: 90,
+        insecureSkipTLSVerify: true,
+      },
+    },
+  });
   // Another old mesh's namespace, stuck on its SpiffeID and on a user's LoadBalancer Service: the cloud controller's finalizer.
   const userNs = uniqueName('lo-userlb');
   await namespace(kube, userNs);
@@ -151,16 +311,48 @@ async function plantForeign(kube: Kube, n: Names): Promise<{ foreignApi: string;
     await kube.request({ method: 'PATCH', path: lb, body: { metadata: { finalizers: null } } }).catch(() => undefined);
     await kubectl(['delete', 'namespace', userNs, '--wait=false', '--ignore-not-found'], { reject: false });
   });
-  cleanups.push(() => kube.request({ method: 'PATCH', path: objectPath(spiffeids, 'node-2', userNs), body: { metadata: { finalizers: null } } }).catch(() => undefined));
-  await kube.request({ method: 'POST', path: collectionPath(spiffeids, userNs), body: { apiVersion: 'spiffeid.spiffe.io/v1beta1', kind: 'SpiffeID', metadata: { name: 'node-2', finalizers: [registrarFinalizer] }, spec: {} } });
-  await kube.request({ method: 'POST', path: collectionPath(services, userNs), body: { metadata: { name: 'public-lb', finalizers: [lbFinalizer] }, spec: { type: 'LoadBalancer', ports: [{ port: 80 }] } } });
+  cleanups.push(() =>
+    kube
+      .request({
+        method: 'PATCH',
+        path: objectPath(spiffeids, 'node-2', userNs),
+        body: { metadata: { finalizers: null } },
+      })
+      .catch(() => undefined),
+  );
+  await kube.request({
+    method: 'POST',
+    path: collectionPath(spiffeids, userNs),
+    body: {
+      apiVersion: 'spiffeid.spiffe.io/v1beta1',
+      kind: 'SpiffeID',
+      metadata: { name: 'node-2', finalizers: [registrarFinalizer] },
+      spec: {},
+    },
+  });
+  await kube.request({
+    method: 'POST',
+    path: collectionPath(services, userNs),
+    body: {
+      metadata: { name: 'public-lb', finalizers: [lbFinalizer] },
+      spec: { type: 'LoadBalancer', ports: [{ port: 80 }] },
+    },
+  });
   await kube.request({ method: 'DELETE', path: objectPath(core.namespaces, userNs) });
   await waitFor(`namespace ${userNs} to be stuck`, async () => {
-    const ns = await kube.request<{ status?: { conditions?: { type: string; status: string; message?: string }[] } }>({ path: objectPath(core.namespaces, userNs) });
-    return ns.status?.conditions?.some((c) => c.type === 'NamespaceFinalizersRemaining' && c.status === 'True' && c.message?.includes(lbFinalizer)) ?? false;
+    const ns = await kube.request<{ status?: { conditions?: { type: string; status: string; message?: string }[] } }>({
+      path: objectPath(core.namespaces, userNs),
+    });
+    return (
+      ns.status?.conditions?.some(
+        (c) => c.type === 'NamespaceFinalizersRemaining' && c.status === 'True' && c.message?.includes(lbFinalizer),
+      ) ?? false
+    );
   });
   return {
-    foreignApi, userNs, otherSentinelNs,
+    foreignApi,
+    userNs,
+    otherSentinelNs,
     // What the user does: delete the other product's dead APIService, hand the CRD over to the mesh (the command the
     // tool names), and let the cloud controller finish (here: remove its finalizer, as it would once the load balancer is gone).
     settle: async () => {
@@ -174,11 +366,25 @@ async function plantForeign(kube: Kube, n: Names): Promise<{ foreignApi: string;
 /** The fixture chart's SpiffeID CRD, for a test without a mesh (one a scenario's cleanup is deleting is waited for first). */
 async function spiffeidCrd(kube: Kube): Promise<void> {
   const p = objectPath(core.crds, 'spiffeids.spiffeid.spiffe.io');
-  await waitFor('a SpiffeID CRD being deleted to go', async () => {
-    try { return !(await kube.request<{ metadata: { deletionTimestamp?: string } }>({ path: p })).metadata.deletionTimestamp; } catch (err) { ignore404(err); return true; }
-  }, 120_000);
+  await waitFor(
+    'a SpiffeID CRD being deleted to go',
+    async () => {
+      try {
+        return !(await kube.request<{ metadata: { deletionTimestamp?: string } }>({ path: p })).metadata
+          .deletionTimestamp;
+      } catch (err) {
+        ignore404(err);
+        return true;
+      }
+    },
+    120_000,
+  );
   if (!(await exists(kube, p))) {
-    await kubectl(['apply', '-f', path.join(repoRoot, 'test/fixtures/charts/nginx-service-mesh/1.6.0/crds/spiffeid.yaml')]);
+    await kubectl([
+      'apply',
+      '-f',
+      path.join(repoRoot, 'test/fixtures/charts/nginx-service-mesh/1.6.0/crds/spiffeid.yaml'),
+    ]);
     cleanups.push(() => kube.request({ method: 'DELETE', path: p }).catch(ignore404));
   }
   await waitFor('the SpiffeID CRD to be served', async () => {
@@ -187,7 +393,10 @@ async function spiffeidCrd(kube: Kube): Promise<void> {
   });
 }
 
-const leftoverWhats = ({ webhook: webhookName, apiService: apiServiceName, sentinelNs, oldMesh }: Names, meshNs: string) => [
+const leftoverWhats = (
+  { webhook: webhookName, apiService: apiServiceName, sentinelNs, oldMesh }: Names,
+  meshNs: string,
+) => [
   `MutatingWebhookConfiguration ${webhookName}`,
   `APIService ${apiServiceName}`,
   `Job ${sentinelNs}/csi-driver-sentinel`,
@@ -198,12 +407,22 @@ const leftoverWhats = ({ webhook: webhookName, apiService: apiServiceName, senti
 
 describe('leftovers of earlier removals', () => {
   let s: Scenario | undefined;
-  afterAll(async () => { await s?.cleanup(); });
+  afterAll(async () => {
+    await s?.cleanup();
+  });
 
-  it('plan lists each; the upgrade refuses until --clean-leftovers, which refuses what is not the mesh\'s and clears only what is, after the backup; the upgrade then converges', async (ctx) => {
-    ctx.skip(Boolean(process.env.NSM_CHARTS_DIR), 'NSM_CHARTS_DIR installs the real charts, whose spire-server claims the planted SPIRE volume: the scenario needs the fixture charts');
+  it("plan lists each; the upgrade refuses until --clean-leftovers, which refuses what is not the mesh's and clears only what is, after the backup; the upgrade then converges", async (ctx) => {
+    ctx.skip(
+      Boolean(process.env.NSM_CHARTS_DIR),
+      'NSM_CHARTS_DIR installs the real charts, whose spire-server claims the planted SPIRE volume: the scenario needs the fixture charts',
+    );
     // Non-default settings too: the plan, the backup and the summary show each one's fate (issue 17, part 2).
-    const o: ScenarioOptions & { to: string } = { method: 'meshctl', from: '1.6.0', to: '1.7.0', deployFlags: nonDefaultFlags };
+    const o: ScenarioOptions & { to: string } = {
+      method: 'meshctl',
+      from: '1.6.0',
+      to: '1.7.0',
+      deployFlags: nonDefaultFlags,
+    };
     s = await setUpMesh(o);
     const kube = await testKube();
     const n = leftoverNames('v1beta1');
@@ -211,7 +430,10 @@ describe('leftovers of earlier removals', () => {
     await plantLeftovers(kube, s.meshNamespace, n, { unlabelCrd: true });
     const foreign = await plantForeign(kube, n);
     // The webhook really blocks pod creation (what it breaks).
-    const probe = await kubectl(['run', uniqueName('probe'), '-n', s.appNamespaces[0]!, '--image', 'example/x:1', '--restart', 'Never'], { reject: false });
+    const probe = await kubectl(
+      ['run', uniqueName('probe'), '-n', s.appNamespaces[0]!, '--image', 'example/x:1', '--restart', 'Never'],
+      { reject: false },
+    );
     expect(probe.stderr).toMatch(/failed calling webhook/);
 
     const plan = await runTool(['plan', ...toolArgs(s, o, ['--strategy', 'manual']).filter((a) => a !== '--yes')]);
@@ -221,23 +443,67 @@ describe('leftovers of earlier removals', () => {
     expect(plan.stdout).toContain(`APIService ${foreign.foreignApi}`);
     expect(plan.stdout).toContain(`namespace ${foreign.userNs} (Terminating, stuck)`);
     expect(plan.stdout).not.toContain(`Job ${foreign.otherSentinelNs}/`);
-    expect(plan.stdout).toMatch(new RegExp(`CRD ${unlabelledCrd.replace(/\./g, '\\.')} without label[^\n]*\n[^\n]*\n\\s+NOT cleared by the tool`));
+    expect(plan.stdout).toMatch(
+      new RegExp(`CRD ${unlabelledCrd.replace(/\./g, '\\.')} without label[^\n]*\n[^\n]*\n\\s+NOT cleared by the tool`),
+    );
     expect(plan.stdout).toContain('Settings (before -> after 1.7.0):');
-    expect(plan.stdout).toMatch(/\n\s+mtls\.mode\s+strict -> strict\s+carried: passed to nginx-meshctl deploy as --mtls-mode\n/);
+    expect(plan.stdout).toMatch(
+      /\n\s+mtls\.mode\s+strict -> strict\s+carried: passed to nginx-meshctl deploy as --mtls-mode\n/,
+    );
     expect(plan.stdout).toMatch(/carried at their defaults: .*accessControlMode/);
-    const json = await runTool(['plan', '-o', 'json', ...toolArgs(s, o, ['--strategy', 'manual']).filter((a) => a !== '--yes')]);
+    const json = await runTool([
+      'plan',
+      '-o',
+      'json',
+      ...toolArgs(s, o, ['--strategy', 'manual']).filter((a) => a !== '--yes'),
+    ]);
     const planned = JSON.parse(json.stdout) as Plan;
-    expect(planned.leftovers!.map((l) => l.kind).sort()).toEqual(['apiservice', 'apiservice', 'crd-unlabelled', 'sentinel-job', 'spire-pvc', 'terminating-namespace', 'terminating-namespace', 'webhook']);
-    expect(planned.leftovers!.filter((l) => l.foreign).map((l) => l.name).sort()).toEqual([unlabelledCrd, foreign.userNs, foreign.foreignApi].sort());
+    expect(planned.leftovers!.map((l) => l.kind).sort()).toEqual([
+      'apiservice',
+      'apiservice',
+      'crd-unlabelled',
+      'sentinel-job',
+      'spire-pvc',
+      'terminating-namespace',
+      'terminating-namespace',
+      'webhook',
+    ]);
+    expect(
+      planned
+        .leftovers!.filter((l) => l.foreign)
+        .map((l) => l.name)
+        .sort(),
+    ).toEqual([unlabelledCrd, foreign.userNs, foreign.foreignApi].sort());
     const rows = planned.hops[0]!.settings!;
-    for (const [p, v] of [['mtls.mode', 'strict'], ['clientMaxBodySize', '8m'], ['nginxErrorLogLevel', 'debug']] as const) {
-      expect(rows.find((x) => x.path === p), p).toMatchObject({ before: v, after: v, fate: 'carried' });
+    for (const [p, v] of [
+      ['mtls.mode', 'strict'],
+      ['clientMaxBodySize', '8m'],
+      ['nginxErrorLogLevel', 'debug'],
+    ] as const) {
+      expect(
+        rows.find((x) => x.path === p),
+        p,
+      ).toMatchObject({ before: v, after: v, fate: 'carried' });
     }
-    const everyLeftover = [paths.webhook, paths.apiService, paths.sentinel, paths.oldMesh, paths.pvc(s.meshNamespace), objectPath(apiServices, foreign.foreignApi), objectPath(core.namespaces, foreign.userNs)];
+    const everyLeftover = [
+      paths.webhook,
+      paths.apiService,
+      paths.sentinel,
+      paths.oldMesh,
+      paths.pvc(s.meshNamespace),
+      objectPath(apiServices, foreign.foreignApi),
+      objectPath(core.namespaces, foreign.userNs),
+    ];
     const nothingChanged = async () => {
       expect((await detectInstall({ kube } as never, { meshNamespace: s!.meshNamespace })).version).toBe('1.6.0');
       for (const p of everyLeftover) expect(await exists(kube, p), p).toBe(true);
-      expect((await kube.request<{ metadata: { labels?: Record<string, string> } }>({ path: objectPath(core.crds, unlabelledCrd) })).metadata.labels?.['app.kubernetes.io/part-of']).toBeUndefined();
+      expect(
+        (
+          await kube.request<{ metadata: { labels?: Record<string, string> } }>({
+            path: objectPath(core.crds, unlabelledCrd),
+          })
+        ).metadata.labels?.['app.kubernetes.io/part-of'],
+      ).toBeUndefined();
       expect(fs.existsSync(path.join(s!.backupDir, 'journal.ndjson'))).toBe(false);
     };
 
@@ -251,9 +517,19 @@ describe('leftovers of earlier removals', () => {
     // --clean-leftovers: what is not provably the mesh's still refuses the run, each named with why, and nothing is cleared.
     const notMine = await runUpgrade(s, o, ['--strategy', 'manual', '--clean-leftovers']);
     expect(notMine.exitCode, notMine.stderr).toBe(3);
-    expect(notMine.stderr).toMatch(new RegExp(`CRD ${unlabelledCrd.replace(/\./g, '\\.')} without label.*the tool will not clear it: every CRD the mesh installs carries that label.*never adopts it`));
-    expect(notMine.stderr).toMatch(new RegExp(`APIService ${foreign.foreignApi.replace(/\./g, '\\.')}.*not provably the mesh's`));
-    expect(notMine.stderr).toMatch(new RegExp(`namespace ${foreign.userNs} \\(Terminating, stuck\\).*services/public-lb \\(${lbFinalizer.replace(/\./g, '\\.')} \\(set by the cloud provider's service controller \\(cloud-controller-manager\\)`));
+    expect(notMine.stderr).toMatch(
+      new RegExp(
+        `CRD ${unlabelledCrd.replace(/\./g, '\\.')} without label.*the tool will not clear it: every CRD the mesh installs carries that label.*never adopts it`,
+      ),
+    );
+    expect(notMine.stderr).toMatch(
+      new RegExp(`APIService ${foreign.foreignApi.replace(/\./g, '\\.')}.*not provably the mesh's`),
+    );
+    expect(notMine.stderr).toMatch(
+      new RegExp(
+        `namespace ${foreign.userNs} \\(Terminating, stuck\\).*services/public-lb \\(${lbFinalizer.replace(/\./g, '\\.')} \\(set by the cloud provider's service controller \\(cloud-controller-manager\\)`,
+      ),
+    );
     // What is the mesh's is not refused with --clean-leftovers: the step would clear it.
     expect(notMine.stderr).not.toContain(`MutatingWebhookConfiguration ${webhookName}`);
     await nothingChanged();
@@ -262,8 +538,20 @@ describe('leftovers of earlier removals', () => {
     await foreign.settle();
     const r = await runUpgrade(s, o, ['--strategy', 'manual', '--clean-leftovers']);
     expect(r.exitCode, r.stderr + r.stdout).toBe(0);
-    const journal = fs.readFileSync(path.join(s.backupDir, 'journal.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; step?: string; data?: { cleared?: string[] } });
-    expect(journal.filter((j) => j.type === 'step').map((j) => j.step)).toEqual(['hop1.backup', 'hop1.clean-leftovers', 'hop1.remove', 'hop1.deploy', 'hop1.restore', 'hop1.restart', 'hop1.verify']);
+    const journal = fs
+      .readFileSync(path.join(s.backupDir, 'journal.ndjson'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; step?: string; data?: { cleared?: string[] } });
+    expect(journal.filter((j) => j.type === 'step').map((j) => j.step)).toEqual([
+      'hop1.backup',
+      'hop1.clean-leftovers',
+      'hop1.remove',
+      'hop1.deploy',
+      'hop1.restore',
+      'hop1.restart',
+      'hop1.verify',
+    ]);
     const cleared = journal.find((j) => j.step === 'hop1.clean-leftovers')!.data!.cleared!;
     // The registrar's finalizer only, and what is provably the mesh's.
     expect(cleared.filter((c) => !c.includes(foreign.userNs))).toEqual([
@@ -276,36 +564,54 @@ describe('leftovers of earlier removals', () => {
     ]);
     expect(cleared.join('\n')).not.toMatch(/labelled CRD/);
     // Once the cloud controller was done, the other namespace held only by the registrar's finalizer: cleared the same way.
-    expect(cleared.filter((c) => c.includes(foreign.userNs))).toEqual([`removed finalizer ${registrarFinalizer} of spiffeids.spiffeid.spiffe.io/node-2 in ${foreign.userNs}`, `namespace ${foreign.userNs} is gone`]);
-    for (const p of [paths.webhook, paths.apiService, paths.sentinel, paths.oldMesh]) expect(await exists(kube, p), p).toBe(false);
+    expect(cleared.filter((c) => c.includes(foreign.userNs))).toEqual([
+      `removed finalizer ${registrarFinalizer} of spiffeids.spiffeid.spiffe.io/node-2 in ${foreign.userNs}`,
+      `namespace ${foreign.userNs} is gone`,
+    ]);
+    for (const p of [paths.webhook, paths.apiService, paths.sentinel, paths.oldMesh])
+      expect(await exists(kube, p), p).toBe(false);
     // Someone else's Job of the sentinel's name is untouched.
     expect(await exists(kube, objectPath(core.jobs, 'csi-driver-sentinel', foreign.otherSentinelNs))).toBe(true);
     await expectConverged(s, '1.7.0');
     await expectSettingsKept(s);
     // Every setting's fate: saved with the backup, shown again in the summary with what verify found on the new mesh.
-    const saved = JSON.parse(fs.readFileSync(path.join(s.backupDir, 'hop1', 'settings.json'), 'utf8')) as { settings: SettingRow[] };
+    const saved = JSON.parse(fs.readFileSync(path.join(s.backupDir, 'hop1', 'settings.json'), 'utf8')) as {
+      settings: SettingRow[];
+    };
     expect(saved.settings).toEqual(rows);
     expect((fs.statSync(path.join(s.backupDir, 'hop1', 'settings.json')).mode & 0o777).toString(8)).toBe('600');
     expect(r.stdout).toMatch(/Hop 1 settings \(1\.6\.0 -> 1\.7\.0, manual\):/);
     expect(r.stdout).toMatch(/mtls\.mode\s+strict -> strict\s+carried: .*\[on the new mesh\]/);
     // Redeployed by 1.7.0, with its label.
-    const crd = await kube.request<{ metadata: { labels?: Record<string, string> } }>({ path: objectPath(core.crds, unlabelledCrd) });
+    const crd = await kube.request<{ metadata: { labels?: Record<string, string> } }>({
+      path: objectPath(core.crds, unlabelledCrd),
+    });
     expect(crd.metadata.labels).toMatchObject(part);
   });
 });
 
 describe('the check before a deploy (no mesh installed)', () => {
   const meshNs = uniqueName('lo-removed');
-  const plan = (clean: boolean) => ({ hops: [{ steps: clean ? [{ kind: 'clean-leftovers' }] : [] }] }) as unknown as Plan;
+  const plan = (clean: boolean) =>
+    ({ hops: [{ steps: clean ? [{ kind: 'clean-leftovers' }] : [] }] }) as unknown as Plan;
 
-  it('refuses what a removal left, naming each with its command; with --clean-leftovers it clears what is the mesh\'s, never another controller\'s finalizer', async () => {
+  it("refuses what a removal left, naming each with its command; with --clean-leftovers it clears what is the mesh's, never another controller's finalizer", async () => {
     const kube = await testKube();
     const deps = await testDeps();
     await kube.request({ method: 'POST', path: collectionPath(core.namespaces), body: { metadata: { name: meshNs } } });
-    cleanups.push(() => kubectl(['delete', 'namespace', meshNs, '--wait=false', '--ignore-not-found'], { reject: false }));
+    cleanups.push(() =>
+      kubectl(['delete', 'namespace', meshNs, '--wait=false', '--ignore-not-found'], { reject: false }),
+    );
     await spiffeidCrd(kube);
     // A pod still injected by the removed mesh: the old sentinel keeps waiting (the emulator releases it when none is left).
-    await kube.request({ method: 'POST', path: collectionPath(core.pods, meshNs), body: { metadata: { name: 'still-injected', annotations: { 'injector.nsm.nginx.com/status': 'injected' } }, spec: { containers: [{ name: 'app', image: 'example/app:1' }] } } });
+    await kube.request({
+      method: 'POST',
+      path: collectionPath(core.pods, meshNs),
+      body: {
+        metadata: { name: 'still-injected', annotations: { 'injector.nsm.nginx.com/status': 'injected' } },
+        spec: { containers: [{ name: 'app', image: 'example/app:1' }] },
+      },
+    });
     const n = leftoverNames('v1beta2');
     const { webhook: webhookName, apiService: apiServiceName, sentinelNs, oldMesh, paths } = n;
     // The old mesh's namespace also holds a user's object with a finalizer of another controller.
@@ -316,7 +622,13 @@ describe('the check before a deploy (no mesh installed)', () => {
     const err = await leftoversBeforeDeploy(deps, { ...opts, plan: plan(false) }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StepError);
     const message = (err as StepError).message;
-    for (const what of [`MutatingWebhookConfiguration ${webhookName}`, `APIService ${apiServiceName}`, `Job ${sentinelNs}/csi-driver-sentinel`, `namespace ${oldMesh} (Terminating, stuck)`]) expect(message).toContain(what);
+    for (const what of [
+      `MutatingWebhookConfiguration ${webhookName}`,
+      `APIService ${apiServiceName}`,
+      `Job ${sentinelNs}/csi-driver-sentinel`,
+      `namespace ${oldMesh} (Terminating, stuck)`,
+    ])
+      expect(message).toContain(what);
     expect(message).toContain(`clear it: kubectl delete job csi-driver-sentinel -n ${sentinelNs}`);
     // The SPIRE volume is the removed mesh's own: kept, as an in-place upgrade would.
     expect(message).not.toContain('PersistentVolumeClaim');
@@ -325,15 +637,24 @@ describe('the check before a deploy (no mesh installed)', () => {
     // With --clean-leftovers: another controller's finalizer refuses it all; nothing is cleared, the registrar's finalizer stays too.
     const refused = await leftoversBeforeDeploy(deps, { ...opts, plan: plan(true) }).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(StepError);
-    expect((refused as StepError).message).toContain(`configmaps/user-data (example.com/backup-first (set by a controller of example.com))`);
+    expect((refused as StepError).message).toContain(
+      `configmaps/user-data (example.com/backup-first (set by a controller of example.com))`,
+    );
     expect(await exists(kube, paths.webhook)).toBe(true);
-    expect((await kube.request<{ metadata: { finalizers?: string[] } }>({ path: objectPath(spiffeids, 'node-1', oldMesh) })).metadata.finalizers).toEqual([registrarFinalizer]);
-    expect((await kube.request<{ metadata: { finalizers?: string[] } }>({ path: userCm })).metadata.finalizers).toEqual(['example.com/backup-first']);
+    expect(
+      (await kube.request<{ metadata: { finalizers?: string[] } }>({ path: objectPath(spiffeids, 'node-1', oldMesh) }))
+        .metadata.finalizers,
+    ).toEqual([registrarFinalizer]);
+    expect((await kube.request<{ metadata: { finalizers?: string[] } }>({ path: userCm })).metadata.finalizers).toEqual(
+      ['example.com/backup-first'],
+    );
 
     // Its controller is done with it: now the mesh's own finalizer is all that is left to clear.
     await kube.request({ method: 'PATCH', path: userCm, body: { metadata: { finalizers: null } } });
     const cleared = await leftoversBeforeDeploy(deps, { ...opts, plan: plan(true) });
-    expect(cleared).toContain(`removed finalizer ${registrarFinalizer} of spiffeids.spiffeid.spiffe.io/node-1 in ${oldMesh}`);
+    expect(cleared).toContain(
+      `removed finalizer ${registrarFinalizer} of spiffeids.spiffeid.spiffe.io/node-1 in ${oldMesh}`,
+    );
     expect(cleared).toContain(`namespace ${oldMesh} is gone`);
     for (const p of [paths.webhook, paths.apiService, paths.oldMesh]) expect(await exists(kube, p), p).toBe(false);
     await waitFor('the sentinel Job to be gone', async () => !(await exists(kube, paths.sentinel)));
@@ -348,26 +669,57 @@ describe('step hop1.clean-leftovers clears exactly what the approved plan listed
     const deps = await testDeps();
     const meshNs = uniqueName('lo-step');
     await namespace(kube, meshNs);
-    cleanups.push(() => kubectl(['delete', 'namespace', meshNs, '--wait=false', '--ignore-not-found'], { reject: false }));
+    cleanups.push(() =>
+      kubectl(['delete', 'namespace', meshNs, '--wait=false', '--ignore-not-found'], { reject: false }),
+    );
     const jobs = (ns: string) => collectionPath(core.jobs, ns);
-    const sentinelBody = { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'csi-driver-sentinel', labels: part }, spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 's', image: 'example/kubectl:1' }] } } } };
+    const sentinelBody = {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'csi-driver-sentinel', labels: part },
+      spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 's', image: 'example/kubectl:1' }] } } },
+    };
     const deadWebhook = (name: string) => ({
       metadata: { name, labels: part },
-      webhooks: [{ name: 'injector.nsm.nginx.com', failurePolicy: 'Ignore', sideEffects: 'None', admissionReviewVersions: ['v1'],
-        clientConfig: { service: { namespace: uniqueName('gone'), name: 'nginx-mesh-api', path: '/inject' } }, rules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['configmaps'] }] }],
+      webhooks: [
+        {
+          name: 'injector.nsm.nginx.com',
+          failurePolicy: 'Ignore',
+          sideEffects: 'None',
+          admissionReviewVersions: ['v1'],
+          clientConfig: { service: { namespace: uniqueName('gone'), name: 'nginx-mesh-api', path: '/inject' } },
+          rules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['configmaps'] }],
+        },
+      ],
     });
-    const webhooks = { group: 'admissionregistration.k8s.io', version: 'v1', plural: 'mutatingwebhookconfigurations', namespaced: false };
+    const webhooks = {
+      group: 'admissionregistration.k8s.io',
+      version: 'v1',
+      plural: 'mutatingwebhookconfigurations',
+      namespaced: false,
+    };
     const [w1, w2] = [uniqueName('lo-w1').slice(0, 40) + '.nsm.nginx', uniqueName('lo-w2').slice(0, 40) + '.nsm.nginx'];
-    for (const w of [w1, w2]) cleanups.push(() => kube.request({ method: 'DELETE', path: objectPath(webhooks, w) }).catch(ignore404));
+    for (const w of [w1, w2])
+      cleanups.push(() => kube.request({ method: 'DELETE', path: objectPath(webhooks, w) }).catch(ignore404));
     await kube.request({ method: 'POST', path: collectionPath(webhooks), body: deadWebhook(w1) });
     await kube.request({ method: 'POST', path: jobs(meshNs), body: sentinelBody });
     const ctx = { namespace: meshNs, phase: 'preflight' as const };
     const approved = (await scanLeftovers(deps, ctx)).filter((l) => l.name === w1 || l.namespace === meshNs);
-    expect(approved.map((l) => l.what)).toEqual([`MutatingWebhookConfiguration ${w1}`, `Job ${meshNs}/csi-driver-sentinel (from an earlier removal)`]);
+    expect(approved.map((l) => l.what)).toEqual([
+      `MutatingWebhookConfiguration ${w1}`,
+      `Job ${meshNs}/csi-driver-sentinel (from an earlier removal)`,
+    ]);
 
     // After the plan: the sentinel is re-created (same name, new uid), and a webhook appears that the plan never listed.
-    await kube.request({ method: 'DELETE', path: objectPath(core.jobs, 'csi-driver-sentinel', meshNs), query: { propagationPolicy: 'Background' } });
-    await waitFor('the first sentinel to go', async () => !(await exists(kube, objectPath(core.jobs, 'csi-driver-sentinel', meshNs))));
+    await kube.request({
+      method: 'DELETE',
+      path: objectPath(core.jobs, 'csi-driver-sentinel', meshNs),
+      query: { propagationPolicy: 'Background' },
+    });
+    await waitFor(
+      'the first sentinel to go',
+      async () => !(await exists(kube, objectPath(core.jobs, 'csi-driver-sentinel', meshNs))),
+    );
     await kube.request({ method: 'POST', path: jobs(meshNs), body: sentinelBody });
     await kube.request({ method: 'POST', path: collectionPath(webhooks), body: deadWebhook(w2) });
     const opts = { namespace: meshNs, timeoutMs: 60_000, progress: () => undefined };
@@ -375,7 +727,11 @@ describe('step hop1.clean-leftovers clears exactly what the approved plan listed
     expect(err).toBeInstanceOf(StepError);
     const message = (err as StepError).message;
     expect(message).toContain('nothing was cleared');
-    expect(message).toMatch(new RegExp(`Job ${meshNs}/csi-driver-sentinel \\(from an earlier removal\\) \\(uid [0-9a-f-]+\\): the approved plan did not list it`));
+    expect(message).toMatch(
+      new RegExp(
+        `Job ${meshNs}/csi-driver-sentinel \\(from an earlier removal\\) \\(uid [0-9a-f-]+\\): the approved plan did not list it`,
+      ),
+    );
     expect(message).toContain(`MutatingWebhookConfiguration ${w2}`);
     // Nothing was cleared, not even the listed webhook.
     expect(await exists(kube, objectPath(webhooks, w1))).toBe(true);
@@ -384,6 +740,12 @@ describe('step hop1.clean-leftovers clears exactly what the approved plan listed
     // A plan that lists what is there now (a new run's) is cleared, exactly.
     const now = await scanLeftovers(deps, ctx);
     const r = await cleanLeftoversNow(deps, { ...opts, approved: now });
-    expect(r.data?.cleared).toEqual(expect.arrayContaining([`deleted MutatingWebhookConfiguration ${w1}`, `deleted MutatingWebhookConfiguration ${w2}`, `deleted Job ${meshNs}/csi-driver-sentinel (from an earlier removal)`]));
+    expect(r.data?.cleared).toEqual(
+      expect.arrayContaining([
+        `deleted MutatingWebhookConfiguration ${w1}`,
+        `deleted MutatingWebhookConfiguration ${w2}`,
+        `deleted Job ${meshNs}/csi-driver-sentinel (from an earlier removal)`,
+      ]),
+    );
   });
 });

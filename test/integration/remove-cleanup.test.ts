@@ -9,7 +9,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { expectConverged, setUpMesh, toolArgs, type Scenario, type ScenarioOptions } from '../support/upgrade-scenario.ts';
+import {
+  expectConverged,
+  setUpMesh,
+  toolArgs,
+  type Scenario,
+  type ScenarioOptions,
+} from '../support/upgrade-scenario.ts';
 import { clusterEnv, runTool } from '../support/cluster.ts';
 import { chartsDir, meshctlBin } from '../support/mesh-scenario.ts';
 import { meshctlWrapper } from '../support/failing-deploy.ts';
@@ -17,7 +23,8 @@ import { meshctlWrapper } from '../support/failing-deploy.ts';
 let current: Scenario | undefined;
 let tmp: string | undefined;
 afterEach(async () => {
-  await current?.cleanup(); current = undefined;
+  await current?.cleanup();
+  current = undefined;
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
 

@@ -16,13 +16,44 @@ const ns = uniqueName('bk-strict');
 
 beforeAll(async () => {
   const kube = await testKube();
-  await kube.request({ method: 'POST', path: collectionPath(core.namespaces), body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } } });
-  await kube.request({ method: 'POST', path: collectionPath(crds), body: {
-    apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: crdName },
-    spec: { group, scope: 'Namespaced', names: { plural: 'widgets', singular: 'widget', kind: 'Widget' },
-      versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', properties: {
-        spec: { type: 'object', properties: { size: { type: 'integer' } } } } } } }] },
-  } }).catch((e: Error) => { if (!/already exists/.test(e.message)) throw e; });
+  await kube.request({
+    method: 'POST',
+    path: collectionPath(core.namespaces),
+    body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } },
+  });
+  await kube
+    .request({
+      method: 'POST',
+      path: collectionPath(crds),
+      body: {
+        apiVersion: 'apiextensions.k8s.io/v1',
+        kind: 'CustomResourceDefinition',
+        metadata: { name: crdName },
+        spec: {
+          group,
+          scope: 'Namespaced',
+          names: { plural: 'widgets', singular: 'widget', kind: 'Widget' },
+          versions: [
+            {
+              name: 'v1',
+              served: true,
+              storage: true,
+              schema: {
+                openAPIV3Schema: {
+                  type: 'object',
+                  properties: {
+                    spec: { type: 'object', properties: { size: { type: 'integer' } } },
+                  },
+                },
+              },
+            },
+          ],
+        },
+      },
+    })
+    .catch((e: Error) => {
+      if (!/already exists/.test(e.message)) throw e;
+    });
   expect(await waitForCrdEstablished(await testDeps(), crdName, 'v1', Date.now() + 60_000)).toBe(true);
 });
 
@@ -32,7 +63,12 @@ afterAll(async () => {
   await kube.request({ method: 'DELETE', path: objectPath(core.namespaces, ns) }).catch(() => undefined);
 });
 
-const widget = (name: string, spec: Record<string, unknown>) => ({ apiVersion: `${group}/v1`, kind: 'Widget', metadata: { name, namespace: ns }, spec });
+const widget = (name: string, spec: Record<string, unknown>) => ({
+  apiVersion: `${group}/v1`,
+  kind: 'Widget',
+  metadata: { name, namespace: ns },
+  spec,
+});
 
 describe('restore field validation', () => {
   it('refuses an object with a field the schema does not know, naming the field, and creates nothing', async () => {

@@ -1,14 +1,25 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { expectConverged, expectSettingsKept, nonDefaultFlags, resumeArgs, toolArgs, type Scenario, type ScenarioOptions } from '../support/upgrade-scenario.ts';
+import {
+  expectConverged,
+  expectSettingsKept,
+  nonDefaultFlags,
+  resumeArgs,
+  toolArgs,
+  type Scenario,
+  type ScenarioOptions,
+} from '../support/upgrade-scenario.ts';
 import { runAndKillAfter } from '../support/kill-at.ts';
 import { runTool } from '../support/cluster.ts';
 import { leaveSavedMeshes, setUpSavedMesh } from '../support/saved-mesh.ts';
 import { chartsDir } from '../support/mesh-scenario.ts';
 
 let current: Scenario | undefined;
-afterEach(async () => { await current?.cleanup(); current = undefined; });
+afterEach(async () => {
+  await current?.cleanup();
+  current = undefined;
+});
 // Starts from a saved mesh (test/support/saved-mesh.ts): the upgrade-paths tests build the same ones.
 afterAll(leaveSavedMeshes);
 
@@ -16,7 +27,13 @@ const resume = (s: Scenario) => runTool(resumeArgs(s), { env: { NSM_CHARTS_DIR: 
 
 describe('kill and resume', () => {
   it('a run SIGKILLed right after the removal step resumes from its journal and converges with nothing lost', async () => {
-    const o: ScenarioOptions & { to: string } = { method: 'meshctl', from: '1.6.0', to: '1.7.0', environment: 'openshift', deployFlags: nonDefaultFlags };
+    const o: ScenarioOptions & { to: string } = {
+      method: 'meshctl',
+      from: '1.6.0',
+      to: '1.7.0',
+      environment: 'openshift',
+      deployFlags: nonDefaultFlags,
+    };
     current = await setUpSavedMesh(o);
     const killed = await runAndKillAfter(toolArgs(current, o), current.backupDir, 'hop1.remove');
     expect(killed.killed, killed.output).toBe(true);
@@ -34,8 +51,13 @@ describe('kill and resume', () => {
     current = await setUpSavedMesh(o);
     const first = runAndKillAfter(toolArgs(current, o), current.backupDir, 'hop1.backup');
     // Start the second once the first has its lease (its journal exists).
-    for (let i = 0; i < 400 && !fs.existsSync(path.join(current.backupDir, 'journal.ndjson')); i++) await new Promise((r) => setTimeout(r, 25));
-    const second = await runTool([...toolArgs(current, o).filter((a) => a !== current!.backupDir && a !== '--backup-dir'), '--backup-dir', `${current.backupDir}-second`]);
+    for (let i = 0; i < 400 && !fs.existsSync(path.join(current.backupDir, 'journal.ndjson')); i++)
+      await new Promise((r) => setTimeout(r, 25));
+    const second = await runTool([
+      ...toolArgs(current, o).filter((a) => a !== current!.backupDir && a !== '--backup-dir'),
+      '--backup-dir',
+      `${current.backupDir}-second`,
+    ]);
     await first;
     expect(second.exitCode, second.stderr).toBe(3);
     expect(second.stderr).toMatch(/another run holds lease/);

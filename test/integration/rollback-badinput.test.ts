@@ -18,7 +18,11 @@ describe('rollback: bad input, exit 2', () => {
   it('refuses a damaged upgrade journal: the error, exit 2, nothing written', async () => {
     const damaged = path.join(tmp, 'damaged');
     fs.mkdirSync(damaged, { mode: 0o700 });
-    fs.writeFileSync(path.join(damaged, 'journal.ndjson'), '{"type":"step","runId":"x","at":"t","step":"hop1.backup","status":"done"}\n', { mode: 0o600 });
+    fs.writeFileSync(
+      path.join(damaged, 'journal.ndjson'),
+      '{"type":"step","runId":"x","at":"t","step":"hop1.backup","status":"done"}\n',
+      { mode: 0o600 },
+    );
     const r = await runTool(['rollback', '--from', damaged, '--yes']);
     expect(r.exitCode, r.stderr).toBe(2);
     expect(r.stderr).toMatch(/the first record must be the run record/);

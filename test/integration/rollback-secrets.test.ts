@@ -9,16 +9,30 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { filesWith, impersonateInJournal, runWatchingPs, tamperJournal } from '../support/password-watch.ts';
 import { clusterEnv } from '../support/cluster.ts';
-import { expectConverged, runUpgrade, setUpMesh, type Scenario, type ScenarioOptions } from '../support/upgrade-scenario.ts';
+import {
+  expectConverged,
+  runUpgrade,
+  setUpMesh,
+  type Scenario,
+  type ScenarioOptions,
+} from '../support/upgrade-scenario.ts';
 import { expectStateBack, meshState, rollbackArgs, runRollback } from '../support/rollback-scenario.ts';
 
 const password = `Pw-${Date.now().toString(36)}-rb-s3cret`;
 let current: Scenario | undefined;
-afterEach(async () => { await current?.cleanup(); current = undefined; });
+afterEach(async () => {
+  await current?.cleanup();
+  current = undefined;
+});
 
 describe('a registry password through a rollback', () => {
   it('helm reinstall: the password only in 0600 files, the old release holds it again; an edited rollback journal is refused', async () => {
-    const o: ScenarioOptions & { to: string } = { method: 'helm', from: '1.6.0', to: '1.7.0', helmSet: { 'registry.username': 'robot', 'registry.password': password } };
+    const o: ScenarioOptions & { to: string } = {
+      method: 'helm',
+      from: '1.6.0',
+      to: '1.7.0',
+      helmSet: { 'registry.username': 'robot', 'registry.password': password },
+    };
     current = await setUpMesh(o);
     const before = await meshState(current);
     // Manual: helm uninstall forgets the history, so the way back is a reinstall with the backed-up values.
@@ -32,8 +46,10 @@ describe('a registry password through a rollback', () => {
     expect(r.all).not.toContain(password);
     expect(r.psHits).toEqual([]);
     expect(filesWith(password, current.backupDir)).toEqual([
-      { file: 'hop1/install.yaml', mode: '600' }, { file: 'hop1/values-1.7.0.yaml', mode: '600' },
-      { file: 'rollback/snapshot/install.yaml', mode: '600' }, { file: 'rollback/values-1.6.0.yaml', mode: '600' },
+      { file: 'hop1/install.yaml', mode: '600' },
+      { file: 'hop1/values-1.7.0.yaml', mode: '600' },
+      { file: 'rollback/snapshot/install.yaml', mode: '600' },
+      { file: 'rollback/values-1.6.0.yaml', mode: '600' },
     ]);
     await expectStateBack(current, before);
 
@@ -47,7 +63,14 @@ describe('a registry password through a rollback', () => {
     expect(fs.existsSync(marker)).toBe(false);
 
     // Edited consistently instead (helm named as a program of the user's everywhere, with its hash): refused naming both, never run.
-    fs.writeFileSync(journal, intact.split('\n').filter((l) => !/"type":"(finished|step)"/.test(l) || /"step":"hop1\.(snapshot|remove|delete-crds)"/.test(l)).join('\n'), { mode: 0o600 });
+    fs.writeFileSync(
+      journal,
+      intact
+        .split('\n')
+        .filter((l) => !/"type":"(finished|step)"/.test(l) || /"step":"hop1\.(snapshot|remove|delete-crds)"/.test(l))
+        .join('\n'),
+      { mode: 0o600 },
+    );
     const helm = clusterEnv().HELM3!;
     const { marker: ran, impostor } = impersonateInJournal(journal, helm, 'v3.16.1+g5a5449d');
     const again = await runRollback(current, ['--resume']);

@@ -33,7 +33,7 @@ describe('the run directory', () => {
     expect(fs.statSync(dir).mode & 0o777).toBe(0o770);
   });
 
-  it('a --backup-dir that is a symlink to an empty directory of the user\'s: exit 2, nothing written through it', async () => {
+  it("a --backup-dir that is a symlink to an empty directory of the user's: exit 2, nothing written through it", async () => {
     const real = fs.mkdtempSync(path.join(tmp, 'real-'));
     const link = path.join(tmp, 'link');
     fs.symlinkSync(real, link);

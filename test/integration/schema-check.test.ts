@@ -21,9 +21,20 @@ const moved = (group: string) => `${group}.${suffix}`;
 
 function crdManifest(c: CrdData) {
   return {
-    apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: `${c.plural}.${moved(c.group)}` },
-    spec: { group: moved(c.group), scope: c.scope, names: { kind: c.kind, plural: c.plural, listKind: `${c.kind}List`, singular: c.kind.toLowerCase() },
-      versions: c.versions.map((v) => ({ name: v.name, served: v.served, storage: v.storage, schema: { openAPIV3Schema: v.schema } })) },
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: `${c.plural}.${moved(c.group)}` },
+    spec: {
+      group: moved(c.group),
+      scope: c.scope,
+      names: { kind: c.kind, plural: c.plural, listKind: `${c.kind}List`, singular: c.kind.toLowerCase() },
+      versions: c.versions.map((v) => ({
+        name: v.name,
+        served: v.served,
+        storage: v.storage,
+        schema: { openAPIV3Schema: v.schema },
+      })),
+    },
   };
 }
 
@@ -35,7 +46,9 @@ beforeAll(async () => {
   for (const c of crds) await kube.request({ method: 'POST', path: collectionPath(crdRef), body: crdManifest(c) });
   for (const c of crds) {
     for (let i = 0; ; i++) {
-      const got = await kube.request<{ status?: { conditions?: { type: string; status: string }[] } }>({ path: objectPath(crdRef, `${c.plural}.${moved(c.group)}`) });
+      const got = await kube.request<{ status?: { conditions?: { type: string; status: string }[] } }>({
+        path: objectPath(crdRef, `${c.plural}.${moved(c.group)}`),
+      });
       if (got.status?.conditions?.some((x) => x.type === 'Established' && x.status === 'True')) break;
       if (i > 100) throw new Error(`CRD ${c.name} not Established`);
       await new Promise((r) => setTimeout(r, 200));
@@ -45,7 +58,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   const kube = await testKube();
-  for (const c of crds) await kube.request({ method: 'DELETE', path: objectPath(crdRef, `${c.plural}.${moved(c.group)}`) }).catch(() => undefined);
+  for (const c of crds)
+    await kube
+      .request({ method: 'DELETE', path: objectPath(crdRef, `${c.plural}.${moved(c.group)}`) })
+      .catch(() => undefined);
   await kube.request({ method: 'DELETE', path: objectPath(core.namespaces, ns) }).catch(() => undefined);
 });
 
@@ -53,14 +69,27 @@ afterAll(async () => {
 function onServer(obj: KubeObject, name: string): { body: KubeObject; ref: ResourceRef } {
   const [group, version] = (obj.apiVersion as string).split('/') as [string, string];
   const c = crds.find((x) => x.group === group && x.kind === obj.kind)!;
-  return { body: { ...structuredClone(obj), apiVersion: `${moved(group)}/${version}`, metadata: { name, namespace: ns } }, ref: { group: moved(group), version, plural: c.plural, namespaced: true } };
+  return {
+    body: { ...structuredClone(obj), apiVersion: `${moved(group)}/${version}`, metadata: { name, namespace: ns } },
+    ref: { group: moved(group), version, plural: c.plural, namespaced: true },
+  };
 }
 
-async function create(obj: KubeObject, name: string, fieldValidation: 'Strict' | 'Ignore'): Promise<{ ok: true; stored: KubeObject } | { ok: false; err: KubeApiError }> {
+async function create(
+  obj: KubeObject,
+  name: string,
+  fieldValidation: 'Strict' | 'Ignore',
+): Promise<{ ok: true; stored: KubeObject } | { ok: false; err: KubeApiError }> {
   const kube = await testKube();
   const { body, ref } = onServer(obj, name);
   try {
-    await kube.request({ method: 'POST', path: collectionPath(ref, ns), query: { fieldValidation }, body, noRetry: true });
+    await kube.request({
+      method: 'POST',
+      path: collectionPath(ref, ns),
+      query: { fieldValidation },
+      body,
+      noRetry: true,
+    });
     return { ok: true, stored: await kube.request<KubeObject>({ path: objectPath(ref, name, ns) }) };
   } catch (err) {
     if (err instanceof KubeApiError) return { ok: false, err };
@@ -68,7 +97,8 @@ async function create(obj: KubeObject, name: string, fieldValidation: 'Strict' |
   }
 }
 
-const causes = (err: KubeApiError) => ((err.body as { details?: { causes?: { field?: string }[] } }).details?.causes ?? []).map((c) => c.field ?? '');
+const causes = (err: KubeApiError) =>
+  ((err.body as { details?: { causes?: { field?: string }[] } }).details?.causes ?? []).map((c) => c.field ?? '');
 const unknownFields = (err: KubeApiError) => [...err.message.matchAll(/unknown field "([^"]+)"/g)].map((m) => m[1]!);
 
 describe('the schema check agrees with the API server (2.0.0 CRDs)', () => {
@@ -92,7 +122,9 @@ describe('the schema check agrees with the API server (2.0.0 CRDs)', () => {
         expect(r.ok).toBe(false);
         if (!r.ok) {
           expect(r.err.status, r.err.message).toBe(422);
-          expect([...new Set(causes(r.err))].sort(), r.err.message).toEqual([...new Set(mine.rejected.map((x) => x.path))].sort());
+          expect([...new Set(causes(r.err))].sort(), r.err.message).toEqual(
+            [...new Set(mine.rejected.map((x) => x.path))].sort(),
+          );
         }
       }
     });

@@ -13,34 +13,65 @@ import { collectionPath, objectPath, core } from '../../src/kube/paths.ts';
 import { detectInstall } from '../../src/mesh/detect.ts';
 import type { HopSchemaReport } from '../../src/engine/phases/schema-report.ts';
 import { testKube, uniqueName } from '../support/cluster.ts';
-import { expectConverged, runUpgrade, setUpMesh, type Scenario, type ScenarioOptions } from '../support/upgrade-scenario.ts';
+import {
+  expectConverged,
+  runUpgrade,
+  setUpMesh,
+  type Scenario,
+  type ScenarioOptions,
+} from '../support/upgrade-scenario.ts';
 
 const ns = uniqueName('schema-pf');
 const rl = { group: 'specs.smi.nginx.com', version: 'v1alpha2', plural: 'ratelimits', namespaced: true };
 const cb = { group: 'specs.smi.nginx.com', version: 'v1alpha1', plural: 'circuitbreakers', namespaced: true };
 const target = { kind: 'Service', name: 'backend', namespace: ns };
 
-describe('backed-up objects against the target\'s CRD schemas', () => {
+describe("backed-up objects against the target's CRD schemas", () => {
   let s: Scenario | undefined;
   afterAll(async () => {
-    await (await testKube()).request({ method: 'DELETE', path: objectPath(core.namespaces, ns) }).catch(() => undefined);
+    await (
+      await testKube()
+    )
+      .request({ method: 'DELETE', path: objectPath(core.namespaces, ns) })
+      .catch(() => undefined);
     await s?.cleanup();
   });
 
   it('refuses an object the target rejects, and one that would lose a field unless --accept-pruning; nothing changed', async (ctx) => {
-    ctx.skip(Boolean(process.env.NSM_CHARTS_DIR), 'NSM_CHARTS_DIR installs the real CRDs, which refuse these objects at creation: the scenario needs the test bed\'s loose fixture CRDs');
+    ctx.skip(
+      Boolean(process.env.NSM_CHARTS_DIR),
+      "NSM_CHARTS_DIR installs the real CRDs, which refuse these objects at creation: the scenario needs the test bed's loose fixture CRDs",
+    );
     const o: ScenarioOptions & { to: string } = { method: 'meshctl', from: '1.6.0', to: '1.7.0', namespaces: 1 };
     s = await setUpMesh(o);
     const kube = await testKube();
     await kube.request({ method: 'POST', path: collectionPath(core.namespaces), body: { metadata: { name: ns } } });
-    await kube.request({ method: 'POST', path: collectionPath(rl, ns), body: { apiVersion: 'specs.smi.nginx.com/v1alpha2', kind: 'RateLimit', metadata: { name: 'wordy' },
-      spec: { destination: target, name: 'wordy', rate: '10r/s', burst: -1 } } });
-    await kube.request({ method: 'POST', path: collectionPath(cb, ns), body: { apiVersion: 'specs.smi.nginx.com/v1alpha1', kind: 'CircuitBreaker', metadata: { name: 'extra' },
-      spec: { destination: target, errors: 3, timeoutSeconds: 30, retries: 2 } } });
+    await kube.request({
+      method: 'POST',
+      path: collectionPath(rl, ns),
+      body: {
+        apiVersion: 'specs.smi.nginx.com/v1alpha2',
+        kind: 'RateLimit',
+        metadata: { name: 'wordy' },
+        spec: { destination: target, name: 'wordy', rate: '10r/s', burst: -1 },
+      },
+    });
+    await kube.request({
+      method: 'POST',
+      path: collectionPath(cb, ns),
+      body: {
+        apiVersion: 'specs.smi.nginx.com/v1alpha1',
+        kind: 'CircuitBreaker',
+        metadata: { name: 'extra' },
+        spec: { destination: target, errors: 3, timeoutSeconds: 30, retries: 2 },
+      },
+    });
 
     const refused = await runUpgrade(s, o);
     expect(refused.exitCode, refused.stderr).toBe(3);
-    expect(refused.stderr).toContain(`NSM 1.7.0's schema rejects RateLimit ${ns}/wordy: rejected: spec.burst: minimum: must be >= 0`);
+    expect(refused.stderr).toContain(
+      `NSM 1.7.0's schema rejects RateLimit ${ns}/wordy: rejected: spec.burst: minimum: must be >= 0`,
+    );
     expect(refused.stderr).toContain(`CircuitBreaker ${ns}/extra: would lose spec.retries`);
     expect(refused.stderr).toContain('--accept-pruning');
     expect((await detectInstall({ kube } as never, { meshNamespace: s.meshNamespace })).version).toBe('1.6.0');
@@ -58,13 +89,27 @@ describe('backed-up objects against the target\'s CRD schemas', () => {
     await expectConverged(s, '1.7.0');
     const restored = await kube.request<{ spec: Record<string, unknown> }>({ path: objectPath(cb, 'extra', ns) });
     expect(restored.spec).toEqual({ destination: target, errors: 3, timeoutSeconds: 30 });
-    const restoreReport = JSON.parse(fs.readFileSync(path.join(s.backupDir, 'hop1', 'restore-report.json'), 'utf8')) as { items: { kind: string; name: string; outcome: string; pruned?: string[]; verified?: boolean }[] };
-    expect(restoreReport.items.find((i) => i.name === 'extra')).toMatchObject({ kind: 'CircuitBreaker', outcome: 'created', pruned: ['spec.retries'], verified: true });
+    const restoreReport = JSON.parse(
+      fs.readFileSync(path.join(s.backupDir, 'hop1', 'restore-report.json'), 'utf8'),
+    ) as { items: { kind: string; name: string; outcome: string; pruned?: string[]; verified?: boolean }[] };
+    expect(restoreReport.items.find((i) => i.name === 'extra')).toMatchObject({
+      kind: 'CircuitBreaker',
+      outcome: 'created',
+      pruned: ['spec.retries'],
+      verified: true,
+    });
     expect(restoreReport.items.filter((i) => i.pruned)).toHaveLength(1);
-    const report = JSON.parse(fs.readFileSync(path.join(s.backupDir, 'hop1', 'schema-report.json'), 'utf8')) as HopSchemaReport;
+    const report = JSON.parse(
+      fs.readFileSync(path.join(s.backupDir, 'hop1', 'schema-report.json'), 'utf8'),
+    ) as HopSchemaReport;
     expect(report).toMatchObject({ hop: 1, to: '1.7.0', source: 'NSM 1.7.0' });
     expect(report.counts.pruned).toBe(1);
     expect(report.counts.rejected).toBe(0);
-    expect(report.items.find((i) => i.verdict === 'pruned')).toMatchObject({ kind: 'CircuitBreaker', namespace: ns, name: 'extra', pruned: ['spec.retries'] });
+    expect(report.items.find((i) => i.verdict === 'pruned')).toMatchObject({
+      kind: 'CircuitBreaker',
+      namespace: ns,
+      name: 'extra',
+      pruned: ['spec.retries'],
+    });
   });
 });

@@ -33,7 +33,7 @@ async function walk(dir: string): Promise<{ file: string; mode: number; isDir: b
     const p = path.join(dir, e.name);
     const st = await fs.lstat(p);
     out.push({ file: p, mode: st.mode & 0o777, isDir: e.isDirectory() });
-    if (e.isDirectory()) out.push(...await walk(p));
+    if (e.isDirectory()) out.push(...(await walk(p)));
   }
   return out;
 }
@@ -47,9 +47,25 @@ beforeAll(async () => {
   tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'nsm-security-'));
 
   // A ServiceAccount with a bound token (TokenRequest), allowed to do what the commands need.
-  await kube.request({ method: 'POST', path: collectionPath({ group: '', version: 'v1', plural: 'serviceaccounts', namespaced: true }, ns), body: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'upgrader' } } });
-  await kubectl(['create', 'clusterrolebinding', binding, '--clusterrole', 'cluster-admin', '--serviceaccount', `${ns}:upgrader`]);
-  const tr = await kube.request<{ status: { token: string } }>({ method: 'POST', path: `/api/v1/namespaces/${ns}/serviceaccounts/upgrader/token`, body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } } });
+  await kube.request({
+    method: 'POST',
+    path: collectionPath({ group: '', version: 'v1', plural: 'serviceaccounts', namespaced: true }, ns),
+    body: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'upgrader' } },
+  });
+  await kubectl([
+    'create',
+    'clusterrolebinding',
+    binding,
+    '--clusterrole',
+    'cluster-admin',
+    '--serviceaccount',
+    `${ns}:upgrader`,
+  ]);
+  const tr = await kube.request<{ status: { token: string } }>({
+    method: 'POST',
+    path: `/api/v1/namespaces/${ns}/serviceaccounts/upgrader/token`,
+    body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } },
+  });
   token = tr.status.token;
   const up = await loadUpstream();
   tokenKubeconfig = await writeKubeconfig(tmp, up.server, up, { token });
@@ -72,7 +88,9 @@ describe('backup directory permissions', () => {
     expect((await fs.stat(dir)).mode & 0o777).toBe(0o700);
     const entries = await walk(dir);
     expect(entries.filter((e) => !e.isDir).length).toBeGreaterThanOrEqual(4);
-    const wrong = entries.filter((e) => e.mode !== (e.isDir ? 0o700 : 0o600)).map((e) => `${path.relative(dir, e.file)} ${e.mode.toString(8)}`);
+    const wrong = entries
+      .filter((e) => e.mode !== (e.isDir ? 0o700 : 0o600))
+      .map((e) => `${path.relative(dir, e.file)} ${e.mode.toString(8)}`);
     expect(wrong).toEqual([]);
   });
 });
@@ -80,7 +98,8 @@ describe('backup directory permissions', () => {
 describe('no credentials in any output or file', () => {
   it('the scanner finds each credential when it is there (positive control)', () => {
     expect(secrets.length).toBeGreaterThanOrEqual(3);
-    for (const s of secrets) expect(findLeaks('control', `x ${s.needles[0]} y`, secrets)).toContain(`control: ${s.label}`);
+    for (const s of secrets)
+      expect(findLeaks('control', `x ${s.needles[0]} y`, secrets)).toContain(`control: ${s.label}`);
   });
 
   for (const cred of ['admin client certificate', 'ServiceAccount token'] as const) {
@@ -90,7 +109,9 @@ describe('no credentials in any output or file', () => {
       const dir = path.join(tmp, cred === 'ServiceAccount token' ? 'sa-backup' : 'admin-backup');
       const hostile = await hostileCases(ns)[0]!.build();
       const runs: [string, ToolResult][] = [];
-      const run = async (name: string, args: string[]) => { runs.push([name, await runTool([...args, ...base], { timeoutMs: 180_000 })]); };
+      const run = async (name: string, args: string[]) => {
+        runs.push([name, await runTool([...args, ...base], { timeoutMs: 180_000 })]);
+      };
       await run('backup', ['backup', '--dir', dir, '-n', ns, '--mesh-namespace', meshNs]);
       await run('restore', ['restore', '--from', dir, '--on-conflict', 'skip']);
       await run('restore --dry-run', ['restore', '--from', dir, '--dry-run', '--on-conflict', 'overwrite']);
@@ -106,11 +127,20 @@ describe('no credentials in any output or file', () => {
       expect(runs[3]![1].exitCode).toBe(2);
 
       const leaks: string[] = [];
-      for (const [name, r] of runs) leaks.push(...findLeaks(`${name} stdout`, r.stdout, secrets), ...findLeaks(`${name} stderr`, r.stderr, secrets));
+      for (const [name, r] of runs)
+        leaks.push(
+          ...findLeaks(`${name} stdout`, r.stdout, secrets),
+          ...findLeaks(`${name} stderr`, r.stderr, secrets),
+        );
       const files = (await walk(dir)).filter((e) => !e.isDir);
-      expect(files.map((f) => path.basename(f.file))).toEqual(expect.arrayContaining(['manifest.json', 'install.yaml', 'crds.yaml']));
-      for (const f of files) leaks.push(...findLeaks(path.relative(tmp, f.file), await fs.readFile(f.file, 'utf8'), secrets));
-      console.log(`[security] ${cred}: scanned ${runs.length} runs (exit ${runs.map(([n, r]) => `${n}=${r.exitCode}`).join(', ')}) and ${files.length} files: ${leaks.length} leaks`);
+      expect(files.map((f) => path.basename(f.file))).toEqual(
+        expect.arrayContaining(['manifest.json', 'install.yaml', 'crds.yaml']),
+      );
+      for (const f of files)
+        leaks.push(...findLeaks(path.relative(tmp, f.file), await fs.readFile(f.file, 'utf8'), secrets));
+      console.log(
+        `[security] ${cred}: scanned ${runs.length} runs (exit ${runs.map(([n, r]) => `${n}=${r.exitCode}`).join(', ')}) and ${files.length} files: ${leaks.length} leaks`,
+      );
       expect(leaks).toEqual([]);
     });
   }
@@ -118,7 +148,21 @@ describe('no credentials in any output or file', () => {
   it('an API failure (100% 503 through the fault proxy) with the token kubeconfig prints no credential', async () => {
     const proxy = await startFaultProxy({ rate: 1, seed: 3, kinds: ['unavailable'], maxSeconds: 120, token });
     try {
-      const res = await runTool(['backup', '--dir', path.join(tmp, 'fail-backup'), '-n', ns, '--mesh-namespace', meshNs, '--kubeconfig', proxy.kubeconfigPath, '-v'], { timeoutMs: 90_000 });
+      const res = await runTool(
+        [
+          'backup',
+          '--dir',
+          path.join(tmp, 'fail-backup'),
+          '-n',
+          ns,
+          '--mesh-namespace',
+          meshNs,
+          '--kubeconfig',
+          proxy.kubeconfigPath,
+          '-v',
+        ],
+        { timeoutMs: 90_000 },
+      );
       expect(res.exitCode).toBe(1);
       expect(proxy.stats.injected.unavailable).toBeGreaterThan(0);
       await expectRealTransport(proxy);

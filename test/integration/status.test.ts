@@ -4,7 +4,17 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTool, testKube, uniqueName } from '../support/cluster.ts';
-import { barePod, create, createNamespace, daemonSet, deleteNamespace, deployment, fakeControlPlane, statefulSet, until } from './workloads-manifests.ts';
+import {
+  barePod,
+  create,
+  createNamespace,
+  daemonSet,
+  deleteNamespace,
+  deployment,
+  fakeControlPlane,
+  statefulSet,
+  until,
+} from './workloads-manifests.ts';
 import { listAll } from '../../src/kube/list.ts';
 import { collectionPath, core } from '../../src/kube/paths.ts';
 
@@ -43,7 +53,9 @@ describe('status on a mixed-version mesh', () => {
     expect(res.stderr).toContain('workloads run sidecars other than 1.7.0');
     const report = JSON.parse(res.stdout);
     expect(report.controlPlane.version).toBe('1.7.0');
-    expect(report.controlPlane.components).toEqual([expect.objectContaining({ name: 'nginx-mesh-api', kind: 'Deployment', desired: 1 })]);
+    expect(report.controlPlane.components).toEqual([
+      expect.objectContaining({ name: 'nginx-mesh-api', kind: 'Deployment', desired: 1 }),
+    ]);
     const mine = report.workloads.filter((w: { namespace: string }) => w.namespace === apps || w.namespace === optedIn);
     const nodes = (await listAll(await testKube(), '/api/v1/nodes')).length;
     expect(mine).toEqual([
@@ -70,7 +82,9 @@ describe('status on a mixed-version mesh', () => {
   it('refuses with exit 2 and names --mesh-namespace when no control plane is found', async () => {
     const res = await runTool(['status', '--mesh-namespace', apps]);
     expect(res.exitCode).toBe(2);
-    expect(res.stderr).toContain(`no NGINX Service Mesh control plane (nginx-mesh-api or nginx-mesh-controller) found in namespace "${apps}"`);
+    expect(res.stderr).toContain(
+      `no NGINX Service Mesh control plane (nginx-mesh-api or nginx-mesh-controller) found in namespace "${apps}"`,
+    );
     expect(res.stderr).toContain('--mesh-namespace');
   });
 

@@ -7,7 +7,17 @@ import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vit
 import fs from 'node:fs';
 import path from 'node:path';
 import { core, objectPath } from '../../src/kube/paths.ts';
-import { chartsDir, cleanupMesh, controlPlane, deleteNewCrds, exists, helm, meshCrds, releaseMeshLock, takeMesh } from '../fixtures/meshctl/testbed.ts';
+import {
+  chartsDir,
+  cleanupMesh,
+  controlPlane,
+  deleteNewCrds,
+  exists,
+  helm,
+  meshCrds,
+  releaseMeshLock,
+  takeMesh,
+} from '../fixtures/meshctl/testbed.ts';
 import { clusterEnv, testKube, uniqueName } from '../support/cluster.ts';
 
 const env = clusterEnv();
@@ -21,7 +31,11 @@ let blocked: string | undefined;
 let crdsBefore: string[] = [];
 
 function guard(ctx: TestContext, bin: string): void {
-  const why = blocked ?? (!bin || !fs.existsSync(bin) ? `no helm binary (${bin || 'unset'}): .cluster/env exports HELM3/HELM4 after npm run cluster:up` : undefined);
+  const why =
+    blocked ??
+    (!bin || !fs.existsSync(bin)
+      ? `no helm binary (${bin || 'unset'}): .cluster/env exports HELM3/HELM4 after npm run cluster:up`
+      : undefined);
   if (why) ctx.skip(why);
 }
 
@@ -47,7 +61,21 @@ async function install(bin: string, version: string, prefix: string, extra: stri
   // The mesh CRDs may already exist in the shared cluster, made by other tools: Helm 3 skips existing CRDs,
   // Helm 4 server-side applies them and reports a field-manager conflict unless told to take them over.
   const major = bin === env.HELM4 ? ['--force-conflicts'] : [];
-  const r = await helm(bin, ['install', 'nsm', path.join(chartsDir, version), '--namespace', ns, '--create-namespace', '--wait', '--timeout', '3m', '--set', 'mtls.persistentStorage=off', ...major, ...extra]);
+  const r = await helm(bin, [
+    'install',
+    'nsm',
+    path.join(chartsDir, version),
+    '--namespace',
+    ns,
+    '--create-namespace',
+    '--wait',
+    '--timeout',
+    '3m',
+    '--set',
+    'mtls.persistentStorage=off',
+    ...major,
+    ...extra,
+  ]);
   expect(r.stderr.replace(/^(WARNING|walk\.go).*\n?/gm, '')).toBe('');
   expect(r.exitCode).toBe(0);
   return ns;
@@ -59,14 +87,37 @@ describe.each(helms)('the 1.6.0 chart installed by $name', ({ bin }) => {
     const kube = await testKube();
     const ns = await install(bin, '1.6.0', 'tb-helm16');
     const cp = await controlPlane(kube, ns);
-    for (const name of ['Deployment/nginx-mesh-api', 'Deployment/nginx-mesh-metrics', 'Deployment/nats-server', 'Deployment/spire-server', 'DaemonSet/spire-agent']) {
-      expect(cp.get(name)?.labels, name).toMatchObject({ 'app.kubernetes.io/part-of': 'nginx-service-mesh', 'app.kubernetes.io/name': name.split('/')[1] });
+    for (const name of [
+      'Deployment/nginx-mesh-api',
+      'Deployment/nginx-mesh-metrics',
+      'Deployment/nats-server',
+      'Deployment/spire-server',
+      'DaemonSet/spire-agent',
+    ]) {
+      expect(cp.get(name)?.labels, name).toMatchObject({
+        'app.kubernetes.io/part-of': 'nginx-service-mesh',
+        'app.kubernetes.io/name': name.split('/')[1],
+      });
     }
     expect(cp.get('Deployment/nginx-mesh-api')?.images).toContain('docker-registry.nginx.com/nsm/nginx-mesh-api:1.6.0');
-    expect(cp.get('Deployment/nginx-mesh-metrics')?.images).toContain('docker-registry.nginx.com/nsm/nginx-mesh-metrics:1.6.0');
-    const list = JSON.parse((await helm(bin, ['list', '-n', ns, '-o', 'json'])).stdout) as { name: string; chart: string; status: string }[];
-    expect(list).toEqual([expect.objectContaining({ name: 'nsm', chart: 'nginx-service-mesh-0.6.0', status: 'deployed' })]);
-    expect(await meshCrds(kube)).toEqual(expect.arrayContaining(['trafficsplits.split.smi-spec.io', 'httproutegroups.specs.smi-spec.io', 'spiffeids.spiffeid.spiffe.io']));
+    expect(cp.get('Deployment/nginx-mesh-metrics')?.images).toContain(
+      'docker-registry.nginx.com/nsm/nginx-mesh-metrics:1.6.0',
+    );
+    const list = JSON.parse((await helm(bin, ['list', '-n', ns, '-o', 'json'])).stdout) as {
+      name: string;
+      chart: string;
+      status: string;
+    }[];
+    expect(list).toEqual([
+      expect.objectContaining({ name: 'nsm', chart: 'nginx-service-mesh-0.6.0', status: 'deployed' }),
+    ]);
+    expect(await meshCrds(kube)).toEqual(
+      expect.arrayContaining([
+        'trafficsplits.split.smi-spec.io',
+        'httproutegroups.specs.smi-spec.io',
+        'spiffeids.spiffeid.spiffe.io',
+      ]),
+    );
 
     const u = await helm(bin, ['uninstall', 'nsm', '--namespace', ns, '--timeout', '2m']);
     expect(u.exitCode).toBe(0);
@@ -85,6 +136,11 @@ describe('the OpenShift flavour', () => {
     expect(cp.get('DaemonSet/spiffe-csi-driver')).toBeDefined();
     expect(cp.get('Deployment/nginx-mesh-api')?.images).toContain('docker-registry.nginx.com/nsm/nginx-mesh-api:1.7.0');
     expect(await exists(kube, '/apis/storage.k8s.io/v1/csidrivers/csi.spiffe.io')).toBe(true);
-    expect(await exists(kube, '/apis/security.openshift.io/v1/securitycontextconstraints/nginx-mesh-spiffe-csi-driver-permissions')).toBe(true);
+    expect(
+      await exists(
+        kube,
+        '/apis/security.openshift.io/v1/securitycontextconstraints/nginx-mesh-spiffe-csi-driver-permissions',
+      ),
+    ).toBe(true);
   });
 });

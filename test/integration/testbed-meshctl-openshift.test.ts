@@ -9,7 +9,18 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import type { KubeList } from '../../src/kube/client.ts';
 import { collectionPath, core, objectPath } from '../../src/kube/paths.ts';
-import { cleanupMesh, crdsStillAlive, deleteNewCrds, exists, meshCrdUids, meshCrds, meshctl, releaseMeshLock, takeMesh, waitGone } from '../fixtures/meshctl/testbed.ts';
+import {
+  cleanupMesh,
+  crdsStillAlive,
+  deleteNewCrds,
+  exists,
+  meshCrdUids,
+  meshCrds,
+  meshctl,
+  releaseMeshLock,
+  takeMesh,
+  waitGone,
+} from '../fixtures/meshctl/testbed.ts';
 import { clusterDir, clusterEnv, kubectl, testKube, uniqueName } from '../support/cluster.ts';
 import { clearMeshTraces, realStderr } from '../support/real-meshctl.ts';
 import { waitFor } from '../support/wait.ts';
@@ -21,7 +32,9 @@ const emulatorRunning = fs.existsSync(path.join(clusterDir, 'emulator.pid'));
 let blocked: string | undefined;
 let crdsBefore: string[] = [];
 
-interface Pod { metadata: { name: string; namespace: string; annotations?: Record<string, string> } }
+interface Pod {
+  metadata: { name: string; namespace: string; annotations?: Record<string, string> };
+}
 const injected = (p: Pod) => p.metadata.annotations?.['injector.nsm.nginx.com/status'] === 'injected';
 
 /** Waits for `fn` to return a value (polled on the test support's short interval). */
@@ -30,7 +43,9 @@ function eventually<T>(what: string, timeoutMs: number, fn: () => Promise<T | un
 }
 
 function guard(ctx: TestContext): void {
-  const why = !emulatorRunning ? `needs the mesh emulator (${path.join(clusterDir, 'emulator.pid')} is absent; npm run cluster:up starts it)` : blocked;
+  const why = !emulatorRunning
+    ? `needs the mesh emulator (${path.join(clusterDir, 'emulator.pid')} is absent; npm run cluster:up starts it)`
+    : blocked;
   if (why) ctx.skip(why);
 }
 
@@ -56,16 +71,33 @@ describe('nginx-meshctl remove on OpenShift with injected workloads (mesh emulat
   it('keeps the namespace while the csi-driver-sentinel runs, lists the workload, and the sentinel goes after a restart', async (ctx) => {
     guard(ctx);
     const kube = await testKube();
-    const d = await meshctl('1.7.0', ['-n', ns, 'deploy', '--environment', 'openshift', '--persistent-storage', 'off', '-t', '3m']);
+    const d = await meshctl('1.7.0', [
+      '-n',
+      ns,
+      'deploy',
+      '--environment',
+      'openshift',
+      '--persistent-storage',
+      'off',
+      '-t',
+      '3m',
+    ]);
     expect(realStderr(d.stderr)).toBe('');
     expect(d.exitCode).toBe(0);
 
     // A labelled namespace and a Deployment whose pod the emulator injects (retried until it serves the webhook).
     await kubectl(['create', 'namespace', appNs]);
     await kubectl(['label', 'namespace', appNs, 'injector.nsm.nginx.com/auto-inject=enabled']);
-    await eventually('the injector to admit a Deployment', 60_000, async () => ((await kubectl(['-n', appNs, 'create', 'deployment', 'web', '--image=nginx:1.27'], { reject: false })).exitCode === 0 ? true : undefined));
+    await eventually('the injector to admit a Deployment', 60_000, async () =>
+      (await kubectl(['-n', appNs, 'create', 'deployment', 'web', '--image=nginx:1.27'], { reject: false }))
+        .exitCode === 0
+        ? true
+        : undefined,
+    );
     const pods = () => kube.request<KubeList<Pod>>({ path: collectionPath(core.pods, appNs) });
-    await eventually('an injected web pod', 90_000, async () => ((await pods()).items.some(injected) ? true : undefined));
+    await eventually('an injected web pod', 90_000, async () =>
+      (await pods()).items.some(injected) ? true : undefined,
+    );
 
     const crds = await meshCrdUids(kube);
     const r = await meshctl('1.7.0', ['-n', ns, 'remove', '-y', '-t', '3m']);
@@ -85,10 +117,13 @@ describe('nginx-meshctl remove on OpenShift with injected workloads (mesh emulat
     // sentinel succeeds and, with ttlSecondsAfterFinished 0, is deleted.
     await kubectl(['-n', appNs, 'rollout', 'restart', 'deployment/web']);
     await kubectl(['-n', appNs, 'rollout', 'status', 'deployment/web', '--timeout=120s']);
-    await eventually('the old injected pod to go', 90_000, async () => ((await pods()).items.some(injected) ? undefined : true));
+    await eventually('the old injected pod to go', 90_000, async () =>
+      (await pods()).items.some(injected) ? undefined : true,
+    );
     const all = await kube.request<KubeList<Pod>>({ path: collectionPath(core.pods) });
     const others = all.items.filter(injected).map((p) => `${p.metadata.namespace}/${p.metadata.name}`);
-    if (others.length > 0) return ctx.skip(`other tests' injected pods keep the sentinel running: ${others.join(', ')}`);
+    if (others.length > 0)
+      return ctx.skip(`other tests' injected pods keep the sentinel running: ${others.join(', ')}`);
     expect(await waitGone(kube, objectPath(core.jobs, 'csi-driver-sentinel', ns), 120_000)).toBe(true);
   });
 });

@@ -7,7 +7,17 @@
  */
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { objectPath } from '../../src/kube/paths.ts';
-import { cleanupMesh, controlPlane, deleteNewCrds, exists, helm, meshCrds, meshctl, releaseMeshLock, takeMesh } from '../fixtures/meshctl/testbed.ts';
+import {
+  cleanupMesh,
+  controlPlane,
+  deleteNewCrds,
+  exists,
+  helm,
+  meshCrds,
+  meshctl,
+  releaseMeshLock,
+  takeMesh,
+} from '../fixtures/meshctl/testbed.ts';
 import { clusterEnv, testKube, uniqueName } from '../support/cluster.ts';
 import { clearMeshTraces, realMeshctl, realStderr } from '../support/real-meshctl.ts';
 
@@ -39,7 +49,18 @@ describe('nginx-meshctl 2.0.0 upgrade of a 1.7.0 mesh', () => {
       return ctx.skip(blocked);
     }
     const kube = await testKube();
-    const d = await meshctl('1.7.0', ['-n', ns, 'deploy', '--disable-auto-inject', '--enabled-namespaces', 'shop', '--persistent-storage', 'off', '-t', '3m']);
+    const d = await meshctl('1.7.0', [
+      '-n',
+      ns,
+      'deploy',
+      '--disable-auto-inject',
+      '--enabled-namespaces',
+      'shop',
+      '--persistent-storage',
+      'off',
+      '-t',
+      '3m',
+    ]);
     expect(realStderr(d.stderr)).toBe('');
     expect(d.exitCode).toBe(0);
 
@@ -47,18 +68,27 @@ describe('nginx-meshctl 2.0.0 upgrade of a 1.7.0 mesh', () => {
     expect(realStderr(r.stderr)).toBe('');
     expect(r.exitCode).toBe(0);
     // The stand-in names what it dropped; the real binary drops it silently (its values struct has no such keys).
-    if (!realMeshctl('2.0.0')) expect(r.stdout).toContain('Settings that v2.0.0 no longer supports were removed: disableAutoInjection, enabledNamespaces.');
+    if (!realMeshctl('2.0.0'))
+      expect(r.stdout).toContain(
+        'Settings that v2.0.0 no longer supports were removed: disableAutoInjection, enabledNamespaces.',
+      );
     expect(r.stdout).toContain('Upgrade complete.');
-    expect(r.stdout).toContain("add the auto-inject label to each namespace where auto-injection is desired");
+    expect(r.stdout).toContain('add the auto-inject label to each namespace where auto-injection is desired');
 
     const cp = await controlPlane(kube, ns);
-    expect(cp.get('Deployment/nginx-mesh-controller')?.images).toEqual(['docker-registry.nginx.com/nsm/nginx-mesh-controller:2.0.0']);
+    expect(cp.get('Deployment/nginx-mesh-controller')?.images).toEqual([
+      'docker-registry.nginx.com/nsm/nginx-mesh-controller:2.0.0',
+    ]);
     expect(cp.has('Deployment/nginx-mesh-api')).toBe(false);
-    expect(await meshCrds(kube)).toEqual(expect.arrayContaining(['meshconfigs.nsm.nginx.com', 'meshconfigclasses.nsm.nginx.com']));
+    expect(await meshCrds(kube)).toEqual(
+      expect.arrayContaining(['meshconfigs.nsm.nginx.com', 'meshconfigclasses.nsm.nginx.com']),
+    );
     const meshConfigs = { group: 'nsm.nginx.com', version: 'v1alpha2', plural: 'meshconfigs', namespaced: true };
     expect(await exists(kube, objectPath(meshConfigs, 'nginx-mesh-config', ns))).toBe(true);
     expect(await exists(kube, '/apis/apiregistration.k8s.io/v1/apiservices/v1alpha1.nsm.nginx.com')).toBe(false);
-    const values = JSON.parse((await helm(helm3, ['get', 'values', 'nginx-service-mesh', '-n', ns, '-o', 'json'])).stdout) as Record<string, unknown>;
+    const values = JSON.parse(
+      (await helm(helm3, ['get', 'values', 'nginx-service-mesh', '-n', ns, '-o', 'json'])).stdout,
+    ) as Record<string, unknown>;
     expect(values).toMatchObject({ environment: 'kubernetes', registry: { imageTag: '2.0.0' } });
     expect(values).not.toHaveProperty('disableAutoInjection');
     expect(values).not.toHaveProperty('enabledNamespaces');

@@ -7,7 +7,21 @@
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import type { KubeObject } from '../../src/kube/client.ts';
 import { collectionPath, core, objectPath } from '../../src/kube/paths.ts';
-import { cleanupMesh, controlPlane, crdsStillAlive, deleteNewCrds, exists, helm, meshCrdUids, meshCrds, meshctl, releaseMeshLock, takeMesh, trafficTargets, waitGone } from '../fixtures/meshctl/testbed.ts';
+import {
+  cleanupMesh,
+  controlPlane,
+  crdsStillAlive,
+  deleteNewCrds,
+  exists,
+  helm,
+  meshCrdUids,
+  meshCrds,
+  meshctl,
+  releaseMeshLock,
+  takeMesh,
+  trafficTargets,
+  waitGone,
+} from '../fixtures/meshctl/testbed.ts';
 import { clusterEnv, testKube, uniqueName } from '../support/cluster.ts';
 import { clearMeshTraces, realStderr } from '../support/real-meshctl.ts';
 
@@ -43,21 +57,61 @@ const imageOf = async (name: string) => (await controlPlane(await testKube(), ns
 describe('nginx-meshctl 1.6.0 stand-in then the real 1.7.0 on the local cluster', () => {
   it('deploys 1.6.0: control plane with real names, labels and 1.6.0 images, CRDs, webhooks, APIService, release values', async (ctx) => {
     needMesh(ctx);
-    const r = await meshctl('1.6.0', ['-n', ns, 'deploy', '--mtls-mode', 'strict', '--disable-auto-inject', '--enabled-namespaces', 'shop,cart', '--persistent-storage', 'off', '-t', '3m']);
+    const r = await meshctl('1.6.0', [
+      '-n',
+      ns,
+      'deploy',
+      '--mtls-mode',
+      'strict',
+      '--disable-auto-inject',
+      '--enabled-namespaces',
+      'shop,cart',
+      '--persistent-storage',
+      'off',
+      '-t',
+      '3m',
+    ]);
     expect(realStderr(r.stderr)).toBe('');
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toContain(`Deploying NGINX Service Mesh Control Plane v1.6.0 in namespace "${ns}"`);
     const kube = await testKube();
     const cp = await controlPlane(kube, ns);
-    expect([...cp.keys()]).toEqual(expect.arrayContaining(['Deployment/nginx-mesh-api', 'Deployment/nginx-mesh-metrics', 'Deployment/nats-server', 'Deployment/spire-server', 'DaemonSet/spire-agent']));
-    expect(cp.get('Deployment/nginx-mesh-api')).toMatchObject({ labels: { 'app.kubernetes.io/name': 'nginx-mesh-api', 'app.kubernetes.io/part-of': 'nginx-service-mesh' }, images: ['docker-registry.nginx.com/nsm/nginx-mesh-api:1.6.0'] });
-    expect(await meshCrds(kube)).toEqual(expect.arrayContaining(['trafficsplits.split.smi-spec.io', 'traffictargets.access.smi-spec.io', 'ratelimits.specs.smi.nginx.com']));
-    const webhook = await kube.request<{ webhooks: { clientConfig: { service?: { namespace: string } } }[] }>({ path: '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/sidecar-injector-webhook-cfg.internal.builtin.nsm.nginx' });
+    expect([...cp.keys()]).toEqual(
+      expect.arrayContaining([
+        'Deployment/nginx-mesh-api',
+        'Deployment/nginx-mesh-metrics',
+        'Deployment/nats-server',
+        'Deployment/spire-server',
+        'DaemonSet/spire-agent',
+      ]),
+    );
+    expect(cp.get('Deployment/nginx-mesh-api')).toMatchObject({
+      labels: { 'app.kubernetes.io/name': 'nginx-mesh-api', 'app.kubernetes.io/part-of': 'nginx-service-mesh' },
+      images: ['docker-registry.nginx.com/nsm/nginx-mesh-api:1.6.0'],
+    });
+    expect(await meshCrds(kube)).toEqual(
+      expect.arrayContaining([
+        'trafficsplits.split.smi-spec.io',
+        'traffictargets.access.smi-spec.io',
+        'ratelimits.specs.smi.nginx.com',
+      ]),
+    );
+    const webhook = await kube.request<{ webhooks: { clientConfig: { service?: { namespace: string } } }[] }>({
+      path: '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/sidecar-injector-webhook-cfg.internal.builtin.nsm.nginx',
+    });
     expect(webhook.webhooks.length).toBeGreaterThan(0);
     expect(await exists(kube, '/apis/apiregistration.k8s.io/v1/apiservices/v1alpha1.nsm.nginx.com')).toBe(true);
     expect(await exists(kube, objectPath(core.secrets, 'sh.helm.release.v1.nginx-service-mesh.v1', ns))).toBe(true);
-    const values = JSON.parse((await helm(helm3, ['get', 'values', 'nginx-service-mesh', '-n', ns, '-o', 'json'])).stdout) as Record<string, unknown>;
-    expect(values).toMatchObject({ environment: 'kubernetes', mtls: { mode: 'strict' }, disableAutoInjection: true, enabledNamespaces: ['shop', 'cart'], registry: { imageTag: '1.6.0' } });
+    const values = JSON.parse(
+      (await helm(helm3, ['get', 'values', 'nginx-service-mesh', '-n', ns, '-o', 'json'])).stdout,
+    ) as Record<string, unknown>;
+    expect(values).toMatchObject({
+      environment: 'kubernetes',
+      mtls: { mode: 'strict' },
+      disableAutoInjection: true,
+      enabledNamespaces: ['shop', 'cart'],
+      registry: { imageTag: '1.6.0' },
+    });
   });
 
   it('version prints its own version first, then the deployed components', async (ctx) => {
@@ -75,7 +129,9 @@ describe('nginx-meshctl 1.6.0 stand-in then the real 1.7.0 on the local cluster'
     needMesh(ctx);
     const again = await meshctl('1.6.0', ['-n', ns, 'deploy']);
     expect(again.exitCode).toBe(1);
-    expect(again.stderr).toBe(`Error: mesh already exists: found existing release 'nginx-service-mesh' of NGINX Service Mesh in namespace '${ns}' with status 'deployed'`);
+    expect(again.stderr).toBe(
+      `Error: mesh already exists: found existing release 'nginx-service-mesh' of NGINX Service Mesh in namespace '${ns}' with status 'deployed'`,
+    );
     const elsewhere = await meshctl('1.6.0', ['-n', `${ns}-other`, 'deploy']);
     expect(elsewhere.exitCode).toBe(1);
     expect(elsewhere.stderr).toContain('mesh already exists');
@@ -97,10 +153,19 @@ describe('nginx-meshctl 1.6.0 stand-in then the real 1.7.0 on the local cluster'
     needMesh(ctx);
     const kube = await testKube();
     // TrafficTarget: not covered by the policy-validating webhook, so it can be created without the emulator.
-    const tt = await kube.request<KubeObject>({ method: 'POST', path: collectionPath(trafficTargets, ns), body: {
-      apiVersion: 'access.smi-spec.io/v1alpha2', kind: 'TrafficTarget', metadata: { name: 'tt-keep' },
-      spec: { destination: { kind: 'ServiceAccount', name: 'web', namespace: ns }, sources: [{ kind: 'ServiceAccount', name: 'shop', namespace: ns }] },
-    } });
+    const tt = await kube.request<KubeObject>({
+      method: 'POST',
+      path: collectionPath(trafficTargets, ns),
+      body: {
+        apiVersion: 'access.smi-spec.io/v1alpha2',
+        kind: 'TrafficTarget',
+        metadata: { name: 'tt-keep' },
+        spec: {
+          destination: { kind: 'ServiceAccount', name: 'web', namespace: ns },
+          sources: [{ kind: 'ServiceAccount', name: 'shop', namespace: ns }],
+        },
+      },
+    });
     const r = await meshctl('1.7.0', ['-n', ns, 'upgrade', '-y', '-t', '3m']);
     expect(realStderr(r.stderr)).toBe('');
     expect(r.exitCode).toBe(0);
@@ -112,12 +177,25 @@ describe('nginx-meshctl 1.6.0 stand-in then the real 1.7.0 on the local cluster'
     expect(kept.spec).toEqual(tt.spec);
     expect(await imageOf('nginx-mesh-api')).toBe('docker-registry.nginx.com/nsm/nginx-mesh-api:1.7.0');
     expect(await imageOf('nginx-mesh-metrics')).toBe('docker-registry.nginx.com/nsm/nginx-mesh-metrics:1.7.0');
-    const crd = await kube.request<{ metadata: { managedFields: { manager: string; operation: string }[] } }>({ path: objectPath(core.crds, 'trafficsplits.split.smi-spec.io') });
+    const crd = await kube.request<{ metadata: { managedFields: { manager: string; operation: string }[] } }>({
+      path: objectPath(core.crds, 'trafficsplits.split.smi-spec.io'),
+    });
     expect(crd.metadata.managedFields).toContainEqual(expect.objectContaining({ manager: 'nginx-meshctl' }));
-    const list = JSON.parse((await helm(helm3, ['list', '-n', ns, '-o', 'json'])).stdout) as { name: string; chart: string; revision: string; status: string }[];
+    const list = JSON.parse((await helm(helm3, ['list', '-n', ns, '-o', 'json'])).stdout) as {
+      name: string;
+      chart: string;
+      revision: string;
+      status: string;
+    }[];
     expect(list).toEqual([expect.objectContaining({ name: 'nginx-service-mesh', revision: '2', status: 'deployed' })]);
-    const values = JSON.parse((await helm(helm3, ['get', 'values', 'nginx-service-mesh', '-n', ns, '-o', 'json'])).stdout) as Record<string, unknown>;
-    expect(values).toMatchObject({ mtls: { mode: 'strict' }, enabledNamespaces: ['shop', 'cart'], registry: { imageTag: '1.7.0' } });
+    const values = JSON.parse(
+      (await helm(helm3, ['get', 'values', 'nginx-service-mesh', '-n', ns, '-o', 'json'])).stdout,
+    ) as Record<string, unknown>;
+    expect(values).toMatchObject({
+      mtls: { mode: 'strict' },
+      enabledNamespaces: ['shop', 'cart'],
+      registry: { imageTag: '1.7.0' },
+    });
   });
 
   it('removes: release, every part-of CRD (with its objects) and the namespace', async (ctx) => {
@@ -131,7 +209,12 @@ describe('nginx-meshctl 1.6.0 stand-in then the real 1.7.0 on the local cluster'
     expect(before.size).toBeGreaterThan(0);
     expect(await crdsStillAlive(kube, before)).toEqual([]);
     expect(await waitGone(kube, objectPath(core.namespaces, ns), 60_000)).toBe(true);
-    expect(await exists(kube, '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/sidecar-injector-webhook-cfg.internal.builtin.nsm.nginx')).toBe(false);
+    expect(
+      await exists(
+        kube,
+        '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/sidecar-injector-webhook-cfg.internal.builtin.nsm.nginx',
+      ),
+    ).toBe(false);
     // The vendor CLI asks (even with -y) to clean up lingering CRDs, then fails with "not found".
     const gone = await meshctl('1.7.0', ['-n', ns, 'remove', '-y'], { input: 'y\n' });
     expect(gone.exitCode).toBe(1);

@@ -40,26 +40,44 @@ export function injectedTemplate(app: string, opts: TemplateOptions) {
 
 export function deployment(name: string, opts: TemplateOptions & { replicas?: number; paused?: boolean }) {
   return {
-    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name },
-    spec: { replicas: opts.replicas ?? 1, paused: opts.paused ?? false, selector: { matchLabels: { app: name } }, template: injectedTemplate(name, opts) },
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name },
+    spec: {
+      replicas: opts.replicas ?? 1,
+      paused: opts.paused ?? false,
+      selector: { matchLabels: { app: name } },
+      template: injectedTemplate(name, opts),
+    },
   };
 }
 
 export function statefulSet(name: string, opts: TemplateOptions & { replicas?: number; onDelete?: boolean }) {
   return {
-    apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name },
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: { name },
     spec: {
-      replicas: opts.replicas ?? 1, serviceName: name, podManagementPolicy: 'Parallel',
+      replicas: opts.replicas ?? 1,
+      serviceName: name,
+      podManagementPolicy: 'Parallel',
       updateStrategy: { type: opts.onDelete ? 'OnDelete' : 'RollingUpdate' },
-      selector: { matchLabels: { app: name } }, template: injectedTemplate(name, opts),
+      selector: { matchLabels: { app: name } },
+      template: injectedTemplate(name, opts),
     },
   };
 }
 
 export function daemonSet(name: string, opts: TemplateOptions & { onDelete?: boolean }) {
   return {
-    apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name },
-    spec: { updateStrategy: { type: opts.onDelete ? 'OnDelete' : 'RollingUpdate' }, selector: { matchLabels: { app: name } }, template: injectedTemplate(name, opts) },
+    apiVersion: 'apps/v1',
+    kind: 'DaemonSet',
+    metadata: { name },
+    spec: {
+      updateStrategy: { type: opts.onDelete ? 'OnDelete' : 'RollingUpdate' },
+      selector: { matchLabels: { app: name } },
+      template: injectedTemplate(name, opts),
+    },
   };
 }
 
@@ -71,22 +89,39 @@ export function barePod(name: string, opts: TemplateOptions) {
 /** The control plane the skew report reads: Deployment nginx-mesh-api with the mesh version as tag. */
 export function fakeControlPlane(version: string) {
   return {
-    apiVersion: 'apps/v1', kind: 'Deployment',
-    metadata: { name: 'nginx-mesh-api', labels: { 'app.kubernetes.io/name': 'nginx-mesh-api', 'app.kubernetes.io/part-of': 'nginx-service-mesh' } },
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: {
+      name: 'nginx-mesh-api',
+      labels: { 'app.kubernetes.io/name': 'nginx-mesh-api', 'app.kubernetes.io/part-of': 'nginx-service-mesh' },
+    },
     spec: {
-      replicas: 1, selector: { matchLabels: { 'app.kubernetes.io/name': 'nginx-mesh-api' } },
+      replicas: 1,
+      selector: { matchLabels: { 'app.kubernetes.io/name': 'nginx-mesh-api' } },
       template: {
         metadata: { labels: { 'app.kubernetes.io/name': 'nginx-mesh-api' } },
-        spec: { containers: [{ name: 'nginx-mesh-api', image: `docker-registry.nginx.com/nsm/nginx-mesh-api:${version}` }], tolerations: [{ operator: 'Exists' }] },
+        spec: {
+          containers: [{ name: 'nginx-mesh-api', image: `docker-registry.nginx.com/nsm/nginx-mesh-api:${version}` }],
+          tolerations: [{ operator: 'Exists' }],
+        },
       },
     },
   };
 }
 
-const refs: Record<string, ResourceRef> = { Deployment: core.deployments, StatefulSet: core.statefulsets, DaemonSet: core.daemonsets, Pod: core.pods };
+const refs: Record<string, ResourceRef> = {
+  Deployment: core.deployments,
+  StatefulSet: core.statefulsets,
+  DaemonSet: core.daemonsets,
+  Pod: core.pods,
+};
 
 export async function createNamespace(kube: Kube, name: string, labels: Record<string, string> = {}): Promise<void> {
-  await kube.request({ method: 'POST', path: collectionPath(core.namespaces), body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } } });
+  await kube.request({
+    method: 'POST',
+    path: collectionPath(core.namespaces),
+    body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } },
+  });
 }
 
 export async function deleteNamespace(kube: Kube, name: string): Promise<void> {

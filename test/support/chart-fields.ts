@@ -25,15 +25,29 @@ export interface ChartField {
 export function referenceChartsDir(): string | undefined {
   const candidates = process.env.NSM_REFERENCE_CHARTS
     ? [path.resolve(repoRoot, process.env.NSM_REFERENCE_CHARTS)]
-    : [path.resolve(repoRoot, '../shared/nsm-reference/charts'), path.resolve(repoRoot, '../../shared/nsm-reference/charts')];
+    : [
+        path.resolve(repoRoot, '../shared/nsm-reference/charts'),
+        path.resolve(repoRoot, '../../shared/nsm-reference/charts'),
+      ];
   return candidates.find((d) => fs.existsSync(d));
 }
 
-type Schema = { type?: string | string[]; description?: string; properties?: Record<string, Schema>; items?: Schema; $ref?: string; oneOf?: Schema[]; anyOf?: Schema[]; allOf?: Schema[]; definitions?: Record<string, Schema> };
+type Schema = {
+  type?: string | string[];
+  description?: string;
+  properties?: Record<string, Schema>;
+  items?: Schema;
+  $ref?: string;
+  oneOf?: Schema[];
+  anyOf?: Schema[];
+  allOf?: Schema[];
+  definitions?: Record<string, Schema>;
+};
 
 export function schemaFields(schema: Schema, source: string): ChartField[] {
   const out: ChartField[] = [];
-  const resolve = (s: Schema): Schema => (s.$ref?.startsWith('#/definitions/') ? { ...schema.definitions?.[s.$ref.slice(14)], ...s, $ref: undefined } : s);
+  const resolve = (s: Schema): Schema =>
+    s.$ref?.startsWith('#/definitions/') ? { ...schema.definitions?.[s.$ref.slice(14)], ...s, $ref: undefined } : s;
   const walk = (raw: Schema, p: string, description: string, depth: number): void => {
     if (depth > 20) return;
     const s = resolve(raw);
@@ -50,7 +64,8 @@ export function schemaFields(schema: Schema, source: string): ChartField[] {
 
 // A key line, live or commented out: `key:` with an empty, quoted, numeric, boolean, {} or [] value.
 // ("# Affects: nginx-mesh-api, ..." and "# Valid values: on, off" are prose, not keys.)
-const keyLine = /^(\s*)(#\s?)?(\s*)([A-Za-z][A-Za-z0-9_]*):\s*("[^"]*"|'[^']*'|-?[0-9.]+|true|false|\{\}|\[\]|[A-Za-z0-9_-]+)?\s*$/;
+const keyLine =
+  /^(\s*)(#\s?)?(\s*)([A-Za-z][A-Za-z0-9_]*):\s*("[^"]*"|'[^']*'|-?[0-9.]+|true|false|\{\}|\[\]|[A-Za-z0-9_-]+)?\s*$/;
 
 export function valuesFields(text: string, source: string): ChartField[] {
   const out: ChartField[] = [];
@@ -69,9 +84,17 @@ export function valuesFields(text: string, source: string): ChartField[] {
     while (stack.length && stack[stack.length - 1]!.indent >= indent) stack.pop();
     const p = [...stack.map((s) => s.key), m[4]!].join('.');
     // A key is a leaf unless the next key line is indented deeper.
-    const next = lines.slice(i + 1).map((l) => keyLine.exec(l)).find(Boolean);
+    const next = lines
+      .slice(i + 1)
+      .map((l) => keyLine.exec(l))
+      .find(Boolean);
     const nextIndent = next ? next[1]!.length + (next[2] ? next[2].length + next[3]!.length : 0) : -1;
-    out.push({ path: p, description: comments.join(' '), leaf: nextIndent <= indent || m[5] !== undefined && m[5] !== '{}', source });
+    out.push({
+      path: p,
+      description: comments.join(' '),
+      leaf: nextIndent <= indent || (m[5] !== undefined && m[5] !== '{}'),
+      source,
+    });
     stack.push({ indent, key: m[4]! });
     comments = [];
   });
@@ -80,8 +103,15 @@ export function valuesFields(text: string, source: string): ChartField[] {
 
 /** Every field of every chart version under `chartsDir` (schema and values.yaml). */
 export function allChartFields(chartsDir: string): ChartField[] {
-  return fs.readdirSync(chartsDir).filter((v) => fs.existsSync(path.join(chartsDir, v, 'Chart.yaml'))).sort().flatMap((v) => [
-    ...schemaFields(JSON.parse(fs.readFileSync(path.join(chartsDir, v, 'values.schema.json'), 'utf8')) as Schema, `${v}/values.schema.json`),
-    ...valuesFields(fs.readFileSync(path.join(chartsDir, v, 'values.yaml'), 'utf8'), `${v}/values.yaml`),
-  ]);
+  return fs
+    .readdirSync(chartsDir)
+    .filter((v) => fs.existsSync(path.join(chartsDir, v, 'Chart.yaml')))
+    .sort()
+    .flatMap((v) => [
+      ...schemaFields(
+        JSON.parse(fs.readFileSync(path.join(chartsDir, v, 'values.schema.json'), 'utf8')) as Schema,
+        `${v}/values.schema.json`,
+      ),
+      ...valuesFields(fs.readFileSync(path.join(chartsDir, v, 'values.yaml'), 'utf8'), `${v}/values.yaml`),
+    ]);
 }

@@ -43,13 +43,26 @@ export async function testKube(): Promise<Kube> {
 /** Real Deps against the test cluster, with an in-memory log. */
 export async function testDeps(opts: { dryRun?: boolean } = {}): Promise<Deps & { log: ReturnType<typeof memoryLog> }> {
   const log = memoryLog();
-  return { kube: await testKube(), exec: createRunner({ dryRun: opts.dryRun ?? false, log }), fs: (await import('node:fs/promises')).default, clock: realClock, log };
+  return {
+    kube: await testKube(),
+    exec: createRunner({ dryRun: opts.dryRun ?? false, log }),
+    fs: (await import('node:fs/promises')).default,
+    clock: realClock,
+    log,
+  };
 }
 
-export interface ToolResult { exitCode: number; stdout: string; stderr: string }
+export interface ToolResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
 
 /** Runs the real CLI (bin/kubectl-nsm_upgrade) against the test cluster. */
-export async function runTool(args: string[], opts: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {}): Promise<ToolResult> {
+export async function runTool(
+  args: string[],
+  opts: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {},
+): Promise<ToolResult> {
   const res = await execa(path.join(repoRoot, 'bin/kubectl-nsm_upgrade'), args, {
     reject: false,
     cwd: opts.cwd ?? repoRoot,
@@ -62,9 +75,13 @@ export async function runTool(args: string[], opts: { env?: Record<string, strin
 /** Runs kubectl (the cluster's own build when present) against the test cluster. */
 export async function kubectl(args: string[], opts: { input?: string; reject?: boolean } = {}): Promise<ToolResult> {
   const env = clusterEnv();
-  const res = await execa(env.KUBECTL!, ['--kubeconfig', kubeconfigPath(), ...args], { reject: false, input: opts.input });
+  const res = await execa(env.KUBECTL!, ['--kubeconfig', kubeconfigPath(), ...args], {
+    reject: false,
+    input: opts.input,
+  });
   const out = { exitCode: res.exitCode ?? 1, stdout: String(res.stdout), stderr: String(res.stderr) };
-  if (opts.reject !== false && out.exitCode !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${out.exitCode}): ${out.stderr}`);
+  if (opts.reject !== false && out.exitCode !== 0)
+    throw new Error(`kubectl ${args.join(' ')} failed (${out.exitCode}): ${out.stderr}`);
   return out;
 }
 

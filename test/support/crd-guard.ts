@@ -30,7 +30,9 @@ async function terminating(kube: Kube): Promise<string[]> {
  */
 export async function catalogCrdsReady(kube: Kube, timeoutMs = 420_000): Promise<void> {
   if (!(await settled(async () => (await terminating(kube)).length === 0, { timeoutMs }))) {
-    throw new Error(`catalog CRDs still terminating after ${timeoutMs / 1000}s (another test deleting them?): ${(await terminating(kube)).join(', ')}`);
+    throw new Error(
+      `catalog CRDs still terminating after ${timeoutMs / 1000}s (another test deleting them?): ${(await terminating(kube)).join(', ')}`,
+    );
   }
   await ensureCatalogCrds(kube);
 }

@@ -15,22 +15,37 @@ import { scenarioMeshctl } from './upgrade-scenario.ts';
  * match `passThrough` (a case pattern) and every subcommand but `on` go straight to it; `on` runs
  * `body` (shell lines, ending with `;;`). Returns `bin`.
  */
-export function meshctlWrapper(bin: string, real: string, opts: { passThrough: string; on: string; body: readonly string[] }): string {
-  fs.writeFileSync(bin, [
-    '#!/bin/sh',
-    `real='${real}'`,
-    `case " $* " in ${opts.passThrough}) exec "$real" "$@";; esac`,
-    `case " $* " in *" ${opts.on} "*)`,
-    ...opts.body,
-    'esac',
-    'exec "$real" "$@"', '',
-  ].join('\n'), { mode: 0o755 });
+export function meshctlWrapper(
+  bin: string,
+  real: string,
+  opts: { passThrough: string; on: string; body: readonly string[] },
+): string {
+  fs.writeFileSync(
+    bin,
+    [
+      '#!/bin/sh',
+      `real='${real}'`,
+      `case " $* " in ${opts.passThrough}) exec "$real" "$@";; esac`,
+      `case " $* " in *" ${opts.on} "*)`,
+      ...opts.body,
+      'esac',
+      'exec "$real" "$@"',
+      '',
+    ].join('\n'),
+    { mode: 0o755 },
+  );
   return bin;
 }
 
 export function failingMeshctlDeploy(dir: string, namespace: string, opts: { firstOnly: boolean }): string {
   const bin = path.join(dir, 'nginx-meshctl-1.7.0');
-  const patch = JSON.stringify({ spec: { progressDeadlineSeconds: 1, strategy: { type: 'Recreate', rollingUpdate: null }, template: { spec: { nodeSelector: { 'nsm-upgrade-test/no-such-node': 'true' } } } } });
+  const patch = JSON.stringify({
+    spec: {
+      progressDeadlineSeconds: 1,
+      strategy: { type: 'Recreate', rollingUpdate: null },
+      template: { spec: { nodeSelector: { 'nsm-upgrade-test/no-such-node': 'true' } } },
+    },
+  });
   return meshctlWrapper(bin, scenarioMeshctl('1.7.0'), {
     passThrough: '*" --help "*|*" --dry-run "*',
     on: 'deploy',

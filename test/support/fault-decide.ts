@@ -9,20 +9,47 @@ export type FaultKind = 'throttle' | 'error500' | 'unavailable' | 'reset' | 'del
 
 /** Every kind, with what the client sees and why it is worth injecting. */
 export const faultKinds: readonly { kind: FaultKind; effect: string; reason: string }[] = [
-  { kind: 'throttle', effect: '429 Too Many Requests, Retry-After: 1', reason: 'API priority and fairness throttles busy clients; the tool must honour Retry-After' },
-  { kind: 'error500', effect: '500 Internal Server Error', reason: 'an apiserver or etcd hiccup; transient, retryable' },
-  { kind: 'unavailable', effect: '503 Service Unavailable', reason: 'apiserver restarting or an aggregated API down; the classic flaky-VPN answer' },
-  { kind: 'reset', effect: 'TCP connection reset (HTTP/1.1) or stream reset (HTTP/2), no response', reason: 'a VPN or load balancer dropping the request mid-way (ECONNRESET / socket hang up; RST_STREAM over HTTP/2)' },
+  {
+    kind: 'throttle',
+    effect: '429 Too Many Requests, Retry-After: 1',
+    reason: 'API priority and fairness throttles busy clients; the tool must honour Retry-After',
+  },
+  {
+    kind: 'error500',
+    effect: '500 Internal Server Error',
+    reason: 'an apiserver or etcd hiccup; transient, retryable',
+  },
+  {
+    kind: 'unavailable',
+    effect: '503 Service Unavailable',
+    reason: 'apiserver restarting or an aggregated API down; the classic flaky-VPN answer',
+  },
+  {
+    kind: 'reset',
+    effect: 'TCP connection reset (HTTP/1.1) or stream reset (HTTP/2), no response',
+    reason: 'a VPN or load balancer dropping the request mid-way (ECONNRESET / socket hang up; RST_STREAM over HTTP/2)',
+  },
   { kind: 'delay', effect: 'forwarded after a pause', reason: 'a slow link; the request still succeeds, only later' },
-  { kind: 'dropConnection', effect: 'the whole connection reset: over HTTP/2, every request multiplexed on it fails at once', reason: 'a dropped HTTP/2 connection takes all its streams: the client must open a new one and retry each (opt-in)' },
-  { kind: 'lostResponse', effect: 'forwarded, then the connection is reset instead of answering', reason: 'the write happened but the client never heard: a retried POST meets AlreadyExists, a retried DELETE NotFound (opt-in: not in the default kinds)' },
+  {
+    kind: 'dropConnection',
+    effect: 'the whole connection reset: over HTTP/2, every request multiplexed on it fails at once',
+    reason: 'a dropped HTTP/2 connection takes all its streams: the client must open a new one and retry each (opt-in)',
+  },
+  {
+    kind: 'lostResponse',
+    effect: 'forwarded, then the connection is reset instead of answering',
+    reason:
+      'the write happened but the client never heard: a retried POST meets AlreadyExists, a retried DELETE NotFound (opt-in: not in the default kinds)',
+  },
 ];
 
 /** The kinds used when a test does not choose: the issue's list (429, 500, 503, reset, delay). */
 export const defaultFaultKinds: readonly FaultKind[] = ['throttle', 'error500', 'unavailable', 'reset', 'delay'];
 
 /** The HTTP answer for the kinds that answer (reset and delay do not). */
-export const faultStatus: Partial<Record<FaultKind, { status: number; reason: string; headers: Record<string, string> }>> = {
+export const faultStatus: Partial<
+  Record<FaultKind, { status: number; reason: string; headers: Record<string, string> }>
+> = {
   throttle: { status: 429, reason: 'TooManyRequests', headers: { 'Retry-After': '1' } },
   error500: { status: 500, reason: 'InternalError', headers: {} },
   unavailable: { status: 503, reason: 'ServiceUnavailable', headers: {} },
@@ -69,7 +96,13 @@ export interface FaultPolicy {
  * eligible requests (one draw for the rate, one for the kind), so a seed replays the same faults
  * for the same sequence of eligible requests.
  */
-export function decideFault(policy: FaultPolicy, method: string, url: string, random: () => number, userAgent?: string): FaultKind | undefined {
+export function decideFault(
+  policy: FaultPolicy,
+  method: string,
+  url: string,
+  random: () => number,
+  userAgent?: string,
+): FaultKind | undefined {
   if (policy.rate <= 0 || policy.kinds.length === 0) return undefined;
   if (!policy.faultWatches && isWatchRequest(url)) return undefined;
   if (policy.match && !policy.match(method, url, userAgent)) return undefined;
@@ -90,7 +123,13 @@ export interface FaultStats {
 }
 
 export function emptyStats(): FaultStats {
-  return { requests: 0, forwarded: 0, injected: { throttle: 0, error500: 0, unavailable: 0, reset: 0, delay: 0, lostResponse: 0, dropConnection: 0 }, faulted: [], toolProtocols: {} };
+  return {
+    requests: 0,
+    forwarded: 0,
+    injected: { throttle: 0, error500: 0, unavailable: 0, reset: 0, delay: 0, lostResponse: 0, dropConnection: 0 },
+    faulted: [],
+    toolProtocols: {},
+  };
 }
 
 /** Counts one decision into `stats` (mutates it; the proxy owns one stats object). */
@@ -105,13 +144,27 @@ export function recordDecision(stats: FaultStats, method: string, url: string, f
 
 /** Faults the client saw as a failure (everything but delay): what it had to retry. */
 export function failedByFault(stats: FaultStats): number {
-  return stats.injected.throttle + stats.injected.error500 + stats.injected.unavailable + stats.injected.reset + stats.injected.lostResponse + stats.injected.dropConnection;
+  return (
+    stats.injected.throttle +
+    stats.injected.error500 +
+    stats.injected.unavailable +
+    stats.injected.reset +
+    stats.injected.lostResponse +
+    stats.injected.dropConnection
+  );
 }
 
 /** The Status body the API server would send for `kind` (so the client parses it as usual). */
 export function faultBody(kind: FaultKind, method: string, url: string): string {
   const s = faultStatus[kind];
   if (!s) return '';
-  return JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', reason: s.reason, code: s.status,
-    message: `fault-proxy injected ${s.status} for ${method} ${url.split('?')[0]}` });
+  return JSON.stringify({
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    reason: s.reason,
+    code: s.status,
+    message: `fault-proxy injected ${s.status} for ${method} ${url.split('?')[0]}`,
+  });
 }

@@ -23,7 +23,19 @@ import http2 from 'node:http2';
 import type http from 'node:http';
 import type net from 'node:net';
 import { expect } from 'vitest';
-import { decideFault, defaultFaultKinds, emptyStats, faultBody, faultStatus, isToolRequest, recordDecision, seededRandom, type FaultKind, type FaultPolicy, type FaultStats } from './fault-decide.ts';
+import {
+  decideFault,
+  defaultFaultKinds,
+  emptyStats,
+  faultBody,
+  faultStatus,
+  isToolRequest,
+  recordDecision,
+  seededRandom,
+  type FaultKind,
+  type FaultPolicy,
+  type FaultStats,
+} from './fault-decide.ts';
 import { loadUpstream, signServingCert, writeKubeconfig } from './fault-cert.ts';
 
 export interface FaultProxyOptions {
@@ -51,7 +63,16 @@ export interface FaultProxy {
   close(): Promise<void>;
 }
 
-const hopByHop = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host', 'te', 'trailer']);
+const hopByHop = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+  'te',
+  'trailer',
+]);
 
 /** The headers to pass on: without hop-by-hop ones, nor HTTP/2 pseudo-headers (:path, :method, ...). */
 function forwardHeaders(h: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
@@ -61,12 +82,18 @@ function forwardHeaders(h: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
 }
 
 function resetSocket(socket: net.Socket): void {
-  try { socket.resetAndDestroy(); } catch { socket.destroy(); }
+  try {
+    socket.resetAndDestroy();
+  } catch {
+    socket.destroy();
+  }
 }
 
 type Req = http.IncomingMessage | http2.Http2ServerRequest;
 /** Both response kinds, as far as the proxy uses them. */
-type Res = Pick<http.ServerResponse, 'headersSent' | 'writableFinished' | 'end' | 'on' | 'destroy'> & { writeHead(status: number, headers?: http.OutgoingHttpHeaders): unknown };
+type Res = Pick<http.ServerResponse, 'headersSent' | 'writableFinished' | 'end' | 'on' | 'destroy'> & {
+  writeHead(status: number, headers?: http.OutgoingHttpHeaders): unknown;
+};
 const overHttp2 = (req: Req): req is http2.Http2ServerRequest => req.httpVersionMajor === 2;
 
 /** The request fails as if its connection were reset: over HTTP/2 its stream is reset (the others on the connection live on). */
@@ -92,14 +119,22 @@ export async function realServerProtocol(): Promise<string> {
 /** Every request the tool sent through the proxy used the transport it uses against the real server (so the faults hit that one). */
 export async function expectRealTransport(p: FaultProxy): Promise<void> {
   const want = await realServerProtocol();
-  expect(Object.keys(p.stats.toolProtocols), `the tool spoke ${JSON.stringify(p.stats.toolProtocols)} to the proxy; it speaks HTTP/${want} to the real server`).toEqual([want]);
+  expect(
+    Object.keys(p.stats.toolProtocols),
+    `the tool spoke ${JSON.stringify(p.stats.toolProtocols)} to the proxy; it speaks HTTP/${want} to the real server`,
+  ).toEqual([want]);
 }
 
 export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultProxy> {
   const up = await loadUpstream();
   const target = new URL(up.server);
   const serving = await signServingCert();
-  const policy: FaultPolicy = { rate: opts.rate, kinds: opts.kinds ?? defaultFaultKinds, faultWatches: opts.faultWatches ?? false, match: opts.match };
+  const policy: FaultPolicy = {
+    rate: opts.rate,
+    kinds: opts.kinds ?? defaultFaultKinds,
+    faultWatches: opts.faultWatches ?? false,
+    match: opts.match,
+  };
   const random = seededRandom(opts.seed);
   const stats = emptyStats();
   const maxRequests = opts.maxRequests ?? 50_000;
@@ -110,63 +145,94 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
   function forward(req: Req, response: http.ServerResponse | http2.Http2ServerResponse, loseResponse = false): void {
     const res = response as unknown as Res;
     const withToken = req.headers.authorization !== undefined;
-    const upstream = https.request({
-      protocol: 'https:', hostname: target.hostname, port: target.port, method: req.method, path: req.url,
-      headers: { ...forwardHeaders(req.headers), host: target.host }, agent: withToken ? tokenAgent : adminAgent,
-    }, (ures) => {
-      if (loseResponse) {
-        // The server did the work; the client never hears about it.
-        ures.resume();
-        ures.on('end', () => resetRequest(req));
-        return;
-      }
-      const headers = forwardHeaders(ures.headers);
-      res.writeHead(ures.statusCode ?? 502, headers);
-      (res as { flushHeaders?: () => void }).flushHeaders?.();
-      ures.pipe(response as NodeJS.WritableStream);
-      ures.on('error', () => res.destroy());
-    });
+    const upstream = https.request(
+      {
+        protocol: 'https:',
+        hostname: target.hostname,
+        port: target.port,
+        method: req.method,
+        path: req.url,
+        headers: { ...forwardHeaders(req.headers), host: target.host },
+        agent: withToken ? tokenAgent : adminAgent,
+      },
+      (ures) => {
+        if (loseResponse) {
+          // The server did the work; the client never hears about it.
+          ures.resume();
+          ures.on('end', () => resetRequest(req));
+          return;
+        }
+        const headers = forwardHeaders(ures.headers);
+        res.writeHead(ures.statusCode ?? 502, headers);
+        (res as { flushHeaders?: () => void }).flushHeaders?.();
+        ures.pipe(response as NodeJS.WritableStream);
+        ures.on('error', () => res.destroy());
+      },
+    );
     upstream.on('error', (err) => {
       if (!res.headersSent) res.writeHead(502, { 'Content-Type': 'application/json' });
-      res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 502, message: `fault-proxy upstream error: ${err.message}` }));
+      res.end(
+        JSON.stringify({
+          kind: 'Status',
+          apiVersion: 'v1',
+          status: 'Failure',
+          code: 502,
+          message: `fault-proxy upstream error: ${err.message}`,
+        }),
+      );
     });
-    res.on('close', () => { if (!res.writableFinished) upstream.destroy(); });
+    res.on('close', () => {
+      if (!res.writableFinished) upstream.destroy();
+    });
     req.pipe(upstream);
   }
 
   // HTTP/2 and HTTP/1.1 on one port, by ALPN, as kube-apiserver does.
-  const server = http2.createSecureServer({ cert: serving.cert, key: serving.key, allowHTTP1: true }, (req: Req, response: http.ServerResponse | http2.Http2ServerResponse) => {
-    const res = response as unknown as Res;
-    const method = req.method ?? 'GET';
-    const url = req.url ?? '/';
-    if (stats.requests >= maxRequests) { dropConnection(req); return; } // over budget: closing
-    const userAgent = req.headers['user-agent'];
-    const fault = decideFault(policy, method, url, random, userAgent);
-    recordDecision(stats, method, url, fault);
-    if (isToolRequest(method, url, userAgent)) stats.toolProtocols[req.httpVersion] = (stats.toolProtocols[req.httpVersion] ?? 0) + 1;
-    if (stats.requests >= maxRequests) res.on('close', () => void close()); // the last one is answered first
-    const answer = fault ? faultStatus[fault] : undefined;
-    if (answer) {
-      req.resume();
-      res.writeHead(answer.status, { 'Content-Type': 'application/json', ...answer.headers });
-      res.end(faultBody(fault!, method, url));
-    } else if (fault === 'reset') {
-      req.resume();
-      resetRequest(req);
-    } else if (fault === 'dropConnection') {
-      req.resume();
-      dropConnection(req);
-    } else if (fault === 'lostResponse') {
-      forward(req, response, true);
-    } else if (fault === 'delay') {
-      setTimeout(() => forward(req, response), opts.delayMs ?? 400);
-    } else {
-      forward(req, response);
-    }
+  const server = http2.createSecureServer(
+    { cert: serving.cert, key: serving.key, allowHTTP1: true },
+    (req: Req, response: http.ServerResponse | http2.Http2ServerResponse) => {
+      const res = response as unknown as Res;
+      const method = req.method ?? 'GET';
+      const url = req.url ?? '/';
+      if (stats.requests >= maxRequests) {
+        dropConnection(req);
+        return;
+      } // over budget: closing
+      const userAgent = req.headers['user-agent'];
+      const fault = decideFault(policy, method, url, random, userAgent);
+      recordDecision(stats, method, url, fault);
+      if (isToolRequest(method, url, userAgent))
+        stats.toolProtocols[req.httpVersion] = (stats.toolProtocols[req.httpVersion] ?? 0) + 1;
+      if (stats.requests >= maxRequests) res.on('close', () => void close()); // the last one is answered first
+      const answer = fault ? faultStatus[fault] : undefined;
+      if (answer) {
+        req.resume();
+        res.writeHead(answer.status, { 'Content-Type': 'application/json', ...answer.headers });
+        res.end(faultBody(fault!, method, url));
+      } else if (fault === 'reset') {
+        req.resume();
+        resetRequest(req);
+      } else if (fault === 'dropConnection') {
+        req.resume();
+        dropConnection(req);
+      } else if (fault === 'lostResponse') {
+        forward(req, response, true);
+      } else if (fault === 'delay') {
+        setTimeout(() => forward(req, response), opts.delayMs ?? 400);
+      } else {
+        forward(req, response);
+      }
+    },
+  );
+  server.on('secureConnection', (s: net.Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
   });
-  server.on('secureConnection', (s: net.Socket) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
   server.on('tlsClientError', () => undefined);
-  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(0, '127.0.0.1', () => resolve()); });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
   const port = (server.address() as net.AddressInfo).port;
   const url = `https://127.0.0.1:${port}`;
   const kubeconfigPath = await writeKubeconfig(serving.dir, url, up, opts.token ? { token: opts.token } : 'admin');
@@ -187,5 +253,13 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
   const timer = setTimeout(() => void close(), (opts.maxSeconds ?? 600) * 1000);
   timer.unref();
 
-  return { url, kubeconfigPath, stats, setRate: (r) => { policy.rate = r; }, close };
+  return {
+    url,
+    kubeconfigPath,
+    stats,
+    setRate: (r) => {
+      policy.rate = r;
+    },
+    close,
+  };
 }

@@ -25,8 +25,10 @@ export interface TestCluster {
 export function fleetTestsMissing(): string | undefined {
   const second = extraCluster(clusterDir, 2);
   let why: string | undefined;
-  if (process.env.TEST_KUBECONFIG) why = 'the fleet tests run on the local test bed\'s two clusters, not on TEST_KUBECONFIG';
-  else if (!fs.existsSync(second.kubeconfig) || !fs.existsSync(`${second.dir}/state.json`)) why = `no second cluster in ${second.dir}: start it with npm run cluster:up -- --clusters 2 (or NSM_TEST_CLUSTERS=2)`;
+  if (process.env.TEST_KUBECONFIG)
+    why = "the fleet tests run on the local test bed's two clusters, not on TEST_KUBECONFIG";
+  else if (!fs.existsSync(second.kubeconfig) || !fs.existsSync(`${second.dir}/state.json`))
+    why = `no second cluster in ${second.dir}: start it with npm run cluster:up -- --clusters 2 (or NSM_TEST_CLUSTERS=2)`;
   if (why && process.env.NSM_REQUIRE_FLEET === '1') throw new Error(why);
   return why ?? missingRealMeshctl(['1.7.0', '2.0.0']);
 }

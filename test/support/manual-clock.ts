@@ -9,17 +9,28 @@ export function manualClock() {
   const timers: { due: number; resolve: () => void }[] = [];
   const clock: Clock = {
     now: () => now,
-    sleep: (ms, signal) => new Promise<void>((resolve, reject) => {
-      if (signal?.aborted) return reject(new Error('aborted'));
-      const t = { due: now + ms, resolve };
-      timers.push(t);
-      signal?.addEventListener('abort', () => { timers.splice(timers.indexOf(t), 1); reject(new Error('aborted')); }, { once: true });
-    }),
+    sleep: (ms, signal) =>
+      new Promise<void>((resolve, reject) => {
+        if (signal?.aborted) return reject(new Error('aborted'));
+        const t = { due: now + ms, resolve };
+        timers.push(t);
+        signal?.addEventListener(
+          'abort',
+          () => {
+            timers.splice(timers.indexOf(t), 1);
+            reject(new Error('aborted'));
+          },
+          { once: true },
+        );
+      }),
   };
   const advance = async (ms: number) => {
     await flush(); // let pending work reach its sleep first
     now += ms;
-    for (const t of timers.filter((x) => x.due <= now)) { timers.splice(timers.indexOf(t), 1); t.resolve(); }
+    for (const t of timers.filter((x) => x.due <= now)) {
+      timers.splice(timers.indexOf(t), 1);
+      t.resolve();
+    }
     await flush();
   };
   return { clock, advance };

@@ -21,15 +21,61 @@ export const demoNamespaces = ['demo-shop', 'demo-payments', 'demo-ledger'];
 
 /** The six user kinds the documented backup lists (storage versions). */
 export const userKinds: (ResourceRef & { kind: string; apiVersion: string })[] = [
-  { kind: 'TrafficSplit', group: 'split.smi-spec.io', version: 'v1alpha3', plural: 'trafficsplits', namespaced: true, apiVersion: 'split.smi-spec.io/v1alpha3' },
-  { kind: 'TrafficTarget', group: 'access.smi-spec.io', version: 'v1alpha2', plural: 'traffictargets', namespaced: true, apiVersion: 'access.smi-spec.io/v1alpha2' },
-  { kind: 'HTTPRouteGroup', group: 'specs.smi-spec.io', version: 'v1alpha3', plural: 'httproutegroups', namespaced: true, apiVersion: 'specs.smi-spec.io/v1alpha3' },
-  { kind: 'TCPRoute', group: 'specs.smi-spec.io', version: 'v1alpha3', plural: 'tcproutes', namespaced: true, apiVersion: 'specs.smi-spec.io/v1alpha3' },
-  { kind: 'RateLimit', group: 'specs.smi.nginx.com', version: 'v1alpha2', plural: 'ratelimits', namespaced: true, apiVersion: 'specs.smi.nginx.com/v1alpha2' },
-  { kind: 'CircuitBreaker', group: 'specs.smi.nginx.com', version: 'v1alpha1', plural: 'circuitbreakers', namespaced: true, apiVersion: 'specs.smi.nginx.com/v1alpha1' },
+  {
+    kind: 'TrafficSplit',
+    group: 'split.smi-spec.io',
+    version: 'v1alpha3',
+    plural: 'trafficsplits',
+    namespaced: true,
+    apiVersion: 'split.smi-spec.io/v1alpha3',
+  },
+  {
+    kind: 'TrafficTarget',
+    group: 'access.smi-spec.io',
+    version: 'v1alpha2',
+    plural: 'traffictargets',
+    namespaced: true,
+    apiVersion: 'access.smi-spec.io/v1alpha2',
+  },
+  {
+    kind: 'HTTPRouteGroup',
+    group: 'specs.smi-spec.io',
+    version: 'v1alpha3',
+    plural: 'httproutegroups',
+    namespaced: true,
+    apiVersion: 'specs.smi-spec.io/v1alpha3',
+  },
+  {
+    kind: 'TCPRoute',
+    group: 'specs.smi-spec.io',
+    version: 'v1alpha3',
+    plural: 'tcproutes',
+    namespaced: true,
+    apiVersion: 'specs.smi-spec.io/v1alpha3',
+  },
+  {
+    kind: 'RateLimit',
+    group: 'specs.smi.nginx.com',
+    version: 'v1alpha2',
+    plural: 'ratelimits',
+    namespaced: true,
+    apiVersion: 'specs.smi.nginx.com/v1alpha2',
+  },
+  {
+    kind: 'CircuitBreaker',
+    group: 'specs.smi.nginx.com',
+    version: 'v1alpha1',
+    plural: 'circuitbreakers',
+    namespaced: true,
+    apiVersion: 'specs.smi.nginx.com/v1alpha1',
+  },
 ];
 
-export async function run(bin: string, args: string[], input?: string): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+export async function run(
+  bin: string,
+  args: string[],
+  input?: string,
+): Promise<{ exitCode: number; stdout: string; stderr: string }> {
   const env = { ...clusterEnv(), NSM_CHARTS_DIR: chartsDir };
   const r = await execa(bin, args, { reject: false, env, input: input ?? '' });
   return { exitCode: r.exitCode ?? 1, stdout: String(r.stdout), stderr: String(r.stderr) };
@@ -37,18 +83,54 @@ export async function run(bin: string, args: string[], input?: string): Promise<
 
 async function must(bin: string, args: string[]): Promise<string> {
   const r = await run(bin, args);
-  if (r.exitCode !== 0) throw new Error(`${path.basename(bin)} ${args.join(' ')} exited ${r.exitCode}:\n${r.stderr || r.stdout}`);
+  if (r.exitCode !== 0)
+    throw new Error(`${path.basename(bin)} ${args.join(' ')} exited ${r.exitCode}:\n${r.stderr || r.stdout}`);
   return r.stdout;
 }
 
 /** `kubeconfig`: another cluster's (the fleet tests' second cluster); default the test cluster's. */
-export async function deployWithMeshctl(version: string, opts: { namespace: string; environment?: 'kubernetes' | 'openshift'; flags?: string[]; bin?: string; kubeconfig?: string }): Promise<void> {
-  await must(opts.bin ?? meshctlBin(version), ['-k', opts.kubeconfig ?? kubeconfigPath(), '-n', opts.namespace, 'deploy', '--environment', opts.environment ?? 'kubernetes', ...(opts.flags ?? [])]);
+export async function deployWithMeshctl(
+  version: string,
+  opts: {
+    namespace: string;
+    environment?: 'kubernetes' | 'openshift';
+    flags?: string[];
+    bin?: string;
+    kubeconfig?: string;
+  },
+): Promise<void> {
+  await must(opts.bin ?? meshctlBin(version), [
+    '-k',
+    opts.kubeconfig ?? kubeconfigPath(),
+    '-n',
+    opts.namespace,
+    'deploy',
+    '--environment',
+    opts.environment ?? 'kubernetes',
+    ...(opts.flags ?? []),
+  ]);
 }
 
-export async function deployWithHelm(helm: string, version: string, opts: { release: string; namespace: string; set?: Record<string, string> }): Promise<void> {
+export async function deployWithHelm(
+  helm: string,
+  version: string,
+  opts: { release: string; namespace: string; set?: Record<string, string> },
+): Promise<void> {
   const sets = Object.entries(opts.set ?? {}).flatMap(([k, v]) => ['--set', `${k}=${v}`]);
-  await must(helm, ['--kubeconfig', kubeconfigPath(), 'install', opts.release, path.join(chartsDir, version), '-n', opts.namespace, '--create-namespace', ...sets, '--wait', '--timeout', '5m']);
+  await must(helm, [
+    '--kubeconfig',
+    kubeconfigPath(),
+    'install',
+    opts.release,
+    path.join(chartsDir, version),
+    '-n',
+    opts.namespace,
+    '--create-namespace',
+    ...sets,
+    '--wait',
+    '--timeout',
+    '5m',
+  ]);
 }
 
 /** Removes whatever mesh is in `namespace` (any release), its CRDs, webhooks and namespace. */
@@ -56,8 +138,11 @@ export async function removeMesh(kube: Kube, namespace: string, kubeconfig = kub
   const env = clusterEnv();
   const helm = env.HELM3 ?? 'helm';
   const list = await run(helm, ['--kubeconfig', kubeconfig, 'list', '-n', namespace, '-q']);
-  for (const rel of list.stdout.split('\n').filter(Boolean)) await run(helm, ['--kubeconfig', kubeconfig, 'uninstall', rel, '-n', namespace, '--no-hooks']);
-  for (const c of await listAll(kube, collectionPath(core.crds), { labelSelector: 'app.kubernetes.io/part-of=nginx-service-mesh' })) {
+  for (const rel of list.stdout.split('\n').filter(Boolean))
+    await run(helm, ['--kubeconfig', kubeconfig, 'uninstall', rel, '-n', namespace, '--no-hooks']);
+  for (const c of await listAll(kube, collectionPath(core.crds), {
+    labelSelector: 'app.kubernetes.io/part-of=nginx-service-mesh',
+  })) {
     await kube.request({ method: 'DELETE', path: objectPath(core.crds, c.metadata!.name!) }).catch(() => undefined);
   }
   await sweepClusterScoped(kube, namespace);
@@ -67,8 +152,18 @@ export async function removeMesh(kube: Kube, namespace: string, kubeconfig = kub
 /** Cluster-scoped mesh pieces, including those the charts mark helm.sh/resource-policy: keep (OpenShift SCC roles). */
 async function sweepClusterScoped(kube: Kube, namespace?: string): Promise<void> {
   const clusterScoped: ResourceRef[] = [
-    { group: 'admissionregistration.k8s.io', version: 'v1', plural: 'mutatingwebhookconfigurations', namespaced: false },
-    { group: 'admissionregistration.k8s.io', version: 'v1', plural: 'validatingwebhookconfigurations', namespaced: false },
+    {
+      group: 'admissionregistration.k8s.io',
+      version: 'v1',
+      plural: 'mutatingwebhookconfigurations',
+      namespaced: false,
+    },
+    {
+      group: 'admissionregistration.k8s.io',
+      version: 'v1',
+      plural: 'validatingwebhookconfigurations',
+      namespaced: false,
+    },
     { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'clusterroles', namespaced: false },
     { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'clusterrolebindings', namespaced: false },
     { group: 'storage.k8s.io', version: 'v1', plural: 'csidrivers', namespaced: false },
@@ -77,8 +172,12 @@ async function sweepClusterScoped(kube: Kube, namespace?: string): Promise<void>
   ];
   for (const ref of clusterScoped) {
     for (const o of await listAll(kube, collectionPath(ref)).catch(() => [] as KubeObject[])) {
-      const mine = o.metadata?.labels?.['app.kubernetes.io/part-of'] === 'nginx-service-mesh' || /nsm\.nginx$/.test(o.metadata?.name ?? '') || (namespace !== undefined && o.metadata?.annotations?.['meta.helm.sh/release-namespace'] === namespace);
-      if (mine) await kube.request({ method: 'DELETE', path: objectPath(ref, o.metadata!.name!) }).catch(() => undefined);
+      const mine =
+        o.metadata?.labels?.['app.kubernetes.io/part-of'] === 'nginx-service-mesh' ||
+        /nsm\.nginx$/.test(o.metadata?.name ?? '') ||
+        (namespace !== undefined && o.metadata?.annotations?.['meta.helm.sh/release-namespace'] === namespace);
+      if (mine)
+        await kube.request({ method: 'DELETE', path: objectPath(ref, o.metadata!.name!) }).catch(() => undefined);
     }
   }
 }
@@ -93,17 +192,37 @@ export async function removeAllMeshes(kube: Kube, kubeconfig = kubeconfigPath())
   for (const s of secrets) {
     try {
       if (decodeReleaseSecret(s).chart.name === meshChartName) namespaces.add(s.metadata!.namespace!);
-    } catch { /* not a release we can read */ }
+    } catch {
+      /* not a release we can read */
+    }
   }
   for (const ns of namespaces) await removeMesh(kube, ns, kubeconfig);
   await sweepClusterScoped(kube);
   // Deploy (the real 1.7.0, and the 1.6.0 stand-in that follows it) refuses while any mesh CRD is left,
   // and the Helm path leaves its CRDs behind: delete them all and wait until they are gone.
-  for (const c of await listAll(kube, collectionPath(core.crds), { labelSelector: 'app.kubernetes.io/part-of=nginx-service-mesh' })) {
+  for (const c of await listAll(kube, collectionPath(core.crds), {
+    labelSelector: 'app.kubernetes.io/part-of=nginx-service-mesh',
+  })) {
     await kube.request({ method: 'DELETE', path: objectPath(core.crds, c.metadata!.name!) }).catch(() => undefined);
   }
-  await settled(async () => !(await listAll(kube, collectionPath(core.crds), { labelSelector: 'app.kubernetes.io/part-of=nginx-service-mesh' })).length, { timeoutMs: 120_000 });
-  for (const ns of namespaces) await settled(() => kube.request({ path: objectPath(core.namespaces, ns) }).then(() => false, () => true), { timeoutMs: 120_000 });
+  await settled(
+    async () =>
+      !(
+        await listAll(kube, collectionPath(core.crds), {
+          labelSelector: 'app.kubernetes.io/part-of=nginx-service-mesh',
+        })
+      ).length,
+    { timeoutMs: 120_000 },
+  );
+  for (const ns of namespaces)
+    await settled(
+      () =>
+        kube.request({ path: objectPath(core.namespaces, ns) }).then(
+          () => false,
+          () => true,
+        ),
+      { timeoutMs: 120_000 },
+    );
   return [...namespaces];
 }
 
@@ -116,24 +235,84 @@ async function create(kube: Kube, ref: ResourceRef, ns: string | undefined, body
 }
 
 /** One injected app per namespace plus one object of every user kind, with labels and annotations. */
-export async function populate(kube: Kube, namespaces: string[], opts: { optIn?: boolean; replicas?: number } = {}): Promise<void> {
+export async function populate(
+  kube: Kube,
+  namespaces: string[],
+  opts: { optIn?: boolean; replicas?: number } = {},
+): Promise<void> {
   for (const ns of namespaces) {
-    await create(kube, core.namespaces, undefined, { metadata: { name: ns, labels: opts.optIn ? { 'injector.nsm.nginx.com/auto-inject': 'enabled' } : {} } });
+    await create(kube, core.namespaces, undefined, {
+      metadata: { name: ns, labels: opts.optIn ? { 'injector.nsm.nginx.com/auto-inject': 'enabled' } : {} },
+    });
     for (const app of ['frontend', 'backend']) {
-      await create(kube, core.deployments, ns, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: app, labels: { app } },
-        spec: { replicas: opts.replicas ?? 1, selector: { matchLabels: { app } }, template: { metadata: { labels: { app } }, spec: { containers: [{ name: app, image: `example/${app}:1` }] } } } });
+      await create(kube, core.deployments, ns, {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: app, labels: { app } },
+        spec: {
+          replicas: opts.replicas ?? 1,
+          selector: { matchLabels: { app } },
+          template: { metadata: { labels: { app } }, spec: { containers: [{ name: app, image: `example/${app}:1` }] } },
+        },
+      });
     }
-    const meta = (name: string) => ({ name, namespace: ns, labels: { team: ns }, annotations: { 'example.com/owner': 'platform' } });
+    const meta = (name: string) => ({
+      name,
+      namespace: ns,
+      labels: { team: ns },
+      annotations: { 'example.com/owner': 'platform' },
+    });
     const bodies: Record<string, Record<string, unknown>> = {
-      TrafficSplit: { spec: { service: 'backend', backends: [{ service: 'backend-v1', weight: 80 }, { service: 'backend-v2', weight: 20 }], matches: [{ kind: 'HTTPRouteGroup', name: 'routes' }] } },
-      TrafficTarget: { spec: { destination: { kind: 'ServiceAccount', name: 'backend', namespace: ns }, sources: [{ kind: 'ServiceAccount', name: 'frontend', namespace: ns }], rules: [{ kind: 'HTTPRouteGroup', name: 'routes', matches: ['api'] }] } },
-      HTTPRouteGroup: { spec: { matches: [{ name: 'api', pathRegex: '/api/.*', methods: ['GET', 'POST'], headers: { 'x-canary': 'true' } }] } },
+      TrafficSplit: {
+        spec: {
+          service: 'backend',
+          backends: [
+            { service: 'backend-v1', weight: 80 },
+            { service: 'backend-v2', weight: 20 },
+          ],
+          matches: [{ kind: 'HTTPRouteGroup', name: 'routes' }],
+        },
+      },
+      TrafficTarget: {
+        spec: {
+          destination: { kind: 'ServiceAccount', name: 'backend', namespace: ns },
+          sources: [{ kind: 'ServiceAccount', name: 'frontend', namespace: ns }],
+          rules: [{ kind: 'HTTPRouteGroup', name: 'routes', matches: ['api'] }],
+        },
+      },
+      HTTPRouteGroup: {
+        spec: {
+          matches: [{ name: 'api', pathRegex: '/api/.*', methods: ['GET', 'POST'], headers: { 'x-canary': 'true' } }],
+        },
+      },
       // NSM's TCPRoute CRD declares spec without properties: the real API server keeps nothing in it (the schema check would refuse spec.matches as lost).
       TCPRoute: { spec: {} },
-      RateLimit: { spec: { destination: { kind: 'Service', name: 'backend', namespace: ns }, sources: [{ kind: 'Deployment', name: 'frontend', namespace: ns }], name: 'ten-per-second', rate: '10r/s', burst: 5, delay: 'nodelay' } },
-      CircuitBreaker: { spec: { destination: { kind: 'Service', name: 'backend', namespace: ns }, errors: 3, timeoutSeconds: 30, fallback: { service: 'backend-fallback', port: 8080 } } },
+      RateLimit: {
+        spec: {
+          destination: { kind: 'Service', name: 'backend', namespace: ns },
+          sources: [{ kind: 'Deployment', name: 'frontend', namespace: ns }],
+          name: 'ten-per-second',
+          rate: '10r/s',
+          burst: 5,
+          delay: 'nodelay',
+        },
+      },
+      CircuitBreaker: {
+        spec: {
+          destination: { kind: 'Service', name: 'backend', namespace: ns },
+          errors: 3,
+          timeoutSeconds: 30,
+          fallback: { service: 'backend-fallback', port: 8080 },
+        },
+      },
     };
-    for (const k of userKinds) await create(kube, k, ns, { apiVersion: k.apiVersion, kind: k.kind, metadata: meta(k.kind === 'HTTPRouteGroup' ? 'routes' : `${k.kind.toLowerCase()}-1`), ...bodies[k.kind] });
+    for (const k of userKinds)
+      await create(kube, k, ns, {
+        apiVersion: k.apiVersion,
+        kind: k.kind,
+        metadata: meta(k.kind === 'HTTPRouteGroup' ? 'routes' : `${k.kind.toLowerCase()}-1`),
+        ...bodies[k.kind],
+      });
   }
 }
 
@@ -145,7 +324,11 @@ export async function snapshot(kube: Kube, namespaces: string[]): Promise<Snapsh
   for (const k of userKinds) {
     for (const ns of namespaces) {
       let items: KubeObject[] = [];
-      try { items = await listAll(kube, collectionPath(k, ns)); } catch (err) { if (!(err instanceof KubeApiError && err.status === 404)) throw err; }
+      try {
+        items = await listAll(kube, collectionPath(k, ns));
+      } catch (err) {
+        if (!(err instanceof KubeApiError && err.status === 404)) throw err;
+      }
       for (const o of items) {
         const a = { ...(o.metadata?.annotations ?? {}) };
         delete a['kubectl.kubernetes.io/last-applied-configuration'];
@@ -160,7 +343,9 @@ export async function snapshot(kube: Kube, namespaces: string[]): Promise<Snapsh
 export async function sidecarVersions(kube: Kube, namespaces: string[]): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (const ns of namespaces) {
-    const pods = await listAll<KubeObject & { spec?: { containers?: { name: string; image?: string }[] }; status?: { phase?: string } }>(kube, collectionPath(core.pods, ns));
+    const pods = await listAll<
+      KubeObject & { spec?: { containers?: { name: string; image?: string }[] }; status?: { phase?: string } }
+    >(kube, collectionPath(core.pods, ns));
     for (const p of pods) {
       if ((p.metadata as { deletionTimestamp?: string }).deletionTimestamp || p.status?.phase === 'Succeeded') continue;
       const sc = p.spec?.containers?.find((c) => c.name === 'nginx-mesh-sidecar');
@@ -175,6 +360,16 @@ export async function sidecarVersions(kube: Kube, namespaces: string[]): Promise
 export async function waitRolledOut(namespaces: string[], kubeconfig = kubeconfigPath()): Promise<void> {
   const kubectl = clusterEnv().KUBECTL ?? 'kubectl';
   for (const ns of namespaces) {
-    for (const app of ['frontend', 'backend']) await must(kubectl, ['--kubeconfig', kubeconfig, 'rollout', 'status', `deployment/${app}`, '-n', ns, '--timeout=120s']);
+    for (const app of ['frontend', 'backend'])
+      await must(kubectl, [
+        '--kubeconfig',
+        kubeconfig,
+        'rollout',
+        'status',
+        `deployment/${app}`,
+        '-n',
+        ns,
+        '--timeout=120s',
+      ]);
   }
 }

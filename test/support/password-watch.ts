@@ -11,14 +11,23 @@ import { clusterEnv, repoRoot } from './cluster.ts';
 import { chartsDir } from './mesh-scenario.ts';
 
 /** Runs the tool with `args`; psHits are the command lines that held the password (it shown as <PW>). */
-export async function runWatchingPs(password: string, args: string[]): Promise<{ exitCode: number; all: string; psHits: string[] }> {
-  const child = execa(path.join(repoRoot, 'bin/kubectl-nsm_upgrade'), args, { reject: false, all: true, env: { ...clusterEnv(), NSM_CHARTS_DIR: chartsDir }, timeout: 900_000 });
+export async function runWatchingPs(
+  password: string,
+  args: string[],
+): Promise<{ exitCode: number; all: string; psHits: string[] }> {
+  const child = execa(path.join(repoRoot, 'bin/kubectl-nsm_upgrade'), args, {
+    reject: false,
+    all: true,
+    env: { ...clusterEnv(), NSM_CHARTS_DIR: chartsDir },
+    timeout: 900_000,
+  });
   const psHits = new Set<string>();
   let done = false;
   const sampler = (async () => {
     while (!done) {
       const ps = await execa('ps', ['-eo', 'args'], { reject: false });
-      for (const line of String(ps.stdout).split('\n')) if (line.includes(password)) psHits.add(line.replace(password, '<PW>'));
+      for (const line of String(ps.stdout).split('\n'))
+        if (line.includes(password)) psHits.add(line.replace(password, '<PW>'));
       await new Promise((r) => setTimeout(r, 50));
     }
   })();
@@ -34,7 +43,8 @@ export function filesWith(password: string, dir: string): { file: string; mode: 
   for (const e of fs.readdirSync(dir, { recursive: true, withFileTypes: true })) {
     if (!e.isFile()) continue;
     const p = path.join(e.parentPath, e.name);
-    if (fs.readFileSync(p, 'utf8').includes(password)) out.push({ file: path.relative(dir, p), mode: (fs.statSync(p).mode & 0o777).toString(8) });
+    if (fs.readFileSync(p, 'utf8').includes(password))
+      out.push({ file: path.relative(dir, p), mode: (fs.statSync(p).mode & 0o777).toString(8) });
   }
   return out.sort((a, b) => a.file.localeCompare(b.file));
 }
@@ -44,11 +54,19 @@ export function filesWith(password: string, dir: string): { file: string; mode: 
  * leaves a marker file, and only the first record and the steps in `keep` stay (so a resume would
  * run the deploy next). Returns the marker (it must never appear) and how many lines were kept.
  */
-export function tamperJournal(journal: string, firstType: string, keep: readonly string[]): { marker: string; lines: number } {
+export function tamperJournal(
+  journal: string,
+  firstType: string,
+  keep: readonly string[],
+): { marker: string; lines: number } {
   const marker = path.join(path.dirname(journal), '..', 'evil-ran');
   const evil = path.join(path.dirname(journal), '..', 'evil.sh');
   fs.writeFileSync(evil, `#!/bin/sh\ntouch ${marker}\n`, { mode: 0o700 });
-  const lines = fs.readFileSync(journal, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const lines = fs
+    .readFileSync(journal, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   const first = lines[0] as { plan: { hops: { steps: { kind: string; commands: { bin: string }[] }[] }[] } };
   first.plan.hops[0]!.steps.find((s) => s.kind === 'deploy')!.commands[0]!.bin = evil;
   const kept = lines.filter((l) => l.type === firstType || (l.type === 'step' && keep.includes(String(l.step))));
@@ -62,7 +80,11 @@ export function tamperJournal(journal: string, firstType: string, keep: readonly
  * user's, private (0700), that answers `version` like the real one and leaves a marker whenever it
  * runs. Returns the marker (it must never appear) and the program.
  */
-export function impersonateInJournal(journal: string, real: string, versionLine: string): { marker: string; impostor: string } {
+export function impersonateInJournal(
+  journal: string,
+  real: string,
+  versionLine: string,
+): { marker: string; impostor: string } {
   const marker = path.join(path.dirname(journal), '..', 'impostor-ran');
   const impostor = path.join(path.dirname(journal), '..', 'impostor');
   fs.writeFileSync(impostor, `#!/bin/sh\necho "$@" >> ${marker}\necho '${versionLine}'\n`, { mode: 0o700 });

@@ -26,8 +26,12 @@ export function renamedManifests(id: string): Doc[] {
   const rename = (n: string) => `${n}-${id}`.slice(0, 63);
   const docs = [...loadDocs('rbac/clusterrole.yaml'), ...loadDocs('rbac/serviceaccount.yaml')];
   return docs.map((d) => {
-    const o = structuredClone(d) as Doc & { roleRef?: { name: string }; subjects?: { name: string; namespace: string }[] };
-    o.metadata.name = o.kind === 'RoleBinding' || o.kind === 'ServiceAccount' ? o.metadata.name : rename(o.metadata.name);
+    const o = structuredClone(d) as Doc & {
+      roleRef?: { name: string };
+      subjects?: { name: string; namespace: string }[];
+    };
+    o.metadata.name =
+      o.kind === 'RoleBinding' || o.kind === 'ServiceAccount' ? o.metadata.name : rename(o.metadata.name);
     if (o.kind === 'ServiceAccount') o.metadata.namespace = rename('nsm-upgrade');
     if (o.roleRef) o.roleRef.name = rename(o.roleRef.name);
     if (o.kind === 'RoleBinding') o.metadata.name = rename(o.metadata.name);
@@ -43,26 +47,51 @@ export async function bindServiceAccount(prefix = 'rbac'): Promise<BoundServiceA
   const name = docs.find((d) => d.kind === 'ServiceAccount')!.metadata.name;
   const admin = await testKube();
   await kubectl(['apply', '-f', '-'], { input: docs.map((d) => dump(d)).join('---\n') });
-  const token = (await admin.request<{ status: { token: string } }>({
-    method: 'POST', path: `/api/v1/namespaces/${namespace}/serviceaccounts/${name}/token`,
-    body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } },
-  })).status.token;
+  const token = (
+    await admin.request<{ status: { token: string } }>({
+      method: 'POST',
+      path: `/api/v1/namespaces/${namespace}/serviceaccounts/${name}/token`,
+      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } },
+    })
+  ).status.token;
   // Server and CA from the test kubeconfig (the local cluster's CA is also .cluster/pki/ca.crt).
   const cluster = loadKubeConfig({ kubeconfig: kubeconfigPath() }).getCurrentCluster()!;
-  const caData = cluster.caData ?? fs.readFileSync(cluster.caFile ?? path.join(clusterDir, 'pki/ca.crt')).toString('base64');
+  const caData =
+    cluster.caData ?? fs.readFileSync(cluster.caFile ?? path.join(clusterDir, 'pki/ca.crt')).toString('base64');
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nsm-rbac-'));
   const kubeconfig = path.join(tmp, 'kubeconfig');
-  fs.writeFileSync(kubeconfig, dump({
-    apiVersion: 'v1', kind: 'Config', 'current-context': 'sa',
-    clusters: [{ name: 'test', cluster: { server: cluster.server, 'certificate-authority-data': caData } }],
-    users: [{ name, user: { token } }],
-    contexts: [{ name: 'sa', context: { cluster: 'test', user: name } }],
-  }), { mode: 0o600 });
+  fs.writeFileSync(
+    kubeconfig,
+    dump({
+      apiVersion: 'v1',
+      kind: 'Config',
+      'current-context': 'sa',
+      clusters: [{ name: 'test', cluster: { server: cluster.server, 'certificate-authority-data': caData } }],
+      users: [{ name, user: { token } }],
+      contexts: [{ name: 'sa', context: { cluster: 'test', user: name } }],
+    }),
+    { mode: 0o600 },
+  );
   return {
-    id, docs, namespace, name, kubeconfig, token,
+    id,
+    docs,
+    namespace,
+    name,
+    kubeconfig,
+    token,
     async remove() {
       for (const d of [...docs].reverse()) {
-        await kubectl(['delete', d.kind, d.metadata.name, ...(d.metadata.namespace ? ['-n', d.metadata.namespace] : []), '--ignore-not-found', '--wait=false'], { reject: false });
+        await kubectl(
+          [
+            'delete',
+            d.kind,
+            d.metadata.name,
+            ...(d.metadata.namespace ? ['-n', d.metadata.namespace] : []),
+            '--ignore-not-found',
+            '--wait=false',
+          ],
+          { reject: false },
+        );
       }
       fs.rmSync(tmp, { recursive: true, force: true });
     },

@@ -45,11 +45,20 @@ export function missingRealMeshctl(versions: readonly string[] = realVersions): 
 }
 
 /** Runs the real nginx-meshctl of a version against the test cluster (-k first, as users pass it). */
-export async function runRealMeshctl(version: string, args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<ToolResult & { ms: number }> {
+export async function runRealMeshctl(
+  version: string,
+  args: string[],
+  opts: { input?: string; timeoutMs?: number } = {},
+): Promise<ToolResult & { ms: number }> {
   const bin = realMeshctl(version);
   if (!bin) throw new Error(missingRealMeshctl([version]) ?? `no real nginx-meshctl ${version}`);
   const t0 = Date.now();
-  const r = await execa(bin, ['-k', kubeconfigPath(), ...args], { reject: false, input: opts.input ?? '', env: { ...clusterEnv() }, timeout: opts.timeoutMs ?? 420_000 });
+  const r = await execa(bin, ['-k', kubeconfigPath(), ...args], {
+    reject: false,
+    input: opts.input ?? '',
+    env: { ...clusterEnv() },
+    timeout: opts.timeoutMs ?? 420_000,
+  });
   return { exitCode: r.exitCode ?? 1, stdout: String(r.stdout), stderr: String(r.stderr), ms: Date.now() - t0 };
 }
 
@@ -69,19 +78,36 @@ export async function clearMeshTraces(kube: Kube): Promise<void> {
  * behind. Call it holding the mesh lock.
  */
 export async function clearMeshCrds(kube: Kube, timeoutMs = 120_000): Promise<void> {
-  const list = async () => (await kube.request<KubeList>({ path: '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', query: { labelSelector: 'app.kubernetes.io/part-of=nginx-service-mesh' } })).items;
-  for (const crd of await list()) await kube.request({ method: 'DELETE', path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata!.name}` }).catch(() => undefined);
+  const list = async () =>
+    (
+      await kube.request<KubeList>({
+        path: '/apis/apiextensions.k8s.io/v1/customresourcedefinitions',
+        query: { labelSelector: 'app.kubernetes.io/part-of=nginx-service-mesh' },
+      })
+    ).items;
+  for (const crd of await list())
+    await kube
+      .request({
+        method: 'DELETE',
+        path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata!.name}`,
+      })
+      .catch(() => undefined);
   const groups = new Set((await list()).map((c) => (c as { spec?: { group?: string } }).spec?.group ?? ''));
   const deadline = Date.now() + timeoutMs;
   if (!(await settled(async () => !(await list()).length, { timeoutMs }))) {
-    throw new Error(`mesh CRDs still present after ${timeoutMs} ms: ${(await list()).map((c) => c.metadata?.name).join(', ')}`);
+    throw new Error(
+      `mesh CRDs still present after ${timeoutMs} ms: ${(await list()).map((c) => c.metadata?.name).join(', ')}`,
+    );
   }
   // Discovery lags the deletion; a client that lists API groups right away (Helm in the next deploy) would
   // print "couldn't get resource list for <group>". Wait until no deleted group is advertised.
-  await settled(async () => {
-    const served = (await kube.request<{ groups: { name: string }[] }>({ path: '/apis' })).groups.map((g) => g.name);
-    return !served.some((g) => groups.has(g));
-  }, { timeoutMs: Math.max(0, deadline - Date.now()) });
+  await settled(
+    async () => {
+      const served = (await kube.request<{ groups: { name: string }[] }>({ path: '/apis' })).groups.map((g) => g.name);
+      return !served.some((g) => groups.has(g));
+    },
+    { timeoutMs: Math.max(0, deadline - Date.now()) },
+  );
 }
 
 /**
@@ -90,5 +116,9 @@ export async function clearMeshCrds(kube: Kube, timeoutMs = 120_000): Promise<vo
  * <group>/<version>" (klog, memcache.go) on any cluster. Everything else stays.
  */
 export function realStderr(stderr: string): string {
-  return stderr.split('\n').filter((l) => !/memcache\.go:\d+\] couldn't get resource list for /.test(l)).join('\n').trim();
+  return stderr
+    .split('\n')
+    .filter((l) => !/memcache\.go:\d+\] couldn't get resource list for /.test(l))
+    .join('\n')
+    .trim();
 }

@@ -31,10 +31,18 @@ export interface TestRegistry {
 export function testRegistry(): TestRegistry | undefined {
   const env = clusterEnv();
   if (!env.NSM_REGISTRY || !env.NSM_REGISTRY_CA || !env.NSM_REGISTRY_TOOL || !env.NSM_REGISTRY_IMAGES) return undefined;
-  const images = fs.existsSync(env.NSM_REGISTRY_IMAGES) ? JSON.parse(fs.readFileSync(env.NSM_REGISTRY_IMAGES, 'utf8')) as TestRegistry['images'] : { mirror: env.NSM_REGISTRY, charts: '', versions: {} };
+  const images = fs.existsSync(env.NSM_REGISTRY_IMAGES)
+    ? (JSON.parse(fs.readFileSync(env.NSM_REGISTRY_IMAGES, 'utf8')) as TestRegistry['images'])
+    : { mirror: env.NSM_REGISTRY, charts: '', versions: {} };
   return {
-    mirror: env.NSM_REGISTRY, host: env.NSM_REGISTRY.split('/')[0]!, username: env.NSM_REGISTRY_USERNAME ?? '', password: env.NSM_REGISTRY_PASSWORD ?? '',
-    ca: fs.readFileSync(env.NSM_REGISTRY_CA), tool: env.NSM_REGISTRY_TOOL, images, env,
+    mirror: env.NSM_REGISTRY,
+    host: env.NSM_REGISTRY.split('/')[0]!,
+    username: env.NSM_REGISTRY_USERNAME ?? '',
+    password: env.NSM_REGISTRY_PASSWORD ?? '',
+    ca: fs.readFileSync(env.NSM_REGISTRY_CA),
+    tool: env.NSM_REGISTRY_TOOL,
+    images,
+    env,
     agent: new https.Agent({ keepAlive: true, maxSockets: 4, ca: fs.readFileSync(env.NSM_REGISTRY_CA) }),
   };
 }
@@ -44,27 +52,49 @@ export function splitRef(reg: TestRegistry, ref: string): { repo: string; tag: s
   if (!ref.startsWith(`${reg.host}/`)) throw new Error(`${ref} is not in ${reg.host}`);
   const rest = ref.slice(reg.host.length + 1);
   const colon = rest.lastIndexOf(':');
-  return colon > rest.lastIndexOf('/') ? { repo: rest.slice(0, colon), tag: rest.slice(colon + 1) } : { repo: rest, tag: 'latest' };
+  return colon > rest.lastIndexOf('/')
+    ? { repo: rest.slice(0, colon), tag: rest.slice(colon + 1) }
+    : { repo: rest, tag: 'latest' };
 }
 
 export const indexType = 'application/vnd.oci.image.index.v1+json';
 export const manifestType = 'application/vnd.oci.image.manifest.v1+json';
-const accept = [indexType, manifestType, 'application/vnd.docker.distribution.manifest.list.v2+json', 'application/vnd.docker.distribution.manifest.v2+json'].join(', ');
+const accept = [
+  indexType,
+  manifestType,
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+  'application/vnd.docker.distribution.manifest.v2+json',
+].join(', ');
 
-export interface RegistryResponse { status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }
+export interface RegistryResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
 
 /** One request to the registry's /v2/ API; credentials: the test bed's, others, or none. */
-export function registryRequest(reg: TestRegistry, method: string, apiPath: string,
-  opts: { credentials?: { username: string; password: string } | 'none' } = {}): Promise<RegistryResponse> {
-  const cred = opts.credentials === 'none' ? undefined : opts.credentials ?? { username: reg.username, password: reg.password };
+export function registryRequest(
+  reg: TestRegistry,
+  method: string,
+  apiPath: string,
+  opts: { credentials?: { username: string; password: string } | 'none' } = {},
+): Promise<RegistryResponse> {
+  const cred =
+    opts.credentials === 'none' ? undefined : (opts.credentials ?? { username: reg.username, password: reg.password });
   const headers: Record<string, string> = { Accept: accept };
   if (cred) headers.Authorization = `Basic ${Buffer.from(`${cred.username}:${cred.password}`).toString('base64')}`;
   return new Promise((resolve, reject) => {
-    const req = https.request(`https://${reg.host}${apiPath}`, { method, headers, agent: reg.agent, timeout: 10_000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-    });
+    const req = https.request(
+      `https://${reg.host}${apiPath}`,
+      { method, headers, agent: reg.agent, timeout: 10_000 },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+        );
+      },
+    );
     req.on('error', reject);
     req.on('timeout', () => req.destroy(new Error(`${method} ${apiPath}: timeout`)));
     req.end();

@@ -24,11 +24,21 @@ export interface MeshState {
 
 export async function meshState(s: Scenario): Promise<MeshState> {
   const install = await detectInstall({ kube: s.kube } as never, { meshNamespace: s.meshNamespace });
-  const crds = await listAll<{ metadata?: { name?: string }; spec?: { versions?: { name: string; served: boolean; storage: boolean }[] } }>(s.kube, collectionPath(core.crds), { labelSelector: 'app.kubernetes.io/part-of=nginx-service-mesh' });
+  const crds = await listAll<{
+    metadata?: { name?: string };
+    spec?: { versions?: { name: string; served: boolean; storage: boolean }[] };
+  }>(s.kube, collectionPath(core.crds), { labelSelector: 'app.kubernetes.io/part-of=nginx-service-mesh' });
   return {
     version: install.version,
     values: revealDeep(install.values),
-    crds: Object.fromEntries(crds.map((c) => [c.metadata?.name, (c.spec?.versions ?? []).map((v) => ({ name: v.name, served: v.served, storage: v.storage }))]).sort()),
+    crds: Object.fromEntries(
+      crds
+        .map((c) => [
+          c.metadata?.name,
+          (c.spec?.versions ?? []).map((v) => ({ name: v.name, served: v.served, storage: v.storage })),
+        ])
+        .sort(),
+    ),
     resources: await snapshot(s.kube, s.appNamespaces),
     sidecars: await sidecarVersions(s.kube, s.appNamespaces),
   };
@@ -56,11 +66,19 @@ export function runRollback(s: Scenario, extra: string[] = []): Promise<ToolResu
 /** The steps the rollback journaled as done, in order. */
 export function rollbackSteps(s: Scenario): string[] {
   const file = path.join(s.backupDir, 'rollback', 'journal.ndjson');
-  return fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; step?: string }).filter((r) => r.type === 'step').map((r) => r.step!);
+  return fs
+    .readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { type: string; step?: string })
+    .filter((r) => r.type === 'step')
+    .map((r) => r.step!);
 }
 
 /** A mesh at `o.from`, its state recorded, then upgraded to `o.to` and converged: where each rollback test starts. */
-export async function upgradedMesh(o: ScenarioOptions & { to: string }): Promise<{ scenario: Scenario; before: MeshState }> {
+export async function upgradedMesh(
+  o: ScenarioOptions & { to: string },
+): Promise<{ scenario: Scenario; before: MeshState }> {
   const scenario = await setUpMesh(o);
   const before = await meshState(scenario);
   const up = await runUpgrade(scenario, o);

@@ -30,7 +30,11 @@ import { hasSnapshot, restoreCluster, saveCluster, snapshotDir } from '../cluste
 import { settled, waitFor } from './wait.ts';
 
 /** What a saved start records besides the cluster: the names its build chose and what was there. */
-interface SavedStart { meshNamespace: string; appNamespaces: string[]; before: Snapshot }
+interface SavedStart {
+  meshNamespace: string;
+  appNamespaces: string[];
+  before: Snapshot;
+}
 
 /** How many saved starts a cluster keeps (about 150 MB each); the least recently used go first. */
 const keep = 12;
@@ -47,7 +51,10 @@ function hashTree(hash: ReturnType<typeof createHash>, p: string): void {
   if (fs.statSync(p).isDirectory()) {
     for (const e of fs.readdirSync(p).sort()) hashTree(hash, path.join(p, e));
   } else {
-    hash.update(`${path.relative(repoRoot, p)}\0`).update(fs.readFileSync(p)).update('\0');
+    hash
+      .update(`${path.relative(repoRoot, p)}\0`)
+      .update(fs.readFileSync(p))
+      .update('\0');
   }
 }
 
@@ -56,8 +63,18 @@ let inputs: string | undefined;
 function inputsHash(): string {
   if (inputs) return inputs;
   const h = createHash('sha256');
-  for (const p of ['src', 'test/emulator', 'test/fixtures/meshctl', 'test/fixtures/charts', 'test/cluster',
-    'test/support/mesh-scenario.ts', 'test/support/upgrade-scenario.ts', 'test/support/real-meshctl.ts', 'test/support/saved-mesh.ts']) hashTree(h, path.join(repoRoot, p));
+  for (const p of [
+    'src',
+    'test/emulator',
+    'test/fixtures/meshctl',
+    'test/fixtures/charts',
+    'test/cluster',
+    'test/support/mesh-scenario.ts',
+    'test/support/upgrade-scenario.ts',
+    'test/support/real-meshctl.ts',
+    'test/support/saved-mesh.ts',
+  ])
+    hashTree(h, path.join(repoRoot, p));
   hashTree(h, chartsDir);
   inputs = h.digest('hex');
   return inputs;
@@ -67,11 +84,18 @@ function inputsHash(): string {
 export function startKey(opts: ScenarioOptions): string {
   const { cluster, ...rest } = opts;
   const bins = {
-    meshctl: opts.method === 'meshctl' ? (opts.realMeshctl ? meshctlFor(opts.from).bin : scenarioMeshctl(opts.from)) : undefined,
+    meshctl:
+      opts.method === 'meshctl'
+        ? opts.realMeshctl
+          ? meshctlFor(opts.from).bin
+          : scenarioMeshctl(opts.from)
+        : undefined,
     helm: opts.method === 'helm' ? clusterEnv()[opts.helm ?? 'HELM3'] : undefined,
     charts: chartsDir,
   };
-  const h = createHash('sha256').update(JSON.stringify({ rest, kubeconfig: cluster?.kubeconfig, bins, inputs: inputsHash() }));
+  const h = createHash('sha256').update(
+    JSON.stringify({ rest, kubeconfig: cluster?.kubeconfig, bins, inputs: inputsHash() }),
+  );
   return `${opts.method}-${opts.from}-${h.digest('hex').slice(0, 16)}`;
 }
 
@@ -79,8 +103,16 @@ export function startKey(opts: ScenarioOptions): string {
 function cleanupOf(s: Omit<Scenario, 'cleanup'>, kubeconfig?: string): () => Promise<void> {
   return async () => {
     await removeMesh(s.kube, s.meshNamespace, kubeconfig);
-    for (const ns of s.appNamespaces) await s.kube.request({ method: 'DELETE', path: `/api/v1/namespaces/${ns}` }).catch(() => undefined);
-    await settled(() => s.kube.request({ path: `/api/v1/namespaces/${s.meshNamespace}` }).then(() => false, () => true), { timeoutMs: 120_000 });
+    for (const ns of s.appNamespaces)
+      await s.kube.request({ method: 'DELETE', path: `/api/v1/namespaces/${ns}` }).catch(() => undefined);
+    await settled(
+      () =>
+        s.kube.request({ path: `/api/v1/namespaces/${s.meshNamespace}` }).then(
+          () => false,
+          () => true,
+        ),
+      { timeoutMs: 120_000 },
+    );
   };
 }
 
@@ -90,7 +122,10 @@ const left = new Map<string, () => Promise<void>>();
 function prune(dir: string): void {
   const root = path.join(dir, 'snapshots');
   if (!fs.existsSync(root)) return;
-  const saved = fs.readdirSync(root).map((n) => ({ n, t: fs.statSync(path.join(root, n)).mtimeMs })).sort((a, b) => b.t - a.t);
+  const saved = fs
+    .readdirSync(root)
+    .map((n) => ({ n, t: fs.statSync(path.join(root, n)).mtimeMs }))
+    .sort((a, b) => b.t - a.t);
   for (const s of saved.slice(keep)) fs.rmSync(path.join(root, s.n), { recursive: true, force: true });
 }
 
@@ -105,15 +140,21 @@ async function expectRestored(s: Omit<Scenario, 'cleanup'>, from: string): Promi
   expect((await detectInstall({ kube: s.kube } as never, { meshNamespace: s.meshNamespace })).version).toBe(from);
   expect(await sidecarVersions(s.kube, s.appNamespaces)).toEqual({ [from]: s.appNamespaces.length * 2 });
   expect(await snapshot(s.kube, s.appNamespaces)).toEqual(s.before);
-  await waitFor('the mesh API (APIService v1alpha1.nsm.nginx.com) to be available again', async () => {
-    try {
-      const api = await s.kube.request<{ status?: { conditions?: { type: string; status: string }[] } }>({ path: '/apis/apiregistration.k8s.io/v1/apiservices/v1alpha1.nsm.nginx.com' });
-      return api.status?.conditions?.some((c) => c.type === 'Available' && c.status === 'True');
-    } catch (err) {
-      if (err instanceof KubeApiError && err.status === 404) return true; // 2.0 has none
-      throw err;
-    }
-  }, { timeoutMs: 120_000 });
+  await waitFor(
+    'the mesh API (APIService v1alpha1.nsm.nginx.com) to be available again',
+    async () => {
+      try {
+        const api = await s.kube.request<{ status?: { conditions?: { type: string; status: string }[] } }>({
+          path: '/apis/apiregistration.k8s.io/v1/apiservices/v1alpha1.nsm.nginx.com',
+        });
+        return api.status?.conditions?.some((c) => c.type === 'Available' && c.status === 'True');
+      } catch (err) {
+        if (err instanceof KubeApiError && err.status === 404) return true; // 2.0 has none
+        throw err;
+      }
+    },
+    { timeoutMs: 120_000 },
+  );
 }
 
 /** setUpMesh, from a saved start when there is one (see above). The scenario's clean-up leaves the mesh for the next restore. */
@@ -121,7 +162,7 @@ export async function setUpSavedMesh(opts: ScenarioOptions): Promise<Scenario> {
   const dir = savableDir(opts);
   if (!dir) return setUpMesh(opts);
   const key = startKey(opts);
-  const kube = opts.cluster?.kube ?? await testKube();
+  const kube = opts.cluster?.kube ?? (await testKube());
   const record = path.join(snapshotDir(dir, key), 'start.json');
   let s: Omit<Scenario, 'cleanup'>;
   if (hasSnapshot(dir, key) && fs.existsSync(record)) {
@@ -140,7 +181,12 @@ export async function setUpSavedMesh(opts: ScenarioOptions): Promise<Scenario> {
     fs.writeFileSync(record, `${JSON.stringify(saved)}\n`, { mode: 0o600 });
   }
   const cleanup = cleanupOf(s, opts.cluster?.kubeconfig);
-  return { ...s, async cleanup() { left.set(dir, cleanup); } };
+  return {
+    ...s,
+    async cleanup() {
+      left.set(dir, cleanup);
+    },
+  };
 }
 
 /** Removes the meshes the last saved-mesh tests left (call it in afterAll of a file that uses setUpSavedMesh). */

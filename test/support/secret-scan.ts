@@ -27,7 +27,9 @@ export function tokenNeedles(token: string): string[] {
   return [token, ...(parts.length === 3 && parts[2]!.length >= 20 ? [parts[2]!] : [])];
 }
 
-interface KubeconfigUsers { users?: { name: string; user: Record<string, string> }[] }
+interface KubeconfigUsers {
+  users?: { name: string; user: Record<string, string> }[];
+}
 
 /** The credentials in a kubeconfig's users: token, client-certificate-data, client-key-data. */
 export function kubeconfigSecrets(kubeconfigText: string): Secret[] {
@@ -35,8 +37,13 @@ export function kubeconfigSecrets(kubeconfigText: string): Secret[] {
   const out: Secret[] = [];
   for (const u of kc.users ?? []) {
     if (u.user.token) out.push({ label: `bearer token of user ${u.name}`, needles: tokenNeedles(u.user.token) });
-    if (u.user['client-certificate-data']) out.push({ label: `client-certificate-data of user ${u.name}`, needles: pemNeedles(u.user['client-certificate-data']) });
-    if (u.user['client-key-data']) out.push({ label: `client-key-data of user ${u.name}`, needles: pemNeedles(u.user['client-key-data']) });
+    if (u.user['client-certificate-data'])
+      out.push({
+        label: `client-certificate-data of user ${u.name}`,
+        needles: pemNeedles(u.user['client-certificate-data']),
+      });
+    if (u.user['client-key-data'])
+      out.push({ label: `client-key-data of user ${u.name}`, needles: pemNeedles(u.user['client-key-data']) });
   }
   return out;
 }
@@ -46,7 +53,8 @@ const privateKeyHeader = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
 /** Every leak in `text` (named `where`), as "where: label" lines; empty when clean. */
 export function findLeaks(where: string, text: string, secrets: readonly Secret[]): string[] {
   const found: string[] = [];
-  for (const s of secrets) if (s.needles.some((n) => n.length > 0 && text.includes(n))) found.push(`${where}: ${s.label}`);
+  for (const s of secrets)
+    if (s.needles.some((n) => n.length > 0 && text.includes(n))) found.push(`${where}: ${s.label}`);
   if (privateKeyHeader.test(text)) found.push(`${where}: a PEM private key`);
   if (/\b(client-key-data|client-certificate-data)\s*:/.test(text)) found.push(`${where}: kubeconfig user fields`);
   return found;

@@ -74,7 +74,10 @@ export function skipReason(note: string | undefined, fullName: string): string {
  * throws) counts as one failure per error, and so does an unhandled error: else a file that never
  * ran would read as "0 failed".
  */
-export function tallyModules(modules: readonly Pick<TestModule, 'children' | 'errors' | 'relativeModuleId'>[], unhandledErrors = 0): Tally {
+export function tallyModules(
+  modules: readonly Pick<TestModule, 'children' | 'errors' | 'relativeModuleId'>[],
+  unhandledErrors = 0,
+): Tally {
   const tally: Tally = { passed: 0, failed: unhandledErrors, skipped: 0, skips: [] };
   for (const mod of modules) {
     tally.failed += mod.errors().length;
@@ -84,7 +87,10 @@ export function tallyModules(modules: readonly Pick<TestModule, 'children' | 'er
       else if (result.state === 'failed') tally.failed++;
       else if (result.state === 'skipped') {
         tally.skipped++;
-        tally.skips.push({ test: `${mod.relativeModuleId} > ${test.fullName}`, reason: skipReason(result.note, test.fullName) });
+        tally.skips.push({
+          test: `${mod.relativeModuleId} > ${test.fullName}`,
+          reason: skipReason(result.note, test.fullName),
+        });
       }
     }
   }
@@ -96,7 +102,9 @@ export default class TallyReporter implements Reporter {
     const tally = tallyModules(modules, unhandledErrors.length);
     const slow = slowest(modules);
     const lines = [...slowestLines(slow), ...tally.skips.map((s) => `  skipped: ${s.test}\n    reason: ${s.reason}`)];
-    process.stdout.write(`${lines.length ? `${lines.join('\n')}\n` : ''}tally: ${tally.passed} passed, ${tally.failed} failed, ${tally.skipped} skipped\n`);
+    process.stdout.write(
+      `${lines.length ? `${lines.join('\n')}\n` : ''}tally: ${tally.passed} passed, ${tally.failed} failed, ${tally.skipped} skipped\n`,
+    );
     const file = process.env.TALLY_FILE;
     if (file) fs.writeFileSync(file, `${JSON.stringify({ ...tally, slowest: slow })}\n`);
   }

@@ -10,7 +10,19 @@ import { expect } from 'vitest';
 import type { Kube } from '../../src/kube/client.ts';
 import { clusterEnv, runTool, testKube, uniqueName, type ToolResult } from './cluster.ts';
 import { meshctlFor } from './real-meshctl.ts';
-import { removeAllMeshes, deployWithHelm, deployWithMeshctl, meshctlBin, populate, removeMesh, sidecarVersions, snapshot, waitRolledOut, type Snapshot, chartsDir } from './mesh-scenario.ts';
+import {
+  removeAllMeshes,
+  deployWithHelm,
+  deployWithMeshctl,
+  meshctlBin,
+  populate,
+  removeMesh,
+  sidecarVersions,
+  snapshot,
+  waitRolledOut,
+  type Snapshot,
+  chartsDir,
+} from './mesh-scenario.ts';
 import { detectInstall } from '../../src/mesh/detect.ts';
 import { settled } from './wait.ts';
 
@@ -47,20 +59,37 @@ export interface ScenarioOptions {
 }
 
 async function waitGone(kube: Kube, namespace: string): Promise<void> {
-  await settled(() => kube.request({ path: `/api/v1/namespaces/${namespace}` }).then(() => false, () => true), { timeoutMs: 120_000 });
+  await settled(
+    () =>
+      kube.request({ path: `/api/v1/namespaces/${namespace}` }).then(
+        () => false,
+        () => true,
+      ),
+    { timeoutMs: 120_000 },
+  );
 }
 
 export async function setUpMesh(opts: ScenarioOptions): Promise<Scenario> {
-  const kube = opts.cluster?.kube ?? await testKube();
+  const kube = opts.cluster?.kube ?? (await testKube());
   const kubeconfig = opts.cluster?.kubeconfig;
   await removeAllMeshes(kube, kubeconfig);
   const meshNamespace = opts.meshNamespace ?? uniqueName('mesh');
   const appNamespaces = Array.from({ length: opts.namespaces ?? 2 }, (_, i) => uniqueName(`app${i}`));
   if (opts.method === 'meshctl') {
     const bin = opts.realMeshctl ? meshctlFor(opts.from).bin : scenarioMeshctl(opts.from);
-    await deployWithMeshctl(opts.from, { namespace: meshNamespace, environment: opts.environment ?? 'kubernetes', flags: opts.deployFlags, bin, kubeconfig });
+    await deployWithMeshctl(opts.from, {
+      namespace: meshNamespace,
+      environment: opts.environment ?? 'kubernetes',
+      flags: opts.deployFlags,
+      bin,
+      kubeconfig,
+    });
   } else {
-    await deployWithHelm(clusterEnv()[opts.helm ?? 'HELM3']!, opts.from, { release: 'nsm', namespace: meshNamespace, set: { environment: opts.environment ?? 'kubernetes', ...opts.helmSet } });
+    await deployWithHelm(clusterEnv()[opts.helm ?? 'HELM3']!, opts.from, {
+      release: 'nsm',
+      namespace: meshNamespace,
+      set: { environment: opts.environment ?? 'kubernetes', ...opts.helmSet },
+    });
   }
   await populate(kube, appNamespaces, { optIn: opts.optIn });
   await waitRolledOut(appNamespaces, kubeconfig);
@@ -70,10 +99,16 @@ export async function setUpMesh(opts: ScenarioOptions): Promise<Scenario> {
   expect(Object.keys(before)).toHaveLength(appNamespaces.length * 6);
   const backupDir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'nsm-upgrade-test-')), 'backup');
   return {
-    kube, meshNamespace, appNamespaces, before, backupDir, binaryArgs: binaryArgs(opts),
+    kube,
+    meshNamespace,
+    appNamespaces,
+    before,
+    backupDir,
+    binaryArgs: binaryArgs(opts),
     async cleanup() {
       await removeMesh(kube, meshNamespace, kubeconfig);
-      for (const ns of appNamespaces) await kube.request({ method: 'DELETE', path: `/api/v1/namespaces/${ns}` }).catch(() => undefined);
+      for (const ns of appNamespaces)
+        await kube.request({ method: 'DELETE', path: `/api/v1/namespaces/${ns}` }).catch(() => undefined);
       await waitGone(kube, meshNamespace);
     },
   };
@@ -100,7 +135,17 @@ export function binaryArgs(opts: Pick<ScenarioOptions, 'method' | 'helm'>): stri
 
 /** The flags every scenario passes: its mesh namespace, its binaries, its backup directory. */
 export function toolArgs(s: Scenario, opts: ScenarioOptions & { to: string }, extra: string[] = []): string[] {
-  const args = ['--to', opts.to, '--mesh-namespace', s.meshNamespace, '--backup-dir', s.backupDir, '--yes', '--timeout', '3m'];
+  const args = [
+    '--to',
+    opts.to,
+    '--mesh-namespace',
+    s.meshNamespace,
+    '--backup-dir',
+    s.backupDir,
+    '--yes',
+    '--timeout',
+    '3m',
+  ];
   if (opts.method === 'meshctl') {
     args.push('--meshctl-current', scenarioMeshctl(opts.from));
     for (const v of ['1.6.0', '1.7.0', '2.0.0']) if (v !== opts.from) args.push('--meshctl', scenarioMeshctl(v));
@@ -112,7 +157,9 @@ export function toolArgs(s: Scenario, opts: ScenarioOptions & { to: string }, ex
 
 /** The binary and chart flags of a command line, to give them again (a resume or rollback never takes them from a journal). */
 export function binaryFlagsOf(args: readonly string[]): string[] {
-  return args.flatMap((a, i) => (['--meshctl', '--meshctl-current', '--helm', '--chart'].includes(a) ? [a, args[i + 1]!] : []));
+  return args.flatMap((a, i) =>
+    ['--meshctl', '--meshctl-current', '--helm', '--chart'].includes(a) ? [a, args[i + 1]!] : [],
+  );
 }
 
 /** `--resume` of the scenario's run, with its binaries given again (a resume never takes them from the journal). */
@@ -120,12 +167,25 @@ export function resumeArgs(s: Scenario, extra: string[] = []): string[] {
   return ['--resume', s.backupDir, '--yes', '--timeout', '3m', ...s.binaryArgs, ...extra];
 }
 
-export async function runUpgrade(s: Scenario, opts: ScenarioOptions & { to: string }, extra: string[] = []): Promise<ToolResult> {
-  return runTool(toolArgs(s, opts, extra), { env: { NSM_CHARTS_DIR: chartsDir, NSM_HELM: clusterEnv().HELM3 ?? 'helm' } });
+export async function runUpgrade(
+  s: Scenario,
+  opts: ScenarioOptions & { to: string },
+  extra: string[] = [],
+): Promise<ToolResult> {
+  return runTool(toolArgs(s, opts, extra), {
+    env: { NSM_CHARTS_DIR: chartsDir, NSM_HELM: clusterEnv().HELM3 ?? 'helm' },
+  });
 }
 
 /** Non-default settings a scenario's starting mesh is deployed with, and what its release then records. */
-export const nonDefaultFlags = ['--mtls-mode', 'strict', '--client-max-body-size', '8m', '--nginx-error-log-level', 'debug'];
+export const nonDefaultFlags = [
+  '--mtls-mode',
+  'strict',
+  '--client-max-body-size',
+  '8m',
+  '--nginx-error-log-level',
+  'debug',
+];
 export const nonDefaultValues = { mtls: { mode: 'strict' }, clientMaxBodySize: '8m', nginxErrorLogLevel: 'debug' };
 
 /** Every non-default setting of the starting mesh is on the upgraded mesh's release. */

@@ -18,12 +18,17 @@ const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * Polls `check` until it returns something other than undefined or false, and returns that; throws
  * `timed out after N s waiting for <what>` when `timeoutMs` passes first. A check that throws fails the wait.
  */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, o: WaitOptions): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | false>,
+  o: WaitOptions,
+): Promise<T> {
   const deadline = Date.now() + o.timeoutMs;
   for (;;) {
     const v = await check();
     if (v !== undefined && v !== false) return v;
-    if (Date.now() >= deadline) throw new Error(`timed out after ${Math.round(o.timeoutMs / 1000)} s waiting for ${what}`);
+    if (Date.now() >= deadline)
+      throw new Error(`timed out after ${Math.round(o.timeoutMs / 1000)} s waiting for ${what}`);
     await pause(o.intervalMs ?? pollMs);
   }
 }

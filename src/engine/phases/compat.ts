@@ -15,10 +15,21 @@ import { valueAt } from '../../values.ts';
 import { jsonEqual } from '../../backup/sanitize.ts';
 import { isSecret, markSecrets, revealDeep } from '../../secret.ts';
 
-export interface CrdVersion { name: string; served: boolean; storage: boolean; schema?: { openAPIV3Schema?: Schema } }
-export interface CrdLike extends KubeObject { spec?: { group?: string; versions?: CrdVersion[]; [k: string]: unknown }; status?: { storedVersions?: string[]; conditions?: { type: string; status: string }[] } }
+export interface CrdVersion {
+  name: string;
+  served: boolean;
+  storage: boolean;
+  schema?: { openAPIV3Schema?: Schema };
+}
+export interface CrdLike extends KubeObject {
+  spec?: { group?: string; versions?: CrdVersion[]; [k: string]: unknown };
+  status?: { storedVersions?: string[]; conditions?: { type: string; status: string }[] };
+}
 
-const versionsText = (c: CrdLike) => (c.spec?.versions ?? []).map((v) => `${v.name}${v.served ? '' : ' (not served)'}${v.storage ? ' (storage)' : ''}`).join(', ');
+const versionsText = (c: CrdLike) =>
+  (c.spec?.versions ?? [])
+    .map((v) => `${v.name}${v.served ? '' : ' (not served)'}${v.storage ? ' (storage)' : ''}`)
+    .join(', ');
 
 /** One line per mesh CRD that is not as in the backup: missing, added since, or with another spec. */
 export function crdDifferences(live: readonly CrdLike[], backup: readonly CrdLike[]): string[] {
@@ -28,13 +39,21 @@ export function crdDifferences(live: readonly CrdLike[], backup: readonly CrdLik
   for (const b of backup) {
     const name = b.metadata?.name ?? '';
     const l = liveByName.get(name);
-    if (!l) { out.push(`CRD ${name} is missing (the backup has it: ${versionsText(b)})`); continue; }
+    if (!l) {
+      out.push(`CRD ${name} is missing (the backup has it: ${versionsText(b)})`);
+      continue;
+    }
     if (jsonEqual(l.spec, b.spec)) continue;
     const lv = versionsText(l);
     const bv = versionsText(b);
-    out.push(lv === bv ? `CRD ${name}: its schema differs from the backup's` : `CRD ${name} serves ${lv}; the backup has ${bv}`);
+    out.push(
+      lv === bv
+        ? `CRD ${name}: its schema differs from the backup's`
+        : `CRD ${name} serves ${lv}; the backup has ${bv}`,
+    );
   }
-  for (const l of live) if (!backupNames.has(l.metadata?.name ?? '')) out.push(`CRD ${l.metadata?.name} was added since the backup`);
+  for (const l of live)
+    if (!backupNames.has(l.metadata?.name ?? '')) out.push(`CRD ${l.metadata?.name} was added since the backup`);
   return out.sort();
 }
 
@@ -55,16 +74,23 @@ export interface Schema {
  */
 export function unknownFields(schema: Schema | undefined, value: unknown, path = ''): string[] {
   if (!schema || schema['x-kubernetes-preserve-unknown-fields'] === true) return [];
-  if (Array.isArray(value)) return schema.items ? value.flatMap((v, i) => unknownFields(schema.items, v, `${path}[${i}]`)) : [];
+  if (Array.isArray(value))
+    return schema.items ? value.flatMap((v, i) => unknownFields(schema.items, v, `${path}[${i}]`)) : [];
   if (value === null || typeof value !== 'object') return [];
   const out: string[] = [];
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
     const at = path ? `${path}.${k}` : k;
     const prop = schema.properties?.[k];
-    if (prop) { out.push(...unknownFields(prop, v, at)); continue; }
+    if (prop) {
+      out.push(...unknownFields(prop, v, at));
+      continue;
+    }
     const extra = schema.additionalProperties;
     if (extra === true) continue;
-    if (extra && typeof extra === 'object') { out.push(...unknownFields(extra, v, at)); continue; }
+    if (extra && typeof extra === 'object') {
+      out.push(...unknownFields(extra, v, at));
+      continue;
+    }
     out.push(at);
   }
   return out;
@@ -76,9 +102,12 @@ export function whyNotHeld(obj: KubeObject, oldCrd: CrdLike | undefined, version
   const v = oldCrd.spec?.versions?.find((x) => x.name === version);
   if (!v || !v.served) return `the old CRD does not serve ${version} (it serves ${versionsText(oldCrd)})`;
   const body: Record<string, unknown> = {};
-  for (const [k, val] of Object.entries(obj)) if (!['apiVersion', 'kind', 'metadata', 'status'].includes(k)) body[k] = val;
+  for (const [k, val] of Object.entries(obj))
+    if (!['apiVersion', 'kind', 'metadata', 'status'].includes(k)) body[k] = val;
   const unknown = unknownFields(v.schema?.openAPIV3Schema, body);
-  return unknown.length ? `the old CRD's schema has no field ${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ` (and ${unknown.length - 5} more)` : ''}` : undefined;
+  return unknown.length
+    ? `the old CRD's schema has no field ${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ` (and ${unknown.length - 5} more)` : ''}`
+    : undefined;
 }
 
 /** The 2.0 chart's defaults for the MeshConfig settings (its values.yaml; deploy-flags.ts holds the same). */
@@ -86,7 +115,11 @@ function chartDefault(path: string): unknown {
   return deploySettings.find((s) => s.path === path)?.default;
 }
 
-const emptyish = (v: unknown) => v === undefined || v === null || v === '' || (typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 0);
+const emptyish = (v: unknown) =>
+  v === undefined ||
+  v === null ||
+  v === '' ||
+  (typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 0);
 
 /** Loose equality: numbers through float32 (samplerRatio), an empty object as nothing. */
 function same(a: unknown, b: unknown): boolean {
@@ -101,7 +134,8 @@ function same(a: unknown, b: unknown): boolean {
 
 /** Leaf paths of a MeshConfig spec (objects descended, everything else a leaf). */
 function leaves(v: unknown, path = ''): string[] {
-  if (v === null || typeof v !== 'object' || Array.isArray(v) || (path && Object.keys(v).length === 0)) return path ? [path] : [];
+  if (v === null || typeof v !== 'object' || Array.isArray(v) || (path && Object.keys(v).length === 0))
+    return path ? [path] : [];
   return Object.entries(v as Record<string, unknown>).flatMap(([k, x]) => leaves(x, path ? `${path}.${k}` : k));
 }
 
@@ -119,7 +153,11 @@ export interface MeshConfigChanges {
  * value. meshConfigClassName (rendered as `<namespace>-meshconfig-class`) and any other field have
  * no 1.x setting.
  */
-export function meshConfigChanges(spec: Record<string, unknown>, releaseValues: Record<string, unknown>, meshNamespace: string): MeshConfigChanges {
+export function meshConfigChanges(
+  spec: Record<string, unknown>,
+  releaseValues: Record<string, unknown>,
+  meshNamespace: string,
+): MeshConfigChanges {
   const carried: Record<string, unknown> = {};
   const noSetting: string[] = [];
   const known = new Set<string>(meshConfigPaths);
@@ -142,7 +180,11 @@ export function meshConfigChanges(spec: Record<string, unknown>, releaseValues: 
  * One line per leaf of `expected` or `actual` (release values) where they differ: the path and
  * both values, or only the path for a credential. Credentials (Secret) compare by their text.
  */
-export function valueDifferences(expected: Record<string, unknown>, actual: Record<string, unknown>, path = ''): string[] {
+export function valueDifferences(
+  expected: Record<string, unknown>,
+  actual: Record<string, unknown>,
+  path = '',
+): string[] {
   const out: string[] = [];
   const keys = [...new Set([...Object.keys(expected), ...Object.keys(actual)])].sort();
   for (const k of keys) {
@@ -150,12 +192,17 @@ export function valueDifferences(expected: Record<string, unknown>, actual: Reco
     const e = expected[k];
     const a = actual[k];
     const isObj = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v) && !isSecret(v);
-    if (isObj(e) && isObj(a)) { out.push(...valueDifferences(e as Record<string, unknown>, a as Record<string, unknown>, at)); continue; }
-    if (isSecret(e) || isSecret(a)) {
-      if (revealDeep(e) !== revealDeep(a)) out.push(`${at}: the credential differs from the backup's (values not shown)`);
+    if (isObj(e) && isObj(a)) {
+      out.push(...valueDifferences(e as Record<string, unknown>, a as Record<string, unknown>, at));
       continue;
     }
-    if (!same(e, a)) out.push(`${at}: expected ${JSON.stringify(e) ?? 'nothing'}, found ${JSON.stringify(a) ?? 'nothing'}`);
+    if (isSecret(e) || isSecret(a)) {
+      if (revealDeep(e) !== revealDeep(a))
+        out.push(`${at}: the credential differs from the backup's (values not shown)`);
+      continue;
+    }
+    if (!same(e, a))
+      out.push(`${at}: expected ${JSON.stringify(e) ?? 'nothing'}, found ${JSON.stringify(a) ?? 'nothing'}`);
   }
   return out;
 }
@@ -165,8 +212,21 @@ export function valueDifferences(expected: Record<string, unknown>, actual: Reco
  * revision number, chart version and values). After an uninstall and install, revision 1 is
  * another release: rolling back to it would not go back.
  */
-export function restorableRevisions(records: readonly { revision: number; chart: { version: string }; config: Record<string, unknown> }[], backup: { release: { revision: number; chartVersion: string | null } | null; values: Record<string, unknown> | undefined }): number[] {
+export function restorableRevisions(
+  records: readonly { revision: number; chart: { version: string }; config: Record<string, unknown> }[],
+  backup: {
+    release: { revision: number; chartVersion: string | null } | null;
+    values: Record<string, unknown> | undefined;
+  },
+): number[] {
   const b = backup.release;
   if (!b || !backup.values) return [];
-  return records.filter((r) => r.revision === b.revision && r.chart.version === b.chartVersion && valueDifferences(backup.values!, markSecrets(r.config)).length === 0).map((r) => r.revision);
+  return records
+    .filter(
+      (r) =>
+        r.revision === b.revision &&
+        r.chart.version === b.chartVersion &&
+        valueDifferences(backup.values!, markSecrets(r.config)).length === 0,
+    )
+    .map((r) => r.revision);
 }

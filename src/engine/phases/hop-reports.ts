@@ -9,10 +9,26 @@ import { writeBackupSchemaReport } from './schema-report.ts';
 import type { Hop, Plan } from '../types.ts';
 
 /** Writes both files into the hop's backup directory; returns what the step journals (the schema verdict counts). */
-export async function writeHopReports(deps: Deps, plan: Plan, hop: Hop, dir: string, progress: (m: string) => void): Promise<{ schemas?: Record<string, number> }> {
-  if (hop.settings) await writeFileAtomic(deps.fs, dir, 'settings.json', JSON.stringify({ from: hop.from, to: hop.to, strategy: hop.strategy, settings: hop.settings }, null, 2) + '\n');
+export async function writeHopReports(
+  deps: Deps,
+  plan: Plan,
+  hop: Hop,
+  dir: string,
+  progress: (m: string) => void,
+): Promise<{ schemas?: Record<string, number> }> {
+  if (hop.settings)
+    await writeFileAtomic(
+      deps.fs,
+      dir,
+      'settings.json',
+      JSON.stringify({ from: hop.from, to: hop.to, strategy: hop.strategy, settings: hop.settings }, null, 2) + '\n',
+    );
   const schemas = await writeBackupSchemaReport(deps, plan, hop, dir);
   if (!schemas) return {};
-  progress(`against ${schemas.source}'s CRD schemas: ${Object.entries(schemas.counts).map(([k, n]) => `${n} ${k}`).join(', ')}`);
+  progress(
+    `against ${schemas.source}'s CRD schemas: ${Object.entries(schemas.counts)
+      .map(([k, n]) => `${n} ${k}`)
+      .join(', ')}`,
+  );
   return { schemas: schemas.counts };
 }

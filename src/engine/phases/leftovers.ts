@@ -21,7 +21,13 @@ import { installedNow } from '../../mesh/live-state.ts';
 import type { Plan } from '../types.ts';
 import { step, type Executors } from '../step.ts';
 
-interface Opts { namespace: string; release?: string | undefined; timeoutMs: number; progress: (m: string) => void; signal?: AbortSignal }
+interface Opts {
+  namespace: string;
+  release?: string | undefined;
+  timeoutMs: number;
+  progress: (m: string) => void;
+  signal?: AbortSignal;
+}
 
 /** Does the plan clear leftovers (--clean-leftovers)? */
 export function planCleansLeftovers(plan: Pick<Plan, 'hops'>): boolean {
@@ -38,32 +44,50 @@ export function notApproved(found: readonly Leftover[], approved: readonly Lefto
     if (!planned) return [`${l.what}${l.uid ? ` (uid ${l.uid})` : ''}: the approved plan did not list it`];
     const known = new Set((planned.holders ?? []).map(holderKey));
     const added = (l.holders ?? []).filter((h) => !known.has(holderKey(h)));
-    return added.length ? [`${l.what}: now also held by ${added.map((h) => `${h.resource}/${h.name}`).join(', ')}, which the approved plan did not list`] : [];
+    return added.length
+      ? [
+          `${l.what}: now also held by ${added.map((h) => `${h.resource}/${h.name}`).join(', ')}, which the approved plan did not list`,
+        ]
+      : [];
   });
 }
 
 /** Step hop1.clean-leftovers: `approved` is the plan's list (the step's params.found). */
-export async function cleanLeftoversNow(deps: Deps, opts: Opts & { approved: readonly Leftover[] }): Promise<{ skipped?: string; data?: { cleared: string[] } }> {
+export async function cleanLeftoversNow(
+  deps: Deps,
+  opts: Opts & { approved: readonly Leftover[] },
+): Promise<{ skipped?: string; data?: { cleared: string[] } }> {
   const found = await scanLeftovers(deps, { namespace: opts.namespace, release: opts.release, phase: 'preflight' });
   if (found.length === 0) return { skipped: 'no leftovers found' };
   const unapproved = notApproved(found, opts.approved);
   if (unapproved.length) {
-    throw new StepError('clean-leftovers', `found what the approved plan did not list; nothing was cleared:\n${unapproved.map((u) => `  - ${u}`).join('\n')}`,
-      'Look at each (kubectl nsm-upgrade plan lists them again); clear it yourself, or start a new run whose plan lists it.');
+    throw new StepError(
+      'clean-leftovers',
+      `found what the approved plan did not list; nothing was cleared:\n${unapproved.map((u) => `  - ${u}`).join('\n')}`,
+      'Look at each (kubectl nsm-upgrade plan lists them again); clear it yourself, or start a new run whose plan lists it.',
+    );
   }
   const cleared = await clearLeftovers(deps, found, opts);
   return { data: { cleared } };
 }
 
 /** Before a deploy: clears (with --clean-leftovers) or refuses what a removal left. Returns what it cleared. */
-export async function leftoversBeforeDeploy(deps: Deps, opts: Opts & { plan: Plan; release: string | undefined }): Promise<string[]> {
+export async function leftoversBeforeDeploy(
+  deps: Deps,
+  opts: Opts & { plan: Plan; release: string | undefined },
+): Promise<string[]> {
   // A mesh is installed (a resumed run whose deploy went through): its own objects are not leftovers.
   if (await installedNow(deps, opts.namespace, opts.release)) return [];
   const found = await scanLeftovers(deps, { namespace: opts.namespace, release: opts.release, phase: 'before-deploy' });
   if (found.length === 0) return [];
   if (!planCleansLeftovers(opts.plan) || found.some((l) => l.foreign)) {
-    throw new StepError('deploy', `the removal left ${found.length} thing(s) the deploy would trip over; nothing was deployed:\n${leftoverList(found)}`,
-      found.some((l) => l.foreign) ? 'Deal with each as it says, then resume.' : 'Clear them with the commands above, then resume. (A run started with --clean-leftovers clears them itself.)');
+    throw new StepError(
+      'deploy',
+      `the removal left ${found.length} thing(s) the deploy would trip over; nothing was deployed:\n${leftoverList(found)}`,
+      found.some((l) => l.foreign)
+        ? 'Deal with each as it says, then resume.'
+        : 'Clear them with the commands above, then resume. (A run started with --clean-leftovers clears them itself.)',
+    );
   }
   opts.progress(`clearing ${found.length} leftover(s) of the removal: ${found.map((l) => l.what).join('; ')}`);
   return clearLeftovers(deps, found, opts);
@@ -71,10 +95,24 @@ export async function leftoversBeforeDeploy(deps: Deps, opts: Opts & { plan: Pla
 
 /** Right after hop 1's backup (a CRD it clears goes only once its objects are saved), before anything that creates pods. */
 export function cleanLeftoversStep(n: number, p: { namespace: string; found: readonly Leftover[] }) {
-  return step(n, 'clean-leftovers', `Clear what earlier removals left behind (${p.found.length ? p.found.map((l) => l.what).join('; ') : 'none found when planning; looked for again'})`, { destructive: true }, [],
-    { namespace: p.namespace, found: [...p.found] });
+  return step(
+    n,
+    'clean-leftovers',
+    `Clear what earlier removals left behind (${p.found.length ? p.found.map((l) => l.what).join('; ') : 'none found when planning; looked for again'})`,
+    { destructive: true },
+    [],
+    { namespace: p.namespace, found: [...p.found] },
+  );
 }
 
 export const leftoverExecutors: Executors<'clean-leftovers'> = {
-  'clean-leftovers': (ctx) => cleanLeftoversNow(ctx.deps, { namespace: ctx.step.params.namespace, release: ctx.plan.release, approved: ctx.step.params.found, timeoutMs: ctx.timeoutMs, progress: ctx.progress, signal: ctx.signal }),
+  'clean-leftovers': (ctx) =>
+    cleanLeftoversNow(ctx.deps, {
+      namespace: ctx.step.params.namespace,
+      release: ctx.plan.release,
+      approved: ctx.step.params.found,
+      timeoutMs: ctx.timeoutMs,
+      progress: ctx.progress,
+      signal: ctx.signal,
+    }),
 };

@@ -17,12 +17,24 @@ import { KubeApiError } from '../../kube/client.ts';
  * `maxFailures` failed. A workload deleted meanwhile is reported and skipped; any other API error
  * stops the step (no further workload is started).
  */
-export async function restartIntoMesh(deps: Deps, workloads: readonly WorkloadRef[], opts: { timeoutMs: number; concurrency: number; maxFailures?: number | undefined; progress: (m: string) => void; signal?: AbortSignal | undefined }): Promise<{ restarted: string[]; unresolved: string[] }> {
+export async function restartIntoMesh(
+  deps: Deps,
+  workloads: readonly WorkloadRef[],
+  opts: {
+    timeoutMs: number;
+    concurrency: number;
+    maxFailures?: number | undefined;
+    progress: (m: string) => void;
+    signal?: AbortSignal | undefined;
+  },
+): Promise<{ restarted: string[]; unresolved: string[] }> {
   const restarted: string[] = [];
   const unresolved: string[] = [];
   const rolling = workloads.filter((w) => isRollingKind(w.kind));
   for (const w of workloads.filter((x) => !isRollingKind(x.kind))) {
-    unresolved.push(`${w.kind} ${w.namespace}/${w.name}: had a sidecar before the upgrade and has no controller that re-creates its pods; re-create it to bring it back into the mesh`);
+    unresolved.push(
+      `${w.kind} ${w.namespace}/${w.name}: had a sidecar before the upgrade and has no controller that re-creates its pods; re-create it to bring it back into the mesh`,
+    );
   }
   // The same shared list+watch per kind and namespace as `restart` waits on.
   const watcher = createRolloutWatcher(deps);
@@ -32,19 +44,36 @@ export async function restartIntoMesh(deps: Deps, workloads: readonly WorkloadRe
   const name = (w: WorkloadRef) => `${w.kind} ${w.namespace}/${w.name}`;
   try {
     // The same slow start and failure gate as every restart: one first, widening as they come back healthy.
-    const run = await mapSlowStart(rolling, { limit: opts.concurrency, maxFailures: opts.maxFailures ?? 1, signal: opts.signal }, async (w) => {
-      try {
-        const r = await rolloutRestart(deps, watcher, w, { timeoutMs: opts.timeoutMs, onMessage: (m) => opts.progress(`${name(w)}: ${m}`) });
-        if (r.state === 'done') { restarted.push(name(w)); return true; }
-        const reason = await failureReason(deps, w);
-        unresolved.push(`${name(w)}: ${r.message}${reason ? `; reason: ${reason}` : ''}`);
-        return false;
-      } catch (err) {
-        if (err instanceof KubeApiError && err.status === 404) { opts.progress(`${name(w)} no longer exists`); return true; }
-        throw err;
-      }
-    }, (ok) => ok);
-    const why = run.stoppedBy === 'gate' ? `not restarted: the restart stopped at the failure gate (--max-failures ${opts.maxFailures ?? 1}); fix the cause, then continue with --resume` : 'interrupted before it was restarted';
+    const run = await mapSlowStart(
+      rolling,
+      { limit: opts.concurrency, maxFailures: opts.maxFailures ?? 1, signal: opts.signal },
+      async (w) => {
+        try {
+          const r = await rolloutRestart(deps, watcher, w, {
+            timeoutMs: opts.timeoutMs,
+            onMessage: (m) => opts.progress(`${name(w)}: ${m}`),
+          });
+          if (r.state === 'done') {
+            restarted.push(name(w));
+            return true;
+          }
+          const reason = await failureReason(deps, w);
+          unresolved.push(`${name(w)}: ${r.message}${reason ? `; reason: ${reason}` : ''}`);
+          return false;
+        } catch (err) {
+          if (err instanceof KubeApiError && err.status === 404) {
+            opts.progress(`${name(w)} no longer exists`);
+            return true;
+          }
+          throw err;
+        }
+      },
+      (ok) => ok,
+    );
+    const why =
+      run.stoppedBy === 'gate'
+        ? `not restarted: the restart stopped at the failure gate (--max-failures ${opts.maxFailures ?? 1}); fix the cause, then continue with --resume`
+        : 'interrupted before it was restarted';
     for (const i of run.notStarted) unresolved.push(`${name(rolling[i]!)}: ${why}`);
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);

@@ -33,14 +33,22 @@ export async function putCrdsBack(deps: Deps, opts: PutCrdsOptions): Promise<str
   const wanted = new Map(opts.crds.map((c) => [nameOf(c), c]));
   const done: string[] = [];
   // A CRD being deleted (a removal's) must be gone before it can be created again.
-  await waitFor({
-    clock: deps.clock, deadline, intervalMs: 500, signal: opts.signal, what: 'the CRDs being deleted to be gone',
-    progress: (deleting) => opts.progress(`waiting for CRD(s) being deleted: ${deleting}`),
-    timeoutError: (deleting) => new StepError('restore-crds', `CRDs still being deleted after ${seconds}s: ${deleting}`),
-  }, async () => {
-    const deleting = (await list()).filter((c) => wanted.has(nameOf(c)) && c.metadata?.deletionTimestamp);
-    return deleting.length === 0 ? ready(undefined) : notYet(deleting.map(nameOf).join(', '));
-  });
+  await waitFor(
+    {
+      clock: deps.clock,
+      deadline,
+      intervalMs: 500,
+      signal: opts.signal,
+      what: 'the CRDs being deleted to be gone',
+      progress: (deleting) => opts.progress(`waiting for CRD(s) being deleted: ${deleting}`),
+      timeoutError: (deleting) =>
+        new StepError('restore-crds', `CRDs still being deleted after ${seconds}s: ${deleting}`),
+    },
+    async () => {
+      const deleting = (await list()).filter((c) => wanted.has(nameOf(c)) && c.metadata?.deletionTimestamp);
+      return deleting.length === 0 ? ready(undefined) : notYet(deleting.map(nameOf).join(', '));
+    },
+  );
   const live = new Map((await list()).map((c) => [nameOf(c), c]));
   for (const [name, crd] of wanted) {
     const l = live.get(name);
@@ -50,10 +58,18 @@ export async function putCrdsBack(deps: Deps, opts: PutCrdsOptions): Promise<str
       done.push(`created CRD ${name}`);
     } else if (!jsonEqual(l.spec, crd.spec)) {
       try {
-        await deps.kube.request({ method: 'PUT', path: objectPath(core.crds, name), body: { ...body, metadata: { ...crd.metadata, resourceVersion: l.metadata?.resourceVersion } } });
+        await deps.kube.request({
+          method: 'PUT',
+          path: objectPath(core.crds, name),
+          body: { ...body, metadata: { ...crd.metadata, resourceVersion: l.metadata?.resourceVersion } },
+        });
       } catch (err) {
         if (err instanceof KubeApiError && err.status === 422) {
-          throw new StepError('restore-crds', `CRD ${name} cannot be put back as backed up: ${err.message}`, 'The API server keeps versions that objects were stored in (status.storedVersions); migrate those objects, then resume.');
+          throw new StepError(
+            'restore-crds',
+            `CRD ${name} cannot be put back as backed up: ${err.message}`,
+            'The API server keeps versions that objects were stored in (status.storedVersions); migrate those objects, then resume.',
+          );
         }
         throw err;
       }
@@ -62,7 +78,10 @@ export async function putCrdsBack(deps: Deps, opts: PutCrdsOptions): Promise<str
   }
   for (const [name] of live) {
     if (wanted.has(name)) continue;
-    try { await deps.kube.request({ method: 'DELETE', path: objectPath(core.crds, name) }); done.push(`deleted CRD ${name} (not in the backup)`); } catch (err) {
+    try {
+      await deps.kube.request({ method: 'DELETE', path: objectPath(core.crds, name) });
+      done.push(`deleted CRD ${name} (not in the backup)`);
+    } catch (err) {
       if (!(err instanceof KubeApiError && err.status === 404)) throw err;
     }
   }
@@ -70,22 +89,41 @@ export async function putCrdsBack(deps: Deps, opts: PutCrdsOptions): Promise<str
   const notAsBackedUp = async () => {
     const now = new Map((await list()).map((c) => [nameOf(c), c]));
     return [
-      ...[...wanted.values()].filter((c) => crdNotReady(now.get(nameOf(c)), servedVersions(c))).map((c) => `${nameOf(c)} (not Established)`),
+      ...[...wanted.values()]
+        .filter((c) => crdNotReady(now.get(nameOf(c)), servedVersions(c)))
+        .map((c) => `${nameOf(c)} (not Established)`),
       ...[...now.keys()].filter((n) => !wanted.has(n)).map((n) => `${n} (being deleted)`),
     ];
   };
   for (const crd of wanted.values()) {
     const name = nameOf(crd);
-    await waitForCrd(deps, { name, versions: servedVersions(crd) }, { deadline, signal: opts.signal, progress: opts.progress,
-      timeoutError: (why) => new StepError('restore-crds', `the CRDs are not as backed up after ${seconds}s: ${name} (${why})`) });
+    await waitForCrd(
+      deps,
+      { name, versions: servedVersions(crd) },
+      {
+        deadline,
+        signal: opts.signal,
+        progress: opts.progress,
+        timeoutError: (why) =>
+          new StepError('restore-crds', `the CRDs are not as backed up after ${seconds}s: ${name} (${why})`),
+      },
+    );
   }
-  await waitFor({
-    clock: deps.clock, deadline, intervalMs: 250, signal: opts.signal, what: 'the CRDs not in the backup to be gone',
-    progress: (waiting) => opts.progress(`waiting for CRDs: ${waiting.join(', ')}`),
-    timeoutError: (waiting) => new StepError('restore-crds', `the CRDs are not as backed up after ${seconds}s: ${waiting.join(', ')}`),
-  }, async () => {
-    const waiting = await notAsBackedUp();
-    return waiting.length === 0 ? ready(undefined) : notYet(waiting);
-  });
+  await waitFor(
+    {
+      clock: deps.clock,
+      deadline,
+      intervalMs: 250,
+      signal: opts.signal,
+      what: 'the CRDs not in the backup to be gone',
+      progress: (waiting) => opts.progress(`waiting for CRDs: ${waiting.join(', ')}`),
+      timeoutError: (waiting) =>
+        new StepError('restore-crds', `the CRDs are not as backed up after ${seconds}s: ${waiting.join(', ')}`),
+    },
+    async () => {
+      const waiting = await notAsBackedUp();
+      return waiting.length === 0 ? ready(undefined) : notYet(waiting);
+    },
+  );
   return done;
 }

@@ -18,45 +18,91 @@ const restored = (i: Item) => ['created', 'unchanged', 'overwritten'].includes(i
 /** Throws when objects could not be restored yet: the step is not done, so --resume runs the (idempotent) restore again. */
 function assertAllAttempted(stepId: string, r: RestoreReport, from: string, what: string): void {
   const retry = r.items.filter((i) => i.outcome === 'failed' || i.outcome === 'not-attempted');
-  if (retry.length) throw new StepError(stepId, `${retry.length} ${what} could not be restored yet, e.g. ${retry.slice(0, 3).map(describe).join('; ')}`, `The backup is intact in ${from}; details in its restore-report.json.`);
+  if (retry.length)
+    throw new StepError(
+      stepId,
+      `${retry.length} ${what} could not be restored yet, e.g. ${retry.slice(0, 3).map(describe).join('; ')}`,
+      `The backup is intact in ${from}; details in its restore-report.json.`,
+    );
 }
 
 export function restoreStep(n: number, p: { from: string; to: string }) {
-  return step(n, 'restore', `Restore the custom resources from ${p.from}`, {}, [], { from: p.from, targetVersion: p.to });
+  return step(n, 'restore', `Restore the custom resources from ${p.from}`, {}, [], {
+    from: p.from,
+    targetVersion: p.to,
+  });
 }
 
 export function restoreResourcesStep(n: number, p: { from: string; snapshot: string; kinds: string[]; to: string }) {
-  return step(n, 'restore-resources', `Restore every resource exactly as backed up in ${p.from}, keeping the ones created since`, { destructive: true }, [], { from: p.from, snapshot: p.snapshot, kinds: p.kinds, targetVersion: p.to });
+  return step(
+    n,
+    'restore-resources',
+    `Restore every resource exactly as backed up in ${p.from}, keeping the ones created since`,
+    { destructive: true },
+    [],
+    { from: p.from, snapshot: p.snapshot, kinds: p.kinds, targetVersion: p.to },
+  );
 }
 
 export const restoreExecutors: Executors<'restore' | 'restore-resources'> = {
   async restore(ctx) {
     await assertBackupAsTaken(ctx, ctx.step.params.from);
-    const r = await restoreBackup(ctx.deps, { dir: ctx.step.params.from, onConflict: 'skip', dryRun: false, timeoutMs: ctx.timeoutMs, concurrency: ctx.concurrency, targetMeshVersion: ctx.step.params.targetVersion, signal: ctx.signal,
-      schema: await targetSchemaFor(ctx.deps, ctx.plan, ctx.hop) });
-    ctx.progress(`${r.objects} objects: ${Object.entries(r.counts).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ')}`);
+    const r = await restoreBackup(ctx.deps, {
+      dir: ctx.step.params.from,
+      onConflict: 'skip',
+      dryRun: false,
+      timeoutMs: ctx.timeoutMs,
+      concurrency: ctx.concurrency,
+      targetMeshVersion: ctx.step.params.targetVersion,
+      signal: ctx.signal,
+      schema: await targetSchemaFor(ctx.deps, ctx.plan, ctx.hop),
+    });
+    ctx.progress(
+      `${r.objects} objects: ${Object.entries(r.counts)
+        .filter(([, n]) => n > 0)
+        .map(([k, n]) => `${n} ${k}`)
+        .join(', ')}`,
+    );
     // Owner references whose owner is gone and finalizers are not set again (owner-refs.ts): said, never silent.
     for (const line of r.items.flatMap(noteLines)) ctx.progress(line);
     assertAllAttempted(ctx.step.id, r, ctx.step.params.from, 'object(s)');
-    return { data: { objects: r.objects, counts: r.counts, lastCreatedAt: r.lastCreatedAt }, unresolved: r.items.filter((i) => !restored(i)).map(describe) };
+    return {
+      data: { objects: r.objects, counts: r.counts, lastCreatedAt: r.lastCreatedAt },
+      unresolved: r.items.filter((i) => !restored(i)).map(describe),
+    };
   },
   async 'restore-resources'(ctx) {
     const p = ctx.step.params;
-    const common = { dryRun: false, timeoutMs: ctx.timeoutMs, concurrency: ctx.concurrency, targetMeshVersion: p.targetVersion, signal: ctx.signal, kinds: p.kinds };
+    const common = {
+      dryRun: false,
+      timeoutMs: ctx.timeoutMs,
+      concurrency: ctx.concurrency,
+      targetMeshVersion: p.targetVersion,
+      signal: ctx.signal,
+      kinds: p.kinds,
+    };
     // First what was there before the rollback (objects created since the upgrade), then the backup,
     // overwriting: every backed-up object ends exactly as backed up.
     const snap = await restoreBackup(ctx.deps, { ...common, dir: p.snapshot, onConflict: 'skip' });
     const r = await restoreBackup(ctx.deps, { ...common, dir: p.from, onConflict: 'overwrite' });
     assertAllAttempted(ctx.step.id, r, p.from, 'backed-up object(s)');
     const backedUp = new Set(r.items.map((i) => `${i.kind}/${i.namespace}/${i.name}`));
-    const kept = snap.items.filter((i) => !backedUp.has(`${i.kind}/${i.namespace}/${i.name}`) && ['created', 'unchanged'].includes(i.outcome)).length;
+    const kept = snap.items.filter(
+      (i) => !backedUp.has(`${i.kind}/${i.namespace}/${i.name}`) && ['created', 'unchanged'].includes(i.outcome),
+    ).length;
     ctx.progress(`${r.objects} backed-up objects restored; ${kept} object(s) created since the upgrade kept`);
     const unresolved = [
       ...r.items.filter((i) => !restored(i)).map(describe),
-      ...snap.items.filter((i) => i.outcome === 'failed' || i.outcome === 'missing-namespace').map((i) => `created since the upgrade, not restored: ${describe(i)}`),
+      ...snap.items
+        .filter((i) => i.outcome === 'failed' || i.outcome === 'missing-namespace')
+        .map((i) => `created since the upgrade, not restored: ${describe(i)}`),
     ];
     // The policy gap ends with the newest object either restore created (engine/window.ts).
-    const lastCreatedAt = [r.lastCreatedAt, snap.lastCreatedAt].filter((t): t is string => t !== null).sort((x, y) => Date.parse(x) - Date.parse(y)).at(-1) ?? null;
+    const lastCreatedAt =
+      [r.lastCreatedAt, snap.lastCreatedAt]
+        .filter((t): t is string => t !== null)
+        .sort((x, y) => Date.parse(x) - Date.parse(y))
+        .at(-1) ?? null;
     return { data: { objects: r.objects, counts: r.counts, kept, lastCreatedAt }, unresolved };
   },
 };

@@ -29,7 +29,11 @@ import { kindsForRelease } from '../../mesh/catalog.ts';
 import type { Hop, Plan } from '../types.ts';
 
 /** Where a hop's target CRDs come from, and them (undefined: none known for that version). */
-export async function targetCrds(deps: Pick<Deps, 'fs'>, plan: Pick<Plan, 'method'>, hop: Pick<Hop, 'to' | 'steps'>): Promise<{ source: string; crds: CrdData[] } | undefined> {
+export async function targetCrds(
+  deps: Pick<Deps, 'fs'>,
+  plan: Pick<Plan, 'method'>,
+  hop: Pick<Hop, 'to' | 'steps'>,
+): Promise<{ source: string; crds: CrdData[] } | undefined> {
   const step = hop.steps.find((s) => s.kind === 'deploy' || s.kind === 'upgrade');
   const chart = step && 'chart' in step.params ? step.params.chart : undefined;
   // A local chart directory (helm path): its own crds/, as helm install and the apply-crds step use them.
@@ -37,9 +41,16 @@ export async function targetCrds(deps: Pick<Deps, 'fs'>, plan: Pick<Plan, 'metho
     const dir = path.join(chart.ref, 'crds');
     try {
       const files = (await deps.fs.readdir(dir)).filter((f) => /\.ya?ml$/.test(f)).sort();
-      const docs = (await Promise.all(files.map(async (f) => loadAll(await deps.fs.readFile(path.join(dir, f), 'utf8'))))).flat() as { kind?: string }[];
-      return { source: `chart ${chart.ref}`, crds: docs.filter((d) => d?.kind === 'CustomResourceDefinition').map((d) => crdData(d)) };
-    } catch { /* a .tgz or no crds/: the shipped CRDs of the version */ }
+      const docs = (
+        await Promise.all(files.map(async (f) => loadAll(await deps.fs.readFile(path.join(dir, f), 'utf8'))))
+      ).flat() as { kind?: string }[];
+      return {
+        source: `chart ${chart.ref}`,
+        crds: docs.filter((d) => d?.kind === 'CustomResourceDefinition').map((d) => crdData(d)),
+      };
+    } catch {
+      /* a .tgz or no crds/: the shipped CRDs of the version */
+    }
   }
   const crds = crdsForVersion(hop.to);
   return crds ? { source: `NSM ${hop.to}`, crds } : undefined;
@@ -58,8 +69,16 @@ export async function liveCatalogObjects(deps: Deps, meshVersion: string): Promi
   const out: KubeObject[] = [];
   for (const p of plans) {
     if (!p.version || !rows.has(p.row.kind)) continue;
-    for await (const page of listPages(deps.kube, collectionPath({ group: p.row.group, version: p.version, plural: p.row.plural, namespaced: true }), { limit: 500 })) {
-      out.push(...page.map((item) => sanitizeForCreate({ ...item, apiVersion: `${p.row.group}/${p.version}`, kind: p.row.kind })));
+    for await (const page of listPages(
+      deps.kube,
+      collectionPath({ group: p.row.group, version: p.version, plural: p.row.plural, namespaced: true }),
+      { limit: 500 },
+    )) {
+      out.push(
+        ...page.map((item) =>
+          sanitizeForCreate({ ...item, apiVersion: `${p.row.group}/${p.version}`, kind: p.row.kind }),
+        ),
+      );
     }
   }
   return out;
@@ -74,17 +93,29 @@ export interface HopSchemaReport {
 }
 
 /** Pure: the objects (as backed up from `from`) against one hop's target CRDs. */
-export function schemaReport(objects: readonly KubeObject[], from: string, hop: Pick<Hop, 'index' | 'to'>, target: { source: string; crds: CrdData[] }): HopSchemaReport {
+export function schemaReport(
+  objects: readonly KubeObject[],
+  from: string,
+  hop: Pick<Hop, 'index' | 'to'>,
+  target: { source: string; crds: CrdData[] },
+): HopSchemaReport {
   const items = objects.map((o) => {
     const { result: _result, ...rest } = checkObject(transformForRestore(o, { from, to: hop.to }).obj, target.crds);
     return rest;
   });
   const counts = { valid: 0, pruned: 0, rejected: 0, converted: 0 };
-  for (const i of items) { counts[i.verdict]++; if (i.converted) counts.converted++; }
+  for (const i of items) {
+    counts[i.verdict]++;
+    if (i.converted) counts.converted++;
+  }
   return { hop: hop.index, to: hop.to, source: target.source, counts, items };
 }
 
-export interface SchemaFailure { check: 'schemas'; message: string; fix: string }
+export interface SchemaFailure {
+  check: 'schemas';
+  message: string;
+  fix: string;
+}
 
 /** Pure: the preflight's failures from the reports: every rejection, and every loss unless accepted. One per object (its first hop). */
 export function schemaFailures(reports: readonly HopSchemaReport[], acceptPruning: boolean): SchemaFailure[] {
@@ -96,9 +127,19 @@ export function schemaFailures(reports: readonly HopSchemaReport[], acceptPrunin
       if (seen.has(key) || i.verdict === 'valid' || (i.verdict === 'pruned' && acceptPruning)) continue;
       seen.add(key);
       const ref = `${i.kind.toLowerCase()} ${i.name} -n ${i.namespace}`;
-      out.push(i.verdict === 'rejected'
-        ? { check: 'schemas', message: `hop ${r.hop}: ${r.source}'s schema rejects ${describeCheck({ ...i, result: {} })}`, fix: `fix the object (kubectl edit ${ref}) or delete it: it cannot be restored as it is` }
-        : { check: 'schemas', message: `hop ${r.hop}: ${describeCheck({ ...i, result: {} })}`, fix: `remove those fields (kubectl edit ${ref}), or pass --accept-pruning to accept the loss` });
+      out.push(
+        i.verdict === 'rejected'
+          ? {
+              check: 'schemas',
+              message: `hop ${r.hop}: ${r.source}'s schema rejects ${describeCheck({ ...i, result: {} })}`,
+              fix: `fix the object (kubectl edit ${ref}) or delete it: it cannot be restored as it is`,
+            }
+          : {
+              check: 'schemas',
+              message: `hop ${r.hop}: ${describeCheck({ ...i, result: {} })}`,
+              fix: `remove those fields (kubectl edit ${ref}), or pass --accept-pruning to accept the loss`,
+            },
+      );
     }
   }
   return out;
@@ -118,11 +159,21 @@ export async function checkBackupSchemas(deps: Deps, input: { plan: Plan }): Pro
 }
 
 /** The backup step's report: the objects it saved against this hop's target, as hop<N>/schema-report.json. */
-export async function writeBackupSchemaReport(deps: Deps, plan: Plan, hop: Hop, dir: string): Promise<HopSchemaReport | undefined> {
+export async function writeBackupSchemaReport(
+  deps: Deps,
+  plan: Plan,
+  hop: Hop,
+  dir: string,
+): Promise<HopSchemaReport | undefined> {
   const target = await targetCrds(deps, plan, hop);
   if (!target) return undefined;
   const backup = await verifyBackup(deps.fs, dir, { keepObjects: true });
-  const report = schemaReport(backup.kinds.flatMap((k) => k.objects), hop.from, hop, target);
+  const report = schemaReport(
+    backup.kinds.flatMap((k) => k.objects),
+    hop.from,
+    hop,
+    target,
+  );
   await writeFileAtomic(deps.fs, dir, 'schema-report.json', JSON.stringify(report, null, 2) + '\n');
   return report;
 }

@@ -15,6 +15,8 @@ describe('kindPlan: the version a kind is backed up in', () => {
   });
   it('a CRD serving only versions the tool does not know fails the backup instead of leaving its objects out', () => {
     expect(() => kindPlan(split, ['v9alpha9'])).toThrow(ToolError);
-    expect(() => kindPlan(split, ['v9alpha9'])).toThrow(/serves v9alpha9, which this version of kubectl nsm-upgrade cannot back up .*its objects would be lost by a removal/);
+    expect(() => kindPlan(split, ['v9alpha9'])).toThrow(
+      /serves v9alpha9, which this version of kubectl nsm-upgrade cannot back up .*its objects would be lost by a removal/,
+    );
   });
 });

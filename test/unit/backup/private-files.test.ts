@@ -8,7 +8,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../../../src/errors.ts';
-import { appendPrivateFile, checkRunDir, createPrivateFile, ensurePrivateDir, readPrivateFile } from '../../../src/backup/private-files.ts';
+import {
+  appendPrivateFile,
+  checkRunDir,
+  createPrivateFile,
+  ensurePrivateDir,
+  readPrivateFile,
+} from '../../../src/backup/private-files.ts';
 
 const roots: string[] = [];
 let tmp: string;
@@ -23,10 +29,12 @@ beforeEach(async () => {
   victim = path.join(tmp, 'victim');
   await fs.writeFile(victim, 'mine\n', { mode: 0o644 });
 });
-afterAll(async () => { for (const r of roots) await fs.rm(r, { recursive: true, force: true }); });
+afterAll(async () => {
+  for (const r of roots) await fs.rm(r, { recursive: true, force: true });
+});
 
 describe('the run directory', () => {
-  it('absent: created 0700; an existing empty one of the user\'s that others cannot write is made 0700', async () => {
+  it("absent: created 0700; an existing empty one of the user's that others cannot write is made 0700", async () => {
     const dir = path.join(tmp, 'a', 'run');
     expect(await checkRunDir(fs, dir)).toBe('absent');
     await ensurePrivateDir(fs, dir);
@@ -41,14 +49,18 @@ describe('the run directory', () => {
   it('refuses one its group or anyone can write, naming chmod 700 and another directory (exit 2)', async () => {
     const dir = path.join(tmp, 'shared');
     await fs.mkdir(dir);
-    for (const [m, who] of [[0o770, 'its group'], [0o777, 'anyone'], [0o1777, 'anyone']] as const) {
+    for (const [m, who] of [
+      [0o770, 'its group'],
+      [0o777, 'anyone'],
+      [0o1777, 'anyone'],
+    ] as const) {
       await fs.chmod(dir, m);
       const err = await checkRunDir(fs, dir).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(UsageError);
       expect((err as Error).message).toMatch(new RegExp(`--backup-dir ${dir} is writable by ${who}`));
       expect((err as UsageError).hint).toMatch(new RegExp(`chmod 700 ${dir}.*--backup-dir with a new directory`));
       await expect(ensurePrivateDir(fs, dir)).rejects.toBeInstanceOf(UsageError);
-      expect(await mode(dir) & 0o777).toBe(m & 0o777); // refused: left as it was
+      expect((await mode(dir)) & 0o777).toBe(m & 0o777); // refused: left as it was
     }
   });
 
@@ -60,7 +72,7 @@ describe('the run directory', () => {
     await expect(checkRunDir(fs, victim)).rejects.toThrow(/exists and is not a directory/);
   });
 
-  it('refuses a directory that is not the user\'s', async (ctx) => {
+  it("refuses a directory that is not the user's", async (ctx) => {
     ctx.skip(!isRoot, 'only root can make a directory owned by another user');
     const dir = path.join(tmp, 'theirs');
     await fs.mkdir(dir, { mode: 0o700 });
@@ -71,9 +83,20 @@ describe('the run directory', () => {
 
 /** What someone may leave where the run's file goes. */
 const planted: [string, (file: string) => Promise<void>, RegExp][] = [
-  ['a symlink to a file of the user\'s', (f) => fs.symlink(victim, f), /is a symbolic link: the tool never writes through or into it/],
+  [
+    "a symlink to a file of the user's",
+    (f) => fs.symlink(victim, f),
+    /is a symbolic link: the tool never writes through or into it/,
+  ],
   ['a hard link to it', (f) => fs.link(victim, f), /has 2 hard links/],
-  ['a file others can write', async (f) => { await fs.writeFile(f, ''); await fs.chmod(f, 0o622); }, /is writable by others \(mode 622\)/],
+  [
+    'a file others can write',
+    async (f) => {
+      await fs.writeFile(f, '');
+      await fs.chmod(f, 0o622);
+    },
+    /is writable by others \(mode 622\)/,
+  ],
 ];
 
 describe('files in it', () => {

@@ -12,30 +12,50 @@ import { restoreBackup } from '../../../src/backup/restore.ts';
 import { resourceFile, writeFixture } from '../../fixtures/backups/build.ts';
 
 const ns = 'shop';
-const split = (i: number) => ({ apiVersion: 'split.smi-spec.io/v1alpha3', kind: 'TrafficSplit', metadata: { name: `web-${i}`, namespace: ns }, spec: { service: `web-${i}`, backends: [{ service: 'v1', weight: 100 }] } });
+const split = (i: number) => ({
+  apiVersion: 'split.smi-spec.io/v1alpha3',
+  kind: 'TrafficSplit',
+  metadata: { name: `web-${i}`, namespace: ns },
+  spec: { service: `web-${i}`, backends: [{ service: 'v1', weight: 100 }] },
+});
 
 /** Stores creates; lists pages of two; `after` edits what the server holds once every create is in. */
 function fakeApi(after: (store: Map<string, KubeObject>) => void): Kube {
   const store = new Map<string, KubeObject>();
   let edited = false;
-  const crd = { metadata: { name: 'trafficsplits.split.smi-spec.io' }, spec: { versions: [{ name: 'v1alpha3', served: true }] }, status: { conditions: [{ type: 'Established', status: 'True' }] } };
+  const crd = {
+    metadata: { name: 'trafficsplits.split.smi-spec.io' },
+    spec: { versions: [{ name: 'v1alpha3', served: true }] },
+    status: { conditions: [{ type: 'Established', status: 'True' }] },
+  };
   return {
-    server: 'https://fake', context: 'fake', retries: 0, pinnedKubeconfig: () => '{}', serverNow: () => Date.now(),
+    server: 'https://fake',
+    context: 'fake',
+    retries: 0,
+    pinnedKubeconfig: () => '{}',
+    serverNow: () => Date.now(),
     async request<T>(r: KubeRequest): Promise<T> {
-      if (r.path.includes('customresourcedefinitions')) return { metadata: { resourceVersion: '1' }, items: [crd] } as T;
-      if (r.path === '/api/v1/namespaces') return { metadata: {}, items: [{ metadata: { name: ns }, status: { phase: 'Active' } }] } as T;
+      if (r.path.includes('customresourcedefinitions'))
+        return { metadata: { resourceVersion: '1' }, items: [crd] } as T;
+      if (r.path === '/api/v1/namespaces')
+        return { metadata: {}, items: [{ metadata: { name: ns }, status: { phase: 'Active' } }] } as T;
       if (r.method === 'POST') {
         const o = r.body as KubeObject;
         store.set(o.metadata!.name!, structuredClone(o));
         return undefined as T;
       }
-      if (!edited) { after(store); edited = true; }
+      if (!edited) {
+        after(store);
+        edited = true;
+      }
       const all = [...store.values()].sort((a, b) => a.metadata!.name!.localeCompare(b.metadata!.name!));
       const from = Number(r.query?.continue ?? 0);
       const next = from + 2 < all.length ? String(from + 2) : undefined;
       return { metadata: { continue: next }, items: all.slice(from, from + 2) } as T;
     },
-    async watch() { throw new Error('not used: the CRD is Established at once'); },
+    async watch() {
+      throw new Error('not used: the CRD is Established at once');
+    },
   };
 }
 
@@ -44,8 +64,23 @@ async function restoreWith(after: (store: Map<string, KubeObject>) => void) {
 }
 
 /** Restores `n` TrafficSplits through the fake API; `fsFor` wraps the file system (to watch the reads). */
-async function restoreMany(n: number, after: (store: Map<string, KubeObject>) => void, fsFor: (real: typeof fs) => typeof fs = (f) => f, kube?: Kube) {
-  const dir = await writeFixture({ files: [resourceFile('trafficsplits.split.smi-spec.io.yaml', 'TrafficSplit', 'split.smi-spec.io', 'v1alpha3', Array.from({ length: n }, (_, i) => split(i)))] });
+async function restoreMany(
+  n: number,
+  after: (store: Map<string, KubeObject>) => void,
+  fsFor: (real: typeof fs) => typeof fs = (f) => f,
+  kube?: Kube,
+) {
+  const dir = await writeFixture({
+    files: [
+      resourceFile(
+        'trafficsplits.split.smi-spec.io.yaml',
+        'TrafficSplit',
+        'split.smi-spec.io',
+        'v1alpha3',
+        Array.from({ length: n }, (_, i) => split(i)),
+      ),
+    ],
+  });
   const log = { info: () => undefined, warn: () => undefined, debug: () => undefined, error: () => undefined };
   const deps = { kube: kube ?? fakeApi(after), fs: fsFor(fs), clock: realClock, log } as unknown as Deps;
   try {
@@ -58,7 +93,9 @@ async function restoreMany(n: number, after: (store: Map<string, KubeObject>) =>
 describe('restore read-back', () => {
   it('verifies every object when the server holds them as backed up', async () => {
     const report = await restoreWith(() => undefined);
-    expect(report.items.map((i) => [i.name, i.outcome, i.verified])).toEqual([0, 1, 2, 3, 4].map((i) => [`web-${i}`, 'created', true]));
+    expect(report.items.map((i) => [i.name, i.outcome, i.verified])).toEqual(
+      [0, 1, 2, 3, 4].map((i) => [`web-${i}`, 'created', true]),
+    );
   });
 
   it('names an object gone after the restore and one changed under it, across pages', async () => {
@@ -68,7 +105,10 @@ describe('restore read-back', () => {
     });
     const byName = new Map(report.items.map((i) => [i.name, i]));
     expect(byName.get('web-1')).toMatchObject({ verified: false, detail: 'not found after restore' });
-    expect(byName.get('web-4')).toMatchObject({ verified: false, detail: expect.stringMatching(/differ from the backup after restore/) });
+    expect(byName.get('web-4')).toMatchObject({
+      verified: false,
+      detail: expect.stringMatching(/differ from the backup after restore/),
+    });
     expect([0, 2, 3].map((i) => byName.get(`web-${i}`)!.verified)).toEqual([true, true, true]);
     expect(report.unresolved).toBe(2);
   });
@@ -85,30 +125,51 @@ describe('restore streams the backup', () => {
         if (!String(a[0]).endsWith('trafficsplits.split.smi-spec.io.yaml')) return fh;
         let upto = 0;
         const read = fh.read.bind(fh);
-        return Object.assign(fh, { read: async (b: Buffer, o: number, l: number, p: null) => { const r = await read(b, o, Math.min(l, 4096), p); upto += r.bytesRead; events.push(`read ${upto}`); return r; } });
+        return Object.assign(fh, {
+          read: async (b: Buffer, o: number, l: number, p: null) => {
+            const r = await read(b, o, Math.min(l, 4096), p);
+            upto += r.bytesRead;
+            events.push(`read ${upto}`);
+            return r;
+          },
+        });
       },
     });
     let inFlight = 0;
     let most = 0;
     const inner = fakeApi(() => undefined);
-    const slow: Kube = { ...inner, async request<T>(r: KubeRequest): Promise<T> {
-      if (r.method !== 'POST') return inner.request<T>(r);
-      most = Math.max(most, ++inFlight);
-      events.push('create');
-      await new Promise((res) => setTimeout(res, 1));
-      inFlight--;
-      return inner.request<T>(r);
-    } };
+    const slow: Kube = {
+      ...inner,
+      async request<T>(r: KubeRequest): Promise<T> {
+        if (r.method !== 'POST') return inner.request<T>(r);
+        most = Math.max(most, ++inFlight);
+        events.push('create');
+        await new Promise((res) => setTimeout(res, 1));
+        inFlight--;
+        return inner.request<T>(r);
+      },
+    };
     const report = await restoreMany(600, () => undefined, small, slow);
     expect(report.counts.created).toBe(600);
     expect(report.items.every((i) => i.verified)).toBe(true);
     // The verify pass reads the file first, nothing created; the restore's own pass reads it again as it creates.
     const firstCreate = events.indexOf('create');
     const fileBytes = Math.max(...events.filter((e) => e.startsWith('read ')).map((e) => Number(e.slice(5))));
-    const readsAfter = events.slice(firstCreate).filter((e) => e.startsWith('read ')).map((e) => Number(e.slice(5)));
+    const readsAfter = events
+      .slice(firstCreate)
+      .filter((e) => e.startsWith('read '))
+      .map((e) => Number(e.slice(5)));
     expect(readsAfter.length).toBeGreaterThan(0);
     expect(Math.max(...readsAfter)).toBe(fileBytes);
-    expect(Number(events.slice(0, firstCreate).filter((e) => e.startsWith('read ')).at(-1)!.slice(5))).toBeLessThan(fileBytes / 2);
+    expect(
+      Number(
+        events
+          .slice(0, firstCreate)
+          .filter((e) => e.startsWith('read '))
+          .at(-1)!
+          .slice(5),
+      ),
+    ).toBeLessThan(fileBytes / 2);
     expect(most).toBeLessThanOrEqual(2);
   });
 });

@@ -15,7 +15,9 @@ import { dumpDocuments, parseDocumentsSafe } from '../../../src/backup/yaml.ts';
 import { writeFixture } from '../../fixtures/backups/build.ts';
 
 const dirs: string[] = [];
-afterAll(async () => { for (const d of dirs) await fs.rm(d, { recursive: true, force: true }); });
+afterAll(async () => {
+  for (const d of dirs) await fs.rm(d, { recursive: true, force: true });
+});
 
 async function fileOf(text: string | Buffer): Promise<string> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'nsm-stream-'));
@@ -25,28 +27,51 @@ async function fileOf(text: string | Buffer): Promise<string> {
   return file;
 }
 
-async function partsOf(file: string, perPart: number, chunkBytes: number): Promise<{ parts: FilePart[]; scan: Awaited<ReturnType<typeof scanParts>> }> {
+async function partsOf(
+  file: string,
+  perPart: number,
+  chunkBytes: number,
+): Promise<{ parts: FilePart[]; scan: Awaited<ReturnType<typeof scanParts>> }> {
   const parts: FilePart[] = [];
-  const scan = await scanParts(fs, file, { maxBytes: 1 << 30, perPart, chunkBytes }, (p) => { parts.push({ ...p, bytes: Buffer.from(p.bytes) }); });
+  const scan = await scanParts(fs, file, { maxBytes: 1 << 30, perPart, chunkBytes }, (p) => {
+    parts.push({ ...p, bytes: Buffer.from(p.bytes) });
+  });
   return { parts, scan };
 }
 
 describe('scanParts', () => {
   // Block scalars holding "--- " lines (indented, so not markers), documents of many sizes.
-  const docs = Array.from({ length: 23 }, (_, i) => ({ n: i, text: `line one\n--- not a marker inside a block\n${'x'.repeat(i * 37)}\nend`, ü: 'ß' }));
+  const docs = Array.from({ length: 23 }, (_, i) => ({
+    n: i,
+    text: `line one\n--- not a marker inside a block\n${'x'.repeat(i * 37)}\nend`,
+    ü: 'ß',
+  }));
   const text = dumpDocuments(docs);
 
-  it.each([1, 2, 3, 7, 64, 1 << 20])('cuts at document markers only, the same parts whatever the chunk size (%i bytes)', async (chunk) => {
-    const file = await fileOf(text);
-    const { parts, scan } = await partsOf(file, 5, chunk);
-    expect(parts.map((p) => parseDocumentsSafe(partText(p)!, 'f.yaml', p.firstLine).length)).toEqual([5, 5, 5, 5, 3]);
-    expect(parts.flatMap((p) => parseDocumentsSafe(partText(p)!, 'f.yaml', p.firstLine))).toEqual(docs);
-    expect(Buffer.concat(parts.map((p) => p.bytes)).toString()).toBe(text);
-    for (const p of parts) expect(p.firstLine).toBe(text.slice(0, Buffer.from(text).subarray(0, Buffer.concat(parts.slice(0, p.index).map((q) => q.bytes)).length).toString().length).split('\n').length);
-    expect(scan.sha256).toBe(sha256(text));
-    expect(scan.parts).toEqual(parts.map((p) => sha256(p.bytes)));
-    expect(scan.bytes).toBe(Buffer.byteLength(text));
-  });
+  it.each([1, 2, 3, 7, 64, 1 << 20])(
+    'cuts at document markers only, the same parts whatever the chunk size (%i bytes)',
+    async (chunk) => {
+      const file = await fileOf(text);
+      const { parts, scan } = await partsOf(file, 5, chunk);
+      expect(parts.map((p) => parseDocumentsSafe(partText(p)!, 'f.yaml', p.firstLine).length)).toEqual([5, 5, 5, 5, 3]);
+      expect(parts.flatMap((p) => parseDocumentsSafe(partText(p)!, 'f.yaml', p.firstLine))).toEqual(docs);
+      expect(Buffer.concat(parts.map((p) => p.bytes)).toString()).toBe(text);
+      for (const p of parts)
+        expect(p.firstLine).toBe(
+          text
+            .slice(
+              0,
+              Buffer.from(text)
+                .subarray(0, Buffer.concat(parts.slice(0, p.index).map((q) => q.bytes)).length)
+                .toString().length,
+            )
+            .split('\n').length,
+        );
+      expect(scan.sha256).toBe(sha256(text));
+      expect(scan.parts).toEqual(parts.map((p) => sha256(p.bytes)));
+      expect(scan.bytes).toBe(Buffer.byteLength(text));
+    },
+  );
 
   it('handles a file without a leading marker, a marker at the very end, CRLF lines and an empty file', async () => {
     const crlf = 'a: 1\r\n---\r\nb: 2\r\n---\r\nc: 3\r\n---';
@@ -62,10 +87,28 @@ describe('scanParts', () => {
 });
 
 describe('readVerifiedParts', () => {
-  const many = (ns: string) => Array.from({ length: 250 }, (_, i) => ({ apiVersion: 'split.smi-spec.io/v1alpha3', kind: 'TrafficSplit', metadata: { name: `ts-${i}`, namespace: ns }, spec: { service: `s${i}`, backends: [] } }));
+  const many = (ns: string) =>
+    Array.from({ length: 250 }, (_, i) => ({
+      apiVersion: 'split.smi-spec.io/v1alpha3',
+      kind: 'TrafficSplit',
+      metadata: { name: `ts-${i}`, namespace: ns },
+      spec: { service: `s${i}`, backends: [] },
+    }));
   const fixture = async () => {
     const content = dumpDocuments(many('shop'));
-    const dir = await writeFixture({ files: [{ path: 'resources/trafficsplits.split.smi-spec.io.yaml', kind: 'TrafficSplit', group: 'split.smi-spec.io', version: 'v1alpha3', content, count: 250, sha256: sha256(content) }] });
+    const dir = await writeFixture({
+      files: [
+        {
+          path: 'resources/trafficsplits.split.smi-spec.io.yaml',
+          kind: 'TrafficSplit',
+          group: 'split.smi-spec.io',
+          version: 'v1alpha3',
+          content,
+          count: 250,
+          sha256: sha256(content),
+        },
+      ],
+    });
     dirs.push(dir);
     return dir;
   };
@@ -78,7 +121,10 @@ describe('readVerifiedParts', () => {
     expect([vk.count, vk.parts.length]).toEqual([250, 3]);
     const sizes: number[] = [];
     const names: string[] = [];
-    await readVerifiedParts(fs, dir, vk, (objs) => { sizes.push(objs.length); names.push(...objs.map((o) => o.metadata!.name!)); });
+    await readVerifiedParts(fs, dir, vk, (objs) => {
+      sizes.push(objs.length);
+      names.push(...objs.map((o) => o.metadata!.name!));
+    });
     expect(sizes).toEqual([100, 100, 50]);
     expect(names).toEqual(many('shop').map((o) => o.metadata.name));
   });
@@ -89,16 +135,29 @@ describe('readVerifiedParts', () => {
     const file = path.join(dir, b.kinds[0]!.path);
     // The third part now holds a ClusterRoleBinding: it must never be handed over.
     const text = await fs.readFile(file, 'utf8');
-    await fs.writeFile(file, text.replace('kind: TrafficSplit\nmetadata:\n  name: ts-220', 'kind: ClusterRoleBinding\nmetadata:\n  name: ts-220'));
+    await fs.writeFile(
+      file,
+      text.replace(
+        'kind: TrafficSplit\nmetadata:\n  name: ts-220',
+        'kind: ClusterRoleBinding\nmetadata:\n  name: ts-220',
+      ),
+    );
     const seen: string[] = [];
-    await expect(readVerifiedParts(fs, dir, b.kinds[0]!, (objs) => { seen.push(...objs.map((o) => String(o.kind))); }))
-      .rejects.toThrow(/changed since it was verified \(part 3, from line \d+, differs\)/);
+    await expect(
+      readVerifiedParts(fs, dir, b.kinds[0]!, (objs) => {
+        seen.push(...objs.map((o) => String(o.kind)));
+      }),
+    ).rejects.toThrow(/changed since it was verified \(part 3, from line \d+, differs\)/);
     expect(seen).toHaveLength(200);
     expect(new Set(seen)).toEqual(new Set(['TrafficSplit']));
     // Grown by a part, or cut short: refused too.
     await fs.writeFile(file, text + dumpDocuments(many('other')));
-    await expect(readVerifiedParts(fs, dir, b.kinds[0]!, () => undefined)).rejects.toThrow(/changed since it was verified/);
+    await expect(readVerifiedParts(fs, dir, b.kinds[0]!, () => undefined)).rejects.toThrow(
+      /changed since it was verified/,
+    );
     await fs.writeFile(file, text.slice(0, text.length / 2));
-    await expect(readVerifiedParts(fs, dir, b.kinds[0]!, () => undefined)).rejects.toThrow(/changed since it was verified/);
+    await expect(readVerifiedParts(fs, dir, b.kinds[0]!, () => undefined)).rejects.toThrow(
+      /changed since it was verified/,
+    );
   });
 });

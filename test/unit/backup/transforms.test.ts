@@ -2,8 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { headersListToObject, transformForRestore, transforms } from '../../../src/backup/transforms.ts';
 
 const oldGroup = {
-  apiVersion: 'specs.smi-spec.io/v1alpha3', kind: 'HTTPRouteGroup', metadata: { name: 'r', namespace: 'a' },
-  spec: { matches: [{ name: 'm', pathRegex: '/x', headers: [{ 'x-user': 'beta' }, { 'user-agent': '.*Firefox.*' }] }, { name: 'n', methods: ['GET'] }] },
+  apiVersion: 'specs.smi-spec.io/v1alpha3',
+  kind: 'HTTPRouteGroup',
+  metadata: { name: 'r', namespace: 'a' },
+  spec: {
+    matches: [
+      { name: 'm', pathRegex: '/x', headers: [{ 'x-user': 'beta' }, { 'user-agent': '.*Firefox.*' }] },
+      { name: 'n', methods: ['GET'] },
+    ],
+  },
 };
 
 describe('version transforms', () => {
@@ -15,7 +22,8 @@ describe('version transforms', () => {
     const { obj, applied } = transformForRestore(oldGroup, { from: '1.4.1', to: '1.5.0' });
     expect(applied).toEqual(['httproutegroup-headers-list-to-object']);
     expect((obj.spec as { matches: unknown[] }).matches).toEqual([
-      { name: 'm', pathRegex: '/x', headers: { 'x-user': 'beta', 'user-agent': '.*Firefox.*' } }, { name: 'n', methods: ['GET'] },
+      { name: 'm', pathRegex: '/x', headers: { 'x-user': 'beta', 'user-agent': '.*Firefox.*' } },
+      { name: 'n', methods: ['GET'] },
     ]);
     expect(Array.isArray(oldGroup.spec.matches[0]!.headers)).toBe(true); // input untouched
   });

@@ -5,14 +5,19 @@ import { UsageError } from '../../../src/errors.ts';
 import { hostileCases, validFiles, writeFixture } from '../../fixtures/backups/build.ts';
 
 const dirs: string[] = [];
-afterAll(async () => { for (const d of dirs) await fs.rm(d, { recursive: true, force: true }); });
+afterAll(async () => {
+  for (const d of dirs) await fs.rm(d, { recursive: true, force: true });
+});
 
 describe('verifyBackup', () => {
   it('accepts a valid backup and returns its objects by kind', async () => {
     const dir = await writeFixture({ files: validFiles('shop') });
     dirs.push(dir);
     const b = await verifyBackup(fs, dir);
-    expect(b.kinds.map((k) => [k.row.kind, k.version, k.objects.length])).toEqual([['TrafficSplit', 'v1alpha3', 1], ['RateLimit', 'v1alpha2', 1]]);
+    expect(b.kinds.map((k) => [k.row.kind, k.version, k.objects.length])).toEqual([
+      ['TrafficSplit', 'v1alpha3', 1],
+      ['RateLimit', 'v1alpha2', 1],
+    ]);
     expect(b.kinds[0]!.objects[0]!.metadata).toEqual({ name: 'web', namespace: 'shop', labels: { app: 'web' } });
     expect(b.install).toEqual({ helmRelease: null, meshConfigMap: null });
   });
@@ -27,7 +32,10 @@ describe('verifyBackup', () => {
     it(`refuses: ${c.name}`, async () => {
       const dir = await c.build();
       dirs.push(dir);
-      const err = await verifyBackup(fs, dir).then(() => undefined, (e: unknown) => e);
+      const err = await verifyBackup(fs, dir).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(UsageError);
       expect((err as UsageError).exitCode).toBe(2);
       expect((err as UsageError).message).toMatch(c.expect);

@@ -20,7 +20,7 @@ describe('backup --dir', () => {
     expect(mode(path.join(dir, 'resources'))).toBe(0o700);
   });
 
-  it('writes into a new subdirectory of an existing directory and leaves that directory\'s mode alone', async () => {
+  it("writes into a new subdirectory of an existing directory and leaves that directory's mode alone", async () => {
     const home = path.join(tmp, 'home');
     fs.mkdirSync(home, { mode: 0o755 });
     fs.chmodSync(home, 0o755);

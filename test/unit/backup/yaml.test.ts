@@ -3,7 +3,10 @@ import { dumpDocuments, parseDocumentsSafe } from '../../../src/backup/yaml.ts';
 
 describe('backup YAML', () => {
   it('writes one document per object and reads them back equal', () => {
-    const docs = [{ a: 1, b: ['x', { c: null }] }, { d: 'two\nlines', e: true }];
+    const docs = [
+      { a: 1, b: ['x', { c: null }] },
+      { d: 'two\nlines', e: true },
+    ];
     const text = dumpDocuments(docs);
     expect(text.match(/^---$/gm)).toHaveLength(2);
     expect(parseDocumentsSafe(text, 't.yaml')).toEqual(docs);
@@ -12,7 +15,9 @@ describe('backup YAML', () => {
   it('quotes strings YAML 1.1 parsers (kubectl) would read as bools or numbers', () => {
     const text = dumpDocuments([{ labels: { enabled: 'yes', on: 'on', mode: '0777', n: '1e3', nul: 'null' } }]);
     for (const v of ['yes', 'on', '0777', '1e3', 'null']) expect(text).toContain(`'${v}'`);
-    expect(parseDocumentsSafe(text, 't.yaml')).toEqual([{ labels: { enabled: 'yes', on: 'on', mode: '0777', n: '1e3', nul: 'null' } }]);
+    expect(parseDocumentsSafe(text, 't.yaml')).toEqual([
+      { labels: { enabled: 'yes', on: 'on', mode: '0777', n: '1e3', nul: 'null' } },
+    ]);
   });
 
   it('drops empty documents and keeps an empty file empty', () => {

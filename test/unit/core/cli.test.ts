@@ -23,6 +23,8 @@ describe('command line', () => {
     expect(r.err).toMatch(/strategy/);
   });
   it('renders commands for display without a shell', () => {
-    expect(formatCommand({ bin: 'helm', args: ['upgrade', 'nsm', 'a b', "it's"] })).toBe(`helm upgrade nsm 'a b' 'it'\\''s'`);
+    expect(formatCommand({ bin: 'helm', args: ['upgrade', 'nsm', 'a b', "it's"] })).toBe(
+      `helm upgrade nsm 'a b' 'it'\\''s'`,
+    );
   });
 });

@@ -10,7 +10,9 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 describe('compile cache directory', () => {
   it('is under $XDG_CACHE_HOME when it is absolute, else ~/.cache, never a shared path', () => {
-    expect(compileCacheDir({ XDG_CACHE_HOME: '/home/u/.xdg' }, '/home/u')).toBe('/home/u/.xdg/nsm-upgrade/compile-cache');
+    expect(compileCacheDir({ XDG_CACHE_HOME: '/home/u/.xdg' }, '/home/u')).toBe(
+      '/home/u/.xdg/nsm-upgrade/compile-cache',
+    );
     expect(compileCacheDir({ XDG_CACHE_HOME: 'relative' }, '/home/u')).toBe('/home/u/.cache/nsm-upgrade/compile-cache');
     expect(compileCacheDir({}, '/home/u')).toBe('/home/u/.cache/nsm-upgrade/compile-cache');
     expect(compileCacheDir({}, '')).toBeUndefined();

@@ -22,8 +22,25 @@ let key: Buffer;
 const servers: { close(): void }[] = [];
 
 beforeAll(async () => {
-  await execa('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-    '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')]);
+  await execa('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=127.0.0.1',
+    '-addext',
+    'subjectAltName=IP:127.0.0.1',
+    '-keyout',
+    path.join(dir, 'key.pem'),
+    '-out',
+    path.join(dir, 'cert.pem'),
+  ]);
   cert = fs.readFileSync(path.join(dir, 'cert.pem'));
   key = fs.readFileSync(path.join(dir, 'key.pem'));
 }, 30_000);
@@ -35,28 +52,55 @@ afterAll(() => {
 
 function kubeconfigFor(port: number): string {
   const file = path.join(dir, `kubeconfig-${port}`);
-  fs.writeFileSync(file, `apiVersion: v1\nkind: Config\ncurrent-context: x\nclusters:\n- name: c\n  cluster: {server: "https://127.0.0.1:${port}", certificate-authority-data: ${cert.toString('base64')}}\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\nusers:\n- name: u\n  user: {token: t}\n`);
+  fs.writeFileSync(
+    file,
+    `apiVersion: v1\nkind: Config\ncurrent-context: x\nclusters:\n- name: c\n  cluster: {server: "https://127.0.0.1:${port}", certificate-authority-data: ${cert.toString('base64')}}\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\nusers:\n- name: u\n  user: {token: t}\n`,
+  );
   return file;
 }
 
 type Handler = (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void;
 
 /** An HTTP/2 server (HTTP/1.1 too, by ALPN) or an HTTPS/1.1-only one; resolves with its port and what it saw. */
-async function serve(kind: 'h2' | 'h1', handler: Handler, settings: http2.Settings = {}): Promise<{ port: number; versions: string[]; sessions: () => number; server: http2.Http2SecureServer | https.Server }> {
+async function serve(
+  kind: 'h2' | 'h1',
+  handler: Handler,
+  settings: http2.Settings = {},
+): Promise<{
+  port: number;
+  versions: string[];
+  sessions: () => number;
+  server: http2.Http2SecureServer | https.Server;
+}> {
   const versions: string[] = [];
   let sessions = 0;
-  const wrapped: Handler = (req, res) => { versions.push(req.httpVersion); handler(req, res); };
-  const server = kind === 'h2'
-    ? http2.createSecureServer({ cert, key, allowHTTP1: true, settings }, wrapped)
-    : https.createServer({ cert, key }, wrapped as unknown as Parameters<typeof https.createServer>[1]);
-  server.on('secureConnection', () => { sessions++; });
+  const wrapped: Handler = (req, res) => {
+    versions.push(req.httpVersion);
+    handler(req, res);
+  };
+  const server =
+    kind === 'h2'
+      ? http2.createSecureServer({ cert, key, allowHTTP1: true, settings }, wrapped)
+      : https.createServer({ cert, key }, wrapped as unknown as Parameters<typeof https.createServer>[1]);
+  server.on('secureConnection', () => {
+    sessions++;
+  });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  servers.push({ close: () => { (server as https.Server).closeAllConnections?.(); server.close(); } });
+  servers.push({
+    close: () => {
+      (server as https.Server).closeAllConnections?.();
+      server.close();
+    },
+  });
   return { port: (server.address() as AddressInfo).port, versions, sessions: () => sessions, server };
 }
 
-const json: Handler = (_req, res) => { res.writeHead(200, { 'content-type': 'application/json' }); res.end('{"kind":"Namespace"}'); };
-const client = (port: number, opts: KubeOptions = {}) => createKube(loadKubeConfig({ kubeconfig: kubeconfigFor(port) }), opts);
+const json: Handler = (_req, res) => {
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end('{"kind":"Namespace"}');
+};
+const client = (port: number, opts: KubeOptions = {}) =>
+  createKube(loadKubeConfig({ kubeconfig: kubeconfigFor(port) }), opts);
 
 describe('transport', () => {
   it('speaks HTTP/2 to a server that offers it, HTTP/1.1 to one that does not, and HTTP/1.1 when told to', async () => {
@@ -77,20 +121,36 @@ describe('transport', () => {
     expect(h1.versions).toEqual(['1.1']);
   });
 
-  it('opens another connection when the server\'s stream limit is reached: open watches never starve a request', async () => {
+  it("opens another connection when the server's stream limit is reached: open watches never starve a request", async () => {
     // The server allows 3 streams per connection; 5 watches that never end hold 5 of them.
-    const h2 = await serve('h2', (req, res) => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      if (req.url.includes('watch=true')) res.write('{"type":"ADDED","object":{"metadata":{"name":"a"}}}\n');
-      else res.end('{}');
-    }, { maxConcurrentStreams: 3 });
+    const h2 = await serve(
+      'h2',
+      (req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        if (req.url.includes('watch=true')) res.write('{"type":"ADDED","object":{"metadata":{"name":"a"}}}\n');
+        else res.end('{}');
+      },
+      { maxConcurrentStreams: 3 },
+    );
     const kube = await client(h2.port, { watchIdleMs: 60_000 });
     await kube.request({ path: '/first' }); // the server's SETTINGS (its limit) are known from here on
     const stop = new AbortController();
     const opened: string[] = [];
-    const watches = Array.from({ length: 5 }, (_, i) => kube.watch(`/w${i}`, {}, () => { opened.push(`w${i}`); }, stop.signal));
+    const watches = Array.from({ length: 5 }, (_, i) =>
+      kube.watch(
+        `/w${i}`,
+        {},
+        () => {
+          opened.push(`w${i}`);
+        },
+        stop.signal,
+      ),
+    );
     try {
-      const answer = await Promise.race([kube.request({ path: '/ok' }).then(() => 'answered'), new Promise((r) => setTimeout(() => r('still waiting'), 3000))]);
+      const answer = await Promise.race([
+        kube.request({ path: '/ok' }).then(() => 'answered'),
+        new Promise((r) => setTimeout(() => r('still waiting'), 3000)),
+      ]);
       expect(answer).toBe('answered');
       await new Promise((r) => setTimeout(r, 100));
       expect(opened).toHaveLength(5);
@@ -124,7 +184,11 @@ const kube = await createKube(loadKubeConfig({ kubeconfig: ${JSON.stringify(kube
 await kube.request({ path: '/a' });
 console.log(kube.protocol);`;
     const started = Date.now();
-    const r = await execa(process.execPath, ['--disable-warning=ExperimentalWarning', '--input-type=module', '-e', script], { reject: false, timeout: 20_000 });
+    const r = await execa(
+      process.execPath,
+      ['--disable-warning=ExperimentalWarning', '--input-type=module', '-e', script],
+      { reject: false, timeout: 20_000 },
+    );
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe('h2');
     expect(Date.now() - started).toBeLessThan(15_000);

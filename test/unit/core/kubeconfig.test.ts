@@ -17,8 +17,11 @@ const inCluster = fs.existsSync('/var/run/secrets/kubernetes.io/serviceaccount/t
 function kubeconfig(name: string, opts: { server?: string; currentContext?: string | null } = {}): string {
   const file = path.join(dir, name);
   const current = opts.currentContext === null ? '' : `current-context: ${opts.currentContext ?? 'x'}\n`;
-  fs.writeFileSync(file, `apiVersion: v1\nkind: Config\n${current}clusters:\n- name: c\n  cluster: {server: "${opts.server ?? 'https://127.0.0.1:6443'}"}\n`
-    + `users:\n- name: u\n  user: {token: ${token}}\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\n`);
+  fs.writeFileSync(
+    file,
+    `apiVersion: v1\nkind: Config\n${current}clusters:\n- name: c\n  cluster: {server: "${opts.server ?? 'https://127.0.0.1:6443'}"}\n` +
+      `users:\n- name: u\n  user: {token: ${token}}\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\n`,
+  );
   return file;
 }
 
@@ -38,7 +41,7 @@ describe('no kubeconfig at all', () => {
     vi.stubEnv('KUBECONFIG', kubeconfigEnv);
     vi.stubEnv('HOME', home);
   }
-  it('exits 2 with one line naming the fix, not client-node\'s http://localhost:8080 stand-in', async (ctx) => {
+  it("exits 2 with one line naming the fix, not client-node's http://localhost:8080 stand-in", async (ctx) => {
     ctx.skip(inCluster, 'runs in a pod: client-node falls back to the in-cluster config there');
     stubNoConfig(undefined);
     expect(await run(['status'])).toEqual({ code: 2, out: '', err: noConfig });
@@ -50,24 +53,68 @@ describe('no kubeconfig at all', () => {
   });
   it('recognises the stand-in and nothing else', () => {
     vi.stubEnv('KUBECONFIG', undefined);
-    expect(isNoConfigFallback(loadKubeConfig({ kubeconfig: kubeconfig('real.yaml', { server: 'http://localhost:8080' }) }))).toBe(false);
+    expect(
+      isNoConfigFallback(loadKubeConfig({ kubeconfig: kubeconfig('real.yaml', { server: 'http://localhost:8080' }) })),
+    ).toBe(false);
   });
 });
 
 describe('a kubeconfig that cannot be used', () => {
   it.each([
-    ['does not exist', () => path.join(dir, 'missing.yaml'), (f: string) => `error: cannot load kubeconfig ${f}: no such file (ENOENT)\nPass a readable kubeconfig with --kubeconfig FILE.\n`],
-    ['is a directory', () => dir, (f: string) => `error: cannot load kubeconfig ${f}: is a directory (EISDIR)\nPass a readable kubeconfig with --kubeconfig FILE.\n`],
-    ['is not valid YAML', () => { const f = path.join(dir, 'bad.yaml'); fs.writeFileSync(f, `users:\n- name: u\n  user: {token: ${token}\ncontexts: [\n`); return f; },
-      (f: string) => `error: cannot load kubeconfig ${f}: not valid YAML (line 4)\nPass a readable kubeconfig with --kubeconfig FILE.\n`],
-    ['is empty', () => { const f = path.join(dir, 'empty.yaml'); fs.writeFileSync(f, ''); return f; },
-      (f: string) => `error: cannot load kubeconfig ${f}: the file is empty\nPass a readable kubeconfig with --kubeconfig FILE.\n`],
-    ['has a cluster without a server', () => { const f = path.join(dir, 'noserver.yaml'); fs.writeFileSync(f, `clusters:\n- name: c\n  cluster: {}\nusers:\n- name: u\n  user: {token: ${token}}\n`); return f; },
-      (f: string) => `error: cannot load kubeconfig ${f}: clusters[0].cluster.server is missing\nPass a readable kubeconfig with --kubeconfig FILE.\n`],
-    ['has no current-context', () => kubeconfig('noctx.yaml', { currentContext: null }),
-      () => 'error: the kubeconfig has no current context with a cluster\nPass --context NAME or set current-context.\n'],
-    ['has a server that is not a URL', () => kubeconfig('noscheme.yaml', { server: 'localhost:6443' }),
-      () => 'error: the server of cluster "c" in the kubeconfig is not an https:// or http:// URL\nFix it with kubectl config set-cluster NAME --server=https://HOST:PORT.\n'],
+    [
+      'does not exist',
+      () => path.join(dir, 'missing.yaml'),
+      (f: string) =>
+        `error: cannot load kubeconfig ${f}: no such file (ENOENT)\nPass a readable kubeconfig with --kubeconfig FILE.\n`,
+    ],
+    [
+      'is a directory',
+      () => dir,
+      (f: string) =>
+        `error: cannot load kubeconfig ${f}: is a directory (EISDIR)\nPass a readable kubeconfig with --kubeconfig FILE.\n`,
+    ],
+    [
+      'is not valid YAML',
+      () => {
+        const f = path.join(dir, 'bad.yaml');
+        fs.writeFileSync(f, `users:\n- name: u\n  user: {token: ${token}\ncontexts: [\n`);
+        return f;
+      },
+      (f: string) =>
+        `error: cannot load kubeconfig ${f}: not valid YAML (line 4)\nPass a readable kubeconfig with --kubeconfig FILE.\n`,
+    ],
+    [
+      'is empty',
+      () => {
+        const f = path.join(dir, 'empty.yaml');
+        fs.writeFileSync(f, '');
+        return f;
+      },
+      (f: string) =>
+        `error: cannot load kubeconfig ${f}: the file is empty\nPass a readable kubeconfig with --kubeconfig FILE.\n`,
+    ],
+    [
+      'has a cluster without a server',
+      () => {
+        const f = path.join(dir, 'noserver.yaml');
+        fs.writeFileSync(f, `clusters:\n- name: c\n  cluster: {}\nusers:\n- name: u\n  user: {token: ${token}}\n`);
+        return f;
+      },
+      (f: string) =>
+        `error: cannot load kubeconfig ${f}: clusters[0].cluster.server is missing\nPass a readable kubeconfig with --kubeconfig FILE.\n`,
+    ],
+    [
+      'has no current-context',
+      () => kubeconfig('noctx.yaml', { currentContext: null }),
+      () =>
+        'error: the kubeconfig has no current context with a cluster\nPass --context NAME or set current-context.\n',
+    ],
+    [
+      'has a server that is not a URL',
+      () => kubeconfig('noscheme.yaml', { server: 'localhost:6443' }),
+      () =>
+        'error: the server of cluster "c" in the kubeconfig is not an https:// or http:// URL\nFix it with kubectl config set-cluster NAME --server=https://HOST:PORT.\n',
+    ],
   ])('exits 2 without a stack trace or its contents when it %s', async (_what, make, expected) => {
     const file = make();
     const r = await run(['status', '--kubeconfig', file]);
@@ -77,7 +124,10 @@ describe('a kubeconfig that cannot be used', () => {
   it('names $KUBECONFIG when that is the file that failed', async () => {
     const file = path.join(dir, 'gone.yaml');
     vi.stubEnv('KUBECONFIG', file);
-    expect(await run(['status'])).toMatchObject({ code: 2, err: `error: cannot load kubeconfig ${file}: no such file (ENOENT)\nPass a readable kubeconfig with --kubeconfig FILE.\n` });
+    expect(await run(['status'])).toMatchObject({
+      code: 2,
+      err: `error: cannot load kubeconfig ${file}: no such file (ENOENT)\nPass a readable kubeconfig with --kubeconfig FILE.\n`,
+    });
   });
 });
 
@@ -91,7 +141,7 @@ describe('a plain http:// server (kubectl allows one)', () => {
   beforeAll(() => new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve)));
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-  it('is reached with the kubeconfig\'s credentials', async () => {
+  it("is reached with the kubeconfig's credentials", async () => {
     const { port } = server.address() as AddressInfo;
     const kc = loadKubeConfig({ kubeconfig: kubeconfig('http.yaml', { server: `http://127.0.0.1:${port}` }) });
     const kube = await createKube(kc, { maxSockets: 1 });

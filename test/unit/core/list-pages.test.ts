@@ -5,7 +5,11 @@ import { listPages } from '../../../src/kube/list.ts';
 /** Three pages of two; records every request as it is made, and can fail one page. */
 function pagedApi(events: string[], failAt?: string): Kube {
   return {
-    server: 'x', context: 'x', retries: 0, pinnedKubeconfig: () => '{}', serverNow: () => Date.now(),
+    server: 'x',
+    context: 'x',
+    retries: 0,
+    pinnedKubeconfig: () => '{}',
+    serverNow: () => Date.now(),
     async request<T>(r: KubeRequest): Promise<T> {
       const from = Number(r.query?.continue ?? 0);
       events.push(`ask ${from}`);
@@ -25,19 +29,30 @@ describe('listPages', () => {
       events.push(`got ${page[0]}`);
       pages.push(page);
     }
-    expect(pages).toEqual([[0, 1], [2, 3], [4, 5]]);
+    expect(pages).toEqual([
+      [0, 1],
+      [2, 3],
+      [4, 5],
+    ]);
     expect(events).toEqual(['ask 0', 'ask 2', 'got 0', 'ask 4', 'got 2', 'got 4']);
   });
 
-  it('fails with the failing page\'s error, and a caller that stops early leaves no unhandled rejection behind', async () => {
+  it("fails with the failing page's error, and a caller that stops early leaves no unhandled rejection behind", async () => {
     const pages: number[][] = [];
-    await expect((async () => { for await (const page of listPages<number>(pagedApi([], '2'), '/x')) pages.push(page); })()).rejects.toThrow('page 2 failed');
+    await expect(
+      (async () => {
+        for await (const page of listPages<number>(pagedApi([], '2'), '/x')) pages.push(page);
+      })(),
+    ).rejects.toThrow('page 2 failed');
     expect(pages).toEqual([[0, 1]]);
     const unhandled: unknown[] = [];
     const onUnhandled = (e: unknown) => unhandled.push(e);
     process.on('unhandledRejection', onUnhandled);
     try {
-      for await (const page of listPages<number>(pagedApi([], '2'), '/x')) { expect(page).toEqual([0, 1]); break; }
+      for await (const page of listPages<number>(pagedApi([], '2'), '/x')) {
+        expect(page).toEqual([0, 1]);
+        break;
+      }
       await new Promise((res) => setTimeout(res, 30)); // the prefetched page fails meanwhile
       expect(unhandled).toEqual([]);
     } finally {

@@ -4,13 +4,20 @@ import { UsageError } from '../../../src/errors.ts';
 
 describe('parseDuration', () => {
   it.each([
-    ['90s', 90_000], ['10m', 600_000], ['1h30m', 5_400_000], ['500ms', 500], ['1.5s', 1500],
+    ['90s', 90_000],
+    ['10m', 600_000],
+    ['1h30m', 5_400_000],
+    ['500ms', 500],
+    ['1.5s', 1500],
   ])('%s = %i ms', (text, ms) => expect(parseDuration(text)).toBe(ms));
 
-  it.each(['', '10', 'ten minutes', '5x', '-1s', '0s', '10m junk'])('rejects %j with a usage error naming the flag', (text) => {
-    expect(() => parseDuration(text)).toThrow(UsageError);
-    expect(() => parseDuration(text)).toThrow(/--timeout/);
-  });
+  it.each(['', '10', 'ten minutes', '5x', '-1s', '0s', '10m junk'])(
+    'rejects %j with a usage error naming the flag',
+    (text) => {
+      expect(() => parseDuration(text)).toThrow(UsageError);
+      expect(() => parseDuration(text)).toThrow(/--timeout/);
+    },
+  );
 });
 
 describe('parseConcurrency and outputFormat', () => {
@@ -23,7 +30,11 @@ describe('parseConcurrency and outputFormat', () => {
     expect(outputFormat(undefined, ['text', 'json'] as const, 'text')).toBe('text');
     expect(outputFormat('json', ['text', 'json'] as const, 'text')).toBe('json');
     let err: unknown;
-    try { outputFormat('xml', ['text', 'json'] as const, 'text'); } catch (e) { err = e; }
+    try {
+      outputFormat('xml', ['text', 'json'] as const, 'text');
+    } catch (e) {
+      err = e;
+    }
     expect(err).toBeInstanceOf(UsageError);
     expect((err as UsageError).hint).toBe('Use -o text|json.');
   });

@@ -16,7 +16,10 @@ const seen: string[] = [];
 function kubeconfig(name: string, user: string): string {
   const file = path.join(dir, name);
   const port = (server.address() as AddressInfo).port;
-  fs.writeFileSync(file, `apiVersion: v1\nkind: Config\ncurrent-context: x\nclusters:\n- name: c\n  cluster: {server: "http://127.0.0.1:${port}"}\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\nusers:\n- name: u\n  user:\n${user}`);
+  fs.writeFileSync(
+    file,
+    `apiVersion: v1\nkind: Config\ncurrent-context: x\nclusters:\n- name: c\n  cluster: {server: "http://127.0.0.1:${port}"}\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\nusers:\n- name: u\n  user:\n${user}`,
+  );
   return file;
 }
 
@@ -40,8 +43,15 @@ describe('request credentials', () => {
     // The plugin hands out a new token each time, already expired: client-node must run it again.
     const counter = path.join(dir, 'n');
     const plugin = path.join(dir, 'plugin.sh');
-    fs.writeFileSync(plugin, `#!/bin/sh\nn=$(cat ${counter} 2>/dev/null || echo 0); n=$((n+1)); echo $n > ${counter}\nprintf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"tok-%s","expirationTimestamp":"2000-01-01T00:00:00Z"}}' $n\n`, { mode: 0o700 });
-    const file = kubeconfig('exec', `    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: ${plugin}\n      interactiveMode: Never\n`);
+    fs.writeFileSync(
+      plugin,
+      `#!/bin/sh\nn=$(cat ${counter} 2>/dev/null || echo 0); n=$((n+1)); echo $n > ${counter}\nprintf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"tok-%s","expirationTimestamp":"2000-01-01T00:00:00Z"}}' $n\n`,
+      { mode: 0o700 },
+    );
+    const file = kubeconfig(
+      'exec',
+      `    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: ${plugin}\n      interactiveMode: Never\n`,
+    );
     const kube = await createKube(loadKubeConfig({ kubeconfig: file }));
     seen.length = 0;
     await kube.request({ path: '/a' });
@@ -67,7 +77,7 @@ describe('request credentials', () => {
     }
   });
 
-  it('does not parse a successful answer the caller discards (a restore\'s creates)', async () => {
+  it("does not parse a successful answer the caller discards (a restore's creates)", async () => {
     const kube = await createKube(loadKubeConfig({ kubeconfig: kubeconfig('discard', '    token: t\n') }));
     expect(await kube.request({ path: '/x' })).toEqual({});
     expect(await kube.request({ path: '/x', discardBody: true })).toBeUndefined();

@@ -10,7 +10,9 @@ import { memoryLog } from '../../../src/log.ts';
 
 const saved = new Map<string, string | undefined>();
 afterEach(() => {
-  for (const [k, v] of saved) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+  for (const [k, v] of saved)
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
   saved.clear();
 });
 function setEnv(k: string, v: string): void {
@@ -31,8 +33,21 @@ describe('the environment of child commands', () => {
   });
 
   it('lists every kube override helm reads from its environment', () => {
-    expect(clusterOverrideVariables).toEqual(expect.arrayContaining(['KUBECONFIG', 'HELM_KUBECONTEXT', 'HELM_KUBEAPISERVER', 'HELM_KUBETOKEN', 'HELM_KUBECAFILE',
-      'HELM_KUBEASUSER', 'HELM_KUBEASGROUPS', 'HELM_KUBEINSECURE_SKIP_TLS_VERIFY', 'HELM_KUBETLS_SERVER_NAME', 'HELM_NAMESPACE', 'HELM_DRIVER']));
+    expect(clusterOverrideVariables).toEqual(
+      expect.arrayContaining([
+        'KUBECONFIG',
+        'HELM_KUBECONTEXT',
+        'HELM_KUBEAPISERVER',
+        'HELM_KUBETOKEN',
+        'HELM_KUBECAFILE',
+        'HELM_KUBEASUSER',
+        'HELM_KUBEASGROUPS',
+        'HELM_KUBEINSECURE_SKIP_TLS_VERIFY',
+        'HELM_KUBETLS_SERVER_NAME',
+        'HELM_NAMESPACE',
+        'HELM_DRIVER',
+      ]),
+    );
   });
 
   it('keeps what the caller sets on purpose', async () => {

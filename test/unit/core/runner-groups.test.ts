@@ -15,7 +15,12 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 /** Starts the driver as the leader of a new process group, as a shell starts a foreground job. */
 function startTool(mode: 'wait' | 'stop', script: string) {
-  return execa(process.execPath, [driver, mode, 'sh', '-c', script], { detached: true, reject: false, all: true, buffer: true });
+  return execa(process.execPath, [driver, mode, 'sh', '-c', script], {
+    detached: true,
+    reject: false,
+    all: true,
+    buffer: true,
+  });
 }
 
 async function until(cond: () => boolean, ms = 10_000): Promise<void> {
@@ -26,10 +31,17 @@ async function until(cond: () => boolean, ms = 10_000): Promise<void> {
   }
 }
 
-const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 describe('runner process groups', () => {
-  it('a Ctrl-C to the tool\'s process group lets the running command finish', async () => {
+  it("a Ctrl-C to the tool's process group lets the running command finish", async () => {
     const marker = path.join(tmp, 'started-wait');
     const tool = startTool('wait', `touch ${marker}; sleep 1.5; echo finished`);
     await until(() => fs.existsSync(marker));

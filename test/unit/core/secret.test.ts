@@ -25,10 +25,24 @@ describe('Secret', () => {
     expect(lines).toEqual(['debug: running: x --p <redacted>']);
   });
   it('marks the credentials of every NSM chart and nothing else', () => {
-    for (const p of ['registry.password', 'registry.key', 'mtls.upstreamAuthority.disk.key', 'mtls.upstreamAuthority.awsPCA.awsSecretAccessKey', 'mtls.upstreamAuthority.awsSecret.awsSecretToken', 'mtls.upstreamAuthority.vault.certAuth.clientKey', 'mtls.upstreamAuthority.vault.tokenAuth.token']) {
+    for (const p of [
+      'registry.password',
+      'registry.key',
+      'mtls.upstreamAuthority.disk.key',
+      'mtls.upstreamAuthority.awsPCA.awsSecretAccessKey',
+      'mtls.upstreamAuthority.awsSecret.awsSecretToken',
+      'mtls.upstreamAuthority.vault.certAuth.clientKey',
+      'mtls.upstreamAuthority.vault.tokenAuth.token',
+    ]) {
       expect({ p, secret: isSecretPath(p) }).toEqual({ p, secret: true });
     }
-    for (const p of ['registry.username', 'registry.server', 'mtls.caKeyType', 'mtls.spireServerKeyManager', 'mtls.upstreamAuthority.disk.bundle']) {
+    for (const p of [
+      'registry.username',
+      'registry.server',
+      'mtls.caKeyType',
+      'mtls.spireServerKeyManager',
+      'mtls.upstreamAuthority.disk.bundle',
+    ]) {
       expect({ p, secret: isSecretPath(p) }).toEqual({ p, secret: false });
     }
     const marked = markSecrets({ registry: { server: 'r', password }, mtls: { mode: 'strict' } });
@@ -42,13 +56,31 @@ describe('Secret', () => {
 
 describe('a registry password in the plan', () => {
   const install = (method: 'meshctl' | 'helm'): Install => ({
-    namespace: 'nginx-mesh', version: '1.7.0', method, release: method === 'helm' ? 'nsm' : 'nginx-service-mesh', releaseRevision: 1, releaseStatus: 'deployed', releaseStuck: false,
-    chartVersion: '0.7.0', environment: 'kubernetes', values: markSecrets({ registry: { server: 'mirror.example/nsm', username: 'robot', password } }),
-    controlPlane: { deployment: 'nginx-mesh-api', image: 'r/nginx-mesh-api:1.7.0' }, warnings: [],
+    namespace: 'nginx-mesh',
+    version: '1.7.0',
+    method,
+    release: method === 'helm' ? 'nsm' : 'nginx-service-mesh',
+    releaseRevision: 1,
+    releaseStatus: 'deployed',
+    releaseStuck: false,
+    chartVersion: '0.7.0',
+    environment: 'kubernetes',
+    values: markSecrets({ registry: { server: 'mirror.example/nsm', username: 'robot', password } }),
+    controlPlane: { deployment: 'nginx-mesh-api', image: 'r/nginx-mesh-api:1.7.0' },
+    warnings: [],
   });
   const options = (over: Partial<PlanOptions> = {}): PlanOptions => ({
-    to: '2.0.0', strategy: 'manual', meshctlBinaries: { '1.7.0': '/m/1.7.0', '2.0.0': '/m/2.0.0' }, helm: { bin: '/bin/helm', major: 3 },
-    chart: { kind: 'versioned-dir', dir: '/charts' }, deployFlagChanges: {}, labelNamespaces: false, unlabelledInjectedNamespaces: [], backupDir: '/b', timeout: '10m', ...over,
+    to: '2.0.0',
+    strategy: 'manual',
+    meshctlBinaries: { '1.7.0': '/m/1.7.0', '2.0.0': '/m/2.0.0' },
+    helm: { bin: '/bin/helm', major: 3 },
+    chart: { kind: 'versioned-dir', dir: '/charts' },
+    deployFlagChanges: {},
+    labelNamespaces: false,
+    unlabelledInjectedNamespaces: [],
+    backupDir: '/b',
+    timeout: '10m',
+    ...over,
   });
 
   it('meshctl: carried to deploy as a Secret, <redacted> in plan text, json and yaml, with a note about the vendor command line', () => {
@@ -72,16 +104,22 @@ describe('a registry password in the plan', () => {
     const changes = parseDeployFlags(['registry-key=/keys/gcr.json', 'registry-username=', 'registry-password=']);
     const plan = buildPlan(install('meshctl'), options({ deployFlagChanges: changes }));
     const deploy = plan.hops[0]!.steps.find((s) => s.kind === 'deploy')!;
-    expect(deploy.commands[0]!.args.map(String).join(' ')).toContain('--registry-username  --registry-password <redacted> --registry-key /keys/gcr.json');
+    expect(deploy.commands[0]!.args.map(String).join(' ')).toContain(
+      '--registry-username  --registry-password <redacted> --registry-key /keys/gcr.json',
+    );
     expect(JSON.stringify(plan)).not.toContain(password);
     expect(plan.warnings.some((w) => /only on its command line/.test(w.message))).toBe(false);
-    expect(buildPlan(install('helm'), options()).warnings.some((w) => /only on its command line/.test(w.message))).toBe(false);
+    expect(buildPlan(install('helm'), options()).warnings.some((w) => /only on its command line/.test(w.message))).toBe(
+      false,
+    );
   });
   it('helm: only in the values file content, never in an argument', () => {
     const plan = buildPlan(install('helm'), options());
     const deploy = plan.hops[0]!.steps.find((s) => s.kind === 'deploy')!;
     expect(deploy.commands.flatMap((c) => c.args).some((a) => typeof a !== 'string')).toBe(false);
-    expect(deploy.kind === 'deploy' && revealDeep(deploy.params.files[0]!.content)).toMatchObject({ values: { registry: { password } } });
+    expect(deploy.kind === 'deploy' && revealDeep(deploy.params.files[0]!.content)).toMatchObject({
+      values: { registry: { password } },
+    });
     expect(JSON.stringify(plan)).not.toContain(password);
   });
   it('--deploy-flag registry-password=... becomes a Secret; a malformed flag is not echoed when it may hold one', () => {

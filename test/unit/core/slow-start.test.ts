@@ -5,23 +5,43 @@ import { mapSlowStart } from '../../../src/concurrency.ts';
 function deferred<T>() {
   let resolve!: (v: T) => void;
   let reject!: (err: Error) => void;
-  const promise = new Promise<T>((res, rej) => { resolve = res; reject = rej; });
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
   return { promise, resolve, reject };
 }
-const flush = async () => { for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 0)); };
+const flush = async () => {
+  for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 0));
+};
 
 /** Items the test finishes one by one: `started` in start order, `finish(i, ok)` settles item i. */
 function harness(n: number) {
   const gates = Array.from({ length: n }, () => deferred<boolean>());
   const started: number[] = [];
-  const fn = async (_: number, i: number) => { started.push(i); return gates[i]!.promise; };
-  return { started, fn, finish: async (i: number, ok = true) => { gates[i]!.resolve(ok); await flush(); } };
+  const fn = async (_: number, i: number) => {
+    started.push(i);
+    return gates[i]!.promise;
+  };
+  return {
+    started,
+    fn,
+    finish: async (i: number, ok = true) => {
+      gates[i]!.resolve(ok);
+      await flush();
+    },
+  };
 }
 
 describe('slow start with a failure gate', () => {
   it('starts one item, then widens by one per healthy finish: 1, 2, 4 at once, up to the limit', async () => {
     const h = harness(12);
-    const run = mapSlowStart(Array.from({ length: 12 }, (_, i) => i), { limit: 4, maxFailures: 1 }, h.fn, (ok) => ok);
+    const run = mapSlowStart(
+      Array.from({ length: 12 }, (_, i) => i),
+      { limit: 4, maxFailures: 1 },
+      h.fn,
+      (ok) => ok,
+    );
     await flush();
     expect(h.started).toEqual([0]);
     await h.finish(0);
@@ -39,7 +59,12 @@ describe('slow start with a failure gate', () => {
 
   it('closes the gate at the first failure: the first workload fails, nothing else starts', async () => {
     const h = harness(12);
-    const run = mapSlowStart(Array.from({ length: 12 }, (_, i) => i), { limit: 8, maxFailures: 1 }, h.fn, (ok) => ok);
+    const run = mapSlowStart(
+      Array.from({ length: 12 }, (_, i) => i),
+      { limit: 8, maxFailures: 1 },
+      h.fn,
+      (ok) => ok,
+    );
     await flush();
     await h.finish(0, false);
     const r = await run;
@@ -51,7 +76,12 @@ describe('slow start with a failure gate', () => {
 
   it('lets the items in flight finish after the gate closes, and a failure never widens the window', async () => {
     const h = harness(10);
-    const run = mapSlowStart(Array.from({ length: 10 }, (_, i) => i), { limit: 8, maxFailures: 2 }, h.fn, (ok) => ok);
+    const run = mapSlowStart(
+      Array.from({ length: 10 }, (_, i) => i),
+      { limit: 8, maxFailures: 2 },
+      h.fn,
+      (ok) => ok,
+    );
     await flush();
     await h.finish(0);
     expect(h.started).toEqual([0, 1, 2]);
@@ -60,7 +90,9 @@ describe('slow start with a failure gate', () => {
     await h.finish(3, false); // second failure: the gate closes with item 2 still in flight
     expect(h.started).toEqual([0, 1, 2, 3]);
     let settled = false;
-    void run.then(() => { settled = true; });
+    void run.then(() => {
+      settled = true;
+    });
     await flush();
     expect(settled).toBe(false); // waits for item 2
     await h.finish(2);
@@ -71,7 +103,12 @@ describe('slow start with a failure gate', () => {
   });
 
   it('with --max-failures 0 never stops for failures', async () => {
-    const r = await mapSlowStart([1, 2, 3, 4, 5], { limit: 2, maxFailures: 0 }, async () => false, (ok) => ok);
+    const r = await mapSlowStart(
+      [1, 2, 3, 4, 5],
+      { limit: 2, maxFailures: 0 },
+      async () => false,
+      (ok) => ok,
+    );
     expect(r).toMatchObject({ notStarted: [], stoppedBy: undefined, peak: 1 });
     expect(r.results).toEqual([false, false, false, false, false]);
   });
@@ -90,11 +127,21 @@ describe('slow start with a failure gate', () => {
 
   it('rejects with a thrown error once the items in flight are done, starting nothing more', async () => {
     const h = harness(6);
-    const run = mapSlowStart([0, 1, 2, 3, 4, 5], { limit: 4, maxFailures: 3 }, async (x, i) => { if (i === 1) throw new Error('API down'); return h.fn(x, i); }, (ok) => ok);
+    const run = mapSlowStart(
+      [0, 1, 2, 3, 4, 5],
+      { limit: 4, maxFailures: 3 },
+      async (x, i) => {
+        if (i === 1) throw new Error('API down');
+        return h.fn(x, i);
+      },
+      (ok) => ok,
+    );
     await flush();
     await h.finish(0); // window 2: items 1 (throws) and 2 start
     let outcome: unknown;
-    void run.catch((e: Error) => { outcome = e.message; });
+    void run.catch((e: Error) => {
+      outcome = e.message;
+    });
     await flush();
     expect(outcome).toBeUndefined(); // item 2 still runs
     await h.finish(2);

@@ -19,23 +19,45 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 // Records each module's URL as Node loads it (ES modules, and CommonJS required by them).
 const hook = path.join(tmp, 'trace-loads.mjs');
-fs.writeFileSync(hook, `import { registerHooks } from 'node:module';
+fs.writeFileSync(
+  hook,
+  `import { registerHooks } from 'node:module';
 import { appendFileSync } from 'node:fs';
 registerHooks({ load(url, context, next) { appendFileSync(process.env.NSM_TRACE_LOADS, url + '\\n'); return next(url, context); } });
-`);
+`,
+);
 
 /** What a command line loads: its exit code, output and the modules loaded, as paths relative to the repository (node_modules may be a link elsewhere). */
 async function loads(args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string; modules: string[] }> {
   const trace = path.join(tmp, `trace-${Math.random().toString(36).slice(2)}.txt`);
-  const r = await execa(process.execPath, ['--disable-warning=ExperimentalWarning', '--import', hook, path.join(repoRoot, 'src/main.ts'), ...args], {
-    reject: false, env: { NSM_TRACE_LOADS: trace, NODE_DISABLE_COMPILE_CACHE: '1', KUBECONFIG: path.join(tmp, 'no-kubeconfig') }, cwd: tmp, timeout: 60_000,
-  });
-  const modules = fs.readFileSync(trace, 'utf8').split('\n').filter((u) => u.startsWith('file:')).map((u) => path.relative(repoRoot, new URL(u).pathname));
+  const r = await execa(
+    process.execPath,
+    ['--disable-warning=ExperimentalWarning', '--import', hook, path.join(repoRoot, 'src/main.ts'), ...args],
+    {
+      reject: false,
+      env: { NSM_TRACE_LOADS: trace, NODE_DISABLE_COMPILE_CACHE: '1', KUBECONFIG: path.join(tmp, 'no-kubeconfig') },
+      cwd: tmp,
+      timeout: 60_000,
+    },
+  );
+  const modules = fs
+    .readFileSync(trace, 'utf8')
+    .split('\n')
+    .filter((u) => u.startsWith('file:'))
+    .map((u) => path.relative(repoRoot, new URL(u).pathname));
   return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr), modules };
 }
 
 /** What the start-up must not load: the heavy dependencies, and every command's implementation. */
-const heavy = [/node_modules\/@kubernetes\/client-node\//, /node_modules\/undici\//, /node_modules\/listr2\//, /node_modules\/ajv\//, /node_modules\/js-yaml\//, /src\/mesh\/crd-schemas\//, /^src\/kube\/(client|kubeconfig)\.ts$/];
+const heavy = [
+  /node_modules\/@kubernetes\/client-node\//,
+  /node_modules\/undici\//,
+  /node_modules\/listr2\//,
+  /node_modules\/ajv\//,
+  /node_modules\/js-yaml\//,
+  /src\/mesh\/crd-schemas\//,
+  /^src\/kube\/(client|kubeconfig)\.ts$/,
+];
 const notLoaded = (modules: string[]) => modules.filter((m) => heavy.some((re) => re.test(m)));
 
 describe('start-up loads no command implementation', () => {
@@ -45,7 +67,9 @@ describe('start-up loads no command implementation', () => {
     expect(r.stdout).toMatch(/kubectl nsm-upgrade status\b/);
     expect(r.modules).toContain('src/cli/app.ts');
     expect(notLoaded(r.modules)).toEqual([]);
-    expect(r.modules.filter((m) => /^src\/cli\/(upgrade|plan|backup|restore|status|restart|fleet|rollback)\.ts$/.test(m))).toEqual([]);
+    expect(
+      r.modules.filter((m) => /^src\/cli\/(upgrade|plan|backup|restore|status|restart|fleet|rollback)\.ts$/.test(m)),
+    ).toEqual([]);
   }, 60_000);
 
   it.each([
@@ -54,11 +78,15 @@ describe('start-up loads no command implementation', () => {
     [['completion', '__complete', '--', 'restore', '--on-conflict', 'o'], 0],
     [['--no-such-flag'], 2],
     [['status', '-o', 'yaml'], 2],
-  ])('%j exits %i without loading them', async (args, code) => {
-    const r = await loads(args);
-    expect(r.exitCode, r.stderr).toBe(code);
-    expect(notLoaded(r.modules)).toEqual([]);
-  }, 60_000);
+  ])(
+    '%j exits %i without loading them',
+    async (args, code) => {
+      const r = await loads(args);
+      expect(r.exitCode, r.stderr).toBe(code);
+      expect(notLoaded(r.modules)).toEqual([]);
+    },
+    60_000,
+  );
 
   it('the trace sees the kube client when a command runs (the check above can fail)', async () => {
     // restart loads its implementation, then refuses the duration: exit 2 without touching a cluster.

@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { valueAt } from '../../../src/values.ts';
 
 describe('valueAt (was also a private get in controlplane/deploy-flags.ts)', () => {
-  const values = { registry: { imageTag: '1.7.0', server: null }, mtls: { mode: 'strict' }, enabledNamespaces: ['a', 'b'], environment: 'openshift' };
+  const values = {
+    registry: { imageTag: '1.7.0', server: null },
+    mtls: { mode: 'strict' },
+    enabledNamespaces: ['a', 'b'],
+    environment: 'openshift',
+  };
   it('reads a dotted path', () => {
     expect(valueAt(values, 'registry.imageTag')).toBe('1.7.0');
     expect(valueAt(values, 'environment')).toBe('openshift');

@@ -3,7 +3,11 @@ import { compareVersions, isAtLeast, minorOf, normalizeVersion, parseVersion } f
 
 describe('parseVersion / normalizeVersion', () => {
   it.each([
-    ['1.7.0', '1.7.0'], ['v1.7.0', '1.7.0'], ['1.7', '1.7.0'], [' 2.0.0 ', '2.0.0'], ['v2.0', '2.0.0'],
+    ['1.7.0', '1.7.0'],
+    ['v1.7.0', '1.7.0'],
+    ['1.7', '1.7.0'],
+    [' 2.0.0 ', '2.0.0'],
+    ['v2.0', '2.0.0'],
   ])('%s -> %s', (text, want) => expect(normalizeVersion(text)).toBe(want));
   it.each(['', 'latest', '1', '1.7.0-rc1', '1.7.0.1', 'x1.7.0', '1.7.0+build'])('refuses %j', (text) => {
     expect(parseVersion(text)).toBeUndefined();
@@ -30,8 +34,12 @@ describe('compareVersions (was also a lenient copy in mesh/catalog.ts)', () => {
 
 describe('isAtLeast (was also a local atLeast in controlplane/meshctl.ts and deploy-flags.ts)', () => {
   it.each([
-    ['2.0.0', '2.0.0', true], ['v2.0.0', '2.0.0', true], ['2.0', '2.0.0', true], ['1.7.0', '2.0.0', false],
-    ['1.10.0', '1.9.0', true], ['1.6.0', '1.6.1', false],
+    ['2.0.0', '2.0.0', true],
+    ['v2.0.0', '2.0.0', true],
+    ['2.0', '2.0.0', true],
+    ['1.7.0', '2.0.0', false],
+    ['1.10.0', '1.9.0', true],
+    ['1.6.0', '1.6.1', false],
   ] as const)('%s >= %s is %s', (v, bound, want) => expect(isAtLeast(v, bound)).toBe(want));
   it('throws on a non-version', () => expect(() => isAtLeast('latest', '2.0.0')).toThrow(/not a version/));
 });

@@ -12,14 +12,24 @@ import { clusterEnv, repoRoot } from '../../support/cluster.ts';
 async function run(args: string[]) {
   let out = '';
   let err = '';
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => { out += String(chunk); return true; });
+  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    out += String(chunk);
+    return true;
+  });
   try {
     const code = await runCli(args, { out: (t) => (out += t), err: (t) => (err += t) });
     return { code, out, err };
-  } finally { spy.mockRestore(); }
+  } finally {
+    spy.mockRestore();
+  }
 }
 
-const values = (out: string) => out.trimEnd().split('\n').slice(0, -1).map((l) => l.split('\t')[0]);
+const values = (out: string) =>
+  out
+    .trimEnd()
+    .split('\n')
+    .slice(0, -1)
+    .map((l) => l.split('\t')[0]);
 const directiveOf = (out: string) => out.trimEnd().split('\n').at(-1);
 
 afterEach(() => vi.unstubAllEnvs());
@@ -61,34 +71,66 @@ describe('candidates (kubectl plugin format)', () => {
     expect(all).toEqual(expect.arrayContaining(['plan', 'backup', 'restore', 'status', 'restart', 'completion']));
     expect(all).not.toContain('$0');
   });
-  it('completes a command\'s own flags and a flag\'s choices', async () => {
+  it("completes a command's own flags and a flag's choices", async () => {
     expect(values((await run(['completion', '__complete', '--', 'restore', '--on'])).out)).toEqual(['--on-conflict']);
-    expect(values((await run(['completion', '__complete', '--', 'restore', '--on-conflict', ''])).out)).toEqual(['skip', 'overwrite', 'fail']);
+    expect(values((await run(['completion', '__complete', '--', 'restore', '--on-conflict', ''])).out)).toEqual([
+      'skip',
+      'overwrite',
+      'fail',
+    ]);
     expect(values((await run(['completion', '__complete', '--', '--strategy', 'm'])).out)).toEqual(['manual']);
     expect(values((await run(['completion', '__complete', '--', 'status', '--na'])).out)).toEqual(['--namespace']);
   });
   it('offers each command only its own flags and the global ones', async () => {
-    const flags = async (...words: string[]) => values((await run(['completion', '__complete', '--', ...words, '--'])).out);
+    const flags = async (...words: string[]) =>
+      values((await run(['completion', '__complete', '--', ...words, '--'])).out);
     const globals = ['--kubeconfig', '--context', '--mesh-namespace', '--output', '--verbose'];
     const status = await flags('status');
     expect(status).toEqual(expect.arrayContaining([...globals, '--namespace']));
-    for (const f of ['--resume', '--helm', '--yes', '--dry-run', '--timeout', '--concurrency', '--to']) expect(status).not.toContain(f);
+    for (const f of ['--resume', '--helm', '--yes', '--dry-run', '--timeout', '--concurrency', '--to'])
+      expect(status).not.toContain(f);
     const backup = await flags('backup');
     expect(backup).toEqual(expect.arrayContaining([...globals, '--dir', '--namespace', '--release', '--concurrency']));
     for (const f of ['--yes', '--dry-run', '--timeout', '--resume']) expect(backup).not.toContain(f);
     const restore = await flags('restore');
-    expect(restore).toEqual(expect.arrayContaining([...globals, '--from', '--on-conflict', '--to-version', '--dry-run', '--timeout', '--concurrency']));
+    expect(restore).toEqual(
+      expect.arrayContaining([
+        ...globals,
+        '--from',
+        '--on-conflict',
+        '--to-version',
+        '--dry-run',
+        '--timeout',
+        '--concurrency',
+      ]),
+    );
     for (const f of ['--to', '--yes', '--helm', '--namespace']) expect(restore).not.toContain(f);
     // No command typed: the default command (upgrade), whose flags are the plan's, the run's and its own.
     const upgrade = await flags();
-    expect(upgrade).toEqual(expect.arrayContaining([...globals, '--to', '--resume', '--yes', '--dry-run', '--helm', '--meshctl', '--backup-dir', '--restart', '--break-lock']));
+    expect(upgrade).toEqual(
+      expect.arrayContaining([
+        ...globals,
+        '--to',
+        '--resume',
+        '--yes',
+        '--dry-run',
+        '--helm',
+        '--meshctl',
+        '--backup-dir',
+        '--restart',
+        '--break-lock',
+      ]),
+    );
     for (const f of ['--dir', '--from', '--namespace']) expect(upgrade).not.toContain(f);
     expect(await flags('completion')).toEqual(expect.arrayContaining(globals));
   });
   it('offers no command names where a flag value or nothing belongs', async () => {
     expect((await run(['completion', '__complete', '--', '--to', ''])).out).toBe(':4\n');
     expect((await run(['completion', '__complete', '--', 'status', ''])).out).toBe(':4\n');
-    expect(values((await run(['completion', '__complete', '--', '--context', 'prod', 're'])).out)).toEqual(['restore', 'restart']);
+    expect(values((await run(['completion', '__complete', '--', '--context', 'prod', 're'])).out)).toEqual([
+      'restore',
+      'restart',
+    ]);
     expect(values((await run(['completion', '__complete', '--', '-v', 'st'])).out)).toEqual(['status']);
     // After a flag of the default command (upgrade), a command name would be refused: none is offered.
     expect((await run(['completion', '__complete', '--', '--dry-run', 're'])).out).toBe(':4\n');
@@ -112,7 +154,11 @@ describe('candidates (kubectl plugin format)', () => {
     expect(parseYargsLine('a\\:b:desc')).toEqual({ value: 'a:b', description: 'desc' });
     expect(parseYargsLine('--y')).toEqual({ value: '-y' });
     expect(parseYargsLine('$0:Upgrade')).toBeUndefined();
-    const c = shapeCompletion(['--o'], ['--output:fmt', '--o:fmt', '--output:fmt'], { commands: new Set(), globals: new Set(), switches: new Set() });
+    const c = shapeCompletion(['--o'], ['--output:fmt', '--o:fmt', '--output:fmt'], {
+      commands: new Set(),
+      globals: new Set(),
+      switches: new Set(),
+    });
     expect(formatCobra(c)).toBe('--output\tfmt\n:4\n');
   });
 });
@@ -130,28 +176,38 @@ describe('shell integration', () => {
   }, 60_000);
 
   const zsh = ['/usr/bin/zsh', '/bin/zsh'].find((f) => fs.existsSync(f));
-  it.skipIf(!zsh)(`zsh: the printed script offers candidates with descriptions, and files for path flags${zsh ? '' : ' [skipped: zsh is not installed]'}`, async () => {
-    const script = path.join(os.tmpdir(), `nsm-completion-${process.pid}.zsh`);
-    fs.writeFileSync(script, (await run(['completion', 'zsh'])).out);
-    // compsys is not loaded in zsh -f: stand-ins print what _describe and _files would offer.
-    const probe = `compdef() { :; }\n_describe() { print -l -- "\${(@P)2}"; }\n_files() { print FILES; }\nsource ${script}\n`
-      + `words=(kubectl-nsm_upgrade re); CURRENT=2; _kubectl_nsm_upgrade_complete\n`
-      + `words=(kubectl-nsm_upgrade restore --from ''); CURRENT=4; _kubectl_nsm_upgrade_complete\n`;
-    try {
-      const res = await execa(zsh!, ['-f', '-c', probe], { env: { ...env, SHELL: zsh! }, reject: false });
-      expect(res.exitCode, String(res.stderr)).toBe(0);
-      const lines = String(res.stdout).split('\n');
-      expect(lines.map((l) => l.split(':')[0])).toEqual(['restore', 'restart', 'FILES']);
-      expect(lines[0]).toMatch(/^restore:Verify a backup/);
-    } finally { fs.rmSync(script, { force: true }); }
-  }, 60_000);
+  it.skipIf(!zsh)(
+    `zsh: the printed script offers candidates with descriptions, and files for path flags${zsh ? '' : ' [skipped: zsh is not installed]'}`,
+    async () => {
+      const script = path.join(os.tmpdir(), `nsm-completion-${process.pid}.zsh`);
+      fs.writeFileSync(script, (await run(['completion', 'zsh'])).out);
+      // compsys is not loaded in zsh -f: stand-ins print what _describe and _files would offer.
+      const probe =
+        `compdef() { :; }\n_describe() { print -l -- "\${(@P)2}"; }\n_files() { print FILES; }\nsource ${script}\n` +
+        `words=(kubectl-nsm_upgrade re); CURRENT=2; _kubectl_nsm_upgrade_complete\n` +
+        `words=(kubectl-nsm_upgrade restore --from ''); CURRENT=4; _kubectl_nsm_upgrade_complete\n`;
+      try {
+        const res = await execa(zsh!, ['-f', '-c', probe], { env: { ...env, SHELL: zsh! }, reject: false });
+        expect(res.exitCode, String(res.stderr)).toBe(0);
+        const lines = String(res.stdout).split('\n');
+        expect(lines.map((l) => l.split(':')[0])).toEqual(['restore', 'restart', 'FILES']);
+        expect(lines[0]).toMatch(/^restore:Verify a backup/);
+      } finally {
+        fs.rmSync(script, { force: true });
+      }
+    },
+    60_000,
+  );
 
   const kubectlBin = clusterEnv().KUBECTL!;
   const haveKubectl = path.isAbsolute(kubectlBin) ? fs.existsSync(kubectlBin) : true;
   it('kubectl: `kubectl nsm-upgrade <TAB>` runs kubectl_complete-nsm_upgrade from PATH (kubectl 1.26+)', async (ctx) => {
     ctx.skip(!haveKubectl, `no kubectl at ${kubectlBin} (npm run cluster:up builds it)`);
     // kubectl's hidden __complete command is what its bash/zsh completion calls on <TAB>.
-    const res = await execa(kubectlBin, ['__complete', 'nsm-upgrade', 'restore', '--on-conflict', ''], { env, reject: false });
+    const res = await execa(kubectlBin, ['__complete', 'nsm-upgrade', 'restore', '--on-conflict', ''], {
+      env,
+      reject: false,
+    });
     expect(res.exitCode, `${res.stderr}`).toBe(0);
     expect(res.stdout.split('\n').filter((l) => l && !l.startsWith(':'))).toEqual(['skip', 'overwrite', 'fail']);
     expect(res.stderr).toMatch(/kubectl_complete-nsm_upgrade/);

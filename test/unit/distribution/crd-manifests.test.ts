@@ -9,7 +9,12 @@ import { loadDocs, manifestsDir } from './manifests.ts';
 interface Crd {
   kind: string;
   metadata: { name: string; labels?: Record<string, string> };
-  spec: { group: string; scope: string; names: { kind: string; plural: string; singular?: string; shortNames?: string[] }; versions: { name: string; served: boolean; storage: boolean; schema?: unknown }[] };
+  spec: {
+    group: string;
+    scope: string;
+    names: { kind: string; plural: string; singular?: string; shortNames?: string[] };
+    versions: { name: string; served: boolean; storage: boolean; schema?: unknown }[];
+  };
 }
 
 const files = fs.readdirSync(path.join(manifestsDir, 'crds')).filter((f) => f.endsWith('.yaml'));
@@ -19,7 +24,10 @@ const [labelKey, labelValue] = meshCrdSelector.split('=') as [string, string];
 /** The 2.0.0 fixture chart's CRDs (copied from the real chart's names and versions). */
 const chartCrds = (() => {
   const dir = path.join(repoRoot, 'test/fixtures/charts/nginx-service-mesh/2.0.0/crds');
-  return fs.readdirSync(dir).flatMap((f) => loadAll(fs.readFileSync(path.join(dir, f), 'utf8')) as Crd[]).filter((d) => d?.kind === 'CustomResourceDefinition');
+  return fs
+    .readdirSync(dir)
+    .flatMap((f) => loadAll(fs.readFileSync(path.join(dir, f), 'utf8')) as Crd[])
+    .filter((d) => d?.kind === 'CustomResourceDefinition');
 })();
 
 describe('manifests/crds', () => {
@@ -40,7 +48,8 @@ describe('manifests/crds', () => {
       expect(crd.spec.versions.filter((v) => v.storage).map((v) => v.name)).toEqual([k.storageVersion]);
       // Backup captures CRDs by this label; a restore onto a bare cluster must find them the same way.
       expect(crd.metadata.labels?.[labelKey]).toBe(labelValue);
-      for (const v of crd.spec.versions) expect(v.schema, `${k.kind} ${v.name} needs a schema (apiextensions v1)`).toBeDefined();
+      for (const v of crd.spec.versions)
+        expect(v.schema, `${k.kind} ${v.name} needs a schema (apiextensions v1)`).toBeDefined();
     });
 
     it(`${k.kind}: names and short names agree with the NSM 2.0 chart's CRD`, () => {

@@ -18,9 +18,16 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 /** Test instrumentation: undici's index module, when evaluated, says so on globalThis. */
 const markUndici = {
   name: 'mark-undici',
-  setup(build: { onLoad(o: { filter: RegExp }, cb: (a: { path: string }) => { contents: string; loader: 'js'; resolveDir: string }): void }) {
+  setup(build: {
+    onLoad(
+      o: { filter: RegExp },
+      cb: (a: { path: string }) => { contents: string; loader: 'js'; resolveDir: string },
+    ): void;
+  }) {
     build.onLoad({ filter: /[\\/]node_modules[\\/]undici[\\/]index\.js$/ }, (a) => ({
-      contents: `${fs.readFileSync(a.path, 'utf8')}\nglobalThis.undiciEvaluated = true;\n`, loader: 'js', resolveDir: path.dirname(a.path),
+      contents: `${fs.readFileSync(a.path, 'utf8')}\nglobalThis.undiciEvaluated = true;\n`,
+      loader: 'js',
+      resolveDir: path.dirname(a.path),
     }));
   },
 };
@@ -54,26 +61,39 @@ async function build(withPlugin: boolean): Promise<string> {
   fs.writeFileSync(src, entry);
   const out = path.join(dir, withPlugin ? 'lazy.mjs' : 'eager.mjs');
   await esbuild.build({
-    entryPoints: [src], outfile: out, bundle: true, platform: 'node', format: 'esm', target: 'node22', logLevel: 'silent',
+    entryPoints: [src],
+    outfile: out,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node22',
+    logLevel: 'silent',
     banner: { js: 'import { createRequire as __r } from "node:module"; const require = __r(import.meta.url);' },
     plugins: withPlugin ? [lazyClientNode(repoRoot), markUndici] : [markUndici],
   });
   return out;
 }
 
-const run = async (bundle: string, proxy = '') => JSON.parse((await execa(process.execPath, [bundle], { env: { KC: kubeconfig(proxy) }, extendEnv: false })).stdout) as { undiciLoaded: boolean; agent: string | null; hasCa: boolean };
+const run = async (bundle: string, proxy = '') =>
+  JSON.parse(
+    (await execa(process.execPath, [bundle], { env: { KC: kubeconfig(proxy) }, extendEnv: false })).stdout,
+  ) as { undiciLoaded: boolean; agent: string | null; hasCa: boolean };
 
-describe('the bundle\'s lazy client-node', () => {
+describe("the bundle's lazy client-node", () => {
   it('loads a kubeconfig and its TLS options without evaluating undici, and bundles no generated model', async () => {
     const [lazy, eager] = [await build(true), await build(false)];
     expect(await run(eager)).toMatchObject({ undiciLoaded: true, hasCa: true }); // the check can fail: client-node's own import evaluates it
-    expect(await run(lazy)).toMatchObject({ undiciLoaded: false, agent: expect.stringMatching(/^Agent\d*$/), hasCa: true });
+    expect(await run(lazy)).toMatchObject({
+      undiciLoaded: false,
+      agent: expect.stringMatching(/^Agent\d*$/),
+      hasCa: true,
+    });
     const text = fs.readFileSync(lazy, 'utf8');
     expect(text).not.toMatch(/class V1Pod\b/);
     expect(fs.statSync(lazy).size).toBeLessThan(fs.statSync(eager).size);
   }, 120_000);
 
-  it('a kubeconfig with a proxy-url still gets client-node\'s proxy agent, its real class loaded at first use', async () => {
+  it("a kubeconfig with a proxy-url still gets client-node's proxy agent, its real class loaded at first use", async () => {
     const lazy = await build(true);
     // (esbuild may suffix a class name it renames to avoid a clash: HttpsProxyAgent2)
     expect((await run(lazy, 'http://127.0.0.1:3128')).agent).toMatch(/^HttpsProxyAgent\d*$/);

@@ -6,7 +6,9 @@ import { loadDocs, rolesAllow, type Doc, type PolicyRule } from './manifests.ts'
 
 const roles = loadDocs('rbac/clusterrole.yaml');
 const bindings = loadDocs('rbac/serviceaccount.yaml');
-const role = (name: string) => roles.find((d) => d.kind === 'ClusterRole' && d.metadata.name === name) as (Doc & { rules: PolicyRule[] }) | undefined;
+const role = (name: string) =>
+  roles.find((d) => d.kind === 'ClusterRole' && d.metadata.name === name) as
+    (Doc & { rules: PolicyRule[] }) | undefined;
 const main = role('nsm-upgrade');
 const lease = role('nsm-upgrade-lease');
 
@@ -25,15 +27,21 @@ describe('manifests/rbac', () => {
   }
 
   it('grants list/get/create/update on every catalog kind (backup, restore, --on-conflict overwrite)', () => {
-    for (const k of catalog) for (const verb of ['list', 'get', 'create', 'update']) {
-      expect(rolesAllow(main!.rules, verb, k.group, k.plural), `${verb} ${k.plural}.${k.group}`).toBe(true);
-    }
+    for (const k of catalog)
+      for (const verb of ['list', 'get', 'create', 'update']) {
+        expect(rolesAllow(main!.rules, verb, k.group, k.plural), `${verb} ${k.plural}.${k.group}`).toBe(true);
+      }
   });
 
   it('grants the lease verbs, bound only in the lease namespace', () => {
-    for (const verb of ['get', 'create', 'update', 'delete']) expect(rolesAllow(lease!.rules, verb, 'coordination.k8s.io', 'leases')).toBe(true);
+    for (const verb of ['get', 'create', 'update', 'delete'])
+      expect(rolesAllow(lease!.rules, verb, 'coordination.k8s.io', 'leases')).toBe(true);
     expect(rolesAllow(main!.rules, 'create', 'coordination.k8s.io', 'leases')).toBe(false);
-    const rb = bindings.find((d) => d.kind === 'RoleBinding' && (d as unknown as { roleRef: { name: string } }).roleRef.name === 'nsm-upgrade-lease');
+    const rb = bindings.find(
+      (d) =>
+        d.kind === 'RoleBinding' &&
+        (d as unknown as { roleRef: { name: string } }).roleRef.name === 'nsm-upgrade-lease',
+    );
     expect(rb?.metadata.namespace).toBe(leaseNamespace);
   });
 
@@ -49,8 +57,13 @@ describe('manifests/rbac', () => {
 
   it('binds the ServiceAccount to the tool role cluster-wide', () => {
     const sa = bindings.find((d) => d.kind === 'ServiceAccount');
-    const crb = bindings.find((d) => d.kind === 'ClusterRoleBinding') as Doc & { roleRef: { kind: string; name: string }; subjects: { kind: string; name: string; namespace: string }[] };
+    const crb = bindings.find((d) => d.kind === 'ClusterRoleBinding') as Doc & {
+      roleRef: { kind: string; name: string };
+      subjects: { kind: string; name: string; namespace: string }[];
+    };
     expect(crb.roleRef).toMatchObject({ kind: 'ClusterRole', name: 'nsm-upgrade' });
-    expect(crb.subjects).toEqual([{ kind: 'ServiceAccount', name: sa!.metadata.name, namespace: sa!.metadata.namespace }]);
+    expect(crb.subjects).toEqual([
+      { kind: 'ServiceAccount', name: sa!.metadata.name, namespace: sa!.metadata.namespace },
+    ]);
   });
 });

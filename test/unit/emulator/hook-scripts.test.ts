@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { fallbackDeletions, parseDeletions, planCleanup, scriptOf, stripsSpireAgent, succeededStatusPatch } from '../../emulator/hook-scripts.ts';
+import {
+  fallbackDeletions,
+  parseDeletions,
+  planCleanup,
+  scriptOf,
+  stripsSpireAgent,
+  succeededStatusPatch,
+} from '../../emulator/hook-scripts.ts';
 
 // Scripts shaped like the charts' hook scripts (rendered), written for these tests.
 const sentinel16 = `while [ $(kubectl get pods -A | wc -w) -gt 0 ]; do
@@ -26,8 +33,10 @@ fi`;
 describe('parseDeletions', () => {
   it('reads 1.6 deletes in order: the spire-agent DaemonSet, no CSIDriver', () => {
     expect(parseDeletions(sentinel16)).toEqual([
-      { kind: 'daemonset', name: 'spire-agent' }, { kind: 'serviceaccount', name: 'spire-agent' },
-      { kind: 'scc', name: 'nginx-mesh-spire-agent-permissions' }, { kind: 'secret', name: 'nginx-mesh-registry-key' },
+      { kind: 'daemonset', name: 'spire-agent' },
+      { kind: 'serviceaccount', name: 'spire-agent' },
+      { kind: 'scc', name: 'nginx-mesh-spire-agent-permissions' },
+      { kind: 'secret', name: 'nginx-mesh-registry-key' },
       { kind: 'clusterrolebinding', name: 'csi-driver-sentinel.builtin.nsm.nginx' },
     ]);
   });
@@ -49,7 +58,10 @@ describe('planCleanup', () => {
     expect(planCleanup(1, sentinel17)).toEqual({ action: 'create-sentinel', stripSpireAgent: false });
   });
   it('deletes the CSI pieces directly when no injected pod is left', () => {
-    expect(planCleanup(0, cleanup16)).toEqual({ action: 'delete', deletions: [{ kind: 'daemonset', name: 'spire-agent' }] });
+    expect(planCleanup(0, cleanup16)).toEqual({
+      action: 'delete',
+      deletions: [{ kind: 'daemonset', name: 'spire-agent' }],
+    });
   });
   it('falls back to the known CSI pieces when the script is not readable', () => {
     expect(planCleanup(0, 'true')).toEqual({ action: 'delete', deletions: fallbackDeletions });
@@ -62,12 +74,24 @@ describe('planCleanup', () => {
 
 describe('scriptOf and the finished-pod status', () => {
   it('joins command and args of every container', () => {
-    expect(scriptOf({ spec: { containers: [{ command: ['/bin/sh', '-c'], args: ['kubectl delete scc x'] }] } })).toBe('/bin/sh\n-c\nkubectl delete scc x');
+    expect(scriptOf({ spec: { containers: [{ command: ['/bin/sh', '-c'], args: ['kubectl delete scc x'] }] } })).toBe(
+      '/bin/sh\n-c\nkubectl delete scc x',
+    );
   });
   it('marks the pod Succeeded with every container terminated with exit code 0', () => {
-    const patch = succeededStatusPatch({ spec: { containers: [{ name: 'c', image: 'i' }] } }, new Date('2026-01-01T00:00:00.123Z')) as { status: Record<string, unknown> };
+    const patch = succeededStatusPatch(
+      { spec: { containers: [{ name: 'c', image: 'i' }] } },
+      new Date('2026-01-01T00:00:00.123Z'),
+    ) as { status: Record<string, unknown> };
     expect(patch.status.phase).toBe('Succeeded');
-    expect(patch.status.containerStatuses).toEqual([expect.objectContaining({ name: 'c', state: { terminated: expect.objectContaining({ exitCode: 0, finishedAt: '2026-01-01T00:00:00Z' }) } })]);
-    expect(patch.status.conditions).toContainEqual(expect.objectContaining({ type: 'Ready', status: 'False', reason: 'PodCompleted' }));
+    expect(patch.status.containerStatuses).toEqual([
+      expect.objectContaining({
+        name: 'c',
+        state: { terminated: expect.objectContaining({ exitCode: 0, finishedAt: '2026-01-01T00:00:00Z' }) },
+      }),
+    ]);
+    expect(patch.status.conditions).toContainEqual(
+      expect.objectContaining({ type: 'Ready', status: 'False', reason: 'PodCompleted' }),
+    );
   });
 });

@@ -6,16 +6,29 @@ import { startInformer } from '../../emulator/informer.ts';
 const obj = (name: string, rv: string): KubeObject => ({ metadata: { name, namespace: 'ns', resourceVersion: rv } });
 
 /** A scripted API: each list returns the next page of items, each watch plays the next script. */
-function fakeKube(lists: KubeObject[][], watches: ((emit: (e: WatchEvent) => void) => Promise<void>)[]): Kube & { calls: string[] } {
+function fakeKube(
+  lists: KubeObject[][],
+  watches: ((emit: (e: WatchEvent) => void) => Promise<void>)[],
+): Kube & { calls: string[] } {
   const calls: string[] = [];
   return {
-    server: 'fake', context: 'fake', retries: 0, calls, pinnedKubeconfig: () => '{}', serverNow: () => Date.now(),
+    server: 'fake',
+    context: 'fake',
+    retries: 0,
+    calls,
+    pinnedKubeconfig: () => '{}',
+    serverNow: () => Date.now(),
     async request<T>(): Promise<T> {
       calls.push('list');
       const items = lists.shift() ?? [];
       return { metadata: { resourceVersion: String(calls.length) }, items } as T;
     },
-    async watch<T>(_path: string, query: Record<string, unknown>, onEvent: (e: WatchEvent<T>) => void, signal?: AbortSignal): Promise<void> {
+    async watch<T>(
+      _path: string,
+      query: Record<string, unknown>,
+      onEvent: (e: WatchEvent<T>) => void,
+      signal?: AbortSignal,
+    ): Promise<void> {
       calls.push(`watch@${String(query.resourceVersion)}`);
       const script = watches.shift();
       if (script) return script(onEvent as (e: WatchEvent) => void);
@@ -28,12 +41,25 @@ const settle = () => new Promise((r) => setTimeout(r, 30));
 
 describe('startInformer', () => {
   it('lists, applies watch events, and re-lists after the watch expires, reporting what vanished', async () => {
-    const kube = fakeKube([[obj('a', '1'), obj('b', '1')], [obj('a', '3')]], [
-      async (emit) => { emit({ type: 'MODIFIED', object: obj('a', '2') }); emit({ type: 'ERROR', object: {} }); },
-    ]);
+    const kube = fakeKube(
+      [[obj('a', '1'), obj('b', '1')], [obj('a', '3')]],
+      [
+        async (emit) => {
+          emit({ type: 'MODIFIED', object: obj('a', '2') });
+          emit({ type: 'ERROR', object: {} });
+        },
+      ],
+    );
     const seen: string[] = [];
     const ac = new AbortController();
-    const inf = startInformer({ kube, path: '/x', signal: ac.signal, log: () => {}, retryMs: 1, onChange: (t, o) => seen.push(`${t} ${o.metadata?.name}@${String(o.metadata?.resourceVersion)}`) });
+    const inf = startInformer({
+      kube,
+      path: '/x',
+      signal: ac.signal,
+      log: () => {},
+      retryMs: 1,
+      onChange: (t, o) => seen.push(`${t} ${o.metadata?.name}@${String(o.metadata?.resourceVersion)}`),
+    });
     await inf.synced;
     await settle();
     await settle();
@@ -44,10 +70,26 @@ describe('startInformer', () => {
   });
 
   it('keeps going after a failed watch and a handler that throws', async () => {
-    const kube = fakeKube([[obj('a', '1')], [obj('a', '1')]], [async () => { throw new KubeApiError(500, 'WATCH /x', { message: 'boom' }); }]);
+    const kube = fakeKube(
+      [[obj('a', '1')], [obj('a', '1')]],
+      [
+        async () => {
+          throw new KubeApiError(500, 'WATCH /x', { message: 'boom' });
+        },
+      ],
+    );
     const logs: string[] = [];
     const ac = new AbortController();
-    const inf = startInformer({ kube, path: '/x', signal: ac.signal, log: (l) => logs.push(l), retryMs: 1, onChange: () => { throw new Error('bad handler'); } });
+    const inf = startInformer({
+      kube,
+      path: '/x',
+      signal: ac.signal,
+      log: (l) => logs.push(l),
+      retryMs: 1,
+      onChange: () => {
+        throw new Error('bad handler');
+      },
+    });
     await inf.synced;
     await settle();
     ac.abort();

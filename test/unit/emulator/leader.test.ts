@@ -6,9 +6,23 @@ describe('leader lease', () => {
   it('may hold a free, own or expired lease, not a live one of another instance', () => {
     expect(mayHold(undefined, 'me', now)).toBe(true);
     expect(mayHold({ holderIdentity: '' }, 'me', now)).toBe(true);
-    expect(mayHold({ holderIdentity: 'me', renewTime: '2026-01-01T00:00:29.000000Z', leaseDurationSeconds: 15 }, 'me', now)).toBe(true);
-    expect(mayHold({ holderIdentity: 'other', renewTime: '2026-01-01T00:00:20.000000Z', leaseDurationSeconds: 15 }, 'me', now)).toBe(false);
-    expect(mayHold({ holderIdentity: 'other', renewTime: '2026-01-01T00:00:10.000000Z', leaseDurationSeconds: 15 }, 'me', now)).toBe(true);
+    expect(
+      mayHold({ holderIdentity: 'me', renewTime: '2026-01-01T00:00:29.000000Z', leaseDurationSeconds: 15 }, 'me', now),
+    ).toBe(true);
+    expect(
+      mayHold(
+        { holderIdentity: 'other', renewTime: '2026-01-01T00:00:20.000000Z', leaseDurationSeconds: 15 },
+        'me',
+        now,
+      ),
+    ).toBe(false);
+    expect(
+      mayHold(
+        { holderIdentity: 'other', renewTime: '2026-01-01T00:00:10.000000Z', leaseDurationSeconds: 15 },
+        'me',
+        now,
+      ),
+    ).toBe(true);
   });
   it('writes MicroTime with microseconds', () => {
     expect(microTime(Date.parse('2026-01-01T00:00:01.234Z'))).toBe('2026-01-01T00:00:01.234000Z');

@@ -10,7 +10,14 @@ import type { MeshView } from '../../emulator/admission.ts';
 // The webhook server on loopback with a certificate made by openssl, as the API server sees it.
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'emu-server-test-'));
 const view: MeshView = {
-  controlPlane: () => ({ namespace: 'nginx-mesh', deployment: 'nginx-mesh-api', registry: 'r', version: '1.6.0', major: 1, ready: true }),
+  controlPlane: () => ({
+    namespace: 'nginx-mesh',
+    deployment: 'nginx-mesh-api',
+    registry: 'r',
+    version: '1.6.0',
+    major: 1,
+    ready: true,
+  }),
   namespaceLabels: () => ({}),
   injectionConfig: () => defaultInjectionConfig,
 };
@@ -18,13 +25,29 @@ let pki: EmulatorPki;
 let server: WebhookServer;
 const lines: string[] = [];
 
-function post(pathname: string, body: string, host = '127.0.0.1'): Promise<{ status: number; json: Record<string, any> }> {
+function post(
+  pathname: string,
+  body: string,
+  host = '127.0.0.1',
+): Promise<{ status: number; json: Record<string, any> }> {
   return new Promise((resolve, reject) => {
-    const req = https.request({ host, port: server.port, path: pathname, method: 'POST', ca: pki.caPem, headers: { 'Content-Type': 'application/json' } }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => { text += c.toString(); });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) as Record<string, any> }));
-    });
+    const req = https.request(
+      {
+        host,
+        port: server.port,
+        path: pathname,
+        method: 'POST',
+        ca: pki.caPem,
+        headers: { 'Content-Type': 'application/json' },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => {
+          text += c.toString();
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) as Record<string, any> }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -46,7 +69,17 @@ describe('webhook server', () => {
   });
 
   it('answers over TLS trusted through its CA, for 127.0.0.1 and localhost', async () => {
-    const review = JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'u', kind: { kind: 'Pod' }, namespace: 'apps', operation: 'CREATE', object: { metadata: { name: 'p' }, spec: { containers: [{ name: 'a' }] } } } });
+    const review = JSON.stringify({
+      apiVersion: 'admission.k8s.io/v1',
+      kind: 'AdmissionReview',
+      request: {
+        uid: 'u',
+        kind: { kind: 'Pod' },
+        namespace: 'apps',
+        operation: 'CREATE',
+        object: { metadata: { name: 'p' }, spec: { containers: [{ name: 'a' }] } },
+      },
+    });
     for (const host of ['127.0.0.1', 'localhost']) {
       const r = await post('/mesh/nginx-mesh/inject', review, host);
       expect(r.status).toBe(200);

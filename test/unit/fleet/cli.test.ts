@@ -32,15 +32,24 @@ describe('fleet: usage errors, exit 2, nothing read or written', { timeout: 30_0
     [['fleet', '--contexts', 'a,b'], /fleet needs a target version/],
     [['fleet', '--contexts', 'a,a', '--to', '2.0.0'], /context a is named twice/],
     [['fleet', '--context', 'a', '--to', '2.0.0'], /fleet takes --contexts \(or --fleet FILE\), not --context/],
-    [['fleet', '--contexts', 'a', '--fleet', badFile, '--to', '2.0.0'], /--contexts and --fleet both name the clusters/],
+    [
+      ['fleet', '--contexts', 'a', '--fleet', badFile, '--to', '2.0.0'],
+      /--contexts and --fleet both name the clusters/,
+    ],
     [['fleet', '--fleet', badFile, '--to', '2.0.0'], /unknown key meshctll/],
     [['fleet', '--fleet', path.join(tmp, 'missing.yaml'), '--to', '2.0.0'], /cannot read --fleet/],
     [['fleet', '--contexts', 'a,b', '--to', '2.0.0', '--canary', 'c'], /--canary c is not a cluster of the fleet/],
     [['fleet', '--contexts', 'a', '--to', '2.0.0', '--soak', 'soon'], /--soak "soon" is not a duration/],
     [['fleet', '--contexts', 'a', '--to', '2.0.0', '--timeout', '0s'], /--timeout "0s" is not a duration/],
     [['fleet', '--contexts', 'a', '--to', '2.0.0', '--max-parallel', '0'], /--max-parallel 0 is out of range/],
-    [['fleet', '--contexts', 'a', '--to', '2.0.0', '--backup-dir', busy], /the fleet directory .* is not empty[\s\S]*fleet --resume/],
-    [['fleet', '--contexts', 'a', '--to', '2.0.0', '--backup-dir', shared], /--backup-dir .*shared is writable by its group \(mode 770\)[\s\S]*chmod 700/],
+    [
+      ['fleet', '--contexts', 'a', '--to', '2.0.0', '--backup-dir', busy],
+      /the fleet directory .* is not empty[\s\S]*fleet --resume/,
+    ],
+    [
+      ['fleet', '--contexts', 'a', '--to', '2.0.0', '--backup-dir', shared],
+      /--backup-dir .*shared is writable by its group \(mode 770\)[\s\S]*chmod 700/,
+    ],
     [['fleet', '--resume', path.join(tmp, 'nowhere')], /no fleet record at/],
     [['fleet', '--contexts', 'a', '--to', '2.0.0', '--on-failure', 'retry'], /Invalid values:[\s\S]*on-failure/],
     [['status', '--contexts', 'a', '--context', 'b'], /status takes --context or --contexts, not both/],
@@ -53,11 +62,23 @@ describe('fleet: usage errors, exit 2, nothing read or written', { timeout: 30_0
     });
   }
   it('--on-failure rollback: refused up front while the upgrade does not take --on-failure, passed on once it does', async () => {
-    const r = await run(['fleet', '--contexts', 'a', '--to', '2.0.0', '--on-failure', 'rollback', '--backup-dir', busy]);
+    const r = await run([
+      'fleet',
+      '--contexts',
+      'a',
+      '--to',
+      '2.0.0',
+      '--on-failure',
+      'rollback',
+      '--backup-dir',
+      busy,
+    ]);
     if (commandFlags(buildCli, '$0').has('on-failure')) {
       expect(r.err).toMatch(/is not empty/); // past the check: on to the fleet directory
     } else {
-      expect(r.err).toMatch(/--on-failure rollback is passed to each cluster's upgrade, which does not take --on-failure in this version/);
+      expect(r.err).toMatch(
+        /--on-failure rollback is passed to each cluster's upgrade, which does not take --on-failure in this version/,
+      );
     }
     expect(r.code).toBe(2);
   });

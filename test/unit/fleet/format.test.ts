@@ -6,12 +6,26 @@ import { newFleetState, recordSurveys } from '../../../src/fleet/state.ts';
 import type { ClusterAction, ClusterSurvey } from '../../../src/fleet/types.ts';
 
 const survey = (context: string, action: ClusterAction, more: Partial<ClusterSurvey> = {}): ClusterSurvey => ({
-  context, action, from: '1.7.0', method: 'meshctl', hops: action === 'upgrade' ? [{ from: '1.7.0', to: '2.0.0', strategy: 'in-place' }] : [], steps: [], warnings: [], refusals: [], ...more,
+  context,
+  action,
+  from: '1.7.0',
+  method: 'meshctl',
+  hops: action === 'upgrade' ? [{ from: '1.7.0', to: '2.0.0', strategy: 'in-place' }] : [],
+  steps: [],
+  warnings: [],
+  refusals: [],
+  ...more,
 });
 const surveys = [
   survey('staging', 'upgrade', { warnings: ['OpenTracing is removed in 2.0'] }),
   survey('prod-eu', 'upgrade', { method: 'helm' }),
-  survey('prod-us', 'refused', { from: undefined, method: undefined, refusals: [{ check: 'permissions', message: 'not allowed to delete customresourcedefinitions', fix: 'use an admin context' }] }),
+  survey('prod-us', 'refused', {
+    from: undefined,
+    method: undefined,
+    refusals: [
+      { check: 'permissions', message: 'not allowed to delete customresourcedefinitions', fix: 'use an admin context' },
+    ],
+  }),
   survey('lab', 'up-to-date', { from: '2.0.0' }),
 ];
 
@@ -44,16 +58,42 @@ Refused (nothing will run until these are fixed, or --skip-refused leaves those 
 
 describe('the summary: where each cluster is', () => {
   it('after a failure: upgraded, failed at its step, left out, already there, not started; and how to go on', () => {
-    const spec = fleetSpec({ contexts: ['staging', 'prod-eu', 'prod-us', 'lab', 'dr'] }, { meshNamespace: 'nginx-mesh', method: 'auto', strategy: 'auto', meshctl: [] }, { to: '2.0.0' });
+    const spec = fleetSpec(
+      { contexts: ['staging', 'prod-eu', 'prod-us', 'lab', 'dr'] },
+      { meshNamespace: 'nginx-mesh', method: 'auto', strategy: 'auto', meshctl: [] },
+      { to: '2.0.0' },
+    );
     const plan = planFleet([...surveys, survey('dr', 'upgrade')], { to: '2.0.0', maxParallel: 1, skipRefused: true });
-    const state = newFleetState(spec, { timeout: '10m', labelNamespaces: false, onFailure: 'stop', skipRefused: true, soakMs: 0 }, plan.waves.map((w) => w.contexts), 't0');
+    const state = newFleetState(
+      spec,
+      { timeout: '10m', labelNamespaces: false, onFailure: 'stop', skipRefused: true, soakMs: 0 },
+      plan.waves.map((w) => w.contexts),
+      't0',
+    );
     recordSurveys(state, plan, 't1');
-    expect(state.clusters['prod-us']).toMatchObject({ status: 'skipped', message: 'not allowed to delete customresourcedefinitions' });
+    expect(state.clusters['prod-us']).toMatchObject({
+      status: 'skipped',
+      message: 'not allowed to delete customresourcedefinitions',
+    });
     expect(state.clusters.lab!.status).toBe('up-to-date');
     state.clusters.staging = { status: 'done', at: 't2', from: '1.7.0' };
-    state.clusters['prod-eu'] = { status: 'failed', at: 't3', from: '1.7.0', now: '1.7.0', exitCode: 1, step: 'hop1.upgrade', message: 'step "hop1.upgrade" failed: helm exited 1' };
-    const rolledBack = formatFleetSummary({ ...state, clusters: { ...state.clusters, 'prod-eu': { ...state.clusters['prod-eu'], rolledBack: true } } }, '/f', plan);
-    expect(rolledBack).toContain('helm exited 1; rolled back (--on-failure rollback), its control plane runs 1.7.0; its backup');
+    state.clusters['prod-eu'] = {
+      status: 'failed',
+      at: 't3',
+      from: '1.7.0',
+      now: '1.7.0',
+      exitCode: 1,
+      step: 'hop1.upgrade',
+      message: 'step "hop1.upgrade" failed: helm exited 1',
+    };
+    const rolledBack = formatFleetSummary(
+      { ...state, clusters: { ...state.clusters, 'prod-eu': { ...state.clusters['prod-eu'], rolledBack: true } } },
+      '/f',
+      plan,
+    );
+    expect(rolledBack).toContain(
+      'helm exited 1; rolled back (--on-failure rollback), its control plane runs 1.7.0; its backup',
+    );
     expect(formatFleetSummary(state, '/f', plan)).toBe(`
 Fleet to 2.0.0: 2 of 5 clusters on 2.0.0.
   CONTEXT  WAVE        WHERE

@@ -1,11 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { catalog, kindForApiVersion, kindsForRelease, notBackedUp, pickVersion, resourceName } from '../../../src/mesh/catalog.ts';
+import {
+  catalog,
+  kindForApiVersion,
+  kindsForRelease,
+  notBackedUp,
+  pickVersion,
+  resourceName,
+} from '../../../src/mesh/catalog.ts';
 
 describe('kind catalog', () => {
   it('holds the six SMI/NGINX kinds and MeshConfig, each with its CRD name and a reason', () => {
     expect(catalog.map((k) => resourceName(k))).toEqual([
-      'httproutegroups.specs.smi-spec.io', 'tcproutes.specs.smi-spec.io', 'traffictargets.access.smi-spec.io',
-      'trafficsplits.split.smi-spec.io', 'ratelimits.specs.smi.nginx.com', 'circuitbreakers.specs.smi.nginx.com', 'meshconfigs.nsm.nginx.com',
+      'httproutegroups.specs.smi-spec.io',
+      'tcproutes.specs.smi-spec.io',
+      'traffictargets.access.smi-spec.io',
+      'trafficsplits.split.smi-spec.io',
+      'ratelimits.specs.smi.nginx.com',
+      'circuitbreakers.specs.smi.nginx.com',
+      'meshconfigs.nsm.nginx.com',
     ]);
     for (const k of catalog) {
       expect(k.reason.length).toBeGreaterThan(10);

@@ -3,7 +3,21 @@
  * holds, watches are spared unless asked, every kind is reachable, and the counters add up.
  */
 import { describe, expect, it } from 'vitest';
-import { decideFault, defaultFaultKinds, emptyStats, isToolRequest, failedByFault, faultBody, faultKinds, faultStatus, isWatchRequest, recordDecision, seededRandom, type FaultKind, type FaultPolicy } from '../../support/fault-decide.ts';
+import {
+  decideFault,
+  defaultFaultKinds,
+  emptyStats,
+  isToolRequest,
+  failedByFault,
+  faultBody,
+  faultKinds,
+  faultStatus,
+  isWatchRequest,
+  recordDecision,
+  seededRandom,
+  type FaultKind,
+  type FaultPolicy,
+} from '../../support/fault-decide.ts';
 
 const all: FaultKind[] = ['throttle', 'error500', 'unavailable', 'reset', 'delay', 'lostResponse', 'dropConnection'];
 const list = '/apis/split.smi-spec.io/v1alpha3/namespaces/a/trafficsplits?limit=500';
@@ -15,8 +29,12 @@ function run(policy: FaultPolicy, seed: number, n: number, url = list): (FaultKi
 
 describe('seededRandom', () => {
   it('gives the same sequence for the same seed and a different one for another seed', () => {
-    const a = seededRandom(42), b = seededRandom(42), c = seededRandom(43);
-    const sa = Array.from({ length: 5 }, a), sb = Array.from({ length: 5 }, b), sc = Array.from({ length: 5 }, c);
+    const a = seededRandom(42),
+      b = seededRandom(42),
+      c = seededRandom(43);
+    const sa = Array.from({ length: 5 }, a),
+      sb = Array.from({ length: 5 }, b),
+      sc = Array.from({ length: 5 }, c);
     expect(sa).toEqual(sb);
     expect(sa).not.toEqual(sc);
   });
@@ -42,7 +60,8 @@ describe('isWatchRequest', () => {
     ['/api/v1/namespaces/watch/pods', false, 'a namespace named "watch" is not a watch'],
     [list, false, 'a paginated list'],
   ];
-  for (const [url, want, why] of rows) it(`${want ? 'watch' : 'not a watch'}: ${why}`, () => expect(isWatchRequest(url)).toBe(want));
+  for (const [url, want, why] of rows)
+    it(`${want ? 'watch' : 'not a watch'}: ${why}`, () => expect(isWatchRequest(url)).toBe(want));
 });
 
 describe('decideFault', () => {
@@ -87,7 +106,9 @@ describe('decideFault', () => {
     const p: FaultPolicy = { rate: 1, kinds: all, match: isToolRequest };
     expect(decideFault(p, 'GET', list, seededRandom(1))).toBeDefined();
     expect(decideFault(p, 'GET', list, seededRandom(1), 'Helm/3.17.3')).toBeUndefined();
-    expect(decideFault(p, 'GET', list, seededRandom(1), 'kubectl/v1.36.0 (linux/amd64) kubernetes/abc')).toBeUndefined();
+    expect(
+      decideFault(p, 'GET', list, seededRandom(1), 'kubectl/v1.36.0 (linux/amd64) kubernetes/abc'),
+    ).toBeUndefined();
   });
 
   it('does nothing with an empty kind list', () => {
@@ -98,11 +119,27 @@ describe('decideFault', () => {
 describe('stats and answers', () => {
   it('counts requests, forwards (delays are forwarded) and each kind', () => {
     const s = emptyStats();
-    const seq: (FaultKind | undefined)[] = [undefined, 'throttle', 'delay', 'reset', 'unavailable', 'error500', undefined];
+    const seq: (FaultKind | undefined)[] = [
+      undefined,
+      'throttle',
+      'delay',
+      'reset',
+      'unavailable',
+      'error500',
+      undefined,
+    ];
     for (const f of seq) recordDecision(s, 'GET', `${list}&x=1`, f);
     expect(s.requests).toBe(7);
     expect(s.forwarded).toBe(3);
-    expect(s.injected).toEqual({ throttle: 1, error500: 1, unavailable: 1, reset: 1, delay: 1, lostResponse: 0, dropConnection: 0 });
+    expect(s.injected).toEqual({
+      throttle: 1,
+      error500: 1,
+      unavailable: 1,
+      reset: 1,
+      delay: 1,
+      lostResponse: 0,
+      dropConnection: 0,
+    });
     expect(failedByFault(s)).toBe(4);
     expect(s.faulted[0]).toBe('GET /apis/split.smi-spec.io/v1alpha3/namespaces/a/trafficsplits');
   });

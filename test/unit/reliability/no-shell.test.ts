@@ -19,15 +19,43 @@ function sourceFiles(dir: string): string[] {
 describe('the scanner', () => {
   // Each row: a snippet, the rule it must trip, and why it is dangerous.
   const bad: [string, string, string][] = [
-    ["import { exec } from 'node:child_process';\nexec(`helm upgrade ${release}`);", 'child_process exec', 'shell command line'],
-    ["import cp from 'child_process';\ncp.execSync('kubectl get ns');", 'child_process exec', 'execSync is a shell too'],
-    ["import { spawn } from 'node:child_process';\nspawn('helm', args, { shell: true });", 'shell: true', 'spawn through a shell'],
-    ["import { spawn } from 'node:child_process';\nspawn(bin, args, { shell: '/bin/bash' });", 'shell: true', 'a shell path is still a shell'],
-    ["import { execa } from 'execa';\nawait execa(`nginx-meshctl ${flags}`);", 'execa template command', 'one string command'],
+    [
+      "import { exec } from 'node:child_process';\nexec(`helm upgrade ${release}`);",
+      'child_process exec',
+      'shell command line',
+    ],
+    [
+      "import cp from 'child_process';\ncp.execSync('kubectl get ns');",
+      'child_process exec',
+      'execSync is a shell too',
+    ],
+    [
+      "import { spawn } from 'node:child_process';\nspawn('helm', args, { shell: true });",
+      'shell: true',
+      'spawn through a shell',
+    ],
+    [
+      "import { spawn } from 'node:child_process';\nspawn(bin, args, { shell: '/bin/bash' });",
+      'shell: true',
+      'a shell path is still a shell',
+    ],
+    [
+      "import { execa } from 'execa';\nawait execa(`nginx-meshctl ${flags}`);",
+      'execa template command',
+      'one string command',
+    ],
     ["import { $ } from 'execa';\nawait $`helm upgrade ${name}`;", 'execa tagged template', 'script interface'],
-    ["import { execa } from 'execa';\nawait execa({ stdio: 'inherit' })`helm list`;", 'execa tagged template', 'options-bound tagged template'],
+    [
+      "import { execa } from 'execa';\nawait execa({ stdio: 'inherit' })`helm list`;",
+      'execa tagged template',
+      'options-bound tagged template',
+    ],
     ["import { execaCommand } from 'execa';\nawait execaCommand('helm list');", 'execaCommand', 'parses a string'],
-    ["import { execa } from 'execa';\nawait execa('helm', args, { shell: true });", 'shell: true', 'execa with a shell'],
+    [
+      "import { execa } from 'execa';\nawait execa('helm', args, { shell: true });",
+      'shell: true',
+      'execa with a shell',
+    ],
   ];
   for (const [code, rule, why] of bad) {
     it(`flags ${rule}: ${why}`, () => {
@@ -36,13 +64,24 @@ describe('the scanner', () => {
   }
 
   it('flags execa imported outside the runner, and child_process anywhere', () => {
-    expect(scanSource('src/mesh/x.ts', "import { execa } from 'execa';\nawait execa('helm', ['list']);").map((f) => f.rule)).toEqual(['execa outside the runner']);
-    expect(scanSource(execChokepoint, "import { execa } from 'execa';\nawait execa(cmd.bin, cmd.args, { shell: false });")).toEqual([]);
-    expect(scanSource('src/y.ts', "import { spawn } from 'node:child_process';\nspawn('a', ['b']);").map((f) => f.rule)).toEqual(['child_process import']);
+    expect(
+      scanSource('src/mesh/x.ts', "import { execa } from 'execa';\nawait execa('helm', ['list']);").map((f) => f.rule),
+    ).toEqual(['execa outside the runner']);
+    expect(
+      scanSource(execChokepoint, "import { execa } from 'execa';\nawait execa(cmd.bin, cmd.args, { shell: false });"),
+    ).toEqual([]);
+    expect(
+      scanSource('src/y.ts', "import { spawn } from 'node:child_process';\nspawn('a', ['b']);").map((f) => f.rule),
+    ).toEqual(['child_process import']);
   });
 
   it('ignores comments and argument-array calls', () => {
-    expect(scanSource(execChokepoint, "import { execa } from 'execa';\n// never exec(`x`) or shell: true\n/* $`x` */\nawait execa(bin, ['a', `--x=${y}`]);")).toEqual([]);
+    expect(
+      scanSource(
+        execChokepoint,
+        "import { execa } from 'execa';\n// never exec(`x`) or shell: true\n/* $`x` */\nawait execa(bin, ['a', `--x=${y}`]);",
+      ),
+    ).toEqual([]);
     expect(stripComments('a // b\nc /* d\ne */ f').split('\n')).toHaveLength(3);
   });
 
@@ -60,7 +99,9 @@ describe('src/ runs no shell', () => {
   });
 
   it('no file uses child_process, a shell, a string command, or execa outside src/exec/runner.ts', () => {
-    const findings = files.flatMap((f) => scanSource(path.relative(root, f).split(path.sep).join('/'), fs.readFileSync(f, 'utf8')));
+    const findings = files.flatMap((f) =>
+      scanSource(path.relative(root, f).split(path.sep).join('/'), fs.readFileSync(f, 'utf8')),
+    );
     expect(findings.map((f) => `${f.file}:${f.line} ${f.rule}: ${f.text}`)).toEqual([]);
   });
 

@@ -13,14 +13,25 @@ const keyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 const keyB64 = Buffer.from(keyPem).toString('base64');
 const jwt = `eyJhbGciOiJSUzI1NiIsImtpZCI6ImFiYyJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6YTpiIn0.${'S'.repeat(40)}sig`;
 const kubeconfig = dump({
-  apiVersion: 'v1', kind: 'Config',
-  users: [{ name: 'admin', user: { 'client-key-data': keyB64, 'client-certificate-data': keyB64.split('').reverse().join('') } }, { name: 'sa', user: { token: jwt } }],
+  apiVersion: 'v1',
+  kind: 'Config',
+  users: [
+    {
+      name: 'admin',
+      user: { 'client-key-data': keyB64, 'client-certificate-data': keyB64.split('').reverse().join('') },
+    },
+    { name: 'sa', user: { token: jwt } },
+  ],
 });
 const secrets = kubeconfigSecrets(kubeconfig);
 
 describe('secret scan', () => {
   it('reads token, certificate and key from a kubeconfig', () => {
-    expect(secrets.map((s) => s.label).sort()).toEqual(['bearer token of user sa', 'client-certificate-data of user admin', 'client-key-data of user admin']);
+    expect(secrets.map((s) => s.label).sort()).toEqual([
+      'bearer token of user sa',
+      'client-certificate-data of user admin',
+      'client-key-data of user admin',
+    ]);
   });
 
   it('finds the token whole and by its signature alone', () => {

@@ -8,14 +8,35 @@
 
 export const execChokepoint = 'src/exec/runner.ts';
 
-export interface ShellFinding { file: string; line: number; rule: string; text: string }
+export interface ShellFinding {
+  file: string;
+  line: number;
+  rule: string;
+  text: string;
+}
 
 /** Each rule: what it matches, and why it is refused. */
 export const shellRules: readonly { rule: string; re: RegExp; why: string }[] = [
-  { rule: 'child_process exec', re: /\b(?:exec|execSync)\s*\(/, why: 'exec/execSync run their argument through /bin/sh' },
-  { rule: 'shell: true', re: /\bshell\s*:\s*(?:true|['"`][^'"`]+['"`])/, why: 'any exec API with shell: true (or a shell path) parses the command line' },
-  { rule: 'execa template command', re: /\bexeca(?:Sync|Node)?\s*\(\s*`/, why: 'a template-string command invites interpolating user input into one string' },
-  { rule: 'execa tagged template', re: /(?:\$|\bexeca(?:Sync)?)\s*(?:\([^)]*\))?\s*`/, why: "execa's script interface builds the argument list from a string" },
+  {
+    rule: 'child_process exec',
+    re: /\b(?:exec|execSync)\s*\(/,
+    why: 'exec/execSync run their argument through /bin/sh',
+  },
+  {
+    rule: 'shell: true',
+    re: /\bshell\s*:\s*(?:true|['"`][^'"`]+['"`])/,
+    why: 'any exec API with shell: true (or a shell path) parses the command line',
+  },
+  {
+    rule: 'execa template command',
+    re: /\bexeca(?:Sync|Node)?\s*\(\s*`/,
+    why: 'a template-string command invites interpolating user input into one string',
+  },
+  {
+    rule: 'execa tagged template',
+    re: /(?:\$|\bexeca(?:Sync)?)\s*(?:\([^)]*\))?\s*`/,
+    why: "execa's script interface builds the argument list from a string",
+  },
   { rule: 'execaCommand', re: /\bexecaCommand(?:Sync)?\b/, why: 'parses a command string (quoting bugs, injection)' },
 ];
 
@@ -24,9 +45,7 @@ const execaImport = /from\s+['"]execa['"]|import\(\s*['"]execa['"]\s*\)/;
 
 /** Strips // and /* *\/ comments (keeping line count) so documentation does not trip the rules. */
 export function stripComments(text: string): string {
-  return text
-    .replace(/\/\*[\s\S]*?\*\//g, (m) => m.replace(/[^\n]/g, ' '))
-    .replace(/(^|[^:'"`\\])\/\/.*$/gm, '$1');
+  return text.replace(/\/\*[\s\S]*?\*\//g, (m) => m.replace(/[^\n]/g, ' ')).replace(/(^|[^:'"`\\])\/\/.*$/gm, '$1');
 }
 
 /** Every finding in one file (`file` relative to the repository root, with forward slashes). */

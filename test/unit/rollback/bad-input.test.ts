@@ -18,8 +18,21 @@ import type { RollbackArgs } from '../../../src/rollback/inputs.ts';
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nsm-rollback-bad-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-const noCluster = new Proxy({}, { get: () => { throw new Error('the cluster was read: bad input must be refused before'); } });
-const deps = { fs: fs.promises, kube: noCluster, exec: noCluster, clock: noCluster, log: { info() {}, warn() {}, debug() {} } } as unknown as Deps;
+const noCluster = new Proxy(
+  {},
+  {
+    get: () => {
+      throw new Error('the cluster was read: bad input must be refused before');
+    },
+  },
+);
+const deps = {
+  fs: fs.promises,
+  kube: noCluster,
+  exec: noCluster,
+  clock: noCluster,
+  log: { info() {}, warn() {}, debug() {} },
+} as unknown as Deps;
 const args = (from: string): RollbackArgs => ({ from, allHops: false, force: false, timeout: '10m' });
 
 function dir(name: string, journal?: string): string {
@@ -30,7 +43,10 @@ function dir(name: string, journal?: string): string {
 }
 
 async function refused(p: Promise<unknown>, message: RegExp): Promise<void> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(UsageError);
   expect((err as UsageError).exitCode).toBe(ExitCode.usage);
   expect((err as Error).message).toMatch(message);
@@ -38,7 +54,10 @@ async function refused(p: Promise<unknown>, message: RegExp): Promise<void> {
 
 describe('rollback: bad input, exit 2, nothing written', () => {
   it('no --from, an unknown flag: usage errors', async () => {
-    for (const [argv, message] of [[['rollback', '--yes'], /Missing required argument: from/], [['rollback', '--from', tmp, '--to', '1.6.0'], /Unknown argument: to/]] as const) {
+    for (const [argv, message] of [
+      [['rollback', '--yes'], /Missing required argument: from/],
+      [['rollback', '--from', tmp, '--to', '1.6.0'], /Unknown argument: to/],
+    ] as const) {
       let err = '';
       expect(await runCli([...argv], { out: () => {}, err: (t) => (err += t) })).toBe(2);
       expect(err).toMatch(message);

@@ -9,15 +9,36 @@ describe('cluster:up --clusters N', () => {
   });
 
   it('puts cluster k in <dir>/cluster-k with context nsm-local-k', () => {
-    expect(extraCluster('/tmp/c', 2)).toEqual({ index: 2, dir: '/tmp/c/cluster-2', name: 'nsm-local-2', kubeconfig: '/tmp/c/cluster-2/kubeconfig' });
+    expect(extraCluster('/tmp/c', 2)).toEqual({
+      index: 2,
+      dir: '/tmp/c/cluster-2',
+      name: 'nsm-local-2',
+      kubeconfig: '/tmp/c/cluster-2/kubeconfig',
+    });
   });
 
   it('merges the contexts into the first kubeconfig, keeping its current context and replacing a stale entry of the same name', () => {
-    const first = { 'current-context': 'nsm-local', clusters: [{ name: 'nsm-local', cluster: { server: 'https://127.0.0.1:1' } }, { name: 'nsm-local-2', cluster: { server: 'https://127.0.0.1:9' } }], users: [{ name: 'nsm-local-admin' }], contexts: [{ name: 'nsm-local' }] };
-    const second = { 'current-context': 'nsm-local-2', clusters: [{ name: 'nsm-local-2', cluster: { server: 'https://127.0.0.1:2' } }], users: [{ name: 'nsm-local-2-admin' }], contexts: [{ name: 'nsm-local-2' }] };
+    const first = {
+      'current-context': 'nsm-local',
+      clusters: [
+        { name: 'nsm-local', cluster: { server: 'https://127.0.0.1:1' } },
+        { name: 'nsm-local-2', cluster: { server: 'https://127.0.0.1:9' } },
+      ],
+      users: [{ name: 'nsm-local-admin' }],
+      contexts: [{ name: 'nsm-local' }],
+    };
+    const second = {
+      'current-context': 'nsm-local-2',
+      clusters: [{ name: 'nsm-local-2', cluster: { server: 'https://127.0.0.1:2' } }],
+      users: [{ name: 'nsm-local-2-admin' }],
+      contexts: [{ name: 'nsm-local-2' }],
+    };
     const merged = mergeKubeconfigs(first, [second]);
     expect(merged['current-context']).toBe('nsm-local');
-    expect(merged.clusters).toEqual([{ name: 'nsm-local', cluster: { server: 'https://127.0.0.1:1' } }, { name: 'nsm-local-2', cluster: { server: 'https://127.0.0.1:2' } }]);
+    expect(merged.clusters).toEqual([
+      { name: 'nsm-local', cluster: { server: 'https://127.0.0.1:1' } },
+      { name: 'nsm-local-2', cluster: { server: 'https://127.0.0.1:2' } },
+    ]);
     expect(merged.users!.map((u) => u.name)).toEqual(['nsm-local-admin', 'nsm-local-2-admin']);
     expect(merged.contexts!.map((u) => u.name)).toEqual(['nsm-local', 'nsm-local-2']);
   });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { podCidr } from '../../cluster/snapshot.ts';
 
 describe('podCidr', () => {
-  it('gives each KWOK restart its own /20, away from cluster:up\'s 10.244.0.0/16 and the services\' 10.0.0.0/24', () => {
+  it("gives each KWOK restart its own /20, away from cluster:up's 10.244.0.0/16 and the services' 10.0.0.0/24", () => {
     expect(podCidr(1)).toBe('10.64.0.0/20');
     expect(podCidr(2)).toBe('10.64.16.0/20');
     expect(podCidr(16)).toBe('10.64.240.0/20');

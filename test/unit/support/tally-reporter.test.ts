@@ -15,33 +15,68 @@ describe('skipReason', () => {
 });
 
 describe('tallyModules', () => {
-  const mod = (states: string[], errors: number) => ({
-    relativeModuleId: 'test/x.test.ts',
-    errors: () => Array.from({ length: errors }, () => ({ message: 'Transform failed' })),
-    children: { allTests: () => states.map((state) => ({ fullName: 't', result: () => ({ state }) })) },
-  }) as never;
+  const mod = (states: string[], errors: number) =>
+    ({
+      relativeModuleId: 'test/x.test.ts',
+      errors: () => Array.from({ length: errors }, () => ({ message: 'Transform failed' })),
+      children: { allTests: () => states.map((state) => ({ fullName: 't', result: () => ({ state }) })) },
+    }) as never;
   it('counts a file that failed to load, and unhandled errors, as failures', () => {
-    expect(tallyModules([mod(['passed', 'passed'], 0), mod([], 1)], 2)).toMatchObject({ passed: 2, failed: 3, skipped: 0 });
+    expect(tallyModules([mod(['passed', 'passed'], 0), mod([], 1)], 2)).toMatchObject({
+      passed: 2,
+      failed: 3,
+      skipped: 0,
+    });
   });
 });
 
 describe('slowest', () => {
-  const timed = (id: string, load: number, run: number, tests: [string, number | undefined][]) => ({
-    relativeModuleId: id,
-    diagnostic: () => ({ environmentSetupDuration: 0, prepareDuration: load / 2, collectDuration: load / 2, setupDuration: 0, duration: run }),
-    children: { allTests: () => tests.map(([fullName, ms]) => ({ fullName, diagnostic: () => (ms === undefined ? undefined : { duration: ms }) })) },
-  }) as never;
+  const timed = (id: string, load: number, run: number, tests: [string, number | undefined][]) =>
+    ({
+      relativeModuleId: id,
+      diagnostic: () => ({
+        environmentSetupDuration: 0,
+        prepareDuration: load / 2,
+        collectDuration: load / 2,
+        setupDuration: 0,
+        duration: run,
+      }),
+      children: {
+        allTests: () =>
+          tests.map(([fullName, ms]) => ({
+            fullName,
+            diagnostic: () => (ms === undefined ? undefined : { duration: ms }),
+          })),
+      },
+    }) as never;
   const modules = [
-    timed('a.test.ts', 1000, 2000, [['a1', 1500], ['a2', 500]]),
-    timed('b.test.ts', 0, 9000, [['b1', 100], ['not run', undefined]]),
+    timed('a.test.ts', 1000, 2000, [
+      ['a1', 1500],
+      ['a2', 500],
+    ]),
+    timed('b.test.ts', 0, 9000, [
+      ['b1', 100],
+      ['not run', undefined],
+    ]),
     timed('c.test.ts', 500, 500, [['c1', 400]]),
   ];
   it('ranks files by their wall time (loading, tests and hooks) and tests by their own, longest first', () => {
     const s = slowest(modules, 2);
-    expect(s.files).toEqual([{ name: 'b.test.ts', seconds: 9 }, { name: 'a.test.ts', seconds: 3 }]);
-    expect(s.tests).toEqual([{ name: 'a.test.ts > a1', seconds: 1.5 }, { name: 'a.test.ts > a2', seconds: 0.5 }]);
+    expect(s.files).toEqual([
+      { name: 'b.test.ts', seconds: 9 },
+      { name: 'a.test.ts', seconds: 3 },
+    ]);
+    expect(s.tests).toEqual([
+      { name: 'a.test.ts > a1', seconds: 1.5 },
+      { name: 'a.test.ts > a2', seconds: 0.5 },
+    ]);
   });
   it('prints one line per file and test with its seconds', () => {
-    expect(slowestLines(slowest(modules, 1))).toEqual(['slowest 1 files:', '      9.0 s  b.test.ts', 'slowest 1 tests:', '      1.5 s  a.test.ts > a1']);
+    expect(slowestLines(slowest(modules, 1))).toEqual([
+      'slowest 1 files:',
+      '      9.0 s  b.test.ts',
+      'slowest 1 tests:',
+      '      1.5 s  a.test.ts > a1',
+    ]);
   });
 });

@@ -5,16 +5,32 @@ describe('waitFor', () => {
   it('returns the first value the check gives, polling on the interval', async () => {
     let calls = 0;
     const t0 = Date.now();
-    await expect(waitFor('the third call', async () => (++calls === 3 ? 'ready' : undefined), { timeoutMs: 5_000, intervalMs: 10 })).resolves.toBe('ready');
+    await expect(
+      waitFor('the third call', async () => (++calls === 3 ? 'ready' : undefined), {
+        timeoutMs: 5_000,
+        intervalMs: 10,
+      }),
+    ).resolves.toBe('ready');
     expect(calls).toBe(3);
     expect(Date.now() - t0).toBeLessThan(1_000);
   });
   it('treats false as not yet, and names what it waited for when time is up', async () => {
-    await expect(waitFor('the moon', async () => false, { timeoutMs: 50, intervalMs: 10 })).rejects.toThrow('timed out after 0 s waiting for the moon');
+    await expect(waitFor('the moon', async () => false, { timeoutMs: 50, intervalMs: 10 })).rejects.toThrow(
+      'timed out after 0 s waiting for the moon',
+    );
   });
   it('fails at once when the check throws', async () => {
     let calls = 0;
-    await expect(waitFor('x', async () => { calls++; throw new Error('403 Forbidden'); }, { timeoutMs: 5_000, intervalMs: 10 })).rejects.toThrow('403 Forbidden');
+    await expect(
+      waitFor(
+        'x',
+        async () => {
+          calls++;
+          throw new Error('403 Forbidden');
+        },
+        { timeoutMs: 5_000, intervalMs: 10 },
+      ),
+    ).rejects.toThrow('403 Forbidden');
     expect(calls).toBe(1);
   });
 });

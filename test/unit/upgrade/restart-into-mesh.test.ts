@@ -6,14 +6,20 @@ import { flush, manualClock } from '../../support/manual-clock.ts';
 
 const deployments = '/apis/apps/v1/namespaces/shop/deployments';
 /** Every Deployment is at generation 2 (what the restart patch returns); `slow` never becomes available. */
-const dep = (name: string) => ({ metadata: { name, generation: 2, resourceVersion: '1' }, spec: { replicas: 1 }, status: { observedGeneration: 2, replicas: 1, updatedReplicas: 1, availableReplicas: name === 'slow' ? 0 : 1 } });
+const dep = (name: string) => ({
+  metadata: { name, generation: 2, resourceVersion: '1' },
+  spec: { replicas: 1 },
+  status: { observedGeneration: 2, replicas: 1, updatedReplicas: 1, availableReplicas: name === 'slow' ? 0 : 1 },
+});
 const ref = (name: string, kind = 'Deployment') => ({ namespace: 'shop', kind, name });
 
 /** PATCH answers generation 2, or 404 for `gone`, or 403 for `denied`; the list holds every name; watches stay open. */
 function fakeDeps(names: string[]) {
   const patched: string[] = [];
   const kube = {
-    server: 'fake', context: 'fake', retries: 0,
+    server: 'fake',
+    context: 'fake',
+    retries: 0,
     request: async (r: KubeRequest) => {
       if (r.method === 'PATCH') {
         const name = r.path.slice(deployments.length + 1);
@@ -24,7 +30,8 @@ function fakeDeps(names: string[]) {
       }
       return { metadata: { resourceVersion: '1' }, items: names.map(dep) };
     },
-    watch: (_path: string, _query: unknown, _onEvent: unknown, signal?: AbortSignal) => new Promise<void>((resolve) => signal?.addEventListener('abort', () => resolve(), { once: true })),
+    watch: (_path: string, _query: unknown, _onEvent: unknown, signal?: AbortSignal) =>
+      new Promise<void>((resolve) => signal?.addEventListener('abort', () => resolve(), { once: true })),
   } as unknown as Kube;
   const { clock, advance } = manualClock();
   return { deps: { kube, clock } as unknown as Deps, patched, advance };
@@ -34,7 +41,12 @@ describe('restartIntoMesh', () => {
   it('slow start: one workload first, widening as they come back healthy; skips a deleted workload, and reports what did not come back', async () => {
     const { deps, patched, advance } = fakeDeps(['a', 'gone', 'c', 'slow']);
     const progress: string[] = [];
-    const run = restartIntoMesh(deps, [ref('a'), ref('gone'), ref('c'), ref('slow'), ref('bare', 'Pod')], { timeoutMs: 60_000, concurrency: 2, maxFailures: 0, progress: (m) => progress.push(m) });
+    const run = restartIntoMesh(deps, [ref('a'), ref('gone'), ref('c'), ref('slow'), ref('bare', 'Pod')], {
+      timeoutMs: 60_000,
+      concurrency: 2,
+      maxFailures: 0,
+      progress: (m) => progress.push(m),
+    });
     await flush();
     await flush();
     // `a` went alone and came back: the window widened to 2 (gone, c), then to the limit; `slow` is still rolling.
@@ -51,7 +63,11 @@ describe('restartIntoMesh', () => {
 
   it('stops at the failure gate: the first workload does not come back, so no other starts', async () => {
     const { deps, patched, advance } = fakeDeps(['slow', 'a', 'c']);
-    const run = restartIntoMesh(deps, [ref('slow'), ref('a'), ref('c')], { timeoutMs: 60_000, concurrency: 8, progress: () => {} });
+    const run = restartIntoMesh(deps, [ref('slow'), ref('a'), ref('c')], {
+      timeoutMs: 60_000,
+      concurrency: 8,
+      progress: () => {},
+    });
     await flush();
     expect(patched).toEqual(['slow']);
     await advance(60_000);
@@ -67,7 +83,9 @@ describe('restartIntoMesh', () => {
 
   it('stops on any other API error: the error is thrown and no further workload is started', async () => {
     const { deps, patched } = fakeDeps(['denied', 'a']);
-    await expect(restartIntoMesh(deps, [ref('denied'), ref('a')], { timeoutMs: 60_000, concurrency: 1, progress: () => {} })).rejects.toMatchObject({ status: 403 });
+    await expect(
+      restartIntoMesh(deps, [ref('denied'), ref('a')], { timeoutMs: 60_000, concurrency: 1, progress: () => {} }),
+    ).rejects.toMatchObject({ status: 403 });
     expect(patched).toEqual(['denied']);
   });
 });

@@ -1,25 +1,60 @@
 import { describe, expect, it } from 'vitest';
 import { parseWorkloadRef } from '../../../src/cli/options.ts';
 import type { InjectedWorkload } from '../../../src/workloads/owners.ts';
-import { orderForRollout, orderForSlowStart, planRestart, restartPatch, rfc3339, skipReason } from '../../../src/workloads/restart-plan.ts';
+import {
+  orderForRollout,
+  orderForSlowStart,
+  planRestart,
+  restartPatch,
+  rfc3339,
+  skipReason,
+} from '../../../src/workloads/restart-plan.ts';
 
-const w = (kind: string, name: string, versions: string[]): InjectedWorkload =>
-  ({ namespace: 'shop', kind, name, pods: versions.map((version, i) => ({ name: `${name}-${i}`, version, optedIn: false })) });
+const w = (kind: string, name: string, versions: string[]): InjectedWorkload => ({
+  namespace: 'shop',
+  kind,
+  name,
+  pods: versions.map((version, i) => ({ name: `${name}-${i}`, version, optedIn: false })),
+});
 
 describe('skipReason', () => {
   const ref = (kind: string) => ({ namespace: 'shop', kind, name: 'x' });
   it.each([
     ['Deployment', {}, false, undefined, 'a running Deployment is restarted'],
-    ['Deployment', { spec: { paused: true } }, false, 'kubectl rollout resume deployment/x -n shop', 'kubectl refuses to restart a paused Deployment'],
+    [
+      'Deployment',
+      { spec: { paused: true } },
+      false,
+      'kubectl rollout resume deployment/x -n shop',
+      'kubectl refuses to restart a paused Deployment',
+    ],
     ['Deployment', undefined, false, 'not found', 'deleted between the pod list and the workload list'],
-    ['StatefulSet', { spec: { updateStrategy: { type: 'OnDelete' } } }, false, 'OnDelete: delete its pods', 'the controller only replaces deleted pods'],
-    ['StatefulSet', { spec: { updateStrategy: { type: 'RollingUpdate' } } }, false, undefined, 'RollingUpdate StatefulSets roll'],
+    [
+      'StatefulSet',
+      { spec: { updateStrategy: { type: 'OnDelete' } } },
+      false,
+      'OnDelete: delete its pods',
+      'the controller only replaces deleted pods',
+    ],
+    [
+      'StatefulSet',
+      { spec: { updateStrategy: { type: 'RollingUpdate' } } },
+      false,
+      undefined,
+      'RollingUpdate StatefulSets roll',
+    ],
     ['DaemonSet', { spec: { updateStrategy: { type: 'OnDelete' } } }, false, 'OnDelete', 'same for DaemonSets'],
     ['Job', undefined, false, 'Job pods are not restarted', 'a Job runs to completion'],
     ['CronJob', undefined, false, 'next run', 'the next Job gets the new sidecar'],
     ['Pod', undefined, false, '--delete-bare-pods', 'bare pods are never deleted unless asked'],
     ['Pod', undefined, true, undefined, 'asked to delete bare pods'],
-    ['ReplicaSet', undefined, false, 'owned by a ReplicaSet', 'a ReplicaSet without a Deployment has no restart annotation'],
+    [
+      'ReplicaSet',
+      undefined,
+      false,
+      'owned by a ReplicaSet',
+      'a ReplicaSet without a Deployment has no restart annotation',
+    ],
   ])('%s %j deleteBarePods=%s -> %s (%s)', (kind, obj, del, want, _reason) => {
     const r = skipReason(ref(kind), obj, del);
     if (want === undefined) expect(r).toBeUndefined();
@@ -37,14 +72,21 @@ describe('planRestart', () => {
     w('Pod', 'bare', ['1.6.0']),
   ];
   const objects = new Map<string, object>([
-    ['shop/Deployment/old', {}], ['shop/Deployment/mixed', {}], ['shop/Deployment/new', {}],
-    ['shop/Deployment/paused', { spec: { paused: true } }], ['shop/StatefulSet/db', { spec: { updateStrategy: { type: 'RollingUpdate' } } }],
+    ['shop/Deployment/old', {}],
+    ['shop/Deployment/mixed', {}],
+    ['shop/Deployment/new', {}],
+    ['shop/Deployment/paused', { spec: { paused: true } }],
+    ['shop/StatefulSet/db', { spec: { updateStrategy: { type: 'RollingUpdate' } } }],
   ]);
 
   it('mode behind restarts only workloads with a pod off the target, and reports the rest', () => {
     const p = planRestart({ workloads, objects, mode: 'behind', targetVersion: '1.7.0', deleteBarePods: false });
     // the smallest first (the slow start's canary: the StatefulSet's 1 pod), then longest rollout first: old and mixed have 2 pods (2 rounds)
-    expect(p.targets.map((t) => `${t.kind}/${t.name}:${t.action}:${t.pods}`)).toEqual(['StatefulSet/db:restart:1', 'Deployment/old:restart:2', 'Deployment/mixed:restart:2']);
+    expect(p.targets.map((t) => `${t.kind}/${t.name}:${t.action}:${t.pods}`)).toEqual([
+      'StatefulSet/db:restart:1',
+      'Deployment/old:restart:2',
+      'Deployment/mixed:restart:2',
+    ]);
     expect(p.skipped.map((s) => s.name)).toEqual(['paused', 'bare']);
     expect(p.upToDate).toBe(1);
   });
@@ -77,21 +119,35 @@ describe('restartPatch', () => {
   it('sets kubectl.kubernetes.io/restartedAt in RFC 3339 without fractions, as kubectl does', () => {
     const at = Date.UTC(2026, 10, 22, 1, 2, 3, 456);
     expect(rfc3339(at)).toBe('2026-11-22T01:02:03Z');
-    expect(restartPatch(at)).toEqual({ spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': '2026-11-22T01:02:03Z' } } } } });
+    expect(restartPatch(at)).toEqual({
+      spec: {
+        template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': '2026-11-22T01:02:03Z' } } },
+      },
+    });
   });
 });
 
 describe('orderForSlowStart', () => {
   const t = (kind: string, name: string, pods: number) => ({ namespace: 'shop', kind, name, pods });
-  const targets = [t('Deployment', 'web-20', 20), t('StatefulSet', 'db', 5), t('Pod', 'bare', 1), t('Deployment', 'web-3', 3), t('Deployment', 'web-2', 2)];
+  const targets = [
+    t('Deployment', 'web-20', 20),
+    t('StatefulSet', 'db', 5),
+    t('Pod', 'bare', 1),
+    t('Deployment', 'web-3', 3),
+    t('Deployment', 'web-2', 2),
+  ];
   it('starts with the smallest workload that rolls (never a bare pod), then longest rollout first', () => {
     expect(orderForSlowStart(targets).map((x) => x.name)).toEqual(['web-2', 'db', 'web-20', 'web-3', 'bare']);
   });
   it('starts with the workload --first names', () => {
-    expect(orderForSlowStart(targets, { namespace: 'shop', kind: 'StatefulSet', name: 'db' }).map((x) => x.name)).toEqual(['db', 'web-20', 'web-3', 'web-2', 'bare']);
+    expect(
+      orderForSlowStart(targets, { namespace: 'shop', kind: 'StatefulSet', name: 'db' }).map((x) => x.name),
+    ).toEqual(['db', 'web-20', 'web-3', 'web-2', 'bare']);
   });
   it('refuses a --first that is not among the targets (exit 2)', () => {
-    expect(() => orderForSlowStart(targets, { namespace: 'shop', kind: 'Deployment', name: 'gone' })).toThrow(/--first shop\/Deployment\/gone is not among the workloads/);
+    expect(() => orderForSlowStart(targets, { namespace: 'shop', kind: 'Deployment', name: 'gone' })).toThrow(
+      /--first shop\/Deployment\/gone is not among the workloads/,
+    );
   });
   it('parses NAMESPACE/KIND/NAME with the kind in any case', () => {
     expect(parseWorkloadRef('shop/deployment/cart')).toEqual({ namespace: 'shop', kind: 'Deployment', name: 'cart' });

@@ -12,23 +12,36 @@ function fakeKube(lists: object[][]) {
   const watches: { path: string; query: Query; send: (e: WatchEvent) => void; end: (err?: Error) => void }[] = [];
   let listCalls = 0;
   const kube = {
-    server: 'fake', context: 'fake', retries: 0,
+    server: 'fake',
+    context: 'fake',
+    retries: 0,
     request: async (r: KubeRequest) => {
       requests.push(r.path);
       const items = lists[Math.min(listCalls++, lists.length - 1)]!;
       return { metadata: { resourceVersion: `list-${listCalls}` }, items };
     },
-    watch: (path: string, query: Query, onEvent: (e: WatchEvent) => void, signal?: AbortSignal) => new Promise<void>((resolve, reject) => {
-      const w = { path, query, send: (e: WatchEvent) => { if (!signal?.aborted) onEvent(e); }, end: (err?: Error) => (err ? reject(err) : resolve()) };
-      watches.push(w);
-      signal?.addEventListener('abort', () => resolve(), { once: true });
-    }),
+    watch: (path: string, query: Query, onEvent: (e: WatchEvent) => void, signal?: AbortSignal) =>
+      new Promise<void>((resolve, reject) => {
+        const w = {
+          path,
+          query,
+          send: (e: WatchEvent) => {
+            if (!signal?.aborted) onEvent(e);
+          },
+          end: (err?: Error) => (err ? reject(err) : resolve()),
+        };
+        watches.push(w);
+        signal?.addEventListener('abort', () => resolve(), { once: true });
+      }),
   } as unknown as Kube;
   return { kube, requests, watches };
 }
 
-const dep = (name: string, generation: number, observed: number, available: number, rv = '1') =>
-  ({ metadata: { name, generation, resourceVersion: rv }, spec: { replicas: 1 }, status: { observedGeneration: observed, replicas: 1, updatedReplicas: 1, availableReplicas: available } });
+const dep = (name: string, generation: number, observed: number, available: number, rv = '1') => ({
+  metadata: { name, generation, resourceVersion: rv },
+  spec: { replicas: 1 },
+  status: { observedGeneration: observed, replicas: 1, updatedReplicas: 1, availableReplicas: available },
+});
 const ref = (name: string) => ({ namespace: 'shop', kind: 'Deployment', name });
 
 describe('createRolloutWatcher', () => {
@@ -41,13 +54,18 @@ describe('createRolloutWatcher', () => {
     const b = w.wait(ref('b'), 5, { timeoutMs: 60_000 });
     await flush();
     expect(requests).toEqual(['/apis/apps/v1/namespaces/shop/deployments']);
-    expect(watches.map((x) => [x.path, x.query.resourceVersion])).toEqual([['/apis/apps/v1/namespaces/shop/deployments', 'list-1']]);
+    expect(watches.map((x) => [x.path, x.query.resourceVersion])).toEqual([
+      ['/apis/apps/v1/namespaces/shop/deployments', 'list-1'],
+    ]);
     watches[0]!.send({ type: 'MODIFIED', object: dep('b', 5, 5, 1, '7') });
     expect(await b).toMatchObject({ state: 'done', message: 'deployment "b" successfully rolled out' });
     watches[0]!.send({ type: 'MODIFIED', object: dep('a', 2, 2, 0, '8') });
     watches[0]!.send({ type: 'MODIFIED', object: dep('a', 2, 2, 1, '9') });
     expect(await a).toMatchObject({ state: 'done' });
-    expect(messages).toEqual(['a: waiting for deployment spec update to be observed', 'a: 0 of 1 updated replicas are available']);
+    expect(messages).toEqual([
+      'a: waiting for deployment spec update to be observed',
+      'a: 0 of 1 updated replicas are available',
+    ]);
     expect(w.stats).toEqual({ lists: 1, watches: 1 });
     w.close();
   });
@@ -59,7 +77,9 @@ describe('createRolloutWatcher', () => {
     const w = createRolloutWatcher({ kube, clock });
     const messages: string[] = [];
     let settled = false;
-    const a = w.wait(ref('a'), 4, { timeoutMs: 60_000, onMessage: (m) => messages.push(m) }).finally(() => { settled = true; });
+    const a = w.wait(ref('a'), 4, { timeoutMs: 60_000, onMessage: (m) => messages.push(m) }).finally(() => {
+      settled = true;
+    });
     await flush();
     expect(settled).toBe(false);
     expect(messages).toEqual(['waiting for the restart to be observed']);
@@ -109,39 +129,60 @@ describe('createRolloutWatcher', () => {
     await flush();
     watches[0]!.end();
     await advance(3_000);
-    expect(await a).toEqual({ state: 'timeout', message: 'deployment shop/a did not finish rolling out within 3s (--timeout): 0 of 1 updated replicas are available', seconds: 3 });
+    expect(await a).toEqual({
+      state: 'timeout',
+      message:
+        'deployment shop/a did not finish rolling out within 3s (--timeout): 0 of 1 updated replicas are available',
+      seconds: 3,
+    });
     w.close();
 
     const failing = fakeKube([]);
-    failing.kube.request = async () => { throw new Error('403 Forbidden: cannot list deployments'); };
+    failing.kube.request = async () => {
+      throw new Error('403 Forbidden: cannot list deployments');
+    };
     const w2 = createRolloutWatcher({ kube: failing.kube, clock });
     const b = w2.wait(ref('b'), 2, { timeoutMs: 2_000 });
     await flush();
     await advance(2_000);
-    expect((await b).message).toBe('deployment shop/b did not finish rolling out within 2s (--timeout): waiting for the restart to be observed (watch: 403 Forbidden: cannot list deployments)');
+    expect((await b).message).toBe(
+      'deployment shop/b did not finish rolling out within 2s (--timeout): waiting for the restart to be observed (watch: 403 Forbidden: cannot list deployments)',
+    );
     w2.close();
 
     // A failure that passed is not blamed: the list answered, the rollout was just slow.
     const recovering = fakeKube([[dep('c', 1, 1, 1)]]);
     const answer = recovering.kube.request;
     let calls = 0;
-    recovering.kube.request = async (r: KubeRequest) => { if (calls++ === 0) throw new Error('connection reset'); return answer(r); };
+    recovering.kube.request = async (r: KubeRequest) => {
+      if (calls++ === 0) throw new Error('connection reset');
+      return answer(r);
+    };
     const w3 = createRolloutWatcher({ kube: recovering.kube, clock }, { pollMs: 100 });
     const c = w3.wait(ref('c'), 2, { timeoutMs: 5_000 });
     await advance(200); // the pause after one failure: pollMs doubled
     expect(recovering.watches).toHaveLength(1);
     await advance(4_800);
-    expect((await c).message).toBe('deployment shop/c did not finish rolling out within 5s (--timeout): waiting for the restart to be observed');
+    expect((await c).message).toBe(
+      'deployment shop/c did not finish rolling out within 5s (--timeout): waiting for the restart to be observed',
+    );
     w3.close();
   });
 
   it('fails at once when kubectl would (OnDelete StatefulSet), and refuses kinds without rollout rules', async () => {
     const { clock } = manualClock();
-    const { kube } = fakeKube([[{ metadata: { name: 'db', generation: 1 }, spec: { updateStrategy: { type: 'OnDelete' } }, status: {} }]]);
+    const { kube } = fakeKube([
+      [{ metadata: { name: 'db', generation: 1 }, spec: { updateStrategy: { type: 'OnDelete' } }, status: {} }],
+    ]);
     const w = createRolloutWatcher({ kube, clock });
     const r = await w.wait({ namespace: 'shop', kind: 'StatefulSet', name: 'db' }, 1, { timeoutMs: 3_000 });
-    expect(r).toMatchObject({ state: 'failed', message: 'statefulset shop/db: rollout status is only available for RollingUpdate strategy type' });
-    await expect(w.wait({ namespace: 'shop', kind: 'Job', name: 'x' }, 1, { timeoutMs: 1 })).rejects.toThrow('no rollout rules for kind Job');
+    expect(r).toMatchObject({
+      state: 'failed',
+      message: 'statefulset shop/db: rollout status is only available for RollingUpdate strategy type',
+    });
+    await expect(w.wait({ namespace: 'shop', kind: 'Job', name: 'x' }, 1, { timeoutMs: 1 })).rejects.toThrow(
+      'no rollout rules for kind Job',
+    );
     w.close();
   });
 });

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import type { Deps } from '../deps.ts';
 import { realClock } from '../deps.ts';
 import { UsageError } from '../errors.ts';
-import type { HttpVersionOption } from '../kube/transport.ts';
+import type { HttpVersionOption } from '../kube/transport-types.ts';
 import { createKube } from '../kube/client.ts';
 import { loadKubeConfig } from '../kube/kubeconfig.ts';
 import { createLog } from '../log.ts';

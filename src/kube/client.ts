@@ -3,7 +3,8 @@ import type { Readable } from 'node:stream';
 import type { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import { realClock, type Clock } from '../clock.ts';
 import { forPlainHttp, minifiedKubeconfig } from './kubeconfig.ts';
-import { chooseTransport, http2RetryableCodes, type HttpVersionOption, type Transport } from './transport.ts';
+import { chooseTransport, http2RetryableCodes } from './transport.ts';
+import type { HttpVersionOption, Transport } from './transport-types.ts';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 export type Query = Record<string, string | number | boolean | undefined>;

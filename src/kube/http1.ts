@@ -5,7 +5,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import type { OpenRequest, OpenResponse, Target, Transport } from './transport.ts';
+import type { OpenRequest, OpenResponse, Target, Transport } from './transport-types.ts';
 
 export function http1Transport(target: Target): Transport {
   const isHttps = target.base.protocol === 'https:';

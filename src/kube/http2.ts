@@ -9,7 +9,7 @@
  */
 import http2 from 'node:http2';
 import type tls from 'node:tls';
-import type { OpenRequest, OpenResponse, Target, Transport } from './transport.ts';
+import type { OpenRequest, OpenResponse, Target, Transport } from './transport-types.ts';
 
 interface Session {
   s: http2.ClientHttp2Session;

@@ -552,7 +552,7 @@ describe('leftovers of earlier removals', () => {
       'hop1.restart',
       'hop1.verify',
     ]);
-    const cleared = journal.find((j) => j.step === 'hop1.clean-leftovers')!.data!.cleared!;
+    const cleared = journal.find((j) => j.type === 'step' && j.step === 'hop1.clean-leftovers')!.data!.cleared!;
     // The registrar's finalizer only, and what is provably the mesh's.
     expect(cleared.filter((c) => !c.includes(foreign.userNs))).toEqual([
       `deleted MutatingWebhookConfiguration ${webhookName}`,

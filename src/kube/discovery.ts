@@ -1,5 +1,6 @@
 import type { Kube } from './client.ts';
 import { isRetryable, KubeApiError } from './client.ts';
+import { core, objectPath } from './paths.ts';
 
 export interface ServedResource {
   group: string;
@@ -30,13 +31,16 @@ export interface ApiResourceList {
 /**
  * One group version's resources. Throttling (429) and dropped connections are retried a few times:
  * a version missing by chance would make a backup pick another version of a kind. A 503 (an
- * aggregated API whose pod is down) or another 5xx is not retried here: discover() asks the APIService first.
+ * aggregated API whose pod is down) or another 5xx is not retried here: resourceListConfirmed asks the
+ * APIService first.
  */
+const resourceListPath = (groupVersion: string) => (groupVersion === 'v1' ? '/api/v1' : `/apis/${groupVersion}`);
+
 export async function getResourceList(kube: Kube, groupVersion: string): Promise<ApiResourceList> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await kube.request<ApiResourceList>({
-        path: groupVersion === 'v1' ? '/api/v1' : `/apis/${groupVersion}`,
+        path: resourceListPath(groupVersion),
         noRetry: true,
       });
     } catch (err) {
@@ -53,25 +57,25 @@ interface ApiService {
 }
 
 /**
- * A 5xx is final only when the group version's APIService says so: an aggregated API (one with a
- * service) whose Available condition is False. Otherwise (a local API the server itself serves, or an
- * APIService that says it is available) the error came from something between (a load balancer, a
- * restarting server) and the discovery is asked again, with the client's own retries. Returns the
- * resources when the second ask answers, undefined when the API is unavailable indeed.
+ * One group version's resources, where a 5xx is final only when the group version's APIService says
+ * so: an aggregated API (one with a service) whose Available condition is False. Otherwise (a local API
+ * the server itself serves, or an APIService that says it is available) the error came from something
+ * in between (a load balancer, a restarting server) and the discovery is asked again, with the
+ * client's own retries. Throws the first error when the API is unavailable indeed.
  */
-async function confirmUnavailable(
-  kube: Kube,
-  groupVersion: string,
-  err: unknown,
-): Promise<ApiResourceList | undefined> {
-  if (!(err instanceof KubeApiError) || err.status < 500) return undefined;
-  const [group, version] = groupVersion.split('/') as [string, string];
-  const api = await kube
-    .request<ApiService>({ path: `/apis/apiregistration.k8s.io/v1/apiservices/${version}.${group}` })
-    .catch(() => undefined);
-  if (api?.spec?.service && api.status?.conditions?.some((c) => c.type === 'Available' && c.status === 'False'))
-    return undefined;
-  return kube.request<ApiResourceList>({ path: `/apis/${groupVersion}` }).catch(() => undefined);
+async function resourceListConfirmed(kube: Kube, groupVersion: string): Promise<ApiResourceList> {
+  try {
+    return await getResourceList(kube, groupVersion);
+  } catch (err) {
+    if (!(err instanceof KubeApiError) || err.status < 500) throw err;
+    const [group, version] = groupVersion.split('/') as [string, string];
+    const api = await kube
+      .request<ApiService>({ path: objectPath(core.apiServices, `${version}.${group}`) })
+      .catch(() => undefined);
+    const unavailable = api?.status?.conditions?.some((c) => c.type === 'Available' && c.status === 'False');
+    if (api?.spec?.service && unavailable) throw err;
+    return kube.request<ApiResourceList>({ path: resourceListPath(groupVersion) }).catch(() => Promise.reject(err));
+  }
 }
 
 /**
@@ -89,7 +93,7 @@ export async function discover(kube: Kube, onlyGroups?: ReadonlySet<string>): Pr
     wanted.flatMap((g) =>
       g.versions.map(async (v) => {
         try {
-          const rl = await getResourceList(kube, v.groupVersion);
+          const rl = await resourceListConfirmed(kube, v.groupVersion);
           for (const r of rl.resources) {
             if (r.name.includes('/')) continue; // subresources
             resources.push({
@@ -102,22 +106,7 @@ export async function discover(kube: Kube, onlyGroups?: ReadonlySet<string>): Pr
             });
           }
         } catch (err) {
-          const rl = await confirmUnavailable(kube, v.groupVersion, err);
-          if (!rl) {
-            failed.push({ groupVersion: v.groupVersion, error: (err as Error).message });
-            return;
-          }
-          for (const r of rl.resources) {
-            if (r.name.includes('/')) continue;
-            resources.push({
-              group: g.name,
-              version: v.version,
-              plural: r.name,
-              kind: r.kind,
-              namespaced: r.namespaced,
-              verbs: r.verbs ?? [],
-            });
-          }
+          failed.push({ groupVersion: v.groupVersion, error: (err as Error).message });
         }
       }),
     ),

@@ -62,4 +62,5 @@ export const core = {
   crds: clusterScoped('apiextensions.k8s.io', 'customresourcedefinitions'),
   leases: namespaced('coordination.k8s.io', 'leases'),
   selfSubjectAccessReviews: clusterScoped('authorization.k8s.io', 'selfsubjectaccessreviews'),
+  apiServices: clusterScoped('apiregistration.k8s.io', 'apiservices'),
 } as const satisfies Record<string, ResourceRef>;

@@ -28,7 +28,7 @@ export const leftoverRefs = {
     plural: 'validatingwebhookconfigurations',
     namespaced: false,
   },
-  apiservices: { group: 'apiregistration.k8s.io', version: 'v1', plural: 'apiservices', namespaced: false },
+  apiservices: core.apiServices,
   services: { group: '', version: 'v1', plural: 'services', namespaced: true },
   pvcs: { group: '', version: 'v1', plural: 'persistentvolumeclaims', namespaced: true },
 } as const satisfies Record<string, ResourceRef>;

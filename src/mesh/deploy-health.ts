@@ -12,8 +12,6 @@ import { core, objectPath } from '../kube/paths.ts';
 import { controlPlaneDeployment } from './version-notes.ts';
 import { notYet, ready, waitFor, WaitTimeoutError } from '../wait.ts';
 
-const apiServices = { group: 'apiregistration.k8s.io', version: 'v1', plural: 'apiservices', namespaced: false };
-
 export type DeployVerdict =
   { state: 'healthy' } | { state: 'failed'; why: string } | { state: 'starting'; why: string };
 
@@ -98,7 +96,7 @@ export async function checkDeployed(
       // 1.x: the APIService must be Available as well (null: it does not exist yet).
       const api = opts.version.startsWith('1.')
         ? await deps.kube
-            .request<ApiServiceStatus>({ path: objectPath(apiServices, meshApiService) })
+            .request<ApiServiceStatus>({ path: objectPath(core.apiServices, meshApiService) })
             .catch((err: unknown) => {
               if (err instanceof KubeApiError && err.status === 404) return null;
               throw err;

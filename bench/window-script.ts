@@ -24,7 +24,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import type { Kube } from '../src/kube/client.ts';
 import { mapLimit } from '../src/concurrency.ts';
-import { resourceName } from '../src/mesh/catalog.ts';
+import { meshCrdSelector, resourceName } from '../src/mesh/catalog.ts';
 import { controlPlaneReadyAt, watchCrdDeletions } from '../src/engine/window-observe.ts';
 import type { Deps } from '../src/deps.ts';
 import { realClock } from '../src/clock.ts';
@@ -105,18 +105,13 @@ export async function runScript(
   // nginx-meshctl remove returns while its CRDs are still being deleted, and deploy refuses ("mesh already
   // exists: CRDs detected") until they are gone: an operator who met that once waits for them first.
   // Off OpenShift remove deletes the mesh namespace too, and deploy fails into a namespace still terminating.
-  await phase(
-    'kubectl wait --for=delete crd -l app.kubernetes.io/part-of=nginx-service-mesh (and the mesh namespace, off OpenShift)',
-    () =>
-      Promise.all([
-        kubectl(
-          ['wait', '--for=delete', 'crd', '-l', 'app.kubernetes.io/part-of=nginx-service-mesh', '--timeout', '15m'],
-          { reject: false },
-        ),
-        ...(s.environment === 'openshift'
-          ? []
-          : [kubectl(['wait', '--for=delete', `namespace/${s.meshNamespace}`, '--timeout', '15m'], { reject: false })]),
-      ]),
+  await phase(`kubectl wait --for=delete crd -l ${meshCrdSelector} (and the mesh namespace, off OpenShift)`, () =>
+    Promise.all([
+      kubectl(['wait', '--for=delete', 'crd', '-l', meshCrdSelector, '--timeout', '15m'], { reject: false }),
+      ...(s.environment === 'openshift'
+        ? []
+        : [kubectl(['wait', '--for=delete', `namespace/${s.meshNamespace}`, '--timeout', '15m'], { reject: false })]),
+    ]),
   );
   if (s.environment === 'openshift') {
     await phase('restart out of the mesh (rollout restart per namespace at once, rollout status)', () =>

@@ -19,7 +19,7 @@ import type { Deps } from '../deps.ts';
 import type { KubeList, KubeObject } from '../kube/client.ts';
 import { listAll } from '../kube/list.ts';
 import { collectionPath, core } from '../kube/paths.ts';
-import { catalog, resourceName } from '../mesh/catalog.ts';
+import { catalog, meshCrdSelector, resourceName } from '../mesh/catalog.ts';
 import { mapLimit } from '../concurrency.ts';
 import { readRestartRecord } from '../workloads/restart-record.ts';
 import type { Runner } from '../exec/runner.ts';
@@ -33,7 +33,6 @@ const crdDeleting: ReadonlySet<StepKind> = new Set(['remove', 'delete-crds', 're
 const restoring: ReadonlySet<StepKind> = new Set(['restore', 'restore-resources']);
 /** After these the new control plane is up, or on its way. */
 const deploying: ReadonlySet<StepKind> = new Set(['deploy', 'upgrade', 'helm-rollback']);
-const meshLabel = 'app.kubernetes.io/part-of=nginx-service-mesh';
 
 interface Condition {
   type?: string;
@@ -53,7 +52,7 @@ const newest = (times: readonly string[]) =>
 /** Every control plane pod Ready: the newest Ready transition; undefined while one is not (or there is none). */
 export async function controlPlaneReadyAt(deps: Pick<Deps, 'kube'>, namespace: string): Promise<string | undefined> {
   const pods = (
-    await listAll<WithStatus>(deps.kube, collectionPath(core.pods, namespace), { labelSelector: meshLabel })
+    await listAll<WithStatus>(deps.kube, collectionPath(core.pods, namespace), { labelSelector: meshCrdSelector })
   ).filter(
     (p) =>
       !p.metadata?.deletionTimestamp &&
@@ -91,7 +90,7 @@ export async function watchCrdDeletions(
       pending.push(onDeleted(name, ts).catch(() => undefined));
     }
   };
-  const list = async () => deps.kube.request<KubeList<WithStatus>>({ path, query: { labelSelector: meshLabel } });
+  const list = async () => deps.kube.request<KubeList<WithStatus>>({ path, query: { labelSelector: meshCrdSelector } });
   const before = await list();
   before.items.forEach(note);
   const present = new Set(before.items.map((c) => c.metadata?.name ?? '').filter((n) => names.has(n)));
@@ -102,7 +101,7 @@ export async function watchCrdDeletions(
       try {
         await deps.kube.watch<WithStatus>(
           path,
-          { labelSelector: meshLabel, resourceVersion: rv, timeoutSeconds: 240 },
+          { labelSelector: meshCrdSelector, resourceVersion: rv, timeoutSeconds: 240 },
           (e) => {
             rv = (e.object.metadata as { resourceVersion?: string } | undefined)?.resourceVersion ?? rv;
             if (e.type === 'MODIFIED' || e.type === 'DELETED') note(e.object);

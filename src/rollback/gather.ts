@@ -14,7 +14,7 @@ import { ToolError } from '../errors.ts';
 import { KubeApiError, type KubeObject } from '../kube/client.ts';
 import { listAll } from '../kube/list.ts';
 import { collectionPath, core, objectPath } from '../kube/paths.ts';
-import { catalog, pickVersion, resourceName } from '../mesh/catalog.ts';
+import { catalog, meshCrdSelector, pickVersion, resourceName } from '../mesh/catalog.ts';
 import { sameAsBackup } from '../backup/apply.ts';
 import { transformForRestore } from '../backup/transforms.ts';
 import { notAsJournaled, verifyBackup, type VerifiedBackup } from '../backup/verify.ts';
@@ -122,7 +122,7 @@ export async function liveFacts(
   const ns = run.plan.namespace;
   const now = await installedNow(deps, ns, run.plan.release);
   const crds = await listAll<CrdLike>(deps.kube, collectionPath(core.crds), {
-    labelSelector: 'app.kubernetes.io/part-of=nginx-service-mesh',
+    labelSelector: meshCrdSelector,
   });
   const oldCrds = new Map(backup.crds.map((c) => [c.metadata?.name ?? '', c]));
   const changed: string[] = [];

@@ -22,6 +22,7 @@ import {
   type Scenario,
   type ScenarioOptions,
 } from '../support/upgrade-scenario.ts';
+import { escapeRegExp } from '../support/cluster.ts';
 
 const services = { group: '', version: 'v1', plural: 'services', namespaced: true };
 const lbFinalizer = 'service.kubernetes.io/load-balancer-cleanup';
@@ -118,9 +119,7 @@ describe("objects in the mesh namespace that are not the mesh's", () => {
     expect(refused.stderr).toContain('--delete-foreign-objects does not accept this');
     for (const what of [`ConfigMap ${ns}/user-settings`, `Secret ${ns}/user-creds`, `Deployment ${ns}/shop`]) {
       expect(refused.stderr).toContain(`${what}`);
-      expect(refused.stderr).toMatch(
-        new RegExp(`${what.replace(/[/.]/g, '\\$&')}( \\(with [^)]*\\))? is not the mesh's`),
-      );
+      expect(refused.stderr).toMatch(new RegExp(`${escapeRegExp(what)}( \\(with [^)]*\\))? is not the mesh's`));
     }
     expect(refused.stderr).toContain(`hop1.remove (nginx-meshctl remove deletes namespace ${ns} and everything in it)`);
     // Nothing of the mesh is named: its chart objects, Helm's record, Kubernetes' own, the Pods of its Deployments.

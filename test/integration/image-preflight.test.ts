@@ -13,6 +13,7 @@ import { execa } from 'execa';
 import type { Kube } from '../../src/kube/client.ts';
 import {
   clusterEnv,
+  escapeRegExp,
   kubeconfigPath,
   runTool,
   testDeps,
@@ -170,7 +171,7 @@ describe('image preflight: nginx-meshctl 1.7.0 deployed from the registry with i
     await refusedNothingChanged(r, s!.kube, s!.meshNamespace, before);
     expect(r.stderr).toMatch(
       new RegExp(
-        `${sidecar().replace(/[.:/]/g, '\\$&')} .*cannot be read: the registry refused the credentials of the hop1\\.deploy command \\(user nsm-test\\): HTTP 401`,
+        `${escapeRegExp(sidecar())} .*cannot be read: the registry refused the credentials of the hop1\\.deploy command \\(user nsm-test\\): HTTP 401`,
       ),
     );
     expect(r.stderr).toContain('--deploy-flag registry-password=PASSWORD');

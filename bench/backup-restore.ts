@@ -33,7 +33,7 @@ import { sha256, type Manifest } from '../src/backup/manifest.ts';
 import { dumpDocuments } from '../src/backup/yaml.ts';
 import { formatResult, recordResults, thisCommand, today, type Baseline, type BenchResult } from './results.ts';
 import { kubeconfig, kubectlBin } from './local.ts';
-import { baseline, measure, ours, type Measured } from './measure.ts';
+import { baseline, measure, ours, oursFigures, type Measured } from './measure.ts';
 import { ensureCatalogCrds, refOf, sampleObject } from '../test/fixtures/backups/cluster.ts';
 
 const { values: args } = parseArgs({
@@ -213,12 +213,7 @@ const entry = (
   what,
   objects,
   concurrency: conc,
-  ours_seconds: m.seconds,
-  ours_cpu_seconds: m.cpuSeconds,
-  cluster_cpu_seconds: m.clusterCpu,
-  floor_seconds: m.floor,
-  efficiency: m.efficiency,
-  peak_rss_mb: m.rssMb,
+  ...oursFigures(m),
   baselines,
   date: today(),
   command: thisCommand(),

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { kubeconfig } from './local.ts';
 import { cores, withClusterCpu } from './cluster-cpu.ts';
+import type { BenchResult } from './results.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 export const cli = path.join(root, 'bin/kubectl-nsm_upgrade');
@@ -67,6 +68,23 @@ export async function measure(
     stdout: String(res.stdout),
     stderr,
     steal,
+  };
+}
+
+/** A result's figures of our one measured run, as bench/results.json names them. */
+export function oursFigures(
+  m: Measured,
+): Pick<
+  BenchResult,
+  'ours_seconds' | 'ours_cpu_seconds' | 'cluster_cpu_seconds' | 'floor_seconds' | 'efficiency' | 'peak_rss_mb'
+> {
+  return {
+    ours_seconds: m.seconds,
+    ours_cpu_seconds: m.cpuSeconds,
+    cluster_cpu_seconds: m.clusterCpu,
+    floor_seconds: m.floor,
+    efficiency: m.efficiency,
+    peak_rss_mb: m.rssMb,
   };
 }
 

@@ -21,7 +21,7 @@ import { parseArgs } from 'node:util';
 import { execa } from 'execa';
 import { formatResult, recordResults, thisCommand, today, type Baseline } from './results.ts';
 import { kubeconfig, kubectlBin } from './local.ts';
-import { baseline, ours } from './measure.ts';
+import { baseline, ours, oursFigures } from './measure.ts';
 import { apiCounts, delta } from './api-counts.ts';
 import { createKube, type KubeObject } from '../src/kube/client.ts';
 import { loadKubeConfig } from '../src/kube/kubeconfig.ts';
@@ -237,12 +237,7 @@ try {
     what: `re-roll ${total} injected Deployments over ${nsCount} namespace(s), pods available ${minReadySeconds ? `after ${minReadySeconds} s` : 'at once (KWOK)'}`,
     objects: total,
     concurrency,
-    ours_seconds: o.seconds,
-    ours_cpu_seconds: o.cpuSeconds,
-    cluster_cpu_seconds: o.clusterCpu,
-    floor_seconds: o.floor,
-    efficiency: o.efficiency,
-    peak_rss_mb: o.rssMb,
+    ...oursFigures(o),
     baselines,
     goal,
     met,

@@ -29,7 +29,7 @@ import { missingRealMeshctl, meshctlFor } from '../test/support/real-meshctl.ts'
 import { refOf } from '../test/fixtures/backups/cluster.ts';
 import { formatResult, recordResults, thisCommand, today, type BenchResult, type WindowFigures } from './results.ts';
 import { kubeconfig } from './local.ts';
-import { baseline, ours } from './measure.ts';
+import { baseline, ours, oursFigures } from './measure.ts';
 import {
   appsReady,
   clusterMoments,
@@ -210,12 +210,7 @@ try {
       what: `${sc.name}, manual: ${scale.deployments} injected Deployments (available after ${scale.minReadySeconds} s) over ${scale.namespaces} namespaces, ${scale.perKind} objects of each of 6 kinds per namespace`,
       objects: scale.namespaces * 6 * scale.perKind,
       concurrency,
-      ours_seconds: o.seconds,
-      ours_cpu_seconds: o.cpuSeconds,
-      cluster_cpu_seconds: o.clusterCpu,
-      floor_seconds: o.floor,
-      efficiency: o.efficiency,
-      peak_rss_mb: o.rssMb,
+      ...oursFigures(o),
       window: oursWindow,
       steps: oursSteps,
       baselines: [

@@ -11,7 +11,8 @@ import { listAll } from '../../src/kube/list.ts';
 import { collectionPath, core, objectPath, type ResourceRef } from '../../src/kube/paths.ts';
 import { clusterEnv, kubeconfigPath, repoRoot } from './cluster.ts';
 import { decodeReleaseSecret, meshChartName } from '../../src/mesh/release.ts';
-import { settled } from './wait.ts';
+import { settled, waitFor } from './wait.ts';
+import { injectedPodSelector } from '../../src/workloads/injection.ts';
 
 export const chartsDir = process.env.NSM_CHARTS_DIR ?? path.join(repoRoot, 'test/fixtures/charts/nginx-service-mesh');
 export const meshctlBin = (version: string) => path.join(repoRoot, 'test/fixtures/meshctl', version, 'nginx-meshctl');
@@ -186,6 +187,38 @@ async function sweepClusterScoped(kube: Kube, namespace?: string): Promise<void>
  * NSM is one per cluster (cluster-scoped CRDs, webhooks and RBAC), so a scenario first removes any
  * mesh an earlier test run or the demo left behind. The test cluster must be a throwaway one.
  */
+/**
+ * Deletes every namespace that still holds injected pods and waits until each is gone: what an earlier
+ * test (or the demo) left, perhaps still terminating. One mesh per cluster: the tool restarts and
+ * verifies injected workloads in every namespace, so a scenario starts with none but its own (a CI run
+ * once failed a rollback test on four workloads of the test before, their namespaces still terminating).
+ */
+export async function removeInjectedNamespaces(kube: Kube): Promise<string[]> {
+  const pods = await listAll(kube, collectionPath(core.pods), { labelSelector: injectedPodSelector });
+  const namespaces = [...new Set(pods.map((p) => p.metadata!.namespace!))].filter((ns) => !ns.startsWith('kube-'));
+  const gone = (ns: string) =>
+    kube.request({ path: objectPath(core.namespaces, ns) }).then(
+      () => false,
+      (err: unknown) => {
+        if (err instanceof KubeApiError && err.status === 404) return true;
+        throw err;
+      },
+    );
+  await Promise.all(
+    namespaces.map((ns) =>
+      kube.request({ method: 'DELETE', path: objectPath(core.namespaces, ns) }).catch((err: unknown) => {
+        if (!(err instanceof KubeApiError && err.status === 404)) throw err;
+      }),
+    ),
+  );
+  await waitFor(
+    `the namespaces ${namespaces.join(', ')} (injected pods an earlier test left) to be gone`,
+    async () => (await Promise.all(namespaces.map(gone))).every(Boolean),
+    { timeoutMs: 180_000 },
+  );
+  return namespaces;
+}
+
 export async function removeAllMeshes(kube: Kube, kubeconfig = kubeconfigPath()): Promise<string[]> {
   const secrets = await listAll(kube, collectionPath(core.secrets), { labelSelector: 'owner=helm' });
   const namespaces = new Set<string>();
@@ -197,6 +230,7 @@ export async function removeAllMeshes(kube: Kube, kubeconfig = kubeconfigPath())
     }
   }
   for (const ns of namespaces) await removeMesh(kube, ns, kubeconfig);
+  await removeInjectedNamespaces(kube);
   await sweepClusterScoped(kube);
   // Deploy (the real 1.7.0, and the 1.6.0 stand-in that follows it) refuses while any mesh CRD is left,
   // and the Helm path leaves its CRDs behind: delete them all and wait until they are gone.

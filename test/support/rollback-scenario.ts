@@ -82,7 +82,7 @@ export async function upgradedMesh(
   const scenario = await setUpMesh(o);
   const before = await meshState(scenario);
   const up = await runUpgrade(scenario, o);
-  expect(up.exitCode, up.stderr).toBe(0);
+  expect(up.exitCode, up.stderr + up.stdout).toBe(0);
   await expectConverged(scenario, o.to);
   return { scenario, before };
 }

@@ -8,6 +8,7 @@ export default tseslint.config(
       'dist/**',
       'node_modules/**',
       '.cluster/**',
+      '.cluster-shard-2/**',
       'test/fixtures/charts/**',
       'coverage/**',
       '**/*.js',

@@ -6,7 +6,8 @@
  *
  * It also lists the 15 slowest files and the 15 slowest tests of the run, so a slow test is seen when it lands.
  *
- * With TALLY_FILE set, the counts, skips and slowest are also written there as JSON (`.ci/run` adds up its runs).
+ * With TALLY_FILE set, the counts, skips, slowest and every file's time are also written there as JSON (`.ci/run`
+ * reads the counts; test/run.ts adds up its shards' and records the times).
  */
 import fs from 'node:fs';
 import type { Reporter, TestModule } from 'vitest/node';
@@ -106,6 +107,8 @@ export default class TallyReporter implements Reporter {
       `${lines.length ? `${lines.join('\n')}\n` : ''}tally: ${tally.passed} passed, ${tally.failed} failed, ${tally.skipped} skipped\n`,
     );
     const file = process.env.TALLY_FILE;
-    if (file) fs.writeFileSync(file, `${JSON.stringify({ ...tally, slowest: slow })}\n`);
+    // Every file's time too: test/run.ts records them (NSM_RECORD_TIMES=1) to deal files to its shards.
+    const files = Object.fromEntries(slowest(modules, Infinity).files.map((f) => [f.name, f.seconds]));
+    if (file) fs.writeFileSync(file, `${JSON.stringify({ ...tally, slowest: slow, files })}\n`);
   }
 }

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { dealShards } from '../../support/shards.ts';
+
+describe('dealShards', () => {
+  it('deals the slowest first, each to the shard with less time so far', () => {
+    const times = { a: 100, b: 60, c: 50, d: 40, e: 10 };
+    // a -> 1 (100); b -> 2 (60); c -> 2 (110); d -> 1 (140); e -> 2 (120)
+    expect(dealShards(['a', 'b', 'c', 'd', 'e'], times)).toEqual([
+      ['a', 'd'],
+      ['b', 'c', 'e'],
+    ]);
+  });
+
+  it('keeps pinned files in shard 1 and counts their time', () => {
+    const times = { fleet: 200, a: 100, b: 90, c: 10 };
+    expect(dealShards(['a', 'b', 'c', 'fleet'], times, { pinned: ['fleet'] })).toEqual([['fleet'], ['a', 'b', 'c']]);
+  });
+
+  it('counts a file without a recorded time as the median of the others', () => {
+    // median of [10, 30, 50] is 30: new (30) goes after big (50) to the other shard, then small (10) and mid (30) balance.
+    const [one, two] = dealShards(['big', 'mid', 'new', 'small'], { big: 50, mid: 30, small: 10 });
+    expect([...one, ...two].sort()).toEqual(['big', 'mid', 'new', 'small']);
+    expect(one).toEqual(['big', 'small']);
+    expect(two).toEqual(['mid', 'new']);
+  });
+
+  it('puts every file in exactly one shard, also with no times at all', () => {
+    const files = ['x', 'y', 'z'];
+    const [one, two] = dealShards(files, {});
+    expect([...one, ...two].sort()).toEqual(files);
+    expect(one.filter((f) => two.includes(f))).toEqual([]);
+  });
+});

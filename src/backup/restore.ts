@@ -226,12 +226,14 @@ export async function restoreBackup(deps: Deps, opts: RestoreOptions): Promise<R
         const v = verdicts.get(objectKey(backedUp));
         const obj = forCreate(backedUp, v?.kept ?? []);
         const ns = keep(obj.metadata!.namespace!);
-        const shapedNotes = {
+        const notes = {
           ...(transforms.length ? { transforms } : {}),
           ...(converted ? { converted } : {}),
           ...(pruned ? { pruned } : {}),
           ...(v ? ownerReport(v) : {}),
         };
+        // The notes name fields, versions and owners parsed from the part: copied when there are any, as `own` does.
+        const shapedNotes = Object.keys(notes).length ? (JSON.parse(JSON.stringify(notes)) as typeof notes) : notes;
         const base = {
           kind: keep(obj.kind!),
           namespace: ns,
@@ -283,8 +285,11 @@ export async function restoreBackup(deps: Deps, opts: RestoreOptions): Promise<R
                 ).catch((err: unknown) => ({ ...base, outcome: 'failed' as const, detail: (err as Error).message }));
           if (r.outcome === 'conflict') stop = true;
           results[index] = { ...r, kind: base.kind, namespace: ns, name: base.name, ...shapedNotes };
-          if (restoredOutcomes.has(r.outcome))
-            k.restored.set(`${ns}/${obj.metadata!.name}`, { index, digest: restoredDigest(obj) });
+          if (restoredOutcomes.has(r.outcome)) {
+            // Keyed and digested with owned strings only: `${ns}/${obj.metadata.name}` would keep the name's whole part.
+            const d = restoredDigest(obj);
+            k.restored.set(`${ns}/${base.name}`, { index, digest: d.owners ? { ...d, owners: d.owners.map(own) } : d });
+          }
         });
       }
     });

@@ -8,7 +8,7 @@ export default tseslint.config(
       'dist/**',
       'node_modules/**',
       '.cluster/**',
-      '.cluster-shard-2/**',
+      '.cluster-shard-*/**',
       'test/fixtures/charts/**',
       'coverage/**',
       '**/*.js',

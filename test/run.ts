@@ -1,20 +1,21 @@
 /**
- * `npm test` after the type check: the whole suite, with the integration files split over two local
- * clusters that run at once (issue 24). The integration and conformance files wait on the cluster most
- * of their time (rollouts, nginx-meshctl's own waits), one file at a time per cluster, so a second
- * cluster serving a second shard of them nearly halves the suite's wall time on two cores.
+ * `npm test` after the type check: the whole suite, with the integration files split into shards that
+ * run at once, each on a local cluster of its own (issue 24). The integration and conformance files wait
+ * on their cluster most of the time (rollouts, nginx-meshctl's own waits), one file at a time per
+ * cluster: on one cluster the machine sat about 70% idle through a CI run.
  *
- * - Shard 1 runs the unit tests and its integration files on the usual cluster (.cluster, with the fleet
- *   tests' second cluster when NSM_TEST_CLUSTERS=2); shard 2 runs the others on a cluster of its own
- *   (.cluster-shard-2). Files that need the fleet's second cluster stay in shard 1; the rest are dealt,
- *   slowest first, to the shard with less time so far, by the times in test/integration/file-times.json
- *   (NSM_RECORD_TIMES=1 rewrites it from a passing run; a file it lacks counts as the median).
- * - Both clusters are started here, one after the other, before either shard (their start builds and
- *   caches binaries once), and stopped afterwards when this run started them (KEEP_CLUSTER=1 keeps them).
- * - Each shard's lines are printed as they come, prefixed [1] or [2]; the run ends with the sum of both
- *   tallies (and writes it to TALLY_FILE when set, as `.ci/run` reads it). Exit 1 when either shard fails.
- * - NSM_TEST_SHARDS=1, TEST_KUBECONFIG or TEST_CLUSTER: one `vitest run`, as before (a given cluster
- *   is one cluster). Arguments after `--` go to vitest (both shards).
+ * - NSM_TEST_SHARDS (default 2, at most 4): shard 1 runs the unit tests and its integration files on the
+ *   usual cluster (.cluster, with the fleet tests' second cluster when NSM_TEST_CLUSTERS=2); shard k runs
+ *   its files on .cluster-shard-k. Files that need the fleet's second cluster stay in shard 1; the rest
+ *   are dealt slowest first, each to the shard with the least time so far, by the times in
+ *   test/integration/file-times.json (NSM_RECORD_TIMES=1 rewrites it from a passing run; a file it lacks
+ *   counts as the median).
+ * - Every cluster is started here, one after the other, before any shard (a cold start builds and caches
+ *   the binaries once), and stopped afterwards when this run started it (KEEP_CLUSTER=1 keeps them).
+ * - Each shard's lines are printed as they come, prefixed [k]; the run ends with the sum of the shards'
+ *   tallies (also written to TALLY_FILE when set, which `.ci/run` reads). Exit 1 when any shard fails.
+ * - NSM_TEST_SHARDS=1, TEST_KUBECONFIG or TEST_CLUSTER: one `vitest run`, as before (a given cluster is
+ *   one cluster). Arguments after `--` go to vitest (every shard).
  *
  *   node test/run.ts [-- vitest args]
  */
@@ -31,11 +32,17 @@ const node = process.execPath;
 const vitest = path.join(repoRoot, 'node_modules/vitest/vitest.mjs');
 const timesFile = path.join(repoRoot, 'test/integration/file-times.json');
 const mainDir = process.env.NSM_CLUSTER_DIR ?? path.join(repoRoot, '.cluster');
-const shardDir = path.join(repoRoot, '.cluster-shard-2');
+/** Shard k > 1 runs on a cluster of its own in .cluster-shard-k. */
+const shardDir = (k: number) => (k === 1 ? mainDir : path.join(repoRoot, `.cluster-shard-${k}`));
 const passThrough = process.argv.slice(2).filter((a) => a !== '--');
 
-const oneShard = process.env.NSM_TEST_SHARDS === '1' || !!process.env.TEST_KUBECONFIG || !!process.env.TEST_CLUSTER;
-if (oneShard) {
+const shardCount =
+  process.env.TEST_KUBECONFIG || process.env.TEST_CLUSTER ? 1 : Number(process.env.NSM_TEST_SHARDS ?? '2');
+if (!Number.isInteger(shardCount) || shardCount < 1 || shardCount > 4) {
+  process.stderr.write(`error: NSM_TEST_SHARDS=${process.env.NSM_TEST_SHARDS}: expected a whole number from 1 to 4\n`);
+  process.exit(2);
+}
+if (shardCount === 1) {
   const r = await execa(node, [vitest, 'run', ...passThrough], { stdio: 'inherit', reject: false });
   process.exit(r.exitCode ?? 1);
 }
@@ -109,28 +116,33 @@ const stopStarted = async () => {
 };
 let status = 1;
 try {
-  if (await up(mainDir, clusters)) started.push(mainDir);
-  if (await up(shardDir, [])) started.push(shardDir);
+  for (let k = 1; k <= shardCount; k++) if (await up(shardDir(k), k === 1 ? clusters : [])) started.push(shardDir(k));
 
   const files = integrationFiles();
   const times = readTimes();
-  const [one, two] = dealShards(files, times, { pinned: files.filter(needsSecondCluster) });
-  const secs = (fs: string[]) => Math.round(fs.reduce((s, f) => s + (times[f] ?? 0), 0));
-  say(
-    `shard 1: the unit tests and ${one.length} integration files (about ${secs(one)} s) on ${mainDir}; ` +
-      `shard 2: ${two.length} integration files (about ${secs(two)} s) on ${shardDir}`,
+  const shards = dealShards(files, times, { shards: shardCount, pinned: files.filter(needsSecondCluster) });
+  const secs = (list: string[]) => Math.round(list.reduce((s, f) => s + (times[f] ?? 0), 0));
+  shards.forEach((list, i) =>
+    say(
+      `shard ${i + 1}: ${i === 0 ? 'the unit tests and ' : ''}${list.length} integration files (about ${secs(list)} s recorded) on ${shardDir(i + 1)}`,
+    ),
   );
   const tallies = fs.mkdtempSync(path.join(os.tmpdir(), 'nsm-test-tally-'));
-  const t1 = path.join(tallies, '1.json');
-  const t2 = path.join(tallies, '2.json');
-  const codes = await Promise.all([
-    shard(1, ['test/unit/', ...one], { NSM_CLUSTER_DIR: mainDir, TALLY_FILE: t1 }),
-    shard(2, two, { NSM_CLUSTER_DIR: shardDir, TALLY_FILE: t2, NSM_TEST_CLUSTERS: '' }),
-  ]);
-  const runs = [readTally(t1), readTally(t2)];
+  const tallyOf = (k: number) => path.join(tallies, `${k}.json`);
+  const codes = await Promise.all(
+    shards.map((list, i) =>
+      shard(i + 1, i === 0 ? ['test/unit/', ...list] : list, {
+        NSM_CLUSTER_DIR: shardDir(i + 1),
+        TALLY_FILE: tallyOf(i + 1),
+        // The fleet's second cluster is shard 1's alone (its files are pinned there).
+        ...(i === 0 ? {} : { NSM_TEST_CLUSTERS: '' }),
+      }),
+    ),
+  );
+  const runs = shards.map((_, i) => readTally(tallyOf(i + 1)));
   fs.rmSync(tallies, { recursive: true, force: true });
   const missing = runs.flatMap((r, i) => (r ? [] : [i + 1]));
-  if (missing.length) say(`shard ${missing.join(' and ')} wrote no tally (it did not get to the end)`);
+  if (missing.length) say(`shard ${missing.join(', ')} wrote no tally (it did not get to the end)`);
   const done = runs.filter((r) => r !== undefined);
   const sum = (k: 'passed' | 'failed' | 'skipped') => done.reduce((s, r) => s + r[k], 0);
   const merged = {
@@ -140,7 +152,7 @@ try {
     skips: done.flatMap((r) => r.skips),
   };
   process.stdout.write(
-    `tally (both shards): ${merged.passed} passed, ${merged.failed} failed, ${merged.skipped} skipped\n`,
+    `tally (${shardCount} shards): ${merged.passed} passed, ${merged.failed} failed, ${merged.skipped} skipped\n`,
   );
   if (process.env.TALLY_FILE && !missing.length)
     fs.writeFileSync(process.env.TALLY_FILE, `${JSON.stringify(merged)}\n`);

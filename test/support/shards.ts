@@ -1,7 +1,7 @@
 /**
- * How test/run.ts deals the integration files to its two shards (pure): the files pinned to shard 1
- * first (they need what only its cluster has), then the others slowest first, each to the shard with
- * less time so far. A file without a recorded time counts as the median of those with one, so a new
+ * How test/run.ts deals the integration files to its shards (pure): the files pinned to shard 1 first
+ * (they need what only its cluster has), then the others slowest first, each to the shard with the
+ * least time so far. A file without a recorded time counts as the median of those with one, so a new
  * file lands somewhere sensible until the times are recorded again.
  */
 
@@ -11,8 +11,9 @@ export type FileTimes = Record<string, number>;
 export function dealShards(
   files: readonly string[],
   times: FileTimes,
-  opts: { pinned?: readonly string[] } = {},
-): [string[], string[]] {
+  opts: { shards?: number; pinned?: readonly string[] } = {},
+): string[][] {
+  const n = Math.max(1, opts.shards ?? 2);
   const known = files
     .map((f) => times[f])
     .filter((t): t is number => t !== undefined)
@@ -20,14 +21,14 @@ export function dealShards(
   const median = known.length ? known[Math.floor(known.length / 2)]! : 1;
   const cost = (f: string) => times[f] ?? median;
   const pinned = new Set(opts.pinned ?? []);
-  const shards: [string[], string[]] = [[], []];
-  const load = [0, 0];
-  const put = (i: 0 | 1, f: string) => {
-    shards[i].push(f);
+  const shards: string[][] = Array.from({ length: n }, () => []);
+  const load: number[] = shards.map(() => 0);
+  const put = (i: number, f: string) => {
+    shards[i]!.push(f);
     load[i]! += cost(f);
   };
   for (const f of files) if (pinned.has(f)) put(0, f);
   const rest = files.filter((f) => !pinned.has(f)).sort((a, b) => cost(b) - cost(a) || a.localeCompare(b));
-  for (const f of rest) put(load[0]! <= load[1]! ? 0 : 1, f);
-  return [shards[0].sort(), shards[1].sort()];
+  for (const f of rest) put(load.indexOf(Math.min(...load)), f);
+  return shards.map((s) => s.sort());
 }

@@ -18,15 +18,25 @@ describe('dealShards', () => {
 
   it('counts a file without a recorded time as the median of the others', () => {
     // median of [10, 30, 50] is 30: new (30) goes after big (50) to the other shard, then small (10) and mid (30) balance.
-    const [one, two] = dealShards(['big', 'mid', 'new', 'small'], { big: 50, mid: 30, small: 10 });
+    const [one = [], two = []] = dealShards(['big', 'mid', 'new', 'small'], { big: 50, mid: 30, small: 10 });
     expect([...one, ...two].sort()).toEqual(['big', 'mid', 'new', 'small']);
     expect(one).toEqual(['big', 'small']);
     expect(two).toEqual(['mid', 'new']);
   });
 
+  it('deals to three shards', () => {
+    const times = { a: 90, b: 60, c: 50, d: 40, e: 30, f: 20 };
+    // a -> 1 (90); b -> 2 (60); c -> 3 (50); d -> 3 (90); e -> 2 (90); f -> 1 (110)
+    expect(dealShards(['a', 'b', 'c', 'd', 'e', 'f'], times, { shards: 3 })).toEqual([
+      ['a', 'f'],
+      ['b', 'e'],
+      ['c', 'd'],
+    ]);
+  });
+
   it('puts every file in exactly one shard, also with no times at all', () => {
     const files = ['x', 'y', 'z'];
-    const [one, two] = dealShards(files, {});
+    const [one = [], two = []] = dealShards(files, {});
     expect([...one, ...two].sort()).toEqual(files);
     expect(one.filter((f) => two.includes(f))).toEqual([]);
   });

@@ -60,9 +60,9 @@ function integrationFiles(): string[] {
     .sort();
 }
 
-/** Files that use the fleet's second cluster (test/support/fleet-clusters.ts): only shard 1 has it. */
+/** Files that use the fleet's second cluster (through test/support/fleet-clusters.ts or test/cluster/more-clusters.ts): only shard 1 has it. */
 function needsSecondCluster(file: string): boolean {
-  return fs.readFileSync(path.join(repoRoot, file), 'utf8').includes('fleet-clusters');
+  return /\/(fleet-clusters|more-clusters)\.ts'/.test(fs.readFileSync(path.join(repoRoot, file), 'utf8'));
 }
 
 function readTimes(): FileTimes {

@@ -88,6 +88,15 @@ async function down(dir: string): Promise<void> {
   });
 }
 
+const running = new Set<{ kill(signal: NodeJS.Signals): boolean }>();
+// Ctrl-C or SIGTERM: the shards are told (a terminal's Ctrl-C reaches them already), their end awaited,
+// and the clusters this run started stopped (the `finally` below), instead of leaving them running.
+for (const sig of ['SIGINT', 'SIGTERM'] as const)
+  process.on(sig, () => {
+    say(`${sig}: stopping the shards, then the clusters this run started`);
+    for (const c of running) c.kill(sig);
+  });
+
 /** One shard: vitest on its files, its lines prefixed; resolves to its exit code. */
 async function shard(n: number, filters: string[], env: Record<string, string>): Promise<number> {
   const child = execa(node, [vitest, 'run', ...passThrough, ...filters], {
@@ -97,9 +106,11 @@ async function shard(n: number, filters: string[], env: Record<string, string>):
     all: true,
     buffer: false,
   });
+  running.add(child);
   const lines = readline.createInterface({ input: child.all });
   lines.on('line', (l) => process.stdout.write(`[${n}] ${l}\n`));
   const r = await child;
+  running.delete(child);
   return r.exitCode ?? 1;
 }
 

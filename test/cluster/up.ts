@@ -21,6 +21,7 @@ import {
   type ClusterState,
 } from './state.ts';
 import { startEmulator } from './emulator.ts';
+import { forgetDiscovery } from './discovery-cache.ts';
 import { parseClusterCount, upMoreClusters } from './more-clusters.ts';
 import { ensureRegistry, ensureRegistryBinary, registryWanted } from './registry.ts';
 
@@ -149,8 +150,13 @@ async function main(): Promise<void> {
     ? ensureRegistry(state, clusterDir, pki, registryTool, helm.HELM3, writeState, say)
     : Promise.resolve();
   registryUp.catch(() => undefined); // its failure is reported where it is awaited
+  // Its own discovery cache: one written while the manifests' CRDs were not yet served would mislead later clients.
   const kubectl = (args: string[], input?: string) =>
-    execa(path.join(bin, 'kubectl'), ['--kubeconfig', layout.kubeconfig, ...args], { input });
+    execa(
+      path.join(bin, 'kubectl'),
+      ['--kubeconfig', layout.kubeconfig, '--cache-dir', path.join(clusterDir, 'kube-cache'), ...args],
+      { input },
+    );
 
   for (const spec of componentSpecs(layout, pki)) {
     const started = startDetached(spec.name, spec.bin, spec.args, path.join(logs, `${spec.name}.log`));
@@ -175,6 +181,22 @@ async function main(): Promise<void> {
   }
   writeEnvFile(state);
   await kubectl(['apply', '-f', path.join(import.meta.dirname, 'manifests')]);
+  // Helm and nginx-meshctl map kinds through discovery: an OpenShift-flavoured deploy run the moment the cluster
+  // was up found no SecurityContextConstraints kind ("no matches for kind") while the CRD was not served yet.
+  await waitUntil(
+    'the SecurityContextConstraints API in discovery',
+    async () => {
+      const gv = await get(`${server}/apis/security.openshift.io/v1`, creds);
+      const groups = await get(`${server}/apis`, creds);
+      return (
+        gv.status === 200 &&
+        gv.body.includes('"kind":"SecurityContextConstraints"') &&
+        groups.body.includes('"security.openshift.io"')
+      );
+    },
+    { timeoutMs: 60_000 },
+  );
+  forgetDiscovery(server);
   await waitUntil(
     'the default ServiceAccount',
     async () => (await kubectl(['get', 'serviceaccount', 'default', '-n', 'default'])).exitCode === 0,

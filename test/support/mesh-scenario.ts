@@ -239,14 +239,17 @@ export async function removeAllMeshes(kube: Kube, kubeconfig = kubeconfigPath())
   })) {
     await kube.request({ method: 'DELETE', path: objectPath(core.crds, c.metadata!.name!) }).catch(() => undefined);
   }
-  await settled(
+  // Loud when they stay: a deploy would otherwise fail later on "CRDs detected". The API server's CRD finalizer
+  // can retry with a growing backoff ("storage is (re)initializing"; about 3 minutes seen): room for two retries.
+  await waitFor(
+    'the mesh CRDs to be deleted',
     async () =>
       !(
         await listAll(kube, collectionPath(core.crds), {
           labelSelector: 'app.kubernetes.io/part-of=nginx-service-mesh',
         })
       ).length,
-    { timeoutMs: 120_000 },
+    { timeoutMs: 420_000 },
   );
   for (const ns of namespaces)
     await settled(

@@ -188,33 +188,37 @@ async function sweepClusterScoped(kube: Kube, namespace?: string): Promise<void>
  * mesh an earlier test run or the demo left behind. The test cluster must be a throwaway one.
  */
 /**
- * Deletes every namespace that still holds injected pods and waits until each is gone: what an earlier
- * test (or the demo) left, perhaps still terminating. One mesh per cluster: the tool restarts and
- * verifies injected workloads in every namespace, so a scenario starts with none but its own (a CI run
- * once failed a rollback test on four workloads of the test before, their namespaces still terminating).
+ * Deletes every namespace that still holds injected pods, and those pods at once (grace period 0), then waits
+ * until no injected pod is left in them: what an earlier test (or the demo) left, perhaps still terminating.
+ * One mesh per cluster: the tool restarts and verifies injected workloads in every namespace, so a scenario
+ * starts with none but its own (a CI run once failed a rollback test on four workloads of the test before,
+ * their namespaces still terminating). It waits for the pods, not the namespaces: the namespace controller
+ * retries a failed deletion with a growing backoff (minutes, seen in CI), while a terminating namespace
+ * accepts no new pod, so its workloads cannot come back.
  */
 export async function removeInjectedNamespaces(kube: Kube): Promise<string[]> {
-  const pods = await listAll(kube, collectionPath(core.pods), { labelSelector: injectedPodSelector });
-  const namespaces = [...new Set(pods.map((p) => p.metadata!.namespace!))].filter((ns) => !ns.startsWith('kube-'));
-  const gone = (ns: string) =>
-    kube.request({ path: objectPath(core.namespaces, ns) }).then(
-      () => false,
-      (err: unknown) => {
-        if (err instanceof KubeApiError && err.status === 404) return true;
-        throw err;
-      },
+  const injected = async () =>
+    (await listAll(kube, collectionPath(core.pods), { labelSelector: injectedPodSelector })).filter(
+      (p) => !p.metadata!.namespace!.startsWith('kube-'),
     );
-  await Promise.all(
-    namespaces.map((ns) =>
-      kube.request({ method: 'DELETE', path: objectPath(core.namespaces, ns) }).catch((err: unknown) => {
-        if (!(err instanceof KubeApiError && err.status === 404)) throw err;
-      }),
-    ),
-  );
+  const namespaces = [...new Set((await injected()).map((p) => p.metadata!.namespace!))];
+  const ignoreMissing = (err: unknown) => {
+    if (!(err instanceof KubeApiError && err.status === 404)) throw err;
+  };
+  for (const ns of namespaces) {
+    await kube.request({ method: 'DELETE', path: objectPath(core.namespaces, ns) }).catch(ignoreMissing);
+    await kube
+      .request({
+        method: 'DELETE',
+        path: collectionPath(core.pods, ns),
+        query: { labelSelector: injectedPodSelector, gracePeriodSeconds: '0' },
+      })
+      .catch(ignoreMissing);
+  }
   await waitFor(
-    `the namespaces ${namespaces.join(', ')} (injected pods an earlier test left) to be gone`,
-    async () => (await Promise.all(namespaces.map(gone))).every(Boolean),
-    { timeoutMs: 180_000 },
+    `the injected pods an earlier test left in ${namespaces.join(', ')} to be gone`,
+    async () => !(await injected()).some((p) => namespaces.includes(p.metadata!.namespace!)),
+    { timeoutMs: 120_000 },
   );
   return namespaces;
 }
@@ -230,7 +234,6 @@ export async function removeAllMeshes(kube: Kube, kubeconfig = kubeconfigPath())
     }
   }
   for (const ns of namespaces) await removeMesh(kube, ns, kubeconfig);
-  await removeInjectedNamespaces(kube);
   await sweepClusterScoped(kube);
   // Deploy (the real 1.7.0, and the 1.6.0 stand-in that follows it) refuses while any mesh CRD is left,
   // and the Helm path leaves its CRDs behind: delete them all and wait until they are gone.
@@ -239,8 +242,8 @@ export async function removeAllMeshes(kube: Kube, kubeconfig = kubeconfigPath())
   })) {
     await kube.request({ method: 'DELETE', path: objectPath(core.crds, c.metadata!.name!) }).catch(() => undefined);
   }
-  // Loud when they stay: a deploy would otherwise fail later on "CRDs detected". The API server's CRD finalizer
-  // can retry with a growing backoff ("storage is (re)initializing"; about 3 minutes seen): room for two retries.
+  // Loud when they stay, and before a test's own timeout (180 s): a deploy would otherwise fail later on "CRDs
+  // detected", or the test time out without naming the wait.
   await waitFor(
     'the mesh CRDs to be deleted',
     async () =>
@@ -249,7 +252,7 @@ export async function removeAllMeshes(kube: Kube, kubeconfig = kubeconfigPath())
           labelSelector: 'app.kubernetes.io/part-of=nginx-service-mesh',
         })
       ).length,
-    { timeoutMs: 420_000 },
+    { timeoutMs: 150_000 },
   );
   for (const ns of namespaces)
     await settled(
@@ -260,6 +263,9 @@ export async function removeAllMeshes(kube: Kube, kubeconfig = kubeconfigPath())
         ),
       { timeoutMs: 120_000 },
     );
+  // Last: a namespace's deletion waits on every API the cluster serves, so an APIService the sweep removed
+  // (the mesh's, its service gone) would have held it.
+  await removeInjectedNamespaces(kube);
   return [...namespaces];
 }
 

@@ -1,7 +1,7 @@
 /**
  * How test/run.ts deals the integration files to its shards (pure): the files pinned to shard 1 first
  * (they need what only its cluster has), then the others slowest first, each to the shard with the
- * least time so far. A file without a recorded time counts as the median of those with one, so a new
+ * least time so far, counting what a shard runs besides them (`startLoad`). A file without a recorded time counts as the median of those with one, so a new
  * file lands somewhere sensible until the times are recorded again.
  */
 
@@ -11,7 +11,7 @@ export type FileTimes = Record<string, number>;
 export function dealShards(
   files: readonly string[],
   times: FileTimes,
-  opts: { shards?: number; pinned?: readonly string[] } = {},
+  opts: { shards?: number; pinned?: readonly string[]; startLoad?: readonly number[] } = {},
 ): string[][] {
   const n = Math.max(1, opts.shards ?? 2);
   const known = files
@@ -22,7 +22,8 @@ export function dealShards(
   const cost = (f: string) => times[f] ?? median;
   const pinned = new Set(opts.pinned ?? []);
   const shards: string[][] = Array.from({ length: n }, () => []);
-  const load: number[] = shards.map(() => 0);
+  // What a shard runs besides the dealt files (shard 1: the unit tests), in seconds.
+  const load: number[] = shards.map((_, i) => opts.startLoad?.[i] ?? 0);
   const put = (i: number, f: string) => {
     shards[i]!.push(f);
     load[i]! += cost(f);

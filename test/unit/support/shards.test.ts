@@ -24,6 +24,15 @@ describe('dealShards', () => {
     expect(two).toEqual(['mid', 'new']);
   });
 
+  it("counts what a shard runs besides the files (shard 1's unit tests)", () => {
+    const times = { a: 50, b: 40, c: 30, d: 20 };
+    // shard 1 starts at 60: a -> 2 (50); b -> 2 (90); c -> 1 (90); d -> 1 (110, the first of two equal loads)
+    expect(dealShards(['a', 'b', 'c', 'd'], times, { startLoad: [60] })).toEqual([
+      ['c', 'd'],
+      ['a', 'b'],
+    ]);
+  });
+
   it('deals to three shards', () => {
     const times = { a: 90, b: 60, c: 50, d: 40, e: 30, f: 20 };
     // a -> 1 (90); b -> 2 (60); c -> 3 (50); d -> 3 (90); e -> 2 (90); f -> 1 (110)

@@ -4,7 +4,7 @@
  * on their cluster most of the time (rollouts, nginx-meshctl's own waits), one file at a time per
  * cluster: on one cluster the machine sat about 70% idle through a CI run.
  *
- * - NSM_TEST_SHARDS (default 4, at most 4): shard 1 runs the unit tests and its integration files on the
+ * - NSM_TEST_SHARDS (default 3, at most 4): shard 1 runs the unit tests and its integration files on the
  *   usual cluster (.cluster, with the fleet tests' second cluster when NSM_TEST_CLUSTERS=2); shard k runs
  *   its files on .cluster-shard-k. Files that need the fleet's second cluster stay in shard 1; the rest
  *   are dealt slowest first, each to the shard with the least time so far, by the times in
@@ -37,7 +37,7 @@ const shardDir = (k: number) => (k === 1 ? mainDir : path.join(repoRoot, `.clust
 const passThrough = process.argv.slice(2).filter((a) => a !== '--');
 
 const shardCount =
-  process.env.TEST_KUBECONFIG || process.env.TEST_CLUSTER ? 1 : Number(process.env.NSM_TEST_SHARDS ?? '4');
+  process.env.TEST_KUBECONFIG || process.env.TEST_CLUSTER ? 1 : Number(process.env.NSM_TEST_SHARDS ?? '3');
 if (!Number.isInteger(shardCount) || shardCount < 1 || shardCount > 4) {
   process.stderr.write(`error: NSM_TEST_SHARDS=${process.env.NSM_TEST_SHARDS}: expected a whole number from 1 to 4\n`);
   process.exit(2);

@@ -184,10 +184,6 @@ async function sweepClusterScoped(kube: Kube, namespace?: string): Promise<void>
 }
 
 /**
- * NSM is one per cluster (cluster-scoped CRDs, webhooks and RBAC), so a scenario first removes any
- * mesh an earlier test run or the demo left behind. The test cluster must be a throwaway one.
- */
-/**
  * Deletes every namespace that still holds injected pods, and those pods at once (grace period 0), then waits
  * until no injected pod is left in them: what an earlier test (or the demo) left, perhaps still terminating.
  * One mesh per cluster: the tool restarts and verifies injected workloads in every namespace, so a scenario
@@ -223,6 +219,10 @@ export async function removeInjectedNamespaces(kube: Kube): Promise<string[]> {
   return namespaces;
 }
 
+/**
+ * NSM is one per cluster (cluster-scoped CRDs, webhooks and RBAC), so a scenario first removes any
+ * mesh an earlier test run or the demo left behind. The test cluster must be a throwaway one.
+ */
 export async function removeAllMeshes(kube: Kube, kubeconfig = kubeconfigPath()): Promise<string[]> {
   const secrets = await listAll(kube, collectionPath(core.secrets), { labelSelector: 'owner=helm' });
   const namespaces = new Set<string>();

@@ -11,6 +11,7 @@ import { listAll } from '../../src/kube/list.ts';
 import { collectionPath, core, objectPath, type ResourceRef } from '../../src/kube/paths.ts';
 import { clusterEnv, kubeconfigPath, repoRoot } from './cluster.ts';
 import { decodeReleaseSecret, meshChartName } from '../../src/mesh/release.ts';
+import { meshCrdSelector } from '../../src/mesh/catalog.ts';
 import { settled, waitFor } from './wait.ts';
 import { injectedPodSelector } from '../../src/workloads/injection.ts';
 
@@ -142,7 +143,7 @@ export async function removeMesh(kube: Kube, namespace: string, kubeconfig = kub
   for (const rel of list.stdout.split('\n').filter(Boolean))
     await run(helm, ['--kubeconfig', kubeconfig, 'uninstall', rel, '-n', namespace, '--no-hooks']);
   for (const c of await listAll(kube, collectionPath(core.crds), {
-    labelSelector: 'app.kubernetes.io/part-of=nginx-service-mesh',
+    labelSelector: meshCrdSelector,
   })) {
     await kube.request({ method: 'DELETE', path: objectPath(core.crds, c.metadata!.name!) }).catch(() => undefined);
   }
@@ -238,7 +239,7 @@ export async function removeAllMeshes(kube: Kube, kubeconfig = kubeconfigPath())
   // Deploy (the real 1.7.0, and the 1.6.0 stand-in that follows it) refuses while any mesh CRD is left,
   // and the Helm path leaves its CRDs behind: delete them all and wait until they are gone.
   for (const c of await listAll(kube, collectionPath(core.crds), {
-    labelSelector: 'app.kubernetes.io/part-of=nginx-service-mesh',
+    labelSelector: meshCrdSelector,
   })) {
     await kube.request({ method: 'DELETE', path: objectPath(core.crds, c.metadata!.name!) }).catch(() => undefined);
   }
@@ -249,7 +250,7 @@ export async function removeAllMeshes(kube: Kube, kubeconfig = kubeconfigPath())
     async () =>
       !(
         await listAll(kube, collectionPath(core.crds), {
-          labelSelector: 'app.kubernetes.io/part-of=nginx-service-mesh',
+          labelSelector: meshCrdSelector,
         })
       ).length,
     { timeoutMs: 150_000 },

@@ -2,8 +2,11 @@
  * The one way the tool waits for something to happen: check, and until the check finds it, pause
  * on the injected clock and check again, until a deadline. Every poll loop goes through `waitFor`,
  * so each has the same rules:
- * - the check runs at once, then once per interval; the last pause is cut short at the deadline,
- *   so a check runs at the deadline and the wait ends there, not up to an interval later;
+ * - the check runs at once, then after a pause that starts short and doubles up to the interval
+ *   (`firstPauseMs`, 250 ms, 500 ms, ... `intervalMs`): what happens at once is seen at once, and
+ *   what takes long is not checked more often than once per interval; the last pause is cut short
+ *   at the deadline, so a check runs at the deadline and the wait ends there, not up to an interval later
+ *   (a watching `pause` below wakes on a change, so its pauses are the interval from the first);
  * - the abort signal (Ctrl-C under the lease) ends the pause at once: the wait rejects with the
  *   signal's reason (a custom `pause` may throw its own error instead);
  * - each state seen while waiting goes to `progress` (the caller words the line);
@@ -27,8 +30,13 @@ export interface WaitOptions<S = string> {
   /** How long to wait from now; or `deadline`, a time on the clock (a deadline shared by several waits). */
   timeoutMs?: number | undefined;
   deadline?: number | undefined;
-  /** The pause between two checks. */
+  /** The longest pause between two checks (the pauses before it grow from `firstPauseMs`). */
   intervalMs: number;
+  /**
+   * The first pause (default 250 ms, or the interval if that is shorter; with a custom `pause`, which
+   * a change ends early, the interval); each next one doubles, up to the interval.
+   */
+  firstPauseMs?: number | undefined;
   signal?: AbortSignal | undefined;
   /** What is waited for, in the timeout error: "namespace x to be deleted". */
   what: string;
@@ -59,12 +67,16 @@ function describeState(state: unknown): string {
   return `; last seen: ${typeof state === 'string' ? state : JSON.stringify(state)}`;
 }
 
+/** The first pause of a wait unless it says otherwise: short enough that a quick change costs little. */
+export const firstPauseMs = 250;
+
 /** Checks until `check` finds its value, and returns it; see the rules above. */
 export async function waitFor<T, S = string>(opts: WaitOptions<S>, check: () => Promise<Found<T, S>>): Promise<T> {
   const { clock } = opts;
   const started = clock.now();
   const deadline = opts.deadline ?? started + (opts.timeoutMs ?? 0);
   const pause = opts.pause ?? ((ms: number, signal: AbortSignal | undefined) => clock.sleep(ms, signal));
+  let next = Math.min(opts.firstPauseMs ?? (opts.pause ? opts.intervalMs : firstPauseMs), opts.intervalMs);
   for (;;) {
     const found = await check();
     if (found.done) return found.value;
@@ -73,6 +85,7 @@ export async function waitFor<T, S = string>(opts: WaitOptions<S>, check: () => 
       throw opts.timeoutError?.(found.state) ?? new WaitTimeoutError(opts.what, found.state, now - started);
     opts.progress?.(found.state);
     // The last pause ends just past the deadline: the check after it is the last one.
-    await pause(Math.min(opts.intervalMs, deadline - now + 1), opts.signal);
+    await pause(Math.min(next, deadline - now + 1), opts.signal);
+    next = Math.min(next * 2, opts.intervalMs);
   }
 }

@@ -44,12 +44,28 @@ async function settle<T>(
 }
 
 describe('waitFor', () => {
-  it('checks at once, then once per interval, and returns the value the check found', async () => {
+  it('checks at once, then after pauses that double from 250 ms up to the interval, and returns the value the check found', async () => {
     const { clock, advance } = manualClock();
-    const { at, check } = scripted(clock, [notYet('a'), notYet('b'), ready(42)]);
-    const r = await settle(waitFor({ clock, timeoutMs: 60_000, intervalMs: 1000, what: 'x' }, check), advance, 250);
+    const answers = [notYet('a'), notYet('b'), notYet('c'), notYet('d'), notYet('e'), ready(42)];
+    const { at, check } = scripted(clock, answers);
+    const r = await settle(waitFor({ clock, timeoutMs: 60_000, intervalMs: 1000, what: 'x' }, check), advance, 50);
     expect(r.value).toBe(42);
-    expect(at).toEqual([0, 1000, 2000]);
+    expect(at).toEqual([0, 250, 750, 1750, 2750, 3750]);
+  });
+
+  it('with firstPauseMs the interval, checks once per interval from the start; a shorter interval caps the first pause', async () => {
+    const { clock, advance } = manualClock();
+    const even = scripted(clock, [notYet('a'), notYet('b'), ready(1)]);
+    await settle(
+      waitFor({ clock, timeoutMs: 60_000, intervalMs: 1000, firstPauseMs: 1000, what: 'x' }, even.check),
+      advance,
+      50,
+    );
+    expect(even.at).toEqual([0, 1000, 2000]);
+    const start = clock.now();
+    const short = scripted(clock, [notYet('a'), notYet('b'), ready(2)]);
+    await settle(waitFor({ clock, timeoutMs: 60_000, intervalMs: 100, what: 'x' }, short.check), advance, 50);
+    expect(short.at.map((t) => t - start)).toEqual([0, 100, 200]);
   });
 
   it('ends at the deadline: the last pause is cut short, a last check runs there, and the error names what and the last state', async () => {
@@ -132,13 +148,14 @@ describe('waitFor', () => {
         out = e;
       },
     );
-    await advance(1000);
-    await advance(500);
+    await advance(250);
+    await advance(250);
+    expect(at).toEqual([0, 250]); // the next pause is 500 ms: the abort comes halfway through it
     ac.abort(new Error('interrupted'));
     await p;
     expect((out as Error).message).toBe('aborted'); // the manual clock's rejection (the real clock rejects with the signal's reason)
     await advance(5000);
-    expect(at).toEqual([0, 1000]);
+    expect(at).toEqual([0, 250]);
   });
 
   it('a check that throws ends the wait with its error', async () => {
@@ -156,7 +173,7 @@ describe('waitFor', () => {
     expect(calls).toBe(2);
   });
 
-  it('spends its pauses through a custom pause when given one (a watch), with the interval and the signal', async () => {
+  it('spends its pauses through a custom pause when given one (a watch, which a change ends early), with the whole interval from the first and the signal', async () => {
     const { clock, advance } = manualClock();
     const pauses: number[] = [];
     const ac = new AbortController();

@@ -69,6 +69,7 @@ async function restoreMany(
   after: (store: Map<string, KubeObject>) => void,
   fsFor: (real: typeof fs) => typeof fs = (f) => f,
   kube?: Kube,
+  collect?: () => void,
 ) {
   const dir = await writeFixture({
     files: [
@@ -84,7 +85,14 @@ async function restoreMany(
   const log = { info: () => undefined, warn: () => undefined, debug: () => undefined, error: () => undefined };
   const deps = { kube: kube ?? fakeApi(after), fs: fsFor(fs), clock: realClock, log } as unknown as Deps;
   try {
-    return await restoreBackup(deps, { dir, onConflict: 'skip', dryRun: false, timeoutMs: 10_000, concurrency: 2 });
+    return await restoreBackup(deps, {
+      dir,
+      onConflict: 'skip',
+      dryRun: false,
+      timeoutMs: 10_000,
+      concurrency: 2,
+      ...(collect ? { collect } : {}),
+    });
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }
@@ -115,6 +123,19 @@ describe('restore read-back', () => {
 });
 
 describe('restore streams the backup', () => {
+  it('ticks the memory collector once per part it reads: 250 objects are three parts of at most 100', async () => {
+    let ticks = 0;
+    const report = await restoreMany(
+      250,
+      () => undefined,
+      undefined,
+      undefined,
+      () => ticks++,
+    );
+    expect(report.counts.created).toBe(250);
+    expect(ticks).toBe(3);
+  });
+
   it('creates the first objects before it has read the file to its end, with at most --concurrency creates in flight', async () => {
     // The file is read 4 KB at a time; each read and each create is logged in order.
     const events: string[] = [];

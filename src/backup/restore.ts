@@ -62,7 +62,7 @@ export interface RestoreOptions {
   collect?: (() => void) | undefined;
 }
 
-/** Parts (of 100 documents) between two full collections: 263 MB peak at 100,000 objects instead of 317 (docs/window.md). */
+/** Parts (of 100 documents) between two full collections: 261 MB peak at 100,000 objects instead of 317 (docs/window.md). */
 export const collectEveryParts = 20;
 
 /** The restore stopped on a signal; its report (with what was and was not restored) is written. */
@@ -211,7 +211,7 @@ export async function restoreBackup(deps: Deps, opts: RestoreOptions): Promise<R
   const results: ObjectResult[] = [];
   const crdsNotEstablished: string[] = [];
   let stop = false;
-  // A full collection every 20 parts (2,000 objects): the peak stays near what is kept (src/memory.ts).
+  // A full collection every collectEveryParts parts: the peak stays near what is kept (src/memory.ts).
   const tick = opts.collect ?? collectEvery(collectEveryParts);
 
   for (const k of kinds) {

@@ -75,13 +75,21 @@ export async function freshBundles(say: (m: string) => void): Promise<void> {
     await buildStandin();
     say(`bundled the nginx-meshctl stand-ins into ${path.relative(repoRoot, standinBundle)}`);
   }
-  if (!fresh(toolBundle, [path.join(repoRoot, 'src'), path.join(repoRoot, 'package.json')], () => true)) {
-    await execa(path.join(repoRoot, 'node_modules/node/bin/node'), [path.join(repoRoot, 'build/bundle.ts')], {
-      cwd: repoRoot,
-      stdio: 'inherit',
-    });
-    say('rebuilt dist/cli.mjs: src/ had changed since the last build');
-  }
+  if (await freshToolBundle()) say('rebuilt dist/cli.mjs: src/ had changed since the last build');
+}
+
+/**
+ * Rebuilds dist/cli.mjs when src/ or package.json is newer; says whether it did. The one place the tests
+ * write dist/: a rebuild removes the old chunks first, so it must not happen while a test runs the tool
+ * (test/run.ts calls it before any shard starts; the npm package test calls it too, and then finds it fresh).
+ */
+export async function freshToolBundle(): Promise<boolean> {
+  if (fresh(toolBundle, [path.join(repoRoot, 'src'), path.join(repoRoot, 'package.json')], () => true)) return false;
+  await execa(path.join(repoRoot, 'node_modules/node/bin/node'), [path.join(repoRoot, 'build/bundle.ts')], {
+    cwd: repoRoot,
+    stdio: 'inherit',
+  });
+  return true;
 }
 
 if (import.meta.main) await freshBundles((m) => process.stderr.write(`bundles: ${m}\n`));

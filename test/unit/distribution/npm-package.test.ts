@@ -9,7 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
-import { bundle, npmBundle, packageVersion } from '../../../build/bundle.ts';
+import { npmBundle, packageVersion } from '../../../build/bundle.ts';
+import { freshToolBundle } from '../../cluster/fresh-bundles.ts';
 import { clusterEnv, repoRoot } from '../../support/cluster.ts';
 
 const require = createRequire(import.meta.url);
@@ -86,8 +87,9 @@ describe.skipIf(installSkip !== '')(
     });
 
     it('installs kubectl-nsm_upgrade offline with an empty npm cache, and it runs the bundle and prints the version', async () => {
-      fs.mkdirSync(path.dirname(npmBundle), { recursive: true });
-      await bundle('esm', npmBundle);
+      // Rebuilt only when src/ changed since: rewriting dist/ in place while another shard runs the tool from it
+      // made that run fail on a chunk the rebuild had just removed (a fresh-clone npm test, 2026-12-07).
+      await freshToolBundle();
       const shipped = await packFiles();
       expect(shipped.has('dist/cli.mjs'), 'package.json "files" ships dist/cli.mjs').toBe(true);
       // The bundle is split: each command's code is in a chunk beside it, loaded when the command runs.

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Kube, KubeObject, WatchEvent } from '../../../src/kube/client.ts';
 import { KubeApiError } from '../../../src/kube/client.ts';
 import { startInformer } from '../../emulator/informer.ts';
+import { waitFor } from '../../support/wait.ts';
 
 const obj = (name: string, rv: string): KubeObject => ({ metadata: { name, namespace: 'ns', resourceVersion: rv } });
 
@@ -37,7 +38,7 @@ function fakeKube(
   };
 }
 
-const settle = () => new Promise((r) => setTimeout(r, 30));
+const lists = (kube: { calls: string[] }) => kube.calls.filter((c) => c === 'list').length;
 
 describe('startInformer', () => {
   it('lists, applies watch events, and re-lists after the watch expires, reporting what vanished', async () => {
@@ -61,8 +62,12 @@ describe('startInformer', () => {
       onChange: (t, o) => seen.push(`${t} ${o.metadata?.name}@${String(o.metadata?.resourceVersion)}`),
     });
     await inf.synced;
-    await settle();
-    await settle();
+    // Waited for, not slept on: under a loaded machine (npm test runs the unit tests beside three shards) a
+    // fixed 30 ms was not always enough for the re-list.
+    await waitFor('the re-list and its watch', async () => kube.calls.length >= 4 && seen.length >= 5, {
+      timeoutMs: 5000,
+      intervalMs: 5,
+    });
     ac.abort();
     expect(seen).toEqual(['ADDED a@1', 'ADDED b@1', 'MODIFIED a@2', 'MODIFIED a@3', 'DELETED b@1']);
     expect([...inf.items.keys()]).toEqual(['ns/a']);
@@ -91,7 +96,10 @@ describe('startInformer', () => {
       },
     });
     await inf.synced;
-    await settle();
+    await waitFor('the re-list after the failed watch', async () => lists(kube) >= 2, {
+      timeoutMs: 5000,
+      intervalMs: 5,
+    });
     ac.abort();
     expect(logs.some((l) => l.startsWith('error: handler for /x ns/a failed: bad handler'))).toBe(true);
     expect(logs.some((l) => l.startsWith('watch /x failed, re-listing'))).toBe(true);

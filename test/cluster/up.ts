@@ -105,14 +105,18 @@ async function alreadyUp(): Promise<boolean> {
 async function main(): Promise<void> {
   const t0 = Date.now();
   if (await alreadyUp()) return;
-  const bin = await ensureClusterBinaries();
-  const helm = await ensureHelm();
   say(
     'real nginx-meshctl: building or reusing 1.7.0 and 2.0.0 from the shared vendor source (test/cluster/build-meshctl.sh)',
   );
-  const meshctl = await ensureRealMeshctl(say);
+  // The Go builds at once: on a cold cache each spends part of its time downloading modules and linking on one
+  // core, which the others' compiles fill (each build's lines name it; Go's caches allow concurrent builds).
+  const [bin, helm, meshctl, registryTool] = await Promise.all([
+    ensureClusterBinaries(),
+    ensureHelm(),
+    ensureRealMeshctl(say),
+    registryWanted() ? ensureRegistryBinary() : undefined,
+  ]);
   for (const [v, p] of Object.entries(meshctl)) say(`real nginx-meshctl ${v}: ${p}`);
-  const registryTool = registryWanted() ? await ensureRegistryBinary() : undefined;
   fs.mkdirSync(clusterDir, { recursive: true, mode: 0o700 });
   const egressConfig = path.join(clusterDir, 'egress-selector.yaml');
   fs.writeFileSync(egressConfig, egressSelectorConfig(egressSocketPath()), { mode: 0o600 });

@@ -5,7 +5,7 @@
  * cluster: on one cluster the machine sat about 70% idle through a CI run.
  *
  * - NSM_TEST_SHARDS (default 3, at most 4): shard 1 runs the unit tests and its integration files on the
- *   usual cluster (.cluster, with the fleet tests' second cluster when NSM_TEST_CLUSTERS=2); shard k runs
+ *   usual cluster (.cluster, with the fleet tests' second cluster unless NSM_TEST_CLUSTERS=1); shard k runs
  *   its files on .cluster-shard-k. Files that need the fleet's second cluster stay in shard 1; the rest
  *   are dealt slowest first, each to the shard with the least time so far, by the times in
  *   test/integration/file-times.json (NSM_RECORD_TIMES=1 rewrites it from a passing run; a file it lacks
@@ -53,9 +53,18 @@ async function typecheck(): Promise<boolean> {
   return r.exitCode === 0;
 }
 
+// The local test bed's first cluster comes with the fleet's second cluster unless NSM_TEST_CLUSTERS=1: without
+// it the trust tests that prove a run touches only its own cluster (context-switch, run-guards) and the fleet's skip.
+const clusterCount = process.env.NSM_TEST_CLUSTERS || '2';
+
 if (shardCount === 1) {
   if (!(await typecheck())) process.exit(1);
-  const r = await execa(node, [vitest, 'run', ...passThrough], { stdio: 'inherit', reject: false });
+  const given = process.env.TEST_KUBECONFIG || process.env.TEST_CLUSTER;
+  const r = await execa(node, [vitest, 'run', ...passThrough], {
+    stdio: 'inherit',
+    reject: false,
+    env: given ? {} : { NSM_TEST_CLUSTERS: clusterCount },
+  });
   process.exit(r.exitCode ?? 1);
 }
 
@@ -139,7 +148,7 @@ function readTally(file: string): (Tally & { files?: Record<string, number> }) |
 }
 
 await execa(node, [path.join(repoRoot, 'test/cluster/fresh-bundles.ts')], { stdio: 'inherit', cwd: repoRoot });
-const clusters = process.env.NSM_TEST_CLUSTERS ? ['--clusters', process.env.NSM_TEST_CLUSTERS] : [];
+const clusters = ['--clusters', clusterCount];
 const started: string[] = [];
 const stopStarted = async () => {
   if (process.env.KEEP_CLUSTER === '1') return;
@@ -178,7 +187,7 @@ try {
         NSM_CLUSTER_DIR: shardDir(i + 1),
         TALLY_FILE: tallyOf(i + 1),
         // The fleet's second cluster is shard 1's alone (its files are pinned there).
-        ...(i === 0 ? {} : { NSM_TEST_CLUSTERS: '' }),
+        NSM_TEST_CLUSTERS: i === 0 ? clusterCount : '',
       }),
     ),
   );

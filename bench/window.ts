@@ -206,7 +206,8 @@ try {
       ],
     ];
     const entry: BenchResult = {
-      name: `window-${sc.key}-${scale.namespaces}-namespaces`,
+      // One entry per scale and concurrency: a run at another --concurrency is recorded beside the default's.
+      name: `window-${sc.key}-${scale.namespaces}-namespaces${concurrency === 8 ? '' : `-concurrency-${concurrency}`}`,
       what: `${sc.name}, manual: ${scale.deployments} injected Deployments (available after ${scale.minReadySeconds} s) over ${scale.namespaces} namespaces, ${scale.perKind} objects of each of 6 kinds per namespace`,
       objects: scale.namespaces * 6 * scale.perKind,
       concurrency,

@@ -57,14 +57,29 @@ async function typecheck(): Promise<boolean> {
 // it the trust tests that prove a run touches only its own cluster (context-switch, run-guards) and the fleet's skip.
 const clusterCount = process.env.NSM_TEST_CLUSTERS || '2';
 
+/**
+ * Every temporary file of the tests (and of the tool, Helm and nginx-meshctl they run) goes under one directory
+ * of this run (TMPDIR, which os.tmpdir() and Go read): removed when the run passes, kept and named when it
+ * does not. Runs used to leave thousands of directories in /tmp (backups, journals, copied binaries).
+ */
+const runTmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nsm-test-run-'));
+function leaveRunTmp(passed: boolean): void {
+  if (passed) fs.rmSync(runTmp, { recursive: true, force: true });
+  else process.stderr.write(`test: the run's temporary files are kept in ${runTmp}\n`);
+}
+
 if (shardCount === 1) {
-  if (!(await typecheck())) process.exit(1);
+  if (!(await typecheck())) {
+    leaveRunTmp(true);
+    process.exit(1);
+  }
   const given = process.env.TEST_KUBECONFIG || process.env.TEST_CLUSTER;
   const r = await execa(node, [vitest, 'run', ...passThrough], {
     stdio: 'inherit',
     reject: false,
-    env: given ? {} : { NSM_TEST_CLUSTERS: clusterCount },
+    env: { TMPDIR: runTmp, ...(given ? {} : { NSM_TEST_CLUSTERS: clusterCount }) },
   });
+  leaveRunTmp(r.exitCode === 0);
   process.exit(r.exitCode ?? 1);
 }
 
@@ -157,6 +172,7 @@ const stopStarted = async () => {
 /** The type check failed: the run ends (exit 1) before any shard starts, once the clusters are stopped. */
 class TypecheckFailed extends Error {}
 let status = 1;
+let noTestRan = false;
 try {
   const typed = typecheck();
   // The first cluster alone (a cold start builds and caches the binaries), then the others at once.
@@ -186,6 +202,7 @@ try {
       shard(i + 1, i === 0 ? ['test/unit/', ...list] : list, {
         NSM_CLUSTER_DIR: shardDir(i + 1),
         TALLY_FILE: tallyOf(i + 1),
+        TMPDIR: runTmp,
         // The fleet's second cluster is shard 1's alone (its files are pinned there).
         NSM_TEST_CLUSTERS: i === 0 ? clusterCount : '',
       }),
@@ -221,7 +238,9 @@ try {
 } catch (err) {
   if (!(err instanceof TypecheckFailed)) throw err;
   say('the type check failed (its findings are above): no test ran');
+  noTestRan = true;
 } finally {
   await stopStarted();
+  leaveRunTmp(status === 0 || noTestRan);
 }
 process.exit(status);

@@ -105,12 +105,19 @@ async function namespace(kube: Kube, name: string): Promise<void> {
       if (!(err instanceof KubeApiError && err.status === 409)) throw err;
     });
 }
-async function waitFor(what: string, cond: () => Promise<boolean>, ms = 60_000): Promise<void> {
+/** Polls `cond`; on timeout the error says what was awaited and, from `why`, what the cluster shows then. */
+async function waitFor(
+  what: string,
+  cond: () => Promise<boolean>,
+  ms = 60_000,
+  why?: () => Promise<string>,
+): Promise<void> {
   for (const end = Date.now() + ms; Date.now() < end;) {
     if (await cond()) return;
     await new Promise((r) => setTimeout(r, 500));
   }
-  throw new Error(`timed out waiting for ${what}`);
+  const seen = why ? await why().catch((err: unknown) => `(could not read why: ${(err as Error).message})`) : '';
+  throw new Error(`timed out waiting for ${what}${seen ? `: ${seen}` : ''}`);
 }
 
 /** What an earlier removal or failed run leaves, one of each kind (the mesh itself lives in `meshNs`). */
@@ -378,6 +385,22 @@ async function spiffeidCrd(kube: Kube): Promise<void> {
       }
     },
     120_000,
+    // A CI run once timed out here: say what holds the deletion (its conditions, the SpiffeIDs left and their finalizers).
+    async () => {
+      type Held = {
+        metadata: { namespace?: string; name?: string; finalizers?: string[]; deletionTimestamp?: string };
+      };
+      const crd = await kube.request<{
+        status?: { conditions?: { type: string; status: string; message?: string }[] };
+      }>({ path: p });
+      const left = await kube.request<{ items: Held[] }>({ path: '/apis/spiffeid.spiffe.io/v1beta1/spiffeids' });
+      const conditions = (crd.status?.conditions ?? []).map((c) => `${c.type}=${c.status} ${c.message ?? ''}`.trim());
+      const objects = left.items.map(
+        (o) =>
+          `${o.metadata.namespace}/${o.metadata.name} finalizers [${(o.metadata.finalizers ?? []).join(', ')}]${o.metadata.deletionTimestamp ? ` deleting since ${o.metadata.deletionTimestamp}` : ''}`,
+      );
+      return `conditions: ${conditions.join('; ') || 'none'}; SpiffeIDs left: ${objects.join('; ') || 'none'}`;
+    },
   );
   if (!(await exists(kube, p))) {
     await kubectl([

@@ -35,6 +35,7 @@ import {
 } from '../support/upgrade-scenario.ts';
 import type { SettingRow } from '../../src/engine/types.ts';
 import { release } from './detect-plant.ts';
+import { waitFor } from '../support/wait.ts';
 
 const part = { 'app.kubernetes.io/part-of': 'nginx-service-mesh' };
 const unlabelledCrd = 'circuitbreakers.specs.smi.nginx.com';
@@ -42,6 +43,8 @@ const spiffeids = { group: 'spiffeid.spiffe.io', version: 'v1beta1', plural: 'sp
 const services = { group: '', version: 'v1', plural: 'services', namespaced: true };
 const apiServices = { group: 'apiregistration.k8s.io', version: 'v1', plural: 'apiservices', namespaced: false };
 const registrarFinalizer = 'finalizers.spiffeid.spiffe.io';
+/** The waits of this file that are not given their own deadline. */
+const minute = { timeoutMs: 60_000 };
 const lbFinalizer = 'service.kubernetes.io/load-balancer-cleanup';
 
 /** The names of one set of leftovers (each test plants its own). */
@@ -104,20 +107,6 @@ async function namespace(kube: Kube, name: string): Promise<void> {
     .catch((err: unknown) => {
       if (!(err instanceof KubeApiError && err.status === 409)) throw err;
     });
-}
-/** Polls `cond`; on timeout the error says what was awaited and, from `why`, what the cluster shows then. */
-async function waitFor(
-  what: string,
-  cond: () => Promise<boolean>,
-  ms = 60_000,
-  why?: () => Promise<string>,
-): Promise<void> {
-  for (const end = Date.now() + ms; Date.now() < end;) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  const seen = why ? await why().catch((err: unknown) => `(could not read why: ${(err as Error).message})`) : '';
-  throw new Error(`timed out waiting for ${what}${seen ? `: ${seen}` : ''}`);
 }
 
 /** What an earlier removal or failed run leaves, one of each kind (the mesh itself lives in `meshNs`). */
@@ -219,14 +208,18 @@ async function plantLeftovers(
     },
   });
   await kube.request({ method: 'DELETE', path: objectPath(core.namespaces, oldMesh) });
-  await waitFor(`namespace ${oldMesh} to be stuck`, async () => {
-    const ns = await kube.request<{ status?: { conditions?: { type: string; status: string }[] } }>({
-      path: paths.oldMesh,
-    });
-    return ['NamespaceDeletionDiscoveryFailure', 'NamespaceFinalizersRemaining'].every((t) =>
-      ns.status?.conditions?.some((c) => c.type === t && c.status === 'True'),
-    );
-  });
+  await waitFor(
+    `namespace ${oldMesh} to be stuck`,
+    async () => {
+      const ns = await kube.request<{ status?: { conditions?: { type: string; status: string }[] } }>({
+        path: paths.oldMesh,
+      });
+      return ['NamespaceDeletionDiscoveryFailure', 'NamespaceFinalizersRemaining'].every((t) =>
+        ns.status?.conditions?.some((c) => c.type === t && c.status === 'True'),
+      );
+    },
+    minute,
+  );
   if (opts.unlabelCrd) {
     cleanups.push(() =>
       kube
@@ -346,16 +339,22 @@ async function plantForeign(
     },
   });
   await kube.request({ method: 'DELETE', path: objectPath(core.namespaces, userNs) });
-  await waitFor(`namespace ${userNs} to be stuck`, async () => {
-    const ns = await kube.request<{ status?: { conditions?: { type: string; status: string; message?: string }[] } }>({
-      path: objectPath(core.namespaces, userNs),
-    });
-    return (
-      ns.status?.conditions?.some(
-        (c) => c.type === 'NamespaceFinalizersRemaining' && c.status === 'True' && c.message?.includes(lbFinalizer),
-      ) ?? false
-    );
-  });
+  await waitFor(
+    `namespace ${userNs} to be stuck`,
+    async () => {
+      const ns = await kube.request<{ status?: { conditions?: { type: string; status: string; message?: string }[] } }>(
+        {
+          path: objectPath(core.namespaces, userNs),
+        },
+      );
+      return (
+        ns.status?.conditions?.some(
+          (c) => c.type === 'NamespaceFinalizersRemaining' && c.status === 'True' && c.message?.includes(lbFinalizer),
+        ) ?? false
+      );
+    },
+    minute,
+  );
   return {
     foreignApi,
     userNs,
@@ -384,22 +383,24 @@ async function spiffeidCrd(kube: Kube): Promise<void> {
         return true;
       }
     },
-    120_000,
-    // A CI run once timed out here: say what holds the deletion (its conditions, the SpiffeIDs left and their finalizers).
-    async () => {
-      type Held = {
-        metadata: { namespace?: string; name?: string; finalizers?: string[]; deletionTimestamp?: string };
-      };
-      const crd = await kube.request<{
-        status?: { conditions?: { type: string; status: string; message?: string }[] };
-      }>({ path: p });
-      const left = await kube.request<{ items: Held[] }>({ path: '/apis/spiffeid.spiffe.io/v1beta1/spiffeids' });
-      const conditions = (crd.status?.conditions ?? []).map((c) => `${c.type}=${c.status} ${c.message ?? ''}`.trim());
-      const objects = left.items.map(
-        (o) =>
-          `${o.metadata.namespace}/${o.metadata.name} finalizers [${(o.metadata.finalizers ?? []).join(', ')}]${o.metadata.deletionTimestamp ? ` deleting since ${o.metadata.deletionTimestamp}` : ''}`,
-      );
-      return `conditions: ${conditions.join('; ') || 'none'}; SpiffeIDs left: ${objects.join('; ') || 'none'}`;
+    {
+      timeoutMs: 120_000,
+      // A CI run once timed out here: say what holds the deletion (its conditions, the SpiffeIDs left and their finalizers).
+      why: async () => {
+        type Held = {
+          metadata: { namespace?: string; name?: string; finalizers?: string[]; deletionTimestamp?: string };
+        };
+        const crd = await kube.request<{
+          status?: { conditions?: { type: string; status: string; message?: string }[] };
+        }>({ path: p });
+        const left = await kube.request<{ items: Held[] }>({ path: '/apis/spiffeid.spiffe.io/v1beta1/spiffeids' });
+        const conditions = (crd.status?.conditions ?? []).map((c) => `${c.type}=${c.status} ${c.message ?? ''}`.trim());
+        const objects = left.items.map(
+          (o) =>
+            `${o.metadata.namespace}/${o.metadata.name} finalizers [${(o.metadata.finalizers ?? []).join(', ')}]${o.metadata.deletionTimestamp ? ` deleting since ${o.metadata.deletionTimestamp}` : ''}`,
+        );
+        return `conditions: ${conditions.join('; ') || 'none'}; SpiffeIDs left: ${objects.join('; ') || 'none'}`;
+      },
     },
   );
   if (!(await exists(kube, p))) {
@@ -410,10 +411,14 @@ async function spiffeidCrd(kube: Kube): Promise<void> {
     ]);
     cleanups.push(() => kube.request({ method: 'DELETE', path: p }).catch(ignore404));
   }
-  await waitFor('the SpiffeID CRD to be served', async () => {
-    const crd = await kube.request<{ status?: { conditions?: { type: string; status: string }[] } }>({ path: p });
-    return crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ?? false;
-  });
+  await waitFor(
+    'the SpiffeID CRD to be served',
+    async () => {
+      const crd = await kube.request<{ status?: { conditions?: { type: string; status: string }[] } }>({ path: p });
+      return crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ?? false;
+    },
+    minute,
+  );
 }
 
 const leftoverWhats = (
@@ -680,7 +685,7 @@ describe('the check before a deploy (no mesh installed)', () => {
     );
     expect(cleared).toContain(`namespace ${oldMesh} is gone`);
     for (const p of [paths.webhook, paths.apiService, paths.oldMesh]) expect(await exists(kube, p), p).toBe(false);
-    await waitFor('the sentinel Job to be gone', async () => !(await exists(kube, paths.sentinel)));
+    await waitFor('the sentinel Job to be gone', async () => !(await exists(kube, paths.sentinel)), minute);
     expect(await exists(kube, paths.pvc(meshNs))).toBe(true);
     expect(await leftoversBeforeDeploy(deps, { ...opts, plan: plan(false) })).toEqual([]);
   });
@@ -742,6 +747,7 @@ describe('step hop1.clean-leftovers clears exactly what the approved plan listed
     await waitFor(
       'the first sentinel to go',
       async () => !(await exists(kube, objectPath(core.jobs, 'csi-driver-sentinel', meshNs))),
+      minute,
     );
     await kube.request({ method: 'POST', path: jobs(meshNs), body: sentinelBody });
     await kube.request({ method: 'POST', path: collectionPath(webhooks), body: deadWebhook(w2) });

@@ -10,6 +10,8 @@ export const pollMs = 100;
 export interface WaitOptions {
   timeoutMs: number;
   intervalMs?: number;
+  /** On timeout, what the cluster shows then (added to the error), to say what held the wait. */
+  why?: () => Promise<string>;
 }
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -27,8 +29,12 @@ export async function waitFor<T>(
   for (;;) {
     const v = await check();
     if (v !== undefined && v !== false) return v;
-    if (Date.now() >= deadline)
-      throw new Error(`timed out after ${Math.round(o.timeoutMs / 1000)} s waiting for ${what}`);
+    if (Date.now() >= deadline) {
+      const seen = o.why
+        ? `: ${await o.why().catch((err: unknown) => `(could not read why: ${(err as Error).message})`)}`
+        : '';
+      throw new Error(`timed out after ${Math.round(o.timeoutMs / 1000)} s waiting for ${what}${seen}`);
+    }
     await pause(o.intervalMs ?? pollMs);
   }
 }

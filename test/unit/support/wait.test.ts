@@ -19,6 +19,20 @@ describe('waitFor', () => {
       'timed out after 0 s waiting for the moon',
     );
   });
+  it('adds, on timeout, what `why` reads then, or that it could not be read', async () => {
+    let asked = 0;
+    const why = async () => `held by ${++asked} finalizer`;
+    await expect(waitFor('the CRD to go', async () => false, { timeoutMs: 30, intervalMs: 10, why })).rejects.toThrow(
+      'timed out after 0 s waiting for the CRD to go: held by 1 finalizer',
+    );
+    expect(asked).toBe(1);
+    const broken = async (): Promise<string> => {
+      throw new Error('403 Forbidden');
+    };
+    await expect(
+      waitFor('the CRD to go', async () => false, { timeoutMs: 30, intervalMs: 10, why: broken }),
+    ).rejects.toThrow('waiting for the CRD to go: (could not read why: 403 Forbidden)');
+  });
   it('fails at once when the check throws', async () => {
     let calls = 0;
     await expect(

@@ -24,6 +24,7 @@ import { loadKubeConfig } from '../src/kube/kubeconfig.ts';
 import { listAll } from '../src/kube/list.ts';
 import { collectionPath, core } from '../src/kube/paths.ts';
 import { mapLimit } from '../src/concurrency.ts';
+import { concurrencyOption } from '../src/cli/options.ts';
 import type { RunWindow, Figure } from '../src/engine/window.ts';
 import { missingRealMeshctl, meshctlFor } from '../test/support/real-meshctl.ts';
 import { refOf } from '../test/fixtures/backups/cluster.ts';
@@ -42,6 +43,8 @@ import {
 } from './window-setup.ts';
 import { runScript } from './window-script.ts';
 
+/** The tool's own default: a run at another --concurrency is recorded under its own name. */
+const defaultConcurrency = concurrencyOption.default;
 const { values: args } = parseArgs({
   options: {
     namespaces: { type: 'string', default: '50' },
@@ -49,7 +52,7 @@ const { values: args } = parseArgs({
     'per-kind': { type: 'string', default: '20' },
     'min-ready-seconds': { type: 'string', default: '2' },
     scenarios: { type: 'string', default: 'openshift,v2' },
-    concurrency: { type: 'string', default: '8' },
+    concurrency: { type: 'string', default: String(defaultConcurrency) },
     'no-record': { type: 'boolean', default: false },
   },
 });
@@ -206,8 +209,7 @@ try {
       ],
     ];
     const entry: BenchResult = {
-      // One entry per scale and concurrency: a run at another --concurrency is recorded beside the default's.
-      name: `window-${sc.key}-${scale.namespaces}-namespaces${concurrency === 8 ? '' : `-concurrency-${concurrency}`}`,
+      name: `window-${sc.key}-${scale.namespaces}-namespaces${concurrency === defaultConcurrency ? '' : `-concurrency-${concurrency}`}`,
       what: `${sc.name}, manual: ${scale.deployments} injected Deployments (available after ${scale.minReadySeconds} s) over ${scale.namespaces} namespaces, ${scale.perKind} objects of each of 6 kinds per namespace`,
       objects: scale.namespaces * 6 * scale.perKind,
       concurrency,

@@ -63,14 +63,14 @@ const clusterCount = process.env.NSM_TEST_CLUSTERS || '2';
  * does not. Runs used to leave thousands of directories in /tmp (backups, journals, copied binaries).
  */
 const runTmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nsm-test-run-'));
-function leaveRunTmp(passed: boolean): void {
-  if (passed) fs.rmSync(runTmp, { recursive: true, force: true });
+function leaveRunTmp(testsFailed: boolean): void {
+  if (!testsFailed) fs.rmSync(runTmp, { recursive: true, force: true });
   else process.stderr.write(`test: the run's temporary files are kept in ${runTmp}\n`);
 }
 
 if (shardCount === 1) {
   if (!(await typecheck())) {
-    leaveRunTmp(true);
+    leaveRunTmp(false);
     process.exit(1);
   }
   const given = process.env.TEST_KUBECONFIG || process.env.TEST_CLUSTER;
@@ -79,7 +79,7 @@ if (shardCount === 1) {
     reject: false,
     env: { TMPDIR: runTmp, ...(given ? {} : { NSM_TEST_CLUSTERS: clusterCount }) },
   });
-  leaveRunTmp(r.exitCode === 0);
+  leaveRunTmp(r.exitCode !== 0);
   process.exit(r.exitCode ?? 1);
 }
 
@@ -241,6 +241,6 @@ try {
   noTestRan = true;
 } finally {
   await stopStarted();
-  leaveRunTmp(status === 0 || noTestRan);
+  leaveRunTmp(status !== 0 && !noTestRan);
 }
 process.exit(status);

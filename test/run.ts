@@ -53,6 +53,15 @@ async function typecheck(): Promise<boolean> {
   return r.exitCode === 0;
 }
 
+/**
+ * Every Go program of the run (the clusters' etcd, API server and controllers when this run starts them, Helm
+ * and nginx-meshctl under the tests) collects its garbage less often: GOGC=400 instead of Go's 100, unless
+ * GOGC is set already. It changes when the collector runs, nothing a program does. upgrade-paths alone on a
+ * quiet cluster: 127.0 CPU-s before, 107.3 after (API server 46.8 -> 39.5, Helm 16.1 -> 12.3); the suite is
+ * bound by the two cores, so CPU saved is time saved.
+ */
+process.env.GOGC ??= '400';
+
 // The local test bed's first cluster comes with the fleet's second cluster unless NSM_TEST_CLUSTERS=1: without
 // it the trust tests that prove a run touches only its own cluster (context-switch, run-guards) and the fleet's skip.
 const clusterCount = process.env.NSM_TEST_CLUSTERS || '2';

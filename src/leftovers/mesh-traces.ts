@@ -14,6 +14,7 @@ import { decodeReleaseSecret, meshChartName } from '../mesh/release.ts';
 import { StepError } from '../errors.ts';
 import { meshCrdSelector } from '../mesh/catalog.ts';
 import { notYet, ready, waitFor } from '../wait.ts';
+import { crdDeletionNudger, type DeletingCrd } from '../kube/crd-deletion.ts';
 
 export interface MeshTraces {
   /** Mesh CRDs; `deleting` when their deletion has begun. */
@@ -50,9 +51,14 @@ export function meshReleasesEverywhere(secrets: readonly KubeObject[]): string[]
   return [...newest.values()].map((v) => v.text).sort();
 }
 
-export async function findMeshTraces(deps: Pick<Deps, 'kube'>, namespace: string): Promise<MeshTraces> {
+/** What of a mesh is left; `nudge` (a waiter's) is shown the mesh CRDs first (kube/crd-deletion.ts). */
+export async function findMeshTraces(
+  deps: Pick<Deps, 'kube'>,
+  namespace: string,
+  nudge?: (crds: readonly DeletingCrd[]) => Promise<void>,
+): Promise<MeshTraces> {
   const [crds, secrets, ns] = await Promise.all([
-    listAll(deps.kube, collectionPath(core.crds), { labelSelector: meshCrdSelector }),
+    listAll<DeletingCrd>(deps.kube, collectionPath(core.crds), { labelSelector: meshCrdSelector }),
     listAll(deps.kube, collectionPath(core.secrets), { labelSelector: 'owner=helm' }),
     deps.kube
       .request<KubeObject & { status?: { phase?: string } }>({ path: objectPath(core.namespaces, namespace) })
@@ -61,6 +67,7 @@ export async function findMeshTraces(deps: Pick<Deps, 'kube'>, namespace: string
         throw err;
       }),
   ]);
+  await nudge?.(crds);
   return {
     crds: crds
       .map((c) => ({ name: c.metadata!.name!, deleting: Boolean(c.metadata?.deletionTimestamp) }))
@@ -76,6 +83,7 @@ export async function waitForNoMeshTrace(
   opts: { namespace: string; timeoutMs: number; progress: (m: string) => void; signal?: AbortSignal },
 ): Promise<void> {
   let last = '';
+  const nudge = crdDeletionNudger(deps, opts.progress);
   await waitFor(
     {
       clock: deps.clock,
@@ -96,7 +104,7 @@ export async function waitForNoMeshTrace(
         ),
     },
     async () => {
-      const left = describeTraces(await findMeshTraces(deps, opts.namespace));
+      const left = describeTraces(await findMeshTraces(deps, opts.namespace, nudge));
       return left.length === 0 ? ready(undefined) : notYet(left.join(', '));
     },
   );

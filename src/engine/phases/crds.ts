@@ -3,6 +3,7 @@ import type { Deps } from '../../deps.ts';
 import { KubeApiError, type KubeObject } from '../../kube/client.ts';
 import { collectionPath, core, objectPath } from '../../kube/paths.ts';
 import { listAll } from '../../kube/list.ts';
+import { crdDeletionNudger, stalledDeletion, type DeletingCrd } from '../../kube/crd-deletion.ts';
 import { StepError } from '../../errors.ts';
 import { formatCommand } from '../../exec/runner.ts';
 import { waitForCrd } from '../../backup/crd-wait.ts';
@@ -91,11 +92,15 @@ export async function applyCrdsFromYaml(
   return crds.map((c) => c.metadata!.name!);
 }
 
-/** Deletes the mesh CRDs (their objects go with them: they are in the backup) and waits until they are gone. */
+/**
+ * Deletes the mesh CRDs (their objects go with them: they are in the backup) and waits until they are gone,
+ * touching any whose deletion stalls on the API server (kube/crd-deletion.ts).
+ */
 export async function deleteMeshCrds(
   deps: Deps,
   labelSelector: string,
   timeoutMs: number,
+  progress: (line: string) => void,
   signal?: AbortSignal,
 ): Promise<string[]> {
   const crds = await listAll(deps.kube, collectionPath(core.crds), { labelSelector });
@@ -107,6 +112,7 @@ export async function deleteMeshCrds(
       if (!(err instanceof KubeApiError && err.status === 404)) throw err;
     }
   }
+  const nudge = crdDeletionNudger(deps, progress);
   await waitFor(
     {
       clock: deps.clock,
@@ -114,15 +120,20 @@ export async function deleteMeshCrds(
       intervalMs: 250,
       signal,
       what: 'the mesh CRDs to be deleted',
-      timeoutError: () =>
+      timeoutError: (left) =>
         new StepError(
           'delete-crds',
-          `mesh CRDs still present after ${Math.round(timeoutMs / 1000)}s (objects with finalizers?)`,
+          `mesh CRDs still present after ${Math.round(timeoutMs / 1000)}s: ${left} (objects with finalizers?)`,
         ),
     },
     async () => {
-      const left = await listAll(deps.kube, collectionPath(core.crds), { labelSelector });
-      return left.length === 0 ? ready(undefined) : notYet(left.map((c) => c.metadata?.name ?? '').join(', '));
+      const left = await listAll<DeletingCrd>(deps.kube, collectionPath(core.crds), { labelSelector });
+      await nudge(left);
+      const named = (c: DeletingCrd) => {
+        const why = stalledDeletion(c);
+        return `${c.metadata?.name ?? ''}${why ? ` (the API server's cleanup failed: ${why})` : ''}`;
+      };
+      return left.length === 0 ? ready(undefined) : notYet(left.map(named).join(', '));
     },
   );
   return names;
@@ -163,7 +174,13 @@ export const crdExecutors: Executors<'apply-crds' | 'delete-crds' | 'restore-crd
     return { data: { crds: names } };
   },
   async 'delete-crds'(ctx) {
-    const names = await deleteMeshCrds(ctx.deps, ctx.step.params.labelSelector, ctx.timeoutMs, ctx.signal);
+    const names = await deleteMeshCrds(
+      ctx.deps,
+      ctx.step.params.labelSelector,
+      ctx.timeoutMs,
+      ctx.progress,
+      ctx.signal,
+    );
     ctx.progress(`deleted ${names.length} CRDs`);
     return { data: { crds: names } };
   },

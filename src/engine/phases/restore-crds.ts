@@ -13,6 +13,7 @@ import { jsonEqual } from '../../backup/sanitize.ts';
 import { crdNotReady, waitForCrd } from '../../backup/crd-wait.ts';
 import { StepError } from '../../errors.ts';
 import { notYet, ready, waitFor } from '../../wait.ts';
+import { crdDeletionNudger } from '../../kube/crd-deletion.ts';
 import type { CrdLike } from './compat.ts';
 
 export interface PutCrdsOptions {
@@ -32,6 +33,7 @@ export async function putCrdsBack(deps: Deps, opts: PutCrdsOptions): Promise<str
   const list = () => listAll<CrdLike>(deps.kube, collectionPath(core.crds), { labelSelector: opts.labelSelector });
   const wanted = new Map(opts.crds.map((c) => [nameOf(c), c]));
   const done: string[] = [];
+  const nudge = crdDeletionNudger(deps, opts.progress);
   // A CRD being deleted (a removal's) must be gone before it can be created again.
   await waitFor(
     {
@@ -46,6 +48,7 @@ export async function putCrdsBack(deps: Deps, opts: PutCrdsOptions): Promise<str
     },
     async () => {
       const deleting = (await list()).filter((c) => wanted.has(nameOf(c)) && c.metadata?.deletionTimestamp);
+      await nudge(deleting);
       return deleting.length === 0 ? ready(undefined) : notYet(deleting.map(nameOf).join(', '));
     },
   );
@@ -88,6 +91,7 @@ export async function putCrdsBack(deps: Deps, opts: PutCrdsOptions): Promise<str
   // Then each backed-up CRD Established and serving its versions (one deadline for all), and the others gone.
   const notAsBackedUp = async () => {
     const now = new Map((await list()).map((c) => [nameOf(c), c]));
+    await nudge([...now.values()].filter((c) => !wanted.has(nameOf(c))));
     return [
       ...[...wanted.values()]
         .filter((c) => crdNotReady(now.get(nameOf(c)), servedVersions(c)))

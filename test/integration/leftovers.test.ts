@@ -36,6 +36,8 @@ import {
 import type { SettingRow } from '../../src/engine/types.ts';
 import { release } from './detect-plant.ts';
 import { waitFor } from '../support/wait.ts';
+import { crdDeletionNudger, type DeletingCrd } from '../../src/kube/crd-deletion.ts';
+import { realClock } from '../../src/clock.ts';
 
 const part = { 'app.kubernetes.io/part-of': 'nginx-service-mesh' };
 const unlabelledCrd = 'circuitbreakers.specs.smi.nginx.com';
@@ -372,12 +374,15 @@ async function plantForeign(
 /** The fixture chart's SpiffeID CRD, for a test without a mesh (one a scenario's cleanup is deleting is waited for first). */
 async function spiffeidCrd(kube: Kube): Promise<void> {
   const p = objectPath(core.crds, 'spiffeids.spiffeid.spiffe.io');
+  // A deletion the API server stalls on is touched so it retries, as the tool does (kube/crd-deletion.ts).
+  const nudge = crdDeletionNudger({ kube, clock: realClock });
   await waitFor(
     'a SpiffeID CRD being deleted to go',
     async () => {
       try {
-        return !(await kube.request<{ metadata: { deletionTimestamp?: string } }>({ path: p })).metadata
-          .deletionTimestamp;
+        const crd = await kube.request<DeletingCrd>({ path: p });
+        await nudge([crd]);
+        return !crd.metadata?.deletionTimestamp;
       } catch (err) {
         ignore404(err);
         return true;

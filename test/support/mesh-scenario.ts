@@ -14,6 +14,8 @@ import { decodeReleaseSecret, meshChartName } from '../../src/mesh/release.ts';
 import { meshCrdSelector } from '../../src/mesh/catalog.ts';
 import { settled, waitFor } from './wait.ts';
 import { injectedPodSelector } from '../../src/workloads/injection.ts';
+import { crdDeletionNudger, type DeletingCrd } from '../../src/kube/crd-deletion.ts';
+import { realClock } from '../../src/clock.ts';
 
 export const chartsDir = process.env.NSM_CHARTS_DIR ?? path.join(repoRoot, 'test/fixtures/charts/nginx-service-mesh');
 export const meshctlBin = (version: string) => path.join(repoRoot, 'test/fixtures/meshctl', version, 'nginx-meshctl');
@@ -245,14 +247,15 @@ export async function removeAllMeshes(kube: Kube, kubeconfig = kubeconfigPath())
   }
   // Loud when they stay, and before a test's own timeout (180 s): a deploy would otherwise fail later on "CRDs
   // detected", or the test time out without naming the wait.
+  // A deletion the API server stalls on is touched so it retries, as the tool does (kube/crd-deletion.ts).
+  const nudge = crdDeletionNudger({ kube, clock: realClock });
   await waitFor(
     'the mesh CRDs to be deleted',
-    async () =>
-      !(
-        await listAll(kube, collectionPath(core.crds), {
-          labelSelector: meshCrdSelector,
-        })
-      ).length,
+    async () => {
+      const left = await listAll<DeletingCrd>(kube, collectionPath(core.crds), { labelSelector: meshCrdSelector });
+      await nudge(left);
+      return !left.length;
+    },
     { timeoutMs: 150_000 },
   );
   for (const ns of namespaces)

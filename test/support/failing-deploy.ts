@@ -55,7 +55,19 @@ export function failingMeshctlDeploy(dir: string, namespace: string, opts: { fir
       '    "$real" "$@" || exit $?',
       '    touch "$marker"',
       // The tool gives its children no KUBECONFIG (only -k with the run's own): name the test cluster's.
-      `    '${clusterEnv().KUBECTL}' --kubeconfig '${clusterEnv().KUBECONFIG}' -n '${namespace}' patch deployment nginx-mesh-api --type merge -p '${patch}' >/dev/null || exit 2`,
+      `    kubectl() { '${clusterEnv().KUBECTL}' --kubeconfig '${clusterEnv().KUBECONFIG}' -n '${namespace}' "$@"; }`,
+      `    kubectl patch deployment nginx-mesh-api --type merge -p '${patch}' >/dev/null || exit 2`,
+      // Kubernetes' Deployment controller can keep the old rollout's Progressing "NewReplicaSetAvailable" when
+      // the Recreate rollout's old pod goes before it records the new ReplicaSet; it then counts the rollout
+      // complete and never checks the 1 s deadline (syncRolloutStatus), and a resumed run waits out its
+      // 3-minute grace (a CI run once took 237 s here instead of 62). A deploy that never got healthy has no
+      // such leftover: clear the stale conditions until the controller reports the deadline exceeded.
+      '    for i in 1 2 3 4 5 6 7 8 9 10; do',
+      `      r=$(kubectl get deployment nginx-mesh-api -o jsonpath='{.status.conditions[?(@.type=="Progressing")].reason}')`,
+      '      [ "$r" = ProgressDeadlineExceeded ] && break',
+      `      [ "$r" = NewReplicaSetAvailable ] && [ $i -ge 3 ] && kubectl patch deployment nginx-mesh-api --subresource=status --type=json -p '[{"op":"remove","path":"/status/conditions"}]' >/dev/null 2>&1`,
+      '      sleep 1',
+      '    done',
       '    echo "Connection to NGINX Service Mesh API Server failed." >&2',
       '    exit 1',
       '  fi;;',

@@ -33,17 +33,42 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-/** A free TCP port on 127.0.0.1 (loopback only). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** The lowest port the kernel hands to outgoing connections (net.ipv4.ip_local_port_range), 32768 if unknown. */
+function ephemeralLow(): number {
+  try {
+    const low = Number(fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > 12_000 ? low : 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
+const handedOut = new Set<number>();
+function listenable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = net.createServer();
     srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
+    srv.on('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });
+}
+
+/**
+ * A free TCP port on 127.0.0.1 (loopback only), below the kernel's range for outgoing connections: a saved
+ * mesh's restore (snapshot.ts) stops etcd and the API server and starts them again on the same ports, and a
+ * port from that range could meanwhile be taken by any outgoing connection (a run once failed so: etcd's
+ * "bind: address already in use" on restart).
+ */
+export async function freePort(): Promise<number> {
+  const low = 10_000;
+  const span = ephemeralLow() - low;
+  for (let i = 0; i < 200; i++) {
+    const port = low + Math.floor(Math.random() * span);
+    if (handedOut.has(port) || !(await listenable(port))) continue;
+    handedOut.add(port);
+    return port;
+  }
+  throw new Error(`no free port found on 127.0.0.1 between ${low} and ${low + span}`);
 }
 
 /** Polls `check` until it returns true, failing with `what` and the log's tail after `timeoutMs`. */

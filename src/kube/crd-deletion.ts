@@ -11,8 +11,8 @@
  * it: an annotation with the time, at most every 5 s per CRD. The CRD is being deleted already; the
  * annotation goes with it.
  */
-import type { Deps } from '../deps.ts';
-import { KubeApiError, type KubeObject } from './client.ts';
+import type { Clock } from '../clock.ts';
+import { KubeApiError, type Kube, type KubeObject } from './client.ts';
 import { core, objectPath } from './paths.ts';
 
 export const deletionRetryAnnotation = 'nsm-upgrade.nginx.com/deletion-retried';
@@ -42,7 +42,7 @@ export function stalledDeletion(crd: DeletingCrd): string | undefined {
  * refuses the patch (403) is told once and not asked again; the wait goes on either way.
  */
 export function crdDeletionNudger(
-  deps: Pick<Deps, 'kube' | 'clock'>,
+  deps: { kube: Kube; clock: Clock },
   say: (line: string) => void = () => {},
 ): (crds: readonly DeletingCrd[]) => Promise<void> {
   const last = new Map<string, number>();

@@ -223,6 +223,19 @@ export async function removeInjectedNamespaces(kube: Kube): Promise<string[]> {
 }
 
 /**
+ * The check of one wait for the mesh CRDs to go: lists them, touches each whose deletion the API server
+ * stalled on so it retries, as the tool does (src/kube/crd-deletion.ts), and returns those left.
+ */
+export function meshCrdsLeft(kube: Kube): () => Promise<DeletingCrd[]> {
+  const nudge = crdDeletionNudger({ kube, clock: realClock });
+  return async () => {
+    const left = await listAll<DeletingCrd>(kube, collectionPath(core.crds), { labelSelector: meshCrdSelector });
+    await nudge(left);
+    return left;
+  };
+}
+
+/**
  * NSM is one per cluster (cluster-scoped CRDs, webhooks and RBAC), so a scenario first removes any
  * mesh an earlier test run or the demo left behind. The test cluster must be a throwaway one.
  */
@@ -247,17 +260,8 @@ export async function removeAllMeshes(kube: Kube, kubeconfig = kubeconfigPath())
   }
   // Loud when they stay, and before a test's own timeout (180 s): a deploy would otherwise fail later on "CRDs
   // detected", or the test time out without naming the wait.
-  // A deletion the API server stalls on is touched so it retries, as the tool does (kube/crd-deletion.ts).
-  const nudge = crdDeletionNudger({ kube, clock: realClock });
-  await waitFor(
-    'the mesh CRDs to be deleted',
-    async () => {
-      const left = await listAll<DeletingCrd>(kube, collectionPath(core.crds), { labelSelector: meshCrdSelector });
-      await nudge(left);
-      return !left.length;
-    },
-    { timeoutMs: 150_000 },
-  );
+  const left = meshCrdsLeft(kube);
+  await waitFor('the mesh CRDs to be deleted', async () => !(await left()).length, { timeoutMs: 150_000 });
   for (const ns of namespaces)
     await settled(
       () =>

@@ -4,10 +4,8 @@ import { execa } from 'execa';
 import type { Kube, KubeList } from '../../src/kube/client.ts';
 import { clusterEnv, kubeconfigPath, repoRoot, type ToolResult } from './cluster.ts';
 import { realMeshctlVar } from '../cluster/tools.ts';
-import { removeAllMeshes } from './mesh-scenario.ts';
+import { meshCrdsLeft, removeAllMeshes } from './mesh-scenario.ts';
 import { settled } from './wait.ts';
-import { crdDeletionNudger, type DeletingCrd } from '../../src/kube/crd-deletion.ts';
-import { realClock } from '../../src/clock.ts';
 
 /**
  * Which nginx-meshctl a test runs for a version: the vendor's real binary that `npm run cluster:up`
@@ -82,7 +80,7 @@ export async function clearMeshTraces(kube: Kube): Promise<void> {
 export async function clearMeshCrds(kube: Kube, timeoutMs = 120_000): Promise<void> {
   const list = async () =>
     (
-      await kube.request<KubeList<DeletingCrd>>({
+      await kube.request<KubeList>({
         path: '/apis/apiextensions.k8s.io/v1/customresourcedefinitions',
         query: { labelSelector: 'app.kubernetes.io/part-of=nginx-service-mesh' },
       })
@@ -96,14 +94,8 @@ export async function clearMeshCrds(kube: Kube, timeoutMs = 120_000): Promise<vo
       .catch(() => undefined);
   const groups = new Set((await list()).map((c) => (c as { spec?: { group?: string } }).spec?.group ?? ''));
   const deadline = Date.now() + timeoutMs;
-  // A deletion the API server stalls on is touched so it retries, as the tool does (kube/crd-deletion.ts).
-  const nudge = crdDeletionNudger({ kube, clock: realClock });
-  const gone = async () => {
-    const left = await list();
-    await nudge(left);
-    return !left.length;
-  };
-  if (!(await settled(gone, { timeoutMs }))) {
+  const left = meshCrdsLeft(kube);
+  if (!(await settled(async () => !(await left()).length, { timeoutMs }))) {
     throw new Error(
       `mesh CRDs still present after ${timeoutMs} ms: ${(await list()).map((c) => c.metadata?.name).join(', ')}`,
     );
